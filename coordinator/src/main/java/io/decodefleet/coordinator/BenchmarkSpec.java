@@ -1,0 +1,17 @@
+package io.decodefleet.coordinator;
+
+import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.coordinator.workload.RequestSpec;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * One benchmark run: on how many agents, which model, which requests and how they are placed.
+ *
+ * @param worldSize agents that serve the run (the first worldSize registered, by agent id)
+ * @param requests the workload, in release order
+ * @param placement a PlacementPolicy name
+ * @param agentTimeout how long to wait for worldSize agents to register and to load the model
+ */
+public record BenchmarkSpec(int worldSize, ModelSpec model, List<RequestSpec> requests, String placement,
+    Duration agentTimeout) {}

@@ -1,0 +1,46 @@
+package io.decodefleet.coordinator.metrics;
+
+import java.util.List;
+
+/**
+ * The summary of a benchmark run, with the definitions of {@code vllm bench serve}. Latencies are in
+ * milliseconds and are taken over completed requests only; throughputs are per second of {@code
+ * durationSeconds} and count completed requests only.
+ *
+ * @param completed requests that finished
+ * @param failed requests that failed
+ * @param durationSeconds wall time of the run, in seconds
+ * @param totalInputTokens prompt tokens of completed requests
+ * @param totalOutputTokens output tokens of completed requests
+ * @param requestThroughput completed requests per second
+ * @param outputTokenThroughput output tokens of completed requests per second
+ * @param totalTokenThroughput prompt plus output tokens of completed requests per second
+ * @param ttftMs time to first token: first token arrival minus release
+ * @param tpotMs time per output token after the first: (E2E - TTFT) / (output tokens - 1), only
+ *     for requests with more than one output token
+ * @param itlMs inter-token latency: every gap between consecutive token arrivals, pooled over
+ *     requests (tokens delivered in the same report give gaps of 0)
+ * @param e2eMs end-to-end latency: last token arrival minus release
+ * @param agents per-agent contributions, agent ids in natural order ("agent-2" before "agent-10")
+ * @param migrations request migrations over the whole run, failed requests included
+ */
+public record BenchmarkResult(
+    int completed,
+    int failed,
+    double durationSeconds,
+    long totalInputTokens,
+    long totalOutputTokens,
+    double requestThroughput,
+    double outputTokenThroughput,
+    double totalTokenThroughput,
+    LatencyStats ttftMs,
+    LatencyStats tpotMs,
+    LatencyStats itlMs,
+    LatencyStats e2eMs,
+    List<AgentStats> agents,
+    int migrations) {
+
+  public BenchmarkResult {
+    agents = List.copyOf(agents);
+  }
+}

@@ -1,0 +1,91 @@
+package io.decodefleet.coordinator.metrics;
+
+import java.util.Locale;
+
+/**
+ * Renders a run's result as the table {@code vllm bench serve} prints, so the two read side by
+ * side: a 50-character-wide block, labels on the left, values right-aligned, times with two
+ * decimals in milliseconds, followed by a section per agent.
+ */
+public final class ConsoleTable {
+
+  /** vLLM's table width, characters. */
+  static final int WIDTH = 50;
+
+  /** Width of the agent column in the per-agent section; widened for longer ids. */
+  private static final int AGENT_COLUMN = 26;
+
+  private static final int REQUESTS_COLUMN = 10;
+
+  private ConsoleTable() {}
+
+  /** The table, one line per row, each line ending in '\n'. */
+  public static String render(RunReport report) {
+    BenchmarkResult r = report.result();
+    StringBuilder out = new StringBuilder();
+    line(out, centered(" Serving Benchmark Result ", '='));
+    row(out, "Successful requests:", Integer.toString(r.completed()));
+    row(out, "Failed requests:", Integer.toString(r.failed()));
+    row(out, "Benchmark duration (s):", decimal(r.durationSeconds()));
+    row(out, "Total input tokens:", Long.toString(r.totalInputTokens()));
+    row(out, "Total generated tokens:", Long.toString(r.totalOutputTokens()));
+    row(out, "Request throughput (req/s):", decimal(r.requestThroughput()));
+    row(out, "Output token throughput (tok/s):", decimal(r.outputTokenThroughput()));
+    row(out, "Total token throughput (tok/s):", decimal(r.totalTokenThroughput()));
+    latency(out, "Time to First Token", "TTFT", r.ttftMs());
+    latency(out, "Time per Output Token (excl. 1st token)", "TPOT", r.tpotMs());
+    latency(out, "Inter-token Latency", "ITL", r.itlMs());
+    latency(out, "End-to-end Latency", "E2EL", r.e2eMs());
+    agents(out, r);
+    if (r.migrations() > 0) {
+      row(out, "Migrations:", Integer.toString(r.migrations()));
+    }
+    line(out, "=".repeat(WIDTH));
+    return out.toString();
+  }
+
+  private static void latency(StringBuilder out, String title, String name, LatencyStats stats) {
+    line(out, centered(title, '-'));
+    row(out, "Mean " + name + " (ms):", decimal(stats.mean()));
+    row(out, "Median " + name + " (ms):", decimal(stats.median()));
+    row(out, "P90 " + name + " (ms):", decimal(stats.p90()));
+    row(out, "P99 " + name + " (ms):", decimal(stats.p99()));
+  }
+
+  private static void agents(StringBuilder out, BenchmarkResult r) {
+    line(out, centered("Agents", '-'));
+    int agentWidth = AGENT_COLUMN;
+    for (AgentStats agent : r.agents()) {
+      agentWidth = Math.max(agentWidth, agent.agentId().length() + 1);
+    }
+    int tokensWidth = WIDTH - AGENT_COLUMN - REQUESTS_COLUMN;
+    String format = "%-" + agentWidth + "s%" + REQUESTS_COLUMN + "s%" + tokensWidth + "s";
+    line(out, String.format(Locale.ROOT, format, "Agent", "Requests", "Output tokens"));
+    for (AgentStats agent : r.agents()) {
+      line(out, String.format(Locale.ROOT, format,
+          agent.agentId(), agent.requests(), agent.outputTokens()));
+    }
+  }
+
+  /** A label and a value, the value right-aligned to the table width (at least one space apart). */
+  private static void row(StringBuilder out, String label, String value) {
+    int gap = Math.max(1, WIDTH - label.length() - value.length());
+    line(out, label + " ".repeat(gap) + value);
+  }
+
+  /** Centres {@code text} in {@code fill}, extra fill on the right, as Python's "{:^50}" does. */
+  static String centered(String text, char fill) {
+    int pad = Math.max(0, WIDTH - text.length());
+    int left = pad / 2;
+    return String.valueOf(fill).repeat(left) + text + String.valueOf(fill).repeat(pad - left);
+  }
+
+  /** Two decimals, '.' as separator whatever the default locale; "n/a" for NaN or infinity. */
+  static String decimal(double value) {
+    return Double.isFinite(value) ? String.format(Locale.ROOT, "%.2f", value) : "n/a";
+  }
+
+  private static void line(StringBuilder out, String text) {
+    out.append(text).append('\n');
+  }
+}

@@ -1,0 +1,37 @@
+package io.decodefleet.coordinator.metrics;
+
+import java.util.List;
+
+/**
+ * One request's measurements, in milliseconds on the coordinator's clock. Values that cannot be
+ * measured are NaN: TTFT and E2E before any token arrived, TPOT for fewer than two tokens.
+ *
+ * @param requestId the request's id
+ * @param agentId the agent that produced the last token so far; null if no token arrived
+ * @param promptTokens prompt length in tokens
+ * @param outputTokens tokens that arrived
+ * @param completed whether the request finished (false while outstanding and when failed)
+ * @param failureReason why it failed; null unless it failed
+ * @param ttftMs first token arrival minus release
+ * @param tpotMs (E2E - TTFT) / (outputTokens - 1)
+ * @param e2eMs last token arrival minus release
+ * @param itlMs gaps between consecutive token arrivals (outputTokens - 1 of them; 0 within a report)
+ * @param migrations how often the request moved to another agent
+ */
+public record RequestRecord(
+    long requestId,
+    String agentId,
+    int promptTokens,
+    int outputTokens,
+    boolean completed,
+    String failureReason,
+    double ttftMs,
+    double tpotMs,
+    double e2eMs,
+    List<Double> itlMs,
+    int migrations) {
+
+  public RequestRecord {
+    itlMs = List.copyOf(itlMs);
+  }
+}

@@ -1,0 +1,128 @@
+package io.decodefleet.coordinator.metrics;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The mutable history of one request inside {@link MetricsRecorder}: release time, every token's
+ * arrival time and the agent that produced it. Times are {@link System#nanoTime()} values.
+ */
+final class RequestTrace {
+
+  enum State {
+    OUTSTANDING,
+    COMPLETED,
+    FAILED
+  }
+
+  private static final double NANOS_PER_MILLI = 1_000_000.0;
+
+  final long requestId;
+  final int promptTokens;
+  final long releasedNanos;
+  State state = State.OUTSTANDING;
+  String failureReason;
+  int migrations;
+  /** The agent that produced the latest token; null before the first. */
+  String lastAgent;
+
+  /** One arrival time per token, nanos; tokens of one report share a time. */
+  private long[] arrivals = new long[8];
+
+  private int tokens;
+  /** Tokens produced per agent, in order of first contribution. */
+  private final Map<String, Long> tokensByAgent = new LinkedHashMap<>(2);
+
+  RequestTrace(long requestId, int promptTokens, long releasedNanos) {
+    this.requestId = requestId;
+    this.promptTokens = promptTokens;
+    this.releasedNanos = releasedNanos;
+  }
+
+  void addTokens(String agentId, int count, long nanos) {
+    if (tokens + count > arrivals.length) {
+      arrivals = Arrays.copyOf(arrivals, Math.max(arrivals.length * 2, tokens + count));
+    }
+    Arrays.fill(arrivals, tokens, tokens + count, nanos);
+    tokens += count;
+    tokensByAgent.merge(agentId, (long) count, Long::sum);
+    lastAgent = agentId;
+  }
+
+  int tokens() {
+    return tokens;
+  }
+
+  Map<String, Long> tokensByAgent() {
+    return tokensByAgent;
+  }
+
+  /** First token arrival minus release, ms; NaN before the first token. */
+  double ttftMs() {
+    return tokens == 0 ? Double.NaN : (arrivals[0] - releasedNanos) / NANOS_PER_MILLI;
+  }
+
+  /** Last token arrival minus release, ms; NaN before the first token. */
+  double e2eMs() {
+    return tokens == 0 ? Double.NaN : (arrivals[tokens - 1] - releasedNanos) / NANOS_PER_MILLI;
+  }
+
+  /** (E2E - TTFT) / (tokens - 1), ms; NaN with fewer than two tokens (vLLM leaves those out). */
+  double tpotMs() {
+    return tokens < 2
+        ? Double.NaN
+        : (arrivals[tokens - 1] - arrivals[0]) / NANOS_PER_MILLI / (tokens - 1);
+  }
+
+  /** Appends the {@code tokens - 1} gaps between consecutive arrivals, ms, to {@code sink}. */
+  void addItlMs(DoubleList sink) {
+    for (int i = 1; i < tokens; i++) {
+      sink.add((arrivals[i] - arrivals[i - 1]) / NANOS_PER_MILLI);
+    }
+  }
+
+  RequestRecord toRecord() {
+    DoubleList gaps = new DoubleList();
+    addItlMs(gaps);
+    List<Double> itl = new ArrayList<>(gaps.size());
+    for (double gap : gaps.toArray()) {
+      itl.add(gap);
+    }
+    return new RequestRecord(
+        requestId,
+        lastAgent,
+        promptTokens,
+        tokens,
+        state == State.COMPLETED,
+        failureReason,
+        ttftMs(),
+        tpotMs(),
+        e2eMs(),
+        itl,
+        migrations);
+  }
+
+  /** A growable array of primitive doubles, so pooled ITL samples are not boxed one by one. */
+  static final class DoubleList {
+    private double[] values = new double[16];
+    private int size;
+
+    void add(double value) {
+      if (size == values.length) {
+        values = Arrays.copyOf(values, size * 2);
+      }
+      values[size++] = value;
+    }
+
+    int size() {
+      return size;
+    }
+
+    double[] toArray() {
+      return Arrays.copyOf(values, size);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+package io.decodefleet.agent;
+
+import io.decodefleet.agent.engine.Backend;
+import io.decodefleet.agent.engine.Engine;
+import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.protocol.ProtocolMessage;
+import io.decodefleet.agent.protocol.SequenceSpec;
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * One agent per device: owns the device's decode engine (which runs on its own thread) and speaks
+ * the cluster protocol for it. Reports go to the address given by the last {@link Register}.
+ */
+public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
+
+  public interface Command {}
+
+  /** Every agent of the cluster, as registered with the Receptionist. */
+  public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "decodefleet-gpu-agent");
+
+  /** Announce yourself to {@code replyTo} and send it every report from now on. */
+  public record Register(ActorRef<AgentReport> replyTo) implements Command, ProtocolMessage {}
+
+  /** Load the model; the answer is ModelLoaded or LoadFailed. */
+  public record LoadModel(ModelSpec spec, ActorRef<AgentReport> replyTo) implements Command, ProtocolMessage {}
+
+  public record StartSequences(List<SequenceSpec> sequences) implements Command, ProtocolMessage {}
+
+  /** Stop taking work and hand back what is unfinished; the answer is Drained. */
+  public record Drain(ActorRef<AgentReport> replyTo) implements Command, ProtocolMessage {}
+
+  private record EngineEvent(AgentReport report) implements Command {}
+
+  private record EngineLoadFailed(String reason) implements Command {}
+
+  private final ActorContext<Command> context;
+  private final String agentId;
+  private final String device;
+  private final String backendName;
+  private final Supplier<Backend> backendFactory;
+  private ActorRef<AgentReport> coordinator;
+  private Engine engine;
+
+  public static Behavior<Command> create(String agentId, String device, String backendName,
+      Supplier<Backend> backendFactory) {
+    return Behaviors.setup(ctx -> new GpuAgent(ctx, agentId, device, backendName, backendFactory));
+  }
+
+  private GpuAgent(ActorContext<Command> context, String agentId, String device, String backendName,
+      Supplier<Backend> backendFactory) {
+    super(context);
+    this.context = context;
+    this.agentId = agentId;
+    this.device = device;
+    this.backendName = backendName;
+    this.backendFactory = backendFactory;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Register.class, this::onRegister)
+        .onMessage(LoadModel.class, this::onLoadModel)
+        .onMessage(StartSequences.class, this::onStartSequences)
+        .onMessage(Drain.class, this::onDrain)
+        .onMessage(EngineEvent.class, this::onEngineEvent)
+        .onMessage(EngineLoadFailed.class, this::onEngineLoadFailed)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onRegister(Register msg) {
+    coordinator = msg.replyTo();
+    String address = Cluster.get(context.getSystem()).selfMember().address().toString();
+    coordinator.tell(new AgentReport.Registered(agentId, context.getSelf(), address, device, backendName));
+    return this;
+  }
+
+  private Behavior<Command> onLoadModel(LoadModel msg) {
+    coordinator = msg.replyTo();
+    if (engine != null) {
+      engine.stop();
+    }
+    ActorRef<Command> self = context.getSelf();
+    engine = new Engine(agentId, msg.spec(), backendFactory, new Engine.Listener() {
+      @Override
+      public void loaded(AgentReport.ModelLoaded loaded) {
+        self.tell(new EngineEvent(loaded));
+      }
+
+      @Override
+      public void loadFailed(String reason) {
+        self.tell(new EngineLoadFailed(reason));
+      }
+
+      @Override
+      public void stepped(AgentReport.StepReport report) {
+        self.tell(new EngineEvent(report));
+      }
+
+      @Override
+      public void rejected(long sequenceId, String reason) {
+        self.tell(new EngineEvent(new AgentReport.SequenceFailed(agentId, sequenceId, reason)));
+      }
+
+      @Override
+      public void drained(List<Long> unfinished) {
+        self.tell(new EngineEvent(new AgentReport.Drained(agentId, unfinished)));
+      }
+
+      @Override
+      public void crashed(String reason, List<Long> unfinished) {
+        for (long id : unfinished) {
+          self.tell(new EngineEvent(new AgentReport.SequenceFailed(agentId, id, "engine crashed: " + reason)));
+        }
+      }
+    });
+    engine.start();
+    return this;
+  }
+
+  private Behavior<Command> onStartSequences(StartSequences msg) {
+    if (engine == null) {
+      for (SequenceSpec s : msg.sequences()) {
+        tellCoordinator(new AgentReport.SequenceFailed(agentId, s.sequenceId(), "no model loaded on " + agentId));
+      }
+      return this;
+    }
+    engine.submit(msg.sequences());
+    return this;
+  }
+
+  private Behavior<Command> onDrain(Drain msg) {
+    coordinator = msg.replyTo();
+    if (engine == null) {
+      coordinator.tell(new AgentReport.Drained(agentId, List.of()));
+    } else {
+      engine.drain();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onEngineEvent(EngineEvent msg) {
+    tellCoordinator(msg.report());
+    return this;
+  }
+
+  private Behavior<Command> onEngineLoadFailed(EngineLoadFailed msg) {
+    engine = null;
+    tellCoordinator(new AgentReport.LoadFailed(agentId, msg.reason()));
+    return this;
+  }
+
+  private void tellCoordinator(AgentReport report) {
+    if (coordinator == null) {
+      context.getLog().warn("{}: dropping {} because no coordinator registered", agentId, report.getClass().getSimpleName());
+    } else {
+      coordinator.tell(report);
+    }
+  }
+
+  private Behavior<Command> onPostStop() {
+    if (engine != null) engine.stop();
+    return this;
+  }
+}

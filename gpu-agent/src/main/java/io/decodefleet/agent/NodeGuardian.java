@@ -1,0 +1,63 @@
+package io.decodefleet.agent;
+
+import io.decodefleet.agent.engine.Backend;
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * One per gpu-agent JVM: spawns one {@link GpuAgent} per local device and registers each with the
+ * Receptionist, so the coordinator finds them wherever they run.
+ */
+public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
+
+  public interface Command {}
+
+  /** Replies with the agents this node hosts. */
+  public record ListAgents(ActorRef<Agents> replyTo) implements Command {}
+
+  public record Agents(List<ActorRef<GpuAgent.Command>> agents) {}
+
+  /**
+   * @param id globally unique agent id, e.g. "agent-3"
+   * @param device human description of the device
+   * @param backend "cpu" or "cuda"
+   * @param factory creates the device's backend on the agent's engine thread
+   */
+  public record DeviceSlot(String id, String device, String backend, Supplier<Backend> factory) {}
+
+  private final List<ActorRef<GpuAgent.Command>> agents;
+
+  public static Behavior<Command> create(List<DeviceSlot> slots) {
+    return Behaviors.setup(ctx -> new NodeGuardian(ctx, slots));
+  }
+
+  private NodeGuardian(ActorContext<Command> context, List<DeviceSlot> slots) {
+    super(context);
+    this.agents = slots.stream().map(slot -> {
+      ActorRef<GpuAgent.Command> agent = context.spawn(
+          Behaviors.supervise(GpuAgent.create(slot.id(), slot.device(), slot.backend(), slot.factory()))
+              .onFailure(SupervisorStrategy.restart()),
+          slot.id());
+      context.getSystem().receptionist().tell(Receptionist.register(GpuAgent.SERVICE_KEY, agent));
+      return agent;
+    }).toList();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder().onMessage(ListAgents.class, this::onListAgents).build();
+  }
+
+  private Behavior<Command> onListAgents(ListAgents msg) {
+    msg.replyTo().tell(new Agents(agents));
+    return this;
+  }
+}

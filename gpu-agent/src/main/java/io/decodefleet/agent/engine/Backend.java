@@ -1,0 +1,45 @@
+package io.decodefleet.agent.engine;
+
+/**
+ * Where a model's math runs: the CPU reference (float32) or a GPU. A backend is created, used and
+ * closed on its agent's engine thread only.
+ *
+ * <p>Call order: {@link #loadModel} once, then {@link #kvBlockCapacity} and {@link #allocateKvCache}
+ * once, then any number of {@link #forward} / {@link #forwardWithoutCache}, then {@link #close}.
+ */
+public interface Backend extends AutoCloseable {
+  /** "cpu" or "cuda". */
+  String name();
+
+  /** A human description of the device, e.g. "cpu (4 cores)" or "NVIDIA H200 (GPU 0)". */
+  String deviceDescription();
+
+  /** Materialises the weights of {@code config} from the dummy-weight hash with {@code seed}. */
+  void loadModel(ModelConfig config, long seed);
+
+  /** How many KV blocks of {@code blockSize} tokens fit in the memory this backend may use for KV. */
+  int kvBlockCapacity(int blockSize);
+
+  /** Allocates the paged KV pool: (numBlocks, blockSize, kvHeads, headDim) per layer, for K and V. */
+  void allocateKvCache(int numBlocks, int blockSize);
+
+  /**
+   * Runs the model over a flat batch, writing each token's K/V into its cache slot and attending over
+   * the paged cache.
+   *
+   * @return (numSampled, vocab) float32 logits of the batch's sample rows, in their order
+   */
+  float[] forward(ForwardBatch batch);
+
+  /**
+   * Runs the model over one whole sequence with dense causal attention and no cache at all: the
+   * oracle that the cached incremental decode is checked against.
+   *
+   * @param tokens (n) token ids at positions 0..n-1
+   * @return (n, vocab) float32 logits of every position
+   */
+  float[] forwardWithoutCache(int[] tokens);
+
+  @Override
+  void close();
+}

@@ -1,0 +1,198 @@
+package io.decodefleet.agent.engine;
+
+import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.protocol.SequenceSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * One agent's decode engine on its own thread: load the model, then loop schedule → execute →
+ * update, reporting each step to a {@link Listener}. Commands arrive through a queue; the thread
+ * blocks on it only when there is no work.
+ */
+public final class Engine {
+
+  /** Called on the engine thread; implementations hand off (e.g. tell an actor) and return at once. */
+  public interface Listener {
+    void loaded(AgentReport.ModelLoaded loaded);
+
+    void loadFailed(String reason);
+
+    void stepped(AgentReport.StepReport report);
+
+    void rejected(long sequenceId, String reason);
+
+    void drained(List<Long> unfinishedSequenceIds);
+
+    /** The engine died; every unfinished sequence is listed so it can be placed elsewhere. */
+    void crashed(String reason, List<Long> unfinishedSequenceIds);
+  }
+
+  private sealed interface Command permits Submit, Drain, Stop {}
+
+  private record Submit(List<SequenceSpec> sequences) implements Command {}
+
+  private enum Drain implements Command { INSTANCE }
+
+  private enum Stop implements Command { INSTANCE }
+
+  private final String agentId;
+  private final ModelSpec spec;
+  private final Supplier<Backend> backendFactory;
+  private final Listener listener;
+  private final LinkedBlockingQueue<Command> inbox = new LinkedBlockingQueue<>();
+  private final Thread thread;
+
+  public Engine(String agentId, ModelSpec spec, Supplier<Backend> backendFactory, Listener listener) {
+    this.agentId = agentId;
+    this.spec = spec;
+    this.backendFactory = backendFactory;
+    this.listener = listener;
+    this.thread = new Thread(this::run, "engine-" + agentId);
+    this.thread.setDaemon(true);
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  public void submit(List<SequenceSpec> sequences) {
+    inbox.add(new Submit(List.copyOf(sequences)));
+  }
+
+  /** Finish nothing more: hand back every unfinished sequence through Listener.drained. */
+  public void drain() {
+    inbox.add(Drain.INSTANCE);
+  }
+
+  public void stop() {
+    inbox.add(Stop.INSTANCE);
+  }
+
+  public void awaitTermination(long millis) throws InterruptedException {
+    thread.join(millis);
+  }
+
+  private void run() {
+    Backend backend;
+    State state;
+    try {
+      long t0 = System.nanoTime();
+      backend = backendFactory.get();
+      ModelConfig config = ModelConfig.preset(spec.model());
+      backend.loadModel(config, spec.seed());
+      int blocks = spec.kvBlocks() > 0 ? spec.kvBlocks() : backend.kvBlockCapacity(spec.blockSize());
+      if (blocks < 1) throw new IllegalStateException("no memory left for even one KV block");
+      backend.allocateKvCache(blocks, spec.blockSize());
+      int maxModelLen = Math.min(config.maxPositionEmbeddings(), blocks * spec.blockSize());
+      state = new State(config, backend, blocks, maxModelLen);
+      listener.loaded(new AgentReport.ModelLoaded(agentId, blocks, spec.blockSize(), spec.maxNumSeqs(), maxModelLen,
+          (System.nanoTime() - t0) / 1_000_000));
+    } catch (RuntimeException | OutOfMemoryError e) {
+      listener.loadFailed(describe(e));
+      return;
+    }
+    try (Backend ignored = backend) {
+      loop(state);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      listener.crashed(describe(e), state.unfinishedIds());
+    }
+  }
+
+  private static String describe(Throwable e) {
+    return e.getClass().getSimpleName() + ": " + e.getMessage();
+  }
+
+  private final class State {
+    final Backend backend;
+    final Scheduler scheduler;
+    final ModelRunner runner;
+    final RecomputeVerifier verifier;
+    final java.util.Set<Long> inFlight = new java.util.LinkedHashSet<>();
+    long step;
+
+    State(ModelConfig config, Backend backend, int blocks, int maxModelLen) {
+      this.backend = backend;
+      this.scheduler = new Scheduler(new SchedulerConfig(spec.maxNumSeqs(), spec.maxBatchedTokens(), maxModelLen),
+          new KvBlockManager(blocks, spec.blockSize()));
+      this.runner = new ModelRunner(backend, spec.blockSize(), config.vocabSize());
+      this.verifier = new RecomputeVerifier(spec.verifyFraction(), config.vocabSize());
+    }
+
+    List<Long> unfinishedIds() {
+      return List.copyOf(inFlight);
+    }
+  }
+
+  private void loop(State s) {
+    while (true) {
+      Command cmd;
+      try {
+        cmd = s.scheduler.hasWork() ? inbox.poll() : inbox.poll(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (cmd instanceof Stop) return;
+      if (cmd instanceof Drain) {
+        List<Long> unfinished = new ArrayList<>();
+        for (Sequence seq : s.scheduler.abortAll()) {
+          unfinished.add(seq.id());
+          s.verifier.forget(seq.id());
+        }
+        s.inFlight.clear();
+        listener.drained(unfinished);
+        continue;
+      }
+      if (cmd instanceof Submit submit) admit(s, submit.sequences());
+      if (cmd == null && s.scheduler.hasWork()) step(s);
+    }
+  }
+
+  private void admit(State s, List<SequenceSpec> specs) {
+    for (SequenceSpec spec : specs) {
+      Optional<String> reason = s.scheduler.rejectionReason(spec.promptTokens().length, spec.maxTokens());
+      if (spec.promptTokens().length == 0) reason = Optional.of("empty prompt");
+      if (reason.isPresent()) {
+        listener.rejected(spec.sequenceId(), reason.get());
+        continue;
+      }
+      try {
+        s.scheduler.add(new Sequence(spec.sequenceId(), spec.promptTokens(), spec.maxTokens()));
+        s.inFlight.add(spec.sequenceId());
+      } catch (IllegalArgumentException e) {
+        listener.rejected(spec.sequenceId(), e.getMessage());
+      }
+    }
+  }
+
+  private void step(State s) {
+    long t0 = System.nanoTime();
+    SchedulerOutput out = s.scheduler.schedule();
+    ModelRunner.StepResult result = s.runner.execute(out);
+    for (var e : result.logits().entrySet()) s.verifier.record(e.getKey(), e.getValue());
+    Scheduler.StepOutcome outcome = s.scheduler.update(out, result.sampled());
+    List<AgentReport.SequenceTokens> tokens = new ArrayList<>(outcome.produced().size());
+    for (Sequence seq : outcome.produced()) {
+      tokens.add(new AgentReport.SequenceTokens(seq.id(), new int[] {result.sampled().get(seq.id())}));
+    }
+    List<AgentReport.SequenceFinished> finished = new ArrayList<>(outcome.finished().size());
+    for (Sequence seq : outcome.finished()) {
+      s.inFlight.remove(seq.id());
+      finished.add(new AgentReport.SequenceFinished(seq.id(), "length", seq.numOutputTokens(), seq.preemptions(),
+          s.verifier.verify(seq, s.backend)));
+    }
+    long stepNanos = System.nanoTime() - t0;
+    s.step++;
+    if (!tokens.isEmpty() || !out.preemptedIds().isEmpty()) {
+      listener.stepped(new AgentReport.StepReport(agentId, s.step, tokens, finished, s.scheduler.numFreeBlocks(),
+          s.scheduler.numRunning(), s.scheduler.numWaiting(), out.totalScheduledTokens(), stepNanos,
+          out.preemptedIds().size()));
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package io.decodefleet.agent.engine;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns a {@link SchedulerOutput} into a forward pass and sampled tokens. Like vLLM v1's runner it
+ * keeps its own copy of each running sequence (tokens and block table), fed by the scheduler's diffs,
+ * and appends the tokens it samples itself.
+ */
+public final class ModelRunner {
+  private final Backend backend;
+  private final Sampler sampler;
+  private final int blockSize;
+  private final int vocabSize;
+  private final Map<Long, RunnerSequence> sequences = new HashMap<>();
+
+  private static final class RunnerSequence {
+    int[] tokens; // (capacity) token ids; the first numTokens are valid
+    int numTokens;
+    int[] blockTable; // (numBlocks) block ids
+    int numBlocks;
+
+    RunnerSequence(int[] tokens, int[] blocks) {
+      this.tokens = Arrays.copyOf(tokens, Math.max(16, tokens.length * 2));
+      this.numTokens = tokens.length;
+      this.blockTable = Arrays.copyOf(blocks, Math.max(4, blocks.length * 2));
+      this.numBlocks = blocks.length;
+    }
+
+    void appendBlocks(int[] blocks) {
+      if (numBlocks + blocks.length > blockTable.length) {
+        blockTable = Arrays.copyOf(blockTable, (numBlocks + blocks.length) * 2);
+      }
+      System.arraycopy(blocks, 0, blockTable, numBlocks, blocks.length);
+      numBlocks += blocks.length;
+    }
+
+    void appendToken(int token) {
+      if (numTokens == tokens.length) tokens = Arrays.copyOf(tokens, tokens.length * 2);
+      tokens[numTokens++] = token;
+    }
+  }
+
+  /** A step's result: the sampled token and its logits row per sequence that completed its tokens. */
+  public record StepResult(Map<Long, Integer> sampled, Map<Long, float[]> logits, int numTokens) {}
+
+  public ModelRunner(Backend backend, int blockSize, int vocabSize) {
+    this.backend = backend;
+    this.sampler = new Sampler(vocabSize);
+    this.blockSize = blockSize;
+    this.vocabSize = vocabSize;
+  }
+
+  public StepResult execute(SchedulerOutput out) {
+    for (long id : out.finishedIds()) sequences.remove(id);
+    for (long id : out.preemptedIds()) sequences.remove(id);
+    if (out.isEmpty()) return new StepResult(Map.of(), Map.of(), 0);
+
+    // (sequence, first position, count) in batch order: new sequences, then cached ones.
+    List<long[]> spans = new ArrayList<>();
+    for (SchedulerOutput.NewSequence s : out.newSequences()) {
+      sequences.put(s.id(), new RunnerSequence(s.tokens(), s.blockIds()));
+      spans.add(new long[] {s.id(), s.numComputedTokens(), s.numScheduledTokens()});
+    }
+    for (SchedulerOutput.CachedSequence s : out.cachedSequences()) {
+      RunnerSequence rs = sequences.get(s.id());
+      if (rs == null) throw new IllegalStateException("runner has no state for sequence " + s.id());
+      rs.appendBlocks(s.newBlockIds());
+      spans.add(new long[] {s.id(), s.numComputedTokens(), s.numScheduledTokens()});
+    }
+
+    int n = out.totalScheduledTokens();
+    int[] tokens = new int[n];
+    int[] positions = new int[n];
+    int[] slots = new int[n];
+    int[][] tables = new int[n][];
+    int[] contextLens = new int[n];
+    List<Integer> sampleRows = new ArrayList<>();
+    List<Long> sampleIds = new ArrayList<>();
+    int row = 0;
+    for (long[] span : spans) {
+      RunnerSequence rs = sequences.get(span[0]);
+      int start = (int) span[1];
+      int count = (int) span[2];
+      int[] table = Arrays.copyOf(rs.blockTable, rs.numBlocks);
+      for (int i = 0; i < count; i++, row++) {
+        int pos = start + i;
+        tokens[row] = rs.tokens[pos];
+        positions[row] = pos;
+        slots[row] = table[pos / blockSize] * blockSize + pos % blockSize;
+        tables[row] = table;
+        contextLens[row] = pos + 1;
+      }
+      if (start + count == rs.numTokens) {
+        sampleRows.add(row - 1);
+        sampleIds.add(span[0]);
+      }
+    }
+    if (row != n) throw new IllegalStateException("scheduled " + n + " tokens but laid out " + row);
+
+    int[] rows = sampleRows.stream().mapToInt(Integer::intValue).toArray();
+    float[] logits = backend.forward(new ForwardBatch(tokens, positions, slots, tables, contextLens, rows));
+    Map<Long, Integer> sampled = new LinkedHashMap<>();
+    Map<Long, float[]> logitRows = new HashMap<>();
+    for (int i = 0; i < rows.length; i++) {
+      long id = sampleIds.get(i);
+      int token = sampler.sample(logits, i);
+      sampled.put(id, token);
+      logitRows.put(id, Arrays.copyOfRange(logits, i * vocabSize, (i + 1) * vocabSize));
+      sequences.get(id).appendToken(token);
+    }
+    return new StepResult(sampled, logitRows, n);
+  }
+}

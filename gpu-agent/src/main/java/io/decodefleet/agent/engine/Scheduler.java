@@ -1,0 +1,218 @@
+package io.decodefleet.agent.engine;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Continuous batching with chunked prefill under a token budget, after vLLM v1. Pure Java, no GPU.
+ *
+ * <p>Each step: running sequences first, in admission order (a decode needs one token, a sequence in
+ * the middle of its prefill gets the next chunk); when the KV pool cannot hold a running sequence's
+ * next tokens, the most recently admitted running sequence is preempted by recompute (its blocks
+ * freed, it goes back to the head of the queue). Then, if nothing was preempted, waiting sequences are
+ * admitted in arrival order while budget, blocks and the sequence cap allow; the last one admitted may
+ * get only a chunk of its prompt.
+ *
+ * <p>Call order per step: {@link #schedule()}, then the runner executes it, then {@link #update}.
+ */
+public final class Scheduler {
+  private final SchedulerConfig config;
+  private final KvBlockManager blocks;
+  private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
+  private final List<Sequence> running = new ArrayList<>();
+  private final Map<Long, Sequence> byId = new HashMap<>();
+  /** Sequences the runner holds state for: they are sent as diffs. */
+  private final Set<Long> knownToRunner = new HashSet<>();
+  /** Block-table length last sent to the runner, per sequence. */
+  private final Map<Long, Integer> blocksSent = new HashMap<>();
+  private List<Long> finishedSinceLastStep = new ArrayList<>();
+  private final Map<Long, Integer> scheduledLastStep = new HashMap<>();
+
+  public Scheduler(SchedulerConfig config, KvBlockManager blocks) {
+    this.config = config;
+    this.blocks = blocks;
+  }
+
+  /**
+   * Why this sequence can never run here, or empty if it can: it must fit the model length and,
+   * at its longest, the whole KV pool (otherwise preemption could never make room for it).
+   */
+  public Optional<String> rejectionReason(int promptLength, int maxTokens) {
+    int total = promptLength + maxTokens;
+    if (total > config.maxModelLen()) {
+      return Optional.of("prompt " + promptLength + " + max tokens " + maxTokens + " = " + total
+          + " exceeds the max model length " + config.maxModelLen());
+    }
+    int needed = blocks.blocksFor(total);
+    if (needed > blocks.numBlocks()) {
+      return Optional.of("needs " + needed + " KV blocks of " + blocks.blockSize() + " tokens, the pool holds "
+          + blocks.numBlocks());
+    }
+    return Optional.empty();
+  }
+
+  /** Queues a sequence; it must have passed {@link #rejectionReason}. */
+  public void add(Sequence seq) {
+    rejectionReason(seq.promptLength(), seq.maxTokens()).ifPresent(reason -> {
+      throw new IllegalArgumentException("sequence " + seq.id() + ": " + reason);
+    });
+    if (byId.putIfAbsent(seq.id(), seq) != null) {
+      throw new IllegalArgumentException("sequence " + seq.id() + " is already in this engine");
+    }
+    waiting.addLast(seq);
+  }
+
+  public SchedulerOutput schedule() {
+    int budget = config.maxBatchedTokens();
+    List<SchedulerOutput.NewSequence> newSeqs = new ArrayList<>();
+    List<SchedulerOutput.CachedSequence> cachedSeqs = new ArrayList<>();
+    List<Long> preempted = new ArrayList<>();
+    scheduledLastStep.clear();
+
+    for (int i = 0; i < running.size() && budget > 0; i++) {
+      Sequence seq = running.get(i);
+      int numNew = Math.min(seq.numTokens() - seq.numComputedTokens(), budget);
+      boolean selfPreempted = false;
+      while (!blocks.ensureCapacity(seq.blockTable(), seq.numComputedTokens() + numNew)) {
+        Sequence victim = running.remove(running.size() - 1);
+        preempt(victim);
+        preempted.add(victim.id());
+        if (victim == seq) {
+          selfPreempted = true;
+          break;
+        }
+      }
+      if (selfPreempted) break;
+      emit(seq, numNew, newSeqs, cachedSeqs);
+      budget -= numNew;
+    }
+
+    while (preempted.isEmpty() && budget > 0 && !waiting.isEmpty() && running.size() < config.maxNumSeqs()) {
+      Sequence seq = waiting.peekFirst();
+      int numNew = Math.min(seq.numTokens() - seq.numComputedTokens(), budget);
+      if (!blocks.ensureCapacity(seq.blockTable(), seq.numComputedTokens() + numNew)) break;
+      waiting.pollFirst();
+      seq.markRunning();
+      running.add(seq);
+      emit(seq, numNew, newSeqs, cachedSeqs);
+      budget -= numNew;
+    }
+
+    List<Long> finished = finishedSinceLastStep;
+    finishedSinceLastStep = new ArrayList<>();
+    return new SchedulerOutput(List.copyOf(newSeqs), List.copyOf(cachedSeqs),
+        config.maxBatchedTokens() - budget, List.copyOf(preempted), List.copyOf(finished));
+  }
+
+  private void emit(Sequence seq, int numNew, List<SchedulerOutput.NewSequence> newSeqs,
+      List<SchedulerOutput.CachedSequence> cachedSeqs) {
+    List<Integer> table = seq.blockTable();
+    if (knownToRunner.add(seq.id())) {
+      newSeqs.add(new SchedulerOutput.NewSequence(seq.id(), seq.allTokens(), toArray(table, 0),
+          seq.numComputedTokens(), numNew));
+    } else {
+      int sent = blocksSent.getOrDefault(seq.id(), 0);
+      cachedSeqs.add(new SchedulerOutput.CachedSequence(seq.id(), toArray(table, sent), seq.numComputedTokens(), numNew));
+    }
+    blocksSent.put(seq.id(), table.size());
+    scheduledLastStep.put(seq.id(), numNew);
+  }
+
+  private void preempt(Sequence victim) {
+    blocks.release(victim.blockTable());
+    victim.resetForRecompute();
+    knownToRunner.remove(victim.id());
+    blocksSent.remove(victim.id());
+    waiting.addFirst(victim);
+  }
+
+  /**
+   * Applies a step's results: advances every scheduled sequence, appends the sampled token of each
+   * sequence whose known tokens are now all computed, and finishes those that reached max tokens
+   * (their blocks go back to the pool).
+   *
+   * @param sampled the sampled token per sequence id, for exactly the sequences that completed their tokens
+   * @return the sequences that produced a token this step, and which of them finished
+   */
+  public StepOutcome update(SchedulerOutput output, Map<Long, Integer> sampled) {
+    List<Sequence> produced = new ArrayList<>();
+    List<Sequence> finished = new ArrayList<>();
+    for (Map.Entry<Long, Integer> e : scheduledLastStep.entrySet()) {
+      Sequence seq = byId.get(e.getKey());
+      seq.advanceComputed(e.getValue());
+      boolean complete = seq.numComputedTokens() == seq.numTokens();
+      Integer token = sampled.get(seq.id());
+      if (complete != (token != null)) {
+        throw new IllegalStateException("sequence " + seq.id() + ": sampled token " + token + " but complete=" + complete);
+      }
+      if (!complete) continue;
+      seq.appendOutput(token);
+      produced.add(seq);
+      if (seq.isFinishedByLength() || seq.numTokens() >= config.maxModelLen()) {
+        finish(seq);
+        finished.add(seq);
+      }
+    }
+    scheduledLastStep.clear();
+    produced.sort((a, b) -> Long.compare(a.id(), b.id()));
+    finished.sort((a, b) -> Long.compare(a.id(), b.id()));
+    return new StepOutcome(produced, finished);
+  }
+
+  private void finish(Sequence seq) {
+    running.remove(seq);
+    blocks.release(seq.blockTable());
+    seq.markFinished();
+    byId.remove(seq.id());
+    blocksSent.remove(seq.id());
+    knownToRunner.remove(seq.id());
+    finishedSinceLastStep.add(seq.id());
+  }
+
+  /** Removes every sequence that has not finished (drain / shutdown) and returns them, running first. */
+  public List<Sequence> abortAll() {
+    List<Sequence> aborted = new ArrayList<>(running);
+    aborted.addAll(waiting);
+    for (Sequence seq : running) {
+      blocks.release(seq.blockTable());
+      knownToRunner.remove(seq.id());
+      finishedSinceLastStep.add(seq.id());
+    }
+    running.clear();
+    waiting.clear();
+    byId.clear();
+    blocksSent.clear();
+    return aborted;
+  }
+
+  public boolean hasWork() {
+    return !running.isEmpty() || !waiting.isEmpty();
+  }
+
+  public int numRunning() {
+    return running.size();
+  }
+
+  public int numWaiting() {
+    return waiting.size();
+  }
+
+  public int numFreeBlocks() {
+    return blocks.numFreeBlocks();
+  }
+
+  /** The sequences that produced a token in a step, and the subset that finished. */
+  public record StepOutcome(List<Sequence> produced, List<Sequence> finished) {}
+
+  private static int[] toArray(List<Integer> list, int from) {
+    int[] out = new int[list.size() - from];
+    for (int i = from; i < list.size(); i++) out[i - from] = list.get(i);
+    return out;
+  }
+}

@@ -1,0 +1,124 @@
+package io.decodefleet.agent.engine;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One sequence inside an engine: its prompt, the tokens generated so far, how many of its tokens
+ * already have their K/V in the cache, and its block table. Owned by the engine thread.
+ */
+public final class Sequence {
+  public enum Status { WAITING, RUNNING, FINISHED }
+
+  private final long id;
+  private final int[] promptTokens; // (promptLen) token ids
+  private final int maxTokens;
+  private int[] outputTokens = new int[16]; // (numOutputTokens) token ids, grown as needed
+  private int numOutputTokens;
+  private int numComputedTokens; // tokens whose K/V is in the cache
+  private final List<Integer> blockTable = new ArrayList<>();
+  private Status status = Status.WAITING;
+  private int preemptions;
+
+  public Sequence(long id, int[] promptTokens, int maxTokens) {
+    if (promptTokens.length == 0) throw new IllegalArgumentException("sequence " + id + ": empty prompt");
+    if (maxTokens < 1) throw new IllegalArgumentException("sequence " + id + ": max tokens must be >= 1");
+    this.id = id;
+    this.promptTokens = promptTokens.clone();
+    this.maxTokens = maxTokens;
+  }
+
+  public long id() {
+    return id;
+  }
+
+  public int promptLength() {
+    return promptTokens.length;
+  }
+
+  public int maxTokens() {
+    return maxTokens;
+  }
+
+  public int numOutputTokens() {
+    return numOutputTokens;
+  }
+
+  /** Prompt plus generated tokens. */
+  public int numTokens() {
+    return promptTokens.length + numOutputTokens;
+  }
+
+  /** The token at position {@code pos} of prompt + output. */
+  public int tokenAt(int pos) {
+    return pos < promptTokens.length ? promptTokens[pos] : outputTokens[pos - promptTokens.length];
+  }
+
+  /** All tokens, prompt then output. */
+  public int[] allTokens() {
+    int[] all = Arrays.copyOf(promptTokens, numTokens());
+    System.arraycopy(outputTokens, 0, all, promptTokens.length, numOutputTokens);
+    return all;
+  }
+
+  public int[] promptTokens() {
+    return promptTokens.clone();
+  }
+
+  public int[] outputTokens() {
+    return Arrays.copyOf(outputTokens, numOutputTokens);
+  }
+
+  public int numComputedTokens() {
+    return numComputedTokens;
+  }
+
+  public List<Integer> blockTable() {
+    return blockTable;
+  }
+
+  public Status status() {
+    return status;
+  }
+
+  public int preemptions() {
+    return preemptions;
+  }
+
+  /** The most tokens this sequence can ever hold: its KV footprint when it finishes. */
+  public int maxTotalTokens() {
+    return promptTokens.length + maxTokens;
+  }
+
+  boolean isFinishedByLength() {
+    return numOutputTokens >= maxTokens;
+  }
+
+  void appendOutput(int token) {
+    if (numOutputTokens == outputTokens.length) outputTokens = Arrays.copyOf(outputTokens, outputTokens.length * 2);
+    outputTokens[numOutputTokens++] = token;
+  }
+
+  void advanceComputed(int tokens) {
+    numComputedTokens += tokens;
+    if (numComputedTokens > numTokens()) {
+      throw new IllegalStateException("sequence " + id + ": computed " + numComputedTokens + " of " + numTokens());
+    }
+  }
+
+  void markRunning() {
+    status = Status.RUNNING;
+  }
+
+  void markFinished() {
+    status = Status.FINISHED;
+  }
+
+  /** Preempted by recompute: its cache is gone, it waits again and will be re-prefilled in full. */
+  void resetForRecompute() {
+    status = Status.WAITING;
+    numComputedTokens = 0;
+    preemptions++;
+  }
+}

@@ -1,0 +1,15 @@
+package io.decodefleet.agent.protocol;
+
+/**
+ * What an agent loads and how its engine runs it.
+ *
+ * @param model preset name (see ModelConfig.presetNames())
+ * @param seed dummy-weight seed
+ * @param blockSize KV block size in tokens
+ * @param kvBlocks KV pool size in blocks; 0 sizes it from the backend's memory
+ * @param maxNumSeqs continuous-batching cap
+ * @param maxBatchedTokens per-step token budget
+ * @param verifyFraction fraction of sequences checked against a full recompute (0 = off)
+ */
+public record ModelSpec(String model, long seed, int blockSize, int kvBlocks, int maxNumSeqs, int maxBatchedTokens,
+    double verifyFraction) {}

@@ -1,0 +1,190 @@
+package io.decodefleet.agent.protocol;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.protocol.cluster.ClusterProtocol;
+import java.io.NotSerializableException;
+import java.util.List;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
+
+/**
+ * Pekko serializer for every {@link ProtocolMessage}: each typed message maps onto its protobuf
+ * message (package {@code io.decodefleet.protocol.cluster}); actor references travel as their
+ * serialized paths and are resolved on arrival.
+ */
+public final class ProtocolSerializer extends SerializerWithStringManifest {
+  /** Pekko reserves identifiers 0–40; this one is ours. */
+  public static final int IDENTIFIER = 7301;
+
+  private final ActorRefResolver resolver;
+
+  public ProtocolSerializer(ExtendedActorSystem system) {
+    this.resolver = ActorRefResolver.get(Adapter.toTyped(system));
+  }
+
+  @Override
+  public int identifier() {
+    return IDENTIFIER;
+  }
+
+  @Override
+  public String manifest(Object o) {
+    if (o instanceof ProtocolMessage) return o.getClass().getSimpleName();
+    throw new IllegalArgumentException("not a protocol message: " + o.getClass().getName());
+  }
+
+  @Override
+  public byte[] toBinary(Object o) {
+    return toProto(o).toByteArray();
+  }
+
+  private com.google.protobuf.Message toProto(Object o) {
+    if (o instanceof GpuAgent.Register m) {
+      return io.decodefleet.protocol.cluster.Register.newBuilder().setReplyTo(ref(m.replyTo())).build();
+    } else if (o instanceof GpuAgent.LoadModel m) {
+      return io.decodefleet.protocol.cluster.LoadModel.newBuilder().setSpec(spec(m.spec())).setReplyTo(ref(m.replyTo()))
+          .build();
+    } else if (o instanceof GpuAgent.StartSequences m) {
+      var b = io.decodefleet.protocol.cluster.StartSequences.newBuilder();
+      for (SequenceSpec s : m.sequences()) {
+        var sb = io.decodefleet.protocol.cluster.SequenceSpec.newBuilder().setSequenceId(s.sequenceId())
+            .setMaxTokens(s.maxTokens());
+        for (int t : s.promptTokens()) sb.addPromptTokens(t);
+        b.addSequences(sb);
+      }
+      return b.build();
+    } else if (o instanceof GpuAgent.Drain m) {
+      return io.decodefleet.protocol.cluster.Drain.newBuilder().setReplyTo(ref(m.replyTo())).build();
+    } else if (o instanceof AgentReport.Registered m) {
+      return io.decodefleet.protocol.cluster.Registered.newBuilder().setAgentId(m.agentId()).setAgentRef(ref(m.agent()))
+          .setNodeAddress(m.nodeAddress()).setDevice(m.device()).setBackend(m.backend()).build();
+    } else if (o instanceof AgentReport.ModelLoaded m) {
+      return io.decodefleet.protocol.cluster.ModelLoaded.newBuilder().setAgentId(m.agentId()).setKvBlocks(m.kvBlocks())
+          .setBlockSize(m.blockSize()).setMaxNumSeqs(m.maxNumSeqs()).setMaxModelLen(m.maxModelLen())
+          .setLoadMillis(m.loadMillis()).build();
+    } else if (o instanceof AgentReport.LoadFailed m) {
+      return io.decodefleet.protocol.cluster.LoadFailed.newBuilder().setAgentId(m.agentId()).setReason(m.reason()).build();
+    } else if (o instanceof AgentReport.StepReport m) {
+      var b = io.decodefleet.protocol.cluster.StepReport.newBuilder().setAgentId(m.agentId()).setStep(m.step())
+          .setFreeKvBlocks(m.freeKvBlocks()).setRunning(m.running()).setWaiting(m.waiting())
+          .setScheduledTokens(m.scheduledTokens()).setStepNanos(m.stepNanos()).setPreempted(m.preempted());
+      for (AgentReport.SequenceTokens t : m.tokens()) {
+        var tb = io.decodefleet.protocol.cluster.SequenceTokens.newBuilder().setSequenceId(t.sequenceId());
+        for (int token : t.tokens()) tb.addTokens(token);
+        b.addTokens(tb);
+      }
+      for (AgentReport.SequenceFinished f : m.finished()) {
+        AgentReport.VerifyResult v = f.verify();
+        b.addFinished(io.decodefleet.protocol.cluster.SequenceFinished.newBuilder().setSequenceId(f.sequenceId())
+            .setReason(f.reason()).setOutputTokens(f.outputTokens()).setPreemptions(f.preemptions())
+            .setVerify(io.decodefleet.protocol.cluster.VerifyResult.newBuilder().setChecked(v.checked())
+                .setPassed(v.passed()).setMaxRelError(v.maxRelError()).setStepsChecked(v.stepsChecked())
+                .setDetail(v.detail())));
+      }
+      return b.build();
+    } else if (o instanceof AgentReport.SequenceFailed m) {
+      return io.decodefleet.protocol.cluster.SequenceFailed.newBuilder().setAgentId(m.agentId())
+          .setSequenceId(m.sequenceId()).setReason(m.reason()).build();
+    } else if (o instanceof AgentReport.Drained m) {
+      return io.decodefleet.protocol.cluster.Drained.newBuilder().setAgentId(m.agentId())
+          .addAllUnfinishedSequenceIds(m.unfinishedSequenceIds()).build();
+    }
+    throw new IllegalArgumentException("no protobuf mapping for " + o.getClass().getName());
+  }
+
+  @Override
+  public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
+    try {
+      return fromProto(bytes, manifest);
+    } catch (InvalidProtocolBufferException e) {
+      throw new NotSerializableException("cannot parse " + manifest + ": " + e.getMessage());
+    }
+  }
+
+  private Object fromProto(byte[] bytes, String manifest)
+      throws InvalidProtocolBufferException, NotSerializableException {
+    switch (manifest) {
+      case "Register": {
+        var p = io.decodefleet.protocol.cluster.Register.parseFrom(bytes);
+        return new GpuAgent.Register(resolve(p.getReplyTo()));
+      }
+      case "LoadModel": {
+        var p = io.decodefleet.protocol.cluster.LoadModel.parseFrom(bytes);
+        var s = p.getSpec();
+        return new GpuAgent.LoadModel(new ModelSpec(s.getModel(), s.getSeed(), s.getBlockSize(), s.getKvBlocks(),
+            s.getMaxNumSeqs(), s.getMaxBatchedTokens(), s.getVerifyFraction()), resolve(p.getReplyTo()));
+      }
+      case "StartSequences": {
+        var p = io.decodefleet.protocol.cluster.StartSequences.parseFrom(bytes);
+        return new GpuAgent.StartSequences(p.getSequencesList().stream()
+            .map(s -> new SequenceSpec(s.getSequenceId(), ints(s.getPromptTokensList()), s.getMaxTokens())).toList());
+      }
+      case "Drain":
+        return new GpuAgent.Drain(resolve(io.decodefleet.protocol.cluster.Drain.parseFrom(bytes).getReplyTo()));
+      case "Registered": {
+        var p = io.decodefleet.protocol.cluster.Registered.parseFrom(bytes);
+        return new AgentReport.Registered(p.getAgentId(), resolve(p.getAgentRef()), p.getNodeAddress(), p.getDevice(),
+            p.getBackend());
+      }
+      case "ModelLoaded": {
+        var p = io.decodefleet.protocol.cluster.ModelLoaded.parseFrom(bytes);
+        return new AgentReport.ModelLoaded(p.getAgentId(), p.getKvBlocks(), p.getBlockSize(), p.getMaxNumSeqs(),
+            p.getMaxModelLen(), p.getLoadMillis());
+      }
+      case "LoadFailed": {
+        var p = io.decodefleet.protocol.cluster.LoadFailed.parseFrom(bytes);
+        return new AgentReport.LoadFailed(p.getAgentId(), p.getReason());
+      }
+      case "StepReport": {
+        var p = io.decodefleet.protocol.cluster.StepReport.parseFrom(bytes);
+        List<AgentReport.SequenceTokens> tokens = p.getTokensList().stream()
+            .map(t -> new AgentReport.SequenceTokens(t.getSequenceId(), ints(t.getTokensList()))).toList();
+        List<AgentReport.SequenceFinished> finished = p.getFinishedList().stream().map(f -> {
+          var v = f.getVerify();
+          return new AgentReport.SequenceFinished(f.getSequenceId(), f.getReason(), f.getOutputTokens(),
+              f.getPreemptions(), new AgentReport.VerifyResult(v.getChecked(), v.getPassed(), v.getMaxRelError(),
+                  v.getStepsChecked(), v.getDetail()));
+        }).toList();
+        return new AgentReport.StepReport(p.getAgentId(), p.getStep(), tokens, finished, p.getFreeKvBlocks(),
+            p.getRunning(), p.getWaiting(), p.getScheduledTokens(), p.getStepNanos(), p.getPreempted());
+      }
+      case "SequenceFailed": {
+        var p = io.decodefleet.protocol.cluster.SequenceFailed.parseFrom(bytes);
+        return new AgentReport.SequenceFailed(p.getAgentId(), p.getSequenceId(), p.getReason());
+      }
+      case "Drained": {
+        var p = io.decodefleet.protocol.cluster.Drained.parseFrom(bytes);
+        return new AgentReport.Drained(p.getAgentId(), List.copyOf(p.getUnfinishedSequenceIdsList()));
+      }
+      default:
+        throw new NotSerializableException("unknown protocol manifest '" + manifest + "'");
+    }
+  }
+
+  private static io.decodefleet.protocol.cluster.ModelSpec spec(ModelSpec s) {
+    return io.decodefleet.protocol.cluster.ModelSpec.newBuilder().setModel(s.model()).setSeed(s.seed())
+        .setBlockSize(s.blockSize()).setKvBlocks(s.kvBlocks()).setMaxNumSeqs(s.maxNumSeqs())
+        .setMaxBatchedTokens(s.maxBatchedTokens()).setVerifyFraction(s.verifyFraction()).build();
+  }
+
+  private static int[] ints(List<Integer> list) {
+    int[] out = new int[list.size()];
+    for (int i = 0; i < out.length; i++) out[i] = list.get(i);
+    return out;
+  }
+
+  private String ref(ActorRef<?> ref) {
+    return resolver.toSerializationFormat(ref);
+  }
+
+  private <T> ActorRef<T> resolve(String path) {
+    return resolver.resolveActorRef(path);
+  }
+
+  /** The outer class is referenced so the descriptor is initialised once, eagerly. */
+  static final Object DESCRIPTOR = ClusterProtocol.getDescriptor();
+}

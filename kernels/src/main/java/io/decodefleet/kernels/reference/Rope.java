@@ -1,0 +1,70 @@
+package io.decodefleet.kernels.reference;
+
+/** Rotary position embedding (RoPE), Hugging Face Llama "rotate_half" convention. */
+public final class Rope {
+
+  private Rope() {}
+
+  /**
+   * Rotates, in place, each head of each token by its position.
+   *
+   * <p>Within a head, element {@code i} is paired with element {@code i + headDim/2} (not with its
+   * neighbour {@code i + 1}: that would be the interleaved GPT-J/Meta convention, which needs
+   * permuted q/k weights). With {@code angle = position * theta^(-2i/headDim)}:
+   * {@code x' = x cos - y sin}, {@code y' = x sin + y cos}.
+   *
+   * <p>Angles, cosines, sines and the rotation are computed in double and rounded once: in float32
+   * the angle of position 100 000 would already be off by several milliradians.
+   *
+   * @param x (n, heads, headDim) float32, rotated in place
+   * @param positions (n) position of each token in its sequence
+   * @param theta the RoPE base, e.g. 10000 or 500000
+   */
+  public static void apply(
+      float[] x, // (n, heads, headDim) float32, in/out
+      int n,
+      int heads,
+      int headDim,
+      int[] positions, // (n) int32
+      double theta) {
+    Checks.nonNegative(n, "n");
+    Checks.nonNegative(heads, "heads");
+    Checks.positive(headDim, "headDim");
+    if ((headDim & 1) != 0) {
+      throw new IllegalArgumentException("headDim must be even but is " + headDim);
+    }
+    if (!(theta > 0.0) || Double.isInfinite(theta)) {
+      throw new IllegalArgumentException("theta must be finite and > 0 but is " + theta);
+    }
+    Checks.length(x, (long) n * heads * headDim, "x");
+    Checks.length(positions, n, "positions");
+    int half = headDim / 2;
+    double[] invFreq = new double[half];
+    for (int i = 0; i < half; i++) {
+      invFreq[i] = Math.pow(theta, -2.0 * i / headDim);
+    }
+    // The angles depend only on the token, so compute them once and reuse them for every head.
+    double[] cos = new double[half];
+    double[] sin = new double[half];
+    int tokenStride = heads * headDim;
+    for (int t = 0; t < n; t++) {
+      double position = positions[t];
+      for (int i = 0; i < half; i++) {
+        double angle = position * invFreq[i];
+        cos[i] = Math.cos(angle);
+        sin[i] = Math.sin(angle);
+      }
+      int tokenBase = t * tokenStride;
+      for (int h = 0; h < heads; h++) {
+        int lo = tokenBase + h * headDim;
+        int hi = lo + half;
+        for (int i = 0; i < half; i++) {
+          double a = x[lo + i];
+          double b = x[hi + i];
+          x[lo + i] = (float) (a * cos[i] - b * sin[i]);
+          x[hi + i] = (float) (a * sin[i] + b * cos[i]);
+        }
+      }
+    }
+  }
+}
