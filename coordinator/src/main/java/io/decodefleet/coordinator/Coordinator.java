@@ -2,6 +2,7 @@ package io.decodefleet.coordinator;
 
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.coordinator.metrics.AgentOrder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -153,31 +154,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private List<AgentInfo> sortedAgents() {
     List<AgentInfo> agents = new ArrayList<>(registered.values());
-    agents.sort(Comparator.comparing(AgentInfo::agentId, Coordinator::compareIds));
+    agents.sort(Comparator.comparing(AgentInfo::agentId, AgentOrder.INSTANCE));
     return agents;
-  }
-
-  /** "agent-2" before "agent-10": digit runs compare as numbers. */
-  static int compareIds(String a, String b) {
-    int i = 0;
-    int j = 0;
-    while (i < a.length() && j < b.length()) {
-      char ca = a.charAt(i);
-      char cb = b.charAt(j);
-      if (Character.isDigit(ca) && Character.isDigit(cb)) {
-        int si = i;
-        int sj = j;
-        while (i < a.length() && Character.isDigit(a.charAt(i))) i++;
-        while (j < b.length() && Character.isDigit(b.charAt(j))) j++;
-        int c = new java.math.BigInteger(a.substring(si, i)).compareTo(new java.math.BigInteger(b.substring(sj, j)));
-        if (c != 0) return c;
-      } else {
-        if (ca != cb) return Character.compare(ca, cb);
-        i++;
-        j++;
-      }
-    }
-    return Integer.compare(a.length() - i, b.length() - j);
   }
 
   private Behavior<Command> onRunTerminated(Terminated msg) {

@@ -81,9 +81,23 @@ public final class EmbeddedCluster implements AutoCloseable {
     return agentSystems;
   }
 
+  /**
+   * Nodes that stop together see each other's connections drop: expected here, so the transport's
+   * warnings about it are not shown.
+   */
+  private static Runnable quietTransportWarnings() {
+    if (org.slf4j.LoggerFactory.getLogger("org.apache.pekko") instanceof ch.qos.logback.classic.Logger pekko) {
+      ch.qos.logback.classic.Level before = pekko.getLevel();
+      pekko.setLevel(ch.qos.logback.classic.Level.ERROR);
+      return () -> pekko.setLevel(before);
+    }
+    return () -> {};
+  }
+
   /** Stops every node (agents first, in parallel) and waits for them. */
   @Override
   public void close() {
+    Runnable restoreLogging = quietTransportWarnings();
     List<CompletableFuture<?>> done = new ArrayList<>();
     for (ActorSystem<?> s : agentSystems) {
       s.terminate();
@@ -96,6 +110,8 @@ public final class EmbeddedCluster implements AutoCloseable {
           TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       // Shutdown is best effort: a node that does not stop in time is abandoned with the JVM.
+    } finally {
+      restoreLogging.run();
     }
   }
 }

@@ -6,9 +6,9 @@ import java.util.Comparator;
  * Natural order of agent ids: runs of digits compare by numeric value, everything else by
  * character, so "agent-2" sorts before "agent-10" (plain string order would put it after).
  */
-final class AgentOrder implements Comparator<String> {
+public final class AgentOrder implements Comparator<String> {
 
-  static final AgentOrder INSTANCE = new AgentOrder();
+  public static final AgentOrder INSTANCE = new AgentOrder();
 
   private AgentOrder() {}
 

@@ -9,15 +9,18 @@ public final class Argmax {
    * Index, relative to {@code offset}, of the largest value in {@code logits[offset, offset +
    * length)}: with {@code offset = row * vocab, length = vocab} it is directly the token id.
    *
-   * <p>Ties go to the lowest index, so greedy decoding is deterministic across kernels that agree on
-   * the values. NaN never wins (a NaN logit compares false with everything and is skipped); if every
-   * value is NaN the result is -1, which {@link Embedding#gather} rejects rather than silently feeding
-   * a token back.
+   * <p>Ties go to the lowest index, so greedy decoding is deterministic across kernels that agree
+   * on the values. NaN never wins (a NaN logit compares false with everything and is skipped); if
+   * every value is NaN the result is -1, which {@link Embedding#gather} rejects rather than
+   * silently feeding a token back.
    *
    * @param logits (.., vocab) float32
    * @return index in {@code [0, length)}, or -1 if all values are NaN
    */
-  public static int argmax(float[] logits, int offset, int length) { // logits: (rows, vocab) float32
+  public static int argmax(
+      float[] logits, // (rows, vocab) float32, or any flat float32 array
+      int offset,
+      int length) {
     Checks.nonNegative(offset, "offset");
     Checks.positive(length, "length");
     Checks.length(logits, (long) offset + length, "logits");

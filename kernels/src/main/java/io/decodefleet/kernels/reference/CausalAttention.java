@@ -9,9 +9,9 @@ public final class CausalAttention {
    * Treats the {@code n} tokens as one sequence at positions {@code 0..n-1}: token {@code i}, query
    * head {@code h}, attends to tokens {@code 0..i} through kv head {@code h / (qHeads / kvHeads)}.
    *
-   * <p>This is deliberately a different algorithm from {@link PagedAttention}: all scores first, then
-   * an exact max-subtracted softmax, so that agreement between the two checks the paging and the
-   * online softmax rather than reproducing the same code twice.
+   * <p>This is deliberately a different algorithm from {@link PagedAttention}: all scores first,
+   * then an exact max-subtracted softmax, so that agreement between the two checks the paging and
+   * the online softmax rather than reproducing the same code twice.
    *
    * @param q (n, qHeads, headDim) float32
    * @param k (n, kvHeads, headDim) float32

@@ -4,8 +4,8 @@ package io.decodefleet.kernels.reference;
  * Cheap argument validation shared by the reference kernels.
  *
  * <p>Every check is O(1) so it can run on each call of a hot loop. Required lengths are computed in
- * {@code long} by the callers because products of tensor dimensions overflow {@code int} long before
- * a Java array does.
+ * {@code long} by the callers because products of tensor dimensions overflow {@code int} long
+ * before a Java array does.
  */
 final class Checks {
 

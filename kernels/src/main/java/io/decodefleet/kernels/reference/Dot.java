@@ -11,10 +11,11 @@ final class Dot {
   /**
    * Returns {@code sum_p a[aOff + p] * b[bOff + p]} for {@code p < len}.
    *
-   * <p>Eight independent accumulators hide the latency of the floating-point adder (a single running
-   * sum would make every add wait for the previous one). The accumulation order depends only on
-   * {@code len}: lanes {@code p % 8}, summed pairwise, then the tail in order. Callers rely on that
-   * for bit-reproducibility, so do not change it without updating {@link Matmul}'s guarantee.
+   * <p>Eight independent accumulators hide the latency of the floating-point adder (a single
+   * running sum would make every add wait for the previous one). The accumulation order depends
+   * only on {@code len}: lanes {@code p % 8}, summed pairwise, then the tail in order. Callers rely
+   * on that for bit-reproducibility, so do not change it without updating {@link Matmul}'s
+   * guarantee.
    */
   static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
     float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;

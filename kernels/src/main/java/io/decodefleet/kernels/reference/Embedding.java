@@ -11,7 +11,8 @@ public final class Embedding {
    * @param table (vocab, hidden) float32
    * @param tokens (n) token ids, each in [0, vocab)
    * @param out (n, hidden) float32
-   * @throws IllegalArgumentException if an array is too short or a token id is outside the vocabulary
+   * @throws IllegalArgumentException if an array is too short or a token id is outside the
+   * vocabulary
    */
   public static void gather(
       float[] table, // (vocab, hidden) float32

@@ -5,8 +5,8 @@ public final class Matmul {
 
   /**
    * How many floats of {@code w} one column block may hold (256 KiB): small enough to stay in a
-   * per-core L2 cache while every row of {@code x} streams past it, so a batch reads the weight from
-   * memory once instead of once per row.
+   * per-core L2 cache while every row of {@code x} streams past it, so a batch reads the weight
+   * from memory once instead of once per row.
    */
   private static final int W_BLOCK_FLOATS = 64 * 1024;
 
@@ -17,12 +17,12 @@ public final class Matmul {
    *
    * <p><b>Batch-invariance guarantee.</b> Each output element is the float32 dot product of one row
    * of {@code x} with one row of {@code w}, accumulated in an order that depends only on {@code k}
-   * (eight interleaved partial sums over {@code p % 8}, combined pairwise, then the tail of
-   * {@code k % 8} terms in order, exactly as {@code Dot.dot}). It does not depend on {@code m},
-   * {@code n}, the position of the row in the batch, the cache blocking or which columns are
-   * computed together, so a row of {@code x} gives bit-identical outputs whether
-   * it is multiplied alone ({@code m = 1}) or inside any batch. The engine relies on this to compare
-   * batched decode against single-sequence decode exactly.
+   * (eight interleaved partial sums over {@code p % 8}, combined pairwise, then the tail of {@code
+   * k % 8} terms in order, exactly as {@code Dot.dot}). It does not depend on {@code m}, {@code n},
+   * the position of the row in the batch, the cache blocking or which columns are computed
+   * together, so a row of {@code x} gives bit-identical outputs whether it is multiplied alone
+   * ({@code m = 1}) or inside any batch. The engine relies on this to compare batched decode
+   * against single-sequence decode exactly.
    *
    * @param x (m, k) float32, row-major
    * @param w (n, k) float32, row-major: (out_features, in_features)

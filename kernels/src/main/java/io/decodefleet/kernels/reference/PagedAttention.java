@@ -11,11 +11,10 @@ public final class PagedAttention {
    * For each query token {@code t} and query head {@code h}: softmax over the first
    * {@code contextLens[t]} cached positions of {@code scale * q·k}, weighted sum of the values.
    *
-   * <p>Position {@code p} of token {@code t}'s sequence lives in block
-   * {@code blockTables[t][p / blockSize]} at offset {@code p % blockSize}. Query head {@code h} reads
-   * kv head {@code h / (qHeads / kvHeads)}. Only the first {@code ceil(contextLens[t] / blockSize)}
-   * entries of a block table are read, and nothing past the context, so unwritten slots may hold
-   * anything.
+   * <p>Position {@code p} of token {@code t}'s sequence lives in block {@code blockTables[t][p /
+   * blockSize]} at offset {@code p % blockSize}. Query head {@code h} reads kv head {@code h /
+   * (qHeads / kvHeads)}. Only the first {@code ceil(contextLens[t] / blockSize)} entries of a block
+   * table are read, and nothing past the context, so unwritten slots may hold anything.
    *
    * <p>The softmax is computed in one pass with a running maximum (as a GPU kernel streaming the
    * blocks does): when a larger score arrives, the running sum and the weighted values are rescaled

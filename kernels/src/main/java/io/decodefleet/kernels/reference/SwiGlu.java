@@ -8,9 +8,10 @@ public final class SwiGlu {
   /**
    * {@code out[i] = silu(gate[i]) * up[i]} with {@code silu(x) = x / (1 + exp(-x))}.
    *
-   * <p>{@code out} may alias {@code gate} or {@code up}. Written as {@code x / (1 + exp(-x))} rather
-   * than {@code x * sigmoid(x)} via {@code exp(x)}: for very negative x, {@code exp(-x)} overflows to
-   * infinity and the quotient is a clean -0, where the other form would give {@code inf / inf}.
+   * <p>{@code out} may alias {@code gate} or {@code up}. Written as {@code x / (1 + exp(-x))}
+   * rather than {@code x * sigmoid(x)} via {@code exp(x)}: for very negative x, {@code exp(-x)}
+   * overflows to infinity and the quotient is a clean -0, where the other form would give {@code
+   * inf / inf}.
    *
    * @param gate (count) float32
    * @param up (count) float32

@@ -30,7 +30,8 @@ class ArgmaxTest {
   void tiesGoToTheLowestIndex() {
     assertEquals(1, Argmax.argmax(new float[] {1f, 3f, 2f, 3f, 3f}, 0, 5));
     assertEquals(0, Argmax.argmax(new float[] {0f, -0f}, 0, 2));
-    assertEquals(0, Argmax.argmax(new float[] {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}, 0, 2));
+    float minusInf = Float.NEGATIVE_INFINITY;
+    assertEquals(0, Argmax.argmax(new float[] {minusInf, minusInf}, 0, 2));
   }
 
   @Test

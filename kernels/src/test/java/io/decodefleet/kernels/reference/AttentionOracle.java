@@ -1,15 +1,17 @@
 package io.decodefleet.kernels.reference;
 
+import java.util.function.IntUnaryOperator;
+
 /** Softmax attention of one query head written the obvious way, in double. */
 final class AttentionOracle {
 
   private AttentionOracle() {}
 
   /**
-   * Returns softmax_j(scale * q·k_j) · v_j over {@code j < len}, where {@code k_j} and {@code v_j}
-   * start at {@code kvOffset(j)} in {@code k} and {@code v}.
+   * Returns softmax_j(scale * q·k_j) · v_j over {@code j < len}, where {@code k_j} and
+   * {@code v_j} start at {@code kvOffset(j)} in {@code k} and {@code v}.
    */
-  static double[] attend(float[] q, int qOffset, float[] k, float[] v, java.util.function.IntUnaryOperator kvOffset,
+  static double[] attend(float[] q, int qOffset, float[] k, float[] v, IntUnaryOperator kvOffset,
       int len, int headDim, double scale) {
     double[] scores = new double[len];
     double max = Double.NEGATIVE_INFINITY;

@@ -10,10 +10,12 @@ final class Closeness {
   private Closeness() {}
 
   /**
-   * Fails unless {@code |expected[i] - actual[i]| <= atol + rtol * |expected[i]|} for every i, naming
-   * the element that is furthest outside its tolerance and the largest absolute error overall.
+   * Fails unless {@code |expected[i] - actual[i]| <= atol + rtol * |expected[i]|} for every i,
+   * naming the element that is furthest outside its tolerance and the largest absolute error
+   * overall.
    */
-  static void assertClose(String what, double[] expected, float[] actual, double atol, double rtol) {
+  static void assertClose(
+      String what, double[] expected, float[] actual, double atol, double rtol) {
     if (actual.length < expected.length) {
       fail(what + ": actual has " + actual.length + " elements, expected " + expected.length);
     }

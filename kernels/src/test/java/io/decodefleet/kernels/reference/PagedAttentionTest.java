@@ -158,7 +158,8 @@ class PagedAttentionTest {
     assertTrue(e.getMessage().startsWith("out "), e.getMessage());
     IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
         () -> PagedAttention.forward(new float[2 * 4 * 8], 2, 4, 1, 8, new float[16 * 8],
-            new float[16 * 8], 16, new int[][] {{0}, {0}}, new int[] {1}, 1f, new float[2 * 4 * 8]));
+            new float[16 * 8], 16, new int[][] {{0}, {0}}, new int[] {1}, 1f,
+            new float[2 * 4 * 8]));
     assertTrue(c.getMessage().startsWith("contextLens "), c.getMessage());
   }
 }

@@ -35,7 +35,9 @@ class SwiGluTest {
 
   @Test
   void extremeGatesStayFiniteAndSaturate() {
-    float[] gate = {-1000f, -100f, -88.8f, 0f, 88.8f, 100f, 1000f, -Float.MAX_VALUE, Float.MAX_VALUE};
+    float[] gate = {
+      -1000f, -100f, -88.8f, 0f, 88.8f, 100f, 1000f, -Float.MAX_VALUE, Float.MAX_VALUE
+    };
     float[] up = new float[gate.length];
     java.util.Arrays.fill(up, 0.5f);
     float[] out = new float[gate.length];

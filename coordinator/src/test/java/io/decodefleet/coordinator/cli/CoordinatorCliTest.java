@@ -1,0 +1,87 @@
+package io.decodefleet.coordinator.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.decodefleet.coordinator.metrics.ReportJson;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class CoordinatorCliTest {
+
+  /** Runs the CLI in a fresh JVM, as a user does. */
+  private static Result runProcess(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), CoordinatorCli.class.getName()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    return new Result(p.waitFor(), out, err);
+  }
+
+  private record Result(int code, String out, String err) {}
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+      "--world-size, 0, --world-size must be >= 1",
+      "--world-size, -3, --world-size must be >= 1",
+      "--world-size, eight, Invalid value for option '--world-size'",
+      "--model, gpt-9, unknown model 'gpt-9'",
+      "--placement, random, unknown placement 'random'",
+      "--output-len, 0, --output-len: length must be >= 1",
+      "--prompt-len, 9:3, --prompt-len: length range 9:3 is empty",
+      "--no-such-flag, 1, Unknown option",
+  })
+  void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {
+    Result r = runProcess(option, value);
+
+    assertEquals(2, r.code(), r.err());
+    List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+    assertEquals(1, lines.size(), "exactly one line on stderr, got: " + r.err());
+    assertTrue(lines.get(0).startsWith("coordinator: "), lines.get(0));
+    assertTrue(lines.get(0).contains(expected), lines.get(0));
+    assertFalse(r.err().contains("Exception"), r.err());
+    assertEquals("", r.out());
+  }
+
+  @Test
+  void helpListsEveryOptionTheIssueNames() throws Exception {
+    Result r = runProcess("--help");
+
+    assertEquals(0, r.code());
+    for (String option : List.of("--world-size", "--model", "--num-requests", "--prompt-len", "--output-len",
+        "--placement", "--seed", "--report-dir", "--verify", "--help")) {
+      assertTrue(r.out().contains(option), option);
+    }
+  }
+
+  @Test
+  void runWritesReportJsonWithTheRunsMetrics(@TempDir Path dir) throws Exception {
+    int code = CoordinatorCli.run("--world-size", "2", "--num-requests", "6", "--prompt-len", "8:40",
+        "--output-len", "4:9", "--seed", "5", "--report-dir", dir.toString(), "--verify", "--quiet");
+
+    assertEquals(0, code);
+    JsonNode report = ReportJson.read(dir.resolve("report.json"));
+    assertEquals(2, report.get("world_size").asInt());
+    assertEquals("cpu", report.get("backend").asText());
+    assertEquals("tiny", report.get("model").asText());
+    assertEquals(6, report.get("completed").asInt());
+    assertEquals(0, report.get("failed").asInt());
+    assertTrue(report.get("hardware").asText().contains("cores"));
+    assertTrue(report.get("mean_ttft_ms").asDouble() > 0);
+    assertTrue(report.get("verification").get("passed").asBoolean());
+    assertEquals(2, report.get("agents").size());
+    assertTrue(report.get("command").asText().contains("--world-size 2"));
+  }
+}
