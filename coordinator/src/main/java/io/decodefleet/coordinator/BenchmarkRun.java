@@ -1,13 +1,10 @@
 package io.decodefleet.coordinator;
 
-import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.SequenceSpec;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
-import io.decodefleet.coordinator.placement.AgentLoad;
-import io.decodefleet.coordinator.placement.PlacementPolicy;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -22,124 +19,85 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * One benchmark run on a fixed set of agents: load the model everywhere, release the requests at
- * their arrival times, place each on an agent, timestamp every token as its step report arrives (the
- * coordinator's clock is the one clock of every request-level metric), and reply with the outcome
- * once no request is outstanding.
+ * One benchmark on a loaded fleet: releases the requests at their arrival times (holding them back
+ * while {@code maxConcurrency} are outstanding), submits each to the Coordinator, and records every
+ * token event on the coordinator's clock. Replies with the outcome once no request is outstanding.
  */
 public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
 
   public interface Command {}
 
-  /** A report from one of this run's agents, forwarded by the Coordinator. */
-  public record Reported(AgentReport report) implements Command {}
+  static final Duration PROGRESS_INTERVAL = Duration.ofMillis(200);
+
+  private record Event(SequenceEvent event) implements Command {}
 
   private enum ReleaseDue implements Command { INSTANCE }
 
-  private enum LoadTimedOut implements Command { INSTANCE }
+  private record StateAtStart(ClusterSnapshot state) implements Command {}
+
+  private record StateAtEnd(ClusterSnapshot state) implements Command {}
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final BenchmarkSpec spec;
-  private final List<AgentInfo> agents;
+  private final ActorRef<Coordinator.Command> coordinator;
+  private final ActorRef<RunProgress> progress;
   private final ActorRef<RunOutcome> replyTo;
-  private final PlacementPolicy placement;
+  private final ActorRef<SequenceEvent> events;
   private final MetricsRecorder recorder = new MetricsRecorder();
-  private final Map<String, Integer> indexOf = new HashMap<>();
-  private final AgentState[] state;
-  private final Map<Long, RequestSpec> byId = new HashMap<>();
-  private final Map<Long, Integer> placedOn = new HashMap<>();
   private final Map<Long, int[]> outputTokens = new HashMap<>();
-  private final EngineTotals totals = new EngineTotals();
-  private int loaded;
+  private final ArrayDeque<RequestSpec> due = new ArrayDeque<>();
+  private final VerificationTotals verification = new VerificationTotals();
+  private ClusterSnapshot atStart;
   private int nextRelease;
+  private int outstanding;
   private long startNanos;
+  private long endNanos;
+  private long lastProgressNanos;
 
-  private static final class AgentState {
-    int kvBlocks;
-    int blockSize;
-    int maxModelLen;
-    long reservedBlocks;
-    int inFlight;
-    long loadMillis;
-  }
-
-  public static Behavior<Command> create(BenchmarkSpec spec, List<AgentInfo> agents, ActorRef<AgentReport> reportTo,
-      ActorRef<RunOutcome> replyTo) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new BenchmarkRun(ctx, timers, spec, agents, reportTo,
-        replyTo)));
+  public static Behavior<Command> create(BenchmarkSpec spec, ActorRef<Coordinator.Command> coordinator,
+      ActorRef<RunProgress> progress, ActorRef<RunOutcome> replyTo) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new BenchmarkRun(ctx, timers, spec, coordinator,
+        progress, replyTo)));
   }
 
   private BenchmarkRun(ActorContext<Command> context, TimerScheduler<Command> timers, BenchmarkSpec spec,
-      List<AgentInfo> agents, ActorRef<AgentReport> reportTo, ActorRef<RunOutcome> replyTo) {
+      ActorRef<Coordinator.Command> coordinator, ActorRef<RunProgress> progress, ActorRef<RunOutcome> replyTo) {
     super(context);
     this.context = context;
     this.timers = timers;
     this.spec = spec;
-    this.agents = List.copyOf(agents);
+    this.coordinator = coordinator;
+    this.progress = progress;
     this.replyTo = replyTo;
-    this.placement = PlacementPolicy.named(spec.placement());
-    this.state = new AgentState[agents.size()];
-    for (int i = 0; i < agents.size(); i++) {
-      indexOf.put(agents.get(i).agentId(), i);
-      state[i] = new AgentState();
-    }
-    for (RequestSpec r : spec.requests()) byId.put(r.requestId(), r);
-    for (AgentInfo agent : agents) agent.ref().tell(new GpuAgent.LoadModel(spec.model(), reportTo));
-    timers.startSingleTimer(LoadTimedOut.INSTANCE, spec.agentTimeout());
+    this.events = context.messageAdapter(SequenceEvent.class, Event::new);
+    coordinator.tell(new Coordinator.GetClusterState(context.messageAdapter(ClusterSnapshot.class, StateAtStart::new)));
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Reported.class, this::onReported)
+        .onMessage(StateAtStart.class, this::onStateAtStart)
         .onMessage(ReleaseDue.class, msg -> onReleaseDue())
-        .onMessage(LoadTimedOut.class, msg -> onLoadTimedOut())
+        .onMessage(Event.class, this::onEvent)
+        .onMessage(StateAtEnd.class, this::onStateAtEnd)
         .build();
   }
 
-  private Behavior<Command> onReported(Reported msg) {
-    AgentReport report = msg.report();
-    if (report instanceof AgentReport.ModelLoaded m) return onModelLoaded(m);
-    if (report instanceof AgentReport.LoadFailed m) {
-      return finish("agent " + m.agentId() + " could not load model " + spec.model().model() + ": " + m.reason());
-    }
-    if (report instanceof AgentReport.StepReport m) return onStepReport(m);
-    if (report instanceof AgentReport.SequenceFailed m) return onSequenceFailed(m);
-    return this;
-  }
-
-  private Behavior<Command> onModelLoaded(AgentReport.ModelLoaded m) {
-    Integer i = indexOf.get(m.agentId());
-    if (i == null) return this;
-    AgentState s = state[i];
-    s.kvBlocks = m.kvBlocks();
-    s.blockSize = m.blockSize();
-    s.maxModelLen = m.maxModelLen();
-    s.loadMillis = m.loadMillis();
-    if (++loaded == agents.size()) {
-      timers.cancel(LoadTimedOut.INSTANCE);
-      startNanos = System.nanoTime();
-      return onReleaseDue();
-    }
-    return this;
-  }
-
-  private Behavior<Command> onLoadTimedOut() {
-    return finish("only " + loaded + " of " + agents.size() + " agents loaded model " + spec.model().model()
-        + " within " + spec.agentTimeout().toSeconds() + " s");
+  private Behavior<Command> onStateAtStart(StateAtStart msg) {
+    atStart = msg.state();
+    startNanos = System.nanoTime();
+    lastProgressNanos = startNanos;
+    return onReleaseDue();
   }
 
   private Behavior<Command> onReleaseDue() {
     long now = System.nanoTime();
     List<RequestSpec> requests = spec.requests();
-    Map<Integer, List<SequenceSpec>> batches = new LinkedHashMap<>();
     while (nextRelease < requests.size() && requests.get(nextRelease).arrivalNanos() <= now - startNanos) {
-      RequestSpec r = requests.get(nextRelease++);
-      recorder.requestReleased(r.requestId(), r.promptTokens().length, r.maxTokens(), now);
-      place(r, now, batches);
+      due.addLast(requests.get(nextRelease++));
     }
-    batches.forEach((i, seqs) -> agents.get(i).ref().tell(new GpuAgent.StartSequences(seqs)));
+    submitDue();
     if (nextRelease < requests.size()) {
       long delay = requests.get(nextRelease).arrivalNanos() - (System.nanoTime() - startNanos);
       timers.startSingleTimer(ReleaseDue.INSTANCE, Duration.ofNanos(Math.max(0, delay)));
@@ -147,97 +105,140 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     return finishIfDone();
   }
 
-  private void place(RequestSpec r, long now, Map<Integer, List<SequenceSpec>> batches) {
-    int tokens = r.promptTokens().length + r.maxTokens();
-    List<AgentLoad> loads = new ArrayList<>();
-    List<Integer> candidates = new ArrayList<>();
-    for (int i = 0; i < agents.size(); i++) {
-      AgentState s = state[i];
-      if (tokens <= s.maxModelLen && blocksFor(tokens, s) <= s.kvBlocks) {
-        loads.add(new AgentLoad(agents.get(i).agentId(), i, s.kvBlocks, s.blockSize, s.reservedBlocks, s.inFlight));
-        candidates.add(i);
-      }
+  /** Submits due requests while the concurrency limit allows (vLLM's --max-concurrency semaphore). */
+  private void submitDue() {
+    while (!due.isEmpty() && (spec.maxConcurrency() <= 0 || outstanding < spec.maxConcurrency())) {
+      RequestSpec r = due.pollFirst();
+      recorder.requestReleased(r.requestId(), r.promptTokens().length, r.maxTokens(), System.nanoTime());
+      outstanding++;
+      coordinator.tell(new Coordinator.Submit(r.requestId(), r.promptTokens(), r.maxTokens(), spec.worldSize(),
+          spec.placement(), events));
     }
-    if (candidates.isEmpty()) {
-      recorder.requestFailed(r.requestId(), "prompt " + r.promptTokens().length + " + output " + r.maxTokens()
-          + " tokens exceeds the KV capacity or model length of every agent", now);
-      return;
-    }
-    int i = candidates.get(placement.choose(loads, tokens));
-    AgentState s = state[i];
-    s.reservedBlocks += blocksFor(tokens, s);
-    s.inFlight++;
-    placedOn.put(r.requestId(), i);
-    batches.computeIfAbsent(i, k -> new ArrayList<>())
-        .add(new SequenceSpec(r.requestId(), r.promptTokens(), r.maxTokens()));
   }
 
-  private static long blocksFor(int tokens, AgentState s) {
-    return (tokens + s.blockSize - 1) / s.blockSize;
+  private Behavior<Command> onEvent(Event msg) {
+    SequenceEvent e = msg.event();
+    if (e instanceof SequenceEvent.Tokens t) {
+      recorder.tokensArrived(t.requestId(), t.agentId(), t.tokens().length, t.nanos());
+      outputTokens.merge(t.requestId(), t.tokens(), BenchmarkRun::concat);
+    } else if (e instanceof SequenceEvent.Finished f) {
+      recorder.requestFinished(f.requestId(), f.nanos());
+      verification.add(f.requestId(), f.verify());
+      outstanding--;
+    } else if (e instanceof SequenceEvent.Failed f) {
+      recorder.requestFailed(f.requestId(), f.reason(), f.nanos());
+      outstanding--;
+    } else if (e instanceof SequenceEvent.Migrated m) {
+      recorder.requestMigrated(m.requestId(), m.fromAgent(), m.toAgent());
+    }
+    if (!(e instanceof SequenceEvent.Tokens)) submitDue();
+    maybeReportProgress(false);
+    return finishIfDone();
   }
 
-  private Behavior<Command> onStepReport(AgentReport.StepReport m) {
+  private void maybeReportProgress(boolean force) {
+    if (progress == null) return;
     long now = System.nanoTime();
-    totals.add(m);
-    for (AgentReport.SequenceTokens t : m.tokens()) {
-      if (!placedOn.containsKey(t.sequenceId())) continue;
-      recorder.tokensArrived(t.sequenceId(), m.agentId(), t.tokens().length, now);
-      outputTokens.merge(t.sequenceId(), t.tokens(), BenchmarkRun::concat);
-    }
-    for (AgentReport.SequenceFinished f : m.finished()) {
-      if (!placedOn.containsKey(f.sequenceId())) continue;
-      totals.finished(f);
-      recorder.requestFinished(f.sequenceId(), now);
-      release(f.sequenceId());
-    }
-    return finishIfDone();
-  }
-
-  private Behavior<Command> onSequenceFailed(AgentReport.SequenceFailed m) {
-    if (!placedOn.containsKey(m.sequenceId())) return this;
-    recorder.requestFailed(m.sequenceId(), m.agentId() + ": " + m.reason(), System.nanoTime());
-    release(m.sequenceId());
-    return finishIfDone();
-  }
-
-  /** The sequence no longer holds KV on its agent. */
-  private void release(long sequenceId) {
-    Integer i = placedOn.remove(sequenceId);
-    if (i == null) return;
-    RequestSpec r = byId.get(sequenceId);
-    AgentState s = state[i];
-    s.reservedBlocks -= blocksFor(r.promptTokens().length + r.maxTokens(), s);
-    s.inFlight--;
+    if (!force && now - lastProgressNanos < PROGRESS_INTERVAL.toNanos()) return;
+    lastProgressNanos = now;
+    progress.tell(new RunProgress(spec.worldSize(), recorder.completed(), recorder.failed(), spec.requests().size(),
+        recorder.outputTokens(), now - startNanos));
   }
 
   private Behavior<Command> finishIfDone() {
-    if (nextRelease < spec.requests().size() || recorder.outstanding() > 0) return this;
-    long end = System.nanoTime();
-    List<Map<String, Object>> agentLines = new ArrayList<>();
-    for (int i = 0; i < agents.size(); i++) {
-      Map<String, Object> line = new LinkedHashMap<>();
-      line.put("agent_id", agents.get(i).agentId());
-      line.put("device", agents.get(i).device());
-      line.put("backend", agents.get(i).backend());
-      line.put("node", agents.get(i).nodeAddress());
-      line.put("kv_blocks", state[i].kvBlocks);
-      line.put("block_size", state[i].blockSize);
-      line.put("load_ms", state[i].loadMillis);
-      agentLines.add(line);
-    }
-    replyTo.tell(new RunOutcome(null, recorder.summarize(startNanos, end), recorder.requests(), Map.copyOf(outputTokens),
-        agentLines, totals.engineSummary(), spec.model().verifyFraction() > 0 ? totals.verificationSummary() : null));
+    if (endNanos != 0 || nextRelease < spec.requests().size() || !due.isEmpty() || outstanding > 0) return this;
+    endNanos = System.nanoTime();
+    maybeReportProgress(true);
+    coordinator.tell(new Coordinator.GetClusterState(context.messageAdapter(ClusterSnapshot.class, StateAtEnd::new)));
+    return this;
+  }
+
+  private Behavior<Command> onStateAtEnd(StateAtEnd msg) {
+    ClusterSnapshot atEnd = msg.state();
+    replyTo.tell(new RunOutcome(null, recorder.summarize(startNanos, endNanos), recorder.requests(),
+        Map.copyOf(outputTokens), agentLines(atEnd), engineTotals(atEnd),
+        spec.model().verifyFraction() > 0 ? verification.summary() : null));
     return Behaviors.stopped();
   }
 
-  private Behavior<Command> finish(String error) {
-    replyTo.tell(RunOutcome.failed(error));
-    return Behaviors.stopped();
+  private List<ClusterSnapshot.Agent> inScope(ClusterSnapshot state) {
+    List<ClusterSnapshot.Agent> loaded = state.agents().stream().filter(ClusterSnapshot.Agent::loaded).toList();
+    return loaded.subList(0, Math.min(spec.worldSize(), loaded.size()));
+  }
+
+  private List<Map<String, Object>> agentLines(ClusterSnapshot state) {
+    List<Map<String, Object>> lines = new ArrayList<>();
+    for (ClusterSnapshot.Agent a : inScope(state)) {
+      Map<String, Object> line = new LinkedHashMap<>();
+      line.put("agent_id", a.agentId());
+      line.put("device", a.device());
+      line.put("backend", a.backend());
+      line.put("node", a.nodeAddress());
+      line.put("alive", a.alive());
+      line.put("kv_blocks", a.kvBlocks());
+      line.put("block_size", a.blockSize());
+      lines.add(line);
+    }
+    return lines;
+  }
+
+  /** Engine counters of this run: the difference between the snapshots at its end and start. */
+  private Map<String, Object> engineTotals(ClusterSnapshot atEnd) {
+    Map<String, ClusterSnapshot.Agent> before = new HashMap<>();
+    for (ClusterSnapshot.Agent a : atStart.agents()) before.put(a.agentId(), a);
+    long steps = 0;
+    long stepNanos = 0;
+    long scheduled = 0;
+    long preemptions = 0;
+    for (ClusterSnapshot.Agent a : inScope(atEnd)) {
+      ClusterSnapshot.Agent b = before.get(a.agentId());
+      steps += a.steps() - (b == null ? 0 : b.steps());
+      stepNanos += a.stepNanos() - (b == null ? 0 : b.stepNanos());
+      scheduled += a.scheduledTokens() - (b == null ? 0 : b.scheduledTokens());
+      preemptions += a.preemptions() - (b == null ? 0 : b.preemptions());
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("reported_steps", steps);
+    m.put("scheduled_tokens", scheduled);
+    m.put("mean_step_ms", steps == 0 ? 0.0 : stepNanos / 1e6 / steps);
+    m.put("preemptions", preemptions);
+    m.put("agents_lost", atEnd.agentsLost() - atStart.agentsLost());
+    m.put("migrations", atEnd.migrations() - atStart.migrations());
+    return m;
   }
 
   private static int[] concat(int[] a, int[] b) {
     int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
     return out;
+  }
+
+  /** Totals of the agents' recompute checks. */
+  private static final class VerificationTotals {
+    private int checked;
+    private int failures;
+    private double worst;
+    private final List<String> details = new ArrayList<>();
+
+    void add(long requestId, AgentReport.VerifyResult v) {
+      if (v == null || !v.checked()) return;
+      checked++;
+      if (!Double.isNaN(v.maxRelError())) worst = Math.max(worst, v.maxRelError());
+      if (!v.passed()) {
+        failures++;
+        if (details.size() < 10) details.add("request " + requestId + ": " + v.detail());
+      }
+    }
+
+    Map<String, Object> summary() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("passed", checked > 0 && failures == 0);
+      m.put("sequences_checked", checked);
+      m.put("failures", failures);
+      m.put("max_rel_error", worst);
+      m.put("tolerance", io.decodefleet.agent.engine.RecomputeVerifier.TOLERANCE);
+      m.put("failure_details", List.copyOf(details));
+      return m;
+    }
   }
 }

@@ -8,10 +8,11 @@ import java.util.List;
 /**
  * One benchmark run: on how many agents, which model, which requests and how they are placed.
  *
- * @param worldSize agents that serve the run (the first worldSize registered, by agent id)
+ * @param worldSize agents that serve the run (the first worldSize of the fleet, by agent id)
  * @param requests the workload, in release order
  * @param placement a PlacementPolicy name
- * @param agentTimeout how long to wait for worldSize agents to register and to load the model
+ * @param maxConcurrency most requests outstanding at once (closed loop); 0 = unlimited
+ * @param agentTimeout how long to wait for worldSize agents to join and load the model
  */
 public record BenchmarkSpec(int worldSize, ModelSpec model, List<RequestSpec> requests, String placement,
-    Duration agentTimeout) {}
+    int maxConcurrency, Duration agentTimeout) {}

@@ -2,10 +2,16 @@ package io.decodefleet.coordinator;
 
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.protocol.SequenceSpec;
+import io.decodefleet.coordinator.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.metrics.AgentOrder;
+import io.decodefleet.coordinator.placement.AgentLoad;
+import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,34 +28,76 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
- * The cluster singleton of a DecodeFleet cluster: finds agents through the Receptionist, registers
- * them (so their reports come here), and runs one benchmark at a time on the first world-size agents
- * (ordered by id), forwarding their reports to the run.
+ * The cluster singleton: finds agents through the Receptionist, loads a model on a fleet of them,
+ * places every sequence (from benchmarks or API clients) on an agent, streams its tokens back to its
+ * submitter, and re-places the unfinished sequences of an agent that is lost or drained — with the
+ * prompt and every token so far, so the stream continues without gaps or duplicates.
  */
 public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   public interface Command {}
 
-  /** Run a benchmark as soon as {@code spec.worldSize()} agents are registered. */
-  public record RunBenchmark(BenchmarkSpec spec, ActorRef<RunOutcome> replyTo) implements Command {}
+  /** Load {@code model} on the first {@code worldSize} agents (by id) once that many have joined. */
+  public record LoadFleet(int worldSize, ModelSpec model, Duration timeout, ActorRef<FleetStatus> replyTo)
+      implements Command {}
 
-  /** Replies with the registered agents. */
-  public record GetAgents(ActorRef<List<AgentInfo>> replyTo) implements Command {}
+  public sealed interface FleetStatus {}
+
+  public record FleetReady(ClusterSnapshot state) implements FleetStatus {}
+
+  public record FleetFailed(String reason) implements FleetStatus {}
+
+  /**
+   * Place one sequence; events go to {@code subscriber}.
+   *
+   * @param worldSize place among the first worldSize loaded agents (0 = all)
+   */
+  public record Submit(long requestId, int[] prompt, int maxTokens, int worldSize, String placement,
+      ActorRef<SequenceEvent> subscriber) implements Command {}
+
+  /** Load the fleet if needed, then run a benchmark on it. */
+  public record RunBenchmark(BenchmarkSpec spec, ActorRef<RunProgress> progress, ActorRef<RunOutcome> replyTo)
+      implements Command {}
+
+  public record GetClusterState(ActorRef<ClusterSnapshot> replyTo) implements Command {}
 
   private record AgentsListed(Receptionist.Listing listing) implements Command {}
 
   private record AgentReported(AgentReport report) implements Command {}
 
-  private record WaitTimedOut(RunBenchmark request) implements Command {}
+  private record LoadTimedOut(int attempt) implements Command {}
+
+  private record FleetStatusForRun(FleetStatus status) implements Command {}
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final ActorRef<AgentReport> reportAdapter;
+  private final ActorRef<FleetStatus> runFleetAdapter;
   private final Map<ActorRef<GpuAgent.Command>, AgentInfo> registered = new LinkedHashMap<>();
   private Set<ActorRef<GpuAgent.Command>> listed = new HashSet<>();
-  private RunBenchmark waiting;
+  private final List<FleetAgent> fleet = new ArrayList<>();
+  private final Map<String, FleetAgent> fleetById = new HashMap<>();
+  private ModelSpec fleetModel;
+  private PendingLoad pendingLoad;
+  private int loadAttempt;
+  private final Map<Long, InFlightSequence> inFlight = new HashMap<>();
+  private long nextGlobalId = 1;
+  private final Map<String, PlacementPolicy> policies = new HashMap<>();
+  private RunBenchmark pendingRun;
   private ActorRef<BenchmarkRun.Command> activeRun;
-  private Set<String> activeAgents = Set.of();
+  private int agentsLost;
+  private long migrations;
+
+  private static final class PendingLoad {
+    final LoadFleet request;
+    final List<ActorRef<FleetStatus>> waiters = new ArrayList<>();
+    boolean loading;
+
+    PendingLoad(LoadFleet request) {
+      this.request = request;
+      waiters.add(request.replyTo());
+    }
+  }
 
   public static Behavior<Command> create() {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers)));
@@ -60,6 +108,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     this.context = context;
     this.timers = timers;
     this.reportAdapter = context.messageAdapter(AgentReport.class, AgentReported::new);
+    this.runFleetAdapter = context.messageAdapter(FleetStatus.class, FleetStatusForRun::new);
     ActorRef<Receptionist.Listing> listingAdapter = context.messageAdapter(Receptionist.Listing.class, AgentsListed::new);
     context.getSystem().receptionist().tell(Receptionist.subscribe(GpuAgent.SERVICE_KEY, listingAdapter));
   }
@@ -67,33 +116,206 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
+        .onMessage(LoadFleet.class, this::onLoadFleet)
+        .onMessage(Submit.class, this::onSubmit)
         .onMessage(RunBenchmark.class, this::onRunBenchmark)
-        .onMessage(GetAgents.class, this::onGetAgents)
+        .onMessage(GetClusterState.class, this::onGetClusterState)
         .onMessage(AgentsListed.class, this::onAgentsListed)
         .onMessage(AgentReported.class, this::onAgentReported)
-        .onMessage(WaitTimedOut.class, this::onWaitTimedOut)
+        .onMessage(LoadTimedOut.class, this::onLoadTimedOut)
+        .onMessage(FleetStatusForRun.class, this::onFleetStatusForRun)
         .onSignal(Terminated.class, this::onRunTerminated)
         .build();
   }
 
-  private Behavior<Command> onRunBenchmark(RunBenchmark msg) {
-    if (activeRun != null || waiting != null) {
-      msg.replyTo().tell(RunOutcome.failed("a benchmark is already running on this cluster"));
-      return this;
-    }
-    if (msg.spec().worldSize() < 1) {
-      msg.replyTo().tell(RunOutcome.failed("world size must be >= 1, got " + msg.spec().worldSize()));
-      return this;
-    }
-    waiting = msg;
-    timers.startSingleTimer(msg, new WaitTimedOut(msg), msg.spec().agentTimeout());
-    return startIfReady();
-  }
+  // ---- fleet ------------------------------------------------------------------------------------
 
-  private Behavior<Command> onGetAgents(GetAgents msg) {
-    msg.replyTo().tell(sortedAgents());
+  private Behavior<Command> onLoadFleet(LoadFleet msg) {
+    if (msg.worldSize() < 1) {
+      msg.replyTo().tell(new FleetFailed("world size must be >= 1, got " + msg.worldSize()));
+    } else if (fleetServes(msg.worldSize(), msg.model())) {
+      msg.replyTo().tell(new FleetReady(snapshot()));
+    } else if (pendingLoad != null) {
+      if (pendingLoad.request.model().equals(msg.model()) && pendingLoad.request.worldSize() >= msg.worldSize()) {
+        pendingLoad.waiters.add(msg.replyTo());
+      } else {
+        msg.replyTo().tell(new FleetFailed("another model load is in progress"));
+      }
+    } else if (!inFlight.isEmpty()) {
+      msg.replyTo().tell(new FleetFailed("cannot reload the fleet while " + inFlight.size() + " sequences run"));
+    } else {
+      pendingLoad = new PendingLoad(msg);
+      timers.startSingleTimer(LoadTimedOut.class, new LoadTimedOut(++loadAttempt), msg.timeout());
+      startLoadIfReady();
+    }
     return this;
   }
+
+  private boolean fleetServes(int worldSize, ModelSpec model) {
+    if (!model.equals(fleetModel) || pendingLoad != null) return false;
+    return fleet.stream().filter(a -> a.loaded && a.placeable).count() >= worldSize;
+  }
+
+  private void startLoadIfReady() {
+    if (pendingLoad == null || pendingLoad.loading) return;
+    int n = pendingLoad.request.worldSize();
+    if (registered.size() < n) return;
+    pendingLoad.loading = true;
+    fleet.clear();
+    fleetById.clear();
+    fleetModel = null;
+    List<AgentInfo> agents = sortedAgents().subList(0, n);
+    for (int i = 0; i < n; i++) {
+      FleetAgent agent = new FleetAgent(agents.get(i), i);
+      fleet.add(agent);
+      fleetById.put(agent.info.agentId(), agent);
+      agent.info.ref().tell(new GpuAgent.LoadModel(pendingLoad.request.model(), reportAdapter));
+    }
+  }
+
+  private Behavior<Command> onLoadTimedOut(LoadTimedOut msg) {
+    if (pendingLoad == null || msg.attempt() != loadAttempt) return this;
+    LoadFleet req = pendingLoad.request;
+    long secs = req.timeout().toSeconds();
+    String reason = pendingLoad.loading
+        ? "only " + fleet.stream().filter(a -> a.loaded).count() + " of " + req.worldSize() + " agents loaded model "
+            + req.model().model() + " within " + secs + " s"
+        : "only " + registered.size() + " of " + req.worldSize() + " agents joined within " + secs + " s";
+    failLoad(reason);
+    return this;
+  }
+
+  private void failLoad(String reason) {
+    for (ActorRef<FleetStatus> w : pendingLoad.waiters) w.tell(new FleetFailed(reason));
+    pendingLoad = null;
+    fleet.clear();
+    fleetById.clear();
+    fleetModel = null;
+  }
+
+  private void onModelLoaded(AgentReport.ModelLoaded m) {
+    FleetAgent agent = fleetById.get(m.agentId());
+    if (agent == null || pendingLoad == null) return;
+    agent.loaded(m);
+    if (fleet.stream().allMatch(a -> a.loaded)) {
+      fleetModel = pendingLoad.request.model();
+      timers.cancel(LoadTimedOut.class);
+      List<ActorRef<FleetStatus>> waiters = pendingLoad.waiters;
+      pendingLoad = null;
+      ClusterSnapshot state = snapshot();
+      for (ActorRef<FleetStatus> w : waiters) w.tell(new FleetReady(state));
+    }
+  }
+
+  // ---- sequences --------------------------------------------------------------------------------
+
+  private Behavior<Command> onSubmit(Submit msg) {
+    long now = System.nanoTime();
+    if (msg.prompt().length == 0 || msg.maxTokens() < 1) {
+      msg.subscriber().tell(new SequenceEvent.Failed(msg.requestId(), FailureKind.INVALID,
+          msg.prompt().length == 0 ? "the prompt is empty" : "max tokens must be >= 1, got " + msg.maxTokens(), now));
+      return this;
+    }
+    if (fleetModel == null) {
+      msg.subscriber().tell(new SequenceEvent.Failed(msg.requestId(), FailureKind.UNAVAILABLE,
+          "no model is loaded on the cluster", now));
+      return this;
+    }
+    InFlightSequence seq = new InFlightSequence(nextGlobalId++, msg.requestId(), msg.prompt().clone(), msg.maxTokens(),
+        msg.worldSize(), msg.placement(), msg.subscriber());
+    place(seq, null);
+    return this;
+  }
+
+  /** Places (or re-places, avoiding {@code excluded}) a sequence; fails it if no agent can take it. */
+  private void place(InFlightSequence seq, FleetAgent excluded) {
+    int total = seq.totalTokens();
+    int scope = seq.worldSize <= 0 ? fleet.size() : Math.min(seq.worldSize, fleet.size());
+    List<FleetAgent> candidates = candidates(fleet.subList(0, scope), total, excluded);
+    if (candidates.isEmpty() && excluded != null) candidates = candidates(fleet, total, excluded);
+    if (candidates.isEmpty()) {
+      boolean anyLive = fleet.stream().anyMatch(a -> a.placeable && a != excluded);
+      FailureKind kind = anyLive ? FailureKind.CAPACITY : FailureKind.UNAVAILABLE;
+      String reason = anyLive
+          ? "prompt " + seq.prompt.length + " + max tokens " + seq.maxTokens + " = " + total
+              + " tokens exceeds the KV capacity or model length of every agent"
+          : "no live agent can take the sequence";
+      inFlight.remove(seq.globalId);
+      seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, kind, reason, System.nanoTime()));
+      return;
+    }
+    List<AgentLoad> loads = candidates.stream().map(FleetAgent::load).toList();
+    PlacementPolicy policy = policies.computeIfAbsent(seq.placement, PlacementPolicy::named);
+    FleetAgent chosen = candidates.get(policy.choose(loads, total));
+    chosen.reserve(total);
+    seq.agent = chosen;
+    inFlight.put(seq.globalId, seq);
+    chosen.info.ref().tell(new GpuAgent.StartSequences(
+        List.of(new SequenceSpec(seq.globalId, seq.continuationPrompt(), seq.remainingTokens()))));
+  }
+
+  private static List<FleetAgent> candidates(List<FleetAgent> agents, int total, FleetAgent excluded) {
+    return agents.stream().filter(a -> a.placeable && a != excluded && a.canHold(total)).toList();
+  }
+
+  private void onStepReport(AgentReport.StepReport m, FleetAgent agent) {
+    long now = System.nanoTime();
+    agent.stepped(m);
+    for (AgentReport.SequenceTokens t : m.tokens()) {
+      InFlightSequence seq = inFlight.get(t.sequenceId());
+      if (seq == null || seq.agent != agent) continue;
+      seq.append(t.tokens());
+      seq.subscriber.tell(new SequenceEvent.Tokens(seq.requestId, t.tokens(), agent.info.agentId(), now));
+    }
+    for (AgentReport.SequenceFinished f : m.finished()) {
+      InFlightSequence seq = inFlight.get(f.sequenceId());
+      if (seq == null || seq.agent != agent) continue;
+      release(seq);
+      seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), f.preemptions(), f.verify(),
+          now));
+    }
+  }
+
+  private void onSequenceFailed(AgentReport.SequenceFailed m, FleetAgent agent) {
+    InFlightSequence seq = inFlight.get(m.sequenceId());
+    if (seq == null || seq.agent != agent) return;
+    release(seq);
+    seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, FailureKind.AGENT, agent.info.agentId() + ": "
+        + m.reason(), System.nanoTime()));
+  }
+
+  private void release(InFlightSequence seq) {
+    inFlight.remove(seq.globalId);
+    seq.agent.unreserve(seq.totalTokens());
+  }
+
+  /** Moves every unfinished sequence off {@code agent}, which takes no new work from now on. */
+  private void evacuate(FleetAgent agent, List<Long> sequenceIds, String cause) {
+    agent.placeable = false;
+    for (long id : sequenceIds) {
+      InFlightSequence seq = inFlight.get(id);
+      if (seq == null || seq.agent != agent) continue;
+      release(seq);
+      if (seq.remainingTokens() == 0) {
+        seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), 0,
+            AgentReport.VerifyResult.NOT_CHECKED, System.nanoTime()));
+        continue;
+      }
+      seq.migrations++;
+      migrations++;
+      place(seq, agent);
+      if (seq.agent != agent && inFlight.containsKey(seq.globalId)) {
+        seq.subscriber.tell(new SequenceEvent.Migrated(seq.requestId, agent.info.agentId(), seq.agent.info.agentId(),
+            cause));
+      }
+    }
+  }
+
+  private List<Long> sequencesOn(FleetAgent agent) {
+    return inFlight.values().stream().filter(s -> s.agent == agent).map(s -> s.globalId).sorted().toList();
+  }
+
+  // ---- membership -------------------------------------------------------------------------------
 
   private Behavior<Command> onAgentsListed(AgentsListed msg) {
     Set<ActorRef<GpuAgent.Command>> now = msg.listing().getServiceInstances(GpuAgent.SERVICE_KEY);
@@ -102,6 +324,18 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     registered.keySet().retainAll(now);
     listed = new HashSet<>(now);
+    for (FleetAgent agent : fleet) {
+      if (agent.alive && !now.contains(agent.info.ref())) {
+        agent.alive = false;
+        agentsLost++;
+        context.getLog().warn("agent {} left the cluster; re-placing its sequences", agent.info.agentId());
+        if (pendingLoad != null && pendingLoad.loading) {
+          failLoad("agent " + agent.info.agentId() + " left the cluster while loading the model");
+          break;
+        }
+        evacuate(agent, sequencesOn(agent), "agent " + agent.info.agentId() + " lost");
+      }
+    }
     return this;
   }
 
@@ -110,45 +344,27 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     if (report instanceof AgentReport.Registered r) {
       if (listed.contains(r.agent())) {
         registered.put(r.agent(), new AgentInfo(r.agentId(), r.agent(), r.nodeAddress(), r.device(), r.backend()));
-        return startIfReady();
+        startLoadIfReady();
       }
       return this;
     }
-    String agentId = agentIdOf(report);
-    if (activeRun != null && agentId != null && activeAgents.contains(agentId)) {
-      activeRun.tell(new BenchmarkRun.Reported(report));
+    if (report instanceof AgentReport.ModelLoaded m) {
+      onModelLoaded(m);
+    } else if (report instanceof AgentReport.LoadFailed m) {
+      if (pendingLoad != null && fleetById.containsKey(m.agentId())) {
+        failLoad("agent " + m.agentId() + " could not load model " + pendingLoad.request.model().model() + ": "
+            + m.reason());
+      }
+    } else if (report instanceof AgentReport.StepReport m) {
+      FleetAgent agent = fleetById.get(m.agentId());
+      if (agent != null) onStepReport(m, agent);
+    } else if (report instanceof AgentReport.SequenceFailed m) {
+      FleetAgent agent = fleetById.get(m.agentId());
+      if (agent != null) onSequenceFailed(m, agent);
+    } else if (report instanceof AgentReport.Drained m) {
+      FleetAgent agent = fleetById.get(m.agentId());
+      if (agent != null) evacuate(agent, m.unfinishedSequenceIds(), "agent " + m.agentId() + " drained");
     }
-    return this;
-  }
-
-  private static String agentIdOf(AgentReport report) {
-    if (report instanceof AgentReport.ModelLoaded m) return m.agentId();
-    if (report instanceof AgentReport.LoadFailed m) return m.agentId();
-    if (report instanceof AgentReport.StepReport m) return m.agentId();
-    if (report instanceof AgentReport.SequenceFailed m) return m.agentId();
-    if (report instanceof AgentReport.Drained m) return m.agentId();
-    return null;
-  }
-
-  private Behavior<Command> onWaitTimedOut(WaitTimedOut msg) {
-    if (waiting == msg.request()) {
-      waiting = null;
-      msg.request().replyTo().tell(RunOutcome.failed("only " + registered.size() + " of "
-          + msg.request().spec().worldSize() + " agents joined within " + msg.request().spec().agentTimeout().toSeconds()
-          + " s"));
-    }
-    return this;
-  }
-
-  private Behavior<Command> startIfReady() {
-    if (waiting == null || registered.size() < waiting.spec().worldSize()) return this;
-    RunBenchmark request = waiting;
-    waiting = null;
-    timers.cancel(request);
-    List<AgentInfo> agents = sortedAgents().subList(0, request.spec().worldSize());
-    activeAgents = new HashSet<>(agents.stream().map(AgentInfo::agentId).toList());
-    activeRun = context.spawnAnonymous(BenchmarkRun.create(request.spec(), agents, reportAdapter, request.replyTo()));
-    context.watch(activeRun);
     return this;
   }
 
@@ -158,15 +374,53 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     return agents;
   }
 
-  private Behavior<Command> onRunTerminated(Terminated msg) {
-    if (msg.getRef().equals(activeRun)) {
-      activeRun = null;
-      activeAgents = Set.of();
+  // ---- benchmarks and state ---------------------------------------------------------------------
+
+  private Behavior<Command> onRunBenchmark(RunBenchmark msg) {
+    if (activeRun != null || pendingRun != null) {
+      msg.replyTo().tell(RunOutcome.failed("a benchmark is already running on this cluster"));
+      return this;
     }
+    pendingRun = msg;
+    BenchmarkSpec spec = msg.spec();
+    return onLoadFleet(new LoadFleet(spec.worldSize(), spec.model(), spec.agentTimeout(), runFleetAdapter));
+  }
+
+  private Behavior<Command> onFleetStatusForRun(FleetStatusForRun msg) {
+    RunBenchmark run = pendingRun;
+    pendingRun = null;
+    if (run == null) return this;
+    if (msg.status() instanceof FleetFailed failed) {
+      run.replyTo().tell(RunOutcome.failed(failed.reason()));
+      return this;
+    }
+    activeRun = context.spawnAnonymous(BenchmarkRun.create(run.spec(), context.getSelf(), run.progress(),
+        run.replyTo()));
+    context.watch(activeRun);
     return this;
   }
 
-  static Duration defaultAgentTimeout() {
-    return Duration.ofSeconds(60);
+  private Behavior<Command> onGetClusterState(GetClusterState msg) {
+    msg.replyTo().tell(snapshot());
+    return this;
+  }
+
+  private ClusterSnapshot snapshot() {
+    List<ClusterSnapshot.Agent> agents = new ArrayList<>();
+    for (FleetAgent a : fleet) agents.add(a.snapshot());
+    Set<String> inFleet = fleetById.keySet();
+    for (AgentInfo info : sortedAgents()) {
+      if (!inFleet.contains(info.agentId())) {
+        agents.add(new ClusterSnapshot.Agent(info.agentId(), info.nodeAddress(), info.device(), info.backend(), false,
+            true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+      }
+    }
+    return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),
+        agents, agentsLost, migrations);
+  }
+
+  private Behavior<Command> onRunTerminated(Terminated msg) {
+    if (msg.getRef().equals(activeRun)) activeRun = null;
+    return this;
   }
 }

@@ -41,14 +41,14 @@ class EmbeddedClusterTest {
 
   private static RunOutcome run(BenchmarkSpec spec) throws Exception {
     return AskPattern.<Coordinator.Command, RunOutcome>ask(cluster.coordinator(),
-        replyTo -> new Coordinator.RunBenchmark(spec, replyTo), Duration.ofMinutes(3),
+        replyTo -> new Coordinator.RunBenchmark(spec, null, replyTo), Duration.ofMinutes(3),
         cluster.coordinatorSystem().scheduler()).toCompletableFuture().get(3, TimeUnit.MINUTES);
   }
 
   private static BenchmarkSpec spec(int worldSize, List<RequestSpec> requests, String placement, int kvBlocks,
       double verify) {
     return new BenchmarkSpec(worldSize, new ModelSpec("tiny", 7, 16, kvBlocks, 8, 64, verify), requests, placement,
-        Duration.ofSeconds(60));
+        0, Duration.ofSeconds(60));
   }
 
   private static List<RequestSpec> workload(int n, long seed) {
@@ -120,7 +120,7 @@ class EmbeddedClusterTest {
   @Test
   void worldSizeLargerThanTheClusterTimesOutNamingHowManyJoined() throws Exception {
     BenchmarkSpec spec = new BenchmarkSpec(AGENTS + 2, new ModelSpec("tiny", 7, 16, 0, 8, 64, 0.0), workload(2, 4),
-        "round-robin", Duration.ofSeconds(3));
+        "round-robin", 0, Duration.ofSeconds(3));
     RunOutcome outcome = run(spec);
 
     assertEquals("only " + AGENTS + " of " + (AGENTS + 2) + " agents joined within 3 s", outcome.error());

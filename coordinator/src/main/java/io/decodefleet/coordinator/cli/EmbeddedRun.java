@@ -42,7 +42,7 @@ final class EmbeddedRun {
     ModelSpec model = new ModelSpec(s.model().name(), s.seed(), s.blockSize(), s.kvBlocks(), s.maxNumSeqs(),
         s.maxBatchedTokens(), s.verifyFraction());
     Duration timeout = Duration.ofSeconds(s.agentTimeoutSeconds());
-    BenchmarkSpec spec = new BenchmarkSpec(s.worldSize(), model, requests, s.placement(), timeout);
+    BenchmarkSpec spec = new BenchmarkSpec(s.worldSize(), model, requests, s.placement(), 0, timeout);
     String startedAt = java.time.OffsetDateTime.now().toString();
     if (!s.quiet()) {
       System.out.println("DecodeFleet: embedded cluster of " + s.worldSize() + " CPU agents (no GPU backend yet), model "
@@ -51,7 +51,7 @@ final class EmbeddedRun {
     RunOutcome outcome;
     try (EmbeddedCluster cluster = EmbeddedCluster.start(s.worldSize(), ConfigFactory.empty(), CPU_KV_BYTES)) {
       CompletionStage<RunOutcome> reply = AskPattern.ask(cluster.coordinator(),
-          replyTo -> new Coordinator.RunBenchmark(spec, replyTo), Duration.ofHours(24),
+          replyTo -> new Coordinator.RunBenchmark(spec, null, replyTo), Duration.ofHours(24),
           cluster.coordinatorSystem().scheduler());
       outcome = reply.toCompletableFuture().get(24, TimeUnit.HOURS);
     } catch (Exception e) {

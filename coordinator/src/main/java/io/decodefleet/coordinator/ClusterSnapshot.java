@@ -1,0 +1,17 @@
+package io.decodefleet.coordinator;
+
+import java.util.List;
+
+/**
+ * The coordinator's view of the cluster at one moment.
+ *
+ * @param model the loaded model, or null before a fleet is loaded
+ * @param worldSize agents the model is loaded on
+ */
+public record ClusterSnapshot(String model, int worldSize, List<Agent> agents, int agentsLost, long migrations) {
+
+  /** One agent; counters are cumulative since it was loaded. */
+  public record Agent(String agentId, String nodeAddress, String device, String backend, boolean loaded,
+      boolean alive, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
+      long stepNanos, long scheduledTokens, long preemptions) {}
+}

@@ -1,0 +1,79 @@
+package io.decodefleet.coordinator;
+
+import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.coordinator.placement.AgentLoad;
+
+/** One loaded agent as the coordinator tracks it: capacity, projected load, live counters. */
+final class FleetAgent {
+  final AgentInfo info;
+  final int index;
+  int kvBlocks;
+  int blockSize;
+  int maxModelLen;
+  long loadMillis;
+  boolean loaded;
+  /** False once the agent left the cluster or drained: it gets no new sequences. */
+  boolean placeable = true;
+  boolean alive = true;
+  long reservedBlocks;
+  int inFlight;
+  int freeKvBlocks;
+  int running;
+  int waiting;
+  long steps;
+  long stepNanos;
+  long scheduledTokens;
+  long preemptions;
+
+  FleetAgent(AgentInfo info, int index) {
+    this.info = info;
+    this.index = index;
+  }
+
+  void loaded(AgentReport.ModelLoaded m) {
+    kvBlocks = m.kvBlocks();
+    blockSize = m.blockSize();
+    maxModelLen = m.maxModelLen();
+    loadMillis = m.loadMillis();
+    freeKvBlocks = m.kvBlocks();
+    loaded = true;
+  }
+
+  void stepped(AgentReport.StepReport m) {
+    freeKvBlocks = m.freeKvBlocks();
+    running = m.running();
+    waiting = m.waiting();
+    steps++;
+    stepNanos += m.stepNanos();
+    scheduledTokens += m.scheduledTokens();
+    preemptions += m.preempted();
+  }
+
+  /** Whether a sequence of {@code tokens} (prompt + max output) can ever run here. */
+  boolean canHold(int tokens) {
+    return loaded && tokens <= maxModelLen && blocksFor(tokens) <= kvBlocks;
+  }
+
+  long blocksFor(int tokens) {
+    return (tokens + blockSize - 1) / blockSize;
+  }
+
+  void reserve(int tokens) {
+    reservedBlocks += blocksFor(tokens);
+    inFlight++;
+  }
+
+  void unreserve(int tokens) {
+    reservedBlocks -= blocksFor(tokens);
+    inFlight--;
+  }
+
+  AgentLoad load() {
+    return new AgentLoad(info.agentId(), index, kvBlocks, blockSize, reservedBlocks, inFlight);
+  }
+
+  ClusterSnapshot.Agent snapshot() {
+    return new ClusterSnapshot.Agent(info.agentId(), info.nodeAddress(), info.device(), info.backend(), loaded, alive,
+        kvBlocks, freeKvBlocks, blockSize, running, waiting, inFlight, steps, stepNanos, scheduledTokens, preemptions);
+  }
+}
