@@ -155,9 +155,10 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
 
   private Behavior<Command> onStateAtEnd(StateAtEnd msg) {
     ClusterSnapshot atEnd = msg.state();
-    replyTo.tell(new RunOutcome(null, recorder.summarize(startNanos, endNanos), recorder.requests(),
-        Map.copyOf(outputTokens), agentLines(atEnd), engineTotals(atEnd),
-        spec.model().verifyFraction() > 0 ? verification.summary() : null));
+    // Through the coordinator, so it knows the run is over before the caller can start another.
+    coordinator.tell(new Coordinator.RunEnded(new RunOutcome(null, recorder.summarize(startNanos, endNanos),
+        recorder.requests(), Map.copyOf(outputTokens), agentLines(atEnd), engineTotals(atEnd),
+        spec.model().verifyFraction() > 0 ? verification.summary() : null), replyTo));
     return Behaviors.stopped();
   }
 

@@ -61,6 +61,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   public record GetClusterState(ActorRef<ClusterSnapshot> replyTo) implements Command {}
 
+  /** From the active BenchmarkRun: it is over; the outcome goes to {@code replyTo} from here. */
+  record RunEnded(RunOutcome outcome, ActorRef<RunOutcome> replyTo) implements Command {}
+
   private record AgentsListed(Receptionist.Listing listing) implements Command {}
 
   private record AgentReported(AgentReport report) implements Command {}
@@ -120,6 +123,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(RunBenchmark.class, this::onRunBenchmark)
         .onMessage(GetClusterState.class, this::onGetClusterState)
+        .onMessage(RunEnded.class, this::onRunEnded)
         .onMessage(AgentsListed.class, this::onAgentsListed)
         .onMessage(AgentReported.class, this::onAgentReported)
         .onMessage(LoadTimedOut.class, this::onLoadTimedOut)
@@ -417,6 +421,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),
         agents, agentsLost, migrations);
+  }
+
+  private Behavior<Command> onRunEnded(RunEnded msg) {
+    activeRun = null;
+    msg.replyTo().tell(msg.outcome());
+    return this;
   }
 
   private Behavior<Command> onRunTerminated(Terminated msg) {

@@ -24,7 +24,7 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  * on 127.0.0.1 with its own port, joined into one real cluster over loopback (so every protocol
  * message is serialized and crosses a socket). Agents run the CPU backend.
  */
-public final class EmbeddedCluster implements AutoCloseable {
+public final class EmbeddedCluster implements ClusterHandle {
   private final ActorSystem<Void> coordinatorSystem;
   private final ActorRef<Coordinator.Command> coordinator;
   private final List<ActorSystem<NodeGuardian.Command>> agentSystems;
@@ -73,6 +73,12 @@ public final class EmbeddedCluster implements AutoCloseable {
     return coordinatorSystem;
   }
 
+  @Override
+  public ActorSystem<Void> system() {
+    return coordinatorSystem;
+  }
+
+  @Override
   public ActorRef<Coordinator.Command> coordinator() {
     return coordinator;
   }
@@ -86,7 +92,7 @@ public final class EmbeddedCluster implements AutoCloseable {
    * warnings about it are not shown.
    */
   private static Runnable quietTransportWarnings() {
-    if (org.slf4j.LoggerFactory.getLogger("org.apache.pekko") instanceof ch.qos.logback.classic.Logger pekko) {
+    if (org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger pekko) {
       ch.qos.logback.classic.Level before = pekko.getLevel();
       pekko.setLevel(ch.qos.logback.classic.Level.ERROR);
       return () -> pekko.setLevel(before);

@@ -5,10 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** One line describing the machine the coordinator runs on (CPU model, cores, memory, JVM). */
-final class HardwareDescription {
+public final class HardwareDescription {
   private HardwareDescription() {}
 
-  static String describe() {
+  public static String describe() {
     String cpu = System.getProperty("os.arch");
     try {
       cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))

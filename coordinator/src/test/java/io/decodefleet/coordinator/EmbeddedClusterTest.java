@@ -9,9 +9,10 @@ import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.coordinator.metrics.AgentStats;
 import io.decodefleet.coordinator.metrics.RequestRecord;
-import io.decodefleet.coordinator.workload.LengthRange;
+import io.decodefleet.coordinator.workload.ArrivalProcess;
+import io.decodefleet.coordinator.workload.LengthDistribution;
 import io.decodefleet.coordinator.workload.RequestSpec;
-import io.decodefleet.coordinator.workload.SyntheticWorkload;
+import io.decodefleet.coordinator.workload.WorkloadGenerator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +53,8 @@ class EmbeddedClusterTest {
   }
 
   private static List<RequestSpec> workload(int n, long seed) {
-    return SyntheticWorkload.generate(n, new LengthRange(5, 70), new LengthRange(3, 20), 1024, seed);
+    return WorkloadGenerator.generate(n, new ArrivalProcess.AllAtOnce(), new LengthDistribution.Uniform(5, 70),
+        new LengthDistribution.Uniform(3, 20), 1024, 2048, seed);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.decodefleet.agent;
 
+import io.decodefleet.agent.daemon.NodeHealth;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.Engine;
 import io.decodefleet.agent.protocol.AgentReport;
@@ -40,6 +41,12 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
   /** Stop taking work and hand back what is unfinished; the answer is Drained. */
   public record Drain(ActorRef<AgentReport> replyTo) implements Command, ProtocolMessage {}
 
+  /**
+   * Local only (SIGTERM on the daemon): stop taking work, hand every unfinished sequence back to the
+   * coordinator (which re-places it), then tell {@code whenDone}.
+   */
+  public record DrainForShutdown(ActorRef<org.apache.pekko.Done> whenDone) implements Command {}
+
   private record EngineEvent(AgentReport report) implements Command {}
 
   private record EngineLoadFailed(String reason) implements Command {}
@@ -49,8 +56,11 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
   private final String device;
   private final String backendName;
   private final Supplier<Backend> backendFactory;
+  private final NodeHealth health;
   private ActorRef<AgentReport> coordinator;
   private Engine engine;
+  private ActorRef<org.apache.pekko.Done> shutdownWaiter;
+  private boolean draining;
 
   public static Behavior<Command> create(String agentId, String device, String backendName,
       Supplier<Backend> backendFactory) {
@@ -65,6 +75,8 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
     this.device = device;
     this.backendName = backendName;
     this.backendFactory = backendFactory;
+    this.health = NodeHealth.get(context.getSystem());
+    health.set(agentId, NodeHealth.Phase.STARTING);
   }
 
   @Override
@@ -74,6 +86,7 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
         .onMessage(LoadModel.class, this::onLoadModel)
         .onMessage(StartSequences.class, this::onStartSequences)
         .onMessage(Drain.class, this::onDrain)
+        .onMessage(DrainForShutdown.class, this::onDrainForShutdown)
         .onMessage(EngineEvent.class, this::onEngineEvent)
         .onMessage(EngineLoadFailed.class, this::onEngineLoadFailed)
         .onSignal(PostStop.class, signal -> onPostStop())
@@ -82,6 +95,7 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
 
   private Behavior<Command> onRegister(Register msg) {
     coordinator = msg.replyTo();
+    if (engine == null && !draining) health.set(agentId, NodeHealth.Phase.REGISTERED);
     String address = Cluster.get(context.getSystem()).selfMember().address().toString();
     coordinator.tell(new AgentReport.Registered(agentId, context.getSelf(), address, device, backendName));
     return this;
@@ -89,9 +103,14 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
 
   private Behavior<Command> onLoadModel(LoadModel msg) {
     coordinator = msg.replyTo();
+    if (draining) {
+      coordinator.tell(new AgentReport.LoadFailed(agentId, "agent is shutting down"));
+      return this;
+    }
     if (engine != null) {
       engine.stop();
     }
+    health.set(agentId, NodeHealth.Phase.LOADING);
     ActorRef<Command> self = context.getSelf();
     engine = new Engine(agentId, msg.spec(), backendFactory, new Engine.Listener() {
       @Override
@@ -131,6 +150,11 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
   }
 
   private Behavior<Command> onStartSequences(StartSequences msg) {
+    if (draining) {
+      // Arrived after the drain began: hand them straight back so the coordinator re-places them.
+      tellCoordinator(new AgentReport.Drained(agentId, msg.sequences().stream().map(SequenceSpec::sequenceId).toList()));
+      return this;
+    }
     if (engine == null) {
       for (SequenceSpec s : msg.sequences()) {
         tellCoordinator(new AgentReport.SequenceFailed(agentId, s.sequenceId(), "no model loaded on " + agentId));
@@ -151,13 +175,32 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
     return this;
   }
 
+  private Behavior<Command> onDrainForShutdown(DrainForShutdown msg) {
+    draining = true;
+    health.set(agentId, NodeHealth.Phase.DRAINING);
+    if (engine == null) {
+      msg.whenDone().tell(org.apache.pekko.Done.getInstance());
+    } else {
+      shutdownWaiter = msg.whenDone();
+      engine.drain();
+    }
+    return this;
+  }
+
   private Behavior<Command> onEngineEvent(EngineEvent msg) {
-    tellCoordinator(msg.report());
+    AgentReport report = msg.report();
+    if (report instanceof AgentReport.ModelLoaded) health.set(agentId, NodeHealth.Phase.LOADED);
+    tellCoordinator(report);
+    if (report instanceof AgentReport.Drained && shutdownWaiter != null) {
+      shutdownWaiter.tell(org.apache.pekko.Done.getInstance());
+      shutdownWaiter = null;
+    }
     return this;
   }
 
   private Behavior<Command> onEngineLoadFailed(EngineLoadFailed msg) {
     engine = null;
+    health.set(agentId, NodeHealth.Phase.FAILED);
     tellCoordinator(new AgentReport.LoadFailed(agentId, msg.reason()));
     return this;
   }

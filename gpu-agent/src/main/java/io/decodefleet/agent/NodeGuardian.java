@@ -25,6 +25,11 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
 
   public record Agents(List<ActorRef<GpuAgent.Command>> agents) {}
 
+  /** Drain every agent (their sequences go back to the coordinator), then reply. */
+  public record DrainAll(ActorRef<org.apache.pekko.Done> replyTo) implements Command {}
+
+  private record AgentDrained() implements Command {}
+
   /**
    * @param id globally unique agent id, e.g. "agent-3"
    * @param device human description of the device
@@ -34,6 +39,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   public record DeviceSlot(String id, String device, String backend, Supplier<Backend> factory) {}
 
   private final List<ActorRef<GpuAgent.Command>> agents;
+  private final List<ActorRef<org.apache.pekko.Done>> drainWaiters = new java.util.ArrayList<>();
+  private int drainsPending = -1;
 
   public static Behavior<Command> create(List<DeviceSlot> slots) {
     return Behaviors.setup(ctx -> new NodeGuardian(ctx, slots));
@@ -53,7 +60,32 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
 
   @Override
   public Receive<Command> createReceive() {
-    return newReceiveBuilder().onMessage(ListAgents.class, this::onListAgents).build();
+    return newReceiveBuilder()
+        .onMessage(ListAgents.class, this::onListAgents)
+        .onMessage(DrainAll.class, this::onDrainAll)
+        .onMessage(AgentDrained.class, this::onAgentDrained)
+        .build();
+  }
+
+  private Behavior<Command> onDrainAll(DrainAll msg) {
+    drainWaiters.add(msg.replyTo());
+    if (drainsPending < 0) {
+      drainsPending = agents.size();
+      ActorRef<org.apache.pekko.Done> done = getContext().messageAdapter(org.apache.pekko.Done.class, d -> new AgentDrained());
+      for (ActorRef<GpuAgent.Command> agent : agents) agent.tell(new GpuAgent.DrainForShutdown(done));
+    }
+    return drainsPending == 0 ? replyDrained() : this;
+  }
+
+  private Behavior<Command> onAgentDrained(AgentDrained msg) {
+    drainsPending--;
+    return drainsPending == 0 ? replyDrained() : this;
+  }
+
+  private Behavior<Command> replyDrained() {
+    drainWaiters.forEach(w -> w.tell(org.apache.pekko.Done.getInstance()));
+    drainWaiters.clear();
+    return this;
   }
 
   private Behavior<Command> onListAgents(ListAgents msg) {

@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator.metrics;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The summary of a benchmark run, with the definitions of {@code vllm bench serve}. Latencies are in
@@ -23,6 +24,8 @@ import java.util.List;
  * @param e2eMs end-to-end latency: last token arrival minus release
  * @param agents per-agent contributions, agent ids in natural order ("agent-2" before "agent-10")
  * @param migrations request migrations over the whole run, failed requests included
+ * @param requestGoodput completed requests that met every goodput SLO, per second ({@code vllm
+ *     bench serve --goodput}); NaN when no SLOs were given
  */
 public record BenchmarkResult(
     int completed,
@@ -38,9 +41,51 @@ public record BenchmarkResult(
     LatencyStats itlMs,
     LatencyStats e2eMs,
     List<AgentStats> agents,
-    int migrations) {
+    int migrations,
+    double requestGoodput) {
 
   public BenchmarkResult {
     agents = List.copyOf(agents);
+  }
+
+  /** A result without goodput (no SLOs given): {@link #requestGoodput()} is NaN. */
+  public BenchmarkResult(
+      int completed,
+      int failed,
+      double durationSeconds,
+      long totalInputTokens,
+      long totalOutputTokens,
+      double requestThroughput,
+      double outputTokenThroughput,
+      double totalTokenThroughput,
+      LatencyStats ttftMs,
+      LatencyStats tpotMs,
+      LatencyStats itlMs,
+      LatencyStats e2eMs,
+      List<AgentStats> agents,
+      int migrations) {
+    this(completed, failed, durationSeconds, totalInputTokens, totalOutputTokens,
+        requestThroughput, outputTokenThroughput, totalTokenThroughput, ttftMs, tpotMs, itlMs,
+        e2eMs, agents, migrations, Double.NaN);
+  }
+
+  /** Whether goodput was measured, i.e. SLOs were given. */
+  public boolean hasGoodput() {
+    return !Double.isNaN(requestGoodput);
+  }
+
+  /**
+   * This result with its goodput measured against {@code slos} over {@code requests} (the same
+   * run's records, as {@link MetricsRecorder#requests()} gives them) and this run's duration.
+   * Null or empty SLOs give a result without goodput.
+   */
+  public BenchmarkResult withGoodput(SloSpec slos, List<RequestRecord> requests) {
+    Objects.requireNonNull(requests, "requests");
+    double goodput = slos == null || slos.isEmpty()
+        ? Double.NaN
+        : slos.goodRequests(requests) / durationSeconds;
+    return new BenchmarkResult(completed, failed, durationSeconds, totalInputTokens,
+        totalOutputTokens, requestThroughput, outputTokenThroughput, totalTokenThroughput, ttftMs,
+        tpotMs, itlMs, e2eMs, agents, migrations, goodput);
   }
 }

@@ -5,7 +5,8 @@ import java.util.Locale;
 /**
  * Renders a run's result as the table {@code vllm bench serve} prints, so the two read side by
  * side: a 50-character-wide block, labels on the left, values right-aligned, times with two
- * decimals in milliseconds, followed by a section per agent.
+ * decimals in milliseconds, followed by a section per agent. A sweep also gets a compact summary,
+ * one row per world size ({@link #renderSweep}).
  */
 public final class ConsoleTable {
 
@@ -21,15 +22,39 @@ public final class ConsoleTable {
 
   /** The table, one line per row, each line ending in '\n'. */
   public static String render(RunReport report) {
-    BenchmarkResult r = report.result();
+    return table(report.worldSize(), report.result());
+  }
+
+  /**
+   * The table of one sweep point: a "World size:" row first, and a "Request goodput (req/s):" row
+   * when the point's goodput was measured (SLOs given), as vLLM shows it.
+   */
+  public static String render(SweepPoint point) {
+    return table(point.worldSize(), point.result());
+  }
+
+  /**
+   * The sweep summary: one row per world size with request and output-token throughput, scaling
+   * efficiency in percent, and median and P99 TTFT and TPOT in ms; a goodput column when SLOs
+   * were given. See {@link SweepSummaryTable}.
+   */
+  public static String renderSweep(SweepReport report) {
+    return SweepSummaryTable.render(report);
+  }
+
+  private static String table(int worldSize, BenchmarkResult r) {
     StringBuilder out = new StringBuilder();
     line(out, centered(" Serving Benchmark Result ", '='));
+    row(out, "World size:", Integer.toString(worldSize));
     row(out, "Successful requests:", Integer.toString(r.completed()));
     row(out, "Failed requests:", Integer.toString(r.failed()));
     row(out, "Benchmark duration (s):", decimal(r.durationSeconds()));
     row(out, "Total input tokens:", Long.toString(r.totalInputTokens()));
     row(out, "Total generated tokens:", Long.toString(r.totalOutputTokens()));
     row(out, "Request throughput (req/s):", decimal(r.requestThroughput()));
+    if (r.hasGoodput()) {
+      row(out, "Request goodput (req/s):", decimal(r.requestGoodput()));
+    }
     row(out, "Output token throughput (tok/s):", decimal(r.outputTokenThroughput()));
     row(out, "Total token throughput (tok/s):", decimal(r.totalTokenThroughput()));
     latency(out, "Time to First Token", "TTFT", r.ttftMs());
@@ -75,7 +100,12 @@ public final class ConsoleTable {
 
   /** Centres {@code text} in {@code fill}, extra fill on the right, as Python's "{:^50}" does. */
   static String centered(String text, char fill) {
-    int pad = Math.max(0, WIDTH - text.length());
+    return centered(text, fill, WIDTH);
+  }
+
+  /** Centres {@code text} in {@code fill} over {@code width} characters, extra fill right. */
+  static String centered(String text, char fill, int width) {
+    int pad = Math.max(0, width - text.length());
     int left = pad / 2;
     return String.valueOf(fill).repeat(left) + text + String.valueOf(fill).repeat(pad - left);
   }

@@ -211,6 +211,14 @@ public final class MetricsRecorder {
         migrations);
   }
 
+  /**
+   * Summarises the run so far as {@link #summarize(long, long)} does, with the request goodput
+   * against {@code slos} (NaN when {@code slos} is null or empty).
+   */
+  public BenchmarkResult summarize(long startNanos, long endNanos, SloSpec slos) {
+    return summarize(startNanos, endNanos).withGoodput(slos, requests());
+  }
+
   /** A snapshot of every released request, in release order. */
   public List<RequestRecord> requests() {
     List<RequestRecord> records = new ArrayList<>(traces.size());

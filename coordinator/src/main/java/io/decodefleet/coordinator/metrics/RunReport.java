@@ -9,6 +9,10 @@ import java.util.Objects;
  * The whole run's report, written to report.json by {@link ReportJson} and printed by {@link
  * ConsoleTable}. Maps are copied with their insertion order kept and may hold null values.
  *
+ * <p>A single run is also a {@link SweepReport} of one point, which carries more (versions,
+ * goodput, per-request records, scaling efficiency); this flat one-run layout remains for callers
+ * not yet moved to it.
+ *
  * @param command the command line that started the run
  * @param settings run settings as given by the caller (world size, model, backend, placement,
  *     seed, ...); null becomes empty

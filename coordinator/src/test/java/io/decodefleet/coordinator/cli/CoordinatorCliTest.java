@@ -39,9 +39,14 @@ class CoordinatorCliTest {
       "--world-size, eight, Invalid value for option '--world-size'",
       "--model, gpt-9, unknown model 'gpt-9'",
       "--placement, random, unknown placement 'random'",
-      "--output-len, 0, --output-len: length must be >= 1",
-      "--prompt-len, 9:3, --prompt-len: length range 9:3 is empty",
+      "--output-len, 0, --output-len: '0' is not a length distribution (length must be >= 1",
+      "--prompt-len, 9:3, range 9:3 is empty",
       "--no-such-flag, 1, Unknown option",
+      "--world-sizes, '1,0,4', --world-sizes must be >= 1",
+      "--world-sizes, '1,2,2', --world-sizes lists 2 twice",
+      "--goodput, latency:50, --goodput:",
+      "--request-rate, fast, --request-rate: 'fast' is not a number",
+      "--trace, /no/such/trace.jsonl, --trace:",
   })
   void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {
     Result r = runProcess(option, value);
@@ -67,21 +72,47 @@ class CoordinatorCliTest {
   }
 
   @Test
+  void emptyTraceIsRefusedWithOneLineNamingTheFile(@TempDir Path dir) throws Exception {
+    Path trace = dir.resolve("empty.jsonl");
+    java.nio.file.Files.writeString(trace, "\n");
+
+    Result r = runProcess("--trace", trace.toString());
+
+    assertEquals(2, r.code(), r.err());
+    assertEquals(1, r.err().lines().filter(l -> !l.isBlank()).count(), r.err());
+    assertTrue(r.err().contains("empty.jsonl: no requests"), r.err());
+  }
+
+  @Test
+  void malformedTraceLineIsReportedWithFileAndLine(@TempDir Path dir) throws Exception {
+    Path trace = dir.resolve("bad.csv");
+    java.nio.file.Files.writeString(trace, "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+        + "2023-11-16 18:15:46.6805900,374,44\n2023-11-16 18:15:50.9951690,many,109\n");
+
+    Result r = runProcess("--trace", trace.toString());
+
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("bad.csv:3:"), r.err());
+  }
+
+  @Test
   void runWritesReportJsonWithTheRunsMetrics(@TempDir Path dir) throws Exception {
     int code = CoordinatorCli.run("--world-size", "2", "--num-requests", "6", "--prompt-len", "8:40",
         "--output-len", "4:9", "--seed", "5", "--report-dir", dir.toString(), "--verify", "--quiet");
 
     assertEquals(0, code);
     JsonNode report = ReportJson.read(dir.resolve("report.json"));
-    assertEquals(2, report.get("world_size").asInt());
     assertEquals("cpu", report.get("backend").asText());
     assertEquals("tiny", report.get("model").asText());
-    assertEquals(6, report.get("completed").asInt());
-    assertEquals(0, report.get("failed").asInt());
     assertTrue(report.get("hardware").asText().contains("cores"));
-    assertTrue(report.get("mean_ttft_ms").asDouble() > 0);
-    assertTrue(report.get("verification").get("passed").asBoolean());
-    assertEquals(2, report.get("agents").size());
     assertTrue(report.get("command").asText().contains("--world-size 2"));
+    assertEquals(1, report.get("points").size());
+    JsonNode point = report.get("points").get(0);
+    assertEquals(2, point.get("world_size").asInt());
+    assertEquals(6, point.get("completed").asInt());
+    assertEquals(0, point.get("failed").asInt());
+    assertTrue(point.get("mean_ttft_ms").asDouble() > 0);
+    assertTrue(point.get("verification").get("passed").asBoolean());
+    assertEquals(2, point.get("agents").size());
   }
 }

@@ -74,6 +74,59 @@ class ConsoleTableTest {
   }
 
   @Test
+  void sweepPointTableStartsWithWorldSizeAndShowsGoodputOnlyWithSlos() {
+    SweepReport withSlos = SweepFixture.sweep(SloSpec.parse(List.of("ttft:100")), 1, 2);
+    SweepPoint point = withSlos.point(2).orElseThrow();
+    List<String> pointLines = ConsoleTable.render(point).lines().toList();
+    assertEquals("World size:" + " ".repeat(38) + "2", pointLines.get(1));
+    String goodput = ConsoleTable.decimal(point.result().requestGoodput());
+    String row = "Request goodput (req/s):";
+    assertEquals(row + " ".repeat(50 - row.length() - goodput.length()) + goodput,
+        pointLines.get(pointLines.indexOf(pointLines.stream()
+            .filter(l -> l.startsWith("Request throughput")).findFirst().orElseThrow()) + 1));
+
+    SweepPoint plain = SweepFixture.sweep(null, 2).points().get(0);
+    assertFalse(ConsoleTable.render(plain).contains("goodput"), ConsoleTable.render(plain));
+  }
+
+  @Test
+  void sweepSummaryHasOneRowPerWorldSizeWithScalingInPercent() {
+    SweepReport report = SweepFixture.sweep(null, 4, 1, 2);
+    List<String> summary = ConsoleTable.renderSweep(report).lines().toList();
+    assertTrue(summary.get(0).contains(" Sweep Summary "), summary.get(0));
+    assertEquals(List.of("World", "size", "Req/s", "Output", "tok/s", "Scaling", "TTFT", "p50",
+        "TTFT", "p99", "TPOT", "p50", "TPOT", "p99"), List.of(summary.get(1).trim().split(" +")));
+    for (int i = 0; i < 3; i++) {
+      SweepPoint p = report.points().get(i);
+      List<String> cells = List.of(summary.get(2 + i).trim().split(" +"));
+      assertEquals(List.of(
+          Integer.toString(p.worldSize()),
+          ConsoleTable.decimal(p.result().requestThroughput()),
+          ConsoleTable.decimal(p.result().outputTokenThroughput()),
+          String.format(java.util.Locale.ROOT, "%.1f%%", p.scalingEfficiency() * 100),
+          ConsoleTable.decimal(p.result().ttftMs().median()),
+          ConsoleTable.decimal(p.result().ttftMs().p99()),
+          ConsoleTable.decimal(p.result().tpotMs().median()),
+          ConsoleTable.decimal(p.result().tpotMs().p99())), cells);
+    }
+    assertEquals("100.0%", List.of(summary.get(2).trim().split(" +")).get(3));
+    int width = summary.get(0).length();
+    for (String line : summary.subList(1, 5)) {
+      assertEquals(width, line.length(), line);
+    }
+  }
+
+  @Test
+  void sweepSummaryGetsAGoodputColumnWithSlos() {
+    SweepReport report = SweepFixture.sweep(SloSpec.parse(List.of("e2el:150")), 1);
+    List<String> summary = ConsoleTable.renderSweep(report).lines().toList();
+    assertTrue(summary.get(1).contains("Good req/s"), summary.get(1));
+    List<String> cells = List.of(summary.get(2).trim().split(" +"));
+    assertEquals(ConsoleTable.decimal(report.points().get(0).result().requestGoodput()),
+        cells.get(2)); // after world size and req/s
+  }
+
+  @Test
   void decimalsIgnoreTheDefaultLocale() {
     assertEquals("1234.57", ConsoleTable.decimal(1234.567));
     assertEquals("n/a", ConsoleTable.decimal(Double.NaN));

@@ -3,20 +3,74 @@ package io.decodefleet.agent.cli;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
+import io.decodefleet.agent.daemon.AgentDaemon;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code gpu-agent}: the per-node daemon of a DecodeFleet cluster, plus its device tools
  * ({@code selftest}, {@code bench}).
  */
 @Command(name = "gpu-agent", mixinStandardHelpOptions = true, version = "DecodeFleet 0.1.0",
-    description = "The DecodeFleet per-node daemon and its device tools.",
+    description = {"The DecodeFleet per-node daemon and its device tools.",
+        "With no subcommand: join the cluster and serve one agent per device until SIGTERM, which drains."},
     subcommands = {})
 public final class GpuAgentCli implements Callable<Integer> {
 
+  @Option(names = "--seed-nodes", split = ",", defaultValue = "${env:DECODEFLEET_SEED_NODES}",
+      description = "Cluster seed nodes as host:port,... (env DECODEFLEET_SEED_NODES). Not needed with --kubernetes.")
+  List<String> seedNodes = new ArrayList<>();
+
+  @Option(names = "--bind", defaultValue = "${env:DECODEFLEET_BIND:-127.0.0.1}",
+      description = "Address to bind and advertise (env DECODEFLEET_BIND; default ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(names = "--port", defaultValue = "${env:DECODEFLEET_PORT:-2552}",
+      description = "Cluster port (env DECODEFLEET_PORT; default ${DEFAULT-VALUE}; 0 = any free port).")
+  int port;
+
+  @Option(names = "--management-port", defaultValue = "${env:DECODEFLEET_MANAGEMENT_PORT:-8558}",
+      description = "Pekko Management HTTP port for /alive and /ready (default ${DEFAULT-VALUE}).")
+  int managementPort;
+
+  @Option(names = "--node-name", defaultValue = "${env:DECODEFLEET_NODE_NAME}",
+      description = "Prefix of this node's agent ids (default: the host name).")
+  String nodeName;
+
+  @Option(names = "--cpu-agents", defaultValue = "${env:DECODEFLEET_CPU_AGENTS:-1}",
+      description = "CPU agent slots on this node (default ${DEFAULT-VALUE}).")
+  int cpuAgents;
+
+  @Option(names = "--kubernetes", description = "Form the cluster with Cluster Bootstrap (kubernetes-api discovery).")
+  boolean kubernetes;
+
+  @Option(names = "--drain-timeout", defaultValue = "60",
+      description = "Seconds SIGTERM waits for agents to hand back their sequences (default ${DEFAULT-VALUE}).")
+  int drainTimeoutSeconds;
+
   @Override
-  public Integer call() {
-    System.err.println("gpu-agent: the daemon mode is not built yet; see --help for the device tools");
+  public Integer call() throws Exception {
+    if (seedNodes.isEmpty() && !kubernetes) {
+      return usage("give --seed-nodes host:port,... (or DECODEFLEET_SEED_NODES), or --kubernetes");
+    }
+    for (String seed : seedNodes) {
+      if (!seed.matches("[^:\\s]+:\\d{1,5}")) return usage("--seed-nodes: '" + seed + "' is not host:port");
+    }
+    if (port < 0 || port > 65535) return usage("--port must be in 0..65535, got " + port);
+    if (managementPort < 0 || managementPort > 65535) {
+      return usage("--management-port must be in 0..65535, got " + managementPort);
+    }
+    if (cpuAgents < 1) return usage("--cpu-agents must be >= 1, got " + cpuAgents);
+    if (drainTimeoutSeconds < 1) return usage("--drain-timeout must be >= 1 s, got " + drainTimeoutSeconds);
+    String name = nodeName == null || nodeName.isBlank() ? java.net.InetAddress.getLocalHost().getHostName() : nodeName;
+    return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, port, name, cpuAgents,
+        managementPort, kubernetes, 32L << 20, java.time.Duration.ofSeconds(drainTimeoutSeconds)));
+  }
+
+  private static int usage(String message) {
+    System.err.println("gpu-agent: " + message);
     return 2;
   }
 
@@ -33,6 +87,7 @@ public final class GpuAgentCli implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    org.slf4j.LoggerFactory.getILoggerFactory(); // initialise logging before the actor system's threads do
     System.exit(run(args));
   }
 }

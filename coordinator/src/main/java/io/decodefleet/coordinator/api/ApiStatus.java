@@ -1,0 +1,27 @@
+package io.decodefleet.coordinator.api;
+
+import io.decodefleet.coordinator.SequenceEvent.FailureKind;
+import io.grpc.Status;
+import org.apache.pekko.grpc.GrpcServiceException;
+
+/** How the coordinator's failures map onto gRPC status codes. */
+final class ApiStatus {
+  private ApiStatus() {}
+
+  static Status of(FailureKind kind) {
+    return switch (kind) {
+      case INVALID -> Status.INVALID_ARGUMENT;
+      case CAPACITY -> Status.RESOURCE_EXHAUSTED;
+      case UNAVAILABLE -> Status.UNAVAILABLE;
+      case AGENT -> Status.INTERNAL;
+    };
+  }
+
+  static GrpcServiceException invalid(String field, String problem) {
+    return new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(field + ": " + problem));
+  }
+
+  static GrpcServiceException unavailable(String why) {
+    return new GrpcServiceException(Status.UNAVAILABLE.withDescription(why));
+  }
+}

@@ -1,0 +1,226 @@
+package io.decodefleet.coordinator.api;
+
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.api.AgentState;
+import io.decodefleet.api.BenchmarkEvent;
+import io.decodefleet.api.BenchmarkProgress;
+import io.decodefleet.api.BenchmarkReport;
+import io.decodefleet.api.BenchmarkRequest;
+import io.decodefleet.api.ClusterState;
+import io.decodefleet.api.ClusterStateRequest;
+import io.decodefleet.api.DecodeFleet;
+import io.decodefleet.api.GenerateEvent;
+import io.decodefleet.api.GenerateRequest;
+import io.decodefleet.coordinator.BenchmarkSpec;
+import io.decodefleet.coordinator.ClusterSnapshot;
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.RunOutcome;
+import io.decodefleet.coordinator.RunProgress;
+import io.decodefleet.coordinator.placement.PlacementPolicy;
+import io.decodefleet.coordinator.workload.ArrivalProcess;
+import io.decodefleet.coordinator.workload.LengthDistribution;
+import io.decodefleet.coordinator.workload.RequestSpec;
+import io.decodefleet.coordinator.workload.WorkloadGenerator;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+
+/**
+ * The coordinator's public gRPC API ({@code decodefleet.api.v1.DecodeFleet}). Requests are validated
+ * here (INVALID_ARGUMENT names the field); capacity and availability come from the Coordinator's
+ * placement (RESOURCE_EXHAUSTED, UNAVAILABLE).
+ */
+public final class DecodeFleetService implements DecodeFleet {
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+
+  private final ActorSystem<?> system;
+  private final ActorRef<Coordinator.Command> coordinator;
+  private final ModelSpec model;
+  private final ModelConfig config;
+  private final int worldSize;
+  private final BiFunction<BenchmarkRequest, RunOutcome, String> reportJson;
+  private final AtomicLong nextId = new AtomicLong();
+
+  /**
+   * @param model the model the fleet serves
+   * @param worldSize agents it is loaded on
+   * @param reportJson renders a finished benchmark as the content of report.json
+   */
+  public DecodeFleetService(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelSpec model,
+      int worldSize, BiFunction<BenchmarkRequest, RunOutcome, String> reportJson) {
+    this.system = system;
+    this.coordinator = coordinator;
+    this.model = model;
+    this.config = ModelConfig.preset(model.model());
+    this.worldSize = worldSize;
+    this.reportJson = reportJson;
+  }
+
+  @Override
+  public Source<GenerateEvent, NotUsed> generate(GenerateRequest in) {
+    long arrival = System.nanoTime();
+    int[] prompt;
+    try {
+      prompt = prompt(in);
+    } catch (org.apache.pekko.grpc.GrpcServiceException e) {
+      return Source.failed(e);
+    }
+    long id = nextId.incrementAndGet();
+    Source<GenerateStream.Out, ActorRef<GenerateStream.Out>> out = ActorSource.actorRef(
+        m -> m == GenerateStream.Complete.INSTANCE,
+        m -> m instanceof GenerateStream.Fail f
+            ? Optional.of(new org.apache.pekko.grpc.GrpcServiceException(f.status()))
+            : Optional.empty(),
+        1024, OverflowStrategy.fail());
+    return out.mapMaterializedValue(ref -> {
+      ActorRef<io.decodefleet.coordinator.SequenceEvent> stream =
+          system.systemActorOf(GenerateStream.create(ref, arrival, prompt.length), "generate-" + id, Props.empty());
+      coordinator.tell(new Coordinator.Submit(id, prompt, in.getMaxTokens(), 0, "least-loaded", stream));
+      return NotUsed.notUsed();
+    }).map(m -> ((GenerateStream.Emit) m).event());
+  }
+
+  private int[] prompt(GenerateRequest in) {
+    if (in.getSampling().getTemperature() != 0.0) {
+      throw ApiStatus.invalid("sampling.temperature", "only greedy decoding (0) is implemented, got "
+          + in.getSampling().getTemperature());
+    }
+    if (in.getMaxTokens() < 1) throw ApiStatus.invalid("max_tokens", "must be >= 1, got " + in.getMaxTokens());
+    boolean hasIds = in.getPromptTokenIdsCount() > 0;
+    if (hasIds && in.getPromptLen() != 0) {
+      throw ApiStatus.invalid("prompt_len", "give either prompt_token_ids or prompt_len, not both");
+    }
+    if (!hasIds && in.getPromptLen() <= 0) {
+      throw ApiStatus.invalid("prompt_token_ids", "a prompt is required (prompt_token_ids, or prompt_len >= 1)");
+    }
+    if (hasIds) {
+      int[] ids = new int[in.getPromptTokenIdsCount()];
+      for (int i = 0; i < ids.length; i++) {
+        int t = in.getPromptTokenIds(i);
+        if (t < 0 || t >= config.vocabSize()) {
+          throw ApiStatus.invalid("prompt_token_ids", "token " + t + " at index " + i + " is outside the vocabulary [0, "
+              + config.vocabSize() + ")");
+        }
+        ids[i] = t;
+      }
+      return ids;
+    }
+    SplittableRandom rng = new SplittableRandom(in.getSeed());
+    int[] ids = new int[in.getPromptLen()];
+    for (int i = 0; i < ids.length; i++) ids[i] = rng.nextInt(config.vocabSize());
+    return ids;
+  }
+
+  @Override
+  public CompletionStage<ClusterState> getClusterState(ClusterStateRequest in) {
+    return AskPattern.<Coordinator.Command, ClusterSnapshot>ask(coordinator, Coordinator.GetClusterState::new,
+        ASK_TIMEOUT, system.scheduler()).thenApply(DecodeFleetService::toProto);
+  }
+
+  static ClusterState toProto(ClusterSnapshot s) {
+    ClusterState.Builder b = ClusterState.newBuilder().setModel(s.model() == null ? "" : s.model())
+        .setWorldSize(s.worldSize()).setAgentsLost(s.agentsLost()).setMigrations(s.migrations());
+    for (ClusterSnapshot.Agent a : s.agents()) {
+      b.addAgents(AgentState.newBuilder().setAgentId(a.agentId()).setNodeAddress(a.nodeAddress()).setDevice(a.device())
+          .setBackend(a.backend()).setLoaded(a.loaded() && a.alive()).setKvBlocks(a.kvBlocks())
+          .setFreeKvBlocks(a.freeKvBlocks()).setBlockSize(a.blockSize()).setRunning(a.running()).setWaiting(a.waiting())
+          .setInFlight(a.inFlight()));
+    }
+    return b.build();
+  }
+
+  @Override
+  public Source<BenchmarkEvent, NotUsed> runBenchmark(BenchmarkRequest in) {
+    BenchmarkSpec spec;
+    try {
+      spec = benchmarkSpec(in);
+    } catch (org.apache.pekko.grpc.GrpcServiceException e) {
+      return Source.failed(e);
+    }
+    Source<Object, ActorRef<Object>> out = ActorSource.actorRef(m -> m instanceof Done, m -> Optional.empty(), 1024,
+        OverflowStrategy.dropHead());
+    return out.mapMaterializedValue(ref -> {
+      ActorRef<Object> relay = system.systemActorOf(relay(ref, in), "benchmark-" + nextId.incrementAndGet(),
+          Props.empty());
+      coordinator.tell(new Coordinator.RunBenchmark(spec, relay.narrow(), relay.narrow()));
+      return NotUsed.notUsed();
+    }).map(m -> (BenchmarkEvent) m);
+  }
+
+  private enum Done { INSTANCE }
+
+  /** Turns a run's progress and outcome into stream elements, then completes (or fails) the stream. */
+  private Behavior<Object> relay(ActorRef<Object> out, BenchmarkRequest in) {
+    return Behaviors.receive(Object.class)
+        .onMessage(RunProgress.class, p -> {
+          out.tell(BenchmarkEvent.newBuilder().setProgress(BenchmarkProgress.newBuilder().setCompleted(p.completed())
+              .setFailed(p.failed()).setTotal(p.total()).setOutputTokens(p.outputTokens())
+              .setElapsedS(p.elapsedNanos() / 1e9)).build());
+          return Behaviors.same();
+        })
+        .onMessage(RunOutcome.class, o -> {
+          if (o.error() != null) {
+            out.tell(BenchmarkEvent.newBuilder().setReport(BenchmarkReport.newBuilder().setSucceeded(false)
+                .setReportJson("{\"error\": " + com.fasterxml.jackson.databind.node.TextNode.valueOf(o.error()) + "}"))
+                .build());
+          } else {
+            out.tell(BenchmarkEvent.newBuilder().setReport(BenchmarkReport.newBuilder().setSucceeded(o.succeeded())
+                .setReportJson(reportJson.apply(in, o))).build());
+          }
+          out.tell(Done.INSTANCE);
+          return Behaviors.stopped();
+        })
+        .build();
+  }
+
+  private BenchmarkSpec benchmarkSpec(BenchmarkRequest in) {
+    int ws = in.getWorldSize() == 0 ? worldSize : in.getWorldSize();
+    if (ws < 0 || ws > worldSize) {
+      throw ApiStatus.invalid("world_size", "must be in 0.." + worldSize + " (the agents loaded), got " + in.getWorldSize());
+    }
+    if (in.getNumRequests() < 1) throw ApiStatus.invalid("num_requests", "must be >= 1, got " + in.getNumRequests());
+    LengthDistribution prompt = length("prompt_len", in.getPromptLen().isEmpty() ? "32:256" : in.getPromptLen());
+    LengthDistribution output = length("output_len", in.getOutputLen().isEmpty() ? "16:128" : in.getOutputLen());
+    String placement = in.getPlacement().isEmpty() ? "least-loaded" : in.getPlacement();
+    try {
+      PlacementPolicy.named(placement);
+    } catch (IllegalArgumentException e) {
+      throw ApiStatus.invalid("placement", e.getMessage());
+    }
+    if (!(in.getRequestRate() >= 0) || Double.isInfinite(in.getRequestRate())) {
+      throw ApiStatus.invalid("request_rate", "must be >= 0 requests/s (0: all at once), got " + in.getRequestRate());
+    }
+    if (!(in.getBurstiness() >= 0)) throw ApiStatus.invalid("burstiness", "must be > 0, got " + in.getBurstiness());
+    if (in.getMaxConcurrency() < 0) {
+      throw ApiStatus.invalid("max_concurrency", "must be >= 0 (0: unlimited), got " + in.getMaxConcurrency());
+    }
+    ArrivalProcess arrivals = in.getRequestRate() == 0 ? new ArrivalProcess.AllAtOnce()
+        : new ArrivalProcess.Rate(in.getRequestRate(), in.getBurstiness() == 0 ? 1.0 : in.getBurstiness());
+    List<RequestSpec> requests = WorkloadGenerator.generate(in.getNumRequests(), arrivals, prompt, output,
+        config.vocabSize(), config.maxPositionEmbeddings(), in.getSeed());
+    return new BenchmarkSpec(ws, model, requests, placement, in.getMaxConcurrency(), Duration.ofSeconds(60));
+  }
+
+  private static LengthDistribution length(String field, String text) {
+    try {
+      return LengthDistribution.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw ApiStatus.invalid(field, e.getMessage());
+    }
+  }
+}

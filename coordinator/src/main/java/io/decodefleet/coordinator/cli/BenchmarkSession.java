@@ -1,0 +1,207 @@
+package io.decodefleet.coordinator.cli;
+
+import com.typesafe.config.ConfigFactory;
+import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.coordinator.BenchmarkSpec;
+import io.decodefleet.coordinator.ClusterHandle;
+import io.decodefleet.coordinator.ClusterSnapshot;
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.CoordinatorNode;
+import io.decodefleet.coordinator.EmbeddedCluster;
+import io.decodefleet.coordinator.HardwareDescription;
+import io.decodefleet.coordinator.RunOutcome;
+import io.decodefleet.coordinator.RunProgress;
+import io.decodefleet.coordinator.metrics.ConsoleTable;
+import io.decodefleet.coordinator.metrics.SloSpec;
+import io.decodefleet.coordinator.metrics.SweepPoint;
+import io.decodefleet.coordinator.metrics.SweepReport;
+import io.decodefleet.coordinator.report.Expectations;
+import io.decodefleet.coordinator.report.MetricVerdict;
+import io.decodefleet.coordinator.report.ReportWriter;
+import io.decodefleet.coordinator.report.RuntimeVersions;
+import io.decodefleet.coordinator.report.VerdictTable;
+import io.decodefleet.coordinator.report.WrittenReport;
+import io.decodefleet.coordinator.workload.RequestSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * One invocation of {@code coordinator}: start (or join) the cluster, load the model on the largest
+ * world size of the sweep, run the same workload at every world size, then write and print the report.
+ */
+final class BenchmarkSession {
+  /** KV memory of each embedded CPU agent when --kv-blocks is 0. */
+  static final long CPU_KV_BYTES = 32L << 20;
+  private static final Duration RUN_TIMEOUT = Duration.ofHours(24);
+
+  private final CoordinatorCli cli;
+  private final List<Integer> worldSizes;
+  private final ModelSpec model;
+  private final List<RequestSpec> requests;
+  private final SloSpec slos;
+
+  BenchmarkSession(CoordinatorCli cli, List<Integer> worldSizes, ModelSpec model, List<RequestSpec> requests,
+      SloSpec slos) {
+    this.cli = cli;
+    this.worldSizes = worldSizes;
+    this.model = model;
+    this.requests = requests;
+    this.slos = slos;
+  }
+
+  int run() {
+    int largest = Collections.max(worldSizes);
+    String startedAt = java.time.OffsetDateTime.now().toString();
+    Duration agentTimeout = Duration.ofSeconds(cli.cluster.agentTimeoutSeconds);
+    say(cli.cluster.embedded()
+        ? "DecodeFleet: embedded cluster of " + largest + " CPU agents, model " + model.model()
+        : "DecodeFleet: joining the cluster at " + String.join(",", cli.cluster.seedNodes) + ", waiting for "
+            + largest + " agents");
+    List<SweepPoint> points = new ArrayList<>();
+    String backend;
+    try (ClusterHandle cluster = cli.cluster.embedded()
+        ? EmbeddedCluster.start(largest, ConfigFactory.empty(), CPU_KV_BYTES)
+        : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
+            cli.cluster.managementPort)) {
+      Coordinator.FleetStatus status = ask(cluster, replyTo -> new Coordinator.LoadFleet(largest, model, agentTimeout,
+          replyTo), agentTimeout.plusSeconds(10));
+      if (status instanceof Coordinator.FleetFailed failed) {
+        System.err.println("coordinator: " + failed.reason());
+        return 1;
+      }
+      ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
+      backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();
+      for (int ws : worldSizes) {
+        RunOutcome outcome = runPoint(cluster, ws, agentTimeout);
+        if (outcome.error() != null) {
+          System.err.println("coordinator: world size " + ws + ": " + outcome.error());
+          return 1;
+        }
+        points.add(new SweepPoint(ws, outcome.result(), outcome.requests(), outcome.engine(), outcome.verification(),
+            outcome.agents(), Double.NaN));
+      }
+    } catch (Exception e) {
+      System.err.println("coordinator: the run did not complete: " + e);
+      return 1;
+    }
+    SweepReport report = new SweepReport(("coordinator " + String.join(" ", cli.originalArgs)).trim(), settings(),
+        RuntimeVersions.current(), HardwareDescription.describe(), backend, model.model(), startedAt, slos, points);
+    return writeAndPrint(report);
+  }
+
+  private RunOutcome runPoint(ClusterHandle cluster, int ws, Duration agentTimeout) throws Exception {
+    BenchmarkSpec spec = new BenchmarkSpec(ws, model, requests, cli.placement, cli.workload.maxConcurrency,
+        agentTimeout);
+    ProgressDisplay display = !cli.quiet && ProgressDisplay.wanted() ? new ProgressDisplay(ws, requests.size()) : null;
+    ActorRef<RunProgress> progress = display == null ? null
+        : cluster.system().systemActorOf(display.behavior(), "progress-" + ws, Props.empty());
+    try {
+      return ask(cluster, replyTo -> new Coordinator.RunBenchmark(spec, progress, replyTo), RUN_TIMEOUT);
+    } finally {
+      if (display != null) display.close();
+    }
+  }
+
+  private static <T> T ask(ClusterHandle cluster,
+      org.apache.pekko.japi.function.Function<ActorRef<T>, Coordinator.Command> message, Duration timeout)
+      throws Exception {
+    return AskPattern.<Coordinator.Command, T>ask(cluster.coordinator(), message, timeout, cluster.system().scheduler())
+        .toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private int writeAndPrint(SweepReport report) {
+    Path dir = cli.reportDir != null ? cli.reportDir
+        : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    WrittenReport written;
+    try {
+      Files.createDirectories(dir);
+      written = ReportWriter.write(report, dir);
+    } catch (IOException e) {
+      System.err.println("coordinator: cannot write the report to " + dir + ": " + e.getMessage());
+      return 1;
+    }
+    boolean ok = true;
+    for (SweepPoint p : report.points()) {
+      if (!cli.quiet) System.out.print(ConsoleTable.render(p));
+      if (p.verification() != null && !cli.quiet) {
+        System.out.println("Verification (world size " + p.worldSize() + "): " + describeVerification(p.verification()));
+      }
+      ok &= p.result().failed() == 0 && (p.verification() == null || Boolean.TRUE.equals(p.verification().get("passed")));
+    }
+    if (report.points().size() > 1 && !cli.quiet) System.out.print(ConsoleTable.renderSweep(report));
+    System.out.println("report: " + written.reportJson());
+    if (cli.expectations != null) ok &= checkExpectations(report);
+    if (!ok) System.err.println("coordinator: " + failureSummary(report));
+    return ok ? 0 : 1;
+  }
+
+  private boolean checkExpectations(SweepReport report) {
+    try {
+      Expectations expected = Files.exists(cli.expectations) ? Expectations.load(cli.expectations)
+          : new Expectations("", List.of());
+      List<MetricVerdict> verdicts = expected.compare(report);
+      if (!cli.quiet) System.out.print(VerdictTable.render(verdicts));
+      if (cli.updateExpectations) {
+        expected.withImprovements(verdicts).write(cli.expectations);
+        System.out.println("expectations: improved values written to " + cli.expectations);
+      }
+      return !Expectations.anyRegressed(verdicts);
+    } catch (IOException | IllegalArgumentException e) {
+      System.err.println("coordinator: --expectations: " + e.getMessage());
+      return false;
+    }
+  }
+
+  private static String failureSummary(SweepReport report) {
+    for (SweepPoint p : report.points()) {
+      if (p.result().failed() > 0) {
+        String first = p.requests().stream().filter(r -> !r.completed())
+            .map(r -> "request " + r.requestId() + ": " + r.failureReason()).findFirst().orElse("");
+        return "world size " + p.worldSize() + ": " + p.result().failed() + " requests failed (first: " + first + ")";
+      }
+      if (p.verification() != null && !Boolean.TRUE.equals(p.verification().get("passed"))) {
+        return "world size " + p.worldSize() + ": verification failed: " + p.verification().get("failure_details");
+      }
+    }
+    return "a metric regressed against the expectations";
+  }
+
+  static String describeVerification(Map<String, Object> v) {
+    return (Boolean.TRUE.equals(v.get("passed")) ? "passed" : "FAILED") + " (" + v.get("sequences_checked")
+        + " sequences checked against a full recompute, max relative logit error " + v.get("max_rel_error")
+        + ", tolerance " + v.get("tolerance") + ", failures " + v.get("failures") + ")";
+  }
+
+  private Map<String, Object> settings() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("world_sizes", worldSizes);
+    m.put("model", model.model());
+    m.put("cluster", cli.cluster.embedded() ? "embedded" : "seed nodes " + String.join(",", cli.cluster.seedNodes));
+    m.putAll(cli.workload.describe());
+    m.put("placement", cli.placement);
+    m.put("seed", cli.seed);
+    m.put("block_size", model.blockSize());
+    m.put("kv_blocks", model.kvBlocks());
+    m.put("max_num_seqs", model.maxNumSeqs());
+    m.put("max_batched_tokens", model.maxBatchedTokens());
+    m.put("verify_fraction", model.verifyFraction());
+    return m;
+  }
+
+  private void say(String line) {
+    if (!cli.quiet) System.out.println(line);
+  }
+}

@@ -1,0 +1,45 @@
+package io.decodefleet.coordinator.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** Where the coordinator's cluster is: embedded (no seed nodes) or formed with gpu-agent daemons. */
+final class ClusterOptions {
+  @Option(names = "--seed-nodes", split = ",", defaultValue = "${env:DECODEFLEET_SEED_NODES}",
+      description = "Join the cluster of these seed nodes (host:port,...) and use its gpu-agent daemons instead of "
+          + "embedded agents (env DECODEFLEET_SEED_NODES).")
+  List<String> seedNodes = new ArrayList<>();
+
+  @Option(names = "--bind", defaultValue = "${env:DECODEFLEET_BIND:-127.0.0.1}",
+      description = "Address of this coordinator node (default ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(names = "--cluster-port", defaultValue = "${env:DECODEFLEET_PORT:-0}",
+      description = "Cluster port of this coordinator node (default ${DEFAULT-VALUE}: any free port; "
+          + "daemons give it as --seed-nodes when the coordinator founds the cluster).")
+  int clusterPort;
+
+  @Option(names = "--management-port", defaultValue = "${env:DECODEFLEET_MANAGEMENT_PORT:--1}",
+      description = "Pekko Management HTTP port of this node (/alive, /ready); -1: none (default).")
+  int managementPort;
+
+  @Option(names = "--agent-timeout", defaultValue = "60",
+      description = "Seconds to wait for agents to join and load the model (default ${DEFAULT-VALUE}).")
+  int agentTimeoutSeconds;
+
+  void validate() {
+    for (String seed : seedNodes) {
+      if (!seed.matches("[^:\\s]+:\\d{1,5}")) throw new UsageError("--seed-nodes: '" + seed + "' is not host:port");
+    }
+    if (clusterPort < 0 || clusterPort > 65535) throw new UsageError("--cluster-port must be in 0..65535, got " + clusterPort);
+    if (managementPort < -1 || managementPort > 65535) {
+      throw new UsageError("--management-port must be in -1..65535, got " + managementPort);
+    }
+    if (agentTimeoutSeconds < 1) throw new UsageError("--agent-timeout must be >= 1 s, got " + agentTimeoutSeconds);
+  }
+
+  boolean embedded() {
+    return seedNodes.isEmpty();
+  }
+}

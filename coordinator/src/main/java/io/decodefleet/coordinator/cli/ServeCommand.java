@@ -1,0 +1,113 @@
+package io.decodefleet.coordinator.cli;
+
+import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.api.BenchmarkRequest;
+import io.decodefleet.api.DecodeFleetHandlerFactory;
+import io.decodefleet.coordinator.ClusterSnapshot;
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.CoordinatorNode;
+import io.decodefleet.coordinator.HardwareDescription;
+import io.decodefleet.coordinator.RunOutcome;
+import io.decodefleet.coordinator.api.DecodeFleetService;
+import io.decodefleet.coordinator.metrics.ReportJson;
+import io.decodefleet.coordinator.metrics.SloSpec;
+import io.decodefleet.coordinator.metrics.SweepPoint;
+import io.decodefleet.coordinator.metrics.SweepReport;
+import io.decodefleet.coordinator.report.RuntimeVersions;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/**
+ * {@code coordinator serve}: founds (or joins) a cluster, waits for {@code --world-size} agents from
+ * gpu-agent daemons, loads the model on them and serves the gRPC API until SIGTERM.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Serve the DecodeFleet gRPC API (decodefleet.api.v1.DecodeFleet) on a cluster of gpu-agent daemons.")
+final class ServeCommand implements Callable<Integer> {
+
+  @Option(names = "--port", defaultValue = "${env:DECODEFLEET_GRPC_PORT:-50051}",
+      description = "gRPC port (plaintext HTTP/2; default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--grpc-bind", defaultValue = "${env:DECODEFLEET_GRPC_BIND:-127.0.0.1}",
+      description = "Address the gRPC server binds (default ${DEFAULT-VALUE}).")
+  String grpcBind;
+
+  @Option(names = "--world-size", required = true, description = "Agents to wait for and load the model on.")
+  int worldSize;
+
+  @Option(names = "--seed", description = "Seed of the dummy weights (default: ${DEFAULT-VALUE}).")
+  long seed = 0;
+
+  @Mixin
+  EngineOptions engine = new EngineOptions();
+
+  @Mixin
+  ClusterOptions cluster = new ClusterOptions();
+
+  @Override
+  public Integer call() throws Exception {
+    ModelSpec model;
+    try {
+      if (worldSize < 1) throw new UsageError("--world-size must be >= 1, got " + worldSize);
+      if (port < 0 || port > 65535) throw new UsageError("--port must be in 0..65535, got " + port);
+      cluster.validate();
+      model = engine.spec(seed, 0.0);
+    } catch (UsageError e) {
+      System.err.println("coordinator serve: " + e.getMessage());
+      return 2;
+    }
+    Duration timeout = Duration.ofSeconds(cluster.agentTimeoutSeconds);
+    try (CoordinatorNode node = CoordinatorNode.start(cluster.bind, cluster.clusterPort, cluster.seedNodes,
+        cluster.managementPort)) {
+      System.out.println("coordinator: cluster node at " + node.clusterAddress() + "; waiting for " + worldSize
+          + " agents (give gpu-agent --seed-nodes " + node.clusterAddress() + ")");
+      Coordinator.FleetStatus status = AskPattern.<Coordinator.Command, Coordinator.FleetStatus>ask(node.coordinator(),
+          replyTo -> new Coordinator.LoadFleet(worldSize, model, timeout, replyTo), timeout.plusSeconds(10),
+          node.system().scheduler()).toCompletableFuture().get(timeout.toSeconds() + 20, TimeUnit.SECONDS);
+      if (status instanceof Coordinator.FleetFailed failed) {
+        System.err.println("coordinator serve: " + failed.reason());
+        return 1;
+      }
+      ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
+      DecodeFleetService service = new DecodeFleetService(node.system(), node.coordinator(), model, worldSize,
+          (request, outcome) -> reportJson(request, outcome, state));
+      ServerBinding binding = Http.get(node.system()).newServerAt(grpcBind, port)
+          .bind(DecodeFleetHandlerFactory.create(service, node.system())).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      System.out.println("coordinator: model " + model.model() + " loaded on " + worldSize
+          + " agents; serving decodefleet.api.v1.DecodeFleet on " + grpcBind + ":" + binding.localAddress().getPort());
+      System.out.flush();
+      CountDownLatch stop = new CountDownLatch(1);
+      Signal.handle(new Signal("TERM"), sig -> stop.countDown());
+      Signal.handle(new Signal("INT"), sig -> stop.countDown());
+      stop.await();
+      binding.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    return 0;
+  }
+
+  private String reportJson(BenchmarkRequest request, RunOutcome outcome, ClusterSnapshot state) {
+    Map<String, Object> settings = new LinkedHashMap<>();
+    settings.put("request", request.toString().replace('\n', ' ').trim());
+    settings.put("model", engine.model);
+    String backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();
+    int ws = outcome.agents().size();
+    SweepReport report = new SweepReport("RunBenchmark (gRPC)", settings, RuntimeVersions.current(),
+        HardwareDescription.describe(), backend, engine.model, java.time.OffsetDateTime.now().toString(), SloSpec.NONE,
+        List.of(new SweepPoint(Math.max(ws, 1), outcome.result(), outcome.requests(), outcome.engine(),
+            outcome.verification(), outcome.agents(), Double.NaN)));
+    return ReportJson.toJson(report).toPrettyString();
+  }
+}

@@ -1,0 +1,114 @@
+package io.decodefleet.coordinator.cli;
+
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.coordinator.workload.ArrivalProcess;
+import io.decodefleet.coordinator.workload.LengthDistribution;
+import io.decodefleet.coordinator.workload.RequestSpec;
+import io.decodefleet.coordinator.workload.TraceFormatException;
+import io.decodefleet.coordinator.workload.TraceOptions;
+import io.decodefleet.coordinator.workload.TraceReader;
+import io.decodefleet.coordinator.workload.WorkloadGenerator;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The requests of a benchmark: generated (lengths, arrivals) or replayed from a trace file. */
+final class WorkloadOptions {
+  @Option(names = "--num-requests", description = "Requests in a generated workload (default: ${DEFAULT-VALUE}).")
+  int numRequests = 64;
+
+  @Option(names = "--prompt-len", description = "Prompt tokens: N, MIN:MAX (uniform) or lognormal:MEAN:SIGMA "
+      + "(default: ${DEFAULT-VALUE}).")
+  String promptLen = "32:256";
+
+  @Option(names = "--output-len", description = "Output tokens: N, MIN:MAX or lognormal:MEAN:SIGMA "
+      + "(default: ${DEFAULT-VALUE}).")
+  String outputLen = "16:128";
+
+  @Option(names = "--request-rate", description = "Requests per second; inf = all at once (default: ${DEFAULT-VALUE}).")
+  String requestRate = "inf";
+
+  @Option(names = "--burstiness", description = "Gamma shape of the arrival gaps: 1.0 = Poisson (default: ${DEFAULT-VALUE}).")
+  double burstiness = 1.0;
+
+  @Option(names = "--max-concurrency", description = "Most requests outstanding at once (closed loop); 0 = unlimited "
+      + "(default: ${DEFAULT-VALUE}).")
+  int maxConcurrency = 0;
+
+  @Option(names = "--trace", description = "Replay a trace instead: .jsonl (arrival_s, prompt_tokens or prompt_len, "
+      + "output_len) or .csv (TIMESTAMP,ContextTokens,GeneratedTokens as the Azure LLM inference traces).")
+  Path trace;
+
+  @Option(names = "--trace-time-scale", description = "Multiply the trace's arrival offsets (0.5 = twice as fast; "
+      + "default: ${DEFAULT-VALUE}).")
+  double traceTimeScale = 1.0;
+
+  @Option(names = "--trace-max-requests", description = "Replay only the first N requests of the trace; 0 = all "
+      + "(default: ${DEFAULT-VALUE}).")
+  int traceMaxRequests = 0;
+
+  /** The requests, validated; bad values and malformed traces are usage errors. */
+  List<RequestSpec> requests(ModelConfig model, long seed) {
+    if (maxConcurrency < 0) throw new UsageError("--max-concurrency must be >= 0, got " + maxConcurrency);
+    if (trace != null) {
+      if (!(traceTimeScale >= 0) || Double.isInfinite(traceTimeScale)) {
+        throw new UsageError("--trace-time-scale must be >= 0, got " + traceTimeScale);
+      }
+      if (traceMaxRequests < 0) throw new UsageError("--trace-max-requests must be >= 0, got " + traceMaxRequests);
+      try {
+        return TraceReader.read(trace, new TraceOptions(traceTimeScale, traceMaxRequests), model.vocabSize(),
+            model.maxPositionEmbeddings(), seed);
+      } catch (TraceFormatException e) {
+        throw new UsageError("--trace: " + e.getMessage());
+      } catch (IOException e) {
+        throw new UsageError("--trace: cannot read " + trace + ": " + e.getMessage());
+      }
+    }
+    if (numRequests < 1) throw new UsageError("--num-requests must be >= 1, got " + numRequests);
+    return WorkloadGenerator.generate(numRequests, arrivals(), length("--prompt-len", promptLen),
+        length("--output-len", outputLen), model.vocabSize(), model.maxPositionEmbeddings(), seed);
+  }
+
+  ArrivalProcess arrivals() {
+    if (requestRate.equalsIgnoreCase("inf")) return new ArrivalProcess.AllAtOnce();
+    double rate;
+    try {
+      rate = Double.parseDouble(requestRate);
+    } catch (NumberFormatException e) {
+      throw new UsageError("--request-rate: '" + requestRate + "' is not a number of requests/s or inf");
+    }
+    try {
+      return new ArrivalProcess.Rate(rate, burstiness);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("--request-rate/--burstiness: " + e.getMessage());
+    }
+  }
+
+  private static LengthDistribution length(String option, String text) {
+    try {
+      return LengthDistribution.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(option + ": " + e.getMessage());
+    }
+  }
+
+  Map<String, Object> describe() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    if (trace != null) {
+      m.put("trace", trace.toString());
+      m.put("trace_time_scale", traceTimeScale);
+      m.put("trace_max_requests", traceMaxRequests);
+    } else {
+      m.put("num_requests", numRequests);
+      m.put("prompt_len", promptLen);
+      m.put("output_len", outputLen);
+      m.put("request_rate", requestRate);
+      m.put("burstiness", burstiness);
+    }
+    m.put("max_concurrency", maxConcurrency);
+    return m;
+  }
+}

@@ -1,0 +1,56 @@
+package io.decodefleet.coordinator.report;
+
+import io.decodefleet.coordinator.metrics.ReportJson;
+import io.decodefleet.coordinator.metrics.SweepReport;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Writes a sweep's report directory:
+ *
+ * <pre>
+ * report.json       the whole sweep, vLLM --save-result key names per point ({@link ReportJson})
+ * results.csv       one row per world size
+ * requests.csv      one row per request per world size
+ * throughput.png    output tokens/s and requests/s against world size
+ * ttft.png          TTFT P50/P90/P99 against world size
+ * tpot.png          TPOT P50/P90/P99 against world size
+ * latency_cdf.png   E2E latency CDF, one curve per world size
+ * </pre>
+ *
+ * <p>Text files are UTF-8; existing files of these names are replaced. The data files are written
+ * before the charts, so a chart that cannot be drawn leaves the numbers on disk.
+ */
+public final class ReportWriter {
+
+  static final String REPORT_JSON = "report.json";
+  static final String RESULTS_CSV = "results.csv";
+  static final String REQUESTS_CSV = "requests.csv";
+
+  private ReportWriter() {}
+
+  /**
+   * Writes every file of {@code report} into {@code dir}, creating it.
+   *
+   * @return the paths written
+   * @throws IOException naming the file that could not be written or the chart that could not be
+   *     drawn
+   */
+  public static WrittenReport write(SweepReport report, Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Path json = dir.resolve(REPORT_JSON);
+    ReportJson.write(report, json);
+    Path results = dir.resolve(RESULTS_CSV);
+    Files.writeString(results, ResultsCsv.render(report), StandardCharsets.UTF_8);
+    Path requests = dir.resolve(REQUESTS_CSV);
+    try (Writer out = Files.newBufferedWriter(requests, StandardCharsets.UTF_8)) {
+      RequestsCsv.write(report, out);
+    }
+    List<Path> charts = SweepCharts.write(report, dir);
+    return new WrittenReport(dir, json, results, requests, charts);
+  }
+}

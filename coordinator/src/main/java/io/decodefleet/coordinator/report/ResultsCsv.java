@@ -1,0 +1,64 @@
+package io.decodefleet.coordinator.report;
+
+import io.decodefleet.coordinator.metrics.BenchmarkResult;
+import io.decodefleet.coordinator.metrics.LatencyStats;
+import io.decodefleet.coordinator.metrics.SweepPoint;
+import io.decodefleet.coordinator.metrics.SweepReport;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * results.csv: one row per sweep point, in world-size order. Column names match report.json's
+ * keys where both have the value ("request_throughput", "p99_ttft_ms", ...); "duration_s" is
+ * report.json's "duration". Throughputs are per second, latencies in ms, scaling efficiency a
+ * fraction (1.0 = linear); "request_goodput" is empty when no SLOs were given.
+ */
+final class ResultsCsv {
+
+  private static final List<String> LATENCIES = List.of("ttft", "tpot", "itl", "e2el");
+
+  private static final List<String> STATISTICS = List.of("mean", "median", "p90", "p99");
+
+  private ResultsCsv() {}
+
+  static List<String> header() {
+    List<String> header = new ArrayList<>(List.of("world_size", "completed", "failed",
+        "duration_s", "request_throughput", "output_throughput", "total_token_throughput",
+        "request_goodput", "scaling_efficiency"));
+    for (String latency : LATENCIES) {
+      for (String statistic : STATISTICS) {
+        header.add(statistic + "_" + latency + "_ms");
+      }
+    }
+    return header;
+  }
+
+  static String render(SweepReport report) {
+    StringBuilder out = new StringBuilder(Csv.line(header()));
+    for (SweepPoint point : report.points()) {
+      out.append(Csv.line(row(point)));
+    }
+    return out.toString();
+  }
+
+  private static List<String> row(SweepPoint point) {
+    BenchmarkResult r = point.result();
+    List<String> row = new ArrayList<>(List.of(
+        Integer.toString(point.worldSize()),
+        Integer.toString(r.completed()),
+        Integer.toString(r.failed()),
+        Csv.number(r.durationSeconds()),
+        Csv.number(r.requestThroughput()),
+        Csv.number(r.outputTokenThroughput()),
+        Csv.number(r.totalTokenThroughput()),
+        Csv.number(r.requestGoodput()),
+        Csv.number(point.scalingEfficiency())));
+    for (LatencyStats stats : List.of(r.ttftMs(), r.tpotMs(), r.itlMs(), r.e2eMs())) {
+      row.add(Csv.number(stats.mean()));
+      row.add(Csv.number(stats.median()));
+      row.add(Csv.number(stats.p90()));
+      row.add(Csv.number(stats.p99()));
+    }
+    return row;
+  }
+}

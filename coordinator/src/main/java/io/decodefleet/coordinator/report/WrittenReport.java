@@ -1,0 +1,29 @@
+package io.decodefleet.coordinator.report;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
+
+/**
+ * The files {@link ReportWriter#write} wrote.
+ *
+ * @param directory the report directory
+ * @param reportJson report.json: the whole sweep
+ * @param resultsCsv results.csv: one row per world size
+ * @param requestsCsv requests.csv: one row per request per world size
+ * @param charts the PNG charts: throughput.png, ttft.png, tpot.png, latency_cdf.png, in that order
+ */
+public record WrittenReport(
+    Path directory, Path reportJson, Path resultsCsv, Path requestsCsv, List<Path> charts) {
+
+  public WrittenReport {
+    Objects.requireNonNull(directory, "directory");
+    charts = List.copyOf(charts);
+  }
+
+  /** Every file written: report.json, the two CSV files, then the charts. */
+  public List<Path> files() {
+    return Stream.concat(Stream.of(reportJson, resultsCsv, requestsCsv), charts.stream()).toList();
+  }
+}

@@ -1,0 +1,120 @@
+package io.decodefleet.coordinator.workload;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A trace as JSON Lines, one request per line (blank lines skipped):
+ *
+ * <pre>
+ * {"arrival_s": 0.25, "prompt_tokens": [17, 4, 99], "output_len": 32}
+ * {"arrival_s": 1.5, "prompt_len": 512, "output_len": 128}
+ * </pre>
+ *
+ * {@code arrival_s} is seconds from the start of the run (a number ≥ 0), {@code output_len} an
+ * integer ≥ 1, and the prompt exactly one of {@code prompt_tokens} (non-empty array of token ids in
+ * [0, vocab)) or {@code prompt_len} (integer ≥ 1; the tokens are then drawn from the seed). Any other
+ * field is an error, so that a misspelt field is not silently ignored.
+ */
+final class JsonlTrace {
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .build();
+
+  private JsonlTrace() {}
+
+  /** Reads every line; rows stay in file order. */
+  static List<TraceEntry> read(Path file, BufferedReader in, int vocabSize) throws IOException, TraceFormatException {
+    List<TraceEntry> entries = new ArrayList<>();
+    int lineNo = 0;
+    for (String line; (line = in.readLine()) != null; ) {
+      lineNo++;
+      if (lineNo == 1 && line.startsWith("\uFEFF")) line = line.substring(1);
+      if (line.isBlank()) continue;
+      entries.add(parseLine(new LineContext(file, lineNo), line, vocabSize));
+    }
+    return entries;
+  }
+
+  private record LineContext(Path file, int line) {
+    TraceFormatException error(String problem) {
+      return new TraceFormatException(file, line, problem);
+    }
+  }
+
+  private static TraceEntry parseLine(LineContext at, String line, int vocabSize) throws TraceFormatException {
+    JsonNode node;
+    try {
+      node = JSON.readTree(line);
+    } catch (JsonProcessingException e) {
+      String column = e.getLocation() == null ? "" : " at column " + e.getLocation().getColumnNr();
+      throw at.error("not valid JSON" + column + ": " + jacksonProblem(e));
+    }
+    if (!node.isObject()) throw at.error("expected a JSON object, got " + node.getNodeType().toString().toLowerCase(Locale.ROOT));
+
+    Double arrivalS = null;
+    int[] tokens = null;
+    Integer promptLen = null;
+    Integer outputLen = null;
+    for (Map.Entry<String, JsonNode> field : node.properties()) {
+      JsonNode value = field.getValue();
+      switch (field.getKey()) {
+        case "arrival_s" -> {
+          if (!value.isNumber() || !Double.isFinite(value.doubleValue()) || value.doubleValue() < 0) {
+            throw at.error("arrival_s must be a number of seconds >= 0, got " + value);
+          }
+          arrivalS = value.doubleValue();
+        }
+        case "prompt_tokens" -> tokens = tokenIds(at, value, vocabSize);
+        case "prompt_len" -> promptLen = positiveInt(at, "prompt_len", value);
+        case "output_len" -> outputLen = positiveInt(at, "output_len", value);
+        default -> throw at.error("unknown field '" + field.getKey()
+            + "' (expected arrival_s, prompt_tokens or prompt_len, output_len)");
+      }
+    }
+    if (arrivalS == null) throw at.error("missing field 'arrival_s'");
+    if (outputLen == null) throw at.error("missing field 'output_len'");
+    if (tokens == null && promptLen == null) throw at.error("missing field 'prompt_tokens' or 'prompt_len'");
+    if (tokens != null && promptLen != null) throw at.error("give either 'prompt_tokens' or 'prompt_len', not both");
+    return new TraceEntry(Math.round(arrivalS * 1e9), tokens, tokens != null ? tokens.length : promptLen, outputLen);
+  }
+
+  /** Jackson's message without the source excerpt it appends to some messages, on one line. */
+  private static String jacksonProblem(JsonProcessingException e) {
+    String message = e.getOriginalMessage();
+    int excerpt = message.indexOf(" (start marker at");
+    return (excerpt >= 0 ? message.substring(0, excerpt) : message).replaceAll("\\s+", " ").strip();
+  }
+
+  private static int[] tokenIds(LineContext at, JsonNode value, int vocabSize) throws TraceFormatException {
+    if (!value.isArray() || value.isEmpty()) throw at.error("prompt_tokens must be a non-empty array of token ids");
+    int[] tokens = new int[value.size()];
+    for (int i = 0; i < tokens.length; i++) {
+      JsonNode t = value.get(i);
+      if (!t.isIntegralNumber() || !t.canConvertToInt() || t.intValue() < 0 || t.intValue() >= vocabSize) {
+        throw at.error("prompt_tokens[" + i + "] must be a token id in [0, " + vocabSize + "), got " + t);
+      }
+      tokens[i] = t.intValue();
+    }
+    return tokens;
+  }
+
+  private static int positiveInt(LineContext at, String name, JsonNode value) throws TraceFormatException {
+    if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < 1) {
+      throw at.error(name + " must be an integer >= 1, got " + value);
+    }
+    return value.intValue();
+  }
+}

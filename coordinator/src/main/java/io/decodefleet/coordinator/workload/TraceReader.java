@@ -1,0 +1,75 @@
+package io.decodefleet.coordinator.workload;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Replays a recorded workload: arrival times and lengths from a trace file, the format chosen by
+ * extension ({@code .jsonl}: see {@link JsonlTrace}; {@code .csv}: the Azure LLM inference trace
+ * layout, see {@link AzureTraceCsv}).
+ */
+public final class TraceReader {
+  private TraceReader() {}
+
+  /**
+   * Reads {@code file} into requests with ids 0..n-1 in arrival order.
+   *
+   * <p>Requests are sorted by arrival (stably: ties keep file order), cut to the first {@code
+   * options.maxRequests()}, and their offsets multiplied by {@code options.timeScale()}. Lengths are
+   * clamped like {@link WorkloadGenerator}'s: prompt ≤ maxContext − 1 (given token ids keep their
+   * first maxContext − 1), prompt + output ≤ maxContext. Prompts given only as a length get random
+   * token ids in [0, vocabSize) drawn from {@code seed} in arrival order, so the first N requests are
+   * the same whatever maxRequests is.
+   *
+   * @throws TraceFormatException naming the file and line of the first bad line, or the file when it
+   *     holds no requests or its extension is neither .jsonl nor .csv
+   */
+  public static List<RequestSpec> read(Path file, TraceOptions options, int vocabSize, int maxContext, long seed)
+      throws IOException, TraceFormatException {
+    WorkloadGenerator.requireVocabAndContext(vocabSize, maxContext);
+    List<TraceEntry> entries = parse(file, vocabSize);
+    if (entries.isEmpty()) throw new TraceFormatException(file, "no requests");
+
+    List<TraceEntry> sorted = new ArrayList<>(entries);
+    sorted.sort(Comparator.comparingLong(TraceEntry::arrivalNanos)); // List.sort is stable
+    int n = options.maxRequests() == 0 ? sorted.size() : Math.min(options.maxRequests(), sorted.size());
+
+    SplittableRandom tokenRng = new SplittableRandom(seed);
+    List<RequestSpec> requests = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      TraceEntry e = sorted.get(i);
+      int promptLen = WorkloadGenerator.clampPrompt(e.promptLen(), maxContext);
+      int[] tokens = e.promptTokens() != null
+          ? Arrays.copyOf(e.promptTokens(), promptLen)
+          : WorkloadGenerator.randomTokens(promptLen, vocabSize, tokenRng);
+      int outputLen = WorkloadGenerator.clampOutput(e.outputLen(), promptLen, maxContext);
+      requests.add(new RequestSpec(i, scaled(e.arrivalNanos(), options.timeScale()), tokens, outputLen));
+    }
+    return requests;
+  }
+
+  private static List<TraceEntry> parse(Path file, int vocabSize) throws IOException, TraceFormatException {
+    String name = String.valueOf(file.getFileName()).toLowerCase(Locale.ROOT);
+    boolean jsonl = name.endsWith(".jsonl");
+    if (!jsonl && !name.endsWith(".csv")) {
+      throw new TraceFormatException(file, "unknown trace format: expected a .jsonl or .csv file");
+    }
+    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      return jsonl ? JsonlTrace.read(file, in, vocabSize) : AzureTraceCsv.read(file, in);
+    }
+  }
+
+  /** Exact when the scale is 1; rounding is monotone, so the order survives any scale. */
+  private static long scaled(long nanos, double timeScale) {
+    return timeScale == 1.0 ? nanos : Math.round(nanos * timeScale);
+  }
+}

@@ -1,0 +1,66 @@
+package io.decodefleet.coordinator.workload;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * Synthetic benchmark requests: random token ids, lengths from two distributions, release times
+ * from an arrival process. Seeded: the same arguments give the same requests (and, with greedy
+ * decoding, the same output tokens).
+ */
+public final class WorkloadGenerator {
+  private WorkloadGenerator() {}
+
+  /**
+   * Generates {@code numRequests} requests with ids 0..n-1 in arrival order.
+   *
+   * <p>Arrivals, lengths and token ids each draw from their own stream split off {@code seed}, so
+   * changing the arrival process leaves the prompts as they were. Lengths are clamped to the context
+   * window: prompt ≤ maxContext − 1, prompt + output ≤ maxContext, output ≥ 1.
+   *
+   * @param vocabSize token ids are drawn uniformly from [0, vocabSize)
+   * @param maxContext the model's context window in tokens (≥ 2: one prompt and one output token)
+   */
+  public static List<RequestSpec> generate(int numRequests, ArrivalProcess arrivals, LengthDistribution promptLen,
+      LengthDistribution outputLen, int vocabSize, int maxContext, long seed) {
+    if (numRequests < 0) throw new IllegalArgumentException("number of requests must be >= 0, got " + numRequests);
+    requireVocabAndContext(vocabSize, maxContext);
+    SplittableRandom root = new SplittableRandom(seed);
+    SplittableRandom arrivalRng = root.split();
+    SplittableRandom lengthRng = root.split();
+    SplittableRandom tokenRng = root.split();
+
+    long[] offsets = arrivals.offsetsNanos(numRequests, arrivalRng);
+    List<RequestSpec> requests = new ArrayList<>(numRequests);
+    for (int i = 0; i < numRequests; i++) {
+      int prompt = clampPrompt(promptLen.sample(lengthRng), maxContext);
+      int output = clampOutput(outputLen.sample(lengthRng), prompt, maxContext);
+      requests.add(new RequestSpec(i, offsets[i], randomTokens(prompt, vocabSize, tokenRng), output));
+    }
+    return requests;
+  }
+
+  static void requireVocabAndContext(int vocabSize, int maxContext) {
+    if (vocabSize < 1) throw new IllegalArgumentException("vocab size must be >= 1, got " + vocabSize);
+    if (maxContext < 2) throw new IllegalArgumentException("max context must be >= 2 tokens, got " + maxContext);
+  }
+
+  /** A prompt leaves room for at least one output token. */
+  static int clampPrompt(int promptLen, int maxContext) {
+    return Math.min(promptLen, maxContext - 1);
+  }
+
+  /** Output fills at most the rest of the window; {@code promptLen ≤ maxContext - 1} keeps it ≥ 1. */
+  static int clampOutput(int outputLen, int promptLen, int maxContext) {
+    return Math.min(outputLen, maxContext - promptLen);
+  }
+
+  /** @return {@code int[length]} token ids in [0, vocabSize) */
+  static int[] randomTokens(int length, int vocabSize, RandomGenerator rng) {
+    int[] tokens = new int[length];
+    for (int t = 0; t < length; t++) tokens[t] = rng.nextInt(vocabSize);
+    return tokens;
+  }
+}

@@ -1,0 +1,91 @@
+package io.decodefleet.agent.daemon;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.decodefleet.agent.ClusterConfig;
+import io.decodefleet.agent.NodeGuardian;
+import io.decodefleet.agent.backend.cpu.CpuBackend;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import sun.misc.Signal;
+
+/**
+ * The {@code gpu-agent} daemon: one ActorSystem per node that joins the cluster, hosts one agent per
+ * device under its NodeGuardian, serves /alive and /ready, and on SIGTERM drains (every unfinished
+ * sequence goes back to the coordinator), leaves the cluster and exits 0.
+ */
+public final class AgentDaemon {
+  private AgentDaemon() {}
+
+  /**
+   * @param seedNodes "host:port" of seed nodes; empty with kubernetesBootstrap
+   * @param bind address to bind and advertise
+   * @param port cluster (Artery) port
+   * @param nodeName prefix of this node's agent ids: nodeName-0, nodeName-1, …
+   * @param cpuAgents CPU agent slots (until CUDA device discovery lands)
+   * @param managementPort Pekko Management HTTP port (/alive, /ready)
+   * @param drainTimeout how long SIGTERM waits for agents to hand back their sequences
+   */
+  public record Settings(List<String> seedNodes, String bind, int port, String nodeName, int cpuAgents,
+      int managementPort, boolean kubernetesBootstrap, long cpuKvBytes, Duration drainTimeout) {}
+
+  public static Config config(Settings s) {
+    Map<String, Object> own = new HashMap<>();
+    List<String> seeds = new ArrayList<>();
+    for (String hostPort : s.seedNodes()) seeds.add("pekko://" + ClusterConfig.SYSTEM_NAME + "@" + hostPort);
+    own.put("pekko.cluster.seed-nodes", seeds);
+    own.put("pekko.management.http.hostname", s.bind());
+    own.put("pekko.management.http.port", s.managementPort());
+    return ClusterConfig.node(s.bind(), s.port(), List.of("agent"), ConfigFactory.parseMap(own));
+  }
+
+  /** Runs until SIGTERM/SIGINT; returns the exit code. */
+  public static int run(Settings s) throws InterruptedException {
+    List<NodeGuardian.DeviceSlot> slots = new ArrayList<>();
+    for (int i = 0; i < s.cpuAgents(); i++) {
+      long kv = s.cpuKvBytes();
+      slots.add(new NodeGuardian.DeviceSlot(s.nodeName() + "-" + i, "cpu slot " + i + " on " + s.nodeName(), "cpu",
+          () -> new CpuBackend(kv)));
+    }
+    ActorSystem<NodeGuardian.Command> system = ActorSystem.create(NodeGuardian.create(slots), ClusterConfig.SYSTEM_NAME,
+        config(s));
+    PekkoManagement.get(system).start();
+    if (s.kubernetesBootstrap()) ClusterBootstrap.get(system).start();
+
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runnable drainAndStop = () -> {
+      try {
+        AskPattern.<NodeGuardian.Command, org.apache.pekko.Done>ask(system, NodeGuardian.DrainAll::new,
+            s.drainTimeout(), system.scheduler()).toCompletableFuture().get(s.drainTimeout().toMillis() + 1000,
+            TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        System.err.println("gpu-agent: drain did not finish within " + s.drainTimeout().toSeconds() + " s: " + e);
+      }
+      system.terminate(); // coordinated shutdown: leaves the cluster first
+      try {
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("gpu-agent: shutdown did not finish cleanly: " + e);
+      }
+      stopped.countDown();
+    };
+    Signal.handle(new Signal("TERM"), sig -> new Thread(drainAndStop, "drain").start());
+    Signal.handle(new Signal("INT"), sig -> new Thread(drainAndStop, "drain").start());
+    System.out.println("gpu-agent " + s.nodeName() + ": " + slots.size() + " agents at "
+        + org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().address() + ", management http://" + s.bind()
+        + ":" + s.managementPort() + " (/alive, /ready)");
+    System.out.flush();
+    system.getWhenTerminated().thenRun(stopped::countDown);
+    stopped.await();
+    return 0;
+  }
+}

@@ -1,0 +1,51 @@
+package io.decodefleet.agent.daemon;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+
+/**
+ * The phase of every agent on this node, written by the agents and read by the readiness check
+ * (Pekko Management's {@code /ready}). One per ActorSystem.
+ */
+public final class NodeHealth implements Extension {
+
+  public enum Phase {
+    /** Spawned, not yet registered by a coordinator. */
+    STARTING,
+    /** Registered by a coordinator, no model: idle and ready for one. */
+    REGISTERED,
+    LOADING,
+    LOADED,
+    FAILED,
+    DRAINING
+  }
+
+  private static final ExtensionId<NodeHealth> ID = new ExtensionId<>() {
+    @Override
+    public NodeHealth createExtension(ActorSystem<?> system) {
+      return new NodeHealth();
+    }
+  };
+
+  private final Map<String, Phase> phases = new ConcurrentHashMap<>();
+
+  public static NodeHealth get(ActorSystem<?> system) {
+    return ID.apply(system);
+  }
+
+  public void set(String agentId, Phase phase) {
+    phases.put(agentId, phase);
+  }
+
+  public Map<String, Phase> phases() {
+    return Map.copyOf(phases);
+  }
+
+  /** Ready: at least one agent, and every agent idle-and-registered or loaded. */
+  public boolean ready() {
+    return !phases.isEmpty() && phases.values().stream().allMatch(p -> p == Phase.REGISTERED || p == Phase.LOADED);
+  }
+}
