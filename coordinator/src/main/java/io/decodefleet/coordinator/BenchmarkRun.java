@@ -162,9 +162,11 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     return Behaviors.stopped();
   }
 
+  /** The run's agents as they are in {@code state}: the first worldSize live loaded agents at its start. */
   private List<ClusterSnapshot.Agent> inScope(ClusterSnapshot state) {
-    List<ClusterSnapshot.Agent> loaded = state.agents().stream().filter(ClusterSnapshot.Agent::loaded).toList();
-    return loaded.subList(0, Math.min(spec.worldSize(), loaded.size()));
+    List<String> ids = atStart.agents().stream().filter(a -> a.loaded() && a.alive()).limit(spec.worldSize())
+        .map(ClusterSnapshot.Agent::agentId).toList();
+    return state.agents().stream().filter(a -> ids.contains(a.agentId())).toList();
   }
 
   private List<Map<String, Object>> agentLines(ClusterSnapshot state) {

@@ -227,23 +227,24 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     InFlightSequence seq = new InFlightSequence(nextGlobalId++, msg.requestId(), msg.prompt().clone(), msg.maxTokens(),
         msg.worldSize(), msg.placement(), msg.subscriber());
-    place(seq, null);
+    place(seq);
     return this;
   }
 
-  /** Places (or re-places, avoiding {@code excluded}) a sequence; fails it if no agent can take it. */
-  private void place(InFlightSequence seq, FleetAgent excluded) {
+  /**
+   * Places (or re-places) a sequence on one of the first {@code worldSize} live agents of the fleet;
+   * fails it if none can take it.
+   */
+  private void place(InFlightSequence seq) {
     int total = seq.totalTokens();
-    int scope = seq.worldSize <= 0 ? fleet.size() : Math.min(seq.worldSize, fleet.size());
-    List<FleetAgent> candidates = candidates(fleet.subList(0, scope), total, excluded);
-    if (candidates.isEmpty() && excluded != null) candidates = candidates(fleet, total, excluded);
+    List<FleetAgent> live = fleet.stream().filter(a -> a.placeable).toList();
+    List<FleetAgent> scope = seq.worldSize <= 0 ? live : live.subList(0, Math.min(seq.worldSize, live.size()));
+    List<FleetAgent> candidates = scope.stream().filter(a -> a.canHold(total)).toList();
     if (candidates.isEmpty()) {
-      boolean anyLive = fleet.stream().anyMatch(a -> a.placeable && a != excluded);
-      FailureKind kind = anyLive ? FailureKind.CAPACITY : FailureKind.UNAVAILABLE;
-      String reason = anyLive
-          ? "prompt " + seq.prompt.length + " + max tokens " + seq.maxTokens + " = " + total
-              + " tokens exceeds the KV capacity or model length of every agent"
-          : "no live agent can take the sequence";
+      FailureKind kind = live.isEmpty() ? FailureKind.UNAVAILABLE : FailureKind.CAPACITY;
+      String reason = live.isEmpty() ? "no live agent can take the sequence"
+          : "prompt " + seq.prompt.length + " + max tokens " + seq.maxTokens + " = " + total
+              + " tokens exceeds the KV capacity or model length of every agent";
       inFlight.remove(seq.globalId);
       seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, kind, reason, System.nanoTime()));
       return;
@@ -256,10 +257,6 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     inFlight.put(seq.globalId, seq);
     chosen.info.ref().tell(new GpuAgent.StartSequences(
         List.of(new SequenceSpec(seq.globalId, seq.continuationPrompt(), seq.remainingTokens()))));
-  }
-
-  private static List<FleetAgent> candidates(List<FleetAgent> agents, int total, FleetAgent excluded) {
-    return agents.stream().filter(a -> a.placeable && a != excluded && a.canHold(total)).toList();
   }
 
   private void onStepReport(AgentReport.StepReport m, FleetAgent agent) {
@@ -307,7 +304,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       }
       seq.migrations++;
       migrations++;
-      place(seq, agent);
+      place(seq);
       if (seq.agent != agent && inFlight.containsKey(seq.globalId)) {
         seq.subscriber.tell(new SequenceEvent.Migrated(seq.requestId, agent.info.agentId(), seq.agent.info.agentId(),
             cause));
@@ -385,8 +382,18 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       msg.replyTo().tell(RunOutcome.failed("a benchmark is already running on this cluster"));
       return this;
     }
-    pendingRun = msg;
     BenchmarkSpec spec = msg.spec();
+    if (spec.worldSize() <= 0) {
+      long live = fleet.stream().filter(a -> a.placeable).count();
+      if (fleetModel == null || live == 0) {
+        msg.replyTo().tell(RunOutcome.failed("world size 0 means every live agent, and none is loaded"));
+        return this;
+      }
+      spec = new BenchmarkSpec((int) live, spec.model(), spec.requests(), spec.placement(), spec.maxConcurrency(),
+          spec.agentTimeout());
+      msg = new RunBenchmark(spec, msg.progress(), msg.replyTo());
+    }
+    pendingRun = msg;
     return onLoadFleet(new LoadFleet(spec.worldSize(), spec.model(), spec.agentTimeout(), runFleetAdapter));
   }
 

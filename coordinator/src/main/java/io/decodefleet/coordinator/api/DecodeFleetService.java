@@ -189,7 +189,7 @@ public final class DecodeFleetService implements DecodeFleet {
   }
 
   private BenchmarkSpec benchmarkSpec(BenchmarkRequest in) {
-    int ws = in.getWorldSize() == 0 ? worldSize : in.getWorldSize();
+    int ws = in.getWorldSize();
     if (ws < 0 || ws > worldSize) {
       throw ApiStatus.invalid("world_size", "must be in 0.." + worldSize + " (the agents loaded), got " + in.getWorldSize());
     }
