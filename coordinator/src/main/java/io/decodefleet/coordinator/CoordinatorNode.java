@@ -2,6 +2,7 @@ package io.decodefleet.coordinator;
 
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.ClusterConfig;
+import io.decodefleet.agent.QuietShutdown;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -72,11 +73,14 @@ public final class CoordinatorNode implements ClusterHandle {
 
   @Override
   public void close() {
-    system.terminate();
+    Runnable restoreLogging = QuietShutdown.begin();
+    system.terminate(); // coordinated shutdown: leaves the cluster first
     try {
       system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (Exception e) {
-      // best effort
+      // best effort: a node that does not stop in time is abandoned with the JVM
+    } finally {
+      restoreLogging.run();
     }
   }
 }

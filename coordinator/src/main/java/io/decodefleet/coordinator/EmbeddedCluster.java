@@ -2,6 +2,7 @@ package io.decodefleet.coordinator;
 
 import com.typesafe.config.Config;
 import io.decodefleet.agent.ClusterConfig;
+import io.decodefleet.agent.QuietShutdown;
 import io.decodefleet.agent.NodeGuardian;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import java.time.Duration;
@@ -87,23 +88,10 @@ public final class EmbeddedCluster implements ClusterHandle {
     return agentSystems;
   }
 
-  /**
-   * Nodes that stop together see each other's connections drop: expected here, so the transport's
-   * warnings about it are not shown.
-   */
-  private static Runnable quietTransportWarnings() {
-    if (org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger pekko) {
-      ch.qos.logback.classic.Level before = pekko.getLevel();
-      pekko.setLevel(ch.qos.logback.classic.Level.ERROR);
-      return () -> pekko.setLevel(before);
-    }
-    return () -> {};
-  }
-
   /** Stops every node (agents first, in parallel) and waits for them. */
   @Override
   public void close() {
-    Runnable restoreLogging = quietTransportWarnings();
+    Runnable restoreLogging = QuietShutdown.begin();
     List<CompletableFuture<?>> done = new ArrayList<>();
     for (ActorSystem<?> s : agentSystems) {
       s.terminate();

@@ -49,7 +49,8 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
 
   private record EngineEvent(AgentReport report) implements Command {}
 
-  private record EngineLoadFailed(String reason) implements Command {}
+  /** @param generation the LoadModel request whose engine failed (see the generation field) */
+  private record EngineLoadFailed(int generation, String reason) implements Command {}
 
   private final ActorContext<Command> context;
   private final String agentId;
@@ -59,6 +60,8 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
   private final NodeHealth health;
   private ActorRef<AgentReport> coordinator;
   private Engine engine;
+  /** Counts LoadModel requests, so a late load failure of a replaced engine is told apart. */
+  private int generation;
   private ActorRef<org.apache.pekko.Done> shutdownWaiter;
   private boolean draining;
 
@@ -112,6 +115,7 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
     }
     health.set(agentId, NodeHealth.Phase.LOADING);
     ActorRef<Command> self = context.getSelf();
+    int gen = ++generation;
     engine = new Engine(agentId, msg.spec(), backendFactory, new Engine.Listener() {
       @Override
       public void loaded(AgentReport.ModelLoaded loaded) {
@@ -120,7 +124,7 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
 
       @Override
       public void loadFailed(String reason) {
-        self.tell(new EngineLoadFailed(reason));
+        self.tell(new EngineLoadFailed(gen, reason));
       }
 
       @Override
@@ -199,8 +203,11 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
   }
 
   private Behavior<Command> onEngineLoadFailed(EngineLoadFailed msg) {
-    engine = null;
-    health.set(agentId, NodeHealth.Phase.FAILED);
+    // Only the current engine's failure detaches it: a replaced engine's late failure must not.
+    if (msg.generation() == generation) {
+      engine = null;
+      health.set(agentId, NodeHealth.Phase.FAILED);
+    }
     tellCoordinator(new AgentReport.LoadFailed(agentId, msg.reason()));
     return this;
   }

@@ -70,6 +70,7 @@ public final class AgentDaemon {
       } catch (Exception e) {
         System.err.println("gpu-agent: drain did not finish within " + s.drainTimeout().toSeconds() + " s: " + e);
       }
+      io.decodefleet.agent.QuietShutdown.begin(); // peers' dropped connections are expected from here on
       system.terminate(); // coordinated shutdown: leaves the cluster first
       try {
         system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);

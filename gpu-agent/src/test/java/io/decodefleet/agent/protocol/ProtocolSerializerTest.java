@@ -1,0 +1,149 @@
+package io.decodefleet.agent.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.typesafe.config.ConfigFactory;
+import io.decodefleet.agent.GpuAgent;
+import java.io.NotSerializableException;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ProtocolSerializerTest {
+  private static ActorTestKit testKit;
+  private static Serialization serialization;
+  private static ActorRef<AgentReport> coordinatorRef;
+  private static ActorRef<GpuAgent.Command> agentRef;
+
+  @BeforeAll
+  static void startSystem() {
+    testKit = ActorTestKit.create("ProtocolSerializerTest", ConfigFactory.parseString(String.join("\n",
+        "pekko.actor.provider = cluster",
+        "pekko.remote.artery.canonical.port = 0",
+        "pekko.remote.artery.canonical.hostname = 127.0.0.1",
+        "pekko.loglevel = WARNING")));
+    serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+    coordinatorRef = testKit.<AgentReport>createTestProbe().getRef();
+    agentRef = testKit.<GpuAgent.Command>createTestProbe().getRef();
+  }
+
+  @AfterAll
+  static void stopSystem() {
+    testKit.shutdownTestKit();
+  }
+
+  /** Every protocol message, with every field set to a non-default value so a dropped field shows. */
+  static Stream<ProtocolMessage> messages() {
+    return Stream.of(
+        new GpuAgent.Register(coordinatorRef),
+        new GpuAgent.LoadModel(new ModelSpec("llama3-8b", -1234567890123L, 32, 4096, 48, 8192, 0.125), coordinatorRef),
+        new GpuAgent.StartSequences(List.of(
+            new SequenceSpec(Long.MAX_VALUE, new int[] {1, 2, 3, 128255, 0}, 512),
+            new SequenceSpec(42, new int[] {7}, 1))),
+        new GpuAgent.StartSequences(List.of()),
+        new GpuAgent.Drain(coordinatorRef),
+        new AgentReport.Registered("agent-3", agentRef, "pekko://decodefleet@10.0.0.7:25520", "NVIDIA H200 (GPU 3)",
+            "cuda"),
+        new AgentReport.ModelLoaded("agent-3", 12345, 16, 256, 131072, 98765432123L),
+        new AgentReport.LoadFailed("agent-3", "OutOfMemoryError: no memory left for even one KV block"),
+        new AgentReport.StepReport("agent-3", 1L << 40,
+            List.of(new AgentReport.SequenceTokens(11, new int[] {5}),
+                new AgentReport.SequenceTokens(12, new int[] {6, 7, 8})),
+            List.of(
+                new AgentReport.SequenceFinished(12, "length", 300, 2,
+                    new AgentReport.VerifyResult(true, true, 3.25e-6, 300, "")),
+                new AgentReport.SequenceFinished(13, "length", 7, 0, AgentReport.VerifyResult.NOT_CHECKED),
+                new AgentReport.SequenceFinished(14, "length", 9, 1,
+                    new AgentReport.VerifyResult(true, false, 0.5, 4, "step 3: logits differ"))),
+            77, 5, 9, 1024, 123456789L, 3),
+        new AgentReport.StepReport("agent-0", 1, List.of(), List.of(), 0, 0, 0, 0, 0, 0),
+        new AgentReport.SequenceFailed("agent-3", -5, "needs 99 KV blocks of 16 tokens, the pool holds 12"),
+        new AgentReport.Drained("agent-3", List.of(3L, 1L, Long.MIN_VALUE)),
+        new AgentReport.Drained("agent-3", List.of()));
+  }
+
+  @ParameterizedTest
+  @MethodSource("messages")
+  void roundTripsThroughTheBoundSerializer(ProtocolMessage msg) throws Exception {
+    Serializer found = serialization.findSerializerFor(msg);
+    ProtocolSerializer serializer = assertInstanceOf(ProtocolSerializer.class, found,
+        "the ProtocolMessage binding must pick ProtocolSerializer for " + msg.getClass().getName());
+    assertEquals(ProtocolSerializer.IDENTIFIER, serializer.identifier());
+
+    byte[] bytes = serializer.toBinary(msg);
+    String manifest = serializer.manifest(msg);
+    Object back = serialization.deserialize(bytes, serializer.identifier(), manifest).get();
+    assertNotSame(msg, back);
+    assertEquals(msg, back);
+    assertEquals(msg.getClass(), back.getClass());
+    // And again straight through the serializer.
+    assertEquals(msg, serializer.fromBinary(bytes, manifest));
+  }
+
+  @Test
+  void actorRefsResolveToTheSameRef() throws Exception {
+    ProtocolSerializer s = serializer();
+    var reg = new AgentReport.Registered("a", agentRef, "n", "d", "cpu");
+    var back = (AgentReport.Registered) s.fromBinary(s.toBinary(reg), s.manifest(reg));
+    assertEquals(agentRef, back.agent());
+    assertEquals(agentRef.path(), back.agent().path());
+  }
+
+  @Test
+  void stepReportKeepsTokenArraysAndVerifyDetails() throws Exception {
+    ProtocolSerializer s = serializer();
+    var report = (AgentReport.StepReport) messages().filter(m -> m instanceof AgentReport.StepReport).findFirst()
+        .orElseThrow();
+    var back = (AgentReport.StepReport) s.fromBinary(s.toBinary(report), s.manifest(report));
+    assertArrayEquals(new int[] {6, 7, 8}, back.tokens().get(1).tokens());
+    assertEquals(report.finished().get(2).verify(), back.finished().get(2).verify());
+    assertEquals(0.5, back.finished().get(2).verify().maxRelError());
+  }
+
+  @Test
+  void unknownManifestRaisesNotSerializableException() {
+    ProtocolSerializer s = serializer();
+    assertThrows(NotSerializableException.class, () -> s.fromBinary(new byte[0], "NoSuchMessage"));
+    assertThrows(NotSerializableException.class,
+        () -> serialization.deserialize(new byte[0], ProtocolSerializer.IDENTIFIER, "NoSuchMessage").get());
+  }
+
+  @Test
+  void corruptBytesRaiseNotSerializableException() {
+    ProtocolSerializer s = serializer();
+    assertThrows(NotSerializableException.class, () -> s.fromBinary(new byte[] {(byte) 0xff, (byte) 0xff}, "Drained"));
+  }
+
+  @Test
+  void manifestRejectsNonProtocolObjects() {
+    ProtocolSerializer s = serializer();
+    assertThrows(IllegalArgumentException.class, () -> s.manifest("not a message"));
+  }
+
+  private static ProtocolSerializer serializer() {
+    return assertInstanceOf(ProtocolSerializer.class,
+        serialization.serializerByIdentity().apply(ProtocolSerializer.IDENTIFIER));
+  }
+
+  @Test
+  void manifestsAreDistinctPerMessageType() {
+    var manifests = messages().map(m -> ((SerializerWithStringManifest) serializer()).manifest(m)).distinct().count();
+    var types = messages().map(Object::getClass).distinct().count();
+    assertEquals(types, manifests);
+  }
+}
