@@ -193,8 +193,18 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     long stepNanos = 0;
     long scheduled = 0;
     long preemptions = 0;
+    java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
+    java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
     for (ClusterSnapshot.Agent a : inScope(atEnd)) {
       ClusterSnapshot.Agent b = before.get(a.agentId());
+      a.stepsByBatch().forEach((bucket, s) -> {
+        ClusterSnapshot.StepStats s0 = b == null ? null : b.stepsByBatch().get(bucket);
+        long[] acc = byBatch.computeIfAbsent(bucket, k -> new long[2]);
+        acc[0] += s.steps() - (s0 == null ? 0 : s0.steps());
+        acc[1] += s.nanos() - (s0 == null ? 0 : s0.nanos());
+      });
+      a.stepsByPath().forEach((path, n) -> byPath.merge(path, n - (b == null ? 0 : b.stepsByPath().getOrDefault(path,
+          0L)), Long::sum));
       steps += a.steps() - (b == null ? 0 : b.steps());
       stepNanos += a.stepNanos() - (b == null ? 0 : b.stepNanos());
       scheduled += a.scheduledTokens() - (b == null ? 0 : b.scheduledTokens());
@@ -205,6 +215,18 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     m.put("scheduled_tokens", scheduled);
     m.put("mean_step_ms", steps == 0 ? 0.0 : stepNanos / 1e6 / steps);
     m.put("preemptions", preemptions);
+    List<Map<String, Object>> buckets = new ArrayList<>();
+    byBatch.forEach((bucket, acc) -> {
+      if (acc[0] == 0) return;
+      Map<String, Object> line = new LinkedHashMap<>();
+      line.put("batch_bucket", bucket);
+      line.put("steps", acc[0]);
+      line.put("mean_step_ms", acc[1] / 1e6 / acc[0]);
+      buckets.add(line);
+    });
+    m.put("step_time_by_batch", buckets);
+    byPath.values().removeIf(n -> n == 0);
+    m.put("steps_by_path", byPath);
     m.put("agents_lost", atEnd.agentsLost() - atStart.agentsLost());
     m.put("migrations", atEnd.migrations() - atStart.migrations());
     return m;

@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The coordinator's view of the cluster at one moment.
@@ -13,5 +14,9 @@ public record ClusterSnapshot(String model, int worldSize, List<Agent> agents, i
   /** One agent; counters are cumulative since it was loaded. */
   public record Agent(String agentId, String nodeAddress, String device, String backend, boolean loaded,
       boolean alive, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
-      long stepNanos, long scheduledTokens, long preemptions) {}
+      long stepNanos, long scheduledTokens, long preemptions, Map<Integer, StepStats> stepsByBatch,
+      Map<String, Long> stepsByPath) {}
+
+  /** Steps of one batch bucket: how many and their total time. */
+  public record StepStats(long steps, long nanos) {}
 }

@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.placement.AgentLoad;
 
@@ -24,6 +25,9 @@ final class FleetAgent {
   long stepNanos;
   long scheduledTokens;
   long preemptions;
+  /** Per batch bucket: {steps, nanos}. */
+  private final java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
+  private final java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
 
   FleetAgent(AgentInfo info, int index) {
     this.info = info;
@@ -47,6 +51,12 @@ final class FleetAgent {
     stepNanos += m.stepNanos();
     scheduledTokens += m.scheduledTokens();
     preemptions += m.preempted();
+    if (m.numSequences() > 0) {
+      long[] b = byBatch.computeIfAbsent(BatchBuckets.bucketOf(m.numSequences()), k -> new long[2]);
+      b[0]++;
+      b[1] += m.stepNanos();
+    }
+    if (!m.path().isEmpty()) byPath.merge(m.path(), 1L, Long::sum);
   }
 
   /** Whether a sequence of {@code tokens} (prompt + max output) can ever run here. */
@@ -74,6 +84,13 @@ final class FleetAgent {
 
   ClusterSnapshot.Agent snapshot() {
     return new ClusterSnapshot.Agent(info.agentId(), info.nodeAddress(), info.device(), info.backend(), loaded, alive,
-        kvBlocks, freeKvBlocks, blockSize, running, waiting, inFlight, steps, stepNanos, scheduledTokens, preemptions);
+        kvBlocks, freeKvBlocks, blockSize, running, waiting, inFlight, steps, stepNanos, scheduledTokens, preemptions,
+        stepsByBatch(), java.util.Map.copyOf(byPath));
+  }
+
+  private java.util.Map<Integer, ClusterSnapshot.StepStats> stepsByBatch() {
+    java.util.Map<Integer, ClusterSnapshot.StepStats> out = new java.util.TreeMap<>();
+    byBatch.forEach((bucket, b) -> out.put(bucket, new ClusterSnapshot.StepStats(b[0], b[1])));
+    return out;
   }
 }

@@ -135,7 +135,10 @@ final class BenchmarkSession {
     }
     boolean ok = true;
     for (SweepPoint p : report.points()) {
-      if (!cli.quiet) System.out.print(ConsoleTable.render(p));
+      if (!cli.quiet) {
+        System.out.print(ConsoleTable.render(p));
+        System.out.println(describeEngine(p.engine()));
+      }
       if (p.verification() != null && !cli.quiet) {
         System.out.println("Verification (world size " + p.worldSize() + "): " + describeVerification(p.verification()));
       }
@@ -177,6 +180,26 @@ final class BenchmarkSession {
       }
     }
     return "a metric regressed against the expectations";
+  }
+
+  /** One line of engine totals: steps, mean step time, step time by batch bucket, preemptions, migrations. */
+  @SuppressWarnings("unchecked")
+  static String describeEngine(Map<String, Object> e) {
+    StringBuilder b = new StringBuilder("Engine: ").append(e.get("reported_steps")).append(" steps, mean ")
+        .append(String.format("%.2f", ((Number) e.get("mean_step_ms")).doubleValue())).append(" ms");
+    Object buckets = e.get("step_time_by_batch");
+    if (buckets instanceof List<?> list && !list.isEmpty()) {
+      b.append("; by batch bucket:");
+      for (Object o : list) {
+        Map<String, Object> line = (Map<String, Object>) o;
+        b.append(' ').append(line.get("batch_bucket")).append(": ")
+            .append(String.format("%.2f", ((Number) line.get("mean_step_ms")).doubleValue())).append(" ms (")
+            .append(line.get("steps")).append(')');
+      }
+    }
+    b.append("; preemptions ").append(e.get("preemptions")).append(", migrations ").append(e.get("migrations"))
+        .append(", agents lost ").append(e.get("agents_lost"));
+    return b.toString();
   }
 
   static String describeVerification(Map<String, Object> v) {

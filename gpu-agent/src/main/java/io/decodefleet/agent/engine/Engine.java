@@ -192,7 +192,7 @@ public final class Engine {
     if (!tokens.isEmpty() || !out.preemptedIds().isEmpty()) {
       listener.stepped(new AgentReport.StepReport(agentId, s.step, tokens, finished, s.scheduler.numFreeBlocks(),
           s.scheduler.numRunning(), s.scheduler.numWaiting(), out.totalScheduledTokens(), stepNanos,
-          out.preemptedIds().size()));
+          out.preemptedIds().size(), out.newSequences().size() + out.cachedSequences().size(), s.backend.name()));
     }
   }
 }

@@ -71,7 +71,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     } else if (o instanceof AgentReport.StepReport m) {
       var b = io.decodefleet.protocol.cluster.StepReport.newBuilder().setAgentId(m.agentId()).setStep(m.step())
           .setFreeKvBlocks(m.freeKvBlocks()).setRunning(m.running()).setWaiting(m.waiting())
-          .setScheduledTokens(m.scheduledTokens()).setStepNanos(m.stepNanos()).setPreempted(m.preempted());
+          .setScheduledTokens(m.scheduledTokens()).setStepNanos(m.stepNanos()).setPreempted(m.preempted())
+          .setNumSequences(m.numSequences()).setPath(m.path());
       for (AgentReport.SequenceTokens t : m.tokens()) {
         var tb = io.decodefleet.protocol.cluster.SequenceTokens.newBuilder().setSequenceId(t.sequenceId());
         for (int token : t.tokens()) tb.addTokens(token);
@@ -150,7 +151,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
                   v.getStepsChecked(), v.getDetail()));
         }).toList();
         return new AgentReport.StepReport(p.getAgentId(), p.getStep(), tokens, finished, p.getFreeKvBlocks(),
-            p.getRunning(), p.getWaiting(), p.getScheduledTokens(), p.getStepNanos(), p.getPreempted());
+            p.getRunning(), p.getWaiting(), p.getScheduledTokens(), p.getStepNanos(), p.getPreempted(),
+            p.getNumSequences(), p.getPath());
       }
       case "SequenceFailed": {
         var p = io.decodefleet.protocol.cluster.SequenceFailed.parseFrom(bytes);
