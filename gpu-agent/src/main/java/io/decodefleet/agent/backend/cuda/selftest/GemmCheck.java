@@ -1,0 +1,56 @@
+package io.decodefleet.agent.backend.cuda.selftest;
+
+import io.decodefleet.agent.backend.cuda.DeviceBuffer;
+import io.decodefleet.kernels.cuda.GemmParams;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.SkinnyGemmParams;
+import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
+import io.decodefleet.kernels.reference.Matmul;
+
+/** The skinny (decode) and tensor-core (prefill) GEMMs against {@link Matmul}. */
+final class GemmCheck {
+
+  private GemmCheck() {}
+
+  static CheckResult skinny(DeviceHarness h, int m, int n, int k) {
+    float[] x = h.randomBf16(m * k, 1.0);
+    float[] w = h.randomBf16(n * k, 1.0);
+    float[] expected = new float[m * n];
+    Matmul.matmulTransposed(x, w, m, n, k, expected);
+    Kernel kernel = SkinnyGemmPlan.kernelFor(m);
+    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(kernel));
+    DeviceBuffer out = h.poisonedBf16((long) m * n);
+    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    SkinnyGemmParams p = SkinnyGemmParams.of(plan, out.address(), h.bf16(x).address(),
+        h.bf16(w).address(), workspace, counters, n);
+    Runnable run = () -> h.launch(kernel, plan.launch(), p);
+    run.run();
+    double err = Compare.relError(h.readBf16(out, m * n), expected);
+    double us = h.medianUs(run);
+    out.fill16(DeviceHarness.BF16_NAN);
+    run.run(); // after many launches: the tile counters must have been left at zero
+    err = Compare.worst(err, Compare.relError(h.readBf16(out, m * n), expected));
+    double bytes = 2.0 * ((double) n * k + (double) m * k + (double) m * n);
+    return h.result("skinny gemm",
+        String.format("m=%d n=%d k=%d splits=%d", m, n, k, plan.splits()), err, Compare.BF16,
+        us, bytes, 2.0 * m * n * k);
+  }
+
+  static CheckResult tensorCore(DeviceHarness h, int m, int n, int k) {
+    float[] x = h.randomBf16(m * k, 1.0);
+    float[] w = h.randomBf16(n * k, 1.0);
+    float[] expected = new float[m * n];
+    Matmul.matmulTransposed(x, w, m, n, k, expected);
+    DeviceBuffer out = h.poisonedBf16((long) m * n);
+    GemmParams p = new GemmParams(out.address(), h.bf16(x).address(), h.bf16(w).address(), m, n,
+        k, n);
+    Runnable run = () -> h.launch(Kernel.GEMM, p.launch(), p);
+    run.run();
+    double err = Compare.relError(h.readBf16(out, m * n), expected);
+    double us = h.medianUs(run);
+    double bytes = 2.0 * ((double) n * k + (double) m * k + (double) m * n);
+    return h.result("gemm (tensor cores)", String.format("m=%d n=%d k=%d", m, n, k), err,
+        Compare.BF16, us, bytes, 2.0 * m * n * k);
+  }
+}

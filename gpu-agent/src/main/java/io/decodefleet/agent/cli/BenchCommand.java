@@ -1,0 +1,116 @@
+package io.decodefleet.agent.cli;
+
+import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.GpuInfo;
+import io.decodefleet.agent.backend.cuda.selftest.BenchResult;
+import io.decodefleet.agent.backend.cuda.selftest.DeviceHarness;
+import io.decodefleet.agent.backend.cuda.selftest.KernelBench;
+import io.decodefleet.kernels.cuda.Fatbin;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code gpu-agent bench ...}: device benchmarks. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Device benchmarks.", subcommands = {BenchCommand.Kernels.class})
+public final class BenchCommand implements Callable<Integer> {
+
+  @Override
+  public Integer call() {
+    System.err.println("gpu-agent bench: name a benchmark (kernels); see --help");
+    return 2;
+  }
+
+  /**
+   * {@code gpu-agent bench kernels}: the decode-attention and skinny-GEMM grids and the copy
+   * ceiling on one GPU; prints a table and optionally writes JSON. Exit 3 without a GPU.
+   */
+  @Command(name = "kernels", mixinStandardHelpOptions = true,
+      description = "Times the kernels over the issue's shape grids (CUDA graphs, CUDA events, "
+          + "median, inputs rotated past L2) and prints time, TB/s and the copy-bandwidth floor.")
+  public static final class Kernels implements Callable<Integer> {
+
+    @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
+    private Path outFile;
+
+    @Option(names = "--gpu", paramLabel = "INDEX", defaultValue = "0",
+        description = "GPU to benchmark (default: ${DEFAULT-VALUE}).")
+    private int gpu;
+
+    private final PrintStream out;
+
+    public Kernels() {
+      this(System.out);
+    }
+
+    Kernels(PrintStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public Integer call() {
+      CudaDevices.Discovery discovery = CudaDevices.discover();
+      if (!discovery.hasDevices()) {
+        out.println("gpu-agent bench kernels: " + discovery.noDeviceLine());
+        return SelfTestCommand.NO_GPU;
+      }
+      if (!Fatbin.isPresent()) {
+        out.println("gpu-agent bench kernels: " + Fatbin.absenceReason());
+        return 1;
+      }
+      if (gpu < 0 || gpu >= discovery.gpus().size()) {
+        out.println("gpu-agent bench kernels: --gpu " + gpu + " is not a GPU here (0.."
+            + (discovery.gpus().size() - 1) + ")");
+        return 2;
+      }
+      GpuInfo info = discovery.gpus().get(gpu);
+      out.println(info.summary());
+      try (DeviceHarness h = DeviceHarness.open(info, 1234L)) {
+        List<BenchResult> results = KernelBench.run(h, out);
+        if (outFile != null) {
+          write(outFile, json(info, h.copyBytesPerUs() / 1e6, results));
+          out.println("wrote " + outFile);
+        }
+      }
+      return 0;
+    }
+
+    static String json(GpuInfo gpu, double copyTbps, List<BenchResult> results) {
+      StringBuilder sb = new StringBuilder("{\n");
+      sb.append("  \"date\": \"").append(Instant.now()).append("\",\n");
+      sb.append(String.format(Locale.ROOT,
+          "  \"device\": {\"index\": %d, \"name\": \"%s\", \"arch\": \"%s\", \"sm_count\": %d,"
+              + " \"memory_bytes\": %d, \"l2_bytes\": %d},%n",
+          gpu.index(), gpu.name().replace("\"", "'"), gpu.arch(), gpu.smCount(),
+          gpu.totalBytes(), gpu.l2Bytes()));
+      sb.append(String.format(Locale.ROOT, "  \"copy_tb_per_s\": %.4f,%n", copyTbps));
+      sb.append("  \"results\": [\n");
+      for (int i = 0; i < results.size(); i++) {
+        sb.append("    ").append(results.get(i).toJson()).append(i + 1 < results.size() ? ",\n" : "\n");
+      }
+      sb.append("  ]\n}\n");
+      return sb.toString();
+    }
+
+    private static void write(Path file, String text) {
+      try {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+        Files.writeString(file, text, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+      }
+    }
+  }
+}

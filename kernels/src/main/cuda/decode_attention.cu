@@ -1,0 +1,450 @@
+// Decode attention over a paged KV cache with grouped-query attention: split-K flash-decoding.
+//
+// One query token per sequence. For sequence s, query head h = kvHead * group + g attends to the
+// first contextLens[s] cached positions of kv head kvHead; position t lives in page
+// blockTables[s, t / blockSize] at offset t % blockSize.
+//
+// Work is cut by the host (io.decodefleet.kernels.cuda.DecodeAttentionPlan) into items
+// (sequence, kv head, chunk): a chunk is chunkTokens consecutive positions (a multiple of 64).
+// An item computes attention of all `group` query heads of its kv head over its chunk. A
+// sequence with one chunk writes `out` directly; otherwise each item writes a float32 partial
+// (output normalised by its own softmax sum, plus its log-sum-exp) and a combine step merges the
+// chunks of each (sequence, kv head).
+//
+// Variants (D = head dim, 64 or 128):
+//   df_decode_attention_d{D}             grid = (numItems): CTA i computes item i.
+//   df_decode_attention_combine_d{D}     grid = (kvHeads, batch): merges partials; CTAs of
+//                                        single-chunk sequences exit at once.
+//   df_decode_attention_persistent_d{D}  grid = SM count x resident CTAs per SM: CTAs pull items
+//                                        from the list through an atomic counter; the CTA that
+//                                        finishes the last chunk of a (sequence, kv head) merges
+//                                        it, so no second launch is needed.
+//
+// Inside an item: the CTA (4 warps) streams K and V through shared memory 64 positions per stage
+// with cp.async, kStages deep; warp w owns positions 16w..16w+15 of every stage. Scores and the
+// weighted sum use the bf16 tensor cores (mma m16n8k16): the group's queries are the 16 rows of
+// the A operand (rows >= group are zero), so the arithmetic stays far below what the memory
+// stream allows even for group 8. The four warps' softmax states are merged at the end.
+//
+// Layouts: q, out (batch, qHeads, headDim) bf16; kCache, vCache (numBlocks, blockSize, kvHeads,
+// headDim) bf16; blockTables (batch, blockTableStride) int32; contextLens (batch) int32 >= 1;
+// workItems (numItems, 4) int32 {seq, kvHead, chunk, 0}; partialBase (batch) int32;
+// partialOut (numPartials, group, headDim) float32; partialLse (numPartials, group) float32
+// (log2 domain); counters (2 + batch * kvHeads) int32, zero before the first persistent launch
+// and left zero by every persistent launch that completes.
+// group = qHeads / kvHeads <= 16; blockSize is a power of two dividing 64.
+#include "common.cuh"
+
+struct DecodeAttentionParams {
+  bf16* out;                // (batch, qHeads, headDim) bf16
+  const bf16* q;            // (batch, qHeads, headDim) bf16
+  const bf16* kCache;       // (numBlocks, blockSize, kvHeads, headDim) bf16
+  const bf16* vCache;       // (numBlocks, blockSize, kvHeads, headDim) bf16
+  const int* blockTables;   // (batch, blockTableStride) int32
+  const int* contextLens;   // (batch) int32
+  const int* workItems;     // (numItems, 4) int32: seq, kvHead, chunk, 0
+  const int* partialBase;   // (batch) int32: first partial slot of a multi-chunk sequence
+  float* partialOut;        // (numPartials, group, headDim) float32
+  float* partialLse;        // (numPartials, group) float32, log2 domain
+  int* counters;            // (2 + batch * kvHeads) int32
+  int batch;
+  int qHeads;
+  int kvHeads;
+  int headDim;
+  int blockSize;
+  int blockShift;           // log2(blockSize)
+  int blockTableStride;
+  int chunkTokens;          // multiple of 64
+  int numItems;
+  float scaleLog2;          // softmax scale * log2(e)
+};
+DF_PARAMS_SIZE(DecodeAttentionParams, 128);
+
+namespace df {
+
+template <int D>
+struct DecodeShape {
+  static constexpr int kThreads = 128;
+  static constexpr int kWarps = 4;
+  static constexpr int kStageTokens = 64;  // 16 per warp
+  static constexpr int kChunksPerRow = D / 8;
+  // 3 stages of 32 KB (D = 128) or 4 of 16 KB (D = 64): two CTAs per SM keep 64-96 KB of KV in
+  // flight per SM, well above the ~30 KB that the bandwidth-latency product of HBM3e asks for.
+  static constexpr int kStages = D == 128 ? 3 : 4;
+  static constexpr int kStageElems = kStageTokens * D;  // per K or V tile
+  static constexpr int kSmemBytes = kStages * 2 * kStageElems * 2;
+  static constexpr int kMaxGroup = 16;
+};
+
+struct DecodeItem {
+  int seq;
+  int kvHead;
+  int chunk;
+  int tokStart;
+  int tokEnd;
+  int nChunks;
+};
+
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
+__device__ __forceinline__ DecodeItem decode_item(const DecodeAttentionParams& p, int i) {
+  const int4 w = reinterpret_cast<const int4*>(p.workItems)[i];
+  DecodeItem it;
+  it.seq = w.x;
+  it.kvHead = w.y;
+  it.chunk = w.z;
+  const int ctx = p.contextLens[it.seq];
+  it.tokStart = it.chunk * p.chunkTokens;
+  it.tokEnd = min(ctx, it.tokStart + p.chunkTokens);
+  it.nChunks = (ctx + p.chunkTokens - 1) / p.chunkTokens;
+  return it;
+}
+
+template <int D>
+struct WarpSoftmax {
+  float o[D / 8][4];  // C fragments of the (16 x D) output: rows g, g+8
+  float m[2];         // running max of rows g and g+8 (log2 domain, quad-uniform)
+  float l[2];         // this lane's share of the running sums
+};
+
+// Q of the group as A fragments: rows g < group are query heads, the rest zero.
+template <int D>
+__device__ __forceinline__ void load_q(const DecodeAttentionParams& p, int seq, int kvHead,
+                                       int group, uint32_t (&qa)[D / 16][4]) {
+  const int lane = threadIdx.x & 31;
+  const int g = lane >> 2, q4 = lane & 3;
+  const bf16* base = p.q + (static_cast<size_t>(seq) * p.qHeads + kvHead * group) * D;
+  const uint32_t* row0 = reinterpret_cast<const uint32_t*>(base + g * D);
+  const uint32_t* row1 = reinterpret_cast<const uint32_t*>(base + (g + 8) * D);
+  const bool has0 = g < group, has1 = g + 8 < group;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; kk++) {
+    qa[kk][0] = has0 ? row0[8 * kk + q4] : 0u;
+    qa[kk][1] = has1 ? row1[8 * kk + q4] : 0u;
+    qa[kk][2] = has0 ? row0[8 * kk + 4 + q4] : 0u;
+    qa[kk][3] = has1 ? row1[8 * kk + 4 + q4] : 0u;
+  }
+}
+
+// Issues the cp.async of one stage: positions [stageStart, stageStart + 64) of one kv head,
+// rows at or past tokEnd zero-filled.
+template <int D>
+__device__ __forceinline__ void load_kv_stage(const DecodeAttentionParams& p, const int* table,
+                                              int kvHead, int stageStart, int tokEnd, bf16* sK,
+                                              bf16* sV) {
+  using S = DecodeShape<D>;
+  constexpr int kRowsPerPass = S::kThreads / S::kChunksPerRow;
+  constexpr int kPasses = S::kStageTokens / kRowsPerPass;
+  const int c = threadIdx.x % S::kChunksPerRow;
+  const int r0 = threadIdx.x / S::kChunksPerRow;
+  const int inBlockMask = p.blockSize - 1;
+#pragma unroll
+  for (int i = 0; i < kPasses; i++) {
+    const int r = r0 + i * kRowsPerPass;
+    const int t = stageStart + r;
+    const bool valid = t < tokEnd;
+    const int tt = valid ? t : stageStart;
+    const int page = table[tt >> p.blockShift];
+    const size_t row =
+        (static_cast<size_t>(page) * p.blockSize + (tt & inBlockMask)) * p.kvHeads + kvHead;
+    const size_t off = row * D + c * 8;
+    const int s = swizzle<S::kChunksPerRow>(r, c) * 8;
+    cp_async16(sK + s, p.kCache + off, valid);
+    cp_async16(sV + s, p.vCache + off, valid);
+  }
+}
+
+// One warp, 16 positions starting at tokBase: scores, online softmax, weighted sum of V.
+template <int D>
+__device__ __forceinline__ void attend_stage(const uint32_t (&qa)[D / 16][4], const bf16* sK,
+                                             const bf16* sV, int tokBase, int tokEnd,
+                                             float scaleLog2, WarpSoftmax<D>& st) {
+  using S = DecodeShape<D>;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int q4 = lane & 3;
+  const int mi = lane >> 3, r8 = lane & 7;
+
+  float s[2][4];
+#pragma unroll
+  for (int j = 0; j < 2; j++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) s[j][e] = 0.f;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; kk++) {
+    uint32_t b[4];
+    // Matrices: (positions 0-7, d 16kk..+7), (0-7, +8..15), (8-15, ..), (8-15, ..).
+    const int r = warp * 16 + (mi >> 1) * 8 + r8;
+    const int c = 2 * kk + (mi & 1);
+    ldmatrix_x4(b, sK + swizzle<S::kChunksPerRow>(r, c) * 8);
+    mma_bf16(s[0], qa[kk], b[0], b[1]);
+    mma_bf16(s[1], qa[kk], b[2], b[3]);
+  }
+
+  float mx[2] = {DF_NEG_INF, DF_NEG_INF};
+#pragma unroll
+  for (int j = 0; j < 2; j++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) {
+      const int tok = tokBase + j * 8 + 2 * q4 + (e & 1);
+      const float v = tok < tokEnd ? s[j][e] * scaleLog2 : DF_NEG_INF;
+      s[j][e] = v;
+      mx[e >> 1] = fmaxf(mx[e >> 1], v);
+    }
+  float alpha[2], mUse[2], rowSum[2] = {0.f, 0.f};
+#pragma unroll
+  for (int h = 0; h < 2; h++) {
+    mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
+    mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
+    const float mNew = fmaxf(st.m[h], mx[h]);
+    // While a row has seen only masked positions its max is -inf; subtracting 0 instead keeps
+    // exp2(-inf - x) = 0 and never forms -inf - (-inf).
+    mUse[h] = mNew == DF_NEG_INF ? 0.f : mNew;
+    alpha[h] = fast_exp2(st.m[h] - mUse[h]);
+    st.m[h] = mNew;
+  }
+#pragma unroll
+  for (int j = 0; j < 2; j++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) {
+      const float pe = fast_exp2(s[j][e] - mUse[e >> 1]);
+      s[j][e] = pe;
+      rowSum[e >> 1] += pe;
+    }
+  st.l[0] = st.l[0] * alpha[0] + rowSum[0];
+  st.l[1] = st.l[1] * alpha[1] + rowSum[1];
+#pragma unroll
+  for (int nt = 0; nt < D / 8; nt++) {
+    st.o[nt][0] *= alpha[0];
+    st.o[nt][1] *= alpha[0];
+    st.o[nt][2] *= alpha[1];
+    st.o[nt][3] *= alpha[1];
+  }
+
+  // The score fragments are, register for register, the A fragments of P (16 x 16 positions).
+  uint32_t pa[4];
+  pa[0] = pack_bf16x2(s[0][0], s[0][1]);
+  pa[1] = pack_bf16x2(s[0][2], s[0][3]);
+  pa[2] = pack_bf16x2(s[1][0], s[1][1]);
+  pa[3] = pack_bf16x2(s[1][2], s[1][3]);
+#pragma unroll
+  for (int j = 0; j < D / 16; j++) {
+    uint32_t b[4];
+    // Transposed matrices: (positions 0-7, d chunk 2j), (8-15, 2j), (0-7, 2j+1), (8-15, 2j+1).
+    const int r = warp * 16 + (mi & 1) * 8 + r8;
+    const int c = 2 * j + (mi >> 1);
+    ldmatrix_x4_trans(b, sV + swizzle<S::kChunksPerRow>(r, c) * 8);
+    mma_bf16(st.o[2 * j], pa, b[0], b[1]);
+    mma_bf16(st.o[2 * j + 1], pa, b[2], b[3]);
+  }
+}
+
+// Merges the four warps' states and writes the item's result: `out` for a single-chunk
+// sequence, else its partial and log-sum-exp. `smem` is free (the pipeline has drained).
+template <int D>
+__device__ __forceinline__ void finish_item(const DecodeAttentionParams& p, const DecodeItem& it,
+                                            int group, WarpSoftmax<D>& st, float* smem) {
+  using S = DecodeShape<D>;
+  float* mw = smem;                        // (warps, 16)
+  float* lw = smem + S::kWarps * 16;       // (warps, 16)
+  float* ow = smem + 2 * S::kWarps * 16;   // (warps, 16, D)
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, q4 = lane & 3;
+#pragma unroll
+  for (int h = 0; h < 2; h++) {
+    st.l[h] += __shfl_xor_sync(0xffffffffu, st.l[h], 1);
+    st.l[h] += __shfl_xor_sync(0xffffffffu, st.l[h], 2);
+    const int row = g + 8 * h;
+    if (q4 == 0 && row < group) {
+      mw[warp * 16 + row] = st.m[h];
+      lw[warp * 16 + row] = st.l[h];
+    }
+  }
+#pragma unroll
+  for (int nt = 0; nt < D / 8; nt++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) {
+      const int row = g + 8 * (e >> 1);
+      if (row < group) ow[(warp * 16 + row) * D + nt * 8 + 2 * q4 + (e & 1)] = st.o[nt][e];
+    }
+  __syncthreads();
+
+  const bool direct = it.nChunks == 1;
+  const int slot = direct ? 0 : p.partialBase[it.seq] + it.kvHead * it.nChunks + it.chunk;
+  for (int e = threadIdx.x; e < group * D; e += S::kThreads) {
+    const int row = e / D, d = e % D;
+    float M = DF_NEG_INF;
+#pragma unroll
+    for (int w = 0; w < S::kWarps; w++) M = fmaxf(M, mw[w * 16 + row]);
+    float L = 0.f, O = 0.f;
+#pragma unroll
+    for (int w = 0; w < S::kWarps; w++) {
+      const float mv = mw[w * 16 + row];
+      const float f = mv == DF_NEG_INF ? 0.f : fast_exp2(mv - M);
+      L += f * lw[w * 16 + row];
+      O += f * ow[(w * 16 + row) * D + d];
+    }
+    if (direct) {
+      const size_t o = (static_cast<size_t>(it.seq) * p.qHeads + it.kvHead * group + row) * D + d;
+      p.out[o] = __float2bfloat16_rn(O / L);
+    } else {
+      p.partialOut[(static_cast<size_t>(slot) * group + row) * D + d] = O / L;
+      if (d == 0) p.partialLse[static_cast<size_t>(slot) * group + row] = M + __log2f(L);
+    }
+  }
+}
+
+}  // namespace df
+
+#include "decode_attention_combine.cuh"
+
+namespace df {
+
+template <int D>
+__device__ __forceinline__ bf16* stage_k(bf16* smem, int stage) {
+  return smem + (2 * stage) * DecodeShape<D>::kStageElems;
+}
+
+template <int D>
+__device__ __forceinline__ bf16* stage_v(bf16* smem, int stage) {
+  return smem + (2 * stage + 1) * DecodeShape<D>::kStageElems;
+}
+
+template <int D>
+__device__ __forceinline__ void process_item(const DecodeAttentionParams& p, const DecodeItem& it,
+                                             int group, bf16* smem) {
+  using S = DecodeShape<D>;
+  const int warp = threadIdx.x >> 5;
+  uint32_t qa[D / 16][4];
+  load_q<D>(p, it.seq, it.kvHead, group, qa);
+  WarpSoftmax<D> st;
+#pragma unroll
+  for (int nt = 0; nt < D / 8; nt++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) st.o[nt][e] = 0.f;
+  st.m[0] = st.m[1] = DF_NEG_INF;
+  st.l[0] = st.l[1] = 0.f;
+
+  const int* table = p.blockTables + static_cast<size_t>(it.seq) * p.blockTableStride;
+  const int nStages = (it.tokEnd - it.tokStart + S::kStageTokens - 1) / S::kStageTokens;
+#pragma unroll
+  for (int s = 0; s < S::kStages - 1; s++) {
+    if (s < nStages) {
+      load_kv_stage<D>(p, table, it.kvHead, it.tokStart + s * S::kStageTokens, it.tokEnd,
+                       stage_k<D>(smem, s), stage_v<D>(smem, s));
+    }
+    cp_async_commit();
+  }
+  for (int i = 0; i < nStages; i++) {
+    cp_async_wait<S::kStages - 2>();
+    __syncthreads();  // stage i visible to all; everyone is done with stage i - 1's buffer
+    const int next = i + S::kStages - 1;
+    if (next < nStages) {
+      const int b = next % S::kStages;
+      load_kv_stage<D>(p, table, it.kvHead, it.tokStart + next * S::kStageTokens, it.tokEnd,
+                       stage_k<D>(smem, b), stage_v<D>(smem, b));
+    }
+    cp_async_commit();
+    const int warpStart = it.tokStart + i * S::kStageTokens + warp * 16;
+    if (warpStart < it.tokEnd) {
+      const int b = i % S::kStages;
+      attend_stage<D>(qa, stage_k<D>(smem, b), stage_v<D>(smem, b), warpStart, it.tokEnd,
+                      p.scaleLog2, st);
+    }
+  }
+  cp_async_wait<0>();
+  __syncthreads();
+  finish_item<D>(p, it, group, st, reinterpret_cast<float*>(smem));
+  __syncthreads();
+}
+
+template <int D>
+__device__ __forceinline__ void decode_split(const DecodeAttentionParams& p) {
+  extern __shared__ uint4 dynamic_smem[];
+  const DecodeItem it = decode_item(p, blockIdx.x);
+  process_item<D>(p, it, p.qHeads / p.kvHeads, reinterpret_cast<bf16*>(dynamic_smem));
+}
+
+template <int D>
+__device__ __forceinline__ void decode_combine(const DecodeAttentionParams& p) {
+  extern __shared__ uint4 dynamic_smem[];
+  const int seq = blockIdx.y, kvHead = blockIdx.x;
+  const int nChunks = (p.contextLens[seq] + p.chunkTokens - 1) / p.chunkTokens;
+  if (nChunks <= 1) return;
+  combine_group<D>(p, seq, kvHead, nChunks, p.qHeads / p.kvHeads,
+                   reinterpret_cast<float*>(dynamic_smem));
+}
+
+template <int D>
+__device__ __forceinline__ void decode_persistent(const DecodeAttentionParams& p) {
+  extern __shared__ uint4 dynamic_smem[];
+  __shared__ int sItem;
+  __shared__ int sLast;
+  bf16* smem = reinterpret_cast<bf16*>(dynamic_smem);
+  const int group = p.qHeads / p.kvHeads;
+  for (;;) {
+    if (threadIdx.x == 0) sItem = atomicAdd(&p.counters[0], 1);
+    __syncthreads();
+    const int i = sItem;
+    if (i >= p.numItems) break;
+    const DecodeItem it = decode_item(p, i);
+    process_item<D>(p, it, group, smem);
+    if (it.nChunks > 1) {
+      // Publish this chunk's partial, then count it; whoever counts the last chunk merges.
+      __threadfence();
+      __syncthreads();
+      int* done = &p.counters[2 + it.seq * p.kvHeads + it.kvHead];
+      if (threadIdx.x == 0) sLast = atomicAdd(done, 1) == it.nChunks - 1;
+      __syncthreads();
+      if (sLast) {
+        __threadfence();
+        combine_group<D>(p, it.seq, it.kvHead, it.nChunks, group, reinterpret_cast<float*>(smem));
+        if (threadIdx.x == 0) atomicExch(done, 0);
+      }
+    }
+    __syncthreads();  // sItem is rewritten next round
+  }
+  // The last CTA out rewinds the item counter for the next launch: every other CTA has made its
+  // final, failing fetch before it counted itself out.
+  if (threadIdx.x == 0) {
+    if (atomicAdd(&p.counters[1], 1) == static_cast<int>(gridDim.x) - 1) {
+      atomicExch(&p.counters[0], 0);
+      atomicExch(&p.counters[1], 0);
+    }
+  }
+}
+
+}  // namespace df
+
+extern "C" __global__ void __launch_bounds__(128, 2)
+    df_decode_attention_d128(const __grid_constant__ DecodeAttentionParams p) {
+  df::decode_split<128>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 3)
+    df_decode_attention_d64(const __grid_constant__ DecodeAttentionParams p) {
+  df::decode_split<64>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128)
+    df_decode_attention_combine_d128(const __grid_constant__ DecodeAttentionParams p) {
+  df::decode_combine<128>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128)
+    df_decode_attention_combine_d64(const __grid_constant__ DecodeAttentionParams p) {
+  df::decode_combine<64>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 2)
+    df_decode_attention_persistent_d128(const __grid_constant__ DecodeAttentionParams p) {
+  df::decode_persistent<128>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 3)
+    df_decode_attention_persistent_d64(const __grid_constant__ DecodeAttentionParams p) {
+  df::decode_persistent<64>(p);
+}

@@ -1,0 +1,14 @@
+// The one translation unit nvcc compiles into decodefleet.fatbin: every kernel family, so that
+// the fatbin is a single module loaded with one cuModuleLoadData. Each family stays in its own
+// file; this file only includes them.
+#include "embedding.cu"
+#include "rmsnorm.cu"
+#include "rope_kv.cu"
+#include "decode_attention.cu"
+#include "swiglu.cu"
+#include "argmax.cu"
+#include "kv_pack.cu"
+#include "prefill_attention.cu"
+#include "gemm.cu"
+#include "skinny_gemm.cu"
+#include "fill.cu"

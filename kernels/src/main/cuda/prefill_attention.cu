@@ -1,0 +1,226 @@
+// Causal prefill attention (FlashAttention-2 style) over packed variable-length sequences, GQA.
+//
+// Tokens of sequence s occupy rows seqStarts[s] .. seqStarts[s + 1] - 1 of q, k, v and out; token
+// i of a sequence, query head h, attends to tokens 0..i of the same sequence through kv head
+// h / (qHeads / kvHeads) (the same function as io.decodefleet.kernels.reference.CausalAttention
+// applied to each sequence).
+//
+// Variants: df_prefill_attention_d64, df_prefill_attention_d128.
+// A CTA (4 warps) takes 64 query rows of one head of one sequence (16 rows per warp, held as
+// MMA A fragments) and streams the K/V tiles of 64 keys up to the diagonal through shared memory
+// (cp.async, two stages); scores and the weighted sum use the bf16 tensor cores with an online
+// softmax in float32.
+// Layouts: q, out (tokens, qHeads, headDim) bf16; k, v (tokens, kvHeads, headDim) bf16;
+// seqStarts (numSeqs + 1) int32.
+// Grid: (ceil(maxSeqLen / 64), qHeads, numSeqs); block: 128 threads; dynamic shared memory
+// 64 * headDim * 2 * (1 + 2 * 2) bytes.
+#include "common.cuh"
+
+struct PrefillAttentionParams {
+  bf16* out;               // (tokens, qHeads, headDim) bf16
+  const bf16* q;           // (tokens, qHeads, headDim) bf16
+  const bf16* k;           // (tokens, kvHeads, headDim) bf16
+  const bf16* v;           // (tokens, kvHeads, headDim) bf16
+  const int* seqStarts;    // (numSeqs + 1) int32
+  int numSeqs;
+  int qHeads;
+  int kvHeads;
+  int headDim;
+  float scaleLog2;         // softmax scale * log2(e)
+};
+DF_PARAMS_SIZE(PrefillAttentionParams, 64);
+
+namespace df {
+
+template <int D>
+struct PrefillShape {
+  static constexpr int kThreads = 128;
+  static constexpr int kTile = 64;  // query rows per CTA and keys per K/V tile
+  static constexpr int kChunksPerRow = D / 8;
+  static constexpr int kTileElems = kTile * D;
+  static constexpr int kSmemBytes = (1 + 2 * 2) * kTileElems * 2;
+};
+
+__device__ __forceinline__ float prefill_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
+// cp.async of 64 rows [row0, row0 + 64) of a (rows, rowStride) bf16 tensor; rows >= rowLimit
+// zero-filled.
+template <int D>
+__device__ __forceinline__ void load_tile64(bf16* s, const bf16* g, size_t rowStride, int row0,
+                                            int rowLimit) {
+  using S = PrefillShape<D>;
+  constexpr int kRowsPerPass = S::kThreads / S::kChunksPerRow;
+  const int c = threadIdx.x % S::kChunksPerRow;
+  const int r0 = threadIdx.x / S::kChunksPerRow;
+#pragma unroll
+  for (int i = 0; i < S::kTile / kRowsPerPass; i++) {
+    const int r = r0 + i * kRowsPerPass;
+    const bool valid = row0 + r < rowLimit;
+    const bf16* src = g + static_cast<size_t>(valid ? row0 + r : 0) * rowStride + c * 8;
+    cp_async16(s + swizzle<S::kChunksPerRow>(r, c) * 8, src, valid);
+  }
+}
+
+template <int D>
+__device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
+  using S = PrefillShape<D>;
+  extern __shared__ uint4 dynamic_smem[];
+  bf16* sQ = reinterpret_cast<bf16*>(dynamic_smem);
+  bf16* sKV = sQ + S::kTileElems;  // stage b: K at 2b, V at 2b + 1 tiles
+  const int seq = blockIdx.z, h = blockIdx.y;
+  const int start = p.seqStarts[seq];
+  const int len = p.seqStarts[seq + 1] - start;
+  const int q0 = blockIdx.x * S::kTile;
+  if (q0 >= len) return;
+  const int group = p.qHeads / p.kvHeads;
+  const int kvHead = h / group;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, q4 = lane & 3, mi = lane >> 3, r8 = lane & 7;
+
+  const bf16* qBase = p.q + (static_cast<size_t>(start) * p.qHeads + h) * D;
+  const bf16* kBase = p.k + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
+  const bf16* vBase = p.v + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
+  const size_t qStride = static_cast<size_t>(p.qHeads) * D;
+  const size_t kvStride = static_cast<size_t>(p.kvHeads) * D;
+  const int nKv = blockIdx.x + 1;  // causal: key tiles up to and including the diagonal
+
+  load_tile64<D>(sQ, qBase, qStride, q0, len);
+  load_tile64<D>(sKV, kBase, kvStride, 0, len);
+  load_tile64<D>(sKV + S::kTileElems, vBase, kvStride, 0, len);
+  cp_async_commit();
+
+  uint32_t qa[D / 16][4];
+  float o[D / 8][4];
+#pragma unroll
+  for (int nt = 0; nt < D / 8; nt++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) o[nt][e] = 0.f;
+  float m[2] = {DF_NEG_INF, DF_NEG_INF}, l[2] = {0.f, 0.f};
+  const int rowQ[2] = {q0 + warp * 16 + g, q0 + warp * 16 + g + 8};
+
+  for (int j = 0; j < nKv; j++) {
+    if (j + 1 < nKv) {
+      bf16* next = sKV + ((j + 1) & 1) * 2 * S::kTileElems;
+      load_tile64<D>(next, kBase, kvStride, (j + 1) * S::kTile, len);
+      load_tile64<D>(next + S::kTileElems, vBase, kvStride, (j + 1) * S::kTile, len);
+    }
+    cp_async_commit();
+    cp_async_wait<1>();
+    __syncthreads();
+    if (j == 0) {
+#pragma unroll
+      for (int kk = 0; kk < D / 16; kk++) {
+        const int r = warp * 16 + (mi & 1) * 8 + r8;
+        ldmatrix_x4(qa[kk], sQ + swizzle<S::kChunksPerRow>(r, 2 * kk + (mi >> 1)) * 8);
+      }
+    }
+    const bf16* sK = sKV + (j & 1) * 2 * S::kTileElems;
+    const bf16* sV = sK + S::kTileElems;
+
+    float s[8][4];
+#pragma unroll
+    for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) s[nt][e] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+#pragma unroll
+      for (int np = 0; np < 4; np++) {
+        uint32_t b[4];
+        const int r = np * 16 + (mi >> 1) * 8 + r8;
+        ldmatrix_x4(b, sK + swizzle<S::kChunksPerRow>(r, 2 * kk + (mi & 1)) * 8);
+        mma_bf16(s[2 * np], qa[kk], b[0], b[1]);
+        mma_bf16(s[2 * np + 1], qa[kk], b[2], b[3]);
+      }
+    }
+
+    float mx[2] = {DF_NEG_INF, DF_NEG_INF};
+#pragma unroll
+    for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) {
+        const int key = j * S::kTile + nt * 8 + 2 * q4 + (e & 1);
+        const bool valid = key <= rowQ[e >> 1] && key < len;
+        const float v = valid ? s[nt][e] * p.scaleLog2 : DF_NEG_INF;
+        s[nt][e] = v;
+        mx[e >> 1] = fmaxf(mx[e >> 1], v);
+      }
+    float alpha[2], mUse[2], rowSum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int hh = 0; hh < 2; hh++) {
+      mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 1));
+      mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 2));
+      const float mNew = fmaxf(m[hh], mx[hh]);
+      mUse[hh] = mNew == DF_NEG_INF ? 0.f : mNew;
+      alpha[hh] = prefill_exp2(m[hh] - mUse[hh]);
+      m[hh] = mNew;
+    }
+#pragma unroll
+    for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) {
+        const float pe = prefill_exp2(s[nt][e] - mUse[e >> 1]);
+        s[nt][e] = pe;
+        rowSum[e >> 1] += pe;
+      }
+    l[0] = l[0] * alpha[0] + rowSum[0];
+    l[1] = l[1] * alpha[1] + rowSum[1];
+#pragma unroll
+    for (int nt = 0; nt < D / 8; nt++) {
+      o[nt][0] *= alpha[0];
+      o[nt][1] *= alpha[0];
+      o[nt][2] *= alpha[1];
+      o[nt][3] *= alpha[1];
+    }
+#pragma unroll
+    for (int ks = 0; ks < 4; ks++) {  // 16 keys per k-step
+      uint32_t pa[4];
+      pa[0] = pack_bf16x2(s[2 * ks][0], s[2 * ks][1]);
+      pa[1] = pack_bf16x2(s[2 * ks][2], s[2 * ks][3]);
+      pa[2] = pack_bf16x2(s[2 * ks + 1][0], s[2 * ks + 1][1]);
+      pa[3] = pack_bf16x2(s[2 * ks + 1][2], s[2 * ks + 1][3]);
+#pragma unroll
+      for (int jd = 0; jd < D / 16; jd++) {
+        uint32_t b[4];
+        const int r = ks * 16 + (mi & 1) * 8 + r8;
+        ldmatrix_x4_trans(b, sV + swizzle<S::kChunksPerRow>(r, 2 * jd + (mi >> 1)) * 8);
+        mma_bf16(o[2 * jd], pa, b[0], b[1]);
+        mma_bf16(o[2 * jd + 1], pa, b[2], b[3]);
+      }
+    }
+    __syncthreads();  // this stage's buffer is refilled next iteration
+  }
+
+#pragma unroll
+  for (int hh = 0; hh < 2; hh++) {
+    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 1);
+    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 2);
+  }
+  const float inv[2] = {1.f / l[0], 1.f / l[1]};
+#pragma unroll
+  for (int hh = 0; hh < 2; hh++) {
+    if (rowQ[hh] >= len) continue;
+    bf16* dst = p.out + (static_cast<size_t>(start + rowQ[hh]) * p.qHeads + h) * D;
+#pragma unroll
+    for (int nt = 0; nt < D / 8; nt++) {
+      const uint32_t v = pack_bf16x2(o[nt][2 * hh] * inv[hh], o[nt][2 * hh + 1] * inv[hh]);
+      *reinterpret_cast<uint32_t*>(dst + nt * 8 + 2 * q4) = v;
+    }
+  }
+}
+
+}  // namespace df
+
+extern "C" __global__ void __launch_bounds__(128, 2)
+    df_prefill_attention_d128(const __grid_constant__ PrefillAttentionParams p) {
+  df::prefill_tile<128>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 3)
+    df_prefill_attention_d64(const __grid_constant__ PrefillAttentionParams p) {
+  df::prefill_tile<64>(p);
+}

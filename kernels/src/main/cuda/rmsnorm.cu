@@ -1,0 +1,103 @@
+// RMSNorm, plain or fused with the residual add (the Llama pre-attention / pre-MLP norm).
+//
+//   plain:  out[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * weight
+//   fused:  residual[r, :] = bf16(residual[r, :] + x[r, :]); out[r, :] = rmsnorm(residual[r, :])
+//
+// Variants: one kernel; `residual == nullptr` selects the plain norm.
+// Layouts: x, out, residual (rows, hidden) bf16 row-major, contiguous; weight (hidden) bf16.
+// hidden is a multiple of 8 and at most 8 * 8 * 256 = 16384 (each thread keeps at most eight
+// 16-byte vectors of its row in registers, so the row is read from memory once).
+// The norm of the fused variant is taken over the bf16-rounded sum, as Hugging Face does when it
+// adds in bf16 and normalises the result.
+// Grid: (rows); block: 256 threads; no dynamic shared memory.
+#include "common.cuh"
+
+struct RmsNormParams {
+  bf16* out;             // (rows, hidden) bf16
+  bf16* residual;        // (rows, hidden) bf16, in/out; nullptr for the plain norm
+  const bf16* x;         // (rows, hidden) bf16
+  const bf16* weight;    // (hidden) bf16
+  int rows;
+  int hidden;
+  float eps;
+};
+DF_PARAMS_SIZE(RmsNormParams, 48);
+
+namespace df {
+
+constexpr int kNormThreads = 256;
+constexpr int kNormMaxVectors = 8;
+
+__device__ __forceinline__ float add_and_square(uint4& a, const uint4& b) {
+  float fa[8], fb[8];
+  unpack8(a, fa);
+  unpack8(b, fb);
+#pragma unroll
+  for (int i = 0; i < 8; i++) fa[i] += fb[i];
+  a = pack8(fa);
+  // Square the rounded values: the norm sees what the residual stream now holds.
+  float r[8];
+  unpack8(a, r);
+  float s = 0.f;
+#pragma unroll
+  for (int i = 0; i < 8; i++) s += r[i] * r[i];
+  return s;
+}
+
+__device__ __forceinline__ float square(const uint4& a) {
+  float f[8];
+  unpack8(a, f);
+  float s = 0.f;
+#pragma unroll
+  for (int i = 0; i < 8; i++) s += f[i] * f[i];
+  return s;
+}
+
+__device__ __forceinline__ void rmsnorm_row(const RmsNormParams& p) {
+  __shared__ float scratch[32];
+  const int row = blockIdx.x;
+  const int vectors = p.hidden >> 3;
+  const size_t base = static_cast<size_t>(row) * p.hidden;
+  const uint4* x = reinterpret_cast<const uint4*>(p.x + base);
+  uint4* residual = p.residual ? reinterpret_cast<uint4*>(p.residual + base) : nullptr;
+
+  uint4 v[kNormMaxVectors];
+  float ss = 0.f;
+#pragma unroll
+  for (int i = 0; i < kNormMaxVectors; i++) {
+    const int idx = threadIdx.x + i * kNormThreads;
+    if (idx < vectors) {
+      v[i] = x[idx];
+      if (residual) {
+        ss += add_and_square(v[i], residual[idx]);
+        residual[idx] = v[i];
+      } else {
+        ss += square(v[i]);
+      }
+    }
+  }
+  ss = block_sum(ss, scratch);
+  const float inv = rsqrtf(ss / static_cast<float>(p.hidden) + p.eps);
+
+  const uint4* weight = reinterpret_cast<const uint4*>(p.weight);
+  uint4* out = reinterpret_cast<uint4*>(p.out + base);
+#pragma unroll
+  for (int i = 0; i < kNormMaxVectors; i++) {
+    const int idx = threadIdx.x + i * kNormThreads;
+    if (idx < vectors) {
+      float f[8], w[8];
+      unpack8(v[i], f);
+      unpack8(weight[idx], w);
+#pragma unroll
+      for (int j = 0; j < 8; j++) f[j] = (f[j] * inv) * w[j];
+      out[idx] = pack8(f);
+    }
+  }
+}
+
+}  // namespace df
+
+extern "C" __global__ void __launch_bounds__(df::kNormThreads)
+    df_rmsnorm(const __grid_constant__ RmsNormParams p) {
+  df::rmsnorm_row(p);
+}

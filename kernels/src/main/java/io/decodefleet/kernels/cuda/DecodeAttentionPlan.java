@@ -1,0 +1,223 @@
+package io.decodefleet.kernels.cuda;
+
+import java.util.Arrays;
+
+/**
+ * Host-side plan of one decode-attention launch: how the batch's contexts are cut into chunks and
+ * the work list of (sequence, kv head, chunk) items that both kernel variants execute.
+ *
+ * <p><b>Chunk size.</b> One chunk length, {@code chunkTokens} (a multiple of the 64-position
+ * stage), holds for the whole batch, as in FlashInfer's balanced decode schedule. When the
+ * (sequence, kv head) pairs alone are at least as many as the CTA slots of the GPU (SM count x
+ * resident CTAs per SM), nothing is split. Otherwise the chunk is the smallest that keeps the
+ * item count within the slots: every SM gets work in one wave, and no second wave of a few items
+ * doubles the time. Sequence s then has {@code ceil(contextLens[s] / chunkTokens)} chunks.
+ *
+ * <p><b>Work list.</b> {@code numItems} rows of four int32: {@code seq, kvHead, chunk, 0}, sorted
+ * longest chunk first (longest-processing-time order, which the persistent kernel's dynamic pull
+ * turns into a balanced finish). Every (sequence, kv head, chunk) appears exactly once.
+ *
+ * <p><b>Partials.</b> A sequence with more than one chunk owns {@code kvHeads * chunks} partial
+ * slots starting at {@code partialBase[s]}, slot {@code partialBase[s] + kvHead * chunks + chunk};
+ * single-chunk sequences write the output directly and have {@code partialBase[s] = -1}.
+ */
+public final class DecodeAttentionPlan {
+
+  /** Positions per pipeline stage of the kernel; chunks are whole stages. */
+  public static final int STAGE_TOKENS = 64;
+
+  private final int batch;
+  private final int kvHeads;
+  private final int chunkTokens;
+  private final int[] workItems;
+  private final int[] partialBase;
+  private final int numPartials;
+  private final int maxChunks;
+
+  private DecodeAttentionPlan(
+      int batch, int kvHeads, int chunkTokens, int[] workItems, int[] partialBase,
+      int numPartials, int maxChunks) {
+    this.batch = batch;
+    this.kvHeads = kvHeads;
+    this.chunkTokens = chunkTokens;
+    this.workItems = workItems;
+    this.partialBase = partialBase;
+    this.numPartials = numPartials;
+    this.maxChunks = maxChunks;
+  }
+
+  /**
+   * Plans a launch.
+   *
+   * @param contextLens (batch) positions each sequence attends to, each >= 1
+   * @param kvHeads kv heads per sequence
+   * @param slots CTAs the GPU runs at once: SM count x resident CTAs per SM of the kernel
+   */
+  public static DecodeAttentionPlan plan(int[] contextLens, int kvHeads, int slots) {
+    if (contextLens == null || contextLens.length == 0) {
+      throw new IllegalArgumentException("contextLens must hold at least one sequence");
+    }
+    ParamChecks.positive(kvHeads, "kvHeads");
+    ParamChecks.positive(slots, "slots");
+    int batch = contextLens.length;
+    int maxCtx = 0;
+    for (int s = 0; s < batch; s++) {
+      if (contextLens[s] < 1) {
+        throw new IllegalArgumentException(
+            "contextLens[" + s + "] must be >= 1 but is " + contextLens[s]);
+      }
+      maxCtx = Math.max(maxCtx, contextLens[s]);
+    }
+    int chunkTokens = chunkTokens(contextLens, kvHeads, slots, roundUp(maxCtx, STAGE_TOKENS));
+
+    int[] chunks = new int[batch];
+    int[] partialBase = new int[batch];
+    int numItems = 0;
+    int numPartials = 0;
+    int maxChunks = 0;
+    for (int s = 0; s < batch; s++) {
+      chunks[s] = ceilDiv(contextLens[s], chunkTokens);
+      maxChunks = Math.max(maxChunks, chunks[s]);
+      numItems += chunks[s] * kvHeads;
+      if (chunks[s] > 1) {
+        partialBase[s] = numPartials;
+        numPartials += chunks[s] * kvHeads;
+      } else {
+        partialBase[s] = -1;
+      }
+    }
+    int[] items = orderedItems(contextLens, chunks, kvHeads, chunkTokens, numItems);
+    return new DecodeAttentionPlan(
+        batch, kvHeads, chunkTokens, items, partialBase, numPartials, maxChunks);
+  }
+
+  /** Smallest multiple of 64 whose item count fits the slots; the whole context if none needs to. */
+  private static int chunkTokens(int[] contextLens, int kvHeads, int slots, int noSplit) {
+    if ((long) contextLens.length * kvHeads >= slots) {
+      return noSplit;
+    }
+    // items(c) does not grow with c, so the smallest fitting c is found by bisection.
+    int lo = 1;
+    int hi = noSplit / STAGE_TOKENS;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (items(contextLens, kvHeads, mid * STAGE_TOKENS) <= slots) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo * STAGE_TOKENS;
+  }
+
+  private static long items(int[] contextLens, int kvHeads, int chunkTokens) {
+    long n = 0;
+    for (int ctx : contextLens) {
+      n += ceilDiv(ctx, chunkTokens);
+    }
+    return n * kvHeads;
+  }
+
+  private static int[] orderedItems(
+      int[] contextLens, int[] chunks, int kvHeads, int chunkTokens, int numItems) {
+    int[] natural = new int[numItems * 3]; // (seq, kvHead, chunk) in natural order
+    int[] length = new int[numItems];
+    int n = 0;
+    for (int s = 0; s < contextLens.length; s++) {
+      for (int c = 0; c < chunks[s]; c++) {
+        for (int h = 0; h < kvHeads; h++) {
+          natural[3 * n] = s;
+          natural[3 * n + 1] = h;
+          natural[3 * n + 2] = c;
+          length[n] = Math.min(chunkTokens, contextLens[s] - c * chunkTokens);
+          n++;
+        }
+      }
+    }
+    // Longest chunk first; the sort is stable, so equal lengths keep the natural order.
+    Integer[] order = new Integer[numItems];
+    for (int i = 0; i < numItems; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Integer.compare(length[b], length[a]));
+    int[] items = new int[numItems * 4];
+    for (int i = 0; i < numItems; i++) {
+      int idx = order[i];
+      items[4 * i] = natural[3 * idx];
+      items[4 * i + 1] = natural[3 * idx + 1];
+      items[4 * i + 2] = natural[3 * idx + 2];
+    }
+    return items;
+  }
+
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
+  }
+
+  private static int roundUp(int a, int b) {
+    return ceilDiv(a, b) * b;
+  }
+
+  public int batch() {
+    return batch;
+  }
+
+  public int kvHeads() {
+    return kvHeads;
+  }
+
+  /** Positions per chunk, a multiple of {@link #STAGE_TOKENS}. */
+  public int chunkTokens() {
+    return chunkTokens;
+  }
+
+  public int numItems() {
+    return workItems.length / 4;
+  }
+
+  /** (numItems, 4) int32: seq, kvHead, chunk, 0. A copy. */
+  public int[] workItems() {
+    return workItems.clone();
+  }
+
+  /** (batch) int32: first partial slot of each multi-chunk sequence, -1 for single-chunk ones. */
+  public int[] partialBase() {
+    return partialBase.clone();
+  }
+
+  /** Partial slots of the launch; 0 when no sequence is split. */
+  public int numPartials() {
+    return numPartials;
+  }
+
+  /** The most chunks any sequence has. */
+  public int maxChunks() {
+    return maxChunks;
+  }
+
+  /** Whether the split kernel must be followed by the combine kernel. */
+  public boolean needsCombine() {
+    return numPartials > 0;
+  }
+
+  /** int32 counters the persistent kernel needs (item counter, exit counter, one per pair). */
+  public int counterCount() {
+    return 2 + batch * kvHeads;
+  }
+
+  /** Split kernel: one CTA per item. */
+  public LaunchShape splitLaunch(Kernel kernel) {
+    return LaunchShape.grid1d(numItems(), kernel);
+  }
+
+  /** Combine kernel: one CTA per (kv head, sequence); single-chunk ones exit at once. */
+  public LaunchShape combineLaunch(Kernel kernel) {
+    return new LaunchShape(kvHeads, batch, 1, kernel.threads(), kernel.sharedBytes());
+  }
+
+  /** Persistent kernel: as many CTAs as fit at once, never more than there are items. */
+  public LaunchShape persistentLaunch(Kernel kernel, int slots) {
+    ParamChecks.positive(slots, "slots");
+    return LaunchShape.grid1d(Math.min(slots, numItems()), kernel);
+  }
+}

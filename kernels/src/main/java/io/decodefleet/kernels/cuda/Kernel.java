@@ -1,0 +1,83 @@
+package io.decodefleet.kernels.cuda;
+
+/**
+ * The catalog of kernels in {@code decodefleet.fatbin}: symbol, parameter struct, block size and
+ * dynamic shared memory. The shared-memory figures restate the {@code kSmemBytes} constants of the
+ * CUDA sources (given here as their formulas); a kernel launched with less would read past its
+ * allocation, which the self-test would catch as a launch failure.
+ */
+public enum Kernel {
+  EMBEDDING("df_embedding", EmbeddingParams.class, 128, 0),
+  RMSNORM("df_rmsnorm", RmsNormParams.class, 256, 0),
+  ROPE_KV_APPEND("df_rope_kv_append", RopeKvParams.class, 128, 0),
+  /** 3 stages x (K + V) x 64 positions x 128 x 2 bytes. */
+  DECODE_ATTENTION_D128(
+      "df_decode_attention_d128", DecodeAttentionParams.class, 128, 3 * 2 * 64 * 128 * 2),
+  /** 4 stages x (K + V) x 64 positions x 64 x 2 bytes. */
+  DECODE_ATTENTION_D64(
+      "df_decode_attention_d64", DecodeAttentionParams.class, 128, 4 * 2 * 64 * 64 * 2),
+  /** (32 + 64 chunks x 16 rows) floats of weights. */
+  DECODE_ATTENTION_COMBINE_D128(
+      "df_decode_attention_combine_d128", DecodeAttentionParams.class, 128, (32 + 64 * 16) * 4),
+  DECODE_ATTENTION_COMBINE_D64(
+      "df_decode_attention_combine_d64", DecodeAttentionParams.class, 128, (32 + 64 * 16) * 4),
+  DECODE_ATTENTION_PERSISTENT_D128(
+      "df_decode_attention_persistent_d128", DecodeAttentionParams.class, 128, 3 * 2 * 64 * 128 * 2),
+  DECODE_ATTENTION_PERSISTENT_D64(
+      "df_decode_attention_persistent_d64", DecodeAttentionParams.class, 128, 4 * 2 * 64 * 64 * 2),
+  /** (Q + 2 stages x (K + V)) x 64 rows x 128 x 2 bytes. */
+  PREFILL_ATTENTION_D128(
+      "df_prefill_attention_d128", PrefillAttentionParams.class, 128, 5 * 64 * 128 * 2),
+  PREFILL_ATTENTION_D64(
+      "df_prefill_attention_d64", PrefillAttentionParams.class, 128, 5 * 64 * 64 * 2),
+  /** 2 buffers x mTile rows x (256 + 32) elements x 2 bytes. */
+  SKINNY_GEMM_M8("df_skinny_gemm_m8", SkinnyGemmParams.class, 128, 2 * 8 * 288 * 2),
+  SKINNY_GEMM_M16("df_skinny_gemm_m16", SkinnyGemmParams.class, 128, 2 * 16 * 288 * 2),
+  SKINNY_GEMM_M32("df_skinny_gemm_m32", SkinnyGemmParams.class, 128, 2 * 32 * 288 * 2),
+  SKINNY_GEMM_M64("df_skinny_gemm_m64", SkinnyGemmParams.class, 128, 2 * 64 * 288 * 2),
+  /** 4 stages x (A + B) x 128 x 32 x 2 bytes. */
+  GEMM("df_gemm", GemmParams.class, 256, 4 * 2 * 128 * 32 * 2),
+  SWIGLU("df_swiglu", SwiGluParams.class, 256, 0),
+  ARGMAX("df_argmax", ArgmaxParams.class, 512, 0),
+  KV_PACK("df_kv_pack", KvPackParams.class, 256, 0),
+  KV_UNPACK("df_kv_unpack", KvPackParams.class, 256, 0),
+  FILL_UNIFORM("df_fill_uniform_bf16", FillParams.class, 256, 0);
+
+  /** Above this a kernel must raise its dynamic shared-memory limit before launch. */
+  public static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
+
+  private final String symbol;
+  private final Class<? extends KernelParams> paramsType;
+  private final int threads;
+  private final int sharedBytes;
+
+  Kernel(String symbol, Class<? extends KernelParams> paramsType, int threads, int sharedBytes) {
+    this.symbol = symbol;
+    this.paramsType = paramsType;
+    this.threads = threads;
+    this.sharedBytes = sharedBytes;
+  }
+
+  /** The unmangled ({@code extern "C"}) name in the fatbin. */
+  public String symbol() {
+    return symbol;
+  }
+
+  public Class<? extends KernelParams> paramsType() {
+    return paramsType;
+  }
+
+  /** Threads per CTA; the kernel's {@code __launch_bounds__}. */
+  public int threads() {
+    return threads;
+  }
+
+  /** Dynamic shared memory per CTA in bytes. */
+  public int sharedBytes() {
+    return sharedBytes;
+  }
+
+  public boolean needsSharedOptIn() {
+    return sharedBytes > DEFAULT_SHARED_LIMIT;
+  }
+}

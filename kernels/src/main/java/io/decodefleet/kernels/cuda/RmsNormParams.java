@@ -1,0 +1,41 @@
+package io.decodefleet.kernels.cuda;
+
+/**
+ * Mirror of {@code RmsNormParams} in rmsnorm.cu: {@code out = rmsnorm(residual += x)}, or the
+ * plain norm of x when {@code residual} is 0.
+ *
+ * @param out (rows, hidden) bf16
+ * @param residual (rows, hidden) bf16, in/out; 0 for the plain norm
+ * @param x (rows, hidden) bf16
+ * @param weight (hidden) bf16
+ * @param hidden a multiple of 8, at most {@link #MAX_HIDDEN}
+ */
+public record RmsNormParams(
+    long out, long residual, long x, long weight, int rows, int hidden, float eps)
+    implements KernelParams {
+
+  public static final StructLayout LAYOUT = StructLayout.of(RmsNormParams.class);
+
+  /** 256 threads x 8 vectors of 8 bf16 held in registers per thread. */
+  public static final int MAX_HIDDEN = 256 * 8 * 8;
+
+  public RmsNormParams {
+    ParamChecks.pointer(out, "out");
+    ParamChecks.pointer(x, "x");
+    ParamChecks.pointer(weight, "weight");
+    ParamChecks.nonNegative(rows, "rows");
+    ParamChecks.positive(hidden, "hidden");
+    ParamChecks.multipleOf(hidden, 8, "hidden");
+    ParamChecks.atMost(hidden, MAX_HIDDEN, "hidden");
+  }
+
+  /** One CTA per row. */
+  public LaunchShape launch() {
+    return LaunchShape.grid1d(rows, Kernel.RMSNORM);
+  }
+
+  @Override
+  public byte[] pack() {
+    return LAYOUT.pack(this);
+  }
+}

@@ -1,0 +1,61 @@
+package io.decodefleet.kernels.cuda;
+
+/**
+ * Mirror of {@code SkinnyGemmParams} in skinny_gemm.cu: {@code out = x · wᵀ} for few x rows.
+ *
+ * @param out (m, outStride) bf16
+ * @param x (m, k) bf16
+ * @param w (n, k) bf16
+ * @param workspace {@link SkinnyGemmPlan#workspaceFloats()} float32 (0 when splits == 1)
+ * @param counters {@link SkinnyGemmPlan#counterCount()} int32, zeroed once (0 when splits == 1)
+ */
+public record SkinnyGemmParams(
+    long out,
+    long x,
+    long w,
+    long workspace,
+    long counters,
+    int m,
+    int n,
+    int k,
+    int outStride,
+    int kSlice,
+    int splits)
+    implements KernelParams {
+
+  public static final StructLayout LAYOUT = StructLayout.of(SkinnyGemmParams.class);
+
+  public SkinnyGemmParams {
+    ParamChecks.pointer(out, "out");
+    ParamChecks.pointer(x, "x");
+    ParamChecks.pointer(w, "w");
+    ParamChecks.positive(m, "m");
+    ParamChecks.positive(n, "n");
+    ParamChecks.positive(k, "k");
+    ParamChecks.multipleOf(k, 8, "k");
+    ParamChecks.positive(kSlice, "kSlice");
+    ParamChecks.multipleOf(kSlice, 32, "kSlice");
+    ParamChecks.positive(splits, "splits");
+    if (splits > 1) {
+      ParamChecks.pointer(workspace, "workspace");
+      ParamChecks.pointer(counters, "counters");
+    }
+    if (outStride < n) {
+      throw new IllegalArgumentException("outStride (" + outStride + ") must be >= n (" + n + ")");
+    }
+  }
+
+  /** The parameters of the launch {@code plan} describes. */
+  public static SkinnyGemmParams of(
+      SkinnyGemmPlan plan, long out, long x, long w, long workspace, long counters,
+      int outStride) {
+    return new SkinnyGemmParams(
+        out, x, w, workspace, counters, plan.m(), plan.n(), plan.k(), outStride, plan.kSlice(),
+        plan.splits());
+  }
+
+  @Override
+  public byte[] pack() {
+    return LAYOUT.pack(this);
+  }
+}

@@ -1,0 +1,101 @@
+package io.decodefleet.kernels.cuda;
+
+/**
+ * Host-side plan of one skinny GEMM launch ({@code out = x · wᵀ}, x with few rows).
+ *
+ * <p>The x rows are cut into m tiles of {@code mTile} (8, 16, 32 or 64: the smallest that holds
+ * m, else 64) and the weight rows into tiles of 64 (one CTA's worth). If those tiles alone leave
+ * CTA slots of the GPU empty, k is split into {@code splits} slices of {@code kSlice} (a multiple
+ * of 32, at least one 256-wide x chunk): each CTA streams its 64 x kSlice piece of the weight,
+ * so every weight byte is still read once, and the last CTA of each tile sums the float32
+ * partials. Splitting costs {@code splits * m * n * 8} bytes of partial traffic (written and read
+ * back, mostly in L2), against {@code n * k * 2} weight bytes: small for small m.
+ *
+ * @param mTile x rows per tile
+ * @param mTiles ceil(m / mTile)
+ * @param nTiles ceil(n / 64)
+ * @param splits k slices (1 = no split)
+ * @param kSlice k per slice
+ */
+public record SkinnyGemmPlan(
+    int m, int n, int k, int mTile, int mTiles, int nTiles, int splits, int kSlice) {
+
+  /** Weight rows per CTA. */
+  public static final int ROWS_PER_CTA = 64;
+  /** Largest m the skinny path is meant for; larger batches belong to the tensor-core GEMM. */
+  public static final int MAX_M = 256;
+  private static final int MIN_SLICE = 256;
+
+  /** The kernel variant for {@code m} rows of x. */
+  public static Kernel kernelFor(int m) {
+    ParamChecks.positive(m, "m");
+    if (m <= 8) {
+      return Kernel.SKINNY_GEMM_M8;
+    }
+    if (m <= 16) {
+      return Kernel.SKINNY_GEMM_M16;
+    }
+    if (m <= 32) {
+      return Kernel.SKINNY_GEMM_M32;
+    }
+    return Kernel.SKINNY_GEMM_M64;
+  }
+
+  /**
+   * Plans a launch.
+   *
+   * @param slots CTAs the GPU runs at once: SM count x resident CTAs per SM of
+   *     {@link #kernelFor(int) kernelFor(m)}
+   */
+  public static SkinnyGemmPlan plan(int m, int n, int k, int slots) {
+    ParamChecks.positive(m, "m");
+    ParamChecks.atMost(m, MAX_M, "m");
+    ParamChecks.positive(n, "n");
+    ParamChecks.positive(k, "k");
+    ParamChecks.multipleOf(k, 8, "k");
+    ParamChecks.positive(slots, "slots");
+    int mTile = tileOf(kernelFor(m));
+    int mTiles = (m + mTile - 1) / mTile;
+    int nTiles = (n + ROWS_PER_CTA - 1) / ROWS_PER_CTA;
+    long tiles = (long) mTiles * nTiles;
+    int maxSplits = Math.max(1, (k + MIN_SLICE - 1) / MIN_SLICE);
+    int wanted = (int) Math.max(1, Math.min(maxSplits, slots / tiles));
+    int kSlice = roundUp((k + wanted - 1) / wanted, 32);
+    int splits = (k + kSlice - 1) / kSlice;
+    return new SkinnyGemmPlan(m, n, k, mTile, mTiles, nTiles, splits, kSlice);
+  }
+
+  private static int tileOf(Kernel kernel) {
+    return switch (kernel) {
+      case SKINNY_GEMM_M8 -> 8;
+      case SKINNY_GEMM_M16 -> 16;
+      case SKINNY_GEMM_M32 -> 32;
+      case SKINNY_GEMM_M64 -> 64;
+      default -> throw new AssertionError(kernel);
+    };
+  }
+
+  private static int roundUp(int a, int b) {
+    return (a + b - 1) / b * b;
+  }
+
+  public Kernel kernel() {
+    return kernelFor(m);
+  }
+
+  /** float32 elements of the partial-sum workspace; 0 when k is not split. */
+  public long workspaceFloats() {
+    return splits == 1 ? 0 : (long) splits * mTiles * mTile * nTiles * ROWS_PER_CTA;
+  }
+
+  /** int32 tile counters (zeroed once; each launch leaves them zero). */
+  public int counterCount() {
+    return mTiles * nTiles;
+  }
+
+  /** (nTiles, splits, mTiles) CTAs. */
+  public LaunchShape launch() {
+    Kernel kernel = kernel();
+    return new LaunchShape(nTiles, splits, mTiles, kernel.threads(), kernel.sharedBytes());
+  }
+}
