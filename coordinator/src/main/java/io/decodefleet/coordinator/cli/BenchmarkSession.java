@@ -146,6 +146,10 @@ final class BenchmarkSession {
     }
     if (report.points().size() > 1 && !cli.quiet) System.out.print(ConsoleTable.renderSweep(report));
     System.out.println("report: " + written.reportJson());
+    if (written.chartsSkipped() != null) {
+      System.err.println("coordinator: warning: charts not drawn (" + written.chartsSkipped()
+          + "); install fontconfig, libfreetype6 and libharfbuzz0b to get them");
+    }
     if (cli.expectations != null) ok &= checkExpectations(report);
     if (!ok) System.err.println("coordinator: " + failureSummary(report));
     return ok ? 0 : 1;

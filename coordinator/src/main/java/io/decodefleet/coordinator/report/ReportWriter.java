@@ -37,8 +37,8 @@ public final class ReportWriter {
    * Writes every file of {@code report} into {@code dir}, creating it.
    *
    * @return the paths written
-   * @throws IOException naming the file that could not be written or the chart that could not be
-   *     drawn
+   * @throws IOException naming the data file that could not be written (a chart that cannot be drawn
+   *     is reported in {@link WrittenReport#chartsSkipped()} instead)
    */
   public static WrittenReport write(SweepReport report, Path dir) throws IOException {
     Files.createDirectories(dir);
@@ -50,7 +50,11 @@ public final class ReportWriter {
     try (Writer out = Files.newBufferedWriter(requests, StandardCharsets.UTF_8)) {
       RequestsCsv.write(report, out);
     }
-    List<Path> charts = SweepCharts.write(report, dir);
-    return new WrittenReport(dir, json, results, requests, charts);
+    try {
+      return new WrittenReport(dir, json, results, requests, SweepCharts.write(report, dir), null);
+    } catch (IOException e) {
+      // The numbers are on disk; a host that cannot draw (no font libraries) still gets them.
+      return new WrittenReport(dir, json, results, requests, List.of(), e.getMessage());
+    }
   }
 }

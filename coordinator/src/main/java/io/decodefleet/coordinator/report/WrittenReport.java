@@ -12,10 +12,13 @@ import java.util.stream.Stream;
  * @param reportJson report.json: the whole sweep
  * @param resultsCsv results.csv: one row per world size
  * @param requestsCsv requests.csv: one row per request per world size
- * @param charts the PNG charts: throughput.png, ttft.png, tpot.png, latency_cdf.png, in that order
+ * @param charts the PNG charts: throughput.png, ttft.png, tpot.png, latency_cdf.png, in that order;
+ *     empty when they could not be drawn
+ * @param chartsSkipped why the charts could not be drawn (e.g. a host without font libraries), or
+ *     null when they were
  */
 public record WrittenReport(
-    Path directory, Path reportJson, Path resultsCsv, Path requestsCsv, List<Path> charts) {
+    Path directory, Path reportJson, Path resultsCsv, Path requestsCsv, List<Path> charts, String chartsSkipped) {
 
   public WrittenReport {
     Objects.requireNonNull(directory, "directory");
