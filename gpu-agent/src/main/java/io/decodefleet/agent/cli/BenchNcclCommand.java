@@ -1,0 +1,173 @@
+package io.decodefleet.agent.cli;
+
+import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.GpuInfo;
+import io.decodefleet.agent.nccl.Nccl;
+import io.decodefleet.agent.nccl.bench.ByteSize;
+import io.decodefleet.agent.nccl.bench.NcclBench;
+import io.decodefleet.agent.nccl.bench.NcclBenchPoint;
+import io.decodefleet.agent.nccl.bench.NcclBenchReport;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gpu-agent bench nccl}: NCCL send/recv and all-reduce bandwidth between the local GPUs,
+ * through our JNI binding. Exit 0 after a run, 1 when NCCL or a run fails, 2 on bad arguments,
+ * 3 when there are not two GPUs to measure.
+ */
+@Command(name = "nccl", mixinStandardHelpOptions = true,
+    description = {"Times NCCL send/recv (every GPU pair, first sends) and sum all-reduce (bf16 and"
+        + " fp32, in place, all chosen GPUs) over message sizes, one thread per GPU in this"
+        + " process; prints time, algorithm and bus bandwidth (busbw = algbw x 2(n-1)/n for"
+        + " all-reduce, as nccl-tests) and optionally writes JSON.",
+        "NCCL is libnccl.so.2 from the loader's path, or the file named by"
+            + " -Ddecodefleet.nccl.library or DECODEFLEET_NCCL_LIBRARY."})
+public final class BenchNcclCommand implements Callable<Integer> {
+
+  @Option(names = "--out", paramLabel = "FILE.json",
+      description = "Also write the results as JSON.")
+  private Path outFile;
+
+  @Option(names = "--sizes", split = ",", paramLabel = "SIZE", converter = SizeConverter.class,
+      description = "Message sizes: bytes, or binary multiples with K, M or G; each a multiple of"
+          + " 4 (default: 4K, 8K, ... 1G, doubling).")
+  private List<Long> sizes;
+
+  @Option(names = "--gpus", split = ",", paramLabel = "INDEX",
+      description = "GPUs to use, at least two, in rank order (default: all).")
+  private List<Integer> gpus;
+
+  @Option(names = "--warmup", defaultValue = "3",
+      description = "Untimed repetitions per point (default: ${DEFAULT-VALUE}).")
+  private int warmup;
+
+  @Option(names = "--reps", defaultValue = "25",
+      description = "Timed repetitions per point; the median is reported"
+          + " (default: ${DEFAULT-VALUE}).")
+  private int reps;
+
+  @Option(names = "--timeout", defaultValue = "120", paramLabel = "SECONDS",
+      description = "Limit for communicator set-up and for each point; past it the run is aborted"
+          + " (default: ${DEFAULT-VALUE}).")
+  private int timeoutSeconds;
+
+  private final PrintStream out;
+
+  public BenchNcclCommand() {
+    this(System.out);
+  }
+
+  BenchNcclCommand(PrintStream out) {
+    this.out = out;
+  }
+
+  /** Parses a {@code --sizes} element, reporting a bad one as picocli's one-line error. */
+  static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      try {
+        return ByteSize.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public Integer call() {
+    NcclBench.Settings settings;
+    try {
+      settings = new NcclBench.Settings(sizes != null ? sizes : NcclBench.DEFAULT_SIZES, warmup,
+          reps, Duration.ofSeconds(timeoutSeconds));
+    } catch (IllegalArgumentException e) {
+      out.println("gpu-agent bench nccl: " + e.getMessage());
+      return 2;
+    }
+    CudaDevices.Discovery discovery = CudaDevices.discover();
+    if (!discovery.hasDevices()) {
+      out.println("gpu-agent bench nccl: " + discovery.noDeviceLine());
+      return SelfTestCommand.NO_GPU;
+    }
+    List<GpuInfo> all = discovery.gpus();
+    if (all.size() < 2) {
+      out.println("gpu-agent bench nccl: needs at least 2 GPUs; this machine has " + all.size());
+      return SelfTestCommand.NO_GPU;
+    }
+    List<GpuInfo> chosen = new ArrayList<>();
+    for (int index : gpus != null ? new LinkedHashSet<>(gpus) : indices(all.size())) {
+      if (index < 0 || index >= all.size()) {
+        out.println("gpu-agent bench nccl: --gpus " + index + " is not a GPU here (0.."
+            + (all.size() - 1) + ")");
+        return 2;
+      }
+      chosen.add(all.get(index));
+    }
+    if (chosen.size() < 2) {
+      out.println("gpu-agent bench nccl: --gpus must name at least 2 distinct GPUs");
+      return 2;
+    }
+    if (!Nccl.isAvailable()) {
+      out.println("gpu-agent bench nccl: " + Nccl.unavailabilityCause());
+      return 1;
+    }
+    try {
+      String version = Nccl.versionText(Nccl.version());
+      out.println("NCCL " + version + (Nccl.nonBlockingComms() ? ", non-blocking" : ", blocking")
+          + " communicators, " + chosen.size() + " ranks, one thread each");
+      for (GpuInfo g : chosen) {
+        out.println("  " + g.summary());
+      }
+      out.print(NcclBenchReport.header());
+      List<NcclBenchPoint> points = NcclBench.run(chosen, settings, p -> {
+        out.print(NcclBenchReport.row(p));
+        out.flush();
+      });
+      out.println("values checked first: sum all-reduce (bf16, fp32) on every rank and send/recv"
+          + " GPU " + chosen.get(0).index() + " -> GPU " + chosen.get(1).index() + ", exact");
+      for (String line : NcclBenchReport.targetLines(points)) {
+        out.println(line);
+      }
+      if (outFile != null) {
+        write(outFile, NcclBenchReport.json(chosen, version, settings,
+            NcclBenchReport.ncclEnvironment(System.getenv()), points));
+        out.println("wrote " + outFile);
+      }
+      return 0;
+    } catch (RuntimeException e) {
+      String m = e.getMessage() == null ? e.toString() : e.getMessage();
+      out.println("gpu-agent bench nccl: " + m.replaceAll("\\s*\\R\\s*", " "));
+      return 1;
+    }
+  }
+
+  private static List<Integer> indices(int n) {
+    List<Integer> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(i);
+    }
+    return out;
+  }
+
+  private static void write(Path file, String text) {
+    try {
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Files.writeString(file, text, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package io.decodefleet.agent.nccl;
+
+import java.time.Duration;
+
+/**
+ * Run by {@link FakeNcclTest} in a JVM of its own, with {@code -Ddecodefleet.nccl.library}
+ * naming the fake NCCL: drives every wrapper once and prints {@code key=value} lines for the test
+ * to check (the fake prints what it received on stderr).
+ */
+final class FakeNcclProbe {
+
+  private FakeNcclProbe() {}
+
+  public static void main(String[] args) {
+    System.out.println("cause=" + Nccl.unavailabilityCause());
+    System.out.println("available=" + Nccl.isAvailable());
+    System.out.println("version=" + Nccl.versionText(Nccl.version()));
+    System.out.println("nonblocking=" + Nccl.nonBlockingComms());
+    byte[] id = Nccl.uniqueId();
+    System.out.println("id=" + id.length + ":" + id[0] + ":" + id[127]);
+    long comm = Nccl.commInitRank(2, id, 1, 1, Duration.ofSeconds(5));
+    System.out.println("comm=" + (comm != 0));
+    Nccl.allReduce(0x1000, 0x2000, 1024, Nccl.DataType.BFLOAT16, 0x5, comm);
+    Nccl.allReduce(0x1000, 0x1000, 17, Nccl.DataType.FLOAT32, 0x5, comm);
+    System.out.println("allreduce=ok");
+    report("refused", () -> Nccl.allReduce(0x1000, 0x2000, 13, Nccl.DataType.FLOAT32, 0x5, comm));
+    Nccl.groupStart();
+    Nccl.send(0x3000, 2048, Nccl.DataType.BFLOAT16, 0, 0x6, comm);
+    Nccl.recv(0x4000, 512, Nccl.DataType.FLOAT32, 0, 0x6, comm);
+    Nccl.groupEnd(comm);
+    System.out.println("p2p=ok");
+    Nccl.checkAsyncError(comm);
+    Nccl.commDestroy(comm);
+    System.out.println("destroyed=ok");
+    report("afterDestroy", () -> Nccl.allReduce(0x1000, 0x2000, 8, Nccl.DataType.FLOAT32, 0, comm));
+    report("missingRank", () -> Nccl.commInitRank(3, id, 0, 0, Duration.ofMillis(300)));
+    report("remoteError", () -> Nccl.commInitRank(4, id, 2, 2, Duration.ofSeconds(5)));
+    report("wrongDevice", () -> Nccl.commInitRank(2, id, 0, 7, Duration.ofSeconds(5)));
+    long other = Nccl.commInitRank(2, id, 0, 0);
+    System.out.println("abort=" + Nccl.commAbort(other) + "," + Nccl.commAbort(other));
+  }
+
+  private static void report(String key, Runnable call) {
+    try {
+      call.run();
+      System.out.println(key + "=no exception");
+    } catch (RuntimeException e) {
+      System.out.println(key + "=" + e.getClass().getSimpleName() + ": " + e.getMessage());
+    }
+  }
+}
