@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
@@ -34,6 +35,15 @@ public final class CoordinatorNode implements ClusterHandle {
    * @param managementPort Pekko Management HTTP port, or -1 for none
    */
   public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort) {
+    return start(bind, port, seedNodes, managementPort, false);
+  }
+
+  /**
+   * @param kubernetesBootstrap join through Cluster Bootstrap (kubernetes-api discovery) instead of
+   *     seed nodes; needs the management port
+   */
+  public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
+      boolean kubernetesBootstrap) {
     Map<String, Object> own = new HashMap<>();
     own.put("pekko.management.http.hostname", bind);
     own.put("pekko.management.http.port", Math.max(managementPort, 0));
@@ -42,6 +52,11 @@ public final class CoordinatorNode implements ClusterHandle {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME,
         ClusterConfig.node(bind, port, List.of("coordinator"), ConfigFactory.parseMap(own)));
     Cluster cluster = Cluster.get(system);
+    if (kubernetesBootstrap) {
+      PekkoManagement.get(system).start();
+      ClusterBootstrap.get(system).start();
+      return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system));
+    }
     if (seedNodes.isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     } else {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -23,7 +24,8 @@ import org.apache.pekko.cluster.typed.SingletonActor;
 /**
  * The single-machine default: a coordinator node plus one node per agent, each its own ActorSystem
  * on 127.0.0.1 with its own port, joined into one real cluster over loopback (so every protocol
- * message is serialized and crosses a socket). Agents run the CPU backend.
+ * message is serialized and crosses a socket). Agents run the CPU backend unless a slot per agent
+ * says otherwise (one CUDA backend per local GPU).
  */
 public final class EmbeddedCluster implements ClusterHandle {
   private final ActorSystem<Void> coordinatorSystem;
@@ -44,6 +46,15 @@ public final class EmbeddedCluster implements ClusterHandle {
    * @param cpuKvBytes KV memory per CPU agent
    */
   public static EmbeddedCluster start(int agents, Config overrides, long cpuKvBytes) {
+    return start(agents, overrides,
+        i -> new NodeGuardian.DeviceSlot("agent-" + i, "cpu slot " + i, "cpu", () -> new CpuBackend(cpuKvBytes)));
+  }
+
+  /**
+   * Starts the coordinator node and {@code agents} agent nodes, agent i on {@code slotOf.apply(i)}
+   * (named agent-i; e.g. a CUDA backend on GPU i).
+   */
+  public static EmbeddedCluster start(int agents, Config overrides, IntFunction<NodeGuardian.DeviceSlot> slotOf) {
     ActorSystem<Void> coordSystem = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME,
         ClusterConfig.node("127.0.0.1", 0, List.of("coordinator"), overrides));
     Cluster coordCluster = Cluster.get(coordSystem);
@@ -53,9 +64,7 @@ public final class EmbeddedCluster implements ClusterHandle {
 
     List<ActorSystem<NodeGuardian.Command>> agentSystems = new ArrayList<>();
     for (int i = 0; i < agents; i++) {
-      String id = "agent-" + i;
-      NodeGuardian.DeviceSlot slot = new NodeGuardian.DeviceSlot(id, "cpu slot " + i, "cpu",
-          () -> new CpuBackend(cpuKvBytes));
+      NodeGuardian.DeviceSlot slot = slotOf.apply(i);
       ActorSystem<NodeGuardian.Command> system = ActorSystem.create(NodeGuardian.create(List.of(slot)),
           ClusterConfig.SYSTEM_NAME, ClusterConfig.node("127.0.0.1", 0, List.of("agent"), overrides));
       Cluster.get(system).manager().tell(Join.create(seed));

@@ -68,14 +68,14 @@ final class BenchmarkSession {
     Duration agentTimeout = Duration.ofSeconds(cli.cluster.agentTimeoutSeconds);
     say(cli.cluster.embedded()
         ? "DecodeFleet: embedded cluster of " + largest + " CPU agents, model " + model.model()
-        : "DecodeFleet: joining the cluster at " + String.join(",", cli.cluster.seedNodes) + ", waiting for "
-            + largest + " agents");
+        : "DecodeFleet: joining the cluster through " + cli.cluster.describe() + ", waiting for " + largest
+            + " agents");
     List<SweepPoint> points = new ArrayList<>();
     String backend;
     try (ClusterHandle cluster = cli.cluster.embedded()
         ? EmbeddedCluster.start(largest, ConfigFactory.empty(), CPU_KV_BYTES)
         : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
-            cli.cluster.managementPort)) {
+            cli.cluster.managementPort, cli.cluster.kubernetes)) {
       Coordinator.FleetStatus status = ask(cluster, replyTo -> new Coordinator.LoadFleet(largest, model, agentTimeout,
           replyTo), agentTimeout.plusSeconds(10));
       if (status instanceof Coordinator.FleetFailed failed) {
@@ -216,7 +216,7 @@ final class BenchmarkSession {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("world_sizes", worldSizes);
     m.put("model", model.model());
-    m.put("cluster", cli.cluster.embedded() ? "embedded" : "seed nodes " + String.join(",", cli.cluster.seedNodes));
+    m.put("cluster", cli.cluster.describe());
     m.putAll(cli.workload.describe());
     m.put("placement", cli.placement);
     m.put("seed", cli.seed);

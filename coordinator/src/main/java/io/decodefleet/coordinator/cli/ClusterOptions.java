@@ -11,6 +11,10 @@ final class ClusterOptions {
           + "embedded agents (env DECODEFLEET_SEED_NODES).")
   List<String> seedNodes = new ArrayList<>();
 
+  @Option(names = "--kubernetes", description = "Join through Cluster Bootstrap (kubernetes-api discovery) "
+      + "instead of --seed-nodes.")
+  boolean kubernetes;
+
   @Option(names = "--bind", defaultValue = "${env:DECODEFLEET_BIND:-127.0.0.1}",
       description = "Address of this coordinator node (default ${DEFAULT-VALUE}).")
   String bind;
@@ -29,6 +33,8 @@ final class ClusterOptions {
   int agentTimeoutSeconds;
 
   void validate() {
+    if (kubernetes && !seedNodes.isEmpty()) throw new UsageError("--kubernetes and --seed-nodes exclude each other");
+    if (kubernetes && managementPort == -1) managementPort = 8558; // bootstrap contact points probe it
     for (String seed : seedNodes) {
       if (!seed.matches("[^:\\s]+:\\d{1,5}")) throw new UsageError("--seed-nodes: '" + seed + "' is not host:port");
     }
@@ -40,6 +46,12 @@ final class ClusterOptions {
   }
 
   boolean embedded() {
-    return seedNodes.isEmpty();
+    return seedNodes.isEmpty() && !kubernetes;
+  }
+
+  /** How this node finds the cluster, for messages and the report. */
+  String describe() {
+    if (kubernetes) return "Cluster Bootstrap (kubernetes-api discovery)";
+    return embedded() ? "embedded" : "seed nodes " + String.join(",", seedNodes);
   }
 }

@@ -71,9 +71,10 @@ final class ServeCommand implements Callable<Integer> {
     }
     Duration timeout = Duration.ofSeconds(cluster.agentTimeoutSeconds);
     try (CoordinatorNode node = CoordinatorNode.start(cluster.bind, cluster.clusterPort, cluster.seedNodes,
-        cluster.managementPort)) {
-      System.out.println("coordinator: cluster node at " + node.clusterAddress() + "; waiting for " + worldSize
-          + " agents (give gpu-agent --seed-nodes " + node.clusterAddress() + ")");
+        cluster.managementPort, cluster.kubernetes)) {
+      System.out.println("coordinator: cluster node at " + node.clusterAddress() + " (" + cluster.describe()
+          + "); waiting for " + worldSize + " agents"
+          + (cluster.embedded() ? " (give gpu-agent --seed-nodes " + node.clusterAddress() + ")" : ""));
       Coordinator.FleetStatus status = AskPattern.<Coordinator.Command, Coordinator.FleetStatus>ask(node.coordinator(),
           replyTo -> new Coordinator.LoadFleet(worldSize, model, timeout, replyTo), timeout.plusSeconds(10),
           node.system().scheduler()).toCompletableFuture().get(timeout.toSeconds() + 20, TimeUnit.SECONDS);
