@@ -5,6 +5,8 @@
 #include "rmsnorm.cu"
 #include "rope_kv.cu"
 #include "decode_attention.cu"
+#include "decode_attention_graph.cu"  // after decode_attention.cu: it reuses its device code
+#include "paged_attention.cu"
 #include "swiglu.cu"
 #include "argmax.cu"
 #include "kv_pack.cu"
@@ -12,3 +14,4 @@
 #include "gemm.cu"
 #include "skinny_gemm.cu"
 #include "fill.cu"
+#include "dummy_weights.cu"

@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator.cli;
 
 import com.typesafe.config.ConfigFactory;
+import io.decodefleet.agent.LocalDevices;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.coordinator.BenchmarkSpec;
 import io.decodefleet.coordinator.ClusterHandle;
@@ -66,14 +67,23 @@ final class BenchmarkSession {
     int largest = Collections.max(worldSizes);
     String startedAt = java.time.OffsetDateTime.now().toString();
     Duration agentTimeout = Duration.ofSeconds(cli.cluster.agentTimeoutSeconds);
+    LocalDevices.Choice devices;
+    try {
+      devices = cli.cluster.embedded() ? cli.engine.embeddedBackend(largest) : null;
+    } catch (UsageError e) {
+      System.err.println("coordinator: " + e.getMessage());
+      return 2;
+    }
     say(cli.cluster.embedded()
-        ? "DecodeFleet: embedded cluster of " + largest + " CPU agents, model " + model.model()
+        ? "DecodeFleet: embedded cluster of " + largest + " " + devices.backend().toUpperCase(java.util.Locale.ROOT)
+            + " agents (" + devices.reason() + "), model " + model.model()
         : "DecodeFleet: joining the cluster through " + cli.cluster.describe() + ", waiting for " + largest
             + " agents");
     List<SweepPoint> points = new ArrayList<>();
     String backend;
     try (ClusterHandle cluster = cli.cluster.embedded()
-        ? EmbeddedCluster.start(largest, ConfigFactory.empty(), CPU_KV_BYTES)
+        ? EmbeddedCluster.start(largest, ConfigFactory.empty(),
+            i -> devices.slot("agent-" + i, i, cli.engine.cudaSettings(), CPU_KV_BYTES))
         : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
             cli.cluster.managementPort, cli.cluster.kubernetes)) {
       Coordinator.FleetStatus status = ask(cluster, replyTo -> new Coordinator.LoadFleet(largest, model, agentTimeout,

@@ -66,6 +66,11 @@ public final class CoordinatorCli implements Callable<Integer> {
   @Option(names = "--verify-fraction", description = "Fraction of sequences --verify checks (default: ${DEFAULT-VALUE}).")
   double verifyFraction = 0.25;
 
+  @Option(names = "--verify-against", paramLabel = "BACKEND", description = "Instead of a benchmark: check the CUDA "
+      + "backend on GPU 0 against this backend (cpu) on --model and --seed, every decode path (gpu-agent parity); "
+      + "needs --world-size 1.")
+  String verifyAgainst;
+
   @Mixin
   ClusterOptions cluster = new ClusterOptions();
 
@@ -114,6 +119,14 @@ public final class CoordinatorCli implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (verifyAgainst != null) {
+      if (!verifyAgainst.equals("cpu") || worldSize != 1 || worldSizes != null) {
+        System.err.println("coordinator: --verify-against takes cpu and --world-size 1");
+        return 2;
+      }
+      return io.decodefleet.agent.cli.GpuAgentCli.run("parity", "--model", engine.model, "--seed",
+          String.valueOf(seed));
+    }
     BenchmarkSession session;
     try {
       session = session();

@@ -1,5 +1,9 @@
 package io.decodefleet.coordinator.cli;
 
+import io.decodefleet.agent.LocalDevices;
+import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.CudaSettings;
+import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.protocol.ModelSpec;
 import picocli.CommandLine.Option;
@@ -22,6 +26,38 @@ final class EngineOptions {
   @Option(names = "--max-batched-tokens", description = "Token budget of one engine step (default: ${DEFAULT-VALUE}).")
   int maxBatchedTokens = 512;
 
+  @Option(names = "--backend", description = "Backend of the embedded agents: auto (CUDA, one agent per GPU, when the "
+      + "world size is at most the local GPU count; else CPU), cpu or cuda (default: ${DEFAULT-VALUE}).")
+  String backend = "auto";
+
+  @Option(names = "--decode-path", description = "How CUDA agents run decode steps: eager, graph, persistent or "
+      + "persistent+graph (default: ${DEFAULT-VALUE}).")
+  String decodePath = "persistent+graph";
+
+  @Option(names = "--gpu-memory-fraction", description = "Share of each GPU's memory a CUDA agent may use, weights "
+      + "and KV cache together (default: ${DEFAULT-VALUE}).")
+  double gpuMemoryFraction = CudaSettings.DEFAULT_GPU_MEMORY_FRACTION;
+
+  /** Which backend the embedded agents run and why; a UsageError when the choice cannot be met. */
+  LocalDevices.Choice embeddedBackend(int agents) {
+    try {
+      return LocalDevices.forEmbedded(backend, agents, CudaDevices.discover());
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage());
+    }
+  }
+
+  /** CUDA agents' settings: graphs up to --max-num-seqs (at most 256), steps up to --max-batched-tokens. */
+  CudaSettings cudaSettings() {
+    try {
+      CudaSettings s = CudaSettings.defaults().withDecodePath(DecodePath.parse(decodePath))
+          .withGpuMemoryFraction(gpuMemoryFraction).withMaxGraphBatch(Math.min(maxNumSeqs, 256));
+      return s.withMaxStepTokens(Math.max(s.graphBucketLimit(), maxBatchedTokens));
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage());
+    }
+  }
+
   ModelConfig config() {
     try {
       return ModelConfig.preset(model);
@@ -37,6 +73,10 @@ final class EngineOptions {
     if (kvBlocks < 0) throw new UsageError("--kv-blocks must be >= 0, got " + kvBlocks);
     if (maxNumSeqs < 1) throw new UsageError("--max-num-seqs must be >= 1, got " + maxNumSeqs);
     if (maxBatchedTokens < 1) throw new UsageError("--max-batched-tokens must be >= 1, got " + maxBatchedTokens);
+    if (!java.util.List.of("auto", "cpu", "cuda").contains(backend)) {
+      throw new UsageError("--backend must be auto, cpu or cuda, got '" + backend + "'");
+    }
+    cudaSettings();
     return new ModelSpec(config.name(), seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction);
   }
 }

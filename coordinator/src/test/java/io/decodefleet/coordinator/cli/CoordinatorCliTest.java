@@ -47,6 +47,9 @@ class CoordinatorCliTest {
       "--goodput, latency:50, --goodput:",
       "--request-rate, fast, --request-rate: 'fast' is not a number",
       "--trace, /no/such/trace.jsonl, --trace:",
+      "--backend, tpu, --backend must be auto, cpu or cuda",
+      "--decode-path, fast, unknown decode path 'fast'",
+      "--gpu-memory-fraction, 1.5, gpu memory fraction must be in (0, 1]",
   })
   void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {
     Result r = runProcess(option, value);

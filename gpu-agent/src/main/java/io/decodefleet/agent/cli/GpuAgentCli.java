@@ -3,6 +3,8 @@ package io.decodefleet.agent.cli;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
+import io.decodefleet.agent.backend.cuda.CudaSettings;
+import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.daemon.AgentDaemon;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "gpu-agent", mixinStandardHelpOptions = true, version = "DecodeFleet 0.1.0",
     description = {"The DecodeFleet per-node daemon and its device tools.",
         "With no subcommand: join the cluster and serve one agent per device until SIGTERM, which drains."},
-    subcommands = {SelfTestCommand.class, BenchCommand.class})
+    subcommands = {SelfTestCommand.class, BenchCommand.class, ParityCommand.class})
 public final class GpuAgentCli implements Callable<Integer> {
 
   @Option(names = "--seed-nodes", split = ",", defaultValue = "${env:DECODEFLEET_SEED_NODES}",
@@ -43,6 +45,21 @@ public final class GpuAgentCli implements Callable<Integer> {
       description = "CPU agent slots on this node (default ${DEFAULT-VALUE}).")
   int cpuAgents;
 
+  @Option(names = "--devices", defaultValue = "${env:DECODEFLEET_DEVICES:-auto}",
+      description = "CUDA devices to serve, one agent each: auto (every GPU, or --cpu-agents CPU agents when there"
+          + " is none), cpu, or indices such as 0,1 (env DECODEFLEET_DEVICES; default ${DEFAULT-VALUE}).")
+  String devices;
+
+  @Option(names = "--decode-path", defaultValue = "persistent+graph",
+      description = "How CUDA agents run decode steps: eager, graph, persistent or persistent+graph (default"
+          + " ${DEFAULT-VALUE}).")
+  String decodePath;
+
+  @Option(names = "--gpu-memory-fraction", defaultValue = "0.9",
+      description = "Share of each GPU's memory a CUDA agent may use, weights and KV cache together (default"
+          + " ${DEFAULT-VALUE}).")
+  double gpuMemoryFraction;
+
   @Option(names = "--kubernetes", description = "Form the cluster with Cluster Bootstrap (kubernetes-api discovery).")
   boolean kubernetes;
 
@@ -64,9 +81,20 @@ public final class GpuAgentCli implements Callable<Integer> {
     }
     if (cpuAgents < 1) return usage("--cpu-agents must be >= 1, got " + cpuAgents);
     if (drainTimeoutSeconds < 1) return usage("--drain-timeout must be >= 1 s, got " + drainTimeoutSeconds);
+    CudaSettings cuda;
+    try {
+      cuda = CudaSettings.defaults().withDecodePath(DecodePath.parse(decodePath))
+          .withGpuMemoryFraction(gpuMemoryFraction);
+    } catch (IllegalArgumentException e) {
+      return usage(e.getMessage());
+    }
     String name = nodeName == null || nodeName.isBlank() ? java.net.InetAddress.getLocalHost().getHostName() : nodeName;
-    return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, port, name, cpuAgents,
-        managementPort, kubernetes, 32L << 20, java.time.Duration.ofSeconds(drainTimeoutSeconds)));
+    try {
+      return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, port, name, cpuAgents,
+          managementPort, kubernetes, 32L << 20, java.time.Duration.ofSeconds(drainTimeoutSeconds), devices, cuda));
+    } catch (IllegalArgumentException e) {
+      return usage(e.getMessage()); // --devices naming a GPU that is not here
+    }
   }
 
   private static int usage(String message) {

@@ -4,7 +4,9 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.ClusterConfig;
 import io.decodefleet.agent.NodeGuardian;
-import io.decodefleet.agent.backend.cpu.CpuBackend;
+import io.decodefleet.agent.LocalDevices;
+import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.CudaSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,12 +33,16 @@ public final class AgentDaemon {
    * @param bind address to bind and advertise
    * @param port cluster (Artery) port
    * @param nodeName prefix of this node's agent ids: nodeName-0, nodeName-1, …
-   * @param cpuAgents CPU agent slots (until CUDA device discovery lands)
+   * @param cpuAgents CPU agent slots, when the agents run on the CPU
    * @param managementPort Pekko Management HTTP port (/alive, /ready)
    * @param drainTimeout how long SIGTERM waits for agents to hand back their sequences
+   * @param devices "auto" (one CUDA agent per GPU, CPU agents when there is none), "cpu", or GPU
+   *     indices such as "0,1"
+   * @param cuda how each CUDA agent uses its GPU
    */
   public record Settings(List<String> seedNodes, String bind, int port, String nodeName, int cpuAgents,
-      int managementPort, boolean kubernetesBootstrap, long cpuKvBytes, Duration drainTimeout) {}
+      int managementPort, boolean kubernetesBootstrap, long cpuKvBytes, Duration drainTimeout, String devices,
+      CudaSettings cuda) {}
 
   public static Config config(Settings s) {
     Map<String, Object> own = new HashMap<>();
@@ -50,12 +56,14 @@ public final class AgentDaemon {
 
   /** Runs until SIGTERM/SIGINT; returns the exit code. */
   public static int run(Settings s) throws InterruptedException {
+    LocalDevices.Choice choice = LocalDevices.forDaemon(s.devices(), CudaDevices.discover());
+    int agents = choice.cuda() ? choice.gpus().size() : s.cpuAgents();
     List<NodeGuardian.DeviceSlot> slots = new ArrayList<>();
-    for (int i = 0; i < s.cpuAgents(); i++) {
-      long kv = s.cpuKvBytes();
-      slots.add(new NodeGuardian.DeviceSlot(s.nodeName() + "-" + i, "cpu slot " + i + " on " + s.nodeName(), "cpu",
-          () -> new CpuBackend(kv)));
+    for (int i = 0; i < agents; i++) {
+      slots.add(choice.slot(s.nodeName() + "-" + i, i, s.cuda(), s.cpuKvBytes()));
     }
+    System.out.println("gpu-agent " + s.nodeName() + ": backend " + choice.backend() + " (" + choice.reason() + ")"
+        + (choice.cuda() ? ", decode path " + s.cuda().decodePath().label() : ""));
     ActorSystem<NodeGuardian.Command> system = ActorSystem.create(NodeGuardian.create(slots), ClusterConfig.SYSTEM_NAME,
         config(s));
     PekkoManagement.get(system).start();

@@ -40,6 +40,11 @@ public interface Backend extends AutoCloseable {
    */
   float[] forwardWithoutCache(int[] tokens);
 
+  /** How the last {@link #forward} ran (path, host and device time); null when not tracked. */
+  default StepTiming lastStepTiming() {
+    return null;
+  }
+
   @Override
   void close();
 }

@@ -79,7 +79,7 @@ public final class Engine {
   }
 
   private void run() {
-    Backend backend;
+    Backend backend = null;
     State state;
     try {
       long t0 = System.nanoTime();
@@ -94,6 +94,9 @@ public final class Engine {
       listener.loaded(new AgentReport.ModelLoaded(agentId, blocks, spec.blockSize(), spec.maxNumSeqs(), maxModelLen,
           (System.nanoTime() - t0) / 1_000_000));
     } catch (RuntimeException | OutOfMemoryError e) {
+      if (backend != null) {
+        closeQuietly(backend); // a GPU backend holds device memory and a context until closed
+      }
       listener.loadFailed(describe(e));
       return;
     }
@@ -101,6 +104,14 @@ public final class Engine {
       loop(state);
     } catch (RuntimeException | OutOfMemoryError e) {
       listener.crashed(describe(e), state.unfinishedIds());
+    }
+  }
+
+  private static void closeQuietly(Backend backend) {
+    try {
+      backend.close();
+    } catch (RuntimeException e) {
+      // The load failure is the error to report.
     }
   }
 
@@ -171,6 +182,12 @@ public final class Engine {
     }
   }
 
+  /** What ran the step: the backend's own account (e.g. a graph replay) or, without one, its name. */
+  private static String path(Backend backend) {
+    StepTiming timing = backend.lastStepTiming();
+    return timing != null ? timing.path() : backend.name();
+  }
+
   private void step(State s) {
     long t0 = System.nanoTime();
     SchedulerOutput out = s.scheduler.schedule();
@@ -192,7 +209,7 @@ public final class Engine {
     if (!tokens.isEmpty() || !out.preemptedIds().isEmpty()) {
       listener.stepped(new AgentReport.StepReport(agentId, s.step, tokens, finished, s.scheduler.numFreeBlocks(),
           s.scheduler.numRunning(), s.scheduler.numWaiting(), out.totalScheduledTokens(), stepNanos,
-          out.preemptedIds().size(), out.newSequences().size() + out.cachedSequences().size(), s.backend.name()));
+          out.preemptedIds().size(), out.newSequences().size() + out.cachedSequences().size(), path(s.backend)));
     }
   }
 }

@@ -50,6 +50,9 @@ public record ModelConfig(
     register(new ModelConfig("tiny", 128, 384, 4, 2, 4, 1024, 10000.0, 1e-5f, 32, 2048, false));
     register(new ModelConfig("llama3-1b", 2048, 8192, 32, 8, 16, 128256, 500000.0, 1e-5f, 64, 131072, true));
     register(new ModelConfig("llama3-8b", 4096, 14336, 32, 8, 32, 128256, 500000.0, 1e-5f, 128, 131072, false));
+    // Llama-3-8B width with 2 of its 32 layers: the CUDA backend's parity model, small enough for
+    // the CPU reference (about 6 GB of float32 weights: run the JVM with -Xmx16g or more).
+    register(new ModelConfig("llama3-8b-2l", 4096, 14336, 32, 8, 2, 128256, 500000.0, 1e-5f, 128, 131072, false));
     register(new ModelConfig("llama3-70b", 8192, 28672, 64, 8, 80, 128256, 500000.0, 1e-5f, 128, 131072, false));
     register(new ModelConfig("qwen2.5-7b", 3584, 18944, 28, 4, 28, 152064, 1000000.0, 1e-6f, 128, 32768, false));
   }

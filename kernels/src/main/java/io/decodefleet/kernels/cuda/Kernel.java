@@ -41,7 +41,28 @@ public enum Kernel {
   ARGMAX("df_argmax", ArgmaxParams.class, 512, 0),
   KV_PACK("df_kv_pack", KvPackParams.class, 256, 0),
   KV_UNPACK("df_kv_unpack", KvPackParams.class, 256, 0),
-  FILL_UNIFORM("df_fill_uniform_bf16", FillParams.class, 256, 0);
+  FILL_UNIFORM("df_fill_uniform_bf16", FillParams.class, 256, 0),
+  /** The engine's dummy-weight hash, element for element (dummy_weights.cu). */
+  DUMMY_WEIGHTS("df_dummy_weights_bf16", DummyWeightsParams.class, 256, 0),
+  /** Any head dim up to 256, float32 softmax; static shared memory only (paged_attention.cu). */
+  PAGED_ATTENTION("df_paged_attention", PagedAttentionParams.class, 128, 0),
+  /** The decode-attention kernels with the step's plan read from memory (graph replays). */
+  DECODE_ATTENTION_GRAPH_D128(
+      "df_decode_attention_graph_d128", DecodeAttentionGraphParams.class, 128, 3 * 2 * 64 * 128 * 2),
+  DECODE_ATTENTION_GRAPH_D64(
+      "df_decode_attention_graph_d64", DecodeAttentionGraphParams.class, 128, 4 * 2 * 64 * 64 * 2),
+  DECODE_ATTENTION_GRAPH_COMBINE_D128(
+      "df_decode_attention_graph_combine_d128", DecodeAttentionGraphParams.class, 128,
+      (32 + 64 * 16) * 4),
+  DECODE_ATTENTION_GRAPH_COMBINE_D64(
+      "df_decode_attention_graph_combine_d64", DecodeAttentionGraphParams.class, 128,
+      (32 + 64 * 16) * 4),
+  DECODE_ATTENTION_GRAPH_PERSISTENT_D128(
+      "df_decode_attention_graph_persistent_d128", DecodeAttentionGraphParams.class, 128,
+      3 * 2 * 64 * 128 * 2),
+  DECODE_ATTENTION_GRAPH_PERSISTENT_D64(
+      "df_decode_attention_graph_persistent_d64", DecodeAttentionGraphParams.class, 128,
+      4 * 2 * 64 * 64 * 2);
 
   /** Above this a kernel must raise its dynamic shared-memory limit before launch. */
   public static final int DEFAULT_SHARED_LIMIT = 48 * 1024;

@@ -27,9 +27,21 @@ public final class CudaGraph implements AutoCloseable {
    * synchronous copies and memsets are not allowed during capture) and instantiates it.
    */
   public static CudaGraph capture(CudaStream stream, Runnable enqueue) {
+    return capture(stream, enqueue, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_GLOBAL);
+  }
+
+  /**
+   * As {@link #capture(CudaStream, Runnable)}, but only the calling thread is barred from
+   * capture-unsafe calls while it captures: other threads of the process (other agents' engine
+   * threads, allocating on their own GPUs) are not disturbed.
+   */
+  public static CudaGraph captureOnThisThread(CudaStream stream, Runnable enqueue) {
+    return capture(stream, enqueue, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+  }
+
+  private static CudaGraph capture(CudaStream stream, Runnable enqueue, int mode) {
     CudaContext ctx = stream.context();
-    ctx.check(JCudaDriver.cuStreamBeginCapture(stream.handle(),
-        CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_GLOBAL), "cuStreamBeginCapture");
+    ctx.check(JCudaDriver.cuStreamBeginCapture(stream.handle(), mode), "cuStreamBeginCapture");
     CUgraph graph = new CUgraph();
     try {
       enqueue.run();

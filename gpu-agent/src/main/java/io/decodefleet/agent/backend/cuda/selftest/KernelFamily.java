@@ -1,5 +1,6 @@
 package io.decodefleet.agent.backend.cuda.selftest;
 
+import io.decodefleet.agent.engine.DummyWeights;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -50,7 +51,24 @@ public enum KernelFamily {
       h -> ElementwiseChecks.argmax(h, 3, 1001)),
   KV_PACK(
       h -> ElementwiseChecks.kvPack(h, 100, 37, 16 * 8 * 128),
-      h -> ElementwiseChecks.kvPack(h, 20, 7, 32 * 8 * 64));
+      h -> ElementwiseChecks.kvPack(h, 20, 7, 32 * 8 * 64)),
+  DUMMY_WEIGHTS(
+      h -> BackendKernelChecks.dummyWeights(h, 0x5eed_1234_abcdL,
+          DummyWeights.tensorId(DummyWeights.Kind.UP_PROJ, 31), 0, 1 << 20, 0.0271f, 0f),
+      h -> BackendKernelChecks.dummyWeights(h, -7L, DummyWeights.tensorId(DummyWeights.Kind.EMBEDDING, -1),
+          (1L << 32) + 3, 100_003, 1f, 0f),
+      h -> BackendKernelChecks.dummyWeights(h, 42L,
+          DummyWeights.tensorId(DummyWeights.Kind.INPUT_NORM, 0), 0, 4096, 0.1f, 1f)),
+  PAGED_ATTENTION(
+      h -> BackendKernelChecks.pagedAttention(h, 4, 2, 32, 16, new int[] {1, 17, 300}),
+      h -> BackendKernelChecks.pagedAttention(h, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
+      h -> BackendKernelChecks.pagedAttention(h, 8, 8, 80, 24, new int[] {33, 100})),
+  DECODE_ATTENTION_GRAPH(
+      h -> BackendKernelChecks.decodeGraph(h, false, 32, 8, 128, 16, new int[] {1000}),
+      h -> BackendKernelChecks.decodeGraph(h, true, 32, 8, 128, 16, new int[] {1000}),
+      h -> BackendKernelChecks.decodeGraph(h, false, 16, 4, 64, 16, randomContexts(h.random(), 17, 1, 3000)),
+      h -> BackendKernelChecks.decodeGraph(h, true, 16, 4, 64, 16, randomContexts(h.random(), 17, 1, 3000)),
+      h -> BackendKernelChecks.decodeGraph(h, true, 32, 8, 128, 16, randomContexts(h.random(), 64, 250, 1100)));
 
   private final List<Check> checks;
 

@@ -1,0 +1,307 @@
+package io.decodefleet.agent.backend.cuda;
+
+import io.decodefleet.agent.engine.Backend;
+import io.decodefleet.agent.engine.ForwardBatch;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.StepTiming;
+import io.decodefleet.kernels.cuda.Fatbin;
+import io.decodefleet.kernels.cuda.RmsNormParams;
+import java.util.ArrayList;
+import java.util.List;
+import jcuda.driver.CUresult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Llama decoder on one GPU: bf16 weights and KV cache, float32 accumulation, the kernels of
+ * {@code decodefleet-kernels}.
+ *
+ * <p><b>Design.</b>
+ * <ul>
+ *   <li>Threading: the backend opens (retains) its GPU's primary context on the thread that
+ *       constructs it, the agent's engine thread, and every later call comes from that thread; the
+ *       context is made current nowhere else. Graph capture bars only this thread from unsafe calls.
+ *   <li>Weights: made on the GPU by the dummy-weight kernel, which computes the engine's
+ *       counter-based hash element for element ({@link WeightLayout} says where each tensor goes,
+ *       with q/k/v and gate/up fused row-wise); they equal the CPU backend's up to bf16 rounding.
+ *   <li>Memory: weights, then the activation workspace for {@code maxStepTokens} rows, then the KV
+ *       pool from what remains of {@code gpuMemoryFraction * total} (a fixed reserve kept for graphs
+ *       and staging).
+ *   <li>Inputs: every step's int32 inputs are packed into pinned host memory ({@link StepInputs})
+ *       and moved by one host-to-device copy; logits come back bf16 into pinned memory and are
+ *       widened to float32 on the host. {@link #forwardGreedy} takes the argmax on the device
+ *       instead and copies back only token ids.
+ *   <li>Attention: rows of prompts starting at position 0 go through the causal prefill kernel;
+ *       every other row (decode tokens, later prompt chunks) through the paged decode kernel,
+ *       one row per kernel "sequence", after the step's K/V were appended. Head dims other than
+ *       64/128 (the tiny preset's 32) use the plain paged kernel for every row.
+ *   <li>Decode paths: a step runs as a graph replay only when it is pure decode (every row its
+ *       sequence's only row, all sampled) and its bucket was captured; its inputs are padded to the
+ *       bucket (slot -1: padding K/V is not stored; context 1 on block 0). Mixed and prefill steps
+ *       run eagerly and whole: every launch covers all rows of the step except attention, where
+ *       each layer runs the prefill kernel over the leading prompt rows, then the decode kernel
+ *       over the rest. Later chunks of a chunked prompt go through the decode kernel row by row:
+ *       correct, but they re-read their prefix once per row (a prefill kernel over paged KV is the
+ *       next step). The step timing says which path ran.
+ * </ul>
+ */
+public final class CudaBackend implements Backend {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
+  /** Device memory kept out of the KV pool for graphs, staging and the driver's own needs. */
+  static final long RESERVE_BYTES = 512L << 20;
+
+  private final GpuInfo gpu;
+  private final CudaSettings settings;
+  private final CudaContext ctx;
+  private final List<AutoCloseable> owned = new ArrayList<>();
+  private final KernelModule kernels;
+  private final CudaStream stream;
+  private final StepEvents events;
+  private final DecodeGraphs graphs = new DecodeGraphs();
+  private ModelConfig config;
+  private DeviceWeights weights;
+  private Workspace ws;
+  private LayerStack stack;
+  private StepRunner runner;
+  private KvPool kv;
+  private StepTiming lastTiming;
+  private String loadReport = "";
+  private long weightMillis;
+
+  /** A backend on local CUDA device {@code index}; fails with one line when there is none. */
+  public static CudaBackend open(int index, CudaSettings settings) {
+    CudaDevices.Discovery d = CudaDevices.discover();
+    if (!d.hasDevices()) {
+      throw noDevice(index, d.reason());
+    }
+    if (index < 0 || index >= d.gpus().size()) {
+      throw new IllegalArgumentException("GPU " + index + " is not a CUDA device here (0.." + (d.gpus().size() - 1)
+          + ")");
+    }
+    return new CudaBackend(d.gpus().get(index), settings);
+  }
+
+  /** Opens {@code gpu}'s context on the calling thread (the engine thread) and loads the kernels. */
+  public CudaBackend(GpuInfo gpu, CudaSettings settings) {
+    if (!CudaDriver.isAvailable()) {
+      throw noDevice(gpu.index(), CudaDriver.unavailabilityCause());
+    }
+    if (!Fatbin.isPresent()) {
+      throw new IllegalStateException("CUDA backend for " + gpu.label() + ": " + Fatbin.absenceReason());
+    }
+    this.gpu = gpu;
+    this.settings = settings;
+    this.ctx = CudaContext.open(gpu);
+    try {
+      this.kernels = own(KernelModule.load(ctx));
+      this.stream = own(ctx.newStream());
+      this.events = own(new StepEvents(ctx));
+    } catch (RuntimeException e) {
+      closeOwned();
+      ctx.close();
+      throw e;
+    }
+  }
+
+  private static CudaException noDevice(int index, String reason) {
+    return new CudaException("cannot start the CUDA backend on GPU " + index + ": no CUDA device: " + reason,
+        CUresult.CUDA_ERROR_NO_DEVICE, "cuInit");
+  }
+
+  private <T extends AutoCloseable> T own(T resource) {
+    owned.add(resource);
+    return resource;
+  }
+
+  @Override
+  public String name() {
+    return "cuda";
+  }
+
+  @Override
+  public String deviceDescription() {
+    return gpu.summary() + ", decode path " + settings.decodePath().label();
+  }
+
+  public GpuInfo gpu() {
+    return gpu;
+  }
+
+  public CudaSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public void loadModel(ModelConfig config, long seed) {
+    checkShapes(config);
+    this.config = config;
+    long t0 = System.nanoTime();
+    weights = own(DeviceWeights.materialise(ctx, kernels, stream, new WeightLayout(config), seed));
+    weightMillis = (System.nanoTime() - t0) / 1_000_000;
+    Projections projections = new Projections(kernels, stream);
+    long[] scratch = projections.scratchFor(config, settings.maxStepTokens(), settings.logitsRows());
+    ws = own(new Workspace(ctx, config, settings.maxStepTokens(), settings.logitsRows(), scratch[0], scratch[1],
+        AttentionSlots.maxPartialSlots(kernels, config.headDim())));
+    projections.useScratch(ws.at(ws.gemmPartials), ws.at(ws.gemmCounters));
+    stack = new LayerStack(config, kernels, stream, weights, ws, projections);
+  }
+
+  private static void checkShapes(ModelConfig c) {
+    List<String> problems = new ArrayList<>();
+    if (c.hiddenSize() % 8 != 0 || c.hiddenSize() > RmsNormParams.MAX_HIDDEN) {
+      problems.add("hidden_size " + c.hiddenSize() + " must be a multiple of 8 and <= " + RmsNormParams.MAX_HIDDEN);
+    }
+    if (c.intermediateSize() % 8 != 0) {
+      problems.add("intermediate_size " + c.intermediateSize() + " must be a multiple of 8");
+    }
+    if (c.headDim() % 16 != 0 || c.headDim() > 256) {
+      problems.add("head_dim " + c.headDim() + " must be a multiple of 16 and <= 256");
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("model " + c.name() + " cannot run on the CUDA backend: "
+          + String.join("; ", problems));
+    }
+  }
+
+  @Override
+  public int kvBlockCapacity(int blockSize) {
+    requireLoaded();
+    long[] mem = ctx.memoryInfo(); // {free, total}
+    long used = mem[1] - mem[0];
+    long budget = (long) (settings.gpuMemoryFraction() * mem[1]) - used - RESERVE_BYTES;
+    long blocks = budget / KvPool.bytesPerBlock(config, blockSize);
+    return (int) Math.max(0, Math.min(Integer.MAX_VALUE, blocks));
+  }
+
+  @Override
+  public void allocateKvCache(int numBlocks, int blockSize) {
+    requireLoaded();
+    kv = own(KvPool.allocate(ctx, config, numBlocks, blockSize));
+    runner = own(new StepRunner(ctx, kernels, stream, config, settings, ws, stack, kv));
+    String graphLine = "";
+    if (settings.decodePath().usesGraphs()) {
+      graphs.captureAll(ctx, stream, settings.maxGraphBatch(), runner::graphWarmUp);
+      runner.useGraphs(graphs);
+      graphLine = "; " + graphs.report().describe();
+    }
+    events.resetGap();
+    loadReport = String.format("%s: weights %.2f GiB made on the device in %d ms, workspace %.2f GiB for %d tokens,"
+            + " KV pool %d blocks of %d (%.2f GiB), attention %s, decode path %s%s",
+        gpu.label(), weights.bytes() / GIB, weightMillis, ws.bytes() / GIB, ws.rows, numBlocks, blockSize,
+        kv.bytes() / GIB, runner.attentionDescription(), settings.decodePath().label(), graphLine);
+    LOG.info(loadReport);
+  }
+
+  private static final double GIB = 1024.0 * 1024 * 1024;
+
+  /** What loading took: weights, workspace, KV pool, graphs (capture time and memory). */
+  public String loadReport() {
+    return loadReport;
+  }
+
+  /** The graph capture's buckets, time and memory (empty on the eager paths). */
+  DecodeGraphs.CaptureReport captureReport() {
+    return graphs.report();
+  }
+
+  @Override
+  public float[] forward(ForwardBatch batch) {
+    return (float[]) step(batch, false);
+  }
+
+  /** As {@link #forward}, but the greedy token of each sample row, chosen on the device. */
+  public int[] forwardGreedy(ForwardBatch batch) {
+    return (int[]) step(batch, true);
+  }
+
+  private Object step(ForwardBatch batch, boolean greedy) {
+    requireCache();
+    long t0 = System.nanoTime();
+    StepRunner.Result r = runner.run(batch, greedy, events);
+    double[] gpuAndGap = events.finish();
+    lastTiming = new StepTiming(r.path().label(), r.bucket(), r.launchedNanos() - t0, gpuAndGap[0], gpuAndGap[1]);
+    return r.output();
+  }
+
+  @Override
+  public float[] forwardWithoutCache(int[] tokens) {
+    requireCache();
+    events.resetGap(); // the oracle's work is not idle time between decode steps
+    return runner.denseLogits(tokens);
+  }
+
+  @Override
+  public StepTiming lastStepTiming() {
+    return lastTiming;
+  }
+
+  /** Weight bytes one decode step reads (all but the embedding table, unless the head shares it). */
+  public long weightBytesReadPerStep() {
+    requireLoaded();
+    return weights.layout().bytesReadPerStep();
+  }
+
+  public long weightBytes() {
+    requireLoaded();
+    return weights.layout().totalBytes();
+  }
+
+  /** Fills the whole KV pool with uniform bf16 noise: benchmarks time real data, never zeros. */
+  public void fillKvCacheWithNoise(int seed) {
+    requireCache();
+    runner.fillKvWithNoise(seed);
+  }
+
+  /** Device-to-device copy bandwidth (bytes read + written per µs), as the self-test measures it. */
+  public double measureCopyBytesPerUs() {
+    return io.decodefleet.agent.backend.cuda.selftest.CopyBandwidth.measure(ctx, stream);
+  }
+
+  /** Median µs and FLOP/µs of the tensor-core GEMM on an (m, k) x (n, k)ᵀ problem of noise. */
+  public double[] measureGemm(int m, int n, int k) {
+    requireLoaded();
+    return GemmRate.measure(ctx, kernels, stream, m, n, k);
+  }
+
+  private void requireLoaded() {
+    if (config == null) {
+      throw new IllegalStateException("loadModel has not been called");
+    }
+  }
+
+  private void requireCache() {
+    if (runner == null) {
+      throw new IllegalStateException("allocateKvCache has not been called");
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      try {
+        stream.synchronize("closing the CUDA backend");
+      } finally {
+        graphs.close();
+        closeOwned();
+      }
+    } finally {
+      ctx.close();
+    }
+  }
+
+  private void closeOwned() {
+    RuntimeException first = null;
+    for (int i = owned.size() - 1; i >= 0; i--) {
+      try {
+        owned.get(i).close();
+      } catch (Exception e) {
+        first = first != null ? first : e instanceof RuntimeException re ? re : new IllegalStateException(e);
+      }
+    }
+    owned.clear();
+    if (first != null) {
+      throw first;
+    }
+  }
+}

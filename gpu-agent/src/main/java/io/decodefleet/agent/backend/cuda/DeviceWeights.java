@@ -1,0 +1,58 @@
+package io.decodefleet.agent.backend.cuda;
+
+import io.decodefleet.kernels.cuda.DummyWeightsParams;
+import io.decodefleet.kernels.cuda.Kernel;
+
+/**
+ * The model's weights in one device allocation, laid out by a {@link WeightLayout} and made on the
+ * device by the dummy-weight kernel: no weight byte crosses the host.
+ */
+final class DeviceWeights implements AutoCloseable {
+
+  private final WeightLayout layout;
+  private final DeviceBuffer arena;
+
+  private DeviceWeights(WeightLayout layout, DeviceBuffer arena) {
+    this.layout = layout;
+    this.arena = arena;
+  }
+
+  /** Allocates the layout's bytes and enqueues one fill per tensor (piecewise past 2^30 elements). */
+  static DeviceWeights materialise(CudaContext ctx, KernelModule kernels, CudaStream stream, WeightLayout layout,
+      long seed) {
+    DeviceBuffer arena = ctx.allocate(layout.totalBytes());
+    try {
+      for (WeightLayout.Tensor t : layout.tensors()) {
+        for (long first = 0; first < t.elements(); first += DummyWeightsParams.MAX_N) {
+          int n = (int) Math.min(DummyWeightsParams.MAX_N, t.elements() - first);
+          long out = arena.address(t.byteOffset() + first * WeightLayout.ELEMENT_BYTES);
+          DummyWeightsParams p = DummyWeightsParams.of(out, n, seed, t.tensorId(), first, t.scale(), t.offset());
+          kernels.launch(Kernel.DUMMY_WEIGHTS, p.launch(), p, stream);
+        }
+      }
+      stream.synchronize("materialising " + layout.tensors().size() + " weight tensors");
+      return new DeviceWeights(layout, arena);
+    } catch (RuntimeException e) {
+      arena.close();
+      throw e;
+    }
+  }
+
+  WeightLayout layout() {
+    return layout;
+  }
+
+  /** Device address of the weight byte at {@code offset} (an offset the layout gave). */
+  long address(long offset) {
+    return arena.address(offset);
+  }
+
+  long bytes() {
+    return arena.bytes();
+  }
+
+  @Override
+  public void close() {
+    arena.close();
+  }
+}

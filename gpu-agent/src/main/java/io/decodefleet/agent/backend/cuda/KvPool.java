@@ -1,0 +1,81 @@
+package io.decodefleet.agent.backend.cuda;
+
+import io.decodefleet.agent.engine.ModelConfig;
+
+/**
+ * The paged KV cache of every layer in one allocation: per layer a K and a V pool of (numBlocks,
+ * blockSize, kvHeads, headDim) bf16, the layout the rope/append and attention kernels address.
+ * Zeroed at allocation, so padding rows that read block 0 see finite values.
+ */
+final class KvPool implements AutoCloseable {
+
+  private final DeviceBuffer pool;
+  private final int numBlocks;
+  private final int blockSize;
+  private final long layerBytes;
+  private final int layers;
+
+  private KvPool(DeviceBuffer pool, int numBlocks, int blockSize, long layerBytes, int layers) {
+    this.pool = pool;
+    this.numBlocks = numBlocks;
+    this.blockSize = blockSize;
+    this.layerBytes = layerBytes;
+    this.layers = layers;
+  }
+
+  /** Bytes of one block across every layer, K and V. */
+  static long bytesPerBlock(ModelConfig config, int blockSize) {
+    return config.kvBytesPerToken(2) * blockSize;
+  }
+
+  static KvPool allocate(CudaContext ctx, ModelConfig config, int numBlocks, int blockSize) {
+    if (numBlocks < 1 || blockSize < 1) {
+      throw new IllegalArgumentException("KV pool needs >= 1 block of >= 1 token, got " + numBlocks + " x "
+          + blockSize);
+    }
+    long layerBytes = (long) numBlocks * blockSize * config.kvSize() * 2;
+    DeviceBuffer pool = ctx.allocate(2 * layerBytes * config.numHiddenLayers());
+    try {
+      pool.fill32(0);
+    } catch (RuntimeException e) {
+      pool.close();
+      throw e;
+    }
+    return new KvPool(pool, numBlocks, blockSize, layerBytes, config.numHiddenLayers());
+  }
+
+  /** (numBlocks, blockSize, kvHeads, headDim) bf16 keys of {@code layer}. */
+  long keys(int layer) {
+    return pool.address(2 * layer * layerBytes);
+  }
+
+  /** (numBlocks, blockSize, kvHeads, headDim) bf16 values of {@code layer}. */
+  long values(int layer) {
+    return pool.address((2L * layer + 1) * layerBytes);
+  }
+
+  int numBlocks() {
+    return numBlocks;
+  }
+
+  int blockSize() {
+    return blockSize;
+  }
+
+  int layers() {
+    return layers;
+  }
+
+  DeviceBuffer buffer() {
+    return pool;
+  }
+
+  long bytes() {
+    return pool.bytes();
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

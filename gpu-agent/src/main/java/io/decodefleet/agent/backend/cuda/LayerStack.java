@@ -1,0 +1,224 @@
+package io.decodefleet.agent.backend.cuda;
+
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.kernels.cuda.ArgmaxParams;
+import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
+import io.decodefleet.kernels.cuda.DecodeAttentionParams;
+import io.decodefleet.kernels.cuda.EmbeddingParams;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.KernelParams;
+import io.decodefleet.kernels.cuda.LaunchShape;
+import io.decodefleet.kernels.cuda.PagedAttentionParams;
+import io.decodefleet.kernels.cuda.PrefillAttentionParams;
+import io.decodefleet.kernels.cuda.RmsNormParams;
+import io.decodefleet.kernels.cuda.RopeKvParams;
+import io.decodefleet.kernels.cuda.SwiGluParams;
+import jcuda.driver.CUDA_MEMCPY2D;
+import jcuda.driver.CUmemorytype;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * Enqueues the Llama decoder on one stream, in the CPU backend's order (its {@code run}): embed,
+ * input norm, then per layer qkv projection, RoPE + KV append, attention, o projection, residual
+ * add + post-attention norm, gate_up projection, SwiGLU, down projection, residual add + the next
+ * layer's input norm (the final norm after the last layer); then the LM head on the sample rows.
+ *
+ * <p>Nothing here synchronises or allocates, so the same calls either run eagerly or are captured
+ * into a graph. Attention per layer: rows {@code [0, freshRows)} through the causal prefill
+ * kernel on contiguous copies of their q, k and v; rows {@code [freshRows, rows)} through the
+ * decode (or plain paged) kernel over the cache the step has just appended to.
+ */
+final class LayerStack {
+
+  private final ModelConfig c;
+  private final KernelModule kernels;
+  private final CudaStream stream;
+  private final DeviceWeights weights;
+  private final Workspace ws;
+  private final Projections projections;
+  private final int qkvWidth;
+  private final float scale;
+  private final float scaleLog2;
+  private KvPool kv;
+  private long cosSin;
+  private int tablePositions;
+
+  LayerStack(ModelConfig config, KernelModule kernels, CudaStream stream, DeviceWeights weights, Workspace ws,
+      Projections projections) {
+    this.c = config;
+    this.kernels = kernels;
+    this.stream = stream;
+    this.weights = weights;
+    this.ws = ws;
+    this.projections = projections;
+    this.qkvWidth = config.qSize() + 2 * config.kvSize();
+    this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
+    this.scaleLog2 = (float) (scale / Math.log(2.0));
+  }
+
+  /** The cache and RoPE table the next launches use (the live pool, or a scratch one). */
+  void use(KvPool pool, long cosSinTable, int positions) {
+    this.kv = pool;
+    this.cosSin = cosSinTable;
+    this.tablePositions = positions;
+  }
+
+  KvPool pool() {
+    return kv;
+  }
+
+  /** Everything up to the final norm: leaves (rows, hidden) final-normed states in ws.normed. */
+  void body(StepLaunch s) {
+    int n = s.rows();
+    int h = c.hiddenSize();
+    float eps = c.rmsNormEps();
+    WeightLayout w = weights.layout();
+    launch(Kernel.EMBEDDING, new EmbeddingParams(ws.at(ws.residual), weights.address(w.embedding()),
+        s.at(s.layout().tokens()), n, h, c.vocabSize()));
+    launchNorm(new RmsNormParams(ws.at(ws.normed), 0L, ws.at(ws.residual),
+        weights.address(w.layer(0).inputNorm()), n, h, eps));
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      WeightLayout.LayerWeights lw = w.layer(l);
+      projections.project(ws.at(ws.qkv), qkvWidth, ws.at(ws.normed), weights.address(lw.qkv()), n, qkvWidth, h);
+      ropeAndAppend(s, l);
+      attention(s, l);
+      projections.project(ws.at(ws.delta), h, ws.at(ws.attn), weights.address(lw.o()), n, h, c.qSize());
+      launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
+          weights.address(lw.postAttentionNorm()), n, h, eps));
+      int inter = c.intermediateSize();
+      projections.project(ws.at(ws.gateUp), 2 * inter, ws.at(ws.normed), weights.address(lw.gateUp()), n,
+          2 * inter, h);
+      SwiGluParams act = new SwiGluParams(ws.at(ws.act), ws.at(ws.gateUp), ws.at(ws.gateUp, 2L * inter), n, inter,
+          2 * inter, inter);
+      launch(Kernel.SWIGLU, act.launch(), act);
+      projections.project(ws.at(ws.delta), h, ws.at(ws.act), weights.address(lw.down()), n, h, inter);
+      long nextNorm = l + 1 < c.numHiddenLayers() ? w.layer(l + 1).inputNorm() : w.finalNorm();
+      launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
+          weights.address(nextNorm), n, h, eps));
+    }
+  }
+
+  /**
+   * Logits of {@code count} sample rows starting at sample index {@code first}: (count, vocab) bf16
+   * in ws.logits, and their argmax in ws.tokens when {@code argmax}.
+   *
+   * @param identity sample row i is batch row i (no gather)
+   */
+  void head(StepLaunch s, int first, int count, boolean identity, boolean argmax) {
+    int h = c.hiddenSize();
+    long x;
+    if (identity) {
+      x = ws.at(ws.normed, 2L * first * h);
+    } else {
+      EmbeddingParams gather = new EmbeddingParams(ws.at(ws.sampled), ws.at(ws.normed),
+          s.at(s.layout().sampleRows()) + 4L * first, count, h, s.rows());
+      launch(Kernel.EMBEDDING, gather.launch(), gather);
+      x = ws.at(ws.sampled);
+    }
+    projections.project(ws.at(ws.logits), c.vocabSize(), x, weights.address(weights.layout().lmHead()), count,
+        c.vocabSize(), h);
+    if (argmax) {
+      ArgmaxParams p = new ArgmaxParams(ws.at(ws.tokens), ws.at(ws.logits), count, c.vocabSize(), c.vocabSize());
+      launch(Kernel.ARGMAX, p.launch(), p);
+    }
+  }
+
+  private void ropeAndAppend(StepLaunch s, int layer) {
+    long qkv = ws.at(ws.qkv);
+    RopeKvParams p = new RopeKvParams(qkv, qkv + 2L * c.qSize(), qkv + 2L * (c.qSize() + c.kvSize()),
+        kv.keys(layer), kv.values(layer), s.at(s.layout().positions()), s.at(s.layout().slots()), cosSin,
+        s.rows(), c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), qkvWidth, qkvWidth, qkvWidth,
+        tablePositions);
+    launch(Kernel.ROPE_KV_APPEND, p.launch(), p);
+    // The attention kernels read q (and the prefill kernel k and v) densely packed.
+    copyColumns(ws.qkv, 0, ws.q, c.qSize(), s.rows());
+    if (s.freshRows() > 0) {
+      copyColumns(ws.qkv, c.qSize(), ws.k, c.kvSize(), s.freshRows());
+      copyColumns(ws.qkv, c.qSize() + c.kvSize(), ws.v, c.kvSize(), s.freshRows());
+    }
+  }
+
+  private void attention(StepLaunch s, int layer) {
+    int d = c.headDim();
+    int qHeads = c.numAttentionHeads();
+    int kvHeads = c.numKeyValueHeads();
+    int bs = kv.blockSize();
+    StepInputs in = s.layout();
+    if (s.freshRows() > 0) {
+      PrefillAttentionParams p = new PrefillAttentionParams(ws.at(ws.attn), ws.at(ws.q), ws.at(ws.k), ws.at(ws.v),
+          s.at(in.seqStarts()), s.freshSpans(), qHeads, kvHeads, d, scaleLog2);
+      launch(p.kernel(), p.launch(s.maxFreshLength()), p);
+    }
+    int paged = s.pagedRows();
+    if (paged == 0) {
+      return;
+    }
+    long rowOffset = 2L * s.freshRows() * c.qSize();
+    long out = ws.at(ws.attn, rowOffset);
+    long q = ws.at(ws.q, rowOffset);
+    if (s.attention() instanceof StepLaunch.EagerDecode e) {
+      DecodeAttentionParams p = DecodeAttentionParams.of(e.plan(), new DecodeAttentionParams.Buffers(out, q,
+          kv.keys(layer), kv.values(layer), s.at(in.blockTables()), s.at(in.contextLens()), s.at(in.workItems()),
+          s.at(in.partialBase()), ws.at(ws.attnPartials), ws.at(ws.attnLse), ws.at(ws.attnCounters)), qHeads, d,
+          bs, e.stride(), scale);
+      if (e.persistent()) {
+        launch(p.persistentKernel(), e.plan().persistentLaunch(p.persistentKernel(), e.slots()), p);
+      } else {
+        launch(p.splitKernel(), e.plan().splitLaunch(p.splitKernel()), p);
+        if (e.plan().needsCombine()) {
+          launch(p.combineKernel(), e.plan().combineLaunch(p.combineKernel()), p);
+        }
+      }
+    } else if (s.attention() instanceof StepLaunch.GraphDecode g) {
+      DecodeAttentionGraphParams p = new DecodeAttentionGraphParams(out, q, kv.keys(layer), kv.values(layer),
+          s.at(in.blockTables()), s.at(in.contextLens()), s.at(in.workItems()), s.at(in.partialBase()),
+          ws.at(ws.attnPartials), ws.at(ws.attnLse), ws.at(ws.attnCounters), s.at(in.dims()), paged, qHeads,
+          kvHeads, d, bs, Integer.numberOfTrailingZeros(bs), scaleLog2);
+      if (g.persistent()) {
+        launch(p.persistentKernel(), p.persistentLaunch(g.slots()), p);
+      } else {
+        // Whether the step splits is known only on the device: the combine always runs, and its
+        // CTAs for single-chunk sequences exit at once.
+        launch(p.splitKernel(), p.splitLaunch(g.maxItems()), p);
+        launch(p.combineKernel(), p.combineLaunch(), p);
+      }
+    } else {
+      PagedAttentionParams p = new PagedAttentionParams(out, q, kv.keys(layer), kv.values(layer),
+          s.at(in.blockTables()), s.at(in.contextLens()), s.at(in.dims()), paged, qHeads, kvHeads, d, bs, scale);
+      launch(Kernel.PAGED_ATTENTION, p.launch(), p);
+    }
+  }
+
+  /**
+   * Copies {@code width} columns starting at column {@code from} of the (rows, qkvWidth) qkv
+   * buffer into the dense (rows, width) region {@code to}: one 2-D copy node.
+   */
+  private void copyColumns(long fromRegion, int from, long toRegion, int width, int rows) {
+    if (rows == 0) {
+      return;
+    }
+    CUDA_MEMCPY2D m = new CUDA_MEMCPY2D();
+    m.srcMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
+    m.srcDevice = ws.buffer().pointer().withByteOffset(fromRegion + 2L * from);
+    m.srcPitch = 2L * qkvWidth;
+    m.dstMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
+    m.dstDevice = ws.buffer().pointer().withByteOffset(toRegion);
+    m.dstPitch = 2L * width;
+    m.WidthInBytes = 2L * width;
+    m.Height = rows;
+    kernels.context().check(JCudaDriver.cuMemcpy2DAsync(m, stream.handle()),
+        "cuMemcpy2DAsync(" + rows + " rows x " + (2 * width) + " B)");
+  }
+
+  private void launchNorm(RmsNormParams p) {
+    launch(Kernel.RMSNORM, p.launch(), p);
+  }
+
+  private void launch(Kernel kernel, EmbeddingParams p) {
+    launch(kernel, p.launch(), p);
+  }
+
+  private void launch(Kernel kernel, LaunchShape shape, KernelParams params) {
+    kernels.launch(kernel, shape, params, stream);
+  }
+}

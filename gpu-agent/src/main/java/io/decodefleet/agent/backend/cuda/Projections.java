@@ -1,0 +1,79 @@
+package io.decodefleet.agent.backend.cuda;
+
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.kernels.cuda.GemmParams;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.SkinnyGemmParams;
+import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * {@code out = x · wᵀ} for the model's projections: the skinny GEMM (weights streamed once,
+ * split-K when the row tiles leave the GPU idle) for up to {@link SkinnyGemmPlan#MAX_M} rows of x,
+ * the tensor-core GEMM above. Plans are made once per shape and kept.
+ */
+final class Projections {
+
+  /** (m, n, k) of one projection launch. */
+  private record Shape(int m, int n, int k) {}
+
+  private final KernelModule kernels;
+  private final CudaStream stream;
+  private final Map<Shape, SkinnyGemmPlan> plans = new HashMap<>();
+  private long partials; // skinny GEMM float32 scratch
+  private long counters; // skinny GEMM int32 counters, zero between launches
+
+  Projections(KernelModule kernels, CudaStream stream) {
+    this.kernels = kernels;
+    this.stream = stream;
+  }
+
+  /** Where the split-K scratch lives (in the workspace, sized by {@link #scratchFor}). */
+  void useScratch(long partialsAddress, long countersAddress) {
+    this.partials = partialsAddress;
+    this.counters = countersAddress;
+  }
+
+  void project(long out, int outStride, long x, long w, int m, int n, int k) {
+    if (m <= SkinnyGemmPlan.MAX_M) {
+      SkinnyGemmPlan plan = plan(m, n, k);
+      SkinnyGemmParams p = SkinnyGemmParams.of(plan, out, x, w, partials, counters, outStride);
+      kernels.launch(plan.kernel(), plan.launch(), p, stream);
+    } else {
+      GemmParams p = new GemmParams(out, x, w, m, n, k, outStride);
+      kernels.launch(Kernel.GEMM, p.launch(), p, stream);
+    }
+  }
+
+  private SkinnyGemmPlan plan(int m, int n, int k) {
+    return plans.computeIfAbsent(new Shape(m, n, k),
+        s -> SkinnyGemmPlan.plan(m, n, k, kernels.slots(SkinnyGemmPlan.kernelFor(m))));
+  }
+
+  /**
+   * The split-K scratch every projection of {@code config} at 1..{@code maxRows} rows may need:
+   * {float32 partials, int32 counters}, the largest over all planned shapes.
+   */
+  long[] scratchFor(ModelConfig config, int maxRows, int maxLogitsRows) {
+    int h = config.hiddenSize();
+    int[][] nk = {
+        {config.qSize() + 2 * config.kvSize(), h}, {h, config.qSize()}, {2 * config.intermediateSize(), h},
+        {h, config.intermediateSize()}};
+    long floats = 0;
+    long ints = 0;
+    for (int m = 1; m <= Math.min(maxRows, SkinnyGemmPlan.MAX_M); m++) {
+      for (int[] s : nk) {
+        SkinnyGemmPlan p = plan(m, s[0], s[1]);
+        floats = Math.max(floats, p.workspaceFloats());
+        ints = Math.max(ints, p.counterCount());
+      }
+    }
+    for (int m = 1; m <= Math.min(maxLogitsRows, SkinnyGemmPlan.MAX_M); m++) {
+      SkinnyGemmPlan p = plan(m, config.vocabSize(), h);
+      floats = Math.max(floats, p.workspaceFloats());
+      ints = Math.max(ints, p.counterCount());
+    }
+    return new long[] {floats, ints};
+  }
+}

@@ -1,0 +1,344 @@
+package io.decodefleet.agent.backend.cuda;
+
+import io.decodefleet.agent.engine.BatchBuckets;
+import io.decodefleet.agent.engine.ForwardBatch;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
+import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
+import io.decodefleet.kernels.cuda.FillParams;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.RopeTable;
+import java.nio.ByteBuffer;
+import java.nio.ShortBuffer;
+
+/**
+ * Runs one step on the live KV pool: plans it, stages its inputs, replays a decode graph or
+ * launches eagerly, and brings back logits (or device-argmax tokens). Also the dense oracle
+ * ({@link #denseLogits}) on a scratch pool.
+ */
+final class StepRunner implements AutoCloseable {
+
+  /**
+   * @param path what ran: the configured path for a graph replay, its eager counterpart otherwise
+   * @param bucket rows launched (the graph bucket, or the step's rows)
+   * @param launchedNanos {@code System.nanoTime()} when the step's last launch returned
+   * @param output float[] (sampled, vocab) logits, or int[] (sampled) tokens
+   */
+  record Result(DecodePath path, int bucket, long launchedNanos, Object output) {}
+
+  private final CudaContext ctx;
+  private final KernelModule kernels;
+  private final CudaStream stream;
+  private final ModelConfig c;
+  private final CudaSettings settings;
+  private final Workspace ws;
+  private final LayerStack stack;
+  private final KvPool kv;
+  private final boolean tensorCore;
+  private final int maxBlocksPerSeq;
+  private final DeviceBuffer cosSin; // (tablePositions, headDim) float32
+  private final int tablePositions;
+  private final int eagerSlots;
+  private final int graphSlots;
+  private PinnedBuffer outputHost; // (logitsRows, vocab) bf16 or (logitsRows) int32
+  private PinnedBuffer eagerHost;
+  private DeviceBuffer eagerInputs;
+  private PinnedBuffer graphHost;
+  private DeviceBuffer graphInputs;
+  private StepInputs graphLayout;
+  private DecodeGraphs graphs;
+
+  StepRunner(CudaContext ctx, KernelModule kernels, CudaStream stream, ModelConfig c, CudaSettings settings,
+      Workspace ws, LayerStack stack, KvPool kv) {
+    this.ctx = ctx;
+    this.kernels = kernels;
+    this.stream = stream;
+    this.c = c;
+    this.settings = settings;
+    this.ws = ws;
+    this.stack = stack;
+    this.kv = kv;
+    int bs = kv.blockSize();
+    this.tensorCore = settings.attention() == CudaSettings.AttentionKernels.AUTO
+        && AttentionSlots.tensorCoreFits(c, bs);
+    boolean persistent = settings.decodePath().persistentAttention();
+    this.eagerSlots = tensorCore ? AttentionSlots.eager(kernels, c.headDim(), persistent) : 1;
+    this.graphSlots = tensorCore ? AttentionSlots.graph(kernels, c.headDim(), persistent) : 1;
+    int maxModelLen = (int) Math.min(c.maxPositionEmbeddings(), (long) kv.numBlocks() * bs);
+    this.maxBlocksPerSeq = StepPlan.blocksFor(maxModelLen, bs);
+    this.tablePositions = maxModelLen;
+    float[] table = RopeTable.cosSin(tablePositions, c.headDim(), c.ropeTheta());
+    this.cosSin = ctx.allocate(4L * table.length);
+    try {
+      cosSin.upload(table);
+      this.outputHost = PinnedBuffer.allocate(ctx, (long) ws.logitsRows * c.vocabSize() * 2);
+      stack.use(kv, cosSin.address(), tablePositions);
+      if (settings.decodePath().usesGraphs()) {
+        int rows = settings.graphBucketLimit();
+        int items = tensorCore ? DecodeAttentionGraphParams.maxItems(rows, c.numKeyValueHeads(), graphSlots) : 0;
+        graphLayout = new StepInputs(rows, rows, 0, rows, items, (long) rows * maxBlocksPerSeq);
+        graphHost = PinnedBuffer.allocate(ctx, graphLayout.capacityBytes());
+        graphInputs = ctx.allocate(graphLayout.capacityBytes());
+      }
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  String attentionDescription() {
+    return tensorCore ? "tensor-core (prefill + paged decode kernels)" : "plain paged kernel";
+  }
+
+  /** Replays go to these graphs from now on. */
+  void useGraphs(DecodeGraphs captured) {
+    this.graphs = captured;
+  }
+
+  /**
+   * Stages an all-padding step for {@code bucket} and returns the launches of its graph: the
+   * decoder over the bucket's rows, the LM head over all of them, argmax.
+   */
+  Runnable graphWarmUp(int bucket) {
+    // One row that stores nothing (slot -1) and reads block 0; the writer pads the rest alike.
+    ForwardBatch padding = new ForwardBatch(new int[] {0}, new int[] {0}, new int[] {-1}, new int[][] {{0}},
+        new int[] {1}, new int[] {0});
+    StepPlan plan = StepPlan.of(padding, kv.blockSize(), false);
+    stage(graphHost, graphInputs, graphLayout, padding, plan, bucket, 0, 1, graphPlan(padding, bucket), null);
+    StepLaunch s = graphLaunch(bucket);
+    return () -> {
+      stack.body(s);
+      stack.head(s, 0, bucket, true, true);
+    };
+  }
+
+  private StepLaunch graphLaunch(int bucket) {
+    StepLaunch.Attention a = tensorCore
+        ? new StepLaunch.GraphDecode(settings.decodePath().persistentAttention(),
+            DecodeAttentionGraphParams.maxItems(bucket, c.numKeyValueHeads(), graphSlots), graphSlots)
+        : StepLaunch.Paged.INSTANCE;
+    return new StepLaunch(bucket, 0, 0, 0, graphInputs.address(), graphLayout, a);
+  }
+
+  private DecodeAttentionPlan graphPlan(ForwardBatch batch, int bucket) {
+    return tensorCore ? DecodeAttentionPlan.plan(paddedContexts(batch, 0, bucket), c.numKeyValueHeads(), graphSlots)
+        : null;
+  }
+
+  Result run(ForwardBatch batch, boolean greedy, StepEvents events) {
+    StepPlan plan = StepPlan.of(batch, kv.blockSize(), tensorCore);
+    int n = plan.rows();
+    if (n > ws.rows) {
+      throw new IllegalArgumentException("a step of " + n + " tokens exceeds the CUDA backend's max step tokens ("
+          + ws.rows + ")");
+    }
+    if (graphs != null && plan.decodeOnly() && plan.tableStride() <= maxBlocksPerSeq) {
+      int bucket = BatchBuckets.bucketOf(n);
+      CudaGraph graph = graphs.forBucket(bucket);
+      if (graph != null) {
+        stage(graphHost, graphInputs, graphLayout, batch, plan, bucket, 0, plan.tableStride(),
+            graphPlan(batch, bucket), events);
+        graph.launch(stream);
+        long launched = System.nanoTime();
+        Object out = newOutput(n, greedy);
+        fetch(out, 0, n, greedy, events, true);
+        return new Result(settings.decodePath(), bucket, launched, out);
+      }
+    }
+    Object out = newOutput(batch.numSampled(), greedy);
+    long launched = eager(batch, plan, greedy, out, events);
+    return new Result(settings.decodePath().eager(), n, launched, out);
+  }
+
+  /** Launches a whole step eagerly; returns when the first LM-head group's launches returned. */
+  private long eager(ForwardBatch batch, StepPlan plan, boolean greedy, Object out, StepEvents events) {
+    int n = plan.rows();
+    int first = plan.freshRows();
+    int stride = plan.tableStride();
+    DecodeAttentionPlan attention = tensorCore && first < n
+        ? DecodeAttentionPlan.plan(paddedContexts(batch, first, n), c.numKeyValueHeads(), eagerSlots)
+        : null;
+    StepInputs layout = StepInputs.exactFor(plan, batch.numSampled(), first, stride,
+        attention == null ? 0 : attention.numItems());
+    ensureEagerStaging(layout.capacityBytes());
+    stage(eagerHost, eagerInputs, layout, batch, plan, n, first, stride, attention, events);
+    StepLaunch.Attention a = tensorCore
+        ? new StepLaunch.EagerDecode(attention, settings.decodePath().persistentAttention(), stride, eagerSlots)
+        : StepLaunch.Paged.INSTANCE;
+    StepLaunch s = new StepLaunch(n, first, first > 0 ? plan.freshSpans() : 0, plan.maxFreshLength(),
+        eagerInputs.address(), layout, a);
+    stack.body(s);
+    int sampled = batch.numSampled();
+    long launched = 0;
+    for (int g = 0; g < sampled; g += ws.logitsRows) {
+      int count = Math.min(ws.logitsRows, sampled - g);
+      stack.head(s, g, count, plan.sampleIdentity(), greedy);
+      launched = launched == 0 ? System.nanoTime() : launched;
+      fetch(out, g, count, greedy, events, g + count >= sampled);
+    }
+    if (sampled == 0) {
+      launched = System.nanoTime();
+      events.recordEnd(stream);
+      stream.synchronize("a step with no sample rows");
+    }
+    return launched;
+  }
+
+  /**
+   * Packs the step's inputs and enqueues their copy, the step's first device work: the start event
+   * goes right before it, so device time and idle gap do not count the host's packing as device time.
+   */
+  private void stage(PinnedBuffer host, DeviceBuffer device, StepInputs layout, ForwardBatch batch, StepPlan plan,
+      int rows, int firstPaged, int stride, DecodeAttentionPlan attention, StepEvents events) {
+    long bytes = layout.write(host.bytes(), batch, plan, rows, firstPaged, stride, attention);
+    if (events != null) {
+      events.recordStart(stream);
+    }
+    host.copyTo(device, 0, bytes, stream);
+  }
+
+  private void ensureEagerStaging(long bytes) {
+    if (eagerHost != null && eagerHost.size() >= bytes) {
+      return;
+    }
+    long size = Math.max(bytes, Math.max(64 << 10, eagerHost == null ? 0 : eagerHost.size() * 3 / 2));
+    closeEagerStaging();
+    eagerHost = PinnedBuffer.allocate(ctx, size);
+    eagerInputs = ctx.allocate(size);
+  }
+
+  /** Contexts of rows [from, to) of the batch, then 1 for each padding row up to {@code to}. */
+  private static int[] paddedContexts(ForwardBatch batch, int from, int to) {
+    int[] out = new int[to - from];
+    for (int r = from; r < to; r++) {
+      out[r - from] = r < batch.numTokens() ? batch.contextLens()[r] : 1;
+    }
+    return out;
+  }
+
+  private Object newOutput(int rows, boolean greedy) {
+    return greedy ? new int[rows] : new float[rows * c.vocabSize()];
+  }
+
+  /** Copies {@code count} rows of logits (or tokens) back into {@code out} from row {@code at}. */
+  private void fetch(Object out, int at, int count, boolean greedy, StepEvents events, boolean last) {
+    int vocab = c.vocabSize();
+    if (greedy) {
+      outputHost.copyFrom(ws.buffer(), ws.tokens, 4L * count, stream);
+    } else {
+      outputHost.copyFrom(ws.buffer(), ws.logits, 2L * count * vocab, stream);
+    }
+    if (last) {
+      events.recordEnd(stream);
+    }
+    stream.synchronize(greedy ? "copying tokens back" : "copying logits back");
+    ByteBuffer host = outputHost.bytes();
+    if (greedy) {
+      int[] tokens = (int[]) out;
+      for (int i = 0; i < count; i++) {
+        tokens[at + i] = host.getInt(4 * i);
+      }
+    } else {
+      float[] logits = (float[]) out;
+      ShortBuffer bf16 = host.asShortBuffer();
+      int base = at * vocab;
+      for (int i = 0, e = count * vocab; i < e; i++) {
+        logits[base + i] = Float.intBitsToFloat((bf16.get(i) & 0xffff) << 16);
+      }
+    }
+  }
+
+  /**
+   * Logits of every position of {@code tokens} with no cache but the sequence's own: the tokens
+   * run as one fresh prompt (in chunks of the workspace's rows) over a scratch pool, so the live
+   * cache is untouched.
+   */
+  float[] denseLogits(int[] tokens) {
+    int n = tokens.length;
+    if (n > tablePositions) {
+      throw new IllegalArgumentException("sequence of " + n + " tokens is longer than the " + tablePositions
+          + " positions this backend holds");
+    }
+    float[] out = new float[n * c.vocabSize()];
+    if (n == 0) {
+      return out;
+    }
+    int bs = kv.blockSize();
+    int[] table = new int[StepPlan.blocksFor(n, bs)];
+    for (int b = 0; b < table.length; b++) {
+      table[b] = b;
+    }
+    try (KvPool scratch = KvPool.allocate(ctx, c, table.length, bs);
+        StepEvents events = new StepEvents(ctx)) {
+      stack.use(scratch, cosSin.address(), tablePositions);
+      for (int c0 = 0; c0 < n; c0 += ws.rows) {
+        int rows = Math.min(ws.rows, n - c0);
+        int[] tok = new int[rows];
+        int[] pos = new int[rows];
+        int[] rowsOut = new int[rows];
+        int[][] tables = new int[rows][];
+        int[] ctxLens = new int[rows];
+        for (int i = 0; i < rows; i++) {
+          tok[i] = tokens[c0 + i];
+          pos[i] = c0 + i;
+          rowsOut[i] = i;
+          tables[i] = table;
+          ctxLens[i] = c0 + i + 1;
+        }
+        ForwardBatch chunk = new ForwardBatch(tok, pos, pos.clone(), tables, ctxLens, rowsOut);
+        float[] logits = (float[]) newOutput(rows, false);
+        eager(chunk, StepPlan.of(chunk, bs, tensorCore), false, logits, events);
+        System.arraycopy(logits, 0, out, c0 * c.vocabSize(), logits.length);
+      }
+    } finally {
+      stack.use(kv, cosSin.address(), tablePositions);
+    }
+    return out;
+  }
+
+  /** Uniform bf16 noise in [-1, 1) over the whole pool (benchmarks must not read zeros). */
+  void fillKvWithNoise(int seed) {
+    long elems = kv.bytes() / 2;
+    for (long first = 0; first < elems; first += FillParams.MAX_N) {
+      int n = (int) Math.min(FillParams.MAX_N, elems - first);
+      FillParams p = new FillParams(kv.buffer().address(2 * first), n, seed + (int) (first / FillParams.MAX_N), 1f);
+      kernels.launch(Kernel.FILL_UNIFORM, p.launch(), p, stream);
+    }
+    stream.synchronize("filling the KV pool with noise");
+  }
+
+  private void closeEagerStaging() {
+    try {
+      if (eagerHost != null) {
+        eagerHost.close();
+      }
+    } finally {
+      eagerHost = null;
+      if (eagerInputs != null) {
+        eagerInputs.close();
+      }
+      eagerInputs = null;
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      closeEagerStaging();
+    } finally {
+      try {
+        if (graphHost != null) {
+          graphHost.close();
+        }
+        if (graphInputs != null) {
+          graphInputs.close();
+        }
+        if (outputHost != null) {
+          outputHost.close();
+        }
+      } finally {
+        cosSin.close();
+      }
+    }
+  }
+}

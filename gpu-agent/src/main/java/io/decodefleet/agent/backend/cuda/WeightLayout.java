@@ -1,0 +1,132 @@
+package io.decodefleet.agent.backend.cuda;
+
+import io.decodefleet.agent.engine.DummyWeights;
+import io.decodefleet.agent.engine.DummyWeights.Kind;
+import io.decodefleet.agent.engine.ModelConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where each dummy-weight tensor lives in the CUDA backend's one weight allocation, and how it is
+ * generated: tensor id, element count, scale and offset exactly as the CPU backend makes it, so
+ * the GPU holds the CPU backend's weights rounded to bf16.
+ *
+ * <p>Per layer, projections that read the same input are fused into one (out_features,
+ * in_features) matrix so that one GEMM computes them: q, k and v rows back to back as qkv
+ * (qSize + 2 kvSize, hidden), gate and up as gate_up (2 intermediate, hidden). Each part keeps its
+ * own tensor id and indices 0.. of its own rows, so fusing changes no value. Every tensor starts on
+ * a 256-byte boundary (16-byte vector loads need 16).
+ */
+public final class WeightLayout {
+
+  /** bf16. */
+  public static final int ELEMENT_BYTES = 2;
+  private static final long ALIGN = 256;
+
+  /**
+   * One generated tensor.
+   *
+   * @param byteOffset where its element 0 lives in the weight allocation
+   */
+  public record Tensor(Kind kind, int layer, long tensorId, long elements, float scale, float offset,
+      long byteOffset) {}
+
+  /** Byte offsets of one decoder layer's weights. */
+  public record LayerWeights(
+      long qkv, // (qSize + 2 kvSize, hidden) bf16: q_proj rows, then k_proj, then v_proj
+      long o, // (hidden, qSize) bf16
+      long gateUp, // (2 intermediate, hidden) bf16: gate_proj rows, then up_proj
+      long down, // (hidden, intermediate) bf16
+      long inputNorm, // (hidden) bf16
+      long postAttentionNorm) {} // (hidden) bf16
+
+  private final ModelConfig config;
+  private final List<Tensor> tensors = new ArrayList<>();
+  private final LayerWeights[] layers;
+  private final long embedding; // (vocab, hidden) bf16
+  private final long finalNorm; // (hidden) bf16
+  private final long lmHead; // (vocab, hidden) bf16, == embedding when tied
+  private long size;
+
+  public WeightLayout(ModelConfig config) {
+    this.config = config;
+    int h = config.hiddenSize();
+    int inter = config.intermediateSize();
+    int q = config.qSize();
+    int kv = config.kvSize();
+    long vocab = config.vocabSize();
+    embedding = place(Kind.EMBEDDING, -1, vocab * h, 1.0f, 0f);
+    layers = new LayerWeights[config.numHiddenLayers()];
+    for (int l = 0; l < layers.length; l++) {
+      long qkv = place(Kind.Q_PROJ, l, (long) q * h, projectionScale(h), 0f);
+      placeContiguous(Kind.K_PROJ, l, (long) kv * h, projectionScale(h), 0f);
+      placeContiguous(Kind.V_PROJ, l, (long) kv * h, projectionScale(h), 0f);
+      long o = place(Kind.O_PROJ, l, (long) h * q, projectionScale(q), 0f);
+      long gateUp = place(Kind.GATE_PROJ, l, (long) inter * h, projectionScale(h), 0f);
+      placeContiguous(Kind.UP_PROJ, l, (long) inter * h, projectionScale(h), 0f);
+      long down = place(Kind.DOWN_PROJ, l, (long) h * inter, projectionScale(inter), 0f);
+      long inNorm = place(Kind.INPUT_NORM, l, h, 0.1f, 1f);
+      long postNorm = place(Kind.POST_ATTENTION_NORM, l, h, 0.1f, 1f);
+      layers[l] = new LayerWeights(qkv, o, gateUp, down, inNorm, postNorm);
+    }
+    finalNorm = place(Kind.FINAL_NORM, -1, h, 0.1f, 1f);
+    lmHead = config.tieWordEmbeddings() ? embedding : place(Kind.LM_HEAD, -1, vocab * h, projectionScale(h), 0f);
+  }
+
+  /** As the CPU backend: uniform [-1, 1) has variance 1/3, so sqrt(3 / fanIn) gives unit variance. */
+  static float projectionScale(int fanIn) {
+    return (float) Math.sqrt(3.0 / fanIn);
+  }
+
+  private long place(Kind kind, int layer, long elements, float scale, float offset) {
+    size = (size + ALIGN - 1) / ALIGN * ALIGN;
+    return placeContiguous(kind, layer, elements, scale, offset);
+  }
+
+  /** Right after the previous tensor, no alignment gap: the rows of a fused matrix. */
+  private long placeContiguous(Kind kind, int layer, long elements, float scale, float offset) {
+    long at = size;
+    tensors.add(new Tensor(kind, layer, DummyWeights.tensorId(kind, layer), elements, scale, offset, at));
+    size += elements * ELEMENT_BYTES;
+    return at;
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** Every generated tensor, in allocation order. */
+  public List<Tensor> tensors() {
+    return List.copyOf(tensors);
+  }
+
+  public LayerWeights layer(int l) {
+    return layers[l];
+  }
+
+  public long embedding() {
+    return embedding;
+  }
+
+  public long finalNorm() {
+    return finalNorm;
+  }
+
+  public long lmHead() {
+    return lmHead;
+  }
+
+  /** Bytes of the whole allocation. */
+  public long totalBytes() {
+    return size;
+  }
+
+  /**
+   * Bytes one decode step streams from the weights: everything but the embedding table (of which
+   * a step reads only its tokens' rows) unless the head shares it.
+   */
+  public long bytesReadPerStep() {
+    long embeddingBytes = (long) config.vocabSize() * config.hiddenSize() * ELEMENT_BYTES;
+    return config.tieWordEmbeddings() ? size : size - embeddingBytes;
+  }
+}

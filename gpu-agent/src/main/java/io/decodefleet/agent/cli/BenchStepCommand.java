@@ -1,0 +1,106 @@
+package io.decodefleet.agent.cli;
+
+import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.DecodePath;
+import io.decodefleet.agent.backend.cuda.GpuInfo;
+import io.decodefleet.agent.backend.cuda.StepBench;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.kernels.cuda.Fatbin;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gpu-agent bench step}: the whole model's decode step per batch on every decode path, and
+ * prefill time to first token, each beside its floor. Exit 0 after a run, 1 when it fails, 2 on
+ * bad arguments, 3 without a GPU.
+ */
+@Command(name = "step", mixinStandardHelpOptions = true,
+    description = "Times the steady-state decode step (dummy weights, every sequence at one context) per batch"
+        + " on each decode path, and the TTFT of one prompt per length; prints device, wall, host and idle-gap"
+        + " times beside the floors from the measured copy bandwidth and GEMM rate.")
+public final class BenchStepCommand implements Callable<Integer> {
+
+  @Option(names = "--model", defaultValue = "llama3-8b", description = "Model preset (default: ${DEFAULT-VALUE}).")
+  private String model;
+
+  @Option(names = "--batches", split = ",", defaultValue = "1,8,32,64",
+      description = "Decode batch sizes (default: ${DEFAULT-VALUE}).")
+  private List<Integer> batches;
+
+  @Option(names = "--context", defaultValue = "1024", description = "Context of every sequence (default: ${DEFAULT-VALUE}).")
+  private int context;
+
+  @Option(names = "--prefill", split = ",", defaultValue = "128,512,2048",
+      description = "Prompt lengths for TTFT (default: ${DEFAULT-VALUE}).")
+  private List<Integer> prefill;
+
+  @Option(names = "--decode-paths", split = ",", defaultValue = "eager,graph,persistent,persistent+graph",
+      description = "Decode paths (default: ${DEFAULT-VALUE}).")
+  private List<String> paths;
+
+  @Option(names = "--reps", defaultValue = "50", description = "Timed decode steps per point (default: ${DEFAULT-VALUE}).")
+  private int reps;
+
+  @Option(names = "--gpu", defaultValue = "0", description = "GPU (default: ${DEFAULT-VALUE}).")
+  private int gpu;
+
+  @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
+  private Path outFile;
+
+  private final PrintStream out;
+
+  public BenchStepCommand() {
+    this(System.out);
+  }
+
+  BenchStepCommand(PrintStream out) {
+    this.out = out;
+  }
+
+  @Override
+  public Integer call() {
+    List<DecodePath> chosen = new ArrayList<>();
+    try {
+      for (String p : paths) {
+        chosen.add(DecodePath.parse(p));
+      }
+      ModelConfig.preset(model);
+      if (context < 1 || reps < 1 || batches.stream().anyMatch(b -> b < 1) || prefill.stream().anyMatch(t -> t < 1)) {
+        throw new IllegalArgumentException("--context, --reps, --batches and --prefill must be >= 1");
+      }
+    } catch (IllegalArgumentException e) {
+      out.println("gpu-agent bench step: " + e.getMessage());
+      return 2;
+    }
+    CudaDevices.Discovery discovery = CudaDevices.discover();
+    if (!discovery.hasDevices()) {
+      out.println("gpu-agent bench step: " + discovery.noDeviceLine());
+      return SelfTestCommand.NO_GPU;
+    }
+    if (!Fatbin.isPresent()) {
+      out.println("gpu-agent bench step: " + Fatbin.absenceReason());
+      return 1;
+    }
+    if (gpu < 0 || gpu >= discovery.gpus().size()) {
+      out.println("gpu-agent bench step: --gpu " + gpu + " is not a GPU here (0.." + (discovery.gpus().size() - 1)
+          + ")");
+      return 2;
+    }
+    GpuInfo info = discovery.gpus().get(gpu);
+    out.println(info.summary());
+    StepBench.Result r = StepBench.run(info, new StepBench.Options(model,
+        batches.stream().mapToInt(Integer::intValue).toArray(), context,
+        prefill.stream().mapToInt(Integer::intValue).toArray(), chosen, 10, reps, 1234L), out);
+    out.print(StepBenchTable.render(r));
+    if (outFile != null) {
+      ParityCommand.write(outFile, StepBenchTable.json(r));
+      out.println("wrote " + outFile);
+    }
+    return 0;
+  }
+}

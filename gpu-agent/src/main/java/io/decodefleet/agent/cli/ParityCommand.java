@@ -1,0 +1,178 @@
+package io.decodefleet.agent.cli;
+
+import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.CudaSettings;
+import io.decodefleet.agent.backend.cuda.DecodePath;
+import io.decodefleet.agent.backend.cuda.GpuInfo;
+import io.decodefleet.agent.backend.cuda.ParityCheck;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.kernels.cuda.Fatbin;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gpu-agent parity}: the CUDA backend against the CPU backend on the same model, seed and
+ * prompts, on every decode path. Exit 0 when every path passes, 1 when one fails, 2 on bad
+ * arguments, 3 when there is no GPU.
+ */
+@Command(name = "parity", mixinStandardHelpOptions = true,
+    description = {"Runs the same prompts through the CPU backend (float32) and the CUDA backend (bf16) on each"
+        + " decode path and compares every step's logits (relative L2 error) and greedy tokens, the device"
+        + " argmax and the dense oracle.",
+        "The CPU reference of llama3-8b-2l holds about 6 GB of float32 weights: run with JAVA_OPTS=-Xmx16g."})
+public final class ParityCommand implements Callable<Integer> {
+
+  @Option(names = "--model", split = ",", defaultValue = "tiny,llama3-8b-2l",
+      description = "Model presets to check (default: ${DEFAULT-VALUE}).")
+  private List<String> models;
+
+  @Option(names = "--decode-paths", split = ",", defaultValue = "eager,graph,persistent,persistent+graph",
+      description = "Decode paths to check (default: ${DEFAULT-VALUE}).")
+  private List<String> paths;
+
+  @Option(names = "--gpu", defaultValue = "0", description = "GPU to check (default: ${DEFAULT-VALUE}).")
+  private int gpu;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of weights and prompts (default: ${DEFAULT-VALUE}).")
+  private long seed;
+
+  @Option(names = "--sequences", defaultValue = "4", description = "Prompts, 1..4 (default: ${DEFAULT-VALUE}).")
+  private int sequences;
+
+  @Option(names = "--steps", defaultValue = "32",
+      description = "Tokens each sequence generates (default: ${DEFAULT-VALUE}).")
+  private int steps;
+
+  @Option(names = "--tolerance", defaultValue = "" + ParityCheck.DEFAULT_TOLERANCE,
+      description = "Largest relative L2 error of a logits row (default: ${DEFAULT-VALUE}).")
+  private double tolerance;
+
+  @Option(names = "--attention", defaultValue = "auto",
+      description = "auto (tensor-core kernels where they fit) or paged (the plain kernel everywhere; default:"
+          + " ${DEFAULT-VALUE}).")
+  private String attention;
+
+  @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
+  private Path outFile;
+
+  private final PrintStream out;
+
+  public ParityCommand() {
+    this(System.out);
+  }
+
+  ParityCommand(PrintStream out) {
+    this.out = out;
+  }
+
+  @Override
+  public Integer call() {
+    List<DecodePath> chosen = new ArrayList<>();
+    CudaSettings settings;
+    try {
+      for (String p : paths) {
+        chosen.add(DecodePath.parse(p));
+      }
+      for (String m : models) {
+        ModelConfig.preset(m);
+      }
+      if (!attention.equals("auto") && !attention.equals("paged")) {
+        throw new IllegalArgumentException("--attention must be auto or paged, got '" + attention + "'");
+      }
+      settings = CudaSettings.defaults().withAttention(
+          CudaSettings.AttentionKernels.valueOf(attention.toUpperCase(Locale.ROOT)));
+      if (sequences < 1 || sequences > 4 || steps < 1 || !(tolerance > 0)) {
+        throw new IllegalArgumentException("--sequences must be 1..4, --steps >= 1 and --tolerance > 0");
+      }
+    } catch (IllegalArgumentException e) {
+      out.println("gpu-agent parity: " + e.getMessage());
+      return 2;
+    }
+    CudaDevices.Discovery discovery = CudaDevices.discover();
+    if (!discovery.hasDevices()) {
+      out.println("gpu-agent parity: " + discovery.noDeviceLine());
+      return SelfTestCommand.NO_GPU;
+    }
+    if (!Fatbin.isPresent()) {
+      out.println("gpu-agent parity: " + Fatbin.absenceReason());
+      return 1;
+    }
+    if (gpu < 0 || gpu >= discovery.gpus().size()) {
+      out.println("gpu-agent parity: --gpu " + gpu + " is not a GPU here (0.." + (discovery.gpus().size() - 1) + ")");
+      return 2;
+    }
+    GpuInfo info = discovery.gpus().get(gpu);
+    List<ParityCheck.Report> reports = new ArrayList<>();
+    boolean passed = true;
+    for (String model : models) {
+      try {
+        ParityCheck.Report r = ParityCheck.run(info, new ParityCheck.Options(ModelConfig.preset(model), seed,
+            sequences, steps, chosen, settings, tolerance), out);
+        reports.add(r);
+        passed &= r.passed();
+      } catch (OutOfMemoryError e) {
+        out.println("gpu-agent parity: " + model + ": the CPU reference ran out of Java heap (" + e.getMessage()
+            + "); give it more, e.g. JAVA_OPTS=-Xmx16g");
+        passed = false;
+      }
+      out.println();
+    }
+    out.println("parity: " + (passed ? "PASS" : "FAIL"));
+    if (outFile != null) {
+      write(outFile, json(info, reports));
+      out.println("wrote " + outFile);
+    }
+    return passed ? 0 : 1;
+  }
+
+  static String json(GpuInfo gpu, List<ParityCheck.Report> reports) {
+    StringBuilder sb = new StringBuilder("{\n  \"device\": \"").append(esc(gpu.summary())).append("\",\n");
+    sb.append("  \"date\": \"").append(java.time.Instant.now()).append("\",\n  \"models\": [\n");
+    for (int m = 0; m < reports.size(); m++) {
+      ParityCheck.Report r = reports.get(m);
+      sb.append("    {\"model\": \"").append(r.model()).append("\", \"passed\": ").append(r.passed())
+          .append(", \"paths\": [\n");
+      for (int i = 0; i < r.results().size(); i++) {
+        ParityCheck.PathResult p = r.results().get(i);
+        sb.append(String.format(Locale.ROOT, "      {\"path\": \"%s\", \"steps\": %d, \"rows\": %d,"
+                + " \"max_rel_error\": %s, \"tokens_same\": %d, \"tokens_near_tie\": %d, \"tokens_differ\": %d,"
+                + " \"dense_rel_error\": %s, \"steps_by_path\": \"%s\", \"failure\": \"%s\"}%s%n",
+            p.path().label(), p.steps(), p.rows(), num(p.maxRelError()), p.exactTokens(), p.nearTies(),
+            p.mismatches(), num(p.denseRelError()), esc(p.stepsByPath().toString()), esc(p.failure()),
+            i + 1 < r.results().size() ? "," : ""));
+      }
+      sb.append("    ]}").append(m + 1 < reports.size() ? ",\n" : "\n");
+    }
+    return sb.append("  ]\n}\n").toString();
+  }
+
+  private static String num(double v) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4e", v) : "null";
+  }
+
+  private static String esc(String s) {
+    return s.replace("\\", "\\\\").replace("\"", "'");
+  }
+
+  static void write(Path file, String text) {
+    try {
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Files.writeString(file, text, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package io.decodefleet.agent.cli;
+
+import io.decodefleet.agent.backend.cuda.StepBench;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** The tables and the JSON of {@code gpu-agent bench step}. */
+final class StepBenchTable {
+
+  private StepBenchTable() {}
+
+  /** Device time per step by batch and path (x floor), then host time / idle gap, then prefill. */
+  static String render(StepBench.Result r) {
+    Set<Integer> batches = new TreeSet<>();
+    Set<String> paths = new LinkedHashSet<>();
+    for (StepBench.DecodeRow d : r.decode()) {
+      batches.add(d.batch());
+      paths.add(d.path());
+    }
+    StringBuilder sb = new StringBuilder();
+    sb.append(f("%nmodel %s on %s; copy %.2f TB/s, tensor-core GEMM %s %.0f TFLOP/s%n", r.model(), r.device(),
+        r.copyBytesPerUs() / 1e6, r.gemmShape(), r.gemmFlopsPerUs() / 1e6));
+    sb.append("decode step, device µs (x floor):\n");
+    sb.append(f("%-6s %10s", "batch", "floor"));
+    for (String p : paths) {
+      sb.append(f(" %20s", p));
+    }
+    sb.append('\n');
+    for (int b : batches) {
+      List<StepBench.DecodeRow> rows = rowsOf(r, b);
+      sb.append(f("%-6d %10.1f", b, rows.isEmpty() ? Double.NaN : rows.get(0).floorUs()));
+      for (String p : paths) {
+        StepBench.DecodeRow d = find(rows, p);
+        sb.append(d == null ? f(" %20s", "-") : f(" %12.1f (x%.2f)", d.gpuUs(), d.gpuUs() / d.floorUs()));
+      }
+      sb.append('\n');
+    }
+    sb.append("host µs per step (inputs ready to last launch) / device idle gap µs between steps:\n");
+    sb.append(f("%-6s %10s", "batch", ""));
+    for (String p : paths) {
+      sb.append(f(" %20s", p));
+    }
+    sb.append('\n');
+    for (int b : batches) {
+      List<StepBench.DecodeRow> rows = rowsOf(r, b);
+      sb.append(f("%-6d %10s", b, ""));
+      for (String p : paths) {
+        StepBench.DecodeRow d = find(rows, p);
+        sb.append(d == null ? f(" %20s", "-") : f(" %11.1f / %6.1f", d.hostUs(), d.gapUs()));
+      }
+      sb.append('\n');
+    }
+    sb.append("prefill, one prompt at batch 1:\n");
+    sb.append(f("%-8s %12s %12s %12s %8s%n", "tokens", "TTFT µs", "device µs", "floor µs", "x floor"));
+    for (StepBench.PrefillRow p : r.prefill()) {
+      sb.append(f("%-8d %12.1f %12.1f %12.1f %8.2f%n", p.tokens(), p.ttftUs(), p.gpuUs(), p.floorUs(),
+          p.ttftUs() / p.floorUs()));
+    }
+    return sb.toString();
+  }
+
+  static String json(StepBench.Result r) {
+    StringBuilder sb = new StringBuilder("{\n");
+    sb.append(f("  \"date\": \"%s\",%n  \"device\": \"%s\",%n  \"model\": \"%s\",%n", Instant.now(),
+        esc(r.device()), r.model()));
+    sb.append(f("  \"copy_tb_per_s\": %.4f,%n  \"gemm_tflop_per_s\": %.2f,%n  \"gemm_shape\": \"%s\",%n",
+        r.copyBytesPerUs() / 1e6, r.gemmFlopsPerUs() / 1e6, r.gemmShape()));
+    sb.append(f("  \"weight_bytes_read_per_step\": %d,%n  \"loads\": {", r.weightBytesRead()));
+    List<String> loads = new ArrayList<>();
+    r.loads().forEach((k, v) -> loads.add(f("\"%s\": \"%s\"", k, esc(v))));
+    sb.append(String.join(", ", loads)).append("},\n  \"decode\": [\n");
+    for (int i = 0; i < r.decode().size(); i++) {
+      StepBench.DecodeRow d = r.decode().get(i);
+      sb.append(f("    {\"batch\": %d, \"path\": \"%s\", \"ran_as\": \"%s\", \"gpu_us\": %s, \"wall_us\": %s,"
+              + " \"host_us\": %s, \"idle_gap_us\": %s, \"floor_us\": %s}%s%n", d.batch(), d.path(), d.ranAs(),
+          num(d.gpuUs()), num(d.wallUs()), num(d.hostUs()), num(d.gapUs()), num(d.floorUs()),
+          i + 1 < r.decode().size() ? "," : ""));
+    }
+    sb.append("  ],\n  \"prefill\": [\n");
+    for (int i = 0; i < r.prefill().size(); i++) {
+      StepBench.PrefillRow p = r.prefill().get(i);
+      sb.append(f("    {\"tokens\": %d, \"ttft_us\": %s, \"gpu_us\": %s, \"floor_us\": %s, \"flops\": %s}%s%n",
+          p.tokens(), num(p.ttftUs()), num(p.gpuUs()), num(p.floorUs()), num(p.flops()),
+          i + 1 < r.prefill().size() ? "," : ""));
+    }
+    return sb.append("  ]\n}\n").toString();
+  }
+
+  private static List<StepBench.DecodeRow> rowsOf(StepBench.Result r, int batch) {
+    return r.decode().stream().filter(d -> d.batch() == batch).toList();
+  }
+
+  private static StepBench.DecodeRow find(List<StepBench.DecodeRow> rows, String path) {
+    return rows.stream().filter(d -> d.path().equals(path)).findFirst().orElse(null);
+  }
+
+  private static String num(double v) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.3f", v) : "null";
+  }
+
+  private static String esc(String s) {
+    return s.replace("\\", "\\\\").replace("\"", "'");
+  }
+
+  private static String f(String format, Object... args) {
+    return String.format(Locale.ROOT, format, args);
+  }
+}

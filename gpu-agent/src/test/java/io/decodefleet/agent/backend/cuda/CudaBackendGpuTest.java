@@ -1,0 +1,149 @@
+package io.decodefleet.agent.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.decodefleet.agent.engine.Engine;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.protocol.SequenceSpec;
+import io.decodefleet.kernels.cuda.Fatbin;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CUDA backend on GPU 0 against the CPU backend, on every decode path: `tiny` (head dim 32,
+ * the plain paged kernel) and two small models the tensor-core attention kernels take (head dims
+ * 64 and 128). Skipped (an assumption, not a failure) without a CUDA device or a fatbin.
+ */
+@Tag("gpu")
+class CudaBackendGpuTest {
+
+  /** Head dim 64, 4 query heads per kv head: the d64 prefill and decode kernels. */
+  private static final ModelConfig D64 =
+      new ModelConfig("test-d64", 256, 512, 4, 1, 2, 2048, 10000.0, 1e-5f, 64, 4096, false);
+  /** Head dim 128, GQA 4, untied head: the d128 kernels, as Llama-3-8B uses them. */
+  private static final ModelConfig D128 =
+      new ModelConfig("test-d128", 512, 1024, 8, 2, 2, 4096, 500000.0, 1e-5f, 128, 8192, false);
+
+  private GpuInfo gpu;
+
+  @BeforeEach
+  void needsAGpu() {
+    CudaDevices.Discovery d = CudaDevices.discover();
+    assumeTrue(d.hasDevices(), d::noDeviceLine);
+    assumeTrue(Fatbin.isPresent(), Fatbin::absenceReason);
+    gpu = d.gpus().get(0);
+  }
+
+  private ParityCheck.Report parity(ModelConfig model, CudaSettings.AttentionKernels attention) {
+    ParityCheck.Options o = new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
+        CudaSettings.defaults().withMaxGraphBatch(8).withAttention(attention), ParityCheck.DEFAULT_TOLERANCE);
+    return ParityCheck.run(gpu, o, System.out);
+  }
+
+  private static void assertPassed(ParityCheck.Report r) {
+    for (ParityCheck.PathResult p : r.results()) {
+      assertTrue(p.passed(), r.model() + " on " + p.path().label() + ": " + p.failure());
+      assertEquals(0, p.mismatches(), r.model() + " on " + p.path().label() + ": tokens differ beyond near ties");
+      assertTrue(p.exactTokens() >= p.rows() * 3 / 4, r.model() + " on " + p.path().label()
+          + ": near ties should be the exception, " + p.nearTies() + " of " + p.rows());
+      if (p.path().usesGraphs()) {
+        assertTrue(p.stepsByPath().getOrDefault(p.path().label(), 0) > 0,
+            "decode steps replayed a graph: " + p.stepsByPath());
+      }
+    }
+  }
+
+  @Test
+  void tinyMatchesTheCpuBackendOnEveryDecodePath() {
+    assertPassed(parity(ModelConfig.preset("tiny"), CudaSettings.AttentionKernels.AUTO));
+  }
+
+  @Test
+  void headDim64KernelsMatchTheCpuBackendOnEveryDecodePath() {
+    assertPassed(parity(D64, CudaSettings.AttentionKernels.AUTO));
+  }
+
+  @Test
+  void headDim128KernelsMatchTheCpuBackendOnEveryDecodePath() {
+    assertPassed(parity(D128, CudaSettings.AttentionKernels.AUTO));
+  }
+
+  @Test
+  void thePlainPagedKernelMatchesTooWhereTheTensorCoreKernelsWouldRun() {
+    assertPassed(parity(D128, CudaSettings.AttentionKernels.PAGED));
+  }
+
+  @Test
+  void theEngineServesSequencesOnTheCudaBackendWithGraphReplaysForDecode() throws Exception {
+    int sequences = 6;
+    CountDownLatch finished = new CountDownLatch(sequences);
+    Map<String, Integer> paths = new TreeMap<>();
+    List<String> failures = new ArrayList<>();
+    Engine engine = new Engine("gpu-test", new ModelSpec("tiny", 3, 16, 256, 8, 64, 0.0),
+        () -> new CudaBackend(gpu, CudaSettings.defaults().withMaxGraphBatch(8)), new Engine.Listener() {
+          @Override
+          public void loaded(AgentReport.ModelLoaded loaded) {}
+
+          @Override
+          public void loadFailed(String reason) {
+            failures.add(reason);
+            for (int i = 0; i < sequences; i++) {
+              finished.countDown();
+            }
+          }
+
+          @Override
+          public synchronized void stepped(AgentReport.StepReport report) {
+            paths.merge(report.path(), 1, Integer::sum);
+            report.finished().forEach(f -> finished.countDown());
+          }
+
+          @Override
+          public void rejected(long sequenceId, String reason) {
+            failures.add(reason);
+            finished.countDown();
+          }
+
+          @Override
+          public void drained(List<Long> unfinishedSequenceIds) {}
+
+          @Override
+          public void crashed(String reason, List<Long> unfinishedSequenceIds) {
+            failures.add(reason);
+            for (int i = 0; i < sequences; i++) {
+              finished.countDown();
+            }
+          }
+        });
+    engine.start();
+    Random r = new Random(5);
+    List<SequenceSpec> specs = new ArrayList<>();
+    for (int i = 0; i < sequences; i++) {
+      int[] prompt = r.ints(20 + 17 * i, 0, 1024).toArray();
+      specs.add(new SequenceSpec(i, prompt, 24));
+    }
+    engine.submit(specs);
+    try {
+      assertTrue(finished.await(120, TimeUnit.SECONDS), "sequences did not finish: " + paths);
+    } finally {
+      engine.stop();
+      engine.awaitTermination(10_000);
+    }
+    assertEquals(List.of(), failures);
+    assertTrue(paths.getOrDefault("persistent+graph", 0) > 0, "decode steps replayed graphs: " + paths);
+    assertTrue(paths.getOrDefault("persistent", 0) > 0, "prefill steps ran eagerly: " + paths);
+  }
+}

@@ -1,0 +1,149 @@
+package io.decodefleet.agent.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.decodefleet.agent.backend.cpu.CpuBackend;
+import io.decodefleet.agent.engine.DummyWeights;
+import io.decodefleet.agent.engine.DummyWeights.Kind;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.kernels.cuda.DummyWeightsParams;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.util.EnumMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CUDA backend's description of its weights (tensor ids, scales, offsets, fused placement)
+ * against the weights the CPU backend actually holds, element for element, through the exact
+ * arithmetic of the dummy-weight kernel.
+ */
+class WeightLayoutTest {
+
+  private static final ModelConfig TINY = ModelConfig.preset("tiny");
+  private static final long SEED = 0x5eed_1234_abcdL; // wider than 32 bits: the lo/hi split matters
+
+  /** dummy_weights.cu, line for line: hash, 24-bit uniform, float multiply then add. */
+  private static float kernelValue(DummyWeightsParams p, long i) {
+    long key = join(p.seedLo(), p.seedHi()) ^ (join(p.tensorIdLo(), p.tensorIdHi()) * 0x9e3779b97f4a7c15L);
+    long h = DummyWeights.mix(key ^ ((join(p.indexBaseLo(), p.indexBaseHi()) + i) * 0xd1b54a32d192ed03L));
+    int bits24 = (int) (h >>> 40);
+    float u = (float) (bits24 - (1 << 23)) * (1.f / 8388608.f);
+    float product = p.scale() * u;
+    return product + p.offset();
+  }
+
+  private static long join(int lo, int hi) {
+    return ((long) hi << 32) | (lo & 0xffffffffL);
+  }
+
+  @Test
+  void everyTensorTheKernelMakesEqualsTheCpuBackendsElementForElement() throws Exception {
+    WeightLayout layout = new WeightLayout(TINY);
+    try (CpuBackend cpu = new CpuBackend(1 << 20)) {
+      cpu.loadModel(TINY, SEED);
+      int checked = 0;
+      for (WeightLayout.Tensor t : layout.tensors()) {
+        float[] expected = cpuTensor(cpu, t.kind(), t.layer());
+        assertEquals(expected.length, t.elements(), t.kind() + " of layer " + t.layer() + ": element count");
+        // Filled in two launches, as a tensor past 2^30 elements would be: the index base matters.
+        int half = (int) (t.elements() / 2);
+        DummyWeightsParams first = DummyWeightsParams.of(64, half, SEED, t.tensorId(), 0, t.scale(), t.offset());
+        DummyWeightsParams second = DummyWeightsParams.of(64, (int) t.elements() - half, SEED, t.tensorId(), half,
+            t.scale(), t.offset());
+        for (int i = 0; i < expected.length; i++) {
+          float got = i < half ? kernelValue(first, i) : kernelValue(second, i - half);
+          if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(expected[i])) {
+            throw new AssertionError(t.kind() + " of layer " + t.layer() + " element " + i + ": kernel " + got
+                + ", CPU backend " + expected[i]);
+          }
+        }
+        checked++;
+      }
+      assertEquals(3 + 9 * TINY.numHiddenLayers(), checked, "embedding, final norm, head and 9 per layer");
+    }
+  }
+
+  @Test
+  void fusedMatricesKeepTheirPartsRowsBackToBackAndEveryTensorStartsAligned() {
+    ModelConfig c = ModelConfig.preset("llama3-8b");
+    WeightLayout layout = new WeightLayout(c);
+    Map<Kind, Long> offsets = new EnumMap<>(Kind.class);
+    for (WeightLayout.Tensor t : layout.tensors()) {
+      if (t.layer() == 3 || t.layer() == -1) {
+        offsets.put(t.kind(), t.byteOffset());
+      }
+    }
+    WeightLayout.LayerWeights l3 = layout.layer(3);
+    long h = c.hiddenSize();
+    assertEquals(l3.qkv(), offsets.get(Kind.Q_PROJ));
+    assertEquals(l3.qkv() + 2 * c.qSize() * h, offsets.get(Kind.K_PROJ), "k rows right after q rows");
+    assertEquals(l3.qkv() + 2 * (c.qSize() + c.kvSize()) * h, offsets.get(Kind.V_PROJ), "v rows after k rows");
+    assertEquals(l3.gateUp() + 2 * c.intermediateSize() * h, offsets.get(Kind.UP_PROJ), "up rows after gate rows");
+    long[] starts = {l3.qkv(), l3.o(), l3.gateUp(), l3.down(), l3.inputNorm(), l3.postAttentionNorm(),
+        layout.embedding(), layout.finalNorm(), layout.lmHead()};
+    for (long s : starts) {
+      assertEquals(0, s % 256, "tensor at " + s + " is not 256-byte aligned");
+    }
+    long params = c.parameterCount() * 2;
+    assertTrue(layout.totalBytes() >= params && layout.totalBytes() < params + 256L * layout.tensors().size(),
+        "layout holds " + layout.totalBytes() + " bytes for " + params + " bytes of parameters");
+    long embedding = 2L * c.vocabSize() * h;
+    assertEquals(layout.totalBytes() - embedding, layout.bytesReadPerStep(), "a step reads all but the embedding");
+  }
+
+  @Test
+  void tiedHeadSharesTheEmbeddingAndIsReadEveryStep() {
+    WeightLayout layout = new WeightLayout(ModelConfig.preset("llama3-1b"));
+    assertEquals(layout.embedding(), layout.lmHead());
+    assertEquals(layout.totalBytes(), layout.bytesReadPerStep());
+  }
+
+  @Test
+  void paramsSplitSixtyFourBitSeedAndIndexIntoHalvesThatJoinBack() {
+    DummyWeightsParams p = DummyWeightsParams.of(256, 10, -3L, DummyWeights.tensorId(Kind.UP_PROJ, 79),
+        (1L << 33) + 5, 0.25f, 1f);
+    assertEquals(-3L, p.seed());
+    assertEquals(DummyWeights.tensorId(Kind.UP_PROJ, 79), p.tensorId());
+    assertEquals((1L << 33) + 5, p.indexBase());
+    assertEquals(48, DummyWeightsParams.LAYOUT.size());
+  }
+
+  private static float[] cpuTensor(CpuBackend cpu, Kind kind, int layer) throws Exception {
+    switch (kind) {
+      case EMBEDDING:
+        return field(cpu, "embedding");
+      case LM_HEAD:
+        return field(cpu, "lmHead");
+      case FINAL_NORM:
+        return field(cpu, "finalNorm");
+      default:
+        break;
+    }
+    Field layers = CpuBackend.class.getDeclaredField("layers");
+    layers.setAccessible(true);
+    Object l = ((Object[]) layers.get(cpu))[layer];
+    String accessor = switch (kind) {
+      case Q_PROJ -> "qProj";
+      case K_PROJ -> "kProj";
+      case V_PROJ -> "vProj";
+      case O_PROJ -> "oProj";
+      case GATE_PROJ -> "gateProj";
+      case UP_PROJ -> "upProj";
+      case DOWN_PROJ -> "downProj";
+      case INPUT_NORM -> "inputNorm";
+      case POST_ATTENTION_NORM -> "postAttentionNorm";
+      default -> throw new AssertionError(kind);
+    };
+    Method m = l.getClass().getDeclaredMethod(accessor);
+    m.setAccessible(true);
+    return (float[]) m.invoke(l);
+  }
+
+  private static float[] field(CpuBackend cpu, String name) throws Exception {
+    Field f = CpuBackend.class.getDeclaredField(name);
+    f.setAccessible(true);
+    return (float[]) f.get(cpu);
+  }
+}

@@ -1,0 +1,62 @@
+package io.decodefleet.agent.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import io.decodefleet.agent.backend.cuda.CudaDevices;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** gpu-agent parity and bench step: bad arguments exit 2, no GPU exits 3, each in one line. */
+class ParityAndStepBenchWithoutGpuTest {
+
+  private record Run(int code, String out) {}
+
+  private static Run run(Function<PrintStream, Callable<Integer>> command, String... args) {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    int rc = new CommandLine(command.apply(new PrintStream(buf, true, StandardCharsets.UTF_8))).execute(args);
+    return new Run(rc, buf.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void withoutAGpuBothSayNoCudaDeviceInOneLineAndExit3() {
+    assumeFalse(CudaDevices.discover().hasDevices(), "this machine has a GPU");
+    Run parity = run(ParityCommand::new, "--model", "tiny");
+    assertEquals(3, parity.code());
+    assertEquals(1, parity.out().lines().count(), parity.out());
+    assertTrue(parity.out().startsWith("gpu-agent parity: no CUDA device: "), parity.out());
+    Run step = run(BenchStepCommand::new, "--out", "unused.json");
+    assertEquals(3, step.code());
+    assertEquals(1, step.out().lines().count(), step.out());
+    assertTrue(step.out().startsWith("gpu-agent bench step: no CUDA device: "), step.out());
+  }
+
+  @Test
+  void badArgumentsAreNamedBeforeAnyDeviceIsTouched() {
+    Run path = run(ParityCommand::new, "--decode-paths", "eager,turbo");
+    assertEquals(2, path.code());
+    assertTrue(path.out().startsWith("gpu-agent parity: unknown decode path 'turbo'"), path.out());
+    Run model = run(ParityCommand::new, "--model", "gpt-9");
+    assertEquals(2, model.code());
+    assertTrue(model.out().startsWith("gpu-agent parity: unknown model 'gpt-9'"), model.out());
+    Run attention = run(ParityCommand::new, "--attention", "flash");
+    assertEquals(2, attention.code());
+    assertEquals("gpu-agent parity: --attention must be auto or paged, got 'flash'\n", attention.out());
+    Run batches = run(BenchStepCommand::new, "--batches", "1,0");
+    assertEquals(2, batches.code());
+    assertTrue(batches.out().startsWith("gpu-agent bench step: "), batches.out());
+  }
+
+  @Test
+  void theCliKnowsParityAndBenchStep() {
+    CommandLine cli = new CommandLine(new GpuAgentCli());
+    assertTrue(cli.getSubcommands().containsKey("parity"));
+    assertTrue(cli.getSubcommands().get("bench").getSubcommands().containsKey("step"));
+  }
+}

@@ -1,0 +1,116 @@
+// Paged attention for any head dim up to 256: row r of q, query head h, attends to the first
+// contextLens[r] positions of block table r through kv head h / (qHeads / kvHeads), as the CPU
+// reference io.decodefleet.kernels.reference.PagedAttention does. It serves head dims the
+// tensor-core attention kernels do not cover (the `tiny` preset's 32), decode and prefill rows
+// alike, and is a plain cross-check for the ones they do.
+//
+// Variants: one kernel. A CTA takes one (row, query head); its 4 warps take positions w, w + 4,
+// ...: per position the warp forms q·k with one reduction (lane l owns dims l, l + 32, ...),
+// updates its float32 running softmax and accumulates p·v; the warps' states are merged at the
+// end. One position per warp step: slow, simple, float32 throughout.
+// Layouts: q, out (rows, qHeads, headDim) bf16; kCache, vCache (numBlocks, blockSize, kvHeads,
+// headDim) bf16; blockTables (rows, stepDims[2]) int32; contextLens (rows) int32 >= 1. The
+// block-table stride is read from device memory (stepDims, written with each step's inputs) so a
+// captured CUDA graph follows the step's stride.
+// Grid: (rows, qHeads); block: 128 threads; no dynamic shared memory.
+#include "common.cuh"
+
+struct PagedAttentionParams {
+  bf16* out;             // (rows, qHeads, headDim) bf16
+  const bf16* q;         // (rows, qHeads, headDim) bf16
+  const bf16* kCache;    // (numBlocks, blockSize, kvHeads, headDim) bf16
+  const bf16* vCache;    // (numBlocks, blockSize, kvHeads, headDim) bf16
+  const int* blockTables;  // (rows, stepDims[2]) int32
+  const int* contextLens;  // (rows) int32
+  const int* stepDims;   // (4) int32: numItems, chunkTokens, blockTableStride, 0
+  int rows;
+  int qHeads;
+  int kvHeads;
+  int headDim;
+  int blockSize;
+  float scale;
+};
+DF_PARAMS_SIZE(PagedAttentionParams, 80);
+
+namespace df {
+
+constexpr int kPagedThreads = 128;
+constexpr int kPagedWarps = kPagedThreads / 32;
+constexpr int kPagedMaxDim = 256;
+constexpr int kPagedPerLane = kPagedMaxDim / 32;
+
+__device__ __forceinline__ void paged_attention_head(const PagedAttentionParams& p) {
+  __shared__ float sMax[kPagedWarps];
+  __shared__ float sSum[kPagedWarps];
+  __shared__ float sOut[kPagedWarps][kPagedMaxDim];
+  const int r = blockIdx.x, h = blockIdx.y;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int D = p.headDim;
+  const int kvHead = h / (p.qHeads / p.kvHeads);
+  const int ctx = p.contextLens[r];
+  const int* table = p.blockTables + static_cast<size_t>(r) * p.stepDims[2];
+  const bf16* qRow = p.q + (static_cast<size_t>(r) * p.qHeads + h) * D;
+
+  float qv[kPagedPerLane], acc[kPagedPerLane];
+#pragma unroll
+  for (int i = 0; i < kPagedPerLane; i++) {
+    const int d = lane + 32 * i;
+    qv[i] = d < D ? __bfloat162float(qRow[d]) : 0.f;
+    acc[i] = 0.f;
+  }
+  float m = DF_NEG_INF, l = 0.f;
+  for (int t = warp; t < ctx; t += kPagedWarps) {
+    const int page = table[t / p.blockSize];
+    const size_t base =
+        ((static_cast<size_t>(page) * p.blockSize + t % p.blockSize) * p.kvHeads + kvHead) * D;
+    float s = 0.f;
+#pragma unroll
+    for (int i = 0; i < kPagedPerLane; i++) {
+      const int d = lane + 32 * i;
+      if (d < D) s += qv[i] * __bfloat162float(p.kCache[base + d]);
+    }
+    s = warp_sum(s) * p.scale;
+    const float mNew = fmaxf(m, s);
+    const float alpha = m == DF_NEG_INF ? 0.f : expf(m - mNew);
+    const float e = expf(s - mNew);
+    l = l * alpha + e;
+#pragma unroll
+    for (int i = 0; i < kPagedPerLane; i++) {
+      const int d = lane + 32 * i;
+      if (d < D) acc[i] = acc[i] * alpha + e * __bfloat162float(p.vCache[base + d]);
+    }
+    m = mNew;
+  }
+  if (lane == 0) {
+    sMax[warp] = m;
+    sSum[warp] = l;
+  }
+#pragma unroll
+  for (int i = 0; i < kPagedPerLane; i++) {
+    const int d = lane + 32 * i;
+    if (d < D) sOut[warp][d] = acc[i];
+  }
+  __syncthreads();
+  bf16* out = p.out + (static_cast<size_t>(r) * p.qHeads + h) * D;
+  for (int d = threadIdx.x; d < D; d += kPagedThreads) {
+    float M = DF_NEG_INF;
+#pragma unroll
+    for (int w = 0; w < kPagedWarps; w++) M = fmaxf(M, sMax[w]);
+    float L = 0.f, O = 0.f;
+#pragma unroll
+    for (int w = 0; w < kPagedWarps; w++) {
+      // A warp that saw no position (context shorter than 4) has max -inf and weight 0.
+      const float f = sMax[w] == DF_NEG_INF ? 0.f : expf(sMax[w] - M);
+      L += f * sSum[w];
+      O += f * sOut[w][d];
+    }
+    out[d] = __float2bfloat16_rn(O / L);
+  }
+}
+
+}  // namespace df
+
+extern "C" __global__ void __launch_bounds__(df::kPagedThreads)
+    df_paged_attention(const __grid_constant__ PagedAttentionParams p) {
+  df::paged_attention_head(p);
+}
