@@ -15,10 +15,19 @@
 //   df_decode_attention_d{D}             grid = (numItems): CTA i computes item i.
 //   df_decode_attention_combine_d{D}     grid = (kvHeads, batch): merges partials; CTAs of
 //                                        single-chunk sequences exit at once.
-//   df_decode_attention_persistent_d{D}  grid = SM count x resident CTAs per SM: CTAs pull items
-//                                        from the list through an atomic counter; the CTA that
-//                                        finishes the last chunk of a (sequence, kv head) merges
-//                                        it, so no second launch is needed.
+//   df_decode_attention_persistent_d{D}  grid = min(items, SM count x resident CTAs per SM): CTA
+//                                        b takes items b, 2G - 1 - b, 2G + b, ... (G = grid;
+//                                        "snake" order over the longest-first list keeps CTAs
+//                                        balanced without an atomic on the item path); the CTA
+//                                        that finishes the last chunk of a (sequence, kv head)
+//                                        merges it, so no second launch is needed.
+// Both variants run the same item loop (decode_items), so the streaming code is compiled the
+// same way in both; the persistent one only adds the in-kernel merge.
+//
+// Latency at small batches is a chain of dependent memory round trips, so each item issues
+// the context length, its partial base and the block-table entries of the first stages all at
+// once (the table index is clamped into the row instead of waiting for the context length):
+// work item -> {context, table, q} -> KV -> write.
 //
 // Inside an item: the CTA (4 warps) streams K and V through shared memory 64 positions per stage
 // with cp.async, kStages deep; warp w owns positions 16w..16w+15 of every stage. Scores and the
@@ -31,7 +40,7 @@
 // workItems (numItems, 4) int32 {seq, kvHead, chunk, 0}; partialBase (batch) int32;
 // partialOut (numPartials, group, headDim) float32; partialLse (numPartials, group) float32
 // (log2 domain); counters (2 + batch * kvHeads) int32, zero before the first persistent launch
-// and left zero by every persistent launch that completes.
+// and left zero by every persistent launch that completes (entries 0 and 1 are unused).
 // group = qHeads / kvHeads <= 16; blockSize is a power of two dividing 64.
 #include "common.cuh"
 
@@ -83,6 +92,7 @@ struct DecodeItem {
   int tokStart;
   int tokEnd;
   int nChunks;
+  int slotBase;  // partialBase[seq] + kvHead * nChunks: this pair's first partial slot
 };
 
 __device__ __forceinline__ float fast_exp2(float x) {
@@ -98,9 +108,11 @@ __device__ __forceinline__ DecodeItem decode_item(const DecodeAttentionParams& p
   it.kvHead = w.y;
   it.chunk = w.z;
   const int ctx = p.contextLens[it.seq];
+  const int base = p.partialBase[it.seq];  // loaded together with ctx, used at the very end
   it.tokStart = it.chunk * p.chunkTokens;
   it.tokEnd = min(ctx, it.tokStart + p.chunkTokens);
   it.nChunks = (ctx + p.chunkTokens - 1) / p.chunkTokens;
+  it.slotBase = base + it.kvHead * it.nChunks;
   return it;
 }
 
@@ -131,7 +143,9 @@ __device__ __forceinline__ void load_q(const DecodeAttentionParams& p, int seq, 
 }
 
 // Issues the cp.async of one stage: positions [stageStart, stageStart + 64) of one kv head,
-// rows at or past tokEnd zero-filled.
+// rows at or past tokEnd zero-filled. The page of a row is read at its table index clamped into
+// the table row, not at a position known to be valid: the lookup then does not wait for the
+// context length (tokEnd), and an entry read for a masked row is never used.
 template <int D>
 __device__ __forceinline__ void load_kv_stage(const DecodeAttentionParams& p, const int* table,
                                               int kvHead, int stageStart, int tokEnd, bf16* sK,
@@ -142,16 +156,16 @@ __device__ __forceinline__ void load_kv_stage(const DecodeAttentionParams& p, co
   const int c = threadIdx.x % S::kChunksPerRow;
   const int r0 = threadIdx.x / S::kChunksPerRow;
   const int inBlockMask = p.blockSize - 1;
+  const int lastEntry = p.blockTableStride - 1;
 #pragma unroll
   for (int i = 0; i < kPasses; i++) {
     const int r = r0 + i * kRowsPerPass;
     const int t = stageStart + r;
+    const int page = table[min(t >> p.blockShift, lastEntry)];
     const bool valid = t < tokEnd;
-    const int tt = valid ? t : stageStart;
-    const int page = table[tt >> p.blockShift];
     const size_t row =
-        (static_cast<size_t>(page) * p.blockSize + (tt & inBlockMask)) * p.kvHeads + kvHead;
-    const size_t off = row * D + c * 8;
+        (static_cast<size_t>(page) * p.blockSize + (t & inBlockMask)) * p.kvHeads + kvHead;
+    const size_t off = valid ? row * D + c * 8 : 0;
     const int s = swizzle<S::kChunksPerRow>(r, c) * 8;
     cp_async16(sK + s, p.kCache + off, valid);
     cp_async16(sV + s, p.vCache + off, valid);
@@ -273,7 +287,7 @@ __device__ __forceinline__ void finish_item(const DecodeAttentionParams& p, cons
   __syncthreads();
 
   const bool direct = it.nChunks == 1;
-  const int slot = direct ? 0 : p.partialBase[it.seq] + it.kvHead * it.nChunks + it.chunk;
+  const int slot = direct ? 0 : it.slotBase + it.chunk;
   for (int e = threadIdx.x; e < group * D; e += S::kThreads) {
     const int row = e / D, d = e % D;
     float M = DF_NEG_INF;
@@ -330,12 +344,12 @@ __device__ __forceinline__ void process_item(const DecodeAttentionParams& p, con
 
   const int* table = p.blockTables + static_cast<size_t>(it.seq) * p.blockTableStride;
   const int nStages = (it.tokEnd - it.tokStart + S::kStageTokens - 1) / S::kStageTokens;
+  // The prologue does not test s < nStages (that would wait for the context length before the
+  // table lookups): a stage past the chunk is all masked rows, zero-filled and never read.
 #pragma unroll
   for (int s = 0; s < S::kStages - 1; s++) {
-    if (s < nStages) {
-      load_kv_stage<D>(p, table, it.kvHead, it.tokStart + s * S::kStageTokens, it.tokEnd,
-                       stage_k<D>(smem, s), stage_v<D>(smem, s));
-    }
+    load_kv_stage<D>(p, table, it.kvHead, it.tokStart + s * S::kStageTokens, it.tokEnd,
+                     stage_k<D>(smem, s), stage_v<D>(smem, s));
     cp_async_commit();
   }
   for (int i = 0; i < nStages; i++) {
@@ -361,38 +375,24 @@ __device__ __forceinline__ void process_item(const DecodeAttentionParams& p, con
   __syncthreads();
 }
 
-template <int D>
-__device__ __forceinline__ void decode_split(const DecodeAttentionParams& p) {
+// The item loop of both variants: CTA b of a grid of G takes items b, 2G - 1 - b, 2G + b, ...
+// (a split launch has G = numItems, so one item each). kMerge: the CTA that completes the last
+// chunk of a (sequence, kv head) merges its partials in this launch (persistent variant);
+// otherwise the combine kernel does.
+template <int D, bool kMerge>
+__device__ __forceinline__ void decode_items(const DecodeAttentionParams& p) {
   extern __shared__ uint4 dynamic_smem[];
-  const DecodeItem it = decode_item(p, blockIdx.x);
-  process_item<D>(p, it, p.qHeads / p.kvHeads, reinterpret_cast<bf16*>(dynamic_smem));
-}
-
-template <int D>
-__device__ __forceinline__ void decode_combine(const DecodeAttentionParams& p) {
-  extern __shared__ uint4 dynamic_smem[];
-  const int seq = blockIdx.y, kvHead = blockIdx.x;
-  const int nChunks = (p.contextLens[seq] + p.chunkTokens - 1) / p.chunkTokens;
-  if (nChunks <= 1) return;
-  combine_group<D>(p, seq, kvHead, nChunks, p.qHeads / p.kvHeads,
-                   reinterpret_cast<float*>(dynamic_smem));
-}
-
-template <int D>
-__device__ __forceinline__ void decode_persistent(const DecodeAttentionParams& p) {
-  extern __shared__ uint4 dynamic_smem[];
-  __shared__ int sItem;
   __shared__ int sLast;
   bf16* smem = reinterpret_cast<bf16*>(dynamic_smem);
   const int group = p.qHeads / p.kvHeads;
-  for (;;) {
-    if (threadIdx.x == 0) sItem = atomicAdd(&p.counters[0], 1);
-    __syncthreads();
-    const int i = sItem;
-    if (i >= p.numItems) break;
+  const int grid = static_cast<int>(gridDim.x);
+  const int b = static_cast<int>(blockIdx.x);
+  for (int round = 0; round * grid < p.numItems; round++) {
+    const int i = round * grid + ((round & 1) ? grid - 1 - b : b);
+    if (i >= p.numItems) continue;  // uniform in the CTA
     const DecodeItem it = decode_item(p, i);
     process_item<D>(p, it, group, smem);
-    if (it.nChunks > 1) {
+    if (kMerge && it.nChunks > 1) {
       // Publish this chunk's partial, then count it; whoever counts the last chunk merges.
       __threadfence();
       __syncthreads();
@@ -401,20 +401,33 @@ __device__ __forceinline__ void decode_persistent(const DecodeAttentionParams& p
       __syncthreads();
       if (sLast) {
         __threadfence();
-        combine_group<D>(p, it.seq, it.kvHead, it.nChunks, group, reinterpret_cast<float*>(smem));
+        merge_pair<D>(p, it.seq, it.kvHead, it.nChunks, group, it.slotBase);
         if (threadIdx.x == 0) atomicExch(done, 0);
       }
-    }
-    __syncthreads();  // sItem is rewritten next round
-  }
-  // The last CTA out rewinds the item counter for the next launch: every other CTA has made its
-  // final, failing fetch before it counted itself out.
-  if (threadIdx.x == 0) {
-    if (atomicAdd(&p.counters[1], 1) == static_cast<int>(gridDim.x) - 1) {
-      atomicExch(&p.counters[0], 0);
-      atomicExch(&p.counters[1], 0);
+      __syncthreads();  // sLast is rewritten next round
     }
   }
+}
+
+template <int D>
+__device__ __forceinline__ void decode_split(const DecodeAttentionParams& p) {
+  decode_items<D, false>(p);
+}
+
+template <int D>
+__device__ __forceinline__ void decode_combine(const DecodeAttentionParams& p) {
+  const int seq = blockIdx.y, kvHead = blockIdx.x;
+  const int ctx = p.contextLens[seq];
+  const int base = p.partialBase[seq];  // -1 for a single-chunk sequence
+  const int nChunks = (ctx + p.chunkTokens - 1) / p.chunkTokens;
+  // Both loads feed the test (non-short-circuit |), so they go out in one round trip.
+  if ((nChunks <= 1) | (base < 0)) return;
+  merge_pair<D>(p, seq, kvHead, nChunks, p.qHeads / p.kvHeads, base + kvHead * nChunks);
+}
+
+template <int D>
+__device__ __forceinline__ void decode_persistent(const DecodeAttentionParams& p) {
+  decode_items<D, true>(p);
 }
 
 }  // namespace df

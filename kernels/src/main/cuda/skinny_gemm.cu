@@ -1,34 +1,44 @@
 // Skinny GEMM for decode: out = x · wᵀ with few rows in x (m = batch <= 256), where the cost is
 // streaming the weight once. bf16 operands, float32 accumulation, bf16 output.
 //
-// The weight never goes through shared memory: each lane loads 16 bytes of a weight row straight
-// into registers (ld.global.nc, no L1 allocation) and feeds them to mma.m16n8k16 as A fragments.
-// That works because a dot product does not care about the order of its k terms: within a block
-// of 32 k values, lane (g, q) holds physical k = 8q..8q+7 of rows g and g+8, and the MMA's
-// logical k slots {2q, 2q+1, 2q+8, 2q+9} are mapped to physical 8q+0..3 in the first MMA and
-// 8q+4..7 in the second. The B fragments (x) are read from shared memory with the very same
-// mapping, which is again one 16-byte load per lane. The product is out transposed: W rows are
-// the MMA's M, x rows its N.
+// Memory stream: the CTA's weight rows and x rows are copied into shared memory 128 k at a time
+// (one pipeline stage) with cp.async, kStages deep. Each warp-wide copy covers two 256-byte row
+// segments, i.e. whole 128-byte lines, the same request shape as the decode-attention KV stream;
+// loading weights straight into registers instead gave 64-byte pieces of eight rows per
+// instruction (the MMA fragment owns 4 lanes per row) and ran at ~3.3 TB/s on an H200 where the
+// attention stream reaches ~4.5.
 //
-// A CTA (4 warps) owns 64 weight rows (16 per warp) and one k-slice; x is staged through shared
-// memory in chunks of 256 k (cp.async, double-buffered) and shared by the 4 warps. When the row
-// tiles alone cannot fill the GPU, k is split: each CTA writes a float32 partial tile and the last
-// CTA of a row tile (atomic counter) sums the partials and writes bf16, so there is one launch.
+// Arithmetic: mma.m16n8k16 with the weight rows as M and x rows as N (out transposed). A dot
+// product does not care about the order of its k terms, so within a block of 32 k, lane (g, q)
+// takes physical k = 8q..8q+7 of rows g and g+8 with one 16-byte shared load each, and maps the
+// MMA's logical k slots {2q, 2q+1, 2q+8, 2q+9} to physical 8q+0..3 in the first MMA and 8q+4..7
+// in the second; x (the B fragments) is read with the very same mapping. The weight tile is
+// stored with the 16-byte vectors of odd rows XOR-swizzled by 4, so that the 8 lanes of a
+// quarter-warp (rows g, g+1) hit 8 different bank groups on both the copy and the read side; the
+// x rows are padded by 64 bytes for the same reason.
+//
+// A CTA (4 warps) owns kRows weight rows (16 or 32 per warp: 32 reuses each x fragment for two
+// weight tiles, which halves shared-memory reads per weight byte at m = 32 and 64) and one
+// k-slice. Stages visit the slice's 128-k chunks starting at chunk (nTile mod chunks), so that
+// CTAs do not all hit the same column offset of every row at once. When the row tiles alone
+// cannot fill the GPU, k is split: each CTA writes a float32 partial tile and the last CTA of a
+// row tile (atomic counter) sums the partials with 16-byte loads, up to 32 in flight per
+// thread, and writes bf16, so there is one launch.
 //
 // Variants: df_skinny_gemm_m{8,16,32,64}: x rows per tile (m > 64 uses several m tiles).
 // Layouts: x (m, k) bf16; w (n, k) bf16 (out_features, in_features); out (m, outStride) bf16;
-// workspace (splits, mTiles, mTile, nTiles * 64) float32; counters (mTiles * nTiles) int32, zero
-// before the first launch and left zero by each launch. k is a multiple of 8; kSlice a multiple
-// of 32.
-// Grid: (nTiles = ceil(n / 64), splits, mTiles); block: 128 threads; dynamic shared memory
-// 2 * mTile * (256 * 2 + 64) bytes.
+// workspace (splits, mTiles, mTile, nTiles * kRows) float32; counters (mTiles * nTiles) int32,
+// zero before the first launch and left zero by each launch. k is a multiple of 8; kSlice a
+// multiple of 32.
+// Grid: (nTiles = ceil(n / kRows), splits, mTiles); block: 128 threads; dynamic shared memory
+// kStages * (kRows * 128 + mTile * 160) * 2 bytes (see SkinnyShape).
 #include "common.cuh"
 
 struct SkinnyGemmParams {
   bf16* out;               // (m, outStride) bf16
   const bf16* x;           // (m, k) bf16
   const bf16* w;           // (n, k) bf16
-  float* workspace;        // (splits, mTiles, mTile, nTiles * 64) float32; unused when splits == 1
+  float* workspace;        // (splits, mTiles, mTile, nTiles * kRows) float32; unused if splits == 1
   int* counters;           // (mTiles * nTiles) int32; unused when splits == 1
   int m;
   int n;
@@ -41,133 +51,258 @@ DF_PARAMS_SIZE(SkinnyGemmParams, 64);
 
 namespace df {
 
-struct SkinnyShape {
-  static constexpr int kThreads = 128;
-  static constexpr int kRowsPerCta = 64;
-  static constexpr int kChunkK = 256;        // x staged 256 k at a time
-  static constexpr int kBlocksPerChunk = kChunkK / 32;
-  // Row pitch of a staged x chunk: 512 bytes + 64 makes consecutive rows start in opposite halves
-  // of the 32 banks, so a quarter-warp's 16-byte reads (rows g, g+1; four lanes each) never clash.
-  static constexpr int kPitch = kChunkK + 32;  // elements
-  static constexpr int kUnroll = 4;          // k blocks of weight loads in flight per warp
+// Per x-tile variant: weight rows per warp, pipeline depth, and how many splits' partials the
+// reducing CTA loads per round (kReduceBatch * float4s-per-split <= 32 per thread).
+template <int MT>
+struct SkinnyConfig;
+template <>
+struct SkinnyConfig<8> {
+  static constexpr int kWarpRows = 16, kStages = 3, kReduceBatch = 16;
+};
+template <>
+struct SkinnyConfig<16> {
+  static constexpr int kWarpRows = 16, kStages = 2, kReduceBatch = 8;
+};
+template <>
+struct SkinnyConfig<32> {
+  static constexpr int kWarpRows = 32, kStages = 2, kReduceBatch = 4;
+};
+template <>
+struct SkinnyConfig<64> {
+  static constexpr int kWarpRows = 32, kStages = 2, kReduceBatch = 2;
 };
 
 template <int MT>
-__device__ __forceinline__ void skinny_stage_x(const SkinnyGemmParams& p, bf16* xs, int m0, int k0,
-                                               int kLen, int chunk) {
-  constexpr int kCpr = SkinnyShape::kChunkK / 8;
-  const int kc = chunk * SkinnyShape::kChunkK;
-  for (int i = threadIdx.x; i < MT * kCpr; i += SkinnyShape::kThreads) {
-    const int r = i / kCpr, c = i % kCpr;
-    const int kk = kc + c * 8;
-    const bool valid = m0 + r < p.m && kk < kLen;
-    const bf16* src = p.x + (valid ? static_cast<size_t>(m0 + r) * p.k + k0 + kk : 0);
-    cp_async16(xs + r * SkinnyShape::kPitch + c * 8, src, valid);
+struct SkinnyShape {
+  static constexpr int kThreads = 128;
+  static constexpr int kWarps = 4;
+  static constexpr int kWarpRows = SkinnyConfig<MT>::kWarpRows;
+  static constexpr int kRowTiles = kWarpRows / 16;   // 16-row MMA tiles per warp
+  static constexpr int kRows = kWarps * kWarpRows;   // weight rows per CTA: 64 or 128
+  static constexpr int kStages = SkinnyConfig<MT>::kStages;
+  static constexpr int kChunkK = 128;                // k per stage: 256 bytes of every row
+  static constexpr int kChunkVecs = kChunkK / 8;     // 16-byte vectors per row and stage
+  static constexpr int kXPitch = kChunkK + 32;       // elements: 320 bytes, rows alternate halves
+  static constexpr int kWElems = kRows * kChunkK;
+  static constexpr int kStageElems = kWElems + MT * kXPitch;
+  static constexpr int kSmemBytes = kStages * kStageElems * 2;
+  static constexpr int kReduceBatch = SkinnyConfig<MT>::kReduceBatch;
+  static constexpr int kRowVecs = kRows / 4;                 // float4 per x row of a partial tile
+  static constexpr int kReduceVecs = MT * kRowVecs / kThreads;  // float4 per thread and split
+};
+static_assert(SkinnyShape<8>::kSmemBytes == 3 * (64 * 128 + 8 * 160) * 2, "Kernel.java m8");
+static_assert(SkinnyShape<16>::kSmemBytes == 2 * (64 * 128 + 16 * 160) * 2, "Kernel.java m16");
+static_assert(SkinnyShape<32>::kSmemBytes == 2 * (128 * 128 + 32 * 160) * 2, "Kernel.java m32");
+static_assert(SkinnyShape<64>::kSmemBytes == 2 * (128 * 128 + 64 * 160) * 2, "Kernel.java m64");
+
+// Element offset of 16-byte vector v of row r in a stage's weight tile.
+template <int MT>
+__device__ __forceinline__ int skinny_w_offset(int r, int v) {
+  return r * SkinnyShape<MT>::kChunkK + ((v ^ ((r & 1) << 2)) << 3);
+}
+
+// Issues the cp.async of one stage: k = [k0 + kc, k0 + kc + 128) of the CTA's weight rows and x
+// rows; vectors past the slice, weight rows past n and x rows past m are zero-filled.
+template <int MT>
+__device__ __forceinline__ void skinny_load_stage(const SkinnyGemmParams& p, bf16* stage,
+                                                  int row0, int m0, int k0, int kLen, int kc) {
+  using S = SkinnyShape<MT>;
+  constexpr int kRowsPerPass = S::kThreads / S::kChunkVecs;
+  const int v = threadIdx.x % S::kChunkVecs;
+  const int r0 = threadIdx.x / S::kChunkVecs;
+  const int kk = kc + v * 8;
+  const bool kOk = kk < kLen;
+#pragma unroll
+  for (int i = 0; i < S::kRows / kRowsPerPass; i++) {
+    const int r = r0 + i * kRowsPerPass;
+    const int row = row0 + r;
+    const bool valid = kOk && row < p.n;
+    const bf16* src = valid ? p.w + static_cast<size_t>(row) * p.k + k0 + kk : p.w;
+    cp_async16(stage + skinny_w_offset<MT>(r, v), src, valid);
+  }
+  bf16* xs = stage + S::kWElems;
+#pragma unroll
+  for (int i = 0; i < MT * S::kChunkVecs / S::kThreads; i++) {
+    const int e = threadIdx.x + i * S::kThreads;
+    const int r = e / S::kChunkVecs, vx = e % S::kChunkVecs;
+    const int kx = kc + vx * 8;
+    const bool valid = m0 + r < p.m && kx < kLen;
+    const bf16* src = valid ? p.x + static_cast<size_t>(m0 + r) * p.k + k0 + kx : p.x;
+    cp_async16(xs + r * S::kXPitch + vx * 8, src, valid);
+  }
+}
+
+// The warp's MMAs over one stage: the first nBlocks 32-k blocks (later ones lie past the slice).
+template <int MT>
+__device__ __forceinline__ void skinny_mma_stage(
+    const bf16* stage, int nBlocks,
+    float (&acc)[SkinnyShape<MT>::kRowTiles][MT / 8][4]) {
+  using S = SkinnyShape<MT>;
+  constexpr int NT = MT / 8;
+  constexpr int RT = S::kRowTiles;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, q4 = lane & 3;
+  const int rBase = warp * S::kWarpRows + g;  // rows rBase + 16t and rBase + 16t + 8
+  const bf16* xs = stage + S::kWElems + g * S::kXPitch;
+#pragma unroll
+  for (int j = 0; j < S::kChunkK / 32; j++) {
+    if (j < nBlocks) {
+      uint32_t a1[RT][4], a2[RT][4];
+#pragma unroll
+      for (int t = 0; t < RT; t++) {
+        const int r = rBase + 16 * t;
+        const uint4 w0 =
+            *reinterpret_cast<const uint4*>(stage + skinny_w_offset<MT>(r, 4 * j + q4));
+        const uint4 w1 =
+            *reinterpret_cast<const uint4*>(stage + skinny_w_offset<MT>(r + 8, 4 * j + q4));
+        a1[t][0] = w0.x; a1[t][1] = w1.x; a1[t][2] = w0.y; a1[t][3] = w1.y;
+        a2[t][0] = w0.z; a2[t][1] = w1.z; a2[t][2] = w0.w; a2[t][3] = w1.w;
+      }
+#pragma unroll
+      for (int nt = 0; nt < NT; nt++) {
+        const uint4 bx =
+            *reinterpret_cast<const uint4*>(xs + nt * 8 * S::kXPitch + j * 32 + 8 * q4);
+#pragma unroll
+        for (int t = 0; t < RT; t++) {
+          mma_bf16(acc[t][nt], a1[t], bx.x, bx.y);
+          mma_bf16(acc[t][nt], a2[t], bx.z, bx.w);
+        }
+      }
+    }
+  }
+}
+
+// The last CTA of a split row tile: out = sum over splits of the partial tiles, in split order.
+template <int MT>
+__device__ __forceinline__ void skinny_reduce(const SkinnyGemmParams& p, int row0, int m0,
+                                              int nPad) {
+  using S = SkinnyShape<MT>;
+  constexpr int V = S::kReduceVecs;
+  constexpr int B = S::kReduceBatch;
+  const int mTiles = gridDim.z, mTile = blockIdx.z;
+  float4 sum[V];
+#pragma unroll
+  for (int i = 0; i < V; i++) sum[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+  for (int s0 = 0; s0 < p.splits; s0 += B) {
+    float4 v[B][V];
+#pragma unroll
+    for (int b = 0; b < B; b++)
+#pragma unroll
+      for (int i = 0; i < V; i++) {
+        const int f = threadIdx.x + i * S::kThreads;
+        const int mc = f / S::kRowVecs, rv = f % S::kRowVecs;
+        const size_t at =
+            (static_cast<size_t>((s0 + b) * mTiles + mTile) * MT + mc) * nPad + row0 + 4 * rv;
+        v[b][i] = s0 + b < p.splits ? __ldcg(reinterpret_cast<const float4*>(p.workspace + at))
+                                    : make_float4(0.f, 0.f, 0.f, 0.f);
+      }
+#pragma unroll
+    for (int b = 0; b < B; b++)
+#pragma unroll
+      for (int i = 0; i < V; i++) {
+        sum[i].x += v[b][i].x;
+        sum[i].y += v[b][i].y;
+        sum[i].z += v[b][i].z;
+        sum[i].w += v[b][i].w;
+      }
+  }
+#pragma unroll
+  for (int i = 0; i < V; i++) {
+    const int f = threadIdx.x + i * S::kThreads;
+    const int mc = m0 + f / S::kRowVecs, row = row0 + 4 * (f % S::kRowVecs);
+    if (mc < p.m) {
+      bf16* o = p.out + static_cast<size_t>(mc) * p.outStride + row;
+      if (row < p.n) o[0] = __float2bfloat16_rn(sum[i].x);
+      if (row + 1 < p.n) o[1] = __float2bfloat16_rn(sum[i].y);
+      if (row + 2 < p.n) o[2] = __float2bfloat16_rn(sum[i].z);
+      if (row + 3 < p.n) o[3] = __float2bfloat16_rn(sum[i].w);
+    }
   }
 }
 
 template <int MT>
 __device__ __forceinline__ void skinny_tile(const SkinnyGemmParams& p) {
-  using S = SkinnyShape;
+  using S = SkinnyShape<MT>;
   constexpr int NT = MT / 8;
-  constexpr int U = S::kUnroll;
+  constexpr int RT = S::kRowTiles;
   extern __shared__ uint4 dynamic_smem[];
   __shared__ int sLast;
-  bf16* xsBase = reinterpret_cast<bf16*>(dynamic_smem);
+  bf16* smem = reinterpret_cast<bf16*>(dynamic_smem);
   const int nTile = blockIdx.x, split = blockIdx.y, mTile = blockIdx.z;
   const int k0 = split * p.kSlice;
   const int kLen = min(p.kSlice, p.k - k0);
-  const int nkb = (kLen + 31) >> 5;
   const int chunks = (kLen + S::kChunkK - 1) / S::kChunkK;
+  const int rot = nTile % chunks;
+  const int row0 = nTile * S::kRows;
   const int m0 = mTile * MT;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int g = lane >> 2, q4 = lane & 3;
-
-  const int row0 = nTile * S::kRowsPerCta + warp * 16 + g;
-  const int row1 = row0 + 8;
-  const bf16* w0 = p.w + static_cast<size_t>(min(row0, p.n - 1)) * p.k + k0 + 8 * q4;
-  const bf16* w1 = p.w + static_cast<size_t>(min(row1, p.n - 1)) * p.k + k0 + 8 * q4;
-
-  // Weight loads of k-block kb: 16 bytes of row g and of row g + 8, zeros past the slice.
-  auto load_w = [&](int kb, uint4& a, uint4& b) {
-    const bool ok = kb * 32 + 8 * q4 < kLen;
-    a = ok ? ld_stream(w0 + kb * 32) : make_uint4(0, 0, 0, 0);
-    b = ok ? ld_stream(w1 + kb * 32) : make_uint4(0, 0, 0, 0);
+  // k offset (within the slice) of the chunk that stage c visits.
+  auto chunk_k = [&](int c) {
+    const int r = c + rot;
+    return (r < chunks ? r : r - chunks) * S::kChunkK;
   };
 
-  uint4 cur0[U], cur1[U];
+  float acc[RT][NT][4];
 #pragma unroll
-  for (int u = 0; u < U; u++) load_w(u, cur0[u], cur1[u]);
-  skinny_stage_x<MT>(p, xsBase, m0, k0, kLen, 0);
-  cp_async_commit();
+  for (int t = 0; t < RT; t++)
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) acc[t][nt][e] = 0.f;
 
-  float acc[NT][4];
 #pragma unroll
-  for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-    for (int e = 0; e < 4; e++) acc[nt][e] = 0.f;
-
-  for (int kb = 0; kb < nkb; kb += U) {
-    uint4 nxt0[U], nxt1[U];
-#pragma unroll
-    for (int u = 0; u < U; u++) load_w(kb + U + u, nxt0[u], nxt1[u]);
-    if (kb % S::kBlocksPerChunk == 0) {
-      // Entering x chunk c: everyone is done with chunk c - 1, whose buffer takes chunk c + 1.
-      const int c = kb / S::kBlocksPerChunk;
-      __syncthreads();
-      if (c + 1 < chunks) {
-        skinny_stage_x<MT>(p, xsBase + ((c + 1) & 1) * MT * S::kPitch, m0, k0, kLen, c + 1);
-      }
-      cp_async_commit();
-      cp_async_wait<1>();
-      __syncthreads();
+  for (int s = 0; s < S::kStages - 1; s++) {
+    if (s < chunks) {
+      skinny_load_stage<MT>(p, smem + s * S::kStageElems, row0, m0, k0, kLen, chunk_k(s));
     }
-    const bf16* xs = xsBase + ((kb / S::kBlocksPerChunk) & 1) * MT * S::kPitch;
-#pragma unroll
-    for (int u = 0; u < U; u++) {
-      const int kl = ((kb + u) % S::kBlocksPerChunk) * 32 + 8 * q4;
-      if (kb + u < nkb) {
-        const uint32_t a1[4] = {cur0[u].x, cur1[u].x, cur0[u].y, cur1[u].y};
-        const uint32_t a2[4] = {cur0[u].z, cur1[u].z, cur0[u].w, cur1[u].w};
-#pragma unroll
-        for (int nt = 0; nt < NT; nt++) {
-          const uint4 bx = *reinterpret_cast<const uint4*>(xs + (nt * 8 + g) * S::kPitch + kl);
-          mma_bf16(acc[nt], a1, bx.x, bx.y);
-          mma_bf16(acc[nt], a2, bx.z, bx.w);
-        }
-      }
-    }
-#pragma unroll
-    for (int u = 0; u < U; u++) {
-      cur0[u] = nxt0[u];
-      cur1[u] = nxt1[u];
-    }
+    cp_async_commit();
   }
+  for (int c = 0; c < chunks; c++) {
+    cp_async_wait<S::kStages - 2>();
+    __syncthreads();  // stage c visible to all; everyone is done with stage c - 1's buffer
+    const int next = c + S::kStages - 1;
+    if (next < chunks) {
+      skinny_load_stage<MT>(p, smem + (next % S::kStages) * S::kStageElems, row0, m0, k0, kLen,
+                            chunk_k(next));
+    }
+    cp_async_commit();
+    const int kc = chunk_k(c);
+    const int nBlocks = min(S::kChunkK / 32, (kLen - kc + 31) / 32);
+    skinny_mma_stage<MT>(smem + (c % S::kStages) * S::kStageElems, nBlocks, acc);
+  }
+  cp_async_wait<0>();
 
-  // acc[nt] = {(row0, col 2q), (row0, col 2q+1), (row1, col 2q), (row1, col 2q+1)}, col = x row.
+  // acc[t][nt] = {(r, col 2q), (r, col 2q+1), (r+8, col 2q), (r+8, col 2q+1)}, r = rBase + 16t,
+  // col = x row nt * 8 + ...
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, q4 = lane & 3;
+  const int rBase = row0 + warp * S::kWarpRows + g;
   if (p.splits == 1) {
+#pragma unroll
+    for (int t = 0; t < RT; t++)
+#pragma unroll
+      for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+          const int row = rBase + 16 * t + 8 * (e >> 1);
+          const int mc = m0 + nt * 8 + 2 * q4 + (e & 1);
+          if (row < p.n && mc < p.m) {
+            p.out[static_cast<size_t>(mc) * p.outStride + row] = __float2bfloat16_rn(acc[t][nt][e]);
+          }
+        }
+    return;
+  }
+  const int nPad = gridDim.x * S::kRows;
+  const int mTiles = gridDim.z;
+  float* ws = p.workspace + static_cast<size_t>(split * mTiles + mTile) * MT * nPad;
+#pragma unroll
+  for (int t = 0; t < RT; t++)
 #pragma unroll
     for (int nt = 0; nt < NT; nt++)
 #pragma unroll
       for (int e = 0; e < 4; e++) {
-        const int row = (e >> 1) ? row1 : row0;
-        const int mc = m0 + nt * 8 + 2 * q4 + (e & 1);
-        if (row < p.n && mc < p.m) {
-          p.out[static_cast<size_t>(mc) * p.outStride + row] = __float2bfloat16_rn(acc[nt][e]);
-        }
+        const int row = rBase + 16 * t + 8 * (e >> 1);
+        ws[static_cast<size_t>(nt * 8 + 2 * q4 + (e & 1)) * nPad + row] = acc[t][nt][e];
       }
-    return;
-  }
-  const int nPad = gridDim.x * S::kRowsPerCta;
-  const int mTiles = gridDim.z;
-  float* ws = p.workspace + static_cast<size_t>(split * mTiles + mTile) * MT * nPad;
-#pragma unroll
-  for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-    for (int e = 0; e < 4; e++) {
-      const int row = (e >> 1) ? row1 : row0;
-      ws[static_cast<size_t>(nt * 8 + 2 * q4 + (e & 1)) * nPad + row] = acc[nt][e];
-    }
   __threadfence();
   __syncthreads();
   int* counter = &p.counters[mTile * gridDim.x + nTile];
@@ -175,38 +310,28 @@ __device__ __forceinline__ void skinny_tile(const SkinnyGemmParams& p) {
   __syncthreads();
   if (!sLast) return;
   __threadfence();
-  for (int i = threadIdx.x; i < MT * S::kRowsPerCta; i += S::kThreads) {
-    const int mc = i / S::kRowsPerCta;
-    const int row = nTile * S::kRowsPerCta + i % S::kRowsPerCta;
-    float sum = 0.f;
-    for (int s = 0; s < p.splits; s++) {
-      sum += __ldcg(p.workspace + (static_cast<size_t>(s * mTiles + mTile) * MT + mc) * nPad + row);
-    }
-    if (row < p.n && m0 + mc < p.m) {
-      p.out[static_cast<size_t>(m0 + mc) * p.outStride + row] = __float2bfloat16_rn(sum);
-    }
-  }
+  skinny_reduce<MT>(p, row0, m0, nPad);
   if (threadIdx.x == 0) atomicExch(counter, 0);
 }
 
 }  // namespace df
 
-extern "C" __global__ void __launch_bounds__(128)
+extern "C" __global__ void __launch_bounds__(128, 4)
     df_skinny_gemm_m8(const __grid_constant__ SkinnyGemmParams p) {
   df::skinny_tile<8>(p);
 }
 
-extern "C" __global__ void __launch_bounds__(128)
+extern "C" __global__ void __launch_bounds__(128, 4)
     df_skinny_gemm_m16(const __grid_constant__ SkinnyGemmParams p) {
   df::skinny_tile<16>(p);
 }
 
-extern "C" __global__ void __launch_bounds__(128)
+extern "C" __global__ void __launch_bounds__(128, 2)
     df_skinny_gemm_m32(const __grid_constant__ SkinnyGemmParams p) {
   df::skinny_tile<32>(p);
 }
 
-extern "C" __global__ void __launch_bounds__(128)
+extern "C" __global__ void __launch_bounds__(128, 2)
     df_skinny_gemm_m64(const __grid_constant__ SkinnyGemmParams p) {
   df::skinny_tile<64>(p);
 }

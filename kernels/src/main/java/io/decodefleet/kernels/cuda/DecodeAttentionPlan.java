@@ -14,8 +14,10 @@ import java.util.Arrays;
  * doubles the time. Sequence s then has {@code ceil(contextLens[s] / chunkTokens)} chunks.
  *
  * <p><b>Work list.</b> {@code numItems} rows of four int32: {@code seq, kvHead, chunk, 0}, sorted
- * longest chunk first (longest-processing-time order, which the persistent kernel's dynamic pull
- * turns into a balanced finish). Every (sequence, kv head, chunk) appears exactly once.
+ * longest chunk first (longest-processing-time order). The persistent kernel's CTA b of G takes
+ * items b, 2G - 1 - b, 2G + b, ... ("snake" order), which over a longest-first list pairs long
+ * items with short ones and keeps CTAs balanced without an atomic counter on the item path.
+ * Every (sequence, kv head, chunk) appears exactly once.
  *
  * <p><b>Partials.</b> A sequence with more than one chunk owns {@code kvHeads * chunks} partial
  * slots starting at {@code partialBase[s]}, slot {@code partialBase[s] + kvHead * chunks + chunk};
@@ -200,7 +202,7 @@ public final class DecodeAttentionPlan {
     return numPartials > 0;
   }
 
-  /** int32 counters the persistent kernel needs (item counter, exit counter, one per pair). */
+  /** int32 counters the persistent kernel needs (two reserved, one per pair), zeroed once. */
   public int counterCount() {
     return 2 + batch * kvHeads;
   }
@@ -213,6 +215,28 @@ public final class DecodeAttentionPlan {
   /** Combine kernel: one CTA per (kv head, sequence); single-chunk ones exit at once. */
   public LaunchShape combineLaunch(Kernel kernel) {
     return new LaunchShape(kvHeads, batch, 1, kernel.threads(), kernel.sharedBytes());
+  }
+
+  /**
+   * Work-list rows CTA {@code cta} of a persistent grid of {@code grid} CTAs executes, in order:
+   * the kernel's snake schedule ({@code decode_items} in decode_attention.cu), restated so that
+   * its coverage and balance are tested on the CPU.
+   */
+  public int[] itemsOfCta(int cta, int grid) {
+    ParamChecks.positive(grid, "grid");
+    if (cta < 0 || cta >= grid) {
+      throw new IllegalArgumentException("cta must be in [0, " + grid + ") but is " + cta);
+    }
+    int n = numItems();
+    int[] out = new int[(n + grid - 1) / grid];
+    int count = 0;
+    for (int round = 0; (long) round * grid < n; round++) {
+      int i = round * grid + ((round & 1) == 1 ? grid - 1 - cta : cta);
+      if (i < n) {
+        out[count++] = i;
+      }
+    }
+    return Arrays.copyOf(out, count);
   }
 
   /** Persistent kernel: as many CTAs as fit at once, never more than there are items. */

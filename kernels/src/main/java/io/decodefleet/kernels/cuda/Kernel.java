@@ -30,11 +30,13 @@ public enum Kernel {
       "df_prefill_attention_d128", PrefillAttentionParams.class, 128, 5 * 64 * 128 * 2),
   PREFILL_ATTENTION_D64(
       "df_prefill_attention_d64", PrefillAttentionParams.class, 128, 5 * 64 * 64 * 2),
-  /** 2 buffers x mTile rows x (256 + 32) elements x 2 bytes. */
-  SKINNY_GEMM_M8("df_skinny_gemm_m8", SkinnyGemmParams.class, 128, 2 * 8 * 288 * 2),
-  SKINNY_GEMM_M16("df_skinny_gemm_m16", SkinnyGemmParams.class, 128, 2 * 16 * 288 * 2),
-  SKINNY_GEMM_M32("df_skinny_gemm_m32", SkinnyGemmParams.class, 128, 2 * 32 * 288 * 2),
-  SKINNY_GEMM_M64("df_skinny_gemm_m64", SkinnyGemmParams.class, 128, 2 * 64 * 288 * 2),
+  /** stages x (weight rows x 128 + mTile x (128 + 32)) elements x 2 bytes (skinny_gemm.cu). */
+  SKINNY_GEMM_M8("df_skinny_gemm_m8", SkinnyGemmParams.class, 128, 3 * (64 * 128 + 8 * 160) * 2),
+  SKINNY_GEMM_M16("df_skinny_gemm_m16", SkinnyGemmParams.class, 128, 2 * (64 * 128 + 16 * 160) * 2),
+  SKINNY_GEMM_M32(
+      "df_skinny_gemm_m32", SkinnyGemmParams.class, 128, 2 * (128 * 128 + 32 * 160) * 2),
+  SKINNY_GEMM_M64(
+      "df_skinny_gemm_m64", SkinnyGemmParams.class, 128, 2 * (128 * 128 + 64 * 160) * 2),
   /** 4 stages x (A + B) x 128 x 32 x 2 bytes. */
   GEMM("df_gemm", GemmParams.class, 256, 4 * 2 * 128 * 32 * 2),
   SWIGLU("df_swiglu", SwiGluParams.class, 256, 0),

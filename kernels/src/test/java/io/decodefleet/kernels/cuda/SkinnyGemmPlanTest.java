@@ -23,7 +23,11 @@ class SkinnyGemmPlanTest {
       assertTrue((long) plan.splits() * plan.kSlice() >= k, "slices fall short of k");
       assertTrue((long) (plan.splits() - 1) * plan.kSlice() < k, "last slice is empty");
       assertTrue(plan.mTile() * plan.mTiles() >= m && plan.mTile() * (plan.mTiles() - 1) < m);
-      assertTrue(plan.nTiles() * 64 >= n && (plan.nTiles() - 1) * 64 < n);
+      int rows = plan.rowsPerCta();
+      assertTrue(plan.nTiles() * rows >= n && (plan.nTiles() - 1) * rows < n);
+      assertTrue(plan.splits() == 1
+          || (long) plan.splits() * plan.mTile() * rows * 4 <= SkinnyGemmPlan.MAX_REDUCE_BYTES,
+          "partials one CTA sums");
     }
   }
 
@@ -37,8 +41,28 @@ class SkinnyGemmPlanTest {
     assertEquals(0, gateUp.workspaceFloats());
     SkinnyGemmPlan down = SkinnyGemmPlan.plan(64, 4096, 14336, H200_SLOTS);
     assertEquals(Kernel.SKINNY_GEMM_M64, down.kernel());
+    assertEquals(32, down.nTiles());
     assertTrue(down.launch().ctas() <= H200_SLOTS, "one wave");
-    assertEquals((long) down.splits() * 64 * 64 * 64, down.workspaceFloats());
+    assertEquals((long) down.splits() * 64 * 4096, down.workspaceFloats());
+  }
+
+  @Test
+  void wideVariantsShareXOver128RowsAndCapSplitsByThePartialsOneCtaSums() {
+    assertEquals(64, SkinnyGemmPlan.rowsPerCta(Kernel.SKINNY_GEMM_M8));
+    assertEquals(64, SkinnyGemmPlan.rowsPerCta(Kernel.SKINNY_GEMM_M16));
+    assertEquals(128, SkinnyGemmPlan.rowsPerCta(Kernel.SKINNY_GEMM_M32));
+    assertEquals(128, SkinnyGemmPlan.rowsPerCta(Kernel.SKINNY_GEMM_M64));
+    // 2 CTAs per SM at m = 64: the gate_up projection's 224 row tiles fit one wave unsplit.
+    SkinnyGemmPlan gateUp = SkinnyGemmPlan.plan(64, 28672, 4096, 132 * 2);
+    assertEquals(224, gateUp.nTiles());
+    assertEquals(1, gateUp.splits());
+    // o projection at m = 64: 32 tiles would take 8 splits of 264 slots, but 4 x 32 KB of
+    // partials is what the summing CTA reads in two rounds.
+    SkinnyGemmPlan o = SkinnyGemmPlan.plan(64, 4096, 4096, 132 * 2);
+    assertEquals(4, o.splits());
+    assertEquals(1024, o.kSlice());
+    // m = 1 o projection: 64 tiles x 8 splits fill 4 CTAs per SM.
+    assertEquals(8, SkinnyGemmPlan.plan(1, 4096, 4096, H200_SLOTS).splits());
   }
 
   @Test
@@ -50,6 +74,7 @@ class SkinnyGemmPlanTest {
     assertEquals(Kernel.SKINNY_GEMM_M64, SkinnyGemmPlan.kernelFor(33));
     assertEquals(Kernel.SKINNY_GEMM_M64, SkinnyGemmPlan.kernelFor(256));
     assertEquals(4, SkinnyGemmPlan.plan(256, 64, 64, 10).mTiles());
+    assertThrows(IllegalArgumentException.class, () -> SkinnyGemmPlan.rowsPerCta(Kernel.GEMM));
   }
 
   @Test
