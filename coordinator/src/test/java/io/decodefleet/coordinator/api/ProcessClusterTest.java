@@ -55,7 +55,7 @@ class ProcessClusterTest {
     for (String node : List.of("node-a", "node-b", "node-c")) {
       daemons.put(node, NodeProcess.start(node, "io.decodefleet.agent.cli.GpuAgentCli", "--seed-nodes",
           "127.0.0.1:" + clusterPort, "--port", "0", "--management-port", Integer.toString(NodeProcess.freePort()),
-          "--node-name", node, "--cpu-agents", "1"));
+          "--node-name", node, "--cpu-agents", "1", "--devices", "cpu"));
     }
     coordinator.awaitLine(l -> l.contains("serving decodefleet.api.v1.DecodeFleet"), Duration.ofSeconds(100));
     client = new GrpcTestClient("127.0.0.1", grpcPort);

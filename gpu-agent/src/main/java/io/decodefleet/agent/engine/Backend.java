@@ -32,6 +32,22 @@ public interface Backend extends AutoCloseable {
   float[] forward(ForwardBatch batch);
 
   /**
+   * Like {@link #forward}, but returns only the greedy token of each sample row (arg-max, ties to the
+   * lowest id). A GPU backend computes it on the device and copies back one int per row instead of a
+   * vocabulary of logits; this default samples the host logits.
+   *
+   * @return (numSampled) token ids of the batch's sample rows, in their order
+   */
+  default int[] forwardGreedy(ForwardBatch batch) {
+    float[] logits = forward(batch);
+    int vocab = logits.length / Math.max(1, batch.numSampled());
+    Sampler sampler = new Sampler(vocab);
+    int[] tokens = new int[batch.numSampled()];
+    for (int i = 0; i < tokens.length; i++) tokens[i] = sampler.sample(logits, i);
+    return tokens;
+  }
+
+  /**
    * Runs the model over one whole sequence with dense causal attention and no cache at all: the
    * oracle that the cached incremental decode is checked against.
    *

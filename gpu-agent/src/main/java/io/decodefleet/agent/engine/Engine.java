@@ -191,7 +191,7 @@ public final class Engine {
   private void step(State s) {
     long t0 = System.nanoTime();
     SchedulerOutput out = s.scheduler.schedule();
-    ModelRunner.StepResult result = s.runner.execute(out);
+    ModelRunner.StepResult result = s.runner.execute(out, s.verifier::selects);
     for (var e : result.logits().entrySet()) s.verifier.record(e.getKey(), e.getValue());
     Scheduler.StepOutcome outcome = s.scheduler.update(out, result.sampled());
     List<AgentReport.SequenceTokens> tokens = new ArrayList<>(outcome.produced().size());

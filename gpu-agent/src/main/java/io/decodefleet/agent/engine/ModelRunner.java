@@ -57,6 +57,15 @@ public final class ModelRunner {
   }
 
   public StepResult execute(SchedulerOutput out) {
+    return execute(out, id -> true);
+  }
+
+  /**
+   * Runs one step. Logits come back to the host only when a sampled sequence satisfies
+   * {@code needsLogits} (the recompute check); otherwise the backend samples greedily where the
+   * logits are, and only the rows' tokens cross to the host.
+   */
+  public StepResult execute(SchedulerOutput out, java.util.function.LongPredicate needsLogits) {
     for (long id : out.finishedIds()) sequences.remove(id);
     for (long id : out.preemptedIds()) sequences.remove(id);
     if (out.isEmpty()) return new StepResult(Map.of(), Map.of(), 0);
@@ -104,14 +113,24 @@ public final class ModelRunner {
     if (row != n) throw new IllegalStateException("scheduled " + n + " tokens but laid out " + row);
 
     int[] rows = sampleRows.stream().mapToInt(Integer::intValue).toArray();
-    float[] logits = backend.forward(new ForwardBatch(tokens, positions, slots, tables, contextLens, rows));
+    ForwardBatch batch = new ForwardBatch(tokens, positions, slots, tables, contextLens, rows);
     Map<Long, Integer> sampled = new LinkedHashMap<>();
     Map<Long, float[]> logitRows = new HashMap<>();
+    if (sampleIds.stream().noneMatch(needsLogits::test)) {
+      int[] greedy = backend.forwardGreedy(batch);
+      for (int i = 0; i < rows.length; i++) {
+        long id = sampleIds.get(i);
+        sampled.put(id, greedy[i]);
+        sequences.get(id).appendToken(greedy[i]);
+      }
+      return new StepResult(sampled, logitRows, n);
+    }
+    float[] logits = backend.forward(batch);
     for (int i = 0; i < rows.length; i++) {
       long id = sampleIds.get(i);
       int token = sampler.sample(logits, i);
       sampled.put(id, token);
-      logitRows.put(id, Arrays.copyOfRange(logits, i * vocabSize, (i + 1) * vocabSize));
+      if (needsLogits.test(id)) logitRows.put(id, Arrays.copyOfRange(logits, i * vocabSize, (i + 1) * vocabSize));
       sequences.get(id).appendToken(token);
     }
     return new StepResult(sampled, logitRows, n);

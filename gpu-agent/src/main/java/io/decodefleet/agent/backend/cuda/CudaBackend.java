@@ -211,6 +211,7 @@ public final class CudaBackend implements Backend {
   }
 
   /** As {@link #forward}, but the greedy token of each sample row, chosen on the device. */
+  @Override
   public int[] forwardGreedy(ForwardBatch batch) {
     return (int[]) step(batch, true);
   }
