@@ -195,8 +195,17 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     long preemptions = 0;
     java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
     java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
+    double[] t = new double[6]; // steps, host ns, gpu steps, gpu µs, gap steps, gap µs
     for (ClusterSnapshot.Agent a : inScope(atEnd)) {
       ClusterSnapshot.Agent b = before.get(a.agentId());
+      ClusterSnapshot.StepTimes ta = a.times();
+      ClusterSnapshot.StepTimes tb = b == null ? ClusterSnapshot.StepTimes.NONE : b.times();
+      t[0] += ta.steps() - tb.steps();
+      t[1] += ta.hostNanos() - tb.hostNanos();
+      t[2] += ta.gpuSteps() - tb.gpuSteps();
+      t[3] += ta.gpuMicros() - tb.gpuMicros();
+      t[4] += ta.gapSteps() - tb.gapSteps();
+      t[5] += ta.idleGapMicros() - tb.idleGapMicros();
       a.stepsByBatch().forEach((bucket, s) -> {
         ClusterSnapshot.StepStats s0 = b == null ? null : b.stepsByBatch().get(bucket);
         long[] acc = byBatch.computeIfAbsent(bucket, k -> new long[2]);
@@ -227,6 +236,9 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     m.put("step_time_by_batch", buckets);
     byPath.values().removeIf(n -> n == 0);
     m.put("steps_by_path", byPath);
+    m.put("mean_host_us_per_step", t[0] == 0 ? null : t[1] / 1e3 / t[0]);
+    m.put("mean_gpu_us_per_step", t[2] == 0 ? null : t[3] / t[2]);
+    m.put("mean_gpu_idle_gap_us", t[4] == 0 ? null : t[5] / t[4]);
     m.put("agents_lost", atEnd.agentsLost() - atStart.agentsLost());
     m.put("migrations", atEnd.migrations() - atStart.migrations());
     return m;

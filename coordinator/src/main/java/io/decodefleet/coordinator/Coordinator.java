@@ -423,7 +423,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     for (AgentInfo info : sortedAgents()) {
       if (!inFleet.contains(info.agentId())) {
         agents.add(new ClusterSnapshot.Agent(info.agentId(), info.nodeAddress(), info.device(), info.backend(), false,
-            true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of()));
+            true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), ClusterSnapshot.StepTimes.NONE));
       }
     }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),

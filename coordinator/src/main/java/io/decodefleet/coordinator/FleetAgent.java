@@ -28,6 +28,11 @@ final class FleetAgent {
   /** Per batch bucket: {steps, nanos}. */
   private final java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
   private final java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
+  private long hostNanos;
+  private long gpuSteps;
+  private double gpuMicros;
+  private long gapSteps;
+  private double idleGapMicros;
 
   FleetAgent(AgentInfo info, int index) {
     this.info = info;
@@ -57,6 +62,15 @@ final class FleetAgent {
       b[1] += m.stepNanos();
     }
     if (!m.path().isEmpty()) byPath.merge(m.path(), 1L, Long::sum);
+    hostNanos += m.hostNanos();
+    if (!Double.isNaN(m.gpuMicros())) {
+      gpuSteps++;
+      gpuMicros += m.gpuMicros();
+    }
+    if (!Double.isNaN(m.idleGapMicros())) {
+      gapSteps++;
+      idleGapMicros += m.idleGapMicros();
+    }
   }
 
   /** Whether a sequence of {@code tokens} (prompt + max output) can ever run here. */
@@ -85,7 +99,8 @@ final class FleetAgent {
   ClusterSnapshot.Agent snapshot() {
     return new ClusterSnapshot.Agent(info.agentId(), info.nodeAddress(), info.device(), info.backend(), loaded, alive,
         kvBlocks, freeKvBlocks, blockSize, running, waiting, inFlight, steps, stepNanos, scheduledTokens, preemptions,
-        stepsByBatch(), java.util.Map.copyOf(byPath));
+        stepsByBatch(), java.util.Map.copyOf(byPath),
+        new ClusterSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros));
   }
 
   private java.util.Map<Integer, ClusterSnapshot.StepStats> stepsByBatch() {

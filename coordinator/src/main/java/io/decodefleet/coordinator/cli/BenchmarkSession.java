@@ -81,6 +81,7 @@ final class BenchmarkSession {
             + " agents");
     List<SweepPoint> points = new ArrayList<>();
     String backend;
+    List<String> devices;
     try (ClusterHandle cluster = cli.cluster.embedded()
         ? EmbeddedCluster.start(largest, ConfigFactory.empty(),
             i -> devices.slot("agent-" + i, i, cli.engine.cudaSettings(), CPU_KV_BYTES))
@@ -94,6 +95,8 @@ final class BenchmarkSession {
       }
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
       backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();
+      devices = state.agents().stream().filter(ClusterSnapshot.Agent::loaded).map(ClusterSnapshot.Agent::device)
+          .distinct().toList();
       for (int ws : worldSizes) {
         RunOutcome outcome = runPoint(cluster, ws, agentTimeout);
         if (outcome.error() != null) {
@@ -108,8 +111,14 @@ final class BenchmarkSession {
       return 1;
     }
     SweepReport report = new SweepReport(("coordinator " + String.join(" ", cli.originalArgs)).trim(), settings(),
-        RuntimeVersions.current(), HardwareDescription.describe(), backend, model.model(), startedAt, slos, points);
+        RuntimeVersions.current(), hardware(backend, devices), backend, model.model(), startedAt, slos, points);
     return writeAndPrint(report);
+  }
+
+  /** The coordinator's host, plus the agents' devices when they are GPUs. */
+  private static String hardware(String backend, List<String> devices) {
+    String host = HardwareDescription.describe();
+    return "cuda".equals(backend) ? host + "; agents on " + String.join(", ", devices) : host;
   }
 
   private RunOutcome runPoint(ClusterHandle cluster, int ws, Duration agentTimeout) throws Exception {
@@ -211,9 +220,19 @@ final class BenchmarkSession {
             .append(line.get("steps")).append(')');
       }
     }
+    Object paths = e.get("steps_by_path");
+    if (paths instanceof Map<?, ?> byPath && !byPath.isEmpty()) b.append("; steps by path ").append(byPath);
+    appendMicros(b, "host per step", e.get("mean_host_us_per_step"));
+    appendMicros(b, "GPU per step", e.get("mean_gpu_us_per_step"));
+    appendMicros(b, "GPU idle gap", e.get("mean_gpu_idle_gap_us"));
     b.append("; preemptions ").append(e.get("preemptions")).append(", migrations ").append(e.get("migrations"))
         .append(", agents lost ").append(e.get("agents_lost"));
     return b.toString();
+  }
+
+  private static void appendMicros(StringBuilder b, String label, Object value) {
+    if (value instanceof Number n) b.append("; ").append(label).append(' ').append(String.format("%.1f", n.doubleValue()))
+        .append(" us");
   }
 
   static String describeVerification(Map<String, Object> v) {

@@ -182,11 +182,6 @@ public final class Engine {
     }
   }
 
-  /** What ran the step: the backend's own account (e.g. a graph replay) or, without one, its name. */
-  private static String path(Backend backend) {
-    StepTiming timing = backend.lastStepTiming();
-    return timing != null ? timing.path() : backend.name();
-  }
 
   private void step(State s) {
     long t0 = System.nanoTime();
@@ -207,9 +202,14 @@ public final class Engine {
     long stepNanos = System.nanoTime() - t0;
     s.step++;
     if (!tokens.isEmpty() || !out.preemptedIds().isEmpty()) {
+      // The backend's own account of the step (a graph replay or eager launches, host and device
+      // time); a backend without one ran the whole step on the host.
+      StepTiming timing = s.backend.lastStepTiming();
       listener.stepped(new AgentReport.StepReport(agentId, s.step, tokens, finished, s.scheduler.numFreeBlocks(),
           s.scheduler.numRunning(), s.scheduler.numWaiting(), out.totalScheduledTokens(), stepNanos,
-          out.preemptedIds().size(), out.newSequences().size() + out.cachedSequences().size(), path(s.backend)));
+          out.preemptedIds().size(), out.newSequences().size() + out.cachedSequences().size(),
+          timing != null ? timing.path() : s.backend.name(), timing != null ? timing.hostNanos() : stepNanos,
+          timing != null ? timing.gpuMicros() : Double.NaN, timing != null ? timing.idleGapMicros() : Double.NaN));
     }
   }
 }

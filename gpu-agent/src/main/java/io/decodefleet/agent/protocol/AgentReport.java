@@ -18,7 +18,8 @@ public interface AgentReport extends ProtocolMessage {
   /** One engine step, batched: the token(s) each sequence produced and the sequences that finished. */
   record StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,
       int freeKvBlocks, int running, int waiting, int scheduledTokens, long stepNanos, int preempted,
-      int numSequences, String path) implements AgentReport {}
+      int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros)
+      implements AgentReport {}
 
   /** A sequence the agent cannot serve, with why. */
   record SequenceFailed(String agentId, long sequenceId, String reason) implements AgentReport {}

@@ -72,7 +72,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       var b = io.decodefleet.protocol.cluster.StepReport.newBuilder().setAgentId(m.agentId()).setStep(m.step())
           .setFreeKvBlocks(m.freeKvBlocks()).setRunning(m.running()).setWaiting(m.waiting())
           .setScheduledTokens(m.scheduledTokens()).setStepNanos(m.stepNanos()).setPreempted(m.preempted())
-          .setNumSequences(m.numSequences()).setPath(m.path());
+          .setNumSequences(m.numSequences()).setPath(m.path()).setHostNanos(m.hostNanos())
+          .setGpuMicros(m.gpuMicros()).setIdleGapMicros(m.idleGapMicros());
       for (AgentReport.SequenceTokens t : m.tokens()) {
         var tb = io.decodefleet.protocol.cluster.SequenceTokens.newBuilder().setSequenceId(t.sequenceId());
         for (int token : t.tokens()) tb.addTokens(token);
@@ -152,7 +153,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         }).toList();
         return new AgentReport.StepReport(p.getAgentId(), p.getStep(), tokens, finished, p.getFreeKvBlocks(),
             p.getRunning(), p.getWaiting(), p.getScheduledTokens(), p.getStepNanos(), p.getPreempted(),
-            p.getNumSequences(), p.getPath());
+            p.getNumSequences(), p.getPath(), p.getHostNanos(), p.getGpuMicros(), p.getIdleGapMicros());
       }
       case "SequenceFailed": {
         var p = io.decodefleet.protocol.cluster.SequenceFailed.parseFrom(bytes);

@@ -70,8 +70,9 @@ class ProtocolSerializerTest {
                 new AgentReport.SequenceFinished(13, "length", 7, 0, AgentReport.VerifyResult.NOT_CHECKED),
                 new AgentReport.SequenceFinished(14, "length", 9, 1,
                     new AgentReport.VerifyResult(true, false, 0.5, 4, "step 3: logits differ"))),
-            77, 5, 9, 1024, 123456789L, 3, 17, "graph"),
-        new AgentReport.StepReport("agent-0", 1, List.of(), List.of(), 0, 0, 0, 0, 0, 0, 0, ""),
+            77, 5, 9, 1024, 123456789L, 3, 17, "graph", 12345L, 811.5, 19.25),
+        new AgentReport.StepReport("agent-0", 1, List.of(), List.of(), 0, 0, 0, 0, 0, 0, 0, "", 0, Double.NaN,
+            Double.NaN),
         new AgentReport.SequenceFailed("agent-3", -5, "needs 99 KV blocks of 16 tokens, the pool holds 12"),
         new AgentReport.Drained("agent-3", List.of(3L, 1L, Long.MIN_VALUE)),
         new AgentReport.Drained("agent-3", List.of()));
