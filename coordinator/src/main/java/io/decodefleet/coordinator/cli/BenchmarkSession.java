@@ -81,7 +81,7 @@ final class BenchmarkSession {
             + " agents");
     List<SweepPoint> points = new ArrayList<>();
     String backend;
-    List<String> devices;
+    List<String> agentDevices;
     try (ClusterHandle cluster = cli.cluster.embedded()
         ? EmbeddedCluster.start(largest, ConfigFactory.empty(),
             i -> devices.slot("agent-" + i, i, cli.engine.cudaSettings(), CPU_KV_BYTES))
@@ -95,7 +95,7 @@ final class BenchmarkSession {
       }
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
       backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();
-      devices = state.agents().stream().filter(ClusterSnapshot.Agent::loaded).map(ClusterSnapshot.Agent::device)
+      agentDevices = state.agents().stream().filter(ClusterSnapshot.Agent::loaded).map(ClusterSnapshot.Agent::device)
           .distinct().toList();
       for (int ws : worldSizes) {
         RunOutcome outcome = runPoint(cluster, ws, agentTimeout);
@@ -111,7 +111,7 @@ final class BenchmarkSession {
       return 1;
     }
     SweepReport report = new SweepReport(("coordinator " + String.join(" ", cli.originalArgs)).trim(), settings(),
-        RuntimeVersions.current(), hardware(backend, devices), backend, model.model(), startedAt, slos, points);
+        RuntimeVersions.current(), hardware(backend, agentDevices), backend, model.model(), startedAt, slos, points);
     return writeAndPrint(report);
   }
 
