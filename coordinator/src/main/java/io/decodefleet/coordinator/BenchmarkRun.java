@@ -255,11 +255,13 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     private int checked;
     private int failures;
     private double worst;
+    private double tolerance;
     private final List<String> details = new ArrayList<>();
 
     void add(long requestId, AgentReport.VerifyResult v) {
       if (v == null || !v.checked()) return;
       checked++;
+      tolerance = Math.max(tolerance, v.tolerance());
       if (!Double.isNaN(v.maxRelError())) worst = Math.max(worst, v.maxRelError());
       if (!v.passed()) {
         failures++;
@@ -273,7 +275,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       m.put("sequences_checked", checked);
       m.put("failures", failures);
       m.put("max_rel_error", worst);
-      m.put("tolerance", io.decodefleet.agent.engine.RecomputeVerifier.TOLERANCE);
+      m.put("tolerance", tolerance);
       m.put("failure_details", List.copyOf(details));
       return m;
     }

@@ -56,6 +56,15 @@ public interface Backend extends AutoCloseable {
    */
   float[] forwardWithoutCache(int[] tokens);
 
+  /**
+   * Relative logit tolerance of the recompute check (--verify) on this backend: float32 on the CPU
+   * (different summation orders), bf16 storage on a GPU. Greedy tokens that differ count as a pass
+   * only where the recomputed logits of the two tokens are within this tolerance (a near tie).
+   */
+  default double verifyTolerance() {
+    return RecomputeVerifier.TOLERANCE;
+  }
+
   /** How the last {@link #forward} ran (path, host and device time); null when not tracked. */
   default StepTiming lastStepTiming() {
     return null;

@@ -52,8 +52,10 @@ public interface AgentReport extends ProtocolMessage {
    *
    * @param checked false when the sequence was not in the verified sample
    * @param maxRelError the largest |cached − recomputed|∞ / |recomputed|∞ over the checked steps
+   * @param tolerance the relative tolerance applied (the backend's)
    */
-  record VerifyResult(boolean checked, boolean passed, double maxRelError, int stepsChecked, String detail) {
-    public static final VerifyResult NOT_CHECKED = new VerifyResult(false, true, 0.0, 0, "");
+  record VerifyResult(boolean checked, boolean passed, double maxRelError, int stepsChecked, String detail,
+      double tolerance) {
+    public static final VerifyResult NOT_CHECKED = new VerifyResult(false, true, 0.0, 0, "", 0.0);
   }
 }

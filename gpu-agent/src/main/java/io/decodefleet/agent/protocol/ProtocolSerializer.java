@@ -85,7 +85,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
             .setReason(f.reason()).setOutputTokens(f.outputTokens()).setPreemptions(f.preemptions())
             .setVerify(io.decodefleet.protocol.cluster.VerifyResult.newBuilder().setChecked(v.checked())
                 .setPassed(v.passed()).setMaxRelError(v.maxRelError()).setStepsChecked(v.stepsChecked())
-                .setDetail(v.detail())));
+                .setDetail(v.detail()).setTolerance(v.tolerance())));
       }
       return b.build();
     } else if (o instanceof AgentReport.SequenceFailed m) {
@@ -149,7 +149,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           var v = f.getVerify();
           return new AgentReport.SequenceFinished(f.getSequenceId(), f.getReason(), f.getOutputTokens(),
               f.getPreemptions(), new AgentReport.VerifyResult(v.getChecked(), v.getPassed(), v.getMaxRelError(),
-                  v.getStepsChecked(), v.getDetail()));
+                  v.getStepsChecked(), v.getDetail(), v.getTolerance()));
         }).toList();
         return new AgentReport.StepReport(p.getAgentId(), p.getStep(), tokens, finished, p.getFreeKvBlocks(),
             p.getRunning(), p.getWaiting(), p.getScheduledTokens(), p.getStepNanos(), p.getPreempted(),

@@ -66,10 +66,10 @@ class ProtocolSerializerTest {
                 new AgentReport.SequenceTokens(12, new int[] {6, 7, 8})),
             List.of(
                 new AgentReport.SequenceFinished(12, "length", 300, 2,
-                    new AgentReport.VerifyResult(true, true, 3.25e-6, 300, "")),
+                    new AgentReport.VerifyResult(true, true, 3.25e-6, 300, "", 1e-4)),
                 new AgentReport.SequenceFinished(13, "length", 7, 0, AgentReport.VerifyResult.NOT_CHECKED),
                 new AgentReport.SequenceFinished(14, "length", 9, 1,
-                    new AgentReport.VerifyResult(true, false, 0.5, 4, "step 3: logits differ"))),
+                    new AgentReport.VerifyResult(true, false, 0.5, 4, "step 3: logits differ", 3e-2))),
             77, 5, 9, 1024, 123456789L, 3, 17, "graph", 12345L, 811.5, 19.25),
         new AgentReport.StepReport("agent-0", 1, List.of(), List.of(), 0, 0, 0, 0, 0, 0, 0, "", 0, Double.NaN,
             Double.NaN),

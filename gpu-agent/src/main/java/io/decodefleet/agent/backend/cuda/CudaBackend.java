@@ -232,6 +232,12 @@ public final class CudaBackend implements Backend {
     return runner.denseLogits(tokens);
   }
 
+  /** bf16 weights, activations and KV against a bf16 dense recompute: the parity tolerance. */
+  @Override
+  public double verifyTolerance() {
+    return ParityCheck.DEFAULT_TOLERANCE;
+  }
+
   @Override
   public StepTiming lastStepTiming() {
     return lastTiming;
