@@ -241,6 +241,12 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     m.put("mean_gpu_idle_gap_us", t[4] == 0 ? null : t[5] / t[4]);
     m.put("agents_lost", atEnd.agentsLost() - atStart.agentsLost());
     m.put("migrations", atEnd.migrations() - atStart.migrations());
+    if (atEnd.kvTransfers() != null) {
+      // Hand-offs logged since this run's start (a fleet reloaded for the run starts from 0).
+      KvTransfers startLog = atStart.kvTransfers();
+      long from = startLog != null && startLog.layout().equals(atEnd.kvTransfers().layout()) ? startLog.total() : 0;
+      m.put("kv_transfers", atEnd.kvTransfers().summary(from));
+    }
     return m;
   }
 

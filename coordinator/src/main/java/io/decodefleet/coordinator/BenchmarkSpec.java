@@ -13,6 +13,14 @@ import java.util.List;
  * @param placement a PlacementPolicy name
  * @param maxConcurrency most requests outstanding at once (closed loop); 0 = unlimited
  * @param agentTimeout how long to wait for worldSize agents to join and load the model
+ * @param layout how the agents share each sequence (data-parallel, or disaggregated prefill/decode)
  */
 public record BenchmarkSpec(int worldSize, ModelSpec model, List<RequestSpec> requests, String placement,
-    int maxConcurrency, Duration agentTimeout) {}
+    int maxConcurrency, Duration agentTimeout, ParallelLayout layout) {
+
+  /** A data-parallel run. */
+  public BenchmarkSpec(int worldSize, ModelSpec model, List<RequestSpec> requests, String placement,
+      int maxConcurrency, Duration agentTimeout) {
+    this(worldSize, model, requests, placement, maxConcurrency, agentTimeout, ParallelLayout.DATA_PARALLEL);
+  }
+}

@@ -8,8 +8,15 @@ import java.util.Map;
  *
  * @param model the loaded model, or null before a fleet is loaded
  * @param worldSize agents the model is loaded on
+ * @param kvTransfers the fleet's KV-transfer group and hand-offs (disaggregated layout), else null
  */
-public record ClusterSnapshot(String model, int worldSize, List<Agent> agents, int agentsLost, long migrations) {
+public record ClusterSnapshot(String model, int worldSize, List<Agent> agents, int agentsLost, long migrations,
+    KvTransfers kvTransfers) {
+
+  /** A data-parallel fleet's view: no KV transfers. */
+  public ClusterSnapshot(String model, int worldSize, List<Agent> agents, int agentsLost, long migrations) {
+    this(model, worldSize, agents, agentsLost, migrations, null);
+  }
 
   /** One agent; counters are cumulative since it was loaded. */
   public record Agent(String agentId, String nodeAddress, String device, String backend, boolean loaded,

@@ -3,11 +3,8 @@ package io.decodefleet.coordinator;
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.protocol.ModelSpec;
-import io.decodefleet.agent.protocol.SequenceSpec;
 import io.decodefleet.coordinator.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.metrics.AgentOrder;
-import io.decodefleet.coordinator.placement.AgentLoad;
-import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -28,18 +25,28 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
- * The cluster singleton: finds agents through the Receptionist, loads a model on a fleet of them,
- * places every sequence (from benchmarks or API clients) on an agent, streams its tokens back to its
- * submitter, and re-places the unfinished sequences of an agent that is lost or drained — with the
- * prompt and every token so far, so the stream continues without gaps or duplicates.
+ * The cluster singleton: finds agents through the Receptionist, loads a model on a fleet of them
+ * (in a parallel layout: data-parallel, or disaggregated prefill/decode with its KV-transfer group,
+ * see {@link DisaggFleet}), places every sequence (from benchmarks or API clients) on an agent,
+ * streams its tokens back to its submitter, and re-places the unfinished sequences of an agent that
+ * is lost or drained — with the prompt and every token so far, so the stream continues without
+ * gaps or duplicates (the bookkeeping of sequences is {@link SequencePlacement}'s).
  */
 public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   public interface Command {}
 
-  /** Load {@code model} on the first {@code worldSize} agents (by id) once that many have joined. */
-  public record LoadFleet(int worldSize, ModelSpec model, Duration timeout, ActorRef<FleetStatus> replyTo)
-      implements Command {}
+  /**
+   * Load {@code model} on the first {@code worldSize} agents (by id) once that many have joined, in
+   * {@code layout} (for a disaggregated one the fleet is ready once its KV-transfer group formed).
+   */
+  public record LoadFleet(int worldSize, ModelSpec model, Duration timeout, ParallelLayout layout,
+      ActorRef<FleetStatus> replyTo) implements Command {
+    /** Data-parallel. */
+    public LoadFleet(int worldSize, ModelSpec model, Duration timeout, ActorRef<FleetStatus> replyTo) {
+      this(worldSize, model, timeout, ParallelLayout.DATA_PARALLEL, replyTo);
+    }
+  }
 
   public sealed interface FleetStatus {}
 
@@ -81,15 +88,16 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final List<FleetAgent> fleet = new ArrayList<>();
   private final Map<String, FleetAgent> fleetById = new HashMap<>();
   private ModelSpec fleetModel;
+  private ParallelLayout fleetLayout = ParallelLayout.DATA_PARALLEL;
+  /** The disaggregated layout's group and hand-offs; null for data-parallel fleets. */
+  private DisaggFleet disagg;
   private PendingLoad pendingLoad;
   private int loadAttempt;
-  private final Map<Long, InFlightSequence> inFlight = new HashMap<>();
+  private final SequencePlacement sequences;
   private long nextGlobalId = 1;
-  private final Map<String, PlacementPolicy> policies = new HashMap<>();
   private RunBenchmark pendingRun;
   private ActorRef<BenchmarkRun.Command> activeRun;
   private int agentsLost;
-  private long migrations;
 
   private static final class PendingLoad {
     final LoadFleet request;
@@ -112,6 +120,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     this.timers = timers;
     this.reportAdapter = context.messageAdapter(AgentReport.class, AgentReported::new);
     this.runFleetAdapter = context.messageAdapter(FleetStatus.class, FleetStatusForRun::new);
+    this.sequences = new SequencePlacement(fleet, context.getLog());
     ActorRef<Receptionist.Listing> listingAdapter = context.messageAdapter(Receptionist.Listing.class, AgentsListed::new);
     context.getSystem().receptionist().tell(Receptionist.subscribe(GpuAgent.SERVICE_KEY, listingAdapter));
   }
@@ -137,16 +146,20 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onLoadFleet(LoadFleet msg) {
     if (msg.worldSize() < 1) {
       msg.replyTo().tell(new FleetFailed("world size must be >= 1, got " + msg.worldSize()));
-    } else if (fleetServes(msg.worldSize(), msg.model())) {
+    } else if (msg.layout().agents() > 0 && msg.layout().agents() != msg.worldSize()) {
+      msg.replyTo().tell(new FleetFailed("layout " + msg.layout().label() + " needs a world size of "
+          + msg.layout().agents() + ", got " + msg.worldSize()));
+    } else if (fleetServes(msg.worldSize(), msg.model(), msg.layout())) {
       msg.replyTo().tell(new FleetReady(snapshot()));
     } else if (pendingLoad != null) {
-      if (pendingLoad.request.model().equals(msg.model()) && pendingLoad.request.worldSize() >= msg.worldSize()) {
+      if (pendingLoad.request.model().equals(msg.model()) && pendingLoad.request.layout().equals(msg.layout())
+          && pendingLoad.request.worldSize() >= msg.worldSize()) {
         pendingLoad.waiters.add(msg.replyTo());
       } else {
         msg.replyTo().tell(new FleetFailed("another model load is in progress"));
       }
-    } else if (!inFlight.isEmpty()) {
-      msg.replyTo().tell(new FleetFailed("cannot reload the fleet while " + inFlight.size() + " sequences run"));
+    } else if (sequences.count() > 0) {
+      msg.replyTo().tell(new FleetFailed("cannot reload the fleet while " + sequences.count() + " sequences run"));
     } else {
       pendingLoad = new PendingLoad(msg);
       timers.startSingleTimer(LoadTimedOut.class, new LoadTimedOut(++loadAttempt), msg.timeout());
@@ -155,8 +168,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     return this;
   }
 
-  private boolean fleetServes(int worldSize, ModelSpec model) {
-    if (!model.equals(fleetModel) || pendingLoad != null) return false;
+  private boolean fleetServes(int worldSize, ModelSpec model, ParallelLayout layout) {
+    if (!model.equals(fleetModel) || !layout.equals(fleetLayout) || pendingLoad != null) return false;
+    if (disagg != null) return disagg.intact() && fleet.size() == worldSize && fleet.stream().allMatch(a -> a.placeable);
     return fleet.stream().filter(a -> a.loaded && a.placeable).count() >= worldSize;
   }
 
@@ -168,6 +182,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     fleet.clear();
     fleetById.clear();
     fleetModel = null;
+    fleetLayout = ParallelLayout.DATA_PARALLEL;
+    disagg = null;
+    sequences.useDisaggregation(null);
     List<AgentInfo> agents = sortedAgents().subList(0, n);
     for (int i = 0; i < n; i++) {
       FleetAgent agent = new FleetAgent(agents.get(i), i);
@@ -181,7 +198,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     if (pendingLoad == null || msg.attempt() != loadAttempt) return this;
     LoadFleet req = pendingLoad.request;
     long secs = req.timeout().toSeconds();
-    String reason = pendingLoad.loading
+    String reason = disagg != null ? disagg.describeTimeout() : pendingLoad.loading
         ? "only " + fleet.stream().filter(a -> a.loaded).count() + " of " + req.worldSize() + " agents loaded model "
             + req.model().model() + " within " + secs + " s"
         : "only " + registered.size() + " of " + req.worldSize() + " agents joined within " + secs + " s";
@@ -190,8 +207,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   private void failLoad(String reason) {
+    if (pendingLoad == null) return;
     for (ActorRef<FleetStatus> w : pendingLoad.waiters) w.tell(new FleetFailed(reason));
     pendingLoad = null;
+    if (disagg != null) disagg.breakGroup("the fleet failed to load: " + reason);
+    disagg = null;
+    sequences.useDisaggregation(null);
     fleet.clear();
     fleetById.clear();
     fleetModel = null;
@@ -201,14 +222,29 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     FleetAgent agent = fleetById.get(m.agentId());
     if (agent == null || pendingLoad == null) return;
     agent.loaded(m);
-    if (fleet.stream().allMatch(a -> a.loaded)) {
-      fleetModel = pendingLoad.request.model();
-      timers.cancel(LoadTimedOut.class);
-      List<ActorRef<FleetStatus>> waiters = pendingLoad.waiters;
-      pendingLoad = null;
-      ClusterSnapshot state = snapshot();
-      for (ActorRef<FleetStatus> w : waiters) w.tell(new FleetReady(state));
+    if (fleet.stream().allMatch(a -> a.loaded) && disagg == null) {
+      if (pendingLoad.request.layout() instanceof ParallelLayout.Disaggregated layout) {
+        // The fleet is ready once its KV-transfer group formed: a fresh time limit for that.
+        timers.startSingleTimer(LoadTimedOut.class, new LoadTimedOut(++loadAttempt), pendingLoad.request.timeout());
+        disagg = new DisaggFleet(layout, fleet, reportAdapter, pendingLoad.request.timeout(), new DisaggFleet.Host(
+            this::fleetReady, this::failLoad, sequences::get, sequences::replace, context.getLog()::warn));
+        sequences.useDisaggregation(disagg);
+        disagg.start();
+        return;
+      }
+      fleetReady();
     }
+  }
+
+  private void fleetReady() {
+    if (pendingLoad == null) return;
+    fleetModel = pendingLoad.request.model();
+    fleetLayout = pendingLoad.request.layout();
+    timers.cancel(LoadTimedOut.class);
+    List<ActorRef<FleetStatus>> waiters = pendingLoad.waiters;
+    pendingLoad = null;
+    ClusterSnapshot state = snapshot();
+    for (ActorRef<FleetStatus> w : waiters) w.tell(new FleetReady(state));
   }
 
   // ---- sequences --------------------------------------------------------------------------------
@@ -227,93 +263,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     InFlightSequence seq = new InFlightSequence(nextGlobalId++, msg.requestId(), msg.prompt().clone(), msg.maxTokens(),
         msg.worldSize(), msg.placement(), msg.subscriber());
-    place(seq);
+    sequences.place(seq);
     return this;
-  }
-
-  /**
-   * Places (or re-places) a sequence on one of the first {@code worldSize} live agents of the fleet;
-   * fails it if none can take it.
-   */
-  private void place(InFlightSequence seq) {
-    int total = seq.totalTokens();
-    List<FleetAgent> live = fleet.stream().filter(a -> a.placeable).toList();
-    List<FleetAgent> scope = seq.worldSize <= 0 ? live : live.subList(0, Math.min(seq.worldSize, live.size()));
-    List<FleetAgent> candidates = scope.stream().filter(a -> a.canHold(total)).toList();
-    if (candidates.isEmpty()) {
-      FailureKind kind = live.isEmpty() ? FailureKind.UNAVAILABLE : FailureKind.CAPACITY;
-      String reason = live.isEmpty() ? "no live agent can take the sequence"
-          : "prompt " + seq.prompt.length + " + max tokens " + seq.maxTokens + " = " + total
-              + " tokens exceeds the KV capacity or model length of every agent";
-      inFlight.remove(seq.globalId);
-      seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, kind, reason, System.nanoTime()));
-      return;
-    }
-    List<AgentLoad> loads = candidates.stream().map(FleetAgent::load).toList();
-    PlacementPolicy policy = policies.computeIfAbsent(seq.placement, PlacementPolicy::named);
-    FleetAgent chosen = candidates.get(policy.choose(loads, total));
-    chosen.reserve(total);
-    seq.agent = chosen;
-    inFlight.put(seq.globalId, seq);
-    chosen.info.ref().tell(new GpuAgent.StartSequences(
-        List.of(new SequenceSpec(seq.globalId, seq.continuationPrompt(), seq.remainingTokens()))));
-  }
-
-  private void onStepReport(AgentReport.StepReport m, FleetAgent agent) {
-    long now = System.nanoTime();
-    agent.stepped(m);
-    for (AgentReport.SequenceTokens t : m.tokens()) {
-      InFlightSequence seq = inFlight.get(t.sequenceId());
-      if (seq == null || seq.agent != agent) continue;
-      seq.append(t.tokens());
-      seq.subscriber.tell(new SequenceEvent.Tokens(seq.requestId, t.tokens(), agent.info.agentId(), now));
-    }
-    for (AgentReport.SequenceFinished f : m.finished()) {
-      InFlightSequence seq = inFlight.get(f.sequenceId());
-      if (seq == null || seq.agent != agent) continue;
-      release(seq);
-      seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), f.preemptions(), f.verify(),
-          now));
-    }
-  }
-
-  private void onSequenceFailed(AgentReport.SequenceFailed m, FleetAgent agent) {
-    InFlightSequence seq = inFlight.get(m.sequenceId());
-    if (seq == null || seq.agent != agent) return;
-    release(seq);
-    seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, FailureKind.AGENT, agent.info.agentId() + ": "
-        + m.reason(), System.nanoTime()));
-  }
-
-  private void release(InFlightSequence seq) {
-    inFlight.remove(seq.globalId);
-    seq.agent.unreserve(seq.totalTokens());
-  }
-
-  /** Moves every unfinished sequence off {@code agent}, which takes no new work from now on. */
-  private void evacuate(FleetAgent agent, List<Long> sequenceIds, String cause) {
-    agent.placeable = false;
-    for (long id : sequenceIds) {
-      InFlightSequence seq = inFlight.get(id);
-      if (seq == null || seq.agent != agent) continue;
-      release(seq);
-      if (seq.remainingTokens() == 0) {
-        seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), 0,
-            AgentReport.VerifyResult.NOT_CHECKED, System.nanoTime()));
-        continue;
-      }
-      seq.migrations++;
-      migrations++;
-      place(seq);
-      if (seq.agent != agent && inFlight.containsKey(seq.globalId)) {
-        seq.subscriber.tell(new SequenceEvent.Migrated(seq.requestId, agent.info.agentId(), seq.agent.info.agentId(),
-            cause));
-      }
-    }
-  }
-
-  private List<Long> sequencesOn(FleetAgent agent) {
-    return inFlight.values().stream().filter(s -> s.agent == agent).map(s -> s.globalId).sorted().toList();
   }
 
   // ---- membership -------------------------------------------------------------------------------
@@ -334,7 +285,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           failLoad("agent " + agent.info.agentId() + " left the cluster while loading the model");
           break;
         }
-        evacuate(agent, sequencesOn(agent), "agent " + agent.info.agentId() + " lost");
+        if (disagg != null) disagg.agentLost(agent);
+        sequences.evacuate(agent, sequences.on(agent), "agent " + agent.info.agentId() + " lost");
       }
     }
     return this;
@@ -349,6 +301,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       }
       return this;
     }
+    FleetAgent from = fleetById.get(report.agentId());
+    if (disagg != null && from != null && disagg.onReport(report, from)) return this;
     if (report instanceof AgentReport.ModelLoaded m) {
       onModelLoaded(m);
     } else if (report instanceof AgentReport.LoadFailed m) {
@@ -356,15 +310,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         failLoad("agent " + m.agentId() + " could not load model " + pendingLoad.request.model().model() + ": "
             + m.reason());
       }
-    } else if (report instanceof AgentReport.StepReport m) {
-      FleetAgent agent = fleetById.get(m.agentId());
-      if (agent != null) onStepReport(m, agent);
-    } else if (report instanceof AgentReport.SequenceFailed m) {
-      FleetAgent agent = fleetById.get(m.agentId());
-      if (agent != null) onSequenceFailed(m, agent);
-    } else if (report instanceof AgentReport.Drained m) {
-      FleetAgent agent = fleetById.get(m.agentId());
-      if (agent != null) evacuate(agent, m.unfinishedSequenceIds(), "agent " + m.agentId() + " drained");
+    } else if (report instanceof AgentReport.StepReport m && from != null) {
+      from.stepped(m);
+      sequences.stepped(m, from);
+    } else if (report instanceof AgentReport.SequenceFailed m && from != null) {
+      sequences.failed(m, from);
+    } else if (report instanceof AgentReport.Drained m && from != null) {
+      sequences.evacuate(from, m.unfinishedSequenceIds(), "agent " + m.agentId() + " drained");
     }
     return this;
   }
@@ -390,11 +342,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         return this;
       }
       spec = new BenchmarkSpec((int) live, spec.model(), spec.requests(), spec.placement(), spec.maxConcurrency(),
-          spec.agentTimeout());
+          spec.agentTimeout(), spec.layout());
       msg = new RunBenchmark(spec, msg.progress(), msg.replyTo());
     }
     pendingRun = msg;
-    return onLoadFleet(new LoadFleet(spec.worldSize(), spec.model(), spec.agentTimeout(), runFleetAdapter));
+    return onLoadFleet(new LoadFleet(spec.worldSize(), spec.model(), spec.agentTimeout(), spec.layout(),
+        runFleetAdapter));
   }
 
   private Behavior<Command> onFleetStatusForRun(FleetStatusForRun msg) {
@@ -427,7 +380,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       }
     }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),
-        agents, agentsLost, migrations);
+        agents, agentsLost, sequences.migrations(), disagg == null ? null : disagg.transfers());
   }
 
   private Behavior<Command> onRunEnded(RunEnded msg) {

@@ -16,6 +16,10 @@ final class InFlightSequence {
   private int numGenerated;
   FleetAgent agent;
   int migrations;
+  /** KV tokens reserved for it on {@code agent}: prompt + max output, or less on a prefill agent. */
+  int reservedTokens;
+  /** Output tokens it had when placed on {@code agent}: those are part of the prompt there. */
+  int generatedAtPlacement;
 
   InFlightSequence(long globalId, long requestId, int[] prompt, int maxTokens, int worldSize, String placement,
       ActorRef<SequenceEvent> subscriber) {

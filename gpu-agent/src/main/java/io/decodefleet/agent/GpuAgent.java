@@ -3,6 +3,9 @@ package io.decodefleet.agent;
 import io.decodefleet.agent.daemon.NodeHealth;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.Engine;
+import io.decodefleet.agent.engine.KvArrival;
+import io.decodefleet.agent.engine.KvGroupSpec;
+import io.decodefleet.agent.engine.KvTransferMode;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.agent.protocol.ProtocolMessage;
@@ -47,6 +50,72 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
    */
   public record DrainForShutdown(ActorRef<org.apache.pekko.Done> whenDone) implements Command {}
 
+  /** Make a unique id for a new KV-transfer group; the answer is KvGroupId or KvGroupFailed. */
+  public record CreateKvGroupId(ActorRef<AgentReport> replyTo) implements Command, ProtocolMessage {}
+
+  /**
+   * Join the KV-transfer group as {@code rank} of {@code nranks}: the engine thread creates the
+   * communicator and checks a first exchange with each of {@code peers}. The answer is
+   * KvGroupJoined or KvGroupFailed.
+   *
+   * @param id the group's unique id, byte[128]
+   * @param transferMode "eager" or "graph"
+   * @param timeoutMillis limit for joining and for each transfer
+   */
+  public record JoinKvGroup(byte[] id, int rank, int nranks, List<Integer> peers, String transferMode,
+      long timeoutMillis, ActorRef<AgentReport> replyTo) implements Command, ProtocolMessage {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof JoinKvGroup j && java.util.Arrays.equals(j.id, id) && j.rank == rank && j.nranks == nranks
+          && j.peers.equals(peers) && j.transferMode.equals(transferMode) && j.timeoutMillis == timeoutMillis
+          && j.replyTo.equals(replyTo);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Arrays.hashCode(id) * 31 + rank;
+    }
+
+    @Override
+    public String toString() {
+      return "JoinKvGroup[rank " + rank + " of " + nranks + ", peers " + peers + ", " + transferMode + "]";
+    }
+  }
+
+  /** Abort the KV-transfer group now: pending transfers fail, none start. */
+  public record AbortKvGroup(String reason) implements Command, ProtocolMessage {}
+
+  /** Send sequence {@code sequenceId}'s KV to group rank {@code peerRank}; a negative rank drops it. */
+  public record SendKv(long sequenceId, int peerRank) implements Command, ProtocolMessage {}
+
+  /**
+   * Receive a sequence's KV from group rank {@code peerRank} and continue decoding it.
+   *
+   * @param outputTokens tokens generated so far (already streamed to the submitter)
+   * @param maxTokens output tokens in all, {@code outputTokens} included
+   * @param numComputedTokens positions whose K/V arrive
+   */
+  public record ReceiveKv(long sequenceId, int[] promptTokens, int[] outputTokens, int maxTokens,
+      int numComputedTokens, int peerRank) implements Command, ProtocolMessage {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ReceiveKv r && r.sequenceId == sequenceId && java.util.Arrays.equals(r.promptTokens,
+          promptTokens) && java.util.Arrays.equals(r.outputTokens, outputTokens) && r.maxTokens == maxTokens
+          && r.numComputedTokens == numComputedTokens && r.peerRank == peerRank;
+    }
+
+    @Override
+    public int hashCode() {
+      return Long.hashCode(sequenceId) * 31 + peerRank;
+    }
+
+    @Override
+    public String toString() {
+      return "ReceiveKv[" + sequenceId + ", prompt " + promptTokens.length + ", outputs " + outputTokens.length
+          + ", computed " + numComputedTokens + ", from rank " + peerRank + "]";
+    }
+  }
+
   private record EngineEvent(AgentReport report) implements Command {}
 
   /** @param generation the LoadModel request whose engine failed (see the generation field) */
@@ -89,6 +158,11 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
         .onMessage(LoadModel.class, this::onLoadModel)
         .onMessage(StartSequences.class, this::onStartSequences)
         .onMessage(Drain.class, this::onDrain)
+        .onMessage(CreateKvGroupId.class, this::onCreateKvGroupId)
+        .onMessage(JoinKvGroup.class, this::onJoinKvGroup)
+        .onMessage(AbortKvGroup.class, this::onAbortKvGroup)
+        .onMessage(SendKv.class, this::onSendKv)
+        .onMessage(ReceiveKv.class, this::onReceiveKv)
         .onMessage(DrainForShutdown.class, this::onDrainForShutdown)
         .onMessage(EngineEvent.class, this::onEngineEvent)
         .onMessage(EngineLoadFailed.class, this::onEngineLoadFailed)
@@ -143,6 +217,11 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
       }
 
       @Override
+      public void kvReported(AgentReport report) {
+        self.tell(new EngineEvent(report));
+      }
+
+      @Override
       public void crashed(String reason, List<Long> unfinished) {
         for (long id : unfinished) {
           self.tell(new EngineEvent(new AgentReport.SequenceFailed(agentId, id, "engine crashed: " + reason)));
@@ -175,6 +254,60 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
       coordinator.tell(new AgentReport.Drained(agentId, List.of()));
     } else {
       engine.drain();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onCreateKvGroupId(CreateKvGroupId msg) {
+    coordinator = msg.replyTo();
+    if (engine == null) {
+      coordinator.tell(new AgentReport.KvGroupFailed(agentId, "no model loaded on " + agentId));
+    } else {
+      engine.createKvGroupId();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onJoinKvGroup(JoinKvGroup msg) {
+    coordinator = msg.replyTo();
+    KvGroupSpec spec;
+    try {
+      spec = new KvGroupSpec(msg.id(), msg.rank(), msg.nranks(), msg.peers(), KvTransferMode.parse(msg.transferMode()),
+          java.time.Duration.ofMillis(msg.timeoutMillis()));
+    } catch (IllegalArgumentException e) {
+      coordinator.tell(new AgentReport.KvGroupFailed(agentId, e.getMessage()));
+      return this;
+    }
+    if (engine == null) {
+      coordinator.tell(new AgentReport.KvGroupFailed(agentId, "no model loaded on " + agentId));
+    } else {
+      engine.joinKvGroup(spec);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onAbortKvGroup(AbortKvGroup msg) {
+    if (engine != null) engine.abortKvGroup(msg.reason());
+    return this;
+  }
+
+  private Behavior<Command> onSendKv(SendKv msg) {
+    if (engine == null) {
+      tellCoordinator(new AgentReport.KvTransferred(agentId, msg.sequenceId(), true, 0, Double.NaN,
+          AgentReport.KvTransferred.Outcome.FAILED, "no model loaded on " + agentId));
+    } else {
+      engine.sendKv(msg.sequenceId(), msg.peerRank());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onReceiveKv(ReceiveKv msg) {
+    if (engine == null) {
+      tellCoordinator(new AgentReport.KvTransferred(agentId, msg.sequenceId(), false, 0, Double.NaN,
+          AgentReport.KvTransferred.Outcome.FAILED, "no model loaded on " + agentId));
+    } else {
+      engine.receiveKv(new KvArrival(msg.sequenceId(), msg.promptTokens(), msg.outputTokens(), msg.maxTokens(),
+          msg.numComputedTokens(), msg.peerRank()));
     }
     return this;
   }

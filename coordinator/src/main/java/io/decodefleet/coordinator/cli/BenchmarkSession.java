@@ -10,6 +10,7 @@ import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.CoordinatorNode;
 import io.decodefleet.coordinator.EmbeddedCluster;
 import io.decodefleet.coordinator.HardwareDescription;
+import io.decodefleet.coordinator.ParallelLayout;
 import io.decodefleet.coordinator.RunOutcome;
 import io.decodefleet.coordinator.RunProgress;
 import io.decodefleet.coordinator.metrics.ConsoleTable;
@@ -33,6 +34,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -53,14 +55,21 @@ final class BenchmarkSession {
   private final ModelSpec model;
   private final List<RequestSpec> requests;
   private final SloSpec slos;
+  private final ParallelLayout layout;
 
   BenchmarkSession(CoordinatorCli cli, List<Integer> worldSizes, ModelSpec model, List<RequestSpec> requests,
-      SloSpec slos) {
+      SloSpec slos, ParallelLayout layout) {
     this.cli = cli;
     this.worldSizes = worldSizes;
     this.model = model;
     this.requests = requests;
     this.slos = slos;
+    this.layout = layout;
+  }
+
+  /** The layout the session loads its fleet in. */
+  ParallelLayout layout() {
+    return layout;
   }
 
   int run() {
@@ -70,9 +79,18 @@ final class BenchmarkSession {
     LocalDevices.Choice devices;
     try {
       devices = cli.cluster.embedded() ? cli.engine.embeddedBackend(largest) : null;
+      if (devices != null && layout.agents() > 0 && !devices.cuda()) {
+        throw new UsageError("--layout " + layout.label() + " needs CUDA agents (the KV moves over NCCL), but the "
+            + "embedded agents would run on the CPU (" + devices.reason() + ")");
+      }
     } catch (UsageError e) {
       System.err.println("coordinator: " + e.getMessage());
       return 2;
+    }
+    if (devices != null && layout.agents() > 0 && !io.decodefleet.agent.nccl.Nccl.isAvailable()) {
+      System.err.println("coordinator: --layout " + layout.label() + ": " + io.decodefleet.agent.nccl.Nccl
+          .unavailabilityCause());
+      return 1;
     }
     say(cli.cluster.embedded()
         ? "DecodeFleet: embedded cluster of " + largest + " " + devices.backend().toUpperCase(java.util.Locale.ROOT)
@@ -88,7 +106,7 @@ final class BenchmarkSession {
         : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
             cli.cluster.managementPort, cli.cluster.kubernetes)) {
       Coordinator.FleetStatus status = ask(cluster, replyTo -> new Coordinator.LoadFleet(largest, model, agentTimeout,
-          replyTo), agentTimeout.plusSeconds(10));
+          layout, replyTo), agentTimeout.multipliedBy(layout.agents() > 0 ? 2 : 1).plusSeconds(10));
       if (status instanceof Coordinator.FleetFailed failed) {
         System.err.println("coordinator: " + failed.reason());
         return 1;
@@ -123,7 +141,7 @@ final class BenchmarkSession {
 
   private RunOutcome runPoint(ClusterHandle cluster, int ws, Duration agentTimeout) throws Exception {
     BenchmarkSpec spec = new BenchmarkSpec(ws, model, requests, cli.placement, cli.workload.maxConcurrency,
-        agentTimeout);
+        agentTimeout, layout);
     ProgressDisplay display = !cli.quiet && ProgressDisplay.wanted() ? new ProgressDisplay(ws, requests.size()) : null;
     ActorRef<RunProgress> progress = display == null ? null
         : cluster.system().systemActorOf(display.behavior(), "progress-" + ws, Props.empty());
@@ -227,7 +245,28 @@ final class BenchmarkSession {
     appendMicros(b, "GPU idle gap", e.get("mean_gpu_idle_gap_us"));
     b.append("; preemptions ").append(e.get("preemptions")).append(", migrations ").append(e.get("migrations"))
         .append(", agents lost ").append(e.get("agents_lost"));
+    if (e.get("kv_transfers") instanceof Map<?, ?> kv) b.append("; ").append(describeTransfers(kv));
     return b.toString();
+  }
+
+  /** {@code KV transfers (disagg=1:1, eager): 128, mean 0.210 ms (p50 .., p99 ..), 321.5 GB/s, 64.0 MiB each, ...}. */
+  static String describeTransfers(Map<?, ?> kv) {
+    StringBuilder b = new StringBuilder("KV transfers (").append(kv.get("layout")).append(", ").append(kv.get("mode"))
+        .append("): ").append(kv.get("count"));
+    if (((Number) kv.get("count")).longValue() > 0) {
+      b.append(String.format(Locale.ROOT, ", mean %.3f ms (p50 %.3f, p99 %.3f)", number(kv, "mean_ms"),
+          number(kv, "p50_ms"), number(kv, "p99_ms")));
+      if (kv.get("gb_per_s") instanceof Number gbs) b.append(String.format(Locale.ROOT, ", %.1f GB/s", gbs.doubleValue()));
+      b.append(String.format(Locale.ROOT, ", %.1f MiB each, hand-off mean %.2f ms (p99 %.2f)",
+          number(kv, "mean_bytes") / 1048576.0, number(kv, "mean_handoff_ms"), number(kv, "p99_handoff_ms")));
+      if (number(kv, "recomputed") > 0) b.append(", re-prefilled ").append(kv.get("recomputed"));
+    }
+    if (!"ready".equals(kv.get("group"))) b.append(", group ").append(kv.get("group"));
+    return b.toString();
+  }
+
+  private static double number(Map<?, ?> m, String key) {
+    return m.get(key) instanceof Number n ? n.doubleValue() : Double.NaN;
   }
 
   private static void appendMicros(StringBuilder b, String label, Object value) {
@@ -254,6 +293,10 @@ final class BenchmarkSession {
     m.put("max_num_seqs", model.maxNumSeqs());
     m.put("max_batched_tokens", model.maxBatchedTokens());
     m.put("verify_fraction", model.verifyFraction());
+    if (layout instanceof ParallelLayout.Disaggregated d) {
+      m.put("layout", d.label());
+      m.put("kv_transfer", d.transfer().label());
+    }
     return m;
   }
 

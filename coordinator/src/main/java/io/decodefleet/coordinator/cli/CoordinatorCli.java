@@ -1,5 +1,7 @@
 package io.decodefleet.coordinator.cli;
 
+import io.decodefleet.agent.engine.KvTransferMode;
+import io.decodefleet.coordinator.ParallelLayout;
 import io.decodefleet.coordinator.metrics.SloSpec;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.io.PrintWriter;
@@ -31,6 +33,16 @@ public final class CoordinatorCli implements Callable<Integer> {
   @Option(names = "--world-sizes", split = ",", description = "Sweep: run the same workload at each of these world "
       + "sizes (e.g. 1,2,4,8), reusing the cluster; overrides --world-size.")
   List<Integer> worldSizes;
+
+  @Option(names = "--layout", paramLabel = "LAYOUT", description = "How the agents share each sequence: dp (every "
+      + "agent a full replica) or disagg=P:D (P prefill agents, then D decode agents, by agent id: each prefilled "
+      + "sequence's KV moves over NCCL to a decode agent; CUDA agents, --world-size P+D) (default: ${DEFAULT-VALUE}).")
+  String layout = "dp";
+
+  @Option(names = "--kv-transfer", paramLabel = "MODE", description = "With --layout disagg: how each KV transfer "
+      + "runs on the GPU, eager (pack, send / receive, unpack launched one by one) or graph (a CUDA graph captured "
+      + "per page count) (default: eager).")
+  String kvTransfer;
 
   @Option(names = "--placement", description = "least-loaded (free KV blocks) or round-robin (default: ${DEFAULT-VALUE}).")
   String placement = "least-loaded";
@@ -94,6 +106,7 @@ public final class CoordinatorCli implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UsageError("--placement: " + e.getMessage());
     }
+    ParallelLayout parallel = parallelLayout(sizes);
     if (!(verifyFraction > 0 && verifyFraction <= 1)) {
       throw new UsageError("--verify-fraction must be in (0, 1], got " + verifyFraction);
     }
@@ -114,7 +127,32 @@ public final class CoordinatorCli implements Callable<Integer> {
     cluster.validate();
     var model = engine.spec(seed, verify ? verifyFraction : 0.0);
     var requests = workload.requests(engine.config(), seed);
-    return new BenchmarkSession(this, new ArrayList<>(sizes), model, requests, slos);
+    return new BenchmarkSession(this, new ArrayList<>(sizes), model, requests, slos, parallel);
+  }
+
+  /** --layout and --kv-transfer, checked against the world size(s). */
+  private ParallelLayout parallelLayout(List<Integer> sizes) {
+    KvTransferMode mode;
+    try {
+      mode = KvTransferMode.parse(kvTransfer == null ? "eager" : kvTransfer);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("--kv-transfer must be eager or graph, got '" + kvTransfer + "'");
+    }
+    ParallelLayout parsed;
+    try {
+      parsed = ParallelLayout.parse(layout, mode);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("--layout " + e.getMessage());
+    }
+    if (parsed.agents() == 0) {
+      if (kvTransfer != null) throw new UsageError("--kv-transfer applies to --layout disagg=P:D only");
+      return parsed;
+    }
+    if (sizes.size() != 1 || sizes.get(0) != parsed.agents()) {
+      throw new UsageError("--layout " + parsed.label() + " needs --world-size " + parsed.agents() + " (P + D agents), "
+          + "got " + (worldSizes != null ? "--world-sizes " + worldSizes : String.valueOf(sizes.get(0))));
+    }
+    return parsed;
   }
 
   @Override

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 
 /** {@code gpu-agent bench ...}: device benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Device benchmarks.", subcommands = {BenchCommand.Kernels.class, BenchNcclCommand.class, BenchStepCommand.class})
+    description = "Device benchmarks.", subcommands = {BenchCommand.Kernels.class, BenchNcclCommand.class, BenchStepCommand.class, BenchKvTransferCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Override

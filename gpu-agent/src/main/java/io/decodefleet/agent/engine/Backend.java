@@ -70,6 +70,28 @@ public interface Backend extends AutoCloseable {
     return null;
   }
 
+  /**
+   * Why this backend cannot move KV pages to other agents, or empty when it can (then {@link
+   * #newKvGroupId} and {@link #joinKvGroup} work). Asked after {@link #allocateKvCache}.
+   */
+  default java.util.Optional<String> kvTransferUnsupported() {
+    return java.util.Optional.of("the " + name() + " backend cannot move KV pages between agents");
+  }
+
+  /** A fresh unique id for a KV-transfer group: made by one member, handed to every member. */
+  default byte[] newKvGroupId() {
+    throw new UnsupportedOperationException(kvTransferUnsupported().orElse("no KV transfer"));
+  }
+
+  /**
+   * Joins a KV-transfer group on the calling (engine) thread, over this backend's KV pool; blocks
+   * until every rank has joined and the first exchange with each peer checked out, or throws
+   * (naming the rank, the device and the cause) once {@code spec.timeout()} has passed.
+   */
+  default KvTransport joinKvGroup(KvGroupSpec spec) {
+    throw new UnsupportedOperationException(kvTransferUnsupported().orElse("no KV transfer"));
+  }
+
   @Override
   void close();
 }

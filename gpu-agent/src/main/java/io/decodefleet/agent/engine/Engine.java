@@ -31,9 +31,16 @@ public final class Engine {
 
     /** The engine died; every unfinished sequence is listed so it can be placed elsewhere. */
     void crashed(String reason, List<Long> unfinishedSequenceIds);
+
+    /**
+     * A KV-transfer report (KvGroupId, KvGroupJoined, KvGroupFailed, KvReady, KvTransferred), in
+     * order with the step reports: a KvReady follows the step report that carried the token.
+     */
+    default void kvReported(AgentReport report) {}
   }
 
-  private sealed interface Command permits Submit, Drain, Stop {}
+  private sealed interface Command permits Submit, Drain, Stop, NewKvGroupId, JoinKvGroup, AbortKvGroup, SendKv,
+      ReceiveKv {}
 
   private record Submit(List<SequenceSpec> sequences) implements Command {}
 
@@ -41,12 +48,27 @@ public final class Engine {
 
   private enum Stop implements Command { INSTANCE }
 
+  private enum NewKvGroupId implements Command { INSTANCE }
+
+  private record JoinKvGroup(KvGroupSpec spec) implements Command {}
+
+  private record AbortKvGroup(String reason) implements Command {}
+
+  private record SendKv(long sequenceId, int peer) implements Command {}
+
+  private record ReceiveKv(KvArrival arrival) implements Command {}
+
+  /** How long the loop waits for a command while only transfers are in flight (their poll interval). */
+  private static final long HANDOFF_POLL_MICROS = 100;
+
   private final String agentId;
   private final ModelSpec spec;
   private final Supplier<Backend> backendFactory;
   private final Listener listener;
   private final LinkedBlockingQueue<Command> inbox = new LinkedBlockingQueue<>();
   private final Thread thread;
+  /** Set once loaded; read by {@link #abortKvGroup} from other threads. */
+  private volatile KvHandoff handoff;
 
   public Engine(String agentId, ModelSpec spec, Supplier<Backend> backendFactory, Listener listener) {
     this.agentId = agentId;
@@ -72,6 +94,36 @@ public final class Engine {
 
   public void stop() {
     inbox.add(Stop.INSTANCE);
+  }
+
+  /** Make a unique id for a KV-transfer group: answered through Listener.kvReported. */
+  public void createKvGroupId() {
+    inbox.add(NewKvGroupId.INSTANCE);
+  }
+
+  /** Join a KV-transfer group (on the engine thread, which blocks until every rank joined). */
+  public void joinKvGroup(KvGroupSpec spec) {
+    inbox.add(new JoinKvGroup(spec));
+  }
+
+  /**
+   * Abort the KV-transfer group: at once from the calling thread (an engine blocked on a dead
+   * peer is freed by it), then on the engine thread.
+   */
+  public void abortKvGroup(String reason) {
+    KvHandoff h = handoff;
+    if (h != null) h.abort(reason);
+    inbox.add(new AbortKvGroup(reason));
+  }
+
+  /** Send a parked sequence's KV to group rank {@code peer} (a negative peer releases it unsent). */
+  public void sendKv(long sequenceId, int peer) {
+    inbox.add(new SendKv(sequenceId, peer));
+  }
+
+  /** Receive a sequence's KV and decode it from there. */
+  public void receiveKv(KvArrival arrival) {
+    inbox.add(new ReceiveKv(arrival));
   }
 
   public void awaitTermination(long millis) throws InterruptedException {
@@ -100,9 +152,15 @@ public final class Engine {
       listener.loadFailed(describe(e));
       return;
     }
+    handoff = state.handoff;
     try (Backend ignored = backend) {
-      loop(state);
+      try {
+        loop(state);
+      } finally {
+        state.handoff.close(); // before the backend: the group's buffers live in its memory
+      }
     } catch (RuntimeException | OutOfMemoryError e) {
+      state.handoff.reportCrash(describe(e));
       listener.crashed(describe(e), state.unfinishedIds());
     }
   }
@@ -125,6 +183,7 @@ public final class Engine {
     final ModelRunner runner;
     final RecomputeVerifier verifier;
     final java.util.Set<Long> inFlight = new java.util.LinkedHashSet<>();
+    final KvHandoff handoff;
     long step;
 
     State(ModelConfig config, Backend backend, int blocks, int maxModelLen) {
@@ -133,6 +192,7 @@ public final class Engine {
           new KvBlockManager(blocks, spec.blockSize()));
       this.runner = new ModelRunner(backend, spec.blockSize(), config.vocabSize());
       this.verifier = new RecomputeVerifier(spec.verifyFraction(), config.vocabSize());
+      this.handoff = new KvHandoff(agentId, listener, scheduler, inFlight, spec.blockSize());
     }
 
     List<Long> unfinishedIds() {
@@ -144,7 +204,9 @@ public final class Engine {
     while (true) {
       Command cmd;
       try {
-        cmd = s.scheduler.hasWork() ? inbox.poll() : inbox.poll(1, TimeUnit.SECONDS);
+        cmd = s.scheduler.hasWork() ? inbox.poll()
+            : s.handoff.busy() ? inbox.poll(HANDOFF_POLL_MICROS, TimeUnit.MICROSECONDS)
+            : inbox.poll(1, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
@@ -156,12 +218,29 @@ public final class Engine {
           unfinished.add(seq.id());
           s.verifier.forget(seq.id());
         }
+        unfinished.addAll(s.handoff.orphanReceives());
         s.inFlight.clear();
         listener.drained(unfinished);
         continue;
       }
       if (cmd instanceof Submit submit) admit(s, submit.sequences());
+      if (cmd != null && !(cmd instanceof Submit)) handoff(s, cmd);
+      s.handoff.poll();
       if (cmd == null && s.scheduler.hasWork()) step(s);
+    }
+  }
+
+  private void handoff(State s, Command cmd) {
+    if (cmd instanceof NewKvGroupId) {
+      s.handoff.newGroupId(s.backend);
+    } else if (cmd instanceof JoinKvGroup join) {
+      s.handoff.join(s.backend, join.spec());
+    } else if (cmd instanceof AbortKvGroup abort) {
+      s.handoff.abort(abort.reason());
+    } else if (cmd instanceof SendKv send) {
+      s.handoff.send(send.sequenceId(), send.peer());
+    } else if (cmd instanceof ReceiveKv receive) {
+      s.handoff.receive(receive.arrival());
     }
   }
 
@@ -174,7 +253,7 @@ public final class Engine {
         continue;
       }
       try {
-        s.scheduler.add(new Sequence(spec.sequenceId(), spec.promptTokens(), spec.maxTokens()));
+        s.scheduler.add(new Sequence(spec.sequenceId(), spec.promptTokens(), spec.maxTokens(), spec.prefillOnly()));
         s.inFlight.add(spec.sequenceId());
       } catch (IllegalArgumentException e) {
         listener.rejected(spec.sequenceId(), e.getMessage());
@@ -193,6 +272,10 @@ public final class Engine {
     for (Sequence seq : outcome.produced()) {
       tokens.add(new AgentReport.SequenceTokens(seq.id(), new int[] {result.sampled().get(seq.id())}));
     }
+    for (Sequence seq : outcome.parked()) {
+      s.inFlight.remove(seq.id()); // its decode goes on elsewhere
+      s.verifier.forget(seq.id());
+    }
     List<AgentReport.SequenceFinished> finished = new ArrayList<>(outcome.finished().size());
     for (Sequence seq : outcome.finished()) {
       s.inFlight.remove(seq.id());
@@ -210,6 +293,9 @@ public final class Engine {
           out.preemptedIds().size(), out.newSequences().size() + out.cachedSequences().size(),
           timing != null ? timing.path() : s.backend.name(), timing != null ? timing.hostNanos() : stepNanos,
           timing != null ? timing.gpuMicros() : Double.NaN, timing != null ? timing.idleGapMicros() : Double.NaN));
+    }
+    for (Sequence seq : outcome.parked()) {
+      listener.kvReported(new AgentReport.KvReady(agentId, seq.id(), seq.numComputedTokens()));
     }
   }
 }

@@ -50,18 +50,20 @@ public final class RecomputeVerifier {
     double tolerance = backend.verifyTolerance();
     int[] all = seq.allTokens();
     int[] output = seq.outputTokens();
-    if (steps.size() != output.length) {
-      return new VerifyResult(true, false, Double.NaN, 0,
-          "recorded " + steps.size() + " steps for " + output.length + " output tokens", tolerance);
+    // Outputs sampled by another agent (a hand-off) have no logits here: check the rest.
+    int first = seq.adoptedOutputs();
+    if (steps.size() != output.length - first) {
+      return new VerifyResult(true, false, Double.NaN, 0, "recorded " + steps.size() + " steps for "
+          + (output.length - first) + " output tokens sampled here", tolerance);
     }
     // Every token but the last sampled one was fed to the model; position p's logits predict token p+1.
     int[] fed = java.util.Arrays.copyOf(all, all.length - 1);
     float[] dense = backend.forwardWithoutCache(fed); // (fed.length, vocab)
     int promptLen = seq.promptLength();
     double worst = 0;
-    for (int j = 0; j < output.length; j++) {
+    for (int j = first; j < output.length; j++) {
       int row = promptLen - 1 + j;
-      float[] cached = steps.get(j);
+      float[] cached = steps.get(j - first);
       double maxDiff = 0;
       double maxRef = 0;
       for (int v = 0; v < vocabSize; v++) {
@@ -86,6 +88,6 @@ public final class RecomputeVerifier {
             "step " + j + ": logits differ by " + rel + " relative (tolerance " + tolerance + ")", tolerance);
       }
     }
-    return new VerifyResult(true, true, worst, output.length, "", tolerance);
+    return new VerifyResult(true, true, worst, output.length - first, "", tolerance);
   }
 }

@@ -19,6 +19,12 @@ import java.util.Set;
  * admitted in arrival order while budget, blocks and the sequence cap allow; the last one admitted may
  * get only a chunk of its prompt.
  *
+ * <p>Hand-offs (disaggregated prefill/decode): a prefill-only sequence is <em>parked</em> once it
+ * has sampled its first token: it leaves the batch but keeps its blocks until {@link
+ * #releaseParked}. A sequence whose KV arrives from another agent is <em>received</em>: {@link
+ * #receive} gives it blocks for the arriving positions, and {@link #activate} queues it like any
+ * waiting sequence once its KV is in place (its next step is a decode).
+ *
  * <p>Call order per step: {@link #schedule()}, then the runner executes it, then {@link #update}.
  */
 public final class Scheduler {
@@ -33,6 +39,10 @@ public final class Scheduler {
   private final Map<Long, Integer> blocksSent = new HashMap<>();
   private List<Long> finishedSinceLastStep = new ArrayList<>();
   private final Map<Long, Integer> scheduledLastStep = new HashMap<>();
+  /** Prefilled sequences whose blocks are held for a hand-off; not scheduled. */
+  private final Map<Long, Sequence> parked = new HashMap<>();
+  /** Sequences whose KV is arriving into their blocks; not scheduled until activated. */
+  private final Map<Long, Sequence> receiving = new HashMap<>();
 
   public Scheduler(SchedulerConfig config, KvBlockManager blocks) {
     this.config = config;
@@ -62,10 +72,70 @@ public final class Scheduler {
     rejectionReason(seq.promptLength(), seq.maxTokens()).ifPresent(reason -> {
       throw new IllegalArgumentException("sequence " + seq.id() + ": " + reason);
     });
-    if (byId.putIfAbsent(seq.id(), seq) != null) {
+    if (holds(seq.id()) || byId.putIfAbsent(seq.id(), seq) != null) {
       throw new IllegalArgumentException("sequence " + seq.id() + " is already in this engine");
     }
     waiting.addLast(seq);
+  }
+
+  private boolean holds(long id) {
+    return byId.containsKey(id) || parked.containsKey(id) || receiving.containsKey(id);
+  }
+
+  /**
+   * Takes in a sequence whose first {@code numComputedTokens} positions of K/V arrive from another
+   * agent: allocates blocks for them and returns the block table the KV must be unpacked into, or
+   * null (nothing changed) when the pool has too few free blocks. It must have passed {@link
+   * #rejectionReason}.
+   */
+  public int[] receive(Sequence seq) {
+    rejectionReason(seq.promptLength(), seq.maxTokens()).ifPresent(reason -> {
+      throw new IllegalArgumentException("sequence " + seq.id() + ": " + reason);
+    });
+    if (holds(seq.id())) throw new IllegalArgumentException("sequence " + seq.id() + " is already in this engine");
+    if (!blocks.ensureCapacity(seq.blockTable(), seq.numComputedTokens())) return null;
+    receiving.put(seq.id(), seq);
+    return toArray(seq.blockTable(), 0);
+  }
+
+  /** The received sequence's KV is in place: it waits for a slot in the batch like any other. */
+  public void activate(long id) {
+    Sequence seq = receiving.remove(id);
+    if (seq == null) throw new IllegalStateException("sequence " + id + " is not being received");
+    byId.put(id, seq);
+    waiting.addLast(seq);
+  }
+
+  /** Gives up a sequence being received: its blocks go back to the pool. */
+  public void dropReceiving(long id) {
+    Sequence seq = receiving.remove(id);
+    if (seq == null) throw new IllegalStateException("sequence " + id + " is not being received");
+    blocks.release(seq.blockTable());
+  }
+
+  /** Forgets a sequence being received without freeing its blocks (the device may still write them). */
+  public void abandonReceiving(long id) {
+    receiving.remove(id);
+  }
+
+  /** The blocks that hold a parked sequence's computed positions, in order: what its hand-off moves. */
+  public int[] parkedBlocks(long id) {
+    Sequence seq = parked.get(id);
+    if (seq == null) throw new IllegalStateException("sequence " + id + " is not parked here");
+    int[] table = toArray(seq.blockTable(), 0);
+    return java.util.Arrays.copyOf(table, Math.min(table.length, blocks.blocksFor(seq.numComputedTokens())));
+  }
+
+  /** Whether {@code id} is parked here, waiting for its hand-off. */
+  public boolean isParked(long id) {
+    return parked.containsKey(id);
+  }
+
+  /** The hand-off of a parked sequence is over: its blocks go back to the pool (unless {@code keepBlocks}). */
+  public void releaseParked(long id, boolean keepBlocks) {
+    Sequence seq = parked.remove(id);
+    if (seq == null) throw new IllegalStateException("sequence " + id + " is not parked here");
+    if (!keepBlocks) blocks.release(seq.blockTable());
   }
 
   public SchedulerOutput schedule() {
@@ -143,6 +213,7 @@ public final class Scheduler {
   public StepOutcome update(SchedulerOutput output, Map<Long, Integer> sampled) {
     List<Sequence> produced = new ArrayList<>();
     List<Sequence> finished = new ArrayList<>();
+    List<Sequence> parkedNow = new ArrayList<>();
     for (Map.Entry<Long, Integer> e : scheduledLastStep.entrySet()) {
       Sequence seq = byId.get(e.getKey());
       seq.advanceComputed(e.getValue());
@@ -157,12 +228,26 @@ public final class Scheduler {
       if (seq.isFinishedByLength() || seq.numTokens() >= config.maxModelLen()) {
         finish(seq);
         finished.add(seq);
+      } else if (seq.prefillOnly()) {
+        park(seq);
+        parkedNow.add(seq);
       }
     }
     scheduledLastStep.clear();
     produced.sort((a, b) -> Long.compare(a.id(), b.id()));
     finished.sort((a, b) -> Long.compare(a.id(), b.id()));
-    return new StepOutcome(produced, finished);
+    parkedNow.sort((a, b) -> Long.compare(a.id(), b.id()));
+    return new StepOutcome(produced, finished, parkedNow);
+  }
+
+  /** Out of the batch, blocks kept: the runner forgets it as it forgets a finished one. */
+  private void park(Sequence seq) {
+    running.remove(seq);
+    byId.remove(seq.id());
+    blocksSent.remove(seq.id());
+    knownToRunner.remove(seq.id());
+    finishedSinceLastStep.add(seq.id());
+    parked.put(seq.id(), seq);
   }
 
   private void finish(Sequence seq) {
@@ -175,7 +260,10 @@ public final class Scheduler {
     finishedSinceLastStep.add(seq.id());
   }
 
-  /** Removes every sequence that has not finished (drain / shutdown) and returns them, running first. */
+  /**
+   * Removes every sequence that has not finished (drain / shutdown) and returns them, running
+   * first. Parked and received sequences stay: their hand-offs are in flight and end on their own.
+   */
   public List<Sequence> abortAll() {
     List<Sequence> aborted = new ArrayList<>(running);
     aborted.addAll(waiting);
@@ -183,6 +271,9 @@ public final class Scheduler {
       blocks.release(seq.blockTable());
       knownToRunner.remove(seq.id());
       finishedSinceLastStep.add(seq.id());
+    }
+    for (Sequence seq : waiting) {
+      blocks.release(seq.blockTable()); // empty, except for a received sequence waiting for a slot
     }
     running.clear();
     waiting.clear();
@@ -207,8 +298,15 @@ public final class Scheduler {
     return blocks.numFreeBlocks();
   }
 
-  /** The sequences that produced a token in a step, and the subset that finished. */
-  public record StepOutcome(List<Sequence> produced, List<Sequence> finished) {}
+  /**
+   * The sequences that produced a token in a step, the subset that finished, and the prefill-only
+   * ones that were parked for a hand-off after their first token.
+   */
+  public record StepOutcome(List<Sequence> produced, List<Sequence> finished, List<Sequence> parked) {
+    public StepOutcome(List<Sequence> produced, List<Sequence> finished) {
+      this(produced, finished, List.of());
+    }
+  }
 
   private static int[] toArray(List<Integer> list, int from) {
     int[] out = new int[list.size() - from];

@@ -20,13 +20,53 @@ public final class Sequence {
   private final List<Integer> blockTable = new ArrayList<>();
   private Status status = Status.WAITING;
   private int preemptions;
+  private final boolean prefillOnly;
+  private int adoptedOutputs; // outputs that arrived with the sequence (sampled by another agent)
 
   public Sequence(long id, int[] promptTokens, int maxTokens) {
+    this(id, promptTokens, maxTokens, false);
+  }
+
+  /**
+   * @param prefillOnly stop after the prompt's first sampled token and keep the KV pages for a
+   *     hand-off to another agent
+   */
+  public Sequence(long id, int[] promptTokens, int maxTokens, boolean prefillOnly) {
     if (promptTokens.length == 0) throw new IllegalArgumentException("sequence " + id + ": empty prompt");
     if (maxTokens < 1) throw new IllegalArgumentException("sequence " + id + ": max tokens must be >= 1");
     this.id = id;
     this.promptTokens = promptTokens.clone();
     this.maxTokens = maxTokens;
+    this.prefillOnly = prefillOnly;
+  }
+
+  /**
+   * A sequence continued from another agent: its prompt, the {@code outputs} sampled there, and
+   * {@code numComputed} positions of K/V that arrive with it (0: it is recomputed here).
+   */
+  public static Sequence continued(long id, int[] promptTokens, int[] outputs, int maxTokens, int numComputed) {
+    if (outputs.length >= maxTokens) {
+      throw new IllegalArgumentException("sequence " + id + ": " + outputs.length + " outputs already reach max tokens "
+          + maxTokens);
+    }
+    Sequence seq = new Sequence(id, promptTokens, maxTokens);
+    for (int t : outputs) seq.appendOutput(t);
+    seq.adoptedOutputs = outputs.length;
+    if (numComputed < 0 || numComputed >= seq.numTokens()) {
+      throw new IllegalArgumentException("sequence " + id + ": " + numComputed + " computed positions of "
+          + seq.numTokens() + " tokens: the last token's K/V is computed here, so at most " + (seq.numTokens() - 1));
+    }
+    seq.numComputedTokens = numComputed;
+    return seq;
+  }
+
+  public boolean prefillOnly() {
+    return prefillOnly;
+  }
+
+  /** Outputs sampled by another agent before the sequence came here (none for a local one). */
+  public int adoptedOutputs() {
+    return adoptedOutputs;
   }
 
   public long id() {

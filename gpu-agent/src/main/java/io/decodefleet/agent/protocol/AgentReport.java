@@ -5,6 +5,9 @@ import java.util.List;
 /** Everything an agent tells the coordinator. Sent to the reply address given in GpuAgent.Register. */
 public interface AgentReport extends ProtocolMessage {
 
+  /** The agent that reports. */
+  String agentId();
+
   /** The answer to Register: who this agent is and where it runs. */
   record Registered(String agentId, org.apache.pekko.actor.typed.ActorRef<io.decodefleet.agent.GpuAgent.Command> agent,
       String nodeAddress, String device, String backend) implements AgentReport {}
@@ -26,6 +29,60 @@ public interface AgentReport extends ProtocolMessage {
 
   /** The agent stopped taking work; these sequences were not finished and are handed back. */
   record Drained(String agentId, List<Long> unfinishedSequenceIds) implements AgentReport {}
+
+  /** A fresh unique id for a KV-transfer group (NCCL's 128 opaque bytes), made by this agent. */
+  record KvGroupId(String agentId, byte[] id) implements AgentReport {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof KvGroupId k && k.agentId.equals(agentId) && java.util.Arrays.equals(k.id, id);
+    }
+
+    @Override
+    public int hashCode() {
+      return agentId.hashCode() * 31 + java.util.Arrays.hashCode(id);
+    }
+
+    @Override
+    public String toString() {
+      return "KvGroupId[" + agentId + ", " + (id == null ? 0 : id.length) + " bytes]";
+    }
+  }
+
+  /** This agent is member {@code rank} of the KV-transfer group; {@code detail} says how. */
+  record KvGroupJoined(String agentId, int rank, String detail) implements AgentReport {}
+
+  /** This agent could not join the KV-transfer group, or the group broke here. */
+  record KvGroupFailed(String agentId, String reason) implements AgentReport {}
+
+  /**
+   * A sequence's KV is ready to move: the K/V of its first {@code numComputedTokens} positions
+   * (a prefill-only sequence after its first token). Sent after the step report with that token.
+   */
+  record KvReady(String agentId, long sequenceId, int numComputedTokens) implements AgentReport {}
+
+  /**
+   * One side of a KV transfer is over.
+   *
+   * @param sender true on the agent that packed and sent, false on the one that received
+   * @param bytes the bytes that crossed
+   * @param deviceMillis device time of this side (events around pack+send or recv+unpack); it
+   *     includes waiting when this side posted first; NaN when the transfer failed
+   * @param detail why, for RECOMPUTE, DISCARDED and FAILED
+   */
+  record KvTransferred(String agentId, long sequenceId, boolean sender, long bytes, double deviceMillis,
+      Outcome outcome, String detail) implements AgentReport {
+
+    public enum Outcome {
+      /** Moved; on the receiver the sequence decodes from the received KV. */
+      DONE,
+      /** The receiver had no free KV blocks: the data was discarded and the sequence re-prefills there. */
+      RECOMPUTE,
+      /** Moved or released, but the sequence is no longer served here (drained, or told to drop it). */
+      DISCARDED,
+      /** The transfer failed; the group is unusable. */
+      FAILED
+    }
+  }
 
   /** @param tokens the token ids produced in this step, in order */
   record SequenceTokens(long sequenceId, int[] tokens) {

@@ -52,7 +52,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       var b = io.decodefleet.protocol.cluster.StartSequences.newBuilder();
       for (SequenceSpec s : m.sequences()) {
         var sb = io.decodefleet.protocol.cluster.SequenceSpec.newBuilder().setSequenceId(s.sequenceId())
-            .setMaxTokens(s.maxTokens());
+            .setMaxTokens(s.maxTokens()).setPrefillOnly(s.prefillOnly());
         for (int t : s.promptTokens()) sb.addPromptTokens(t);
         b.addSequences(sb);
       }
@@ -95,6 +95,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       return io.decodefleet.protocol.cluster.Drained.newBuilder().setAgentId(m.agentId())
           .addAllUnfinishedSequenceIds(m.unfinishedSequenceIds()).build();
     }
+    com.google.protobuf.Message kv = KvProtocol.toProto(o, this::ref);
+    if (kv != null) return kv;
     throw new IllegalArgumentException("no protobuf mapping for " + o.getClass().getName());
   }
 
@@ -123,7 +125,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       case "StartSequences": {
         var p = io.decodefleet.protocol.cluster.StartSequences.parseFrom(bytes);
         return new GpuAgent.StartSequences(p.getSequencesList().stream()
-            .map(s -> new SequenceSpec(s.getSequenceId(), ints(s.getPromptTokensList()), s.getMaxTokens())).toList());
+            .map(s -> new SequenceSpec(s.getSequenceId(), ints(s.getPromptTokensList()), s.getMaxTokens(),
+                s.getPrefillOnly())).toList());
       }
       case "Drain":
         return new GpuAgent.Drain(resolve(io.decodefleet.protocol.cluster.Drain.parseFrom(bytes).getReplyTo()));
@@ -163,8 +166,11 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         var p = io.decodefleet.protocol.cluster.Drained.parseFrom(bytes);
         return new AgentReport.Drained(p.getAgentId(), List.copyOf(p.getUnfinishedSequenceIdsList()));
       }
-      default:
+      default: {
+        Object kv = KvProtocol.fromProto(manifest, bytes, this::resolve);
+        if (kv != null) return kv;
         throw new NotSerializableException("unknown protocol manifest '" + manifest + "'");
+      }
     }
   }
 

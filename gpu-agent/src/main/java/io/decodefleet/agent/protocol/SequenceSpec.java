@@ -5,21 +5,30 @@ package io.decodefleet.agent.protocol;
  *
  * @param promptTokens (promptLen) token ids
  * @param maxTokens tokens to generate (generation stops there: benchmark requests ignore EOS)
+ * @param prefillOnly run the prompt and sample the first token only, then keep the sequence's KV
+ *     pages for a hand-off to another agent (disaggregated prefill/decode)
  */
-public record SequenceSpec(long sequenceId, int[] promptTokens, int maxTokens) {
+public record SequenceSpec(long sequenceId, int[] promptTokens, int maxTokens, boolean prefillOnly) {
+
+  /** A sequence this agent decodes to the end. */
+  public SequenceSpec(long sequenceId, int[] promptTokens, int maxTokens) {
+    this(sequenceId, promptTokens, maxTokens, false);
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof SequenceSpec s && s.sequenceId == sequenceId && s.maxTokens == maxTokens
-        && java.util.Arrays.equals(s.promptTokens, promptTokens);
+        && s.prefillOnly == prefillOnly && java.util.Arrays.equals(s.promptTokens, promptTokens);
   }
 
   @Override
   public int hashCode() {
-    return Long.hashCode(sequenceId) * 31 + java.util.Arrays.hashCode(promptTokens);
+    return Long.hashCode(sequenceId) * 31 + java.util.Arrays.hashCode(promptTokens) + (prefillOnly ? 1 : 0);
   }
 
   @Override
   public String toString() {
-    return "SequenceSpec[" + sequenceId + ", prompt " + promptTokens.length + " tokens, max " + maxTokens + "]";
+    return "SequenceSpec[" + sequenceId + ", prompt " + promptTokens.length + " tokens, max " + maxTokens
+        + (prefillOnly ? ", prefill only" : "") + "]";
   }
 }

@@ -75,7 +75,58 @@ class ProtocolSerializerTest {
             Double.NaN),
         new AgentReport.SequenceFailed("agent-3", -5, "needs 99 KV blocks of 16 tokens, the pool holds 12"),
         new AgentReport.Drained("agent-3", List.of(3L, 1L, Long.MIN_VALUE)),
-        new AgentReport.Drained("agent-3", List.of()));
+        new AgentReport.Drained("agent-3", List.of()),
+        new GpuAgent.StartSequences(List.of(new SequenceSpec(9, new int[] {4, 5}, 64, true),
+            new SequenceSpec(10, new int[] {6}, 1, false))),
+        new GpuAgent.CreateKvGroupId(coordinatorRef),
+        new GpuAgent.JoinKvGroup(kvId(), 3, 4, List.of(0, 1), "graph", 120_000L, coordinatorRef),
+        new GpuAgent.JoinKvGroup(kvId(), 0, 2, List.of(), "eager", 1L, coordinatorRef),
+        new GpuAgent.AbortKvGroup("agent agent-1 left the cluster"),
+        new GpuAgent.SendKv(Long.MIN_VALUE, 1),
+        new GpuAgent.SendKv(42, -1),
+        new GpuAgent.ReceiveKv(Long.MAX_VALUE, new int[] {1, 128255, 0}, new int[] {77, 78}, 256, 4, 0),
+        new GpuAgent.ReceiveKv(1, new int[] {5}, new int[0], 1, 0, 3),
+        new AgentReport.KvGroupId("agent-0", kvId()),
+        new AgentReport.KvGroupJoined("agent-1", 1, "NCCL 2.28.9, rank 1 of 2 on GPU 1, graph transfers"),
+        new AgentReport.KvGroupFailed("agent-1", "NCCL is unavailable on Linux/amd64: libnccl.so.2 not found"),
+        new AgentReport.KvReady("agent-0", 123456789012L, 8191),
+        new AgentReport.KvTransferred("agent-0", 7, true, 1L << 33, 2.75, AgentReport.KvTransferred.Outcome.DONE, ""),
+        new AgentReport.KvTransferred("agent-1", 7, false, 65536, 0.125, AgentReport.KvTransferred.Outcome.RECOMPUTE,
+            "no free KV blocks: re-prefilling here"),
+        new AgentReport.KvTransferred("agent-1", 8, false, 0, Double.NaN, AgentReport.KvTransferred.Outcome.FAILED,
+            "ncclRecv(bf16 x 8 from rank 0) failed"),
+        new AgentReport.KvTransferred("agent-1", 9, false, 12, 0.5, AgentReport.KvTransferred.Outcome.DISCARDED,
+            "the agent drained while the KV arrived"));
+  }
+
+  /** A 128-byte id with every byte value distinct from its neighbours, including 0 and 0xff. */
+  private static byte[] kvId() {
+    byte[] id = new byte[128];
+    for (int i = 0; i < id.length; i++) id[i] = (byte) (i * 37 + 255);
+    return id;
+  }
+
+  @Test
+  void kvMessagesKeepTheGroupIdBytesAndThePrefillOnlyFlag() throws Exception {
+    ProtocolSerializer s = serializer();
+    var join = new GpuAgent.JoinKvGroup(kvId(), 1, 2, List.of(0), "graph", 5000, coordinatorRef);
+    var back = (GpuAgent.JoinKvGroup) s.fromBinary(s.toBinary(join), s.manifest(join));
+    assertArrayEquals(kvId(), back.id());
+    assertEquals(List.of(0), back.peers());
+    var start = new GpuAgent.StartSequences(List.of(new SequenceSpec(3, new int[] {1}, 5, true)));
+    var startBack = (GpuAgent.StartSequences) s.fromBinary(s.toBinary(start), s.manifest(start));
+    assertEquals(true, startBack.sequences().get(0).prefillOnly());
+    var receive = new GpuAgent.ReceiveKv(2, new int[] {9, 8}, new int[] {7}, 10, 2, 0);
+    var receiveBack = (GpuAgent.ReceiveKv) s.fromBinary(s.toBinary(receive), s.manifest(receive));
+    assertArrayEquals(new int[] {7}, receiveBack.outputTokens());
+    assertEquals(2, receiveBack.numComputedTokens());
+  }
+
+  @Test
+  void unknownTransferOutcomeIsRefusedNotGuessed() {
+    byte[] bytes = io.decodefleet.protocol.cluster.KvTransferred.newBuilder().setAgentId("a").setOutcomeValue(9)
+        .build().toByteArray();
+    assertThrows(NotSerializableException.class, () -> serializer().fromBinary(bytes, "KvTransferred"));
   }
 
   @ParameterizedTest

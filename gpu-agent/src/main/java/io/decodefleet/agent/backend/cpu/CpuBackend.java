@@ -200,6 +200,26 @@ public final class CpuBackend implements Backend {
     return out;
   }
 
+  /** CPU agents of one process hand KV to each other through the in-process exchange. */
+  @Override
+  public java.util.Optional<String> kvTransferUnsupported() {
+    return kCache == null ? java.util.Optional.of("the CPU backend's KV pool is not allocated")
+        : java.util.Optional.empty();
+  }
+
+  @Override
+  public byte[] newKvGroupId() {
+    byte[] id = new byte[128];
+    new java.security.SecureRandom().nextBytes(id);
+    return id;
+  }
+
+  @Override
+  public io.decodefleet.agent.engine.KvTransport joinKvGroup(io.decodefleet.agent.engine.KvGroupSpec spec) {
+    if (kCache == null) throw new IllegalStateException("allocateKvCache has not been called");
+    return CpuKvTransport.join(spec, kCache, vCache, blockSize * config.kvSize());
+  }
+
   @Override
   public void close() {
     kCache = null;

@@ -232,6 +232,27 @@ public final class CudaBackend implements Backend {
     return runner.denseLogits(tokens);
   }
 
+  /** KV moves between CUDA agents over NCCL: usable once the pool exists and NCCL loaded. */
+  @Override
+  public java.util.Optional<String> kvTransferUnsupported() {
+    if (kv == null) return java.util.Optional.of("the KV pool of " + gpu.label() + " is not allocated");
+    return io.decodefleet.agent.nccl.Nccl.isAvailable() ? java.util.Optional.empty()
+        : java.util.Optional.of(io.decodefleet.agent.nccl.Nccl.unavailabilityCause());
+  }
+
+  @Override
+  public byte[] newKvGroupId() {
+    return io.decodefleet.agent.nccl.Nccl.uniqueId();
+  }
+
+  /** A member over this backend's KV pool, for sequences up to the pool's (or the model's) length. */
+  @Override
+  public io.decodefleet.agent.engine.KvTransport joinKvGroup(io.decodefleet.agent.engine.KvGroupSpec spec) {
+    requireCache();
+    int maxModelLen = (int) Math.min(config.maxPositionEmbeddings(), (long) kv.numBlocks() * kv.blockSize());
+    return CudaKvTransport.join(ctx, kernels, kv, spec, StepPlan.blocksFor(maxModelLen, kv.blockSize()));
+  }
+
   /** bf16 weights, activations and KV against a bf16 dense recompute: the parity tolerance. */
   @Override
   public double verifyTolerance() {

@@ -24,6 +24,28 @@ public final class CudaStream implements AutoCloseable {
     return new CudaStream(ctx, s);
   }
 
+  /**
+   * A stream that does not wait for the legacy default stream (CU_STREAM_NON_BLOCKING): work on it
+   * that waits for a peer (an NCCL receive) never holds up a synchronous copy or memset of the
+   * context, and those are not ordered with it either, so only asynchronous work goes on it.
+   */
+  static CudaStream createNonBlocking(CudaContext ctx) {
+    CUstream s = new CUstream();
+    ctx.check(JCudaDriver.cuStreamCreate(s, jcuda.driver.CUstream_flags.CU_STREAM_NON_BLOCKING),
+        "cuStreamCreate(non-blocking)");
+    return new CudaStream(ctx, s);
+  }
+
+  /** Whether every piece of work enqueued so far has finished; never blocks. */
+  boolean isIdle() {
+    int rc = JCudaDriver.cuStreamQuery(stream);
+    if (rc == jcuda.driver.CUresult.CUDA_ERROR_NOT_READY) {
+      return false;
+    }
+    ctx.check(rc, "cuStreamQuery");
+    return true;
+  }
+
   /** Waits for the stream's work; names what was being waited for if it failed. */
   public void synchronize(String after) {
     ctx.check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize after " + after);

@@ -66,6 +66,11 @@ final class KvPool implements AutoCloseable {
     return layers;
   }
 
+  /** Elements of one block of one layer's K (or V) pool: blockSize * kvHeads * headDim. */
+  int pageElems() {
+    return (int) (layerBytes / 2 / numBlocks);
+  }
+
   DeviceBuffer buffer() {
     return pool;
   }

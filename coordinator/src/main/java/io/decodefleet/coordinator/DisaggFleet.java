@@ -1,0 +1,305 @@
+package io.decodefleet.coordinator;
+
+import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import io.decodefleet.coordinator.placement.AgentLoad;
+import io.decodefleet.coordinator.placement.LeastLoaded;
+import io.decodefleet.coordinator.placement.PlacementPolicy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * The coordinator's side of the disaggregated layout: P prefill agents, D decode agents.
+ *
+ * <ul>
+ *   <li>Group: once every agent loaded the model, agent 0 makes a unique id; every agent joins
+ *       as rank = its index in the fleet, connecting to the other role's agents. The fleet is
+ *       ready when all joined.
+ *   <li>Placement: a new sequence goes to a prefill agent (the run's placement policy among
+ *       them), prefill-only. Its KvReady picks the decode agent with the most projected free KV
+ *       blocks; SendKv and ReceiveKv go out together, so each pair's sends and receives are
+ *       issued in the same order. The prefill agent's reservation lasts until its send is over.
+ *   <li>Failure: a transfer that fails, an agent that leaves or crashes, breaks the group: every
+ *       member aborts it (nothing waits on a dead peer), pending hand-offs are re-placed with
+ *       their tokens so far, and from then on the fleet places data-parallel.
+ * </ul>
+ *
+ * Owned by the {@link Coordinator} and called on its actor thread only.
+ */
+final class DisaggFleet {
+
+  /**
+   * What this needs from the coordinator.
+   *
+   * @param groupReady the group formed: the fleet is ready
+   * @param groupFailed the group could not form: the load fails with this reason
+   * @param sequences the unfinished sequence of a global id, or null
+   * @param replace takes a sequence off its agent and places it anew (re-prefilled with its
+   *     tokens so far), for the given cause
+   */
+  record Host(Runnable groupReady, Consumer<String> groupFailed, Function<Long, InFlightSequence> sequences,
+      BiConsumer<InFlightSequence, String> replace, Consumer<String> warn) {}
+
+  private enum State { AWAITING_ID, JOINING, READY, BROKEN }
+
+  /** One hand-off between its KvReady and both sides' reports. */
+  private static final class Handoff {
+    final FleetAgent from;
+    final FleetAgent to;
+    final long readyNanos;
+    final int fromTokens; // what the prefill agent had reserved for the sequence
+    boolean sent;
+    boolean received;
+    double sendMillis = Double.NaN;
+    double receiveMillis = Double.NaN;
+    double handoffMillis = Double.NaN;
+    long bytes;
+    Outcome outcome;
+
+    Handoff(FleetAgent from, FleetAgent to, long readyNanos, int fromTokens) {
+      this.from = from;
+      this.to = to;
+      this.readyNanos = readyNanos;
+      this.fromTokens = fromTokens;
+    }
+  }
+
+  private final ParallelLayout.Disaggregated layout;
+  private final List<FleetAgent> agents;
+  private final ActorRef<AgentReport> reportTo;
+  private final Duration timeout;
+  private final Host host;
+  private final PlacementPolicy decodePolicy = new LeastLoaded();
+  private final Set<String> joined = new LinkedHashSet<>();
+  private final Map<Long, Handoff> handoffs = new HashMap<>();
+  private final KvTransferLog log = new KvTransferLog();
+  private State state = State.AWAITING_ID;
+  private String brokenReason = "";
+
+  /** @param agents the fleet, in rank order (FleetAgent.index == rank) */
+  DisaggFleet(ParallelLayout.Disaggregated layout, List<FleetAgent> agents, ActorRef<AgentReport> reportTo,
+      Duration timeout, Host host) {
+    if (agents.size() != layout.agents()) {
+      throw new IllegalArgumentException(layout.label() + " needs " + layout.agents() + " agents, the fleet has "
+          + agents.size());
+    }
+    this.layout = layout;
+    this.agents = List.copyOf(agents);
+    this.reportTo = reportTo;
+    this.timeout = timeout;
+    this.host = host;
+  }
+
+  /** Starts forming the group: agent 0 makes the id. */
+  void start() {
+    agents.get(0).info.ref().tell(new GpuAgent.CreateKvGroupId(reportTo));
+  }
+
+  /** Whether hand-offs run: the group formed and has not broken. */
+  boolean intact() {
+    return state == State.READY;
+  }
+
+  /** Why the group did not form in time, for the load's failure. */
+  String describeTimeout() {
+    return "the KV-transfer group of " + layout.label() + " did not form within " + timeout.toSeconds() + " s: "
+        + (state == State.AWAITING_ID ? agents.get(0).info.agentId() + " made no group id"
+            : joined.size() + " of " + agents.size() + " agents joined " + joined);
+  }
+
+  /**
+   * The prefill agent for a new (or re-placed) sequence, or null when the fleet places it
+   * data-parallel instead: the group is not intact, or no decode agent could ever hold it.
+   */
+  FleetAgent prefillAgent(InFlightSequence seq, PlacementPolicy policy) {
+    if (state != State.READY || decodeFor(seq.totalTokens()) == null) return null;
+    int tokens = prefillTokens(seq);
+    List<FleetAgent> candidates = agents.stream()
+        .filter(a -> layout.prefills(a.index) && a.placeable && a.canHold(tokens)).toList();
+    if (candidates.isEmpty()) return null;
+    return candidates.get(policy.choose(candidates.stream().map(FleetAgent::load).toList(), tokens));
+  }
+
+  /** KV tokens a prefill agent reserves for a sequence: its prompt so far and the first token. */
+  static int prefillTokens(InFlightSequence seq) {
+    return seq.prompt.length + seq.numGenerated() + 1;
+  }
+
+  private FleetAgent decodeFor(int tokens) {
+    List<FleetAgent> candidates = agents.stream()
+        .filter(a -> !layout.prefills(a.index) && a.placeable && a.canHold(tokens)).toList();
+    if (candidates.isEmpty()) return null;
+    List<AgentLoad> loads = candidates.stream().map(FleetAgent::load).toList();
+    return candidates.get(decodePolicy.choose(loads, tokens));
+  }
+
+  /** Handles a KV-transfer report; false when {@code report} is not one. */
+  boolean onReport(AgentReport report, FleetAgent agent) {
+    if (report instanceof AgentReport.KvGroupId m) {
+      onGroupId(agent, m.id());
+    } else if (report instanceof AgentReport.KvGroupJoined m) {
+      if (state == State.JOINING && joined.add(agent.info.agentId()) && joined.size() == agents.size()) {
+        state = State.READY;
+        host.groupReady().run();
+      }
+    } else if (report instanceof AgentReport.KvGroupFailed m) {
+      onGroupFailed(agent, m.reason());
+    } else if (report instanceof AgentReport.KvReady m) {
+      onKvReady(agent, m.sequenceId(), m.numComputedTokens());
+    } else if (report instanceof AgentReport.KvTransferred m) {
+      onTransferred(agent, m);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  private void onGroupId(FleetAgent agent, byte[] id) {
+    if (state != State.AWAITING_ID || agent != agents.get(0)) return;
+    state = State.JOINING;
+    for (FleetAgent a : agents) {
+      List<Integer> peers = new ArrayList<>();
+      for (FleetAgent b : agents) {
+        if (layout.prefills(a.index) != layout.prefills(b.index)) peers.add(b.index);
+      }
+      a.info.ref().tell(new GpuAgent.JoinKvGroup(id, a.index, agents.size(), peers, layout.transfer().label(),
+          timeout.toMillis(), reportTo));
+    }
+  }
+
+  private void onGroupFailed(FleetAgent agent, String reason) {
+    String why = agent.info.agentId() + ": " + reason;
+    if (state == State.AWAITING_ID || state == State.JOINING) {
+      abortAll("the group could not form (" + why + ")");
+      host.groupFailed().accept("agent " + agent.info.agentId() + " could not join the KV-transfer group of " + layout.label()
+          + ": " + reason);
+    } else {
+      breakGroup(why);
+    }
+  }
+
+  private void onKvReady(FleetAgent from, long id, int numComputed) {
+    InFlightSequence seq = host.sequences().apply(id);
+    if (seq == null || seq.agent != from) {
+      from.info.ref().tell(new GpuAgent.SendKv(id, -1)); // it ended or moved meanwhile: free the blocks
+      return;
+    }
+    FleetAgent to = state == State.READY ? decodeFor(seq.totalTokens()) : null;
+    if (to == null) {
+      from.info.ref().tell(new GpuAgent.SendKv(id, -1));
+      host.replace().accept(seq, state == State.READY ? "no decode agent can hold it"
+          : "the KV-transfer group is broken (" + brokenReason + ")");
+      return;
+    }
+    int[] tokens = seq.continuationPrompt();
+    int promptLength = seq.prompt.length + seq.generatedAtPlacement;
+    handoffs.put(id, new Handoff(from, to, System.nanoTime(), seq.reservedTokens));
+    // The prefill agent keeps its reservation until its send is over; the decode agent's starts now.
+    seq.agent = to;
+    seq.reservedTokens = seq.totalTokens();
+    to.reserve(seq.reservedTokens);
+    from.info.ref().tell(new GpuAgent.SendKv(id, to.index));
+    to.info.ref().tell(new GpuAgent.ReceiveKv(id, Arrays.copyOf(tokens, promptLength),
+        Arrays.copyOfRange(tokens, promptLength, tokens.length), seq.maxTokens - seq.generatedAtPlacement, numComputed,
+        from.index));
+  }
+
+  private void onTransferred(FleetAgent agent, AgentReport.KvTransferred r) {
+    Handoff h = handoffs.get(r.sequenceId());
+    if (r.outcome() == Outcome.FAILED) breakGroup(agent.info.agentId() + ": " + r.detail());
+    if (r.sender()) {
+      if (h != null && h.from == agent && !h.sent) {
+        h.sent = true;
+        h.from.unreserve(h.fromTokens);
+        h.sendMillis = r.deviceMillis();
+        h.bytes = Math.max(h.bytes, r.bytes());
+        complete(r.sequenceId(), h);
+      }
+      return;
+    }
+    if (h == null || h.to != agent || h.received) return;
+    h.received = true;
+    h.receiveMillis = r.deviceMillis();
+    h.bytes = Math.max(h.bytes, r.bytes());
+    h.outcome = r.outcome();
+    h.handoffMillis = (System.nanoTime() - h.readyNanos) / 1e6;
+    if (r.outcome() == Outcome.FAILED) {
+      InFlightSequence seq = host.sequences().apply(r.sequenceId());
+      if (seq != null && seq.agent == agent) host.replace().accept(seq, "its KV transfer failed: " + r.detail());
+    }
+    complete(r.sequenceId(), h);
+  }
+
+  /** Logs a hand-off once both sides are heard from (or the silent one is gone). */
+  private void complete(long id, Handoff h) {
+    if (!h.sent || !h.received) return;
+    handoffs.remove(id);
+    if (h.outcome == Outcome.DONE || h.outcome == Outcome.RECOMPUTE) {
+      log.add(id, h.from.info.agentId(), h.to.info.agentId(), h.bytes, h.sendMillis, h.receiveMillis, h.handoffMillis,
+          h.outcome == Outcome.RECOMPUTE);
+    }
+  }
+
+  /** An agent of the fleet left the cluster. */
+  void agentLost(FleetAgent agent) {
+    if (state == State.AWAITING_ID || state == State.JOINING) {
+      abortAll("agent " + agent.info.agentId() + " left");
+      host.groupFailed().accept("agent " + agent.info.agentId() + " left the cluster while the KV-transfer group formed");
+      return;
+    }
+    breakGroup("agent " + agent.info.agentId() + " left the cluster");
+    for (Map.Entry<Long, Handoff> e : new ArrayList<>(handoffs.entrySet())) {
+      Handoff h = e.getValue();
+      if (h.from == agent && !h.sent) {
+        h.sent = true; // it will never report; its reservation went with it
+        complete(e.getKey(), h);
+      }
+      if (h.to == agent && !h.received) {
+        h.received = true; // the coordinator re-places the sequences of a lost agent itself
+        complete(e.getKey(), h);
+      }
+    }
+  }
+
+  /** The group is unusable from now on: every member aborts it, and placement turns data-parallel. */
+  void breakGroup(String reason) {
+    if (state == State.BROKEN) return;
+    boolean formed = state == State.READY;
+    state = State.BROKEN;
+    brokenReason = reason;
+    if (formed) {
+      host.warn().accept("KV-transfer group of " + layout.label() + " broken (" + reason
+          + "); pending hand-offs are re-placed and the fleet now places data-parallel");
+    }
+    abortAll(reason);
+  }
+
+  private void abortAll(String reason) {
+    state = State.BROKEN;
+    if (brokenReason.isEmpty()) brokenReason = reason;
+    for (FleetAgent a : agents) {
+      if (a.alive) a.info.ref().tell(new GpuAgent.AbortKvGroup(reason));
+    }
+  }
+
+  /** The group and its hand-offs so far, for cluster snapshots. */
+  KvTransfers transfers() {
+    String group = switch (state) {
+      case READY -> "ready";
+      case BROKEN -> "broken: " + brokenReason;
+      default -> "forming";
+    };
+    return log.snapshot(layout.label(), layout.transfer().label(), group);
+  }
+}

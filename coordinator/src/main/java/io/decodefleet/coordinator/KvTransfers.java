@@ -1,0 +1,70 @@
+package io.decodefleet.coordinator;
+
+import io.decodefleet.coordinator.metrics.LatencyStats;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The KV hand-offs of a fleet's transfer group so far, as a cluster snapshot carries them.
+ *
+ * @param layout e.g. "disagg=1:1"
+ * @param mode "eager" or "graph"
+ * @param group "forming", "ready", or "broken: <why>" (the fleet then runs data-parallel)
+ * @param total hand-offs recorded since the fleet was loaded
+ * @param recent the latest of them (at most {@link KvTransferLog#KEPT}), oldest first
+ */
+public record KvTransfers(String layout, String mode, String group, long total, List<KvTransferRecord> recent) {
+
+  public KvTransfers {
+    recent = List.copyOf(recent);
+  }
+
+  /**
+   * report.json's "kv_transfers" over the hand-offs from ordinal {@code from} on: count, bytes,
+   * time (mean, p50, p99, ms) and bandwidth of the transfers; each side's mean device time; the
+   * hand-off latency on the coordinator's clock; re-prefills for want of KV blocks.
+   */
+  public Map<String, Object> summary(long from) {
+    List<KvTransferRecord> runs = recent.stream().filter(r -> r.ordinal() >= from).toList();
+    double[] ms = runs.stream().mapToDouble(KvTransferRecord::millis).filter(Double::isFinite).toArray();
+    double[] handoff = runs.stream().mapToDouble(KvTransferRecord::handoffMillis).filter(Double::isFinite).toArray();
+    long bytes = runs.stream().mapToLong(KvTransferRecord::bytes).sum();
+    double totalMs = 0;
+    long timedBytes = 0;
+    for (KvTransferRecord r : runs) {
+      if (Double.isFinite(r.millis())) {
+        totalMs += r.millis();
+        timedBytes += r.bytes();
+      }
+    }
+    LatencyStats t = LatencyStats.of(ms);
+    LatencyStats h = LatencyStats.of(handoff);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("layout", layout);
+    m.put("mode", mode);
+    m.put("group", group);
+    m.put("count", runs.size());
+    m.put("bytes", bytes);
+    m.put("mean_bytes", runs.isEmpty() ? 0 : bytes / runs.size());
+    m.put("mean_ms", t.mean());
+    m.put("p50_ms", t.median());
+    m.put("p99_ms", t.p99());
+    m.put("max_ms", t.max());
+    m.put("gb_per_s", totalMs > 0 ? timedBytes / totalMs / 1e6 : null);
+    m.put("mean_send_ms", mean(runs.stream().mapToDouble(KvTransferRecord::sendMillis)));
+    m.put("mean_receive_ms", mean(runs.stream().mapToDouble(KvTransferRecord::receiveMillis)));
+    m.put("mean_handoff_ms", h.mean());
+    m.put("p50_handoff_ms", h.median());
+    m.put("p99_handoff_ms", h.p99());
+    m.put("recomputed", runs.stream().filter(KvTransferRecord::recomputed).count());
+    m.put("time_is", "per transfer the shorter of the sender's (pack+send) and receiver's (receive+unpack) CUDA-event"
+        + " times; hand-off is KvReady to the receiver's report on the coordinator's clock");
+    return m;
+  }
+
+  private static Double mean(java.util.stream.DoubleStream values) {
+    java.util.OptionalDouble m = values.filter(Double::isFinite).average();
+    return m.isPresent() ? m.getAsDouble() : null;
+  }
+}

@@ -1,0 +1,52 @@
+package io.decodefleet.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** report.json's "kv_transfers": what a run's hand-offs add up to. */
+class KvTransfersTest {
+
+  private static KvTransferRecord record(long ordinal, long bytes, double send, double receive, double handoff,
+      boolean recomputed) {
+    return new KvTransferRecord(ordinal, 100 + ordinal, "agent-0", "agent-1", bytes, send, receive, handoff,
+        recomputed);
+  }
+
+  @Test
+  void summaryTakesTheShorterSidePerTransferAndOnlyTheRunsOwn() {
+    KvTransfers log = new KvTransfers("disagg=1:1", "eager", "ready", 5, List.of(
+        record(0, 999, 9, 9, 9, false), // before the run
+        record(1, 64L << 20, 0.5, 0.2, 3.0, false),
+        record(2, 64L << 20, 0.2, 0.6, 5.0, false),
+        record(3, 64L << 20, 0.4, 0.3, 4.0, true),
+        record(4, 64L << 20, Double.NaN, 0.3, 6.0, false)));
+
+    Map<String, Object> s = log.summary(1);
+
+    assertEquals(4, s.get("count"));
+    assertEquals(4L * (64L << 20), s.get("bytes"));
+    assertEquals(64L << 20, s.get("mean_bytes"));
+    assertEquals(0.25, (double) s.get("mean_ms"), 1e-12, "0.2, 0.2, 0.3, 0.3");
+    assertEquals(0.25, (double) s.get("p50_ms"), 1e-12);
+    assertEquals(4.0 * (64L << 20) / 1.0 / 1e6, (double) s.get("gb_per_s"), 1e-6, "bytes over summed time");
+    assertEquals(4.5, (double) s.get("mean_handoff_ms"), 1e-12);
+    assertEquals(1L, s.get("recomputed"));
+    assertEquals((0.5 + 0.2 + 0.4) / 3, (double) s.get("mean_send_ms"), 1e-12, "NaN sides are left out");
+    assertEquals("ready", s.get("group"));
+  }
+
+  @Test
+  void runWithoutTransfersSaysSoWithoutNaN() {
+    Map<String, Object> s = new KvTransfers("disagg=1:1", "graph", "broken: agent agent-1 left the cluster", 3,
+        List.of()).summary(3);
+    assertEquals(0, s.get("count"));
+    assertEquals(0.0, s.get("mean_ms"));
+    assertNull(s.get("gb_per_s"));
+    assertTrue(String.valueOf(s.get("group")).startsWith("broken"));
+  }
+}
