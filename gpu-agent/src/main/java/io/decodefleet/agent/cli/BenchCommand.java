@@ -1,16 +1,10 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
 import io.decodefleet.agent.backend.cuda.GpuInfo;
 import io.decodefleet.agent.backend.cuda.selftest.BenchResult;
 import io.decodefleet.agent.backend.cuda.selftest.DeviceHarness;
 import io.decodefleet.agent.backend.cuda.selftest.KernelBench;
-import io.decodefleet.kernels.cuda.Fatbin;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -58,26 +52,14 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      CudaDevices.Discovery discovery = CudaDevices.discover();
-      if (!discovery.hasDevices()) {
-        out.println("gpu-agent bench kernels: " + discovery.noDeviceLine());
-        return SelfTestCommand.NO_GPU;
-      }
-      if (!Fatbin.isPresent()) {
-        out.println("gpu-agent bench kernels: " + Fatbin.absenceReason());
-        return 1;
-      }
-      if (gpu < 0 || gpu >= discovery.gpus().size()) {
-        out.println("gpu-agent bench kernels: --gpu " + gpu + " is not a GPU here (0.."
-            + (discovery.gpus().size() - 1) + ")");
-        return 2;
-      }
-      GpuInfo info = discovery.gpus().get(gpu);
+      DevicePreflight preflight = DevicePreflight.check("gpu-agent bench kernels", out, gpu);
+      if (preflight.gpu() == null) return preflight.exitCode();
+      GpuInfo info = preflight.gpu();
       out.println(info.summary());
       try (DeviceHarness h = DeviceHarness.open(info, 1234L)) {
         List<BenchResult> results = KernelBench.run(h, out);
         if (outFile != null) {
-          write(outFile, json(info, h.copyBytesPerUs() / 1e6, results));
+          ResultFile.write(outFile, json(info, h.copyBytesPerUs() / 1e6, results));
           out.println("wrote " + outFile);
         }
       }
@@ -99,18 +81,6 @@ public final class BenchCommand implements Callable<Integer> {
       }
       sb.append("  ]\n}\n");
       return sb.toString();
-    }
-
-    private static void write(Path file, String text) {
-      try {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-          Files.createDirectories(parent);
-        }
-        Files.writeString(file, text, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-      }
     }
   }
 }

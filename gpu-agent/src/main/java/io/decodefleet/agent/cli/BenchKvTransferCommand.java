@@ -8,10 +8,7 @@ import io.decodefleet.agent.backend.cuda.KvTransferBench.Timing;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.kernels.cuda.Fatbin;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -129,7 +126,7 @@ public final class BenchKvTransferCommand implements Callable<Integer> {
       out.println(ok ? "values checked before timing: the receiver's pages equal the sender's, every layer, K and V,"
           + " both modes" : "gpu-agent bench kv-transfer: some variants failed (see the table)");
       if (outFile != null) {
-        write(outFile, json(a, b, version, settings, rows));
+        ResultFile.write(outFile, json(a, b, version, settings, rows));
         out.println("wrote " + outFile);
       }
       return ok ? 0 : 1;
@@ -199,15 +196,5 @@ public final class BenchKvTransferCommand implements Callable<Integer> {
     return String.format(Locale.ROOT, "{\"ms\": %.5f, \"gb_per_s\": %.2f, \"send_ms\": %.5f, \"receive_ms\": %.5f,"
         + " \"host_us\": %.2f, \"verified\": %b}", t.ms(), t.gbPerSecond(bytes), t.sendMs(), t.receiveMs(),
         t.hostUs(), t.verified());
-  }
-
-  private static void write(Path file, String text) {
-    try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) Files.createDirectories(parent);
-      Files.writeString(file, text, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot write " + file + ": " + e.getMessage(), e);
-    }
   }
 }

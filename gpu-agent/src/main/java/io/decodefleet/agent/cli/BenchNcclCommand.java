@@ -7,10 +7,7 @@ import io.decodefleet.agent.nccl.bench.ByteSize;
 import io.decodefleet.agent.nccl.bench.NcclBench;
 import io.decodefleet.agent.nccl.bench.NcclBenchPoint;
 import io.decodefleet.agent.nccl.bench.NcclBenchReport;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -139,7 +136,7 @@ public final class BenchNcclCommand implements Callable<Integer> {
         out.println(line);
       }
       if (outFile != null) {
-        write(outFile, NcclBenchReport.json(chosen, version, settings,
+        ResultFile.write(outFile, NcclBenchReport.json(chosen, version, settings,
             NcclBenchReport.ncclEnvironment(System.getenv()), points));
         out.println("wrote " + outFile);
       }
@@ -157,17 +154,5 @@ public final class BenchNcclCommand implements Callable<Integer> {
       out.add(i);
     }
     return out;
-  }
-
-  private static void write(Path file, String text) {
-    try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      Files.writeString(file, text, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot write " + file + ": " + e.getMessage(), e);
-    }
   }
 }

@@ -1,11 +1,9 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.GpuInfo;
 import io.decodefleet.agent.backend.cuda.StepBench;
 import io.decodefleet.agent.engine.ModelConfig;
-import io.decodefleet.kernels.cuda.Fatbin;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,28 +75,16 @@ public final class BenchStepCommand implements Callable<Integer> {
       out.println("gpu-agent bench step: " + e.getMessage());
       return 2;
     }
-    CudaDevices.Discovery discovery = CudaDevices.discover();
-    if (!discovery.hasDevices()) {
-      out.println("gpu-agent bench step: " + discovery.noDeviceLine());
-      return SelfTestCommand.NO_GPU;
-    }
-    if (!Fatbin.isPresent()) {
-      out.println("gpu-agent bench step: " + Fatbin.absenceReason());
-      return 1;
-    }
-    if (gpu < 0 || gpu >= discovery.gpus().size()) {
-      out.println("gpu-agent bench step: --gpu " + gpu + " is not a GPU here (0.." + (discovery.gpus().size() - 1)
-          + ")");
-      return 2;
-    }
-    GpuInfo info = discovery.gpus().get(gpu);
+    DevicePreflight preflight = DevicePreflight.check("gpu-agent bench step", out, gpu);
+    if (preflight.gpu() == null) return preflight.exitCode();
+    GpuInfo info = preflight.gpu();
     out.println(info.summary());
     StepBench.Result r = StepBench.run(info, new StepBench.Options(model,
         batches.stream().mapToInt(Integer::intValue).toArray(), context,
         prefill.stream().mapToInt(Integer::intValue).toArray(), chosen, 10, reps, 1234L), out);
     out.print(StepBenchTable.render(r));
     if (outFile != null) {
-      ParityCommand.write(outFile, StepBenchTable.json(r));
+      ResultFile.write(outFile, StepBenchTable.json(r));
       out.println("wrote " + outFile);
     }
     return 0;

@@ -1,17 +1,11 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.GpuInfo;
 import io.decodefleet.agent.backend.cuda.ParityCheck;
 import io.decodefleet.agent.engine.ModelConfig;
-import io.decodefleet.kernels.cuda.Fatbin;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,20 +92,9 @@ public final class ParityCommand implements Callable<Integer> {
       out.println("gpu-agent parity: " + e.getMessage());
       return 2;
     }
-    CudaDevices.Discovery discovery = CudaDevices.discover();
-    if (!discovery.hasDevices()) {
-      out.println("gpu-agent parity: " + discovery.noDeviceLine());
-      return SelfTestCommand.NO_GPU;
-    }
-    if (!Fatbin.isPresent()) {
-      out.println("gpu-agent parity: " + Fatbin.absenceReason());
-      return 1;
-    }
-    if (gpu < 0 || gpu >= discovery.gpus().size()) {
-      out.println("gpu-agent parity: --gpu " + gpu + " is not a GPU here (0.." + (discovery.gpus().size() - 1) + ")");
-      return 2;
-    }
-    GpuInfo info = discovery.gpus().get(gpu);
+    DevicePreflight preflight = DevicePreflight.check("gpu-agent parity", out, gpu);
+    if (preflight.gpu() == null) return preflight.exitCode();
+    GpuInfo info = preflight.gpu();
     List<ParityCheck.Report> reports = new ArrayList<>();
     boolean passed = true;
     for (String model : models) {
@@ -129,7 +112,7 @@ public final class ParityCommand implements Callable<Integer> {
     }
     out.println("parity: " + (passed ? "PASS" : "FAIL"));
     if (outFile != null) {
-      write(outFile, json(info, reports));
+      ResultFile.write(outFile, json(info, reports));
       out.println("wrote " + outFile);
     }
     return passed ? 0 : 1;
@@ -162,17 +145,5 @@ public final class ParityCommand implements Callable<Integer> {
 
   private static String esc(String s) {
     return s.replace("\\", "\\\\").replace("\"", "'");
-  }
-
-  static void write(Path file, String text) {
-    try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      Files.writeString(file, text, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-    }
   }
 }
