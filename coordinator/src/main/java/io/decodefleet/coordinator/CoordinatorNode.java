@@ -62,7 +62,7 @@ public final class CoordinatorNode implements ClusterHandle {
     } else {
       List<org.apache.pekko.actor.Address> seeds = new ArrayList<>();
       for (String hostPort : seedNodes) {
-        seeds.add(AddressFromURIString.parse("pekko://" + ClusterConfig.SYSTEM_NAME + "@" + hostPort));
+        seeds.add(AddressFromURIString.parse(ClusterConfig.seedAddress(hostPort)));
       }
       cluster.manager().tell(new JoinSeedNodes(seeds));
     }

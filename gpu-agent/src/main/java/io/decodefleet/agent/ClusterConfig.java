@@ -12,6 +12,16 @@ public final class ClusterConfig {
   /** The actor system name every node of a DecodeFleet cluster shares. */
   public static final String SYSTEM_NAME = "decodefleet";
 
+  /** Whether {@code hostPort} can name a seed node ("host:port"). */
+  public static boolean isSeedNode(String hostPort) {
+    return hostPort.matches("[^:\\s]+:\\d{1,5}");
+  }
+
+  /** The Pekko address of the seed node at {@code hostPort}. */
+  public static String seedAddress(String hostPort) {
+    return "pekko://" + SYSTEM_NAME + "@" + hostPort;
+  }
+
   /**
    * @param host the address to bind and advertise
    * @param port 0 for any free port

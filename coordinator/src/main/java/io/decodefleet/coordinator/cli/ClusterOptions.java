@@ -36,7 +36,7 @@ final class ClusterOptions {
     if (kubernetes && !seedNodes.isEmpty()) throw new UsageError("--kubernetes and --seed-nodes exclude each other");
     if (kubernetes && managementPort == -1) managementPort = 8558; // bootstrap contact points probe it
     for (String seed : seedNodes) {
-      if (!seed.matches("[^:\\s]+:\\d{1,5}")) throw new UsageError("--seed-nodes: '" + seed + "' is not host:port");
+      if (!io.decodefleet.agent.ClusterConfig.isSeedNode(seed)) throw new UsageError("--seed-nodes: '" + seed + "' is not host:port");
     }
     if (clusterPort < 0 || clusterPort > 65535) throw new UsageError("--cluster-port must be in 0..65535, got " + clusterPort);
     if (managementPort < -1 || managementPort > 65535) {

@@ -73,7 +73,7 @@ public final class GpuAgentCli implements Callable<Integer> {
       return usage("give --seed-nodes host:port,... (or DECODEFLEET_SEED_NODES), or --kubernetes");
     }
     for (String seed : seedNodes) {
-      if (!seed.matches("[^:\\s]+:\\d{1,5}")) return usage("--seed-nodes: '" + seed + "' is not host:port");
+      if (!io.decodefleet.agent.ClusterConfig.isSeedNode(seed)) return usage("--seed-nodes: '" + seed + "' is not host:port");
     }
     if (port < 0 || port > 65535) return usage("--port must be in 0..65535, got " + port);
     if (managementPort < 0 || managementPort > 65535) {

@@ -47,7 +47,7 @@ public final class AgentDaemon {
   public static Config config(Settings s) {
     Map<String, Object> own = new HashMap<>();
     List<String> seeds = new ArrayList<>();
-    for (String hostPort : s.seedNodes()) seeds.add("pekko://" + ClusterConfig.SYSTEM_NAME + "@" + hostPort);
+    for (String hostPort : s.seedNodes()) seeds.add(ClusterConfig.seedAddress(hostPort));
     own.put("pekko.cluster.seed-nodes", seeds);
     own.put("pekko.management.http.hostname", s.bind());
     own.put("pekko.management.http.port", s.managementPort());
