@@ -41,4 +41,15 @@ public final class DummyWeights {
       out[i] = offset + scale * uniform(seed, tensorId, i);
     }
   }
+
+  /**
+   * Fills {@code out} with a tensor-parallel rank's part of a tensor: element i is the full
+   * tensor's element {@code window.index(i)}.
+   */
+  public static void fill(float[] out, long seed, long tensorId, TensorShard.Window window, float scale,
+      float offset) {
+    for (int i = 0; i < out.length; i++) {
+      out[i] = offset + scale * uniform(seed, tensorId, window.index(i));
+    }
+  }
 }

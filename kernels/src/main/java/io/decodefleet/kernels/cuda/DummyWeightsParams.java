@@ -18,7 +18,10 @@ public record DummyWeightsParams(
     int indexBaseLo,
     int indexBaseHi,
     float scale,
-    float offset)
+    float offset,
+    int cols,
+    int rowStrideLo,
+    int rowStrideHi)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(DummyWeightsParams.class);
@@ -30,6 +33,10 @@ public record DummyWeightsParams(
     ParamChecks.pointer(out, "out");
     ParamChecks.nonNegative(n, "n");
     ParamChecks.atMost(n, MAX_N, "n");
+    ParamChecks.nonNegative(cols, "cols");
+    if (cols > 0 && n % cols != 0) {
+      throw new IllegalArgumentException("n (" + n + ") must be a whole number of rows of " + cols + " columns");
+    }
     if (!Float.isFinite(scale) || !Float.isFinite(offset)) {
       throw new IllegalArgumentException(
           "scale and offset must be finite but are " + scale + " and " + offset);
@@ -39,11 +46,29 @@ public record DummyWeightsParams(
   /** Elements {@code [indexBase, indexBase + n)} of tensor {@code tensorId} into {@code out}. */
   public static DummyWeightsParams of(
       long out, int n, long seed, long tensorId, long indexBase, float scale, float offset) {
+    return window(out, n, seed, tensorId, indexBase, 0, 0, scale, offset);
+  }
+
+  /**
+   * A (n / cols, cols) window of a row-major tensor whose rows are {@code rowStride} elements
+   * apart, starting at element {@code indexBase}: a tensor-parallel rank's column slice. With
+   * {@code cols == 0} the window is contiguous ({@link #of}).
+   */
+  public static DummyWeightsParams window(long out, int n, long seed, long tensorId, long indexBase, int cols,
+      long rowStride, float scale, float offset) {
     if (indexBase < 0) {
       throw new IllegalArgumentException("indexBase must be >= 0 but is " + indexBase);
     }
+    if (cols > 0 && rowStride < cols) {
+      throw new IllegalArgumentException("rowStride (" + rowStride + ") must be >= cols (" + cols + ")");
+    }
     return new DummyWeightsParams(out, n, (int) seed, (int) (seed >>> 32), (int) tensorId,
-        (int) (tensorId >>> 32), (int) indexBase, (int) (indexBase >>> 32), scale, offset);
+        (int) (tensorId >>> 32), (int) indexBase, (int) (indexBase >>> 32), scale, offset, cols, (int) rowStride,
+        (int) (rowStride >>> 32));
+  }
+
+  public long rowStride() {
+    return join(rowStrideLo, rowStrideHi);
   }
 
   public long seed() {

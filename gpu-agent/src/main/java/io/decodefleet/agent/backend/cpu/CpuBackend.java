@@ -5,6 +5,8 @@ import io.decodefleet.agent.engine.DummyWeights;
 import io.decodefleet.agent.engine.DummyWeights.Kind;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.TensorGroupSpec;
+import io.decodefleet.agent.engine.TensorShard;
 import io.decodefleet.kernels.reference.CausalAttention;
 import io.decodefleet.kernels.reference.Embedding;
 import io.decodefleet.kernels.reference.Matmul;
@@ -17,7 +19,8 @@ import io.decodefleet.kernels.reference.SwiGlu;
 /**
  * The reference backend: the Llama decoder in float32 on the CPU, built from the kernels module's
  * reference ops. Single-threaded (one engine thread per agent); the numerical oracle for every GPU
- * path.
+ * path. As one rank of a tensor-parallel group it holds its {@link TensorShard} of the weights and
+ * completes the o and down projections with the group's in-process all-reduce.
  */
 public final class CpuBackend implements Backend {
   private final long kvMemoryBytes;
@@ -29,6 +32,8 @@ public final class CpuBackend implements Backend {
   private float[][] kCache; // per layer (numBlocks, blockSize, kvHeads, headDim)
   private float[][] vCache; // per layer (numBlocks, blockSize, kvHeads, headDim)
   private int blockSize;
+  private TensorShard shard = TensorShard.WHOLE;
+  private CpuTensorGroup group; // null outside a tensor-parallel group
 
   /** @param kvMemoryBytes bytes this backend may spend on the KV pool */
   public CpuBackend(long kvMemoryBytes) {
@@ -57,28 +62,28 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public void loadModel(ModelConfig config, long seed) {
-    this.config = config;
-    int h = config.hiddenSize();
-    int inter = config.intermediateSize();
-    int q = config.qSize();
-    int kv = config.kvSize();
-    embedding = tensor(seed, Kind.EMBEDDING, -1, (long) config.vocabSize() * h, 1.0f, 0f);
-    lmHead = config.tieWordEmbeddings() ? embedding
-        : tensor(seed, Kind.LM_HEAD, -1, (long) config.vocabSize() * h, projectionScale(h), 0f);
-    finalNorm = tensor(seed, Kind.FINAL_NORM, -1, h, 0.1f, 1f);
-    layers = new Layer[config.numHiddenLayers()];
+  public void loadModel(ModelConfig full, long seed) {
+    this.config = shard.of(full);
+    int h = full.hiddenSize();
+    int inter = full.intermediateSize();
+    int q = full.qSize();
+    int kv = full.kvSize();
+    TensorShard.Window embed = TensorShard.all((long) full.vocabSize() * h);
+    embedding = tensor(seed, Kind.EMBEDDING, -1, embed, 1.0f, 0f);
+    lmHead = full.tieWordEmbeddings() ? embedding : tensor(seed, Kind.LM_HEAD, -1, embed, projectionScale(h), 0f);
+    finalNorm = tensor(seed, Kind.FINAL_NORM, -1, TensorShard.all(h), 0.1f, 1f);
+    layers = new Layer[full.numHiddenLayers()];
     for (int l = 0; l < layers.length; l++) {
       layers[l] = new Layer(
-          tensor(seed, Kind.Q_PROJ, l, (long) q * h, projectionScale(h), 0f),
-          tensor(seed, Kind.K_PROJ, l, (long) kv * h, projectionScale(h), 0f),
-          tensor(seed, Kind.V_PROJ, l, (long) kv * h, projectionScale(h), 0f),
-          tensor(seed, Kind.O_PROJ, l, (long) h * q, projectionScale(q), 0f),
-          tensor(seed, Kind.GATE_PROJ, l, (long) inter * h, projectionScale(h), 0f),
-          tensor(seed, Kind.UP_PROJ, l, (long) inter * h, projectionScale(h), 0f),
-          tensor(seed, Kind.DOWN_PROJ, l, (long) h * inter, projectionScale(inter), 0f),
-          tensor(seed, Kind.INPUT_NORM, l, h, 0.1f, 1f),
-          tensor(seed, Kind.POST_ATTENTION_NORM, l, h, 0.1f, 1f));
+          tensor(seed, Kind.Q_PROJ, l, shard.rowSlice(q, h), projectionScale(h), 0f),
+          tensor(seed, Kind.K_PROJ, l, shard.rowSlice(kv, h), projectionScale(h), 0f),
+          tensor(seed, Kind.V_PROJ, l, shard.rowSlice(kv, h), projectionScale(h), 0f),
+          tensor(seed, Kind.O_PROJ, l, shard.columnSlice(h, q), projectionScale(q), 0f),
+          tensor(seed, Kind.GATE_PROJ, l, shard.rowSlice(inter, h), projectionScale(h), 0f),
+          tensor(seed, Kind.UP_PROJ, l, shard.rowSlice(inter, h), projectionScale(h), 0f),
+          tensor(seed, Kind.DOWN_PROJ, l, shard.columnSlice(h, inter), projectionScale(inter), 0f),
+          tensor(seed, Kind.INPUT_NORM, l, TensorShard.all(h), 0.1f, 1f),
+          tensor(seed, Kind.POST_ATTENTION_NORM, l, TensorShard.all(h), 0.1f, 1f));
     }
   }
 
@@ -87,13 +92,16 @@ public final class CpuBackend implements Backend {
     return (float) Math.sqrt(3.0 / fanIn);
   }
 
-  private static float[] tensor(long seed, Kind kind, int layer, long size, float scale, float offset) {
+  /** This rank's {@code window} of the tensor (the whole tensor outside tensor parallelism). */
+  private static float[] tensor(long seed, Kind kind, int layer, TensorShard.Window window, float scale,
+      float offset) {
+    long size = window.elements();
     if (size > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("tensor " + kind + " of layer " + layer + " has " + size
           + " elements: too large for the CPU backend (use a smaller model, e.g. tiny)");
     }
     float[] t = new float[(int) size];
-    DummyWeights.fill(t, seed, DummyWeights.tensorId(kind, layer), scale, offset);
+    DummyWeights.fill(t, seed, DummyWeights.tensorId(kind, layer), window, scale, offset);
     return t;
   }
 
@@ -179,15 +187,22 @@ public final class CpuBackend implements Backend {
       Rope.apply(k, n, config.numKeyValueHeads(), config.headDim(), positions, config.ropeTheta());
       attention.attend(l, q, k, v, attn);
       Matmul.matmulTransposed(attn, layer.oProj(), n, h, qs, delta);
+      completePartialSums(delta, n * h);
       RmsNorm.addResidualAndNorm(delta, residual, layer.postAttentionNorm(), eps, n, h, normed);
       Matmul.matmulTransposed(normed, layer.gateProj(), n, inter, h, gate);
       Matmul.matmulTransposed(normed, layer.upProj(), n, inter, h, up);
       SwiGlu.forward(gate, up, n * inter, gate);
       Matmul.matmulTransposed(gate, layer.downProj(), n, h, inter, delta);
+      completePartialSums(delta, n * h);
       float[] nextNorm = l + 1 < layers.length ? layers[l + 1].inputNorm() : finalNorm;
       RmsNorm.addResidualAndNorm(delta, residual, nextNorm, eps, n, h, normed);
     }
     return normed;
+  }
+
+  /** A rank's o and down projections give partial sums over its heads or columns: add the group's. */
+  private void completePartialSums(float[] delta, int count) {
+    if (group != null) group.allReduceSum(shard.rank(), delta, count);
   }
 
   /** (rows.length, vocab) logits of the chosen rows of the final hidden states. */
@@ -221,7 +236,32 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public java.util.Optional<String> tensorParallelUnsupported() {
+    return java.util.Optional.empty();
+  }
+
+  @Override
+  public byte[] newTensorGroupId() {
+    return newKvGroupId();
+  }
+
+  @Override
+  public void joinTensorGroup(TensorGroupSpec spec) {
+    if (config != null) throw new IllegalStateException("joinTensorGroup must come before loadModel");
+    group = CpuTensorGroup.join(spec.id(), spec.shard().rank(), spec.shard().size(), spec.timeout());
+    shard = spec.shard();
+  }
+
+  @Override
+  public void abortTensorGroup() {
+    CpuTensorGroup g = group;
+    if (g != null) g.abort();
+  }
+
+  @Override
   public void close() {
+    if (group != null) group.leave();
+    group = null;
     kCache = null;
     vCache = null;
     layers = null;

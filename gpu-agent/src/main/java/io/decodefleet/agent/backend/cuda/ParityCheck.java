@@ -3,6 +3,7 @@ package io.decodefleet.agent.backend.cuda;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ParitySchedule;
 import io.decodefleet.agent.engine.StepTiming;
 import io.decodefleet.kernels.reference.Argmax;
 import java.io.PrintStream;

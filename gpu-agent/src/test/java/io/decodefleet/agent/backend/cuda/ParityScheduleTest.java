@@ -8,6 +8,7 @@ import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ParitySchedule;
 import io.decodefleet.kernels.reference.Argmax;
 import java.util.ArrayList;
 import java.util.HashMap;

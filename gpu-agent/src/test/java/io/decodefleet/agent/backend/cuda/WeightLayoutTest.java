@@ -107,7 +107,7 @@ class WeightLayoutTest {
     assertEquals(-3L, p.seed());
     assertEquals(DummyWeights.tensorId(Kind.UP_PROJ, 79), p.tensorId());
     assertEquals((1L << 33) + 5, p.indexBase());
-    assertEquals(48, DummyWeightsParams.LAYOUT.size());
+    assertEquals(56, DummyWeightsParams.LAYOUT.size());
   }
 
   private static float[] cpuTensor(CpuBackend cpu, Kind kind, int layer) throws Exception {

@@ -1,6 +1,5 @@
-package io.decodefleet.agent.backend.cuda;
+package io.decodefleet.agent.engine;
 
-import io.decodefleet.agent.engine.ForwardBatch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -8,7 +7,8 @@ import java.util.Random;
 import java.util.function.Function;
 
 /**
- * The fixed sequence of forward passes the parity check runs on both backends, laid out the way
+ * The fixed sequence of forward passes the parity checks run on two backends (CUDA against the
+ * CPU reference; a tensor-parallel group against one device), laid out the way
  * the engine's model runner lays out a step (new sequences first, then cached ones; each sequence's
  * rows at consecutive positions; sample rows where a sequence has computed every token it knows).
  * It covers every kind of step the CUDA backend distinguishes:
@@ -24,7 +24,7 @@ import java.util.function.Function;
  * Prompt lengths (5, 17, 33, 70) straddle the block size and the kernels' 64-row tiles; blocks
  * are handed out in a shuffled order.
  */
-final class ParitySchedule {
+public final class ParitySchedule {
 
   private static final int[] PROMPT_LENGTHS = {5, 17, 33, 70};
 
@@ -35,7 +35,7 @@ final class ParitySchedule {
   private final int numBlocks;
   private final List<List<Integer>> tokens = new ArrayList<>(); // per sequence, after run()
 
-  ParitySchedule(int vocab, long seed, int sequences, int steps, int blockSize) {
+  public ParitySchedule(int vocab, long seed, int sequences, int steps, int blockSize) {
     if (sequences < 1 || sequences > PROMPT_LENGTHS.length) {
       throw new IllegalArgumentException("parity sequences must be in 1.." + PROMPT_LENGTHS.length + ", got "
           + sequences);
@@ -57,7 +57,7 @@ final class ParitySchedule {
     int total = 0;
     int[] need = new int[sequences];
     for (int s = 0; s < sequences; s++) {
-      need[s] = StepPlan.blocksFor(prompts[s].length + generate[s], blockSize);
+      need[s] = blocksFor(prompts[s].length + generate[s], blockSize);
       total += need[s];
     }
     numBlocks = total + 3; // a few blocks nobody owns
@@ -75,25 +75,25 @@ final class ParitySchedule {
     }
   }
 
-  int numBlocks() {
+  public int numBlocks() {
     return numBlocks;
   }
 
-  int blockSize() {
+  public int blockSize() {
     return blockSize;
   }
 
-  int sequences() {
+  public int sequences() {
     return prompts.length;
   }
 
   /** The first block of sequence {@code s}'s table: it names the sequence in a batch. */
-  int firstBlock(int s) {
+  public int firstBlock(int s) {
     return blocks[s][0];
   }
 
   /** The prompt of sequence {@code s}. */
-  int[] prompt(int s) {
+  public int[] prompt(int s) {
     return prompts[s].clone();
   }
 
@@ -101,7 +101,7 @@ final class ParitySchedule {
    * Runs the schedule: {@code model} gets each step's batch and returns the token chosen for each
    * sample row, which the next steps feed back. Returns the batches in order.
    */
-  List<ForwardBatch> run(Function<ForwardBatch, int[]> model) {
+  public List<ForwardBatch> run(Function<ForwardBatch, int[]> model) {
     int n = prompts.length;
     tokens.clear();
     for (int[] p : prompts) {
@@ -154,7 +154,7 @@ final class ParitySchedule {
   }
 
   /** Sequence {@code s}'s prompt and generated tokens after {@link #run}. */
-  int[] tokensOf(int s) {
+  public int[] tokensOf(int s) {
     return tokens.get(s).stream().mapToInt(Integer::intValue).toArray();
   }
 
@@ -169,7 +169,7 @@ final class ParitySchedule {
     int row = 0;
     for (int[] sp : spans) {
       int s = sp[0];
-      int[] table = Arrays.copyOf(blocks[s], StepPlan.blocksFor(computed[s] + sp[1], blockSize));
+      int[] table = Arrays.copyOf(blocks[s], blocksFor(computed[s] + sp[1], blockSize));
       for (int i = 0; i < sp[1]; i++, row++) {
         int p = computed[s] + i;
         tok[row] = tokens.get(s).get(p);
@@ -183,5 +183,9 @@ final class ParitySchedule {
       }
     }
     return new ForwardBatch(tok, pos, slots, tables, ctx, sample.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  private static int blocksFor(int tokens, int blockSize) {
+    return (tokens + blockSize - 1) / blockSize;
   }
 }

@@ -1,0 +1,256 @@
+package io.decodefleet.agent.engine;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * One model replica over K backends (one per device), each a rank of a tensor-parallel group: the
+ * engine sees one backend, and so the placement policy sees one agent.
+ *
+ * <p>Threading: rank 0 lives on the calling thread (the agent's engine thread) and every other
+ * rank on a thread of its own, where its backend is made, used and closed (a GPU backend's
+ * context is current there only). Each call runs on every rank at once with the same arguments;
+ * the ranks' collectives (an all-reduce after the o and down projections) pair up because every
+ * rank issues the same calls in the same order. Results come from rank 0: every rank holds the
+ * full hidden state after each all-reduce, so rank 0's logits are the replica's.
+ *
+ * <p>Failure: when a rank throws, the others may be waiting inside a collective for it; the group
+ * is aborted on every rank (so they return with an error instead of hanging) and the first error
+ * is rethrown. A rank that neither returns nor fails within the timeout is treated the same way.
+ */
+public final class TensorParallelBackend implements Backend {
+
+  private final List<Backend> ranks = new ArrayList<>();
+  private final List<ExecutorService> threads = new ArrayList<>(); // ranks 1..K-1
+  private final Duration timeout;
+
+  /**
+   * Makes rank 0 with {@code factories.get(0)} on this thread and rank i with {@code
+   * factories.get(i)} on a thread of its own, then forms the group (every rank joins at once).
+   *
+   * @param label names the ranks' threads, e.g. the agent's id
+   */
+  public TensorParallelBackend(String label, List<Supplier<Backend>> factories, Duration timeout) {
+    if (factories.size() < 2) throw new IllegalArgumentException("tensor parallelism needs >= 2 ranks");
+    this.timeout = timeout;
+    int size = factories.size();
+    try {
+      ranks.add(factories.get(0).get());
+      for (int r = 1; r < size; r++) {
+        String name = label + "-tp" + r;
+        threads.add(Executors.newSingleThreadExecutor(task -> {
+          Thread t = new Thread(task, name);
+          t.setDaemon(true);
+          return t;
+        }));
+      }
+      List<Future<Backend>> made = new ArrayList<>();
+      for (int r = 1; r < size; r++) made.add(threads.get(r - 1).submit(factories.get(r)::get));
+      for (Future<Backend> f : made) ranks.add(await(f, "creating a rank's backend"));
+      for (Backend b : ranks) {
+        b.tensorParallelUnsupported().ifPresent(why -> {
+          throw new IllegalStateException(why);
+        });
+      }
+      byte[] id = ranks.get(0).newTensorGroupId();
+      onEveryRank("joining the tensor-parallel group", (b, r) -> {
+        b.joinTensorGroup(new TensorGroupSpec(id, new TensorShard(r, size), timeout));
+        return null;
+      });
+    } catch (RuntimeException e) {
+      closeQuietly();
+      throw e;
+    }
+  }
+
+  /** The group size K. */
+  public int size() {
+    return ranks.size();
+  }
+
+  @Override
+  public String name() {
+    return ranks.get(0).name();
+  }
+
+  @Override
+  public String deviceDescription() {
+    List<String> devices = new ArrayList<>();
+    for (Backend b : ranks) devices.add(b.deviceDescription());
+    return "tensor-parallel x" + ranks.size() + " over " + String.join(" + ", devices);
+  }
+
+  @Override
+  public void loadModel(ModelConfig config, long seed) {
+    TensorShard.unsplittable(config, ranks.size()).ifPresent(why -> {
+      throw new IllegalArgumentException(why);
+    });
+    onEveryRank("loading " + config.name(), (b, r) -> {
+      b.loadModel(config, seed);
+      return null;
+    });
+  }
+
+  /** The fewest blocks any rank can hold: block ids are shared, each rank stores its own heads. */
+  @Override
+  public int kvBlockCapacity(int blockSize) {
+    return onEveryRank("sizing the KV pool", (b, r) -> b.kvBlockCapacity(blockSize)).stream()
+        .mapToInt(Integer::intValue).min().orElse(0);
+  }
+
+  @Override
+  public void allocateKvCache(int numBlocks, int blockSize) {
+    onEveryRank("allocating the KV pool", (b, r) -> {
+      b.allocateKvCache(numBlocks, blockSize);
+      return null;
+    });
+  }
+
+  @Override
+  public float[] forward(ForwardBatch batch) {
+    return onEveryRank("a forward step", (b, r) -> b.forward(batch)).get(0);
+  }
+
+  @Override
+  public int[] forwardGreedy(ForwardBatch batch) {
+    return onEveryRank("a forward step", (b, r) -> b.forwardGreedy(batch)).get(0);
+  }
+
+  @Override
+  public float[] forwardWithoutCache(int[] tokens) {
+    return onEveryRank("the dense recompute", (b, r) -> b.forwardWithoutCache(tokens)).get(0);
+  }
+
+  @Override
+  public double verifyTolerance() {
+    return ranks.get(0).verifyTolerance();
+  }
+
+  /** Rank 0's timing: it includes waiting for its peers inside the all-reduces. */
+  @Override
+  public StepTiming lastStepTiming() {
+    return ranks.get(0).lastStepTiming();
+  }
+
+  @Override
+  public Optional<String> kvTransferUnsupported() {
+    return Optional.of("a tensor-parallel replica cannot move KV pages between agents");
+  }
+
+  /** The backend of rank {@code r} (for benchmarks that read a rank's own figures). */
+  public Backend rank(int r) {
+    return ranks.get(r);
+  }
+
+  /** A call on one rank. */
+  private interface RankCall<T> {
+    T apply(Backend backend, int rank);
+  }
+
+  /** Runs {@code call} on every rank at once (rank 0 here); aborts the group if any rank fails. */
+  private <T> List<T> onEveryRank(String what, RankCall<T> call) {
+    // The first rank to fail aborts the group at once, from its own thread: its peers may be
+    // blocked in a collective waiting for it. Its error is the one reported.
+    AtomicReference<RuntimeException> firstFailure = new AtomicReference<>();
+    RankCall<T> guarded = (b, r) -> {
+      try {
+        return call.apply(b, r);
+      } catch (RuntimeException e) {
+        if (firstFailure.compareAndSet(null, e)) abortAll();
+        throw e;
+      }
+    };
+    List<Future<T>> others = new ArrayList<>();
+    for (int r = 1; r < ranks.size(); r++) {
+      int rank = r;
+      others.add(threads.get(r - 1).submit(() -> guarded.apply(ranks.get(rank), rank)));
+    }
+    List<T> out = new ArrayList<>();
+    try {
+      out.add(guarded.apply(ranks.get(0), 0));
+    } catch (RuntimeException e) {
+      // reported below
+    }
+    for (Future<T> f : others) {
+      try {
+        out.add(await(f, what));
+      } catch (RuntimeException e) {
+        if (firstFailure.compareAndSet(null, e)) abortAll();
+      }
+    }
+    if (firstFailure.get() != null) throw firstFailure.get();
+    return out;
+  }
+
+  private <T> T await(Future<T> f, String what) {
+    try {
+      return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw new IllegalStateException("tensor-parallel group: " + what + " took longer than " + timeout.toSeconds()
+          + " s on a rank");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException re) throw re;
+      if (cause instanceof Error err) throw err;
+      throw new IllegalStateException("tensor-parallel group: " + what + ": " + cause, cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("tensor-parallel group: interrupted during " + what);
+    }
+  }
+
+  private void abortAll() {
+    for (Backend b : ranks) {
+      try {
+        b.abortTensorGroup();
+      } catch (RuntimeException ignored) {
+        // The failure being reported is the rank's own error.
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    RuntimeException first = null;
+    try {
+      onEveryRank("closing", (b, r) -> {
+        b.close();
+        return null;
+      });
+    } catch (RuntimeException e) {
+      first = e;
+    } finally {
+      for (ExecutorService t : threads) t.shutdownNow();
+    }
+    if (first != null) throw first;
+  }
+
+  /** After a failed start: closes whatever ranks were made, each on its own thread. */
+  private void closeQuietly() {
+    for (int r = 0; r < ranks.size(); r++) {
+      Backend b = ranks.get(r);
+      try {
+        if (r == 0) {
+          b.close();
+        } else {
+          threads.get(r - 1).submit(b::close).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+      } catch (Exception ignored) {
+        // The failure being reported is the one that stopped the start.
+      }
+    }
+    for (ExecutorService t : threads) t.shutdownNow();
+  }
+}
