@@ -241,6 +241,9 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     m.put("mean_gpu_idle_gap_us", t[4] == 0 ? null : t[5] / t[4]);
     m.put("agents_lost", atEnd.agentsLost() - atStart.agentsLost());
     m.put("migrations", atEnd.migrations() - atStart.migrations());
+    m.put("kv_migrations", atEnd.kvMigrations() - atStart.kvMigrations());
+    m.put("reprefill_migrations", atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations()
+        + atStart.kvMigrations());
     if (atEnd.kvTransfers() != null) {
       // Hand-offs logged since this run's start (a fleet reloaded for the run starts from 0).
       KvTransfers startLog = atStart.kvTransfers();

@@ -8,12 +8,22 @@ import java.util.Map;
  *
  * @param model the loaded model, or null before a fleet is loaded
  * @param worldSize agents the model is loaded on
- * @param kvTransfers the fleet's KV-transfer group and hand-offs (disaggregated layout), else null
+ * @param migrations sequences moved off agents that were lost or drained, since the coordinator started
+ * @param kvTransfers the fleet's KV-transfer group and its transfers (a disaggregated fleet, or a
+ *     data-parallel one whose agents share a process and can move KV), else null
+ * @param kvMigrations of {@code migrations}, those moved with their KV and decoded from it on
+ *     arrival; the rest were re-prefilled
  */
 public record ClusterSnapshot(String model, int worldSize, List<Agent> agents, int agentsLost, long migrations,
-    KvTransfers kvTransfers) {
+    KvTransfers kvTransfers, long kvMigrations) {
 
-  /** A data-parallel fleet's view: no KV transfers. */
+  /** A fleet whose migrations all re-prefilled. */
+  public ClusterSnapshot(String model, int worldSize, List<Agent> agents, int agentsLost, long migrations,
+      KvTransfers kvTransfers) {
+    this(model, worldSize, agents, agentsLost, migrations, kvTransfers, 0);
+  }
+
+  /** A fleet without KV transfers. */
   public ClusterSnapshot(String model, int worldSize, List<Agent> agents, int agentsLost, long migrations) {
     this(model, worldSize, agents, agentsLost, migrations, null);
   }

@@ -29,8 +29,9 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * (in a parallel layout: data-parallel, or disaggregated prefill/decode with its KV-transfer group,
  * see {@link DisaggFleet}), places every sequence (from benchmarks or API clients) on an agent,
  * streams its tokens back to its submitter, and re-places the unfinished sequences of an agent that
- * is lost or drained — with the prompt and every token so far, so the stream continues without
- * gaps or duplicates (the bookkeeping of sequences is {@link SequencePlacement}'s).
+ * is lost or drained — with the prompt and every token so far, or a drained one's with its KV
+ * ({@link KvMigration}), so the stream continues without gaps or duplicates (the bookkeeping of
+ * sequences is {@link SequencePlacement}'s).
  */
 public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
@@ -94,6 +95,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private PendingLoad pendingLoad;
   private int loadAttempt;
   private final SequencePlacement sequences;
+  private final KvMigration migration;
   private long nextGlobalId = 1;
   private RunBenchmark pendingRun;
   private ActorRef<BenchmarkRun.Command> activeRun;
@@ -121,6 +123,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     this.reportAdapter = context.messageAdapter(AgentReport.class, AgentReported::new);
     this.runFleetAdapter = context.messageAdapter(FleetStatus.class, FleetStatusForRun::new);
     this.sequences = new SequencePlacement(fleet, context.getLog());
+    this.migration = new KvMigration(fleet, sequences, reportAdapter, context.getLog());
     ActorRef<Receptionist.Listing> listingAdapter = context.messageAdapter(Receptionist.Listing.class, AgentsListed::new);
     context.getSystem().receptionist().tell(Receptionist.subscribe(GpuAgent.SERVICE_KEY, listingAdapter));
   }
@@ -177,7 +180,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private void startLoadIfReady() {
     if (pendingLoad == null || pendingLoad.loading) return;
     int n = pendingLoad.request.worldSize();
-    if (registered.size() < n) return;
+    List<AgentInfo> candidates = sortedAgents(pendingLoad.request.layout().tensorParallel());
+    if (candidates.size() < n) return;
     pendingLoad.loading = true;
     fleet.clear();
     fleetById.clear();
@@ -185,7 +189,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     fleetLayout = ParallelLayout.DATA_PARALLEL;
     disagg = null;
     sequences.useDisaggregation(null);
-    List<AgentInfo> agents = sortedAgents().subList(0, n);
+    migration.useGroup(null);
+    List<AgentInfo> agents = candidates.subList(0, n);
     for (int i = 0; i < n; i++) {
       FleetAgent agent = new FleetAgent(agents.get(i), i);
       fleet.add(agent);
@@ -201,7 +206,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     String reason = disagg != null ? disagg.describeTimeout() : pendingLoad.loading
         ? "only " + fleet.stream().filter(a -> a.loaded).count() + " of " + req.worldSize() + " agents loaded model "
             + req.model().model() + " within " + secs + " s"
-        : "only " + registered.size() + " of " + req.worldSize() + " agents joined within " + secs + " s";
+        : req.layout().tensorParallel() > 1
+            ? "only " + sortedAgents(req.layout().tensorParallel()).size() + " of " + req.worldSize() + " agents of "
+                + req.layout().tensorParallel() + " GPUs (gpu-agent --tensor-parallel " + req.layout().tensorParallel()
+                + ") joined within " + secs + " s"
+            : "only " + sortedAgents(1).size() + " of " + req.worldSize() + " agents joined within " + secs + " s";
     failLoad(reason);
     return this;
   }
@@ -213,6 +222,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     if (disagg != null) disagg.breakGroup("the fleet failed to load: " + reason);
     disagg = null;
     sequences.useDisaggregation(null);
+    migration.useGroup(null);
     fleet.clear();
     fleetById.clear();
     fleetModel = null;
@@ -229,9 +239,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         disagg = new DisaggFleet(layout, fleet, reportAdapter, pendingLoad.request.timeout(), new DisaggFleet.Host(
             this::fleetReady, this::failLoad, sequences::get, sequences::replace, context.getLog()::warn));
         sequences.useDisaggregation(disagg);
+        migration.useGroup(disagg);
         disagg.start();
         return;
       }
+      migration.formGroup(pendingLoad.request.layout(), pendingLoad.request.timeout());
       fleetReady();
     }
   }
@@ -285,7 +297,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           failLoad("agent " + agent.info.agentId() + " left the cluster while loading the model");
           break;
         }
-        if (disagg != null) disagg.agentLost(agent);
+        migration.agentLost(agent);
         sequences.evacuate(agent, sequences.on(agent), "agent " + agent.info.agentId() + " lost");
       }
     }
@@ -296,13 +308,14 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     AgentReport report = msg.report();
     if (report instanceof AgentReport.Registered r) {
       if (listed.contains(r.agent())) {
-        registered.put(r.agent(), new AgentInfo(r.agentId(), r.agent(), r.nodeAddress(), r.device(), r.backend()));
+        registered.put(r.agent(), new AgentInfo(r.agentId(), r.agent(), r.nodeAddress(), r.device(), r.backend(),
+            r.tensorParallel()));
         startLoadIfReady();
       }
       return this;
     }
     FleetAgent from = fleetById.get(report.agentId());
-    if (disagg != null && from != null && disagg.onReport(report, from)) return this;
+    if (from != null && migration.onReport(report, from)) return this;
     if (report instanceof AgentReport.ModelLoaded m) {
       onModelLoaded(m);
     } else if (report instanceof AgentReport.LoadFailed m) {
@@ -316,7 +329,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     } else if (report instanceof AgentReport.SequenceFailed m && from != null) {
       sequences.failed(m, from);
     } else if (report instanceof AgentReport.Drained m && from != null) {
-      sequences.evacuate(from, m.unfinishedSequenceIds(), "agent " + m.agentId() + " drained");
+      migration.drained(m, from);
     }
     return this;
   }
@@ -325,6 +338,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     List<AgentInfo> agents = new ArrayList<>(registered.values());
     agents.sort(Comparator.comparing(AgentInfo::agentId, AgentOrder.INSTANCE));
     return agents;
+  }
+
+  /** The agents whose replicas span {@code tensorParallel} GPUs, by id: what a layout may load. */
+  private List<AgentInfo> sortedAgents(int tensorParallel) {
+    return sortedAgents().stream().filter(a -> a.tensorParallel() == tensorParallel).toList();
   }
 
   // ---- benchmarks and state ---------------------------------------------------------------------
@@ -380,7 +398,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       }
     }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),
-        agents, agentsLost, sequences.migrations(), disagg == null ? null : disagg.transfers());
+        agents, agentsLost, sequences.migrations(), migration.transfers(), sequences.kvMigrations());
   }
 
   private Behavior<Command> onRunEnded(RunEnded msg) {

@@ -33,11 +33,13 @@ import org.apache.pekko.actor.typed.ActorRef;
  *   <li>Failure: a transfer that fails, an agent that leaves or crashes, breaks the group: every
  *       member aborts it (nothing waits on a dead peer), pending hand-offs are re-placed with
  *       their tokens so far, and from then on the fleet places data-parallel.
+ *   <li>Drains: a drained decode agent's decoding sequences move to the other decode agents
+ *       through this group ({@link KvMigration}, which logs them here).
  * </ul>
  *
  * Owned by the {@link Coordinator} and called on its actor thread only.
  */
-final class DisaggFleet {
+final class DisaggFleet implements KvMigration.Group {
 
   /**
    * What this needs from the coordinator.
@@ -107,8 +109,20 @@ final class DisaggFleet {
   }
 
   /** Whether hand-offs run: the group formed and has not broken. */
-  boolean intact() {
+  @Override
+  public boolean intact() {
     return state == State.READY;
+  }
+
+  /** Decode agents take drained decode agents' sequences. */
+  @Override
+  public boolean takesMigrations(FleetAgent agent) {
+    return agents.contains(agent) && !layout.prefills(agent.index);
+  }
+
+  @Override
+  public KvTransferLog log() {
+    return log;
   }
 
   /** Why the group did not form in time, for the load's failure. */
@@ -145,7 +159,8 @@ final class DisaggFleet {
   }
 
   /** Handles a KV-transfer report; false when {@code report} is not one. */
-  boolean onReport(AgentReport report, FleetAgent agent) {
+  @Override
+  public boolean onReport(AgentReport report, FleetAgent agent) {
     if (report instanceof AgentReport.KvGroupId m) {
       onGroupId(agent, m.id());
     } else if (report instanceof AgentReport.KvGroupJoined m) {
@@ -252,7 +267,8 @@ final class DisaggFleet {
   }
 
   /** An agent of the fleet left the cluster. */
-  void agentLost(FleetAgent agent) {
+  @Override
+  public void agentLost(FleetAgent agent) {
     if (state == State.AWAITING_ID || state == State.JOINING) {
       abortAll("agent " + agent.info.agentId() + " left");
       host.groupFailed().accept("agent " + agent.info.agentId() + " left the cluster while the KV-transfer group formed");
@@ -273,7 +289,8 @@ final class DisaggFleet {
   }
 
   /** The group is unusable from now on: every member aborts it, and placement turns data-parallel. */
-  void breakGroup(String reason) {
+  @Override
+  public void breakGroup(String reason) {
     if (state == State.BROKEN) return;
     boolean formed = state == State.READY;
     state = State.BROKEN;
@@ -293,8 +310,9 @@ final class DisaggFleet {
     }
   }
 
-  /** The group and its hand-offs so far, for cluster snapshots. */
-  KvTransfers transfers() {
+  /** The group and its hand-offs (and drain migrations) so far, for cluster snapshots. */
+  @Override
+  public KvTransfers transfers() {
     String group = switch (state) {
       case READY -> "ready";
       case BROKEN -> "broken: " + brokenReason;

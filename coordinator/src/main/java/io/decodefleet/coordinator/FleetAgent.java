@@ -12,6 +12,10 @@ final class FleetAgent {
   int blockSize;
   int maxModelLen;
   long loadMillis;
+  /** Why its backend cannot move KV pages to other agents; empty when it can. */
+  String kvTransferUnsupported = "not loaded";
+  /** Its process as it reported it: agents of one process can form an in-process KV group. */
+  String process = "";
   boolean loaded;
   /** False once the agent left the cluster or drained: it gets no new sequences. */
   boolean placeable = true;
@@ -44,6 +48,8 @@ final class FleetAgent {
     blockSize = m.blockSize();
     maxModelLen = m.maxModelLen();
     loadMillis = m.loadMillis();
+    kvTransferUnsupported = m.kvTransferUnsupported();
+    process = m.process();
     freeKvBlocks = m.kvBlocks();
     loaded = true;
   }

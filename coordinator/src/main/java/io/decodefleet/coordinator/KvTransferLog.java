@@ -2,7 +2,10 @@ package io.decodefleet.coordinator;
 
 import java.util.ArrayDeque;
 
-/** The hand-offs of a transfer group, in completion order: a count of all and the latest {@link #KEPT}. */
+/**
+ * The transfers of a group (hand-offs and drain migrations), in completion order: a count of all
+ * and the latest {@link #KEPT}.
+ */
 final class KvTransferLog {
 
   /** Records kept for percentiles: a long-running fleet does not grow without bound. */
@@ -13,8 +16,13 @@ final class KvTransferLog {
 
   void add(long sequenceId, String from, String to, long bytes, double sendMillis, double receiveMillis,
       double handoffMillis, boolean recomputed) {
+    add(sequenceId, from, to, bytes, sendMillis, receiveMillis, handoffMillis, recomputed, false);
+  }
+
+  void add(long sequenceId, String from, String to, long bytes, double sendMillis, double receiveMillis,
+      double handoffMillis, boolean recomputed, boolean migration) {
     recent.addLast(new KvTransferRecord(total++, sequenceId, from, to, bytes, sendMillis, receiveMillis,
-        handoffMillis, recomputed));
+        handoffMillis, recomputed, migration));
     if (recent.size() > KEPT) recent.removeFirst();
   }
 

@@ -1,7 +1,8 @@
 package io.decodefleet.coordinator;
 
 /**
- * One KV hand-off between agents, as both sides reported it.
+ * One KV transfer between agents, as both sides reported it: a hand-off from a prefill agent to a
+ * decode agent, or a migration of a decoding sequence off a drained agent.
  *
  * @param ordinal the group's count of hand-offs before this one (runs take those from their start on)
  * @param bytes bytes that crossed
@@ -10,9 +11,17 @@ package io.decodefleet.coordinator;
  * @param handoffMillis coordinator clock, from the sender's KvReady to the receiver's report: what
  *     the sequence waited between its first and second token, beyond decoding
  * @param recomputed the receiver had no free KV blocks and re-prefilled the sequence instead
+ * @param migration a drained agent's sequence moved with its KV (handoffMillis then runs from the
+ *     coordinator's decision to move it)
  */
 public record KvTransferRecord(long ordinal, long sequenceId, String fromAgent, String toAgent, long bytes,
-    double sendMillis, double receiveMillis, double handoffMillis, boolean recomputed) {
+    double sendMillis, double receiveMillis, double handoffMillis, boolean recomputed, boolean migration) {
+
+  /** A hand-off (not a migration). */
+  public KvTransferRecord(long ordinal, long sequenceId, String fromAgent, String toAgent, long bytes,
+      double sendMillis, double receiveMillis, double handoffMillis, boolean recomputed) {
+    this(ordinal, sequenceId, fromAgent, toAgent, bytes, sendMillis, receiveMillis, handoffMillis, recomputed, false);
+  }
 
   /**
    * The transfer's time: the shorter of the two sides' event times. Each side's events start when

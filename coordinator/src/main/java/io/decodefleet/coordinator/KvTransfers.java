@@ -6,12 +6,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The KV hand-offs of a fleet's transfer group so far, as a cluster snapshot carries them.
+ * The KV transfers of a fleet's transfer group so far (disaggregated hand-offs and migrations of
+ * drained agents' sequences), as a cluster snapshot carries them.
  *
- * @param layout e.g. "disagg=1:1"
+ * @param layout e.g. "disagg=1:1", or "dp" (a data-parallel fleet's group moves drained sequences only)
  * @param mode "eager" or "graph"
- * @param group "forming", "ready", or "broken: <why>" (the fleet then runs data-parallel)
- * @param total hand-offs recorded since the fleet was loaded
+ * @param group "forming", "ready", or "broken: <why>" (hand-offs and migrations then stop: the fleet
+ *     places data-parallel and re-prefills drained sequences)
+ * @param total transfers recorded since the fleet was loaded
  * @param recent the latest of them (at most {@link KvTransferLog#KEPT}), oldest first
  */
 public record KvTransfers(String layout, String mode, String group, long total, List<KvTransferRecord> recent) {
@@ -23,7 +25,8 @@ public record KvTransfers(String layout, String mode, String group, long total, 
   /**
    * report.json's "kv_transfers" over the hand-offs from ordinal {@code from} on: count, bytes,
    * time (mean, p50, p99, ms) and bandwidth of the transfers; each side's mean device time; the
-   * hand-off latency on the coordinator's clock; re-prefills for want of KV blocks.
+   * hand-off latency on the coordinator's clock; re-prefills for want of KV blocks; and of those,
+   * the hand-offs and the migrations of drained agents' sequences apart.
    */
   public Map<String, Object> summary(long from) {
     List<KvTransferRecord> runs = recent.stream().filter(r -> r.ordinal() >= from).toList();
@@ -58,8 +61,16 @@ public record KvTransfers(String layout, String mode, String group, long total, 
     m.put("p50_handoff_ms", h.median());
     m.put("p99_handoff_ms", h.p99());
     m.put("recomputed", runs.stream().filter(KvTransferRecord::recomputed).count());
+    List<KvTransferRecord> migrations = runs.stream().filter(KvTransferRecord::migration).toList();
+    m.put("handoffs", (long) (runs.size() - migrations.size()));
+    // Moved with their KV and decoded from it on arrival (a recomputed one re-prefilled there).
+    m.put("migrations", migrations.stream().filter(r -> !r.recomputed()).count());
+    m.put("migration_bytes", migrations.stream().mapToLong(KvTransferRecord::bytes).sum());
+    m.put("mean_migration_ms", mean(migrations.stream().mapToDouble(KvTransferRecord::millis)));
+    m.put("mean_migration_wait_ms", mean(migrations.stream().mapToDouble(KvTransferRecord::handoffMillis)));
     m.put("time_is", "per transfer the shorter of the sender's (pack+send) and receiver's (receive+unpack) CUDA-event"
-        + " times; hand-off is KvReady to the receiver's report on the coordinator's clock");
+        + " times; hand-off is KvReady (a migration: the drain's report) to the receiver's report on the"
+        + " coordinator's clock");
     return m;
   }
 

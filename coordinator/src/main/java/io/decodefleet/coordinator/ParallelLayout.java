@@ -11,11 +11,42 @@ public sealed interface ParallelLayout {
   /** The default: every agent a full replica. */
   ParallelLayout DATA_PARALLEL = new DataParallel();
 
-  /** "dp" or "disagg=P:D": what {@link #parse} reads. */
+  /** "dp", "tp=K" or "disagg=P:D": what {@link #parse} reads. */
   String label();
 
   /** The agents the layout needs, or 0 when it takes any number. */
   int agents();
+
+  /** GPUs per agent (replica): K for tensor parallelism, else 1. */
+  default int tensorParallel() {
+    return 1;
+  }
+
+  /**
+   * Tensor parallelism: every agent a replica over {@code size} GPUs of one node, its heads and MLP
+   * columns split across them, an NCCL all-reduce after attention and after the MLP; the
+   * coordinator places whole sequences on these replicas as on data-parallel agents.
+   */
+  record TensorParallel(int size) implements ParallelLayout {
+    public TensorParallel {
+      if (size < 2 || size > 64) throw new IllegalArgumentException("tp=K needs K in 2..64, got " + size);
+    }
+
+    @Override
+    public String label() {
+      return "tp=" + size;
+    }
+
+    @Override
+    public int agents() {
+      return 0;
+    }
+
+    @Override
+    public int tensorParallel() {
+      return size;
+    }
+  }
 
   /** Every agent a full replica; the coordinator shards whole sequences across them. */
   record DataParallel() implements ParallelLayout {
@@ -63,9 +94,10 @@ public sealed interface ParallelLayout {
   }
 
   Pattern DISAGG = Pattern.compile("disagg=(\\d{1,4}):(\\d{1,4})");
+  Pattern TP = Pattern.compile("tp=(\\d{1,4})");
 
   /**
-   * "dp" or "disagg=P:D" (P, D >= 1) with {@code transfer} for the disaggregated one; an
+   * "dp", "tp=K" (K >= 2) or "disagg=P:D" (P, D >= 1) with {@code transfer} for the disaggregated one; an
    * IllegalArgumentException with one line saying what is accepted otherwise.
    */
   static ParallelLayout parse(String text, KvTransferMode transfer) {
@@ -73,11 +105,9 @@ public sealed interface ParallelLayout {
     if (t.equals("dp")) return DATA_PARALLEL;
     Matcher m = DISAGG.matcher(t);
     if (m.matches()) return new Disaggregated(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), transfer);
-    if (t.startsWith("tp=")) {
-      throw new IllegalArgumentException("tensor parallelism (" + text + ") is not available yet; use dp or "
-          + "disagg=P:D");
-    }
-    throw new IllegalArgumentException("must be dp or disagg=P:D (P prefill and D decode agents, e.g. disagg=1:1), "
-        + "got '" + text + "'");
+    Matcher tp = TP.matcher(t);
+    if (tp.matches()) return new TensorParallel(Integer.parseInt(tp.group(1)));
+    throw new IllegalArgumentException("must be dp, tp=K (K GPUs per replica, e.g. tp=2) or disagg=P:D (P prefill "
+        + "and D decode agents, e.g. disagg=1:1), got '" + text + "'");
   }
 }

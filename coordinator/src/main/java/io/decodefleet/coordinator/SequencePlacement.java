@@ -15,8 +15,8 @@ import org.slf4j.Logger;
  * The unfinished sequences and where they run: places each on an agent of the fleet (in the
  * disaggregated layout a prefill agent first), streams their tokens to their submitters, moves
  * them off agents that leave or drain (re-prefilled elsewhere with the prompt and every token so
- * far, so the stream continues without gaps or duplicates) and keeps each agent's projected KV
- * reservation. Owned by the {@link Coordinator} and called on its actor thread only.
+ * far, so the stream continues without gaps or duplicates; or, through {@link KvMigration}, with
+ * their KV) and keeps each agent's projected KV reservation. Owned by the {@link Coordinator} and called on its actor thread only.
  */
 final class SequencePlacement {
   private final List<FleetAgent> fleet;
@@ -25,6 +25,7 @@ final class SequencePlacement {
   private final Map<String, PlacementPolicy> policies = new HashMap<>();
   private DisaggFleet disagg;
   private long migrations;
+  private long kvMigrations;
 
   /** @param fleet the coordinator's fleet, read as it changes */
   SequencePlacement(List<FleetAgent> fleet, Logger log) {
@@ -48,6 +49,31 @@ final class SequencePlacement {
   /** Sequences moved off an agent that was lost or drained, since the coordinator started. */
   long migrations() {
     return migrations;
+  }
+
+  /** Of {@link #migrations}, those moved with their KV and decoded from it on arrival. */
+  long kvMigrations() {
+    return kvMigrations;
+  }
+
+  /** A sequence moved with its KV decodes from it on its new agent: one more KV migration. */
+  void movedWithKv() {
+    kvMigrations++;
+  }
+
+  /**
+   * Moves {@code seq} off its (drained) agent to {@code to}, where its KV arrives by transfer: it
+   * streams from {@code to} from now on. Its old agent's reservation is the caller's to end (when
+   * the send is over).
+   */
+  void handOver(InFlightSequence seq, FleetAgent to, String cause) {
+    FleetAgent from = seq.agent;
+    seq.agent = to;
+    seq.reservedTokens = seq.totalTokens();
+    to.reserve(seq.reservedTokens);
+    seq.migrations++;
+    migrations++;
+    seq.subscriber.tell(new SequenceEvent.Migrated(seq.requestId, from.info.agentId(), to.info.agentId(), cause));
   }
 
   /**

@@ -2,7 +2,6 @@ package io.decodefleet.coordinator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
@@ -87,7 +86,9 @@ class DisaggregatedClusterTest {
       assertArrayEquals(dp.outputTokens().get(r.requestId()), pd.outputTokens().get(r.requestId()),
           "request " + r.requestId());
     }
-    assertNull(dp.engine().get("kv_transfers"), "a data-parallel run reports no KV transfers");
+    Map<String, Object> dpKv = transfers(dp);
+    assertEquals("dp", dpKv.get("layout"), "a data-parallel fleet of one process has a group for drains");
+    assertEquals(0, dpKv.get("count"), "a data-parallel run without drains moves no KV");
     Map<String, Object> kv = transfers(pd);
     long handedOff = requests.stream().filter(r -> r.maxTokens() > 1).count();
     assertEquals((int) handedOff, kv.get("count"), kv.toString());

@@ -41,6 +41,23 @@ class KvTransfersTest {
   }
 
   @Test
+  void summaryCountsDrainMigrationsApartFromHandoffs() {
+    KvTransfers log = new KvTransfers("disagg=1:2", "eager", "ready", 3, List.of(
+        record(0, 100, 0.5, 0.5, 2.0, false),
+        new KvTransferRecord(1, 7, "agent-1", "agent-2", 300, 0.2, 0.4, 12.0, false, true),
+        new KvTransferRecord(2, 8, "agent-1", "agent-2", 500, 0.6, 0.8, 14.0, true, true)));
+
+    Map<String, Object> s = log.summary(0);
+
+    assertEquals(3, s.get("count"));
+    assertEquals(1L, s.get("handoffs"));
+    assertEquals(1L, s.get("migrations"), "the recomputed one was re-prefilled on arrival");
+    assertEquals(800L, s.get("migration_bytes"));
+    assertEquals(0.4, (double) s.get("mean_migration_ms"), 1e-12, "0.2 and 0.6");
+    assertEquals(13.0, (double) s.get("mean_migration_wait_ms"), 1e-12);
+  }
+
+  @Test
   void runWithoutTransfersSaysSoWithoutNaN() {
     Map<String, Object> s = new KvTransfers("disagg=1:1", "graph", "broken: agent agent-1 left the cluster", 3,
         List.of()).summary(3);

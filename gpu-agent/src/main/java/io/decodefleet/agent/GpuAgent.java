@@ -46,7 +46,8 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
 
   /**
    * Local only (SIGTERM on the daemon): stop taking work, hand every unfinished sequence back to the
-   * coordinator (which re-places it), then tell {@code whenDone}.
+   * coordinator (which re-places it, or moves its KV to another agent), then tell {@code whenDone}:
+   * once the sends of the KV held for moves are over, or after the KV group's timeout.
    */
   public record DrainForShutdown(ActorRef<org.apache.pekko.Done> whenDone) implements Command {}
 
@@ -118,6 +119,9 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
 
   private record EngineEvent(AgentReport report) implements Command {}
 
+  /** The KV held for moves at a shutdown drain was not all sent in time: shut down anyway. */
+  private enum HeldKvExpired implements Command { INSTANCE }
+
   /** @param generation the LoadModel request whose engine failed (see the generation field) */
   private record EngineLoadFailed(int generation, String reason) implements Command {}
 
@@ -126,6 +130,7 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
   private final String device;
   private final String backendName;
   private final Supplier<Backend> backendFactory;
+  private final int tensorParallel; // GPUs the backend spans
   private final NodeHealth health;
   private ActorRef<AgentReport> coordinator;
   private Engine engine;
@@ -133,15 +138,26 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
   private int generation;
   private ActorRef<org.apache.pekko.Done> shutdownWaiter;
   private boolean draining;
+  /** At a shutdown drain: sequences whose KV is held for a move and not yet sent. */
+  private final java.util.Set<Long> heldForShutdown = new java.util.HashSet<>();
+  /** The KV group's limit per transfer (from JoinKvGroup): how long a shutdown waits for held sends. */
+  private long kvTimeoutMillis = 30_000;
 
   public static Behavior<Command> create(String agentId, String device, String backendName,
       Supplier<Backend> backendFactory) {
-    return Behaviors.setup(ctx -> new GpuAgent(ctx, agentId, device, backendName, backendFactory));
+    return create(agentId, device, backendName, backendFactory, 1);
+  }
+
+  /** @param tensorParallel how many GPUs the backend spans (K for a tensor-parallel group) */
+  public static Behavior<Command> create(String agentId, String device, String backendName,
+      Supplier<Backend> backendFactory, int tensorParallel) {
+    return Behaviors.setup(ctx -> new GpuAgent(ctx, agentId, device, backendName, backendFactory, tensorParallel));
   }
 
   private GpuAgent(ActorContext<Command> context, String agentId, String device, String backendName,
-      Supplier<Backend> backendFactory) {
+      Supplier<Backend> backendFactory, int tensorParallel) {
     super(context);
+    this.tensorParallel = tensorParallel;
     this.context = context;
     this.agentId = agentId;
     this.device = device;
@@ -166,6 +182,7 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
         .onMessage(DrainForShutdown.class, this::onDrainForShutdown)
         .onMessage(EngineEvent.class, this::onEngineEvent)
         .onMessage(EngineLoadFailed.class, this::onEngineLoadFailed)
+        .onMessage(HeldKvExpired.class, this::onHeldKvExpired)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
@@ -174,7 +191,8 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
     coordinator = msg.replyTo();
     if (engine == null && !draining) health.set(agentId, NodeHealth.Phase.REGISTERED);
     String address = Cluster.get(context.getSystem()).selfMember().address().toString();
-    coordinator.tell(new AgentReport.Registered(agentId, context.getSelf(), address, device, backendName));
+    coordinator.tell(new AgentReport.Registered(agentId, context.getSelf(), address, device, backendName,
+        tensorParallel));
     return this;
   }
 
@@ -213,7 +231,12 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
 
       @Override
       public void drained(List<Long> unfinished) {
-        self.tell(new EngineEvent(new AgentReport.Drained(agentId, unfinished)));
+        drained(unfinished, List.of());
+      }
+
+      @Override
+      public void drained(List<Long> unfinished, List<AgentReport.HeldKv> heldKv) {
+        self.tell(new EngineEvent(new AgentReport.Drained(agentId, unfinished, heldKv)));
       }
 
       @Override
@@ -270,6 +293,7 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
 
   private Behavior<Command> onJoinKvGroup(JoinKvGroup msg) {
     coordinator = msg.replyTo();
+    kvTimeoutMillis = msg.timeoutMillis();
     KvGroupSpec spec;
     try {
       spec = new KvGroupSpec(msg.id(), msg.rank(), msg.nranks(), msg.peers(), KvTransferMode.parse(msg.transferMode()),
@@ -328,11 +352,36 @@ public final class GpuAgent extends AbstractBehavior<GpuAgent.Command> {
     AgentReport report = msg.report();
     if (report instanceof AgentReport.ModelLoaded) health.set(agentId, NodeHealth.Phase.LOADED);
     tellCoordinator(report);
-    if (report instanceof AgentReport.Drained && shutdownWaiter != null) {
-      shutdownWaiter.tell(org.apache.pekko.Done.getInstance());
-      shutdownWaiter = null;
+    if (shutdownWaiter == null) return this;
+    if (report instanceof AgentReport.Drained d) {
+      // The held KV leaves through this node: it stays up until the sends are over.
+      d.heldKv().forEach(h -> heldForShutdown.add(h.sequenceId()));
+      if (heldForShutdown.isEmpty()) {
+        shutDown();
+      } else {
+        context.scheduleOnce(java.time.Duration.ofMillis(kvTimeoutMillis).plusSeconds(5), context.getSelf(),
+            HeldKvExpired.INSTANCE);
+      }
+    } else if (report instanceof AgentReport.KvTransferred t && t.sender() && heldForShutdown.remove(t.sequenceId())
+        && heldForShutdown.isEmpty()) {
+      shutDown();
     }
     return this;
+  }
+
+  private Behavior<Command> onHeldKvExpired(HeldKvExpired msg) {
+    if (shutdownWaiter != null && !heldForShutdown.isEmpty()) {
+      context.getLog().warn("{}: shutting down with the KV of {} sequences unsent (the coordinator re-places them)",
+          agentId, heldForShutdown.size());
+      heldForShutdown.clear();
+      shutDown();
+    }
+    return this;
+  }
+
+  private void shutDown() {
+    shutdownWaiter.tell(org.apache.pekko.Done.getInstance());
+    shutdownWaiter = null;
   }
 
   private Behavior<Command> onEngineLoadFailed(EngineLoadFailed msg) {

@@ -6,11 +6,14 @@ import io.decodefleet.agent.backend.cuda.CudaDevices;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.GpuInfo;
 import io.decodefleet.kernels.cuda.Fatbin;
+import io.decodefleet.agent.engine.Backend;
+import io.decodefleet.agent.engine.TensorParallelBackend;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Which backend this process's agents run on and one {@link NodeGuardian.DeviceSlot} per agent:
@@ -43,7 +46,39 @@ public final class LocalDevices {
       }
       return new NodeGuardian.DeviceSlot(id, "cpu slot " + i, "cpu", () -> new CpuBackend(cpuKvBytes));
     }
+
+    /**
+     * The slot of agent {@code id} as tensor-parallel group {@code g} of {@code k} devices: GPUs
+     * {@code [g k, (g + 1) k)} of the chosen ones (cuda) or {@code k} CPU ranks with {@code
+     * cpuKvBytes} of KV memory each. With {@code k == 1}, {@link #slot}.
+     */
+    public NodeGuardian.DeviceSlot groupSlot(String id, int g, int k, CudaSettings cuda, long cpuKvBytes) {
+      if (k == 1) return slot(id, g, cuda, cpuKvBytes);
+      List<Supplier<Backend>> ranks = new ArrayList<>();
+      List<String> names = new ArrayList<>();
+      if (cuda()) {
+        if ((g + 1) * k > gpus.size()) {
+          throw new IllegalArgumentException("tensor-parallel group " + g + " of " + k + " GPUs needs GPUs " + g * k
+              + ".." + ((g + 1) * k - 1) + " but " + gpus.size() + " are chosen");
+        }
+        for (GpuInfo gpu : gpus.subList(g * k, (g + 1) * k)) {
+          ranks.add(() -> new CudaBackend(gpu, cuda));
+          names.add(gpu.label());
+        }
+      } else {
+        for (int r = 0; r < k; r++) {
+          ranks.add(() -> new CpuBackend(cpuKvBytes));
+          names.add("cpu rank " + r);
+        }
+      }
+      String device = "tensor-parallel x" + k + " over " + String.join(" + ", names);
+      return new NodeGuardian.DeviceSlot(id, device, backend, () -> new TensorParallelBackend(id, ranks,
+          TENSOR_GROUP_TIMEOUT), k);
+    }
   }
+
+  /** Limit for a tensor-parallel group to form and for each of its steps on a rank. */
+  public static final java.time.Duration TENSOR_GROUP_TIMEOUT = java.time.Duration.ofSeconds(120);
 
   private LocalDevices() {}
 

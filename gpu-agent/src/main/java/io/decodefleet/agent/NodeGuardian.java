@@ -36,7 +36,16 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
    * @param backend "cpu" or "cuda"
    * @param factory creates the device's backend on the agent's engine thread
    */
-  public record DeviceSlot(String id, String device, String backend, Supplier<Backend> factory) {}
+  /**
+   * One agent's device(s) and how its engine thread makes its backend.
+   *
+   * @param tensorParallel how many GPUs the backend spans (1, or K for a tensor-parallel group)
+   */
+  public record DeviceSlot(String id, String device, String backend, Supplier<Backend> factory, int tensorParallel) {
+    public DeviceSlot(String id, String device, String backend, Supplier<Backend> factory) {
+      this(id, device, backend, factory, 1);
+    }
+  }
 
   private final List<ActorRef<GpuAgent.Command>> agents;
   private final List<ActorRef<org.apache.pekko.Done>> drainWaiters = new java.util.ArrayList<>();
@@ -50,7 +59,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     super(context);
     this.agents = slots.stream().map(slot -> {
       ActorRef<GpuAgent.Command> agent = context.spawn(
-          Behaviors.supervise(GpuAgent.create(slot.id(), slot.device(), slot.backend(), slot.factory()))
+          Behaviors.supervise(GpuAgent.create(slot.id(), slot.device(), slot.backend(), slot.factory(),
+              slot.tensorParallel()))
               .onFailure(SupervisorStrategy.restart()),
           slot.id());
       context.getSystem().receptionist().tell(Receptionist.register(GpuAgent.SERVICE_KEY, agent));

@@ -92,20 +92,24 @@ final class BenchmarkSession {
           .unavailabilityCause());
       return 1;
     }
+    int k = layout.tensorParallel();
+    int largestAgents = largest / k;
+    String perAgent = k > 1 ? " agents of " + k + " devices each (tensor-parallel)" : " agents";
     say(cli.cluster.embedded()
-        ? "DecodeFleet: embedded cluster of " + largest + " " + devices.backend().toUpperCase(java.util.Locale.ROOT)
-            + " agents (" + devices.reason() + "), model " + model.model()
-        : "DecodeFleet: joining the cluster through " + cli.cluster.describe() + ", waiting for " + largest
-            + " agents");
+        ? "DecodeFleet: embedded cluster of " + largestAgents + " " + devices.backend().toUpperCase(java.util.Locale.ROOT)
+            + perAgent + " (" + devices.reason() + "), model " + model.model()
+        : "DecodeFleet: joining the cluster through " + cli.cluster.describe() + ", waiting for " + largestAgents
+            + perAgent);
     List<SweepPoint> points = new ArrayList<>();
     String backend;
     List<String> agentDevices;
     try (ClusterHandle cluster = cli.cluster.embedded()
-        ? EmbeddedCluster.start(largest, ConfigFactory.empty(),
-            i -> devices.slot("agent-" + i, i, cli.engine.cudaSettings(), CPU_KV_BYTES))
+        ? EmbeddedCluster.start(largestAgents, ConfigFactory.empty(),
+            i -> devices.groupSlot("agent-" + i, i, k, cli.engine.cudaSettings(), CPU_KV_BYTES))
         : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
             cli.cluster.managementPort, cli.cluster.kubernetes)) {
-      Coordinator.FleetStatus status = ask(cluster, replyTo -> new Coordinator.LoadFleet(largest, model, agentTimeout,
+      Coordinator.FleetStatus status = ask(cluster, replyTo -> new Coordinator.LoadFleet(largestAgents, model,
+          agentTimeout,
           layout, replyTo), agentTimeout.multipliedBy(layout.agents() > 0 ? 2 : 1).plusSeconds(10));
       if (status instanceof Coordinator.FleetFailed failed) {
         System.err.println("coordinator: " + failed.reason());
@@ -140,7 +144,9 @@ final class BenchmarkSession {
   }
 
   private RunOutcome runPoint(ClusterHandle cluster, int ws, Duration agentTimeout) throws Exception {
-    BenchmarkSpec spec = new BenchmarkSpec(ws, model, requests, cli.placement, cli.workload.maxConcurrency,
+    // World sizes count GPUs; a tensor-parallel replica (one agent) spans K of them.
+    BenchmarkSpec spec = new BenchmarkSpec(ws / layout.tensorParallel(), model, requests, cli.placement,
+        cli.workload.maxConcurrency,
         agentTimeout, layout);
     ProgressDisplay display = !cli.quiet && ProgressDisplay.wanted() ? new ProgressDisplay(ws, requests.size()) : null;
     ActorRef<RunProgress> progress = display == null ? null
@@ -245,7 +251,11 @@ final class BenchmarkSession {
     appendMicros(b, "GPU idle gap", e.get("mean_gpu_idle_gap_us"));
     b.append("; preemptions ").append(e.get("preemptions")).append(", migrations ").append(e.get("migrations"))
         .append(", agents lost ").append(e.get("agents_lost"));
-    if (e.get("kv_transfers") instanceof Map<?, ?> kv) b.append("; ").append(describeTransfers(kv));
+    // A data-parallel fleet's group moves only drained agents' sequences: said when it moved some.
+    if (e.get("kv_transfers") instanceof Map<?, ?> kv && (!"dp".equals(kv.get("layout"))
+        || ((Number) kv.get("count")).longValue() > 0)) {
+      b.append("; ").append(describeTransfers(kv));
+    }
     return b.toString();
   }
 
@@ -260,6 +270,7 @@ final class BenchmarkSession {
       b.append(String.format(Locale.ROOT, ", %.1f MiB each, hand-off mean %.2f ms (p99 %.2f)",
           number(kv, "mean_bytes") / 1048576.0, number(kv, "mean_handoff_ms"), number(kv, "p99_handoff_ms")));
       if (number(kv, "recomputed") > 0) b.append(", re-prefilled ").append(kv.get("recomputed"));
+      if (number(kv, "migrations") > 0) b.append(", ").append(kv.get("migrations")).append(" moved off drained agents");
     }
     if (!"ready".equals(kv.get("group"))) b.append(", group ").append(kv.get("group"));
     return b.toString();
@@ -296,6 +307,9 @@ final class BenchmarkSession {
     if (layout instanceof ParallelLayout.Disaggregated d) {
       m.put("layout", d.label());
       m.put("kv_transfer", d.transfer().label());
+    } else if (layout instanceof ParallelLayout.TensorParallel tp) {
+      m.put("layout", tp.label());
+      m.put("tensor_parallel", tp.size());
     }
     return m;
   }

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
         + "E2E latency and throughput.")
 public final class CoordinatorCli implements Callable<Integer> {
 
-  @Option(names = "--world-size", description = "Agents that serve the run (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--world-size", description = "GPUs (or CPU slots) that serve the run: one agent each, or one "
+      + "agent per K of them with --layout tp=K (default: ${DEFAULT-VALUE}).")
   int worldSize = 8;
 
   @Option(names = "--world-sizes", split = ",", description = "Sweep: run the same workload at each of these world "
@@ -35,8 +36,10 @@ public final class CoordinatorCli implements Callable<Integer> {
   List<Integer> worldSizes;
 
   @Option(names = "--layout", paramLabel = "LAYOUT", description = "How the agents share each sequence: dp (every "
-      + "agent a full replica) or disagg=P:D (P prefill agents, then D decode agents, by agent id: each prefilled "
-      + "sequence's KV moves over NCCL to a decode agent; CUDA agents, --world-size P+D) (default: ${DEFAULT-VALUE}).")
+      + "agent a full replica), tp=K (tensor parallelism: each replica spans K GPUs of one node, heads and MLP "
+      + "split, an NCCL all-reduce after attention and after the MLP; world sizes multiples of K) or disagg=P:D (P "
+      + "prefill agents, then D decode agents, by agent id: each prefilled sequence's KV moves over NCCL to a "
+      + "decode agent; CUDA agents, --world-size P+D) (default: ${DEFAULT-VALUE}).")
   String layout = "dp";
 
   @Option(names = "--kv-transfer", paramLabel = "MODE", description = "With --layout disagg: how each KV transfer "
@@ -146,6 +149,13 @@ public final class CoordinatorCli implements Callable<Integer> {
     }
     if (parsed.agents() == 0) {
       if (kvTransfer != null) throw new UsageError("--kv-transfer applies to --layout disagg=P:D only");
+      int k = parsed.tensorParallel();
+      for (int size : sizes) {
+        if (size % k != 0) {
+          throw new UsageError("--layout " + parsed.label() + " needs world sizes that are multiples of " + k
+              + " (GPUs per replica), got " + size);
+        }
+      }
       return parsed;
     }
     if (sizes.size() != 1 || sizes.get(0) != parsed.agents()) {

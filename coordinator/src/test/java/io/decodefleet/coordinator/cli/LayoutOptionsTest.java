@@ -37,8 +37,13 @@ class LayoutOptionsTest {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
-      "--layout disagg=1                                  | --layout must be dp or disagg=P:D",
-      "--layout tp=2                                      | tensor parallelism (tp=2) is not available yet",
+      "--layout disagg=1                                  | --layout must be dp, tp=K (K GPUs per replica, e.g. tp=2)"
+          + " or disagg=P:D",
+      "--layout tp=1                                      | --layout tp=K needs K in 2..64, got 1",
+      "--layout tp=3                                      | --layout tp=3 needs world sizes that are multiples of 3"
+          + " (GPUs per replica), got 8",
+      "--layout tp=2 --world-sizes 2,3                    | --layout tp=2 needs world sizes that are multiples of 2"
+          + " (GPUs per replica), got 3",
       "--layout disagg=0:1 --world-size 1                 | disagg=P:D needs P >= 1 and D >= 1, got 0:1",
       "--layout disagg=1:1                                | --layout disagg=1:1 needs --world-size 2 (P + D agents), got 8",
       "--layout disagg=2:1 --world-sizes 1,3              | --layout disagg=2:1 needs --world-size 3 (P + D agents), got "
@@ -86,6 +91,10 @@ class LayoutOptionsTest {
     new CommandLine(plain).parseArgs("--num-requests", "1");
     assertInstanceOf(ParallelLayout.DataParallel.class, plain.session().layout());
     assertEquals("dp", plain.session().layout().label());
+    CoordinatorCli tp = new CoordinatorCli();
+    new CommandLine(tp).parseArgs("--layout", "tp=2", "--world-sizes", "2,4", "--num-requests", "1");
+    assertEquals(new ParallelLayout.TensorParallel(2), tp.session().layout());
+    assertEquals(2, tp.session().layout().tensorParallel());
   }
 
   @Test

@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 
 /** {@code gpu-agent bench ...}: device benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Device benchmarks.", subcommands = {BenchCommand.Kernels.class, BenchNcclCommand.class, BenchStepCommand.class, BenchKvTransferCommand.class})
+    description = "Device benchmarks.", subcommands = {BenchCommand.Kernels.class, BenchNcclCommand.class, BenchStepCommand.class, BenchKvTransferCommand.class,
+        BenchTpCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Override

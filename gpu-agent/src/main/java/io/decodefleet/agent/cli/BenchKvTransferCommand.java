@@ -119,7 +119,10 @@ public final class BenchKvTransferCommand implements Callable<Integer> {
           + "), GPU " + a.index() + " -> GPU " + b.index() + ", median of " + reps + " after " + warmup + " warm-up");
       out.println("  " + a.summary());
       out.println("  " + b.summary());
-      List<Row> rows = KvTransferBench.run(a, b, settings);
+      List<Row> rows = KvTransferBench.run(a, b, settings, line -> {
+        out.println(line);
+        out.flush();
+      });
       out.print(table(rows));
       boolean ok = rows.stream().allMatch(r -> r.eager().failure() == null && r.graph().failure() == null
           && r.ncclOnly().failure() == null && r.eager().verified() && r.graph().verified());

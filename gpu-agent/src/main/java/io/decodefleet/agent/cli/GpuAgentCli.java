@@ -50,6 +50,11 @@ public final class GpuAgentCli implements Callable<Integer> {
           + " is none), cpu, or indices such as 0,1 (env DECODEFLEET_DEVICES; default ${DEFAULT-VALUE}).")
   String devices;
 
+  @Option(names = "--tensor-parallel", defaultValue = "${env:DECODEFLEET_TENSOR_PARALLEL:-1}",
+      description = "Devices per agent: K > 1 groups this node's GPUs (or CPU slots) K at a time into tensor-parallel"
+          + " replicas, one agent each, for the coordinator's --layout tp=K (default ${DEFAULT-VALUE}).")
+  int tensorParallel;
+
   @Option(names = "--decode-path", defaultValue = "persistent+graph",
       description = "How CUDA agents run decode steps: eager, graph, persistent or persistent+graph (default"
           + " ${DEFAULT-VALUE}).")
@@ -80,6 +85,7 @@ public final class GpuAgentCli implements Callable<Integer> {
       return usage("--management-port must be in 0..65535, got " + managementPort);
     }
     if (cpuAgents < 1) return usage("--cpu-agents must be >= 1, got " + cpuAgents);
+    if (tensorParallel < 1) return usage("--tensor-parallel must be >= 1, got " + tensorParallel);
     if (drainTimeoutSeconds < 1) return usage("--drain-timeout must be >= 1 s, got " + drainTimeoutSeconds);
     CudaSettings cuda;
     try {
@@ -91,7 +97,8 @@ public final class GpuAgentCli implements Callable<Integer> {
     String name = nodeName == null || nodeName.isBlank() ? java.net.InetAddress.getLocalHost().getHostName() : nodeName;
     try {
       return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, port, name, cpuAgents,
-          managementPort, kubernetes, 32L << 20, java.time.Duration.ofSeconds(drainTimeoutSeconds), devices, cuda));
+          managementPort, kubernetes, 32L << 20, java.time.Duration.ofSeconds(drainTimeoutSeconds), devices, cuda,
+          tensorParallel));
     } catch (IllegalArgumentException e) {
       return usage(e.getMessage()); // --devices naming a GPU that is not here
     }

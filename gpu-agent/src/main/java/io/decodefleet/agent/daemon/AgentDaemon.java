@@ -34,6 +34,7 @@ public final class AgentDaemon {
    * @param port cluster (Artery) port
    * @param nodeName prefix of this node's agent ids: nodeName-0, nodeName-1, …
    * @param cpuAgents CPU agent slots, when the agents run on the CPU
+   * @param tensorParallel devices per agent (K > 1: tensor-parallel groups of K GPUs or CPU ranks)
    * @param managementPort Pekko Management HTTP port (/alive, /ready)
    * @param drainTimeout how long SIGTERM waits for agents to hand back their sequences
    * @param devices "auto" (one CUDA agent per GPU, CPU agents when there is none), "cpu", or GPU
@@ -42,7 +43,7 @@ public final class AgentDaemon {
    */
   public record Settings(List<String> seedNodes, String bind, int port, String nodeName, int cpuAgents,
       int managementPort, boolean kubernetesBootstrap, long cpuKvBytes, Duration drainTimeout, String devices,
-      CudaSettings cuda) {}
+      CudaSettings cuda, int tensorParallel) {}
 
   public static Config config(Settings s) {
     Map<String, Object> own = new HashMap<>();
@@ -57,10 +58,15 @@ public final class AgentDaemon {
   /** Runs until SIGTERM/SIGINT; returns the exit code. */
   public static int run(Settings s) throws InterruptedException {
     LocalDevices.Choice choice = LocalDevices.forDaemon(s.devices(), CudaDevices.discover());
-    int agents = choice.cuda() ? choice.gpus().size() : s.cpuAgents();
+    int devices = choice.cuda() ? choice.gpus().size() : s.cpuAgents() * s.tensorParallel();
+    int k = s.tensorParallel();
+    if (devices % k != 0) {
+      throw new IllegalArgumentException("--tensor-parallel " + k + " does not divide the " + devices
+          + " devices of this node");
+    }
     List<NodeGuardian.DeviceSlot> slots = new ArrayList<>();
-    for (int i = 0; i < agents; i++) {
-      slots.add(choice.slot(s.nodeName() + "-" + i, i, s.cuda(), s.cpuKvBytes()));
+    for (int i = 0; i < devices / k; i++) {
+      slots.add(choice.groupSlot(s.nodeName() + "-" + i, i, k, s.cuda(), s.cpuKvBytes()));
     }
     System.out.println("gpu-agent " + s.nodeName() + ": backend " + choice.backend() + " (" + choice.reason() + ")"
         + (choice.cuda() ? ", decode path " + s.cuda().decodePath().label() : ""));

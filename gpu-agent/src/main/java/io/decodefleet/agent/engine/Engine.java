@@ -29,6 +29,14 @@ public final class Engine {
 
     void drained(List<Long> unfinishedSequenceIds);
 
+    /**
+     * Drained, keeping {@code heldKv}'s sequences parked with their KV for a move: each waits for a
+     * {@link Engine#sendKv} (a peer, or a negative one to release it). What the engine calls.
+     */
+    default void drained(List<Long> unfinishedSequenceIds, List<AgentReport.HeldKv> heldKv) {
+      drained(unfinishedSequenceIds);
+    }
+
     /** The engine died; every unfinished sequence is listed so it can be placed elsewhere. */
     void crashed(String reason, List<Long> unfinishedSequenceIds);
 
@@ -57,6 +65,9 @@ public final class Engine {
   private record SendKv(long sequenceId, int peer) implements Command {}
 
   private record ReceiveKv(KvArrival arrival) implements Command {}
+
+  /** This process, as ModelLoaded names it: random per JVM, so agents of one process recognise each other. */
+  private static final String PROCESS = ProcessHandle.current().pid() + "/" + java.util.UUID.randomUUID();
 
   /** How long the loop waits for a command while only transfers are in flight (their poll interval). */
   private static final long HANDOFF_POLL_MICROS = 100;
@@ -87,7 +98,10 @@ public final class Engine {
     inbox.add(new Submit(List.copyOf(sequences)));
   }
 
-  /** Finish nothing more: hand back every unfinished sequence through Listener.drained. */
+  /**
+   * Finish nothing more: hand back every unfinished sequence through Listener.drained. In a usable
+   * KV-transfer group, the sequences whose KV is complete are kept parked for a move instead.
+   */
   public void drain() {
     inbox.add(Drain.INSTANCE);
   }
@@ -144,7 +158,7 @@ public final class Engine {
       int maxModelLen = Math.min(config.maxPositionEmbeddings(), blocks * spec.blockSize());
       state = new State(config, backend, blocks, maxModelLen);
       listener.loaded(new AgentReport.ModelLoaded(agentId, blocks, spec.blockSize(), spec.maxNumSeqs(), maxModelLen,
-          (System.nanoTime() - t0) / 1_000_000));
+          (System.nanoTime() - t0) / 1_000_000, backend.kvTransferUnsupported().orElse(""), PROCESS));
     } catch (RuntimeException | OutOfMemoryError e) {
       if (backend != null) {
         closeQuietly(backend); // a GPU backend holds device memory and a context until closed
@@ -213,6 +227,13 @@ public final class Engine {
       }
       if (cmd instanceof Stop) return;
       if (cmd instanceof Drain) {
+        List<AgentReport.HeldKv> held = new ArrayList<>();
+        if (s.handoff.canSend()) {
+          for (Sequence seq : s.scheduler.parkDecoding()) {
+            held.add(new AgentReport.HeldKv(seq.id(), seq.numComputedTokens()));
+            s.verifier.forget(seq.id()); // its decode goes on elsewhere
+          }
+        }
         List<Long> unfinished = new ArrayList<>();
         for (Sequence seq : s.scheduler.abortAll()) {
           unfinished.add(seq.id());
@@ -220,7 +241,7 @@ public final class Engine {
         }
         unfinished.addAll(s.handoff.orphanReceives());
         s.inFlight.clear();
-        listener.drained(unfinished);
+        listener.drained(unfinished, held);
         continue;
       }
       if (cmd instanceof Submit submit) admit(s, submit.sequences());

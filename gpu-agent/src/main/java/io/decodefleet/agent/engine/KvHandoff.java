@@ -86,6 +86,11 @@ final class KvHandoff {
     }
   }
 
+  /** Whether this engine is in a usable KV-transfer group: a drain can then keep KV for a move. */
+  boolean canSend() {
+    return unusable() == null;
+  }
+
   boolean busy() {
     return !pending.isEmpty();
   }

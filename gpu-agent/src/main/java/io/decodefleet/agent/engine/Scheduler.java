@@ -261,6 +261,38 @@ public final class Scheduler {
   }
 
   /**
+   * A drain that moves KV: parks every running or waiting sequence whose K/V covers all its
+   * tokens but the last sampled one (it is decoding, or was received and waits for a slot), so
+   * that its blocks can go to another agent, and returns them by id. Sequences in the middle of
+   * their prefill, or preempted, are left for {@link #abortAll}.
+   */
+  public List<Sequence> parkDecoding() {
+    List<Sequence> movable = new ArrayList<>();
+    for (Sequence seq : List.copyOf(running)) {
+      if (decodeReady(seq)) {
+        park(seq);
+        movable.add(seq);
+      }
+    }
+    for (java.util.Iterator<Sequence> it = waiting.iterator(); it.hasNext(); ) {
+      Sequence seq = it.next();
+      if (decodeReady(seq)) {
+        it.remove();
+        byId.remove(seq.id());
+        parked.put(seq.id(), seq); // never sent to the runner: nothing for it to forget
+        movable.add(seq);
+      }
+    }
+    movable.sort((a, b) -> Long.compare(a.id(), b.id()));
+    return movable;
+  }
+
+  private boolean decodeReady(Sequence seq) {
+    int computed = seq.numComputedTokens();
+    return computed > 0 && computed == seq.numTokens() - 1 && seq.blockTable().size() >= blocks.blocksFor(computed);
+  }
+
+  /**
    * Removes every sequence that has not finished (drain / shutdown) and returns them, running
    * first. Parked and received sequences stay: their hand-offs are in flight and end on their own.
    */

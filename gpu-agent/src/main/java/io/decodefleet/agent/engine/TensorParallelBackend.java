@@ -153,6 +153,15 @@ public final class TensorParallelBackend implements Backend {
     return ranks.get(r);
   }
 
+  /**
+   * Runs {@code call} on every rank's backend, each on its own thread, all at once; the results in
+   * rank order. For a rank's own figures or set-up (a benchmark's KV noise), never for model calls
+   * that the ranks' collectives must pair up in.
+   */
+  public <T> List<T> eachRank(Function<Backend, T> call) {
+    return onEveryRank("a call on every rank", (b, r) -> call.apply(b));
+  }
+
   /** A call on one rank. */
   private interface RankCall<T> {
     T apply(Backend backend, int rank);

@@ -5,10 +5,16 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Greedy tokens of a tensor-parallel group against one device's: the same {@link ParitySchedule}
- * (prompts, chunked and mixed steps, then pure decode) on both, each feeding back its own tokens,
- * compared sequence by sequence. With identical tokens for every step the group computes the same
- * model; the first differing step of a sequence says where it stops doing so.
+ * Greedy tokens of a tensor-parallel group against one device's, two ways over the same {@link
+ * ParitySchedule} (prompts, chunked and mixed steps, then pure decode):
+ * <ol>
+ *   <li>free-running: each backend feeds back its own tokens; compared sequence by sequence, the
+ *       first differing token says where the group stops following the single device;
+ *   <li>in lockstep: both run the same batches (the single device's tokens fed back) and every
+ *       sample row is compared: logits (relative L2 error) and greedy token, where a differing
+ *       token counts as a near tie when the single device's logits of the two are within the
+ *       backend's tolerance — the difference bf16 rounding of the partial sums can make.
+ * </ol>
  */
 public final class TensorParallelParity {
 
@@ -18,17 +24,34 @@ public final class TensorParallelParity {
    * @param matching sequences whose every generated token matched
    * @param firstDivergence per sequence, the first generated token that differed, -1 when none
    */
-  public record Result(int steps, int sequences, int matching, int[] firstDivergence) {
+  /**
+   * @param rows sample rows compared in lockstep
+   * @param exactTokens rows whose greedy tokens were equal
+   * @param nearTies rows whose tokens differed within the tolerance
+   * @param mismatches rows whose tokens differed beyond it
+   * @param maxRelError largest relative L2 error of a logits row
+   */
+  public record Lockstep(int rows, int exactTokens, int nearTies, int mismatches, double maxRelError,
+      double tolerance) {}
+
+  public record Result(int steps, int sequences, int matching, int[] firstDivergence, Lockstep lockstep) {
+    /** Every sequence's every greedy token equal, free-running. */
     public boolean passed() {
       return matching == sequences;
     }
 
+    /** In lockstep, every differing token a near tie. */
+    public boolean passedUpToTies() {
+      return lockstep.mismatches() == 0;
+    }
+
     public String describe() {
-      if (passed()) {
-        return "all " + sequences + " sequences generate identical greedy tokens for " + steps + " steps";
-      }
-      return matching + " of " + sequences + " sequences match; first differing token per sequence: "
-          + Arrays.toString(firstDivergence);
+      String free = passed() ? "all " + sequences + " sequences generate identical greedy tokens for " + steps
+          + " steps" : matching + " of " + sequences + " sequences identical for " + steps
+          + " steps; first differing token per sequence: " + Arrays.toString(firstDivergence);
+      return free + String.format(java.util.Locale.ROOT, "; lockstep %d rows: %d equal, %d near ties, %d differ,"
+          + " max logits rel error %.2e (tolerance %.0e)", lockstep.rows(), lockstep.exactTokens(),
+          lockstep.nearTies(), lockstep.mismatches(), lockstep.maxRelError(), lockstep.tolerance());
     }
   }
 
@@ -58,7 +81,47 @@ public final class TensorParallelParity {
       }
       if (first[s] < 0) matching++;
     }
-    return new Result(steps, sequences, matching, first);
+    return new Result(steps, sequences, matching, first, lockstep(single, group, schedule, config.vocabSize()));
+  }
+
+  /** The schedule again on both (already loaded) backends, the single device's tokens fed to both. */
+  private static Lockstep lockstep(Backend single, Backend group, ParitySchedule schedule, int vocab) {
+    double tolerance = single.verifyTolerance();
+    int[] counts = new int[4]; // rows, exact, near ties, mismatches
+    double[] worst = {0};
+    Sampler sampler = new Sampler(vocab);
+    schedule.run(batch -> {
+      float[] want = single.forward(batch);
+      float[] got = group.forward(batch);
+      int[] tokens = new int[batch.numSampled()];
+      for (int i = 0; i < tokens.length; i++) {
+        int a = sampler.sample(want, i);
+        int b = sampler.sample(got, i);
+        tokens[i] = a;
+        counts[0]++;
+        if (a == b) {
+          counts[1]++;
+        } else if (Sampler.nearTie(want, i * vocab, vocab, a, b, tolerance)) {
+          counts[2]++;
+        } else {
+          counts[3]++;
+        }
+        worst[0] = Math.max(worst[0], relativeError(got, want, i * vocab, vocab));
+      }
+      return tokens;
+    });
+    return new Lockstep(counts[0], counts[1], counts[2], counts[3], worst[0], tolerance);
+  }
+
+  private static double relativeError(float[] got, float[] want, int offset, int n) {
+    double diff = 0;
+    double ref = 0;
+    for (int i = offset; i < offset + n; i++) {
+      double d = (double) got[i] - want[i];
+      diff += d * d;
+      ref += (double) want[i] * want[i];
+    }
+    return Math.sqrt(diff / Math.max(ref, Double.MIN_NORMAL));
   }
 
   private static List<int[]> run(Backend backend, ParitySchedule schedule, ModelConfig config, long seed) {

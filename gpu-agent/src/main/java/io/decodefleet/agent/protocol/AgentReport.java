@@ -8,13 +8,32 @@ public interface AgentReport extends ProtocolMessage {
   /** The agent that reports. */
   String agentId();
 
-  /** The answer to Register: who this agent is and where it runs. */
+  /**
+   * The answer to Register: who this agent is and where it runs.
+   *
+   * @param tensorParallel how many GPUs the agent's replica spans (1, or K for a tensor-parallel group)
+   */
   record Registered(String agentId, org.apache.pekko.actor.typed.ActorRef<io.decodefleet.agent.GpuAgent.Command> agent,
-      String nodeAddress, String device, String backend) implements AgentReport {}
+      String nodeAddress, String device, String backend, int tensorParallel) implements AgentReport {
+    public Registered(String agentId, org.apache.pekko.actor.typed.ActorRef<io.decodefleet.agent.GpuAgent.Command>
+        agent, String nodeAddress, String device, String backend) {
+      this(agentId, agent, nodeAddress, device, backend, 1);
+    }
+  }
 
-  /** The model is resident; the capacity the agent offers. */
-  record ModelLoaded(String agentId, int kvBlocks, int blockSize, int maxNumSeqs, int maxModelLen, long loadMillis)
-      implements AgentReport {}
+  /**
+   * The model is resident; the capacity the agent offers.
+   *
+   * @param kvTransferUnsupported why the backend cannot move KV pages between agents; empty when it can
+   * @param process the agent's process (random per JVM): agents that share it can form a KV group
+   */
+  record ModelLoaded(String agentId, int kvBlocks, int blockSize, int maxNumSeqs, int maxModelLen, long loadMillis,
+      String kvTransferUnsupported, String process) implements AgentReport {
+    /** An agent that says nothing of KV transfer: taken as unable to. */
+    public ModelLoaded(String agentId, int kvBlocks, int blockSize, int maxNumSeqs, int maxModelLen, long loadMillis) {
+      this(agentId, kvBlocks, blockSize, maxNumSeqs, maxModelLen, loadMillis, "not reported", "");
+    }
+  }
 
   record LoadFailed(String agentId, String reason) implements AgentReport {}
 
@@ -27,8 +46,28 @@ public interface AgentReport extends ProtocolMessage {
   /** A sequence the agent cannot serve, with why. */
   record SequenceFailed(String agentId, long sequenceId, String reason) implements AgentReport {}
 
-  /** The agent stopped taking work; these sequences were not finished and are handed back. */
-  record Drained(String agentId, List<Long> unfinishedSequenceIds) implements AgentReport {}
+  /**
+   * The agent stopped taking work. {@code unfinishedSequenceIds} are handed back (to be re-prefilled
+   * elsewhere); {@code heldKv} are kept with their KV for a move, and each must be answered with
+   * SendKv (to a peer of the KV-transfer group, or a negative rank to release it).
+   */
+  record Drained(String agentId, List<Long> unfinishedSequenceIds, List<HeldKv> heldKv) implements AgentReport {
+    public Drained {
+      unfinishedSequenceIds = List.copyOf(unfinishedSequenceIds);
+      heldKv = List.copyOf(heldKv);
+    }
+
+    /** Nothing held: every unfinished sequence is handed back. */
+    public Drained(String agentId, List<Long> unfinishedSequenceIds) {
+      this(agentId, unfinishedSequenceIds, List.of());
+    }
+  }
+
+  /**
+   * A drained sequence whose KV the agent holds: its first {@code numComputedTokens} positions,
+   * every token so far but the last sampled one (whose K/V the next agent computes).
+   */
+  record HeldKv(long sequenceId, int numComputedTokens) {}
 
   /** A fresh unique id for a KV-transfer group (NCCL's 128 opaque bytes), made by this agent. */
   record KvGroupId(String agentId, byte[] id) implements AgentReport {

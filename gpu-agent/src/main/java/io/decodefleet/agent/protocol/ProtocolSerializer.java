@@ -61,11 +61,13 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       return io.decodefleet.protocol.cluster.Drain.newBuilder().setReplyTo(ref(m.replyTo())).build();
     } else if (o instanceof AgentReport.Registered m) {
       return io.decodefleet.protocol.cluster.Registered.newBuilder().setAgentId(m.agentId()).setAgentRef(ref(m.agent()))
-          .setNodeAddress(m.nodeAddress()).setDevice(m.device()).setBackend(m.backend()).build();
+          .setNodeAddress(m.nodeAddress()).setDevice(m.device()).setBackend(m.backend())
+          .setTensorParallel(m.tensorParallel()).build();
     } else if (o instanceof AgentReport.ModelLoaded m) {
       return io.decodefleet.protocol.cluster.ModelLoaded.newBuilder().setAgentId(m.agentId()).setKvBlocks(m.kvBlocks())
           .setBlockSize(m.blockSize()).setMaxNumSeqs(m.maxNumSeqs()).setMaxModelLen(m.maxModelLen())
-          .setLoadMillis(m.loadMillis()).build();
+          .setLoadMillis(m.loadMillis()).setKvTransferUnsupported(m.kvTransferUnsupported()).setProcess(m.process())
+          .build();
     } else if (o instanceof AgentReport.LoadFailed m) {
       return io.decodefleet.protocol.cluster.LoadFailed.newBuilder().setAgentId(m.agentId()).setReason(m.reason()).build();
     } else if (o instanceof AgentReport.StepReport m) {
@@ -92,8 +94,13 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       return io.decodefleet.protocol.cluster.SequenceFailed.newBuilder().setAgentId(m.agentId())
           .setSequenceId(m.sequenceId()).setReason(m.reason()).build();
     } else if (o instanceof AgentReport.Drained m) {
-      return io.decodefleet.protocol.cluster.Drained.newBuilder().setAgentId(m.agentId())
-          .addAllUnfinishedSequenceIds(m.unfinishedSequenceIds()).build();
+      var b = io.decodefleet.protocol.cluster.Drained.newBuilder().setAgentId(m.agentId())
+          .addAllUnfinishedSequenceIds(m.unfinishedSequenceIds());
+      for (AgentReport.HeldKv h : m.heldKv()) {
+        b.addHeldKv(io.decodefleet.protocol.cluster.HeldKv.newBuilder().setSequenceId(h.sequenceId())
+            .setNumComputedTokens(h.numComputedTokens()));
+      }
+      return b.build();
     }
     com.google.protobuf.Message kv = KvProtocol.toProto(o, this::ref);
     if (kv != null) return kv;
@@ -133,12 +140,12 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       case "Registered": {
         var p = io.decodefleet.protocol.cluster.Registered.parseFrom(bytes);
         return new AgentReport.Registered(p.getAgentId(), resolve(p.getAgentRef()), p.getNodeAddress(), p.getDevice(),
-            p.getBackend());
+            p.getBackend(), Math.max(1, p.getTensorParallel()));
       }
       case "ModelLoaded": {
         var p = io.decodefleet.protocol.cluster.ModelLoaded.parseFrom(bytes);
         return new AgentReport.ModelLoaded(p.getAgentId(), p.getKvBlocks(), p.getBlockSize(), p.getMaxNumSeqs(),
-            p.getMaxModelLen(), p.getLoadMillis());
+            p.getMaxModelLen(), p.getLoadMillis(), p.getKvTransferUnsupported(), p.getProcess());
       }
       case "LoadFailed": {
         var p = io.decodefleet.protocol.cluster.LoadFailed.parseFrom(bytes);
@@ -164,7 +171,9 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       }
       case "Drained": {
         var p = io.decodefleet.protocol.cluster.Drained.parseFrom(bytes);
-        return new AgentReport.Drained(p.getAgentId(), List.copyOf(p.getUnfinishedSequenceIdsList()));
+        return new AgentReport.Drained(p.getAgentId(), List.copyOf(p.getUnfinishedSequenceIdsList()),
+            p.getHeldKvList().stream().map(h -> new AgentReport.HeldKv(h.getSequenceId(), h.getNumComputedTokens()))
+                .toList());
       }
       default: {
         Object kv = KvProtocol.fromProto(manifest, bytes, this::resolve);

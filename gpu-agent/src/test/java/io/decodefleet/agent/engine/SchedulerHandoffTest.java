@@ -48,6 +48,33 @@ class SchedulerHandoffTest {
     assertFalse(s.isParked(1));
   }
 
+  /**
+   * A drain that moves KV parks the decoding sequence and the received one waiting for a slot,
+   * with the blocks of every position but the last sampled token; one in the middle of its
+   * prefill and one never scheduled are left to be handed back.
+   */
+  @Test
+  void drainParksOnlySequencesWhoseKvCoversAllButTheLastToken() {
+    Scheduler s = scheduler(40, 2, 48);
+    s.add(new Sequence(1, new int[20], 30)); // prefilled in the step: decoding from then on
+    s.add(new Sequence(2, new int[100], 30)); // 28 of 100 prompt tokens in the step: mid-prefill
+    s.add(new Sequence(3, new int[10], 30)); // over the 2-sequence cap: never scheduled
+    step(s, s.schedule());
+    s.receive(Sequence.continued(4, new int[33], new int[] {9}, 8, 33));
+    s.activate(4); // waits for a slot behind 3
+
+    List<Sequence> parked = s.parkDecoding();
+
+    assertEquals(List.of(1L, 4L), parked.stream().map(Sequence::id).toList());
+    assertEquals(20, parked.get(0).numComputedTokens(), "its 20 prompt tokens; the first output is computed next");
+    assertEquals(2, s.parkedBlocks(1).length);
+    assertEquals(3, s.parkedBlocks(4).length);
+    assertTrue(s.isParked(1) && s.isParked(4));
+    assertEquals(List.of(2L, 3L), s.abortAll().stream().map(Sequence::id).sorted().toList());
+    assertEquals(40 - 2 - 3, s.numFreeBlocks(), "only the parked sequences keep blocks");
+    assertFalse(s.hasWork());
+  }
+
   @Test
   void prefillOnlySequenceOfOneTokenSimplyFinishes() {
     Scheduler s = scheduler(20, 4, 64);

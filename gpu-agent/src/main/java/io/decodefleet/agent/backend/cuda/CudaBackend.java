@@ -4,6 +4,9 @@ import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.StepTiming;
+import io.decodefleet.agent.engine.TensorGroupSpec;
+import io.decodefleet.agent.engine.TensorShard;
+import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.kernels.cuda.Fatbin;
 import io.decodefleet.kernels.cuda.RmsNormParams;
 import java.util.ArrayList;
@@ -43,6 +46,10 @@ import org.slf4j.LoggerFactory;
  *       over the rest. Later chunks of a chunked prompt go through the decode kernel row by row:
  *       correct, but they re-read their prefix once per row (a prefill kernel over paged KV is the
  *       next step). The step timing says which path ran.
+ *   <li>Tensor parallelism: as rank r of K ({@link #joinTensorGroup}, before loading) the backend
+ *       holds its {@link TensorShard} of the weights and KV heads and runs the model of that
+ *       shard; after the o and down projections one NCCL bf16 all-reduce on the step's stream
+ *       completes the hidden state, inside the decode graphs like every other launch.
  * </ul>
  */
 public final class CudaBackend implements Backend {
@@ -68,6 +75,9 @@ public final class CudaBackend implements Backend {
   private StepTiming lastTiming;
   private String loadReport = "";
   private long weightMillis;
+  private TensorShard shard = TensorShard.WHOLE;
+  private long tpComm; // NCCL communicator of the tensor-parallel group; 0 on a single device
+  private volatile boolean tpAborted;
 
   /** A backend on local CUDA device {@code index}; fails with one line when there is none. */
   public static CudaBackend open(int index, CudaSettings settings) {
@@ -133,18 +143,67 @@ public final class CudaBackend implements Backend {
   }
 
   @Override
-  public void loadModel(ModelConfig config, long seed) {
+  public void loadModel(ModelConfig full, long seed) {
+    ModelConfig config = shard.of(full);
     checkShapes(config);
     this.config = config;
     long t0 = System.nanoTime();
-    weights = own(DeviceWeights.materialise(ctx, kernels, stream, new WeightLayout(config), seed));
+    weights = own(DeviceWeights.materialise(ctx, kernels, stream, new WeightLayout(full, shard), seed));
     weightMillis = (System.nanoTime() - t0) / 1_000_000;
     Projections projections = new Projections(kernels, stream);
     long[] scratch = projections.scratchFor(config, settings.maxStepTokens(), settings.logitsRows());
     ws = own(new Workspace(ctx, config, settings.maxStepTokens(), settings.logitsRows(), scratch[0], scratch[1],
         AttentionSlots.maxPartialSlots(kernels, config.headDim())));
     projections.useScratch(ws.at(ws.gemmPartials), ws.at(ws.gemmCounters));
-    stack = new LayerStack(config, kernels, stream, weights, ws, projections);
+    LayerStack.PartialSums sums = null;
+    if (tpComm != 0) {
+      long comm = tpComm;
+      long streamAddress = NativeStream.address(stream);
+      sums = (address, count) -> Nccl.allReduce(address, address, count, Nccl.DataType.BFLOAT16, streamAddress, comm);
+    }
+    stack = new LayerStack(config, kernels, stream, weights, ws, projections, sums);
+  }
+
+  @Override
+  public java.util.Optional<String> tensorParallelUnsupported() {
+    return Nccl.isAvailable() ? java.util.Optional.empty() : java.util.Optional.of(Nccl.unavailabilityCause());
+  }
+
+  @Override
+  public byte[] newTensorGroupId() {
+    return Nccl.uniqueId();
+  }
+
+  /** Joins the group's NCCL communicator on this (the engine's rank) thread; every rank joins at once. */
+  @Override
+  public void joinTensorGroup(TensorGroupSpec spec) {
+    if (config != null) throw new IllegalStateException("joinTensorGroup must come before loadModel");
+    if (tpComm != 0) throw new IllegalStateException(gpu.label() + " already is a tensor-parallel rank");
+    tensorParallelUnsupported().ifPresent(why -> {
+      throw new IllegalStateException(why);
+    });
+    try {
+      tpComm = Nccl.commInitRank(spec.shard().size(), spec.id(), spec.shard().rank(), gpu.index(), spec.timeout());
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("tensor-parallel rank " + spec.shard().rank() + " of " + spec.shard().size()
+          + " on " + gpu.label() + ": " + e.getMessage(), e);
+    }
+    shard = spec.shard();
+  }
+
+  /** Aborts the group's communicator: a stream stuck in an all-reduce on a failed peer is released. */
+  @Override
+  public void abortTensorGroup() {
+    long comm = tpComm;
+    if (comm != 0 && !tpAborted) {
+      tpAborted = true;
+      Nccl.commAbort(comm);
+    }
+  }
+
+  /** This backend's rank and group size (rank 0 of 1 on a single device). */
+  public TensorShard shard() {
+    return shard;
   }
 
   private static void checkShapes(ModelConfig c) {
@@ -308,10 +367,15 @@ public final class CudaBackend implements Backend {
   public void close() {
     try {
       try {
-        stream.synchronize("closing the CUDA backend");
+        if (!tpAborted) stream.synchronize("closing the CUDA backend");
       } finally {
         graphs.close();
-        closeOwned();
+        try {
+          if (tpComm != 0 && !tpAborted) Nccl.commDestroy(tpComm, java.time.Duration.ofSeconds(10));
+        } finally {
+          tpComm = 0;
+          closeOwned();
+        }
       }
     } finally {
       ctx.close();

@@ -254,6 +254,11 @@ final class CudaKvTransport implements KvTransport {
     if (!inFlight.isEmpty()) abort("left the group with " + inFlight.size() + " transfers in flight");
     closed = true;
     boolean drained = waitIdle(DRAIN_MILLIS);
+    // Graphs that captured NCCL calls use the communicator: destroy them before it (NCCL's order;
+    // with the reverse order the graph mode of `bench kv-transfer` never returned from leaving).
+    for (CudaKvTransfer t : new ArrayList<>(inFlight)) t.release();
+    for (CudaGraph g : graphs.values()) g.close();
+    graphs.clear();
     if (abortReason == null) {
       try {
         Nccl.commDestroy(comm, Duration.ofSeconds(5)); // aborts it on failure or timeout
@@ -261,9 +266,6 @@ final class CudaKvTransport implements KvTransport {
         // Leaving is best effort.
       }
     }
-    for (CudaKvTransfer t : new ArrayList<>(inFlight)) t.release();
-    for (CudaGraph g : graphs.values()) g.close();
-    graphs.clear();
     if (drained) {
       // Only when the device is done with them: freeing under a stuck kernel would wait for it.
       chunk.close();

@@ -23,10 +23,20 @@ final class DeviceWeights implements AutoCloseable {
     DeviceBuffer arena = ctx.allocate(layout.totalBytes());
     try {
       for (WeightLayout.Tensor t : layout.tensors()) {
+        io.decodefleet.agent.engine.TensorShard.Window w = t.window();
+        if (w.cols() > 0) {
+          // A rank's column slice: one windowed launch (slices are far below MAX_N elements).
+          DummyWeightsParams p = DummyWeightsParams.window(arena.address(t.byteOffset()),
+              Math.toIntExact(t.elements()), seed, t.tensorId(), w.base(), w.cols(), w.rowStride(), t.scale(),
+              t.offset());
+          kernels.launch(Kernel.DUMMY_WEIGHTS, p.launch(), p, stream);
+          continue;
+        }
         for (long first = 0; first < t.elements(); first += DummyWeightsParams.MAX_N) {
           int n = (int) Math.min(DummyWeightsParams.MAX_N, t.elements() - first);
           long out = arena.address(t.byteOffset() + first * WeightLayout.ELEMENT_BYTES);
-          DummyWeightsParams p = DummyWeightsParams.of(out, n, seed, t.tensorId(), first, t.scale(), t.offset());
+          DummyWeightsParams p = DummyWeightsParams.of(out, n, seed, t.tensorId(), w.base() + first, t.scale(),
+              t.offset());
           kernels.launch(Kernel.DUMMY_WEIGHTS, p.launch(), p, stream);
         }
       }

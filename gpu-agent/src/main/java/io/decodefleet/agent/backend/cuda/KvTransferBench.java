@@ -83,9 +83,14 @@ public final class KvTransferBench {
 
   /** Measures every context in both modes between {@code a} (sender) and {@code b} (receiver). */
   public static List<Row> run(GpuInfo a, GpuInfo b, Settings s) {
+    return run(a, b, s, line -> {});
+  }
+
+  /** As {@link #run(GpuInfo, GpuInfo, Settings)}, saying each step as it finishes to {@code progress}. */
+  public static List<Row> run(GpuInfo a, GpuInfo b, Settings s, java.util.function.Consumer<String> progress) {
     if (!Nccl.isAvailable()) throw new IllegalStateException(Nccl.unavailabilityCause());
-    Timing[][] eager = phase(a, b, s, KvTransferMode.EAGER); // [context][0: transfer, 1: NCCL alone]
-    Timing[][] graph = phase(a, b, s, KvTransferMode.GRAPH);
+    Timing[][] eager = phase(a, b, s, KvTransferMode.EAGER, progress); // [context][0: transfer, 1: NCCL alone]
+    Timing[][] graph = phase(a, b, s, KvTransferMode.GRAPH, progress);
     int pageElems = s.blockSize() * s.model().kvSize();
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < s.contexts().size(); i++) {
@@ -97,7 +102,8 @@ public final class KvTransferBench {
   }
 
   /** One group, one mode, every context; a failure fills the rest of the table with its reason. */
-  private static Timing[][] phase(GpuInfo a, GpuInfo b, Settings s, KvTransferMode mode) {
+  private static Timing[][] phase(GpuInfo a, GpuInfo b, Settings s, KvTransferMode mode,
+      java.util.function.Consumer<String> progress) {
     int n = s.contexts().size();
     Timing[][] out = new Timing[n][2];
     double[][][] ms = new double[2][s.reps()][2]; // [rank][rep][0: transfer, 1: NCCL alone]
@@ -118,7 +124,7 @@ public final class KvTransferBench {
       for (int rank = 0; rank < 2; rank++) {
         int r = rank;
         ranks.add(pool.submit(() -> {
-          side(r, r == 0 ? a : b, s, mode, id, barrier, members, ms, host, digests, verified, out);
+          side(r, r == 0 ? a : b, s, mode, id, barrier, members, ms, host, digests, verified, out, progress);
           return null;
         }));
       }
@@ -164,9 +170,10 @@ public final class KvTransferBench {
 
   private static void side(int rank, GpuInfo gpu, Settings s, KvTransferMode mode, byte[] id, Meeting barrier,
       AtomicReferenceArray<KvTransport> members, double[][][] ms, double[][] host, long[] digests, boolean[] verified,
-      Timing[][] out) throws Exception {
+      Timing[][] out, java.util.function.Consumer<String> progress) throws Exception {
+    java.util.function.Consumer<String> say = rank == 0 ? progress : line -> {};
     try {
-      measure(rank, gpu, s, mode, id, barrier, members, ms, host, digests, verified, out);
+      measure(rank, gpu, s, mode, id, barrier, members, ms, host, digests, verified, out, say);
     } catch (Exception | Error e) {
       barrier.breakOff(); // the other side stops waiting at the barrier ...
       KvTransport other = members.get(1 - rank);
@@ -177,7 +184,10 @@ public final class KvTransferBench {
 
   private static void measure(int rank, GpuInfo gpu, Settings s, KvTransferMode mode, byte[] id,
       Meeting barrier, AtomicReferenceArray<KvTransport> members, double[][][] ms, double[][] host,
-      long[] digests, boolean[] verified, Timing[][] out) throws Exception {
+      long[] digests, boolean[] verified, Timing[][] out, java.util.function.Consumer<String> say) throws Exception {
+    long started = System.nanoTime();
+    java.util.function.Consumer<String> stamp = what -> say.accept(String.format(java.util.Locale.ROOT,
+        "  [%6.1f s] %s %s", (System.nanoTime() - started) / 1e9, mode, what));
     ModelConfig c = s.model();
     int maxPages = s.maxPages();
     int numBlocks = 2 * maxPages + 3; // room to scatter a table
@@ -187,9 +197,11 @@ public final class KvTransferBench {
         KvPool kv = KvPool.allocate(ctx, c, numBlocks, s.blockSize());
         CudaStream fill = ctx.newStream()) {
       noise(kernels, kv, fill, 17 + rank);
+      stamp.accept("KV pools of " + numBlocks + " blocks filled; joining the group");
       CudaKvTransport member = CudaKvTransport.join(ctx, kernels, kv,
           new KvGroupSpec(id, rank, 2, List.of(1 - rank), mode, s.timeout()), maxPages);
       members.set(rank, member);
+      stamp.accept("group formed: " + member.description());
       try {
         for (int i = 0; i < s.contexts().size(); i++) {
           int pages = StepPlan.blocksFor(s.contexts().get(i), s.blockSize());
@@ -199,6 +211,7 @@ public final class KvTransferBench {
           if (rank == 1) noise(kernels, kv, fill, 100 + i);
           barrier.meet(wait);
           finish(member.start(rank == 0, 1 - rank, plan, mode), wait);
+          stamp.accept(s.contexts().get(i) + " tokens: first transfer done, comparing pages");
           digests[rank] = digest(ctx, kv, table);
           barrier.meet(wait);
           verified[0] = digests[0] == digests[1];
@@ -207,7 +220,10 @@ public final class KvTransferBench {
             throw new IllegalStateException(mode + " transfer of " + s.contexts().get(i) + " tokens: the receiver's "
                 + "pages differ from the sender's");
           }
+          stamp.accept(s.contexts().get(i) + " tokens: pages equal; timing");
           Timing transfer = time(rank, member, plan, mode, false, s, barrier, ms, host, 0);
+          stamp.accept(String.format(java.util.Locale.ROOT, "%d tokens: transfer %.3f ms", s.contexts().get(i),
+              transfer.ms()));
           Timing alone = mode == KvTransferMode.EAGER
               ? time(rank, member, plan, mode, true, s, barrier, ms, host, 1) : null;
           if (rank == 0) {

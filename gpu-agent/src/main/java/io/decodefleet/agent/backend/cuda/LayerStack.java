@@ -30,12 +30,22 @@ import jcuda.driver.JCudaDriver;
  */
 final class LayerStack {
 
+  /**
+   * Completes a tensor-parallel rank's partial sums in place on the stack's stream: (count) bf16
+   * at a device address, summed over the group (an NCCL all-reduce, captured with the rest of a
+   * decode graph).
+   */
+  interface PartialSums {
+    void allReduce(long address, long count);
+  }
+
   private final ModelConfig c;
   private final KernelModule kernels;
   private final CudaStream stream;
   private final DeviceWeights weights;
   private final Workspace ws;
   private final Projections projections;
+  private final PartialSums partialSums; // null on a single device
   private final int qkvWidth;
   private final float scale;
   private final float scaleLog2;
@@ -43,8 +53,10 @@ final class LayerStack {
   private long cosSin;
   private int tablePositions;
 
+  /** @param partialSums the group's all-reduce when {@code config} is a tensor-parallel rank's; else null */
   LayerStack(ModelConfig config, KernelModule kernels, CudaStream stream, DeviceWeights weights, Workspace ws,
-      Projections projections) {
+      Projections projections, PartialSums partialSums) {
+    this.partialSums = partialSums;
     this.c = config;
     this.kernels = kernels;
     this.stream = stream;
@@ -83,6 +95,7 @@ final class LayerStack {
       ropeAndAppend(s, l);
       attention(s, l);
       projections.project(ws.at(ws.delta), h, ws.at(ws.attn), weights.address(lw.o()), n, h, c.qSize());
+      completePartialSums(n);
       launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
           weights.address(lw.postAttentionNorm()), n, h, eps));
       int inter = c.intermediateSize();
@@ -92,10 +105,16 @@ final class LayerStack {
           2 * inter, inter);
       launch(Kernel.SWIGLU, act.launch(), act);
       projections.project(ws.at(ws.delta), h, ws.at(ws.act), weights.address(lw.down()), n, h, inter);
+      completePartialSums(n);
       long nextNorm = l + 1 < c.numHiddenLayers() ? w.layer(l + 1).inputNorm() : w.finalNorm();
       launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
           weights.address(nextNorm), n, h, eps));
     }
+  }
+
+  /** A rank's o and down projections cover its own heads or columns only: sum (rows, hidden) over the group. */
+  private void completePartialSums(int rows) {
+    if (partialSums != null) partialSums.allReduce(ws.at(ws.delta), (long) rows * c.hiddenSize());
   }
 
   /**

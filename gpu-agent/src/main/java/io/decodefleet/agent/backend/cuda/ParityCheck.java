@@ -192,13 +192,6 @@ public final class ParityCheck {
 
   /** Whether the CPU's logits of its own choice and of the other token are within the tie margin. */
   static boolean nearTie(float[] cpu, int offset, int n, int cpuToken, int otherToken, double tolerance) {
-    if (otherToken < 0) {
-      return false;
-    }
-    double maxAbs = 0;
-    for (int i = offset; i < offset + n; i++) {
-      maxAbs = Math.max(maxAbs, Math.abs(cpu[i]));
-    }
-    return cpu[offset + cpuToken] - cpu[offset + otherToken] <= tolerance * maxAbs;
+    return io.decodefleet.agent.engine.Sampler.nearTie(cpu, offset, n, cpuToken, otherToken, tolerance);
   }
 }

@@ -101,8 +101,14 @@ public final class StepBench {
         + GEMM_SHAPE[2], weightBytes, decode, prefill, loads);
   }
 
-  private static DecodeRow decodePoint(CudaBackend b, ModelConfig c, Options o, int batch, int blocksPerSeq,
-      long weightBytes, double copy, DecodePath path) {
+  /**
+   * One decode point on any backend (one GPU or a tensor-parallel group).
+   *
+   * @param c the model one device holds (a rank's shard in a group): its KV bytes go into the floor
+   * @param weightBytes weight bytes one device reads per step
+   */
+  static DecodeRow decodePoint(io.decodefleet.agent.engine.Backend b, ModelConfig c, Options o, int batch,
+      int blocksPerSeq, long weightBytes, double copy, DecodePath path) {
     Random r = new Random(o.seed() + batch);
     int pos = o.context() - 1;
     int[] tokens = new int[batch];
@@ -194,7 +200,7 @@ public final class StepBench {
     return matmul + attention;
   }
 
-  private static double median(double[] v) {
+  static double median(double[] v) {
     double[] s = v.clone();
     Arrays.sort(s);
     int n = s.length;

@@ -3,6 +3,7 @@ package io.decodefleet.agent.backend.cuda;
 import io.decodefleet.agent.engine.DummyWeights;
 import io.decodefleet.agent.engine.DummyWeights.Kind;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.TensorShard;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,6 +17,10 @@ import java.util.List;
  * (qSize + 2 kvSize, hidden), gate and up as gate_up (2 intermediate, hidden). Each part keeps its
  * own tensor id and indices 0.. of its own rows, so fusing changes no value. Every tensor starts on
  * a 256-byte boundary (16-byte vector loads need 16).
+ *
+ * <p>As a tensor-parallel rank the layout holds the rank's {@link TensorShard} of each projection
+ * (rows of q/k/v and gate/up, columns of o and down), each element generated from its index in the
+ * full tensor, so the ranks together hold exactly the single-device weights.
  */
 public final class WeightLayout {
 
@@ -24,12 +29,13 @@ public final class WeightLayout {
   private static final long ALIGN = 256;
 
   /**
-   * One generated tensor.
+   * One generated tensor (or a rank's part of one).
    *
    * @param byteOffset where its element 0 lives in the weight allocation
+   * @param window where its elements lie in the full tensor
    */
   public record Tensor(Kind kind, int layer, long tensorId, long elements, float scale, float offset,
-      long byteOffset) {}
+      long byteOffset, TensorShard.Window window) {}
 
   /** Byte offsets of one decoder layer's weights. */
   public record LayerWeights(
@@ -49,28 +55,34 @@ public final class WeightLayout {
   private long size;
 
   public WeightLayout(ModelConfig config) {
-    this.config = config;
-    int h = config.hiddenSize();
-    int inter = config.intermediateSize();
-    int q = config.qSize();
-    int kv = config.kvSize();
-    long vocab = config.vocabSize();
-    embedding = place(Kind.EMBEDDING, -1, vocab * h, 1.0f, 0f);
-    layers = new LayerWeights[config.numHiddenLayers()];
+    this(config, TensorShard.WHOLE);
+  }
+
+  /** Rank {@code shard}'s weights of the full model {@code full}. */
+  public WeightLayout(ModelConfig full, TensorShard shard) {
+    this.config = shard.of(full);
+    int h = full.hiddenSize();
+    int inter = full.intermediateSize();
+    int q = full.qSize();
+    int kv = full.kvSize();
+    long vocab = full.vocabSize();
+    embedding = place(Kind.EMBEDDING, -1, TensorShard.all(vocab * h), 1.0f, 0f);
+    layers = new LayerWeights[full.numHiddenLayers()];
     for (int l = 0; l < layers.length; l++) {
-      long qkv = place(Kind.Q_PROJ, l, (long) q * h, projectionScale(h), 0f);
-      placeContiguous(Kind.K_PROJ, l, (long) kv * h, projectionScale(h), 0f);
-      placeContiguous(Kind.V_PROJ, l, (long) kv * h, projectionScale(h), 0f);
-      long o = place(Kind.O_PROJ, l, (long) h * q, projectionScale(q), 0f);
-      long gateUp = place(Kind.GATE_PROJ, l, (long) inter * h, projectionScale(h), 0f);
-      placeContiguous(Kind.UP_PROJ, l, (long) inter * h, projectionScale(h), 0f);
-      long down = place(Kind.DOWN_PROJ, l, (long) h * inter, projectionScale(inter), 0f);
-      long inNorm = place(Kind.INPUT_NORM, l, h, 0.1f, 1f);
-      long postNorm = place(Kind.POST_ATTENTION_NORM, l, h, 0.1f, 1f);
+      long qkv = place(Kind.Q_PROJ, l, shard.rowSlice(q, h), projectionScale(h), 0f);
+      placeContiguous(Kind.K_PROJ, l, shard.rowSlice(kv, h), projectionScale(h), 0f);
+      placeContiguous(Kind.V_PROJ, l, shard.rowSlice(kv, h), projectionScale(h), 0f);
+      long o = place(Kind.O_PROJ, l, shard.columnSlice(h, q), projectionScale(q), 0f);
+      long gateUp = place(Kind.GATE_PROJ, l, shard.rowSlice(inter, h), projectionScale(h), 0f);
+      placeContiguous(Kind.UP_PROJ, l, shard.rowSlice(inter, h), projectionScale(h), 0f);
+      long down = place(Kind.DOWN_PROJ, l, shard.columnSlice(h, inter), projectionScale(inter), 0f);
+      long inNorm = place(Kind.INPUT_NORM, l, TensorShard.all(h), 0.1f, 1f);
+      long postNorm = place(Kind.POST_ATTENTION_NORM, l, TensorShard.all(h), 0.1f, 1f);
       layers[l] = new LayerWeights(qkv, o, gateUp, down, inNorm, postNorm);
     }
-    finalNorm = place(Kind.FINAL_NORM, -1, h, 0.1f, 1f);
-    lmHead = config.tieWordEmbeddings() ? embedding : place(Kind.LM_HEAD, -1, vocab * h, projectionScale(h), 0f);
+    finalNorm = place(Kind.FINAL_NORM, -1, TensorShard.all(h), 0.1f, 1f);
+    lmHead = full.tieWordEmbeddings() ? embedding
+        : place(Kind.LM_HEAD, -1, TensorShard.all(vocab * h), projectionScale(h), 0f);
   }
 
   /** As the CPU backend: uniform [-1, 1) has variance 1/3, so sqrt(3 / fanIn) gives unit variance. */
@@ -78,16 +90,17 @@ public final class WeightLayout {
     return (float) Math.sqrt(3.0 / fanIn);
   }
 
-  private long place(Kind kind, int layer, long elements, float scale, float offset) {
+  private long place(Kind kind, int layer, TensorShard.Window window, float scale, float offset) {
     size = (size + ALIGN - 1) / ALIGN * ALIGN;
-    return placeContiguous(kind, layer, elements, scale, offset);
+    return placeContiguous(kind, layer, window, scale, offset);
   }
 
   /** Right after the previous tensor, no alignment gap: the rows of a fused matrix. */
-  private long placeContiguous(Kind kind, int layer, long elements, float scale, float offset) {
+  private long placeContiguous(Kind kind, int layer, TensorShard.Window window, float scale, float offset) {
     long at = size;
-    tensors.add(new Tensor(kind, layer, DummyWeights.tensorId(kind, layer), elements, scale, offset, at));
-    size += elements * ELEMENT_BYTES;
+    tensors.add(new Tensor(kind, layer, DummyWeights.tensorId(kind, layer), window.elements(), scale, offset, at,
+        window));
+    size += window.elements() * ELEMENT_BYTES;
     return at;
   }
 

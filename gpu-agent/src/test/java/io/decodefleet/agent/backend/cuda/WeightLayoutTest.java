@@ -27,7 +27,9 @@ class WeightLayoutTest {
   /** dummy_weights.cu, line for line: hash, 24-bit uniform, float multiply then add. */
   private static float kernelValue(DummyWeightsParams p, long i) {
     long key = join(p.seedLo(), p.seedHi()) ^ (join(p.tensorIdLo(), p.tensorIdHi()) * 0x9e3779b97f4a7c15L);
-    long h = DummyWeights.mix(key ^ ((join(p.indexBaseLo(), p.indexBaseHi()) + i) * 0xd1b54a32d192ed03L));
+    long base = join(p.indexBaseLo(), p.indexBaseHi());
+    long index = p.cols() == 0 ? base + i : base + (i / p.cols()) * p.rowStride() + i % p.cols();
+    long h = DummyWeights.mix(key ^ (index * 0xd1b54a32d192ed03L));
     int bits24 = (int) (h >>> 40);
     float u = (float) (bits24 - (1 << 23)) * (1.f / 8388608.f);
     float product = p.scale() * u;
@@ -36,6 +38,36 @@ class WeightLayoutTest {
 
   private static long join(int lo, int hi) {
     return ((long) hi << 32) | (lo & 0xffffffffL);
+  }
+
+  @Test
+  void aTensorParallelRanksTensorsEqualTheCpuRanksElementForElement() throws Exception {
+    java.util.List<java.util.function.Supplier<io.decodefleet.agent.engine.Backend>> ranks =
+        java.util.List.of(() -> new CpuBackend(1 << 20), () -> new CpuBackend(1 << 20));
+    try (io.decodefleet.agent.engine.TensorParallelBackend group = new io.decodefleet.agent.engine
+        .TensorParallelBackend("test", ranks, java.time.Duration.ofSeconds(20))) {
+      group.loadModel(TINY, SEED);
+      CpuBackend rank1 = (CpuBackend) group.rank(1);
+      WeightLayout layout = new WeightLayout(TINY, new io.decodefleet.agent.engine.TensorShard(1, 2));
+      int windowed = 0;
+      for (WeightLayout.Tensor t : layout.tensors()) {
+        float[] expected = cpuTensor(rank1, t.kind(), t.layer());
+        assertEquals(expected.length, t.elements(), t.kind() + " of layer " + t.layer() + ": element count");
+        var w = t.window();
+        DummyWeightsParams p = DummyWeightsParams.window(64, (int) t.elements(), SEED, t.tensorId(), w.base(),
+            w.cols(), w.rowStride(), t.scale(), t.offset());
+        windowed += w.cols() > 0 ? 1 : 0;
+        for (int i = 0; i < expected.length; i++) {
+          float got = kernelValue(p, i);
+          if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(expected[i])) {
+            throw new AssertionError("rank 1: " + t.kind() + " of layer " + t.layer() + " element " + i + ": kernel "
+                + got + ", CPU rank " + expected[i]);
+          }
+        }
+      }
+      assertEquals(2 * TINY.numHiddenLayers(), windowed, "o and down of every layer are column slices");
+      assertEquals(TINY.qSize() / 2 * TINY.hiddenSize(), layout.tensors().get(1).elements(), "q rows halved");
+    }
   }
 
   @Test

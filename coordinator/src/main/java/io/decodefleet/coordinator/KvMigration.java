@@ -1,0 +1,239 @@
+package io.decodefleet.coordinator;
+
+import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import io.decodefleet.coordinator.placement.LeastLoaded;
+import io.decodefleet.coordinator.placement.PlacementPolicy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.slf4j.Logger;
+
+/**
+ * Moves a drained agent's decoding sequences to other agents with their KV, over the fleet's
+ * KV-transfer group, instead of re-prefilling them.
+ *
+ * <ul>
+ *   <li>The drained agent keeps the sequences whose KV is complete parked (Drained.heldKv); the
+ *       rest it hands back, and those are re-prefilled elsewhere as before.
+ *   <li>For each held sequence: the least loaded live peer that can hold it (in a disaggregated
+ *       fleet a decode agent) gets ReceiveKv, the drained agent SendKv, together, so each pair's
+ *       sends and receives are issued in the same order. The target decodes from the moved KV.
+ *   <li>No group, a broken one, no such peer, or KV that does not match the coordinator's count of
+ *       tokens: the drained agent releases the KV (SendKv to rank -1) and the sequence is
+ *       re-prefilled. A transfer that fails breaks the group and re-prefills the sequence; a target
+ *       short of free blocks re-prefills it itself (RECOMPUTE).
+ * </ul>
+ *
+ * Owned by the {@link Coordinator} and called on its actor thread only.
+ */
+final class KvMigration {
+
+  /** The fleet's KV-transfer group, as migrations use it. */
+  interface Group {
+    /** Whether transfers run: the group formed and has not broken. */
+    boolean intact();
+
+    /** Whether {@code agent} may receive a migrated sequence (its rank in the group is its fleet index). */
+    boolean takesMigrations(FleetAgent agent);
+
+    /** Handles a group report (forming, hand-offs); false when {@code report} is not its. */
+    boolean onReport(AgentReport report, FleetAgent agent);
+
+    /** An agent of the fleet left the cluster. */
+    void agentLost(FleetAgent agent);
+
+    /** The group is unusable from now on: every member aborts it. */
+    void breakGroup(String reason);
+
+    /** Where the group's transfers are logged. */
+    KvTransferLog log();
+
+    /** The group and its transfers so far, for cluster snapshots. */
+    KvTransfers transfers();
+  }
+
+  /** One migration between the decision and both sides' reports. */
+  private static final class Move {
+    final FleetAgent from;
+    final FleetAgent to;
+    final long startNanos;
+    final int fromTokens; // what the drained agent had reserved for the sequence
+    boolean sent;
+    boolean received;
+    double sendMillis = Double.NaN;
+    double receiveMillis = Double.NaN;
+    double waitMillis = Double.NaN;
+    long bytes;
+    Outcome outcome;
+
+    Move(FleetAgent from, FleetAgent to, long startNanos, int fromTokens) {
+      this.from = from;
+      this.to = to;
+      this.startNanos = startNanos;
+      this.fromTokens = fromTokens;
+    }
+  }
+
+  private final List<FleetAgent> fleet;
+  private final SequencePlacement sequences;
+  private final ActorRef<AgentReport> reportTo;
+  private final Logger log;
+  private final PlacementPolicy targets = new LeastLoaded();
+  private final Map<Long, Move> moves = new HashMap<>();
+  private Group group;
+
+  /** @param fleet the coordinator's fleet, read as it changes */
+  KvMigration(List<FleetAgent> fleet, SequencePlacement sequences, ActorRef<AgentReport> reportTo, Logger log) {
+    this.fleet = fleet;
+    this.sequences = sequences;
+    this.reportTo = reportTo;
+    this.log = log;
+  }
+
+  /** Migrations go through {@code g} from now on; null: none (drained sequences re-prefill). */
+  void useGroup(Group g) {
+    group = g;
+    moves.clear();
+  }
+
+  /**
+   * The fleet loaded in {@code layout} without a group of its own: a data-parallel one forms an
+   * all-pairs group when it can (see {@link DataParallelKvGroup}). The fleet does not wait for it,
+   * and a group that cannot form only leaves migrations off. Other layouts have none.
+   */
+  void formGroup(ParallelLayout layout, Duration timeout) {
+    useGroup(layout.equals(ParallelLayout.DATA_PARALLEL) ? DataParallelKvGroup.form(fleet, reportTo, timeout, log)
+        : null);
+  }
+
+  /** Handles a migration's transfer report, else passes the report to the group; false if neither took it. */
+  boolean onReport(AgentReport report, FleetAgent agent) {
+    if (report instanceof AgentReport.KvTransferred t && ownReport(t, agent)) {
+      onTransferred(agent, t, moves.get(t.sequenceId()));
+      return true;
+    }
+    return group != null && group.onReport(report, agent);
+  }
+
+  private boolean ownReport(AgentReport.KvTransferred t, FleetAgent agent) {
+    Move m = moves.get(t.sequenceId());
+    return m != null && (t.sender() ? m.from == agent && !m.sent : m.to == agent && !m.received);
+  }
+
+  /**
+   * {@code from} drained: its handed-back sequences are re-prefilled elsewhere, its held ones
+   * move with their KV where they can.
+   */
+  void drained(AgentReport.Drained m, FleetAgent from) {
+    String cause = "agent " + m.agentId() + " drained";
+    sequences.evacuate(from, m.unfinishedSequenceIds(), cause);
+    for (AgentReport.HeldKv held : m.heldKv()) move(from, held, cause);
+  }
+
+  private void move(FleetAgent from, AgentReport.HeldKv held, String cause) {
+    long id = held.sequenceId();
+    InFlightSequence seq = sequences.get(id);
+    if (seq == null || seq.agent != from) {
+      from.info.ref().tell(new GpuAgent.SendKv(id, -1)); // no longer its: the KV is of no use
+      return;
+    }
+    int tokensSoFar = seq.prompt.length + seq.numGenerated();
+    String unmovable = group == null ? "no KV-transfer group"
+        : !group.intact() ? "the KV-transfer group is not usable"
+        : held.numComputedTokens() != tokensSoFar - 1 ? "its KV holds " + held.numComputedTokens() + " positions, "
+            + (tokensSoFar - 1) + " expected"
+        : null;
+    FleetAgent to = unmovable == null ? target(seq, from) : null;
+    if (to == null) {
+      from.info.ref().tell(new GpuAgent.SendKv(id, -1));
+      log.info("sequence {} re-prefilled: {}", id, unmovable != null ? unmovable : "no peer can take it");
+      sequences.evacuate(from, List.of(id), cause);
+      return;
+    }
+    moves.put(id, new Move(from, to, System.nanoTime(), seq.reservedTokens));
+    sequences.handOver(seq, to, cause + ", KV moved");
+    int[] tokens = seq.continuationPrompt();
+    int promptLength = seq.prompt.length + seq.generatedAtPlacement; // the prompt as the drained agent had it
+    from.info.ref().tell(new GpuAgent.SendKv(id, to.index));
+    to.info.ref().tell(new GpuAgent.ReceiveKv(id, Arrays.copyOf(tokens, promptLength),
+        Arrays.copyOfRange(tokens, promptLength, tokens.length), seq.maxTokens - seq.generatedAtPlacement,
+        held.numComputedTokens(), from.index));
+  }
+
+  /** The least loaded live peer, among those the sequence may be placed on, that can hold it; or null. */
+  private FleetAgent target(InFlightSequence seq, FleetAgent from) {
+    List<FleetAgent> live = fleet.stream().filter(a -> a.placeable && a.alive).toList();
+    List<FleetAgent> scope = seq.worldSize <= 0 ? live : live.subList(0, Math.min(seq.worldSize, live.size()));
+    List<FleetAgent> candidates = new ArrayList<>();
+    for (FleetAgent a : scope) {
+      if (a != from && group.takesMigrations(a) && a.canHold(seq.totalTokens())) candidates.add(a);
+    }
+    if (candidates.isEmpty()) return null;
+    return candidates.get(targets.choose(candidates.stream().map(FleetAgent::load).toList(), seq.totalTokens()));
+  }
+
+  private void onTransferred(FleetAgent agent, AgentReport.KvTransferred r, Move m) {
+    long id = r.sequenceId();
+    if (r.outcome() == Outcome.FAILED && group != null) {
+      group.breakGroup(agent.info.agentId() + ": " + r.detail()); // the receiver's half then fails too
+    }
+    m.bytes = Math.max(m.bytes, r.bytes());
+    if (r.sender()) {
+      m.sent = true;
+      m.from.unreserve(m.fromTokens);
+      m.sendMillis = r.deviceMillis();
+    } else {
+      m.received = true;
+      m.receiveMillis = r.deviceMillis();
+      m.outcome = r.outcome();
+      m.waitMillis = (System.nanoTime() - m.startNanos) / 1e6;
+      InFlightSequence seq = sequences.get(id);
+      boolean stillThere = seq != null && seq.agent == agent;
+      if (r.outcome() == Outcome.DONE && stillThere) {
+        sequences.movedWithKv();
+      } else if (r.outcome() == Outcome.FAILED && stillThere) {
+        sequences.replace(seq, "its KV migration failed: " + r.detail());
+      }
+      // RECOMPUTE: the target re-prefills it itself. DISCARDED: the target drained meanwhile and
+      // handed the sequence back, which re-placed it.
+    }
+    complete(id, m);
+  }
+
+  /** Logs a migration once both sides are heard from (or the silent one is gone). */
+  private void complete(long id, Move m) {
+    if (!m.sent || !m.received) return;
+    moves.remove(id);
+    if ((m.outcome == Outcome.DONE || m.outcome == Outcome.RECOMPUTE) && group != null) {
+      group.log().add(id, m.from.info.agentId(), m.to.info.agentId(), m.bytes, m.sendMillis, m.receiveMillis,
+          m.waitMillis, m.outcome == Outcome.RECOMPUTE, true);
+    }
+  }
+
+  /** An agent of the fleet left the cluster: its migrations end unheard, and the group learns of it. */
+  void agentLost(FleetAgent agent) {
+    if (group != null) group.agentLost(agent);
+    for (Map.Entry<Long, Move> e : new ArrayList<>(moves.entrySet())) {
+      Move m = e.getValue();
+      if (m.from == agent && !m.sent) {
+        m.sent = true; // it will never report; its reservation went with it
+        complete(e.getKey(), m);
+      }
+      if (m.to == agent && !m.received) {
+        m.received = true; // the coordinator re-places the sequences of a lost agent itself
+        complete(e.getKey(), m);
+      }
+    }
+  }
+
+  /** The group and its transfers, or null when the fleet has none. */
+  KvTransfers transfers() {
+    return group == null ? null : group.transfers();
+  }
+}

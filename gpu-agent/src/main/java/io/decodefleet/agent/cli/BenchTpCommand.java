@@ -1,0 +1,124 @@
+package io.decodefleet.agent.cli;
+
+import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.DecodePath;
+import io.decodefleet.agent.backend.cuda.GpuInfo;
+import io.decodefleet.agent.backend.cuda.TensorParallelBench;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.TensorShard;
+import io.decodefleet.agent.nccl.Nccl;
+import io.decodefleet.kernels.cuda.Fatbin;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gpu-agent bench tp}: greedy parity and the decode step of a tensor-parallel group of the
+ * first K GPUs against GPU 0 alone. Exit 0 when parity passes (every differing token a near tie in
+ * lockstep; the table also says whether free-running tokens were identical), 1 when it fails or the run fails,
+ * 2 on bad arguments, 3 without enough GPUs.
+ */
+@Command(name = "tp", mixinStandardHelpOptions = true,
+    description = "Tensor parallelism over the first K GPUs against one GPU: greedy tokens of a prompt/decode"
+        + " schedule on every decode path (must be equal), then the decode step per batch (wall and device time"
+        + " beside the per-device floor) and the TP=K / TP=1 ratio.")
+public final class BenchTpCommand implements Callable<Integer> {
+
+  @Option(names = "--tensor-parallel", defaultValue = "2", description = "Group size K (default: ${DEFAULT-VALUE}).")
+  private int size;
+
+  @Option(names = "--model", defaultValue = "llama3-8b", description = "Model of the step timing (default: "
+      + "${DEFAULT-VALUE}).")
+  private String model;
+
+  @Option(names = "--parity-models", split = ",", defaultValue = "tiny,llama3-8b-2l",
+      description = "Models of the parity check (default: ${DEFAULT-VALUE}).")
+  private List<String> parityModels;
+
+  @Option(names = "--parity-steps", defaultValue = "32", description = "Decode steps compared (default: "
+      + "${DEFAULT-VALUE}).")
+  private int paritySteps;
+
+  @Option(names = "--batches", split = ",", defaultValue = "1,8,32", description = "Decode batch sizes (default: "
+      + "${DEFAULT-VALUE}).")
+  private List<Integer> batches;
+
+  @Option(names = "--context", defaultValue = "1024", description = "Context of every sequence (default: "
+      + "${DEFAULT-VALUE}).")
+  private int context;
+
+  @Option(names = "--decode-paths", split = ",", defaultValue = "eager,persistent+graph",
+      description = "Decode paths (default: ${DEFAULT-VALUE}).")
+  private List<String> paths;
+
+  @Option(names = "--reps", defaultValue = "50", description = "Timed steps per point (default: ${DEFAULT-VALUE}).")
+  private int reps;
+
+  @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
+  private Path outFile;
+
+  private final PrintStream out;
+
+  public BenchTpCommand() {
+    this(System.out);
+  }
+
+  BenchTpCommand(PrintStream out) {
+    this.out = out;
+  }
+
+  @Override
+  public Integer call() {
+    List<DecodePath> chosen = new ArrayList<>();
+    try {
+      if (size < 2) throw new IllegalArgumentException("--tensor-parallel must be >= 2, got " + size);
+      for (String p : paths) chosen.add(DecodePath.parse(p));
+      for (String m : parityModels) check(ModelConfig.preset(m));
+      check(ModelConfig.preset(model));
+      if (context < 1 || reps < 1 || paritySteps < 1 || batches.stream().anyMatch(b -> b < 1)) {
+        throw new IllegalArgumentException("--context, --reps, --parity-steps and --batches must be >= 1");
+      }
+    } catch (IllegalArgumentException e) {
+      out.println("gpu-agent bench tp: " + e.getMessage());
+      return 2;
+    }
+    CudaDevices.Discovery discovery = CudaDevices.discover();
+    if (!discovery.hasDevices()) {
+      out.println("gpu-agent bench tp: " + discovery.noDeviceLine());
+      return SelfTestCommand.NO_GPU;
+    }
+    List<GpuInfo> gpus = discovery.gpus();
+    if (gpus.size() < size) {
+      out.println("gpu-agent bench tp: --tensor-parallel " + size + " needs " + size + " GPUs; this machine has "
+          + gpus.size());
+      return SelfTestCommand.NO_GPU;
+    }
+    if (!Fatbin.isPresent()) {
+      out.println("gpu-agent bench tp: " + Fatbin.absenceReason());
+      return 1;
+    }
+    if (!Nccl.isAvailable()) {
+      out.println("gpu-agent bench tp: " + Nccl.unavailabilityCause());
+      return 1;
+    }
+    TensorParallelBench.Result r = TensorParallelBench.run(gpus, new TensorParallelBench.Options(size, parityModels,
+        paritySteps, model, batches.stream().mapToInt(Integer::intValue).toArray(), context, chosen, 10, reps, 1234L),
+        out);
+    out.print(TensorParallelBench.render(r));
+    if (outFile != null) {
+      ResultFile.write(outFile, TensorParallelBench.json(r));
+      out.println("wrote " + outFile);
+    }
+    return r.parityPassedUpToTies() ? 0 : 1;
+  }
+
+  private void check(ModelConfig config) {
+    TensorShard.unsplittable(config, size).ifPresent(why -> {
+      throw new IllegalArgumentException(why);
+    });
+  }
+}
