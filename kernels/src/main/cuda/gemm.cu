@@ -18,8 +18,9 @@ struct GemmParams {
   int n;
   int k;
   int outStride;
+  int outFloat;            // 1: out is (m, outStride) float32
 };
-DF_PARAMS_SIZE(GemmParams, 40);
+DF_PARAMS_SIZE(GemmParams, 48);
 
 namespace df {
 
@@ -126,7 +127,11 @@ __device__ __forceinline__ void gemm_tile(const GemmParams& p) {
         if (row >= p.m) continue;
         bf16* dst = p.out + static_cast<size_t>(row) * p.outStride + col;
         const float v0 = acc[i][j][2 * hh], v1 = acc[i][j][2 * hh + 1];
-        if (col + 1 < p.n && (p.outStride & 1) == 0) {
+        if (p.outFloat) {
+          float* f = reinterpret_cast<float*>(p.out) + static_cast<size_t>(row) * p.outStride + col;
+          if (col < p.n) f[0] = v0;
+          if (col + 1 < p.n) f[1] = v1;
+        } else if (col + 1 < p.n && (p.outStride & 1) == 0) {
           *reinterpret_cast<uint32_t*>(dst) = pack_bf16x2(v0, v1);
         } else {
           if (col < p.n) dst[0] = __float2bfloat16_rn(v0);

@@ -3,7 +3,9 @@
 //   plain:  out[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * weight
 //   fused:  residual[r, :] = bf16(residual[r, :] + x[r, :]); out[r, :] = rmsnorm(residual[r, :])
 //
-// Variants: one kernel; `residual == nullptr` selects the plain norm.
+// Variants: one kernel; `residual == nullptr` selects the plain norm; `xFloat` reads x as float32
+// and rounds it to bf16 first (a tensor-parallel rank's all-reduced projection output: the norm
+// then sees exactly what a single device's bf16 projection output would hold).
 // Layouts: x, out, residual (rows, hidden) bf16 row-major, contiguous; weight (hidden) bf16.
 // hidden is a multiple of 8 and at most 8 * 8 * 256 = 16384 (each thread keeps at most eight
 // 16-byte vectors of its row in registers, so the row is read from memory once).
@@ -20,6 +22,7 @@ struct RmsNormParams {
   int rows;
   int hidden;
   float eps;
+  int xFloat;            // 1: x is (rows, hidden) float32
 };
 DF_PARAMS_SIZE(RmsNormParams, 48);
 
@@ -59,6 +62,7 @@ __device__ __forceinline__ void rmsnorm_row(const RmsNormParams& p) {
   const int vectors = p.hidden >> 3;
   const size_t base = static_cast<size_t>(row) * p.hidden;
   const uint4* x = reinterpret_cast<const uint4*>(p.x + base);
+  const float4* xf = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(p.x) + base);
   uint4* residual = p.residual ? reinterpret_cast<uint4*>(p.residual + base) : nullptr;
 
   uint4 v[kNormMaxVectors];
@@ -67,7 +71,13 @@ __device__ __forceinline__ void rmsnorm_row(const RmsNormParams& p) {
   for (int i = 0; i < kNormMaxVectors; i++) {
     const int idx = threadIdx.x + i * kNormThreads;
     if (idx < vectors) {
-      v[i] = x[idx];
+      if (p.xFloat) {
+        const float4 a = xf[2 * idx], b = xf[2 * idx + 1];
+        const float f[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+        v[i] = pack8(f);
+      } else {
+        v[i] = x[idx];
+      }
       if (residual) {
         ss += add_and_square(v[i], residual[idx]);
         residual[idx] = v[i];

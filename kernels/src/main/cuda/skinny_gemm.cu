@@ -46,8 +46,9 @@ struct SkinnyGemmParams {
   int outStride;
   int kSlice;              // multiple of 32
   int splits;
+  int outFloat;            // 1: out is (m, outStride) float32
 };
-DF_PARAMS_SIZE(SkinnyGemmParams, 64);
+DF_PARAMS_SIZE(SkinnyGemmParams, 72);
 
 namespace df {
 
@@ -172,6 +173,15 @@ __device__ __forceinline__ void skinny_mma_stage(
   }
 }
 
+// One output element: bf16, or float32 for a tensor-parallel rank's partial sums.
+__device__ __forceinline__ void skinny_store(const SkinnyGemmParams& p, size_t at, float v) {
+  if (p.outFloat) {
+    reinterpret_cast<float*>(p.out)[at] = v;
+  } else {
+    p.out[at] = __float2bfloat16_rn(v);
+  }
+}
+
 // The last CTA of a split row tile: out = sum over splits of the partial tiles, in split order.
 template <int MT>
 __device__ __forceinline__ void skinny_reduce(const SkinnyGemmParams& p, int row0, int m0,
@@ -211,11 +221,11 @@ __device__ __forceinline__ void skinny_reduce(const SkinnyGemmParams& p, int row
     const int f = threadIdx.x + i * S::kThreads;
     const int mc = m0 + f / S::kRowVecs, row = row0 + 4 * (f % S::kRowVecs);
     if (mc < p.m) {
-      bf16* o = p.out + static_cast<size_t>(mc) * p.outStride + row;
-      if (row < p.n) o[0] = __float2bfloat16_rn(sum[i].x);
-      if (row + 1 < p.n) o[1] = __float2bfloat16_rn(sum[i].y);
-      if (row + 2 < p.n) o[2] = __float2bfloat16_rn(sum[i].z);
-      if (row + 3 < p.n) o[3] = __float2bfloat16_rn(sum[i].w);
+      const size_t at = static_cast<size_t>(mc) * p.outStride + row;
+      if (row < p.n) skinny_store(p, at, sum[i].x);
+      if (row + 1 < p.n) skinny_store(p, at + 1, sum[i].y);
+      if (row + 2 < p.n) skinny_store(p, at + 2, sum[i].z);
+      if (row + 3 < p.n) skinny_store(p, at + 3, sum[i].w);
     }
   }
 }
@@ -286,7 +296,7 @@ __device__ __forceinline__ void skinny_tile(const SkinnyGemmParams& p) {
           const int row = rBase + 16 * t + 8 * (e >> 1);
           const int mc = m0 + nt * 8 + 2 * q4 + (e & 1);
           if (row < p.n && mc < p.m) {
-            p.out[static_cast<size_t>(mc) * p.outStride + row] = __float2bfloat16_rn(acc[t][nt][e]);
+            skinny_store(p, static_cast<size_t>(mc) * p.outStride + row, acc[t][nt][e]);
           }
         }
     return;

@@ -15,10 +15,10 @@ import org.slf4j.Logger;
  * The KV-transfer group of a data-parallel fleet, used only to move a drained agent's sequences
  * with their KV ({@link KvMigration}). Every agent is every other's peer (rank = fleet index).
  *
- * <p>It forms only where it can: two or more agents, every backend able to move KV, and every
- * agent in one process (the CPU backend's exchange is in-process; NCCL across nodes is left to
- * layouts that ask for it). Forming costs a communicator per agent (NCCL on CUDA) at fleet load;
- * the fleet does not wait for it. A group that cannot form, or breaks, is logged and leaves the
+ * <p>It forms only where it can: two or more agents, every backend able to move KV, and CPU agents
+ * all in one process (the CPU backend's exchange is in-process; CUDA agents in other processes or
+ * on other nodes connect through NCCL, whose unique id bootstraps over TCP). Forming costs a
+ * communicator per agent (NCCL on CUDA) at fleet load; the fleet does not wait for it. A group that cannot form, or breaks, is logged and leaves the
  * fleet re-prefilling drained sequences as before; it never fails a load or a run.
  *
  * <p>Owned by the {@link Coordinator} (through {@link KvMigration}), called on its actor thread only.
@@ -70,9 +70,12 @@ final class DataParallelKvGroup implements KvMigration.Group {
     for (FleetAgent a : fleet) {
       if (!a.kvTransferUnsupported.isEmpty()) return a.info.agentId() + ": " + a.kvTransferUnsupported;
     }
+    if (fleet.stream().allMatch(a -> "cuda".equals(a.info.backend()))) return null;
     String process = fleet.get(0).process;
     for (FleetAgent a : fleet) {
-      if (process.isEmpty() || !a.process.equals(process)) return "its agents are not all in one process";
+      if (process.isEmpty() || !a.process.equals(process)) {
+        return "its CPU agents are not all in one process (they exchange KV in-process)";
+      }
     }
     return null;
   }

@@ -7,11 +7,17 @@ package io.decodefleet.kernels.cuda;
  * @param x (m, k) bf16
  * @param w (n, k) bf16, the Hugging Face Linear layout (out_features, in_features)
  * @param k a multiple of 8
+ * @param outFloat 1: out is (m, outStride) float32 (a tensor-parallel rank's partial sums), else 0
  */
-public record GemmParams(long out, long x, long w, int m, int n, int k, int outStride)
+public record GemmParams(long out, long x, long w, int m, int n, int k, int outStride, int outFloat)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(GemmParams.class);
+
+  /** bf16 out. */
+  public GemmParams(long out, long x, long w, int m, int n, int k, int outStride) {
+    this(out, x, w, m, n, k, outStride, 0);
+  }
 
   /** Output tile edge (both m and n). */
   public static final int TILE = 128;
@@ -24,6 +30,7 @@ public record GemmParams(long out, long x, long w, int m, int n, int k, int outS
     ParamChecks.positive(n, "n");
     ParamChecks.positive(k, "k");
     ParamChecks.multipleOf(k, 8, "k");
+    ParamChecks.flag(outFloat, "outFloat");
     if (outStride < n) {
       throw new IllegalArgumentException("outStride (" + outStride + ") must be >= n (" + n + ")");
     }

@@ -5,6 +5,12 @@ final class ParamChecks {
 
   private ParamChecks() {}
 
+  static void flag(int value, String name) {
+    if (value != 0 && value != 1) {
+      throw new IllegalArgumentException(name + " must be 0 or 1 but is " + value);
+    }
+  }
+
   static void positive(int value, String name) {
     if (value <= 0) {
       throw new IllegalArgumentException(name + " must be > 0 but is " + value);

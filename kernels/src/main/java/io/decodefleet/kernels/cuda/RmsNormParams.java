@@ -9,9 +9,10 @@ package io.decodefleet.kernels.cuda;
  * @param x (rows, hidden) bf16
  * @param weight (hidden) bf16
  * @param hidden a multiple of 8, at most {@link #MAX_HIDDEN}
+ * @param xFloat 1: x is (rows, hidden) float32, rounded to bf16 as it is read; else 0
  */
 public record RmsNormParams(
-    long out, long residual, long x, long weight, int rows, int hidden, float eps)
+    long out, long residual, long x, long weight, int rows, int hidden, float eps, int xFloat)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(RmsNormParams.class);
@@ -27,6 +28,12 @@ public record RmsNormParams(
     ParamChecks.positive(hidden, "hidden");
     ParamChecks.multipleOf(hidden, 8, "hidden");
     ParamChecks.atMost(hidden, MAX_HIDDEN, "hidden");
+    ParamChecks.flag(xFloat, "xFloat");
+  }
+
+  /** bf16 x. */
+  public RmsNormParams(long out, long residual, long x, long weight, int rows, int hidden, float eps) {
+    this(out, residual, x, weight, rows, hidden, eps, 0);
   }
 
   /** One CTA per row. */

@@ -8,6 +8,7 @@ package io.decodefleet.kernels.cuda;
  * @param w (n, k) bf16
  * @param workspace {@link SkinnyGemmPlan#workspaceFloats()} float32 (0 when splits == 1)
  * @param counters {@link SkinnyGemmPlan#counterCount()} int32, zeroed once (0 when splits == 1)
+ * @param outFloat 1: out is (m, outStride) float32 (a tensor-parallel rank's partial sums), else 0
  */
 public record SkinnyGemmParams(
     long out,
@@ -20,7 +21,8 @@ public record SkinnyGemmParams(
     int k,
     int outStride,
     int kSlice,
-    int splits)
+    int splits,
+    int outFloat)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(SkinnyGemmParams.class);
@@ -36,6 +38,7 @@ public record SkinnyGemmParams(
     ParamChecks.positive(kSlice, "kSlice");
     ParamChecks.multipleOf(kSlice, 32, "kSlice");
     ParamChecks.positive(splits, "splits");
+    ParamChecks.flag(outFloat, "outFloat");
     if (splits > 1) {
       ParamChecks.pointer(workspace, "workspace");
       ParamChecks.pointer(counters, "counters");
@@ -45,13 +48,20 @@ public record SkinnyGemmParams(
     }
   }
 
-  /** The parameters of the launch {@code plan} describes. */
+  /** The parameters of the launch {@code plan} describes, bf16 out. */
   public static SkinnyGemmParams of(
       SkinnyGemmPlan plan, long out, long x, long w, long workspace, long counters,
       int outStride) {
+    return of(plan, out, x, w, workspace, counters, outStride, false);
+  }
+
+  /** The parameters of the launch {@code plan} describes; float32 out when {@code outFloat}. */
+  public static SkinnyGemmParams of(
+      SkinnyGemmPlan plan, long out, long x, long w, long workspace, long counters,
+      int outStride, boolean outFloat) {
     return new SkinnyGemmParams(
         out, x, w, workspace, counters, plan.m(), plan.n(), plan.k(), outStride, plan.kSlice(),
-        plan.splits());
+        plan.splits(), outFloat ? 1 : 0);
   }
 
   @Override

@@ -48,8 +48,9 @@ import org.slf4j.LoggerFactory;
  *       next step). The step timing says which path ran.
  *   <li>Tensor parallelism: as rank r of K ({@link #joinTensorGroup}, before loading) the backend
  *       holds its {@link TensorShard} of the weights and KV heads and runs the model of that
- *       shard; after the o and down projections one NCCL bf16 all-reduce on the step's stream
- *       completes the hidden state, inside the decode graphs like every other launch.
+ *       shard; its o and down projections write float32 partial sums, one NCCL float32 all-reduce
+ *       on the step's stream completes each, and the next norm rounds it to bf16 as it reads it
+ *       (inside the decode graphs like every other launch).
  * </ul>
  */
 public final class CudaBackend implements Backend {
@@ -159,7 +160,7 @@ public final class CudaBackend implements Backend {
     if (tpComm != 0) {
       long comm = tpComm;
       long streamAddress = NativeStream.address(stream);
-      sums = (address, count) -> Nccl.allReduce(address, address, count, Nccl.DataType.BFLOAT16, streamAddress, comm);
+      sums = (address, count) -> Nccl.allReduce(address, address, count, Nccl.DataType.FLOAT32, streamAddress, comm);
     }
     stack = new LayerStack(config, kernels, stream, weights, ws, projections, sums);
   }

@@ -31,9 +31,11 @@ import jcuda.driver.JCudaDriver;
 final class LayerStack {
 
   /**
-   * Completes a tensor-parallel rank's partial sums in place on the stack's stream: (count) bf16
-   * at a device address, summed over the group (an NCCL all-reduce, captured with the rest of a
-   * decode graph).
+   * Completes a tensor-parallel rank's partial sums in place on the stack's stream: (count)
+   * float32 at a device address, summed over the group (an NCCL all-reduce, captured with the rest
+   * of a decode graph). The o and down projections of a rank write float32, the sum is rounded to
+   * bf16 once as the next norm reads it: what a single device's projection would have written, up
+   * to the order of the float32 additions.
    */
   interface PartialSums {
     void allReduce(long address, long count);
@@ -46,6 +48,7 @@ final class LayerStack {
   private final Workspace ws;
   private final Projections projections;
   private final PartialSums partialSums; // null on a single device
+  private final boolean sharded; // partialSums != null: o and down write float32
   private final int qkvWidth;
   private final float scale;
   private final float scaleLog2;
@@ -57,6 +60,7 @@ final class LayerStack {
   LayerStack(ModelConfig config, KernelModule kernels, CudaStream stream, DeviceWeights weights, Workspace ws,
       Projections projections, PartialSums partialSums) {
     this.partialSums = partialSums;
+    this.sharded = partialSums != null;
     this.c = config;
     this.kernels = kernels;
     this.stream = stream;
@@ -94,21 +98,23 @@ final class LayerStack {
       projections.project(ws.at(ws.qkv), qkvWidth, ws.at(ws.normed), weights.address(lw.qkv()), n, qkvWidth, h);
       ropeAndAppend(s, l);
       attention(s, l);
-      projections.project(ws.at(ws.delta), h, ws.at(ws.attn), weights.address(lw.o()), n, h, c.qSize());
+      projections.project(ws.at(ws.delta), h, ws.at(ws.attn), weights.address(lw.o()), n, h, c.qSize(),
+          sharded);
       completePartialSums(n);
       launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
-          weights.address(lw.postAttentionNorm()), n, h, eps));
+          weights.address(lw.postAttentionNorm()), n, h, eps, sharded ? 1 : 0));
       int inter = c.intermediateSize();
       projections.project(ws.at(ws.gateUp), 2 * inter, ws.at(ws.normed), weights.address(lw.gateUp()), n,
           2 * inter, h);
       SwiGluParams act = new SwiGluParams(ws.at(ws.act), ws.at(ws.gateUp), ws.at(ws.gateUp, 2L * inter), n, inter,
           2 * inter, inter);
       launch(Kernel.SWIGLU, act.launch(), act);
-      projections.project(ws.at(ws.delta), h, ws.at(ws.act), weights.address(lw.down()), n, h, inter);
+      projections.project(ws.at(ws.delta), h, ws.at(ws.act), weights.address(lw.down()), n, h, inter,
+          sharded);
       completePartialSums(n);
       long nextNorm = l + 1 < c.numHiddenLayers() ? w.layer(l + 1).inputNorm() : w.finalNorm();
       launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
-          weights.address(nextNorm), n, h, eps));
+          weights.address(nextNorm), n, h, eps, sharded ? 1 : 0));
     }
   }
 

@@ -36,12 +36,17 @@ final class Projections {
   }
 
   void project(long out, int outStride, long x, long w, int m, int n, int k) {
+    project(out, outStride, x, w, m, n, k, false);
+  }
+
+  /** As {@link #project(long, int, long, long, int, int, int)}; float32 out when {@code outFloat}. */
+  void project(long out, int outStride, long x, long w, int m, int n, int k, boolean outFloat) {
     if (m <= SkinnyGemmPlan.MAX_M) {
       SkinnyGemmPlan plan = plan(m, n, k);
-      SkinnyGemmParams p = SkinnyGemmParams.of(plan, out, x, w, partials, counters, outStride);
+      SkinnyGemmParams p = SkinnyGemmParams.of(plan, out, x, w, partials, counters, outStride, outFloat);
       kernels.launch(plan.kernel(), plan.launch(), p, stream);
     } else {
-      GemmParams p = new GemmParams(out, x, w, m, n, k, outStride);
+      GemmParams p = new GemmParams(out, x, w, m, n, k, outStride, outFloat ? 1 : 0);
       kernels.launch(Kernel.GEMM, p.launch(), p, stream);
     }
   }

@@ -21,7 +21,7 @@ final class Workspace implements AutoCloseable {
   final long k; // (rows, kvHeads, headDim) bf16, fresh rows only (prefill kernel input)
   final long v; // (rows, kvHeads, headDim) bf16, fresh rows only
   final long attn; // (rows, qHeads, headDim) bf16
-  final long delta; // (rows, hidden) bf16
+  final long delta; // (rows, hidden) bf16; float32 on a tensor-parallel rank (room for either)
   final long gateUp; // (rows, 2 intermediate) bf16
   final long act; // (rows, intermediate) bf16
   final long sampled; // (logitsRows, hidden) bf16, gathered sample rows
@@ -59,7 +59,7 @@ final class Workspace implements AutoCloseable {
     attn = at;
     at = next(at, (long) rows * c.qSize() * 2);
     delta = at;
-    at = next(at, rows * h * 2);
+    at = next(at, rows * h * 4);
     gateUp = at;
     at = next(at, rows * 2L * c.intermediateSize() * 2);
     act = at;
