@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- NCCL's ABI, declared here ------------------------------------------------------------ */
@@ -81,6 +82,8 @@ static struct {
   nccl_result_t (*comm_finalize)(nccl_comm_t);
   nccl_result_t (*comm_cu_device)(nccl_comm_t, int *);
   const char *(*get_last_error)(nccl_comm_t);
+  /* Optional: absent before NCCL 2.18. */
+  nccl_result_t (*comm_split)(nccl_comm_t, int, int, nccl_comm_t *, nccl_config_t *);
 } nccl;
 
 static void throw_new(JNIEnv *env, const char *class_name, const char *message) {
@@ -197,6 +200,7 @@ JNIEXPORT jstring JNICALL Java_io_decodefleet_agent_nccl_Nccl_loadLibrary(JNIEnv
       *(void **)&nccl.comm_finalize = dlsym(handle, "ncclCommFinalize");
       *(void **)&nccl.comm_cu_device = dlsym(handle, "ncclCommCuDevice");
       *(void **)&nccl.get_last_error = dlsym(handle, "ncclGetLastError");
+      *(void **)&nccl.comm_split = dlsym(handle, "ncclCommSplit");
       dlerror();
       nccl.handle = handle;
     }
@@ -206,7 +210,7 @@ JNIEXPORT jstring JNICALL Java_io_decodefleet_agent_nccl_Nccl_loadLibrary(JNIEnv
 }
 
 /* Whether an optional entry point was found: "ncclCommInitRankConfig", "ncclCommFinalize",
- * "ncclCommCuDevice" or "ncclGetLastError". */
+ * "ncclCommCuDevice", "ncclGetLastError" or "ncclCommSplit". */
 JNIEXPORT jboolean JNICALL Java_io_decodefleet_agent_nccl_Nccl_hasSymbol(JNIEnv *env, jclass cls,
                                                                         jstring name) {
   (void)cls;
@@ -226,6 +230,8 @@ JNIEXPORT jboolean JNICALL Java_io_decodefleet_agent_nccl_Nccl_hasSymbol(JNIEnv 
     found = nccl.comm_cu_device != NULL;
   } else if (strcmp(s, "ncclGetLastError") == 0) {
     found = nccl.get_last_error != NULL;
+  } else if (strcmp(s, "ncclCommSplit") == 0) {
+    found = nccl.comm_split != NULL;
   }
   (*env)->ReleaseStringUTFChars(env, name, s);
   return found;
@@ -325,6 +331,64 @@ JNIEXPORT jint JNICALL Java_io_decodefleet_agent_nccl_Nccl_ncclCommGetAsyncError
   jint out = async_error;
   (*env)->SetIntArrayRegion(env, state, 0, 1, &out);
   return rc;
+}
+
+typedef struct {
+  nccl_comm_t handle;
+  nccl_config_t config;
+} split_slot_t;
+
+/*
+ * Starts a new communicator of the ranks of `comm` that pass the same color, ordered by key, with
+ * its own blocking mode. Collective over `comm`. With a non-blocking parent NCCL may finish in the
+ * background and write the new handle later, so it goes to a heap slot whose address is returned
+ * in slot[0]: once the parent reports success, ncclTakeSplitComm reads the handle and frees the
+ * slot. A slot whose split never finished is left allocated (NCCL may still write to it).
+ */
+JNIEXPORT jint JNICALL Java_io_decodefleet_agent_nccl_Nccl_ncclCommSplit(
+    JNIEnv *env, jclass cls, jlong comm, jint color, jint key, jlongArray slot, jint blocking) {
+  (void)cls;
+  static const char *const fn = "ncclCommSplit";
+  REQUIRE_LOADED("ncclCommSplit");
+  REQUIRE(comm != 0, fn, "comm", "must not be null", comm);
+  REQUIRE(color >= 0, fn, "color", "must be >= 0", color);
+  REQUIRE(blocking == 0 || blocking == 1, fn, "blocking", "must be 0 or 1", blocking);
+  if (!check_out(env, fn, "slot", slot)) {
+    return THROWN;
+  }
+  if (nccl.comm_split == NULL) {
+    throw_new(env, "java/lang/IllegalStateException", "ncclCommSplit: absent from this NCCL");
+    return THROWN;
+  }
+  /* The handle and the config live on the heap: a split finishing in the background may still
+   * read the one and write the other after this returns. */
+  split_slot_t *pending = calloc(1, sizeof *pending);
+  if (pending == NULL) {
+    throw_new(env, "java/lang/OutOfMemoryError", "ncclCommSplit: no memory for the handle slot");
+    return THROWN;
+  }
+  nccl_config_t config = {sizeof(nccl_config_t), NCCL_CONFIG_MAGIC, NCCL_CONFIG_VERSION, blocking,
+                          NCCL_CONFIG_UNDEF_INT, NCCL_CONFIG_UNDEF_INT, NCCL_CONFIG_UNDEF_INT, NULL};
+  pending->config = config;
+  nccl_result_t rc =
+      nccl.comm_split((nccl_comm_t)(intptr_t)comm, color, key, &pending->handle, &pending->config);
+  jlong out = (jlong)(intptr_t)pending;
+  (*env)->SetLongArrayRegion(env, slot, 0, 1, &out);
+  return rc;
+}
+
+/* The communicator a finished ncclCommSplit wrote to its slot (0 if none); frees the slot. */
+JNIEXPORT jlong JNICALL Java_io_decodefleet_agent_nccl_Nccl_ncclTakeSplitComm(JNIEnv *env, jclass cls,
+                                                                            jlong slot) {
+  (void)env;
+  (void)cls;
+  if (slot == 0) {
+    return 0;
+  }
+  split_slot_t *pending = (split_slot_t *)(intptr_t)slot;
+  jlong out = (jlong)(intptr_t)pending->handle;
+  free(pending);
+  return out;
 }
 
 JNIEXPORT jint JNICALL Java_io_decodefleet_agent_nccl_Nccl_ncclCommCuDevice(JNIEnv *env, jclass cls,

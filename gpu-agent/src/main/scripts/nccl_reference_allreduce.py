@@ -55,8 +55,8 @@ def format_size(size):
     return str(size)
 
 
-def iters_for(size):
-    return max(1, min(MAX_ITERS, BYTES_PER_REP // size))
+def iters_for(size, max_iters=MAX_ITERS):
+    return max(1, min(max_iters, BYTES_PER_REP // size))
 
 
 def bus_factor(op, ranks):
@@ -139,7 +139,7 @@ def worker(rank, gpus, port, args):
     for op, dtype_name, ranks, size in plan(world, args.sizes):
         dtype = torch.bfloat16 if dtype_name == "bf16" else torch.float32
         elem = 2 if dtype_name == "bf16" else 4
-        iters = iters_for(size)
+        iters = iters_for(size, args.max_iters)
         us = 0.0
         if rank in ranks:
             ta = a[:size].view(dtype)
@@ -238,6 +238,8 @@ def main():
                         help="GPUs in rank order, at least two (default: all)")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--reps", type=int, default=25)
+    parser.add_argument("--max-iters", type=int, default=MAX_ITERS,
+                        help="most back-to-back operations per timed repetition (as gpu-agent bench nccl)")
     parser.add_argument("--out", help="write the results as JSON")
     parser.add_argument("--compare", help="the JSON of `gpu-agent bench nccl` to compare with")
     parser.add_argument("--nccl-library", action="store_true",

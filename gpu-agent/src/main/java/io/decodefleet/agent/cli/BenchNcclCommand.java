@@ -54,6 +54,11 @@ public final class BenchNcclCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   private int reps;
 
+  @Option(names = "--max-iters", defaultValue = "20",
+      description = "Most back-to-back operations per timed repetition; small messages get this many, so a"
+          + " repetition keeps the GPU busy long enough for its clocks to rise (default: ${DEFAULT-VALUE}).")
+  private int maxIters;
+
   @Option(names = "--timeout", defaultValue = "120", paramLabel = "SECONDS",
       description = "Limit for communicator set-up and for each point; past it the run is aborted"
           + " (default: ${DEFAULT-VALUE}).")
@@ -86,7 +91,7 @@ public final class BenchNcclCommand implements Callable<Integer> {
     NcclBench.Settings settings;
     try {
       settings = new NcclBench.Settings(sizes != null ? sizes : NcclBench.DEFAULT_SIZES, warmup,
-          reps, Duration.ofSeconds(timeoutSeconds));
+          reps, Duration.ofSeconds(timeoutSeconds), maxIters);
     } catch (IllegalArgumentException e) {
       out.println("gpu-agent bench nccl: " + e.getMessage());
       return 2;
@@ -120,8 +125,9 @@ public final class BenchNcclCommand implements Callable<Integer> {
     }
     try {
       String version = Nccl.versionText(Nccl.version());
-      out.println("NCCL " + version + (Nccl.nonBlockingComms() ? ", non-blocking" : ", blocking")
-          + " communicators, " + chosen.size() + " ranks, one thread each");
+      String mode = Nccl.blockingOps() ? "communicators formed non-blocking, operations on a blocking split"
+          : Nccl.nonBlockingComms() ? "non-blocking communicators" : "blocking communicators";
+      out.println("NCCL " + version + ", " + mode + ", " + chosen.size() + " ranks, one thread each");
       for (GpuInfo g : chosen) {
         out.println("  " + g.summary());
       }

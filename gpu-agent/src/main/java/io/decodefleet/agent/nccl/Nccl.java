@@ -80,6 +80,15 @@ public final class Nccl {
   private static final boolean NON_BLOCKING =
       CAUSE.isEmpty() && hasSymbol("ncclCommInitRankConfig") && hasSymbol("ncclCommFinalize");
   private static final boolean HAS_CU_DEVICE = CAUSE.isEmpty() && hasSymbol("ncclCommCuDevice");
+  /**
+   * Operations run on a blocking communicator split off the non-blocking one that was formed:
+   * NCCL launches every group of a non-blocking communicator from a thread it starts for the
+   * purpose, which costs tens of µs per operation; a blocking one enqueues on the calling thread.
+   * Forming (the step that waits for peers) stays non-blocking and bounded by its timeout. Off
+   * with DECODEFLEET_NCCL_BLOCKING_OPS=0, or without ncclCommSplit (NCCL before 2.18).
+   */
+  private static final boolean BLOCKING_OPS = NON_BLOCKING && hasSymbol("ncclCommSplit")
+      && !"0".equals(System.getenv("DECODEFLEET_NCCL_BLOCKING_OPS"));
 
   private Nccl() {}
 
@@ -93,7 +102,15 @@ public final class Nccl {
     return CAUSE;
   }
 
-  /** Whether communicators are non-blocking (false only with an NCCL older than 2.14). */
+  /**
+   * Whether operations enqueue on the calling thread (a blocking communicator split off the
+   * non-blocking one that was formed), rather than through NCCL's background launch.
+   */
+  public static boolean blockingOps() {
+    return BLOCKING_OPS;
+  }
+
+  /** Whether communicators are formed non-blocking (false only with an NCCL older than 2.14). */
   public static boolean nonBlockingComms() {
     return NON_BLOCKING;
   }
@@ -168,7 +185,47 @@ public final class Nccl {
             + actual[0] + ": make GPU " + device + "'s context current on this thread first");
       }
     }
-    return comm;
+    return BLOCKING_OPS ? blockingCopy(comm, member, timeout) : comm;
+  }
+
+  /**
+   * Splits a blocking communicator of the same ranks off the freshly formed non-blocking
+   * {@code parent} (every rank does this at once, inside commInitRank), then destroys the parent.
+   * On failure or timeout both are aborted before this throws.
+   */
+  private static long blockingCopy(long parent, Member member, Duration timeout) {
+    long[] slot = new long[1];
+    int rc = ncclCommSplit(parent, 0, member.rank(), slot, 1);
+    if (rc != SUCCESS && rc != IN_PROGRESS) {
+      NcclException e = failure("ncclCommSplit", rc, member, parent);
+      long child = ncclTakeSplitComm(slot[0]);
+      if (child != 0) ncclCommAbort(child);
+      commAbort(parent);
+      throw e;
+    }
+    // The parent reports the split finished; only then is the new handle in the slot.
+    await(parent, member, "ncclCommSplit", timeout); // aborts the parent and throws on failure
+    long child = ncclTakeSplitComm(slot[0]);
+    if (child == 0) {
+      commAbort(parent);
+      throw new IllegalStateException("ncclCommSplit made no communicator on " + member.label()
+          + " (status " + rc + ")");
+    }
+    LIVE.put(child, member);
+    try {
+      await(child, member, "ncclCommSplit", timeout);
+    } catch (RuntimeException e) {
+      commAbort(child);
+      commAbort(parent);
+      throw e;
+    }
+    try {
+      commDestroy(parent, timeout);
+    } catch (RuntimeException e) {
+      commAbort(child);
+      throw e;
+    }
+    return child;
   }
 
   /** {@link #commDestroy(long, Duration)} with {@link #DEFAULT_TIMEOUT}. */
@@ -421,6 +478,10 @@ public final class Nccl {
   private static native int ncclCommAbort(long comm);
 
   private static native int ncclCommGetAsyncError(long comm, int[] state);
+
+  private static native int ncclCommSplit(long comm, int color, int key, long[] slot, int blocking);
+
+  private static native long ncclTakeSplitComm(long slot);
 
   private static native int ncclCommCuDevice(long comm, int[] device);
 

@@ -47,9 +47,19 @@ public final class NcclBench {
    * @param timeout limit for communicator set-up and for each point's barrier; a rank that
    *     outlasts it is taken for hung and the run is aborted
    */
-  public record Settings(List<Long> sizes, int warmup, int reps, Duration timeout) {
+  /**
+   * @param maxIters the most back-to-back operations per repetition (small messages get this many)
+   */
+  public record Settings(List<Long> sizes, int warmup, int reps, Duration timeout, int maxIters) {
+
+    public Settings(List<Long> sizes, int warmup, int reps, Duration timeout) {
+      this(sizes, warmup, reps, timeout, MAX_ITERS);
+    }
 
     public Settings {
+      if (maxIters < 1) {
+        throw new IllegalArgumentException("--max-iters must be >= 1 but is " + maxIters);
+      }
       sizes = List.copyOf(sizes);
       if (sizes.isEmpty()) {
         throw new IllegalArgumentException("--sizes: give at least one size");
@@ -82,7 +92,11 @@ public final class NcclBench {
 
   /** Operations per repetition: 256 MiB worth, at least 1, at most 20. */
   static int itersFor(long bytes) {
-    return (int) Math.max(1, Math.min(MAX_ITERS, BYTES_PER_REP / bytes));
+    return itersFor(bytes, MAX_ITERS);
+  }
+
+  static int itersFor(long bytes, int maxIters) {
+    return (int) Math.max(1, Math.min(maxIters, BYTES_PER_REP / bytes));
   }
 
   /**
@@ -90,12 +104,16 @@ public final class NcclBench {
    * (i sends), then all-reduce over all ranks in bf16, then in fp32; each over every size.
    */
   static List<Step> plan(int ranks, List<Long> sizes) {
+    return plan(ranks, sizes, MAX_ITERS);
+  }
+
+  static List<Step> plan(int ranks, List<Long> sizes, int maxIters) {
     List<Step> steps = new ArrayList<>();
     for (int i = 0; i < ranks; i++) {
       for (int j = i + 1; j < ranks; j++) {
         for (long bytes : sizes) {
           steps.add(new Step(NcclBenchPoint.SEND_RECV, DataType.BFLOAT16, List.of(i, j), bytes,
-              itersFor(bytes)));
+              itersFor(bytes, maxIters)));
         }
       }
     }
@@ -105,7 +123,7 @@ public final class NcclBench {
     }
     for (DataType dtype : new DataType[] {DataType.BFLOAT16, DataType.FLOAT32}) {
       for (long bytes : sizes) {
-        steps.add(new Step(NcclBenchPoint.ALL_REDUCE, dtype, all, bytes, itersFor(bytes)));
+        steps.add(new Step(NcclBenchPoint.ALL_REDUCE, dtype, all, bytes, itersFor(bytes, maxIters)));
       }
     }
     return steps;
@@ -122,7 +140,7 @@ public final class NcclBench {
           "the NCCL bench needs at least 2 GPUs, got " + gpus.size());
     }
     int n = gpus.size();
-    List<Step> steps = plan(n, settings.sizes());
+    List<Step> steps = plan(n, settings.sizes(), settings.maxIters());
     long maxBytes = Collections.max(settings.sizes());
     double[][] rankUs = new double[steps.size()][n];
     List<NcclBenchPoint> points = Collections.synchronizedList(new ArrayList<>());

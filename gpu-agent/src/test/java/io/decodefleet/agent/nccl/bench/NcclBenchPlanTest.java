@@ -48,6 +48,10 @@ class NcclBenchPlanTest {
     assertEquals(16, NcclBench.itersFor(16L << 20));
     assertEquals(1, NcclBench.itersFor(256L << 20));
     assertEquals(1, NcclBench.itersFor(1L << 30));
+    // A larger cap lengthens only the small messages' repetitions.
+    assertEquals(200, NcclBench.itersFor(4096, 200));
+    assertEquals(16, NcclBench.itersFor(16L << 20, 200));
+    assertEquals(200, NcclBench.plan(2, List.of(4096L), 200).get(0).iters());
   }
 
   @Test
