@@ -201,6 +201,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private Behavior<Command> onLoadTimedOut(LoadTimedOut msg) {
     if (pendingLoad == null || msg.attempt() != loadAttempt) return this;
+    if (disagg == null && migration.forming()) {
+      migration.breakGroup("it did not form within " + pendingLoad.request.timeout().toSeconds() + " s"); // ready
+      return this;
+    }
     LoadFleet req = pendingLoad.request;
     long secs = req.timeout().toSeconds();
     String reason = disagg != null ? disagg.describeTimeout() : pendingLoad.loading
@@ -243,7 +247,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         disagg.start();
         return;
       }
-      migration.formGroup(pendingLoad.request.layout(), pendingLoad.request.timeout());
+      if (migration.formGroup(pendingLoad.request.layout(), pendingLoad.request.timeout(), this::fleetReady)) {
+        // Ready once the group formed or gave up (agents block while joining): a fresh time limit.
+        timers.startSingleTimer(LoadTimedOut.class, new LoadTimedOut(++loadAttempt), pendingLoad.request.timeout());
+        return;
+      }
       fleetReady();
     }
   }

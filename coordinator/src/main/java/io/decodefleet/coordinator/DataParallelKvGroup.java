@@ -33,12 +33,16 @@ final class DataParallelKvGroup implements KvMigration.Group {
   private final ActorRef<AgentReport> reportTo;
   private final Duration timeout;
   private final Logger log;
+  private final Runnable onSettled;
+  private boolean settled;
   private final Set<String> joined = new LinkedHashSet<>();
   private final KvTransferLog transfers = new KvTransferLog();
   private State state = State.AWAITING_ID;
   private String brokenReason = "";
 
-  private DataParallelKvGroup(List<FleetAgent> agents, ActorRef<AgentReport> reportTo, Duration timeout, Logger log) {
+  private DataParallelKvGroup(List<FleetAgent> agents, ActorRef<AgentReport> reportTo, Duration timeout, Logger log,
+      Runnable onSettled) {
+    this.onSettled = onSettled;
     this.agents = List.copyOf(agents);
     this.reportTo = reportTo;
     this.timeout = timeout;
@@ -50,16 +54,17 @@ final class DataParallelKvGroup implements KvMigration.Group {
    * the fleet cannot have one (logged at info: why).
    *
    * @param timeout limit for joining and for each transfer
+   * @param onSettled run once, when the group is ready or broken
    */
   static DataParallelKvGroup form(List<FleetAgent> fleet, ActorRef<AgentReport> reportTo, Duration timeout,
-      Logger log) {
+      Logger log, Runnable onSettled) {
     String why = whyNot(fleet);
     if (why != null) {
       log.info("data-parallel fleet without a KV-transfer group ({}): drained agents' sequences are re-prefilled",
           why);
       return null;
     }
-    DataParallelKvGroup g = new DataParallelKvGroup(fleet, reportTo, timeout, log);
+    DataParallelKvGroup g = new DataParallelKvGroup(fleet, reportTo, timeout, log, onSettled);
     g.agents.get(0).info.ref().tell(new GpuAgent.CreateKvGroupId(reportTo));
     return g;
   }
@@ -98,6 +103,7 @@ final class DataParallelKvGroup implements KvMigration.Group {
       if (state == State.JOINING && joined.add(agent.info.agentId()) && joined.size() == agents.size()) {
         state = State.READY;
         log.info("data-parallel fleet formed its KV-transfer group: drained agents' sequences move with their KV");
+        settle();
       }
     } else if (report instanceof AgentReport.KvGroupFailed m) {
       breakGroup(agent.info.agentId() + ": " + m.reason());
@@ -133,6 +139,19 @@ final class DataParallelKvGroup implements KvMigration.Group {
     brokenReason = reason;
     for (FleetAgent a : agents) {
       if (a.alive) a.info.ref().tell(new GpuAgent.AbortKvGroup(reason));
+    }
+    settle();
+  }
+
+  /** Whether the group is still forming (neither ready nor broken). */
+  boolean forming() {
+    return state == State.AWAITING_ID || state == State.JOINING;
+  }
+
+  private void settle() {
+    if (!settled) {
+      settled = true;
+      onSettled.run();
     }
   }
 

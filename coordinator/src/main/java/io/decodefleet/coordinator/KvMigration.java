@@ -104,12 +104,28 @@ final class KvMigration {
 
   /**
    * The fleet loaded in {@code layout} without a group of its own: a data-parallel one forms an
-   * all-pairs group when it can (see {@link DataParallelKvGroup}). The fleet does not wait for it,
-   * and a group that cannot form only leaves migrations off. Other layouts have none.
+   * all-pairs group when it can (see {@link DataParallelKvGroup}). Other layouts have none.
+   *
+   * @param onSettled run once the forming group is ready or broken: the fleet waits for it, since
+   *     agents joining a group block their engines, which must not happen inside a measured run;
+   *     a group that cannot form only leaves migrations off
+   * @return whether a group is forming (else {@code onSettled} is not run)
    */
-  void formGroup(ParallelLayout layout, Duration timeout) {
-    useGroup(layout.equals(ParallelLayout.DATA_PARALLEL) ? DataParallelKvGroup.form(fleet, reportTo, timeout, log)
-        : null);
+  boolean formGroup(ParallelLayout layout, Duration timeout, Runnable onSettled) {
+    DataParallelKvGroup g = layout.equals(ParallelLayout.DATA_PARALLEL)
+        ? DataParallelKvGroup.form(fleet, reportTo, timeout, log, onSettled) : null;
+    useGroup(g);
+    return g != null;
+  }
+
+  /** Breaks the group (if any): migrations re-prefill from now on. */
+  void breakGroup(String reason) {
+    if (group != null) group.breakGroup(reason);
+  }
+
+  /** Whether a data-parallel group is still forming. */
+  boolean forming() {
+    return group instanceof DataParallelKvGroup g && g.forming();
   }
 
   /** Handles a migration's transfer report, else passes the report to the group; false if neither took it. */

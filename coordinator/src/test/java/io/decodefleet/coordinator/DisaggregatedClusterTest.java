@@ -101,6 +101,20 @@ class DisaggregatedClusterTest {
     }
   }
 
+  /** Agents block their engines while joining a group: a data-parallel fleet is ready only after. */
+  @Test
+  void dataParallelFleetIsReadyOnlyOnceItsKvGroupFormed() throws Exception {
+    ModelSpec other = new ModelSpec("tiny", 12, 16, 0, 8, 64, 0.0); // a fresh load, not the loaded fleet
+    Coordinator.FleetStatus status = AskPattern.<Coordinator.Command, Coordinator.FleetStatus>ask(
+        cluster.coordinator(), r -> new Coordinator.LoadFleet(3, other, Duration.ofSeconds(60),
+            ParallelLayout.DATA_PARALLEL, r), Duration.ofSeconds(70), cluster.coordinatorSystem().scheduler())
+        .toCompletableFuture().get(70, TimeUnit.SECONDS);
+    assertTrue(status instanceof Coordinator.FleetReady, status.toString());
+    KvTransfers kv = ((Coordinator.FleetReady) status).state().kvTransfers();
+    assertEquals("dp", kv.layout());
+    assertEquals("ready", kv.group(), "the fleet reported ready while its group was still forming");
+  }
+
   @Test
   void decodeSideRecomputeCheckPassesOnEverySequenceWithTwoPrefillAgents() throws Exception {
     List<RequestSpec> requests = workload(10, 8);
