@@ -1,13 +1,11 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
 import io.decodefleet.agent.backend.cuda.GpuInfo;
 import io.decodefleet.agent.backend.cuda.KvTransferBench;
 import io.decodefleet.agent.backend.cuda.KvTransferBench.Row;
 import io.decodefleet.agent.backend.cuda.KvTransferBench.Timing;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.nccl.Nccl;
-import io.decodefleet.kernels.cuda.Fatbin;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -89,29 +87,10 @@ public final class BenchKvTransferCommand implements Callable<Integer> {
       out.println("gpu-agent bench kv-transfer: --gpus must name two different GPUs, sender first");
       return 2;
     }
-    CudaDevices.Discovery discovery = CudaDevices.discover();
-    if (!discovery.hasDevices()) {
-      out.println("gpu-agent bench kv-transfer: " + discovery.noDeviceLine());
-      return SelfTestCommand.NO_GPU;
-    }
-    List<GpuInfo> all = discovery.gpus();
-    for (int index : pair) {
-      if (index < 0 || index >= all.size()) {
-        out.println("gpu-agent bench kv-transfer: --gpus " + index + " is not a GPU here (this machine has "
-            + all.size() + ")");
-        return all.size() < 2 ? SelfTestCommand.NO_GPU : 2;
-      }
-    }
-    if (!Fatbin.isPresent()) {
-      out.println("gpu-agent bench kv-transfer: " + Fatbin.absenceReason());
-      return 1;
-    }
-    if (!Nccl.isAvailable()) {
-      out.println("gpu-agent bench kv-transfer: " + Nccl.unavailabilityCause());
-      return 1;
-    }
-    GpuInfo a = all.get(pair.get(0));
-    GpuInfo b = all.get(pair.get(1));
+    DevicePreflight.Multi preflight = DevicePreflight.multi("gpu-agent bench kv-transfer", out, pair, 2, true);
+    if (preflight.gpus() == null) return preflight.exitCode();
+    GpuInfo a = preflight.gpus().get(0);
+    GpuInfo b = preflight.gpus().get(1);
     try {
       String version = Nccl.versionText(Nccl.version());
       out.println("NCCL " + version + ", " + settings.model().name() + " KV (" + settings.model().numHiddenLayers()

@@ -1,6 +1,5 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
 import io.decodefleet.agent.backend.cuda.GpuInfo;
 import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.agent.nccl.bench.ByteSize;
@@ -10,7 +9,6 @@ import io.decodefleet.agent.nccl.bench.NcclBenchReport;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -96,33 +94,10 @@ public final class BenchNcclCommand implements Callable<Integer> {
       out.println("gpu-agent bench nccl: " + e.getMessage());
       return 2;
     }
-    CudaDevices.Discovery discovery = CudaDevices.discover();
-    if (!discovery.hasDevices()) {
-      out.println("gpu-agent bench nccl: " + discovery.noDeviceLine());
-      return SelfTestCommand.NO_GPU;
-    }
-    List<GpuInfo> all = discovery.gpus();
-    if (all.size() < 2) {
-      out.println("gpu-agent bench nccl: needs at least 2 GPUs; this machine has " + all.size());
-      return SelfTestCommand.NO_GPU;
-    }
-    List<GpuInfo> chosen = new ArrayList<>();
-    for (int index : gpus != null ? new LinkedHashSet<>(gpus) : indices(all.size())) {
-      if (index < 0 || index >= all.size()) {
-        out.println("gpu-agent bench nccl: --gpus " + index + " is not a GPU here (0.."
-            + (all.size() - 1) + ")");
-        return 2;
-      }
-      chosen.add(all.get(index));
-    }
-    if (chosen.size() < 2) {
-      out.println("gpu-agent bench nccl: --gpus must name at least 2 distinct GPUs");
-      return 2;
-    }
-    if (!Nccl.isAvailable()) {
-      out.println("gpu-agent bench nccl: " + Nccl.unavailabilityCause());
-      return 1;
-    }
+    DevicePreflight.Multi preflight = DevicePreflight.multi("gpu-agent bench nccl", out,
+        gpus != null ? List.copyOf(new LinkedHashSet<>(gpus)) : null, 0, false);
+    if (preflight.gpus() == null) return preflight.exitCode();
+    List<GpuInfo> chosen = preflight.gpus();
     try {
       String version = Nccl.versionText(Nccl.version());
       String mode = Nccl.blockingOps() ? "communicators formed non-blocking, operations on a blocking split"
@@ -152,13 +127,5 @@ public final class BenchNcclCommand implements Callable<Integer> {
       out.println("gpu-agent bench nccl: " + m.replaceAll("\\s*\\R\\s*", " "));
       return 1;
     }
-  }
-
-  private static List<Integer> indices(int n) {
-    List<Integer> out = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      out.add(i);
-    }
-    return out;
   }
 }

@@ -1,13 +1,10 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.GpuInfo;
 import io.decodefleet.agent.backend.cuda.TensorParallelBench;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.TensorShard;
-import io.decodefleet.agent.nccl.Nccl;
-import io.decodefleet.kernels.cuda.Fatbin;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -86,25 +83,9 @@ public final class BenchTpCommand implements Callable<Integer> {
       out.println("gpu-agent bench tp: " + e.getMessage());
       return 2;
     }
-    CudaDevices.Discovery discovery = CudaDevices.discover();
-    if (!discovery.hasDevices()) {
-      out.println("gpu-agent bench tp: " + discovery.noDeviceLine());
-      return SelfTestCommand.NO_GPU;
-    }
-    List<GpuInfo> gpus = discovery.gpus();
-    if (gpus.size() < size) {
-      out.println("gpu-agent bench tp: --tensor-parallel " + size + " needs " + size + " GPUs; this machine has "
-          + gpus.size());
-      return SelfTestCommand.NO_GPU;
-    }
-    if (!Fatbin.isPresent()) {
-      out.println("gpu-agent bench tp: " + Fatbin.absenceReason());
-      return 1;
-    }
-    if (!Nccl.isAvailable()) {
-      out.println("gpu-agent bench tp: " + Nccl.unavailabilityCause());
-      return 1;
-    }
+    DevicePreflight.Multi preflight = DevicePreflight.multi("gpu-agent bench tp", out, null, size, true);
+    if (preflight.gpus() == null) return preflight.exitCode();
+    List<GpuInfo> gpus = preflight.gpus();
     TensorParallelBench.Result r = TensorParallelBench.run(gpus, new TensorParallelBench.Options(size, parityModels,
         paritySteps, model, batches.stream().mapToInt(Integer::intValue).toArray(), context, chosen, 10, reps, 1234L),
         out);

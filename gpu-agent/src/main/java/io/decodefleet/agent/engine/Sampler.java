@@ -14,19 +14,4 @@ public final class Sampler {
   public int sample(float[] logits, int row) {
     return Argmax.argmax(logits, row * vocabSize, vocabSize);
   }
-
-  /**
-   * Whether {@code otherToken} is a near tie of {@code token} in the (n) logits at {@code offset}:
-   * their logits within {@code tolerance} times the row's largest magnitude.
-   */
-  public static boolean nearTie(float[] logits, int offset, int n, int token, int otherToken, double tolerance) {
-    if (otherToken < 0) {
-      return false;
-    }
-    double maxAbs = 0;
-    for (int i = offset; i < offset + n; i++) {
-      maxAbs = Math.max(maxAbs, Math.abs(logits[i]));
-    }
-    return logits[offset + token] - logits[offset + otherToken] <= tolerance * maxAbs;
-  }
 }

@@ -101,28 +101,18 @@ public final class TensorParallelParity {
         counts[0]++;
         if (a == b) {
           counts[1]++;
-        } else if (Sampler.nearTie(want, i * vocab, vocab, a, b, tolerance)) {
+        } else if (LogitsComparison.nearTie(want, i * vocab, vocab, a, b, tolerance)) {
           counts[2]++;
         } else {
           counts[3]++;
         }
-        worst[0] = Math.max(worst[0], relativeError(got, want, i * vocab, vocab));
+        worst[0] = Math.max(worst[0], LogitsComparison.relL2(got, want, i * vocab, vocab));
       }
       return tokens;
     });
     return new Lockstep(counts[0], counts[1], counts[2], counts[3], worst[0], tolerance);
   }
 
-  private static double relativeError(float[] got, float[] want, int offset, int n) {
-    double diff = 0;
-    double ref = 0;
-    for (int i = offset; i < offset + n; i++) {
-      double d = (double) got[i] - want[i];
-      diff += d * d;
-      ref += (double) want[i] * want[i];
-    }
-    return Math.sqrt(diff / Math.max(ref, Double.MIN_NORMAL));
-  }
 
   private static List<int[]> run(Backend backend, ParitySchedule schedule, ModelConfig config, long seed) {
     backend.loadModel(config, seed);

@@ -180,18 +180,11 @@ public final class ParityCheck {
 
   /** ‖a − b‖₂ / ‖b‖₂ over {@code [offset, offset + n)}; NaN if either holds a NaN. */
   static double relL2(float[] a, float[] b, int offset, int n) {
-    double diff = 0;
-    double ref = 0;
-    for (int i = offset; i < offset + n; i++) {
-      double d = (double) a[i] - b[i];
-      diff += d * d;
-      ref += (double) b[i] * b[i];
-    }
-    return Math.sqrt(diff) / Math.sqrt(Math.max(ref, Double.MIN_NORMAL));
+    return io.decodefleet.agent.engine.LogitsComparison.relL2(a, b, offset, n);
   }
 
   /** Whether the CPU's logits of its own choice and of the other token are within the tie margin. */
   static boolean nearTie(float[] cpu, int offset, int n, int cpuToken, int otherToken, double tolerance) {
-    return io.decodefleet.agent.engine.Sampler.nearTie(cpu, offset, n, cpuToken, otherToken, tolerance);
+    return io.decodefleet.agent.engine.LogitsComparison.nearTie(cpu, offset, n, cpuToken, otherToken, tolerance);
   }
 }

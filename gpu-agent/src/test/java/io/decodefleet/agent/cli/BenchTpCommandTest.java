@@ -1,0 +1,55 @@
+package io.decodefleet.agent.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import io.decodefleet.agent.backend.cuda.CudaDevices;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+/** {@code gpu-agent bench tp}'s arguments and its answer on a machine without GPUs. */
+class BenchTpCommandTest {
+
+  private static String[] run(String... args) {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    int rc = new CommandLine(new BenchTpCommand(new PrintStream(buf, true, StandardCharsets.UTF_8))).execute(args);
+    return new String[] {String.valueOf(rc), buf.toString(StandardCharsets.UTF_8).strip()};
+  }
+
+  @Test
+  void isASubcommandOfBench() {
+    CommandLine bench = new CommandLine(new GpuAgentCli()).getSubcommands().get("bench");
+    assertTrue(bench.getSubcommands().containsKey("tp"));
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource(delimiter = '|', value = {
+      "--tensor-parallel | 1     | gpu-agent bench tp: --tensor-parallel must be >= 2, got 1",
+      "--tensor-parallel | 4     | gpu-agent bench tp: model tiny cannot be split 4 ways: num_key_value_heads 2 is"
+          + " not a multiple of 4",
+      "--model           | gpt-9 | gpu-agent bench tp: unknown model 'gpt-9'",
+      "--decode-paths    | fast  | gpu-agent bench tp: ",
+      "--reps            | 0     | gpu-agent bench tp: --context, --reps, --parity-steps and --batches must be >= 1",
+  })
+  void badArgumentsGetOneLineAndExit2(String option, String value, String expected) {
+    String[] r = run(option.strip(), value.strip());
+    assertEquals("2", r[0], r[1]);
+    assertEquals(1, r[1].lines().count(), r[1]);
+    assertTrue(r[1].startsWith(expected), r[1]);
+  }
+
+  @Test
+  void withoutAGpuItSaysSoInOneLineAndExits3() {
+    assumeFalse(CudaDevices.discover().hasDevices(), "this machine has a GPU");
+    String[] r = run("--reps", "1");
+    assertEquals("3", r[0], r[1]);
+    assertEquals(1, r[1].lines().count(), r[1]);
+    assertTrue(r[1].startsWith("gpu-agent bench tp: no CUDA device: "), r[1]);
+  }
+}
