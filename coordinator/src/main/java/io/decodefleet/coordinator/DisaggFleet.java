@@ -55,28 +55,6 @@ final class DisaggFleet implements KvMigration.Group {
 
   private enum State { AWAITING_ID, JOINING, READY, BROKEN }
 
-  /** One hand-off between its KvReady and both sides' reports. */
-  private static final class Handoff {
-    final FleetAgent from;
-    final FleetAgent to;
-    final long readyNanos;
-    final int fromTokens; // what the prefill agent had reserved for the sequence
-    boolean sent;
-    boolean received;
-    double sendMillis = Double.NaN;
-    double receiveMillis = Double.NaN;
-    double handoffMillis = Double.NaN;
-    long bytes;
-    Outcome outcome;
-
-    Handoff(FleetAgent from, FleetAgent to, long readyNanos, int fromTokens) {
-      this.from = from;
-      this.to = to;
-      this.readyNanos = readyNanos;
-      this.fromTokens = fromTokens;
-    }
-  }
-
   private final ParallelLayout.Disaggregated layout;
   private final List<FleetAgent> agents;
   private final ActorRef<AgentReport> reportTo;
@@ -84,7 +62,7 @@ final class DisaggFleet implements KvMigration.Group {
   private final Host host;
   private final PlacementPolicy decodePolicy = new LeastLoaded();
   private final Set<String> joined = new LinkedHashSet<>();
-  private final Map<Long, Handoff> handoffs = new HashMap<>();
+  private final Map<Long, KvMove> handoffs = new HashMap<>(); // from KvReady to both sides' reports
   private final KvTransferLog log = new KvTransferLog();
   private State state = State.AWAITING_ID;
   private String brokenReason = "";
@@ -219,7 +197,7 @@ final class DisaggFleet implements KvMigration.Group {
     }
     int[] tokens = seq.continuationPrompt();
     int promptLength = seq.prompt.length + seq.generatedAtPlacement;
-    handoffs.put(id, new Handoff(from, to, System.nanoTime(), seq.reservedTokens));
+    handoffs.put(id, new KvMove(from, to, System.nanoTime(), seq.reservedTokens));
     // The prefill agent keeps its reservation until its send is over; the decode agent's starts now.
     seq.agent = to;
     seq.reservedTokens = seq.totalTokens();
@@ -231,24 +209,15 @@ final class DisaggFleet implements KvMigration.Group {
   }
 
   private void onTransferred(FleetAgent agent, AgentReport.KvTransferred r) {
-    Handoff h = handoffs.get(r.sequenceId());
+    KvMove h = handoffs.get(r.sequenceId());
     if (r.outcome() == Outcome.FAILED) breakGroup(agent.info.agentId() + ": " + r.detail());
+    if (h == null || !h.awaits(r, agent)) return;
     if (r.sender()) {
-      if (h != null && h.from == agent && !h.sent) {
-        h.sent = true;
-        h.from.unreserve(h.fromTokens);
-        h.sendMillis = r.deviceMillis();
-        h.bytes = Math.max(h.bytes, r.bytes());
-        complete(r.sequenceId(), h);
-      }
+      h.sent(r);
+      complete(r.sequenceId(), h);
       return;
     }
-    if (h == null || h.to != agent || h.received) return;
-    h.received = true;
-    h.receiveMillis = r.deviceMillis();
-    h.bytes = Math.max(h.bytes, r.bytes());
-    h.outcome = r.outcome();
-    h.handoffMillis = (System.nanoTime() - h.readyNanos) / 1e6;
+    h.received(r);
     if (r.outcome() == Outcome.FAILED) {
       InFlightSequence seq = host.sequences().apply(r.sequenceId());
       if (seq != null && seq.agent == agent) host.replace().accept(seq, "its KV transfer failed: " + r.detail());
@@ -257,13 +226,10 @@ final class DisaggFleet implements KvMigration.Group {
   }
 
   /** Logs a hand-off once both sides are heard from (or the silent one is gone). */
-  private void complete(long id, Handoff h) {
-    if (!h.sent || !h.received) return;
+  private void complete(long id, KvMove h) {
+    if (!h.done()) return;
     handoffs.remove(id);
-    if (h.outcome == Outcome.DONE || h.outcome == Outcome.RECOMPUTE) {
-      log.add(id, h.from.info.agentId(), h.to.info.agentId(), h.bytes, h.sendMillis, h.receiveMillis, h.handoffMillis,
-          h.outcome == Outcome.RECOMPUTE);
-    }
+    h.logTo(log, id, false);
   }
 
   /** An agent of the fleet left the cluster. */
@@ -275,16 +241,8 @@ final class DisaggFleet implements KvMigration.Group {
       return;
     }
     breakGroup("agent " + agent.info.agentId() + " left the cluster");
-    for (Map.Entry<Long, Handoff> e : new ArrayList<>(handoffs.entrySet())) {
-      Handoff h = e.getValue();
-      if (h.from == agent && !h.sent) {
-        h.sent = true; // it will never report; its reservation went with it
-        complete(e.getKey(), h);
-      }
-      if (h.to == agent && !h.received) {
-        h.received = true; // the coordinator re-places the sequences of a lost agent itself
-        complete(e.getKey(), h);
-      }
+    for (Map.Entry<Long, KvMove> e : new ArrayList<>(handoffs.entrySet())) {
+      if (e.getValue().agentLost(agent)) complete(e.getKey(), e.getValue());
     }
   }
 

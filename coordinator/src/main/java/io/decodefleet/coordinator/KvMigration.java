@@ -58,34 +58,12 @@ final class KvMigration {
     KvTransfers transfers();
   }
 
-  /** One migration between the decision and both sides' reports. */
-  private static final class Move {
-    final FleetAgent from;
-    final FleetAgent to;
-    final long startNanos;
-    final int fromTokens; // what the drained agent had reserved for the sequence
-    boolean sent;
-    boolean received;
-    double sendMillis = Double.NaN;
-    double receiveMillis = Double.NaN;
-    double waitMillis = Double.NaN;
-    long bytes;
-    Outcome outcome;
-
-    Move(FleetAgent from, FleetAgent to, long startNanos, int fromTokens) {
-      this.from = from;
-      this.to = to;
-      this.startNanos = startNanos;
-      this.fromTokens = fromTokens;
-    }
-  }
-
   private final List<FleetAgent> fleet;
   private final SequencePlacement sequences;
   private final ActorRef<AgentReport> reportTo;
   private final Logger log;
   private final PlacementPolicy targets = new LeastLoaded();
-  private final Map<Long, Move> moves = new HashMap<>();
+  private final Map<Long, KvMove> moves = new HashMap<>(); // from the decision to both sides' reports
   private Group group;
 
   /** @param fleet the coordinator's fleet, read as it changes */
@@ -138,8 +116,8 @@ final class KvMigration {
   }
 
   private boolean ownReport(AgentReport.KvTransferred t, FleetAgent agent) {
-    Move m = moves.get(t.sequenceId());
-    return m != null && (t.sender() ? m.from == agent && !m.sent : m.to == agent && !m.received);
+    KvMove m = moves.get(t.sequenceId());
+    return m != null && m.awaits(t, agent);
   }
 
   /**
@@ -172,7 +150,7 @@ final class KvMigration {
       sequences.evacuate(from, List.of(id), cause);
       return;
     }
-    moves.put(id, new Move(from, to, System.nanoTime(), seq.reservedTokens));
+    moves.put(id, new KvMove(from, to, System.nanoTime(), seq.reservedTokens));
     sequences.handOver(seq, to, cause + ", KV moved");
     int[] tokens = seq.continuationPrompt();
     int promptLength = seq.prompt.length + seq.generatedAtPlacement; // the prompt as the drained agent had it
@@ -194,21 +172,15 @@ final class KvMigration {
     return candidates.get(targets.choose(candidates.stream().map(FleetAgent::load).toList(), seq.totalTokens()));
   }
 
-  private void onTransferred(FleetAgent agent, AgentReport.KvTransferred r, Move m) {
+  private void onTransferred(FleetAgent agent, AgentReport.KvTransferred r, KvMove m) {
     long id = r.sequenceId();
     if (r.outcome() == Outcome.FAILED && group != null) {
       group.breakGroup(agent.info.agentId() + ": " + r.detail()); // the receiver's half then fails too
     }
-    m.bytes = Math.max(m.bytes, r.bytes());
     if (r.sender()) {
-      m.sent = true;
-      m.from.unreserve(m.fromTokens);
-      m.sendMillis = r.deviceMillis();
+      m.sent(r);
     } else {
-      m.received = true;
-      m.receiveMillis = r.deviceMillis();
-      m.outcome = r.outcome();
-      m.waitMillis = (System.nanoTime() - m.startNanos) / 1e6;
+      m.received(r);
       InFlightSequence seq = sequences.get(id);
       boolean stillThere = seq != null && seq.agent == agent;
       if (r.outcome() == Outcome.DONE && stillThere) {
@@ -223,28 +195,17 @@ final class KvMigration {
   }
 
   /** Logs a migration once both sides are heard from (or the silent one is gone). */
-  private void complete(long id, Move m) {
-    if (!m.sent || !m.received) return;
+  private void complete(long id, KvMove m) {
+    if (!m.done()) return;
     moves.remove(id);
-    if ((m.outcome == Outcome.DONE || m.outcome == Outcome.RECOMPUTE) && group != null) {
-      group.log().add(id, m.from.info.agentId(), m.to.info.agentId(), m.bytes, m.sendMillis, m.receiveMillis,
-          m.waitMillis, m.outcome == Outcome.RECOMPUTE, true);
-    }
+    if (group != null) m.logTo(group.log(), id, true);
   }
 
   /** An agent of the fleet left the cluster: its migrations end unheard, and the group learns of it. */
   void agentLost(FleetAgent agent) {
     if (group != null) group.agentLost(agent);
-    for (Map.Entry<Long, Move> e : new ArrayList<>(moves.entrySet())) {
-      Move m = e.getValue();
-      if (m.from == agent && !m.sent) {
-        m.sent = true; // it will never report; its reservation went with it
-        complete(e.getKey(), m);
-      }
-      if (m.to == agent && !m.received) {
-        m.received = true; // the coordinator re-places the sequences of a lost agent itself
-        complete(e.getKey(), m);
-      }
+    for (Map.Entry<Long, KvMove> e : new ArrayList<>(moves.entrySet())) {
+      if (e.getValue().agentLost(agent)) complete(e.getKey(), e.getValue());
     }
   }
 
