@@ -139,6 +139,17 @@ public final class DeviceHarness implements AutoCloseable {
     return Bf16.toFloats(b.downloadShorts(n));
   }
 
+  DeviceBuffer f32(float[] values) {
+    DeviceBuffer b = track(ctx.allocate(Math.max(4L, 4L * values.length)));
+    b.upload(values);
+    return b;
+  }
+
+  float[] readF32(DeviceBuffer b, int n) {
+    stream.synchronize("kernel");
+    return b.downloadFloats(n);
+  }
+
   int[] readInts(DeviceBuffer b, int n) {
     stream.synchronize("kernel");
     return b.downloadInts(n);

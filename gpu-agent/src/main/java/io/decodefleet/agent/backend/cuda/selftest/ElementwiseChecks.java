@@ -53,6 +53,14 @@ final class ElementwiseChecks {
 
   /** {@code residual += x; out = rmsnorm(residual)}, or the plain norm. */
   static CheckResult rmsNorm(DeviceHarness h, int rows, int hidden, boolean fused) {
+    return rmsNorm(h, rows, hidden, fused, false);
+  }
+
+  /**
+   * @param xFloat x lives on the device as float32 (a tensor-parallel rank's all-reduced partial
+   *     sums; the kernel rounds it to bf16 as it reads it, so the bf16 reference applies unchanged)
+   */
+  static CheckResult rmsNorm(DeviceHarness h, int rows, int hidden, boolean fused, boolean xFloat) {
     float eps = 1e-5f;
     float[] x = h.randomBf16(rows * hidden, 1.0);
     float[] residual = h.randomBf16(rows * hidden, 1.0);
@@ -67,12 +75,12 @@ final class ElementwiseChecks {
     } else {
       RmsNorm.forward(x, weight, eps, rows, hidden, expected);
     }
-    DeviceBuffer dx = h.bf16(x);
+    DeviceBuffer dx = xFloat ? h.f32(unrounded(x)) : h.bf16(x);
     DeviceBuffer dRes = h.bf16(residual);
     DeviceBuffer dW = h.bf16(weight);
     DeviceBuffer out = h.poisonedBf16((long) rows * hidden);
     RmsNormParams p = new RmsNormParams(out.address(), fused ? dRes.address() : 0, dx.address(),
-        dW.address(), rows, hidden, eps);
+        dW.address(), rows, hidden, eps, xFloat ? 1 : 0);
     h.launch(Kernel.RMSNORM, p.launch(), p);
     double err = Compare.relError(h.readBf16(out, rows * hidden), expected);
     if (fused) {
@@ -81,8 +89,16 @@ final class ElementwiseChecks {
     // Timing re-runs the fused kernel on its own output; the data changes, the work does not.
     double us = h.medianUs(() -> h.launch(Kernel.RMSNORM, p.launch(), p));
     double bytes = 2.0 * rows * hidden * (fused ? 4 : 2) + 2.0 * hidden;
-    return h.result(fused ? "rmsnorm+residual" : "rmsnorm", "rows=" + rows + " hidden=" + hidden,
+    return h.result((fused ? "rmsnorm+residual" : "rmsnorm") + (xFloat ? ", f32 x" : ""),
+        "rows=" + rows + " hidden=" + hidden,
         err, Compare.BF16, us, bytes, 4.0 * rows * hidden);
+  }
+
+  /** Values a quarter of a bf16 ulp above bf16 values: they round (to nearest) back to them. */
+  private static float[] unrounded(float[] bf16Values) {
+    float[] out = new float[bf16Values.length];
+    for (int i = 0; i < out.length; i++) out[i] = bf16Values[i] * (1f + 1f / 1024);
+    return out;
   }
 
   /** {@code out = silu(gate) * up} on a fused (rows, 2 * cols) gate_up buffer. */

@@ -21,7 +21,8 @@ public enum KernelFamily {
       h -> ElementwiseChecks.rmsNorm(h, 17, 4096, true),
       h -> ElementwiseChecks.rmsNorm(h, 128, 8192, true),
       h -> ElementwiseChecks.rmsNorm(h, 17, 16384, false),
-      h -> ElementwiseChecks.rmsNorm(h, 3, 520, false)),
+      h -> ElementwiseChecks.rmsNorm(h, 3, 520, false),
+      h -> ElementwiseChecks.rmsNorm(h, 17, 4096, true, true)),
   ROPE_KV_APPEND(
       h -> RopeKvCheck.run(h, 17, 32, 8, 128, 16, 64),
       h -> RopeKvCheck.run(h, 5, 8, 8, 64, 32, 16),
@@ -38,11 +39,14 @@ public enum KernelFamily {
       h -> GemmCheck.skinny(h, 17, 1000, 520),
       h -> GemmCheck.skinny(h, 8, 28672, 1024),
       h -> GemmCheck.skinny(h, 64, 6144, 4096),
-      h -> GemmCheck.skinny(h, 200, 1000, 1024)),
+      h -> GemmCheck.skinny(h, 200, 1000, 1024),
+      h -> GemmCheck.skinny(h, 1, 4096, 4096, true),
+      h -> GemmCheck.skinny(h, 8, 4096, 7168, true)),
   GEMM(
       h -> GemmCheck.tensorCore(h, 300, 1000, 1024),
       h -> GemmCheck.tensorCore(h, 129, 130, 72),
-      h -> GemmCheck.tensorCore(h, 1024, 1024, 1024)),
+      h -> GemmCheck.tensorCore(h, 1024, 1024, 1024),
+      h -> GemmCheck.tensorCore(h, 300, 4096, 2048, true)),
   SWIGLU(
       h -> ElementwiseChecks.swiGlu(h, 17, 14336),
       h -> ElementwiseChecks.swiGlu(h, 1, 1024)),
