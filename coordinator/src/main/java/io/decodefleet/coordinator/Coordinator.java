@@ -207,14 +207,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     LoadFleet req = pendingLoad.request;
     long secs = req.timeout().toSeconds();
+    int k = req.layout().tensorParallel();
+    String agents = k > 1 ? " agents of " + k + " GPUs (gpu-agent --tensor-parallel " + k + ")" : " agents";
     String reason = disagg != null ? disagg.describeTimeout() : pendingLoad.loading
         ? "only " + fleet.stream().filter(a -> a.loaded).count() + " of " + req.worldSize() + " agents loaded model "
             + req.model().model() + " within " + secs + " s"
-        : req.layout().tensorParallel() > 1
-            ? "only " + sortedAgents(req.layout().tensorParallel()).size() + " of " + req.worldSize() + " agents of "
-                + req.layout().tensorParallel() + " GPUs (gpu-agent --tensor-parallel " + req.layout().tensorParallel()
-                + ") joined within " + secs + " s"
-            : "only " + sortedAgents(1).size() + " of " + req.worldSize() + " agents joined within " + secs + " s";
+        : "only " + sortedAgents(k).size() + " of " + req.worldSize() + agents + " joined within " + secs + " s";
     failLoad(reason);
     return this;
   }
