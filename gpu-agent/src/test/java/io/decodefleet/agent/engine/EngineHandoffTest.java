@@ -202,12 +202,14 @@ class EngineHandoffTest {
     Events d = new Events();
     ModelSpec spec = new ModelSpec("tiny", 9, 16, 64, 8, 1024, 0.0);
     Engine[] pd = pair(spec, spec, p, d);
-    // A filler takes 63 of the decode side's 64 blocks in its first step, then grows into the last.
-    pd[1].submit(List.of(new SequenceSpec(50, prompt(16 * 63), 16)));
-    d.until(AgentReport.StepReport.class, new ArrayList<>());
     pd[0].submit(List.of(new SequenceSpec(2, prompt, maxTokens, true)));
     List<Integer> first = new ArrayList<>();
     AgentReport.KvReady ready = p.until(AgentReport.KvReady.class, first);
+    // Only now a filler takes 63 of the decode side's 64 blocks in its first step, then the last one
+    // 15 tokens later; it holds them for 31 steps, and the receive below lands within the first of
+    // them (it has to: with free blocks the receiver would take the KV instead).
+    pd[1].submit(List.of(new SequenceSpec(50, prompt(16 * 62 + 1), 31)));
+    d.until(AgentReport.StepReport.class, new ArrayList<>());
     pd[1].receiveKv(new KvArrival(2, prompt, tokens(first), maxTokens, ready.numComputedTokens(), 0));
     pd[0].sendKv(2, 1);
     assertEquals(Outcome.DONE, p.until(AgentReport.KvTransferred.class, first).outcome());
