@@ -35,6 +35,17 @@ class TensorParallelBackendTest {
   }
 
   @Test
+  void fourRanksOfAWiderModelGenerateTheSameGreedyTokensAsOneDevice() {
+    // 8 query heads over 4 KV heads, so each of the 4 ranks holds 2 query heads and 1 KV head.
+    ModelConfig wide = new ModelConfig("tiny-8h", 128, 512, 8, 4, 2, 1024, 10000.0, 1e-5f, 16, 2048, false);
+    try (CpuBackend single = new CpuBackend(KV_BYTES); TensorParallelBackend group = cpuGroup(4)) {
+      TensorParallelParity.Result r = TensorParallelParity.compare(single, group, wide, 5, 4, 32, 16);
+      assertTrue(r.passed(), r.describe());
+      assertEquals(0, r.lockstep().mismatches(), r.describe());
+    }
+  }
+
+  @Test
   void shardedLogitsEqualTheWholeModelsUpToSummationOrder() {
     ParitySchedule schedule = new ParitySchedule(TINY.vocabSize(), 3, 2, 4, 16);
     try (CpuBackend single = new CpuBackend(KV_BYTES); TensorParallelBackend group = cpuGroup(2)) {
