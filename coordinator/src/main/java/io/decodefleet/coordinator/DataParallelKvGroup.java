@@ -18,16 +18,16 @@ import org.slf4j.Logger;
  * <p>It forms only where it can: two or more agents, every backend able to move KV, and CPU agents
  * all in one process (the CPU backend's exchange is in-process; CUDA agents in other processes or
  * on other nodes connect through NCCL, whose unique id bootstraps over TCP). Forming costs a
- * communicator per agent (NCCL on CUDA) at fleet load; the fleet does not wait for it. A group that cannot form, or breaks, is logged and leaves the
- * fleet re-prefilling drained sequences as before; it never fails a load or a run.
+ * communicator per agent (NCCL on CUDA) at fleet load, and the fleet reports ready only once the
+ * group formed or gave up (joining blocks the agents' engines). A group that cannot form, or breaks,
+ * is logged and leaves the fleet re-prefilling drained sequences as before; it never fails a load
+ * or a run.
  *
  * <p>Owned by the {@link Coordinator} (through {@link KvMigration}), called on its actor thread only.
  */
 final class DataParallelKvGroup implements KvMigration.Group {
 
   private static final KvTransferMode MODE = KvTransferMode.EAGER;
-
-  private enum State { AWAITING_ID, JOINING, READY, BROKEN }
 
   private final List<FleetAgent> agents;
   private final ActorRef<AgentReport> reportTo;
@@ -37,7 +37,7 @@ final class DataParallelKvGroup implements KvMigration.Group {
   private boolean settled;
   private final Set<String> joined = new LinkedHashSet<>();
   private final KvTransferLog transfers = new KvTransferLog();
-  private State state = State.AWAITING_ID;
+  private KvGroupState state = KvGroupState.AWAITING_ID;
   private String brokenReason = "";
 
   private DataParallelKvGroup(List<FleetAgent> agents, ActorRef<AgentReport> reportTo, Duration timeout, Logger log,
@@ -87,7 +87,7 @@ final class DataParallelKvGroup implements KvMigration.Group {
 
   @Override
   public boolean intact() {
-    return state == State.READY;
+    return state == KvGroupState.READY;
   }
 
   @Override
@@ -98,10 +98,10 @@ final class DataParallelKvGroup implements KvMigration.Group {
   @Override
   public boolean onReport(AgentReport report, FleetAgent agent) {
     if (report instanceof AgentReport.KvGroupId m) {
-      if (state == State.AWAITING_ID && agent == agents.get(0)) join(m.id());
+      if (state == KvGroupState.AWAITING_ID && agent == agents.get(0)) join(m.id());
     } else if (report instanceof AgentReport.KvGroupJoined) {
-      if (state == State.JOINING && joined.add(agent.info.agentId()) && joined.size() == agents.size()) {
-        state = State.READY;
+      if (state == KvGroupState.JOINING && joined.add(agent.info.agentId()) && joined.size() == agents.size()) {
+        state = KvGroupState.READY;
         log.info("data-parallel fleet formed its KV-transfer group: drained agents' sequences move with their KV");
         settle();
       }
@@ -114,7 +114,7 @@ final class DataParallelKvGroup implements KvMigration.Group {
   }
 
   private void join(byte[] id) {
-    state = State.JOINING;
+    state = KvGroupState.JOINING;
     for (FleetAgent a : agents) {
       List<Integer> peers = new ArrayList<>();
       for (FleetAgent b : agents) {
@@ -132,10 +132,10 @@ final class DataParallelKvGroup implements KvMigration.Group {
 
   @Override
   public void breakGroup(String reason) {
-    if (state == State.BROKEN) return;
+    if (state == KvGroupState.BROKEN) return;
     log.warn("data-parallel KV-transfer group {} ({}): drained agents' sequences are re-prefilled from now on",
-        state == State.READY ? "broken" : "could not form", reason);
-    state = State.BROKEN;
+        state == KvGroupState.READY ? "broken" : "could not form", reason);
+    state = KvGroupState.BROKEN;
     brokenReason = reason;
     for (FleetAgent a : agents) {
       if (a.alive) a.info.ref().tell(new GpuAgent.AbortKvGroup(reason));
@@ -145,7 +145,7 @@ final class DataParallelKvGroup implements KvMigration.Group {
 
   /** Whether the group is still forming (neither ready nor broken). */
   boolean forming() {
-    return state == State.AWAITING_ID || state == State.JOINING;
+    return state.forming();
   }
 
   private void settle() {
@@ -162,11 +162,6 @@ final class DataParallelKvGroup implements KvMigration.Group {
 
   @Override
   public KvTransfers transfers() {
-    String group = switch (state) {
-      case READY -> "ready";
-      case BROKEN -> "broken: " + brokenReason;
-      default -> "forming";
-    };
-    return transfers.snapshot(ParallelLayout.DATA_PARALLEL.label(), MODE.label(), group);
+    return transfers.snapshot(ParallelLayout.DATA_PARALLEL.label(), MODE.label(), state.describe(brokenReason));
   }
 }

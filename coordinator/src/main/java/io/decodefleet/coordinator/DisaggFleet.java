@@ -53,8 +53,6 @@ final class DisaggFleet implements KvMigration.Group {
   record Host(Runnable groupReady, Consumer<String> groupFailed, Function<Long, InFlightSequence> sequences,
       BiConsumer<InFlightSequence, String> replace, Consumer<String> warn) {}
 
-  private enum State { AWAITING_ID, JOINING, READY, BROKEN }
-
   private final ParallelLayout.Disaggregated layout;
   private final List<FleetAgent> agents;
   private final ActorRef<AgentReport> reportTo;
@@ -64,7 +62,7 @@ final class DisaggFleet implements KvMigration.Group {
   private final Set<String> joined = new LinkedHashSet<>();
   private final Map<Long, KvMove> handoffs = new HashMap<>(); // from KvReady to both sides' reports
   private final KvTransferLog log = new KvTransferLog();
-  private State state = State.AWAITING_ID;
+  private KvGroupState state = KvGroupState.AWAITING_ID;
   private String brokenReason = "";
 
   /** @param agents the fleet, in rank order (FleetAgent.index == rank) */
@@ -89,7 +87,7 @@ final class DisaggFleet implements KvMigration.Group {
   /** Whether hand-offs run: the group formed and has not broken. */
   @Override
   public boolean intact() {
-    return state == State.READY;
+    return state == KvGroupState.READY;
   }
 
   /** Decode agents take drained decode agents' sequences. */
@@ -106,7 +104,7 @@ final class DisaggFleet implements KvMigration.Group {
   /** Why the group did not form in time, for the load's failure. */
   String describeTimeout() {
     return "the KV-transfer group of " + layout.label() + " did not form within " + timeout.toSeconds() + " s: "
-        + (state == State.AWAITING_ID ? agents.get(0).info.agentId() + " made no group id"
+        + (state == KvGroupState.AWAITING_ID ? agents.get(0).info.agentId() + " made no group id"
             : joined.size() + " of " + agents.size() + " agents joined " + joined);
   }
 
@@ -115,7 +113,7 @@ final class DisaggFleet implements KvMigration.Group {
    * data-parallel instead: the group is not intact, or no decode agent could ever hold it.
    */
   FleetAgent prefillAgent(InFlightSequence seq, PlacementPolicy policy) {
-    if (state != State.READY || decodeFor(seq.totalTokens()) == null) return null;
+    if (state != KvGroupState.READY || decodeFor(seq.totalTokens()) == null) return null;
     int tokens = prefillTokens(seq);
     List<FleetAgent> candidates = agents.stream()
         .filter(a -> layout.prefills(a.index) && a.placeable && a.canHold(tokens)).toList();
@@ -142,8 +140,8 @@ final class DisaggFleet implements KvMigration.Group {
     if (report instanceof AgentReport.KvGroupId m) {
       onGroupId(agent, m.id());
     } else if (report instanceof AgentReport.KvGroupJoined m) {
-      if (state == State.JOINING && joined.add(agent.info.agentId()) && joined.size() == agents.size()) {
-        state = State.READY;
+      if (state == KvGroupState.JOINING && joined.add(agent.info.agentId()) && joined.size() == agents.size()) {
+        state = KvGroupState.READY;
         host.groupReady().run();
       }
     } else if (report instanceof AgentReport.KvGroupFailed m) {
@@ -159,8 +157,8 @@ final class DisaggFleet implements KvMigration.Group {
   }
 
   private void onGroupId(FleetAgent agent, byte[] id) {
-    if (state != State.AWAITING_ID || agent != agents.get(0)) return;
-    state = State.JOINING;
+    if (state != KvGroupState.AWAITING_ID || agent != agents.get(0)) return;
+    state = KvGroupState.JOINING;
     for (FleetAgent a : agents) {
       List<Integer> peers = new ArrayList<>();
       for (FleetAgent b : agents) {
@@ -173,7 +171,7 @@ final class DisaggFleet implements KvMigration.Group {
 
   private void onGroupFailed(FleetAgent agent, String reason) {
     String why = agent.info.agentId() + ": " + reason;
-    if (state == State.AWAITING_ID || state == State.JOINING) {
+    if (state.forming()) {
       abortAll("the group could not form (" + why + ")");
       host.groupFailed().accept("agent " + agent.info.agentId() + " could not join the KV-transfer group of " + layout.label()
           + ": " + reason);
@@ -188,10 +186,10 @@ final class DisaggFleet implements KvMigration.Group {
       from.info.ref().tell(new GpuAgent.SendKv(id, -1)); // it ended or moved meanwhile: free the blocks
       return;
     }
-    FleetAgent to = state == State.READY ? decodeFor(seq.totalTokens()) : null;
+    FleetAgent to = state == KvGroupState.READY ? decodeFor(seq.totalTokens()) : null;
     if (to == null) {
       from.info.ref().tell(new GpuAgent.SendKv(id, -1));
-      host.replace().accept(seq, state == State.READY ? "no decode agent can hold it"
+      host.replace().accept(seq, state == KvGroupState.READY ? "no decode agent can hold it"
           : "the KV-transfer group is broken (" + brokenReason + ")");
       return;
     }
@@ -235,7 +233,7 @@ final class DisaggFleet implements KvMigration.Group {
   /** An agent of the fleet left the cluster. */
   @Override
   public void agentLost(FleetAgent agent) {
-    if (state == State.AWAITING_ID || state == State.JOINING) {
+    if (state.forming()) {
       abortAll("agent " + agent.info.agentId() + " left");
       host.groupFailed().accept("agent " + agent.info.agentId() + " left the cluster while the KV-transfer group formed");
       return;
@@ -249,9 +247,9 @@ final class DisaggFleet implements KvMigration.Group {
   /** The group is unusable from now on: every member aborts it, and placement turns data-parallel. */
   @Override
   public void breakGroup(String reason) {
-    if (state == State.BROKEN) return;
-    boolean formed = state == State.READY;
-    state = State.BROKEN;
+    if (state == KvGroupState.BROKEN) return;
+    boolean formed = state == KvGroupState.READY;
+    state = KvGroupState.BROKEN;
     brokenReason = reason;
     if (formed) {
       host.warn().accept("KV-transfer group of " + layout.label() + " broken (" + reason
@@ -261,7 +259,7 @@ final class DisaggFleet implements KvMigration.Group {
   }
 
   private void abortAll(String reason) {
-    state = State.BROKEN;
+    state = KvGroupState.BROKEN;
     if (brokenReason.isEmpty()) brokenReason = reason;
     for (FleetAgent a : agents) {
       if (a.alive) a.info.ref().tell(new GpuAgent.AbortKvGroup(reason));
@@ -271,11 +269,6 @@ final class DisaggFleet implements KvMigration.Group {
   /** The group and its hand-offs (and drain migrations) so far, for cluster snapshots. */
   @Override
   public KvTransfers transfers() {
-    String group = switch (state) {
-      case READY -> "ready";
-      case BROKEN -> "broken: " + brokenReason;
-      default -> "forming";
-    };
-    return log.snapshot(layout.label(), layout.transfer().label(), group);
+    return log.snapshot(layout.label(), layout.transfer().label(), state.describe(brokenReason));
   }
 }
