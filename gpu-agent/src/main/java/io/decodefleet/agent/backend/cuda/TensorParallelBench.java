@@ -91,17 +91,21 @@ public final class TensorParallelBench {
         try (Backend b = tp == 1 ? new CudaBackend(group.get(0), settings) : groupOf(group, settings)) {
           b.loadModel(full, o.seed());
           b.allocateKvCache(numBlocks, BLOCK);
-          List<CudaBackend> ranks = ranks(b);
-          double[] copyAndWeights = rankZero(b, r -> {
+          // KV of noise on every rank, each on its own thread; the weight bytes one GPU reads.
+          long weightBytes = onEachRank(b, r -> {
             r.fillKvCacheWithNoise((int) o.seed() + 1);
-            return null;
-          }, r -> new double[] {r.measureCopyBytesPerUs(), r.weightBytesReadPerStep()});
-          if (Double.isNaN(copy)) copy = copyAndWeights[0];
-          out.println(ranks.size() == 1 ? ranks.get(0).loadReport() : "tp=" + tp + ": " + b.deviceDescription());
+            return r.weightBytesReadPerStep();
+          }).get(0);
+          if (b instanceof CudaBackend single) {
+            if (Double.isNaN(copy)) copy = single.measureCopyBytesPerUs(); // GPU 0, once
+            out.println(single.loadReport());
+          } else {
+            out.println("tp=" + tp + ": " + b.deviceDescription());
+          }
           ModelConfig perDevice = new TensorShard(0, tp).of(full);
           for (int batch : o.batches()) {
             StepBench.DecodeRow r = StepBench.decodePoint(b, perDevice, so, batch, blocksPerSeq,
-                (long) copyAndWeights[1], copy, path);
+                weightBytes, copy, path);
             StepRow row = new StepRow(tp, batch, path.label(), r.ranAs(), r.gpuUs(), r.wallUs(), r.floorUs());
             steps.add(row);
             out.printf(Locale.ROOT, "  tp=%d decode b=%-3d %-17s ran %-17s gpu %9.1f us  wall %9.1f  floor %9.1f"
@@ -121,27 +125,10 @@ public final class TensorParallelBench {
     return new TensorParallelBackend("bench", ranks, GROUP_TIMEOUT);
   }
 
-  private static List<CudaBackend> ranks(Backend b) {
-    if (b instanceof TensorParallelBackend tp) {
-      List<CudaBackend> out = new ArrayList<>();
-      for (int r = 0; r < tp.size(); r++) out.add((CudaBackend) tp.rank(r));
-      return out;
-    }
-    return List.of((CudaBackend) b);
-  }
-
-  /** Runs {@code everyRank} on every rank (on its thread), then {@code rankZero} on rank 0's. */
-  private static double[] rankZero(Backend b, java.util.function.Function<CudaBackend, Void> everyRank,
-      java.util.function.Function<CudaBackend, double[]> rankZero) {
-    if (b instanceof TensorParallelBackend tp) {
-      List<double[]> all = tp.eachRank(r -> {
-        everyRank.apply((CudaBackend) r);
-        return rankZero.apply((CudaBackend) r);
-      });
-      return all.get(0);
-    }
-    everyRank.apply((CudaBackend) b);
-    return rankZero.apply((CudaBackend) b);
+  /** {@code call} on every rank's backend, each on its own thread (a lone GPU: here), in rank order. */
+  private static <T> List<T> onEachRank(Backend b, java.util.function.Function<CudaBackend, T> call) {
+    if (b instanceof TensorParallelBackend tp) return tp.eachRank(r -> call.apply((CudaBackend) r));
+    return List.of(call.apply((CudaBackend) b));
   }
 
   /** The table: one row per (path, batch) with TP=1 and TP=K side by side and their ratio. */
