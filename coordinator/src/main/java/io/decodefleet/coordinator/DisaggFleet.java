@@ -8,7 +8,6 @@ import io.decodefleet.coordinator.placement.LeastLoaded;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -193,17 +192,13 @@ final class DisaggFleet implements KvMigration.Group {
           : "the KV-transfer group is broken (" + brokenReason + ")");
       return;
     }
-    int[] tokens = seq.continuationPrompt();
-    int promptLength = seq.prompt.length + seq.generatedAtPlacement;
-    handoffs.put(id, new KvMove(from, to, System.nanoTime(), seq.reservedTokens));
+    KvMove move = new KvMove(from, to, System.nanoTime(), seq.reservedTokens);
+    handoffs.put(id, move);
     // The prefill agent keeps its reservation until its send is over; the decode agent's starts now.
     seq.agent = to;
     seq.reservedTokens = seq.totalTokens();
     to.reserve(seq.reservedTokens);
-    from.info.ref().tell(new GpuAgent.SendKv(id, to.index));
-    to.info.ref().tell(new GpuAgent.ReceiveKv(id, Arrays.copyOf(tokens, promptLength),
-        Arrays.copyOfRange(tokens, promptLength, tokens.length), seq.maxTokens - seq.generatedAtPlacement, numComputed,
-        from.index));
+    move.start(seq, numComputed);
   }
 
   private void onTransferred(FleetAgent agent, AgentReport.KvTransferred r) {

@@ -7,7 +7,6 @@ import io.decodefleet.coordinator.placement.LeastLoaded;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -150,14 +149,10 @@ final class KvMigration {
       sequences.evacuate(from, List.of(id), cause);
       return;
     }
-    moves.put(id, new KvMove(from, to, System.nanoTime(), seq.reservedTokens));
+    KvMove m = new KvMove(from, to, System.nanoTime(), seq.reservedTokens); // reservation read before handOver
+    moves.put(id, m);
     sequences.handOver(seq, to, cause + ", KV moved");
-    int[] tokens = seq.continuationPrompt();
-    int promptLength = seq.prompt.length + seq.generatedAtPlacement; // the prompt as the drained agent had it
-    from.info.ref().tell(new GpuAgent.SendKv(id, to.index));
-    to.info.ref().tell(new GpuAgent.ReceiveKv(id, Arrays.copyOf(tokens, promptLength),
-        Arrays.copyOfRange(tokens, promptLength, tokens.length), seq.maxTokens - seq.generatedAtPlacement,
-        held.numComputedTokens(), from.index));
+    m.start(seq, held.numComputedTokens());
   }
 
   /** The least loaded live peer, among those the sequence may be placed on, that can hold it; or null. */

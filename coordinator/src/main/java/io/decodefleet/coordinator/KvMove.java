@@ -1,7 +1,9 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import java.util.Arrays;
 
 /**
  * One sequence's KV on its way between two agents, from the coordinator's decision to both sides'
@@ -26,6 +28,23 @@ final class KvMove {
     this.to = to;
     this.startNanos = startNanos;
     this.fromTokens = fromTokens;
+  }
+
+  /**
+   * Tells both sides to move sequence {@code seq}'s KV: the sender its pages, the receiver the
+   * tokens the pages cover and what remains to generate (the prompt as the sender had it, then the
+   * tokens generated since).
+   *
+   * @param numComputed positions the sender's KV holds
+   */
+  void start(InFlightSequence seq, int numComputed) {
+    long id = seq.globalId;
+    int[] tokens = seq.continuationPrompt();
+    int promptLength = seq.prompt.length + seq.generatedAtPlacement;
+    from.info.ref().tell(new GpuAgent.SendKv(id, to.index));
+    to.info.ref().tell(new GpuAgent.ReceiveKv(id, Arrays.copyOf(tokens, promptLength),
+        Arrays.copyOfRange(tokens, promptLength, tokens.length), seq.maxTokens - seq.generatedAtPlacement,
+        numComputed, from.index));
   }
 
   /** Whether {@code r} from {@code agent} is a report this move still waits for. */
