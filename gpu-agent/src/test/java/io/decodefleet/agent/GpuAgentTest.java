@@ -38,7 +38,7 @@ class GpuAgentTest {
   }
 
   private static ActorRef<GpuAgent.Command> spawnAgent(String id) {
-    return testKit.spawn(GpuAgent.create(id, "cpu slot 0", "cpu", () -> new CpuBackend(32L << 20)), id);
+    return testKit.spawn(GpuAgent.create(id, "cpu slot 0", "cpu", () -> new CpuBackend()), id);
   }
 
   private static ModelSpec tiny(int kvBlocks) {

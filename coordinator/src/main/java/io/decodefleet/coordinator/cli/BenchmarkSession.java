@@ -2,6 +2,7 @@ package io.decodefleet.coordinator.cli;
 
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.LocalDevices;
+import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.coordinator.BenchmarkSpec;
 import io.decodefleet.coordinator.ClusterHandle;
@@ -46,8 +47,6 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * world size of the sweep, run the same workload at every world size, then write and print the report.
  */
 final class BenchmarkSession {
-  /** KV memory of each embedded CPU agent when --kv-blocks is 0. */
-  static final long CPU_KV_BYTES = 32L << 20;
   private static final Duration RUN_TIMEOUT = Duration.ofHours(24);
 
   private final CoordinatorCli cli;
@@ -105,7 +104,7 @@ final class BenchmarkSession {
     List<String> agentDevices;
     try (ClusterHandle cluster = cli.cluster.embedded()
         ? EmbeddedCluster.start(largestAgents, ConfigFactory.empty(),
-            i -> devices.groupSlot("agent-" + i, i, k, cli.engine.cudaSettings(), CPU_KV_BYTES))
+            i -> devices.groupSlot("agent-" + i, i, k, cli.engine.cudaSettings(), CpuBackend.DEFAULT_KV_BYTES))
         : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
             cli.cluster.managementPort, cli.cluster.kubernetes)) {
       Coordinator.FleetStatus status = ask(cluster, replyTo -> new Coordinator.LoadFleet(largestAgents, model,

@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.DecodePath;
+import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.daemon.AgentDaemon;
 import java.util.ArrayList;
 import java.util.List;
@@ -97,7 +98,7 @@ public final class GpuAgentCli implements Callable<Integer> {
     String name = nodeName == null || nodeName.isBlank() ? java.net.InetAddress.getLocalHost().getHostName() : nodeName;
     try {
       return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, port, name, cpuAgents,
-          managementPort, kubernetes, 32L << 20, java.time.Duration.ofSeconds(drainTimeoutSeconds), devices, cuda,
+          managementPort, kubernetes, CpuBackend.DEFAULT_KV_BYTES, java.time.Duration.ofSeconds(drainTimeoutSeconds), devices, cuda,
           tensorParallel));
     } catch (IllegalArgumentException e) {
       return usage(e.getMessage()); // --devices naming a GPU that is not here

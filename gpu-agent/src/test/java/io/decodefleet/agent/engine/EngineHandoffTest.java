@@ -115,7 +115,7 @@ class EngineHandoffTest {
   }
 
   private Engine start(String id, ModelSpec spec, Events events) throws InterruptedException {
-    Engine e = new Engine(id, spec, () -> new CpuBackend(32L << 20), events);
+    Engine e = new Engine(id, spec, () -> new CpuBackend(), events);
     engines.add(e);
     e.start();
     events.until(AgentReport.ModelLoaded.class, new ArrayList<>());

@@ -124,7 +124,7 @@ class EngineTest {
   }
 
   Engine start(String id, ModelSpec spec, Collector c) {
-    Engine e = new Engine(id, spec, () -> new CpuBackend(32L << 20), c);
+    Engine e = new Engine(id, spec, () -> new CpuBackend(), c);
     engines.add(e);
     e.start();
     return e;

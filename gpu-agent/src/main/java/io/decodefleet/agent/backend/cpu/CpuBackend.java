@@ -35,6 +35,17 @@ public final class CpuBackend implements Backend {
   private TensorShard shard = TensorShard.WHOLE;
   private CpuTensorGroup group; // null outside a tensor-parallel group
 
+  /**
+   * KV memory of a CPU agent when the model spec leaves the pool size to the backend (kv_blocks = 0):
+   * the one default for daemons, the embedded cluster and tests.
+   */
+  public static final long DEFAULT_KV_BYTES = 32L << 20;
+
+  /** A CPU agent with the default KV memory. */
+  public CpuBackend() {
+    this(DEFAULT_KV_BYTES);
+  }
+
   /** @param kvMemoryBytes bytes this backend may spend on the KV pool */
   public CpuBackend(long kvMemoryBytes) {
     this.kvMemoryBytes = kvMemoryBytes;
