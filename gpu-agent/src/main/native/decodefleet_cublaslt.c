@@ -1,0 +1,337 @@
+/*
+ * decodefleet_cublaslt.c: the JNI shim under io.decodefleet.agent.cublas.CublasLt.
+ *
+ * cuBLASLt is opened at run time with dlopen ("libcublasLt.so.13", else "libcublasLt.so.12", or a
+ * path the Java side names), so building this file needs neither cuBLAS headers nor the library:
+ * the few types used are declared below with cuBLASLt's ABI (descriptors and the handle are
+ * pointers, enums are int-sized, an algorithm is 64 opaque bytes).
+ *
+ * One GEMM form is offered, the one every projection of the model is: y[m, n] = x[m, k] · w[n, k]ᵀ
+ * with row-major bf16 x and w, float32 accumulation, and y in bf16 or float32 with a row stride.
+ * In cuBLAS's column-major terms that is yᵀ (n × m, ld = stride) = op(w) · xᵀ with w seen as a
+ * k × n matrix transposed ("TN"). A plan holds the descriptors and the heuristic's candidate
+ * algorithms for one shape; launches name a plan and one of its algorithms, so nothing is looked
+ * up while a CUDA graph is being captured.
+ *
+ * Each entry point returns cuBLAS's status unchanged (0 = success); the Java side is the one place
+ * where a status becomes an exception. Arguments that can never be valid (null handles or device
+ * pointers, sizes below 1, an algorithm index out of range) throw IllegalArgumentException here,
+ * naming the function and the parameter; a call before the library was loaded throws
+ * IllegalStateException.
+ */
+#include <jni.h>
+
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- cuBLASLt's ABI, declared here --------------------------------------------------------- */
+
+typedef int lt_status_t; /* cublasStatus_t */
+enum { LT_SUCCESS = 0 };
+typedef void *lt_handle_t;
+typedef void *lt_desc_t;
+typedef void *lt_layout_t;
+typedef void *lt_pref_t;
+typedef void *cuda_stream_t;
+
+enum { R_32F = 0, R_16BF = 14 };            /* cudaDataType_t */
+enum { COMPUTE_32F = 68 };                  /* cublasComputeType_t */
+enum { OP_N = 0, OP_T = 1 };                /* cublasOperation_t */
+enum { DESC_TRANSA = 3, DESC_TRANSB = 4 };  /* cublasLtMatmulDescAttributes_t */
+enum { PREF_MAX_WORKSPACE_BYTES = 1 };      /* cublasLtMatmulPreferenceAttributes_t */
+
+typedef struct { uint64_t data[8]; } lt_algo_t; /* cublasLtMatmulAlgo_t */
+typedef struct {                                 /* cublasLtMatmulHeuristicResult_t */
+  lt_algo_t algo;
+  size_t workspace_size;
+  lt_status_t state;
+  float waves_count;
+  int reserved[4];
+} lt_heuristic_t;
+_Static_assert(sizeof(lt_algo_t) == 64, "cublasLtMatmulAlgo_t is 64 bytes");
+_Static_assert(sizeof(lt_heuristic_t) == 96, "cublasLtMatmulHeuristicResult_t is 96 bytes");
+
+#define MAX_ALGOS 16
+
+/* ---- the library, resolved once ----------------------------------------------------------- */
+
+static struct {
+  void *handle;
+  size_t (*get_version)(void);
+  lt_status_t (*create)(lt_handle_t *);
+  lt_status_t (*destroy)(lt_handle_t);
+  lt_status_t (*desc_create)(lt_desc_t *, int compute_type, int scale_type);
+  lt_status_t (*desc_set)(lt_desc_t, int attribute, const void *buf, size_t size);
+  lt_status_t (*desc_destroy)(lt_desc_t);
+  lt_status_t (*layout_create)(lt_layout_t *, int type, uint64_t rows, uint64_t cols, int64_t ld);
+  lt_status_t (*layout_destroy)(lt_layout_t);
+  lt_status_t (*pref_create)(lt_pref_t *);
+  lt_status_t (*pref_set)(lt_pref_t, int attribute, const void *buf, size_t size);
+  lt_status_t (*pref_destroy)(lt_pref_t);
+  lt_status_t (*heuristic)(lt_handle_t, lt_desc_t, lt_layout_t, lt_layout_t, lt_layout_t, lt_layout_t,
+                           lt_pref_t, int requested, lt_heuristic_t *results, int *returned);
+  lt_status_t (*matmul)(lt_handle_t, lt_desc_t, const void *alpha, const void *a, lt_layout_t,
+                        const void *b, lt_layout_t, const void *beta, const void *c, lt_layout_t, void *d,
+                        lt_layout_t, const lt_algo_t *, void *workspace, size_t workspace_size,
+                        cuda_stream_t);
+  const char *(*status_string)(lt_status_t);
+  const char *(*status_name)(lt_status_t);
+} lt;
+
+/* One GEMM shape: its descriptors and the heuristic's candidates, best first. */
+typedef struct {
+  lt_desc_t desc;
+  lt_layout_t w;   /* k × n, ld k: the weights, transposed by the op */
+  lt_layout_t x;   /* k × m, ld k: the activations */
+  lt_layout_t y;   /* n × m, ld stride: the output */
+  int count;
+  lt_heuristic_t algos[MAX_ALGOS];
+} plan_t;
+
+static void throw_new(JNIEnv *env, const char *class_name, const char *message) {
+  jclass cls = (*env)->FindClass(env, class_name);
+  if (cls != NULL) {
+    (*env)->ThrowNew(env, cls, message);
+  }
+}
+
+static void throw_argument(JNIEnv *env, const char *function, const char *param, const char *what,
+                           long long value) {
+  char message[256];
+  snprintf(message, sizeof message, "%s: %s %s (was %lld)", function, param, what, value);
+  throw_new(env, "java/lang/IllegalArgumentException", message);
+}
+
+/* Status returned alongside a pending exception; the Java side never reads it. */
+#define THROWN (-1)
+
+#define REQUIRE_LOADED(function)                                                                  \
+  do {                                                                                            \
+    if (lt.handle == NULL) {                                                                      \
+      throw_new(env, "java/lang/IllegalStateException", function ": cuBLASLt is not loaded");     \
+      return THROWN;                                                                              \
+    }                                                                                             \
+  } while (0)
+
+#define REQUIRE(cond, function, param, what, value)                                               \
+  do {                                                                                            \
+    if (!(cond)) {                                                                                \
+      throw_argument(env, function, param, what, (long long)(value));                             \
+      return THROWN;                                                                              \
+    }                                                                                             \
+  } while (0)
+
+static void *resolve(void *handle, const char *symbol, char *missing, size_t missing_size) {
+  void *fn = dlsym(handle, symbol);
+  if (fn == NULL && missing[0] == '\0') {
+    const char *why = dlerror();
+    snprintf(missing, missing_size, "%s", why != NULL ? why : symbol);
+  }
+  return fn;
+}
+
+/* Opens cuBLASLt and resolves its entry points; returns "" or one line saying what failed. */
+JNIEXPORT jstring JNICALL Java_io_decodefleet_agent_cublas_CublasLt_loadLibrary(JNIEnv *env, jclass cls,
+                                                                                jstring library) {
+  (void)cls;
+  if (library == NULL) {
+    throw_new(env, "java/lang/IllegalArgumentException", "loadLibrary: library must not be null");
+    return NULL;
+  }
+  if (lt.handle != NULL) {
+    return (*env)->NewStringUTF(env, "");
+  }
+  const char *path = (*env)->GetStringUTFChars(env, library, NULL);
+  if (path == NULL) {
+    return NULL;
+  }
+  char result[1024] = "";
+  dlerror();
+  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (handle == NULL) {
+    const char *why = dlerror();
+    snprintf(result, sizeof result, "%s not found by dlopen: %s", path, why != NULL ? why : "?");
+  } else {
+    char missing[512] = "";
+    *(void **)&lt.get_version = resolve(handle, "cublasLtGetVersion", missing, sizeof missing);
+    *(void **)&lt.create = resolve(handle, "cublasLtCreate", missing, sizeof missing);
+    *(void **)&lt.destroy = resolve(handle, "cublasLtDestroy", missing, sizeof missing);
+    *(void **)&lt.desc_create = resolve(handle, "cublasLtMatmulDescCreate", missing, sizeof missing);
+    *(void **)&lt.desc_set = resolve(handle, "cublasLtMatmulDescSetAttribute", missing, sizeof missing);
+    *(void **)&lt.desc_destroy = resolve(handle, "cublasLtMatmulDescDestroy", missing, sizeof missing);
+    *(void **)&lt.layout_create = resolve(handle, "cublasLtMatrixLayoutCreate", missing, sizeof missing);
+    *(void **)&lt.layout_destroy = resolve(handle, "cublasLtMatrixLayoutDestroy", missing, sizeof missing);
+    *(void **)&lt.pref_create = resolve(handle, "cublasLtMatmulPreferenceCreate", missing, sizeof missing);
+    *(void **)&lt.pref_set = resolve(handle, "cublasLtMatmulPreferenceSetAttribute", missing, sizeof missing);
+    *(void **)&lt.pref_destroy = resolve(handle, "cublasLtMatmulPreferenceDestroy", missing, sizeof missing);
+    *(void **)&lt.heuristic = resolve(handle, "cublasLtMatmulAlgoGetHeuristic", missing, sizeof missing);
+    *(void **)&lt.matmul = resolve(handle, "cublasLtMatmul", missing, sizeof missing);
+    if (missing[0] != '\0') {
+      snprintf(result, sizeof result, "%s lacks a symbol the shim needs: %s", path, missing);
+      dlclose(handle);
+      memset(&lt, 0, sizeof lt);
+    } else {
+      /* Optional: present since cuBLAS 11.4; without them statuses are shown as numbers. */
+      *(void **)&lt.status_string = dlsym(handle, "cublasLtGetStatusString");
+      *(void **)&lt.status_name = dlsym(handle, "cublasLtGetStatusName");
+      dlerror();
+      lt.handle = handle;
+    }
+  }
+  (*env)->ReleaseStringUTFChars(env, library, path);
+  return (*env)->NewStringUTF(env, result);
+}
+
+/* cuBLASLt's version as major*10000 + minor*100 + patch (e.g. 130000), or a negative status. */
+JNIEXPORT jlong JNICALL Java_io_decodefleet_agent_cublas_CublasLt_cublasLtGetVersion(JNIEnv *env, jclass cls) {
+  (void)cls;
+  REQUIRE_LOADED("cublasLtGetVersion");
+  return (jlong)lt.get_version();
+}
+
+JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_cublasLtCreate(JNIEnv *env, jclass cls,
+                                                                                jlongArray out) {
+  (void)cls;
+  REQUIRE_LOADED("cublasLtCreate");
+  REQUIRE(out != NULL && (*env)->GetArrayLength(env, out) >= 1, "cublasLtCreate", "out",
+          "must be a long[1] or longer (length shown; -1 for null)",
+          out == NULL ? -1 : (*env)->GetArrayLength(env, out));
+  lt_handle_t handle = NULL;
+  lt_status_t status = lt.create(&handle);
+  jlong value = (jlong)(intptr_t)handle;
+  (*env)->SetLongArrayRegion(env, out, 0, 1, &value);
+  return status;
+}
+
+JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_cublasLtDestroy(JNIEnv *env, jclass cls,
+                                                                                 jlong handle) {
+  (void)cls;
+  REQUIRE_LOADED("cublasLtDestroy");
+  REQUIRE(handle != 0, "cublasLtDestroy", "handle", "must not be null", handle);
+  return lt.destroy((lt_handle_t)(intptr_t)handle);
+}
+
+static void plan_free(plan_t *p) {
+  if (p->y != NULL) lt.layout_destroy(p->y);
+  if (p->x != NULL) lt.layout_destroy(p->x);
+  if (p->w != NULL) lt.layout_destroy(p->w);
+  if (p->desc != NULL) lt.desc_destroy(p->desc);
+  free(p);
+}
+
+/*
+ * Plans y[m, n] = x[m, k] · w[n, k]ᵀ (bf16 in, float32 accumulate; y bf16, or float32 when
+ * out_float, with rows `stride` elements apart) and asks the heuristic for up to `requested`
+ * algorithms that need at most `max_workspace` bytes. out[0] = the plan, out[1] = how many
+ * algorithms it holds (0: the shape is not supported here; the plan is then not made).
+ */
+JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_planGemm(
+    JNIEnv *env, jclass cls, jlong handle, jint m, jint n, jint k, jint stride, jboolean out_float,
+    jlong max_workspace, jint requested, jlongArray out) {
+  (void)cls;
+  const char *fn = "planGemm";
+  REQUIRE_LOADED("planGemm");
+  REQUIRE(handle != 0, fn, "handle", "must not be null", handle);
+  REQUIRE(m >= 1, fn, "m", "must be at least 1", m);
+  REQUIRE(n >= 1, fn, "n", "must be at least 1", n);
+  REQUIRE(k >= 1, fn, "k", "must be at least 1", k);
+  REQUIRE(stride >= n, fn, "stride", "must be at least n", stride);
+  REQUIRE(max_workspace >= 0, fn, "maxWorkspace", "must not be negative", max_workspace);
+  REQUIRE(requested >= 1 && requested <= MAX_ALGOS, fn, "requested", "must be in 1..16", requested);
+  REQUIRE(out != NULL && (*env)->GetArrayLength(env, out) >= 2, fn, "out",
+          "must be a long[2] or longer (length shown; -1 for null)",
+          out == NULL ? -1 : (*env)->GetArrayLength(env, out));
+
+  plan_t *p = calloc(1, sizeof *p);
+  if (p == NULL) {
+    throw_new(env, "java/lang/OutOfMemoryError", "planGemm: no host memory for a plan");
+    return THROWN;
+  }
+  lt_status_t s = lt.desc_create(&p->desc, COMPUTE_32F, R_32F);
+  int op_t = OP_T, op_n = OP_N;
+  if (s == LT_SUCCESS) s = lt.desc_set(p->desc, DESC_TRANSA, &op_t, sizeof op_t);
+  if (s == LT_SUCCESS) s = lt.desc_set(p->desc, DESC_TRANSB, &op_n, sizeof op_n);
+  if (s == LT_SUCCESS) s = lt.layout_create(&p->w, R_16BF, (uint64_t)k, (uint64_t)n, k);
+  if (s == LT_SUCCESS) s = lt.layout_create(&p->x, R_16BF, (uint64_t)k, (uint64_t)m, k);
+  if (s == LT_SUCCESS) s = lt.layout_create(&p->y, out_float ? R_32F : R_16BF, (uint64_t)n, (uint64_t)m, stride);
+  lt_pref_t pref = NULL;
+  if (s == LT_SUCCESS) s = lt.pref_create(&pref);
+  uint64_t ws = (uint64_t)max_workspace;
+  if (s == LT_SUCCESS) s = lt.pref_set(pref, PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
+  int returned = 0;
+  if (s == LT_SUCCESS) {
+    s = lt.heuristic((lt_handle_t)(intptr_t)handle, p->desc, p->w, p->x, p->y, p->y, pref, requested, p->algos,
+                     &returned);
+  }
+  if (pref != NULL) lt.pref_destroy(pref);
+  jlong values[2] = {0, 0};
+  if (s == LT_SUCCESS && returned > 0) {
+    p->count = returned;
+    values[0] = (jlong)(intptr_t)p;
+    values[1] = returned;
+  } else {
+    plan_free(p);
+  }
+  (*env)->SetLongArrayRegion(env, out, 0, 2, values);
+  return s;
+}
+
+/* Bytes of workspace algorithm `algo` of a plan needs. */
+JNIEXPORT jlong JNICALL Java_io_decodefleet_agent_cublas_CublasLt_planWorkspace(JNIEnv *env, jclass cls,
+                                                                                jlong plan, jint algo) {
+  (void)cls;
+  REQUIRE(plan != 0, "planWorkspace", "plan", "must not be null", plan);
+  plan_t *p = (plan_t *)(intptr_t)plan;
+  REQUIRE(algo >= 0 && algo < p->count, "planWorkspace", "algo", "is not one of the plan's algorithms", algo);
+  return (jlong)p->algos[algo].workspace_size;
+}
+
+JNIEXPORT void JNICALL Java_io_decodefleet_agent_cublas_CublasLt_planDestroy(JNIEnv *env, jclass cls,
+                                                                            jlong plan) {
+  (void)env;
+  (void)cls;
+  if (plan != 0 && lt.handle != NULL) {
+    plan_free((plan_t *)(intptr_t)plan);
+  }
+}
+
+/* Launches algorithm `algo` of a plan on `stream`: y = x · wᵀ. Capturable into a CUDA graph. */
+JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_gemm(
+    JNIEnv *env, jclass cls, jlong handle, jlong plan, jint algo, jlong y, jlong x, jlong w, jlong workspace,
+    jlong workspace_bytes, jlong stream) {
+  (void)cls;
+  const char *fn = "gemm";
+  REQUIRE_LOADED("gemm");
+  REQUIRE(handle != 0, fn, "handle", "must not be null", handle);
+  REQUIRE(plan != 0, fn, "plan", "must not be null", plan);
+  plan_t *p = (plan_t *)(intptr_t)plan;
+  REQUIRE(algo >= 0 && algo < p->count, fn, "algo", "is not one of the plan's algorithms", algo);
+  REQUIRE(y != 0, fn, "y", "must not be null", y);
+  REQUIRE(x != 0, fn, "x", "must not be null", x);
+  REQUIRE(w != 0, fn, "w", "must not be null", w);
+  REQUIRE(workspace_bytes >= (jlong)p->algos[algo].workspace_size, fn, "workspaceBytes",
+          "is less than the algorithm needs", workspace_bytes);
+  REQUIRE(workspace_bytes == 0 || workspace != 0, fn, "workspace", "must not be null", workspace);
+  const float alpha = 1.0f, beta = 0.0f;
+  void *out = (void *)(intptr_t)y;
+  return lt.matmul((lt_handle_t)(intptr_t)handle, p->desc, &alpha, (const void *)(intptr_t)w, p->w,
+                   (const void *)(intptr_t)x, p->x, &beta, out, p->y, out, p->y, &p->algos[algo].algo,
+                   (void *)(intptr_t)workspace, (size_t)workspace_bytes, (cuda_stream_t)(intptr_t)stream);
+}
+
+/* "CUBLAS_STATUS_…: description", or the number when the library cannot name it. */
+JNIEXPORT jstring JNICALL Java_io_decodefleet_agent_cublas_CublasLt_statusString(JNIEnv *env, jclass cls,
+                                                                               jint status) {
+  (void)cls;
+  char text[256];
+  if (lt.handle != NULL && lt.status_name != NULL && lt.status_string != NULL) {
+    snprintf(text, sizeof text, "%s: %s", lt.status_name(status), lt.status_string(status));
+  } else {
+    snprintf(text, sizeof text, "cuBLAS status %d", status);
+  }
+  return (*env)->NewStringUTF(env, text);
+}
