@@ -1,0 +1,75 @@
+package io.decodefleet.agent.backend.cuda.gemm;
+
+/**
+ * What runs one GEMM shape, and how long it took when it was chosen.
+ *
+ * @param kernel which implementation
+ * @param algorithm for {@link Kernel#CUBLASLT}, the index of the algorithm among the plan's
+ *     heuristic candidates (0 = cuBLASLt's own first pick); -1 for our kernels
+ * @param micros median device time measured when choosing; NaN when the choice was not timed
+ *     (forced by a setting, or the only candidate)
+ */
+public record GemmChoice(Kernel kernel, int algorithm, double micros) {
+
+  /** The implementations a projection can run on. */
+  public enum Kernel {
+    /** Our memory-bound decode GEMM (rows of x ≤ 256, weights streamed once). */
+    SKINNY("ours:skinny"),
+    /** Our tensor-core GEMM (prefill and large batches). */
+    TENSOR_CORE("ours:tensor-core"),
+    /** cuBLASLt, through the project's shim. */
+    CUBLASLT("cublaslt");
+
+    private final String label;
+
+    Kernel(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+
+    public boolean ours() {
+      return this != CUBLASLT;
+    }
+  }
+
+  public GemmChoice {
+    if ((kernel == Kernel.CUBLASLT) != (algorithm >= 0)) {
+      throw new IllegalArgumentException(kernel + " with algorithm " + algorithm
+          + ": cuBLASLt choices name an algorithm (>= 0), ours do not (-1)");
+    }
+  }
+
+  public static GemmChoice ours(Kernel kernel, double micros) {
+    return new GemmChoice(kernel, -1, micros);
+  }
+
+  public static GemmChoice cublasLt(int algorithm, double micros) {
+    return new GemmChoice(Kernel.CUBLASLT, algorithm, micros);
+  }
+
+  /** "ours:skinny", "cublaslt#2": how tables, the load line and report.json name it. */
+  public String label() {
+    return kernel == Kernel.CUBLASLT ? kernel.label() + "#" + algorithm : kernel.label();
+  }
+
+  /** The inverse of {@link #label()}, with the time given apart. */
+  public static GemmChoice parse(String label, double micros) {
+    for (Kernel k : Kernel.values()) {
+      if (k.ours() && label.equals(k.label())) {
+        return ours(k, micros);
+      }
+    }
+    String prefix = Kernel.CUBLASLT.label() + "#";
+    if (label.startsWith(prefix)) {
+      try {
+        return cublasLt(Integer.parseInt(label.substring(prefix.length())), micros);
+      } catch (NumberFormatException e) {
+        // falls through to the error below
+      }
+    }
+    throw new IllegalArgumentException("not a GEMM choice: '" + label + "' (ours:skinny, ours:tensor-core or cublaslt#N)");
+  }
+}

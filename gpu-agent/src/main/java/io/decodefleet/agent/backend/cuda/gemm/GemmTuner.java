@@ -1,0 +1,99 @@
+package io.decodefleet.agent.backend.cuda.gemm;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Chooses, for every projection at every timed row count, the fastest candidate: our kernels (the
+ * skinny GEMM up to {@link #SKINNY_MAX_ROWS} rows, the tensor-core GEMM from {@link
+ * #TENSOR_CORE_MIN_ROWS} rows) and up to {@link #CUBLASLT_CANDIDATES} of cuBLASLt's heuristic
+ * algorithms. Timing is the caller's (device events at model load); this class only decides, so
+ * the rule is one piece of code whatever measures it.
+ */
+public final class GemmTuner {
+
+  /** Our skinny GEMM takes at most this many rows of x (its kernels' limit). */
+  public static final int SKINNY_MAX_ROWS = 256;
+  /** Below this many rows our tensor-core GEMM wastes most of its 64-row tiles: not a candidate. */
+  public static final int TENSOR_CORE_MIN_ROWS = 16;
+  /** cuBLASLt algorithms timed per shape, from the top of its heuristic's list. */
+  public static final int CUBLASLT_CANDIDATES = 4;
+
+  /** Which implementations may be chosen (the {@code --gemm} setting). */
+  public enum Policy {
+    /** Time ours and cuBLASLt's, keep the fastest. */
+    AUTO,
+    /** Our kernels only (timed against each other where both apply). */
+    OURS,
+    /** cuBLASLt's first pick wherever it has one; ours where it has none. */
+    CUBLASLT;
+
+    public static Policy parse(String text) {
+      for (Policy p : values()) {
+        if (p.name().equalsIgnoreCase(text)) return p;
+      }
+      throw new IllegalArgumentException("--gemm must be auto, ours or cublaslt (was '" + text + "')");
+    }
+
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** Device time of one candidate on one shape, in microseconds (the median of timed repetitions). */
+  @FunctionalInterface
+  public interface Timing {
+    double micros(GemmShape shape, GemmChoice candidate);
+  }
+
+  private GemmTuner() {}
+
+  /** Our candidates for {@code rows} rows: the skinny GEMM, the tensor-core GEMM, or both. */
+  public static List<GemmChoice.Kernel> ourKernels(int rows) {
+    List<GemmChoice.Kernel> ours = new ArrayList<>(2);
+    if (rows <= SKINNY_MAX_ROWS) ours.add(GemmChoice.Kernel.SKINNY);
+    if (rows >= TENSOR_CORE_MIN_ROWS) ours.add(GemmChoice.Kernel.TENSOR_CORE);
+    return ours;
+  }
+
+  /**
+   * The candidates of one shape under {@code policy}, given how many algorithms cuBLASLt offers for
+   * it (0 where it is absent or has none).
+   */
+  public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy) {
+    List<GemmChoice> c = new ArrayList<>();
+    if (policy == Policy.CUBLASLT && cublasLtAlgorithms > 0) {
+      c.add(GemmChoice.cublasLt(0, Double.NaN));
+      return c;
+    }
+    for (GemmChoice.Kernel k : ourKernels(rows)) c.add(GemmChoice.ours(k, Double.NaN));
+    if (policy == Policy.AUTO) {
+      for (int i = 0; i < Math.min(cublasLtAlgorithms, CUBLASLT_CANDIDATES); i++) c.add(GemmChoice.cublasLt(i, Double.NaN));
+    }
+    return c;
+  }
+
+  /**
+   * The fastest of {@code candidates} on {@code shape}, with its time. A single candidate is taken
+   * without timing (its time stays NaN). Ties go to the earlier candidate (ours come first).
+   */
+  public static GemmChoice fastest(GemmShape shape, List<GemmChoice> candidates, Timing timing) {
+    if (candidates.isEmpty()) {
+      throw new IllegalArgumentException("no GEMM candidate for " + shape);
+    }
+    if (candidates.size() == 1) {
+      return candidates.get(0);
+    }
+    GemmChoice best = null;
+    for (GemmChoice c : candidates) {
+      double us = timing.micros(shape, c);
+      if (!(us > 0) || Double.isInfinite(us)) {
+        throw new IllegalStateException("timing " + c.label() + " on " + shape + " gave " + us + " µs");
+      }
+      if (best == null || us < best.micros()) {
+        best = new GemmChoice(c.kernel(), c.algorithm(), us);
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,77 @@
+package io.decodefleet.agent.backend.cuda.gemm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GemmChoicesTest {
+
+  private static final GemmShape QKV = new GemmShape(1, 6144, 4096, 6144, false);
+  private static final GemmShape DOWN_TP = new GemmShape(1, 4096, 7168, 4096, true);
+
+  private static GemmChoices sample() {
+    GemmChoices c = new GemmChoices("NVIDIA H200 sm_90, driver 13000, cuBLASLt 130000, kernels abc123");
+    c.put(QKV.withRows(1), GemmChoice.ours(GemmChoice.Kernel.SKINNY, 14.9));
+    c.put(QKV.withRows(8), GemmChoice.cublasLt(2, 15.2));
+    c.put(QKV.withRows(64), GemmChoice.cublasLt(0, 16.1));
+    c.put(DOWN_TP.withRows(512), GemmChoice.ours(GemmChoice.Kernel.TENSOR_CORE, 80.5));
+    return c;
+  }
+
+  @Test
+  void aLaunchTakesTheDecisionOfTheSmallestTimedRowCountAtOrAboveIt() {
+    GemmChoices c = sample();
+    assertEquals("ours:skinny", c.choiceFor(QKV.withRows(1)).orElseThrow().label());
+    assertEquals("cublaslt#2", c.choiceFor(QKV.withRows(2)).orElseThrow().label());
+    assertEquals("cublaslt#2", c.choiceFor(QKV.withRows(8)).orElseThrow().label());
+    assertEquals("cublaslt#0", c.choiceFor(QKV.withRows(9)).orElseThrow().label());
+    assertEquals("cublaslt#0", c.choiceFor(QKV.withRows(4000)).orElseThrow().label(), "above every bucket: the largest");
+    assertTrue(c.timed(QKV.withRows(8)));
+    assertFalse(c.timed(QKV.withRows(9)));
+  }
+
+  @Test
+  void projectionsAreToldApartByStrideAndOutputType() {
+    GemmChoices c = sample();
+    assertTrue(c.choiceFor(new GemmShape(1, 6144, 4096, 6144, true)).isEmpty(), "f32 output was never timed");
+    assertTrue(c.choiceFor(new GemmShape(1, 6144, 4096, 8192, false)).isEmpty(), "other stride was never timed");
+    assertEquals("ours:tensor-core", c.choiceFor(DOWN_TP.withRows(3)).orElseThrow().label());
+  }
+
+  @Test
+  void theCacheFileRoundTripsUnderItsKeyOnly(@TempDir Path dir) throws IOException {
+    GemmChoices c = sample();
+    Path file = dir.resolve("sub").resolve("gemm.tsv");
+    c.write(file);
+    GemmChoices back = GemmChoices.read(file, c.key()).orElseThrow();
+    assertEquals(c.entries(), back.entries());
+    assertEquals("GEMM dispatch: cuBLASLt 2 of 4 shapes, ours 2", back.summary());
+    assertTrue(GemmChoices.read(file, "NVIDIA B200 sm_100, driver 13000, cuBLASLt 130000, kernels abc123").isEmpty());
+    assertTrue(GemmChoices.read(dir.resolve("absent.tsv"), c.key()).isEmpty());
+  }
+
+  @Test
+  void aDamagedCacheFileIsAnErrorNamingFileAndLine(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("gemm.tsv");
+    sample().write(file);
+    Files.writeString(file, Files.readString(file).replace("cublaslt#2", "cublaslt#x"));
+    IOException e = assertThrows(IOException.class, () -> GemmChoices.read(file, sample().key()));
+    assertTrue(e.getMessage().startsWith(file + ":5: not a GEMM choice: 'cublaslt#x'"), e.getMessage());
+  }
+
+  @Test
+  void choicesAndShapesRefuseWhatCannotBe() {
+    assertThrows(IllegalArgumentException.class, () -> new GemmChoice(GemmChoice.Kernel.CUBLASLT, -1, 1));
+    assertThrows(IllegalArgumentException.class, () -> new GemmChoice(GemmChoice.Kernel.SKINNY, 0, 1));
+    assertThrows(IllegalArgumentException.class, () -> new GemmShape(1, 4096, 4096, 4095, false));
+    assertThrows(IllegalArgumentException.class, () -> new GemmChoices("two\nlines"));
+    assertEquals(GemmChoice.cublasLt(3, 1.5), GemmChoice.parse("cublaslt#3", 1.5));
+  }
+}

@@ -1,0 +1,56 @@
+package io.decodefleet.agent.backend.cuda.gemm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner.Policy;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class GemmTunerTest {
+
+  private static List<String> labels(List<GemmChoice> choices) {
+    return choices.stream().map(GemmChoice::label).toList();
+  }
+
+  @Test
+  void candidatesFollowThePolicyAndTheRowCount() {
+    assertEquals(List.of("ours:skinny", "cublaslt#0", "cublaslt#1", "cublaslt#2", "cublaslt#3"),
+        labels(GemmTuner.candidates(1, 8, Policy.AUTO)));
+    assertEquals(List.of("ours:skinny", "ours:tensor-core", "cublaslt#0"), labels(GemmTuner.candidates(64, 1, Policy.AUTO)));
+    assertEquals(List.of("ours:tensor-core"), labels(GemmTuner.candidates(512, 0, Policy.AUTO)), "no cuBLASLt here");
+    assertEquals(List.of("ours:skinny", "ours:tensor-core"), labels(GemmTuner.candidates(256, 8, Policy.OURS)));
+    assertEquals(List.of("cublaslt#0"), labels(GemmTuner.candidates(8, 8, Policy.CUBLASLT)));
+    assertEquals(List.of("ours:skinny"), labels(GemmTuner.candidates(8, 0, Policy.CUBLASLT)), "none offered: ours");
+  }
+
+  @Test
+  void theFastestCandidateWinsWithItsTimeAndTiesGoToOurs() {
+    GemmShape s = new GemmShape(64, 6144, 4096, 6144, false);
+    List<GemmChoice> c = GemmTuner.candidates(64, 3, Policy.AUTO);
+    GemmChoice best = GemmTuner.fastest(s, c, (shape, k) -> switch (k.label()) {
+      case "ours:skinny" -> 35.0;
+      case "ours:tensor-core" -> 22.0;
+      case "cublaslt#1" -> 16.1;
+      default -> 18.0;
+    });
+    assertEquals("cublaslt#1", best.label());
+    assertEquals(16.1, best.micros());
+    assertEquals("ours:skinny", GemmTuner.fastest(s, c, (shape, k) -> 10.0).label());
+  }
+
+  @Test
+  void aSingleCandidateIsNotTimedAndABadTimingIsAnError() {
+    GemmShape s = new GemmShape(1, 4096, 4096, 4096, false);
+    GemmChoice only = GemmTuner.fastest(s, GemmTuner.candidates(1, 0, Policy.AUTO), (shape, k) -> {
+      throw new AssertionError("timed a lone candidate");
+    });
+    assertTrue(Double.isNaN(only.micros()));
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> GemmTuner.fastest(s, GemmTuner.candidates(1, 2, Policy.AUTO), (shape, k) -> Double.NaN));
+    assertTrue(e.getMessage().contains("gave NaN"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Policy.parse("fast"));
+    assertEquals(Policy.CUBLASLT, Policy.parse("cuBLASLt"));
+  }
+}
