@@ -1,9 +1,9 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.GpuInfo;
-import io.decodefleet.agent.backend.cuda.selftest.BenchResult;
-import io.decodefleet.agent.backend.cuda.selftest.DeviceHarness;
-import io.decodefleet.agent.backend.cuda.selftest.KernelBench;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.tools.bench.BenchResult;
+import io.decodefleet.agent.tools.bench.KernelBench;
+import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -1,11 +1,11 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.GpuInfo;
-import io.decodefleet.agent.backend.cuda.KvTransferBench;
-import io.decodefleet.agent.backend.cuda.KvTransferBench.Row;
-import io.decodefleet.agent.backend.cuda.KvTransferBench.Timing;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.nccl.Nccl;
+import io.decodefleet.agent.tools.bench.KvTransferBench.Row;
+import io.decodefleet.agent.tools.bench.KvTransferBench.Timing;
+import io.decodefleet.agent.tools.bench.KvTransferBench;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;

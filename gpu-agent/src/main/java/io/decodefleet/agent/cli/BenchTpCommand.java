@@ -1,10 +1,10 @@
 package io.decodefleet.agent.cli;
 
 import io.decodefleet.agent.backend.cuda.DecodePath;
-import io.decodefleet.agent.backend.cuda.GpuInfo;
-import io.decodefleet.agent.backend.cuda.TensorParallelBench;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.TensorShard;
+import io.decodefleet.agent.tools.bench.TensorParallelBench;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;

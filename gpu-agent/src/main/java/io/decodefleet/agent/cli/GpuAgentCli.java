@@ -1,16 +1,16 @@
 package io.decodefleet.agent.cli;
 
-import java.io.PrintWriter;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.DecodePath;
-import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.daemon.AgentDaemon;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code gpu-agent}: the per-node daemon of a DecodeFleet cluster, plus its device tools
@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "gpu-agent", mixinStandardHelpOptions = true, version = "DecodeFleet 0.1.0",
     description = {"The DecodeFleet per-node daemon and its device tools.",
         "With no subcommand: join the cluster and serve one agent per device until SIGTERM, which drains."},
-    subcommands = {SelfTestCommand.class, BenchCommand.class, ParityCommand.class})
+    subcommands = {SelfCheckCommand.class, BenchCommand.class, ParityCommand.class})
 public final class GpuAgentCli implements Callable<Integer> {
 
   @Option(names = "--seed-nodes", split = ",", defaultValue = "${env:DECODEFLEET_SEED_NODES}",

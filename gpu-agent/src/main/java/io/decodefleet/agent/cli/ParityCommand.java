@@ -2,9 +2,9 @@ package io.decodefleet.agent.cli;
 
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.DecodePath;
-import io.decodefleet.agent.backend.cuda.GpuInfo;
-import io.decodefleet.agent.backend.cuda.ParityCheck;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.tools.parity.ParityCheck;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;

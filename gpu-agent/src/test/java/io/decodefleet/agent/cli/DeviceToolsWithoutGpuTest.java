@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +23,7 @@ class DeviceToolsWithoutGpuTest {
   @Test
   void selftestPrintsOneLineAndExits3() {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int rc = new CommandLine(new SelfTestCommand(new PrintStream(buf, true, StandardCharsets.UTF_8)))
+    int rc = new CommandLine(new SelfCheckCommand(new PrintStream(buf, true, StandardCharsets.UTF_8)))
         .execute();
     String out = buf.toString(StandardCharsets.UTF_8);
     assertEquals(3, rc);
