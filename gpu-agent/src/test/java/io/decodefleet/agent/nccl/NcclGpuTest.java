@@ -119,7 +119,7 @@ class NcclGpuTest {
     GpuInfo gpu = gpus.get(0);
     long start = System.nanoTime();
     try (CudaContext ignored = CudaContext.open(gpu)) {
-      NcclException e = assertThrows(NcclException.class, () -> Nccl.commInitRank(
+      NcclException e = assertThrows(NcclException.class, () -> NcclCommunicator.commInitRank(
           2, Nccl.uniqueId(), 0, gpu.index(), Duration.ofSeconds(3)));
       assertTrue(e.getMessage().contains("did not finish within 3.0 s"), e.getMessage());
       assertTrue(e.getMessage().endsWith("(communicator aborted)"), e.getMessage());
@@ -149,16 +149,16 @@ class NcclGpuTest {
         GpuInfo gpu = gpus.get(r);
         ranks.add(pool.submit(() -> {
           try (CudaContext ctx = CudaContext.open(gpu); CudaStream stream = ctx.newStream()) {
-            long comm = Nccl.commInitRank(2, id, rank, gpu.index(), Duration.ofSeconds(60));
+            long comm = NcclCommunicator.commInitRank(2, id, rank, gpu.index(), Duration.ofSeconds(60));
             boolean ok = false;
             try {
               body.run(rank, gpu, ctx, NativeStream.address(stream), comm);
               ok = true;
             } finally {
               if (ok) {
-                Nccl.commDestroy(comm);
+                NcclCommunicator.commDestroy(comm);
               } else {
-                Nccl.commAbort(comm);
+                NcclCommunicator.commAbort(comm);
               }
             }
           }

@@ -18,10 +18,12 @@ import io.decodefleet.agent.engine.StepTiming;
 import io.decodefleet.agent.engine.TensorGroupSpec;
 import io.decodefleet.agent.engine.TensorShard;
 import io.decodefleet.agent.nccl.Nccl;
+import io.decodefleet.agent.nccl.NcclCommunicator;
 import io.decodefleet.kernels.cuda.Fatbin;
 import io.decodefleet.kernels.cuda.RmsNormParams;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import jcuda.driver.CUresult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -186,8 +188,8 @@ public final class CudaBackend implements Backend {
   }
 
   @Override
-  public java.util.Optional<String> tensorParallelUnsupported() {
-    return Nccl.isAvailable() ? java.util.Optional.empty() : java.util.Optional.of(Nccl.unavailabilityCause());
+  public Optional<String> tensorParallelUnsupported() {
+    return Nccl.isAvailable() ? Optional.empty() : Optional.of(Nccl.unavailabilityCause());
   }
 
   @Override
@@ -204,7 +206,8 @@ public final class CudaBackend implements Backend {
       throw new IllegalStateException(why);
     });
     try {
-      tpComm = Nccl.commInitRank(spec.shard().size(), spec.id(), spec.shard().rank(), gpu.index(), spec.timeout());
+      tpComm = NcclCommunicator.commInitRank(spec.shard().size(), spec.id(), spec.shard().rank(), gpu.index(),
+          spec.timeout());
     } catch (RuntimeException e) {
       throw new IllegalStateException("tensor-parallel rank " + spec.shard().rank() + " of " + spec.shard().size()
           + " on " + gpu.label() + ": " + e.getMessage(), e);
@@ -218,7 +221,7 @@ public final class CudaBackend implements Backend {
     long comm = tpComm;
     if (comm != 0 && !tpAborted) {
       tpAborted = true;
-      Nccl.commAbort(comm);
+      NcclCommunicator.commAbort(comm);
     }
   }
 
@@ -314,15 +317,15 @@ public final class CudaBackend implements Backend {
 
   /** KV moves between CUDA agents over NCCL: usable once the pool exists and NCCL loaded. */
   @Override
-  public java.util.Optional<String> kvTransferUnsupported() {
-    if (kv == null) return java.util.Optional.of("the KV pool of " + gpu.label() + " is not allocated");
-    return io.decodefleet.agent.nccl.Nccl.isAvailable() ? java.util.Optional.empty()
-        : java.util.Optional.of(io.decodefleet.agent.nccl.Nccl.unavailabilityCause());
+  public Optional<String> kvTransferUnsupported() {
+    if (kv == null) return Optional.of("the KV pool of " + gpu.label() + " is not allocated");
+    return Nccl.isAvailable() ? Optional.empty()
+        : Optional.of(Nccl.unavailabilityCause());
   }
 
   @Override
   public byte[] newKvGroupId() {
-    return io.decodefleet.agent.nccl.Nccl.uniqueId();
+    return Nccl.uniqueId();
   }
 
   /** A member over this backend's KV pool, for sequences up to the pool's (or the model's) length. */
@@ -392,7 +395,7 @@ public final class CudaBackend implements Backend {
       } finally {
         graphs.close();
         try {
-          if (tpComm != 0 && !tpAborted) Nccl.commDestroy(tpComm, java.time.Duration.ofSeconds(10));
+          if (tpComm != 0 && !tpAborted) NcclCommunicator.commDestroy(tpComm, java.time.Duration.ofSeconds(10));
         } finally {
           tpComm = 0;
           closeOwned();

@@ -8,6 +8,7 @@ import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.driver.NativeStream;
 import io.decodefleet.agent.nccl.Nccl.DataType;
 import io.decodefleet.agent.nccl.Nccl;
+import io.decodefleet.agent.nccl.NcclCommunicator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -187,7 +188,7 @@ public final class NcclBench {
         DeviceBuffer b = ctx.allocate(maxBytes)) { // (maxBytes) received
       a.fill32(0x3f803f80); // bf16 1.0 pairs: finite data; doubling in place stays finite or inf
       b.fill32(0);
-      long comm = Nccl.commInitRank(n, id, rank, gpu.index(), settings.timeout());
+      long comm = NcclCommunicator.commInitRank(n, id, rank, gpu.index(), settings.timeout());
       comms.set(rank, comm);
       boolean clean = false;
       try {
@@ -206,10 +207,10 @@ public final class NcclBench {
         clean = true;
       } finally {
         if (clean) {
-          Nccl.commDestroy(comm, settings.timeout());
+          NcclCommunicator.commDestroy(comm, settings.timeout());
         } else {
           try {
-            Nccl.commAbort(comm); // false when the watch got there first
+            NcclCommunicator.commAbort(comm); // false when the watch got there first
           } catch (RuntimeException e) {
             // The failure that brought us here is the one to report.
           }

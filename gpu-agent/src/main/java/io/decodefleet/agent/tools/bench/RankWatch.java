@@ -2,6 +2,7 @@ package io.decodefleet.agent.tools.bench;
 
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.nccl.Nccl;
+import io.decodefleet.agent.nccl.NcclCommunicator;
 import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
@@ -59,7 +60,7 @@ final class RankWatch {
       if (failedAt != 0 && abortedAt == 0 && now - failedAt > grace) {
         for (int r = 0; r < comms.length(); r++) {
           if (comms.get(r) != 0) {
-            Nccl.commAbort(comms.get(r)); // false for those their rank already aborted
+            NcclCommunicator.commAbort(comms.get(r)); // false for those their rank already aborted
           }
         }
         abortedAt = now;

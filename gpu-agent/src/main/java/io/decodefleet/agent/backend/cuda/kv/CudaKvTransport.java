@@ -10,6 +10,7 @@ import io.decodefleet.agent.engine.KvGroupSpec;
 import io.decodefleet.agent.engine.KvTransferMode;
 import io.decodefleet.agent.engine.KvTransport;
 import io.decodefleet.agent.nccl.Nccl;
+import io.decodefleet.agent.nccl.NcclCommunicator;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.KvPackParams;
 import java.time.Duration;
@@ -96,7 +97,7 @@ public final class CudaKvTransport implements KvTransport {
       throw new IllegalStateException(Nccl.unavailabilityCause());
     }
     String who = "rank " + spec.rank() + " of " + spec.nranks() + " on " + ctx.gpu().label();
-    long comm = Nccl.commInitRank(spec.nranks(), spec.id(), spec.rank(), ctx.gpu().index(), spec.timeout());
+    long comm = NcclCommunicator.commInitRank(spec.nranks(), spec.id(), spec.rank(), ctx.gpu().index(), spec.timeout());
     List<AutoCloseable> made = new ArrayList<>();
     try {
       CudaStream stream = add(made, CudaStream.createNonBlocking(ctx));
@@ -105,7 +106,7 @@ public final class CudaKvTransport implements KvTransport {
       PeerCheck.run(ctx, stream, comm, spec, Math.min(CHECK_BYTES, chunk.bytes()));
       return new CudaKvTransport(ctx, kernels, kv, spec, comm, stream, chunk, pageList);
     } catch (RuntimeException e) {
-      Nccl.commAbort(comm); // false when a failed NCCL call already aborted it
+      NcclCommunicator.commAbort(comm); // false when a failed NCCL call already aborted it
       for (int i = made.size() - 1; i >= 0; i--) {
         try {
           made.get(i).close();
@@ -238,7 +239,7 @@ public final class CudaKvTransport implements KvTransport {
       abortReason = reason;
     }
     try {
-      Nccl.commAbort(comm); // frees a stream stuck on a dead peer; false if a failed call already did
+      NcclCommunicator.commAbort(comm); // frees a stream stuck on a dead peer; false if a failed call already did
     } catch (RuntimeException e) {
       // Nothing more to do: the communicator is unusable either way.
     }
@@ -267,7 +268,7 @@ public final class CudaKvTransport implements KvTransport {
     graphs.clear();
     if (abortReason == null) {
       try {
-        Nccl.commDestroy(comm, Duration.ofSeconds(5)); // aborts it on failure or timeout
+        NcclCommunicator.commDestroy(comm, Duration.ofSeconds(5)); // aborts it on failure or timeout
       } catch (RuntimeException e) {
         // Leaving is best effort.
       }
@@ -320,7 +321,7 @@ public final class CudaKvTransport implements KvTransport {
   /** Throws nothing: when NCCL has noticed a peer's failure, the group is aborted with NCCL's message. */
   void checkPeers() {
     try {
-      Nccl.checkAsyncError(comm); // aborts the communicator and throws on an asynchronous error
+      NcclCommunicator.checkAsyncError(comm); // aborts the communicator and throws on an asynchronous error
     } catch (RuntimeException e) {
       abort(e.getMessage());
     }
