@@ -13,8 +13,6 @@ import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.driver.NativeStream;
 import io.decodefleet.agent.nccl.Nccl.DataType;
-import io.decodefleet.agent.tools.bench.NcclBench;
-import io.decodefleet.agent.tools.bench.NcclBenchPoint;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -125,17 +123,6 @@ class NcclGpuTest {
       assertTrue(e.getMessage().endsWith("(communicator aborted)"), e.getMessage());
     }
     assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30), "returned promptly");
-  }
-
-  @Test
-  void theBenchMeasuresEveryPointOfASmallRun() {
-    List<NcclBenchPoint> points = NcclBench.run(gpus,
-        new NcclBench.Settings(List.of(4096L, 1L << 20), 1, 3, Duration.ofSeconds(60)), p -> { });
-    assertEquals(6, points.size(), "send/recv, bf16 and fp32 all-reduce, at 2 sizes");
-    for (NcclBenchPoint p : points) {
-      assertTrue(p.timeUs() > 0 && p.algbwGbps() > 0, p.toJson());
-      assertEquals(p.algbwGbps(), p.busbwGbps(), 1e-9, "2 ranks: busbw = algbw");
-    }
   }
 
   /** Runs {@code body} on two threads, rank r on GPU r with its context current and a comm. */

@@ -1,4 +1,4 @@
-package io.decodefleet.agent.backend.cuda.kv;
+package io.decodefleet.agent.tools.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import io.decodefleet.agent.backend.cuda.kv.CudaKvTransport;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.nccl.Nccl;
-import io.decodefleet.agent.tools.bench.KvTransferBench;
 import io.decodefleet.kernels.cuda.Fatbin;
 import java.time.Duration;
 import java.util.List;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * Skipped (an assumption, not a failure) without two CUDA devices, the fatbin or NCCL.
  */
 @Tag("gpu")
-class KvTransferGpuTest {
+class KvTransferBenchGpuTest {
 
   private List<GpuInfo> gpus;
 
