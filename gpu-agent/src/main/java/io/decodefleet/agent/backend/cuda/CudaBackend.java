@@ -9,7 +9,7 @@ import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.driver.NativeStream;
-import io.decodefleet.agent.backend.cuda.kv.CudaKvTransport;
+import io.decodefleet.agent.backend.cuda.kv.CudaKvGroupMember;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
@@ -333,7 +333,7 @@ public final class CudaBackend implements Backend {
   public io.decodefleet.agent.engine.KvTransport joinKvGroup(io.decodefleet.agent.engine.KvGroupSpec spec) {
     requireCache();
     int maxModelLen = (int) Math.min(config.maxPositionEmbeddings(), (long) kv.numBlocks() * kv.blockSize());
-    return CudaKvTransport.join(ctx, kernels, kv, spec, StepPlan.blocksFor(maxModelLen, kv.blockSize()));
+    return CudaKvGroupMember.join(ctx, kernels, kv, spec, StepPlan.blocksFor(maxModelLen, kv.blockSize()));
   }
 
   /** bf16 weights, activations and KV against a bf16 dense recompute: the parity tolerance. */

@@ -6,7 +6,7 @@ import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.EventTimer;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
-import io.decodefleet.agent.backend.cuda.kv.CudaKvTransport;
+import io.decodefleet.agent.backend.cuda.kv.CudaKvGroupMember;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.backend.cuda.kv.KvTransferPlan;
 import io.decodefleet.agent.engine.KvGroupSpec;
@@ -31,7 +31,7 @@ import jcuda.Pointer;
 import jcuda.driver.JCudaDriver;
 
 /**
- * One sequence's KV of a model's shape moved from GPU a to GPU b through {@link CudaKvTransport},
+ * One sequence's KV of a model's shape moved from GPU a to GPU b through {@link CudaKvGroupMember},
  * the path the disaggregated layout uses: pack, NCCL send, receive, unpack. For each context
  * length and each mode (eager, graph), one thread per GPU, each with a KV pool of noise, a
  * scattered block table on each side, and one group per mode (a graph that cannot be captured
@@ -207,7 +207,7 @@ public final class KvTransferBench {
         CudaStream fill = ctx.newStream()) {
       noise(kernels, kv, fill, 17 + rank);
       stamp.accept("KV pools of " + numBlocks + " blocks filled; joining the group");
-      CudaKvTransport member = CudaKvTransport.join(ctx, kernels, kv,
+      CudaKvGroupMember member = CudaKvGroupMember.join(ctx, kernels, kv,
           new KvGroupSpec(id, rank, 2, List.of(1 - rank), mode, s.timeout()), maxPages);
       members.set(rank, member);
       stamp.accept("group formed: " + member.description());
@@ -249,7 +249,7 @@ public final class KvTransferBench {
   }
 
   /** Warm-up, then timed repetitions; the sender's thread summarises once both sides are in. */
-  private static Timing time(int rank, CudaKvTransport member, KvTransferPlan plan, KvTransferMode mode,
+  private static Timing time(int rank, CudaKvGroupMember member, KvTransferPlan plan, KvTransferMode mode,
       boolean ncclOnly, Settings s, Meeting barrier, double[][][] ms, double[][] host, int slot)
       throws Exception {
     long wait = s.timeout().toMillis();
@@ -300,7 +300,7 @@ public final class KvTransferBench {
 
   /** Polls until the transfer is over; its side's ms, or throws with its failure. */
   private static double finish(KvTransport.Transfer t, long waitMillis) {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis + CudaKvTransport.DRAIN_MILLIS);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis + CudaKvGroupMember.DRAIN_MILLIS);
     while (!t.poll()) {
       if (System.nanoTime() - deadline > 0) throw new IllegalStateException("a transfer did not end");
       Thread.onSpinWait();

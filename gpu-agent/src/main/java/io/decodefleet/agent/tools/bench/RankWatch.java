@@ -1,7 +1,6 @@
 package io.decodefleet.agent.tools.bench;
 
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
-import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.agent.nccl.NcclCommunicator;
 import java.util.List;
 import java.util.concurrent.BrokenBarrierException;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
-import io.decodefleet.agent.backend.cuda.kv.CudaKvTransport;
+import io.decodefleet.agent.backend.cuda.kv.CudaKvGroupMember;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.nccl.Nccl;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link CudaKvTransport} between GPU 0 and GPU 1 through the bench's path: both modes, page
+ * {@link CudaKvGroupMember} between GPU 0 and GPU 1 through the bench's path: both modes, page
  * counts that are not powers of two, a context shorter than a block, and a Llama-3-8B-wide KV.
  * Skipped (an assumption, not a failure) without two CUDA devices, the fatbin or NCCL.
  */

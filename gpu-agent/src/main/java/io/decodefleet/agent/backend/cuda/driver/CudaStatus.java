@@ -4,9 +4,10 @@ import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
 /**
- * The one place where a CUDA driver status becomes an exception. Every driver call in this
- * package passes its result through {@link #check}; JCuda's own exceptions stay disabled so that
- * no call escapes with a message that lacks the operation or the GPU.
+ * The one place where a CUDA driver status becomes an exception. Every driver call of the CUDA
+ * backend (this package, the KV layer, the model layer, the device tools) passes its result through
+ * {@link #check}, directly or through {@link CudaContext#check}; JCuda's own exceptions stay
+ * disabled so that no call escapes with a message that lacks the operation or the GPU.
  */
 public final class CudaStatus {
 

@@ -12,7 +12,7 @@ import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
 /**
- * One side of one KV transfer of a {@link CudaKvTransport}: two events on the member's stream
+ * One side of one KV transfer of a {@link CudaKvGroupMember}: two events on the member's stream
  * around its device work (their difference is the side's time; the second one's completion is
  * the transfer's), and a watchdog that aborts the group when the transfer outlasts the group's
  * timeout, which is how a dead peer stops holding anything up. Polled on the engine thread.
@@ -24,7 +24,7 @@ final class CudaKvTransfer implements KvTransport.Transfer {
     return t;
   });
 
-  private final CudaKvTransport owner;
+  private final CudaKvGroupMember owner;
   private final CudaContext ctx;
   private final long bytes;
   private final int peer;
@@ -37,7 +37,7 @@ final class CudaKvTransfer implements KvTransport.Transfer {
   private double millis = Double.NaN;
   private long abortSeenNanos;
 
-  CudaKvTransfer(CudaKvTransport owner, long bytes, int peer) {
+  CudaKvTransfer(CudaKvGroupMember owner, long bytes, int peer) {
     this.owner = owner;
     this.ctx = owner.context();
     this.bytes = bytes;
@@ -116,9 +116,9 @@ final class CudaKvTransfer implements KvTransport.Transfer {
     if (owner.abortReason() != null) {
       long now = System.nanoTime();
       if (abortSeenNanos == 0) abortSeenNanos = now;
-      if (now - abortSeenNanos > TimeUnit.MILLISECONDS.toNanos(CudaKvTransport.DRAIN_MILLIS)) {
+      if (now - abortSeenNanos > TimeUnit.MILLISECONDS.toNanos(CudaKvGroupMember.DRAIN_MILLIS)) {
         failure = "the KV-transfer group was aborted (" + owner.abortReason() + ") and this transfer's device work did "
-            + "not end within " + CudaKvTransport.DRAIN_MILLIS / 1000 + " s";
+            + "not end within " + CudaKvGroupMember.DRAIN_MILLIS / 1000 + " s";
         quiet = false;
         return finish();
       }

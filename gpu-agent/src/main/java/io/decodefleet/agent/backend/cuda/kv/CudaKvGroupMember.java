@@ -23,7 +23,8 @@ import jcuda.Pointer;
 import jcuda.driver.JCudaDriver;
 
 /**
- * A CUDA backend's member of a KV-transfer group: one NCCL communicator over the group, and the
+ * A CUDA backend's member of a KV group (the agents that can move KV to one another, each a {@code
+ * KvTransport} to the engine): one NCCL communicator over the group, and the
  * pack / send and receive / unpack path of {@link KvTransferPlan} on a stream of its own.
  *
  * <ul>
@@ -43,7 +44,7 @@ import jcuda.driver.JCudaDriver;
  *
  * Engine thread only (the context is current there), except {@link #abort}.
  */
-public final class CudaKvTransport implements KvTransport {
+public final class CudaKvGroupMember implements KvTransport {
 
   /** How long an aborted transfer may take to leave the device before its pages are written off. */
   public static final long DRAIN_MILLIS = 10_000;
@@ -69,7 +70,7 @@ public final class CudaKvTransport implements KvTransport {
   private volatile String abortReason;
   private boolean closed;
 
-  private CudaKvTransport(CudaContext ctx, KernelModule kernels, KvPool kv, KvGroupSpec spec, long comm,
+  private CudaKvGroupMember(CudaContext ctx, KernelModule kernels, KvPool kv, KvGroupSpec spec, long comm,
       CudaStream stream, DeviceBuffer chunk, DeviceBuffer pageList) {
     this.ctx = ctx;
     this.kernels = kernels;
@@ -92,7 +93,7 @@ public final class CudaKvTransport implements KvTransport {
    *
    * @param maxPages the most pages (blocks) per layer one sequence can have here
    */
-  public static CudaKvTransport join(CudaContext ctx, KernelModule kernels, KvPool kv, KvGroupSpec spec, int maxPages) {
+  public static CudaKvGroupMember join(CudaContext ctx, KernelModule kernels, KvPool kv, KvGroupSpec spec, int maxPages) {
     if (!Nccl.isAvailable()) {
       throw new IllegalStateException(Nccl.unavailabilityCause());
     }
@@ -104,7 +105,7 @@ public final class CudaKvTransport implements KvTransport {
       DeviceBuffer chunk = add(made, ctx.allocate(KvTransferPlan.bufferBytes(kv.layers(), maxPages, kv.pageElems())));
       DeviceBuffer pageList = add(made, ctx.allocate(4L * kv.layers() * Math.max(1, maxPages)));
       PeerCheck.run(ctx, stream, comm, spec, Math.min(CHECK_BYTES, chunk.bytes()));
-      return new CudaKvTransport(ctx, kernels, kv, spec, comm, stream, chunk, pageList);
+      return new CudaKvGroupMember(ctx, kernels, kv, spec, comm, stream, chunk, pageList);
     } catch (RuntimeException e) {
       NcclCommunicator.commAbort(comm); // false when a failed NCCL call already aborted it
       for (int i = made.size() - 1; i >= 0; i--) {
