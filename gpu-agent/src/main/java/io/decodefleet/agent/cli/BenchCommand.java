@@ -41,15 +41,8 @@ public final class BenchCommand implements Callable<Integer> {
         description = "GPU to benchmark (default: ${DEFAULT-VALUE}).")
     private int gpu;
 
-    private final PrintStream out;
-
-    public Kernels() {
-      this(System.out);
-    }
-
-    Kernels(PrintStream out) {
-      this.out = out;
-    }
+    /** Where the command prints: {@code System.out} as it was when picocli made the command. */
+    private final PrintStream out = System.out;
 
     @Override
     public Integer call() {

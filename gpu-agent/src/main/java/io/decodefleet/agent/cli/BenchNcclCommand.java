@@ -62,15 +62,8 @@ public final class BenchNcclCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   private int timeoutSeconds;
 
-  private final PrintStream out;
-
-  public BenchNcclCommand() {
-    this(System.out);
-  }
-
-  BenchNcclCommand(PrintStream out) {
-    this.out = out;
-  }
+  /** Where the command prints: {@code System.out} as it was when picocli made the command. */
+  private final PrintStream out = System.out;
 
   /** Parses a {@code --sizes} element, reporting a bad one as picocli's one-line error. */
   static final class SizeConverter implements CommandLine.ITypeConverter<Long> {

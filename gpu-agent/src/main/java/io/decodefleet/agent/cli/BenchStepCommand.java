@@ -50,15 +50,8 @@ public final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
-  private final PrintStream out;
-
-  public BenchStepCommand() {
-    this(System.out);
-  }
-
-  BenchStepCommand(PrintStream out) {
-    this.out = out;
-  }
+  /** Where the command prints: {@code System.out} as it was when picocli made the command. */
+  private final PrintStream out = System.out;
 
   @Override
   public Integer call() {

@@ -36,15 +36,8 @@ public final class SelfCheckCommand implements Callable<Integer> {
       description = "Kernel families to check (default: all): ${COMPLETION-CANDIDATES}.")
   private List<KernelFamily> families;
 
-  private final PrintStream out;
-
-  public SelfCheckCommand() {
-    this(System.out);
-  }
-
-  SelfCheckCommand(PrintStream out) {
-    this.out = out;
-  }
+  /** Where the command prints: {@code System.out} as it was when picocli made the command. */
+  private final PrintStream out = System.out;
 
   @Override
   public Integer call() {
