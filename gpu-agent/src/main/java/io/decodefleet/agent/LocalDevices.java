@@ -2,12 +2,12 @@ package io.decodefleet.agent;
 
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.backend.cuda.CudaBackend;
-import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.kernels.cuda.Fatbin;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.TensorParallelBackend;
-import io.decodefleet.kernels.cuda.Fatbin;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

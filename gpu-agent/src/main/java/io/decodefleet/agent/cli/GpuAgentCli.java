@@ -1,16 +1,16 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cpu.CpuBackend;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.DecodePath;
+import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.daemon.AgentDaemon;
-import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * {@code gpu-agent}: the per-node daemon of a DecodeFleet cluster, plus its device tools

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.decodefleet.agent.backend.cuda.CudaBackend;
-import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.nccl.Nccl;
-import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
 import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.agent.protocol.SequenceSpec;
 import io.decodefleet.kernels.cuda.Fatbin;
