@@ -2,9 +2,9 @@ package io.decodefleet.agent;
 
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.backend.cuda.CudaBackend;
-import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
-import io.decodefleet.agent.backend.cuda.GpuInfo;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.kernels.cuda.Fatbin;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.TensorParallelBackend;

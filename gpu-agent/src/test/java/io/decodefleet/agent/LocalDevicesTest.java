@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import java.util.List;
 import org.junit.jupiter.api.Test;

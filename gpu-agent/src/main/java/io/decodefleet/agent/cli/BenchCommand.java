@@ -1,9 +1,9 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.GpuInfo;
-import io.decodefleet.agent.backend.cuda.selftest.BenchResult;
-import io.decodefleet.agent.backend.cuda.selftest.DeviceHarness;
-import io.decodefleet.agent.backend.cuda.selftest.KernelBench;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.tools.bench.BenchResult;
+import io.decodefleet.agent.tools.bench.KernelBench;
+import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -41,15 +41,8 @@ public final class BenchCommand implements Callable<Integer> {
         description = "GPU to benchmark (default: ${DEFAULT-VALUE}).")
     private int gpu;
 
-    private final PrintStream out;
-
-    public Kernels() {
-      this(System.out);
-    }
-
-    Kernels(PrintStream out) {
-      this.out = out;
-    }
+    /** Where the command prints: {@code System.out} as it was when picocli made the command. */
+    private final PrintStream out = System.out;
 
     @Override
     public Integer call() {

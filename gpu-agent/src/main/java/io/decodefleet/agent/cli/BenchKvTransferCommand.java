@@ -1,11 +1,11 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.GpuInfo;
-import io.decodefleet.agent.backend.cuda.KvTransferBench;
-import io.decodefleet.agent.backend.cuda.KvTransferBench.Row;
-import io.decodefleet.agent.backend.cuda.KvTransferBench.Timing;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.nccl.Nccl;
+import io.decodefleet.agent.tools.bench.KvTransferBench.Row;
+import io.decodefleet.agent.tools.bench.KvTransferBench.Timing;
+import io.decodefleet.agent.tools.bench.KvTransferBench;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,15 +61,8 @@ public final class BenchKvTransferCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
-  private final PrintStream out;
-
-  public BenchKvTransferCommand() {
-    this(System.out);
-  }
-
-  BenchKvTransferCommand(PrintStream out) {
-    this.out = out;
-  }
+  /** Where the command prints: {@code System.out} as it was when picocli made the command. */
+  private final PrintStream out = System.out;
 
   @Override
   public Integer call() {

@@ -1,20 +1,20 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.GpuInfo;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.nccl.Nccl;
-import io.decodefleet.agent.nccl.bench.ByteSize;
-import io.decodefleet.agent.nccl.bench.NcclBench;
-import io.decodefleet.agent.nccl.bench.NcclBenchPoint;
-import io.decodefleet.agent.nccl.bench.NcclBenchReport;
+import io.decodefleet.agent.tools.bench.ByteSize;
+import io.decodefleet.agent.tools.bench.NcclBench;
+import io.decodefleet.agent.tools.bench.NcclBenchPoint;
+import io.decodefleet.agent.tools.bench.NcclBenchReport;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code gpu-agent bench nccl}: NCCL send/recv and all-reduce bandwidth between the local GPUs,
@@ -62,15 +62,8 @@ public final class BenchNcclCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   private int timeoutSeconds;
 
-  private final PrintStream out;
-
-  public BenchNcclCommand() {
-    this(System.out);
-  }
-
-  BenchNcclCommand(PrintStream out) {
-    this.out = out;
-  }
+  /** Where the command prints: {@code System.out} as it was when picocli made the command. */
+  private final PrintStream out = System.out;
 
   /** Parses a {@code --sizes} element, reporting a bad one as picocli's one-line error. */
   static final class SizeConverter implements CommandLine.ITypeConverter<Long> {

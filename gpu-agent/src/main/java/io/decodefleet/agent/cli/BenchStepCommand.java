@@ -1,9 +1,9 @@
 package io.decodefleet.agent.cli;
 
 import io.decodefleet.agent.backend.cuda.DecodePath;
-import io.decodefleet.agent.backend.cuda.GpuInfo;
-import io.decodefleet.agent.backend.cuda.StepBench;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.tools.bench.StepBench;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,15 +50,8 @@ public final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
-  private final PrintStream out;
-
-  public BenchStepCommand() {
-    this(System.out);
-  }
-
-  BenchStepCommand(PrintStream out) {
-    this.out = out;
-  }
+  /** Where the command prints: {@code System.out} as it was when picocli made the command. */
+  private final PrintStream out = System.out;
 
   @Override
   public Integer call() {

@@ -1,10 +1,10 @@
 package io.decodefleet.agent.cli;
 
 import io.decodefleet.agent.backend.cuda.DecodePath;
-import io.decodefleet.agent.backend.cuda.GpuInfo;
-import io.decodefleet.agent.backend.cuda.TensorParallelBench;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.TensorShard;
+import io.decodefleet.agent.tools.bench.TensorParallelBench;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,15 +58,8 @@ public final class BenchTpCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
-  private final PrintStream out;
-
-  public BenchTpCommand() {
-    this(System.out);
-  }
-
-  BenchTpCommand(PrintStream out) {
-    this.out = out;
-  }
+  /** Where the command prints: {@code System.out} as it was when picocli made the command. */
+  private final PrintStream out = System.out;
 
   @Override
   public Integer call() {

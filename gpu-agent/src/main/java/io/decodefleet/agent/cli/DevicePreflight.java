@@ -1,7 +1,7 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
-import io.decodefleet.agent.backend.cuda.GpuInfo;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.kernels.cuda.Fatbin;
 import java.io.PrintStream;
 
@@ -17,7 +17,7 @@ record DevicePreflight(GpuInfo gpu, int exitCode) {
     CudaDevices.Discovery discovery = CudaDevices.discover();
     if (!discovery.hasDevices()) {
       out.println(tool + ": " + discovery.noDeviceLine());
-      return new DevicePreflight(null, SelfTestCommand.NO_GPU);
+      return new DevicePreflight(null, SelfCheckCommand.NO_GPU);
     }
     if (!Fatbin.isPresent()) {
       out.println(tool + ": " + Fatbin.absenceReason());
@@ -43,13 +43,13 @@ record DevicePreflight(GpuInfo gpu, int exitCode) {
     CudaDevices.Discovery discovery = CudaDevices.discover();
     if (!discovery.hasDevices()) {
       out.println(tool + ": " + discovery.noDeviceLine());
-      return Multi.stop(SelfTestCommand.NO_GPU);
+      return Multi.stop(SelfCheckCommand.NO_GPU);
     }
     java.util.List<GpuInfo> all = discovery.gpus();
     int wanted = Math.max(2, need);
     if (all.size() < wanted) {
       out.println(tool + ": needs " + wanted + " GPUs; this machine has " + all.size());
-      return Multi.stop(SelfTestCommand.NO_GPU);
+      return Multi.stop(SelfCheckCommand.NO_GPU);
     }
     java.util.List<Integer> chosen = indices != null ? indices
         : java.util.stream.IntStream.range(0, need > 0 ? need : all.size()).boxed().toList();

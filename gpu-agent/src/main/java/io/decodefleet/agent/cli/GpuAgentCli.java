@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "gpu-agent", mixinStandardHelpOptions = true, version = "DecodeFleet 0.1.0",
     description = {"The DecodeFleet per-node daemon and its device tools.",
         "With no subcommand: join the cluster and serve one agent per device until SIGTERM, which drains."},
-    subcommands = {SelfTestCommand.class, BenchCommand.class, ParityCommand.class})
+    subcommands = {SelfCheckCommand.class, BenchCommand.class, ParityCommand.class})
 public final class GpuAgentCli implements Callable<Integer> {
 
   @Option(names = "--seed-nodes", split = ",", defaultValue = "${env:DECODEFLEET_SEED_NODES}",

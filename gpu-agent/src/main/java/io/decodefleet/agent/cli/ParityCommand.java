@@ -2,9 +2,9 @@ package io.decodefleet.agent.cli;
 
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.DecodePath;
-import io.decodefleet.agent.backend.cuda.GpuInfo;
-import io.decodefleet.agent.backend.cuda.ParityCheck;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.tools.parity.ParityCheck;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,15 +59,8 @@ public final class ParityCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
-  private final PrintStream out;
-
-  public ParityCommand() {
-    this(System.out);
-  }
-
-  ParityCommand(PrintStream out) {
-    this.out = out;
-  }
+  /** Where the command prints: {@code System.out} as it was when picocli made the command. */
+  private final PrintStream out = System.out;
 
   @Override
   public Integer call() {

@@ -1,6 +1,6 @@
 package io.decodefleet.agent.cli;
 
-import io.decodefleet.agent.backend.cuda.StepBench;
+import io.decodefleet.agent.tools.bench.StepBench;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

@@ -5,7 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.ClusterConfig;
 import io.decodefleet.agent.NodeGuardian;
 import io.decodefleet.agent.LocalDevices;
-import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -17,10 +14,10 @@ import picocli.CommandLine;
 class BenchKvTransferCommandTest {
 
   private static String[] run(String... args) {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int rc = new CommandLine(new BenchKvTransferCommand(new PrintStream(buf, true, StandardCharsets.UTF_8)))
+    CapturedOutput buf = new CapturedOutput();
+    int rc = new CommandLine(buf.command(BenchKvTransferCommand::new))
         .execute(args);
-    return new String[] {String.valueOf(rc), buf.toString(StandardCharsets.UTF_8).strip()};
+    return new String[] {String.valueOf(rc), buf.text().strip()};
   }
 
   @Test
@@ -56,11 +53,11 @@ class BenchKvTransferCommandTest {
 
   @Test
   void tableShowsFailedVariantsWithTheirReason() {
-    var ok = new io.decodefleet.agent.backend.cuda.KvTransferBench.Timing(0.5, 0.6, 0.5, 40, true, null);
-    var failed = new io.decodefleet.agent.backend.cuda.KvTransferBench.Timing(Double.NaN, Double.NaN, Double.NaN,
+    var ok = new io.decodefleet.agent.tools.bench.KvTransferBench.Timing(0.5, 0.6, 0.5, 40, true, null);
+    var failed = new io.decodefleet.agent.tools.bench.KvTransferBench.Timing(Double.NaN, Double.NaN, Double.NaN,
         Double.NaN, false, "graph: cuStreamEndCapture failed on GPU 1: CUDA_ERROR_STREAM_CAPTURE_INVALIDATED");
     String table = BenchKvTransferCommand.table(java.util.List.of(
-        new io.decodefleet.agent.backend.cuda.KvTransferBench.Row(512, 32, 64L << 20, ok, failed, ok)));
+        new io.decodefleet.agent.tools.bench.KvTransferBench.Row(512, 32, 64L << 20, ok, failed, ok)));
     assertTrue(table.contains("134.2"), "64 MiB in 0.5 ms is 134.2 GB/s: " + table);
     assertTrue(table.contains("failed"), table);
     assertTrue(table.contains("512 tokens: graph: cuStreamEndCapture failed"), table);

@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.StringWriter;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
+import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -35,21 +32,21 @@ class BenchNcclCommandTest {
 
   @Test
   void zeroRepetitionsIsABadArgumentInOneLine() {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int rc = new CommandLine(new BenchNcclCommand(new PrintStream(buf, true, StandardCharsets.UTF_8)))
+    CapturedOutput buf = new CapturedOutput();
+    int rc = new CommandLine(buf.command(BenchNcclCommand::new))
         .execute("--reps", "0");
     assertEquals(2, rc);
     assertEquals("gpu-agent bench nccl: --reps must be >= 1 but is 0",
-        buf.toString(StandardCharsets.UTF_8).strip());
+        buf.text().strip());
   }
 
   @Test
   void withoutAGpuItSaysSoInOneLineAndExits3() {
     assumeFalse(CudaDevices.discover().hasDevices(), "this machine has a GPU");
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int rc = new CommandLine(new BenchNcclCommand(new PrintStream(buf, true, StandardCharsets.UTF_8)))
+    CapturedOutput buf = new CapturedOutput();
+    int rc = new CommandLine(buf.command(BenchNcclCommand::new))
         .execute("--out", "unused.json", "--sizes", "4K,4M");
-    String out = buf.toString(StandardCharsets.UTF_8);
+    String out = buf.text();
     assertEquals(3, rc);
     assertEquals(1, out.lines().count(), out);
     assertTrue(out.startsWith("gpu-agent bench nccl: no CUDA device: "), out);

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -17,9 +14,9 @@ import picocli.CommandLine;
 class BenchTpCommandTest {
 
   private static String[] run(String... args) {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int rc = new CommandLine(new BenchTpCommand(new PrintStream(buf, true, StandardCharsets.UTF_8))).execute(args);
-    return new String[] {String.valueOf(rc), buf.toString(StandardCharsets.UTF_8).strip()};
+    CapturedOutput buf = new CapturedOutput();
+    int rc = new CommandLine(buf.command(BenchTpCommand::new)).execute(args);
+    return new String[] {String.valueOf(rc), buf.text().strip()};
   }
 
   @Test

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -22,10 +19,10 @@ class DeviceToolsWithoutGpuTest {
 
   @Test
   void selftestPrintsOneLineAndExits3() {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int rc = new CommandLine(new SelfTestCommand(new PrintStream(buf, true, StandardCharsets.UTF_8)))
+    CapturedOutput buf = new CapturedOutput();
+    int rc = new CommandLine(buf.command(SelfCheckCommand::new))
         .execute();
-    String out = buf.toString(StandardCharsets.UTF_8);
+    String out = buf.text();
     assertEquals(3, rc);
     assertEquals(1, out.lines().count(), out);
     assertTrue(out.startsWith("gpu-agent selftest: no CUDA device: "), out);
@@ -33,10 +30,9 @@ class DeviceToolsWithoutGpuTest {
 
   @Test
   void benchKernelsPrintsOneLineAndExits3() {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int rc = new CommandLine(new BenchCommand.Kernels(
-        new PrintStream(buf, true, StandardCharsets.UTF_8))).execute("--out", "unused.json");
-    String out = buf.toString(StandardCharsets.UTF_8);
+    CapturedOutput buf = new CapturedOutput();
+    int rc = new CommandLine(buf.command(BenchCommand.Kernels::new)).execute("--out", "unused.json");
+    String out = buf.text();
     assertEquals(3, rc);
     assertEquals(1, out.lines().count(), out);
     assertTrue(out.startsWith("gpu-agent bench kernels: no CUDA device: "), out);

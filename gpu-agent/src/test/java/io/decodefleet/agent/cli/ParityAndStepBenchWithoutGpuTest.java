@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -18,10 +15,10 @@ class ParityAndStepBenchWithoutGpuTest {
 
   private record Run(int code, String out) {}
 
-  private static Run run(Function<PrintStream, Callable<Integer>> command, String... args) {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int rc = new CommandLine(command.apply(new PrintStream(buf, true, StandardCharsets.UTF_8))).execute(args);
-    return new Run(rc, buf.toString(StandardCharsets.UTF_8));
+  private static Run run(Supplier<Callable<Integer>> command, String... args) {
+    CapturedOutput buf = new CapturedOutput();
+    int rc = new CommandLine(buf.command(command)).execute(args);
+    return new Run(rc, buf.text());
   }
 
   @Test

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.decodefleet.agent.backend.cuda.CudaBackend;
-import io.decodefleet.agent.backend.cuda.CudaDevices;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.agent.protocol.AgentReport;

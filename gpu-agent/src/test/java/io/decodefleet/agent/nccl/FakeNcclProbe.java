@@ -18,7 +18,7 @@ final class FakeNcclProbe {
     System.out.println("nonblocking=" + Nccl.nonBlockingComms());
     byte[] id = Nccl.uniqueId();
     System.out.println("id=" + id.length + ":" + id[0] + ":" + id[127]);
-    long comm = Nccl.commInitRank(2, id, 1, 1, Duration.ofSeconds(5));
+    long comm = NcclCommunicator.commInitRank(2, id, 1, 1, Duration.ofSeconds(5));
     System.out.println("comm=" + (comm != 0));
     Nccl.allReduce(0x1000, 0x2000, 1024, Nccl.DataType.BFLOAT16, 0x5, comm);
     Nccl.allReduce(0x1000, 0x1000, 17, Nccl.DataType.FLOAT32, 0x5, comm);
@@ -29,15 +29,15 @@ final class FakeNcclProbe {
     Nccl.recv(0x4000, 512, Nccl.DataType.FLOAT32, 0, 0x6, comm);
     Nccl.groupEnd(comm);
     System.out.println("p2p=ok");
-    Nccl.checkAsyncError(comm);
-    Nccl.commDestroy(comm);
+    NcclCommunicator.checkAsyncError(comm);
+    NcclCommunicator.commDestroy(comm);
     System.out.println("destroyed=ok");
     report("afterDestroy", () -> Nccl.allReduce(0x1000, 0x2000, 8, Nccl.DataType.FLOAT32, 0, comm));
-    report("missingRank", () -> Nccl.commInitRank(3, id, 0, 0, Duration.ofMillis(300)));
-    report("remoteError", () -> Nccl.commInitRank(4, id, 2, 2, Duration.ofSeconds(5)));
-    report("wrongDevice", () -> Nccl.commInitRank(2, id, 0, 7, Duration.ofSeconds(5)));
-    long other = Nccl.commInitRank(2, id, 0, 0);
-    System.out.println("abort=" + Nccl.commAbort(other) + "," + Nccl.commAbort(other));
+    report("missingRank", () -> NcclCommunicator.commInitRank(3, id, 0, 0, Duration.ofMillis(300)));
+    report("remoteError", () -> NcclCommunicator.commInitRank(4, id, 2, 2, Duration.ofSeconds(5)));
+    report("wrongDevice", () -> NcclCommunicator.commInitRank(2, id, 0, 7, Duration.ofSeconds(5)));
+    long other = NcclCommunicator.commInitRank(2, id, 0, 0);
+    System.out.println("abort=" + NcclCommunicator.commAbort(other) + "," + NcclCommunicator.commAbort(other));
   }
 
   private static void report(String key, Runnable call) {

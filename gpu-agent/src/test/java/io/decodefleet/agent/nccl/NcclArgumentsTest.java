@@ -20,21 +20,21 @@ class NcclArgumentsTest {
 
   @Test
   void commInitRankRefusesAMissingOrMisSizedId() {
-    refused("commInitRank: id must not be null", () -> Nccl.commInitRank(2, null, 0, 0));
+    refused("commInitRank: id must not be null", () -> NcclCommunicator.commInitRank(2, null, 0, 0));
     refused("commInitRank: id must be 128 bytes (from Nccl.uniqueId()) but is 127",
-        () -> Nccl.commInitRank(2, new byte[127], 0, 0));
+        () -> NcclCommunicator.commInitRank(2, new byte[127], 0, 0));
     refused("commInitRank: id must be 128 bytes (from Nccl.uniqueId()) but is 0",
-        () -> Nccl.commInitRank(2, new byte[0], 0, 0));
+        () -> NcclCommunicator.commInitRank(2, new byte[0], 0, 0));
   }
 
   @Test
   void commInitRankRefusesImpossibleRanksDevicesAndTimeouts() {
-    refused("commInitRank: nranks must be >= 1 but is 0", () -> Nccl.commInitRank(0, ID, 0, 0));
-    refused("commInitRank: rank must be in [0, 2) but is 2", () -> Nccl.commInitRank(2, ID, 2, 0));
-    refused("commInitRank: rank must be in [0, 2) but is -1", () -> Nccl.commInitRank(2, ID, -1, 0));
-    refused("commInitRank: device must be >= 0 but is -3", () -> Nccl.commInitRank(2, ID, 0, -3));
+    refused("commInitRank: nranks must be >= 1 but is 0", () -> NcclCommunicator.commInitRank(0, ID, 0, 0));
+    refused("commInitRank: rank must be in [0, 2) but is 2", () -> NcclCommunicator.commInitRank(2, ID, 2, 0));
+    refused("commInitRank: rank must be in [0, 2) but is -1", () -> NcclCommunicator.commInitRank(2, ID, -1, 0));
+    refused("commInitRank: device must be >= 0 but is -3", () -> NcclCommunicator.commInitRank(2, ID, 0, -3));
     refused("commInitRank: timeout must be positive but is PT0S",
-        () -> Nccl.commInitRank(2, ID, 0, 0, Duration.ZERO));
+        () -> NcclCommunicator.commInitRank(2, ID, 0, 0, Duration.ZERO));
   }
 
   @Test
@@ -59,8 +59,8 @@ class NcclArgumentsTest {
     refused("send: sendPtr must not be 0", () -> Nccl.send(0, 8, DataType.FLOAT32, 1, 0, COMM));
     refused("recv: recvPtr must not be 0", () -> Nccl.recv(0, 8, DataType.FLOAT32, 1, 0, COMM));
     refused("recv: comm must not be 0", () -> Nccl.recv(0x1000, 8, DataType.FLOAT32, 1, 0, 0));
-    refused("commDestroy: comm must not be 0", () -> Nccl.commDestroy(0));
-    refused("commAbort: comm must not be 0", () -> Nccl.commAbort(0));
+    refused("commDestroy: comm must not be 0", () -> NcclCommunicator.commDestroy(0));
+    refused("commAbort: comm must not be 0", () -> NcclCommunicator.commAbort(0));
     refused("groupEnd: comm must not be 0", () -> Nccl.groupEnd(COMM, 0));
   }
 

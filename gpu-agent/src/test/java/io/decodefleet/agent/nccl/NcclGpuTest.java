@@ -6,15 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.decodefleet.agent.backend.cuda.CudaContext;
-import io.decodefleet.agent.backend.cuda.CudaDevices;
-import io.decodefleet.agent.backend.cuda.CudaStream;
-import io.decodefleet.agent.backend.cuda.DeviceBuffer;
-import io.decodefleet.agent.backend.cuda.GpuInfo;
-import io.decodefleet.agent.backend.cuda.NativeStream;
+import io.decodefleet.agent.backend.cuda.driver.CudaContext;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.backend.cuda.driver.NativeStream;
 import io.decodefleet.agent.nccl.Nccl.DataType;
-import io.decodefleet.agent.nccl.bench.NcclBench;
-import io.decodefleet.agent.nccl.bench.NcclBenchPoint;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,23 +117,12 @@ class NcclGpuTest {
     GpuInfo gpu = gpus.get(0);
     long start = System.nanoTime();
     try (CudaContext ignored = CudaContext.open(gpu)) {
-      NcclException e = assertThrows(NcclException.class, () -> Nccl.commInitRank(
+      NcclException e = assertThrows(NcclException.class, () -> NcclCommunicator.commInitRank(
           2, Nccl.uniqueId(), 0, gpu.index(), Duration.ofSeconds(3)));
       assertTrue(e.getMessage().contains("did not finish within 3.0 s"), e.getMessage());
       assertTrue(e.getMessage().endsWith("(communicator aborted)"), e.getMessage());
     }
     assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30), "returned promptly");
-  }
-
-  @Test
-  void theBenchMeasuresEveryPointOfASmallRun() {
-    List<NcclBenchPoint> points = NcclBench.run(gpus,
-        new NcclBench.Settings(List.of(4096L, 1L << 20), 1, 3, Duration.ofSeconds(60)), p -> { });
-    assertEquals(6, points.size(), "send/recv, bf16 and fp32 all-reduce, at 2 sizes");
-    for (NcclBenchPoint p : points) {
-      assertTrue(p.timeUs() > 0 && p.algbwGbps() > 0, p.toJson());
-      assertEquals(p.algbwGbps(), p.busbwGbps(), 1e-9, "2 ranks: busbw = algbw");
-    }
   }
 
   /** Runs {@code body} on two threads, rank r on GPU r with its context current and a comm. */
@@ -149,16 +136,16 @@ class NcclGpuTest {
         GpuInfo gpu = gpus.get(r);
         ranks.add(pool.submit(() -> {
           try (CudaContext ctx = CudaContext.open(gpu); CudaStream stream = ctx.newStream()) {
-            long comm = Nccl.commInitRank(2, id, rank, gpu.index(), Duration.ofSeconds(60));
+            long comm = NcclCommunicator.commInitRank(2, id, rank, gpu.index(), Duration.ofSeconds(60));
             boolean ok = false;
             try {
               body.run(rank, gpu, ctx, NativeStream.address(stream), comm);
               ok = true;
             } finally {
               if (ok) {
-                Nccl.commDestroy(comm);
+                NcclCommunicator.commDestroy(comm);
               } else {
-                Nccl.commAbort(comm);
+                NcclCommunicator.commAbort(comm);
               }
             }
           }

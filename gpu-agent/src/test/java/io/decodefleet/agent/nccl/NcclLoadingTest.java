@@ -46,7 +46,7 @@ class NcclLoadingTest {
     assertThrows(IllegalStateException.class, Nccl::version);
     assertThrows(IllegalStateException.class, Nccl::groupStart);
     assertThrows(IllegalStateException.class,
-        () -> Nccl.commInitRank(2, new byte[128], 0, 0, Duration.ofSeconds(1)));
+        () -> NcclCommunicator.commInitRank(2, new byte[128], 0, 0, Duration.ofSeconds(1)));
   }
 
   @Test

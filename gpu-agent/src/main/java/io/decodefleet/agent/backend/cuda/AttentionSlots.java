@@ -1,5 +1,6 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.DecodeAttentionParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;

@@ -1,5 +1,8 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cuda.driver.CudaContext;
+import io.decodefleet.agent.backend.cuda.driver.CudaGraph;
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.engine.BatchBuckets;
 import java.util.ArrayList;
 import java.util.List;

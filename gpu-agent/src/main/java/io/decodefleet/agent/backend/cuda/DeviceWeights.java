@@ -1,5 +1,9 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cuda.driver.CudaContext;
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.kernels.cuda.DummyWeightsParams;
 import io.decodefleet.kernels.cuda.Kernel;
 

@@ -1,5 +1,10 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cuda.driver.CudaContext;
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.driver.EventTimer;
+import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.kernels.cuda.FillParams;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;

@@ -1,5 +1,8 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.KernelModule;
+import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.ArgmaxParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;

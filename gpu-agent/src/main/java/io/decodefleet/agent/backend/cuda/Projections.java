@@ -1,5 +1,7 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;

@@ -1,5 +1,7 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cuda.driver.CudaContext;
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import jcuda.driver.CUevent;
 import jcuda.driver.JCudaDriver;
 

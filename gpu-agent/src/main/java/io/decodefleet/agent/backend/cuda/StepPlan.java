@@ -87,7 +87,7 @@ public final class StepPlan {
     return b.blockTables()[r][0] == b.blockTables()[r - 1][0] && b.positions()[r] == b.positions()[r - 1] + 1;
   }
 
-  static int blocksFor(int tokens, int blockSize) {
+  public static int blocksFor(int tokens, int blockSize) {
     return (tokens + blockSize - 1) / blockSize;
   }
 

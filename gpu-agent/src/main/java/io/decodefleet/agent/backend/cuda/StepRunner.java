@@ -1,5 +1,12 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cuda.driver.CudaContext;
+import io.decodefleet.agent.backend.cuda.driver.CudaGraph;
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.driver.KernelModule;
+import io.decodefleet.agent.backend.cuda.driver.PinnedBuffer;
+import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;

@@ -1,5 +1,7 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cuda.driver.CudaContext;
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.agent.engine.ModelConfig;
 import jcuda.driver.JCudaDriver;
 

@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.Engine;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.agent.protocol.SequenceSpec;
+import io.decodefleet.agent.tools.parity.ParityCheck;
 import io.decodefleet.kernels.cuda.Fatbin;
 import java.util.ArrayList;
 import java.util.Arrays;

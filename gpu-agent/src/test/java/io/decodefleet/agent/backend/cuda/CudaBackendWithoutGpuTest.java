@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import io.decodefleet.agent.backend.cuda.driver.CudaDriver;
+import io.decodefleet.agent.backend.cuda.driver.CudaException;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import jcuda.driver.CUresult;
 import org.junit.jupiter.api.Test;
 

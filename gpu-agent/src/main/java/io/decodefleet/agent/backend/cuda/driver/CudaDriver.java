@@ -1,0 +1,80 @@
+package io.decodefleet.agent.backend.cuda.driver;
+
+import jcuda.driver.CUresult;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The CUDA driver, reached through JCuda's driver binding: loaded and initialised once per JVM.
+ *
+ * <p>Loading fails cleanly on a machine without an NVIDIA driver: JCuda's native library links
+ * against {@code libcuda.so.1}, so without it the class fails to load ({@link
+ * UnsatisfiedLinkError}); with a driver but no GPU, {@code cuInit} reports CUDA_ERROR_NO_DEVICE.
+ * Either way {@link #isAvailable()} is false and {@link #unavailabilityCause()} says why, naming
+ * the OS and architecture. Only the driver library is loaded, never JCuda's runtime or PTX
+ * compiler libraries.
+ */
+public final class CudaDriver {
+
+  private static final String CAUSE = probe();
+
+  private CudaDriver() {}
+
+  /** Whether the driver loaded and {@code cuInit} succeeded. */
+  public static boolean isAvailable() {
+    return CAUSE.isEmpty();
+  }
+
+  /** Why the driver is unusable, in one line; empty when it is available. */
+  public static String unavailabilityCause() {
+    return CAUSE;
+  }
+
+  /** Throws with the cause unless the driver is available. */
+  static void require() {
+    if (!isAvailable()) {
+      throw new IllegalStateException(CAUSE);
+    }
+  }
+
+  private static String probe() {
+    String platform = System.getProperty("os.name") + "/" + System.getProperty("os.arch");
+    try {
+      // Touching JCudaDriver loads libJCudaDriver (and through it libcuda.so.1).
+      JCudaDriver.setExceptionsEnabled(false);
+      int rc = JCudaDriver.cuInit(0);
+      if (rc == CUresult.CUDA_ERROR_NO_DEVICE) {
+        return "the CUDA driver reports no device (cuInit: " + CudaStatus.describe(rc) + ")";
+      }
+      if (rc != CUresult.CUDA_SUCCESS) {
+        return "cuInit failed on " + platform + ": " + CudaStatus.describe(rc);
+      }
+      return "";
+    } catch (LinkageError | RuntimeException e) {
+      return "the CUDA driver could not be loaded on " + platform + ": " + rootMessage(e);
+    }
+  }
+
+  /**
+   * One line from a loader failure. JCuda's message spans many lines: a headline naming the
+   * library, then a stack trace per attempt (from java.library.path, then from the jar); keep the
+   * headline and each attempt's own error, which says what was missing (typically libcuda.so.1).
+   */
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    String[] lines = m.strip().split("\\R");
+    StringBuilder causes = new StringBuilder();
+    for (String line : lines) {
+      String l = line.strip();
+      int colon = l.indexOf("Error: ");
+      if (l.startsWith("java.") && colon > 0) {
+        causes.append(causes.length() == 0 ? "" : "; ").append(l.substring(colon + 7));
+      }
+    }
+    String head = lines[0].strip();
+    return causes.length() == 0 ? head : head + " (" + causes + ")";
+  }
+}

@@ -1,0 +1,122 @@
+package io.decodefleet.agent.backend.cuda.driver;
+
+import io.decodefleet.kernels.cuda.Fatbin;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.KernelParams;
+import io.decodefleet.kernels.cuda.LaunchShape;
+import java.util.EnumMap;
+import java.util.Map;
+import jcuda.Pointer;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUmodule;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The fatbin of {@code decodefleet-kernels} loaded into one context ({@code cuModuleLoadData}),
+ * with its functions looked up once and their shared-memory limits raised where a kernel needs
+ * more than the default 48 KiB.
+ */
+public final class KernelModule implements AutoCloseable {
+
+  private final CudaContext ctx;
+  private final CUmodule module;
+  private final Map<Kernel, CUfunction> functions = new EnumMap<>(Kernel.class);
+  private final Map<Kernel, Integer> residentPerSm = new EnumMap<>(Kernel.class);
+  private boolean closed;
+
+  private KernelModule(CudaContext ctx, CUmodule module) {
+    this.ctx = ctx;
+    this.module = module;
+  }
+
+  /** Loads the fatbin into {@code ctx}, which must be current on the calling thread. */
+  public static KernelModule load(CudaContext ctx) {
+    if (!Fatbin.isPresent()) {
+      throw new IllegalStateException(Fatbin.absenceReason());
+    }
+    CUmodule module = new CUmodule();
+    ctx.check(JCudaDriver.cuModuleLoadData(module, Fatbin.bytes()),
+        "cuModuleLoadData(" + Fatbin.RESOURCE.substring(Fatbin.RESOURCE.lastIndexOf('/') + 1)
+            + ")");
+    KernelModule m = new KernelModule(ctx, module);
+    try {
+      // Every lookup now, none later: lookups are not allowed while a stream is being captured.
+      for (Kernel k : Kernel.values()) {
+        m.function(k);
+      }
+    } catch (RuntimeException e) {
+      JCudaDriver.cuModuleUnload(module); // the lookup failure is the error to report
+      throw e;
+    }
+    return m;
+  }
+
+  public CudaContext context() {
+    return ctx;
+  }
+
+  /** CTAs of {@code kernel} one SM holds at once at its block size and shared memory. */
+  public int residentPerSm(Kernel kernel) {
+    return residentPerSm.computeIfAbsent(kernel, k -> {
+      int[] n = new int[1];
+      ctx.check(JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(
+          n, function(k), k.threads(), k.sharedBytes()),
+          "cuOccupancyMaxActiveBlocksPerMultiprocessor(" + k.symbol() + ")");
+      if (n[0] < 1) {
+        throw new IllegalStateException(
+            k.symbol() + " cannot run on " + ctx.gpu().label() + ": 0 CTAs fit one SM");
+      }
+      return n[0];
+    });
+  }
+
+  /** CTAs of {@code kernel} the whole GPU holds at once: the planners' {@code slots}. */
+  public int slots(Kernel kernel) {
+    return ctx.gpu().smCount() * residentPerSm(kernel);
+  }
+
+  /** Enqueues {@code kernel} with {@code params} on {@code stream}; an empty grid is skipped. */
+  public void launch(Kernel kernel, LaunchShape shape, KernelParams params, CudaStream stream) {
+    if (!kernel.paramsType().isInstance(params)) {
+      throw new IllegalArgumentException(
+          kernel.symbol() + " takes " + kernel.paramsType().getSimpleName() + ", not "
+              + params.getClass().getSimpleName());
+    }
+    if (shape.isEmpty()) {
+      return;
+    }
+    Pointer args = Pointer.to(Pointer.to(params.pack()));
+    ctx.check(JCudaDriver.cuLaunchKernel(function(kernel),
+        shape.gridX(), shape.gridY(), shape.gridZ(), shape.threads(), 1, 1,
+        shape.sharedBytes(), stream.handle(), args, null),
+        "cuLaunchKernel(" + kernel.symbol() + ", grid " + shape.gridX() + "x" + shape.gridY() + "x"
+            + shape.gridZ() + ", " + shape.sharedBytes() + " B shared)");
+  }
+
+  private CUfunction function(Kernel kernel) {
+    CUfunction f = functions.get(kernel);
+    if (f == null) {
+      f = new CUfunction();
+      ctx.check(JCudaDriver.cuModuleGetFunction(f, module, kernel.symbol()),
+          "cuModuleGetFunction(" + kernel.symbol() + ")");
+      if (kernel.needsSharedOptIn()) {
+        ctx.check(JCudaDriver.cuFuncSetAttribute(f,
+            CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+            kernel.sharedBytes()),
+            "cuFuncSetAttribute(" + kernel.symbol() + ", max dynamic shared = "
+                + kernel.sharedBytes() + ")");
+      }
+      functions.put(kernel, f);
+    }
+    return f;
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      ctx.check(JCudaDriver.cuModuleUnload(module), "cuModuleUnload");
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package io.decodefleet.agent.tools.bench;
+
+import io.decodefleet.agent.backend.cuda.driver.CudaGraph;
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.driver.EventTimer;
+import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
+import io.decodefleet.kernels.cuda.FillParams;
+import io.decodefleet.kernels.cuda.Kernel;
+
+/**
+ * Helpers for benchmark inputs and timing: random device tensors made on the device, the number
+ * of input sets that keeps the L2 from holding them, and graph-based timing.
+ */
+final class BenchPool {
+
+  /** Rotate over at least three L2s' worth of inputs, so every launch reads from HBM. */
+  static final int L2_MULTIPLE = 3;
+  static final int MAX_SETS = 64;
+  /**
+   * Launches per captured graph: many, so launch gaps shrink to the graph's and the graph's own
+   * launch latency (a few µs, in every timed replay) is under 1% of a 10 µs kernel's share.
+   */
+  static final int MIN_LAUNCHES = 50;
+  static final int WARMUP = 2;
+  static final int REPS = 15;
+
+  private BenchPool() {}
+
+  /** How many sets of {@code setBytes} together exceed {@code L2_MULTIPLE} L2 caches. */
+  static int inputSets(long setBytes, int l2Bytes) {
+    long needed = (long) L2_MULTIPLE * l2Bytes;
+    long sets = (needed + setBytes - 1) / setBytes;
+    return (int) Math.max(1, Math.min(MAX_SETS, sets));
+  }
+
+  /** A bf16 tensor of {@code elems} uniform values in [-scale, scale), filled on the device. */
+  static DeviceBuffer randomBf16(DeviceHarness h, long elems, int seed, float scale) {
+    DeviceBuffer b = h.track(h.context().allocate(2L * elems));
+    for (long start = 0; start < elems; start += FillParams.MAX_N) {
+      int n = (int) Math.min(FillParams.MAX_N, elems - start);
+      FillParams p = new FillParams(b.address(2L * start), n, seed + (int) (start >>> 30), scale);
+      h.launch(Kernel.FILL_UNIFORM, p.launch(), p);
+    }
+    h.stream().synchronize("fill");
+    return b;
+  }
+
+  /**
+   * Median µs of one call: {@code launches} calls ({@code call.accept(i)} enqueues call i) are
+   * captured in one graph, whose replays are timed with events.
+   */
+  static double graphMedianUs(DeviceHarness h, int launches, java.util.function.IntConsumer call) {
+    try (CudaGraph graph = CudaGraph.capture(h.stream(), () -> {
+      for (int i = 0; i < launches; i++) {
+        call.accept(i);
+      }
+    })) {
+      double[] us = EventTimer.timeUs(h.stream(), WARMUP, REPS, () -> graph.launch(h.stream()));
+      return EventTimer.median(us) / launches;
+    }
+  }
+}

@@ -1,0 +1,194 @@
+package io.decodefleet.agent.tools.bench;
+
+import io.decodefleet.agent.backend.cuda.driver.CopyBandwidth;
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.tools.selfcheck.DecodeAttentionCheck;
+import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
+import io.decodefleet.kernels.cuda.DecodeAttentionParams;
+import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.SkinnyGemmParams;
+import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The grids of {@code gpu-agent bench kernels}: the device-to-device copy (the ceiling), paged
+ * decode attention (both variants) and the skinny GEMM on the Llama-3-8B projections.
+ */
+public final class KernelBench {
+
+  public static final int[] DECODE_BATCHES = {1, 8, 32, 64};
+  public static final int[] DECODE_CONTEXTS = {1024, 4096, 16384};
+  public static final int DECODE_Q_HEADS = 32;
+  public static final int DECODE_KV_HEADS = 8;
+  public static final int DECODE_HEAD_DIM = 128;
+  public static final int DECODE_BLOCK = 16;
+  public static final int[] GEMM_M = {1, 8, 32, 64};
+  /** (n, k) of the Llama-3-8B projections: qkv, o, gate_up, down. */
+  public static final int[][] GEMM_NK = {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}};
+
+  private static final String FORMAT = "%-20s %-12s %-34s %10s %9s %10s %7s%n";
+
+  private KernelBench() {}
+
+  /** Runs every grid point on {@code h}'s GPU, printing rows as they complete. */
+  public static List<BenchResult> run(DeviceHarness h, PrintStream out) {
+    List<BenchResult> results = new ArrayList<>();
+    double copyPerUs = h.copyBytesPerUs();
+    out.printf(Locale.ROOT, FORMAT, "kernel", "variant", "shape", "time us", "TB/s", "floor us",
+        "gap");
+    BenchResult copy = copyRow(h, copyPerUs);
+    print(out, copy);
+    results.add(copy);
+    for (int batch : DECODE_BATCHES) {
+      for (int ctx : DECODE_CONTEXTS) {
+        for (BenchResult r : decodeAttention(h, batch, ctx, copyPerUs)) {
+          print(out, r);
+          results.add(r);
+        }
+        h.freeAll();
+      }
+    }
+    for (int[] nk : GEMM_NK) {
+      for (int m : GEMM_M) {
+        BenchResult r = skinnyGemm(h, m, nk[0], nk[1], copyPerUs);
+        print(out, r);
+        results.add(r);
+        h.freeAll();
+      }
+    }
+    return results;
+  }
+
+  private static BenchResult copyRow(DeviceHarness h, double copyPerUs) {
+    long bytes = CopyBandwidth.DEFAULT_BYTES;
+    return new BenchResult("copy", "d2d", Map.of("bytes", bytes), 2.0 * bytes / copyPerUs,
+        2.0 * bytes, 2.0 * bytes / copyPerUs, 1, 1);
+  }
+
+  /** Split+combine and persistent on one (batch, context) point; same inputs for both. */
+  static List<BenchResult> decodeAttention(DeviceHarness h, int batch, int ctx, double copyPerUs) {
+    int d = DECODE_HEAD_DIM;
+    int hkv = DECODE_KV_HEADS;
+    int pagesPerSeq = (ctx + DECODE_BLOCK - 1) / DECODE_BLOCK;
+    int pagesPerSet = batch * pagesPerSeq;
+    long slotBytes = (long) hkv * d * 2;
+    long kvBytesPerSet = 2L * pagesPerSet * DECODE_BLOCK * slotBytes;
+    int sets = BenchPool.inputSets(kvBytesPerSet, h.gpu().l2Bytes());
+    long poolElems = (long) sets * pagesPerSet * DECODE_BLOCK * hkv * d;
+    DeviceBuffer k = BenchPool.randomBf16(h, poolElems, 1, 1f);
+    DeviceBuffer v = BenchPool.randomBf16(h, poolElems, 2, 1f);
+    int[] contexts = new int[batch];
+    Arrays.fill(contexts, ctx);
+    List<DeviceBuffer> tables = new ArrayList<>();
+    List<DeviceBuffer> queries = new ArrayList<>();
+    for (int s = 0; s < sets; s++) {
+      int[] table = shuffledRange(h, s * pagesPerSet, pagesPerSet);
+      tables.add(h.ints(table));
+      queries.add(BenchPool.randomBf16(h, (long) batch * DECODE_Q_HEADS * d, 100 + s, 1f));
+    }
+    DeviceBuffer out = h.poisonedBf16((long) batch * DECODE_Q_HEADS * d);
+    DeviceBuffer lens = h.ints(contexts);
+    List<BenchResult> rows = new ArrayList<>();
+    double kvBytes = (double) batch * ctx * slotBytes * 2;
+    Map<String, Long> shape = new LinkedHashMap<>();
+    shape.put("batch", (long) batch);
+    shape.put("context", (long) ctx);
+    shape.put("kv_cache_mb", (long) (kvBytes / 1e6));
+    for (boolean persistent : new boolean[] {false, true}) {
+      Kernel main = persistent
+          ? DecodeAttentionCheck.persistentKernel(d)
+          : DecodeAttentionCheck.splitKernel(d);
+      int slots = h.kernels().slots(main);
+      DecodeAttentionPlan plan = DecodeAttentionPlan.plan(contexts, hkv, slots);
+      int group = DECODE_Q_HEADS / hkv;
+      DeviceBuffer items = h.ints(plan.workItems());
+      DeviceBuffer bases = h.ints(plan.partialBase());
+      DeviceBuffer partOut = h.poisonedF32(Math.max(1L, (long) plan.numPartials() * group * d));
+      DeviceBuffer partLse = h.poisonedF32(Math.max(1L, (long) plan.numPartials() * group));
+      DeviceBuffer counters = h.zeroedInts(plan.counterCount());
+      DecodeAttentionParams[] params = new DecodeAttentionParams[sets];
+      for (int s = 0; s < sets; s++) {
+        params[s] = DecodeAttentionParams.of(plan, new DecodeAttentionParams.Buffers(
+            out.address(), queries.get(s).address(), k.address(), v.address(),
+            tables.get(s).address(), lens.address(), items.address(), bases.address(),
+            partOut.address(), partLse.address(), counters.address()),
+            DECODE_Q_HEADS, d, DECODE_BLOCK, pagesPerSeq, (float) (1.0 / Math.sqrt(d)));
+      }
+      int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
+      double us = BenchPool.graphMedianUs(h, launches, i -> {
+        DecodeAttentionParams p = params[i % sets];
+        if (persistent) {
+          h.launch(p.persistentKernel(), plan.persistentLaunch(p.persistentKernel(), slots), p);
+        } else {
+          h.launch(p.splitKernel(), plan.splitLaunch(p.splitKernel()), p);
+          if (plan.needsCombine()) {
+            h.launch(p.combineKernel(), plan.combineLaunch(p.combineKernel()), p);
+          }
+        }
+      });
+      Map<String, Long> s2 = new LinkedHashMap<>(shape);
+      s2.put("chunk", (long) plan.chunkTokens());
+      rows.add(new BenchResult("decode_attention", persistent ? "persistent" : "split+combine",
+          s2, us, kvBytes, kvBytes / copyPerUs, sets, launches));
+    }
+    return rows;
+  }
+
+  /** One (m, n, k) point; bytes are the weight's, as the target counts them. */
+  static BenchResult skinnyGemm(DeviceHarness h, int m, int n, int k, double copyPerUs) {
+    long wBytes = 2L * n * k;
+    int sets = BenchPool.inputSets(wBytes, h.gpu().l2Bytes());
+    DeviceBuffer w = BenchPool.randomBf16(h, (long) sets * n * k, 3, 0.05f);
+    DeviceBuffer x = BenchPool.randomBf16(h, (long) sets * m * k, 4, 1f);
+    Kernel kernel = SkinnyGemmPlan.kernelFor(m);
+    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(kernel));
+    DeviceBuffer out = h.poisonedBf16((long) m * n);
+    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    SkinnyGemmParams[] params = new SkinnyGemmParams[sets];
+    for (int s = 0; s < sets; s++) {
+      params[s] = SkinnyGemmParams.of(plan, out.address(), x.address(2L * s * m * k),
+          w.address(2L * s * n * k), workspace, counters, n);
+    }
+    int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
+    double us = BenchPool.graphMedianUs(h, launches,
+        i -> h.launch(kernel, plan.launch(), params[i % sets]));
+    Map<String, Long> shape = new LinkedHashMap<>();
+    shape.put("m", (long) m);
+    shape.put("n", (long) n);
+    shape.put("k", (long) k);
+    shape.put("splits", (long) plan.splits());
+    return new BenchResult("skinny_gemm", kernel.symbol().substring(3), shape, us, wBytes,
+        wBytes / copyPerUs, sets, launches);
+  }
+
+  private static int[] shuffledRange(DeviceHarness h, int start, int n) {
+    int[] a = new int[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = start + i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = h.random().nextInt(i + 1);
+      int t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+    return a;
+  }
+
+  private static void print(PrintStream out, BenchResult r) {
+    out.printf(Locale.ROOT, FORMAT, r.kernel(), r.variant(), r.shapeText(),
+        String.format(Locale.ROOT, "%.2f", r.medianUs()),
+        String.format(Locale.ROOT, "%.3f", r.terabytesPerSecond()),
+        String.format(Locale.ROOT, "%.2f", r.floorUs()),
+        String.format(Locale.ROOT, "%.2fx", r.gap()));
+    out.flush();
+  }
+}

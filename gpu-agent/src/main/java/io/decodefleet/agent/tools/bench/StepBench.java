@@ -1,0 +1,214 @@
+package io.decodefleet.agent.tools.bench;
+
+import io.decodefleet.agent.backend.cuda.CudaBackend;
+import io.decodefleet.agent.backend.cuda.CudaSettings;
+import io.decodefleet.agent.backend.cuda.DecodePath;
+import io.decodefleet.agent.backend.cuda.StepPlan;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.engine.BatchBuckets;
+import io.decodefleet.agent.engine.ForwardBatch;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.StepTiming;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * {@code gpu-agent bench step}: the steady-state decode step of a whole model per batch size on
+ * each decode path, and the time to first token of one prompt, each beside its floor.
+ *
+ * <ul>
+ *   <li>Decode: every sequence at the same context; the KV pool holds uniform noise (never zeros),
+ *       the step writes its token's K/V and reads the whole context. Device argmax, so only token
+ *       ids come back. Per step: device time (events around inputs in → tokens out), wall time of
+ *       the call, host time (inputs ready → last launch returned) and the device's idle gap since
+ *       the previous step; medians after a warm-up. Floor: (weight bytes read + KV bytes read) /
+ *       measured device-to-device copy bandwidth.
+ *   <li>Prefill: one fresh prompt of T tokens at batch 1, wall time of the call (TTFT without the
+ *       network). Floor: max(FLOPs / measured tensor-core GEMM rate, weight bytes / copy
+ *       bandwidth), with FLOPs = 2 T (non-embedding matmul parameters) + the LM head's one row +
+ *       causal attention 4 D Hq T(T+1)/2 per layer.
+ * </ul>
+ */
+public final class StepBench {
+
+  /** What to measure. */
+  public record Options(String model, int[] batches, int context, int[] prefillTokens, List<DecodePath> paths,
+      int warmup, int reps, long seed) {}
+
+  /** One (batch, path) point; times in µs (medians). */
+  public record DecodeRow(int batch, String path, String ranAs, double gpuUs, double wallUs, double hostUs,
+      double gapUs, double floorUs) {}
+
+  /** One prompt length; times in µs (medians). */
+  public record PrefillRow(int tokens, double ttftUs, double gpuUs, double floorUs, double flops) {}
+
+  /** Everything measured, with the ceilings the floors came from. */
+  public record Result(String model, String device, double copyBytesPerUs, double gemmFlopsPerUs, String gemmShape,
+      long weightBytesRead, List<DecodeRow> decode, List<PrefillRow> prefill, Map<String, String> loads) {}
+
+  private static final int BLOCK = 16;
+  private static final int[] GEMM_SHAPE = {8192, 4096, 4096}; // m, n, k
+
+  private StepBench() {}
+
+  public static Result run(GpuInfo gpu, Options o, PrintStream out) {
+    ModelConfig config = ModelConfig.preset(o.model());
+    int maxBatch = Arrays.stream(o.batches()).max().orElse(1);
+    int maxPrompt = Arrays.stream(o.prefillTokens()).max().orElse(1);
+    int blocksPerSeq = StepPlan.blocksFor(o.context(), BLOCK);
+    int numBlocks = maxBatch * blocksPerSeq + StepPlan.blocksFor(maxPrompt, BLOCK) + 8;
+    List<DecodeRow> decode = new ArrayList<>();
+    List<PrefillRow> prefill = new ArrayList<>();
+    Map<String, String> loads = new LinkedHashMap<>();
+    double copy = Double.NaN;
+    double gemm = Double.NaN;
+    long weightBytes = 0;
+    for (DecodePath path : o.paths()) {
+      CudaSettings settings = CudaSettings.defaults().withDecodePath(path).withMaxGraphBatch(maxBatch)
+          .withMaxStepTokens(Math.max(maxPrompt, BatchBuckets.bucketOf(maxBatch)));
+      try (CudaBackend b = new CudaBackend(gpu, settings)) {
+        b.loadModel(config, o.seed());
+        b.allocateKvCache(numBlocks, BLOCK);
+        b.fillKvCacheWithNoise((int) o.seed() + 1);
+        loads.put(path.label(), b.loadReport());
+        out.println(b.loadReport());
+        if (Double.isNaN(copy)) {
+          copy = b.measureCopyBytesPerUs();
+          gemm = b.measureGemm(GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2])[1];
+          weightBytes = b.weightBytesReadPerStep();
+          out.printf(Locale.ROOT, "copy %.2f TB/s, tensor-core GEMM %dx%dx%d %.0f TFLOP/s%n", copy / 1e6,
+              GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2], gemm / 1e6);
+        }
+        for (int batch : o.batches()) {
+          DecodeRow r = decodePoint(b, config, o, batch, blocksPerSeq, weightBytes, copy, path);
+          decode.add(r);
+          out.printf(Locale.ROOT, "  decode b=%-3d %-17s ran %-17s gpu %9.1f us  wall %9.1f  host %8.1f  gap %7.1f"
+              + "  floor %9.1f  x%.2f%n", r.batch(), r.path(), r.ranAs(), r.gpuUs(), r.wallUs(), r.hostUs(), r.gapUs(),
+              r.floorUs(), r.gpuUs() / r.floorUs());
+        }
+        if (prefill.isEmpty()) {
+          for (int t : o.prefillTokens()) {
+            PrefillRow r = prefillPoint(b, config, o, t, maxBatch * blocksPerSeq, weightBytes, copy, gemm);
+            prefill.add(r);
+            out.printf(Locale.ROOT, "  prefill T=%-5d TTFT %10.1f us  gpu %10.1f  floor %10.1f  x%.2f%n", t, r.ttftUs(),
+                r.gpuUs(), r.floorUs(), r.ttftUs() / r.floorUs());
+          }
+        }
+      }
+    }
+    return new Result(config.name(), gpu.summary(), copy, gemm, GEMM_SHAPE[0] + "x" + GEMM_SHAPE[1] + "x"
+        + GEMM_SHAPE[2], weightBytes, decode, prefill, loads);
+  }
+
+  /**
+   * One decode point on any backend (one GPU or a tensor-parallel group).
+   *
+   * @param c the model one device holds (a rank's shard in a group): its KV bytes go into the floor
+   * @param weightBytes weight bytes one device reads per step
+   */
+  static DecodeRow decodePoint(io.decodefleet.agent.engine.Backend b, ModelConfig c, Options o, int batch,
+      int blocksPerSeq, long weightBytes, double copy, DecodePath path) {
+    Random r = new Random(o.seed() + batch);
+    int pos = o.context() - 1;
+    int[] tokens = new int[batch];
+    int[] positions = new int[batch];
+    int[] slots = new int[batch];
+    int[][] tables = new int[batch][];
+    int[] ctx = new int[batch];
+    int[] sample = new int[batch];
+    for (int s = 0; s < batch; s++) {
+      int[] table = new int[blocksPerSeq];
+      for (int i = 0; i < blocksPerSeq; i++) {
+        // Interleaved across sequences: neighbouring pages belong to different sequences.
+        table[i] = i * batch + s;
+      }
+      tokens[s] = r.nextInt(c.vocabSize());
+      positions[s] = pos;
+      slots[s] = table[pos / BLOCK] * BLOCK + pos % BLOCK;
+      tables[s] = table;
+      ctx[s] = o.context();
+      sample[s] = s;
+    }
+    ForwardBatch step = new ForwardBatch(tokens, positions, slots, tables, ctx, sample);
+    for (int i = 0; i < o.warmup(); i++) {
+      b.forwardGreedy(step);
+    }
+    double[] gpu = new double[o.reps()];
+    double[] wall = new double[o.reps()];
+    double[] host = new double[o.reps()];
+    double[] gap = new double[o.reps()];
+    String ranAs = "";
+    for (int i = 0; i < o.reps(); i++) {
+      long t0 = System.nanoTime();
+      b.forwardGreedy(step);
+      wall[i] = (System.nanoTime() - t0) / 1e3;
+      StepTiming t = b.lastStepTiming();
+      gpu[i] = t.gpuMicros();
+      host[i] = t.hostNanos() / 1e3;
+      gap[i] = t.idleGapMicros();
+      ranAs = t.path();
+    }
+    long kvBytes = (long) batch * o.context() * c.kvBytesPerToken(2);
+    double floor = (weightBytes + kvBytes) / copy;
+    return new DecodeRow(batch, path.label(), ranAs, median(gpu), median(wall), median(host), median(gap), floor);
+  }
+
+  private static PrefillRow prefillPoint(CudaBackend b, ModelConfig c, Options o, int t, int firstBlock,
+      long weightBytes, double copy, double gemm) {
+    Random r = new Random(o.seed() - t);
+    int[] table = new int[StepPlan.blocksFor(t, BLOCK)];
+    for (int i = 0; i < table.length; i++) {
+      table[i] = firstBlock + i;
+    }
+    int[] tokens = new int[t];
+    int[] positions = new int[t];
+    int[] slots = new int[t];
+    int[][] tables = new int[t][];
+    int[] ctx = new int[t];
+    for (int i = 0; i < t; i++) {
+      tokens[i] = r.nextInt(c.vocabSize());
+      positions[i] = i;
+      slots[i] = table[i / BLOCK] * BLOCK + i % BLOCK;
+      tables[i] = table;
+      ctx[i] = i + 1;
+    }
+    ForwardBatch prompt = new ForwardBatch(tokens, positions, slots, tables, ctx, new int[] {t - 1});
+    int reps = Math.max(3, o.reps() / 10);
+    for (int i = 0; i < 2; i++) {
+      b.forwardGreedy(prompt);
+    }
+    double[] wall = new double[reps];
+    double[] gpu = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      long t0 = System.nanoTime();
+      b.forwardGreedy(prompt);
+      wall[i] = (System.nanoTime() - t0) / 1e3;
+      gpu[i] = b.lastStepTiming().gpuMicros();
+    }
+    double flops = prefillFlops(c, t);
+    double floor = Math.max(flops / gemm, weightBytes / copy);
+    return new PrefillRow(t, median(wall), median(gpu), floor, flops);
+  }
+
+  /** 2 T x (non-embedding matmul parameters) + the LM head's one row + causal attention. */
+  static double prefillFlops(ModelConfig c, int t) {
+    long h = c.hiddenSize();
+    long perLayer = h * (c.qSize() + 2L * c.kvSize()) + (long) c.qSize() * h + 3L * h * c.intermediateSize();
+    double matmul = 2.0 * t * perLayer * c.numHiddenLayers() + 2.0 * h * c.vocabSize();
+    double attention = 4.0 * c.headDim() * c.numAttentionHeads() * ((double) t * (t + 1) / 2) * c.numHiddenLayers();
+    return matmul + attention;
+  }
+
+  static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    return n == 0 ? Double.NaN : n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+  }
+}

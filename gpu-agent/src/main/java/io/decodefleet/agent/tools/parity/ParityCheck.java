@@ -1,0 +1,187 @@
+package io.decodefleet.agent.tools.parity;
+
+import io.decodefleet.agent.backend.cpu.CpuBackend;
+import io.decodefleet.agent.backend.cuda.CudaBackend;
+import io.decodefleet.agent.backend.cuda.CudaSettings;
+import io.decodefleet.agent.backend.cuda.DecodePath;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.engine.ForwardBatch;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.StepTiming;
+import io.decodefleet.kernels.reference.Argmax;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The CUDA backend against the CPU backend on the same model, seed and prompts, on each decode
+ * path. The CPU backend runs the {@link ParitySchedule} once, choosing every token greedily; each
+ * CUDA backend then replays exactly those batches (teacher forcing, so one disagreement does not
+ * change every later step) and every sample row is compared:
+ * <ul>
+ *   <li>logits: ‖cuda − cpu‖₂ / ‖cpu‖₂ at most {@code tolerance} (bf16 weights, activations and KV
+ *       against float32: about 1e-2, see {@link #DEFAULT_TOLERANCE}), never NaN;
+ *   <li>greedy token: the same, or a near tie — the CPU's logits of the two tokens within {@code
+ *       tolerance} × the row's largest |logit| — which is counted and printed, not failed;
+ *   <li>the device argmax ({@link CudaBackend#forwardGreedy} on the same batch) equals the host
+ *       argmax of the CUDA logits exactly;
+ *   <li>the dense oracle ({@code forwardWithoutCache}) of the first sequence's first tokens.
+ * </ul>
+ */
+public final class ParityCheck {
+
+  /** Default bound on the per-row relative L2 error of the logits: the CUDA backend's own tolerance. */
+  public static final double DEFAULT_TOLERANCE = CudaBackend.TOLERANCE;
+  private static final int DENSE_TOKENS = 16;
+
+  /**
+   * @param sequences prompts (1..4)
+   * @param steps tokens each sequence generates (the last of three or more stops at 10)
+   */
+  public record Options(ModelConfig model, long seed, int sequences, int steps, List<DecodePath> paths,
+      CudaSettings settings, double tolerance) {}
+
+  /** One decode path's comparison. */
+  public record PathResult(DecodePath path, int steps, int rows, double maxRelError, int exactTokens,
+      int nearTies, int mismatches, double denseRelError, Map<String, Integer> stepsByPath, String failure) {
+
+    public boolean passed() {
+      return failure.isEmpty();
+    }
+  }
+
+  /** The whole check. */
+  public record Report(String model, String device, List<PathResult> results) {
+    public boolean passed() {
+      return !results.isEmpty() && results.stream().allMatch(PathResult::passed);
+    }
+  }
+
+  private ParityCheck() {}
+
+  /** Runs the CPU reference, then each path on {@code gpu}, printing a row per path. */
+  public static Report run(GpuInfo gpu, Options o, PrintStream out) {
+    ModelConfig config = o.model();
+    ParitySchedule schedule = new ParitySchedule(config.vocabSize(), o.seed(), o.sequences(), o.steps(), 16);
+    out.printf(Locale.ROOT, "parity: model %s, seed %d, %d sequences x %d tokens, %s%n", config.name(), o.seed(),
+        o.sequences(), o.steps(), gpu.summary());
+    long t0 = System.nanoTime();
+    List<ForwardBatch> batches = new ArrayList<>();
+    List<float[]> expected = new ArrayList<>();
+    float[] denseExpected;
+    int[] denseTokens;
+    try (CpuBackend cpu = new CpuBackend(0)) {
+      cpu.loadModel(config, o.seed());
+      cpu.allocateKvCache(schedule.numBlocks(), schedule.blockSize());
+      batches.addAll(schedule.run(batch -> {
+        float[] logits = cpu.forward(batch);
+        expected.add(logits);
+        return argmaxRows(logits, batch.numSampled(), config.vocabSize());
+      }));
+      denseTokens = denseTokens(schedule);
+      denseExpected = cpu.forwardWithoutCache(denseTokens);
+    }
+    out.printf(Locale.ROOT, "cpu reference: %d steps in %.1f s%n", batches.size(), (System.nanoTime() - t0) / 1e9);
+    out.printf(Locale.ROOT, "%-17s %5s %5s %12s %22s %22s %12s  %s%n", "path", "steps", "rows", "max rel err",
+        "tokens same/tie/diff", "steps by path", "dense err", "verdict");
+    List<PathResult> results = new ArrayList<>();
+    for (DecodePath path : o.paths()) {
+      PathResult r;
+      try {
+        r = runPath(gpu, o, config, schedule, batches, expected, denseTokens, denseExpected, path, out);
+      } catch (RuntimeException e) {
+        r = new PathResult(path, 0, 0, Double.NaN, 0, 0, 0, Double.NaN, Map.of(),
+            e.getClass().getSimpleName() + ": " + e.getMessage());
+      }
+      results.add(r);
+      out.printf(Locale.ROOT, "%-17s %5d %5d %12.3e %22s %22s %12.3e  %s%n", path.label(), r.steps(), r.rows(),
+          r.maxRelError(), r.exactTokens() + "/" + r.nearTies() + "/" + r.mismatches(), r.stepsByPath(),
+          r.denseRelError(), r.passed() ? "pass" : "FAIL: " + r.failure());
+    }
+    return new Report(config.name(), gpu.label(), results);
+  }
+
+  private static PathResult runPath(GpuInfo gpu, Options o, ModelConfig config, ParitySchedule schedule,
+      List<ForwardBatch> batches, List<float[]> expected, int[] denseTokens, float[] denseExpected,
+      DecodePath path, PrintStream out) {
+    int vocab = config.vocabSize();
+    Map<String, Integer> byPath = new TreeMap<>();
+    double worst = 0;
+    int rows = 0;
+    int same = 0;
+    int ties = 0;
+    int diff = 0;
+    String failure = "";
+    try (CudaBackend cuda = new CudaBackend(gpu, o.settings().withDecodePath(path))) {
+      cuda.loadModel(config, o.seed());
+      cuda.allocateKvCache(schedule.numBlocks(), schedule.blockSize());
+      out.println("  " + cuda.loadReport());
+      for (int step = 0; step < batches.size(); step++) {
+        ForwardBatch batch = batches.get(step);
+        float[] got = cuda.forward(batch);
+        StepTiming timing = cuda.lastStepTiming();
+        byPath.merge(timing.path(), 1, Integer::sum);
+        int[] device = cuda.forwardGreedy(batch);
+        float[] want = expected.get(step);
+        for (int i = 0; i < batch.numSampled(); i++) {
+          rows++;
+          double rel = relL2(got, want, i * vocab, vocab);
+          worst = Double.isNaN(rel) || Double.isNaN(worst) ? Double.NaN : Math.max(worst, rel);
+          int cpuToken = Argmax.argmax(want, i * vocab, vocab);
+          int cudaToken = Argmax.argmax(got, i * vocab, vocab);
+          String where = "step " + step + " sample row " + i;
+          if (!(rel <= o.tolerance()) && failure.isEmpty()) {
+            failure = String.format(Locale.ROOT, "%s: logits differ by %.3e relative (tolerance %.1e)", where, rel,
+                o.tolerance());
+          }
+          if (device[i] != cudaToken && failure.isEmpty()) {
+            failure = where + ": device argmax " + device[i] + " but host argmax of the logits " + cudaToken;
+          }
+          if (cudaToken == cpuToken) {
+            same++;
+          } else if (nearTie(want, i * vocab, vocab, cpuToken, cudaToken, o.tolerance())) {
+            ties++;
+          } else {
+            diff++;
+            if (failure.isEmpty()) {
+              failure = String.format(Locale.ROOT, "%s: token %d, CPU chose %d (CPU logits %.4f vs %.4f)", where,
+                  cudaToken, cpuToken, want[i * vocab + cudaToken], want[i * vocab + cpuToken]);
+            }
+          }
+        }
+      }
+      double dense = relL2(cuda.forwardWithoutCache(denseTokens), denseExpected, 0, denseExpected.length);
+      if (!(dense <= o.tolerance()) && failure.isEmpty()) {
+        failure = String.format(Locale.ROOT, "dense oracle: logits differ by %.3e relative", dense);
+      }
+      return new PathResult(path, batches.size(), rows, worst, same, ties, diff, dense, byPath, failure);
+    }
+  }
+
+  /** The first sequence's first tokens (prompt, then generated) for the dense oracle. */
+  private static int[] denseTokens(ParitySchedule schedule) {
+    int[] all = schedule.tokensOf(0);
+    return java.util.Arrays.copyOf(all, Math.min(DENSE_TOKENS, all.length));
+  }
+
+  private static int[] argmaxRows(float[] logits, int rows, int vocab) {
+    int[] out = new int[rows];
+    for (int i = 0; i < rows; i++) {
+      out[i] = Argmax.argmax(logits, i * vocab, vocab);
+    }
+    return out;
+  }
+
+  /** ‖a − b‖₂ / ‖b‖₂ over {@code [offset, offset + n)}; NaN if either holds a NaN. */
+  static double relL2(float[] a, float[] b, int offset, int n) {
+    return io.decodefleet.agent.tools.parity.LogitsComparison.relL2(a, b, offset, n);
+  }
+
+  /** Whether the CPU's logits of its own choice and of the other token are within the tie margin. */
+  static boolean nearTie(float[] cpu, int offset, int n, int cpuToken, int otherToken, double tolerance) {
+    return io.decodefleet.agent.tools.parity.LogitsComparison.nearTie(cpu, offset, n, cpuToken, otherToken, tolerance);
+  }
+}

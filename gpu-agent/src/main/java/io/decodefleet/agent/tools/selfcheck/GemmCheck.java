@@ -1,0 +1,77 @@
+package io.decodefleet.agent.tools.selfcheck;
+
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.kernels.cuda.GemmParams;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.SkinnyGemmParams;
+import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
+import io.decodefleet.kernels.reference.Matmul;
+
+/**
+ * The skinny (decode) and tensor-core (prefill) GEMMs against {@link Matmul}: bf16 out, or float32
+ * out (a tensor-parallel rank's partial sums, compared at float32-accumulation tolerance).
+ */
+final class GemmCheck {
+
+  private GemmCheck() {}
+
+  static CheckResult skinny(DeviceHarness h, int m, int n, int k) {
+    return skinny(h, m, n, k, false);
+  }
+
+  static CheckResult skinny(DeviceHarness h, int m, int n, int k, boolean outFloat) {
+    float[] x = h.randomBf16(m * k, 1.0);
+    float[] w = h.randomBf16(n * k, 1.0);
+    float[] expected = new float[m * n];
+    Matmul.matmulTransposed(x, w, m, n, k, expected);
+    Kernel kernel = SkinnyGemmPlan.kernelFor(m);
+    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(kernel));
+    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
+    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    SkinnyGemmParams p = SkinnyGemmParams.of(plan, out.address(), h.bf16(x).address(),
+        h.bf16(w).address(), workspace, counters, n, outFloat);
+    Runnable run = () -> h.launch(kernel, plan.launch(), p);
+    run.run();
+    double err = Compare.relError(read(h, out, m * n, outFloat), expected);
+    double us = h.medianUs(run);
+    if (outFloat) {
+      out.fill32(DeviceHarness.F32_NAN);
+    } else {
+      out.fill16(DeviceHarness.BF16_NAN);
+    }
+    run.run(); // after many launches: the tile counters must have been left at zero
+    err = Compare.worst(err, Compare.relError(read(h, out, m * n, outFloat), expected));
+    double bytes = 2.0 * ((double) n * k + (double) m * k) + (outFloat ? 4.0 : 2.0) * m * n;
+    return h.result(outFloat ? "skinny gemm, f32 out" : "skinny gemm",
+        String.format("m=%d n=%d k=%d splits=%d", m, n, k, plan.splits()), err,
+        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
+  }
+
+  private static float[] read(DeviceHarness h, io.decodefleet.agent.backend.cuda.driver.DeviceBuffer out, int n,
+      boolean outFloat) {
+    return outFloat ? h.readF32(out, n) : h.readBf16(out, n);
+  }
+
+  static CheckResult tensorCore(DeviceHarness h, int m, int n, int k) {
+    return tensorCore(h, m, n, k, false);
+  }
+
+  static CheckResult tensorCore(DeviceHarness h, int m, int n, int k, boolean outFloat) {
+    float[] x = h.randomBf16(m * k, 1.0);
+    float[] w = h.randomBf16(n * k, 1.0);
+    float[] expected = new float[m * n];
+    Matmul.matmulTransposed(x, w, m, n, k, expected);
+    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
+    GemmParams p = new GemmParams(out.address(), h.bf16(x).address(), h.bf16(w).address(), m, n,
+        k, n, outFloat ? 1 : 0);
+    Runnable run = () -> h.launch(Kernel.GEMM, p.launch(), p);
+    run.run();
+    double err = Compare.relError(read(h, out, m * n, outFloat), expected);
+    double us = h.medianUs(run);
+    double bytes = 2.0 * ((double) n * k + (double) m * k) + (outFloat ? 4.0 : 2.0) * m * n;
+    return h.result(outFloat ? "gemm (tensor cores), f32 out" : "gemm (tensor cores)",
+        String.format("m=%d n=%d k=%d", m, n, k), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us,
+        bytes, 2.0 * m * n * k);
+  }
+}

@@ -1,0 +1,135 @@
+package io.decodefleet.agent.tools.selfcheck;
+
+import io.decodefleet.agent.engine.DummyWeights;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * The self-test's checks, one family per kernel source file (the persistent decode attention
+ * apart from the split one). Shapes cover both head dims, both block sizes, GQA ratios 1, 4 and 8,
+ * batch 1 and 17, and sizes that are not multiples of the tiles (contexts off the block size,
+ * odd row counts, n and k off the GEMM tiles).
+ */
+public enum KernelFamily {
+  EMBEDDING(
+      h -> ElementwiseChecks.embedding(h, 17, 5000, 4096),
+      h -> ElementwiseChecks.embedding(h, 1, 1000, 2056)),
+  RMSNORM(
+      h -> ElementwiseChecks.rmsNorm(h, 1, 4096, true),
+      h -> ElementwiseChecks.rmsNorm(h, 17, 4096, true),
+      h -> ElementwiseChecks.rmsNorm(h, 128, 8192, true),
+      h -> ElementwiseChecks.rmsNorm(h, 17, 16384, false),
+      h -> ElementwiseChecks.rmsNorm(h, 3, 520, false),
+      h -> ElementwiseChecks.rmsNorm(h, 17, 4096, true, true)),
+  ROPE_KV_APPEND(
+      h -> RopeKvCheck.run(h, 17, 32, 8, 128, 16, 64),
+      h -> RopeKvCheck.run(h, 5, 8, 8, 64, 32, 16),
+      h -> RopeKvCheck.run(h, 1, 64, 8, 128, 16, 8)),
+  DECODE_ATTENTION(decodeChecks(false)),
+  DECODE_ATTENTION_PERSISTENT(decodeChecks(true)),
+  PREFILL_ATTENTION(
+      h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1}),
+      h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {100, 64, 257}),
+      h -> PrefillAttentionCheck.run(h, 8, 8, 64, new int[] {77, 130}),
+      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200})),
+  SKINNY_GEMM(
+      h -> GemmCheck.skinny(h, 1, 4096, 4096),
+      h -> GemmCheck.skinny(h, 17, 1000, 520),
+      h -> GemmCheck.skinny(h, 8, 28672, 1024),
+      h -> GemmCheck.skinny(h, 64, 6144, 4096),
+      h -> GemmCheck.skinny(h, 200, 1000, 1024),
+      h -> GemmCheck.skinny(h, 1, 4096, 4096, true),
+      h -> GemmCheck.skinny(h, 8, 4096, 7168, true)),
+  GEMM(
+      h -> GemmCheck.tensorCore(h, 300, 1000, 1024),
+      h -> GemmCheck.tensorCore(h, 129, 130, 72),
+      h -> GemmCheck.tensorCore(h, 1024, 1024, 1024),
+      h -> GemmCheck.tensorCore(h, 300, 4096, 2048, true)),
+  SWIGLU(
+      h -> ElementwiseChecks.swiGlu(h, 17, 14336),
+      h -> ElementwiseChecks.swiGlu(h, 1, 1024)),
+  ARGMAX(
+      h -> ElementwiseChecks.argmax(h, 17, 128256),
+      h -> ElementwiseChecks.argmax(h, 3, 1001)),
+  KV_PACK(
+      h -> ElementwiseChecks.kvPack(h, 100, 37, 16 * 8 * 128),
+      h -> ElementwiseChecks.kvPack(h, 20, 7, 32 * 8 * 64)),
+  DUMMY_WEIGHTS(
+      h -> BackendKernelChecks.dummyWeights(h, 0x5eed_1234_abcdL,
+          DummyWeights.tensorId(DummyWeights.Kind.UP_PROJ, 31), 0, 1 << 20, 0.0271f, 0f),
+      h -> BackendKernelChecks.dummyWeights(h, -7L, DummyWeights.tensorId(DummyWeights.Kind.EMBEDDING, -1),
+          (1L << 32) + 3, 100_003, 1f, 0f),
+      h -> BackendKernelChecks.dummyWeights(h, 42L,
+          DummyWeights.tensorId(DummyWeights.Kind.INPUT_NORM, 0), 0, 4096, 0.1f, 1f)),
+  PAGED_ATTENTION(
+      h -> BackendKernelChecks.pagedAttention(h, 4, 2, 32, 16, new int[] {1, 17, 300}),
+      h -> BackendKernelChecks.pagedAttention(h, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
+      h -> BackendKernelChecks.pagedAttention(h, 8, 8, 80, 24, new int[] {33, 100})),
+  DECODE_ATTENTION_GRAPH(
+      h -> BackendKernelChecks.decodeGraph(h, false, 32, 8, 128, 16, new int[] {1000}),
+      h -> BackendKernelChecks.decodeGraph(h, true, 32, 8, 128, 16, new int[] {1000}),
+      h -> BackendKernelChecks.decodeGraph(h, false, 16, 4, 64, 16, randomContexts(h.random(), 17, 1, 3000)),
+      h -> BackendKernelChecks.decodeGraph(h, true, 16, 4, 64, 16, randomContexts(h.random(), 17, 1, 3000)),
+      h -> BackendKernelChecks.decodeGraph(h, true, 32, 8, 128, 16, randomContexts(h.random(), 64, 250, 1100)));
+
+  private final List<Check> checks;
+
+  /** One check: builds its inputs on the harness's GPU, runs, compares, times. */
+  @FunctionalInterface
+  interface Check {
+    CheckResult run(DeviceHarness h);
+  }
+
+  KernelFamily(Check... checks) {
+    this.checks = List.of(checks);
+  }
+
+  /**
+   * Runs this family's checks on {@code h}'s GPU. A check that throws becomes a failed row naming
+   * the error; each check's buffers are freed either way.
+   */
+  public List<CheckResult> run(DeviceHarness h) {
+    List<CheckResult> out = new ArrayList<>();
+    for (Check c : checks) {
+      try {
+        out.add(c.run(h));
+      } catch (RuntimeException e) {
+        out.add(CheckResult.crashed(name().toLowerCase(Locale.ROOT), "-", e));
+      } finally {
+        try {
+          h.freeAll();
+        } catch (RuntimeException e) {
+          out.add(CheckResult.crashed(name().toLowerCase(Locale.ROOT), "(free)", e));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Check[] decodeChecks(boolean persistent) {
+    return new Check[] {
+      h -> decode(h, persistent, 32, 8, 128, 16, new int[] {1000}),
+      h -> decode(h, persistent, 8, 8, 64, 32, randomContexts(h.random(), 17, 1, 3000)),
+      h -> decode(h, persistent, 64, 8, 128, 32, randomContexts(h.random(), 5, 300, 5000)),
+      h -> decode(h, persistent, 16, 4, 64, 16, new int[] {1, 17, 4097}),
+      h -> decode(h, persistent, 32, 8, 128, 16, randomContexts(h.random(), 64, 250, 260)),
+      h -> decode(h, persistent, 64, 8, 128, 16, new int[] {16383})
+    };
+  }
+
+  private static CheckResult decode(DeviceHarness h, boolean persistent, int qHeads, int kvHeads,
+      int headDim, int blockSize, int[] contexts) {
+    return DecodeAttentionCheck.run(h,
+        new DecodeAttentionCheck.Shape(qHeads, kvHeads, headDim, blockSize, contexts), persistent);
+  }
+
+  private static int[] randomContexts(Random r, int batch, int min, int max) {
+    int[] c = new int[batch];
+    for (int i = 0; i < batch; i++) {
+      c[i] = min + r.nextInt(max - min + 1);
+    }
+    return c;
+  }
+}

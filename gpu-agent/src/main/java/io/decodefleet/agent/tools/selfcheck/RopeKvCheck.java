@@ -1,0 +1,124 @@
+package io.decodefleet.agent.tools.selfcheck;
+
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.RopeKvParams;
+import io.decodefleet.kernels.cuda.RopeTable;
+import io.decodefleet.kernels.reference.PagedKvCache;
+import io.decodefleet.kernels.reference.Rope;
+
+/**
+ * RoPE + KV append on a fused qkv buffer (q, k and v as strided views of one (n, (qHeads + 2 *
+ * kvHeads) * headDim) tensor), against {@link Rope#apply} and {@link PagedKvCache#append}. One
+ * token is a padding token (slot -1): it is rotated but not stored.
+ */
+final class RopeKvCheck {
+
+  private static final double THETA = 500000.0;
+  private static final int TABLE_POSITIONS = 8192;
+
+  private RopeKvCheck() {}
+
+  static CheckResult run(
+      DeviceHarness h, int n, int qHeads, int kvHeads, int headDim, int blockSize, int numBlocks) {
+    int row = (qHeads + 2 * kvHeads) * headDim;
+    int qw = qHeads * headDim;
+    int kw = kvHeads * headDim;
+    float[] qkv = h.randomBf16(n * row, 1.0);
+    float[] kCache = h.randomBf16(numBlocks * blockSize * kw, 1.0);
+    float[] vCache = h.randomBf16(numBlocks * blockSize * kw, 1.0);
+    int[] positions = new int[n];
+    int[] slots = distinctSlots(h, n, numBlocks * blockSize);
+    for (int t = 0; t < n; t++) {
+      positions[t] = h.random().nextInt(TABLE_POSITIONS);
+    }
+    if (n > 1) {
+      slots[n - 1] = -1;
+    }
+
+    float[] q = new float[n * qw];
+    float[] k = new float[n * kw];
+    float[] v = new float[n * kw];
+    for (int t = 0; t < n; t++) {
+      System.arraycopy(qkv, t * row, q, t * qw, qw);
+      System.arraycopy(qkv, t * row + qw, k, t * kw, kw);
+      System.arraycopy(qkv, t * row + qw + kw, v, t * kw, kw);
+    }
+    Rope.apply(q, n, qHeads, headDim, positions, THETA);
+    Rope.apply(k, n, kvHeads, headDim, positions, THETA);
+    float[] expectedK = kCache.clone();
+    float[] expectedV = vCache.clone();
+    PagedKvCache.append(k, v, n, slots, expectedK, expectedV, kvHeads, headDim);
+    float[] expectedQkv = qkv.clone();
+    for (int t = 0; t < n; t++) {
+      System.arraycopy(q, t * qw, expectedQkv, t * row, qw);
+      System.arraycopy(k, t * kw, expectedQkv, t * row + qw, kw);
+    }
+
+    DeviceBuffer dQkv = h.bf16(qkv);
+    DeviceBuffer dK = h.bf16(kCache);
+    DeviceBuffer dV = h.bf16(vCache);
+    DeviceBuffer dPos = h.ints(positions);
+    DeviceBuffer dSlots = h.ints(slots);
+    DeviceBuffer table = h.track(h.context().allocate(4L * TABLE_POSITIONS * headDim));
+    table.upload(RopeTable.cosSin(TABLE_POSITIONS, headDim, THETA));
+    RopeKvParams p = new RopeKvParams(dQkv.address(), dQkv.address(2L * qw),
+        dQkv.address(2L * (qw + kw)), dK.address(), dV.address(), dPos.address(),
+        dSlots.address(), table.address(), n, qHeads, kvHeads, headDim, row, row, row,
+        TABLE_POSITIONS);
+    h.launch(Kernel.ROPE_KV_APPEND, p.launch(), p);
+    double err = Compare.relError(h.readBf16(dQkv, n * row), expectedQkv);
+    err = Compare.worst(err, slotError(h.readBf16(dK, kCache.length), expectedK, slots, kw));
+    err = Compare.worst(err, slotError(h.readBf16(dV, vCache.length), expectedV, slots, kw));
+    if (untouchedSlotsChanged(h.readBf16(dK, kCache.length), kCache, slots, kw)) {
+      err = Double.NaN;
+    }
+    // Timing rotates q and k again each run: the work is the same, the values drift.
+    double us = h.medianUs(() -> h.launch(Kernel.ROPE_KV_APPEND, p.launch(), p));
+    double bytes = 2.0 * n * (2 * qw + 2 * kw + kw + 2 * kw) + 4.0 * n * headDim;
+    return h.result("rope+kv append",
+        String.format("n=%d Hq=%d Hkv=%d D=%d bs=%d", n, qHeads, kvHeads, headDim, blockSize),
+        err, Compare.BF16, us, bytes, 6.0 * n * (qw + kw) / 2);
+  }
+
+  private static int[] distinctSlots(DeviceHarness h, int n, int total) {
+    int[] all = new int[total];
+    for (int i = 0; i < total; i++) {
+      all[i] = i;
+    }
+    for (int i = 0; i < n; i++) {
+      int j = i + h.random().nextInt(total - i);
+      int t = all[i];
+      all[i] = all[j];
+      all[j] = t;
+    }
+    return java.util.Arrays.copyOf(all, n);
+  }
+
+  /** Error over the appended slots only: the rest of the cache would dilute it. */
+  private static double slotError(float[] got, float[] expected, int[] slots, int width) {
+    double err = 0.0;
+    for (int s : slots) {
+      if (s >= 0) {
+        err = Compare.worst(err, Compare.relError(got, expected, s * width, (s + 1) * width));
+      }
+    }
+    return err;
+  }
+
+  private static boolean untouchedSlotsChanged(float[] got, float[] before, int[] slots,
+      int width) {
+    boolean[] appended = new boolean[before.length / width];
+    for (int s : slots) {
+      if (s >= 0) {
+        appended[s] = true;
+      }
+    }
+    for (int i = 0; i < before.length; i++) {
+      if (!appended[i / width] && Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(before[i])) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
