@@ -1,9 +1,9 @@
 package io.decodefleet.agent.backend.cuda.gemm;
 
-import io.decodefleet.agent.backend.cuda.CudaContext;
-import io.decodefleet.agent.backend.cuda.CudaStream;
-import io.decodefleet.agent.backend.cuda.DeviceBuffer;
-import io.decodefleet.agent.backend.cuda.NativeStream;
+import io.decodefleet.agent.backend.cuda.driver.CudaContext;
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.driver.NativeStream;
 import io.decodefleet.agent.cublas.CublasLt;
 import java.util.HashMap;
 import java.util.Map;
