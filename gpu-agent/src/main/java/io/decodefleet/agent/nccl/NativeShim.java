@@ -1,11 +1,6 @@
 package io.decodefleet.agent.nccl;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Locale;
+import io.decodefleet.agent.nativeshim.ShimLibrary;
 import java.util.function.UnaryOperator;
 
 /**
@@ -25,25 +20,21 @@ final class NativeShim {
 
   private NativeShim() {}
 
+  private static final ShimLibrary SHIM = new ShimLibrary("the NCCL shim", RESOURCE);
+
   /** {@code Linux/amd64}: how messages name this JVM's platform. */
   static String platform() {
-    return System.getProperty("os.name") + "/" + System.getProperty("os.arch");
+    return ShimLibrary.platform();
   }
 
   static boolean isLinuxX8664() {
-    String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-    String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-    return os.startsWith("linux") && (arch.equals("amd64") || arch.equals("x86_64"));
+    return ShimLibrary.isLinuxX8664();
   }
 
   /** The library the shim dlopens: the property, else the env var, else {@code libnccl.so.2}. */
   static String ncclLibrary() {
-    String fromProperty = System.getProperty(LIBRARY_PROPERTY);
-    if (fromProperty != null && !fromProperty.isBlank()) {
-      return fromProperty.strip();
-    }
-    String fromEnv = System.getenv(LIBRARY_ENV);
-    return fromEnv != null && !fromEnv.isBlank() ? fromEnv.strip() : DEFAULT_LIBRARY;
+    String named = ShimLibrary.chosenLibrary(LIBRARY_PROPERTY, LIBRARY_ENV);
+    return named != null ? named : DEFAULT_LIBRARY;
   }
 
   /**
@@ -73,43 +64,6 @@ final class NativeShim {
    * every reason it could not: the platform, the resource's absence, the loader's error.
    */
   static String load() {
-    StringBuilder causes = new StringBuilder();
-    if (!isLinuxX8664()) {
-      causes.append("the jar carries the NCCL shim for linux-x86_64 only");
-    }
-    InputStream in = NativeShim.class.getResourceAsStream(RESOURCE);
-    if (in == null) {
-      append(causes, "the NCCL shim is not in the jar (" + RESOURCE.substring(1)
-          + "; it is built only where gcc was present at build time)");
-      return causes.toString();
-    }
-    if (causes.length() > 0) {
-      close(in);
-      return causes.toString();
-    }
-    try (in) {
-      Path file = Files.createTempFile("libdecodefleet_nccl", ".so");
-      file.toFile().deleteOnExit();
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-      System.load(file.toAbsolutePath().toString());
-      return "";
-    } catch (IOException e) {
-      return "the NCCL shim could not be extracted to " + System.getProperty("java.io.tmpdir")
-          + ": " + e.getMessage();
-    } catch (UnsatisfiedLinkError e) {
-      return "the NCCL shim could not be loaded: " + e.getMessage();
-    }
-  }
-
-  private static void append(StringBuilder causes, String cause) {
-    causes.append(causes.length() == 0 ? "" : "; ").append(cause);
-  }
-
-  private static void close(InputStream in) {
-    try {
-      in.close();
-    } catch (IOException e) {
-      // Nothing was read from it; closing a resource stream cannot lose data.
-    }
+    return SHIM.load();
   }
 }
