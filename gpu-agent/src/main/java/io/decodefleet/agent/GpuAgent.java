@@ -1,6 +1,5 @@
 package io.decodefleet.agent;
 
-import io.decodefleet.agent.daemon.NodeHealth;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.Engine;
 import io.decodefleet.agent.engine.KvArrival;
