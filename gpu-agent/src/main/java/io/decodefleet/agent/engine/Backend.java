@@ -1,5 +1,8 @@
 package io.decodefleet.agent.engine;
 
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvTransport;
+
 /**
  * Where a model's math runs: the CPU reference (float32) or a GPU. A backend is created, used and
  * closed on its agent's engine thread only.

@@ -1,12 +1,14 @@
 package io.decodefleet.agent.backend.cpu;
 
 import io.decodefleet.agent.engine.Backend;
-import io.decodefleet.agent.engine.DummyWeights;
 import io.decodefleet.agent.engine.DummyWeights.Kind;
+import io.decodefleet.agent.engine.DummyWeights;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.TensorGroupSpec;
 import io.decodefleet.agent.engine.TensorShard;
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvTransport;
 import io.decodefleet.kernels.reference.CausalAttention;
 import io.decodefleet.kernels.reference.Embedding;
 import io.decodefleet.kernels.reference.Matmul;
@@ -241,7 +243,7 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public io.decodefleet.agent.engine.KvTransport joinKvGroup(io.decodefleet.agent.engine.KvGroupSpec spec) {
+  public KvTransport joinKvGroup(KvGroupSpec spec) {
     if (kCache == null) throw new IllegalStateException("allocateKvCache has not been called");
     return CpuKvTransport.join(spec, kCache, vCache, blockSize * config.kvSize());
   }

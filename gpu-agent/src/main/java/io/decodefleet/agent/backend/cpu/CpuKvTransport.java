@@ -1,7 +1,7 @@
 package io.decodefleet.agent.backend.cpu;
 
-import io.decodefleet.agent.engine.KvGroupSpec;
-import io.decodefleet.agent.engine.KvTransport;
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvTransport;
 import io.decodefleet.kernels.cuda.PagedKvTransfer;
 
 /**

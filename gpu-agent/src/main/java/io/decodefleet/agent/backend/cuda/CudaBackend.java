@@ -307,7 +307,7 @@ public final class CudaBackend implements Backend {
 
   /** A member over this backend's KV pool, for sequences up to the pool's (or the model's) length. */
   @Override
-  public io.decodefleet.agent.engine.KvTransport joinKvGroup(io.decodefleet.agent.engine.KvGroupSpec spec) {
+  public io.decodefleet.agent.engine.kv.KvTransport joinKvGroup(io.decodefleet.agent.engine.kv.KvGroupSpec spec) {
     requireCache();
     int maxModelLen = (int) Math.min(config.maxPositionEmbeddings(), (long) kv.numBlocks() * kv.blockSize());
     return CudaKvTransport.join(ctx, kernels, kv, spec, StepPlan.blocksFor(maxModelLen, kv.blockSize()));

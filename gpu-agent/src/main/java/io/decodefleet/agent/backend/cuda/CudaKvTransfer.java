@@ -1,6 +1,6 @@
 package io.decodefleet.agent.backend.cuda;
 
-import io.decodefleet.agent.engine.KvTransport;
+import io.decodefleet.agent.engine.kv.KvTransport;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;

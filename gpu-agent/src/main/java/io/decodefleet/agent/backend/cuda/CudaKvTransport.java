@@ -1,8 +1,8 @@
 package io.decodefleet.agent.backend.cuda;
 
-import io.decodefleet.agent.engine.KvGroupSpec;
-import io.decodefleet.agent.engine.KvTransferMode;
-import io.decodefleet.agent.engine.KvTransport;
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvTransferMode;
+import io.decodefleet.agent.engine.kv.KvTransport;
 import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.KvPackParams;

@@ -1,6 +1,6 @@
 package io.decodefleet.agent.backend.cuda;
 
-import io.decodefleet.agent.engine.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
 import io.decodefleet.agent.nccl.Nccl;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

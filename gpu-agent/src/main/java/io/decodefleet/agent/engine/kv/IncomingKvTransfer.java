@@ -1,7 +1,8 @@
-package io.decodefleet.agent.engine;
+package io.decodefleet.agent.engine.kv;
 
 /**
- * A sequence whose KV arrives from another agent, to be decoded here as if prefilled here.
+ * The receiving side of a KV transfer: a sequence whose KV arrives from another agent (after its
+ * prefill there, or after that agent drained), to be decoded here as if prefilled here.
  *
  * @param promptTokens (promptLen) token ids, as the sending agent had them
  * @param outputTokens (numOutputs) tokens generated so far (the first from the sender)
@@ -9,5 +10,5 @@ package io.decodefleet.agent.engine;
  * @param numComputedTokens positions whose K/V arrive: every token but the last output
  * @param peer the sender's rank in the KV-transfer group
  */
-public record KvArrival(long sequenceId, int[] promptTokens, int[] outputTokens, int maxTokens,
+public record IncomingKvTransfer(long sequenceId, int[] promptTokens, int[] outputTokens, int maxTokens,
     int numComputedTokens, int peer) {}
