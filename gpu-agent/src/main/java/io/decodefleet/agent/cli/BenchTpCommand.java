@@ -4,7 +4,7 @@ import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.GpuInfo;
 import io.decodefleet.agent.backend.cuda.TensorParallelBench;
 import io.decodefleet.agent.engine.ModelConfig;
-import io.decodefleet.agent.engine.TensorShard;
+import io.decodefleet.agent.engine.tp.TensorShard;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;

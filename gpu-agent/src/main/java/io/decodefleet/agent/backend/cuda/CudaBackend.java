@@ -4,8 +4,9 @@ import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.StepTiming;
-import io.decodefleet.agent.engine.TensorGroupSpec;
-import io.decodefleet.agent.engine.TensorShard;
+import io.decodefleet.agent.engine.tp.TensorGroupSpec;
+import io.decodefleet.agent.engine.tp.TensorParallelRank;
+import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.kernels.cuda.Fatbin;
 import io.decodefleet.kernels.cuda.RmsNormParams;
@@ -53,7 +54,7 @@ import org.slf4j.LoggerFactory;
  *       (inside the decode graphs like every other launch).
  * </ul>
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend implements TensorParallelRank {
 
   private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
   /** Device memory kept out of the KV pool for graphs, staging and the driver's own needs. */
