@@ -83,13 +83,13 @@ public interface Backend extends AutoCloseable {
     return java.util.Optional.of("the " + name() + " backend cannot move KV pages between agents");
   }
 
-  /** A fresh unique id for a KV-transfer group: made by one member, handed to every member. */
+  /** A fresh unique id for a KV group: made by one member, handed to every member. */
   default byte[] newKvGroupId() {
     throw new UnsupportedOperationException(kvTransferUnsupported().orElse("no KV transfer"));
   }
 
   /**
-   * Joins a KV-transfer group on the calling (engine) thread, over this backend's KV pool; blocks
+   * Joins a KV group on the calling (engine) thread, over this backend's KV pool; blocks
    * until every rank has joined and the first exchange with each peer checked out, or throws
    * (naming the rank, the device and the cause) once {@code spec.timeout()} has passed.
    */

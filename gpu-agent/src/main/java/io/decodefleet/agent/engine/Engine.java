@@ -13,8 +13,9 @@ import java.util.function.Supplier;
 
 /**
  * One agent's decode engine on its own thread: load the model, then loop schedule → execute →
- * update, telling its owner what happened as {@link EngineEvent}s. Commands arrive through a queue; the thread
- * blocks on it only when there is no work.
+ * update, telling its owner what happened as {@link EngineEvent}s. Commands arrive through a
+ * queue; the thread blocks on it only when there is no work. The engine knows neither the wire
+ * protocol nor the actor that owns it.
  */
 public final class Engine {
 
@@ -37,7 +38,7 @@ public final class Engine {
 
   private record ReceiveKv(IncomingKvTransfer transfer) implements Command {}
 
-  /** This process, as ModelLoaded names it: random per JVM, so agents of one process recognise each other. */
+  /** This process, as EngineEvent.Loaded names it: random per JVM, so agents of one process recognise each other. */
   private static final String PROCESS = ProcessHandle.current().pid() + "/" + java.util.UUID.randomUUID();
 
   /** How long the loop waits for a command while only transfers are in flight (their poll interval). */
@@ -73,7 +74,7 @@ public final class Engine {
 
   /**
    * Finish nothing more: give up every unfinished sequence (EngineEvent.Drained). In a usable
-   * KV-transfer group, the sequences whose KV is complete are kept parked for a move instead.
+   * KV group, the sequences whose KV is complete are kept parked for a transfer instead.
    */
   public void drain() {
     inbox.add(Drain.INSTANCE);
@@ -88,13 +89,13 @@ public final class Engine {
     inbox.add(NewKvGroupId.INSTANCE);
   }
 
-  /** Join a KV-transfer group (on the engine thread, which blocks until every rank joined). */
+  /** Join a KV group (on the engine thread, which blocks until every rank joined). */
   public void joinKvGroup(KvGroupSpec spec) {
     inbox.add(new JoinKvGroup(spec));
   }
 
   /**
-   * Abort the KV-transfer group: at once from the calling thread (an engine blocked on a dead
+   * Abort the KV group: at once from the calling thread (an engine blocked on a dead
    * peer is freed by it), then on the engine thread.
    */
   public void abortKvGroup(String reason) {

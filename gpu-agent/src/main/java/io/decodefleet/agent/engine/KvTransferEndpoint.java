@@ -90,7 +90,7 @@ final class KvTransferEndpoint {
     }
   }
 
-  /** Whether this engine is in a usable KV-transfer group: a drain can then keep KV for a move. */
+  /** Whether this engine is in a usable KV group: a drain can then keep KV for a transfer. */
   boolean canSend() {
     return unusable() == null;
   }

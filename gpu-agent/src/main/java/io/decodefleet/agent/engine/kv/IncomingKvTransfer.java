@@ -8,7 +8,7 @@ package io.decodefleet.agent.engine.kv;
  * @param outputTokens (numOutputs) tokens generated so far (the first from the sender)
  * @param maxTokens output tokens in all, {@code outputTokens} included
  * @param numComputedTokens positions whose K/V arrive: every token but the last output
- * @param peer the sender's rank in the KV-transfer group
+ * @param peer the sender's rank in the KV group
  */
 public record IncomingKvTransfer(long sequenceId, int[] promptTokens, int[] outputTokens, int maxTokens,
     int numComputedTokens, int peer) {}

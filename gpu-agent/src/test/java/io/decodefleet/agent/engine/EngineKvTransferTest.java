@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * the sequence; its KV moves; the decode engine continues it. The tokens must equal those of one
  * engine decoding the sequence alone, and the decode side's recompute check must pass.
  */
-class EngineHandoffTest {
+class EngineKvTransferTest {
   private static final long TIMEOUT_S = 30;
 
   private final List<Engine> engines = new ArrayList<>();

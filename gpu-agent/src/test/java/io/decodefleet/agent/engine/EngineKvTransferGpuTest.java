@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * the fatbin or NCCL.
  */
 @Tag("gpu")
-class EngineHandoffGpuTest {
+class EngineKvTransferGpuTest {
 
   private final List<Engine> engines = new ArrayList<>();
 
@@ -49,7 +49,7 @@ class EngineHandoffGpuTest {
     for (Engine e : engines) e.awaitTermination(30_000);
   }
 
-  private Engine start(String id, int gpu, ModelSpec spec, EngineHandoffTest.Events events)
+  private Engine start(String id, int gpu, ModelSpec spec, EngineKvTransferTest.Events events)
       throws InterruptedException {
     CudaSettings settings = CudaSettings.defaults().withMaxGraphBatch(8).withGpuMemoryFraction(0.5);
     Engine e = new Engine(id, spec, () -> CudaBackend.open(gpu, settings), events);
@@ -68,12 +68,12 @@ class EngineHandoffGpuTest {
     int maxTokens = 24;
     ModelSpec spec = new ModelSpec("llama3-8b-2l", 3, 16, 512, 8, 512, 0.0);
 
-    EngineHandoffTest.Events alone = new EngineHandoffTest.Events();
+    EngineKvTransferTest.Events alone = new EngineKvTransferTest.Events();
     start("alone", 0, spec, alone).submit(List.of(SequenceSpecs.decodeToEnd(1, prompt, maxTokens)));
     List<Integer> expected = alone.tokensUntilFinished(1);
 
-    EngineHandoffTest.Events p = new EngineHandoffTest.Events();
-    EngineHandoffTest.Events d = new EngineHandoffTest.Events();
+    EngineKvTransferTest.Events p = new EngineKvTransferTest.Events();
+    EngineKvTransferTest.Events d = new EngineKvTransferTest.Events();
     Engine prefill = start("prefill", 0, spec, p);
     Engine decode = start("decode", 1, new ModelSpec("llama3-8b-2l", 3, 16, 512, 8, 512, 1.0), d);
     prefill.createKvGroupId();
