@@ -64,7 +64,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
   private int generation;
   private ActorRef<org.apache.pekko.Done> shutdownWaiter;
   private boolean draining;
-  /** At a shutdown drain: sequences whose KV is held for a move and not yet sent. */
+  /** At a shutdown drain: sequences whose KV is held for a transfer and not yet sent. */
   private final java.util.Set<Long> heldForShutdown = new java.util.HashSet<>();
   /** The KV group's limit per transfer (from JoinKvGroup): how long a shutdown waits for held sends. */
   private long kvTimeoutMillis = 30_000;
