@@ -7,7 +7,7 @@ import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.kernels.cuda.Fatbin;
 import io.decodefleet.agent.engine.Backend;
-import io.decodefleet.agent.engine.TensorParallelBackend;
+import io.decodefleet.agent.engine.tp.TensorParallelBackend;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

@@ -1,6 +1,7 @@
 package io.decodefleet.agent;
 
 import io.decodefleet.agent.engine.Backend;
+import io.decodefleet.agent.protocol.AgentCommand;
 import java.util.List;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -23,7 +24,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   /** Replies with the agents this node hosts. */
   public record ListAgents(ActorRef<Agents> replyTo) implements Command {}
 
-  public record Agents(List<ActorRef<GpuAgent.Command>> agents) {}
+  public record Agents(List<ActorRef<AgentCommand>> agents) {}
 
   /** Drain every agent (their sequences go back to the coordinator), then reply. */
   public record DrainAll(ActorRef<org.apache.pekko.Done> replyTo) implements Command {}
@@ -47,7 +48,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     }
   }
 
-  private final List<ActorRef<GpuAgent.Command>> agents;
+  private final List<ActorRef<AgentCommand>> agents;
   private final List<ActorRef<org.apache.pekko.Done>> drainWaiters = new java.util.ArrayList<>();
   private int drainsPending = -1;
 
@@ -58,12 +59,12 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   private NodeGuardian(ActorContext<Command> context, List<DeviceSlot> slots) {
     super(context);
     this.agents = slots.stream().map(slot -> {
-      ActorRef<GpuAgent.Command> agent = context.spawn(
+      ActorRef<AgentCommand> agent = context.spawn(
           Behaviors.supervise(GpuAgent.create(slot.id(), slot.device(), slot.backend(), slot.factory(),
               slot.tensorParallel()))
               .onFailure(SupervisorStrategy.restart()),
           slot.id());
-      context.getSystem().receptionist().tell(Receptionist.register(GpuAgent.SERVICE_KEY, agent));
+      context.getSystem().receptionist().tell(Receptionist.register(AgentCommand.SERVICE_KEY, agent));
       return agent;
     }).toList();
   }
@@ -82,7 +83,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     if (drainsPending < 0) {
       drainsPending = agents.size();
       ActorRef<org.apache.pekko.Done> done = getContext().messageAdapter(org.apache.pekko.Done.class, d -> new AgentDrained());
-      for (ActorRef<GpuAgent.Command> agent : agents) agent.tell(new GpuAgent.DrainForShutdown(done));
+      for (ActorRef<AgentCommand> agent : agents) agent.tell(new GpuAgent.DrainForShutdown(done));
     }
     return drainsPending == 0 ? replyDrained() : this;
   }

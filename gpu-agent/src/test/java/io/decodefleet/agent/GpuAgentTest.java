@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.SequenceFinished;
+import io.decodefleet.agent.engine.SequenceSpec;
+import io.decodefleet.agent.engine.SequenceSpecs;
+import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.ModelSpec;
-import io.decodefleet.agent.protocol.SequenceSpec;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -37,7 +40,7 @@ class GpuAgentTest {
     testKit.shutdownTestKit();
   }
 
-  private static ActorRef<GpuAgent.Command> spawnAgent(String id) {
+  private static ActorRef<AgentCommand> spawnAgent(String id) {
     return testKit.spawn(GpuAgent.create(id, "cpu slot 0", "cpu", () -> new CpuBackend()), id);
   }
 
@@ -48,8 +51,8 @@ class GpuAgentTest {
   @Test
   void registerAnswersWithTheAgentItself() {
     TestProbe<AgentReport> coordinator = testKit.createTestProbe();
-    ActorRef<GpuAgent.Command> agent = spawnAgent("agent-reg");
-    agent.tell(new GpuAgent.Register(coordinator.getRef()));
+    ActorRef<AgentCommand> agent = spawnAgent("agent-reg");
+    agent.tell(new AgentCommand.Register(coordinator.getRef()));
     AgentReport.Registered r = coordinator.expectMessageClass(AgentReport.Registered.class, WAIT);
     assertEquals("agent-reg", r.agentId());
     assertEquals(agent, r.agent());
@@ -61,32 +64,34 @@ class GpuAgentTest {
   @Test
   void withoutAModelSequencesFailAndDrainIsEmpty() {
     TestProbe<AgentReport> coordinator = testKit.createTestProbe();
-    ActorRef<GpuAgent.Command> agent = spawnAgent("agent-empty");
-    agent.tell(new GpuAgent.Register(coordinator.getRef()));
+    ActorRef<AgentCommand> agent = spawnAgent("agent-empty");
+    agent.tell(new AgentCommand.Register(coordinator.getRef()));
     coordinator.expectMessageClass(AgentReport.Registered.class, WAIT);
-    agent.tell(new GpuAgent.StartSequences(List.of(new SequenceSpec(9, new int[] {1, 2}, 3))));
+    agent.tell(new AgentCommand.StartSequences(List.of(SequenceSpecs.decodeToEnd(9, new int[] {1, 2}, 3))));
     AgentReport.SequenceFailed f = coordinator.expectMessageClass(AgentReport.SequenceFailed.class, WAIT);
     assertEquals(9, f.sequenceId());
-    agent.tell(new GpuAgent.Drain(coordinator.getRef()));
+    agent.tell(new AgentCommand.Drain(coordinator.getRef()));
     assertEquals(List.of(), coordinator.expectMessageClass(AgentReport.Drained.class, WAIT).unfinishedSequenceIds());
   }
 
   @Test
   void loadsDecodesAndReportsEveryTokenToTheCoordinator() {
     TestProbe<AgentReport> coordinator = testKit.createTestProbe();
-    ActorRef<GpuAgent.Command> agent = spawnAgent("agent-run");
-    agent.tell(new GpuAgent.LoadModel(tiny(32), coordinator.getRef()));
+    ActorRef<AgentCommand> agent = spawnAgent("agent-run");
+    agent.tell(new AgentCommand.LoadModel(tiny(32), coordinator.getRef()));
     AgentReport.ModelLoaded loaded = coordinator.expectMessageClass(AgentReport.ModelLoaded.class, WAIT);
+    assertEquals("agent-run", loaded.agentId(), "the engine's events reach the wire as this agent's reports");
     assertEquals(32, loaded.kvBlocks());
     assertEquals(512, loaded.maxModelLen());
 
-    agent.tell(new GpuAgent.StartSequences(List.of(new SequenceSpec(1, new int[] {4, 5, 6}, 5),
-        new SequenceSpec(2, new int[] {7, 8, 9, 10, 11}, 3), new SequenceSpec(3, new int[600], 1))));
+    agent.tell(new AgentCommand.StartSequences(List.of(SequenceSpecs.decodeToEnd(1, new int[] {4, 5, 6}, 5),
+        SequenceSpecs.decodeToEnd(2, new int[] {7, 8, 9, 10, 11}, 3), SequenceSpecs.decodeToEnd(3, new int[600], 1))));
     Map<Long, Integer> tokens = new HashMap<>();
-    Map<Long, AgentReport.SequenceFinished> finished = new HashMap<>();
+    Map<Long, SequenceFinished> finished = new HashMap<>();
     boolean rejected = false;
     while (finished.size() < 2 || !rejected) {
       AgentReport r = coordinator.expectMessageClass(AgentReport.class, WAIT);
+      assertEquals("agent-run", r.agentId());
       if (r instanceof AgentReport.StepReport s) {
         for (var t : s.tokens()) tokens.merge(t.sequenceId(), t.tokens().length, Integer::sum);
         for (var f : s.finished()) finished.put(f.sequenceId(), f);
@@ -101,20 +106,20 @@ class GpuAgentTest {
     assertTrue(finished.get(1L).verify().passed());
     assertTrue(finished.get(2L).verify().passed());
 
-    agent.tell(new GpuAgent.Drain(coordinator.getRef()));
+    agent.tell(new AgentCommand.Drain(coordinator.getRef()));
     assertEquals(List.of(), coordinator.expectMessageClass(AgentReport.Drained.class, WAIT).unfinishedSequenceIds());
   }
 
   @Test
   void unknownModelAnswersLoadFailed() {
     TestProbe<AgentReport> coordinator = testKit.createTestProbe();
-    ActorRef<GpuAgent.Command> agent = spawnAgent("agent-bad");
-    agent.tell(new GpuAgent.LoadModel(new ModelSpec("nope", 1, 16, 8, 8, 64, 0), coordinator.getRef()));
+    ActorRef<AgentCommand> agent = spawnAgent("agent-bad");
+    agent.tell(new AgentCommand.LoadModel(new ModelSpec("nope", 1, 16, 8, 8, 64, 0), coordinator.getRef()));
     AgentReport.LoadFailed f = coordinator.expectMessageClass(AgentReport.LoadFailed.class, WAIT);
     assertEquals("agent-bad", f.agentId());
     assertTrue(f.reason().contains("nope"), f.reason());
     // With the load failed there is no engine: sequences are refused.
-    agent.tell(new GpuAgent.StartSequences(List.of(new SequenceSpec(1, new int[] {1}, 1))));
+    agent.tell(new AgentCommand.StartSequences(List.of(SequenceSpecs.decodeToEnd(1, new int[] {1}, 1))));
     coordinator.expectMessageClass(AgentReport.SequenceFailed.class, WAIT);
   }
 
@@ -126,9 +131,9 @@ class GpuAgentTest {
   @Test
   void lateLoadFailureOfAReplacedEngineDoesNotDetachTheCurrentOne() {
     TestProbe<AgentReport> coordinator = testKit.createTestProbe();
-    ActorRef<GpuAgent.Command> agent = spawnAgent("agent-reload");
-    agent.tell(new GpuAgent.LoadModel(new ModelSpec("nope", 1, 16, 8, 8, 64, 0), coordinator.getRef()));
-    agent.tell(new GpuAgent.LoadModel(tiny(16), coordinator.getRef()));
+    ActorRef<AgentCommand> agent = spawnAgent("agent-reload");
+    agent.tell(new AgentCommand.LoadModel(new ModelSpec("nope", 1, 16, 8, 8, 64, 0), coordinator.getRef()));
+    agent.tell(new AgentCommand.LoadModel(tiny(16), coordinator.getRef()));
     boolean failed = false;
     boolean loaded = false;
     while (!failed || !loaded) {
@@ -137,7 +142,7 @@ class GpuAgentTest {
       else if (r instanceof AgentReport.ModelLoaded) loaded = true;
       else throw new AssertionError("unexpected " + r);
     }
-    agent.tell(new GpuAgent.StartSequences(List.of(new SequenceSpec(1, new int[] {1, 2, 3}, 2))));
+    agent.tell(new AgentCommand.StartSequences(List.of(SequenceSpecs.decodeToEnd(1, new int[] {1, 2, 3}, 2))));
     int tokens = 0;
     while (tokens < 2) {
       AgentReport r = coordinator.expectMessageClass(AgentReport.class, WAIT);

@@ -3,7 +3,7 @@ package io.decodefleet.agent.cli;
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
-import io.decodefleet.agent.engine.TensorShard;
+import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.agent.tools.bench.TensorParallelBench;
 import java.io.PrintStream;
 import java.nio.file.Path;

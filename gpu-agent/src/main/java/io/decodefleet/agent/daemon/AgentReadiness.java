@@ -1,5 +1,6 @@
 package io.decodefleet.agent.daemon;
 
+import io.decodefleet.agent.NodeHealth;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;

@@ -1,11 +1,16 @@
 package io.decodefleet.agent.engine;
 
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvTransport;
+
 /**
  * Where a model's math runs: the CPU reference (float32) or a GPU. A backend is created, used and
  * closed on its agent's engine thread only.
  *
  * <p>Call order: {@link #loadModel} once, then {@link #kvBlockCapacity} and {@link #allocateKvCache}
  * once, then any number of {@link #forward} / {@link #forwardWithoutCache}, then {@link #close}.
+ * A backend that can also be one rank of a tensor-parallel group says so by being an
+ * engine.tp.TensorParallelRank.
  */
 public interface Backend extends AutoCloseable {
   /** "cpu" or "cuda". */
@@ -78,49 +83,19 @@ public interface Backend extends AutoCloseable {
     return java.util.Optional.of("the " + name() + " backend cannot move KV pages between agents");
   }
 
-  /** A fresh unique id for a KV-transfer group: made by one member, handed to every member. */
+  /** A fresh unique id for a KV group: made by one member, handed to every member. */
   default byte[] newKvGroupId() {
     throw new UnsupportedOperationException(kvTransferUnsupported().orElse("no KV transfer"));
   }
 
   /**
-   * Joins a KV-transfer group on the calling (engine) thread, over this backend's KV pool; blocks
+   * Joins a KV group on the calling (engine) thread, over this backend's KV pool; blocks
    * until every rank has joined and the first exchange with each peer checked out, or throws
    * (naming the rank, the device and the cause) once {@code spec.timeout()} has passed.
    */
   default KvTransport joinKvGroup(KvGroupSpec spec) {
     throw new UnsupportedOperationException(kvTransferUnsupported().orElse("no KV transfer"));
   }
-
-  /**
-   * Why this backend cannot be one rank of a tensor-parallel group, or empty when it can (then
-   * {@link #newTensorGroupId} and {@link #joinTensorGroup} work).
-   */
-  default java.util.Optional<String> tensorParallelUnsupported() {
-    return java.util.Optional.of("the " + name() + " backend cannot run as a tensor-parallel rank");
-  }
-
-  /** A fresh unique id for a tensor-parallel group: made by rank 0, handed to every rank. */
-  default byte[] newTensorGroupId() {
-    throw new UnsupportedOperationException(tensorParallelUnsupported().orElse("no tensor parallelism"));
-  }
-
-  /**
-   * Makes this backend rank {@code spec.shard().rank()} of a tensor-parallel group, before
-   * {@link #loadModel}: it then loads only its shard of each weight and completes the attention
-   * and MLP outputs with an all-reduce across the group. Blocks until every rank has joined, or
-   * throws (naming the rank, the device and the cause) once {@code spec.timeout()} has passed.
-   * Every rank must then be given the same calls with the same arguments, in the same order.
-   */
-  default void joinTensorGroup(TensorGroupSpec spec) {
-    throw new UnsupportedOperationException(tensorParallelUnsupported().orElse("no tensor parallelism"));
-  }
-
-  /**
-   * Breaks this rank's collectives so that a rank waiting on a peer that failed returns with an
-   * error instead of hanging; callable from any thread. Does nothing outside a group.
-   */
-  default void abortTensorGroup() {}
 
   @Override
   void close();

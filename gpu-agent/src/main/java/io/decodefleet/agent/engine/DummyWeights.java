@@ -1,5 +1,7 @@
 package io.decodefleet.agent.engine;
 
+import java.util.function.LongUnaryOperator;
+
 /**
  * Dummy weights as a pure function of (seed, tensor id, element index): a counter-based hash, so the
  * CPU backend and a GPU kernel materialise bit-identical weights without copying them through the
@@ -43,13 +45,13 @@ public final class DummyWeights {
   }
 
   /**
-   * Fills {@code out} with a tensor-parallel rank's part of a tensor: element i is the full
-   * tensor's element {@code window.index(i)}.
+   * Fills {@code out} with a part of a tensor (a tensor-parallel rank's slice): element i is the
+   * full tensor's element {@code fullIndex.applyAsLong(i)}.
    */
-  public static void fill(float[] out, long seed, long tensorId, TensorShard.Window window, float scale,
+  public static void fill(float[] out, long seed, long tensorId, LongUnaryOperator fullIndex, float scale,
       float offset) {
     for (int i = 0; i < out.length; i++) {
-      out[i] = offset + scale * uniform(seed, tensorId, window.index(i));
+      out[i] = offset + scale * uniform(seed, tensorId, fullIndex.applyAsLong(i));
     }
   }
 }

@@ -1,51 +1,23 @@
 package io.decodefleet.agent.engine;
 
-import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.ModelSpec;
-import io.decodefleet.agent.protocol.SequenceSpec;
+import io.decodefleet.agent.engine.kv.HeldKv;
+import io.decodefleet.agent.engine.kv.IncomingKvTransfer;
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
  * One agent's decode engine on its own thread: load the model, then loop schedule → execute →
- * update, reporting each step to a {@link Listener}. Commands arrive through a queue; the thread
- * blocks on it only when there is no work.
+ * update, telling its owner what happened as {@link EngineEvent}s. Commands arrive through a
+ * queue; the thread blocks on it only when there is no work. The engine knows neither the wire
+ * protocol nor the actor that owns it.
  */
 public final class Engine {
-
-  /** Called on the engine thread; implementations hand off (e.g. tell an actor) and return at once. */
-  public interface Listener {
-    void loaded(AgentReport.ModelLoaded loaded);
-
-    void loadFailed(String reason);
-
-    void stepped(AgentReport.StepReport report);
-
-    void rejected(long sequenceId, String reason);
-
-    void drained(List<Long> unfinishedSequenceIds);
-
-    /**
-     * Drained, keeping {@code heldKv}'s sequences parked with their KV for a move: each waits for a
-     * {@link Engine#sendKv} (a peer, or a negative one to release it). What the engine calls.
-     */
-    default void drained(List<Long> unfinishedSequenceIds, List<AgentReport.HeldKv> heldKv) {
-      drained(unfinishedSequenceIds);
-    }
-
-    /** The engine died; every unfinished sequence is listed so it can be placed elsewhere. */
-    void crashed(String reason, List<Long> unfinishedSequenceIds);
-
-    /**
-     * A KV-transfer report (KvGroupId, KvGroupJoined, KvGroupFailed, KvReady, KvTransferred), in
-     * order with the step reports: a KvReady follows the step report that carried the token.
-     */
-    default void kvReported(AgentReport report) {}
-  }
 
   private sealed interface Command permits Submit, Drain, Stop, NewKvGroupId, JoinKvGroup, AbortKvGroup, SendKv,
       ReceiveKv {}
@@ -64,28 +36,30 @@ public final class Engine {
 
   private record SendKv(long sequenceId, int peer) implements Command {}
 
-  private record ReceiveKv(KvArrival arrival) implements Command {}
+  private record ReceiveKv(IncomingKvTransfer transfer) implements Command {}
 
-  /** This process, as ModelLoaded names it: random per JVM, so agents of one process recognise each other. */
+  /** This process, as EngineEvent.Loaded names it: random per JVM, so agents of one process recognise each other. */
   private static final String PROCESS = ProcessHandle.current().pid() + "/" + java.util.UUID.randomUUID();
 
   /** How long the loop waits for a command while only transfers are in flight (their poll interval). */
-  private static final long HANDOFF_POLL_MICROS = 100;
+  private static final long TRANSFER_POLL_MICROS = 100;
 
   private final String agentId;
   private final ModelSpec spec;
   private final Supplier<Backend> backendFactory;
-  private final Listener listener;
+  /** Called on the engine thread; hands each event off (e.g. tells an actor) and returns at once. */
+  private final Consumer<EngineEvent> events;
   private final LinkedBlockingQueue<Command> inbox = new LinkedBlockingQueue<>();
   private final Thread thread;
   /** Set once loaded; read by {@link #abortKvGroup} from other threads. */
-  private volatile KvHandoff handoff;
+  private volatile KvTransferEndpoint kvTransfers;
 
-  public Engine(String agentId, ModelSpec spec, Supplier<Backend> backendFactory, Listener listener) {
+  /** @param events told everything the engine does, on the engine thread (see {@link EngineEvent}) */
+  public Engine(String agentId, ModelSpec spec, Supplier<Backend> backendFactory, Consumer<EngineEvent> events) {
     this.agentId = agentId;
     this.spec = spec;
     this.backendFactory = backendFactory;
-    this.listener = listener;
+    this.events = events;
     this.thread = new Thread(this::run, "engine-" + agentId);
     this.thread.setDaemon(true);
   }
@@ -99,8 +73,8 @@ public final class Engine {
   }
 
   /**
-   * Finish nothing more: hand back every unfinished sequence through Listener.drained. In a usable
-   * KV-transfer group, the sequences whose KV is complete are kept parked for a move instead.
+   * Finish nothing more: give up every unfinished sequence (EngineEvent.Drained). In a usable
+   * KV group, the sequences whose KV is complete are kept parked for a transfer instead.
    */
   public void drain() {
     inbox.add(Drain.INSTANCE);
@@ -110,23 +84,23 @@ public final class Engine {
     inbox.add(Stop.INSTANCE);
   }
 
-  /** Make a unique id for a KV-transfer group: answered through Listener.kvReported. */
+  /** Make a unique id for a KV group: answered by KvGroupIdCreated or KvGroupFailed. */
   public void createKvGroupId() {
     inbox.add(NewKvGroupId.INSTANCE);
   }
 
-  /** Join a KV-transfer group (on the engine thread, which blocks until every rank joined). */
+  /** Join a KV group (on the engine thread, which blocks until every rank joined). */
   public void joinKvGroup(KvGroupSpec spec) {
     inbox.add(new JoinKvGroup(spec));
   }
 
   /**
-   * Abort the KV-transfer group: at once from the calling thread (an engine blocked on a dead
+   * Abort the KV group: at once from the calling thread (an engine blocked on a dead
    * peer is freed by it), then on the engine thread.
    */
   public void abortKvGroup(String reason) {
-    KvHandoff h = handoff;
-    if (h != null) h.abort(reason);
+    KvTransferEndpoint k = kvTransfers;
+    if (k != null) k.abort(reason);
     inbox.add(new AbortKvGroup(reason));
   }
 
@@ -136,8 +110,8 @@ public final class Engine {
   }
 
   /** Receive a sequence's KV and decode it from there. */
-  public void receiveKv(KvArrival arrival) {
-    inbox.add(new ReceiveKv(arrival));
+  public void receiveKv(IncomingKvTransfer transfer) {
+    inbox.add(new ReceiveKv(transfer));
   }
 
   public void awaitTermination(long millis) throws InterruptedException {
@@ -157,25 +131,25 @@ public final class Engine {
       backend.allocateKvCache(blocks, spec.blockSize());
       int maxModelLen = Math.min(config.maxPositionEmbeddings(), blocks * spec.blockSize());
       state = new State(config, backend, blocks, maxModelLen);
-      listener.loaded(new AgentReport.ModelLoaded(agentId, blocks, spec.blockSize(), spec.maxNumSeqs(), maxModelLen,
+      events.accept(new EngineEvent.Loaded(blocks, spec.blockSize(), spec.maxNumSeqs(), maxModelLen,
           (System.nanoTime() - t0) / 1_000_000, backend.kvTransferUnsupported().orElse(""), PROCESS));
     } catch (RuntimeException | OutOfMemoryError e) {
       if (backend != null) {
         closeQuietly(backend); // a GPU backend holds device memory and a context until closed
       }
-      listener.loadFailed(describe(e));
+      events.accept(new EngineEvent.LoadFailed(describe(e)));
       return;
     }
-    handoff = state.handoff;
+    kvTransfers = state.kvTransfers;
     try (Backend ignored = backend) {
       try {
         loop(state);
       } finally {
-        state.handoff.close(); // before the backend: the group's buffers live in its memory
+        state.kvTransfers.close(); // before the backend: the group's buffers live in its memory
       }
     } catch (RuntimeException | OutOfMemoryError e) {
-      state.handoff.reportCrash(describe(e));
-      listener.crashed(describe(e), state.unfinishedIds());
+      state.kvTransfers.reportCrash(describe(e));
+      events.accept(new EngineEvent.Crashed(describe(e), state.unfinishedIds()));
     }
   }
 
@@ -197,7 +171,7 @@ public final class Engine {
     final ModelRunner runner;
     final RecomputeVerifier verifier;
     final java.util.Set<Long> inFlight = new java.util.LinkedHashSet<>();
-    final KvHandoff handoff;
+    final KvTransferEndpoint kvTransfers;
     long step;
 
     State(ModelConfig config, Backend backend, int blocks, int maxModelLen) {
@@ -206,7 +180,7 @@ public final class Engine {
           new KvBlockManager(blocks, spec.blockSize()));
       this.runner = new ModelRunner(backend, spec.blockSize(), config.vocabSize());
       this.verifier = new RecomputeVerifier(spec.verifyFraction(), config.vocabSize());
-      this.handoff = new KvHandoff(agentId, listener, scheduler, inFlight, spec.blockSize());
+      this.kvTransfers = new KvTransferEndpoint(agentId, events, scheduler, inFlight, spec.blockSize());
     }
 
     List<Long> unfinishedIds() {
@@ -219,7 +193,7 @@ public final class Engine {
       Command cmd;
       try {
         cmd = s.scheduler.hasWork() ? inbox.poll()
-            : s.handoff.busy() ? inbox.poll(HANDOFF_POLL_MICROS, TimeUnit.MICROSECONDS)
+            : s.kvTransfers.busy() ? inbox.poll(TRANSFER_POLL_MICROS, TimeUnit.MICROSECONDS)
             : inbox.poll(1, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -227,10 +201,10 @@ public final class Engine {
       }
       if (cmd instanceof Stop) return;
       if (cmd instanceof Drain) {
-        List<AgentReport.HeldKv> held = new ArrayList<>();
-        if (s.handoff.canSend()) {
+        List<HeldKv> held = new ArrayList<>();
+        if (s.kvTransfers.canSend()) {
           for (Sequence seq : s.scheduler.parkDecoding()) {
-            held.add(new AgentReport.HeldKv(seq.id(), seq.numComputedTokens()));
+            held.add(new HeldKv(seq.id(), seq.numComputedTokens()));
             s.verifier.forget(seq.id()); // its decode goes on elsewhere
           }
         }
@@ -239,29 +213,29 @@ public final class Engine {
           unfinished.add(seq.id());
           s.verifier.forget(seq.id());
         }
-        unfinished.addAll(s.handoff.orphanReceives());
+        unfinished.addAll(s.kvTransfers.orphanReceives());
         s.inFlight.clear();
-        listener.drained(unfinished, held);
+        events.accept(new EngineEvent.Drained(unfinished, held));
         continue;
       }
       if (cmd instanceof Submit submit) admit(s, submit.sequences());
-      if (cmd != null && !(cmd instanceof Submit)) handoff(s, cmd);
-      s.handoff.poll();
+      if (cmd != null && !(cmd instanceof Submit)) kvTransfer(s, cmd);
+      s.kvTransfers.poll();
       if (cmd == null && s.scheduler.hasWork()) step(s);
     }
   }
 
-  private void handoff(State s, Command cmd) {
+  private void kvTransfer(State s, Command cmd) {
     if (cmd instanceof NewKvGroupId) {
-      s.handoff.newGroupId(s.backend);
+      s.kvTransfers.newGroupId(s.backend);
     } else if (cmd instanceof JoinKvGroup join) {
-      s.handoff.join(s.backend, join.spec());
+      s.kvTransfers.join(s.backend, join.spec());
     } else if (cmd instanceof AbortKvGroup abort) {
-      s.handoff.abort(abort.reason());
+      s.kvTransfers.abort(abort.reason());
     } else if (cmd instanceof SendKv send) {
-      s.handoff.send(send.sequenceId(), send.peer());
+      s.kvTransfers.send(send.sequenceId(), send.peer());
     } else if (cmd instanceof ReceiveKv receive) {
-      s.handoff.receive(receive.arrival());
+      s.kvTransfers.receive(receive.transfer());
     }
   }
 
@@ -270,18 +244,17 @@ public final class Engine {
       Optional<String> reason = s.scheduler.rejectionReason(spec.promptTokens().length, spec.maxTokens());
       if (spec.promptTokens().length == 0) reason = Optional.of("empty prompt");
       if (reason.isPresent()) {
-        listener.rejected(spec.sequenceId(), reason.get());
+        events.accept(new EngineEvent.SequenceRefused(spec.sequenceId(), reason.get()));
         continue;
       }
       try {
         s.scheduler.add(new Sequence(spec.sequenceId(), spec.promptTokens(), spec.maxTokens(), spec.prefillOnly()));
         s.inFlight.add(spec.sequenceId());
       } catch (IllegalArgumentException e) {
-        listener.rejected(spec.sequenceId(), e.getMessage());
+        events.accept(new EngineEvent.SequenceRefused(spec.sequenceId(), e.getMessage()));
       }
     }
   }
-
 
   private void step(State s) {
     long t0 = System.nanoTime();
@@ -289,18 +262,18 @@ public final class Engine {
     ModelRunner.StepResult result = s.runner.execute(out, s.verifier::selects);
     for (var e : result.logits().entrySet()) s.verifier.record(e.getKey(), e.getValue());
     Scheduler.StepOutcome outcome = s.scheduler.update(out, result.sampled());
-    List<AgentReport.SequenceTokens> tokens = new ArrayList<>(outcome.produced().size());
+    List<SequenceTokens> tokens = new ArrayList<>(outcome.produced().size());
     for (Sequence seq : outcome.produced()) {
-      tokens.add(new AgentReport.SequenceTokens(seq.id(), new int[] {result.sampled().get(seq.id())}));
+      tokens.add(new SequenceTokens(seq.id(), new int[] {result.sampled().get(seq.id())}));
     }
     for (Sequence seq : outcome.parked()) {
       s.inFlight.remove(seq.id()); // its decode goes on elsewhere
       s.verifier.forget(seq.id());
     }
-    List<AgentReport.SequenceFinished> finished = new ArrayList<>(outcome.finished().size());
+    List<SequenceFinished> finished = new ArrayList<>(outcome.finished().size());
     for (Sequence seq : outcome.finished()) {
       s.inFlight.remove(seq.id());
-      finished.add(new AgentReport.SequenceFinished(seq.id(), "length", seq.numOutputTokens(), seq.preemptions(),
+      finished.add(new SequenceFinished(seq.id(), "length", seq.numOutputTokens(), seq.preemptions(),
           s.verifier.verify(seq, s.backend)));
     }
     long stepNanos = System.nanoTime() - t0;
@@ -309,14 +282,14 @@ public final class Engine {
       // The backend's own account of the step (a graph replay or eager launches, host and device
       // time); a backend without one ran the whole step on the host.
       StepTiming timing = s.backend.lastStepTiming();
-      listener.stepped(new AgentReport.StepReport(agentId, s.step, tokens, finished, s.scheduler.numFreeBlocks(),
+      events.accept(new EngineEvent.Stepped(s.step, tokens, finished, s.scheduler.numFreeBlocks(),
           s.scheduler.numRunning(), s.scheduler.numWaiting(), out.totalScheduledTokens(), stepNanos,
           out.preemptedIds().size(), out.newSequences().size() + out.cachedSequences().size(),
           timing != null ? timing.path() : s.backend.name(), timing != null ? timing.hostNanos() : stepNanos,
           timing != null ? timing.gpuMicros() : Double.NaN, timing != null ? timing.idleGapMicros() : Double.NaN));
     }
     for (Sequence seq : outcome.parked()) {
-      listener.kvReported(new AgentReport.KvReady(agentId, seq.id(), seq.numComputedTokens()));
+      events.accept(new EngineEvent.KvReady(seq.id(), seq.numComputedTokens()));
     }
   }
 }

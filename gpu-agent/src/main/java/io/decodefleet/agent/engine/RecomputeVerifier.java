@@ -1,6 +1,5 @@
 package io.decodefleet.agent.engine;
 
-import io.decodefleet.agent.protocol.AgentReport.VerifyResult;
 import io.decodefleet.kernels.reference.Argmax;
 import java.util.ArrayList;
 import java.util.HashMap;

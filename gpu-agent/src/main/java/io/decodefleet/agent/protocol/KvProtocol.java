@@ -2,13 +2,13 @@ package io.decodefleet.agent.protocol;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.engine.kv.KvTransferOutcome;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * The protobuf mapping of the KV-transfer messages (group bootstrap, hand-offs), for
+ * The protobuf mapping of the KV-transfer messages (KV group bootstrap, transfers), for
  * {@link ProtocolSerializer}: kept apart so the serializer's core messages stay readable. Actor
  * references cross as serialized paths, through the serializer's resolver.
  */
@@ -18,18 +18,18 @@ final class KvProtocol {
 
   /** The protobuf message of {@code o}, or null when {@code o} is not a KV-transfer message. */
   static com.google.protobuf.Message toProto(Object o, Function<ActorRef<?>, String> ref) {
-    if (o instanceof GpuAgent.CreateKvGroupId m) {
+    if (o instanceof AgentCommand.CreateKvGroupId m) {
       return io.decodefleet.protocol.cluster.CreateKvGroupId.newBuilder().setReplyTo(ref.apply(m.replyTo())).build();
-    } else if (o instanceof GpuAgent.JoinKvGroup m) {
+    } else if (o instanceof AgentCommand.JoinKvGroup m) {
       return io.decodefleet.protocol.cluster.JoinKvGroup.newBuilder().setId(ByteString.copyFrom(m.id()))
           .setRank(m.rank()).setNranks(m.nranks()).addAllPeers(m.peers()).setTransferMode(m.transferMode())
           .setTimeoutMillis(m.timeoutMillis()).setReplyTo(ref.apply(m.replyTo())).build();
-    } else if (o instanceof GpuAgent.AbortKvGroup m) {
+    } else if (o instanceof AgentCommand.AbortKvGroup m) {
       return io.decodefleet.protocol.cluster.AbortKvGroup.newBuilder().setReason(m.reason()).build();
-    } else if (o instanceof GpuAgent.SendKv m) {
+    } else if (o instanceof AgentCommand.SendKv m) {
       return io.decodefleet.protocol.cluster.SendKv.newBuilder().setSequenceId(m.sequenceId())
           .setPeerRank(m.peerRank()).build();
-    } else if (o instanceof GpuAgent.ReceiveKv m) {
+    } else if (o instanceof AgentCommand.ReceiveKv m) {
       var b = io.decodefleet.protocol.cluster.ReceiveKv.newBuilder().setSequenceId(m.sequenceId())
           .setMaxTokens(m.maxTokens()).setNumComputedTokens(m.numComputedTokens()).setPeerRank(m.peerRank());
       for (int t : m.promptTokens()) b.addPromptTokens(t);
@@ -62,22 +62,22 @@ final class KvProtocol {
       throws InvalidProtocolBufferException {
     switch (manifest) {
       case "CreateKvGroupId":
-        return new GpuAgent.CreateKvGroupId(
+        return new AgentCommand.CreateKvGroupId(
             resolve.apply(io.decodefleet.protocol.cluster.CreateKvGroupId.parseFrom(bytes).getReplyTo()));
       case "JoinKvGroup": {
         var p = io.decodefleet.protocol.cluster.JoinKvGroup.parseFrom(bytes);
-        return new GpuAgent.JoinKvGroup(p.getId().toByteArray(), p.getRank(), p.getNranks(),
+        return new AgentCommand.JoinKvGroup(p.getId().toByteArray(), p.getRank(), p.getNranks(),
             List.copyOf(p.getPeersList()), p.getTransferMode(), p.getTimeoutMillis(), resolve.apply(p.getReplyTo()));
       }
       case "AbortKvGroup":
-        return new GpuAgent.AbortKvGroup(io.decodefleet.protocol.cluster.AbortKvGroup.parseFrom(bytes).getReason());
+        return new AgentCommand.AbortKvGroup(io.decodefleet.protocol.cluster.AbortKvGroup.parseFrom(bytes).getReason());
       case "SendKv": {
         var p = io.decodefleet.protocol.cluster.SendKv.parseFrom(bytes);
-        return new GpuAgent.SendKv(p.getSequenceId(), p.getPeerRank());
+        return new AgentCommand.SendKv(p.getSequenceId(), p.getPeerRank());
       }
       case "ReceiveKv": {
         var p = io.decodefleet.protocol.cluster.ReceiveKv.parseFrom(bytes);
-        return new GpuAgent.ReceiveKv(p.getSequenceId(), ints(p.getPromptTokensList()), ints(p.getOutputTokensList()),
+        return new AgentCommand.ReceiveKv(p.getSequenceId(), ints(p.getPromptTokensList()), ints(p.getOutputTokensList()),
             p.getMaxTokens(), p.getNumComputedTokens(), p.getPeerRank());
       }
       case "KvGroupId": {
@@ -102,7 +102,7 @@ final class KvProtocol {
           throw new InvalidProtocolBufferException("KvTransferred: unknown outcome " + p.getOutcomeValue());
         }
         return new AgentReport.KvTransferred(p.getAgentId(), p.getSequenceId(), p.getSender(), p.getBytes(),
-            p.getDeviceMillis(), AgentReport.KvTransferred.Outcome.valueOf(p.getOutcome().name()), p.getDetail());
+            p.getDeviceMillis(), KvTransferOutcome.valueOf(p.getOutcome().name()), p.getDetail());
       }
       default:
         return null;

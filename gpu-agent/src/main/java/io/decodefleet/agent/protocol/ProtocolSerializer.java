@@ -1,7 +1,12 @@
 package io.decodefleet.agent.protocol;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.SequenceFinished;
+import io.decodefleet.agent.engine.SequenceSpec;
+import io.decodefleet.agent.engine.SequenceTokens;
+import io.decodefleet.agent.engine.VerifyResult;
+import io.decodefleet.agent.engine.kv.HeldKv;
 import io.decodefleet.protocol.cluster.ClusterProtocol;
 import java.io.NotSerializableException;
 import java.util.List;
@@ -43,12 +48,12 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
   }
 
   private com.google.protobuf.Message toProto(Object o) {
-    if (o instanceof GpuAgent.Register m) {
+    if (o instanceof AgentCommand.Register m) {
       return io.decodefleet.protocol.cluster.Register.newBuilder().setReplyTo(ref(m.replyTo())).build();
-    } else if (o instanceof GpuAgent.LoadModel m) {
+    } else if (o instanceof AgentCommand.LoadModel m) {
       return io.decodefleet.protocol.cluster.LoadModel.newBuilder().setSpec(spec(m.spec())).setReplyTo(ref(m.replyTo()))
           .build();
-    } else if (o instanceof GpuAgent.StartSequences m) {
+    } else if (o instanceof AgentCommand.StartSequences m) {
       var b = io.decodefleet.protocol.cluster.StartSequences.newBuilder();
       for (SequenceSpec s : m.sequences()) {
         var sb = io.decodefleet.protocol.cluster.SequenceSpec.newBuilder().setSequenceId(s.sequenceId())
@@ -57,7 +62,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         b.addSequences(sb);
       }
       return b.build();
-    } else if (o instanceof GpuAgent.Drain m) {
+    } else if (o instanceof AgentCommand.Drain m) {
       return io.decodefleet.protocol.cluster.Drain.newBuilder().setReplyTo(ref(m.replyTo())).build();
     } else if (o instanceof AgentReport.Registered m) {
       return io.decodefleet.protocol.cluster.Registered.newBuilder().setAgentId(m.agentId()).setAgentRef(ref(m.agent()))
@@ -76,13 +81,13 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           .setScheduledTokens(m.scheduledTokens()).setStepNanos(m.stepNanos()).setPreempted(m.preempted())
           .setNumSequences(m.numSequences()).setPath(m.path()).setHostNanos(m.hostNanos())
           .setGpuMicros(m.gpuMicros()).setIdleGapMicros(m.idleGapMicros());
-      for (AgentReport.SequenceTokens t : m.tokens()) {
+      for (SequenceTokens t : m.tokens()) {
         var tb = io.decodefleet.protocol.cluster.SequenceTokens.newBuilder().setSequenceId(t.sequenceId());
         for (int token : t.tokens()) tb.addTokens(token);
         b.addTokens(tb);
       }
-      for (AgentReport.SequenceFinished f : m.finished()) {
-        AgentReport.VerifyResult v = f.verify();
+      for (SequenceFinished f : m.finished()) {
+        VerifyResult v = f.verify();
         b.addFinished(io.decodefleet.protocol.cluster.SequenceFinished.newBuilder().setSequenceId(f.sequenceId())
             .setReason(f.reason()).setOutputTokens(f.outputTokens()).setPreemptions(f.preemptions())
             .setVerify(io.decodefleet.protocol.cluster.VerifyResult.newBuilder().setChecked(v.checked())
@@ -96,7 +101,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     } else if (o instanceof AgentReport.Drained m) {
       var b = io.decodefleet.protocol.cluster.Drained.newBuilder().setAgentId(m.agentId())
           .addAllUnfinishedSequenceIds(m.unfinishedSequenceIds());
-      for (AgentReport.HeldKv h : m.heldKv()) {
+      for (HeldKv h : m.heldKv()) {
         b.addHeldKv(io.decodefleet.protocol.cluster.HeldKv.newBuilder().setSequenceId(h.sequenceId())
             .setNumComputedTokens(h.numComputedTokens()));
       }
@@ -121,22 +126,22 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     switch (manifest) {
       case "Register": {
         var p = io.decodefleet.protocol.cluster.Register.parseFrom(bytes);
-        return new GpuAgent.Register(resolve(p.getReplyTo()));
+        return new AgentCommand.Register(resolve(p.getReplyTo()));
       }
       case "LoadModel": {
         var p = io.decodefleet.protocol.cluster.LoadModel.parseFrom(bytes);
         var s = p.getSpec();
-        return new GpuAgent.LoadModel(new ModelSpec(s.getModel(), s.getSeed(), s.getBlockSize(), s.getKvBlocks(),
+        return new AgentCommand.LoadModel(new ModelSpec(s.getModel(), s.getSeed(), s.getBlockSize(), s.getKvBlocks(),
             s.getMaxNumSeqs(), s.getMaxBatchedTokens(), s.getVerifyFraction()), resolve(p.getReplyTo()));
       }
       case "StartSequences": {
         var p = io.decodefleet.protocol.cluster.StartSequences.parseFrom(bytes);
-        return new GpuAgent.StartSequences(p.getSequencesList().stream()
+        return new AgentCommand.StartSequences(p.getSequencesList().stream()
             .map(s -> new SequenceSpec(s.getSequenceId(), ints(s.getPromptTokensList()), s.getMaxTokens(),
                 s.getPrefillOnly())).toList());
       }
       case "Drain":
-        return new GpuAgent.Drain(resolve(io.decodefleet.protocol.cluster.Drain.parseFrom(bytes).getReplyTo()));
+        return new AgentCommand.Drain(resolve(io.decodefleet.protocol.cluster.Drain.parseFrom(bytes).getReplyTo()));
       case "Registered": {
         var p = io.decodefleet.protocol.cluster.Registered.parseFrom(bytes);
         return new AgentReport.Registered(p.getAgentId(), resolve(p.getAgentRef()), p.getNodeAddress(), p.getDevice(),
@@ -153,12 +158,12 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       }
       case "StepReport": {
         var p = io.decodefleet.protocol.cluster.StepReport.parseFrom(bytes);
-        List<AgentReport.SequenceTokens> tokens = p.getTokensList().stream()
-            .map(t -> new AgentReport.SequenceTokens(t.getSequenceId(), ints(t.getTokensList()))).toList();
-        List<AgentReport.SequenceFinished> finished = p.getFinishedList().stream().map(f -> {
+        List<SequenceTokens> tokens = p.getTokensList().stream()
+            .map(t -> new SequenceTokens(t.getSequenceId(), ints(t.getTokensList()))).toList();
+        List<SequenceFinished> finished = p.getFinishedList().stream().map(f -> {
           var v = f.getVerify();
-          return new AgentReport.SequenceFinished(f.getSequenceId(), f.getReason(), f.getOutputTokens(),
-              f.getPreemptions(), new AgentReport.VerifyResult(v.getChecked(), v.getPassed(), v.getMaxRelError(),
+          return new SequenceFinished(f.getSequenceId(), f.getReason(), f.getOutputTokens(),
+              f.getPreemptions(), new VerifyResult(v.getChecked(), v.getPassed(), v.getMaxRelError(),
                   v.getStepsChecked(), v.getDetail(), v.getTolerance()));
         }).toList();
         return new AgentReport.StepReport(p.getAgentId(), p.getStep(), tokens, finished, p.getFreeKvBlocks(),
@@ -172,7 +177,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       case "Drained": {
         var p = io.decodefleet.protocol.cluster.Drained.parseFrom(bytes);
         return new AgentReport.Drained(p.getAgentId(), List.copyOf(p.getUnfinishedSequenceIdsList()),
-            p.getHeldKvList().stream().map(h -> new AgentReport.HeldKv(h.getSequenceId(), h.getNumComputedTokens()))
+            p.getHeldKvList().stream().map(h -> new HeldKv(h.getSequenceId(), h.getNumComputedTokens()))
                 .toList());
       }
       default: {

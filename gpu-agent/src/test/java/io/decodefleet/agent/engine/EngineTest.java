@@ -9,9 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.decodefleet.agent.backend.cpu.CpuBackend;
-import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.ModelSpec;
-import io.decodefleet.agent.protocol.SequenceSpec;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -23,6 +20,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -40,53 +38,20 @@ class EngineTest {
     for (Engine e : engines) e.awaitTermination(5000);
   }
 
-  /** Everything a listener heard, in order, as events on a queue. */
-  static class Collector implements Engine.Listener {
-    record Rejected(long id, String reason) {}
-
-    record Drained(List<Long> ids) {}
-
-    record LoadFailed(String reason) {}
-
-    record Crashed(String reason, List<Long> ids) {}
-
+  /** Everything an engine told, in order, on a queue. */
+  static class Collector implements Consumer<EngineEvent> {
     final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
 
     @Override
-    public void loaded(AgentReport.ModelLoaded loaded) {
-      events.add(loaded);
-    }
-
-    @Override
-    public void loadFailed(String reason) {
-      events.add(new LoadFailed(reason));
-    }
-
-    @Override
-    public void stepped(AgentReport.StepReport report) {
-      events.add(report);
-    }
-
-    @Override
-    public void rejected(long sequenceId, String reason) {
-      events.add(new Rejected(sequenceId, reason));
-    }
-
-    @Override
-    public void drained(List<Long> unfinishedSequenceIds) {
-      events.add(new Drained(unfinishedSequenceIds));
-    }
-
-    @Override
-    public void crashed(String reason, List<Long> unfinishedSequenceIds) {
-      events.add(new Crashed(reason, unfinishedSequenceIds));
+    public void accept(EngineEvent event) {
+      events.add(event);
     }
 
     Object next() throws InterruptedException {
       Object e = events.poll(TIMEOUT_S, TimeUnit.SECONDS);
       if (e == null) fail("no engine event within " + TIMEOUT_S + " s");
-      if (e instanceof Crashed c) fail("engine crashed: " + c.reason());
-      if (e instanceof LoadFailed f) fail("load failed: " + f.reason());
+      if (e instanceof EngineEvent.Crashed c) fail("engine crashed: " + c.reason());
+      if (e instanceof EngineEvent.LoadFailed f) fail("load failed: " + f.reason());
       return e;
     }
 
@@ -100,9 +65,9 @@ class EngineTest {
   /** What a run produced: tokens and finish record per sequence, rejections, every step report. */
   static final class Run {
     final Map<Long, List<Integer>> tokens = new TreeMap<>();
-    final Map<Long, AgentReport.SequenceFinished> finished = new TreeMap<>();
+    final Map<Long, SequenceFinished> finished = new TreeMap<>();
     final Map<Long, String> rejected = new LinkedHashMap<>();
-    final List<AgentReport.StepReport> steps = new ArrayList<>();
+    final List<EngineEvent.Stepped> steps = new ArrayList<>();
 
     int[] tokensOf(long id) {
       return tokens.getOrDefault(id, List.of()).stream().mapToInt(Integer::intValue).toArray();
@@ -115,7 +80,7 @@ class EngineTest {
     }
 
     int totalPreempted() {
-      return steps.stream().mapToInt(AgentReport.StepReport::preempted).sum();
+      return steps.stream().mapToInt(EngineEvent.Stepped::preempted).sum();
     }
   }
 
@@ -132,7 +97,7 @@ class EngineTest {
 
   static SequenceSpec seq(long id, int promptLen, int maxTokens) {
     int[] prompt = IntStream.range(0, promptLen).map(i -> (int) ((id * 131 + i * 17) % VOCAB)).toArray();
-    return new SequenceSpec(id, prompt, maxTokens);
+    return SequenceSpecs.decodeToEnd(id, prompt, maxTokens);
   }
 
   /** Collects events until every one of {@code ids} finished or was rejected. */
@@ -140,18 +105,18 @@ class EngineTest {
     Run run = new Run();
     while (run.finished.size() + run.rejected.size() < ids.size()) {
       Object e = c.next();
-      if (e instanceof AgentReport.StepReport r) {
+      if (e instanceof EngineEvent.Stepped r) {
         run.steps.add(r);
-        for (AgentReport.SequenceTokens t : r.tokens()) {
+        for (SequenceTokens t : r.tokens()) {
           assertTrue(ids.contains(t.sequenceId()), "tokens for unknown sequence " + t.sequenceId());
           assertFalse(run.finished.containsKey(t.sequenceId()), "tokens after finish for " + t.sequenceId());
           for (int tok : t.tokens()) run.tokens.computeIfAbsent(t.sequenceId(), k -> new ArrayList<>()).add(tok);
         }
-        for (AgentReport.SequenceFinished f : r.finished()) {
+        for (SequenceFinished f : r.finished()) {
           assertTrue(run.finished.put(f.sequenceId(), f) == null, "finished twice: " + f.sequenceId());
         }
-      } else if (e instanceof Collector.Rejected rej) {
-        run.rejected.put(rej.id(), rej.reason());
+      } else if (e instanceof EngineEvent.SequenceRefused rej) {
+        run.rejected.put(rej.sequenceId(), rej.reason());
       } else {
         fail("unexpected event " + e);
       }
@@ -163,8 +128,8 @@ class EngineTest {
   Run runAll(String name, ModelSpec spec, List<SequenceSpec> seqs) throws InterruptedException {
     Collector c = new Collector();
     Engine e = start(name, spec, c);
-    AgentReport.ModelLoaded loaded = c.next(AgentReport.ModelLoaded.class);
-    assertEquals(name, loaded.agentId());
+    EngineEvent.Loaded loaded = c.next(EngineEvent.Loaded.class);
+    assertEquals(spec.blockSize(), loaded.blockSize());
     e.submit(seqs);
     Set<Long> ids = new java.util.HashSet<>();
     for (SequenceSpec s : seqs) ids.add(s.sequenceId());
@@ -176,7 +141,7 @@ class EngineTest {
       int[] toks = run.tokensOf(s.sequenceId());
       assertEquals(s.maxTokens(), toks.length, "tokens of sequence " + s.sequenceId());
       for (int t : toks) assertTrue(t >= 0 && t < VOCAB, "token out of vocab: " + t);
-      AgentReport.SequenceFinished f = run.finished.get(s.sequenceId());
+      SequenceFinished f = run.finished.get(s.sequenceId());
       assertNotNull(f, "sequence " + s.sequenceId() + " never finished");
       assertEquals(s.maxTokens(), f.outputTokens());
       assertEquals("length", f.reason());
@@ -196,11 +161,10 @@ class EngineTest {
     Run run = runAll("odd", spec(7, 64, 8, 16, 0.0), seqs);
     assertTrue(run.rejected.isEmpty(), run.rejected.toString());
     assertExactLengths(run, seqs);
-    for (AgentReport.StepReport r : run.steps) {
+    for (EngineEvent.Stepped r : run.steps) {
       assertTrue(r.scheduledTokens() <= 16, "step over the token budget: " + r.scheduledTokens());
-      assertEquals("odd", r.agentId());
     }
-    AgentReport.StepReport last = run.steps.get(run.steps.size() - 1);
+    EngineEvent.Stepped last = run.steps.get(run.steps.size() - 1);
     assertEquals(64, last.freeKvBlocks(), "every block back in the pool at the end");
     assertEquals(0, last.running());
     assertEquals(0, last.waiting());
@@ -238,11 +202,11 @@ class EngineTest {
     assertExactLengths(small, seqs);
     assertExactLengths(large, seqs);
     assertTrue(small.totalPreempted() > 0, "12 blocks of 16 for 4 x 80 tokens must preempt");
-    assertTrue(small.finished.values().stream().mapToInt(AgentReport.SequenceFinished::preemptions).sum() > 0);
+    assertTrue(small.finished.values().stream().mapToInt(SequenceFinished::preemptions).sum() > 0);
     assertEquals(0, large.totalPreempted());
     assertSameTokens(large.tokenArrays(), small.tokenArrays());
     // The recompute check also holds across preemptions.
-    for (AgentReport.SequenceFinished f : small.finished.values()) {
+    for (SequenceFinished f : small.finished.values()) {
       assertTrue(f.verify().checked());
       assertTrue(f.verify().passed(), f.verify().detail());
     }
@@ -253,24 +217,24 @@ class EngineTest {
     List<SequenceSpec> seqs = List.of(seq(1, 6, 8), seq(2, 19, 8), seq(3, 2, 8));
     Run run = runAll("verify", spec(3, 64, 8, 16, 1.0), seqs);
     assertExactLengths(run, seqs);
-    for (AgentReport.SequenceFinished f : run.finished.values()) {
-      AgentReport.VerifyResult v = f.verify();
+    for (SequenceFinished f : run.finished.values()) {
+      VerifyResult v = f.verify();
       assertTrue(v.checked(), "sequence " + f.sequenceId() + " not checked");
       assertTrue(v.passed(), v.detail());
       assertEquals(8, v.stepsChecked());
       assertTrue(v.maxRelError() < 1e-4, "max rel error " + v.maxRelError());
     }
     Run off = runAll("noverify", spec(3, 64, 8, 16, 0.0), seqs);
-    for (AgentReport.SequenceFinished f : off.finished.values()) assertFalse(f.verify().checked());
+    for (SequenceFinished f : off.finished.values()) assertFalse(f.verify().checked());
   }
 
   @Test
   void sequenceThatCanNeverFitIsRejected() throws InterruptedException {
     // 4 blocks of 16: max model length 64.
-    List<SequenceSpec> seqs = List.of(seq(1, 60, 10), seq(2, 10, 4), new SequenceSpec(3, new int[0], 4), seq(4, 3, 0));
+    List<SequenceSpec> seqs = List.of(seq(1, 60, 10), seq(2, 10, 4), SequenceSpecs.decodeToEnd(3, new int[0], 4), seq(4, 3, 0));
     Collector c = new Collector();
     Engine e = start("reject", spec(1, 4, 8, 64, 0.0), c);
-    AgentReport.ModelLoaded loaded = c.next(AgentReport.ModelLoaded.class);
+    EngineEvent.Loaded loaded = c.next(EngineEvent.Loaded.class);
     assertEquals(4, loaded.kvBlocks());
     assertEquals(16, loaded.blockSize());
     assertEquals(64, loaded.maxModelLen());
@@ -287,10 +251,10 @@ class EngineTest {
   void duplicateSequenceIdIsRejected() throws InterruptedException {
     Collector c = new Collector();
     Engine e = start("dup", spec(1, 64, 8, 64, 0.0), c);
-    c.next(AgentReport.ModelLoaded.class);
+    c.next(EngineEvent.Loaded.class);
     e.submit(List.of(seq(1, 5, 6), seq(1, 5, 6)));
     Object first = c.next();
-    assertTrue(first instanceof Collector.Rejected r && r.id() == 1, "expected a rejection of the duplicate, got " + first);
+    assertTrue(first instanceof EngineEvent.SequenceRefused r && r.sequenceId() == 1, "expected a rejection of the duplicate, got " + first);
     Run run = collect(c, Set.of(1L));
     assertEquals(6, run.tokensOf(1).length);
   }
@@ -304,9 +268,9 @@ class EngineTest {
       boolean first = true;
 
       @Override
-      public void stepped(AgentReport.StepReport report) {
-        super.stepped(report);
-        if (first) {
+      public void accept(EngineEvent event) {
+        super.accept(event);
+        if (event instanceof EngineEvent.Stepped && first) {
           first = false;
           inFirstStep.countDown();
           try {
@@ -318,22 +282,22 @@ class EngineTest {
       }
     };
     Engine e = start("drain", spec(21, 64, 2, 64, 1.0), c);
-    c.next(AgentReport.ModelLoaded.class);
+    c.next(EngineEvent.Loaded.class);
     e.submit(seqs);
     assertTrue(inFirstStep.await(TIMEOUT_S, TimeUnit.SECONDS));
     e.drain();
     release.countDown();
 
-    AgentReport.StepReport firstStep = c.next(AgentReport.StepReport.class);
+    EngineEvent.Stepped firstStep = c.next(EngineEvent.Stepped.class);
     assertEquals(2, firstStep.tokens().size(), "max num seqs 2: two prefills in the first step");
-    Collector.Drained drained = c.next(Collector.Drained.class);
-    assertEquals(List.of(1L, 2L, 3L), drained.ids(), "running first, then waiting");
+    EngineEvent.Drained drained = c.next(EngineEvent.Drained.class);
+    assertEquals(List.of(1L, 2L, 3L), drained.unfinishedSequenceIds(), "running first, then waiting");
 
     // The engine is idle and reusable; the drained ids can be served again, from scratch.
     e.submit(seqs);
     Run again = collect(c, Set.of(1L, 2L, 3L));
     assertExactLengths(again, seqs);
-    for (AgentReport.SequenceFinished f : again.finished.values()) assertTrue(f.verify().passed(), f.verify().detail());
+    for (SequenceFinished f : again.finished.values()) assertTrue(f.verify().passed(), f.verify().detail());
     Run fresh = runAll("fresh", spec(21, 64, 2, 64, 0.0), seqs);
     assertSameTokens(fresh.tokenArrays(), again.tokenArrays());
   }
@@ -343,8 +307,9 @@ class EngineTest {
     CountDownLatch release = new CountDownLatch(1);
     Collector c = new Collector() {
       @Override
-      public void loaded(AgentReport.ModelLoaded loaded) {
-        super.loaded(loaded);
+      public void accept(EngineEvent event) {
+        super.accept(event);
+        if (!(event instanceof EngineEvent.Loaded)) return;
         try {
           release.await(TIMEOUT_S, TimeUnit.SECONDS);
         } catch (InterruptedException ex) {
@@ -353,11 +318,11 @@ class EngineTest {
       }
     };
     Engine e = start("drain0", spec(1, 64, 8, 64, 0.0), c);
-    c.next(AgentReport.ModelLoaded.class);
+    c.next(EngineEvent.Loaded.class);
     e.submit(List.of(seq(5, 4, 3), seq(6, 4, 3)));
     e.drain();
     release.countDown();
-    assertEquals(List.of(5L, 6L), c.next(Collector.Drained.class).ids());
+    assertEquals(List.of(5L, 6L), c.next(EngineEvent.Drained.class).unfinishedSequenceIds());
     // Nothing else follows: no step reports for drained sequences.
     assertNull(c.events.poll(300, TimeUnit.MILLISECONDS));
   }
@@ -369,7 +334,7 @@ class EngineTest {
     engines.add(e);
     e.start();
     Object ev = c.events.poll(TIMEOUT_S, TimeUnit.SECONDS);
-    assertTrue(ev instanceof Collector.LoadFailed f && f.reason().contains("no-such-model"), String.valueOf(ev));
+    assertTrue(ev instanceof EngineEvent.LoadFailed f && f.reason().contains("no-such-model"), String.valueOf(ev));
   }
 
   @Test
@@ -377,9 +342,9 @@ class EngineTest {
     List<SequenceSpec> seqs = List.of(seq(1, 3, 4), seq(2, 3, 4));
     Run run = runAll("grouping", spec(1, 64, 8, 64, 0.0), seqs);
     Map<Long, Integer> perStep = new HashMap<>();
-    for (AgentReport.StepReport r : run.steps) {
+    for (EngineEvent.Stepped r : run.steps) {
       perStep.clear();
-      for (AgentReport.SequenceTokens t : r.tokens()) {
+      for (SequenceTokens t : r.tokens()) {
         assertEquals(1, t.tokens().length);
         assertTrue(perStep.put(t.sequenceId(), 1) == null, "two token groups for one sequence in a step");
       }

@@ -7,7 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
-import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.SequenceFinished;
+import io.decodefleet.agent.engine.SequenceSpec;
+import io.decodefleet.agent.engine.SequenceSpecs;
+import io.decodefleet.agent.engine.SequenceTokens;
+import io.decodefleet.agent.engine.VerifyResult;
+import io.decodefleet.agent.engine.kv.HeldKv;
+import io.decodefleet.agent.engine.kv.KvTransferOutcome;
 import java.io.NotSerializableException;
 import java.util.List;
 import java.util.stream.Stream;
@@ -28,7 +35,7 @@ class ProtocolSerializerTest {
   private static ActorTestKit testKit;
   private static Serialization serialization;
   private static ActorRef<AgentReport> coordinatorRef;
-  private static ActorRef<GpuAgent.Command> agentRef;
+  private static ActorRef<AgentCommand> agentRef;
 
   @BeforeAll
   static void startSystem() {
@@ -39,7 +46,7 @@ class ProtocolSerializerTest {
         "pekko.loglevel = WARNING")));
     serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
     coordinatorRef = testKit.<AgentReport>createTestProbe().getRef();
-    agentRef = testKit.<GpuAgent.Command>createTestProbe().getRef();
+    agentRef = testKit.<AgentCommand>createTestProbe().getRef();
   }
 
   @AfterAll
@@ -50,58 +57,58 @@ class ProtocolSerializerTest {
   /** Every protocol message, with every field set to a non-default value so a dropped field shows. */
   static Stream<ProtocolMessage> messages() {
     return Stream.of(
-        new GpuAgent.Register(coordinatorRef),
-        new GpuAgent.LoadModel(new ModelSpec("llama3-8b", -1234567890123L, 32, 4096, 48, 8192, 0.125), coordinatorRef),
-        new GpuAgent.StartSequences(List.of(
-            new SequenceSpec(Long.MAX_VALUE, new int[] {1, 2, 3, 128255, 0}, 512),
-            new SequenceSpec(42, new int[] {7}, 1))),
-        new GpuAgent.StartSequences(List.of()),
-        new GpuAgent.Drain(coordinatorRef),
-        new AgentReport.Registered("agent-3", agentRef, "pekko://decodefleet@10.0.0.7:25520", "NVIDIA H200 (GPU 3)",
-            "cuda"),
+        new AgentCommand.Register(coordinatorRef),
+        new AgentCommand.LoadModel(new ModelSpec("llama3-8b", -1234567890123L, 32, 4096, 48, 8192, 0.125), coordinatorRef),
+        new AgentCommand.StartSequences(List.of(
+            SequenceSpecs.decodeToEnd(Long.MAX_VALUE, new int[] {1, 2, 3, 128255, 0}, 512),
+            SequenceSpecs.decodeToEnd(42, new int[] {7}, 1))),
+        new AgentCommand.StartSequences(List.of()),
+        new AgentCommand.Drain(coordinatorRef),
+        AgentReportFixtures.registered("agent-3", agentRef, "pekko://decodefleet@10.0.0.7:25520",
+            "NVIDIA H200 (GPU 3)", "cuda"),
         new AgentReport.Registered("agent-4", agentRef, "pekko://decodefleet@10.0.0.7:25520",
             "tensor-parallel x2 over GPU 4 + GPU 5", "cuda", 2),
-        new AgentReport.ModelLoaded("agent-3", 12345, 16, 256, 131072, 98765432123L),
+        AgentReportFixtures.modelLoaded("agent-3", 12345, 16, 256, 131072, 98765432123L),
         new AgentReport.ModelLoaded("agent-0", 64, 16, 8, 1024, 3, "", "process 5f0c"),
         new AgentReport.ModelLoaded("agent-1", 64, 16, 8, 1024, 3, "the CPU backend's KV pool is not allocated", ""),
         new AgentReport.LoadFailed("agent-3", "OutOfMemoryError: no memory left for even one KV block"),
         new AgentReport.StepReport("agent-3", 1L << 40,
-            List.of(new AgentReport.SequenceTokens(11, new int[] {5}),
-                new AgentReport.SequenceTokens(12, new int[] {6, 7, 8})),
+            List.of(new SequenceTokens(11, new int[] {5}),
+                new SequenceTokens(12, new int[] {6, 7, 8})),
             List.of(
-                new AgentReport.SequenceFinished(12, "length", 300, 2,
-                    new AgentReport.VerifyResult(true, true, 3.25e-6, 300, "", 1e-4)),
-                new AgentReport.SequenceFinished(13, "length", 7, 0, AgentReport.VerifyResult.NOT_CHECKED),
-                new AgentReport.SequenceFinished(14, "length", 9, 1,
-                    new AgentReport.VerifyResult(true, false, 0.5, 4, "step 3: logits differ", 3e-2))),
+                new SequenceFinished(12, "length", 300, 2,
+                    new VerifyResult(true, true, 3.25e-6, 300, "", 1e-4)),
+                new SequenceFinished(13, "length", 7, 0, VerifyResult.NOT_CHECKED),
+                new SequenceFinished(14, "length", 9, 1,
+                    new VerifyResult(true, false, 0.5, 4, "step 3: logits differ", 3e-2))),
             77, 5, 9, 1024, 123456789L, 3, 17, "graph", 12345L, 811.5, 19.25),
         new AgentReport.StepReport("agent-0", 1, List.of(), List.of(), 0, 0, 0, 0, 0, 0, 0, "", 0, Double.NaN,
             Double.NaN),
         new AgentReport.SequenceFailed("agent-3", -5, "needs 99 KV blocks of 16 tokens, the pool holds 12"),
         new AgentReport.Drained("agent-3", List.of(3L, 1L, Long.MIN_VALUE)),
         new AgentReport.Drained("agent-3", List.of()),
-        new AgentReport.Drained("agent-2", List.of(4L), List.of(new AgentReport.HeldKv(Long.MAX_VALUE, 8191),
-            new AgentReport.HeldKv(-1, 0))),
-        new GpuAgent.StartSequences(List.of(new SequenceSpec(9, new int[] {4, 5}, 64, true),
+        new AgentReport.Drained("agent-2", List.of(4L), List.of(new HeldKv(Long.MAX_VALUE, 8191),
+            new HeldKv(-1, 0))),
+        new AgentCommand.StartSequences(List.of(new SequenceSpec(9, new int[] {4, 5}, 64, true),
             new SequenceSpec(10, new int[] {6}, 1, false))),
-        new GpuAgent.CreateKvGroupId(coordinatorRef),
-        new GpuAgent.JoinKvGroup(kvId(), 3, 4, List.of(0, 1), "graph", 120_000L, coordinatorRef),
-        new GpuAgent.JoinKvGroup(kvId(), 0, 2, List.of(), "eager", 1L, coordinatorRef),
-        new GpuAgent.AbortKvGroup("agent agent-1 left the cluster"),
-        new GpuAgent.SendKv(Long.MIN_VALUE, 1),
-        new GpuAgent.SendKv(42, -1),
-        new GpuAgent.ReceiveKv(Long.MAX_VALUE, new int[] {1, 128255, 0}, new int[] {77, 78}, 256, 4, 0),
-        new GpuAgent.ReceiveKv(1, new int[] {5}, new int[0], 1, 0, 3),
+        new AgentCommand.CreateKvGroupId(coordinatorRef),
+        new AgentCommand.JoinKvGroup(kvId(), 3, 4, List.of(0, 1), "graph", 120_000L, coordinatorRef),
+        new AgentCommand.JoinKvGroup(kvId(), 0, 2, List.of(), "eager", 1L, coordinatorRef),
+        new AgentCommand.AbortKvGroup("agent agent-1 left the cluster"),
+        new AgentCommand.SendKv(Long.MIN_VALUE, 1),
+        new AgentCommand.SendKv(42, -1),
+        new AgentCommand.ReceiveKv(Long.MAX_VALUE, new int[] {1, 128255, 0}, new int[] {77, 78}, 256, 4, 0),
+        new AgentCommand.ReceiveKv(1, new int[] {5}, new int[0], 1, 0, 3),
         new AgentReport.KvGroupId("agent-0", kvId()),
         new AgentReport.KvGroupJoined("agent-1", 1, "NCCL 2.28.9, rank 1 of 2 on GPU 1, graph transfers"),
         new AgentReport.KvGroupFailed("agent-1", "NCCL is unavailable on Linux/amd64: libnccl.so.2 not found"),
         new AgentReport.KvReady("agent-0", 123456789012L, 8191),
-        new AgentReport.KvTransferred("agent-0", 7, true, 1L << 33, 2.75, AgentReport.KvTransferred.Outcome.DONE, ""),
-        new AgentReport.KvTransferred("agent-1", 7, false, 65536, 0.125, AgentReport.KvTransferred.Outcome.RECOMPUTE,
+        new AgentReport.KvTransferred("agent-0", 7, true, 1L << 33, 2.75, KvTransferOutcome.DONE, ""),
+        new AgentReport.KvTransferred("agent-1", 7, false, 65536, 0.125, KvTransferOutcome.RECOMPUTE,
             "no free KV blocks: re-prefilling here"),
-        new AgentReport.KvTransferred("agent-1", 8, false, 0, Double.NaN, AgentReport.KvTransferred.Outcome.FAILED,
+        new AgentReport.KvTransferred("agent-1", 8, false, 0, Double.NaN, KvTransferOutcome.FAILED,
             "ncclRecv(bf16 x 8 from rank 0) failed"),
-        new AgentReport.KvTransferred("agent-1", 9, false, 12, 0.5, AgentReport.KvTransferred.Outcome.DISCARDED,
+        new AgentReport.KvTransferred("agent-1", 9, false, 12, 0.5, KvTransferOutcome.DISCARDED,
             "the agent drained while the KV arrived"));
   }
 
@@ -115,15 +122,15 @@ class ProtocolSerializerTest {
   @Test
   void kvMessagesKeepTheGroupIdBytesAndThePrefillOnlyFlag() throws Exception {
     ProtocolSerializer s = serializer();
-    var join = new GpuAgent.JoinKvGroup(kvId(), 1, 2, List.of(0), "graph", 5000, coordinatorRef);
-    var back = (GpuAgent.JoinKvGroup) s.fromBinary(s.toBinary(join), s.manifest(join));
+    var join = new AgentCommand.JoinKvGroup(kvId(), 1, 2, List.of(0), "graph", 5000, coordinatorRef);
+    var back = (AgentCommand.JoinKvGroup) s.fromBinary(s.toBinary(join), s.manifest(join));
     assertArrayEquals(kvId(), back.id());
     assertEquals(List.of(0), back.peers());
-    var start = new GpuAgent.StartSequences(List.of(new SequenceSpec(3, new int[] {1}, 5, true)));
-    var startBack = (GpuAgent.StartSequences) s.fromBinary(s.toBinary(start), s.manifest(start));
+    var start = new AgentCommand.StartSequences(List.of(new SequenceSpec(3, new int[] {1}, 5, true)));
+    var startBack = (AgentCommand.StartSequences) s.fromBinary(s.toBinary(start), s.manifest(start));
     assertEquals(true, startBack.sequences().get(0).prefillOnly());
-    var receive = new GpuAgent.ReceiveKv(2, new int[] {9, 8}, new int[] {7}, 10, 2, 0);
-    var receiveBack = (GpuAgent.ReceiveKv) s.fromBinary(s.toBinary(receive), s.manifest(receive));
+    var receive = new AgentCommand.ReceiveKv(2, new int[] {9, 8}, new int[] {7}, 10, 2, 0);
+    var receiveBack = (AgentCommand.ReceiveKv) s.fromBinary(s.toBinary(receive), s.manifest(receive));
     assertArrayEquals(new int[] {7}, receiveBack.outputTokens());
     assertEquals(2, receiveBack.numComputedTokens());
   }
@@ -156,7 +163,7 @@ class ProtocolSerializerTest {
   @Test
   void actorRefsResolveToTheSameRef() throws Exception {
     ProtocolSerializer s = serializer();
-    var reg = new AgentReport.Registered("a", agentRef, "n", "d", "cpu");
+    var reg = AgentReportFixtures.registered("a", agentRef, "n", "d", "cpu");
     var back = (AgentReport.Registered) s.fromBinary(s.toBinary(reg), s.manifest(reg));
     assertEquals(agentRef, back.agent());
     assertEquals(agentRef.path(), back.agent().path());

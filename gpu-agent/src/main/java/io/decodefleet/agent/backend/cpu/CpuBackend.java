@@ -1,12 +1,15 @@
 package io.decodefleet.agent.backend.cpu;
 
 import io.decodefleet.agent.engine.Backend;
-import io.decodefleet.agent.engine.DummyWeights;
 import io.decodefleet.agent.engine.DummyWeights.Kind;
+import io.decodefleet.agent.engine.DummyWeights;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
-import io.decodefleet.agent.engine.TensorGroupSpec;
-import io.decodefleet.agent.engine.TensorShard;
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvTransport;
+import io.decodefleet.agent.engine.tp.TensorGroupSpec;
+import io.decodefleet.agent.engine.tp.TensorParallelRank;
+import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.kernels.reference.CausalAttention;
 import io.decodefleet.kernels.reference.Embedding;
 import io.decodefleet.kernels.reference.Matmul;
@@ -22,7 +25,7 @@ import io.decodefleet.kernels.reference.SwiGlu;
  * path. As one rank of a tensor-parallel group it holds its {@link TensorShard} of the weights and
  * completes the o and down projections with the group's in-process all-reduce.
  */
-public final class CpuBackend implements Backend {
+public final class CpuBackend implements TensorParallelRank {
   private final long kvMemoryBytes;
   private ModelConfig config;
   private float[] embedding; // (vocab, hidden)
@@ -112,7 +115,7 @@ public final class CpuBackend implements Backend {
           + " elements: too large for the CPU backend (use a smaller model, e.g. tiny)");
     }
     float[] t = new float[(int) size];
-    DummyWeights.fill(t, seed, DummyWeights.tensorId(kind, layer), window, scale, offset);
+    DummyWeights.fill(t, seed, DummyWeights.tensorId(kind, layer), window::index, scale, offset);
     return t;
   }
 
@@ -241,7 +244,7 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public io.decodefleet.agent.engine.KvTransport joinKvGroup(io.decodefleet.agent.engine.KvGroupSpec spec) {
+  public KvTransport joinKvGroup(KvGroupSpec spec) {
     if (kCache == null) throw new IllegalStateException("allocateKvCache has not been called");
     return CpuKvTransport.join(spec, kCache, vCache, blockSize * config.kvSize());
   }

@@ -1,11 +1,11 @@
 package io.decodefleet.agent.backend.cpu;
 
-import io.decodefleet.agent.engine.KvGroupSpec;
-import io.decodefleet.agent.engine.KvTransport;
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvTransport;
 import io.decodefleet.kernels.cuda.PagedKvTransfer;
 
 /**
- * The CPU backend's member of a KV-transfer group: pages are packed with the reference of the
+ * The CPU backend's member of a KV group: pages are packed with the reference of the
  * pack kernel ({@link PagedKvTransfer}) into one (2, numPages, pageElems) float32 array per layer,
  * handed over through the {@link CpuKvFabric}, and unpacked the same way. Times are host times.
  */

@@ -15,8 +15,9 @@ import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.StepTiming;
-import io.decodefleet.agent.engine.TensorGroupSpec;
-import io.decodefleet.agent.engine.TensorShard;
+import io.decodefleet.agent.engine.tp.TensorGroupSpec;
+import io.decodefleet.agent.engine.tp.TensorParallelRank;
+import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.agent.nccl.NcclCommunicator;
 import io.decodefleet.kernels.cuda.Fatbin;
@@ -66,7 +67,7 @@ import org.slf4j.LoggerFactory;
  *       (inside the decode graphs like every other launch).
  * </ul>
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend implements TensorParallelRank {
 
   private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
   /**
@@ -330,7 +331,7 @@ public final class CudaBackend implements Backend {
 
   /** A member over this backend's KV pool, for sequences up to the pool's (or the model's) length. */
   @Override
-  public io.decodefleet.agent.engine.KvTransport joinKvGroup(io.decodefleet.agent.engine.KvGroupSpec spec) {
+  public io.decodefleet.agent.engine.kv.KvTransport joinKvGroup(io.decodefleet.agent.engine.kv.KvGroupSpec spec) {
     requireCache();
     int maxModelLen = (int) Math.min(config.maxPositionEmbeddings(), (long) kv.numBlocks() * kv.blockSize());
     return CudaKvGroupMember.join(ctx, kernels, kv, spec, StepPlan.blocksFor(maxModelLen, kv.blockSize()));

@@ -27,7 +27,7 @@ final class DeviceWeights implements AutoCloseable {
     DeviceBuffer arena = ctx.allocate(layout.totalBytes());
     try {
       for (WeightLayout.Tensor t : layout.tensors()) {
-        io.decodefleet.agent.engine.TensorShard.Window w = t.window();
+        io.decodefleet.agent.engine.tp.TensorShard.Window w = t.window();
         if (w.cols() > 0) {
           // A rank's column slice: one windowed launch (slices are far below MAX_N elements).
           DummyWeightsParams p = DummyWeightsParams.window(arena.address(t.byteOffset()),

@@ -3,7 +3,7 @@ package io.decodefleet.agent.backend.cuda;
 import io.decodefleet.agent.engine.DummyWeights;
 import io.decodefleet.agent.engine.DummyWeights.Kind;
 import io.decodefleet.agent.engine.ModelConfig;
-import io.decodefleet.agent.engine.TensorShard;
+import io.decodefleet.agent.engine.tp.TensorShard;
 import java.util.ArrayList;
 import java.util.List;
 

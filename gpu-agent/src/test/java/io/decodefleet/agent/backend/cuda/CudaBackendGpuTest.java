@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.Engine;
+import io.decodefleet.agent.engine.EngineEvent;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.ModelSpec;
-import io.decodefleet.agent.protocol.SequenceSpec;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.SequenceSpec;
 import io.decodefleet.agent.tools.parity.ParityCheck;
+import io.decodefleet.agent.engine.SequenceSpecs;
 import io.decodefleet.kernels.cuda.Fatbin;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,6 +23,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -96,38 +99,25 @@ class CudaBackendGpuTest {
     Map<String, Integer> paths = new TreeMap<>();
     List<String> failures = new ArrayList<>();
     Engine engine = new Engine("gpu-test", new ModelSpec("tiny", 3, 16, 256, 8, 64, 0.0),
-        () -> new CudaBackend(gpu, CudaSettings.defaults().withMaxGraphBatch(8)), new Engine.Listener() {
+        () -> new CudaBackend(gpu, CudaSettings.defaults().withMaxGraphBatch(8)), new Consumer<EngineEvent>() {
           @Override
-          public void loaded(AgentReport.ModelLoaded loaded) {}
-
-          @Override
-          public void loadFailed(String reason) {
-            failures.add(reason);
-            for (int i = 0; i < sequences; i++) {
+          public synchronized void accept(EngineEvent event) {
+            if (event instanceof EngineEvent.Stepped report) {
+              paths.merge(report.path(), 1, Integer::sum);
+              report.finished().forEach(f -> finished.countDown());
+            } else if (event instanceof EngineEvent.SequenceRefused r) {
+              failures.add(r.reason());
               finished.countDown();
-            }
-          }
-
-          @Override
-          public synchronized void stepped(AgentReport.StepReport report) {
-            paths.merge(report.path(), 1, Integer::sum);
-            report.finished().forEach(f -> finished.countDown());
-          }
-
-          @Override
-          public void rejected(long sequenceId, String reason) {
-            failures.add(reason);
-            finished.countDown();
-          }
-
-          @Override
-          public void drained(List<Long> unfinishedSequenceIds) {}
-
-          @Override
-          public void crashed(String reason, List<Long> unfinishedSequenceIds) {
-            failures.add(reason);
-            for (int i = 0; i < sequences; i++) {
-              finished.countDown();
+            } else if (event instanceof EngineEvent.LoadFailed f) {
+              failures.add(f.reason());
+              for (int i = 0; i < sequences; i++) {
+                finished.countDown();
+              }
+            } else if (event instanceof EngineEvent.Crashed c) {
+              failures.add(c.reason());
+              for (int i = 0; i < sequences; i++) {
+                finished.countDown();
+              }
             }
           }
         });
@@ -136,7 +126,7 @@ class CudaBackendGpuTest {
     List<SequenceSpec> specs = new ArrayList<>();
     for (int i = 0; i < sequences; i++) {
       int[] prompt = r.ints(20 + 17 * i, 0, 1024).toArray();
-      specs.add(new SequenceSpec(i, prompt, 24));
+      specs.add(SequenceSpecs.decodeToEnd(i, prompt, 24));
     }
     engine.submit(specs);
     try {

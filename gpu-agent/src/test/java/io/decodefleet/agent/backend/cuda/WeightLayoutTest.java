@@ -44,11 +44,11 @@ class WeightLayoutTest {
   void aTensorParallelRanksTensorsEqualTheCpuRanksElementForElement() throws Exception {
     java.util.List<java.util.function.Supplier<io.decodefleet.agent.engine.Backend>> ranks =
         java.util.List.of(() -> new CpuBackend(1 << 20), () -> new CpuBackend(1 << 20));
-    try (io.decodefleet.agent.engine.TensorParallelBackend group = new io.decodefleet.agent.engine
+    try (io.decodefleet.agent.engine.tp.TensorParallelBackend group = new io.decodefleet.agent.engine.tp
         .TensorParallelBackend("test", ranks, java.time.Duration.ofSeconds(20))) {
       group.loadModel(TINY, SEED);
       CpuBackend rank1 = (CpuBackend) group.rank(1);
-      WeightLayout layout = new WeightLayout(TINY, new io.decodefleet.agent.engine.TensorShard(1, 2));
+      WeightLayout layout = new WeightLayout(TINY, new io.decodefleet.agent.engine.tp.TensorShard(1, 2));
       int windowed = 0;
       for (WeightLayout.Tensor t : layout.tensors()) {
         float[] expected = cpuTensor(rank1, t.kind(), t.layer());

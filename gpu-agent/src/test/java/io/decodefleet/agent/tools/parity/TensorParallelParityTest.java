@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ModelConfig;
-import io.decodefleet.agent.engine.TensorParallelBackend;
+import io.decodefleet.agent.engine.tp.TensorParallelBackend;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,7 +2,7 @@ package io.decodefleet.agent.backend.cuda.kv;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaContext;
 import io.decodefleet.agent.backend.cuda.driver.CudaStatus;
-import io.decodefleet.agent.engine.KvTransport;
+import io.decodefleet.agent.engine.kv.KvTransport;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;

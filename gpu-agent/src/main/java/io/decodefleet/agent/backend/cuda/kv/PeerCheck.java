@@ -4,7 +4,7 @@ import io.decodefleet.agent.backend.cuda.driver.CudaContext;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.agent.backend.cuda.driver.NativeStream;
-import io.decodefleet.agent.engine.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
 import io.decodefleet.agent.nccl.Nccl;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -1,9 +1,9 @@
-package io.decodefleet.agent.engine;
+package io.decodefleet.agent.engine.kv;
 
 /**
- * A backend's member of a KV-transfer group: moves one sequence's KV pages to or from another
- * member. Made by {@link Backend#joinKvGroup}; used on the engine thread only, except {@link
- * #abort}, which any thread may call.
+ * A backend's member of a KV group: moves one sequence's KV pages to or from another member.
+ * Made by {@link io.decodefleet.agent.engine.Backend#joinKvGroup}; used on the engine thread
+ * only, except {@link #abort}, which any thread may call.
  *
  * <p>Transfers are asynchronous: {@link #send} and {@link #receive} enqueue the device work and
  * return; the engine polls each {@link Transfer} between steps. The sends of one member to a peer

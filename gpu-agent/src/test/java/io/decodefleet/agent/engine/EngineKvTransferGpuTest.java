@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.decodefleet.agent.backend.cuda.CudaBackend;
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
+import io.decodefleet.agent.engine.kv.IncomingKvTransfer;
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvTransferMode;
+import io.decodefleet.agent.engine.kv.KvTransferOutcome;
 import io.decodefleet.agent.nccl.Nccl;
-import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
-import io.decodefleet.agent.protocol.ModelSpec;
-import io.decodefleet.agent.protocol.SequenceSpec;
 import io.decodefleet.kernels.cuda.Fatbin;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * the fatbin or NCCL.
  */
 @Tag("gpu")
-class EngineHandoffGpuTest {
+class EngineKvTransferGpuTest {
 
   private final List<Engine> engines = new ArrayList<>();
 
@@ -49,13 +49,13 @@ class EngineHandoffGpuTest {
     for (Engine e : engines) e.awaitTermination(30_000);
   }
 
-  private Engine start(String id, int gpu, ModelSpec spec, EngineHandoffTest.Events events)
+  private Engine start(String id, int gpu, ModelSpec spec, EngineKvTransferTest.Events events)
       throws InterruptedException {
     CudaSettings settings = CudaSettings.defaults().withMaxGraphBatch(8).withGpuMemoryFraction(0.5);
     Engine e = new Engine(id, spec, () -> CudaBackend.open(gpu, settings), events);
     engines.add(e);
     e.start();
-    events.until(AgentReport.ModelLoaded.class, new ArrayList<>());
+    events.until(EngineEvent.Loaded.class, new ArrayList<>());
     return e;
   }
 
@@ -68,30 +68,30 @@ class EngineHandoffGpuTest {
     int maxTokens = 24;
     ModelSpec spec = new ModelSpec("llama3-8b-2l", 3, 16, 512, 8, 512, 0.0);
 
-    EngineHandoffTest.Events alone = new EngineHandoffTest.Events();
-    start("alone", 0, spec, alone).submit(List.of(new SequenceSpec(1, prompt, maxTokens)));
+    EngineKvTransferTest.Events alone = new EngineKvTransferTest.Events();
+    start("alone", 0, spec, alone).submit(List.of(SequenceSpecs.decodeToEnd(1, prompt, maxTokens)));
     List<Integer> expected = alone.tokensUntilFinished(1);
 
-    EngineHandoffTest.Events p = new EngineHandoffTest.Events();
-    EngineHandoffTest.Events d = new EngineHandoffTest.Events();
+    EngineKvTransferTest.Events p = new EngineKvTransferTest.Events();
+    EngineKvTransferTest.Events d = new EngineKvTransferTest.Events();
     Engine prefill = start("prefill", 0, spec, p);
     Engine decode = start("decode", 1, new ModelSpec("llama3-8b-2l", 3, 16, 512, 8, 512, 1.0), d);
     prefill.createKvGroupId();
-    byte[] id = p.until(AgentReport.KvGroupId.class, new ArrayList<>()).id();
+    byte[] id = p.until(EngineEvent.KvGroupIdCreated.class, new ArrayList<>()).id();
     prefill.joinKvGroup(new KvGroupSpec(id, 0, 2, List.of(1), mode, Duration.ofSeconds(60)));
     decode.joinKvGroup(new KvGroupSpec(id, 1, 2, List.of(0), mode, Duration.ofSeconds(60)));
-    p.until(AgentReport.KvGroupJoined.class, new ArrayList<>());
-    d.until(AgentReport.KvGroupJoined.class, new ArrayList<>());
+    p.until(EngineEvent.KvGroupJoined.class, new ArrayList<>());
+    d.until(EngineEvent.KvGroupJoined.class, new ArrayList<>());
 
     prefill.submit(List.of(new SequenceSpec(1, prompt, maxTokens, true)));
     List<Integer> first = new ArrayList<>();
-    AgentReport.KvReady ready = p.until(AgentReport.KvReady.class, first);
-    decode.receiveKv(new KvArrival(1, prompt, new int[] {first.get(0)}, maxTokens, ready.numComputedTokens(), 0));
+    EngineEvent.KvReady ready = p.until(EngineEvent.KvReady.class, first);
+    decode.receiveKv(new IncomingKvTransfer(1, prompt, new int[] {first.get(0)}, maxTokens, ready.numComputedTokens(), 0));
     prefill.sendKv(1, 1);
-    AgentReport.KvTransferred sent = p.until(AgentReport.KvTransferred.class, new ArrayList<>());
-    assertEquals(Outcome.DONE, sent.outcome(), sent.detail());
-    AgentReport.KvTransferred received = d.until(AgentReport.KvTransferred.class, new ArrayList<>());
-    assertEquals(Outcome.DONE, received.outcome(), received.detail());
+    EngineEvent.KvTransferEnded sent = p.until(EngineEvent.KvTransferEnded.class, new ArrayList<>());
+    assertEquals(KvTransferOutcome.DONE, sent.outcome(), sent.detail());
+    EngineEvent.KvTransferEnded received = d.until(EngineEvent.KvTransferEnded.class, new ArrayList<>());
+    assertEquals(KvTransferOutcome.DONE, received.outcome(), received.detail());
     assertTrue(received.deviceMillis() > 0, received.toString());
     List<Integer> rest = d.tokensUntilFinished(1);
     assertTrue(d.lastFinished.verify().passed(), mode + ": " + d.lastFinished.verify());

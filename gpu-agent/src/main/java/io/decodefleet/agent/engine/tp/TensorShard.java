@@ -1,5 +1,6 @@
-package io.decodefleet.agent.engine;
+package io.decodefleet.agent.engine.tp;
 
+import io.decodefleet.agent.engine.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

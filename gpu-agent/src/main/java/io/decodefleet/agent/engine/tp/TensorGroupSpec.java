@@ -1,4 +1,4 @@
-package io.decodefleet.agent.engine;
+package io.decodefleet.agent.engine.tp;
 
 import java.time.Duration;
 

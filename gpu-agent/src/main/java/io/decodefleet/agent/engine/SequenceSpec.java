@@ -1,7 +1,7 @@
-package io.decodefleet.agent.protocol;
+package io.decodefleet.agent.engine;
 
 /**
- * A sequence to decode.
+ * A sequence to decode, as the engine takes it and the wire carries it (StartSequences).
  *
  * @param promptTokens (promptLen) token ids
  * @param maxTokens tokens to generate (generation stops there: benchmark requests ignore EOS)
@@ -9,11 +9,6 @@ package io.decodefleet.agent.protocol;
  *     pages for a hand-off to another agent (disaggregated prefill/decode)
  */
 public record SequenceSpec(long sequenceId, int[] promptTokens, int maxTokens, boolean prefillOnly) {
-
-  /** A sequence this agent decodes to the end. */
-  public SequenceSpec(long sequenceId, int[] promptTokens, int maxTokens) {
-    this(sequenceId, promptTokens, maxTokens, false);
-  }
 
   @Override
   public boolean equals(Object o) {

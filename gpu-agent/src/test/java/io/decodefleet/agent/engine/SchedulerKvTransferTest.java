@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The scheduler's side of hand-offs: parking a prefilled sequence, receiving one, and what each holds. */
-class SchedulerHandoffTest {
+/** The scheduler's side of KV transfers: parking a prefilled sequence for its hand-off, receiving one, and what each holds. */
+class SchedulerKvTransferTest {
 
   private static Scheduler scheduler(int blocks, int maxNumSeqs, int budget) {
     return new Scheduler(new SchedulerConfig(maxNumSeqs, budget, 1024), new KvBlockManager(blocks, 16));

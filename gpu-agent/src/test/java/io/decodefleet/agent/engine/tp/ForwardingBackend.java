@@ -1,10 +1,13 @@
-package io.decodefleet.agent.engine;
+package io.decodefleet.agent.engine.tp;
 
-/** A backend that passes every call to a real one: tests override a call to inject a fault. */
-class ForwardingBackend implements Backend {
-  private final Backend inner;
+import io.decodefleet.agent.engine.ForwardBatch;
+import io.decodefleet.agent.engine.ModelConfig;
 
-  ForwardingBackend(Backend inner) {
+/** A rank that passes every call to a real one: tests override a call to inject a fault. */
+class ForwardingBackend implements TensorParallelRank {
+  private final TensorParallelRank inner;
+
+  ForwardingBackend(TensorParallelRank inner) {
     this.inner = inner;
   }
 

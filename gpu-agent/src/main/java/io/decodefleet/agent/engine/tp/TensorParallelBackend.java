@@ -1,5 +1,9 @@
-package io.decodefleet.agent.engine;
+package io.decodefleet.agent.engine.tp;
 
+import io.decodefleet.agent.engine.Backend;
+import io.decodefleet.agent.engine.ForwardBatch;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.StepTiming;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,19 +63,25 @@ public final class TensorParallelBackend implements Backend {
       for (int r = 1; r < size; r++) made.add(threads.get(r - 1).submit(factories.get(r)::get));
       for (Future<Backend> f : made) ranks.add(await(f, "creating a rank's backend"));
       for (Backend b : ranks) {
-        b.tensorParallelUnsupported().ifPresent(why -> {
+        asRank(b).tensorParallelUnsupported().ifPresent(why -> {
           throw new IllegalStateException(why);
         });
       }
-      byte[] id = ranks.get(0).newTensorGroupId();
+      byte[] id = asRank(ranks.get(0)).newTensorGroupId();
       onEveryRank("joining the tensor-parallel group", (b, r) -> {
-        b.joinTensorGroup(new TensorGroupSpec(id, new TensorShard(r, size), timeout));
+        asRank(b).joinTensorGroup(new TensorGroupSpec(id, new TensorShard(r, size), timeout));
         return null;
       });
     } catch (RuntimeException e) {
       closeQuietly();
       throw e;
     }
+  }
+
+  /** {@code b} as a rank, or an IllegalStateException saying that its kind of backend cannot be one. */
+  private static TensorParallelRank asRank(Backend b) {
+    if (b instanceof TensorParallelRank rank) return rank;
+    throw new IllegalStateException("the " + b.name() + " backend cannot run as a tensor-parallel rank");
   }
 
   /** The group size K. */
@@ -223,7 +233,7 @@ public final class TensorParallelBackend implements Backend {
   private void abortAll() {
     for (Backend b : ranks) {
       try {
-        b.abortTensorGroup();
+        if (b instanceof TensorParallelRank rank) rank.abortTensorGroup();
       } catch (RuntimeException ignored) {
         // The failure being reported is the rank's own error.
       }

@@ -1,17 +1,21 @@
 package io.decodefleet.agent.engine;
 
-import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import io.decodefleet.agent.engine.kv.IncomingKvTransfer;
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvTransferOutcome;
+import io.decodefleet.agent.engine.kv.KvTransport;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
- * The engine's side of KV hand-offs between agents (disaggregated prefill/decode): its member of
- * the transfer group, the transfers in flight, and what the end of each means for the scheduler.
+ * The engine's side of KV transfers between agents (a prefill handed to a decode agent, or a
+ * drained agent's sequences moving on): its member of the KV group, the transfers in flight, and
+ * what the end of each means for the scheduler.
  *
  * <ul>
  *   <li>Sending: a parked sequence's first {@code blocksFor(numComputed)} blocks go to the peer;
@@ -26,13 +30,13 @@ import java.util.Set;
  *
  * Engine thread only, except {@link #abort}.
  */
-final class KvHandoff {
+final class KvTransferEndpoint {
 
   private record Pending(long sequenceId, boolean sender, KvTransport.Transfer transfer, Sequence arriving,
       boolean discard) {}
 
   private final String agentId;
-  private final Engine.Listener listener;
+  private final Consumer<EngineEvent> events;
   private final Scheduler scheduler;
   private final Set<Long> inFlight;
   private final int blockSize;
@@ -44,9 +48,9 @@ final class KvHandoff {
   private final Set<Long> orphaned = new HashSet<>();
 
   /** @param inFlight the engine's unfinished sequence ids: arriving ones join it */
-  KvHandoff(String agentId, Engine.Listener listener, Scheduler scheduler, Set<Long> inFlight, int blockSize) {
+  KvTransferEndpoint(String agentId, Consumer<EngineEvent> events, Scheduler scheduler, Set<Long> inFlight, int blockSize) {
     this.agentId = agentId;
-    this.listener = listener;
+    this.events = events;
     this.scheduler = scheduler;
     this.inFlight = inFlight;
     this.blockSize = blockSize;
@@ -54,9 +58,9 @@ final class KvHandoff {
 
   void newGroupId(Backend backend) {
     try {
-      listener.kvReported(new AgentReport.KvGroupId(agentId, backend.newKvGroupId()));
+      events.accept(new EngineEvent.KvGroupIdCreated(backend.newKvGroupId()));
     } catch (RuntimeException e) {
-      listener.kvReported(new AgentReport.KvGroupFailed(agentId, describe(e)));
+      events.accept(new EngineEvent.KvGroupFailed(describe(e)));
     }
   }
 
@@ -72,9 +76,9 @@ final class KvHandoff {
       }
       transport = backend.joinKvGroup(spec);
       joinedOnce = true;
-      listener.kvReported(new AgentReport.KvGroupJoined(agentId, spec.rank(), transport.description()));
+      events.accept(new EngineEvent.KvGroupJoined(spec.rank(), transport.description()));
     } catch (RuntimeException e) {
-      listener.kvReported(new AgentReport.KvGroupFailed(agentId, describe(e)));
+      events.accept(new EngineEvent.KvGroupFailed(describe(e)));
     }
   }
 
@@ -86,7 +90,7 @@ final class KvHandoff {
     }
   }
 
-  /** Whether this engine is in a usable KV-transfer group: a drain can then keep KV for a move. */
+  /** Whether this engine is in a usable KV group: a drain can then keep KV for a transfer. */
   boolean canSend() {
     return unusable() == null;
   }
@@ -98,18 +102,19 @@ final class KvHandoff {
   /** Sends parked sequence {@code id}'s KV to {@code peer}; a negative peer releases it unsent. */
   void send(long id, int peer) {
     if (!scheduler.isParked(id)) {
-      report(id, true, 0, Outcome.FAILED, "sequence " + id + " is not waiting for a hand-off on " + agentId);
+      report(id, true, 0, KvTransferOutcome.FAILED,
+          "sequence " + id + " is not waiting for a hand-off on " + agentId);
       return;
     }
     if (peer < 0) {
       scheduler.releaseParked(id, false);
-      report(id, true, 0, Outcome.DISCARDED, "released without sending");
+      report(id, true, 0, KvTransferOutcome.DISCARDED, "released without sending");
       return;
     }
     String unusable = unusable();
     if (unusable != null) {
       scheduler.releaseParked(id, false);
-      report(id, true, 0, Outcome.FAILED, unusable);
+      report(id, true, 0, KvTransferOutcome.FAILED, unusable);
       return;
     }
     int[] pages = scheduler.parkedBlocks(id);
@@ -117,15 +122,15 @@ final class KvHandoff {
       pending.add(new Pending(id, true, transport.send(peer, pages), null, false));
     } catch (RuntimeException e) {
       scheduler.releaseParked(id, true); // whatever was enqueued may still read them
-      report(id, true, 0, Outcome.FAILED, describe(e));
+      report(id, true, 0, KvTransferOutcome.FAILED, describe(e));
     }
   }
 
   /** Takes in a sequence whose KV arrives from {@code a.peer()}. */
-  void receive(KvArrival a) {
+  void receive(IncomingKvTransfer a) {
     String unusable = unusable();
     if (unusable != null) {
-      report(a.sequenceId(), false, 0, Outcome.FAILED, unusable);
+      report(a.sequenceId(), false, 0, KvTransferOutcome.FAILED, unusable);
       return;
     }
     int numPages = (a.numComputedTokens() + blockSize - 1) / blockSize;
@@ -152,7 +157,7 @@ final class KvHandoff {
       pending.add(new Pending(a.sequenceId(), false, t, refused == null ? seq : null, pages == null));
       if (refused != null) {
         orphaned.add(a.sequenceId());
-        report(a.sequenceId(), false, 0, Outcome.FAILED, refused);
+        report(a.sequenceId(), false, 0, KvTransferOutcome.FAILED, refused);
       } else {
         inFlight.add(a.sequenceId());
       }
@@ -160,7 +165,7 @@ final class KvHandoff {
       if (pages != null) {
         scheduler.abandonReceiving(a.sequenceId()); // whatever was enqueued may still write them
       }
-      report(a.sequenceId(), false, 0, Outcome.FAILED, describe(e));
+      report(a.sequenceId(), false, 0, KvTransferOutcome.FAILED, describe(e));
     }
   }
 
@@ -181,7 +186,8 @@ final class KvHandoff {
     long id = p.sequenceId();
     if (p.sender()) {
       scheduler.releaseParked(id, !t.pagesQuiet());
-      report(id, true, t.bytes(), t.millis(), failure == null ? Outcome.DONE : Outcome.FAILED, failure);
+      report(id, true, t.bytes(), t.millis(), failure == null ? KvTransferOutcome.DONE : KvTransferOutcome.FAILED,
+          failure);
       return;
     }
     boolean wasOrphaned = orphaned.remove(id);
@@ -198,19 +204,19 @@ final class KvHandoff {
     }
     if (wasOrphaned) {
       if (p.arriving() != null) {
-        report(id, false, t.bytes(), t.millis(), Outcome.DISCARDED, "the agent drained while the KV arrived");
+        report(id, false, t.bytes(), t.millis(), KvTransferOutcome.DISCARDED, "the agent drained while the KV arrived");
       }
       return;
     }
     if (failure != null) {
       inFlight.remove(id);
-      report(id, false, t.bytes(), Double.NaN, Outcome.FAILED, failure);
+      report(id, false, t.bytes(), Double.NaN, KvTransferOutcome.FAILED, failure);
     } else if (p.discard()) {
       scheduler.add(Sequence.continued(id, p.arriving().promptTokens(), p.arriving().outputTokens(),
           p.arriving().maxTokens(), 0));
-      report(id, false, t.bytes(), t.millis(), Outcome.RECOMPUTE, "no free KV blocks: re-prefilling here");
+      report(id, false, t.bytes(), t.millis(), KvTransferOutcome.RECOMPUTE, "no free KV blocks: re-prefilling here");
     } else {
-      report(id, false, t.bytes(), t.millis(), Outcome.DONE, "");
+      report(id, false, t.bytes(), t.millis(), KvTransferOutcome.DONE, "");
     }
   }
 
@@ -231,7 +237,7 @@ final class KvHandoff {
   /** After an engine crash: tells the coordinator the group broke here. */
   void reportCrash(String reason) {
     if (joinedOnce) {
-      listener.kvReported(new AgentReport.KvGroupFailed(agentId, "engine crashed: " + reason));
+      events.accept(new EngineEvent.KvGroupFailed("engine crashed: " + reason));
     }
   }
 
@@ -260,13 +266,13 @@ final class KvHandoff {
     return aborted == null ? null : "the KV-transfer group was aborted: " + aborted;
   }
 
-  private void report(long id, boolean sender, long bytes, Outcome outcome, String detail) {
+  private void report(long id, boolean sender, long bytes, KvTransferOutcome outcome, String detail) {
     report(id, sender, bytes, Double.NaN, outcome, detail);
   }
 
-  private void report(long id, boolean sender, long bytes, double millis, Outcome outcome, String detail) {
-    listener.kvReported(new AgentReport.KvTransferred(agentId, id, sender, bytes,
-        outcome == Outcome.FAILED ? Double.NaN : millis, outcome, detail == null ? "" : detail));
+  private void report(long id, boolean sender, long bytes, double millis, KvTransferOutcome outcome, String detail) {
+    events.accept(new EngineEvent.KvTransferEnded(id, sender, bytes,
+        outcome == KvTransferOutcome.FAILED ? Double.NaN : millis, outcome, detail == null ? "" : detail));
   }
 
   private static String describe(Throwable e) {

@@ -1,7 +1,8 @@
-package io.decodefleet.agent.protocol;
+package io.decodefleet.agent.engine;
 
 /**
- * What an agent loads and how its engine runs it.
+ * What an agent loads and how its engine runs it, as the engine takes it and the wire carries it
+ * (LoadModel).
  *
  * @param model preset name (see ModelConfig.presetNames())
  * @param seed dummy-weight seed

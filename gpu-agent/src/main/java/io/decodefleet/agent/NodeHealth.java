@@ -1,4 +1,4 @@
-package io.decodefleet.agent.daemon;
+package io.decodefleet.agent;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

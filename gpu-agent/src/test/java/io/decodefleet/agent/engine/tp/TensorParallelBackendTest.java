@@ -1,4 +1,4 @@
-package io.decodefleet.agent.engine;
+package io.decodefleet.agent.engine.tp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.tools.parity.ParitySchedule;
+import io.decodefleet.agent.engine.Backend;
+import io.decodefleet.agent.engine.ForwardBatch;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.Sampler;
+import io.decodefleet.agent.tools.parity.TensorParallelParity;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.decodefleet.agent.backend.cpu.CpuBackend;
-import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
-import io.decodefleet.agent.protocol.ModelSpec;
-import io.decodefleet.agent.protocol.SequenceSpec;
+import io.decodefleet.agent.engine.kv.IncomingKvTransfer;
+import io.decodefleet.agent.engine.kv.KvGroupSpec;
+import io.decodefleet.agent.engine.kv.KvTransferMode;
+import io.decodefleet.agent.engine.kv.KvTransferOutcome;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * the sequence; its KV moves; the decode engine continues it. The tokens must equal those of one
  * engine decoding the sequence alone, and the decode side's recompute check must pass.
  */
-class EngineHandoffTest {
+class EngineKvTransferTest {
   private static final long TIMEOUT_S = 30;
 
   private final List<Engine> engines = new ArrayList<>();
@@ -39,44 +40,23 @@ class EngineHandoffTest {
   }
 
   /** Every event, KV reports included. */
-  static final class Events implements Engine.Listener {
+  static final class Events implements Consumer<EngineEvent> {
     final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     /** The finish record {@link #tokensUntilFinished} stopped at. */
-    AgentReport.SequenceFinished lastFinished;
+    SequenceFinished lastFinished;
 
+    /** A load failure, a refusal or a crash is queued as its text, which fails the waiting test. */
     @Override
-    public void loaded(AgentReport.ModelLoaded loaded) {
-      queue.add(loaded);
-    }
-
-    @Override
-    public void loadFailed(String reason) {
-      queue.add("load failed: " + reason);
-    }
-
-    @Override
-    public void stepped(AgentReport.StepReport report) {
-      queue.add(report);
-    }
-
-    @Override
-    public void rejected(long sequenceId, String reason) {
-      queue.add("rejected " + sequenceId + ": " + reason);
-    }
-
-    @Override
-    public void drained(List<Long> unfinishedSequenceIds) {
-      queue.add(new EngineTest.Collector.Drained(unfinishedSequenceIds));
-    }
-
-    @Override
-    public void crashed(String reason, List<Long> unfinishedSequenceIds) {
-      queue.add("crashed: " + reason);
-    }
-
-    @Override
-    public void kvReported(AgentReport report) {
-      queue.add(report);
+    public void accept(EngineEvent event) {
+      if (event instanceof EngineEvent.LoadFailed f) {
+        queue.add("load failed: " + f.reason());
+      } else if (event instanceof EngineEvent.SequenceRefused r) {
+        queue.add("rejected " + r.sequenceId() + ": " + r.reason());
+      } else if (event instanceof EngineEvent.Crashed c) {
+        queue.add("crashed: " + c.reason());
+      } else {
+        queue.add(event);
+      }
     }
 
     /** Tokens of sequence {@code id} from the step reports until it finishes (other events are skipped). */
@@ -86,11 +66,11 @@ class EngineHandoffTest {
         Object e = queue.poll(TIMEOUT_S, TimeUnit.SECONDS);
         if (e == null) fail("sequence " + id + " did not finish within " + TIMEOUT_S + " s");
         if (e instanceof String s) fail(s);
-        if (e instanceof AgentReport.StepReport r) {
-          for (AgentReport.SequenceTokens t : r.tokens()) {
+        if (e instanceof EngineEvent.Stepped r) {
+          for (SequenceTokens t : r.tokens()) {
             if (t.sequenceId() == id) for (int tok : t.tokens()) out.add(tok);
           }
-          for (AgentReport.SequenceFinished f : r.finished()) {
+          for (SequenceFinished f : r.finished()) {
             if (f.sequenceId() == id) {
               lastFinished = f;
               return out;
@@ -106,8 +86,8 @@ class EngineHandoffTest {
         Object e = queue.poll(TIMEOUT_S, TimeUnit.SECONDS);
         if (e == null) fail("no " + type.getSimpleName() + " within " + TIMEOUT_S + " s");
         if (e instanceof String s) fail(s);
-        if (e instanceof AgentReport.StepReport r) {
-          for (AgentReport.SequenceTokens t : r.tokens()) for (int tok : t.tokens()) tokens.add(tok);
+        if (e instanceof EngineEvent.Stepped r) {
+          for (SequenceTokens t : r.tokens()) for (int tok : t.tokens()) tokens.add(tok);
         }
         if (type.isInstance(e)) return type.cast(e);
       }
@@ -118,7 +98,7 @@ class EngineHandoffTest {
     Engine e = new Engine(id, spec, () -> new CpuBackend(), events);
     engines.add(e);
     e.start();
-    events.until(AgentReport.ModelLoaded.class, new ArrayList<>());
+    events.until(EngineEvent.Loaded.class, new ArrayList<>());
     return e;
   }
 
@@ -138,11 +118,11 @@ class EngineHandoffTest {
     Engine prefill = start("prefill", prefillSpec, p);
     Engine decode = start("decode", decodeSpec, d);
     prefill.createKvGroupId();
-    byte[] id = p.until(AgentReport.KvGroupId.class, new ArrayList<>()).id();
+    byte[] id = p.until(EngineEvent.KvGroupIdCreated.class, new ArrayList<>()).id();
     prefill.joinKvGroup(new KvGroupSpec(id, 0, 2, List.of(1), KvTransferMode.EAGER, Duration.ofSeconds(10)));
     decode.joinKvGroup(new KvGroupSpec(id, 1, 2, List.of(0), KvTransferMode.EAGER, Duration.ofSeconds(10)));
-    assertEquals(0, p.until(AgentReport.KvGroupJoined.class, new ArrayList<>()).rank());
-    assertEquals(1, d.until(AgentReport.KvGroupJoined.class, new ArrayList<>()).rank());
+    assertEquals(0, p.until(EngineEvent.KvGroupJoined.class, new ArrayList<>()).rank());
+    assertEquals(1, d.until(EngineEvent.KvGroupJoined.class, new ArrayList<>()).rank());
     return new Engine[] {prefill, decode};
   }
 
@@ -152,10 +132,10 @@ class EngineHandoffTest {
     int maxTokens = 12;
     Events alone = new Events();
     Engine single = start("alone", new ModelSpec("tiny", 5, 16, 64, 8, 16, 0.0), alone);
-    single.submit(List.of(new SequenceSpec(1, prompt, maxTokens)));
+    single.submit(List.of(SequenceSpecs.decodeToEnd(1, prompt, maxTokens)));
     List<Integer> expected = new ArrayList<>();
-    alone.until(AgentReport.StepReport.class, expected);
-    while (expected.size() < maxTokens) alone.until(AgentReport.StepReport.class, expected);
+    alone.until(EngineEvent.Stepped.class, expected);
+    while (expected.size() < maxTokens) alone.until(EngineEvent.Stepped.class, expected);
 
     Events p = new Events();
     Events d = new Events();
@@ -163,25 +143,25 @@ class EngineHandoffTest {
     Engine[] pd = pair(new ModelSpec("tiny", 5, 16, 64, 8, 16, 0.0), new ModelSpec("tiny", 5, 16, 40, 8, 16, 1.0), p, d);
     pd[0].submit(List.of(new SequenceSpec(1, prompt, maxTokens, true)));
     List<Integer> first = new ArrayList<>();
-    AgentReport.KvReady ready = p.until(AgentReport.KvReady.class, first);
+    EngineEvent.KvReady ready = p.until(EngineEvent.KvReady.class, first);
     assertEquals(List.of(expected.get(0)), first, "the prefill engine streams exactly the first token");
     assertEquals(prompt.length, ready.numComputedTokens());
 
-    pd[1].receiveKv(new KvArrival(1, prompt, tokens(first), maxTokens, ready.numComputedTokens(), 0));
+    pd[1].receiveKv(new IncomingKvTransfer(1, prompt, tokens(first), maxTokens, ready.numComputedTokens(), 0));
     pd[0].sendKv(1, 1);
-    AgentReport.KvTransferred sent = p.until(AgentReport.KvTransferred.class, first);
-    assertEquals(Outcome.DONE, sent.outcome(), sent.detail());
+    EngineEvent.KvTransferEnded sent = p.until(EngineEvent.KvTransferEnded.class, first);
+    assertEquals(KvTransferOutcome.DONE, sent.outcome(), sent.detail());
     assertTrue(sent.sender());
     long pageBytes = 16L * ModelConfig.preset("tiny").kvSize() * Float.BYTES;
     assertEquals(2L * ModelConfig.preset("tiny").numHiddenLayers() * 3 * pageBytes, sent.bytes(), "3 pages, K and V");
 
     List<Integer> rest = new ArrayList<>();
-    AgentReport.KvTransferred received = d.until(AgentReport.KvTransferred.class, rest);
-    assertEquals(Outcome.DONE, received.outcome(), received.detail());
+    EngineEvent.KvTransferEnded received = d.until(EngineEvent.KvTransferEnded.class, rest);
+    assertEquals(KvTransferOutcome.DONE, received.outcome(), received.detail());
     assertEquals(sent.bytes(), received.bytes());
-    AgentReport.SequenceFinished done = null;
+    SequenceFinished done = null;
     while (done == null) {
-      AgentReport.StepReport r = d.until(AgentReport.StepReport.class, rest);
+      EngineEvent.Stepped r = d.until(EngineEvent.Stepped.class, rest);
       if (!r.finished().isEmpty()) done = r.finished().get(0);
     }
     List<Integer> all = new ArrayList<>(first);
@@ -190,7 +170,7 @@ class EngineHandoffTest {
     assertEquals(maxTokens, done.outputTokens());
     assertTrue(done.verify().checked() && done.verify().passed(), done.verify().toString());
     assertEquals(maxTokens - 1, done.verify().stepsChecked(), "every step sampled on the decode side was checked");
-    assertTrue(p.queue.stream().noneMatch(e -> e instanceof AgentReport.StepReport r && !r.tokens().isEmpty()),
+    assertTrue(p.queue.stream().noneMatch(e -> e instanceof EngineEvent.Stepped r && !r.tokens().isEmpty()),
         "the prefill engine produced nothing after the first token: " + p.queue);
   }
 
@@ -204,24 +184,24 @@ class EngineHandoffTest {
     Engine[] pd = pair(spec, spec, p, d);
     pd[0].submit(List.of(new SequenceSpec(2, prompt, maxTokens, true)));
     List<Integer> first = new ArrayList<>();
-    AgentReport.KvReady ready = p.until(AgentReport.KvReady.class, first);
+    EngineEvent.KvReady ready = p.until(EngineEvent.KvReady.class, first);
     // Only now a filler takes 63 of the decode side's 64 blocks in its first step, then the last one
     // 15 tokens later; it holds them for 31 steps, and the receive below lands within the first of
     // them (it has to: with free blocks the receiver would take the KV instead).
-    pd[1].submit(List.of(new SequenceSpec(50, prompt(16 * 62 + 1), 31)));
-    d.until(AgentReport.StepReport.class, new ArrayList<>());
-    pd[1].receiveKv(new KvArrival(2, prompt, tokens(first), maxTokens, ready.numComputedTokens(), 0));
+    pd[1].submit(List.of(SequenceSpecs.decodeToEnd(50, prompt(16 * 62 + 1), 31)));
+    d.until(EngineEvent.Stepped.class, new ArrayList<>());
+    pd[1].receiveKv(new IncomingKvTransfer(2, prompt, tokens(first), maxTokens, ready.numComputedTokens(), 0));
     pd[0].sendKv(2, 1);
-    assertEquals(Outcome.DONE, p.until(AgentReport.KvTransferred.class, first).outcome());
-    AgentReport.KvTransferred received = d.until(AgentReport.KvTransferred.class, new ArrayList<>());
-    assertEquals(Outcome.RECOMPUTE, received.outcome(), received.detail());
+    assertEquals(KvTransferOutcome.DONE, p.until(EngineEvent.KvTransferEnded.class, first).outcome());
+    EngineEvent.KvTransferEnded received = d.until(EngineEvent.KvTransferEnded.class, new ArrayList<>());
+    assertEquals(KvTransferOutcome.RECOMPUTE, received.outcome(), received.detail());
     assertEquals(2L * 4 * 2 * 16 * ModelConfig.preset("tiny").kvSize() * Float.BYTES, received.bytes(),
         "the data still crossed (2 pages x 4 layers, K and V), to keep the pair's order");
     List<Integer> rest = d.tokensUntilFinished(2);
 
     Events alone = new Events();
     Engine single = start("alone", spec, alone);
-    single.submit(List.of(new SequenceSpec(2, prompt, maxTokens)));
+    single.submit(List.of(SequenceSpecs.decodeToEnd(2, prompt, maxTokens)));
     List<Integer> expected = alone.tokensUntilFinished(2);
     List<Integer> all = new ArrayList<>(first);
     all.addAll(rest);
@@ -234,15 +214,15 @@ class EngineHandoffTest {
     Engine[] pd = pair(new ModelSpec("tiny", 1, 16, 32, 8, 64, 0.0), new ModelSpec("tiny", 1, 16, 32, 8, 64, 0.0), p,
         new Events());
     pd[0].sendKv(77, 1);
-    AgentReport.KvTransferred r = p.until(AgentReport.KvTransferred.class, new ArrayList<>());
-    assertEquals(Outcome.FAILED, r.outcome());
+    EngineEvent.KvTransferEnded r = p.until(EngineEvent.KvTransferEnded.class, new ArrayList<>());
+    assertEquals(KvTransferOutcome.FAILED, r.outcome());
     assertTrue(r.detail().contains("not waiting for a hand-off"), r.detail());
 
     Events lone = new Events();
     Engine alone = start("lone", new ModelSpec("tiny", 1, 16, 32, 8, 64, 0.0), lone);
-    alone.receiveKv(new KvArrival(3, prompt(5), new int[] {1}, 4, 5, 0));
-    AgentReport.KvTransferred f = lone.until(AgentReport.KvTransferred.class, new ArrayList<>());
-    assertEquals(Outcome.FAILED, f.outcome());
+    alone.receiveKv(new IncomingKvTransfer(3, prompt(5), new int[] {1}, 4, 5, 0));
+    EngineEvent.KvTransferEnded f = lone.until(EngineEvent.KvTransferEnded.class, new ArrayList<>());
+    assertEquals(KvTransferOutcome.FAILED, f.outcome());
     assertTrue(f.detail().contains("no KV-transfer group"), f.detail());
     assertFalse(Double.isFinite(f.deviceMillis()));
   }
@@ -252,15 +232,15 @@ class EngineHandoffTest {
     Events p = new Events();
     Events d = new Events();
     Engine[] pd = pair(new ModelSpec("tiny", 1, 16, 32, 8, 64, 0.0), new ModelSpec("tiny", 1, 16, 32, 8, 64, 0.0), p, d);
-    pd[1].receiveKv(new KvArrival(4, prompt(20), new int[] {3}, 5, 20, 0)); // the sender never sends
+    pd[1].receiveKv(new IncomingKvTransfer(4, prompt(20), new int[] {3}, 5, 20, 0)); // the sender never sends
     pd[1].abortKvGroup("peer lost");
-    AgentReport.KvTransferred f = d.until(AgentReport.KvTransferred.class, new ArrayList<>());
-    assertEquals(Outcome.FAILED, f.outcome());
+    EngineEvent.KvTransferEnded f = d.until(EngineEvent.KvTransferEnded.class, new ArrayList<>());
+    assertEquals(KvTransferOutcome.FAILED, f.outcome());
     assertTrue(f.detail().contains("peer lost"), f.detail());
     // The blocks went back: a sequence needing the whole pool still runs.
-    pd[1].submit(List.of(new SequenceSpec(5, prompt(32 * 16 - 8), 8)));
+    pd[1].submit(List.of(SequenceSpecs.decodeToEnd(5, prompt(32 * 16 - 8), 8)));
     List<Integer> toks = new ArrayList<>();
-    while (toks.size() < 8) d.until(AgentReport.StepReport.class, toks);
+    while (toks.size() < 8) d.until(EngineEvent.Stepped.class, toks);
     assertEquals(8, toks.size(), Arrays.toString(tokens(toks)));
   }
 }

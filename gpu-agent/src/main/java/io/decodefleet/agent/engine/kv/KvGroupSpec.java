@@ -1,10 +1,10 @@
-package io.decodefleet.agent.engine;
+package io.decodefleet.agent.engine.kv;
 
 import java.time.Duration;
 import java.util.List;
 
 /**
- * This agent's membership of a KV-transfer group, as the coordinator hands it out.
+ * This agent's membership of a KV group, as the coordinator hands it out.
  *
  * @param id the group's unique id (NCCL's 128 opaque bytes), the same for every member
  * @param rank this agent's rank, in [0, nranks)

@@ -1,0 +1,95 @@
+package io.decodefleet.agent.protocol;
+
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.SequenceSpec;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+/**
+ * Everything an agent is told, as the protocol of the GpuAgent actor: the commands the
+ * coordinator sends across the wire (each a {@link ProtocolMessage}), and the supertype of the
+ * agent's local and internal messages. Answers go to {@link AgentReport}.
+ */
+public interface AgentCommand {
+
+  /** Every agent of the cluster, as registered with the Receptionist. */
+  ServiceKey<AgentCommand> SERVICE_KEY = ServiceKey.create(AgentCommand.class, "decodefleet-gpu-agent");
+
+  /** Announce yourself to {@code replyTo} and send it every report from now on. */
+  record Register(ActorRef<AgentReport> replyTo) implements AgentCommand, ProtocolMessage {}
+
+  /** Load the model; the answer is ModelLoaded or LoadFailed. */
+  record LoadModel(ModelSpec spec, ActorRef<AgentReport> replyTo) implements AgentCommand, ProtocolMessage {}
+
+  record StartSequences(List<SequenceSpec> sequences) implements AgentCommand, ProtocolMessage {}
+
+  /** Stop taking work and hand back what is unfinished; the answer is Drained. */
+  record Drain(ActorRef<AgentReport> replyTo) implements AgentCommand, ProtocolMessage {}
+
+  /** Make a unique id for a new KV group; the answer is KvGroupId or KvGroupFailed. */
+  record CreateKvGroupId(ActorRef<AgentReport> replyTo) implements AgentCommand, ProtocolMessage {}
+
+  /**
+   * Join the KV group as {@code rank} of {@code nranks}: the engine thread creates the
+   * communicator and checks a first exchange with each of {@code peers}. The answer is
+   * KvGroupJoined or KvGroupFailed.
+   *
+   * @param id the group's unique id, byte[128]
+   * @param transferMode "eager" or "graph"
+   * @param timeoutMillis limit for joining and for each transfer
+   */
+  record JoinKvGroup(byte[] id, int rank, int nranks, List<Integer> peers, String transferMode,
+      long timeoutMillis, ActorRef<AgentReport> replyTo) implements AgentCommand, ProtocolMessage {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof JoinKvGroup j && java.util.Arrays.equals(j.id, id) && j.rank == rank && j.nranks == nranks
+          && j.peers.equals(peers) && j.transferMode.equals(transferMode) && j.timeoutMillis == timeoutMillis
+          && j.replyTo.equals(replyTo);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Arrays.hashCode(id) * 31 + rank;
+    }
+
+    @Override
+    public String toString() {
+      return "JoinKvGroup[rank " + rank + " of " + nranks + ", peers " + peers + ", " + transferMode + "]";
+    }
+  }
+
+  /** Abort the KV group now: pending transfers fail, none start. */
+  record AbortKvGroup(String reason) implements AgentCommand, ProtocolMessage {}
+
+  /** Send sequence {@code sequenceId}'s KV to group rank {@code peerRank}; a negative rank drops it. */
+  record SendKv(long sequenceId, int peerRank) implements AgentCommand, ProtocolMessage {}
+
+  /**
+   * Receive a sequence's KV from group rank {@code peerRank} and continue decoding it.
+   *
+   * @param outputTokens tokens generated so far (already streamed to the submitter)
+   * @param maxTokens output tokens in all, {@code outputTokens} included
+   * @param numComputedTokens positions whose K/V arrive
+   */
+  record ReceiveKv(long sequenceId, int[] promptTokens, int[] outputTokens, int maxTokens,
+      int numComputedTokens, int peerRank) implements AgentCommand, ProtocolMessage {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ReceiveKv r && r.sequenceId == sequenceId && java.util.Arrays.equals(r.promptTokens,
+          promptTokens) && java.util.Arrays.equals(r.outputTokens, outputTokens) && r.maxTokens == maxTokens
+          && r.numComputedTokens == numComputedTokens && r.peerRank == peerRank;
+    }
+
+    @Override
+    public int hashCode() {
+      return Long.hashCode(sequenceId) * 31 + peerRank;
+    }
+
+    @Override
+    public String toString() {
+      return "ReceiveKv[" + sequenceId + ", prompt " + promptTokens.length + ", outputs " + outputTokens.length
+          + ", computed " + numComputedTokens + ", from rank " + peerRank + "]";
+    }
+  }
+}
