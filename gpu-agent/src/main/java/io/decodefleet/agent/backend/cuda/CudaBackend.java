@@ -99,6 +99,7 @@ public final class CudaBackend implements TensorParallelRank {
   private StepTiming lastTiming;
   private String loadReport = "";
   private long weightMillis;
+  private String gemmLine = "";
   private TensorShard shard = TensorShard.WHOLE;
   private long tpComm; // NCCL communicator of the tensor-parallel group; 0 on a single device
   private volatile boolean tpAborted;
@@ -186,6 +187,10 @@ public final class CudaBackend implements TensorParallelRank {
       sums = (address, count) -> Nccl.allReduce(address, address, count, Nccl.DataType.FLOAT32, streamAddress, comm);
     }
     stack = new LayerStack(config, kernels, stream, weights, ws, projections, sums);
+    List<GemmTuning.Site> sites = GemmTuning.sites(config, weights, ws, sums != null,
+        DecodeGraphs.bucketsLargestFirst(settings.maxGraphBatch()), settings.maxStepTokens(), settings.logitsRows());
+    gemmLine = GemmTuning.prepare(ctx, kernels, stream, projections, sites, settings.gemm(), this::own).describe();
+    ws.poison();
   }
 
   @Override
@@ -271,9 +276,9 @@ public final class CudaBackend implements TensorParallelRank {
     }
     events.resetGap();
     loadReport = String.format("%s: weights %.2f GiB made on the device in %d ms, workspace %.2f GiB for %d tokens,"
-            + " KV pool %d blocks of %d (%.2f GiB), attention %s, decode path %s%s",
+            + " KV pool %d blocks of %d (%.2f GiB), attention %s, %s, decode path %s%s",
         gpu.label(), weights.bytes() / GIB, weightMillis, ws.bytes() / GIB, ws.rows, numBlocks, blockSize,
-        kv.bytes() / GIB, runner.attentionDescription(), settings.decodePath().label(), graphLine);
+        kv.bytes() / GIB, runner.attentionDescription(), gemmLine, settings.decodePath().label(), graphLine);
     LOG.info(loadReport);
   }
 

@@ -1,5 +1,6 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.engine.BatchBuckets;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,10 +17,11 @@ import java.util.List;
  * @param maxStepTokens the most rows (tokens) one forward pass may have: the activation workspace
  *     is sized for it before the KV pool takes the rest of the memory
  * @param attention which attention kernels run (see {@link AttentionKernels})
+ * @param gemm which GEMM implementations the projections may run on (see {@link GemmTuner.Policy})
  */
 public record CudaSettings(
     DecodePath decodePath, double gpuMemoryFraction, int maxGraphBatch, int maxStepTokens,
-    AttentionKernels attention) {
+    AttentionKernels attention, GemmTuner.Policy gemm) {
 
   /** Which attention kernels the backend uses. */
   public enum AttentionKernels {
@@ -45,6 +47,9 @@ public record CudaSettings(
     if (attention == null) {
       problems.add("attention kernels must be given");
     }
+    if (gemm == null) {
+      problems.add("GEMM policy must be given");
+    }
     if (!(gpuMemoryFraction > 0 && gpuMemoryFraction <= 1)) {
       problems.add("gpu memory fraction must be in (0, 1], got " + gpuMemoryFraction);
     }
@@ -60,31 +65,38 @@ public record CudaSettings(
     }
   }
 
-  /** persistent+graph, 0.9 of the memory, graphs up to batch 256, steps up to 8192 tokens. */
+  /**
+   * persistent+graph, 0.9 of the memory, graphs up to batch 256, steps up to 8192 tokens, the
+   * fastest GEMM per shape.
+   */
   public static CudaSettings defaults() {
     return new CudaSettings(DecodePath.PERSISTENT_GRAPH, DEFAULT_GPU_MEMORY_FRACTION, DEFAULT_MAX_GRAPH_BATCH,
-        DEFAULT_MAX_STEP_TOKENS, AttentionKernels.AUTO);
+        DEFAULT_MAX_STEP_TOKENS, AttentionKernels.AUTO, GemmTuner.Policy.AUTO);
   }
 
   public CudaSettings withDecodePath(DecodePath path) {
-    return new CudaSettings(path, gpuMemoryFraction, maxGraphBatch, maxStepTokens, attention);
+    return new CudaSettings(path, gpuMemoryFraction, maxGraphBatch, maxStepTokens, attention, gemm);
   }
 
   public CudaSettings withGpuMemoryFraction(double fraction) {
-    return new CudaSettings(decodePath, fraction, maxGraphBatch, maxStepTokens, attention);
+    return new CudaSettings(decodePath, fraction, maxGraphBatch, maxStepTokens, attention, gemm);
   }
 
   public CudaSettings withMaxGraphBatch(int batch) {
     return new CudaSettings(decodePath, gpuMemoryFraction, batch, Math.max(topBucket(Math.max(1, batch)),
-        maxStepTokens), attention);
+        maxStepTokens), attention, gemm);
   }
 
   public CudaSettings withMaxStepTokens(int tokens) {
-    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, tokens, attention);
+    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, tokens, attention, gemm);
   }
 
   public CudaSettings withAttention(AttentionKernels kernels) {
-    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, maxStepTokens, kernels);
+    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, maxStepTokens, kernels, gemm);
+  }
+
+  public CudaSettings withGemm(GemmTuner.Policy policy) {
+    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, maxStepTokens, attention, policy);
   }
 
   /** The largest graph bucket: {@code BatchBuckets.bucketOf(maxGraphBatch)}. */

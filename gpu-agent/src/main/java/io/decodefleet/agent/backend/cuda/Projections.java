@@ -1,6 +1,10 @@
 package io.decodefleet.agent.backend.cuda;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
+import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
+import io.decodefleet.agent.backend.cuda.gemm.GemmChoices;
+import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.GemmParams;
@@ -11,9 +15,12 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * {@code out = x · wᵀ} for the model's projections: the skinny GEMM (weights streamed once,
- * split-K when the row tiles leave the GPU idle) for up to {@link SkinnyGemmPlan#MAX_M} rows of x,
- * the tensor-core GEMM above. Plans are made once per shape and kept.
+ * {@code out = x · wᵀ} for the model's projections. Each launch runs what the GEMM dispatch chose
+ * for its shape ({@link GemmChoices}: the fastest of our skinny GEMM, our tensor-core GEMM and
+ * cuBLASLt's algorithms, timed at model load); before a choice exists, or for a projection never
+ * timed, our kernels run by row count: the skinny GEMM (weights streamed once, split-K when the row
+ * tiles leave the GPU idle) for up to {@link SkinnyGemmPlan#MAX_M} rows of x, the tensor-core GEMM
+ * above. Skinny plans are made once per shape and kept.
  */
 final class Projections {
 
@@ -25,6 +32,8 @@ final class Projections {
   private final Map<Shape, SkinnyGemmPlan> plans = new HashMap<>();
   private long partials; // skinny GEMM float32 scratch
   private long counters; // skinny GEMM int32 counters, zero between launches
+  private CublasLtGemms cublasLt; // null: cuBLASLt is not used
+  private GemmChoices choices; // null: not tuned, ours by row count
 
   Projections(KernelModule kernels, CudaStream stream) {
     this.kernels = kernels;
@@ -43,14 +52,53 @@ final class Projections {
 
   /** As {@link #project(long, int, long, long, int, int, int)}; float32 out when {@code outFloat}. */
   void project(long out, int outStride, long x, long w, int m, int n, int k, boolean outFloat) {
-    if (m <= SkinnyGemmPlan.MAX_M) {
-      SkinnyGemmPlan plan = plan(m, n, k);
-      SkinnyGemmParams p = SkinnyGemmParams.of(plan, out, x, w, partials, counters, outStride, outFloat);
+    GemmShape shape = new GemmShape(m, n, k, outStride, outFloat);
+    GemmChoice choice = choices == null ? null : choices.choiceFor(shape).orElse(null);
+    if (choice == null) {
+      choice = byRowCount(m);
+    } else if (choice.kernel() == GemmChoice.Kernel.CUBLASLT && !choices.timed(shape)) {
+      choice = GemmChoice.cublasLt(0, Double.NaN); // another row count: cuBLASLt's own first pick for it
+    }
+    run(choice, shape, out, x, w);
+  }
+
+  /**
+   * Runs {@code choice} on one launch (its algorithm as given); what it cannot run (cuBLASLt without
+   * that algorithm for the shape, the skinny GEMM past its rows) runs ours by row count.
+   */
+  void run(GemmChoice choice, GemmShape s, long out, long x, long w) {
+    GemmChoice.Kernel kernel = choice.kernel();
+    if (kernel == GemmChoice.Kernel.CUBLASLT && cublasLt != null) {
+      int algorithms = cublasLt.algorithms(s);
+      if (choice.algorithm() < algorithms) {
+        cublasLt.launch(s, choice.algorithm(), out, x, w);
+        return;
+      }
+    }
+    if (kernel != GemmChoice.Kernel.TENSOR_CORE && s.m() <= SkinnyGemmPlan.MAX_M) {
+      SkinnyGemmPlan plan = plan(s.m(), s.n(), s.k());
+      SkinnyGemmParams p = SkinnyGemmParams.of(plan, out, x, w, partials, counters, s.stride(), s.outFloat());
       kernels.launch(plan.kernel(), plan.launch(), p, stream);
     } else {
-      GemmParams p = new GemmParams(out, x, w, m, n, k, outStride, outFloat ? 1 : 0);
+      GemmParams p = new GemmParams(out, x, w, s.m(), s.n(), s.k(), s.stride(), s.outFloat() ? 1 : 0);
       kernels.launch(Kernel.GEMM, p.launch(), p, stream);
     }
+  }
+
+  private static GemmChoice byRowCount(int m) {
+    return GemmChoice.ours(m <= SkinnyGemmPlan.MAX_M ? GemmChoice.Kernel.SKINNY : GemmChoice.Kernel.TENSOR_CORE,
+        Double.NaN);
+  }
+
+  /** From now on each launch runs the choice for its shape; {@code cublasLt} may be null (ours only). */
+  void useChoices(GemmChoices choices, CublasLtGemms cublasLt) {
+    this.choices = choices;
+    this.cublasLt = cublasLt;
+  }
+
+  /** cuBLASLt as the dispatch may use it; null when it does not. */
+  CublasLtGemms cublasLt() {
+    return cublasLt;
   }
 
   private SkinnyGemmPlan plan(int m, int n, int k) {

@@ -35,6 +35,7 @@ final class Workspace implements AutoCloseable {
   final long attnLse; // (attnSlots, 16) float32
   final long attnCounters; // (2 + rows * kvHeads) int32, zero between launches
   private final DeviceBuffer arena;
+  private final CudaContext ctx;
 
   /**
    * @param gemmFloats, gemmCounterInts the largest skinny-GEMM scratch any planned launch needs
@@ -83,16 +84,24 @@ final class Workspace implements AutoCloseable {
     attnCounters = at;
     at = next(at, (2L + (long) rows * c.numKeyValueHeads()) * 4);
     arena = ctx.allocate(at);
+    this.ctx = ctx;
     try {
-      // Poison the activations (bf16 NaN): a kernel that reads what nothing wrote shows up as NaN
-      // logits instead of plausible numbers. Then zero the counters, which kernels expect.
-      arena.fill16((short) 0x7fc0);
-      zero(ctx, gemmCounters, attnPartials, "GEMM counters");
-      zero(ctx, attnCounters, at, "attention counters");
+      poison();
     } catch (RuntimeException e) {
       arena.close();
       throw e;
     }
+  }
+
+  /**
+   * Poisons the activations (bf16 NaN): a kernel that reads what nothing wrote shows up as NaN
+   * logits instead of plausible numbers. Then zeroes the counters, which kernels expect. At
+   * construction, and again after load-time work (GEMM timing) that wrote scratch data.
+   */
+  void poison() {
+    arena.fill16((short) 0x7fc0);
+    zero(ctx, gemmCounters, attnPartials, "GEMM counters");
+    zero(ctx, attnCounters, arena.bytes(), "attention counters");
   }
 
   private void zero(CudaContext ctx, long from, long to, String what) {

@@ -2,10 +2,15 @@ package io.decodefleet.agent.tools.bench;
 
 import io.decodefleet.agent.backend.cuda.driver.CopyBandwidth;
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
+import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.tools.selfcheck.DecodeAttentionCheck;
 import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import io.decodefleet.kernels.cuda.DecodeAttentionParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
+import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
@@ -19,7 +24,8 @@ import java.util.Map;
 
 /**
  * The grids of {@code gpu-agent bench kernels}: the device-to-device copy (the ceiling), paged
- * decode attention (both variants) and the skinny GEMM on the Llama-3-8B projections.
+ * decode attention (both variants) and the GEMMs of the Llama-3-8B projections: our skinny GEMM,
+ * our tensor-core GEMM and cuBLASLt side by side on the same shapes and inputs.
  */
 public final class KernelBench {
 
@@ -29,7 +35,7 @@ public final class KernelBench {
   public static final int DECODE_KV_HEADS = 8;
   public static final int DECODE_HEAD_DIM = 128;
   public static final int DECODE_BLOCK = 16;
-  public static final int[] GEMM_M = {1, 8, 32, 64};
+  public static final int[] GEMM_M = {1, 8, 32, 64, 128, 256};
   /** (n, k) of the Llama-3-8B projections: qkv, o, gate_up, down. */
   public static final int[][] GEMM_NK = {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}};
 
@@ -55,12 +61,28 @@ public final class KernelBench {
         h.freeAll();
       }
     }
+    String lt = CublasLt.isAvailable() ? "" : CublasLt.unavailabilityCause();
+    if (!lt.isEmpty()) {
+      out.println("(no cuBLASLt rows: " + lt + ")");
+    }
     for (int[] nk : GEMM_NK) {
       for (int m : GEMM_M) {
-        BenchResult r = skinnyGemm(h, m, nk[0], nk[1], copyPerUs);
-        print(out, r);
-        results.add(r);
+        // Ours and cuBLASLt side by side on the same shape, inputs and timing.
+        List<BenchResult> rows = new ArrayList<>();
+        rows.add(skinnyGemm(h, m, nk[0], nk[1], copyPerUs));
         h.freeAll();
+        if (m >= GemmTuner.TENSOR_CORE_MIN_ROWS) {
+          rows.add(tensorCoreGemm(h, m, nk[0], nk[1], copyPerUs));
+          h.freeAll();
+        }
+        if (lt.isEmpty()) {
+          rows.add(cublasLtGemm(h, m, nk[0], nk[1], copyPerUs));
+          h.freeAll();
+        }
+        for (BenchResult r : rows) {
+          print(out, r);
+          results.add(r);
+        }
       }
     }
     return results;
@@ -167,6 +189,65 @@ public final class KernelBench {
     shape.put("splits", (long) plan.splits());
     return new BenchResult("skinny_gemm", kernel.symbol().substring(3), shape, us, wBytes,
         wBytes / copyPerUs, sets, launches);
+  }
+
+  /** Our tensor-core GEMM on the same point as {@link #skinnyGemm}. */
+  static BenchResult tensorCoreGemm(DeviceHarness h, int m, int n, int k, double copyPerUs) {
+    long wBytes = 2L * n * k;
+    int sets = BenchPool.inputSets(wBytes, h.gpu().l2Bytes());
+    DeviceBuffer w = BenchPool.randomBf16(h, (long) sets * n * k, 3, 0.05f);
+    DeviceBuffer x = BenchPool.randomBf16(h, (long) sets * m * k, 4, 1f);
+    DeviceBuffer out = h.poisonedBf16((long) m * n);
+    GemmParams[] params = new GemmParams[sets];
+    for (int s = 0; s < sets; s++) {
+      params[s] = new GemmParams(out.address(), x.address(2L * s * m * k), w.address(2L * s * n * k), m, n, k, n);
+    }
+    int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
+    double us = BenchPool.graphMedianUs(h, launches, i -> h.launch(Kernel.GEMM, params[i % sets].launch(),
+        params[i % sets]));
+    return new BenchResult("gemm", "tensor_core", gemmShape(m, n, k), us, wBytes, wBytes / copyPerUs, sets, launches);
+  }
+
+  /**
+   * cuBLASLt on the same point: each of the dispatch's candidate algorithms is timed the same way,
+   * and the fastest is reported (variant {@code cublaslt#i}), as the dispatch would choose it.
+   */
+  static BenchResult cublasLtGemm(DeviceHarness h, int m, int n, int k, double copyPerUs) {
+    long wBytes = 2L * n * k;
+    int sets = BenchPool.inputSets(wBytes, h.gpu().l2Bytes());
+    DeviceBuffer w = BenchPool.randomBf16(h, (long) sets * n * k, 3, 0.05f);
+    DeviceBuffer x = BenchPool.randomBf16(h, (long) sets * m * k, 4, 1f);
+    DeviceBuffer out = h.poisonedBf16((long) m * n);
+    GemmShape shape = new GemmShape(m, n, k, n, false);
+    int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
+    try (CublasLtGemms lt = CublasLtGemms.open(h.context(), h.stream())) {
+      int algorithms = Math.min(lt.algorithms(shape), GemmTuner.CUBLASLT_CANDIDATES);
+      double best = Double.NaN;
+      int bestAlgorithm = -1;
+      for (int a = 0; a < algorithms; a++) {
+        int algorithm = a;
+        lt.launch(shape, algorithm, out.address(), x.address(), w.address()); // first use outside the capture
+        double us = BenchPool.graphMedianUs(h, launches, i -> lt.launch(shape, algorithm, out.address(),
+            x.address(2L * (i % sets) * m * k), w.address(2L * (i % sets) * n * k)));
+        if (bestAlgorithm < 0 || us < best) {
+          best = us;
+          bestAlgorithm = a;
+        }
+      }
+      if (bestAlgorithm < 0) {
+        throw new IllegalStateException("cuBLASLt offers no algorithm for " + shape);
+      }
+      return new BenchResult("gemm", "cublaslt#" + bestAlgorithm, gemmShape(m, n, k), best, wBytes,
+          wBytes / copyPerUs, sets, launches);
+    }
+  }
+
+  private static Map<String, Long> gemmShape(int m, int n, int k) {
+    Map<String, Long> shape = new LinkedHashMap<>();
+    shape.put("m", (long) m);
+    shape.put("n", (long) n);
+    shape.put("k", (long) k);
+    return shape;
   }
 
   private static int[] shuffledRange(DeviceHarness h, int start, int n) {

@@ -1,6 +1,9 @@
 package io.decodefleet.agent.tools.selfcheck;
 
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
+import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
@@ -8,8 +11,9 @@ import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
 import io.decodefleet.kernels.reference.Matmul;
 
 /**
- * The skinny (decode) and tensor-core (prefill) GEMMs against {@link Matmul}: bf16 out, or float32
- * out (a tensor-parallel rank's partial sums, compared at float32-accumulation tolerance).
+ * The skinny (decode) and tensor-core (prefill) GEMMs, and cuBLASLt's algorithms as the GEMM
+ * dispatch runs them, against {@link Matmul}: bf16 out, or float32 out (a tensor-parallel rank's
+ * partial sums, compared at float32-accumulation tolerance).
  */
 final class GemmCheck {
 
@@ -73,5 +77,40 @@ final class GemmCheck {
     return h.result(outFloat ? "gemm (tensor cores), f32 out" : "gemm (tensor cores)",
         String.format("m=%d n=%d k=%d", m, n, k), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us,
         bytes, 2.0 * m * n * k);
+  }
+
+  /**
+   * Every algorithm cuBLASLt offers the dispatch for (m, n, k) (up to {@link GemmTuner#CUBLASLT_CANDIDATES}),
+   * each checked; the row reports the worst error and the first algorithm's time.
+   */
+  static CheckResult cublasLt(DeviceHarness h, int m, int n, int k, boolean outFloat) {
+    float[] x = h.randomBf16(m * k, 1.0);
+    float[] w = h.randomBf16(n * k, 1.0);
+    float[] expected = new float[m * n];
+    Matmul.matmulTransposed(x, w, m, n, k, expected);
+    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
+    long xd = h.bf16(x).address();
+    long wd = h.bf16(w).address();
+    GemmShape shape = new GemmShape(m, n, k, n, outFloat);
+    try (CublasLtGemms lt = CublasLtGemms.open(h.context(), h.stream())) {
+      int algorithms = Math.min(lt.algorithms(shape), GemmTuner.CUBLASLT_CANDIDATES);
+      if (algorithms == 0) {
+        throw new IllegalStateException("cuBLASLt offers no algorithm for " + shape);
+      }
+      double err = 0;
+      double us = Double.NaN;
+      for (int a = 0; a < algorithms; a++) {
+        int algorithm = a;
+        Runnable run = () -> lt.launch(shape, algorithm, out.address(), xd, wd);
+        run.run();
+        err = Compare.worst(err, Compare.relError(read(h, out, m * n, outFloat), expected));
+        if (a == 0) us = h.medianUs(run);
+        if (outFloat) out.fill32(DeviceHarness.F32_NAN); else out.fill16(DeviceHarness.BF16_NAN);
+      }
+      double bytes = 2.0 * ((double) n * k + (double) m * k) + (outFloat ? 4.0 : 2.0) * m * n;
+      return h.result(outFloat ? "cublaslt gemm, f32 out" : "cublaslt gemm",
+          String.format("m=%d n=%d k=%d algos=%d", m, n, k, algorithms), err,
+          outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
+    }
   }
 }

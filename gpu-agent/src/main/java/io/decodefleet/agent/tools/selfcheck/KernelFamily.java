@@ -1,5 +1,6 @@
 package io.decodefleet.agent.tools.selfcheck;
 
+import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.engine.DummyWeights;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +48,14 @@ public enum KernelFamily {
       h -> GemmCheck.tensorCore(h, 129, 130, 72),
       h -> GemmCheck.tensorCore(h, 1024, 1024, 1024),
       h -> GemmCheck.tensorCore(h, 300, 4096, 2048, true)),
+  /** cuBLASLt through the project's shim: checked only where the library is present (see {@link #unavailabilityCause}). */
+  CUBLASLT_GEMM(
+      h -> GemmCheck.cublasLt(h, 1, 4096, 4096, false),
+      h -> GemmCheck.cublasLt(h, 17, 1000, 520, false),
+      h -> GemmCheck.cublasLt(h, 64, 6144, 4096, false),
+      h -> GemmCheck.cublasLt(h, 129, 130, 72, false),
+      h -> GemmCheck.cublasLt(h, 300, 1000, 1024, false),
+      h -> GemmCheck.cublasLt(h, 8, 4096, 7168, true)),
   SWIGLU(
       h -> ElementwiseChecks.swiGlu(h, 17, 14336),
       h -> ElementwiseChecks.swiGlu(h, 1, 1024)),
@@ -84,6 +93,11 @@ public enum KernelFamily {
 
   KernelFamily(Check... checks) {
     this.checks = List.of(checks);
+  }
+
+  /** Empty when this family can run here; else why not, in one line (cuBLASLt absent from the host). */
+  public String unavailabilityCause() {
+    return this == CUBLASLT_GEMM ? CublasLt.unavailabilityCause() : "";
   }
 
   /**

@@ -12,6 +12,8 @@ import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.agent.engine.SequenceSpec;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.tools.parity.ParityCheck;
 import io.decodefleet.agent.engine.SequenceSpecs;
 import io.decodefleet.kernels.cuda.Fatbin;
@@ -54,8 +56,12 @@ class CudaBackendGpuTest {
   }
 
   private ParityCheck.Report parity(ModelConfig model, CudaSettings.AttentionKernels attention) {
-    ParityCheck.Options o = new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
-        CudaSettings.defaults().withMaxGraphBatch(8).withAttention(attention), ParityCheck.DEFAULT_TOLERANCE);
+    return parity(model, CudaSettings.defaults().withMaxGraphBatch(8).withAttention(attention));
+  }
+
+  private ParityCheck.Report parity(ModelConfig model, CudaSettings settings) {
+    ParityCheck.Options o = new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()), settings,
+        ParityCheck.DEFAULT_TOLERANCE);
     return ParityCheck.run(gpu, o, System.out);
   }
 
@@ -85,6 +91,16 @@ class CudaBackendGpuTest {
   @Test
   void headDim128KernelsMatchTheCpuBackendOnEveryDecodePath() {
     assertPassed(parity(D128, CudaSettings.AttentionKernels.AUTO));
+  }
+
+  /** Each GEMM dispatch policy pins one kind of choice: ours only, cuBLASLt's first pick wherever it has one. */
+  @Test
+  void everyGemmTheDispatchCanChooseMatchesTheCpuBackend() {
+    CudaSettings base = CudaSettings.defaults().withMaxGraphBatch(8);
+    assertPassed(parity(D128, base.withGemm(GemmTuner.Policy.OURS)));
+    assumeTrue(CublasLt.isAvailable(), CublasLt::unavailabilityCause);
+    assertPassed(parity(D128, base.withGemm(GemmTuner.Policy.CUBLASLT)));
+    assertPassed(parity(D64, base.withGemm(GemmTuner.Policy.AUTO)));
   }
 
   @Test

@@ -29,6 +29,14 @@ public final class CudaDriver {
     return CAUSE;
   }
 
+  /** The driver's CUDA version, as cuDriverGetVersion gives it (13000 for CUDA 13.0). */
+  public static int version() {
+    require();
+    int[] v = new int[1];
+    CudaStatus.check(JCudaDriver.cuDriverGetVersion(v), "cuDriverGetVersion", null);
+    return v[0];
+  }
+
   /** Throws with the cause unless the driver is available. */
   static void require() {
     if (!isAvailable()) {

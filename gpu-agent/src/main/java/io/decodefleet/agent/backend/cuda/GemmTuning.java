@@ -1,0 +1,213 @@
+package io.decodefleet.agent.backend.cuda;
+
+import io.decodefleet.agent.backend.cuda.driver.CudaContext;
+import io.decodefleet.agent.backend.cuda.driver.CudaDriver;
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.EventTimer;
+import io.decodefleet.agent.backend.cuda.driver.KernelModule;
+import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
+import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
+import io.decodefleet.agent.backend.cuda.gemm.GemmChoices;
+import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.agent.cublas.CublasLt;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.kernels.cuda.Fatbin;
+import io.decodefleet.kernels.cuda.FillParams;
+import io.decodefleet.kernels.cuda.Kernel;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The GEMM dispatch's measurements at model load: for every projection of the model (q/k/v, o,
+ * gate/up, down, LM head) at every row count a step can have (each decode graph bucket, then
+ * powers of two up to the step's token limit), the candidates of {@link GemmTuner} are timed on
+ * the real weights — each repetition on the next layer's, so the weights stream from HBM as in a
+ * step instead of sitting in L2 — against noise in the activation workspace, and the fastest is
+ * kept. Decisions are cached on disk per device, driver, cuBLASLt and kernel build ({@link
+ * #cacheFile}); a later load times only what the cache lacks.
+ */
+final class GemmTuning {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GemmTuning.class);
+  /** Untimed launches before, and timed launches of, each candidate. */
+  static final int WARMUP = 2;
+  static final int REPS = 8;
+  /** Environment variable naming the cache folder ("off": no cache). */
+  static final String CACHE_ENV = "DECODEFLEET_CACHE_DIR";
+
+  /**
+   * One projection as the model runs it.
+   *
+   * @param shape its shape at one row
+   * @param x the input region of the workspace, y the output region
+   * @param weights the weight matrix of each layer (one entry for the LM head)
+   * @param rows the row counts to time
+   */
+  record Site(String name, GemmShape shape, long x, long y, long[] weights, List<Integer> rows) {}
+
+  /** What tuning decided and how: the choices, whether they came from the cache, how long timing took. */
+  record Outcome(GemmChoices choices, int timedShapes, long millis, String cache) {
+    String describe() {
+      return choices.summary() + " (" + (timedShapes == 0 ? "all from the cache" : timedShapes + " shapes timed in "
+          + millis + " ms") + (cache.isEmpty() ? "" : ", cache " + cache) + ")";
+    }
+  }
+
+  private GemmTuning() {}
+
+  /**
+   * Opens cuBLASLt where the policy may use it (AUTO goes on without it, saying so in one line;
+   * CUBLASLT requires it), times what the cache lacks, and hands the decisions to {@code projections}.
+   * The caller poisons the workspace afterwards.
+   *
+   * @param own takes ownership of the cuBLASLt resources (closed with the backend)
+   */
+  static Outcome prepare(CudaContext ctx, KernelModule kernels, CudaStream stream, Projections projections,
+      List<Site> sites, GemmTuner.Policy policy, Consumer<AutoCloseable> own) {
+    CublasLtGemms lt = null;
+    if (policy != GemmTuner.Policy.OURS) {
+      if (CublasLt.isAvailable()) {
+        lt = CublasLtGemms.open(ctx, stream);
+        own.accept(lt);
+      } else if (policy == GemmTuner.Policy.CUBLASLT) {
+        throw new IllegalStateException("--gemm cublaslt on " + ctx.gpu().label() + ": " + CublasLt.unavailabilityCause());
+      } else {
+        LOG.info("{}: {}; the GEMMs run on our kernels", ctx.gpu().label(), CublasLt.unavailabilityCause());
+      }
+    }
+    projections.useChoices(null, lt);
+    String key = key(ctx.gpu().summary(), policy);
+    Outcome outcome = tune(projections, kernels, stream, sites, policy, key, cacheFile(key));
+    projections.useChoices(outcome.choices(), lt);
+    return outcome;
+  }
+
+  /** The model's projection sites over workspace {@code ws}, timed at {@code decodeRows} and prefill row counts. */
+  static List<Site> sites(ModelConfig c, DeviceWeights weights, Workspace ws, boolean sharded, List<Integer> decodeRows,
+      int maxStepTokens, int logitsRows) {
+    WeightLayout layout = weights.layout();
+    int layers = c.numHiddenLayers();
+    long[] qkv = new long[layers];
+    long[] o = new long[layers];
+    long[] gateUp = new long[layers];
+    long[] down = new long[layers];
+    for (int l = 0; l < layers; l++) {
+      WeightLayout.LayerWeights lw = layout.layer(l);
+      qkv[l] = weights.address(lw.qkv());
+      o[l] = weights.address(lw.o());
+      gateUp[l] = weights.address(lw.gateUp());
+      down[l] = weights.address(lw.down());
+    }
+    TreeSet<Integer> stepRows = new TreeSet<>(decodeRows);
+    int top = stepRows.isEmpty() ? 0 : stepRows.last();
+    for (int r = 512; r < maxStepTokens; r *= 2) {
+      if (r > top) stepRows.add(r);
+    }
+    stepRows.add(maxStepTokens);
+    stepRows.removeIf(r -> r > maxStepTokens);
+    List<Integer> rows = List.copyOf(stepRows);
+    List<Integer> headRows = List.copyOf(new TreeSet<>(decodeRows).headSet(logitsRows, true));
+    int h = c.hiddenSize();
+    int qkvWidth = c.qSize() + 2 * c.kvSize();
+    int inter = c.intermediateSize();
+    return List.of(
+        new Site("qkv", new GemmShape(1, qkvWidth, h, qkvWidth, false), ws.at(ws.normed), ws.at(ws.qkv), qkv, rows),
+        new Site("o", new GemmShape(1, h, c.qSize(), h, sharded), ws.at(ws.attn), ws.at(ws.delta), o, rows),
+        new Site("gate_up", new GemmShape(1, 2 * inter, h, 2 * inter, false), ws.at(ws.normed), ws.at(ws.gateUp),
+            gateUp, rows),
+        new Site("down", new GemmShape(1, h, inter, h, sharded), ws.at(ws.act), ws.at(ws.delta), down, rows),
+        new Site("lm_head", new GemmShape(1, c.vocabSize(), h, c.vocabSize(), false), ws.at(ws.sampled),
+            ws.at(ws.logits), new long[] {weights.address(layout.lmHead())}, headRows));
+  }
+
+  /**
+   * Fills the inputs with noise, times what {@code choices} lacks, and returns the decisions; the
+   * caller poisons the workspace again afterwards. {@code cacheFile} may be null (no cache).
+   */
+  static Outcome tune(Projections projections, KernelModule kernels, CudaStream stream, List<Site> sites,
+      GemmTuner.Policy policy, String key, Path cacheFile) {
+    GemmChoices choices = null;
+    if (cacheFile != null) {
+      try {
+        choices = GemmChoices.read(cacheFile, key).orElse(null);
+      } catch (IOException e) {
+        LOG.warn("GEMM choices cache not used: {}", e.getMessage());
+      }
+    }
+    if (choices == null) choices = new GemmChoices(key);
+    CublasLtGemms lt = projections.cublasLt();
+    long t0 = System.nanoTime();
+    int timed = 0;
+    boolean filled = false;
+    for (Site site : sites) {
+      for (int rows : site.rows()) {
+        GemmShape shape = site.shape().withRows(rows);
+        if (choices.timed(shape)) continue;
+        if (!filled) {
+          for (Site s : sites) noise(kernels, stream, s.x(), (long) s.shape().k() * s.rows().get(s.rows().size() - 1));
+          filled = true;
+        }
+        List<GemmChoice> candidates = GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy);
+        int[] layer = {0};
+        choices.put(shape, GemmTuner.fastest(shape, candidates, (s, c) -> EventTimer.median(EventTimer.timeUs(stream,
+            WARMUP, REPS, () -> projections.run(c, s, site.y(), site.x(), site.weights()[layer[0]++ % site.weights().length])))));
+        timed++;
+      }
+    }
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    if (timed > 0 && cacheFile != null) {
+      try {
+        choices.write(cacheFile);
+      } catch (IOException e) {
+        LOG.warn("GEMM choices not cached in {}: {}", cacheFile, e.getMessage());
+      }
+    }
+    return new Outcome(choices, timed, millis, cacheFile == null ? "" : cacheFile.toString());
+  }
+
+  /** What the cached decisions hold for: the device, the driver, cuBLASLt, our kernels' build and the policy. */
+  static String key(String device, GemmTuner.Policy policy) {
+    return device + ", driver " + CudaDriver.version() + ", " + CublasLtGemms.describe() + ", kernels "
+        + sha256(Fatbin.bytes()).substring(0, 16) + ", gemm " + policy.label();
+  }
+
+  /** {@code $DECODEFLEET_CACHE_DIR/gemm-<hash of key>.tsv}, else under {@code ~/.cache/decodefleet}; null when "off". */
+  static Path cacheFile(String key) {
+    String dir = System.getenv(CACHE_ENV);
+    if (dir != null && dir.strip().equals("off")) return null;
+    Path base = dir != null && !dir.isBlank() ? Path.of(dir.strip())
+        : Path.of(System.getProperty("user.home"), ".cache", "decodefleet");
+    return base.resolve("gemm-" + sha256(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16) + ".tsv");
+  }
+
+  private static String sha256(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+    }
+  }
+
+  private static void noise(KernelModule kernels, CudaStream stream, long address, long elements) {
+    List<long[]> pieces = new ArrayList<>();
+    for (long first = 0; first < elements; first += FillParams.MAX_N) {
+      pieces.add(new long[] {first, Math.min(FillParams.MAX_N, elements - first)});
+    }
+    for (long[] p : pieces) {
+      FillParams f = new FillParams(address + 2 * p[0], (int) p[1], 29, 1f);
+      kernels.launch(Kernel.FILL_UNIFORM, f.launch(), f, stream);
+    }
+    stream.synchronize("filling GEMM timing inputs");
+  }
+}
