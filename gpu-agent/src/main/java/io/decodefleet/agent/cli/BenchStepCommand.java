@@ -1,6 +1,7 @@
 package io.decodefleet.agent.cli;
 
 import io.decodefleet.agent.backend.cuda.DecodePath;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.tools.bench.StepBench;
@@ -41,6 +42,11 @@ public final class BenchStepCommand implements Callable<Integer> {
       description = "Decode paths (default: ${DEFAULT-VALUE}).")
   private List<String> paths;
 
+  @Option(names = "--gemm", defaultValue = "auto",
+      description = "GEMMs of the projections: auto (the fastest of ours and cuBLASLt per shape), ours or cublaslt"
+          + " (default: ${DEFAULT-VALUE}).")
+  private String gemm;
+
   @Option(names = "--reps", defaultValue = "50", description = "Timed decode steps per point (default: ${DEFAULT-VALUE}).")
   private int reps;
 
@@ -56,7 +62,9 @@ public final class BenchStepCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<DecodePath> chosen = new ArrayList<>();
+    GemmTuner.Policy policy;
     try {
+      policy = GemmTuner.Policy.parse(gemm);
       for (String p : paths) {
         chosen.add(DecodePath.parse(p));
       }
@@ -74,7 +82,7 @@ public final class BenchStepCommand implements Callable<Integer> {
     out.println(info.summary());
     StepBench.Result r = StepBench.run(info, new StepBench.Options(model,
         batches.stream().mapToInt(Integer::intValue).toArray(), context,
-        prefill.stream().mapToInt(Integer::intValue).toArray(), chosen, 10, reps, 1234L), out);
+        prefill.stream().mapToInt(Integer::intValue).toArray(), chosen, 10, reps, 1234L, policy), out);
     out.print(StepBenchTable.render(r));
     if (outFile != null) {
       ResultFile.write(outFile, StepBenchTable.json(r));

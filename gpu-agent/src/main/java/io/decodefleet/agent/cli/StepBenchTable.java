@@ -23,7 +23,7 @@ final class StepBenchTable {
       paths.add(d.path());
     }
     StringBuilder sb = new StringBuilder();
-    sb.append(f("%nmodel %s on %s; copy %.2f TB/s, tensor-core GEMM %s %.0f TFLOP/s%n", r.model(), r.device(),
+    sb.append(f("%nmodel %s on %s; copy %.2f TB/s, best bf16 GEMM %s %.0f TFLOP/s%n", r.model(), r.device(),
         r.copyBytesPerUs() / 1e6, r.gemmShape(), r.gemmFlopsPerUs() / 1e6));
     sb.append("decode step, device µs (x floor):\n");
     sb.append(f("%-6s %10s", "batch", "floor"));

@@ -100,6 +100,7 @@ public final class CudaBackend implements TensorParallelRank {
   private String loadReport = "";
   private long weightMillis;
   private String gemmLine = "";
+  private String gemmRateBy = "";
   private TensorShard shard = TensorShard.WHOLE;
   private long tpComm; // NCCL communicator of the tensor-parallel group; 0 on a single device
   private volatile boolean tpAborted;
@@ -375,10 +376,20 @@ public final class CudaBackend implements TensorParallelRank {
     return CopyBandwidth.measure(ctx, stream);
   }
 
-  /** Median µs and FLOP/µs of the tensor-core GEMM on an (m, k) x (n, k)ᵀ problem of noise. */
+  /**
+   * {median µs, FLOP/µs} of the device's best bf16 GEMM (ours or cuBLASLt's) on an (m, k) x (n, k)ᵀ
+   * problem of noise; {@link #lastGemmRateBy()} names which one it was.
+   */
   public double[] measureGemm(int m, int n, int k) {
     requireLoaded();
-    return GemmRate.measure(ctx, kernels, stream, m, n, k);
+    GemmRate.Rate r = GemmRate.measure(ctx, kernels, stream, m, n, k);
+    gemmRateBy = r.by();
+    return new double[] {r.micros(), r.flopsPerUs()};
+  }
+
+  /** What reached the rate {@link #measureGemm} last returned ("ours:tensor-core", "cublaslt#0"). */
+  public String lastGemmRateBy() {
+    return gemmRateBy;
   }
 
   private void requireLoaded() {

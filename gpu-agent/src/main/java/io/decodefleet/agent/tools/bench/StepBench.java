@@ -2,6 +2,7 @@ package io.decodefleet.agent.tools.bench;
 
 import io.decodefleet.agent.backend.cuda.CudaBackend;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.StepPlan;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
@@ -39,7 +40,7 @@ public final class StepBench {
 
   /** What to measure. */
   public record Options(String model, int[] batches, int context, int[] prefillTokens, List<DecodePath> paths,
-      int warmup, int reps, long seed) {}
+      int warmup, int reps, long seed, GemmTuner.Policy gemm) {}
 
   /** One (batch, path) point; times in µs (medians). */
   public record DecodeRow(int batch, String path, String ranAs, double gpuUs, double wallUs, double hostUs,
@@ -68,9 +69,10 @@ public final class StepBench {
     Map<String, String> loads = new LinkedHashMap<>();
     double copy = Double.NaN;
     double gemm = Double.NaN;
+    String gemmBy = "";
     long weightBytes = 0;
     for (DecodePath path : o.paths()) {
-      CudaSettings settings = CudaSettings.defaults().withDecodePath(path).withMaxGraphBatch(maxBatch)
+      CudaSettings settings = CudaSettings.defaults().withDecodePath(path).withGemm(o.gemm()).withMaxGraphBatch(maxBatch)
           .withMaxStepTokens(Math.max(maxPrompt, BatchBuckets.bucketOf(maxBatch)));
       try (CudaBackend b = new CudaBackend(gpu, settings)) {
         b.loadModel(config, o.seed());
@@ -81,9 +83,10 @@ public final class StepBench {
         if (Double.isNaN(copy)) {
           copy = b.measureCopyBytesPerUs();
           gemm = b.measureGemm(GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2])[1];
+          gemmBy = b.lastGemmRateBy();
           weightBytes = b.weightBytesReadPerStep();
-          out.printf(Locale.ROOT, "copy %.2f TB/s, tensor-core GEMM %dx%dx%d %.0f TFLOP/s%n", copy / 1e6,
-              GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2], gemm / 1e6);
+          out.printf(Locale.ROOT, "copy %.2f TB/s, best bf16 GEMM %dx%dx%d %.0f TFLOP/s (%s)%n", copy / 1e6,
+              GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2], gemm / 1e6, gemmBy);
         }
         for (int batch : o.batches()) {
           DecodeRow r = decodePoint(b, config, o, batch, blocksPerSeq, weightBytes, copy, path);
@@ -103,7 +106,7 @@ public final class StepBench {
       }
     }
     return new Result(config.name(), gpu.summary(), copy, gemm, GEMM_SHAPE[0] + "x" + GEMM_SHAPE[1] + "x"
-        + GEMM_SHAPE[2], weightBytes, decode, prefill, loads);
+        + GEMM_SHAPE[2] + " by " + gemmBy, weightBytes, decode, prefill, loads);
   }
 
   /**

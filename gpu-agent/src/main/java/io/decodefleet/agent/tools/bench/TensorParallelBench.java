@@ -5,6 +5,7 @@ import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.StepPlan;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.engine.ModelConfig;
@@ -86,7 +87,7 @@ public final class TensorParallelBench {
     int blocksPerSeq = StepPlan.blocksFor(o.context(), BLOCK);
     int numBlocks = maxBatch * blocksPerSeq + 8;
     StepBench.Options so = new StepBench.Options(o.model(), o.batches(), o.context(), new int[0], o.paths(),
-        o.warmup(), o.reps(), o.seed());
+        o.warmup(), o.reps(), o.seed(), GemmTuner.Policy.AUTO);
     List<StepRow> steps = new ArrayList<>();
     double copy = Double.NaN;
     for (DecodePath path : o.paths()) {
