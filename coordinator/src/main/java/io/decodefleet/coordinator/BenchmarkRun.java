@@ -1,5 +1,12 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.coordinator.fleet.ClusterSnapshot;
+import io.decodefleet.coordinator.fleet.FleetScope;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.kv.KvTransferHistory;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
+import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
 import io.decodefleet.coordinator.workload.RequestSpec;
@@ -164,7 +171,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
 
   /** The run's agents as they are in {@code state}: the first worldSize live loaded agents at its start. */
   private List<ClusterSnapshot.Agent> inScope(ClusterSnapshot state) {
-    List<String> ids = atStart.agents().stream().filter(a -> a.loaded() && a.alive()).limit(spec.worldSize())
+    List<String> ids = FleetScope.firstLive(atStart.agents(), a -> a.loaded() && a.alive(), spec.worldSize()).stream()
         .map(ClusterSnapshot.Agent::agentId).toList();
     return state.agents().stream().filter(a -> ids.contains(a.agentId())).toList();
   }
@@ -246,7 +253,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
         + atStart.kvMigrations());
     if (atEnd.kvTransfers() != null) {
       // Hand-offs logged since this run's start (a fleet reloaded for the run starts from 0).
-      KvTransfers startLog = atStart.kvTransfers();
+      KvTransferHistory startLog = atStart.kvTransfers();
       long from = startLog != null && startLog.layout().equals(atEnd.kvTransfers().layout()) ? startLog.total() : 0;
       m.put("kv_transfers", atEnd.kvTransfers().summary(from));
     }

@@ -1,9 +1,21 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.coordinator.fleet.AgentInfo;
+import io.decodefleet.coordinator.fleet.ClusterSnapshot;
+import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.InFlightSequence;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.fleet.SequencePlacement;
+import io.decodefleet.coordinator.kv.DisaggregatedKvGroup;
+import io.decodefleet.coordinator.kv.KvDrainTransfers;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
+import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.protocol.ModelSpec;
-import io.decodefleet.coordinator.SequenceEvent.FailureKind;
+import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.metrics.AgentOrder;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,10 +39,10 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 /**
  * The cluster singleton: finds agents through the Receptionist, loads a model on a fleet of them
  * (in a parallel layout: data-parallel, or disaggregated prefill/decode with its KV-transfer group,
- * see {@link DisaggFleet}), places every sequence (from benchmarks or API clients) on an agent,
+ * see {@link DisaggregatedKvGroup}), places every sequence (from benchmarks or API clients) on an agent,
  * streams its tokens back to its submitter, and re-places the unfinished sequences of an agent that
  * is lost or drained — with the prompt and every token so far, or a drained one's with its KV
- * ({@link KvMigration}), so the stream continues without gaps or duplicates (the bookkeeping of
+ * ({@link KvDrainTransfers}), so the stream continues without gaps or duplicates (the bookkeeping of
  * sequences is {@link SequencePlacement}'s).
  */
 public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
@@ -91,11 +103,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private ModelSpec fleetModel;
   private ParallelLayout fleetLayout = ParallelLayout.DATA_PARALLEL;
   /** The disaggregated layout's group and hand-offs; null for data-parallel fleets. */
-  private DisaggFleet disagg;
+  private DisaggregatedKvGroup disagg;
   private PendingLoad pendingLoad;
   private int loadAttempt;
   private final SequencePlacement sequences;
-  private final KvMigration migration;
+  private final KvDrainTransfers migration;
   private long nextGlobalId = 1;
   private RunBenchmark pendingRun;
   private ActorRef<BenchmarkRun.Command> activeRun;
@@ -123,7 +135,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     this.reportAdapter = context.messageAdapter(AgentReport.class, AgentReported::new);
     this.runFleetAdapter = context.messageAdapter(FleetStatus.class, FleetStatusForRun::new);
     this.sequences = new SequencePlacement(fleet, context.getLog());
-    this.migration = new KvMigration(fleet, sequences, reportAdapter, context.getLog());
+    this.migration = new KvDrainTransfers(fleet, sequences, reportAdapter, context.getLog());
     ActorRef<Receptionist.Listing> listingAdapter = context.messageAdapter(Receptionist.Listing.class, AgentsListed::new);
     context.getSystem().receptionist().tell(Receptionist.subscribe(GpuAgent.SERVICE_KEY, listingAdapter));
   }
@@ -238,7 +250,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       if (pendingLoad.request.layout() instanceof ParallelLayout.Disaggregated layout) {
         // The fleet is ready once its KV-transfer group formed: a fresh time limit for that.
         timers.startSingleTimer(LoadTimedOut.class, new LoadTimedOut(++loadAttempt), pendingLoad.request.timeout());
-        disagg = new DisaggFleet(layout, fleet, reportAdapter, pendingLoad.request.timeout(), new DisaggFleet.Host(
+        disagg = new DisaggregatedKvGroup(layout, fleet, reportAdapter, pendingLoad.request.timeout(), new DisaggregatedKvGroup.Host(
             this::fleetReady, this::failLoad, sequences::get, sequences::replace, context.getLog()::warn));
         sequences.useDisaggregation(disagg);
         migration.useGroup(disagg);

@@ -1,5 +1,12 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.coordinator.fleet.ClusterSnapshot;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.kv.KvTransferHistory;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -110,7 +117,7 @@ class DisaggregatedClusterTest {
             ParallelLayout.DATA_PARALLEL, r), Duration.ofSeconds(70), cluster.coordinatorSystem().scheduler())
         .toCompletableFuture().get(70, TimeUnit.SECONDS);
     assertTrue(status instanceof Coordinator.FleetReady, status.toString());
-    KvTransfers kv = ((Coordinator.FleetReady) status).state().kvTransfers();
+    KvTransferHistory kv = ((Coordinator.FleetReady) status).state().kvTransfers();
     assertEquals("dp", kv.layout());
     assertEquals("ready", kv.group(), "the fleet reported ready while its group was still forming");
   }

@@ -1,5 +1,13 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.coordinator.fleet.ClusterSnapshot;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.kv.KvTransferHistory;
+import io.decodefleet.coordinator.kv.KvTransferRecord;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -113,7 +121,7 @@ class DrainMigrationClusterTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     String group = null;
     while (System.nanoTime() < deadline) {
-      KvTransfers kv = state(on).kvTransfers();
+      KvTransferHistory kv = state(on).kvTransfers();
       group = kv == null ? null : kv.group();
       if (expected.equals(group)) return;
       Thread.sleep(50);

@@ -1,5 +1,10 @@
 package io.decodefleet.coordinator.api;
 
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.fleet.ClusterSnapshot;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
+import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.api.AgentState;
@@ -12,11 +17,6 @@ import io.decodefleet.api.ClusterStateRequest;
 import io.decodefleet.api.DecodeFleet;
 import io.decodefleet.api.GenerateEvent;
 import io.decodefleet.api.GenerateRequest;
-import io.decodefleet.coordinator.BenchmarkSpec;
-import io.decodefleet.coordinator.ClusterSnapshot;
-import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.RunOutcome;
-import io.decodefleet.coordinator.RunProgress;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
@@ -88,7 +88,7 @@ public final class DecodeFleetService implements DecodeFleet {
             : Optional.empty(),
         1024, OverflowStrategy.fail());
     return out.mapMaterializedValue(ref -> {
-      ActorRef<io.decodefleet.coordinator.SequenceEvent> stream =
+      ActorRef<io.decodefleet.coordinator.fleet.SequenceEvent> stream =
           system.systemActorOf(GenerateStream.create(ref, arrival, prompt.length), "generate-" + id, Props.empty());
       coordinator.tell(new Coordinator.Submit(id, prompt, in.getMaxTokens(), 0, "least-loaded", stream));
       return NotUsed.notUsed();

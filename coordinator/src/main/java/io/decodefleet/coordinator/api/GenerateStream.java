@@ -1,9 +1,9 @@
 package io.decodefleet.coordinator.api;
 
+import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.api.GenerateEvent;
 import io.decodefleet.api.GenerateSummary;
 import io.decodefleet.api.TokenEvent;
-import io.decodefleet.coordinator.SequenceEvent;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -1,7 +1,8 @@
 package io.decodefleet.coordinator.cli;
 
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.node.ClusterOptions;
 import io.decodefleet.agent.engine.KvTransferMode;
-import io.decodefleet.coordinator.ParallelLayout;
 import io.decodefleet.coordinator.metrics.SloSpec;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.io.PrintWriter;
@@ -127,7 +128,11 @@ public final class CoordinatorCli implements Callable<Integer> {
     if (expectations != null && !java.nio.file.Files.isRegularFile(expectations) && !updateExpectations) {
       throw new UsageError("--expectations: no such file " + expectations);
     }
-    cluster.validate();
+    try {
+      cluster.validate();
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage());
+    }
     var model = engine.spec(seed, verify ? verifyFraction : 0.0);
     var requests = workload.requests(engine.config(), seed);
     return new BenchmarkSession(this, new ArrayList<>(sizes), model, requests, slos, parallel);

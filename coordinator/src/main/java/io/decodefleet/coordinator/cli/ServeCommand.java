@@ -1,13 +1,14 @@
 package io.decodefleet.coordinator.cli;
 
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.fleet.ClusterSnapshot;
+import io.decodefleet.coordinator.node.ClusterOptions;
+import io.decodefleet.coordinator.node.CoordinatorNode;
+import io.decodefleet.coordinator.node.HardwareDescription;
+import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.api.BenchmarkRequest;
 import io.decodefleet.api.DecodeFleetHandlerFactory;
-import io.decodefleet.coordinator.ClusterSnapshot;
-import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.CoordinatorNode;
-import io.decodefleet.coordinator.HardwareDescription;
-import io.decodefleet.coordinator.RunOutcome;
 import io.decodefleet.coordinator.api.DecodeFleetService;
 import io.decodefleet.coordinator.metrics.ReportJson;
 import io.decodefleet.coordinator.metrics.SloSpec;
@@ -63,7 +64,11 @@ final class ServeCommand implements Callable<Integer> {
     try {
       if (worldSize < 1) throw new UsageError("--world-size must be >= 1, got " + worldSize);
       if (port < 0 || port > 65535) throw new UsageError("--port must be in 0..65535, got " + port);
-      cluster.validate();
+      try {
+        cluster.validate();
+      } catch (IllegalArgumentException e) {
+        throw new UsageError(e.getMessage());
+      }
       model = engine.spec(seed, 0.0);
     } catch (UsageError e) {
       System.err.println("coordinator serve: " + e.getMessage());

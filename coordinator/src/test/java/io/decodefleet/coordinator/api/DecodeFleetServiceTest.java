@@ -1,5 +1,7 @@
 package io.decodefleet.coordinator.api;
 
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,8 +20,6 @@ import io.decodefleet.api.GenerateEvent;
 import io.decodefleet.api.GenerateRequest;
 import io.decodefleet.api.GenerateSummary;
 import io.decodefleet.api.SamplingParams;
-import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.EmbeddedCluster;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -179,7 +179,7 @@ class DecodeFleetServiceTest {
   @Test
   void generateWithoutALoadedModelGetsUnavailable() throws Exception {
     // A coordinator alone (no agents, no fleet) behind the same API.
-    try (io.decodefleet.coordinator.CoordinatorNode lonely = io.decodefleet.coordinator.CoordinatorNode.start(
+    try (io.decodefleet.coordinator.node.CoordinatorNode lonely = io.decodefleet.coordinator.node.CoordinatorNode.start(
         "127.0.0.1", 0, List.of(), -1)) {
       DecodeFleetService service = new DecodeFleetService(lonely.system(), lonely.coordinator(), MODEL, 1,
           (r, o) -> "{}");

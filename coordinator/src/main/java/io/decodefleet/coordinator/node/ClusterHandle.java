@@ -1,5 +1,6 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.node;
 
+import io.decodefleet.coordinator.Coordinator;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 

@@ -1,25 +1,25 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.fleet;
 
 import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.placement.AgentLoad;
 
 /** One loaded agent as the coordinator tracks it: capacity, projected load, live counters. */
-final class FleetAgent {
-  final AgentInfo info;
-  final int index;
+public final class FleetAgent {
+  public final AgentInfo info;
+  public final int index;
   int kvBlocks;
   int blockSize;
   int maxModelLen;
   long loadMillis;
   /** Why its backend cannot move KV pages to other agents; empty when it can. */
-  String kvTransferUnsupported = "not loaded";
+  public String kvTransferUnsupported = "not loaded";
   /** Its process as it reported it: agents of one process can form an in-process KV group. */
-  String process = "";
-  boolean loaded;
+  public String process = "";
+  public boolean loaded;
   /** False once the agent left the cluster or drained: it gets no new sequences. */
-  boolean placeable = true;
-  boolean alive = true;
+  public boolean placeable = true;
+  public boolean alive = true;
   long reservedBlocks;
   int inFlight;
   int freeKvBlocks;
@@ -38,12 +38,12 @@ final class FleetAgent {
   private long gapSteps;
   private double idleGapMicros;
 
-  FleetAgent(AgentInfo info, int index) {
+  public FleetAgent(AgentInfo info, int index) {
     this.info = info;
     this.index = index;
   }
 
-  void loaded(AgentReport.ModelLoaded m) {
+  public void loaded(AgentReport.ModelLoaded m) {
     kvBlocks = m.kvBlocks();
     blockSize = m.blockSize();
     maxModelLen = m.maxModelLen();
@@ -54,7 +54,7 @@ final class FleetAgent {
     loaded = true;
   }
 
-  void stepped(AgentReport.StepReport m) {
+  public void stepped(AgentReport.StepReport m) {
     freeKvBlocks = m.freeKvBlocks();
     running = m.running();
     waiting = m.waiting();
@@ -80,7 +80,7 @@ final class FleetAgent {
   }
 
   /** Whether a sequence of {@code tokens} (prompt + max output) can ever run here. */
-  boolean canHold(int tokens) {
+  public boolean canHold(int tokens) {
     return loaded && tokens <= maxModelLen && blocksFor(tokens) <= kvBlocks;
   }
 
@@ -88,21 +88,21 @@ final class FleetAgent {
     return (tokens + blockSize - 1) / blockSize;
   }
 
-  void reserve(int tokens) {
+  public void reserve(int tokens) {
     reservedBlocks += blocksFor(tokens);
     inFlight++;
   }
 
-  void unreserve(int tokens) {
+  public void unreserve(int tokens) {
     reservedBlocks -= blocksFor(tokens);
     inFlight--;
   }
 
-  AgentLoad load() {
+  public AgentLoad load() {
     return new AgentLoad(info.agentId(), index, kvBlocks, blockSize, reservedBlocks, inFlight);
   }
 
-  ClusterSnapshot.Agent snapshot() {
+  public ClusterSnapshot.Agent snapshot() {
     return new ClusterSnapshot.Agent(info.agentId(), info.nodeAddress(), info.device(), info.backend(), loaded, alive,
         kvBlocks, freeKvBlocks, blockSize, running, waiting, inFlight, steps, stepNanos, scheduledTokens, preemptions,
         stepsByBatch(), java.util.Map.copyOf(byPath),

@@ -1,4 +1,4 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.kv;
 
 import java.util.ArrayDeque;
 
@@ -26,7 +26,7 @@ final class KvTransferLog {
     if (recent.size() > KEPT) recent.removeFirst();
   }
 
-  KvTransfers snapshot(String layout, String mode, String group) {
-    return new KvTransfers(layout, mode, group, total, java.util.List.copyOf(recent));
+  KvTransferHistory snapshot(String layout, String mode, String group) {
+    return new KvTransferHistory(layout, mode, group, total, java.util.List.copyOf(recent));
   }
 }

@@ -1,5 +1,10 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.kv;
 
+import io.decodefleet.coordinator.fleet.AgentInfo;
+import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.InFlightSequence;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -30,7 +35,7 @@ import org.junit.jupiter.api.Test;
  * which agent prefills and which decodes, what a hand-off tells each side, how reservations move,
  * and what a failure does. No engine, no cluster.
  */
-class DisaggFleetTest {
+class DisaggregatedKvGroupTest {
   private static ActorTestKit kit;
 
   private final List<TestProbe<GpuAgent.Command>> probes = new ArrayList<>();
@@ -39,7 +44,7 @@ class DisaggFleetTest {
   private final List<String> replaced = new ArrayList<>();
   private final List<String> failures = new ArrayList<>();
   private int ready;
-  private DisaggFleet disagg;
+  private DisaggregatedKvGroup disagg;
 
   @BeforeAll
   static void startKit() {
@@ -61,8 +66,8 @@ class DisaggFleetTest {
       a.loaded(new AgentReport.ModelLoaded("agent-" + i, 100 - 10 * i, 16, 8, 4096, 1));
       fleet.add(a);
     }
-    disagg = new DisaggFleet(new ParallelLayout.Disaggregated(2, 2, KvTransferMode.GRAPH), fleet,
-        kit.<AgentReport>createTestProbe().getRef(), Duration.ofSeconds(30), new DisaggFleet.Host(() -> ready++,
+    disagg = new DisaggregatedKvGroup(new ParallelLayout.Disaggregated(2, 2, KvTransferMode.GRAPH), fleet,
+        kit.<AgentReport>createTestProbe().getRef(), Duration.ofSeconds(30), new DisaggregatedKvGroup.Host(() -> ready++,
             failures::add, sequences::get, (seq, cause) -> replaced.add(seq.globalId + ": " + cause), m -> { }));
   }
 
@@ -130,7 +135,7 @@ class DisaggFleetTest {
     formGroup();
     FleetAgent p = disagg.prefillAgent(seq, new LeastLoaded());
     assertSame(fleet.get(0), p, "the prefill agent with the most free blocks");
-    assertEquals(41, DisaggFleet.prefillTokens(seq), "prompt + the first token");
+    assertEquals(41, seq.prefillTokens(), "prompt + the first token");
     assertNull(disagg.prefillAgent(sequence(2, 40, 5000), new LeastLoaded()), "no decode agent could hold it");
   }
 

@@ -1,5 +1,6 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.fleet;
 
+import io.decodefleet.coordinator.kv.KvTransferHistory;
 import java.util.List;
 import java.util.Map;
 
@@ -15,11 +16,11 @@ import java.util.Map;
  *     arrival; the rest were re-prefilled
  */
 public record ClusterSnapshot(String model, int worldSize, List<Agent> agents, int agentsLost, long migrations,
-    KvTransfers kvTransfers, long kvMigrations) {
+    KvTransferHistory kvTransfers, long kvMigrations) {
 
   /** A fleet whose migrations all re-prefilled. */
   public ClusterSnapshot(String model, int worldSize, List<Agent> agents, int agentsLost, long migrations,
-      KvTransfers kvTransfers) {
+      KvTransferHistory kvTransfers) {
     this(model, worldSize, agents, agentsLost, migrations, kvTransfers, 0);
   }
 

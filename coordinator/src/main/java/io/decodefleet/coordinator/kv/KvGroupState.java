@@ -1,7 +1,7 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.kv;
 
 /**
- * Where a KV-transfer group stands, for the disaggregated layout's group ({@link DisaggFleet}) and
+ * Where a KV-transfer group stands, for the disaggregated layout's group ({@link DisaggregatedKvGroup}) and
  * a data-parallel fleet's ({@link DataParallelKvGroup}): waiting for its id, joining, ready, broken.
  */
 enum KvGroupState {

@@ -1,5 +1,10 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.kv;
 
+import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.FleetScope;
+import io.decodefleet.coordinator.fleet.InFlightSequence;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.SequencePlacement;
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
@@ -29,44 +34,20 @@ import org.slf4j.Logger;
  *       short of free blocks re-prefills it itself (RECOMPUTE).
  * </ul>
  *
- * Owned by the {@link Coordinator} and called on its actor thread only.
+ * Owned by the {@code Coordinator} and called on its actor thread only.
  */
-final class KvMigration {
-
-  /** The fleet's KV-transfer group, as migrations use it. */
-  interface Group {
-    /** Whether transfers run: the group formed and has not broken. */
-    boolean intact();
-
-    /** Whether {@code agent} may receive a migrated sequence (its rank in the group is its fleet index). */
-    boolean takesMigrations(FleetAgent agent);
-
-    /** Handles a group report (forming, hand-offs); false when {@code report} is not its. */
-    boolean onReport(AgentReport report, FleetAgent agent);
-
-    /** An agent of the fleet left the cluster. */
-    void agentLost(FleetAgent agent);
-
-    /** The group is unusable from now on: every member aborts it. */
-    void breakGroup(String reason);
-
-    /** Where the group's transfers are logged. */
-    KvTransferLog log();
-
-    /** The group and its transfers so far, for cluster snapshots. */
-    KvTransfers transfers();
-  }
+public final class KvDrainTransfers {
 
   private final List<FleetAgent> fleet;
   private final SequencePlacement sequences;
   private final ActorRef<AgentReport> reportTo;
   private final Logger log;
   private final PlacementPolicy targets = new LeastLoaded();
-  private final Map<Long, KvMove> moves = new HashMap<>(); // from the decision to both sides' reports
-  private Group group;
+  private final Map<Long, KvTransfer> moves = new HashMap<>(); // from the decision to both sides' reports
+  private KvGroup group;
 
   /** @param fleet the coordinator's fleet, read as it changes */
-  KvMigration(List<FleetAgent> fleet, SequencePlacement sequences, ActorRef<AgentReport> reportTo, Logger log) {
+  public KvDrainTransfers(List<FleetAgent> fleet, SequencePlacement sequences, ActorRef<AgentReport> reportTo, Logger log) {
     this.fleet = fleet;
     this.sequences = sequences;
     this.reportTo = reportTo;
@@ -74,7 +55,7 @@ final class KvMigration {
   }
 
   /** Migrations go through {@code g} from now on; null: none (drained sequences re-prefill). */
-  void useGroup(Group g) {
+  public void useGroup(KvGroup g) {
     group = g;
     moves.clear();
   }
@@ -88,7 +69,7 @@ final class KvMigration {
    *     a group that cannot form only leaves migrations off
    * @return whether a group is forming (else {@code onSettled} is not run)
    */
-  boolean formGroup(ParallelLayout layout, Duration timeout, Runnable onSettled) {
+  public boolean formGroup(ParallelLayout layout, Duration timeout, Runnable onSettled) {
     DataParallelKvGroup g = layout.equals(ParallelLayout.DATA_PARALLEL)
         ? DataParallelKvGroup.form(fleet, reportTo, timeout, log, onSettled) : null;
     useGroup(g);
@@ -96,17 +77,17 @@ final class KvMigration {
   }
 
   /** Breaks the group (if any): migrations re-prefill from now on. */
-  void breakGroup(String reason) {
+  public void breakGroup(String reason) {
     if (group != null) group.breakGroup(reason);
   }
 
   /** Whether a data-parallel group is still forming. */
-  boolean forming() {
+  public boolean forming() {
     return group instanceof DataParallelKvGroup g && g.forming();
   }
 
   /** Handles a migration's transfer report, else passes the report to the group; false if neither took it. */
-  boolean onReport(AgentReport report, FleetAgent agent) {
+  public boolean onReport(AgentReport report, FleetAgent agent) {
     if (report instanceof AgentReport.KvTransferred t && ownReport(t, agent)) {
       onTransferred(agent, t, moves.get(t.sequenceId()));
       return true;
@@ -115,7 +96,7 @@ final class KvMigration {
   }
 
   private boolean ownReport(AgentReport.KvTransferred t, FleetAgent agent) {
-    KvMove m = moves.get(t.sequenceId());
+    KvTransfer m = moves.get(t.sequenceId());
     return m != null && m.awaits(t, agent);
   }
 
@@ -123,7 +104,7 @@ final class KvMigration {
    * {@code from} drained: its handed-back sequences are re-prefilled elsewhere, its held ones
    * move with their KV where they can.
    */
-  void drained(AgentReport.Drained m, FleetAgent from) {
+  public void drained(AgentReport.Drained m, FleetAgent from) {
     String cause = "agent " + m.agentId() + " drained";
     sequences.evacuate(from, m.unfinishedSequenceIds(), cause);
     for (AgentReport.HeldKv held : m.heldKv()) move(from, held, cause);
@@ -149,7 +130,7 @@ final class KvMigration {
       sequences.evacuate(from, List.of(id), cause);
       return;
     }
-    KvMove m = new KvMove(from, to, System.nanoTime(), seq.reservedTokens); // reservation read before handOver
+    KvTransfer m = new KvTransfer(from, to, System.nanoTime(), seq.reservedTokens); // reservation read before handOver
     moves.put(id, m);
     sequences.handOver(seq, to, cause + ", KV moved");
     m.start(seq, held.numComputedTokens());
@@ -157,8 +138,7 @@ final class KvMigration {
 
   /** The least loaded live peer, among those the sequence may be placed on, that can hold it; or null. */
   private FleetAgent target(InFlightSequence seq, FleetAgent from) {
-    List<FleetAgent> live = fleet.stream().filter(a -> a.placeable && a.alive).toList();
-    List<FleetAgent> scope = seq.worldSize <= 0 ? live : live.subList(0, Math.min(seq.worldSize, live.size()));
+    List<FleetAgent> scope = FleetScope.firstLive(fleet, a -> a.placeable && a.alive, seq.worldSize);
     List<FleetAgent> candidates = new ArrayList<>();
     for (FleetAgent a : scope) {
       if (a != from && group.takesMigrations(a) && a.canHold(seq.totalTokens())) candidates.add(a);
@@ -167,7 +147,7 @@ final class KvMigration {
     return candidates.get(targets.choose(candidates.stream().map(FleetAgent::load).toList(), seq.totalTokens()));
   }
 
-  private void onTransferred(FleetAgent agent, AgentReport.KvTransferred r, KvMove m) {
+  private void onTransferred(FleetAgent agent, AgentReport.KvTransferred r, KvTransfer m) {
     long id = r.sequenceId();
     if (r.outcome() == Outcome.FAILED && group != null) {
       group.breakGroup(agent.info.agentId() + ": " + r.detail()); // the receiver's half then fails too
@@ -190,22 +170,22 @@ final class KvMigration {
   }
 
   /** Logs a migration once both sides are heard from (or the silent one is gone). */
-  private void complete(long id, KvMove m) {
+  private void complete(long id, KvTransfer m) {
     if (!m.done()) return;
     moves.remove(id);
     if (group != null) m.logTo(group.log(), id, true);
   }
 
   /** An agent of the fleet left the cluster: its migrations end unheard, and the group learns of it. */
-  void agentLost(FleetAgent agent) {
+  public void agentLost(FleetAgent agent) {
     if (group != null) group.agentLost(agent);
-    for (Map.Entry<Long, KvMove> e : new ArrayList<>(moves.entrySet())) {
+    for (Map.Entry<Long, KvTransfer> e : new ArrayList<>(moves.entrySet())) {
       if (e.getValue().agentLost(agent)) complete(e.getKey(), e.getValue());
     }
   }
 
   /** The group and its transfers, or null when the fleet has none. */
-  KvTransfers transfers() {
+  public KvTransferHistory transfers() {
     return group == null ? null : group.transfers();
   }
 }

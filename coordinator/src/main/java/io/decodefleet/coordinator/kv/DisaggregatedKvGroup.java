@@ -1,5 +1,9 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.kv;
 
+import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.InFlightSequence;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.PrefillStage;
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
@@ -33,12 +37,12 @@ import org.apache.pekko.actor.typed.ActorRef;
  *       member aborts it (nothing waits on a dead peer), pending hand-offs are re-placed with
  *       their tokens so far, and from then on the fleet places data-parallel.
  *   <li>Drains: a drained decode agent's decoding sequences move to the other decode agents
- *       through this group ({@link KvMigration}, which logs them here).
+ *       through this group ({@link KvDrainTransfers}, which logs them here).
  * </ul>
  *
- * Owned by the {@link Coordinator} and called on its actor thread only.
+ * Owned by the {@code Coordinator} and called on its actor thread only.
  */
-final class DisaggFleet implements KvMigration.Group {
+public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
 
   /**
    * What this needs from the coordinator.
@@ -49,7 +53,7 @@ final class DisaggFleet implements KvMigration.Group {
    * @param replace takes a sequence off its agent and places it anew (re-prefilled with its
    *     tokens so far), for the given cause
    */
-  record Host(Runnable groupReady, Consumer<String> groupFailed, Function<Long, InFlightSequence> sequences,
+  public record Host(Runnable groupReady, Consumer<String> groupFailed, Function<Long, InFlightSequence> sequences,
       BiConsumer<InFlightSequence, String> replace, Consumer<String> warn) {}
 
   private final ParallelLayout.Disaggregated layout;
@@ -59,13 +63,13 @@ final class DisaggFleet implements KvMigration.Group {
   private final Host host;
   private final PlacementPolicy decodePolicy = new LeastLoaded();
   private final Set<String> joined = new LinkedHashSet<>();
-  private final Map<Long, KvMove> handoffs = new HashMap<>(); // from KvReady to both sides' reports
+  private final Map<Long, KvTransfer> handoffs = new HashMap<>(); // from KvReady to both sides' reports
   private final KvTransferLog log = new KvTransferLog();
   private KvGroupState state = KvGroupState.AWAITING_ID;
   private String brokenReason = "";
 
   /** @param agents the fleet, in rank order (FleetAgent.index == rank) */
-  DisaggFleet(ParallelLayout.Disaggregated layout, List<FleetAgent> agents, ActorRef<AgentReport> reportTo,
+  public DisaggregatedKvGroup(ParallelLayout.Disaggregated layout, List<FleetAgent> agents, ActorRef<AgentReport> reportTo,
       Duration timeout, Host host) {
     if (agents.size() != layout.agents()) {
       throw new IllegalArgumentException(layout.label() + " needs " + layout.agents() + " agents, the fleet has "
@@ -79,7 +83,7 @@ final class DisaggFleet implements KvMigration.Group {
   }
 
   /** Starts forming the group: agent 0 makes the id. */
-  void start() {
+  public void start() {
     agents.get(0).info.ref().tell(new GpuAgent.CreateKvGroupId(reportTo));
   }
 
@@ -101,7 +105,7 @@ final class DisaggFleet implements KvMigration.Group {
   }
 
   /** Why the group did not form in time, for the load's failure. */
-  String describeTimeout() {
+  public String describeTimeout() {
     return "the KV-transfer group of " + layout.label() + " did not form within " + timeout.toSeconds() + " s: "
         + (state == KvGroupState.AWAITING_ID ? agents.get(0).info.agentId() + " made no group id"
             : joined.size() + " of " + agents.size() + " agents joined " + joined);
@@ -111,18 +115,14 @@ final class DisaggFleet implements KvMigration.Group {
    * The prefill agent for a new (or re-placed) sequence, or null when the fleet places it
    * data-parallel instead: the group is not intact, or no decode agent could ever hold it.
    */
-  FleetAgent prefillAgent(InFlightSequence seq, PlacementPolicy policy) {
+  @Override
+  public FleetAgent prefillAgent(InFlightSequence seq, PlacementPolicy policy) {
     if (state != KvGroupState.READY || decodeFor(seq.totalTokens()) == null) return null;
-    int tokens = prefillTokens(seq);
+    int tokens = seq.prefillTokens();
     List<FleetAgent> candidates = agents.stream()
         .filter(a -> layout.prefills(a.index) && a.placeable && a.canHold(tokens)).toList();
     if (candidates.isEmpty()) return null;
     return candidates.get(policy.choose(candidates.stream().map(FleetAgent::load).toList(), tokens));
-  }
-
-  /** KV tokens a prefill agent reserves for a sequence: its prompt so far and the first token. */
-  static int prefillTokens(InFlightSequence seq) {
-    return seq.prompt.length + seq.numGenerated() + 1;
   }
 
   private FleetAgent decodeFor(int tokens) {
@@ -192,7 +192,7 @@ final class DisaggFleet implements KvMigration.Group {
           : "the KV-transfer group is broken (" + brokenReason + ")");
       return;
     }
-    KvMove move = new KvMove(from, to, System.nanoTime(), seq.reservedTokens);
+    KvTransfer move = new KvTransfer(from, to, System.nanoTime(), seq.reservedTokens);
     handoffs.put(id, move);
     // The prefill agent keeps its reservation until its send is over; the decode agent's starts now.
     seq.agent = to;
@@ -202,7 +202,7 @@ final class DisaggFleet implements KvMigration.Group {
   }
 
   private void onTransferred(FleetAgent agent, AgentReport.KvTransferred r) {
-    KvMove h = handoffs.get(r.sequenceId());
+    KvTransfer h = handoffs.get(r.sequenceId());
     if (r.outcome() == Outcome.FAILED) breakGroup(agent.info.agentId() + ": " + r.detail());
     if (h == null || !h.awaits(r, agent)) return;
     if (r.sender()) {
@@ -219,7 +219,7 @@ final class DisaggFleet implements KvMigration.Group {
   }
 
   /** Logs a hand-off once both sides are heard from (or the silent one is gone). */
-  private void complete(long id, KvMove h) {
+  private void complete(long id, KvTransfer h) {
     if (!h.done()) return;
     handoffs.remove(id);
     h.logTo(log, id, false);
@@ -234,7 +234,7 @@ final class DisaggFleet implements KvMigration.Group {
       return;
     }
     breakGroup("agent " + agent.info.agentId() + " left the cluster");
-    for (Map.Entry<Long, KvMove> e : new ArrayList<>(handoffs.entrySet())) {
+    for (Map.Entry<Long, KvTransfer> e : new ArrayList<>(handoffs.entrySet())) {
       if (e.getValue().agentLost(agent)) complete(e.getKey(), e.getValue());
     }
   }
@@ -263,7 +263,7 @@ final class DisaggFleet implements KvMigration.Group {
 
   /** The group and its hand-offs (and drain migrations) so far, for cluster snapshots. */
   @Override
-  public KvTransfers transfers() {
+  public KvTransferHistory transfers() {
     return log.snapshot(layout.label(), layout.transfer().label(), state.describe(brokenReason));
   }
 }

@@ -1,5 +1,7 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.kv;
 
+import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.engine.KvTransferMode;
 import io.decodefleet.agent.protocol.AgentReport;
@@ -13,7 +15,7 @@ import org.slf4j.Logger;
 
 /**
  * The KV-transfer group of a data-parallel fleet, used only to move a drained agent's sequences
- * with their KV ({@link KvMigration}). Every agent is every other's peer (rank = fleet index).
+ * with their KV ({@link KvDrainTransfers}). Every agent is every other's peer (rank = fleet index).
  *
  * <p>It forms only where it can: two or more agents, every backend able to move KV, and CPU agents
  * all in one process (the CPU backend's exchange is in-process; CUDA agents in other processes or
@@ -23,9 +25,9 @@ import org.slf4j.Logger;
  * is logged and leaves the fleet re-prefilling drained sequences as before; it never fails a load
  * or a run.
  *
- * <p>Owned by the {@link Coordinator} (through {@link KvMigration}), called on its actor thread only.
+ * <p>Owned by the {@code Coordinator} (through {@link KvDrainTransfers}), called on its actor thread only.
  */
-final class DataParallelKvGroup implements KvMigration.Group {
+final class DataParallelKvGroup implements KvGroup {
 
   private static final KvTransferMode MODE = KvTransferMode.EAGER;
 
@@ -161,7 +163,7 @@ final class DataParallelKvGroup implements KvMigration.Group {
   }
 
   @Override
-  public KvTransfers transfers() {
+  public KvTransferHistory transfers() {
     return transfers.snapshot(ParallelLayout.DATA_PARALLEL.label(), MODE.label(), state.describe(brokenReason));
   }
 }

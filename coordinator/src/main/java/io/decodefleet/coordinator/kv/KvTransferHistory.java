@@ -1,4 +1,4 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.kv;
 
 import io.decodefleet.coordinator.metrics.LatencyStats;
 import java.util.LinkedHashMap;
@@ -16,9 +16,9 @@ import java.util.Map;
  * @param total transfers recorded since the fleet was loaded
  * @param recent the latest of them (at most {@link KvTransferLog#KEPT}), oldest first
  */
-public record KvTransfers(String layout, String mode, String group, long total, List<KvTransferRecord> recent) {
+public record KvTransferHistory(String layout, String mode, String group, long total, List<KvTransferRecord> recent) {
 
-  public KvTransfers {
+  public KvTransferHistory {
     recent = List.copyOf(recent);
   }
 

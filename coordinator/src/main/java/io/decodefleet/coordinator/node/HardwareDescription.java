@@ -1,4 +1,4 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.node;
 
 import java.io.IOException;
 import java.nio.file.Files;

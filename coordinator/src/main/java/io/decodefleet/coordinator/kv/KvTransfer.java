@@ -1,5 +1,7 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.kv;
 
+import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.InFlightSequence;
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
@@ -7,10 +9,10 @@ import java.util.Arrays;
 
 /**
  * One sequence's KV on its way between two agents, from the coordinator's decision to both sides'
- * reports: a disaggregated hand-off ({@link DisaggFleet}) or a drain migration ({@link KvMigration}).
+ * reports: a disaggregated hand-off ({@link DisaggregatedKvGroup}) or a drain migration ({@link KvDrainTransfers}).
  * Called on the coordinator's actor thread only.
  */
-final class KvMove {
+final class KvTransfer {
   final FleetAgent from;
   final FleetAgent to;
   private final long startNanos;
@@ -23,7 +25,7 @@ final class KvMove {
   private long bytes;
   private Outcome outcome;
 
-  KvMove(FleetAgent from, FleetAgent to, long startNanos, int fromTokens) {
+  KvTransfer(FleetAgent from, FleetAgent to, long startNanos, int fromTokens) {
     this.from = from;
     this.to = to;
     this.startNanos = startNanos;

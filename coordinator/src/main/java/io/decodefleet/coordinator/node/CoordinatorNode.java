@@ -1,5 +1,6 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.node;
 
+import io.decodefleet.coordinator.Coordinator;
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.ClusterConfig;
 import io.decodefleet.agent.QuietShutdown;

@@ -1,4 +1,4 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.fleet;
 
 import io.decodefleet.agent.engine.KvTransferMode;
 import java.util.Locale;

@@ -1,9 +1,9 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.fleet;
 
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.protocol.SequenceSpec;
-import io.decodefleet.coordinator.SequenceEvent.FailureKind;
+import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.placement.AgentLoad;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.util.HashMap;
@@ -15,49 +15,49 @@ import org.slf4j.Logger;
  * The unfinished sequences and where they run: places each on an agent of the fleet (in the
  * disaggregated layout a prefill agent first), streams their tokens to their submitters, moves
  * them off agents that leave or drain (re-prefilled elsewhere with the prompt and every token so
- * far, so the stream continues without gaps or duplicates; or, through {@link KvMigration}, with
- * their KV) and keeps each agent's projected KV reservation. Owned by the {@link Coordinator} and called on its actor thread only.
+ * far, so the stream continues without gaps or duplicates; or, through {@code KvDrainTransfers}, with
+ * their KV) and keeps each agent's projected KV reservation. Owned by the {@code Coordinator} and called on its actor thread only.
  */
-final class SequencePlacement {
+public final class SequencePlacement {
   private final List<FleetAgent> fleet;
   private final Logger log;
   private final Map<Long, InFlightSequence> inFlight = new HashMap<>();
   private final Map<String, PlacementPolicy> policies = new HashMap<>();
-  private DisaggFleet disagg;
+  private PrefillStage disagg;
   private long migrations;
   private long kvMigrations;
 
   /** @param fleet the coordinator's fleet, read as it changes */
-  SequencePlacement(List<FleetAgent> fleet, Logger log) {
+  public SequencePlacement(List<FleetAgent> fleet, Logger log) {
     this.fleet = fleet;
     this.log = log;
   }
 
   /** New sequences go through this layout's prefill agents from now on; null: data-parallel. */
-  void useDisaggregation(DisaggFleet layout) {
+  public void useDisaggregation(PrefillStage layout) {
     this.disagg = layout;
   }
 
-  InFlightSequence get(long globalId) {
+  public InFlightSequence get(long globalId) {
     return inFlight.get(globalId);
   }
 
-  int count() {
+  public int count() {
     return inFlight.size();
   }
 
   /** Sequences moved off an agent that was lost or drained, since the coordinator started. */
-  long migrations() {
+  public long migrations() {
     return migrations;
   }
 
   /** Of {@link #migrations}, those moved with their KV and decoded from it on arrival. */
-  long kvMigrations() {
+  public long kvMigrations() {
     return kvMigrations;
   }
 
   /** A sequence moved with its KV decodes from it on its new agent: one more KV migration. */
-  void movedWithKv() {
+  public void movedWithKv() {
     kvMigrations++;
   }
 
@@ -66,7 +66,7 @@ final class SequencePlacement {
    * streams from {@code to} from now on. Its old agent's reservation is the caller's to end (when
    * the send is over).
    */
-  void handOver(InFlightSequence seq, FleetAgent to, String cause) {
+  public void handOver(InFlightSequence seq, FleetAgent to, String cause) {
     FleetAgent from = seq.agent;
     seq.agent = to;
     seq.reservedTokens = seq.totalTokens();
@@ -80,20 +80,20 @@ final class SequencePlacement {
    * Places (or re-places) a sequence on one of the first {@code worldSize} live agents of the fleet;
    * fails it if none can take it.
    */
-  void place(InFlightSequence seq) {
+  public void place(InFlightSequence seq) {
     int total = seq.totalTokens();
     PlacementPolicy policy = policies.computeIfAbsent(seq.placement, PlacementPolicy::named);
     FleetAgent prefill = disagg == null ? null : disagg.prefillAgent(seq, policy);
     if (prefill != null) {
-      start(seq, prefill, DisaggFleet.prefillTokens(seq), true);
+      start(seq, prefill, seq.prefillTokens(), true);
       return;
     }
-    List<FleetAgent> live = fleet.stream().filter(a -> a.placeable).toList();
-    List<FleetAgent> scope = seq.worldSize <= 0 ? live : live.subList(0, Math.min(seq.worldSize, live.size()));
+    List<FleetAgent> scope = FleetScope.firstLive(fleet, a -> a.placeable, seq.worldSize);
     List<FleetAgent> candidates = scope.stream().filter(a -> a.canHold(total)).toList();
     if (candidates.isEmpty()) {
-      FailureKind kind = live.isEmpty() ? FailureKind.UNAVAILABLE : FailureKind.CAPACITY;
-      String reason = live.isEmpty() ? "no live agent can take the sequence"
+      boolean noneLive = fleet.stream().noneMatch(a -> a.placeable);
+      FailureKind kind = noneLive ? FailureKind.UNAVAILABLE : FailureKind.CAPACITY;
+      String reason = noneLive ? "no live agent can take the sequence"
           : "prompt " + seq.prompt.length + " + max tokens " + seq.maxTokens + " = " + total
               + " tokens exceeds the KV capacity or model length of every agent";
       inFlight.remove(seq.globalId);
@@ -116,7 +116,7 @@ final class SequencePlacement {
   }
 
   /** Streams a step's tokens of the sequences that run on {@code agent}, and ends those that finished. */
-  void stepped(AgentReport.StepReport m, FleetAgent agent) {
+  public void stepped(AgentReport.StepReport m, FleetAgent agent) {
     long now = System.nanoTime();
     for (AgentReport.SequenceTokens t : m.tokens()) {
       InFlightSequence seq = inFlight.get(t.sequenceId());
@@ -133,7 +133,7 @@ final class SequencePlacement {
     }
   }
 
-  void failed(AgentReport.SequenceFailed m, FleetAgent agent) {
+  public void failed(AgentReport.SequenceFailed m, FleetAgent agent) {
     InFlightSequence seq = inFlight.get(m.sequenceId());
     if (seq == null || seq.agent != agent) return;
     release(seq);
@@ -142,7 +142,7 @@ final class SequencePlacement {
   }
 
   /** Takes {@code seq} off its agent and places it anew, re-prefilled with its tokens so far. */
-  void replace(InFlightSequence seq, String cause) {
+  public void replace(InFlightSequence seq, String cause) {
     log.info("sequence {} re-placed: {}", seq.globalId, cause);
     release(seq);
     place(seq);
@@ -154,7 +154,7 @@ final class SequencePlacement {
   }
 
   /** Moves every unfinished sequence off {@code agent}, which takes no new work from now on. */
-  void evacuate(FleetAgent agent, List<Long> sequenceIds, String cause) {
+  public void evacuate(FleetAgent agent, List<Long> sequenceIds, String cause) {
     agent.placeable = false;
     for (long id : sequenceIds) {
       InFlightSequence seq = inFlight.get(id);
@@ -176,7 +176,7 @@ final class SequencePlacement {
   }
 
   /** The unfinished sequences on {@code agent}, by id. */
-  List<Long> on(FleetAgent agent) {
+  public List<Long> on(FleetAgent agent) {
     return inFlight.values().stream().filter(s -> s.agent == agent).map(s -> s.globalId).sorted().toList();
   }
 }

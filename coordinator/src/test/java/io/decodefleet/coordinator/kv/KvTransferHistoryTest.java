@@ -1,4 +1,4 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.kv;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -9,7 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** report.json's "kv_transfers": what a run's hand-offs add up to. */
-class KvTransfersTest {
+class KvTransferHistoryTest {
 
   private static KvTransferRecord record(long ordinal, long bytes, double send, double receive, double handoff,
       boolean recomputed) {
@@ -19,7 +19,7 @@ class KvTransfersTest {
 
   @Test
   void summaryTakesTheShorterSidePerTransferAndOnlyTheRunsOwn() {
-    KvTransfers log = new KvTransfers("disagg=1:1", "eager", "ready", 5, List.of(
+    KvTransferHistory log = new KvTransferHistory("disagg=1:1", "eager", "ready", 5, List.of(
         record(0, 999, 9, 9, 9, false), // before the run
         record(1, 64L << 20, 0.5, 0.2, 3.0, false),
         record(2, 64L << 20, 0.2, 0.6, 5.0, false),
@@ -42,7 +42,7 @@ class KvTransfersTest {
 
   @Test
   void summaryCountsDrainMigrationsApartFromHandoffs() {
-    KvTransfers log = new KvTransfers("disagg=1:2", "eager", "ready", 3, List.of(
+    KvTransferHistory log = new KvTransferHistory("disagg=1:2", "eager", "ready", 3, List.of(
         record(0, 100, 0.5, 0.5, 2.0, false),
         new KvTransferRecord(1, 7, "agent-1", "agent-2", 300, 0.2, 0.4, 12.0, false, true),
         new KvTransferRecord(2, 8, "agent-1", "agent-2", 500, 0.6, 0.8, 14.0, true, true)));
@@ -59,7 +59,7 @@ class KvTransfersTest {
 
   @Test
   void runWithoutTransfersSaysSoWithoutNaN() {
-    Map<String, Object> s = new KvTransfers("disagg=1:1", "graph", "broken: agent agent-1 left the cluster", 3,
+    Map<String, Object> s = new KvTransferHistory("disagg=1:1", "graph", "broken: agent agent-1 left the cluster", 3,
         List.of()).summary(3);
     assertEquals(0, s.get("count"));
     assertEquals(0.0, s.get("mean_ms"));

@@ -1,5 +1,8 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.node;
 
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

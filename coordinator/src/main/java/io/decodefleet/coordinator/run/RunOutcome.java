@@ -1,4 +1,4 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.run;
 
 import io.decodefleet.coordinator.metrics.BenchmarkResult;
 import io.decodefleet.coordinator.metrics.RequestRecord;

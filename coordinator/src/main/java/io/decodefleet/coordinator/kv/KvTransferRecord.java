@@ -1,4 +1,4 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.kv;
 
 /**
  * One KV transfer between agents, as both sides reported it: a hand-off from a prefill agent to a

@@ -1,27 +1,27 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.fleet;
 
 import java.util.Arrays;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /** A sequence the coordinator has placed and not yet seen finish: enough to re-place it anywhere. */
-final class InFlightSequence {
-  final long globalId;
+public final class InFlightSequence {
+  public final long globalId;
   final long requestId;
-  final int[] prompt; // (promptLen) token ids as submitted
-  final int maxTokens;
-  final int worldSize;
+  public final int[] prompt; // (promptLen) token ids as submitted
+  public final int maxTokens;
+  public final int worldSize;
   final String placement;
   final ActorRef<SequenceEvent> subscriber;
   private int[] generated = new int[16]; // (numGenerated) token ids produced so far
   private int numGenerated;
-  FleetAgent agent;
+  public FleetAgent agent;
   int migrations;
   /** KV tokens reserved for it on {@code agent}: prompt + max output, or less on a prefill agent. */
-  int reservedTokens;
+  public int reservedTokens;
   /** Output tokens it had when placed on {@code agent}: those are part of the prompt there. */
-  int generatedAtPlacement;
+  public int generatedAtPlacement;
 
-  InFlightSequence(long globalId, long requestId, int[] prompt, int maxTokens, int worldSize, String placement,
+  public InFlightSequence(long globalId, long requestId, int[] prompt, int maxTokens, int worldSize, String placement,
       ActorRef<SequenceEvent> subscriber) {
     this.globalId = globalId;
     this.requestId = requestId;
@@ -33,15 +33,20 @@ final class InFlightSequence {
   }
 
   /** Prompt + max output: the most KV this sequence can ever need. */
-  int totalTokens() {
+  public int totalTokens() {
     return prompt.length + maxTokens;
   }
 
-  int numGenerated() {
+  /** KV tokens a prefill agent reserves for it: its prompt so far and the first token. */
+  public int prefillTokens() {
+    return prompt.length + numGenerated + 1;
+  }
+
+  public int numGenerated() {
     return numGenerated;
   }
 
-  void append(int[] tokens) {
+  public void append(int[] tokens) {
     if (numGenerated + tokens.length > generated.length) {
       generated = Arrays.copyOf(generated, Math.max(generated.length * 2, numGenerated + tokens.length));
     }
@@ -50,7 +55,7 @@ final class InFlightSequence {
   }
 
   /** What an agent must prefill to continue this sequence: the prompt and every token so far. */
-  int[] continuationPrompt() {
+  public int[] continuationPrompt() {
     int[] out = Arrays.copyOf(prompt, prompt.length + numGenerated);
     System.arraycopy(generated, 0, out, prompt.length, numGenerated);
     return out;
