@@ -1,6 +1,6 @@
 package io.decodefleet.coordinator;
 
-import io.decodefleet.coordinator.fleet.ClusterSnapshot;
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.FleetScope;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.coordinator.kv.KvTransferHistory;
@@ -170,15 +170,15 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   }
 
   /** The run's agents as they are in {@code state}: the first worldSize live loaded agents at its start. */
-  private List<ClusterSnapshot.Agent> inScope(ClusterSnapshot state) {
+  private List<AgentSnapshot> inScope(ClusterSnapshot state) {
     List<String> ids = FleetScope.firstLive(atStart.agents(), a -> a.loaded() && a.alive(), spec.worldSize()).stream()
-        .map(ClusterSnapshot.Agent::agentId).toList();
+        .map(AgentSnapshot::agentId).toList();
     return state.agents().stream().filter(a -> ids.contains(a.agentId())).toList();
   }
 
   private List<Map<String, Object>> agentLines(ClusterSnapshot state) {
     List<Map<String, Object>> lines = new ArrayList<>();
-    for (ClusterSnapshot.Agent a : inScope(state)) {
+    for (AgentSnapshot a : inScope(state)) {
       Map<String, Object> line = new LinkedHashMap<>();
       line.put("agent_id", a.agentId());
       line.put("device", a.device());
@@ -194,8 +194,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
 
   /** Engine counters of this run: the difference between the snapshots at its end and start. */
   private Map<String, Object> engineTotals(ClusterSnapshot atEnd) {
-    Map<String, ClusterSnapshot.Agent> before = new HashMap<>();
-    for (ClusterSnapshot.Agent a : atStart.agents()) before.put(a.agentId(), a);
+    Map<String, AgentSnapshot> before = new HashMap<>();
+    for (AgentSnapshot a : atStart.agents()) before.put(a.agentId(), a);
     long steps = 0;
     long stepNanos = 0;
     long scheduled = 0;
@@ -203,10 +203,10 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
     java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
     double[] t = new double[6]; // steps, host ns, gpu steps, gpu µs, gap steps, gap µs
-    for (ClusterSnapshot.Agent a : inScope(atEnd)) {
-      ClusterSnapshot.Agent b = before.get(a.agentId());
-      ClusterSnapshot.StepTimes ta = a.times();
-      ClusterSnapshot.StepTimes tb = b == null ? ClusterSnapshot.StepTimes.NONE : b.times();
+    for (AgentSnapshot a : inScope(atEnd)) {
+      AgentSnapshot b = before.get(a.agentId());
+      AgentSnapshot.StepTimes ta = a.times();
+      AgentSnapshot.StepTimes tb = b == null ? AgentSnapshot.StepTimes.NONE : b.times();
       t[0] += ta.steps() - tb.steps();
       t[1] += ta.hostNanos() - tb.hostNanos();
       t[2] += ta.gpuSteps() - tb.gpuSteps();
@@ -214,7 +214,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       t[4] += ta.gapSteps() - tb.gapSteps();
       t[5] += ta.idleGapMicros() - tb.idleGapMicros();
       a.stepsByBatch().forEach((bucket, s) -> {
-        ClusterSnapshot.StepStats s0 = b == null ? null : b.stepsByBatch().get(bucket);
+        AgentSnapshot.StepStats s0 = b == null ? null : b.stepsByBatch().get(bucket);
         long[] acc = byBatch.computeIfAbsent(bucket, k -> new long[2]);
         acc[0] += s.steps() - (s0 == null ? 0 : s0.steps());
         acc[1] += s.nanos() - (s0 == null ? 0 : s0.nanos());

@@ -1,7 +1,7 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.AgentInfo;
-import io.decodefleet.coordinator.fleet.ClusterSnapshot;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.InFlightSequence;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
@@ -406,13 +406,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   private ClusterSnapshot snapshot() {
-    List<ClusterSnapshot.Agent> agents = new ArrayList<>();
+    List<AgentSnapshot> agents = new ArrayList<>();
     for (FleetAgent a : fleet) agents.add(a.snapshot());
     Set<String> inFleet = fleetById.keySet();
     for (AgentInfo info : sortedAgents()) {
       if (!inFleet.contains(info.agentId())) {
-        agents.add(new ClusterSnapshot.Agent(info.agentId(), info.nodeAddress(), info.device(), info.backend(), false,
-            true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), ClusterSnapshot.StepTimes.NONE));
+        agents.add(new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), false,
+            true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), AgentSnapshot.StepTimes.NONE));
       }
     }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),

@@ -1,6 +1,5 @@
 package io.decodefleet.coordinator;
 
-import io.decodefleet.coordinator.fleet.ClusterSnapshot;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.coordinator.kv.KvTransferHistory;

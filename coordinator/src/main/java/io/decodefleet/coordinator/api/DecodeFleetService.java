@@ -1,7 +1,8 @@
 package io.decodefleet.coordinator.api;
 
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.fleet.ClusterSnapshot;
+import io.decodefleet.coordinator.ClusterSnapshot;
 import io.decodefleet.coordinator.run.BenchmarkSpec;
 import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.run.RunProgress;
@@ -135,7 +136,7 @@ public final class DecodeFleetService implements DecodeFleet {
   static ClusterState toProto(ClusterSnapshot s) {
     ClusterState.Builder b = ClusterState.newBuilder().setModel(s.model() == null ? "" : s.model())
         .setWorldSize(s.worldSize()).setAgentsLost(s.agentsLost()).setMigrations(s.migrations());
-    for (ClusterSnapshot.Agent a : s.agents()) {
+    for (AgentSnapshot a : s.agents()) {
       b.addAgents(AgentState.newBuilder().setAgentId(a.agentId()).setNodeAddress(a.nodeAddress()).setDevice(a.device())
           .setBackend(a.backend()).setLoaded(a.loaded() && a.alive()).setKvBlocks(a.kvBlocks())
           .setFreeKvBlocks(a.freeKvBlocks()).setBlockSize(a.blockSize()).setRunning(a.running()).setWaiting(a.waiting())

@@ -1,7 +1,8 @@
 package io.decodefleet.coordinator.cli;
 
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.fleet.ClusterSnapshot;
+import io.decodefleet.coordinator.ClusterSnapshot;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.node.ClusterHandle;
 import io.decodefleet.coordinator.node.CoordinatorNode;
@@ -116,7 +117,7 @@ final class BenchmarkSession {
       }
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
       backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();
-      agentDevices = state.agents().stream().filter(ClusterSnapshot.Agent::loaded).map(ClusterSnapshot.Agent::device)
+      agentDevices = state.agents().stream().filter(AgentSnapshot::loaded).map(AgentSnapshot::device)
           .distinct().toList();
       for (int ws : worldSizes) {
         RunOutcome outcome = runPoint(cluster, ws, agentTimeout);

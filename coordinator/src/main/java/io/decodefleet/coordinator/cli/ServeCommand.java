@@ -1,7 +1,7 @@
 package io.decodefleet.coordinator.cli;
 
 import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.fleet.ClusterSnapshot;
+import io.decodefleet.coordinator.ClusterSnapshot;
 import io.decodefleet.coordinator.node.ClusterOptions;
 import io.decodefleet.coordinator.node.CoordinatorNode;
 import io.decodefleet.coordinator.node.HardwareDescription;

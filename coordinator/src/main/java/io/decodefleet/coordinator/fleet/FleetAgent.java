@@ -102,16 +102,16 @@ public final class FleetAgent {
     return new AgentLoad(info.agentId(), index, kvBlocks, blockSize, reservedBlocks, inFlight);
   }
 
-  public ClusterSnapshot.Agent snapshot() {
-    return new ClusterSnapshot.Agent(info.agentId(), info.nodeAddress(), info.device(), info.backend(), loaded, alive,
+  public AgentSnapshot snapshot() {
+    return new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), loaded, alive,
         kvBlocks, freeKvBlocks, blockSize, running, waiting, inFlight, steps, stepNanos, scheduledTokens, preemptions,
         stepsByBatch(), java.util.Map.copyOf(byPath),
-        new ClusterSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros));
+        new AgentSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros));
   }
 
-  private java.util.Map<Integer, ClusterSnapshot.StepStats> stepsByBatch() {
-    java.util.Map<Integer, ClusterSnapshot.StepStats> out = new java.util.TreeMap<>();
-    byBatch.forEach((bucket, b) -> out.put(bucket, new ClusterSnapshot.StepStats(b[0], b[1])));
+  private java.util.Map<Integer, AgentSnapshot.StepStats> stepsByBatch() {
+    java.util.Map<Integer, AgentSnapshot.StepStats> out = new java.util.TreeMap<>();
+    byBatch.forEach((bucket, b) -> out.put(bucket, new AgentSnapshot.StepStats(b[0], b[1])));
     return out;
   }
 }

@@ -1,0 +1,31 @@
+package io.decodefleet.coordinator;
+
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
+import io.decodefleet.coordinator.kv.KvTransferHistory;
+import java.util.List;
+
+/**
+ * The coordinator's view of the cluster at one moment.
+ *
+ * @param model the loaded model, or null before a fleet is loaded
+ * @param worldSize agents the model is loaded on
+ * @param migrations sequences moved off agents that were lost or drained, since the coordinator started
+ * @param kvTransfers the fleet's KV-transfer group and its transfers (a disaggregated fleet, or a
+ *     data-parallel one whose agents share a process and can move KV), else null
+ * @param kvMigrations of {@code migrations}, those moved with their KV and decoded from it on
+ *     arrival; the rest were re-prefilled
+ */
+public record ClusterSnapshot(String model, int worldSize, List<AgentSnapshot> agents, int agentsLost, long migrations,
+    KvTransferHistory kvTransfers, long kvMigrations) {
+
+  /** A fleet whose migrations all re-prefilled. */
+  public ClusterSnapshot(String model, int worldSize, List<AgentSnapshot> agents, int agentsLost, long migrations,
+      KvTransferHistory kvTransfers) {
+    this(model, worldSize, agents, agentsLost, migrations, kvTransfers, 0);
+  }
+
+  /** A fleet without KV transfers. */
+  public ClusterSnapshot(String model, int worldSize, List<AgentSnapshot> agents, int agentsLost, long migrations) {
+    this(model, worldSize, agents, agentsLost, migrations, null);
+  }
+}
