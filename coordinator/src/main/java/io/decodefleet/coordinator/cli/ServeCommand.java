@@ -38,9 +38,9 @@ import sun.misc.Signal;
     description = "Serve the DecodeFleet gRPC API (decodefleet.api.v1.DecodeFleet) on a cluster of gpu-agent daemons.")
 final class ServeCommand implements Callable<Integer> {
 
-  @Option(names = "--port", defaultValue = "${env:DECODEFLEET_GRPC_PORT:-50051}",
-      description = "gRPC port (plaintext HTTP/2; default ${DEFAULT-VALUE}).")
-  int port;
+  @Option(names = "--grpc-port", defaultValue = "${env:DECODEFLEET_GRPC_PORT:-50051}",
+      description = "gRPC port (plaintext HTTP/2; env DECODEFLEET_GRPC_PORT; default ${DEFAULT-VALUE}).")
+  int grpcPort;
 
   @Option(names = "--grpc-bind", defaultValue = "${env:DECODEFLEET_GRPC_BIND:-127.0.0.1}",
       description = "Address the gRPC server binds (default ${DEFAULT-VALUE}).")
@@ -63,7 +63,7 @@ final class ServeCommand implements Callable<Integer> {
     ModelSpec model;
     try {
       if (worldSize < 1) throw new UsageError("--world-size must be >= 1, got " + worldSize);
-      if (port < 0 || port > 65535) throw new UsageError("--port must be in 0..65535, got " + port);
+      if (grpcPort < 0 || grpcPort > 65535) throw new UsageError("--grpc-port must be in 0..65535, got " + grpcPort);
       try {
         cluster.validate();
       } catch (IllegalArgumentException e) {
@@ -90,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
       DecodeFleetService service = new DecodeFleetService(node.system(), node.coordinator(), model, worldSize,
           (request, outcome) -> reportJson(request, outcome, state));
-      ServerBinding binding = Http.get(node.system()).newServerAt(grpcBind, port)
+      ServerBinding binding = Http.get(node.system()).newServerAt(grpcBind, grpcPort)
           .bind(DecodeFleetHandlerFactory.create(service, node.system())).toCompletableFuture().get(30, TimeUnit.SECONDS);
       System.out.println("coordinator: model " + model.model() + " loaded on " + worldSize
           + " agents; serving decodefleet.api.v1.DecodeFleet on " + grpcBind + ":" + binding.localAddress().getPort());

@@ -19,8 +19,8 @@ public final class ClusterOptions {
       description = "Address of this coordinator node (default ${DEFAULT-VALUE}).")
   public String bind;
 
-  @Option(names = "--cluster-port", defaultValue = "${env:DECODEFLEET_PORT:-0}",
-      description = "Cluster port of this coordinator node (default ${DEFAULT-VALUE}: any free port; "
+  @Option(names = "--cluster-port", defaultValue = "${env:DECODEFLEET_CLUSTER_PORT:-0}",
+      description = "Pekko cluster port of this coordinator node (env DECODEFLEET_CLUSTER_PORT; default ${DEFAULT-VALUE}: any free port; "
           + "daemons give it as --seed-nodes when the coordinator founds the cluster).")
   public int clusterPort;
 
