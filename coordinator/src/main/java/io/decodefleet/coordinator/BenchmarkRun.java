@@ -8,13 +8,16 @@ import io.decodefleet.coordinator.run.BenchmarkSpec;
 import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.coordinator.metrics.AgentDescription;
+import io.decodefleet.coordinator.metrics.EngineTotals;
+import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
+import io.decodefleet.coordinator.metrics.VerificationSummary;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -176,24 +179,13 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     return state.agents().stream().filter(a -> ids.contains(a.agentId())).toList();
   }
 
-  private List<Map<String, Object>> agentLines(ClusterSnapshot state) {
-    List<Map<String, Object>> lines = new ArrayList<>();
-    for (AgentSnapshot a : inScope(state)) {
-      Map<String, Object> line = new LinkedHashMap<>();
-      line.put("agent_id", a.agentId());
-      line.put("device", a.device());
-      line.put("backend", a.backend());
-      line.put("node", a.nodeAddress());
-      line.put("alive", a.alive());
-      line.put("kv_blocks", a.kvBlocks());
-      line.put("block_size", a.blockSize());
-      lines.add(line);
-    }
-    return lines;
+  private List<AgentDescription> agentLines(ClusterSnapshot state) {
+    return inScope(state).stream().map(a -> new AgentDescription(a.agentId(), a.device(), a.backend(), a.nodeAddress(),
+        a.alive(), a.kvBlocks(), a.blockSize())).toList();
   }
 
   /** Engine counters of this run: the difference between the snapshots at its end and start. */
-  private Map<String, Object> engineTotals(ClusterSnapshot atEnd) {
+  private EngineTotals engineTotals(ClusterSnapshot atEnd) {
     Map<String, AgentSnapshot> before = new HashMap<>();
     for (AgentSnapshot a : atStart.agents()) before.put(a.agentId(), a);
     long steps = 0;
@@ -226,38 +218,23 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       scheduled += a.scheduledTokens() - (b == null ? 0 : b.scheduledTokens());
       preemptions += a.preemptions() - (b == null ? 0 : b.preemptions());
     }
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("reported_steps", steps);
-    m.put("scheduled_tokens", scheduled);
-    m.put("mean_step_ms", steps == 0 ? 0.0 : stepNanos / 1e6 / steps);
-    m.put("preemptions", preemptions);
-    List<Map<String, Object>> buckets = new ArrayList<>();
+    List<EngineTotals.BatchBucketSteps> buckets = new ArrayList<>();
     byBatch.forEach((bucket, acc) -> {
-      if (acc[0] == 0) return;
-      Map<String, Object> line = new LinkedHashMap<>();
-      line.put("batch_bucket", bucket);
-      line.put("steps", acc[0]);
-      line.put("mean_step_ms", acc[1] / 1e6 / acc[0]);
-      buckets.add(line);
+      if (acc[0] != 0) buckets.add(new EngineTotals.BatchBucketSteps(bucket, acc[0], acc[1] / 1e6 / acc[0]));
     });
-    m.put("step_time_by_batch", buckets);
     byPath.values().removeIf(n -> n == 0);
-    m.put("steps_by_path", byPath);
-    m.put("mean_host_us_per_step", t[0] == 0 ? null : t[1] / 1e3 / t[0]);
-    m.put("mean_gpu_us_per_step", t[2] == 0 ? null : t[3] / t[2]);
-    m.put("mean_gpu_idle_gap_us", t[4] == 0 ? null : t[5] / t[4]);
-    m.put("agents_lost", atEnd.agentsLost() - atStart.agentsLost());
-    m.put("migrations", atEnd.migrations() - atStart.migrations());
-    m.put("kv_migrations", atEnd.kvMigrations() - atStart.kvMigrations());
-    m.put("reprefill_migrations", atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations()
-        + atStart.kvMigrations());
+    KvTransferSummary kvTransfers = null;
     if (atEnd.kvTransfers() != null) {
       // Hand-offs logged since this run's start (a fleet reloaded for the run starts from 0).
       KvTransferHistory startLog = atStart.kvTransfers();
       long from = startLog != null && startLog.layout().equals(atEnd.kvTransfers().layout()) ? startLog.total() : 0;
-      m.put("kv_transfers", atEnd.kvTransfers().summary(from));
+      kvTransfers = atEnd.kvTransfers().summary(from);
     }
-    return m;
+    return new EngineTotals(steps, scheduled, steps == 0 ? 0.0 : stepNanos / 1e6 / steps, preemptions, buckets, byPath,
+        t[0] == 0 ? null : t[1] / 1e3 / t[0], t[2] == 0 ? null : t[3] / t[2], t[4] == 0 ? null : t[5] / t[4],
+        atEnd.agentsLost() - atStart.agentsLost(), atEnd.migrations() - atStart.migrations(),
+        atEnd.kvMigrations() - atStart.kvMigrations(),
+        atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations() + atStart.kvMigrations(), kvTransfers);
   }
 
   private static int[] concat(int[] a, int[] b) {
@@ -285,15 +262,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       }
     }
 
-    Map<String, Object> summary() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("passed", checked > 0 && failures == 0);
-      m.put("sequences_checked", checked);
-      m.put("failures", failures);
-      m.put("max_rel_error", worst);
-      m.put("tolerance", tolerance);
-      m.put("failure_details", List.copyOf(details));
-      return m;
+    VerificationSummary summary() {
+      return new VerificationSummary(checked > 0 && failures == 0, checked, failures, worst, tolerance, details);
     }
   }
 }

@@ -6,6 +6,8 @@ import io.decodefleet.coordinator.node.ClusterOptions;
 import io.decodefleet.coordinator.node.CoordinatorNode;
 import io.decodefleet.coordinator.node.HardwareDescription;
 import io.decodefleet.coordinator.run.RunOutcome;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.api.BenchmarkRequest;
 import io.decodefleet.api.DecodeFleetHandlerFactory;
@@ -16,9 +18,7 @@ import io.decodefleet.coordinator.metrics.SweepPoint;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import io.decodefleet.coordinator.report.RuntimeVersions;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -105,7 +105,7 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private String reportJson(BenchmarkRequest request, RunOutcome outcome, ClusterSnapshot state) {
-    Map<String, Object> settings = new LinkedHashMap<>();
+    ObjectNode settings = JsonNodeFactory.instance.objectNode();
     settings.put("request", request.toString().replace('\n', ' ').trim());
     settings.put("model", engine.model);
     String backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();

@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
@@ -10,9 +11,7 @@ import io.decodefleet.coordinator.workload.TraceReader;
 import io.decodefleet.coordinator.workload.WorkloadGenerator;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The requests of a benchmark: generated (lengths, arrivals) or replayed from a trace file. */
@@ -95,20 +94,19 @@ final class WorkloadOptions {
     }
   }
 
-  Map<String, Object> describe() {
-    Map<String, Object> m = new LinkedHashMap<>();
+  /** Adds the workload's settings to report.json's "settings" (a trace's, or the generator's). */
+  void describe(ObjectNode settings) {
     if (trace != null) {
-      m.put("trace", trace.toString());
-      m.put("trace_time_scale", traceTimeScale);
-      m.put("trace_max_requests", traceMaxRequests);
+      settings.put("trace", trace.toString());
+      settings.put("trace_time_scale", traceTimeScale);
+      settings.put("trace_max_requests", traceMaxRequests);
     } else {
-      m.put("num_requests", numRequests);
-      m.put("prompt_len", promptLen);
-      m.put("output_len", outputLen);
-      m.put("request_rate", requestRate);
-      m.put("burstiness", burstiness);
+      settings.put("num_requests", numRequests);
+      settings.put("prompt_len", promptLen);
+      settings.put("output_len", outputLen);
+      settings.put("request_rate", requestRate);
+      settings.put("burstiness", burstiness);
     }
-    m.put("max_concurrency", maxConcurrency);
-    return m;
+    settings.put("max_concurrency", maxConcurrency);
   }
 }

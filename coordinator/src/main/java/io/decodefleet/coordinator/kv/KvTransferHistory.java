@@ -1,9 +1,8 @@
 package io.decodefleet.coordinator.kv;
 
+import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.metrics.LatencyStats;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The KV transfers of a fleet's transfer group so far (disaggregated hand-offs and migrations of
@@ -28,7 +27,7 @@ public record KvTransferHistory(String layout, String mode, String group, long t
    * hand-off latency on the coordinator's clock; re-prefills for want of KV blocks; and of those,
    * the hand-offs and the migrations of drained agents' sequences apart.
    */
-  public Map<String, Object> summary(long from) {
+  public KvTransferSummary summary(long from) {
     List<KvTransferRecord> runs = recent.stream().filter(r -> r.ordinal() >= from).toList();
     double[] ms = runs.stream().mapToDouble(KvTransferRecord::millis).filter(Double::isFinite).toArray();
     double[] handoff = runs.stream().mapToDouble(KvTransferRecord::handoffMillis).filter(Double::isFinite).toArray();
@@ -43,35 +42,20 @@ public record KvTransferHistory(String layout, String mode, String group, long t
     }
     LatencyStats t = LatencyStats.of(ms);
     LatencyStats h = LatencyStats.of(handoff);
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("layout", layout);
-    m.put("mode", mode);
-    m.put("group", group);
-    m.put("count", runs.size());
-    m.put("bytes", bytes);
-    m.put("mean_bytes", runs.isEmpty() ? 0 : bytes / runs.size());
-    m.put("mean_ms", t.mean());
-    m.put("p50_ms", t.median());
-    m.put("p99_ms", t.p99());
-    m.put("max_ms", t.max());
-    m.put("gb_per_s", totalMs > 0 ? timedBytes / totalMs / 1e6 : null);
-    m.put("mean_send_ms", mean(runs.stream().mapToDouble(KvTransferRecord::sendMillis)));
-    m.put("mean_receive_ms", mean(runs.stream().mapToDouble(KvTransferRecord::receiveMillis)));
-    m.put("mean_handoff_ms", h.mean());
-    m.put("p50_handoff_ms", h.median());
-    m.put("p99_handoff_ms", h.p99());
-    m.put("recomputed", runs.stream().filter(KvTransferRecord::recomputed).count());
     List<KvTransferRecord> migrations = runs.stream().filter(KvTransferRecord::migration).toList();
-    m.put("handoffs", (long) (runs.size() - migrations.size()));
-    // Moved with their KV and decoded from it on arrival (a recomputed one re-prefilled there).
-    m.put("migrations", migrations.stream().filter(r -> !r.recomputed()).count());
-    m.put("migration_bytes", migrations.stream().mapToLong(KvTransferRecord::bytes).sum());
-    m.put("mean_migration_ms", mean(migrations.stream().mapToDouble(KvTransferRecord::millis)));
-    m.put("mean_migration_wait_ms", mean(migrations.stream().mapToDouble(KvTransferRecord::handoffMillis)));
-    m.put("time_is", "per transfer the shorter of the sender's (pack+send) and receiver's (receive+unpack) CUDA-event"
-        + " times; hand-off is KvReady (a migration: the drain's report) to the receiver's report on the"
-        + " coordinator's clock");
-    return m;
+    return new KvTransferSummary(layout, mode, group, runs.size(), bytes, runs.isEmpty() ? 0 : bytes / runs.size(),
+        t.mean(), t.median(), t.p99(), t.max(), totalMs > 0 ? timedBytes / totalMs / 1e6 : null,
+        mean(runs.stream().mapToDouble(KvTransferRecord::sendMillis)),
+        mean(runs.stream().mapToDouble(KvTransferRecord::receiveMillis)), h.mean(), h.median(), h.p99(),
+        runs.stream().filter(KvTransferRecord::recomputed).count(), (long) (runs.size() - migrations.size()),
+        // Moved with their KV and decoded from it on arrival (a recomputed one re-prefilled there).
+        migrations.stream().filter(r -> !r.recomputed()).count(),
+        migrations.stream().mapToLong(KvTransferRecord::bytes).sum(),
+        mean(migrations.stream().mapToDouble(KvTransferRecord::millis)),
+        mean(migrations.stream().mapToDouble(KvTransferRecord::handoffMillis)),
+        "per transfer the shorter of the sender's (pack+send) and receiver's (receive+unpack) CUDA-event"
+            + " times; hand-off is KvReady (a migration: the drain's report) to the receiver's report on the"
+            + " coordinator's clock");
   }
 
   private static Double mean(java.util.stream.DoubleStream values) {

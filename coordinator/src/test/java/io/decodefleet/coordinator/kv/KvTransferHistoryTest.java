@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** report.json's "kv_transfers": what a run's hand-offs add up to. */
@@ -26,18 +26,18 @@ class KvTransferHistoryTest {
         record(3, 64L << 20, 0.4, 0.3, 4.0, true),
         record(4, 64L << 20, Double.NaN, 0.3, 6.0, false)));
 
-    Map<String, Object> s = log.summary(1);
+    KvTransferSummary s = log.summary(1);
 
-    assertEquals(4, s.get("count"));
-    assertEquals(4L * (64L << 20), s.get("bytes"));
-    assertEquals(64L << 20, s.get("mean_bytes"));
-    assertEquals(0.25, (double) s.get("mean_ms"), 1e-12, "0.2, 0.2, 0.3, 0.3");
-    assertEquals(0.25, (double) s.get("p50_ms"), 1e-12);
-    assertEquals(4.0 * (64L << 20) / 1.0 / 1e6, (double) s.get("gb_per_s"), 1e-6, "bytes over summed time");
-    assertEquals(4.5, (double) s.get("mean_handoff_ms"), 1e-12);
-    assertEquals(1L, s.get("recomputed"));
-    assertEquals((0.5 + 0.2 + 0.4) / 3, (double) s.get("mean_send_ms"), 1e-12, "NaN sides are left out");
-    assertEquals("ready", s.get("group"));
+    assertEquals(4, s.count());
+    assertEquals(4L * (64L << 20), s.bytes());
+    assertEquals(64L << 20, s.meanBytes());
+    assertEquals(0.25, s.meanMs(), 1e-12, "0.2, 0.2, 0.3, 0.3");
+    assertEquals(0.25, s.p50Ms(), 1e-12);
+    assertEquals(4.0 * (64L << 20) / 1.0 / 1e6, s.gbPerS(), 1e-6, "bytes over summed time");
+    assertEquals(4.5, s.meanHandoffMs(), 1e-12);
+    assertEquals(1L, s.recomputed());
+    assertEquals((0.5 + 0.2 + 0.4) / 3, s.meanSendMs(), 1e-12, "NaN sides are left out");
+    assertEquals("ready", s.group());
   }
 
   @Test
@@ -47,23 +47,23 @@ class KvTransferHistoryTest {
         new KvTransferRecord(1, 7, "agent-1", "agent-2", 300, 0.2, 0.4, 12.0, false, true),
         new KvTransferRecord(2, 8, "agent-1", "agent-2", 500, 0.6, 0.8, 14.0, true, true)));
 
-    Map<String, Object> s = log.summary(0);
+    KvTransferSummary s = log.summary(0);
 
-    assertEquals(3, s.get("count"));
-    assertEquals(1L, s.get("handoffs"));
-    assertEquals(1L, s.get("migrations"), "the recomputed one was re-prefilled on arrival");
-    assertEquals(800L, s.get("migration_bytes"));
-    assertEquals(0.4, (double) s.get("mean_migration_ms"), 1e-12, "0.2 and 0.6");
-    assertEquals(13.0, (double) s.get("mean_migration_wait_ms"), 1e-12);
+    assertEquals(3, s.count());
+    assertEquals(1L, s.handoffs());
+    assertEquals(1L, s.migrations(), "the recomputed one was re-prefilled on arrival");
+    assertEquals(800L, s.migrationBytes());
+    assertEquals(0.4, s.meanMigrationMs(), 1e-12, "0.2 and 0.6");
+    assertEquals(13.0, s.meanMigrationWaitMs(), 1e-12);
   }
 
   @Test
   void runWithoutTransfersSaysSoWithoutNaN() {
-    Map<String, Object> s = new KvTransferHistory("disagg=1:1", "graph", "broken: agent agent-1 left the cluster", 3,
+    KvTransferSummary s = new KvTransferHistory("disagg=1:1", "graph", "broken: agent agent-1 left the cluster", 3,
         List.of()).summary(3);
-    assertEquals(0, s.get("count"));
-    assertEquals(0.0, s.get("mean_ms"));
-    assertNull(s.get("gb_per_s"));
-    assertTrue(String.valueOf(s.get("group")).startsWith("broken"));
+    assertEquals(0, s.count());
+    assertEquals(0.0, s.meanMs(), 0.0);
+    assertNull(s.gbPerS());
+    assertTrue(String.valueOf(s.group()).startsWith("broken"));
   }
 }

@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator.node;
 
+import io.decodefleet.coordinator.metrics.VerificationSummary;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.run.BenchmarkSpec;
 import io.decodefleet.coordinator.run.RunOutcome;
@@ -89,7 +90,7 @@ class EmbeddedClusterTest {
     RunOutcome second = run(spec(2, requests, "round-robin", 10, 0.0));
 
     assertTrue(first.succeeded() && second.succeeded());
-    assertTrue(((Number) second.engine().get("preemptions")).longValue() > 0, "expected preemptions: " + second.engine());
+    assertTrue(second.engine().preemptions() > 0, "expected preemptions: " + second.engine());
     for (RequestSpec r : requests) {
       assertArrayEquals(first.outputTokens().get(r.requestId()), second.outputTokens().get(r.requestId()),
           "request " + r.requestId());
@@ -101,10 +102,10 @@ class EmbeddedClusterTest {
     RunOutcome outcome = run(spec(AGENTS, workload(6, 3), "least-loaded", 0, 1.0));
 
     assertTrue(outcome.succeeded(), String.valueOf(outcome.verification()));
-    Map<String, Object> v = outcome.verification();
-    assertEquals(6, v.get("sequences_checked"));
-    assertEquals(0, v.get("failures"));
-    assertTrue(((Number) v.get("max_rel_error")).doubleValue() < 1e-4);
+    VerificationSummary v = outcome.verification();
+    assertEquals(6, v.sequencesChecked());
+    assertEquals(0, v.failures());
+    assertTrue(v.maxRelError() < 1e-4);
   }
 
   @Test
