@@ -1,18 +1,18 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.FleetScope;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.coordinator.kv.KvTransferHistory;
-import io.decodefleet.coordinator.run.BenchmarkSpec;
-import io.decodefleet.coordinator.run.RunOutcome;
-import io.decodefleet.coordinator.run.RunProgress;
-import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.metrics.AgentDescription;
 import io.decodefleet.coordinator.metrics.EngineTotals;
 import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
 import io.decodefleet.coordinator.metrics.VerificationSummary;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
+import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import java.time.Duration;
 import java.util.ArrayDeque;

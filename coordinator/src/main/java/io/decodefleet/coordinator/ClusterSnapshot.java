@@ -16,16 +16,4 @@ import java.util.List;
  *     arrival; the rest were re-prefilled
  */
 public record ClusterSnapshot(String model, int worldSize, List<AgentSnapshot> agents, int agentsLost, long migrations,
-    KvTransferHistory kvTransfers, long kvMigrations) {
-
-  /** A fleet whose migrations all re-prefilled. */
-  public ClusterSnapshot(String model, int worldSize, List<AgentSnapshot> agents, int agentsLost, long migrations,
-      KvTransferHistory kvTransfers) {
-    this(model, worldSize, agents, agentsLost, migrations, kvTransfers, 0);
-  }
-
-  /** A fleet without KV transfers. */
-  public ClusterSnapshot(String model, int worldSize, List<AgentSnapshot> agents, int agentsLost, long migrations) {
-    this(model, worldSize, agents, agentsLost, migrations, null);
-  }
-}
+    KvTransferHistory kvTransfers, long kvMigrations) {}

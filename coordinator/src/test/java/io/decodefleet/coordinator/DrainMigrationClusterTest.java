@@ -1,12 +1,5 @@
 package io.decodefleet.coordinator;
 
-import io.decodefleet.coordinator.fleet.ParallelLayout;
-import io.decodefleet.coordinator.fleet.SequenceEvent;
-import io.decodefleet.coordinator.kv.KvTransferHistory;
-import io.decodefleet.coordinator.kv.KvTransferRecord;
-import io.decodefleet.coordinator.node.EmbeddedCluster;
-import io.decodefleet.coordinator.run.BenchmarkSpec;
-import io.decodefleet.coordinator.run.RunOutcome;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -19,6 +12,13 @@ import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.kv.KvTransferHistory;
+import io.decodefleet.coordinator.kv.KvTransferRecord;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
 import io.decodefleet.coordinator.workload.RequestSpec;

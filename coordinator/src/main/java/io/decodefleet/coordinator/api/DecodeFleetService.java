@@ -1,11 +1,5 @@
 package io.decodefleet.coordinator.api;
 
-import io.decodefleet.coordinator.fleet.AgentSnapshot;
-import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.ClusterSnapshot;
-import io.decodefleet.coordinator.run.BenchmarkSpec;
-import io.decodefleet.coordinator.run.RunOutcome;
-import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.api.AgentState;
@@ -18,7 +12,13 @@ import io.decodefleet.api.ClusterStateRequest;
 import io.decodefleet.api.DecodeFleet;
 import io.decodefleet.api.GenerateEvent;
 import io.decodefleet.api.GenerateRequest;
+import io.decodefleet.coordinator.ClusterSnapshot;
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
+import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
 import io.decodefleet.coordinator.workload.RequestSpec;

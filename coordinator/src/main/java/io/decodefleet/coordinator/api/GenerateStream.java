@@ -1,11 +1,11 @@
 package io.decodefleet.coordinator.api;
 
-import io.decodefleet.coordinator.fleet.SequenceEvent;
-import io.decodefleet.coordinator.metrics.MetricsRecorder;
-import io.decodefleet.coordinator.metrics.RequestRecord;
 import io.decodefleet.api.GenerateEvent;
 import io.decodefleet.api.GenerateSummary;
 import io.decodefleet.api.TokenEvent;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.metrics.MetricsRecorder;
+import io.decodefleet.coordinator.metrics.RequestRecord;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -1,16 +1,5 @@
 package io.decodefleet.coordinator.cli;
 
-import io.decodefleet.coordinator.fleet.AgentSnapshot;
-import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.ClusterSnapshot;
-import io.decodefleet.coordinator.fleet.ParallelLayout;
-import io.decodefleet.coordinator.node.ClusterHandle;
-import io.decodefleet.coordinator.node.CoordinatorNode;
-import io.decodefleet.coordinator.node.EmbeddedCluster;
-import io.decodefleet.coordinator.node.HardwareDescription;
-import io.decodefleet.coordinator.run.BenchmarkSpec;
-import io.decodefleet.coordinator.run.RunOutcome;
-import io.decodefleet.coordinator.run.RunProgress;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -18,6 +7,10 @@ import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.LocalDevices;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.coordinator.ClusterSnapshot;
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.ConsoleTable;
 import io.decodefleet.coordinator.metrics.EngineTotals;
 import io.decodefleet.coordinator.metrics.KvTransferSummary;
@@ -25,12 +18,19 @@ import io.decodefleet.coordinator.metrics.SloSpec;
 import io.decodefleet.coordinator.metrics.SweepPoint;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import io.decodefleet.coordinator.metrics.VerificationSummary;
+import io.decodefleet.coordinator.node.ClusterHandle;
+import io.decodefleet.coordinator.node.CoordinatorNode;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.node.HardwareDescription;
 import io.decodefleet.coordinator.report.Expectations;
 import io.decodefleet.coordinator.report.MetricVerdict;
 import io.decodefleet.coordinator.report.ReportWriter;
 import io.decodefleet.coordinator.report.RuntimeVersions;
 import io.decodefleet.coordinator.report.VerdictTable;
 import io.decodefleet.coordinator.report.WrittenReport;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
+import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -129,8 +129,8 @@ final class BenchmarkSession {
           System.err.println("coordinator: world size " + ws + ": " + outcome.error());
           return 1;
         }
-        points.add(new SweepPoint(ws, outcome.result(), outcome.requests(), outcome.engine(), outcome.verification(),
-            outcome.agents(), Double.NaN));
+        points.add(SweepPoint.of(ws, outcome.result(), outcome.requests(), outcome.engine(), outcome.verification(),
+            outcome.agents()));
       }
     } catch (Exception e) {
       System.err.println("coordinator: the run did not complete: " + e);

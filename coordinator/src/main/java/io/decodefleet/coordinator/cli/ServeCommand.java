@@ -1,22 +1,22 @@
 package io.decodefleet.coordinator.cli;
 
-import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.ClusterSnapshot;
-import io.decodefleet.coordinator.node.ClusterOptions;
-import io.decodefleet.coordinator.node.CoordinatorNode;
-import io.decodefleet.coordinator.node.HardwareDescription;
-import io.decodefleet.coordinator.run.RunOutcome;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.api.BenchmarkRequest;
 import io.decodefleet.api.DecodeFleetHandlerFactory;
+import io.decodefleet.coordinator.ClusterSnapshot;
+import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.api.DecodeFleetService;
 import io.decodefleet.coordinator.metrics.ReportJson;
 import io.decodefleet.coordinator.metrics.SloSpec;
 import io.decodefleet.coordinator.metrics.SweepPoint;
 import io.decodefleet.coordinator.metrics.SweepReport;
+import io.decodefleet.coordinator.node.ClusterOptions;
+import io.decodefleet.coordinator.node.CoordinatorNode;
+import io.decodefleet.coordinator.node.HardwareDescription;
 import io.decodefleet.coordinator.report.RuntimeVersions;
+import io.decodefleet.coordinator.run.RunOutcome;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -112,8 +112,8 @@ final class ServeCommand implements Callable<Integer> {
     int ws = outcome.agents().size();
     SweepReport report = new SweepReport("RunBenchmark (gRPC)", settings, RuntimeVersions.current(),
         HardwareDescription.describe(), backend, engine.model, java.time.OffsetDateTime.now().toString(), SloSpec.NONE,
-        List.of(new SweepPoint(Math.max(ws, 1), outcome.result(), outcome.requests(), outcome.engine(),
-            outcome.verification(), outcome.agents(), Double.NaN)));
+        List.of(SweepPoint.of(Math.max(ws, 1), outcome.result(), outcome.requests(), outcome.engine(),
+            outcome.verification(), outcome.agents())));
     return ReportJson.toJson(report).toPrettyString();
   }
 }

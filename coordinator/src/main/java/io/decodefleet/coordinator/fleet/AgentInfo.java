@@ -9,9 +9,4 @@ import org.apache.pekko.actor.typed.ActorRef;
  * @param tensorParallel GPUs the agent's replica spans (1, or K for a tensor-parallel group)
  */
 public record AgentInfo(String agentId, ActorRef<GpuAgent.Command> ref, String nodeAddress, String device,
-    String backend, int tensorParallel) {
-
-  public AgentInfo(String agentId, ActorRef<GpuAgent.Command> ref, String nodeAddress, String device, String backend) {
-    this(agentId, ref, nodeAddress, device, backend, 1);
-  }
-}
+    String backend, int tensorParallel) {}

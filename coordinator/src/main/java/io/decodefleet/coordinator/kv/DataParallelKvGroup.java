@@ -1,10 +1,10 @@
 package io.decodefleet.coordinator.kv;
 
-import io.decodefleet.coordinator.fleet.FleetAgent;
-import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.engine.KvTransferMode;
 import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

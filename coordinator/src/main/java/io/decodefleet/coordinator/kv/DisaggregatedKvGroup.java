@@ -1,12 +1,12 @@
 package io.decodefleet.coordinator.kv;
 
+import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.InFlightSequence;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.fleet.PrefillStage;
-import io.decodefleet.agent.GpuAgent;
-import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
 import io.decodefleet.coordinator.placement.AgentLoad;
 import io.decodefleet.coordinator.placement.LeastLoaded;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
@@ -192,7 +192,7 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
           : "the KV-transfer group is broken (" + brokenReason + ")");
       return;
     }
-    KvTransfer move = new KvTransfer(from, to, System.nanoTime(), seq.reservedTokens);
+    KvTransfer move = new KvTransfer(KvTransferKind.HANDOFF, from, to, System.nanoTime(), seq.reservedTokens);
     handoffs.put(id, move);
     // The prefill agent keeps its reservation until its send is over; the decode agent's starts now.
     seq.agent = to;
@@ -222,7 +222,7 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
   private void complete(long id, KvTransfer h) {
     if (!h.done()) return;
     handoffs.remove(id);
-    h.logTo(log, id, false);
+    h.logTo(log, id);
   }
 
   /** An agent of the fleet left the cluster. */

@@ -1,13 +1,13 @@
 package io.decodefleet.coordinator.kv;
 
+import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.FleetScope;
 import io.decodefleet.coordinator.fleet.InFlightSequence;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.fleet.SequencePlacement;
-import io.decodefleet.agent.GpuAgent;
-import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
 import io.decodefleet.coordinator.placement.LeastLoaded;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.time.Duration;
@@ -130,7 +130,7 @@ public final class KvDrainTransfers {
       sequences.evacuate(from, List.of(id), cause);
       return;
     }
-    KvTransfer m = new KvTransfer(from, to, System.nanoTime(), seq.reservedTokens); // reservation read before handOver
+    KvTransfer m = new KvTransfer(KvTransferKind.DRAIN_MIGRATION, from, to, System.nanoTime(), seq.reservedTokens); // reservation read before handOver
     moves.put(id, m);
     sequences.handOver(seq, to, cause + ", KV moved");
     m.start(seq, held.numComputedTokens());
@@ -173,7 +173,7 @@ public final class KvDrainTransfers {
   private void complete(long id, KvTransfer m) {
     if (!m.done()) return;
     moves.remove(id);
-    if (group != null) m.logTo(group.log(), id, true);
+    if (group != null) m.logTo(group.log(), id);
   }
 
   /** An agent of the fleet left the cluster: its migrations end unheard, and the group learns of it. */

@@ -1,10 +1,10 @@
 package io.decodefleet.coordinator.kv;
 
+import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.InFlightSequence;
-import io.decodefleet.agent.GpuAgent;
-import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
 import java.util.Arrays;
 
 /**
@@ -13,6 +13,7 @@ import java.util.Arrays;
  * Called on the coordinator's actor thread only.
  */
 final class KvTransfer {
+  final KvTransferKind kind;
   final FleetAgent from;
   final FleetAgent to;
   private final long startNanos;
@@ -25,7 +26,8 @@ final class KvTransfer {
   private long bytes;
   private Outcome outcome;
 
-  KvTransfer(FleetAgent from, FleetAgent to, long startNanos, int fromTokens) {
+  KvTransfer(KvTransferKind kind, FleetAgent from, FleetAgent to, long startNanos, int fromTokens) {
+    this.kind = kind;
     this.from = from;
     this.to = to;
     this.startNanos = startNanos;
@@ -96,10 +98,10 @@ final class KvTransfer {
   }
 
   /** Adds a finished move that moved KV (decoded from it, or re-prefilled by the receiver) to {@code log}. */
-  void logTo(KvTransferLog log, long sequenceId, boolean migration) {
+  void logTo(KvTransferLog log, long sequenceId) {
     if (outcome == Outcome.DONE || outcome == Outcome.RECOMPUTE) {
       log.add(sequenceId, from.info.agentId(), to.info.agentId(), bytes, sendMillis, receiveMillis, waitMillis,
-          outcome == Outcome.RECOMPUTE, migration);
+          outcome == Outcome.RECOMPUTE, kind);
     }
   }
 }

@@ -15,14 +15,9 @@ final class KvTransferLog {
   private long total;
 
   void add(long sequenceId, String from, String to, long bytes, double sendMillis, double receiveMillis,
-      double handoffMillis, boolean recomputed) {
-    add(sequenceId, from, to, bytes, sendMillis, receiveMillis, handoffMillis, recomputed, false);
-  }
-
-  void add(long sequenceId, String from, String to, long bytes, double sendMillis, double receiveMillis,
-      double handoffMillis, boolean recomputed, boolean migration) {
+      double handoffMillis, boolean recomputed, KvTransferKind kind) {
     recent.addLast(new KvTransferRecord(total++, sequenceId, from, to, bytes, sendMillis, receiveMillis,
-        handoffMillis, recomputed, migration));
+        handoffMillis, recomputed, kind));
     if (recent.size() > KEPT) recent.removeFirst();
   }
 

@@ -2,7 +2,7 @@ package io.decodefleet.coordinator.kv;
 
 /**
  * One KV transfer between agents, as both sides reported it: a hand-off from a prefill agent to a
- * decode agent, or a migration of a decoding sequence off a drained agent.
+ * decode agent, or a migration of a decoding sequence off a drained agent ({@code kind}).
  *
  * @param ordinal the group's count of hand-offs before this one (runs take those from their start on)
  * @param bytes bytes that crossed
@@ -11,16 +11,15 @@ package io.decodefleet.coordinator.kv;
  * @param handoffMillis coordinator clock, from the sender's KvReady to the receiver's report: what
  *     the sequence waited between its first and second token, beyond decoding
  * @param recomputed the receiver had no free KV blocks and re-prefilled the sequence instead
- * @param migration a drained agent's sequence moved with its KV (handoffMillis then runs from the
- *     coordinator's decision to move it)
+ * @param kind a hand-off, or a drained agent's sequence moved with its KV (handoffMillis then runs from
+ *     the coordinator's decision to move it)
  */
 public record KvTransferRecord(long ordinal, long sequenceId, String fromAgent, String toAgent, long bytes,
-    double sendMillis, double receiveMillis, double handoffMillis, boolean recomputed, boolean migration) {
+    double sendMillis, double receiveMillis, double handoffMillis, boolean recomputed, KvTransferKind kind) {
 
-  /** A hand-off (not a migration). */
-  public KvTransferRecord(long ordinal, long sequenceId, String fromAgent, String toAgent, long bytes,
-      double sendMillis, double receiveMillis, double handoffMillis, boolean recomputed) {
-    this(ordinal, sequenceId, fromAgent, toAgent, bytes, sendMillis, receiveMillis, handoffMillis, recomputed, false);
+  /** Whether this moved a drained agent's sequence (not a hand-off). */
+  public boolean migration() {
+    return kind == KvTransferKind.DRAIN_MIGRATION;
   }
 
   /**

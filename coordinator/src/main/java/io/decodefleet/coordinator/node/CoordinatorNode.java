@@ -1,9 +1,9 @@
 package io.decodefleet.coordinator.node;
 
-import io.decodefleet.coordinator.Coordinator;
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.ClusterConfig;
 import io.decodefleet.agent.QuietShutdown;
+import io.decodefleet.coordinator.Coordinator;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

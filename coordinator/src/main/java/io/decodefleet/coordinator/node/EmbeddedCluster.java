@@ -1,11 +1,11 @@
 package io.decodefleet.coordinator.node;
 
-import io.decodefleet.coordinator.Coordinator;
 import com.typesafe.config.Config;
 import io.decodefleet.agent.ClusterConfig;
-import io.decodefleet.agent.QuietShutdown;
 import io.decodefleet.agent.NodeGuardian;
+import io.decodefleet.agent.QuietShutdown;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
+import io.decodefleet.coordinator.Coordinator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

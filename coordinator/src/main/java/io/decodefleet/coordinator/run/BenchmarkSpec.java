@@ -1,7 +1,7 @@
 package io.decodefleet.coordinator.run;
 
-import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import java.time.Duration;
 import java.util.List;

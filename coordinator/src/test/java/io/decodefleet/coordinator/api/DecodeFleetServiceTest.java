@@ -1,7 +1,5 @@
 package io.decodefleet.coordinator.api;
 
-import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.node.EmbeddedCluster;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,6 +18,8 @@ import io.decodefleet.api.GenerateEvent;
 import io.decodefleet.api.GenerateRequest;
 import io.decodefleet.api.GenerateSummary;
 import io.decodefleet.api.SamplingParams;
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;

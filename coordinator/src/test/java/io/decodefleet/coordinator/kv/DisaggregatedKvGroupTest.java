@@ -1,10 +1,5 @@
 package io.decodefleet.coordinator.kv;
 
-import io.decodefleet.coordinator.fleet.AgentInfo;
-import io.decodefleet.coordinator.fleet.FleetAgent;
-import io.decodefleet.coordinator.fleet.InFlightSequence;
-import io.decodefleet.coordinator.fleet.ParallelLayout;
-import io.decodefleet.coordinator.fleet.SequenceEvent;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,8 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.engine.KvTransferMode;
-import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.coordinator.fleet.AgentInfo;
+import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.InFlightSequence;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.coordinator.placement.LeastLoaded;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,7 +62,7 @@ class DisaggregatedKvGroupTest {
     for (int i = 0; i < 4; i++) {
       TestProbe<GpuAgent.Command> p = kit.createTestProbe();
       probes.add(p);
-      FleetAgent a = new FleetAgent(new AgentInfo("agent-" + i, p.getRef(), "node", "gpu " + i, "cuda"), i);
+      FleetAgent a = new FleetAgent(new AgentInfo("agent-" + i, p.getRef(), "node", "gpu " + i, "cuda", 1), i);
       a.loaded(new AgentReport.ModelLoaded("agent-" + i, 100 - 10 * i, 16, 8, 4096, 1));
       fleet.add(a);
     }

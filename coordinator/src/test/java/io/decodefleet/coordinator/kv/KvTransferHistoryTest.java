@@ -14,7 +14,7 @@ class KvTransferHistoryTest {
   private static KvTransferRecord record(long ordinal, long bytes, double send, double receive, double handoff,
       boolean recomputed) {
     return new KvTransferRecord(ordinal, 100 + ordinal, "agent-0", "agent-1", bytes, send, receive, handoff,
-        recomputed);
+        recomputed, KvTransferKind.HANDOFF);
   }
 
   @Test
@@ -44,8 +44,8 @@ class KvTransferHistoryTest {
   void summaryCountsDrainMigrationsApartFromHandoffs() {
     KvTransferHistory log = new KvTransferHistory("disagg=1:2", "eager", "ready", 3, List.of(
         record(0, 100, 0.5, 0.5, 2.0, false),
-        new KvTransferRecord(1, 7, "agent-1", "agent-2", 300, 0.2, 0.4, 12.0, false, true),
-        new KvTransferRecord(2, 8, "agent-1", "agent-2", 500, 0.6, 0.8, 14.0, true, true)));
+        new KvTransferRecord(1, 7, "agent-1", "agent-2", 300, 0.2, 0.4, 12.0, false, KvTransferKind.DRAIN_MIGRATION),
+        new KvTransferRecord(2, 8, "agent-1", "agent-2", 500, 0.6, 0.8, 14.0, true, KvTransferKind.DRAIN_MIGRATION)));
 
     KvTransferSummary s = log.summary(0);
 

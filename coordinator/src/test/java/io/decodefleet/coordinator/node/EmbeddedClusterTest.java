@@ -1,9 +1,5 @@
 package io.decodefleet.coordinator.node;
 
-import io.decodefleet.coordinator.metrics.VerificationSummary;
-import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.run.BenchmarkSpec;
-import io.decodefleet.coordinator.run.RunOutcome;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,15 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.metrics.AgentStats;
 import io.decodefleet.coordinator.metrics.RequestRecord;
+import io.decodefleet.coordinator.metrics.VerificationSummary;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import io.decodefleet.coordinator.workload.WorkloadGenerator;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
