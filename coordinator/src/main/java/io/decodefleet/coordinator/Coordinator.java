@@ -68,7 +68,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public record FleetFailed(String reason) implements FleetStatus {}
 
   /**
-   * Place one sequence; events go to {@code subscriber}.
+   * Place one sequence; events go to {@code subscriber}. An empty prompt or a max tokens below 1
+   * fails it as INVALID, with a reason that starts with the field's name ("max_tokens: ...").
    *
    * @param worldSize place among the first worldSize loaded agents (0 = all)
    */
@@ -281,9 +282,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private Behavior<Command> onSubmit(Submit msg) {
     long now = System.nanoTime();
+    // The one check of a sequence's own fields; the reason names the field as the gRPC API does.
     if (msg.prompt().length == 0 || msg.maxTokens() < 1) {
-      msg.subscriber().tell(new SequenceEvent.Failed(msg.requestId(), FailureKind.INVALID,
-          msg.prompt().length == 0 ? "the prompt is empty" : "max tokens must be >= 1, got " + msg.maxTokens(), now));
+      msg.subscriber().tell(new SequenceEvent.Failed(msg.requestId(), FailureKind.INVALID, msg.prompt().length == 0
+          ? "prompt_token_ids: the prompt is empty" : "max_tokens: must be >= 1, got " + msg.maxTokens(), now));
       return this;
     }
     if (fleetModel == null) {

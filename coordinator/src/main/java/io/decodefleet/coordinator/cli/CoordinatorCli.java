@@ -50,7 +50,7 @@ public final class CoordinatorCli implements Callable<Integer> {
   String kvTransfer;
 
   @Option(names = "--placement", description = "least-loaded (free KV blocks) or round-robin (default: ${DEFAULT-VALUE}).")
-  String placement = "least-loaded";
+  String placement = PlacementPolicy.DEFAULT;
 
   @Option(names = "--seed", description = "Seed of the workload and the dummy weights (default: ${DEFAULT-VALUE}).")
   long seed = 0;

@@ -8,7 +8,7 @@ import io.decodefleet.coordinator.workload.RequestSpec;
 import io.decodefleet.coordinator.workload.TraceFormatException;
 import io.decodefleet.coordinator.workload.TraceOptions;
 import io.decodefleet.coordinator.workload.TraceReader;
-import io.decodefleet.coordinator.workload.WorkloadGenerator;
+import io.decodefleet.coordinator.workload.WorkloadSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,21 +17,21 @@ import picocli.CommandLine.Option;
 /** The requests of a benchmark: generated (lengths, arrivals) or replayed from a trace file. */
 final class WorkloadOptions {
   @Option(names = "--num-requests", description = "Requests in a generated workload (default: ${DEFAULT-VALUE}).")
-  int numRequests = 64;
+  int numRequests = WorkloadSpec.DEFAULT_NUM_REQUESTS;
 
   @Option(names = "--prompt-len", description = "Prompt tokens: N, MIN:MAX (uniform) or lognormal:MEAN:SIGMA "
       + "(default: ${DEFAULT-VALUE}).")
-  String promptLen = "32:256";
+  String promptLen = WorkloadSpec.DEFAULT_PROMPT_LEN;
 
   @Option(names = "--output-len", description = "Output tokens: N, MIN:MAX or lognormal:MEAN:SIGMA "
       + "(default: ${DEFAULT-VALUE}).")
-  String outputLen = "16:128";
+  String outputLen = WorkloadSpec.DEFAULT_OUTPUT_LEN;
 
   @Option(names = "--request-rate", description = "Requests per second; inf = all at once (default: ${DEFAULT-VALUE}).")
   String requestRate = "inf";
 
   @Option(names = "--burstiness", description = "Gamma shape of the arrival gaps: 1.0 = Poisson (default: ${DEFAULT-VALUE}).")
-  double burstiness = 1.0;
+  double burstiness = WorkloadSpec.DEFAULT_BURSTINESS;
 
   @Option(names = "--max-concurrency", description = "Most requests outstanding at once (closed loop); 0 = unlimited "
       + "(default: ${DEFAULT-VALUE}).")
@@ -67,8 +67,8 @@ final class WorkloadOptions {
       }
     }
     if (numRequests < 1) throw new UsageError("--num-requests must be >= 1, got " + numRequests);
-    return WorkloadGenerator.generate(numRequests, arrivals(), length("--prompt-len", promptLen),
-        length("--output-len", outputLen), model.vocabSize(), model.maxPositionEmbeddings(), seed);
+    return new WorkloadSpec(numRequests, length("--prompt-len", promptLen), length("--output-len", outputLen),
+        arrivals(), maxConcurrency).requests(model.vocabSize(), model.maxPositionEmbeddings(), seed);
   }
 
   ArrivalProcess arrivals() {
