@@ -59,6 +59,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   private final ArrayDeque<RequestSpec> due = new ArrayDeque<>();
   private final VerificationTotals verification = new VerificationTotals();
   private ClusterSnapshot atStart;
+  /** The run's agents, chosen once at its start: the first worldSize live loaded agents. */
+  private List<String> runAgents = List.of();
   private int nextRelease;
   private int outstanding;
   private long startNanos;
@@ -96,6 +98,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
 
   private Behavior<Command> onStateAtStart(StateAtStart msg) {
     atStart = msg.state();
+    runAgents = FleetScope.firstLive(atStart.agents(), a -> a.loaded() && a.alive(), spec.worldSize()).stream()
+        .map(AgentSnapshot::agentId).toList();
     startNanos = System.nanoTime();
     lastProgressNanos = startNanos;
     return onReleaseDue();
@@ -172,11 +176,9 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     return Behaviors.stopped();
   }
 
-  /** The run's agents as they are in {@code state}: the first worldSize live loaded agents at its start. */
+  /** The run's agents as they are in {@code state}. */
   private List<AgentSnapshot> inScope(ClusterSnapshot state) {
-    List<String> ids = FleetScope.firstLive(atStart.agents(), a -> a.loaded() && a.alive(), spec.worldSize()).stream()
-        .map(AgentSnapshot::agentId).toList();
-    return state.agents().stream().filter(a -> ids.contains(a.agentId())).toList();
+    return state.agents().stream().filter(a -> runAgents.contains(a.agentId())).toList();
   }
 
   private List<AgentDescription> agentLines(ClusterSnapshot state) {
