@@ -76,6 +76,16 @@ class ContainerContractTest {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("members")
+  void noContainerNamesTheRenamedPortSettings(ManifestSet set, ManifestSet.PodTemplate t, Container c) {
+    // Both CLIs refuse --port and DECODEFLEET_PORT (exit 2): --cluster-port, --grpc-port, DECODEFLEET_CLUSTER_PORT.
+    ContainerCommandLine cl = new ContainerCommandLine(c, set, DownwardApi.EXAMPLE);
+    assertFalse(cl.args().stream().anyMatch(a -> a.equals("--port") || a.startsWith("--port=")),
+        t.owner() + ": --port was renamed, args " + cl.args());
+    assertFalse(cl.env().containsKey("DECODEFLEET_PORT"), t.owner() + ": DECODEFLEET_PORT was renamed");
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("members")
   void theNodeBindsAndAdvertisesThePodIp(ManifestSet set, ManifestSet.PodTemplate t, Container c) {
     ContainerCommandLine cl = new ContainerCommandLine(c, set, DownwardApi.EXAMPLE);
     assertEquals(DownwardApi.POD_IP, cl.option("--bind"), t.owner() + ": discovery finds contact points by pod IP and "
