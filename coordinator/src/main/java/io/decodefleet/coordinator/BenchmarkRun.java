@@ -1,13 +1,23 @@
 package io.decodefleet.coordinator;
 
 import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
+import io.decodefleet.coordinator.fleet.FleetScope;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.kv.KvTransferHistory;
+import io.decodefleet.coordinator.metrics.AgentDescription;
+import io.decodefleet.coordinator.metrics.EngineTotals;
+import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
+import io.decodefleet.coordinator.metrics.VerificationSummary;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
+import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -49,6 +59,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   private final ArrayDeque<RequestSpec> due = new ArrayDeque<>();
   private final VerificationTotals verification = new VerificationTotals();
   private ClusterSnapshot atStart;
+  /** The run's agents, chosen once at its start: the first worldSize live loaded agents. */
+  private List<String> runAgents = List.of();
   private int nextRelease;
   private int outstanding;
   private long startNanos;
@@ -86,6 +98,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
 
   private Behavior<Command> onStateAtStart(StateAtStart msg) {
     atStart = msg.state();
+    runAgents = FleetScope.firstLive(atStart.agents(), a -> a.loaded() && a.alive(), spec.worldSize()).stream()
+        .map(AgentSnapshot::agentId).toList();
     startNanos = System.nanoTime();
     lastProgressNanos = startNanos;
     return onReleaseDue();
@@ -162,33 +176,20 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     return Behaviors.stopped();
   }
 
-  /** The run's agents as they are in {@code state}: the first worldSize live loaded agents at its start. */
-  private List<ClusterSnapshot.Agent> inScope(ClusterSnapshot state) {
-    List<String> ids = atStart.agents().stream().filter(a -> a.loaded() && a.alive()).limit(spec.worldSize())
-        .map(ClusterSnapshot.Agent::agentId).toList();
-    return state.agents().stream().filter(a -> ids.contains(a.agentId())).toList();
+  /** The run's agents as they are in {@code state}. */
+  private List<AgentSnapshot> inScope(ClusterSnapshot state) {
+    return state.agents().stream().filter(a -> runAgents.contains(a.agentId())).toList();
   }
 
-  private List<Map<String, Object>> agentLines(ClusterSnapshot state) {
-    List<Map<String, Object>> lines = new ArrayList<>();
-    for (ClusterSnapshot.Agent a : inScope(state)) {
-      Map<String, Object> line = new LinkedHashMap<>();
-      line.put("agent_id", a.agentId());
-      line.put("device", a.device());
-      line.put("backend", a.backend());
-      line.put("node", a.nodeAddress());
-      line.put("alive", a.alive());
-      line.put("kv_blocks", a.kvBlocks());
-      line.put("block_size", a.blockSize());
-      lines.add(line);
-    }
-    return lines;
+  private List<AgentDescription> agentLines(ClusterSnapshot state) {
+    return inScope(state).stream().map(a -> new AgentDescription(a.agentId(), a.device(), a.backend(), a.nodeAddress(),
+        a.alive(), a.kvBlocks(), a.blockSize())).toList();
   }
 
   /** Engine counters of this run: the difference between the snapshots at its end and start. */
-  private Map<String, Object> engineTotals(ClusterSnapshot atEnd) {
-    Map<String, ClusterSnapshot.Agent> before = new HashMap<>();
-    for (ClusterSnapshot.Agent a : atStart.agents()) before.put(a.agentId(), a);
+  private EngineTotals engineTotals(ClusterSnapshot atEnd) {
+    Map<String, AgentSnapshot> before = new HashMap<>();
+    for (AgentSnapshot a : atStart.agents()) before.put(a.agentId(), a);
     long steps = 0;
     long stepNanos = 0;
     long scheduled = 0;
@@ -196,10 +197,10 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
     java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
     double[] t = new double[6]; // steps, host ns, gpu steps, gpu µs, gap steps, gap µs
-    for (ClusterSnapshot.Agent a : inScope(atEnd)) {
-      ClusterSnapshot.Agent b = before.get(a.agentId());
-      ClusterSnapshot.StepTimes ta = a.times();
-      ClusterSnapshot.StepTimes tb = b == null ? ClusterSnapshot.StepTimes.NONE : b.times();
+    for (AgentSnapshot a : inScope(atEnd)) {
+      AgentSnapshot b = before.get(a.agentId());
+      AgentSnapshot.StepTimes ta = a.times();
+      AgentSnapshot.StepTimes tb = b == null ? AgentSnapshot.StepTimes.NONE : b.times();
       t[0] += ta.steps() - tb.steps();
       t[1] += ta.hostNanos() - tb.hostNanos();
       t[2] += ta.gpuSteps() - tb.gpuSteps();
@@ -207,7 +208,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       t[4] += ta.gapSteps() - tb.gapSteps();
       t[5] += ta.idleGapMicros() - tb.idleGapMicros();
       a.stepsByBatch().forEach((bucket, s) -> {
-        ClusterSnapshot.StepStats s0 = b == null ? null : b.stepsByBatch().get(bucket);
+        AgentSnapshot.StepStats s0 = b == null ? null : b.stepsByBatch().get(bucket);
         long[] acc = byBatch.computeIfAbsent(bucket, k -> new long[2]);
         acc[0] += s.steps() - (s0 == null ? 0 : s0.steps());
         acc[1] += s.nanos() - (s0 == null ? 0 : s0.nanos());
@@ -219,38 +220,23 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       scheduled += a.scheduledTokens() - (b == null ? 0 : b.scheduledTokens());
       preemptions += a.preemptions() - (b == null ? 0 : b.preemptions());
     }
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("reported_steps", steps);
-    m.put("scheduled_tokens", scheduled);
-    m.put("mean_step_ms", steps == 0 ? 0.0 : stepNanos / 1e6 / steps);
-    m.put("preemptions", preemptions);
-    List<Map<String, Object>> buckets = new ArrayList<>();
+    List<EngineTotals.BatchBucketSteps> buckets = new ArrayList<>();
     byBatch.forEach((bucket, acc) -> {
-      if (acc[0] == 0) return;
-      Map<String, Object> line = new LinkedHashMap<>();
-      line.put("batch_bucket", bucket);
-      line.put("steps", acc[0]);
-      line.put("mean_step_ms", acc[1] / 1e6 / acc[0]);
-      buckets.add(line);
+      if (acc[0] != 0) buckets.add(new EngineTotals.BatchBucketSteps(bucket, acc[0], acc[1] / 1e6 / acc[0]));
     });
-    m.put("step_time_by_batch", buckets);
     byPath.values().removeIf(n -> n == 0);
-    m.put("steps_by_path", byPath);
-    m.put("mean_host_us_per_step", t[0] == 0 ? null : t[1] / 1e3 / t[0]);
-    m.put("mean_gpu_us_per_step", t[2] == 0 ? null : t[3] / t[2]);
-    m.put("mean_gpu_idle_gap_us", t[4] == 0 ? null : t[5] / t[4]);
-    m.put("agents_lost", atEnd.agentsLost() - atStart.agentsLost());
-    m.put("migrations", atEnd.migrations() - atStart.migrations());
-    m.put("kv_migrations", atEnd.kvMigrations() - atStart.kvMigrations());
-    m.put("reprefill_migrations", atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations()
-        + atStart.kvMigrations());
+    KvTransferSummary kvTransfers = null;
     if (atEnd.kvTransfers() != null) {
       // Hand-offs logged since this run's start (a fleet reloaded for the run starts from 0).
-      KvTransfers startLog = atStart.kvTransfers();
+      KvTransferHistory startLog = atStart.kvTransfers();
       long from = startLog != null && startLog.layout().equals(atEnd.kvTransfers().layout()) ? startLog.total() : 0;
-      m.put("kv_transfers", atEnd.kvTransfers().summary(from));
+      kvTransfers = atEnd.kvTransfers().summary(from);
     }
-    return m;
+    return new EngineTotals(steps, scheduled, steps == 0 ? 0.0 : stepNanos / 1e6 / steps, preemptions, buckets, byPath,
+        t[0] == 0 ? null : t[1] / 1e3 / t[0], t[2] == 0 ? null : t[3] / t[2], t[4] == 0 ? null : t[5] / t[4],
+        atEnd.agentsLost() - atStart.agentsLost(), atEnd.migrations() - atStart.migrations(),
+        atEnd.kvMigrations() - atStart.kvMigrations(),
+        atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations() + atStart.kvMigrations(), kvTransfers);
   }
 
   private static int[] concat(int[] a, int[] b) {
@@ -278,15 +264,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       }
     }
 
-    Map<String, Object> summary() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("passed", checked > 0 && failures == 0);
-      m.put("sequences_checked", checked);
-      m.put("failures", failures);
-      m.put("max_rel_error", worst);
-      m.put("tolerance", tolerance);
-      m.put("failure_details", List.copyOf(details));
-      return m;
+    VerificationSummary summary() {
+      return new VerificationSummary(checked > 0 && failures == 0, checked, failures, worst, tolerance, details);
     }
   }
 }

@@ -3,8 +3,20 @@ package io.decodefleet.coordinator;
 import io.decodefleet.agent.GpuAgent;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.protocol.ModelSpec;
-import io.decodefleet.coordinator.SequenceEvent.FailureKind;
+import io.decodefleet.coordinator.fleet.AgentInfo;
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
+import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.InFlightSequence;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.fleet.SequencePlacement;
+import io.decodefleet.coordinator.kv.DisaggregatedKvGroup;
+import io.decodefleet.coordinator.kv.KvDrainTransfers;
 import io.decodefleet.coordinator.metrics.AgentOrder;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
+import io.decodefleet.coordinator.run.RunProgress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -27,10 +39,10 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 /**
  * The cluster singleton: finds agents through the Receptionist, loads a model on a fleet of them
  * (in a parallel layout: data-parallel, or disaggregated prefill/decode with its KV-transfer group,
- * see {@link DisaggFleet}), places every sequence (from benchmarks or API clients) on an agent,
+ * see {@link DisaggregatedKvGroup}), places every sequence (from benchmarks or API clients) on an agent,
  * streams its tokens back to its submitter, and re-places the unfinished sequences of an agent that
  * is lost or drained — with the prompt and every token so far, or a drained one's with its KV
- * ({@link KvMigration}), so the stream continues without gaps or duplicates (the bookkeeping of
+ * ({@link KvDrainTransfers}), so the stream continues without gaps or duplicates (the bookkeeping of
  * sequences is {@link SequencePlacement}'s).
  */
 public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
@@ -56,7 +68,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public record FleetFailed(String reason) implements FleetStatus {}
 
   /**
-   * Place one sequence; events go to {@code subscriber}.
+   * Place one sequence; events go to {@code subscriber}. An empty prompt or a max tokens below 1
+   * fails it as INVALID, with a reason that starts with the field's name ("max_tokens: ...").
    *
    * @param worldSize place among the first worldSize loaded agents (0 = all)
    */
@@ -91,11 +104,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private ModelSpec fleetModel;
   private ParallelLayout fleetLayout = ParallelLayout.DATA_PARALLEL;
   /** The disaggregated layout's group and hand-offs; null for data-parallel fleets. */
-  private DisaggFleet disagg;
+  private DisaggregatedKvGroup disagg;
   private PendingLoad pendingLoad;
   private int loadAttempt;
   private final SequencePlacement sequences;
-  private final KvMigration migration;
+  private final KvDrainTransfers migration;
   private long nextGlobalId = 1;
   private RunBenchmark pendingRun;
   private ActorRef<BenchmarkRun.Command> activeRun;
@@ -123,7 +136,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     this.reportAdapter = context.messageAdapter(AgentReport.class, AgentReported::new);
     this.runFleetAdapter = context.messageAdapter(FleetStatus.class, FleetStatusForRun::new);
     this.sequences = new SequencePlacement(fleet, context.getLog());
-    this.migration = new KvMigration(fleet, sequences, reportAdapter, context.getLog());
+    this.migration = new KvDrainTransfers(fleet, sequences, reportAdapter, context.getLog());
     ActorRef<Receptionist.Listing> listingAdapter = context.messageAdapter(Receptionist.Listing.class, AgentsListed::new);
     context.getSystem().receptionist().tell(Receptionist.subscribe(GpuAgent.SERVICE_KEY, listingAdapter));
   }
@@ -238,7 +251,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       if (pendingLoad.request.layout() instanceof ParallelLayout.Disaggregated layout) {
         // The fleet is ready once its KV-transfer group formed: a fresh time limit for that.
         timers.startSingleTimer(LoadTimedOut.class, new LoadTimedOut(++loadAttempt), pendingLoad.request.timeout());
-        disagg = new DisaggFleet(layout, fleet, reportAdapter, pendingLoad.request.timeout(), new DisaggFleet.Host(
+        disagg = new DisaggregatedKvGroup(layout, fleet, reportAdapter, pendingLoad.request.timeout(), new DisaggregatedKvGroup.Host(
             this::fleetReady, this::failLoad, sequences::get, sequences::replace, context.getLog()::warn));
         sequences.useDisaggregation(disagg);
         migration.useGroup(disagg);
@@ -269,9 +282,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private Behavior<Command> onSubmit(Submit msg) {
     long now = System.nanoTime();
+    // The one check of a sequence's own fields; the reason names the field as the gRPC API does.
     if (msg.prompt().length == 0 || msg.maxTokens() < 1) {
-      msg.subscriber().tell(new SequenceEvent.Failed(msg.requestId(), FailureKind.INVALID,
-          msg.prompt().length == 0 ? "the prompt is empty" : "max tokens must be >= 1, got " + msg.maxTokens(), now));
+      msg.subscriber().tell(new SequenceEvent.Failed(msg.requestId(), FailureKind.INVALID, msg.prompt().length == 0
+          ? "prompt_token_ids: the prompt is empty" : "max_tokens: must be >= 1, got " + msg.maxTokens(), now));
       return this;
     }
     if (fleetModel == null) {
@@ -394,13 +408,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   private ClusterSnapshot snapshot() {
-    List<ClusterSnapshot.Agent> agents = new ArrayList<>();
+    List<AgentSnapshot> agents = new ArrayList<>();
     for (FleetAgent a : fleet) agents.add(a.snapshot());
     Set<String> inFleet = fleetById.keySet();
     for (AgentInfo info : sortedAgents()) {
       if (!inFleet.contains(info.agentId())) {
-        agents.add(new ClusterSnapshot.Agent(info.agentId(), info.nodeAddress(), info.device(), info.backend(), false,
-            true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), ClusterSnapshot.StepTimes.NONE));
+        agents.add(new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), false,
+            true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), AgentSnapshot.StepTimes.NONE));
       }
     }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),

@@ -12,13 +12,17 @@ import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.engine.KvTransferMode;
 import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.metrics.KvTransferSummary;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import io.decodefleet.coordinator.workload.WorkloadGenerator;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.Tag;
@@ -58,12 +62,11 @@ class DisaggregatedClusterGpuTest {
         assertArrayEquals(dp.outputTokens().get(r.requestId()), pd.outputTokens().get(r.requestId()),
             mode + ": request " + r.requestId());
       }
-      @SuppressWarnings("unchecked")
-      Map<String, Object> kv = (Map<String, Object>) pd.engine().get("kv_transfers");
-      assertEquals("ready", kv.get("group"), kv.toString());
-      assertEquals(mode.label(), kv.get("mode"));
-      assertEquals((int) requests.stream().filter(r -> r.maxTokens() > 1).count(), kv.get("count"), kv.toString());
-      assertTrue(((Number) kv.get("mean_ms")).doubleValue() > 0, kv.toString());
+      KvTransferSummary kv = pd.engine().kvTransfers();
+      assertEquals("ready", kv.group(), kv.toString());
+      assertEquals(mode.label(), kv.mode());
+      assertEquals((int) requests.stream().filter(r -> r.maxTokens() > 1).count(), kv.count(), kv.toString());
+      assertTrue(kv.meanMs() > 0, kv.toString());
     } finally {
       cluster.close();
     }

@@ -7,6 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.engine.KvTransferMode;
 import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.kv.KvTransferHistory;
+import io.decodefleet.coordinator.metrics.KvTransferSummary;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
 import io.decodefleet.coordinator.workload.RequestSpec;
@@ -70,9 +77,8 @@ class DisaggregatedClusterTest {
     return new ParallelLayout.Disaggregated(p, d, KvTransferMode.EAGER);
   }
 
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> transfers(RunOutcome outcome) {
-    return (Map<String, Object>) outcome.engine().get("kv_transfers");
+  private static KvTransferSummary transfers(RunOutcome outcome) {
+    return outcome.engine().kvTransfers();
   }
 
   @Test
@@ -86,16 +92,16 @@ class DisaggregatedClusterTest {
       assertArrayEquals(dp.outputTokens().get(r.requestId()), pd.outputTokens().get(r.requestId()),
           "request " + r.requestId());
     }
-    Map<String, Object> dpKv = transfers(dp);
-    assertEquals("dp", dpKv.get("layout"), "a data-parallel fleet of one process has a group for drains");
-    assertEquals(0, dpKv.get("count"), "a data-parallel run without drains moves no KV");
-    Map<String, Object> kv = transfers(pd);
+    KvTransferSummary dpKv = transfers(dp);
+    assertEquals("dp", dpKv.layout(), "a data-parallel fleet of one process has a group for drains");
+    assertEquals(0, dpKv.count(), "a data-parallel run without drains moves no KV");
+    KvTransferSummary kv = transfers(pd);
     long handedOff = requests.stream().filter(r -> r.maxTokens() > 1).count();
-    assertEquals((int) handedOff, kv.get("count"), kv.toString());
-    assertEquals("ready", kv.get("group"));
-    assertEquals("disagg=1:1", kv.get("layout"));
-    assertTrue(((Number) kv.get("bytes")).longValue() > 0, kv.toString());
-    assertEquals(0L, ((Number) pd.engine().get("migrations")).longValue(), "hand-offs are not migrations");
+    assertEquals((int) handedOff, kv.count(), kv.toString());
+    assertEquals("ready", kv.group());
+    assertEquals("disagg=1:1", kv.layout());
+    assertTrue(kv.bytes() > 0, kv.toString());
+    assertEquals(0L, pd.engine().migrations(), "hand-offs are not migrations");
     for (var r : pd.requests()) {
       assertTrue(r.ttftMs() > 0 && r.e2eMs() >= r.ttftMs(), r.toString());
     }
@@ -110,7 +116,7 @@ class DisaggregatedClusterTest {
             ParallelLayout.DATA_PARALLEL, r), Duration.ofSeconds(70), cluster.coordinatorSystem().scheduler())
         .toCompletableFuture().get(70, TimeUnit.SECONDS);
     assertTrue(status instanceof Coordinator.FleetReady, status.toString());
-    KvTransfers kv = ((Coordinator.FleetReady) status).state().kvTransfers();
+    KvTransferHistory kv = ((Coordinator.FleetReady) status).state().kvTransfers();
     assertEquals("dp", kv.layout());
     assertEquals("ready", kv.group(), "the fleet reported ready while its group was still forming");
   }
@@ -122,9 +128,9 @@ class DisaggregatedClusterTest {
     RunOutcome pd = run(cluster, spec(3, verified, requests, disagg(2, 1)));
 
     assertTrue(pd.succeeded(), pd.error() + " " + pd.verification());
-    assertEquals(10, pd.verification().get("sequences_checked"));
-    assertEquals(0, pd.verification().get("failures"));
-    assertEquals((int) requests.stream().filter(r -> r.maxTokens() > 1).count(), transfers(pd).get("count"));
+    assertEquals(10, pd.verification().sequencesChecked());
+    assertEquals(0, pd.verification().failures());
+    assertEquals((int) requests.stream().filter(r -> r.maxTokens() > 1).count(), transfers(pd).count());
   }
 
   @Test

@@ -12,6 +12,13 @@ import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.kv.KvTransferHistory;
+import io.decodefleet.coordinator.kv.KvTransferRecord;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
 import io.decodefleet.coordinator.workload.RequestSpec;
@@ -113,7 +120,7 @@ class DrainMigrationClusterTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     String group = null;
     while (System.nanoTime() < deadline) {
-      KvTransfers kv = state(on).kvTransfers();
+      KvTransferHistory kv = state(on).kvTransfers();
       group = kv == null ? null : kv.group();
       if (expected.equals(group)) return;
       Thread.sleep(50);

@@ -7,13 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.LocalDevices;
 import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.metrics.AgentDescription;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import io.decodefleet.coordinator.workload.WorkloadGenerator;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
@@ -73,12 +77,12 @@ class TensorParallelClusterTest {
       assertArrayEquals(dp.outputTokens().get(r.requestId()), tp.outputTokens().get(r.requestId()),
           "request " + r.requestId());
     }
-    List<Object> dpAgents = dp.agents().stream().map(a -> a.get("agent_id")).map(Object.class::cast).toList();
-    List<Object> tpAgents = tp.agents().stream().map(a -> a.get("agent_id")).map(Object.class::cast).toList();
+    List<String> dpAgents = dp.agents().stream().map(AgentDescription::agentId).toList();
+    List<String> tpAgents = tp.agents().stream().map(AgentDescription::agentId).toList();
     assertEquals(List.of("agent-0", "agent-1"), dpAgents, dp.agents().toString());
     assertEquals(List.of("agent-2", "agent-3"), tpAgents, tp.agents().toString());
-    for (Map<String, Object> a : tp.agents()) {
-      assertTrue(String.valueOf(a.get("device")).startsWith("tensor-parallel x2 over cpu rank 0 + cpu rank 1"),
+    for (AgentDescription a : tp.agents()) {
+      assertTrue(a.device().startsWith("tensor-parallel x2 over cpu rank 0 + cpu rank 1"),
           a.toString());
     }
   }
@@ -90,8 +94,8 @@ class TensorParallelClusterTest {
         new ParallelLayout.TensorParallel(2));
 
     assertTrue(tp.succeeded(), tp.error() + " " + tp.verification());
-    assertEquals(6, tp.verification().get("sequences_checked"));
-    assertEquals(0, tp.verification().get("failures"));
+    assertEquals(6, tp.verification().sequencesChecked());
+    assertEquals(0, tp.verification().failures());
   }
 
   @Test

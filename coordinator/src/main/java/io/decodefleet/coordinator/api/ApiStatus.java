@@ -1,6 +1,6 @@
 package io.decodefleet.coordinator.api;
 
-import io.decodefleet.coordinator.SequenceEvent.FailureKind;
+import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.grpc.Status;
 import org.apache.pekko.grpc.GrpcServiceException;
 

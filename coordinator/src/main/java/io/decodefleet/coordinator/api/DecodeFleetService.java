@@ -12,16 +12,17 @@ import io.decodefleet.api.ClusterStateRequest;
 import io.decodefleet.api.DecodeFleet;
 import io.decodefleet.api.GenerateEvent;
 import io.decodefleet.api.GenerateRequest;
-import io.decodefleet.coordinator.BenchmarkSpec;
 import io.decodefleet.coordinator.ClusterSnapshot;
 import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.RunOutcome;
-import io.decodefleet.coordinator.RunProgress;
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
+import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
 import io.decodefleet.coordinator.workload.RequestSpec;
-import io.decodefleet.coordinator.workload.WorkloadGenerator;
+import io.decodefleet.coordinator.workload.WorkloadSpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -41,9 +42,11 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
 
 /**
- * The coordinator's public gRPC API ({@code decodefleet.api.v1.DecodeFleet}). Requests are validated
- * here (INVALID_ARGUMENT names the field); capacity and availability come from the Coordinator's
- * placement (RESOURCE_EXHAUSTED, UNAVAILABLE).
+ * The coordinator's public gRPC API ({@code decodefleet.api.v1.DecodeFleet}). What only the API has
+ * (sampling, the two ways to give a prompt, the vocabulary) is checked here; a sequence's own fields
+ * (max tokens) are checked once, by the Coordinator, whose INVALID reason names the field. Every
+ * INVALID_ARGUMENT names its field; capacity and availability come from the Coordinator's placement
+ * (RESOURCE_EXHAUSTED, UNAVAILABLE).
  */
 public final class DecodeFleetService implements DecodeFleet {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
@@ -88,9 +91,9 @@ public final class DecodeFleetService implements DecodeFleet {
             : Optional.empty(),
         1024, OverflowStrategy.fail());
     return out.mapMaterializedValue(ref -> {
-      ActorRef<io.decodefleet.coordinator.SequenceEvent> stream =
+      ActorRef<io.decodefleet.coordinator.fleet.SequenceEvent> stream =
           system.systemActorOf(GenerateStream.create(ref, arrival, prompt.length), "generate-" + id, Props.empty());
-      coordinator.tell(new Coordinator.Submit(id, prompt, in.getMaxTokens(), 0, "least-loaded", stream));
+      coordinator.tell(new Coordinator.Submit(id, prompt, in.getMaxTokens(), 0, PlacementPolicy.DEFAULT, stream));
       return NotUsed.notUsed();
     }).map(m -> ((GenerateStream.Emit) m).event());
   }
@@ -100,7 +103,6 @@ public final class DecodeFleetService implements DecodeFleet {
       throw ApiStatus.invalid("sampling.temperature", "only greedy decoding (0) is implemented, got "
           + in.getSampling().getTemperature());
     }
-    if (in.getMaxTokens() < 1) throw ApiStatus.invalid("max_tokens", "must be >= 1, got " + in.getMaxTokens());
     boolean hasIds = in.getPromptTokenIdsCount() > 0;
     if (hasIds && in.getPromptLen() != 0) {
       throw ApiStatus.invalid("prompt_len", "give either prompt_token_ids or prompt_len, not both");
@@ -135,7 +137,7 @@ public final class DecodeFleetService implements DecodeFleet {
   static ClusterState toProto(ClusterSnapshot s) {
     ClusterState.Builder b = ClusterState.newBuilder().setModel(s.model() == null ? "" : s.model())
         .setWorldSize(s.worldSize()).setAgentsLost(s.agentsLost()).setMigrations(s.migrations());
-    for (ClusterSnapshot.Agent a : s.agents()) {
+    for (AgentSnapshot a : s.agents()) {
       b.addAgents(AgentState.newBuilder().setAgentId(a.agentId()).setNodeAddress(a.nodeAddress()).setDevice(a.device())
           .setBackend(a.backend()).setLoaded(a.loaded() && a.alive()).setKvBlocks(a.kvBlocks())
           .setFreeKvBlocks(a.freeKvBlocks()).setBlockSize(a.blockSize()).setRunning(a.running()).setWaiting(a.waiting())
@@ -194,9 +196,11 @@ public final class DecodeFleetService implements DecodeFleet {
       throw ApiStatus.invalid("world_size", "must be in 0.." + worldSize + " (the agents loaded), got " + in.getWorldSize());
     }
     if (in.getNumRequests() < 1) throw ApiStatus.invalid("num_requests", "must be >= 1, got " + in.getNumRequests());
-    LengthDistribution prompt = length("prompt_len", in.getPromptLen().isEmpty() ? "32:256" : in.getPromptLen());
-    LengthDistribution output = length("output_len", in.getOutputLen().isEmpty() ? "16:128" : in.getOutputLen());
-    String placement = in.getPlacement().isEmpty() ? "least-loaded" : in.getPlacement();
+    LengthDistribution prompt = length("prompt_len",
+        in.getPromptLen().isEmpty() ? WorkloadSpec.DEFAULT_PROMPT_LEN : in.getPromptLen());
+    LengthDistribution output = length("output_len",
+        in.getOutputLen().isEmpty() ? WorkloadSpec.DEFAULT_OUTPUT_LEN : in.getOutputLen());
+    String placement = in.getPlacement().isEmpty() ? PlacementPolicy.DEFAULT : in.getPlacement();
     try {
       PlacementPolicy.named(placement);
     } catch (IllegalArgumentException e) {
@@ -210,10 +214,11 @@ public final class DecodeFleetService implements DecodeFleet {
       throw ApiStatus.invalid("max_concurrency", "must be >= 0 (0: unlimited), got " + in.getMaxConcurrency());
     }
     ArrivalProcess arrivals = in.getRequestRate() == 0 ? new ArrivalProcess.AllAtOnce()
-        : new ArrivalProcess.Rate(in.getRequestRate(), in.getBurstiness() == 0 ? 1.0 : in.getBurstiness());
-    List<RequestSpec> requests = WorkloadGenerator.generate(in.getNumRequests(), arrivals, prompt, output,
-        config.vocabSize(), config.maxPositionEmbeddings(), in.getSeed());
-    return new BenchmarkSpec(ws, model, requests, placement, in.getMaxConcurrency(), Duration.ofSeconds(60));
+        : new ArrivalProcess.Rate(in.getRequestRate(),
+            in.getBurstiness() == 0 ? WorkloadSpec.DEFAULT_BURSTINESS : in.getBurstiness());
+    WorkloadSpec workload = new WorkloadSpec(in.getNumRequests(), prompt, output, arrivals, in.getMaxConcurrency());
+    List<RequestSpec> requests = workload.requests(config.vocabSize(), config.maxPositionEmbeddings(), in.getSeed());
+    return new BenchmarkSpec(ws, model, requests, placement, workload.maxConcurrency(), Duration.ofSeconds(60));
   }
 
   private static LengthDistribution length(String field, String text) {

@@ -3,7 +3,9 @@ package io.decodefleet.coordinator.api;
 import io.decodefleet.api.GenerateEvent;
 import io.decodefleet.api.GenerateSummary;
 import io.decodefleet.api.TokenEvent;
-import io.decodefleet.coordinator.SequenceEvent;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.metrics.MetricsRecorder;
+import io.decodefleet.coordinator.metrics.RequestRecord;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -15,7 +17,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
  * One Generate call: turns the coordinator's sequence events into the client's stream of token
- * events and the final summary (timings on the coordinator's clock, from the call's arrival).
+ * events and the final summary. The summary's TTFT, TPOT, ITL and E2E are the benchmark's request
+ * metrics ({@link MetricsRecorder}, one request released at the call's arrival), on the
+ * coordinator's clock; a request without tokens reports 0 where those are undefined.
  */
 final class GenerateStream extends AbstractBehavior<SequenceEvent> {
 
@@ -31,10 +35,11 @@ final class GenerateStream extends AbstractBehavior<SequenceEvent> {
   private final ActorRef<Out> out;
   private final long arrivalNanos;
   private final int promptTokens;
-  private final List<Long> tokenNanos = new ArrayList<>();
   private final List<Integer> tokens = new ArrayList<>();
-  private String lastAgent = "";
-  private int migrations;
+  /** This call's one request, as a benchmark measures each of its requests. */
+  private final MetricsRecorder timing = new MetricsRecorder();
+
+  private static final long REQUEST = 0;
 
   static Behavior<SequenceEvent> create(ActorRef<Out> out, long arrivalNanos, int promptTokens) {
     return Behaviors.setup(ctx -> new GenerateStream(ctx, out, arrivalNanos, promptTokens));
@@ -45,6 +50,7 @@ final class GenerateStream extends AbstractBehavior<SequenceEvent> {
     this.out = out;
     this.arrivalNanos = arrivalNanos;
     this.promptTokens = promptTokens;
+    timing.requestReleased(REQUEST, promptTokens, 0, arrivalNanos);
   }
 
   @Override
@@ -63,29 +69,32 @@ final class GenerateStream extends AbstractBehavior<SequenceEvent> {
     for (int token : t.tokens()) {
       b.addTokenIds(token);
       tokens.add(token);
-      tokenNanos.add(t.nanos());
     }
-    lastAgent = t.agentId();
+    timing.tokensArrived(REQUEST, t.agentId(), t.tokens().length, t.nanos());
     out.tell(new Emit(GenerateEvent.newBuilder().setToken(b).build()));
     return this;
   }
 
   private Behavior<SequenceEvent> onMigrated(SequenceEvent.Migrated m) {
-    migrations++;
+    timing.requestMigrated(REQUEST, m.fromAgent(), m.toAgent());
     return this;
   }
 
   private Behavior<SequenceEvent> onFinished(SequenceEvent.Finished f) {
-    int n = tokens.size();
-    double ttft = n == 0 ? 0 : (tokenNanos.get(0) - arrivalNanos) / 1e6;
-    double e2e = n == 0 ? 0 : (tokenNanos.get(n - 1) - arrivalNanos) / 1e6;
-    GenerateSummary.Builder s = GenerateSummary.newBuilder().setPromptTokens(promptTokens).setOutputTokens(n)
-        .setTtftMs(ttft).setE2EMs(e2e).setTpotMs(n > 1 ? (e2e - ttft) / (n - 1) : 0).setAgentId(lastAgent)
-        .setMigrations(migrations).addAllOutputTokenIds(tokens);
-    for (int i = 1; i < n; i++) s.addItlMs((tokenNanos.get(i) - tokenNanos.get(i - 1)) / 1e6);
+    timing.requestFinished(REQUEST, f.nanos());
+    RequestRecord r = timing.requests().get(0);
+    GenerateSummary.Builder s = GenerateSummary.newBuilder().setPromptTokens(promptTokens)
+        .setOutputTokens(r.outputTokens()).setTtftMs(orZero(r.ttftMs())).setE2EMs(orZero(r.e2eMs()))
+        .setTpotMs(orZero(r.tpotMs())).setAgentId(r.agentId() == null ? "" : r.agentId())
+        .setMigrations(r.migrations()).addAllOutputTokenIds(tokens).addAllItlMs(r.itlMs());
     out.tell(new Emit(GenerateEvent.newBuilder().setSummary(s).build()));
     out.tell(Complete.INSTANCE);
     return Behaviors.stopped();
+  }
+
+  /** NaN (TTFT and E2E without tokens, TPOT with fewer than two) goes out as 0. */
+  private static double orZero(double ms) {
+    return Double.isNaN(ms) ? 0 : ms;
   }
 
   private Behavior<SequenceEvent> onFailed(SequenceEvent.Failed f) {

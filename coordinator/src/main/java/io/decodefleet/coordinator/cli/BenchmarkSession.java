@@ -1,29 +1,36 @@
 package io.decodefleet.coordinator.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.LocalDevices;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.protocol.ModelSpec;
-import io.decodefleet.coordinator.BenchmarkSpec;
-import io.decodefleet.coordinator.ClusterHandle;
 import io.decodefleet.coordinator.ClusterSnapshot;
 import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.CoordinatorNode;
-import io.decodefleet.coordinator.EmbeddedCluster;
-import io.decodefleet.coordinator.HardwareDescription;
-import io.decodefleet.coordinator.ParallelLayout;
-import io.decodefleet.coordinator.RunOutcome;
-import io.decodefleet.coordinator.RunProgress;
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.ConsoleTable;
+import io.decodefleet.coordinator.metrics.EngineTotals;
+import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.metrics.SloSpec;
 import io.decodefleet.coordinator.metrics.SweepPoint;
 import io.decodefleet.coordinator.metrics.SweepReport;
+import io.decodefleet.coordinator.metrics.VerificationSummary;
+import io.decodefleet.coordinator.node.ClusterHandle;
+import io.decodefleet.coordinator.node.CoordinatorNode;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.node.HardwareDescription;
 import io.decodefleet.coordinator.report.Expectations;
 import io.decodefleet.coordinator.report.MetricVerdict;
 import io.decodefleet.coordinator.report.ReportWriter;
 import io.decodefleet.coordinator.report.RuntimeVersions;
 import io.decodefleet.coordinator.report.VerdictTable;
 import io.decodefleet.coordinator.report.WrittenReport;
+import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.RunOutcome;
+import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,10 +40,8 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
@@ -116,7 +121,7 @@ final class BenchmarkSession {
       }
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
       backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();
-      agentDevices = state.agents().stream().filter(ClusterSnapshot.Agent::loaded).map(ClusterSnapshot.Agent::device)
+      agentDevices = state.agents().stream().filter(AgentSnapshot::loaded).map(AgentSnapshot::device)
           .distinct().toList();
       for (int ws : worldSizes) {
         RunOutcome outcome = runPoint(cluster, ws, agentTimeout);
@@ -124,8 +129,8 @@ final class BenchmarkSession {
           System.err.println("coordinator: world size " + ws + ": " + outcome.error());
           return 1;
         }
-        points.add(new SweepPoint(ws, outcome.result(), outcome.requests(), outcome.engine(), outcome.verification(),
-            outcome.agents(), Double.NaN));
+        points.add(SweepPoint.of(ws, outcome.result(), outcome.requests(), outcome.engine(), outcome.verification(),
+            outcome.agents()));
       }
     } catch (Exception e) {
       System.err.println("coordinator: the run did not complete: " + e);
@@ -184,7 +189,7 @@ final class BenchmarkSession {
       if (p.verification() != null && !cli.quiet) {
         System.out.println("Verification (world size " + p.worldSize() + "): " + describeVerification(p.verification()));
       }
-      ok &= p.result().failed() == 0 && (p.verification() == null || Boolean.TRUE.equals(p.verification().get("passed")));
+      ok &= p.result().failed() == 0 && (p.verification() == null || p.verification().passed());
     }
     if (report.points().size() > 1 && !cli.quiet) System.out.print(ConsoleTable.renderSweep(report));
     System.out.println("report: " + written.reportJson());
@@ -221,81 +226,72 @@ final class BenchmarkSession {
             .map(r -> "request " + r.requestId() + ": " + r.failureReason()).findFirst().orElse("");
         return "world size " + p.worldSize() + ": " + p.result().failed() + " requests failed (first: " + first + ")";
       }
-      if (p.verification() != null && !Boolean.TRUE.equals(p.verification().get("passed"))) {
-        return "world size " + p.worldSize() + ": verification failed: " + p.verification().get("failure_details");
+      if (p.verification() != null && !p.verification().passed()) {
+        return "world size " + p.worldSize() + ": verification failed: " + p.verification().failureDetails();
       }
     }
     return "a metric regressed against the expectations";
   }
 
   /** One line of engine totals: steps, mean step time, step time by batch bucket, preemptions, migrations. */
-  @SuppressWarnings("unchecked")
-  static String describeEngine(Map<String, Object> e) {
-    StringBuilder b = new StringBuilder("Engine: ").append(e.get("reported_steps")).append(" steps, mean ")
-        .append(String.format("%.2f", ((Number) e.get("mean_step_ms")).doubleValue())).append(" ms");
-    Object buckets = e.get("step_time_by_batch");
-    if (buckets instanceof List<?> list && !list.isEmpty()) {
+  static String describeEngine(EngineTotals e) {
+    StringBuilder b = new StringBuilder("Engine: ").append(e.reportedSteps()).append(" steps, mean ")
+        .append(String.format("%.2f", e.meanStepMs())).append(" ms");
+    if (!e.stepTimeByBatch().isEmpty()) {
       b.append("; by batch bucket:");
-      for (Object o : list) {
-        Map<String, Object> line = (Map<String, Object>) o;
-        b.append(' ').append(line.get("batch_bucket")).append(": ")
-            .append(String.format("%.2f", ((Number) line.get("mean_step_ms")).doubleValue())).append(" ms (")
-            .append(line.get("steps")).append(')');
+      for (EngineTotals.BatchBucketSteps line : e.stepTimeByBatch()) {
+        b.append(' ').append(line.batchBucket()).append(": ").append(String.format("%.2f", line.meanStepMs()))
+            .append(" ms (").append(line.steps()).append(')');
       }
     }
-    Object paths = e.get("steps_by_path");
-    if (paths instanceof Map<?, ?> byPath && !byPath.isEmpty()) b.append("; steps by path ").append(byPath);
-    appendMicros(b, "host per step", e.get("mean_host_us_per_step"));
-    appendMicros(b, "GPU per step", e.get("mean_gpu_us_per_step"));
-    appendMicros(b, "GPU idle gap", e.get("mean_gpu_idle_gap_us"));
-    b.append("; preemptions ").append(e.get("preemptions")).append(", migrations ").append(e.get("migrations"))
-        .append(", agents lost ").append(e.get("agents_lost"));
+    if (!e.stepsByPath().isEmpty()) b.append("; steps by path ").append(e.stepsByPath());
+    appendMicros(b, "host per step", e.meanHostUsPerStep());
+    appendMicros(b, "GPU per step", e.meanGpuUsPerStep());
+    appendMicros(b, "GPU idle gap", e.meanGpuIdleGapUs());
+    b.append("; preemptions ").append(e.preemptions()).append(", migrations ").append(e.migrations())
+        .append(", agents lost ").append(e.agentsLost());
     // A data-parallel fleet's group moves only drained agents' sequences: said when it moved some.
-    if (e.get("kv_transfers") instanceof Map<?, ?> kv && (!"dp".equals(kv.get("layout"))
-        || ((Number) kv.get("count")).longValue() > 0)) {
+    KvTransferSummary kv = e.kvTransfers();
+    if (kv != null && (!"dp".equals(kv.layout()) || kv.count() > 0)) {
       b.append("; ").append(describeTransfers(kv));
     }
     return b.toString();
   }
 
   /** {@code KV transfers (disagg=1:1, eager): 128, mean 0.210 ms (p50 .., p99 ..), 321.5 GB/s, 64.0 MiB each, ...}. */
-  static String describeTransfers(Map<?, ?> kv) {
-    StringBuilder b = new StringBuilder("KV transfers (").append(kv.get("layout")).append(", ").append(kv.get("mode"))
-        .append("): ").append(kv.get("count"));
-    if (((Number) kv.get("count")).longValue() > 0) {
-      b.append(String.format(Locale.ROOT, ", mean %.3f ms (p50 %.3f, p99 %.3f)", number(kv, "mean_ms"),
-          number(kv, "p50_ms"), number(kv, "p99_ms")));
-      if (kv.get("gb_per_s") instanceof Number gbs) b.append(String.format(Locale.ROOT, ", %.1f GB/s", gbs.doubleValue()));
+  static String describeTransfers(KvTransferSummary kv) {
+    StringBuilder b = new StringBuilder("KV transfers (").append(kv.layout()).append(", ").append(kv.mode())
+        .append("): ").append(kv.count());
+    if (kv.count() > 0) {
+      b.append(String.format(Locale.ROOT, ", mean %.3f ms (p50 %.3f, p99 %.3f)", kv.meanMs(), kv.p50Ms(), kv.p99Ms()));
+      if (kv.gbPerS() != null) b.append(String.format(Locale.ROOT, ", %.1f GB/s", kv.gbPerS()));
       b.append(String.format(Locale.ROOT, ", %.1f MiB each, hand-off mean %.2f ms (p99 %.2f)",
-          number(kv, "mean_bytes") / 1048576.0, number(kv, "mean_handoff_ms"), number(kv, "p99_handoff_ms")));
-      if (number(kv, "recomputed") > 0) b.append(", re-prefilled ").append(kv.get("recomputed"));
-      if (number(kv, "migrations") > 0) b.append(", ").append(kv.get("migrations")).append(" moved off drained agents");
+          kv.meanBytes() / 1048576.0, kv.meanHandoffMs(), kv.p99HandoffMs()));
+      if (kv.recomputed() > 0) b.append(", re-prefilled ").append(kv.recomputed());
+      if (kv.migrations() > 0) b.append(", ").append(kv.migrations()).append(" moved off drained agents");
     }
-    if (!"ready".equals(kv.get("group"))) b.append(", group ").append(kv.get("group"));
+    if (!"ready".equals(kv.group())) b.append(", group ").append(kv.group());
     return b.toString();
   }
 
-  private static double number(Map<?, ?> m, String key) {
-    return m.get(key) instanceof Number n ? n.doubleValue() : Double.NaN;
+  private static void appendMicros(StringBuilder b, String label, Double value) {
+    if (value != null) b.append("; ").append(label).append(' ').append(String.format("%.1f", value)).append(" us");
   }
 
-  private static void appendMicros(StringBuilder b, String label, Object value) {
-    if (value instanceof Number n) b.append("; ").append(label).append(' ').append(String.format("%.1f", n.doubleValue()))
-        .append(" us");
+  static String describeVerification(VerificationSummary v) {
+    return (v.passed() ? "passed" : "FAILED") + " (" + v.sequencesChecked()
+        + " sequences checked against a full recompute, max relative logit error " + v.maxRelError()
+        + ", tolerance " + v.tolerance() + ", failures " + v.failures() + ")";
   }
 
-  static String describeVerification(Map<String, Object> v) {
-    return (Boolean.TRUE.equals(v.get("passed")) ? "passed" : "FAILED") + " (" + v.get("sequences_checked")
-        + " sequences checked against a full recompute, max relative logit error " + v.get("max_rel_error")
-        + ", tolerance " + v.get("tolerance") + ", failures " + v.get("failures") + ")";
-  }
-
-  private Map<String, Object> settings() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("world_sizes", worldSizes);
+  /** report.json's "settings", in the file's field order. */
+  private ObjectNode settings() {
+    ObjectNode m = JsonNodeFactory.instance.objectNode();
+    ArrayNode sizes = m.putArray("world_sizes");
+    worldSizes.forEach(sizes::add);
     m.put("model", model.model());
     m.put("cluster", cli.cluster.describe());
-    m.putAll(cli.workload.describe());
+    cli.workload.describe(m);
     m.put("placement", cli.placement);
     m.put("seed", cli.seed);
     m.put("block_size", model.blockSize());

@@ -1,20 +1,22 @@
 package io.decodefleet.coordinator.cli;
 
 import io.decodefleet.agent.engine.KvTransferMode;
-import io.decodefleet.coordinator.ParallelLayout;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.SloSpec;
+import io.decodefleet.coordinator.node.ClusterOptions;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code coordinator}: runs a decode benchmark on a DecodeFleet cluster — at one world size or a sweep
@@ -48,7 +50,7 @@ public final class CoordinatorCli implements Callable<Integer> {
   String kvTransfer;
 
   @Option(names = "--placement", description = "least-loaded (free KV blocks) or round-robin (default: ${DEFAULT-VALUE}).")
-  String placement = "least-loaded";
+  String placement = PlacementPolicy.DEFAULT;
 
   @Option(names = "--seed", description = "Seed of the workload and the dummy weights (default: ${DEFAULT-VALUE}).")
   long seed = 0;
@@ -127,7 +129,11 @@ public final class CoordinatorCli implements Callable<Integer> {
     if (expectations != null && !java.nio.file.Files.isRegularFile(expectations) && !updateExpectations) {
       throw new UsageError("--expectations: no such file " + expectations);
     }
-    cluster.validate();
+    try {
+      cluster.validate();
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage());
+    }
     var model = engine.spec(seed, verify ? verifyFraction : 0.0);
     var requests = workload.requests(engine.config(), seed);
     return new BenchmarkSession(this, new ArrayList<>(sizes), model, requests, slos, parallel);
@@ -187,9 +193,24 @@ public final class CoordinatorCli implements Callable<Integer> {
 
   /** Parses and runs; returns the exit code (0 ok, 1 run failed or regressed, 2 bad arguments). */
   public static int run(String... args) {
+    return run(System.getenv(), args);
+  }
+
+  /**
+   * Parses and runs with {@code environment} as the process environment. A renamed option or
+   * environment variable is refused first (exit code 2), so an old command line or manifest fails
+   * loudly instead of listening on the wrong port.
+   */
+  static int run(Map<String, String> environment, String... args) {
     CoordinatorCli cli = new CoordinatorCli();
     cli.originalArgs = args;
     CommandLine cmd = new CommandLine(cli);
+    boolean serve = args.length > 0 && args[0].equals("serve");
+    String renamed = renamedSetting(serve, List.of(args), environment);
+    if (renamed != null) {
+      System.err.println((serve ? "coordinator serve: " : "coordinator: ") + renamed);
+      return 2;
+    }
     cmd.setParameterExceptionHandler((ex, a) -> {
       PrintWriter err = ex.getCommandLine().getErr();
       err.println("coordinator: " + ex.getMessage() + " (see --help)");
@@ -204,6 +225,21 @@ public final class CoordinatorCli implements Callable<Integer> {
       throw ex;
     });
     return cmd.execute(args);
+  }
+
+  /**
+   * Why the arguments or environment name a setting that was renamed, or null: serve's {@code --port}
+   * is {@code --grpc-port}, and {@code DECODEFLEET_PORT} is {@code DECODEFLEET_CLUSTER_PORT} (the
+   * cluster port, named as the gpu-agent daemon names it).
+   */
+  static String renamedSetting(boolean serve, List<String> args, Map<String, String> environment) {
+    for (String arg : serve ? args : List.<String>of()) {
+      if (arg.equals("--port") || arg.startsWith("--port=")) return "--port was renamed: use --grpc-port";
+    }
+    if (environment.containsKey("DECODEFLEET_PORT")) {
+      return "DECODEFLEET_PORT was renamed: set DECODEFLEET_CLUSTER_PORT";
+    }
+    return null;
   }
 
   public static void main(String[] args) {

@@ -1,6 +1,6 @@
 package io.decodefleet.coordinator.cli;
 
-import io.decodefleet.coordinator.RunProgress;
+import io.decodefleet.coordinator.run.RunProgress;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;

@@ -1,23 +1,24 @@
 package io.decodefleet.coordinator.cli;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.api.BenchmarkRequest;
 import io.decodefleet.api.DecodeFleetHandlerFactory;
 import io.decodefleet.coordinator.ClusterSnapshot;
 import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.CoordinatorNode;
-import io.decodefleet.coordinator.HardwareDescription;
-import io.decodefleet.coordinator.RunOutcome;
 import io.decodefleet.coordinator.api.DecodeFleetService;
 import io.decodefleet.coordinator.metrics.ReportJson;
 import io.decodefleet.coordinator.metrics.SloSpec;
 import io.decodefleet.coordinator.metrics.SweepPoint;
 import io.decodefleet.coordinator.metrics.SweepReport;
+import io.decodefleet.coordinator.node.ClusterOptions;
+import io.decodefleet.coordinator.node.CoordinatorNode;
+import io.decodefleet.coordinator.node.HardwareDescription;
 import io.decodefleet.coordinator.report.RuntimeVersions;
+import io.decodefleet.coordinator.run.RunOutcome;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -37,9 +38,9 @@ import sun.misc.Signal;
     description = "Serve the DecodeFleet gRPC API (decodefleet.api.v1.DecodeFleet) on a cluster of gpu-agent daemons.")
 final class ServeCommand implements Callable<Integer> {
 
-  @Option(names = "--port", defaultValue = "${env:DECODEFLEET_GRPC_PORT:-50051}",
-      description = "gRPC port (plaintext HTTP/2; default ${DEFAULT-VALUE}).")
-  int port;
+  @Option(names = "--grpc-port", defaultValue = "${env:DECODEFLEET_GRPC_PORT:-50051}",
+      description = "gRPC port (plaintext HTTP/2; env DECODEFLEET_GRPC_PORT; default ${DEFAULT-VALUE}).")
+  int grpcPort;
 
   @Option(names = "--grpc-bind", defaultValue = "${env:DECODEFLEET_GRPC_BIND:-127.0.0.1}",
       description = "Address the gRPC server binds (default ${DEFAULT-VALUE}).")
@@ -62,8 +63,12 @@ final class ServeCommand implements Callable<Integer> {
     ModelSpec model;
     try {
       if (worldSize < 1) throw new UsageError("--world-size must be >= 1, got " + worldSize);
-      if (port < 0 || port > 65535) throw new UsageError("--port must be in 0..65535, got " + port);
-      cluster.validate();
+      if (grpcPort < 0 || grpcPort > 65535) throw new UsageError("--grpc-port must be in 0..65535, got " + grpcPort);
+      try {
+        cluster.validate();
+      } catch (IllegalArgumentException e) {
+        throw new UsageError(e.getMessage());
+      }
       model = engine.spec(seed, 0.0);
     } catch (UsageError e) {
       System.err.println("coordinator serve: " + e.getMessage());
@@ -85,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
       DecodeFleetService service = new DecodeFleetService(node.system(), node.coordinator(), model, worldSize,
           (request, outcome) -> reportJson(request, outcome, state));
-      ServerBinding binding = Http.get(node.system()).newServerAt(grpcBind, port)
+      ServerBinding binding = Http.get(node.system()).newServerAt(grpcBind, grpcPort)
           .bind(DecodeFleetHandlerFactory.create(service, node.system())).toCompletableFuture().get(30, TimeUnit.SECONDS);
       System.out.println("coordinator: model " + model.model() + " loaded on " + worldSize
           + " agents; serving decodefleet.api.v1.DecodeFleet on " + grpcBind + ":" + binding.localAddress().getPort());
@@ -100,15 +105,15 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private String reportJson(BenchmarkRequest request, RunOutcome outcome, ClusterSnapshot state) {
-    Map<String, Object> settings = new LinkedHashMap<>();
+    ObjectNode settings = JsonNodeFactory.instance.objectNode();
     settings.put("request", request.toString().replace('\n', ' ').trim());
     settings.put("model", engine.model);
     String backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();
     int ws = outcome.agents().size();
     SweepReport report = new SweepReport("RunBenchmark (gRPC)", settings, RuntimeVersions.current(),
         HardwareDescription.describe(), backend, engine.model, java.time.OffsetDateTime.now().toString(), SloSpec.NONE,
-        List.of(new SweepPoint(Math.max(ws, 1), outcome.result(), outcome.requests(), outcome.engine(),
-            outcome.verification(), outcome.agents(), Double.NaN)));
+        List.of(SweepPoint.of(Math.max(ws, 1), outcome.result(), outcome.requests(), outcome.engine(),
+            outcome.verification(), outcome.agents())));
     return ReportJson.toJson(report).toPrettyString();
   }
 }

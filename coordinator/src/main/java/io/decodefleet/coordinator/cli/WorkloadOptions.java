@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
@@ -7,32 +8,30 @@ import io.decodefleet.coordinator.workload.RequestSpec;
 import io.decodefleet.coordinator.workload.TraceFormatException;
 import io.decodefleet.coordinator.workload.TraceOptions;
 import io.decodefleet.coordinator.workload.TraceReader;
-import io.decodefleet.coordinator.workload.WorkloadGenerator;
+import io.decodefleet.coordinator.workload.WorkloadSpec;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The requests of a benchmark: generated (lengths, arrivals) or replayed from a trace file. */
 final class WorkloadOptions {
   @Option(names = "--num-requests", description = "Requests in a generated workload (default: ${DEFAULT-VALUE}).")
-  int numRequests = 64;
+  int numRequests = WorkloadSpec.DEFAULT_NUM_REQUESTS;
 
   @Option(names = "--prompt-len", description = "Prompt tokens: N, MIN:MAX (uniform) or lognormal:MEAN:SIGMA "
       + "(default: ${DEFAULT-VALUE}).")
-  String promptLen = "32:256";
+  String promptLen = WorkloadSpec.DEFAULT_PROMPT_LEN;
 
   @Option(names = "--output-len", description = "Output tokens: N, MIN:MAX or lognormal:MEAN:SIGMA "
       + "(default: ${DEFAULT-VALUE}).")
-  String outputLen = "16:128";
+  String outputLen = WorkloadSpec.DEFAULT_OUTPUT_LEN;
 
   @Option(names = "--request-rate", description = "Requests per second; inf = all at once (default: ${DEFAULT-VALUE}).")
   String requestRate = "inf";
 
   @Option(names = "--burstiness", description = "Gamma shape of the arrival gaps: 1.0 = Poisson (default: ${DEFAULT-VALUE}).")
-  double burstiness = 1.0;
+  double burstiness = WorkloadSpec.DEFAULT_BURSTINESS;
 
   @Option(names = "--max-concurrency", description = "Most requests outstanding at once (closed loop); 0 = unlimited "
       + "(default: ${DEFAULT-VALUE}).")
@@ -68,8 +67,8 @@ final class WorkloadOptions {
       }
     }
     if (numRequests < 1) throw new UsageError("--num-requests must be >= 1, got " + numRequests);
-    return WorkloadGenerator.generate(numRequests, arrivals(), length("--prompt-len", promptLen),
-        length("--output-len", outputLen), model.vocabSize(), model.maxPositionEmbeddings(), seed);
+    return new WorkloadSpec(numRequests, length("--prompt-len", promptLen), length("--output-len", outputLen),
+        arrivals(), maxConcurrency).requests(model.vocabSize(), model.maxPositionEmbeddings(), seed);
   }
 
   ArrivalProcess arrivals() {
@@ -95,20 +94,19 @@ final class WorkloadOptions {
     }
   }
 
-  Map<String, Object> describe() {
-    Map<String, Object> m = new LinkedHashMap<>();
+  /** Adds the workload's settings to report.json's "settings" (a trace's, or the generator's). */
+  void describe(ObjectNode settings) {
     if (trace != null) {
-      m.put("trace", trace.toString());
-      m.put("trace_time_scale", traceTimeScale);
-      m.put("trace_max_requests", traceMaxRequests);
+      settings.put("trace", trace.toString());
+      settings.put("trace_time_scale", traceTimeScale);
+      settings.put("trace_max_requests", traceMaxRequests);
     } else {
-      m.put("num_requests", numRequests);
-      m.put("prompt_len", promptLen);
-      m.put("output_len", outputLen);
-      m.put("request_rate", requestRate);
-      m.put("burstiness", burstiness);
+      settings.put("num_requests", numRequests);
+      settings.put("prompt_len", promptLen);
+      settings.put("output_len", outputLen);
+      settings.put("request_rate", requestRate);
+      settings.put("burstiness", burstiness);
     }
-    m.put("max_concurrency", maxConcurrency);
-    return m;
+    settings.put("max_concurrency", maxConcurrency);
   }
 }

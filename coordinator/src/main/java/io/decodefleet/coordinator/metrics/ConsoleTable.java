@@ -20,11 +20,6 @@ public final class ConsoleTable {
 
   private ConsoleTable() {}
 
-  /** The table, one line per row, each line ending in '\n'. */
-  public static String render(RunReport report) {
-    return table(report.worldSize(), report.result());
-  }
-
   /**
    * The table of one sweep point: a "World size:" row first, and a "Request goodput (req/s):" row
    * when the point's goodput was measured (SLOs given), as vLLM shows it.

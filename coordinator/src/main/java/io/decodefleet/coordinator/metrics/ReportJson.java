@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,7 +26,7 @@ import java.util.TreeMap;
  * flat object per world size that also has "world_size" and "scaling_efficiency" (see {@link
  * #pointJson}). "request_goodput" is present in every point, null without SLOs, as vLLM writes it.
  *
- * <p>JSON has no NaN or infinity; non-finite numbers, including any inside the caller's maps, are
+ * <p>JSON has no NaN or infinity; non-finite numbers, including any in the caller's settings, are
  * written as null.
  */
 public final class ReportJson {
@@ -35,11 +34,6 @@ public final class ReportJson {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private ReportJson() {}
-
-  /** Writes {@code report} as pretty-printed UTF-8 JSON, creating parent directories. */
-  public static void write(RunReport report, Path file) throws IOException {
-    writeTree(toJson(report), file);
-  }
 
   /** Writes {@code report} as pretty-printed UTF-8 JSON, creating parent directories. */
   public static void write(SweepReport report, Path file) throws IOException {
@@ -60,26 +54,6 @@ public final class ReportJson {
     return MAPPER.readTree(file.toFile());
   }
 
-  /** The report as a JSON tree, in the field order of the file. */
-  static ObjectNode toJson(RunReport report) {
-    ObjectNode root = MAPPER.createObjectNode();
-    root.put("command", report.command());
-    root.put("started_at", report.startedAt());
-    root.put("hardware", report.hardware());
-    root.put("backend", report.backend());
-    root.put("model", report.model());
-    root.put("world_size", report.worldSize());
-    root.set("settings", tree(report.settings()));
-
-    BenchmarkResult r = report.result();
-    metrics(root, r, r.hasGoodput());
-    agents(root, r, List.of());
-    root.put("migrations", r.migrations());
-    root.set("engine", tree(report.engine()));
-    root.set("verification", verification(report.verification()));
-    return root;
-  }
-
   /** The sweep report as a JSON tree, in the field order of the file. */
   public static ObjectNode toJson(SweepReport report) {
     ObjectNode root = MAPPER.createObjectNode();
@@ -89,7 +63,7 @@ public final class ReportJson {
     root.put("backend", report.backend());
     root.put("model", report.model());
     root.set("versions", MAPPER.valueToTree(report.versions()));
-    root.set("settings", tree(report.settings()));
+    root.set("settings", withoutNonFinite(report.settings().deepCopy()));
     if (report.goodput() == null) {
       root.putNull("goodput");
     } else {
@@ -118,7 +92,7 @@ public final class ReportJson {
     metrics(node, r, true);
     agents(node, r, point.agents());
     node.put("migrations", r.migrations());
-    node.set("engine", tree(point.engine()));
+    node.set("engine", engine(point.engine()));
     node.set("verification", verification(point.verification()));
     return node;
   }
@@ -144,48 +118,114 @@ public final class ReportJson {
 
   /**
    * "agents": one object per agent in natural id order: "agent_id", "requests", "output_tokens"
-   * from the result, then the rest of the agent's description from {@code described} (matched by
-   * its "agent_id"). An agent known from one side only still appears, with zero counts when it
-   * produced nothing; descriptions without an "agent_id" follow as given.
+   * from the result, then the agent's description from {@code described} (matched by its id; the
+   * first wins): "device", "backend", "node", "alive", "kv_blocks", "block_size". An agent known
+   * from one side only still appears, with zero counts when it produced nothing.
    */
-  private static void agents(
-      ObjectNode node, BenchmarkResult r, List<Map<String, Object>> described) {
-    Map<String, Map<String, Object>> byId = new TreeMap<>(AgentOrder.INSTANCE);
-    List<Map<String, Object>> anonymous = new ArrayList<>();
+  private static void agents(ObjectNode node, BenchmarkResult r, List<AgentDescription> described) {
+    Map<String, AgentStats> counts = new TreeMap<>(AgentOrder.INSTANCE);
+    Map<String, AgentDescription> descriptions = new TreeMap<>(AgentOrder.INSTANCE);
     for (AgentStats stats : r.agents()) {
-      byId.put(stats.agentId(), counts(stats.requests(), stats.outputTokens()));
+      counts.put(stats.agentId(), stats);
     }
-    for (Map<String, Object> description : described) {
-      if (!(description.get("agent_id") instanceof String id)) {
-        anonymous.add(description);
-        continue;
-      }
-      Map<String, Object> entry = byId.computeIfAbsent(id, ignored -> counts(0, 0));
-      description.forEach((key, value) -> {
-        if (!key.equals("agent_id")) {
-          entry.putIfAbsent(key, value);
-        }
-      });
+    for (AgentDescription d : described) {
+      descriptions.putIfAbsent(d.agentId(), d);
     }
+    Map<String, Boolean> ids = new TreeMap<>(AgentOrder.INSTANCE);
+    counts.keySet().forEach(id -> ids.put(id, true));
+    descriptions.keySet().forEach(id -> ids.put(id, true));
     ArrayNode agents = node.putArray("agents");
-    byId.forEach((id, entry) -> {
-      Map<String, Object> withId = new LinkedHashMap<>();
-      withId.put("agent_id", id);
-      withId.putAll(entry);
-      agents.add(tree(withId));
-    });
-    anonymous.forEach(description -> agents.add(tree(description)));
+    for (String id : ids.keySet()) {
+      ObjectNode entry = agents.addObject();
+      AgentStats stats = counts.get(id);
+      entry.put("agent_id", id);
+      entry.put("requests", stats == null ? 0 : stats.requests());
+      entry.put("output_tokens", stats == null ? 0L : stats.outputTokens());
+      AgentDescription d = descriptions.get(id);
+      if (d != null) {
+        entry.put("device", d.device());
+        entry.put("backend", d.backend());
+        entry.put("node", d.node());
+        entry.put("alive", d.alive());
+        entry.put("kv_blocks", d.kvBlocks());
+        entry.put("block_size", d.blockSize());
+      }
+    }
   }
 
-  private static Map<String, Object> counts(int requests, long outputTokens) {
-    Map<String, Object> entry = new LinkedHashMap<>();
-    entry.put("requests", requests);
-    entry.put("output_tokens", outputTokens);
-    return entry;
+  /** "engine": the run's engine totals in the file's field order; an empty object when there are none. */
+  private static ObjectNode engine(EngineTotals e) {
+    ObjectNode node = MAPPER.createObjectNode();
+    if (e == null) {
+      return node;
+    }
+    node.put("reported_steps", e.reportedSteps());
+    node.put("scheduled_tokens", e.scheduledTokens());
+    number(node, "mean_step_ms", e.meanStepMs());
+    node.put("preemptions", e.preemptions());
+    ArrayNode buckets = node.putArray("step_time_by_batch");
+    for (EngineTotals.BatchBucketSteps b : e.stepTimeByBatch()) {
+      ObjectNode line = buckets.addObject();
+      line.put("batch_bucket", b.batchBucket());
+      line.put("steps", b.steps());
+      number(line, "mean_step_ms", b.meanStepMs());
+    }
+    ObjectNode paths = node.putObject("steps_by_path");
+    e.stepsByPath().forEach(paths::put);
+    number(node, "mean_host_us_per_step", e.meanHostUsPerStep());
+    number(node, "mean_gpu_us_per_step", e.meanGpuUsPerStep());
+    number(node, "mean_gpu_idle_gap_us", e.meanGpuIdleGapUs());
+    node.put("agents_lost", e.agentsLost());
+    node.put("migrations", e.migrations());
+    node.put("kv_migrations", e.kvMigrations());
+    node.put("reprefill_migrations", e.reprefillMigrations());
+    if (e.kvTransfers() != null) {
+      node.set("kv_transfers", kvTransfers(e.kvTransfers()));
+    }
+    return node;
   }
 
-  private static JsonNode verification(Map<String, Object> verification) {
-    return verification == null ? NullNode.getInstance() : tree(verification);
+  private static ObjectNode kvTransfers(KvTransferSummary kv) {
+    ObjectNode node = MAPPER.createObjectNode();
+    node.put("layout", kv.layout());
+    node.put("mode", kv.mode());
+    node.put("group", kv.group());
+    node.put("count", kv.count());
+    node.put("bytes", kv.bytes());
+    node.put("mean_bytes", kv.meanBytes());
+    number(node, "mean_ms", kv.meanMs());
+    number(node, "p50_ms", kv.p50Ms());
+    number(node, "p99_ms", kv.p99Ms());
+    number(node, "max_ms", kv.maxMs());
+    number(node, "gb_per_s", kv.gbPerS());
+    number(node, "mean_send_ms", kv.meanSendMs());
+    number(node, "mean_receive_ms", kv.meanReceiveMs());
+    number(node, "mean_handoff_ms", kv.meanHandoffMs());
+    number(node, "p50_handoff_ms", kv.p50HandoffMs());
+    number(node, "p99_handoff_ms", kv.p99HandoffMs());
+    node.put("recomputed", kv.recomputed());
+    node.put("handoffs", kv.handoffs());
+    node.put("migrations", kv.migrations());
+    node.put("migration_bytes", kv.migrationBytes());
+    number(node, "mean_migration_ms", kv.meanMigrationMs());
+    number(node, "mean_migration_wait_ms", kv.meanMigrationWaitMs());
+    node.put("time_is", kv.timeIs());
+    return node;
+  }
+
+  private static JsonNode verification(VerificationSummary v) {
+    if (v == null) {
+      return NullNode.getInstance();
+    }
+    ObjectNode node = MAPPER.createObjectNode();
+    node.put("passed", v.passed());
+    node.put("sequences_checked", v.sequencesChecked());
+    node.put("failures", v.failures());
+    number(node, "max_rel_error", v.maxRelError());
+    number(node, "tolerance", v.tolerance());
+    ArrayNode details = node.putArray("failure_details");
+    v.failureDetails().forEach(details::add);
+    return node;
   }
 
   /** vLLM's "mean_ttft_ms" style keys, plus min/max and the sample count. */
@@ -207,11 +247,16 @@ public final class ReportJson {
     }
   }
 
-  /** Converts a caller's free-form map to a tree with every non-finite number made null. */
-  private static JsonNode tree(Map<String, Object> map) {
-    return withoutNonFinite(MAPPER.valueToTree(map));
+  /** A measured value that may be missing (null) or non-finite: both are written as null. */
+  private static void number(ObjectNode node, String key, Double value) {
+    if (value == null) {
+      node.putNull(key);
+    } else {
+      number(node, key, value.doubleValue());
+    }
   }
 
+  /** The caller's settings with every non-finite number made null. */
   private static JsonNode withoutNonFinite(JsonNode node) {
     if (node.isFloatingPointNumber() && !Double.isFinite(node.doubleValue())) {
       return NullNode.getInstance();

@@ -1,7 +1,11 @@
 package io.decodefleet.coordinator.metrics;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,7 +23,7 @@ import java.util.Optional;
  *
  * @param command the command line that started the sweep
  * @param settings sweep settings as given by the caller (model, backend, placement, seed, world
- *     sizes, ...); null becomes empty; insertion order kept
+ *     sizes, ...), as report.json's "settings" object; null becomes empty; copied
  * @param versions software versions, e.g. "decodefleet", "java", "pekko"; null becomes empty
  * @param hardware a description of the hardware
  * @param backend the decode engine backend
@@ -30,7 +34,7 @@ import java.util.Optional;
  */
 public record SweepReport(
     String command,
-    Map<String, Object> settings,
+    ObjectNode settings,
     Map<String, String> versions,
     String hardware,
     String backend,
@@ -40,8 +44,8 @@ public record SweepReport(
     List<SweepPoint> points) {
 
   public SweepReport {
-    settings = SweepPoint.orderedCopy(settings == null ? Map.of() : settings);
-    versions = SweepPoint.orderedCopy(versions == null ? Map.of() : versions);
+    settings = settings == null ? JsonNodeFactory.instance.objectNode() : settings.deepCopy();
+    versions = Collections.unmodifiableMap(new LinkedHashMap<>(versions == null ? Map.of() : versions));
     goodput = goodput == null || goodput.isEmpty() ? null : goodput;
     Objects.requireNonNull(points, "points");
     if (points.isEmpty()) {

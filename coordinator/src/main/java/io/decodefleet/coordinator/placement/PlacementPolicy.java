@@ -5,6 +5,9 @@ import java.util.Locale;
 
 /** Picks the agent that serves a request. Called on the coordinator's actor thread only. */
 public interface PlacementPolicy {
+  /** The policy a run or a Generate call gets when none is named (the CLI's and the API's default). */
+  String DEFAULT = "least-loaded";
+
   /**
    * @param agents the run's live agents, never empty
    * @param tokens prompt + max output tokens of the request

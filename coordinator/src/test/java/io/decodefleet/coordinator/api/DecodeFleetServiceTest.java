@@ -19,7 +19,7 @@ import io.decodefleet.api.GenerateRequest;
 import io.decodefleet.api.GenerateSummary;
 import io.decodefleet.api.SamplingParams;
 import io.decodefleet.coordinator.Coordinator;
-import io.decodefleet.coordinator.EmbeddedCluster;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -179,7 +179,7 @@ class DecodeFleetServiceTest {
   @Test
   void generateWithoutALoadedModelGetsUnavailable() throws Exception {
     // A coordinator alone (no agents, no fleet) behind the same API.
-    try (io.decodefleet.coordinator.CoordinatorNode lonely = io.decodefleet.coordinator.CoordinatorNode.start(
+    try (io.decodefleet.coordinator.node.CoordinatorNode lonely = io.decodefleet.coordinator.node.CoordinatorNode.start(
         "127.0.0.1", 0, List.of(), -1)) {
       DecodeFleetService service = new DecodeFleetService(lonely.system(), lonely.coordinator(), MODEL, 1,
           (r, o) -> "{}");

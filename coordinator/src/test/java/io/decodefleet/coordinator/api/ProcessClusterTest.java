@@ -49,12 +49,12 @@ class ProcessClusterTest {
     int clusterPort = NodeProcess.freePort();
     int grpcPort = NodeProcess.freePort();
     coordinator = NodeProcess.start("coordinator", "io.decodefleet.coordinator.cli.CoordinatorCli", "serve",
-        "--world-size", "3", "--port", Integer.toString(grpcPort), "--cluster-port", Integer.toString(clusterPort),
+        "--world-size", "3", "--grpc-port", Integer.toString(grpcPort), "--cluster-port", Integer.toString(clusterPort),
         "--agent-timeout", "90");
     coordinator.awaitLine(l -> l.contains("waiting for 3 agents"), Duration.ofSeconds(60));
     for (String node : List.of("node-a", "node-b", "node-c")) {
       daemons.put(node, NodeProcess.start(node, "io.decodefleet.agent.cli.GpuAgentCli", "--seed-nodes",
-          "127.0.0.1:" + clusterPort, "--port", "0", "--management-port", Integer.toString(NodeProcess.freePort()),
+          "127.0.0.1:" + clusterPort, "--cluster-port", "0", "--management-port", Integer.toString(NodeProcess.freePort()),
           "--node-name", node, "--cpu-agents", "1", "--devices", "cpu"));
     }
     coordinator.awaitLine(l -> l.contains("serving decodefleet.api.v1.DecodeFleet"), Duration.ofSeconds(100));

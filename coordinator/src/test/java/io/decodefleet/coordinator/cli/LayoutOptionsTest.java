@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.decodefleet.agent.backend.cuda.CudaDevices;
 import io.decodefleet.agent.engine.KvTransferMode;
-import io.decodefleet.coordinator.ParallelLayout;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.kv.KvTransferHistory;
+import io.decodefleet.coordinator.kv.KvTransferKind;
+import io.decodefleet.coordinator.kv.KvTransferRecord;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -99,9 +102,9 @@ class LayoutOptionsTest {
 
   @Test
   void consoleLineSummarisesTheTransfers() {
-    var kv = new io.decodefleet.coordinator.KvTransfers("disagg=1:1", "eager", "ready", 2, List.of(
-        new io.decodefleet.coordinator.KvTransferRecord(0, 1, "agent-0", "agent-1", 64L << 20, 0.3, 0.2, 4, false),
-        new io.decodefleet.coordinator.KvTransferRecord(1, 2, "agent-0", "agent-1", 64L << 20, 0.2, 0.5, 6, false)))
+    var kv = new KvTransferHistory("disagg=1:1", "eager", "ready", 2, List.of(
+        new KvTransferRecord(0, 1, "agent-0", "agent-1", 64L << 20, 0.3, 0.2, 4, false, KvTransferKind.HANDOFF),
+        new KvTransferRecord(1, 2, "agent-0", "agent-1", 64L << 20, 0.2, 0.5, 6, false, KvTransferKind.HANDOFF)))
         .summary(0);
     String line = BenchmarkSession.describeTransfers(kv);
     assertEquals("KV transfers (disagg=1:1, eager): 2, mean 0.200 ms (p50 0.200, p99 0.200), 335.5 GB/s, 64.0 MiB"

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class ConsoleTableTest {
 
-  private final String table = ConsoleTable.render(ReportJsonTest.sampleReport(null));
+  private final String table = ConsoleTable.render(ReportJsonTest.sampleReport(null, null).points().get(0));
   private final List<String> lines = table.lines().toList();
 
   @Test
@@ -67,9 +67,8 @@ class ConsoleTableTest {
     m.requestMigrated(1, "agent-1", "agent-2");
     m.tokensArrived(1, "agent-2", 1, 2_000_000);
     m.requestFinished(1, 2_000_000);
-    RunReport report = new RunReport("cmd", null, "hw", "cuda", "m", 2,
-        m.summarize(0, 1_000_000_000), null, null, "2025-06-01T12:00:00Z");
-    assertTrue(ConsoleTable.render(report).lines().toList()
+    SweepPoint point = SweepPoint.of(2, m.summarize(0, 1_000_000_000), m.requests(), null, null, null);
+    assertTrue(ConsoleTable.render(point).lines().toList()
         .contains("Migrations:" + " ".repeat(38) + "1"));
   }
 

@@ -1,5 +1,8 @@
 package io.decodefleet.coordinator.metrics;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -59,23 +62,23 @@ public final class SweepFixture {
     return m;
   }
 
-  /** The run at {@code worldSize} as a sweep point, with engine, agent and verification maps. */
+  /**
+   * The run at {@code worldSize} as a sweep point, with engine totals (no device times measured: a
+   * CPU run), agent descriptions and, beyond world size 1, a passed verification.
+   */
   public static SweepPoint point(int worldSize) {
     MetricsRecorder m = run(worldSize);
     BenchmarkResult result = m.summarize(ms(0), ms(runMillis(worldSize)));
-    Map<String, Object> engine = new LinkedHashMap<>();
-    engine.put("steps", 100 / worldSize);
-    engine.put("mean_step_ms", 7.25);
-    engine.put("acceptance_rate", Double.NaN);
-    List<Map<String, Object>> agents = new ArrayList<>();
+    EngineTotals engine = new EngineTotals(100 / worldSize, 2400, 7.25, 0,
+        List.of(new EngineTotals.BatchBucketSteps(8, 100 / worldSize, 7.25)), Map.of("eager", 100L / worldSize), 210.5,
+        null, null, 0, 0, 0, 0, null);
+    List<AgentDescription> agents = new ArrayList<>();
     for (int a = 0; a < worldSize; a++) {
-      Map<String, Object> agent = new LinkedHashMap<>();
-      agent.put("agent_id", "agent-" + a);
-      agent.put("device", "cpu:" + a);
-      agent.put("kv_blocks", 512);
-      agents.add(agent);
+      agents.add(new AgentDescription("agent-" + a, "cpu:" + a, "cpu", "pekko://decodefleet@127.0.0.1:2552", true,
+          512, 16));
     }
-    Map<String, Object> verification = worldSize == 1 ? null : Map.of("passed", true);
+    VerificationSummary verification = worldSize == 1 ? null
+        : new VerificationSummary(true, 6, 0, 1e-6, 1e-3, List.of());
     return SweepPoint.of(worldSize, result, m.requests(), engine, verification, agents);
   }
 
@@ -90,11 +93,12 @@ public final class SweepFixture {
     for (int worldSize : worldSizes) {
       points.add(point(worldSize));
     }
-    Map<String, Object> settings = new LinkedHashMap<>();
+    ObjectNode settings = JsonNodeFactory.instance.objectNode();
     settings.put("model", "tiny");
     settings.put("num_requests", REQUESTS);
     settings.put("seed", 42);
-    settings.put("world_sizes", Arrays.stream(worldSizes).boxed().toList());
+    ArrayNode sizes = settings.putArray("world_sizes");
+    Arrays.stream(worldSizes).forEach(sizes::add);
     Map<String, String> versions = new LinkedHashMap<>();
     versions.put("decodefleet", "0.1.0-test");
     versions.put("java", "17");

@@ -63,7 +63,7 @@ class SweepReportJsonTest {
     assertEquals(r.itlMs().mean(), point.get("mean_itl_ms").doubleValue());
     assertEquals(r.e2eMs().p90(), point.get("p90_e2el_ms").doubleValue());
     assertTrue(point.get("verification").get("passed").booleanValue());
-    assertTrue(point.get("engine").get("acceptance_rate").isNull());
+    assertTrue(point.get("engine").get("mean_gpu_us_per_step").isNull(), "not measured: null");
   }
 
   @Test
@@ -84,8 +84,8 @@ class SweepReportJsonTest {
     assertEquals(4, agents.size());
     for (int i = 0; i < 4; i++) {
       JsonNode agent = agents.get(i);
-      assertEquals(List.of("agent_id", "requests", "output_tokens", "device", "kv_blocks"),
-          keys(agent));
+      assertEquals(List.of("agent_id", "requests", "output_tokens", "device", "backend", "node", "alive", "kv_blocks",
+          "block_size"), keys(agent));
       assertEquals(stats.get(i).agentId(), agent.get("agent_id").textValue());
       assertEquals(stats.get(i).requests(), agent.get("requests").intValue());
       assertEquals(stats.get(i).outputTokens(), agent.get("output_tokens").longValue());
@@ -96,8 +96,8 @@ class SweepReportJsonTest {
   @Test
   void anAgentThatProducedNothingStillAppearsWithZeroCounts() throws IOException {
     SweepPoint p = SweepFixture.point(2);
-    List<java.util.Map<String, Object>> agents = new ArrayList<>(p.agents());
-    agents.add(java.util.Map.of("agent_id", "agent-10", "device", "cpu:10"));
+    List<AgentDescription> agents = new ArrayList<>(p.agents());
+    agents.add(new AgentDescription("agent-10", "cpu:10", "cpu", "node", true, 512, 16));
     SweepReport report = new SweepReport("cmd", null, null, "hw", "cpu", "tiny", "t", null,
         List.of(SweepPoint.of(2, p.result(), p.requests(), p.engine(), null, agents)));
     JsonNode json = written(report).get("points").get(0).get("agents");

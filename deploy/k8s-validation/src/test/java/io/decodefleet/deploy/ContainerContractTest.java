@@ -63,15 +63,25 @@ class ContainerContractTest {
     ContainerCommandLine cl = new ContainerCommandLine(c, set, DownwardApi.EXAMPLE);
     boolean agent = cl.application() == ContainerCommandLine.Application.GPU_AGENT;
     boolean serve = !cl.args().isEmpty() && cl.args().get(0).equals("serve");
-    assertPort(c, "cluster", cl.option(agent ? "--port" : "--cluster-port"));
+    assertPort(c, "cluster", cl.option("--cluster-port"));
     assertPort(c, BOOTSTRAP.portName(), cl.option("--management-port"));
-    if (serve) assertPort(c, "grpc", cl.option("--port"));
+    if (serve) assertPort(c, "grpc", cl.option("--grpc-port"));
     assertEquals(serve ? 3 : 2, c.getPorts().size(), t.owner() + ": ports " + c.getPorts());
     if (agent) {
       // The daemon is left at the application's defaults: 2552 (Artery) and the configured management port.
-      assertEquals("2552", cl.option("--port"));
+      assertEquals("2552", cl.option("--cluster-port"));
       assertEquals(String.valueOf(BOOTSTRAP.managementPort()), cl.option("--management-port"));
     }
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("members")
+  void noContainerNamesTheRenamedPortSettings(ManifestSet set, ManifestSet.PodTemplate t, Container c) {
+    // Both CLIs refuse --port and DECODEFLEET_PORT (exit 2): --cluster-port, --grpc-port, DECODEFLEET_CLUSTER_PORT.
+    ContainerCommandLine cl = new ContainerCommandLine(c, set, DownwardApi.EXAMPLE);
+    assertFalse(cl.args().stream().anyMatch(a -> a.equals("--port") || a.startsWith("--port=")),
+        t.owner() + ": --port was renamed, args " + cl.args());
+    assertFalse(cl.env().containsKey("DECODEFLEET_PORT"), t.owner() + ": DECODEFLEET_PORT was renamed");
   }
 
   @ParameterizedTest(name = "{0} {1}")

@@ -87,7 +87,7 @@ final class LoopbackFleet implements AutoCloseable {
             "metadata.name", podName, "metadata.namespace", namespace);
         Container container = ds.getSpec().getTemplate().getSpec().getContainers().get(0);
         ContainerCommandLine cl = new ContainerCommandLine(container, fleet, downward);
-        int cluster = Integer.parseInt(cl.option("--port"));
+        int cluster = Integer.parseInt(cl.option("--cluster-port"));
         int management = Integer.parseInt(cl.option("--management-port"));
         assertFree(n.podIp(), cluster);
         assertFree(n.podIp(), management);

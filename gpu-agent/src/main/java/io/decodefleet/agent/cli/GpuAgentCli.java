@@ -30,9 +30,9 @@ public final class GpuAgentCli implements Callable<Integer> {
       description = "Address to bind and advertise (env DECODEFLEET_BIND; default ${DEFAULT-VALUE}).")
   String bind;
 
-  @Option(names = "--port", defaultValue = "${env:DECODEFLEET_PORT:-2552}",
-      description = "Cluster port (env DECODEFLEET_PORT; default ${DEFAULT-VALUE}; 0 = any free port).")
-  int port;
+  @Option(names = "--cluster-port", defaultValue = "${env:DECODEFLEET_CLUSTER_PORT:-2552}",
+      description = "Pekko cluster port (env DECODEFLEET_CLUSTER_PORT; default ${DEFAULT-VALUE}; 0 = any free port).")
+  int clusterPort;
 
   @Option(names = "--management-port", defaultValue = "${env:DECODEFLEET_MANAGEMENT_PORT:-8558}",
       description = "Pekko Management HTTP port for /alive and /ready (default ${DEFAULT-VALUE}).")
@@ -81,7 +81,7 @@ public final class GpuAgentCli implements Callable<Integer> {
     for (String seed : seedNodes) {
       if (!io.decodefleet.agent.ClusterConfig.isSeedNode(seed)) return usage("--seed-nodes: '" + seed + "' is not host:port");
     }
-    if (port < 0 || port > 65535) return usage("--port must be in 0..65535, got " + port);
+    if (clusterPort < 0 || clusterPort > 65535) return usage("--cluster-port must be in 0..65535, got " + clusterPort);
     if (managementPort < 0 || managementPort > 65535) {
       return usage("--management-port must be in 0..65535, got " + managementPort);
     }
@@ -97,12 +97,27 @@ public final class GpuAgentCli implements Callable<Integer> {
     }
     String name = nodeName == null || nodeName.isBlank() ? java.net.InetAddress.getLocalHost().getHostName() : nodeName;
     try {
-      return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, port, name, cpuAgents,
+      return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, clusterPort, name, cpuAgents,
           managementPort, kubernetes, CpuBackend.DEFAULT_KV_BYTES, java.time.Duration.ofSeconds(drainTimeoutSeconds), devices, cuda,
           tensorParallel));
     } catch (IllegalArgumentException e) {
       return usage(e.getMessage()); // --devices naming a GPU that is not here
     }
+  }
+
+  /**
+   * Why the daemon's arguments or environment name a setting that was renamed, or null: {@code --port}
+   * is {@code --cluster-port} and {@code DECODEFLEET_PORT} is {@code DECODEFLEET_CLUSTER_PORT}, the
+   * names the coordinator uses for the same port.
+   */
+  static String renamedSetting(List<String> args, java.util.Map<String, String> environment) {
+    for (String arg : args) {
+      if (arg.equals("--port") || arg.startsWith("--port=")) return "--port was renamed: use --cluster-port";
+    }
+    if (environment.containsKey("DECODEFLEET_PORT")) {
+      return "DECODEFLEET_PORT was renamed: set DECODEFLEET_CLUSTER_PORT";
+    }
+    return null;
   }
 
   private static int usage(String message) {
@@ -112,7 +127,19 @@ public final class GpuAgentCli implements Callable<Integer> {
 
   /** Parses and runs; returns the exit code. */
   public static int run(String... args) {
+    return run(System.getenv(), args);
+  }
+
+  /**
+   * Parses and runs with {@code environment} as the process environment; returns the exit code. A
+   * renamed option or environment variable of the daemon is refused first (exit code 2), so an old
+   * command line or manifest fails loudly instead of starting on the wrong port.
+   */
+  static int run(java.util.Map<String, String> environment, String... args) {
     CommandLine cmd = new CommandLine(new GpuAgentCli());
+    boolean daemon = args.length == 0 || !cmd.getSubcommands().containsKey(args[0]);
+    String renamed = daemon ? renamedSetting(List.of(args), environment) : null;
+    if (renamed != null) return usage(renamed);
     cmd.setParameterExceptionHandler((ex, a) -> {
       PrintWriter err = ex.getCommandLine().getErr();
       err.println("gpu-agent: " + ex.getMessage() + " (see --help)");

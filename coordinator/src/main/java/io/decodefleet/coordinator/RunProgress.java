@@ -1,4 +1,0 @@
-package io.decodefleet.coordinator;
-
-/** A benchmark's progress, sent while it runs (at most every {@link BenchmarkRun#PROGRESS_INTERVAL}). */
-public record RunProgress(int worldSize, int completed, int failed, int total, long outputTokens, long elapsedNanos) {}

@@ -1,0 +1,12 @@
+package io.decodefleet.coordinator.fleet;
+
+import io.decodefleet.agent.GpuAgent;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * A registered agent as the coordinator knows it.
+ *
+ * @param tensorParallel GPUs the agent's replica spans (1, or K for a tensor-parallel group)
+ */
+public record AgentInfo(String agentId, ActorRef<GpuAgent.Command> ref, String nodeAddress, String device,
+    String backend, int tensorParallel) {}

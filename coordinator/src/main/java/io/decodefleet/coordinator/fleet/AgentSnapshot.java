@@ -1,0 +1,22 @@
+package io.decodefleet.coordinator.fleet;
+
+import java.util.Map;
+
+/** One agent; counters are cumulative since it was loaded. */
+public record AgentSnapshot(String agentId, String nodeAddress, String device, String backend, boolean loaded,
+    boolean alive, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
+    long stepNanos, long scheduledTokens, long preemptions, Map<Integer, StepStats> stepsByBatch,
+    Map<String, Long> stepsByPath, StepTimes times) {
+
+  /**
+   * Sums over an agent's reported steps: host time, and the device time and idle gap where the
+   * backend measured them (NaN excluded, with their own counts).
+   */
+  public record StepTimes(long steps, long hostNanos, long gpuSteps, double gpuMicros, long gapSteps,
+      double idleGapMicros) {
+    public static final StepTimes NONE = new StepTimes(0, 0, 0, 0, 0, 0);
+  }
+
+  /** Steps of one batch bucket: how many and their total time. */
+  public record StepStats(long steps, long nanos) {}
+}

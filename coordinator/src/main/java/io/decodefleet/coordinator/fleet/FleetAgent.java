@@ -1,0 +1,117 @@
+package io.decodefleet.coordinator.fleet;
+
+import io.decodefleet.agent.engine.BatchBuckets;
+import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.coordinator.placement.AgentLoad;
+
+/** One loaded agent as the coordinator tracks it: capacity, projected load, live counters. */
+public final class FleetAgent {
+  public final AgentInfo info;
+  public final int index;
+  int kvBlocks;
+  int blockSize;
+  int maxModelLen;
+  long loadMillis;
+  /** Why its backend cannot move KV pages to other agents; empty when it can. */
+  public String kvTransferUnsupported = "not loaded";
+  /** Its process as it reported it: agents of one process can form an in-process KV group. */
+  public String process = "";
+  public boolean loaded;
+  /** False once the agent left the cluster or drained: it gets no new sequences. */
+  public boolean placeable = true;
+  public boolean alive = true;
+  long reservedBlocks;
+  int inFlight;
+  int freeKvBlocks;
+  int running;
+  int waiting;
+  long steps;
+  long stepNanos;
+  long scheduledTokens;
+  long preemptions;
+  /** Per batch bucket: {steps, nanos}. */
+  private final java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
+  private final java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
+  private long hostNanos;
+  private long gpuSteps;
+  private double gpuMicros;
+  private long gapSteps;
+  private double idleGapMicros;
+
+  public FleetAgent(AgentInfo info, int index) {
+    this.info = info;
+    this.index = index;
+  }
+
+  public void loaded(AgentReport.ModelLoaded m) {
+    kvBlocks = m.kvBlocks();
+    blockSize = m.blockSize();
+    maxModelLen = m.maxModelLen();
+    loadMillis = m.loadMillis();
+    kvTransferUnsupported = m.kvTransferUnsupported();
+    process = m.process();
+    freeKvBlocks = m.kvBlocks();
+    loaded = true;
+  }
+
+  public void stepped(AgentReport.StepReport m) {
+    freeKvBlocks = m.freeKvBlocks();
+    running = m.running();
+    waiting = m.waiting();
+    steps++;
+    stepNanos += m.stepNanos();
+    scheduledTokens += m.scheduledTokens();
+    preemptions += m.preempted();
+    if (m.numSequences() > 0) {
+      long[] b = byBatch.computeIfAbsent(BatchBuckets.bucketOf(m.numSequences()), k -> new long[2]);
+      b[0]++;
+      b[1] += m.stepNanos();
+    }
+    if (!m.path().isEmpty()) byPath.merge(m.path(), 1L, Long::sum);
+    hostNanos += m.hostNanos();
+    if (!Double.isNaN(m.gpuMicros())) {
+      gpuSteps++;
+      gpuMicros += m.gpuMicros();
+    }
+    if (!Double.isNaN(m.idleGapMicros())) {
+      gapSteps++;
+      idleGapMicros += m.idleGapMicros();
+    }
+  }
+
+  /** Whether a sequence of {@code tokens} (prompt + max output) can ever run here. */
+  public boolean canHold(int tokens) {
+    return loaded && tokens <= maxModelLen && blocksFor(tokens) <= kvBlocks;
+  }
+
+  long blocksFor(int tokens) {
+    return (tokens + blockSize - 1) / blockSize;
+  }
+
+  public void reserve(int tokens) {
+    reservedBlocks += blocksFor(tokens);
+    inFlight++;
+  }
+
+  public void unreserve(int tokens) {
+    reservedBlocks -= blocksFor(tokens);
+    inFlight--;
+  }
+
+  public AgentLoad load() {
+    return new AgentLoad(info.agentId(), index, kvBlocks, blockSize, reservedBlocks, inFlight);
+  }
+
+  public AgentSnapshot snapshot() {
+    return new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), loaded, alive,
+        kvBlocks, freeKvBlocks, blockSize, running, waiting, inFlight, steps, stepNanos, scheduledTokens, preemptions,
+        stepsByBatch(), java.util.Map.copyOf(byPath),
+        new AgentSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros));
+  }
+
+  private java.util.Map<Integer, AgentSnapshot.StepStats> stepsByBatch() {
+    java.util.Map<Integer, AgentSnapshot.StepStats> out = new java.util.TreeMap<>();
+    byBatch.forEach((bucket, b) -> out.put(bucket, new AgentSnapshot.StepStats(b[0], b[1])));
+    return out;
+  }
+}

@@ -1,0 +1,26 @@
+package io.decodefleet.coordinator.fleet;
+
+import io.decodefleet.agent.protocol.AgentReport;
+
+/**
+ * What the coordinator tells the submitter of a sequence, in order: tokens as their step reports
+ * arrive (timestamped on the coordinator's clock), migrations, then one Finished or Failed.
+ * {@code requestId} is the submitter's own id.
+ */
+public interface SequenceEvent {
+  long requestId();
+
+  /** @param tokens consecutive output tokens; @param nanos arrival time (System.nanoTime) */
+  record Tokens(long requestId, int[] tokens, String agentId, long nanos) implements SequenceEvent {}
+
+  record Finished(long requestId, String agentId, int preemptions, AgentReport.VerifyResult verify, long nanos)
+      implements SequenceEvent {}
+
+  /** Why a sequence failed, as an API maps it to a status. */
+  enum FailureKind { INVALID, CAPACITY, UNAVAILABLE, AGENT }
+
+  record Failed(long requestId, FailureKind kind, String reason, long nanos) implements SequenceEvent {}
+
+  /** The sequence continues on {@code toAgent} (re-prefilled with its prompt and tokens so far). */
+  record Migrated(long requestId, String fromAgent, String toAgent, String cause) implements SequenceEvent {}
+}

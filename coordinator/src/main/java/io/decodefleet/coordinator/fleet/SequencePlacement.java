@@ -1,0 +1,182 @@
+package io.decodefleet.coordinator.fleet;
+
+import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.agent.protocol.SequenceSpec;
+import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
+import io.decodefleet.coordinator.placement.AgentLoad;
+import io.decodefleet.coordinator.placement.PlacementPolicy;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+
+/**
+ * The unfinished sequences and where they run: places each on an agent of the fleet (in the
+ * disaggregated layout a prefill agent first), streams their tokens to their submitters, moves
+ * them off agents that leave or drain (re-prefilled elsewhere with the prompt and every token so
+ * far, so the stream continues without gaps or duplicates; or, through {@code KvDrainTransfers}, with
+ * their KV) and keeps each agent's projected KV reservation. Owned by the {@code Coordinator} and called on its actor thread only.
+ */
+public final class SequencePlacement {
+  private final List<FleetAgent> fleet;
+  private final Logger log;
+  private final Map<Long, InFlightSequence> inFlight = new HashMap<>();
+  private final Map<String, PlacementPolicy> policies = new HashMap<>();
+  private PrefillStage disagg;
+  private long migrations;
+  private long kvMigrations;
+
+  /** @param fleet the coordinator's fleet, read as it changes */
+  public SequencePlacement(List<FleetAgent> fleet, Logger log) {
+    this.fleet = fleet;
+    this.log = log;
+  }
+
+  /** New sequences go through this layout's prefill agents from now on; null: data-parallel. */
+  public void useDisaggregation(PrefillStage layout) {
+    this.disagg = layout;
+  }
+
+  public InFlightSequence get(long globalId) {
+    return inFlight.get(globalId);
+  }
+
+  public int count() {
+    return inFlight.size();
+  }
+
+  /** Sequences moved off an agent that was lost or drained, since the coordinator started. */
+  public long migrations() {
+    return migrations;
+  }
+
+  /** Of {@link #migrations}, those moved with their KV and decoded from it on arrival. */
+  public long kvMigrations() {
+    return kvMigrations;
+  }
+
+  /** A sequence moved with its KV decodes from it on its new agent: one more KV migration. */
+  public void movedWithKv() {
+    kvMigrations++;
+  }
+
+  /**
+   * Moves {@code seq} off its (drained) agent to {@code to}, where its KV arrives by transfer: it
+   * streams from {@code to} from now on. Its old agent's reservation is the caller's to end (when
+   * the send is over).
+   */
+  public void handOver(InFlightSequence seq, FleetAgent to, String cause) {
+    FleetAgent from = seq.agent;
+    seq.agent = to;
+    seq.reservedTokens = seq.totalTokens();
+    to.reserve(seq.reservedTokens);
+    seq.migrations++;
+    migrations++;
+    seq.subscriber.tell(new SequenceEvent.Migrated(seq.requestId, from.info.agentId(), to.info.agentId(), cause));
+  }
+
+  /**
+   * Places (or re-places) a sequence on one of the first {@code worldSize} live agents of the fleet;
+   * fails it if none can take it.
+   */
+  public void place(InFlightSequence seq) {
+    int total = seq.totalTokens();
+    PlacementPolicy policy = policies.computeIfAbsent(seq.placement, PlacementPolicy::named);
+    FleetAgent prefill = disagg == null ? null : disagg.prefillAgent(seq, policy);
+    if (prefill != null) {
+      start(seq, prefill, seq.prefillTokens(), true);
+      return;
+    }
+    List<FleetAgent> scope = FleetScope.firstLive(fleet, a -> a.placeable, seq.worldSize);
+    List<FleetAgent> candidates = scope.stream().filter(a -> a.canHold(total)).toList();
+    if (candidates.isEmpty()) {
+      boolean noneLive = fleet.stream().noneMatch(a -> a.placeable);
+      FailureKind kind = noneLive ? FailureKind.UNAVAILABLE : FailureKind.CAPACITY;
+      String reason = noneLive ? "no live agent can take the sequence"
+          : "prompt " + seq.prompt.length + " + max tokens " + seq.maxTokens + " = " + total
+              + " tokens exceeds the KV capacity or model length of every agent";
+      inFlight.remove(seq.globalId);
+      seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, kind, reason, System.nanoTime()));
+      return;
+    }
+    List<AgentLoad> loads = candidates.stream().map(FleetAgent::load).toList();
+    start(seq, candidates.get(policy.choose(loads, total)), total, false);
+  }
+
+  /** Starts {@code seq} on {@code agent} with its prompt and tokens so far, reserving {@code tokens} of KV. */
+  private void start(InFlightSequence seq, FleetAgent agent, int tokens, boolean prefillOnly) {
+    agent.reserve(tokens);
+    seq.agent = agent;
+    seq.reservedTokens = tokens;
+    seq.generatedAtPlacement = seq.numGenerated();
+    inFlight.put(seq.globalId, seq);
+    agent.info.ref().tell(new GpuAgent.StartSequences(
+        List.of(new SequenceSpec(seq.globalId, seq.continuationPrompt(), seq.remainingTokens(), prefillOnly))));
+  }
+
+  /** Streams a step's tokens of the sequences that run on {@code agent}, and ends those that finished. */
+  public void stepped(AgentReport.StepReport m, FleetAgent agent) {
+    long now = System.nanoTime();
+    for (AgentReport.SequenceTokens t : m.tokens()) {
+      InFlightSequence seq = inFlight.get(t.sequenceId());
+      if (seq == null || seq.agent != agent) continue;
+      seq.append(t.tokens());
+      seq.subscriber.tell(new SequenceEvent.Tokens(seq.requestId, t.tokens(), agent.info.agentId(), now));
+    }
+    for (AgentReport.SequenceFinished f : m.finished()) {
+      InFlightSequence seq = inFlight.get(f.sequenceId());
+      if (seq == null || seq.agent != agent) continue;
+      release(seq);
+      seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), f.preemptions(), f.verify(),
+          now));
+    }
+  }
+
+  public void failed(AgentReport.SequenceFailed m, FleetAgent agent) {
+    InFlightSequence seq = inFlight.get(m.sequenceId());
+    if (seq == null || seq.agent != agent) return;
+    release(seq);
+    seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, FailureKind.AGENT, agent.info.agentId() + ": "
+        + m.reason(), System.nanoTime()));
+  }
+
+  /** Takes {@code seq} off its agent and places it anew, re-prefilled with its tokens so far. */
+  public void replace(InFlightSequence seq, String cause) {
+    log.info("sequence {} re-placed: {}", seq.globalId, cause);
+    release(seq);
+    place(seq);
+  }
+
+  private void release(InFlightSequence seq) {
+    inFlight.remove(seq.globalId);
+    seq.agent.unreserve(seq.reservedTokens);
+  }
+
+  /** Moves every unfinished sequence off {@code agent}, which takes no new work from now on. */
+  public void evacuate(FleetAgent agent, List<Long> sequenceIds, String cause) {
+    agent.placeable = false;
+    for (long id : sequenceIds) {
+      InFlightSequence seq = inFlight.get(id);
+      if (seq == null || seq.agent != agent) continue;
+      release(seq);
+      if (seq.remainingTokens() == 0) {
+        seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), 0,
+            AgentReport.VerifyResult.NOT_CHECKED, System.nanoTime()));
+        continue;
+      }
+      seq.migrations++;
+      migrations++;
+      place(seq);
+      if (seq.agent != agent && inFlight.containsKey(seq.globalId)) {
+        seq.subscriber.tell(new SequenceEvent.Migrated(seq.requestId, agent.info.agentId(), seq.agent.info.agentId(),
+            cause));
+      }
+    }
+  }
+
+  /** The unfinished sequences on {@code agent}, by id. */
+  public List<Long> on(FleetAgent agent) {
+    return inFlight.values().stream().filter(s -> s.agent == agent).map(s -> s.globalId).sorted().toList();
+  }
+}

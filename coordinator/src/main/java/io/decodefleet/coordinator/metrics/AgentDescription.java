@@ -1,0 +1,11 @@
+package io.decodefleet.coordinator.metrics;
+
+/**
+ * One agent of a run as report.json's "agents" describes it beside its request and token counts.
+ *
+ * @param node the agent's cluster node address
+ * @param alive whether it was still in the cluster at the run's end
+ * @param kvBlocks KV blocks of its pool; {@code blockSize} tokens each
+ */
+public record AgentDescription(String agentId, String device, String backend, String node, boolean alive,
+    int kvBlocks, int blockSize) {}

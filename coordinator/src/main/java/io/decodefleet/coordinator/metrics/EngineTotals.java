@@ -1,0 +1,33 @@
+package io.decodefleet.coordinator.metrics;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Engine counters of one run over its agents (the difference between the cluster's snapshots at its
+ * end and start): report.json's "engine".
+ *
+ * @param meanStepMs mean wall time of a reported step, ms (0 without steps)
+ * @param stepTimeByBatch per decode batch bucket that ran, ascending
+ * @param stepsByPath steps per decode path ("eager", "graph", ...), by name; paths with no step left out
+ * @param meanHostUsPerStep host time per step, µs; null where no agent reported it
+ * @param meanGpuUsPerStep device time per step, µs; null where the backend did not measure it
+ * @param meanGpuIdleGapUs device idle gap between steps, µs; null where not measured
+ * @param kvMigrations sequences moved off drained agents with their KV
+ * @param reprefillMigrations sequences moved and re-prefilled
+ * @param kvTransfers the KV transfers of the run, or null where the fleet has no KV group
+ */
+public record EngineTotals(long reportedSteps, long scheduledTokens, double meanStepMs, long preemptions,
+    List<BatchBucketSteps> stepTimeByBatch, Map<String, Long> stepsByPath, Double meanHostUsPerStep,
+    Double meanGpuUsPerStep, Double meanGpuIdleGapUs, int agentsLost, long migrations, long kvMigrations,
+    long reprefillMigrations, KvTransferSummary kvTransfers) {
+
+  public EngineTotals {
+    stepTimeByBatch = List.copyOf(stepTimeByBatch);
+    stepsByPath = java.util.Collections.unmodifiableMap(new TreeMap<>(stepsByPath));
+  }
+
+  /** Steps of one decode batch bucket and their mean wall time, ms. */
+  public record BatchBucketSteps(int batchBucket, long steps, double meanStepMs) {}
+}

@@ -1,0 +1,102 @@
+package io.decodefleet.coordinator.node;
+
+import com.typesafe.config.ConfigFactory;
+import io.decodefleet.agent.ClusterConfig;
+import io.decodefleet.agent.QuietShutdown;
+import io.decodefleet.coordinator.Coordinator;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+
+/**
+ * A coordinator node of a cluster whose agents run in {@code gpu-agent} daemons: it joins the given
+ * seed nodes (or is the first seed itself when none are given) and hosts the Coordinator singleton.
+ */
+public final class CoordinatorNode implements ClusterHandle {
+  private final ActorSystem<Void> system;
+  private final ActorRef<Coordinator.Command> coordinator;
+
+  private CoordinatorNode(ActorSystem<Void> system, ActorRef<Coordinator.Command> coordinator) {
+    this.system = system;
+    this.coordinator = coordinator;
+  }
+
+  /**
+   * @param seedNodes "host:port" of seed nodes; empty: this node founds the cluster
+   * @param managementPort Pekko Management HTTP port, or -1 for none
+   */
+  public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort) {
+    return start(bind, port, seedNodes, managementPort, false);
+  }
+
+  /**
+   * @param kubernetesBootstrap join through Cluster Bootstrap (kubernetes-api discovery) instead of
+   *     seed nodes; needs the management port
+   */
+  public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
+      boolean kubernetesBootstrap) {
+    Map<String, Object> own = new HashMap<>();
+    own.put("pekko.management.http.hostname", bind);
+    own.put("pekko.management.http.port", Math.max(managementPort, 0));
+    // The coordinator has no agents: its readiness is only cluster membership.
+    own.put("pekko.management.health-checks.readiness-checks.decodefleet-agents", "");
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME,
+        ClusterConfig.node(bind, port, List.of("coordinator"), ConfigFactory.parseMap(own)));
+    Cluster cluster = Cluster.get(system);
+    if (kubernetesBootstrap) {
+      PekkoManagement.get(system).start();
+      ClusterBootstrap.get(system).start();
+      return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system));
+    }
+    if (seedNodes.isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    } else {
+      List<org.apache.pekko.actor.Address> seeds = new ArrayList<>();
+      for (String hostPort : seedNodes) {
+        seeds.add(AddressFromURIString.parse(ClusterConfig.seedAddress(hostPort)));
+      }
+      cluster.manager().tell(new JoinSeedNodes(seeds));
+    }
+    if (managementPort >= 0) PekkoManagement.get(system).start();
+    return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system));
+  }
+
+  @Override
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  @Override
+  public ActorRef<Coordinator.Command> coordinator() {
+    return coordinator;
+  }
+
+  /** host:port of this node's cluster endpoint (what daemons give as --seed-nodes). */
+  public String clusterAddress() {
+    org.apache.pekko.actor.Address a = Cluster.get(system).selfMember().address();
+    return a.getHost().get() + ":" + a.getPort().get();
+  }
+
+  @Override
+  public void close() {
+    Runnable restoreLogging = QuietShutdown.begin();
+    system.terminate(); // coordinated shutdown: leaves the cluster first
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // best effort: a node that does not stop in time is abandoned with the JVM
+    } finally {
+      restoreLogging.run();
+    }
+  }
+}

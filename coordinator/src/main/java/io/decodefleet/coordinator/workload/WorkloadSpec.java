@@ -1,0 +1,39 @@
+package io.decodefleet.coordinator.workload;
+
+import java.util.List;
+
+/**
+ * A generated benchmark workload as the CLI and the gRPC API both give it: how many requests, their
+ * prompt and output lengths, when they arrive and how many may be outstanding. The defaults of each
+ * are defined here once; the CLI's flags and the API's empty fields fall back to them.
+ *
+ * @param numRequests requests to generate, at least 1
+ * @param maxConcurrency most requests outstanding at once (closed loop); 0 = unlimited
+ */
+public record WorkloadSpec(int numRequests, LengthDistribution promptLen, LengthDistribution outputLen,
+    ArrivalProcess arrivals, int maxConcurrency) {
+
+  /** Requests of a generated workload. */
+  public static final int DEFAULT_NUM_REQUESTS = 64;
+  /** Prompt tokens, uniform over a range: {@link LengthDistribution#parse} syntax. */
+  public static final String DEFAULT_PROMPT_LEN = "32:256";
+  /** Output tokens, uniform over a range. */
+  public static final String DEFAULT_OUTPUT_LEN = "16:128";
+  /** Gamma shape of the arrival gaps of a finite request rate: 1.0 is Poisson. */
+  public static final double DEFAULT_BURSTINESS = 1.0;
+
+  public WorkloadSpec {
+    if (numRequests < 1) throw new IllegalArgumentException("must be >= 1, got " + numRequests);
+    if (maxConcurrency < 0) throw new IllegalArgumentException("must be >= 0 (0: unlimited), got " + maxConcurrency);
+  }
+
+  /**
+   * The requests, in release order; the same seed gives the same requests.
+   *
+   * @param vocabSize token ids are drawn from [0, vocabSize)
+   * @param maxContext the model's context window in tokens
+   */
+  public List<RequestSpec> requests(int vocabSize, int maxContext, long seed) {
+    return WorkloadGenerator.generate(numRequests, arrivals, promptLen, outputLen, vocabSize, maxContext, seed);
+  }
+}
