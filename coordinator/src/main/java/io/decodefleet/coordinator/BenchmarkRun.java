@@ -1,6 +1,6 @@
 package io.decodefleet.coordinator;
 
-import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.agent.engine.VerifyResult;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.FleetScope;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
@@ -253,7 +253,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     private double tolerance;
     private final List<String> details = new ArrayList<>();
 
-    void add(long requestId, AgentReport.VerifyResult v) {
+    void add(long requestId, VerifyResult v) {
       if (v == null || !v.checked()) return;
       checked++;
       tolerance = Math.max(tolerance, v.tolerance());

@@ -1,15 +1,15 @@
 package io.decodefleet.coordinator;
 
-import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.coordinator.fleet.AgentInfo;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.InFlightSequence;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
-import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.fleet.SequencePlacement;
 import io.decodefleet.coordinator.kv.DisaggregatedKvGroup;
 import io.decodefleet.coordinator.kv.KvDrainTransfers;
@@ -97,8 +97,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final TimerScheduler<Command> timers;
   private final ActorRef<AgentReport> reportAdapter;
   private final ActorRef<FleetStatus> runFleetAdapter;
-  private final Map<ActorRef<GpuAgent.Command>, AgentInfo> registered = new LinkedHashMap<>();
-  private Set<ActorRef<GpuAgent.Command>> listed = new HashSet<>();
+  private final Map<ActorRef<AgentCommand>, AgentInfo> registered = new LinkedHashMap<>();
+  private Set<ActorRef<AgentCommand>> listed = new HashSet<>();
   private final List<FleetAgent> fleet = new ArrayList<>();
   private final Map<String, FleetAgent> fleetById = new HashMap<>();
   private ModelSpec fleetModel;
@@ -138,7 +138,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     this.sequences = new SequencePlacement(fleet, context.getLog());
     this.migration = new KvDrainTransfers(fleet, sequences, reportAdapter, context.getLog());
     ActorRef<Receptionist.Listing> listingAdapter = context.messageAdapter(Receptionist.Listing.class, AgentsListed::new);
-    context.getSystem().receptionist().tell(Receptionist.subscribe(GpuAgent.SERVICE_KEY, listingAdapter));
+    context.getSystem().receptionist().tell(Receptionist.subscribe(AgentCommand.SERVICE_KEY, listingAdapter));
   }
 
   @Override
@@ -208,7 +208,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       FleetAgent agent = new FleetAgent(agents.get(i), i);
       fleet.add(agent);
       fleetById.put(agent.info.agentId(), agent);
-      agent.info.ref().tell(new GpuAgent.LoadModel(pendingLoad.request.model(), reportAdapter));
+      agent.info.ref().tell(new AgentCommand.LoadModel(pendingLoad.request.model(), reportAdapter));
     }
   }
 
@@ -302,9 +302,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   // ---- membership -------------------------------------------------------------------------------
 
   private Behavior<Command> onAgentsListed(AgentsListed msg) {
-    Set<ActorRef<GpuAgent.Command>> now = msg.listing().getServiceInstances(GpuAgent.SERVICE_KEY);
-    for (ActorRef<GpuAgent.Command> agent : now) {
-      if (!listed.contains(agent)) agent.tell(new GpuAgent.Register(reportAdapter));
+    Set<ActorRef<AgentCommand>> now = msg.listing().getServiceInstances(AgentCommand.SERVICE_KEY);
+    for (ActorRef<AgentCommand> agent : now) {
+      if (!listed.contains(agent)) agent.tell(new AgentCommand.Register(reportAdapter));
     }
     registered.keySet().retainAll(now);
     listed = new HashSet<>(now);

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.LocalDevices;
-import io.decodefleet.agent.backend.cuda.CudaDevices;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
-import io.decodefleet.agent.engine.KvTransferMode;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.kv.KvTransferMode;
 import io.decodefleet.agent.nccl.Nccl;
-import io.decodefleet.agent.protocol.ModelSpec;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.node.EmbeddedCluster;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.decodefleet.agent.engine.KvTransferMode;
-import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.kv.KvTransferMode;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.coordinator.kv.KvTransferHistory;

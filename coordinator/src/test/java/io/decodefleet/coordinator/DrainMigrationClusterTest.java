@@ -11,7 +11,7 @@ import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
-import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.coordinator.kv.KvTransferHistory;

@@ -1,7 +1,7 @@
 package io.decodefleet.coordinator.api;
 
 import io.decodefleet.agent.engine.ModelConfig;
-import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.api.AgentState;
 import io.decodefleet.api.BenchmarkEvent;
 import io.decodefleet.api.BenchmarkProgress;

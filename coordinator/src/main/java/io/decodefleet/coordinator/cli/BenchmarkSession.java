@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.LocalDevices;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
-import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.coordinator.ClusterSnapshot;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;

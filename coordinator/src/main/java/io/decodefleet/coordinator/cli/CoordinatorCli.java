@@ -1,6 +1,6 @@
 package io.decodefleet.coordinator.cli;
 
-import io.decodefleet.agent.engine.KvTransferMode;
+import io.decodefleet.agent.engine.kv.KvTransferMode;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.SloSpec;
 import io.decodefleet.coordinator.node.ClusterOptions;
@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * {@code coordinator}: runs a decode benchmark on a DecodeFleet cluster — at one world size or a sweep

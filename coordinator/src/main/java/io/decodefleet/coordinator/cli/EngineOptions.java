@@ -1,11 +1,11 @@
 package io.decodefleet.coordinator.cli;
 
 import io.decodefleet.agent.LocalDevices;
-import io.decodefleet.agent.backend.cuda.CudaDevices;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.DecodePath;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.engine.ModelConfig;
-import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.engine.ModelSpec;
 import picocli.CommandLine.Option;
 
 /** The model every agent loads and how its engine runs it. */

@@ -2,7 +2,7 @@ package io.decodefleet.coordinator.cli;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.api.BenchmarkRequest;
 import io.decodefleet.api.DecodeFleetHandlerFactory;
 import io.decodefleet.coordinator.ClusterSnapshot;

@@ -1,6 +1,6 @@
 package io.decodefleet.coordinator.fleet;
 
-import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.protocol.AgentCommand;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -8,5 +8,5 @@ import org.apache.pekko.actor.typed.ActorRef;
  *
  * @param tensorParallel GPUs the agent's replica spans (1, or K for a tensor-parallel group)
  */
-public record AgentInfo(String agentId, ActorRef<GpuAgent.Command> ref, String nodeAddress, String device,
+public record AgentInfo(String agentId, ActorRef<AgentCommand> ref, String nodeAddress, String device,
     String backend, int tensorParallel) {}

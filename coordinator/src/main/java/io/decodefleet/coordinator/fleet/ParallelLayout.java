@@ -1,6 +1,6 @@
 package io.decodefleet.coordinator.fleet;
 
-import io.decodefleet.agent.engine.KvTransferMode;
+import io.decodefleet.agent.engine.kv.KvTransferMode;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

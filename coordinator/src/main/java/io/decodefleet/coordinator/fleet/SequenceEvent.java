@@ -1,6 +1,6 @@
 package io.decodefleet.coordinator.fleet;
 
-import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.agent.engine.VerifyResult;
 
 /**
  * What the coordinator tells the submitter of a sequence, in order: tokens as their step reports
@@ -13,7 +13,7 @@ public interface SequenceEvent {
   /** @param tokens consecutive output tokens; @param nanos arrival time (System.nanoTime) */
   record Tokens(long requestId, int[] tokens, String agentId, long nanos) implements SequenceEvent {}
 
-  record Finished(long requestId, String agentId, int preemptions, AgentReport.VerifyResult verify, long nanos)
+  record Finished(long requestId, String agentId, int preemptions, VerifyResult verify, long nanos)
       implements SequenceEvent {}
 
   /** Why a sequence failed, as an API maps it to a status. */

@@ -1,8 +1,11 @@
 package io.decodefleet.coordinator.fleet;
 
-import io.decodefleet.agent.GpuAgent;
+import io.decodefleet.agent.engine.SequenceFinished;
+import io.decodefleet.agent.engine.SequenceSpec;
+import io.decodefleet.agent.engine.SequenceTokens;
+import io.decodefleet.agent.engine.VerifyResult;
+import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
-import io.decodefleet.agent.protocol.SequenceSpec;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.placement.AgentLoad;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
@@ -111,20 +114,20 @@ public final class SequencePlacement {
     seq.reservedTokens = tokens;
     seq.generatedAtPlacement = seq.numGenerated();
     inFlight.put(seq.globalId, seq);
-    agent.info.ref().tell(new GpuAgent.StartSequences(
+    agent.info.ref().tell(new AgentCommand.StartSequences(
         List.of(new SequenceSpec(seq.globalId, seq.continuationPrompt(), seq.remainingTokens(), prefillOnly))));
   }
 
   /** Streams a step's tokens of the sequences that run on {@code agent}, and ends those that finished. */
   public void stepped(AgentReport.StepReport m, FleetAgent agent) {
     long now = System.nanoTime();
-    for (AgentReport.SequenceTokens t : m.tokens()) {
+    for (SequenceTokens t : m.tokens()) {
       InFlightSequence seq = inFlight.get(t.sequenceId());
       if (seq == null || seq.agent != agent) continue;
       seq.append(t.tokens());
       seq.subscriber.tell(new SequenceEvent.Tokens(seq.requestId, t.tokens(), agent.info.agentId(), now));
     }
-    for (AgentReport.SequenceFinished f : m.finished()) {
+    for (SequenceFinished f : m.finished()) {
       InFlightSequence seq = inFlight.get(f.sequenceId());
       if (seq == null || seq.agent != agent) continue;
       release(seq);
@@ -162,7 +165,7 @@ public final class SequencePlacement {
       release(seq);
       if (seq.remainingTokens() == 0) {
         seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), 0,
-            AgentReport.VerifyResult.NOT_CHECKED, System.nanoTime()));
+            VerifyResult.NOT_CHECKED, System.nanoTime()));
         continue;
       }
       seq.migrations++;

@@ -1,7 +1,7 @@
 package io.decodefleet.coordinator.kv;
 
-import io.decodefleet.agent.GpuAgent;
-import io.decodefleet.agent.engine.KvTransferMode;
+import io.decodefleet.agent.engine.kv.KvTransferMode;
+import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
@@ -67,7 +67,7 @@ final class DataParallelKvGroup implements KvGroup {
       return null;
     }
     DataParallelKvGroup g = new DataParallelKvGroup(fleet, reportTo, timeout, log, onSettled);
-    g.agents.get(0).info.ref().tell(new GpuAgent.CreateKvGroupId(reportTo));
+    g.agents.get(0).info.ref().tell(new AgentCommand.CreateKvGroupId(reportTo));
     return g;
   }
 
@@ -122,7 +122,7 @@ final class DataParallelKvGroup implements KvGroup {
       for (FleetAgent b : agents) {
         if (b != a) peers.add(b.index);
       }
-      a.info.ref().tell(new GpuAgent.JoinKvGroup(id, a.index, agents.size(), peers, MODE.label(), timeout.toMillis(),
+      a.info.ref().tell(new AgentCommand.JoinKvGroup(id, a.index, agents.size(), peers, MODE.label(), timeout.toMillis(),
           reportTo));
     }
   }
@@ -140,7 +140,7 @@ final class DataParallelKvGroup implements KvGroup {
     state = KvGroupState.BROKEN;
     brokenReason = reason;
     for (FleetAgent a : agents) {
-      if (a.alive) a.info.ref().tell(new GpuAgent.AbortKvGroup(reason));
+      if (a.alive) a.info.ref().tell(new AgentCommand.AbortKvGroup(reason));
     }
     settle();
   }

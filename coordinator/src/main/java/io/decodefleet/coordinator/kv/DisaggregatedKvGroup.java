@@ -1,7 +1,7 @@
 package io.decodefleet.coordinator.kv;
 
-import io.decodefleet.agent.GpuAgent;
-import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import io.decodefleet.agent.engine.kv.KvTransferOutcome;
+import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.InFlightSequence;
@@ -84,7 +84,7 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
 
   /** Starts forming the group: agent 0 makes the id. */
   public void start() {
-    agents.get(0).info.ref().tell(new GpuAgent.CreateKvGroupId(reportTo));
+    agents.get(0).info.ref().tell(new AgentCommand.CreateKvGroupId(reportTo));
   }
 
   /** Whether hand-offs run: the group formed and has not broken. */
@@ -163,7 +163,7 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
       for (FleetAgent b : agents) {
         if (layout.prefills(a.index) != layout.prefills(b.index)) peers.add(b.index);
       }
-      a.info.ref().tell(new GpuAgent.JoinKvGroup(id, a.index, agents.size(), peers, layout.transfer().label(),
+      a.info.ref().tell(new AgentCommand.JoinKvGroup(id, a.index, agents.size(), peers, layout.transfer().label(),
           timeout.toMillis(), reportTo));
     }
   }
@@ -182,12 +182,12 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
   private void onKvReady(FleetAgent from, long id, int numComputed) {
     InFlightSequence seq = host.sequences().apply(id);
     if (seq == null || seq.agent != from) {
-      from.info.ref().tell(new GpuAgent.SendKv(id, -1)); // it ended or moved meanwhile: free the blocks
+      from.info.ref().tell(new AgentCommand.SendKv(id, -1)); // it ended or moved meanwhile: free the blocks
       return;
     }
     FleetAgent to = state == KvGroupState.READY ? decodeFor(seq.totalTokens()) : null;
     if (to == null) {
-      from.info.ref().tell(new GpuAgent.SendKv(id, -1));
+      from.info.ref().tell(new AgentCommand.SendKv(id, -1));
       host.replace().accept(seq, state == KvGroupState.READY ? "no decode agent can hold it"
           : "the KV-transfer group is broken (" + brokenReason + ")");
       return;
@@ -203,7 +203,7 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
 
   private void onTransferred(FleetAgent agent, AgentReport.KvTransferred r) {
     KvTransfer h = handoffs.get(r.sequenceId());
-    if (r.outcome() == Outcome.FAILED) breakGroup(agent.info.agentId() + ": " + r.detail());
+    if (r.outcome() == KvTransferOutcome.FAILED) breakGroup(agent.info.agentId() + ": " + r.detail());
     if (h == null || !h.awaits(r, agent)) return;
     if (r.sender()) {
       h.sent(r);
@@ -211,7 +211,7 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
       return;
     }
     h.received(r);
-    if (r.outcome() == Outcome.FAILED) {
+    if (r.outcome() == KvTransferOutcome.FAILED) {
       InFlightSequence seq = host.sequences().apply(r.sequenceId());
       if (seq != null && seq.agent == agent) host.replace().accept(seq, "its KV transfer failed: " + r.detail());
     }
@@ -257,7 +257,7 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
     state = KvGroupState.BROKEN;
     if (brokenReason.isEmpty()) brokenReason = reason;
     for (FleetAgent a : agents) {
-      if (a.alive) a.info.ref().tell(new GpuAgent.AbortKvGroup(reason));
+      if (a.alive) a.info.ref().tell(new AgentCommand.AbortKvGroup(reason));
     }
   }
 

@@ -1,7 +1,8 @@
 package io.decodefleet.coordinator.kv;
 
-import io.decodefleet.agent.GpuAgent;
-import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import io.decodefleet.agent.engine.kv.HeldKv;
+import io.decodefleet.agent.engine.kv.KvTransferOutcome;
+import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.FleetScope;
@@ -107,14 +108,14 @@ public final class KvDrainTransfers {
   public void drained(AgentReport.Drained m, FleetAgent from) {
     String cause = "agent " + m.agentId() + " drained";
     sequences.evacuate(from, m.unfinishedSequenceIds(), cause);
-    for (AgentReport.HeldKv held : m.heldKv()) move(from, held, cause);
+    for (HeldKv held : m.heldKv()) move(from, held, cause);
   }
 
-  private void move(FleetAgent from, AgentReport.HeldKv held, String cause) {
+  private void move(FleetAgent from, HeldKv held, String cause) {
     long id = held.sequenceId();
     InFlightSequence seq = sequences.get(id);
     if (seq == null || seq.agent != from) {
-      from.info.ref().tell(new GpuAgent.SendKv(id, -1)); // no longer its: the KV is of no use
+      from.info.ref().tell(new AgentCommand.SendKv(id, -1)); // no longer its: the KV is of no use
       return;
     }
     int tokensSoFar = seq.prompt.length + seq.numGenerated();
@@ -125,7 +126,7 @@ public final class KvDrainTransfers {
         : null;
     FleetAgent to = unmovable == null ? target(seq, from) : null;
     if (to == null) {
-      from.info.ref().tell(new GpuAgent.SendKv(id, -1));
+      from.info.ref().tell(new AgentCommand.SendKv(id, -1));
       log.info("sequence {} re-prefilled: {}", id, unmovable != null ? unmovable : "no peer can take it");
       sequences.evacuate(from, List.of(id), cause);
       return;
@@ -149,7 +150,7 @@ public final class KvDrainTransfers {
 
   private void onTransferred(FleetAgent agent, AgentReport.KvTransferred r, KvTransfer m) {
     long id = r.sequenceId();
-    if (r.outcome() == Outcome.FAILED && group != null) {
+    if (r.outcome() == KvTransferOutcome.FAILED && group != null) {
       group.breakGroup(agent.info.agentId() + ": " + r.detail()); // the receiver's half then fails too
     }
     if (r.sender()) {
@@ -158,9 +159,9 @@ public final class KvDrainTransfers {
       m.received(r);
       InFlightSequence seq = sequences.get(id);
       boolean stillThere = seq != null && seq.agent == agent;
-      if (r.outcome() == Outcome.DONE && stillThere) {
+      if (r.outcome() == KvTransferOutcome.DONE && stillThere) {
         sequences.movedWithKv();
-      } else if (r.outcome() == Outcome.FAILED && stillThere) {
+      } else if (r.outcome() == KvTransferOutcome.FAILED && stillThere) {
         sequences.replace(seq, "its KV migration failed: " + r.detail());
       }
       // RECOMPUTE: the target re-prefills it itself. DISCARDED: the target drained meanwhile and

@@ -1,7 +1,7 @@
 package io.decodefleet.coordinator.kv;
 
-import io.decodefleet.agent.GpuAgent;
-import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import io.decodefleet.agent.engine.kv.KvTransferOutcome;
+import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.InFlightSequence;
@@ -24,7 +24,7 @@ final class KvTransfer {
   private double receiveMillis = Double.NaN;
   private double waitMillis = Double.NaN;
   private long bytes;
-  private Outcome outcome;
+  private KvTransferOutcome outcome;
 
   KvTransfer(KvTransferKind kind, FleetAgent from, FleetAgent to, long startNanos, int fromTokens) {
     this.kind = kind;
@@ -45,8 +45,8 @@ final class KvTransfer {
     long id = seq.globalId;
     int[] tokens = seq.continuationPrompt();
     int promptLength = seq.prompt.length + seq.generatedAtPlacement;
-    from.info.ref().tell(new GpuAgent.SendKv(id, to.index));
-    to.info.ref().tell(new GpuAgent.ReceiveKv(id, Arrays.copyOf(tokens, promptLength),
+    from.info.ref().tell(new AgentCommand.SendKv(id, to.index));
+    to.info.ref().tell(new AgentCommand.ReceiveKv(id, Arrays.copyOf(tokens, promptLength),
         Arrays.copyOfRange(tokens, promptLength, tokens.length), seq.maxTokens - seq.generatedAtPlacement,
         numComputed, from.index));
   }
@@ -99,9 +99,9 @@ final class KvTransfer {
 
   /** Adds a finished move that moved KV (decoded from it, or re-prefilled by the receiver) to {@code log}. */
   void logTo(KvTransferLog log, long sequenceId) {
-    if (outcome == Outcome.DONE || outcome == Outcome.RECOMPUTE) {
+    if (outcome == KvTransferOutcome.DONE || outcome == KvTransferOutcome.RECOMPUTE) {
       log.add(sequenceId, from.info.agentId(), to.info.agentId(), bytes, sendMillis, receiveMillis, waitMillis,
-          outcome == Outcome.RECOMPUTE, kind);
+          outcome == KvTransferOutcome.RECOMPUTE, kind);
     }
   }
 }

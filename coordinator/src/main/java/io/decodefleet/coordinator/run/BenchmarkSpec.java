@@ -1,6 +1,6 @@
 package io.decodefleet.coordinator.run;
 
-import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import java.time.Duration;

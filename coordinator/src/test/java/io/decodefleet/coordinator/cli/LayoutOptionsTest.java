@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.decodefleet.agent.backend.cuda.CudaDevices;
-import io.decodefleet.agent.engine.KvTransferMode;
+import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import io.decodefleet.agent.engine.kv.KvTransferMode;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.kv.KvTransferHistory;
 import io.decodefleet.coordinator.kv.KvTransferKind;

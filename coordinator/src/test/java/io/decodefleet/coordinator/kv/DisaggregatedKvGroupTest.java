@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator.kv;
 
+import io.decodefleet.agent.protocol.AgentCommand;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,9 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.decodefleet.agent.GpuAgent;
-import io.decodefleet.agent.engine.KvTransferMode;
-import io.decodefleet.agent.protocol.AgentReport.KvTransferred.Outcome;
+import io.decodefleet.agent.engine.kv.KvTransferMode;
+import io.decodefleet.agent.engine.kv.KvTransferOutcome;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.AgentInfo;
 import io.decodefleet.coordinator.fleet.FleetAgent;
@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
 class DisaggregatedKvGroupTest {
   private static ActorTestKit kit;
 
-  private final List<TestProbe<GpuAgent.Command>> probes = new ArrayList<>();
+  private final List<TestProbe<AgentCommand>> probes = new ArrayList<>();
   private final List<FleetAgent> fleet = new ArrayList<>();
   private final Map<Long, InFlightSequence> sequences = new HashMap<>();
   private final List<String> replaced = new ArrayList<>();
@@ -60,10 +60,10 @@ class DisaggregatedKvGroupTest {
   @BeforeEach
   void fleetOfFour() {
     for (int i = 0; i < 4; i++) {
-      TestProbe<GpuAgent.Command> p = kit.createTestProbe();
+      TestProbe<AgentCommand> p = kit.createTestProbe();
       probes.add(p);
       FleetAgent a = new FleetAgent(new AgentInfo("agent-" + i, p.getRef(), "node", "gpu " + i, "cuda", 1), i);
-      a.loaded(new AgentReport.ModelLoaded("agent-" + i, 100 - 10 * i, 16, 8, 4096, 1));
+      a.loaded(new AgentReport.ModelLoaded("agent-" + i, 100 - 10 * i, 16, 8, 4096, 1, "not reported", ""));
       fleet.add(a);
     }
     disagg = new DisaggregatedKvGroup(new ParallelLayout.Disaggregated(2, 2, KvTransferMode.GRAPH), fleet,
@@ -73,10 +73,10 @@ class DisaggregatedKvGroupTest {
 
   private void formGroup() {
     disagg.start();
-    probes.get(0).expectMessageClass(GpuAgent.CreateKvGroupId.class);
+    probes.get(0).expectMessageClass(AgentCommand.CreateKvGroupId.class);
     disagg.onReport(new AgentReport.KvGroupId("agent-0", new byte[128]), fleet.get(0));
     for (int i = 0; i < 4; i++) {
-      probes.get(i).expectMessageClass(GpuAgent.JoinKvGroup.class);
+      probes.get(i).expectMessageClass(AgentCommand.JoinKvGroup.class);
       disagg.onReport(new AgentReport.KvGroupJoined("agent-" + i, i, ""), fleet.get(i));
     }
   }
@@ -91,14 +91,14 @@ class DisaggregatedKvGroupTest {
   @Test
   void groupFormsWithEveryAgentJoiningAsItsIndexConnectedToTheOtherRole() {
     disagg.start();
-    probes.get(0).expectMessageClass(GpuAgent.CreateKvGroupId.class);
+    probes.get(0).expectMessageClass(AgentCommand.CreateKvGroupId.class);
     for (int i = 1; i < 4; i++) probes.get(i).expectNoMessage(Duration.ofMillis(20));
     byte[] id = new byte[128];
     id[5] = 42;
     disagg.onReport(new AgentReport.KvGroupId("agent-0", id), fleet.get(0));
     List<List<Integer>> peers = List.of(List.of(2, 3), List.of(2, 3), List.of(0, 1), List.of(0, 1));
     for (int i = 0; i < 4; i++) {
-      GpuAgent.JoinKvGroup join = probes.get(i).expectMessageClass(GpuAgent.JoinKvGroup.class);
+      AgentCommand.JoinKvGroup join = probes.get(i).expectMessageClass(AgentCommand.JoinKvGroup.class);
       assertEquals(i, join.rank());
       assertEquals(4, join.nranks());
       assertEquals(peers.get(i), join.peers());
@@ -120,8 +120,8 @@ class DisaggregatedKvGroupTest {
         fleet.get(2));
     assertEquals(List.of("agent agent-2 could not join the KV-transfer group of disagg=2:2: NCCL is unavailable on "
         + "Linux/amd64: no libnccl"), failures);
-    for (TestProbe<GpuAgent.Command> p : probes) {
-      p.fishForMessage(Duration.ofSeconds(1), m -> m instanceof GpuAgent.AbortKvGroup
+    for (TestProbe<AgentCommand> p : probes) {
+      p.fishForMessage(Duration.ofSeconds(1), m -> m instanceof AgentCommand.AbortKvGroup
           ? FishingOutcomes.complete()
           : FishingOutcomes.continueAndIgnore());
     }
@@ -151,8 +151,8 @@ class DisaggregatedKvGroupTest {
 
     disagg.onReport(new AgentReport.KvReady("agent-1", 7, 40), fleet.get(1));
 
-    assertEquals(new GpuAgent.SendKv(7, 3), probes.get(1).expectMessageClass(GpuAgent.SendKv.class));
-    GpuAgent.ReceiveKv receive = probes.get(3).expectMessageClass(GpuAgent.ReceiveKv.class);
+    assertEquals(new AgentCommand.SendKv(7, 3), probes.get(1).expectMessageClass(AgentCommand.SendKv.class));
+    AgentCommand.ReceiveKv receive = probes.get(3).expectMessageClass(AgentCommand.ReceiveKv.class);
     assertEquals(1, receive.peerRank());
     assertEquals(40, receive.promptTokens().length);
     assertArrayEquals(new int[] {99}, receive.outputTokens(), "the first token, already streamed");
@@ -162,10 +162,10 @@ class DisaggregatedKvGroupTest {
     assertEquals(4, fleet.get(3).load().reservedBlocks(), "50 tokens at most: 4 blocks on the decode agent");
     assertEquals(3, fleet.get(1).load().reservedBlocks(), "the prefill agent keeps its 41 tokens until it sent");
 
-    disagg.onReport(new AgentReport.KvTransferred("agent-1", 7, true, 1 << 20, 0.5, Outcome.DONE, ""), fleet.get(1));
+    disagg.onReport(new AgentReport.KvTransferred("agent-1", 7, true, 1 << 20, 0.5, KvTransferOutcome.DONE, ""), fleet.get(1));
     assertEquals(0, fleet.get(1).load().reservedBlocks());
     assertEquals(0, disagg.transfers().total(), "logged once both sides reported");
-    disagg.onReport(new AgentReport.KvTransferred("agent-3", 7, false, 1 << 20, 0.25, Outcome.DONE, ""),
+    disagg.onReport(new AgentReport.KvTransferred("agent-3", 7, false, 1 << 20, 0.25, KvTransferOutcome.DONE, ""),
         fleet.get(3));
     KvTransferRecord r = disagg.transfers().recent().get(0);
     assertEquals(1 << 20, r.bytes());
@@ -184,7 +184,7 @@ class DisaggregatedKvGroupTest {
     disagg.onReport(new AgentReport.KvReady("agent-0", 8, 20), fleet.get(0));
     FleetAgent decode = seq.agent;
 
-    disagg.onReport(new AgentReport.KvTransferred(decode.info.agentId(), 8, false, 0, Double.NaN, Outcome.FAILED,
+    disagg.onReport(new AgentReport.KvTransferred(decode.info.agentId(), 8, false, 0, Double.NaN, KvTransferOutcome.FAILED,
         "ncclRecv failed"), decode);
 
     assertFalse(disagg.intact());
@@ -195,7 +195,7 @@ class DisaggregatedKvGroupTest {
     InFlightSequence late = sequence(10, 5, 5);
     late.agent = fleet.get(1);
     disagg.onReport(new AgentReport.KvReady("agent-1", 10, 5), fleet.get(1));
-    probes.get(1).fishForMessage(Duration.ofSeconds(1), m -> m.equals(new GpuAgent.SendKv(10, -1))
+    probes.get(1).fishForMessage(Duration.ofSeconds(1), m -> m.equals(new AgentCommand.SendKv(10, -1))
         ? FishingOutcomes.complete()
         : FishingOutcomes.continueAndIgnore());
     assertTrue(replaced.get(1).startsWith("10: the KV-transfer group is broken"), replaced.toString());
@@ -205,7 +205,7 @@ class DisaggregatedKvGroupTest {
   void kvReadyOfASequenceThatMovedOnReleasesItsBlocksWithoutAHandoff() {
     formGroup();
     disagg.onReport(new AgentReport.KvReady("agent-0", 404, 12), fleet.get(0));
-    assertEquals(new GpuAgent.SendKv(404, -1), probes.get(0).expectMessageClass(GpuAgent.SendKv.class));
+    assertEquals(new AgentCommand.SendKv(404, -1), probes.get(0).expectMessageClass(AgentCommand.SendKv.class));
     for (int i = 2; i < 4; i++) probes.get(i).expectNoMessage(Duration.ofMillis(20));
     assertTrue(disagg.intact());
   }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.decodefleet.agent.protocol.ModelSpec;
+import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.metrics.AgentStats;
 import io.decodefleet.coordinator.metrics.RequestRecord;
