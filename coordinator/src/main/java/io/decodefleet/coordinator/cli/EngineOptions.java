@@ -3,6 +3,7 @@ package io.decodefleet.coordinator.cli;
 import io.decodefleet.agent.LocalDevices;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.DecodePath;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.ModelSpec;
@@ -34,6 +35,10 @@ final class EngineOptions {
       + "persistent+graph (default: ${DEFAULT-VALUE}).")
   String decodePath = "persistent+graph";
 
+  @Option(names = "--gemm", description = "GEMMs of the projections on CUDA agents: auto (the fastest of ours and "
+      + "cuBLASLt per shape, timed at model load), ours or cublaslt (default: ${DEFAULT-VALUE}).")
+  String gemm = "auto";
+
   @Option(names = "--gpu-memory-fraction", description = "Share of each GPU's memory a CUDA agent may use, weights "
       + "and KV cache together (default: ${DEFAULT-VALUE}).")
   double gpuMemoryFraction = CudaSettings.DEFAULT_GPU_MEMORY_FRACTION;
@@ -51,6 +56,7 @@ final class EngineOptions {
   CudaSettings cudaSettings() {
     try {
       CudaSettings s = CudaSettings.defaults().withDecodePath(DecodePath.parse(decodePath))
+          .withGemm(GemmTuner.Policy.parse(gemm))
           .withGpuMemoryFraction(gpuMemoryFraction).withMaxGraphBatch(Math.min(maxNumSeqs, 256));
       return s.withMaxStepTokens(Math.max(s.graphBucketLimit(), maxBatchedTokens));
     } catch (IllegalArgumentException e) {

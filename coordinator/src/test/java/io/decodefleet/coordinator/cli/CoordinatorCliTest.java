@@ -49,6 +49,7 @@ class CoordinatorCliTest {
       "--trace, /no/such/trace.jsonl, --trace:",
       "--backend, tpu, --backend must be auto, cpu or cuda",
       "--decode-path, fast, unknown decode path 'fast'",
+      "--gemm, fast, --gemm must be auto, ours or cublaslt (was 'fast')",
       "--gpu-memory-fraction, 1.5, gpu memory fraction must be in (0, 1]",
   })
   void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {

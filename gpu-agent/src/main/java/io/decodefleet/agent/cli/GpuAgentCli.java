@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.DecodePath;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.daemon.AgentDaemon;
 import java.util.ArrayList;
@@ -61,6 +62,11 @@ public final class GpuAgentCli implements Callable<Integer> {
           + " ${DEFAULT-VALUE}).")
   String decodePath;
 
+  @Option(names = "--gemm", defaultValue = "${env:DECODEFLEET_GEMM:-auto}",
+      description = "GEMMs of the projections on CUDA agents: auto (the fastest of ours and cuBLASLt per shape, timed"
+          + " at model load), ours or cublaslt (default ${DEFAULT-VALUE}).")
+  String gemm;
+
   @Option(names = "--gpu-memory-fraction", defaultValue = "0.9",
       description = "Share of each GPU's memory a CUDA agent may use, weights and KV cache together (default"
           + " ${DEFAULT-VALUE}).")
@@ -91,6 +97,7 @@ public final class GpuAgentCli implements Callable<Integer> {
     CudaSettings cuda;
     try {
       cuda = CudaSettings.defaults().withDecodePath(DecodePath.parse(decodePath))
+          .withGemm(GemmTuner.Policy.parse(gemm))
           .withGpuMemoryFraction(gpuMemoryFraction);
     } catch (IllegalArgumentException e) {
       return usage(e.getMessage());

@@ -45,6 +45,9 @@ class ParityAndStepBenchWithoutGpuTest {
     Run attention = run(ParityCommand::new, "--attention", "flash");
     assertEquals(2, attention.code());
     assertEquals("gpu-agent parity: --attention must be auto or paged, got 'flash'\n", attention.out());
+    Run gemm = run(BenchStepCommand::new, "--gemm", "fast");
+    assertEquals(2, gemm.code());
+    assertEquals("gpu-agent bench step: --gemm must be auto, ours or cublaslt (was 'fast')\n", gemm.out());
     Run batches = run(BenchStepCommand::new, "--batches", "1,0");
     assertEquals(2, batches.code());
     assertTrue(batches.out().startsWith("gpu-agent bench step: "), batches.out());
