@@ -21,11 +21,13 @@ final class EngineOptions {
   @Option(names = "--kv-blocks", description = "KV blocks per agent; 0 sizes the pool from memory (default: ${DEFAULT-VALUE}).")
   int kvBlocks = 0;
 
-  @Option(names = "--max-num-seqs", description = "Most sequences an agent runs at once (default: ${DEFAULT-VALUE}).")
-  int maxNumSeqs = 64;
+  @Option(names = "--max-num-seqs", description = "Most sequences an agent runs at once (default: the backend's, 256 on "
+      + "CUDA agents, 64 on CPU agents).")
+  Integer maxNumSeqs;
 
-  @Option(names = "--max-batched-tokens", description = "Token budget of one engine step (default: ${DEFAULT-VALUE}).")
-  int maxBatchedTokens = 512;
+  @Option(names = "--max-batched-tokens", description = "Token budget of one engine step (default: the backend's, 8192 "
+      + "on CUDA agents, 512 on CPU agents).")
+  Integer maxBatchedTokens;
 
   @Option(names = "--backend", description = "Backend of the embedded agents: auto (CUDA, one agent per GPU, when the "
       + "world size is at most the local GPU count; else CPU), cpu or cuda (default: ${DEFAULT-VALUE}).")
@@ -52,13 +54,16 @@ final class EngineOptions {
     }
   }
 
-  /** CUDA agents' settings: graphs up to --max-num-seqs (at most 256), steps up to --max-batched-tokens. */
+  /**
+   * CUDA agents' settings: graphs up to --max-num-seqs (at most 256), steps up to
+   * --max-batched-tokens; where they are not given, the CUDA backend's defaults.
+   */
   CudaSettings cudaSettings() {
     try {
       CudaSettings s = CudaSettings.defaults().withDecodePath(DecodePath.parse(decodePath))
-          .withGemm(GemmTuner.Policy.parse(gemm))
-          .withGpuMemoryFraction(gpuMemoryFraction).withMaxGraphBatch(Math.min(maxNumSeqs, 256));
-      return s.withMaxStepTokens(Math.max(s.graphBucketLimit(), maxBatchedTokens));
+          .withGemm(GemmTuner.Policy.parse(gemm)).withGpuMemoryFraction(gpuMemoryFraction);
+      if (maxNumSeqs != null) s = s.withMaxGraphBatch(Math.min(maxNumSeqs, 256));
+      return maxBatchedTokens == null ? s : s.withMaxStepTokens(Math.max(s.graphBucketLimit(), maxBatchedTokens));
     } catch (IllegalArgumentException e) {
       throw new UsageError(e.getMessage());
     }
@@ -77,12 +82,16 @@ final class EngineOptions {
     ModelConfig config = config();
     if (blockSize < 1 || blockSize > 1024) throw new UsageError("--block-size must be in 1..1024, got " + blockSize);
     if (kvBlocks < 0) throw new UsageError("--kv-blocks must be >= 0, got " + kvBlocks);
-    if (maxNumSeqs < 1) throw new UsageError("--max-num-seqs must be >= 1, got " + maxNumSeqs);
-    if (maxBatchedTokens < 1) throw new UsageError("--max-batched-tokens must be >= 1, got " + maxBatchedTokens);
+    if (maxNumSeqs != null && maxNumSeqs < 1) throw new UsageError("--max-num-seqs must be >= 1, got " + maxNumSeqs);
+    if (maxBatchedTokens != null && maxBatchedTokens < 1) {
+      throw new UsageError("--max-batched-tokens must be >= 1, got " + maxBatchedTokens);
+    }
     if (!java.util.List.of("auto", "cpu", "cuda").contains(backend)) {
       throw new UsageError("--backend must be auto, cpu or cuda, got '" + backend + "'");
     }
     cudaSettings();
-    return new ModelSpec(config.name(), seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction);
+    // 0: each agent's backend chooses (ModelSpec), as kv_blocks 0 sizes the pool from memory.
+    return new ModelSpec(config.name(), seed, blockSize, kvBlocks, maxNumSeqs == null ? 0 : maxNumSeqs,
+        maxBatchedTokens == null ? 0 : maxBatchedTokens, verifyFraction);
   }
 }

@@ -70,6 +70,24 @@ public interface Backend extends AutoCloseable {
     return RecomputeVerifier.TOLERANCE;
   }
 
+  /**
+   * Sequences one step may batch when the model spec leaves it to the backend (max_num_seqs 0).
+   * Asked after {@link #loadModel}. The CPU backend's small default suits its speed; a GPU backend
+   * offers what a serving engine on that GPU would (vLLM's 256 on a large GPU).
+   */
+  default int defaultMaxNumSeqs() {
+    return DEFAULT_MAX_NUM_SEQS;
+  }
+
+  /** The per-step token budget when the model spec leaves it to the backend (max_batched_tokens 0). */
+  default int defaultMaxBatchedTokens() {
+    return DEFAULT_MAX_BATCHED_TOKENS;
+  }
+
+  /** Defaults of a backend that says nothing else (the CPU backend's). */
+  int DEFAULT_MAX_NUM_SEQS = 64;
+  int DEFAULT_MAX_BATCHED_TOKENS = 512;
+
   /** How the last {@link #forward} ran (path, host and device time); null when not tracked. */
   default StepTiming lastStepTiming() {
     return null;

@@ -130,8 +130,11 @@ public final class Engine {
       if (blocks < 1) throw new IllegalStateException("no memory left for even one KV block");
       backend.allocateKvCache(blocks, spec.blockSize());
       int maxModelLen = Math.min(config.maxPositionEmbeddings(), blocks * spec.blockSize());
-      state = new State(config, backend, blocks, maxModelLen);
-      events.accept(new EngineEvent.Loaded(blocks, spec.blockSize(), spec.maxNumSeqs(), maxModelLen,
+      int maxNumSeqs = spec.maxNumSeqs() > 0 ? spec.maxNumSeqs() : backend.defaultMaxNumSeqs();
+      int maxBatchedTokens = spec.maxBatchedTokens() > 0 ? spec.maxBatchedTokens() : backend.defaultMaxBatchedTokens();
+      state = new State(config, backend, blocks, maxModelLen, new SchedulerConfig(maxNumSeqs, maxBatchedTokens,
+          maxModelLen));
+      events.accept(new EngineEvent.Loaded(blocks, spec.blockSize(), maxNumSeqs, maxModelLen,
           (System.nanoTime() - t0) / 1_000_000, backend.kvTransferUnsupported().orElse(""), PROCESS));
     } catch (RuntimeException | OutOfMemoryError e) {
       if (backend != null) {
@@ -174,10 +177,9 @@ public final class Engine {
     final KvTransferEndpoint kvTransfers;
     long step;
 
-    State(ModelConfig config, Backend backend, int blocks, int maxModelLen) {
+    State(ModelConfig config, Backend backend, int blocks, int maxModelLen, SchedulerConfig limits) {
       this.backend = backend;
-      this.scheduler = new Scheduler(new SchedulerConfig(spec.maxNumSeqs(), spec.maxBatchedTokens(), maxModelLen),
-          new KvBlockManager(blocks, spec.blockSize()));
+      this.scheduler = new Scheduler(limits, new KvBlockManager(blocks, spec.blockSize()));
       this.runner = new ModelRunner(backend, spec.blockSize(), config.vocabSize());
       this.verifier = new RecomputeVerifier(spec.verifyFraction(), config.vocabSize());
       this.kvTransfers = new KvTransferEndpoint(agentId, events, scheduler, inFlight, spec.blockSize());

@@ -136,6 +136,21 @@ class EngineTest {
     return collect(c, ids);
   }
 
+  @Test
+  void aSpecThatLeavesTheBatchLimitsToTheBackendTakesItsDefaultsAndAGivenLimitWins() throws Exception {
+    Collector c = new Collector();
+    start("defaults", spec(1, 0, 0, 0, 0), c);
+    assertEquals(Backend.DEFAULT_MAX_NUM_SEQS, c.next(EngineEvent.Loaded.class).maxNumSeqs());
+    Collector given = new Collector();
+    start("given", spec(1, 0, 5, 0, 0), given);
+    assertEquals(5, given.next(EngineEvent.Loaded.class).maxNumSeqs());
+    // With the backend's token budget (512), a 600-token prompt takes two prefill steps: the first
+    // chunk samples nothing, so the first reported step is the second chunk, 600 - 512 tokens.
+    Run run = runAll("budget", spec(1, 0, 0, 0, 0), List.of(seq(1, 600, 2)));
+    assertEquals(2, run.tokens.get(1L).size());
+    assertEquals(600 - Backend.DEFAULT_MAX_BATCHED_TOKENS, run.steps.get(0).scheduledTokens());
+  }
+
   static void assertExactLengths(Run run, List<SequenceSpec> seqs) {
     for (SequenceSpec s : seqs) {
       int[] toks = run.tokensOf(s.sequenceId());

@@ -21,7 +21,6 @@ import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.agent.nccl.NcclCommunicator;
 import io.decodefleet.kernels.cuda.Fatbin;
-import io.decodefleet.kernels.cuda.RmsNormParams;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -100,7 +99,6 @@ public final class CudaBackend implements TensorParallelRank {
   private String loadReport = "";
   private long weightMillis;
   private String gemmLine = "";
-  private String gemmRateBy = "";
   private TensorShard shard = TensorShard.WHOLE;
   private long tpComm; // NCCL communicator of the tensor-parallel group; 0 on a single device
   private volatile boolean tpAborted;
@@ -171,7 +169,7 @@ public final class CudaBackend implements TensorParallelRank {
   @Override
   public void loadModel(ModelConfig full, long seed) {
     ModelConfig config = shard.of(full);
-    checkShapes(config);
+    LayerStack.checkShapes(config);
     this.config = config;
     long t0 = System.nanoTime();
     weights = own(DeviceWeights.materialise(ctx, kernels, stream, new WeightLayout(full, shard), seed));
@@ -235,23 +233,6 @@ public final class CudaBackend implements TensorParallelRank {
   /** This backend's rank and group size (rank 0 of 1 on a single device). */
   public TensorShard shard() {
     return shard;
-  }
-
-  private static void checkShapes(ModelConfig c) {
-    List<String> problems = new ArrayList<>();
-    if (c.hiddenSize() % 8 != 0 || c.hiddenSize() > RmsNormParams.MAX_HIDDEN) {
-      problems.add("hidden_size " + c.hiddenSize() + " must be a multiple of 8 and <= " + RmsNormParams.MAX_HIDDEN);
-    }
-    if (c.intermediateSize() % 8 != 0) {
-      problems.add("intermediate_size " + c.intermediateSize() + " must be a multiple of 8");
-    }
-    if (c.headDim() % 16 != 0 || c.headDim() > 256) {
-      problems.add("head_dim " + c.headDim() + " must be a multiple of 16 and <= 256");
-    }
-    if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("model " + c.name() + " cannot run on the CUDA backend: "
-          + String.join("; ", problems));
-    }
   }
 
   @Override
@@ -349,6 +330,18 @@ public final class CudaBackend implements TensorParallelRank {
     return TOLERANCE;
   }
 
+  /** As vLLM on a large GPU: 256 sequences (at most the largest captured graph bucket). */
+  @Override
+  public int defaultMaxNumSeqs() {
+    return Math.min(256, settings.graphBucketLimit());
+  }
+
+  /** As vLLM on a large GPU: 8192 tokens a step, at most what the workspace holds. */
+  @Override
+  public int defaultMaxBatchedTokens() {
+    return Math.min(8192, settings.maxStepTokens());
+  }
+
   @Override
   public StepTiming lastStepTiming() {
     return lastTiming;
@@ -376,20 +369,10 @@ public final class CudaBackend implements TensorParallelRank {
     return CopyBandwidth.measure(ctx, stream);
   }
 
-  /**
-   * {median µs, FLOP/µs} of the device's best bf16 GEMM (ours or cuBLASLt's) on an (m, k) x (n, k)ᵀ
-   * problem of noise; {@link #lastGemmRateBy()} names which one it was.
-   */
-  public double[] measureGemm(int m, int n, int k) {
+  /** The device's best bf16 GEMM (ours or cuBLASLt's) on an (m, k) x (n, k)ᵀ problem of noise. */
+  public GemmRate.Rate measureGemm(int m, int n, int k) {
     requireLoaded();
-    GemmRate.Rate r = GemmRate.measure(ctx, kernels, stream, m, n, k);
-    gemmRateBy = r.by();
-    return new double[] {r.micros(), r.flopsPerUs()};
-  }
-
-  /** What reached the rate {@link #measureGemm} last returned ("ours:tensor-core", "cublaslt#0"). */
-  public String lastGemmRateBy() {
-    return gemmRateBy;
+    return GemmRate.measure(ctx, kernels, stream, m, n, k);
   }
 
   private void requireLoaded() {

@@ -19,10 +19,10 @@ import io.decodefleet.kernels.cuda.Kernel;
  * and cuBLASLt's candidate algorithms where cuBLASLt is present — as the median of event-timed
  * repetitions after a warm-up. A floor from our own GEMM's rate alone would flatter our prefill.
  */
-final class GemmRate {
+public final class GemmRate {
 
   /** The best rate measured, and what reached it ("ours:tensor-core" or "cublaslt#i"). */
-  record Rate(double micros, double flopsPerUs, String by) {}
+  public record Rate(double micros, double flopsPerUs, String by) {}
 
   private GemmRate() {}
 

@@ -16,6 +16,8 @@ import io.decodefleet.kernels.cuda.PrefillAttentionParams;
 import io.decodefleet.kernels.cuda.RmsNormParams;
 import io.decodefleet.kernels.cuda.RopeKvParams;
 import io.decodefleet.kernels.cuda.SwiGluParams;
+import java.util.ArrayList;
+import java.util.List;
 import jcuda.driver.CUDA_MEMCPY2D;
 import jcuda.driver.CUmemorytype;
 import jcuda.driver.JCudaDriver;
@@ -248,5 +250,23 @@ final class LayerStack {
 
   private void launch(Kernel kernel, LaunchShape shape, KernelParams params) {
     kernels.launch(kernel, shape, params, stream);
+  }
+
+  /** Refuses, naming every problem, a model whose shapes the kernels cannot run. */
+  static void checkShapes(ModelConfig c) {
+    List<String> problems = new ArrayList<>();
+    if (c.hiddenSize() % 8 != 0 || c.hiddenSize() > RmsNormParams.MAX_HIDDEN) {
+      problems.add("hidden_size " + c.hiddenSize() + " must be a multiple of 8 and <= " + RmsNormParams.MAX_HIDDEN);
+    }
+    if (c.intermediateSize() % 8 != 0) {
+      problems.add("intermediate_size " + c.intermediateSize() + " must be a multiple of 8");
+    }
+    if (c.headDim() % 16 != 0 || c.headDim() > 256) {
+      problems.add("head_dim " + c.headDim() + " must be a multiple of 16 and <= 256");
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("model " + c.name() + " cannot run on the CUDA backend: "
+          + String.join("; ", problems));
+    }
   }
 }

@@ -147,6 +147,16 @@ public final class TensorParallelBackend implements Backend {
     return ranks.get(0).verifyTolerance();
   }
 
+  @Override
+  public int defaultMaxNumSeqs() {
+    return ranks.get(0).defaultMaxNumSeqs();
+  }
+
+  @Override
+  public int defaultMaxBatchedTokens() {
+    return ranks.get(0).defaultMaxBatchedTokens();
+  }
+
   /** Rank 0's timing: it includes waiting for its peers inside the all-reduces. */
   @Override
   public StepTiming lastStepTiming() {

@@ -2,6 +2,7 @@ package io.decodefleet.agent.tools.bench;
 
 import io.decodefleet.agent.backend.cuda.CudaBackend;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
+import io.decodefleet.agent.backend.cuda.GemmRate;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.StepPlan;
@@ -82,8 +83,9 @@ public final class StepBench {
         out.println(b.loadReport());
         if (Double.isNaN(copy)) {
           copy = b.measureCopyBytesPerUs();
-          gemm = b.measureGemm(GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2])[1];
-          gemmBy = b.lastGemmRateBy();
+          GemmRate.Rate rate = b.measureGemm(GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2]);
+          gemm = rate.flopsPerUs();
+          gemmBy = rate.by();
           weightBytes = b.weightBytesReadPerStep();
           out.printf(Locale.ROOT, "copy %.2f TB/s, best bf16 GEMM %dx%dx%d %.0f TFLOP/s (%s)%n", copy / 1e6,
               GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2], gemm / 1e6, gemmBy);
