@@ -56,11 +56,14 @@ final class GemmTuning {
    */
   record Site(String name, GemmShape shape, long x, long y, long[] weights, List<Integer> rows) {}
 
-  /** What tuning decided and how: the choices, whether they came from the cache, how long timing took. */
-  record Outcome(GemmChoices choices, int timedShapes, long millis, String cache) {
+  /**
+   * What tuning decided and how: the choices, this model's shapes, how many were timed (the rest came
+   * from the cache) and how long timing took.
+   */
+  record Outcome(GemmChoices choices, List<GemmShape> shapes, int timedShapes, long millis, String cache) {
     String describe() {
-      return choices.summary() + " (" + (timedShapes == 0 ? "all from the cache" : timedShapes + " shapes timed in "
-          + millis + " ms") + (cache.isEmpty() ? "" : ", cache " + cache) + ")";
+      return choices.summary(shapes) + " (" + (timedShapes == 0 ? "all from the cache" : timedShapes
+          + " shapes timed in " + millis + " ms") + (cache.isEmpty() ? "" : ", cache " + cache) + ")";
     }
   }
 
@@ -150,9 +153,11 @@ final class GemmTuning {
     long t0 = System.nanoTime();
     int timed = 0;
     boolean filled = false;
+    List<GemmShape> shapes = new ArrayList<>();
     for (Site site : sites) {
       for (int rows : site.rows()) {
         GemmShape shape = site.shape().withRows(rows);
+        shapes.add(shape);
         if (choices.timed(shape)) continue;
         if (!filled) {
           for (Site s : sites) noise(kernels, stream, s.x(), (long) s.shape().k() * s.rows().get(s.rows().size() - 1));
@@ -173,7 +178,7 @@ final class GemmTuning {
         LOG.warn("GEMM choices not cached in {}: {}", cacheFile, e.getMessage());
       }
     }
-    return new Outcome(choices, timed, millis, cacheFile == null ? "" : cacheFile.toString());
+    return new Outcome(choices, shapes, timed, millis, cacheFile == null ? "" : cacheFile.toString());
   }
 
   /** What the cached decisions hold for: the device, the driver, cuBLASLt, our kernels' build and the policy. */

@@ -72,9 +72,17 @@ public final class GemmChoices {
 
   /** One line for the load report: how many shapes went to cuBLASLt and how many to ours. */
   public String summary() {
-    long lt = entries().stream().filter(e -> e.getValue().kernel() == GemmChoice.Kernel.CUBLASLT).count();
-    int all = entries().size();
-    return "GEMM dispatch: cuBLASLt " + lt + " of " + all + " shapes, ours " + (all - lt);
+    return summary(entries().stream().map(Map.Entry::getKey).toList());
+  }
+
+  /**
+   * As {@link #summary()}, over {@code shapes} only: the cache may also hold other models' shapes,
+   * which say nothing of this one.
+   */
+  public String summary(List<GemmShape> shapes) {
+    long lt = shapes.stream().map(this::choiceFor).filter(c -> c.isPresent()
+        && c.get().kernel() == GemmChoice.Kernel.CUBLASLT).count();
+    return "GEMM dispatch: cuBLASLt " + lt + " of " + shapes.size() + " shapes, ours " + (shapes.size() - lt);
   }
 
   /** Writes the cache file atomically (a reader never sees half a file). */

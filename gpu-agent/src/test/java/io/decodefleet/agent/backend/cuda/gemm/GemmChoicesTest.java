@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,6 +54,8 @@ class GemmChoicesTest {
     GemmChoices back = GemmChoices.read(file, c.key()).orElseThrow();
     assertEquals(c.entries(), back.entries());
     assertEquals("GEMM dispatch: cuBLASLt 2 of 4 shapes, ours 2", back.summary());
+    assertEquals("GEMM dispatch: cuBLASLt 1 of 2 shapes, ours 1", back.summary(List.of(QKV.withRows(1),
+        QKV.withRows(64))), "only the shapes asked about count");
     assertTrue(GemmChoices.read(file, "NVIDIA B200 sm_100, driver 13000, cuBLASLt 130000, kernels abc123").isEmpty());
     assertTrue(GemmChoices.read(dir.resolve("absent.tsv"), c.key()).isEmpty());
   }
