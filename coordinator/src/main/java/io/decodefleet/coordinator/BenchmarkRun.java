@@ -183,7 +183,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
 
   private List<AgentDescription> agentLines(ClusterSnapshot state) {
     return inScope(state).stream().map(a -> new AgentDescription(a.agentId(), a.device(), a.backend(), a.nodeAddress(),
-        a.alive(), a.kvBlocks(), a.blockSize())).toList();
+        a.alive(), a.kvBlocks(), a.blockSize(), a.loadReport())).toList();
   }
 
   /** Engine counters of this run: the difference between the snapshots at its end and start. */

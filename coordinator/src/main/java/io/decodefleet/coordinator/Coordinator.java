@@ -414,7 +414,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     for (AgentInfo info : sortedAgents()) {
       if (!inFleet.contains(info.agentId())) {
         agents.add(new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), false,
-            true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), AgentSnapshot.StepTimes.NONE));
+            true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), AgentSnapshot.StepTimes.NONE, ""));
       }
     }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),

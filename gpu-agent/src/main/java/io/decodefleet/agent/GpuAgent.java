@@ -261,7 +261,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
   private List<AgentReport> reportsOf(EngineEvent event) {
     if (event instanceof EngineEvent.Loaded e) {
       return List.of(new AgentReport.ModelLoaded(agentId, e.kvBlocks(), e.blockSize(), e.maxNumSeqs(),
-          e.maxModelLen(), e.loadMillis(), e.kvTransferUnsupported(), e.process()));
+          e.maxModelLen(), e.loadMillis(), e.kvTransferUnsupported(), e.process(), e.loadReport()));
     } else if (event instanceof EngineEvent.LoadFailed e) {
       return List.of(new AgentReport.LoadFailed(agentId, e.reason()));
     } else if (event instanceof EngineEvent.Stepped e) {

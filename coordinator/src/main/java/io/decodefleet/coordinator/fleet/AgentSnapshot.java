@@ -2,11 +2,15 @@ package io.decodefleet.coordinator.fleet;
 
 import java.util.Map;
 
-/** One agent; counters are cumulative since it was loaded. */
+/**
+ * One agent; counters are cumulative since it was loaded.
+ *
+ * @param loadReport what the agent's backend said of its load (GEMM dispatch, graphs, ...); empty if nothing
+ */
 public record AgentSnapshot(String agentId, String nodeAddress, String device, String backend, boolean loaded,
     boolean alive, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
     long stepNanos, long scheduledTokens, long preemptions, Map<Integer, StepStats> stepsByBatch,
-    Map<String, Long> stepsByPath, StepTimes times) {
+    Map<String, Long> stepsByPath, StepTimes times, String loadReport) {
 
   /**
    * Sums over an agent's reported steps: host time, and the device time and idle gap where the

@@ -17,6 +17,8 @@ public final class FleetAgent {
   /** Its process as it reported it: agents of one process can form an in-process KV group. */
   public String process = "";
   public boolean loaded;
+  /** What the agent's backend said of its load (its GEMM dispatch, graphs, ...); empty if nothing. */
+  String loadReport = "";
   /** False once the agent left the cluster or drained: it gets no new sequences. */
   public boolean placeable = true;
   public boolean alive = true;
@@ -50,6 +52,7 @@ public final class FleetAgent {
     loadMillis = m.loadMillis();
     kvTransferUnsupported = m.kvTransferUnsupported();
     process = m.process();
+    loadReport = m.loadReport();
     freeKvBlocks = m.kvBlocks();
     loaded = true;
   }
@@ -106,7 +109,7 @@ public final class FleetAgent {
     return new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), loaded, alive,
         kvBlocks, freeKvBlocks, blockSize, running, waiting, inFlight, steps, stepNanos, scheduledTokens, preemptions,
         stepsByBatch(), java.util.Map.copyOf(byPath),
-        new AgentSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros));
+        new AgentSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros), loadReport);
   }
 
   private java.util.Map<Integer, AgentSnapshot.StepStats> stepsByBatch() {

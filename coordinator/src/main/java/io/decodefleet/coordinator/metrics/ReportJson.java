@@ -119,7 +119,8 @@ public final class ReportJson {
   /**
    * "agents": one object per agent in natural id order: "agent_id", "requests", "output_tokens"
    * from the result, then the agent's description from {@code described} (matched by its id; the
-   * first wins): "device", "backend", "node", "alive", "kv_blocks", "block_size". An agent known
+   * first wins): "device", "backend", "node", "alive", "kv_blocks", "block_size", and "load" (what
+   * its backend chose at load, e.g. the GEMM dispatch) where it said something. An agent known
    * from one side only still appears, with zero counts when it produced nothing.
    */
   private static void agents(ObjectNode node, BenchmarkResult r, List<AgentDescription> described) {
@@ -149,6 +150,7 @@ public final class ReportJson {
         entry.put("alive", d.alive());
         entry.put("kv_blocks", d.kvBlocks());
         entry.put("block_size", d.blockSize());
+        if (!d.load().isEmpty()) entry.put("load", d.load());
       }
     }
   }

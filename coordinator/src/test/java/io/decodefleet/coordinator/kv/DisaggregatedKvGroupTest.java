@@ -63,7 +63,7 @@ class DisaggregatedKvGroupTest {
       TestProbe<AgentCommand> p = kit.createTestProbe();
       probes.add(p);
       FleetAgent a = new FleetAgent(new AgentInfo("agent-" + i, p.getRef(), "node", "gpu " + i, "cuda", 1), i);
-      a.loaded(new AgentReport.ModelLoaded("agent-" + i, 100 - 10 * i, 16, 8, 4096, 1, "not reported", ""));
+      a.loaded(new AgentReport.ModelLoaded("agent-" + i, 100 - 10 * i, 16, 8, 4096, 1, "not reported", "", ""));
       fleet.add(a);
     }
     disagg = new DisaggregatedKvGroup(new ParallelLayout.Disaggregated(2, 2, KvTransferMode.GRAPH), fleet,

@@ -75,7 +75,7 @@ public final class SweepFixture {
     List<AgentDescription> agents = new ArrayList<>();
     for (int a = 0; a < worldSize; a++) {
       agents.add(new AgentDescription("agent-" + a, "cpu:" + a, "cpu", "pekko://decodefleet@127.0.0.1:2552", true,
-          512, 16));
+          512, 16, ""));
     }
     VerificationSummary verification = worldSize == 1 ? null
         : new VerificationSummary(true, 6, 0, 1e-6, 1e-3, List.of());

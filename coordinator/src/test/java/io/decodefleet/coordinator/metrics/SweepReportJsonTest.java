@@ -97,7 +97,7 @@ class SweepReportJsonTest {
   void anAgentThatProducedNothingStillAppearsWithZeroCounts() throws IOException {
     SweepPoint p = SweepFixture.point(2);
     List<AgentDescription> agents = new ArrayList<>(p.agents());
-    agents.add(new AgentDescription("agent-10", "cpu:10", "cpu", "node", true, 512, 16));
+    agents.add(new AgentDescription("agent-10", "cpu:10", "cpu", "node", true, 512, 16, ""));
     SweepReport report = new SweepReport("cmd", null, null, "hw", "cpu", "tiny", "t", null,
         List.of(SweepPoint.of(2, p.result(), p.requests(), p.engine(), null, agents)));
     JsonNode json = written(report).get("points").get(0).get("agents");
@@ -105,6 +105,19 @@ class SweepReportJsonTest {
     assertEquals("agent-10", last.get("agent_id").textValue()); // natural order: after agent-1
     assertEquals(0, last.get("requests").intValue());
     assertEquals(0, last.get("output_tokens").intValue());
+  }
+
+  @Test
+  void whatAnAgentsBackendChoseAtLoadIsWrittenWhereItSaidSomething() throws IOException {
+    SweepPoint p = SweepFixture.point(1);
+    List<AgentDescription> agents = List.of(new AgentDescription("agent-0", "GPU 0", "cuda", "node", true, 900, 16,
+        "GPU 0 (NVIDIA H200): GEMM dispatch: cuBLASLt 117 of 117 shapes, ours 0"));
+    SweepReport report = new SweepReport("cmd", null, null, "hw", "cuda", "llama3-8b", "t", null,
+        List.of(SweepPoint.of(1, p.result(), p.requests(), p.engine(), null, agents)));
+    JsonNode agent = written(report).get("points").get(0).get("agents").get(0);
+    assertEquals("GPU 0 (NVIDIA H200): GEMM dispatch: cuBLASLt 117 of 117 shapes, ours 0", agent.get("load").textValue());
+    JsonNode cpu = written(SweepFixture.sweep(null, 1)).get("points").get(0).get("agents").get(0);
+    assertFalse(cpu.has("load"), "a backend that said nothing gets no field");
   }
 
   private static List<String> keys(JsonNode node) {

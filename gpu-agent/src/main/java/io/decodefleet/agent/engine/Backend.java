@@ -84,6 +84,15 @@ public interface Backend extends AutoCloseable {
     return DEFAULT_MAX_BATCHED_TOKENS;
   }
 
+  /**
+   * What loading took and chose, in one line for logs and reports (the CUDA backend: weights,
+   * workspace, KV pool, GEMM dispatch, graphs); empty where there is nothing to say. Asked after
+   * {@link #allocateKvCache}.
+   */
+  default String loadReport() {
+    return "";
+  }
+
   /** Defaults of a backend that says nothing else (the CPU backend's). */
   int DEFAULT_MAX_NUM_SEQS = 64;
   int DEFAULT_MAX_BATCHED_TOKENS = 512;

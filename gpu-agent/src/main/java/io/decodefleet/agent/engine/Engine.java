@@ -135,7 +135,7 @@ public final class Engine {
       state = new State(config, backend, blocks, maxModelLen, new SchedulerConfig(maxNumSeqs, maxBatchedTokens,
           maxModelLen));
       events.accept(new EngineEvent.Loaded(blocks, spec.blockSize(), maxNumSeqs, maxModelLen,
-          (System.nanoTime() - t0) / 1_000_000, backend.kvTransferUnsupported().orElse(""), PROCESS));
+          (System.nanoTime() - t0) / 1_000_000, backend.kvTransferUnsupported().orElse(""), PROCESS, backend.loadReport()));
     } catch (RuntimeException | OutOfMemoryError e) {
       if (backend != null) {
         closeQuietly(backend); // a GPU backend holds device memory and a context until closed

@@ -17,9 +17,10 @@ public sealed interface EngineEvent {
    *
    * @param kvTransferUnsupported why the backend cannot move KV pages between agents; empty when it can
    * @param process the engine's process (random per JVM): engines that share it can form a KV group
+   * @param loadReport the backend's {@link Backend#loadReport()}
    */
   record Loaded(int kvBlocks, int blockSize, int maxNumSeqs, int maxModelLen, long loadMillis,
-      String kvTransferUnsupported, String process) implements EngineEvent {}
+      String kvTransferUnsupported, String process, String loadReport) implements EngineEvent {}
 
   /** The model could not be loaded; the engine thread has ended. */
   record LoadFailed(String reason) implements EngineEvent {}

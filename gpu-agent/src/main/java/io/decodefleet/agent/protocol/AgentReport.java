@@ -26,9 +26,10 @@ public interface AgentReport extends ProtocolMessage {
    *
    * @param kvTransferUnsupported why the backend cannot move KV pages between agents; empty when it can
    * @param process the agent's process (random per JVM): agents that share it can form a KV group
+   * @param loadReport what loading took and chose, in the backend's words; empty where it says nothing
    */
   record ModelLoaded(String agentId, int kvBlocks, int blockSize, int maxNumSeqs, int maxModelLen, long loadMillis,
-      String kvTransferUnsupported, String process) implements AgentReport {}
+      String kvTransferUnsupported, String process, String loadReport) implements AgentReport {}
 
   record LoadFailed(String agentId, String reason) implements AgentReport {}
 

@@ -72,6 +72,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       return io.decodefleet.protocol.cluster.ModelLoaded.newBuilder().setAgentId(m.agentId()).setKvBlocks(m.kvBlocks())
           .setBlockSize(m.blockSize()).setMaxNumSeqs(m.maxNumSeqs()).setMaxModelLen(m.maxModelLen())
           .setLoadMillis(m.loadMillis()).setKvTransferUnsupported(m.kvTransferUnsupported()).setProcess(m.process())
+          .setLoadReport(m.loadReport())
           .build();
     } else if (o instanceof AgentReport.LoadFailed m) {
       return io.decodefleet.protocol.cluster.LoadFailed.newBuilder().setAgentId(m.agentId()).setReason(m.reason()).build();
@@ -150,7 +151,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       case "ModelLoaded": {
         var p = io.decodefleet.protocol.cluster.ModelLoaded.parseFrom(bytes);
         return new AgentReport.ModelLoaded(p.getAgentId(), p.getKvBlocks(), p.getBlockSize(), p.getMaxNumSeqs(),
-            p.getMaxModelLen(), p.getLoadMillis(), p.getKvTransferUnsupported(), p.getProcess());
+            p.getMaxModelLen(), p.getLoadMillis(), p.getKvTransferUnsupported(), p.getProcess(), p.getLoadReport());
       }
       case "LoadFailed": {
         var p = io.decodefleet.protocol.cluster.LoadFailed.parseFrom(bytes);

@@ -16,6 +16,6 @@ public final class AgentReportFixtures {
   public static AgentReport.ModelLoaded modelLoaded(String agentId, int kvBlocks, int blockSize, int maxNumSeqs,
       int maxModelLen, long loadMillis) {
     return new AgentReport.ModelLoaded(agentId, kvBlocks, blockSize, maxNumSeqs, maxModelLen, loadMillis,
-        "not reported", "");
+        "not reported", "", "");
   }
 }

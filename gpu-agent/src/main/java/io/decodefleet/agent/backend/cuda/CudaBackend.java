@@ -266,7 +266,8 @@ public final class CudaBackend implements TensorParallelRank {
 
   private static final double GIB = 1024.0 * 1024 * 1024;
 
-  /** What loading took: weights, workspace, KV pool, graphs (capture time and memory). */
+  /** What loading took and chose: weights, workspace, KV pool, GEMM dispatch, graphs (capture time and memory). */
+  @Override
   public String loadReport() {
     return loadReport;
   }

@@ -147,6 +147,12 @@ public final class TensorParallelBackend implements Backend {
     return ranks.get(0).verifyTolerance();
   }
 
+  /** Rank 0's: every rank loads the same way, on its own GPU. */
+  @Override
+  public String loadReport() {
+    return ranks.get(0).loadReport();
+  }
+
   @Override
   public int defaultMaxNumSeqs() {
     return ranks.get(0).defaultMaxNumSeqs();
