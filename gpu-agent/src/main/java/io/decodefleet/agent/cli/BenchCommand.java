@@ -15,13 +15,13 @@ import picocli.CommandLine.Option;
 
 /** {@code gpu-agent bench ...}: device benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Device benchmarks.", subcommands = {BenchCommand.Kernels.class, BenchNcclCommand.class, BenchStepCommand.class, BenchKvTransferCommand.class,
-        BenchTpCommand.class})
+    description = "Device benchmarks.", subcommands = {BenchCommand.Kernels.class, BenchNcclCommand.class,
+        BenchStepCommand.class, BenchKvTransferCommand.class, BenchTpCommand.class, BenchHostCopyCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    System.err.println("gpu-agent bench: name a benchmark (kernels); see --help");
+    System.err.println("gpu-agent bench: name a benchmark (kernels, step, nccl, tp, kv-transfer, host-copy); see --help");
     return 2;
   }
 
