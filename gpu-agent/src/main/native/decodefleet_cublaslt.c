@@ -19,7 +19,7 @@
  * naming the function and the parameter; a call before the library was loaded throws
  * IllegalStateException.
  */
-#include <jni.h>
+#include "decodefleet_jni.h"
 
 #include <dlfcn.h>
 #include <stddef.h>
@@ -92,47 +92,7 @@ typedef struct {
   lt_heuristic_t algos[MAX_ALGOS];
 } plan_t;
 
-static void throw_new(JNIEnv *env, const char *class_name, const char *message) {
-  jclass cls = (*env)->FindClass(env, class_name);
-  if (cls != NULL) {
-    (*env)->ThrowNew(env, cls, message);
-  }
-}
-
-static void throw_argument(JNIEnv *env, const char *function, const char *param, const char *what,
-                           long long value) {
-  char message[256];
-  snprintf(message, sizeof message, "%s: %s %s (was %lld)", function, param, what, value);
-  throw_new(env, "java/lang/IllegalArgumentException", message);
-}
-
-/* Status returned alongside a pending exception; the Java side never reads it. */
-#define THROWN (-1)
-
-#define REQUIRE_LOADED(function)                                                                  \
-  do {                                                                                            \
-    if (lt.handle == NULL) {                                                                      \
-      throw_new(env, "java/lang/IllegalStateException", function ": cuBLASLt is not loaded");     \
-      return THROWN;                                                                              \
-    }                                                                                             \
-  } while (0)
-
-#define REQUIRE(cond, function, param, what, value)                                               \
-  do {                                                                                            \
-    if (!(cond)) {                                                                                \
-      throw_argument(env, function, param, what, (long long)(value));                             \
-      return THROWN;                                                                              \
-    }                                                                                             \
-  } while (0)
-
-static void *resolve(void *handle, const char *symbol, char *missing, size_t missing_size) {
-  void *fn = dlsym(handle, symbol);
-  if (fn == NULL && missing[0] == '\0') {
-    const char *why = dlerror();
-    snprintf(missing, missing_size, "%s", why != NULL ? why : symbol);
-  }
-  return fn;
-}
+#define REQUIRE_LOADED(function) REQUIRE_LOADED_LIBRARY(lt.handle, "cuBLASLt", function)
 
 /* Opens cuBLASLt and resolves its entry points; returns "" or one line saying what failed. */
 JNIEXPORT jstring JNICALL Java_io_decodefleet_agent_cublas_CublasLt_loadLibrary(JNIEnv *env, jclass cls,
@@ -197,9 +157,7 @@ JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_cublasLtCreate(
                                                                                 jlongArray out) {
   (void)cls;
   REQUIRE_LOADED("cublasLtCreate");
-  REQUIRE(out != NULL && (*env)->GetArrayLength(env, out) >= 1, "cublasLtCreate", "out",
-          "must be a long[1] or longer (length shown; -1 for null)",
-          out == NULL ? -1 : (*env)->GetArrayLength(env, out));
+  if (!check_out_length(env, "cublasLtCreate", "out", out, 1)) return THROWN;
   lt_handle_t handle = NULL;
   lt_status_t status = lt.create(&handle);
   jlong value = (jlong)(intptr_t)handle;
@@ -242,9 +200,7 @@ JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_planGemm(
   REQUIRE(stride >= n, fn, "stride", "must be at least n", stride);
   REQUIRE(max_workspace >= 0, fn, "maxWorkspace", "must not be negative", max_workspace);
   REQUIRE(requested >= 1 && requested <= MAX_ALGOS, fn, "requested", "must be in 1..16", requested);
-  REQUIRE(out != NULL && (*env)->GetArrayLength(env, out) >= 2, fn, "out",
-          "must be a long[2] or longer (length shown; -1 for null)",
-          out == NULL ? -1 : (*env)->GetArrayLength(env, out));
+  if (!check_out_length(env, fn, "out", out, 2)) return THROWN;
 
   plan_t *p = calloc(1, sizeof *p);
   if (p == NULL) {

@@ -14,7 +14,7 @@
  * NCCL was loaded throws IllegalStateException. Handles, device pointers and streams cross JNI as
  * jlong; only the library path and diagnostic texts cross as strings.
  */
-#include <jni.h>
+#include "decodefleet_jni.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -86,46 +86,10 @@ static struct {
   nccl_result_t (*comm_split)(nccl_comm_t, int, int, nccl_comm_t *, nccl_config_t *);
 } nccl;
 
-static void throw_new(JNIEnv *env, const char *class_name, const char *message) {
-  jclass cls = (*env)->FindClass(env, class_name);
-  if (cls != NULL) {
-    (*env)->ThrowNew(env, cls, message);
-  }
-}
-
-static void throw_argument(JNIEnv *env, const char *function, const char *param, const char *what,
-                           long long value) {
-  char message[256];
-  snprintf(message, sizeof message, "%s: %s %s (was %lld)", function, param, what, value);
-  throw_new(env, "java/lang/IllegalArgumentException", message);
-}
-
-/* Status returned alongside a pending exception; the Java side never reads it. */
-#define THROWN (-1)
-
-#define REQUIRE_LOADED(function)                                                                  \
-  do {                                                                                            \
-    if (nccl.handle == NULL) {                                                                    \
-      throw_new(env, "java/lang/IllegalStateException", function ": NCCL is not loaded");         \
-      return THROWN;                                                                              \
-    }                                                                                             \
-  } while (0)
-
-#define REQUIRE(cond, function, param, what, value)                                               \
-  do {                                                                                            \
-    if (!(cond)) {                                                                                \
-      throw_argument(env, function, param, what, (long long)(value));                             \
-      return THROWN;                                                                              \
-    }                                                                                             \
-  } while (0)
+#define REQUIRE_LOADED(function) REQUIRE_LOADED_LIBRARY(nccl.handle, "NCCL", function)
 
 static int check_out(JNIEnv *env, const char *function, const char *param, jarray out) {
-  if (out == NULL || (*env)->GetArrayLength(env, out) < 1) {
-    throw_argument(env, function, param, "must be an array of at least one element",
-                   out == NULL ? -1 : (long long)(*env)->GetArrayLength(env, out));
-    return 0;
-  }
-  return 1;
+  return check_out_length(env, function, param, out, 1);
 }
 
 static int check_id(JNIEnv *env, const char *function, jbyteArray id) {
@@ -143,16 +107,6 @@ static int check_dtype(JNIEnv *env, const char *function, jint dtype) {
     return 0;
   }
   return 1;
-}
-
-static void *resolve(void *handle, const char *symbol, char *missing, size_t missing_size) {
-  dlerror();
-  void *fn = dlsym(handle, symbol);
-  if (fn == NULL && missing[0] == '\0') {
-    const char *why = dlerror();
-    snprintf(missing, missing_size, "%s", why != NULL ? why : symbol);
-  }
-  return fn;
 }
 
 /* Opens NCCL and resolves its entry points; returns "" or one line saying what failed. */
