@@ -163,49 +163,69 @@ public final class KernelBench {
     return rows;
   }
 
+  /**
+   * The inputs every GEMM row of one (m, n, k) point shares: {@code sets} copies of w and x (their
+   * total past L2), one output, and the launches per timed graph.
+   */
+  private record GemmInputs(int m, int n, int k, int sets, DeviceBuffer w, DeviceBuffer x, DeviceBuffer out,
+      int launches) {
+    static GemmInputs of(DeviceHarness h, int m, int n, int k) {
+      int sets = BenchPool.inputSets(2L * n * k, h.gpu().l2Bytes());
+      DeviceBuffer w = BenchPool.randomBf16(h, (long) sets * n * k, 3, 0.05f);
+      DeviceBuffer x = BenchPool.randomBf16(h, (long) sets * m * k, 4, 1f);
+      return new GemmInputs(m, n, k, sets, w, x, h.poisonedBf16((long) m * n), Math.max(BenchPool.MIN_LAUNCHES, sets));
+    }
+
+    long w(int launch) {
+      return w.address(2L * (launch % sets) * n * k);
+    }
+
+    long x(int launch) {
+      return x.address(2L * (launch % sets) * m * k);
+    }
+
+    /** The weight's bytes, as the targets count them. */
+    long weightBytes() {
+      return 2L * n * k;
+    }
+
+    BenchResult result(String kernel, String variant, Map<String, Long> shape, double us, double copyPerUs) {
+      return new BenchResult(kernel, variant, shape, us, weightBytes(), weightBytes() / copyPerUs, sets, launches);
+    }
+  }
+
   /** One (m, n, k) point; bytes are the weight's, as the target counts them. */
   static BenchResult skinnyGemm(DeviceHarness h, int m, int n, int k, double copyPerUs) {
-    long wBytes = 2L * n * k;
-    int sets = BenchPool.inputSets(wBytes, h.gpu().l2Bytes());
-    DeviceBuffer w = BenchPool.randomBf16(h, (long) sets * n * k, 3, 0.05f);
-    DeviceBuffer x = BenchPool.randomBf16(h, (long) sets * m * k, 4, 1f);
+    GemmInputs in = GemmInputs.of(h, m, n, k);
+    int sets = in.sets();
     Kernel kernel = SkinnyGemmPlan.kernelFor(m);
     SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(kernel));
-    DeviceBuffer out = h.poisonedBf16((long) m * n);
     long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
     SkinnyGemmParams[] params = new SkinnyGemmParams[sets];
     for (int s = 0; s < sets; s++) {
-      params[s] = SkinnyGemmParams.of(plan, out.address(), x.address(2L * s * m * k),
-          w.address(2L * s * n * k), workspace, counters, n);
+      params[s] = SkinnyGemmParams.of(plan, in.out().address(), in.x(s), in.w(s), workspace, counters, n);
     }
-    int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
-    double us = BenchPool.graphMedianUs(h, launches,
+    double us = BenchPool.graphMedianUs(h, in.launches(),
         i -> h.launch(kernel, plan.launch(), params[i % sets]));
     Map<String, Long> shape = new LinkedHashMap<>();
     shape.put("m", (long) m);
     shape.put("n", (long) n);
     shape.put("k", (long) k);
     shape.put("splits", (long) plan.splits());
-    return new BenchResult("skinny_gemm", kernel.symbol().substring(3), shape, us, wBytes,
-        wBytes / copyPerUs, sets, launches);
+    return in.result("skinny_gemm", kernel.symbol().substring(3), shape, us, copyPerUs);
   }
 
   /** Our tensor-core GEMM on the same point as {@link #skinnyGemm}. */
   static BenchResult tensorCoreGemm(DeviceHarness h, int m, int n, int k, double copyPerUs) {
-    long wBytes = 2L * n * k;
-    int sets = BenchPool.inputSets(wBytes, h.gpu().l2Bytes());
-    DeviceBuffer w = BenchPool.randomBf16(h, (long) sets * n * k, 3, 0.05f);
-    DeviceBuffer x = BenchPool.randomBf16(h, (long) sets * m * k, 4, 1f);
-    DeviceBuffer out = h.poisonedBf16((long) m * n);
-    GemmParams[] params = new GemmParams[sets];
-    for (int s = 0; s < sets; s++) {
-      params[s] = new GemmParams(out.address(), x.address(2L * s * m * k), w.address(2L * s * n * k), m, n, k, n);
+    GemmInputs in = GemmInputs.of(h, m, n, k);
+    GemmParams[] params = new GemmParams[in.sets()];
+    for (int s = 0; s < in.sets(); s++) {
+      params[s] = new GemmParams(in.out().address(), in.x(s), in.w(s), m, n, k, n);
     }
-    int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
-    double us = BenchPool.graphMedianUs(h, launches, i -> h.launch(Kernel.GEMM, params[i % sets].launch(),
-        params[i % sets]));
-    return new BenchResult("gemm", "tensor_core", gemmShape(m, n, k), us, wBytes, wBytes / copyPerUs, sets, launches);
+    double us = BenchPool.graphMedianUs(h, in.launches(), i -> h.launch(Kernel.GEMM, params[i % in.sets()].launch(),
+        params[i % in.sets()]));
+    return in.result("gemm", "tensor_core", gemmShape(m, n, k), us, copyPerUs);
   }
 
   /**
@@ -213,22 +233,17 @@ public final class KernelBench {
    * and the fastest is reported (variant {@code cublaslt#i}), as the dispatch would choose it.
    */
   static BenchResult cublasLtGemm(DeviceHarness h, int m, int n, int k, double copyPerUs) {
-    long wBytes = 2L * n * k;
-    int sets = BenchPool.inputSets(wBytes, h.gpu().l2Bytes());
-    DeviceBuffer w = BenchPool.randomBf16(h, (long) sets * n * k, 3, 0.05f);
-    DeviceBuffer x = BenchPool.randomBf16(h, (long) sets * m * k, 4, 1f);
-    DeviceBuffer out = h.poisonedBf16((long) m * n);
+    GemmInputs in = GemmInputs.of(h, m, n, k);
+    long out = in.out().address();
     GemmShape shape = new GemmShape(m, n, k, n, false);
-    int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
     try (CublasLtGemms lt = CublasLtGemms.open(h.context(), h.stream())) {
       int algorithms = Math.min(lt.algorithms(shape), GemmTuner.CUBLASLT_CANDIDATES);
       double best = Double.NaN;
       int bestAlgorithm = -1;
       for (int a = 0; a < algorithms; a++) {
         int algorithm = a;
-        lt.launch(shape, algorithm, out.address(), x.address(), w.address()); // first use outside the capture
-        double us = BenchPool.graphMedianUs(h, launches, i -> lt.launch(shape, algorithm, out.address(),
-            x.address(2L * (i % sets) * m * k), w.address(2L * (i % sets) * n * k)));
+        lt.launch(shape, algorithm, out, in.x(0), in.w(0)); // first use outside the capture
+        double us = BenchPool.graphMedianUs(h, in.launches(), i -> lt.launch(shape, algorithm, out, in.x(i), in.w(i)));
         if (bestAlgorithm < 0 || us < best) {
           best = us;
           bestAlgorithm = a;
@@ -237,8 +252,7 @@ public final class KernelBench {
       if (bestAlgorithm < 0) {
         throw new IllegalStateException("cuBLASLt offers no algorithm for " + shape);
       }
-      return new BenchResult("gemm", "cublaslt#" + bestAlgorithm, gemmShape(m, n, k), best, wBytes,
-          wBytes / copyPerUs, sets, launches);
+      return in.result("gemm", "cublaslt#" + bestAlgorithm, gemmShape(m, n, k), best, copyPerUs);
     }
   }
 

@@ -19,25 +19,38 @@ final class GemmCheck {
 
   private GemmCheck() {}
 
+  /** Random bf16-rounded inputs of one (m, n, k) problem and the CPU reference's x · wᵀ. */
+  private record Problem(int m, int n, int k, float[] x, float[] w, float[] expected) {
+    static Problem random(DeviceHarness h, int m, int n, int k) {
+      float[] x = h.randomBf16(m * k, 1.0);
+      float[] w = h.randomBf16(n * k, 1.0);
+      float[] expected = new float[m * n];
+      Matmul.matmulTransposed(x, w, m, n, k, expected);
+      return new Problem(m, n, k, x, w, expected);
+    }
+
+    /** The fewest bytes one launch moves: x and w read once, out written once. */
+    double bytes(boolean outFloat) {
+      return 2.0 * ((double) n * k + (double) m * k) + (outFloat ? 4.0 : 2.0) * m * n;
+    }
+  }
+
   static CheckResult skinny(DeviceHarness h, int m, int n, int k) {
     return skinny(h, m, n, k, false);
   }
 
   static CheckResult skinny(DeviceHarness h, int m, int n, int k, boolean outFloat) {
-    float[] x = h.randomBf16(m * k, 1.0);
-    float[] w = h.randomBf16(n * k, 1.0);
-    float[] expected = new float[m * n];
-    Matmul.matmulTransposed(x, w, m, n, k, expected);
+    Problem q = Problem.random(h, m, n, k);
     Kernel kernel = SkinnyGemmPlan.kernelFor(m);
     SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(kernel));
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
     long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
-    SkinnyGemmParams p = SkinnyGemmParams.of(plan, out.address(), h.bf16(x).address(),
-        h.bf16(w).address(), workspace, counters, n, outFloat);
+    SkinnyGemmParams p = SkinnyGemmParams.of(plan, out.address(), h.bf16(q.x()).address(),
+        h.bf16(q.w()).address(), workspace, counters, n, outFloat);
     Runnable run = () -> h.launch(kernel, plan.launch(), p);
     run.run();
-    double err = Compare.relError(read(h, out, m * n, outFloat), expected);
+    double err = Compare.relError(read(h, out, m * n, outFloat), q.expected());
     double us = h.medianUs(run);
     if (outFloat) {
       out.fill32(DeviceHarness.F32_NAN);
@@ -45,11 +58,10 @@ final class GemmCheck {
       out.fill16(DeviceHarness.BF16_NAN);
     }
     run.run(); // after many launches: the tile counters must have been left at zero
-    err = Compare.worst(err, Compare.relError(read(h, out, m * n, outFloat), expected));
-    double bytes = 2.0 * ((double) n * k + (double) m * k) + (outFloat ? 4.0 : 2.0) * m * n;
+    err = Compare.worst(err, Compare.relError(read(h, out, m * n, outFloat), q.expected()));
     return h.result(outFloat ? "skinny gemm, f32 out" : "skinny gemm",
         String.format("m=%d n=%d k=%d splits=%d", m, n, k, plan.splits()), err,
-        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
+        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, q.bytes(outFloat), 2.0 * m * n * k);
   }
 
   private static float[] read(DeviceHarness h, io.decodefleet.agent.backend.cuda.driver.DeviceBuffer out, int n,
@@ -62,21 +74,17 @@ final class GemmCheck {
   }
 
   static CheckResult tensorCore(DeviceHarness h, int m, int n, int k, boolean outFloat) {
-    float[] x = h.randomBf16(m * k, 1.0);
-    float[] w = h.randomBf16(n * k, 1.0);
-    float[] expected = new float[m * n];
-    Matmul.matmulTransposed(x, w, m, n, k, expected);
+    Problem q = Problem.random(h, m, n, k);
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
-    GemmParams p = new GemmParams(out.address(), h.bf16(x).address(), h.bf16(w).address(), m, n,
+    GemmParams p = new GemmParams(out.address(), h.bf16(q.x()).address(), h.bf16(q.w()).address(), m, n,
         k, n, outFloat ? 1 : 0);
     Runnable run = () -> h.launch(Kernel.GEMM, p.launch(), p);
     run.run();
-    double err = Compare.relError(read(h, out, m * n, outFloat), expected);
+    double err = Compare.relError(read(h, out, m * n, outFloat), q.expected());
     double us = h.medianUs(run);
-    double bytes = 2.0 * ((double) n * k + (double) m * k) + (outFloat ? 4.0 : 2.0) * m * n;
     return h.result(outFloat ? "gemm (tensor cores), f32 out" : "gemm (tensor cores)",
         String.format("m=%d n=%d k=%d", m, n, k), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us,
-        bytes, 2.0 * m * n * k);
+        q.bytes(outFloat), 2.0 * m * n * k);
   }
 
   /**
@@ -84,13 +92,10 @@ final class GemmCheck {
    * each checked; the row reports the worst error and the first algorithm's time.
    */
   static CheckResult cublasLt(DeviceHarness h, int m, int n, int k, boolean outFloat) {
-    float[] x = h.randomBf16(m * k, 1.0);
-    float[] w = h.randomBf16(n * k, 1.0);
-    float[] expected = new float[m * n];
-    Matmul.matmulTransposed(x, w, m, n, k, expected);
+    Problem q = Problem.random(h, m, n, k);
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
-    long xd = h.bf16(x).address();
-    long wd = h.bf16(w).address();
+    long xd = h.bf16(q.x()).address();
+    long wd = h.bf16(q.w()).address();
     GemmShape shape = new GemmShape(m, n, k, n, outFloat);
     try (CublasLtGemms lt = CublasLtGemms.open(h.context(), h.stream())) {
       int algorithms = Math.min(lt.algorithms(shape), GemmTuner.CUBLASLT_CANDIDATES);
@@ -103,14 +108,13 @@ final class GemmCheck {
         int algorithm = a;
         Runnable run = () -> lt.launch(shape, algorithm, out.address(), xd, wd);
         run.run();
-        err = Compare.worst(err, Compare.relError(read(h, out, m * n, outFloat), expected));
+        err = Compare.worst(err, Compare.relError(read(h, out, m * n, outFloat), q.expected()));
         if (a == 0) us = h.medianUs(run);
         if (outFloat) out.fill32(DeviceHarness.F32_NAN); else out.fill16(DeviceHarness.BF16_NAN);
       }
-      double bytes = 2.0 * ((double) n * k + (double) m * k) + (outFloat ? 4.0 : 2.0) * m * n;
       return h.result(outFloat ? "cublaslt gemm, f32 out" : "cublaslt gemm",
           String.format("m=%d n=%d k=%d algos=%d", m, n, k, algorithms), err,
-          outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
+          outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, q.bytes(outFloat), 2.0 * m * n * k);
     }
   }
 }
