@@ -14,9 +14,12 @@ import io.decodefleet.coordinator.fleet.SequencePlacement;
 import io.decodefleet.coordinator.kv.DisaggregatedKvGroup;
 import io.decodefleet.coordinator.kv.KvDrainTransfers;
 import io.decodefleet.coordinator.metrics.AgentOrder;
+import io.decodefleet.coordinator.run.BenchmarkRun;
 import io.decodefleet.coordinator.run.BenchmarkSpec;
+import io.decodefleet.coordinator.run.ClusterSnapshot;
 import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.run.RunProgress;
+import io.decodefleet.coordinator.run.RunRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -82,8 +85,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   public record GetClusterState(ActorRef<ClusterSnapshot> replyTo) implements Command {}
 
-  /** From the active BenchmarkRun: it is over; the outcome goes to {@code replyTo} from here. */
-  record RunEnded(RunOutcome outcome, ActorRef<RunOutcome> replyTo) implements Command {}
+  /** From the active BenchmarkRun, through its port. */
+  private record FromRun(RunRequest request) implements Command {}
 
   private record AgentsListed(Receptionist.Listing listing) implements Command {}
 
@@ -112,6 +115,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private long nextGlobalId = 1;
   private RunBenchmark pendingRun;
   private ActorRef<BenchmarkRun.Command> activeRun;
+  /** Who asked for the active run: its outcome goes there. */
+  private ActorRef<RunOutcome> activeRunReplyTo;
+  /** The port every run of this coordinator talks through. */
+  private final ActorRef<RunRequest> runPort;
   private int agentsLost;
 
   private static final class PendingLoad {
@@ -135,6 +142,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     this.timers = timers;
     this.reportAdapter = context.messageAdapter(AgentReport.class, AgentReported::new);
     this.runFleetAdapter = context.messageAdapter(FleetStatus.class, FleetStatusForRun::new);
+    this.runPort = context.messageAdapter(RunRequest.class, FromRun::new);
     this.sequences = new SequencePlacement(fleet, context.getLog());
     this.migration = new KvDrainTransfers(fleet, sequences, reportAdapter, context.getLog());
     ActorRef<Receptionist.Listing> listingAdapter = context.messageAdapter(Receptionist.Listing.class, AgentsListed::new);
@@ -148,7 +156,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(RunBenchmark.class, this::onRunBenchmark)
         .onMessage(GetClusterState.class, this::onGetClusterState)
-        .onMessage(RunEnded.class, this::onRunEnded)
+        .onMessage(FromRun.class, this::onFromRun)
         .onMessage(AgentsListed.class, this::onAgentsListed)
         .onMessage(AgentReported.class, this::onAgentReported)
         .onMessage(LoadTimedOut.class, this::onLoadTimedOut)
@@ -379,8 +387,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         msg.replyTo().tell(RunOutcome.failed("world size 0 means every live agent, and none is loaded"));
         return this;
       }
-      spec = new BenchmarkSpec((int) live, spec.model(), spec.requests(), spec.placement(), spec.maxConcurrency(),
-          spec.agentTimeout(), spec.layout());
+      spec = spec.withWorldSize((int) live);
       msg = new RunBenchmark(spec, msg.progress(), msg.replyTo());
     }
     pendingRun = msg;
@@ -396,8 +403,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       run.replyTo().tell(RunOutcome.failed(failed.reason()));
       return this;
     }
-    activeRun = context.spawnAnonymous(BenchmarkRun.create(run.spec(), context.getSelf(), run.progress(),
-        run.replyTo()));
+    activeRun = context.spawnAnonymous(BenchmarkRun.create(run.spec(), runPort, run.progress()));
+    activeRunReplyTo = run.replyTo();
     context.watch(activeRun);
     return this;
   }
@@ -412,18 +419,26 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     for (FleetAgent a : fleet) agents.add(a.snapshot());
     Set<String> inFleet = fleetById.keySet();
     for (AgentInfo info : sortedAgents()) {
-      if (!inFleet.contains(info.agentId())) {
-        agents.add(new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), false,
-            true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), AgentSnapshot.StepTimes.NONE, ""));
-      }
+      if (!inFleet.contains(info.agentId())) agents.add(AgentSnapshot.unloaded(info));
     }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),
         agents, agentsLost, sequences.migrations(), migration.transfers(), sequences.kvMigrations());
   }
 
-  private Behavior<Command> onRunEnded(RunEnded msg) {
-    activeRun = null;
-    msg.replyTo().tell(msg.outcome());
+  /** A run's request, in the Coordinator's own terms. */
+  private Behavior<Command> onFromRun(FromRun msg) {
+    RunRequest r = msg.request();
+    if (r instanceof RunRequest.Snapshot s) {
+      return onGetClusterState(new GetClusterState(s.replyTo()));
+    } else if (r instanceof RunRequest.Place p) {
+      return onSubmit(new Submit(p.requestId(), p.prompt(), p.maxTokens(), p.worldSize(), p.placement(),
+          p.subscriber()));
+    } else if (r instanceof RunRequest.Ended e) {
+      ActorRef<RunOutcome> replyTo = activeRunReplyTo;
+      activeRun = null;
+      activeRunReplyTo = null;
+      if (replyTo != null) replyTo.tell(e.outcome());
+    }
     return this;
   }
 

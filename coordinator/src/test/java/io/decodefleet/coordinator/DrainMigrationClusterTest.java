@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.coordinator.run.ClusterSnapshot;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

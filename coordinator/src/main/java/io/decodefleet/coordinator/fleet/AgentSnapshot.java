@@ -21,6 +21,12 @@ public record AgentSnapshot(String agentId, String nodeAddress, String device, S
     public static final StepTimes NONE = new StepTimes(0, 0, 0, 0, 0, 0);
   }
 
+  /** An agent that registered but holds no model of the fleet: no capacity, no counters. */
+  public static AgentSnapshot unloaded(AgentInfo info) {
+    return new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), false, true, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), StepTimes.NONE, "");
+  }
+
   /** Steps of one batch bucket: how many and their total time. */
   public record StepStats(long steps, long nanos) {}
 }

@@ -24,4 +24,9 @@ public record BenchmarkSpec(int worldSize, ModelSpec model, List<RequestSpec> re
       int maxConcurrency, Duration agentTimeout) {
     this(worldSize, model, requests, placement, maxConcurrency, agentTimeout, ParallelLayout.DATA_PARALLEL);
   }
+
+  /** The same run on {@code agents} agents. */
+  public BenchmarkSpec withWorldSize(int agents) {
+    return new BenchmarkSpec(agents, model, requests, placement, maxConcurrency, agentTimeout, layout);
+  }
 }

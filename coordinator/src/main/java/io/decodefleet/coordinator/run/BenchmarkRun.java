@@ -1,4 +1,4 @@
-package io.decodefleet.coordinator;
+package io.decodefleet.coordinator.run;
 
 import io.decodefleet.agent.engine.VerifyResult;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
@@ -10,9 +10,6 @@ import io.decodefleet.coordinator.metrics.EngineTotals;
 import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
 import io.decodefleet.coordinator.metrics.VerificationSummary;
-import io.decodefleet.coordinator.run.BenchmarkSpec;
-import io.decodefleet.coordinator.run.RunOutcome;
-import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -30,8 +27,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * One benchmark on a loaded fleet: releases the requests at their arrival times (holding them back
- * while {@code maxConcurrency} are outstanding), submits each to the Coordinator, and records every
- * token event on the coordinator's clock. Replies with the outcome once no request is outstanding.
+ * while {@code maxConcurrency} are outstanding), submits each through its host's {@link RunRequest}
+ * port, and records every token event on the coordinator's clock. Hands the outcome to the host once
+ * no request is outstanding.
  */
 public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
 
@@ -50,9 +48,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final BenchmarkSpec spec;
-  private final ActorRef<Coordinator.Command> coordinator;
+  private final ActorRef<RunRequest> host;
   private final ActorRef<RunProgress> progress;
-  private final ActorRef<RunOutcome> replyTo;
   private final ActorRef<SequenceEvent> events;
   private final MetricsRecorder recorder = new MetricsRecorder();
   private final Map<Long, int[]> outputTokens = new HashMap<>();
@@ -67,23 +64,21 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   private long endNanos;
   private long lastProgressNanos;
 
-  public static Behavior<Command> create(BenchmarkSpec spec, ActorRef<Coordinator.Command> coordinator,
-      ActorRef<RunProgress> progress, ActorRef<RunOutcome> replyTo) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new BenchmarkRun(ctx, timers, spec, coordinator,
-        progress, replyTo)));
+  /** @param host the coordinator, through its run port; the outcome reaches the caller through it */
+  public static Behavior<Command> create(BenchmarkSpec spec, ActorRef<RunRequest> host, ActorRef<RunProgress> progress) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new BenchmarkRun(ctx, timers, spec, host, progress)));
   }
 
   private BenchmarkRun(ActorContext<Command> context, TimerScheduler<Command> timers, BenchmarkSpec spec,
-      ActorRef<Coordinator.Command> coordinator, ActorRef<RunProgress> progress, ActorRef<RunOutcome> replyTo) {
+      ActorRef<RunRequest> host, ActorRef<RunProgress> progress) {
     super(context);
     this.context = context;
     this.timers = timers;
     this.spec = spec;
-    this.coordinator = coordinator;
+    this.host = host;
     this.progress = progress;
-    this.replyTo = replyTo;
     this.events = context.messageAdapter(SequenceEvent.class, Event::new);
-    coordinator.tell(new Coordinator.GetClusterState(context.messageAdapter(ClusterSnapshot.class, StateAtStart::new)));
+    host.tell(new RunRequest.Snapshot(context.messageAdapter(ClusterSnapshot.class, StateAtStart::new)));
   }
 
   @Override
@@ -125,7 +120,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       RequestSpec r = due.pollFirst();
       recorder.requestReleased(r.requestId(), r.promptTokens().length, r.maxTokens(), System.nanoTime());
       outstanding++;
-      coordinator.tell(new Coordinator.Submit(r.requestId(), r.promptTokens(), r.maxTokens(), spec.worldSize(),
+      host.tell(new RunRequest.Place(r.requestId(), r.promptTokens(), r.maxTokens(), spec.worldSize(),
           spec.placement(), events));
     }
   }
@@ -163,16 +158,16 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     if (endNanos != 0 || nextRelease < spec.requests().size() || !due.isEmpty() || outstanding > 0) return this;
     endNanos = System.nanoTime();
     maybeReportProgress(true);
-    coordinator.tell(new Coordinator.GetClusterState(context.messageAdapter(ClusterSnapshot.class, StateAtEnd::new)));
+    host.tell(new RunRequest.Snapshot(context.messageAdapter(ClusterSnapshot.class, StateAtEnd::new)));
     return this;
   }
 
   private Behavior<Command> onStateAtEnd(StateAtEnd msg) {
     ClusterSnapshot atEnd = msg.state();
-    // Through the coordinator, so it knows the run is over before the caller can start another.
-    coordinator.tell(new Coordinator.RunEnded(new RunOutcome(null, recorder.summarize(startNanos, endNanos),
+    // Through the host, so it knows the run is over before the caller can start another.
+    host.tell(new RunRequest.Ended(new RunOutcome(null, recorder.summarize(startNanos, endNanos),
         recorder.requests(), Map.copyOf(outputTokens), agentLines(atEnd), engineTotals(atEnd),
-        spec.model().verifyFraction() > 0 ? verification.summary() : null), replyTo));
+        spec.model().verifyFraction() > 0 ? verification.summary() : null)));
     return Behaviors.stopped();
   }
 
