@@ -3,6 +3,7 @@ package io.decodefleet.agent.cli;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.tools.parity.ParityCheck;
 import java.io.PrintStream;
@@ -56,6 +57,11 @@ public final class ParityCommand implements Callable<Integer> {
           + " ${DEFAULT-VALUE}).")
   private String attention;
 
+  @Option(names = "--gemm", defaultValue = "auto",
+      description = "GEMMs of the projections: auto (the fastest of ours and cuBLASLt per shape), ours or cublaslt"
+          + " (default: ${DEFAULT-VALUE}); pins each choice of the dispatch against the CPU backend.")
+  private String gemm;
+
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
@@ -77,7 +83,8 @@ public final class ParityCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--attention must be auto or paged, got '" + attention + "'");
       }
       settings = CudaSettings.defaults().withAttention(
-          CudaSettings.AttentionKernels.valueOf(attention.toUpperCase(Locale.ROOT)));
+          CudaSettings.AttentionKernels.valueOf(attention.toUpperCase(Locale.ROOT)))
+          .withGemm(GemmTuner.Policy.parse(gemm));
       if (sequences < 1 || sequences > 4 || steps < 1 || !(tolerance > 0)) {
         throw new IllegalArgumentException("--sequences must be 1..4, --steps >= 1 and --tolerance > 0");
       }

@@ -45,6 +45,9 @@ class ParityAndStepBenchWithoutGpuTest {
     Run attention = run(ParityCommand::new, "--attention", "flash");
     assertEquals(2, attention.code());
     assertEquals("gpu-agent parity: --attention must be auto or paged, got 'flash'\n", attention.out());
+    Run parityGemm = run(ParityCommand::new, "--gemm", "fastest");
+    assertEquals(2, parityGemm.code());
+    assertEquals("gpu-agent parity: --gemm must be auto, ours or cublaslt (was 'fastest')\n", parityGemm.out());
     Run gemm = run(BenchStepCommand::new, "--gemm", "fast");
     assertEquals(2, gemm.code());
     assertEquals("gpu-agent bench step: --gemm must be auto, ours or cublaslt (was 'fast')\n", gemm.out());
