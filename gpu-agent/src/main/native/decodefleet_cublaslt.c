@@ -98,24 +98,16 @@ typedef struct {
 JNIEXPORT jstring JNICALL Java_io_decodefleet_agent_cublas_CublasLt_loadLibrary(JNIEnv *env, jclass cls,
                                                                                 jstring library) {
   (void)cls;
-  if (library == NULL) {
-    throw_new(env, "java/lang/IllegalArgumentException", "loadLibrary: library must not be null");
-    return NULL;
-  }
-  if (lt.handle != NULL) {
+  if (library != NULL && lt.handle != NULL) {
     return (*env)->NewStringUTF(env, "");
   }
-  const char *path = (*env)->GetStringUTFChars(env, library, NULL);
+  const char *path = library_path(env, library);
   if (path == NULL) {
     return NULL;
   }
   char result[1024] = "";
-  dlerror();
-  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  if (handle == NULL) {
-    const char *why = dlerror();
-    snprintf(result, sizeof result, "%s not found by dlopen: %s", path, why != NULL ? why : "?");
-  } else {
+  void *handle = open_library(path, result, sizeof result);
+  if (handle != NULL) {
     char missing[512] = "";
     *(void **)&lt.get_version = resolve(handle, "cublasLtGetVersion", missing, sizeof missing);
     *(void **)&lt.create = resolve(handle, "cublasLtCreate", missing, sizeof missing);

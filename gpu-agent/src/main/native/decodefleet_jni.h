@@ -67,4 +67,27 @@ static void *resolve(void *handle, const char *symbol, char *missing, size_t mis
   return fn;
 }
 
+/*
+ * The library file a loadLibrary entry point was given, as UTF-8 (release it with
+ * ReleaseStringUTFChars); NULL with an exception pending when it is null or cannot be read.
+ */
+static const char *library_path(JNIEnv *env, jstring library) {
+  if (library == NULL) {
+    throw_new(env, "java/lang/IllegalArgumentException", "loadLibrary: library must not be null");
+    return NULL;
+  }
+  return (*env)->GetStringUTFChars(env, library, NULL);
+}
+
+/* dlopens `path` (RTLD_NOW | RTLD_LOCAL); on failure NULL, with "<path> not found by dlopen: why" in `result`. */
+static void *open_library(const char *path, char *result, size_t result_size) {
+  dlerror();
+  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (handle == NULL) {
+    const char *why = dlerror();
+    snprintf(result, result_size, "%s not found by dlopen: %s", path, why != NULL ? why : "?");
+  }
+  return handle;
+}
+
 #endif

@@ -113,24 +113,16 @@ static int check_dtype(JNIEnv *env, const char *function, jint dtype) {
 JNIEXPORT jstring JNICALL Java_io_decodefleet_agent_nccl_Nccl_loadLibrary(JNIEnv *env, jclass cls,
                                                                           jstring library) {
   (void)cls;
-  if (library == NULL) {
-    throw_new(env, "java/lang/IllegalArgumentException", "loadLibrary: library must not be null");
-    return NULL;
-  }
-  if (nccl.handle != NULL) {
+  if (library != NULL && nccl.handle != NULL) {
     return (*env)->NewStringUTF(env, "");
   }
-  const char *path = (*env)->GetStringUTFChars(env, library, NULL);
+  const char *path = library_path(env, library);
   if (path == NULL) {
     return NULL;
   }
   char result[1024] = "";
-  dlerror();
-  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  if (handle == NULL) {
-    const char *why = dlerror();
-    snprintf(result, sizeof result, "%s not found by dlopen: %s", path, why != NULL ? why : "?");
-  } else {
+  void *handle = open_library(path, result, sizeof result);
+  if (handle != NULL) {
     char missing[512] = "";
     *(void **)&nccl.get_version = resolve(handle, "ncclGetVersion", missing, sizeof missing);
     *(void **)&nccl.get_unique_id = resolve(handle, "ncclGetUniqueId", missing, sizeof missing);
