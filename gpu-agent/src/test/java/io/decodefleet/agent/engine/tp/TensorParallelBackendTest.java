@@ -14,21 +14,17 @@ import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.Sampler;
 import io.decodefleet.agent.tools.parity.TensorParallelParity;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class TensorParallelBackendTest {
 
-  private static final long KV_BYTES = 8L << 20;
-  private static final Duration TIMEOUT = Duration.ofSeconds(20);
+  private static final long KV_BYTES = CpuTensorGroups.KV_BYTES;
   private static final ModelConfig TINY = ModelConfig.preset("tiny");
 
   private static TensorParallelBackend cpuGroup(int size) {
-    List<Supplier<Backend>> ranks = new ArrayList<>();
-    for (int r = 0; r < size; r++) ranks.add(() -> new CpuBackend(KV_BYTES));
-    return new TensorParallelBackend("test", ranks, TIMEOUT);
+    return CpuTensorGroups.of(size);
   }
 
   @Test
@@ -116,7 +112,7 @@ class TensorParallelBackendTest {
       throw new IllegalStateException("GPU 1: out of memory");
     });
     IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> new TensorParallelBackend("test", ranks, TIMEOUT));
+        () -> new TensorParallelBackend("test", ranks, CpuTensorGroups.TIMEOUT));
     assertEquals("GPU 1: out of memory", e.getMessage());
   }
 

@@ -4,26 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.decodefleet.agent.backend.cpu.CpuBackend;
-import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.tp.CpuTensorGroups;
 import io.decodefleet.agent.engine.tp.TensorParallelBackend;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /** A tensor-parallel group of CPU ranks against one CPU backend, through the parity schedule. */
 class TensorParallelParityTest {
 
-  private static final long KV_BYTES = 8L << 20;
-  private static final Duration TIMEOUT = Duration.ofSeconds(20);
+  private static final long KV_BYTES = CpuTensorGroups.KV_BYTES;
   private static final ModelConfig TINY = ModelConfig.preset("tiny");
 
   private static TensorParallelBackend cpuGroup(int size) {
-    List<Supplier<Backend>> ranks = new ArrayList<>();
-    for (int r = 0; r < size; r++) ranks.add(() -> new CpuBackend(KV_BYTES));
-    return new TensorParallelBackend("test", ranks, TIMEOUT);
+    return CpuTensorGroups.of(size);
   }
 
   @Test
