@@ -1,12 +1,13 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.AgentInfo;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.FleetAgent;
-import io.decodefleet.coordinator.fleet.InFlightSequence;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
@@ -71,13 +72,14 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public record FleetFailed(String reason) implements FleetStatus {}
 
   /**
-   * Place one sequence; events go to {@code subscriber}. An empty prompt or a max tokens below 1
-   * fails it as INVALID, with a reason that starts with the field's name ("max_tokens: ...").
-   *
-   * @param worldSize place among the first worldSize loaded agents (0 = all)
+   * Place one sequence (among the first {@code worldSize} loaded agents, 0: all); events go to
+   * {@code subscriber}. Its fields are checked once, in {@link SequencePlacement#submit}.
    */
-  public record Submit(long requestId, int[] prompt, int maxTokens, int worldSize, String placement,
-      ActorRef<SequenceEvent> subscriber) implements Command {}
+  public record Submit(long requestId, int[] prompt, int maxTokens, SamplingParams sampling, int worldSize,
+      String placement, ActorRef<SequenceEvent> subscriber) implements Command {}
+
+  /** Stop a submitted sequence (its submitter went away or needs no more tokens); nothing is told back. */
+  public record Cancel(long requestId, ActorRef<SequenceEvent> subscriber) implements Command {}
 
   /** Load the fleet if needed, then run a benchmark on it. */
   public record RunBenchmark(BenchmarkSpec spec, ActorRef<RunProgress> progress, ActorRef<RunOutcome> replyTo)
@@ -154,6 +156,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     return newReceiveBuilder()
         .onMessage(LoadFleet.class, this::onLoadFleet)
         .onMessage(Submit.class, this::onSubmit)
+        .onMessage(Cancel.class, this::onCancel)
         .onMessage(RunBenchmark.class, this::onRunBenchmark)
         .onMessage(GetClusterState.class, this::onGetClusterState)
         .onMessage(FromRun.class, this::onFromRun)
@@ -289,21 +292,18 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   // ---- sequences --------------------------------------------------------------------------------
 
   private Behavior<Command> onSubmit(Submit msg) {
-    long now = System.nanoTime();
-    // The one check of a sequence's own fields; the reason names the field as the gRPC API does.
-    if (msg.prompt().length == 0 || msg.maxTokens() < 1) {
-      msg.subscriber().tell(new SequenceEvent.Failed(msg.requestId(), FailureKind.INVALID, msg.prompt().length == 0
-          ? "prompt_token_ids: the prompt is empty" : "max_tokens: must be >= 1, got " + msg.maxTokens(), now));
-      return this;
-    }
     if (fleetModel == null) {
       msg.subscriber().tell(new SequenceEvent.Failed(msg.requestId(), FailureKind.UNAVAILABLE,
-          "no model is loaded on the cluster", now));
+          "no model is loaded on the cluster", System.nanoTime()));
       return this;
     }
-    InFlightSequence seq = new InFlightSequence(nextGlobalId++, msg.requestId(), msg.prompt().clone(), msg.maxTokens(),
-        msg.worldSize(), msg.placement(), msg.subscriber());
-    sequences.place(seq);
+    sequences.submit(nextGlobalId++, msg.requestId(), msg.prompt(), msg.maxTokens(), msg.sampling(), msg.worldSize(),
+        msg.placement(), msg.subscriber(), ModelConfig.preset(fleetModel.model()).vocabSize());
+    return this;
+  }
+
+  private Behavior<Command> onCancel(Cancel msg) {
+    sequences.cancel(msg.requestId(), msg.subscriber());
     return this;
   }
 
@@ -431,8 +431,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     if (r instanceof RunRequest.Snapshot s) {
       return onGetClusterState(new GetClusterState(s.replyTo()));
     } else if (r instanceof RunRequest.Place p) {
-      return onSubmit(new Submit(p.requestId(), p.prompt(), p.maxTokens(), p.worldSize(), p.placement(),
-          p.subscriber()));
+      return onSubmit(new Submit(p.requestId(), p.prompt(), p.maxTokens(), SamplingParams.GREEDY, p.worldSize(),
+          p.placement(), p.subscriber()));
     } else if (r instanceof RunRequest.Ended e) {
       ActorRef<RunOutcome> replyTo = activeRunReplyTo;
       activeRun = null;

@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -178,7 +179,7 @@ class DisaggregatedClusterTest {
         return Behaviors.same();
       }), "subscriber", Props.empty());
       for (RequestSpec r : requests) {
-        own.coordinator().tell(new Coordinator.Submit(r.requestId(), r.promptTokens(), r.maxTokens(), 0,
+        own.coordinator().tell(new Coordinator.Submit(r.requestId(), r.promptTokens(), r.maxTokens(), SamplingParams.GREEDY, 0,
             "least-loaded", subscriber));
       }
       assertTrue(over.await(90, TimeUnit.SECONDS), "requests still open: " + over.getCount());

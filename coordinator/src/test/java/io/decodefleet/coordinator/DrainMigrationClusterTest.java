@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator;
 
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -108,7 +109,7 @@ class DrainMigrationClusterTest {
       return Behaviors.same();
     }), "subscriber", Props.empty());
     for (RequestSpec r : requests) {
-      on.coordinator().tell(new Coordinator.Submit(r.requestId(), r.promptTokens(), r.maxTokens(), 0, "least-loaded",
+      on.coordinator().tell(new Coordinator.Submit(r.requestId(), r.promptTokens(), r.maxTokens(), SamplingParams.GREEDY, 0, "least-loaded",
           subscriber));
     }
     assertTrue(over.await(60, TimeUnit.SECONDS), "requests still open: " + over.getCount());

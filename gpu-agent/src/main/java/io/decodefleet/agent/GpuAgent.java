@@ -9,6 +9,7 @@ import io.decodefleet.agent.engine.kv.KvGroupSpec;
 import io.decodefleet.agent.engine.kv.KvTransferMode;
 import io.decodefleet.agent.engine.kv.KvTransferOutcome;
 import io.decodefleet.agent.protocol.AgentCommand.AbortKvGroup;
+import io.decodefleet.agent.protocol.AgentCommand.AbortSequences;
 import io.decodefleet.agent.protocol.AgentCommand.CreateKvGroupId;
 import io.decodefleet.agent.protocol.AgentCommand.Drain;
 import io.decodefleet.agent.protocol.AgentCommand.JoinKvGroup;
@@ -99,6 +100,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
         .onMessage(Register.class, this::onRegister)
         .onMessage(LoadModel.class, this::onLoadModel)
         .onMessage(StartSequences.class, this::onStartSequences)
+        .onMessage(AbortSequences.class, this::onAbortSequences)
         .onMessage(Drain.class, this::onDrain)
         .onMessage(CreateKvGroupId.class, this::onCreateKvGroupId)
         .onMessage(JoinKvGroup.class, this::onJoinKvGroup)
@@ -135,6 +137,11 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
     int gen = ++generation;
     engine = new Engine(agentId, msg.spec(), backendFactory, event -> self.tell(new EngineTold(gen, event)));
     engine.start();
+    return this;
+  }
+
+  private Behavior<AgentCommand> onAbortSequences(AbortSequences msg) {
+    if (engine != null) engine.abort(msg.sequenceIds());
     return this;
   }
 
@@ -214,7 +221,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
           KvTransferOutcome.FAILED, "no model loaded on " + agentId));
     } else {
       engine.receiveKv(new IncomingKvTransfer(msg.sequenceId(), msg.promptTokens(), msg.outputTokens(), msg.maxTokens(),
-          msg.numComputedTokens(), msg.peerRank()));
+          msg.numComputedTokens(), msg.peerRank(), msg.sampling()));
     }
     return this;
   }

@@ -93,7 +93,8 @@ public final class DecodeFleetService implements DecodeFleet {
     return out.mapMaterializedValue(ref -> {
       ActorRef<io.decodefleet.coordinator.fleet.SequenceEvent> stream =
           system.systemActorOf(GenerateStream.create(ref, arrival, prompt.length), "generate-" + id, Props.empty());
-      coordinator.tell(new Coordinator.Submit(id, prompt, in.getMaxTokens(), 0, PlacementPolicy.DEFAULT, stream));
+      coordinator.tell(new Coordinator.Submit(id, prompt, in.getMaxTokens(),
+          io.decodefleet.agent.engine.sampling.SamplingParams.GREEDY, 0, PlacementPolicy.DEFAULT, stream));
       return NotUsed.notUsed();
     }).map(m -> ((GenerateStream.Emit) m).event());
   }

@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator.fleet;
 
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import java.util.Arrays;
 import org.apache.pekko.actor.typed.ActorRef;
 
@@ -9,6 +10,8 @@ public final class InFlightSequence {
   final long requestId;
   public final int[] prompt; // (promptLen) token ids as submitted
   public final int maxTokens;
+  /** As submitted: a continuation gets {@code sampling.afterGenerated(tokens so far)}. */
+  public final SamplingParams sampling;
   public final int worldSize;
   final String placement;
   final ActorRef<SequenceEvent> subscriber;
@@ -21,8 +24,9 @@ public final class InFlightSequence {
   /** Output tokens it had when placed on {@code agent}: those are part of the prompt there. */
   public int generatedAtPlacement;
 
-  public InFlightSequence(long globalId, long requestId, int[] prompt, int maxTokens, int worldSize, String placement,
-      ActorRef<SequenceEvent> subscriber) {
+  public InFlightSequence(long globalId, long requestId, int[] prompt, int maxTokens, SamplingParams sampling,
+      int worldSize, String placement, ActorRef<SequenceEvent> subscriber) {
+    this.sampling = sampling;
     this.globalId = globalId;
     this.requestId = requestId;
     this.prompt = prompt;
@@ -59,6 +63,11 @@ public final class InFlightSequence {
     int[] out = Arrays.copyOf(prompt, prompt.length + numGenerated);
     System.arraycopy(generated, 0, out, prompt.length, numGenerated);
     return out;
+  }
+
+  /** Whether {@code subscriber}'s request {@code requestId} is this sequence. */
+  boolean isRequest(long requestId, ActorRef<SequenceEvent> subscriber) {
+    return this.requestId == requestId && this.subscriber.equals(subscriber);
   }
 
   int remainingTokens() {

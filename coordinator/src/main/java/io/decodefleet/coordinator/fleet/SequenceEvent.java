@@ -13,7 +13,8 @@ public interface SequenceEvent {
   /** @param tokens consecutive output tokens; @param nanos arrival time (System.nanoTime) */
   record Tokens(long requestId, int[] tokens, String agentId, long nanos) implements SequenceEvent {}
 
-  record Finished(long requestId, String agentId, int preemptions, VerifyResult verify, long nanos)
+  /** @param reason "length" (max tokens or the model's context) or "stop" (a stop token) */
+  record Finished(long requestId, String agentId, int preemptions, VerifyResult verify, String reason, long nanos)
       implements SequenceEvent {}
 
   /** Why a sequence failed, as an API maps it to a status. */

@@ -4,6 +4,7 @@ import io.decodefleet.agent.engine.SequenceFinished;
 import io.decodefleet.agent.engine.SequenceSpec;
 import io.decodefleet.agent.engine.SequenceTokens;
 import io.decodefleet.agent.engine.VerifyResult;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
@@ -12,6 +13,7 @@ import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 
 /**
@@ -80,6 +82,35 @@ public final class SequencePlacement {
   }
 
   /**
+   * Checks a submitted sequence's own fields and places it: a bad field fails it as INVALID with a
+   * reason that starts with the field's name, as the APIs report it.
+   */
+  public void submit(long globalId, long requestId, int[] prompt, int maxTokens, SamplingParams sampling,
+      int worldSize, String placement, ActorRef<SequenceEvent> subscriber, int vocabSize) {
+    String invalid = prompt.length == 0 ? "prompt_token_ids: the prompt is empty"
+        : maxTokens < 1 ? "max_tokens: must be >= 1, got " + maxTokens
+        : sampling.problems(vocabSize).stream().findFirst().orElse(null);
+    if (invalid != null) {
+      subscriber.tell(new SequenceEvent.Failed(requestId, FailureKind.INVALID, invalid, System.nanoTime()));
+      return;
+    }
+    place(new InFlightSequence(globalId, requestId, prompt.clone(), maxTokens, sampling, worldSize, placement,
+        subscriber));
+  }
+
+  /**
+   * Forgets {@code subscriber}'s request {@code requestId} and tells its agent to stop it. A
+   * sequence whose KV is in a transfer is left to finish there: its tokens are no longer streamed.
+   */
+  public void cancel(long requestId, ActorRef<SequenceEvent> subscriber) {
+    InFlightSequence seq = inFlight.values().stream().filter(s -> s.isRequest(requestId, subscriber)).findFirst()
+        .orElse(null);
+    if (seq == null) return;
+    release(seq);
+    seq.agent.info.ref().tell(new AgentCommand.AbortSequences(List.of(seq.globalId)));
+  }
+
+  /**
    * Places (or re-places) a sequence on one of the first {@code worldSize} live agents of the fleet;
    * fails it if none can take it.
    */
@@ -115,7 +146,8 @@ public final class SequencePlacement {
     seq.generatedAtPlacement = seq.numGenerated();
     inFlight.put(seq.globalId, seq);
     agent.info.ref().tell(new AgentCommand.StartSequences(
-        List.of(new SequenceSpec(seq.globalId, seq.continuationPrompt(), seq.remainingTokens(), prefillOnly))));
+        List.of(new SequenceSpec(seq.globalId, seq.continuationPrompt(), seq.remainingTokens(), prefillOnly,
+            seq.sampling.afterGenerated(seq.numGenerated())))));
   }
 
   /** Streams a step's tokens of the sequences that run on {@code agent}, and ends those that finished. */
@@ -132,7 +164,7 @@ public final class SequencePlacement {
       if (seq == null || seq.agent != agent) continue;
       release(seq);
       seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), f.preemptions(), f.verify(),
-          now));
+          f.reason(), now));
     }
   }
 
@@ -165,7 +197,7 @@ public final class SequencePlacement {
       release(seq);
       if (seq.remainingTokens() == 0) {
         seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), 0,
-            VerifyResult.NOT_CHECKED, System.nanoTime()));
+            VerifyResult.NOT_CHECKED, "length", System.nanoTime()));
         continue;
       }
       seq.migrations++;

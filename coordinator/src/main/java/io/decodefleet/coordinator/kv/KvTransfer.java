@@ -48,7 +48,7 @@ final class KvTransfer {
     from.info.ref().tell(new AgentCommand.SendKv(id, to.index));
     to.info.ref().tell(new AgentCommand.ReceiveKv(id, Arrays.copyOf(tokens, promptLength),
         Arrays.copyOfRange(tokens, promptLength, tokens.length), seq.maxTokens - seq.generatedAtPlacement,
-        numComputed, from.index));
+        numComputed, from.index, seq.sampling.afterGenerated(seq.generatedAtPlacement)));
   }
 
   /** Whether {@code r} from {@code agent} is a report this move still waits for. */

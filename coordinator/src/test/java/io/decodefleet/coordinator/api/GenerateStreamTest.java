@@ -61,7 +61,7 @@ class GenerateStreamTest {
         tokens(30, "agent-0", 12, 13),     // two tokens in one step report: a gap of 0
         new SequenceEvent.Migrated(1, "agent-0", "agent-1", "drained"),
         tokens(60, "agent-1", 14),         // last token at 60 ms
-        new SequenceEvent.Finished(1, "agent-1", 0, VerifyResult.NOT_CHECKED, at(75)));
+        new SequenceEvent.Finished(1, "agent-1", 0, VerifyResult.NOT_CHECKED, "length", at(75)));
 
     assertEquals(10.0, s.getTtftMs(), 1e-9, "first token arrival minus the call's arrival");
     assertEquals(60.0, s.getE2EMs(), 1e-9, "last token arrival, not the Finished event");
@@ -77,7 +77,7 @@ class GenerateStreamTest {
   @Test
   void oneTokenHasNoTpotAndNoGaps() {
     GenerateSummary s = summaryOf(tokens(25, "agent-0", 3),
-        new SequenceEvent.Finished(1, "agent-0", 0, VerifyResult.NOT_CHECKED, at(30)));
+        new SequenceEvent.Finished(1, "agent-0", 0, VerifyResult.NOT_CHECKED, "length", at(30)));
 
     assertEquals(25.0, s.getTtftMs(), 1e-9);
     assertEquals(25.0, s.getE2EMs(), 1e-9);

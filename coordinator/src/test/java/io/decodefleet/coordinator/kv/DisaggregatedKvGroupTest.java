@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator.kv;
 
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.protocol.AgentCommand;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -82,7 +83,7 @@ class DisaggregatedKvGroupTest {
   }
 
   private InFlightSequence sequence(long id, int promptLength, int maxTokens) {
-    InFlightSequence seq = new InFlightSequence(id, 1000 + id, new int[promptLength], maxTokens, 0, "least-loaded",
+    InFlightSequence seq = new InFlightSequence(id, 1000 + id, new int[promptLength], maxTokens, SamplingParams.GREEDY, 0, "least-loaded",
         kit.<SequenceEvent>createTestProbe().getRef());
     sequences.put(id, seq);
     return seq;

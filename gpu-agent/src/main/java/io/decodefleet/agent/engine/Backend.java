@@ -1,5 +1,7 @@
 package io.decodefleet.agent.engine;
 
+import io.decodefleet.agent.engine.sampling.SamplingParams;
+
 import io.decodefleet.agent.engine.kv.KvGroupSpec;
 import io.decodefleet.agent.engine.kv.KvTransport;
 
@@ -49,6 +51,24 @@ public interface Backend extends AutoCloseable {
     Sampler sampler = new Sampler(vocab);
     int[] tokens = new int[batch.numSampled()];
     for (int i = 0; i < tokens.length; i++) tokens[i] = sampler.sample(logits, i);
+    return tokens;
+  }
+
+  /**
+   * Like {@link #forwardGreedy}, but each sample row picks its token by its own params: greedy rows
+   * take the arg-max, others draw as {@link SamplingParams} says. A GPU backend draws on the device;
+   * this default samples the host logits.
+   *
+   * @param params (numSampled) the sample rows' params, in their order
+   * @param positions (numSampled) the position each row's sampled token takes (the draw's counter)
+   * @return (numSampled) token ids of the batch's sample rows, in their order
+   */
+  default int[] forwardSampled(ForwardBatch batch, SamplingParams[] params, int[] positions) {
+    float[] logits = forward(batch);
+    int vocab = logits.length / Math.max(1, batch.numSampled());
+    Sampler sampler = new Sampler(vocab);
+    int[] tokens = new int[batch.numSampled()];
+    for (int i = 0; i < tokens.length; i++) tokens[i] = sampler.sample(logits, i, params[i], positions[i]);
     return tokens;
   }
 

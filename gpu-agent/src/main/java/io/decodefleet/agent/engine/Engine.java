@@ -19,10 +19,12 @@ import java.util.function.Supplier;
  */
 public final class Engine {
 
-  private sealed interface Command permits Submit, Drain, Stop, NewKvGroupId, JoinKvGroup, AbortKvGroup, SendKv,
+  private sealed interface Command permits Submit, Abort, Drain, Stop, NewKvGroupId, JoinKvGroup, AbortKvGroup, SendKv,
       ReceiveKv {}
 
   private record Submit(List<SequenceSpec> sequences) implements Command {}
+
+  private record Abort(List<Long> sequenceIds) implements Command {}
 
   private enum Drain implements Command { INSTANCE }
 
@@ -70,6 +72,14 @@ public final class Engine {
 
   public void submit(List<SequenceSpec> sequences) {
     inbox.add(new Submit(List.copyOf(sequences)));
+  }
+
+  /**
+   * Cancel these sequences: each one still running or waiting here stops and frees its KV blocks,
+   * without a report; others are ignored.
+   */
+  public void abort(List<Long> sequenceIds) {
+    inbox.add(new Abort(List.copyOf(sequenceIds)));
   }
 
   /**
@@ -221,7 +231,8 @@ public final class Engine {
         continue;
       }
       if (cmd instanceof Submit submit) admit(s, submit.sequences());
-      if (cmd != null && !(cmd instanceof Submit)) kvTransfer(s, cmd);
+      if (cmd instanceof Abort abort) abort(s, abort.sequenceIds());
+      if (cmd != null && !(cmd instanceof Submit) && !(cmd instanceof Abort)) kvTransfer(s, cmd);
       s.kvTransfers.poll();
       if (cmd == null && s.scheduler.hasWork()) step(s);
     }
@@ -250,11 +261,25 @@ public final class Engine {
         continue;
       }
       try {
-        s.scheduler.add(new Sequence(spec.sequenceId(), spec.promptTokens(), spec.maxTokens(), spec.prefillOnly()));
+        s.scheduler.add(new Sequence(spec.sequenceId(), spec.promptTokens(), spec.maxTokens(), spec.prefillOnly(),
+            spec.sampling()));
         s.inFlight.add(spec.sequenceId());
       } catch (IllegalArgumentException e) {
         events.accept(new EngineEvent.SequenceRefused(spec.sequenceId(), e.getMessage()));
       }
+    }
+  }
+
+  /**
+   * Frees what aborted sequences hold. Nothing is reported: the owner that aborted them has
+   * already forgotten them (a token of theirs in a later report is ignored like any unknown id).
+   */
+  private void abort(State s, List<Long> ids) {
+    for (long id : ids) {
+      s.scheduler.abort(id).ifPresent(seq -> {
+        s.inFlight.remove(seq.id());
+        s.verifier.forget(seq.id());
+      });
     }
   }
 
@@ -275,7 +300,7 @@ public final class Engine {
     List<SequenceFinished> finished = new ArrayList<>(outcome.finished().size());
     for (Sequence seq : outcome.finished()) {
       s.inFlight.remove(seq.id());
-      finished.add(new SequenceFinished(seq.id(), "length", seq.numOutputTokens(), seq.preemptions(),
+      finished.add(new SequenceFinished(seq.id(), seq.finishReason(), seq.numOutputTokens(), seq.preemptions(),
           s.verifier.verify(seq, s.backend)));
     }
     long stepNanos = System.nanoTime() - t0;

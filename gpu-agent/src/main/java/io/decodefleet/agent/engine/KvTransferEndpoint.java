@@ -138,7 +138,7 @@ final class KvTransferEndpoint {
     String refused = null;
     try {
       seq = Sequence.continued(a.sequenceId(), a.promptTokens(), a.outputTokens(), a.maxTokens(),
-          a.numComputedTokens());
+          a.numComputedTokens(), a.sampling());
       refused = scheduler.rejectionReason(a.promptTokens().length, a.maxTokens()).orElse(null);
     } catch (IllegalArgumentException e) {
       refused = e.getMessage();
@@ -213,7 +213,7 @@ final class KvTransferEndpoint {
       report(id, false, t.bytes(), Double.NaN, KvTransferOutcome.FAILED, failure);
     } else if (p.discard()) {
       scheduler.add(Sequence.continued(id, p.arriving().promptTokens(), p.arriving().outputTokens(),
-          p.arriving().maxTokens(), 0));
+          p.arriving().maxTokens(), 0, p.arriving().sampling()));
       report(id, false, t.bytes(), t.millis(), KvTransferOutcome.RECOMPUTE, "no free KV blocks: re-prefilling here");
     } else {
       report(id, false, t.bytes(), t.millis(), KvTransferOutcome.DONE, "");

@@ -1,5 +1,7 @@
 package io.decodefleet.agent.engine;
 
+import io.decodefleet.agent.engine.sampling.SamplingParams;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -24,8 +26,10 @@ public final class ModelRunner {
     int numTokens;
     int[] blockTable; // (numBlocks) block ids
     int numBlocks;
+    final SamplingParams sampling;
 
-    RunnerSequence(int[] tokens, int[] blocks) {
+    RunnerSequence(int[] tokens, int[] blocks, SamplingParams sampling) {
+      this.sampling = sampling;
       this.tokens = Arrays.copyOf(tokens, Math.max(16, tokens.length * 2));
       this.numTokens = tokens.length;
       this.blockTable = Arrays.copyOf(blocks, Math.max(4, blocks.length * 2));
@@ -73,7 +77,7 @@ public final class ModelRunner {
     // (sequence, first position, count) in batch order: new sequences, then cached ones.
     List<long[]> spans = new ArrayList<>();
     for (SchedulerOutput.NewSequence s : out.newSequences()) {
-      sequences.put(s.id(), new RunnerSequence(s.tokens(), s.blockIds()));
+      sequences.put(s.id(), new RunnerSequence(s.tokens(), s.blockIds(), s.sampling()));
       spans.add(new long[] {s.id(), s.numComputedTokens(), s.numScheduledTokens()});
     }
     for (SchedulerOutput.CachedSequence s : out.cachedSequences()) {
@@ -116,8 +120,17 @@ public final class ModelRunner {
     ForwardBatch batch = new ForwardBatch(tokens, positions, slots, tables, contextLens, rows);
     Map<Long, Integer> sampled = new LinkedHashMap<>();
     Map<Long, float[]> logitRows = new HashMap<>();
+    SamplingParams[] params = new SamplingParams[rows.length];
+    int[] samplePositions = new int[rows.length]; // where each sampled token goes: the draw's counter
+    boolean allGreedy = true;
+    for (int i = 0; i < rows.length; i++) {
+      RunnerSequence rs = sequences.get(sampleIds.get(i));
+      params[i] = rs.sampling;
+      samplePositions[i] = rs.numTokens;
+      allGreedy &= rs.sampling.greedy();
+    }
     if (sampleIds.stream().noneMatch(needsLogits::test)) {
-      int[] greedy = backend.forwardGreedy(batch);
+      int[] greedy = allGreedy ? backend.forwardGreedy(batch) : backend.forwardSampled(batch, params, samplePositions);
       for (int i = 0; i < rows.length; i++) {
         long id = sampleIds.get(i);
         sampled.put(id, greedy[i]);
@@ -128,7 +141,7 @@ public final class ModelRunner {
     float[] logits = backend.forward(batch);
     for (int i = 0; i < rows.length; i++) {
       long id = sampleIds.get(i);
-      int token = sampler.sample(logits, i);
+      int token = sampler.sample(logits, i, params[i], samplePositions[i]);
       sampled.put(id, token);
       if (needsLogits.test(id)) logitRows.put(id, Arrays.copyOfRange(logits, i * vocabSize, (i + 1) * vocabSize));
       sequences.get(id).appendToken(token);

@@ -1,8 +1,12 @@
 package io.decodefleet.agent.engine;
 
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.kernels.reference.Argmax;
 
-/** Greedy sampling: the arg-max token, ties to the lowest id (deterministic across runs and backends). */
+/**
+ * Picks a sample row's token on the host, from its logits: the arg-max (ties to the lowest id) when
+ * the row is greedy, else a draw by its {@link SamplingParams}.
+ */
 public final class Sampler {
   private final int vocabSize;
 
@@ -13,5 +17,15 @@ public final class Sampler {
   /** @param logits (numRows, vocab) float32 */
   public int sample(float[] logits, int row) {
     return Argmax.argmax(logits, row * vocabSize, vocabSize);
+  }
+
+  /**
+   * @param logits (numRows, vocab) float32
+   * @param position the position the sampled token takes in its sequence (the draw's counter)
+   */
+  public int sample(float[] logits, int row, SamplingParams params, int position) {
+    if (params.greedy()) return sample(logits, row);
+    throw new UnsupportedOperationException("sampling with temperature " + params.temperature()
+        + " is not implemented on the host yet");
   }
 }

@@ -185,7 +185,7 @@ public final class Scheduler {
     List<Integer> table = seq.blockTable();
     if (knownToRunner.add(seq.id())) {
       newSeqs.add(new SchedulerOutput.NewSequence(seq.id(), seq.allTokens(), toArray(table, 0),
-          seq.numComputedTokens(), numNew));
+          seq.numComputedTokens(), numNew, seq.sampling()));
     } else {
       int sent = blocksSent.getOrDefault(seq.id(), 0);
       cachedSeqs.add(new SchedulerOutput.CachedSequence(seq.id(), toArray(table, sent), seq.numComputedTokens(), numNew));
@@ -225,8 +225,11 @@ public final class Scheduler {
       if (!complete) continue;
       seq.appendOutput(token);
       produced.add(seq);
-      if (seq.isFinishedByLength() || seq.numTokens() >= config.maxModelLen()) {
-        finish(seq);
+      if (seq.isFinishedByStop()) {
+        finish(seq, "stop");
+        finished.add(seq);
+      } else if (seq.isFinishedByLength() || seq.numTokens() >= config.maxModelLen()) {
+        finish(seq, "length");
         finished.add(seq);
       } else if (seq.prefillOnly()) {
         park(seq);
@@ -250,10 +253,30 @@ public final class Scheduler {
     parked.put(seq.id(), seq);
   }
 
-  private void finish(Sequence seq) {
+  /**
+   * Cancels a running or waiting sequence: its blocks go back to the pool and it is finished with
+   * reason "abort". Empty when this scheduler holds no such sequence (finished, parked for a
+   * transfer, or never here).
+   */
+  public Optional<Sequence> abort(long id) {
+    Sequence seq = byId.get(id);
+    if (seq == null) return Optional.empty();
+    if (waiting.remove(seq)) {
+      blocks.release(seq.blockTable()); // empty, except for a received sequence waiting for a slot
+      seq.markFinished("abort");
+      byId.remove(id);
+      blocksSent.remove(id);
+      if (knownToRunner.remove(id)) finishedSinceLastStep.add(id);
+      return Optional.of(seq);
+    }
+    finish(seq, "abort");
+    return Optional.of(seq);
+  }
+
+  private void finish(Sequence seq, String reason) {
     running.remove(seq);
     blocks.release(seq.blockTable());
-    seq.markFinished();
+    seq.markFinished(reason);
     byId.remove(seq.id());
     blocksSent.remove(seq.id());
     knownToRunner.remove(seq.id());

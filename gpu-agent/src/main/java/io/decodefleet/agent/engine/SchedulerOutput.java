@@ -1,5 +1,6 @@
 package io.decodefleet.agent.engine;
 
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import java.util.List;
 
 /**
@@ -24,8 +25,14 @@ public record SchedulerOutput(
    * @param blockIds the sequence's block table
    * @param numComputedTokens tokens already in the cache (0 for a new or resumed sequence)
    * @param numScheduledTokens tokens to compute this step, from position numComputedTokens on
+   * @param sampling how its tokens are picked
    */
-  public record NewSequence(long id, int[] tokens, int[] blockIds, int numComputedTokens, int numScheduledTokens) {}
+  public record NewSequence(long id, int[] tokens, int[] blockIds, int numComputedTokens, int numScheduledTokens,
+      SamplingParams sampling) {
+    public NewSequence(long id, int[] tokens, int[] blockIds, int numComputedTokens, int numScheduledTokens) {
+      this(id, tokens, blockIds, numComputedTokens, numScheduledTokens, SamplingParams.GREEDY);
+    }
+  }
 
   /**
    * @param newBlockIds blocks appended to the sequence's table since the last step

@@ -1,5 +1,6 @@
 package io.decodefleet.agent.engine;
 
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,22 +23,30 @@ public final class Sequence {
   private int preemptions;
   private final boolean prefillOnly;
   private int adoptedOutputs; // outputs that arrived with the sequence (sampled by another agent)
+  private final SamplingParams sampling;
+  private String finishReason = "";
 
   public Sequence(long id, int[] promptTokens, int maxTokens) {
     this(id, promptTokens, maxTokens, false);
   }
 
+  public Sequence(long id, int[] promptTokens, int maxTokens, boolean prefillOnly) {
+    this(id, promptTokens, maxTokens, prefillOnly, SamplingParams.GREEDY);
+  }
+
   /**
    * @param prefillOnly stop after the prompt's first sampled token and keep the KV pages for a
    *     hand-off to another agent
+   * @param sampling how its tokens are picked and when it stops early
    */
-  public Sequence(long id, int[] promptTokens, int maxTokens, boolean prefillOnly) {
+  public Sequence(long id, int[] promptTokens, int maxTokens, boolean prefillOnly, SamplingParams sampling) {
     if (promptTokens.length == 0) throw new IllegalArgumentException("sequence " + id + ": empty prompt");
     if (maxTokens < 1) throw new IllegalArgumentException("sequence " + id + ": max tokens must be >= 1");
     this.id = id;
     this.promptTokens = promptTokens.clone();
     this.maxTokens = maxTokens;
     this.prefillOnly = prefillOnly;
+    this.sampling = sampling;
   }
 
   /**
@@ -45,11 +54,17 @@ public final class Sequence {
    * {@code numComputed} positions of K/V that arrive with it (0: it is recomputed here).
    */
   public static Sequence continued(long id, int[] promptTokens, int[] outputs, int maxTokens, int numComputed) {
+    return continued(id, promptTokens, outputs, maxTokens, numComputed, SamplingParams.GREEDY);
+  }
+
+  /** As {@link #continued(long, int[], int[], int, int)}, with its sampling and stop rules. */
+  public static Sequence continued(long id, int[] promptTokens, int[] outputs, int maxTokens, int numComputed,
+      SamplingParams sampling) {
     if (outputs.length >= maxTokens) {
       throw new IllegalArgumentException("sequence " + id + ": " + outputs.length + " outputs already reach max tokens "
           + maxTokens);
     }
-    Sequence seq = new Sequence(id, promptTokens, maxTokens);
+    Sequence seq = new Sequence(id, promptTokens, maxTokens, false, sampling);
     for (int t : outputs) seq.appendOutput(t);
     seq.adoptedOutputs = outputs.length;
     if (numComputed < 0 || numComputed >= seq.numTokens()) {
@@ -58,6 +73,15 @@ public final class Sequence {
     }
     seq.numComputedTokens = numComputed;
     return seq;
+  }
+
+  public SamplingParams sampling() {
+    return sampling;
+  }
+
+  /** Why it finished ("length", "stop", "abort"); empty while it has not. */
+  public String finishReason() {
+    return finishReason;
   }
 
   public boolean prefillOnly() {
@@ -151,8 +175,14 @@ public final class Sequence {
     status = Status.RUNNING;
   }
 
-  void markFinished() {
+  void markFinished(String reason) {
     status = Status.FINISHED;
+    finishReason = reason;
+  }
+
+  /** Whether its last output token is one of its stop tokens (counted from min tokens on). */
+  boolean isFinishedByStop() {
+    return numOutputTokens > 0 && sampling.stopsAt(outputTokens[numOutputTokens - 1], numOutputTokens);
   }
 
   /** Preempted by recompute: its cache is gone, it waits again and will be re-prefilled in full. */

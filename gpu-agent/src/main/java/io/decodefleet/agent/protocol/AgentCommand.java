@@ -1,6 +1,7 @@
 package io.decodefleet.agent.protocol;
 
 import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.engine.SequenceSpec;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -59,6 +60,13 @@ public interface AgentCommand {
     }
   }
 
+  /**
+   * Cancel these sequences (the submitter went away, or its text hit a stop string): each stops and
+   * frees its KV without a report (the coordinator has forgotten it); ids the agent does not hold
+   * are ignored.
+   */
+  record AbortSequences(List<Long> sequenceIds) implements AgentCommand, ProtocolMessage {}
+
   /** Abort the KV group now: pending transfers fail, none start. */
   record AbortKvGroup(String reason) implements AgentCommand, ProtocolMessage {}
 
@@ -71,14 +79,21 @@ public interface AgentCommand {
    * @param outputTokens tokens generated so far (already streamed to the submitter)
    * @param maxTokens output tokens in all, {@code outputTokens} included
    * @param numComputedTokens positions whose K/V arrive
+   * @param sampling the sequence's sampling and stop rules, as it started with them
    */
   record ReceiveKv(long sequenceId, int[] promptTokens, int[] outputTokens, int maxTokens,
-      int numComputedTokens, int peerRank) implements AgentCommand, ProtocolMessage {
+      int numComputedTokens, int peerRank, SamplingParams sampling) implements AgentCommand, ProtocolMessage {
+
+    /** A greedy sequence without stop tokens (a benchmark request). */
+    public ReceiveKv(long sequenceId, int[] promptTokens, int[] outputTokens, int maxTokens, int numComputedTokens,
+        int peerRank) {
+      this(sequenceId, promptTokens, outputTokens, maxTokens, numComputedTokens, peerRank, SamplingParams.GREEDY);
+    }
     @Override
     public boolean equals(Object o) {
       return o instanceof ReceiveKv r && r.sequenceId == sequenceId && java.util.Arrays.equals(r.promptTokens,
           promptTokens) && java.util.Arrays.equals(r.outputTokens, outputTokens) && r.maxTokens == maxTokens
-          && r.numComputedTokens == numComputedTokens && r.peerRank == peerRank;
+          && r.numComputedTokens == numComputedTokens && r.peerRank == peerRank && r.sampling.equals(sampling);
     }
 
     @Override

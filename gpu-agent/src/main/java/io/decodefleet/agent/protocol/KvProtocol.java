@@ -34,6 +34,9 @@ final class KvProtocol {
           .setMaxTokens(m.maxTokens()).setNumComputedTokens(m.numComputedTokens()).setPeerRank(m.peerRank());
       for (int t : m.promptTokens()) b.addPromptTokens(t);
       for (int t : m.outputTokens()) b.addOutputTokens(t);
+      if (!m.sampling().equals(io.decodefleet.agent.engine.sampling.SamplingParams.GREEDY)) {
+        b.setSampling(SamplingWire.toProto(m.sampling()));
+      }
       return b.build();
     } else if (o instanceof AgentReport.KvGroupId m) {
       return io.decodefleet.protocol.cluster.KvGroupId.newBuilder().setAgentId(m.agentId())
@@ -78,7 +81,8 @@ final class KvProtocol {
       case "ReceiveKv": {
         var p = io.decodefleet.protocol.cluster.ReceiveKv.parseFrom(bytes);
         return new AgentCommand.ReceiveKv(p.getSequenceId(), ints(p.getPromptTokensList()), ints(p.getOutputTokensList()),
-            p.getMaxTokens(), p.getNumComputedTokens(), p.getPeerRank());
+            p.getMaxTokens(), p.getNumComputedTokens(), p.getPeerRank(),
+            SamplingWire.fromProto(p.hasSampling(), p.getSampling()));
       }
       case "KvGroupId": {
         var p = io.decodefleet.protocol.cluster.KvGroupId.parseFrom(bytes);

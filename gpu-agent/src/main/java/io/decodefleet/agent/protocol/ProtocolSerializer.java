@@ -58,10 +58,15 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       for (SequenceSpec s : m.sequences()) {
         var sb = io.decodefleet.protocol.cluster.SequenceSpec.newBuilder().setSequenceId(s.sequenceId())
             .setMaxTokens(s.maxTokens()).setPrefillOnly(s.prefillOnly());
+        if (!s.sampling().equals(io.decodefleet.agent.engine.sampling.SamplingParams.GREEDY)) {
+          sb.setSampling(SamplingWire.toProto(s.sampling()));
+        }
         for (int t : s.promptTokens()) sb.addPromptTokens(t);
         b.addSequences(sb);
       }
       return b.build();
+    } else if (o instanceof AgentCommand.AbortSequences m) {
+      return io.decodefleet.protocol.cluster.AbortSequences.newBuilder().addAllSequenceIds(m.sequenceIds()).build();
     } else if (o instanceof AgentCommand.Drain m) {
       return io.decodefleet.protocol.cluster.Drain.newBuilder().setReplyTo(ref(m.replyTo())).build();
     } else if (o instanceof AgentReport.Registered m) {
@@ -139,8 +144,11 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         var p = io.decodefleet.protocol.cluster.StartSequences.parseFrom(bytes);
         return new AgentCommand.StartSequences(p.getSequencesList().stream()
             .map(s -> new SequenceSpec(s.getSequenceId(), ints(s.getPromptTokensList()), s.getMaxTokens(),
-                s.getPrefillOnly())).toList());
+                s.getPrefillOnly(), SamplingWire.fromProto(s.hasSampling(), s.getSampling()))).toList());
       }
+      case "AbortSequences":
+        return new AgentCommand.AbortSequences(List.copyOf(
+            io.decodefleet.protocol.cluster.AbortSequences.parseFrom(bytes).getSequenceIdsList()));
       case "Drain":
         return new AgentCommand.Drain(resolve(io.decodefleet.protocol.cluster.Drain.parseFrom(bytes).getReplyTo()));
       case "Registered": {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -74,6 +75,51 @@ class SchedulerCompletionTest {
     s2.add(new Sequence(1, new int[5], 3));
     SchedulerOutput whole = s2.schedule(); // complete: a token is required
     assertThrows(IllegalStateException.class, () -> s2.update(whole, Map.of()));
+  }
+
+  @Test
+  void aStopTokenEndsTheSequenceOnlyFromMinTokensOn() {
+    Scheduler s = new Scheduler(new SchedulerConfig(4, 64, 1000), new KvBlockManager(10, 4));
+    Sequence seq = new Sequence(1, new int[] {1, 2}, 10, false,
+        new SamplingParams(0f, 1f, 0, 0, new int[] {7, 9}, 3));
+    s.add(seq);
+    int[] tokens = {9, 7, 5, 9, 4};
+    Scheduler.StepOutcome outcome = null;
+    for (int i = 0; i < 4; i++) {
+      outcome = s.update(s.schedule(), Map.of(1L, tokens[i]));
+      if (i < 3) assertTrue(outcome.finished().isEmpty(), "finished at output " + (i + 1) + " of min 3");
+    }
+    assertEquals(List.of(seq), outcome.finished());
+    assertEquals("stop", seq.finishReason());
+    assertEquals(4, seq.numOutputTokens());
+    assertEquals(10, s.numFreeBlocks());
+  }
+
+  @Test
+  void aSequenceThatReachesMaxTokensFinishesByLength() {
+    Scheduler s = new Scheduler(new SchedulerConfig(4, 64, 1000), new KvBlockManager(10, 4));
+    Sequence seq = new Sequence(1, new int[] {1, 2}, 2, false, new SamplingParams(0f, 1f, 0, 0, new int[] {7}, 0));
+    s.add(seq);
+    s.update(s.schedule(), Map.of(1L, 3));
+    assertEquals(List.of(seq), s.update(s.schedule(), Map.of(1L, 4)).finished());
+    assertEquals("length", seq.finishReason());
+  }
+
+  @Test
+  void abortFreesARunningOrWaitingSequenceAndTellsTheRunnerOnce() {
+    Scheduler s = new Scheduler(new SchedulerConfig(1, 64, 1000), new KvBlockManager(10, 4));
+    s.add(new Sequence(1, new int[] {1, 2, 3, 4, 5}, 10));
+    s.add(new Sequence(2, new int[] {1, 2}, 10));
+    s.update(s.schedule(), Map.of(1L, 3)); // 1 runs (max 1 sequence), 2 waits
+    assertTrue(s.abort(1).isPresent());
+    assertTrue(s.abort(2).isPresent());
+    assertTrue(s.abort(1).isEmpty(), "a second abort finds nothing");
+    assertTrue(s.abort(99).isEmpty());
+    assertEquals(10, s.numFreeBlocks());
+    assertFalse(s.hasWork());
+    SchedulerOutput next = s.schedule();
+    assertEquals(List.of(1L), next.finishedIds(), "only the runner's sequence is forgotten");
+    assertTrue(s.schedule().finishedIds().isEmpty());
   }
 
   @Test

@@ -13,6 +13,7 @@ import io.decodefleet.agent.engine.SequenceSpec;
 import io.decodefleet.agent.engine.SequenceSpecs;
 import io.decodefleet.agent.engine.SequenceTokens;
 import io.decodefleet.agent.engine.VerifyResult;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.engine.kv.HeldKv;
 import io.decodefleet.agent.engine.kv.KvTransferOutcome;
 import java.io.NotSerializableException;
@@ -79,7 +80,7 @@ class ProtocolSerializerTest {
             List.of(
                 new SequenceFinished(12, "length", 300, 2,
                     new VerifyResult(true, true, 3.25e-6, 300, "", 1e-4)),
-                new SequenceFinished(13, "length", 7, 0, VerifyResult.NOT_CHECKED),
+                new SequenceFinished(13, "stop", 7, 0, VerifyResult.NOT_CHECKED),
                 new SequenceFinished(14, "length", 9, 1,
                     new VerifyResult(true, false, 0.5, 4, "step 3: logits differ", 3e-2))),
             77, 5, 9, 1024, 123456789L, 3, 17, "graph", 12345L, 811.5, 19.25),
@@ -100,6 +101,13 @@ class ProtocolSerializerTest {
         new AgentCommand.SendKv(42, -1),
         new AgentCommand.ReceiveKv(Long.MAX_VALUE, new int[] {1, 128255, 0}, new int[] {77, 78}, 256, 4, 0),
         new AgentCommand.ReceiveKv(1, new int[] {5}, new int[0], 1, 0, 3),
+        new AgentCommand.ReceiveKv(2, new int[] {5}, new int[] {6}, 9, 1, 0,
+            new SamplingParams(0.7f, 0.9f, 40, -77L, new int[] {257, 3}, 2)),
+        new AgentCommand.StartSequences(List.of(new SequenceSpec(11, new int[] {1}, 8, false,
+            new SamplingParams(1.5f, 1f, 0, Long.MAX_VALUE, new int[0], 0)),
+            new SequenceSpec(12, new int[] {1}, 8, true, new SamplingParams(0f, 1f, 0, 0, new int[] {128001}, 4)))),
+        new AgentCommand.AbortSequences(List.of(Long.MIN_VALUE, 0L, 99L)),
+        new AgentCommand.AbortSequences(List.of()),
         new AgentReport.KvGroupId("agent-0", kvId()),
         new AgentReport.KvGroupJoined("agent-1", 1, "NCCL 2.28.9, rank 1 of 2 on GPU 1, graph transfers"),
         new AgentReport.KvGroupFailed("agent-1", "NCCL is unavailable on Linux/amd64: libnccl.so.2 not found"),

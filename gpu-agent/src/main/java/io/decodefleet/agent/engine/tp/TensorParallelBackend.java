@@ -4,6 +4,7 @@ import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.StepTiming;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -135,6 +136,11 @@ public final class TensorParallelBackend implements Backend {
   @Override
   public int[] forwardGreedy(ForwardBatch batch) {
     return onEveryRank("a forward step", (b, r) -> b.forwardGreedy(batch)).get(0);
+  }
+
+  @Override
+  public int[] forwardSampled(ForwardBatch batch, SamplingParams[] params, int[] positions) {
+    return onEveryRank("a forward step", (b, r) -> b.forwardSampled(batch, params, positions)).get(0);
   }
 
   @Override
