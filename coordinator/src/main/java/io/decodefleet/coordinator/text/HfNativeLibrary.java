@@ -83,11 +83,16 @@ final class HfNativeLibrary {
       LibUtils.checkStatus();
       return "";
     } catch (RuntimeException | LinkageError e) {
-      return "the Hugging Face tokenizers library (DJL) cannot load on " + ShimLibrary.platform() + " from "
-          + libraryCache() + ": " + causes(e)
-          + " (the jar carries it for linux-x86_64, linux-aarch64, osx-aarch64 and win-x86_64; "
-          + CACHE_ENV + " must name a writable folder)";
+      return failure(e);
     }
+  }
+
+  /** The one line that says why the library did not load: the platform, the folder, every cause. */
+  static String failure(Throwable e) {
+    return "the Hugging Face tokenizers library (DJL) cannot load on " + ShimLibrary.platform() + " from "
+        + libraryCache() + ": " + causes(e)
+        + " (the jar carries it for linux-x86_64, linux-aarch64, osx-aarch64 and win-x86_64; "
+        + CACHE_ENV + " must name a writable folder)";
   }
 
   private static void setUnlessGiven(String property, String value) {

@@ -178,6 +178,18 @@ class HfTokenizerTest {
   }
 
   @Test
+  void aLibraryThatCannotLoadIsOneLineWithThePlatformAndEveryCause() {
+    Throwable e = new IllegalStateException("Failed to load Huggingface native library.",
+        new UnsatisfiedLinkError("libtokenizers.so: libstdc++.so.6: cannot open shared object file\n(no such file)"));
+
+    String line = HfNativeLibrary.failure(e);
+
+    assertOneLine(line, System.getProperty("os.name") + "/" + System.getProperty("os.arch"),
+        "Failed to load Huggingface native library.: libtokenizers.so: libstdc++.so.6: cannot open shared object"
+            + " file (no such file)", HfNativeLibrary.CACHE_ENV);
+  }
+
+  @Test
   void theCacheFolderIsUnderDecodeFleetsCacheFolder() {
     assertEquals(Path.of("/data/cache/djl"), HfNativeLibrary.cacheDirectory("/data/cache", "/home/u"));
     assertEquals(Path.of("/home/u/.cache/decodefleet/djl"), HfNativeLibrary.cacheDirectory(null, "/home/u"));
