@@ -14,6 +14,12 @@ import io.decodefleet.api.GenerateEvent;
 import io.decodefleet.api.GenerateRequest;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
+import io.decodefleet.coordinator.generation.GenerationEvent;
+import io.decodefleet.coordinator.generation.GenerationFields;
+import io.decodefleet.coordinator.generation.GenerationRequest;
+import io.decodefleet.coordinator.generation.InvalidField;
+import io.decodefleet.coordinator.generation.ModelLimits;
+import io.decodefleet.coordinator.generation.TextGeneration;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import io.decodefleet.coordinator.run.BenchmarkSpec;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
@@ -22,13 +28,16 @@ import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
 import io.decodefleet.coordinator.workload.RequestSpec;
+import io.decodefleet.coordinator.text.Tokenizer;
 import io.decodefleet.coordinator.workload.WorkloadSpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -42,11 +51,11 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
 
 /**
- * The coordinator's public gRPC API ({@code decodefleet.api.v1.DecodeFleet}). What only the API has
- * (sampling, the two ways to give a prompt, the vocabulary) is checked here; a sequence's own fields
- * (max tokens) are checked once, by the Coordinator, whose INVALID reason names the field. Every
- * INVALID_ARGUMENT names its field; capacity and availability come from the Coordinator's placement
- * (RESOURCE_EXHAUSTED, UNAVAILABLE).
+ * The coordinator's public gRPC API ({@code decodefleet.api.v1.DecodeFleet}). A Generate request
+ * becomes the same {@link GenerationRequest} as an HTTP one, checked by the same
+ * {@link GenerationFields}, and runs as the same {@link TextGeneration}. Every INVALID_ARGUMENT names
+ * its field; capacity and availability come from the Coordinator's placement (RESOURCE_EXHAUSTED,
+ * UNAVAILABLE). A client that cancels its stream cancels its sequence.
  */
 public final class DecodeFleetService implements DecodeFleet {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
@@ -55,17 +64,23 @@ public final class DecodeFleetService implements DecodeFleet {
   private final ActorRef<Coordinator.Command> coordinator;
   private final ModelSpec model;
   private final ModelConfig config;
+  private final ModelLimits limits;
+  private final Tokenizer tokenizer;
   private final int worldSize;
   private final BiFunction<BenchmarkRequest, RunOutcome, String> reportJson;
   private final AtomicLong nextId = new AtomicLong();
 
   /**
    * @param model the model the fleet serves
+   * @param limits what a Generate request is checked against (as the HTTP API checks it)
+   * @param tokenizer encodes text prompts, decodes the output text
    * @param worldSize agents it is loaded on
    * @param reportJson renders a finished benchmark as the content of report.json
    */
   public DecodeFleetService(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelSpec model,
-      int worldSize, BiFunction<BenchmarkRequest, RunOutcome, String> reportJson) {
+      ModelLimits limits, Tokenizer tokenizer, int worldSize, BiFunction<BenchmarkRequest, RunOutcome, String> reportJson) {
+    this.limits = limits;
+    this.tokenizer = tokenizer;
     this.system = system;
     this.coordinator = coordinator;
     this.model = model;
@@ -77,56 +92,72 @@ public final class DecodeFleetService implements DecodeFleet {
   @Override
   public Source<GenerateEvent, NotUsed> generate(GenerateRequest in) {
     long arrival = System.nanoTime();
-    int[] prompt;
+    GenerationRequest request;
     try {
-      prompt = prompt(in);
+      request = generation(in);
     } catch (org.apache.pekko.grpc.GrpcServiceException e) {
       return Source.failed(e);
     }
     long id = nextId.incrementAndGet();
-    Source<GenerateStream.Out, ActorRef<GenerateStream.Out>> out = ActorSource.actorRef(
-        m -> m == GenerateStream.Complete.INSTANCE,
-        m -> m instanceof GenerateStream.Fail f
-            ? Optional.of(new org.apache.pekko.grpc.GrpcServiceException(f.status()))
-            : Optional.empty(),
-        1024, OverflowStrategy.fail());
-    return out.mapMaterializedValue(ref -> {
-      ActorRef<io.decodefleet.coordinator.fleet.SequenceEvent> stream =
-          system.systemActorOf(GenerateStream.create(ref, arrival, prompt.length), "generate-" + id, Props.empty());
-      coordinator.tell(new Coordinator.Submit(id, prompt, in.getMaxTokens(),
-          io.decodefleet.agent.engine.sampling.SamplingParams.GREEDY, 0, PlacementPolicy.DEFAULT, stream));
-      return NotUsed.notUsed();
-    }).map(m -> ((GenerateStream.Emit) m).event());
+    AtomicReference<ActorRef<TextGeneration.Command>> started = new AtomicReference<>();
+    AtomicBoolean ended = new AtomicBoolean();
+    GenerateEvents events = new GenerateEvents();
+    return ActorSource.<GenerationEvent>actorRef(m -> m == GenerationEvent.End.INSTANCE, m -> Optional.empty(),
+            16384, OverflowStrategy.fail())
+        .mapMaterializedValue(out -> {
+          started.set(system.systemActorOf(TextGeneration.create(coordinator, request, tokenizer, id, arrival, out),
+              "generate-" + id, Props.empty()));
+          return NotUsed.notUsed();
+        })
+        .map(e -> {
+          if (e instanceof GenerationEvent.Failed f) {
+            ended.set(true);
+            throw new org.apache.pekko.grpc.GrpcServiceException(ApiStatus.of(f.kind()).withDescription(f.reason()));
+          }
+          if (e instanceof GenerationEvent.Done) ended.set(true);
+          return events.next(e);
+        })
+        .watchTermination((nu, termination) -> {
+          termination.whenComplete((d, t) -> {
+            if (!ended.get() && started.get() != null) started.get().tell(TextGeneration.ClientGone.INSTANCE);
+          });
+          return NotUsed.notUsed();
+        });
   }
 
-  private int[] prompt(GenerateRequest in) {
-    if (in.getSampling().getTemperature() != 0.0) {
-      throw ApiStatus.invalid("sampling.temperature", "only greedy decoding (0) is implemented, got "
-          + in.getSampling().getTemperature());
-    }
+  /** The request's fields, checked as the HTTP API checks them; INVALID_ARGUMENT names the field. */
+  private GenerationRequest generation(GenerateRequest in) {
     boolean hasIds = in.getPromptTokenIdsCount() > 0;
-    if (hasIds && in.getPromptLen() != 0) {
-      throw ApiStatus.invalid("prompt_len", "give either prompt_token_ids or prompt_len, not both");
+    boolean hasText = !in.getPrompt().isEmpty();
+    String promptField = hasIds ? "prompt_token_ids" : hasText ? "prompt" : "prompt_len";
+    if ((hasIds ? 1 : 0) + (hasText ? 1 : 0) + (in.getPromptLen() != 0 ? 1 : 0) > 1) {
+      throw ApiStatus.invalid(in.getPromptLen() != 0 ? "prompt_len" : "prompt",
+          "give one of prompt_token_ids, prompt and prompt_len");
     }
-    if (!hasIds && in.getPromptLen() <= 0) {
-      throw ApiStatus.invalid("prompt_token_ids", "a prompt is required (prompt_token_ids, or prompt_len >= 1)");
+    if (!hasIds && !hasText && in.getPromptLen() <= 0) {
+      throw ApiStatus.invalid("prompt_token_ids", "a prompt is required (prompt_token_ids, prompt, or prompt_len >= 1)");
     }
+    int[] prompt;
     if (hasIds) {
-      int[] ids = new int[in.getPromptTokenIdsCount()];
-      for (int i = 0; i < ids.length; i++) {
-        int t = in.getPromptTokenIds(i);
-        if (t < 0 || t >= config.vocabSize()) {
-          throw ApiStatus.invalid("prompt_token_ids", "token " + t + " at index " + i + " is outside the vocabulary [0, "
-              + config.vocabSize() + ")");
-        }
-        ids[i] = t;
-      }
-      return ids;
+      prompt = in.getPromptTokenIdsList().stream().mapToInt(Integer::intValue).toArray();
+    } else if (hasText) {
+      prompt = tokenizer.encode(in.getPrompt(), true);
+    } else {
+      SplittableRandom rng = new SplittableRandom(in.getSeed());
+      prompt = new int[in.getPromptLen()];
+      for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(limits.vocabSize());
     }
-    SplittableRandom rng = new SplittableRandom(in.getSeed());
-    int[] ids = new int[in.getPromptLen()];
-    for (int i = 0; i < ids.length; i++) ids[i] = rng.nextInt(config.vocabSize());
-    return ids;
+    io.decodefleet.api.SamplingParams p = in.getSampling();
+    GenerationFields fields = new GenerationFields(in.getMaxTokens() == 0 ? null : in.getMaxTokens(),
+        p.getTemperature(), p.hasTopP() ? p.getTopP() : null, p.getTopK(), in.getSeed(), p.getStopTokenIdsList(),
+        p.getIgnoreEos(), p.getMinTokens(), p.getStopList(), p.hasSkipSpecialTokens() ? p.getSkipSpecialTokens() : null);
+    try {
+      return fields.toRequest(prompt, limits);
+    } catch (InvalidField e) {
+      String field = e.field().equals("prompt") ? promptField
+          : e.field().equals("max_tokens") ? "max_tokens" : "sampling." + e.field();
+      throw ApiStatus.invalid(field, e.getMessage().substring(e.field().length() + 2));
+    }
   }
 
   @Override

@@ -14,6 +14,7 @@ import io.decodefleet.coordinator.metrics.SweepReport;
 import io.decodefleet.coordinator.node.ClusterOptions;
 import io.decodefleet.coordinator.node.CoordinatorNode;
 import io.decodefleet.coordinator.node.HardwareDescription;
+import io.decodefleet.coordinator.openai.OpenAiServer;
 import io.decodefleet.coordinator.report.RuntimeVersions;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
 import io.decodefleet.coordinator.run.RunOutcome;
@@ -32,7 +33,8 @@ import sun.misc.Signal;
 
 /**
  * {@code coordinator serve}: founds (or joins) a cluster, waits for {@code --world-size} agents from
- * gpu-agent daemons, loads the model on them and serves the gRPC API until SIGTERM.
+ * gpu-agent daemons, loads the model on them and serves the gRPC API and the OpenAI-compatible HTTP
+ * API until SIGTERM.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Serve the DecodeFleet gRPC API (decodefleet.api.v1.DecodeFleet) on a cluster of gpu-agent daemons.")
@@ -45,6 +47,37 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--grpc-bind", defaultValue = "${env:DECODEFLEET_GRPC_BIND:-127.0.0.1}",
       description = "Address the gRPC server binds (default ${DEFAULT-VALUE}).")
   String grpcBind;
+
+  @Option(names = "--http-port", defaultValue = "${env:DECODEFLEET_HTTP_PORT:-8000}",
+      description = "Port of the OpenAI-compatible HTTP API (/v1/completions, /v1/chat/completions, /v1/models, "
+          + "/health, /version); -1: none (env DECODEFLEET_HTTP_PORT; default ${DEFAULT-VALUE}).")
+  int httpPort;
+
+  @Option(names = "--http-bind", defaultValue = "${env:DECODEFLEET_HTTP_BIND:-127.0.0.1}",
+      description = "Address the HTTP API binds (default ${DEFAULT-VALUE}).")
+  String httpBind;
+
+  @Option(names = "--api-key", defaultValue = "${env:DECODEFLEET_API_KEY}",
+      description = "Require 'Authorization: Bearer <key>' on every /v1 request (env DECODEFLEET_API_KEY).")
+  String apiKey;
+
+  @Option(names = "--tokenizer", description = "A Hugging Face tokenizer.json (its tokenizer_config.json beside it "
+      + "gives BOS, EOS and the chat template); default: the built-in byte-level tokenizer.")
+  java.nio.file.Path tokenizer;
+
+  @Option(names = "--chat-template", description = "A Jinja chat template file, in place of the tokenizer's.")
+  java.nio.file.Path chatTemplate;
+
+  @Option(names = "--served-model-name", description = "The model name clients give (default: the --model preset).")
+  String servedModelName;
+
+  @Option(names = "--default-max-tokens", description = "Max tokens of a request that gives none, capped by the "
+      + "context the prompt leaves (default: ${DEFAULT-VALUE}).")
+  int defaultMaxTokens = 256;
+
+  @Option(names = "--max-concurrent-requests", description = "HTTP requests served at once; more get 429 "
+      + "(default: ${DEFAULT-VALUE}).")
+  int maxConcurrentRequests = 4096;
 
   @Option(names = "--world-size", required = true, description = "Agents to wait for and load the model on.")
   int worldSize;
@@ -61,15 +94,25 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ModelSpec model;
+    ServedText text;
     try {
       if (worldSize < 1) throw new UsageError("--world-size must be >= 1, got " + worldSize);
       if (grpcPort < 0 || grpcPort > 65535) throw new UsageError("--grpc-port must be in 0..65535, got " + grpcPort);
+      if (httpPort < -1 || httpPort > 65535) {
+        throw new UsageError("--http-port must be in 0..65535 (or -1: no HTTP API), got " + httpPort);
+      }
+      if (defaultMaxTokens < 1) throw new UsageError("--default-max-tokens must be >= 1, got " + defaultMaxTokens);
+      if (maxConcurrentRequests < 1) {
+        throw new UsageError("--max-concurrent-requests must be >= 1, got " + maxConcurrentRequests);
+      }
+      if (apiKey != null && apiKey.isBlank()) throw new UsageError("--api-key must not be blank");
       try {
         cluster.validate();
       } catch (IllegalArgumentException e) {
         throw new UsageError(e.getMessage());
       }
       model = engine.spec(seed, 0.0);
+      text = ServedText.load(model, tokenizer, chatTemplate, servedModelName, defaultMaxTokens);
     } catch (UsageError e) {
       System.err.println("coordinator serve: " + e.getMessage());
       return 2;
@@ -88,17 +131,30 @@ final class ServeCommand implements Callable<Integer> {
         return 1;
       }
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
-      DecodeFleetService service = new DecodeFleetService(node.system(), node.coordinator(), model, worldSize,
+      DecodeFleetService service = new DecodeFleetService(node.system(), node.coordinator(), model, text.limits(),
+          text.tokenizer(), worldSize,
           (request, outcome) -> reportJson(request, outcome, state));
       ServerBinding binding = Http.get(node.system()).newServerAt(grpcBind, grpcPort)
           .bind(DecodeFleetHandlerFactory.create(service, node.system())).toCompletableFuture().get(30, TimeUnit.SECONDS);
       System.out.println("coordinator: model " + model.model() + " loaded on " + worldSize
           + " agents; serving decodefleet.api.v1.DecodeFleet on " + grpcBind + ":" + binding.localAddress().getPort());
+      ServerBinding http = null;
+      if (httpPort >= 0) {
+        OpenAiServer server = new OpenAiServer(node.system(), node.coordinator(), text.limits(), text.tokenizer(),
+            text.prompts(), java.util.Optional.ofNullable(apiKey), maxConcurrentRequests,
+            RuntimeVersions.current().get("decodefleet"));
+        http = Http.get(node.system()).newServerAt(httpBind, httpPort).withSettings(OpenAiServer.settings(node.system()))
+            .bind(server::handle).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        System.out.println("coordinator: serving the OpenAI API (model '" + text.limits().model() + "', "
+            + text.describe() + ") on http://" + httpBind + ":" + http.localAddress().getPort() + "/v1"
+            + (apiKey != null ? " (API key required)" : ""));
+      }
       System.out.flush();
       CountDownLatch stop = new CountDownLatch(1);
       Signal.handle(new Signal("TERM"), sig -> stop.countDown());
       Signal.handle(new Signal("INT"), sig -> stop.countDown());
       stop.await();
+      if (http != null) http.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
       binding.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     return 0;

@@ -19,7 +19,9 @@ import io.decodefleet.api.GenerateRequest;
 import io.decodefleet.api.GenerateSummary;
 import io.decodefleet.api.SamplingParams;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.text.ByteTokenizer;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,6 +39,8 @@ import org.junit.jupiter.api.Test;
 class DecodeFleetServiceTest {
   private static final Duration T = Duration.ofSeconds(60);
   private static final ModelSpec MODEL = new ModelSpec("tiny", 11, 16, 64, 16, 128, 0.0);
+  /** The tiny preset's vocabulary and context; no EOS, so every request runs to its max tokens. */
+  private static final ModelLimits LIMITS = new ModelLimits("tiny", 1024, 2048, new int[0], 16);
   private static EmbeddedCluster cluster;
   private static ServerBinding binding;
   private static GrpcTestClient client;
@@ -48,7 +52,8 @@ class DecodeFleetServiceTest {
         r -> new Coordinator.LoadFleet(2, MODEL, T, r), T, cluster.system().scheduler()).toCompletableFuture()
         .get(70, TimeUnit.SECONDS);
     assertTrue(status instanceof Coordinator.FleetReady, status.toString());
-    DecodeFleetService service = new DecodeFleetService(cluster.system(), cluster.coordinator(), MODEL, 2,
+    DecodeFleetService service = new DecodeFleetService(cluster.system(), cluster.coordinator(), MODEL, LIMITS,
+        new ByteTokenizer(), 2,
         (request, outcome) -> "{\"completed\": " + outcome.result().completed() + "}");
     binding = Http.get(cluster.system()).newServerAt("127.0.0.1", 0)
         .bind(DecodeFleetHandlerFactory.create(service, cluster.system())).toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -102,13 +107,15 @@ class DecodeFleetServiceTest {
   @Test
   void badRequestsGetInvalidArgumentNamingTheField() {
     List<GenerateRequest> bad = List.of(
-        prompt(1, 2).setMaxTokens(0).build(),
+        prompt(1, 2).setMaxTokens(-1).build(),
         GenerateRequest.newBuilder().setMaxTokens(4).build(),
         prompt(1, 2).setPromptLen(5).setMaxTokens(4).build(),
         prompt(1, 5000).setMaxTokens(4).build(),
-        prompt(1, 2).setMaxTokens(4).setSampling(SamplingParams.newBuilder().setTemperature(0.7)).build());
+        prompt(1, 2).setMaxTokens(4).setSampling(SamplingParams.newBuilder().setTemperature(-0.5)).build(),
+        prompt(1, 2).setMaxTokens(4).setSampling(SamplingParams.newBuilder().setTopP(1.5)).build(),
+        prompt(1, 2).setMaxTokens(3000).build());
     List<String> fields = List.of("max_tokens", "prompt_token_ids", "prompt_len", "prompt_token_ids",
-        "sampling.temperature");
+        "sampling.temperature", "sampling.top_p", "max_tokens");
     for (int i = 0; i < bad.size(); i++) {
       GenerateRequest request = bad.get(i);
       Exception e = assertThrows(Exception.class, () -> client.generate(request, T));
@@ -181,7 +188,8 @@ class DecodeFleetServiceTest {
     // A coordinator alone (no agents, no fleet) behind the same API.
     try (io.decodefleet.coordinator.node.CoordinatorNode lonely = io.decodefleet.coordinator.node.CoordinatorNode.start(
         "127.0.0.1", 0, List.of(), -1)) {
-      DecodeFleetService service = new DecodeFleetService(lonely.system(), lonely.coordinator(), MODEL, 1,
+      DecodeFleetService service = new DecodeFleetService(lonely.system(), lonely.coordinator(), MODEL, LIMITS,
+          new ByteTokenizer(), 1,
           (r, o) -> "{}");
       ServerBinding b = Http.get(lonely.system()).newServerAt("127.0.0.1", 0)
           .bind(DecodeFleetHandlerFactory.create(service, lonely.system())).toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -54,6 +54,8 @@ final class DistributionJars {
       if (JcudaNatives.isNativesJar(name)) {
         JcudaNatives.slim(jar, target);
         slimmed = true;
+      } else if (TokenizerNatives.isTokenizersJar(name)) {
+        TokenizerNatives.slim(jar, target);
       } else {
         StoredJar.copy(jar, target, entry -> true);
       }

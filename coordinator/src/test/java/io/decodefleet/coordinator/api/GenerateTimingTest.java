@@ -1,11 +1,17 @@
 package io.decodefleet.coordinator.api;
 
-import io.decodefleet.agent.engine.VerifyResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 
+import io.decodefleet.agent.engine.VerifyResult;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
+import io.decodefleet.api.GenerateEvent;
 import io.decodefleet.api.GenerateSummary;
+import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.generation.GenerationEvent;
+import io.decodefleet.coordinator.generation.GenerationRequest;
+import io.decodefleet.coordinator.generation.TextGeneration;
+import io.decodefleet.coordinator.text.ByteTokenizer;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -18,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * A Generate call's summary timings against a stream whose tokens arrive at known times: TTFT, TPOT,
  * ITL and E2E each have their own expected value, so computing one as another fails here.
  */
-class GenerateStreamTest {
+class GenerateTimingTest {
   private static final long ARRIVAL = 5_000_000_000L; // an arbitrary System.nanoTime() origin
   private static ActorTestKit kit;
 
@@ -36,18 +42,23 @@ class GenerateStreamTest {
     return ARRIVAL + Math.round(ms * 1_000_000);
   }
 
-  /** Runs one call through the events and returns its summary. */
+  /** Runs one call through the events (as the coordinator would send them) and returns its summary. */
   private static GenerateSummary summaryOf(SequenceEvent... events) {
-    TestProbe<GenerateStream.Out> out = kit.createTestProbe();
-    ActorRef<SequenceEvent> stream = kit.spawn(GenerateStream.create(out.getRef(), ARRIVAL, 7));
-    for (SequenceEvent e : events) stream.tell(e);
-    GenerateSummary summary = null;
-    while (summary == null) {
-      GenerateStream.Out o = out.receiveMessage();
-      if (o instanceof GenerateStream.Emit emit && emit.event().hasSummary()) summary = emit.event().getSummary();
+    TestProbe<Coordinator.Command> coordinator = kit.createTestProbe();
+    TestProbe<GenerationEvent> out = kit.createTestProbe();
+    GenerationRequest request = new GenerationRequest(new int[7], 16, SamplingParams.GREEDY, List.of(), true);
+    kit.spawn(TextGeneration.create(coordinator.getRef(), request, new ByteTokenizer(), 1, ARRIVAL, out.getRef()));
+    ActorRef<SequenceEvent> subscriber = coordinator.expectMessageClass(Coordinator.Submit.class).subscriber();
+    for (SequenceEvent e : events) subscriber.tell(e);
+    GenerateEvents stream = new GenerateEvents();
+    while (true) {
+      GenerationEvent e = out.receiveMessage();
+      GenerateEvent g = stream.next(e);
+      if (g.hasSummary()) {
+        out.expectMessage(GenerationEvent.End.INSTANCE);
+        return g.getSummary();
+      }
     }
-    assertSame(GenerateStream.Complete.INSTANCE, out.receiveMessage());
-    return summary;
   }
 
   private static SequenceEvent tokens(double ms, String agent, int... ids) {

@@ -1,0 +1,41 @@
+package io.decodefleet.coordinator.cli;
+
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.coordinator.generation.ModelLimits;
+import io.decodefleet.coordinator.openai.OpenAiRequest;
+import io.decodefleet.coordinator.openai.TemplatePrompts;
+import io.decodefleet.coordinator.text.ChatTemplate;
+import io.decodefleet.coordinator.text.Tokenizer;
+import java.nio.file.Path;
+
+/**
+ * What {@code serve} needs to speak text: the tokenizer (a tokenizer.json, or the built-in byte
+ * tokenizer), the chat template, and the limits a request is checked against.
+ */
+record ServedText(Tokenizer tokenizer, ChatTemplate template, ModelLimits limits) {
+
+  /** @throws UsageError with one line when the tokenizer or template cannot be used */
+  static ServedText load(ModelSpec model, Path tokenizerJson, Path chatTemplate, String servedName,
+      int defaultMaxTokens) throws UsageError {
+    ModelConfig config = ModelConfig.preset(model.model());
+    try {
+      Tokenizer tokenizer = Tokenizer.load(tokenizerJson, config.vocabSize());
+      ChatTemplate template = ChatTemplate.load(chatTemplate, tokenizerJson, tokenizer);
+      String name = servedName == null || servedName.isBlank() ? model.model() : servedName;
+      return new ServedText(tokenizer, template, new ModelLimits(name, config.vocabSize(),
+          config.maxPositionEmbeddings(), tokenizer.eosTokenIds(), defaultMaxTokens));
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage());
+    }
+  }
+
+  OpenAiRequest.Prompts prompts() {
+    return new TemplatePrompts(tokenizer, template);
+  }
+
+  /** e.g. "tokenizer byte-level, chat template built-in". */
+  String describe() {
+    return "tokenizer " + tokenizer.name() + ", chat template " + template.origin();
+  }
+}

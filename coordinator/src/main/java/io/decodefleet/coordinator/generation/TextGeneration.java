@@ -1,0 +1,142 @@
+package io.decodefleet.coordinator.generation;
+
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.fleet.SequenceEvent;
+import io.decodefleet.coordinator.metrics.MetricsRecorder;
+import io.decodefleet.coordinator.metrics.RequestRecord;
+import io.decodefleet.coordinator.placement.PlacementPolicy;
+import io.decodefleet.coordinator.text.IncrementalDetokenizer;
+import io.decodefleet.coordinator.text.StopStrings;
+import io.decodefleet.coordinator.text.Tokenizer;
+import java.util.Arrays;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * One generation: submits the request's sequence, turns the coordinator's sequence events into text
+ * deltas and a final Done for its API, and ends the sequence early where a stop string appears (the
+ * agent is told to stop and free its KV). The stop token itself (EOS or a stop id) counts as a
+ * completion token but adds no text; a stop string and what follows it are left out.
+ */
+public final class TextGeneration extends AbstractBehavior<TextGeneration.Command> {
+
+  /** What a generation hears: its sequence's events, or that its client went away. */
+  public sealed interface Command {}
+
+  /** The API's client went away: the sequence is cancelled and nothing more is told. */
+  public enum ClientGone implements Command { INSTANCE }
+
+  private record FromFleet(SequenceEvent event) implements Command {}
+
+  private final ActorRef<Coordinator.Command> coordinator;
+  private final ActorRef<GenerationEvent> out;
+  private final GenerationRequest request;
+  private final long requestId;
+  private final long arrivalNanos;
+  private final IncrementalDetokenizer detokenizer;
+  private final StopStrings stops;
+  private final MetricsRecorder timing = new MetricsRecorder();
+  private int completionTokens;
+  /** This generation as the coordinator knows it (the subscriber of its sequence). */
+  private final ActorRef<SequenceEvent> fleet;
+
+  /**
+   * Starts the generation at once: the sequence is submitted when the behavior is set up.
+   *
+   * @param requestId unique among this coordinator's API requests
+   * @param arrivalNanos when the request arrived (System.nanoTime), the start of its TTFT
+   */
+  public static Behavior<Command> create(ActorRef<Coordinator.Command> coordinator, GenerationRequest request,
+      Tokenizer tokenizer, long requestId, long arrivalNanos, ActorRef<GenerationEvent> out) {
+    return Behaviors.setup(ctx -> new TextGeneration(ctx, coordinator, request, tokenizer, requestId, arrivalNanos,
+        out));
+  }
+
+  private TextGeneration(ActorContext<Command> context, ActorRef<Coordinator.Command> coordinator,
+      GenerationRequest request, Tokenizer tokenizer, long requestId, long arrivalNanos,
+      ActorRef<GenerationEvent> out) {
+    super(context);
+    this.coordinator = coordinator;
+    this.out = out;
+    this.request = request;
+    this.requestId = requestId;
+    this.arrivalNanos = arrivalNanos;
+    this.detokenizer = new IncrementalDetokenizer(tokenizer, request.promptTokens(), request.skipSpecialTokens());
+    this.stops = new StopStrings(request.stopStrings());
+    timing.requestReleased(requestId, request.promptTokens().length, request.maxTokens(), arrivalNanos);
+    this.fleet = context.messageAdapter(SequenceEvent.class, FromFleet::new);
+    coordinator.tell(new Coordinator.Submit(requestId, request.promptTokens(), request.maxTokens(), request.sampling(),
+        0, PlacementPolicy.DEFAULT, fleet));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(FromFleet.class, this::onFromFleet)
+        .onMessage(ClientGone.class, this::onClientGone)
+        .build();
+  }
+
+  private Behavior<Command> onFromFleet(FromFleet msg) {
+    SequenceEvent e = msg.event();
+    if (e instanceof SequenceEvent.Tokens t) return onTokens(t);
+    if (e instanceof SequenceEvent.Migrated m) return onMigrated(m);
+    if (e instanceof SequenceEvent.Finished f) return onFinished(f);
+    if (e instanceof SequenceEvent.Failed f) return onFailed(f);
+    return this;
+  }
+
+  private Behavior<Command> onClientGone(ClientGone msg) {
+    coordinator.tell(new Coordinator.Cancel(requestId, fleet));
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onTokens(SequenceEvent.Tokens t) {
+    timing.tokensArrived(requestId, t.agentId(), t.tokens().length, t.nanos());
+    int[] textTokens = t.tokens();
+    for (int i = 0; i < t.tokens().length; i++) {
+      completionTokens++;
+      if (request.sampling().stopsAt(t.tokens()[i], completionTokens)) {
+        textTokens = Arrays.copyOf(t.tokens(), i); // the engine ends the sequence on it
+        break;
+      }
+    }
+    StopStrings.Delta r = stops.append(detokenizer.add(textTokens));
+    out.tell(new GenerationEvent.Delta(r.text(), t.tokens(), t.agentId(), (t.nanos() - arrivalNanos) / 1e6));
+    if (r.stopped()) {
+      coordinator.tell(new Coordinator.Cancel(requestId, fleet));
+      return done("stop", t.nanos());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onMigrated(SequenceEvent.Migrated m) {
+    timing.requestMigrated(requestId, m.fromAgent(), m.toAgent());
+    return this;
+  }
+
+  private Behavior<Command> onFinished(SequenceEvent.Finished f) {
+    StopStrings.Delta r = stops.append(detokenizer.flush());
+    String rest = r.text() + stops.flush();
+    if (!rest.isEmpty()) out.tell(new GenerationEvent.Delta(rest, new int[0], f.agentId(), (f.nanos() - arrivalNanos) / 1e6));
+    return done(r.stopped() || "stop".equals(f.reason()) ? "stop" : "length", f.nanos());
+  }
+
+  private Behavior<Command> done(String reason, long nanos) {
+    timing.requestFinished(requestId, nanos);
+    RequestRecord record = timing.requests().get(0);
+    out.tell(new GenerationEvent.Done(reason, request.promptTokens().length, completionTokens, record));
+    out.tell(GenerationEvent.End.INSTANCE);
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onFailed(SequenceEvent.Failed f) {
+    out.tell(new GenerationEvent.Failed(f.kind(), f.reason()));
+    out.tell(GenerationEvent.End.INSTANCE);
+    return Behaviors.stopped();
+  }
+}

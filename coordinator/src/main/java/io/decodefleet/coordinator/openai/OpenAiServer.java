@@ -1,0 +1,259 @@
+package io.decodefleet.coordinator.openai;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
+import io.decodefleet.coordinator.generation.GenerationEvent;
+import io.decodefleet.coordinator.generation.InvalidField;
+import io.decodefleet.coordinator.generation.ModelLimits;
+import io.decodefleet.coordinator.generation.TextGeneration;
+import io.decodefleet.coordinator.text.Tokenizer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The OpenAI-compatible HTTP API: {@code POST /v1/completions} and {@code /v1/chat/completions}
+ * (whole JSON, or Server-Sent Events ending with {@code data: [DONE]}), {@code GET /v1/models},
+ * {@code /health}, {@code /version}. Errors come in OpenAI's shape with 400 (a field that cannot be
+ * served, named as {@code param}), 401 (a missing or wrong API key on {@code /v1}), 404 (an unknown
+ * path or model), 413 (a body over the limit), 429 (too many requests in flight), 503 (no agent to
+ * serve). A client that disconnects mid-stream cancels its sequence on the fleet.
+ */
+public final class OpenAiServer {
+  /** Largest request body accepted. */
+  public static final long MAX_BODY_BYTES = 4L << 20;
+  /** Events a generation may queue ahead of a slow client before it is failed. */
+  private static final int EVENT_BUFFER = 16384;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ActorSystem<?> system;
+  private final ActorRef<Coordinator.Command> coordinator;
+  private final ModelLimits limits;
+  private final Tokenizer tokenizer;
+  private final OpenAiRequest.Prompts prompts;
+  private final Optional<String> apiKey;
+  private final int maxInFlight;
+  private final String version;
+  private final long created = System.currentTimeMillis() / 1000;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicLong nextId = new AtomicLong();
+
+  /**
+   * @param prompts turns text and chat messages into token ids (the tokenizer, the chat template)
+   * @param apiKey when present, every {@code /v1} request needs {@code Authorization: Bearer <key>}
+   * @param maxInFlight requests served at once; one more gets 429
+   */
+  public OpenAiServer(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelLimits limits,
+      Tokenizer tokenizer, OpenAiRequest.Prompts prompts, Optional<String> apiKey, int maxInFlight, String version) {
+    this.system = system;
+    this.coordinator = coordinator;
+    this.limits = limits;
+    this.tokenizer = tokenizer;
+    this.prompts = prompts;
+    this.apiKey = apiKey;
+    this.maxInFlight = maxInFlight;
+    this.version = version;
+  }
+
+  /**
+   * The HTTP server's settings for this API: no request timeout (a whole, non-streamed answer of
+   * many tokens takes as long as it takes) and an idle timeout far above any gap between tokens.
+   */
+  public static org.apache.pekko.http.javadsl.settings.ServerSettings settings(ActorSystem<?> system) {
+    return org.apache.pekko.http.javadsl.settings.ServerSettings.create(com.typesafe.config.ConfigFactory.parseString(
+        "pekko.http.server.request-timeout = infinite\npekko.http.server.idle-timeout = 10 min")
+        .withFallback(system.settings().config()));
+  }
+
+  /** Answers one request (the handler the HTTP server binds). */
+  public CompletionStage<HttpResponse> handle(HttpRequest request) {
+    String path = request.getUri().path();
+    boolean post = request.method().equals(HttpMethods.POST);
+    boolean get = request.method().equals(HttpMethods.GET);
+    boolean generation = post && (path.equals("/v1/completions") || path.equals("/v1/chat/completions"));
+    if (!generation) request.discardEntityBytes(system);
+    if (path.equals("/health")) return get ? done(HttpResponse.create()) : notAllowed(request);
+    if (path.equals("/version")) {
+      return get ? done(json(200, JSON.createObjectNode().put("version", version))) : notAllowed(request);
+    }
+    if (!path.startsWith("/v1/")) return done(error(404, "Not Found: " + path, "invalid_request_error", null, null));
+    if (!authorized(request)) {
+      return done(error(401, "Incorrect or missing API key: send Authorization: Bearer <key>",
+          "invalid_request_error", null, "invalid_api_key"));
+    }
+    switch (path) {
+      case "/v1/models":
+        return get ? done(json(200, OpenAiJson.models(limits.model(), created, limits.contextTokens())))
+            : notAllowed(request);
+      case "/v1/completions":
+        return post ? generate(request, false) : notAllowed(request);
+      case "/v1/chat/completions":
+        return post ? generate(request, true) : notAllowed(request);
+      default:
+        return done(error(404, "Not Found: " + path, "invalid_request_error", null, null));
+    }
+  }
+
+  private boolean authorized(HttpRequest request) {
+    if (apiKey.isEmpty()) return true;
+    Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
+    byte[] expected = ("Bearer " + apiKey.get()).getBytes(StandardCharsets.UTF_8);
+    return header.isPresent() && MessageDigest.isEqual(expected, header.get().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private CompletionStage<HttpResponse> generate(HttpRequest request, boolean chat) {
+    Materializer mat = Materializer.matFromSystem(system);
+    return request.entity().withSizeLimit(MAX_BODY_BYTES).toStrict(30_000, mat).<HttpResponse>thenCompose(strict -> {
+      OpenAiRequest r;
+      try {
+        JsonNode body = JSON.readTree(strict.getData().toArray());
+        r = OpenAiRequest.parse(body, chat, prompts, limits);
+      } catch (JsonProcessingException e) {
+        return done(error(400, "body: not valid JSON: " + e.getOriginalMessage(), "invalid_request_error", "body",
+            null));
+      } catch (java.io.IOException e) {
+        return done(error(400, "body: unreadable: " + e.getMessage(), "invalid_request_error", "body", null));
+      } catch (InvalidField e) {
+        return done(error(400, e.getMessage(), "invalid_request_error", e.field(), null));
+      }
+      if (!r.model().equals(limits.model())) {
+        return done(error(404, "The model '" + r.model() + "' does not exist; this server serves '" + limits.model()
+            + "'", "invalid_request_error", "model", "model_not_found"));
+      }
+      if (inFlight.incrementAndGet() > maxInFlight) {
+        inFlight.decrementAndGet();
+        return done(error(429, "too many requests in flight (" + maxInFlight + "); retry later", "rate_limit_error",
+            null, "rate_limit_exceeded"));
+      }
+      return respond(r, start(r), mat);
+    }).exceptionally(e -> {
+      Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) {
+        return error(413, "body: larger than " + MAX_BODY_BYTES + " bytes", "invalid_request_error", "body", null);
+      }
+      return error(500, cause.getClass().getSimpleName() + ": " + cause.getMessage(), "server_error", null, null);
+    });
+  }
+
+  /** Starts the generation; its events as a stream that, when cancelled early, cancels the sequence. */
+  private Source<GenerationEvent, NotUsed> start(OpenAiRequest r) {
+    long id = nextId.incrementAndGet();
+    long arrival = System.nanoTime();
+    AtomicReference<ActorRef<TextGeneration.Command>> generation = new AtomicReference<>();
+    AtomicBoolean ended = new AtomicBoolean();
+    return ActorSource.<GenerationEvent>actorRef(m -> m == GenerationEvent.End.INSTANCE, m -> Optional.empty(),
+            EVENT_BUFFER, OverflowStrategy.fail())
+        .mapMaterializedValue(out -> {
+          generation.set(system.systemActorOf(TextGeneration.create(coordinator, r.generation(), tokenizer, id, arrival,
+              out), "openai-" + id, Props.empty()));
+          return NotUsed.notUsed();
+        })
+        .map(e -> {
+          if (e instanceof GenerationEvent.Done || e instanceof GenerationEvent.Failed) ended.set(true);
+          return e;
+        })
+        .watchTermination((nu, termination) -> {
+          termination.whenComplete((d, t) -> {
+            inFlight.decrementAndGet();
+            if (!ended.get() && generation.get() != null) generation.get().tell(TextGeneration.ClientGone.INSTANCE);
+          });
+          return NotUsed.notUsed();
+        });
+  }
+
+  private CompletionStage<HttpResponse> respond(OpenAiRequest r, Source<GenerationEvent, NotUsed> events,
+      Materializer mat) {
+    String id = (r.chat() ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+    long now = System.currentTimeMillis() / 1000;
+    if (!r.stream()) {
+      return events.runWith(Sink.seq(), mat).thenApply(all -> whole(id, r, now, all));
+    }
+    // The first event decides the status: a sequence the fleet refuses is an error, not a stream.
+    return events.prefixAndTail(1).runWith(Sink.head(), mat).thenApply(firstAndRest -> {
+      GenerationEvent first = firstAndRest.first().get(0);
+      if (first instanceof GenerationEvent.Failed f) {
+        firstAndRest.second().runWith(Sink.ignore(), mat);
+        return failure(f);
+      }
+      Source<ByteString, NotUsed> body = Source.single(first).concat(firstAndRest.second())
+          .statefulMapConcat(() -> new SseChunks(id, r, now)::next)
+          .prepend(r.chat() ? Source.single(SseChunks.data(OpenAiJson.chunk(id, r, now, "", true, null, null)))
+              : Source.empty());
+      return HttpResponse.create().addHeader(RawHeader.create("Cache-Control", "no-cache"))
+          .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), body));
+    });
+  }
+
+  private static HttpResponse whole(String id, OpenAiRequest r, long now, List<GenerationEvent> all) {
+    StringBuilder text = new StringBuilder();
+    int[] ids = new int[0];
+    for (GenerationEvent e : all) {
+      if (e instanceof GenerationEvent.Failed f) return failure(f);
+      if (e instanceof GenerationEvent.Delta d) {
+        text.append(d.text());
+        int[] grown = java.util.Arrays.copyOf(ids, ids.length + d.tokenIds().length);
+        System.arraycopy(d.tokenIds(), 0, grown, ids.length, d.tokenIds().length);
+        ids = grown;
+      }
+      if (e instanceof GenerationEvent.Done d) return json(200, OpenAiJson.completion(id, r, now, text.toString(), ids, d));
+    }
+    return error(500, "the generation ended without a result", "server_error", null, null);
+  }
+
+  static HttpResponse failure(GenerationEvent.Failed f) {
+    if (f.kind() == FailureKind.INVALID || f.kind() == FailureKind.CAPACITY) {
+      String param = f.reason().contains(":") && f.kind() == FailureKind.INVALID
+          ? f.reason().substring(0, f.reason().indexOf(':')) : "max_tokens";
+      return error(400, f.reason(), "invalid_request_error", param, null);
+    }
+    if (f.kind() == FailureKind.UNAVAILABLE) return error(503, f.reason(), "service_unavailable", null, null);
+    return error(500, f.reason(), "server_error", null, null);
+  }
+
+  private CompletionStage<HttpResponse> notAllowed(HttpRequest request) {
+    return done(error(405, "Method Not Allowed: " + request.method().value() + " " + request.getUri().path(),
+        "invalid_request_error", null, null));
+  }
+
+  static HttpResponse error(int status, String message, String type, String param, String code) {
+    return json(status, OpenAiJson.error(message, type, param, code));
+  }
+
+  static HttpResponse json(int status, ObjectNode body) {
+    return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+        body.toString()));
+  }
+
+  private static CompletionStage<HttpResponse> done(HttpResponse response) {
+    return CompletableFuture.completedFuture(response);
+  }
+}

@@ -1,0 +1,61 @@
+package io.decodefleet.coordinator.openai;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.generation.ModelLimits;
+import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.text.ByteTokenizer;
+import io.decodefleet.coordinator.text.ChatTemplate;
+import io.decodefleet.coordinator.text.Tokenizer;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * A real two-agent CPU cluster serving the {@code tiny} preset, with the OpenAI API bound on an
+ * ephemeral loopback port: what the HTTP tests drive over real sockets.
+ */
+final class OpenAiFleet implements AutoCloseable {
+  static final String MODEL = "tiny";
+  static final String API_KEY = "test-key-1234";
+  static final ModelSpec SPEC = new ModelSpec(MODEL, 11, 16, 256, 16, 128, 0.0);
+
+  final EmbeddedCluster cluster;
+  final ModelLimits limits;
+  final Tokenizer tokenizer = new ByteTokenizer();
+  private final ServerBinding binding;
+
+  /** @param maxInFlight requests served at once; one more gets 429 */
+  OpenAiFleet(int maxInFlight) throws Exception {
+    Duration t = Duration.ofSeconds(60);
+    cluster = EmbeddedCluster.start(2, ConfigFactory.empty(), 8L << 20);
+    Coordinator.FleetStatus status = AskPattern.<Coordinator.Command, Coordinator.FleetStatus>ask(cluster.coordinator(),
+        r -> new Coordinator.LoadFleet(2, SPEC, t, r), t, cluster.system().scheduler()).toCompletableFuture()
+        .get(70, TimeUnit.SECONDS);
+    assertTrue(status instanceof Coordinator.FleetReady, status.toString());
+    ModelConfig config = ModelConfig.preset(MODEL);
+    limits = new ModelLimits(MODEL, config.vocabSize(), config.maxPositionEmbeddings(), tokenizer.eosTokenIds(), 16);
+    OpenAiServer server = new OpenAiServer(cluster.system(), cluster.coordinator(), limits, tokenizer,
+        new TemplatePrompts(tokenizer, ChatTemplate.builtIn()), Optional.of(API_KEY), maxInFlight,
+        "test");
+    binding = Http.get(cluster.system()).newServerAt("127.0.0.1", 0).withSettings(OpenAiServer.settings(cluster.system()))
+        .bind(server::handle).toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  String baseUrl() {
+    return "http://127.0.0.1:" + binding.localAddress().getPort();
+  }
+
+  @Override
+  public void close() {
+    binding.unbind();
+    cluster.close();
+  }
+}
