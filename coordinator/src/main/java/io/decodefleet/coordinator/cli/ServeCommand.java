@@ -120,6 +120,7 @@ final class ServeCommand implements Callable<Integer> {
     Duration timeout = Duration.ofSeconds(cluster.agentTimeoutSeconds);
     try (CoordinatorNode node = CoordinatorNode.start(cluster.bind, cluster.clusterPort, cluster.seedNodes,
         cluster.managementPort, cluster.kubernetes)) {
+      System.out.println("coordinator: " + text.describe());
       System.out.println("coordinator: cluster node at " + node.clusterAddress() + " (" + cluster.describe()
           + "); waiting for " + worldSize + " agents"
           + (cluster.embedded() ? " (give gpu-agent --seed-nodes " + node.clusterAddress() + ")" : ""));
@@ -145,8 +146,7 @@ final class ServeCommand implements Callable<Integer> {
             RuntimeVersions.current().get("decodefleet"));
         http = Http.get(node.system()).newServerAt(httpBind, httpPort).withSettings(OpenAiServer.settings(node.system()))
             .bind(server::handle).toCompletableFuture().get(30, TimeUnit.SECONDS);
-        System.out.println("coordinator: serving the OpenAI API (model '" + text.limits().model() + "', "
-            + text.describe() + ") on http://" + httpBind + ":" + http.localAddress().getPort() + "/v1"
+        System.out.println("coordinator: serving the OpenAI API (model '" + text.limits().model() + "') on http://" + httpBind + ":" + http.localAddress().getPort() + "/v1"
             + (apiKey != null ? " (API key required)" : ""));
       }
       System.out.flush();

@@ -34,8 +34,10 @@ record ServedText(Tokenizer tokenizer, ChatTemplate template, ModelLimits limits
     return new TemplatePrompts(tokenizer, template);
   }
 
-  /** e.g. "tokenizer byte-level, chat template built-in". */
+  /** e.g. "tokenizer byte-level (258 ids, BOS 256, EOS [257]), chat template built-in". */
   String describe() {
-    return "tokenizer " + tokenizer.name() + ", chat template " + template.origin();
+    return "tokenizer " + tokenizer.name() + " (" + tokenizer.vocabSize() + " ids, BOS "
+        + (tokenizer.bosTokenId().isPresent() ? String.valueOf(tokenizer.bosTokenId().getAsInt()) : "none") + ", EOS "
+        + java.util.Arrays.toString(tokenizer.eosTokenIds()) + "), chat template " + template.origin();
   }
 }

@@ -131,6 +131,30 @@ class DistributionTarballTest {
   }
 
   @Test
+  void aHuggingFaceTokenizerLoadsItsNativeLibraryFromTheDistribution() throws Exception {
+    // A real (if small) tokenizer.json: a word-level model over whitespace-split words.
+    Path tokenizer = unpacked.resolve("tok/tokenizer.json");
+    Files.createDirectories(tokenizer.getParent());
+    Files.writeString(tokenizer, "{\"version\": \"1.0\", \"truncation\": null, \"padding\": null, \"added_tokens\": "
+        + "[{\"id\": 0, \"content\": \"<unk>\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, "
+        + "\"normalized\": false, \"special\": true}], \"normalizer\": null, \"pre_tokenizer\": {\"type\": "
+        + "\"Whitespace\"}, \"post_processor\": null, \"decoder\": null, \"model\": {\"type\": \"WordLevel\", "
+        + "\"vocab\": {\"<unk>\": 0, \"hello\": 1, \"fleet\": 2}, \"unk_token\": \"<unk>\"}}");
+    Path cache = unpacked.resolve("cache");
+
+    // No agent joins: serve loads its text (the tokenizer's native library), then gives up waiting.
+    Result result = run(List.of(home.resolve("bin/coordinator").toString(), "serve", "--world-size", "1",
+        "--tokenizer", tokenizer.toString(), "--agent-timeout", "1", "--grpc-port", "0", "--http-port", "-1"),
+        Map.of("DECODEFLEET_CACHE_DIR", cache.toString()));
+
+    assertTrue(result.output().contains("coordinator: tokenizer " + tokenizer + " (3 ids"), result.output());
+    try (Stream<Path> files = Files.walk(cache)) {
+      assertTrue(files.anyMatch(f -> f.getFileName().toString().equals("libtokenizers.so")),
+          "the native library was extracted under DECODEFLEET_CACHE_DIR");
+    }
+  }
+
+  @Test
   void gpuAgentHelpRunsThroughASymlinkFromAnotherFolder() throws Exception {
     Path elsewhere = Files.createDirectories(unpacked.resolve("usr-local-bin"));
     Path link = Files.createSymbolicLink(elsewhere.resolve("gpu-agent"), home.resolve("bin/gpu-agent"));
