@@ -91,6 +91,31 @@ public final class TokenSampling {
   }
 
   /**
+   * How far {@code token} is from being the draw of this row: 0 when it is; otherwise, in units of
+   * z = l / T, the larger of the drawn score's lead over its score z + g and the kept set's bound
+   * above its z; for greedy params (T = 0 or K = 1), the arg-max logit's lead over its logit. NaN
+   * when its logit is NaN or nothing is kept. Comparing two backends' tokens, a different token is a
+   * near tie when its shortfall on the reference's logits is within their tolerance (over T).
+   */
+  public static float shortfall(float[] logits, int offset, int vocab, float temperature, float topP, int topK,
+      long seed, int position, int token) {
+    Draw d = draw(logits, offset, vocab, temperature, topP, topK, seed, position);
+    if (d.token() == token) {
+      return 0f;
+    }
+    if (d.token() < 0 || token < 0 || token >= vocab) {
+      return Float.NaN;
+    }
+    if (temperature == 0f || topK == 1) {
+      return d.best() - logits[offset + token];
+    }
+    float z = logits[offset + token] / temperature;
+    float lead = d.best() - (z + gumbel(seed, token, position));
+    float belowBound = threshold(logits, offset, vocab, temperature, topP, topK) - z;
+    return Float.isNaN(z) ? Float.NaN : Math.max(lead, belowBound);
+  }
+
+  /**
    * The kept set's bound on the scaled logits of a row: token i is kept iff z_i ≥ the returned
    * value (-inf when neither cut applies; NaN z is never kept).
    *

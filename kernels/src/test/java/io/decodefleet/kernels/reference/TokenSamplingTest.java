@@ -142,6 +142,25 @@ class TokenSamplingTest {
   }
 
   @Test
+  void shortfallIsZeroForTheDrawAndMeasuresTheLeadOrTheBoundOtherwise() {
+    float[] logits = Closeness.gaussian(new Random(5), 400, 1.5);
+    int drawn = TokenSampling.sample(logits, 0, 400, 0.7f, 0.9f, 30, SEED, 3);
+    assertEquals(0f, TokenSampling.shortfall(logits, 0, 400, 0.7f, 0.9f, 30, SEED, 3, drawn));
+    TokenSampling.Draw d = TokenSampling.draw(logits, 0, 400, 0.7f, 0.9f, 30, SEED, 3);
+    float bound = TokenSampling.threshold(logits, 0, 400, 0.7f, 0.9f, 30);
+    for (int i = 0; i < 400; i++) {
+      float z = logits[i] / 0.7f;
+      float lead = d.best() - (z + TokenSampling.gumbel(SEED, i, 3));
+      float expected = i == drawn ? 0f : Math.max(lead, bound - z);
+      assertEquals(expected, TokenSampling.shortfall(logits, 0, 400, 0.7f, 0.9f, 30, SEED, 3, i), "token " + i);
+      assertTrue(i == drawn || expected > 0, "only the draw has no shortfall");
+    }
+    float[] greedy = {1f, 4f, 2.5f};
+    assertEquals(1.5f, TokenSampling.shortfall(greedy, 0, 3, 0f, 1f, 0, SEED, 0, 2));
+    assertTrue(Float.isNaN(TokenSampling.shortfall(new float[] {Float.NaN, 1f}, 0, 2, 1f, 1f, 0, SEED, 0, 0)));
+  }
+
+  @Test
   void looksOnlyInsideTheRowAndRejectsBadParams() {
     float[] rows = {9f, 9f, 0f, 1f, 9f};
     for (int p = 0; p < 20; p++) {
