@@ -28,7 +28,8 @@
 //      word; the block's arg-max of (score, id), ties to the lowest id, is the token. Elements with
 //      z < m - 20.5 are not scored: g lies in [-2.853, 17.33], so their best score stays below
 //      the worst score of the largest z (skipped only while |m| < 2^20, where float rounding
-//      stays well under the 0.3 margin). With real logits that is most of the vocabulary.
+//      stays well under the 0.3 margin). How much of a real model's vocabulary that skips is not
+//      measured yet.
 #include "common.cuh"
 #include <limits.h>
 
