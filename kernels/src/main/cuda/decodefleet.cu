@@ -9,6 +9,7 @@
 #include "paged_attention.cu"
 #include "swiglu.cu"
 #include "argmax.cu"
+#include "sample.cu"  // after argmax.cu: its greedy rows run argmax_row
 #include "kv_pack.cu"
 #include "prefill_attention.cu"
 #include "gemm.cu"

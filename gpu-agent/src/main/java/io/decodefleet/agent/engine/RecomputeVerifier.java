@@ -1,6 +1,7 @@
 package io.decodefleet.agent.engine;
 
-import io.decodefleet.kernels.reference.Argmax;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
+import io.decodefleet.kernels.reference.TokenSampling;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -10,7 +11,9 @@ import java.util.Map;
  * Checks the KV-cached incremental decode against a full recompute of the sequence without any
  * cache: for a deterministic sample of sequences it keeps the logits that produced each token, and
  * when the sequence finishes it reruns the whole sequence densely and compares, step by step, the
- * logits (relative ∞-norm error) and the greedy token.
+ * logits (relative ∞-norm error) and the token: the one the sequence's sampling params pick from the
+ * recomputed logits (its arg-max when greedy; else its seeded draw, which depends only on the logits,
+ * the seed and the position).
  */
 public final class RecomputeVerifier {
   /** Relative tolerance between cached and recomputed logits on the CPU (float32, different summation order). */
@@ -18,11 +21,13 @@ public final class RecomputeVerifier {
 
   private final double fraction;
   private final int vocabSize;
+  private final Sampler sampler;
   private final Map<Long, List<float[]>> recorded = new HashMap<>();
 
   public RecomputeVerifier(double fraction, int vocabSize) {
     this.fraction = fraction;
     this.vocabSize = vocabSize;
+    this.sampler = new Sampler(vocabSize);
   }
 
   /** Whether this sequence is in the sample: a hash of its id, so every run picks the same ones. */
@@ -73,10 +78,15 @@ public final class RecomputeVerifier {
       }
       double rel = maxDiff / Math.max(maxRef, Float.MIN_NORMAL);
       worst = Math.max(worst, rel);
-      int denseToken = Argmax.argmax(dense, row * vocabSize, vocabSize);
+      SamplingParams p = seq.sampling();
+      int denseToken = sampler.sample(dense, row, p, row + 1);
       if (denseToken != output[j]) {
-        double gap = Math.abs(dense[row * vocabSize + denseToken] - dense[row * vocabSize + output[j]]);
-        if (!(gap <= tolerance * Math.max(maxRef, Float.MIN_NORMAL))) {
+        // A near tie: the cached token falls short of the recompute's choice by less than the
+        // logits' tolerance (in units of z = l / T for a draw).
+        double gap = TokenSampling.shortfall(dense, row * vocabSize, vocabSize, p.temperature(), p.topP(), p.topK(),
+            p.seed(), row + 1, output[j]);
+        double scale = p.greedy() ? 1 : 1 / p.temperature();
+        if (!(gap <= tolerance * Math.max(maxRef, Float.MIN_NORMAL) * scale)) {
           return new VerifyResult(true, false, worst, j + 1,
               "step " + j + ": cached decode chose token " + output[j] + ", recompute chose " + denseToken,
               tolerance);

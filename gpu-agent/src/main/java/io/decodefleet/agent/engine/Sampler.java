@@ -2,10 +2,12 @@ package io.decodefleet.agent.engine;
 
 import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.kernels.reference.Argmax;
+import io.decodefleet.kernels.reference.TokenSampling;
 
 /**
  * Picks a sample row's token on the host, from its logits: the arg-max (ties to the lowest id) when
- * the row is greedy, else a draw by its {@link SamplingParams}.
+ * the row is greedy, else a draw by its {@link SamplingParams} ({@link TokenSampling}: the rule the
+ * CUDA backend's device sampling follows too).
  */
 public final class Sampler {
   private final int vocabSize;
@@ -25,7 +27,7 @@ public final class Sampler {
    */
   public int sample(float[] logits, int row, SamplingParams params, int position) {
     if (params.greedy()) return sample(logits, row);
-    throw new UnsupportedOperationException("sampling with temperature " + params.temperature()
-        + " is not implemented on the host yet");
+    return TokenSampling.sample(logits, row * vocabSize, vocabSize, params.temperature(), params.topP(),
+        params.topK(), params.seed(), position);
   }
 }

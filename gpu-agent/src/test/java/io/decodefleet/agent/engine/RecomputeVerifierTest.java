@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.decodefleet.agent.backend.cpu.CpuBackend;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
+import io.decodefleet.kernels.reference.Argmax;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -99,6 +101,37 @@ class RecomputeVerifierTest {
     assertFalse(r.passed(), "a wrong token must fail the check");
     assertEquals(3, r.stepsChecked());
     assertTrue(r.detail().contains("step 2"), r.detail());
+  }
+
+  @Test
+  void checksASampledSequenceAgainstItsOwnDrawFromTheRecompute() {
+    SamplingParams sampling = new SamplingParams(0.9f, 0.95f, 40, 99L, new int[0], 0);
+    Sequence seq = new Sequence(2, PROMPT, MAX_TOKENS, false, sampling);
+    Scheduler scheduler = new Scheduler(new SchedulerConfig(4, 4, 1000), new KvBlockManager(16, 4));
+    ModelRunner runner = new ModelRunner(backend, 4, V);
+    scheduler.add(seq);
+    List<float[]> logits = new ArrayList<>();
+    while (scheduler.hasWork()) {
+      SchedulerOutput out = scheduler.schedule();
+      ModelRunner.StepResult r = runner.execute(out);
+      if (r.logits().containsKey(2L)) logits.add(r.logits().get(2L));
+      scheduler.update(out, r.sampled());
+    }
+    int[] outputs = seq.outputTokens();
+    int drawnOffArgmax = -1;
+    for (int j = 0; j < MAX_TOKENS; j++) {
+      drawnOffArgmax = Argmax.argmax(logits.get(j), 0, V) != outputs[j] ? j : drawnOffArgmax;
+    }
+    assertTrue(drawnOffArgmax >= 0, "temperature 0.9 should draw some token other than the arg-max");
+    VerifyResult r = verify(seq, logits);
+    assertTrue(r.passed(), r.detail());
+    // The arg-max where the draw took another token is what a greedy check would have wanted: wrong here.
+    outputs[drawnOffArgmax] = Argmax.argmax(logits.get(drawnOffArgmax), 0, V);
+    Sequence greedyThere = new Sequence(2, PROMPT, MAX_TOKENS, false, sampling);
+    for (int t : outputs) greedyThere.appendOutput(t);
+    VerifyResult wrong = verify(greedyThere, logits);
+    assertFalse(wrong.passed(), "the arg-max in place of the seeded draw must fail");
+    assertTrue(wrong.detail().contains("step " + drawnOffArgmax), wrong.detail());
   }
 
   @Test

@@ -41,6 +41,8 @@ public enum Kernel {
   GEMM("df_gemm", GemmParams.class, 256, 4 * 2 * 128 * 32 * 2),
   SWIGLU("df_swiglu", SwiGluParams.class, 256, 0),
   ARGMAX("df_argmax", ArgmaxParams.class, 512, 0),
+  /** Static shared memory only: a 256-bin histogram of uint64 (sample.cu). */
+  SAMPLE("df_sample", SampleParams.class, 512, 0),
   KV_PACK("df_kv_pack", KvPackParams.class, 256, 0),
   KV_UNPACK("df_kv_unpack", KvPackParams.class, 256, 0),
   FILL_UNIFORM("df_fill_uniform_bf16", FillParams.class, 256, 0),

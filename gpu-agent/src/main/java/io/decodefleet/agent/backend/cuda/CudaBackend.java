@@ -15,6 +15,7 @@ import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.StepTiming;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.engine.tp.TensorGroupSpec;
 import io.decodefleet.agent.engine.tp.TensorParallelRank;
 import io.decodefleet.agent.engine.tp.TensorShard;
@@ -46,19 +47,21 @@ import org.slf4j.LoggerFactory;
  *   <li>Inputs: every step's int32 inputs are packed into pinned host memory ({@link StepInputs})
  *       and moved by one host-to-device copy; logits come back bf16 into pinned memory and are
  *       widened to float32 on the host. {@link #forwardGreedy} takes the argmax on the device
- *       instead and copies back only token ids.
+ *       instead and copies back only token ids; {@link #forwardSampled} draws each row's token on
+ *       the device by its sampling params (sample.cu), also copying back only token ids.
  *   <li>Attention: rows of prompts starting at position 0 go through the causal prefill kernel;
  *       every other row (decode tokens, later prompt chunks) through the paged decode kernel,
  *       one row per kernel "sequence", after the step's K/V were appended. Head dims other than
  *       64/128 (the tiny preset's 32) use the plain paged kernel for every row.
  *   <li>Decode paths: a step runs as a graph replay only when it is pure decode (every row its
- *       sequence's only row, all sampled) and its bucket was captured; its inputs are padded to the
- *       bucket (slot -1: padding K/V is not stored; context 1 on block 0). Mixed and prefill steps
- *       run eagerly and whole: every launch covers all rows of the step except attention, where
- *       each layer runs the prefill kernel over the leading prompt rows, then the decode kernel
- *       over the rest. Later chunks of a chunked prompt go through the decode kernel row by row:
- *       correct, but they re-read their prefix once per row (a prefill kernel over paged KV is the
- *       next step). The step timing says which path ran.
+ *       sequence's only row, all sampled), not drawn by {@link #forwardSampled} (always eager), and
+ *       its bucket was captured; its inputs are padded to the bucket (slot -1: padding K/V is not
+ *       stored; context 1 on block 0). Mixed and prefill steps run eagerly and whole: every launch
+ *       covers all rows of the step except attention, where each layer runs the prefill kernel over
+ *       the leading prompt rows, then the decode kernel over the rest. Later chunks of a chunked
+ *       prompt go through the decode kernel row by row: correct, but they re-read their prefix once
+ *       per row (a prefill kernel over paged KV is the next step). The step timing says which path
+ *       ran.
  *   <li>Tensor parallelism: as rank r of K ({@link #joinTensorGroup}, before loading) the backend
  *       holds its {@link TensorShard} of the weights and KV heads and runs the model of that
  *       shard; its o and down projections write float32 partial sums, one NCCL float32 all-reduce
@@ -279,19 +282,25 @@ public final class CudaBackend implements TensorParallelRank {
 
   @Override
   public float[] forward(ForwardBatch batch) {
-    return (float[]) step(batch, false);
+    return (float[]) step(() -> runner.run(batch, false, events));
   }
 
   /** As {@link #forward}, but the greedy token of each sample row, chosen on the device. */
   @Override
   public int[] forwardGreedy(ForwardBatch batch) {
-    return (int[]) step(batch, true);
+    return (int[]) step(() -> runner.run(batch, true, events));
   }
 
-  private Object step(ForwardBatch batch, boolean greedy) {
+  /** As {@link #forwardGreedy}, each row's token drawn on the device by its params; eager (StepRunner#runSampled). */
+  @Override
+  public int[] forwardSampled(ForwardBatch batch, SamplingParams[] params, int[] positions) {
+    return (int[]) step(() -> runner.runSampled(batch, params, positions, events));
+  }
+
+  private Object step(java.util.function.Supplier<StepRunner.Result> run) {
     requireCache();
     long t0 = System.nanoTime();
-    StepRunner.Result r = runner.run(batch, greedy, events);
+    StepRunner.Result r = run.get();
     double[] gpuAndGap = events.finish();
     lastTiming = new StepTiming(r.path().label(), r.bucket(), r.launchedNanos() - t0, gpuAndGap[0], gpuAndGap[1]);
     return r.output();

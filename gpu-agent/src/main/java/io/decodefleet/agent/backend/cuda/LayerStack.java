@@ -15,6 +15,7 @@ import io.decodefleet.kernels.cuda.PagedAttentionParams;
 import io.decodefleet.kernels.cuda.PrefillAttentionParams;
 import io.decodefleet.kernels.cuda.RmsNormParams;
 import io.decodefleet.kernels.cuda.RopeKvParams;
+import io.decodefleet.kernels.cuda.SampleParams;
 import io.decodefleet.kernels.cuda.SwiGluParams;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,11 +131,13 @@ final class LayerStack {
 
   /**
    * Logits of {@code count} sample rows starting at sample index {@code first}: (count, vocab) bf16
-   * in ws.logits, and their argmax in ws.tokens when {@code argmax}.
+   * in ws.logits, and, when {@code tokens}, their tokens in ws.tokens: the argmax, or with {@code
+   * sampling} each row's draw by its params (SAMPLE, whose greedy rows take the argmax).
    *
    * @param identity sample row i is batch row i (no gather)
+   * @param sampling the step's sample rows' params, already in ws.sampling; null: argmax
    */
-  void head(StepLaunch s, int first, int count, boolean identity, boolean argmax) {
+  void head(StepLaunch s, int first, int count, boolean identity, boolean tokens, SamplingInputs sampling) {
     int h = c.hiddenSize();
     long x;
     if (identity) {
@@ -147,7 +150,11 @@ final class LayerStack {
     }
     projections.project(ws.at(ws.logits), c.vocabSize(), x, weights.address(weights.layout().lmHead()), count,
         c.vocabSize(), h);
-    if (argmax) {
+    if (tokens && sampling != null) {
+      SampleParams p = sampling.kernelParams(ws.at(ws.sampling), ws.at(ws.tokens), ws.at(ws.logits), first, count,
+          c.vocabSize());
+      launch(Kernel.SAMPLE, p.launch(), p);
+    } else if (tokens) {
       ArgmaxParams p = new ArgmaxParams(ws.at(ws.tokens), ws.at(ws.logits), count, c.vocabSize(), c.vocabSize());
       launch(Kernel.ARGMAX, p.launch(), p);
     }

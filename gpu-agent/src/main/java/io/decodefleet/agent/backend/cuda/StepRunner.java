@@ -10,6 +10,7 @@ import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import io.decodefleet.kernels.cuda.FillParams;
@@ -48,6 +49,7 @@ final class StepRunner implements AutoCloseable {
   private final int eagerSlots;
   private final int graphSlots;
   private PinnedBuffer outputHost; // (logitsRows, vocab) bf16 or (logitsRows) int32
+  private PinnedBuffer samplingHost; // SamplingInputs of up to ws.rows sample rows
   private PinnedBuffer eagerHost;
   private DeviceBuffer eagerInputs;
   private PinnedBuffer graphHost;
@@ -79,6 +81,7 @@ final class StepRunner implements AutoCloseable {
     try {
       cosSin.upload(table);
       this.outputHost = PinnedBuffer.allocate(ctx, (long) ws.logitsRows * c.vocabSize() * 2);
+      this.samplingHost = PinnedBuffer.allocate(ctx, SamplingInputs.capacityBytes(ws.rows));
       stack.use(kv, cosSin.address(), tablePositions);
       if (settings.decodePath().usesGraphs()) {
         int rows = settings.graphBucketLimit();
@@ -115,7 +118,7 @@ final class StepRunner implements AutoCloseable {
     StepLaunch s = graphLaunch(bucket);
     return () -> {
       stack.body(s);
-      stack.head(s, 0, bucket, true, true);
+      stack.head(s, 0, bucket, true, true, null);
     };
   }
 
@@ -133,12 +136,8 @@ final class StepRunner implements AutoCloseable {
   }
 
   Result run(ForwardBatch batch, boolean greedy, StepEvents events) {
-    StepPlan plan = StepPlan.of(batch, kv.blockSize(), tensorCore);
+    StepPlan plan = plan(batch);
     int n = plan.rows();
-    if (n > ws.rows) {
-      throw new IllegalArgumentException("a step of " + n + " tokens exceeds the CUDA backend's max step tokens ("
-          + ws.rows + ")");
-    }
     if (graphs != null && plan.decodeOnly() && plan.tableStride() <= maxBlocksPerSeq) {
       int bucket = BatchBuckets.bucketOf(n);
       CudaGraph graph = graphs.forBucket(bucket);
@@ -153,12 +152,46 @@ final class StepRunner implements AutoCloseable {
       }
     }
     Object out = newOutput(batch.numSampled(), greedy);
-    long launched = eager(batch, plan, greedy, out, events);
+    long launched = eager(batch, plan, greedy, null, out, events);
     return new Result(settings.decodePath().eager(), n, launched, out);
   }
 
-  /** Launches a whole step eagerly; returns when the first LM-head group's launches returned. */
-  private long eager(ForwardBatch batch, StepPlan plan, boolean greedy, Object out, StepEvents events) {
+  /**
+   * As {@link #run} for tokens, each sample row's drawn on the device by its params (SAMPLE in place
+   * of ARGMAX). Always eager, never a graph replay: the decode graphs are captured ending in ARGMAX,
+   * and a second set ending in SAMPLE would double their capture time and memory for the rarer kind
+   * of batch; greedy batches keep their graphs.
+   *
+   * @param params (sampled) the sample rows' params
+   * @param positions (sampled) the position each sampled token takes
+   */
+  Result runSampled(ForwardBatch batch, SamplingParams[] params, int[] positions, StepEvents events) {
+    if (params.length != batch.numSampled()) {
+      throw new IllegalArgumentException(params.length + " sampling params for " + batch.numSampled()
+          + " sample rows");
+    }
+    StepPlan plan = plan(batch);
+    int[] out = new int[batch.numSampled()];
+    long launched = eager(batch, plan, true, new SamplingInputs(params, positions), out, events);
+    return new Result(settings.decodePath().eager(), plan.rows(), launched, out);
+  }
+
+  private StepPlan plan(ForwardBatch batch) {
+    StepPlan plan = StepPlan.of(batch, kv.blockSize(), tensorCore);
+    if (plan.rows() > ws.rows) {
+      throw new IllegalArgumentException("a step of " + plan.rows() + " tokens exceeds the CUDA backend's max step"
+          + " tokens (" + ws.rows + ")");
+    }
+    return plan;
+  }
+
+  /**
+   * Launches a whole step eagerly; returns when the first LM-head group's launches returned.
+   *
+   * @param sampling with {@code greedy}: draw the tokens by these params instead of the argmax; else null
+   */
+  private long eager(ForwardBatch batch, StepPlan plan, boolean greedy, SamplingInputs sampling, Object out,
+      StepEvents events) {
     int n = plan.rows();
     int first = plan.freshRows();
     int stride = plan.tableStride();
@@ -169,6 +202,10 @@ final class StepRunner implements AutoCloseable {
         attention == null ? 0 : attention.numItems());
     ensureEagerStaging(layout.capacityBytes());
     stage(eagerHost, eagerInputs, layout, batch, plan, n, first, stride, attention, events);
+    if (sampling != null) {
+      // The staging copy is free: the previous step synchronised before it returned.
+      samplingHost.copyTo(ws.buffer(), ws.sampling, sampling.write(samplingHost.bytes()), stream);
+    }
     StepLaunch.Attention a = tensorCore
         ? new StepLaunch.EagerDecode(attention, settings.decodePath().persistentAttention(), stride, eagerSlots)
         : StepLaunch.Paged.INSTANCE;
@@ -179,7 +216,7 @@ final class StepRunner implements AutoCloseable {
     long launched = 0;
     for (int g = 0; g < sampled; g += ws.logitsRows) {
       int count = Math.min(ws.logitsRows, sampled - g);
-      stack.head(s, g, count, plan.sampleIdentity(), greedy);
+      stack.head(s, g, count, plan.sampleIdentity(), greedy, sampling);
       launched = launched == 0 ? System.nanoTime() : launched;
       fetch(out, g, count, greedy, events, g + count >= sampled);
     }
@@ -294,7 +331,7 @@ final class StepRunner implements AutoCloseable {
         }
         ForwardBatch chunk = new ForwardBatch(tok, pos, pos.clone(), tables, ctxLens, rowsOut);
         float[] logits = (float[]) newOutput(rows, false);
-        eager(chunk, StepPlan.of(chunk, bs, tensorCore), false, logits, events);
+        eager(chunk, StepPlan.of(chunk, bs, tensorCore), false, null, logits, events);
         System.arraycopy(logits, 0, out, c0 * c.vocabSize(), logits.length);
       }
     } finally {
@@ -342,6 +379,9 @@ final class StepRunner implements AutoCloseable {
         }
         if (outputHost != null) {
           outputHost.close();
+        }
+        if (samplingHost != null) {
+          samplingHost.close();
         }
       } finally {
         cosSin.close();

@@ -28,7 +28,8 @@ final class Workspace implements AutoCloseable {
   final long act; // (rows, intermediate) bf16
   final long sampled; // (logitsRows, hidden) bf16, gathered sample rows
   final long logits; // (logitsRows, vocab) bf16
-  final long tokens; // (logitsRows) int32, device argmax
+  final long tokens; // (logitsRows) int32, device argmax or draw
+  final long sampling; // (6, sampled) 32-bit, the step's SamplingInputs: up to `rows` sample rows
   final long gemmPartials; // (gemmFloats) float32, skinny GEMM split-K partial sums
   final long gemmCounters; // (gemmCounters) int32, zero between launches
   final long attnPartials; // (attnSlots, 16, headDim) float32
@@ -73,6 +74,8 @@ final class Workspace implements AutoCloseable {
     at = next(at, (long) logitsRows * c.vocabSize() * 2);
     tokens = at;
     at = next(at, logitsRows * 4L);
+    sampling = at;
+    at = next(at, SamplingInputs.capacityBytes(rows));
     gemmPartials = at;
     at = next(at, Math.max(1, gemmFloats) * 4);
     gemmCounters = at;

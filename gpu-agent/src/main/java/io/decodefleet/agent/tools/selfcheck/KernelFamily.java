@@ -62,6 +62,14 @@ public enum KernelFamily {
   ARGMAX(
       h -> ElementwiseChecks.argmax(h, 17, 128256),
       h -> ElementwiseChecks.argmax(h, 3, 1001)),
+  /** Mixed greedy and sampled rows; 1001 takes the kernel's element-wise path. */
+  SAMPLE(
+      h -> SampleCheck.run(h, 1, 1000),
+      h -> SampleCheck.run(h, 17, 1001),
+      h -> SampleCheck.run(h, 128, 1000),
+      h -> SampleCheck.run(h, 1, 128256),
+      h -> SampleCheck.run(h, 17, 128256),
+      h -> SampleCheck.run(h, 128, 128256)),
   KV_PACK(
       h -> ElementwiseChecks.kvPack(h, 100, 37, 16 * 8 * 128),
       h -> ElementwiseChecks.kvPack(h, 20, 7, 32 * 8 * 64)),
