@@ -99,6 +99,14 @@ public interface Backend extends AutoCloseable {
     return DEFAULT_MAX_NUM_SEQS;
   }
 
+  /**
+   * Whether prefix caching is on when the model spec leaves it to the backend: off here, which keeps
+   * the CPU reference's block allocation as it always was; a GPU backend turns it on, as vLLM does.
+   */
+  default boolean defaultPrefixCaching() {
+    return false;
+  }
+
   /** The per-step token budget when the model spec leaves it to the backend (max_batched_tokens 0). */
   default int defaultMaxBatchedTokens() {
     return DEFAULT_MAX_BATCHED_TOKENS;

@@ -142,8 +142,10 @@ public final class Engine {
       int maxModelLen = Math.min(config.maxPositionEmbeddings(), blocks * spec.blockSize());
       int maxNumSeqs = spec.maxNumSeqs() > 0 ? spec.maxNumSeqs() : backend.defaultMaxNumSeqs();
       int maxBatchedTokens = spec.maxBatchedTokens() > 0 ? spec.maxBatchedTokens() : backend.defaultMaxBatchedTokens();
+      boolean prefixCaching = spec.prefixCaching() == ModelSpec.PrefixCaching.AUTO ? backend.defaultPrefixCaching()
+          : spec.prefixCaching() == ModelSpec.PrefixCaching.ON;
       state = new State(config, backend, blocks, maxModelLen, new SchedulerConfig(maxNumSeqs, maxBatchedTokens,
-          maxModelLen));
+          maxModelLen), prefixCaching);
       events.accept(new EngineEvent.Loaded(blocks, spec.blockSize(), maxNumSeqs, maxModelLen,
           (System.nanoTime() - t0) / 1_000_000, backend.kvTransferUnsupported().orElse(""), PROCESS, backend.loadReport()));
     } catch (RuntimeException | OutOfMemoryError e) {
@@ -187,9 +189,14 @@ public final class Engine {
     final KvTransferEndpoint kvTransfers;
     long step;
 
-    State(ModelConfig config, Backend backend, int blocks, int maxModelLen, SchedulerConfig limits) {
+    long prefixQueried;
+    long prefixHits;
+
+    State(ModelConfig config, Backend backend, int blocks, int maxModelLen, SchedulerConfig limits,
+        boolean prefixCaching) {
       this.backend = backend;
-      this.scheduler = new Scheduler(limits, new KvBlockManager(blocks, spec.blockSize()));
+      this.scheduler = new Scheduler(limits, new KvBlockManager(blocks, spec.blockSize(), prefixCaching),
+          BlockHashes.salt(spec));
       this.runner = new ModelRunner(backend, spec.blockSize(), config.vocabSize());
       this.verifier = new RecomputeVerifier(spec.verifyFraction(), config.vocabSize());
       this.kvTransfers = new KvTransferEndpoint(agentId, events, scheduler, inFlight, spec.blockSize());
@@ -318,5 +325,17 @@ public final class Engine {
     for (Sequence seq : outcome.parked()) {
       events.accept(new EngineEvent.KvReady(seq.id(), seq.numComputedTokens()));
     }
+    reportPrefixCache(s);
+  }
+
+  /** Tells the owner what the prefix cache gained, lost and served since the last report, if anything. */
+  private void reportPrefixCache(State s) {
+    KvBlockManager.CacheChanges changes = s.scheduler.drainCacheChanges();
+    long queried = s.scheduler.prefixQueriedTokens() - s.prefixQueried;
+    long hits = s.scheduler.prefixHitTokens() - s.prefixHits;
+    if (changes.isEmpty() && queried == 0) return;
+    s.prefixQueried += queried;
+    s.prefixHits += hits;
+    events.accept(new EngineEvent.PrefixCacheChanged(changes.added(), changes.evicted(), queried, hits));
   }
 }

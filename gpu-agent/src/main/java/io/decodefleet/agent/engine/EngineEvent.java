@@ -43,6 +43,13 @@ public sealed interface EngineEvent {
       int running, int waiting, int scheduledTokens, long stepNanos, int preempted, int numSequences, String path,
       long hostNanos, double gpuMicros, double idleGapMicros) implements EngineEvent {}
 
+  /**
+   * The prefix cache changed in a step: block content hashes registered and evicted, in order, and
+   * the prompt tokens looked up and found cached in that step.
+   */
+  record PrefixCacheChanged(List<Long> added, List<Long> evicted, long queriedTokens, long hitTokens)
+      implements EngineEvent {}
+
   /** A submitted sequence the engine cannot serve, with why. */
   record SequenceRefused(long sequenceId, String reason) implements EngineEvent {}
 

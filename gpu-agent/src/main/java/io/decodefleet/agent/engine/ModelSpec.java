@@ -12,6 +12,23 @@ package io.decodefleet.agent.engine;
  * @param maxBatchedTokens per-step token budget; 0 takes the backend's default ({@link
  *     Backend#defaultMaxBatchedTokens})
  * @param verifyFraction fraction of sequences checked against a full recompute (0 = off)
+ * @param prefixCaching whether full KV blocks are cached by content and shared between sequences
+ *     (AUTO: the backend's default, {@link Backend#defaultPrefixCaching})
  */
 public record ModelSpec(String model, long seed, int blockSize, int kvBlocks, int maxNumSeqs, int maxBatchedTokens,
-    double verifyFraction) {}
+    double verifyFraction, PrefixCaching prefixCaching) {
+
+  /** Automatic prefix caching: on, off, or as the backend chooses. */
+  public enum PrefixCaching { AUTO, ON, OFF }
+
+  /** A spec that leaves prefix caching to the backend. */
+  public ModelSpec(String model, long seed, int blockSize, int kvBlocks, int maxNumSeqs, int maxBatchedTokens,
+      double verifyFraction) {
+    this(model, seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction, PrefixCaching.AUTO);
+  }
+
+  /** The same spec with prefix caching set. */
+  public ModelSpec withPrefixCaching(PrefixCaching caching) {
+    return new ModelSpec(model, seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction, caching);
+  }
+}

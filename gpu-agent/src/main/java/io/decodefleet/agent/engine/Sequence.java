@@ -25,6 +25,8 @@ public final class Sequence {
   private int adoptedOutputs; // outputs that arrived with the sequence (sampled by another agent)
   private final SamplingParams sampling;
   private String finishReason = "";
+  private int hashedBlocks; // leading full blocks whose content hash is known (prefix caching)
+  private long lastBlockHash; // the hash of block hashedBlocks - 1 (the chain's parent)
 
   public Sequence(long id, int[] promptTokens, int maxTokens) {
     this(id, promptTokens, maxTokens, false);
@@ -189,6 +191,31 @@ public final class Sequence {
   void resetForRecompute() {
     status = Status.WAITING;
     numComputedTokens = 0;
+    hashedBlocks = 0;
     preemptions++;
+  }
+
+  /** Its first {@code tokens} positions come from cached blocks just put in its (empty) table. */
+  void adoptCachedPrefix(int tokens) {
+    numComputedTokens = tokens;
+  }
+
+  /** Gives back an adopted prefix whose blocks were released: nothing is computed. */
+  void dropCachedPrefix() {
+    numComputedTokens = 0;
+    hashedBlocks = 0;
+  }
+
+  int hashedBlocks() {
+    return hashedBlocks;
+  }
+
+  long lastBlockHash() {
+    return lastBlockHash;
+  }
+
+  void blockHashed(long hash) {
+    hashedBlocks++;
+    lastBlockHash = hash;
   }
 }

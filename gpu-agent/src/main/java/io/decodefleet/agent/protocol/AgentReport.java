@@ -39,6 +39,18 @@ public interface AgentReport extends ProtocolMessage {
       int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros)
       implements AgentReport {}
 
+  /**
+   * What the agent's prefix cache registered and evicted since its last such report (block content
+   * hashes, in order), and the prompt tokens it looked up and found cached since then.
+   */
+  record PrefixCacheReport(String agentId, List<Long> added, List<Long> evicted, long queriedTokens, long hitTokens)
+      implements AgentReport {
+    public PrefixCacheReport {
+      added = List.copyOf(added);
+      evicted = List.copyOf(evicted);
+    }
+  }
+
   /** A sequence the agent cannot serve, with why. */
   record SequenceFailed(String agentId, long sequenceId, String reason) implements AgentReport {}
 

@@ -101,6 +101,10 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
                 .setDetail(v.detail()).setTolerance(v.tolerance())));
       }
       return b.build();
+    } else if (o instanceof AgentReport.PrefixCacheReport m) {
+      return io.decodefleet.protocol.cluster.PrefixCacheReport.newBuilder().setAgentId(m.agentId())
+          .addAllAdded(m.added()).addAllEvicted(m.evicted()).setQueriedTokens(m.queriedTokens())
+          .setHitTokens(m.hitTokens()).build();
     } else if (o instanceof AgentReport.SequenceFailed m) {
       return io.decodefleet.protocol.cluster.SequenceFailed.newBuilder().setAgentId(m.agentId())
           .setSequenceId(m.sequenceId()).setReason(m.reason()).build();
@@ -138,7 +142,9 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         var p = io.decodefleet.protocol.cluster.LoadModel.parseFrom(bytes);
         var s = p.getSpec();
         return new AgentCommand.LoadModel(new ModelSpec(s.getModel(), s.getSeed(), s.getBlockSize(), s.getKvBlocks(),
-            s.getMaxNumSeqs(), s.getMaxBatchedTokens(), s.getVerifyFraction()), resolve(p.getReplyTo()));
+            s.getMaxNumSeqs(), s.getMaxBatchedTokens(), s.getVerifyFraction(),
+            ModelSpec.PrefixCaching.values()[Math.min(2, Math.max(0, s.getPrefixCaching()))]),
+            resolve(p.getReplyTo()));
       }
       case "StartSequences": {
         var p = io.decodefleet.protocol.cluster.StartSequences.parseFrom(bytes);
@@ -149,6 +155,11 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       case "AbortSequences":
         return new AgentCommand.AbortSequences(List.copyOf(
             io.decodefleet.protocol.cluster.AbortSequences.parseFrom(bytes).getSequenceIdsList()));
+      case "PrefixCacheReport": {
+        var p = io.decodefleet.protocol.cluster.PrefixCacheReport.parseFrom(bytes);
+        return new AgentReport.PrefixCacheReport(p.getAgentId(), List.copyOf(p.getAddedList()),
+            List.copyOf(p.getEvictedList()), p.getQueriedTokens(), p.getHitTokens());
+      }
       case "Drain":
         return new AgentCommand.Drain(resolve(io.decodefleet.protocol.cluster.Drain.parseFrom(bytes).getReplyTo()));
       case "Registered": {
@@ -200,7 +211,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
   private static io.decodefleet.protocol.cluster.ModelSpec spec(ModelSpec s) {
     return io.decodefleet.protocol.cluster.ModelSpec.newBuilder().setModel(s.model()).setSeed(s.seed())
         .setBlockSize(s.blockSize()).setKvBlocks(s.kvBlocks()).setMaxNumSeqs(s.maxNumSeqs())
-        .setMaxBatchedTokens(s.maxBatchedTokens()).setVerifyFraction(s.verifyFraction()).build();
+        .setMaxBatchedTokens(s.maxBatchedTokens()).setVerifyFraction(s.verifyFraction())
+        .setPrefixCaching(s.prefixCaching().ordinal()).build();
   }
 
   private static int[] ints(List<Integer> list) {

@@ -340,6 +340,12 @@ public final class CudaBackend implements TensorParallelRank {
     return TOLERANCE;
   }
 
+  /** As vLLM: full KV blocks are cached by content and shared. */
+  @Override
+  public boolean defaultPrefixCaching() {
+    return true;
+  }
+
   /** As vLLM on a large GPU: 256 sequences (at most the largest captured graph bucket). */
   @Override
   public int defaultMaxNumSeqs() {

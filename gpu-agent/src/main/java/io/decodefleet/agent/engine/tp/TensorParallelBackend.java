@@ -160,6 +160,11 @@ public final class TensorParallelBackend implements Backend {
   }
 
   @Override
+  public boolean defaultPrefixCaching() {
+    return ranks.get(0).defaultPrefixCaching();
+  }
+
+  @Override
   public int defaultMaxNumSeqs() {
     return ranks.get(0).defaultMaxNumSeqs();
   }
