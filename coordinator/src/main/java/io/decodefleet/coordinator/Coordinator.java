@@ -281,6 +281,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private void fleetReady() {
     if (pendingLoad == null) return;
     fleetModel = pendingLoad.request.model();
+    sequences.useModel(fleetModel);
     fleetLayout = pendingLoad.request.layout();
     timers.cancel(LoadTimedOut.class);
     List<ActorRef<FleetStatus>> waiters = pendingLoad.waiters;
@@ -354,6 +355,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     } else if (report instanceof AgentReport.StepReport m && from != null) {
       from.stepped(m);
       sequences.stepped(m, from);
+    } else if (report instanceof AgentReport.PrefixCacheReport m && from != null) {
+      from.prefixCached(m);
     } else if (report instanceof AgentReport.SequenceFailed m && from != null) {
       sequences.failed(m, from);
     } else if (report instanceof AgentReport.Drained m && from != null) {
@@ -363,9 +366,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   private List<AgentInfo> sortedAgents() {
-    List<AgentInfo> agents = new ArrayList<>(registered.values());
-    agents.sort(Comparator.comparing(AgentInfo::agentId, AgentOrder.INSTANCE));
-    return agents;
+    return registered.values().stream().sorted(Comparator.comparing(AgentInfo::agentId, AgentOrder.INSTANCE)).toList();
   }
 
   /** The agents whose replicas span {@code tensorParallel} GPUs, by id: what a layout may load. */

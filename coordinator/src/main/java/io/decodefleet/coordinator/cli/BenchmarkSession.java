@@ -250,6 +250,10 @@ final class BenchmarkSession {
     appendMicros(b, "GPU idle gap", e.meanGpuIdleGapUs());
     b.append("; preemptions ").append(e.preemptions()).append(", migrations ").append(e.migrations())
         .append(", agents lost ").append(e.agentsLost());
+    if (e.prefixQueriedTokens() > 0) {
+      b.append(String.format("; prefix cache hit rate %.1f%% (%d of %d prompt tokens)", 100 * e.prefixHitRate(),
+          e.prefixHitTokens(), e.prefixQueriedTokens()));
+    }
     // A data-parallel fleet's group moves only drained agents' sequences: said when it moved some.
     KvTransferSummary kv = e.kvTransfers();
     if (kv != null && (!"dp".equals(kv.layout()) || kv.count() > 0)) {

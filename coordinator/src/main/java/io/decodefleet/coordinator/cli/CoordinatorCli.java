@@ -49,7 +49,9 @@ public final class CoordinatorCli implements Callable<Integer> {
       + "per page count) (default: eager).")
   String kvTransfer;
 
-  @Option(names = "--placement", description = "least-loaded (free KV blocks) or round-robin (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--placement", description = "least-loaded (free KV blocks), round-robin, or prefix-aware (the "
+      + "agent whose prefix cache saves the most prefill, net of load; prefix-aware:W weighs load by W, default 1) "
+      + "(default: ${DEFAULT-VALUE}).")
   String placement = PlacementPolicy.DEFAULT;
 
   @Option(names = "--seed", description = "Seed of the workload and the dummy weights (default: ${DEFAULT-VALUE}).")

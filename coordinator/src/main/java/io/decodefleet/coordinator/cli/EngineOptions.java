@@ -45,6 +45,11 @@ final class EngineOptions {
       + "and KV cache together (default: ${DEFAULT-VALUE}).")
   double gpuMemoryFraction = CudaSettings.DEFAULT_GPU_MEMORY_FRACTION;
 
+  @Option(names = "--enable-prefix-caching", negatable = true, description = "Cache full KV blocks by content and "
+      + "share them between sequences with the same prefix (default: on for CUDA agents, off for CPU ones; "
+      + "--no-enable-prefix-caching turns it off).")
+  Boolean prefixCaching;
+
   /** Which backend the embedded agents run and why; a UsageError when the choice cannot be met. */
   LocalDevices.Choice embeddedBackend(int agents) {
     try {
@@ -92,6 +97,7 @@ final class EngineOptions {
     cudaSettings();
     // 0: each agent's backend chooses (ModelSpec), as kv_blocks 0 sizes the pool from memory.
     return new ModelSpec(config.name(), seed, blockSize, kvBlocks, maxNumSeqs == null ? 0 : maxNumSeqs,
-        maxBatchedTokens == null ? 0 : maxBatchedTokens, verifyFraction);
+        maxBatchedTokens == null ? 0 : maxBatchedTokens, verifyFraction, prefixCaching == null
+            ? ModelSpec.PrefixCaching.AUTO : prefixCaching ? ModelSpec.PrefixCaching.ON : ModelSpec.PrefixCaching.OFF);
   }
 }

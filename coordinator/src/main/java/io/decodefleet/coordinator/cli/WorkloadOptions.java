@@ -6,6 +6,7 @@ import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import io.decodefleet.coordinator.workload.TraceFormatException;
+import io.decodefleet.coordinator.workload.SharedPrefixes;
 import io.decodefleet.coordinator.workload.TraceOptions;
 import io.decodefleet.coordinator.workload.TraceReader;
 import io.decodefleet.coordinator.workload.WorkloadSpec;
@@ -37,6 +38,13 @@ final class WorkloadOptions {
       + "(default: ${DEFAULT-VALUE}).")
   int maxConcurrency = 0;
 
+  @Option(names = "--num-prefixes", description = "Shared-prefix workload: this many random prompt prefixes; each "
+      + "request starts with one (drawn uniformly), then --prompt-len tokens of its own (default: none).")
+  int numPrefixes = 0;
+
+  @Option(names = "--prefix-len", description = "Shared-prefix workload: tokens of each prefix (with --num-prefixes).")
+  int prefixLen = 0;
+
   @Option(names = "--trace", description = "Replay a trace instead: .jsonl (arrival_s, prompt_tokens or prompt_len, "
       + "output_len) or .csv (TIMESTAMP,ContextTokens,GeneratedTokens as the Azure LLM inference traces).")
   Path trace;
@@ -67,8 +75,14 @@ final class WorkloadOptions {
       }
     }
     if (numRequests < 1) throw new UsageError("--num-requests must be >= 1, got " + numRequests);
-    return new WorkloadSpec(numRequests, length("--prompt-len", promptLen), length("--output-len", outputLen),
-        arrivals(), maxConcurrency).requests(model.vocabSize(), model.maxPositionEmbeddings(), seed);
+    SharedPrefixes prefixes;
+    try {
+      prefixes = new SharedPrefixes(numPrefixes, prefixLen);
+      return new WorkloadSpec(numRequests, length("--prompt-len", promptLen), length("--output-len", outputLen),
+          arrivals(), maxConcurrency, prefixes).requests(model.vocabSize(), model.maxPositionEmbeddings(), seed);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("--num-prefixes/--prefix-len: " + e.getMessage());
+    }
   }
 
   ArrivalProcess arrivals() {
@@ -106,6 +120,10 @@ final class WorkloadOptions {
       settings.put("output_len", outputLen);
       settings.put("request_rate", requestRate);
       settings.put("burstiness", burstiness);
+      if (numPrefixes > 0) {
+        settings.put("num_prefixes", numPrefixes);
+        settings.put("prefix_len", prefixLen);
+      }
     }
     settings.put("max_concurrency", maxConcurrency);
   }

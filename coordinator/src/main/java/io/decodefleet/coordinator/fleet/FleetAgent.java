@@ -39,6 +39,13 @@ public final class FleetAgent {
   private double gpuMicros;
   private long gapSteps;
   private double idleGapMicros;
+  /**
+   * Content hashes of the blocks its prefix cache holds, as its reports told, plus those of prompts
+   * placed here and not yet reported (what prefix-aware placement reads).
+   */
+  private final java.util.Set<Long> cachedBlocks = new java.util.HashSet<>();
+  private long prefixQueriedTokens;
+  private long prefixHitTokens;
 
   public FleetAgent(AgentInfo info, int index) {
     this.info = info;
@@ -82,6 +89,33 @@ public final class FleetAgent {
     }
   }
 
+  public int blockSize() {
+    return blockSize;
+  }
+
+  public void prefixCached(AgentReport.PrefixCacheReport m) {
+    cachedBlocks.addAll(m.added());
+    m.evicted().forEach(cachedBlocks::remove);
+    prefixQueriedTokens += m.queriedTokens();
+    prefixHitTokens += m.hitTokens();
+  }
+
+  /**
+   * A prompt was placed here: its full blocks will be cached here once prefilled, so the next
+   * request with the same prefix is counted as a hit before the agent has reported them (requests
+   * that arrive together would otherwise all see empty caches). An eviction report takes them out.
+   */
+  public void expectCached(long[] chain) {
+    for (long h : chain) cachedBlocks.add(h);
+  }
+
+  /** How many of the leading blocks of a prompt (its block hash chain) this agent holds, as far as it told. */
+  public int cachedPrefixBlocks(long[] chain) {
+    int n = 0;
+    while (n < chain.length && cachedBlocks.contains(chain[n])) n++;
+    return n;
+  }
+
   /** Whether a sequence of {@code tokens} (prompt + max output) can ever run here. */
   public boolean canHold(int tokens) {
     return loaded && tokens <= maxModelLen && blocksFor(tokens) <= kvBlocks;
@@ -102,14 +136,20 @@ public final class FleetAgent {
   }
 
   public AgentLoad load() {
-    return new AgentLoad(info.agentId(), index, kvBlocks, blockSize, reservedBlocks, inFlight);
+    return load(0);
+  }
+
+  /** Its load for a request of which it holds {@code cachedPrefixBlocks} leading blocks. */
+  public AgentLoad load(int cachedPrefixBlocks) {
+    return new AgentLoad(info.agentId(), index, kvBlocks, blockSize, reservedBlocks, inFlight, cachedPrefixBlocks);
   }
 
   public AgentSnapshot snapshot() {
     return new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), loaded, alive,
         kvBlocks, freeKvBlocks, blockSize, running, waiting, inFlight, steps, stepNanos, scheduledTokens, preemptions,
         stepsByBatch(), java.util.Map.copyOf(byPath),
-        new AgentSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros), loadReport);
+        new AgentSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros), loadReport,
+        prefixQueriedTokens, prefixHitTokens, cachedBlocks.size());
   }
 
   private java.util.Map<Integer, AgentSnapshot.StepStats> stepsByBatch() {

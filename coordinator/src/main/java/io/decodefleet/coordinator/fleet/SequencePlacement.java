@@ -31,11 +31,18 @@ public final class SequencePlacement {
   private PrefillStage disagg;
   private long migrations;
   private long kvMigrations;
+  /** The fleet model's block hash salt: prompts are hashed as the agents hash their blocks. */
+  private long prefixSalt;
 
   /** @param fleet the coordinator's fleet, read as it changes */
   public SequencePlacement(List<FleetAgent> fleet, Logger log) {
     this.fleet = fleet;
     this.log = log;
+  }
+
+  /** The fleet now serves {@code model}: prompts are hashed with its salt for prefix-aware placement. */
+  public void useModel(io.decodefleet.agent.engine.ModelSpec model) {
+    prefixSalt = io.decodefleet.agent.engine.BlockHashes.salt(model);
   }
 
   /** New sequences go through this layout's prefill agents from now on; null: data-parallel. */
@@ -134,8 +141,24 @@ public final class SequencePlacement {
       seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, kind, reason, System.nanoTime()));
       return;
     }
-    List<AgentLoad> loads = candidates.stream().map(FleetAgent::load).toList();
-    start(seq, candidates.get(policy.choose(loads, total)), total, false);
+    if (!policy.readsPrefixCaches()) {
+      start(seq, candidates.get(policy.choose(candidates.stream().map(FleetAgent::load).toList(), total)), total,
+          false);
+      return;
+    }
+    int[] prompt = seq.continuationPrompt();
+    java.util.Map<Integer, long[]> chains = new HashMap<>(); // by block size (one per fleet in practice)
+    List<AgentLoad> loads = candidates.stream().map(a -> a.load(a.cachedPrefixBlocks(chain(chains, prompt, a))))
+        .toList();
+    FleetAgent chosen = candidates.get(policy.choose(loads, total));
+    chosen.expectCached(chain(chains, prompt, chosen));
+    start(seq, chosen, total, false);
+  }
+
+  /** The hash chain of the prompt's full blocks (all but a last token) at {@code agent}'s block size. */
+  private long[] chain(java.util.Map<Integer, long[]> chains, int[] prompt, FleetAgent agent) {
+    return chains.computeIfAbsent(agent.blockSize(), bs -> io.decodefleet.agent.engine.BlockHashes.chain(prefixSalt,
+        prompt, bs, (prompt.length - 1) / bs));
   }
 
   /** Starts {@code seq} on {@code agent} with its prompt and tokens so far, reserving {@code tokens} of KV. */

@@ -17,11 +17,28 @@ import java.util.TreeMap;
  * @param kvMigrations sequences moved off drained agents with their KV
  * @param reprefillMigrations sequences moved and re-prefilled
  * @param kvTransfers the KV transfers of the run, or null where the fleet has no KV group
+ * @param prefixQueriedTokens prompt tokens the agents looked up in their prefix caches (0 where caching is off)
+ * @param prefixHitTokens of those, the tokens found cached (their prefill skipped)
  */
 public record EngineTotals(long reportedSteps, long scheduledTokens, double meanStepMs, long preemptions,
     List<BatchBucketSteps> stepTimeByBatch, Map<String, Long> stepsByPath, Double meanHostUsPerStep,
     Double meanGpuUsPerStep, Double meanGpuIdleGapUs, int agentsLost, long migrations, long kvMigrations,
-    long reprefillMigrations, KvTransferSummary kvTransfers) {
+    long reprefillMigrations, KvTransferSummary kvTransfers, long prefixQueriedTokens, long prefixHitTokens) {
+
+  /** Totals of a run without prefix caching. */
+  public EngineTotals(long reportedSteps, long scheduledTokens, double meanStepMs, long preemptions,
+      List<BatchBucketSteps> stepTimeByBatch, Map<String, Long> stepsByPath, Double meanHostUsPerStep,
+      Double meanGpuUsPerStep, Double meanGpuIdleGapUs, int agentsLost, long migrations, long kvMigrations,
+      long reprefillMigrations, KvTransferSummary kvTransfers) {
+    this(reportedSteps, scheduledTokens, meanStepMs, preemptions, stepTimeByBatch, stepsByPath, meanHostUsPerStep,
+        meanGpuUsPerStep, meanGpuIdleGapUs, agentsLost, migrations, kvMigrations, reprefillMigrations, kvTransfers, 0,
+        0);
+  }
+
+  /** Share of looked-up prompt tokens found in the prefix caches; NaN where none were looked up. */
+  public double prefixHitRate() {
+    return prefixQueriedTokens == 0 ? Double.NaN : (double) prefixHitTokens / prefixQueriedTokens;
+  }
 
   public EngineTotals {
     stepTimeByBatch = List.copyOf(stepTimeByBatch);

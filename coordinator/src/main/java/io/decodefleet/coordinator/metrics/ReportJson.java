@@ -181,6 +181,12 @@ public final class ReportJson {
     node.put("migrations", e.migrations());
     node.put("kv_migrations", e.kvMigrations());
     node.put("reprefill_migrations", e.reprefillMigrations());
+    if (e.prefixQueriedTokens() > 0) {
+      ObjectNode prefix = node.putObject("prefix_cache");
+      prefix.put("queried_tokens", e.prefixQueriedTokens());
+      prefix.put("hit_tokens", e.prefixHitTokens());
+      number(prefix, "hit_rate", e.prefixHitRate());
+    }
     if (e.kvTransfers() != null) {
       node.set("kv_transfers", kvTransfers(e.kvTransfers()));
     }

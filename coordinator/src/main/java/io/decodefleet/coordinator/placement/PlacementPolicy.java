@@ -17,15 +17,34 @@ public interface PlacementPolicy {
 
   String name();
 
-  static List<String> names() {
-    return List.of("least-loaded", "round-robin");
+  /** Whether {@link #choose} reads {@link AgentLoad#cachedPrefixBlocks} (worth hashing the prompt for). */
+  default boolean readsPrefixCaches() {
+    return false;
   }
 
-  /** The policy of that name, or an IllegalArgumentException listing the known ones. */
+  static List<String> names() {
+    return List.of("least-loaded", "round-robin", "prefix-aware");
+  }
+
+  /**
+   * The policy of that name, or an IllegalArgumentException listing the known ones.
+   * {@code prefix-aware:W} sets the prefix-aware policy's load weight (default {@value
+   * PrefixAware#DEFAULT_LOAD_WEIGHT}).
+   */
   static PlacementPolicy named(String name) {
-    return switch (name.toLowerCase(Locale.ROOT)) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    if (lower.startsWith("prefix-aware:")) {
+      String weight = lower.substring("prefix-aware:".length());
+      try {
+        return new PrefixAware(Double.parseDouble(weight));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("placement prefix-aware:W needs a number W >= 0, got '" + weight + "'");
+      }
+    }
+    return switch (lower) {
       case "least-loaded" -> new LeastLoaded();
       case "round-robin" -> new RoundRobin();
+      case "prefix-aware" -> new PrefixAware(PrefixAware.DEFAULT_LOAD_WEIGHT);
       default -> throw new IllegalArgumentException(
           "unknown placement '" + name + "' (known: " + String.join(", ", names()) + ")");
     };

@@ -189,6 +189,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     long stepNanos = 0;
     long scheduled = 0;
     long preemptions = 0;
+    long prefixQueried = 0;
+    long prefixHits = 0;
     java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
     java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
     double[] t = new double[6]; // steps, host ns, gpu steps, gpu µs, gap steps, gap µs
@@ -214,6 +216,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       stepNanos += a.stepNanos() - (b == null ? 0 : b.stepNanos());
       scheduled += a.scheduledTokens() - (b == null ? 0 : b.scheduledTokens());
       preemptions += a.preemptions() - (b == null ? 0 : b.preemptions());
+      prefixQueried += a.prefixQueriedTokens() - (b == null ? 0 : b.prefixQueriedTokens());
+      prefixHits += a.prefixHitTokens() - (b == null ? 0 : b.prefixHitTokens());
     }
     List<EngineTotals.BatchBucketSteps> buckets = new ArrayList<>();
     byBatch.forEach((bucket, acc) -> {
@@ -231,7 +235,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
         t[0] == 0 ? null : t[1] / 1e3 / t[0], t[2] == 0 ? null : t[3] / t[2], t[4] == 0 ? null : t[5] / t[4],
         atEnd.agentsLost() - atStart.agentsLost(), atEnd.migrations() - atStart.migrations(),
         atEnd.kvMigrations() - atStart.kvMigrations(),
-        atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations() + atStart.kvMigrations(), kvTransfers);
+        atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations() + atStart.kvMigrations(), kvTransfers,
+        prefixQueried, prefixHits);
   }
 
   private static int[] concat(int[] a, int[] b) {

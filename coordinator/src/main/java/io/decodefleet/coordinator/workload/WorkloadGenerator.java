@@ -25,19 +25,41 @@ public final class WorkloadGenerator {
    */
   public static List<RequestSpec> generate(int numRequests, ArrivalProcess arrivals, LengthDistribution promptLen,
       LengthDistribution outputLen, int vocabSize, int maxContext, long seed) {
+    return generate(numRequests, arrivals, promptLen, outputLen, SharedPrefixes.NONE, vocabSize, maxContext, seed);
+  }
+
+  /**
+   * As {@link #generate(int, ArrivalProcess, LengthDistribution, LengthDistribution, int, int, long)},
+   * each prompt starting with one of the shared prefixes (drawn uniformly, from a stream of its own);
+   * {@code promptLen} is then the length of what follows the prefix. A prefix too long for the
+   * context window is an IllegalArgumentException, never cut.
+   */
+  public static List<RequestSpec> generate(int numRequests, ArrivalProcess arrivals, LengthDistribution promptLen,
+      LengthDistribution outputLen, SharedPrefixes prefixes, int vocabSize, int maxContext, long seed) {
     if (numRequests < 0) throw new IllegalArgumentException("number of requests must be >= 0, got " + numRequests);
     requireVocabAndContext(vocabSize, maxContext);
     SplittableRandom root = new SplittableRandom(seed);
     SplittableRandom arrivalRng = root.split();
     SplittableRandom lengthRng = root.split();
     SplittableRandom tokenRng = root.split();
+    if (prefixes.length() >= maxContext - 1) {
+      throw new IllegalArgumentException("a shared prefix of " + prefixes.length() + " tokens leaves no room in the "
+          + maxContext + "-token context for a prompt of its own and an output");
+    }
+    // Split last, so the streams above are those of a workload without prefixes.
+    SplittableRandom prefixRng = root.split();
+    List<int[]> shared = prefixes.draw(vocabSize, prefixRng);
 
     long[] offsets = arrivals.offsetsNanos(numRequests, arrivalRng);
     List<RequestSpec> requests = new ArrayList<>(numRequests);
     for (int i = 0; i < numRequests; i++) {
-      int prompt = clampPrompt(promptLen.sample(lengthRng), maxContext);
+      int[] prefix = shared.isEmpty() ? new int[0] : shared.get(prefixRng.nextInt(shared.size()));
+      int own = Math.max(1, clampPrompt(prefix.length + promptLen.sample(lengthRng), maxContext) - prefix.length);
+      int prompt = prefix.length + own;
       int output = clampOutput(outputLen.sample(lengthRng), prompt, maxContext);
-      requests.add(new RequestSpec(i, offsets[i], randomTokens(prompt, vocabSize, tokenRng), output));
+      int[] tokens = java.util.Arrays.copyOf(prefix, prompt);
+      System.arraycopy(randomTokens(own, vocabSize, tokenRng), 0, tokens, prefix.length, own);
+      requests.add(new RequestSpec(i, offsets[i], tokens, output));
     }
     return requests;
   }

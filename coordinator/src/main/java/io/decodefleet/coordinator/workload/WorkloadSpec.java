@@ -9,9 +9,16 @@ import java.util.List;
  *
  * @param numRequests requests to generate, at least 1
  * @param maxConcurrency most requests outstanding at once (closed loop); 0 = unlimited
+ * @param prefixes prompt prefixes the requests share ({@link SharedPrefixes#NONE}: none); {@code
+ *     promptLen} is then the length after the prefix
  */
 public record WorkloadSpec(int numRequests, LengthDistribution promptLen, LengthDistribution outputLen,
-    ArrivalProcess arrivals, int maxConcurrency) {
+    ArrivalProcess arrivals, int maxConcurrency, SharedPrefixes prefixes) {
+
+  public WorkloadSpec(int numRequests, LengthDistribution promptLen, LengthDistribution outputLen,
+      ArrivalProcess arrivals, int maxConcurrency) {
+    this(numRequests, promptLen, outputLen, arrivals, maxConcurrency, SharedPrefixes.NONE);
+  }
 
   /** Requests of a generated workload. */
   public static final int DEFAULT_NUM_REQUESTS = 64;
@@ -34,6 +41,7 @@ public record WorkloadSpec(int numRequests, LengthDistribution promptLen, Length
    * @param maxContext the model's context window in tokens
    */
   public List<RequestSpec> requests(int vocabSize, int maxContext, long seed) {
-    return WorkloadGenerator.generate(numRequests, arrivals, promptLen, outputLen, vocabSize, maxContext, seed);
+    return WorkloadGenerator.generate(numRequests, arrivals, promptLen, outputLen, prefixes, vocabSize, maxContext,
+        seed);
   }
 }
