@@ -48,7 +48,9 @@ import org.junit.jupiter.api.Test;
  * of an undrained run.
  */
 class DrainMigrationClusterTest {
-  private static final ModelSpec MODEL = new ModelSpec("tiny", 13, 16, 0, 8, 64, 0.0);
+  // Prefix caching on: the drained run repeats the reference run's prompts on the same cluster, so
+  // the sequences that move hold blocks shared with the cache, and must still keep their tokens.
+  private static final ModelSpec MODEL = new ModelSpec("tiny", 13, 16, 0, 8, 64, 0.0, ModelSpec.PrefixCaching.ON);
   private static final Duration WAIT = Duration.ofSeconds(60);
 
   /** What a drained run saw. */
@@ -157,6 +159,8 @@ class DrainMigrationClusterTest {
         assertTrue(!m.recomputed() && m.bytes() > 0 && m.receiveMillis() >= 0, m.toString());
       }
       assertTrue(s.migrations() >= s.kvMigrations(), "KV migrations are migrations too");
+      assertTrue(s.agents().stream().mapToLong(io.decodefleet.coordinator.fleet.AgentSnapshot::prefixHitTokens).sum()
+          > 0, "the repeated prompts were served from cached blocks");
     } finally {
       own.close();
     }
