@@ -53,6 +53,10 @@ final class WorkloadOptions {
       + "default: ${DEFAULT-VALUE}).")
   double traceTimeScale = 1.0;
 
+  @Option(names = "--trace-hash-block-size", description = "Tokens per hash_ids block of a Mooncake-format trace "
+      + "(default: ${DEFAULT-VALUE}, the Mooncake trace's).")
+  int traceHashBlockSize = TraceOptions.DEFAULT_HASH_BLOCK_SIZE;
+
   @Option(names = "--trace-max-requests", description = "Replay only the first N requests of the trace; 0 = all "
       + "(default: ${DEFAULT-VALUE}).")
   int traceMaxRequests = 0;
@@ -65,8 +69,11 @@ final class WorkloadOptions {
         throw new UsageError("--trace-time-scale must be >= 0, got " + traceTimeScale);
       }
       if (traceMaxRequests < 0) throw new UsageError("--trace-max-requests must be >= 0, got " + traceMaxRequests);
+      if (traceHashBlockSize < 1) {
+        throw new UsageError("--trace-hash-block-size must be >= 1, got " + traceHashBlockSize);
+      }
       try {
-        return TraceReader.read(trace, new TraceOptions(traceTimeScale, traceMaxRequests), model.vocabSize(),
+        return TraceReader.read(trace, new TraceOptions(traceTimeScale, traceMaxRequests, traceHashBlockSize), model.vocabSize(),
             model.maxPositionEmbeddings(), seed);
       } catch (TraceFormatException e) {
         throw new UsageError("--trace: " + e.getMessage());

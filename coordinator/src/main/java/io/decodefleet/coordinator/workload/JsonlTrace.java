@@ -26,6 +26,17 @@ import java.util.Map;
  * integer ≥ 1, and the prompt exactly one of {@code prompt_tokens} (non-empty array of token ids in
  * [0, vocab)) or {@code prompt_len} (integer ≥ 1; the tokens are then drawn from the seed). Any other
  * field is an error, so that a misspelt field is not silently ignored.
+ *
+ * <p>A line may instead be a row of the public Mooncake trace format (which AIPerf and SGLang's
+ * benchmark replay), recognised by its fields:
+ *
+ * <pre>
+ * {"timestamp": 27482, "input_length": 6955, "output_length": 52, "hash_ids": [46, 47, 48, 49]}
+ * </pre>
+ *
+ * {@code timestamp} is milliseconds from the start, and {@code hash_ids} name the prompt's blocks of
+ * the trace's block size (512 tokens by default): requests that share an id share that block's
+ * tokens, so the trace's prefix sharing is replayed ({@link TraceReader} draws each id's tokens).
  */
 final class JsonlTrace {
   private static final ObjectMapper JSON = JsonMapper.builder()
@@ -64,6 +75,7 @@ final class JsonlTrace {
     }
     if (!node.isObject()) throw at.error("expected a JSON object, got " + node.getNodeType().toString().toLowerCase(Locale.ROOT));
 
+    if (node.has("hash_ids") || node.has("input_length") || node.has("timestamp")) return mooncake(at, node);
     Double arrivalS = null;
     int[] tokens = null;
     Integer promptLen = null;
@@ -89,6 +101,44 @@ final class JsonlTrace {
     if (tokens == null && promptLen == null) throw at.error("missing field 'prompt_tokens' or 'prompt_len'");
     if (tokens != null && promptLen != null) throw at.error("give either 'prompt_tokens' or 'prompt_len', not both");
     return new TraceEntry(Math.round(arrivalS * 1e9), tokens, tokens != null ? tokens.length : promptLen, outputLen);
+  }
+
+  private static TraceEntry mooncake(LineContext at, JsonNode node) throws TraceFormatException {
+    Long timestampMs = null;
+    Integer inputLen = null;
+    Integer outputLen = null;
+    long[] hashIds = null;
+    for (Map.Entry<String, JsonNode> field : node.properties()) {
+      JsonNode value = field.getValue();
+      switch (field.getKey()) {
+        case "timestamp" -> {
+          if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 0) {
+            throw at.error("timestamp must be an integer number of milliseconds >= 0, got " + value);
+          }
+          timestampMs = value.longValue();
+        }
+        case "input_length" -> inputLen = positiveInt(at, "input_length", value);
+        case "output_length" -> outputLen = positiveInt(at, "output_length", value);
+        case "hash_ids" -> {
+          if (!value.isArray() || value.isEmpty()) throw at.error("hash_ids must be a non-empty array of integers");
+          hashIds = new long[value.size()];
+          for (int i = 0; i < hashIds.length; i++) {
+            JsonNode h = value.get(i);
+            if (!h.isIntegralNumber() || !h.canConvertToLong()) {
+              throw at.error("hash_ids[" + i + "] must be an integer, got " + h);
+            }
+            hashIds[i] = h.longValue();
+          }
+        }
+        default -> throw at.error("unknown field '" + field.getKey()
+            + "' in a Mooncake row (expected timestamp, input_length, output_length, hash_ids)");
+      }
+    }
+    if (timestampMs == null) throw at.error("missing field 'timestamp'");
+    if (inputLen == null) throw at.error("missing field 'input_length'");
+    if (outputLen == null) throw at.error("missing field 'output_length'");
+    if (hashIds == null) throw at.error("missing field 'hash_ids'");
+    return new TraceEntry(timestampMs * 1_000_000L, null, inputLen, outputLen, hashIds);
   }
 
   /** Jackson's message without the source excerpt it appends to some messages, on one line. */

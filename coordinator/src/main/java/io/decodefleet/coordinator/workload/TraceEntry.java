@@ -7,5 +7,10 @@ package io.decodefleet.coordinator.workload;
  * @param promptTokens (promptLen) token ids when the trace gives them, else null
  * @param promptLen prompt length in tokens, ≥ 1
  * @param outputLen tokens to generate, ≥ 1
+ * @param hashIds the prompt's blocks as the Mooncake trace names them (equal ids, equal tokens), else null
  */
-record TraceEntry(long arrivalNanos, int[] promptTokens, int promptLen, int outputLen) {}
+record TraceEntry(long arrivalNanos, int[] promptTokens, int promptLen, int outputLen, long[] hashIds) {
+  TraceEntry(long arrivalNanos, int[] promptTokens, int promptLen, int outputLen) {
+    this(arrivalNanos, promptTokens, promptLen, outputLen, null);
+  }
+}

@@ -48,8 +48,9 @@ public final class TraceReader {
     for (int i = 0; i < n; i++) {
       TraceEntry e = sorted.get(i);
       int promptLen = WorkloadGenerator.clampPrompt(e.promptLen(), maxContext);
-      int[] tokens = e.promptTokens() != null
-          ? Arrays.copyOf(e.promptTokens(), promptLen)
+      int[] tokens = e.promptTokens() != null ? Arrays.copyOf(e.promptTokens(), promptLen)
+          : e.hashIds() != null ? hashedTokens(e.hashIds(), promptLen, options.hashBlockSize(), vocabSize, seed,
+              tokenRng)
           : WorkloadGenerator.randomTokens(promptLen, vocabSize, tokenRng);
       int outputLen = WorkloadGenerator.clampOutput(e.outputLen(), promptLen, maxContext);
       requests.add(new RequestSpec(i, scaled(e.arrivalNanos(), options.timeScale()), tokens, outputLen));
@@ -66,6 +67,24 @@ public final class TraceReader {
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       return jsonl ? JsonlTrace.read(file, in, vocabSize) : AzureTraceCsv.read(file, in);
     }
+  }
+
+  /**
+   * A Mooncake row's prompt: block i holds the tokens of hash id {@code hashIds[i]}, drawn from a
+   * stream keyed by (seed, id) so every request naming an id gets the same tokens; tokens past the
+   * named blocks come from the trace's own stream.
+   */
+  static int[] hashedTokens(long[] hashIds, int promptLen, int blockSize, int vocabSize, long seed,
+      SplittableRandom rest) {
+    int[] tokens = new int[promptLen];
+    int at = 0;
+    for (long id : hashIds) {
+      if (at >= promptLen) break;
+      SplittableRandom block = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + id);
+      for (int i = 0; i < blockSize && at < promptLen; i++) tokens[at++] = block.nextInt(vocabSize);
+    }
+    while (at < promptLen) tokens[at++] = rest.nextInt(vocabSize);
+    return tokens;
   }
 
   /** Exact when the scale is 1; rounding is monotone, so the order survives any scale. */
