@@ -36,7 +36,7 @@ public final class AgentMetrics implements Extension {
     return ID.apply(system);
   }
 
-  private AgentMetrics() {
+  AgentMetrics() {
     generationTokens = Counter.builder().name("vllm:generation_tokens_total")
         .help("Tokens the agent generated.").labelNames("model_name", "agent").register(registry);
     finished = Counter.builder().name("vllm:request_success_total")
