@@ -61,6 +61,9 @@ final class RequestMetrics {
     DistributionDataPoint tpotOf = tpot.labelValues(model);
     DistributionDataPoint e2eOf = e2e.labelValues(model);
     DistributionDataPoint queueOf = queue.labelValues(model);
+    // Both reasons from the start, so a rate over the first completions has a sample before them.
+    success.labelValues(model, "stop");
+    success.labelValues(model, "length");
     return new RequestObserver() {
       @Override
       public void promptComputed(int tokens) {

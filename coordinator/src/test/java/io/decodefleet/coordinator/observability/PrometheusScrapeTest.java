@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,11 +68,47 @@ class PrometheusScrapeTest {
         assertEquals(8, query(api, "sum(vllm:request_success_total)"));
         assertEquals(8, query(api, "sum(vllm:e2e_request_latency_seconds_count)"));
         assertEquals(1, query(api, "up{job=\"decodefleet-coordinator\"}"));
+        everyDashboardQueryRuns(api);
       } finally {
         prometheus.destroy();
         if (!prometheus.waitFor(10, TimeUnit.SECONDS)) prometheus.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * Every query of the Grafana dashboard (deploy/grafana), its variables set to this scrape, is valid
+   * PromQL on this Prometheus; those of the main panels find data after the run.
+   */
+  private static void everyDashboardQueryRuns(String api) throws Exception {
+    Path root = Path.of("").toAbsolutePath();
+    while (!Files.exists(root.resolve("deploy/grafana"))) root = root.getParent();
+    JsonNode dashboard = JSON.readTree(root.resolve("deploy/grafana/decodefleet-dashboard.json").toFile());
+    List<String> withData = List.of("Agents up", "Requests completed", "Output throughput", "Time to first token",
+        "Time per output token", "Inter-token latency", "End-to-end latency", "Queue time",
+        "Queue: running and waiting", "KV-cache usage", "Step time per agent", "Steps by decode path");
+    int queries = 0;
+    // A rate needs two samples of a series: a series born in the run's last scrape may need one more.
+    long deadline = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+    for (JsonNode panel : dashboard.get("panels")) {
+      for (JsonNode target : panel.path("targets")) {
+        String expr = target.get("expr").asText().replace("$job", "decodefleet-coordinator")
+            .replace("$model_name", "tiny").replace("$__rate_interval", "20s").replace("$__range", "5m");
+        boolean needsData = target.get("refId").asText().equals("A")
+            && withData.contains(panel.get("title").asText());
+        while (true) {
+          JsonNode body = JSON.readTree(MetricsFleet.get(api + "/api/v1/query?query="
+              + URLEncoder.encode(expr, StandardCharsets.UTF_8)));
+          assertEquals("success", body.get("status").asText(), panel.get("title") + ": " + expr);
+          boolean found = body.get("data").get("result").size() > 0;
+          if (found || !needsData) break;
+          assertTrue(System.nanoTime() < deadline, panel.get("title") + " has no data: " + expr);
+          Thread.sleep(250);
+        }
+        queries++;
+      }
+    }
+    assertTrue(queries >= 20, queries + " queries");
   }
 
   private static void awaitReady(String api, Process prometheus, Path log) throws Exception {
