@@ -224,8 +224,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       migration.breakGroup("it did not form within " + pendingLoad.request.timeout().toSeconds() + " s"); // ready
       return this;
     }
-    failLoad(disagg != null ? disagg.describeTimeout() : pendingLoad.timeoutReason(
-        fleet.stream().filter(a -> a.loaded).count(), sortedAgents(pendingLoad.request.layout().tensorParallel()).size()));
+    failLoad(disagg != null ? disagg.describeTimeout() : pendingLoad.timeoutReason(fleet.stream().filter(a -> a.loaded)
+        .count(), sortedAgents(pendingLoad.request.layout().tensorParallel()).size()));
     return this;
   }
 

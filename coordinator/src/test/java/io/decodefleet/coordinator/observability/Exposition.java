@@ -37,7 +37,9 @@ final class Exposition {
   /** The one series named {@code name} with {@code labels}; fails unless there is exactly one. */
   double value(String name, String... labels) {
     List<Double> v = values(name, labels);
-    if (v.size() != 1) throw new AssertionError(v.size() + " series " + name + " " + List.of(labels) + " in " + samples.keySet());
+    if (v.size() != 1) {
+      throw new AssertionError(v.size() + " series " + name + " " + List.of(labels) + " in " + samples.keySet());
+    }
     return v.get(0);
   }
 

@@ -77,7 +77,10 @@ class MetricsEndpointsPromtoolTest {
     assertTrue(e.sum("jvm_threads_current") > 0, "JVM metrics");
   }
 
-  /** promtool's verdict on {@code exposition}: no parse error, and no lint but "metric names should not contain ':'". */
+  /**
+   * promtool's verdict on {@code exposition}: no parse error, and no lint but "metric names should not
+   * contain ':'".
+   */
   static void assertOnlyColonLints(String exposition) throws Exception {
     Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
     p.getOutputStream().write(exposition.getBytes(StandardCharsets.UTF_8));

@@ -38,8 +38,8 @@ class AgentMetricsTest {
     assertLine(text, "vllm:request_queue_time_seconds_count{agent=\"node-a-0\",model_name=\"tiny\"} 1");
     assertLine(text, "vllm:request_queue_time_seconds_sum{agent=\"node-a-0\",model_name=\"tiny\"} 0.003");
     assertLine(text, "decodefleet_steps_total{agent=\"node-a-0\",model_name=\"tiny\",path=\"cpu\"} 1.0");
-    assertLine(text, "decodefleet_step_duration_seconds_count{agent=\"node-a-0\",batch_bucket=\"2\",model_name=\"tiny\","
-        + "path=\"cpu\"} 1");
+    assertLine(text, "decodefleet_step_duration_seconds_count{agent=\"node-a-0\",batch_bucket=\"2\","
+        + "model_name=\"tiny\",path=\"cpu\"} 1");
     assertTrue(!text.contains("decodefleet_gpu_idle_gap_seconds_count"), "the CPU backend measures no idle gap");
     assertTrue(text.contains("jvm_memory_used_bytes{"), "JVM metrics join on the first scrape");
   }
