@@ -15,6 +15,8 @@ import io.decodefleet.coordinator.fleet.SequencePlacement;
 import io.decodefleet.coordinator.kv.DisaggregatedKvGroup;
 import io.decodefleet.coordinator.kv.KvDrainTransfers;
 import io.decodefleet.coordinator.metrics.AgentOrder;
+import io.decodefleet.coordinator.observability.CoordinatorMetrics;
+import io.decodefleet.coordinator.observability.FleetCounts;
 import io.decodefleet.coordinator.run.BenchmarkRun;
 import io.decodefleet.coordinator.run.BenchmarkSpec;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
@@ -123,24 +125,17 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final ActorRef<RunRequest> runPort;
   private int agentsLost;
 
-  private static final class PendingLoad {
-    final LoadFleet request;
-    final List<ActorRef<FleetStatus>> waiters = new ArrayList<>();
-    boolean loading;
+  /** This process's /metrics: fed with every report of the fleet, its counts and every run's requests. */
+  private final CoordinatorMetrics metrics;
 
-    PendingLoad(LoadFleet request) {
-      this.request = request;
-      waiters.add(request.replyTo());
-    }
+  public static Behavior<Command> create(CoordinatorMetrics metrics) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers, metrics)));
   }
 
-  public static Behavior<Command> create() {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers)));
-  }
-
-  private Coordinator(ActorContext<Command> context, TimerScheduler<Command> timers) {
+  private Coordinator(ActorContext<Command> context, TimerScheduler<Command> timers, CoordinatorMetrics metrics) {
     super(context);
     this.context = context;
+    this.metrics = metrics;
     this.timers = timers;
     this.reportAdapter = context.messageAdapter(AgentReport.class, AgentReported::new);
     this.runFleetAdapter = context.messageAdapter(FleetStatus.class, FleetStatusForRun::new);
@@ -229,15 +224,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       migration.breakGroup("it did not form within " + pendingLoad.request.timeout().toSeconds() + " s"); // ready
       return this;
     }
-    LoadFleet req = pendingLoad.request;
-    long secs = req.timeout().toSeconds();
-    int k = req.layout().tensorParallel();
-    String agents = k > 1 ? " agents of " + k + " GPUs (gpu-agent --tensor-parallel " + k + ")" : " agents";
-    String reason = disagg != null ? disagg.describeTimeout() : pendingLoad.loading
-        ? "only " + fleet.stream().filter(a -> a.loaded).count() + " of " + req.worldSize() + " agents loaded model "
-            + req.model().model() + " within " + secs + " s"
-        : "only " + sortedAgents(k).size() + " of " + req.worldSize() + agents + " joined within " + secs + " s";
-    failLoad(reason);
+    failLoad(disagg != null ? disagg.describeTimeout() : pendingLoad.timeoutReason(fleet.stream().filter(a -> a.loaded)
+        .count(), sortedAgents(pendingLoad.request.layout().tensorParallel()).size()));
     return this;
   }
 
@@ -330,6 +318,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         sequences.evacuate(agent, sequences.on(agent), "agent " + agent.info.agentId() + " lost");
       }
     }
+    countFleet();
     return this;
   }
 
@@ -344,14 +333,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       return this;
     }
     FleetAgent from = fleetById.get(report.agentId());
-    if (from != null && migration.onReport(report, from)) return this;
+    if (from != null) metrics.reported(modelName(), report);
+    if (from != null && migration.onReport(report, from)) return countFleet();
     if (report instanceof AgentReport.ModelLoaded m) {
       onModelLoaded(m);
-    } else if (report instanceof AgentReport.LoadFailed m) {
-      if (pendingLoad != null && fleetById.containsKey(m.agentId())) {
-        failLoad("agent " + m.agentId() + " could not load model " + pendingLoad.request.model().model() + ": "
-            + m.reason());
-      }
+    } else if (report instanceof AgentReport.LoadFailed m && pendingLoad != null && fleetById.containsKey(m.agentId())) {
+      failLoad("agent " + m.agentId() + " could not load model " + pendingLoad.request.model().model() + ": "
+          + m.reason());
     } else if (report instanceof AgentReport.StepReport m && from != null) {
       from.stepped(m);
       sequences.stepped(m, from);
@@ -362,6 +350,16 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     } else if (report instanceof AgentReport.Drained m && from != null) {
       migration.drained(m, from);
     }
+    return countFleet();
+  }
+
+  private String modelName() {
+    return fleetModel == null ? "" : fleetModel.model();
+  }
+
+  /** Hands the fleet's counts to /metrics (after anything that may change them). */
+  private Behavior<Command> countFleet() {
+    metrics.counted(FleetCounts.of(modelName(), registered.size(), fleet, agentsLost, sequences));
     return this;
   }
 
@@ -404,7 +402,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       run.replyTo().tell(RunOutcome.failed(failed.reason()));
       return this;
     }
-    activeRun = context.spawnAnonymous(BenchmarkRun.create(run.spec(), runPort, run.progress()));
+    activeRun = context.spawnAnonymous(BenchmarkRun.create(run.spec(), runPort, run.progress(),
+        metrics.requests(run.spec().model().model())));
     activeRunReplyTo = run.replyTo();
     context.watch(activeRun);
     return this;

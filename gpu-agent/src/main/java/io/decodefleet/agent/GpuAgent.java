@@ -8,6 +8,7 @@ import io.decodefleet.agent.engine.kv.IncomingKvTransfer;
 import io.decodefleet.agent.engine.kv.KvGroupSpec;
 import io.decodefleet.agent.engine.kv.KvTransferMode;
 import io.decodefleet.agent.engine.kv.KvTransferOutcome;
+import io.decodefleet.agent.observability.AgentMetrics;
 import io.decodefleet.agent.protocol.AgentCommand.AbortKvGroup;
 import io.decodefleet.agent.protocol.AgentCommand.AbortSequences;
 import io.decodefleet.agent.protocol.AgentCommand.CreateKvGroupId;
@@ -59,6 +60,10 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
   private final Supplier<Backend> backendFactory;
   private final int tensorParallel; // GPUs the backend spans
   private final NodeHealth health;
+  /** This node's /metrics: every report is counted there as it leaves. */
+  private final AgentMetrics metrics;
+  /** The model of the last LoadModel: the model_name of this agent's metrics. */
+  private String model = "";
   private ActorRef<AgentReport> coordinator;
   private Engine engine;
   /** Counts LoadModel requests, so a late load failure of a replaced engine is told apart. */
@@ -91,6 +96,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
     this.backendName = backendName;
     this.backendFactory = backendFactory;
     this.health = NodeHealth.get(context.getSystem());
+    this.metrics = AgentMetrics.get(context.getSystem());
     health.set(agentId, NodeHealth.Phase.STARTING);
   }
 
@@ -133,6 +139,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
       engine.stop();
     }
     health.set(agentId, NodeHealth.Phase.LOADING);
+    model = msg.spec().model();
     ActorRef<AgentCommand> self = context.getSelf();
     int gen = ++generation;
     engine = new Engine(agentId, msg.spec(), backendFactory, event -> self.tell(new EngineTold(gen, event)));
@@ -246,7 +253,10 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
       engine = null;
       health.set(agentId, NodeHealth.Phase.FAILED);
     }
-    reportsOf(event).forEach(this::tellCoordinator);
+    for (AgentReport report : reportsOf(event)) {
+      metrics.reported(model, report);
+      tellCoordinator(report);
+    }
     if (shutdownWaiter == null) return this;
     if (event instanceof EngineEvent.Drained d) {
       // The held KV leaves through this node: it stays up until the sends are over.

@@ -20,6 +20,7 @@ import io.decodefleet.coordinator.generation.GenerationRequest;
 import io.decodefleet.coordinator.generation.InvalidField;
 import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.generation.TextGeneration;
+import io.decodefleet.coordinator.metrics.RequestObserver;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import io.decodefleet.coordinator.run.BenchmarkSpec;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
@@ -69,6 +70,8 @@ public final class DecodeFleetService implements DecodeFleet {
   private final int worldSize;
   private final BiFunction<BenchmarkRequest, RunOutcome, String> reportJson;
   private final AtomicLong nextId = new AtomicLong();
+  /** Hears every Generate request's tokens and completion (the process's /metrics). */
+  private final RequestObserver observer;
 
   /**
    * @param model the model the fleet serves
@@ -79,6 +82,14 @@ public final class DecodeFleetService implements DecodeFleet {
    */
   public DecodeFleetService(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelSpec model,
       ModelLimits limits, Tokenizer tokenizer, int worldSize, BiFunction<BenchmarkRequest, RunOutcome, String> reportJson) {
+    this(system, coordinator, model, limits, tokenizer, worldSize, reportJson, RequestObserver.NONE);
+  }
+
+  /** @param observer hears every Generate request's tokens and completion (the process's /metrics) */
+  public DecodeFleetService(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelSpec model,
+      ModelLimits limits, Tokenizer tokenizer, int worldSize, BiFunction<BenchmarkRequest, RunOutcome, String> reportJson,
+      RequestObserver observer) {
+    this.observer = observer;
     this.limits = limits;
     this.tokenizer = tokenizer;
     this.system = system;
@@ -105,7 +116,8 @@ public final class DecodeFleetService implements DecodeFleet {
     return ActorSource.<GenerationEvent>actorRef(m -> m == GenerationEvent.End.INSTANCE, m -> Optional.empty(),
             16384, OverflowStrategy.fail())
         .mapMaterializedValue(out -> {
-          started.set(system.systemActorOf(TextGeneration.create(coordinator, request, tokenizer, id, arrival, out),
+          started.set(system.systemActorOf(TextGeneration.create(coordinator, request, tokenizer, id, arrival, observer,
+              out),
               "generate-" + id, Props.empty()));
           return NotUsed.notUsed();
         })

@@ -20,6 +20,7 @@ import io.decodefleet.coordinator.metrics.VerificationSummary;
 import io.decodefleet.coordinator.node.ClusterHandle;
 import io.decodefleet.coordinator.node.CoordinatorNode;
 import io.decodefleet.coordinator.node.EmbeddedCluster;
+import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import io.decodefleet.coordinator.node.HardwareDescription;
 import io.decodefleet.coordinator.report.Expectations;
 import io.decodefleet.coordinator.report.MetricVerdict;
@@ -107,11 +108,17 @@ final class BenchmarkSession {
     List<SweepPoint> points = new ArrayList<>();
     String backend;
     List<String> agentDevices;
+    CoordinatorMetrics metrics = new CoordinatorMetrics();
     try (ClusterHandle cluster = cli.cluster.embedded()
         ? EmbeddedCluster.start(largestAgents, ConfigFactory.empty(),
-            i -> devices.groupSlot("agent-" + i, i, k, cli.engine.cudaSettings(), CpuBackend.DEFAULT_KV_BYTES))
+            i -> devices.groupSlot("agent-" + i, i, k, cli.engine.cudaSettings(), CpuBackend.DEFAULT_KV_BYTES), metrics)
         : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
-            cli.cluster.managementPort, cli.cluster.kubernetes)) {
+            cli.cluster.managementPort, cli.cluster.kubernetes, metrics)) {
+      if (cli.cluster.metricsPort >= 0) {
+        // Stops with the cluster's system, when the run is over.
+        var binding = metrics.serve(cluster.system(), cli.cluster.bind, cli.cluster.metricsPort);
+        say("DecodeFleet: metrics on http://" + cli.cluster.bind + ":" + binding.localAddress().getPort() + "/metrics");
+      }
       Coordinator.FleetStatus status = ask(cluster, replyTo -> new Coordinator.LoadFleet(largestAgents, model,
           agentTimeout,
           layout, replyTo), agentTimeout.multipliedBy(layout.agents() > 0 ? 2 : 1).plusSeconds(10));

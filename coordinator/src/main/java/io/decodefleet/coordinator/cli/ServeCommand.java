@@ -14,6 +14,7 @@ import io.decodefleet.coordinator.metrics.SweepReport;
 import io.decodefleet.coordinator.node.ClusterOptions;
 import io.decodefleet.coordinator.node.CoordinatorNode;
 import io.decodefleet.coordinator.node.HardwareDescription;
+import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import io.decodefleet.coordinator.openai.OpenAiServer;
 import io.decodefleet.coordinator.report.RuntimeVersions;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
@@ -50,7 +51,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--http-port", defaultValue = "${env:DECODEFLEET_HTTP_PORT:-8000}",
       description = "Port of the OpenAI-compatible HTTP API (/v1/completions, /v1/chat/completions, /v1/models, "
-          + "/health, /version); -1: none (env DECODEFLEET_HTTP_PORT; default ${DEFAULT-VALUE}).")
+          + "/health, /version, /metrics); -1: none (env DECODEFLEET_HTTP_PORT; default ${DEFAULT-VALUE}).")
   int httpPort;
 
   @Option(names = "--http-bind", defaultValue = "${env:DECODEFLEET_HTTP_BIND:-127.0.0.1}",
@@ -118,8 +119,11 @@ final class ServeCommand implements Callable<Integer> {
       return 2;
     }
     Duration timeout = Duration.ofSeconds(cluster.agentTimeoutSeconds);
+    // As vLLM, metrics name the model as clients do: the served name for the preset.
+    String served = text.limits().model();
+    CoordinatorMetrics metrics = new CoordinatorMetrics(preset -> preset.equals(model.model()) ? served : preset);
     try (CoordinatorNode node = CoordinatorNode.start(cluster.bind, cluster.clusterPort, cluster.seedNodes,
-        cluster.managementPort, cluster.kubernetes)) {
+        cluster.managementPort, cluster.kubernetes, metrics)) {
       System.out.println("coordinator: " + text.describe());
       System.out.println("coordinator: cluster node at " + node.clusterAddress() + " (" + cluster.describe()
           + "); waiting for " + worldSize + " agents"
@@ -133,8 +137,8 @@ final class ServeCommand implements Callable<Integer> {
       }
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
       DecodeFleetService service = new DecodeFleetService(node.system(), node.coordinator(), model, text.limits(),
-          text.tokenizer(), worldSize,
-          (request, outcome) -> reportJson(request, outcome, state));
+          text.tokenizer(), worldSize, (request, outcome) -> reportJson(request, outcome, state),
+          metrics.requests(model.model()));
       ServerBinding binding = Http.get(node.system()).newServerAt(grpcBind, grpcPort)
           .bind(DecodeFleetHandlerFactory.create(service, node.system())).toCompletableFuture().get(30, TimeUnit.SECONDS);
       System.out.println("coordinator: model " + model.model() + " loaded on " + worldSize
@@ -143,11 +147,17 @@ final class ServeCommand implements Callable<Integer> {
       if (httpPort >= 0) {
         OpenAiServer server = new OpenAiServer(node.system(), node.coordinator(), text.limits(), text.tokenizer(),
             text.prompts(), java.util.Optional.ofNullable(apiKey), maxConcurrentRequests,
-            RuntimeVersions.current().get("decodefleet"));
+            RuntimeVersions.current().get("decodefleet"), metrics);
         http = Http.get(node.system()).newServerAt(httpBind, httpPort).withSettings(OpenAiServer.settings(node.system()))
             .bind(server::handle).toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("coordinator: serving the OpenAI API (model '" + text.limits().model() + "') on http://" + httpBind + ":" + http.localAddress().getPort() + "/v1"
-            + (apiKey != null ? " (API key required)" : ""));
+            + (apiKey != null ? " (API key required)" : "") + "; metrics on /metrics");
+      }
+      ServerBinding metricsOnly = null;
+      if (cluster.metricsPort >= 0) {
+        metricsOnly = metrics.serve(node.system(), cluster.bind, cluster.metricsPort);
+        System.out.println("coordinator: metrics on http://" + cluster.bind + ":" + metricsOnly.localAddress().getPort()
+            + "/metrics");
       }
       System.out.flush();
       CountDownLatch stop = new CountDownLatch(1);
@@ -155,6 +165,7 @@ final class ServeCommand implements Callable<Integer> {
       Signal.handle(new Signal("INT"), sig -> stop.countDown());
       stop.await();
       if (http != null) http.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      if (metricsOnly != null) CoordinatorMetrics.stopServing(metricsOnly);
       binding.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     return 0;

@@ -13,9 +13,18 @@ public interface SequenceEvent {
   /** @param tokens consecutive output tokens; @param nanos arrival time (System.nanoTime) */
   record Tokens(long requestId, int[] tokens, String agentId, long nanos) implements SequenceEvent {}
 
-  /** @param reason "length" (max tokens or the model's context) or "stop" (a stop token) */
-  record Finished(long requestId, String agentId, int preemptions, VerifyResult verify, String reason, long nanos)
-      implements SequenceEvent {}
+  /**
+   * @param reason "length" (max tokens or the model's context) or "stop" (a stop token)
+   * @param queueNanos how long it queued on its agent before its first step, as the agent measured it;
+   *     -1: not measured
+   */
+  record Finished(long requestId, String agentId, int preemptions, VerifyResult verify, String reason, long queueNanos,
+      long nanos) implements SequenceEvent {
+    /** Queue time not measured. */
+    public Finished(long requestId, String agentId, int preemptions, VerifyResult verify, String reason, long nanos) {
+      this(requestId, agentId, preemptions, verify, reason, -1, nanos);
+    }
+  }
 
   /** Why a sequence failed, as an API maps it to a status. */
   enum FailureKind { INVALID, CAPACITY, UNAVAILABLE, AGENT }

@@ -33,6 +33,7 @@ public final class SequencePlacement {
   private long kvMigrations;
   /** The fleet model's block hash salt: prompts are hashed as the agents hash their blocks. */
   private long prefixSalt;
+  private long replacements;
 
   /** @param fleet the coordinator's fleet, read as it changes */
   public SequencePlacement(List<FleetAgent> fleet, Logger log) {
@@ -66,6 +67,11 @@ public final class SequencePlacement {
   /** Of {@link #migrations}, those moved with their KV and decoded from it on arrival. */
   public long kvMigrations() {
     return kvMigrations;
+  }
+
+  /** Sequences taken off their agent and placed anew by {@link #replace}, since the coordinator started. */
+  public long replacements() {
+    return replacements;
   }
 
   /** A sequence moved with its KV decodes from it on its new agent: one more KV migration. */
@@ -187,7 +193,7 @@ public final class SequencePlacement {
       if (seq == null || seq.agent != agent) continue;
       release(seq);
       seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), f.preemptions(), f.verify(),
-          f.reason(), now));
+          f.reason(), f.queueNanos(), now));
     }
   }
 
@@ -202,6 +208,7 @@ public final class SequencePlacement {
   /** Takes {@code seq} off its agent and places it anew, re-prefilled with its tokens so far. */
   public void replace(InFlightSequence seq, String cause) {
     log.info("sequence {} re-placed: {}", seq.globalId, cause);
+    replacements++;
     release(seq);
     place(seq);
   }

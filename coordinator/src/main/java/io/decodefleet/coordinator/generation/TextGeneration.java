@@ -3,6 +3,7 @@ package io.decodefleet.coordinator.generation;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
+import io.decodefleet.coordinator.metrics.RequestObserver;
 import io.decodefleet.coordinator.metrics.RequestRecord;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import io.decodefleet.coordinator.text.IncrementalDetokenizer;
@@ -39,7 +40,7 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
   private final long arrivalNanos;
   private final IncrementalDetokenizer detokenizer;
   private final StopStrings stops;
-  private final MetricsRecorder timing = new MetricsRecorder();
+  private final MetricsRecorder timing;
   private int completionTokens;
   /** This generation as the coordinator knows it (the subscriber of its sequence). */
   private final ActorRef<SequenceEvent> fleet;
@@ -52,14 +53,21 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
    */
   public static Behavior<Command> create(ActorRef<Coordinator.Command> coordinator, GenerationRequest request,
       Tokenizer tokenizer, long requestId, long arrivalNanos, ActorRef<GenerationEvent> out) {
+    return create(coordinator, request, tokenizer, requestId, arrivalNanos, RequestObserver.NONE, out);
+  }
+
+  /** @param observer hears the request's tokens and completion (the process's live metrics) */
+  public static Behavior<Command> create(ActorRef<Coordinator.Command> coordinator, GenerationRequest request,
+      Tokenizer tokenizer, long requestId, long arrivalNanos, RequestObserver observer, ActorRef<GenerationEvent> out) {
     return Behaviors.setup(ctx -> new TextGeneration(ctx, coordinator, request, tokenizer, requestId, arrivalNanos,
-        out));
+        observer, out));
   }
 
   private TextGeneration(ActorContext<Command> context, ActorRef<Coordinator.Command> coordinator,
-      GenerationRequest request, Tokenizer tokenizer, long requestId, long arrivalNanos,
+      GenerationRequest request, Tokenizer tokenizer, long requestId, long arrivalNanos, RequestObserver observer,
       ActorRef<GenerationEvent> out) {
     super(context);
+    this.timing = new MetricsRecorder(observer);
     this.coordinator = coordinator;
     this.out = out;
     this.request = request;
@@ -109,7 +117,7 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
     out.tell(new GenerationEvent.Delta(r.text(), t.tokens(), t.agentId(), (t.nanos() - arrivalNanos) / 1e6));
     if (r.stopped()) {
       coordinator.tell(new Coordinator.Cancel(requestId, fleet));
-      return done("stop", t.nanos());
+      return done("stop", -1, t.nanos());
     }
     return this;
   }
@@ -123,11 +131,11 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
     StopStrings.Delta r = stops.append(detokenizer.flush());
     String rest = r.text() + stops.flush();
     if (!rest.isEmpty()) out.tell(new GenerationEvent.Delta(rest, new int[0], f.agentId(), (f.nanos() - arrivalNanos) / 1e6));
-    return done(r.stopped() || "stop".equals(f.reason()) ? "stop" : "length", f.nanos());
+    return done(r.stopped() || "stop".equals(f.reason()) ? "stop" : "length", f.queueNanos(), f.nanos());
   }
 
-  private Behavior<Command> done(String reason, long nanos) {
-    timing.requestFinished(requestId, nanos);
+  private Behavior<Command> done(String reason, long queueNanos, long nanos) {
+    timing.requestFinished(requestId, reason, queueNanos, nanos);
     RequestRecord record = timing.requests().get(0);
     out.tell(new GenerationEvent.Done(reason, request.promptTokens().length, completionTokens, record));
     out.tell(GenerationEvent.End.INSTANCE);

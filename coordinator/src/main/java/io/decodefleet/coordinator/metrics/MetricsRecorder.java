@@ -37,8 +37,16 @@ public final class MetricsRecorder {
   private int failed;
   private long outputTokens;
   private int migrations;
+  private final RequestObserver observer;
 
-  public MetricsRecorder() {}
+  public MetricsRecorder() {
+    this(RequestObserver.NONE);
+  }
+
+  /** @param observer hears each request's tokens and completion (live metrics) */
+  public MetricsRecorder(RequestObserver observer) {
+    this.observer = Objects.requireNonNull(observer, "observer");
+  }
 
   /**
    * A request was sent to the cluster: the "start" time of vLLM's measurements.
@@ -76,17 +84,32 @@ public final class MetricsRecorder {
     if (count == 0 || trace.state != State.OUTSTANDING) {
       return;
     }
+    if (trace.tokens() == 0) {
+      observer.promptComputed(trace.promptTokens);
+    }
     trace.addTokens(agentId, count, nanos);
     outputTokens += count;
+    observer.tokensGenerated(count);
+  }
+
+  /**
+   * The request finished, for a reason not given ("unknown") and with its queue time unknown.
+   *
+   * @throws IllegalArgumentException if the id is unknown
+   */
+  public void requestFinished(long requestId, long nanos) {
+    requestFinished(requestId, "unknown", -1, nanos);
   }
 
   /**
    * The request finished. E2E is measured to its last token's arrival, as vLLM measures to the last
    * streamed chunk, so {@code nanos} does not enter the latencies.
    *
+   * @param finishedReason "stop" or "length", for the observer
+   * @param queueNanos how long its agent says it queued before its first step; -1: unknown
    * @throws IllegalArgumentException if the id is unknown
    */
-  public void requestFinished(long requestId, long nanos) {
+  public void requestFinished(long requestId, String finishedReason, long queueNanos, long nanos) {
     RequestTrace trace = trace(requestId);
     if (trace.state != State.OUTSTANDING) {
       return;
@@ -97,6 +120,7 @@ public final class MetricsRecorder {
     }
     trace.state = State.COMPLETED;
     completed++;
+    observer.requestCompleted(trace.completed(finishedReason, queueNanos));
   }
 
   /**

@@ -19,6 +19,7 @@ final class RequestTrace {
   }
 
   private static final double NANOS_PER_MILLI = 1_000_000.0;
+  private static final double NANOS_PER_SECOND = 1_000_000_000.0;
 
   final long requestId;
   final int promptTokens;
@@ -82,6 +83,16 @@ final class RequestTrace {
     for (int i = 1; i < tokens; i++) {
       sink.add((arrivals[i] - arrivals[i - 1]) / NANOS_PER_MILLI);
     }
+  }
+
+  /** This request, completed for {@code reason} after {@code queueNanos} in its agent's queue (-1: unknown). */
+  CompletedRequest completed(String reason, long queueNanos) {
+    double[] itl = new double[Math.max(0, tokens - 1)];
+    for (int i = 1; i < tokens; i++) {
+      itl[i - 1] = (arrivals[i] - arrivals[i - 1]) / NANOS_PER_SECOND;
+    }
+    return new CompletedRequest(reason, promptTokens, tokens, ttftMs() / 1e3, tpotMs() / 1e3, e2eMs() / 1e3, itl,
+        queueNanos < 0 ? Double.NaN : queueNanos / NANOS_PER_SECOND);
   }
 
   RequestRecord toRecord() {

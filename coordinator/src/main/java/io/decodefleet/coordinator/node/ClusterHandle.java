@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator.node;
 
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 
@@ -9,6 +10,9 @@ public interface ClusterHandle extends AutoCloseable {
   ActorSystem<?> system();
 
   ActorRef<Coordinator.Command> coordinator();
+
+  /** The metrics of this process's coordinator (what its /metrics serves). */
+  CoordinatorMetrics metrics();
 
   @Override
   void close();

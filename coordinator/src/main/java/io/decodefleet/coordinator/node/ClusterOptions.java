@@ -28,6 +28,11 @@ public final class ClusterOptions {
       description = "Pekko Management HTTP port of this node (/alive, /ready); -1: none (default).")
   public int managementPort;
 
+  @Option(names = "--metrics-port", defaultValue = "${env:DECODEFLEET_METRICS_PORT:--1}",
+      description = "Serve GET /metrics (Prometheus) on this port of --bind; -1: none (default). coordinator serve "
+          + "also serves it on its HTTP API's port.")
+  public int metricsPort;
+
   @Option(names = "--agent-timeout", defaultValue = "60",
       description = "Seconds to wait for agents to join and load the model (default ${DEFAULT-VALUE}).")
   public int agentTimeoutSeconds;
@@ -44,6 +49,9 @@ public final class ClusterOptions {
     if (clusterPort < 0 || clusterPort > 65535) throw new IllegalArgumentException("--cluster-port must be in 0..65535, got " + clusterPort);
     if (managementPort < -1 || managementPort > 65535) {
       throw new IllegalArgumentException("--management-port must be in -1..65535, got " + managementPort);
+    }
+    if (metricsPort < -1 || metricsPort > 65535) {
+      throw new IllegalArgumentException("--metrics-port must be in -1..65535, got " + metricsPort);
     }
     if (agentTimeoutSeconds < 1) throw new IllegalArgumentException("--agent-timeout must be >= 1 s, got " + agentTimeoutSeconds);
   }

@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.ClusterConfig;
 import io.decodefleet.agent.QuietShutdown;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,10 +26,13 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
 public final class CoordinatorNode implements ClusterHandle {
   private final ActorSystem<Void> system;
   private final ActorRef<Coordinator.Command> coordinator;
+  private final CoordinatorMetrics metrics;
 
-  private CoordinatorNode(ActorSystem<Void> system, ActorRef<Coordinator.Command> coordinator) {
+  private CoordinatorNode(ActorSystem<Void> system, ActorRef<Coordinator.Command> coordinator,
+      CoordinatorMetrics metrics) {
     this.system = system;
     this.coordinator = coordinator;
+    this.metrics = metrics;
   }
 
   /**
@@ -45,18 +49,26 @@ public final class CoordinatorNode implements ClusterHandle {
    */
   public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
       boolean kubernetesBootstrap) {
+    return start(bind, port, seedNodes, managementPort, kubernetesBootstrap, new CoordinatorMetrics());
+  }
+
+  /** As {@link #start(String, int, List, int, boolean)}, the coordinator feeding {@code metrics}. */
+  public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
+      boolean kubernetesBootstrap, CoordinatorMetrics metrics) {
     Map<String, Object> own = new HashMap<>();
     own.put("pekko.management.http.hostname", bind);
     own.put("pekko.management.http.port", Math.max(managementPort, 0));
     // The coordinator has no agents: its readiness is only cluster membership.
     own.put("pekko.management.health-checks.readiness-checks.decodefleet-agents", "");
+    // Nor agent metrics: its /metrics is the coordinator's own, on its HTTP API or --metrics-port.
+    own.put("pekko.management.http.routes.decodefleet-metrics", "");
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME,
         ClusterConfig.node(bind, port, List.of("coordinator"), ConfigFactory.parseMap(own)));
     Cluster cluster = Cluster.get(system);
     if (kubernetesBootstrap) {
       PekkoManagement.get(system).start();
       ClusterBootstrap.get(system).start();
-      return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system));
+      return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics), metrics);
     }
     if (seedNodes.isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
@@ -68,7 +80,7 @@ public final class CoordinatorNode implements ClusterHandle {
       cluster.manager().tell(new JoinSeedNodes(seeds));
     }
     if (managementPort >= 0) PekkoManagement.get(system).start();
-    return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system));
+    return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics), metrics);
   }
 
   @Override
@@ -79,6 +91,11 @@ public final class CoordinatorNode implements ClusterHandle {
   @Override
   public ActorRef<Coordinator.Command> coordinator() {
     return coordinator;
+  }
+
+  @Override
+  public CoordinatorMetrics metrics() {
+    return metrics;
   }
 
   /** host:port of this node's cluster endpoint (what daemons give as --seed-nodes). */

@@ -6,6 +6,7 @@ import io.decodefleet.agent.NodeGuardian;
 import io.decodefleet.agent.QuietShutdown;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,12 +33,14 @@ public final class EmbeddedCluster implements ClusterHandle {
   private final ActorSystem<Void> coordinatorSystem;
   private final ActorRef<Coordinator.Command> coordinator;
   private final List<ActorSystem<NodeGuardian.Command>> agentSystems;
+  private final CoordinatorMetrics metrics;
 
   private EmbeddedCluster(ActorSystem<Void> coordinatorSystem, ActorRef<Coordinator.Command> coordinator,
-      List<ActorSystem<NodeGuardian.Command>> agentSystems) {
+      List<ActorSystem<NodeGuardian.Command>> agentSystems, CoordinatorMetrics metrics) {
     this.coordinatorSystem = coordinatorSystem;
     this.coordinator = coordinator;
     this.agentSystems = agentSystems;
+    this.metrics = metrics;
   }
 
   /**
@@ -56,12 +59,18 @@ public final class EmbeddedCluster implements ClusterHandle {
    * (named agent-i; e.g. a CUDA backend on GPU i).
    */
   public static EmbeddedCluster start(int agents, Config overrides, IntFunction<NodeGuardian.DeviceSlot> slotOf) {
+    return start(agents, overrides, slotOf, new CoordinatorMetrics());
+  }
+
+  /** As {@link #start(int, Config, IntFunction)}, the coordinator feeding {@code metrics}. */
+  public static EmbeddedCluster start(int agents, Config overrides, IntFunction<NodeGuardian.DeviceSlot> slotOf,
+      CoordinatorMetrics metrics) {
     ActorSystem<Void> coordSystem = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME,
         ClusterConfig.node("127.0.0.1", 0, List.of("coordinator"), overrides));
     Cluster coordCluster = Cluster.get(coordSystem);
     Address seed = coordCluster.selfMember().address();
     coordCluster.manager().tell(Join.create(seed));
-    ActorRef<Coordinator.Command> coordinator = startCoordinator(coordSystem);
+    ActorRef<Coordinator.Command> coordinator = startCoordinator(coordSystem, metrics);
 
     List<ActorSystem<NodeGuardian.Command>> agentSystems = new ArrayList<>();
     for (int i = 0; i < agents; i++) {
@@ -71,12 +80,15 @@ public final class EmbeddedCluster implements ClusterHandle {
       Cluster.get(system).manager().tell(Join.create(seed));
       agentSystems.add(system);
     }
-    return new EmbeddedCluster(coordSystem, coordinator, agentSystems);
+    return new EmbeddedCluster(coordSystem, coordinator, agentSystems, metrics);
   }
 
-  /** The coordinator singleton, hosted only on nodes with the "coordinator" role. */
-  public static ActorRef<Coordinator.Command> startCoordinator(ActorSystem<?> system) {
-    return ClusterSingleton.get(system).init(SingletonActor.of(Coordinator.create(), "coordinator")
+  /**
+   * The coordinator singleton, hosted only on nodes with the "coordinator" role; where it runs in this
+   * process, it feeds {@code metrics}.
+   */
+  public static ActorRef<Coordinator.Command> startCoordinator(ActorSystem<?> system, CoordinatorMetrics metrics) {
+    return ClusterSingleton.get(system).init(SingletonActor.of(Coordinator.create(metrics), "coordinator")
         .withSettings(ClusterSingletonSettings.create(system).withRole("coordinator")));
   }
 
@@ -92,6 +104,11 @@ public final class EmbeddedCluster implements ClusterHandle {
   @Override
   public ActorRef<Coordinator.Command> coordinator() {
     return coordinator;
+  }
+
+  @Override
+  public CoordinatorMetrics metrics() {
+    return metrics;
   }
 
   public List<ActorSystem<NodeGuardian.Command>> agentSystems() {

@@ -10,6 +10,8 @@ import io.decodefleet.coordinator.generation.GenerationEvent;
 import io.decodefleet.coordinator.generation.InvalidField;
 import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.generation.TextGeneration;
+import io.decodefleet.coordinator.metrics.RequestObserver;
+import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import io.decodefleet.coordinator.text.Tokenizer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -43,7 +45,8 @@ import org.apache.pekko.util.ByteString;
 /**
  * The OpenAI-compatible HTTP API: {@code POST /v1/completions} and {@code /v1/chat/completions}
  * (whole JSON, or Server-Sent Events ending with {@code data: [DONE]}), {@code GET /v1/models},
- * {@code /health}, {@code /version}. Errors come in OpenAI's shape with 400 (a field that cannot be
+ * {@code /health}, {@code /version}, and the process's Prometheus metrics on {@code GET /metrics}
+ * (no API key, as vLLM serves them). Errors come in OpenAI's shape with 400 (a field that cannot be
  * served, named as {@code param}), 401 (a missing or wrong API key on {@code /v1}), 404 (an unknown
  * path or model), 413 (a body over the limit), 429 (too many requests in flight), 503 (no agent to
  * serve). A client that disconnects mid-stream cancels its sequence on the fleet.
@@ -63,6 +66,9 @@ public final class OpenAiServer {
   private final Optional<String> apiKey;
   private final int maxInFlight;
   private final String version;
+  private final CoordinatorMetrics metrics;
+  /** Hears every request's tokens and completion: {@code metrics} for the served model. */
+  private final RequestObserver observer;
   private final long created = System.currentTimeMillis() / 1000;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong nextId = new AtomicLong();
@@ -71,9 +77,14 @@ public final class OpenAiServer {
    * @param prompts turns text and chat messages into token ids (the tokenizer, the chat template)
    * @param apiKey when present, every {@code /v1} request needs {@code Authorization: Bearer <key>}
    * @param maxInFlight requests served at once; one more gets 429
+   * @param metrics this process's metrics: fed by every request (labelled with the served model name),
+   *     served on {@code /metrics}
    */
   public OpenAiServer(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelLimits limits,
-      Tokenizer tokenizer, OpenAiRequest.Prompts prompts, Optional<String> apiKey, int maxInFlight, String version) {
+      Tokenizer tokenizer, OpenAiRequest.Prompts prompts, Optional<String> apiKey, int maxInFlight, String version,
+      CoordinatorMetrics metrics) {
+    this.metrics = metrics;
+    this.observer = metrics.requests(limits.model());
     this.system = system;
     this.coordinator = coordinator;
     this.limits = limits;
@@ -102,6 +113,7 @@ public final class OpenAiServer {
     boolean generation = post && (path.equals("/v1/completions") || path.equals("/v1/chat/completions"));
     if (!generation) request.discardEntityBytes(system);
     if (path.equals("/health")) return get ? done(HttpResponse.create()) : notAllowed(request);
+    if (path.equals("/metrics")) return get ? done(metrics.endpoint().respond(request)) : notAllowed(request);
     if (path.equals("/version")) {
       return get ? done(json(200, JSON.createObjectNode().put("version", version))) : notAllowed(request);
     }
@@ -174,7 +186,7 @@ public final class OpenAiServer {
             EVENT_BUFFER, OverflowStrategy.fail())
         .mapMaterializedValue(out -> {
           generation.set(system.systemActorOf(TextGeneration.create(coordinator, r.generation(), tokenizer, id, arrival,
-              out), "openai-" + id, Props.empty()));
+              observer, out), "openai-" + id, Props.empty()));
           return NotUsed.notUsed();
         })
         .map(e -> {

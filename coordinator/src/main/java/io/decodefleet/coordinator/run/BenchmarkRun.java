@@ -9,6 +9,7 @@ import io.decodefleet.coordinator.metrics.AgentDescription;
 import io.decodefleet.coordinator.metrics.EngineTotals;
 import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
+import io.decodefleet.coordinator.metrics.RequestObserver;
 import io.decodefleet.coordinator.metrics.VerificationSummary;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import java.time.Duration;
@@ -51,7 +52,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   private final ActorRef<RunRequest> host;
   private final ActorRef<RunProgress> progress;
   private final ActorRef<SequenceEvent> events;
-  private final MetricsRecorder recorder = new MetricsRecorder();
+  private final MetricsRecorder recorder;
   private final Map<Long, int[]> outputTokens = new HashMap<>();
   private final ArrayDeque<RequestSpec> due = new ArrayDeque<>();
   private final VerificationTotals verification = new VerificationTotals();
@@ -64,14 +65,20 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   private long endNanos;
   private long lastProgressNanos;
 
-  /** @param host the coordinator, through its run port; the outcome reaches the caller through it */
-  public static Behavior<Command> create(BenchmarkSpec spec, ActorRef<RunRequest> host, ActorRef<RunProgress> progress) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new BenchmarkRun(ctx, timers, spec, host, progress)));
+  /**
+   * @param host the coordinator, through its run port; the outcome reaches the caller through it
+   * @param observer hears every request's tokens and completion (the process's live metrics)
+   */
+  public static Behavior<Command> create(BenchmarkSpec spec, ActorRef<RunRequest> host, ActorRef<RunProgress> progress,
+      RequestObserver observer) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new BenchmarkRun(ctx, timers, spec, host, progress,
+        observer)));
   }
 
   private BenchmarkRun(ActorContext<Command> context, TimerScheduler<Command> timers, BenchmarkSpec spec,
-      ActorRef<RunRequest> host, ActorRef<RunProgress> progress) {
+      ActorRef<RunRequest> host, ActorRef<RunProgress> progress, RequestObserver observer) {
     super(context);
+    this.recorder = new MetricsRecorder(observer);
     this.context = context;
     this.timers = timers;
     this.spec = spec;
@@ -131,7 +138,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       recorder.tokensArrived(t.requestId(), t.agentId(), t.tokens().length, t.nanos());
       outputTokens.merge(t.requestId(), t.tokens(), BenchmarkRun::concat);
     } else if (e instanceof SequenceEvent.Finished f) {
-      recorder.requestFinished(f.requestId(), f.nanos());
+      recorder.requestFinished(f.requestId(), f.reason(), f.queueNanos(), f.nanos());
       verification.add(f.requestId(), f.verify());
       outstanding--;
     } else if (e instanceof SequenceEvent.Failed f) {

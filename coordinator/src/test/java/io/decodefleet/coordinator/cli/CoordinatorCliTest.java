@@ -51,6 +51,8 @@ class CoordinatorCliTest {
       "--decode-path, fast, unknown decode path 'fast'",
       "--gemm, fast, --gemm must be auto, ours or cublaslt (was 'fast')",
       "--gpu-memory-fraction, 1.5, gpu memory fraction must be in (0, 1]",
+      "--metrics-port, -2, --metrics-port must be in -1..65535, got -2",
+      "--metrics-port, 70000, --metrics-port must be in -1..65535, got 70000",
   })
   void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {
     Result r = runProcess(option, value);

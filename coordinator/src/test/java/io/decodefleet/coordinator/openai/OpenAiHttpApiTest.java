@@ -83,6 +83,30 @@ class OpenAiHttpApiTest {
     assertEquals(2048, models.get("data").get(0).get("max_model_len").asInt());
   }
 
+  /** The value of the sample line that starts with {@code series} in a /metrics answer. */
+  static double metric(String exposition, String series) {
+    return exposition.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(
+        l.substring(series.length() + 1))).findFirst().orElseThrow(() -> new AssertionError("no " + series));
+  }
+
+  @Test
+  void metricsNeedNoKeyAndCountACompletionsTokensAndTimings() throws Exception {
+    HttpResponse<String> before = get("/metrics", null);
+    assertEquals(200, before.statusCode(), before.body());
+    assertTrue(before.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"),
+        before.headers().toString());
+    JsonNode done = complete(", \"max_tokens\": 7, \"ignore_eos\": true");
+    String after = get("/metrics", null).body();
+    String tokens = "vllm:generation_tokens_total{model_name=\"tiny\"}";
+    assertEquals(done.get("usage").get("completion_tokens").asInt(), metric(after, tokens) - metric(before.body(),
+        tokens));
+    String e2e = "vllm:e2e_request_latency_seconds_count{model_name=\"tiny\"}";
+    assertEquals(1, metric(after, e2e) - metric(before.body(), e2e));
+    HttpRequest post = HttpRequest.newBuilder(URI.create(fleet.baseUrl() + "/metrics"))
+        .POST(HttpRequest.BodyPublishers.noBody()).build();
+    assertEquals(405, HTTP.send(post, HttpResponse.BodyHandlers.ofString()).statusCode());
+  }
+
   @Test
   void everyFieldThatCannotBeServedIsA400NamingIt() throws Exception {
     String m = "\"model\": \"tiny\", ";

@@ -66,12 +66,29 @@ class ContainerContractTest {
     assertPort(c, "cluster", cl.option("--cluster-port"));
     assertPort(c, BOOTSTRAP.portName(), cl.option("--management-port"));
     if (serve) assertPort(c, "grpc", cl.option("--grpc-port"));
-    assertEquals(serve ? 3 : 2, c.getPorts().size(), t.owner() + ": ports " + c.getPorts());
+    if (!agent) assertPort(c, "metrics", cl.option("--metrics-port"));
+    assertEquals((serve ? 3 : 2) + (agent ? 0 : 1), c.getPorts().size(), t.owner() + ": ports " + c.getPorts());
     if (agent) {
       // The daemon is left at the application's defaults: 2552 (Artery) and the configured management port.
       assertEquals("2552", cl.option("--cluster-port"));
       assertEquals(String.valueOf(BOOTSTRAP.managementPort()), cl.option("--management-port"));
     }
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("members")
+  void prometheusIsPointedAtThePortThatServesMetrics(ManifestSet set, ManifestSet.PodTemplate t, Container c) {
+    // deploy/prometheus/prometheus.yml keeps the pods annotated prometheus.io/scrape and scrapes the
+    // annotated port and path: the management port on an agent node, --metrics-port on a coordinator.
+    ContainerCommandLine cl = new ContainerCommandLine(c, set, DownwardApi.EXAMPLE);
+    boolean agent = cl.application() == ContainerCommandLine.Application.GPU_AGENT;
+    Map<String, String> a = t.annotations();
+    assertEquals("true", a.get("prometheus.io/scrape"), t.owner() + ": annotations " + a);
+    assertEquals("/metrics", a.get("prometheus.io/path"), t.owner());
+    String port = agent ? cl.option("--management-port") : cl.option("--metrics-port");
+    assertEquals(port, a.get("prometheus.io/port"), t.owner() + ": the port that serves /metrics");
+    assertTrue(c.getPorts().stream().anyMatch(p -> String.valueOf(p.getContainerPort()).equals(port)),
+        t.owner() + ": a container port " + port);
   }
 
   @ParameterizedTest(name = "{0} {1}")

@@ -25,7 +25,12 @@ import tools.jackson.databind.node.ObjectNode;
 final class ManifestSet {
 
   /** A pod template of a workload (or a bare Pod): who owns it, its labels and its spec. */
-  record PodTemplate(String owner, HasMetadata workload, Map<String, String> labels, PodSpec spec) {}
+  record PodTemplate(String owner, HasMetadata workload, Map<String, String> labels, PodSpec spec,
+      Map<String, String> annotations) {
+    PodTemplate {
+      annotations = annotations == null ? Map.of() : annotations;
+    }
+  }
 
   private final String source;
   private final List<ObjectNode> trees;
@@ -105,15 +110,16 @@ final class ManifestSet {
     String owner = o.getKind() + "/" + o.getMetadata().getName();
     if (o instanceof DaemonSet d) {
       return Optional.of(new PodTemplate(owner, o, d.getSpec().getTemplate().getMetadata().getLabels(),
-          d.getSpec().getTemplate().getSpec()));
+          d.getSpec().getTemplate().getSpec(), d.getSpec().getTemplate().getMetadata().getAnnotations()));
     } else if (o instanceof Deployment d) {
       return Optional.of(new PodTemplate(owner, o, d.getSpec().getTemplate().getMetadata().getLabels(),
-          d.getSpec().getTemplate().getSpec()));
+          d.getSpec().getTemplate().getSpec(), d.getSpec().getTemplate().getMetadata().getAnnotations()));
     } else if (o instanceof Job j) {
       return Optional.of(new PodTemplate(owner, o, j.getSpec().getTemplate().getMetadata().getLabels(),
-          j.getSpec().getTemplate().getSpec()));
+          j.getSpec().getTemplate().getSpec(), j.getSpec().getTemplate().getMetadata().getAnnotations()));
     } else if (o instanceof Pod p) {
-      return Optional.of(new PodTemplate(owner, o, p.getMetadata().getLabels(), p.getSpec()));
+      return Optional.of(new PodTemplate(owner, o, p.getMetadata().getLabels(), p.getSpec(),
+          p.getMetadata().getAnnotations()));
     }
     return Optional.empty();
   }

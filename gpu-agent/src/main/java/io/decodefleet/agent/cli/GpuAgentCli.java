@@ -36,7 +36,7 @@ public final class GpuAgentCli implements Callable<Integer> {
   int clusterPort;
 
   @Option(names = "--management-port", defaultValue = "${env:DECODEFLEET_MANAGEMENT_PORT:-8558}",
-      description = "Pekko Management HTTP port for /alive and /ready (default ${DEFAULT-VALUE}).")
+      description = "Pekko Management HTTP port for /alive, /ready and /metrics (default ${DEFAULT-VALUE}).")
   int managementPort;
 
   @Option(names = "--node-name", defaultValue = "${env:DECODEFLEET_NODE_NAME}",

@@ -22,7 +22,7 @@ import sun.misc.Signal;
 
 /**
  * The {@code gpu-agent} daemon: one ActorSystem per node that joins the cluster, hosts one agent per
- * device under its NodeGuardian, serves /alive and /ready, and on SIGTERM drains (every unfinished
+ * device under its NodeGuardian, serves /alive, /ready and /metrics, and on SIGTERM drains (every unfinished
  * sequence goes back to the coordinator), leaves the cluster and exits 0.
  */
 public final class AgentDaemon {
@@ -35,7 +35,7 @@ public final class AgentDaemon {
    * @param nodeName prefix of this node's agent ids: nodeName-0, nodeName-1, …
    * @param cpuAgents CPU agent slots, when the agents run on the CPU
    * @param tensorParallel devices per agent (K > 1: tensor-parallel groups of K GPUs or CPU ranks)
-   * @param managementPort Pekko Management HTTP port (/alive, /ready)
+   * @param managementPort Pekko Management HTTP port (/alive, /ready, /metrics)
    * @param drainTimeout how long SIGTERM waits for agents to hand back their sequences
    * @param devices "auto" (one CUDA agent per GPU, CPU agents when there is none), "cpu", or GPU
    *     indices such as "0,1"
@@ -97,7 +97,7 @@ public final class AgentDaemon {
     Signal.handle(new Signal("INT"), sig -> new Thread(drainAndStop, "drain").start());
     System.out.println("gpu-agent " + s.nodeName() + ": " + slots.size() + " agents at "
         + org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().address() + ", management http://" + s.bind()
-        + ":" + s.managementPort() + " (/alive, /ready)");
+        + ":" + s.managementPort() + " (/alive, /ready, /metrics)");
     System.out.flush();
     system.getWhenTerminated().thenRun(stopped::countDown);
     stopped.await();

@@ -186,6 +186,10 @@ public final class Engine {
     final ModelRunner runner;
     final RecomputeVerifier verifier;
     final java.util.Set<Long> inFlight = new java.util.LinkedHashSet<>();
+    /** Submitted sequences not yet scheduled: id → submission time (System.nanoTime). */
+    final java.util.Map<Long, Long> queuedSince = new java.util.HashMap<>();
+    /** Scheduled sequences: id → nanos from submission to first scheduled step, until they finish. */
+    final java.util.Map<Long, Long> queueNanos = new java.util.HashMap<>();
     final KvTransferEndpoint kvTransfers;
     long step;
 
@@ -234,6 +238,8 @@ public final class Engine {
         }
         unfinished.addAll(s.kvTransfers.orphanReceives());
         s.inFlight.clear();
+        s.queuedSince.clear();
+        s.queueNanos.clear();
         events.accept(new EngineEvent.Drained(unfinished, held));
         continue;
       }
@@ -271,6 +277,7 @@ public final class Engine {
         s.scheduler.add(new Sequence(spec.sequenceId(), spec.promptTokens(), spec.maxTokens(), spec.prefillOnly(),
             spec.sampling()));
         s.inFlight.add(spec.sequenceId());
+        s.queuedSince.put(spec.sequenceId(), System.nanoTime());
       } catch (IllegalArgumentException e) {
         events.accept(new EngineEvent.SequenceRefused(spec.sequenceId(), e.getMessage()));
       }
@@ -283,6 +290,8 @@ public final class Engine {
    */
   private void abort(State s, List<Long> ids) {
     for (long id : ids) {
+      s.queuedSince.remove(id);
+      s.queueNanos.remove(id);
       s.scheduler.abort(id).ifPresent(seq -> {
         s.inFlight.remove(seq.id());
         s.verifier.forget(seq.id());
@@ -293,6 +302,10 @@ public final class Engine {
   private void step(State s) {
     long t0 = System.nanoTime();
     SchedulerOutput out = s.scheduler.schedule();
+    for (SchedulerOutput.NewSequence started : out.newSequences()) {
+      Long since = s.queuedSince.remove(started.id()); // only a first start: a resumed one was removed then
+      if (since != null) s.queueNanos.put(started.id(), t0 - since);
+    }
     ModelRunner.StepResult result = s.runner.execute(out, s.verifier::selects);
     for (var e : result.logits().entrySet()) s.verifier.record(e.getKey(), e.getValue());
     Scheduler.StepOutcome outcome = s.scheduler.update(out, result.sampled());
@@ -302,13 +315,15 @@ public final class Engine {
     }
     for (Sequence seq : outcome.parked()) {
       s.inFlight.remove(seq.id()); // its decode goes on elsewhere
+      s.queueNanos.remove(seq.id());
       s.verifier.forget(seq.id());
     }
     List<SequenceFinished> finished = new ArrayList<>(outcome.finished().size());
     for (Sequence seq : outcome.finished()) {
       s.inFlight.remove(seq.id());
+      Long queued = s.queueNanos.remove(seq.id());
       finished.add(new SequenceFinished(seq.id(), seq.finishReason(), seq.numOutputTokens(), seq.preemptions(),
-          s.verifier.verify(seq, s.backend)));
+          s.verifier.verify(seq, s.backend), queued == null ? -1 : queued));
     }
     long stepNanos = System.nanoTime() - t0;
     s.step++;

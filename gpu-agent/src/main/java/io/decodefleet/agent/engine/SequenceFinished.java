@@ -6,6 +6,15 @@ package io.decodefleet.agent.engine;
  * @param reason why it stopped: "length" (it reached its maximum number of tokens, or the model's
  *     context) or "stop" (it sampled one of its stop tokens)
  * @param verify its recompute check
+ * @param queueNanos how long it waited in this engine's queue, from its submission to its first
+ *     scheduled step (vLLM's queue time), on the engine's clock; -1 where not measured (a sequence
+ *     whose KV arrived from another agent)
  */
 public record SequenceFinished(long sequenceId, String reason, int outputTokens, int preemptions,
-    VerifyResult verify) {}
+    VerifyResult verify, long queueNanos) {
+
+  /** Queue time not measured. */
+  public SequenceFinished(long sequenceId, String reason, int outputTokens, int preemptions, VerifyResult verify) {
+    this(sequenceId, reason, outputTokens, preemptions, verify, -1);
+  }
+}

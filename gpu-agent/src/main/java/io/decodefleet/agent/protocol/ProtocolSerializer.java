@@ -96,6 +96,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         VerifyResult v = f.verify();
         b.addFinished(io.decodefleet.protocol.cluster.SequenceFinished.newBuilder().setSequenceId(f.sequenceId())
             .setReason(f.reason()).setOutputTokens(f.outputTokens()).setPreemptions(f.preemptions())
+            .setQueueNanos(f.queueNanos())
             .setVerify(io.decodefleet.protocol.cluster.VerifyResult.newBuilder().setChecked(v.checked())
                 .setPassed(v.passed()).setMaxRelError(v.maxRelError()).setStepsChecked(v.stepsChecked())
                 .setDetail(v.detail()).setTolerance(v.tolerance())));
@@ -184,7 +185,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           var v = f.getVerify();
           return new SequenceFinished(f.getSequenceId(), f.getReason(), f.getOutputTokens(),
               f.getPreemptions(), new VerifyResult(v.getChecked(), v.getPassed(), v.getMaxRelError(),
-                  v.getStepsChecked(), v.getDetail(), v.getTolerance()));
+                  v.getStepsChecked(), v.getDetail(), v.getTolerance()), f.getQueueNanos());
         }).toList();
         return new AgentReport.StepReport(p.getAgentId(), p.getStep(), tokens, finished, p.getFreeKvBlocks(),
             p.getRunning(), p.getWaiting(), p.getScheduledTokens(), p.getStepNanos(), p.getPreempted(),

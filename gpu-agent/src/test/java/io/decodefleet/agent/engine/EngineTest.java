@@ -171,6 +171,20 @@ class EngineTest {
   }
 
   @Test
+  void aSequenceQueuedBehindAFullBatchReportsTheTimeItWaitedBeforeItsFirstStep() throws InterruptedException {
+    // One sequence at a time: the second waits in the queue through every step of the first.
+    List<SequenceSpec> seqs = List.of(seq(1, 9, 6), seq(2, 9, 6));
+    Run run = runAll("queue", spec(3, 64, 1, 64, 0.0), seqs);
+    assertExactLengths(run, seqs);
+    long firstSteps = run.steps.stream().filter(r -> r.tokens().stream().anyMatch(t -> t.sequenceId() == 1))
+        .mapToLong(EngineEvent.Stepped::stepNanos).sum();
+    long queued1 = run.finished.get(1L).queueNanos();
+    long queued2 = run.finished.get(2L).queueNanos();
+    assertTrue(queued1 >= 0 && queued1 < queued2, "queue times " + queued1 + " and " + queued2 + " ns");
+    assertTrue(queued2 >= firstSteps, "the second queued " + queued2 + " ns, the first's steps took " + firstSteps);
+  }
+
+  @Test
   void sequencesWithOddPromptLengthsFinishWithExactlyMaxTokens() throws InterruptedException {
     List<SequenceSpec> seqs = List.of(seq(1, 1, 5), seq(2, 7, 9), seq(3, 17, 16), seq(4, 33, 3), seq(5, 13, 1));
     Run run = runAll("odd", spec(7, 64, 8, 16, 0.0), seqs);
