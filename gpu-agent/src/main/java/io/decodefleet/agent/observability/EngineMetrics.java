@@ -29,6 +29,8 @@ public final class EngineMetrics {
   private final Counter kvTransferBytes;
   private final Histogram kvTransferSeconds;
   private final Counter kvTransfers;
+  private final Counter prefixQueries;
+  private final Counter prefixHits;
   /** KV blocks of each agent, from its ModelLoaded: the denominator of its KV usage. */
   private final Map<String, Integer> kvBlocks = new ConcurrentHashMap<>();
   /** The model each agent's gauges are labelled with now. */
@@ -69,6 +71,12 @@ public final class EngineMetrics {
     kvTransfers = Counter.builder().name("decodefleet_kv_transfers_total")
         .help("Sides of KV transfers that ended, by direction and outcome.")
         .labelNames("model_name", "agent", "direction", "outcome").register(registry);
+    prefixQueries = Counter.builder().name("vllm:prefix_cache_queries_total")
+        .help("Prompt tokens looked up in the agent's prefix cache (0 where prefix caching is off).")
+        .labelNames("model_name", "agent").register(registry);
+    prefixHits = Counter.builder().name("vllm:prefix_cache_hits_total")
+        .help("Of the prompt tokens looked up, those found in the prefix cache (their prefill skipped).")
+        .labelNames("model_name", "agent").register(registry);
   }
 
   /** An agent's report; those that carry no metric are ignored. */
@@ -79,6 +87,9 @@ public final class EngineMetrics {
       stepped(model, m);
     } else if (report instanceof AgentReport.KvTransferred m) {
       transferred(model, m);
+    } else if (report instanceof AgentReport.PrefixCacheReport m && m.queriedTokens() > 0) {
+      prefixQueries.labelValues(model, m.agentId()).inc(m.queriedTokens());
+      prefixHits.labelValues(model, m.agentId()).inc(m.hitTokens());
     }
   }
 

@@ -45,6 +45,16 @@ class AgentMetricsTest {
   }
 
   @Test
+  void prefixCacheReportsCountLookedUpAndFoundPromptTokens() {
+    metrics.reported("tiny", new AgentReport.PrefixCacheReport("node-a-0", List.of(1L, 2L), List.of(), 96, 64));
+    metrics.reported("tiny", new AgentReport.PrefixCacheReport("node-a-0", List.of(), List.of(1L), 0, 0));
+    metrics.reported("tiny", new AgentReport.PrefixCacheReport("node-a-0", List.of(), List.of(), 40, 0));
+    String text = scrape();
+    assertLine(text, "vllm:prefix_cache_queries_total{agent=\"node-a-0\",model_name=\"tiny\"} 136.0");
+    assertLine(text, "vllm:prefix_cache_hits_total{agent=\"node-a-0\",model_name=\"tiny\"} 64.0");
+  }
+
+  @Test
   void anAgentThatLoadsAnotherModelDropsTheGaugesOfTheOldOne() {
     metrics.reported("tiny", new AgentReport.StepReport("node-a-0", 1, List.of(), List.of(), 0, 3, 0, 0, 1, 0, 0,
         "cpu", 1, Double.NaN, Double.NaN));
