@@ -114,6 +114,9 @@ final class EndpointOptions {
       points.add(new EndpointSession.Point(value, workload.requests(vocab, seed), workload.maxConcurrency));
     }
     workload.describe(settings);
+    // A swept setting is the sweep's, not the single value its flag would have given.
+    if (requestRates != null) settings.remove("request_rate");
+    if (maxConcurrencies != null) settings.remove("max_concurrency");
     settings.put("seed", seed);
     return new EndpointSession(target, axis, points);
   }
