@@ -68,6 +68,10 @@ async function main() {
   const sampled = await client.completions.create({ model, prompt: [5, 6, 7], max_tokens: 5, ignore_eos: true,
     temperature: 0.8, top_p: 0.9, top_k: 20, seed: 42 });
   check('sampled completion with a seed', sampled.usage.completion_tokens === 5, JSON.stringify(sampled));
+  const again = await client.completions.create({ model, prompt: [5, 6, 7], max_tokens: 5, ignore_eos: true,
+    temperature: 0.8, top_p: 0.9, top_k: 20, seed: 42 });
+  check('the same seed draws the same text', again.choices[0].text === sampled.choices[0].text,
+    `${JSON.stringify(again.choices[0].text)} vs ${JSON.stringify(sampled.choices[0].text)}`);
 
   try {
     await client.completions.create({ model, prompt: 'x', max_tokens: 4, temperature: -1 });

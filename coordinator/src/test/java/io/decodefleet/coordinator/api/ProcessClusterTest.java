@@ -69,7 +69,9 @@ class ProcessClusterTest {
   }
 
   private static GenerateRequest request(int i) {
-    return GenerateRequest.newBuilder().setPromptLen(40 + 7 * i).setSeed(100 + i).setMaxTokens(MAX_TOKENS).build();
+    // EOS is ignored: each stream must run to exactly MAX_TOKENS tokens for the token accounting below.
+    return GenerateRequest.newBuilder().setPromptLen(40 + 7 * i).setSeed(100 + i).setMaxTokens(MAX_TOKENS)
+        .setSampling(io.decodefleet.api.SamplingParams.newBuilder().setIgnoreEos(true)).build();
   }
 
   /** Runs every stream concurrently; {@code onEvent} sees each token event as it arrives. */
