@@ -10,7 +10,6 @@ import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
-import io.decodefleet.coordinator.metrics.ConsoleTable;
 import io.decodefleet.coordinator.metrics.EngineTotals;
 import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.metrics.SloSpec;
@@ -22,23 +21,13 @@ import io.decodefleet.coordinator.node.CoordinatorNode;
 import io.decodefleet.coordinator.node.EmbeddedCluster;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import io.decodefleet.coordinator.node.HardwareDescription;
-import io.decodefleet.coordinator.report.Expectations;
-import io.decodefleet.coordinator.report.MetricVerdict;
-import io.decodefleet.coordinator.report.ReportWriter;
 import io.decodefleet.coordinator.report.RuntimeVersions;
-import io.decodefleet.coordinator.report.VerdictTable;
-import io.decodefleet.coordinator.report.WrittenReport;
 import io.decodefleet.coordinator.run.BenchmarkSpec;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
 import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.RequestSpec;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -145,7 +134,7 @@ final class BenchmarkSession {
     }
     SweepReport report = new SweepReport(("coordinator " + String.join(" ", cli.originalArgs)).trim(), settings(),
         RuntimeVersions.current(), hardware(backend, agentDevices), backend, model.model(), startedAt, slos, points);
-    return writeAndPrint(report);
+    return new SweepOutput(cli).writeAndPrint(report);
   }
 
   /** The coordinator's host, plus the agents' devices when they are GPUs. */
@@ -174,70 +163,6 @@ final class BenchmarkSession {
       throws Exception {
     return AskPattern.<Coordinator.Command, T>ask(cluster.coordinator(), message, timeout, cluster.system().scheduler())
         .toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private int writeAndPrint(SweepReport report) {
-    Path dir = cli.reportDir != null ? cli.reportDir
-        : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-    WrittenReport written;
-    try {
-      Files.createDirectories(dir);
-      written = ReportWriter.write(report, dir);
-    } catch (IOException e) {
-      System.err.println("coordinator: cannot write the report to " + dir + ": " + e.getMessage());
-      return 1;
-    }
-    boolean ok = true;
-    for (SweepPoint p : report.points()) {
-      if (!cli.quiet) {
-        System.out.print(ConsoleTable.render(p));
-        System.out.println(describeEngine(p.engine()));
-      }
-      if (p.verification() != null && !cli.quiet) {
-        System.out.println("Verification (world size " + p.worldSize() + "): " + describeVerification(p.verification()));
-      }
-      ok &= p.result().failed() == 0 && (p.verification() == null || p.verification().passed());
-    }
-    if (report.points().size() > 1 && !cli.quiet) System.out.print(ConsoleTable.renderSweep(report));
-    System.out.println("report: " + written.reportJson());
-    if (written.chartsSkipped() != null) {
-      System.err.println("coordinator: warning: charts not drawn (" + written.chartsSkipped()
-          + "); install fontconfig, libfreetype6 and libharfbuzz0b to get them");
-    }
-    if (cli.expectations != null) ok &= checkExpectations(report);
-    if (!ok) System.err.println("coordinator: " + failureSummary(report));
-    return ok ? 0 : 1;
-  }
-
-  private boolean checkExpectations(SweepReport report) {
-    try {
-      Expectations expected = Files.exists(cli.expectations) ? Expectations.load(cli.expectations)
-          : new Expectations("", List.of());
-      List<MetricVerdict> verdicts = expected.compare(report);
-      if (!cli.quiet) System.out.print(VerdictTable.render(verdicts));
-      if (cli.updateExpectations) {
-        expected.withImprovements(verdicts).write(cli.expectations);
-        System.out.println("expectations: improved values written to " + cli.expectations);
-      }
-      return !Expectations.anyRegressed(verdicts);
-    } catch (IOException | IllegalArgumentException e) {
-      System.err.println("coordinator: --expectations: " + e.getMessage());
-      return false;
-    }
-  }
-
-  private static String failureSummary(SweepReport report) {
-    for (SweepPoint p : report.points()) {
-      if (p.result().failed() > 0) {
-        String first = p.requests().stream().filter(r -> !r.completed())
-            .map(r -> "request " + r.requestId() + ": " + r.failureReason()).findFirst().orElse("");
-        return "world size " + p.worldSize() + ": " + p.result().failed() + " requests failed (first: " + first + ")";
-      }
-      if (p.verification() != null && !p.verification().passed()) {
-        return "world size " + p.worldSize() + ": verification failed: " + p.verification().failureDetails();
-      }
-    }
-    return "a metric regressed against the expectations";
   }
 
   /** One line of engine totals: steps, mean step time, step time by batch bucket, preemptions, migrations. */

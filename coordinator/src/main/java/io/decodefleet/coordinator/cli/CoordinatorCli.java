@@ -1,8 +1,12 @@
 package io.decodefleet.coordinator.cli;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.engine.kv.KvTransferMode;
+import io.decodefleet.coordinator.client.EndpointSession;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.SloSpec;
+import io.decodefleet.coordinator.metrics.SweepReport;
 import io.decodefleet.coordinator.node.ClusterOptions;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.io.PrintWriter;
@@ -16,12 +20,17 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code coordinator}: runs a decode benchmark on a DecodeFleet cluster — at one world size or a sweep
  * of them — and reports TTFT, TPOT, ITL, E2E and throughput. With no seed nodes it starts the embedded
- * default (agents on this machine); {@code coordinator serve} serves the gRPC API instead.
+ * default (agents on this machine); {@code coordinator serve} serves the gRPC API instead. With
+ * {@code --endpoint} (client mode) the same workload runs against any OpenAI-compatible server, swept
+ * over request rates or concurrencies, into the same reports.
  */
 @Command(name = "coordinator", mixinStandardHelpOptions = true, version = "DecodeFleet 0.1.0",
     sortOptions = false, subcommands = {ServeCommand.class},
@@ -54,7 +63,8 @@ public final class CoordinatorCli implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE}).")
   String placement = PlacementPolicy.DEFAULT;
 
-  @Option(names = "--seed", description = "Seed of the workload and the dummy weights (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed", description = "Seed of the workload and the dummy weights; with --endpoint, of the "
+      + "workload (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
   @Mixin
@@ -62,6 +72,9 @@ public final class CoordinatorCli implements Callable<Integer> {
 
   @Mixin
   EngineOptions engine = new EngineOptions();
+
+  @Mixin
+  EndpointOptions client = new EndpointOptions();
 
   @Option(names = "--report-dir", description = "Where report.json, results.csv, requests.csv and the charts go "
       + "(default: runs/<timestamp>).")
@@ -97,6 +110,9 @@ public final class CoordinatorCli implements Callable<Integer> {
   boolean quiet;
 
   String[] originalArgs = new String[0];
+
+  @Spec
+  CommandSpec spec;
 
   /** Every option checked; the message of a UsageError is the one line the user sees. */
   BenchmarkSession session() {
@@ -175,6 +191,8 @@ public final class CoordinatorCli implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    ParseResult parsed = spec.commandLine().getParseResult();
+    if (client.wanted(parsed)) return runAgainstEndpoint(parsed);
     if (verifyAgainst != null) {
       if (!verifyAgainst.equals("cpu") || worldSize != 1 || worldSizes != null) {
         System.err.println("coordinator: --verify-against takes cpu and --world-size 1");
@@ -191,6 +209,45 @@ public final class CoordinatorCli implements Callable<Integer> {
       return 2;
     }
     return session.run();
+  }
+
+  /** Client mode: the workload against --endpoint, then the same reports as in process. */
+  private int runAgainstEndpoint(ParseResult parsed) {
+    EndpointSession session;
+    SloSpec slos;
+    ObjectNode settings = JsonNodeFactory.instance.objectNode();
+    try {
+      slos = goodput == null ? SloSpec.NONE : SloSpec.parse(goodput);
+    } catch (IllegalArgumentException e) {
+      System.err.println("coordinator: --goodput: " + e.getMessage());
+      return 2;
+    }
+    try {
+      session = client.session(parsed, workload, engine.config(), seed, settings);
+    } catch (UsageError e) {
+      System.err.println("coordinator: " + e.getMessage());
+      return 2;
+    }
+    try {
+      List<String> warnings = new ArrayList<>();
+      String unreachable = session.endpoint().unreachable(warnings);
+      warnings.forEach(w -> System.err.println("coordinator: warning: " + w));
+      if (unreachable != null) {
+        System.err.println("coordinator: " + unreachable);
+        return 1;
+      }
+      if (!quiet) System.out.println("DecodeFleet client mode: " + session.description().url() + ", served model "
+          + session.description().servedModel());
+      SweepReport report = session.run(("coordinator " + String.join(" ", originalArgs)).trim(), settings, slos,
+          line -> {
+            if (!quiet) System.out.println(line);
+          });
+      return new SweepOutput(this).writeAndPrint(report);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      System.err.println("coordinator: interrupted");
+      return 1;
+    }
   }
 
   /** Parses and runs; returns the exit code (0 ok, 1 run failed or regressed, 2 bad arguments). */

@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 /** The model every agent loads and how its engine runs it. */
 final class EngineOptions {
   @Option(names = "--model", description = "Model preset: tiny, llama3-1b, llama3-8b, llama3-70b, qwen2.5-7b "
-      + "(default: ${DEFAULT-VALUE}; the CPU backend runs tiny).")
+      + "(default: ${DEFAULT-VALUE}; the CPU backend runs tiny). With --endpoint: the preset whose vocabulary and "
+      + "context bound the prompts' token ids.")
   String model = "tiny";
 
   @Option(names = "--block-size", description = "KV block size in tokens (default: ${DEFAULT-VALUE}).")

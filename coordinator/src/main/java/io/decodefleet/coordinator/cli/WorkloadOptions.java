@@ -81,29 +81,43 @@ final class WorkloadOptions {
         throw new UsageError("--trace: cannot read " + trace + ": " + e.getMessage());
       }
     }
+    return requests(model, seed, arrivals());
+  }
+
+  /**
+   * The generated workload with {@code arrivals} in place of --request-rate's: the same seed gives the
+   * same prompts and lengths, since arrivals draw from a stream of their own.
+   */
+  List<RequestSpec> requests(ModelConfig model, long seed, ArrivalProcess arrivals) {
+    if (maxConcurrency < 0) throw new UsageError("--max-concurrency must be >= 0, got " + maxConcurrency);
     if (numRequests < 1) throw new UsageError("--num-requests must be >= 1, got " + numRequests);
     SharedPrefixes prefixes;
     try {
       prefixes = new SharedPrefixes(numPrefixes, prefixLen);
       return new WorkloadSpec(numRequests, length("--prompt-len", promptLen), length("--output-len", outputLen),
-          arrivals(), maxConcurrency, prefixes).requests(model.vocabSize(), model.maxPositionEmbeddings(), seed);
+          arrivals, maxConcurrency, prefixes).requests(model.vocabSize(), model.maxPositionEmbeddings(), seed);
     } catch (IllegalArgumentException e) {
       throw new UsageError("--num-prefixes/--prefix-len: " + e.getMessage());
     }
   }
 
   ArrivalProcess arrivals() {
-    if (requestRate.equalsIgnoreCase("inf")) return new ArrivalProcess.AllAtOnce();
-    double rate;
+    return arrivals("--request-rate", requestRate);
+  }
+
+  /** {@code rate} (requests/s, or inf) as an arrival process with --burstiness; {@code option} names it in errors. */
+  ArrivalProcess arrivals(String option, String rate) {
+    if (rate.equalsIgnoreCase("inf")) return new ArrivalProcess.AllAtOnce();
+    double perSecond;
     try {
-      rate = Double.parseDouble(requestRate);
+      perSecond = Double.parseDouble(rate);
     } catch (NumberFormatException e) {
-      throw new UsageError("--request-rate: '" + requestRate + "' is not a number of requests/s or inf");
+      throw new UsageError(option + ": '" + rate + "' is not a number of requests/s or inf");
     }
     try {
-      return new ArrivalProcess.Rate(rate, burstiness);
+      return new ArrivalProcess.Rate(perSecond, burstiness);
     } catch (IllegalArgumentException e) {
-      throw new UsageError("--request-rate/--burstiness: " + e.getMessage());
+      throw new UsageError(option + "/--burstiness: " + e.getMessage());
     }
   }
 

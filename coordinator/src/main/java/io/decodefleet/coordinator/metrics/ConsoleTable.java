@@ -21,26 +21,28 @@ public final class ConsoleTable {
   private ConsoleTable() {}
 
   /**
-   * The table of one sweep point: a "World size:" row first, and a "Request goodput (req/s):" row
-   * when the point's goodput was measured (SLOs given), as vLLM shows it.
+   * The table of one sweep point: a row with its value on the sweep's axis first ("World size:",
+   * "Request rate (req/s):" or "Max concurrency:"), and a "Request goodput (req/s):" row when the
+   * point's goodput was measured (SLOs given), as vLLM shows it.
    */
   public static String render(SweepPoint point) {
-    return table(point.worldSize(), point.result());
+    return table(point, point.result());
   }
 
   /**
-   * The sweep summary: one row per world size with request and output-token throughput, scaling
-   * efficiency in percent, and median and P99 TTFT and TPOT in ms; a goodput column when SLOs
+   * The sweep summary: one row per point with request and output-token throughput, scaling
+   * efficiency in percent (world-size sweeps), and median and P99 TTFT and TPOT in ms; a goodput column when SLOs
    * were given. See {@link SweepSummaryTable}.
    */
   public static String renderSweep(SweepReport report) {
     return SweepSummaryTable.render(report);
   }
 
-  private static String table(int worldSize, BenchmarkResult r) {
+  private static String table(SweepPoint point, BenchmarkResult r) {
     StringBuilder out = new StringBuilder();
     line(out, centered(" Serving Benchmark Result ", '='));
-    row(out, "World size:", Integer.toString(worldSize));
+    String label = point.axis() == SweepAxis.REQUEST_RATE ? "Request rate (req/s):" : point.axis().label() + ":";
+    row(out, label, point.axis().format(point.axisValue()));
     row(out, "Successful requests:", Integer.toString(r.completed()));
     row(out, "Failed requests:", Integer.toString(r.failed()));
     row(out, "Benchmark duration (s):", decimal(r.durationSeconds()));

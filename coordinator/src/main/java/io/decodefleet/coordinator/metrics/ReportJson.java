@@ -22,9 +22,12 @@ import java.util.TreeMap;
  * and a sample count ("ttft_count", ...), and there are "agents" and "migrations".
  *
  * <p>A {@link SweepReport} is written as its top-level fields ("command", "started_at",
- * "hardware", "backend", "model", "versions", "settings", "goodput") and a "points" array, one
- * flat object per world size that also has "world_size" and "scaling_efficiency" (see {@link
- * #pointJson}). "request_goodput" is present in every point, null without SLOs, as vLLM writes it.
+ * "hardware", "backend", "model", "client" for a client-mode sweep only, "versions", "settings",
+ * "goodput"), "sweep" ({@code {"axis": "world_size" | "request_rate" | "max_concurrency", "values":
+ * [...]}}) and a "points" array, one flat object per point that also has the axis's key with its
+ * value and, on the world-size axis, "scaling_efficiency" (see {@link #pointJson}).
+ * "request_goodput" is present in every point, null without SLOs, as vLLM writes it. An infinite
+ * request rate or concurrency is written "inf", as vLLM writes an infinite request rate.
  *
  * <p>JSON has no NaN or infinity; non-finite numbers, including any in the caller's settings, are
  * written as null.
@@ -62,6 +65,11 @@ public final class ReportJson {
     root.put("hardware", report.hardware());
     root.put("backend", report.backend());
     root.put("model", report.model());
+    if (report.client() != null) {
+      ObjectNode client = root.putObject("client");
+      client.put("endpoint", report.client().url());
+      client.put("served_model", report.client().servedModel());
+    }
     root.set("versions", MAPPER.valueToTree(report.versions()));
     root.set("settings", withoutNonFinite(report.settings().deepCopy()));
     if (report.goodput() == null) {
@@ -69,6 +77,12 @@ public final class ReportJson {
     } else {
       ObjectNode slos = root.putObject("goodput");
       report.goodput().limitsMs().forEach((metric, ms) -> number(slos, metric, ms));
+    }
+    ObjectNode sweep = root.putObject("sweep");
+    sweep.put("axis", report.axis().key());
+    ArrayNode values = sweep.putArray("values");
+    for (SweepPoint point : report.points()) {
+      values.add(axisValue(point));
     }
     ArrayNode points = root.putArray("points");
     for (SweepPoint point : report.points()) {
@@ -78,7 +92,8 @@ public final class ReportJson {
   }
 
   /**
-   * One sweep point, flat: "world_size", "scaling_efficiency", vLLM's result keys (with
+   * One sweep point, flat: its axis's key with its value ("world_size", "request_rate" or
+   * "max_concurrency"), "scaling_efficiency" on the world-size axis only, vLLM's result keys (with
    * "request_goodput", null without SLOs), the latency keys, then "agents" (each agent's
    * description merged with its request and token counts), "migrations", "engine" and
    * "verification". Expectations files ({@code io.decodefleet.coordinator.report.Expectations})
@@ -86,8 +101,12 @@ public final class ReportJson {
    */
   public static ObjectNode pointJson(SweepPoint point) {
     ObjectNode node = MAPPER.createObjectNode();
-    node.put("world_size", point.worldSize());
-    number(node, "scaling_efficiency", point.scalingEfficiency());
+    if (point.axis() == SweepAxis.WORLD_SIZE) {
+      node.put("world_size", point.worldSize());
+      number(node, "scaling_efficiency", point.scalingEfficiency());
+    } else {
+      node.set(point.axis().key(), axisValue(point));
+    }
     BenchmarkResult r = point.result();
     metrics(node, r, true);
     agents(node, r, point.agents());
@@ -234,6 +253,16 @@ public final class ReportJson {
     ArrayNode details = node.putArray("failure_details");
     v.failureDetails().forEach(details::add);
     return node;
+  }
+
+  /** The point's value on its axis: a whole number, a decimal (a request rate), or "inf". */
+  private static JsonNode axisValue(SweepPoint point) {
+    double v = point.axisValue();
+    if (Double.isInfinite(v)) {
+      return MAPPER.getNodeFactory().textNode("inf");
+    }
+    return point.axis() == SweepAxis.REQUEST_RATE ? MAPPER.getNodeFactory().numberNode(v)
+        : MAPPER.getNodeFactory().numberNode((long) v);
   }
 
   /** vLLM's "mean_ttft_ms" style keys, plus min/max and the sample count. */

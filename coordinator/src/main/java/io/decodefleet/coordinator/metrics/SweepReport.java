@@ -12,14 +12,16 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The report of a sweep: the same workload (same seed) run at several world sizes, one {@link
- * SweepPoint} each. A single run is a sweep of one point. Written to a report directory by {@code
- * io.decodefleet.coordinator.report.ReportWriter}, summarised by {@link
+ * The report of a sweep: the same workload (same seed) run at several points of one {@link
+ * SweepAxis} — world sizes of an in-process fleet, or request rates or concurrencies against an
+ * OpenAI endpoint — one {@link SweepPoint} each. A single run is a sweep of one point. Written to a
+ * report directory by {@code io.decodefleet.coordinator.report.ReportWriter}, summarised by {@link
  * ConsoleTable#renderSweep}.
  *
- * <p>The constructor makes the points consistent with the sweep: it sorts them by world size,
- * measures every point's goodput against {@code goodput} (or clears it when there are no SLOs) and
- * computes every point's {@link ScalingEfficiency} from the smallest world size.
+ * <p>The constructor makes the points consistent with the sweep: it sorts them by their axis value
+ * (inf last), measures every point's goodput against {@code goodput} (or clears it when there are no
+ * SLOs) and, on the world-size axis, computes every point's {@link ScalingEfficiency} from the
+ * smallest world size (NaN on the other axes).
  *
  * @param command the command line that started the sweep
  * @param settings sweep settings as given by the caller (model, backend, placement, seed, world
@@ -30,7 +32,8 @@ import java.util.Optional;
  * @param model the model name
  * @param startedAt when the sweep started, ISO-8601
  * @param goodput the goodput SLOs; null (or empty, which becomes null) when none were given
- * @param points one per world size, at least one; world sizes distinct
+ * @param points at least one, all on one axis, at distinct values
+ * @param client the endpoint a client-mode sweep measured; null for the in-process benchmark
  */
 public record SweepReport(
     String command,
@@ -41,7 +44,8 @@ public record SweepReport(
     String model,
     String startedAt,
     SloSpec goodput,
-    List<SweepPoint> points) {
+    List<SweepPoint> points,
+    EndpointDescription client) {
 
   public SweepReport {
     settings = settings == null ? JsonNodeFactory.instance.objectNode() : settings.deepCopy();
@@ -51,32 +55,53 @@ public record SweepReport(
     if (points.isEmpty()) {
       throw new IllegalArgumentException("a sweep report needs at least one sweep point");
     }
+    SweepAxis axis = points.get(0).axis();
     List<SweepPoint> sorted = new ArrayList<>(points);
-    sorted.sort(Comparator.comparingInt(SweepPoint::worldSize));
-    for (int i = 1; i < sorted.size(); i++) {
-      if (sorted.get(i).worldSize() == sorted.get(i - 1).worldSize()) {
+    sorted.sort(Comparator.comparingDouble(SweepPoint::axisValue));
+    for (int i = 0; i < sorted.size(); i++) {
+      if (sorted.get(i).axis() != axis) {
+        throw new IllegalArgumentException("sweep mixes points on the " + axis.noun() + " and the "
+            + sorted.get(i).axis().noun() + " axes");
+      }
+      if (i > 0 && sorted.get(i).axisValue() == sorted.get(i - 1).axisValue()) {
         throw new IllegalArgumentException(
-            "sweep has two points at world size " + sorted.get(i).worldSize());
+            "sweep has two points at " + axis.noun() + " " + axis.format(sorted.get(i).axisValue()));
       }
     }
     SweepPoint base = sorted.get(0);
     double baseThroughput = base.result().outputTokenThroughput();
     List<SweepPoint> consistent = new ArrayList<>(sorted.size());
     for (SweepPoint point : sorted) {
-      double efficiency = ScalingEfficiency.relativeTo(base.worldSize(), baseThroughput,
-          point.worldSize(), point.result().outputTokenThroughput());
+      double efficiency = axis != SweepAxis.WORLD_SIZE ? Double.NaN
+          : ScalingEfficiency.relativeTo(base.worldSize(), baseThroughput, point.worldSize(),
+              point.result().outputTokenThroughput());
       consistent.add(point.withGoodput(goodput).withScalingEfficiency(efficiency));
     }
     points = List.copyOf(consistent);
   }
 
-  /** The world size scaling efficiency is measured from: 1 when run, else the smallest. */
+  /** An in-process sweep (no client endpoint). */
+  public SweepReport(String command, ObjectNode settings, Map<String, String> versions, String hardware,
+      String backend, String model, String startedAt, SloSpec goodput, List<SweepPoint> points) {
+    this(command, settings, versions, hardware, backend, model, startedAt, goodput, points, null);
+  }
+
+  /** What the sweep varies: its points' axis. */
+  public SweepAxis axis() {
+    return points.get(0).axis();
+  }
+
+  /**
+   * The world size scaling efficiency is measured from: 1 when run, else the smallest.
+   *
+   * @throws IllegalStateException off the world-size axis
+   */
   public int baseWorldSize() {
     return points.get(0).worldSize();
   }
 
-  /** The point at {@code worldSize}, if the sweep ran it. */
+  /** The point at {@code worldSize}, if the sweep ran it; empty off the world-size axis. */
   public Optional<SweepPoint> point(int worldSize) {
-    return points.stream().filter(p -> p.worldSize() == worldSize).findFirst();
+    return points.stream().filter(p -> p.axis() == SweepAxis.WORLD_SIZE && p.worldSize() == worldSize).findFirst();
   }
 }

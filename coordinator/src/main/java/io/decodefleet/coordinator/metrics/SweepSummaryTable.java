@@ -5,10 +5,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The compact sweep summary behind {@link ConsoleTable#renderSweep}: one row per world size, so
- * scaling reads top to bottom. Columns are right-aligned; latencies are in milliseconds and
- * scaling efficiency is output tokens/s per GPU relative to the sweep's base world size, in
- * percent.
+ * The compact sweep summary behind {@link ConsoleTable#renderSweep}: one row per point of the
+ * sweep's axis, so scaling (or saturation) reads top to bottom. Columns are right-aligned; latencies
+ * are in milliseconds. A world-size sweep also has the scaling efficiency: output tokens/s per GPU
+ * relative to the sweep's base world size, in percent.
  */
 final class SweepSummaryTable {
 
@@ -18,20 +18,23 @@ final class SweepSummaryTable {
   /** Spaces at least between a column's header and the one before it. */
   private static final int GAP = 2;
 
-  private static final String WORLD_SIZE = "World size";
-
   private SweepSummaryTable() {}
 
   static String render(SweepReport report) {
     boolean goodput = report.goodput() != null;
-    List<String> header = new ArrayList<>(List.of(WORLD_SIZE, "Req/s"));
+    SweepAxis axis = report.axis();
+    boolean scaling = axis == SweepAxis.WORLD_SIZE;
+    List<String> header = new ArrayList<>(List.of(axis.label(), "Req/s"));
     if (goodput) {
       header.add("Good req/s");
     }
-    header.addAll(List.of("Output tok/s", "Scaling", "TTFT p50", "TTFT p99", "TPOT p50",
-        "TPOT p99"));
+    header.add("Output tok/s");
+    if (scaling) {
+      header.add("Scaling");
+    }
+    header.addAll(List.of("TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99"));
     int[] widths = new int[header.size()];
-    widths[0] = WORLD_SIZE.length();
+    widths[0] = axis.label().length();
     int width = widths[0];
     for (int i = 1; i < widths.length; i++) {
       widths[i] = Math.max(MIN_COLUMN, header.get(i).length() + GAP);
@@ -44,13 +47,15 @@ final class SweepSummaryTable {
     for (SweepPoint point : report.points()) {
       BenchmarkResult r = point.result();
       List<String> row = new ArrayList<>();
-      row.add(Integer.toString(point.worldSize()));
+      row.add(axis.format(point.axisValue()));
       row.add(ConsoleTable.decimal(r.requestThroughput()));
       if (goodput) {
         row.add(ConsoleTable.decimal(r.requestGoodput()));
       }
       row.add(ConsoleTable.decimal(r.outputTokenThroughput()));
-      row.add(percent(point.scalingEfficiency()));
+      if (scaling) {
+        row.add(percent(point.scalingEfficiency()));
+      }
       row.add(ConsoleTable.decimal(r.ttftMs().median()));
       row.add(ConsoleTable.decimal(r.ttftMs().p99()));
       row.add(ConsoleTable.decimal(r.tpotMs().median()));
@@ -58,8 +63,11 @@ final class SweepSummaryTable {
       out.append(columns(row, widths)).append('\n');
     }
     out.append("-".repeat(width)).append('\n');
-    out.append("Latencies in ms. Scaling: output tok/s per GPU vs world size ")
-        .append(report.baseWorldSize()).append('.').append('\n');
+    out.append("Latencies in ms.");
+    if (scaling) {
+      out.append(" Scaling: output tok/s per GPU vs world size ").append(report.baseWorldSize()).append('.');
+    }
+    out.append('\n');
     out.append("=".repeat(width)).append('\n');
     return out.toString();
   }

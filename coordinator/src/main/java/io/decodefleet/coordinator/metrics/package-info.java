@@ -8,10 +8,11 @@
  * writes report.json in the flat layout of {@code vllm bench serve --save-result}, and {@link
  * io.decodefleet.coordinator.metrics.ConsoleTable} prints the familiar result table.
  *
- * <p>A sweep runs the same workload at several world sizes: {@link
- * io.decodefleet.coordinator.metrics.SweepReport} holds one {@link
- * io.decodefleet.coordinator.metrics.SweepPoint} per world size, with goodput against the {@link
- * io.decodefleet.coordinator.metrics.SloSpec} SLOs and {@link
- * io.decodefleet.coordinator.metrics.ScalingEfficiency} from the smallest world size.
+ * <p>A sweep runs the same workload at several points of one {@link
+ * io.decodefleet.coordinator.metrics.SweepAxis}: world sizes in process, request rates or
+ * concurrencies against an OpenAI endpoint. {@link io.decodefleet.coordinator.metrics.SweepReport}
+ * holds one {@link io.decodefleet.coordinator.metrics.SweepPoint} per point, with goodput against
+ * the {@link io.decodefleet.coordinator.metrics.SloSpec} SLOs and, across world sizes, {@link
+ * io.decodefleet.coordinator.metrics.ScalingEfficiency} from the smallest one.
  */
 package io.decodefleet.coordinator.metrics;

@@ -107,7 +107,10 @@ public record Expectations(String description, List<Expectation> expectations) {
   /**
    * One verdict per expectation, in file order. A metric's actual value is the number under its
    * key in the report.json point of its world size; a missing point, a missing key or a null
-   * value (say "request_goodput" without SLOs) gives MISSING.
+   * value (say "request_goodput" without SLOs) gives MISSING. Expectations are kept per world size:
+   * a sweep on another axis (client mode) has none.
+   *
+   * @throws IllegalStateException if {@code report} is not a world-size sweep
    */
   public List<MetricVerdict> compare(SweepReport report) {
     Map<Integer, ObjectNode> points = new HashMap<>();

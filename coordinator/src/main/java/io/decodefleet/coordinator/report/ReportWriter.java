@@ -14,12 +14,12 @@ import java.util.List;
  *
  * <pre>
  * report.json       the whole sweep, vLLM --save-result key names per point ({@link ReportJson})
- * results.csv       one row per world size
- * requests.csv      one row per request per world size
- * throughput.png    output tokens/s and requests/s against world size
- * ttft.png          TTFT P50/P90/P99 against world size
- * tpot.png          TPOT P50/P90/P99 against world size
- * latency_cdf.png   E2E latency CDF, one curve per world size
+ * results.csv       one row per point (world size, request rate or max concurrency)
+ * requests.csv      one row per request per point
+ * throughput.png    output tokens/s and requests/s against the sweep's axis
+ * ttft.png          TTFT P50/P90/P99 against the sweep's axis
+ * tpot.png          TPOT P50/P90/P99 against the sweep's axis
+ * latency_cdf.png   E2E latency CDF, one curve per point
  * </pre>
  *
  * <p>Text files are UTF-8; existing files of these names are replaced. The data files are written

@@ -2,16 +2,19 @@ package io.decodefleet.coordinator.report;
 
 import io.decodefleet.coordinator.metrics.BenchmarkResult;
 import io.decodefleet.coordinator.metrics.LatencyStats;
+import io.decodefleet.coordinator.metrics.SweepAxis;
 import io.decodefleet.coordinator.metrics.SweepPoint;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * results.csv: one row per sweep point, in world-size order. Column names match report.json's
- * keys where both have the value ("request_throughput", "p99_ttft_ms", ...); "duration_s" is
- * report.json's "duration". Throughputs are per second, latencies in ms, scaling efficiency a
- * fraction (1.0 = linear); "request_goodput" is empty when no SLOs were given.
+ * results.csv: one row per sweep point, in the order of the sweep's axis. The first column is the
+ * axis ("world_size", "request_rate" or "max_concurrency"; an infinite rate or concurrency is
+ * "inf"). Column names match report.json's keys where both have the value ("request_throughput",
+ * "p99_ttft_ms", ...); "duration_s" is report.json's "duration". Throughputs are per second,
+ * latencies in ms; "scaling_efficiency", a fraction (1.0 = linear), is a column of world-size
+ * sweeps only; "request_goodput" is empty when no SLOs were given.
  */
 final class ResultsCsv {
 
@@ -21,10 +24,13 @@ final class ResultsCsv {
 
   private ResultsCsv() {}
 
-  static List<String> header() {
-    List<String> header = new ArrayList<>(List.of("world_size", "completed", "failed",
+  static List<String> header(SweepAxis axis) {
+    List<String> header = new ArrayList<>(List.of(axis.key(), "completed", "failed",
         "duration_s", "request_throughput", "output_throughput", "total_token_throughput",
-        "request_goodput", "scaling_efficiency"));
+        "request_goodput"));
+    if (axis == SweepAxis.WORLD_SIZE) {
+      header.add("scaling_efficiency");
+    }
     for (String latency : LATENCIES) {
       for (String statistic : STATISTICS) {
         header.add(statistic + "_" + latency + "_ms");
@@ -34,7 +40,7 @@ final class ResultsCsv {
   }
 
   static String render(SweepReport report) {
-    StringBuilder out = new StringBuilder(Csv.line(header()));
+    StringBuilder out = new StringBuilder(Csv.line(header(report.axis())));
     for (SweepPoint point : report.points()) {
       out.append(Csv.line(row(point)));
     }
@@ -44,15 +50,17 @@ final class ResultsCsv {
   private static List<String> row(SweepPoint point) {
     BenchmarkResult r = point.result();
     List<String> row = new ArrayList<>(List.of(
-        Integer.toString(point.worldSize()),
+        point.axis().format(point.axisValue()),
         Integer.toString(r.completed()),
         Integer.toString(r.failed()),
         Csv.number(r.durationSeconds()),
         Csv.number(r.requestThroughput()),
         Csv.number(r.outputTokenThroughput()),
         Csv.number(r.totalTokenThroughput()),
-        Csv.number(r.requestGoodput()),
-        Csv.number(point.scalingEfficiency())));
+        Csv.number(r.requestGoodput())));
+    if (point.axis() == SweepAxis.WORLD_SIZE) {
+      row.add(Csv.number(point.scalingEfficiency()));
+    }
     for (LatencyStats stats : List.of(r.ttftMs(), r.tpotMs(), r.itlMs(), r.e2eMs())) {
       row.add(Csv.number(stats.mean()));
       row.add(Csv.number(stats.median()));

@@ -2,6 +2,7 @@ package io.decodefleet.coordinator.report;
 
 import io.decodefleet.coordinator.metrics.LatencyStats;
 import io.decodefleet.coordinator.metrics.RequestRecord;
+import io.decodefleet.coordinator.metrics.SweepAxis;
 import io.decodefleet.coordinator.metrics.SweepPoint;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import java.awt.BasicStroke;
@@ -29,8 +30,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * The sweep's PNG charts, drawn with XChart without a display. Every chart is {@link #WIDTH} ×
  * {@link #HEIGHT} pixels, has a title, axis titles with units and a legend.
  *
- * <p>Charts against world size put the world sizes at equal steps in sweep order (1, 2, 4, 8
- * read like a log scale), each labelled with its size, so every tick is a point that was run.
+ * <p>Charts against the sweep's axis (world size, request rate or max concurrency) put its values
+ * at equal steps in sweep order (1, 2, 4, 8 read like a log scale; "inf" has a place of its own),
+ * each labelled with its value, so every tick is a point that was run.
  */
 public final class SweepCharts {
 
@@ -44,8 +46,6 @@ public final class SweepCharts {
   static final String TTFT = "ttft.png";
   static final String TPOT = "tpot.png";
   static final String LATENCY_CDF = "latency_cdf.png";
-
-  private static final String WORLD_SIZE_AXIS = "World size (GPUs)";
 
   /** Fixed colours, so output tokens and requests look the same in every throughput chart. */
   private static final Color TOKENS_COLOUR = new Color(31, 119, 180);
@@ -64,21 +64,24 @@ public final class SweepCharts {
 
   private SweepCharts() {}
 
-  /** Output tokens/s (left axis) and requests/s (right axis) against world size. */
+  /**
+   * Output tokens/s (left axis) and requests/s (right axis) against the sweep's axis; a world-size
+   * sweep also has the line of linear scaling.
+   */
   static XYChart throughput(SweepReport report) {
-    XYChart chart = sweepChart(report, "Throughput by world size", "Output tokens/s");
+    XYChart chart = sweepChart(report, "Throughput by " + report.axis().noun(), "Output tokens/s");
     List<SweepPoint> points = report.points();
     double[] x = positions(points.size());
     double[] tokens = values(points, p -> p.result().outputTokenThroughput());
     double[] requests = values(points, p -> p.result().requestThroughput());
     SweepPoint base = points.get(0);
-    double[] ideal = values(points, p -> base.result().outputTokenThroughput()
-        * p.worldSize() / base.worldSize());
 
     XYSeries output = chart.addSeries("Output tokens/s (left axis)", x, tokens);
     output.setLineColor(TOKENS_COLOUR);
     output.setMarkerColor(TOKENS_COLOUR);
-    if (points.size() > 1) {
+    if (points.size() > 1 && report.axis() == SweepAxis.WORLD_SIZE) {
+      double[] ideal = values(points, p -> base.result().outputTokenThroughput()
+          * p.worldSize() / base.worldSize());
       XYSeries linear = chart.addSeries("Linear scaling of output tokens/s from world size "
           + base.worldSize(), x, ideal);
       linear.setLineStyle(DASHED);
@@ -96,25 +99,25 @@ public final class SweepCharts {
     return chart;
   }
 
-  /** Median, P90 and P99 time to first token against world size. */
+  /** Median, P90 and P99 time to first token against the sweep's axis. */
   static XYChart ttft(SweepReport report) {
-    return percentiles(report, "Time to first token by world size", "TTFT (ms)",
+    return percentiles(report, "Time to first token by " + report.axis().noun(), "TTFT (ms)",
         p -> p.result().ttftMs());
   }
 
-  /** Median, P90 and P99 time per output token against world size. */
+  /** Median, P90 and P99 time per output token against the sweep's axis. */
   static XYChart tpot(SweepReport report) {
-    return percentiles(report, "Time per output token (excl. 1st) by world size", "TPOT (ms)",
+    return percentiles(report, "Time per output token (excl. 1st) by " + report.axis().noun(), "TPOT (ms)",
         p -> p.result().tpotMs());
   }
 
   /**
-   * The share of requests completed within a given end-to-end latency, one curve per world size,
-   * over completed requests (a world size with none has no curve).
+   * The share of requests completed within a given end-to-end latency, one curve per point, over
+   * completed requests (a point with none has no curve).
    */
   static XYChart latencyCdf(SweepReport report) {
     XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
-        .title("End-to-end latency CDF by world size")
+        .title("End-to-end latency CDF by " + report.axis().noun())
         .xAxisTitle("End-to-end latency (ms)")
         .yAxisTitle("Requests completed within latency (%)")
         .build();
@@ -139,7 +142,8 @@ public final class SweepCharts {
         share[i] = 100.0 * (i + 1) / latencies.length;
       }
       XYSeries series = chart.addSeries(
-          "World size " + point.worldSize() + " (" + latencies.length + " requests)",
+          point.axis().label() + " " + point.axis().format(point.axisValue()) + " (" + latencies.length
+              + " requests)",
           latencies, share);
       series.setXYSeriesRenderStyle(XYSeriesRenderStyle.Step);
       series.setMarker(SeriesMarkers.NONE);
@@ -197,28 +201,28 @@ public final class SweepCharts {
     return chart;
   }
 
-  /** A line chart over the sweep's world sizes at positions 0..n-1, labelled with the sizes. */
+  /** A line chart over the sweep's points at positions 0..n-1, labelled with their axis values. */
   private static XYChart sweepChart(SweepReport report, String title, String yAxis) {
     XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
-        .title(title).xAxisTitle(WORLD_SIZE_AXIS).yAxisTitle(yAxis).build();
+        .title(title).xAxisTitle(report.axis().axisTitle()).yAxisTitle(yAxis).build();
     style(chart);
     List<SweepPoint> points = report.points();
-    int[] sizes = points.stream().mapToInt(SweepPoint::worldSize).toArray();
+    String[] labels = points.stream().map(p -> p.axis().format(p.axisValue())).toArray(String[]::new);
     // No explicit x range: XChart puts ticks exactly on equally spaced data values only when the
     // axis spans just those values (the plot's own margin keeps the end points off the frame).
-    chart.getStyler().setXAxisTickLabelsFormattingFunction(worldSizeLabels(sizes));
+    chart.getStyler().setXAxisTickLabelsFormattingFunction(pointLabels(labels));
     // Below the plot: the lines of a sweep may run through any corner of it.
     chart.getStyler().setLegendPosition(LegendPosition.OutsideS);
     chart.getStyler().setLegendLayout(LegendLayout.Horizontal);
     return chart;
   }
 
-  /** Position i is labelled with the i-th world size; anything between points stays blank. */
-  private static Function<Double, String> worldSizeLabels(int[] sizes) {
+  /** Position i is labelled with the i-th point's value; anything between points stays blank. */
+  private static Function<Double, String> pointLabels(String[] labels) {
     return position -> {
       long index = Math.round(position);
-      boolean onPoint = Math.abs(position - index) < 1e-6 && index >= 0 && index < sizes.length;
-      return onPoint ? Integer.toString(sizes[(int) index]) : " ";
+      boolean onPoint = Math.abs(position - index) < 1e-6 && index >= 0 && index < labels.length;
+      return onPoint ? labels[(int) index] : " ";
     };
   }
 

@@ -11,9 +11,9 @@ import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
 import io.decodefleet.coordinator.metrics.RequestObserver;
 import io.decodefleet.coordinator.metrics.VerificationSummary;
+import io.decodefleet.coordinator.workload.ReleaseSchedule;
 import io.decodefleet.coordinator.workload.RequestSpec;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -54,12 +54,11 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   private final ActorRef<SequenceEvent> events;
   private final MetricsRecorder recorder;
   private final Map<Long, int[]> outputTokens = new HashMap<>();
-  private final ArrayDeque<RequestSpec> due = new ArrayDeque<>();
+  private final ReleaseSchedule schedule;
   private final VerificationTotals verification = new VerificationTotals();
   private ClusterSnapshot atStart;
   /** The run's agents, chosen once at its start: the first worldSize live loaded agents. */
   private List<String> runAgents = List.of();
-  private int nextRelease;
   private int outstanding;
   private long startNanos;
   private long endNanos;
@@ -84,6 +83,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     this.spec = spec;
     this.host = host;
     this.progress = progress;
+    this.schedule = new ReleaseSchedule(spec.requests(), spec.maxConcurrency());
     this.events = context.messageAdapter(SequenceEvent.class, Event::new);
     host.tell(new RunRequest.Snapshot(context.messageAdapter(ClusterSnapshot.class, StateAtStart::new)));
   }
@@ -108,23 +108,15 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   }
 
   private Behavior<Command> onReleaseDue() {
-    long now = System.nanoTime();
-    List<RequestSpec> requests = spec.requests();
-    while (nextRelease < requests.size() && requests.get(nextRelease).arrivalNanos() <= now - startNanos) {
-      due.addLast(requests.get(nextRelease++));
-    }
     submitDue();
-    if (nextRelease < requests.size()) {
-      long delay = requests.get(nextRelease).arrivalNanos() - (System.nanoTime() - startNanos);
-      timers.startSingleTimer(ReleaseDue.INSTANCE, Duration.ofNanos(Math.max(0, delay)));
-    }
+    long wait = schedule.nanosUntilNextArrival(System.nanoTime() - startNanos);
+    if (wait >= 0) timers.startSingleTimer(ReleaseDue.INSTANCE, Duration.ofNanos(wait));
     return finishIfDone();
   }
 
-  /** Submits due requests while the concurrency limit allows (vLLM's --max-concurrency semaphore). */
+  /** Submits the requests the schedule releases: arrived, while the concurrency limit allows. */
   private void submitDue() {
-    while (!due.isEmpty() && (spec.maxConcurrency() <= 0 || outstanding < spec.maxConcurrency())) {
-      RequestSpec r = due.pollFirst();
+    for (RequestSpec r : schedule.release(System.nanoTime() - startNanos, outstanding)) {
       recorder.requestReleased(r.requestId(), r.promptTokens().length, r.maxTokens(), System.nanoTime());
       outstanding++;
       host.tell(new RunRequest.Place(r.requestId(), r.promptTokens(), r.maxTokens(), spec.worldSize(),
@@ -162,7 +154,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   }
 
   private Behavior<Command> finishIfDone() {
-    if (endNanos != 0 || nextRelease < spec.requests().size() || !due.isEmpty() || outstanding > 0) return this;
+    if (endNanos != 0 || !schedule.allReleased() || outstanding > 0) return this;
     endNanos = System.nanoTime();
     maybeReportProgress(true);
     host.tell(new RunRequest.Snapshot(context.messageAdapter(ClusterSnapshot.class, StateAtEnd::new)));

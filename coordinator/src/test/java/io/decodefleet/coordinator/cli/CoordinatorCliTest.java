@@ -66,13 +66,62 @@ class CoordinatorCliTest {
     assertEquals("", r.out());
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "--request-rates 1,2 --max-concurrencies 1,2 | --request-rates and --max-concurrencies are exclusive",
+      "--request-rates 1,2 --world-sizes 1,2 | --request-rates and --world-sizes are exclusive",
+      "--max-concurrencies 4 --world-size 2 | --max-concurrencies and --world-size are exclusive",
+      "--request-rates 1,2 | --request-rates needs --endpoint URL",
+      "--served-model m | --served-model needs --endpoint URL",
+      "--endpoint http://127.0.0.1:9/v1 | --endpoint needs --served-model NAME",
+      "--endpoint ftp://127.0.0.1/v1 --served-model m | --endpoint: 'ftp://127.0.0.1/v1' is not an http:// or https://",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --request-rates 1,fast | --request-rates: 'fast' is not a number",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --request-rates 0 | request rate must be a finite number > 0",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --request-rates 2,2.0 | --request-rates lists 2 twice",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --max-concurrencies 0 | max concurrency must be >= 1, got 0",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --max-concurrencies 2.5 | '2.5' is not a whole number or inf",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --max-concurrencies 4,inf,INF | lists inf twice",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --request-rates 1 --request-rate 2 | --request-rates and "
+          + "--request-rate are exclusive",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --max-concurrencies 1 --max-concurrency 2 | "
+          + "--max-concurrencies and --max-concurrency are exclusive",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --layout tp=2 | --layout does not apply to --endpoint",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --expectations e.json | --expectations does not apply",
+  })
+  void badClientModeCombinationGetsOneLineOnStderrAndExitCode2(String args, String expected) throws Exception {
+    Result r = runProcess(args.trim().split(" +"));
+
+    assertEquals(2, r.code(), r.err());
+    List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+    assertEquals(1, lines.size(), "exactly one line on stderr, got: " + r.err());
+    assertTrue(lines.get(0).startsWith("coordinator: "), lines.get(0));
+    assertTrue(lines.get(0).contains(expected), lines.get(0));
+    assertEquals("", r.out());
+  }
+
+  @Test
+  void anEndpointNobodyListensOnFailsWithOneLineBeforeAnyRequest() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+
+    Result r = runProcess("--endpoint", "http://127.0.0.1:" + port + "/v1", "--served-model", "m");
+
+    assertEquals(1, r.code(), r.err());
+    List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+    assertEquals(1, lines.size(), r.err());
+    assertTrue(lines.get(0).startsWith("coordinator: cannot reach http://127.0.0.1:" + port + "/v1: "), lines.get(0));
+  }
+
   @Test
   void helpListsEveryOptionTheIssueNames() throws Exception {
     Result r = runProcess("--help");
 
     assertEquals(0, r.code());
     for (String option : List.of("--world-size", "--model", "--num-requests", "--prompt-len", "--output-len",
-        "--placement", "--seed", "--report-dir", "--verify", "--help")) {
+        "--placement", "--seed", "--report-dir", "--verify", "--endpoint", "--served-model", "--api-key",
+        "--request-rates", "--max-concurrencies", "--help")) {
       assertTrue(r.out().contains(option), option);
     }
   }

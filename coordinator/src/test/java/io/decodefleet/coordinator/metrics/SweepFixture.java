@@ -87,6 +87,25 @@ public final class SweepFixture {
     return 400 + 1200.0 / worldSize;
   }
 
+  /**
+   * A client-mode sweep against an OpenAI endpoint over {@code values} of {@code axis}: the run of
+   * one agent at each, the i-th value taking as long as world size i + 1 does, so the points differ.
+   */
+  public static SweepReport clientSweep(SweepAxis axis, double... values) {
+    List<SweepPoint> points = new ArrayList<>();
+    for (int i = 0; i < values.length; i++) {
+      MetricsRecorder m = run(1);
+      points.add(SweepPoint.on(axis, values[i], m.summarize(ms(0), ms(runMillis(i + 1))), m.requests(), null, null,
+          null));
+    }
+    ObjectNode settings = JsonNodeFactory.instance.objectNode();
+    settings.put("endpoint", "http://127.0.0.1:8000/v1");
+    settings.put("seed", 42);
+    return new SweepReport("coordinator --endpoint http://127.0.0.1:8000/v1 --served-model m", settings, Map.of(),
+        "test machine, 2 logical cores", "endpoint", "m", "2025-06-01T12:00:00Z", null, points,
+        new EndpointDescription("http://127.0.0.1:8000/v1", "m"));
+  }
+
   /** A sweep over {@code worldSizes} with the given SLOs (null: none). */
   public static SweepReport sweep(SloSpec goodput, int... worldSizes) {
     List<SweepPoint> points = new ArrayList<>();

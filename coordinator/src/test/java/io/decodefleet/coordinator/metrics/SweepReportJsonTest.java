@@ -31,7 +31,9 @@ class SweepReportJsonTest {
     SweepReport report = SweepFixture.sweep(SloSpec.parse(List.of("ttft:100", "tpot:10")), 4, 1, 2);
     JsonNode json = written(report);
     assertEquals(List.of("command", "started_at", "hardware", "backend", "model", "versions",
-        "settings", "goodput", "points"), keys(json));
+        "settings", "goodput", "sweep", "points"), keys(json));
+    assertEquals("world_size", json.get("sweep").get("axis").textValue());
+    assertEquals("[1,2,4]", json.get("sweep").get("values").toString());
     assertEquals("cpu", json.get("backend").textValue());
     assertEquals("0.1.0-test", json.get("versions").get("decodefleet").textValue());
     assertEquals(100.0, json.get("goodput").get("ttft").doubleValue());

@@ -20,11 +20,11 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
  * A real two-agent CPU cluster serving the {@code tiny} preset, with the OpenAI API bound on an
- * ephemeral loopback port: what the HTTP tests drive over real sockets.
+ * ephemeral loopback port: what the HTTP tests (and the client-mode tests) drive over real sockets.
  */
-final class OpenAiFleet implements AutoCloseable {
-  static final String MODEL = "tiny";
-  static final String API_KEY = "test-key-1234";
+public final class OpenAiFleet implements AutoCloseable {
+  public static final String MODEL = "tiny";
+  public static final String API_KEY = "test-key-1234";
   static final ModelSpec SPEC = new ModelSpec(MODEL, 11, 16, 256, 16, 128, 0.0);
 
   final EmbeddedCluster cluster;
@@ -34,10 +34,18 @@ final class OpenAiFleet implements AutoCloseable {
 
   /** @param maxInFlight requests served at once; one more gets 429 */
   OpenAiFleet(int maxInFlight) throws Exception {
+    this(maxInFlight, SPEC);
+  }
+
+  /**
+   * @param maxInFlight requests served at once; one more gets 429
+   * @param spec what the two agents load (its seed is the dummy weights' seed)
+   */
+  public OpenAiFleet(int maxInFlight, ModelSpec spec) throws Exception {
     Duration t = Duration.ofSeconds(60);
     cluster = EmbeddedCluster.start(2, ConfigFactory.empty(), 8L << 20);
     Coordinator.FleetStatus status = AskPattern.<Coordinator.Command, Coordinator.FleetStatus>ask(cluster.coordinator(),
-        r -> new Coordinator.LoadFleet(2, SPEC, t, r), t, cluster.system().scheduler()).toCompletableFuture()
+        r -> new Coordinator.LoadFleet(2, spec, t, r), t, cluster.system().scheduler()).toCompletableFuture()
         .get(70, TimeUnit.SECONDS);
     assertTrue(status instanceof Coordinator.FleetReady, status.toString());
     ModelConfig config = ModelConfig.preset(MODEL);
@@ -49,8 +57,14 @@ final class OpenAiFleet implements AutoCloseable {
         .bind(server::handle).toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
-  String baseUrl() {
+  /** {@code http://127.0.0.1:PORT}, without the {@code /v1}. */
+  public String baseUrl() {
     return "http://127.0.0.1:" + binding.localAddress().getPort();
+  }
+
+  /** The fleet's cluster, for runs on the fleet itself. */
+  public EmbeddedCluster cluster() {
+    return cluster;
   }
 
   @Override

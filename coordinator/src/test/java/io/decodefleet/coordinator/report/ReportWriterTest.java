@@ -10,6 +10,7 @@ import io.decodefleet.coordinator.metrics.MetricsRecorder;
 import io.decodefleet.coordinator.metrics.ReportJson;
 import io.decodefleet.coordinator.metrics.RequestRecord;
 import io.decodefleet.coordinator.metrics.SloSpec;
+import io.decodefleet.coordinator.metrics.SweepAxis;
 import io.decodefleet.coordinator.metrics.SweepFixture;
 import io.decodefleet.coordinator.metrics.SweepPoint;
 import io.decodefleet.coordinator.metrics.SweepReport;
@@ -58,7 +59,7 @@ class ReportWriterTest {
   void resultsCsvRowsEqualTheJsonPointsAndTheBenchmarkResults() throws IOException {
     List<List<String>> rows = csv(written.resultsCsv());
     List<String> header = rows.get(0);
-    assertEquals(ResultsCsv.header(), header);
+    assertEquals(ResultsCsv.header(SweepAxis.WORLD_SIZE), header);
     assertEquals(1 + 3, rows.size());
     for (int i = 0; i < 3; i++) {
       Map<String, String> row = byName(header, rows.get(1 + i));
@@ -85,7 +86,7 @@ class ReportWriterTest {
   @Test
   void requestsCsvHasEveryRequestOfEveryPointWithItsMeasurements() throws IOException {
     List<List<String>> rows = csv(written.requestsCsv());
-    assertEquals(RequestsCsv.HEADER, rows.get(0));
+    assertEquals(RequestsCsv.header(SweepAxis.WORLD_SIZE), rows.get(0));
     int total = report.points().stream().mapToInt(p -> p.requests().size()).sum();
     assertEquals(3 * SweepFixture.REQUESTS, total);
     assertEquals(1 + total, rows.size());

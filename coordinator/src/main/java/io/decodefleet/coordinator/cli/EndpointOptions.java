@@ -1,0 +1,189 @@
+package io.decodefleet.coordinator.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.coordinator.client.EndpointSession;
+import io.decodefleet.coordinator.client.OpenAiEndpoint;
+import io.decodefleet.coordinator.metrics.SweepAxis;
+import io.decodefleet.coordinator.workload.ArrivalProcess;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * Client mode: the workload against any OpenAI-compatible server instead of an in-process fleet,
+ * optionally swept over request rates or concurrencies.
+ *
+ * <p>Without a sweep flag, client mode runs one point: on the request-rate axis at --request-rate,
+ * or, replaying a trace (whose arrival times are its own), on the concurrency axis at
+ * --max-concurrency. The prompts' token ids are drawn from the vocabulary of --model (default tiny:
+ * ids below 1024, which any real tokenizer has).
+ */
+final class EndpointOptions {
+  /** Options that mean something in client mode; any other one given with --endpoint is refused. */
+  private static final Set<String> APPLY = Set.of("--endpoint", "--served-model", "--api-key", "--request-rates",
+      "--max-concurrencies", "--num-requests", "--prompt-len", "--output-len", "--request-rate", "--burstiness",
+      "--max-concurrency", "--trace", "--trace-time-scale", "--trace-max-requests", "--seed", "--model", "--goodput",
+      "--report-dir", "--quiet", "--num-prefixes", "--prefix-len", "--trace-hash-block-size");
+
+  @Option(names = "--endpoint", paramLabel = "URL", description = "Client mode: run the workload against this "
+      + "OpenAI-compatible server instead (its API base, e.g. http://127.0.0.1:8000/v1): streamed POST URL/completions "
+      + "with the prompts' token ids, max_tokens the output length, ignore_eos, temperature 0; needs --served-model.")
+  String endpoint;
+
+  @Option(names = "--served-model", paramLabel = "NAME", description = "With --endpoint: the model the server serves "
+      + "(each request's \"model\").")
+  String servedModel;
+
+  @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:DECODEFLEET_API_KEY}",
+      description = "With --endpoint: sent as 'Authorization: Bearer <key>' (env DECODEFLEET_API_KEY).")
+  String apiKey;
+
+  @Option(names = "--request-rates", split = ",", paramLabel = "R", description = "With --endpoint: sweep the request "
+      + "rate (requests/s; inf = all at once), e.g. 1,4,16,inf: the same prompts at each.")
+  List<String> requestRates;
+
+  @Option(names = "--max-concurrencies", split = ",", paramLabel = "C", description = "With --endpoint: sweep the "
+      + "most requests outstanding (inf = no limit), e.g. 1,8,64.")
+  List<String> maxConcurrencies;
+
+  /**
+   * Whether the command line asks for client mode, or gives one of its options (to be refused without
+   * --endpoint).
+   */
+  boolean wanted(ParseResult parsed) {
+    return endpoint != null || requestRates != null || maxConcurrencies != null
+        || parsed.hasMatchedOption("--served-model") || parsed.hasMatchedOption("--api-key");
+  }
+
+  /**
+   * The client-mode session, every option checked against {@code parsed} (the command line as given).
+   *
+   * @param vocab the preset whose vocabulary and context bound the generated prompts
+   * @param settings report.json's "settings", filled in here
+   */
+  EndpointSession session(ParseResult parsed, WorkloadOptions workload, ModelConfig vocab, long seed,
+      ObjectNode settings) {
+    checkCombinations(parsed);
+    OpenAiEndpoint target;
+    try {
+      target = new OpenAiEndpoint(endpoint, servedModel, apiKey == null || apiKey.isBlank() ? null : apiKey);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("--endpoint: " + e.getMessage());
+    }
+    settings.put("endpoint", target.url());
+    settings.put("served_model", servedModel);
+    settings.put("vocab_model", vocab.name());
+    settings.put("vocab_size", vocab.vocabSize());
+    List<EndpointSession.Point> points = new ArrayList<>();
+    SweepAxis axis;
+    if (requestRates != null) {
+      axis = SweepAxis.REQUEST_RATE;
+      ArrayNode values = settings.putArray("request_rates");
+      Set<Double> seen = new HashSet<>();
+      for (String rate : nonEmpty("--request-rates", requestRates)) {
+        ArrivalProcess arrivals = workload.arrivals("--request-rates", rate);
+        double value = arrivals instanceof ArrivalProcess.Rate r ? r.requestsPerSecond() : Double.POSITIVE_INFINITY;
+        if (!seen.add(value)) throw new UsageError("--request-rates lists " + axis.format(value) + " twice");
+        add(values, value, axis);
+        points.add(new EndpointSession.Point(value, workload.requests(vocab, seed, arrivals), workload.maxConcurrency));
+      }
+    } else if (maxConcurrencies != null || workload.trace != null) {
+      axis = SweepAxis.MAX_CONCURRENCY;
+      var requests = workload.requests(vocab, seed);
+      List<String> given = maxConcurrencies != null ? nonEmpty("--max-concurrencies", maxConcurrencies)
+          : List.of(workload.maxConcurrency == 0 ? "inf" : String.valueOf(workload.maxConcurrency));
+      ArrayNode values = maxConcurrencies != null ? settings.putArray("max_concurrencies") : null;
+      Set<Integer> seen = new HashSet<>();
+      for (String c : given) {
+        int limit = concurrency(c);
+        double value = limit == 0 ? Double.POSITIVE_INFINITY : limit;
+        if (!seen.add(limit)) throw new UsageError("--max-concurrencies lists " + axis.format(value) + " twice");
+        if (values != null) add(values, value, axis);
+        points.add(new EndpointSession.Point(value, requests, limit));
+      }
+    } else {
+      axis = SweepAxis.REQUEST_RATE;
+      ArrivalProcess arrivals = workload.arrivals();
+      double value = arrivals instanceof ArrivalProcess.Rate r ? r.requestsPerSecond() : Double.POSITIVE_INFINITY;
+      points.add(new EndpointSession.Point(value, workload.requests(vocab, seed), workload.maxConcurrency));
+    }
+    workload.describe(settings);
+    // A swept setting is the sweep's, not the single value its flag would have given.
+    if (requestRates != null) settings.remove("request_rate");
+    if (maxConcurrencies != null) settings.remove("max_concurrency");
+    settings.put("seed", seed);
+    return new EndpointSession(target, axis, points);
+  }
+
+  /** Exclusive options, and options that mean nothing against an endpoint: one line each. */
+  private void checkCombinations(ParseResult parsed) {
+    if (requestRates != null && maxConcurrencies != null) {
+      throw new UsageError("--request-rates and --max-concurrencies are exclusive: a sweep varies one thing");
+    }
+    String sweep = requestRates != null ? "--request-rates" : maxConcurrencies != null ? "--max-concurrencies" : null;
+    for (String sizes : List.of("--world-sizes", "--world-size")) {
+      if (sweep != null && parsed.hasMatchedOption(sizes)) {
+        throw new UsageError(sweep + " and " + sizes + " are exclusive: a sweep varies one thing");
+      }
+    }
+    if (endpoint == null) {
+      if (sweep != null) throw new UsageError(sweep + " needs --endpoint URL (in process, sweep --world-sizes)");
+      throw new UsageError((parsed.hasMatchedOption("--served-model") ? "--served-model" : "--api-key")
+          + " needs --endpoint URL");
+    }
+    if (servedModel == null || servedModel.isBlank()) throw new UsageError("--endpoint needs --served-model NAME");
+    if (apiKey != null && apiKey.isBlank() && parsed.hasMatchedOption("--api-key")) {
+      throw new UsageError("--api-key must not be blank");
+    }
+    for (OptionSpec option : parsed.matchedOptions()) {
+      if (!APPLY.contains(option.longestName())) {
+        throw new UsageError(option.longestName() + " does not apply to --endpoint (the server runs its own fleet)");
+      }
+    }
+    if (requestRates != null && parsed.hasMatchedOption("--request-rate")) {
+      throw new UsageError("--request-rates and --request-rate are exclusive");
+    }
+    if (requestRates != null && parsed.hasMatchedOption("--trace")) {
+      throw new UsageError("--request-rates does not apply to --trace (a trace has its own arrival times)");
+    }
+    if (maxConcurrencies != null && parsed.hasMatchedOption("--max-concurrency")) {
+      throw new UsageError("--max-concurrencies and --max-concurrency are exclusive");
+    }
+  }
+
+  /** The values as given, trimmed; an empty list is refused. */
+  private static List<String> nonEmpty(String option, List<String> values) {
+    if (values.isEmpty() || values.stream().allMatch(String::isBlank)) throw new UsageError(option + " is empty");
+    return values.stream().map(String::trim).toList();
+  }
+
+  /** A sweep value in "settings" as report.json's "sweep" writes it: a rate, a whole number, or "inf". */
+  private static void add(ArrayNode values, double value, SweepAxis axis) {
+    if (Double.isInfinite(value)) {
+      values.add("inf");
+    } else if (axis == SweepAxis.REQUEST_RATE) {
+      values.add(value);
+    } else {
+      values.add((long) value);
+    }
+  }
+
+  /** A --max-concurrencies value: a whole number >= 1, or inf (0: no limit). */
+  private static int concurrency(String text) {
+    if (text.equalsIgnoreCase("inf")) return 0;
+    int c;
+    try {
+      c = Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      throw new UsageError("--max-concurrencies: '" + text + "' is not a whole number or inf");
+    }
+    if (c < 1) throw new UsageError("--max-concurrencies: " + SweepAxis.MAX_CONCURRENCY.invalid(c));
+    return c;
+  }
+}
