@@ -25,6 +25,7 @@ final class RuntimeImage {
       "java.management",  // JMX beans: Pekko cluster, agrona, the report's hardware line
       "jdk.management",   // com.sun.management.OperatingSystemMXBean: the report's RAM figure
       "java.naming",      // JNDI: logback, Pekko actor/remote, gRPC's name resolver
+      "java.net.http",    // java.net.http.HttpClient: client mode against OpenAI-compatible servers
       "java.sql",         // java.sql.Timestamp and friends referenced by Jackson and Gson
       "java.xml",         // logback configuration; also required by java.desktop and java.sql
       "jdk.jfr",          // Pekko's flight-recorder events
