@@ -45,6 +45,11 @@ final class WorkloadOptions {
   @Option(names = "--prefix-len", description = "Shared-prefix workload: tokens of each prefix (with --num-prefixes).")
   int prefixLen = 0;
 
+  @Option(names = "--turns", description = "Multi-turn conversations: each of --num-requests requests opens a "
+      + "conversation of this many turns; a turn's prompt is every earlier prompt and output, then a new message of "
+      + "--prompt-len tokens; it is sent when the previous turn finishes (default: ${DEFAULT-VALUE}).")
+  int turns = 1;
+
   @Option(names = "--trace", description = "Replay a trace instead: .jsonl (arrival_s, prompt_tokens or prompt_len, "
       + "output_len) or .csv (TIMESTAMP,ContextTokens,GeneratedTokens as the Azure LLM inference traces).")
   Path trace;
@@ -64,6 +69,7 @@ final class WorkloadOptions {
   /** The requests, validated; bad values and malformed traces are usage errors. */
   List<RequestSpec> requests(ModelConfig model, long seed) {
     if (maxConcurrency < 0) throw new UsageError("--max-concurrency must be >= 0, got " + maxConcurrency);
+    if (trace != null && turns != 1) throw new UsageError("--turns applies to generated workloads, not to --trace");
     if (trace != null) {
       if (!(traceTimeScale >= 0) || Double.isInfinite(traceTimeScale)) {
         throw new UsageError("--trace-time-scale must be >= 0, got " + traceTimeScale);
@@ -95,9 +101,9 @@ final class WorkloadOptions {
     try {
       prefixes = new SharedPrefixes(numPrefixes, prefixLen);
       return new WorkloadSpec(numRequests, length("--prompt-len", promptLen), length("--output-len", outputLen),
-          arrivals, maxConcurrency, prefixes).requests(model.vocabSize(), model.maxPositionEmbeddings(), seed);
+          arrivals, maxConcurrency, prefixes, turns).requests(model.vocabSize(), model.maxPositionEmbeddings(), seed);
     } catch (IllegalArgumentException e) {
-      throw new UsageError("--num-prefixes/--prefix-len: " + e.getMessage());
+      throw new UsageError("--num-prefixes/--prefix-len/--turns: " + e.getMessage());
     }
   }
 
@@ -141,6 +147,7 @@ final class WorkloadOptions {
       settings.put("output_len", outputLen);
       settings.put("request_rate", requestRate);
       settings.put("burstiness", burstiness);
+      if (turns > 1) settings.put("turns", turns);
       if (numPrefixes > 0) {
         settings.put("num_prefixes", numPrefixes);
         settings.put("prefix_len", prefixLen);

@@ -55,6 +55,9 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   private final MetricsRecorder recorder;
   private final Map<Long, int[]> outputTokens = new HashMap<>();
   private final ReleaseSchedule schedule;
+  /** Whether the workload has conversations: then each released prompt is kept for the next turn. */
+  private final boolean conversations;
+  private final Map<Long, int[]> prompts = new HashMap<>();
   private final VerificationTotals verification = new VerificationTotals();
   private ClusterSnapshot atStart;
   /** The run's agents, chosen once at its start: the first worldSize live loaded agents. */
@@ -84,6 +87,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     this.host = host;
     this.progress = progress;
     this.schedule = new ReleaseSchedule(spec.requests(), spec.maxConcurrency());
+    this.conversations = spec.requests().stream().anyMatch(RequestSpec::followsTurn);
     this.events = context.messageAdapter(SequenceEvent.class, Event::new);
     host.tell(new RunRequest.Snapshot(context.messageAdapter(ClusterSnapshot.class, StateAtStart::new)));
   }
@@ -117,6 +121,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   /** Submits the requests the schedule releases: arrived, while the concurrency limit allows. */
   private void submitDue() {
     for (RequestSpec r : schedule.release(System.nanoTime() - startNanos, outstanding)) {
+      if (conversations) prompts.put(r.requestId(), r.promptTokens());
       recorder.requestReleased(r.requestId(), r.promptTokens().length, r.maxTokens(), System.nanoTime());
       outstanding++;
       host.tell(new RunRequest.Place(r.requestId(), r.promptTokens(), r.maxTokens(), spec.worldSize(),
@@ -133,9 +138,17 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       recorder.requestFinished(f.requestId(), f.reason(), f.queueNanos(), f.nanos());
       verification.add(f.requestId(), f.verify());
       outstanding--;
+      if (conversations) {
+        schedule.finished(f.requestId(), prompts.remove(f.requestId()), outputTokens.getOrDefault(f.requestId(),
+            new int[0]));
+      }
     } else if (e instanceof SequenceEvent.Failed f) {
       recorder.requestFailed(f.requestId(), f.reason(), f.nanos());
       outstanding--;
+      for (RequestSpec dropped : schedule.failed(f.requestId())) {
+        recorder.requestReleased(dropped.requestId(), 0, dropped.maxTokens(), f.nanos());
+        recorder.requestFailed(dropped.requestId(), "an earlier turn of its conversation failed", f.nanos());
+      }
     } else if (e instanceof SequenceEvent.Migrated m) {
       recorder.requestMigrated(m.requestId(), m.fromAgent(), m.toAgent());
     }

@@ -9,6 +9,11 @@ import java.util.List;
  * passed, and never while {@code maxConcurrency} requests are outstanding (vLLM's {@code
  * --max-concurrency} semaphore): a request that is due waits, in order, for a free slot.
  *
+ * <p>A later turn of a conversation ({@link RequestSpec#followsTurn}) is released once its previous
+ * turn finished ({@link #finished}), with that turn's prompt and output in front of its own message,
+ * subject to the same concurrency limit; if the previous turn fails, so does every later turn of the
+ * conversation ({@link #failed}).
+ *
  * <p>Pure bookkeeping: the caller owns the clock (elapsed nanoseconds since its run started) and
  * counts its outstanding requests. The in-process benchmark and the client of an OpenAI endpoint both
  * pace their requests with it. Not thread-safe.
@@ -16,6 +21,8 @@ import java.util.List;
 public final class ReleaseSchedule {
   private final List<RequestSpec> requests;
   private final int maxConcurrency;
+  /** Later turns by the request whose end releases them. */
+  private final java.util.Map<Long, RequestSpec> followUps = new java.util.HashMap<>();
   /** Arrived, not yet released, in arrival order. */
   private final ArrayDeque<RequestSpec> due = new ArrayDeque<>();
   /** The first request that has not arrived yet. */
@@ -27,8 +34,37 @@ public final class ReleaseSchedule {
    */
   public ReleaseSchedule(List<RequestSpec> requests, int maxConcurrency) {
     if (maxConcurrency < 0) throw new IllegalArgumentException("max concurrency must be >= 0, got " + maxConcurrency);
-    this.requests = List.copyOf(requests);
+    this.requests = requests.stream().filter(r -> !r.followsTurn()).toList();
+    for (RequestSpec r : requests) {
+      if (r.followsTurn() && followUps.put(r.previousTurn(), r) != null) {
+        throw new IllegalArgumentException("two requests follow request " + r.previousTurn());
+      }
+    }
     this.maxConcurrency = maxConcurrency;
+  }
+
+  /**
+   * Request {@code requestId} finished with {@code outputTokens} after {@code promptTokens}: the
+   * conversation's next turn, if any, is due now with those in front of its message.
+   */
+  public void finished(long requestId, int[] promptTokens, int[] outputTokens) {
+    RequestSpec next = followUps.remove(requestId);
+    if (next == null) return;
+    int[] prompt = java.util.Arrays.copyOf(promptTokens, promptTokens.length + outputTokens.length
+        + next.promptTokens().length);
+    System.arraycopy(outputTokens, 0, prompt, promptTokens.length, outputTokens.length);
+    System.arraycopy(next.promptTokens(), 0, prompt, promptTokens.length + outputTokens.length,
+        next.promptTokens().length);
+    due.addLast(new RequestSpec(next.requestId(), next.arrivalNanos(), prompt, next.maxTokens(), next.previousTurn()));
+  }
+
+  /** Request {@code requestId} failed: the later turns of its conversation will never be released. */
+  public List<RequestSpec> failed(long requestId) {
+    List<RequestSpec> dropped = new ArrayList<>();
+    for (RequestSpec next = followUps.remove(requestId); next != null; next = followUps.remove(next.requestId())) {
+      dropped.add(next);
+    }
+    return dropped;
   }
 
   /**
@@ -59,8 +95,8 @@ public final class ReleaseSchedule {
     return Math.max(0, requests.get(nextArrival).arrivalNanos() - elapsedNanos);
   }
 
-  /** Whether every request has been released. */
+  /** Whether every request has been released (or dropped with its failed conversation). */
   public boolean allReleased() {
-    return nextArrival == requests.size() && due.isEmpty();
+    return nextArrival == requests.size() && due.isEmpty() && followUps.isEmpty();
   }
 }

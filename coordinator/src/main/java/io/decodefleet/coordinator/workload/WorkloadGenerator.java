@@ -69,6 +69,44 @@ public final class WorkloadGenerator {
     if (maxContext < 2) throw new IllegalArgumentException("max context must be >= 2 tokens, got " + maxContext);
   }
 
+  /**
+   * Multi-turn conversations: each of {@code firstTurns} opens a conversation of {@code turns} turns;
+   * turn k ≥ 2 is a new message of {@code promptLen} tokens (drawn like a prompt) with an output of
+   * {@code outputLen}, released when turn k − 1 finishes, its prompt being everything so far (every
+   * earlier prompt and output) then the message. Ids: the conversations' first turns keep theirs;
+   * later turns follow after the last of them. A conversation that would outgrow the context window
+   * is an IllegalArgumentException, never cut.
+   */
+  public static List<RequestSpec> withConversations(List<RequestSpec> firstTurns, int turns,
+      LengthDistribution promptLen, LengthDistribution outputLen, int vocabSize, int maxContext, long seed) {
+    if (turns < 1) throw new IllegalArgumentException("turns must be >= 1, got " + turns);
+    if (turns == 1) return firstTurns;
+    SplittableRandom root = new SplittableRandom(seed ^ 0x7475726e73L); // streams of their own
+    SplittableRandom lengthRng = root.split();
+    SplittableRandom tokenRng = root.split();
+    List<RequestSpec> out = new ArrayList<>(firstTurns);
+    long nextId = firstTurns.stream().mapToLong(RequestSpec::requestId).max().orElse(-1) + 1;
+    for (RequestSpec first : firstTurns) {
+      long previous = first.requestId();
+      int total = first.promptTokens().length + first.maxTokens();
+      for (int k = 2; k <= turns; k++) {
+        int message = promptLen.sample(lengthRng);
+        int output = outputLen.sample(lengthRng);
+        total += message + output;
+        if (total > maxContext) {
+          throw new IllegalArgumentException("conversation " + first.requestId() + " needs " + total + " tokens by turn "
+              + k + " of " + turns + "; the model's context holds " + maxContext
+              + ": lower the turns, prompt length or output length");
+        }
+        RequestSpec turn = new RequestSpec(nextId++, first.arrivalNanos(), randomTokens(message, vocabSize, tokenRng),
+            output, previous);
+        out.add(turn);
+        previous = turn.requestId();
+      }
+    }
+    return out;
+  }
+
   /** A prompt leaves room for at least one output token. */
   static int clampPrompt(int promptLen, int maxContext) {
     return Math.min(promptLen, maxContext - 1);

@@ -11,13 +11,20 @@ import java.util.List;
  * @param maxConcurrency most requests outstanding at once (closed loop); 0 = unlimited
  * @param prefixes prompt prefixes the requests share ({@link SharedPrefixes#NONE}: none); {@code
  *     promptLen} is then the length after the prefix
+ * @param turns turns of each conversation (1: every request stands alone; see {@link
+ *     WorkloadGenerator#withConversations}); numRequests counts conversations
  */
 public record WorkloadSpec(int numRequests, LengthDistribution promptLen, LengthDistribution outputLen,
-    ArrivalProcess arrivals, int maxConcurrency, SharedPrefixes prefixes) {
+    ArrivalProcess arrivals, int maxConcurrency, SharedPrefixes prefixes, int turns) {
 
   public WorkloadSpec(int numRequests, LengthDistribution promptLen, LengthDistribution outputLen,
       ArrivalProcess arrivals, int maxConcurrency) {
-    this(numRequests, promptLen, outputLen, arrivals, maxConcurrency, SharedPrefixes.NONE);
+    this(numRequests, promptLen, outputLen, arrivals, maxConcurrency, SharedPrefixes.NONE, 1);
+  }
+
+  public WorkloadSpec(int numRequests, LengthDistribution promptLen, LengthDistribution outputLen,
+      ArrivalProcess arrivals, int maxConcurrency, SharedPrefixes prefixes) {
+    this(numRequests, promptLen, outputLen, arrivals, maxConcurrency, prefixes, 1);
   }
 
   /** Requests of a generated workload. */
@@ -32,6 +39,7 @@ public record WorkloadSpec(int numRequests, LengthDistribution promptLen, Length
   public WorkloadSpec {
     if (numRequests < 1) throw new IllegalArgumentException("must be >= 1, got " + numRequests);
     if (maxConcurrency < 0) throw new IllegalArgumentException("must be >= 0 (0: unlimited), got " + maxConcurrency);
+    if (turns < 1) throw new IllegalArgumentException("turns must be >= 1, got " + turns);
   }
 
   /**
@@ -41,7 +49,8 @@ public record WorkloadSpec(int numRequests, LengthDistribution promptLen, Length
    * @param maxContext the model's context window in tokens
    */
   public List<RequestSpec> requests(int vocabSize, int maxContext, long seed) {
-    return WorkloadGenerator.generate(numRequests, arrivals, promptLen, outputLen, prefixes, vocabSize, maxContext,
-        seed);
+    List<RequestSpec> first = WorkloadGenerator.generate(numRequests, arrivals, promptLen, outputLen, prefixes,
+        vocabSize, maxContext, seed);
+    return WorkloadGenerator.withConversations(first, turns, promptLen, outputLen, vocabSize, maxContext, seed);
   }
 }
