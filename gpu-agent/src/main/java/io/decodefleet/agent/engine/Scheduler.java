@@ -44,8 +44,7 @@ public final class Scheduler {
   /** Sequences whose KV is arriving into their blocks; not scheduled until activated. */
   private final Map<Long, Sequence> receiving = new HashMap<>();
 
-  /** The chain's start of every block hash (prefix caching): the model and its weights. */
-  private final long hashSalt;
+  private final PrefixCacheLookup prefixes;
   private long prefixQueriedTokens;
   private long prefixHitTokens;
 
@@ -57,7 +56,7 @@ public final class Scheduler {
   public Scheduler(SchedulerConfig config, KvBlockManager blocks, long hashSalt) {
     this.config = config;
     this.blocks = blocks;
-    this.hashSalt = hashSalt;
+    this.prefixes = new PrefixCacheLookup(blocks, hashSalt);
   }
 
   /** Prompt tokens of admitted sequences looked up in the prefix cache, since the engine started. */
@@ -191,7 +190,7 @@ public final class Scheduler {
 
     while (preempted.isEmpty() && budget > 0 && !waiting.isEmpty() && running.size() < config.maxNumSeqs()) {
       Sequence seq = waiting.peekFirst();
-      int cached = adoptCachedPrefix(seq);
+      int cached = prefixes.adoptCachedPrefix(seq);
       int numNew = Math.min(seq.numTokens() - seq.numComputedTokens(), budget);
       if (!blocks.ensureCapacity(seq.blockTable(), seq.numComputedTokens() + numNew)) {
         if (cached >= 0) {
@@ -215,41 +214,6 @@ public final class Scheduler {
     finishedSinceLastStep = new ArrayList<>();
     return new SchedulerOutput(List.copyOf(newSeqs), List.copyOf(cachedSeqs),
         config.maxBatchedTokens() - budget, List.copyOf(preempted), List.copyOf(finished));
-  }
-
-  /**
-   * A fresh (or recomputed) sequence starts from the longest run of cached full blocks of its
-   * tokens, at most up to its last token (which must be computed to sample). Returns the tokens
-   * adopted (0 on a miss), or -1 when the sequence was not looked up (no prefix caching, or it
-   * already has KV: received, or mid-prefill).
-   */
-  private int adoptCachedPrefix(Sequence seq) {
-    if (!blocks.prefixCaching() || seq.numComputedTokens() > 0 || !seq.blockTable().isEmpty()) return -1;
-    int maxBlocks = (seq.numTokens() - 1) / blocks.blockSize();
-    if (maxBlocks == 0) return 0;
-    long[] hashes = BlockHashes.chain(hashSalt, seq.allTokens(), blocks.blockSize(), maxBlocks);
-    List<Integer> hit = blocks.cachedPrefix(hashes, maxBlocks);
-    if (hit.isEmpty()) return 0;
-    blocks.touch(hit);
-    seq.blockTable().addAll(hit);
-    int tokens = hit.size() * blocks.blockSize();
-    seq.adoptCachedPrefix(tokens);
-    for (int i = 0; i < hit.size(); i++) seq.blockHashed(hashes[i]);
-    return tokens;
-  }
-
-  /** Registers the sequence's blocks that are now full and computed under their content hashes. */
-  private void registerFullBlocks(Sequence seq) {
-    if (!blocks.prefixCaching()) return;
-    int full = seq.numComputedTokens() / blocks.blockSize();
-    int[] tokens = null;
-    for (int b = seq.hashedBlocks(); b < full; b++) {
-      if (tokens == null) tokens = seq.allTokens();
-      long hash = BlockHashes.next(b == 0 ? hashSalt : seq.lastBlockHash(), tokens, b * blocks.blockSize(),
-          blocks.blockSize());
-      blocks.register(seq.blockTable().get(b), hash);
-      seq.blockHashed(hash);
-    }
   }
 
   private void emit(Sequence seq, int numNew, List<SchedulerOutput.NewSequence> newSeqs,
@@ -289,7 +253,7 @@ public final class Scheduler {
     for (Map.Entry<Long, Integer> e : scheduledLastStep.entrySet()) {
       Sequence seq = byId.get(e.getKey());
       seq.advanceComputed(e.getValue());
-      registerFullBlocks(seq);
+      prefixes.registerFullBlocks(seq);
       boolean complete = seq.numComputedTokens() == seq.numTokens();
       Integer token = sampled.get(seq.id());
       if (complete != (token != null)) {
