@@ -165,7 +165,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     ClusterSnapshot atEnd = msg.state();
     // Through the host, so it knows the run is over before the caller can start another.
     host.tell(new RunRequest.Ended(new RunOutcome(null, recorder.summarize(startNanos, endNanos),
-        recorder.requests(), Map.copyOf(outputTokens), agentLines(atEnd), engineTotals(atEnd),
+        recorder.requests(startNanos), Map.copyOf(outputTokens), agentLines(atEnd), engineTotals(atEnd),
         spec.model().verifyFraction() > 0 ? verification.summary() : null)));
     return Behaviors.stopped();
   }

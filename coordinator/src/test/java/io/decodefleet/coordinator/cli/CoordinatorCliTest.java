@@ -53,6 +53,10 @@ class CoordinatorCliTest {
       "--gpu-memory-fraction, 1.5, gpu memory fraction must be in (0, 1]",
       "--metrics-port, -2, --metrics-port must be in -1..65535, got -2",
       "--metrics-port, 70000, --metrics-port must be in -1..65535, got 70000",
+      "--percentile-metrics, 'ttft,queue', --percentile-metrics: unknown metric \"queue\"",
+      "--metric-percentiles, '50,101', --metric-percentiles: 101 is not in [0, 100]",
+      "--metric-percentiles, '99,x', --metric-percentiles: 'x' is not a number",
+      "--goodput, itl:0, --goodput:",
   })
   void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {
     Result r = runProcess(option, value);
