@@ -121,6 +121,11 @@ public final class CoordinatorCli implements Callable<Integer> {
   @Option(names = "--quiet", description = "Print only the path of the report.")
   boolean quiet;
 
+  @Option(names = "--log-format", paramLabel = "FORMAT", scope = CommandLine.ScopeType.INHERIT,
+      description = "Logs on stderr as text (logback.xml's pattern) or json: one object per line by logback's "
+          + "JsonEncoder, a request's lines with its request_id in the MDC (env DECODEFLEET_LOG_FORMAT; default text).")
+  String logFormat;
+
   String[] originalArgs = new String[0];
 
   /** --percentile-metrics and --metric-percentiles, checked by {@link #checkPercentiles}. */
@@ -301,6 +306,14 @@ public final class CoordinatorCli implements Callable<Integer> {
       err.println("coordinator: " + ex.getMessage() + " (see --help)");
       err.flush();
       return 2;
+    });
+    cmd.setExecutionStrategy(parsed -> {
+      String refused = io.decodefleet.agent.cli.LogFormatOption.apply(parsed, environment);
+      if (refused != null) {
+        System.err.println((serve ? "coordinator serve: " : "coordinator: ") + refused);
+        return 2;
+      }
+      return new CommandLine.RunLast().execute(parsed);
     });
     cmd.setExecutionExceptionHandler((ex, command, parsed) -> {
       if (ex instanceof UsageError) {
