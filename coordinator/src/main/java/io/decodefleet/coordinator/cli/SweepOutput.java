@@ -45,6 +45,9 @@ final class SweepOutput {
       if (!cli.quiet) {
         System.out.print(ConsoleTable.render(p, report.percentiles()));
         if (p.engine() != null) System.out.println(BenchmarkSession.describeEngine(p.engine()));
+        if (p.engine() != null && p.engine().profile() != null) {
+          System.out.print(io.decodefleet.coordinator.metrics.ProfileTable.render(p.engine().profile()));
+        }
       }
       if (p.verification() != null && !cli.quiet) {
         System.out.println("Verification (" + at(p) + "): " + BenchmarkSession.describeVerification(p.verification()));

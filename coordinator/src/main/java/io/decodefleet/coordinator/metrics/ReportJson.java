@@ -102,8 +102,8 @@ public final class ReportJson {
    * One sweep point, flat: its axis's key with its value ("world_size", "request_rate" or
    * "max_concurrency"), "scaling_efficiency" on the world-size axis only, vLLM's result keys (with
    * "request_goodput", null without SLOs), the latency keys, then "agents" (each agent's
-   * description merged with its request and token counts), "migrations", "engine" and
-   * "verification". Expectations files ({@code io.decodefleet.coordinator.report.Expectations})
+   * description merged with its request and token counts), "migrations", "engine", "profile"
+   * (only when decode steps were profiled: see {@link #profile}) and "verification". Expectations files ({@code io.decodefleet.coordinator.report.Expectations})
    * name metrics by these keys.
    */
   public static ObjectNode pointJson(SweepPoint point) {
@@ -128,6 +128,7 @@ public final class ReportJson {
     agents(node, r, point.agents());
     node.put("migrations", r.migrations());
     node.set("engine", engine(point.engine()));
+    if (point.engine() != null && point.engine().profile() != null) node.set("profile", profile(point.engine().profile()));
     node.set("verification", verification(point.verification()));
     return node;
   }
@@ -251,6 +252,31 @@ public final class ReportJson {
     number(node, "mean_migration_ms", kv.meanMigrationMs());
     number(node, "mean_migration_wait_ms", kv.meanMigrationWaitMs());
     node.put("time_is", kv.timeIs());
+    return node;
+  }
+
+  /**
+   * "profile": the run's profiled decode steps (--profile-steps): "backend", "steps", "mean_batch",
+   * "step_ms", "families_ms", "untimed_ms", "floor_ms", and "families", one object per kernel family
+   * in step order with "family", "ms_per_step", "share" (of the step) and "floor_ms" (null where unknown).
+   */
+  private static ObjectNode profile(StepProfileSummary p) {
+    ObjectNode node = MAPPER.createObjectNode();
+    node.put("backend", p.backend());
+    node.put("steps", p.steps());
+    number(node, "mean_batch", p.meanBatch());
+    number(node, "step_ms", p.stepMs());
+    number(node, "families_ms", p.familiesMs());
+    number(node, "untimed_ms", p.untimedMs());
+    number(node, "floor_ms", p.floorMs());
+    ArrayNode families = node.putArray("families");
+    for (StepProfileSummary.FamilyTime f : p.families()) {
+      ObjectNode line = families.addObject();
+      line.put("family", f.family());
+      number(line, "ms_per_step", f.msPerStep());
+      number(line, "share", f.share());
+      number(line, "floor_ms", f.floorMs());
+    }
     return node;
   }
 

@@ -38,7 +38,7 @@ class ReportHtmlInBrowserTest {
   @BeforeAll
   static void runASmallSweep() throws IOException {
     int code = CoordinatorCli.run("--world-sizes", "1,2", "--num-requests", "8", "--prompt-len", "8:40",
-        "--output-len", "4:12", "--seed", "3", "--report-dir", dir.resolve("run").toString(),
+        "--output-len", "4:12", "--seed", "3", "--profile-steps", "3", "--report-dir", dir.resolve("run").toString(),
         "--quiet");
     assertEquals(0, code);
     report = dir.resolve("run/report.html");
@@ -86,6 +86,7 @@ class ReportHtmlInBrowserTest {
     String rest = page.replace("https://github.com/leeoniya/uPlot", "");
     assertFalse(rest.contains("http://") || rest.contains("https://"), "no URL to fetch");
     assertTrue(page.contains("uPlot"), "the chart library is inlined");
+    assertTrue(page.contains("\"profile\""), "the run's kernel-family profile is in the data");
   }
 
   @Test
@@ -98,9 +99,10 @@ class ReportHtmlInBrowserTest {
     assertTrue(attributes.contains("data-status=\"ok\""), attributes);
     Matcher charts = Pattern.compile("data-charts=\"(\\d+)\"").matcher(attributes);
     assertTrue(charts.find(), attributes);
-    // Throughput, four latency metrics, two request scatters, one step timeline per point (2).
-    assertEquals(9, Integer.parseInt(charts.group(1)), attributes);
-    assertEquals(9, count(run.out(), "class=\"uplot"), "one uPlot element per chart");
+    // Throughput, four latency metrics, two request scatters, one step timeline per point (2),
+    // one kernel-family chart per point (2).
+    assertEquals(11, Integer.parseInt(charts.group(1)), attributes);
+    assertEquals(11, count(run.out(), "class=\"uplot"), "one uPlot element per chart");
     List<String> console = run.err().lines().filter(l -> l.contains(":CONSOLE") || l.contains("Uncaught")).toList();
     assertEquals(List.of(), console, "the page writes nothing to the console");
   }
