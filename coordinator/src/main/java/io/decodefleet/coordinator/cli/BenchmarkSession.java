@@ -235,6 +235,7 @@ final class BenchmarkSession {
     m.put("max_num_seqs", model.maxNumSeqs());
     m.put("max_batched_tokens", model.maxBatchedTokens());
     m.put("verify_fraction", model.verifyFraction());
+    if (model.profileSteps() > 0) m.put("profile_steps", model.profileSteps());
     if (layout instanceof ParallelLayout.Disaggregated d) {
       m.put("layout", d.label());
       m.put("kv_transfer", d.transfer().label());

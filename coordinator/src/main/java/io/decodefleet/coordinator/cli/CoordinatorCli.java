@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.engine.kv.KvTransferMode;
 import io.decodefleet.coordinator.client.EndpointSession;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.metrics.PercentileSpec;
 import io.decodefleet.coordinator.metrics.SloSpec;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import io.decodefleet.coordinator.node.ClusterOptions;
@@ -81,8 +82,19 @@ public final class CoordinatorCli implements Callable<Integer> {
   Path reportDir;
 
   @Option(names = "--goodput", arity = "1..*", description = "SLOs for goodput, e.g. --goodput ttft:500 tpot:50 "
-      + "e2el:2000 (ms); a request counts only if it meets every one.")
+      + "itl:200 e2el:2000 (ms; itl bounds a request's largest gap between tokens); a request counts only if it "
+      + "meets every one.")
   List<String> goodput;
+
+  @Option(names = "--percentile-metrics", paramLabel = "METRICS", description = "Latency metrics that get "
+      + "percentiles, comma-separated, of ttft, tpot, itl, e2el (default: ttft,tpot,itl,e2el; vLLM's default is "
+      + "ttft,tpot,itl). Every metric has its mean, std and median.")
+  String percentileMetrics;
+
+  @Option(names = "--metric-percentiles", paramLabel = "P", description = "The percentiles of those metrics, "
+      + "comma-separated, each in [0, 100], e.g. 50,90,95,99 (default: 90,99, what DecodeFleet has always "
+      + "reported; vLLM's default is 99).")
+  String metricPercentiles;
 
   @Option(names = "--expectations", description = "Compare the results with this expectations file; exit 1 on any "
       + "regression.")
@@ -109,7 +121,15 @@ public final class CoordinatorCli implements Callable<Integer> {
   @Option(names = "--quiet", description = "Print only the path of the report.")
   boolean quiet;
 
+  @Option(names = "--log-format", paramLabel = "FORMAT", scope = CommandLine.ScopeType.INHERIT,
+      description = "Logs on stderr as text (logback.xml's pattern) or json: one object per line by logback's "
+          + "JsonEncoder, a request's lines with its request_id in the MDC (env DECODEFLEET_LOG_FORMAT; default text).")
+  String logFormat;
+
   String[] originalArgs = new String[0];
+
+  /** --percentile-metrics and --metric-percentiles, checked by {@link #checkPercentiles}. */
+  PercentileSpec percentiles = PercentileSpec.DEFAULT;
 
   @Spec
   CommandSpec spec;
@@ -133,6 +153,7 @@ public final class CoordinatorCli implements Callable<Integer> {
     if (!(verifyFraction > 0 && verifyFraction <= 1)) {
       throw new UsageError("--verify-fraction must be in (0, 1], got " + verifyFraction);
     }
+    checkPercentiles();
     SloSpec slos = SloSpec.NONE;
     if (goodput != null) {
       try {
@@ -155,6 +176,15 @@ public final class CoordinatorCli implements Callable<Integer> {
     var model = engine.spec(seed, verify ? verifyFraction : 0.0);
     var requests = workload.requests(engine.config(), seed);
     return new BenchmarkSession(this, new ArrayList<>(sizes), model, requests, slos, parallel);
+  }
+
+  /** Parses --percentile-metrics and --metric-percentiles into {@link #percentiles}. */
+  void checkPercentiles() {
+    try {
+      percentiles = PercentileSpec.parse(percentileMetrics, metricPercentiles);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage());
+    }
   }
 
   /** --layout and --kv-transfer, checked against the world size(s). */
@@ -223,6 +253,7 @@ public final class CoordinatorCli implements Callable<Integer> {
       return 2;
     }
     try {
+      checkPercentiles();
       session = client.session(parsed, workload, engine.config(), seed, settings);
     } catch (UsageError e) {
       System.err.println("coordinator: " + e.getMessage());
@@ -275,6 +306,14 @@ public final class CoordinatorCli implements Callable<Integer> {
       err.println("coordinator: " + ex.getMessage() + " (see --help)");
       err.flush();
       return 2;
+    });
+    cmd.setExecutionStrategy(parsed -> {
+      String refused = io.decodefleet.agent.cli.LogFormatOption.apply(parsed, environment);
+      if (refused != null) {
+        System.err.println((serve ? "coordinator serve: " : "coordinator: ") + refused);
+        return 2;
+      }
+      return new CommandLine.RunLast().execute(parsed);
     });
     cmd.setExecutionExceptionHandler((ex, command, parsed) -> {
       if (ex instanceof UsageError) {

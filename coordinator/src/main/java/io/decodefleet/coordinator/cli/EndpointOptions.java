@@ -29,7 +29,8 @@ final class EndpointOptions {
   private static final Set<String> APPLY = Set.of("--endpoint", "--served-model", "--api-key", "--request-rates",
       "--max-concurrencies", "--num-requests", "--prompt-len", "--output-len", "--request-rate", "--burstiness",
       "--max-concurrency", "--trace", "--trace-time-scale", "--trace-max-requests", "--seed", "--model", "--goodput",
-      "--report-dir", "--quiet", "--num-prefixes", "--prefix-len", "--trace-hash-block-size");
+      "--report-dir", "--quiet", "--num-prefixes", "--prefix-len", "--trace-hash-block-size", "--percentile-metrics",
+      "--metric-percentiles");
 
   @Option(names = "--endpoint", paramLabel = "URL", description = "Client mode: run the workload against this "
       + "OpenAI-compatible server instead (its API base, e.g. http://127.0.0.1:8000/v1): streamed POST URL/completions "

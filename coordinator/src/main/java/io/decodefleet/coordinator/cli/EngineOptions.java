@@ -51,6 +51,12 @@ final class EngineOptions {
       + "--no-enable-prefix-caching turns it off).")
   Boolean prefixCaching;
 
+  @Option(names = "--profile-steps", paramLabel = "N", description = "Time every kernel family (attention, each GEMM, "
+      + "norms, RoPE/KV append, sampling, all-reduce) over each agent's first N decode steps of each run, against its "
+      + "floor (bytes / measured copy bandwidth): a table on the console and \"profile\" in report.json. CUDA agents "
+      + "run those steps eagerly with events between families (default: 0, none).")
+  int profileSteps = 0;
+
   /** Which backend the embedded agents run and why; a UsageError when the choice cannot be met. */
   LocalDevices.Choice embeddedBackend(int agents) {
     try {
@@ -95,10 +101,12 @@ final class EngineOptions {
     if (!java.util.List.of("auto", "cpu", "cuda").contains(backend)) {
       throw new UsageError("--backend must be auto, cpu or cuda, got '" + backend + "'");
     }
+    if (profileSteps < 0) throw new UsageError("--profile-steps must be >= 0, got " + profileSteps);
     cudaSettings();
     // 0: each agent's backend chooses (ModelSpec), as kv_blocks 0 sizes the pool from memory.
     return new ModelSpec(config.name(), seed, blockSize, kvBlocks, maxNumSeqs == null ? 0 : maxNumSeqs,
         maxBatchedTokens == null ? 0 : maxBatchedTokens, verifyFraction, prefixCaching == null
-            ? ModelSpec.PrefixCaching.AUTO : prefixCaching ? ModelSpec.PrefixCaching.ON : ModelSpec.PrefixCaching.OFF);
+            ? ModelSpec.PrefixCaching.AUTO : prefixCaching ? ModelSpec.PrefixCaching.ON : ModelSpec.PrefixCaching.OFF,
+        profileSteps);
   }
 }

@@ -28,7 +28,8 @@ final class SweepOutput {
     this.cli = cli;
   }
 
-  int writeAndPrint(SweepReport report) {
+  int writeAndPrint(SweepReport measured) {
+    SweepReport report = measured.withPercentiles(cli.percentiles);
     Path dir = cli.reportDir != null ? cli.reportDir
         : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     WrittenReport written;
@@ -42,8 +43,11 @@ final class SweepOutput {
     boolean ok = true;
     for (SweepPoint p : report.points()) {
       if (!cli.quiet) {
-        System.out.print(ConsoleTable.render(p));
+        System.out.print(ConsoleTable.render(p, report.percentiles()));
         if (p.engine() != null) System.out.println(BenchmarkSession.describeEngine(p.engine()));
+        if (p.engine() != null && p.engine().profile() != null) {
+          System.out.print(io.decodefleet.coordinator.metrics.ProfileTable.render(p.engine().profile()));
+        }
       }
       if (p.verification() != null && !cli.quiet) {
         System.out.println("Verification (" + at(p) + "): " + BenchmarkSession.describeVerification(p.verification()));

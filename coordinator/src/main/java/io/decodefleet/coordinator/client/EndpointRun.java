@@ -70,7 +70,7 @@ public final class EndpointRun {
       while (outstanding > 0) lock.wait();
       end = System.nanoTime();
     }
-    return new RunOutcome(null, recorder.summarize(start, Math.max(end, start + 1)), recorder.requests(),
+    return new RunOutcome(null, recorder.summarize(start, Math.max(end, start + 1)), recorder.requests(start),
         Map.copyOf(outputTokens), List.of(), null, null);
   }
 

@@ -46,6 +46,7 @@ public final class FleetAgent {
   private final java.util.Set<Long> cachedBlocks = new java.util.HashSet<>();
   private long prefixQueriedTokens;
   private long prefixHitTokens;
+  private AgentSnapshot.ProfileTotals profile = AgentSnapshot.ProfileTotals.NONE;
 
   public FleetAgent(AgentInfo info, int index) {
     this.info = info;
@@ -87,6 +88,7 @@ public final class FleetAgent {
       gapSteps++;
       idleGapMicros += m.idleGapMicros();
     }
+    if (m.profile() != null) profile = profile.plus(m.profile());
   }
 
   public int blockSize() {
@@ -149,7 +151,7 @@ public final class FleetAgent {
         kvBlocks, freeKvBlocks, blockSize, running, waiting, inFlight, steps, stepNanos, scheduledTokens, preemptions,
         stepsByBatch(), java.util.Map.copyOf(byPath),
         new AgentSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros), loadReport,
-        prefixQueriedTokens, prefixHitTokens, cachedBlocks.size());
+        prefixQueriedTokens, prefixHitTokens, cachedBlocks.size(), profile);
   }
 
   private java.util.Map<Integer, AgentSnapshot.StepStats> stepsByBatch() {

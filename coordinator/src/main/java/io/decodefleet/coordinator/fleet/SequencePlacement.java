@@ -5,6 +5,7 @@ import io.decodefleet.agent.engine.SequenceSpec;
 import io.decodefleet.agent.engine.SequenceTokens;
 import io.decodefleet.agent.engine.VerifyResult;
 import io.decodefleet.agent.engine.sampling.SamplingParams;
+import io.decodefleet.agent.observability.RequestLogContext;
 import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
@@ -22,6 +23,9 @@ import org.slf4j.Logger;
  * them off agents that leave or drain (re-prefilled elsewhere with the prompt and every token so
  * far, so the stream continues without gaps or duplicates; or, through {@code KvDrainTransfers}, with
  * their KV) and keeps each agent's projected KV reservation. Owned by the {@code Coordinator} and called on its actor thread only.
+ *
+ * <p>Its log lines about a sequence carry the sequence's request id in the MDC ({@link
+ * RequestLogContext}): where it was placed, moved, finished or failed (debug), re-placed (info).
  */
 public final class SequencePlacement {
   private final List<FleetAgent> fleet;
@@ -144,6 +148,7 @@ public final class SequencePlacement {
           : "prompt " + seq.prompt.length + " + max tokens " + seq.maxTokens + " = " + total
               + " tokens exceeds the KV capacity or model length of every agent";
       inFlight.remove(seq.globalId);
+      debug(seq, "sequence {} not placed: {}", seq.globalId, reason);
       seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, kind, reason, System.nanoTime()));
       return;
     }
@@ -174,6 +179,8 @@ public final class SequencePlacement {
     seq.reservedTokens = tokens;
     seq.generatedAtPlacement = seq.numGenerated();
     inFlight.put(seq.globalId, seq);
+    debug(seq, "sequence {} on {}: {} tokens of KV reserved{}", seq.globalId, agent.info.agentId(), tokens,
+        prefillOnly ? ", prefill only" : "");
     agent.info.ref().tell(new AgentCommand.StartSequences(
         List.of(new SequenceSpec(seq.globalId, seq.continuationPrompt(), seq.remainingTokens(), prefillOnly,
             seq.sampling.afterGenerated(seq.numGenerated())))));
@@ -192,6 +199,8 @@ public final class SequencePlacement {
       InFlightSequence seq = inFlight.get(f.sequenceId());
       if (seq == null || seq.agent != agent) continue;
       release(seq);
+      debug(seq, "sequence {} finished on {}: {}, {} output tokens", seq.globalId, agent.info.agentId(), f.reason(),
+          f.outputTokens());
       seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), f.preemptions(), f.verify(),
           f.reason(), f.queueNanos(), now));
     }
@@ -201,16 +210,27 @@ public final class SequencePlacement {
     InFlightSequence seq = inFlight.get(m.sequenceId());
     if (seq == null || seq.agent != agent) return;
     release(seq);
+    debug(seq, "sequence {} failed on {}: {}", seq.globalId, agent.info.agentId(), m.reason());
     seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, FailureKind.AGENT, agent.info.agentId() + ": "
         + m.reason(), System.nanoTime()));
   }
 
   /** Takes {@code seq} off its agent and places it anew, re-prefilled with its tokens so far. */
   public void replace(InFlightSequence seq, String cause) {
-    log.info("sequence {} re-placed: {}", seq.globalId, cause);
+    try (RequestLogContext ignored = RequestLogContext.of(seq.requestId)) {
+      log.info("sequence {} re-placed: {}", seq.globalId, cause);
+    }
     replacements++;
     release(seq);
     place(seq);
+  }
+
+  /** A debug line about {@code seq}, with its request id in the MDC. */
+  private void debug(InFlightSequence seq, String format, Object... args) {
+    if (!log.isDebugEnabled()) return;
+    try (RequestLogContext ignored = RequestLogContext.of(seq.requestId)) {
+      log.debug(format, args);
+    }
   }
 
   private void release(InFlightSequence seq) {

@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator.generation;
 
+import io.decodefleet.agent.observability.RequestLogContext;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
@@ -21,7 +22,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * One generation: submits the request's sequence, turns the coordinator's sequence events into text
  * deltas and a final Done for its API, and ends the sequence early where a stop string appears (the
  * agent is told to stop and free its KV). The stop token itself (EOS or a stop id) counts as a
- * completion token but adds no text; a stop string and what follows it are left out.
+ * completion token but adds no text; a stop string and what follows it are left out. Its log lines
+ * (debug: submitted, done, failed, cancelled) carry the request id in the MDC ({@link RequestLogContext}).
  */
 public final class TextGeneration extends AbstractBehavior<TextGeneration.Command> {
 
@@ -77,8 +79,18 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
     this.stops = new StopStrings(request.stopStrings());
     timing.requestReleased(requestId, request.promptTokens().length, request.maxTokens(), arrivalNanos);
     this.fleet = context.messageAdapter(SequenceEvent.class, FromFleet::new);
+    debug("request {} submitted: {} prompt tokens, max_tokens {}", requestId, request.promptTokens().length,
+        request.maxTokens());
     coordinator.tell(new Coordinator.Submit(requestId, request.promptTokens(), request.maxTokens(), request.sampling(),
         0, PlacementPolicy.DEFAULT, fleet));
+  }
+
+  /** A debug line about this request, with its id in the MDC. */
+  private void debug(String format, Object... args) {
+    if (!getContext().getLog().isDebugEnabled()) return;
+    try (RequestLogContext ignored = RequestLogContext.of(requestId)) {
+      getContext().getLog().debug(format, args);
+    }
   }
 
   @Override
@@ -99,6 +111,7 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
   }
 
   private Behavior<Command> onClientGone(ClientGone msg) {
+    debug("request {} cancelled: the client went away after {} tokens", requestId, completionTokens);
     coordinator.tell(new Coordinator.Cancel(requestId, fleet));
     return Behaviors.stopped();
   }
@@ -137,12 +150,15 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
   private Behavior<Command> done(String reason, long queueNanos, long nanos) {
     timing.requestFinished(requestId, reason, queueNanos, nanos);
     RequestRecord record = timing.requests().get(0);
+    debug("request {} done: {}, {} completion tokens, TTFT {} ms, E2E {} ms", requestId, reason, completionTokens,
+        record.ttftMs(), record.e2eMs());
     out.tell(new GenerationEvent.Done(reason, request.promptTokens().length, completionTokens, record));
     out.tell(GenerationEvent.End.INSTANCE);
     return Behaviors.stopped();
   }
 
   private Behavior<Command> onFailed(SequenceEvent.Failed f) {
+    debug("request {} failed ({}): {}", requestId, f.kind(), f.reason());
     out.tell(new GenerationEvent.Failed(f.kind(), f.reason()));
     out.tell(GenerationEvent.End.INSTANCE);
     return Behaviors.stopped();

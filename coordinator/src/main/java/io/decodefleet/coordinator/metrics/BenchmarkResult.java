@@ -88,4 +88,15 @@ public record BenchmarkResult(
         totalOutputTokens, requestThroughput, outputTokenThroughput, totalTokenThroughput, ttftMs,
         tpotMs, itlMs, e2eMs, agents, migrations, goodput);
   }
+
+  /**
+   * This result with its latency statistics computed again from {@code requests} (the same run's
+   * records) with {@code percentiles} (each in 0..100) in each {@link LatencyStats#percentiles()}.
+   */
+  public BenchmarkResult withPercentiles(List<Double> percentiles, List<RequestRecord> requests) {
+    LatencyStats[] latency = LatencySamples.of(requests).stats(percentiles);
+    return new BenchmarkResult(completed, failed, durationSeconds, totalInputTokens, totalOutputTokens,
+        requestThroughput, outputTokenThroughput, totalTokenThroughput, latency[0], latency[1], latency[2],
+        latency[3], agents, migrations, requestGoodput);
+  }
 }

@@ -26,7 +26,15 @@ public final class ConsoleTable {
    * point's goodput was measured (SLOs given), as vLLM shows it.
    */
   public static String render(SweepPoint point) {
-    return table(point, point.result());
+    return render(point, PercentileSpec.DEFAULT);
+  }
+
+  /**
+   * As {@link #render(SweepPoint)}; each latency has its mean, standard deviation and median, and
+   * the metrics {@code percentiles} covers a "P{p}" row per percentile, as vLLM prints them.
+   */
+  public static String render(SweepPoint point, PercentileSpec percentiles) {
+    return table(point, point.result(), percentiles);
   }
 
   /**
@@ -38,7 +46,7 @@ public final class ConsoleTable {
     return SweepSummaryTable.render(report);
   }
 
-  private static String table(SweepPoint point, BenchmarkResult r) {
+  private static String table(SweepPoint point, BenchmarkResult r, PercentileSpec percentiles) {
     StringBuilder out = new StringBuilder();
     line(out, centered(" Serving Benchmark Result ", '='));
     String label = point.axis() == SweepAxis.REQUEST_RATE ? "Request rate (req/s):" : point.axis().label() + ":";
@@ -54,10 +62,11 @@ public final class ConsoleTable {
     }
     row(out, "Output token throughput (tok/s):", decimal(r.outputTokenThroughput()));
     row(out, "Total token throughput (tok/s):", decimal(r.totalTokenThroughput()));
-    latency(out, "Time to First Token", "TTFT", r.ttftMs());
-    latency(out, "Time per Output Token (excl. 1st token)", "TPOT", r.tpotMs());
-    latency(out, "Inter-token Latency", "ITL", r.itlMs());
-    latency(out, "End-to-end Latency", "E2EL", r.e2eMs());
+    latency(out, "Time to First Token", "TTFT", r.ttftMs(), percentiles.covers("ttft") ? percentiles : null);
+    latency(out, "Time per Output Token (excl. 1st token)", "TPOT", r.tpotMs(),
+        percentiles.covers("tpot") ? percentiles : null);
+    latency(out, "Inter-token Latency", "ITL", r.itlMs(), percentiles.covers("itl") ? percentiles : null);
+    latency(out, "End-to-end Latency", "E2EL", r.e2eMs(), percentiles.covers("e2el") ? percentiles : null);
     agents(out, r);
     if (r.migrations() > 0) {
       row(out, "Migrations:", Integer.toString(r.migrations()));
@@ -66,12 +75,17 @@ public final class ConsoleTable {
     return out.toString();
   }
 
-  private static void latency(StringBuilder out, String title, String name, LatencyStats stats) {
+  /** @param percentiles the percentile rows to print; null: none */
+  private static void latency(StringBuilder out, String title, String name, LatencyStats stats,
+      PercentileSpec percentiles) {
     line(out, centered(title, '-'));
     row(out, "Mean " + name + " (ms):", decimal(stats.mean()));
+    row(out, "Std " + name + " (ms):", decimal(stats.std()));
     row(out, "Median " + name + " (ms):", decimal(stats.median()));
-    row(out, "P90 " + name + " (ms):", decimal(stats.p90()));
-    row(out, "P99 " + name + " (ms):", decimal(stats.p99()));
+    if (percentiles == null) return;
+    for (double p : percentiles.percentiles()) {
+      row(out, "P" + PercentileSpec.word(p) + " " + name + " (ms):", decimal(stats.percentile(p)));
+    }
   }
 
   private static void agents(StringBuilder out, BenchmarkResult r) {

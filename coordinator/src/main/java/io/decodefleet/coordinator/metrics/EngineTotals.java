@@ -19,11 +19,23 @@ import java.util.TreeMap;
  * @param kvTransfers the KV transfers of the run, or null where the fleet has no KV group
  * @param prefixQueriedTokens prompt tokens the agents looked up in their prefix caches (0 where caching is off)
  * @param prefixHitTokens of those, the tokens found cached (their prefill skipped)
+ * @param profile the run's profiled decode steps by kernel family; null when none was profiled
  */
 public record EngineTotals(long reportedSteps, long scheduledTokens, double meanStepMs, long preemptions,
     List<BatchBucketSteps> stepTimeByBatch, Map<String, Long> stepsByPath, Double meanHostUsPerStep,
     Double meanGpuUsPerStep, Double meanGpuIdleGapUs, int agentsLost, long migrations, long kvMigrations,
-    long reprefillMigrations, KvTransferSummary kvTransfers, long prefixQueriedTokens, long prefixHitTokens) {
+    long reprefillMigrations, KvTransferSummary kvTransfers, long prefixQueriedTokens, long prefixHitTokens,
+    StepProfileSummary profile) {
+
+  /** Totals of a run that profiled no step. */
+  public EngineTotals(long reportedSteps, long scheduledTokens, double meanStepMs, long preemptions,
+      List<BatchBucketSteps> stepTimeByBatch, Map<String, Long> stepsByPath, Double meanHostUsPerStep,
+      Double meanGpuUsPerStep, Double meanGpuIdleGapUs, int agentsLost, long migrations, long kvMigrations,
+      long reprefillMigrations, KvTransferSummary kvTransfers, long prefixQueriedTokens, long prefixHitTokens) {
+    this(reportedSteps, scheduledTokens, meanStepMs, preemptions, stepTimeByBatch, stepsByPath, meanHostUsPerStep,
+        meanGpuUsPerStep, meanGpuIdleGapUs, agentsLost, migrations, kvMigrations, reprefillMigrations, kvTransfers,
+        prefixQueriedTokens, prefixHitTokens, null);
+  }
 
   /** Totals of a run without prefix caching. */
   public EngineTotals(long reportedSteps, long scheduledTokens, double meanStepMs, long preemptions,

@@ -1,6 +1,5 @@
 package io.decodefleet.coordinator.metrics;
 
-import io.decodefleet.coordinator.metrics.RequestTrace.DoubleList;
 import io.decodefleet.coordinator.metrics.RequestTrace.State;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -186,10 +185,6 @@ public final class MetricsRecorder {
           "run end " + endNanos + " ns is not after its start " + startNanos + " ns");
     }
     double seconds = (endNanos - startNanos) / NANOS_PER_SECOND;
-    DoubleList ttft = new DoubleList();
-    DoubleList tpot = new DoubleList();
-    DoubleList itl = new DoubleList();
-    DoubleList e2e = new DoubleList();
     long inputTokens = 0;
     long doneTokens = 0;
     // agent id -> {requests, output tokens}; every agent that produced a token is listed, even
@@ -209,13 +204,8 @@ public final class MetricsRecorder {
       byAgent.get(trace.lastAgent)[0]++;
       inputTokens += trace.promptTokens;
       doneTokens += trace.tokens();
-      ttft.add(trace.ttftMs());
-      e2e.add(trace.e2eMs());
-      if (trace.tokens() > 1) {
-        tpot.add(trace.tpotMs());
-      }
-      trace.addItlMs(itl);
     }
+    LatencyStats[] latency = LatencySamples.of(requests()).stats(LatencyStats.DEFAULT_PERCENTILES);
     List<AgentStats> agents = new ArrayList<>(byAgent.size());
     byAgent.forEach((id, counts) -> agents.add(new AgentStats(id, (int) counts[0], counts[1])));
     return new BenchmarkResult(
@@ -227,10 +217,10 @@ public final class MetricsRecorder {
         completed / seconds,
         doneTokens / seconds,
         (inputTokens + doneTokens) / seconds,
-        LatencyStats.of(ttft.toArray()),
-        LatencyStats.of(tpot.toArray()),
-        LatencyStats.of(itl.toArray()),
-        LatencyStats.of(e2e.toArray()),
+        latency[0],
+        latency[1],
+        latency[2],
+        latency[3],
         agents,
         migrations);
   }
@@ -240,14 +230,25 @@ public final class MetricsRecorder {
    * against {@code slos} (NaN when {@code slos} is null or empty).
    */
   public BenchmarkResult summarize(long startNanos, long endNanos, SloSpec slos) {
-    return summarize(startNanos, endNanos).withGoodput(slos, requests());
+    return summarize(startNanos, endNanos).withGoodput(slos, requests(startNanos));
   }
 
-  /** A snapshot of every released request, in release order. */
+  /**
+   * A snapshot of every released request, in release order, with release and token times in ms
+   * after the first request's release.
+   */
   public List<RequestRecord> requests() {
+    return requests(traces.isEmpty() ? 0 : traces.values().iterator().next().releasedNanos);
+  }
+
+  /**
+   * A snapshot of every released request, in release order, with release and token times in ms
+   * after {@code startNanos} (the run's start, {@link System#nanoTime()}).
+   */
+  public List<RequestRecord> requests(long startNanos) {
     List<RequestRecord> records = new ArrayList<>(traces.size());
     for (RequestTrace trace : traces.values()) {
-      records.add(trace.toRecord());
+      records.add(trace.toRecord(startNanos));
     }
     return records;
   }

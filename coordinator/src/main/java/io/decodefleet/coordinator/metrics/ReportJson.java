@@ -18,12 +18,14 @@ import java.util.TreeMap;
  * Writes and reads report.json. The metrics are laid out flat, with the key names of {@code vllm
  * bench serve --save-result} ("completed", "duration" in seconds, "request_throughput",
  * "request_goodput", "output_throughput", "mean_ttft_ms", "p99_itl_ms", ...), so tools written for
- * vLLM's result files read ours. Beyond vLLM's keys each latency also has "min_*_ms", "max_*_ms"
- * and a sample count ("ttft_count", ...), and there are "agents" and "migrations".
+ * vLLM's result files read ours. Each latency has "mean_*_ms", "std_*_ms" and "median_*_ms", and
+ * the metrics the report's {@link PercentileSpec} covers a "p{p}_*_ms" per percentile, as vLLM
+ * writes them; beyond vLLM's keys each latency also has "min_*_ms", "max_*_ms" and a sample count
+ * ("ttft_count", ...), and there are "agents" and "migrations".
  *
  * <p>A {@link SweepReport} is written as its top-level fields ("command", "started_at",
  * "hardware", "backend", "model", "client" for a client-mode sweep only, "versions", "settings",
- * "goodput"), "sweep" ({@code {"axis": "world_size" | "request_rate" | "max_concurrency", "values":
+ * "goodput", "percentiles": {@code {"metrics": [...], "percentiles": [...]}}), "sweep" ({@code {"axis": "world_size" | "request_rate" | "max_concurrency", "values":
  * [...]}}) and a "points" array, one flat object per point that also has the axis's key with its
  * value and, on the world-size axis, "scaling_efficiency" (see {@link #pointJson}).
  * "request_goodput" is present in every point, null without SLOs, as vLLM writes it. An infinite
@@ -84,9 +86,14 @@ public final class ReportJson {
     for (SweepPoint point : report.points()) {
       values.add(axisValue(point));
     }
+    ObjectNode asked = root.putObject("percentiles");
+    ArrayNode metrics = asked.putArray("metrics");
+    report.percentiles().metrics().forEach(metrics::add);
+    ArrayNode at = asked.putArray("percentiles");
+    report.percentiles().percentiles().forEach(at::add);
     ArrayNode points = root.putArray("points");
     for (SweepPoint point : report.points()) {
-      points.add(pointJson(point));
+      points.add(pointJson(point, report.percentiles()));
     }
     return root;
   }
@@ -95,11 +102,20 @@ public final class ReportJson {
    * One sweep point, flat: its axis's key with its value ("world_size", "request_rate" or
    * "max_concurrency"), "scaling_efficiency" on the world-size axis only, vLLM's result keys (with
    * "request_goodput", null without SLOs), the latency keys, then "agents" (each agent's
-   * description merged with its request and token counts), "migrations", "engine" and
-   * "verification". Expectations files ({@code io.decodefleet.coordinator.report.Expectations})
+   * description merged with its request and token counts), "migrations", "engine", "profile"
+   * (only when decode steps were profiled: see {@link #profile}) and "verification". Expectations files ({@code io.decodefleet.coordinator.report.Expectations})
    * name metrics by these keys.
    */
   public static ObjectNode pointJson(SweepPoint point) {
+    return pointJson(point, PercentileSpec.DEFAULT);
+  }
+
+  /**
+   * As {@link #pointJson(SweepPoint)}, with "p{p}_{metric}_ms" keys for the metrics and
+   * percentiles {@code percentiles} names (each metric has "mean", "std" and "median" keys
+   * whatever it names).
+   */
+  public static ObjectNode pointJson(SweepPoint point, PercentileSpec percentiles) {
     ObjectNode node = MAPPER.createObjectNode();
     if (point.axis() == SweepAxis.WORLD_SIZE) {
       node.put("world_size", point.worldSize());
@@ -108,31 +124,30 @@ public final class ReportJson {
       node.set(point.axis().key(), axisValue(point));
     }
     BenchmarkResult r = point.result();
-    metrics(node, r, true);
+    metrics(node, r, percentiles);
     agents(node, r, point.agents());
     node.put("migrations", r.migrations());
     node.set("engine", engine(point.engine()));
+    if (point.engine() != null && point.engine().profile() != null) node.set("profile", profile(point.engine().profile()));
     node.set("verification", verification(point.verification()));
     return node;
   }
 
-  /** vLLM's flat result keys; "request_goodput" only when {@code withGoodput}. */
-  private static void metrics(ObjectNode node, BenchmarkResult r, boolean withGoodput) {
+  /** vLLM's flat result keys. */
+  private static void metrics(ObjectNode node, BenchmarkResult r, PercentileSpec percentiles) {
     node.put("completed", r.completed());
     node.put("failed", r.failed());
     number(node, "duration", r.durationSeconds());
     node.put("total_input_tokens", r.totalInputTokens());
     node.put("total_output_tokens", r.totalOutputTokens());
     number(node, "request_throughput", r.requestThroughput());
-    if (withGoodput) {
-      number(node, "request_goodput", r.requestGoodput());
-    }
+    number(node, "request_goodput", r.requestGoodput());
     number(node, "output_throughput", r.outputTokenThroughput());
     number(node, "total_token_throughput", r.totalTokenThroughput());
-    latency(node, "ttft", r.ttftMs());
-    latency(node, "tpot", r.tpotMs());
-    latency(node, "itl", r.itlMs());
-    latency(node, "e2el", r.e2eMs());
+    latency(node, "ttft", r.ttftMs(), percentiles);
+    latency(node, "tpot", r.tpotMs(), percentiles);
+    latency(node, "itl", r.itlMs(), percentiles);
+    latency(node, "e2el", r.e2eMs(), percentiles);
   }
 
   /**
@@ -240,6 +255,31 @@ public final class ReportJson {
     return node;
   }
 
+  /**
+   * "profile": the run's profiled decode steps (--profile-steps): "backend", "steps", "mean_batch",
+   * "step_ms", "families_ms", "untimed_ms", "floor_ms", and "families", one object per kernel family
+   * in step order with "family", "ms_per_step", "share" (of the step) and "floor_ms" (null where unknown).
+   */
+  private static ObjectNode profile(StepProfileSummary p) {
+    ObjectNode node = MAPPER.createObjectNode();
+    node.put("backend", p.backend());
+    node.put("steps", p.steps());
+    number(node, "mean_batch", p.meanBatch());
+    number(node, "step_ms", p.stepMs());
+    number(node, "families_ms", p.familiesMs());
+    number(node, "untimed_ms", p.untimedMs());
+    number(node, "floor_ms", p.floorMs());
+    ArrayNode families = node.putArray("families");
+    for (StepProfileSummary.FamilyTime f : p.families()) {
+      ObjectNode line = families.addObject();
+      line.put("family", f.family());
+      number(line, "ms_per_step", f.msPerStep());
+      number(line, "share", f.share());
+      number(line, "floor_ms", f.floorMs());
+    }
+    return node;
+  }
+
   private static JsonNode verification(VerificationSummary v) {
     if (v == null) {
       return NullNode.getInstance();
@@ -265,12 +305,16 @@ public final class ReportJson {
         : MAPPER.getNodeFactory().numberNode((long) v);
   }
 
-  /** vLLM's "mean_ttft_ms" style keys, plus min/max and the sample count. */
-  private static void latency(ObjectNode root, String metric, LatencyStats stats) {
+  /** vLLM's "mean_ttft_ms" style keys (std, median, the percentiles asked for), plus min/max and the sample count. */
+  private static void latency(ObjectNode root, String metric, LatencyStats stats, PercentileSpec percentiles) {
     number(root, "mean_" + metric + "_ms", stats.mean());
+    number(root, "std_" + metric + "_ms", stats.std());
     number(root, "median_" + metric + "_ms", stats.median());
-    number(root, "p90_" + metric + "_ms", stats.p90());
-    number(root, "p99_" + metric + "_ms", stats.p99());
+    if (percentiles.covers(metric)) {
+      for (double p : percentiles.percentiles()) {
+        number(root, "p" + PercentileSpec.word(p) + "_" + metric + "_ms", stats.percentile(p));
+      }
+    }
     number(root, "min_" + metric + "_ms", stats.min());
     number(root, "max_" + metric + "_ms", stats.max());
     root.put(metric + "_count", stats.count());

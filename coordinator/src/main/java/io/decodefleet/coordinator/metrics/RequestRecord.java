@@ -17,6 +17,10 @@ import java.util.List;
  * @param e2eMs last token arrival minus release
  * @param itlMs gaps between consecutive token arrivals (outputTokens - 1 of them; 0 within a report)
  * @param migrations how often the request moved to another agent
+ * @param releasedMs its release, ms after the run's start (the origin {@link
+ *     MetricsRecorder#requests(long)} was given)
+ * @param tokenArrivalsMs every token's arrival, ms after the run's start, in order (tokens of one
+ *     report share a time); TTFT, E2E and the ITL gaps are differences of these taken in nanoseconds
  */
 public record RequestRecord(
     long requestId,
@@ -29,9 +33,12 @@ public record RequestRecord(
     double tpotMs,
     double e2eMs,
     List<Double> itlMs,
-    int migrations) {
+    int migrations,
+    double releasedMs,
+    List<Double> tokenArrivalsMs) {
 
   public RequestRecord {
     itlMs = List.copyOf(itlMs);
+    tokenArrivalsMs = List.copyOf(tokenArrivalsMs);
   }
 }

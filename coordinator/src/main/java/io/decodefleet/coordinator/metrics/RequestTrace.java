@@ -95,12 +95,17 @@ final class RequestTrace {
         queueNanos < 0 ? Double.NaN : queueNanos / NANOS_PER_SECOND);
   }
 
-  RequestRecord toRecord() {
+  /** This request as a record, its release and token times in ms after {@code originNanos}. */
+  RequestRecord toRecord(long originNanos) {
     DoubleList gaps = new DoubleList();
     addItlMs(gaps);
     List<Double> itl = new ArrayList<>(gaps.size());
     for (double gap : gaps.toArray()) {
       itl.add(gap);
+    }
+    List<Double> arrivalsMs = new ArrayList<>(tokens);
+    for (int i = 0; i < tokens; i++) {
+      arrivalsMs.add((arrivals[i] - originNanos) / NANOS_PER_MILLI);
     }
     return new RequestRecord(
         requestId,
@@ -113,7 +118,9 @@ final class RequestTrace {
         tpotMs(),
         e2eMs(),
         itl,
-        migrations);
+        migrations,
+        (releasedNanos - originNanos) / NANOS_PER_MILLI,
+        arrivalsMs);
   }
 
   /** A growable array of primitive doubles, so pooled ITL samples are not boxed one by one. */

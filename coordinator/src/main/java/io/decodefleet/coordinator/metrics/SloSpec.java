@@ -11,7 +11,11 @@ import java.util.Objects;
  * takes them: a limit in milliseconds per request-level metric. A request is "good" when it
  * completed and each given metric is at most its limit (vLLM compares with {@code <=}).
  *
- * @param limitsMs metric name ({@code ttft}, {@code tpot} or {@code e2el}) to its limit in ms,
+ * <p>Beyond vLLM's three metrics, {@code itl:MS} bounds every gap between a request's consecutive
+ * tokens: a request meets it when its largest inter-token gap is at most MS (a stall bound, where
+ * TPOT bounds the mean gap).
+ *
+ * @param limitsMs metric name ({@code ttft}, {@code tpot}, {@code itl} or {@code e2el}) to its limit in ms,
  *     each limit finite and &gt; 0; kept in the order given
  */
 public record SloSpec(Map<String, Double> limitsMs) {
@@ -22,11 +26,14 @@ public record SloSpec(Map<String, Double> limitsMs) {
   /** Time per output token after the first. */
   public static final String TPOT = "tpot";
 
+  /** Inter-token latency: the request's largest gap between consecutive tokens. */
+  public static final String ITL = "itl";
+
   /** End-to-end latency. */
   public static final String E2EL = "e2el";
 
   /** The metric names an SLO may name, in vLLM's spelling. */
-  public static final List<String> METRICS = List.of(TTFT, TPOT, E2EL);
+  public static final List<String> METRICS = List.of(TTFT, TPOT, ITL, E2EL);
 
   /** No SLOs: goodput is not measured. */
   public static final SloSpec NONE = new SloSpec(Map.of());
@@ -51,7 +58,7 @@ public record SloSpec(Map<String, Double> limitsMs) {
   }
 
   /**
-   * Parses items like {@code "ttft:500"}, {@code "tpot:50"}, {@code "e2el:2000"} (metric, colon,
+   * Parses items like {@code "ttft:500"}, {@code "tpot:50"}, {@code "itl:100"}, {@code "e2el:2000"} (metric, colon,
    * milliseconds). Null or an empty list gives {@link #NONE}.
    *
    * @throws IllegalArgumentException one line naming the bad item and the known metrics: for a
@@ -97,7 +104,7 @@ public record SloSpec(Map<String, Double> limitsMs) {
   /**
    * Whether {@code request} counts toward goodput: it completed and meets every SLO. A request with
    * a single output token has no TPOT (NaN) and is taken to meet a TPOT SLO, as vLLM counts its
-   * TPOT as 0.
+   * TPOT as 0; it has no inter-token gap either, and meets an ITL SLO likewise.
    */
   public boolean isMetBy(RequestRecord request) {
     if (!request.completed()) {
@@ -107,6 +114,7 @@ public record SloSpec(Map<String, Double> limitsMs) {
       double value = switch (limit.getKey()) {
         case TTFT -> request.ttftMs();
         case TPOT -> Double.isNaN(request.tpotMs()) ? 0.0 : request.tpotMs();
+        case ITL -> request.itlMs().stream().mapToDouble(Double::doubleValue).max().orElse(0.0);
         default -> request.e2eMs();
       };
       // NaN fails the comparison: an unmeasurable TTFT or E2E never counts as met.

@@ -80,6 +80,12 @@ public record SweepPoint(
         verification, agents, scalingEfficiency);
   }
 
+  /** This point with its latency statistics computed again at {@code percentiles} (each 0..100). */
+  public SweepPoint withPercentiles(List<Double> percentiles) {
+    return new SweepPoint(axis, axisValue, result.withPercentiles(percentiles, requests), requests, engine,
+        verification, agents, scalingEfficiency);
+  }
+
   /** This point with the given scaling efficiency. */
   public SweepPoint withScalingEfficiency(double efficiency) {
     return new SweepPoint(axis, axisValue, result, requests, engine, verification, agents, efficiency);

@@ -21,7 +21,8 @@ import java.util.Optional;
  * <p>The constructor makes the points consistent with the sweep: it sorts them by their axis value
  * (inf last), measures every point's goodput against {@code goodput} (or clears it when there are no
  * SLOs) and, on the world-size axis, computes every point's {@link ScalingEfficiency} from the
- * smallest world size (NaN on the other axes).
+ * smallest world size (NaN on the other axes), and computes every point's latency percentiles
+ * at {@code percentiles}.
  *
  * @param command the command line that started the sweep
  * @param settings sweep settings as given by the caller (model, backend, placement, seed, world
@@ -34,6 +35,8 @@ import java.util.Optional;
  * @param goodput the goodput SLOs; null (or empty, which becomes null) when none were given
  * @param points at least one, all on one axis, at distinct values
  * @param client the endpoint a client-mode sweep measured; null for the in-process benchmark
+ * @param percentiles which metrics get which percentiles in the console, report.json and
+ *     results.csv; null becomes {@link PercentileSpec#DEFAULT}
  */
 public record SweepReport(
     String command,
@@ -45,12 +48,14 @@ public record SweepReport(
     String startedAt,
     SloSpec goodput,
     List<SweepPoint> points,
-    EndpointDescription client) {
+    EndpointDescription client,
+    PercentileSpec percentiles) {
 
   public SweepReport {
     settings = settings == null ? JsonNodeFactory.instance.objectNode() : settings.deepCopy();
     versions = Collections.unmodifiableMap(new LinkedHashMap<>(versions == null ? Map.of() : versions));
     goodput = goodput == null || goodput.isEmpty() ? null : goodput;
+    percentiles = percentiles == null ? PercentileSpec.DEFAULT : percentiles;
     Objects.requireNonNull(points, "points");
     if (points.isEmpty()) {
       throw new IllegalArgumentException("a sweep report needs at least one sweep point");
@@ -75,15 +80,29 @@ public record SweepReport(
       double efficiency = axis != SweepAxis.WORLD_SIZE ? Double.NaN
           : ScalingEfficiency.relativeTo(base.worldSize(), baseThroughput, point.worldSize(),
               point.result().outputTokenThroughput());
-      consistent.add(point.withGoodput(goodput).withScalingEfficiency(efficiency));
+      consistent.add(point.withGoodput(goodput).withScalingEfficiency(efficiency)
+          .withPercentiles(percentiles.percentiles()));
     }
     points = List.copyOf(consistent);
   }
 
-  /** An in-process sweep (no client endpoint). */
+  /** An in-process sweep (no client endpoint) with the default percentiles. */
   public SweepReport(String command, ObjectNode settings, Map<String, String> versions, String hardware,
       String backend, String model, String startedAt, SloSpec goodput, List<SweepPoint> points) {
-    this(command, settings, versions, hardware, backend, model, startedAt, goodput, points, null);
+    this(command, settings, versions, hardware, backend, model, startedAt, goodput, points, null, null);
+  }
+
+  /** A sweep with the default percentiles. */
+  public SweepReport(String command, ObjectNode settings, Map<String, String> versions, String hardware,
+      String backend, String model, String startedAt, SloSpec goodput, List<SweepPoint> points,
+      EndpointDescription client) {
+    this(command, settings, versions, hardware, backend, model, startedAt, goodput, points, client, null);
+  }
+
+  /** This report with its latency percentiles computed and written as {@code spec} says. */
+  public SweepReport withPercentiles(PercentileSpec spec) {
+    return new SweepReport(command, settings, versions, hardware, backend, model, startedAt, goodput, points, client,
+        spec);
   }
 
   /** What the sweep varies: its points' axis. */

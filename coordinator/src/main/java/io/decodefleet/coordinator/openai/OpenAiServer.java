@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.decodefleet.agent.observability.RequestLogContext;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.generation.GenerationEvent;
@@ -57,6 +58,7 @@ public final class OpenAiServer {
   /** Events a generation may queue ahead of a slow client before it is failed. */
   private static final int EVENT_BUFFER = 16384;
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OpenAiServer.class);
 
   private final ActorSystem<?> system;
   private final ActorRef<Coordinator.Command> coordinator;
@@ -180,6 +182,9 @@ public final class OpenAiServer {
   private Source<GenerationEvent, NotUsed> start(OpenAiRequest r) {
     long id = nextId.incrementAndGet();
     long arrival = System.nanoTime();
+    debug(id, "request {}: {} of {} prompt tokens, max_tokens {}, {}", id, r.chat() ? "chat completion"
+        : "completion", r.generation().promptTokens().length, r.generation().maxTokens(),
+        r.stream() ? "streamed" : "whole");
     AtomicReference<ActorRef<TextGeneration.Command>> generation = new AtomicReference<>();
     AtomicBoolean ended = new AtomicBoolean();
     return ActorSource.<GenerationEvent>actorRef(m -> m == GenerationEvent.End.INSTANCE, m -> Optional.empty(),
@@ -196,10 +201,19 @@ public final class OpenAiServer {
         .watchTermination((nu, termination) -> {
           termination.whenComplete((d, t) -> {
             inFlight.decrementAndGet();
+            debug(id, "request {} answered{}", id, ended.get() ? "" : ": the client went away first");
             if (!ended.get() && generation.get() != null) generation.get().tell(TextGeneration.ClientGone.INSTANCE);
           });
           return NotUsed.notUsed();
         });
+  }
+
+  /** A debug line about request {@code id}, with its id in the MDC (on whichever thread writes it). */
+  private static void debug(long id, String format, Object... args) {
+    if (!LOG.isDebugEnabled()) return;
+    try (RequestLogContext ignored = RequestLogContext.of(id)) {
+      LOG.debug(format, args);
+    }
   }
 
   private CompletionStage<HttpResponse> respond(OpenAiRequest r, Source<GenerationEvent, NotUsed> events,

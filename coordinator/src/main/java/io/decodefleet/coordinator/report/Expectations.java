@@ -115,7 +115,7 @@ public record Expectations(String description, List<Expectation> expectations) {
   public List<MetricVerdict> compare(SweepReport report) {
     Map<Integer, ObjectNode> points = new HashMap<>();
     for (SweepPoint point : report.points()) {
-      points.put(point.worldSize(), ReportJson.pointJson(point));
+      points.put(point.worldSize(), ReportJson.pointJson(point, report.percentiles()));
     }
     List<MetricVerdict> verdicts = new ArrayList<>(expectations.size());
     for (Expectation expectation : expectations) {

@@ -16,6 +16,8 @@ import java.util.List;
  * report.json       the whole sweep, vLLM --save-result key names per point ({@link ReportJson})
  * results.csv       one row per point (world size, request rate or max concurrency)
  * requests.csv      one row per request per point
+ * requests.jsonl    one JSON object per request per point, with every token's arrival time
+ * report.html       interactive charts of all of it, one self-contained page ({@link ReportHtml})
  * throughput.png    output tokens/s and requests/s against the sweep's axis
  * ttft.png          TTFT P50/P90/P99 against the sweep's axis
  * tpot.png          TPOT P50/P90/P99 against the sweep's axis
@@ -30,6 +32,8 @@ public final class ReportWriter {
   static final String REPORT_JSON = "report.json";
   static final String RESULTS_CSV = "results.csv";
   static final String REQUESTS_CSV = "requests.csv";
+  static final String REQUESTS_JSONL = "requests.jsonl";
+  static final String REPORT_HTML = "report.html";
 
   private ReportWriter() {}
 
@@ -50,11 +54,17 @@ public final class ReportWriter {
     try (Writer out = Files.newBufferedWriter(requests, StandardCharsets.UTF_8)) {
       RequestsCsv.write(report, out);
     }
+    Path jsonl = dir.resolve(REQUESTS_JSONL);
+    try (Writer out = Files.newBufferedWriter(jsonl, StandardCharsets.UTF_8)) {
+      RequestsJsonl.write(report, out);
+    }
+    Path html = dir.resolve(REPORT_HTML);
+    Files.writeString(html, ReportHtml.render(report), StandardCharsets.UTF_8);
     try {
-      return new WrittenReport(dir, json, results, requests, SweepCharts.write(report, dir), null);
+      return new WrittenReport(dir, json, results, requests, jsonl, html, SweepCharts.write(report, dir), null);
     } catch (IOException e) {
       // The numbers are on disk; a host that cannot draw (no font libraries) still gets them.
-      return new WrittenReport(dir, json, results, requests, List.of(), e.getMessage());
+      return new WrittenReport(dir, json, results, requests, jsonl, html, List.of(), e.getMessage());
     }
   }
 }

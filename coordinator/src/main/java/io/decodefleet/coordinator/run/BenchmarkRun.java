@@ -10,6 +10,7 @@ import io.decodefleet.coordinator.metrics.EngineTotals;
 import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
 import io.decodefleet.coordinator.metrics.RequestObserver;
+import io.decodefleet.coordinator.metrics.StepProfileSummary;
 import io.decodefleet.coordinator.metrics.VerificationSummary;
 import io.decodefleet.coordinator.workload.ReleaseSchedule;
 import io.decodefleet.coordinator.workload.RequestSpec;
@@ -178,7 +179,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     ClusterSnapshot atEnd = msg.state();
     // Through the host, so it knows the run is over before the caller can start another.
     host.tell(new RunRequest.Ended(new RunOutcome(null, recorder.summarize(startNanos, endNanos),
-        recorder.requests(), Map.copyOf(outputTokens), agentLines(atEnd), engineTotals(atEnd),
+        recorder.requests(startNanos), Map.copyOf(outputTokens), agentLines(atEnd), engineTotals(atEnd),
         spec.model().verifyFraction() > 0 ? verification.summary() : null)));
     return Behaviors.stopped();
   }
@@ -206,8 +207,11 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
     java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
     double[] t = new double[6]; // steps, host ns, gpu steps, gpu µs, gap steps, gap µs
+    AgentSnapshot.ProfileTotals profiled = AgentSnapshot.ProfileTotals.NONE;
     for (AgentSnapshot a : inScope(atEnd)) {
       AgentSnapshot b = before.get(a.agentId());
+      AgentSnapshot.ProfileTotals gained = a.profile().minus(b == null ? AgentSnapshot.ProfileTotals.NONE : b.profile());
+      profiled = profiled.plus(gained);
       AgentSnapshot.StepTimes ta = a.times();
       AgentSnapshot.StepTimes tb = b == null ? AgentSnapshot.StepTimes.NONE : b.times();
       t[0] += ta.steps() - tb.steps();
@@ -248,7 +252,9 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
         atEnd.agentsLost() - atStart.agentsLost(), atEnd.migrations() - atStart.migrations(),
         atEnd.kvMigrations() - atStart.kvMigrations(),
         atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations() + atStart.kvMigrations(), kvTransfers,
-        prefixQueried, prefixHits);
+        prefixQueried, prefixHits, StepProfileSummary.of(inScope(atEnd).stream().map(AgentSnapshot::backend)
+            .findFirst().orElse(""), profiled.steps(), profiled.sequences(), profiled.stepMicros(),
+            profiled.familyMicros(), profiled.floorMicros()));
   }
 
   private static int[] concat(int[] a, int[] b) {

@@ -53,6 +53,10 @@ class CoordinatorCliTest {
       "--gpu-memory-fraction, 1.5, gpu memory fraction must be in (0, 1]",
       "--metrics-port, -2, --metrics-port must be in -1..65535, got -2",
       "--metrics-port, 70000, --metrics-port must be in -1..65535, got 70000",
+      "--percentile-metrics, 'ttft,queue', --percentile-metrics: unknown metric \"queue\"",
+      "--metric-percentiles, '50,101', --metric-percentiles: 101 is not in [0, 100]",
+      "--metric-percentiles, '99,x', --metric-percentiles: 'x' is not a number",
+      "--goodput, itl:0, --goodput:",
   })
   void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {
     Result r = runProcess(option, value);
@@ -169,5 +173,28 @@ class CoordinatorCliTest {
     assertTrue(point.get("mean_ttft_ms").asDouble() > 0);
     assertTrue(point.get("verification").get("passed").asBoolean());
     assertEquals(2, point.get("agents").size());
+
+    // requests.jsonl: one object per request, every token's time, the run's counts again.
+    List<String> lines = java.nio.file.Files.readAllLines(dir.resolve("requests.jsonl"));
+    assertEquals(6, lines.size());
+    long tokens = 0;
+    long promptTokens = 0;
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (String line : lines) {
+      JsonNode r = mapper.readTree(line);
+      assertEquals(2, r.get("world_size").asInt());
+      assertTrue(r.get("completed").asBoolean(), line);
+      JsonNode times = r.get("token_arrivals_ms");
+      assertEquals(r.get("output_tokens").asInt(), times.size(), line);
+      assertTrue(r.get("released_ms").asDouble() >= 0, line);
+      assertEquals(r.get("ttft_ms").asDouble(), times.get(0).asDouble() - r.get("released_ms").asDouble(), 1e-6);
+      assertEquals(r.get("e2e_ms").asDouble(),
+          times.get(times.size() - 1).asDouble() - r.get("released_ms").asDouble(), 1e-6);
+      for (int i = 1; i < times.size(); i++) assertTrue(times.get(i).asDouble() >= times.get(i - 1).asDouble());
+      tokens += times.size();
+      promptTokens += r.get("prompt_tokens").asInt();
+    }
+    assertEquals(point.get("total_output_tokens").asLong(), tokens);
+    assertEquals(point.get("total_input_tokens").asLong(), promptTokens);
   }
 }

@@ -48,6 +48,22 @@ class ConsoleTableTest {
   }
 
   @Test
+  void everyMetricHasItsStdAndTheAskedMetricsTheirPercentileRows() {
+    assertRow("Std TTFT (ms):", "5.00"); // TTFT 10 and 20
+    PercentileSpec spec = PercentileSpec.parse("ttft,itl", "50,99.9");
+    SweepReport report = ReportJsonTest.sampleReport(null, null).withPercentiles(spec);
+    String custom = ConsoleTable.render(report.points().get(0), spec);
+    List<String> rows = custom.lines().toList();
+    int ttft = rows.indexOf("---------------Time to First Token----------------");
+    assertEquals(List.of("Mean TTFT (ms):", "Std TTFT (ms):", "Median TTFT (ms):", "P50 TTFT (ms):",
+        "P99.9 TTFT (ms):"), rows.subList(ttft + 1, ttft + 6).stream().map(l -> l.split("  ")[0]).toList());
+    assertTrue(custom.contains("P99.9 ITL (ms):"), custom);
+    assertFalse(custom.contains("P90"), custom);
+    assertFalse(custom.contains("P50 TPOT"), custom);
+    assertTrue(custom.contains("Median E2EL (ms):"), custom);
+  }
+
+  @Test
   void agentSectionListsAgentsInNaturalOrder() {
     int header = lines.indexOf("-".repeat(22) + "Agents" + "-".repeat(22));
     assertTrue(header > 0, table);

@@ -153,8 +153,30 @@ class ReportJsonTest {
     return keys;
   }
 
+  @Test
+  void percentileFlagsChooseTheKeysAsVllmNamesThem() throws IOException {
+    PercentileSpec spec = PercentileSpec.parse("e2el,ttft", "50,99.9");
+    JsonNode root = written(sampleReport(null, null).withPercentiles(spec));
+    JsonNode json = root.get("points").get(0);
+
+    assertEquals("{\"metrics\":[\"ttft\",\"e2el\"],\"percentiles\":[50.0,99.9]}", root.get("percentiles").toString());
+    for (String metric : PercentileSpec.METRICS) {
+      assertTrue(json.has("mean_" + metric + "_ms"), metric);
+      assertTrue(json.has("std_" + metric + "_ms"), metric);
+      assertTrue(json.has("median_" + metric + "_ms"), metric);
+      assertFalse(json.has("p90_" + metric + "_ms"), metric);
+      assertEquals(spec.covers(metric), json.has("p99.9_" + metric + "_ms"), metric);
+      assertEquals(spec.covers(metric), json.has("p50_" + metric + "_ms"), metric);
+    }
+    // r1 E2E 35, r2 E2E 20 (r3 failed): p50 27.5, p99.9 = 20 + 15 * 0.999
+    assertEquals(27.5, json.get("p50_e2el_ms").doubleValue(), 1e-9);
+    assertEquals(34.985, json.get("p99.9_e2el_ms").doubleValue(), 1e-9);
+    assertEquals(7.5, json.get("std_e2el_ms").doubleValue(), 1e-9);
+  }
+
   private static void assertLatency(JsonNode json, String metric, LatencyStats s) {
     assertEquals(s.mean(), json.get("mean_" + metric + "_ms").doubleValue(), metric);
+    assertEquals(s.std(), json.get("std_" + metric + "_ms").doubleValue(), metric);
     assertEquals(s.median(), json.get("median_" + metric + "_ms").doubleValue(), metric);
     assertEquals(s.p90(), json.get("p90_" + metric + "_ms").doubleValue(), metric);
     assertEquals(s.p99(), json.get("p99_" + metric + "_ms").doubleValue(), metric);

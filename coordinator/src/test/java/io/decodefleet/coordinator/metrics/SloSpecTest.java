@@ -57,6 +57,15 @@ class SloSpecTest {
   }
 
   @Test
+  void anItlSloBoundsEachRequestsLargestGapBetweenTokens() {
+    // r1 gaps 40, 40; r2 has none; r3 gaps 80, 80; r4 failed.
+    assertEquals(1.0, goodput("itl:40"), EPS); // r1 and r2
+    assertEquals(0.5, goodput("itl:39.9"), EPS); // r2 alone: one token, no gap
+    assertEquals(1.5, goodput("itl:80"), EPS);
+    assertEquals(0.5, goodput("itl:80", "ttft:60"), EPS); // r3 only: r1 starts at 100, r2 at 300
+  }
+
+  @Test
   void aValueEqualToItsLimitMeetsTheSlo() {
     assertEquals(1.0, goodput("ttft:100"), EPS); // r3 (50) and r1 (exactly 100)
     assertEquals(0.5, goodput("ttft:99.999"), EPS);
@@ -119,7 +128,7 @@ class SloSpecTest {
     String message = e.getMessage();
     assertTrue(message.contains("\"" + item + "\""), message);
     assertTrue(message.contains(why), message);
-    assertTrue(message.endsWith("known metrics: ttft, tpot, e2el"), message);
+    assertTrue(message.endsWith("known metrics: ttft, tpot, itl, e2el"), message);
     assertFalse(message.contains("\n"), message);
   }
 }

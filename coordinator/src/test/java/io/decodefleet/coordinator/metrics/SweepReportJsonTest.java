@@ -31,7 +31,7 @@ class SweepReportJsonTest {
     SweepReport report = SweepFixture.sweep(SloSpec.parse(List.of("ttft:100", "tpot:10")), 4, 1, 2);
     JsonNode json = written(report);
     assertEquals(List.of("command", "started_at", "hardware", "backend", "model", "versions",
-        "settings", "goodput", "sweep", "points"), keys(json));
+        "settings", "goodput", "sweep", "percentiles", "points"), keys(json));
     assertEquals("world_size", json.get("sweep").get("axis").textValue());
     assertEquals("[1,2,4]", json.get("sweep").get("values").toString());
     assertEquals("cpu", json.get("backend").textValue());

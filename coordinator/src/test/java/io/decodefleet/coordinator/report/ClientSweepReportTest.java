@@ -47,7 +47,7 @@ class ClientSweepReportTest {
     List<String> requests = Files.readAllLines(written.requestsCsv());
     assertTrue(requests.get(0).startsWith("request_rate,request_id,"), requests.get(0));
     assertEquals(1 + 3 * SweepFixture.REQUESTS, requests.size());
-    assertEquals(7, written.files().size(), "charts too: " + written.chartsSkipped());
+    assertEquals(9, written.files().size(), "charts too: " + written.chartsSkipped());
   }
 
   @Test

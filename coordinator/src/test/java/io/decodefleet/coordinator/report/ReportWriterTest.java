@@ -48,7 +48,8 @@ class ReportWriterTest {
   void everyFileIsWrittenUnderItsName() throws IOException {
     Path out = dir.resolve("sweep");
     assertEquals(List.of(out.resolve("report.json"), out.resolve("results.csv"),
-        out.resolve("requests.csv"), out.resolve("throughput.png"), out.resolve("ttft.png"),
+        out.resolve("requests.csv"), out.resolve("requests.jsonl"), out.resolve("report.html"),
+        out.resolve("throughput.png"), out.resolve("ttft.png"),
         out.resolve("tpot.png"), out.resolve("latency_cdf.png")), written.files());
     for (Path file : written.files()) {
       assertTrue(Files.size(file) > 0, file.toString());
@@ -119,6 +120,36 @@ class ReportWriterTest {
     // The failure reason holds a comma and quotes: it survives quoting intact.
     String text = Files.readString(written.requestsCsv(), StandardCharsets.UTF_8);
     assertTrue(text.contains("\"agent-1 left the cluster, \"\"unreachable\"\"\""), text);
+  }
+
+  @Test
+  void requestsJsonlHasEveryRequestWithEveryTokensTime() throws IOException {
+    List<String> lines = Files.readAllLines(written.requestsJsonl(), StandardCharsets.UTF_8);
+    assertEquals(3 * SweepFixture.REQUESTS, lines.size());
+    int line = 0;
+    for (SweepPoint point : report.points()) {
+      long completedTokens = 0;
+      for (RequestRecord r : point.requests()) {
+        JsonNode o = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines.get(line++));
+        assertEquals(point.worldSize(), o.get("world_size").intValue());
+        assertEquals(r.requestId(), o.get("request_id").longValue());
+        assertEquals(r.promptTokens(), o.get("prompt_tokens").intValue());
+        assertEquals(r.migrations(), o.get("migrations").intValue());
+        JsonNode arrivals = o.get("token_arrivals_ms");
+        assertEquals(r.outputTokens(), arrivals.size());
+        assertEquals(r.outputTokens(), o.get("output_tokens").intValue());
+        if (r.completed()) {
+          completedTokens += arrivals.size();
+          double released = o.get("released_ms").doubleValue();
+          assertEquals(o.get("ttft_ms").doubleValue(), arrivals.get(0).doubleValue() - released, 1e-6);
+          assertEquals(o.get("e2e_ms").doubleValue(), arrivals.get(arrivals.size() - 1).doubleValue() - released, 1e-6);
+          assertTrue(o.get("failure").isNull());
+        } else {
+          assertEquals(r.failureReason(), o.get("failure").textValue());
+        }
+      }
+      assertEquals(point.result().totalOutputTokens(), completedTokens);
+    }
   }
 
   @Test

@@ -50,6 +50,11 @@ public final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--reps", defaultValue = "50", description = "Timed decode steps per point (default: ${DEFAULT-VALUE}).")
   private int reps;
 
+  @Option(names = "--profile-steps", paramLabel = "N", defaultValue = "0", description = "Also run N steps per point"
+      + " eagerly with CUDA events between kernel families (attention, each GEMM, norms, RoPE/KV append, sampling)"
+      + " and print each family's time, share and floor (default: ${DEFAULT-VALUE}, none).")
+  private int profileSteps;
+
   @Option(names = "--gpu", defaultValue = "0", description = "GPU (default: ${DEFAULT-VALUE}).")
   private int gpu;
 
@@ -72,6 +77,7 @@ public final class BenchStepCommand implements Callable<Integer> {
       if (context < 1 || reps < 1 || batches.stream().anyMatch(b -> b < 1) || prefill.stream().anyMatch(t -> t < 1)) {
         throw new IllegalArgumentException("--context, --reps, --batches and --prefill must be >= 1");
       }
+      if (profileSteps < 0) throw new IllegalArgumentException("--profile-steps must be >= 0, got " + profileSteps);
     } catch (IllegalArgumentException e) {
       out.println("gpu-agent bench step: " + e.getMessage());
       return 2;
@@ -82,7 +88,7 @@ public final class BenchStepCommand implements Callable<Integer> {
     out.println(info.summary());
     StepBench.Result r = StepBench.run(info, new StepBench.Options(model,
         batches.stream().mapToInt(Integer::intValue).toArray(), context,
-        prefill.stream().mapToInt(Integer::intValue).toArray(), chosen, 10, reps, 1234L, policy), out);
+        prefill.stream().mapToInt(Integer::intValue).toArray(), chosen, 10, reps, 1234L, policy, profileSteps), out);
     out.print(StepBenchTable.render(r));
     if (outFile != null) {
       ResultFile.write(outFile, StepBenchTable.json(r));

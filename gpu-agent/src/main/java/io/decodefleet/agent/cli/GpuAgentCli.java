@@ -75,6 +75,11 @@ public final class GpuAgentCli implements Callable<Integer> {
   @Option(names = "--kubernetes", description = "Form the cluster with Cluster Bootstrap (kubernetes-api discovery).")
   boolean kubernetes;
 
+  @Option(names = "--log-format", paramLabel = "FORMAT", scope = CommandLine.ScopeType.INHERIT,
+      description = "Logs on stderr as text or json (one object per line by logback's JsonEncoder) (env"
+          + " DECODEFLEET_LOG_FORMAT; default text).")
+  String logFormat;
+
   @Option(names = "--drain-timeout", defaultValue = "60",
       description = "Seconds SIGTERM waits for agents to hand back their sequences (default ${DEFAULT-VALUE}).")
   int drainTimeoutSeconds;
@@ -152,6 +157,11 @@ public final class GpuAgentCli implements Callable<Integer> {
       err.println("gpu-agent: " + ex.getMessage() + " (see --help)");
       err.flush();
       return 2;
+    });
+    cmd.setExecutionStrategy(parsed -> {
+      String refused = LogFormatOption.apply(parsed, environment);
+      if (refused != null) return usage(refused);
+      return new CommandLine.RunLast().execute(parsed);
     });
     return cmd.execute(args);
   }

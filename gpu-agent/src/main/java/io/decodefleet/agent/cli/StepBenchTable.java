@@ -77,8 +77,8 @@ final class StepBenchTable {
     for (int i = 0; i < r.decode().size(); i++) {
       StepBench.DecodeRow d = r.decode().get(i);
       sb.append(f("    {\"batch\": %d, \"path\": \"%s\", \"ran_as\": \"%s\", \"gpu_us\": %s, \"wall_us\": %s,"
-              + " \"host_us\": %s, \"idle_gap_us\": %s, \"floor_us\": %s}%s%n", d.batch(), d.path(), d.ranAs(),
-          num(d.gpuUs()), num(d.wallUs()), num(d.hostUs()), num(d.gapUs()), num(d.floorUs()),
+              + " \"host_us\": %s, \"idle_gap_us\": %s, \"floor_us\": %s%s}%s%n", d.batch(), d.path(), d.ranAs(),
+          num(d.gpuUs()), num(d.wallUs()), num(d.hostUs()), num(d.gapUs()), num(d.floorUs()), profile(d.profile()),
           i + 1 < r.decode().size() ? "," : ""));
     }
     sb.append("  ],\n  \"prefill\": [\n");
@@ -89,6 +89,17 @@ final class StepBenchTable {
           i + 1 < r.prefill().size() ? "," : ""));
     }
     return sb.append("  ]\n}\n").toString();
+  }
+
+  /** ", \"profile\": {...}" of a profiled point: the step and each family's µs and floor; "" otherwise. */
+  private static String profile(io.decodefleet.agent.engine.StepProfile p) {
+    if (p == null) return "";
+    List<String> families = new ArrayList<>();
+    for (io.decodefleet.agent.engine.KernelFamily k : io.decodefleet.agent.engine.KernelFamily.ALL) {
+      families.add(f("\"%s\": {\"us\": %s, \"floor_us\": %s}", k.key(), num(p.familyMicros().get(k.ordinal())),
+          num(p.floorMicros().get(k.ordinal()))));
+    }
+    return f(", \"profile\": {\"step_us\": %s, \"families\": {%s}}", num(p.stepMicros()), String.join(", ", families));
   }
 
   private static List<StepBench.DecodeRow> rowsOf(StepBench.Result r, int batch) {

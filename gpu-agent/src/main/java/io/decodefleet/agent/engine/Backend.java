@@ -73,6 +73,26 @@ public interface Backend extends AutoCloseable {
   }
 
   /**
+   * Why this backend cannot run {@link #forwardProfiled}, or empty when it can. Asked after {@link
+   * #allocateKvCache}.
+   */
+  default java.util.Optional<String> profileUnsupported() {
+    return java.util.Optional.of("the " + name() + " backend does not time kernel families");
+  }
+
+  /**
+   * As {@link #forwardSampled} (greedy rows take the arg-max), with every {@link KernelFamily} of the
+   * step timed ({@code --profile-steps}): on a GPU an eager run of the step's launches with events
+   * between families, never a graph replay, so a profiled step is slower than a replayed one; on the
+   * CPU the host clock around each op. Only where {@link #profileUnsupported} is empty.
+   *
+   * @return the rows' tokens and the step's profile
+   */
+  default StepProfile.Run forwardProfiled(ForwardBatch batch, SamplingParams[] params, int[] positions) {
+    throw new UnsupportedOperationException(profileUnsupported().orElse("no profiling"));
+  }
+
+  /**
    * Runs the model over one whole sequence with dense causal attention and no cache at all: the
    * oracle that the cached incremental decode is checked against.
    *

@@ -202,6 +202,7 @@ public final class Engine {
       this.scheduler = new Scheduler(limits, new KvBlockManager(blocks, spec.blockSize(), prefixCaching),
           BlockHashes.salt(spec));
       this.runner = new ModelRunner(backend, spec.blockSize(), config.vocabSize());
+      runner.profileDecodeSteps(spec.profileSteps());
       this.verifier = new RecomputeVerifier(spec.verifyFraction(), config.vocabSize());
       this.kvTransfers = new KvTransferEndpoint(agentId, events, scheduler, inFlight, spec.blockSize());
     }
@@ -213,6 +214,7 @@ public final class Engine {
 
   private void loop(State s) {
     while (true) {
+      if (!s.scheduler.hasWork()) s.runner.idle(); // the next work is a new busy spell
       Command cmd;
       try {
         cmd = s.scheduler.hasWork() ? inbox.poll()
@@ -335,7 +337,8 @@ public final class Engine {
           s.scheduler.numRunning(), s.scheduler.numWaiting(), out.totalScheduledTokens(), stepNanos,
           out.preemptedIds().size(), out.newSequences().size() + out.cachedSequences().size(),
           timing != null ? timing.path() : s.backend.name(), timing != null ? timing.hostNanos() : stepNanos,
-          timing != null ? timing.gpuMicros() : Double.NaN, timing != null ? timing.idleGapMicros() : Double.NaN));
+          timing != null ? timing.gpuMicros() : Double.NaN, timing != null ? timing.idleGapMicros() : Double.NaN,
+          result.profile()));
     }
     for (Sequence seq : outcome.parked()) {
       events.accept(new EngineEvent.KvReady(seq.id(), seq.numComputedTokens()));

@@ -41,7 +41,16 @@ public sealed interface EngineEvent {
    */
   record Stepped(long step, List<SequenceTokens> tokens, List<SequenceFinished> finished, int freeKvBlocks,
       int running, int waiting, int scheduledTokens, long stepNanos, int preempted, int numSequences, String path,
-      long hostNanos, double gpuMicros, double idleGapMicros) implements EngineEvent {}
+      long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile) implements EngineEvent {
+
+    /** A step that was not profiled. */
+    public Stepped(long step, List<SequenceTokens> tokens, List<SequenceFinished> finished, int freeKvBlocks,
+        int running, int waiting, int scheduledTokens, long stepNanos, int preempted, int numSequences, String path,
+        long hostNanos, double gpuMicros, double idleGapMicros) {
+      this(step, tokens, finished, freeKvBlocks, running, waiting, scheduledTokens, stepNanos, preempted, numSequences,
+          path, hostNanos, gpuMicros, idleGapMicros, null);
+    }
+  }
 
   /**
    * The prefix cache changed in a step: block content hashes registered and evicted, in order, and

@@ -20,6 +20,11 @@ public final class ModelRunner {
   private final int blockSize;
   private final int vocabSize;
   private final Map<Long, RunnerSequence> sequences = new HashMap<>();
+  /** Decode steps to profile at the start of each busy spell, and how many this spell has. */
+  private int profileSteps;
+  private int profiled;
+  /** Why the backend cannot profile; asked once, when profiling is first wanted. */
+  private java.util.Optional<String> profileRefused;
 
   private static final class RunnerSequence {
     int[] tokens; // (capacity) token ids; the first numTokens are valid
@@ -50,8 +55,12 @@ public final class ModelRunner {
     }
   }
 
-  /** A step's result: the sampled token and its logits row per sequence that completed its tokens. */
-  public record StepResult(Map<Long, Integer> sampled, Map<Long, float[]> logits, int numTokens) {}
+  /**
+   * A step's result: the sampled token and its logits row per sequence that completed its tokens,
+   * and the step's kernel-family profile when it was profiled (else null).
+   */
+  public record StepResult(Map<Long, Integer> sampled, Map<Long, float[]> logits, int numTokens,
+      StepProfile profile) {}
 
   public ModelRunner(Backend backend, int blockSize, int vocabSize) {
     this.backend = backend;
@@ -65,6 +74,27 @@ public final class ModelRunner {
   }
 
   /**
+   * Profile the first {@code steps} decode-only steps (every sequence one token, none new) of each
+   * busy spell from now on, where the backend can ({@link Backend#profileUnsupported}); 0: none.
+   */
+  public void profileDecodeSteps(int steps) {
+    profileSteps = steps;
+    profiled = 0;
+  }
+
+  /** The engine has no work: the next busy spell (say the next benchmark run) profiles afresh. */
+  public void idle() {
+    profiled = 0;
+  }
+
+  /** Whether this step, of {@code rows} sample rows over {@code n} tokens, is one to profile. */
+  private boolean profiles(SchedulerOutput out, int n, int rows) {
+    if (profiled >= profileSteps || n != rows || !out.newSequences().isEmpty()) return false;
+    if (profileRefused == null) profileRefused = backend.profileUnsupported();
+    return profileRefused.isEmpty();
+  }
+
+  /**
    * Runs one step. Logits come back to the host only when a sampled sequence satisfies
    * {@code needsLogits} (the recompute check); otherwise the backend samples greedily where the
    * logits are, and only the rows' tokens cross to the host.
@@ -72,7 +102,7 @@ public final class ModelRunner {
   public StepResult execute(SchedulerOutput out, java.util.function.LongPredicate needsLogits) {
     for (long id : out.finishedIds()) sequences.remove(id);
     for (long id : out.preemptedIds()) sequences.remove(id);
-    if (out.isEmpty()) return new StepResult(Map.of(), Map.of(), 0);
+    if (out.isEmpty()) return new StepResult(Map.of(), Map.of(), 0, null);
 
     // (sequence, first position, count) in batch order: new sequences, then cached ones.
     List<long[]> spans = new ArrayList<>();
@@ -130,13 +160,22 @@ public final class ModelRunner {
       allGreedy &= rs.sampling.greedy();
     }
     if (sampleIds.stream().noneMatch(needsLogits::test)) {
-      int[] greedy = allGreedy ? backend.forwardGreedy(batch) : backend.forwardSampled(batch, params, samplePositions);
+      StepProfile profile = null;
+      int[] greedy;
+      if (profiles(out, n, rows.length)) {
+        StepProfile.Run run = backend.forwardProfiled(batch, params, samplePositions);
+        profiled++;
+        greedy = run.tokens();
+        profile = run.profile();
+      } else {
+        greedy = allGreedy ? backend.forwardGreedy(batch) : backend.forwardSampled(batch, params, samplePositions);
+      }
       for (int i = 0; i < rows.length; i++) {
         long id = sampleIds.get(i);
         sampled.put(id, greedy[i]);
         sequences.get(id).appendToken(greedy[i]);
       }
-      return new StepResult(sampled, logitRows, n);
+      return new StepResult(sampled, logitRows, n, profile);
     }
     float[] logits = backend.forward(batch);
     for (int i = 0; i < rows.length; i++) {
@@ -146,6 +185,6 @@ public final class ModelRunner {
       if (needsLogits.test(id)) logitRows.put(id, Arrays.copyOfRange(logits, i * vocabSize, (i + 1) * vocabSize));
       sequences.get(id).appendToken(token);
     }
-    return new StepResult(sampled, logitRows, n);
+    return new StepResult(sampled, logitRows, n, null);
   }
 }

@@ -2,6 +2,7 @@ package io.decodefleet.agent.protocol;
 
 import io.decodefleet.agent.engine.SequenceFinished;
 import io.decodefleet.agent.engine.SequenceTokens;
+import io.decodefleet.agent.engine.StepProfile;
 import io.decodefleet.agent.engine.kv.HeldKv;
 import io.decodefleet.agent.engine.kv.KvTransferOutcome;
 import java.util.List;
@@ -33,11 +34,23 @@ public interface AgentReport extends ProtocolMessage {
 
   record LoadFailed(String agentId, String reason) implements AgentReport {}
 
-  /** One engine step, batched: the token(s) each sequence produced and the sequences that finished. */
+  /**
+   * One engine step, batched: the token(s) each sequence produced and the sequences that finished;
+   * {@code profile} its kernel families' times when it was a profiled step, else null.
+   */
   record StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,
       int freeKvBlocks, int running, int waiting, int scheduledTokens, long stepNanos, int preempted,
-      int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros)
-      implements AgentReport {}
+      int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile)
+      implements AgentReport {
+
+    /** A step that was not profiled. */
+    public StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,
+        int freeKvBlocks, int running, int waiting, int scheduledTokens, long stepNanos, int preempted,
+        int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros) {
+      this(agentId, step, tokens, finished, freeKvBlocks, running, waiting, scheduledTokens, stepNanos, preempted,
+          numSequences, path, hostNanos, gpuMicros, idleGapMicros, null);
+    }
+  }
 
   /**
    * What the agent's prefix cache registered and evicted since its last such report (block content

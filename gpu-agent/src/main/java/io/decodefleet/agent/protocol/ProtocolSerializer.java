@@ -87,6 +87,11 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           .setScheduledTokens(m.scheduledTokens()).setStepNanos(m.stepNanos()).setPreempted(m.preempted())
           .setNumSequences(m.numSequences()).setPath(m.path()).setHostNanos(m.hostNanos())
           .setGpuMicros(m.gpuMicros()).setIdleGapMicros(m.idleGapMicros());
+      if (m.profile() != null) {
+        b.setProfile(io.decodefleet.protocol.cluster.StepProfile.newBuilder().setBatch(m.profile().batch())
+            .setStepMicros(m.profile().stepMicros()).addAllFamilyMicros(m.profile().familyMicros())
+            .addAllFloorMicros(m.profile().floorMicros()));
+      }
       for (SequenceTokens t : m.tokens()) {
         var tb = io.decodefleet.protocol.cluster.SequenceTokens.newBuilder().setSequenceId(t.sequenceId());
         for (int token : t.tokens()) tb.addTokens(token);
@@ -144,8 +149,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         var s = p.getSpec();
         return new AgentCommand.LoadModel(new ModelSpec(s.getModel(), s.getSeed(), s.getBlockSize(), s.getKvBlocks(),
             s.getMaxNumSeqs(), s.getMaxBatchedTokens(), s.getVerifyFraction(),
-            ModelSpec.PrefixCaching.values()[Math.min(2, Math.max(0, s.getPrefixCaching()))]),
-            resolve(p.getReplyTo()));
+            ModelSpec.PrefixCaching.values()[Math.min(2, Math.max(0, s.getPrefixCaching()))],
+            Math.max(0, s.getProfileSteps())), resolve(p.getReplyTo()));
       }
       case "StartSequences": {
         var p = io.decodefleet.protocol.cluster.StartSequences.parseFrom(bytes);
@@ -189,7 +194,10 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         }).toList();
         return new AgentReport.StepReport(p.getAgentId(), p.getStep(), tokens, finished, p.getFreeKvBlocks(),
             p.getRunning(), p.getWaiting(), p.getScheduledTokens(), p.getStepNanos(), p.getPreempted(),
-            p.getNumSequences(), p.getPath(), p.getHostNanos(), p.getGpuMicros(), p.getIdleGapMicros());
+            p.getNumSequences(), p.getPath(), p.getHostNanos(), p.getGpuMicros(), p.getIdleGapMicros(),
+            p.hasProfile() ? new io.decodefleet.agent.engine.StepProfile(p.getProfile().getBatch(),
+                p.getProfile().getStepMicros(), p.getProfile().getFamilyMicrosList(),
+                p.getProfile().getFloorMicrosList()) : null);
       }
       case "SequenceFailed": {
         var p = io.decodefleet.protocol.cluster.SequenceFailed.parseFrom(bytes);
@@ -213,7 +221,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     return io.decodefleet.protocol.cluster.ModelSpec.newBuilder().setModel(s.model()).setSeed(s.seed())
         .setBlockSize(s.blockSize()).setKvBlocks(s.kvBlocks()).setMaxNumSeqs(s.maxNumSeqs())
         .setMaxBatchedTokens(s.maxBatchedTokens()).setVerifyFraction(s.verifyFraction())
-        .setPrefixCaching(s.prefixCaching().ordinal()).build();
+        .setPrefixCaching(s.prefixCaching().ordinal()).setProfileSteps(s.profileSteps()).build();
   }
 
   private static int[] ints(List<Integer> list) {

@@ -3,8 +3,15 @@ package io.decodefleet.agent.backend.cpu;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.DummyWeights.Kind;
 import io.decodefleet.agent.engine.DummyWeights;
+import io.decodefleet.agent.engine.FamilyTimeline;
 import io.decodefleet.agent.engine.ForwardBatch;
+import io.decodefleet.agent.engine.HostTimeline;
+import io.decodefleet.agent.engine.KernelFamily;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.Sampler;
+import io.decodefleet.agent.engine.StepBytes;
+import io.decodefleet.agent.engine.StepProfile;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.engine.kv.KvGroupSpec;
 import io.decodefleet.agent.engine.kv.KvTransport;
 import io.decodefleet.agent.engine.tp.TensorGroupSpec;
@@ -37,6 +44,9 @@ public final class CpuBackend implements TensorParallelRank {
   private int blockSize;
   private TensorShard shard = TensorShard.WHOLE;
   private CpuTensorGroup group; // null outside a tensor-parallel group
+  private FamilyTimeline timeline; // set during a profiled step only
+  /** Bytes System.arraycopy reads and writes per µs here, measured at the first profiled step; 0 before. */
+  private static double copyBytesPerMicro;
 
   /**
    * KV memory of a CPU agent when the model spec leaves the pool size to the backend (kv_blocks = 0):
@@ -142,10 +152,64 @@ public final class CpuBackend implements TensorParallelRank {
     float[] hidden = run(batch.tokens(), batch.positions(), (layer, q, k, v, out) -> {
       PagedKvCache.append(k, v, n, batch.slotMapping(), kCache[layer], vCache[layer], config.numKeyValueHeads(),
           config.headDim());
+      mark(KernelFamily.ATTENTION);
       PagedAttention.forward(q, n, config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
           kCache[layer], vCache[layer], blockSize, batch.blockTables(), batch.contextLens(), attentionScale(), out);
     });
     return logits(hidden, batch.sampleRows());
+  }
+
+  @Override
+  public java.util.Optional<String> profileUnsupported() {
+    return kCache == null ? java.util.Optional.of("the CPU backend's KV pool is not allocated")
+        : java.util.Optional.empty();
+  }
+
+  /** The step on the host clock: each family from its first op to the next family's. */
+  @Override
+  public StepProfile.Run forwardProfiled(ForwardBatch batch, SamplingParams[] params, int[] positions) {
+    double bandwidth = copyBandwidth(); // before the clock starts
+    HostTimeline clock = new HostTimeline();
+    long t0 = System.nanoTime();
+    int[] tokens = new int[batch.numSampled()];
+    timeline = clock;
+    try {
+      float[] logits = forward(batch);
+      clock.begin(KernelFamily.SAMPLING);
+      Sampler sampler = new Sampler(config.vocabSize());
+      for (int i = 0; i < tokens.length; i++) tokens[i] = sampler.sample(logits, i, params[i], positions[i]);
+      clock.pause();
+    } finally {
+      timeline = null;
+    }
+    double stepMicros = (System.nanoTime() - t0) / 1e3;
+    return new StepProfile.Run(tokens, StepProfile.of(batch.numSampled(), stepMicros, clock.micros(),
+        StepBytes.of(config, batch, Float.BYTES), bandwidth));
+  }
+
+  /** The work from here on is {@code family}'s, when a profiled step is running. */
+  private void mark(KernelFamily family) {
+    if (timeline != null) timeline.begin(family);
+  }
+
+  /**
+   * Bytes read and written per µs by the best of five 32 MiB System.arraycopy runs: the CPU floors'
+   * bandwidth, counted as the CUDA backend counts its device copy's.
+   */
+  private static synchronized double copyBandwidth() {
+    if (copyBytesPerMicro == 0) {
+      float[] from = new float[8 << 20];
+      float[] to = new float[from.length];
+      java.util.Arrays.fill(from, 1f);
+      long best = Long.MAX_VALUE;
+      for (int i = 0; i < 5; i++) {
+        long t0 = System.nanoTime();
+        System.arraycopy(from, 0, to, 0, from.length);
+        best = Math.min(best, System.nanoTime() - t0);
+      }
+      copyBytesPerMicro = 2.0 * 4.0 * from.length / Math.max(1, best / 1e3);
+    }
+    return copyBytesPerMicro;
   }
 
   @Override
@@ -157,8 +221,11 @@ public final class CpuBackend implements TensorParallelRank {
       positions[i] = i;
       rows[i] = i;
     }
-    float[] hidden = run(tokens, positions, (layer, q, k, v, out) -> CausalAttention.forward(q, k, v, n,
-        config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(), attentionScale(), out));
+    float[] hidden = run(tokens, positions, (layer, q, k, v, out) -> {
+      mark(KernelFamily.ATTENTION);
+      CausalAttention.forward(q, k, v, n, config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
+          attentionScale(), out);
+    });
     return logits(hidden, rows);
   }
 
@@ -166,7 +233,10 @@ public final class CpuBackend implements TensorParallelRank {
     return (float) (1.0 / Math.sqrt(config.headDim()));
   }
 
-  /** How a layer's attention gets its context: through the paged cache, or densely. */
+  /**
+   * How a layer's attention gets its context: through the paged cache, or densely. Called while
+   * ROPE_KV is the current family; it marks ATTENTION where the attention itself starts.
+   */
   private interface Attention {
     /** q (n, qHeads, headDim), k and v (n, kvHeads, headDim) after RoPE; out (n, qHeads, headDim). */
     void attend(int layer, float[] q, float[] k, float[] v, float[] out);
@@ -190,24 +260,34 @@ public final class CpuBackend implements TensorParallelRank {
     float[] gate = new float[n * inter]; // (n, intermediate)
     float[] up = new float[n * inter]; // (n, intermediate)
 
+    mark(KernelFamily.EMBEDDING);
     Embedding.gather(embedding, config.vocabSize(), h, tokens, n, residual);
+    mark(KernelFamily.NORM);
     RmsNorm.forward(residual, layers[0].inputNorm(), eps, n, h, normed);
     for (int l = 0; l < layers.length; l++) {
       Layer layer = layers[l];
+      mark(KernelFamily.QKV_PROJ);
       Matmul.matmulTransposed(normed, layer.qProj(), n, qs, h, q);
       Matmul.matmulTransposed(normed, layer.kProj(), n, kvs, h, k);
       Matmul.matmulTransposed(normed, layer.vProj(), n, kvs, h, v);
+      mark(KernelFamily.ROPE_KV);
       Rope.apply(q, n, config.numAttentionHeads(), config.headDim(), positions, config.ropeTheta());
       Rope.apply(k, n, config.numKeyValueHeads(), config.headDim(), positions, config.ropeTheta());
       attention.attend(l, q, k, v, attn);
+      mark(KernelFamily.O_PROJ);
       Matmul.matmulTransposed(attn, layer.oProj(), n, h, qs, delta);
       completePartialSums(delta, n * h);
+      mark(KernelFamily.NORM);
       RmsNorm.addResidualAndNorm(delta, residual, layer.postAttentionNorm(), eps, n, h, normed);
+      mark(KernelFamily.GATE_UP_PROJ);
       Matmul.matmulTransposed(normed, layer.gateProj(), n, inter, h, gate);
       Matmul.matmulTransposed(normed, layer.upProj(), n, inter, h, up);
+      mark(KernelFamily.ACTIVATION);
       SwiGlu.forward(gate, up, n * inter, gate);
+      mark(KernelFamily.DOWN_PROJ);
       Matmul.matmulTransposed(gate, layer.downProj(), n, h, inter, delta);
       completePartialSums(delta, n * h);
+      mark(KernelFamily.NORM);
       float[] nextNorm = l + 1 < layers.length ? layers[l + 1].inputNorm() : finalNorm;
       RmsNorm.addResidualAndNorm(delta, residual, nextNorm, eps, n, h, normed);
     }
@@ -216,11 +296,14 @@ public final class CpuBackend implements TensorParallelRank {
 
   /** A rank's o and down projections give partial sums over its heads or columns: add the group's. */
   private void completePartialSums(float[] delta, int count) {
-    if (group != null) group.allReduceSum(shard.rank(), delta, count);
+    if (group == null) return;
+    mark(KernelFamily.ALL_REDUCE);
+    group.allReduceSum(shard.rank(), delta, count);
   }
 
   /** (rows.length, vocab) logits of the chosen rows of the final hidden states. */
   private float[] logits(float[] hidden, int[] rows) {
+    mark(KernelFamily.LM_HEAD);
     int h = config.hiddenSize();
     float[] picked = new float[rows.length * h];
     for (int i = 0; i < rows.length; i++) System.arraycopy(hidden, rows[i] * h, picked, i * h, h);

@@ -14,6 +14,7 @@ import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.StepProfile;
 import io.decodefleet.agent.engine.StepTiming;
 import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.engine.tp.TensorGroupSpec;
@@ -91,6 +92,7 @@ public final class CudaBackend implements TensorParallelRank {
   private final KernelModule kernels;
   private final CudaStream stream;
   private final StepEvents events;
+  private final ProfiledSteps profiled;
   private final DecodeGraphs graphs = new DecodeGraphs();
   private ModelConfig config;
   private DeviceWeights weights;
@@ -134,6 +136,7 @@ public final class CudaBackend implements TensorParallelRank {
       this.kernels = own(KernelModule.load(ctx));
       this.stream = own(ctx.newStream());
       this.events = own(new StepEvents(ctx));
+      this.profiled = own(new ProfiledSteps(ctx, stream));
     } catch (RuntimeException e) {
       closeOwned();
       ctx.close();
@@ -297,6 +300,20 @@ public final class CudaBackend implements TensorParallelRank {
     return (int[]) step(() -> runner.runSampled(batch, params, positions, events));
   }
 
+  @Override
+  public Optional<String> profileUnsupported() {
+    return runner == null ? Optional.of("the KV pool is not allocated") : Optional.empty();
+  }
+
+  /** An eager run of the step with CUDA events between kernel families (StepRunner#runProfiled). */
+  @Override
+  public StepProfile.Run forwardProfiled(ForwardBatch batch, SamplingParams[] params, int[] positions) {
+    requireCache();
+    var marks = profiled.next(events);
+    int[] tokens = (int[]) step(() -> runner.runProfiled(batch, params, positions, events, marks));
+    return new StepProfile.Run(tokens, profiled.profile(config, batch, lastTiming.gpuMicros()));
+  }
+
   private Object step(java.util.function.Supplier<StepRunner.Result> run) {
     requireCache();
     long t0 = System.nanoTime();
@@ -317,8 +334,7 @@ public final class CudaBackend implements TensorParallelRank {
   @Override
   public Optional<String> kvTransferUnsupported() {
     if (kv == null) return Optional.of("the KV pool of " + gpu.label() + " is not allocated");
-    return Nccl.isAvailable() ? Optional.empty()
-        : Optional.of(Nccl.unavailabilityCause());
+    return Nccl.isAvailable() ? Optional.empty() : Optional.of(Nccl.unavailabilityCause());
   }
 
   @Override
@@ -392,15 +408,11 @@ public final class CudaBackend implements TensorParallelRank {
   }
 
   private void requireLoaded() {
-    if (config == null) {
-      throw new IllegalStateException("loadModel has not been called");
-    }
+    if (config == null) throw new IllegalStateException("loadModel has not been called");
   }
 
   private void requireCache() {
-    if (runner == null) {
-      throw new IllegalStateException("allocateKvCache has not been called");
-    }
+    if (runner == null) throw new IllegalStateException("allocateKvCache has not been called");
   }
 
   @Override
@@ -432,8 +444,6 @@ public final class CudaBackend implements TensorParallelRank {
       }
     }
     owned.clear();
-    if (first != null) {
-      throw first;
-    }
+    if (first != null) throw first;
   }
 }

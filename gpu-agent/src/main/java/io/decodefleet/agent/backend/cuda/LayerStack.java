@@ -3,6 +3,8 @@ package io.decodefleet.agent.backend.cuda;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
+import io.decodefleet.agent.engine.FamilyTimeline;
+import io.decodefleet.agent.engine.KernelFamily;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.ArgmaxParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
@@ -33,6 +35,9 @@ import jcuda.driver.JCudaDriver;
  * into a graph. Attention per layer: rows {@code [0, freshRows)} through the causal prefill
  * kernel on contiguous copies of their q, k and v; rows {@code [freshRows, rows)} through the
  * decode (or plain paged) kernel over the cache the step has just appended to.
+ *
+ * <p>While a profiled step runs ({@link #profile}), each kernel family's launches are preceded by
+ * a mark on its timeline (CUDA events on the stream: {@link FamilyEvents}).
  */
 final class LayerStack {
 
@@ -61,6 +66,7 @@ final class LayerStack {
   private KvPool kv;
   private long cosSin;
   private int tablePositions;
+  private FamilyTimeline marks; // a profiled step's; null otherwise
 
   /** @param partialSums the group's all-reduce when {@code config} is a tensor-parallel rank's; else null */
   LayerStack(ModelConfig config, KernelModule kernels, CudaStream stream, DeviceWeights weights, Workspace ws,
@@ -89,32 +95,49 @@ final class LayerStack {
     return kv;
   }
 
+  /** The launches from now on mark their kernel families on {@code timeline}; null: no marks. */
+  void profile(FamilyTimeline timeline) {
+    this.marks = timeline;
+  }
+
+  private void mark(KernelFamily family) {
+    if (marks != null) marks.begin(family);
+  }
+
   /** Everything up to the final norm: leaves (rows, hidden) final-normed states in ws.normed. */
   void body(StepLaunch s) {
     int n = s.rows();
     int h = c.hiddenSize();
     float eps = c.rmsNormEps();
     WeightLayout w = weights.layout();
+    mark(KernelFamily.EMBEDDING);
     launch(Kernel.EMBEDDING, new EmbeddingParams(ws.at(ws.residual), weights.address(w.embedding()),
         s.at(s.layout().tokens()), n, h, c.vocabSize()));
     launchNorm(new RmsNormParams(ws.at(ws.normed), 0L, ws.at(ws.residual),
         weights.address(w.layer(0).inputNorm()), n, h, eps));
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       WeightLayout.LayerWeights lw = w.layer(l);
+      mark(KernelFamily.QKV_PROJ);
       projections.project(ws.at(ws.qkv), qkvWidth, ws.at(ws.normed), weights.address(lw.qkv()), n, qkvWidth, h);
+      mark(KernelFamily.ROPE_KV);
       ropeAndAppend(s, l);
+      mark(KernelFamily.ATTENTION);
       attention(s, l);
+      mark(KernelFamily.O_PROJ);
       projections.project(ws.at(ws.delta), h, ws.at(ws.attn), weights.address(lw.o()), n, h, c.qSize(),
           sharded);
       completePartialSums(n);
       launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
           weights.address(lw.postAttentionNorm()), n, h, eps, sharded ? 1 : 0));
       int inter = c.intermediateSize();
+      mark(KernelFamily.GATE_UP_PROJ);
       projections.project(ws.at(ws.gateUp), 2 * inter, ws.at(ws.normed), weights.address(lw.gateUp()), n,
           2 * inter, h);
       SwiGluParams act = new SwiGluParams(ws.at(ws.act), ws.at(ws.gateUp), ws.at(ws.gateUp, 2L * inter), n, inter,
           2 * inter, inter);
+      mark(KernelFamily.ACTIVATION);
       launch(Kernel.SWIGLU, act.launch(), act);
+      mark(KernelFamily.DOWN_PROJ);
       projections.project(ws.at(ws.delta), h, ws.at(ws.act), weights.address(lw.down()), n, h, inter,
           sharded);
       completePartialSums(n);
@@ -126,7 +149,9 @@ final class LayerStack {
 
   /** A rank's o and down projections cover its own heads or columns only: sum (rows, hidden) over the group. */
   private void completePartialSums(int rows) {
-    if (partialSums != null) partialSums.allReduce(ws.at(ws.delta), (long) rows * c.hiddenSize());
+    if (partialSums == null) return;
+    mark(KernelFamily.ALL_REDUCE);
+    partialSums.allReduce(ws.at(ws.delta), (long) rows * c.hiddenSize());
   }
 
   /**
@@ -145,19 +170,24 @@ final class LayerStack {
     } else {
       EmbeddingParams gather = new EmbeddingParams(ws.at(ws.sampled), ws.at(ws.normed),
           s.at(s.layout().sampleRows()) + 4L * first, count, h, s.rows());
+      mark(KernelFamily.EMBEDDING);
       launch(Kernel.EMBEDDING, gather.launch(), gather);
       x = ws.at(ws.sampled);
     }
+    mark(KernelFamily.LM_HEAD);
     projections.project(ws.at(ws.logits), c.vocabSize(), x, weights.address(weights.layout().lmHead()), count,
         c.vocabSize(), h);
     if (tokens && sampling != null) {
       SampleParams p = sampling.kernelParams(ws.at(ws.sampling), ws.at(ws.tokens), ws.at(ws.logits), first, count,
           c.vocabSize());
+      mark(KernelFamily.SAMPLING);
       launch(Kernel.SAMPLE, p.launch(), p);
     } else if (tokens) {
       ArgmaxParams p = new ArgmaxParams(ws.at(ws.tokens), ws.at(ws.logits), count, c.vocabSize(), c.vocabSize());
+      mark(KernelFamily.SAMPLING);
       launch(Kernel.ARGMAX, p.launch(), p);
     }
+    if (marks != null) marks.pause(); // the output copy that follows is the step's, no family's
   }
 
   private void ropeAndAppend(StepLaunch s, int layer) {
@@ -248,6 +278,7 @@ final class LayerStack {
   }
 
   private void launchNorm(RmsNormParams p) {
+    mark(KernelFamily.NORM);
     launch(Kernel.RMSNORM, p.launch(), p);
   }
 

@@ -176,6 +176,24 @@ final class StepRunner implements AutoCloseable {
     return new Result(settings.decodePath().eager(), plan.rows(), launched, out);
   }
 
+  /**
+   * As {@link #runSampled} (greedy params take the argmax), always eager, each kernel family's
+   * launches between events of {@code marks} ({@code --profile-steps}).
+   */
+  Result runProfiled(ForwardBatch batch, SamplingParams[] params, int[] positions, StepEvents events,
+      io.decodefleet.agent.engine.FamilyTimeline marks) {
+    boolean greedy = java.util.Arrays.stream(params).allMatch(SamplingParams::greedy);
+    StepPlan plan = plan(batch);
+    int[] out = new int[batch.numSampled()];
+    stack.profile(marks);
+    try {
+      long launched = eager(batch, plan, true, greedy ? null : new SamplingInputs(params, positions), out, events);
+      return new Result(settings.decodePath().eager(), plan.rows(), launched, out);
+    } finally {
+      stack.profile(null);
+    }
+  }
+
   private StepPlan plan(ForwardBatch batch) {
     StepPlan plan = StepPlan.of(batch, kv.blockSize(), tensorCore);
     if (plan.rows() > ws.rows) {

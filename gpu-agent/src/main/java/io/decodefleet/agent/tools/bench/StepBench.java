@@ -10,7 +10,10 @@ import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.KernelFamily;
+import io.decodefleet.agent.engine.StepProfile;
 import io.decodefleet.agent.engine.StepTiming;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,13 +42,25 @@ import java.util.Random;
  */
 public final class StepBench {
 
-  /** What to measure. */
+  /**
+   * What to measure.
+   *
+   * @param profileSteps decode steps per point run again eagerly with every kernel family timed
+   *     between CUDA events (0: none); their mean is the point's profile
+   */
   public record Options(String model, int[] batches, int context, int[] prefillTokens, List<DecodePath> paths,
-      int warmup, int reps, long seed, GemmTuner.Policy gemm) {}
+      int warmup, int reps, long seed, GemmTuner.Policy gemm, int profileSteps) {
 
-  /** One (batch, path) point; times in µs (medians). */
+    /** Options that profile no step. */
+    public Options(String model, int[] batches, int context, int[] prefillTokens, List<DecodePath> paths, int warmup,
+        int reps, long seed, GemmTuner.Policy gemm) {
+      this(model, batches, context, prefillTokens, paths, warmup, reps, seed, gemm, 0);
+    }
+  }
+
+  /** One (batch, path) point; times in µs (medians); its kernel-family profile, or null. */
   public record DecodeRow(int batch, String path, String ranAs, double gpuUs, double wallUs, double hostUs,
-      double gapUs, double floorUs) {}
+      double gapUs, double floorUs, StepProfile profile) {}
 
   /** One prompt length; times in µs (medians). */
   public record PrefillRow(int tokens, double ttftUs, double gpuUs, double floorUs, double flops) {}
@@ -96,6 +111,7 @@ public final class StepBench {
           out.printf(Locale.ROOT, "  decode b=%-3d %-17s ran %-17s gpu %9.1f us  wall %9.1f  host %8.1f  gap %7.1f"
               + "  floor %9.1f  x%.2f%n", r.batch(), r.path(), r.ranAs(), r.gpuUs(), r.wallUs(), r.hostUs(), r.gapUs(),
               r.floorUs(), r.gpuUs() / r.floorUs());
+          if (r.profile() != null) printProfile(out, r.profile());
         }
         if (prefill.isEmpty()) {
           for (int t : o.prefillTokens()) {
@@ -161,7 +177,28 @@ public final class StepBench {
     }
     long kvBytes = (long) batch * o.context() * c.kvBytesPerToken(2);
     double floor = (weightBytes + kvBytes) / copy;
-    return new DecodeRow(batch, path.label(), ranAs, median(gpu), median(wall), median(host), median(gap), floor);
+    StepProfile profile = null;
+    if (o.profileSteps() > 0 && b.profileUnsupported().isEmpty()) {
+      SamplingParams[] greedy = new SamplingParams[batch];
+      Arrays.fill(greedy, SamplingParams.GREEDY);
+      List<StepProfile> runs = new ArrayList<>();
+      for (int i = 0; i < o.profileSteps(); i++) runs.add(b.forwardProfiled(step, greedy, positions).profile());
+      profile = StepProfile.mean(runs);
+    }
+    return new DecodeRow(batch, path.label(), ranAs, median(gpu), median(wall), median(host), median(gap), floor,
+        profile);
+  }
+
+  /** One line per kernel family that ran: µs per step, share of the profiled step, floor. */
+  private static void printProfile(PrintStream out, StepProfile p) {
+    out.printf(Locale.ROOT, "    profiled (eager, events between families): step %.1f us%n", p.stepMicros());
+    for (KernelFamily f : KernelFamily.ALL) {
+      double us = p.familyMicros().get(f.ordinal());
+      if (us == 0) continue;
+      double floor = p.floorMicros().get(f.ordinal());
+      out.printf(Locale.ROOT, "      %-15s %9.1f us  %5.1f%%  floor %s%n", f.key(), us, 100 * us / p.stepMicros(),
+          Double.isFinite(floor) ? String.format(Locale.ROOT, "%.1f us", floor) : "-");
+    }
   }
 
   private static PrefillRow prefillPoint(CudaBackend b, ModelConfig c, Options o, int t, int firstBlock,

@@ -1,0 +1,48 @@
+package io.decodefleet.agent.backend.cuda;
+
+import io.decodefleet.agent.backend.cuda.driver.CopyBandwidth;
+import io.decodefleet.agent.backend.cuda.driver.CudaContext;
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.engine.FamilyTimeline;
+import io.decodefleet.agent.engine.ForwardBatch;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.StepBytes;
+import io.decodefleet.agent.engine.StepProfile;
+
+/**
+ * The CUDA backend's profiled steps ({@code --profile-steps}): the family events each one records
+ * and the copy bandwidth their floors divide by, measured once before the first of them (bf16: two
+ * bytes an element).
+ */
+final class ProfiledSteps implements AutoCloseable {
+  private final CudaContext ctx;
+  private final CudaStream stream;
+  private FamilyEvents events;
+  private double copyBytesPerUs;
+
+  ProfiledSteps(CudaContext ctx, CudaStream stream) {
+    this.ctx = ctx;
+    this.stream = stream;
+  }
+
+  /** The timeline of the next step, emptied; the first call measures the copy bandwidth first. */
+  FamilyTimeline next(StepEvents steps) {
+    if (events == null) {
+      copyBytesPerUs = CopyBandwidth.measure(ctx, stream);
+      steps.resetGap(); // the measurement is not idle time between decode steps
+      events = new FamilyEvents(ctx, stream);
+    }
+    events.reset();
+    return events;
+  }
+
+  /** The profile of the step just run on the timeline {@link #next} gave, {@code stepMicros} long. */
+  StepProfile profile(ModelConfig c, ForwardBatch batch, double stepMicros) {
+    return StepProfile.of(batch.numSampled(), stepMicros, events.micros(), StepBytes.of(c, batch, 2), copyBytesPerUs);
+  }
+
+  @Override
+  public void close() {
+    if (events != null) events.close();
+  }
+}

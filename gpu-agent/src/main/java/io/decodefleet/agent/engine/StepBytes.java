@@ -1,0 +1,46 @@
+package io.decodefleet.agent.engine;
+
+/**
+ * The bytes each kernel family of one step must read at the least — weights once, the KV of every
+ * row's context, its input activations — the numerator of a profiled step's floors ({@link
+ * StepProfile}). Writes are left out, as the step floor of {@code gpu-agent bench step} leaves them
+ * out; the all-reduce has no byte floor here (NaN): its bound is the interconnect's, not memory's.
+ */
+public final class StepBytes {
+
+  private StepBytes() {}
+
+  /**
+   * @param c the model as this device holds it (a tensor-parallel rank's shard)
+   * @param elementBytes bytes per stored element: 2 for bf16 (CUDA), 4 for float32 (CPU)
+   * @return bytes per family, indexed by {@link KernelFamily#ordinal()}
+   */
+  public static double[] of(ModelConfig c, ForwardBatch batch, int elementBytes) {
+    double e = elementBytes;
+    double n = batch.numTokens();
+    double s = batch.numSampled();
+    double layers = c.numHiddenLayers();
+    double h = c.hiddenSize();
+    double q = c.qSize();
+    double kv = c.kvSize();
+    double inter = c.intermediateSize();
+    double vocab = c.vocabSize();
+    double context = 0;
+    for (int len : batch.contextLens()) context += len;
+    double[] bytes = new double[KernelFamily.ALL.size()];
+    bytes[KernelFamily.EMBEDDING.ordinal()] = n * h * e;
+    // The first input norm reads the residual; each later one the residual and the delta.
+    bytes[KernelFamily.NORM.ordinal()] = ((2 * layers + 1) * h + (4 * layers + 1) * n * h) * e;
+    bytes[KernelFamily.QKV_PROJ.ordinal()] = layers * (h * (q + 2 * kv) + n * h) * e;
+    bytes[KernelFamily.ROPE_KV.ordinal()] = layers * n * (q + 2 * kv) * e;
+    bytes[KernelFamily.ATTENTION.ordinal()] = layers * (context * 2 * kv + n * q) * e;
+    bytes[KernelFamily.O_PROJ.ordinal()] = layers * (q * h + n * q) * e;
+    bytes[KernelFamily.ALL_REDUCE.ordinal()] = Double.NaN;
+    bytes[KernelFamily.GATE_UP_PROJ.ordinal()] = layers * (2 * inter * h + n * h) * e;
+    bytes[KernelFamily.ACTIVATION.ordinal()] = layers * n * 2 * inter * e;
+    bytes[KernelFamily.DOWN_PROJ.ordinal()] = layers * (inter * h + n * inter) * e;
+    bytes[KernelFamily.LM_HEAD.ordinal()] = (vocab * h + s * h) * e;
+    bytes[KernelFamily.SAMPLING.ordinal()] = s * vocab * e;
+    return bytes;
+  }
+}

@@ -1,0 +1,130 @@
+package io.decodefleet.agent.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.decodefleet.agent.backend.cpu.CpuBackend;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Profiled decode steps (--profile-steps) on the CPU backend: what they time, and which steps are profiled. */
+class StepProfileTest {
+  private static final ModelConfig TINY = ModelConfig.preset("tiny");
+  private static final int BLOCK = 16;
+
+  private final List<Engine> engines = new ArrayList<>();
+
+  @AfterEach
+  void stopEngines() throws InterruptedException {
+    for (Engine e : engines) e.stop();
+    for (Engine e : engines) e.awaitTermination(5000);
+  }
+
+  /** Four sequences decoding at contexts 21, 40, 57 and 100, each in its own blocks. */
+  private static ForwardBatch decodeBatch() {
+    int[] contexts = {21, 40, 57, 100};
+    int n = contexts.length;
+    int[] tokens = new int[n];
+    int[] positions = new int[n];
+    int[] slots = new int[n];
+    int[][] tables = new int[n][];
+    int[] rows = new int[n];
+    for (int s = 0; s < n; s++) {
+      int blocks = (contexts[s] + BLOCK - 1) / BLOCK;
+      tables[s] = new int[blocks];
+      for (int b = 0; b < blocks; b++) tables[s][b] = s * 8 + b;
+      positions[s] = contexts[s] - 1;
+      slots[s] = tables[s][positions[s] / BLOCK] * BLOCK + positions[s] % BLOCK;
+      tokens[s] = 7 * s + 3;
+      rows[s] = s;
+    }
+    return new ForwardBatch(tokens, positions, slots, tables, contexts, rows);
+  }
+
+  @Test
+  void aProfiledStepPicksTheGreedyTokensAndItsFamiliesAddUpToTheStep() {
+    try (CpuBackend backend = new CpuBackend()) {
+      backend.loadModel(TINY, 5);
+      backend.allocateKvCache(64, BLOCK);
+      ForwardBatch batch = decodeBatch();
+      SamplingParams[] greedy = new SamplingParams[batch.numSampled()];
+      java.util.Arrays.fill(greedy, SamplingParams.GREEDY);
+      int[] expected = backend.forwardGreedy(batch);
+
+      double step = 0;
+      double families = 0;
+      StepProfile last = null;
+      for (int i = 0; i < 5; i++) {
+        StepProfile.Run run = backend.forwardProfiled(batch, greedy, batch.positions());
+        assertArrayEquals(expected, run.tokens(), "the same step writes the same K/V and picks the same tokens");
+        last = run.profile();
+        step += last.stepMicros();
+        families += last.familyMicros().stream().mapToDouble(Double::doubleValue).sum();
+      }
+      assertTrue(families <= step, families + " us of families in " + step + " us of steps");
+      assertTrue(families >= 0.95 * step, "the families cover the step: " + families + " of " + step + " us");
+      assertEquals(4, last.batch());
+      for (KernelFamily f : KernelFamily.ALL) {
+        double us = last.familyMicros().get(f.ordinal());
+        double floor = last.floorMicros().get(f.ordinal());
+        if (f == KernelFamily.ALL_REDUCE) {
+          assertEquals(0.0, us, "one device: no all-reduce");
+          assertTrue(Double.isNaN(floor), "no byte floor for the all-reduce");
+        } else {
+          assertTrue(us > 0, f + " timed");
+          assertTrue(floor > 0 && Double.isFinite(floor), f + " floor " + floor);
+        }
+      }
+    }
+  }
+
+  @Test
+  void bytesCountWeightsOnceAndKvByContext() {
+    ForwardBatch batch = decodeBatch();
+    double[] bytes = StepBytes.of(TINY, batch, 4);
+    double layers = TINY.numHiddenLayers();
+    double h = TINY.hiddenSize();
+    double qkv = TINY.qSize() + 2.0 * TINY.kvSize();
+    assertEquals(layers * (h * qkv + 4 * h) * 4, bytes[KernelFamily.QKV_PROJ.ordinal()], 1e-6);
+    double context = 21 + 40 + 57 + 100;
+    assertEquals(layers * (context * 2 * TINY.kvSize() + 4 * TINY.qSize()) * 4,
+        bytes[KernelFamily.ATTENTION.ordinal()], 1e-6);
+    assertEquals((TINY.vocabSize() * h + 4 * h) * 4, bytes[KernelFamily.LM_HEAD.ordinal()], 1e-6);
+    assertTrue(Double.isNaN(bytes[KernelFamily.ALL_REDUCE.ordinal()]));
+  }
+
+  @Test
+  void theEngineProfilesTheFirstDecodeStepsOfEachBusySpell() throws Exception {
+    EngineTest.Collector c = new EngineTest.Collector();
+    ModelSpec spec = new ModelSpec("tiny", 3, BLOCK, 64, 8, 64, 0.0).withProfileSteps(2);
+    Engine engine = new Engine("profiled", spec, CpuBackend::new, c);
+    engines.add(engine);
+    engine.start();
+    c.next(EngineEvent.Loaded.class);
+    for (int spell = 0; spell < 2; spell++) {
+      List<SequenceSpec> seqs = List.of(EngineTest.seq(10 * spell + 1, 9, 6), EngineTest.seq(10 * spell + 2, 12, 6),
+          EngineTest.seq(10 * spell + 3, 5, 6));
+      engine.submit(seqs);
+      Set<Long> ids = new HashSet<>();
+      seqs.forEach(s -> ids.add(s.sequenceId()));
+      EngineTest.Run run = EngineTest.collect(c, ids);
+      List<EngineEvent.Stepped> profiled = run.steps.stream().filter(s -> s.profile() != null).toList();
+      assertEquals(2, profiled.size(), "spell " + spell + ": the first two decode steps");
+      for (EngineEvent.Stepped s : profiled) {
+        assertEquals(s.numSequences(), s.scheduledTokens(), "a decode-only step: one token per sequence");
+        assertEquals(s.numSequences(), s.profile().batch());
+      }
+      EngineEvent.Stepped first = run.steps.stream().filter(s -> s.scheduledTokens() > s.numSequences())
+          .findFirst().orElseThrow();
+      assertNull(first.profile(), "a prefill step is not profiled");
+      // The engine is idle now: the next submission starts a new busy spell.
+    }
+  }
+}
