@@ -57,6 +57,7 @@ class CoordinatorCliTest {
       "--metric-percentiles, '50,101', --metric-percentiles: 101 is not in [0, 100]",
       "--metric-percentiles, '99,x', --metric-percentiles: 'x' is not a number",
       "--goodput, itl:0, --goodput:",
+      "--profile-steps, -3, --profile-steps must be >= 0, got -3",
   })
   void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {
     Result r = runProcess(option, value);

@@ -54,6 +54,9 @@ class ParityAndStepBenchWithoutGpuTest {
     Run batches = run(BenchStepCommand::new, "--batches", "1,0");
     assertEquals(2, batches.code());
     assertTrue(batches.out().startsWith("gpu-agent bench step: "), batches.out());
+    Run profile = run(BenchStepCommand::new, "--profile-steps", "-1");
+    assertEquals(2, profile.code());
+    assertEquals("gpu-agent bench step: --profile-steps must be >= 0, got -1\n", profile.out());
   }
 
   @Test

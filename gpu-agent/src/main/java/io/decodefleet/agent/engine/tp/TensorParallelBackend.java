@@ -143,6 +143,23 @@ public final class TensorParallelBackend implements Backend {
     return onEveryRank("a forward step", (b, r) -> b.forwardSampled(batch, params, positions)).get(0);
   }
 
+  /** Profiled where every rank is: each times its own shard's families, its all-reduces included. */
+  @Override
+  public Optional<String> profileUnsupported() {
+    for (Backend rank : ranks) {
+      Optional<String> refused = rank.profileUnsupported();
+      if (refused.isPresent()) return refused;
+    }
+    return Optional.empty();
+  }
+
+  /** Rank 0's profile: the ranks run the same families on equal shards, waiting for each other in the all-reduces. */
+  @Override
+  public io.decodefleet.agent.engine.StepProfile.Run forwardProfiled(ForwardBatch batch, SamplingParams[] params,
+      int[] positions) {
+    return onEveryRank("a profiled step", (b, r) -> b.forwardProfiled(batch, params, positions)).get(0);
+  }
+
   @Override
   public float[] forwardWithoutCache(int[] tokens) {
     return onEveryRank("the dense recompute", (b, r) -> b.forwardWithoutCache(tokens)).get(0);

@@ -28,6 +28,25 @@ class TensorParallelBackendTest {
   }
 
   @Test
+  void aProfiledStepOfAReplicaTimesItsAllReduces() {
+    try (TensorParallelBackend group = cpuGroup(2)) {
+      group.loadModel(TINY, 3);
+      group.allocateKvCache(32, 16);
+      ForwardBatch batch = new ForwardBatch(new int[] {5, 9}, new int[] {20, 33}, new int[] {20, 16 * 8 + 33 % 16},
+          new int[][] {{0, 1}, {6, 7, 8}}, new int[] {21, 34}, new int[] {0, 1});
+      int[] greedy = group.forwardGreedy(batch);
+      io.decodefleet.agent.engine.sampling.SamplingParams[] params = {
+          io.decodefleet.agent.engine.sampling.SamplingParams.GREEDY,
+          io.decodefleet.agent.engine.sampling.SamplingParams.GREEDY};
+      assertTrue(group.profileUnsupported().isEmpty());
+      io.decodefleet.agent.engine.StepProfile.Run run = group.forwardProfiled(batch, params, batch.positions());
+      assertArrayEquals(greedy, run.tokens());
+      int allReduce = io.decodefleet.agent.engine.KernelFamily.ALL_REDUCE.ordinal();
+      assertTrue(run.profile().familyMicros().get(allReduce) > 0, "two all-reduces a layer: " + run.profile());
+    }
+  }
+
+  @Test
   void shardedLogitsEqualTheWholeModelsUpToSummationOrder() {
     ParitySchedule schedule = new ParitySchedule(TINY.vocabSize(), 3, 2, 4, 16);
     try (CpuBackend single = new CpuBackend(KV_BYTES); TensorParallelBackend group = cpuGroup(2)) {
