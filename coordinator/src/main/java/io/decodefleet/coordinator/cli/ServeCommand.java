@@ -139,17 +139,29 @@ final class ServeCommand implements Callable<Integer> {
       DecodeFleetService service = new DecodeFleetService(node.system(), node.coordinator(), model, text.limits(),
           text.tokenizer(), worldSize, (request, outcome) -> reportJson(request, outcome, state),
           metrics.requests(model.model()));
-      ServerBinding binding = Http.get(node.system()).newServerAt(grpcBind, grpcPort)
-          .bind(DecodeFleetHandlerFactory.create(service, node.system())).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      ServerBinding binding;
+      ServerBinding http = null;
+      try {
+        binding = bound("the gRPC API", grpcBind, grpcPort, Http.get(node.system()).newServerAt(grpcBind, grpcPort)
+            .bind(DecodeFleetHandlerFactory.create(service, node.system())));
+      } catch (UsageError e) {
+        System.err.println("coordinator serve: " + e.getMessage());
+        return 2;
+      }
       System.out.println("coordinator: model " + model.model() + " loaded on " + worldSize
           + " agents; serving decodefleet.api.v1.DecodeFleet on " + grpcBind + ":" + binding.localAddress().getPort());
-      ServerBinding http = null;
       if (httpPort >= 0) {
         OpenAiServer server = new OpenAiServer(node.system(), node.coordinator(), text.limits(), text.tokenizer(),
             text.prompts(), java.util.Optional.ofNullable(apiKey), maxConcurrentRequests,
             RuntimeVersions.current().get("decodefleet"), metrics);
-        http = Http.get(node.system()).newServerAt(httpBind, httpPort).withSettings(OpenAiServer.settings(node.system()))
-            .bind(server::handle).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        try {
+          http = bound("the OpenAI API", httpBind, httpPort, Http.get(node.system()).newServerAt(httpBind, httpPort)
+              .withSettings(OpenAiServer.settings(node.system())).bind(server::handle));
+        } catch (UsageError e) {
+          binding.unbind();
+          System.err.println("coordinator serve: " + e.getMessage());
+          return 2;
+        }
         System.out.println("coordinator: serving the OpenAI API (model '" + text.limits().model() + "') on http://" + httpBind + ":" + http.localAddress().getPort() + "/v1"
             + (apiKey != null ? " (API key required)" : "") + "; metrics on /metrics");
       }
@@ -169,6 +181,17 @@ final class ServeCommand implements Callable<Integer> {
       binding.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     return 0;
+  }
+
+  /** The binding, or a UsageError with one line when the address cannot be bound (a port in use, ...). */
+  private static ServerBinding bound(String what, String host, int port,
+      java.util.concurrent.CompletionStage<ServerBinding> binding) throws Exception {
+    try {
+      return binding.toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new UsageError("cannot bind " + what + " to " + host + ":" + port + ": " + cause.getMessage());
+    }
   }
 
   private String reportJson(BenchmarkRequest request, RunOutcome outcome, ClusterSnapshot state) {

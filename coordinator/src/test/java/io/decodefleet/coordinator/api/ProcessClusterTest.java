@@ -50,7 +50,7 @@ class ProcessClusterTest {
     int grpcPort = NodeProcess.freePort();
     coordinator = NodeProcess.start("coordinator", "io.decodefleet.coordinator.cli.CoordinatorCli", "serve",
         "--world-size", "3", "--grpc-port", Integer.toString(grpcPort), "--cluster-port", Integer.toString(clusterPort),
-        "--agent-timeout", "90");
+        "--agent-timeout", "90", "--http-port", "0");
     coordinator.awaitLine(l -> l.contains("waiting for 3 agents"), Duration.ofSeconds(60));
     for (String node : List.of("node-a", "node-b", "node-c")) {
       daemons.put(node, NodeProcess.start(node, "io.decodefleet.agent.cli.GpuAgentCli", "--seed-nodes",
