@@ -53,8 +53,11 @@ class ProfileStepsTest {
       }
     }
     assertEquals(families, profile.get("families_ms").asDouble(), 1e-9);
-    assertTrue(Math.abs(step - families) <= 0.05 * step,
-        "families " + families + " ms within 5% of the measured step " + step + " ms");
+    // The families are timed inside the step, so they never exceed it, and they hold most of it. How
+    // much host work falls between them varies with the machine's load (a step of ~2 ms on two busy
+    // cores): the bound is loose on purpose, this is not a speed test.
+    assertTrue(families <= step && families >= 0.75 * step,
+        "families " + families + " ms within the measured step " + step + " ms and most of it");
     assertEquals(step - families, profile.get("untimed_ms").asDouble(), 1e-9);
 
     String out = console.toString(StandardCharsets.UTF_8);
