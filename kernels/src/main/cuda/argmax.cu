@@ -31,26 +31,11 @@ __device__ __forceinline__ void take_better(float& best, int& at, float v, int i
   }
 }
 
-__device__ __forceinline__ void argmax_row(const ArgmaxParams& p) {
+// The block's best of every thread's (best, at), as take_better orders them, written to *out by one
+// thread (-1 where no thread saw a value). Every thread of the block calls it.
+__device__ __forceinline__ void block_argmax_to(float best, int at, int* out) {
   __shared__ float s_best[32];
   __shared__ int s_at[32];
-  const int row = blockIdx.x;
-  const bf16* logits = p.logits + static_cast<size_t>(row) * p.stride;
-  float best = DF_NEG_INF;
-  int at = INT_MAX;
-  if (((p.vocab | p.stride) & 7) == 0) {
-    const uint4* v = reinterpret_cast<const uint4*>(logits);
-    for (int c = threadIdx.x; c < (p.vocab >> 3); c += blockDim.x) {
-      float f[8];
-      unpack8(ld_stream(v + c), f);
-#pragma unroll
-      for (int j = 0; j < 8; j++) take_better(best, at, f[j], c * 8 + j);
-    }
-  } else {
-    for (int c = threadIdx.x; c < p.vocab; c += blockDim.x) {
-      take_better(best, at, __bfloat162float(logits[c]), c);
-    }
-  }
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) {
     const float ob = __shfl_xor_sync(0xffffffffu, best, o);
@@ -74,8 +59,29 @@ __device__ __forceinline__ void argmax_row(const ArgmaxParams& p) {
       const int oa = __shfl_xor_sync(0xffffffffu, at, o);
       take_better(best, at, ob, oa);
     }
-    if (lane == 0) p.out[row] = at == INT_MAX ? -1 : at;
+    if (lane == 0) *out = at == INT_MAX ? -1 : at;
   }
+}
+
+__device__ __forceinline__ void argmax_row(const ArgmaxParams& p) {
+  const int row = blockIdx.x;
+  const bf16* logits = p.logits + static_cast<size_t>(row) * p.stride;
+  float best = DF_NEG_INF;
+  int at = INT_MAX;
+  if (((p.vocab | p.stride) & 7) == 0) {
+    const uint4* v = reinterpret_cast<const uint4*>(logits);
+    for (int c = threadIdx.x; c < (p.vocab >> 3); c += blockDim.x) {
+      float f[8];
+      unpack8(ld_stream(v + c), f);
+#pragma unroll
+      for (int j = 0; j < 8; j++) take_better(best, at, f[j], c * 8 + j);
+    }
+  } else {
+    for (int c = threadIdx.x; c < p.vocab; c += blockDim.x) {
+      take_better(best, at, __bfloat162float(logits[c]), c);
+    }
+  }
+  block_argmax_to(best, at, p.out + row);
 }
 
 }  // namespace df

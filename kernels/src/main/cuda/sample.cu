@@ -242,8 +242,6 @@ __device__ uint32_t select_key(const SampleParams& p, const bf16* logits, float 
 
 __device__ __forceinline__ void sample_row(const SampleParams& p) {
   __shared__ SampleShared sh;
-  __shared__ float s_best[32];
-  __shared__ int s_at[32];
   const int row = blockIdx.x;
   const float t = p.temperature[row];
   const int top_k = p.topK[row];
@@ -283,31 +281,7 @@ __device__ __forceinline__ void sample_row(const SampleParams& p) {
       take_better(best, at, z + gumbel(philox_first_word(static_cast<uint32_t>(i), n, k0, k1)), i);
     }
   });
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    const float ob = __shfl_xor_sync(0xffffffffu, best, o);
-    const int oa = __shfl_xor_sync(0xffffffffu, at, o);
-    take_better(best, at, ob, oa);
-  }
-  const int lane = threadIdx.x & 31;
-  const int warp = threadIdx.x >> 5;
-  if (lane == 0) {
-    s_best[warp] = best;
-    s_at[warp] = at;
-  }
-  __syncthreads();
-  if (warp == 0) {
-    const int warps = blockDim.x >> 5;
-    best = lane < warps ? s_best[lane] : DF_NEG_INF;
-    at = lane < warps ? s_at[lane] : INT_MAX;
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) {
-      const float ob = __shfl_xor_sync(0xffffffffu, best, o);
-      const int oa = __shfl_xor_sync(0xffffffffu, at, o);
-      take_better(best, at, ob, oa);
-    }
-    if (lane == 0) p.out[row] = at == INT_MAX ? -1 : at;
-  }
+  block_argmax_to(best, at, p.out + row);
 }
 
 }  // namespace df
