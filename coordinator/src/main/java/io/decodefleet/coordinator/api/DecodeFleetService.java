@@ -17,6 +17,7 @@ import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.generation.GenerationEvent;
 import io.decodefleet.coordinator.generation.GenerationFields;
 import io.decodefleet.coordinator.generation.GenerationRequest;
+import io.decodefleet.coordinator.generation.GenerationSource;
 import io.decodefleet.coordinator.generation.InvalidField;
 import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.generation.TextGeneration;
@@ -36,9 +37,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -110,30 +109,14 @@ public final class DecodeFleetService implements DecodeFleet {
       return Source.failed(e);
     }
     long id = nextId.incrementAndGet();
-    AtomicReference<ActorRef<TextGeneration.Command>> started = new AtomicReference<>();
-    AtomicBoolean ended = new AtomicBoolean();
     GenerateEvents events = new GenerateEvents();
-    return ActorSource.<GenerationEvent>actorRef(m -> m == GenerationEvent.End.INSTANCE, m -> Optional.empty(),
-            16384, OverflowStrategy.fail())
-        .mapMaterializedValue(out -> {
-          started.set(system.systemActorOf(TextGeneration.create(coordinator, request, tokenizer, id, arrival, observer,
-              out),
-              "generate-" + id, Props.empty()));
-          return NotUsed.notUsed();
-        })
+    return GenerationSource.of(system, coordinator, request, tokenizer, id, arrival, observer, "generate-" + id,
+            answered -> { })
         .map(e -> {
           if (e instanceof GenerationEvent.Failed f) {
-            ended.set(true);
             throw new org.apache.pekko.grpc.GrpcServiceException(ApiStatus.of(f.kind()).withDescription(f.reason()));
           }
-          if (e instanceof GenerationEvent.Done) ended.set(true);
           return events.next(e);
-        })
-        .watchTermination((nu, termination) -> {
-          termination.whenComplete((d, t) -> {
-            if (!ended.get() && started.get() != null) started.get().tell(TextGeneration.ClientGone.INSTANCE);
-          });
-          return NotUsed.notUsed();
         });
   }
 

@@ -8,9 +8,9 @@ import io.decodefleet.agent.observability.RequestLogContext;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.generation.GenerationEvent;
+import io.decodefleet.coordinator.generation.GenerationSource;
 import io.decodefleet.coordinator.generation.InvalidField;
 import io.decodefleet.coordinator.generation.ModelLimits;
-import io.decodefleet.coordinator.generation.TextGeneration;
 import io.decodefleet.coordinator.metrics.RequestObserver;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import io.decodefleet.coordinator.text.Tokenizer;
@@ -21,14 +21,11 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
@@ -37,10 +34,8 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.typed.javadsl.ActorSource;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -55,8 +50,6 @@ import org.apache.pekko.util.ByteString;
 public final class OpenAiServer {
   /** Largest request body accepted. */
   public static final long MAX_BODY_BYTES = 4L << 20;
-  /** Events a generation may queue ahead of a slow client before it is failed. */
-  private static final int EVENT_BUFFER = 16384;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OpenAiServer.class);
 
@@ -185,26 +178,10 @@ public final class OpenAiServer {
     debug(id, "request {}: {} of {} prompt tokens, max_tokens {}, {}", id, r.chat() ? "chat completion"
         : "completion", r.generation().promptTokens().length, r.generation().maxTokens(),
         r.stream() ? "streamed" : "whole");
-    AtomicReference<ActorRef<TextGeneration.Command>> generation = new AtomicReference<>();
-    AtomicBoolean ended = new AtomicBoolean();
-    return ActorSource.<GenerationEvent>actorRef(m -> m == GenerationEvent.End.INSTANCE, m -> Optional.empty(),
-            EVENT_BUFFER, OverflowStrategy.fail())
-        .mapMaterializedValue(out -> {
-          generation.set(system.systemActorOf(TextGeneration.create(coordinator, r.generation(), tokenizer, id, arrival,
-              observer, out), "openai-" + id, Props.empty()));
-          return NotUsed.notUsed();
-        })
-        .map(e -> {
-          if (e instanceof GenerationEvent.Done || e instanceof GenerationEvent.Failed) ended.set(true);
-          return e;
-        })
-        .watchTermination((nu, termination) -> {
-          termination.whenComplete((d, t) -> {
-            inFlight.decrementAndGet();
-            debug(id, "request {} answered{}", id, ended.get() ? "" : ": the client went away first");
-            if (!ended.get() && generation.get() != null) generation.get().tell(TextGeneration.ClientGone.INSTANCE);
-          });
-          return NotUsed.notUsed();
+    return GenerationSource.of(system, coordinator, r.generation(), tokenizer, id, arrival, observer, "openai-" + id,
+        answered -> {
+          inFlight.decrementAndGet();
+          debug(id, "request {} answered{}", id, answered ? "" : ": the client went away first");
         });
   }
 
