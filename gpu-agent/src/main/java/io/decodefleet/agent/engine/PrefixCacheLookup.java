@@ -27,7 +27,11 @@ final class PrefixCacheLookup {
     if (!blocks.prefixCaching() || seq.numComputedTokens() > 0 || !seq.blockTable().isEmpty()) return -1;
     int maxBlocks = (seq.numTokens() - 1) / blocks.blockSize();
     if (maxBlocks == 0) return 0;
-    long[] hashes = BlockHashes.chain(hashSalt, seq.allTokens(), blocks.blockSize(), maxBlocks);
+    long[] hashes = seq.lookupChain(maxBlocks);
+    if (hashes == null) {
+      hashes = BlockHashes.chain(hashSalt, seq.allTokens(), blocks.blockSize(), maxBlocks);
+      seq.keepLookupChain(hashes);
+    }
     List<Integer> hit = blocks.cachedPrefix(hashes, maxBlocks);
     if (hit.isEmpty()) return 0;
     blocks.touch(hit);

@@ -27,6 +27,8 @@ public final class Sequence {
   private String finishReason = "";
   private int hashedBlocks; // leading full blocks whose content hash is known (prefix caching)
   private long lastBlockHash; // the hash of block hashedBlocks - 1 (the chain's parent)
+  /** The hash chain of its full blocks as last looked up: a sequence that waits is not hashed again. */
+  private long[] lookupChain;
 
   public Sequence(long id, int[] promptTokens, int maxTokens) {
     this(id, promptTokens, maxTokens, false);
@@ -204,6 +206,15 @@ public final class Sequence {
   void dropCachedPrefix() {
     numComputedTokens = 0;
     hashedBlocks = 0;
+  }
+
+  /** The chain kept by {@link #keepLookupChain} when it covers exactly {@code blocks} blocks, else null. */
+  long[] lookupChain(int blocks) {
+    return lookupChain != null && lookupChain.length == blocks ? lookupChain : null;
+  }
+
+  void keepLookupChain(long[] chain) {
+    lookupChain = chain;
   }
 
   int hashedBlocks() {
