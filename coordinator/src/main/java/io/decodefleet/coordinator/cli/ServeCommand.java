@@ -142,7 +142,7 @@ final class ServeCommand implements Callable<Integer> {
       ServerBinding binding;
       ServerBinding http = null;
       try {
-        binding = bound("the gRPC API", grpcBind, grpcPort, Http.get(node.system()).newServerAt(grpcBind, grpcPort)
+        binding = PortBinding.bound("the gRPC API", grpcBind, grpcPort, Http.get(node.system()).newServerAt(grpcBind, grpcPort)
             .bind(DecodeFleetHandlerFactory.create(service, node.system())));
       } catch (UsageError e) {
         System.err.println("coordinator serve: " + e.getMessage());
@@ -155,7 +155,7 @@ final class ServeCommand implements Callable<Integer> {
             text.prompts(), java.util.Optional.ofNullable(apiKey), maxConcurrentRequests,
             RuntimeVersions.current().get("decodefleet"), metrics);
         try {
-          http = bound("the OpenAI API", httpBind, httpPort, Http.get(node.system()).newServerAt(httpBind, httpPort)
+          http = PortBinding.bound("the OpenAI API", httpBind, httpPort, Http.get(node.system()).newServerAt(httpBind, httpPort)
               .withSettings(OpenAiServer.settings(node.system())).bind(server::handle));
         } catch (UsageError e) {
           binding.unbind();
@@ -181,17 +181,6 @@ final class ServeCommand implements Callable<Integer> {
       binding.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     return 0;
-  }
-
-  /** The binding, or a UsageError with one line when the address cannot be bound (a port in use, ...). */
-  private static ServerBinding bound(String what, String host, int port,
-      java.util.concurrent.CompletionStage<ServerBinding> binding) throws Exception {
-    try {
-      return binding.toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new UsageError("cannot bind " + what + " to " + host + ":" + port + ": " + cause.getMessage());
-    }
   }
 
   private String reportJson(BenchmarkRequest request, RunOutcome outcome, ClusterSnapshot state) {
