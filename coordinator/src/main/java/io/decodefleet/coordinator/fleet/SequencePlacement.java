@@ -1,7 +1,6 @@
 package io.decodefleet.coordinator.fleet;
 
 import io.decodefleet.agent.engine.SequenceFinished;
-import io.decodefleet.agent.engine.SequenceSpec;
 import io.decodefleet.agent.engine.SequenceTokens;
 import io.decodefleet.agent.engine.VerifyResult;
 import io.decodefleet.agent.engine.sampling.SamplingParams;
@@ -9,8 +8,6 @@ import io.decodefleet.agent.observability.RequestLogContext;
 import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
-import io.decodefleet.coordinator.placement.AgentLoad;
-import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,12 +28,9 @@ public final class SequencePlacement {
   private final List<FleetAgent> fleet;
   private final Logger log;
   private final Map<Long, InFlightSequence> inFlight = new HashMap<>();
-  private final Map<String, PlacementPolicy> policies = new HashMap<>();
-  private PrefillStage disagg;
+  private final PlacementRule rule = new PlacementRule();
   private long migrations;
   private long kvMigrations;
-  /** The fleet model's block hash salt: prompts are hashed as the agents hash their blocks. */
-  private long prefixSalt;
   private long replacements;
 
   /** @param fleet the coordinator's fleet, read as it changes */
@@ -47,12 +41,12 @@ public final class SequencePlacement {
 
   /** The fleet now serves {@code model}: prompts are hashed with its salt for prefix-aware placement. */
   public void useModel(io.decodefleet.agent.engine.ModelSpec model) {
-    prefixSalt = io.decodefleet.agent.engine.BlockHashes.salt(model);
+    rule.useModel(model);
   }
 
   /** New sequences go through this layout's prefill agents from now on; null: data-parallel. */
   public void useDisaggregation(PrefillStage layout) {
-    this.disagg = layout;
+    rule.usePrefillStage(layout);
   }
 
   public InFlightSequence get(long globalId) {
@@ -128,62 +122,22 @@ public final class SequencePlacement {
   }
 
   /**
-   * Places (or re-places) a sequence on one of the first {@code worldSize} live agents of the fleet;
-   * fails it if none can take it.
+   * Places (or re-places) a sequence by the {@link PlacementRule} and starts it there; fails it if
+   * no agent can take it.
    */
   public void place(InFlightSequence seq) {
-    int total = seq.totalTokens();
-    PlacementPolicy policy = policies.computeIfAbsent(seq.placement, PlacementPolicy::named);
-    FleetAgent prefill = disagg == null ? null : disagg.prefillAgent(seq, policy);
-    if (prefill != null) {
-      start(seq, prefill, seq.prefillTokens(), true);
-      return;
-    }
-    List<FleetAgent> scope = FleetScope.firstLive(fleet, a -> a.placeable, seq.worldSize);
-    List<FleetAgent> candidates = scope.stream().filter(a -> a.canHold(total)).toList();
-    if (candidates.isEmpty()) {
-      boolean noneLive = fleet.stream().noneMatch(a -> a.placeable);
-      FailureKind kind = noneLive ? FailureKind.UNAVAILABLE : FailureKind.CAPACITY;
-      String reason = noneLive ? "no live agent can take the sequence"
-          : "prompt " + seq.prompt.length + " + max tokens " + seq.maxTokens + " = " + total
-              + " tokens exceeds the KV capacity or model length of every agent";
+    PlacementRule.Outcome outcome = rule.place(fleet, seq);
+    if (outcome instanceof PlacementRule.Refused refused) {
       inFlight.remove(seq.globalId);
-      debug(seq, "sequence {} not placed: {}", seq.globalId, reason);
-      seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, kind, reason, System.nanoTime()));
+      debug(seq, "sequence {} not placed: {}", seq.globalId, refused.reason());
+      seq.subscriber.tell(new SequenceEvent.Failed(seq.requestId, refused.kind(), refused.reason(), System.nanoTime()));
       return;
     }
-    if (!policy.readsPrefixCaches()) {
-      start(seq, candidates.get(policy.choose(candidates.stream().map(FleetAgent::load).toList(), total)), total,
-          false);
-      return;
-    }
-    int[] prompt = seq.continuationPrompt();
-    java.util.Map<Integer, long[]> chains = new HashMap<>(); // by block size (one per fleet in practice)
-    List<AgentLoad> loads = candidates.stream().map(a -> a.load(a.cachedPrefixBlocks(chain(chains, prompt, a))))
-        .toList();
-    FleetAgent chosen = candidates.get(policy.choose(loads, total));
-    chosen.expectCached(chain(chains, prompt, chosen));
-    start(seq, chosen, total, false);
-  }
-
-  /** The hash chain of the prompt's full blocks (all but a last token) at {@code agent}'s block size. */
-  private long[] chain(java.util.Map<Integer, long[]> chains, int[] prompt, FleetAgent agent) {
-    return chains.computeIfAbsent(agent.blockSize(), bs -> io.decodefleet.agent.engine.BlockHashes.chain(prefixSalt,
-        prompt, bs, (prompt.length - 1) / bs));
-  }
-
-  /** Starts {@code seq} on {@code agent} with its prompt and tokens so far, reserving {@code tokens} of KV. */
-  private void start(InFlightSequence seq, FleetAgent agent, int tokens, boolean prefillOnly) {
-    agent.reserve(tokens);
-    seq.agent = agent;
-    seq.reservedTokens = tokens;
-    seq.generatedAtPlacement = seq.numGenerated();
+    PlacementRule.Placed placed = (PlacementRule.Placed) outcome;
     inFlight.put(seq.globalId, seq);
-    debug(seq, "sequence {} on {}: {} tokens of KV reserved{}", seq.globalId, agent.info.agentId(), tokens,
-        prefillOnly ? ", prefill only" : "");
-    agent.info.ref().tell(new AgentCommand.StartSequences(
-        List.of(new SequenceSpec(seq.globalId, seq.continuationPrompt(), seq.remainingTokens(), prefillOnly,
-            seq.sampling.afterGenerated(seq.numGenerated())))));
+    debug(seq, "sequence {} on {}: {} tokens of KV reserved{}", seq.globalId, placed.agent().info.agentId(),
+        seq.reservedTokens, placed.spec().prefillOnly() ? ", prefill only" : "");
+    placed.agent().info.ref().tell(new AgentCommand.StartSequences(List.of(placed.spec())));
   }
 
   /** Streams a step's tokens of the sequences that run on {@code agent}, and ends those that finished. */
@@ -238,26 +192,31 @@ public final class SequencePlacement {
     seq.agent.unreserve(seq.reservedTokens);
   }
 
-  /** Moves every unfinished sequence off {@code agent}, which takes no new work from now on. */
+  /** Moves every unfinished sequence off {@code agent}, which takes no new work from now on ({@link PlacementRule#evacuate}). */
   public void evacuate(FleetAgent agent, List<Long> sequenceIds, String cause) {
-    agent.placeable = false;
-    for (long id : sequenceIds) {
-      InFlightSequence seq = inFlight.get(id);
-      if (seq == null || seq.agent != agent) continue;
-      release(seq);
-      if (seq.remainingTokens() == 0) {
+    List<InFlightSequence> onAgent = sequenceIds.stream().map(inFlight::get).filter(s -> s != null).toList();
+    PlacementRule.evacuate(agent, onAgent, new PlacementRule.Evacuation() {
+      @Override
+      public void release(InFlightSequence seq) {
+        SequencePlacement.this.release(seq);
+      }
+
+      @Override
+      public void finished(InFlightSequence seq) {
         seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), 0,
             VerifyResult.NOT_CHECKED, "length", System.nanoTime()));
-        continue;
       }
-      seq.migrations++;
-      migrations++;
-      place(seq);
-      if (seq.agent != agent && inFlight.containsKey(seq.globalId)) {
-        seq.subscriber.tell(new SequenceEvent.Migrated(seq.requestId, agent.info.agentId(), seq.agent.info.agentId(),
-            cause));
+
+      @Override
+      public void replace(InFlightSequence seq) {
+        migrations++;
+        place(seq);
+        if (seq.agent != agent && inFlight.containsKey(seq.globalId)) {
+          seq.subscriber.tell(new SequenceEvent.Migrated(seq.requestId, agent.info.agentId(),
+              seq.agent.info.agentId(), cause));
+        }
       }
-    }
+    });
   }
 
   /** The unfinished sequences on {@code agent}, by id. */

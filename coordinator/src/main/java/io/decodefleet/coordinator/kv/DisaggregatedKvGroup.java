@@ -7,8 +7,6 @@ import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.InFlightSequence;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.fleet.PrefillStage;
-import io.decodefleet.coordinator.placement.AgentLoad;
-import io.decodefleet.coordinator.placement.LeastLoaded;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,7 +59,7 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
   private final ActorRef<AgentReport> reportTo;
   private final Duration timeout;
   private final Host host;
-  private final PlacementPolicy decodePolicy = new LeastLoaded();
+  private final DisaggregatedPlacement roles;
   private final Set<String> joined = new LinkedHashSet<>();
   private final Map<Long, KvTransfer> handoffs = new HashMap<>(); // from KvReady to both sides' reports
   private final KvTransferLog log = new KvTransferLog();
@@ -80,6 +78,7 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
     this.reportTo = reportTo;
     this.timeout = timeout;
     this.host = host;
+    this.roles = new DisaggregatedPlacement(layout, agents);
   }
 
   /** Starts forming the group: agent 0 makes the id. */
@@ -117,20 +116,7 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
    */
   @Override
   public FleetAgent prefillAgent(InFlightSequence seq, PlacementPolicy policy) {
-    if (state != KvGroupState.READY || decodeFor(seq.totalTokens()) == null) return null;
-    int tokens = seq.prefillTokens();
-    List<FleetAgent> candidates = agents.stream()
-        .filter(a -> layout.prefills(a.index) && a.placeable && a.canHold(tokens)).toList();
-    if (candidates.isEmpty()) return null;
-    return candidates.get(policy.choose(candidates.stream().map(FleetAgent::load).toList(), tokens));
-  }
-
-  private FleetAgent decodeFor(int tokens) {
-    List<FleetAgent> candidates = agents.stream()
-        .filter(a -> !layout.prefills(a.index) && a.placeable && a.canHold(tokens)).toList();
-    if (candidates.isEmpty()) return null;
-    List<AgentLoad> loads = candidates.stream().map(FleetAgent::load).toList();
-    return candidates.get(decodePolicy.choose(loads, tokens));
+    return state == KvGroupState.READY ? roles.prefillAgent(seq, policy) : null;
   }
 
   /** Handles a KV-transfer report; false when {@code report} is not one. */
@@ -185,7 +171,7 @@ public final class DisaggregatedKvGroup implements KvGroup, PrefillStage {
       from.info.ref().tell(new AgentCommand.SendKv(id, -1)); // it ended or moved meanwhile: free the blocks
       return;
     }
-    FleetAgent to = state == KvGroupState.READY ? decodeFor(seq.totalTokens()) : null;
+    FleetAgent to = state == KvGroupState.READY ? roles.decodeAgent(seq.totalTokens()) : null;
     if (to == null) {
       from.info.ref().tell(new AgentCommand.SendKv(id, -1));
       host.replace().accept(seq, state == KvGroupState.READY ? "no decode agent can hold it"
