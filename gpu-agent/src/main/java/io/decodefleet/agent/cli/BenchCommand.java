@@ -16,12 +16,13 @@ import picocli.CommandLine.Option;
 /** {@code gpu-agent bench ...}: device benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Device benchmarks.", subcommands = {BenchCommand.Kernels.class, BenchNcclCommand.class,
-        BenchStepCommand.class, BenchKvTransferCommand.class, BenchTpCommand.class, BenchHostCopyCommand.class})
+        BenchStepCommand.class, BenchKvTransferCommand.class, BenchTpCommand.class, BenchHostCopyCommand.class,
+        BenchRooflineCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    System.err.println("gpu-agent bench: name a benchmark (kernels, step, nccl, tp, kv-transfer, host-copy); see --help");
+    System.err.println("gpu-agent bench: name a benchmark (kernels, step, nccl, tp, kv-transfer, host-copy, roofline); see --help");
     return 2;
   }
 

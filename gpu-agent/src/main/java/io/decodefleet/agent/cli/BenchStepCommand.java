@@ -4,19 +4,24 @@ import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.tools.bench.CpuStepBench;
 import io.decodefleet.agent.tools.bench.StepBench;
+import io.decodefleet.agent.tools.bench.StepBenchCalibration;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /**
- * {@code gpu-agent bench step}: the whole model's decode step per batch on every decode path, and
- * prefill time to first token, each beside its floor. Exit 0 after a run, 1 when it fails, 2 on
- * bad arguments, 3 without a GPU.
+ * {@code gpu-agent bench step}: the whole model's decode step per batch (and context) on every decode
+ * path, and prefill time to first token, each beside its floor; on a GPU or, with {@code --backend
+ * cpu}, on the CPU backend. {@code --calibration-out} writes the points as the step-time calibration
+ * of the fleet simulation. Exit 0 after a run, 1 when it fails, 2 on bad arguments, 3 without a GPU.
  */
 @Command(name = "step", mixinStandardHelpOptions = true,
     description = "Times the steady-state decode step (dummy weights, every sequence at one context) per batch"
@@ -31,8 +36,23 @@ public final class BenchStepCommand implements Callable<Integer> {
       description = "Decode batch sizes (default: ${DEFAULT-VALUE}).")
   private List<Integer> batches;
 
-  @Option(names = "--context", defaultValue = "1024", description = "Context of every sequence (default: ${DEFAULT-VALUE}).")
-  private int context;
+  @Option(names = "--context", split = ",", defaultValue = "1024", description = "Context of every sequence of a decode"
+      + " point; several (e.g. 128,512,2048) measure each batch at each (default: ${DEFAULT-VALUE}).")
+  private List<Integer> contexts;
+
+  @Option(names = "--backend", defaultValue = "cuda", description = "cuda (GPU --gpu, every --decode-paths) or cpu "
+      + "(the float32 CPU backend on one engine thread, wall time; --decode-paths and --gemm do not apply) (default: "
+      + "${DEFAULT-VALUE}).")
+  private String backend;
+
+  @Option(names = "--calibration-out", paramLabel = "FILE.json", description = "Also write the points as a step-time "
+      + "calibration for `coordinator simulate --calibration` (docs/simulation.md).")
+  private Path calibrationOut;
+
+  @Option(names = "--message-us", defaultValue = "0", description = "With --calibration-out: the one-way time of a "
+      + "message between the coordinator and an agent, µs, which the calibration adds to each sequence's dispatch and "
+      + "each step's report (default: ${DEFAULT-VALUE}).")
+  private double messageMicros;
 
   @Option(names = "--prefill", split = ",", defaultValue = "128,512,2048",
       description = "Prompt lengths for TTFT (default: ${DEFAULT-VALUE}).")
@@ -61,6 +81,9 @@ public final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
+  @Spec
+  private CommandSpec spec;
+
   /** Where the command prints: {@code System.out} as it was when picocli made the command. */
   private final PrintStream out = System.out;
 
@@ -74,25 +97,44 @@ public final class BenchStepCommand implements Callable<Integer> {
         chosen.add(DecodePath.parse(p));
       }
       ModelConfig.preset(model);
-      if (context < 1 || reps < 1 || batches.stream().anyMatch(b -> b < 1) || prefill.stream().anyMatch(t -> t < 1)) {
+      if (contexts.stream().anyMatch(c -> c < 1) || reps < 1 || batches.stream().anyMatch(b -> b < 1)
+          || prefill.stream().anyMatch(t -> t < 1)) {
         throw new IllegalArgumentException("--context, --reps, --batches and --prefill must be >= 1");
       }
       if (profileSteps < 0) throw new IllegalArgumentException("--profile-steps must be >= 0, got " + profileSteps);
+      if (!backend.equals("cuda") && !backend.equals("cpu")) {
+        throw new IllegalArgumentException("--backend must be cuda or cpu, got '" + backend + "'");
+      }
+      if (!(messageMicros >= 0) || Double.isInfinite(messageMicros)) {
+        throw new IllegalArgumentException("--message-us must be >= 0, got " + messageMicros);
+      }
     } catch (IllegalArgumentException e) {
       out.println("gpu-agent bench step: " + e.getMessage());
       return 2;
     }
-    DevicePreflight preflight = DevicePreflight.check("gpu-agent bench step", out, gpu);
-    if (preflight.gpu() == null) return preflight.exitCode();
-    GpuInfo info = preflight.gpu();
-    out.println(info.summary());
-    StepBench.Result r = StepBench.run(info, new StepBench.Options(model,
-        batches.stream().mapToInt(Integer::intValue).toArray(), context,
-        prefill.stream().mapToInt(Integer::intValue).toArray(), chosen, 10, reps, 1234L, policy, profileSteps), out);
+    StepBench.Options options = new StepBench.Options(model, batches.stream().mapToInt(Integer::intValue).toArray(),
+        contexts.stream().mapToInt(Integer::intValue).toArray(), prefill.stream().mapToInt(Integer::intValue).toArray(),
+        chosen, backend.equals("cpu") ? 3 : 10, reps, 1234L, policy, profileSteps);
+    StepBench.Result r;
+    if (backend.equals("cpu")) {
+      r = CpuStepBench.run(options, out);
+    } else {
+      DevicePreflight preflight = DevicePreflight.check("gpu-agent bench step", out, gpu);
+      if (preflight.gpu() == null) return preflight.exitCode();
+      GpuInfo info = preflight.gpu();
+      out.println(info.summary());
+      r = StepBench.run(info, options, out);
+    }
     out.print(StepBenchTable.render(r));
     if (outFile != null) {
       ResultFile.write(outFile, StepBenchTable.json(r));
       out.println("wrote " + outFile);
+    }
+    if (calibrationOut != null) {
+      int cores = backend.equals("cpu") ? Runtime.getRuntime().availableProcessors() : 0;
+      ResultFile.write(calibrationOut, StepBenchCalibration.of(r, backend, cores, messageMicros,
+          "gpu-agent bench step " + String.join(" ", spec.commandLine().getParseResult().originalArgs())).toJson());
+      out.println("wrote " + calibrationOut);
     }
     return 0;
   }

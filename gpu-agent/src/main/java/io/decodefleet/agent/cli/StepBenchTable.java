@@ -14,46 +14,62 @@ final class StepBenchTable {
 
   private StepBenchTable() {}
 
-  /** Device time per step by batch and path (x floor), then host time / idle gap, then prefill. */
+  /**
+   * Device time per step by context, batch and path (x floor), then host time / idle gap, then prefill.
+   * A backend without a device clock (the CPU) shows wall time instead.
+   */
   static String render(StepBench.Result r) {
+    Set<Integer> contexts = new TreeSet<>();
     Set<Integer> batches = new TreeSet<>();
     Set<String> paths = new LinkedHashSet<>();
+    boolean device = false;
     for (StepBench.DecodeRow d : r.decode()) {
+      contexts.add(d.context());
       batches.add(d.batch());
       paths.add(d.path());
+      device |= Double.isFinite(d.gpuUs());
     }
     StringBuilder sb = new StringBuilder();
     sb.append(f("%nmodel %s on %s; copy %.2f TB/s, best bf16 GEMM %s %.0f TFLOP/s%n", r.model(), r.device(),
         r.copyBytesPerUs() / 1e6, r.gemmShape(), r.gemmFlopsPerUs() / 1e6));
-    sb.append("decode step, device µs (x floor):\n");
-    sb.append(f("%-6s %10s", "batch", "floor"));
+    sb.append(device ? "decode step, device µs (x floor):\n" : "decode step, wall µs (x floor):\n");
+    sb.append(f("%-6s %-6s %10s", "ctx", "batch", "floor"));
     for (String p : paths) {
       sb.append(f(" %20s", p));
     }
     sb.append('\n');
-    for (int b : batches) {
-      List<StepBench.DecodeRow> rows = rowsOf(r, b);
-      sb.append(f("%-6d %10.1f", b, rows.isEmpty() ? Double.NaN : rows.get(0).floorUs()));
+    for (int c : contexts) {
+      for (int b : batches) {
+        List<StepBench.DecodeRow> rows = rowsOf(r, c, b);
+        if (rows.isEmpty()) continue;
+        sb.append(f("%-6d %-6d %10.1f", c, b, rows.get(0).floorUs()));
+        for (String p : paths) {
+          StepBench.DecodeRow d = find(rows, p);
+          double us = d == null ? Double.NaN : device ? d.gpuUs() : d.wallUs();
+          sb.append(d == null ? f(" %20s", "-") : f(" %12.1f (x%.2f)", us, us / d.floorUs()));
+        }
+        sb.append('\n');
+      }
+    }
+    if (device) {
+      sb.append("host µs per step (inputs ready to last launch) / device idle gap µs between steps:\n");
+      sb.append(f("%-6s %-6s %10s", "ctx", "batch", ""));
       for (String p : paths) {
-        StepBench.DecodeRow d = find(rows, p);
-        sb.append(d == null ? f(" %20s", "-") : f(" %12.1f (x%.2f)", d.gpuUs(), d.gpuUs() / d.floorUs()));
+        sb.append(f(" %20s", p));
       }
       sb.append('\n');
-    }
-    sb.append("host µs per step (inputs ready to last launch) / device idle gap µs between steps:\n");
-    sb.append(f("%-6s %10s", "batch", ""));
-    for (String p : paths) {
-      sb.append(f(" %20s", p));
-    }
-    sb.append('\n');
-    for (int b : batches) {
-      List<StepBench.DecodeRow> rows = rowsOf(r, b);
-      sb.append(f("%-6d %10s", b, ""));
-      for (String p : paths) {
-        StepBench.DecodeRow d = find(rows, p);
-        sb.append(d == null ? f(" %20s", "-") : f(" %11.1f / %6.1f", d.hostUs(), d.gapUs()));
+      for (int c : contexts) {
+        for (int b : batches) {
+          List<StepBench.DecodeRow> rows = rowsOf(r, c, b);
+          if (rows.isEmpty()) continue;
+          sb.append(f("%-6d %-6d %10s", c, b, ""));
+          for (String p : paths) {
+            StepBench.DecodeRow d = find(rows, p);
+            sb.append(d == null ? f(" %20s", "-") : f(" %11.1f / %6.1f", d.hostUs(), d.gapUs()));
+          }
+          sb.append('\n');
+        }
       }
-      sb.append('\n');
     }
     sb.append("prefill, one prompt at batch 1:\n");
     sb.append(f("%-8s %12s %12s %12s %8s%n", "tokens", "TTFT µs", "device µs", "floor µs", "x floor"));
@@ -76,8 +92,9 @@ final class StepBenchTable {
     sb.append(String.join(", ", loads)).append("},\n  \"decode\": [\n");
     for (int i = 0; i < r.decode().size(); i++) {
       StepBench.DecodeRow d = r.decode().get(i);
-      sb.append(f("    {\"batch\": %d, \"path\": \"%s\", \"ran_as\": \"%s\", \"gpu_us\": %s, \"wall_us\": %s,"
-              + " \"host_us\": %s, \"idle_gap_us\": %s, \"floor_us\": %s%s}%s%n", d.batch(), d.path(), d.ranAs(),
+      sb.append(f("    {\"batch\": %d, \"context\": %d, \"path\": \"%s\", \"ran_as\": \"%s\", \"gpu_us\": %s,"
+              + " \"wall_us\": %s, \"host_us\": %s, \"idle_gap_us\": %s, \"floor_us\": %s%s}%s%n", d.batch(),
+          d.context(), d.path(), d.ranAs(),
           num(d.gpuUs()), num(d.wallUs()), num(d.hostUs()), num(d.gapUs()), num(d.floorUs()), profile(d.profile()),
           i + 1 < r.decode().size() ? "," : ""));
     }
@@ -102,8 +119,8 @@ final class StepBenchTable {
     return f(", \"profile\": {\"step_us\": %s, \"families\": {%s}}", num(p.stepMicros()), String.join(", ", families));
   }
 
-  private static List<StepBench.DecodeRow> rowsOf(StepBench.Result r, int batch) {
-    return r.decode().stream().filter(d -> d.batch() == batch).toList();
+  private static List<StepBench.DecodeRow> rowsOf(StepBench.Result r, int context, int batch) {
+    return r.decode().stream().filter(d -> d.context() == context && d.batch() == batch).toList();
   }
 
   private static StepBench.DecodeRow find(List<StepBench.DecodeRow> rows, String path) {

@@ -196,7 +196,7 @@ public final class CpuBackend implements TensorParallelRank {
    * Bytes read and written per µs by the best of five 32 MiB System.arraycopy runs: the CPU floors'
    * bandwidth, counted as the CUDA backend counts its device copy's.
    */
-  private static synchronized double copyBandwidth() {
+  public static synchronized double copyBandwidth() {
     if (copyBytesPerMicro == 0) {
       float[] from = new float[8 << 20];
       float[] to = new float[from.length];

@@ -7,6 +7,7 @@ import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.StepPlan;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
@@ -48,26 +49,38 @@ public final class StepBench {
    * @param profileSteps decode steps per point run again eagerly with every kernel family timed
    *     between CUDA events (0: none); their mean is the point's profile
    */
-  public record Options(String model, int[] batches, int context, int[] prefillTokens, List<DecodePath> paths,
+  public record Options(String model, int[] batches, int[] contexts, int[] prefillTokens, List<DecodePath> paths,
       int warmup, int reps, long seed, GemmTuner.Policy gemm, int profileSteps) {
 
-    /** Options that profile no step. */
+    /** Options that profile no step, every decode point at one context. */
     public Options(String model, int[] batches, int context, int[] prefillTokens, List<DecodePath> paths, int warmup,
         int reps, long seed, GemmTuner.Policy gemm) {
-      this(model, batches, context, prefillTokens, paths, warmup, reps, seed, gemm, 0);
+      this(model, batches, new int[] {context}, prefillTokens, paths, warmup, reps, seed, gemm, 0);
+    }
+
+    /** The longest context of the decode points. */
+    public int maxContext() {
+      return Arrays.stream(contexts).max().orElse(1);
     }
   }
 
-  /** One (batch, path) point; times in µs (medians); its kernel-family profile, or null. */
-  public record DecodeRow(int batch, String path, String ranAs, double gpuUs, double wallUs, double hostUs,
-      double gapUs, double floorUs, StepProfile profile) {}
+  /**
+   * One (batch, context, path) point; times in µs (medians); its kernel-family profile, or null. A
+   * backend without a device clock (the CPU) has NaN device and gap times and its wall time as host time.
+   */
+  public record DecodeRow(int batch, int context, String path, String ranAs, double gpuUs, double wallUs,
+      double hostUs, double gapUs, double floorUs, StepProfile profile) {}
 
   /** One prompt length; times in µs (medians). */
   public record PrefillRow(int tokens, double ttftUs, double gpuUs, double floorUs, double flops) {}
 
-  /** Everything measured, with the ceilings the floors came from. */
+  /**
+   * Everything measured, with the ceilings the floors came from, and the engine's defaults on this
+   * device (its KV pool sized from memory, batching caps, prefix caching).
+   */
   public record Result(String model, String device, double copyBytesPerUs, double gemmFlopsPerUs, String gemmShape,
-      long weightBytesRead, List<DecodeRow> decode, List<PrefillRow> prefill, Map<String, String> loads) {}
+      long weightBytesRead, List<DecodeRow> decode, List<PrefillRow> prefill, Map<String, String> loads,
+      StepCalibration.EngineDefaults defaults) {}
 
   private static final int BLOCK = 16;
   private static final int[] GEMM_SHAPE = {8192, 4096, 4096}; // m, n, k
@@ -78,7 +91,7 @@ public final class StepBench {
     ModelConfig config = ModelConfig.preset(o.model());
     int maxBatch = Arrays.stream(o.batches()).max().orElse(1);
     int maxPrompt = Arrays.stream(o.prefillTokens()).max().orElse(1);
-    int blocksPerSeq = StepPlan.blocksFor(o.context(), BLOCK);
+    int blocksPerSeq = StepPlan.blocksFor(o.maxContext(), BLOCK);
     int numBlocks = maxBatch * blocksPerSeq + StepPlan.blocksFor(maxPrompt, BLOCK) + 8;
     List<DecodeRow> decode = new ArrayList<>();
     List<PrefillRow> prefill = new ArrayList<>();
@@ -87,11 +100,17 @@ public final class StepBench {
     double gemm = Double.NaN;
     String gemmBy = "";
     long weightBytes = 0;
+    StepCalibration.EngineDefaults defaults = null;
     for (DecodePath path : o.paths()) {
       CudaSettings settings = CudaSettings.defaults().withDecodePath(path).withGemm(o.gemm()).withMaxGraphBatch(maxBatch)
           .withMaxStepTokens(Math.max(maxPrompt, BatchBuckets.bucketOf(maxBatch)));
       try (CudaBackend b = new CudaBackend(gpu, settings)) {
         b.loadModel(config, o.seed());
+        if (defaults == null) {
+          // Before the bench's own pool: what an agent would size from this GPU's memory.
+          defaults = new StepCalibration.EngineDefaults(b.kvBlockCapacity(BLOCK), b.defaultMaxNumSeqs(),
+              b.defaultMaxBatchedTokens(), b.defaultPrefixCaching());
+        }
         b.allocateKvCache(numBlocks, BLOCK);
         b.fillKvCacheWithNoise((int) o.seed() + 1);
         loads.put(path.label(), b.loadReport());
@@ -105,26 +124,24 @@ public final class StepBench {
           out.printf(Locale.ROOT, "copy %.2f TB/s, best bf16 GEMM %dx%dx%d %.0f TFLOP/s (%s)%n", copy / 1e6,
               GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2], gemm / 1e6, gemmBy);
         }
-        for (int batch : o.batches()) {
-          DecodeRow r = decodePoint(b, config, o, batch, blocksPerSeq, weightBytes, copy, path);
-          decode.add(r);
-          out.printf(Locale.ROOT, "  decode b=%-3d %-17s ran %-17s gpu %9.1f us  wall %9.1f  host %8.1f  gap %7.1f"
-              + "  floor %9.1f  x%.2f%n", r.batch(), r.path(), r.ranAs(), r.gpuUs(), r.wallUs(), r.hostUs(), r.gapUs(),
-              r.floorUs(), r.gpuUs() / r.floorUs());
-          if (r.profile() != null) printProfile(out, r.profile());
+        for (int context : o.contexts()) {
+          for (int batch : o.batches()) {
+            DecodeRow r = decodePoint(b, config, o, batch, context, blocksPerSeq, weightBytes, copy, path, 2);
+            decode.add(r);
+            printDecode(out, r);
+          }
         }
         if (prefill.isEmpty()) {
           for (int t : o.prefillTokens()) {
             PrefillRow r = prefillPoint(b, config, o, t, maxBatch * blocksPerSeq, weightBytes, copy, gemm);
             prefill.add(r);
-            out.printf(Locale.ROOT, "  prefill T=%-5d TTFT %10.1f us  gpu %10.1f  floor %10.1f  x%.2f%n", t, r.ttftUs(),
-                r.gpuUs(), r.floorUs(), r.ttftUs() / r.floorUs());
+            printPrefill(out, r);
           }
         }
       }
     }
     return new Result(config.name(), gpu.summary(), copy, gemm, GEMM_SHAPE[0] + "x" + GEMM_SHAPE[1] + "x"
-        + GEMM_SHAPE[2] + " by " + gemmBy, weightBytes, decode, prefill, loads);
+        + GEMM_SHAPE[2] + " by " + gemmBy, weightBytes, decode, prefill, loads, defaults);
   }
 
   /**
@@ -133,10 +150,27 @@ public final class StepBench {
    * @param c the model one device holds (a rank's shard in a group): its KV bytes go into the floor
    * @param weightBytes weight bytes one device reads per step
    */
+  static void printDecode(PrintStream out, DecodeRow r) {
+    double time = Double.isFinite(r.gpuUs()) ? r.gpuUs() : r.wallUs();
+    out.printf(Locale.ROOT, "  decode b=%-3d ctx %-5d %-17s ran %-17s gpu %9.1f us  wall %9.1f  host %8.1f  gap %7.1f"
+        + "  floor %9.1f  x%.2f%n", r.batch(), r.context(), r.path(), r.ranAs(), r.gpuUs(), r.wallUs(), r.hostUs(),
+        r.gapUs(), r.floorUs(), time / r.floorUs());
+    if (r.profile() != null) printProfile(out, r.profile());
+  }
+
+  static void printPrefill(PrintStream out, PrefillRow r) {
+    out.printf(Locale.ROOT, "  prefill T=%-5d TTFT %10.1f us  gpu %10.1f  floor %10.1f  x%.2f%n", r.tokens(), r.ttftUs(),
+        r.gpuUs(), r.floorUs(), r.ttftUs() / r.floorUs());
+  }
+
+  /**
+   * @param context every sequence's context (its token's position + 1)
+   * @param kvElementBytes bytes per stored KV element: 2 (bf16) on CUDA, 4 (float32) on the CPU
+   */
   static DecodeRow decodePoint(io.decodefleet.agent.engine.Backend b, ModelConfig c, Options o, int batch,
-      int blocksPerSeq, long weightBytes, double copy, DecodePath path) {
+      int context, int blocksPerSeq, long weightBytes, double copy, DecodePath path, int kvElementBytes) {
     Random r = new Random(o.seed() + batch);
-    int pos = o.context() - 1;
+    int pos = context - 1;
     int[] tokens = new int[batch];
     int[] positions = new int[batch];
     int[] slots = new int[batch];
@@ -153,7 +187,7 @@ public final class StepBench {
       positions[s] = pos;
       slots[s] = table[pos / BLOCK] * BLOCK + pos % BLOCK;
       tables[s] = table;
-      ctx[s] = o.context();
+      ctx[s] = context;
       sample[s] = s;
     }
     ForwardBatch step = new ForwardBatch(tokens, positions, slots, tables, ctx, sample);
@@ -169,13 +203,13 @@ public final class StepBench {
       long t0 = System.nanoTime();
       b.forwardGreedy(step);
       wall[i] = (System.nanoTime() - t0) / 1e3;
-      StepTiming t = b.lastStepTiming();
-      gpu[i] = t.gpuMicros();
-      host[i] = t.hostNanos() / 1e3;
-      gap[i] = t.idleGapMicros();
-      ranAs = t.path();
+      StepTiming t = b.lastStepTiming(); // null: a backend without a device clock ran it on the host
+      gpu[i] = t == null ? Double.NaN : t.gpuMicros();
+      host[i] = t == null ? wall[i] : t.hostNanos() / 1e3;
+      gap[i] = t == null ? Double.NaN : t.idleGapMicros();
+      ranAs = t == null ? b.name() : t.path();
     }
-    long kvBytes = (long) batch * o.context() * c.kvBytesPerToken(2);
+    long kvBytes = (long) batch * context * c.kvBytesPerToken(kvElementBytes);
     double floor = (weightBytes + kvBytes) / copy;
     StepProfile profile = null;
     if (o.profileSteps() > 0 && b.profileUnsupported().isEmpty()) {
@@ -185,8 +219,8 @@ public final class StepBench {
       for (int i = 0; i < o.profileSteps(); i++) runs.add(b.forwardProfiled(step, greedy, positions).profile());
       profile = StepProfile.mean(runs);
     }
-    return new DecodeRow(batch, path.label(), ranAs, median(gpu), median(wall), median(host), median(gap), floor,
-        profile);
+    return new DecodeRow(batch, context, path == null ? b.name() : path.label(), ranAs, median(gpu), median(wall),
+        median(host), median(gap), floor, profile);
   }
 
   /** One line per kernel family that ran: µs per step, share of the profiled step, floor. */
@@ -201,7 +235,8 @@ public final class StepBench {
     }
   }
 
-  private static PrefillRow prefillPoint(CudaBackend b, ModelConfig c, Options o, int t, int firstBlock,
+  /** One prompt of {@code t} tokens on any backend; a backend without a device clock has NaN device time. */
+  static PrefillRow prefillPoint(io.decodefleet.agent.engine.Backend b, ModelConfig c, Options o, int t, int firstBlock,
       long weightBytes, double copy, double gemm) {
     Random r = new Random(o.seed() - t);
     int[] table = new int[StepPlan.blocksFor(t, BLOCK)];
@@ -231,10 +266,11 @@ public final class StepBench {
       long t0 = System.nanoTime();
       b.forwardGreedy(prompt);
       wall[i] = (System.nanoTime() - t0) / 1e3;
-      gpu[i] = b.lastStepTiming().gpuMicros();
+      StepTiming timing = b.lastStepTiming();
+      gpu[i] = timing == null ? Double.NaN : timing.gpuMicros();
     }
     double flops = prefillFlops(c, t);
-    double floor = Math.max(flops / gemm, weightBytes / copy);
+    double floor = Double.isFinite(gemm) ? Math.max(flops / gemm, weightBytes / copy) : weightBytes / copy;
     return new PrefillRow(t, median(wall), median(gpu), floor, flops);
   }
 

@@ -1,0 +1,68 @@
+package io.decodefleet.agent.tools.bench;
+
+import io.decodefleet.agent.backend.cpu.CpuBackend;
+import io.decodefleet.agent.calibration.StepCalibration;
+import io.decodefleet.agent.engine.ModelConfig;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code gpu-agent bench step --backend cpu}: the same decode and prefill points as {@link StepBench}
+ * on the float32 CPU backend, one engine thread, wall time of each step (there is no device clock).
+ * The floors divide the bytes a step must read (weights once, every row's KV) by the host's measured
+ * {@code System.arraycopy} bandwidth; there is no tensor-core rate, so a prefill's floor is its weight
+ * bytes alone.
+ *
+ * <p>Run it on an otherwise idle machine: the step times of a shared host measure its other work too.
+ */
+public final class CpuStepBench {
+  private static final int BLOCK = 16;
+
+  private CpuStepBench() {}
+
+  public static StepBench.Result run(StepBench.Options o, PrintStream out) {
+    ModelConfig config = ModelConfig.preset(o.model());
+    int maxBatch = Arrays.stream(o.batches()).max().orElse(1);
+    int maxPrompt = Arrays.stream(o.prefillTokens()).max().orElse(1);
+    int blocksPerSeq = (o.maxContext() + BLOCK - 1) / BLOCK;
+    int numBlocks = maxBatch * blocksPerSeq + (maxPrompt + BLOCK - 1) / BLOCK + 8;
+    CpuBackend b = new CpuBackend(config.kvBytesPerToken(Float.BYTES) * BLOCK * numBlocks);
+    b.loadModel(config, o.seed());
+    b.allocateKvCache(numBlocks, BLOCK);
+    double copy = CpuBackend.copyBandwidth();
+    long embed = (long) config.vocabSize() * config.hiddenSize();
+    // Every weight is read once a step except the embedding (rows gathered), unless it is also the head.
+    long weightBytes = (config.parameterCount() - (config.tieWordEmbeddings() ? 0 : embed)) * Float.BYTES;
+    out.printf(Locale.ROOT, "%s, model %s: weights %.1f MiB read per step, copy %.2f GB/s%n", b.deviceDescription(),
+        config.name(), weightBytes / 1048576.0, copy / 1e3);
+    List<StepBench.DecodeRow> decode = new ArrayList<>();
+    for (int context : o.contexts()) {
+      for (int batch : o.batches()) {
+        StepBench.DecodeRow r = StepBench.decodePoint(b, config, o, batch, context, blocksPerSeq, weightBytes, copy,
+            null, Float.BYTES);
+        decode.add(r);
+        StepBench.printDecode(out, r);
+      }
+    }
+    List<StepBench.PrefillRow> prefill = new ArrayList<>();
+    for (int t : o.prefillTokens()) {
+      StepBench.PrefillRow r = StepBench.prefillPoint(b, config, o, t, maxBatch * blocksPerSeq, weightBytes, copy,
+          Double.NaN);
+      prefill.add(r);
+      StepBench.printPrefill(out, r);
+    }
+    b.close();
+    // An agent's defaults: its KV pool from the CPU backend's default memory, its batching caps.
+    CpuBackend agent = new CpuBackend();
+    agent.loadModel(config, o.seed());
+    StepCalibration.EngineDefaults defaults = new StepCalibration.EngineDefaults(agent.kvBlockCapacity(BLOCK),
+        agent.defaultMaxNumSeqs(), agent.defaultMaxBatchedTokens(), agent.defaultPrefixCaching());
+    agent.close();
+    return new StepBench.Result(config.name(), b.deviceDescription(), copy, Double.NaN, "none (CPU)", weightBytes,
+        decode, prefill, Map.of("cpu", "float32 reference, one engine thread"), defaults);
+  }
+}
