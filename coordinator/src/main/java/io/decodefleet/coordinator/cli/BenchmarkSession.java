@@ -66,7 +66,21 @@ final class BenchmarkSession {
     return layout;
   }
 
+  /** The sweep's report, or, when it could not run, the exit code (its one line already printed). */
+  record Measured(SweepReport report, int exitCode) {
+    static Measured failed(int exitCode) {
+      return new Measured(null, exitCode);
+    }
+  }
+
+  /** Runs the sweep, writes and prints its report; the exit code. */
   int run() {
+    Measured m = measure();
+    return m.report() == null ? m.exitCode() : new SweepOutput(cli.report).writeAndPrint(m.report());
+  }
+
+  /** Starts the cluster, loads the fleet and runs the workload at every world size. */
+  Measured measure() {
     int largest = Collections.max(worldSizes);
     String startedAt = java.time.OffsetDateTime.now().toString();
     Duration agentTimeout = Duration.ofSeconds(cli.cluster.agentTimeoutSeconds);
@@ -79,12 +93,12 @@ final class BenchmarkSession {
       }
     } catch (UsageError e) {
       System.err.println("coordinator: " + e.getMessage());
-      return 2;
+      return Measured.failed(2);
     }
     if (devices != null && layout.agents() > 0 && !io.decodefleet.agent.nccl.Nccl.isAvailable()) {
       System.err.println("coordinator: --layout " + layout.label() + ": " + io.decodefleet.agent.nccl.Nccl
           .unavailabilityCause());
-      return 1;
+      return Measured.failed(1);
     }
     int k = layout.tensorParallel();
     int largestAgents = largest / k;
@@ -113,7 +127,7 @@ final class BenchmarkSession {
           layout, replyTo), agentTimeout.multipliedBy(layout.agents() > 0 ? 2 : 1).plusSeconds(10));
       if (status instanceof Coordinator.FleetFailed failed) {
         System.err.println("coordinator: " + failed.reason());
-        return 1;
+        return Measured.failed(1);
       }
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
       backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();
@@ -123,18 +137,18 @@ final class BenchmarkSession {
         RunOutcome outcome = runPoint(cluster, ws, agentTimeout);
         if (outcome.error() != null) {
           System.err.println("coordinator: world size " + ws + ": " + outcome.error());
-          return 1;
+          return Measured.failed(1);
         }
         points.add(SweepPoint.of(ws, outcome.result(), outcome.requests(), outcome.engine(), outcome.verification(),
             outcome.agents()));
       }
     } catch (Exception e) {
       System.err.println("coordinator: the run did not complete: " + e);
-      return 1;
+      return Measured.failed(1);
     }
     SweepReport report = new SweepReport(("coordinator " + String.join(" ", cli.originalArgs)).trim(), settings(),
         RuntimeVersions.current(), hardware(backend, agentDevices), backend, model.model(), startedAt, slos, points);
-    return new SweepOutput(cli).writeAndPrint(report);
+    return new Measured(report, 0);
   }
 
   /** The coordinator's host, plus the agents' devices when they are GPUs. */
@@ -145,10 +159,10 @@ final class BenchmarkSession {
 
   private RunOutcome runPoint(ClusterHandle cluster, int ws, Duration agentTimeout) throws Exception {
     // World sizes count GPUs; a tensor-parallel replica (one agent) spans K of them.
-    BenchmarkSpec spec = new BenchmarkSpec(ws / layout.tensorParallel(), model, requests, cli.placement,
+    BenchmarkSpec spec = new BenchmarkSpec(ws / layout.tensorParallel(), model, requests, cli.fleet.placement,
         cli.workload.maxConcurrency,
         agentTimeout, layout);
-    ProgressDisplay display = !cli.quiet && ProgressDisplay.wanted() ? new ProgressDisplay(ws, requests.size()) : null;
+    ProgressDisplay display = !cli.report.quiet && ProgressDisplay.wanted() ? new ProgressDisplay(ws, requests.size()) : null;
     ActorRef<RunProgress> progress = display == null ? null
         : cluster.system().systemActorOf(display.behavior(), "progress-" + ws, Props.empty());
     try {
@@ -228,8 +242,8 @@ final class BenchmarkSession {
     m.put("model", model.model());
     m.put("cluster", cli.cluster.describe());
     cli.workload.describe(m);
-    m.put("placement", cli.placement);
-    m.put("seed", cli.seed);
+    m.put("placement", cli.fleet.placement);
+    m.put("seed", cli.fleet.seed);
     m.put("block_size", model.blockSize());
     m.put("kv_blocks", model.kvBlocks());
     m.put("max_num_seqs", model.maxNumSeqs());
@@ -247,6 +261,6 @@ final class BenchmarkSession {
   }
 
   private void say(String line) {
-    if (!cli.quiet) System.out.println(line);
+    if (!cli.report.quiet) System.out.println(line);
   }
 }

@@ -22,10 +22,10 @@ import java.util.List;
  * regressed; else 1, with one line saying why).
  */
 final class SweepOutput {
-  private final CoordinatorCli cli;
+  private final ReportOptions cli;
 
-  SweepOutput(CoordinatorCli cli) {
-    this.cli = cli;
+  SweepOutput(ReportOptions options) {
+    this.cli = options;
   }
 
   int writeAndPrint(SweepReport measured) {

@@ -4,13 +4,9 @@ import io.decodefleet.agent.engine.VerifyResult;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.FleetScope;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
-import io.decodefleet.coordinator.kv.KvTransferHistory;
 import io.decodefleet.coordinator.metrics.AgentDescription;
-import io.decodefleet.coordinator.metrics.EngineTotals;
-import io.decodefleet.coordinator.metrics.KvTransferSummary;
 import io.decodefleet.coordinator.metrics.MetricsRecorder;
 import io.decodefleet.coordinator.metrics.RequestObserver;
-import io.decodefleet.coordinator.metrics.StepProfileSummary;
 import io.decodefleet.coordinator.metrics.VerificationSummary;
 import io.decodefleet.coordinator.workload.ReleaseSchedule;
 import io.decodefleet.coordinator.workload.RequestSpec;
@@ -179,7 +175,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     ClusterSnapshot atEnd = msg.state();
     // Through the host, so it knows the run is over before the caller can start another.
     host.tell(new RunRequest.Ended(new RunOutcome(null, recorder.summarize(startNanos, endNanos),
-        recorder.requests(startNanos), Map.copyOf(outputTokens), agentLines(atEnd), engineTotals(atEnd),
+        recorder.requests(startNanos), Map.copyOf(outputTokens), agentLines(atEnd), RunTotals.engine(atStart, atEnd, runAgents),
         spec.model().verifyFraction() > 0 ? verification.summary() : null)));
     return Behaviors.stopped();
   }
@@ -192,69 +188,6 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   private List<AgentDescription> agentLines(ClusterSnapshot state) {
     return inScope(state).stream().map(a -> new AgentDescription(a.agentId(), a.device(), a.backend(), a.nodeAddress(),
         a.alive(), a.kvBlocks(), a.blockSize(), a.loadReport())).toList();
-  }
-
-  /** Engine counters of this run: the difference between the snapshots at its end and start. */
-  private EngineTotals engineTotals(ClusterSnapshot atEnd) {
-    Map<String, AgentSnapshot> before = new HashMap<>();
-    for (AgentSnapshot a : atStart.agents()) before.put(a.agentId(), a);
-    long steps = 0;
-    long stepNanos = 0;
-    long scheduled = 0;
-    long preemptions = 0;
-    long prefixQueried = 0;
-    long prefixHits = 0;
-    java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
-    java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
-    double[] t = new double[6]; // steps, host ns, gpu steps, gpu µs, gap steps, gap µs
-    AgentSnapshot.ProfileTotals profiled = AgentSnapshot.ProfileTotals.NONE;
-    for (AgentSnapshot a : inScope(atEnd)) {
-      AgentSnapshot b = before.get(a.agentId());
-      AgentSnapshot.ProfileTotals gained = a.profile().minus(b == null ? AgentSnapshot.ProfileTotals.NONE : b.profile());
-      profiled = profiled.plus(gained);
-      AgentSnapshot.StepTimes ta = a.times();
-      AgentSnapshot.StepTimes tb = b == null ? AgentSnapshot.StepTimes.NONE : b.times();
-      t[0] += ta.steps() - tb.steps();
-      t[1] += ta.hostNanos() - tb.hostNanos();
-      t[2] += ta.gpuSteps() - tb.gpuSteps();
-      t[3] += ta.gpuMicros() - tb.gpuMicros();
-      t[4] += ta.gapSteps() - tb.gapSteps();
-      t[5] += ta.idleGapMicros() - tb.idleGapMicros();
-      a.stepsByBatch().forEach((bucket, s) -> {
-        AgentSnapshot.StepStats s0 = b == null ? null : b.stepsByBatch().get(bucket);
-        long[] acc = byBatch.computeIfAbsent(bucket, k -> new long[2]);
-        acc[0] += s.steps() - (s0 == null ? 0 : s0.steps());
-        acc[1] += s.nanos() - (s0 == null ? 0 : s0.nanos());
-      });
-      a.stepsByPath().forEach((path, n) -> byPath.merge(path, n - (b == null ? 0 : b.stepsByPath().getOrDefault(path,
-          0L)), Long::sum));
-      steps += a.steps() - (b == null ? 0 : b.steps());
-      stepNanos += a.stepNanos() - (b == null ? 0 : b.stepNanos());
-      scheduled += a.scheduledTokens() - (b == null ? 0 : b.scheduledTokens());
-      preemptions += a.preemptions() - (b == null ? 0 : b.preemptions());
-      prefixQueried += a.prefixQueriedTokens() - (b == null ? 0 : b.prefixQueriedTokens());
-      prefixHits += a.prefixHitTokens() - (b == null ? 0 : b.prefixHitTokens());
-    }
-    List<EngineTotals.BatchBucketSteps> buckets = new ArrayList<>();
-    byBatch.forEach((bucket, acc) -> {
-      if (acc[0] != 0) buckets.add(new EngineTotals.BatchBucketSteps(bucket, acc[0], acc[1] / 1e6 / acc[0]));
-    });
-    byPath.values().removeIf(n -> n == 0);
-    KvTransferSummary kvTransfers = null;
-    if (atEnd.kvTransfers() != null) {
-      // Hand-offs logged since this run's start (a fleet reloaded for the run starts from 0).
-      KvTransferHistory startLog = atStart.kvTransfers();
-      long from = startLog != null && startLog.layout().equals(atEnd.kvTransfers().layout()) ? startLog.total() : 0;
-      kvTransfers = atEnd.kvTransfers().summary(from);
-    }
-    return new EngineTotals(steps, scheduled, steps == 0 ? 0.0 : stepNanos / 1e6 / steps, preemptions, buckets, byPath,
-        t[0] == 0 ? null : t[1] / 1e3 / t[0], t[2] == 0 ? null : t[3] / t[2], t[4] == 0 ? null : t[5] / t[4],
-        atEnd.agentsLost() - atStart.agentsLost(), atEnd.migrations() - atStart.migrations(),
-        atEnd.kvMigrations() - atStart.kvMigrations(),
-        atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations() + atStart.kvMigrations(), kvTransfers,
-        prefixQueried, prefixHits, StepProfileSummary.of(inScope(atEnd).stream().map(AgentSnapshot::backend)
-            .findFirst().orElse(""), profiled.steps(), profiled.sequences(), profiled.stepMicros(),
-            profiled.familyMicros(), profiled.floorMicros()));
   }
 
   private static int[] concat(int[] a, int[] b) {
