@@ -41,6 +41,7 @@ final class SweepOutput {
       return 1;
     }
     boolean ok = true;
+    if (report.simulated() && !cli.quiet) System.out.println(report.simulation().headline());
     for (SweepPoint p : report.points()) {
       if (!cli.quiet) {
         System.out.print(ConsoleTable.render(p, report.percentiles()));
@@ -59,6 +60,7 @@ final class SweepOutput {
       System.out.println("Client mode: " + report.client().url() + ", served model " + report.client().servedModel()
           + "; times on this client's clock");
     }
+    if (report.simulated() && !cli.quiet) System.out.println(report.simulation().headline());
     System.out.println("report: " + written.reportJson());
     if (written.chartsSkipped() != null) {
       System.err.println("coordinator: warning: charts not drawn (" + written.chartsSkipped()

@@ -24,7 +24,8 @@ import java.util.TreeMap;
  * ("ttft_count", ...), and there are "agents" and "migrations".
  *
  * <p>A {@link SweepReport} is written as its top-level fields ("command", "started_at",
- * "hardware", "backend", "model", "client" for a client-mode sweep only, "versions", "settings",
+ * "hardware", "backend", "model", "simulated" and "simulation" for a simulated sweep only ({@link
+ * SimulationDescription}), "client" for a client-mode sweep only, "versions", "settings",
  * "goodput", "percentiles": {@code {"metrics": [...], "percentiles": [...]}}), "sweep" ({@code {"axis": "world_size" | "request_rate" | "max_concurrency", "values":
  * [...]}}) and a "points" array, one flat object per point that also has the axis's key with its
  * value and, on the world-size axis, "scaling_efficiency" (see {@link #pointJson}).
@@ -67,6 +68,19 @@ public final class ReportJson {
     root.put("hardware", report.hardware());
     root.put("backend", report.backend());
     root.put("model", report.model());
+    if (report.simulation() != null) {
+      root.put("simulated", true);
+      SimulationDescription sim = report.simulation();
+      ObjectNode simulation = root.putObject("simulation");
+      simulation.put("calibration", sim.calibration());
+      simulation.put("kind", sim.kind());
+      simulation.put("device", sim.device());
+      simulation.put("calibration_date", sim.calibrationDate());
+      simulation.put("table", sim.table());
+      simulation.put("engine", sim.engine());
+      ArrayNode failures = simulation.putArray("failures");
+      sim.failures().forEach(failures::add);
+    }
     if (report.client() != null) {
       ObjectNode client = root.putObject("client");
       client.put("endpoint", report.client().url());

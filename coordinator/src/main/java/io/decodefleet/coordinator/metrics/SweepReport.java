@@ -37,6 +37,7 @@ import java.util.Optional;
  * @param client the endpoint a client-mode sweep measured; null for the in-process benchmark
  * @param percentiles which metrics get which percentiles in the console, report.json and
  *     results.csv; null becomes {@link PercentileSpec#DEFAULT}
+ * @param simulation what a simulated sweep modelled; null for a sweep that ran requests
  */
 public record SweepReport(
     String command,
@@ -49,7 +50,8 @@ public record SweepReport(
     SloSpec goodput,
     List<SweepPoint> points,
     EndpointDescription client,
-    PercentileSpec percentiles) {
+    PercentileSpec percentiles,
+    SimulationDescription simulation) {
 
   public SweepReport {
     settings = settings == null ? JsonNodeFactory.instance.objectNode() : settings.deepCopy();
@@ -86,6 +88,13 @@ public record SweepReport(
     points = List.copyOf(consistent);
   }
 
+  /** A sweep that ran its requests (not simulated). */
+  public SweepReport(String command, ObjectNode settings, Map<String, String> versions, String hardware,
+      String backend, String model, String startedAt, SloSpec goodput, List<SweepPoint> points,
+      EndpointDescription client, PercentileSpec percentiles) {
+    this(command, settings, versions, hardware, backend, model, startedAt, goodput, points, client, percentiles, null);
+  }
+
   /** An in-process sweep (no client endpoint) with the default percentiles. */
   public SweepReport(String command, ObjectNode settings, Map<String, String> versions, String hardware,
       String backend, String model, String startedAt, SloSpec goodput, List<SweepPoint> points) {
@@ -102,7 +111,12 @@ public record SweepReport(
   /** This report with its latency percentiles computed and written as {@code spec} says. */
   public SweepReport withPercentiles(PercentileSpec spec) {
     return new SweepReport(command, settings, versions, hardware, backend, model, startedAt, goodput, points, client,
-        spec);
+        spec, simulation);
+  }
+
+  /** Whether its points were simulated rather than run. */
+  public boolean simulated() {
+    return simulation != null;
   }
 
   /** What the sweep varies: its points' axis. */

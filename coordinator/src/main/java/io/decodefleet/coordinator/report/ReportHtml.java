@@ -40,7 +40,8 @@ final class ReportHtml {
   static String render(SweepReport report) throws IOException {
     String version = uplotVersion();
     String page = resource(ReportHtml.class, "report.html");
-    String title = "DecodeFleet report: " + report.model() + " on " + report.backend() + ", " + report.startedAt();
+    String title = (report.simulated() ? "SIMULATED" + (report.simulation().projection() ? " (projection)" : "")
+        + " — " : "") + "DecodeFleet report: " + report.model() + " on " + report.backend() + ", " + report.startedAt();
     // Literal replacements: the minified library is full of '$' and '\'.
     return page
         .replace("{{TITLE}}", escapeHtml(title))

@@ -80,6 +80,16 @@
   var meta = document.getElementById("meta");
   meta.textContent = [report.command, report.started_at, report.hardware, "backend " + report.backend,
     "model " + report.model].join(" \u00b7 ");
+  if (report.simulated) {
+    // A simulated sweep says so above everything else: no request ran on a device.
+    var sim = report.simulation;
+    var banner = el("p", "SIMULATED" + (sim.kind === "projection" ? " from a PROJECTION" : "") + ": step times from the "
+      + sim.kind + " calibration " + sim.calibration + " (" + sim.device + ", " + sim.table + "); no request ran on a "
+      + "device." + (sim.failures.length ? " Agents lost: " + sim.failures.join(", ") + "." : ""));
+    banner.id = "simulated";
+    banner.className = "simulated";
+    root.appendChild(banner);
+  }
   section("Summary", "Latencies in ms, over completed requests, with the definitions of vllm bench serve.");
   var table = el("table");
   var head = el("tr");

@@ -114,7 +114,7 @@ public final class BenchStepCommand implements Callable<Integer> {
     }
     StepBench.Options options = new StepBench.Options(model, batches.stream().mapToInt(Integer::intValue).toArray(),
         contexts.stream().mapToInt(Integer::intValue).toArray(), prefill.stream().mapToInt(Integer::intValue).toArray(),
-        chosen, backend.equals("cpu") ? 3 : 10, reps, 1234L, policy, profileSteps);
+        chosen, 10, reps, 1234L, policy, profileSteps);
     StepBench.Result r;
     if (backend.equals("cpu")) {
       r = CpuStepBench.run(options, out);

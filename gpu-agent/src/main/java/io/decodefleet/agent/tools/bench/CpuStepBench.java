@@ -21,6 +21,7 @@ import java.util.Map;
  */
 public final class CpuStepBench {
   private static final int BLOCK = 16;
+  private static final long WARM_UP_NANOS = 5_000_000_000L;
 
   private CpuStepBench() {}
 
@@ -39,6 +40,16 @@ public final class CpuStepBench {
     long weightBytes = (config.parameterCount() - (config.tieWordEmbeddings() ? 0 : embed)) * Float.BYTES;
     out.printf(Locale.ROOT, "%s, model %s: weights %.1f MiB read per step, copy %.2f GB/s%n", b.deviceDescription(),
         config.name(), weightBytes / 1048576.0, copy / 1e3);
+    // The JIT compiles the kernels' loops while they run: a few seconds of the largest points first, so the
+    // first points measured are not the interpreter's.
+    long until = System.nanoTime() + WARM_UP_NANOS;
+    while (System.nanoTime() < until) {
+      StepBench.decodePoint(b, config, new StepBench.Options(o.model(), o.batches(), o.maxContext(), new int[0],
+          o.paths(), 1, 1, o.seed(), o.gemm()), maxBatch, o.maxContext(), blocksPerSeq, weightBytes, copy, null,
+          Float.BYTES);
+      StepBench.prefillPoint(b, config, o, Math.min(maxPrompt, 256), maxBatch * blocksPerSeq, weightBytes, copy,
+          Double.NaN);
+    }
     List<StepBench.DecodeRow> decode = new ArrayList<>();
     for (int context : o.contexts()) {
       for (int batch : o.batches()) {

@@ -1,0 +1,101 @@
+package io.decodefleet.coordinator.cli;
+
+import io.decodefleet.coordinator.metrics.SweepReport;
+import io.decodefleet.coordinator.simulation.RealComparison;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * {@code coordinator simulate --compare-real}: the same workload and seed on the embedded CPU cluster
+ * — the normal run, through {@link BenchmarkSession} — then simulated with the (CPU) calibration, and
+ * the two side by side ({@link RealComparison}). Reports go to {@code <report-dir>/real} and {@code
+ * /simulated}, the table to {@code <report-dir>/comparison.md} and the console. Exit 0 when both ran
+ * every request (the targets are shown, not enforced: a shared machine's real timings vary), 1 when
+ * either failed, 2 on bad arguments.
+ */
+final class SimulationComparisonRun {
+  private final SimulateCommand command;
+  private final SimulateCommand.Plan plan;
+
+  SimulationComparisonRun(SimulateCommand command, SimulateCommand.Plan plan) {
+    this.command = command;
+    this.plan = plan;
+  }
+
+  int run() {
+    if (!"cpu".equals(plan.calibration().backend())) {
+      System.err.println("coordinator simulate: --compare-real runs the embedded CPU cluster: give a CPU calibration, "
+          + "not one of " + plan.calibration().device());
+      return 2;
+    }
+    if (!plan.failures().isEmpty() || !plan.layout().label().equals("dp")) {
+      System.err.println("coordinator simulate: --compare-real compares data-parallel runs without --fail-agent");
+      return 2;
+    }
+    Path dir = command.report.reportDir != null ? command.report.reportDir
+        : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    command.say("DecodeFleet simulate --compare-real: the real run first, on the embedded CPU cluster");
+    SweepReport real = real(dir.resolve("real"));
+    if (real == null) return 1;
+    SweepReport simulated;
+    try {
+      simulated = command.simulate(plan);
+    } catch (IllegalArgumentException e) {
+      System.err.println("coordinator simulate: " + e.getMessage());
+      return 2;
+    }
+    int simulatedExit = new SweepOutput(quietIn(dir.resolve("simulated"))).writeAndPrint(simulated);
+    RealComparison comparison = RealComparison.of(real.withPercentiles(command.report.percentiles),
+        simulated.withPercentiles(command.report.percentiles));
+    String table = "Real (embedded CPU cluster, " + real.hardware() + ") against simulated (" + plan.calibration()
+        .kind() + " calibration " + command.calibration + "), " + plan.requests().size() + " requests, seed "
+        + command.fleet.seed + ":\n\n" + comparison.render();
+    System.out.println();
+    System.out.print(table);
+    try {
+      Files.writeString(dir.resolve("comparison.md"), table, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      System.err.println("coordinator simulate: cannot write " + dir.resolve("comparison.md") + ": " + e.getMessage());
+      return 1;
+    }
+    System.out.println("comparison: " + dir.resolve("comparison.md"));
+    return simulatedExit;
+  }
+
+  /** The normal run of the same options on embedded CPU agents; null (its line printed) when it failed. */
+  private SweepReport real(Path dir) {
+    CoordinatorCli cli = new CoordinatorCli();
+    cli.fleet = command.fleet;
+    cli.workload = command.workload;
+    cli.engine = command.engine;
+    cli.engine.backend = "cpu";
+    cli.report = quietIn(dir);
+    cli.originalArgs = new String[] {"(simulate --compare-real)"};
+    BenchmarkSession.Measured measured;
+    try {
+      measured = cli.session().measure();
+    } catch (UsageError e) {
+      System.err.println("coordinator simulate: " + e.getMessage());
+      return null;
+    }
+    if (measured.report() == null) return null;
+    int exit = new SweepOutput(cli.report).writeAndPrint(measured.report());
+    return exit == 0 ? measured.report() : null;
+  }
+
+  /** The command's report options, writing into {@code dir} and printing only the report's path. */
+  private ReportOptions quietIn(Path dir) {
+    ReportOptions r = new ReportOptions();
+    r.reportDir = dir;
+    r.quiet = true;
+    r.goodput = command.report.goodput;
+    r.percentileMetrics = command.report.percentileMetrics;
+    r.metricPercentiles = command.report.metricPercentiles;
+    r.checkPercentiles();
+    return r;
+  }
+}

@@ -1,0 +1,194 @@
+package io.decodefleet.coordinator.simulation;
+
+import io.decodefleet.agent.calibration.StepCalibration;
+import io.decodefleet.agent.engine.BlockHashes;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.SchedulerConfig;
+import io.decodefleet.agent.engine.SequenceSpec;
+import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.coordinator.fleet.AgentInfo;
+import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.metrics.SweepPoint;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongConsumer;
+
+/**
+ * A discrete-event simulation of one run on a fleet: the real workload release ({@code
+ * ReleaseSchedule}), placement ({@code PlacementRule}, the run's {@code PlacementPolicy}), engine
+ * scheduler and KV block manager per agent, and the real metrics ({@code MetricsRecorder}), with each
+ * device replaced by a step-time model on a virtual clock. One thread, no actors, no sleeping: a
+ * priority queue of timed actions (arrivals, messages, step ends) runs earliest first.
+ *
+ * <p>Messages take the calibration's times: a placed sequence reaches its agent {@code dispatch_us}
+ * later, a step's tokens reach the coordinator {@code report_us} after the step ends (the coordinator
+ * timestamps them then, as it timestamps real step reports). This class runs the agents; {@link
+ * SimulatedCoordinator} is the coordinator's side.
+ */
+public final class FleetSimulation {
+  private final SimulationSpec spec;
+  private final EventQueue queue = new EventQueue();
+  private final List<SimulatedAgent> agents = new ArrayList<>();
+  private final SharedHost host;
+  private final long dispatchNanos;
+  private final long reportNanos;
+  private final SimulatedCoordinator coordinator;
+  private final String table;
+  private final String effective;
+
+  public FleetSimulation(SimulationSpec spec) {
+    this.spec = spec;
+    StepCalibration cal = spec.calibration();
+    ModelSpec model = spec.model();
+    if (!cal.model().equals(model.model())) {
+      throw new IllegalArgumentException("the calibration is for model " + cal.model() + ", the run's model is "
+          + model.model());
+    }
+    ParallelLayout layout = spec.layout();
+    int k = layout.tensorParallel();
+    ModelConfig config = ModelConfig.preset(model.model());
+    StepTimeModel times = StepTimeModel.of(cal, k, spec.decodePath());
+    this.table = times.describe();
+    int blockSize = model.blockSize();
+    // The device's default pool in tokens, at this block size; a tp=K replica splits its KV heads over K devices.
+    long defaultTokens = (long) cal.defaults().kvBlocks() * cal.blockSize() * k;
+    int kvBlocks = model.kvBlocks() > 0 ? model.kvBlocks() : (int) Math.min(Integer.MAX_VALUE, defaultTokens / blockSize);
+    int maxNumSeqs = model.maxNumSeqs() > 0 ? model.maxNumSeqs() : cal.defaults().maxNumSeqs();
+    int maxBatched = model.maxBatchedTokens() > 0 ? model.maxBatchedTokens() : cal.defaults().maxBatchedTokens();
+    boolean caching = model.prefixCaching() == ModelSpec.PrefixCaching.AUTO ? cal.defaults().prefixCaching()
+        : model.prefixCaching() == ModelSpec.PrefixCaching.ON;
+    int maxModelLen = (int) Math.min(config.maxPositionEmbeddings(), (long) kvBlocks * blockSize);
+    SchedulerConfig limits = new SchedulerConfig(maxNumSeqs, maxBatched, maxModelLen);
+    this.effective = "kv_blocks " + kvBlocks + ", block_size " + blockSize + ", max_num_seqs " + maxNumSeqs
+        + ", max_batched_tokens " + maxBatched + ", prefix caching " + (caching ? "on" : "off");
+    String load = "simulated: " + cal.device() + " (" + cal.kind() + "), " + table + "; " + effective;
+    List<FleetAgent> fleet = new ArrayList<>();
+    for (int i = 0; i < spec.agents(); i++) {
+      String id = "agent-" + i;
+      FleetAgent view = new FleetAgent(new AgentInfo(id, null, "simulated", cal.device(), cal.backend(), k), i);
+      view.loaded(new AgentReport.ModelLoaded(id, kvBlocks, blockSize, maxNumSeqs, maxModelLen, 0,
+          "simulated agents move KV by the calibration's transfer time", "simulated", load));
+      fleet.add(view);
+      agents.add(new SimulatedAgent(view, kvBlocks, blockSize, limits, caching, BlockHashes.salt(model), times,
+          config.vocabSize()));
+    }
+    this.host = cal.hostCores() > 0 ? new SharedHost(cal.hostCores()) : null;
+    this.dispatchNanos = Math.round(cal.dispatchMicros() * 1e3);
+    this.reportNanos = Math.round(cal.reportMicros() * 1e3);
+    for (AgentFailure f : spec.failures()) {
+      if (f.index() >= agents.size()) {
+        throw new IllegalArgumentException("--fail-agent " + f + ": the fleet of " + spec.gpus() + " GPUs has agents "
+            + "agent-0 to agent-" + (agents.size() - 1));
+      }
+    }
+    this.coordinator = new SimulatedCoordinator(spec, fleet, agents, queue, this);
+  }
+
+  /** The calibration table the steps come from, e.g. "dp cpu table". */
+  public String table() {
+    return table;
+  }
+
+  /** The engine settings every agent runs with, defaults resolved, e.g. "kv_blocks 1024, ...". */
+  public String effectiveSettings() {
+    return effective;
+  }
+
+  /**
+   * Runs the whole workload on the virtual clock and returns its sweep point (at the fleet's world
+   * size in GPUs).
+   *
+   * @param progress told the requests done so far, now and then (by wall time), or null
+   */
+  public SweepPoint run(LongConsumer progress) {
+    coordinator.start();
+    for (AgentFailure f : spec.failures()) {
+      SimulatedAgent agent = agents.get(f.index());
+      queue.at(f.atNanos(), () -> lose(agent));
+    }
+    long lastProgress = System.nanoTime();
+    while (!coordinator.done()) {
+      if (!queue.runNext()) {
+        throw new IllegalStateException("the simulation stalled at " + queue.now() / 1e9 + " s with "
+            + coordinator.outstanding() + " requests outstanding");
+      }
+      if (progress != null && (queue.ran() & 0xFFF) == 0 && System.nanoTime() - lastProgress > 5_000_000_000L) {
+        lastProgress = System.nanoTime();
+        progress.accept(coordinator.settled());
+      }
+    }
+    return coordinator.point();
+  }
+
+  /** Virtual actions run (arrivals, messages, step ends, reschedules): the simulation's work. */
+  public long eventsRun() {
+    return queue.ran();
+  }
+
+  // ---- the agents' side: messages arrive, steps begin and end ---------------------------------------
+
+  /** The coordinator sent {@code seq} to {@code agent} at {@code now}: it arrives dispatch_us later. */
+  void send(SimulatedAgent agent, SequenceSpec seq) {
+    queue.at(queue.now() + dispatchNanos, () -> {
+      if (!agent.alive) return; // lost on the way: the coordinator re-places it once it notices
+      Optional<String> refused = agent.admit(seq, queue.now());
+      if (refused.isPresent()) {
+        String reason = refused.get();
+        queue.at(queue.now() + reportNanos, () -> coordinator.refused(agent, seq.sequenceId(), reason));
+        return;
+      }
+      startIfIdle(agent);
+    });
+  }
+
+  /** A message from the coordinator that reaches {@code agent} dispatch_us from now, if it is alive then. */
+  void tell(SimulatedAgent agent, Runnable action) {
+    queue.at(queue.now() + dispatchNanos, () -> {
+      if (agent.alive) action.run();
+    });
+  }
+
+  long dispatchNanos() {
+    return dispatchNanos;
+  }
+
+  /** Begins {@code agent}'s next step now if it has work and no step in flight. */
+  void startIfIdle(SimulatedAgent agent) {
+    if (!agent.alive || agent.busy() || !agent.hasWork()) return;
+    double micros = agent.beginStep(queue.now());
+    if (host != null) {
+      host.start(agent, micros, queue.now(), this::scheduleEnd);
+    } else {
+      agent.rate = 1;
+      agent.workLeftMicros = micros;
+      agent.workSince = queue.now();
+      scheduleEnd(agent);
+    }
+  }
+
+  private void scheduleEnd(SimulatedAgent agent) {
+    int generation = agent.generation;
+    queue.at(queue.now() + SharedHost.nanosLeft(agent), () -> {
+      if (agent.generation == generation && agent.alive) endStep(agent);
+    });
+  }
+
+  private void endStep(SimulatedAgent agent) {
+    long now = queue.now();
+    long stepNanos = now - agent.stepStartNanos;
+    if (host != null) host.stop(agent, now, this::scheduleEnd);
+    SimulatedAgent.StepEnd end = agent.endStep();
+    queue.at(now + reportNanos, () -> coordinator.stepped(agent, end, stepNanos));
+    startIfIdle(agent);
+  }
+
+  private void lose(SimulatedAgent agent) {
+    if (!agent.alive || coordinator.done()) return;
+    if (host != null && agent.busy()) host.stop(agent, queue.now(), this::scheduleEnd);
+    agent.lose();
+    queue.at(queue.now() + spec.failureDetectionNanos(), () -> coordinator.lost(agent));
+  }
+}

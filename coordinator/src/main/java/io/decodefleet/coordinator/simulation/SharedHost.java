@@ -1,0 +1,62 @@
+package io.decodefleet.coordinator.simulation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Processor sharing of one host's cores by its agents' steps, for a calibration measured on a CPU
+ * whose agents are engine threads of one process ({@code host_cores} > 0): while {@code k} steps run on
+ * {@code c} cores, each advances at {@code min(1, c / k)} of its full speed, so every start and end
+ * of a step changes when the others end. Each step's work is its calibrated time at full speed.
+ */
+final class SharedHost {
+  private final int cores;
+  private final List<SimulatedAgent> running = new ArrayList<>();
+
+  SharedHost(int cores) {
+    this.cores = cores;
+  }
+
+  /**
+   * {@code agent} starts a step of {@code workMicros} at full speed at {@code now}; {@code reschedule}
+   * is told every running step whose end moved (its generation raised: older end events are stale).
+   */
+  void start(SimulatedAgent agent, double workMicros, long now, Consumer<SimulatedAgent> reschedule) {
+    advance(now);
+    agent.workLeftMicros = workMicros;
+    agent.workSince = now;
+    agent.rate = Double.NaN; // so that share() schedules its end with the others'
+    running.add(agent);
+    share(reschedule);
+  }
+
+  /** {@code agent}'s step ended (or the agent was lost) at {@code now}. */
+  void stop(SimulatedAgent agent, long now, Consumer<SimulatedAgent> reschedule) {
+    advance(now);
+    if (running.remove(agent)) share(reschedule);
+  }
+
+  /** Nanoseconds until {@code agent}'s step ends at its present rate. */
+  static long nanosLeft(SimulatedAgent agent) {
+    return (long) Math.ceil(agent.workLeftMicros * 1e3 / agent.rate);
+  }
+
+  private void advance(long now) {
+    for (SimulatedAgent a : running) {
+      a.workLeftMicros = Math.max(0, a.workLeftMicros - (now - a.workSince) / 1e3 * a.rate);
+      a.workSince = now;
+    }
+  }
+
+  private void share(Consumer<SimulatedAgent> reschedule) {
+    double rate = Math.min(1.0, (double) cores / Math.max(1, running.size()));
+    for (SimulatedAgent a : running) {
+      if (a.rate != rate) {
+        a.rate = rate;
+        a.generation++;
+        reschedule.accept(a);
+      }
+    }
+  }
+}

@@ -1,0 +1,354 @@
+package io.decodefleet.coordinator.simulation;
+
+import io.decodefleet.agent.engine.Sequence;
+import io.decodefleet.agent.engine.sampling.SamplingParams;
+import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.coordinator.fleet.AgentSnapshot;
+import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.InFlightSequence;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.fleet.PlacementRule;
+import io.decodefleet.coordinator.kv.DisaggregatedPlacement;
+import io.decodefleet.coordinator.kv.KvTransferHistory;
+import io.decodefleet.coordinator.kv.KvTransferKind;
+import io.decodefleet.coordinator.kv.KvTransferRecord;
+import io.decodefleet.coordinator.metrics.AgentDescription;
+import io.decodefleet.coordinator.metrics.MetricsRecorder;
+import io.decodefleet.coordinator.metrics.SweepPoint;
+import io.decodefleet.coordinator.run.ClusterSnapshot;
+import io.decodefleet.coordinator.run.RunTotals;
+import io.decodefleet.coordinator.workload.ReleaseSchedule;
+import io.decodefleet.coordinator.workload.RequestSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The coordinator's side of a {@link FleetSimulation}, on the virtual clock: releases the workload
+ * by its {@link ReleaseSchedule}, places every sequence by the real {@link PlacementRule} (and, in
+ * a disaggregated fleet, {@link DisaggregatedPlacement}), timestamps every token of every step report
+ * into a {@link MetricsRecorder}, hands prefilled sequences' KV to decode agents, and re-places a lost
+ * agent's sequences with {@link PlacementRule#evacuate} once it notices the loss. A lost agent of a
+ * disaggregated fleet breaks its KV group: pending hand-offs are re-placed and the fleet places
+ * data-parallel from then on, as the coordinator's {@code DisaggregatedKvGroup} does.
+ */
+final class SimulatedCoordinator {
+  private final SimulationSpec spec;
+  private final List<FleetAgent> fleet;
+  private final Map<FleetAgent, SimulatedAgent> agentOf = new IdentityHashMap<>();
+  private final EventQueue queue;
+  private final FleetSimulation agents;
+  private final PlacementRule rule = new PlacementRule();
+  private final MetricsRecorder recorder = new MetricsRecorder();
+  private final ReleaseSchedule schedule;
+  private final boolean conversations;
+  private final Map<Long, InFlightSequence> inFlight = new HashMap<>();
+  private final ClusterSnapshot atStart;
+  private final String path;
+  private final KvHandoffs handoffs;
+  private int outstanding;
+  private int terminal;
+  private long endNanos = -1;
+  /** When release() runs next for an arrival; -1: not scheduled. */
+  private long nextWake = -1;
+  private int agentsLost;
+  private long migrations;
+
+  SimulatedCoordinator(SimulationSpec spec, List<FleetAgent> fleet, List<SimulatedAgent> simulated, EventQueue queue,
+      FleetSimulation agents) {
+    this.spec = spec;
+    this.fleet = fleet;
+    for (SimulatedAgent a : simulated) agentOf.put(a.view, a);
+    this.queue = queue;
+    this.agents = agents;
+    this.schedule = new ReleaseSchedule(spec.requests(), spec.maxConcurrency());
+    this.conversations = spec.requests().stream().anyMatch(RequestSpec::followsTurn);
+    this.path = spec.decodePath() == null ? spec.calibration().backend() : spec.decodePath();
+    rule.useModel(spec.model());
+    this.handoffs = spec.layout() instanceof ParallelLayout.Disaggregated d ? new KvHandoffs(d) : null;
+    if (handoffs != null) rule.usePrefillStage(handoffs::prefillAgent);
+    this.atStart = snapshot();
+  }
+
+  void start() {
+    queue.at(0, this::release);
+  }
+
+  boolean done() {
+    return endNanos >= 0;
+  }
+
+  int outstanding() {
+    return outstanding;
+  }
+
+  /** Requests finished or failed so far. */
+  long settled() {
+    return terminal;
+  }
+
+  // ---- release and placement ----------------------------------------------------------------------
+
+  /** Releases what the schedule allows now and wakes up again at the next arrival. */
+  private void release() {
+    long now = queue.now();
+    for (RequestSpec r : schedule.release(now, outstanding)) {
+      recorder.requestReleased(r.requestId(), r.promptTokens().length, r.maxTokens(), now);
+      outstanding++;
+      place(new InFlightSequence(r.requestId(), r.requestId(), r.promptTokens(), r.maxTokens(), SamplingParams.GREEDY,
+          spec.agents(), spec.placement(), null));
+    }
+    long wait = schedule.nanosUntilNextArrival(now);
+    // One wake-up per arrival time: release() also runs on every request's end.
+    if (wait > 0 && now + wait != nextWake) {
+      nextWake = now + wait;
+      queue.at(nextWake, this::release);
+    }
+    finishIfDone();
+  }
+
+  /** Places {@code seq} by the rule and sends it to its agent, or fails it. */
+  private void place(InFlightSequence seq) {
+    PlacementRule.Outcome outcome = rule.place(fleet, seq);
+    if (outcome instanceof PlacementRule.Refused refused) {
+      inFlight.remove(seq.globalId);
+      fail(seq.globalId, refused.reason());
+      return;
+    }
+    PlacementRule.Placed placed = (PlacementRule.Placed) outcome;
+    inFlight.put(seq.globalId, seq);
+    agents.send(agentOf.get(placed.agent()), placed.spec());
+  }
+
+  private void releaseReservation(InFlightSequence seq) {
+    inFlight.remove(seq.globalId);
+    seq.agent.unreserve(seq.reservedTokens);
+  }
+
+  /** Takes {@code seq} off its agent and places it anew, re-prefilled with its tokens so far. */
+  private void replace(InFlightSequence seq) {
+    releaseReservation(seq);
+    place(seq);
+  }
+
+  // ---- reports from agents --------------------------------------------------------------------------
+
+  /** A step report reached the coordinator: tokens are timestamped now. */
+  void stepped(SimulatedAgent agent, SimulatedAgent.StepEnd end, long stepNanos) {
+    long now = queue.now();
+    FleetAgent view = agent.view;
+    for (int i = 0; i < end.producedIds().length; i++) {
+      InFlightSequence seq = inFlight.get(end.producedIds()[i]);
+      if (seq == null || seq.agent != view) continue;
+      seq.append(new int[] {end.producedTokens()[i]});
+      recorder.tokensArrived(seq.globalId, agent.id, 1, now);
+    }
+    boolean ended = false;
+    for (SimulatedAgent.Finished f : end.finished()) {
+      InFlightSequence seq = inFlight.get(f.id());
+      if (seq == null || seq.agent != view) continue;
+      releaseReservation(seq);
+      recorder.requestFinished(seq.globalId, f.reason(), f.queueNanos(), now);
+      outstanding--;
+      terminal++;
+      ended = true;
+      if (conversations) {
+        int[] all = seq.continuationPrompt();
+        schedule.finished(seq.globalId, seq.prompt, Arrays.copyOfRange(all, seq.prompt.length, all.length));
+      }
+    }
+    if (end.producedIds().length > 0 || end.preempted() > 0) {
+      view.stepped(new AgentReport.StepReport(agent.id, 0, List.of(), List.of(), end.freeBlocks(), end.running(),
+          end.waiting(), end.scheduledTokens(), stepNanos, end.preempted(), end.numSequences(), path, stepNanos,
+          Double.NaN, Double.NaN));
+    }
+    if (!end.cacheChanges().isEmpty() || end.prefixQueried() != 0) {
+      view.prefixCached(new AgentReport.PrefixCacheReport(agent.id, end.cacheChanges().added(),
+          end.cacheChanges().evicted(), end.prefixQueried(), end.prefixHits()));
+    }
+    for (Sequence parked : end.parked()) handoffs.kvReady(agent, parked);
+    if (ended) release();
+  }
+
+  /** The agent refused a sequence it was sent (it can never run there). */
+  void refused(SimulatedAgent agent, long seqId, String reason) {
+    InFlightSequence seq = inFlight.get(seqId);
+    if (seq == null || seq.agent != agent.view) return;
+    releaseReservation(seq);
+    fail(seqId, agent.id + ": " + reason);
+    release();
+  }
+
+  private void fail(long requestId, String reason) {
+    long now = queue.now();
+    recorder.requestFailed(requestId, reason, now);
+    outstanding--;
+    terminal++;
+    for (RequestSpec dropped : schedule.failed(requestId)) {
+      recorder.requestReleased(dropped.requestId(), 0, dropped.maxTokens(), now);
+      recorder.requestFailed(dropped.requestId(), "an earlier turn of its conversation failed", now);
+      terminal++;
+    }
+  }
+
+  /** The coordinator noticed that {@code agent} is gone: its sequences are re-placed. */
+  void lost(SimulatedAgent agent) {
+    if (done()) return;
+    FleetAgent view = agent.view;
+    view.alive = false;
+    agentsLost++;
+    if (handoffs != null) handoffs.breakGroup();
+    List<InFlightSequence> on = inFlight.values().stream().filter(s -> s.agent == view)
+        .sorted((a, b) -> Long.compare(a.globalId, b.globalId)).toList();
+    PlacementRule.evacuate(view, on, new PlacementRule.Evacuation() {
+      @Override
+      public void release(InFlightSequence seq) {
+        releaseReservation(seq);
+      }
+
+      @Override
+      public void finished(InFlightSequence seq) {
+        recorder.requestFinished(seq.globalId, "length", -1, queue.now());
+        outstanding--;
+        terminal++;
+      }
+
+      @Override
+      public void replace(InFlightSequence seq) {
+        migrations++;
+        place(seq);
+        if (seq.agent != view && inFlight.containsKey(seq.globalId)) {
+          recorder.requestMigrated(seq.globalId, view.info.agentId(), seq.agent.info.agentId());
+        }
+      }
+    });
+    release();
+  }
+
+  private void finishIfDone() {
+    if (endNanos < 0 && schedule.allReleased() && outstanding == 0) endNanos = queue.now();
+  }
+
+  // ---- the result -----------------------------------------------------------------------------------
+
+  SweepPoint point() {
+    long end = Math.max(1, endNanos);
+    ClusterSnapshot atEnd = snapshot();
+    List<String> ids = fleet.stream().map(a -> a.info.agentId()).toList();
+    List<AgentDescription> described = new ArrayList<>();
+    for (AgentSnapshot a : atEnd.agents()) {
+      described.add(new AgentDescription(a.agentId(), a.device(), a.backend(), a.nodeAddress(), a.alive(), a.kvBlocks(),
+          a.blockSize(), a.loadReport()));
+    }
+    return SweepPoint.of(spec.gpus(), recorder.summarize(0, end), recorder.requests(0),
+        RunTotals.engine(atStart, atEnd, ids), null, described);
+  }
+
+  private ClusterSnapshot snapshot() {
+    List<AgentSnapshot> snapshots = fleet.stream().map(FleetAgent::snapshot).toList();
+    return new ClusterSnapshot(spec.model().model(), fleet.size(), snapshots, agentsLost, migrations,
+        handoffs == null ? null : handoffs.history(), 0);
+  }
+
+  /**
+   * The disaggregated layout's hand-offs: a prefilled sequence's KV moves to a decode agent in the
+   * calibration's transfer time, after the SendKv/ReceiveKv messages reach both agents.
+   */
+  private final class KvHandoffs {
+    private final ParallelLayout.Disaggregated layout;
+    private final DisaggregatedPlacement roles;
+    private final List<KvTransferRecord> records = new ArrayList<>();
+    private final Map<Long, Runnable> pending = new HashMap<>(); // id -> cancels it
+    private boolean intact = true;
+
+    KvHandoffs(ParallelLayout.Disaggregated layout) {
+      if (spec.calibration().kvTransfer() == null) {
+        throw new IllegalArgumentException("--layout " + layout.label() + " needs the calibration's kv_transfer "
+            + "term (the time to move a sequence's KV), and this calibration has none");
+      }
+      this.layout = layout;
+      this.roles = new DisaggregatedPlacement(layout, fleet);
+    }
+
+    FleetAgent prefillAgent(InFlightSequence seq, io.decodefleet.coordinator.placement.PlacementPolicy policy) {
+      return intact ? roles.prefillAgent(seq, policy) : null;
+    }
+
+    /** The prefill agent parked {@code parked} after its first token: its KV goes to a decode agent. */
+    void kvReady(SimulatedAgent from, Sequence parked) {
+      long id = parked.id();
+      InFlightSequence seq = inFlight.get(id);
+      if (seq == null || seq.agent != from.view) {
+        agents.tell(from, () -> from.releaseParked(id));
+        return;
+      }
+      FleetAgent toView = intact ? roles.decodeAgent(seq.totalTokens()) : null;
+      if (toView == null) {
+        agents.tell(from, () -> from.releaseParked(id));
+        replace(seq);
+        return;
+      }
+      SimulatedAgent to = agentOf.get(toView);
+      FleetAgent fromView = from.view;
+      int prefillReserved = seq.reservedTokens;
+      seq.agent = toView;
+      seq.reservedTokens = seq.totalTokens();
+      toView.reserve(seq.reservedTokens);
+      long decided = queue.now();
+      int tokens = parked.numComputedTokens();
+      long transferNanos = Math.round(spec.calibration().kvTransfer().micros(tokens) * 1e3);
+      boolean[] cancelled = {false};
+      pending.put(id, () -> {
+        cancelled[0] = true;
+        fromView.unreserve(prefillReserved);
+        agents.tell(from, () -> from.releaseParked(id));
+      });
+      Sequence continued = Sequence.continued(id, parked.promptTokens(), parked.outputTokens(), parked.maxTokens(),
+          tokens, parked.sampling());
+      boolean[] received = {false};
+      agents.tell(to, () -> {
+        if (cancelled[0] || !from.alive) return;
+        received[0] = to.receive(continued);
+        queue.at(queue.now() + transferNanos, () -> {
+          if (cancelled[0]) {
+            if (received[0] && to.alive) to.dropReceiving(id);
+            return;
+          }
+          pending.remove(id);
+          from.releaseParked(id);
+          fromView.unreserve(prefillReserved);
+          if (!to.alive) return;
+          if (received[0]) {
+            to.activate(id);
+          } else {
+            to.addRecomputed(Sequence.continued(id, parked.promptTokens(), parked.outputTokens(), parked.maxTokens(), 0,
+                parked.sampling()));
+          }
+          agents.startIfIdle(to);
+          double ms = transferNanos / 1e6;
+          records.add(new KvTransferRecord(records.size(), id, fromView.info.agentId(), toView.info.agentId(),
+              tokens * spec.calibration().kvTransfer().bytesPerToken(), ms, ms, (queue.now() - decided) / 1e6, !received[0], KvTransferKind.HANDOFF));
+        });
+      });
+    }
+
+    /** An agent was lost: the group breaks, pending hand-offs are re-placed, placement turns data-parallel. */
+    void breakGroup() {
+      intact = false;
+      for (Map.Entry<Long, Runnable> e : new ArrayList<>(pending.entrySet())) {
+        e.getValue().run();
+        InFlightSequence seq = inFlight.get(e.getKey());
+        if (seq != null && seq.agent.alive) replace(seq);
+      }
+      pending.clear();
+    }
+
+    KvTransferHistory history() {
+      return new KvTransferHistory(layout.label(), "simulated", intact ? "ready" : "broken: an agent was lost",
+          records.size(), records);
+    }
+  }
+}

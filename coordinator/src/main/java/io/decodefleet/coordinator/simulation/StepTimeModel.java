@@ -1,0 +1,193 @@
+package io.decodefleet.coordinator.simulation;
+
+import io.decodefleet.agent.calibration.StepCalibration;
+import io.decodefleet.agent.engine.BatchBuckets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * The simulated device: how long one engine step takes, interpolated from a calibration's table for
+ * one layout and decode path (docs/simulation.md has the rule with examples).
+ *
+ * <ul>
+ *   <li>Each axis is piecewise linear through its measured points. Above the last point the last
+ *       segment's line goes on; below the first, the first segment's line, except that its value at 0
+ *       is never below 0 (it is then the line from 0 at 0 to the first point). An axis of one point
+ *       is flat (a decode axis) or proportional to the tokens (the prefill axis).
+ *   <li>Times that fall as batch, context or tokens grow (measurement noise) are lifted to the
+ *       largest time at a smaller point first, so every interpolated time grows with the work.
+ *   <li>Decode {@code D(b, c)}: the table's time for {@code b} sequences at mean context {@code c},
+ *       bilinear in (b, c); a path that replays graphs runs {@code b} padded up to its batch bucket.
+ *   <li>Prefill {@code P(T)}: one prompt of {@code T} tokens from position 0.
+ *   <li>A step of {@code b} decode rows (one token each) and prefill chunks ({@code p_i} tokens from
+ *       position {@code s_i}): {@code D(b, mean context) + Σ [P(s_i + p_i) − P(s_i)]}, or {@code P(0)
+ *       + Σ [...]} without decode rows. A chunk costs what the prefill curve adds from its start to
+ *       its end, so a chunk late in a long prompt costs more than the first (its attention reads
+ *       more context), and the step's fixed cost is counted once.
+ *   <li>A tensor-parallel replica with no table of its own: the single-device time {@code t} becomes
+ *       {@code t / (K × efficiency) + 2 × layers × all-reduce time}.
+ * </ul>
+ */
+public final class StepTimeModel {
+  private final int[] batches; // measured decode batches, ascending
+  private final double[] batchAxis; // the same, as doubles
+  private final double[] contexts; // measured decode contexts, ascending
+  private final double[][] decode; // [context][batch] µs, non-decreasing along both
+  private final double[] prefillTokens; // ascending, with 0 first
+  private final double[] prefillMicros; // P at each, P(0) from the rule above
+  private final boolean padded;
+  private final double scale;
+  private final double addMicros;
+  private final String describe;
+
+  private StepTimeModel(StepCalibration.LayoutTable t, double scale, double addMicros, String describe) {
+    TreeSet<Integer> b = new TreeSet<>();
+    TreeSet<Integer> c = new TreeSet<>();
+    for (StepCalibration.DecodePoint p : t.decode()) {
+      b.add(p.batch());
+      c.add(p.context());
+    }
+    batches = b.stream().mapToInt(Integer::intValue).toArray();
+    batchAxis = Arrays.stream(batches).asDoubleStream().toArray();
+    contexts = c.stream().mapToDouble(Integer::doubleValue).toArray();
+    decode = new double[contexts.length][batches.length];
+    for (double[] row : decode) Arrays.fill(row, Double.NaN);
+    for (StepCalibration.DecodePoint p : t.decode()) {
+      decode[Arrays.binarySearch(contexts, p.context())][Arrays.binarySearch(batches, p.batch())] = p.stepMicros();
+    }
+    for (int i = 0; i < contexts.length; i++) {
+      for (int j = 0; j < batches.length; j++) {
+        if (Double.isNaN(decode[i][j])) {
+          throw new IllegalArgumentException(t.label() + " " + t.decodePath() + ": the decode points must form a grid, "
+              + "batch " + batches[j] + " at context " + (int) contexts[i] + " is missing");
+        }
+        if (j > 0) decode[i][j] = Math.max(decode[i][j], decode[i][j - 1]);
+        if (i > 0) decode[i][j] = Math.max(decode[i][j], decode[i - 1][j]);
+      }
+    }
+    List<StepCalibration.PrefillPoint> pre = t.prefill().stream()
+        .sorted((x, y) -> Integer.compare(x.tokens(), y.tokens())).toList();
+    prefillTokens = new double[pre.size() + 1];
+    prefillMicros = new double[pre.size() + 1];
+    for (int i = 0; i < pre.size(); i++) {
+      if (i > 0 && pre.get(i).tokens() == pre.get(i - 1).tokens()) {
+        throw new IllegalArgumentException(t.label() + ": prefill of " + pre.get(i).tokens() + " tokens given twice");
+      }
+      prefillTokens[i + 1] = pre.get(i).tokens();
+      prefillMicros[i + 1] = Math.max(pre.get(i).stepMicros(), i > 0 ? prefillMicros[i] : 0);
+    }
+    prefillMicros[0] = pre.size() == 1 ? 0 : Math.max(0, intercept(prefillTokens[1], prefillMicros[1],
+        prefillTokens[2], prefillMicros[2]));
+    this.padded = t.paddedToBuckets();
+    this.scale = scale;
+    this.addMicros = addMicros;
+    this.describe = describe;
+  }
+
+  /**
+   * The model of {@code tensorParallel}-device replicas on {@code decodePath} (null: the table's only
+   * path): that size's table, else the single-device table scaled, else an IllegalArgumentException
+   * saying what the calibration has.
+   */
+  public static StepTimeModel of(StepCalibration cal, int tensorParallel, String decodePath) {
+    Optional<StepCalibration.LayoutTable> own = cal.table(tensorParallel, decodePath);
+    if (own.isPresent()) {
+      return new StepTimeModel(own.get(), 1, 0, own.get().label() + " " + own.get().decodePath() + " table");
+    }
+    if (tensorParallel > 1) {
+      StepCalibration.TensorParallelScaling tp = cal.tensorParallel();
+      Optional<StepCalibration.LayoutTable> one = cal.table(1, decodePath);
+      if (tp != null && one.isPresent()) {
+        return new StepTimeModel(one.get(), 1.0 / (tensorParallel * tp.efficiency()),
+            2.0 * tp.layers() * tp.allReduceMicros(), "dp " + one.get().decodePath() + " table scaled to tp="
+                + tensorParallel);
+      }
+      throw new IllegalArgumentException("the calibration has no tp=" + tensorParallel + " table and no "
+          + "tensor_parallel scaling to make one");
+    }
+    throw new IllegalArgumentException("the calibration has no " + (tensorParallel == 1 ? "dp" : "tp=" + tensorParallel)
+        + " table for decode path " + decodePath + " (it has " + cal.decodePaths(tensorParallel) + ")");
+  }
+
+  /** Which table it reads, e.g. "dp cpu table". */
+  public String describe() {
+    return describe;
+  }
+
+  /** One decode step of {@code batch} sequences at mean context {@code meanContext}, µs. */
+  public double decodeMicros(int batch, double meanContext) {
+    return scaled(rawDecode(batch, meanContext));
+  }
+
+  /** One step that prefills one prompt of {@code tokens} from position 0, µs. */
+  public double prefillMicros(double tokens) {
+    return scaled(rawPrefill(tokens));
+  }
+
+  /**
+   * One step, µs (the rule in the class comment).
+   *
+   * @param decodeRows sequences that compute one token
+   * @param decodeContext the sum of their contexts (each its token's position + 1)
+   * @param chunkStart per prefill chunk, its first position
+   * @param chunkTokens per prefill chunk, its tokens
+   * @param chunks how many entries of the two arrays are chunks
+   */
+  public double stepMicros(int decodeRows, long decodeContext, int[] chunkStart, int[] chunkTokens, int chunks) {
+    double t = decodeRows > 0 ? rawDecode(decodeRows, (double) decodeContext / decodeRows) : prefillMicros[0];
+    for (int i = 0; i < chunks; i++) {
+      t += rawPrefill(chunkStart[i] + chunkTokens[i]) - rawPrefill(chunkStart[i]);
+    }
+    return scaled(t);
+  }
+
+  private double scaled(double micros) {
+    return micros * scale + addMicros;
+  }
+
+  private double rawDecode(int batch, double context) {
+    double b = padded ? BatchBuckets.bucketOf(batch) : batch;
+    if (contexts.length == 1) return onAxis(batchAxis, decode[0], b);
+    int i = segment(contexts, context);
+    double lo = onAxis(batchAxis, decode[i], b);
+    double hi = onAxis(batchAxis, decode[i + 1], b);
+    return onSegment(contexts[i], lo, contexts[i + 1], hi, context, i == 0);
+  }
+
+  private double rawPrefill(double tokens) {
+    if (prefillTokens.length == 2) return prefillMicros[1] * tokens / prefillTokens[1];
+    int i = segment(prefillTokens, tokens);
+    // The first segment starts at 0 tokens, where P(0) is already at least 0.
+    return onSegment(prefillTokens[i], prefillMicros[i], prefillTokens[i + 1], prefillMicros[i + 1], tokens, false);
+  }
+
+  /** Piecewise linear through (xs, ys); an axis of one point is flat. */
+  private static double onAxis(double[] xs, double[] ys, double x) {
+    if (xs.length == 1) return ys[0];
+    int i = segment(xs, x);
+    return onSegment(xs[i], ys[i], xs[i + 1], ys[i + 1], x, i == 0);
+  }
+
+  /**
+   * On the line through (x0, y0) and (x1, y1); below the first point of an axis ({@code first}),
+   * never below the line from 0 at 0 to that point; never below 0.
+   */
+  private static double onSegment(double x0, double y0, double x1, double y1, double x, boolean first) {
+    double y = y0 + (y1 - y0) / (x1 - x0) * (x - x0);
+    if (first && x < x0 && intercept(x0, y0, x1, y1) < 0) y = y0 * x / x0;
+    return Math.max(0, y);
+  }
+
+  /** The segment [i, i + 1] that holds x, or the first or last one beyond the ends. */
+  private static int segment(double[] xs, double x) {
+    int i = 0;
+    while (i < xs.length - 2 && x > xs[i + 1]) i++;
+    return i;
+  }
+
+  private static double intercept(double x0, double y0, double x1, double y1) {
+    return y0 - (y1 - y0) / (x1 - x0) * x0;
+  }
+}

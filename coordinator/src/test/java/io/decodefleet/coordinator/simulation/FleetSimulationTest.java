@@ -1,0 +1,165 @@
+package io.decodefleet.coordinator.simulation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.decodefleet.agent.calibration.StepCalibration;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.kv.KvTransferMode;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
+import io.decodefleet.coordinator.metrics.AgentStats;
+import io.decodefleet.coordinator.metrics.RequestRecord;
+import io.decodefleet.coordinator.metrics.SweepPoint;
+import io.decodefleet.coordinator.workload.ArrivalProcess;
+import io.decodefleet.coordinator.workload.LengthDistribution;
+import io.decodefleet.coordinator.workload.RequestSpec;
+import io.decodefleet.coordinator.workload.WorkloadSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FleetSimulationTest {
+  private static final ModelSpec TINY = new ModelSpec("tiny", 0, 16, 0, 0, 0, 0.0, ModelSpec.PrefixCaching.AUTO);
+
+  private static SweepPoint simulate(int gpus, ParallelLayout layout, List<RequestSpec> requests, String placement,
+      StepCalibration cal, List<AgentFailure> failures) {
+    return new FleetSimulation(new SimulationSpec(gpus, layout, TINY, requests, placement, 0, cal, null, failures,
+        2_000_000)).run(null);
+  }
+
+  private static RequestSpec request(long id, long arrivalNanos, int promptLength, int maxTokens) {
+    int[] prompt = new int[promptLength];
+    for (int i = 0; i < promptLength; i++) prompt[i] = (int) ((id * 31 + i) % 1000);
+    return new RequestSpec(id, arrivalNanos, prompt, maxTokens);
+  }
+
+  private static List<RequestSpec> workload(int n, String rate, long seed) {
+    ArrivalProcess arrivals = rate.equals("inf") ? new ArrivalProcess.AllAtOnce()
+        : new ArrivalProcess.Rate(Double.parseDouble(rate), 1.0);
+    return new WorkloadSpec(n, LengthDistribution.parse("32:200"), LengthDistribution.parse("4:40"), arrivals, 0)
+        .requests(1024, 2048, seed);
+  }
+
+  @Test
+  void aLoneRequestTakesItsPrefillThenOneDecodeStepPerToken() {
+    SweepPoint p = simulate(1, ParallelLayout.DATA_PARALLEL, List.of(request(0, 0, 100, 5)), "least-loaded",
+        Calibrations.roundNumbers(0, 0), List.of());
+    RequestRecord r = p.requests().get(0);
+    // Prefill of 100 tokens: P(100) = 5 ms; then decodes at contexts 101..104: D(1, c) = 1000 + (c - 100) µs.
+    assertEquals(5.0, r.ttftMs(), 1e-6);
+    assertEquals(List.of(5.0, 6.001, 7.003, 8.006, 9.010), r.tokenArrivalsMs().stream()
+        .map(t -> Math.round(t * 1e6) / 1e6).toList());
+    assertEquals(4.010 / 4, r.tpotMs(), 1e-6);
+    assertEquals(9.010e-3, p.result().durationSeconds(), 1e-9);
+  }
+
+  @Test
+  void messagesToAndFromTheAgentAddTheirTimesToTheFirstToken() {
+    SweepPoint p = simulate(1, ParallelLayout.DATA_PARALLEL, List.of(request(0, 0, 100, 2)), "least-loaded",
+        Calibrations.roundNumbers(0, 250), List.of());
+    // dispatch 250 µs + prefill 5000 µs + report 250 µs; the second token one decode step later.
+    assertEquals(5.5, p.requests().get(0).ttftMs(), 1e-6);
+    assertEquals(1.001, p.requests().get(0).tpotMs(), 1e-6);
+  }
+
+  @Test
+  void everyRequestProducesExactlyItsMaxTokensAndTheSameSeedGivesTheSameRun() {
+    List<RequestSpec> requests = workload(200, "50", 7);
+    SweepPoint a = simulate(4, ParallelLayout.DATA_PARALLEL, requests, "least-loaded", Calibrations.roundNumbers(0, 100),
+        List.of());
+    SweepPoint b = simulate(4, ParallelLayout.DATA_PARALLEL, requests, "least-loaded", Calibrations.roundNumbers(0, 100),
+        List.of());
+    assertEquals(200, a.result().completed());
+    assertEquals(requests.stream().mapToLong(RequestSpec::maxTokens).sum(), a.result().totalOutputTokens());
+    assertEquals(a.requests(), b.requests());
+    assertEquals(4, a.result().agents().size());
+  }
+
+  @Test
+  void roundRobinPlacementSpreadsRequestsEvenly() {
+    SweepPoint p = simulate(4, ParallelLayout.DATA_PARALLEL, workload(40, "inf", 1), "round-robin",
+        Calibrations.roundNumbers(0, 0), List.of());
+    for (AgentStats a : p.result().agents()) assertEquals(10, a.requests(), a.agentId());
+  }
+
+  @Test
+  void agentsSharingHostCoresSlowEachOtherDown() {
+    // Two requests on two agents at once: alone each takes 5 ms of prefill; on one shared core both take 10.
+    List<RequestSpec> two = List.of(request(0, 0, 100, 1), request(1, 0, 100, 1));
+    SweepPoint own = simulate(2, ParallelLayout.DATA_PARALLEL, two, "least-loaded", Calibrations.roundNumbers(0, 0),
+        List.of());
+    SweepPoint shared = simulate(2, ParallelLayout.DATA_PARALLEL, two, "least-loaded", Calibrations.roundNumbers(1, 0),
+        List.of());
+    assertEquals(5.0, own.requests().get(1).ttftMs(), 1e-6);
+    assertEquals(10.0, shared.requests().get(0).ttftMs(), 1e-6);
+    assertEquals(10.0, shared.requests().get(1).ttftMs(), 1e-6);
+  }
+
+  @Test
+  void aLostAgentsSequencesAreReplacedWithTheirTokensSoFarAndNoneIsLostOrDuplicated() {
+    List<RequestSpec> requests = workload(60, "inf", 3);
+    SweepPoint p = simulate(3, ParallelLayout.DATA_PARALLEL, requests, "least-loaded", Calibrations.roundNumbers(0, 50),
+        List.of(AgentFailure.parse("agent-1@150ms")));
+    assertEquals(60, p.result().completed());
+    for (RequestRecord r : p.requests()) {
+      int max = requests.stream().filter(q -> q.requestId() == r.requestId()).findFirst().orElseThrow().maxTokens();
+      assertEquals(max, r.outputTokens(), "request " + r.requestId());
+      if (r.migrations() > 0) assertTrue(!"agent-1".equals(r.agentId()), "request " + r.requestId() + " ended on agent-1");
+    }
+    assertTrue(p.result().migrations() > 0);
+    assertEquals(1, p.engine().agentsLost());
+    assertEquals(p.result().migrations(), p.engine().migrations());
+    // The coordinator noticed 2 ms after the loss: a moved request's tokens pause at least that long.
+    RequestRecord moved = p.requests().stream().filter(r -> r.migrations() > 0 && r.outputTokens() > 1
+        && r.tokenArrivalsMs().get(0) < 150).findFirst().orElseThrow();
+    double longest = 0;
+    for (double gap : moved.itlMs()) longest = Math.max(longest, gap);
+    assertTrue(longest >= 2.0, "longest gap " + longest);
+  }
+
+  @Test
+  void aFailureNamingAnAgentTheFleetDoesNotHaveIsRefused() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FleetSimulation(
+        new SimulationSpec(2, ParallelLayout.DATA_PARALLEL, TINY, workload(4, "inf", 1), "least-loaded", 0,
+            Calibrations.roundNumbers(0, 0), null, List.of(AgentFailure.parse("agent-5@1s")), 0)));
+    assertEquals("--fail-agent agent-5@1.000s: the fleet of 2 GPUs has agents agent-0 to agent-1", e.getMessage());
+  }
+
+  @Test
+  void disaggregatedPrefillHandsEachSequencesKvToADecodeAgentInTheTransferTime() {
+    ParallelLayout disagg = new ParallelLayout.Disaggregated(1, 1, KvTransferMode.EAGER);
+    SweepPoint p = simulate(2, disagg, List.of(request(0, 0, 100, 3)), "least-loaded",
+        Calibrations.roundNumbers(0, 0), List.of());
+    RequestRecord r = p.requests().get(0);
+    assertEquals(5.0, r.ttftMs(), 1e-6); // prefilled on agent-0
+    assertEquals("agent-1", r.agentId());
+    // The second token: the KV of 100 tokens moves (100 + 100 x 0.01 = 101 µs), then a decode at context 101.
+    assertEquals(5.0 + 0.101 + 1.001, r.tokenArrivalsMs().get(1), 1e-6);
+    assertEquals(1, p.engine().kvTransfers().count());
+  }
+
+  @Test
+  void aTensorParallelFleetHasOneAgentPerKGpusWithScaledSteps() {
+    SweepPoint p = simulate(4, new ParallelLayout.TensorParallel(2), List.of(request(0, 0, 100, 2)), "least-loaded",
+        Calibrations.roundNumbers(0, 0), List.of());
+    assertEquals(2, p.agents().size());
+    assertEquals(4, p.worldSize());
+    // D(1, 101) = 1001 µs on one device: 1001 / (2 x 0.8) + 2 x 4 x 5 on two.
+    assertEquals((1001 / 1.6 + 40) / 1e3, p.requests().get(0).tpotMs(), 1e-6);
+  }
+
+  @Test
+  void preemptionUnderKvPressureStillFinishesEveryRequest() {
+    // 40 blocks of 16 tokens per agent: sequences of up to 240 tokens crowd each other out.
+    ModelSpec small = new ModelSpec("tiny", 0, 16, 40, 0, 0, 0.0, ModelSpec.PrefixCaching.AUTO);
+    List<RequestSpec> requests = new ArrayList<>(workload(30, "inf", 5));
+    SweepPoint p = new FleetSimulation(new SimulationSpec(1, ParallelLayout.DATA_PARALLEL, small, requests,
+        "least-loaded", 0, Calibrations.roundNumbers(0, 0), null, List.of(), 0)).run(null);
+    assertEquals(30, p.result().completed());
+    assertTrue(p.engine().preemptions() > 0, "no preemption: the test does not test it");
+    assertEquals(Arrays.stream(requests.toArray(RequestSpec[]::new)).mapToLong(RequestSpec::maxTokens).sum(),
+        p.result().totalOutputTokens());
+  }
+}
