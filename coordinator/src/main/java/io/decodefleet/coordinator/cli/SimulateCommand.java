@@ -172,8 +172,10 @@ final class SimulateCommand implements Callable<Integer> {
     StepCalibration cal = plan.calibration();
     SimulationDescription description = new SimulationDescription(calibration, cal.kind(), cal.device(),
         cal.date(), table, effective, plan.failures().stream().map(AgentFailure::toString).toList());
-    String command = ("coordinator simulate " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
-        .trim();
+    List<String> args = spec.commandLine().getParseResult().originalArgs();
+    // The whole command line when the coordinator's parsed it ("simulate ..."), else this command's own.
+    String command = ("coordinator " + (args.isEmpty() || !args.get(0).equals("simulate") ? "simulate " : "")
+        + String.join(" ", args)).trim();
     String hardware = "simulated " + cal.device() + " (" + cal.kind() + " calibration); simulated on "
         + HardwareDescription.describe();
     return new SweepReport(command, settings(plan), RuntimeVersions.current(), hardware, cal.backend(),

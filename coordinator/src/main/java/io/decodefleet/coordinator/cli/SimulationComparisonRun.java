@@ -8,12 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 
 /**
  * {@code coordinator simulate --compare-real}: the same workload and seed on the embedded CPU cluster
- * — the normal run, through {@link BenchmarkSession} — then simulated with the (CPU) calibration, and
- * the two side by side ({@link RealComparison}). Reports go to {@code <report-dir>/real} and {@code
- * /simulated}, the table to {@code <report-dir>/comparison.md} and the console. Exit 0 when both ran
+ * — the normal run, through {@link BenchmarkSession}, after one unreported warm-up run at the smallest
+ * world size — then simulated with the (CPU) calibration, and the two side by side ({@link
+ * RealComparison}). Reports go to {@code <report-dir>/real} and {@code /simulated} (the warm-up's to
+ * {@code /warm-up}), the table to {@code <report-dir>/comparison.md} and the console. Exit 0 when both ran
  * every request (the targets are shown, not enforced: a shared machine's real timings vary), 1 when
  * either failed, 2 on bad arguments.
  */
@@ -38,7 +40,18 @@ final class SimulationComparisonRun {
     }
     Path dir = command.report.reportDir != null ? command.report.reportDir
         : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-    command.say("DecodeFleet simulate --compare-real: the real run first, on the embedded CPU cluster");
+    command.say("DecodeFleet simulate --compare-real: the real run first, on the embedded CPU cluster, after a "
+        + "warm-up run");
+    // The JIT compiles the engine's loops in a JVM's first seconds, and the calibration was measured warm:
+    // the workload runs once at the smallest world size, unreported, before the measured sweep.
+    List<Integer> sizes = command.fleet.worldSizes;
+    int size = command.fleet.worldSize;
+    command.fleet.worldSizes = null;
+    command.fleet.worldSize = java.util.Collections.min(plan.sizes());
+    SweepReport warmUp = real(dir.resolve("warm-up"));
+    command.fleet.worldSizes = sizes;
+    command.fleet.worldSize = size;
+    if (warmUp == null) return 1;
     SweepReport real = real(dir.resolve("real"));
     if (real == null) return 1;
     SweepReport simulated;
@@ -69,6 +82,7 @@ final class SimulationComparisonRun {
   /** The normal run of the same options on embedded CPU agents; null (its line printed) when it failed. */
   private SweepReport real(Path dir) {
     CoordinatorCli cli = new CoordinatorCli();
+    new picocli.CommandLine(cli).parseArgs(); // the run's defaults (the embedded cluster's options among them)
     cli.fleet = command.fleet;
     cli.workload = command.workload;
     cli.engine = command.engine;

@@ -25,6 +25,42 @@ class CalibrationFileTest {
   }
 
   @Test
+  void aCpuStepBenchWritesACalibrationTheSimulationReads(@TempDir Path dir) {
+    Path file = dir.resolve("cpu.json");
+    assertEquals(0, io.decodefleet.agent.cli.GpuAgentCli.run("bench", "step", "--backend", "cpu", "--model", "tiny",
+        "--batches", "1,2", "--context", "16,48", "--prefill", "8,24", "--reps", "1", "--message-us", "120",
+        "--calibration-out", file.toString()));
+    StepCalibration cal = CalibrationFile.read(file);
+    assertEquals("measured", cal.kind());
+    assertEquals("cpu", cal.backend());
+    assertEquals(Runtime.getRuntime().availableProcessors(), cal.hostCores());
+    assertEquals(120, cal.dispatchMicros());
+    assertEquals(1024, cal.defaults().kvBlocks()); // 32 MiB of float32 KV, 2 KiB per token of tiny
+    assertEquals(64, cal.defaults().maxNumSeqs());
+    StepCalibration.LayoutTable t = cal.layouts().get(0);
+    assertEquals(4, t.decode().size());
+    assertEquals(java.util.List.of(8, 24), t.prefill().stream().map(StepCalibration.PrefillPoint::tokens).toList());
+    assertTrue(cal.command().startsWith("gpu-agent bench step --backend cpu"), cal.command());
+    StepTimeModel.of(cal, 1, null);
+  }
+
+  @Test
+  void aRooflineProjectionIsLabelledAndFollowsThePublishedRates(@TempDir Path dir) {
+    Path file = dir.resolve("h200.json");
+    assertEquals(0, io.decodefleet.agent.cli.GpuAgentCli.run("bench", "roofline", "--device", "h200", "--model",
+        "llama3-8b", "--calibration-out", file.toString()));
+    StepCalibration cal = CalibrationFile.read(file);
+    assertTrue(cal.projection());
+    assertTrue(cal.notes().get(0).startsWith("PROJECTION, not a measurement"), cal.notes().get(0));
+    // Decode at batch 1 reads the bf16 weights but the embedding (15.01 GB) and 1024 tokens of KV (128 KiB
+    // each), at 62 % of 4.8 TB/s, plus 100 µs.
+    double bytes = 15_009_849_344.0 + 1024 * 131072.0;
+    double expected = bytes / (4.8e12 * 0.62) * 1e6 + 100;
+    StepTimeModel m = StepTimeModel.of(cal, 1, "persistent+graph");
+    assertEquals(expected, m.decodeMicros(1, 1024), expected * 1e-6);
+  }
+
+  @Test
   void everyBuiltInCalibrationLoadsAndSaysWhetherItIsAProjection() {
     for (String name : CalibrationFile.BUILT_IN) {
       StepCalibration cal = CalibrationFile.load(name);

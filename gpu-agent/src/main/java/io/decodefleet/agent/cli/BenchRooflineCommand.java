@@ -70,8 +70,7 @@ public final class BenchRooflineCommand implements Callable<Integer> {
     StepCalibration cal;
     try {
       cal = RooflineProjection.project(d, config, new RooflineProjection.Efficiency(memoryEfficiency,
-          computeEfficiency, overheadMicros), "gpu-agent bench roofline " + String.join(" ",
-              spec.commandLine().getParseResult().originalArgs()));
+          computeEfficiency, overheadMicros), ResultFile.commandLine(spec).trim());
     } catch (IllegalArgumentException e) {
       stdout.println("gpu-agent bench roofline: " + e.getMessage());
       return 2;

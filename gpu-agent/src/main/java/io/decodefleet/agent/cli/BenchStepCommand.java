@@ -133,7 +133,7 @@ public final class BenchStepCommand implements Callable<Integer> {
     if (calibrationOut != null) {
       int cores = backend.equals("cpu") ? Runtime.getRuntime().availableProcessors() : 0;
       ResultFile.write(calibrationOut, StepBenchCalibration.of(r, backend, cores, messageMicros,
-          "gpu-agent bench step " + String.join(" ", spec.commandLine().getParseResult().originalArgs())).toJson());
+          ResultFile.commandLine(spec).trim()).toJson());
       out.println("wrote " + calibrationOut);
     }
     return 0;

@@ -10,6 +10,16 @@ import java.nio.file.Path;
 final class ResultFile {
   private ResultFile() {}
 
+  /**
+   * The command line of {@code spec}'s run: its own arguments after "gpu-agent bench NAME", or the whole
+   * line when the gpu-agent command line parsed it.
+   */
+  static String commandLine(picocli.CommandLine.Model.CommandSpec spec) {
+    java.util.List<String> args = spec.commandLine().getParseResult().originalArgs();
+    String own = "gpu-agent bench " + spec.name();
+    return (args.isEmpty() || !args.get(0).equals("bench") ? own + " " : "gpu-agent ") + String.join(" ", args);
+  }
+
   static void write(Path file, String text) {
     try {
       Path parent = file.toAbsolutePath().getParent();

@@ -10,7 +10,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** gpu-agent parity and bench step: bad arguments exit 2, no GPU exits 3, each in one line. */
+/** gpu-agent parity, bench step and bench roofline: bad arguments exit 2, no GPU exits 3, each in one line. */
 class ParityAndStepBenchWithoutGpuTest {
 
   private record Run(int code, String out) {}
@@ -57,6 +57,20 @@ class ParityAndStepBenchWithoutGpuTest {
     Run profile = run(BenchStepCommand::new, "--profile-steps", "-1");
     assertEquals(2, profile.code());
     assertEquals("gpu-agent bench step: --profile-steps must be >= 0, got -1\n", profile.out());
+    Run backend = run(BenchStepCommand::new, "--backend", "tpu");
+    assertEquals(2, backend.code());
+    assertEquals("gpu-agent bench step: --backend must be cuda or cpu, got 'tpu'\n", backend.out());
+    Run message = run(BenchStepCommand::new, "--backend", "cpu", "--message-us", "-1");
+    assertEquals(2, message.code());
+    assertEquals("gpu-agent bench step: --message-us must be >= 0, got -1.0\n", message.out());
+    Run device = run(BenchRooflineCommand::new, "--device", "h100", "--calibration-out", "unused.json");
+    assertEquals(2, device.code());
+    assertEquals("gpu-agent bench roofline: unknown device 'h100' (known: h200, b200)\n", device.out());
+    Run efficiency = run(BenchRooflineCommand::new, "--device", "h200", "--memory-efficiency", "1.5",
+        "--calibration-out", "unused.json");
+    assertEquals(2, efficiency.code());
+    assertEquals("gpu-agent bench roofline: --memory-efficiency and --compute-efficiency must be in (0, 1]\n",
+        efficiency.out());
   }
 
   @Test
@@ -64,5 +78,6 @@ class ParityAndStepBenchWithoutGpuTest {
     CommandLine cli = new CommandLine(new GpuAgentCli());
     assertTrue(cli.getSubcommands().containsKey("parity"));
     assertTrue(cli.getSubcommands().get("bench").getSubcommands().containsKey("step"));
+    assertTrue(cli.getSubcommands().get("bench").getSubcommands().containsKey("roofline"));
   }
 }
