@@ -261,7 +261,7 @@ final class SimulatedCoordinator {
     private final ParallelLayout.Disaggregated layout;
     private final DisaggregatedPlacement roles;
     private final List<KvTransferRecord> records = new ArrayList<>();
-    private final Map<Long, Runnable> pending = new HashMap<>(); // id -> cancels it
+    private final Map<Long, Handoff> pending = new HashMap<>();
     private boolean intact = true;
 
     KvHandoffs(ParallelLayout.Disaggregated layout) {
@@ -291,59 +291,87 @@ final class SimulatedCoordinator {
         replace(seq);
         return;
       }
-      SimulatedAgent to = agentOf.get(toView);
-      FleetAgent fromView = from.view;
-      int prefillReserved = seq.reservedTokens;
+      // The prefill agent keeps its reservation until the send is over; the decode agent's starts now.
+      Handoff h = new Handoff(parked, from, agentOf.get(toView), seq.reservedTokens, queue.now());
       seq.agent = toView;
       seq.reservedTokens = seq.totalTokens();
       toView.reserve(seq.reservedTokens);
-      long decided = queue.now();
-      int tokens = parked.numComputedTokens();
-      long transferNanos = Math.round(spec.calibration().kvTransfer().micros(tokens) * 1e3);
-      boolean[] cancelled = {false};
-      pending.put(id, () -> {
-        cancelled[0] = true;
-        fromView.unreserve(prefillReserved);
-        agents.tell(from, () -> from.releaseParked(id));
-      });
-      Sequence continued = Sequence.continued(id, parked.promptTokens(), parked.outputTokens(), parked.maxTokens(),
-          tokens, parked.sampling());
-      boolean[] received = {false};
-      agents.tell(to, () -> {
-        if (cancelled[0] || !from.alive) return;
-        received[0] = to.receive(continued);
-        queue.at(queue.now() + transferNanos, () -> {
-          if (cancelled[0]) {
-            if (received[0] && to.alive) to.dropReceiving(id);
-            return;
-          }
-          pending.remove(id);
-          from.releaseParked(id);
-          fromView.unreserve(prefillReserved);
-          if (!to.alive) return;
-          if (received[0]) {
-            to.activate(id);
-          } else {
-            to.addRecomputed(Sequence.continued(id, parked.promptTokens(), parked.outputTokens(), parked.maxTokens(), 0,
-                parked.sampling()));
-          }
-          agents.startIfIdle(to);
-          double ms = transferNanos / 1e6;
-          records.add(new KvTransferRecord(records.size(), id, fromView.info.agentId(), toView.info.agentId(),
-              tokens * spec.calibration().kvTransfer().bytesPerToken(), ms, ms, (queue.now() - decided) / 1e6, !received[0], KvTransferKind.HANDOFF));
-        });
-      });
+      pending.put(id, h);
+      agents.tell(h.to, h::begin); // SendKv and ReceiveKv reach the agents; the transfer runs from then
     }
 
     /** An agent was lost: the group breaks, pending hand-offs are re-placed, placement turns data-parallel. */
     void breakGroup() {
       intact = false;
-      for (Map.Entry<Long, Runnable> e : new ArrayList<>(pending.entrySet())) {
-        e.getValue().run();
-        InFlightSequence seq = inFlight.get(e.getKey());
+      for (Handoff h : new ArrayList<>(pending.values())) {
+        h.cancel();
+        InFlightSequence seq = inFlight.get(h.parked.id());
         if (seq != null && seq.agent.alive) replace(seq);
       }
       pending.clear();
+    }
+
+    /** One sequence's KV on its way from a prefill agent to a decode agent. */
+    private final class Handoff {
+      final Sequence parked;
+      final SimulatedAgent from;
+      final SimulatedAgent to;
+      final int prefillReserved;
+      final long decidedNanos;
+      final long transferNanos;
+      boolean cancelled;
+      /** Whether the decode agent had blocks for the KV (else it re-prefills the sequence). */
+      boolean received;
+
+      Handoff(Sequence parked, SimulatedAgent from, SimulatedAgent to, int prefillReserved, long decidedNanos) {
+        this.parked = parked;
+        this.from = from;
+        this.to = to;
+        this.prefillReserved = prefillReserved;
+        this.decidedNanos = decidedNanos;
+        this.transferNanos = Math.round(spec.calibration().kvTransfer().micros(parked.numComputedTokens()) * 1e3);
+      }
+
+      /** The decode agent takes blocks for the arriving KV; the transfer ends transferNanos later. */
+      void begin() {
+        if (cancelled || !from.alive) return; // a lost sender: the group breaks once the coordinator notices
+        received = to.receive(continued(parked.numComputedTokens()));
+        queue.at(queue.now() + transferNanos, this::end);
+      }
+
+      void end() {
+        if (cancelled) {
+          if (received && to.alive) to.dropReceiving(parked.id());
+          return;
+        }
+        pending.remove(parked.id());
+        from.releaseParked(parked.id());
+        from.view.unreserve(prefillReserved);
+        if (!to.alive) return; // its sequences are re-placed once the coordinator notices
+        if (received) {
+          to.activate(parked.id());
+        } else {
+          to.addRecomputed(continued(0));
+        }
+        agents.startIfIdle(to);
+        double ms = transferNanos / 1e6;
+        records.add(new KvTransferRecord(records.size(), parked.id(), from.id, to.id, parked.numComputedTokens()
+            * spec.calibration().kvTransfer().bytesPerToken(), ms, ms, (queue.now() - decidedNanos) / 1e6, !received,
+            KvTransferKind.HANDOFF));
+      }
+
+      /** The group broke: the prefill agent frees the KV, the decode agent drops what arrived. */
+      void cancel() {
+        cancelled = true;
+        from.view.unreserve(prefillReserved);
+        agents.tell(from, () -> from.releaseParked(parked.id()));
+      }
+
+      /** The sequence as the decode agent continues it, with {@code computed} positions of KV. */
+      private Sequence continued(int computed) {
+        return Sequence.continued(parked.id(), parked.promptTokens(), parked.outputTokens(), parked.maxTokens(),
+            computed, parked.sampling());
+      }
     }
 
     KvTransferHistory history() {

@@ -141,6 +141,19 @@ class FleetSimulationTest {
   }
 
   @Test
+  void aLostDecodeAgentBreaksTheKvGroupAndTheRestIsPlacedDataParallelLosingNoToken() {
+    List<RequestSpec> requests = workload(80, "200", 9);
+    SweepPoint p = simulate(4, new ParallelLayout.Disaggregated(2, 2, KvTransferMode.EAGER), requests, "least-loaded",
+        Calibrations.roundNumbers(0, 50), List.of(AgentFailure.parse("agent-3@100ms")));
+    assertEquals(80, p.result().completed());
+    assertEquals(requests.stream().mapToLong(RequestSpec::maxTokens).sum(), p.result().totalOutputTokens());
+    assertTrue(p.engine().kvTransfers().group().startsWith("broken"), p.engine().kvTransfers().group());
+    assertTrue(p.engine().kvTransfers().count() > 0);
+    // After the break the prefill agents decode too: some request ends on agent-0 or agent-1.
+    assertTrue(p.requests().stream().anyMatch(r -> "agent-0".equals(r.agentId()) || "agent-1".equals(r.agentId())));
+  }
+
+  @Test
   void aTensorParallelFleetHasOneAgentPerKGpusWithScaledSteps() {
     SweepPoint p = simulate(4, new ParallelLayout.TensorParallel(2), List.of(request(0, 0, 100, 2)), "least-loaded",
         Calibrations.roundNumbers(0, 0), List.of());
