@@ -41,6 +41,10 @@ public final class BenchRooflineCommand implements Callable<Integer> {
       + "${DEFAULT-VALUE}, as measured on an H200).")
   private double overheadMicros;
 
+  @Option(names = "--host-us-per-sequence", defaultValue = "13.7", description = "The engine's host time per "
+      + "sequence in a step beyond bench step's, µs (default: ${DEFAULT-VALUE}, as measured on an H200).")
+  private double hostMicrosPerSequence;
+
   @Option(names = "--calibration-out", paramLabel = "FILE.json", required = true,
       description = "Where the calibration goes.")
   private Path out;
@@ -63,6 +67,9 @@ public final class BenchRooflineCommand implements Callable<Integer> {
       if (!(overheadMicros >= 0) || Double.isInfinite(overheadMicros)) {
         throw new IllegalArgumentException("--overhead-us must be >= 0, got " + overheadMicros);
       }
+      if (!(hostMicrosPerSequence >= 0) || Double.isInfinite(hostMicrosPerSequence)) {
+        throw new IllegalArgumentException("--host-us-per-sequence must be >= 0, got " + hostMicrosPerSequence);
+      }
     } catch (IllegalArgumentException e) {
       stdout.println("gpu-agent bench roofline: " + e.getMessage());
       return 2;
@@ -70,7 +77,7 @@ public final class BenchRooflineCommand implements Callable<Integer> {
     StepCalibration cal;
     try {
       cal = RooflineProjection.project(d, config, new RooflineProjection.Efficiency(memoryEfficiency,
-          computeEfficiency, overheadMicros), ResultFile.commandLine(spec).trim());
+          computeEfficiency, overheadMicros, hostMicrosPerSequence), ResultFile.commandLine(spec).trim());
     } catch (IllegalArgumentException e) {
       stdout.println("gpu-agent bench roofline: " + e.getMessage());
       return 2;

@@ -46,7 +46,7 @@ public final class CpuStepBench {
     while (System.nanoTime() < until) {
       StepBench.decodePoint(b, config, new StepBench.Options(o.model(), o.batches(), o.maxContext(), new int[0],
           o.paths(), 1, 1, o.seed(), o.gemm()), maxBatch, o.maxContext(), blocksPerSeq, weightBytes, copy, null,
-          Float.BYTES);
+          Float.BYTES, true);
       StepBench.prefillPoint(b, config, o, Math.min(maxPrompt, 256), maxBatch * blocksPerSeq, weightBytes, copy,
           Double.NaN);
     }
@@ -54,7 +54,7 @@ public final class CpuStepBench {
     for (int context : o.contexts()) {
       for (int batch : o.batches()) {
         StepBench.DecodeRow r = StepBench.decodePoint(b, config, o, batch, context, blocksPerSeq, weightBytes, copy,
-            null, Float.BYTES);
+            null, Float.BYTES, true);
         decode.add(r);
         StepBench.printDecode(out, r);
       }

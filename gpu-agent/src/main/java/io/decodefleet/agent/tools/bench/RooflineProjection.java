@@ -26,6 +26,10 @@ import java.util.Locale;
  *       59–66 % of the H200's 4.8 TB/s, prefill of 512–2048 tokens ran at 57–58 % of its 989 TFLOP/s,
  *       wall minus device time 100 µs), and are applied to every device alike — an assumption the
  *       file's notes repeat;
+ *   <li>the engine's own host time per sequence in a step (scheduling, inputs, the step report), which
+ *       bench step does not time: 13.7 µs, from the one engine run on an H200
+ *       (h200-coordinator-1024req-defaults-2026-12-04: graph-replayed steps of about 21 ms at batch
+ *       256 against 17.5 ms of bench step wall); a prefill step counts one sequence;
  *   <li>KV hand-off: latency + bytes / (NVLink bandwidth per direction × link efficiency), the
  *       efficiency 0.68 and latency 50 µs from the measured H200 pair (300 GB/s of 450,
  *       docs/measurements/h200x2-kv-transfer-v2.json);
@@ -54,10 +58,13 @@ public final class RooflineProjection {
       new Device("b200", 8.0e12, 2.25e15, 180e9, 900e9, "NVIDIA HGX B200 datasheet, per GPU: 8 TB/s HBM3e, 4.5 PFLOPS "
           + "bf16 with sparsity (2.25 dense), 180 GB, NVLink 1.8 TB/s"));
 
-  /** Fractions of the peaks reached, and the host's time per step. */
-  public record Efficiency(double memory, double compute, double overheadMicros) {
-    /** What this project's kernels reached on an H200 (see the class comment). */
-    public static final Efficiency MEASURED_ON_H200 = new Efficiency(0.62, 0.57, 100);
+  /**
+   * Fractions of the peaks reached, the host's time per step, and the engine's host time per sequence
+   * in a step (scheduling it, its inputs, its share of the step report) beyond what bench step times.
+   */
+  public record Efficiency(double memory, double compute, double overheadMicros, double hostMicrosPerSequence) {
+    /** What this project's kernels and engine reached on an H200 (see the class comment). */
+    public static final Efficiency MEASURED_ON_H200 = new Efficiency(0.62, 0.57, 100, 13.7);
   }
 
   static final double LINK_EFFICIENCY = 0.68;
@@ -91,12 +98,14 @@ public final class RooflineProjection {
         double bytes = weightBytes + (double) b * c * kvPerToken;
         double flops = 2.0 * b * matmulParameters(model)
             + 4.0 * model.headDim() * model.numAttentionHeads() * (double) c * model.numHiddenLayers() * b;
-        decode.add(new StepCalibration.DecodePoint(b, c, Math.max(bytes / bandwidth, flops / rate) + e.overheadMicros()));
+        decode.add(new StepCalibration.DecodePoint(b, c, Math.max(bytes / bandwidth, flops / rate) + e.overheadMicros()
+            + b * e.hostMicrosPerSequence()));
       }
     }
     List<StepCalibration.PrefillPoint> prefill = new ArrayList<>();
     for (int t : PREFILL) {
-      double micros = Math.max(weightBytes / bandwidth, StepBench.prefillFlops(model, t) / rate) + e.overheadMicros();
+      double micros = Math.max(weightBytes / bandwidth, StepBench.prefillFlops(model, t) / rate) + e.overheadMicros()
+          + e.hostMicrosPerSequence();
       prefill.add(new StepCalibration.PrefillPoint(t, micros));
     }
     long kvBlocks = (long) ((0.9 * device.memoryBytes() - model.parameterCount() * 2.0 - RESERVED_BYTES)
@@ -106,10 +115,13 @@ public final class RooflineProjection {
         kvBlocks), 256, 8192, true);
     List<String> notes = List.of(
         "PROJECTION, not a measurement: " + device.source(),
-        String.format(Locale.ROOT, "step = max(bytes / (%.1f TB/s x %.2f), FLOPs / (%.0f TFLOP/s x %.2f)) + %.0f us; "
-            + "efficiencies and overhead as this project's kernels reached them on an H200 (docs/measurements/"
-            + "h200-bench-step-gemm-auto-2026-12-04.json), assumed alike on every device", device.hbmBytesPerSecond()
-            / 1e12, e.memory(), device.bf16FlopsPerSecond() / 1e12, e.compute(), e.overheadMicros()),
+        String.format(Locale.ROOT, "step = max(bytes / (%.1f TB/s x %.2f), FLOPs / (%.0f TFLOP/s x %.2f)) + %.0f us"
+            + " + %.1f us per sequence; efficiencies and overhead as this project's kernels reached them on an H200"
+            + " (docs/measurements/h200-bench-step-gemm-auto-2026-12-04.json), the per-sequence host time as its engine"
+            + " took it there (graph steps of 21 ms at batch 256 against 17.5 ms of bench step,"
+            + " h200-coordinator-1024req-defaults-2026-12-04), assumed alike on every device",
+            device.hbmBytesPerSecond() / 1e12, e.memory(), device.bf16FlopsPerSecond() / 1e12, e.compute(),
+            e.overheadMicros(), e.hostMicrosPerSequence()),
         String.format(Locale.ROOT, "KV pool: 0.9 x %.0f GB - bf16 weights - 1 GiB, in blocks of %d tokens", device
             .memoryBytes() / 1e9, BLOCK),
         String.format(Locale.ROOT, "KV hand-off: %.0f us + bytes / (%.0f GB/s x %.2f), as measured on two H200s "

@@ -126,7 +126,7 @@ public final class StepBench {
         }
         for (int context : o.contexts()) {
           for (int batch : o.batches()) {
-            DecodeRow r = decodePoint(b, config, o, batch, context, blocksPerSeq, weightBytes, copy, path, 2);
+            DecodeRow r = decodePoint(b, config, o, batch, context, blocksPerSeq, weightBytes, copy, path, 2, false);
             decode.add(r);
             printDecode(out, r);
           }
@@ -166,9 +166,13 @@ public final class StepBench {
   /**
    * @param context every sequence's context (its token's position + 1)
    * @param kvElementBytes bytes per stored KV element: 2 (bf16) on CUDA, 4 (float32) on the CPU
+   * @param contiguousPages each sequence's pages in one run, as an engine that admits whole prompts
+   *     allocates them (the CPU bench: the host's caches see that locality in a real run too); false:
+   *     neighbouring pages belong to different sequences (the GPU bench: no L2 locality flatters the kernel)
    */
   static DecodeRow decodePoint(io.decodefleet.agent.engine.Backend b, ModelConfig c, Options o, int batch,
-      int context, int blocksPerSeq, long weightBytes, double copy, DecodePath path, int kvElementBytes) {
+      int context, int blocksPerSeq, long weightBytes, double copy, DecodePath path, int kvElementBytes,
+      boolean contiguousPages) {
     Random r = new Random(o.seed() + batch);
     int pos = context - 1;
     int[] tokens = new int[batch];
@@ -177,11 +181,12 @@ public final class StepBench {
     int[][] tables = new int[batch][];
     int[] ctx = new int[batch];
     int[] sample = new int[batch];
+    // Contiguous: sequence s holds the s-th run of the pages its context needs, packed from page 0.
+    int used = contiguousPages ? (context + BLOCK - 1) / BLOCK : blocksPerSeq;
     for (int s = 0; s < batch; s++) {
-      int[] table = new int[blocksPerSeq];
-      for (int i = 0; i < blocksPerSeq; i++) {
-        // Interleaved across sequences: neighbouring pages belong to different sequences.
-        table[i] = i * batch + s;
+      int[] table = new int[used];
+      for (int i = 0; i < used; i++) {
+        table[i] = contiguousPages ? s * used + i : i * batch + s;
       }
       tokens[s] = r.nextInt(c.vocabSize());
       positions[s] = pos;

@@ -111,7 +111,7 @@ public final class TensorParallelBench {
           ModelConfig perDevice = new TensorShard(0, tp).of(full);
           for (int batch : o.batches()) {
             StepBench.DecodeRow r = StepBench.decodePoint(b, perDevice, so, batch, o.context(), blocksPerSeq,
-                weightBytes, copy, path, 2);
+                weightBytes, copy, path, 2, false);
             StepRow row = new StepRow(tp, batch, path.label(), r.ranAs(), r.gpuUs(), r.wallUs(), r.floorUs());
             steps.add(row);
             out.printf(Locale.ROOT, "  tp=%d decode b=%-3d %-17s ran %-17s gpu %9.1f us  wall %9.1f  floor %9.1f"
