@@ -120,6 +120,44 @@ class FleetSimulationTest {
   }
 
   @Test
+  void prefixAwarePlacementFindsTheSharedPrefixesRoundRobinScatters() {
+    ModelSpec caching = new ModelSpec("tiny", 0, 16, 0, 0, 0, 0.0, ModelSpec.PrefixCaching.ON);
+    List<RequestSpec> requests = new WorkloadSpec(128, LengthDistribution.parse("32"), LengthDistribution.parse("8"),
+        new ArrivalProcess.Rate(100, 1.0), 0, new io.decodefleet.coordinator.workload.SharedPrefixes(8, 256))
+        .requests(1024, 2048, 4);
+    double[] hitRate = new double[2];
+    String[] policies = {"round-robin", "prefix-aware"};
+    for (int i = 0; i < 2; i++) {
+      SweepPoint p = new FleetSimulation(new SimulationSpec(4, ParallelLayout.DATA_PARALLEL, caching, requests,
+          policies[i], 0, Calibrations.roundNumbers(0, 0), null, List.of(), 0)).run(null);
+      assertEquals(128, p.result().completed());
+      hitRate[i] = (double) p.engine().prefixHitTokens() / p.engine().prefixQueriedTokens();
+    }
+    // 8 prefixes of 256 tokens on 4 agents: prefix-aware prefills each prefix about once, round-robin on every agent.
+    assertTrue(hitRate[1] > hitRate[0] + 0.05, "prefix-aware " + hitRate[1] + " vs round-robin " + hitRate[0]);
+  }
+
+  @Test
+  void aConversationsLaterTurnsAreReleasedWhenTheEarlierOnesEnd() {
+    List<RequestSpec> requests = new WorkloadSpec(10, LengthDistribution.parse("40"), LengthDistribution.parse("6"),
+        new ArrivalProcess.AllAtOnce(), 0, io.decodefleet.coordinator.workload.SharedPrefixes.NONE, 3)
+        .requests(1024, 2048, 2);
+    assertEquals(30, requests.size());
+    SweepPoint p = simulate(2, ParallelLayout.DATA_PARALLEL, requests, "least-loaded", Calibrations.roundNumbers(0, 0),
+        List.of());
+    assertEquals(30, p.result().completed());
+    for (RequestSpec r : requests) {
+      if (!r.followsTurn()) continue;
+      RequestRecord later = p.requests().stream().filter(q -> q.requestId() == r.requestId()).findFirst().orElseThrow();
+      RequestRecord earlier = p.requests().stream().filter(q -> q.requestId() == r.previousTurn()).findFirst()
+          .orElseThrow();
+      // Released once the earlier turn's last token arrived; its prompt holds that turn's prompt and output.
+      assertEquals(earlier.releasedMs() + earlier.e2eMs(), later.releasedMs(), 1e-6);
+      assertEquals(earlier.promptTokens() + earlier.outputTokens() + 40, later.promptTokens());
+    }
+  }
+
+  @Test
   void aFailureNamingAnAgentTheFleetDoesNotHaveIsRefused() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FleetSimulation(
         new SimulationSpec(2, ParallelLayout.DATA_PARALLEL, TINY, workload(4, "inf", 1), "least-loaded", 0,
