@@ -127,6 +127,13 @@ final class SimulateCommand implements Callable<Integer> {
         throw new UsageError("--fail-agent " + e.getMessage());
       }
     }
+    for (AgentFailure f : failures) {
+      int smallest = java.util.Collections.min(sizes) / layout.tensorParallel();
+      if (f.index() >= smallest) {
+        throw new UsageError("--fail-agent " + f + ": the fleet of " + java.util.Collections.min(sizes) + " GPUs has "
+            + "agents agent-0 to agent-" + (smallest - 1));
+      }
+    }
     StepCalibration cal;
     try {
       cal = CalibrationFile.load(calibration);
