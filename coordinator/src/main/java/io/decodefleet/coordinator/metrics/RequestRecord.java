@@ -38,7 +38,8 @@ public record RequestRecord(
     List<Double> tokenArrivalsMs) {
 
   public RequestRecord {
-    itlMs = List.copyOf(itlMs);
-    tokenArrivalsMs = List.copyOf(tokenArrivalsMs);
+    // A recorder's lists are already unmodifiable and unboxed (TimesMs); others are copied.
+    itlMs = itlMs instanceof TimesMs ? itlMs : List.copyOf(itlMs);
+    tokenArrivalsMs = tokenArrivalsMs instanceof TimesMs ? tokenArrivalsMs : List.copyOf(tokenArrivalsMs);
   }
 }

@@ -1,9 +1,7 @@
 package io.decodefleet.coordinator.metrics;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -99,13 +97,9 @@ final class RequestTrace {
   RequestRecord toRecord(long originNanos) {
     DoubleList gaps = new DoubleList();
     addItlMs(gaps);
-    List<Double> itl = new ArrayList<>(gaps.size());
-    for (double gap : gaps.toArray()) {
-      itl.add(gap);
-    }
-    List<Double> arrivalsMs = new ArrayList<>(tokens);
+    double[] arrivalsMs = new double[tokens];
     for (int i = 0; i < tokens; i++) {
-      arrivalsMs.add((arrivals[i] - originNanos) / NANOS_PER_MILLI);
+      arrivalsMs[i] = (arrivals[i] - originNanos) / NANOS_PER_MILLI;
     }
     return new RequestRecord(
         requestId,
@@ -117,10 +111,10 @@ final class RequestTrace {
         ttftMs(),
         tpotMs(),
         e2eMs(),
-        itl,
+        new TimesMs(gaps.toArray()),
         migrations,
         (releasedNanos - originNanos) / NANOS_PER_MILLI,
-        arrivalsMs);
+        new TimesMs(arrivalsMs));
   }
 
   /** A growable array of primitive doubles, so pooled ITL samples are not boxed one by one. */

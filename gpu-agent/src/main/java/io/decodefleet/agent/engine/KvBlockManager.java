@@ -1,6 +1,5 @@
 package io.decodefleet.agent.engine;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -29,8 +28,13 @@ public final class KvBlockManager {
   private final int numBlocks;
   private final int blockSize;
   private final boolean prefixCaching;
-  /** Free blocks holding nothing worth keeping, reused LIFO. */
-  private final ArrayDeque<Integer> free = new ArrayDeque<>();
+  /**
+   * Free blocks holding nothing worth keeping, reused LIFO: a ring of block ids from {@code freeHead},
+   * {@code freeCount} long (ints, not boxed: a simulated fleet holds a thousand of these pools).
+   */
+  private final int[] free; // (numBlocks) block ids
+  private int freeHead;
+  private int freeCount;
   /** Free blocks still registered, least recently freed first. */
   private final LinkedHashSet<Integer> evictable = new LinkedHashSet<>();
   private final int[] refCount;
@@ -54,7 +58,9 @@ public final class KvBlockManager {
     this.refCount = new int[numBlocks];
     this.hashOf = new long[numBlocks];
     this.registered = new boolean[numBlocks];
-    for (int b = 0; b < numBlocks; b++) free.addLast(b);
+    this.free = new int[numBlocks];
+    for (int b = 0; b < numBlocks; b++) free[b] = b;
+    freeCount = numBlocks;
   }
 
   public int numBlocks() {
@@ -71,7 +77,7 @@ public final class KvBlockManager {
 
   /** Blocks that can be handed out: never-cached free ones and evictable cached ones. */
   public int numFreeBlocks() {
-    return free.size() + evictable.size();
+    return freeCount + evictable.size();
   }
 
   /** Registered blocks, in use or evictable. */
@@ -94,8 +100,10 @@ public final class KvBlockManager {
     if (needed > numFreeBlocks()) return false;
     for (int i = 0; i < needed; i++) {
       int block;
-      if (!free.isEmpty()) {
-        block = free.pollFirst();
+      if (freeCount > 0) {
+        block = free[freeHead];
+        freeHead = (freeHead + 1) % numBlocks;
+        freeCount--;
       } else {
         Iterator<Integer> oldest = evictable.iterator();
         block = oldest.next();
@@ -121,7 +129,9 @@ public final class KvBlockManager {
         if (registered[block]) {
           evictable.add(block);
         } else {
-          free.addFirst(block);
+          freeHead = (freeHead + numBlocks - 1) % numBlocks;
+          free[freeHead] = block;
+          freeCount++;
         }
       }
     }

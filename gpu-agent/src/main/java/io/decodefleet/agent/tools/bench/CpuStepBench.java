@@ -3,6 +3,7 @@ package io.decodefleet.agent.tools.bench;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.StepProfile;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,11 +12,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code gpu-agent bench step --backend cpu}: the same decode and prefill points as {@link StepBench}
- * on the float32 CPU backend, one engine thread, wall time of each step (there is no device clock).
- * The floors divide the bytes a step must read (weights once, every row's KV) by the host's measured
- * {@code System.arraycopy} bandwidth; there is no tensor-core rate, so a prefill's floor is its weight
- * bytes alone.
+ * {@code gpu-agent bench step --backend cpu}: the decode and prefill points of {@link StepBench} on the
+ * float32 CPU backend, each timed as a whole engine step on the wall clock ({@link EngineSteps}:
+ * schedule, the runner's batch, the forward, update) — what an agent's engine thread spends on a step
+ * of that batch or prompt. The floors divide the bytes a step must read (weights once, every row's KV)
+ * by the host's measured {@code System.arraycopy} bandwidth; there is no tensor-core rate, so a
+ * prefill's floor is its weight bytes alone.
  *
  * <p>Run it on an otherwise idle machine: the step times of a shared host measure its other work too.
  */
@@ -40,29 +42,33 @@ public final class CpuStepBench {
     long weightBytes = (config.parameterCount() - (config.tieWordEmbeddings() ? 0 : embed)) * Float.BYTES;
     out.printf(Locale.ROOT, "%s, model %s: weights %.1f MiB read per step, copy %.2f GB/s%n", b.deviceDescription(),
         config.name(), weightBytes / 1048576.0, copy / 1e3);
-    // The JIT compiles the kernels' loops while they run: a few seconds of the largest points first, so the
-    // first points measured are not the interpreter's.
+    // The JIT compiles the engine's and the kernels' loops while they run: a few seconds of the largest
+    // points first, so the first points measured are not the interpreter's.
+    int vocab = config.vocabSize();
     long until = System.nanoTime() + WARM_UP_NANOS;
     while (System.nanoTime() < until) {
-      StepBench.decodePoint(b, config, new StepBench.Options(o.model(), o.batches(), o.maxContext(), new int[0],
-          o.paths(), 1, 1, o.seed(), o.gemm()), maxBatch, o.maxContext(), blocksPerSeq, weightBytes, copy, null,
-          Float.BYTES, true);
-      StepBench.prefillPoint(b, config, o, Math.min(maxPrompt, 256), maxBatch * blocksPerSeq, weightBytes, copy,
-          Double.NaN);
+      EngineSteps.decode(b, vocab, numBlocks, BLOCK, maxBatch, o.maxContext(), 0, 1, o.seed());
+      EngineSteps.prefill(b, vocab, numBlocks, BLOCK, Math.min(maxPrompt, 256), 0, 1, o.seed());
     }
     List<StepBench.DecodeRow> decode = new ArrayList<>();
     for (int context : o.contexts()) {
       for (int batch : o.batches()) {
-        StepBench.DecodeRow r = StepBench.decodePoint(b, config, o, batch, context, blocksPerSeq, weightBytes, copy,
-            null, Float.BYTES, true);
+        double wall = EngineSteps.decode(b, vocab, numBlocks, BLOCK, batch, context, o.warmup(), o.reps(), o.seed());
+        double floor = (weightBytes + (double) batch * context * config.kvBytesPerToken(Float.BYTES)) / copy;
+        StepProfile profile = o.profileSteps() == 0 ? null : StepBench.decodePoint(b, config, o, batch, context,
+            blocksPerSeq, weightBytes, copy, null, Float.BYTES, true).profile();
+        StepBench.DecodeRow r = new StepBench.DecodeRow(batch, context, "cpu", "cpu", Double.NaN, wall, wall,
+            Double.NaN, floor, profile);
         decode.add(r);
         StepBench.printDecode(out, r);
       }
     }
     List<StepBench.PrefillRow> prefill = new ArrayList<>();
+    int prefillReps = Math.max(3, o.reps() / 3);
     for (int t : o.prefillTokens()) {
-      StepBench.PrefillRow r = StepBench.prefillPoint(b, config, o, t, maxBatch * blocksPerSeq, weightBytes, copy,
-          Double.NaN);
+      double wall = EngineSteps.prefill(b, vocab, numBlocks, BLOCK, t, 2, prefillReps, o.seed());
+      StepBench.PrefillRow r = new StepBench.PrefillRow(t, wall, Double.NaN, weightBytes / copy,
+          StepBench.prefillFlops(config, t));
       prefill.add(r);
       StepBench.printPrefill(out, r);
     }
