@@ -160,9 +160,11 @@ final class SimulateCommand implements Callable<Integer> {
     String table = "";
     String effective = "";
     for (int ws : plan.sizes()) {
+      // CPU agents of one host: a sweep's cluster holds its largest fleet, as the embedded cluster does.
+      int cluster = java.util.Collections.max(plan.sizes()) / plan.layout().tensorParallel();
       SimulationSpec run = new SimulationSpec(ws, plan.layout(), plan.model(), plan.requests(),
           fleet.placement, workload.maxConcurrency, plan.calibration(), plan.decodePath(), plan.failures(),
-          Math.round(failureDetectionMs * 1e6));
+          Math.round(failureDetectionMs * 1e6), cluster);
       FleetSimulation sim = new FleetSimulation(run);
       table = sim.table();
       effective = sim.effectiveSettings();

@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * {@code coordinator simulate --compare-real}: the same workload and seed on the embedded CPU cluster
- * — the normal run, through {@link BenchmarkSession}, after one unreported warm-up run at the smallest
+ * — the normal run, through {@link BenchmarkSession}, after one unreported warm-up run at the largest
  * world size — then simulated with the (CPU) calibration, and the two side by side ({@link
  * RealComparison}). Reports go to {@code <report-dir>/real} and {@code /simulated} (the warm-up's to
  * {@code /warm-up}), the table to {@code <report-dir>/comparison.md} and the console. Exit 0 when both ran
@@ -43,11 +43,11 @@ final class SimulationComparisonRun {
     command.say("DecodeFleet simulate --compare-real: the real run first, on the embedded CPU cluster, after a "
         + "warm-up run");
     // The JIT compiles the engine's loops in a JVM's first seconds, and the calibration was measured warm:
-    // the workload runs once at the smallest world size, unreported, before the measured sweep.
+    // the workload runs once at the largest world size (the fleet the sweep loads), unreported, first.
     List<Integer> sizes = command.fleet.worldSizes;
     int size = command.fleet.worldSize;
     command.fleet.worldSizes = null;
-    command.fleet.worldSize = java.util.Collections.min(plan.sizes());
+    command.fleet.worldSize = java.util.Collections.max(plan.sizes());
     SweepReport warmUp = real(dir.resolve("warm-up"));
     command.fleet.worldSizes = sizes;
     command.fleet.worldSize = size;
@@ -81,35 +81,11 @@ final class SimulationComparisonRun {
 
   /** The normal run of the same options on embedded CPU agents; null (its line printed) when it failed. */
   private SweepReport real(Path dir) {
-    CoordinatorCli cli = new CoordinatorCli();
-    new picocli.CommandLine(cli).parseArgs(); // the run's defaults (the embedded cluster's options among them)
-    cli.fleet = command.fleet;
-    cli.workload = command.workload;
-    cli.engine = command.engine;
-    cli.engine.backend = "cpu";
-    cli.report = quietIn(dir);
-    cli.originalArgs = new String[] {"(simulate --compare-real)"};
-    BenchmarkSession.Measured measured;
-    try {
-      measured = cli.session().measure();
-    } catch (UsageError e) {
-      System.err.println("coordinator simulate: " + e.getMessage());
-      return null;
-    }
-    if (measured.report() == null) return null;
-    int exit = new SweepOutput(cli.report).writeAndPrint(measured.report());
-    return exit == 0 ? measured.report() : null;
+    return EmbeddedCpuRun.run(command.fleet, command.workload, command.engine, command.report, dir,
+        "simulate --compare-real");
   }
 
-  /** The command's report options, writing into {@code dir} and printing only the report's path. */
   private ReportOptions quietIn(Path dir) {
-    ReportOptions r = new ReportOptions();
-    r.reportDir = dir;
-    r.quiet = true;
-    r.goodput = command.report.goodput;
-    r.percentileMetrics = command.report.percentileMetrics;
-    r.metricPercentiles = command.report.metricPercentiles;
-    r.checkPercentiles();
-    return r;
+    return EmbeddedCpuRun.quietIn(dir, command.report);
   }
 }

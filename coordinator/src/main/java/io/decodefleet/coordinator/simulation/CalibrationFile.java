@@ -95,10 +95,16 @@ public final class CalibrationFile {
       tp = new StepCalibration.TensorParallelScaling(number(k, "efficiency"), number(k, "all_reduce_us"),
           integer(k, "layers"));
     }
+    StepCalibration.HostSharing host = null;
+    if (root.hasNonNull("host")) {
+      JsonNode h = object(root, "host");
+      host = new StepCalibration.HostSharing(integer(h, "cores"), number(h, "other_cpu"), number(h, "agent_cpu"),
+          number(h, "step_inflation"), h.hasNonNull("measured_by") ? text(h, "measured_by") : "");
+    }
     List<String> notes = new ArrayList<>();
     if (root.has("notes")) for (JsonNode n : array(root, "notes")) notes.add(n.asText());
     return new StepCalibration(text(root, "kind"), text(root, "device"), text(root, "backend"), text(root, "model"),
-        integer(root, "block_size"), text(root, "date"), text(root, "command"), integer(root, "host_cores"),
+        integer(root, "block_size"), text(root, "date"), text(root, "command"), host,
         number(root, "dispatch_us"), number(root, "report_us"), defaults, tables, kv, tp, notes);
   }
 

@@ -33,6 +33,8 @@ public final class FleetSimulation {
   private final EventQueue queue = new EventQueue();
   private final List<SimulatedAgent> agents = new ArrayList<>();
   private final SharedHost host;
+  /** How much longer a step takes in the cluster's JVM than the bench timed it (CPU agents). */
+  private final double stepInflation;
   private final long dispatchNanos;
   private final long reportNanos;
   private final SimulatedCoordinator coordinator;
@@ -75,7 +77,8 @@ public final class FleetSimulation {
       agents.add(new SimulatedAgent(view, kvBlocks, blockSize, limits, caching, BlockHashes.salt(model), times,
           config.vocabSize()));
     }
-    this.host = cal.hostCores() > 0 ? new SharedHost(cal.hostCores()) : null;
+    this.host = cal.host() == null ? null : new SharedHost(cal.host().engineCores(spec.clusterAgents()));
+    this.stepInflation = cal.host() == null ? 1 : cal.host().stepInflation();
     this.dispatchNanos = Math.round(cal.dispatchMicros() * 1e3);
     this.reportNanos = Math.round(cal.reportMicros() * 1e3);
     for (AgentFailure f : spec.failures()) {
@@ -158,7 +161,7 @@ public final class FleetSimulation {
   /** Begins {@code agent}'s next step now if it has work and no step in flight. */
   void startIfIdle(SimulatedAgent agent) {
     if (!agent.alive || agent.busy() || !agent.hasWork()) return;
-    double micros = agent.beginStep(queue.now());
+    double micros = agent.beginStep(queue.now()) * stepInflation;
     if (host != null) {
       host.start(agent, micros, queue.now(), this::scheduleEnd);
     } else {

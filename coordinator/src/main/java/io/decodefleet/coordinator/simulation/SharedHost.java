@@ -6,15 +6,17 @@ import java.util.function.Consumer;
 
 /**
  * Processor sharing of one host's cores by its agents' steps, for a calibration measured on a CPU
- * whose agents are engine threads of one process ({@code host_cores} > 0): while {@code k} steps run on
+ * whose agents are engine threads of one process (its {@code host}): while {@code k} steps run on
  * {@code c} cores, each advances at {@code min(1, c / k)} of its full speed, so every start and end
- * of a step changes when the others end. Each step's work is its calibrated time at full speed.
+ * of a step changes when the others end. Each step's work is its calibrated time at full speed; {@code
+ * c} is the host's cores less the share its other threads take ({@code HostSharing.engineCores}).
  */
 final class SharedHost {
-  private final int cores;
+  private final double cores;
   private final List<SimulatedAgent> running = new ArrayList<>();
 
-  SharedHost(int cores) {
+  /** @param cores the cores the busy steps have between them (the host's, less what its other threads take) */
+  SharedHost(double cores) {
     this.cores = cores;
   }
 
@@ -50,7 +52,7 @@ final class SharedHost {
   }
 
   private void share(Consumer<SimulatedAgent> reschedule) {
-    double rate = Math.min(1.0, (double) cores / Math.max(1, running.size()));
+    double rate = Math.min(1.0, cores / Math.max(1, running.size()));
     for (SimulatedAgent a : running) {
       if (a.rate != rate) {
         a.rate = rate;

@@ -151,14 +151,8 @@ final class SimulatedCoordinator {
       InFlightSequence seq = inFlight.get(f.id());
       if (seq == null || seq.agent != view) continue;
       releaseReservation(seq);
-      recorder.requestFinished(seq.globalId, f.reason(), f.queueNanos(), now);
-      outstanding--;
-      terminal++;
+      finished(seq, f.reason(), f.queueNanos());
       ended = true;
-      if (conversations) {
-        int[] all = seq.continuationPrompt();
-        schedule.finished(seq.globalId, seq.prompt, Arrays.copyOfRange(all, seq.prompt.length, all.length));
-      }
     }
     if (end.producedIds().length > 0 || end.preempted() > 0) {
       view.stepped(new AgentReport.StepReport(agent.id, 0, List.of(), List.of(), end.freeBlocks(), end.running(),
@@ -171,6 +165,17 @@ final class SimulatedCoordinator {
     }
     for (Sequence parked : end.parked()) handoffs.kvReady(agent, parked);
     if (ended) release();
+  }
+
+  /** {@code seq} ended with every token it may produce: its conversation's next turn, if any, is due. */
+  private void finished(InFlightSequence seq, String reason, long queueNanos) {
+    recorder.requestFinished(seq.globalId, reason, queueNanos, queue.now());
+    outstanding--;
+    terminal++;
+    if (conversations) {
+      int[] all = seq.continuationPrompt();
+      schedule.finished(seq.globalId, seq.prompt, Arrays.copyOfRange(all, seq.prompt.length, all.length));
+    }
   }
 
   /** The agent refused a sequence it was sent (it can never run there). */
@@ -211,9 +216,7 @@ final class SimulatedCoordinator {
 
       @Override
       public void finished(InFlightSequence seq) {
-        recorder.requestFinished(seq.globalId, "length", -1, queue.now());
-        outstanding--;
-        terminal++;
+        SimulatedCoordinator.this.finished(seq, "length", -1);
       }
 
       @Override

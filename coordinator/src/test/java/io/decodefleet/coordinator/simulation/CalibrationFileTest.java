@@ -33,7 +33,8 @@ class CalibrationFileTest {
     StepCalibration cal = CalibrationFile.read(file);
     assertEquals("measured", cal.kind());
     assertEquals("cpu", cal.backend());
-    assertEquals(Runtime.getRuntime().availableProcessors(), cal.hostCores());
+    assertEquals(Runtime.getRuntime().availableProcessors(), cal.host().cores());
+    assertEquals(0, cal.host().otherCpu());
     assertEquals(120, cal.dispatchMicros());
     assertEquals(1024, cal.defaults().kvBlocks()); // 32 MiB of float32 KV, 2 KiB per token of tiny
     assertEquals(64, cal.defaults().maxNumSeqs());
@@ -75,8 +76,8 @@ class CalibrationFileTest {
     json.put("format", "something-else");
     assertEquals("format must be " + StepCalibration.FORMAT + ", got 'something-else'", refusal(dir, json));
     json = (ObjectNode) MAPPER.readTree(Calibrations.roundNumbers(0, 0).toJson());
-    json.remove("host_cores");
-    assertEquals("missing field host_cores", refusal(dir, json));
+    json.remove("dispatch_us");
+    assertEquals("missing field dispatch_us", refusal(dir, json));
     json = (ObjectNode) MAPPER.readTree(Calibrations.roundNumbers(0, 0).toJson());
     ((ObjectNode) json.get("layouts").get(0).get("decode").get(0)).put("step_us", -3);
     assertTrue(refusal(dir, json).contains("step_us must be > 0"), refusal(dir, json));

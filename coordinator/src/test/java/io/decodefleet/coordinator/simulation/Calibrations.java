@@ -25,7 +25,8 @@ final class Calibrations {
 
   static StepCalibration withTables(int hostCores, double messageMicros, List<StepCalibration.LayoutTable> tables) {
     return new StepCalibration(StepCalibration.MEASURED, "test device", "cpu", "tiny", 16, "2026-12-05", "test",
-        hostCores, messageMicros, messageMicros, new StepCalibration.EngineDefaults(1000, 8, 512, false), tables,
+        hostCores == 0 ? null : new StepCalibration.HostSharing(hostCores, 0, 0, 1, ""), messageMicros, messageMicros,
+        new StepCalibration.EngineDefaults(1000, 8, 512, false), tables,
         new StepCalibration.KvTransferCost(100, 1000, 10), new StepCalibration.TensorParallelScaling(0.8, 5, 4),
         List.of());
   }

@@ -98,6 +98,25 @@ class FleetSimulationTest {
   }
 
   @Test
+  void theHostsOtherThreadsAndIdleAgentNodesTakeTheirShareOfTheCores() {
+    List<RequestSpec> two = List.of(request(0, 0, 100, 1), request(1, 0, 100, 1));
+    StepCalibration base = Calibrations.roundNumbers(2, 0);
+    // 2 cores; the other threads take 1 s per engine second: the two engines have 1 core between them.
+    StepCalibration busy = base.withHost(new StepCalibration.HostSharing(2, 1.0, 0, 1, ""), null);
+    assertEquals(10.0, simulate(2, ParallelLayout.DATA_PARALLEL, two, "least-loaded", busy, List.of()).requests()
+        .get(0).ttftMs(), 1e-6);
+    // Each of 4 agent nodes keeps 0.25 of a core busy: a run on 2 of them has 1 core for its engines.
+    StepCalibration nodes = base.withHost(new StepCalibration.HostSharing(2, 0, 0.25, 1, ""), null);
+    SweepPoint p = new FleetSimulation(new SimulationSpec(2, ParallelLayout.DATA_PARALLEL, TINY, two, "least-loaded",
+        0, nodes, null, List.of(), 0, 4)).run(null);
+    assertEquals(10.0, p.requests().get(1).ttftMs(), 1e-6);
+    // A step in the cluster's JVM taking 1.5 times the bench's: one request alone prefills in 7.5 ms.
+    StepCalibration slower = base.withHost(new StepCalibration.HostSharing(2, 0, 0, 1.5, ""), null);
+    assertEquals(7.5, simulate(1, ParallelLayout.DATA_PARALLEL, List.of(request(0, 0, 100, 1)), "least-loaded",
+        slower, List.of()).requests().get(0).ttftMs(), 1e-6);
+  }
+
+  @Test
   void aLostAgentsSequencesAreReplacedWithTheirTokensSoFarAndNoneIsLostOrDuplicated() {
     List<RequestSpec> requests = workload(60, "inf", 3);
     SweepPoint p = simulate(3, ParallelLayout.DATA_PARALLEL, requests, "least-loaded", Calibrations.roundNumbers(0, 50),

@@ -89,7 +89,7 @@ class StepTimeModelTest {
     StepCalibration graph = Calibrations.withTables(0, 0, List.of(new StepCalibration.LayoutTable(1, "graph", false,
         Calibrations.DECODE, Calibrations.PREFILL), new StepCalibration.LayoutTable(1, "eager", false,
             Calibrations.DECODE, Calibrations.PREFILL)));
-    StepCalibration cuda = new StepCalibration(graph.kind(), graph.device(), "cuda", graph.model(), 16, "", "", 0, 0, 0,
+    StepCalibration cuda = new StepCalibration(graph.kind(), graph.device(), "cuda", graph.model(), 16, "", "", null, 0, 0,
         graph.defaults(), graph.layouts(), null, null, List.of());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> StepTimeModel.of(cuda, 1, "persistent"));

@@ -20,9 +20,8 @@ import java.util.Optional;
  * @param blockSize KV block size in tokens the tables were measured with
  * @param date when it was measured or projected, ISO-8601
  * @param command the command that wrote it
- * @param hostCores more than 0: the agents of one host share this many processor cores, as the
- *     embedded cluster's CPU agents (one engine thread each) share the host; a step is then slower
- *     while more agents than cores are busy. 0: every agent has its own device
+ * @param host the processor cores the agents share, as the embedded cluster's CPU agents (one engine
+ *     thread each, in one JVM) share their host; null: every agent has its own device
  * @param dispatchMicros from placement on the coordinator to the sequence in its agent's queue
  * @param reportMicros from a step's end on the agent to its tokens on the coordinator's clock
  * @param defaults the engine's settings on this device where a run leaves them to the backend
@@ -34,7 +33,7 @@ import java.util.Optional;
  * @param notes how the numbers were obtained (a projection's assumptions, one line each)
  */
 public record StepCalibration(String kind, String device, String backend, String model, int blockSize, String date,
-    String command, int hostCores, double dispatchMicros, double reportMicros, EngineDefaults defaults,
+    String command, HostSharing host, double dispatchMicros, double reportMicros, EngineDefaults defaults,
     List<LayoutTable> layouts, KvTransferCost kvTransfer, TensorParallelScaling tensorParallel, List<String> notes) {
 
   /** The format's name and version, the file's "format" field. */
@@ -47,7 +46,6 @@ public record StepCalibration(String kind, String device, String backend, String
       throw new IllegalArgumentException("kind must be " + MEASURED + " or " + PROJECTION + ", got '" + kind + "'");
     }
     if (blockSize < 1) throw new IllegalArgumentException("block_size must be >= 1, got " + blockSize);
-    if (hostCores < 0) throw new IllegalArgumentException("host_cores must be >= 0, got " + hostCores);
     if (!(dispatchMicros >= 0) || !(reportMicros >= 0)) {
       throw new IllegalArgumentException("dispatch_us and report_us must be >= 0");
     }
@@ -59,6 +57,51 @@ public record StepCalibration(String kind, String device, String backend, String
   /** Whether it was computed rather than measured. */
   public boolean projection() {
     return PROJECTION.equals(kind);
+  }
+
+  /**
+   * CPU agents sharing one host's cores (the embedded cluster: every agent an engine thread of one JVM).
+   *
+   * @param cores the host's processor cores
+   * @param otherCpu CPU time the JVM's other threads (cluster messaging, the coordinator, garbage
+   *     collection) spend per second of engine-thread CPU
+   * @param agentCpu cores each agent node of the cluster keeps busy whatever it runs (its actor
+   *     system's heartbeats, gossip and dispatchers): with {@code n} agents in the cluster the busy
+   *     engines have {@code (cores - n × agentCpu) / (1 + otherCpu)} of the cores between them
+   * @param stepInflation a step's time in the cluster's JVM against the step bench's, one agent alone
+   *     (pauses and cache misses the bench's quiet JVM does not have); 1: as benched
+   * @param measuredBy how they were measured (e.g. the {@code coordinator calibrate-host} line); empty if not
+   */
+  public record HostSharing(int cores, double otherCpu, double agentCpu, double stepInflation, String measuredBy) {
+    public HostSharing {
+      if (cores < 1) throw new IllegalArgumentException("host cores must be >= 1, got " + cores);
+      if (!(otherCpu >= 0) || Double.isInfinite(otherCpu)) {
+        throw new IllegalArgumentException("host other_cpu must be >= 0, got " + otherCpu);
+      }
+      if (!(agentCpu >= 0) || agentCpu >= cores) {
+        throw new IllegalArgumentException("host agent_cpu must be in [0, cores), got " + agentCpu);
+      }
+      if (!(stepInflation >= 1) || Double.isInfinite(stepInflation)) {
+        throw new IllegalArgumentException("host step_inflation must be >= 1, got " + stepInflation);
+      }
+      measuredBy = measuredBy == null ? "" : measuredBy;
+    }
+
+    /**
+     * Cores the busy engines have between them in a cluster of {@code agents} agent nodes (at least a
+     * tenth of a core: a host that small is not a host the calibration was measured on).
+     */
+    public double engineCores(int agents) {
+      return Math.max(0.1, cores - agents * agentCpu) / (1 + otherCpu);
+    }
+  }
+
+  /** This calibration with its host sharing replaced. */
+  public StepCalibration withHost(HostSharing sharing, String note) {
+    List<String> more = new ArrayList<>(notes);
+    if (note != null) more.add(note);
+    return new StepCalibration(kind, device, backend, model, blockSize, date, command, sharing, dispatchMicros,
+        reportMicros, defaults, layouts, kvTransfer, tensorParallel, more);
   }
 
   /**
@@ -167,8 +210,12 @@ public record StepCalibration(String kind, String device, String backend, String
     sb.append(f("  \"block_size\": %d,%n", blockSize));
     field(sb, "date", date);
     field(sb, "command", command);
-    sb.append(f("  \"host_cores\": %d,%n  \"dispatch_us\": %s,%n  \"report_us\": %s,%n", hostCores, num(dispatchMicros),
-        num(reportMicros)));
+    if (host != null) {
+      sb.append(f("  \"host\": {\"cores\": %d, \"other_cpu\": %s, \"agent_cpu\": %s, \"step_inflation\": %s,"
+          + " \"measured_by\": \"%s\"},%n", host.cores(), num(host.otherCpu()), num(host.agentCpu()),
+          num(host.stepInflation()), esc(host.measuredBy())));
+    }
+    sb.append(f("  \"dispatch_us\": %s,%n  \"report_us\": %s,%n", num(dispatchMicros), num(reportMicros)));
     sb.append(f("  \"defaults\": {\"kv_blocks\": %d, \"max_num_seqs\": %d, \"max_batched_tokens\": %d,"
         + " \"prefix_caching\": %s},%n", defaults.kvBlocks(), defaults.maxNumSeqs(), defaults.maxBatchedTokens(),
         defaults.prefixCaching()));

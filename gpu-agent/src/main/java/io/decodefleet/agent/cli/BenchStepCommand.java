@@ -4,6 +4,7 @@ import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.tools.bench.CpuStepBench;
 import io.decodefleet.agent.tools.bench.StepBench;
 import io.decodefleet.agent.tools.bench.StepBenchCalibration;
@@ -131,8 +132,11 @@ public final class BenchStepCommand implements Callable<Integer> {
       out.println("wrote " + outFile);
     }
     if (calibrationOut != null) {
-      int cores = backend.equals("cpu") ? Runtime.getRuntime().availableProcessors() : 0;
-      ResultFile.write(calibrationOut, StepBenchCalibration.of(r, backend, cores, messageMicros,
+      // CPU agents share this host's cores; what the cluster's other threads take is measured by
+      // coordinator calibrate-host.
+      StepCalibration.HostSharing host = backend.equals("cpu")
+          ? new StepCalibration.HostSharing(Runtime.getRuntime().availableProcessors(), 0, 0, 1, "") : null;
+      ResultFile.write(calibrationOut, StepBenchCalibration.of(r, backend, host, messageMicros,
           ResultFile.commandLine(spec).trim()).toJson());
       out.println("wrote " + calibrationOut);
     }

@@ -130,7 +130,7 @@ public final class RooflineProjection {
         String.format(Locale.ROOT, "tp=K: step / (K x %.2f) + 2 x layers x %.0f us, fitted to llama3-8b tp=2 on two "
             + "H200s (docs/measurements/h200x2-bench-tp.txt)", TP_EFFICIENCY, ALL_REDUCE_MICROS));
     return new StepCalibration(StepCalibration.PROJECTION, "NVIDIA " + device.name().toUpperCase(Locale.ROOT)
-        + " (projection)", "cuda", model.name(), BLOCK, Instant.now().toString(), command, 0, 0, 0, defaults,
+        + " (projection)", "cuda", model.name(), BLOCK, Instant.now().toString(), command, null, 0, 0, defaults,
         List.of(new StepCalibration.LayoutTable(1, "persistent+graph", true, decode, prefill)),
         new StepCalibration.KvTransferCost(TRANSFER_LATENCY_MICROS,
             device.linkBytesPerSecond() * LINK_EFFICIENCY / 1e6, kvPerToken),

@@ -18,11 +18,12 @@ public final class StepBenchCalibration {
 
   /**
    * @param backend "cpu" or "cuda"
-   * @param hostCores processor cores the agents of one host share (CPU), or 0
+   * @param host the cores the agents of one host share (CPU: the bench's host, nothing else measured yet), or null
    * @param messageMicros one-way coordinator ↔ agent message time, for dispatch and reports
    * @param command the command line that measured it
    */
-  public static StepCalibration of(StepBench.Result r, String backend, int hostCores, double messageMicros,
+  public static StepCalibration of(StepBench.Result r, String backend, StepCalibration.HostSharing host,
+      double messageMicros,
       String command) {
     Map<String, List<StepCalibration.DecodePoint>> byPath = new LinkedHashMap<>();
     for (StepBench.DecodeRow d : r.decode()) {
@@ -39,6 +40,6 @@ public final class StepBenchCalibration {
         + "prefill: wall time of one prompt from position 0 at batch 1", "device copy bandwidth "
         + String.format(java.util.Locale.ROOT, "%.2f GB/s", r.copyBytesPerUs() / 1e3) + " measured beside it");
     return new StepCalibration(StepCalibration.MEASURED, r.device(), backend, r.model(), 16, Instant.now().toString(),
-        command, hostCores, messageMicros, messageMicros, r.defaults(), tables, null, null, notes);
+        command, host, messageMicros, messageMicros, r.defaults(), tables, null, null, notes);
   }
 }
