@@ -45,7 +45,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * SIGKILL: the streams whose sequences were in A's Coordinator end with a retriable status, a request
  * in the gap gets UNAVAILABLE instead of hanging, the singleton starts on B and adopts the agents'
  * resident model, the agents drop the lost sequences, and the same greedy request gives the same
- * tokens again within the issue's 15 s of the kill.
+ * tokens again within the issue's 15 s of the kill. Then B leaves with SIGTERM and hands the
+ * Coordinator to C.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CoordinatorFailoverTest {
@@ -262,5 +263,27 @@ class CoordinatorFailoverTest {
       assertTrue(agent.getLoaded(), agent.toString());
       assertEquals(0, agent.getRunning() + agent.getWaiting() + agent.getInFlight(), agent.toString());
     }
+  }
+
+  @Test
+  @Order(3)
+  void aCoordinatorNodeThatLeavesHandsTheCoordinatorToTheLastOne() throws Exception {
+    assertEquals(0, b.terminate(T), "SIGTERM: serve unbinds, leaves the cluster and exits 0");
+    List<GenerateEvent> viaC = null;
+    long deadline = System.nanoTime() + T.toNanos();
+    while (viaC == null) {
+      try {
+        viaC = grpcC.generate(greedy(), T);
+      } catch (Exception e) {
+        assertEquals(Status.Code.UNAVAILABLE, GrpcTestClient.statusOf(e).getCode(), e.toString());
+        assertTrue(System.nanoTime() < deadline, "no Coordinator on C:\n" + c.output());
+        Thread.sleep(200);
+      }
+    }
+    assertEquals(greedyTokens, tokensOf(viaC), "the same greedy tokens, served by the Coordinator on C");
+    var run = grpcC.client.runBenchmark(BenchmarkRequest.newBuilder().setNumRequests(2).setPromptLen("16")
+        .setOutputLen("4").build()).runWith(Sink.seq(), grpcC.system).toCompletableFuture().get(T.toSeconds(),
+        TimeUnit.SECONDS);
+    assertTrue(run.get(run.size() - 1).getReport().getSucceeded(), "RunBenchmark runs on C, which hosts it now");
   }
 }
