@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -168,15 +167,9 @@ class CoordinatorFailoverTest {
   @Test
   @Order(2)
   void killingTheActiveCoordinatorEndsItsStreamsRetriablyAndTheNextServesWithin15s() throws Exception {
-    // Streams whose sequences live in A's Coordinator: four over gRPC, one over HTTP, all on B.
-    List<List<GenerateEvent>> seen = new ArrayList<>();
-    List<CompletableFuture<List<GenerateEvent>>> streams = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      List<GenerateEvent> events = new CopyOnWriteArrayList<>();
-      seen.add(events);
-      streams.add(grpcB.client.generate(endless(i)).wireTap(events::add).runWith(Sink.seq(), grpcB.system)
-          .toCompletableFuture());
-    }
+    // Streams whose sequences live in A's Coordinator, all on B: one over HTTP (begun), then twenty over
+    // gRPC, more work than the agents finish before the fail-over (about 10 s of the kill), so that
+    // their sequences still run or wait there when the Coordinator is lost.
     HttpResponse<java.io.InputStream> sse = HTTP.send(HttpRequest.newBuilder(
             URI.create("http://127.0.0.1:" + httpB + "/v1/completions")).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"tiny\", \"prompt\": [1, 2, 3], \"max_tokens\": 1900, "
@@ -184,10 +177,16 @@ class CoordinatorFailoverTest {
     assertEquals(200, sse.statusCode());
     BufferedReader sseLines = new BufferedReader(new InputStreamReader(sse.body(), StandardCharsets.UTF_8));
     assertTrue(sseLines.readLine().startsWith("data: {\"id\""), "the SSE stream began");
-    for (List<GenerateEvent> events : seen) {
-      long deadline = System.nanoTime() + T.toNanos();
-      while (events.isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
-      assertTrue(!events.isEmpty(), "every gRPC stream began");
+    java.util.Set<String> busy = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    List<CompletableFuture<List<GenerateEvent>>> streams = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      streams.add(grpcB.client.generate(endless(i)).wireTap(e -> busy.add(e.getToken().getAgentId()))
+          .runWith(Sink.seq(), grpcB.system).toCompletableFuture());
+    }
+    long began = System.nanoTime() + T.toNanos();
+    while (!busy.containsAll(List.of("node-a-0", "node-b-0"))) {
+      assertTrue(System.nanoTime() < began, "gRPC streams run on both agents: " + busy);
+      Thread.sleep(20);
     }
 
     a.kill();
