@@ -56,7 +56,9 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  * becomes the same {@link GenerationRequest} as an HTTP one, checked by the same
  * {@link GenerationFields}, and runs as the same {@link TextGeneration}. Every INVALID_ARGUMENT names
  * its field; capacity and availability come from the Coordinator's placement (RESOURCE_EXHAUSTED,
- * UNAVAILABLE). A client that cancels its stream cancels its sequence.
+ * UNAVAILABLE), and a Coordinator that was lost, or none running during a fail-over, is UNAVAILABLE
+ * too. A client that cancels its stream cancels its sequence. RunBenchmark runs only where the
+ * Coordinator runs (FAILED_PRECONDITION elsewhere).
  */
 public final class DecodeFleetService implements DecodeFleet {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
