@@ -13,6 +13,9 @@ import io.decodefleet.api.DecodeFleet;
 import io.decodefleet.api.GenerateEvent;
 import io.decodefleet.api.GenerateRequest;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.admission.InFlightLimit;
+import io.decodefleet.coordinator.admission.LengthLimit;
+import io.decodefleet.coordinator.admission.OverlengthPolicy;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.generation.GenerationEvent;
 import io.decodefleet.coordinator.generation.GenerationFields;
@@ -29,16 +32,17 @@ import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
-import io.decodefleet.coordinator.workload.RequestSpec;
+import io.decodefleet.coordinator.workload.OverlengthException;
 import io.decodefleet.coordinator.text.Tokenizer;
+import io.decodefleet.coordinator.workload.Workload;
 import io.decodefleet.coordinator.workload.WorkloadSpec;
+import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiFunction;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -46,6 +50,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.grpc.GrpcServiceException;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
@@ -53,12 +58,23 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
 /**
  * The coordinator's public gRPC API ({@code decodefleet.api.v1.DecodeFleet}). A Generate request
  * becomes the same {@link GenerationRequest} as an HTTP one, checked by the same
- * {@link GenerationFields}, and runs as the same {@link TextGeneration}. Every INVALID_ARGUMENT names
- * its field; capacity and availability come from the Coordinator's placement (RESOURCE_EXHAUSTED,
- * UNAVAILABLE). A client that cancels its stream cancels its sequence.
+ * {@link GenerationFields} (a prompt and output over the {@link LengthLimit} of the loaded fleet is
+ * INVALID_ARGUMENT), and runs as the same {@link TextGeneration}. Every INVALID_ARGUMENT names its
+ * field. A Generate call past the {@link InFlightLimit} it shares with the HTTP API is
+ * RESOURCE_EXHAUSTED at once; placement and availability come from the Coordinator
+ * (RESOURCE_EXHAUSTED, UNAVAILABLE). A client that cancels its stream cancels its sequence.
  */
 public final class DecodeFleetService implements DecodeFleet {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+  /** Requests one RunBenchmark may ask for: its workload is held in memory for the whole run. */
+  public static final int MAX_BENCHMARK_REQUESTS = 100_000;
+
+  /** Renders a finished benchmark as the content of report.json. */
+  @FunctionalInterface
+  public interface BenchmarkReports {
+    /** @param overlengthSkipped requests left out as over the length limit (on_overlength "skip") */
+    String render(BenchmarkRequest request, RunOutcome outcome, int overlengthSkipped);
+  }
 
   private final ActorSystem<?> system;
   private final ActorRef<Coordinator.Command> coordinator;
@@ -67,27 +83,26 @@ public final class DecodeFleetService implements DecodeFleet {
   private final ModelLimits limits;
   private final Tokenizer tokenizer;
   private final int worldSize;
-  private final BiFunction<BenchmarkRequest, RunOutcome, String> reportJson;
+  private final BenchmarkReports reportJson;
+  private final InFlightLimit inFlight;
   private final AtomicLong nextId = new AtomicLong();
   /** Hears every Generate request's tokens and completion (the process's /metrics). */
   private final RequestObserver observer;
 
   /**
    * @param model the model the fleet serves
-   * @param limits what a Generate request is checked against (as the HTTP API checks it)
+   * @param limits what a Generate request and a benchmark's workload are checked against (as the HTTP
+   *     API checks them): the loaded fleet's, with its largest KV pool ({@link ModelLimits#onFleet})
    * @param tokenizer encodes text prompts, decodes the output text
    * @param worldSize agents it is loaded on
+   * @param inFlight the bound on Generate calls served at once, shared with the HTTP API
    * @param reportJson renders a finished benchmark as the content of report.json
+   * @param observer hears every Generate request's tokens and completion (the process's /metrics)
    */
   public DecodeFleetService(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelSpec model,
-      ModelLimits limits, Tokenizer tokenizer, int worldSize, BiFunction<BenchmarkRequest, RunOutcome, String> reportJson) {
-    this(system, coordinator, model, limits, tokenizer, worldSize, reportJson, RequestObserver.NONE);
-  }
-
-  /** @param observer hears every Generate request's tokens and completion (the process's /metrics) */
-  public DecodeFleetService(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelSpec model,
-      ModelLimits limits, Tokenizer tokenizer, int worldSize, BiFunction<BenchmarkRequest, RunOutcome, String> reportJson,
+      ModelLimits limits, Tokenizer tokenizer, int worldSize, InFlightLimit inFlight, BenchmarkReports reportJson,
       RequestObserver observer) {
+    this.inFlight = inFlight;
     this.observer = observer;
     this.limits = limits;
     this.tokenizer = tokenizer;
@@ -105,19 +120,27 @@ public final class DecodeFleetService implements DecodeFleet {
     GenerationRequest request;
     try {
       request = generation(in);
-    } catch (org.apache.pekko.grpc.GrpcServiceException e) {
+    } catch (GrpcServiceException e) {
       return Source.failed(e);
     }
-    long id = nextId.incrementAndGet();
-    GenerateEvents events = new GenerateEvents();
-    return GenerationSource.of(system, coordinator, request, tokenizer, id, arrival, observer, "generate-" + id,
-            answered -> { })
-        .map(e -> {
-          if (e instanceof GenerationEvent.Failed f) {
-            throw new org.apache.pekko.grpc.GrpcServiceException(ApiStatus.of(f.kind()).withDescription(f.reason()));
-          }
-          return events.next(e);
-        });
+    // A slot is taken when gRPC runs the response stream and given back when it ends, so a call
+    // that is never answered holds none.
+    return Source.lazySource(() -> {
+      if (!inFlight.tryAcquire()) {
+        return Source.<GenerateEvent>failed(new GrpcServiceException(Status.RESOURCE_EXHAUSTED.withDescription(
+            inFlight.refusal())));
+      }
+      long id = nextId.incrementAndGet();
+      GenerateEvents events = new GenerateEvents();
+      return GenerationSource.of(system, coordinator, request, tokenizer, id, arrival, observer, "generate-" + id,
+              answered -> inFlight.release())
+          .map(e -> {
+            if (e instanceof GenerationEvent.Failed f) {
+              throw new GrpcServiceException(ApiStatus.of(f.kind()).withDescription(f.reason()));
+            }
+            return events.next(e);
+          });
+    }).mapMaterializedValue(m -> NotUsed.notUsed());
   }
 
   /** The request's fields, checked as the HTTP API checks them; INVALID_ARGUMENT names the field. */
@@ -138,6 +161,11 @@ public final class DecodeFleetService implements DecodeFleet {
     } else if (hasText) {
       prompt = tokenizer.encode(in.getPrompt(), true);
     } else {
+      // Checked before the prompt is drawn: a length far past the limit is refused, not allocated.
+      if (limits.length().promptAloneExceeds(in.getPromptLen())) {
+        throw ApiStatus.invalid("prompt_len",
+            limits.length().excess(in.getPromptLen(), Math.max(1, in.getMaxTokens())));
+      }
       SplittableRandom rng = new SplittableRandom(in.getSeed());
       prompt = new int[in.getPromptLen()];
       for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(limits.vocabSize());
@@ -175,17 +203,20 @@ public final class DecodeFleetService implements DecodeFleet {
 
   @Override
   public Source<BenchmarkEvent, NotUsed> runBenchmark(BenchmarkRequest in) {
+    Workload workload;
     BenchmarkSpec spec;
     try {
-      spec = benchmarkSpec(in);
-    } catch (org.apache.pekko.grpc.GrpcServiceException e) {
+      workload = workload(in);
+      spec = new BenchmarkSpec(in.getWorldSize(), model, workload.requests(), placement(in), in.getMaxConcurrency(),
+          Duration.ofSeconds(60));
+    } catch (GrpcServiceException e) {
       return Source.failed(e);
     }
     Source<Object, ActorRef<Object>> out = ActorSource.actorRef(m -> m instanceof Done, m -> Optional.empty(), 1024,
         OverflowStrategy.dropHead());
     return out.mapMaterializedValue(ref -> {
-      ActorRef<Object> relay = system.systemActorOf(relay(ref, in), "benchmark-" + nextId.incrementAndGet(),
-          Props.empty());
+      ActorRef<Object> relay = system.systemActorOf(relay(ref, in, workload.skipped()),
+          "benchmark-" + nextId.incrementAndGet(), Props.empty());
       coordinator.tell(new Coordinator.RunBenchmark(spec, relay.narrow(), relay.narrow()));
       return NotUsed.notUsed();
     }).map(m -> (BenchmarkEvent) m);
@@ -194,7 +225,7 @@ public final class DecodeFleetService implements DecodeFleet {
   private enum Done { INSTANCE }
 
   /** Turns a run's progress and outcome into stream elements, then completes (or fails) the stream. */
-  private Behavior<Object> relay(ActorRef<Object> out, BenchmarkRequest in) {
+  private Behavior<Object> relay(ActorRef<Object> out, BenchmarkRequest in, int overlengthSkipped) {
     return Behaviors.receive(Object.class)
         .onMessage(RunProgress.class, p -> {
           out.tell(BenchmarkEvent.newBuilder().setProgress(BenchmarkProgress.newBuilder().setCompleted(p.completed())
@@ -209,7 +240,7 @@ public final class DecodeFleetService implements DecodeFleet {
                 .build());
           } else {
             out.tell(BenchmarkEvent.newBuilder().setReport(BenchmarkReport.newBuilder().setSucceeded(o.succeeded())
-                .setReportJson(reportJson.apply(in, o))).build());
+                .setReportJson(reportJson.render(in, o, overlengthSkipped))).build());
           }
           out.tell(Done.INSTANCE);
           return Behaviors.stopped();
@@ -217,22 +248,24 @@ public final class DecodeFleetService implements DecodeFleet {
         .build();
   }
 
-  private BenchmarkSpec benchmarkSpec(BenchmarkRequest in) {
+  /**
+   * The benchmark's workload, every field checked; its requests must fit the fleet's {@link
+   * LengthLimit} (on_overlength says whether a draw over it is refused or left out).
+   */
+  private Workload workload(BenchmarkRequest in) {
     int ws = in.getWorldSize();
     if (ws < 0 || ws > worldSize) {
       throw ApiStatus.invalid("world_size", "must be in 0.." + worldSize + " (the agents loaded), got " + in.getWorldSize());
     }
-    if (in.getNumRequests() < 1) throw ApiStatus.invalid("num_requests", "must be >= 1, got " + in.getNumRequests());
+    if (in.getNumRequests() < 1 || in.getNumRequests() > MAX_BENCHMARK_REQUESTS) {
+      throw ApiStatus.invalid("num_requests", "must be in 1.." + MAX_BENCHMARK_REQUESTS + ", got "
+          + in.getNumRequests());
+    }
     LengthDistribution prompt = length("prompt_len",
         in.getPromptLen().isEmpty() ? WorkloadSpec.DEFAULT_PROMPT_LEN : in.getPromptLen());
     LengthDistribution output = length("output_len",
         in.getOutputLen().isEmpty() ? WorkloadSpec.DEFAULT_OUTPUT_LEN : in.getOutputLen());
-    String placement = in.getPlacement().isEmpty() ? PlacementPolicy.DEFAULT : in.getPlacement();
-    try {
-      PlacementPolicy.named(placement);
-    } catch (IllegalArgumentException e) {
-      throw ApiStatus.invalid("placement", e.getMessage());
-    }
+    placement(in);
     if (!(in.getRequestRate() >= 0) || Double.isInfinite(in.getRequestRate())) {
       throw ApiStatus.invalid("request_rate", "must be >= 0 requests/s (0: all at once), got " + in.getRequestRate());
     }
@@ -240,12 +273,39 @@ public final class DecodeFleetService implements DecodeFleet {
     if (in.getMaxConcurrency() < 0) {
       throw ApiStatus.invalid("max_concurrency", "must be >= 0 (0: unlimited), got " + in.getMaxConcurrency());
     }
+    OverlengthPolicy policy;
+    try {
+      policy = in.getOnOverlength().isEmpty() ? OverlengthPolicy.ERROR : OverlengthPolicy.parse(in.getOnOverlength());
+    } catch (IllegalArgumentException e) {
+      throw ApiStatus.invalid("on_overlength", e.getMessage());
+    }
     ArrivalProcess arrivals = in.getRequestRate() == 0 ? new ArrivalProcess.AllAtOnce()
         : new ArrivalProcess.Rate(in.getRequestRate(),
             in.getBurstiness() == 0 ? WorkloadSpec.DEFAULT_BURSTINESS : in.getBurstiness());
-    WorkloadSpec workload = new WorkloadSpec(in.getNumRequests(), prompt, output, arrivals, in.getMaxConcurrency());
-    List<RequestSpec> requests = workload.requests(config.vocabSize(), config.maxPositionEmbeddings(), in.getSeed());
-    return new BenchmarkSpec(ws, model, requests, placement, workload.maxConcurrency(), Duration.ofSeconds(60));
+    WorkloadSpec spec = new WorkloadSpec(in.getNumRequests(), prompt, output, arrivals, in.getMaxConcurrency());
+    Workload workload;
+    try {
+      workload = spec.requests(config.vocabSize(), limits.length(), policy, in.getSeed());
+    } catch (OverlengthException e) {
+      String field = e.setting() == OverlengthException.Setting.PROMPT_LEN ? "prompt_len" : "output_len";
+      throw ApiStatus.invalid(field, e.getMessage() + (e.perRequest() ? " (on_overlength \"skip\" leaves such "
+          + "requests out)" : ""));
+    }
+    if (workload.requests().isEmpty()) {
+      throw ApiStatus.invalid("prompt_len", "every one of the " + workload.drawn() + " requests drawn exceeds the "
+          + limits.length().maxTokens() + " tokens a sequence may hold; nothing is left to run");
+    }
+    return workload;
+  }
+
+  private static String placement(BenchmarkRequest in) {
+    String placement = in.getPlacement().isEmpty() ? PlacementPolicy.DEFAULT : in.getPlacement();
+    try {
+      PlacementPolicy.named(placement);
+    } catch (IllegalArgumentException e) {
+      throw ApiStatus.invalid("placement", e.getMessage());
+    }
+    return placement;
   }
 
   private static LengthDistribution length(String field, String text) {

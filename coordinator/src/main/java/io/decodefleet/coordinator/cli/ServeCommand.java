@@ -6,7 +6,9 @@ import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.api.BenchmarkRequest;
 import io.decodefleet.api.DecodeFleetHandlerFactory;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.admission.InFlightLimit;
 import io.decodefleet.coordinator.api.DecodeFleetService;
+import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.metrics.ReportJson;
 import io.decodefleet.coordinator.metrics.SloSpec;
 import io.decodefleet.coordinator.metrics.SweepPoint;
@@ -76,8 +78,9 @@ final class ServeCommand implements Callable<Integer> {
       + "context the prompt leaves (default: ${DEFAULT-VALUE}).")
   int defaultMaxTokens = 256;
 
-  @Option(names = "--max-concurrent-requests", description = "HTTP requests served at once; more get 429 "
-      + "(default: ${DEFAULT-VALUE}).")
+  @Option(names = "--max-concurrent-requests", description = "Requests served at once by the gRPC and the HTTP API "
+      + "together (Generate, completions, chat completions); one more is refused at once, RESOURCE_EXHAUSTED or 429, "
+      + "never queued (default: ${DEFAULT-VALUE}).")
   int maxConcurrentRequests = 4096;
 
   @Option(names = "--world-size", required = true, description = "Agents to wait for and load the model on.")
@@ -136,9 +139,12 @@ final class ServeCommand implements Callable<Integer> {
         return 1;
       }
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
-      DecodeFleetService service = new DecodeFleetService(node.system(), node.coordinator(), model, text.limits(),
-          text.tokenizer(), worldSize, (request, outcome) -> reportJson(request, outcome, state),
-          metrics.requests(model.model()));
+      // Requests are checked against the loaded fleet: the model's context and its largest KV pool.
+      ModelLimits limits = text.limits().onFleet(state);
+      InFlightLimit inFlight = new InFlightLimit(maxConcurrentRequests);
+      DecodeFleetService service = new DecodeFleetService(node.system(), node.coordinator(), model, limits,
+          text.tokenizer(), worldSize, inFlight, (request, outcome, skipped) -> reportJson(request, outcome, skipped,
+          state), metrics.requests(model.model()));
       ServerBinding binding;
       ServerBinding http = null;
       try {
@@ -151,8 +157,8 @@ final class ServeCommand implements Callable<Integer> {
       System.out.println("coordinator: model " + model.model() + " loaded on " + worldSize
           + " agents; serving decodefleet.api.v1.DecodeFleet on " + grpcBind + ":" + binding.localAddress().getPort());
       if (httpPort >= 0) {
-        OpenAiServer server = new OpenAiServer(node.system(), node.coordinator(), text.limits(), text.tokenizer(),
-            text.prompts(), java.util.Optional.ofNullable(apiKey), maxConcurrentRequests,
+        OpenAiServer server = new OpenAiServer(node.system(), node.coordinator(), limits, text.tokenizer(),
+            text.prompts(), java.util.Optional.ofNullable(apiKey), inFlight,
             RuntimeVersions.current().get("decodefleet"), metrics);
         try {
           http = PortBinding.bound("the OpenAI API", httpBind, httpPort, Http.get(node.system()).newServerAt(httpBind, httpPort)
@@ -183,10 +189,12 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private String reportJson(BenchmarkRequest request, RunOutcome outcome, ClusterSnapshot state) {
+  private String reportJson(BenchmarkRequest request, RunOutcome outcome, int overlengthSkipped,
+      ClusterSnapshot state) {
     ObjectNode settings = JsonNodeFactory.instance.objectNode();
     settings.put("request", request.toString().replace('\n', ' ').trim());
     settings.put("model", engine.model);
+    settings.put("overlength_skipped", overlengthSkipped);
     String backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();
     int ws = outcome.agents().size();
     SweepReport report = new SweepReport("RunBenchmark (gRPC)", settings, RuntimeVersions.current(),

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.observability.RequestLogContext;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.admission.InFlightLimit;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.generation.GenerationEvent;
 import io.decodefleet.coordinator.generation.GenerationSource;
@@ -21,7 +22,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -43,9 +43,11 @@ import org.apache.pekko.util.ByteString;
  * (whole JSON, or Server-Sent Events ending with {@code data: [DONE]}), {@code GET /v1/models},
  * {@code /health}, {@code /version}, and the process's Prometheus metrics on {@code GET /metrics}
  * (no API key, as vLLM serves them). Errors come in OpenAI's shape with 400 (a field that cannot be
- * served, named as {@code param}), 401 (a missing or wrong API key on {@code /v1}), 404 (an unknown
- * path or model), 413 (a body over the limit), 429 (too many requests in flight), 503 (no agent to
- * serve). A client that disconnects mid-stream cancels its sequence on the fleet.
+ * served, named as {@code param}; a prompt and max tokens over the fleet's {@link
+ * io.decodefleet.coordinator.admission.LengthLimit} among them), 401 (a missing or wrong API key on
+ * {@code /v1}), 404 (an unknown path or model), 413 (a body over the limit), 429 (too many requests
+ * in flight: the {@link InFlightLimit} it shares with the gRPC API), 503 (no agent to serve). A
+ * client that disconnects mid-stream cancels its sequence on the fleet.
  */
 public final class OpenAiServer {
   /** Largest request body accepted. */
@@ -59,25 +61,25 @@ public final class OpenAiServer {
   private final Tokenizer tokenizer;
   private final OpenAiRequest.Prompts prompts;
   private final Optional<String> apiKey;
-  private final int maxInFlight;
+  private final InFlightLimit inFlight;
   private final String version;
   private final CoordinatorMetrics metrics;
   /** Hears every request's tokens and completion: {@code metrics} for the served model. */
   private final RequestObserver observer;
   private final long created = System.currentTimeMillis() / 1000;
-  private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong nextId = new AtomicLong();
 
   /**
    * @param prompts turns text and chat messages into token ids (the tokenizer, the chat template)
    * @param apiKey when present, every {@code /v1} request needs {@code Authorization: Bearer <key>}
-   * @param maxInFlight requests served at once; one more gets 429
+   * @param limits what a request is checked against: the loaded fleet's ({@link ModelLimits#onFleet})
+   * @param inFlight the bound on requests served at once, shared with the gRPC API; one more gets 429
    * @param metrics this process's metrics: fed by every request (labelled with the served model name),
    *     served on {@code /metrics}
    */
   public OpenAiServer(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelLimits limits,
-      Tokenizer tokenizer, OpenAiRequest.Prompts prompts, Optional<String> apiKey, int maxInFlight, String version,
-      CoordinatorMetrics metrics) {
+      Tokenizer tokenizer, OpenAiRequest.Prompts prompts, Optional<String> apiKey, InFlightLimit inFlight,
+      String version, CoordinatorMetrics metrics) {
     this.metrics = metrics;
     this.observer = metrics.requests(limits.model());
     this.system = system;
@@ -86,7 +88,7 @@ public final class OpenAiServer {
     this.tokenizer = tokenizer;
     this.prompts = prompts;
     this.apiKey = apiKey;
-    this.maxInFlight = maxInFlight;
+    this.inFlight = inFlight;
     this.version = version;
   }
 
@@ -119,7 +121,7 @@ public final class OpenAiServer {
     }
     switch (path) {
       case "/v1/models":
-        return get ? done(json(200, OpenAiJson.models(limits.model(), created, limits.contextTokens())))
+        return get ? done(json(200, OpenAiJson.models(limits.model(), created, (int) limits.length().maxTokens())))
             : notAllowed(request);
       case "/v1/completions":
         return post ? generate(request, false) : notAllowed(request);
@@ -156,10 +158,8 @@ public final class OpenAiServer {
         return done(error(404, "The model '" + r.model() + "' does not exist; this server serves '" + limits.model()
             + "'", "invalid_request_error", "model", "model_not_found"));
       }
-      if (inFlight.incrementAndGet() > maxInFlight) {
-        inFlight.decrementAndGet();
-        return done(error(429, "too many requests in flight (" + maxInFlight + "); retry later", "rate_limit_error",
-            null, "rate_limit_exceeded"));
+      if (!inFlight.tryAcquire()) {
+        return done(error(429, inFlight.refusal(), "rate_limit_error", null, "rate_limit_exceeded"));
       }
       return respond(r, start(r), mat);
     }).exceptionally(e -> {
@@ -180,7 +180,7 @@ public final class OpenAiServer {
         r.stream() ? "streamed" : "whole");
     return GenerationSource.of(system, coordinator, r.generation(), tokenizer, id, arrival, observer, "openai-" + id,
         answered -> {
-          inFlight.decrementAndGet();
+          inFlight.release();
           debug(id, "request {} answered{}", id, answered ? "" : ": the client went away first");
         });
   }

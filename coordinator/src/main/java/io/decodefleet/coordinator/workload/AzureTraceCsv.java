@@ -75,7 +75,7 @@ final class AzureTraceCsv {
       } catch (ArithmeticException e) {
         throw new TraceFormatException(file, lineNumbers.get(i), "TIMESTAMP is more than 292 years after the earliest one");
       }
-      entries.add(new TraceEntry(offset, null, lengths.get(i)[0], lengths.get(i)[1]));
+      entries.add(new TraceEntry(offset, null, lengths.get(i)[0], lengths.get(i)[1], lineNumbers.get(i)));
     }
     return entries;
   }

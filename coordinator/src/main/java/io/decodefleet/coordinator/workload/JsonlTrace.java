@@ -100,7 +100,8 @@ final class JsonlTrace {
     if (outputLen == null) throw at.error("missing field 'output_len'");
     if (tokens == null && promptLen == null) throw at.error("missing field 'prompt_tokens' or 'prompt_len'");
     if (tokens != null && promptLen != null) throw at.error("give either 'prompt_tokens' or 'prompt_len', not both");
-    return new TraceEntry(Math.round(arrivalS * 1e9), tokens, tokens != null ? tokens.length : promptLen, outputLen);
+    return new TraceEntry(Math.round(arrivalS * 1e9), tokens, tokens != null ? tokens.length : promptLen, outputLen,
+        at.line());
   }
 
   private static TraceEntry mooncake(LineContext at, JsonNode node) throws TraceFormatException {
@@ -138,7 +139,7 @@ final class JsonlTrace {
     if (inputLen == null) throw at.error("missing field 'input_length'");
     if (outputLen == null) throw at.error("missing field 'output_length'");
     if (hashIds == null) throw at.error("missing field 'hash_ids'");
-    return new TraceEntry(timestampMs * 1_000_000L, null, inputLen, outputLen, hashIds);
+    return new TraceEntry(timestampMs * 1_000_000L, null, inputLen, outputLen, hashIds, at.line());
   }
 
   /** Jackson's message without the source excerpt it appends to some messages, on one line. */
