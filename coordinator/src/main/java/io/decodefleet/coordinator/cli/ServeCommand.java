@@ -8,6 +8,7 @@ import io.decodefleet.api.DecodeFleetHandlerFactory;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.admission.InFlightLimit;
 import io.decodefleet.coordinator.api.DecodeFleetService;
+import io.decodefleet.coordinator.api.GrpcRequestLimits;
 import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.metrics.ReportJson;
 import io.decodefleet.coordinator.metrics.SloSpec;
@@ -149,7 +150,8 @@ final class ServeCommand implements Callable<Integer> {
       ServerBinding http = null;
       try {
         binding = PortBinding.bound("the gRPC API", grpcBind, grpcPort, Http.get(node.system()).newServerAt(grpcBind, grpcPort)
-            .bind(DecodeFleetHandlerFactory.create(service, node.system())));
+            .withSettings(GrpcRequestLimits.settings(node.system()))
+            .bind(GrpcRequestLimits.around(DecodeFleetHandlerFactory.create(service, node.system()), node.system())));
       } catch (UsageError e) {
         System.err.println("coordinator serve: " + e.getMessage());
         return 2;

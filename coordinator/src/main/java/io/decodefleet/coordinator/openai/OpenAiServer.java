@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.observability.RequestLogContext;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.admission.InFlightLimit;
+import io.decodefleet.coordinator.admission.RequestSizeLimits;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.generation.GenerationEvent;
 import io.decodefleet.coordinator.generation.GenerationSource;
@@ -46,12 +47,13 @@ import org.apache.pekko.util.ByteString;
  * served, named as {@code param}; a prompt and max tokens over the fleet's {@link
  * io.decodefleet.coordinator.admission.LengthLimit} among them), 401 (a missing or wrong API key on
  * {@code /v1}), 404 (an unknown path or model), 413 (a body over the limit), 429 (too many requests
- * in flight: the {@link InFlightLimit} it shares with the gRPC API), 503 (no agent to serve). A
- * client that disconnects mid-stream cancels its sequence on the fleet.
+ * in flight: the {@link InFlightLimit} it shares with the gRPC API), 431 (headers over the {@link
+ * RequestSizeLimits}), 503 (no agent to serve). A client that disconnects mid-stream cancels its
+ * sequence on the fleet.
  */
 public final class OpenAiServer {
   /** Largest request body accepted. */
-  public static final long MAX_BODY_BYTES = 4L << 20;
+  public static final long MAX_BODY_BYTES = RequestSizeLimits.MAX_BODY_BYTES;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OpenAiServer.class);
 
@@ -94,12 +96,14 @@ public final class OpenAiServer {
 
   /**
    * The HTTP server's settings for this API: no request timeout (a whole, non-streamed answer of
-   * many tokens takes as long as it takes) and an idle timeout far above any gap between tokens.
+   * many tokens takes as long as it takes), an idle timeout far above any gap between tokens, the
+   * parser's header backstop of {@link RequestSizeLimits}, and its refusals in OpenAI's error shape.
    */
   public static org.apache.pekko.http.javadsl.settings.ServerSettings settings(ActorSystem<?> system) {
     return org.apache.pekko.http.javadsl.settings.ServerSettings.create(com.typesafe.config.ConfigFactory.parseString(
-        "pekko.http.server.request-timeout = infinite\npekko.http.server.idle-timeout = 10 min")
-        .withFallback(system.settings().config()));
+        "pekko.http.server.request-timeout = infinite\npekko.http.server.idle-timeout = 10 min\n"
+            + "pekko.http.server.parsing.error-handler = \"" + OpenAiParsingErrors.class.getName() + "\"")
+        .withFallback(RequestSizeLimits.parserSettings()).withFallback(system.settings().config()));
   }
 
   /** Answers one request (the handler the HTTP server binds). */
@@ -108,7 +112,9 @@ public final class OpenAiServer {
     boolean post = request.method().equals(HttpMethods.POST);
     boolean get = request.method().equals(HttpMethods.GET);
     boolean generation = post && (path.equals("/v1/completions") || path.equals("/v1/chat/completions"));
-    if (!generation) request.discardEntityBytes(system);
+    String headers = RequestSizeLimits.headersExcess(request.getHeaders());
+    if (!generation || headers != null) request.discardEntityBytes(system);
+    if (headers != null) return done(error(431, "headers: " + headers, "invalid_request_error", "headers", null));
     if (path.equals("/health")) return get ? done(HttpResponse.create()) : notAllowed(request);
     if (path.equals("/metrics")) return get ? done(metrics.endpoint().respond(request)) : notAllowed(request);
     if (path.equals("/version")) {
