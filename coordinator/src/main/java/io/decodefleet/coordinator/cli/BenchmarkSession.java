@@ -3,7 +3,6 @@ package io.decodefleet.coordinator.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.LocalDevices;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.engine.ModelSpec;
@@ -99,10 +98,10 @@ final class BenchmarkSession {
     List<String> agentDevices;
     CoordinatorMetrics metrics = new CoordinatorMetrics();
     try (ClusterHandle cluster = cli.cluster.embedded()
-        ? EmbeddedCluster.start(largestAgents, ConfigFactory.empty(),
+        ? EmbeddedCluster.start(largestAgents, cli.cluster.tls.config(),
             i -> devices.groupSlot("agent-" + i, i, k, cli.engine.cudaSettings(), CpuBackend.DEFAULT_KV_BYTES), metrics)
         : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
-            cli.cluster.managementPort, cli.cluster.kubernetes, metrics)) {
+            cli.cluster.managementPort, cli.cluster.kubernetes, metrics, cli.cluster.tls)) {
       if (cli.cluster.metricsPort >= 0) {
         // Stops with the cluster's system, when the run is over.
         var binding = metrics.serve(cluster.system(), cli.cluster.bind, cli.cluster.metricsPort);

@@ -128,6 +128,9 @@ public final class CoordinatorCli implements Callable<Integer> {
 
   String[] originalArgs = new String[0];
 
+  /** The process environment (tests give their own): the cluster store passwords' variables. */
+  Map<String, String> environment = System.getenv();
+
   /** --percentile-metrics and --metric-percentiles, checked by {@link #checkPercentiles}. */
   PercentileSpec percentiles = PercentileSpec.DEFAULT;
 
@@ -169,7 +172,7 @@ public final class CoordinatorCli implements Callable<Integer> {
       throw new UsageError("--expectations: no such file " + expectations);
     }
     try {
-      cluster.validate();
+      cluster.validate(environment);
     } catch (IllegalArgumentException e) {
       throw new UsageError(e.getMessage());
     }
@@ -294,6 +297,7 @@ public final class CoordinatorCli implements Callable<Integer> {
   static int run(Map<String, String> environment, String... args) {
     CoordinatorCli cli = new CoordinatorCli();
     cli.originalArgs = args;
+    cli.environment = environment;
     CommandLine cmd = new CommandLine(cli);
     boolean serve = args.length > 0 && args[0].equals("serve");
     String renamed = renamedSetting(serve, List.of(args), environment);

@@ -30,6 +30,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import sun.misc.Signal;
 
 /**
@@ -92,6 +93,9 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin
   ClusterOptions cluster = new ClusterOptions();
 
+  @ParentCommand
+  CoordinatorCli parent;
+
   @Override
   public Integer call() throws Exception {
     ModelSpec model;
@@ -108,7 +112,7 @@ final class ServeCommand implements Callable<Integer> {
       }
       if (apiKey != null && apiKey.isBlank()) throw new UsageError("--api-key must not be blank");
       try {
-        cluster.validate();
+        cluster.validate(parent == null ? System.getenv() : parent.environment);
       } catch (IllegalArgumentException e) {
         throw new UsageError(e.getMessage());
       }
@@ -123,10 +127,10 @@ final class ServeCommand implements Callable<Integer> {
     String served = text.limits().model();
     CoordinatorMetrics metrics = new CoordinatorMetrics(preset -> preset.equals(model.model()) ? served : preset);
     try (CoordinatorNode node = CoordinatorNode.start(cluster.bind, cluster.clusterPort, cluster.seedNodes,
-        cluster.managementPort, cluster.kubernetes, metrics)) {
+        cluster.managementPort, cluster.kubernetes, metrics, cluster.tls)) {
       System.out.println("coordinator: " + text.describe());
-      System.out.println("coordinator: cluster node at " + node.clusterAddress() + " (" + cluster.describe()
-          + "); waiting for " + worldSize + " agents"
+      System.out.println("coordinator: cluster node at " + node.clusterAddress() + " (" + cluster.describe() + ", "
+          + cluster.tls.describe() + "); waiting for " + worldSize + " agents"
           + (cluster.embedded() ? " (give gpu-agent --seed-nodes " + node.clusterAddress() + ")" : ""));
       Coordinator.FleetStatus status = AskPattern.<Coordinator.Command, Coordinator.FleetStatus>ask(node.coordinator(),
           replyTo -> new Coordinator.LoadFleet(worldSize, model, timeout, replyTo), timeout.plusSeconds(10),

@@ -2,6 +2,8 @@ package io.decodefleet.coordinator.node;
 
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.ClusterConfig;
+import io.decodefleet.agent.ClusterTls;
+import io.decodefleet.agent.ExposedPorts;
 import io.decodefleet.agent.QuietShutdown;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
@@ -55,6 +57,15 @@ public final class CoordinatorNode implements ClusterHandle {
   /** As {@link #start(String, int, List, int, boolean)}, the coordinator feeding {@code metrics}. */
   public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
       boolean kubernetesBootstrap, CoordinatorMetrics metrics) {
+    return start(bind, port, seedNodes, managementPort, kubernetesBootstrap, metrics, ClusterTls.plaintext());
+  }
+
+  /**
+   * As {@link #start(String, int, List, int, boolean, CoordinatorMetrics)}, talking to the other nodes
+   * as {@code tls} says; a plaintext cluster port beyond loopback is said in one WARN line.
+   */
+  public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
+      boolean kubernetesBootstrap, CoordinatorMetrics metrics, ClusterTls tls) {
     Map<String, Object> own = new HashMap<>();
     own.put("pekko.management.http.hostname", bind);
     own.put("pekko.management.http.port", Math.max(managementPort, 0));
@@ -63,8 +74,13 @@ public final class CoordinatorNode implements ClusterHandle {
     // Nor agent metrics: its /metrics is the coordinator's own, on its HTTP API or --metrics-port.
     own.put("pekko.management.http.routes.decodefleet-metrics", "");
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME,
-        ClusterConfig.node(bind, port, List.of("coordinator"), ConfigFactory.parseMap(own)));
+        ClusterConfig.node(bind, port, List.of("coordinator"), tls.config().withFallback(ConfigFactory.parseMap(own))));
     Cluster cluster = Cluster.get(system);
+    if (!tls.enabled()) {
+      ExposedPorts.warnIfExposed("the cluster port", bind, cluster.selfMember().address().getPort().orElse(port),
+          "is plaintext and unauthenticated: any host that reaches it can join the cluster",
+          "give --cluster-tls with a key store and a trust store");
+    }
     if (kubernetesBootstrap) {
       PekkoManagement.get(system).start();
       ClusterBootstrap.get(system).start();

@@ -3,6 +3,8 @@ package io.decodefleet.agent.daemon;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.ClusterConfig;
+import io.decodefleet.agent.ClusterTls;
+import io.decodefleet.agent.ExposedPorts;
 import io.decodefleet.agent.NodeGuardian;
 import io.decodefleet.agent.LocalDevices;
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
@@ -40,10 +42,11 @@ public final class AgentDaemon {
    * @param devices "auto" (one CUDA agent per GPU, CPU agents when there is none), "cpu", or GPU
    *     indices such as "0,1"
    * @param cuda how each CUDA agent uses its GPU
+   * @param tls how the node talks to the others: plaintext or TLS with mutual authentication
    */
   public record Settings(List<String> seedNodes, String bind, int port, String nodeName, int cpuAgents,
       int managementPort, boolean kubernetesBootstrap, long cpuKvBytes, Duration drainTimeout, String devices,
-      CudaSettings cuda, int tensorParallel) {}
+      CudaSettings cuda, int tensorParallel, ClusterTls tls) {}
 
   public static Config config(Settings s) {
     Map<String, Object> own = new HashMap<>();
@@ -52,7 +55,8 @@ public final class AgentDaemon {
     own.put("pekko.cluster.seed-nodes", seeds);
     own.put("pekko.management.http.hostname", s.bind());
     own.put("pekko.management.http.port", s.managementPort());
-    return ClusterConfig.node(s.bind(), s.port(), List.of("agent"), ConfigFactory.parseMap(own));
+    return ClusterConfig.node(s.bind(), s.port(), List.of("agent"),
+        s.tls().config().withFallback(ConfigFactory.parseMap(own)));
   }
 
   /** Runs until SIGTERM/SIGINT; returns the exit code. */
@@ -95,9 +99,15 @@ public final class AgentDaemon {
     };
     Signal.handle(new Signal("TERM"), sig -> new Thread(drainAndStop, "drain").start());
     Signal.handle(new Signal("INT"), sig -> new Thread(drainAndStop, "drain").start());
-    System.out.println("gpu-agent " + s.nodeName() + ": " + slots.size() + " agents at "
-        + org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().address() + ", management http://" + s.bind()
-        + ":" + s.managementPort() + " (/alive, /ready, /metrics)");
+    org.apache.pekko.actor.Address self = org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().address();
+    System.out.println("gpu-agent " + s.nodeName() + ": " + slots.size() + " agents at " + self + " ("
+        + s.tls().describe() + "), management http://" + s.bind() + ":" + s.managementPort()
+        + " (/alive, /ready, /metrics)");
+    if (!s.tls().enabled()) {
+      ExposedPorts.warnIfExposed("the cluster port", s.bind(), self.getPort().orElse(s.port()),
+          "is plaintext and unauthenticated: any host that reaches it can join the cluster",
+          "give --cluster-tls with a key store and a trust store");
+    }
     System.out.flush();
     system.getWhenTerminated().thenRun(stopped::countDown);
     stopped.await();
