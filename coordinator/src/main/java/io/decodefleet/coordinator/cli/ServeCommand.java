@@ -16,6 +16,7 @@ import io.decodefleet.coordinator.node.CoordinatorNode;
 import io.decodefleet.coordinator.node.HardwareDescription;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import io.decodefleet.coordinator.openai.OpenAiServer;
+import io.decodefleet.coordinator.security.ApiAccess;
 import io.decodefleet.coordinator.report.RuntimeVersions;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
 import io.decodefleet.coordinator.run.RunOutcome;
@@ -43,7 +44,7 @@ import sun.misc.Signal;
 final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--grpc-port", defaultValue = "${env:DECODEFLEET_GRPC_PORT:-50051}",
-      description = "gRPC port (plaintext HTTP/2; env DECODEFLEET_GRPC_PORT; default ${DEFAULT-VALUE}).")
+      description = "gRPC port (HTTP/2; TLS with --tls-cert; env DECODEFLEET_GRPC_PORT; default ${DEFAULT-VALUE}).")
   int grpcPort;
 
   @Option(names = "--grpc-bind", defaultValue = "${env:DECODEFLEET_GRPC_BIND:-127.0.0.1}",
@@ -59,9 +60,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Address the HTTP API binds (default ${DEFAULT-VALUE}).")
   String httpBind;
 
-  @Option(names = "--api-key", defaultValue = "${env:DECODEFLEET_API_KEY}",
-      description = "Require 'Authorization: Bearer <key>' on every /v1 request (env DECODEFLEET_API_KEY).")
-  String apiKey;
+  @Mixin
+  ApiAccessOptions access = new ApiAccessOptions();
+
+  @ParentCommand
+  CoordinatorCli parent;
 
   @Option(names = "--tokenizer", description = "A Hugging Face tokenizer.json (its tokenizer_config.json beside it "
       + "gives BOS, EOS and the chat template); default: the built-in byte-level tokenizer.")
@@ -93,13 +96,11 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin
   ClusterOptions cluster = new ClusterOptions();
 
-  @ParentCommand
-  CoordinatorCli parent;
-
   @Override
   public Integer call() throws Exception {
     ModelSpec model;
     ServedText text;
+    ApiAccess api;
     try {
       if (worldSize < 1) throw new UsageError("--world-size must be >= 1, got " + worldSize);
       if (grpcPort < 0 || grpcPort > 65535) throw new UsageError("--grpc-port must be in 0..65535, got " + grpcPort);
@@ -110,7 +111,7 @@ final class ServeCommand implements Callable<Integer> {
       if (maxConcurrentRequests < 1) {
         throw new UsageError("--max-concurrent-requests must be >= 1, got " + maxConcurrentRequests);
       }
-      if (apiKey != null && apiKey.isBlank()) throw new UsageError("--api-key must not be blank");
+      api = access.resolve();
       try {
         cluster.validate(parent == null ? System.getenv() : parent.environment);
       } catch (IllegalArgumentException e) {
@@ -146,28 +147,33 @@ final class ServeCommand implements Callable<Integer> {
       ServerBinding binding;
       ServerBinding http = null;
       try {
-        binding = PortBinding.bound("the gRPC API", grpcBind, grpcPort, Http.get(node.system()).newServerAt(grpcBind, grpcPort)
-            .bind(DecodeFleetHandlerFactory.create(service, node.system())));
+        binding = PortBinding.bound("the gRPC API", grpcBind, grpcPort, api.serverAt(Http.get(node.system())
+            .newServerAt(grpcBind, grpcPort)).bind(api.key().guardGrpc(DecodeFleetHandlerFactory.create(service,
+            node.system()), node.system())));
       } catch (UsageError e) {
         System.err.println("coordinator serve: " + e.getMessage());
         return 2;
       }
       System.out.println("coordinator: model " + model.model() + " loaded on " + worldSize
-          + " agents; serving decodefleet.api.v1.DecodeFleet on " + grpcBind + ":" + binding.localAddress().getPort());
+          + " agents; serving decodefleet.api.v1.DecodeFleet on " + grpcBind + ":" + binding.localAddress().getPort()
+          + " (" + api.describe() + ")");
+      api.warnIfExposed("the gRPC API", grpcBind, binding.localAddress().getPort());
       if (httpPort >= 0) {
         OpenAiServer server = new OpenAiServer(node.system(), node.coordinator(), text.limits(), text.tokenizer(),
-            text.prompts(), java.util.Optional.ofNullable(apiKey), maxConcurrentRequests,
+            text.prompts(), api.key(), maxConcurrentRequests,
             RuntimeVersions.current().get("decodefleet"), metrics);
         try {
-          http = PortBinding.bound("the OpenAI API", httpBind, httpPort, Http.get(node.system()).newServerAt(httpBind, httpPort)
-              .withSettings(OpenAiServer.settings(node.system())).bind(server::handle));
+          http = PortBinding.bound("the OpenAI API", httpBind, httpPort, api.serverAt(Http.get(node.system())
+              .newServerAt(httpBind, httpPort)).withSettings(OpenAiServer.settings(node.system())).bind(server::handle));
         } catch (UsageError e) {
           binding.unbind();
           System.err.println("coordinator serve: " + e.getMessage());
           return 2;
         }
-        System.out.println("coordinator: serving the OpenAI API (model '" + text.limits().model() + "') on http://" + httpBind + ":" + http.localAddress().getPort() + "/v1"
-            + (apiKey != null ? " (API key required)" : "") + "; metrics on /metrics");
+        System.out.println("coordinator: serving the OpenAI API (model '" + text.limits().model() + "') on "
+            + api.scheme() + "://" + httpBind + ":" + http.localAddress().getPort() + "/v1 (" + api.describe()
+            + "); metrics on /metrics");
+        api.warnIfExposed("the OpenAI API", httpBind, http.localAddress().getPort());
       }
       ServerBinding metricsOnly = null;
       if (cluster.metricsPort >= 0) {

@@ -13,11 +13,9 @@ import io.decodefleet.coordinator.generation.InvalidField;
 import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.metrics.RequestObserver;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
+import io.decodefleet.coordinator.security.ApiKey;
 import io.decodefleet.coordinator.text.Tokenizer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -58,7 +56,7 @@ public final class OpenAiServer {
   private final ModelLimits limits;
   private final Tokenizer tokenizer;
   private final OpenAiRequest.Prompts prompts;
-  private final Optional<String> apiKey;
+  private final ApiKey apiKey;
   private final int maxInFlight;
   private final String version;
   private final CoordinatorMetrics metrics;
@@ -70,13 +68,13 @@ public final class OpenAiServer {
 
   /**
    * @param prompts turns text and chat messages into token ids (the tokenizer, the chat template)
-   * @param apiKey when present, every {@code /v1} request needs {@code Authorization: Bearer <key>}
+   * @param apiKey when required, every {@code /v1} request needs {@code Authorization: Bearer <key>}
    * @param maxInFlight requests served at once; one more gets 429
    * @param metrics this process's metrics: fed by every request (labelled with the served model name),
    *     served on {@code /metrics}
    */
   public OpenAiServer(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelLimits limits,
-      Tokenizer tokenizer, OpenAiRequest.Prompts prompts, Optional<String> apiKey, int maxInFlight, String version,
+      Tokenizer tokenizer, OpenAiRequest.Prompts prompts, ApiKey apiKey, int maxInFlight, String version,
       CoordinatorMetrics metrics) {
     this.metrics = metrics;
     this.observer = metrics.requests(limits.model());
@@ -113,7 +111,7 @@ public final class OpenAiServer {
       return get ? done(json(200, JSON.createObjectNode().put("version", version))) : notAllowed(request);
     }
     if (!path.startsWith("/v1/")) return done(error(404, "Not Found: " + path, "invalid_request_error", null, null));
-    if (!authorized(request)) {
+    if (!apiKey.admits(request)) {
       return done(error(401, "Incorrect or missing API key: send Authorization: Bearer <key>",
           "invalid_request_error", null, "invalid_api_key"));
     }
@@ -128,13 +126,6 @@ public final class OpenAiServer {
       default:
         return done(error(404, "Not Found: " + path, "invalid_request_error", null, null));
     }
-  }
-
-  private boolean authorized(HttpRequest request) {
-    if (apiKey.isEmpty()) return true;
-    Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
-    byte[] expected = ("Bearer " + apiKey.get()).getBytes(StandardCharsets.UTF_8);
-    return header.isPresent() && MessageDigest.isEqual(expected, header.get().getBytes(StandardCharsets.UTF_8));
   }
 
   private CompletionStage<HttpResponse> generate(HttpRequest request, boolean chat) {
