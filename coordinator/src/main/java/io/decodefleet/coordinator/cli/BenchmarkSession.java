@@ -93,6 +93,7 @@ final class BenchmarkSession {
             + perAgent + " (" + devices.reason() + "), model " + model.model()
         : "DecodeFleet: joining the cluster through " + cli.cluster.describe() + ", waiting for " + largestAgents
             + perAgent);
+    if (cli.cluster.tls.enabled()) say("DecodeFleet: the cluster's nodes talk " + cli.cluster.tls.describe());
     List<SweepPoint> points = new ArrayList<>();
     String backend;
     List<String> agentDevices;

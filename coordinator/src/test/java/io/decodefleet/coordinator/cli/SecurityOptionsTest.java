@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.decodefleet.coordinator.security.ThrowawayPki;
 import java.io.ByteArrayOutputStream;
@@ -78,6 +79,27 @@ class SecurityOptionsTest {
         List.of("serve", "--world-size", "1", "--cluster-tls", "--cluster-key-store", pki.nodeKeyStore().toString(),
             "--cluster-key-store-password-file", pki.passwordFile().toString(), "--cluster-trust-store",
             missing.toString(), "--cluster-trust-store-password-file", pki.passwordFile().toString()));
+  }
+
+  @Test
+  void theEmbeddedBenchmarkFormsItsLoopbackClusterOverTls() throws Exception {
+    Path reports = java.nio.file.Files.createDirectories(dir.resolve("embedded-tls"));
+    PrintStream saved = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    Result r;
+    try {
+      r = run(Map.of(), args(List.of("--world-size", "2", "--num-requests", "4", "--prompt-len", "8:20",
+          "--output-len", "3:6", "--report-dir", reports.toString()), pki.clusterOptions(pki.nodeKeyStore())));
+    } finally {
+      System.setOut(saved);
+    }
+    assertEquals(0, r.code(), r.err() + "\n" + out);
+    String said = out.toString(StandardCharsets.UTF_8);
+    assertTrue(said.contains("the cluster's nodes talk TLS, mutual authentication"), said);
+    var point = io.decodefleet.coordinator.metrics.ReportJson.read(reports.resolve("report.json")).get("points").get(0);
+    assertEquals(4, point.get("completed").asInt());
+    assertEquals(2, point.get("agents").size(), "both agents of the loopback cluster served over TLS");
   }
 
   @Test
