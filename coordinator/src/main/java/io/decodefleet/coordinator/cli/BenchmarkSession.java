@@ -91,7 +91,7 @@ final class BenchmarkSession {
     String perAgent = k > 1 ? " agents of " + k + " devices each (tensor-parallel)" : " agents";
     say(cli.cluster.embedded()
         ? "DecodeFleet: embedded cluster of " + largestAgents + " " + devices.backend().toUpperCase(java.util.Locale.ROOT)
-            + perAgent + " (" + devices.reason() + "), model " + model.model()
+            + perAgent + ", model " + model.model() + "; " + devices.describe()
         : "DecodeFleet: joining the cluster through " + cli.cluster.describe() + ", waiting for " + largestAgents
             + perAgent);
     List<SweepPoint> points = new ArrayList<>();
