@@ -307,7 +307,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     listed = new HashSet<>(now);
     for (FleetAgent agent : fleet) {
       if (agent.alive && !now.contains(agent.info.ref())) {
-        agent.alive = false;
+        agent.lost();
         agentsLost++;
         context.getLog().warn("agent {} left the cluster; re-placing its sequences", agent.info.agentId());
         if (pendingLoad != null && pendingLoad.loading) {
