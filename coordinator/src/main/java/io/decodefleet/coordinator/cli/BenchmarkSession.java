@@ -128,6 +128,9 @@ final class BenchmarkSession {
         points.add(SweepPoint.of(ws, outcome.result(), outcome.requests(), outcome.engine(), outcome.verification(),
             outcome.agents()));
       }
+    } catch (io.decodefleet.agent.PortBinding.Unavailable e) {
+      System.err.println("coordinator: " + e.getMessage());
+      return 2;
     } catch (Exception e) {
       System.err.println("coordinator: the run did not complete: " + e);
       return 1;
