@@ -168,7 +168,7 @@ public final class DecodeFleetService implements DecodeFleet {
       b.addAgents(AgentState.newBuilder().setAgentId(a.agentId()).setNodeAddress(a.nodeAddress()).setDevice(a.device())
           .setBackend(a.backend()).setLoaded(a.loaded() && a.alive()).setKvBlocks(a.kvBlocks())
           .setFreeKvBlocks(a.freeKvBlocks()).setBlockSize(a.blockSize()).setRunning(a.running()).setWaiting(a.waiting())
-          .setInFlight(a.inFlight()));
+          .setInFlight(a.inFlight()).setStatus(AgentState.Status.valueOf(a.status().name())));
     }
     return b.build();
   }

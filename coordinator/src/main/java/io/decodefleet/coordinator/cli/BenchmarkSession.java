@@ -90,7 +90,7 @@ final class BenchmarkSession {
     String perAgent = k > 1 ? " agents of " + k + " devices each (tensor-parallel)" : " agents";
     say(cli.cluster.embedded()
         ? "DecodeFleet: embedded cluster of " + largestAgents + " " + devices.backend().toUpperCase(java.util.Locale.ROOT)
-            + perAgent + " (" + devices.reason() + "), model " + model.model()
+            + perAgent + ", model " + model.model() + "; " + devices.describe()
         : "DecodeFleet: joining the cluster through " + cli.cluster.describe() + ", waiting for " + largestAgents
             + perAgent);
     if (cli.cluster.tls.enabled()) say("DecodeFleet: the cluster's nodes talk " + cli.cluster.tls.describe());
@@ -128,6 +128,9 @@ final class BenchmarkSession {
         points.add(SweepPoint.of(ws, outcome.result(), outcome.requests(), outcome.engine(), outcome.verification(),
             outcome.agents()));
       }
+    } catch (io.decodefleet.agent.PortBinding.Unavailable e) {
+      System.err.println("coordinator: " + e.getMessage());
+      return 2;
     } catch (Exception e) {
       System.err.println("coordinator: the run did not complete: " + e);
       return 1;

@@ -2,6 +2,7 @@ package io.decodefleet.coordinator.cli;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.decodefleet.agent.PortBinding;
 import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.api.BenchmarkRequest;
 import io.decodefleet.api.DecodeFleetHandlerFactory;
@@ -129,7 +130,14 @@ final class ServeCommand implements Callable<Integer> {
     CoordinatorMetrics metrics = new CoordinatorMetrics(preset -> preset.equals(model.model()) ? served : preset);
     try (CoordinatorNode node = CoordinatorNode.start(cluster.bind, cluster.clusterPort, cluster.seedNodes,
         cluster.managementPort, cluster.kubernetes, metrics, cluster.tls)) {
+      // Bound before the wait for agents: a taken port is said at once, not after --agent-timeout.
+      ServerBinding metricsOnly = cluster.metricsPort < 0 ? null : metrics.serve(node.system(), cluster.bind,
+          cluster.metricsPort);
       System.out.println("coordinator: " + text.describe());
+      if (metricsOnly != null) {
+        System.out.println("coordinator: metrics on http://" + cluster.bind + ":" + metricsOnly.localAddress().getPort()
+            + "/metrics");
+      }
       System.out.println("coordinator: cluster node at " + node.clusterAddress() + " (" + cluster.describe() + ", "
           + cluster.tls.describe() + "); waiting for " + worldSize + " agents"
           + (cluster.embedded() ? " (give gpu-agent --seed-nodes " + node.clusterAddress() + ")" : ""));
@@ -144,16 +152,10 @@ final class ServeCommand implements Callable<Integer> {
       DecodeFleetService service = new DecodeFleetService(node.system(), node.coordinator(), model, text.limits(),
           text.tokenizer(), worldSize, (request, outcome) -> reportJson(request, outcome, state),
           metrics.requests(model.model()));
-      ServerBinding binding;
       ServerBinding http = null;
-      try {
-        binding = PortBinding.bound("the gRPC API", grpcBind, grpcPort, api.serverAt(Http.get(node.system())
-            .newServerAt(grpcBind, grpcPort)).bind(api.key().guardGrpc(DecodeFleetHandlerFactory.create(service,
-            node.system()), node.system())));
-      } catch (UsageError e) {
-        System.err.println("coordinator serve: " + e.getMessage());
-        return 2;
-      }
+      ServerBinding binding = PortBinding.bound("the gRPC API", grpcBind, grpcPort, api.serverAt(Http.get(node.system())
+          .newServerAt(grpcBind, grpcPort)).bind(api.key().guardGrpc(DecodeFleetHandlerFactory.create(service,
+          node.system()), node.system())));
       System.out.println("coordinator: model " + model.model() + " loaded on " + worldSize
           + " agents; serving decodefleet.api.v1.DecodeFleet on " + grpcBind + ":" + binding.localAddress().getPort()
           + " (" + api.describe() + ")");
@@ -162,24 +164,12 @@ final class ServeCommand implements Callable<Integer> {
         OpenAiServer server = new OpenAiServer(node.system(), node.coordinator(), text.limits(), text.tokenizer(),
             text.prompts(), api.key(), maxConcurrentRequests,
             RuntimeVersions.current().get("decodefleet"), metrics);
-        try {
-          http = PortBinding.bound("the OpenAI API", httpBind, httpPort, api.serverAt(Http.get(node.system())
-              .newServerAt(httpBind, httpPort)).withSettings(OpenAiServer.settings(node.system())).bind(server::handle));
-        } catch (UsageError e) {
-          binding.unbind();
-          System.err.println("coordinator serve: " + e.getMessage());
-          return 2;
-        }
+        http = PortBinding.bound("the OpenAI API", httpBind, httpPort, api.serverAt(Http.get(node.system())
+            .newServerAt(httpBind, httpPort)).withSettings(OpenAiServer.settings(node.system())).bind(server::handle));
         System.out.println("coordinator: serving the OpenAI API (model '" + text.limits().model() + "') on "
             + api.scheme() + "://" + httpBind + ":" + http.localAddress().getPort() + "/v1 (" + api.describe()
             + "); metrics on /metrics");
         api.warnIfExposed("the OpenAI API", httpBind, http.localAddress().getPort());
-      }
-      ServerBinding metricsOnly = null;
-      if (cluster.metricsPort >= 0) {
-        metricsOnly = metrics.serve(node.system(), cluster.bind, cluster.metricsPort);
-        System.out.println("coordinator: metrics on http://" + cluster.bind + ":" + metricsOnly.localAddress().getPort()
-            + "/metrics");
       }
       System.out.flush();
       CountDownLatch stop = new CountDownLatch(1);
@@ -189,6 +179,10 @@ final class ServeCommand implements Callable<Integer> {
       if (http != null) http.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
       if (metricsOnly != null) CoordinatorMetrics.stopServing(metricsOnly);
       binding.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (PortBinding.Unavailable e) {
+      // A port that cannot be bound (the cluster, management, gRPC, HTTP or metrics port): the node stops with it.
+      System.err.println("coordinator serve: " + e.getMessage());
+      return 2;
     }
     return 0;
   }

@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.ClusterConfig;
 import io.decodefleet.agent.ClusterTls;
 import io.decodefleet.agent.ExposedPorts;
+import io.decodefleet.agent.PortBinding;
 import io.decodefleet.agent.QuietShutdown;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
@@ -54,7 +55,12 @@ public final class CoordinatorNode implements ClusterHandle {
     return start(bind, port, seedNodes, managementPort, kubernetesBootstrap, new CoordinatorMetrics());
   }
 
-  /** As {@link #start(String, int, List, int, boolean)}, the coordinator feeding {@code metrics}. */
+  /**
+   * As {@link #start(String, int, List, int, boolean)}, the coordinator feeding {@code metrics}.
+   *
+   * @throws PortBinding.Unavailable with one line when the cluster or the management port cannot be
+   *     bound (the node is stopped again)
+   */
   public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
       boolean kubernetesBootstrap, CoordinatorMetrics metrics) {
     return start(bind, port, seedNodes, managementPort, kubernetesBootstrap, metrics, ClusterTls.plaintext());
@@ -73,7 +79,7 @@ public final class CoordinatorNode implements ClusterHandle {
     own.put("pekko.management.health-checks.readiness-checks.decodefleet-agents", "");
     // Nor agent metrics: its /metrics is the coordinator's own, on its HTTP API or --metrics-port.
     own.put("pekko.management.http.routes.decodefleet-metrics", "");
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME,
+    ActorSystem<Void> system = PortBinding.clusterNode(Behaviors.empty(),
         ClusterConfig.node(bind, port, List.of("coordinator"), tls.config().withFallback(ConfigFactory.parseMap(own))));
     Cluster cluster = Cluster.get(system);
     if (!tls.enabled()) {
@@ -81,8 +87,16 @@ public final class CoordinatorNode implements ClusterHandle {
           "is plaintext and unauthenticated: any host that reaches it can join the cluster",
           "give --cluster-tls with a key store and a trust store");
     }
+    if (managementPort >= 0 || kubernetesBootstrap) {
+      try {
+        PortBinding.bound("the management port (/alive, /ready)", bind, Math.max(managementPort, 0),
+            PekkoManagement.get(system).start());
+      } catch (PortBinding.Unavailable e) {
+        new CoordinatorNode(system, null, metrics).close();
+        throw e;
+      }
+    }
     if (kubernetesBootstrap) {
-      PekkoManagement.get(system).start();
       ClusterBootstrap.get(system).start();
       return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics), metrics);
     }
@@ -95,7 +109,6 @@ public final class CoordinatorNode implements ClusterHandle {
       }
       cluster.manager().tell(new JoinSeedNodes(seeds));
     }
-    if (managementPort >= 0) PekkoManagement.get(system).start();
     return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics), metrics);
   }
 

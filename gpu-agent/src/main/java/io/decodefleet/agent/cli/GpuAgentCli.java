@@ -40,7 +40,8 @@ public final class GpuAgentCli implements Callable<Integer> {
   int managementPort;
 
   @Option(names = "--node-name", defaultValue = "${env:DECODEFLEET_NODE_NAME}",
-      description = "Prefix of this node's agent ids (default: the host name).")
+      description = "Prefix of this node's agent ids, unique in the cluster (env DECODEFLEET_NODE_NAME; default: the"
+          + " host name and the cluster port, e.g. gpu-host-2552).")
   String nodeName;
 
   @Option(names = "--cpu-agents", defaultValue = "${env:DECODEFLEET_CPU_AGENTS:-1}",
@@ -115,13 +116,12 @@ public final class GpuAgentCli implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       return usage(e.getMessage());
     }
-    String name = nodeName == null || nodeName.isBlank() ? java.net.InetAddress.getLocalHost().getHostName() : nodeName;
     try {
-      return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, clusterPort, name, cpuAgents,
+      return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, clusterPort, nodeName, cpuAgents,
           managementPort, kubernetes, CpuBackend.DEFAULT_KV_BYTES, java.time.Duration.ofSeconds(drainTimeoutSeconds),
           devices, cuda, tensorParallel, tls));
-    } catch (IllegalArgumentException e) {
-      return usage(e.getMessage()); // --devices naming a GPU that is not here
+    } catch (IllegalArgumentException | io.decodefleet.agent.PortBinding.Unavailable e) {
+      return usage(e.getMessage()); // --devices naming a GPU that is not here, a port that is taken
     }
   }
 
