@@ -83,7 +83,7 @@ class ApiRequestsFuzzTest {
     assertBenchmarkAnswered(in);
   }
 
-  @Property(tries = 400)
+  @Property(tries = 500)
   void benchmarkBytesOffTheWireParseAndDecodeOrAreRefused(@ForAll("benchmarkBytes") byte[] wire) throws Exception {
     BenchmarkRequest in;
     try {
