@@ -18,24 +18,16 @@ import io.decodefleet.coordinator.generation.GenerationEvent;
 import io.decodefleet.coordinator.generation.GenerationFields;
 import io.decodefleet.coordinator.generation.GenerationRequest;
 import io.decodefleet.coordinator.generation.GenerationSource;
-import io.decodefleet.coordinator.generation.InvalidField;
 import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.generation.TextGeneration;
 import io.decodefleet.coordinator.metrics.RequestObserver;
-import io.decodefleet.coordinator.placement.PlacementPolicy;
 import io.decodefleet.coordinator.run.BenchmarkSpec;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
 import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.run.RunProgress;
-import io.decodefleet.coordinator.workload.ArrivalProcess;
-import io.decodefleet.coordinator.workload.LengthDistribution;
-import io.decodefleet.coordinator.workload.RequestSpec;
 import io.decodefleet.coordinator.text.Tokenizer;
-import io.decodefleet.coordinator.workload.WorkloadSpec;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
@@ -54,7 +46,7 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  * The coordinator's public gRPC API ({@code decodefleet.api.v1.DecodeFleet}). A Generate request
  * becomes the same {@link GenerationRequest} as an HTTP one, checked by the same
  * {@link GenerationFields}, and runs as the same {@link TextGeneration}. Every INVALID_ARGUMENT names
- * its field; capacity and availability come from the Coordinator's placement (RESOURCE_EXHAUSTED,
+ * its field ({@link ApiRequests} reads both requests); capacity and availability come from the Coordinator's placement (RESOURCE_EXHAUSTED,
  * UNAVAILABLE). A client that cancels its stream cancels its sequence.
  */
 public final class DecodeFleetService implements DecodeFleet {
@@ -104,7 +96,7 @@ public final class DecodeFleetService implements DecodeFleet {
     long arrival = System.nanoTime();
     GenerationRequest request;
     try {
-      request = generation(in);
+      request = ApiRequests.generation(in, limits, tokenizer);
     } catch (org.apache.pekko.grpc.GrpcServiceException e) {
       return Source.failed(e);
     }
@@ -118,41 +110,6 @@ public final class DecodeFleetService implements DecodeFleet {
           }
           return events.next(e);
         });
-  }
-
-  /** The request's fields, checked as the HTTP API checks them; INVALID_ARGUMENT names the field. */
-  private GenerationRequest generation(GenerateRequest in) {
-    boolean hasIds = in.getPromptTokenIdsCount() > 0;
-    boolean hasText = !in.getPrompt().isEmpty();
-    String promptField = hasIds ? "prompt_token_ids" : hasText ? "prompt" : "prompt_len";
-    if ((hasIds ? 1 : 0) + (hasText ? 1 : 0) + (in.getPromptLen() != 0 ? 1 : 0) > 1) {
-      throw ApiStatus.invalid(in.getPromptLen() != 0 ? "prompt_len" : "prompt",
-          "give one of prompt_token_ids, prompt and prompt_len");
-    }
-    if (!hasIds && !hasText && in.getPromptLen() <= 0) {
-      throw ApiStatus.invalid("prompt_token_ids", "a prompt is required (prompt_token_ids, prompt, or prompt_len >= 1)");
-    }
-    int[] prompt;
-    if (hasIds) {
-      prompt = in.getPromptTokenIdsList().stream().mapToInt(Integer::intValue).toArray();
-    } else if (hasText) {
-      prompt = tokenizer.encode(in.getPrompt(), true);
-    } else {
-      SplittableRandom rng = new SplittableRandom(in.getSeed());
-      prompt = new int[in.getPromptLen()];
-      for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(limits.vocabSize());
-    }
-    io.decodefleet.api.SamplingParams p = in.getSampling();
-    GenerationFields fields = new GenerationFields(in.getMaxTokens() == 0 ? null : in.getMaxTokens(),
-        p.getTemperature(), p.hasTopP() ? p.getTopP() : null, p.getTopK(), in.getSeed(), p.getStopTokenIdsList(),
-        p.getIgnoreEos(), p.getMinTokens(), p.getStopList(), p.hasSkipSpecialTokens() ? p.getSkipSpecialTokens() : null);
-    try {
-      return fields.toRequest(prompt, limits);
-    } catch (InvalidField e) {
-      String field = e.field().equals("prompt") ? promptField
-          : e.field().equals("max_tokens") ? "max_tokens" : "sampling." + e.field();
-      throw ApiStatus.invalid(field, e.getMessage().substring(e.field().length() + 2));
-    }
   }
 
   @Override
@@ -177,7 +134,7 @@ public final class DecodeFleetService implements DecodeFleet {
   public Source<BenchmarkEvent, NotUsed> runBenchmark(BenchmarkRequest in) {
     BenchmarkSpec spec;
     try {
-      spec = benchmarkSpec(in);
+      spec = ApiRequests.benchmark(in, model, config, worldSize);
     } catch (org.apache.pekko.grpc.GrpcServiceException e) {
       return Source.failed(e);
     }
@@ -215,44 +172,5 @@ public final class DecodeFleetService implements DecodeFleet {
           return Behaviors.stopped();
         })
         .build();
-  }
-
-  private BenchmarkSpec benchmarkSpec(BenchmarkRequest in) {
-    int ws = in.getWorldSize();
-    if (ws < 0 || ws > worldSize) {
-      throw ApiStatus.invalid("world_size", "must be in 0.." + worldSize + " (the agents loaded), got " + in.getWorldSize());
-    }
-    if (in.getNumRequests() < 1) throw ApiStatus.invalid("num_requests", "must be >= 1, got " + in.getNumRequests());
-    LengthDistribution prompt = length("prompt_len",
-        in.getPromptLen().isEmpty() ? WorkloadSpec.DEFAULT_PROMPT_LEN : in.getPromptLen());
-    LengthDistribution output = length("output_len",
-        in.getOutputLen().isEmpty() ? WorkloadSpec.DEFAULT_OUTPUT_LEN : in.getOutputLen());
-    String placement = in.getPlacement().isEmpty() ? PlacementPolicy.DEFAULT : in.getPlacement();
-    try {
-      PlacementPolicy.named(placement);
-    } catch (IllegalArgumentException e) {
-      throw ApiStatus.invalid("placement", e.getMessage());
-    }
-    if (!(in.getRequestRate() >= 0) || Double.isInfinite(in.getRequestRate())) {
-      throw ApiStatus.invalid("request_rate", "must be >= 0 requests/s (0: all at once), got " + in.getRequestRate());
-    }
-    if (!(in.getBurstiness() >= 0)) throw ApiStatus.invalid("burstiness", "must be > 0, got " + in.getBurstiness());
-    if (in.getMaxConcurrency() < 0) {
-      throw ApiStatus.invalid("max_concurrency", "must be >= 0 (0: unlimited), got " + in.getMaxConcurrency());
-    }
-    ArrivalProcess arrivals = in.getRequestRate() == 0 ? new ArrivalProcess.AllAtOnce()
-        : new ArrivalProcess.Rate(in.getRequestRate(),
-            in.getBurstiness() == 0 ? WorkloadSpec.DEFAULT_BURSTINESS : in.getBurstiness());
-    WorkloadSpec workload = new WorkloadSpec(in.getNumRequests(), prompt, output, arrivals, in.getMaxConcurrency());
-    List<RequestSpec> requests = workload.requests(config.vocabSize(), config.maxPositionEmbeddings(), in.getSeed());
-    return new BenchmarkSpec(ws, model, requests, placement, workload.maxConcurrency(), Duration.ofSeconds(60));
-  }
-
-  private static LengthDistribution length(String field, String text) {
-    try {
-      return LengthDistribution.parse(text);
-    } catch (IllegalArgumentException e) {
-      throw ApiStatus.invalid(field, e.getMessage());
-    }
   }
 }

@@ -40,11 +40,8 @@ public record GenerationFields(Integer maxTokens, Double temperature, Double top
             + limits.vocabSize() + ")");
       }
     }
+    checkPromptLength(prompt.length, limits);
     int room = limits.contextTokens() - prompt.length;
-    if (room < 1) {
-      throw new InvalidField("prompt", "the prompt has " + prompt.length + " tokens; the model's context of "
-          + limits.contextTokens() + " tokens leaves no room for output");
-    }
     int max;
     if (maxTokens == null) {
       max = Math.min(limits.defaultMaxTokens(), room);
@@ -79,6 +76,19 @@ public record GenerationFields(Integer maxTokens, Double temperature, Double top
       if (s == null || s.isEmpty()) throw new InvalidField("stop", "a stop string must not be empty");
     }
     return new GenerationRequest(prompt, max, sampling, stopStrings, skipSpecialTokens == null || skipSpecialTokens);
+  }
+
+  /**
+   * Refuses a prompt of {@code length} tokens that leaves no room for output in the model's context;
+   * an API that makes up a prompt of a requested length asks this before allocating it.
+   *
+   * @throws InvalidField naming {@code prompt}
+   */
+  public static void checkPromptLength(long length, ModelLimits limits) {
+    if (length >= limits.contextTokens()) {
+      throw new InvalidField("prompt", "the prompt has " + length + " tokens; the model's context of "
+          + limits.contextTokens() + " tokens leaves no room for output");
+    }
   }
 
   private static float number(String field, Double value, double otherwise) {

@@ -1,7 +1,5 @@
 package io.decodefleet.coordinator.openai;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.observability.RequestLogContext;
@@ -133,13 +131,7 @@ public final class OpenAiServer {
     return request.entity().withSizeLimit(MAX_BODY_BYTES).toStrict(30_000, mat).<HttpResponse>thenCompose(strict -> {
       OpenAiRequest r;
       try {
-        JsonNode body = JSON.readTree(strict.getData().toArray());
-        r = OpenAiRequest.parse(body, chat, prompts, limits);
-      } catch (JsonProcessingException e) {
-        return done(error(400, "body: not valid JSON: " + e.getOriginalMessage(), "invalid_request_error", "body",
-            null));
-      } catch (java.io.IOException e) {
-        return done(error(400, "body: unreadable: " + e.getMessage(), "invalid_request_error", "body", null));
+        r = OpenAiRequest.read(strict.getData().toArray(), chat, prompts, limits);
       } catch (InvalidField e) {
         return done(error(400, e.getMessage(), "invalid_request_error", e.field(), null));
       }
