@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  */
 class NodeIdentityProcessTest {
   private static final Duration START = Duration.ofSeconds(60);
-  private static final Pattern AT = Pattern.compile("agents at (pekko://\\S+),");
+  private static final Pattern AT = Pattern.compile("agents at (pekko://\\S+) ");
   private static final List<NodeProcess> started = new ArrayList<>();
   private static int clusterPort;
   private static NodeProcess firstTwin;
