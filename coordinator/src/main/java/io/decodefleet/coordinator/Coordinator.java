@@ -6,6 +6,7 @@ import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.AgentInfo;
+import io.decodefleet.coordinator.fleet.AgentRegistry;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
@@ -14,7 +15,6 @@ import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.fleet.SequencePlacement;
 import io.decodefleet.coordinator.kv.DisaggregatedKvGroup;
 import io.decodefleet.coordinator.kv.KvDrainTransfers;
-import io.decodefleet.coordinator.metrics.AgentOrder;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import io.decodefleet.coordinator.observability.FleetCounts;
 import io.decodefleet.coordinator.run.BenchmarkRun;
@@ -25,10 +25,8 @@ import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.run.RunRequest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,6 +39,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * The cluster singleton: finds agents through the Receptionist, loads a model on a fleet of them
@@ -104,7 +103,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final TimerScheduler<Command> timers;
   private final ActorRef<AgentReport> reportAdapter;
   private final ActorRef<FleetStatus> runFleetAdapter;
-  private final Map<ActorRef<AgentCommand>, AgentInfo> registered = new LinkedHashMap<>();
+  /** Who holds which agent id: one value, replaced on each registration and listing. */
+  private AgentRegistry registry = AgentRegistry.EMPTY;
   private Set<ActorRef<AgentCommand>> listed = new HashSet<>();
   private final List<FleetAgent> fleet = new ArrayList<>();
   private final Map<String, FleetAgent> fleetById = new HashMap<>();
@@ -199,7 +199,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private void startLoadIfReady() {
     if (pendingLoad == null || pendingLoad.loading) return;
     int n = pendingLoad.request.worldSize();
-    List<AgentInfo> candidates = sortedAgents(pendingLoad.request.layout().tensorParallel());
+    List<AgentInfo> candidates = registry.sorted(pendingLoad.request.layout().tensorParallel());
     if (candidates.size() < n) return;
     pendingLoad.loading = true;
     fleet.clear();
@@ -225,7 +225,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       return this;
     }
     failLoad(disagg != null ? disagg.describeTimeout() : pendingLoad.timeoutReason(fleet.stream().filter(a -> a.loaded)
-        .count(), sortedAgents(pendingLoad.request.layout().tensorParallel()).size()));
+        .count(), registry.sorted(pendingLoad.request.layout().tensorParallel()).size(), registry.lastRefusal()));
     return this;
   }
 
@@ -301,13 +301,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onAgentsListed(AgentsListed msg) {
     Set<ActorRef<AgentCommand>> now = msg.listing().getServiceInstances(AgentCommand.SERVICE_KEY);
     for (ActorRef<AgentCommand> agent : now) {
-      if (!listed.contains(agent)) agent.tell(new AgentCommand.Register(reportAdapter));
+      if (!listed.contains(agent) || registry.waits(agent)) agent.tell(new AgentCommand.Register(reportAdapter));
     }
-    registered.keySet().retainAll(now);
+    registry = registry.retain(now);
     listed = new HashSet<>(now);
     for (FleetAgent agent : fleet) {
       if (agent.alive && !now.contains(agent.info.ref())) {
-        agent.alive = false;
+        agent.lost();
         agentsLost++;
         context.getLog().warn("agent {} left the cluster; re-placing its sequences", agent.info.agentId());
         if (pendingLoad != null && pendingLoad.loading) {
@@ -325,12 +325,16 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onAgentReported(AgentReported msg) {
     AgentReport report = msg.report();
     if (report instanceof AgentReport.Registered r) {
-      if (listed.contains(r.agent())) {
-        registered.put(r.agent(), new AgentInfo(r.agentId(), r.agent(), r.nodeAddress(), r.device(), r.backend(),
-            r.tensorParallel()));
-        startLoadIfReady();
+      if (!listed.contains(r.agent())) return this;
+      AgentRegistry.Admission admission = registry.admit(new AgentInfo(r.agentId(), r.agent(), r.nodeAddress(),
+          r.device(), r.backend(), r.tensorParallel()), AgentRegistry.liveNodes(Cluster.get(context.getSystem())));
+      registry = admission.registry();
+      if (admission.refused()) {
+        context.getLog().warn(admission.refusal());
+        r.agent().tell(new AgentCommand.RegistrationRefused(admission.refusal()));
       }
-      return this;
+      startLoadIfReady();
+      return countFleet();
     }
     FleetAgent from = fleetById.get(report.agentId());
     if (from != null) metrics.reported(modelName(), report);
@@ -359,17 +363,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /** Hands the fleet's counts to /metrics (after anything that may change them). */
   private Behavior<Command> countFleet() {
-    metrics.counted(FleetCounts.of(modelName(), registered.size(), fleet, agentsLost, sequences));
+    metrics.counted(FleetCounts.of(modelName(), registry.size(), fleet, agentsLost, sequences));
     return this;
-  }
-
-  private List<AgentInfo> sortedAgents() {
-    return registered.values().stream().sorted(Comparator.comparing(AgentInfo::agentId, AgentOrder.INSTANCE)).toList();
-  }
-
-  /** The agents whose replicas span {@code tensorParallel} GPUs, by id: what a layout may load. */
-  private List<AgentInfo> sortedAgents(int tensorParallel) {
-    return sortedAgents().stream().filter(a -> a.tensorParallel() == tensorParallel).toList();
   }
 
   // ---- benchmarks and state ---------------------------------------------------------------------
@@ -418,7 +413,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     List<AgentSnapshot> agents = new ArrayList<>();
     for (FleetAgent a : fleet) agents.add(a.snapshot());
     Set<String> inFleet = fleetById.keySet();
-    for (AgentInfo info : sortedAgents()) {
+    for (AgentInfo info : registry.sorted()) {
       if (!inFleet.contains(info.agentId())) agents.add(AgentSnapshot.unloaded(info));
     }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),

@@ -15,32 +15,21 @@ import io.decodefleet.api.GenerateRequest;
 import io.decodefleet.coordinator.Coordinator;
 import io.decodefleet.coordinator.admission.InFlightLimit;
 import io.decodefleet.coordinator.admission.LengthLimit;
-import io.decodefleet.coordinator.admission.OverlengthPolicy;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.generation.GenerationEvent;
 import io.decodefleet.coordinator.generation.GenerationFields;
 import io.decodefleet.coordinator.generation.GenerationRequest;
 import io.decodefleet.coordinator.generation.GenerationSource;
-import io.decodefleet.coordinator.generation.InvalidField;
 import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.generation.TextGeneration;
 import io.decodefleet.coordinator.metrics.RequestObserver;
-import io.decodefleet.coordinator.placement.PlacementPolicy;
-import io.decodefleet.coordinator.run.BenchmarkSpec;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
 import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.run.RunProgress;
-import io.decodefleet.coordinator.workload.ArrivalProcess;
-import io.decodefleet.coordinator.workload.LengthDistribution;
-import io.decodefleet.coordinator.workload.OverlengthException;
 import io.decodefleet.coordinator.text.Tokenizer;
-import io.decodefleet.coordinator.workload.Workload;
-import io.decodefleet.coordinator.workload.WorkloadSpec;
 import io.grpc.Status;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
@@ -60,14 +49,12 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  * becomes the same {@link GenerationRequest} as an HTTP one, checked by the same
  * {@link GenerationFields} (a prompt and output over the {@link LengthLimit} of the loaded fleet is
  * INVALID_ARGUMENT), and runs as the same {@link TextGeneration}. Every INVALID_ARGUMENT names its
- * field. A Generate call past the {@link InFlightLimit} it shares with the HTTP API is
- * RESOURCE_EXHAUSTED at once; placement and availability come from the Coordinator
- * (RESOURCE_EXHAUSTED, UNAVAILABLE). A client that cancels its stream cancels its sequence.
+ * field ({@link ApiRequests} reads both requests). A Generate call past the {@link InFlightLimit} it
+ * shares with the HTTP API is RESOURCE_EXHAUSTED at once; placement and availability come from the
+ * Coordinator (RESOURCE_EXHAUSTED, UNAVAILABLE). A client that cancels its stream cancels its sequence.
  */
 public final class DecodeFleetService implements DecodeFleet {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
-  /** Requests one RunBenchmark may ask for: its workload is held in memory for the whole run. */
-  public static final int MAX_BENCHMARK_REQUESTS = 100_000;
 
   /** Renders a finished benchmark as the content of report.json. */
   @FunctionalInterface
@@ -119,7 +106,7 @@ public final class DecodeFleetService implements DecodeFleet {
     long arrival = System.nanoTime();
     GenerationRequest request;
     try {
-      request = generation(in);
+      request = ApiRequests.generation(in, limits, tokenizer);
     } catch (GrpcServiceException e) {
       return Source.failed(e);
     }
@@ -143,46 +130,6 @@ public final class DecodeFleetService implements DecodeFleet {
     }).mapMaterializedValue(m -> NotUsed.notUsed());
   }
 
-  /** The request's fields, checked as the HTTP API checks them; INVALID_ARGUMENT names the field. */
-  private GenerationRequest generation(GenerateRequest in) {
-    boolean hasIds = in.getPromptTokenIdsCount() > 0;
-    boolean hasText = !in.getPrompt().isEmpty();
-    String promptField = hasIds ? "prompt_token_ids" : hasText ? "prompt" : "prompt_len";
-    if ((hasIds ? 1 : 0) + (hasText ? 1 : 0) + (in.getPromptLen() != 0 ? 1 : 0) > 1) {
-      throw ApiStatus.invalid(in.getPromptLen() != 0 ? "prompt_len" : "prompt",
-          "give one of prompt_token_ids, prompt and prompt_len");
-    }
-    if (!hasIds && !hasText && in.getPromptLen() <= 0) {
-      throw ApiStatus.invalid("prompt_token_ids", "a prompt is required (prompt_token_ids, prompt, or prompt_len >= 1)");
-    }
-    int[] prompt;
-    if (hasIds) {
-      prompt = in.getPromptTokenIdsList().stream().mapToInt(Integer::intValue).toArray();
-    } else if (hasText) {
-      prompt = tokenizer.encode(in.getPrompt(), true);
-    } else {
-      // Checked before the prompt is drawn: a length far past the limit is refused, not allocated.
-      if (limits.length().promptAloneExceeds(in.getPromptLen())) {
-        throw ApiStatus.invalid("prompt_len",
-            limits.length().excess(in.getPromptLen(), Math.max(1, in.getMaxTokens())));
-      }
-      SplittableRandom rng = new SplittableRandom(in.getSeed());
-      prompt = new int[in.getPromptLen()];
-      for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(limits.vocabSize());
-    }
-    io.decodefleet.api.SamplingParams p = in.getSampling();
-    GenerationFields fields = new GenerationFields(in.getMaxTokens() == 0 ? null : in.getMaxTokens(),
-        p.getTemperature(), p.hasTopP() ? p.getTopP() : null, p.getTopK(), in.getSeed(), p.getStopTokenIdsList(),
-        p.getIgnoreEos(), p.getMinTokens(), p.getStopList(), p.hasSkipSpecialTokens() ? p.getSkipSpecialTokens() : null);
-    try {
-      return fields.toRequest(prompt, limits);
-    } catch (InvalidField e) {
-      String field = e.field().equals("prompt") ? promptField
-          : e.field().equals("max_tokens") ? "max_tokens" : "sampling." + e.field();
-      throw ApiStatus.invalid(field, e.getMessage().substring(e.field().length() + 2));
-    }
-  }
-
   @Override
   public CompletionStage<ClusterState> getClusterState(ClusterStateRequest in) {
     return AskPattern.<Coordinator.Command, ClusterSnapshot>ask(coordinator, Coordinator.GetClusterState::new,
@@ -196,28 +143,25 @@ public final class DecodeFleetService implements DecodeFleet {
       b.addAgents(AgentState.newBuilder().setAgentId(a.agentId()).setNodeAddress(a.nodeAddress()).setDevice(a.device())
           .setBackend(a.backend()).setLoaded(a.loaded() && a.alive()).setKvBlocks(a.kvBlocks())
           .setFreeKvBlocks(a.freeKvBlocks()).setBlockSize(a.blockSize()).setRunning(a.running()).setWaiting(a.waiting())
-          .setInFlight(a.inFlight()));
+          .setInFlight(a.inFlight()).setStatus(AgentState.Status.valueOf(a.status().name())));
     }
     return b.build();
   }
 
   @Override
   public Source<BenchmarkEvent, NotUsed> runBenchmark(BenchmarkRequest in) {
-    Workload workload;
-    BenchmarkSpec spec;
+    ApiRequests.Benchmark benchmark;
     try {
-      workload = workload(in);
-      spec = new BenchmarkSpec(in.getWorldSize(), model, workload.requests(), placement(in), in.getMaxConcurrency(),
-          Duration.ofSeconds(60));
+      benchmark = ApiRequests.benchmark(in, model, config, limits, worldSize);
     } catch (GrpcServiceException e) {
       return Source.failed(e);
     }
     Source<Object, ActorRef<Object>> out = ActorSource.actorRef(m -> m instanceof Done, m -> Optional.empty(), 1024,
         OverflowStrategy.dropHead());
     return out.mapMaterializedValue(ref -> {
-      ActorRef<Object> relay = system.systemActorOf(relay(ref, in, workload.skipped()),
+      ActorRef<Object> relay = system.systemActorOf(relay(ref, in, benchmark.overlengthSkipped()),
           "benchmark-" + nextId.incrementAndGet(), Props.empty());
-      coordinator.tell(new Coordinator.RunBenchmark(spec, relay.narrow(), relay.narrow()));
+      coordinator.tell(new Coordinator.RunBenchmark(benchmark.spec(), relay.narrow(), relay.narrow()));
       return NotUsed.notUsed();
     }).map(m -> (BenchmarkEvent) m);
   }
@@ -246,73 +190,5 @@ public final class DecodeFleetService implements DecodeFleet {
           return Behaviors.stopped();
         })
         .build();
-  }
-
-  /**
-   * The benchmark's workload, every field checked; its requests must fit the fleet's {@link
-   * LengthLimit} (on_overlength says whether a draw over it is refused or left out).
-   */
-  private Workload workload(BenchmarkRequest in) {
-    int ws = in.getWorldSize();
-    if (ws < 0 || ws > worldSize) {
-      throw ApiStatus.invalid("world_size", "must be in 0.." + worldSize + " (the agents loaded), got " + in.getWorldSize());
-    }
-    if (in.getNumRequests() < 1 || in.getNumRequests() > MAX_BENCHMARK_REQUESTS) {
-      throw ApiStatus.invalid("num_requests", "must be in 1.." + MAX_BENCHMARK_REQUESTS + ", got "
-          + in.getNumRequests());
-    }
-    LengthDistribution prompt = length("prompt_len",
-        in.getPromptLen().isEmpty() ? WorkloadSpec.DEFAULT_PROMPT_LEN : in.getPromptLen());
-    LengthDistribution output = length("output_len",
-        in.getOutputLen().isEmpty() ? WorkloadSpec.DEFAULT_OUTPUT_LEN : in.getOutputLen());
-    placement(in);
-    if (!(in.getRequestRate() >= 0) || Double.isInfinite(in.getRequestRate())) {
-      throw ApiStatus.invalid("request_rate", "must be >= 0 requests/s (0: all at once), got " + in.getRequestRate());
-    }
-    if (!(in.getBurstiness() >= 0)) throw ApiStatus.invalid("burstiness", "must be > 0, got " + in.getBurstiness());
-    if (in.getMaxConcurrency() < 0) {
-      throw ApiStatus.invalid("max_concurrency", "must be >= 0 (0: unlimited), got " + in.getMaxConcurrency());
-    }
-    OverlengthPolicy policy;
-    try {
-      policy = in.getOnOverlength().isEmpty() ? OverlengthPolicy.ERROR : OverlengthPolicy.parse(in.getOnOverlength());
-    } catch (IllegalArgumentException e) {
-      throw ApiStatus.invalid("on_overlength", e.getMessage());
-    }
-    ArrivalProcess arrivals = in.getRequestRate() == 0 ? new ArrivalProcess.AllAtOnce()
-        : new ArrivalProcess.Rate(in.getRequestRate(),
-            in.getBurstiness() == 0 ? WorkloadSpec.DEFAULT_BURSTINESS : in.getBurstiness());
-    WorkloadSpec spec = new WorkloadSpec(in.getNumRequests(), prompt, output, arrivals, in.getMaxConcurrency());
-    Workload workload;
-    try {
-      workload = spec.requests(config.vocabSize(), limits.length(), policy, in.getSeed());
-    } catch (OverlengthException e) {
-      String field = e.setting() == OverlengthException.Setting.PROMPT_LEN ? "prompt_len" : "output_len";
-      throw ApiStatus.invalid(field, e.getMessage() + (e.perRequest() ? " (on_overlength \"skip\" leaves such "
-          + "requests out)" : ""));
-    }
-    if (workload.requests().isEmpty()) {
-      throw ApiStatus.invalid("prompt_len", "every one of the " + workload.drawn() + " requests drawn exceeds the "
-          + limits.length().maxTokens() + " tokens a sequence may hold; nothing is left to run");
-    }
-    return workload;
-  }
-
-  private static String placement(BenchmarkRequest in) {
-    String placement = in.getPlacement().isEmpty() ? PlacementPolicy.DEFAULT : in.getPlacement();
-    try {
-      PlacementPolicy.named(placement);
-    } catch (IllegalArgumentException e) {
-      throw ApiStatus.invalid("placement", e.getMessage());
-    }
-    return placement;
-  }
-
-  private static LengthDistribution length(String field, String text) {
-    try {
-      return LengthDistribution.parse(text);
-    } catch (IllegalArgumentException e) {
-      throw ApiStatus.invalid(field, e.getMessage());
-    }
   }
 }

@@ -3,7 +3,6 @@ package io.decodefleet.coordinator.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.LocalDevices;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.engine.ModelSpec;
@@ -97,19 +96,20 @@ final class BenchmarkSession {
     String perAgent = k > 1 ? " agents of " + k + " devices each (tensor-parallel)" : " agents";
     say(cli.cluster.embedded()
         ? "DecodeFleet: embedded cluster of " + largestAgents + " " + devices.backend().toUpperCase(java.util.Locale.ROOT)
-            + perAgent + " (" + devices.reason() + "), model " + model.model()
+            + perAgent + ", model " + model.model() + "; " + devices.describe()
         : "DecodeFleet: joining the cluster through " + cli.cluster.describe() + ", waiting for " + largestAgents
             + perAgent);
+    if (cli.cluster.tls.enabled()) say("DecodeFleet: the cluster's nodes talk " + cli.cluster.tls.describe());
     List<SweepPoint> points = new ArrayList<>();
     Workload workload;
     String backend;
     List<String> agentDevices;
     CoordinatorMetrics metrics = new CoordinatorMetrics();
     try (ClusterHandle cluster = cli.cluster.embedded()
-        ? EmbeddedCluster.start(largestAgents, ConfigFactory.empty(),
+        ? EmbeddedCluster.start(largestAgents, cli.cluster.tls.config(),
             i -> devices.groupSlot("agent-" + i, i, k, cli.engine.cudaSettings(), CpuBackend.DEFAULT_KV_BYTES), metrics)
         : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
-            cli.cluster.managementPort, cli.cluster.kubernetes, metrics)) {
+            cli.cluster.managementPort, cli.cluster.kubernetes, metrics, cli.cluster.tls)) {
       if (cli.cluster.metricsPort >= 0) {
         // Stops with the cluster's system, when the run is over.
         var binding = metrics.serve(cluster.system(), cli.cluster.bind, cli.cluster.metricsPort);
@@ -141,6 +141,9 @@ final class BenchmarkSession {
         points.add(SweepPoint.of(ws, outcome.result(), outcome.requests(), outcome.engine(), outcome.verification(),
             outcome.agents()));
       }
+    } catch (io.decodefleet.agent.PortBinding.Unavailable e) {
+      System.err.println("coordinator: " + e.getMessage());
+      return 2;
     } catch (Exception e) {
       System.err.println("coordinator: the run did not complete: " + e);
       return 1;

@@ -129,6 +129,9 @@ public final class CoordinatorCli implements Callable<Integer> {
 
   String[] originalArgs = new String[0];
 
+  /** The process environment (tests give their own): the cluster store passwords' variables. */
+  Map<String, String> environment = System.getenv();
+
   /** --percentile-metrics and --metric-percentiles, checked by {@link #checkPercentiles}. */
   PercentileSpec percentiles = PercentileSpec.DEFAULT;
 
@@ -170,7 +173,7 @@ public final class CoordinatorCli implements Callable<Integer> {
       throw new UsageError("--expectations: no such file " + expectations);
     }
     try {
-      cluster.validate();
+      cluster.validate(environment);
     } catch (IllegalArgumentException e) {
       throw new UsageError(e.getMessage());
     }
@@ -302,6 +305,7 @@ public final class CoordinatorCli implements Callable<Integer> {
   static int run(Map<String, String> environment, String... args) {
     CoordinatorCli cli = new CoordinatorCli();
     cli.originalArgs = args;
+    cli.environment = environment;
     CommandLine cmd = new CommandLine(cli);
     boolean serve = args.length > 0 && args[0].equals("serve");
     String renamed = renamedSetting(serve, List.of(args), environment);

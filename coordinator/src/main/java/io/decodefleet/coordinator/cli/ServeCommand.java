@@ -2,6 +2,7 @@ package io.decodefleet.coordinator.cli;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.decodefleet.agent.PortBinding;
 import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.api.BenchmarkRequest;
 import io.decodefleet.api.DecodeFleetHandlerFactory;
@@ -19,6 +20,7 @@ import io.decodefleet.coordinator.node.CoordinatorNode;
 import io.decodefleet.coordinator.node.HardwareDescription;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import io.decodefleet.coordinator.openai.OpenAiServer;
+import io.decodefleet.coordinator.security.ApiAccess;
 import io.decodefleet.coordinator.report.RuntimeVersions;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
 import io.decodefleet.coordinator.run.RunOutcome;
@@ -33,6 +35,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import sun.misc.Signal;
 
 /**
@@ -45,7 +48,7 @@ import sun.misc.Signal;
 final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--grpc-port", defaultValue = "${env:DECODEFLEET_GRPC_PORT:-50051}",
-      description = "gRPC port (plaintext HTTP/2; env DECODEFLEET_GRPC_PORT; default ${DEFAULT-VALUE}).")
+      description = "gRPC port (HTTP/2; TLS with --tls-cert; env DECODEFLEET_GRPC_PORT; default ${DEFAULT-VALUE}).")
   int grpcPort;
 
   @Option(names = "--grpc-bind", defaultValue = "${env:DECODEFLEET_GRPC_BIND:-127.0.0.1}",
@@ -61,9 +64,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Address the HTTP API binds (default ${DEFAULT-VALUE}).")
   String httpBind;
 
-  @Option(names = "--api-key", defaultValue = "${env:DECODEFLEET_API_KEY}",
-      description = "Require 'Authorization: Bearer <key>' on every /v1 request (env DECODEFLEET_API_KEY).")
-  String apiKey;
+  @Mixin
+  ApiAccessOptions access = new ApiAccessOptions();
+
+  @ParentCommand
+  CoordinatorCli parent;
 
   @Option(names = "--tokenizer", description = "A Hugging Face tokenizer.json (its tokenizer_config.json beside it "
       + "gives BOS, EOS and the chat template); default: the built-in byte-level tokenizer.")
@@ -100,6 +105,7 @@ final class ServeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ModelSpec model;
     ServedText text;
+    ApiAccess api;
     try {
       if (worldSize < 1) throw new UsageError("--world-size must be >= 1, got " + worldSize);
       if (grpcPort < 0 || grpcPort > 65535) throw new UsageError("--grpc-port must be in 0..65535, got " + grpcPort);
@@ -110,9 +116,9 @@ final class ServeCommand implements Callable<Integer> {
       if (maxConcurrentRequests < 1) {
         throw new UsageError("--max-concurrent-requests must be >= 1, got " + maxConcurrentRequests);
       }
-      if (apiKey != null && apiKey.isBlank()) throw new UsageError("--api-key must not be blank");
+      api = access.resolve();
       try {
-        cluster.validate();
+        cluster.validate(parent == null ? System.getenv() : parent.environment);
       } catch (IllegalArgumentException e) {
         throw new UsageError(e.getMessage());
       }
@@ -127,10 +133,17 @@ final class ServeCommand implements Callable<Integer> {
     String served = text.limits().model();
     CoordinatorMetrics metrics = new CoordinatorMetrics(preset -> preset.equals(model.model()) ? served : preset);
     try (CoordinatorNode node = CoordinatorNode.start(cluster.bind, cluster.clusterPort, cluster.seedNodes,
-        cluster.managementPort, cluster.kubernetes, metrics)) {
+        cluster.managementPort, cluster.kubernetes, metrics, cluster.tls)) {
+      // Bound before the wait for agents: a taken port is said at once, not after --agent-timeout.
+      ServerBinding metricsOnly = cluster.metricsPort < 0 ? null : metrics.serve(node.system(), cluster.bind,
+          cluster.metricsPort);
       System.out.println("coordinator: " + text.describe());
-      System.out.println("coordinator: cluster node at " + node.clusterAddress() + " (" + cluster.describe()
-          + "); waiting for " + worldSize + " agents"
+      if (metricsOnly != null) {
+        System.out.println("coordinator: metrics on http://" + cluster.bind + ":" + metricsOnly.localAddress().getPort()
+            + "/metrics");
+      }
+      System.out.println("coordinator: cluster node at " + node.clusterAddress() + " (" + cluster.describe() + ", "
+          + cluster.tls.describe() + "); waiting for " + worldSize + " agents"
           + (cluster.embedded() ? " (give gpu-agent --seed-nodes " + node.clusterAddress() + ")" : ""));
       Coordinator.FleetStatus status = AskPattern.<Coordinator.Command, Coordinator.FleetStatus>ask(node.coordinator(),
           replyTo -> new Coordinator.LoadFleet(worldSize, model, timeout, replyTo), timeout.plusSeconds(10),
@@ -146,38 +159,26 @@ final class ServeCommand implements Callable<Integer> {
       DecodeFleetService service = new DecodeFleetService(node.system(), node.coordinator(), model, limits,
           text.tokenizer(), worldSize, inFlight, (request, outcome, skipped) -> reportJson(request, outcome, skipped,
           state), metrics.requests(model.model()));
-      ServerBinding binding;
       ServerBinding http = null;
-      try {
-        binding = PortBinding.bound("the gRPC API", grpcBind, grpcPort, Http.get(node.system()).newServerAt(grpcBind, grpcPort)
-            .withSettings(GrpcRequestLimits.settings(node.system()))
-            .bind(GrpcRequestLimits.around(DecodeFleetHandlerFactory.create(service, node.system()), node.system())));
-      } catch (UsageError e) {
-        System.err.println("coordinator serve: " + e.getMessage());
-        return 2;
-      }
+      // The port's size limits come first: a request over them is refused before its key is checked.
+      ServerBinding binding = PortBinding.bound("the gRPC API", grpcBind, grpcPort, api.serverAt(Http.get(node.system())
+          .newServerAt(grpcBind, grpcPort)).withSettings(GrpcRequestLimits.settings(node.system()))
+          .bind(GrpcRequestLimits.around(api.key().guardGrpc(DecodeFleetHandlerFactory.create(service, node.system()),
+              node.system()), node.system())));
       System.out.println("coordinator: model " + model.model() + " loaded on " + worldSize
-          + " agents; serving decodefleet.api.v1.DecodeFleet on " + grpcBind + ":" + binding.localAddress().getPort());
+          + " agents; serving decodefleet.api.v1.DecodeFleet on " + grpcBind + ":" + binding.localAddress().getPort()
+          + " (" + api.describe() + ")");
+      api.warnIfExposed("the gRPC API", grpcBind, binding.localAddress().getPort());
       if (httpPort >= 0) {
         OpenAiServer server = new OpenAiServer(node.system(), node.coordinator(), limits, text.tokenizer(),
-            text.prompts(), java.util.Optional.ofNullable(apiKey), inFlight,
+            text.prompts(), api.key(), inFlight,
             RuntimeVersions.current().get("decodefleet"), metrics);
-        try {
-          http = PortBinding.bound("the OpenAI API", httpBind, httpPort, Http.get(node.system()).newServerAt(httpBind, httpPort)
-              .withSettings(OpenAiServer.settings(node.system())).bind(server::handle));
-        } catch (UsageError e) {
-          binding.unbind();
-          System.err.println("coordinator serve: " + e.getMessage());
-          return 2;
-        }
-        System.out.println("coordinator: serving the OpenAI API (model '" + text.limits().model() + "') on http://" + httpBind + ":" + http.localAddress().getPort() + "/v1"
-            + (apiKey != null ? " (API key required)" : "") + "; metrics on /metrics");
-      }
-      ServerBinding metricsOnly = null;
-      if (cluster.metricsPort >= 0) {
-        metricsOnly = metrics.serve(node.system(), cluster.bind, cluster.metricsPort);
-        System.out.println("coordinator: metrics on http://" + cluster.bind + ":" + metricsOnly.localAddress().getPort()
-            + "/metrics");
+        http = PortBinding.bound("the OpenAI API", httpBind, httpPort, api.serverAt(Http.get(node.system())
+            .newServerAt(httpBind, httpPort)).withSettings(OpenAiServer.settings(node.system())).bind(server::handle));
+        System.out.println("coordinator: serving the OpenAI API (model '" + text.limits().model() + "') on "
+            + api.scheme() + "://" + httpBind + ":" + http.localAddress().getPort() + "/v1 (" + api.describe()
+            + "); metrics on /metrics");
+        api.warnIfExposed("the OpenAI API", httpBind, http.localAddress().getPort());
       }
       System.out.flush();
       CountDownLatch stop = new CountDownLatch(1);
@@ -187,6 +188,10 @@ final class ServeCommand implements Callable<Integer> {
       if (http != null) http.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
       if (metricsOnly != null) CoordinatorMetrics.stopServing(metricsOnly);
       binding.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (PortBinding.Unavailable e) {
+      // A port that cannot be bound (the cluster, management, gRPC, HTTP or metrics port): the node stops with it.
+      System.err.println("coordinator serve: " + e.getMessage());
+      return 2;
     }
     return 0;
   }

@@ -42,10 +42,8 @@ public record GenerationFields(Integer maxTokens, Double temperature, Double top
             + limits.vocabSize() + ")");
       }
     }
+    checkPromptLength(prompt.length, maxTokens, limits);
     LengthLimit length = limits.length();
-    if (length.promptAloneExceeds(prompt.length)) {
-      throw new InvalidField("prompt", length.excess(prompt.length, maxTokens == null || maxTokens < 1 ? 1 : maxTokens));
-    }
     int max;
     if (maxTokens == null) {
       max = (int) Math.min(limits.defaultMaxTokens(), length.room(prompt.length));
@@ -79,6 +77,21 @@ public record GenerationFields(Integer maxTokens, Double temperature, Double top
       if (s == null || s.isEmpty()) throw new InvalidField("stop", "a stop string must not be empty");
     }
     return new GenerationRequest(prompt, max, sampling, stopStrings, skipSpecialTokens == null || skipSpecialTokens);
+  }
+
+  /**
+   * Refuses a prompt of {@code promptTokens} tokens that leaves no room for output under the {@link
+   * LengthLimit} (the model's context, the largest agent's KV pool); an API that makes up a prompt of a
+   * requested length asks this before allocating it.
+   *
+   * @param maxTokens the max tokens the request asks for (null or below 1: one), named in the message
+   * @throws InvalidField naming {@code prompt}
+   */
+  public static void checkPromptLength(long promptTokens, Integer maxTokens, ModelLimits limits) {
+    LengthLimit length = limits.length();
+    if (length.promptAloneExceeds(promptTokens)) {
+      throw new InvalidField("prompt", length.excess(promptTokens, maxTokens == null || maxTokens < 1 ? 1 : maxTokens));
+    }
   }
 
   private static float number(String field, Double value, double otherwise) {

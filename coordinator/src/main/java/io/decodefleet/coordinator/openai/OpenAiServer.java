@@ -1,7 +1,5 @@
 package io.decodefleet.coordinator.openai;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.observability.RequestLogContext;
@@ -15,11 +13,9 @@ import io.decodefleet.coordinator.generation.InvalidField;
 import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.metrics.RequestObserver;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
+import io.decodefleet.coordinator.security.ApiKey;
 import io.decodefleet.coordinator.text.Tokenizer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -62,7 +58,7 @@ public final class OpenAiServer {
   private final ModelLimits limits;
   private final Tokenizer tokenizer;
   private final OpenAiRequest.Prompts prompts;
-  private final Optional<String> apiKey;
+  private final ApiKey apiKey;
   private final InFlightLimit inFlight;
   private final String version;
   private final CoordinatorMetrics metrics;
@@ -73,15 +69,15 @@ public final class OpenAiServer {
 
   /**
    * @param prompts turns text and chat messages into token ids (the tokenizer, the chat template)
-   * @param apiKey when present, every {@code /v1} request needs {@code Authorization: Bearer <key>}
+   * @param apiKey when required, every {@code /v1} request needs {@code Authorization: Bearer <key>}
    * @param limits what a request is checked against: the loaded fleet's ({@link ModelLimits#onFleet})
    * @param inFlight the bound on requests served at once, shared with the gRPC API; one more gets 429
    * @param metrics this process's metrics: fed by every request (labelled with the served model name),
    *     served on {@code /metrics}
    */
   public OpenAiServer(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelLimits limits,
-      Tokenizer tokenizer, OpenAiRequest.Prompts prompts, Optional<String> apiKey, InFlightLimit inFlight,
-      String version, CoordinatorMetrics metrics) {
+      Tokenizer tokenizer, OpenAiRequest.Prompts prompts, ApiKey apiKey, InFlightLimit inFlight, String version,
+      CoordinatorMetrics metrics) {
     this.metrics = metrics;
     this.observer = metrics.requests(limits.model());
     this.system = system;
@@ -121,7 +117,7 @@ public final class OpenAiServer {
       return get ? done(json(200, JSON.createObjectNode().put("version", version))) : notAllowed(request);
     }
     if (!path.startsWith("/v1/")) return done(error(404, "Not Found: " + path, "invalid_request_error", null, null));
-    if (!authorized(request)) {
+    if (!apiKey.admits(request)) {
       return done(error(401, "Incorrect or missing API key: send Authorization: Bearer <key>",
           "invalid_request_error", null, "invalid_api_key"));
     }
@@ -138,25 +134,12 @@ public final class OpenAiServer {
     }
   }
 
-  private boolean authorized(HttpRequest request) {
-    if (apiKey.isEmpty()) return true;
-    Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
-    byte[] expected = ("Bearer " + apiKey.get()).getBytes(StandardCharsets.UTF_8);
-    return header.isPresent() && MessageDigest.isEqual(expected, header.get().getBytes(StandardCharsets.UTF_8));
-  }
-
   private CompletionStage<HttpResponse> generate(HttpRequest request, boolean chat) {
     Materializer mat = Materializer.matFromSystem(system);
     return request.entity().withSizeLimit(MAX_BODY_BYTES).toStrict(30_000, mat).<HttpResponse>thenCompose(strict -> {
       OpenAiRequest r;
       try {
-        JsonNode body = JSON.readTree(strict.getData().toArray());
-        r = OpenAiRequest.parse(body, chat, prompts, limits);
-      } catch (JsonProcessingException e) {
-        return done(error(400, "body: not valid JSON: " + e.getOriginalMessage(), "invalid_request_error", "body",
-            null));
-      } catch (java.io.IOException e) {
-        return done(error(400, "body: unreadable: " + e.getMessage(), "invalid_request_error", "body", null));
+        r = OpenAiRequest.read(strict.getData().toArray(), chat, prompts, limits);
       } catch (InvalidField e) {
         return done(error(400, e.getMessage(), "invalid_request_error", e.field(), null));
       }

@@ -2,9 +2,7 @@ package io.decodefleet.coordinator.workload;
 
 import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.admission.OverlengthPolicy;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,7 +14,8 @@ import java.util.SplittableRandom;
 /**
  * Replays a recorded workload: arrival times and lengths from a trace file, the format chosen by
  * extension ({@code .jsonl}: see {@link JsonlTrace}; {@code .csv}: the Azure LLM inference trace
- * layout, see {@link AzureTraceCsv}).
+ * layout, see {@link AzureTraceCsv}). Both are UTF-8 (a byte order mark is dropped), with {@code \n}
+ * or {@code \r\n} line ends; blank lines, trailing ones included, are skipped.
  */
 public final class TraceReader {
   private TraceReader() {}
@@ -90,8 +89,8 @@ public final class TraceReader {
     if (!jsonl && !name.endsWith(".csv")) {
       throw new TraceFormatException(file, "unknown trace format: expected a .jsonl or .csv file");
     }
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      return jsonl ? JsonlTrace.read(file, in, vocabSize) : AzureTraceCsv.read(file, in);
+    try (TraceText text = new TraceText(Files.newInputStream(file))) {
+      return jsonl ? JsonlTrace.read(file, text, vocabSize) : AzureTraceCsv.read(file, text);
     }
   }
 

@@ -188,7 +188,7 @@ class DecodeFleetServiceTest {
         BenchmarkRequest.newBuilder().setNumRequests(2).setPromptLen("lots").build(),
         BenchmarkRequest.newBuilder().setNumRequests(2).setPlacement("random").build(),
         BenchmarkRequest.newBuilder().setNumRequests(2).setMaxConcurrency(-1).build(),
-        BenchmarkRequest.newBuilder().setNumRequests(DecodeFleetService.MAX_BENCHMARK_REQUESTS + 1).build(),
+        BenchmarkRequest.newBuilder().setNumRequests(ApiRequests.MAX_BENCHMARK_REQUESTS + 1).build(),
         BenchmarkRequest.newBuilder().setNumRequests(2).setOnOverlength("truncate").build(),
         BenchmarkRequest.newBuilder().setNumRequests(2).setOutputLen("3000").build(),
         BenchmarkRequest.newBuilder().setNumRequests(2).setOutputLen("1000").build());

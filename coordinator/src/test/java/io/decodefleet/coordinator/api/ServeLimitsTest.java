@@ -20,6 +20,7 @@ import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.metrics.RequestObserver;
 import io.decodefleet.coordinator.node.EmbeddedCluster;
 import io.decodefleet.coordinator.openai.OpenAiServer;
+import io.decodefleet.coordinator.security.ApiKey;
 import io.decodefleet.coordinator.openai.TemplatePrompts;
 import io.decodefleet.coordinator.text.ByteTokenizer;
 import io.decodefleet.coordinator.text.ChatTemplate;
@@ -77,7 +78,7 @@ class ServeLimitsTest {
         .bind(GrpcRequestLimits.around(DecodeFleetHandlerFactory.create(service, cluster.system()), cluster.system()))
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     OpenAiServer openAi = new OpenAiServer(cluster.system(), cluster.coordinator(), limits, tokenizer,
-        new TemplatePrompts(tokenizer, ChatTemplate.builtIn()), Optional.empty(), inFlight, "test", cluster.metrics());
+        new TemplatePrompts(tokenizer, ChatTemplate.builtIn()), ApiKey.of(Optional.empty()), inFlight, "test", cluster.metrics());
     http = Http.get(cluster.system()).newServerAt("127.0.0.1", 0).withSettings(OpenAiServer.settings(cluster.system()))
         .bind(openAi::handle).toCompletableFuture().get(30, TimeUnit.SECONDS);
     client = new GrpcTestClient("127.0.0.1", grpc.localAddress().getPort());

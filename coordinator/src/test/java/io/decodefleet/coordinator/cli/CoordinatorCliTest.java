@@ -223,6 +223,22 @@ class CoordinatorCliTest {
   }
 
   @Test
+  void withoutACudaDriverARunSaysSoInOneShortLineAndRunsOnTheCpu(@TempDir Path dir) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(io.decodefleet.agent.backend.cuda.driver.CudaDriver.isAvailable(),
+        "this machine has a CUDA driver");
+    Result r = runProcess("--world-size", "1", "--num-requests", "1", "--prompt-len", "8", "--output-len", "2",
+        "--report-dir", dir.toString());
+
+    assertEquals(0, r.code(), r.err());
+    List<String> cuda = (r.out() + r.err()).lines().filter(l -> l.contains("CUDA") || l.contains("cuda")).toList();
+    assertEquals(1, cuda.size(), "one line about CUDA: " + cuda);
+    assertTrue(cuda.get(0).endsWith("no CUDA driver on this host (libcuda.so.1 not found): using the CPU backend"),
+        cuda.get(0));
+    assertTrue(cuda.get(0).length() < 160, "short: " + cuda.get(0));
+    assertFalse(r.err().contains("\tat ") || r.err().contains("Exception"), "no stack trace: " + r.err());
+  }
+
+  @Test
   void runWritesReportJsonWithTheRunsMetrics(@TempDir Path dir) throws Exception {
     int code = CoordinatorCli.run("--world-size", "2", "--num-requests", "6", "--prompt-len", "8:40",
         "--output-len", "4:9", "--seed", "5", "--report-dir", dir.toString(), "--verify", "--quiet");

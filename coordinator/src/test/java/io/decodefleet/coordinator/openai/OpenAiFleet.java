@@ -54,7 +54,8 @@ public final class OpenAiFleet implements AutoCloseable {
     limits = new ModelLimits(MODEL, config.vocabSize(), config.maxPositionEmbeddings(), tokenizer.eosTokenIds(), 16)
         .onFleet(((Coordinator.FleetReady) status).state());
     OpenAiServer server = new OpenAiServer(cluster.system(), cluster.coordinator(), limits, tokenizer,
-        new TemplatePrompts(tokenizer, ChatTemplate.builtIn()), Optional.of(API_KEY), new InFlightLimit(maxInFlight),
+        new TemplatePrompts(tokenizer, ChatTemplate.builtIn()),
+        io.decodefleet.coordinator.security.ApiKey.of(Optional.of(API_KEY)), new InFlightLimit(maxInFlight),
         "test", cluster.metrics());
     binding = Http.get(cluster.system()).newServerAt("127.0.0.1", 0).withSettings(OpenAiServer.settings(cluster.system()))
         .bind(server::handle).toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -20,6 +20,12 @@ public interface AgentCommand {
   /** Announce yourself to {@code replyTo} and send it every report from now on. */
   record Register(ActorRef<AgentReport> replyTo) implements AgentCommand, ProtocolMessage {}
 
+  /**
+   * The coordinator will not register this agent: its id is held by a live agent of another node
+   * ({@code reason} names the id and both nodes, in one line). Its node cannot serve as started.
+   */
+  record RegistrationRefused(String reason) implements AgentCommand, ProtocolMessage {}
+
   /** Load the model; the answer is ModelLoaded or LoadFailed. */
   record LoadModel(ModelSpec spec, ActorRef<AgentReport> replyTo) implements AgentCommand, ProtocolMessage {}
 

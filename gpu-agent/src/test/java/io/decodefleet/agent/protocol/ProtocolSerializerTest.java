@@ -59,6 +59,8 @@ class ProtocolSerializerTest {
   static Stream<ProtocolMessage> messages() {
     return Stream.of(
         new AgentCommand.Register(coordinatorRef),
+        new AgentCommand.RegistrationRefused("agent id node-a-0 is held by the agent at pekko://decodefleet@10.0.0.7:2552;"
+            + " refused the one at pekko://decodefleet@10.0.0.8:2552"),
         new AgentCommand.LoadModel(new ModelSpec("llama3-8b", -1234567890123L, 32, 4096, 48, 8192, 0.125), coordinatorRef),
         new AgentCommand.StartSequences(List.of(
             SequenceSpecs.decodeToEnd(Long.MAX_VALUE, new int[] {1, 2, 3, 128255, 0}, 512),
