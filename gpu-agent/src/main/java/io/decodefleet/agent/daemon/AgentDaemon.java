@@ -114,8 +114,9 @@ public final class AgentDaemon {
     String name = nodeName(s, system.address().getPort().get());
     System.out.println("gpu-agent " + name + ": " + choice.describe()
         + (choice.cuda() ? ", decode path " + s.cuda().decodePath().label() : ""));
+    org.apache.pekko.http.javadsl.model.Uri management;
     try {
-      PortBinding.bound("the management port (/alive, /ready, /metrics)", s.bind(), s.managementPort(),
+      management = PortBinding.bound("the management port (/alive, /ready, /metrics)", s.bind(), s.managementPort(),
           PekkoManagement.get(system).start());
     } catch (PortBinding.Unavailable e) {
       stop(system);
@@ -157,7 +158,7 @@ public final class AgentDaemon {
     });
     org.apache.pekko.actor.Address self = cluster.selfMember().address();
     System.out.println("gpu-agent " + name + ": " + (devices / k) + " agents at " + self + " (" + s.tls().describe()
-        + "), management http://" + s.bind() + ":" + s.managementPort() + " (/alive, /ready, /metrics)");
+        + "), management " + management + " (/alive, /ready, /metrics)");
     if (!s.tls().enabled()) {
       ExposedPorts.warnIfExposed("the cluster port", s.bind(), self.getPort().orElse(s.port()),
           "is plaintext and unauthenticated: any host that reaches it can join the cluster",
