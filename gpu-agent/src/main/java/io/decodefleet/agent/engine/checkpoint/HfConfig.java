@@ -33,6 +33,7 @@ public record HfConfig(Path file, String architecture, int hiddenSize, int inter
 
   /** Reads {@code file} (a model directory's config.json). */
   public static HfConfig read(Path file) {
+    if (!Files.isRegularFile(file)) throw CheckpointException.file(file, "no such file");
     byte[] bytes;
     try {
       if (Files.size(file) > 16L << 20) throw CheckpointException.file(file, "over 16 MiB: not a config.json");

@@ -111,9 +111,18 @@ class Fp8AccuracyTest {
     return best;
   }
 
+  private static Comparison[] concat(Comparison first, Comparison[] rest) {
+    Comparison[] all = new Comparison[rest.length + 1];
+    all[0] = first;
+    System.arraycopy(rest, 0, all, 1, rest.length);
+    return all;
+  }
+
   @Test
   void fp8WeightsAndKvCacheStayWithinTheStatedToleranceOfBf16() {
     float[][] base = logits(load(bf16, Quantization.NONE, KvCacheDtype.AUTO));
+    // For scale: how far bf16 itself is from the float32 weights it rounds.
+    Comparison float32 = compare("float32 weights (bf16's own rounding)", base, logits(ModelLoad.dummy(TINY, 0)));
     Comparison[] rows = {
         compare("fp8 checkpoint (per-channel scales)", base, logits(load(fp8, Quantization.NONE, KvCacheDtype.AUTO))),
         compare("--quantization fp8 (per-tensor scales)", base,
@@ -123,10 +132,11 @@ class Fp8AccuracyTest {
     };
     System.out.printf(Locale.ROOT, "FP8 against BF16, tiny (seed 0), %d prompts x %d positions:%n", PROMPTS, LENGTH);
     System.out.printf(Locale.ROOT, "%-42s %12s %12s %10s%n", "variant", "max rel L2", "mean rel L2", "argmax =");
-    for (Comparison c : rows) {
+    for (Comparison c : concat(float32, rows)) {
       System.out.printf(Locale.ROOT, "%-42s %12.4f %12.4f %9.1f%%%n", c.name(), c.maxRelL2(), c.meanRelL2(),
           100 * c.agreement());
     }
+    assertTrue(float32.maxRelL2() < 3e-2, "bf16 against float32: " + float32.maxRelL2());
     for (Comparison c : rows) {
       double tolerance = c.name().startsWith("--kv-cache-dtype") ? KV_TOLERANCE : WEIGHTS_TOLERANCE;
       assertTrue(c.maxRelL2() < tolerance, c.name() + ": max relative L2 " + c.maxRelL2() + " >= " + tolerance);
