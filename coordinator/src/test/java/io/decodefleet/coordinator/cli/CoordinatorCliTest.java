@@ -58,6 +58,10 @@ class CoordinatorCliTest {
       "--metric-percentiles, '99,x', --metric-percentiles: 'x' is not a number",
       "--goodput, itl:0, --goodput:",
       "--profile-steps, -3, --profile-steps must be >= 0, got -3",
+      "--load-format, pickle, --load-format must be auto, dummy or safetensors, got 'pickle'",
+      "--load-format, safetensors, --load-format safetensors needs --model DIR; tiny is a preset with dummy weights",
+      "--quantization, int4, --quantization must be none or fp8, got 'int4'",
+      "--kv-cache-dtype, fp16, --kv-cache-dtype must be auto or fp8, got 'fp16'",
   })
   void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {
     Result r = runProcess(option, value);
