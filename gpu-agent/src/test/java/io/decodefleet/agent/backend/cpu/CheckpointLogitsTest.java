@@ -78,6 +78,24 @@ class CheckpointLogitsTest {
   }
 
   @Test
+  void tensorParallelRanksReadTheirSlicesOfTheCheckpoint() throws Exception {
+    Path dir = TestCheckpoints.export(TINY, Dtype.FLOAT32, 2, tmp.resolve("tiny-tp"));
+    assertArrayEquals(tensorParallelLogits(ModelLoad.dummy(TINY, 0)), tensorParallelLogits(ModelLoad.of(spec(dir))),
+        0f, "two ranks on the checkpoint against two ranks on the dummy weights");
+  }
+
+  private static float[] tensorParallelLogits(ModelLoad load) throws Exception {
+    java.util.List<java.util.function.Supplier<io.decodefleet.agent.engine.Backend>> ranks =
+        java.util.List.of(() -> new CpuBackend(1 << 20), () -> new CpuBackend(1 << 20));
+    try (io.decodefleet.agent.engine.tp.TensorParallelBackend group = new io.decodefleet.agent.engine.tp
+        .TensorParallelBackend("tp", ranks, java.time.Duration.ofSeconds(20))) {
+      group.loadModel(load);
+      group.allocateKvCache(4, 16);
+      return group.forwardWithoutCache(TOKENS);
+    }
+  }
+
+  @Test
   void aBf16ExportHoldsEveryWeightRoundedAsTheCudaBackendRoundsIt() throws IOException {
     Path dir = TestCheckpoints.export(TINY, Dtype.BFLOAT16, 2, tmp.resolve("tiny-bf16"));
     HostWeights dummy = new HostWeights(ModelLoad.dummy(TINY, 0));
