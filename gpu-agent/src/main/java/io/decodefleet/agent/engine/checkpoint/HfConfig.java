@@ -18,7 +18,8 @@ import java.util.List;
  * to the whole context), and a quantization other than FP8 with per-tensor or per-channel scales.
  *
  * @param attentionBias q, k and v projections carry biases (Qwen2 always; Llama when attention_bias)
- * @param quantMethod quantization_config.quant_method, or "" for an unquantized checkpoint
+ * @param quantMethod quantization_config.quant_method, or "" for an unquantized checkpoint (the tensors'
+ *     dtypes, checked by CheckedCheckpoint, say which weights are FP8)
  */
 public record HfConfig(Path file, String architecture, int hiddenSize, int intermediateSize, int numHiddenLayers,
     int numAttentionHeads, int numKeyValueHeads, int headDim, int vocabSize, int maxPositionEmbeddings,
@@ -99,11 +100,6 @@ public record HfConfig(Path file, String architecture, int hiddenSize, int inter
           + ": block-wise FP8 scales are not supported (per-tensor and per-channel ones are)");
     }
     return method;
-  }
-
-  /** Whether the checkpoint says it holds FP8 weights (its tensors' dtypes are what counts). */
-  public boolean quantized() {
-    return !quantMethod.isEmpty();
   }
 
   public int qSize() {
