@@ -287,7 +287,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       return this;
     }
     sequences.submit(nextGlobalId++, msg.requestId(), msg.prompt(), msg.maxTokens(), msg.sampling(), msg.worldSize(),
-        msg.placement(), msg.subscriber(), ModelConfig.preset(fleetModel.model()).vocabSize());
+        msg.placement(), msg.subscriber(), ModelConfig.resolve(fleetModel.model()).vocabSize());
     return this;
   }
 

@@ -96,7 +96,7 @@ public final class DecodeFleetService implements DecodeFleet {
     this.system = system;
     this.coordinator = coordinator;
     this.model = model;
-    this.config = ModelConfig.preset(model.model());
+    this.config = ModelConfig.resolve(model.model());
     this.worldSize = worldSize;
     this.reportJson = reportJson;
   }

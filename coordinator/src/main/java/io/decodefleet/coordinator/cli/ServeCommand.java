@@ -71,13 +71,15 @@ final class ServeCommand implements Callable<Integer> {
   CoordinatorCli parent;
 
   @Option(names = "--tokenizer", description = "A Hugging Face tokenizer.json (its tokenizer_config.json beside it "
-      + "gives BOS, EOS and the chat template); default: the built-in byte-level tokenizer.")
+      + "gives BOS, EOS and the chat template); default: the --model directory's tokenizer.json, else the built-in "
+      + "byte-level tokenizer.")
   java.nio.file.Path tokenizer;
 
   @Option(names = "--chat-template", description = "A Jinja chat template file, in place of the tokenizer's.")
   java.nio.file.Path chatTemplate;
 
-  @Option(names = "--served-model-name", description = "The model name clients give (default: the --model preset).")
+  @Option(names = "--served-model-name", description = "The model name clients give (default: the --model preset, "
+      + "or the model directory's absolute path).")
   String servedModelName;
 
   @Option(names = "--default-max-tokens", description = "Max tokens of a request that gives none, capped by the "

@@ -63,6 +63,10 @@ class CoordinatorCliTest {
       "--output-len, 3000, --output-len 3000: a 256-token prompt plus up to 3000 output tokens exceeds model tiny's "
           + "context of 2048 tokens",
       "--on-overlength, cut, --on-overlength must be skip or error, got 'cut'",
+      "--load-format, pickle, --load-format must be auto, dummy or safetensors, got 'pickle'",
+      "--load-format, safetensors, --load-format safetensors needs --model DIR; tiny is a preset with dummy weights",
+      "--quantization, int4, --quantization must be none or fp8, got 'int4'",
+      "--kv-cache-dtype, fp16, --kv-cache-dtype must be auto or fp8, got 'fp16'",
   })
   void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {
     Result r = runProcess(option, value);

@@ -15,12 +15,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code gpu-agent}: the per-node daemon of a DecodeFleet cluster, plus its device tools
- * ({@code selftest}, {@code bench}).
+ * ({@code selftest}, {@code bench}, {@code parity}) and {@code export-checkpoint}.
  */
 @Command(name = "gpu-agent", mixinStandardHelpOptions = true, version = "DecodeFleet 0.1.0",
     description = {"The DecodeFleet per-node daemon and its device tools.",
         "With no subcommand: join the cluster and serve one agent per device until SIGTERM, which drains."},
-    subcommands = {SelfCheckCommand.class, BenchCommand.class, ParityCommand.class})
+    subcommands = {SelfCheckCommand.class, BenchCommand.class, ParityCommand.class,
+        ExportCheckpointCommand.class})
 public final class GpuAgentCli implements Callable<Integer> {
 
   @Option(names = "--seed-nodes", split = ",", defaultValue = "${env:DECODEFLEET_SEED_NODES}",

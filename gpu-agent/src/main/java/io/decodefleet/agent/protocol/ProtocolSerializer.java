@@ -155,7 +155,9 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         return new AgentCommand.LoadModel(new ModelSpec(s.getModel(), s.getSeed(), s.getBlockSize(), s.getKvBlocks(),
             s.getMaxNumSeqs(), s.getMaxBatchedTokens(), s.getVerifyFraction(),
             ModelSpec.PrefixCaching.values()[Math.min(2, Math.max(0, s.getPrefixCaching()))],
-            Math.max(0, s.getProfileSteps())), resolve(p.getReplyTo()));
+            Math.max(0, s.getProfileSteps()), wireEnum(ModelSpec.LoadFormat.values(), s.getLoadFormat(), "load_format"),
+            wireEnum(ModelSpec.Quantization.values(), s.getQuantization(), "quantization"),
+            wireEnum(ModelSpec.KvCacheDtype.values(), s.getKvCacheDtype(), "kv_cache_dtype")), resolve(p.getReplyTo()));
       }
       case "StartSequences": {
         var p = io.decodefleet.protocol.cluster.StartSequences.parseFrom(bytes);
@@ -226,7 +228,19 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     return io.decodefleet.protocol.cluster.ModelSpec.newBuilder().setModel(s.model()).setSeed(s.seed())
         .setBlockSize(s.blockSize()).setKvBlocks(s.kvBlocks()).setMaxNumSeqs(s.maxNumSeqs())
         .setMaxBatchedTokens(s.maxBatchedTokens()).setVerifyFraction(s.verifyFraction())
-        .setPrefixCaching(s.prefixCaching().ordinal()).setProfileSteps(s.profileSteps()).build();
+        .setPrefixCaching(s.prefixCaching().ordinal()).setProfileSteps(s.profileSteps())
+        .setLoadFormat(s.loadFormat().ordinal()).setQuantization(s.quantization().ordinal())
+        .setKvCacheDtype(s.kvCacheDtype().ordinal()).build();
+  }
+
+  /** The enum value a wire field carries; one this side does not know is refused, not guessed. */
+  private static <E extends Enum<E>> E wireEnum(E[] values, int ordinal, String field)
+      throws NotSerializableException {
+    if (ordinal < 0 || ordinal >= values.length) {
+      throw new NotSerializableException("ModelSpec." + field + " " + ordinal + " is not one of "
+          + java.util.Arrays.toString(values));
+    }
+    return values[ordinal];
   }
 
   private static int[] ints(List<Integer> list) {
