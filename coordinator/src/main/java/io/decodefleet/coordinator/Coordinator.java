@@ -6,6 +6,7 @@ import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.AgentInfo;
+import io.decodefleet.coordinator.fleet.AgentRegistry;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
@@ -36,6 +37,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * The cluster singleton: finds agents through the Receptionist, loads a model on a fleet of them
@@ -240,7 +242,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       return this;
     }
     failLoad(disagg != null ? disagg.describeTimeout() : pendingLoad.timeoutReason(fleet.stream().filter(a -> a.loaded)
-        .count(), roster.sorted(pendingLoad.request.layout().tensorParallel()).size()));
+        .count(), roster.sorted(pendingLoad.request.layout().tensorParallel()).size(), roster.lastRefusal()));
     return this;
   }
 
@@ -303,7 +305,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     msg.subscriber().tell(new SequenceEvent.Accepted(msg.requestId(), context.getSelf()));
     sequences.submit(nextGlobalId++, msg.requestId(), msg.prompt(), msg.maxTokens(), msg.sampling(), msg.worldSize(),
-        msg.placement(), msg.subscriber(), ModelConfig.preset(fleetModel.model()).vocabSize());
+        msg.placement(), msg.subscriber(), ModelConfig.resolve(fleetModel.model()).vocabSize());
     return this;
   }
 
@@ -319,7 +321,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     roster.listed(now, reportAdapter);
     for (FleetAgent agent : fleet) {
       if (agent.alive && !now.contains(agent.info.ref())) {
-        agent.alive = false;
+        agent.lost();
         agentsLost++;
         context.getLog().warn("agent {} left the cluster; re-placing its sequences", agent.info.agentId());
         if (pendingLoad != null && pendingLoad.loading) {
@@ -337,8 +339,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onAgentReported(AgentReported msg) {
     AgentReport report = msg.report();
     if (report instanceof AgentReport.Registered r) {
-      if (roster.registered(r)) startLoadIfReady();
-      return this;
+      if (!roster.registered(r, AgentRegistry.liveNodes(Cluster.get(context.getSystem())), context.getLog())) {
+        return this;
+      }
+      startLoadIfReady();
+      return countFleet();
     }
     FleetAgent from = fleetById.get(report.agentId());
     if (from != null) metrics.reported(modelName(), report);
@@ -370,7 +375,6 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     metrics.counted(FleetCounts.of(modelName(), roster.size(), fleet, agentsLost, sequences));
     return this;
   }
-
 
   // ---- benchmarks and state ---------------------------------------------------------------------
 

@@ -81,7 +81,11 @@ class CoordinatorFailoverTest {
     int grpcPortB = NodeProcess.freePort();
     httpB = NodeProcess.freePort();
     List<String> joinA = List.of("--seed-nodes", "127.0.0.1:" + clusterA);
-    b = serve("coordinator-b", 0, grpcPortB, httpB, joinA);
+    // B holds exactly the requests of the fail-over test (the SSE stream, twenty gRPC streams and the one
+    // in the gap): a retry after them is served only if each stream that ended UNAVAILABLE gave back its slot.
+    List<String> bArgs = new ArrayList<>(joinA);
+    bArgs.addAll(List.of("--max-concurrent-requests", "22"));
+    b = serve("coordinator-b", 0, grpcPortB, httpB, bArgs);
     b.awaitLine(l -> l.contains("serving decodefleet.api.v1.DecodeFleet"), T);
     // C joins after B is up, so B is the next oldest coordinator node.
     int grpcPortC = NodeProcess.freePort();
