@@ -8,13 +8,13 @@ import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.AgentInfo;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.FleetAgent;
+import io.decodefleet.coordinator.fleet.FleetRejoins;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.fleet.SequencePlacement;
 import io.decodefleet.coordinator.kv.DisaggregatedKvGroup;
 import io.decodefleet.coordinator.kv.KvDrainTransfers;
-import io.decodefleet.coordinator.metrics.AgentOrder;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import io.decodefleet.coordinator.observability.FleetCounts;
 import io.decodefleet.coordinator.run.BenchmarkRun;
@@ -25,7 +25,6 @@ import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.run.RunRequest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -108,6 +107,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Set<ActorRef<AgentCommand>> listed = new HashSet<>();
   private final List<FleetAgent> fleet = new ArrayList<>();
   private final Map<String, FleetAgent> fleetById = new HashMap<>();
+  private final FleetRejoins rejoins = new FleetRejoins(fleet, fleetById);
   private ModelSpec fleetModel;
   private ParallelLayout fleetLayout = ParallelLayout.DATA_PARALLEL;
   /** The disaggregated layout's group and hand-offs; null for data-parallel fleets. */
@@ -199,7 +199,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private void startLoadIfReady() {
     if (pendingLoad == null || pendingLoad.loading) return;
     int n = pendingLoad.request.worldSize();
-    List<AgentInfo> candidates = sortedAgents(pendingLoad.request.layout().tensorParallel());
+    List<AgentInfo> candidates = AgentInfo.byId(registered.values(), pendingLoad.request.layout().tensorParallel());
     if (candidates.size() < n) return;
     pendingLoad.loading = true;
     fleet.clear();
@@ -225,7 +225,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       return this;
     }
     failLoad(disagg != null ? disagg.describeTimeout() : pendingLoad.timeoutReason(fleet.stream().filter(a -> a.loaded)
-        .count(), sortedAgents(pendingLoad.request.layout().tensorParallel()).size()));
+        .count(), AgentInfo.byId(registered.values(), pendingLoad.request.layout().tensorParallel()).size()));
     return this;
   }
 
@@ -244,7 +244,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private void onModelLoaded(AgentReport.ModelLoaded m) {
     FleetAgent agent = fleetById.get(m.agentId());
-    if (agent == null || pendingLoad == null) return;
+    if (rejoins.reported(m) || agent == null || pendingLoad == null) return;
     agent.loaded(m);
     if (fleet.stream().allMatch(a -> a.loaded) && disagg == null) {
       if (pendingLoad.request.layout() instanceof ParallelLayout.Disaggregated layout) {
@@ -316,6 +316,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         }
         migration.agentLost(agent);
         sequences.evacuate(agent, sequences.on(agent), "agent " + agent.info.agentId() + " lost");
+        rejoins.lost(agent, disagg == null && pendingLoad == null ? fleetModel : null, reportAdapter);
       }
     }
     countFleet();
@@ -325,11 +326,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onAgentReported(AgentReported msg) {
     AgentReport report = msg.report();
     if (report instanceof AgentReport.Registered r) {
-      if (listed.contains(r.agent())) {
-        registered.put(r.agent(), new AgentInfo(r.agentId(), r.agent(), r.nodeAddress(), r.device(), r.backend(),
-            r.tensorParallel()));
-        startLoadIfReady();
-      }
+      if (!listed.contains(r.agent())) return this;
+      registered.put(r.agent(), AgentInfo.of(r));
+      startLoadIfReady();
+      rejoins.registered(registered.get(r.agent()), disagg == null && pendingLoad == null ? fleetModel : null,
+          reportAdapter);
       return this;
     }
     FleetAgent from = fleetById.get(report.agentId());
@@ -361,15 +362,6 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> countFleet() {
     metrics.counted(FleetCounts.of(modelName(), registered.size(), fleet, agentsLost, sequences));
     return this;
-  }
-
-  private List<AgentInfo> sortedAgents() {
-    return registered.values().stream().sorted(Comparator.comparing(AgentInfo::agentId, AgentOrder.INSTANCE)).toList();
-  }
-
-  /** The agents whose replicas span {@code tensorParallel} GPUs, by id: what a layout may load. */
-  private List<AgentInfo> sortedAgents(int tensorParallel) {
-    return sortedAgents().stream().filter(a -> a.tensorParallel() == tensorParallel).toList();
   }
 
   // ---- benchmarks and state ---------------------------------------------------------------------
@@ -418,7 +410,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     List<AgentSnapshot> agents = new ArrayList<>();
     for (FleetAgent a : fleet) agents.add(a.snapshot());
     Set<String> inFleet = fleetById.keySet();
-    for (AgentInfo info : sortedAgents()) {
+    for (AgentInfo info : AgentInfo.byId(registered.values(), 0)) {
       if (!inFleet.contains(info.agentId())) agents.add(AgentSnapshot.unloaded(info));
     }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),
