@@ -6,7 +6,6 @@ import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.AgentInfo;
-import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.FleetRejoins;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
@@ -26,8 +25,6 @@ import io.decodefleet.coordinator.run.RunRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -57,10 +54,20 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /**
    * Load {@code model} on the first {@code worldSize} agents (by id) once that many have joined, in
    * {@code layout} (for a disaggregated one the fleet is ready once its KV-transfer group formed).
+   *
+   * @param adopt serve mode: agents that already hold this model keep their engine, and a fleet
+   *     that serves another model or layout is not replaced (every coordinator node of a cluster
+   *     serves the same); false: fresh engines, as a benchmark wants them
    */
-  public record LoadFleet(int worldSize, ModelSpec model, Duration timeout, ParallelLayout layout,
+  public record LoadFleet(int worldSize, ModelSpec model, Duration timeout, ParallelLayout layout, boolean adopt,
       ActorRef<FleetStatus> replyTo) implements Command {
-    /** Data-parallel. */
+    /** Fresh engines. */
+    public LoadFleet(int worldSize, ModelSpec model, Duration timeout, ParallelLayout layout,
+        ActorRef<FleetStatus> replyTo) {
+      this(worldSize, model, timeout, layout, false, replyTo);
+    }
+
+    /** Data-parallel, fresh engines. */
     public LoadFleet(int worldSize, ModelSpec model, Duration timeout, ActorRef<FleetStatus> replyTo) {
       this(worldSize, model, timeout, ParallelLayout.DATA_PARALLEL, replyTo);
     }
@@ -103,8 +110,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final TimerScheduler<Command> timers;
   private final ActorRef<AgentReport> reportAdapter;
   private final ActorRef<FleetStatus> runFleetAdapter;
-  private final Map<ActorRef<AgentCommand>, AgentInfo> registered = new LinkedHashMap<>();
-  private Set<ActorRef<AgentCommand>> listed = new HashSet<>();
+  private final AgentRoster roster = new AgentRoster();
   private final List<FleetAgent> fleet = new ArrayList<>();
   private final Map<String, FleetAgent> fleetById = new HashMap<>();
   private final FleetRejoins rejoins = new FleetRejoins(fleet, fleetById);
@@ -129,10 +135,16 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final CoordinatorMetrics metrics;
 
   public static Behavior<Command> create(CoordinatorMetrics metrics) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers, metrics)));
+    return create(metrics, java.util.Optional.empty());
   }
 
-  private Coordinator(ActorContext<Command> context, TimerScheduler<Command> timers, CoordinatorMetrics metrics) {
+  /** @param served the fleet this node serves: loaded as soon as the coordinator starts ({@link FleetTakeover}) */
+  public static Behavior<Command> create(CoordinatorMetrics metrics, java.util.Optional<ServedFleet> served) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers, metrics, served)));
+  }
+
+  private Coordinator(ActorContext<Command> context, TimerScheduler<Command> timers, CoordinatorMetrics metrics,
+      java.util.Optional<ServedFleet> served) {
     super(context);
     this.context = context;
     this.metrics = metrics;
@@ -144,6 +156,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     this.migration = new KvDrainTransfers(fleet, sequences, reportAdapter, context.getLog());
     ActorRef<Receptionist.Listing> listingAdapter = context.messageAdapter(Receptionist.Listing.class, AgentsListed::new);
     context.getSystem().receptionist().tell(Receptionist.subscribe(AgentCommand.SERVICE_KEY, listingAdapter));
+    served.ifPresent(fleet -> context.spawn(FleetTakeover.create(fleet, context.getSelf()), "fleet-takeover"));
   }
 
   @Override
@@ -173,6 +186,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           + msg.layout().agents() + ", got " + msg.worldSize()));
     } else if (fleetServes(msg.worldSize(), msg.model(), msg.layout())) {
       msg.replyTo().tell(new FleetReady(snapshot()));
+    } else if (msg.adopt() && fleetModel != null && !(fleetModel.equals(msg.model()) && fleetLayout.equals(msg.layout()))) {
+      msg.replyTo().tell(new FleetFailed("the fleet serves " + fleetModel + " (" + fleetLayout.label() + "), not "
+          + msg.model() + " (" + msg.layout().label() + "): every coordinator of a cluster serves the same fleet"));
     } else if (pendingLoad != null) {
       if (pendingLoad.request.model().equals(msg.model()) && pendingLoad.request.layout().equals(msg.layout())
           && pendingLoad.request.worldSize() >= msg.worldSize()) {
@@ -199,7 +215,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private void startLoadIfReady() {
     if (pendingLoad == null || pendingLoad.loading) return;
     int n = pendingLoad.request.worldSize();
-    List<AgentInfo> candidates = AgentInfo.byId(registered.values(), pendingLoad.request.layout().tensorParallel());
+    List<AgentInfo> candidates = roster.sorted(pendingLoad.request.layout().tensorParallel());
     if (candidates.size() < n) return;
     pendingLoad.loading = true;
     fleet.clear();
@@ -214,7 +230,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       FleetAgent agent = new FleetAgent(agents.get(i), i);
       fleet.add(agent);
       fleetById.put(agent.info.agentId(), agent);
-      agent.info.ref().tell(new AgentCommand.LoadModel(pendingLoad.request.model(), reportAdapter));
+      agent.info.ref().tell(new AgentCommand.LoadModel(pendingLoad.request.model(), reportAdapter,
+          pendingLoad.request.adopt()));
     }
   }
 
@@ -225,7 +242,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       return this;
     }
     failLoad(disagg != null ? disagg.describeTimeout() : pendingLoad.timeoutReason(fleet.stream().filter(a -> a.loaded)
-        .count(), AgentInfo.byId(registered.values(), pendingLoad.request.layout().tensorParallel()).size()));
+        .count(), roster.sorted(pendingLoad.request.layout().tensorParallel()).size()));
     return this;
   }
 
@@ -286,6 +303,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           "no model is loaded on the cluster", System.nanoTime()));
       return this;
     }
+    msg.subscriber().tell(new SequenceEvent.Accepted(msg.requestId(), context.getSelf()));
     sequences.submit(nextGlobalId++, msg.requestId(), msg.prompt(), msg.maxTokens(), msg.sampling(), msg.worldSize(),
         msg.placement(), msg.subscriber(), ModelConfig.preset(fleetModel.model()).vocabSize());
     return this;
@@ -300,11 +318,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private Behavior<Command> onAgentsListed(AgentsListed msg) {
     Set<ActorRef<AgentCommand>> now = msg.listing().getServiceInstances(AgentCommand.SERVICE_KEY);
-    for (ActorRef<AgentCommand> agent : now) {
-      if (!listed.contains(agent)) agent.tell(new AgentCommand.Register(reportAdapter));
-    }
-    registered.keySet().retainAll(now);
-    listed = new HashSet<>(now);
+    roster.listed(now, reportAdapter);
     for (FleetAgent agent : fleet) {
       if (agent.alive && !now.contains(agent.info.ref())) {
         agent.alive = false;
@@ -326,11 +340,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onAgentReported(AgentReported msg) {
     AgentReport report = msg.report();
     if (report instanceof AgentReport.Registered r) {
-      if (!listed.contains(r.agent())) return this;
-      registered.put(r.agent(), AgentInfo.of(r));
+      if (!roster.registered(r)) return this;
       startLoadIfReady();
-      rejoins.registered(registered.get(r.agent()), disagg == null && pendingLoad == null ? fleetModel : null,
-          reportAdapter);
+      rejoins.registered(AgentInfo.of(r), disagg == null && pendingLoad == null ? fleetModel : null, reportAdapter);
       return this;
     }
     FleetAgent from = fleetById.get(report.agentId());
@@ -360,7 +372,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /** Hands the fleet's counts to /metrics (after anything that may change them). */
   private Behavior<Command> countFleet() {
-    metrics.counted(FleetCounts.of(modelName(), registered.size(), fleet, agentsLost, sequences));
+    metrics.counted(FleetCounts.of(modelName(), roster.size(), fleet, agentsLost, sequences));
     return this;
   }
 
@@ -407,14 +419,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   private ClusterSnapshot snapshot() {
-    List<AgentSnapshot> agents = new ArrayList<>();
-    for (FleetAgent a : fleet) agents.add(a.snapshot());
-    Set<String> inFleet = fleetById.keySet();
-    for (AgentInfo info : AgentInfo.byId(registered.values(), 0)) {
-      if (!inFleet.contains(info.agentId())) agents.add(AgentSnapshot.unloaded(info));
-    }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),
-        agents, agentsLost, sequences.migrations(), migration.transfers(), sequences.kvMigrations());
+        roster.snapshots(fleet), agentsLost, sequences.migrations(), migration.transfers(), sequences.kvMigrations());
   }
 
   /** A run's request, in the Coordinator's own terms. */

@@ -21,6 +21,11 @@ final class ApiStatus {
     return new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(field + ": " + problem));
   }
 
+  /** The call must go to another node of the cluster (FAILED_PRECONDITION). */
+  static GrpcServiceException elsewhere(String why) {
+    return new GrpcServiceException(Status.FAILED_PRECONDITION.withDescription(why));
+  }
+
   static GrpcServiceException unavailable(String why) {
     return new GrpcServiceException(Status.UNAVAILABLE.withDescription(why));
   }

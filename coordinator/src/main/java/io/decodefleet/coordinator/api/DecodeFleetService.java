@@ -22,6 +22,7 @@ import io.decodefleet.coordinator.generation.InvalidField;
 import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.generation.TextGeneration;
 import io.decodefleet.coordinator.metrics.RequestObserver;
+import io.decodefleet.coordinator.node.CoordinatorRole;
 import io.decodefleet.coordinator.placement.PlacementPolicy;
 import io.decodefleet.coordinator.run.BenchmarkSpec;
 import io.decodefleet.coordinator.run.ClusterSnapshot;
@@ -180,6 +181,12 @@ public final class DecodeFleetService implements DecodeFleet {
       spec = benchmarkSpec(in);
     } catch (org.apache.pekko.grpc.GrpcServiceException e) {
       return Source.failed(e);
+    }
+    if (!CoordinatorRole.hostedHere(system)) {
+      // A run's workload, progress and outcome do not cross between nodes: it runs beside the Coordinator.
+      return Source.failed(ApiStatus.elsewhere("RunBenchmark runs on the coordinator node that hosts the "
+          + "Coordinator (" + CoordinatorRole.host(system).map(m -> m.address().toString()).orElse("none yet")
+          + "); this node serves Generate and GetClusterState"));
     }
     Source<Object, ActorRef<Object>> out = ActorSource.actorRef(m -> m instanceof Done, m -> Optional.empty(), 1024,
         OverflowStrategy.dropHead());

@@ -6,7 +6,9 @@ import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.api.BenchmarkRequest;
 import io.decodefleet.api.DecodeFleetHandlerFactory;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.ServedFleet;
 import io.decodefleet.coordinator.api.DecodeFleetService;
+import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.ReportJson;
 import io.decodefleet.coordinator.metrics.SloSpec;
 import io.decodefleet.coordinator.metrics.SweepPoint;
@@ -35,7 +37,9 @@ import sun.misc.Signal;
 /**
  * {@code coordinator serve}: founds (or joins) a cluster, waits for {@code --world-size} agents from
  * gpu-agent daemons, loads the model on them and serves the gRPC API and the OpenAI-compatible HTTP
- * API until SIGTERM.
+ * API until SIGTERM. Started again with {@code --seed-nodes} of the first, it joins the same cluster
+ * as a second coordinator node: its APIs reach the one Coordinator singleton, and the singleton
+ * moves to it (adopting the loaded fleet) when the node that hosts it is lost or leaves.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Serve the DecodeFleet gRPC API (decodefleet.api.v1.DecodeFleet) on a cluster of gpu-agent daemons.")
@@ -122,14 +126,15 @@ final class ServeCommand implements Callable<Integer> {
     // As vLLM, metrics name the model as clients do: the served name for the preset.
     String served = text.limits().model();
     CoordinatorMetrics metrics = new CoordinatorMetrics(preset -> preset.equals(model.model()) ? served : preset);
+    ServedFleet fleet = new ServedFleet(worldSize, model, ParallelLayout.DATA_PARALLEL, timeout);
     try (CoordinatorNode node = CoordinatorNode.start(cluster.bind, cluster.clusterPort, cluster.seedNodes,
-        cluster.managementPort, cluster.kubernetes, metrics)) {
+        cluster.managementPort, cluster.kubernetes, metrics, java.util.Optional.of(fleet))) {
       System.out.println("coordinator: " + text.describe());
       System.out.println("coordinator: cluster node at " + node.clusterAddress() + " (" + cluster.describe()
           + "); waiting for " + worldSize + " agents"
           + (cluster.embedded() ? " (give gpu-agent --seed-nodes " + node.clusterAddress() + ")" : ""));
       Coordinator.FleetStatus status = AskPattern.<Coordinator.Command, Coordinator.FleetStatus>ask(node.coordinator(),
-          replyTo -> new Coordinator.LoadFleet(worldSize, model, timeout, replyTo), timeout.plusSeconds(10),
+          fleet::load, timeout.plusSeconds(10),
           node.system().scheduler()).toCompletableFuture().get(timeout.toSeconds() + 20, TimeUnit.SECONDS);
       if (status instanceof Coordinator.FleetFailed failed) {
         System.err.println("coordinator serve: " + failed.reason());
@@ -175,7 +180,14 @@ final class ServeCommand implements Callable<Integer> {
       CountDownLatch stop = new CountDownLatch(1);
       Signal.handle(new Signal("TERM"), sig -> stop.countDown());
       Signal.handle(new Signal("INT"), sig -> stop.countDown());
+      // A node the split brain resolver downed (its side of a partition lost) has stopped serving: it exits.
+      node.system().getWhenTerminated().thenRun(stop::countDown);
       stop.await();
+      if (node.system().getWhenTerminated().toCompletableFuture().isDone()) {
+        System.err.println("coordinator serve: this node was downed and left the cluster (its side of a partition "
+            + "lost); exiting");
+        return 1;
+      }
       if (http != null) http.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
       if (metricsOnly != null) CoordinatorMetrics.stopServing(metricsOnly);
       binding.terminate(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);

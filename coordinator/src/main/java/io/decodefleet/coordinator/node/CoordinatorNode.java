@@ -4,11 +4,13 @@ import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.ClusterConfig;
 import io.decodefleet.agent.QuietShutdown;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.ServedFleet;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -21,7 +23,9 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
  * A coordinator node of a cluster whose agents run in {@code gpu-agent} daemons: it joins the given
- * seed nodes (or is the first seed itself when none are given) and hosts the Coordinator singleton.
+ * seed nodes (or is the first seed itself when none are given) and may host the Coordinator
+ * singleton: it runs on the oldest coordinator node, and moves to the next oldest when that one is
+ * lost (downed by the split brain resolver) or leaves.
  */
 public final class CoordinatorNode implements ClusterHandle {
   private final ActorSystem<Void> system;
@@ -55,6 +59,17 @@ public final class CoordinatorNode implements ClusterHandle {
   /** As {@link #start(String, int, List, int, boolean)}, the coordinator feeding {@code metrics}. */
   public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
       boolean kubernetesBootstrap, CoordinatorMetrics metrics) {
+    return start(bind, port, seedNodes, managementPort, kubernetesBootstrap, metrics, Optional.empty());
+  }
+
+  /**
+   * As {@link #start(String, int, List, int, boolean, CoordinatorMetrics)}; wherever the Coordinator
+   * singleton starts on this node (it is the oldest coordinator node, first or after the one before
+   * it was lost or left), it loads {@code served}. A second coordinator node joins with the first as
+   * seed node and reaches the singleton through its proxy.
+   */
+  public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
+      boolean kubernetesBootstrap, CoordinatorMetrics metrics, Optional<ServedFleet> served) {
     Map<String, Object> own = new HashMap<>();
     own.put("pekko.management.http.hostname", bind);
     own.put("pekko.management.http.port", Math.max(managementPort, 0));
@@ -63,12 +78,12 @@ public final class CoordinatorNode implements ClusterHandle {
     // Nor agent metrics: its /metrics is the coordinator's own, on its HTTP API or --metrics-port.
     own.put("pekko.management.http.routes.decodefleet-metrics", "");
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME,
-        ClusterConfig.node(bind, port, List.of("coordinator"), ConfigFactory.parseMap(own)));
+        ClusterConfig.node(bind, port, List.of(CoordinatorRole.NAME), ConfigFactory.parseMap(own)));
     Cluster cluster = Cluster.get(system);
     if (kubernetesBootstrap) {
       PekkoManagement.get(system).start();
       ClusterBootstrap.get(system).start();
-      return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics), metrics);
+      return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics, served), metrics);
     }
     if (seedNodes.isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
@@ -80,7 +95,7 @@ public final class CoordinatorNode implements ClusterHandle {
       cluster.manager().tell(new JoinSeedNodes(seeds));
     }
     if (managementPort >= 0) PekkoManagement.get(system).start();
-    return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics), metrics);
+    return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics, served), metrics);
   }
 
   @Override

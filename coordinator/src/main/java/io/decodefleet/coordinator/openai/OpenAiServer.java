@@ -45,7 +45,9 @@ import org.apache.pekko.util.ByteString;
  * (no API key, as vLLM serves them). Errors come in OpenAI's shape with 400 (a field that cannot be
  * served, named as {@code param}), 401 (a missing or wrong API key on {@code /v1}), 404 (an unknown
  * path or model), 413 (a body over the limit), 429 (too many requests in flight), 503 (no agent to
- * serve). A client that disconnects mid-stream cancels its sequence on the fleet.
+ * serve, or no coordinator: one was lost and another takes over; retry). A stream that had begun
+ * when its generation failed ends with an {@code error} event of the same body, then
+ * {@code data: [DONE]}. A client that disconnects mid-stream cancels its sequence on the fleet.
  */
 public final class OpenAiServer {
   /** Largest request body accepted. */
@@ -233,13 +235,30 @@ public final class OpenAiServer {
   }
 
   static HttpResponse failure(GenerationEvent.Failed f) {
+    return json(failureStatus(f), failureBody(f));
+  }
+
+  /** The HTTP status of a generation that failed: 400 (its fields), 503 (no agent or coordinator: retry), 500. */
+  static int failureStatus(GenerationEvent.Failed f) {
+    return switch (f.kind()) {
+      case INVALID, CAPACITY -> 400;
+      case UNAVAILABLE -> 503;
+      case AGENT -> 500;
+    };
+  }
+
+  /**
+   * The error body of a generation that failed: the response's, or the {@code error} event of a
+   * stream that had begun (type {@code service_unavailable} there is what a 503 would have said).
+   */
+  static ObjectNode failureBody(GenerationEvent.Failed f) {
     if (f.kind() == FailureKind.INVALID || f.kind() == FailureKind.CAPACITY) {
       String param = f.reason().contains(":") && f.kind() == FailureKind.INVALID
           ? f.reason().substring(0, f.reason().indexOf(':')) : "max_tokens";
-      return error(400, f.reason(), "invalid_request_error", param, null);
+      return OpenAiJson.error(f.reason(), "invalid_request_error", param, null);
     }
-    if (f.kind() == FailureKind.UNAVAILABLE) return error(503, f.reason(), "service_unavailable", null, null);
-    return error(500, f.reason(), "server_error", null, null);
+    if (f.kind() == FailureKind.UNAVAILABLE) return OpenAiJson.error(f.reason(), "service_unavailable", null, null);
+    return OpenAiJson.error(f.reason(), "server_error", null, null);
   }
 
   private CompletionStage<HttpResponse> notAllowed(HttpRequest request) {

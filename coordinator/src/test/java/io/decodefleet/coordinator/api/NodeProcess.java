@@ -78,6 +78,33 @@ final class NodeProcess implements AutoCloseable {
     process.destroyForcibly();
   }
 
+  /** SIGSTOP: the node freezes, alive but unreachable (its sockets stay open, nothing answers). */
+  void freeze() throws IOException, InterruptedException {
+    signal("STOP");
+  }
+
+  /** SIGCONT: a frozen node runs again. */
+  void thaw() throws IOException, InterruptedException {
+    signal("CONT");
+  }
+
+  private void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    if (kill.waitFor() != 0) throw new AssertionError("kill -" + name + " " + process.pid() + " failed");
+  }
+
+  /** Waits for the process to exit on its own; returns its exit code. */
+  int awaitExit(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError(name + " did not exit within " + timeout + "; output:\n" + output());
+    }
+    return process.exitValue();
+  }
+
+  boolean alive() {
+    return process.isAlive();
+  }
+
   /** SIGTERM: the node drains and leaves; returns its exit code. */
   int terminate(Duration timeout) throws InterruptedException {
     process.destroy();

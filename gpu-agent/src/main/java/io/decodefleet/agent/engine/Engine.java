@@ -19,12 +19,14 @@ import java.util.function.Supplier;
  */
 public final class Engine {
 
-  private sealed interface Command permits Submit, Abort, Drain, Stop, NewKvGroupId, JoinKvGroup, AbortKvGroup, SendKv,
-      ReceiveKv {}
+  private sealed interface Command permits Submit, Abort, AbortAll, Drain, Stop, NewKvGroupId, JoinKvGroup,
+      AbortKvGroup, SendKv, ReceiveKv {}
 
   private record Submit(List<SequenceSpec> sequences) implements Command {}
 
   private record Abort(List<Long> sequenceIds) implements Command {}
+
+  private enum AbortAll implements Command { INSTANCE }
 
   private enum Drain implements Command { INSTANCE }
 
@@ -80,6 +82,15 @@ public final class Engine {
    */
   public void abort(List<Long> sequenceIds) {
     inbox.add(new Abort(List.copyOf(sequenceIds)));
+  }
+
+  /**
+   * Cancel every sequence running or waiting here (their owner is gone): each stops and frees its KV
+   * blocks, without a report of its own; EngineEvent.AllAborted says how many and what is free after.
+   * Sequences parked for a KV hand-off are left to their transfer.
+   */
+  public void abortAll() {
+    inbox.add(AbortAll.INSTANCE);
   }
 
   /**
@@ -247,7 +258,14 @@ public final class Engine {
       }
       if (cmd instanceof Submit submit) admit(s, submit.sequences());
       if (cmd instanceof Abort abort) abort(s, abort.sequenceIds());
-      if (cmd != null && !(cmd instanceof Submit) && !(cmd instanceof Abort)) kvTransfer(s, cmd);
+      if (cmd instanceof AbortAll) {
+        List<Long> ids = List.copyOf(s.inFlight);
+        abort(s, ids);
+        events.accept(new EngineEvent.AllAborted(ids.size(), s.scheduler.numFreeBlocks()));
+      }
+      if (cmd != null && !(cmd instanceof Submit) && !(cmd instanceof Abort) && !(cmd instanceof AbortAll)) {
+        kvTransfer(s, cmd);
+      }
       s.kvTransfers.poll();
       if (cmd == null && s.scheduler.hasWork()) step(s);
     }

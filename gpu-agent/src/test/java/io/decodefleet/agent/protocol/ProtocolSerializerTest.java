@@ -87,6 +87,7 @@ class ProtocolSerializerTest {
         new AgentReport.StepReport("agent-0", 1, List.of(), List.of(), 0, 0, 0, 0, 0, 0, 0, "", 0, Double.NaN,
             Double.NaN),
         new AgentCommand.LoadModel(new ModelSpec("tiny", 7, 16, 64, 8, 512, 0.0).withProfileSteps(3), coordinatorRef),
+        new AgentCommand.LoadModel(new ModelSpec("tiny", 7, 16, 64, 8, 512, 0.0), coordinatorRef, true),
         new AgentReport.StepReport("agent-1", 9, List.of(new SequenceTokens(3, new int[] {4})), List.of(), 60, 1, 0,
             1, 2_000_000L, 0, 1, "eager", 1_900_000L, 1850.5, 3.5, new io.decodefleet.agent.engine.StepProfile(1,
                 1850.5, List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 8.0, 9.0, 10.0, 11.0, 12.0),
