@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 @Command(name = "soak", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Chaos soak: serve + gpu-agent daemons as processes on this machine (CPU backend, model tiny), "
         + "a bounded load over gRPC and HTTP, daemons killed (SIGKILL / SIGTERM) and restarted every "
-        + "--fault-interval, the active coordinator killed once with --coordinators 2; checks that no request is "
+        + "--fault-interval, the active coordinator stopped once; checks that no request is "
         + "lost or duplicated and tokens match a run without faults; writes soak.json.")
 final class SoakCommand implements Callable<Integer> {
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
@@ -36,9 +36,10 @@ final class SoakCommand implements Callable<Integer> {
   @Option(names = "--daemons", description = "gpu-agent daemons, one CPU agent each (default: ${DEFAULT-VALUE}).")
   int daemons = 4;
 
-  @Option(names = "--coordinators", description = "coordinator serve nodes: 1, or 2 (the active one is killed once "
-      + "and restarted) (default: ${DEFAULT-VALUE}).")
-  int coordinators = 1;
+  @Option(names = "--coordinators", description = "coordinator serve nodes, 1 to 3: with 2 or 3 the active one is "
+      + "stopped once halfway and restarted, with SIGTERM where there are 2, SIGKILL where there are 3 (a crash of one "
+      + "of two downs both: the split brain resolver keeps the oldest) (default: ${DEFAULT-VALUE}).")
+  int coordinators = 2;
 
   @Option(names = "--fault-interval", paramLabel = "TIME", description = "Time between two faults "
       + "(default: ${DEFAULT-VALUE}).")
@@ -84,7 +85,7 @@ final class SoakCommand implements Callable<Integer> {
     Duration length = duration("--duration", duration);
     Duration interval = duration("--fault-interval", faultInterval);
     if (daemons < 2) throw new UsageError("--daemons must be >= 2 (a fault never stops the last daemon up), got " + daemons);
-    if (coordinators < 1 || coordinators > 2) throw new UsageError("--coordinators must be 1 or 2, got " + coordinators);
+    if (coordinators < 1 || coordinators > 3) throw new UsageError("--coordinators must be 1, 2 or 3, got " + coordinators);
     if (concurrency < 1) throw new UsageError("--concurrency must be >= 1, got " + concurrency);
     if (interval.toMillis() < 1000) throw new UsageError("--fault-interval must be at least 1s, got " + faultInterval);
     if (length.compareTo(interval) <= 0) {

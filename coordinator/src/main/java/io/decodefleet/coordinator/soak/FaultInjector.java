@@ -15,16 +15,30 @@ import java.util.concurrent.TimeUnit;
 /**
  * The faults of a soak, one every {@code interval} from its start until its end: a daemon chosen at
  * random among those up is sent SIGKILL or SIGTERM (each with probability 1/2) and started again; with
- * two coordinators, the first fault at or past half the duration is a SIGKILL of the active
- * coordinator instead, which is then started again too. A node is restarted in the background once it
- * has exited, so faults keep their rhythm; no fault takes the last daemon that is up. Choices come
- * from the soak's seed.
+ * two or more coordinators, the first fault at or past half the duration stops the active coordinator
+ * instead, which is then started again too. A node is restarted in the background once it has exited,
+ * so faults keep their rhythm; no fault takes the last daemon that is up. Choices come from the
+ * soak's seed.
+ *
+ * <p>The active coordinator gets SIGKILL where three or more coordinators run, SIGTERM where two do:
+ * the split brain resolver (keep-oldest, counting coordinator nodes) keeps the oldest coordinator's
+ * side in a split of one against one, so with two coordinator nodes the crash of the active (oldest)
+ * one downs the other too, while its leave hands the singleton over.
  */
 final class FaultInjector {
   enum Kind {
     DAEMON_SIGKILL("daemon_sigkill"),
     DAEMON_SIGTERM("daemon_sigterm"),
-    COORDINATOR_SIGKILL("coordinator_sigkill");
+    COORDINATOR_SIGKILL("coordinator_sigkill"),
+    COORDINATOR_SIGTERM("coordinator_sigterm");
+
+    boolean coordinator() {
+      return this == COORDINATOR_SIGKILL || this == COORDINATOR_SIGTERM;
+    }
+
+    boolean sigkill() {
+      return this == DAEMON_SIGKILL || this == COORDINATOR_SIGKILL;
+    }
 
     final String label;
 
@@ -82,7 +96,7 @@ final class FaultInjector {
         coordinatorKilled = true;
         Node active = coordinators.active();
         coordinators.beforeKill(active);
-        inject(active, Kind.COORDINATOR_SIGKILL, atSeconds);
+        inject(active, coordinatorFault(cluster.coordinators().size()), atSeconds);
         continue;
       }
       List<Node> up = cluster.daemons().stream().filter(d -> !down.contains(d)).toList();
@@ -95,6 +109,11 @@ final class FaultInjector {
     }
   }
 
+  /** How the active coordinator is stopped where {@code coordinators} coordinator nodes run (see above). */
+  static Kind coordinatorFault(int coordinators) {
+    return coordinators >= 3 ? Kind.COORDINATOR_SIGKILL : Kind.COORDINATOR_SIGTERM;
+  }
+
   private void inject(Node node, Kind kind, double atSeconds) {
     down.add(node);
     long pid = node.process().pid();
@@ -103,7 +122,7 @@ final class FaultInjector {
       String problem;
       double took = -1;
       try {
-        problem = cluster.restart(node, kind != Kind.DAEMON_SIGTERM);
+        problem = cluster.restart(node, kind.sigkill());
         took = (System.nanoTime() - began) / 1e9;
       } catch (Exception e) {
         problem = "restart failed: " + e.getMessage();

@@ -24,8 +24,9 @@ final class SoakChecks {
         referenceProblems == 0 ? r.reference() + " requests" : referenceProblems + " problems (see problems)"));
     checks.add(new Check("faults were injected", !faults.isEmpty(), faults.size() + " faults"));
     if (settings.coordinators() > 1) {
-      boolean killed = faults.stream().anyMatch(f -> f.kind() == FaultInjector.Kind.COORDINATOR_SIGKILL);
-      checks.add(new Check("the active coordinator was killed", killed, killed ? "once" : "never"));
+      FaultInjector.Kind kind = FaultInjector.coordinatorFault(settings.coordinators());
+      boolean stopped = faults.stream().anyMatch(f -> f.kind() == kind);
+      checks.add(new Check("the active coordinator was stopped (" + kind.label + ")", stopped, stopped ? "once" : "never"));
     }
     List<FaultInjector.Fault> troubled = faults.stream().filter(f -> f.problem() != null).toList();
     checks.add(new Check("every stopped node came back", troubled.isEmpty(), troubled.isEmpty()

@@ -82,9 +82,13 @@ final class SoakCluster implements AutoCloseable {
   private final List<Node> daemons = new ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+  /** Kills every node if this JVM ends first (Ctrl-C, SIGTERM), so no node outlives the soak. */
+  private final Thread killOnExit = new Thread(this::close, "soak-cluster-kill");
+
   SoakCluster(Path logDir, SoakRun.MainClasses mains, int coordinatorCount, int daemonCount) throws IOException {
     this.logDir = logDir;
     this.mains = mains;
+    Runtime.getRuntime().addShutdownHook(killOnExit);
     this.worldSize = daemonCount;
     for (int i = 0; i < coordinatorCount; i++) {
       coordinators.add(new Node("coordinator-" + i, true, freePort(), freePort(), freePort(), -1));
@@ -180,6 +184,13 @@ final class SoakCluster implements AutoCloseable {
     for (List<Node> group : List.of(daemons, coordinators)) {
       for (Node n : group) {
         for (ChildProcess p : n.incarnations()) p.kill();
+      }
+    }
+    if (Thread.currentThread() != killOnExit) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(killOnExit);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down: the hook runs (or ran) anyway
       }
     }
   }

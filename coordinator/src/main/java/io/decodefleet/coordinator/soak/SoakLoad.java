@@ -58,7 +58,7 @@ final class SoakLoad implements AutoCloseable {
 
   private void attempt(RequestRecord record, int n) {
     if (abandoned) return;
-    int coordinator = (int) ((record.request.id() + n) % coordinators);
+    int coordinator = (int) Math.floorMod(record.request.id() + n, (long) coordinators);
     CompletionStage<Attempt> sent;
     try {
       sent = switch (record.request.protocol()) {

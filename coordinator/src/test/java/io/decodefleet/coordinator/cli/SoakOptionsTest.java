@@ -29,8 +29,8 @@ class SoakOptionsTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "--daemons 1                          | --daemons must be >= 2 (a fault never stops the last daemon up), got 1",
-      "--coordinators 3                     | --coordinators must be 1 or 2, got 3",
-      "--coordinators 0                     | --coordinators must be 1 or 2, got 0",
+      "--coordinators 4                     | --coordinators must be 1, 2 or 3, got 4",
+      "--coordinators 0                     | --coordinators must be 1, 2 or 3, got 0",
       "--concurrency 0                      | --concurrency must be >= 1, got 0",
       "--duration 2x                        | --duration must be a time such as 90s, 2m or 1h, got '2x'",
       "--duration -5s                       | --duration must be a time such as 90s, 2m or 1h, got '-5s'",
