@@ -15,10 +15,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The faults of a soak, one every {@code interval} from its start until its end: a daemon chosen at
  * random among those up is sent SIGKILL or SIGTERM (each with probability 1/2) and started again; with
- * two or more coordinators, the first fault at or past half the duration stops the active coordinator
- * instead, which is then started again too. A node is restarted in the background once it has exited,
- * so faults keep their rhythm; no fault takes the last daemon that is up. Choices come from the
- * soak's seed.
+ * two or more coordinators, the first tick at or past half the duration where every node is up stops
+ * the active coordinator instead, which is then started again too (no daemon is stopped until it is
+ * back). A node is restarted in the background once it has exited, so faults keep their rhythm; no
+ * fault takes the last daemon that is up. Choices come from the soak's seed.
  *
  * <p>The active coordinator gets SIGKILL where three or more coordinators run, SIGTERM where two do:
  * the split brain resolver (keep-oldest, counting coordinator nodes) keeps the oldest coordinator's
@@ -86,21 +86,25 @@ final class FaultInjector {
 
   /** Injects faults from {@code startNanos} until {@code endNanos} (System.nanoTime()); returns then. */
   void run(long startNanos, long endNanos) throws InterruptedException {
-    boolean coordinatorKilled = cluster.coordinators().size() < 2;
+    boolean coordinatorStopped = cluster.coordinators().size() < 2;
     long half = startNanos + (endNanos - startNanos) / 2;
     for (long at = startNanos + interval.toNanos(); at < endNanos; at += interval.toNanos()) {
       long wait = at - System.nanoTime();
       if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
       double atSeconds = (System.nanoTime() - startNanos) / 1e9;
-      if (!coordinatorKilled && at >= half) {
-        coordinatorKilled = true;
+      boolean coordinatorDue = !coordinatorStopped && at >= half;
+      // The coordinator's fault comes alone: on a tick where every node is up, and no daemon is stopped
+      // until the coordinator is back (a serve node that joins while the fleet is short of an agent
+      // refuses to start: see docs/reliability.md).
+      if (coordinatorDue && down.isEmpty()) {
+        coordinatorStopped = true;
         Node active = coordinators.active();
         coordinators.beforeKill(active);
         inject(active, coordinatorFault(cluster.coordinators().size()), atSeconds);
         continue;
       }
       List<Node> up = cluster.daemons().stream().filter(d -> !down.contains(d)).toList();
-      if (up.size() < 2) {
+      if (coordinatorDue || down.stream().anyMatch(n -> n.coordinator) || up.size() < 2) {
         skipped++;
         continue;
       }
@@ -147,7 +151,7 @@ final class FaultInjector {
     return out;
   }
 
-  /** Fault ticks that found fewer than two daemons up and so stopped none. */
+  /** Fault ticks that stopped nothing: fewer than two daemons up, or the coordinator's fault waiting or under way. */
   int skipped() {
     return skipped;
   }
