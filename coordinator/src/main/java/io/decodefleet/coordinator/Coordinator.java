@@ -6,8 +6,8 @@ import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.AgentInfo;
+import io.decodefleet.coordinator.fleet.AgentRegistry;
 import io.decodefleet.coordinator.fleet.FleetAgent;
-import io.decodefleet.coordinator.fleet.FleetRejoins;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
@@ -37,6 +37,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * The cluster singleton: finds agents through the Receptionist, loads a model on a fleet of them
@@ -242,7 +243,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       return this;
     }
     failLoad(disagg != null ? disagg.describeTimeout() : pendingLoad.timeoutReason(fleet.stream().filter(a -> a.loaded)
-        .count(), roster.sorted(pendingLoad.request.layout().tensorParallel()).size()));
+        .count(), roster.sorted(pendingLoad.request.layout().tensorParallel()).size(), roster.lastRefusal()));
     return this;
   }
 
@@ -305,7 +306,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     msg.subscriber().tell(new SequenceEvent.Accepted(msg.requestId(), context.getSelf()));
     sequences.submit(nextGlobalId++, msg.requestId(), msg.prompt(), msg.maxTokens(), msg.sampling(), msg.worldSize(),
-        msg.placement(), msg.subscriber(), ModelConfig.preset(fleetModel.model()).vocabSize());
+        msg.placement(), msg.subscriber(), ModelConfig.resolve(fleetModel.model()).vocabSize());
     return this;
   }
 
@@ -321,7 +322,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     roster.listed(now, reportAdapter);
     for (FleetAgent agent : fleet) {
       if (agent.alive && !now.contains(agent.info.ref())) {
-        agent.alive = false;
+        agent.lost();
         agentsLost++;
         context.getLog().warn("agent {} left the cluster; re-placing its sequences", agent.info.agentId());
         if (pendingLoad != null && pendingLoad.loading) {
@@ -330,7 +331,6 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         }
         migration.agentLost(agent);
         sequences.evacuate(agent, sequences.on(agent), "agent " + agent.info.agentId() + " lost");
-        rejoins.lost(agent, disagg == null && pendingLoad == null ? fleetModel : null, reportAdapter);
       }
     }
     countFleet();
@@ -340,10 +340,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onAgentReported(AgentReported msg) {
     AgentReport report = msg.report();
     if (report instanceof AgentReport.Registered r) {
-      if (!roster.registered(r)) return this;
+      if (!roster.registered(r, AgentRegistry.liveNodes(Cluster.get(context.getSystem())), context.getLog())) {
+        return this;
+      }
       startLoadIfReady();
-      rejoins.registered(AgentInfo.of(r), disagg == null && pendingLoad == null ? fleetModel : null, reportAdapter);
-      return this;
+      rejoins.offer(roster.admitted(r.agent()), disagg == null && pendingLoad == null ? fleetModel : null, reportAdapter);
+      return countFleet();
     }
     FleetAgent from = fleetById.get(report.agentId());
     if (from != null) metrics.reported(modelName(), report);

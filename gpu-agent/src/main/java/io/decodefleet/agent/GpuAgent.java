@@ -18,6 +18,7 @@ import io.decodefleet.agent.protocol.AgentCommand.JoinKvGroup;
 import io.decodefleet.agent.protocol.AgentCommand.LoadModel;
 import io.decodefleet.agent.protocol.AgentCommand.ReceiveKv;
 import io.decodefleet.agent.protocol.AgentCommand.Register;
+import io.decodefleet.agent.protocol.AgentCommand.RegistrationRefused;
 import io.decodefleet.agent.protocol.AgentCommand.SendKv;
 import io.decodefleet.agent.protocol.AgentCommand.StartSequences;
 import io.decodefleet.agent.protocol.AgentCommand;
@@ -114,6 +115,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
   public Receive<AgentCommand> createReceive() {
     return newReceiveBuilder()
         .onMessage(Register.class, this::onRegister)
+        .onMessage(RegistrationRefused.class, this::onRegistrationRefused)
         .onMessage(LoadModel.class, this::onLoadModel)
         .onMessage(StartSequences.class, this::onStartSequences)
         .onMessage(AbortSequences.class, this::onAbortSequences)
@@ -165,6 +167,12 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
     String address = Cluster.get(context.getSystem()).selfMember().address().toString();
     coordinator.tell(new AgentReport.Registered(agentId, context.getSelf(), address, device, backendName,
         tensorParallel));
+    return this;
+  }
+
+  /** Its id is another live node's: the coordinator did not register it, and its node stops (the daemon exits). */
+  private Behavior<AgentCommand> onRegistrationRefused(RegistrationRefused msg) {
+    health.refused(agentId, msg.reason());
     return this;
   }
 

@@ -3,11 +3,11 @@ package io.decodefleet.coordinator.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.LocalDevices;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.EngineTotals;
@@ -27,6 +27,7 @@ import io.decodefleet.coordinator.run.ClusterSnapshot;
 import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.RequestSpec;
+import io.decodefleet.coordinator.workload.Workload;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -47,16 +48,20 @@ final class BenchmarkSession {
   private final CoordinatorCli cli;
   private final List<Integer> worldSizes;
   private final ModelSpec model;
-  private final List<RequestSpec> requests;
+  /** The workload as checked against the model's context alone; redrawn if the fleet's KV pools hold less. */
+  private final Workload drawn;
+  private final LengthLimit context;
   private final SloSpec slos;
   private final ParallelLayout layout;
 
-  BenchmarkSession(CoordinatorCli cli, List<Integer> worldSizes, ModelSpec model, List<RequestSpec> requests,
+  /** @param context what {@code drawn} was checked against: the model's context */
+  BenchmarkSession(CoordinatorCli cli, List<Integer> worldSizes, ModelSpec model, Workload drawn, LengthLimit context,
       SloSpec slos, ParallelLayout layout) {
     this.cli = cli;
     this.worldSizes = worldSizes;
     this.model = model;
-    this.requests = requests;
+    this.drawn = drawn;
+    this.context = context;
     this.slos = slos;
     this.layout = layout;
   }
@@ -91,18 +96,20 @@ final class BenchmarkSession {
     String perAgent = k > 1 ? " agents of " + k + " devices each (tensor-parallel)" : " agents";
     say(cli.cluster.embedded()
         ? "DecodeFleet: embedded cluster of " + largestAgents + " " + devices.backend().toUpperCase(java.util.Locale.ROOT)
-            + perAgent + " (" + devices.reason() + "), model " + model.model()
+            + perAgent + ", model " + model.model() + "; " + devices.describe()
         : "DecodeFleet: joining the cluster through " + cli.cluster.describe() + ", waiting for " + largestAgents
             + perAgent);
+    if (cli.cluster.tls.enabled()) say("DecodeFleet: the cluster's nodes talk " + cli.cluster.tls.describe());
     List<SweepPoint> points = new ArrayList<>();
+    Workload workload;
     String backend;
     List<String> agentDevices;
     CoordinatorMetrics metrics = new CoordinatorMetrics();
     try (ClusterHandle cluster = cli.cluster.embedded()
-        ? EmbeddedCluster.start(largestAgents, ConfigFactory.empty(),
+        ? EmbeddedCluster.start(largestAgents, cli.cluster.tls.config(),
             i -> devices.groupSlot("agent-" + i, i, k, cli.engine.cudaSettings(), CpuBackend.DEFAULT_KV_BYTES), metrics)
         : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
-            cli.cluster.managementPort, cli.cluster.kubernetes, metrics)) {
+            cli.cluster.managementPort, cli.cluster.kubernetes, metrics, cli.cluster.tls)) {
       if (cli.cluster.metricsPort >= 0) {
         // Stops with the cluster's system, when the run is over.
         var binding = metrics.serve(cluster.system(), cli.cluster.bind, cli.cluster.metricsPort);
@@ -116,11 +123,17 @@ final class BenchmarkSession {
         return 1;
       }
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
+      try {
+        workload = onFleet(state);
+      } catch (UsageError e) {
+        System.err.println("coordinator: " + e.getMessage());
+        return 2;
+      }
       backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();
       agentDevices = state.agents().stream().filter(AgentSnapshot::loaded).map(AgentSnapshot::device)
           .distinct().toList();
       for (int ws : worldSizes) {
-        RunOutcome outcome = runPoint(cluster, ws, agentTimeout);
+        RunOutcome outcome = runPoint(cluster, ws, agentTimeout, workload.requests());
         if (outcome.error() != null) {
           System.err.println("coordinator: world size " + ws + ": " + outcome.error());
           return 1;
@@ -128,12 +141,16 @@ final class BenchmarkSession {
         points.add(SweepPoint.of(ws, outcome.result(), outcome.requests(), outcome.engine(), outcome.verification(),
             outcome.agents()));
       }
+    } catch (io.decodefleet.agent.PortBinding.Unavailable e) {
+      System.err.println("coordinator: " + e.getMessage());
+      return 2;
     } catch (Exception e) {
       System.err.println("coordinator: the run did not complete: " + e);
       return 1;
     }
-    SweepReport report = new SweepReport(("coordinator " + String.join(" ", cli.originalArgs)).trim(), settings(),
-        RuntimeVersions.current(), hardware(backend, agentDevices), backend, model.model(), startedAt, slos, points);
+    SweepReport report = new SweepReport(("coordinator " + String.join(" ", cli.originalArgs)).trim(),
+        settings(workload), RuntimeVersions.current(), hardware(backend, agentDevices), backend, model.model(),
+        startedAt, slos, points);
     return new SweepOutput(cli).writeAndPrint(report);
   }
 
@@ -143,7 +160,26 @@ final class BenchmarkSession {
     return "cuda".equals(backend) ? host + "; agents on " + String.join(", ", devices) : host;
   }
 
-  private RunOutcome runPoint(ClusterHandle cluster, int ws, Duration agentTimeout) throws Exception {
+  /**
+   * The workload the loaded fleet runs: every request must also fit the largest agent's KV pool, so
+   * where that holds less than the model's context the workload is drawn (or read) again against it;
+   * a request over it is a UsageError (or, with --on-overlength skip, left out and counted).
+   */
+  private Workload onFleet(ClusterSnapshot state) {
+    LengthLimit limit = state.lengthLimit(context);
+    Workload workload = limit.maxTokens() < context.maxTokens()
+        ? cli.workload.requests(cli.engine.config(), cli.seed, limit) : drawn;
+    if (workload.skipped() > 0) {
+      say("DecodeFleet: --on-overlength skip left out " + workload.skipped() + " of " + workload.drawn()
+          + " requests whose prompt plus output exceed the " + limit.maxTokens() + " tokens a sequence may hold"
+          + (limit.maxTokens() < limit.contextTokens() ? " in the largest agent's KV pool" : " in model "
+              + limit.model() + "'s context"));
+    }
+    return workload;
+  }
+
+  private RunOutcome runPoint(ClusterHandle cluster, int ws, Duration agentTimeout, List<RequestSpec> requests)
+      throws Exception {
     // World sizes count GPUs; a tensor-parallel replica (one agent) spans K of them.
     BenchmarkSpec spec = new BenchmarkSpec(ws / layout.tensorParallel(), model, requests, cli.placement,
         cli.workload.maxConcurrency,
@@ -221,13 +257,14 @@ final class BenchmarkSession {
   }
 
   /** report.json's "settings", in the file's field order. */
-  private ObjectNode settings() {
+  private ObjectNode settings(Workload workload) {
     ObjectNode m = JsonNodeFactory.instance.objectNode();
     ArrayNode sizes = m.putArray("world_sizes");
     worldSizes.forEach(sizes::add);
     m.put("model", model.model());
     m.put("cluster", cli.cluster.describe());
     cli.workload.describe(m);
+    m.put("overlength_skipped", workload.skipped());
     m.put("placement", cli.placement);
     m.put("seed", cli.seed);
     m.put("block_size", model.blockSize());

@@ -3,6 +3,7 @@ package io.decodefleet.coordinator.cli;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.engine.kv.KvTransferMode;
+import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.client.EndpointSession;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.PercentileSpec;
@@ -128,6 +129,9 @@ public final class CoordinatorCli implements Callable<Integer> {
 
   String[] originalArgs = new String[0];
 
+  /** The process environment (tests give their own): the cluster store passwords' variables. */
+  Map<String, String> environment = System.getenv();
+
   /** --percentile-metrics and --metric-percentiles, checked by {@link #checkPercentiles}. */
   PercentileSpec percentiles = PercentileSpec.DEFAULT;
 
@@ -169,13 +173,15 @@ public final class CoordinatorCli implements Callable<Integer> {
       throw new UsageError("--expectations: no such file " + expectations);
     }
     try {
-      cluster.validate();
+      cluster.validate(environment);
     } catch (IllegalArgumentException e) {
       throw new UsageError(e.getMessage());
     }
     var model = engine.spec(seed, verify ? verifyFraction : 0.0);
-    var requests = workload.requests(engine.config(), seed);
-    return new BenchmarkSession(this, new ArrayList<>(sizes), model, requests, slos, parallel);
+    // The model's context is known now; the fleet's KV pools once it is loaded (BenchmarkSession checks again).
+    LengthLimit context = WorkloadOptions.contextLimit(engine.config());
+    return new BenchmarkSession(this, new ArrayList<>(sizes), model, workload.requests(engine.config(), seed, context),
+        context, slos, parallel);
   }
 
   /** Parses --percentile-metrics and --metric-percentiles into {@link #percentiles}. */
@@ -269,6 +275,11 @@ public final class CoordinatorCli implements Callable<Integer> {
       }
       if (!quiet) System.out.println("DecodeFleet client mode: " + session.description().url() + ", served model "
           + session.description().servedModel());
+      int skipped = settings.path("overlength_skipped").asInt();
+      if (!quiet && skipped > 0) {
+        System.out.println("DecodeFleet: --on-overlength skip left out " + skipped + " requests whose prompt plus "
+            + "output exceed model " + engine.config().name() + "'s context");
+      }
       SweepReport report = session.run(("coordinator " + String.join(" ", originalArgs)).trim(), settings, slos,
           line -> {
             if (!quiet) System.out.println(line);
@@ -294,6 +305,7 @@ public final class CoordinatorCli implements Callable<Integer> {
   static int run(Map<String, String> environment, String... args) {
     CoordinatorCli cli = new CoordinatorCli();
     cli.originalArgs = args;
+    cli.environment = environment;
     CommandLine cmd = new CommandLine(cli);
     boolean serve = args.length > 0 && args[0].equals("serve");
     String renamed = renamedSetting(serve, List.of(args), environment);

@@ -3,10 +3,12 @@ package io.decodefleet.coordinator.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.client.EndpointSession;
 import io.decodefleet.coordinator.client.OpenAiEndpoint;
 import io.decodefleet.coordinator.metrics.SweepAxis;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
+import io.decodefleet.coordinator.workload.Workload;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -30,7 +32,7 @@ final class EndpointOptions {
       "--max-concurrencies", "--num-requests", "--prompt-len", "--output-len", "--request-rate", "--burstiness",
       "--max-concurrency", "--trace", "--trace-time-scale", "--trace-max-requests", "--seed", "--model", "--goodput",
       "--report-dir", "--quiet", "--num-prefixes", "--prefix-len", "--trace-hash-block-size", "--percentile-metrics",
-      "--metric-percentiles");
+      "--metric-percentiles", "--on-overlength");
 
   @Option(names = "--endpoint", paramLabel = "URL", description = "Client mode: run the workload against this "
       + "OpenAI-compatible server instead (its API base, e.g. http://127.0.0.1:8000/v1): streamed POST URL/completions "
@@ -82,6 +84,9 @@ final class EndpointOptions {
     settings.put("vocab_model", vocab.name());
     settings.put("vocab_size", vocab.vocabSize());
     List<EndpointSession.Point> points = new ArrayList<>();
+    // The endpoint's KV pools are its own: requests are checked against the preset's context.
+    LengthLimit context = WorkloadOptions.contextLimit(vocab);
+    int skipped = 0;
     SweepAxis axis;
     if (requestRates != null) {
       axis = SweepAxis.REQUEST_RATE;
@@ -92,11 +97,15 @@ final class EndpointOptions {
         double value = arrivals instanceof ArrivalProcess.Rate r ? r.requestsPerSecond() : Double.POSITIVE_INFINITY;
         if (!seen.add(value)) throw new UsageError("--request-rates lists " + axis.format(value) + " twice");
         add(values, value, axis);
-        points.add(new EndpointSession.Point(value, workload.requests(vocab, seed, arrivals), workload.maxConcurrency));
+        Workload drawn = workload.requests(vocab, seed, context, arrivals);
+        skipped = drawn.skipped();
+        points.add(new EndpointSession.Point(value, drawn.requests(), workload.maxConcurrency));
       }
     } else if (maxConcurrencies != null || workload.trace != null) {
       axis = SweepAxis.MAX_CONCURRENCY;
-      var requests = workload.requests(vocab, seed);
+      Workload drawn = workload.requests(vocab, seed, context);
+      skipped = drawn.skipped();
+      var requests = drawn.requests();
       List<String> given = maxConcurrencies != null ? nonEmpty("--max-concurrencies", maxConcurrencies)
           : List.of(workload.maxConcurrency == 0 ? "inf" : String.valueOf(workload.maxConcurrency));
       ArrayNode values = maxConcurrencies != null ? settings.putArray("max_concurrencies") : null;
@@ -112,9 +121,12 @@ final class EndpointOptions {
       axis = SweepAxis.REQUEST_RATE;
       ArrivalProcess arrivals = workload.arrivals();
       double value = arrivals instanceof ArrivalProcess.Rate r ? r.requestsPerSecond() : Double.POSITIVE_INFINITY;
-      points.add(new EndpointSession.Point(value, workload.requests(vocab, seed), workload.maxConcurrency));
+      Workload drawn = workload.requests(vocab, seed, context);
+      skipped = drawn.skipped();
+      points.add(new EndpointSession.Point(value, drawn.requests(), workload.maxConcurrency));
     }
     workload.describe(settings);
+    settings.put("overlength_skipped", skipped);
     // A swept setting is the sweep's, not the single value its flag would have given.
     if (requestRates != null) settings.remove("request_rate");
     if (maxConcurrencies != null) settings.remove("max_concurrency");

@@ -32,9 +32,9 @@ final class ClusterSnapshotWire {
   private static io.decodefleet.protocol.coordinator.AgentSnapshot agent(AgentSnapshot a) {
     var b = io.decodefleet.protocol.coordinator.AgentSnapshot.newBuilder().setAgentId(a.agentId())
         .setNodeAddress(a.nodeAddress()).setDevice(a.device()).setBackend(a.backend()).setLoaded(a.loaded())
-        .setAlive(a.alive()).setKvBlocks(a.kvBlocks()).setFreeKvBlocks(a.freeKvBlocks()).setBlockSize(a.blockSize())
-        .setRunning(a.running()).setWaiting(a.waiting()).setInFlight(a.inFlight()).setSteps(a.steps())
-        .setStepNanos(a.stepNanos()).setScheduledTokens(a.scheduledTokens()).setPreemptions(a.preemptions())
+        .setStatus(a.status().name()).setKvBlocks(a.kvBlocks()).setFreeKvBlocks(a.freeKvBlocks())
+        .setBlockSize(a.blockSize()).setRunning(a.running()).setWaiting(a.waiting()).setInFlight(a.inFlight())
+        .setSteps(a.steps()).setStepNanos(a.stepNanos()).setScheduledTokens(a.scheduledTokens()).setPreemptions(a.preemptions())
         .putAllStepsByPath(a.stepsByPath()).setLoadReport(a.loadReport())
         .setPrefixQueriedTokens(a.prefixQueriedTokens()).setPrefixHitTokens(a.prefixHitTokens())
         .setPrefixCachedBlocks(a.prefixCachedBlocks());
@@ -57,8 +57,9 @@ final class ClusterSnapshotWire {
     StepTimes t = p.getTimes();
     var profile = p.getProfile();
     return new AgentSnapshot(p.getAgentId(), p.getNodeAddress(), p.getDevice(), p.getBackend(), p.getLoaded(),
-        p.getAlive(), p.getKvBlocks(), p.getFreeKvBlocks(), p.getBlockSize(), p.getRunning(), p.getWaiting(),
-        p.getInFlight(), p.getSteps(), p.getStepNanos(), p.getScheduledTokens(), p.getPreemptions(), byBatch,
+        AgentSnapshot.Status.valueOf(p.getStatus()), p.getKvBlocks(), p.getFreeKvBlocks(), p.getBlockSize(),
+        p.getRunning(), p.getWaiting(), p.getInFlight(), p.getSteps(), p.getStepNanos(), p.getScheduledTokens(),
+        p.getPreemptions(), byBatch,
         new TreeMap<>(p.getStepsByPathMap()), new AgentSnapshot.StepTimes(t.getSteps(), t.getHostNanos(),
             t.getGpuSteps(), t.getGpuMicros(), t.getGapSteps(), t.getIdleGapMicros()), p.getLoadReport(),
         p.getPrefixQueriedTokens(), p.getPrefixHitTokens(), p.getPrefixCachedBlocks(),

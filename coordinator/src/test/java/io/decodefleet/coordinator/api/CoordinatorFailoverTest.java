@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,7 +44,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * SIGKILL: the streams whose sequences were in A's Coordinator end with a retriable status, a request
  * in the gap gets UNAVAILABLE instead of hanging, the singleton starts on B and adopts the agents'
  * resident model, the agents drop the lost sequences, and the same greedy request gives the same
- * tokens again within the issue's 15 s of the kill.
+ * tokens again within the issue's 15 s of the kill. Then B leaves with SIGTERM and hands the
+ * Coordinator to C.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CoordinatorFailoverTest {
@@ -81,7 +81,11 @@ class CoordinatorFailoverTest {
     int grpcPortB = NodeProcess.freePort();
     httpB = NodeProcess.freePort();
     List<String> joinA = List.of("--seed-nodes", "127.0.0.1:" + clusterA);
-    b = serve("coordinator-b", 0, grpcPortB, httpB, joinA);
+    // B holds exactly the requests of the fail-over test (the SSE stream, twenty gRPC streams and the one
+    // in the gap): a retry after them is served only if each stream that ended UNAVAILABLE gave back its slot.
+    List<String> bArgs = new ArrayList<>(joinA);
+    bArgs.addAll(List.of("--max-concurrent-requests", "22"));
+    b = serve("coordinator-b", 0, grpcPortB, httpB, bArgs);
     b.awaitLine(l -> l.contains("serving decodefleet.api.v1.DecodeFleet"), T);
     // C joins after B is up, so B is the next oldest coordinator node.
     int grpcPortC = NodeProcess.freePort();
@@ -167,15 +171,9 @@ class CoordinatorFailoverTest {
   @Test
   @Order(2)
   void killingTheActiveCoordinatorEndsItsStreamsRetriablyAndTheNextServesWithin15s() throws Exception {
-    // Streams whose sequences live in A's Coordinator: four over gRPC, one over HTTP, all on B.
-    List<List<GenerateEvent>> seen = new ArrayList<>();
-    List<CompletableFuture<List<GenerateEvent>>> streams = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      List<GenerateEvent> events = new CopyOnWriteArrayList<>();
-      seen.add(events);
-      streams.add(grpcB.client.generate(endless(i)).wireTap(events::add).runWith(Sink.seq(), grpcB.system)
-          .toCompletableFuture());
-    }
+    // Streams whose sequences live in A's Coordinator, all on B: one over HTTP (begun), then twenty over
+    // gRPC, more work than the agents finish before the fail-over (about 10 s of the kill), so that
+    // their sequences still run or wait there when the Coordinator is lost.
     HttpResponse<java.io.InputStream> sse = HTTP.send(HttpRequest.newBuilder(
             URI.create("http://127.0.0.1:" + httpB + "/v1/completions")).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"tiny\", \"prompt\": [1, 2, 3], \"max_tokens\": 1900, "
@@ -183,10 +181,16 @@ class CoordinatorFailoverTest {
     assertEquals(200, sse.statusCode());
     BufferedReader sseLines = new BufferedReader(new InputStreamReader(sse.body(), StandardCharsets.UTF_8));
     assertTrue(sseLines.readLine().startsWith("data: {\"id\""), "the SSE stream began");
-    for (List<GenerateEvent> events : seen) {
-      long deadline = System.nanoTime() + T.toNanos();
-      while (events.isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
-      assertTrue(!events.isEmpty(), "every gRPC stream began");
+    java.util.Set<String> busy = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    List<CompletableFuture<List<GenerateEvent>>> streams = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      streams.add(grpcB.client.generate(endless(i)).wireTap(e -> busy.add(e.getToken().getAgentId()))
+          .runWith(Sink.seq(), grpcB.system).toCompletableFuture());
+    }
+    long began = System.nanoTime() + T.toNanos();
+    while (!busy.containsAll(List.of("node-a-0", "node-b-0"))) {
+      assertTrue(System.nanoTime() < began, "gRPC streams run on both agents: " + busy);
+      Thread.sleep(20);
     }
 
     a.kill();
@@ -262,5 +266,27 @@ class CoordinatorFailoverTest {
       assertTrue(agent.getLoaded(), agent.toString());
       assertEquals(0, agent.getRunning() + agent.getWaiting() + agent.getInFlight(), agent.toString());
     }
+  }
+
+  @Test
+  @Order(3)
+  void aCoordinatorNodeThatLeavesHandsTheCoordinatorToTheLastOne() throws Exception {
+    assertEquals(0, b.terminate(T), "SIGTERM: serve unbinds, leaves the cluster and exits 0");
+    List<GenerateEvent> viaC = null;
+    long deadline = System.nanoTime() + T.toNanos();
+    while (viaC == null) {
+      try {
+        viaC = grpcC.generate(greedy(), T);
+      } catch (Exception e) {
+        assertEquals(Status.Code.UNAVAILABLE, GrpcTestClient.statusOf(e).getCode(), e.toString());
+        assertTrue(System.nanoTime() < deadline, "no Coordinator on C:\n" + c.output());
+        Thread.sleep(200);
+      }
+    }
+    assertEquals(greedyTokens, tokensOf(viaC), "the same greedy tokens, served by the Coordinator on C");
+    var run = grpcC.client.runBenchmark(BenchmarkRequest.newBuilder().setNumRequests(2).setPromptLen("16")
+        .setOutputLen("4").build()).runWith(Sink.seq(), grpcC.system).toCompletableFuture().get(T.toSeconds(),
+        TimeUnit.SECONDS);
+    assertTrue(run.get(run.size() - 1).getReport().getSucceeded(), "RunBenchmark runs on C, which hosts it now");
   }
 }

@@ -112,11 +112,11 @@ class CoordinatorProtocolSerializerTest {
     Map<Integer, AgentSnapshot.StepStats> byBatch = new TreeMap<>(Map.of(1, new AgentSnapshot.StepStats(10, 1_000),
         16, new AgentSnapshot.StepStats(3, 9_000)));
     AgentSnapshot loaded = new AgentSnapshot("node-a-0", "pekko://decodefleet@127.0.0.1:2552", "cpu slot 0", "cpu",
-        true, true, 128, 100, 16, 2, 1, 3, 13, 10_000, 400, 1, byBatch, Map.of("cpu", 13L),
+        true, AgentSnapshot.Status.DRAINING, 128, 100, 16, 2, 1, 3, 13, 10_000, 400, 1, byBatch, Map.of("cpu", 13L),
         new AgentSnapshot.StepTimes(13, 9_000, 0, Double.NaN, 0, Double.NaN), "weights 1 MiB", 64, 32, 5,
         new AgentSnapshot.ProfileTotals(2, 8, 51.5, List.of(1.0, Double.NaN), List.of(0.5, 0.25)));
     AgentSnapshot unloaded = new AgentSnapshot("node-b-0", "pekko://decodefleet@127.0.0.1:2553", "cpu slot 0", "cpu",
-        false, true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), AgentSnapshot.StepTimes.NONE, "");
+        false, AgentSnapshot.Status.UP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), AgentSnapshot.StepTimes.NONE, "");
     KvTransferHistory history = new KvTransferHistory("disagg=1:1", "graph", "ready", 7, List.of(
         new KvTransferRecord(6, 41, "node-a-0", "node-b-0", 65536, 0.5, Double.NaN, 2.25, false, KvTransferKind.HANDOFF),
         new KvTransferRecord(7, 42, "node-a-0", "node-b-0", 4096, 0.1, 0.2, 1.5, true, KvTransferKind.DRAIN_MIGRATION)));

@@ -145,8 +145,9 @@ public final class Engine {
     try {
       long t0 = System.nanoTime();
       backend = backendFactory.get();
-      ModelConfig config = ModelConfig.preset(spec.model());
-      backend.loadModel(config, spec.seed());
+      ModelLoad load = ModelLoad.of(spec);
+      ModelConfig config = load.config();
+      backend.loadModel(load);
       int blocks = spec.kvBlocks() > 0 ? spec.kvBlocks() : backend.kvBlockCapacity(spec.blockSize());
       if (blocks < 1) throw new IllegalStateException("no memory left for even one KV block");
       backend.allocateKvCache(blocks, spec.blockSize());

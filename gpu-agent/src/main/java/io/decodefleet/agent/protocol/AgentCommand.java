@@ -26,6 +26,12 @@ public interface AgentCommand {
   record Register(ActorRef<AgentReport> replyTo) implements AgentCommand, ProtocolMessage {}
 
   /**
+   * The coordinator will not register this agent: its id is held by a live agent of another node
+   * ({@code reason} names the id and both nodes, in one line). Its node cannot serve as started.
+   */
+  record RegistrationRefused(String reason) implements AgentCommand, ProtocolMessage {}
+
+  /**
    * Load the model; the answer is ModelLoaded or LoadFailed.
    *
    * @param keepResident when this very spec is already resident (or loading), keep that engine and

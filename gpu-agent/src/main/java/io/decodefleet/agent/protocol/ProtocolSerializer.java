@@ -49,6 +49,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
   private com.google.protobuf.Message toProto(Object o) {
     if (o instanceof AgentCommand.Register m) {
       return io.decodefleet.protocol.cluster.Register.newBuilder().setReplyTo(ref(m.replyTo())).build();
+    } else if (o instanceof AgentCommand.RegistrationRefused m) {
+      return io.decodefleet.protocol.cluster.RegistrationRefused.newBuilder().setReason(m.reason()).build();
     } else if (o instanceof AgentCommand.LoadModel m) {
       return io.decodefleet.protocol.cluster.LoadModel.newBuilder().setSpec(ModelSpecWire.toProto(m.spec()))
           .setReplyTo(ref(m.replyTo())).setKeepResident(m.keepResident()).build();
@@ -143,6 +145,9 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         var p = io.decodefleet.protocol.cluster.Register.parseFrom(bytes);
         return new AgentCommand.Register(resolve(p.getReplyTo()));
       }
+      case "RegistrationRefused":
+        return new AgentCommand.RegistrationRefused(
+            io.decodefleet.protocol.cluster.RegistrationRefused.parseFrom(bytes).getReason());
       case "LoadModel": {
         var p = io.decodefleet.protocol.cluster.LoadModel.parseFrom(bytes);
         return new AgentCommand.LoadModel(ModelSpecWire.fromProto(p.getSpec()), resolve(p.getReplyTo()),

@@ -1,8 +1,10 @@
-package io.decodefleet.coordinator.fleet;
+package io.decodefleet.coordinator;
 
 import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.coordinator.fleet.AgentInfo;
+import io.decodefleet.coordinator.fleet.FleetAgent;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,58 +17,41 @@ import org.slf4j.LoggerFactory;
  * that drained it) registers again with its agents' old ids; an agent whose id is that of a fleet
  * agent that left the cluster gets the fleet's model, and once it has loaded it takes the lost agent's
  * place (its index, so placement's fleet order holds), so a fleet that loses agents to restarts grows
- * back to its size instead of shrinking for good. One that registers while the agent holding its id
- * is still counted alive (not yet downed) waits until that one is lost.
+ * back to its size instead of shrinking for good. The {@code AgentRegistry} admits such an agent only
+ * once the lost one has left the Receptionist's listing, which is when the Coordinator counts it lost.
  *
  * <p>Only a fleet loaded with no load in progress, in a layout without a KV-transfer group of its own
  * (data-parallel or tensor-parallel: the caller passes no model otherwise); the returning agent joins
  * no group, so drained sequences are re-prefilled on it, never moved to it with their KV. Owned by the
  * Coordinator and called on its actor thread only.
  */
-public final class FleetRejoins {
+final class FleetRejoins {
   private static final Logger LOG = LoggerFactory.getLogger(FleetRejoins.class);
 
   private final List<FleetAgent> fleet;
   private final Map<String, FleetAgent> fleetById;
-  /** By agent id: registered agents whose id a fleet agent still alive holds. */
-  private final Map<String, AgentInfo> waiting = new HashMap<>();
   /** By agent id: returning agents loading the model, not yet in the fleet. */
   private final Map<String, FleetAgent> loading = new HashMap<>();
 
   /** @param fleet the coordinator's fleet and its index by agent id, read and updated as they change */
-  public FleetRejoins(List<FleetAgent> fleet, Map<String, FleetAgent> fleetById) {
+  FleetRejoins(List<FleetAgent> fleet, Map<String, FleetAgent> fleetById) {
     this.fleet = fleet;
     this.fleetById = fleetById;
   }
 
   /**
-   * {@code agent} registered.
+   * {@code agent} was admitted: if it has the id of a fleet agent that was lost, it is offered that
+   * agent's place and loads the model.
    *
+   * @param agent the admitted agent; null (nothing to do) when it was not admitted
    * @param model the model the fleet serves, or null when it may not take agents back now (none loaded,
    *     a load in progress, a disaggregated layout)
    * @param reportTo where the agent reports (its ModelLoaded comes back through {@link #reported})
    */
-  public void registered(AgentInfo agent, ModelSpec model, ActorRef<AgentReport> reportTo) {
+  void offer(AgentInfo agent, ModelSpec model, ActorRef<AgentReport> reportTo) {
     if (agent == null || model == null) return;
-    FleetAgent holder = fleetById.get(agent.agentId());
-    if (holder == null || holder.info.ref().equals(agent.ref()) || holder.info.tensorParallel() != agent.tensorParallel()) {
-      return;
-    }
-    if (holder.alive) {
-      waiting.put(agent.agentId(), agent);
-    } else {
-      load(holder, agent, model, reportTo);
-    }
-  }
-
-  /** Fleet agent {@code lost} left the cluster: an agent waiting with its id comes back in its place. */
-  public void lost(FleetAgent lost, ModelSpec model, ActorRef<AgentReport> reportTo) {
-    AgentInfo next = waiting.remove(lost.info.agentId());
-    if (next != null && model != null) load(lost, next, model, reportTo);
-  }
-
-  private void load(FleetAgent lost, AgentInfo agent, ModelSpec model, ActorRef<AgentReport> reportTo) {
-    waiting.remove(agent.agentId());
+    FleetAgent lost = fleetById.get(agent.agentId());
+    if (lost == null || lost.alive || lost.info.tensorParallel() != agent.tensorParallel()) return;
     loading.put(agent.agentId(), new FleetAgent(agent, lost.index));
     LOG.info("agent {} is back ({}): loading {} on it to take its place in the fleet", agent.agentId(),
         agent.nodeAddress(), model.model());
@@ -78,7 +63,7 @@ public final class FleetRejoins {
    * agent's place in the fleet (if that one is still lost, and still in the fleet). (A returning agent whose load fails stays out; registering again
    * gives it another try.)
    */
-  public boolean reported(AgentReport.ModelLoaded m) {
+  boolean reported(AgentReport.ModelLoaded m) {
     FleetAgent back = loading.remove(m.agentId());
     if (back == null) return false;
     FleetAgent lost = fleetById.get(m.agentId());
