@@ -6,13 +6,13 @@ import java.util.List;
 
 /** The checks a soak must pass, each with the figures that decided it. */
 final class SoakChecks {
-  /** Most a coordinator's live heap may grow over the soak, percent of its start. */
+  /** Most the coordinators' live heap (summed) may grow over the soak, percent of its start. */
   static final double HEAP_GROWTH_PERCENT = 10.0;
 
   private SoakChecks() {}
 
   static List<Check> of(SoakSettings settings, SoakResult.Requests r, List<FaultInjector.Fault> faults,
-      SoakResult.FleetFigures fleet, List<SoakResult.HeapFigure> heap, List<LogScan.StackTrace> traces, List<String> problems) {
+      SoakResult.FleetFigures fleet, SoakResult.Heap heap, List<LogScan.StackTrace> traces, List<String> problems) {
     List<Check> checks = new ArrayList<>();
     checks.add(new Check("every request completed exactly once", r.sent() > 0 && r.lost() == 0,
         r.completed() + " of " + r.sent() + " completed, " + r.lost() + " lost"));
@@ -35,20 +35,10 @@ final class SoakChecks {
     checks.add(new Check("the fleet is whole again at the end", fleet.agentsUpAtEnd() == settings.daemons(),
         fleet.agentsUpAtEnd() < 0 ? "agents up could not be read" : fleet.agentsUpAtEnd() + " of " + settings.daemons()
             + " agents up"));
-    List<String> grown = new ArrayList<>();
-    int checkedHeaps = 0;
-    for (SoakResult.HeapFigure h : heap) {
-      if (!h.checked()) continue;
-      checkedHeaps++;
-      if (h.startBytes() <= 0 || h.endBytes() <= 0) {
-        grown.add(h.process() + " not measured");
-      } else if (h.growthPercent() > HEAP_GROWTH_PERCENT) {
-        grown.add(String.format("%s %+.1f %%", h.process(), h.growthPercent()));
-      }
-    }
-    checks.add(new Check("coordinator heap after GC grew at most " + (int) HEAP_GROWTH_PERCENT + " %",
-        checkedHeaps > 0 && grown.isEmpty(), checkedHeaps == 0 ? "no coordinator lived through the soak"
-            : grown.isEmpty() ? checkedHeaps + " coordinator(s) within" : String.join(", ", grown)));
+    boolean measured = heap.startBytes() > 0 && heap.endBytes() > 0;
+    checks.add(new Check("coordinators' heap after GC grew at most " + (int) HEAP_GROWTH_PERCENT + " %",
+        measured && heap.growthPercent() <= HEAP_GROWTH_PERCENT, measured ? String.format("%.1f -> %.1f MiB (%+.1f %%)",
+            heap.startBytes() / 1048576.0, heap.endBytes() / 1048576.0, heap.growthPercent()) : "not measured"));
     checks.add(new Check("no stack trace in any log", traces.isEmpty(), traces.isEmpty() ? "none"
         : traces.size() + " log files, first " + traces.get(0).file().getFileName() + ":" + traces.get(0).line()));
     List<String> other = problems.stream().filter(p -> !p.startsWith("reference run:")).toList();

@@ -76,15 +76,14 @@ final class SoakReport {
     fleet.put("agents_lost", r.fleet().agentsLost());
     fleet.put("requests_finished", r.fleet().requestsFinished());
     fleet.put("agents_up_at_end", r.fleet().agentsUpAtEnd());
-    ArrayNode heap = o.putArray("coordinator_heap_after_gc");
-    for (SoakResult.HeapFigure h : r.heap()) {
-      ObjectNode hn = heap.addObject();
-      hn.put("process", h.process());
-      hn.put("pid", h.pid());
-      hn.put("start_bytes", h.startBytes());
-      hn.put("end_bytes", h.endBytes());
-      if (Double.isNaN(h.growthPercent())) hn.putNull("growth_percent"); else hn.put("growth_percent", round(h.growthPercent()));
-      hn.put("checked", h.checked());
+    ObjectNode heap = o.putObject("coordinator_heap_after_gc");
+    heap.put("start_bytes", r.heap().startBytes());
+    heap.put("end_bytes", r.heap().endBytes());
+    if (Double.isNaN(r.heap().growthPercent())) heap.putNull("growth_percent"); else heap.put("growth_percent", round(r.heap().growthPercent()));
+    ArrayNode processes = heap.putArray("processes");
+    for (SoakResult.HeapFigure h : r.heap().processes()) {
+      processes.addObject().put("process", h.process()).put("pid", h.pid()).put("start_bytes", h.startBytes())
+          .put("end_bytes", h.endBytes());
     }
     ArrayNode traces = o.putArray("stack_traces");
     for (LogScan.StackTrace t : r.stackTraces()) {
@@ -115,9 +114,10 @@ final class SoakReport {
     row(out, "Migrations (kv / reprefill)", r.fleet().kvMigrations() + " / " + r.fleet().reprefillMigrations());
     row(out, "Re-placements", Long.toString(r.fleet().replacements()));
     row(out, "Agents lost / up at the end", r.fleet().agentsLost() + " / " + r.fleet().agentsUpAtEnd());
-    for (SoakResult.HeapFigure h : r.heap()) {
-      String growth = Double.isNaN(h.growthPercent()) ? "" : String.format(" (%+.1f %%)", h.growthPercent());
-      row(out, "Heap after GC " + h.process(), mib(h.startBytes()) + " -> " + mib(h.endBytes()) + growth);
+    String growth = Double.isNaN(r.heap().growthPercent()) ? "" : String.format(" (%+.1f %%)", r.heap().growthPercent());
+    row(out, "Coordinators' heap after GC", mib(r.heap().startBytes()) + " -> " + mib(r.heap().endBytes()) + growth);
+    for (SoakResult.HeapFigure h : r.heap().processes()) {
+      row(out, "  " + h.process() + " (pid " + h.pid() + ")", mib(h.startBytes()) + " -> " + mib(h.endBytes()));
     }
     row(out, "Log files with stack traces", Integer.toString(r.stackTraces().size()));
     out.println("---------------------- Checks ----------------------");

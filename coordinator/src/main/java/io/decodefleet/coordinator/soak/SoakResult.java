@@ -13,7 +13,7 @@ import java.util.Map;
  * @param problems things that went wrong outside the checks' own figures (one line each)
  */
 public record SoakResult(String date, SoakSettings settings, List<Phase> phases, Requests requests, List<FaultInjector.Fault> faults, int faultTicksSkipped, FleetFigures fleet,
-    List<HeapFigure> heap, List<LogScan.StackTrace> stackTraces, List<String> problems, List<Check> checks) {
+    Heap heap, List<LogScan.StackTrace> stackTraces, List<String> problems, List<Check> checks) {
 
   /**
    * The requests of the soak (the reference run's apart).
@@ -53,18 +53,27 @@ public record SoakResult(String date, SoakSettings settings, List<Phase> phases,
       long requestsFinished, int agentsUpAtEnd) {}
 
   /**
-   * The live heap of one coordinator process after a full GC.
+   * The coordinators' live heap after a full GC, summed over the coordinator processes up when the
+   * load began and once it was over: one active and the rest standby both times, whichever processes
+   * those are after a coordinator was stopped and started again, so the sums compare like with like.
    *
-   * @param startBytes at the start of the soak's load; -1 for a process started later, or not measured
-   * @param endBytes once the load was over; -1 if not measured (or the process was gone)
-   * @param checked whether the 10 % bound applies (the process lived from start to end)
+   * @param startBytes at the start; -1 if a coordinator up then could not be measured
+   * @param endBytes at the end; -1 likewise
    */
-  record HeapFigure(String process, long pid, long startBytes, long endBytes, boolean checked) {
-    /** Growth from start to end, percent; NaN without both figures. */
+  record Heap(long startBytes, long endBytes, List<HeapFigure> processes) {
+    /** Growth from start to end, percent; NaN without both sums. */
     double growthPercent() {
-      return startBytes > 0 && endBytes >= 0 ? 100.0 * (endBytes - startBytes) / startBytes : Double.NaN;
+      return startBytes > 0 && endBytes > 0 ? 100.0 * (endBytes - startBytes) / startBytes : Double.NaN;
     }
   }
+
+  /**
+   * The live heap of one coordinator process after a full GC.
+   *
+   * @param startBytes when the load began; -1 if it was not up then (started later) or not measured
+   * @param endBytes once the load was over; -1 if it was gone by then, or not measured
+   */
+  record HeapFigure(String process, long pid, long startBytes, long endBytes) {}
 
   record Check(String name, boolean passed, String detail) {}
 

@@ -131,7 +131,7 @@ public final class SoakRun {
           scrapes.grown(s -> s.sum("decodefleet_replacements_total")),
           scrapes.grown(s -> s.sum("decodefleet_agents_lost_total")),
           scrapes.grown(s -> s.sum("vllm:request_success_total")), agentsUp);
-      List<SoakResult.HeapFigure> heap = heapFigures(coordinators, heapStart, heapEnd);
+      SoakResult.Heap heap = heap(coordinators, heapStart, heapEnd);
       List<SoakResult.Check> checks = SoakChecks.of(settings, requests, injected, fleet, heap, traces, problems);
       return new SoakResult(date, settings, phases.all(), requests, injected, injector.skipped(), fleet, heap, traces,
           List.copyOf(problems), checks);
@@ -231,19 +231,22 @@ public final class SoakRun {
     return bytes;
   }
 
-  /**
-   * One figure per coordinator process; the 10 % bound applies to those up both when the load began and
-   * once it was over (with two coordinators, the one that was not killed).
-   */
-  private static List<SoakResult.HeapFigure> heapFigures(List<Node> coordinators, Map<Long, Long> start,
-      Map<Long, Long> end) {
+  /** The sums over the coordinators up at each end, and one figure per coordinator process. */
+  private static SoakResult.Heap heap(List<Node> coordinators, Map<Long, Long> start, Map<Long, Long> end) {
     List<SoakResult.HeapFigure> figures = new ArrayList<>();
     for (Node c : coordinators) {
       for (ChildProcess p : c.incarnations()) {
         figures.add(new SoakResult.HeapFigure(p.label(), p.pid(), start.getOrDefault(p.pid(), -1L),
-            end.getOrDefault(p.pid(), -1L), start.containsKey(p.pid()) && end.containsKey(p.pid())));
+            end.getOrDefault(p.pid(), -1L)));
       }
     }
-    return figures;
+    return new SoakResult.Heap(sum(start), sum(end), figures);
   }
+
+  /** The sum of the figures; -1 if one is missing (-1) or there is none. */
+  private static long sum(Map<Long, Long> bytes) {
+    if (bytes.isEmpty() || bytes.containsValue(-1L)) return -1;
+    return bytes.values().stream().mapToLong(Long::longValue).sum();
+  }
+
 }
