@@ -45,8 +45,7 @@ final class AgentRoster {
    */
   boolean registered(AgentReport.Registered r, Predicate<String> liveNode, Logger log) {
     if (!listed.contains(r.agent())) return false;
-    AgentRegistry.Admission admission = registry.admit(new AgentInfo(r.agentId(), r.agent(), r.nodeAddress(),
-        r.device(), r.backend(), r.tensorParallel()), liveNode);
+    AgentRegistry.Admission admission = registry.admit(AgentInfo.of(r), liveNode);
     registry = admission.registry();
     if (admission.refused()) {
       log.warn(admission.refusal());
@@ -57,6 +56,11 @@ final class AgentRoster {
 
   int size() {
     return registry.size();
+  }
+
+  /** The agent {@code ref} as admitted (holding its id); null if it is not (waiting, refused or unknown). */
+  AgentInfo admitted(ActorRef<AgentCommand> ref) {
+    return registry.agents().get(ref);
   }
 
   /** The line of the last refusal, or "" (said again when a fleet does not form). */

@@ -114,6 +114,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final AgentRoster roster = new AgentRoster();
   private final List<FleetAgent> fleet = new ArrayList<>();
   private final Map<String, FleetAgent> fleetById = new HashMap<>();
+  private final FleetRejoins rejoins = new FleetRejoins(fleet, fleetById);
   private ModelSpec fleetModel;
   private ParallelLayout fleetLayout = ParallelLayout.DATA_PARALLEL;
   /** The disaggregated layout's group and hand-offs; null for data-parallel fleets. */
@@ -261,7 +262,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private void onModelLoaded(AgentReport.ModelLoaded m) {
     FleetAgent agent = fleetById.get(m.agentId());
-    if (agent == null || pendingLoad == null) return;
+    if (rejoins.reported(m) || agent == null || pendingLoad == null) return;
     agent.loaded(m);
     if (fleet.stream().allMatch(a -> a.loaded) && disagg == null) {
       if (pendingLoad.request.layout() instanceof ParallelLayout.Disaggregated layout) {
@@ -343,6 +344,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         return this;
       }
       startLoadIfReady();
+      rejoins.offer(roster.admitted(r.agent()), disagg == null && pendingLoad == null ? fleetModel : null, reportAdapter);
       return countFleet();
     }
     FleetAgent from = fleetById.get(report.agentId());

@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
  * over request rates or concurrencies, into the same reports.
  */
 @Command(name = "coordinator", mixinStandardHelpOptions = true, version = "DecodeFleet 0.1.0",
-    sortOptions = false, subcommands = {ServeCommand.class},
+    sortOptions = false, subcommands = {ServeCommand.class, SoakCommand.class},
     description = "Runs an LLM decode benchmark across a fleet of agents and reports TTFT, TPOT, ITL, "
         + "E2E latency and throughput.")
 public final class CoordinatorCli implements Callable<Integer> {

@@ -52,6 +52,10 @@ public final class CompletionStream {
   private boolean done;
   private long endNanos;
   private String failure;
+  /** How it failed: the HTTP status that refused it, the error event's type, or the connection lost. */
+  private int refusedStatus;
+  private String errorType;
+  private boolean connectionLost;
   private final StringBuilder data = new StringBuilder();
   private boolean pending;
   private long pendingNanos;
@@ -81,12 +85,24 @@ public final class CompletionStream {
   public void end(long nanos) {
     dispatch();
     if (endNanos == 0) endNanos = nanos;
-    if (!done) fail("the stream ended before data: [DONE]");
+    if (!done && failure == null) failConnection("the stream ended before data: [DONE]");
   }
 
   /** The request failed (an HTTP status, a connection error); the first reason stays. */
   public void fail(String reason) {
     if (failure == null && !done) failure = oneLine(reason);
+  }
+
+  /** The server answered {@code status} (not 200) instead of a stream. */
+  void failStatus(int status, String reason) {
+    if (failure == null && !done) refusedStatus = status;
+    fail(reason);
+  }
+
+  /** The connection failed or closed before {@code [DONE]}: refused, reset, or the body cut short. */
+  void failConnection(String reason) {
+    if (failure == null && !done) connectionLost = true;
+    fail(reason);
   }
 
   private void dispatch() {
@@ -113,6 +129,7 @@ public final class CompletionStream {
       return;
     }
     if (chunk.has("error")) {
+      errorType = chunk.get("error").path("type").asText(null);
       fail("error: " + errorMessage(chunk.get("error")));
       return;
     }
@@ -162,6 +179,24 @@ public final class CompletionStream {
   /** Why the request failed; null when it completed (or is still streaming). */
   public String failure() {
     return failure;
+  }
+
+  /** The HTTP status other than 200 that refused the request; 0 when it was not refused. */
+  public int refusedStatus() {
+    return refusedStatus;
+  }
+
+  /** The {@code type} of the error event that ended the stream (e.g. "server_error"); null if none did. */
+  public String errorType() {
+    return errorType;
+  }
+
+  /**
+   * Whether it failed because the connection did: it could not be opened, was reset, or closed before
+   * {@code [DONE]}. Such a request may be sent again; the server may or may not have started it.
+   */
+  public boolean connectionLost() {
+    return connectionLost;
   }
 
   /** The events that carried tokens, in arrival order. */

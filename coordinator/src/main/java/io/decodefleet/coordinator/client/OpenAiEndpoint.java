@@ -107,7 +107,7 @@ public final class OpenAiEndpoint {
     HttpResponse.BodyHandler<Void> handler = info -> info.statusCode() == 200
         ? BodySubscribers.fromLineSubscriber(new Lines(stream), s -> null, StandardCharsets.UTF_8, null)
         : BodySubscribers.mapping(BodySubscribers.ofString(StandardCharsets.UTF_8), text -> {
-          stream.fail(statusFailure(info.statusCode(), text));
+          stream.failStatus(info.statusCode(), statusFailure(info.statusCode(), text));
           return null;
         });
     CompletableFuture<HttpResponse<Void>> sent;
@@ -117,7 +117,7 @@ public final class OpenAiEndpoint {
       sent = CompletableFuture.failedFuture(e);
     }
     return sent.handle((response, error) -> {
-      if (error != null) stream.fail(connectionFailure(error));
+      if (error != null) stream.failConnection(connectionFailure(error));
       stream.end(System.nanoTime());
       return stream;
     });
@@ -198,7 +198,7 @@ public final class OpenAiEndpoint {
 
     @Override
     public void onError(Throwable error) {
-      stream.fail(connectionFailure(error));
+      stream.failConnection(connectionFailure(error));
     }
 
     @Override
