@@ -39,6 +39,7 @@ COPY --from=unpack /opt/decodefleet/bin/coordinator /opt/decodefleet/bin/coordin
 ENV JAVA_OPTS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 USER 10001:10001
 WORKDIR /tmp
-# 2552: Pekko cluster; 8558: Pekko Management; 9464: /metrics (--metrics-port); 50051: gRPC API (coordinator serve)
-EXPOSE 2552 8558 9464 50051
+# 2552: Pekko cluster (TLS with --cluster-tls); 8558: Pekko Management; 9464: /metrics (--metrics-port);
+# 8000: OpenAI HTTP API and 50051: gRPC API (coordinator serve; TLS with --tls-cert); docs/security.md
+EXPOSE 2552 8000 8558 9464 50051
 ENTRYPOINT ["/opt/decodefleet/bin/coordinator"]

@@ -36,6 +36,7 @@ COPY --from=unpack /opt/decodefleet/bin/gpu-agent /opt/decodefleet/bin/gpu-agent
 ENV JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError"
 USER 10001:10001
 WORKDIR /tmp
-# 2552: Pekko cluster (Artery TCP); 8558: Pekko Management (/alive, /ready, Cluster Bootstrap)
+# 2552: Pekko cluster (Artery TCP, or TLS with --cluster-tls); 8558: Pekko Management (/alive, /ready,
+# /metrics, Cluster Bootstrap); docs/security.md
 EXPOSE 2552 8558
 ENTRYPOINT ["/opt/decodefleet/bin/gpu-agent"]

@@ -14,5 +14,6 @@
 #include "prefill_attention.cu"
 #include "gemm.cu"
 #include "skinny_gemm.cu"
+#include "fp8_gemm.cu"
 #include "fill.cu"
 #include "dummy_weights.cu"

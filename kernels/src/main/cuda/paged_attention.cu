@@ -4,15 +4,20 @@
 // tensor-core attention kernels do not cover (the `tiny` preset's 32), decode and prefill rows
 // alike, and is a plain cross-check for the ones they do.
 //
-// Variants: one kernel. A CTA takes one (row, query head); its 4 warps take positions w, w + 4,
+// Variants: df_paged_attention over a bf16 cache; df_paged_attention_fp8 over an FP8 e4m3fn cache
+// (the CPU reference's PagedAttention.forwardFp8), each element decoded exactly (cvt to half) and
+// multiplied by its cache's scale (kScale for K, vScale for V) as it is read. A CTA takes one (row, query head); its 4 warps take positions w, w + 4,
 // ...: per position the warp forms q·k with one reduction (lane l owns dims l, l + 32, ...),
 // updates its float32 running softmax and accumulates p·v; the warps' states are merged at the
 // end. One position per warp step: slow, simple, float32 throughout.
 // Layouts: q, out (rows, qHeads, headDim) bf16; kCache, vCache (numBlocks, blockSize, kvHeads,
-// headDim) bf16; blockTables (rows, stepDims[2]) int32; contextLens (rows) int32 >= 1. The
+// headDim) bf16, or e4m3 codes in the FP8 variant; blockTables (rows, stepDims[2]) int32; contextLens (rows) int32 >= 1. The
 // block-table stride is read from device memory (stepDims, written with each step's inputs) so a
 // captured CUDA graph follows the step's stride.
 // Grid: (rows, qHeads); block: 128 threads; no dynamic shared memory.
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+
 #include "common.cuh"
 
 struct PagedAttentionParams {
@@ -32,6 +37,25 @@ struct PagedAttentionParams {
 };
 DF_PARAMS_SIZE(PagedAttentionParams, 80);
 
+struct PagedAttentionFp8Params {
+  bf16* out;             // (rows, qHeads, headDim) bf16
+  const bf16* q;         // (rows, qHeads, headDim) bf16
+  const uint8_t* kCache;   // (numBlocks, blockSize, kvHeads, headDim) e4m3
+  const uint8_t* vCache;   // (numBlocks, blockSize, kvHeads, headDim) e4m3
+  const int* blockTables;  // (rows, stepDims[2]) int32
+  const int* contextLens;  // (rows) int32
+  const int* stepDims;   // (4) int32: numItems, chunkTokens, blockTableStride, 0
+  int rows;
+  int qHeads;
+  int kvHeads;
+  int headDim;
+  int blockSize;
+  float scale;
+  float kScale;          // a K element is e4m3(code) * kScale
+  float vScale;          // a V element is e4m3(code) * vScale
+};
+DF_PARAMS_SIZE(PagedAttentionFp8Params, 88);
+
 namespace df {
 
 constexpr int kPagedThreads = 128;
@@ -39,7 +63,21 @@ constexpr int kPagedWarps = kPagedThreads / 32;
 constexpr int kPagedMaxDim = 256;
 constexpr int kPagedPerLane = kPagedMaxDim / 32;
 
-__device__ __forceinline__ void paged_attention_head(const PagedAttentionParams& p) {
+// One cache element as float32: bf16 widened, or an e4m3 code decoded exactly times its scale.
+__device__ __forceinline__ float kv_value(const bf16* cache, size_t i, float) {
+  return __bfloat162float(cache[i]);
+}
+__device__ __forceinline__ float kv_value(const uint8_t* cache, size_t i, float scale) {
+  const __half_raw h = __nv_cvt_fp8_to_halfraw(static_cast<__nv_fp8_storage_t>(cache[i]), __NV_E4M3);
+  return __half2float(*reinterpret_cast<const __half*>(&h)) * scale;
+}
+__device__ __forceinline__ float k_scale(const PagedAttentionParams&) { return 1.f; }
+__device__ __forceinline__ float v_scale(const PagedAttentionParams&) { return 1.f; }
+__device__ __forceinline__ float k_scale(const PagedAttentionFp8Params& p) { return p.kScale; }
+__device__ __forceinline__ float v_scale(const PagedAttentionFp8Params& p) { return p.vScale; }
+
+template <typename P>
+__device__ __forceinline__ void paged_attention_head(const P& p) {
   __shared__ float sMax[kPagedWarps];
   __shared__ float sSum[kPagedWarps];
   __shared__ float sOut[kPagedWarps][kPagedMaxDim];
@@ -67,7 +105,7 @@ __device__ __forceinline__ void paged_attention_head(const PagedAttentionParams&
 #pragma unroll
     for (int i = 0; i < kPagedPerLane; i++) {
       const int d = lane + 32 * i;
-      if (d < D) s += qv[i] * __bfloat162float(p.kCache[base + d]);
+      if (d < D) s += qv[i] * kv_value(p.kCache, base + d, k_scale(p));
     }
     s = warp_sum(s) * p.scale;
     const float mNew = fmaxf(m, s);
@@ -77,7 +115,7 @@ __device__ __forceinline__ void paged_attention_head(const PagedAttentionParams&
 #pragma unroll
     for (int i = 0; i < kPagedPerLane; i++) {
       const int d = lane + 32 * i;
-      if (d < D) acc[i] = acc[i] * alpha + e * __bfloat162float(p.vCache[base + d]);
+      if (d < D) acc[i] = acc[i] * alpha + e * kv_value(p.vCache, base + d, v_scale(p));
     }
     m = mNew;
   }
@@ -112,5 +150,10 @@ __device__ __forceinline__ void paged_attention_head(const PagedAttentionParams&
 
 extern "C" __global__ void __launch_bounds__(df::kPagedThreads)
     df_paged_attention(const __grid_constant__ PagedAttentionParams p) {
+  df::paged_attention_head(p);
+}
+
+extern "C" __global__ void __launch_bounds__(df::kPagedThreads)
+    df_paged_attention_fp8(const __grid_constant__ PagedAttentionFp8Params p) {
   df::paged_attention_head(p);
 }

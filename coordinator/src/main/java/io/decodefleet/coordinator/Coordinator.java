@@ -6,7 +6,7 @@ import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.protocol.AgentCommand;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.coordinator.fleet.AgentInfo;
-import io.decodefleet.coordinator.fleet.AgentSnapshot;
+import io.decodefleet.coordinator.fleet.AgentRegistry;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.fleet.SequenceEvent;
@@ -14,7 +14,6 @@ import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.fleet.SequencePlacement;
 import io.decodefleet.coordinator.kv.DisaggregatedKvGroup;
 import io.decodefleet.coordinator.kv.KvDrainTransfers;
-import io.decodefleet.coordinator.metrics.AgentOrder;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import io.decodefleet.coordinator.observability.FleetCounts;
 import io.decodefleet.coordinator.run.BenchmarkRun;
@@ -25,10 +24,7 @@ import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.run.RunRequest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,6 +37,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * The cluster singleton: finds agents through the Receptionist, loads a model on a fleet of them
@@ -58,10 +55,20 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /**
    * Load {@code model} on the first {@code worldSize} agents (by id) once that many have joined, in
    * {@code layout} (for a disaggregated one the fleet is ready once its KV-transfer group formed).
+   *
+   * @param adopt serve mode: agents that already hold this model keep their engine, and a fleet
+   *     that serves another model or layout is not replaced (every coordinator node of a cluster
+   *     serves the same); false: fresh engines, as a benchmark wants them
    */
-  public record LoadFleet(int worldSize, ModelSpec model, Duration timeout, ParallelLayout layout,
+  public record LoadFleet(int worldSize, ModelSpec model, Duration timeout, ParallelLayout layout, boolean adopt,
       ActorRef<FleetStatus> replyTo) implements Command {
-    /** Data-parallel. */
+    /** Fresh engines. */
+    public LoadFleet(int worldSize, ModelSpec model, Duration timeout, ParallelLayout layout,
+        ActorRef<FleetStatus> replyTo) {
+      this(worldSize, model, timeout, layout, false, replyTo);
+    }
+
+    /** Data-parallel, fresh engines. */
     public LoadFleet(int worldSize, ModelSpec model, Duration timeout, ActorRef<FleetStatus> replyTo) {
       this(worldSize, model, timeout, ParallelLayout.DATA_PARALLEL, replyTo);
     }
@@ -104,10 +111,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final TimerScheduler<Command> timers;
   private final ActorRef<AgentReport> reportAdapter;
   private final ActorRef<FleetStatus> runFleetAdapter;
-  private final Map<ActorRef<AgentCommand>, AgentInfo> registered = new LinkedHashMap<>();
-  private Set<ActorRef<AgentCommand>> listed = new HashSet<>();
+  private final AgentRoster roster = new AgentRoster();
   private final List<FleetAgent> fleet = new ArrayList<>();
   private final Map<String, FleetAgent> fleetById = new HashMap<>();
+  private final FleetRejoins rejoins = new FleetRejoins(fleet, fleetById);
   private ModelSpec fleetModel;
   private ParallelLayout fleetLayout = ParallelLayout.DATA_PARALLEL;
   /** The disaggregated layout's group and hand-offs; null for data-parallel fleets. */
@@ -129,10 +136,16 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final CoordinatorMetrics metrics;
 
   public static Behavior<Command> create(CoordinatorMetrics metrics) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers, metrics)));
+    return create(metrics, java.util.Optional.empty());
   }
 
-  private Coordinator(ActorContext<Command> context, TimerScheduler<Command> timers, CoordinatorMetrics metrics) {
+  /** @param served the fleet this node serves: loaded as soon as the coordinator starts ({@link FleetTakeover}) */
+  public static Behavior<Command> create(CoordinatorMetrics metrics, java.util.Optional<ServedFleet> served) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers, metrics, served)));
+  }
+
+  private Coordinator(ActorContext<Command> context, TimerScheduler<Command> timers, CoordinatorMetrics metrics,
+      java.util.Optional<ServedFleet> served) {
     super(context);
     this.context = context;
     this.metrics = metrics;
@@ -144,6 +157,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     this.migration = new KvDrainTransfers(fleet, sequences, reportAdapter, context.getLog());
     ActorRef<Receptionist.Listing> listingAdapter = context.messageAdapter(Receptionist.Listing.class, AgentsListed::new);
     context.getSystem().receptionist().tell(Receptionist.subscribe(AgentCommand.SERVICE_KEY, listingAdapter));
+    served.ifPresent(fleet -> context.spawn(FleetTakeover.create(fleet, context.getSelf()), "fleet-takeover"));
   }
 
   @Override
@@ -173,6 +187,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           + msg.layout().agents() + ", got " + msg.worldSize()));
     } else if (fleetServes(msg.worldSize(), msg.model(), msg.layout())) {
       msg.replyTo().tell(new FleetReady(snapshot()));
+    } else if (msg.adopt() && fleetModel != null && !(fleetModel.equals(msg.model()) && fleetLayout.equals(msg.layout()))) {
+      msg.replyTo().tell(new FleetFailed("the fleet serves " + fleetModel + " (" + fleetLayout.label() + "), not "
+          + msg.model() + " (" + msg.layout().label() + "): every coordinator of a cluster serves the same fleet"));
     } else if (pendingLoad != null) {
       if (pendingLoad.request.model().equals(msg.model()) && pendingLoad.request.layout().equals(msg.layout())
           && pendingLoad.request.worldSize() >= msg.worldSize()) {
@@ -199,7 +216,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private void startLoadIfReady() {
     if (pendingLoad == null || pendingLoad.loading) return;
     int n = pendingLoad.request.worldSize();
-    List<AgentInfo> candidates = sortedAgents(pendingLoad.request.layout().tensorParallel());
+    List<AgentInfo> candidates = roster.sorted(pendingLoad.request.layout().tensorParallel());
     if (candidates.size() < n) return;
     pendingLoad.loading = true;
     fleet.clear();
@@ -214,7 +231,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       FleetAgent agent = new FleetAgent(agents.get(i), i);
       fleet.add(agent);
       fleetById.put(agent.info.agentId(), agent);
-      agent.info.ref().tell(new AgentCommand.LoadModel(pendingLoad.request.model(), reportAdapter));
+      agent.info.ref().tell(new AgentCommand.LoadModel(pendingLoad.request.model(), reportAdapter,
+          pendingLoad.request.adopt()));
     }
   }
 
@@ -225,7 +243,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       return this;
     }
     failLoad(disagg != null ? disagg.describeTimeout() : pendingLoad.timeoutReason(fleet.stream().filter(a -> a.loaded)
-        .count(), sortedAgents(pendingLoad.request.layout().tensorParallel()).size()));
+        .count(), roster.sorted(pendingLoad.request.layout().tensorParallel()).size(), roster.lastRefusal()));
     return this;
   }
 
@@ -244,7 +262,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private void onModelLoaded(AgentReport.ModelLoaded m) {
     FleetAgent agent = fleetById.get(m.agentId());
-    if (agent == null || pendingLoad == null) return;
+    if (rejoins.reported(m) || agent == null || pendingLoad == null) return;
     agent.loaded(m);
     if (fleet.stream().allMatch(a -> a.loaded) && disagg == null) {
       if (pendingLoad.request.layout() instanceof ParallelLayout.Disaggregated layout) {
@@ -286,8 +304,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           "no model is loaded on the cluster", System.nanoTime()));
       return this;
     }
+    msg.subscriber().tell(new SequenceEvent.Accepted(msg.requestId(), context.getSelf()));
     sequences.submit(nextGlobalId++, msg.requestId(), msg.prompt(), msg.maxTokens(), msg.sampling(), msg.worldSize(),
-        msg.placement(), msg.subscriber(), ModelConfig.preset(fleetModel.model()).vocabSize());
+        msg.placement(), msg.subscriber(), ModelConfig.resolve(fleetModel.model()).vocabSize());
     return this;
   }
 
@@ -300,14 +319,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private Behavior<Command> onAgentsListed(AgentsListed msg) {
     Set<ActorRef<AgentCommand>> now = msg.listing().getServiceInstances(AgentCommand.SERVICE_KEY);
-    for (ActorRef<AgentCommand> agent : now) {
-      if (!listed.contains(agent)) agent.tell(new AgentCommand.Register(reportAdapter));
-    }
-    registered.keySet().retainAll(now);
-    listed = new HashSet<>(now);
+    roster.listed(now, reportAdapter);
     for (FleetAgent agent : fleet) {
       if (agent.alive && !now.contains(agent.info.ref())) {
-        agent.alive = false;
+        agent.lost();
         agentsLost++;
         context.getLog().warn("agent {} left the cluster; re-placing its sequences", agent.info.agentId());
         if (pendingLoad != null && pendingLoad.loading) {
@@ -325,12 +340,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onAgentReported(AgentReported msg) {
     AgentReport report = msg.report();
     if (report instanceof AgentReport.Registered r) {
-      if (listed.contains(r.agent())) {
-        registered.put(r.agent(), new AgentInfo(r.agentId(), r.agent(), r.nodeAddress(), r.device(), r.backend(),
-            r.tensorParallel()));
-        startLoadIfReady();
+      if (!roster.registered(r, AgentRegistry.liveNodes(Cluster.get(context.getSystem())), context.getLog())) {
+        return this;
       }
-      return this;
+      startLoadIfReady();
+      rejoins.offer(roster.admitted(r.agent()), disagg == null && pendingLoad == null ? fleetModel : null, reportAdapter);
+      return countFleet();
     }
     FleetAgent from = fleetById.get(report.agentId());
     if (from != null) metrics.reported(modelName(), report);
@@ -359,17 +374,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /** Hands the fleet's counts to /metrics (after anything that may change them). */
   private Behavior<Command> countFleet() {
-    metrics.counted(FleetCounts.of(modelName(), registered.size(), fleet, agentsLost, sequences));
+    metrics.counted(FleetCounts.of(modelName(), roster.size(), fleet, agentsLost, sequences));
     return this;
-  }
-
-  private List<AgentInfo> sortedAgents() {
-    return registered.values().stream().sorted(Comparator.comparing(AgentInfo::agentId, AgentOrder.INSTANCE)).toList();
-  }
-
-  /** The agents whose replicas span {@code tensorParallel} GPUs, by id: what a layout may load. */
-  private List<AgentInfo> sortedAgents(int tensorParallel) {
-    return sortedAgents().stream().filter(a -> a.tensorParallel() == tensorParallel).toList();
   }
 
   // ---- benchmarks and state ---------------------------------------------------------------------
@@ -415,14 +421,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   private ClusterSnapshot snapshot() {
-    List<AgentSnapshot> agents = new ArrayList<>();
-    for (FleetAgent a : fleet) agents.add(a.snapshot());
-    Set<String> inFleet = fleetById.keySet();
-    for (AgentInfo info : sortedAgents()) {
-      if (!inFleet.contains(info.agentId())) agents.add(AgentSnapshot.unloaded(info));
-    }
     return new ClusterSnapshot(fleetModel == null ? null : fleetModel.model(), fleetModel == null ? 0 : fleet.size(),
-        agents, agentsLost, sequences.migrations(), migration.transfers(), sequences.kvMigrations());
+        roster.snapshots(fleet), agentsLost, sequences.migrations(), migration.transfers(), sequences.kvMigrations());
   }
 
   /** A run's request, in the Coordinator's own terms. */

@@ -18,15 +18,17 @@ final class PendingLoad {
 
   /**
    * Why the load failed when its time was up: {@code loaded} agents had loaded the model and
-   * {@code joined} agents of the layout's kind had joined the cluster.
+   * {@code joined} agents of the layout's kind had joined the cluster; {@code refusal}, the last
+   * agent refused for holding another's id ("" if none), may be why too few joined.
    */
-  String timeoutReason(long loaded, int joined) {
+  String timeoutReason(long loaded, int joined, String refusal) {
     long secs = request.timeout().toSeconds();
     int k = request.layout().tensorParallel();
     String agents = k > 1 ? " agents of " + k + " GPUs (gpu-agent --tensor-parallel " + k + ")" : " agents";
-    return loading
+    String why = loading
         ? "only " + loaded + " of " + request.worldSize() + " agents loaded model " + request.model().model()
             + " within " + secs + " s"
         : "only " + joined + " of " + request.worldSize() + agents + " joined within " + secs + " s";
+    return refusal.isEmpty() ? why : why + "; " + refusal;
   }
 }

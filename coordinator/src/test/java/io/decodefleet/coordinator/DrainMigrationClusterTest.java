@@ -205,8 +205,8 @@ class DrainMigrationClusterTest {
     }
 
     @Override
-    public void loadModel(ModelConfig config, long seed) {
-      cpu.loadModel(config, seed);
+    public void loadModel(io.decodefleet.agent.engine.ModelLoad load) {
+      cpu.loadModel(load);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.decodefleet.agent;
 
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.Engine;
+import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.agent.engine.EngineEvent;
 import io.decodefleet.agent.engine.SequenceSpec;
 import io.decodefleet.agent.engine.kv.IncomingKvTransfer;
@@ -17,6 +18,7 @@ import io.decodefleet.agent.protocol.AgentCommand.JoinKvGroup;
 import io.decodefleet.agent.protocol.AgentCommand.LoadModel;
 import io.decodefleet.agent.protocol.AgentCommand.ReceiveKv;
 import io.decodefleet.agent.protocol.AgentCommand.Register;
+import io.decodefleet.agent.protocol.AgentCommand.RegistrationRefused;
 import io.decodefleet.agent.protocol.AgentCommand.SendKv;
 import io.decodefleet.agent.protocol.AgentCommand.StartSequences;
 import io.decodefleet.agent.protocol.AgentCommand;
@@ -26,6 +28,7 @@ import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -37,6 +40,11 @@ import org.apache.pekko.cluster.typed.Cluster;
  * the cluster protocol for it: {@link AgentCommand}s in, {@link AgentReport}s out, to the address
  * given by the last {@link Register}. The engine's own events become reports in one place,
  * {@link #reportsOf}.
+ *
+ * <p>It serves one coordinator at a time and watches it: when the coordinator terminates (its node
+ * left or was downed) or another one takes its place (a Register or LoadModel from a new address,
+ * e.g. the singleton that took over), the engine aborts every sequence it runs, since nobody hears
+ * their tokens any more, and their KV is free for the next coordinator's work.
  */
 public final class GpuAgent extends AbstractBehavior<AgentCommand> {
 
@@ -66,6 +74,9 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
   private String model = "";
   private ActorRef<AgentReport> coordinator;
   private Engine engine;
+  /** The spec of {@link #engine}, and its ModelLoaded once it loaded (null before): what a LoadModel keeps. */
+  private ModelSpec engineSpec;
+  private AgentReport.ModelLoaded resident;
   /** Counts LoadModel requests, so a late load failure of a replaced engine is told apart. */
   private int generation;
   private ActorRef<org.apache.pekko.Done> shutdownWaiter;
@@ -104,6 +115,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
   public Receive<AgentCommand> createReceive() {
     return newReceiveBuilder()
         .onMessage(Register.class, this::onRegister)
+        .onMessage(RegistrationRefused.class, this::onRegistrationRefused)
         .onMessage(LoadModel.class, this::onLoadModel)
         .onMessage(StartSequences.class, this::onStartSequences)
         .onMessage(AbortSequences.class, this::onAbortSequences)
@@ -116,12 +128,41 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
         .onMessage(DrainForShutdown.class, this::onDrainForShutdown)
         .onMessage(EngineTold.class, this::onEngineTold)
         .onMessage(HeldKvExpired.class, this::onHeldKvExpired)
+        .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
 
+  /**
+   * Makes {@code replyTo} this agent's coordinator: a different one than before takes over, and the
+   * previous coordinator's sequences are aborted (they would run for nobody).
+   */
+  private void follow(ActorRef<AgentReport> replyTo) {
+    if (replyTo.equals(coordinator)) return;
+    if (coordinator != null) {
+      context.unwatch(coordinator);
+      abortAll("another coordinator (" + replyTo.path() + ") took over from " + coordinator.path());
+    }
+    coordinator = replyTo;
+    context.watch(coordinator);
+  }
+
+  private Behavior<AgentCommand> onTerminated(Terminated msg) {
+    if (msg.getRef().equals(coordinator)) {
+      coordinator = null;
+      abortAll("its coordinator (" + msg.getRef().path() + ") is gone");
+    }
+    return this;
+  }
+
+  private void abortAll(String why) {
+    if (engine == null) return;
+    context.getLog().warn("{}: aborting every sequence: {}", agentId, why);
+    engine.abortAll();
+  }
+
   private Behavior<AgentCommand> onRegister(Register msg) {
-    coordinator = msg.replyTo();
+    follow(msg.replyTo());
     if (engine == null && !draining) health.set(agentId, NodeHealth.Phase.REGISTERED);
     String address = Cluster.get(context.getSystem()).selfMember().address().toString();
     coordinator.tell(new AgentReport.Registered(agentId, context.getSelf(), address, device, backendName,
@@ -129,10 +170,24 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
     return this;
   }
 
+  /** Its id is another live node's: the coordinator did not register it, and its node stops (the daemon exits). */
+  private Behavior<AgentCommand> onRegistrationRefused(RegistrationRefused msg) {
+    health.refused(agentId, msg.reason());
+    return this;
+  }
+
   private Behavior<AgentCommand> onLoadModel(LoadModel msg) {
-    coordinator = msg.replyTo();
+    follow(msg.replyTo());
     if (draining) {
       coordinator.tell(new AgentReport.LoadFailed(agentId, "agent is shutting down"));
+      return this;
+    }
+    if (msg.keepResident() && engine != null && msg.spec().equals(engineSpec)) {
+      // Adopted as it is: answered now if loaded, else by the load in progress.
+      if (resident != null) {
+        metrics.reported(model, resident);
+        coordinator.tell(resident);
+      }
       return this;
     }
     if (engine != null) {
@@ -140,6 +195,8 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
     }
     health.set(agentId, NodeHealth.Phase.LOADING);
     model = msg.spec().model();
+    engineSpec = msg.spec();
+    resident = null;
     ActorRef<AgentCommand> self = context.getSelf();
     int gen = ++generation;
     engine = new Engine(agentId, msg.spec(), backendFactory, event -> self.tell(new EngineTold(gen, event)));
@@ -169,7 +226,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
   }
 
   private Behavior<AgentCommand> onDrain(Drain msg) {
-    coordinator = msg.replyTo();
+    follow(msg.replyTo());
     if (engine == null) {
       coordinator.tell(new AgentReport.Drained(agentId, List.of()));
     } else {
@@ -179,7 +236,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
   }
 
   private Behavior<AgentCommand> onCreateKvGroupId(CreateKvGroupId msg) {
-    coordinator = msg.replyTo();
+    follow(msg.replyTo());
     if (engine == null) {
       coordinator.tell(new AgentReport.KvGroupFailed(agentId, "no model loaded on " + agentId));
     } else {
@@ -189,7 +246,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
   }
 
   private Behavior<AgentCommand> onJoinKvGroup(JoinKvGroup msg) {
-    coordinator = msg.replyTo();
+    follow(msg.replyTo());
     kvTimeoutMillis = msg.timeoutMillis();
     KvGroupSpec spec;
     try {
@@ -251,9 +308,15 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
     // Only the current engine's load failure detaches it: a replaced engine's late failure must not.
     if (event instanceof EngineEvent.LoadFailed && msg.generation() == generation) {
       engine = null;
+      engineSpec = null;
       health.set(agentId, NodeHealth.Phase.FAILED);
     }
+    if (event instanceof EngineEvent.AllAborted a) {
+      context.getLog().warn("{}: aborted {} sequences; {} of {} KV blocks free", agentId, a.sequences(),
+          a.freeKvBlocks(), resident == null ? "?" : resident.kvBlocks());
+    }
     for (AgentReport report : reportsOf(event)) {
+      if (report instanceof AgentReport.ModelLoaded m && msg.generation() == generation) resident = m;
       metrics.reported(model, report);
       tellCoordinator(report);
     }
@@ -281,6 +344,8 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
           e.maxModelLen(), e.loadMillis(), e.kvTransferUnsupported(), e.process(), e.loadReport()));
     } else if (event instanceof EngineEvent.LoadFailed e) {
       return List.of(new AgentReport.LoadFailed(agentId, e.reason()));
+    } else if (event instanceof EngineEvent.AllAborted) {
+      return List.of(); // the aborted sequences' coordinator has forgotten them (or is gone)
     } else if (event instanceof EngineEvent.Stepped e) {
       return List.of(new AgentReport.StepReport(agentId, e.step(), e.tokens(), e.finished(), e.freeKvBlocks(),
           e.running(), e.waiting(), e.scheduledTokens(), e.stepNanos(), e.preempted(), e.numSequences(), e.path(),

@@ -35,6 +35,11 @@ public final class LocalDevices {
       return backend.equals("cuda");
     }
 
+    /** The choice in one line, as the processes print it at start-up: "{reason}: using the CPU backend". */
+    public String describe() {
+      return reason + ": using the " + backend.toUpperCase(Locale.ROOT) + " backend";
+    }
+
     /**
      * The slot of agent {@code id} running on the {@code i}-th chosen GPU (cuda) or a CPU backend
      * with {@code cpuKvBytes} of KV memory.

@@ -1,6 +1,8 @@
 package io.decodefleet.agent;
 
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -20,7 +22,9 @@ public final class NodeHealth implements Extension {
     LOADING,
     LOADED,
     FAILED,
-    DRAINING
+    DRAINING,
+    /** Refused by the coordinator: its id is another live node's. */
+    REFUSED
   }
 
   private static final ExtensionId<NodeHealth> ID = new ExtensionId<>() {
@@ -31,6 +35,7 @@ public final class NodeHealth implements Extension {
   };
 
   private final Map<String, Phase> phases = new ConcurrentHashMap<>();
+  private final CompletableFuture<String> refusal = new CompletableFuture<>();
 
   public static NodeHealth get(ActorSystem<?> system) {
     return ID.apply(system);
@@ -38,6 +43,20 @@ public final class NodeHealth implements Extension {
 
   public void set(String agentId, Phase phase) {
     phases.put(agentId, phase);
+  }
+
+  /**
+   * The coordinator refused agent {@code agentId} of this node (its id is held by an agent of another
+   * node): the node cannot serve as started, and {@link #refusal()} completes with {@code line}.
+   */
+  public void refused(String agentId, String line) {
+    phases.put(agentId, Phase.REFUSED);
+    refusal.complete(line);
+  }
+
+  /** Completes with the coordinator's one line when it refuses an agent of this node (the daemon exits on it). */
+  public CompletionStage<String> refusal() {
+    return refusal;
   }
 
   public Map<String, Phase> phases() {

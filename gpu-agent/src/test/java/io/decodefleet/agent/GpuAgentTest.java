@@ -150,4 +150,69 @@ class GpuAgentTest {
       tokens += s.tokens().size();
     }
   }
+
+  /** A prompt of {@code n} tokens (more than one KV block of 16: its full blocks are prefix-cached). */
+  private static int[] prompt(int n, int salt) {
+    int[] p = new int[n];
+    for (int i = 0; i < n; i++) p[i] = (i * 7 + salt) % 200 + 1;
+    return p;
+  }
+
+  /** Reads reports until sequence {@code id} finished; returns the step report that finished it. */
+  private static AgentReport.StepReport untilFinished(TestProbe<AgentReport> coordinator, long id,
+      java.util.Set<Long> finishedSeen, long[] prefixHits) {
+    while (true) {
+      AgentReport r = coordinator.expectMessageClass(AgentReport.class, WAIT);
+      if (r instanceof AgentReport.PrefixCacheReport p) prefixHits[0] += p.hitTokens();
+      if (!(r instanceof AgentReport.StepReport s)) continue;
+      for (var f : s.finished()) finishedSeen.add(f.sequenceId());
+      if (s.finished().stream().anyMatch(f -> f.sequenceId() == id)) return s;
+    }
+  }
+
+  /**
+   * A coordinator that takes over (another reply address) adopts the resident model: its LoadModel
+   * with keepResident is answered at once by the same engine (the prefix cache still holds what the
+   * first coordinator's sequences computed), and the first coordinator's sequences are aborted, so
+   * they neither finish nor hold KV.
+   */
+  @Test
+  void anotherCoordinatorAdoptsTheResidentEngineAndTheFirstOnesSequencesAreAborted() {
+    TestProbe<AgentReport> first = testKit.createTestProbe();
+    TestProbe<AgentReport> second = testKit.createTestProbe();
+    ActorRef<AgentCommand> agent = spawnAgent("agent-takeover");
+    ModelSpec spec = tiny(160).withPrefixCaching(ModelSpec.PrefixCaching.ON);
+    agent.tell(new AgentCommand.Register(first.getRef()));
+    first.expectMessageClass(AgentReport.Registered.class, WAIT);
+    agent.tell(new AgentCommand.LoadModel(spec, first.getRef()));
+    AgentReport.ModelLoaded loaded = first.expectMessageClass(AgentReport.ModelLoaded.class, WAIT);
+    java.util.Set<Long> finished = new java.util.HashSet<>();
+    agent.tell(new AgentCommand.StartSequences(List.of(SequenceSpecs.decodeToEnd(1, prompt(40, 1), 2))));
+    untilFinished(first, 1, finished, new long[1]);
+    List<SequenceSpec> endless = List.of(SequenceSpecs.decodeToEnd(10, prompt(20, 2), 2000),
+        SequenceSpecs.decodeToEnd(11, prompt(20, 3), 2000), SequenceSpecs.decodeToEnd(12, prompt(20, 4), 2000));
+    agent.tell(new AgentCommand.StartSequences(endless));
+    while (true) {
+      AgentReport r = first.expectMessageClass(AgentReport.class, WAIT);
+      if (r instanceof AgentReport.StepReport s && s.running() == 3) break;
+    }
+
+    agent.tell(new AgentCommand.Register(second.getRef()));
+    agent.tell(new AgentCommand.LoadModel(spec, second.getRef(), true));
+    agent.tell(new AgentCommand.StartSequences(List.of(SequenceSpecs.decodeToEnd(2, prompt(40, 1), 3))));
+    boolean registered = false;
+    AgentReport.ModelLoaded adopted = null;
+    while (!registered || adopted == null) {
+      AgentReport r = second.expectMessageClass(AgentReport.class, WAIT);
+      if (r instanceof AgentReport.Registered) registered = true;
+      if (r instanceof AgentReport.ModelLoaded m) adopted = m;
+    }
+    assertEquals(loaded, adopted, "the resident engine answers, not a new load");
+    long[] hits = new long[1];
+    AgentReport.StepReport last = untilFinished(second, 2, finished, hits);
+    assertTrue(hits[0] >= 32, "the adopted engine's prefix cache still held the first prompt: " + hits[0]);
+    assertEquals(0, last.running() + last.waiting(), "the first coordinator's sequences were aborted");
+    assertEquals(loaded.kvBlocks(), last.freeKvBlocks(), "and their KV freed");
+    for (SequenceSpec s : endless) assertTrue(!finished.contains(s.sequenceId()), "aborted, not finished: " + s);
+  }
 }

@@ -32,6 +32,8 @@ class LocalDevicesTest {
     LocalDevices.Choice daemon = LocalDevices.forDaemon("auto", NONE);
     assertFalse(daemon.cuda());
     assertEquals("no CUDA device: the CUDA driver reports no device", daemon.reason());
+    assertEquals("no CUDA device: the CUDA driver reports no device: using the CPU backend", daemon.describe());
+    assertEquals("--devices cpu: using the CPU backend", LocalDevices.forDaemon("cpu", NONE).describe());
     LocalDevices.Choice embedded = LocalDevices.forEmbedded("auto", 4, NONE);
     assertEquals("cpu", embedded.backend());
     NodeGuardian.DeviceSlot slot = embedded.slot("agent-2", 2, CudaSettings.defaults(), 1 << 20);

@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator.api;
 
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
+import io.decodefleet.coordinator.text.OneLine;
 import io.grpc.Status;
 import org.apache.pekko.grpc.GrpcServiceException;
 
@@ -17,8 +18,14 @@ final class ApiStatus {
     };
   }
 
+  /** INVALID_ARGUMENT described as {@code field: problem}, on one line whatever the problem quotes. */
   static GrpcServiceException invalid(String field, String problem) {
-    return new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(field + ": " + problem));
+    return new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(OneLine.of(field + ": " + problem)));
+  }
+
+  /** The call must go to another node of the cluster (FAILED_PRECONDITION). */
+  static GrpcServiceException elsewhere(String why) {
+    return new GrpcServiceException(Status.FAILED_PRECONDITION.withDescription(why));
   }
 
   static GrpcServiceException unavailable(String why) {

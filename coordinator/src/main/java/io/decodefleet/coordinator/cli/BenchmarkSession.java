@@ -3,11 +3,11 @@ package io.decodefleet.coordinator.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.LocalDevices;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.EngineTotals;
@@ -27,6 +27,7 @@ import io.decodefleet.coordinator.run.ClusterSnapshot;
 import io.decodefleet.coordinator.run.RunOutcome;
 import io.decodefleet.coordinator.run.RunProgress;
 import io.decodefleet.coordinator.workload.RequestSpec;
+import io.decodefleet.coordinator.workload.Workload;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -47,16 +48,20 @@ final class BenchmarkSession {
   private final CoordinatorCli cli;
   private final List<Integer> worldSizes;
   private final ModelSpec model;
-  private final List<RequestSpec> requests;
+  /** The workload as checked against the model's context alone; redrawn if the fleet's KV pools hold less. */
+  private final Workload drawn;
+  private final LengthLimit context;
   private final SloSpec slos;
   private final ParallelLayout layout;
 
-  BenchmarkSession(CoordinatorCli cli, List<Integer> worldSizes, ModelSpec model, List<RequestSpec> requests,
+  /** @param context what {@code drawn} was checked against: the model's context */
+  BenchmarkSession(CoordinatorCli cli, List<Integer> worldSizes, ModelSpec model, Workload drawn, LengthLimit context,
       SloSpec slos, ParallelLayout layout) {
     this.cli = cli;
     this.worldSizes = worldSizes;
     this.model = model;
-    this.requests = requests;
+    this.drawn = drawn;
+    this.context = context;
     this.slos = slos;
     this.layout = layout;
   }
@@ -105,18 +110,20 @@ final class BenchmarkSession {
     String perAgent = k > 1 ? " agents of " + k + " devices each (tensor-parallel)" : " agents";
     say(cli.cluster.embedded()
         ? "DecodeFleet: embedded cluster of " + largestAgents + " " + devices.backend().toUpperCase(java.util.Locale.ROOT)
-            + perAgent + " (" + devices.reason() + "), model " + model.model()
+            + perAgent + ", model " + model.model() + "; " + devices.describe()
         : "DecodeFleet: joining the cluster through " + cli.cluster.describe() + ", waiting for " + largestAgents
             + perAgent);
+    if (cli.cluster.tls.enabled()) say("DecodeFleet: the cluster's nodes talk " + cli.cluster.tls.describe());
     List<SweepPoint> points = new ArrayList<>();
+    Workload workload;
     String backend;
     List<String> agentDevices;
     CoordinatorMetrics metrics = new CoordinatorMetrics();
     try (ClusterHandle cluster = cli.cluster.embedded()
-        ? EmbeddedCluster.start(largestAgents, ConfigFactory.empty(),
+        ? EmbeddedCluster.start(largestAgents, cli.cluster.tls.config(),
             i -> devices.groupSlot("agent-" + i, i, k, cli.engine.cudaSettings(), CpuBackend.DEFAULT_KV_BYTES), metrics)
         : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
-            cli.cluster.managementPort, cli.cluster.kubernetes, metrics)) {
+            cli.cluster.managementPort, cli.cluster.kubernetes, metrics, cli.cluster.tls)) {
       if (cli.cluster.metricsPort >= 0) {
         // Stops with the cluster's system, when the run is over.
         var binding = metrics.serve(cluster.system(), cli.cluster.bind, cli.cluster.metricsPort);
@@ -130,11 +137,17 @@ final class BenchmarkSession {
         return Measured.failed(1);
       }
       ClusterSnapshot state = ((Coordinator.FleetReady) status).state();
+      try {
+        workload = onFleet(state);
+      } catch (UsageError e) {
+        System.err.println("coordinator: " + e.getMessage());
+        return Measured.failed(2);
+      }
       backend = state.agents().isEmpty() ? "cpu" : state.agents().get(0).backend();
       agentDevices = state.agents().stream().filter(AgentSnapshot::loaded).map(AgentSnapshot::device)
           .distinct().toList();
       for (int ws : worldSizes) {
-        RunOutcome outcome = runPoint(cluster, ws, agentTimeout);
+        RunOutcome outcome = runPoint(cluster, ws, agentTimeout, workload.requests());
         if (outcome.error() != null) {
           System.err.println("coordinator: world size " + ws + ": " + outcome.error());
           return Measured.failed(1);
@@ -142,12 +155,16 @@ final class BenchmarkSession {
         points.add(SweepPoint.of(ws, outcome.result(), outcome.requests(), outcome.engine(), outcome.verification(),
             outcome.agents()));
       }
+    } catch (io.decodefleet.agent.PortBinding.Unavailable e) {
+      System.err.println("coordinator: " + e.getMessage());
+      return Measured.failed(2);
     } catch (Exception e) {
       System.err.println("coordinator: the run did not complete: " + e);
       return Measured.failed(1);
     }
-    SweepReport report = new SweepReport(("coordinator " + String.join(" ", cli.originalArgs)).trim(), settings(),
-        RuntimeVersions.current(), hardware(backend, agentDevices), backend, model.model(), startedAt, slos, points);
+    SweepReport report = new SweepReport(("coordinator " + String.join(" ", cli.originalArgs)).trim(),
+        settings(workload), RuntimeVersions.current(), hardware(backend, agentDevices), backend, model.model(),
+        startedAt, slos, points);
     return new Measured(report, 0);
   }
 
@@ -157,7 +174,20 @@ final class BenchmarkSession {
     return "cuda".equals(backend) ? host + "; agents on " + String.join(", ", devices) : host;
   }
 
-  private RunOutcome runPoint(ClusterHandle cluster, int ws, Duration agentTimeout) throws Exception {
+  /**
+   * The workload the loaded fleet runs: every request must also fit the largest agent's KV pool
+   * (WorkloadOptions.onFleet), a request over it a UsageError or, with --on-overlength skip, left out.
+   */
+  private Workload onFleet(ClusterSnapshot state) {
+    LengthLimit limit = state.lengthLimit(context);
+    Workload workload = cli.workload.onFleet(cli.engine.config(), cli.fleet.seed, drawn, context, limit);
+    String skipped = WorkloadOptions.skippedLine(workload, limit);
+    if (skipped != null) say(skipped);
+    return workload;
+  }
+
+  private RunOutcome runPoint(ClusterHandle cluster, int ws, Duration agentTimeout, List<RequestSpec> requests)
+      throws Exception {
     // World sizes count GPUs; a tensor-parallel replica (one agent) spans K of them.
     BenchmarkSpec spec = new BenchmarkSpec(ws / layout.tensorParallel(), model, requests, cli.fleet.placement,
         cli.workload.maxConcurrency,
@@ -235,13 +265,14 @@ final class BenchmarkSession {
   }
 
   /** report.json's "settings", in the file's field order. */
-  private ObjectNode settings() {
+  private ObjectNode settings(Workload workload) {
     ObjectNode m = JsonNodeFactory.instance.objectNode();
     ArrayNode sizes = m.putArray("world_sizes");
     worldSizes.forEach(sizes::add);
     m.put("model", model.model());
     m.put("cluster", cli.cluster.describe());
     cli.workload.describe(m);
+    m.put("overlength_skipped", workload.skipped());
     m.put("placement", cli.fleet.placement);
     m.put("seed", cli.fleet.seed);
     m.put("block_size", model.blockSize());

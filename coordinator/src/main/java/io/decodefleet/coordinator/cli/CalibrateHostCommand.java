@@ -2,6 +2,7 @@ package io.decodefleet.coordinator.cli;
 
 import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.EngineTotals;
 import io.decodefleet.coordinator.metrics.SweepReport;
@@ -81,7 +82,10 @@ final class CalibrateHostCommand implements Callable<Integer> {
       large = fleet.worldSize;
       if (large <= 2) throw new UsageError("--world-size must be > 2 (the runs are at 1, 2 and it), got " + large);
       model = engine.spec(fleet.seed, 0.0);
-      requests = workload.requests(engine.config(), fleet.seed);
+      // As the runs hold them: the model's context, then the agents' KV pool (the bench's, as simulated).
+      LengthLimit context = WorkloadOptions.contextLimit(engine.config());
+      requests = workload.onFleet(engine.config(), fleet.seed, workload.requests(engine.config(), fleet.seed, context),
+          context, FleetSimulation.lengthLimit(context, cal, model, 1)).requests();
     } catch (UsageError | IllegalArgumentException e) {
       System.err.println("coordinator calibrate-host: " + e.getMessage());
       return 2;

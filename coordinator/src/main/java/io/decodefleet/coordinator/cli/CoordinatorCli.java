@@ -2,6 +2,7 @@ package io.decodefleet.coordinator.cli;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.client.EndpointSession;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.SloSpec;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Spec;
  * over request rates or concurrencies, into the same reports.
  */
 @Command(name = "coordinator", mixinStandardHelpOptions = true, version = "DecodeFleet 0.1.0",
-    sortOptions = false, subcommands = {ServeCommand.class, SimulateCommand.class, CalibrateHostCommand.class},
+    sortOptions = false, subcommands = {ServeCommand.class, SimulateCommand.class, CalibrateHostCommand.class,
+        SoakCommand.class},
     description = "Runs an LLM decode benchmark across a fleet of agents and reports TTFT, TPOT, ITL, "
         + "E2E latency and throughput.")
 public final class CoordinatorCli implements Callable<Integer> {
@@ -70,6 +72,9 @@ public final class CoordinatorCli implements Callable<Integer> {
 
   String[] originalArgs = new String[0];
 
+  /** The process environment (tests give their own): the cluster store passwords' variables. */
+  Map<String, String> environment = System.getenv();
+
   @Spec
   CommandSpec spec;
 
@@ -85,13 +90,15 @@ public final class CoordinatorCli implements Callable<Integer> {
     SloSpec slos = report.slos();
     report.checkExpectations();
     try {
-      cluster.validate();
+      cluster.validate(environment);
     } catch (IllegalArgumentException e) {
       throw new UsageError(e.getMessage());
     }
     var model = engine.spec(fleet.seed, verify ? verifyFraction : 0.0);
-    var requests = workload.requests(engine.config(), fleet.seed);
-    return new BenchmarkSession(this, new ArrayList<>(sizes), model, requests, slos, parallel);
+    // The model's context is known now; the fleet's KV pools once it is loaded (BenchmarkSession checks again).
+    LengthLimit context = WorkloadOptions.contextLimit(engine.config());
+    return new BenchmarkSession(this, new ArrayList<>(sizes), model,
+        workload.requests(engine.config(), fleet.seed, context), context, slos, parallel);
   }
 
   @Override
@@ -139,6 +146,11 @@ public final class CoordinatorCli implements Callable<Integer> {
       }
       if (!report.quiet) System.out.println("DecodeFleet client mode: " + session.description().url() + ", served model "
           + session.description().servedModel());
+      int skipped = settings.path("overlength_skipped").asInt();
+      if (!report.quiet && skipped > 0) {
+        System.out.println("DecodeFleet: --on-overlength skip left out " + skipped + " requests whose prompt plus "
+            + "output exceed model " + engine.config().name() + "'s context");
+      }
       SweepReport measured = session.run(("coordinator " + String.join(" ", originalArgs)).trim(), settings, slos,
           line -> {
             if (!report.quiet) System.out.println(line);
@@ -164,6 +176,7 @@ public final class CoordinatorCli implements Callable<Integer> {
   static int run(Map<String, String> environment, String... args) {
     CoordinatorCli cli = new CoordinatorCli();
     cli.originalArgs = args;
+    cli.environment = environment;
     CommandLine cmd = new CommandLine(cli);
     boolean serve = args.length > 0 && args[0].equals("serve");
     String renamed = renamedSetting(serve, List.of(args), environment);

@@ -3,10 +3,12 @@ package io.decodefleet.coordinator.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.client.EndpointSession;
 import io.decodefleet.coordinator.client.OpenAiEndpoint;
 import io.decodefleet.coordinator.metrics.SweepAxis;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
+import io.decodefleet.coordinator.workload.Workload;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -30,7 +32,7 @@ final class EndpointOptions {
       "--max-concurrencies", "--num-requests", "--prompt-len", "--output-len", "--request-rate", "--burstiness",
       "--max-concurrency", "--trace", "--trace-time-scale", "--trace-max-requests", "--seed", "--model", "--goodput",
       "--report-dir", "--quiet", "--num-prefixes", "--prefix-len", "--trace-hash-block-size", "--percentile-metrics",
-      "--metric-percentiles");
+      "--metric-percentiles", "--on-overlength", "--request-timeout");
 
   @Option(names = "--endpoint", paramLabel = "URL", description = "Client mode: run the workload against this "
       + "OpenAI-compatible server instead (its API base, e.g. http://127.0.0.1:8000/v1): streamed POST URL/completions "
@@ -44,6 +46,11 @@ final class EndpointOptions {
   @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:DECODEFLEET_API_KEY}",
       description = "With --endpoint: sent as 'Authorization: Bearer <key>' (env DECODEFLEET_API_KEY).")
   String apiKey;
+
+  @Option(names = "--request-timeout", paramLabel = "SECONDS", description = "With --endpoint: most time one request "
+      + "may take from its send to its last event; a request still open then fails with that reason (default 21600, "
+      + "six hours, as vllm bench serve's client).")
+  String requestTimeout;
 
   @Option(names = "--request-rates", split = ",", paramLabel = "R", description = "With --endpoint: sweep the request "
       + "rate (requests/s; inf = all at once), e.g. 1,4,16,inf: the same prompts at each.")
@@ -59,7 +66,8 @@ final class EndpointOptions {
    */
   boolean wanted(ParseResult parsed) {
     return endpoint != null || requestRates != null || maxConcurrencies != null
-        || parsed.hasMatchedOption("--served-model") || parsed.hasMatchedOption("--api-key");
+        || parsed.hasMatchedOption("--served-model") || parsed.hasMatchedOption("--api-key")
+        || requestTimeout != null;
   }
 
   /**
@@ -73,15 +81,20 @@ final class EndpointOptions {
     checkCombinations(parsed);
     OpenAiEndpoint target;
     try {
-      target = new OpenAiEndpoint(endpoint, servedModel, apiKey == null || apiKey.isBlank() ? null : apiKey);
+      target = new OpenAiEndpoint(endpoint, servedModel, apiKey == null || apiKey.isBlank() ? null : apiKey,
+          requestTimeout(requestTimeout));
     } catch (IllegalArgumentException e) {
       throw new UsageError("--endpoint: " + e.getMessage());
     }
     settings.put("endpoint", target.url());
     settings.put("served_model", servedModel);
+    settings.put("request_timeout_s", target.requestTimeout().toNanos() / 1e9);
     settings.put("vocab_model", vocab.name());
     settings.put("vocab_size", vocab.vocabSize());
     List<EndpointSession.Point> points = new ArrayList<>();
+    // The endpoint's KV pools are its own: requests are checked against the preset's context.
+    LengthLimit context = WorkloadOptions.contextLimit(vocab);
+    int skipped = 0;
     SweepAxis axis;
     if (requestRates != null) {
       axis = SweepAxis.REQUEST_RATE;
@@ -92,11 +105,15 @@ final class EndpointOptions {
         double value = arrivals instanceof ArrivalProcess.Rate r ? r.requestsPerSecond() : Double.POSITIVE_INFINITY;
         if (!seen.add(value)) throw new UsageError("--request-rates lists " + axis.format(value) + " twice");
         add(values, value, axis);
-        points.add(new EndpointSession.Point(value, workload.requests(vocab, seed, arrivals), workload.maxConcurrency));
+        Workload drawn = workload.requests(vocab, seed, context, arrivals);
+        skipped = drawn.skipped();
+        points.add(new EndpointSession.Point(value, drawn.requests(), workload.maxConcurrency));
       }
     } else if (maxConcurrencies != null || workload.trace != null) {
       axis = SweepAxis.MAX_CONCURRENCY;
-      var requests = workload.requests(vocab, seed);
+      Workload drawn = workload.requests(vocab, seed, context);
+      skipped = drawn.skipped();
+      var requests = drawn.requests();
       List<String> given = maxConcurrencies != null ? nonEmpty("--max-concurrencies", maxConcurrencies)
           : List.of(workload.maxConcurrency == 0 ? "inf" : String.valueOf(workload.maxConcurrency));
       ArrayNode values = maxConcurrencies != null ? settings.putArray("max_concurrencies") : null;
@@ -112,9 +129,12 @@ final class EndpointOptions {
       axis = SweepAxis.REQUEST_RATE;
       ArrivalProcess arrivals = workload.arrivals();
       double value = arrivals instanceof ArrivalProcess.Rate r ? r.requestsPerSecond() : Double.POSITIVE_INFINITY;
-      points.add(new EndpointSession.Point(value, workload.requests(vocab, seed), workload.maxConcurrency));
+      Workload drawn = workload.requests(vocab, seed, context);
+      skipped = drawn.skipped();
+      points.add(new EndpointSession.Point(value, drawn.requests(), workload.maxConcurrency));
     }
     workload.describe(settings);
+    settings.put("overlength_skipped", skipped);
     // A swept setting is the sweep's, not the single value its flag would have given.
     if (requestRates != null) settings.remove("request_rate");
     if (maxConcurrencies != null) settings.remove("max_concurrency");
@@ -135,8 +155,8 @@ final class EndpointOptions {
     }
     if (endpoint == null) {
       if (sweep != null) throw new UsageError(sweep + " needs --endpoint URL (in process, sweep --world-sizes)");
-      throw new UsageError((parsed.hasMatchedOption("--served-model") ? "--served-model" : "--api-key")
-          + " needs --endpoint URL");
+      throw new UsageError((parsed.hasMatchedOption("--served-model") ? "--served-model"
+          : parsed.hasMatchedOption("--api-key") ? "--api-key" : "--request-timeout") + " needs --endpoint URL");
     }
     if (servedModel == null || servedModel.isBlank()) throw new UsageError("--endpoint needs --served-model NAME");
     if (apiKey != null && apiKey.isBlank() && parsed.hasMatchedOption("--api-key")) {
@@ -173,6 +193,21 @@ final class EndpointOptions {
     } else {
       values.add((long) value);
     }
+  }
+
+  /** The --request-timeout value: seconds, more than 0 and at most a week; the default when not given. */
+  static java.time.Duration requestTimeout(String text) {
+    if (text == null) return OpenAiEndpoint.DEFAULT_REQUEST_TIMEOUT;
+    double s;
+    try {
+      s = Double.parseDouble(text.trim());
+    } catch (NumberFormatException e) {
+      throw new UsageError("--request-timeout: '" + text + "' is not a number of seconds");
+    }
+    if (!(s > 0) || s > 7 * 24 * 3600) {
+      throw new UsageError("--request-timeout: " + text + " is outside (0, 604800] seconds");
+    }
+    return java.time.Duration.ofNanos(Math.max(1, Math.round(s * 1e9)));
   }
 
   /** A --max-concurrencies value: a whole number >= 1, or inf (0: no limit). */

@@ -6,15 +6,33 @@ import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelLoad;
 import io.decodefleet.agent.engine.ModelSpec;
 import picocli.CommandLine.Option;
 
 /** The model every agent loads and how its engine runs it. */
 final class EngineOptions {
-  @Option(names = "--model", description = "Model preset: tiny, llama3-1b, llama3-8b, llama3-70b, qwen2.5-7b "
-      + "(default: ${DEFAULT-VALUE}; the CPU backend runs tiny). With --endpoint: the preset whose vocabulary and "
-      + "context bound the prompts' token ids.")
+  @Option(names = "--model", description = "Model preset (tiny, llama3-1b, llama3-8b, llama3-70b, qwen2.5-7b) or a "
+      + "Hugging Face model directory (config.json of a Llama, Mistral or Qwen2 model and model.safetensors or "
+      + "sharded model-*.safetensors with their index; agents read it from a file system they share) (default: "
+      + "${DEFAULT-VALUE}; the CPU backend runs tiny). With --endpoint: the model whose vocabulary and context bound "
+      + "the prompts' token ids.")
   String model = "tiny";
+
+  @Option(names = "--load-format", description = "Where the weights come from: auto (a preset's dummy weights, a "
+      + "directory's safetensors), dummy (hashed from --seed, with a directory's config) or safetensors (default: "
+      + "${DEFAULT-VALUE}).")
+  String loadFormat = "auto";
+
+  @Option(names = "--quantization", description = "none, or fp8: the projections' weights quantized to FP8 e4m3 "
+      + "with one scale per tensor at load (an FP8 checkpoint's weights are FP8 either way; CPU agents only) "
+      + "(default: ${DEFAULT-VALUE}).")
+  String quantization = "none";
+
+  @Option(names = "--kv-cache-dtype", description = "auto (the backend's own: float32 on CPU agents, bf16 on CUDA "
+      + "ones) or fp8 (e4m3 with a scale per layer, the checkpoint's k_scale/v_scale or 1; CPU agents only) "
+      + "(default: ${DEFAULT-VALUE}).")
+  String kvCacheDtype = "auto";
 
   @Option(names = "--block-size", description = "KV block size in tokens (default: ${DEFAULT-VALUE}).")
   int blockSize = 16;
@@ -81,12 +99,56 @@ final class EngineOptions {
     }
   }
 
+  /** The model --model names: a preset, or a directory's config.json. */
   ModelConfig config() {
     try {
-      return ModelConfig.preset(model);
+      return ModelConfig.resolve(modelName());
     } catch (IllegalArgumentException e) {
       throw new UsageError("--model: " + e.getMessage());
     }
+  }
+
+  /** --model as agents get it: a preset's name, or the directory's absolute path (they run elsewhere). */
+  String modelName() {
+    return ModelConfig.isPreset(model) || !java.nio.file.Files.isDirectory(java.nio.file.Path.of(model)) ? model
+        : java.nio.file.Path.of(model).toAbsolutePath().normalize().toString();
+  }
+
+  /**
+   * --load-format, --quantization and --kv-cache-dtype; a safetensors checkpoint has every header
+   * checked against its config.json here, so that a bad one stops the command before any agent starts.
+   */
+  private ModelSpec weights(ModelSpec spec) {
+    boolean preset = ModelConfig.isPreset(spec.model());
+    ModelSpec.LoadFormat format = switch (loadFormat) {
+      case "auto" -> preset ? ModelSpec.LoadFormat.DUMMY : ModelSpec.LoadFormat.SAFETENSORS;
+      case "dummy" -> ModelSpec.LoadFormat.DUMMY;
+      case "safetensors" -> ModelSpec.LoadFormat.SAFETENSORS;
+      default -> throw new UsageError("--load-format must be auto, dummy or safetensors, got '" + loadFormat + "'");
+    };
+    if (format == ModelSpec.LoadFormat.SAFETENSORS && preset) {
+      throw new UsageError("--load-format safetensors needs --model DIR; " + spec.model() + " is a preset with dummy "
+          + "weights");
+    }
+    ModelSpec.Quantization quant = switch (quantization) {
+      case "none" -> ModelSpec.Quantization.NONE;
+      case "fp8" -> ModelSpec.Quantization.FP8;
+      default -> throw new UsageError("--quantization must be none or fp8, got '" + quantization + "'");
+    };
+    ModelSpec.KvCacheDtype kv = switch (kvCacheDtype) {
+      case "auto" -> ModelSpec.KvCacheDtype.AUTO;
+      case "fp8", "fp8_e4m3" -> ModelSpec.KvCacheDtype.FP8;
+      default -> throw new UsageError("--kv-cache-dtype must be auto or fp8, got '" + kvCacheDtype + "'");
+    };
+    ModelSpec out = spec.withWeights(format, quant, kv);
+    if (format == ModelSpec.LoadFormat.SAFETENSORS) {
+      try {
+        ModelLoad.of(out);
+      } catch (IllegalArgumentException e) {
+        throw new UsageError("--model: " + e.getMessage());
+      }
+    }
+    return out;
   }
 
   /** @param verifyFraction 0 for no recompute check */
@@ -104,9 +166,9 @@ final class EngineOptions {
     if (profileSteps < 0) throw new UsageError("--profile-steps must be >= 0, got " + profileSteps);
     cudaSettings();
     // 0: each agent's backend chooses (ModelSpec), as kv_blocks 0 sizes the pool from memory.
-    return new ModelSpec(config.name(), seed, blockSize, kvBlocks, maxNumSeqs == null ? 0 : maxNumSeqs,
+    return weights(new ModelSpec(config.name(), seed, blockSize, kvBlocks, maxNumSeqs == null ? 0 : maxNumSeqs,
         maxBatchedTokens == null ? 0 : maxBatchedTokens, verifyFraction, prefixCaching == null
             ? ModelSpec.PrefixCaching.AUTO : prefixCaching ? ModelSpec.PrefixCaching.ON : ModelSpec.PrefixCaching.OFF,
-        profileSteps);
+        profileSteps));
   }
 }

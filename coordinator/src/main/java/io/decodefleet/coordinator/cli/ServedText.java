@@ -18,7 +18,11 @@ record ServedText(Tokenizer tokenizer, ChatTemplate template, ModelLimits limits
   /** @throws UsageError with one line when the tokenizer or template cannot be used */
   static ServedText load(ModelSpec model, Path tokenizerJson, Path chatTemplate, String servedName,
       int defaultMaxTokens) throws UsageError {
-    ModelConfig config = ModelConfig.preset(model.model());
+    ModelConfig config = ModelConfig.resolve(model.model());
+    Path beside = ModelConfig.isPreset(model.model()) ? null : Path.of(model.model(), "tokenizer.json");
+    if (tokenizerJson == null && beside != null && java.nio.file.Files.isRegularFile(beside)) {
+      tokenizerJson = beside; // as vLLM: a model directory's own tokenizer unless --tokenizer names another
+    }
     try {
       Tokenizer tokenizer = Tokenizer.load(tokenizerJson, config.vocabSize());
       ChatTemplate template = ChatTemplate.load(chatTemplate, tokenizerJson, tokenizer);

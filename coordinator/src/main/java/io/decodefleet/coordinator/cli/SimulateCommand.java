@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.SimulationDescription;
 import io.decodefleet.coordinator.metrics.SloSpec;
@@ -17,6 +18,7 @@ import io.decodefleet.coordinator.simulation.CalibrationFile;
 import io.decodefleet.coordinator.simulation.FleetSimulation;
 import io.decodefleet.coordinator.simulation.SimulationSpec;
 import io.decodefleet.coordinator.workload.RequestSpec;
+import io.decodefleet.coordinator.workload.Workload;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -77,9 +79,18 @@ final class SimulateCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  /** What the options ask for, checked. */
-  record Plan(List<Integer> sizes, ParallelLayout layout, ModelSpec model, List<RequestSpec> requests, SloSpec slos,
-      StepCalibration calibration, String decodePath, List<AgentFailure> failures) {}
+  /**
+   * What the options ask for, checked.
+   *
+   * @param workload the requests as a run on this fleet would keep them
+   * @param limit what they were held to: the model's context and the simulated agents' KV pool
+   */
+  record Plan(List<Integer> sizes, ParallelLayout layout, ModelSpec model, Workload workload, LengthLimit limit,
+      SloSpec slos, StepCalibration calibration, String decodePath, List<AgentFailure> failures) {
+    List<RequestSpec> requests() {
+      return workload.requests();
+    }
+  }
 
   @Override
   public Integer call() {
@@ -149,13 +160,19 @@ final class SimulateCommand implements Callable<Integer> {
     String path = parsed.hasMatchedOption("--decode-path") || cal.decodePaths(layout.tensorParallel()).size() > 1
         ? engine.decodePath : null;
     if ("cpu".equals(cal.backend())) path = null;
-    List<RequestSpec> requests = workload.requests(engine.config(), fleet.seed);
-    return new Plan(sizes, layout, model, requests, slos, cal, path, failures);
+    // The run's length rule: the model's context first, then the loaded fleet's KV pool (here the simulated one).
+    LengthLimit context = WorkloadOptions.contextLimit(engine.config());
+    Workload drawn = workload.requests(engine.config(), fleet.seed, context);
+    LengthLimit limit = FleetSimulation.lengthLimit(context, cal, model, layout.tensorParallel());
+    Workload kept = workload.onFleet(engine.config(), fleet.seed, drawn, context, limit);
+    return new Plan(sizes, layout, model, kept, limit, slos, cal, path, failures);
   }
 
   /** Simulates every world size of the plan into one report, printing progress unless --quiet. */
   SweepReport simulate(Plan plan) {
     String startedAt = java.time.OffsetDateTime.now().toString();
+    String skipped = WorkloadOptions.skippedLine(plan.workload(), plan.limit());
+    if (skipped != null) say(skipped);
     List<SweepPoint> points = new ArrayList<>();
     String table = "";
     String effective = "";
@@ -199,6 +216,7 @@ final class SimulateCommand implements Callable<Integer> {
     m.put("model", plan.model().model());
     m.put("cluster", "simulated");
     workload.describe(m);
+    m.put("overlength_skipped", plan.workload().skipped());
     m.put("placement", fleet.placement);
     m.put("seed", fleet.seed);
     m.put("block_size", plan.model().blockSize());

@@ -2,17 +2,19 @@ package io.decodefleet.coordinator.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.coordinator.admission.LengthLimit;
+import io.decodefleet.coordinator.admission.OverlengthPolicy;
 import io.decodefleet.coordinator.workload.ArrivalProcess;
 import io.decodefleet.coordinator.workload.LengthDistribution;
-import io.decodefleet.coordinator.workload.RequestSpec;
+import io.decodefleet.coordinator.workload.OverlengthException;
 import io.decodefleet.coordinator.workload.TraceFormatException;
 import io.decodefleet.coordinator.workload.SharedPrefixes;
 import io.decodefleet.coordinator.workload.TraceOptions;
 import io.decodefleet.coordinator.workload.TraceReader;
+import io.decodefleet.coordinator.workload.Workload;
 import io.decodefleet.coordinator.workload.WorkloadSpec;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import picocli.CommandLine.Option;
 
 /** The requests of a benchmark: generated (lengths, arrivals) or replayed from a trace file. */
@@ -62,12 +64,34 @@ final class WorkloadOptions {
       + "(default: ${DEFAULT-VALUE}, the Mooncake trace's).")
   int traceHashBlockSize = TraceOptions.DEFAULT_HASH_BLOCK_SIZE;
 
+  @Option(names = "--on-overlength", paramLabel = "skip|error", description = "A trace row, a draw of a lognormal "
+      + "length or a conversation's turn whose prompt plus output exceed the model's context or the largest agent's "
+      + "KV pool: error (exit 2 naming it) or skip (leave it out; how many is printed and in report.json). Nothing "
+      + "is cut to fit; a fixed or MIN:MAX length's longest draw is checked up front (default: ${DEFAULT-VALUE}).")
+  String onOverlength = "error";
+
   @Option(names = "--trace-max-requests", description = "Replay only the first N requests of the trace; 0 = all "
       + "(default: ${DEFAULT-VALUE}).")
   int traceMaxRequests = 0;
 
-  /** The requests, validated; bad values and malformed traces are usage errors. */
-  List<RequestSpec> requests(ModelConfig model, long seed) {
+  /** What every request must fit before the fleet is known: {@code model}'s context. */
+  static LengthLimit contextLimit(ModelConfig model) {
+    return LengthLimit.context(model.name(), model.maxPositionEmbeddings());
+  }
+
+  OverlengthPolicy overlengthPolicy() {
+    try {
+      return OverlengthPolicy.parse(onOverlength);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("--on-overlength " + e.getMessage());
+    }
+  }
+
+  /**
+   * The requests, each checked against {@code limit}; bad values, malformed traces and requests over
+   * the limit (unless --on-overlength skip leaves them out) are usage errors.
+   */
+  Workload requests(ModelConfig model, long seed, LengthLimit limit) {
     if (maxConcurrency < 0) throw new UsageError("--max-concurrency must be >= 0, got " + maxConcurrency);
     if (trace != null && turns != 1) throw new UsageError("--turns applies to generated workloads, not to --trace");
     if (trace != null) {
@@ -78,33 +102,81 @@ final class WorkloadOptions {
       if (traceHashBlockSize < 1) {
         throw new UsageError("--trace-hash-block-size must be >= 1, got " + traceHashBlockSize);
       }
+      OverlengthPolicy policy = overlengthPolicy();
       try {
-        return TraceReader.read(trace, new TraceOptions(traceTimeScale, traceMaxRequests, traceHashBlockSize), model.vocabSize(),
-            model.maxPositionEmbeddings(), seed);
+        return runnable(TraceReader.read(trace, new TraceOptions(traceTimeScale, traceMaxRequests, traceHashBlockSize),
+            model.vocabSize(), limit, policy, seed), limit);
       } catch (TraceFormatException e) {
         throw new UsageError("--trace: " + e.getMessage());
+      } catch (OverlengthException e) {
+        throw overlength(e);
       } catch (IOException e) {
         throw new UsageError("--trace: cannot read " + trace + ": " + e.getMessage());
       }
     }
-    return requests(model, seed, arrivals());
+    return requests(model, seed, limit, arrivals());
   }
 
   /**
    * The generated workload with {@code arrivals} in place of --request-rate's: the same seed gives the
    * same prompts and lengths, since arrivals draw from a stream of their own.
    */
-  List<RequestSpec> requests(ModelConfig model, long seed, ArrivalProcess arrivals) {
+  Workload requests(ModelConfig model, long seed, LengthLimit limit, ArrivalProcess arrivals) {
     if (maxConcurrency < 0) throw new UsageError("--max-concurrency must be >= 0, got " + maxConcurrency);
     if (numRequests < 1) throw new UsageError("--num-requests must be >= 1, got " + numRequests);
-    SharedPrefixes prefixes;
+    OverlengthPolicy policy = overlengthPolicy();
+    WorkloadSpec spec;
     try {
-      prefixes = new SharedPrefixes(numPrefixes, prefixLen);
-      return new WorkloadSpec(numRequests, length("--prompt-len", promptLen), length("--output-len", outputLen),
-          arrivals, maxConcurrency, prefixes, turns).requests(model.vocabSize(), model.maxPositionEmbeddings(), seed);
+      spec = new WorkloadSpec(numRequests, length("--prompt-len", promptLen), length("--output-len", outputLen),
+          arrivals, maxConcurrency, new SharedPrefixes(numPrefixes, prefixLen), turns);
     } catch (IllegalArgumentException e) {
       throw new UsageError("--num-prefixes/--prefix-len/--turns: " + e.getMessage());
     }
+    try {
+      return runnable(spec.requests(model.vocabSize(), limit, policy, seed), limit);
+    } catch (OverlengthException e) {
+      throw overlength(e);
+    }
+  }
+
+  /**
+   * The workload on a loaded fleet: {@code drawn} was checked against the model's context ({@code
+   * context}); where the fleet's KV pools ({@code fleet}) hold less, it is drawn (or read) again against
+   * them, so a request over the pool is a UsageError or, with --on-overlength skip, left out and counted.
+   */
+  Workload onFleet(ModelConfig model, long seed, Workload drawn, LengthLimit context, LengthLimit fleet) {
+    return fleet.maxTokens() < context.maxTokens() ? requests(model, seed, fleet) : drawn;
+  }
+
+  /** The line saying how many requests --on-overlength skip left out, and of what limit; null when none. */
+  static String skippedLine(Workload workload, LengthLimit limit) {
+    if (workload.skipped() == 0) return null;
+    return "DecodeFleet: --on-overlength skip left out " + workload.skipped() + " of " + workload.drawn()
+        + " requests whose prompt plus output exceed the " + limit.maxTokens() + " tokens a sequence may hold"
+        + (limit.maxTokens() < limit.contextTokens() ? " in the largest agent's KV pool" : " in model "
+            + limit.model() + "'s context");
+  }
+
+  /** The workload, unless --on-overlength skip left nothing of it. */
+  private Workload runnable(Workload workload, LengthLimit limit) {
+    if (!workload.requests().isEmpty()) return workload;
+    throw new UsageError((trace != null ? "--trace" : "--on-overlength skip") + ": every one of the "
+        + workload.drawn() + " requests exceeds the " + limit.maxTokens() + " tokens a sequence of model "
+        + limit.model() + " may hold" + (limit.knowsKvPool() ? " on this fleet" : "") + "; nothing is left to run");
+  }
+
+  /** One line naming the setting as the command line spells it, then the request and the limit. */
+  private UsageError overlength(OverlengthException e) {
+    String setting = switch (e.setting()) {
+      case PROMPT_LEN -> "--prompt-len " + promptLen;
+      case OUTPUT_LEN -> "--output-len " + outputLen;
+      case PREFIX_LEN -> "--prefix-len " + prefixLen;
+      case TURNS -> "--turns " + turns;
+      case TRACE -> "--trace";
+    };
+    String hint = e.perRequest() ? " (--on-overlength skip leaves such " + (trace != null ? "rows" : "requests")
+        + " out)" : "";
+    return new UsageError(setting + ": " + e.getMessage() + hint);
   }
 
   ArrivalProcess arrivals() {
@@ -154,5 +226,6 @@ final class WorkloadOptions {
       }
     }
     settings.put("max_concurrency", maxConcurrency);
+    settings.put("on_overlength", overlengthPolicy().label());
   }
 }

@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator.fleet;
 
 import io.decodefleet.agent.protocol.AgentCommand;
+import io.decodefleet.agent.protocol.AgentReport;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -9,4 +10,10 @@ import org.apache.pekko.actor.typed.ActorRef;
  * @param tensorParallel GPUs the agent's replica spans (1, or K for a tensor-parallel group)
  */
 public record AgentInfo(String agentId, ActorRef<AgentCommand> ref, String nodeAddress, String device,
-    String backend, int tensorParallel) {}
+    String backend, int tensorParallel) {
+
+  /** The agent a registration announces. */
+  public static AgentInfo of(AgentReport.Registered r) {
+    return new AgentInfo(r.agentId(), r.agent(), r.nodeAddress(), r.device(), r.backend(), r.tensorParallel());
+  }
+}

@@ -6,6 +6,7 @@ import java.util.Map;
 /**
  * One agent; counters are cumulative since it was loaded.
  *
+ * @param status up, draining (it takes no new work) or lost (it left the cluster: nothing runs there)
  * @param loadReport what the agent's backend said of its load (GEMM dispatch, graphs, ...); empty if nothing
  * @param prefixQueriedTokens prompt tokens it looked up in its prefix cache
  * @param prefixHitTokens of those, the tokens it found cached
@@ -13,29 +14,44 @@ import java.util.Map;
  * @param profile sums over its profiled steps ({@code --profile-steps})
  */
 public record AgentSnapshot(String agentId, String nodeAddress, String device, String backend, boolean loaded,
-    boolean alive, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
+    Status status, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
     long stepNanos, long scheduledTokens, long preemptions, Map<Integer, StepStats> stepsByBatch,
     Map<String, Long> stepsByPath, StepTimes times, String loadReport, long prefixQueriedTokens, long prefixHitTokens,
     int prefixCachedBlocks, ProfileTotals profile) {
 
   /** A snapshot of an agent that profiled no step. */
   public AgentSnapshot(String agentId, String nodeAddress, String device, String backend, boolean loaded,
-      boolean alive, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
+      Status status, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
       long stepNanos, long scheduledTokens, long preemptions, Map<Integer, StepStats> stepsByBatch,
       Map<String, Long> stepsByPath, StepTimes times, String loadReport, long prefixQueriedTokens, long prefixHitTokens,
       int prefixCachedBlocks) {
-    this(agentId, nodeAddress, device, backend, loaded, alive, kvBlocks, freeKvBlocks, blockSize, running, waiting,
+    this(agentId, nodeAddress, device, backend, loaded, status, kvBlocks, freeKvBlocks, blockSize, running, waiting,
         inFlight, steps, stepNanos, scheduledTokens, preemptions, stepsByBatch, stepsByPath, times, loadReport,
         prefixQueriedTokens, prefixHitTokens, prefixCachedBlocks, ProfileTotals.NONE);
   }
 
   /** A snapshot of an agent without prefix caching. */
   public AgentSnapshot(String agentId, String nodeAddress, String device, String backend, boolean loaded,
-      boolean alive, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
+      Status status, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
       long stepNanos, long scheduledTokens, long preemptions, Map<Integer, StepStats> stepsByBatch,
       Map<String, Long> stepsByPath, StepTimes times, String loadReport) {
-    this(agentId, nodeAddress, device, backend, loaded, alive, kvBlocks, freeKvBlocks, blockSize, running, waiting,
+    this(agentId, nodeAddress, device, backend, loaded, status, kvBlocks, freeKvBlocks, blockSize, running, waiting,
         inFlight, steps, stepNanos, scheduledTokens, preemptions, stepsByBatch, stepsByPath, times, loadReport, 0, 0, 0);
+  }
+
+  /** Where an agent stands in the fleet. */
+  public enum Status {
+    /** Registered, and in the fleet: placeable. */
+    UP,
+    /** Drained or draining: it takes no new work; its sequences move elsewhere. */
+    DRAINING,
+    /** It left the cluster (its node was killed and downed, or left after its drain): nothing runs there. */
+    LOST
+  }
+
+  /** Whether it is still in the cluster (not lost). */
+  public boolean alive() {
+    return status != Status.LOST;
   }
 
   /**
@@ -49,7 +65,7 @@ public record AgentSnapshot(String agentId, String nodeAddress, String device, S
 
   /** An agent that registered but holds no model of the fleet: no capacity, no counters. */
   public static AgentSnapshot unloaded(AgentInfo info) {
-    return new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), false, true, 0, 0, 0,
+    return new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), false, Status.UP, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), StepTimes.NONE, "");
   }
 

@@ -91,6 +91,17 @@ public final class FleetAgent {
     if (m.profile() != null) profile = profile.plus(m.profile());
   }
 
+  /**
+   * It left the cluster (its node was downed, or left after its drain): it runs nothing any more,
+   * whatever its last step report said, and gets no new work.
+   */
+  public void lost() {
+    alive = false;
+    placeable = false;
+    running = 0;
+    waiting = 0;
+  }
+
   public int blockSize() {
     return blockSize;
   }
@@ -147,8 +158,11 @@ public final class FleetAgent {
   }
 
   public AgentSnapshot snapshot() {
-    return new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), loaded, alive,
-        kvBlocks, freeKvBlocks, blockSize, running, waiting, inFlight, steps, stepNanos, scheduledTokens, preemptions,
+    AgentSnapshot.Status status = !alive ? AgentSnapshot.Status.LOST
+        : placeable ? AgentSnapshot.Status.UP : AgentSnapshot.Status.DRAINING;
+    // A lost agent runs nothing, even if a step report of its last moments arrived after it was lost.
+    return new AgentSnapshot(info.agentId(), info.nodeAddress(), info.device(), info.backend(), loaded, status,
+        kvBlocks, freeKvBlocks, blockSize, alive ? running : 0, alive ? waiting : 0, alive ? inFlight : 0, steps, stepNanos, scheduledTokens, preemptions,
         stepsByBatch(), java.util.Map.copyOf(byPath),
         new AgentSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros), loadReport,
         prefixQueriedTokens, prefixHitTokens, cachedBlocks.size(), profile);

@@ -1,14 +1,23 @@
 package io.decodefleet.coordinator.fleet;
 
 import io.decodefleet.agent.engine.VerifyResult;
+import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * What the coordinator tells the submitter of a sequence, in order: tokens as their step reports
- * arrive (timestamped on the coordinator's clock), migrations, then one Finished or Failed.
+ * What the coordinator tells the submitter of a sequence, in order: Accepted, tokens as their step
+ * reports arrive (timestamped on the coordinator's clock; a submitter on another node than the
+ * Coordinator's stamps them on arrival there), migrations, then one Finished or Failed.
  * {@code requestId} is the submitter's own id.
  */
 public interface SequenceEvent {
   long requestId();
+
+  /**
+   * The Coordinator took the sequence; everything else comes from {@code coordinator}. A submitter
+   * watches it: when it terminates (its node was lost, or it handed over to another node) before
+   * the sequence ended, the sequence is lost with it.
+   */
+  record Accepted(long requestId, ActorRef<?> coordinator) implements SequenceEvent {}
 
   /** @param tokens consecutive output tokens; @param nanos arrival time (System.nanoTime) */
   record Tokens(long requestId, int[] tokens, String agentId, long nanos) implements SequenceEvent {}

@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator.generation;
 
 import io.decodefleet.agent.engine.sampling.SamplingParams;
+import io.decodefleet.coordinator.admission.LengthLimit;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,8 +11,9 @@ import java.util.stream.IntStream;
  * The generation fields of a request as the client gave them (null: not given), and the one place
  * they are checked and defaulted for every API. Defaults: greedy (temperature 0), top_p 1, no
  * top-k, a random seed, EOS ends the output, no min tokens, max tokens
- * {@code min(defaultMaxTokens, context - prompt)}. A request whose prompt + max tokens exceeds the
- * model's context is refused, never cut.
+ * {@code min(defaultMaxTokens, room the length limit leaves)}. A request whose prompt + max tokens
+ * exceeds the {@link LengthLimit} (the model's context, the largest agent's KV pool) is refused, never
+ * cut.
  *
  * @param topK 0 or -1: no top-k cut (vLLM's -1 is accepted)
  * @param stop stop strings: the output text ends before the first one found
@@ -40,19 +42,15 @@ public record GenerationFields(Integer maxTokens, Double temperature, Double top
             + limits.vocabSize() + ")");
       }
     }
-    int room = limits.contextTokens() - prompt.length;
-    if (room < 1) {
-      throw new InvalidField("prompt", "the prompt has " + prompt.length + " tokens; the model's context of "
-          + limits.contextTokens() + " tokens leaves no room for output");
-    }
+    checkPromptLength(prompt.length, maxTokens, limits);
+    LengthLimit length = limits.length();
     int max;
     if (maxTokens == null) {
-      max = Math.min(limits.defaultMaxTokens(), room);
+      max = (int) Math.min(limits.defaultMaxTokens(), length.room(prompt.length));
     } else if (maxTokens < 1) {
       throw new InvalidField("max_tokens", "must be >= 1, got " + maxTokens);
-    } else if (maxTokens > room) {
-      throw new InvalidField("max_tokens", "prompt " + prompt.length + " + max_tokens " + maxTokens + " = "
-          + (prompt.length + maxTokens) + " tokens exceeds the model's context of " + limits.contextTokens());
+    } else if (length.excess(prompt.length, maxTokens) != null) {
+      throw new InvalidField("max_tokens", length.excess(prompt.length, maxTokens));
     } else {
       max = maxTokens;
     }
@@ -79,6 +77,21 @@ public record GenerationFields(Integer maxTokens, Double temperature, Double top
       if (s == null || s.isEmpty()) throw new InvalidField("stop", "a stop string must not be empty");
     }
     return new GenerationRequest(prompt, max, sampling, stopStrings, skipSpecialTokens == null || skipSpecialTokens);
+  }
+
+  /**
+   * Refuses a prompt of {@code promptTokens} tokens that leaves no room for output under the {@link
+   * LengthLimit} (the model's context, the largest agent's KV pool); an API that makes up a prompt of a
+   * requested length asks this before allocating it.
+   *
+   * @param maxTokens the max tokens the request asks for (null or below 1: one), named in the message
+   * @throws InvalidField naming {@code prompt}
+   */
+  public static void checkPromptLength(long promptTokens, Integer maxTokens, ModelLimits limits) {
+    LengthLimit length = limits.length();
+    if (length.promptAloneExceeds(promptTokens)) {
+      throw new InvalidField("prompt", length.excess(promptTokens, maxTokens == null || maxTokens < 1 ? 1 : maxTokens));
+    }
   }
 
   private static float number(String field, Double value, double otherwise) {

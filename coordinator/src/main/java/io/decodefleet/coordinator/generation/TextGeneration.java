@@ -10,9 +10,12 @@ import io.decodefleet.coordinator.placement.PlacementPolicy;
 import io.decodefleet.coordinator.text.IncrementalDetokenizer;
 import io.decodefleet.coordinator.text.StopStrings;
 import io.decodefleet.coordinator.text.Tokenizer;
+import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
+import java.time.Duration;
 import java.util.Arrays;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -24,6 +27,13 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * agent is told to stop and free its KV). The stop token itself (EOS or a stop id) counts as a
  * completion token but adds no text; a stop string and what follows it are left out. Its log lines
  * (debug: submitted, done, failed, cancelled) carry the request id in the MDC ({@link RequestLogContext}).
+ *
+ * <p>The Coordinator is a cluster singleton, possibly on another node, reached through its proxy.
+ * A Submit that no Coordinator accepts within {@link #ACCEPT_TIMEOUT} (none runs: its node was lost
+ * and the next has not taken over yet) fails UNAVAILABLE rather than waiting; once accepted, the
+ * generation watches the Coordinator that took it, and if that one terminates first (its node
+ * failed or left) the sequence is lost with it: the generation fails UNAVAILABLE, which a client
+ * retries (the next Coordinator does not know the sequence).
  */
 public final class TextGeneration extends AbstractBehavior<TextGeneration.Command> {
 
@@ -35,6 +45,11 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
 
   private record FromFleet(SequenceEvent event) implements Command {}
 
+  private enum NotAccepted implements Command { INSTANCE }
+
+  /** How long a Submit may wait for a Coordinator to accept it (one answers at once when it runs). */
+  public static final Duration ACCEPT_TIMEOUT = Duration.ofSeconds(5);
+
   private final ActorRef<Coordinator.Command> coordinator;
   private final ActorRef<GenerationEvent> out;
   private final GenerationRequest request;
@@ -44,6 +59,8 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
   private final StopStrings stops;
   private final MetricsRecorder timing;
   private int completionTokens;
+  /** Whether a Coordinator accepted the Submit (and is watched). */
+  private boolean accepted;
   /** This generation as the coordinator knows it (the subscriber of its sequence). */
   private final ActorRef<SequenceEvent> fleet;
 
@@ -61,8 +78,10 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
   /** @param observer hears the request's tokens and completion (the process's live metrics) */
   public static Behavior<Command> create(ActorRef<Coordinator.Command> coordinator, GenerationRequest request,
       Tokenizer tokenizer, long requestId, long arrivalNanos, RequestObserver observer, ActorRef<GenerationEvent> out) {
-    return Behaviors.setup(ctx -> new TextGeneration(ctx, coordinator, request, tokenizer, requestId, arrivalNanos,
-        observer, out));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startSingleTimer(NotAccepted.INSTANCE, ACCEPT_TIMEOUT);
+      return new TextGeneration(ctx, coordinator, request, tokenizer, requestId, arrivalNanos, observer, out);
+    }));
   }
 
   private TextGeneration(ActorContext<Command> context, ActorRef<Coordinator.Command> coordinator,
@@ -98,16 +117,39 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
     return newReceiveBuilder()
         .onMessage(FromFleet.class, this::onFromFleet)
         .onMessage(ClientGone.class, this::onClientGone)
+        .onMessage(NotAccepted.class, this::onNotAccepted)
+        .onSignal(Terminated.class, this::onCoordinatorLost)
         .build();
   }
 
   private Behavior<Command> onFromFleet(FromFleet msg) {
     SequenceEvent e = msg.event();
+    if (e instanceof SequenceEvent.Accepted a) return onAccepted(a);
     if (e instanceof SequenceEvent.Tokens t) return onTokens(t);
     if (e instanceof SequenceEvent.Migrated m) return onMigrated(m);
     if (e instanceof SequenceEvent.Finished f) return onFinished(f);
     if (e instanceof SequenceEvent.Failed f) return onFailed(f);
     return this;
+  }
+
+  private Behavior<Command> onAccepted(SequenceEvent.Accepted a) {
+    accepted = true;
+    getContext().watch(a.coordinator());
+    return this;
+  }
+
+  private Behavior<Command> onNotAccepted(NotAccepted msg) {
+    if (accepted) return this;
+    coordinator.tell(new Coordinator.Cancel(requestId, fleet)); // should the Submit still reach one
+    return onFailed(new SequenceEvent.Failed(requestId, FailureKind.UNAVAILABLE, "no coordinator took the request "
+        + "within " + ACCEPT_TIMEOUT.toSeconds() + " s (none is running: a coordinator node may be failing over); "
+        + "retry", System.nanoTime()));
+  }
+
+  private Behavior<Command> onCoordinatorLost(Terminated msg) {
+    return onFailed(new SequenceEvent.Failed(requestId, FailureKind.UNAVAILABLE, "the coordinator serving this "
+        + "request was lost (its node failed or left) after " + completionTokens + " tokens; retry",
+        System.nanoTime()));
   }
 
   private Behavior<Command> onClientGone(ClientGone msg) {

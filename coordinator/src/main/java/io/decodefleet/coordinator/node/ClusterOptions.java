@@ -1,7 +1,11 @@
 package io.decodefleet.coordinator.node;
 
+import io.decodefleet.agent.ClusterTls;
+import io.decodefleet.agent.cli.ClusterTlsOptions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Where the coordinator's cluster is: embedded (no seed nodes) or formed with gpu-agent daemons. */
@@ -37,10 +41,19 @@ public final class ClusterOptions {
       description = "Seconds to wait for agents to join and load the model (default ${DEFAULT-VALUE}).")
   public int agentTimeoutSeconds;
 
+  @Mixin
+  public ClusterTlsOptions tlsOptions = new ClusterTlsOptions();
+
+  /** How this node talks to the others, once {@link #validate} has opened the stores. */
+  public ClusterTls tls = ClusterTls.plaintext();
+
   /**
-   * Checks the options; a bad value is an {@link IllegalArgumentException} whose message names the option.
+   * Checks the options and opens the cluster TLS stores; a bad value is an {@link IllegalArgumentException}
+   * whose message names the option.
+   *
+   * @param environment the process environment (the store passwords' variables)
    */
-  public void validate() {
+  public void validate(Map<String, String> environment) {
     if (kubernetes && !seedNodes.isEmpty()) throw new IllegalArgumentException("--kubernetes and --seed-nodes exclude each other");
     if (kubernetes && managementPort == -1) managementPort = 8558; // bootstrap contact points probe it
     for (String seed : seedNodes) {
@@ -54,6 +67,7 @@ public final class ClusterOptions {
       throw new IllegalArgumentException("--metrics-port must be in -1..65535, got " + metricsPort);
     }
     if (agentTimeoutSeconds < 1) throw new IllegalArgumentException("--agent-timeout must be >= 1 s, got " + agentTimeoutSeconds);
+    tls = tlsOptions.resolve(environment);
   }
 
   public boolean embedded() {

@@ -2,13 +2,18 @@ package io.decodefleet.coordinator.node;
 
 import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.ClusterConfig;
+import io.decodefleet.agent.ClusterTls;
+import io.decodefleet.agent.ExposedPorts;
+import io.decodefleet.agent.PortBinding;
 import io.decodefleet.agent.QuietShutdown;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.ServedFleet;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -21,7 +26,9 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
  * A coordinator node of a cluster whose agents run in {@code gpu-agent} daemons: it joins the given
- * seed nodes (or is the first seed itself when none are given) and hosts the Coordinator singleton.
+ * seed nodes (or is the first seed itself when none are given) and may host the Coordinator
+ * singleton: it runs on the oldest coordinator node, and moves to the next oldest when that one is
+ * lost (downed by the split brain resolver) or leaves.
  */
 public final class CoordinatorNode implements ClusterHandle {
   private final ActorSystem<Void> system;
@@ -52,9 +59,34 @@ public final class CoordinatorNode implements ClusterHandle {
     return start(bind, port, seedNodes, managementPort, kubernetesBootstrap, new CoordinatorMetrics());
   }
 
-  /** As {@link #start(String, int, List, int, boolean)}, the coordinator feeding {@code metrics}. */
+  /**
+   * As {@link #start(String, int, List, int, boolean)}, the coordinator feeding {@code metrics}.
+   *
+   * @throws PortBinding.Unavailable with one line when the cluster or the management port cannot be
+   *     bound (the node is stopped again)
+   */
   public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
       boolean kubernetesBootstrap, CoordinatorMetrics metrics) {
+    return start(bind, port, seedNodes, managementPort, kubernetesBootstrap, metrics, ClusterTls.plaintext());
+  }
+
+  /**
+   * As {@link #start(String, int, List, int, boolean, CoordinatorMetrics)}, talking to the other nodes
+   * as {@code tls} says; a plaintext cluster port beyond loopback is said in one WARN line.
+   */
+  public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
+      boolean kubernetesBootstrap, CoordinatorMetrics metrics, ClusterTls tls) {
+    return start(bind, port, seedNodes, managementPort, kubernetesBootstrap, metrics, tls, Optional.empty());
+  }
+
+  /**
+   * As {@link #start(String, int, List, int, boolean, CoordinatorMetrics, ClusterTls)}; wherever the
+   * Coordinator singleton starts on this node (it is the oldest coordinator node, first or after the
+   * one before it was lost or left), it loads {@code served}. A second coordinator node joins with the
+   * first as seed node and reaches the singleton through its proxy.
+   */
+  public static CoordinatorNode start(String bind, int port, List<String> seedNodes, int managementPort,
+      boolean kubernetesBootstrap, CoordinatorMetrics metrics, ClusterTls tls, Optional<ServedFleet> served) {
     Map<String, Object> own = new HashMap<>();
     own.put("pekko.management.http.hostname", bind);
     own.put("pekko.management.http.port", Math.max(managementPort, 0));
@@ -62,13 +94,26 @@ public final class CoordinatorNode implements ClusterHandle {
     own.put("pekko.management.health-checks.readiness-checks.decodefleet-agents", "");
     // Nor agent metrics: its /metrics is the coordinator's own, on its HTTP API or --metrics-port.
     own.put("pekko.management.http.routes.decodefleet-metrics", "");
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME,
-        ClusterConfig.node(bind, port, List.of("coordinator"), ConfigFactory.parseMap(own)));
+    ActorSystem<Void> system = PortBinding.clusterNode(Behaviors.empty(),
+        ClusterConfig.node(bind, port, List.of(CoordinatorRole.NAME), tls.config().withFallback(ConfigFactory.parseMap(own))));
     Cluster cluster = Cluster.get(system);
+    if (!tls.enabled()) {
+      ExposedPorts.warnIfExposed("the cluster port", bind, cluster.selfMember().address().getPort().orElse(port),
+          "is plaintext and unauthenticated: any host that reaches it can join the cluster",
+          "give --cluster-tls with a key store and a trust store");
+    }
+    if (managementPort >= 0 || kubernetesBootstrap) {
+      try {
+        PortBinding.bound("the management port (/alive, /ready)", bind, Math.max(managementPort, 0),
+            PekkoManagement.get(system).start());
+      } catch (PortBinding.Unavailable e) {
+        new CoordinatorNode(system, null, metrics).close();
+        throw e;
+      }
+    }
     if (kubernetesBootstrap) {
-      PekkoManagement.get(system).start();
       ClusterBootstrap.get(system).start();
-      return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics), metrics);
+      return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics, served), metrics);
     }
     if (seedNodes.isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
@@ -79,8 +124,7 @@ public final class CoordinatorNode implements ClusterHandle {
       }
       cluster.manager().tell(new JoinSeedNodes(seeds));
     }
-    if (managementPort >= 0) PekkoManagement.get(system).start();
-    return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics), metrics);
+    return new CoordinatorNode(system, EmbeddedCluster.startCoordinator(system, metrics, served), metrics);
   }
 
   @Override

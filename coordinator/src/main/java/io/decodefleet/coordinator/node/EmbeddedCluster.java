@@ -6,10 +6,12 @@ import io.decodefleet.agent.NodeGuardian;
 import io.decodefleet.agent.QuietShutdown;
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.ServedFleet;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -66,7 +68,7 @@ public final class EmbeddedCluster implements ClusterHandle {
   public static EmbeddedCluster start(int agents, Config overrides, IntFunction<NodeGuardian.DeviceSlot> slotOf,
       CoordinatorMetrics metrics) {
     ActorSystem<Void> coordSystem = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME,
-        ClusterConfig.node("127.0.0.1", 0, List.of("coordinator"), overrides));
+        ClusterConfig.node("127.0.0.1", 0, List.of(CoordinatorRole.NAME), overrides));
     Cluster coordCluster = Cluster.get(coordSystem);
     Address seed = coordCluster.selfMember().address();
     coordCluster.manager().tell(Join.create(seed));
@@ -88,8 +90,19 @@ public final class EmbeddedCluster implements ClusterHandle {
    * process, it feeds {@code metrics}.
    */
   public static ActorRef<Coordinator.Command> startCoordinator(ActorSystem<?> system, CoordinatorMetrics metrics) {
-    return ClusterSingleton.get(system).init(SingletonActor.of(Coordinator.create(metrics), "coordinator")
-        .withSettings(ClusterSingletonSettings.create(system).withRole("coordinator")));
+    return startCoordinator(system, metrics, Optional.empty());
+  }
+
+  /**
+   * As {@link #startCoordinator(ActorSystem, CoordinatorMetrics)}; where the singleton starts in this
+   * process (the first coordinator node, or a later one taking over), it loads {@code served}. The
+   * reference returned is the singleton's proxy: wherever the Coordinator runs, messages reach it,
+   * buffered while none runs.
+   */
+  public static ActorRef<Coordinator.Command> startCoordinator(ActorSystem<?> system, CoordinatorMetrics metrics,
+      Optional<ServedFleet> served) {
+    return ClusterSingleton.get(system).init(SingletonActor.of(Coordinator.create(metrics, served), "coordinator")
+        .withSettings(ClusterSingletonSettings.create(system).withRole(CoordinatorRole.NAME)));
   }
 
   public ActorSystem<Void> coordinatorSystem() {

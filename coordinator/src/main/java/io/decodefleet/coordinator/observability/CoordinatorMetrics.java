@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator.observability;
 
+import io.decodefleet.agent.PortBinding;
 import io.decodefleet.agent.observability.EngineMetrics;
 import io.decodefleet.agent.observability.MetricsEndpoint;
 import io.decodefleet.agent.protocol.AgentReport;
@@ -64,14 +65,17 @@ public final class CoordinatorMetrics {
   /**
    * Serves {@code GET /metrics} on its own port (a benchmark run's {@code --metrics-port}, or
    * {@code serve}'s without the HTTP API); port 0: any free one.
+   *
+   * @throws PortBinding.Unavailable with one line when the port cannot be bound
    */
-  public ServerBinding serve(ActorSystem<?> system, String host, int port) throws Exception {
-    return Http.get(system).newServerAt(host, port).bindSync(request -> {
-      request.discardEntityBytes(system);
-      boolean metrics = request.getUri().path().equals("/metrics");
-      if (metrics && request.method().equals(HttpMethods.GET)) return endpoint.respond(request);
-      return HttpResponse.create().withStatus(metrics ? 405 : 404);
-    }).toCompletableFuture().get(30, TimeUnit.SECONDS);
+  public ServerBinding serve(ActorSystem<?> system, String host, int port) {
+    return PortBinding.bound("/metrics (--metrics-port)", host, port, Http.get(system).newServerAt(host, port)
+        .bindSync(request -> {
+          request.discardEntityBytes(system);
+          boolean metrics = request.getUri().path().equals("/metrics");
+          if (metrics && request.method().equals(HttpMethods.GET)) return endpoint.respond(request);
+          return HttpResponse.create().withStatus(metrics ? 405 : 404);
+        }));
   }
 
   /** Stops serving {@code binding}, waiting up to a few seconds. */

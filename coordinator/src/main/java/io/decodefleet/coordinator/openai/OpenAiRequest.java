@@ -1,10 +1,15 @@
 package io.decodefleet.coordinator.openai;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.coordinator.generation.GenerationFields;
 import io.decodefleet.coordinator.generation.GenerationRequest;
 import io.decodefleet.coordinator.generation.InvalidField;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -35,6 +40,9 @@ public record OpenAiRequest(boolean chat, String model, GenerationRequest genera
     int[] encodeChat(JsonNode messages);
   }
 
+  /** One JSON document per body: anything after it is an error, not ignored. */
+  private static final ObjectMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .build();
   private static final Set<String> SAMPLING = Set.of("model", "max_tokens", "temperature", "top_p", "top_k", "seed",
       "stop", "stop_token_ids", "ignore_eos", "min_tokens", "stream", "stream_options", "skip_special_tokens",
       "return_token_ids", "user", "n", "presence_penalty", "frequency_penalty", "repetition_penalty", "logit_bias");
@@ -46,6 +54,23 @@ public record OpenAiRequest(boolean chat, String model, GenerationRequest genera
       Map.entry("presence_penalty", "0"), Map.entry("frequency_penalty", "0"), Map.entry("repetition_penalty", "1"),
       Map.entry("echo", "false"), Map.entry("logprobs", "false"), Map.entry("top_logprobs", "0"),
       Map.entry("parallel_tool_calls", "true"), Map.entry("tool_choice", "\"none\""));
+
+  /**
+   * Reads a body as it came over the wire: JSON that does not parse is an {@link InvalidField}
+   * naming {@code body}; otherwise as {@link #parse}.
+   */
+  public static OpenAiRequest read(byte[] body, boolean chat, Prompts prompts,
+      io.decodefleet.coordinator.generation.ModelLimits limits) {
+    JsonNode json;
+    try {
+      json = JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw new InvalidField("body", "not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new InvalidField("body", "unreadable: " + e.getMessage());
+    }
+    return parse(json, chat, prompts, limits);
+  }
 
   /** Parses and checks a body; {@link InvalidField} names the first field that cannot be served. */
   public static OpenAiRequest parse(JsonNode body, boolean chat, Prompts prompts,
@@ -62,14 +87,17 @@ public record OpenAiRequest(boolean chat, String model, GenerationRequest genera
         throw new InvalidField(f, "only " + NO_OP.get(f) + " is supported, got " + v);
       }
     }
-    if (o.hasNonNull("logit_bias") && !o.get("logit_bias").isEmpty()) {
-      throw new InvalidField("logit_bias", "is not supported by this server");
+    // isEmpty() is true of any scalar: only an empty object (array) is the no-op value.
+    if (o.hasNonNull("logit_bias") && !(o.get("logit_bias").isObject() && o.get("logit_bias").isEmpty())) {
+      throw new InvalidField("logit_bias", "is not supported by this server (only {} is)");
     }
     if (o.hasNonNull("response_format") && !"text".equals(text(o, "response_format.type", o.get("response_format")
         .get("type")))) {
       throw new InvalidField("response_format", "only {\"type\": \"text\"} is supported");
     }
-    if (o.hasNonNull("tools") && !o.get("tools").isEmpty()) throw new InvalidField("tools", "are not supported");
+    if (o.hasNonNull("tools") && !(o.get("tools").isArray() && o.get("tools").isEmpty())) {
+      throw new InvalidField("tools", "are not supported (only [] is)");
+    }
     if (o.hasNonNull("suffix")) throw new InvalidField("suffix", "is not supported by this server");
     String model = text(o, "model", o.get("model"));
     if (model == null) throw new InvalidField("model", "is required");
@@ -84,8 +112,8 @@ public record OpenAiRequest(boolean chat, String model, GenerationRequest genera
     } else {
       prompt = completionPrompt(o.get("prompt"), prompts);
     }
-    Integer maxTokens = integer(o, chat && o.hasNonNull("max_completion_tokens") ? "max_completion_tokens"
-        : "max_tokens");
+    String maxTokensField = chat && o.hasNonNull("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+    Integer maxTokens = integer(o, maxTokensField);
     GenerationFields fields = new GenerationFields(maxTokens, number(o, "temperature"), number(o, "top_p"),
         integer(o, "top_k"), longValue(o, "seed"), integers(o, "stop_token_ids"), bool(o, "ignore_eos"),
         integer(o, "min_tokens"), stops(o.get("stop")), bool(o, "skip_special_tokens"));
@@ -101,13 +129,29 @@ public record OpenAiRequest(boolean chat, String model, GenerationRequest genera
           throw new InvalidField("stream_options." + f, "is not supported by this server");
         }
       }
-      includeUsage = Boolean.TRUE.equals(bool((ObjectNode) options, "include_usage"));
-      if (Boolean.TRUE.equals(bool((ObjectNode) options, "continuous_usage_stats"))) {
+      includeUsage = Boolean.TRUE.equals(bool((ObjectNode) options, "include_usage", "stream_options.include_usage"));
+      if (Boolean.TRUE.equals(bool((ObjectNode) options, "continuous_usage_stats",
+          "stream_options.continuous_usage_stats"))) {
         throw new InvalidField("stream_options.continuous_usage_stats", "is not supported by this server");
       }
     }
-    return new OpenAiRequest(chat, model, fields.toRequest(prompt, limits), stream, includeUsage,
+    GenerationRequest generation;
+    try {
+      generation = fields.toRequest(prompt, limits);
+    } catch (InvalidField e) {
+      // GenerationFields names the fields as the completions endpoint spells them.
+      if (e.field().equals("prompt") && chat) throw new InvalidField("messages", e.getMessage().substring("prompt: ".length()));
+      throw renamed(e, "max_tokens", maxTokensField);
+    }
+    return new OpenAiRequest(chat, model, generation, stream, includeUsage,
         Boolean.TRUE.equals(bool(o, "return_token_ids")));
+  }
+
+  /** {@code e} with the field {@code from} written as {@code to}, as its field and in its message. */
+  private static InvalidField renamed(InvalidField e, String from, String to) {
+    if (from.equals(to) || !e.getMessage().contains(from)) return e;
+    String field = e.field().equals(from) ? to : e.field();
+    return new InvalidField(field, e.getMessage().substring(e.field().length() + 2).replace(from, to));
   }
 
   private static int[] completionPrompt(JsonNode p, Prompts prompts) {
@@ -171,9 +215,14 @@ public record OpenAiRequest(boolean chat, String model, GenerationRequest genera
   }
 
   private static Boolean bool(ObjectNode o, String field) {
+    return bool(o, field, field);
+  }
+
+  /** @param param how an error names the field (its path from the body) */
+  private static Boolean bool(ObjectNode o, String field, String param) {
     JsonNode v = o.get(field);
     if (v == null || v.isNull()) return null;
-    if (!v.isBoolean()) throw new InvalidField(field, "must be true or false, got " + v);
+    if (!v.isBoolean()) throw new InvalidField(param, "must be true or false, got " + v);
     return v.booleanValue();
   }
 

@@ -1,11 +1,11 @@
 package io.decodefleet.coordinator.openai;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.observability.RequestLogContext;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.admission.InFlightLimit;
+import io.decodefleet.coordinator.admission.RequestSizeLimits;
 import io.decodefleet.coordinator.fleet.SequenceEvent.FailureKind;
 import io.decodefleet.coordinator.generation.GenerationEvent;
 import io.decodefleet.coordinator.generation.GenerationSource;
@@ -13,15 +13,12 @@ import io.decodefleet.coordinator.generation.InvalidField;
 import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.metrics.RequestObserver;
 import io.decodefleet.coordinator.observability.CoordinatorMetrics;
+import io.decodefleet.coordinator.security.ApiKey;
 import io.decodefleet.coordinator.text.Tokenizer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -43,13 +40,18 @@ import org.apache.pekko.util.ByteString;
  * (whole JSON, or Server-Sent Events ending with {@code data: [DONE]}), {@code GET /v1/models},
  * {@code /health}, {@code /version}, and the process's Prometheus metrics on {@code GET /metrics}
  * (no API key, as vLLM serves them). Errors come in OpenAI's shape with 400 (a field that cannot be
- * served, named as {@code param}), 401 (a missing or wrong API key on {@code /v1}), 404 (an unknown
- * path or model), 413 (a body over the limit), 429 (too many requests in flight), 503 (no agent to
- * serve). A client that disconnects mid-stream cancels its sequence on the fleet.
+ * served, named as {@code param}; a prompt and max tokens over the fleet's {@link
+ * io.decodefleet.coordinator.admission.LengthLimit} among them), 401 (a missing or wrong API key on
+ * {@code /v1}), 404 (an unknown path or model), 413 (a body over the limit), 429 (too many requests
+ * in flight: the {@link InFlightLimit} it shares with the gRPC API), 431 (headers over the {@link
+ * RequestSizeLimits}), 503 (no agent to serve, or no coordinator: one was lost and another takes
+ * over; retry). A stream that had begun when its generation failed ends with an {@code error} event
+ * of the same body, then {@code data: [DONE]}. A client that disconnects mid-stream cancels its
+ * sequence on the fleet.
  */
 public final class OpenAiServer {
   /** Largest request body accepted. */
-  public static final long MAX_BODY_BYTES = 4L << 20;
+  public static final long MAX_BODY_BYTES = RequestSizeLimits.MAX_BODY_BYTES;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OpenAiServer.class);
 
@@ -58,25 +60,25 @@ public final class OpenAiServer {
   private final ModelLimits limits;
   private final Tokenizer tokenizer;
   private final OpenAiRequest.Prompts prompts;
-  private final Optional<String> apiKey;
-  private final int maxInFlight;
+  private final ApiKey apiKey;
+  private final InFlightLimit inFlight;
   private final String version;
   private final CoordinatorMetrics metrics;
   /** Hears every request's tokens and completion: {@code metrics} for the served model. */
   private final RequestObserver observer;
   private final long created = System.currentTimeMillis() / 1000;
-  private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong nextId = new AtomicLong();
 
   /**
    * @param prompts turns text and chat messages into token ids (the tokenizer, the chat template)
-   * @param apiKey when present, every {@code /v1} request needs {@code Authorization: Bearer <key>}
-   * @param maxInFlight requests served at once; one more gets 429
+   * @param apiKey when required, every {@code /v1} request needs {@code Authorization: Bearer <key>}
+   * @param limits what a request is checked against: the loaded fleet's ({@link ModelLimits#onFleet})
+   * @param inFlight the bound on requests served at once, shared with the gRPC API; one more gets 429
    * @param metrics this process's metrics: fed by every request (labelled with the served model name),
    *     served on {@code /metrics}
    */
   public OpenAiServer(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator, ModelLimits limits,
-      Tokenizer tokenizer, OpenAiRequest.Prompts prompts, Optional<String> apiKey, int maxInFlight, String version,
+      Tokenizer tokenizer, OpenAiRequest.Prompts prompts, ApiKey apiKey, InFlightLimit inFlight, String version,
       CoordinatorMetrics metrics) {
     this.metrics = metrics;
     this.observer = metrics.requests(limits.model());
@@ -86,18 +88,20 @@ public final class OpenAiServer {
     this.tokenizer = tokenizer;
     this.prompts = prompts;
     this.apiKey = apiKey;
-    this.maxInFlight = maxInFlight;
+    this.inFlight = inFlight;
     this.version = version;
   }
 
   /**
    * The HTTP server's settings for this API: no request timeout (a whole, non-streamed answer of
-   * many tokens takes as long as it takes) and an idle timeout far above any gap between tokens.
+   * many tokens takes as long as it takes), an idle timeout far above any gap between tokens, the
+   * parser's header backstop of {@link RequestSizeLimits}, and its refusals in OpenAI's error shape.
    */
   public static org.apache.pekko.http.javadsl.settings.ServerSettings settings(ActorSystem<?> system) {
     return org.apache.pekko.http.javadsl.settings.ServerSettings.create(com.typesafe.config.ConfigFactory.parseString(
-        "pekko.http.server.request-timeout = infinite\npekko.http.server.idle-timeout = 10 min")
-        .withFallback(system.settings().config()));
+        "pekko.http.server.request-timeout = infinite\npekko.http.server.idle-timeout = 10 min\n"
+            + "pekko.http.server.parsing.error-handler = \"" + OpenAiParsingErrors.class.getName() + "\"")
+        .withFallback(RequestSizeLimits.parserSettings()).withFallback(system.settings().config()));
   }
 
   /** Answers one request (the handler the HTTP server binds). */
@@ -106,20 +110,22 @@ public final class OpenAiServer {
     boolean post = request.method().equals(HttpMethods.POST);
     boolean get = request.method().equals(HttpMethods.GET);
     boolean generation = post && (path.equals("/v1/completions") || path.equals("/v1/chat/completions"));
-    if (!generation) request.discardEntityBytes(system);
+    String headers = RequestSizeLimits.headersExcess(request.getHeaders());
+    if (!generation || headers != null) request.discardEntityBytes(system);
+    if (headers != null) return done(error(431, "headers: " + headers, "invalid_request_error", "headers", null));
     if (path.equals("/health")) return get ? done(HttpResponse.create()) : notAllowed(request);
     if (path.equals("/metrics")) return get ? done(metrics.endpoint().respond(request)) : notAllowed(request);
     if (path.equals("/version")) {
       return get ? done(json(200, JSON.createObjectNode().put("version", version))) : notAllowed(request);
     }
     if (!path.startsWith("/v1/")) return done(error(404, "Not Found: " + path, "invalid_request_error", null, null));
-    if (!authorized(request)) {
+    if (!apiKey.admits(request)) {
       return done(error(401, "Incorrect or missing API key: send Authorization: Bearer <key>",
           "invalid_request_error", null, "invalid_api_key"));
     }
     switch (path) {
       case "/v1/models":
-        return get ? done(json(200, OpenAiJson.models(limits.model(), created, limits.contextTokens())))
+        return get ? done(json(200, OpenAiJson.models(limits.model(), created, (int) limits.length().maxTokens())))
             : notAllowed(request);
       case "/v1/completions":
         return post ? generate(request, false) : notAllowed(request);
@@ -130,25 +136,12 @@ public final class OpenAiServer {
     }
   }
 
-  private boolean authorized(HttpRequest request) {
-    if (apiKey.isEmpty()) return true;
-    Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
-    byte[] expected = ("Bearer " + apiKey.get()).getBytes(StandardCharsets.UTF_8);
-    return header.isPresent() && MessageDigest.isEqual(expected, header.get().getBytes(StandardCharsets.UTF_8));
-  }
-
   private CompletionStage<HttpResponse> generate(HttpRequest request, boolean chat) {
     Materializer mat = Materializer.matFromSystem(system);
     return request.entity().withSizeLimit(MAX_BODY_BYTES).toStrict(30_000, mat).<HttpResponse>thenCompose(strict -> {
       OpenAiRequest r;
       try {
-        JsonNode body = JSON.readTree(strict.getData().toArray());
-        r = OpenAiRequest.parse(body, chat, prompts, limits);
-      } catch (JsonProcessingException e) {
-        return done(error(400, "body: not valid JSON: " + e.getOriginalMessage(), "invalid_request_error", "body",
-            null));
-      } catch (java.io.IOException e) {
-        return done(error(400, "body: unreadable: " + e.getMessage(), "invalid_request_error", "body", null));
+        r = OpenAiRequest.read(strict.getData().toArray(), chat, prompts, limits);
       } catch (InvalidField e) {
         return done(error(400, e.getMessage(), "invalid_request_error", e.field(), null));
       }
@@ -156,10 +149,8 @@ public final class OpenAiServer {
         return done(error(404, "The model '" + r.model() + "' does not exist; this server serves '" + limits.model()
             + "'", "invalid_request_error", "model", "model_not_found"));
       }
-      if (inFlight.incrementAndGet() > maxInFlight) {
-        inFlight.decrementAndGet();
-        return done(error(429, "too many requests in flight (" + maxInFlight + "); retry later", "rate_limit_error",
-            null, "rate_limit_exceeded"));
+      if (!inFlight.tryAcquire()) {
+        return done(error(429, inFlight.refusal(), "rate_limit_error", null, "rate_limit_exceeded"));
       }
       return respond(r, start(r), mat);
     }).exceptionally(e -> {
@@ -180,7 +171,7 @@ public final class OpenAiServer {
         r.stream() ? "streamed" : "whole");
     return GenerationSource.of(system, coordinator, r.generation(), tokenizer, id, arrival, observer, "openai-" + id,
         answered -> {
-          inFlight.decrementAndGet();
+          inFlight.release();
           debug(id, "request {} answered{}", id, answered ? "" : ": the client went away first");
         });
   }
@@ -233,13 +224,30 @@ public final class OpenAiServer {
   }
 
   static HttpResponse failure(GenerationEvent.Failed f) {
+    return json(failureStatus(f), failureBody(f));
+  }
+
+  /** The HTTP status of a generation that failed: 400 (its fields), 503 (no agent or coordinator: retry), 500. */
+  static int failureStatus(GenerationEvent.Failed f) {
+    return switch (f.kind()) {
+      case INVALID, CAPACITY -> 400;
+      case UNAVAILABLE -> 503;
+      case AGENT -> 500;
+    };
+  }
+
+  /**
+   * The error body of a generation that failed: the response's, or the {@code error} event of a
+   * stream that had begun (type {@code service_unavailable} there is what a 503 would have said).
+   */
+  static ObjectNode failureBody(GenerationEvent.Failed f) {
     if (f.kind() == FailureKind.INVALID || f.kind() == FailureKind.CAPACITY) {
       String param = f.reason().contains(":") && f.kind() == FailureKind.INVALID
           ? f.reason().substring(0, f.reason().indexOf(':')) : "max_tokens";
-      return error(400, f.reason(), "invalid_request_error", param, null);
+      return OpenAiJson.error(f.reason(), "invalid_request_error", param, null);
     }
-    if (f.kind() == FailureKind.UNAVAILABLE) return error(503, f.reason(), "service_unavailable", null, null);
-    return error(500, f.reason(), "server_error", null, null);
+    if (f.kind() == FailureKind.UNAVAILABLE) return OpenAiJson.error(f.reason(), "service_unavailable", null, null);
+    return OpenAiJson.error(f.reason(), "server_error", null, null);
   }
 
   private CompletionStage<HttpResponse> notAllowed(HttpRequest request) {

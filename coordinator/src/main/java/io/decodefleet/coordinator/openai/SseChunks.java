@@ -9,8 +9,10 @@ import org.apache.pekko.util.ByteString;
 /**
  * Turns one generation's events into Server-Sent Events frames, as OpenAI streams them: a
  * {@code data: <json>\n\n} frame per delta with text, the last choice chunk with its finish reason,
- * a usage chunk when asked, then {@code data: [DONE]\n\n}. A failure mid-stream (the fleet lost the
- * sequence) is an {@code error} frame, then {@code [DONE]}.
+ * a usage chunk when asked, then {@code data: [DONE]\n\n}. A failure mid-stream (the fleet or its
+ * coordinator lost the sequence) is an {@code error} frame in OpenAI's error shape, the body the
+ * failure's status would have carried (a lost coordinator: type {@code service_unavailable}, as a
+ * 503), then {@code [DONE]}.
  */
 final class SseChunks {
   static final ByteString DONE = ByteString.fromString("data: [DONE]\n\n");
@@ -41,8 +43,7 @@ final class SseChunks {
       if (request.includeUsage()) out.add(data(OpenAiJson.usageChunk(id, request, created, d)));
       out.add(DONE);
     } else if (e instanceof GenerationEvent.Failed f) {
-      ObjectNode error = OpenAiJson.error(f.reason(), "server_error", null, null);
-      out.add(data(error));
+      out.add(data(OpenAiServer.failureBody(f)));
       out.add(DONE);
     }
     return out;

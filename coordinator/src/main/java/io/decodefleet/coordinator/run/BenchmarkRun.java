@@ -128,6 +128,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
 
   private Behavior<Command> onEvent(Event msg) {
     SequenceEvent e = msg.event();
+    if (e instanceof SequenceEvent.Accepted) return this; // a run is the Coordinator's child: it is not lost apart
     if (e instanceof SequenceEvent.Tokens t) {
       recorder.tokensArrived(t.requestId(), t.agentId(), t.tokens().length, t.nanos());
       outputTokens.merge(t.requestId(), t.tokens(), BenchmarkRun::concat);

@@ -1,7 +1,9 @@
 package io.decodefleet.coordinator.run;
 
+import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.kv.KvTransferHistory;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -16,4 +18,15 @@ import java.util.List;
  *     arrival; the rest were re-prefilled
  */
 public record ClusterSnapshot(String model, int worldSize, List<AgentSnapshot> agents, int agentsLost, long migrations,
-    KvTransferHistory kvTransfers, long kvMigrations) {}
+    KvTransferHistory kvTransfers, long kvMigrations) {
+
+  /**
+   * {@code base} on this fleet: with the KV pool of its largest live loaded agent, which a sequence
+   * must fit to run anywhere; {@code base} itself while no agent is loaded.
+   */
+  public LengthLimit lengthLimit(LengthLimit base) {
+    return agents.stream().filter(a -> a.loaded() && a.alive() && a.kvBlocks() > 0)
+        .max(Comparator.comparingLong(a -> (long) a.kvBlocks() * a.blockSize()))
+        .map(a -> base.withKvPool(a.kvBlocks(), a.blockSize())).orElse(base);
+  }
+}

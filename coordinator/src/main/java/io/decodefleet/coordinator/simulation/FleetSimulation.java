@@ -7,6 +7,7 @@ import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.agent.engine.SchedulerConfig;
 import io.decodefleet.agent.engine.SequenceSpec;
 import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.fleet.AgentInfo;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
@@ -55,9 +56,7 @@ public final class FleetSimulation {
     StepTimeModel times = StepTimeModel.of(cal, k, spec.decodePath());
     this.table = times.describe();
     int blockSize = model.blockSize();
-    // The device's default pool in tokens, at this block size; a tp=K replica splits its KV heads over K devices.
-    long defaultTokens = (long) cal.defaults().kvBlocks() * cal.blockSize() * k;
-    int kvBlocks = model.kvBlocks() > 0 ? model.kvBlocks() : (int) Math.min(Integer.MAX_VALUE, defaultTokens / blockSize);
+    int kvBlocks = kvBlocks(cal, model, k);
     int maxNumSeqs = model.maxNumSeqs() > 0 ? model.maxNumSeqs() : cal.defaults().maxNumSeqs();
     int maxBatched = model.maxBatchedTokens() > 0 ? model.maxBatchedTokens() : cal.defaults().maxBatchedTokens();
     boolean caching = model.prefixCaching() == ModelSpec.PrefixCaching.AUTO ? cal.defaults().prefixCaching()
@@ -88,6 +87,22 @@ public final class FleetSimulation {
       }
     }
     this.coordinator = new SimulatedCoordinator(spec, fleet, agents, queue, this);
+  }
+
+  /**
+   * {@code context} (the model's context) on a simulated fleet: with the KV pool each of its agents
+   * has, the rule a run applies once its fleet has loaded (a sequence must fit the largest agent's pool).
+   */
+  public static LengthLimit lengthLimit(LengthLimit context, StepCalibration cal, ModelSpec model, int tensorParallel) {
+    return context.withKvPool(kvBlocks(cal, model, tensorParallel), model.blockSize());
+  }
+
+  /** An agent's KV blocks: --kv-blocks, else the device's default pool at the run's block size. */
+  private static int kvBlocks(StepCalibration cal, ModelSpec model, int tensorParallel) {
+    if (model.kvBlocks() > 0) return model.kvBlocks();
+    // The device's default pool in tokens; a tp=K replica splits its KV heads over K devices.
+    long defaultTokens = (long) cal.defaults().kvBlocks() * cal.blockSize() * tensorParallel;
+    return (int) Math.min(Integer.MAX_VALUE, defaultTokens / model.blockSize());
   }
 
   /** The calibration table the steps come from, e.g. "dp cpu table". */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,19 +45,33 @@ final class JsonlTrace {
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .build();
 
+  /** The latest arrival whose offset still fits a long of nanoseconds (about 292 years). */
+  private static final long MAX_OFFSET_MS = Long.MAX_VALUE / 1_000_000L;
+  private static final double MAX_OFFSET_S = MAX_OFFSET_MS / 1e3;
+
   private JsonlTrace() {}
 
-  /** Reads every line; rows stay in file order. */
-  static List<TraceEntry> read(Path file, BufferedReader in, int vocabSize) throws IOException, TraceFormatException {
+  /**
+   * Reads every line; rows stay in file order.
+   *
+   * @param text the file's text (see {@link TraceText}: its line numbers are the file's)
+   */
+  static List<TraceEntry> read(Path file, Reader text, int vocabSize) throws IOException, TraceFormatException {
+    BufferedReader in = new BufferedReader(text);
     List<TraceEntry> entries = new ArrayList<>();
     int lineNo = 0;
-    for (String line; (line = in.readLine()) != null; ) {
+    while (true) {
+      String line;
+      try {
+        line = in.readLine();
+      } catch (TraceText.NotUtf8 e) {
+        throw new TraceFormatException(file, e.line(), e.getMessage());
+      }
+      if (line == null) return entries;
       lineNo++;
-      if (lineNo == 1 && line.startsWith("\uFEFF")) line = line.substring(1);
       if (line.isBlank()) continue;
       entries.add(parseLine(new LineContext(file, lineNo), line, vocabSize));
     }
-    return entries;
   }
 
   private record LineContext(Path file, int line) {
@@ -87,6 +102,9 @@ final class JsonlTrace {
           if (!value.isNumber() || !Double.isFinite(value.doubleValue()) || value.doubleValue() < 0) {
             throw at.error("arrival_s must be a number of seconds >= 0, got " + value);
           }
+          if (value.doubleValue() > MAX_OFFSET_S) {
+            throw at.error("arrival_s must be at most " + (long) MAX_OFFSET_S + " seconds (292 years), got " + value);
+          }
           arrivalS = value.doubleValue();
         }
         case "prompt_tokens" -> tokens = tokenIds(at, value, vocabSize);
@@ -100,7 +118,8 @@ final class JsonlTrace {
     if (outputLen == null) throw at.error("missing field 'output_len'");
     if (tokens == null && promptLen == null) throw at.error("missing field 'prompt_tokens' or 'prompt_len'");
     if (tokens != null && promptLen != null) throw at.error("give either 'prompt_tokens' or 'prompt_len', not both");
-    return new TraceEntry(Math.round(arrivalS * 1e9), tokens, tokens != null ? tokens.length : promptLen, outputLen);
+    return new TraceEntry(Math.round(arrivalS * 1e9), tokens, tokens != null ? tokens.length : promptLen, outputLen,
+        at.line());
   }
 
   private static TraceEntry mooncake(LineContext at, JsonNode node) throws TraceFormatException {
@@ -114,6 +133,9 @@ final class JsonlTrace {
         case "timestamp" -> {
           if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 0) {
             throw at.error("timestamp must be an integer number of milliseconds >= 0, got " + value);
+          }
+          if (value.longValue() > MAX_OFFSET_MS) {
+            throw at.error("timestamp must be at most " + MAX_OFFSET_MS + " milliseconds (292 years), got " + value);
           }
           timestampMs = value.longValue();
         }
@@ -138,7 +160,7 @@ final class JsonlTrace {
     if (inputLen == null) throw at.error("missing field 'input_length'");
     if (outputLen == null) throw at.error("missing field 'output_length'");
     if (hashIds == null) throw at.error("missing field 'hash_ids'");
-    return new TraceEntry(timestampMs * 1_000_000L, null, inputLen, outputLen, hashIds);
+    return new TraceEntry(timestampMs * 1_000_000L, null, inputLen, outputLen, hashIds, at.line());
   }
 
   /** Jackson's message without the source excerpt it appends to some messages, on one line. */

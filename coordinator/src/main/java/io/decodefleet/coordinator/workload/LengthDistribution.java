@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator.workload;
 
 import java.util.Locale;
+import java.util.OptionalInt;
 import java.util.random.RandomGenerator;
 
 /**
@@ -17,8 +18,11 @@ public sealed interface LengthDistribution {
   /** Draws one length in tokens (at least 1). */
   int sample(RandomGenerator rng);
 
-  /** The distribution's mean in tokens (before clamping to a context window). */
+  /** The distribution's mean in tokens. */
   double mean();
+
+  /** The longest length it can draw, or empty when it has no bound (the log-normal's tail). */
+  OptionalInt longest();
 
   /** Always {@code n} tokens. */
   record Fixed(int n) implements LengthDistribution {
@@ -34,6 +38,11 @@ public sealed interface LengthDistribution {
     @Override
     public double mean() {
       return n;
+    }
+
+    @Override
+    public OptionalInt longest() {
+      return OptionalInt.of(n);
     }
 
     @Override
@@ -58,6 +67,11 @@ public sealed interface LengthDistribution {
     @Override
     public double mean() {
       return (min + (double) max) / 2.0;
+    }
+
+    @Override
+    public OptionalInt longest() {
+      return OptionalInt.of(max);
     }
 
     @Override
@@ -94,6 +108,11 @@ public sealed interface LengthDistribution {
     public int sample(RandomGenerator rng) {
       long n = Math.round(Math.exp(mu() + sigma * rng.nextGaussian()));
       return (int) Math.max(1, Math.min(n, Integer.MAX_VALUE));
+    }
+
+    @Override
+    public OptionalInt longest() {
+      return OptionalInt.empty();
     }
 
     @Override

@@ -1,11 +1,12 @@
 package io.decodefleet.coordinator.workload;
 
+import io.decodefleet.coordinator.text.OneLine;
 import java.nio.file.Path;
 
 /**
- * A trace file that cannot be replayed. The message is one line: {@code <file>:<line>: <what is
- * wrong>} for a bad line (lines counted from 1), {@code <file>: <what is wrong>} for the file as a
- * whole (no requests, unknown format).
+ * A trace file that cannot be replayed. The message is one line (what it quotes of the file escaped
+ * by {@link OneLine}): {@code <file>:<line>: <what is wrong>} for a bad line (lines counted from 1),
+ * {@code <file>: <what is wrong>} for the file as a whole (no requests, unknown format).
  */
 public final class TraceFormatException extends Exception {
   private static final long serialVersionUID = 1L;
@@ -15,14 +16,14 @@ public final class TraceFormatException extends Exception {
 
   /** A problem on one line of {@code file}, 1-based. */
   public TraceFormatException(Path file, int line, String problem) {
-    super(file + ":" + line + ": " + problem);
+    super(OneLine.of(file + ":" + line + ": " + problem));
     this.file = file;
     this.line = line;
   }
 
   /** A problem with {@code file} as a whole. */
   public TraceFormatException(Path file, String problem) {
-    super(file + ": " + problem);
+    super(OneLine.of(file + ": " + problem));
     this.file = file;
     this.line = 0;
   }

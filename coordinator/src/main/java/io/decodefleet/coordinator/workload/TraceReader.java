@@ -1,12 +1,11 @@
 package io.decodefleet.coordinator.workload;
 
-import java.io.BufferedReader;
+import io.decodefleet.coordinator.admission.LengthLimit;
+import io.decodefleet.coordinator.admission.OverlengthPolicy;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -15,27 +14,47 @@ import java.util.SplittableRandom;
 /**
  * Replays a recorded workload: arrival times and lengths from a trace file, the format chosen by
  * extension ({@code .jsonl}: see {@link JsonlTrace}; {@code .csv}: the Azure LLM inference trace
- * layout, see {@link AzureTraceCsv}).
+ * layout, see {@link AzureTraceCsv}). Both are UTF-8 (a byte order mark is dropped), with {@code \n}
+ * or {@code \r\n} line ends; blank lines, trailing ones included, are skipped.
  */
 public final class TraceReader {
   private TraceReader() {}
 
   /**
-   * Reads {@code file} into requests with ids 0..n-1 in arrival order.
-   *
-   * <p>Requests are sorted by arrival (stably: ties keep file order), cut to the first {@code
-   * options.maxRequests()}, and their offsets multiplied by {@code options.timeScale()}. Lengths are
-   * clamped like {@link WorkloadGenerator}'s: prompt ≤ maxContext − 1 (given token ids keep their
-   * first maxContext − 1), prompt + output ≤ maxContext. Prompts given only as a length get random
-   * token ids in [0, vocabSize) drawn from {@code seed} in arrival order, so the first N requests are
-   * the same whatever maxRequests is.
+   * Reads {@code file} into requests with ids 0..n-1 in arrival order, each row checked against a
+   * context of {@code maxContext} tokens: a row whose prompt and output exceed it is a
+   * TraceFormatException naming its line, never cut.
    *
    * @throws TraceFormatException naming the file and line of the first bad line, or the file when it
    *     holds no requests or its extension is neither .jsonl nor .csv
    */
   public static List<RequestSpec> read(Path file, TraceOptions options, int vocabSize, int maxContext, long seed)
       throws IOException, TraceFormatException {
-    WorkloadGenerator.requireVocabAndContext(vocabSize, maxContext);
+    try {
+      return read(file, options, vocabSize, LengthLimit.context(null, maxContext), OverlengthPolicy.ERROR, seed)
+          .requests();
+    } catch (OverlengthException e) {
+      throw new TraceFormatException(file, e.line(), e.problem());
+    }
+  }
+
+  /**
+   * Reads {@code file} into the requests to replay, with ids 0..n-1 in arrival order.
+   *
+   * <p>Requests are sorted by arrival (stably: ties keep file order), cut to the first {@code
+   * options.maxRequests()}, and their offsets multiplied by {@code options.timeScale()}. A row whose
+   * prompt and output do not fit {@code limit} is refused naming its line or, with {@link
+   * OverlengthPolicy#SKIP}, left out and counted; it is never cut. Prompts given only as a length get
+   * random token ids in [0, vocabSize) drawn from {@code seed} in arrival order of the rows replayed,
+   * so the first N requests are the same whatever maxRequests is.
+   *
+   * @throws TraceFormatException naming the file and line of the first bad line, or the file when it
+   *     holds no requests or its extension is neither .jsonl nor .csv
+   * @throws OverlengthException naming the file and line of the first row over the limit (policy ERROR)
+   */
+  public static Workload read(Path file, TraceOptions options, int vocabSize, LengthLimit limit,
+      OverlengthPolicy policy, long seed) throws IOException, TraceFormatException, OverlengthException {
+    if (vocabSize < 1) throw new IllegalArgumentException("vocab size must be >= 1, got " + vocabSize);
     List<TraceEntry> entries = parse(file, vocabSize);
     if (entries.isEmpty()) throw new TraceFormatException(file, "no requests");
 
@@ -45,17 +64,23 @@ public final class TraceReader {
 
     SplittableRandom tokenRng = new SplittableRandom(seed);
     List<RequestSpec> requests = new ArrayList<>(n);
+    int skipped = 0;
     for (int i = 0; i < n; i++) {
       TraceEntry e = sorted.get(i);
-      int promptLen = WorkloadGenerator.clampPrompt(e.promptLen(), maxContext);
-      int[] tokens = e.promptTokens() != null ? Arrays.copyOf(e.promptTokens(), promptLen)
-          : e.hashIds() != null ? hashedTokens(e.hashIds(), promptLen, options.hashBlockSize(), vocabSize, seed,
+      String excess = limit.excess(e.promptLen(), e.outputLen());
+      if (excess != null && policy == OverlengthPolicy.ERROR) throw new OverlengthException(file, e.line(), excess);
+      if (excess != null) {
+        skipped++;
+        continue;
+      }
+      int[] tokens = e.promptTokens() != null ? e.promptTokens()
+          : e.hashIds() != null ? hashedTokens(e.hashIds(), e.promptLen(), options.hashBlockSize(), vocabSize, seed,
               tokenRng)
-          : WorkloadGenerator.randomTokens(promptLen, vocabSize, tokenRng);
-      int outputLen = WorkloadGenerator.clampOutput(e.outputLen(), promptLen, maxContext);
-      requests.add(new RequestSpec(i, scaled(e.arrivalNanos(), options.timeScale()), tokens, outputLen));
+          : WorkloadGenerator.randomTokens(e.promptLen(), vocabSize, tokenRng);
+      requests.add(new RequestSpec(requests.size(), scaled(e.arrivalNanos(), options.timeScale()), tokens,
+          e.outputLen()));
     }
-    return requests;
+    return new Workload(requests, skipped, n);
   }
 
   private static List<TraceEntry> parse(Path file, int vocabSize) throws IOException, TraceFormatException {
@@ -64,8 +89,8 @@ public final class TraceReader {
     if (!jsonl && !name.endsWith(".csv")) {
       throw new TraceFormatException(file, "unknown trace format: expected a .jsonl or .csv file");
     }
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      return jsonl ? JsonlTrace.read(file, in, vocabSize) : AzureTraceCsv.read(file, in);
+    try (TraceText text = new TraceText(Files.newInputStream(file))) {
+      return jsonl ? JsonlTrace.read(file, text, vocabSize) : AzureTraceCsv.read(file, text);
     }
   }
 

@@ -19,7 +19,9 @@ import io.decodefleet.api.GenerateRequest;
 import io.decodefleet.api.GenerateSummary;
 import io.decodefleet.api.SamplingParams;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.admission.InFlightLimit;
 import io.decodefleet.coordinator.generation.ModelLimits;
+import io.decodefleet.coordinator.metrics.RequestObserver;
 import io.decodefleet.coordinator.node.EmbeddedCluster;
 import io.decodefleet.coordinator.text.ByteTokenizer;
 import io.grpc.Status;
@@ -41,6 +43,8 @@ class DecodeFleetServiceTest {
   private static final ModelSpec MODEL = new ModelSpec("tiny", 11, 16, 64, 16, 128, 0.0);
   /** The tiny preset's vocabulary and context; no EOS, so every request runs to its max tokens. */
   private static final ModelLimits LIMITS = new ModelLimits("tiny", 1024, 2048, new int[0], 16);
+  /** What a request is checked against: the same on the loaded fleet, 64 KV blocks of 16 tokens per agent. */
+  private static ModelLimits onFleet;
   private static EmbeddedCluster cluster;
   private static ServerBinding binding;
   private static GrpcTestClient client;
@@ -52,9 +56,10 @@ class DecodeFleetServiceTest {
         r -> new Coordinator.LoadFleet(2, MODEL, T, r), T, cluster.system().scheduler()).toCompletableFuture()
         .get(70, TimeUnit.SECONDS);
     assertTrue(status instanceof Coordinator.FleetReady, status.toString());
-    DecodeFleetService service = new DecodeFleetService(cluster.system(), cluster.coordinator(), MODEL, LIMITS,
-        new ByteTokenizer(), 2,
-        (request, outcome) -> "{\"completed\": " + outcome.result().completed() + "}");
+    onFleet = LIMITS.onFleet(((Coordinator.FleetReady) status).state());
+    DecodeFleetService service = new DecodeFleetService(cluster.system(), cluster.coordinator(), MODEL, onFleet,
+        new ByteTokenizer(), 2, new InFlightLimit(64), (request, outcome, skipped) -> "{\"completed\": "
+        + outcome.result().completed() + ", \"overlength_skipped\": " + skipped + "}", RequestObserver.NONE);
     binding = Http.get(cluster.system()).newServerAt("127.0.0.1", 0)
         .bind(DecodeFleetHandlerFactory.create(service, cluster.system())).toCompletableFuture().get(30, TimeUnit.SECONDS);
     client = new GrpcTestClient("127.0.0.1", binding.localAddress().getPort());
@@ -126,12 +131,23 @@ class DecodeFleetServiceTest {
   }
 
   @Test
-  void promptNoAgentCanHoldGetsResourceExhausted() {
-    // 64 blocks of 16 tokens per agent: 1100 + 10 tokens can never fit.
-    GenerateRequest tooLong = GenerateRequest.newBuilder().setPromptLen(1100).setMaxTokens(10).build();
-    Status status = GrpcTestClient.statusOf(assertThrows(Exception.class, () -> client.generate(tooLong, T)));
-    assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode());
-    assertTrue(status.getDescription().contains("exceeds the KV capacity"), status.getDescription());
+  void aRequestNoAgentsKvPoolCouldHoldGetsInvalidArgumentNamingTheFieldAndThePool() {
+    // 64 blocks of 16 tokens per agent: within tiny's context of 2048, but never in a KV pool.
+    GenerateRequest longPrompt = GenerateRequest.newBuilder().setPromptLen(1100).setMaxTokens(10).build();
+    Status status = GrpcTestClient.statusOf(assertThrows(Exception.class, () -> client.generate(longPrompt, T)));
+    assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
+    assertEquals("prompt_len: a 1100-token prompt plus up to 10 output tokens needs 70 KV blocks of 16 tokens; the "
+        + "largest agent's KV pool holds 64", status.getDescription());
+    GenerateRequest longOutput = prompt(1, 2, 3, 4, 5).setMaxTokens(1020).build();
+    status = GrpcTestClient.statusOf(assertThrows(Exception.class, () -> client.generate(longOutput, T)));
+    assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
+    assertEquals("max_tokens: a 5-token prompt plus up to 1020 output tokens needs 65 KV blocks of 16 tokens; the "
+        + "largest agent's KV pool holds 64", status.getDescription());
+    // A prompt_len far past the context is refused before any prompt is drawn.
+    status = GrpcTestClient.statusOf(assertThrows(Exception.class, () -> client.generate(GenerateRequest.newBuilder()
+        .setPromptLen(Integer.MAX_VALUE).setMaxTokens(4).build(), T)));
+    assertEquals("prompt_len: a 2147483647-token prompt plus up to 4 output tokens exceeds model tiny's context of "
+        + "2048 tokens", status.getDescription());
   }
 
   @Test
@@ -171,8 +187,13 @@ class DecodeFleetServiceTest {
         BenchmarkRequest.newBuilder().setNumRequests(2).setWorldSize(9).build(),
         BenchmarkRequest.newBuilder().setNumRequests(2).setPromptLen("lots").build(),
         BenchmarkRequest.newBuilder().setNumRequests(2).setPlacement("random").build(),
-        BenchmarkRequest.newBuilder().setNumRequests(2).setMaxConcurrency(-1).build());
-    List<String> fields = List.of("num_requests", "world_size", "prompt_len", "placement", "max_concurrency");
+        BenchmarkRequest.newBuilder().setNumRequests(2).setMaxConcurrency(-1).build(),
+        BenchmarkRequest.newBuilder().setNumRequests(ApiRequests.MAX_BENCHMARK_REQUESTS + 1).build(),
+        BenchmarkRequest.newBuilder().setNumRequests(2).setOnOverlength("truncate").build(),
+        BenchmarkRequest.newBuilder().setNumRequests(2).setOutputLen("3000").build(),
+        BenchmarkRequest.newBuilder().setNumRequests(2).setOutputLen("1000").build());
+    List<String> fields = List.of("num_requests", "world_size", "prompt_len", "placement", "max_concurrency",
+        "num_requests", "on_overlength", "output_len", "output_len");
     for (int i = 0; i < bad.size(); i++) {
       BenchmarkRequest request = bad.get(i);
       Exception e = assertThrows(Exception.class, () -> client.client.runBenchmark(request)
@@ -184,13 +205,44 @@ class DecodeFleetServiceTest {
   }
 
   @Test
+  void aBenchmarksLongestDrawIsCheckedAgainstTheFleetsLimitUpFront() {
+    // tiny's context holds 256 + 1000 tokens; a KV pool of 64 blocks of 16 does not.
+    BenchmarkRequest request = BenchmarkRequest.newBuilder().setNumRequests(2).setOutputLen("1000").build();
+    Status status = GrpcTestClient.statusOf(assertThrows(Exception.class, () -> client.client.runBenchmark(request)
+        .runWith(Sink.seq(), client.system).toCompletableFuture().get(30, TimeUnit.SECONDS)));
+    assertEquals("output_len: a 256-token prompt plus up to 1000 output tokens needs 79 KV blocks of 16 tokens; the "
+        + "largest agent's KV pool holds 64", status.getDescription());
+  }
+
+  @Test
+  void aBenchmarksLognormalDrawsOverTheLimitAreRefusedOrSkippedAndCounted() throws Exception {
+    BenchmarkRequest.Builder tail = BenchmarkRequest.newBuilder().setNumRequests(12).setPromptLen("lognormal:700:0.8")
+        .setOutputLen("4").setSeed(3);
+    BenchmarkRequest refused = tail.build();
+    Status status = GrpcTestClient.statusOf(assertThrows(Exception.class, () -> client.client.runBenchmark(refused)
+        .runWith(Sink.seq(), client.system).toCompletableFuture().get(30, TimeUnit.SECONDS)));
+    assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
+    assertTrue(status.getDescription().startsWith("prompt_len: request ")
+        && status.getDescription().endsWith("(on_overlength \"skip\" leaves such requests out)"),
+        status.getDescription());
+
+    List<BenchmarkEvent> events = client.client.runBenchmark(tail.setOnOverlength("skip").build())
+        .runWith(Sink.seq(), client.system).toCompletableFuture().get(120, TimeUnit.SECONDS);
+    BenchmarkEvent last = events.get(events.size() - 1);
+    assertTrue(last.getReport().getSucceeded(), last.toString());
+    JsonNode report = new ObjectMapper().readTree(last.getReport().getReportJson());
+    int skipped = report.get("overlength_skipped").asInt();
+    assertTrue(skipped > 0 && skipped < 12, report.toString());
+    assertEquals(12, report.get("completed").asInt() + skipped, report.toString());
+  }
+
+  @Test
   void generateWithoutALoadedModelGetsUnavailable() throws Exception {
     // A coordinator alone (no agents, no fleet) behind the same API.
     try (io.decodefleet.coordinator.node.CoordinatorNode lonely = io.decodefleet.coordinator.node.CoordinatorNode.start(
         "127.0.0.1", 0, List.of(), -1)) {
       DecodeFleetService service = new DecodeFleetService(lonely.system(), lonely.coordinator(), MODEL, LIMITS,
-          new ByteTokenizer(), 1,
-          (r, o) -> "{}");
+          new ByteTokenizer(), 1, new InFlightLimit(4), (r, o, skipped) -> "{}", RequestObserver.NONE);
       ServerBinding b = Http.get(lonely.system()).newServerAt("127.0.0.1", 0)
           .bind(DecodeFleetHandlerFactory.create(service, lonely.system())).toCompletableFuture().get(30, TimeUnit.SECONDS);
       try (GrpcTestClient c = new GrpcTestClient("127.0.0.1", b.localAddress().getPort())) {

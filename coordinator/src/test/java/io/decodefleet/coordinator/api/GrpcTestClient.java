@@ -20,9 +20,40 @@ final class GrpcTestClient implements AutoCloseable {
   final DecodeFleetClient client;
 
   GrpcTestClient(String host, int port) {
+    this(host, port, null, false);
+  }
+
+  /**
+   * @param caPem with it, TLS trusting only the certificates in this PEM file (and checking the
+   *     server's name against {@code host}); without, plaintext
+   * @param giveUp stop after two failed connection attempts instead of trying on (a port that does
+   *     not speak what the client speaks)
+   */
+  GrpcTestClient(String host, int port, java.nio.file.Path caPem, boolean giveUp) {
     system = ActorSystem.create(Behaviors.empty(), "grpc-client",
         com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.actor.provider = local"));
-    client = DecodeFleetClient.create(GrpcClientSettings.connectToServiceAt(host, port, system).withTls(false), system);
+    GrpcClientSettings settings = GrpcClientSettings.connectToServiceAt(host, port, system).withTls(caPem != null);
+    if (caPem != null) settings = settings.withTrustManager(trusting(caPem));
+    if (giveUp) settings = settings.withConnectionAttempts(2);
+    client = DecodeFleetClient.create(settings, system);
+  }
+
+  private static javax.net.ssl.TrustManager trusting(java.nio.file.Path caPem) {
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(caPem)) {
+      java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      int i = 0;
+      for (java.security.cert.Certificate c : java.security.cert.CertificateFactory.getInstance("X.509")
+          .generateCertificates(in)) {
+        store.setCertificateEntry("ca-" + i++, c);
+      }
+      javax.net.ssl.TrustManagerFactory f = javax.net.ssl.TrustManagerFactory.getInstance(
+          javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      f.init(store);
+      return f.getTrustManagers()[0];
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("cannot trust " + caPem + ": " + e, e);
+    }
   }
 
   List<GenerateEvent> generate(GenerateRequest request, Duration timeout) throws Exception {

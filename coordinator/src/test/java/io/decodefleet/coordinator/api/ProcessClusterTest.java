@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.decodefleet.api.AgentState;
 import io.decodefleet.api.BenchmarkEvent;
 import io.decodefleet.api.BenchmarkRequest;
 import io.decodefleet.api.ClusterState;
@@ -31,8 +32,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Real processes: `coordinator serve` and three `gpu-agent` daemons launched from the built
- * artifacts, a gRPC client over TCP. One daemon is killed with SIGKILL mid-run and another is sent
- * SIGTERM mid-run; every stream must still deliver exactly the tokens of a run without failures.
+ * artifacts, a gRPC client over TCP. One daemon is killed with SIGKILL mid-run (GetClusterState then
+ * shows its agent LOST, running nothing) and another is sent SIGTERM mid-run; every stream must still
+ * deliver exactly the tokens of a run without failures.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ProcessClusterTest {
@@ -112,7 +114,9 @@ class ProcessClusterTest {
     List<List<GenerateEvent>> runs = runStreams(e -> {});
     baseline = new ArrayList<>();
     for (List<GenerateEvent> run : runs) baseline.add(tokensOf(run));
-    assertEquals(3, state().getAgentsCount());
+    ClusterState s = state();
+    assertEquals(3, s.getAgentsCount());
+    for (AgentState a : s.getAgentsList()) assertEquals(AgentState.Status.UP, a.getStatus(), a.toString());
   }
 
   @Test
@@ -135,6 +139,14 @@ class ProcessClusterTest {
     ClusterState s = state();
     assertEquals(1, s.getAgentsLost());
     assertTrue(s.getMigrations() >= migrated);
+    // The killed daemon's agent is shown lost, running nothing; the others stay up.
+    for (AgentState a : s.getAgentsList()) {
+      boolean killedOne = a.getAgentId().equals("node-b-0");
+      assertEquals(killedOne ? AgentState.Status.LOST : AgentState.Status.UP, a.getStatus(), a.toString());
+      if (killedOne) assertEquals(List.of(0, 0, 0), List.of(a.getRunning(), a.getWaiting(), a.getInFlight()));
+    }
+    assertEquals(s.getAgentsLost(), s.getAgentsList().stream().filter(a -> a.getStatus() == AgentState.Status.LOST)
+        .count());
   }
 
   @Test

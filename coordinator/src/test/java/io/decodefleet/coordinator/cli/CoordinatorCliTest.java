@@ -58,6 +58,15 @@ class CoordinatorCliTest {
       "--metric-percentiles, '99,x', --metric-percentiles: 'x' is not a number",
       "--goodput, itl:0, --goodput:",
       "--profile-steps, -3, --profile-steps must be >= 0, got -3",
+      "--prompt-len, 999999, --prompt-len 999999: a 999999-token prompt plus up to 128 output tokens exceeds model "
+          + "tiny's context of 2048 tokens",
+      "--output-len, 3000, --output-len 3000: a 256-token prompt plus up to 3000 output tokens exceeds model tiny's "
+          + "context of 2048 tokens",
+      "--on-overlength, cut, --on-overlength must be skip or error, got 'cut'",
+      "--load-format, pickle, --load-format must be auto, dummy or safetensors, got 'pickle'",
+      "--load-format, safetensors, --load-format safetensors needs --model DIR; tiny is a preset with dummy weights",
+      "--quantization, int4, --quantization must be none or fp8, got 'int4'",
+      "--kv-cache-dtype, fp16, --kv-cache-dtype must be auto or fp8, got 'fp16'",
   })
   void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {
     Result r = runProcess(option, value);
@@ -78,6 +87,9 @@ class CoordinatorCliTest {
       "--max-concurrencies 4 --world-size 2 | --max-concurrencies and --world-size are exclusive",
       "--request-rates 1,2 | --request-rates needs --endpoint URL",
       "--served-model m | --served-model needs --endpoint URL",
+      "--request-timeout 5 | --request-timeout needs --endpoint URL",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --request-timeout 0 | --request-timeout: 0 is outside (0, 604800] seconds",
+      "--endpoint http://127.0.0.1:9/v1 --served-model m --request-timeout soon | --request-timeout: 'soon' is not a number of seconds",
       "--endpoint http://127.0.0.1:9/v1 | --endpoint needs --served-model NAME",
       "--endpoint ftp://127.0.0.1/v1 --served-model m | --endpoint: 'ftp://127.0.0.1/v1' is not an http:// or https://",
       "--endpoint http://127.0.0.1:9/v1 --served-model m --request-rates 1,fast | --request-rates: 'fast' is not a number",
@@ -119,6 +131,68 @@ class CoordinatorCliTest {
     assertTrue(lines.get(0).startsWith("coordinator: cannot reach http://127.0.0.1:" + port + "/v1: "), lines.get(0));
   }
 
+  /** One line on stderr, exit code 2, nothing on stdout: what every refused command line gets. */
+  private static String refusal(Result r) {
+    assertEquals(2, r.code(), r.err());
+    List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+    assertEquals(1, lines.size(), "exactly one line on stderr, got: " + r.err());
+    assertEquals("", r.out());
+    return lines.get(0);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "--turns 12 --prompt-len 100 --output-len 100 | coordinator: --turns 12: turn 12 of a conversation: a "
+          + "2300-token prompt plus up to 100 output tokens exceeds model tiny's context of 2048 tokens",
+      "--prompt-len lognormal:1500:1 --output-len 8 --num-requests 20 | coordinator: --prompt-len lognormal:1500:1: "
+          + "request 2: a 2346-token prompt plus up to 8 output tokens exceeds model tiny's context of 2048 tokens "
+          + "(--on-overlength skip leaves such requests out)",
+      "--num-prefixes 2 --prefix-len 2047 --prompt-len 1 --output-len 1 | coordinator: --prefix-len 2047: a "
+          + "2048-token prompt plus 1 output token exceeds model tiny's context of 2048 tokens",
+      // Known once the fleet is loaded: the KV pool of 8 blocks of 16 tokens, below the context.
+      "--world-size 1 --kv-blocks 8 --prompt-len 100 --output-len 50 --num-requests 2 --quiet | coordinator: "
+          + "--output-len 50: a 100-token prompt plus up to 50 output tokens needs 10 KV blocks of 16 tokens; the "
+          + "largest agent's KV pool holds 8",
+  })
+  void aWorkloadOverTheLengthLimitIsRefusedWithOneLineNamingTheFlagAndTheLimit(String args, String expected)
+      throws Exception {
+    assertEquals(expected, refusal(runProcess(args.trim().split(" +"))));
+  }
+
+  @Test
+  void aTraceRowOverTheContextIsRefusedNamingItsLine(@TempDir Path dir) throws Exception {
+    Path trace = dir.resolve("long.jsonl");
+    java.nio.file.Files.writeString(trace, "{\"arrival_s\": 0, \"prompt_len\": 20, \"output_len\": 5}\n"
+        + "{\"arrival_s\": 1, \"prompt_len\": 3000, \"output_len\": 10}\n");
+
+    assertEquals("coordinator: --trace: " + trace + ":2: a 3000-token prompt plus up to 10 output tokens exceeds model "
+        + "tiny's context of 2048 tokens (--on-overlength skip leaves such rows out)",
+        refusal(runProcess("--trace", trace.toString())));
+  }
+
+  @Test
+  void skippedTraceRowsAreLeftOutAndCountedInReportJson(@TempDir Path dir) throws Exception {
+    Path trace = dir.resolve("mixed.jsonl");
+    // Rows 2 (over tiny's context) and 3 (over a KV pool of 8 blocks of 16 tokens) are left out.
+    java.nio.file.Files.writeString(trace, "{\"arrival_s\": 0, \"prompt_len\": 20, \"output_len\": 5}\n"
+        + "{\"arrival_s\": 0.01, \"prompt_len\": 3000, \"output_len\": 5}\n"
+        + "{\"arrival_s\": 0.02, \"prompt_len\": 100, \"output_len\": 50}\n"
+        + "{\"arrival_s\": 0.03, \"prompt_len\": 30, \"output_len\": 6}\n");
+
+    int code = CoordinatorCli.run("--trace", trace.toString(), "--on-overlength", "skip", "--world-size", "1",
+        "--kv-blocks", "8", "--report-dir", dir.resolve("report").toString(), "--quiet");
+
+    assertEquals(0, code);
+    JsonNode report = ReportJson.read(dir.resolve("report").resolve("report.json"));
+    assertEquals("skip", report.get("settings").get("on_overlength").asText());
+    assertEquals(2, report.get("settings").get("overlength_skipped").asInt());
+    JsonNode point = report.get("points").get(0);
+    assertEquals(2, point.get("completed").asInt());
+    assertEquals(0, point.get("failed").asInt());
+    assertEquals(50, point.get("total_input_tokens").asInt());
+    assertEquals(11, point.get("total_output_tokens").asInt(), "every kept request ran to its own output length");
+  }
+
   @Test
   void helpListsEveryOptionTheIssueNames() throws Exception {
     Result r = runProcess("--help");
@@ -126,7 +200,7 @@ class CoordinatorCliTest {
     assertEquals(0, r.code());
     for (String option : List.of("--world-size", "--model", "--num-requests", "--prompt-len", "--output-len",
         "--placement", "--seed", "--report-dir", "--verify", "--endpoint", "--served-model", "--api-key",
-        "--request-rates", "--max-concurrencies", "--help")) {
+        "--request-rates", "--max-concurrencies", "--on-overlength", "--help")) {
       assertTrue(r.out().contains(option), option);
     }
   }
@@ -153,6 +227,22 @@ class CoordinatorCliTest {
 
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("bad.csv:3:"), r.err());
+  }
+
+  @Test
+  void withoutACudaDriverARunSaysSoInOneShortLineAndRunsOnTheCpu(@TempDir Path dir) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(io.decodefleet.agent.backend.cuda.driver.CudaDriver.isAvailable(),
+        "this machine has a CUDA driver");
+    Result r = runProcess("--world-size", "1", "--num-requests", "1", "--prompt-len", "8", "--output-len", "2",
+        "--report-dir", dir.toString());
+
+    assertEquals(0, r.code(), r.err());
+    List<String> cuda = (r.out() + r.err()).lines().filter(l -> l.contains("CUDA") || l.contains("cuda")).toList();
+    assertEquals(1, cuda.size(), "one line about CUDA: " + cuda);
+    assertTrue(cuda.get(0).endsWith("no CUDA driver on this host (libcuda.so.1 not found): using the CPU backend"),
+        cuda.get(0));
+    assertTrue(cuda.get(0).length() < 160, "short: " + cuda.get(0));
+    assertFalse(r.err().contains("\tat ") || r.err().contains("Exception"), "no stack trace: " + r.err());
   }
 
   @Test

@@ -108,6 +108,9 @@ class CompletionStreamTest {
 
     assertFalse(s.completed());
     assertEquals("error: agent-1 left the cluster", s.failure());
+    assertEquals("server_error", s.errorType());
+    assertFalse(s.connectionLost());
+    assertEquals(0, s.refusedStatus());
     RequestRecord r = recorded(s);
     assertFalse(r.completed());
     assertEquals("error: agent-1 left the cluster", r.failureReason());
@@ -118,6 +121,8 @@ class CompletionStreamTest {
   void aBodyThatEndsBeforeDoneFailsAndALastEventWithoutItsBlankLineCounts() {
     CompletionStream cut = feed("data: {\"choices\":[{\"text\":\"a\"}]}\n\n", true);
     assertEquals("the stream ended before data: [DONE]", cut.failure());
+    assertTrue(cut.connectionLost(), "a body cut short is a lost connection");
+    assertNull(cut.errorType());
 
     CompletionStream lenient = feed("data: {\"choices\":[{\"text\":\"a\"}]}\n\ndata: [DONE]", true);
     assertTrue(lenient.completed());

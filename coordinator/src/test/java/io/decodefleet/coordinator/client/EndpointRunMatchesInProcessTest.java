@@ -11,6 +11,8 @@ import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.admission.LengthLimit;
+import io.decodefleet.coordinator.admission.OverlengthPolicy;
 import io.decodefleet.coordinator.cli.CoordinatorCli;
 import io.decodefleet.coordinator.metrics.BenchmarkResult;
 import io.decodefleet.coordinator.metrics.ReportJson;
@@ -76,11 +78,12 @@ class EndpointRunMatchesInProcessTest {
   }
 
   /** The workload {@code --num-requests 16 --prompt-len 32 --output-len 24 --seed 5} generates. */
-  private static List<RequestSpec> workload(ArrivalProcess arrivals) {
+  private static List<RequestSpec> workload(ArrivalProcess arrivals) throws Exception {
     ModelConfig tiny = ModelConfig.preset("tiny");
     return new WorkloadSpec(REQUESTS, LengthDistribution.parse(String.valueOf(PROMPT)),
         LengthDistribution.parse(String.valueOf(OUTPUT)), arrivals, 0)
-        .requests(tiny.vocabSize(), tiny.maxPositionEmbeddings(), SEED);
+        .requests(tiny.vocabSize(), LengthLimit.context("tiny", tiny.maxPositionEmbeddings()), OverlengthPolicy.ERROR,
+            SEED).requests();
   }
 
   /** The in-process benchmark, as the CLI's session asks the Coordinator for it. */

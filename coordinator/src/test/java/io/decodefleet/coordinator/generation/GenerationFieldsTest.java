@@ -62,4 +62,18 @@ class GenerationFieldsTest {
     assertEquals(0, new GenerationFields(4, null, null, -1, null, null, null, null, null, null)
         .toRequest(new int[4], LIMITS).sampling().topK(), "vLLM's -1 means no top-k cut");
   }
+
+  @Test
+  void onAFleetTheLargestKvPoolBoundsMaxTokensAndTheDefault() {
+    // 4 blocks of 16 tokens: 64 tokens, below the context of 100.
+    ModelLimits fleet = new ModelLimits(1024, new int[] {257}, 16, LIMITS.length().withKvPool(4, 16));
+    InvalidField e = assertThrows(InvalidField.class, () -> fields(30, null, null, null).toRequest(new int[40], fleet));
+    assertEquals("max_tokens", e.field());
+    assertEquals("max_tokens: a 40-token prompt plus up to 30 output tokens needs 5 KV blocks of 16 tokens; the "
+        + "largest agent's KV pool holds 4", e.getMessage());
+    assertEquals(24, fields(24, null, null, null).toRequest(new int[40], fleet).maxTokens());
+    assertEquals(8, GenerationFields.DEFAULTS.toRequest(new int[56], fleet).maxTokens(), "64 - 56 left");
+    assertEquals("prompt", assertThrows(InvalidField.class,
+        () -> GenerationFields.DEFAULTS.toRequest(new int[64], fleet)).field());
+  }
 }

@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.coordinator.Coordinator;
+import io.decodefleet.coordinator.admission.InFlightLimit;
 import io.decodefleet.coordinator.generation.ModelLimits;
 import io.decodefleet.coordinator.node.EmbeddedCluster;
 import io.decodefleet.coordinator.text.ByteTokenizer;
@@ -49,9 +50,12 @@ public final class OpenAiFleet implements AutoCloseable {
         .get(70, TimeUnit.SECONDS);
     assertTrue(status instanceof Coordinator.FleetReady, status.toString());
     ModelConfig config = ModelConfig.preset(MODEL);
-    limits = new ModelLimits(MODEL, config.vocabSize(), config.maxPositionEmbeddings(), tokenizer.eosTokenIds(), 16);
+    // As serve checks them: against the loaded fleet (the model's context, its largest KV pool).
+    limits = new ModelLimits(MODEL, config.vocabSize(), config.maxPositionEmbeddings(), tokenizer.eosTokenIds(), 16)
+        .onFleet(((Coordinator.FleetReady) status).state());
     OpenAiServer server = new OpenAiServer(cluster.system(), cluster.coordinator(), limits, tokenizer,
-        new TemplatePrompts(tokenizer, ChatTemplate.builtIn()), Optional.of(API_KEY), maxInFlight,
+        new TemplatePrompts(tokenizer, ChatTemplate.builtIn()),
+        io.decodefleet.coordinator.security.ApiKey.of(Optional.of(API_KEY)), new InFlightLimit(maxInFlight),
         "test", cluster.metrics());
     binding = Http.get(cluster.system()).newServerAt("127.0.0.1", 0).withSettings(OpenAiServer.settings(cluster.system()))
         .bind(server::handle).toCompletableFuture().get(30, TimeUnit.SECONDS);

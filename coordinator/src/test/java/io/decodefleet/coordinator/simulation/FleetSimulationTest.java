@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.agent.engine.kv.KvTransferMode;
+import io.decodefleet.coordinator.admission.LengthLimit;
+import io.decodefleet.coordinator.admission.OverlengthPolicy;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.AgentStats;
 import io.decodefleet.coordinator.metrics.RequestRecord;
@@ -35,11 +37,20 @@ class FleetSimulationTest {
     return new RequestSpec(id, arrivalNanos, prompt, maxTokens);
   }
 
+  /** The spec's requests within tiny's context of 2048 tokens (none of these workloads comes near it). */
+  private static List<RequestSpec> generated(WorkloadSpec spec, long seed) {
+    try {
+      return spec.requests(1024, LengthLimit.context("tiny", 2048), OverlengthPolicy.ERROR, seed).requests();
+    } catch (io.decodefleet.coordinator.workload.OverlengthException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   private static List<RequestSpec> workload(int n, String rate, long seed) {
     ArrivalProcess arrivals = rate.equals("inf") ? new ArrivalProcess.AllAtOnce()
         : new ArrivalProcess.Rate(Double.parseDouble(rate), 1.0);
-    return new WorkloadSpec(n, LengthDistribution.parse("32:200"), LengthDistribution.parse("4:40"), arrivals, 0)
-        .requests(1024, 2048, seed);
+    return generated(new WorkloadSpec(n, LengthDistribution.parse("32:200"), LengthDistribution.parse("4:40"), arrivals,
+        0), seed);
   }
 
   @Test
@@ -141,9 +152,9 @@ class FleetSimulationTest {
   @Test
   void prefixAwarePlacementFindsTheSharedPrefixesRoundRobinScatters() {
     ModelSpec caching = new ModelSpec("tiny", 0, 16, 0, 0, 0, 0.0, ModelSpec.PrefixCaching.ON);
-    List<RequestSpec> requests = new WorkloadSpec(128, LengthDistribution.parse("32"), LengthDistribution.parse("8"),
-        new ArrivalProcess.Rate(100, 1.0), 0, new io.decodefleet.coordinator.workload.SharedPrefixes(8, 256))
-        .requests(1024, 2048, 4);
+    List<RequestSpec> requests = generated(new WorkloadSpec(128, LengthDistribution.parse("32"),
+        LengthDistribution.parse("8"), new ArrivalProcess.Rate(100, 1.0), 0,
+        new io.decodefleet.coordinator.workload.SharedPrefixes(8, 256)), 4);
     double[] hitRate = new double[2];
     String[] policies = {"round-robin", "prefix-aware"};
     for (int i = 0; i < 2; i++) {
@@ -158,9 +169,9 @@ class FleetSimulationTest {
 
   @Test
   void aConversationsLaterTurnsAreReleasedWhenTheEarlierOnesEnd() {
-    List<RequestSpec> requests = new WorkloadSpec(10, LengthDistribution.parse("40"), LengthDistribution.parse("6"),
-        new ArrivalProcess.AllAtOnce(), 0, io.decodefleet.coordinator.workload.SharedPrefixes.NONE, 3)
-        .requests(1024, 2048, 2);
+    List<RequestSpec> requests = generated(new WorkloadSpec(10, LengthDistribution.parse("40"),
+        LengthDistribution.parse("6"), new ArrivalProcess.AllAtOnce(), 0,
+        io.decodefleet.coordinator.workload.SharedPrefixes.NONE, 3), 2);
     assertEquals(30, requests.size());
     SweepPoint p = simulate(2, ParallelLayout.DATA_PARALLEL, requests, "least-loaded", Calibrations.roundNumbers(0, 0),
         List.of());

@@ -3,8 +3,11 @@ package io.decodefleet.coordinator.workload;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.decodefleet.coordinator.admission.LengthLimit;
+import io.decodefleet.coordinator.admission.OverlengthPolicy;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -103,17 +106,48 @@ class TraceReaderTest {
   }
 
   @Test
-  void lengthsAreClampedToTheContextWindow() throws Exception {
-    // context 4: prompt ≤ 3 tokens, prompt + output ≤ 4
-    List<RequestSpec> requests = TraceReader.read(trace("small.jsonl"), TraceOptions.AS_RECORDED, VOCAB, 4, 42);
-    assertArrayEquals(new int[] {5, 17, 99}, requests.get(0).promptTokens());
-    assertEquals(1, requests.get(0).maxTokens()); // asked 4
-    assertEquals(2, requests.get(1).maxTokens()); // prompt 2, asked 3
-    assertEquals(3, requests.get(2).promptTokens().length); // asked 6
-    assertEquals(1, requests.get(2).maxTokens());
-    // the Azure slice's first request (374 + 44) in a 400-token window
-    RequestSpec azure = TraceReader.read(trace("azure-llm-conv-trace-head.csv"), TraceOptions.AS_RECORDED, VOCAB, 400, 42).get(0);
-    assertEquals(374, azure.promptTokens().length);
-    assertEquals(26, azure.maxTokens());
+  void aRowOverTheContextIsRefusedNamingItsLineNeverCut() throws Exception {
+    // small.jsonl's rows, by line: 1: 3 + 4 tokens, 3: 6 + 2, 4: 2 + 3, 5: 1 + 1.
+    OverlengthException e = assertThrows(OverlengthException.class, () -> TraceReader.read(trace("small.jsonl"),
+        TraceOptions.AS_RECORDED, VOCAB, LengthLimit.context("tiny", 7), OverlengthPolicy.ERROR, 42));
+    assertEquals(3, e.line());
+    assertEquals(OverlengthException.Setting.TRACE, e.setting());
+    assertTrue(e.getMessage().endsWith("small.jsonl:3: a 6-token prompt plus up to 2 output tokens exceeds model "
+        + "tiny's context of 7 tokens"), e.getMessage());
+    // The plain reader refuses it as a bad line of the file.
+    TraceFormatException asFormat = assertThrows(TraceFormatException.class,
+        () -> TraceReader.read(trace("azure-llm-conv-trace-head.csv"), TraceOptions.AS_RECORDED, VOCAB, 400, 42));
+    assertEquals(2, asFormat.line(), "the first row after the header: 374 + 44 tokens");
+    assertTrue(asFormat.getMessage().contains("a 374-token prompt plus up to 44 output tokens exceeds the model's "
+        + "context of 400 tokens"), asFormat.getMessage());
+  }
+
+  @Test
+  void skippedRowsAreLeftOutWholeAndCountedAndTheRestKeepTheirLengths() throws Exception {
+    Workload w = TraceReader.read(trace("small.jsonl"), TraceOptions.AS_RECORDED, VOCAB, LengthLimit.context("tiny", 7),
+        OverlengthPolicy.SKIP, 42);
+    assertEquals(1, w.skipped());
+    assertEquals(4, w.drawn());
+    assertEquals(List.of(0L, 1L, 2L), w.requests().stream().map(RequestSpec::requestId).toList(), "ids 0..n-1");
+    assertArrayEquals(new int[] {5, 17, 99}, w.requests().get(0).promptTokens());
+    assertEquals(4, w.requests().get(0).maxTokens());
+    assertArrayEquals(new int[] {0, 1}, w.requests().get(1).promptTokens());
+    assertEquals(3, w.requests().get(1).maxTokens());
+    assertEquals(1, w.requests().get(2).promptTokens().length);
+    assertEquals(1_750_000_000L, w.requests().get(2).arrivalNanos());
+  }
+
+  @Test
+  void aRowNoAgentsKvPoolCouldHoldIsRefusedOrSkippedLikeOneOverTheContext() throws Exception {
+    LengthLimit pool = LengthLimit.context("tiny", 2048).withKvPool(1, 4); // one block of 4 tokens
+    OverlengthException e = assertThrows(OverlengthException.class, () -> TraceReader.read(trace("small.jsonl"),
+        TraceOptions.AS_RECORDED, VOCAB, pool, OverlengthPolicy.ERROR, 42));
+    assertTrue(e.getMessage().endsWith("small.jsonl:1: a 3-token prompt plus up to 4 output tokens needs 2 KV blocks "
+        + "of 4 tokens; the largest agent's KV pool holds 1"), e.getMessage());
+    Workload w = TraceReader.read(trace("small.jsonl"), TraceOptions.AS_RECORDED, VOCAB, pool, OverlengthPolicy.SKIP,
+        42);
+    assertEquals(3, w.skipped());
+    assertEquals(1, w.requests().size());
+    assertEquals(2, w.requests().get(0).promptTokens().length + w.requests().get(0).maxTokens());
   }
 }

@@ -2,6 +2,7 @@ package io.decodefleet.coordinator.workload;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
@@ -61,18 +62,15 @@ class WorkloadGeneratorTest {
   }
 
   @Test
-  void clampsPromptAndOutputToTheContextWindow() {
-    // prompt 100 > 64 - 1: cut to 63, leaving exactly one output token
-    RequestSpec longPrompt = WorkloadGenerator.generate(1, new ArrivalProcess.AllAtOnce(),
-        new LengthDistribution.Fixed(100), new LengthDistribution.Fixed(50), 1000, 64, 1).get(0);
-    assertEquals(63, longPrompt.promptTokens().length);
-    assertEquals(1, longPrompt.maxTokens());
-    // prompt fits, output 50 > 64 - 40: cut to 24
-    RequestSpec longOutput = WorkloadGenerator.generate(1, new ArrivalProcess.AllAtOnce(),
-        new LengthDistribution.Fixed(40), new LengthDistribution.Fixed(50), 1000, 64, 1).get(0);
-    assertEquals(40, longOutput.promptTokens().length);
-    assertEquals(24, longOutput.maxTokens());
-    // both fit: untouched
+  void aRequestOverTheContextIsRefusedNeverCut() {
+    IllegalArgumentException longPrompt = assertThrows(IllegalArgumentException.class,
+        () -> WorkloadGenerator.generate(1, new ArrivalProcess.AllAtOnce(), new LengthDistribution.Fixed(100),
+            new LengthDistribution.Fixed(50), 1000, 64, 1));
+    assertEquals("request 0: a 100-token prompt plus up to 50 output tokens exceeds the model's context of 64 tokens",
+        longPrompt.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> WorkloadGenerator.generate(1, new ArrivalProcess.AllAtOnce(),
+        new LengthDistribution.Fixed(40), new LengthDistribution.Fixed(25), 1000, 64, 1));
+    // exactly the context: untouched
     RequestSpec fits = WorkloadGenerator.generate(1, new ArrivalProcess.AllAtOnce(),
         new LengthDistribution.Fixed(40), new LengthDistribution.Fixed(24), 1000, 64, 1).get(0);
     assertEquals(40, fits.promptTokens().length);

@@ -22,8 +22,18 @@ record BootstrapSettings(String systemName, String effectiveName, Map<String, St
   private static final String DISCOVERY = "pekko.discovery.kubernetes-api.";
 
   static Config config() {
-    return ConfigFactory.parseResources(ClusterConfig.class.getClassLoader(), "decodefleet-cluster.conf")
-        .withFallback(ConfigFactory.defaultReference(ClusterConfig.class.getClassLoader())).resolve();
+    return config(Map.of());
+  }
+
+  /**
+   * The configuration as a node with environment {@code env} resolves it: its {@code ${?VAR}}
+   * substitutions read these variables (not this JVM's environment).
+   */
+  static Config config(Map<String, String> env) {
+    return ConfigFactory.parseMap(env)
+        .withFallback(ConfigFactory.parseResources(ClusterConfig.class.getClassLoader(), "decodefleet-cluster.conf"))
+        .withFallback(ConfigFactory.defaultReference(ClusterConfig.class.getClassLoader()))
+        .resolve(com.typesafe.config.ConfigResolveOptions.defaults().setUseSystemEnvironment(false));
   }
 
   static BootstrapSettings load() {

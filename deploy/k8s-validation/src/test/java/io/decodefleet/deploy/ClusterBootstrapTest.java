@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Cluster Bootstrap as the images run it: real gpu-agent daemons started with the rendered DaemonSet's
  * arguments and environment and the unchanged decodefleet-cluster.conf find each other through a stub
- * of the Kubernetes API's pod listing (HTTPS, bearer token, label selector) and form one cluster.
+ * of the Kubernetes API's pod listing (HTTPS, bearer token, label selector) and form one cluster, over
+ * TLS with mutual authentication, with the stores deploy/k8s/README.md's commands make.
  */
 class ClusterBootstrapTest {
   private static final long DEADLINE_MS = 45_000;
@@ -37,6 +38,8 @@ class ClusterBootstrapTest {
       awaitMembers(running, 1, m -> m.size() == 2 && m.values().stream().allMatch("Up"::equals));
       assertEquals(running.members(0).keySet(), running.members(1).keySet(), "both nodes see the same cluster");
       assertTrue(running.members(0).containsKey("pekko://decodefleet@127.0.86.1:2552"), running.members(0).toString());
+      assertTrue(running.daemons().get(0).output().contains("(TLS, mutual authentication"),
+          "the DaemonSet's agents talk TLS:\n" + running.daemons().get(0).output());
 
       String selector = String.join(",", BootstrapSettings.load().podSelector().entrySet().stream()
           .map(e -> e.getKey() + "=" + e.getValue()).toList());

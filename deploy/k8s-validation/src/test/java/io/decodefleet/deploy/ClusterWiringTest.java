@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.Config;
+import io.decodefleet.coordinator.node.CoordinatorRole;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvFromSource;
@@ -136,6 +138,45 @@ class ClusterWiringTest {
         allowed |= role.getRules().stream().anyMatch(ClusterWiringTest::readsPods);
       }
       assertTrue(allowed, set + ": " + t.owner() + ": ServiceAccount " + account + " may not get/watch/list pods");
+    }
+  }
+
+  /**
+   * The resolver of every cluster member, as its environment configures it: lease-majority (two
+   * coordinator replicas fail over on a crash, which keep-oldest cannot do with two), counting the
+   * coordinator role (the side with the coordinator takes the lease first), with a lease whose API
+   * group and resource the member's service account may get, create and update.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("rendered")
+  void clusterMembersResolvePartitionsWithALeaseTheirServiceAccountMayTake(ManifestSet set) {
+    String sbr = "pekko.cluster.split-brain-resolver.";
+    Map<String, String> downward = Map.of("status.podIP", "10.1.2.3", "spec.nodeName", "gpu-node-1",
+        "metadata.name", "pod-x", "metadata.namespace", "decodefleet");
+    for (ManifestSet.PodTemplate t : set.podTemplates()) {
+      if (!BOOTSTRAP.selects(t.labels())) continue;
+      for (Container c : t.spec().getContainers()) {
+        Map<String, String> env = new ContainerCommandLine(c, set, downward).env();
+        Config config = BootstrapSettings.config(env);
+        assertEquals("lease-majority", config.getString(sbr + "active-strategy"), t.owner() + ": the resolver");
+        assertEquals(CoordinatorRole.NAME, config.getString(sbr + "lease-majority.role"), t.owner());
+        String lease = config.getString(sbr + "lease-majority.lease-implementation");
+        String leaseClass = config.getString(lease + ".lease-class");
+        String group = leaseClass.endsWith(".NativeKubernetesLease") ? "coordination.k8s.io"
+            : leaseClass.endsWith(".KubernetesLease") ? "pekko.apache.org" : null;
+        assertNotEquals(null, group, "a Kubernetes lease, not " + leaseClass);
+        String account = t.spec().getServiceAccountName();
+        String namespace = set.named(ServiceAccount.class, account).orElseThrow().getMetadata().getNamespace();
+        boolean allowed = false;
+        for (RoleBinding binding : set.all(RoleBinding.class)) {
+          if (binding.getSubjects().stream().noneMatch(s -> isAccount(s, account, namespace))) continue;
+          Role role = set.named(Role.class, binding.getRoleRef().getName()).orElseThrow();
+          allowed |= role.getRules().stream().anyMatch(r -> r.getApiGroups().contains(group)
+              && r.getResources().contains("leases") && r.getVerbs().containsAll(List.of("get", "create", "update")));
+        }
+        assertTrue(allowed, set + ": " + t.owner() + ": ServiceAccount " + account + " may not take " + group
+            + " leases");
+      }
     }
   }
 

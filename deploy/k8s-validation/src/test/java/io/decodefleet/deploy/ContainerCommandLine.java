@@ -72,6 +72,12 @@ final class ContainerCommandLine {
     this.args = List.copyOf(expanded);
   }
 
+  private ContainerCommandLine(Application application, Map<String, String> env, List<String> args) {
+    this.application = application;
+    this.env = Map.copyOf(env);
+    this.args = List.copyOf(args);
+  }
+
   private static String value(EnvVar var, ManifestSet set, Map<String, String> downward, Map<String, String> earlier) {
     if (var.getValueFrom() == null) return expand(var.getValue() == null ? "" : var.getValue(), earlier);
     if (var.getValueFrom().getFieldRef() != null) {
@@ -80,6 +86,10 @@ final class ContainerCommandLine {
       if (value == null) throw new AssertionError(var.getName() + ": no downward value given for " + field);
       return value;
     }
+    if (var.getValueFrom().getSecretKeyRef() != null) {
+      // A Secret's value is the operator's (deploy/k8s/README.md creates them): only that one is given.
+      return secretValue(var.getValueFrom().getSecretKeyRef().getName(), var.getValueFrom().getSecretKeyRef().getKey());
+    }
     if (var.getValueFrom().getConfigMapKeyRef() != null) {
       var ref = var.getValueFrom().getConfigMapKeyRef();
       String value = set.configMap(ref.getName()).getData().get(ref.getKey());
@@ -87,6 +97,28 @@ final class ContainerCommandLine {
       return value;
     }
     throw new AssertionError(var.getName() + ": unsupported valueFrom " + var.getValueFrom());
+  }
+
+  /** What stands for the value of key {@code key} of Secret {@code name}, which only the cluster knows. */
+  static String secretValue(String name, String key) {
+    return "<secret " + name + "/" + key + ">";
+  }
+
+  /**
+   * This command line with every path under a volume's mount path moved to a folder of this machine
+   * (mount path → folder), as the kubelet's mount would put the files there.
+   */
+  ContainerCommandLine mounted(Map<String, java.nio.file.Path> mounts) {
+    Map<String, String> env = new LinkedHashMap<>();
+    this.env.forEach((k, v) -> env.put(k, remount(v, mounts)));
+    return new ContainerCommandLine(application, env, args.stream().map(a -> remount(a, mounts)).toList());
+  }
+
+  private static String remount(String value, Map<String, java.nio.file.Path> mounts) {
+    for (Map.Entry<String, java.nio.file.Path> m : mounts.entrySet()) {
+      if (value.startsWith(m.getKey() + "/")) return m.getValue() + value.substring(m.getKey().length());
+    }
+    return value;
   }
 
   /** The kubelet's expansion: $(VAR) of a defined variable is replaced, anything else stays. */

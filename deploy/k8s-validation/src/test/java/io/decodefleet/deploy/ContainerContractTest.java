@@ -67,7 +67,12 @@ class ContainerContractTest {
     assertPort(c, BOOTSTRAP.portName(), cl.option("--management-port"));
     if (serve) assertPort(c, "grpc", cl.option("--grpc-port"));
     if (!agent) assertPort(c, "metrics", cl.option("--metrics-port"));
-    assertEquals((serve ? 3 : 2) + (agent ? 0 : 1), c.getPorts().size(), t.owner() + ": ports " + c.getPorts());
+    // serve's OpenAI API is a container port when it listens beyond the pod's loopback.
+    boolean http = serve && !cl.option("--http-port").equals("-1")
+        && !io.decodefleet.agent.ExposedPorts.loopbackOnly(cl.option("--http-bind"));
+    if (http) assertPort(c, "http", cl.option("--http-port"));
+    assertEquals((serve ? 3 : 2) + (agent ? 0 : 1) + (http ? 1 : 0), c.getPorts().size(),
+        t.owner() + ": ports " + c.getPorts());
     if (agent) {
       // The daemon is left at the application's defaults: 2552 (Artery) and the configured management port.
       assertEquals("2552", cl.option("--cluster-port"));

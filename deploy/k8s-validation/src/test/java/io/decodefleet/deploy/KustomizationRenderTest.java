@@ -41,7 +41,9 @@ class KustomizationRenderTest {
             "apps/DaemonSet/decodefleet/gpu-agent", "batch/Job/decodefleet/decodefleet-benchmark",
             "policy/PodDisruptionBudget/decodefleet/gpu-agent",
             "rbac.authorization.k8s.io/Role/decodefleet/decodefleet-pod-reader",
-            "rbac.authorization.k8s.io/RoleBinding/decodefleet/decodefleet-pod-reader"),
+            "rbac.authorization.k8s.io/Role/decodefleet/decodefleet-split-brain-lease",
+            "rbac.authorization.k8s.io/RoleBinding/decodefleet/decodefleet-pod-reader",
+            "rbac.authorization.k8s.io/RoleBinding/decodefleet/decodefleet-split-brain-lease"),
         ids(Kustomization.render(DeploySources.k8s().resolve("benchmark"))));
   }
 

@@ -34,7 +34,8 @@ import tools.jackson.databind.JsonNode;
  * namespace), KUBERNETES_SERVICE_HOST/PORT pointing at a {@link KubernetesApiStub} that lists these
  * pods, and DNS records for pod names (a hosts file: &lt;a-b-c-d&gt;.&lt;ns&gt;.pod.&lt;domain&gt;).
  * Nothing of the application's configuration is changed; only the service account paths are set to the
- * folder, as the pod's volume mount would put them.
+ * folder, and the paths under a Secret's mount to a folder the README's commands filled
+ * ({@link DocumentedSecrets}), as the pod's volume mounts would put them.
  */
 final class LoopbackFleet implements AutoCloseable {
 
@@ -86,7 +87,8 @@ final class LoopbackFleet implements AutoCloseable {
         Map<String, String> downward = Map.of("status.podIP", n.podIp(), "spec.nodeName", n.nodeName(),
             "metadata.name", podName, "metadata.namespace", namespace);
         Container container = ds.getSpec().getTemplate().getSpec().getContainers().get(0);
-        ContainerCommandLine cl = new ContainerCommandLine(container, fleet, downward);
+        ContainerCommandLine cl = new ContainerCommandLine(container, fleet, downward)
+            .mounted(secretMounts(ds.getSpec().getTemplate().getSpec(), container));
         int cluster = Integer.parseInt(cl.option("--cluster-port"));
         int management = Integer.parseInt(cl.option("--management-port"));
         assertFree(n.podIp(), cluster);
@@ -104,6 +106,20 @@ final class LoopbackFleet implements AutoCloseable {
       throw e;
     }
     return started;
+  }
+
+  /** The container's Secret mounts (mount path → a folder holding the Secret's keys as files). */
+  private static Map<String, Path> secretMounts(PodSpec pod, Container container) throws Exception {
+    Map<String, Path> mounts = new LinkedHashMap<>();
+    for (var mount : container.getVolumeMounts()) {
+      var volume = pod.getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst().orElseThrow();
+      if (volume.getSecret() == null) continue;
+      if (!volume.getSecret().getSecretName().equals(DocumentedSecrets.CLUSTER_TLS)) {
+        throw new IllegalStateException("no stand-in for Secret " + volume.getSecret().getSecretName());
+      }
+      mounts.put(mount.getMountPath(), DocumentedSecrets.clusterTls());
+    }
+    return mounts;
   }
 
   /** This machine's name, so that a lookup of it through the hosts file still answers; "" if unknown. */

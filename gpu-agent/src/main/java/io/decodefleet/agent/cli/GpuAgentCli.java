@@ -15,12 +15,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code gpu-agent}: the per-node daemon of a DecodeFleet cluster, plus its device tools
- * ({@code selftest}, {@code bench}).
+ * ({@code selftest}, {@code bench}, {@code parity}) and {@code export-checkpoint}.
  */
 @Command(name = "gpu-agent", mixinStandardHelpOptions = true, version = "DecodeFleet 0.1.0",
     description = {"The DecodeFleet per-node daemon and its device tools.",
         "With no subcommand: join the cluster and serve one agent per device until SIGTERM, which drains."},
-    subcommands = {SelfCheckCommand.class, BenchCommand.class, ParityCommand.class})
+    subcommands = {SelfCheckCommand.class, BenchCommand.class, ParityCommand.class,
+        ExportCheckpointCommand.class})
 public final class GpuAgentCli implements Callable<Integer> {
 
   @Option(names = "--seed-nodes", split = ",", defaultValue = "${env:DECODEFLEET_SEED_NODES}",
@@ -40,7 +41,8 @@ public final class GpuAgentCli implements Callable<Integer> {
   int managementPort;
 
   @Option(names = "--node-name", defaultValue = "${env:DECODEFLEET_NODE_NAME}",
-      description = "Prefix of this node's agent ids (default: the host name).")
+      description = "Prefix of this node's agent ids, unique in the cluster (env DECODEFLEET_NODE_NAME; default: the"
+          + " host name and the cluster port, e.g. gpu-host-2552).")
   String nodeName;
 
   @Option(names = "--cpu-agents", defaultValue = "${env:DECODEFLEET_CPU_AGENTS:-1}",
@@ -84,6 +86,12 @@ public final class GpuAgentCli implements Callable<Integer> {
       description = "Seconds SIGTERM waits for agents to hand back their sequences (default ${DEFAULT-VALUE}).")
   int drainTimeoutSeconds;
 
+  @CommandLine.Mixin
+  ClusterTlsOptions clusterTls = new ClusterTlsOptions();
+
+  /** The process environment (tests give their own): where the store passwords' variables are read. */
+  java.util.Map<String, String> environment = System.getenv();
+
   @Override
   public Integer call() throws Exception {
     if (seedNodes.isEmpty() && !kubernetes) {
@@ -99,21 +107,22 @@ public final class GpuAgentCli implements Callable<Integer> {
     if (cpuAgents < 1) return usage("--cpu-agents must be >= 1, got " + cpuAgents);
     if (tensorParallel < 1) return usage("--tensor-parallel must be >= 1, got " + tensorParallel);
     if (drainTimeoutSeconds < 1) return usage("--drain-timeout must be >= 1 s, got " + drainTimeoutSeconds);
+    io.decodefleet.agent.ClusterTls tls;
     CudaSettings cuda;
     try {
+      tls = clusterTls.resolve(environment);
       cuda = CudaSettings.defaults().withDecodePath(DecodePath.parse(decodePath))
           .withGemm(GemmTuner.Policy.parse(gemm))
           .withGpuMemoryFraction(gpuMemoryFraction);
     } catch (IllegalArgumentException e) {
       return usage(e.getMessage());
     }
-    String name = nodeName == null || nodeName.isBlank() ? java.net.InetAddress.getLocalHost().getHostName() : nodeName;
     try {
-      return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, clusterPort, name, cpuAgents,
-          managementPort, kubernetes, CpuBackend.DEFAULT_KV_BYTES, java.time.Duration.ofSeconds(drainTimeoutSeconds), devices, cuda,
-          tensorParallel));
-    } catch (IllegalArgumentException e) {
-      return usage(e.getMessage()); // --devices naming a GPU that is not here
+      return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, clusterPort, nodeName, cpuAgents,
+          managementPort, kubernetes, CpuBackend.DEFAULT_KV_BYTES, java.time.Duration.ofSeconds(drainTimeoutSeconds),
+          devices, cuda, tensorParallel, tls));
+    } catch (IllegalArgumentException | io.decodefleet.agent.PortBinding.Unavailable e) {
+      return usage(e.getMessage()); // --devices naming a GPU that is not here, a port that is taken
     }
   }
 
@@ -148,7 +157,9 @@ public final class GpuAgentCli implements Callable<Integer> {
    * command line or manifest fails loudly instead of starting on the wrong port.
    */
   static int run(java.util.Map<String, String> environment, String... args) {
-    CommandLine cmd = new CommandLine(new GpuAgentCli());
+    GpuAgentCli cli = new GpuAgentCli();
+    cli.environment = environment;
+    CommandLine cmd = new CommandLine(cli);
     boolean daemon = args.length == 0 || !cmd.getSubcommands().containsKey(args[0]);
     String renamed = daemon ? renamedSetting(List.of(args), environment) : null;
     if (renamed != null) return usage(renamed);

@@ -21,8 +21,18 @@ public interface Backend extends AutoCloseable {
   /** A human description of the device, e.g. "cpu (4 cores)" or "NVIDIA H200 (GPU 0)". */
   String deviceDescription();
 
-  /** Materialises the weights of {@code config} from the dummy-weight hash with {@code seed}. */
-  void loadModel(ModelConfig config, long seed);
+  /**
+   * Materialises the weights {@code load} names (the dummy hash, or a checkpoint whose headers were
+   * checked), as its quantization says, and takes its KV cache type for {@link #kvBlockCapacity} and
+   * {@link #allocateKvCache}. A backend that cannot hold them so (FP8 on a backend without FP8
+   * kernels) throws an IllegalArgumentException that says what it lacks.
+   */
+  void loadModel(ModelLoad load);
+
+  /** The dummy weights of {@code config} with {@code seed}: {@code loadModel(ModelLoad.dummy(config, seed))}. */
+  default void loadModel(ModelConfig config, long seed) {
+    loadModel(ModelLoad.dummy(config, seed));
+  }
 
   /** How many KV blocks of {@code blockSize} tokens fit in the memory this backend may use for KV. */
   int kvBlockCapacity(int blockSize);

@@ -1,5 +1,6 @@
 package io.decodefleet.agent.engine;
 
+import io.decodefleet.agent.engine.checkpoint.LlamaTensor;
 import java.util.function.LongUnaryOperator;
 
 /**
@@ -14,10 +15,54 @@ import java.util.function.LongUnaryOperator;
 public final class DummyWeights {
   private DummyWeights() {}
 
-  /** Tensor ids: layer-major, then the kind of the tensor. */
+  /**
+   * The model's tensors, each with its name in a checkpoint. Tensor ids: layer-major, then the
+   * kind's ordinal, so kinds are only ever appended (the biases came last).
+   */
   public enum Kind {
-    EMBEDDING, Q_PROJ, K_PROJ, V_PROJ, O_PROJ, GATE_PROJ, UP_PROJ, DOWN_PROJ, INPUT_NORM, POST_ATTENTION_NORM,
-    FINAL_NORM, LM_HEAD
+    EMBEDDING(LlamaTensor.EMBED_TOKENS), Q_PROJ(LlamaTensor.Q_PROJ), K_PROJ(LlamaTensor.K_PROJ),
+    V_PROJ(LlamaTensor.V_PROJ), O_PROJ(LlamaTensor.O_PROJ), GATE_PROJ(LlamaTensor.GATE_PROJ),
+    UP_PROJ(LlamaTensor.UP_PROJ), DOWN_PROJ(LlamaTensor.DOWN_PROJ), INPUT_NORM(LlamaTensor.INPUT_LAYERNORM),
+    POST_ATTENTION_NORM(LlamaTensor.POST_ATTENTION_LAYERNORM), FINAL_NORM(LlamaTensor.NORM),
+    LM_HEAD(LlamaTensor.LM_HEAD), Q_BIAS(LlamaTensor.Q_BIAS), K_BIAS(LlamaTensor.K_BIAS), V_BIAS(LlamaTensor.V_BIAS);
+
+    private final LlamaTensor tensor;
+
+    Kind(LlamaTensor tensor) {
+      this.tensor = tensor;
+    }
+
+    /** The tensor in a Hugging Face checkpoint. */
+    public LlamaTensor tensor() {
+      return tensor;
+    }
+  }
+
+  /**
+   * The dummy tensor's scale: 1 for the embedding, sqrt(3 / fan_in) for a projection (uniform [-1, 1)
+   * has variance 1/3, so its outputs keep unit variance), 0.1 around {@link #offset} for norms and
+   * biases. One rule for every backend, so that they all hold the same weights.
+   */
+  public static float scale(Kind kind, ModelConfig c) {
+    return switch (kind) {
+      case EMBEDDING -> 1.0f;
+      case Q_PROJ, K_PROJ, V_PROJ, GATE_PROJ, UP_PROJ, LM_HEAD -> projectionScale(c.hiddenSize());
+      case O_PROJ -> projectionScale(c.qSize());
+      case DOWN_PROJ -> projectionScale(c.intermediateSize());
+      case INPUT_NORM, POST_ATTENTION_NORM, FINAL_NORM, Q_BIAS, K_BIAS, V_BIAS -> 0.1f;
+    };
+  }
+
+  /** The dummy tensor's offset: 1 for norms (weights around 1), 0 for everything else. */
+  public static float offset(Kind kind) {
+    return switch (kind) {
+      case INPUT_NORM, POST_ATTENTION_NORM, FINAL_NORM -> 1f;
+      default -> 0f;
+    };
+  }
+
+  private static float projectionScale(int fanIn) {
+    return (float) Math.sqrt(3.0 / fanIn);
   }
 
   public static long tensorId(Kind kind, int layer) {

@@ -19,12 +19,14 @@ import java.util.function.Supplier;
  */
 public final class Engine {
 
-  private sealed interface Command permits Submit, Abort, Drain, Stop, NewKvGroupId, JoinKvGroup, AbortKvGroup, SendKv,
-      ReceiveKv {}
+  private sealed interface Command permits Submit, Abort, AbortAll, Drain, Stop, NewKvGroupId, JoinKvGroup,
+      AbortKvGroup, SendKv, ReceiveKv {}
 
   private record Submit(List<SequenceSpec> sequences) implements Command {}
 
   private record Abort(List<Long> sequenceIds) implements Command {}
+
+  private enum AbortAll implements Command { INSTANCE }
 
   private enum Drain implements Command { INSTANCE }
 
@@ -83,6 +85,15 @@ public final class Engine {
   }
 
   /**
+   * Cancel every sequence running or waiting here (their owner is gone): each stops and frees its KV
+   * blocks, without a report of its own; EngineEvent.AllAborted says how many and what is free after.
+   * Sequences parked for a KV hand-off are left to their transfer.
+   */
+  public void abortAll() {
+    inbox.add(AbortAll.INSTANCE);
+  }
+
+  /**
    * Finish nothing more: give up every unfinished sequence (EngineEvent.Drained). In a usable
    * KV group, the sequences whose KV is complete are kept parked for a transfer instead.
    */
@@ -134,8 +145,9 @@ public final class Engine {
     try {
       long t0 = System.nanoTime();
       backend = backendFactory.get();
-      ModelConfig config = ModelConfig.preset(spec.model());
-      backend.loadModel(config, spec.seed());
+      ModelLoad load = ModelLoad.of(spec);
+      ModelConfig config = load.config();
+      backend.loadModel(load);
       int blocks = spec.kvBlocks() > 0 ? spec.kvBlocks() : backend.kvBlockCapacity(spec.blockSize());
       if (blocks < 1) throw new IllegalStateException("no memory left for even one KV block");
       backend.allocateKvCache(blocks, spec.blockSize());
@@ -247,7 +259,14 @@ public final class Engine {
       }
       if (cmd instanceof Submit submit) admit(s, submit.sequences());
       if (cmd instanceof Abort abort) abort(s, abort.sequenceIds());
-      if (cmd != null && !(cmd instanceof Submit) && !(cmd instanceof Abort)) kvTransfer(s, cmd);
+      if (cmd instanceof AbortAll) {
+        List<Long> ids = List.copyOf(s.inFlight);
+        abort(s, ids);
+        events.accept(new EngineEvent.AllAborted(ids.size(), s.scheduler.numFreeBlocks()));
+      }
+      if (cmd != null && !(cmd instanceof Submit) && !(cmd instanceof Abort) && !(cmd instanceof AbortAll)) {
+        kvTransfer(s, cmd);
+      }
       s.kvTransfers.poll();
       if (cmd == null && s.scheduler.hasWork()) step(s);
     }

@@ -26,6 +26,14 @@ public sealed interface EngineEvent {
   record LoadFailed(String reason) implements EngineEvent {}
 
   /**
+   * Every sequence running or waiting was cancelled ({@link Engine#abortAll}).
+   *
+   * @param sequences how many were cancelled
+   * @param freeKvBlocks KV blocks free after it (evictable prefix-cached ones included)
+   */
+  record AllAborted(int sequences, int freeKvBlocks) implements EngineEvent {}
+
+  /**
    * One engine step that produced tokens or preempted sequences.
    *
    * @param tokens the token each running sequence produced

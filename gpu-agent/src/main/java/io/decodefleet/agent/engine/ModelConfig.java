@@ -1,5 +1,7 @@
 package io.decodefleet.agent.engine;
 
+import io.decodefleet.agent.engine.checkpoint.CheckpointException;
+import io.decodefleet.agent.engine.checkpoint.HfConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -9,7 +11,11 @@ import java.util.TreeMap;
 /**
  * A Llama-family decoder described with the field names of a Hugging Face {@code config.json}
  * (hidden_size, intermediate_size, num_attention_heads, num_key_value_heads, num_hidden_layers,
- * vocab_size, rope_theta, rms_norm_eps, head_dim, max_position_embeddings, tie_word_embeddings).
+ * vocab_size, rope_theta, rms_norm_eps, head_dim, max_position_embeddings, tie_word_embeddings), and
+ * whether q, k and v carry biases (Qwen2's attention_bias). A preset, or read from a model
+ * directory's config.json ({@link #resolve}).
+ *
+ * @param name the preset's name, or the model directory's path
  */
 public record ModelConfig(
     String name,
@@ -23,7 +29,8 @@ public record ModelConfig(
     float rmsNormEps,
     int headDim,
     int maxPositionEmbeddings,
-    boolean tieWordEmbeddings) {
+    boolean tieWordEmbeddings,
+    boolean attentionBias) {
 
   public ModelConfig {
     List<String> problems = new ArrayList<>();
@@ -40,6 +47,14 @@ public record ModelConfig(
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("model " + name + ": " + String.join("; ", problems));
     }
+  }
+
+  /** A model without attention biases (every preset). */
+  public ModelConfig(String name, int hiddenSize, int intermediateSize, int numAttentionHeads, int numKeyValueHeads,
+      int numHiddenLayers, int vocabSize, double ropeTheta, float rmsNormEps, int headDim, int maxPositionEmbeddings,
+      boolean tieWordEmbeddings) {
+    this(name, hiddenSize, intermediateSize, numAttentionHeads, numKeyValueHeads, numHiddenLayers, vocabSize,
+        ropeTheta, rmsNormEps, headDim, maxPositionEmbeddings, tieWordEmbeddings, false);
   }
 
   /** The models that can be named with {@code --model}. */
@@ -75,6 +90,44 @@ public record ModelConfig(
     return config;
   }
 
+  /** Model directories already read, by path: a process reads a config.json once. */
+  private static final Map<String, ModelConfig> READ = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * The preset named {@code model}, else the model in directory {@code model} (its config.json), else
+   * an IllegalArgumentException naming both. A preset's name wins over a directory of that name
+   * ({@code ./tiny} names the directory).
+   */
+  public static ModelConfig resolve(String model) {
+    ModelConfig preset = PRESETS.get(model.toLowerCase(Locale.ROOT));
+    if (preset != null) return preset;
+    ModelConfig read = READ.get(model);
+    if (read != null) return read;
+    if (!java.nio.file.Files.isDirectory(java.nio.file.Path.of(model))) {
+      throw new IllegalArgumentException("unknown model '" + model + "': neither a preset (" + String.join(", ",
+          PRESETS.keySet()) + ") nor a model directory");
+    }
+    ModelConfig config = of(HfConfig.read(java.nio.file.Path.of(model, "config.json")), model);
+    READ.put(model, config);
+    return config;
+  }
+
+  /** Whether {@code model} names a preset rather than a directory. */
+  public static boolean isPreset(String model) {
+    return PRESETS.containsKey(model.toLowerCase(Locale.ROOT));
+  }
+
+  /** The model a checkpoint's config.json describes, named {@code name}. */
+  public static ModelConfig of(HfConfig c, String name) {
+    try {
+      return new ModelConfig(name, c.hiddenSize(), c.intermediateSize(), c.numAttentionHeads(), c.numKeyValueHeads(),
+          c.numHiddenLayers(), c.vocabSize(), c.ropeTheta(), c.rmsNormEps(), c.headDim(), c.maxPositionEmbeddings(),
+          c.tieWordEmbeddings(), c.attentionBias());
+    } catch (IllegalArgumentException e) {
+      throw new CheckpointException(c.file() + ": " + e.getMessage());
+    }
+  }
+
   public int qSize() {
     return numAttentionHeads * headDim;
   }
@@ -88,7 +141,8 @@ public record ModelConfig(
     long perLayer = (long) hiddenSize * (qSize() + 2L * kvSize()) // q, k, v
         + (long) qSize() * hiddenSize // o
         + 3L * hiddenSize * intermediateSize // gate, up, down
-        + 2L * hiddenSize; // two norms
+        + 2L * hiddenSize // two norms
+        + (attentionBias ? qSize() + 2L * kvSize() : 0);
     long embed = (long) vocabSize * hiddenSize;
     return embed + numHiddenLayers * perLayer + hiddenSize + (tieWordEmbeddings ? 0 : embed);
   }

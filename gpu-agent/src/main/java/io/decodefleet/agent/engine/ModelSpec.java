@@ -4,7 +4,8 @@ package io.decodefleet.agent.engine;
  * What an agent loads and how its engine runs it, as the engine takes it and the wire carries it
  * (LoadModel).
  *
- * @param model preset name (see ModelConfig.presetNames())
+ * @param model a preset's name (see ModelConfig.presetNames()), or the absolute path of a Hugging Face model
+ *     directory (config.json and safetensors), which every agent reads from a file system they share
  * @param seed dummy-weight seed
  * @param blockSize KV block size in tokens
  * @param kvBlocks KV pool size in blocks; 0 sizes it from the backend's memory
@@ -16,15 +17,40 @@ package io.decodefleet.agent.engine;
  *     (AUTO: the backend's default, {@link Backend#defaultPrefixCaching})
  * @param profileSteps decode steps to run with every kernel family timed ({@link StepProfile}) at the
  *     start of each busy spell (the engine's work after it was idle, e.g. each benchmark run); 0: none
+ * @param loadFormat where the weights come from: the dummy hash of {@code seed}, or the safetensors
+ *     of the model directory
+ * @param quantization FP8: the projections' weights are quantized to e4m3 with a scale per tensor at
+ *     load (weights that a checkpoint stores in FP8 are FP8 whatever this says)
+ * @param kvCacheDtype the KV cache's element type: the backend's own (AUTO) or FP8 e4m3 with a scale
  */
 public record ModelSpec(String model, long seed, int blockSize, int kvBlocks, int maxNumSeqs, int maxBatchedTokens,
-    double verifyFraction, PrefixCaching prefixCaching, int profileSteps) {
+    double verifyFraction, PrefixCaching prefixCaching, int profileSteps, LoadFormat loadFormat,
+    Quantization quantization, KvCacheDtype kvCacheDtype) {
 
   /** Automatic prefix caching: on, off, or as the backend chooses. */
   public enum PrefixCaching { AUTO, ON, OFF }
 
+  /** Where the weights come from (vLLM's --load-format). */
+  public enum LoadFormat { DUMMY, SAFETENSORS }
+
+  /** How the projections' weights are held (vLLM's --quantization). */
+  public enum Quantization { NONE, FP8 }
+
+  /** The KV cache's element type (vLLM's --kv-cache-dtype). */
+  public enum KvCacheDtype { AUTO, FP8 }
+
   public ModelSpec {
     if (profileSteps < 0) throw new IllegalArgumentException("profile steps must be >= 0, got " + profileSteps);
+    java.util.Objects.requireNonNull(loadFormat, "loadFormat");
+    java.util.Objects.requireNonNull(quantization, "quantization");
+    java.util.Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
+  }
+
+  /** A spec of dummy weights, unquantized, with the backend's own KV cache type. */
+  public ModelSpec(String model, long seed, int blockSize, int kvBlocks, int maxNumSeqs, int maxBatchedTokens,
+      double verifyFraction, PrefixCaching prefixCaching, int profileSteps) {
+    this(model, seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction, prefixCaching, profileSteps,
+        LoadFormat.DUMMY, Quantization.NONE, KvCacheDtype.AUTO);
   }
 
   /** A spec that profiles no step. */
@@ -42,12 +68,18 @@ public record ModelSpec(String model, long seed, int blockSize, int kvBlocks, in
   /** The same spec with prefix caching set. */
   public ModelSpec withPrefixCaching(PrefixCaching caching) {
     return new ModelSpec(model, seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction, caching,
-        profileSteps);
+        profileSteps, loadFormat, quantization, kvCacheDtype);
   }
 
   /** The same spec, profiling {@code steps} decode steps of each busy spell. */
   public ModelSpec withProfileSteps(int steps) {
     return new ModelSpec(model, seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction, prefixCaching,
-        steps);
+        steps, loadFormat, quantization, kvCacheDtype);
+  }
+
+  /** The same spec with its weights' source and precision and its KV cache's type set. */
+  public ModelSpec withWeights(LoadFormat format, Quantization quant, KvCacheDtype kvDtype) {
+    return new ModelSpec(model, seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction, prefixCaching,
+        profileSteps, format, quant, kvDtype);
   }
 }

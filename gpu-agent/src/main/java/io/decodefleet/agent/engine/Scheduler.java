@@ -265,7 +265,9 @@ public final class Scheduler {
       if (seq.isFinishedByStop()) {
         finish(seq, "stop");
         finished.add(seq);
-      } else if (seq.isFinishedByLength() || seq.numTokens() >= config.maxModelLen()) {
+      } else if (seq.isFinishedByLength()) {
+        // Never at the model length instead: add() and receive() admit only a prompt + max tokens
+        // that fits it, so a sequence always ends at its own max tokens (a cut there would be silent).
         finish(seq, "length");
         finished.add(seq);
       } else if (seq.prefillOnly()) {

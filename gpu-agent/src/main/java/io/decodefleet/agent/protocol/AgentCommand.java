@@ -17,11 +17,34 @@ public interface AgentCommand {
   /** Every agent of the cluster, as registered with the Receptionist. */
   ServiceKey<AgentCommand> SERVICE_KEY = ServiceKey.create(AgentCommand.class, "decodefleet-gpu-agent");
 
-  /** Announce yourself to {@code replyTo} and send it every report from now on. */
+  /**
+   * Announce yourself to {@code replyTo} and send it every report from now on. An agent serves one
+   * coordinator at a time: a Register (or any command with a reply address) from another one
+   * aborts the sequences of the previous coordinator, and when its coordinator terminates (its
+   * node left or was downed) the agent aborts every sequence, so no KV is held for nobody.
+   */
   record Register(ActorRef<AgentReport> replyTo) implements AgentCommand, ProtocolMessage {}
 
-  /** Load the model; the answer is ModelLoaded or LoadFailed. */
-  record LoadModel(ModelSpec spec, ActorRef<AgentReport> replyTo) implements AgentCommand, ProtocolMessage {}
+  /**
+   * The coordinator will not register this agent: its id is held by a live agent of another node
+   * ({@code reason} names the id and both nodes, in one line). Its node cannot serve as started.
+   */
+  record RegistrationRefused(String reason) implements AgentCommand, ProtocolMessage {}
+
+  /**
+   * Load the model; the answer is ModelLoaded or LoadFailed.
+   *
+   * @param keepResident when this very spec is already resident (or loading), keep that engine and
+   *     answer ModelLoaded from it at once instead of loading afresh: how a coordinator that takes
+   *     over adopts a fleet; false gives a fresh engine (a benchmark's clean KV and prefix cache)
+   */
+  record LoadModel(ModelSpec spec, ActorRef<AgentReport> replyTo, boolean keepResident)
+      implements AgentCommand, ProtocolMessage {
+    /** A fresh engine. */
+    public LoadModel(ModelSpec spec, ActorRef<AgentReport> replyTo) {
+      this(spec, replyTo, false);
+    }
+  }
 
   record StartSequences(List<SequenceSpec> sequences) implements AgentCommand, ProtocolMessage {}
 

@@ -1,7 +1,6 @@
 package io.decodefleet.agent.protocol;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.agent.engine.SequenceFinished;
 import io.decodefleet.agent.engine.SequenceSpec;
 import io.decodefleet.agent.engine.SequenceTokens;
@@ -50,9 +49,11 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
   private com.google.protobuf.Message toProto(Object o) {
     if (o instanceof AgentCommand.Register m) {
       return io.decodefleet.protocol.cluster.Register.newBuilder().setReplyTo(ref(m.replyTo())).build();
+    } else if (o instanceof AgentCommand.RegistrationRefused m) {
+      return io.decodefleet.protocol.cluster.RegistrationRefused.newBuilder().setReason(m.reason()).build();
     } else if (o instanceof AgentCommand.LoadModel m) {
-      return io.decodefleet.protocol.cluster.LoadModel.newBuilder().setSpec(spec(m.spec())).setReplyTo(ref(m.replyTo()))
-          .build();
+      return io.decodefleet.protocol.cluster.LoadModel.newBuilder().setSpec(ModelSpecWire.toProto(m.spec()))
+          .setReplyTo(ref(m.replyTo())).setKeepResident(m.keepResident()).build();
     } else if (o instanceof AgentCommand.StartSequences m) {
       var b = io.decodefleet.protocol.cluster.StartSequences.newBuilder();
       for (SequenceSpec s : m.sequences()) {
@@ -144,13 +145,13 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         var p = io.decodefleet.protocol.cluster.Register.parseFrom(bytes);
         return new AgentCommand.Register(resolve(p.getReplyTo()));
       }
+      case "RegistrationRefused":
+        return new AgentCommand.RegistrationRefused(
+            io.decodefleet.protocol.cluster.RegistrationRefused.parseFrom(bytes).getReason());
       case "LoadModel": {
         var p = io.decodefleet.protocol.cluster.LoadModel.parseFrom(bytes);
-        var s = p.getSpec();
-        return new AgentCommand.LoadModel(new ModelSpec(s.getModel(), s.getSeed(), s.getBlockSize(), s.getKvBlocks(),
-            s.getMaxNumSeqs(), s.getMaxBatchedTokens(), s.getVerifyFraction(),
-            ModelSpec.PrefixCaching.values()[Math.min(2, Math.max(0, s.getPrefixCaching()))],
-            Math.max(0, s.getProfileSteps())), resolve(p.getReplyTo()));
+        return new AgentCommand.LoadModel(ModelSpecWire.fromProto(p.getSpec()), resolve(p.getReplyTo()),
+            p.getKeepResident());
       }
       case "StartSequences": {
         var p = io.decodefleet.protocol.cluster.StartSequences.parseFrom(bytes);
@@ -215,13 +216,6 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         throw new NotSerializableException("unknown protocol manifest '" + manifest + "'");
       }
     }
-  }
-
-  private static io.decodefleet.protocol.cluster.ModelSpec spec(ModelSpec s) {
-    return io.decodefleet.protocol.cluster.ModelSpec.newBuilder().setModel(s.model()).setSeed(s.seed())
-        .setBlockSize(s.blockSize()).setKvBlocks(s.kvBlocks()).setMaxNumSeqs(s.maxNumSeqs())
-        .setMaxBatchedTokens(s.maxBatchedTokens()).setVerifyFraction(s.verifyFraction())
-        .setPrefixCaching(s.prefixCaching().ordinal()).setProfileSteps(s.profileSteps()).build();
   }
 
   private static int[] ints(List<Integer> list) {

@@ -59,6 +59,8 @@ class ProtocolSerializerTest {
   static Stream<ProtocolMessage> messages() {
     return Stream.of(
         new AgentCommand.Register(coordinatorRef),
+        new AgentCommand.RegistrationRefused("agent id node-a-0 is held by the agent at pekko://decodefleet@10.0.0.7:2552;"
+            + " refused the one at pekko://decodefleet@10.0.0.8:2552"),
         new AgentCommand.LoadModel(new ModelSpec("llama3-8b", -1234567890123L, 32, 4096, 48, 8192, 0.125), coordinatorRef),
         new AgentCommand.StartSequences(List.of(
             SequenceSpecs.decodeToEnd(Long.MAX_VALUE, new int[] {1, 2, 3, 128255, 0}, 512),
@@ -87,6 +89,9 @@ class ProtocolSerializerTest {
         new AgentReport.StepReport("agent-0", 1, List.of(), List.of(), 0, 0, 0, 0, 0, 0, 0, "", 0, Double.NaN,
             Double.NaN),
         new AgentCommand.LoadModel(new ModelSpec("tiny", 7, 16, 64, 8, 512, 0.0).withProfileSteps(3), coordinatorRef),
+        new AgentCommand.LoadModel(new ModelSpec("tiny", 7, 16, 64, 8, 512, 0.0), coordinatorRef, true),
+        new AgentCommand.LoadModel(new ModelSpec("/models/Llama-3.2-1B-FP8", 0, 16, 0, 0, 0, 0.0).withWeights(
+            ModelSpec.LoadFormat.SAFETENSORS, ModelSpec.Quantization.FP8, ModelSpec.KvCacheDtype.FP8), coordinatorRef),
         new AgentReport.StepReport("agent-1", 9, List.of(new SequenceTokens(3, new int[] {4})), List.of(), 60, 1, 0,
             1, 2_000_000L, 0, 1, "eager", 1_900_000L, 1850.5, 3.5, new io.decodefleet.agent.engine.StepProfile(1,
                 1850.5, List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 8.0, 9.0, 10.0, 11.0, 12.0),

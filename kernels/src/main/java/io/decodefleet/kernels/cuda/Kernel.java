@@ -66,7 +66,11 @@ public enum Kernel {
       3 * 2 * 64 * 128 * 2),
   DECODE_ATTENTION_GRAPH_PERSISTENT_D64(
       "df_decode_attention_graph_persistent_d64", DecodeAttentionGraphParams.class, 128,
-      4 * 2 * 64 * 64 * 2);
+      4 * 2 * 64 * 64 * 2),
+  /** FP8 e4m3 weights, bf16 activations, float32 accumulation; no shared memory (fp8_gemm.cu). */
+  FP8_GEMM("df_fp8_gemm", Fp8GemmParams.class, 128, 0),
+  /** {@link #PAGED_ATTENTION} over an FP8 e4m3 KV cache with a scale for K and one for V. */
+  PAGED_ATTENTION_FP8("df_paged_attention_fp8", PagedAttentionFp8Params.class, 128, 0);
 
   /** Above this a kernel must raise its dynamic shared-memory limit before launch. */
   public static final int DEFAULT_SHARED_LIMIT = 48 * 1024;

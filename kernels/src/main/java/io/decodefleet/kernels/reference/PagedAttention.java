@@ -103,6 +103,92 @@ public final class PagedAttention {
     }
   }
 
+  /**
+   * {@link #forward} over an FP8 e4m3 cache ({@link PagedKvCache#appendFp8}): each K and V row is
+   * decoded to float32 (code value times its scale) as it is read, then scored and accumulated in
+   * exactly the order of {@link #forward}, so the result equals {@link #forward} over a float32 cache
+   * that holds the decoded values, bit for bit.
+   *
+   * @param kCache (numBlocks, blockSize, kvHeads, headDim) e4m3 codes
+   * @param vCache (numBlocks, blockSize, kvHeads, headDim) e4m3 codes
+   */
+  public static void forwardFp8(
+      float[] q, // (n, qHeads, headDim) float32
+      int n,
+      int qHeads,
+      int kvHeads,
+      int headDim,
+      byte[] kCache, // (numBlocks, blockSize, kvHeads, headDim) e4m3
+      byte[] vCache, // (numBlocks, blockSize, kvHeads, headDim) e4m3
+      float kScale,
+      float vScale,
+      int blockSize,
+      int[][] blockTables, // (n)[blocks of that token's sequence] int32
+      int[] contextLens, // (n) int32
+      float scale,
+      float[] out) { // (n, qHeads, headDim) float32
+    Checks.nonNegative(n, "n");
+    Checks.positive(qHeads, "qHeads");
+    Checks.positive(kvHeads, "kvHeads");
+    Checks.positive(headDim, "headDim");
+    Checks.positive(blockSize, "blockSize");
+    if (qHeads % kvHeads != 0) {
+      throw new IllegalArgumentException(
+          "qHeads (" + qHeads + ") must be a multiple of kvHeads (" + kvHeads + ")");
+    }
+    Checks.length(q, (long) n * qHeads * headDim, "q");
+    Checks.length(out, (long) n * qHeads * headDim, "out");
+    Checks.length(contextLens, n, "contextLens");
+    if (blockTables == null || blockTables.length < n) {
+      throw new IllegalArgumentException("blockTables has " + (blockTables == null ? "null" : blockTables.length)
+          + " rows but needs at least " + n);
+    }
+    if (vCache.length != kCache.length) {
+      throw new IllegalArgumentException("vCache has " + vCache.length + " codes but kCache " + kCache.length);
+    }
+    int slotStride = kvHeads * headDim;
+    long numBlocks = kCache.length / ((long) blockSize * slotStride);
+    int group = qHeads / kvHeads;
+    float[] runMax = new float[group];
+    float[] runSum = new float[group];
+    float[] acc = new float[group * headDim];
+    float[] kRow = new float[headDim];
+    float[] vRow = new float[headDim];
+    for (int t = 0; t < n; t++) {
+      int ctx = contextLens[t];
+      int[] table = blockTables[t];
+      checkSequence(t, ctx, table, blockSize, numBlocks);
+      int tokenBase = t * qHeads * headDim;
+      for (int kvh = 0; kvh < kvHeads; kvh++) {
+        Arrays.fill(runMax, Float.NEGATIVE_INFINITY);
+        Arrays.fill(runSum, 0f);
+        Arrays.fill(acc, 0f);
+        int qBase = tokenBase + kvh * group * headDim;
+        for (int b = 0, p0 = 0; p0 < ctx; b++, p0 += blockSize) {
+          int inBlock = Math.min(blockSize, ctx - p0);
+          int slotBase = table[b] * blockSize * slotStride + kvh * headDim;
+          for (int off = 0; off < inBlock; off++) {
+            int kv = slotBase + off * slotStride;
+            Fp8E4m3.decode(kCache, kv, headDim, kScale, kRow, 0);
+            Fp8E4m3.decode(vCache, kv, headDim, vScale, vRow, 0);
+            for (int g = 0; g < group; g++) {
+              float s = Dot.dot(q, qBase + g * headDim, kRow, 0, headDim) * scale;
+              accumulate(s, g, 0, vRow, headDim, runMax, runSum, acc);
+            }
+          }
+        }
+        for (int g = 0; g < group; g++) {
+          float inv = 1f / runSum[g];
+          int o = qBase + g * headDim;
+          int a = g * headDim;
+          for (int d = 0; d < headDim; d++) {
+            out[o + d] = acc[a + d] * inv;
+          }
+        }
+      }
+    }
+  }
+
   /** Folds one (score, value row) into query head g's running softmax state. */
   private static void accumulate(
       float s, int g, int kv, float[] vCache, int headDim,

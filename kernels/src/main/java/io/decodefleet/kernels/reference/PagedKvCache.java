@@ -53,4 +53,49 @@ public final class PagedKvCache {
       System.arraycopy(v, t * row, vCache, slot * row, row);
     }
   }
+
+  /**
+   * {@link #append} into an FP8 e4m3 cache: each element is stored as {@code encode(x / scale)}, so
+   * the cache holds {@code decode(code) * scale} (round to nearest even, saturating at ±448 * scale).
+   *
+   * @param kCache (numBlocks, blockSize, kvHeads, headDim) e4m3 codes, written
+   * @param vCache (numBlocks, blockSize, kvHeads, headDim) e4m3 codes, written
+   * @param kScale the keys' scale, finite and > 0
+   * @param vScale the values' scale, finite and > 0
+   */
+  public static void appendFp8(
+      float[] k, // (n, kvHeads, headDim) float32
+      float[] v, // (n, kvHeads, headDim) float32
+      int n,
+      int[] slotMapping, // (n) int32
+      byte[] kCache, // (numBlocks, blockSize, kvHeads, headDim) e4m3, in/out
+      byte[] vCache, // (numBlocks, blockSize, kvHeads, headDim) e4m3, in/out
+      int kvHeads,
+      int headDim,
+      float kScale,
+      float vScale) {
+    Checks.nonNegative(n, "n");
+    Checks.positive(kvHeads, "kvHeads");
+    Checks.positive(headDim, "headDim");
+    int row = kvHeads * headDim;
+    Checks.length(k, (long) n * row, "k");
+    Checks.length(v, (long) n * row, "v");
+    Checks.length(slotMapping, n, "slotMapping");
+    if (vCache.length != kCache.length) {
+      throw new IllegalArgumentException("vCache has " + vCache.length + " codes but kCache " + kCache.length);
+    }
+    long slots = kCache.length / row;
+    for (int t = 0; t < n; t++) {
+      int slot = slotMapping[t];
+      if (slot < 0) {
+        continue;
+      }
+      if (slot >= slots) {
+        throw new IllegalArgumentException(
+            "slotMapping[" + t + "] = " + slot + " is beyond the cache's " + slots + " slots");
+      }
+      Fp8E4m3.encode(k, t * row, row, kScale, kCache, slot * row);
+      Fp8E4m3.encode(v, t * row, row, vScale, vCache, slot * row);
+    }
+  }
 }

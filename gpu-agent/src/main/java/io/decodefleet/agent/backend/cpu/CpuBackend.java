@@ -1,13 +1,13 @@
 package io.decodefleet.agent.backend.cpu;
 
 import io.decodefleet.agent.engine.Backend;
-import io.decodefleet.agent.engine.DummyWeights.Kind;
-import io.decodefleet.agent.engine.DummyWeights;
 import io.decodefleet.agent.engine.FamilyTimeline;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.HostTimeline;
+import io.decodefleet.agent.engine.HostWeights;
 import io.decodefleet.agent.engine.KernelFamily;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelLoad;
 import io.decodefleet.agent.engine.Sampler;
 import io.decodefleet.agent.engine.StepBytes;
 import io.decodefleet.agent.engine.StepProfile;
@@ -20,8 +20,6 @@ import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.kernels.reference.CausalAttention;
 import io.decodefleet.kernels.reference.Embedding;
 import io.decodefleet.kernels.reference.Matmul;
-import io.decodefleet.kernels.reference.PagedAttention;
-import io.decodefleet.kernels.reference.PagedKvCache;
 import io.decodefleet.kernels.reference.RmsNorm;
 import io.decodefleet.kernels.reference.Rope;
 import io.decodefleet.kernels.reference.SwiGlu;
@@ -35,13 +33,9 @@ import io.decodefleet.kernels.reference.SwiGlu;
 public final class CpuBackend implements TensorParallelRank {
   private final long kvMemoryBytes;
   private ModelConfig config;
-  private float[] embedding; // (vocab, hidden)
-  private float[] lmHead; // (vocab, hidden), == embedding when tied
-  private float[] finalNorm; // (hidden)
-  private Layer[] layers;
-  private float[][] kCache; // per layer (numBlocks, blockSize, kvHeads, headDim)
-  private float[][] vCache; // per layer (numBlocks, blockSize, kvHeads, headDim)
-  private int blockSize;
+  private ModelLoad load;
+  private CpuWeights weights;
+  private CpuKvCache kv;
   private TensorShard shard = TensorShard.WHOLE;
   private CpuTensorGroup group; // null outside a tensor-parallel group
   private FamilyTimeline timeline; // set during a profiled step only
@@ -54,6 +48,14 @@ public final class CpuBackend implements TensorParallelRank {
    */
   public static final long DEFAULT_KV_BYTES = 32L << 20;
 
+  /**
+   * The recompute check's relative tolerance with an FP8 KV cache ({@link #verifyTolerance}): the
+   * cached decode reads e4m3 keys and values (3 mantissa bits), the dense recompute float32 ones. On
+   * tiny with FP8 weights and cache they differed by at most 5.4e-2 (max-norm relative) over 4
+   * sequences of 12 steps (CheckpointEngineTest); a wrong block or slot gives order 1.
+   */
+  public static final double FP8_KV_TOLERANCE = 0.15;
+
   /** A CPU agent with the default KV memory. */
   public CpuBackend() {
     this(DEFAULT_KV_BYTES);
@@ -63,17 +65,6 @@ public final class CpuBackend implements TensorParallelRank {
   public CpuBackend(long kvMemoryBytes) {
     this.kvMemoryBytes = kvMemoryBytes;
   }
-
-  private record Layer(
-      float[] qProj, // (qHeads * headDim, hidden)
-      float[] kProj, // (kvHeads * headDim, hidden)
-      float[] vProj, // (kvHeads * headDim, hidden)
-      float[] oProj, // (hidden, qHeads * headDim)
-      float[] gateProj, // (intermediate, hidden)
-      float[] upProj, // (intermediate, hidden)
-      float[] downProj, // (hidden, intermediate)
-      float[] inputNorm, // (hidden)
-      float[] postAttentionNorm) {} // (hidden)
 
   @Override
   public String name() {
@@ -86,82 +77,59 @@ public final class CpuBackend implements TensorParallelRank {
   }
 
   @Override
-  public void loadModel(ModelConfig full, long seed) {
-    this.config = shard.of(full);
-    int h = full.hiddenSize();
-    int inter = full.intermediateSize();
-    int q = full.qSize();
-    int kv = full.kvSize();
-    TensorShard.Window embed = TensorShard.all((long) full.vocabSize() * h);
-    embedding = tensor(seed, Kind.EMBEDDING, -1, embed, 1.0f, 0f);
-    lmHead = full.tieWordEmbeddings() ? embedding : tensor(seed, Kind.LM_HEAD, -1, embed, projectionScale(h), 0f);
-    finalNorm = tensor(seed, Kind.FINAL_NORM, -1, TensorShard.all(h), 0.1f, 1f);
-    layers = new Layer[full.numHiddenLayers()];
-    for (int l = 0; l < layers.length; l++) {
-      layers[l] = new Layer(
-          tensor(seed, Kind.Q_PROJ, l, shard.rowSlice(q, h), projectionScale(h), 0f),
-          tensor(seed, Kind.K_PROJ, l, shard.rowSlice(kv, h), projectionScale(h), 0f),
-          tensor(seed, Kind.V_PROJ, l, shard.rowSlice(kv, h), projectionScale(h), 0f),
-          tensor(seed, Kind.O_PROJ, l, shard.columnSlice(h, q), projectionScale(q), 0f),
-          tensor(seed, Kind.GATE_PROJ, l, shard.rowSlice(inter, h), projectionScale(h), 0f),
-          tensor(seed, Kind.UP_PROJ, l, shard.rowSlice(inter, h), projectionScale(h), 0f),
-          tensor(seed, Kind.DOWN_PROJ, l, shard.columnSlice(h, inter), projectionScale(inter), 0f),
-          tensor(seed, Kind.INPUT_NORM, l, TensorShard.all(h), 0.1f, 1f),
-          tensor(seed, Kind.POST_ATTENTION_NORM, l, TensorShard.all(h), 0.1f, 1f));
-    }
+  public void loadModel(ModelLoad load) {
+    this.config = shard.of(load.config());
+    this.load = load;
+    this.weights = CpuWeights.read(load, shard);
   }
 
-  /** Uniform [-1, 1) has variance 1/3: scale by sqrt(3 / fanIn) for unit-variance outputs. */
-  private static float projectionScale(int fanIn) {
-    return (float) Math.sqrt(3.0 / fanIn);
+  /**
+   * The recompute check's tolerance: float32's, except with an FP8 KV cache, whose rounding the
+   * dense recompute (no cache at all) does not share.
+   */
+  @Override
+  public double verifyTolerance() {
+    return kv != null && kv.fp8() ? FP8_KV_TOLERANCE : io.decodefleet.agent.engine.RecomputeVerifier.TOLERANCE;
   }
 
-  /** This rank's {@code window} of the tensor (the whole tensor outside tensor parallelism). */
-  private static float[] tensor(long seed, Kind kind, int layer, TensorShard.Window window, float scale,
-      float offset) {
-    long size = window.elements();
-    if (size > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("tensor " + kind + " of layer " + layer + " has " + size
-          + " elements: too large for the CPU backend (use a smaller model, e.g. tiny)");
-    }
-    float[] t = new float[(int) size];
-    DummyWeights.fill(t, seed, DummyWeights.tensorId(kind, layer), window::index, scale, offset);
-    return t;
+  /** What was loaded: the weights' source and precision, the KV cache's type. */
+  @Override
+  public String loadReport() {
+    return load == null ? "" : load.describe();
   }
 
   @Override
   public int kvBlockCapacity(int blockSize) {
-    long perBlock = config.kvBytesPerToken(Float.BYTES) * blockSize;
+    long perBlock = config.kvBytesPerToken(CpuKvCache.elementBytes(load.kvCacheDtype())) * blockSize;
     return (int) Math.min(Integer.MAX_VALUE, kvMemoryBytes / perBlock);
   }
 
   @Override
   public void allocateKvCache(int numBlocks, int blockSize) {
-    long perLayer = (long) numBlocks * blockSize * config.kvSize();
-    if (perLayer > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("KV pool of " + numBlocks + " blocks is too large for the CPU backend");
+    HostWeights w = new HostWeights(load);
+    float[] kScales = new float[config.numHiddenLayers()];
+    float[] vScales = new float[kScales.length];
+    for (int l = 0; l < kScales.length; l++) {
+      kScales[l] = w.kvScale(l, true);
+      vScales[l] = w.kvScale(l, false);
     }
-    this.blockSize = blockSize;
-    kCache = new float[config.numHiddenLayers()][(int) perLayer];
-    vCache = new float[config.numHiddenLayers()][(int) perLayer];
+    kv = new CpuKvCache(config, numBlocks, blockSize, load.kvCacheDtype(), kScales, vScales);
   }
 
   @Override
   public float[] forward(ForwardBatch batch) {
     int n = batch.numTokens();
     float[] hidden = run(batch.tokens(), batch.positions(), (layer, q, k, v, out) -> {
-      PagedKvCache.append(k, v, n, batch.slotMapping(), kCache[layer], vCache[layer], config.numKeyValueHeads(),
-          config.headDim());
+      kv.append(layer, k, v, n, batch.slotMapping());
       mark(KernelFamily.ATTENTION);
-      PagedAttention.forward(q, n, config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
-          kCache[layer], vCache[layer], blockSize, batch.blockTables(), batch.contextLens(), attentionScale(), out);
+      kv.attend(layer, q, n, batch.blockTables(), batch.contextLens(), attentionScale(), out);
     });
     return logits(hidden, batch.sampleRows());
   }
 
   @Override
   public java.util.Optional<String> profileUnsupported() {
-    return kCache == null ? java.util.Optional.of("the CPU backend's KV pool is not allocated")
+    return kv == null ? java.util.Optional.of("the CPU backend's KV pool is not allocated")
         : java.util.Optional.empty();
   }
 
@@ -261,15 +229,19 @@ public final class CpuBackend implements TensorParallelRank {
     float[] up = new float[n * inter]; // (n, intermediate)
 
     mark(KernelFamily.EMBEDDING);
-    Embedding.gather(embedding, config.vocabSize(), h, tokens, n, residual);
+    CpuWeights.Layer[] layers = weights.layers;
+    Embedding.gather(weights.embedding, config.vocabSize(), h, tokens, n, residual);
     mark(KernelFamily.NORM);
     RmsNorm.forward(residual, layers[0].inputNorm(), eps, n, h, normed);
     for (int l = 0; l < layers.length; l++) {
-      Layer layer = layers[l];
+      CpuWeights.Layer layer = layers[l];
       mark(KernelFamily.QKV_PROJ);
       Matmul.matmulTransposed(normed, layer.qProj(), n, qs, h, q);
       Matmul.matmulTransposed(normed, layer.kProj(), n, kvs, h, k);
       Matmul.matmulTransposed(normed, layer.vProj(), n, kvs, h, v);
+      CpuWeights.addBias(q, n, qs, layer.qBias());
+      CpuWeights.addBias(k, n, kvs, layer.kBias());
+      CpuWeights.addBias(v, n, kvs, layer.vBias());
       mark(KernelFamily.ROPE_KV);
       Rope.apply(q, n, config.numAttentionHeads(), config.headDim(), positions, config.ropeTheta());
       Rope.apply(k, n, config.numKeyValueHeads(), config.headDim(), positions, config.ropeTheta());
@@ -288,7 +260,7 @@ public final class CpuBackend implements TensorParallelRank {
       Matmul.matmulTransposed(gate, layer.downProj(), n, h, inter, delta);
       completePartialSums(delta, n * h);
       mark(KernelFamily.NORM);
-      float[] nextNorm = l + 1 < layers.length ? layers[l + 1].inputNorm() : finalNorm;
+      float[] nextNorm = l + 1 < layers.length ? layers[l + 1].inputNorm() : weights.finalNorm;
       RmsNorm.addResidualAndNorm(delta, residual, nextNorm, eps, n, h, normed);
     }
     return normed;
@@ -308,14 +280,15 @@ public final class CpuBackend implements TensorParallelRank {
     float[] picked = new float[rows.length * h];
     for (int i = 0; i < rows.length; i++) System.arraycopy(hidden, rows[i] * h, picked, i * h, h);
     float[] out = new float[rows.length * config.vocabSize()];
-    Matmul.matmulTransposed(picked, lmHead, rows.length, config.vocabSize(), h, out);
+    Matmul.matmulTransposed(picked, weights.lmHead, rows.length, config.vocabSize(), h, out);
     return out;
   }
 
   /** CPU agents of one process hand KV to each other through the in-process exchange. */
   @Override
   public java.util.Optional<String> kvTransferUnsupported() {
-    return kCache == null ? java.util.Optional.of("the CPU backend's KV pool is not allocated")
+    return kv == null ? java.util.Optional.of("the CPU backend's KV pool is not allocated")
+        : kv.fp8() ? java.util.Optional.of("the CPU backend moves float32 KV pages only, and this pool is FP8")
         : java.util.Optional.empty();
   }
 
@@ -328,8 +301,10 @@ public final class CpuBackend implements TensorParallelRank {
 
   @Override
   public KvTransport joinKvGroup(KvGroupSpec spec) {
-    if (kCache == null) throw new IllegalStateException("allocateKvCache has not been called");
-    return CpuKvTransport.join(spec, kCache, vCache, blockSize * config.kvSize());
+    kvTransferUnsupported().ifPresent(why -> {
+      throw new IllegalStateException(why);
+    });
+    return CpuKvTransport.join(spec, kv.keys(), kv.values(), kv.blockSize() * config.kvSize());
   }
 
   @Override
@@ -359,8 +334,7 @@ public final class CpuBackend implements TensorParallelRank {
   public void close() {
     if (group != null) group.leave();
     group = null;
-    kCache = null;
-    vCache = null;
-    layers = null;
+    kv = null;
+    weights = null;
   }
 }

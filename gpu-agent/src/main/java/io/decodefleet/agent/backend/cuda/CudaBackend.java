@@ -14,6 +14,7 @@ import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelLoad;
 import io.decodefleet.agent.engine.StepProfile;
 import io.decodefleet.agent.engine.StepTiming;
 import io.decodefleet.agent.engine.sampling.SamplingParams;
@@ -173,12 +174,12 @@ public final class CudaBackend implements TensorParallelRank {
   }
 
   @Override
-  public void loadModel(ModelConfig full, long seed) {
-    ModelConfig config = shard.of(full);
+  public void loadModel(ModelLoad load) {
+    ModelConfig config = shard.of(load.config());
     LayerStack.checkShapes(config);
     this.config = config;
     long t0 = System.nanoTime();
-    weights = own(DeviceWeights.materialise(ctx, kernels, stream, new WeightLayout(full, shard), seed));
+    weights = own(DeviceWeights.load(ctx, kernels, stream, new WeightLayout(load.config(), shard), load));
     weightMillis = (System.nanoTime() - t0) / 1_000_000;
     Projections projections = new Projections(kernels, stream);
     long[] scratch = projections.scratchFor(config, settings.maxStepTokens(), settings.logitsRows());

@@ -8,9 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Where each dummy-weight tensor lives in the CUDA backend's one weight allocation, and how it is
- * generated: tensor id, element count, scale and offset exactly as the CPU backend makes it, so
- * the GPU holds the CPU backend's weights rounded to bf16.
+ * Where each weight tensor lives in the CUDA backend's one weight allocation, and, for dummy
+ * weights, how it is generated: tensor id, element count, scale and offset by the rule the CPU
+ * backend reads them by ({@link DummyWeights#scale}), so the GPU holds the CPU backend's weights
+ * rounded to bf16. A checkpoint's tensors go to the same places ({@link CheckpointUpload}).
  *
  * <p>Per layer, projections that read the same input are fused into one (out_features,
  * in_features) matrix so that one GEMM computes them: q, k and v rows back to back as qkv
@@ -66,40 +67,34 @@ public final class WeightLayout {
     int q = full.qSize();
     int kv = full.kvSize();
     long vocab = full.vocabSize();
-    embedding = place(Kind.EMBEDDING, -1, TensorShard.all(vocab * h), 1.0f, 0f);
+    embedding = place(full, Kind.EMBEDDING, -1, TensorShard.all(vocab * h));
     layers = new LayerWeights[full.numHiddenLayers()];
     for (int l = 0; l < layers.length; l++) {
-      long qkv = place(Kind.Q_PROJ, l, shard.rowSlice(q, h), projectionScale(h), 0f);
-      placeContiguous(Kind.K_PROJ, l, shard.rowSlice(kv, h), projectionScale(h), 0f);
-      placeContiguous(Kind.V_PROJ, l, shard.rowSlice(kv, h), projectionScale(h), 0f);
-      long o = place(Kind.O_PROJ, l, shard.columnSlice(h, q), projectionScale(q), 0f);
-      long gateUp = place(Kind.GATE_PROJ, l, shard.rowSlice(inter, h), projectionScale(h), 0f);
-      placeContiguous(Kind.UP_PROJ, l, shard.rowSlice(inter, h), projectionScale(h), 0f);
-      long down = place(Kind.DOWN_PROJ, l, shard.columnSlice(h, inter), projectionScale(inter), 0f);
-      long inNorm = place(Kind.INPUT_NORM, l, TensorShard.all(h), 0.1f, 1f);
-      long postNorm = place(Kind.POST_ATTENTION_NORM, l, TensorShard.all(h), 0.1f, 1f);
+      long qkv = place(full, Kind.Q_PROJ, l, shard.rowSlice(q, h));
+      placeContiguous(full, Kind.K_PROJ, l, shard.rowSlice(kv, h));
+      placeContiguous(full, Kind.V_PROJ, l, shard.rowSlice(kv, h));
+      long o = place(full, Kind.O_PROJ, l, shard.columnSlice(h, q));
+      long gateUp = place(full, Kind.GATE_PROJ, l, shard.rowSlice(inter, h));
+      placeContiguous(full, Kind.UP_PROJ, l, shard.rowSlice(inter, h));
+      long down = place(full, Kind.DOWN_PROJ, l, shard.columnSlice(h, inter));
+      long inNorm = place(full, Kind.INPUT_NORM, l, TensorShard.all(h));
+      long postNorm = place(full, Kind.POST_ATTENTION_NORM, l, TensorShard.all(h));
       layers[l] = new LayerWeights(qkv, o, gateUp, down, inNorm, postNorm);
     }
-    finalNorm = place(Kind.FINAL_NORM, -1, TensorShard.all(h), 0.1f, 1f);
-    lmHead = full.tieWordEmbeddings() ? embedding
-        : place(Kind.LM_HEAD, -1, TensorShard.all(vocab * h), projectionScale(h), 0f);
+    finalNorm = place(full, Kind.FINAL_NORM, -1, TensorShard.all(h));
+    lmHead = full.tieWordEmbeddings() ? embedding : place(full, Kind.LM_HEAD, -1, TensorShard.all(vocab * h));
   }
 
-  /** As the CPU backend: uniform [-1, 1) has variance 1/3, so sqrt(3 / fanIn) gives unit variance. */
-  static float projectionScale(int fanIn) {
-    return (float) Math.sqrt(3.0 / fanIn);
-  }
-
-  private long place(Kind kind, int layer, TensorShard.Window window, float scale, float offset) {
+  private long place(ModelConfig full, Kind kind, int layer, TensorShard.Window window) {
     size = (size + ALIGN - 1) / ALIGN * ALIGN;
-    return placeContiguous(kind, layer, window, scale, offset);
+    return placeContiguous(full, kind, layer, window);
   }
 
   /** Right after the previous tensor, no alignment gap: the rows of a fused matrix. */
-  private long placeContiguous(Kind kind, int layer, TensorShard.Window window, float scale, float offset) {
+  private long placeContiguous(ModelConfig full, Kind kind, int layer, TensorShard.Window window) {
     long at = size;
-    tensors.add(new Tensor(kind, layer, DummyWeights.tensorId(kind, layer), window.elements(), scale, offset, at,
-        window));
+    tensors.add(new Tensor(kind, layer, DummyWeights.tensorId(kind, layer), window.elements(),
+        DummyWeights.scale(kind, full), DummyWeights.offset(kind), at, window));
     size += window.elements() * ELEMENT_BYTES;
     return at;
   }

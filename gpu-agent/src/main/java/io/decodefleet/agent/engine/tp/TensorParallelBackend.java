@@ -3,6 +3,7 @@ package io.decodefleet.agent.engine.tp;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelLoad;
 import io.decodefleet.agent.engine.StepTiming;
 import io.decodefleet.agent.engine.sampling.SamplingParams;
 import java.time.Duration;
@@ -103,12 +104,13 @@ public final class TensorParallelBackend implements Backend {
   }
 
   @Override
-  public void loadModel(ModelConfig config, long seed) {
+  public void loadModel(ModelLoad load) {
+    ModelConfig config = load.config();
     TensorShard.unsplittable(config, ranks.size()).ifPresent(why -> {
       throw new IllegalArgumentException(why);
     });
     onEveryRank("loading " + config.name(), (b, r) -> {
-      b.loadModel(config, seed);
+      b.loadModel(load);
       return null;
     });
   }

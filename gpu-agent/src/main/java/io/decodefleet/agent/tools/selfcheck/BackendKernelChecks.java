@@ -38,11 +38,24 @@ final class BackendKernelChecks {
         Compare.relError(got, expected), Compare.EXACT, us, 2.0 * n, 0);
   }
 
-  /** The inputs of one paged-attention check and the reference output. */
-  private record Paged(int batch, int stride, float[] q, float[] kCache, float[] vCache, int[] flatTables,
-      int[] contexts, float[] expected, long kvBytes) {}
+  /**
+   * The inputs of one paged-attention check and the reference output: caches whose slots outside
+   * every context hold NaN, block tables flat (rows of {@code stride}, -1 past a sequence's blocks).
+   */
+  record Paged(int batch, int stride, float[] q, float[] kCache, float[] vCache, int[] flatTables,
+      int[] contexts, float[] expected, long kvBytes) {
+    /** Sequence s's block table: its row of the flat tables up to the first -1. */
+    int[][] tables() {
+      int[][] t = new int[batch][];
+      for (int s = 0; s < batch; s++) {
+        int[] row = Arrays.copyOfRange(flatTables, s * stride, (s + 1) * stride);
+        t[s] = Arrays.stream(row).takeWhile(b -> b >= 0).toArray();
+      }
+      return t;
+    }
+  }
 
-  private static Paged pagedInputs(DeviceHarness h, int qHeads, int kvHeads, int d, int bs, int[] contexts) {
+  static Paged pagedInputs(DeviceHarness h, int qHeads, int kvHeads, int d, int bs, int[] contexts) {
     int batch = contexts.length;
     int slotWidth = kvHeads * d;
     int total = 0;

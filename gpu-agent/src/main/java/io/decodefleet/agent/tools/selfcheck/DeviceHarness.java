@@ -105,6 +105,13 @@ public final class DeviceHarness implements AutoCloseable {
     return b;
   }
 
+  /** Raw bytes (FP8 e4m3 codes). */
+  DeviceBuffer bytes(byte[] values) {
+    DeviceBuffer b = track(ctx.allocate(Math.max(1L, values.length)));
+    b.upload(values);
+    return b;
+  }
+
   public DeviceBuffer ints(int[] values) {
     DeviceBuffer b = track(ctx.allocate(Math.max(4L, 4L * values.length)));
     b.upload(values);

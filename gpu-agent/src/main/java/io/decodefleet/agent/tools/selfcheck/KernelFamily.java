@@ -89,7 +89,17 @@ public enum KernelFamily {
       h -> BackendKernelChecks.decodeGraph(h, true, 32, 8, 128, 16, new int[] {1000}),
       h -> BackendKernelChecks.decodeGraph(h, false, 16, 4, 64, 16, randomContexts(h.random(), 17, 1, 3000)),
       h -> BackendKernelChecks.decodeGraph(h, true, 16, 4, 64, 16, randomContexts(h.random(), 17, 1, 3000)),
-      h -> BackendKernelChecks.decodeGraph(h, true, 32, 8, 128, 16, randomContexts(h.random(), 64, 250, 1100)));
+      h -> BackendKernelChecks.decodeGraph(h, true, 32, 8, 128, 16, randomContexts(h.random(), 64, 250, 1100))),
+  /** FP8 e4m3 weights with a scale per output row or per tensor; k off the 512-byte warp stride. */
+  FP8_GEMM(
+      h -> Fp8Checks.gemm(h, 1, 4096, 4096, true, false),
+      h -> Fp8Checks.gemm(h, 17, 1000, 528, false, false),
+      h -> Fp8Checks.gemm(h, 64, 6144, 4096, true, false),
+      h -> Fp8Checks.gemm(h, 8, 4096, 7168, true, true)),
+  PAGED_ATTENTION_FP8(
+      h -> Fp8Checks.pagedAttention(h, 4, 2, 32, 16, new int[] {1, 17, 300}),
+      h -> Fp8Checks.pagedAttention(h, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
+      h -> Fp8Checks.pagedAttention(h, 8, 8, 80, 24, new int[] {33, 100}));
 
   private final List<Check> checks;
 

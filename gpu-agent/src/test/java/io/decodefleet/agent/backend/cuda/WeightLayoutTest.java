@@ -153,9 +153,7 @@ class WeightLayoutTest {
       default:
         break;
     }
-    Field layers = CpuBackend.class.getDeclaredField("layers");
-    layers.setAccessible(true);
-    Object l = ((Object[]) layers.get(cpu))[layer];
+    Object l = ((Object[]) field(cpu, "layers"))[layer];
     String accessor = switch (kind) {
       case Q_PROJ -> "qProj";
       case K_PROJ -> "kProj";
@@ -173,9 +171,14 @@ class WeightLayoutTest {
     return (float[]) m.invoke(l);
   }
 
-  private static float[] field(CpuBackend cpu, String name) throws Exception {
-    Field f = CpuBackend.class.getDeclaredField(name);
+  /** A field of the weights the CPU backend holds (its CpuWeights). */
+  @SuppressWarnings("unchecked")
+  private static <T> T field(CpuBackend cpu, String name) throws Exception {
+    Field w = CpuBackend.class.getDeclaredField("weights");
+    w.setAccessible(true);
+    Object weights = w.get(cpu);
+    Field f = weights.getClass().getDeclaredField(name);
     f.setAccessible(true);
-    return (float[]) f.get(cpu);
+    return (T) f.get(weights);
   }
 }

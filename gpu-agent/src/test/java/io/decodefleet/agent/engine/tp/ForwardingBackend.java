@@ -1,7 +1,7 @@
 package io.decodefleet.agent.engine.tp;
 
 import io.decodefleet.agent.engine.ForwardBatch;
-import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelLoad;
 
 /** A rank that passes every call to a real one: tests override a call to inject a fault. */
 class ForwardingBackend implements TensorParallelRank {
@@ -22,8 +22,8 @@ class ForwardingBackend implements TensorParallelRank {
   }
 
   @Override
-  public void loadModel(ModelConfig config, long seed) {
-    inner.loadModel(config, seed);
+  public void loadModel(ModelLoad load) {
+    inner.loadModel(load);
   }
 
   @Override

@@ -25,9 +25,12 @@ public final class CudaDevices {
       return !gpus.isEmpty();
     }
 
-    /** The one line to print when there is no GPU: {@code no CUDA device: <reason>}. */
+    /**
+     * The one line to print when there is no GPU: {@code no CUDA device: <reason>}, or the reason alone
+     * where it says so already ({@code no CUDA driver on this host (libcuda.so.1 not found)}).
+     */
     public String noDeviceLine() {
-      return "no CUDA device: " + reason;
+      return reason.startsWith("no CUDA ") ? reason : "no CUDA device: " + reason;
     }
   }
 

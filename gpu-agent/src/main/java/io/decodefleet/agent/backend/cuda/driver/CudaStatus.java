@@ -35,7 +35,9 @@ public final class CudaStatus {
   public static String describe(int result) {
     String name = null;
     String text = null;
-    try {
+    // Only where the driver library loaded: the first touch of JCudaDriver is CudaDriver's, which
+    // keeps why loading failed (a later touch only hears that the class could not be initialised).
+    if (CudaDriver.libraryLoaded()) {
       String[] out = new String[1];
       if (JCudaDriver.cuGetErrorName(result, out) == CUresult.CUDA_SUCCESS) {
         name = out[0];
@@ -44,8 +46,6 @@ public final class CudaStatus {
       if (JCudaDriver.cuGetErrorString(result, out) == CUresult.CUDA_SUCCESS) {
         text = out[0];
       }
-    } catch (LinkageError e) {
-      // No driver library: fall back to JCuda's table of names below.
     }
     if (name == null) {
       name = CUresult.stringFor(result);

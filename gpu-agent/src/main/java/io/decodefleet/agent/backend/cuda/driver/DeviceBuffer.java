@@ -46,6 +46,10 @@ public final class DeviceBuffer implements AutoCloseable {
     return ptr.address() + offsetBytes;
   }
 
+  public void upload(byte[] data) {
+    copyIn(Pointer.to(data), data.length, "byte[" + data.length + "]");
+  }
+
   public void upload(short[] data) {
     copyIn(Pointer.to(data), 2L * data.length, "short[" + data.length + "]");
   }

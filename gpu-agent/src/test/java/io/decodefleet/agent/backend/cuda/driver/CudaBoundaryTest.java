@@ -42,10 +42,12 @@ class CudaBoundaryTest {
     assumeFalse(CudaDriver.isAvailable(), "this machine has a CUDA driver");
     CudaDevices.Discovery d = CudaDevices.discover();
     assertFalse(d.hasDevices());
-    assertTrue(d.noDeviceLine().startsWith("no CUDA device: "), d.noDeviceLine());
-    assertTrue(d.reason().contains(System.getProperty("os.arch"))
-        || d.reason().contains("no device"), "the cause names the platform: " + d.reason());
+    assertTrue(d.noDeviceLine().startsWith("no CUDA "), d.noDeviceLine());
+    assertTrue(d.reason().equals("no CUDA driver on this host (libcuda.so.1 not found)")
+        || d.reason().contains(System.getProperty("os.arch")) || d.reason().contains("no device"),
+        "the missing driver, or the platform, is named: " + d.reason());
     assertFalse(d.noDeviceLine().contains("\n"), "one line");
+    assertTrue(d.noDeviceLine().length() < 120, "short: " + d.noDeviceLine());
     assertThrows(IllegalStateException.class, () -> CudaContext.open(H200));
   }
 
@@ -66,6 +68,26 @@ class CudaBoundaryTest {
         + " JCudaDriver in java.library.path: /usr/lib; /tmp/libJCudaDriver.so: libcuda.so.1:"
         + " cannot open shared object file: No such file or directory)",
         CudaDriver.rootMessage(e));
+  }
+
+  @Test
+  void aMissingDriverLibraryIsSaidInOneShortLine() {
+    UnsatisfiedLinkError e = new UnsatisfiedLinkError(String.join("\n",
+        "Error while loading native library \"JCudaDriver-12.0.0-linux-x86_64\"",
+        "Stack trace from the attempt to load the library as a resource:",
+        "java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver.so: libcuda.so.1: cannot open shared"
+            + " object file: No such file or directory",
+        "\tat java.base/java.lang.ClassLoader$NativeLibrary.load0(Native Method)"));
+    assertEquals("libcuda.so.1", CudaDriver.missingDriverLibrary(e));
+    assertEquals("libcuda.so.1", CudaDriver.missingDriverLibrary(new RuntimeException("loading", e)));
+    // Any other loader failure keeps its condensed message (the platform, each attempt's error).
+    assertEquals(null, CudaDriver.missingDriverLibrary(new UnsatisfiedLinkError(
+        "/tmp/libJCudaDriver.so: /lib64/libc.so.6: version `GLIBC_2.34' not found")));
+    assertEquals("no CUDA driver on this host (libcuda.so.1 not found)",
+        new CudaDevices.Discovery(java.util.List.of(), "no CUDA driver on this host (libcuda.so.1 not found)")
+            .noDeviceLine());
+    assertEquals("no CUDA device: the CUDA driver reports 0 devices",
+        new CudaDevices.Discovery(java.util.List.of(), "the CUDA driver reports 0 devices").noDeviceLine());
   }
 
   @Test

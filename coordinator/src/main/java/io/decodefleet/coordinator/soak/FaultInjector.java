@@ -1,0 +1,158 @@
+package io.decodefleet.coordinator.soak;
+
+import io.decodefleet.coordinator.soak.SoakCluster.Node;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The faults of a soak, one every {@code interval} from its start until its end: a daemon chosen at
+ * random among those up is sent SIGKILL or SIGTERM (each with probability 1/2) and started again; with
+ * two or more coordinators, the first tick at or past half the duration where every node is up stops
+ * the active coordinator instead, which is then started again too (no daemon is stopped until it is
+ * back). A node is restarted in the background once it has exited, so faults keep their rhythm; no
+ * fault takes the last daemon that is up. Choices come from the soak's seed.
+ *
+ * <p>The active coordinator gets SIGKILL where three or more coordinators run, SIGTERM where two do:
+ * the split brain resolver (keep-oldest, counting coordinator nodes) keeps the oldest coordinator's
+ * side in a split of one against one, so with two coordinator nodes the crash of the active (oldest)
+ * one downs the other too, while its leave hands the singleton over.
+ */
+final class FaultInjector {
+  enum Kind {
+    DAEMON_SIGKILL("daemon_sigkill"),
+    DAEMON_SIGTERM("daemon_sigterm"),
+    COORDINATOR_SIGKILL("coordinator_sigkill"),
+    COORDINATOR_SIGTERM("coordinator_sigterm");
+
+    boolean coordinator() {
+      return this == COORDINATOR_SIGKILL || this == COORDINATOR_SIGTERM;
+    }
+
+    boolean sigkill() {
+      return this == DAEMON_SIGKILL || this == COORDINATOR_SIGKILL;
+    }
+
+    final String label;
+
+    Kind(String label) {
+      this.label = label;
+    }
+  }
+
+  /**
+   * One fault.
+   *
+   * @param atSeconds when, from the start of the soak's load
+   * @param node the node it hit, with the pid of the process that was stopped
+   * @param restartSeconds how long the node took to be back (exited, started, ready); -1 if it did not come back
+   * @param problem what went wrong with it (a SIGTERM not obeyed, a restart that failed); null if nothing
+   */
+  record Fault(double atSeconds, Kind kind, String node, long pid, double restartSeconds, String problem) {}
+
+  /** Finds the coordinator that hosts the singleton now, and keeps the last counts of one about to be killed. */
+  interface Coordinators {
+    Node active();
+
+    void beforeKill(Node coordinator);
+  }
+
+  private final SoakCluster cluster;
+  private final Coordinators coordinators;
+  private final SplittableRandom random;
+  private final Duration interval;
+  private final ExecutorService restarts = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "soak-restart");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Set<Node> down = ConcurrentHashMap.newKeySet();
+  private final List<Future<Fault>> faults = new ArrayList<>();
+  private int skipped;
+
+  FaultInjector(SoakCluster cluster, Coordinators coordinators, long seed, Duration interval) {
+    this.cluster = cluster;
+    this.coordinators = coordinators;
+    this.random = new SplittableRandom(seed ^ 0x5eed_fa17L);
+    this.interval = interval;
+  }
+
+  /** Injects faults from {@code startNanos} until {@code endNanos} (System.nanoTime()); returns then. */
+  void run(long startNanos, long endNanos) throws InterruptedException {
+    boolean coordinatorStopped = cluster.coordinators().size() < 2;
+    long half = startNanos + (endNanos - startNanos) / 2;
+    for (long at = startNanos + interval.toNanos(); at < endNanos; at += interval.toNanos()) {
+      long wait = at - System.nanoTime();
+      if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+      double atSeconds = (System.nanoTime() - startNanos) / 1e9;
+      boolean coordinatorDue = !coordinatorStopped && at >= half;
+      // The coordinator's fault comes alone: on a tick where every node is up, and no daemon is stopped
+      // until the coordinator is back (a serve node that joins while the fleet is short of an agent
+      // refuses to start: see docs/reliability.md).
+      if (coordinatorDue && down.isEmpty()) {
+        coordinatorStopped = true;
+        Node active = coordinators.active();
+        coordinators.beforeKill(active);
+        inject(active, coordinatorFault(cluster.coordinators().size()), atSeconds);
+        continue;
+      }
+      List<Node> up = cluster.daemons().stream().filter(d -> !down.contains(d)).toList();
+      if (coordinatorDue || down.stream().anyMatch(n -> n.coordinator) || up.size() < 2) {
+        skipped++;
+        continue;
+      }
+      Node victim = up.get(random.nextInt(up.size()));
+      inject(victim, random.nextBoolean() ? Kind.DAEMON_SIGKILL : Kind.DAEMON_SIGTERM, atSeconds);
+    }
+  }
+
+  /** How the active coordinator is stopped where {@code coordinators} coordinator nodes run (see above). */
+  static Kind coordinatorFault(int coordinators) {
+    return coordinators >= 3 ? Kind.COORDINATOR_SIGKILL : Kind.COORDINATOR_SIGTERM;
+  }
+
+  private void inject(Node node, Kind kind, double atSeconds) {
+    down.add(node);
+    long pid = node.process().pid();
+    long began = System.nanoTime();
+    faults.add(restarts.submit(() -> {
+      String problem;
+      double took = -1;
+      try {
+        problem = cluster.restart(node, kind.sigkill());
+        took = (System.nanoTime() - began) / 1e9;
+      } catch (Exception e) {
+        problem = "restart failed: " + e.getMessage();
+      } finally {
+        down.remove(node);
+      }
+      return new Fault(atSeconds, kind, node.name, pid, took, problem);
+    }));
+  }
+
+  /** Waits for every restart to end (each is bounded by the cluster's start and exit timeouts). */
+  List<Fault> awaitRestarts() throws InterruptedException {
+    List<Fault> out = new ArrayList<>();
+    for (Future<Fault> f : faults) {
+      try {
+        out.add(f.get());
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException("a restart task failed", e.getCause()); // it catches everything
+      }
+    }
+    restarts.shutdown();
+    return out;
+  }
+
+  /** Fault ticks that stopped nothing: fewer than two daemons up, or the coordinator's fault waiting or under way. */
+  int skipped() {
+    return skipped;
+  }
+}

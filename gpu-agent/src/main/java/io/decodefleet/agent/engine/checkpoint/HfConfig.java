@@ -1,0 +1,147 @@
+package io.decodefleet.agent.engine.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A Llama-family {@code config.json} (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM), its
+ * fields as Hugging Face names them, with transformers' defaults where a field may be absent
+ * (num_key_value_heads = num_attention_heads, head_dim = hidden_size / num_attention_heads,
+ * rope_theta 10000, rms_norm_eps 1e-6, tie_word_embeddings false).
+ *
+ * <p>Refused with one line naming the file and the field: another architecture, a missing or
+ * non-integral size, an activation other than silu, rope_scaling (Llama 3.1's and YaRN's frequency
+ * scaling are not implemented), a sliding window shorter than the context (every layer here attends
+ * to the whole context), and a quantization other than FP8 with per-tensor or per-channel scales.
+ *
+ * @param attentionBias q, k and v projections carry biases (Qwen2 always; Llama when attention_bias)
+ * @param quantMethod quantization_config.quant_method, or "" for an unquantized checkpoint (the tensors'
+ *     dtypes, checked by CheckedCheckpoint, say which weights are FP8)
+ */
+public record HfConfig(Path file, String architecture, int hiddenSize, int intermediateSize, int numHiddenLayers,
+    int numAttentionHeads, int numKeyValueHeads, int headDim, int vocabSize, int maxPositionEmbeddings,
+    double ropeTheta, float rmsNormEps, boolean tieWordEmbeddings, String torchDtype, boolean attentionBias,
+    String quantMethod) {
+
+  /** The architectures whose tensors and math are this engine's. */
+  public static final List<String> ARCHITECTURES = List.of("LlamaForCausalLM", "MistralForCausalLM",
+      "Qwen2ForCausalLM");
+  /** quant_method values whose FP8 tensors carry weight_scale (per tensor or per output channel). */
+  public static final List<String> FP8_METHODS = List.of("fp8", "fbgemm_fp8", "compressed-tensors");
+
+  /** Reads {@code file} (a model directory's config.json). */
+  public static HfConfig read(Path file) {
+    if (!Files.isRegularFile(file)) throw CheckpointException.file(file, "no such file");
+    byte[] bytes;
+    try {
+      if (Files.size(file) > 16L << 20) throw CheckpointException.file(file, "over 16 MiB: not a config.json");
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw CheckpointException.file(file, "cannot read: " + e.getMessage());
+    }
+    return parse(file, JsonFiles.object(file, bytes, "config"));
+  }
+
+  static HfConfig parse(Path file, JsonNode c) {
+    JsonNode archs = c.get("architectures");
+    if (archs == null || !archs.isArray() || archs.size() != 1 || !archs.get(0).isTextual()) {
+      throw CheckpointException.file(file, "architectures must list one architecture, one of " + ARCHITECTURES);
+    }
+    String arch = archs.get(0).textValue();
+    if (!ARCHITECTURES.contains(arch)) {
+      throw CheckpointException.file(file, "architecture " + arch + " is not supported (supported: "
+          + String.join(", ", ARCHITECTURES) + ")");
+    }
+    String act = text(file, c, "hidden_act", "silu");
+    if (!act.equals("silu")) throw CheckpointException.file(file, "hidden_act " + act + " is not supported (silu is)");
+    if (c.hasNonNull("rope_scaling")) {
+      throw CheckpointException.file(file, "rope_scaling " + c.get("rope_scaling") + " is not supported (plain RoPE"
+          + " only)");
+    }
+    int hidden = positive(file, c, "hidden_size", null);
+    int heads = positive(file, c, "num_attention_heads", null);
+    int kvHeads = positive(file, c, "num_key_value_heads", heads);
+    if (hidden % heads != 0 && !c.hasNonNull("head_dim")) {
+      throw CheckpointException.file(file, "hidden_size " + hidden + " is not a multiple of num_attention_heads "
+          + heads + " and there is no head_dim");
+    }
+    int headDim = positive(file, c, "head_dim", hidden / heads);
+    int maxPositions = positive(file, c, "max_position_embeddings", null);
+    boolean slidingOn = !arch.equals("Qwen2ForCausalLM") || bool(file, c, "use_sliding_window", false);
+    if (slidingOn && c.hasNonNull("sliding_window")) {
+      int window = positive(file, c, "sliding_window", null);
+      if (window < maxPositions) {
+        throw CheckpointException.file(file, "sliding_window " + window + " is shorter than max_position_embeddings "
+            + maxPositions + ": sliding-window attention is not supported");
+      }
+    }
+    boolean bias = arch.equals("Qwen2ForCausalLM") || bool(file, c, "attention_bias", false);
+    if (bool(file, c, "mlp_bias", false)) throw CheckpointException.file(file, "mlp_bias is not supported");
+    return new HfConfig(file, arch, hidden, positive(file, c, "intermediate_size", null),
+        positive(file, c, "num_hidden_layers", null), heads, kvHeads, headDim, positive(file, c, "vocab_size", null),
+        maxPositions, number(file, c, "rope_theta", 10000.0), (float) number(file, c, "rms_norm_eps", 1e-6),
+        bool(file, c, "tie_word_embeddings", false), text(file, c, "torch_dtype", "bfloat16"), bias,
+        quantMethod(file, c.get("quantization_config")));
+  }
+
+  private static String quantMethod(Path file, JsonNode q) {
+    if (q == null || q.isNull()) return "";
+    if (!q.isObject()) throw CheckpointException.file(file, "quantization_config is not a JSON object");
+    String method = text(file, q, "quant_method", "");
+    if (!FP8_METHODS.contains(method)) {
+      throw CheckpointException.file(file, "quantization_config.quant_method '" + method + "' is not supported"
+          + " (FP8 checkpoints are: " + String.join(", ", FP8_METHODS) + ")");
+    }
+    if (q.hasNonNull("weight_block_size")) {
+      throw CheckpointException.file(file, "quantization_config.weight_block_size " + q.get("weight_block_size")
+          + ": block-wise FP8 scales are not supported (per-tensor and per-channel ones are)");
+    }
+    return method;
+  }
+
+  public int qSize() {
+    return numAttentionHeads * headDim;
+  }
+
+  public int kvSize() {
+    return numKeyValueHeads * headDim;
+  }
+
+  private static int positive(Path file, JsonNode c, String key, Integer fallback) {
+    JsonNode v = c.get(key);
+    if (v == null || v.isNull()) {
+      if (fallback == null) throw CheckpointException.file(file, key + " is missing");
+      return fallback;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() <= 0) {
+      throw CheckpointException.file(file, key + " = " + v + " is not a positive integer");
+    }
+    return v.intValue();
+  }
+
+  private static double number(Path file, JsonNode c, String key, double fallback) {
+    JsonNode v = c.get(key);
+    if (v == null || v.isNull()) return fallback;
+    if (!v.isNumber() || !(v.doubleValue() > 0) || !Double.isFinite(v.doubleValue())) {
+      throw CheckpointException.file(file, key + " = " + v + " is not a positive number");
+    }
+    return v.doubleValue();
+  }
+
+  private static boolean bool(Path file, JsonNode c, String key, boolean fallback) {
+    JsonNode v = c.get(key);
+    if (v == null || v.isNull()) return fallback;
+    if (!v.isBoolean()) throw CheckpointException.file(file, key + " = " + v + " is not true or false");
+    return v.booleanValue();
+  }
+
+  private static String text(Path file, JsonNode c, String key, String fallback) {
+    JsonNode v = c.get(key);
+    if (v == null || v.isNull()) return fallback;
+    if (!v.isTextual()) throw CheckpointException.file(file, key + " = " + v + " is not a string");
+    return v.textValue();
+  }
+}

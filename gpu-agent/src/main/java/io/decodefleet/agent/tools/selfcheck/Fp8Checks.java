@@ -1,0 +1,75 @@
+package io.decodefleet.agent.tools.selfcheck;
+
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.kernels.cuda.Fp8GemmParams;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.PagedAttentionFp8Params;
+import io.decodefleet.kernels.reference.Fp8E4m3;
+import io.decodefleet.kernels.reference.Fp8Matmul;
+import io.decodefleet.kernels.reference.PagedAttention;
+import java.util.Arrays;
+
+/**
+ * The FP8 kernels against their CPU references: the FP8-weight GEMM ({@link Fp8Matmul}) with a scale
+ * per output row or per tensor, and the paged attention over an FP8 KV cache ({@link
+ * PagedAttention#forwardFp8}) on shuffled pages whose unreadable slots hold the NaN code. Both
+ * references read exactly the codes the device reads, so only the order of float32 additions (and
+ * the bf16 output) differs.
+ */
+final class Fp8Checks {
+
+  private Fp8Checks() {}
+
+  /** e4m3 codes of gaussian values spread over the format's range, as a quantized weight's are. */
+  private static byte[] codes(DeviceHarness h, int count) {
+    byte[] c = new byte[count];
+    for (int i = 0; i < count; i++) c[i] = Fp8E4m3.encode((float) (h.random().nextGaussian() * 100));
+    return c;
+  }
+
+  static CheckResult gemm(DeviceHarness h, int m, int n, int k, boolean perChannel, boolean outFloat) {
+    float[] x = h.randomBf16(m * k, 1.0);
+    byte[] w = codes(h, n * k);
+    float[] scales = new float[perChannel ? n : 1];
+    for (int j = 0; j < scales.length; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
+    float[] expected = new float[m * n];
+    Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
+    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
+    Fp8GemmParams p = new Fp8GemmParams(out.address(), h.bf16(x).address(), h.bytes(w).address(),
+        h.f32(scales).address(), m, n, k, n, perChannel ? 1 : 0, outFloat ? 1 : 0);
+    Runnable run = () -> h.launch(Kernel.FP8_GEMM, p.launch(), p);
+    run.run();
+    float[] got = outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n);
+    double err = Compare.relError(got, expected);
+    double us = h.medianUs(run);
+    double bytes = (double) n * k + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
+    return h.result(outFloat ? "fp8 gemm, f32 out" : "fp8 gemm", String.format("m=%d n=%d k=%d %s", m, n, k,
+        perChannel ? "per-channel" : "per-tensor"), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us,
+        bytes, 2.0 * m * n * k);
+  }
+
+  static CheckResult pagedAttention(DeviceHarness h, int qHeads, int kvHeads, int d, int bs, int[] contexts) {
+    BackendKernelChecks.Paged in = BackendKernelChecks.pagedInputs(h, qHeads, kvHeads, d, bs, contexts);
+    float kScale = 0.25f;
+    float vScale = 0.0078125f;
+    byte[] k = new byte[in.kCache().length];
+    byte[] v = new byte[in.vCache().length];
+    Fp8E4m3.encode(in.kCache(), 0, k.length, kScale, k, 0); // NaN in unreadable slots stays the NaN code
+    Fp8E4m3.encode(in.vCache(), 0, v.length, vScale, v, 0);
+    float[] expected = new float[in.q().length];
+    PagedAttention.forwardFp8(in.q(), in.batch(), qHeads, kvHeads, d, k, v, kScale, vScale, bs, in.tables(), contexts,
+        (float) (1.0 / Math.sqrt(d)), expected);
+    DeviceBuffer out = h.poisonedBf16(expected.length);
+    PagedAttentionFp8Params p = new PagedAttentionFp8Params(out.address(), h.bf16(in.q()).address(),
+        h.bytes(k).address(), h.bytes(v).address(), h.ints(in.flatTables()).address(), h.ints(contexts).address(),
+        h.ints(new int[] {0, 0, in.stride(), 0}).address(), in.batch(), qHeads, kvHeads, d, bs,
+        (float) (1.0 / Math.sqrt(d)), kScale, vScale);
+    Runnable run = () -> h.launch(Kernel.PAGED_ATTENTION_FP8, p.launch(), p);
+    run.run();
+    double err = Compare.relError(h.readBf16(out, expected.length), expected);
+    double us = h.medianUs(run);
+    long positions = Arrays.stream(contexts).asLongStream().sum();
+    return h.result("paged attn fp8 kv", String.format("b=%d Hq=%d Hkv=%d D=%d bs=%d", contexts.length, qHeads,
+        kvHeads, d, bs), err, Compare.BF16, us, in.kvBytes() / 2.0 + 4.0 * in.q().length, 4.0 * d * qHeads * positions);
+  }
+}
