@@ -40,8 +40,9 @@ import picocli.CommandLine.Spec;
     description = {"Simulates the benchmark on a fleet of any size: the real workload, placement and engine "
         + "scheduler per agent, each device's steps timed by a calibration (gpu-agent bench step --calibration-out, "
         + "or a roofline projection), on a virtual clock. Writes the same reports as a run, marked simulated.",
-        "Engine options that only a device uses (--backend, --gemm, --gpu-memory-fraction, --profile-steps) do not "
-            + "apply; --decode-path picks the calibration's table."})
+        "Engine options that only a device uses (--backend, --gemm, --gpu-memory-fraction, --profile-steps, "
+            + "--load-format, --quantization, --kv-cache-dtype) do not apply; --decode-path picks the calibration's "
+            + "table."})
 final class SimulateCommand implements Callable<Integer> {
 
   @Option(names = "--calibration", paramLabel = "FILE|NAME", required = true, description = "Step-time calibration of "
@@ -115,7 +116,9 @@ final class SimulateCommand implements Callable<Integer> {
   /** Every option checked; a UsageError's message is the one line the user sees. */
   Plan plan() {
     ParseResult parsed = spec.commandLine().getParseResult();
-    for (String notHere : List.of("--backend", "--gemm", "--gpu-memory-fraction")) {
+    // The calibration timed one device with one weight and KV format: options that change them do not apply.
+    for (String notHere : List.of("--backend", "--gemm", "--gpu-memory-fraction", "--load-format", "--quantization",
+        "--kv-cache-dtype")) {
       if (parsed.hasMatchedOption(notHere)) {
         throw new UsageError(notHere + " does not apply to a simulation (the calibration is the device)");
       }

@@ -23,21 +23,25 @@ public final class CalibrationFile {
   private CalibrationFile() {}
 
   /**
-   * A calibration file, or one that ships with DecodeFleet by its name ({@link #BUILT_IN}).
+   * A calibration file, or one that ships with DecodeFleet by its name: {@link #BUILT_IN}, or any
+   * {@code calibrations/NAME.json} beside this class (a measured calibration ships by being put there).
    *
    * @throws IllegalArgumentException naming the file (or name) and what is wrong with it
    */
   public static StepCalibration load(String fileOrName) {
     Path file = Path.of(fileOrName);
-    if (java.nio.file.Files.isRegularFile(file) || !BUILT_IN.contains(fileOrName)) {
-      if (!java.nio.file.Files.isRegularFile(file)) {
-        throw new IllegalArgumentException("no such file " + fileOrName + " (or a built-in calibration: "
-            + String.join(", ", BUILT_IN) + ")");
+    if (java.nio.file.Files.isRegularFile(file)) return read(file);
+    String resource = "calibrations/" + fileOrName + ".json";
+    java.net.URL shipped = fileOrName.matches("[A-Za-z0-9][A-Za-z0-9._-]*") ? CalibrationFile.class.getResource(resource)
+        : null;
+    if (shipped == null) {
+      if (BUILT_IN.contains(fileOrName)) {
+        throw new IllegalArgumentException("built-in calibration " + fileOrName + " is missing");
       }
-      return read(file);
+      throw new IllegalArgumentException("no such file " + fileOrName + " (or a built-in calibration: "
+          + String.join(", ", BUILT_IN) + ")");
     }
-    try (java.io.InputStream in = CalibrationFile.class.getResourceAsStream("calibrations/" + fileOrName + ".json")) {
-      if (in == null) throw new IllegalArgumentException("built-in calibration " + fileOrName + " is missing");
+    try (java.io.InputStream in = shipped.openStream()) {
       return parse(MAPPER.readTree(in));
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read built-in calibration " + fileOrName + ": " + e.getMessage());

@@ -83,14 +83,43 @@ class SimulateCommandTest {
     assertEquals("agent-2@1.000s", report.get("simulation").get("failures").get(0).asText());
   }
 
+  @Test
+  void overLengthTraceRowsAreSkippedByTheRunsRuleAndCounted(@TempDir Path dir) throws Exception {
+    Path trace = dir.resolve("mixed.jsonl");
+    // Rows 2 (over tiny's context) and 3 (over the simulated KV pool of 8 blocks of 16 tokens) are left out,
+    // as the real run leaves them out (CoordinatorCliTest); nothing is cut to fit.
+    Files.writeString(trace, "{\"arrival_s\": 0, \"prompt_len\": 20, \"output_len\": 5}\n"
+        + "{\"arrival_s\": 0.01, \"prompt_len\": 3000, \"output_len\": 5}\n"
+        + "{\"arrival_s\": 0.02, \"prompt_len\": 100, \"output_len\": 50}\n"
+        + "{\"arrival_s\": 0.03, \"prompt_len\": 30, \"output_len\": 6}\n");
+    Result r = run("simulate", "--calibration", "cpu-tiny", "--trace", trace.toString(), "--on-overlength", "skip",
+        "--world-size", "1", "--kv-blocks", "8", "--report-dir", dir.resolve("report").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("--on-overlength skip left out 2 of 4 requests whose prompt plus output exceed the "
+        + "128 tokens a sequence may hold in the largest agent's KV pool"), r.out());
+    JsonNode report = ReportJson.read(dir.resolve("report").resolve("report.json"));
+    assertEquals(2, report.get("settings").get("overlength_skipped").asInt());
+    JsonNode point = report.get("points").get(0);
+    assertEquals(2, point.get("completed").asInt());
+    assertEquals(50, point.get("total_input_tokens").asInt());
+    assertEquals(11, point.get("total_output_tokens").asInt());
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
+      "--calibration cpu-tiny --prompt-len 2000 --output-len 100 | coordinator simulate: --output-len 100: a "
+          + "2000-token prompt plus up to 100 output tokens exceeds model tiny's context of 2048 tokens",
+      "--calibration cpu-tiny --kv-blocks 8 --prompt-len 100 --output-len 50 | coordinator simulate: --output-len 50: "
+          + "a 100-token prompt plus up to 50 output tokens needs 10 KV blocks of 16 tokens; the largest agent's KV "
+          + "pool holds 8",
       "--calibration nope.json                            | coordinator simulate: --calibration no such file nope.json",
       "--calibration h200-llama3-8b-projection            | coordinator simulate: --calibration h200-llama3-8b-projection"
           + " is for model llama3-8b, the run's --model is tiny",
       "--calibration cpu-tiny --fail-agent agent-x@1s     | coordinator simulate: --fail-agent must be AGENT@TIME",
       "--calibration cpu-tiny --backend cpu               | coordinator simulate: --backend does not apply",
       "--calibration cpu-tiny --profile-steps 3           | coordinator simulate: --profile-steps does not apply",
+      "--calibration cpu-tiny --quantization fp8          | coordinator simulate: --quantization does not apply",
+      "--calibration cpu-tiny --kv-cache-dtype fp8        | coordinator simulate: --kv-cache-dtype does not apply",
       "--calibration cpu-tiny --world-size 2 --fail-agent agent-5@1s | coordinator simulate: --fail-agent agent-5@1.000s:"
           + " the fleet of 2 GPUs has agents agent-0 to agent-1",
       "--calibration cpu-tiny --layout disagg=1:1 --world-size 2 | coordinator simulate: --layout disagg=1:1 needs the"

@@ -93,6 +93,15 @@ class CalibrationFileTest {
         + "b200-llama3-8b-projection)", e.getMessage());
   }
 
+  @Test
+  void aCalibrationPutBesideTheBuiltInsLoadsByItsNameAndANameIsNeverAPath() {
+    // test resources: calibrations/placed-here.json, a copy of cpu-tiny's
+    assertEquals(CalibrationFile.load("cpu-tiny"), CalibrationFile.load("placed-here"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> CalibrationFile.load("../calibrations/placed-here"));
+    assertTrue(e.getMessage().startsWith("no such file ../calibrations/placed-here"), e.getMessage());
+  }
+
   private static String refusal(Path dir, ObjectNode json) throws Exception {
     Path file = dir.resolve("bad.json");
     Files.writeString(file, json.toString());
