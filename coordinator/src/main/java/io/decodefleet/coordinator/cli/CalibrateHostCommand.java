@@ -142,7 +142,8 @@ final class CalibrateHostCommand implements Callable<Integer> {
     fleet.worldSizes = null;
     fleet.worldSize = size;
     try (JvmCpuSampler sampler = new JvmCpuSampler()) {
-      SweepReport report = EmbeddedCpuRun.run(fleet, workload, engine, null, reportDir.resolve(name), "calibrate-host");
+      SweepReport report = EmbeddedRun.run("cpu", fleet, workload, engine, null, reportDir.resolve(name),
+          "calibrate-host");
       if (report == null) return null;
       lastEngine = report.points().get(0).engine();
       return sampler.busyWindow();

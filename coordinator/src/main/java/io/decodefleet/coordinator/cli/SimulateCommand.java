@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
  * {@code coordinator simulate}: the benchmark's workload, placement and engine scheduler on a
  * simulated fleet whose devices take a calibration's step times (coordinator.simulation), on a virtual
  * clock; the same reports as a real run, marked simulated. {@code --compare-real} also runs the
- * workload on the embedded CPU cluster and prints the two side by side (SimulationComparisonRun).
+ * workload on the embedded cluster and prints the two side by side (SimulationComparisonRun).
  */
 @Command(name = "simulate", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Simulates the benchmark on a fleet of any size: the real workload, placement and engine "
@@ -72,9 +72,10 @@ final class SimulateCommand implements Callable<Integer> {
       + "after its acceptable heartbeat pause of 3 s and a heartbeat interval).")
   double failureDetectionMs = 4000;
 
-  @Option(names = "--compare-real", description = "Also run the same workload and seed for real on the embedded CPU "
-      + "cluster (the normal run) at every world size, and print real against simulated (output tok/s, TTFT and TPOT "
-      + "p50/p99) with the differences; needs a CPU calibration. Reports go to <report-dir>/real and /simulated.")
+  @Option(names = "--compare-real", description = "Also run the same workload and seed for real on the embedded "
+      + "cluster (the normal run; CPU agents for a CPU calibration, CUDA agents on this machine's GPUs for a GPU's) at "
+      + "every world size, and print real against simulated (output tok/s, TTFT and TPOT p50/p99) with the "
+      + "differences. Reports go to <report-dir>/real and /simulated.")
   boolean compareReal;
 
   @Spec

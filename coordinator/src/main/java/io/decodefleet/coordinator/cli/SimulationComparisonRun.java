@@ -11,9 +11,10 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 
 /**
- * {@code coordinator simulate --compare-real}: the same workload and seed on the embedded CPU cluster
- * — the normal run, through {@link BenchmarkSession}, after one unreported warm-up run at the largest
- * world size — then simulated with the (CPU) calibration, and the two side by side ({@link
+ * {@code coordinator simulate --compare-real}: the same workload and seed on the embedded cluster, its
+ * agents on the calibration's backend (CPU agents; CUDA agents on this machine's GPUs for a GPU's
+ * calibration) — the normal run, through {@link BenchmarkSession}, after one unreported warm-up run at
+ * the largest world size — then simulated with the calibration, and the two side by side ({@link
  * RealComparison}). Reports go to {@code <report-dir>/real} and {@code /simulated} (the warm-up's to
  * {@code /warm-up}), the table to {@code <report-dir>/comparison.md} and the console. Exit 0 when both ran
  * every request (the targets are shown, not enforced: a shared machine's real timings vary), 1 when
@@ -29,9 +30,10 @@ final class SimulationComparisonRun {
   }
 
   int run() {
-    if (!"cpu".equals(plan.calibration().backend())) {
-      System.err.println("coordinator simulate: --compare-real runs the embedded CPU cluster: give a CPU calibration, "
-          + "not one of " + plan.calibration().device());
+    String backend = plan.calibration().backend();
+    if (!"cpu".equals(backend) && !"cuda".equals(backend)) {
+      System.err.println("coordinator simulate: --compare-real runs the embedded cluster on CPU or CUDA agents, not "
+          + "on the calibration's backend " + backend);
       return 2;
     }
     if (!plan.failures().isEmpty() || !plan.layout().label().equals("dp")) {
@@ -40,19 +42,19 @@ final class SimulationComparisonRun {
     }
     Path dir = command.report.reportDir != null ? command.report.reportDir
         : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-    command.say("DecodeFleet simulate --compare-real: the real run first, on the embedded CPU cluster, after a "
-        + "warm-up run");
+    command.say("DecodeFleet simulate --compare-real: the real run first, on the embedded cluster's "
+        + backend.toUpperCase(java.util.Locale.ROOT) + " agents, after a warm-up run");
     // The JIT compiles the engine's loops in a JVM's first seconds, and the calibration was measured warm:
     // the workload runs once at the largest world size (the fleet the sweep loads), unreported, first.
     List<Integer> sizes = command.fleet.worldSizes;
     int size = command.fleet.worldSize;
     command.fleet.worldSizes = null;
     command.fleet.worldSize = java.util.Collections.max(plan.sizes());
-    SweepReport warmUp = real(dir.resolve("warm-up"));
+    SweepReport warmUp = real(backend, dir.resolve("warm-up"));
     command.fleet.worldSizes = sizes;
     command.fleet.worldSize = size;
     if (warmUp == null) return 1;
-    SweepReport real = real(dir.resolve("real"));
+    SweepReport real = real(backend, dir.resolve("real"));
     if (real == null) return 1;
     SweepReport simulated;
     try {
@@ -64,9 +66,9 @@ final class SimulationComparisonRun {
     int simulatedExit = new SweepOutput(quietIn(dir.resolve("simulated"))).writeAndPrint(simulated);
     RealComparison comparison = RealComparison.of(real.withPercentiles(command.report.percentiles),
         simulated.withPercentiles(command.report.percentiles));
-    String table = "Real (embedded CPU cluster, " + real.hardware() + ") against simulated (" + plan.calibration()
-        .kind() + " calibration " + command.calibration + "), " + plan.requests().size() + " requests, seed "
-        + command.fleet.seed + ":\n\n" + comparison.render();
+    String table = "Real (embedded " + backend.toUpperCase(java.util.Locale.ROOT) + " cluster, " + real.hardware()
+        + ") against simulated (" + plan.calibration().kind() + " calibration " + command.calibration + "), "
+        + plan.requests().size() + " requests, seed " + command.fleet.seed + ":\n\n" + comparison.render();
     System.out.println();
     System.out.print(table);
     try {
@@ -79,13 +81,13 @@ final class SimulationComparisonRun {
     return simulatedExit;
   }
 
-  /** The normal run of the same options on embedded CPU agents; null (its line printed) when it failed. */
-  private SweepReport real(Path dir) {
-    return EmbeddedCpuRun.run(command.fleet, command.workload, command.engine, command.report, dir,
+  /** The normal run of the same options on embedded agents; null (its line printed) when it failed. */
+  private SweepReport real(String backend, Path dir) {
+    return EmbeddedRun.run(backend, command.fleet, command.workload, command.engine, command.report, dir,
         "simulate --compare-real");
   }
 
   private ReportOptions quietIn(Path dir) {
-    return EmbeddedCpuRun.quietIn(dir, command.report);
+    return EmbeddedRun.quietIn(dir, command.report);
   }
 }

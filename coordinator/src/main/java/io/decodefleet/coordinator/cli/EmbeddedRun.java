@@ -4,25 +4,27 @@ import io.decodefleet.coordinator.metrics.SweepReport;
 import java.nio.file.Path;
 
 /**
- * A normal run of the embedded CPU cluster — {@link BenchmarkSession} on an {@code EmbeddedCluster} —
- * with the fleet, workload and engine options another command was given, its report written quietly into
- * a directory: what {@code simulate --compare-real} and {@code calibrate-host} measure the simulation against.
+ * A normal run of the embedded cluster — {@link BenchmarkSession} on an {@code EmbeddedCluster} of CPU
+ * or CUDA agents — with the fleet, workload and engine options another command was given, its report
+ * written quietly into a directory: what {@code simulate --compare-real} and {@code calibrate-host}
+ * measure the simulation against.
  */
-final class EmbeddedCpuRun {
-  private EmbeddedCpuRun() {}
+final class EmbeddedRun {
+  private EmbeddedRun() {}
 
   /**
+   * @param backend the agents' backend, cpu or cuda (the calibration's)
    * @param percentiles the report's percentile options, or null for the defaults
    * @return the run's report, or null when it did not complete (its line printed)
    */
-  static SweepReport run(FleetOptions fleet, WorkloadOptions workload, EngineOptions engine, ReportOptions percentiles,
-      Path dir, String prefix) {
+  static SweepReport run(String backend, FleetOptions fleet, WorkloadOptions workload, EngineOptions engine,
+      ReportOptions percentiles, Path dir, String prefix) {
     CoordinatorCli cli = new CoordinatorCli();
     new picocli.CommandLine(cli).parseArgs(); // the run's defaults (the embedded cluster's options among them)
     cli.fleet = fleet;
     cli.workload = workload;
     cli.engine = engine;
-    cli.engine.backend = "cpu";
+    cli.engine.backend = backend;
     cli.report = quietIn(dir, percentiles);
     cli.originalArgs = new String[] {"(" + prefix + ")"};
     BenchmarkSession.Measured measured;
