@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator.cli;
 
 import io.decodefleet.coordinator.metrics.SweepReport;
+import io.decodefleet.coordinator.simulation.HostCpuLoad;
 import io.decodefleet.coordinator.simulation.RealComparison;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -54,8 +55,10 @@ final class SimulationComparisonRun {
     command.fleet.worldSizes = sizes;
     command.fleet.worldSize = size;
     if (warmUp == null) return 1;
+    HostCpuLoad load = new HostCpuLoad();
     SweepReport real = real(backend, dir.resolve("real"));
     if (real == null) return 1;
+    Double others = load.othersCores();
     SweepReport simulated;
     try {
       simulated = command.simulate(plan);
@@ -68,7 +71,10 @@ final class SimulationComparisonRun {
         simulated.withPercentiles(command.report.percentiles));
     String table = "Real (embedded " + backend.toUpperCase(java.util.Locale.ROOT) + " cluster, " + real.hardware()
         + ") against simulated (" + plan.calibration().kind() + " calibration " + command.calibration + "), "
-        + plan.requests().size() + " requests, seed " + command.fleet.seed + ":\n\n" + comparison.render();
+        + plan.requests().size() + " requests, seed " + command.fleet.seed + ":\n\n" + comparison.render()
+        + (others == null ? "" : String.format(java.util.Locale.ROOT, "During the real run other processes kept %.2f "
+            + "of this host's %d cores busy (the simulated host had all of them).%n", others,
+            Runtime.getRuntime().availableProcessors()));
     System.out.println();
     System.out.print(table);
     try {
