@@ -292,6 +292,14 @@ final class LayerStack {
 
   /** Refuses, naming every problem, a model whose shapes the kernels cannot run. */
   static void checkShapes(ModelConfig c) {
+    if (c.isMoe()) {
+      throw new IllegalArgumentException("model " + c.name() + ": MoE models run on the CPU backend only; CUDA kernels"
+          + " not yet built");
+    }
+    if (c.qkNorm()) {
+      throw new IllegalArgumentException("model " + c.name() + ": q/k norms run on the CPU backend only; CUDA kernels"
+          + " not yet built");
+    }
     List<String> problems = new ArrayList<>();
     if (c.hiddenSize() % 8 != 0 || c.hiddenSize() > RmsNormParams.MAX_HIDDEN) {
       problems.add("hidden_size " + c.hiddenSize() + " must be a multiple of 8 and <= " + RmsNormParams.MAX_HIDDEN);
