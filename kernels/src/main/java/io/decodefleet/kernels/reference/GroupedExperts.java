@@ -31,11 +31,32 @@ public final class GroupedExperts {
       int hidden,
       int inter,
       float[] out) { // (kept, hidden) float32
+    forward(x, offsets, gate, up, down, hidden, inter, out, 0, offsets.length - 1);
+  }
+
+  /**
+   * As above, for experts {@code [fromExpert, toExpert)} only (an expert-parallel rank's): the
+   * other experts' rows of {@code out} are left as they are.
+   */
+  public static void forward(
+      float[] x, // (kept, hidden) float32
+      int[] offsets, // (numExperts + 1)
+      float[][] gate, // numExperts x (inter, hidden)
+      float[][] up, // numExperts x (inter, hidden)
+      float[][] down, // numExperts x (hidden, inter)
+      int hidden,
+      int inter,
+      float[] out, // (kept, hidden) float32
+      int fromExpert,
+      int toExpert) {
     int numExperts = offsets.length - 1;
     int kept = offsets[numExperts];
     Checks.length(x, (long) kept * hidden, "x");
     Checks.length(out, (long) kept * hidden, "out");
-    for (int e = 0; e < numExperts; e++) {
+    if (fromExpert < 0 || toExpert > numExperts || fromExpert > toExpert) {
+      throw new IllegalArgumentException("experts [" + fromExpert + ", " + toExpert + ") are not in 0.." + numExperts);
+    }
+    for (int e = fromExpert; e < toExpert; e++) {
       int rows = offsets[e + 1] - offsets[e];
       if (rows == 0) continue;
       if (gate[e] == null) throw new IllegalArgumentException("expert " + e + " has " + rows + " rows but no weights");
