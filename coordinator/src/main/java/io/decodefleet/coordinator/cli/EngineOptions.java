@@ -182,6 +182,10 @@ final class EngineOptions {
       throw new UsageError("--moe-router " + router.label() + " applies to mixture-of-experts models, and "
           + config.name() + " is dense");
     }
+    if (router.capacityBounded() && verifyFraction > 0) {
+      throw new UsageError("--verify checks each sequence against its recompute alone, and --moe-router "
+          + router.label() + " drops tokens by what else is in the batch: verify with --moe-router topk");
+    }
     // 0: each agent's backend chooses (ModelSpec), as kv_blocks 0 sizes the pool from memory.
     return weights(new ModelSpec(config.name(), seed, blockSize, kvBlocks, maxNumSeqs == null ? 0 : maxNumSeqs,
         maxBatchedTokens == null ? 0 : maxBatchedTokens, verifyFraction, prefixCaching == null

@@ -47,6 +47,7 @@ public final class FleetAgent {
   private long prefixQueriedTokens;
   private long prefixHitTokens;
   private AgentSnapshot.ProfileTotals profile = AgentSnapshot.ProfileTotals.NONE;
+  private io.decodefleet.agent.engine.ExpertLoad expertLoad; // null until a step of a mixture of experts
 
   public FleetAgent(AgentInfo info, int index) {
     this.info = info;
@@ -89,6 +90,7 @@ public final class FleetAgent {
       idleGapMicros += m.idleGapMicros();
     }
     if (m.profile() != null) profile = profile.plus(m.profile());
+    if (m.expertLoad() != null) expertLoad = expertLoad == null ? m.expertLoad() : expertLoad.plus(m.expertLoad());
   }
 
   /**
@@ -165,7 +167,7 @@ public final class FleetAgent {
         kvBlocks, freeKvBlocks, blockSize, alive ? running : 0, alive ? waiting : 0, alive ? inFlight : 0, steps, stepNanos, scheduledTokens, preemptions,
         stepsByBatch(), java.util.Map.copyOf(byPath),
         new AgentSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros), loadReport,
-        prefixQueriedTokens, prefixHitTokens, cachedBlocks.size(), profile);
+        prefixQueriedTokens, prefixHitTokens, cachedBlocks.size(), profile, expertLoad);
   }
 
   private java.util.Map<Integer, AgentSnapshot.StepStats> stepsByBatch() {

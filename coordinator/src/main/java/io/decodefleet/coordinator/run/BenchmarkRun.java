@@ -209,8 +209,14 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
     double[] t = new double[6]; // steps, host ns, gpu steps, gpu µs, gap steps, gap µs
     AgentSnapshot.ProfileTotals profiled = AgentSnapshot.ProfileTotals.NONE;
+    io.decodefleet.agent.engine.ExpertLoad experts = null;
     for (AgentSnapshot a : inScope(atEnd)) {
       AgentSnapshot b = before.get(a.agentId());
+      if (a.expertLoad() != null) {
+        io.decodefleet.agent.engine.ExpertLoad gained = b == null || b.expertLoad() == null ? a.expertLoad()
+            : a.expertLoad().minus(b.expertLoad());
+        experts = experts == null ? gained : experts.plus(gained);
+      }
       AgentSnapshot.ProfileTotals gained = a.profile().minus(b == null ? AgentSnapshot.ProfileTotals.NONE : b.profile());
       profiled = profiled.plus(gained);
       AgentSnapshot.StepTimes ta = a.times();
@@ -255,7 +261,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
         atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations() + atStart.kvMigrations(), kvTransfers,
         prefixQueried, prefixHits, StepProfileSummary.of(inScope(atEnd).stream().map(AgentSnapshot::backend)
             .findFirst().orElse(""), profiled.steps(), profiled.sequences(), profiled.stepMicros(),
-            profiled.familyMicros(), profiled.floorMicros()));
+            profiled.familyMicros(), profiled.floorMicros()), experts);
   }
 
   private static int[] concat(int[] a, int[] b) {

@@ -40,6 +40,8 @@ class MoeOptionsTest {
       "--model tiny-moe --layout ep=3 --world-size 3 --backend cpu | --layout ep=3: model tiny-moe cannot be split 3"
           + " ways: num_experts 8 is not a multiple of 3",
       "--model tiny-moe --layout ep=1                  | --layout ep=K needs K in 2..64, got 1",
+      "--model tiny-moe --moe-router capacity:2 --verify | --verify checks each sequence against its recompute alone,"
+          + " and --moe-router capacity:2.0 drops tokens by what else is in the batch: verify with --moe-router topk",
   })
   void badMoeOptionsGetOneLineAndExitCode2(String args, String expected) {
     Result r = run(args.strip().split("\\s+"));

@@ -357,7 +357,7 @@ public final class Engine {
           out.preemptedIds().size(), out.newSequences().size() + out.cachedSequences().size(),
           timing != null ? timing.path() : s.backend.name(), timing != null ? timing.hostNanos() : stepNanos,
           timing != null ? timing.gpuMicros() : Double.NaN, timing != null ? timing.idleGapMicros() : Double.NaN,
-          result.profile()));
+          result.profile(), s.backend.lastExpertLoad()));
     }
     for (Sequence seq : outcome.parked()) {
       events.accept(new EngineEvent.KvReady(seq.id(), seq.numComputedTokens()));

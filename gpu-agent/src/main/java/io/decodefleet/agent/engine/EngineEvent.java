@@ -46,10 +46,20 @@ public sealed interface EngineEvent {
    * @param hostNanos host time of the backend's step
    * @param gpuMicros device time of the step; NaN where the backend does not measure it
    * @param idleGapMicros device idle time between this step's work and the last; NaN where not measured
+   * @param expertLoad tokens each expert of each layer took in the step (a mixture of experts); null for a dense model
    */
   record Stepped(long step, List<SequenceTokens> tokens, List<SequenceFinished> finished, int freeKvBlocks,
       int running, int waiting, int scheduledTokens, long stepNanos, int preempted, int numSequences, String path,
-      long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile) implements EngineEvent {
+      long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile, ExpertLoad expertLoad)
+      implements EngineEvent {
+
+    /** A step of a dense model. */
+    public Stepped(long step, List<SequenceTokens> tokens, List<SequenceFinished> finished, int freeKvBlocks,
+        int running, int waiting, int scheduledTokens, long stepNanos, int preempted, int numSequences, String path,
+        long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile) {
+      this(step, tokens, finished, freeKvBlocks, running, waiting, scheduledTokens, stepNanos, preempted, numSequences,
+          path, hostNanos, gpuMicros, idleGapMicros, profile, null);
+    }
 
     /** A step that was not profiled. */
     public Stepped(long step, List<SequenceTokens> tokens, List<SequenceFinished> finished, int freeKvBlocks,

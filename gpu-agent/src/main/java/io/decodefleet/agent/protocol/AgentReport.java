@@ -36,12 +36,21 @@ public interface AgentReport extends ProtocolMessage {
 
   /**
    * One engine step, batched: the token(s) each sequence produced and the sequences that finished;
-   * {@code profile} its kernel families' times when it was a profiled step, else null.
+   * {@code profile} its kernel families' times when it was a profiled step, else null; {@code
+   * expertLoad} the tokens each expert of each layer took (a mixture of experts), else null.
    */
   record StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,
       int freeKvBlocks, int running, int waiting, int scheduledTokens, long stepNanos, int preempted,
-      int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile)
-      implements AgentReport {
+      int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile,
+      io.decodefleet.agent.engine.ExpertLoad expertLoad) implements AgentReport {
+
+    /** A step of a dense model. */
+    public StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,
+        int freeKvBlocks, int running, int waiting, int scheduledTokens, long stepNanos, int preempted,
+        int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile) {
+      this(agentId, step, tokens, finished, freeKvBlocks, running, waiting, scheduledTokens, stepNanos, preempted,
+          numSequences, path, hostNanos, gpuMicros, idleGapMicros, profile, null);
+    }
 
     /** A step that was not profiled. */
     public StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,
