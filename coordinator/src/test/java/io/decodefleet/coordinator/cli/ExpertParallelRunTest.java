@@ -77,8 +77,8 @@ class ExpertParallelRunTest {
 
   @Test
   void aDenseModelsReportHasNoExpertLoad(@TempDir Path dir) throws Exception {
-    String[] args = {"--model", "tiny", "--backend", "cpu", "--world-size", "1", "--num-requests", "2", "--output-len", "4", "--quiet",
-        "--report-dir", dir.toString()};
+    String[] args = {"--model", "tiny", "--backend", "cpu", "--world-size", "1", "--num-requests", "2", "--output-len",
+        "4", "--quiet", "--report-dir", dir.toString()};
     assertEquals(0, CoordinatorCli.run(args));
     assertTrue(ReportJson.read(dir.resolve("report.json")).get("points").get(0).get("expert_load") == null);
   }

@@ -96,6 +96,12 @@ class ProtocolSerializerTest {
             1, 2_000_000L, 0, 1, "eager", 1_900_000L, 1850.5, 3.5, new io.decodefleet.agent.engine.StepProfile(1,
                 1850.5, List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 8.0, 9.0, 10.0, 11.0, 12.0),
                 List.of(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, Double.NaN, 0.8, 0.9, 1.0, 1.1, 1.2))),
+        new AgentReport.StepReport("agent-2", 4, List.of(new SequenceTokens(3, new int[] {4})), List.of(), 60, 1, 0,
+            1, 2_000_000L, 0, 1, "cpu", 1_900_000L, Double.NaN, Double.NaN, null,
+            new io.decodefleet.agent.engine.ExpertLoad(2, 3, new long[] {1, 0, 5, 2, 2, 2},
+                new long[] {0, 0, 1, 0, 3, 0})),
+        new AgentCommand.LoadModel(new ModelSpec("tiny-moe", 7, 16, 64, 8, 512, 0.0).withMoeRouter(
+            io.decodefleet.agent.engine.MoeRouterPolicy.parse("capacity:1.25")), coordinatorRef),
         new AgentReport.SequenceFailed("agent-3", -5, "needs 99 KV blocks of 16 tokens, the pool holds 12"),
         new AgentReport.Drained("agent-3", List.of(3L, 1L, Long.MIN_VALUE)),
         new AgentReport.Drained("agent-3", List.of()),
