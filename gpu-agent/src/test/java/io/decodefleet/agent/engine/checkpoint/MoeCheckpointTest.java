@@ -79,6 +79,23 @@ class MoeCheckpointTest {
   }
 
   @Test
+  void theCpuBackendDecodesAnExportedMixtralCheckpointAsItsDummyWeights() throws IOException {
+    ModelConfig tinyMoe = ModelConfig.preset("tiny-moe");
+    Path dir = TestCheckpoints.export(tinyMoe, Dtype.FLOAT32, 3, tmp.resolve("tiny-moe"));
+    ModelLoad fromDisk = ModelLoad.of(new ModelSpec(dir.toString(), 0, 16, 0, 0, 0, 0)
+        .withWeights(ModelSpec.LoadFormat.SAFETENSORS, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.AUTO));
+    assertEquals(HfConfig.MIXTRAL, ((WeightSource.Checkpoint) fromDisk.weights()).checkpoint().config()
+        .architecture());
+    int[] prompt = {7, 300, 12, 999, 41, 5, 77, 8, 123};
+    try (var dummy = new io.decodefleet.agent.backend.cpu.CpuBackend();
+        var disk = new io.decodefleet.agent.backend.cpu.CpuBackend()) {
+      dummy.loadModel(ModelLoad.dummy(tinyMoe, 0));
+      disk.loadModel(fromDisk);
+      assertArrayEquals(dummy.forwardWithoutCache(prompt), disk.forwardWithoutCache(prompt));
+    }
+  }
+
+  @Test
   void refusesWhatTheSparseLayersHereDoNotRun() throws IOException {
     Path dir = TestCheckpoints.export(SMALL_QWEN3, Dtype.BFLOAT16, 1, tmp.resolve("refused"));
     Path config = dir.resolve("config.json");
