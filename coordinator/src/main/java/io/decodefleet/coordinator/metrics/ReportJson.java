@@ -104,7 +104,8 @@ public final class ReportJson {
    * "request_goodput", null without SLOs), the latency keys, then "agents" (each agent's
    * description merged with its request and token counts), "migrations", "engine", "profile"
    * (only when decode steps were profiled: see {@link #profile}), "expert_load" (a mixture of experts only:
-   * see {@link ExpertLoadReport#json}) and "verification". Expectations files ({@code io.decodefleet.coordinator.report.Expectations})
+   * see {@link ExpertLoadReport#json}) and "verification". Expectations files
+   * ({@code io.decodefleet.coordinator.report.Expectations})
    * name metrics by these keys.
    */
   public static ObjectNode pointJson(SweepPoint point) {

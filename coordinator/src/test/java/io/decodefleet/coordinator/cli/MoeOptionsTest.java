@@ -29,11 +29,11 @@ class MoeOptionsTest {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
-      "--model tiny-moe --moe-router top2              | --moe-router must be topk or capacity:F with a capacity factor F"
+      "--model tiny-moe --moe-router top2          | --moe-router must be topk or capacity:F with a capacity factor F"
           + " in (0, 1000] (e.g. capacity:1.25), got 'top2'",
       "--model tiny-moe --moe-router capacity:0        | --moe-router must be topk or capacity:F",
       "--model tiny-moe --moe-router capacity:x        | got 'capacity:x'",
-      "--model tiny --moe-router capacity:1.25         | --moe-router capacity:1.25 applies to mixture-of-experts models,"
+      "--model tiny --moe-router capacity:1.25     | --moe-router capacity:1.25 applies to mixture-of-experts models,"
           + " and tiny is dense",
       "--model tiny --layout ep=2 --backend cpu        | --layout ep=2: model tiny has no experts: expert parallelism"
           + " needs a mixture of experts",

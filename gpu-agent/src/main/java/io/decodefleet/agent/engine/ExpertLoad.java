@@ -91,7 +91,10 @@ public record ExpertLoad(int layers, int experts, long[] tokens, long[] dropped)
     return worst;
   }
 
-  /** e.g. "expert load: 4 layers x 8 experts, 1024 token-expert pairs, imbalance max/mean 1.62 (worst layer 2), 0 dropped". */
+  /**
+   * e.g. "expert load: 4 layers x 8 experts, 1024 token-expert pairs, imbalance max/mean 1.62 (worst
+   * layer 2), 0 dropped".
+   */
   public String describe() {
     long total = Arrays.stream(tokens).sum();
     long drops = Arrays.stream(dropped).sum();

@@ -40,7 +40,7 @@ public final class HostWeights {
     return read(kind, layer, -1, count, fullIndex);
   }
 
-  /** As {@link #read(Kind, int, long, LongUnaryOperator)}, of expert {@code expert} (-1 for a tensor not per expert). */
+  /** As {@link #read(Kind, int, long, LongUnaryOperator)}, of expert {@code expert} (-1: not per expert). */
   public float[] read(Kind kind, int layer, int expert, long count, LongUnaryOperator fullIndex) {
     if (count > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("tensor " + kind + " of layer " + layer + " has " + count
