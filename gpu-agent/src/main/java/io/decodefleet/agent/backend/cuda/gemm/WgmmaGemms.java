@@ -25,8 +25,8 @@ public final class WgmmaGemms {
 
   /** {@code on}: "ours:wgmma" is a dispatch candidate from {@link GemmTuner#WGMMA_MIN_ROWS} rows. */
   public static final String SETTING_ENV = "DECODEFLEET_GEMM_WGMMA";
-  /** Tensor maps kept (two per distinct launch). */
-  static final int KEPT_MAPS = 256;
+  /** Tensor maps kept (two per distinct launch): every weight of an 80-layer model and the x maps of many row counts. */
+  static final int KEPT_MAPS = 1024;
 
   private final KernelModule kernels;
   private final CudaStream stream;
