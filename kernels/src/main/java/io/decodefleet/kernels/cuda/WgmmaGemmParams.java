@@ -64,6 +64,24 @@ public record WgmmaGemmParams(
     return new TensorMapSpec(w, k, n, 2L * k, TILE_K, TILE_N);
   }
 
+  /** Row tiles per group of the persistent schedule ({@code kGroupM} in wgmma_gemm.cu). */
+  public static final int GROUP_M = 16;
+
+  /**
+   * The (row tile, column tile) of schedule position {@code t}, as {@code wgmma_tile_of} in
+   * wgmma_gemm.cu computes it: groups of {@value #GROUP_M} row tiles (fewer in the last group),
+   * column-major inside a group, so that the tiles running at once share x rows and w columns.
+   * CTA b runs positions b, b + grid, b + 2·grid, ...
+   */
+  public static int[] tileOf(int t, int tilesM, int tilesN) {
+    int perGroup = GROUP_M * tilesN;
+    int group = t / perGroup;
+    int firstM = group * GROUP_M;
+    int rows = Math.min(GROUP_M, tilesM - firstM);
+    int local = t - group * perGroup;
+    return new int[] {firstM + local % rows, local / rows};
+  }
+
   /** Output tiles of an (m, n) product. */
   public static long tiles(int m, int n) {
     ParamChecks.positive(m, "m");

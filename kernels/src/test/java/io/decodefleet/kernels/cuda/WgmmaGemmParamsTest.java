@@ -115,6 +115,33 @@ class WgmmaGemmParamsTest {
   }
 
   @Test
+  void theScheduleVisitsEveryTileOnceAndAWaveStaysInsideAGroupOfRowTiles() {
+    int[][] shapes = {{8192, 4096}, {1000, 28672}, {128, 4096}, {2100, 1000}, {17 * 128, 3 * 256}};
+    for (int[] mn : shapes) {
+      int tilesM = (mn[0] + 127) / 128;
+      int tilesN = (mn[1] + 255) / 256;
+      int tiles = (int) WgmmaGemmParams.tiles(mn[0], mn[1]);
+      boolean[][] seen = new boolean[tilesM][tilesN];
+      for (int t = 0; t < tiles; t++) {
+        int[] tile = WgmmaGemmParams.tileOf(t, tilesM, tilesN);
+        assertTrue(tile[0] < tilesM && tile[1] < tilesN, "position " + t + " of " + mn[0] + "x" + mn[1]);
+        assertFalse(seen[tile[0]][tile[1]], "tile visited twice at position " + t);
+        seen[tile[0]][tile[1]] = true;
+      }
+    }
+    // 8192 x 4096 on 132 SMs: the first wave covers 16 row tiles and 9 of the 16 column tiles
+    java.util.Set<Integer> rows = new java.util.HashSet<>();
+    java.util.Set<Integer> cols = new java.util.HashSet<>();
+    for (int t = 0; t < 132; t++) {
+      int[] tile = WgmmaGemmParams.tileOf(t, 64, 16);
+      rows.add(tile[0]);
+      cols.add(tile[1]);
+    }
+    assertEquals(16, rows.size());
+    assertEquals(9, cols.size());
+  }
+
+  @Test
   void paramsRefuseEmptyRowsUnalignedKAndShortStrides() {
     TensorMap any = filled(0);
     assertThrows(IllegalArgumentException.class, () -> new WgmmaGemmParams(any, any, OUT, 0, 64, 64, 64, 0));
@@ -140,6 +167,7 @@ class WgmmaGemmParamsTest {
     assertEquals(WgmmaGemmParams.TILE_N, constant(src, "kTileN"));
     assertEquals(WgmmaGemmParams.TILE_K, constant(src, "kTileK"));
     assertEquals(WgmmaGemmParams.STAGES, constant(src, "kStages"));
+    assertEquals(WgmmaGemmParams.GROUP_M, constant(src, "kGroupM"));
     assertEquals(Kernel.WGMMA_GEMM.threads(), constant(src, "kThreads"));
     assertEquals(WgmmaGemmParams.STAGES * WgmmaGemmParams.STAGE_BYTES + 1024 + 2 * WgmmaGemmParams.STAGES * 8,
         Kernel.WGMMA_GEMM.sharedBytes());
