@@ -75,7 +75,8 @@ final class Projections {
   /**
    * Runs {@code choice} on one launch (its algorithm as given); what it cannot run (cuBLASLt without
    * that algorithm for the shape, the skinny GEMM past its rows, the wgmma GEMM where it is not a
-   * candidate) runs ours by row count (the wgmma GEMM's shapes on the tensor-core GEMM).
+   * candidate or an operand is not 16-byte aligned) runs ours by row count (the wgmma GEMM's shapes on
+   * the tensor-core GEMM).
    */
   void run(GemmChoice choice, GemmShape s, long out, long x, long w) {
     GemmChoice.Kernel kernel = choice.kernel();
@@ -86,7 +87,7 @@ final class Projections {
         return;
       }
     }
-    if (kernel == GemmChoice.Kernel.WGMMA && wgmma != null) {
+    if (kernel == GemmChoice.Kernel.WGMMA && wgmma != null && WgmmaGemms.aligned(x, w)) {
       wgmma.launch(s, out, x, w);
     } else if (kernel != GemmChoice.Kernel.TENSOR_CORE && kernel != GemmChoice.Kernel.WGMMA
         && s.m() <= SkinnyGemmPlan.MAX_M) {

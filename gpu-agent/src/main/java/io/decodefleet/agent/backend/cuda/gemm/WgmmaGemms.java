@@ -66,6 +66,11 @@ public final class WgmmaGemms {
     return v.equals("on") || v.equals("1") || v.equals("true");
   }
 
+  /** Whether x and w start where a tensor map may (16-byte aligned); elsewhere the caller runs another GEMM. */
+  public static boolean aligned(long x, long w) {
+    return ((x | w) & 15) == 0;
+  }
+
   /** The launch parameters of one product, its tensor maps encoded or reused. */
   public WgmmaGemmParams params(GemmShape s, long out, long x, long w) {
     TensorMap xMap = map(WgmmaGemmParams.xMapSpec(x, s.m(), s.k()));

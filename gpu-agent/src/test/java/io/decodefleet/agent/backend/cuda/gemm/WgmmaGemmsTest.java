@@ -28,6 +28,13 @@ class WgmmaGemmsTest {
   }
 
   @Test
+  void onlySixteenByteAlignedOperandsCanBeDescribedByATensorMap() {
+    assertTrue(WgmmaGemms.aligned(0x7f00_0000_0100L, 0x7f00_0000_0010L));
+    assertFalse(WgmmaGemms.aligned(0x7f00_0000_0108L, 0x7f00_0000_0000L));
+    assertFalse(WgmmaGemms.aligned(0x7f00_0000_0000L, 0x7f00_0000_0002L));
+  }
+
+  @Test
   void theSettingIsOffUnlessSaidOn() {
     assertFalse(WgmmaGemms.settingOn(null));
     assertFalse(WgmmaGemms.settingOn(""));
