@@ -13,8 +13,9 @@ import java.util.List;
  *
  * <p>Each record component is one struct field, in declaration order: {@code long} is a device
  * pointer (8 bytes, 8-aligned), {@code int} an int32 and {@code float} a float32 (4 bytes,
- * 4-aligned), {@link TensorMap} an encoded CUDA tensor map (128 bytes, 64-aligned, as TMA needs). Offsets follow the C rules for these types on x86-64 and CUDA (each field at the
- * next multiple of its alignment, the size rounded up to the largest alignment), and the structs
+ * 4-aligned), {@link TensorMap} an encoded CUDA tensor map (128 bytes, 64-aligned, as TMA needs).
+ * Offsets follow the C rules for these types on x86-64 and CUDA (each field at the next multiple
+ * of its alignment, the size rounded up to the largest alignment), and the structs
  * in {@code src/main/cuda} put pointers first so no padding appears between fields. A unit test
  * parses the CUDA struct definitions and checks them against these layouts field by field; the
  * CUDA side pins each size with a {@code static_assert}.

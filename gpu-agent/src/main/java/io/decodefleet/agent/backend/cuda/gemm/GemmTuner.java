@@ -7,8 +7,9 @@ import java.util.List;
  * Chooses, for every projection at every timed row count, the fastest candidate: our kernels (the
  * skinny GEMM up to {@link #SKINNY_MAX_ROWS} rows, the tensor-core GEMM from {@link
  * #TENSOR_CORE_MIN_ROWS} rows, the Hopper wgmma GEMM from {@link #WGMMA_MIN_ROWS} rows where it
- * runs and is enabled) and up to {@link #CUBLASLT_CANDIDATES} of cuBLASLt's heuristic algorithms. Timing is the caller's (device events at model load); this class only decides, so
- * the rule is one piece of code whatever measures it.
+ * runs and is enabled) and up to {@link #CUBLASLT_CANDIDATES} of cuBLASLt's heuristic algorithms.
+ * Timing is the caller's (device events at model load); this class only decides, so the rule is
+ * one piece of code whatever measures it.
  */
 public final class GemmTuner {
 
