@@ -13,6 +13,7 @@
 #include "kv_pack.cu"
 #include "prefill_attention.cu"
 #include "gemm.cu"
+#include "wgmma_gemm.cu"
 #include "skinny_gemm.cu"
 #include "fp8_gemm.cu"
 #include "fill.cu"
