@@ -137,6 +137,11 @@ final class FaultInjector {
     }));
   }
 
+  /** Whether every coordinator has exited while no fault of the soak's stopped it (nothing serves any more). */
+  boolean coordinatorsGone() {
+    return cluster.coordinators().stream().noneMatch(c -> c.process().alive() || down.contains(c));
+  }
+
   /** Waits for every restart to end (each is bounded by the cluster's start and exit timeouts). */
   List<Fault> awaitRestarts() throws InterruptedException {
     List<Fault> out = new ArrayList<>();

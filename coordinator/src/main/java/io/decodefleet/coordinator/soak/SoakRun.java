@@ -107,14 +107,22 @@ public final class SoakRun {
       }, "soak-faults");
       faults.start();
       SoakLoad load = new SoakLoad(grpc, http, coordinators.size(), settings.concurrency());
-      drive(load, workload, scrapes, start, end);
+      boolean gone = drive(load, workload, scrapes, injector, start, end);
+      if (gone) {
+        // Nothing can serve any more: stop now rather than retry into nothing until the end.
+        problems.add(String.format("every coordinator exited on its own %.0f s into the load; the soak stopped there "
+            + "(see logs/coordinator-*.err)", (System.nanoTime() - start) / 1e9));
+        faults.interrupt();
+        cluster.close(); // restarts under way fail at once
+      }
       faults.join();
       phases.ended("load");
       out.println("soak: load stopped; waiting for outstanding requests, restarts and the whole fleet");
-      if (!load.awaitIdle(DRAIN)) problems.add("requests were still outstanding " + DRAIN.toSeconds() + " s after the load stopped");
+      Duration drain = gone ? Duration.ZERO : DRAIN;
+      if (!load.awaitIdle(drain)) problems.add("requests were still outstanding " + drain.toSeconds() + " s after the load stopped");
       List<FaultInjector.Fault> injected = injector.awaitRestarts();
       load.close();
-      int agentsUp = scrapes.awaitAgentsUp(settings.daemons(), WHOLE_FLEET);
+      int agentsUp = gone ? -1 : scrapes.awaitAgentsUp(settings.daemons(), WHOLE_FLEET);
       scrapes.refresh();
       phases.ended("drain");
       Map<Long, Long> heapEnd = heap(coordinators, scrapes);
@@ -192,10 +200,11 @@ public final class SoakRun {
 
   /**
    * Sends the workload's requests until {@code end}, as fast as the slots allow. A drawn request waits
-   * for its slot (it is not redrawn), so a seed gives the same requests in the same order.
+   * for its slot (it is not redrawn), so a seed gives the same requests in the same order. Returns true
+   * (early) when every coordinator process has exited without the soak stopping it.
    */
-  private void drive(SoakLoad load, SoakWorkload workload, CoordinatorScrapes scrapes, long start, long end)
-      throws InterruptedException {
+  private boolean drive(SoakLoad load, SoakWorkload workload, CoordinatorScrapes scrapes, FaultInjector injector,
+      long start, long end) throws InterruptedException {
     SoakRequest next = workload.next();
     long nextProgress = start + PROGRESS_EVERY.toNanos();
     long nextScrape = start;
@@ -213,7 +222,9 @@ public final class SoakRun {
             records.size(), completed, records.stream().filter(r -> r.attempts() > 1).count());
         nextProgress += PROGRESS_EVERY.toNanos();
       }
+      if (injector.coordinatorsGone()) return true;
     }
+    return false;
   }
 
   /** The live heap of every coordinator process that is up, by pid (-1: it could not be read). */
