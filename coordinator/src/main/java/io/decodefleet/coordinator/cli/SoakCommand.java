@@ -37,8 +37,7 @@ final class SoakCommand implements Callable<Integer> {
   int daemons = 4;
 
   @Option(names = "--coordinators", description = "coordinator serve nodes, 1 to 3: with 2 or 3 the active one is "
-      + "stopped once halfway and restarted, with SIGTERM where there are 2, SIGKILL where there are 3 (a crash of one "
-      + "of two downs both: the split brain resolver keeps the oldest) (default: ${DEFAULT-VALUE}).")
+      + "killed (SIGKILL) once halfway and restarted (default: ${DEFAULT-VALUE}).")
   int coordinators = 2;
 
   @Option(names = "--fault-interval", paramLabel = "TIME", description = "Time between two faults "

@@ -20,20 +20,18 @@ import java.util.concurrent.TimeUnit;
  * back). A node is restarted in the background once it has exited, so faults keep their rhythm; no
  * fault takes the last daemon that is up. Choices come from the soak's seed.
  *
- * <p>The active coordinator gets SIGKILL where three or more coordinators run, SIGTERM where two do:
- * the split brain resolver (keep-oldest, counting coordinator nodes) keeps the oldest coordinator's
- * side in a split of one against one, so with two coordinator nodes the crash of the active (oldest)
- * one downs the other too, while its leave hands the singleton over.
+ * <p>The active coordinator gets SIGKILL, with two coordinator nodes too: the split brain resolver
+ * (CoordinatorMajority) gives the crashed one's side, alone against the other coordinator node and
+ * the agents, the smaller count of members, so the other goes on and starts the singleton.
  */
 final class FaultInjector {
   enum Kind {
     DAEMON_SIGKILL("daemon_sigkill"),
     DAEMON_SIGTERM("daemon_sigterm"),
-    COORDINATOR_SIGKILL("coordinator_sigkill"),
-    COORDINATOR_SIGTERM("coordinator_sigterm");
+    COORDINATOR_SIGKILL("coordinator_sigkill");
 
     boolean coordinator() {
-      return this == COORDINATOR_SIGKILL || this == COORDINATOR_SIGTERM;
+      return this == COORDINATOR_SIGKILL;
     }
 
     boolean sigkill() {
@@ -100,7 +98,7 @@ final class FaultInjector {
         coordinatorStopped = true;
         Node active = coordinators.active();
         coordinators.beforeKill(active);
-        inject(active, coordinatorFault(cluster.coordinators().size()), atSeconds);
+        inject(active, Kind.COORDINATOR_SIGKILL, atSeconds);
         continue;
       }
       List<Node> up = cluster.daemons().stream().filter(d -> !down.contains(d)).toList();
@@ -111,11 +109,6 @@ final class FaultInjector {
       Node victim = up.get(random.nextInt(up.size()));
       inject(victim, random.nextBoolean() ? Kind.DAEMON_SIGKILL : Kind.DAEMON_SIGTERM, atSeconds);
     }
-  }
-
-  /** How the active coordinator is stopped where {@code coordinators} coordinator nodes run (see above). */
-  static Kind coordinatorFault(int coordinators) {
-    return coordinators >= 3 ? Kind.COORDINATOR_SIGKILL : Kind.COORDINATOR_SIGTERM;
   }
 
   private void inject(Node node, Kind kind, double atSeconds) {

@@ -25,7 +25,7 @@ final class SoakChecks {
         referenceProblems == 0 ? r.reference() + " requests" : referenceProblems + " problems (see problems)"));
     checks.add(new Check("faults were injected", !faults.isEmpty(), faults.size() + " faults"));
     if (settings.coordinators() > 1) {
-      FaultInjector.Kind kind = FaultInjector.coordinatorFault(settings.coordinators());
+      FaultInjector.Kind kind = FaultInjector.Kind.COORDINATOR_SIGKILL;
       boolean stopped = faults.stream().anyMatch(f -> f.kind() == kind);
       checks.add(new Check("the active coordinator was stopped (" + kind.label + ")", stopped, stopped ? "once" : "never"));
     }
