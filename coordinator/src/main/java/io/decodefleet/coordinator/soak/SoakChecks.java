@@ -6,7 +6,7 @@ import java.util.List;
 
 /** The checks a soak must pass, each with the figures that decided it. */
 final class SoakChecks {
-  /** Most the coordinators' live heap (summed) may grow over the soak, percent of its start. */
+  /** Most the coordinators' live heap (summed) may grow over the soak, percent of its baseline after the warm-up. */
   static final double HEAP_GROWTH_PERCENT = 10.0;
   static final int DETAIL_CHARS = 240;
 

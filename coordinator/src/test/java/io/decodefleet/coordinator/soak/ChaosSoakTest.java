@@ -14,9 +14,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The chaos soak as CI runs it: {@code coordinator soak} with two coordinator nodes and four gpu-agent
- * daemons, every node a real process on loopback, for 100 s of load (about two and a half minutes with
- * the start, the reference run and the stop): a daemon killed or terminated and restarted every
- * 15 s, the active coordinator killed once halfway (SIGKILL: the other coordinator node and the
+ * daemons, every node a real process on loopback, for 100 s of load after 25 s of warm-up (about three
+ * minutes with the start, the reference run and the stop): a daemon killed or terminated and restarted every
+ * 15 s, the active coordinator killed once past a third of the load (SIGKILL: the other coordinator node and the
  * agents outnumber it, so the split brain resolver keeps their side) and restarted. Every check must pass, and soak.json must
  * say so with the figures behind each check.
  */
