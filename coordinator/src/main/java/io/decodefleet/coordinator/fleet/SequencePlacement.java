@@ -28,8 +28,17 @@ import org.slf4j.Logger;
  * RequestLogContext}): where it was placed, moved, finished or failed (debug), re-placed (info).
  */
 public final class SequencePlacement {
+  /**
+   * Most sequences the coordinator places on one agent (running there or waiting in its scheduler).
+   * Each serve node bounds its own requests (--max-concurrent-requests, 4096 by default), but the
+   * Coordinator takes those of every serve node and of a benchmark run: past this bound on every agent
+   * a new sequence fails BUSY rather than queue on (sequences moved off a lost agent still go).
+   */
+  public static final int MAX_SEQUENCES_PER_AGENT = 4096;
+
   private final List<FleetAgent> fleet;
   private final Logger log;
+  private final int maxSequencesPerAgent;
   private final Map<Long, InFlightSequence> inFlight = new HashMap<>();
   private final Map<String, PlacementPolicy> policies = new HashMap<>();
   private PrefillStage disagg;
@@ -41,8 +50,13 @@ public final class SequencePlacement {
 
   /** @param fleet the coordinator's fleet, read as it changes */
   public SequencePlacement(List<FleetAgent> fleet, Logger log) {
+    this(fleet, log, MAX_SEQUENCES_PER_AGENT);
+  }
+
+  SequencePlacement(List<FleetAgent> fleet, Logger log, int maxSequencesPerAgent) {
     this.fleet = fleet;
     this.log = log;
+    this.maxSequencesPerAgent = maxSequencesPerAgent;
   }
 
   /** The fleet now serves {@code model}: prompts are hashed with its salt for prefix-aware placement. */
@@ -111,6 +125,15 @@ public final class SequencePlacement {
       subscriber.tell(new SequenceEvent.Failed(requestId, FailureKind.INVALID, invalid, System.nanoTime()));
       return;
     }
+    List<FleetAgent> scope = FleetScope.firstLive(fleet, a -> a.placeable, worldSize);
+    int total = prompt.length + maxTokens;
+    if (scope.stream().anyMatch(a -> a.canHold(total))
+        && scope.stream().filter(a -> a.canHold(total)).allMatch(a -> a.inFlight >= maxSequencesPerAgent)) {
+      subscriber.tell(new SequenceEvent.Failed(requestId, FailureKind.BUSY, "every agent that could take the "
+          + "sequence holds " + maxSequencesPerAgent + " sequences, the most it is given: retry later",
+          System.nanoTime()));
+      return;
+    }
     place(new InFlightSequence(globalId, requestId, prompt.clone(), maxTokens, sampling, worldSize, placement,
         subscriber));
   }
@@ -140,7 +163,10 @@ public final class SequencePlacement {
       return;
     }
     List<FleetAgent> scope = FleetScope.firstLive(fleet, a -> a.placeable, seq.worldSize);
-    List<FleetAgent> candidates = scope.stream().filter(a -> a.canHold(total)).toList();
+    List<FleetAgent> fits = scope.stream().filter(a -> a.canHold(total)).toList();
+    // A new sequence goes to an agent under the bound (submit saw one); a moved one may exceed it.
+    List<FleetAgent> open = fits.stream().filter(a -> a.inFlight < maxSequencesPerAgent).toList();
+    List<FleetAgent> candidates = open.isEmpty() ? fits : open;
     if (candidates.isEmpty()) {
       boolean noneLive = fleet.stream().noneMatch(a -> a.placeable);
       FailureKind kind = noneLive ? FailureKind.UNAVAILABLE : FailureKind.CAPACITY;
