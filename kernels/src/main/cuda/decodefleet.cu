@@ -17,3 +17,4 @@
 #include "fp8_gemm.cu"
 #include "fill.cu"
 #include "dummy_weights.cu"
+#include "fp8_weights.cu"  // after dummy_weights.cu: it reuses its hash

@@ -71,8 +71,8 @@ final class StepRunner implements AutoCloseable {
     this.tensorCore = settings.attention() == CudaSettings.AttentionKernels.AUTO
         && AttentionSlots.tensorCoreFits(c, bs);
     boolean persistent = settings.decodePath().persistentAttention();
-    this.eagerSlots = tensorCore ? AttentionSlots.eager(kernels, c.headDim(), persistent) : 1;
-    this.graphSlots = tensorCore ? AttentionSlots.graph(kernels, c.headDim(), persistent) : 1;
+    this.eagerSlots = tensorCore ? AttentionSlots.eager(kernels, c.headDim(), persistent, kv.fp8()) : 1;
+    this.graphSlots = tensorCore ? AttentionSlots.graph(kernels, c.headDim(), persistent, kv.fp8()) : 1;
     int maxModelLen = (int) Math.min(c.maxPositionEmbeddings(), (long) kv.numBlocks() * bs);
     this.maxBlocksPerSeq = StepPlan.blocksFor(maxModelLen, bs);
     this.tablePositions = maxModelLen;
@@ -330,7 +330,9 @@ final class StepRunner implements AutoCloseable {
     for (int b = 0; b < table.length; b++) {
       table[b] = b;
     }
-    try (KvPool scratch = KvPool.allocate(ctx, c, table.length, bs);
+    // A pool of the live one's element type and scales: the recompute then reads the K/V values the
+    // cached decode reads, and the comparison measures the kernels, not the cache's rounding.
+    try (KvPool scratch = kv.sameKind(ctx, c, table.length);
         StepEvents events = new StepEvents(ctx)) {
       stack.use(scratch, cosSin.address(), tablePositions);
       for (int c0 = 0; c0 < n; c0 += ws.rows) {
@@ -358,8 +360,12 @@ final class StepRunner implements AutoCloseable {
     return out;
   }
 
-  /** Uniform bf16 noise in [-1, 1) over the whole pool (benchmarks must not read zeros). */
+  /** Uniform noise in [-1, 1) over the whole pool, bf16 or FP8 codes (benchmarks must not read zeros). */
   void fillKvWithNoise(int seed) {
+    if (kv.fp8()) {
+      KvNoise.fillFp8(ctx, kernels, stream, kv.buffer(), seed);
+      return;
+    }
     long elems = kv.bytes() / 2;
     for (long first = 0; first < elems; first += FillParams.MAX_N) {
       int n = (int) Math.min(FillParams.MAX_N, elems - first);
