@@ -17,7 +17,7 @@
 
 struct DummyWeightsFp8Params {
   uint8_t* out;          // (n) e4m3 codes (df_dummy_weights_fp8)
-  unsigned int* amax;    // (1) float bits of the tensor's largest magnitude
+  uint32_t* amax;        // (1) float bits of the tensor's largest magnitude
   float* rowScales;      // (rows) float32 (df_dummy_weights_fp8)
   int n;
   uint32_t seedLo;
