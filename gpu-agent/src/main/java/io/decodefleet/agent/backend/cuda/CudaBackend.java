@@ -1,5 +1,6 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.backend.cuda.driver.CopyBandwidth;
 import io.decodefleet.agent.backend.cuda.driver.CudaContext;
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
@@ -354,10 +355,10 @@ public final class CudaBackend implements TensorParallelRank {
     return CudaKvGroupMember.join(ctx, kernels, kv, spec, StepPlan.blocksFor(maxModelLen, kv.blockSize()));
   }
 
-  /** bf16 weights, activations and KV against a bf16 dense recompute: the parity tolerance. */
+  /** bf16 KV against a bf16 dense recompute: the parity tolerance; an FP8 cache's: the CPU backend's for it. */
   @Override
   public double verifyTolerance() {
-    return TOLERANCE;
+    return kvScales.fp8() ? CpuBackend.FP8_KV_TOLERANCE : TOLERANCE;
   }
 
   /** As vLLM: full KV blocks are cached by content and shared. */

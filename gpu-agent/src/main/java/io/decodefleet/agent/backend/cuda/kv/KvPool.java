@@ -94,11 +94,6 @@ public final class KvPool implements AutoCloseable {
     }
   }
 
-  /** A pool of this one's element type and scales, of {@code numBlocks} blocks. */
-  public KvPool sameKind(CudaContext ctx, ModelConfig config, int numBlocks) {
-    return allocate(ctx, config, numBlocks, blockSize, kScales, vScales);
-  }
-
   /** Whether the pool holds FP8 e4m3 codes. */
   public boolean fp8() {
     return kScales != null;
