@@ -58,6 +58,13 @@ final class DeviceWeights implements AutoCloseable {
       throw new IllegalArgumentException("the weight layout's FP8 projections (" + layout.fp8()
           + ") must be what the load asks for (" + load.fp8Weights() + ")");
     }
+    for (WeightLayout.Tensor t : layout.tensors()) {
+      if (t.fp8() && t.cols() % 16 != 0) {
+        throw new IllegalArgumentException(ctx.gpu().label() + ": FP8 weights need rows of a multiple of 16 elements"
+            + " (the FP8 GEMM reads 16 codes at a time), but " + t.kind().tensor().name(Math.max(0, t.layer()))
+            + " has rows of " + t.cols() + " here");
+      }
+    }
     if (load.weights() instanceof WeightSource.Checkpoint c) {
       DeviceBuffer arena = ctx.allocate(layout.totalBytes());
       try {
