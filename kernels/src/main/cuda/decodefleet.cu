@@ -14,6 +14,7 @@
 #include "prefill_attention.cu"
 #include "gemm.cu"
 #include "skinny_gemm.cu"
+#include "skinny_gemm_fp8.cu"  // after skinny_gemm.cu: it reuses its shapes and reduce
 #include "fp8_gemm.cu"
 #include "fill.cu"
 #include "dummy_weights.cu"

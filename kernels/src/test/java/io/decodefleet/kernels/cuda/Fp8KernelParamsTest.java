@@ -94,4 +94,22 @@ class Fp8KernelParamsTest {
     assertEquals(1, new Fp8DequantParams(256, 512, 768, 2, 16, 0).launch().gridX());
     assertThrows(IllegalArgumentException.class, () -> new Fp8DequantParams(256, 512, 768, 2, 24, 1));
   }
+
+  @Test
+  void theFp8SkinnyGemmRunsTheBf16PlanOnItsOwnKernelWithHalfTheWeightTile() {
+    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(64, 6144, 4096, 264);
+    SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, 256, 512, 768, 1024, 1280, 1536, 6144, false);
+    assertEquals(Kernel.SKINNY_GEMM_FP8_M64, SkinnyGemmFp8Params.kernelFor(plan));
+    assertEquals(Kernel.SKINNY_GEMM_FP8_M8, SkinnyGemmFp8Params.kernelFor(SkinnyGemmPlan.plan(3, 4096, 4096, 264)));
+    LaunchShape s = SkinnyGemmFp8Params.launch(plan);
+    assertEquals(plan.launch().gridX(), s.gridX());
+    assertEquals(plan.launch().gridY(), s.gridY());
+    assertEquals(plan.splits(), p.splits());
+    // The x tile is the bf16 kernel's, the weight tile half of it.
+    int bf16 = Kernel.SKINNY_GEMM_M64.sharedBytes();
+    assertEquals(bf16 - 2 * 128 * 64 * 2, s.sharedBytes());
+    assertEquals(80, SkinnyGemmFp8Params.LAYOUT.size());
+    assertThrows(IllegalArgumentException.class, () -> SkinnyGemmFp8Params.of(SkinnyGemmPlan.plan(1, 64, 40, 264), 256,
+        512, 768, 1024, 1280, 1536, 64, false), "k of a partial 16-code vector");
+  }
 }

@@ -96,6 +96,15 @@ public enum KernelFamily {
       h -> Fp8Checks.gemm(h, 17, 1000, 528, false, false),
       h -> Fp8Checks.gemm(h, 64, 6144, 4096, true, false),
       h -> Fp8Checks.gemm(h, 8, 4096, 7168, true, true)),
+  /** The skinny GEMM over FP8 weights (the backend's decode projections): every m tile, splits, f32 out. */
+  SKINNY_GEMM_FP8(
+      h -> Fp8Checks.skinny(h, 1, 4096, 4096, false),
+      h -> Fp8Checks.skinny(h, 17, 1000, 528, false),
+      h -> Fp8Checks.skinny(h, 8, 28672, 1024, false),
+      h -> Fp8Checks.skinny(h, 32, 6144, 4096, false),
+      h -> Fp8Checks.skinny(h, 64, 6144, 4096, false),
+      h -> Fp8Checks.skinny(h, 200, 1000, 1024, false),
+      h -> Fp8Checks.skinny(h, 8, 4096, 7168, true)),
   PAGED_ATTENTION_FP8(
       h -> Fp8Checks.pagedAttention(h, 4, 2, 32, 16, new int[] {1, 17, 300}),
       h -> Fp8Checks.pagedAttention(h, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
