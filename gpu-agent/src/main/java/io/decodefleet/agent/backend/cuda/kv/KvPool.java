@@ -144,6 +144,11 @@ public final class KvPool implements AutoCloseable {
     return (int) (layerBytes / 2 / numBlocks);
   }
 
+  /** {@link #pageElems} of a pool of {@code config} with blocks of {@code blockSize}, bf16 or FP8. */
+  public static int pageElems(ModelConfig config, int blockSize, boolean fp8) {
+    return Math.toIntExact((long) blockSize * config.kvSize() * elementBytes(fp8) / 2);
+  }
+
   public DeviceBuffer buffer() {
     return pool;
   }

@@ -59,4 +59,19 @@ class KvPoolTest {
     assertArrayEquals(ones, fp8.k());
     assertArrayEquals(ones, fp8.v());
   }
+
+  @Test
+  void anFp8SequenceTransfersHalfTheBytesThroughTheSamePackAndNcclCalls() {
+    ModelConfig c = ModelConfig.preset("llama3-8b");
+    int bf16 = KvPool.pageElems(c, 16, false);
+    int fp8 = KvPool.pageElems(c, 16, true);
+    assertEquals(16 * 8 * 128, bf16);
+    assertEquals(bf16 / 2, fp8);
+    int[] table = {7, 3, 11, 0, 5};
+    long bf16Bytes = KvTransferPlan.of(c.numHiddenLayers(), 64, table, bf16).bytes();
+    long fp8Bytes = KvTransferPlan.of(c.numHiddenLayers(), 64, table, fp8).bytes();
+    // 5 pages x 32 layers x (K + V) x 16 tokens x 8 heads x 128 dims, at 2 bytes and at 1.
+    assertEquals(5L * 32 * 2 * 16 * 8 * 128 * 2, bf16Bytes);
+    assertEquals(bf16Bytes / 2, fp8Bytes);
+  }
 }
