@@ -352,7 +352,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
           e.hostNanos(), e.gpuMicros(), e.idleGapMicros(), e.profile()));
     } else if (event instanceof EngineEvent.PrefixCacheChanged e) {
       return List.of(new AgentReport.PrefixCacheReport(agentId, e.added(), e.evicted(), e.queriedTokens(),
-          e.hitTokens()));
+          e.hitTokens(), e.deferredAdmissions()));
     } else if (event instanceof EngineEvent.SequenceRefused e) {
       return List.of(new AgentReport.SequenceFailed(agentId, e.sequenceId(), e.reason()));
     } else if (event instanceof EngineEvent.Drained e) {

@@ -219,8 +219,9 @@ final class BenchmarkSession {
     b.append("; preemptions ").append(e.preemptions()).append(", migrations ").append(e.migrations())
         .append(", agents lost ").append(e.agentsLost());
     if (e.prefixQueriedTokens() > 0) {
-      b.append(String.format("; prefix cache hit rate %.1f%% (%d of %d prompt tokens)", 100 * e.prefixHitRate(),
-          e.prefixHitTokens(), e.prefixQueriedTokens()));
+      b.append(String.format("; prefix cache hit rate %.1f%% (%d of %d prompt tokens, %d admissions deferred for a"
+          + " prefix in flight)", 100 * e.prefixHitRate(), e.prefixHitTokens(), e.prefixQueriedTokens(),
+          e.prefixDeferredAdmissions()));
     }
     // A data-parallel fleet's group moves only drained agents' sequences: said when it moved some.
     KvTransferSummary kv = e.kvTransfers();

@@ -32,7 +32,7 @@ final class EndpointOptions {
       "--max-concurrencies", "--num-requests", "--prompt-len", "--output-len", "--request-rate", "--burstiness",
       "--max-concurrency", "--trace", "--trace-time-scale", "--trace-max-requests", "--seed", "--model", "--goodput",
       "--report-dir", "--quiet", "--num-prefixes", "--prefix-len", "--trace-hash-block-size", "--percentile-metrics",
-      "--metric-percentiles", "--on-overlength");
+      "--metric-percentiles", "--on-overlength", "--request-timeout");
 
   @Option(names = "--endpoint", paramLabel = "URL", description = "Client mode: run the workload against this "
       + "OpenAI-compatible server instead (its API base, e.g. http://127.0.0.1:8000/v1): streamed POST URL/completions "
@@ -46,6 +46,11 @@ final class EndpointOptions {
   @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:DECODEFLEET_API_KEY}",
       description = "With --endpoint: sent as 'Authorization: Bearer <key>' (env DECODEFLEET_API_KEY).")
   String apiKey;
+
+  @Option(names = "--request-timeout", paramLabel = "SECONDS", description = "With --endpoint: most time one request "
+      + "may take from its send to its last event; a request still open then fails with that reason (default 21600, "
+      + "six hours, as vllm bench serve's client).")
+  String requestTimeout;
 
   @Option(names = "--request-rates", split = ",", paramLabel = "R", description = "With --endpoint: sweep the request "
       + "rate (requests/s; inf = all at once), e.g. 1,4,16,inf: the same prompts at each.")
@@ -61,7 +66,8 @@ final class EndpointOptions {
    */
   boolean wanted(ParseResult parsed) {
     return endpoint != null || requestRates != null || maxConcurrencies != null
-        || parsed.hasMatchedOption("--served-model") || parsed.hasMatchedOption("--api-key");
+        || parsed.hasMatchedOption("--served-model") || parsed.hasMatchedOption("--api-key")
+        || requestTimeout != null;
   }
 
   /**
@@ -75,12 +81,14 @@ final class EndpointOptions {
     checkCombinations(parsed);
     OpenAiEndpoint target;
     try {
-      target = new OpenAiEndpoint(endpoint, servedModel, apiKey == null || apiKey.isBlank() ? null : apiKey);
+      target = new OpenAiEndpoint(endpoint, servedModel, apiKey == null || apiKey.isBlank() ? null : apiKey,
+          requestTimeout(requestTimeout));
     } catch (IllegalArgumentException e) {
       throw new UsageError("--endpoint: " + e.getMessage());
     }
     settings.put("endpoint", target.url());
     settings.put("served_model", servedModel);
+    settings.put("request_timeout_s", target.requestTimeout().toNanos() / 1e9);
     settings.put("vocab_model", vocab.name());
     settings.put("vocab_size", vocab.vocabSize());
     List<EndpointSession.Point> points = new ArrayList<>();
@@ -147,8 +155,8 @@ final class EndpointOptions {
     }
     if (endpoint == null) {
       if (sweep != null) throw new UsageError(sweep + " needs --endpoint URL (in process, sweep --world-sizes)");
-      throw new UsageError((parsed.hasMatchedOption("--served-model") ? "--served-model" : "--api-key")
-          + " needs --endpoint URL");
+      throw new UsageError((parsed.hasMatchedOption("--served-model") ? "--served-model"
+          : parsed.hasMatchedOption("--api-key") ? "--api-key" : "--request-timeout") + " needs --endpoint URL");
     }
     if (servedModel == null || servedModel.isBlank()) throw new UsageError("--endpoint needs --served-model NAME");
     if (apiKey != null && apiKey.isBlank() && parsed.hasMatchedOption("--api-key")) {
@@ -185,6 +193,21 @@ final class EndpointOptions {
     } else {
       values.add((long) value);
     }
+  }
+
+  /** The --request-timeout value: seconds, more than 0 and at most a week; the default when not given. */
+  static java.time.Duration requestTimeout(String text) {
+    if (text == null) return OpenAiEndpoint.DEFAULT_REQUEST_TIMEOUT;
+    double s;
+    try {
+      s = Double.parseDouble(text.trim());
+    } catch (NumberFormatException e) {
+      throw new UsageError("--request-timeout: '" + text + "' is not a number of seconds");
+    }
+    if (!(s > 0) || s > 7 * 24 * 3600) {
+      throw new UsageError("--request-timeout: " + text + " is outside (0, 604800] seconds");
+    }
+    return java.time.Duration.ofNanos(Math.max(1, Math.round(s * 1e9)));
   }
 
   /** A --max-concurrencies value: a whole number >= 1, or inf (0: no limit). */

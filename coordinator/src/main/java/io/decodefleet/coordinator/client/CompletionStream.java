@@ -31,7 +31,8 @@ import java.util.List;
  *
  * A body that ends before {@code [DONE]} fails the request. Failure reasons are one line.
  *
- * <p>Fed by one thread at a time (an HTTP client's body subscriber), then read once the body ended.
+ * <p>Fed by an HTTP client's body subscriber and, when the request timeout passes first, by the
+ * timer that ends it; every method holds the stream's lock, so the two never interleave.
  */
 public final class CompletionStream {
   /** Longest failure reason kept, characters. */
@@ -56,12 +57,13 @@ public final class CompletionStream {
   private int refusedStatus;
   private String errorType;
   private boolean connectionLost;
+  private boolean timedOut;
   private final StringBuilder data = new StringBuilder();
   private boolean pending;
   private long pendingNanos;
 
   /** One line of the body, without its line end, arriving at {@code nanos}. */
-  public void line(String line, long nanos) {
+  public synchronized void line(String line, long nanos) {
     if (line.isEmpty()) {
       dispatch();
       return;
@@ -82,25 +84,35 @@ public final class CompletionStream {
   }
 
   /** The body ended at {@code nanos}: a last event without its blank line still counts. */
-  public void end(long nanos) {
+  public synchronized void end(long nanos) {
     dispatch();
     if (endNanos == 0) endNanos = nanos;
     if (!done && failure == null) failConnection("the stream ended before data: [DONE]");
   }
 
   /** The request failed (an HTTP status, a connection error); the first reason stays. */
-  public void fail(String reason) {
+  public synchronized void fail(String reason) {
     if (failure == null && !done) failure = oneLine(reason);
   }
 
   /** The server answered {@code status} (not 200) instead of a stream. */
-  void failStatus(int status, String reason) {
+  synchronized void failStatus(int status, String reason) {
     if (failure == null && !done) refusedStatus = status;
     fail(reason);
   }
 
+  /**
+   * The request timeout passed at {@code nanos} before the stream ended: it fails with {@code reason}
+   * and ends there; whatever the abandoned connection still delivers is ignored.
+   */
+  synchronized void failTimeout(String reason, long nanos) {
+    if (failure == null && !done) timedOut = true;
+    fail(reason);
+    end(nanos);
+  }
+
   /** The connection failed or closed before {@code [DONE]}: refused, reset, or the body cut short. */
-  void failConnection(String reason) {
+  synchronized void failConnection(String reason) {
     if (failure == null && !done) connectionLost = true;
     fail(reason);
   }
@@ -172,22 +184,22 @@ public final class CompletionStream {
   }
 
   /** Whether the stream reached {@code [DONE]} without an error. */
-  public boolean completed() {
+  public synchronized boolean completed() {
     return done && failure == null;
   }
 
   /** Why the request failed; null when it completed (or is still streaming). */
-  public String failure() {
+  public synchronized String failure() {
     return failure;
   }
 
   /** The HTTP status other than 200 that refused the request; 0 when it was not refused. */
-  public int refusedStatus() {
+  public synchronized int refusedStatus() {
     return refusedStatus;
   }
 
   /** The {@code type} of the error event that ended the stream (e.g. "server_error"); null if none did. */
-  public String errorType() {
+  public synchronized String errorType() {
     return errorType;
   }
 
@@ -195,27 +207,32 @@ public final class CompletionStream {
    * Whether it failed because the connection did: it could not be opened, was reset, or closed before
    * {@code [DONE]}. Such a request may be sent again; the server may or may not have started it.
    */
-  public boolean connectionLost() {
+  public synchronized boolean connectionLost() {
     return connectionLost;
   }
 
+  /** Whether it failed because the request timeout passed first. */
+  public synchronized boolean timedOut() {
+    return timedOut;
+  }
+
   /** The events that carried tokens, in arrival order. */
-  List<Chunk> chunks() {
+  synchronized List<Chunk> chunks() {
     return List.copyOf(chunks);
   }
 
   /** Tokens the chunks carried, counted as the class comment says. */
-  public int countedTokens() {
+  public synchronized int countedTokens() {
     return counted;
   }
 
   /** {@code usage.completion_tokens}, or -1 when the server sent no usage. */
-  public int usageTokens() {
+  public synchronized int usageTokens() {
     return usageTokens;
   }
 
   /** (tokens) the generated token ids, when every chunk with tokens gave its {@code token_ids}; else null. */
-  public int[] tokenIds() {
+  public synchronized int[] tokenIds() {
     return everyChunkHadIds ? Arrays.copyOf(tokenIds, idCount) : null;
   }
 
@@ -230,7 +247,7 @@ public final class CompletionStream {
    * tokens from the last chunks. TTFT and E2E keep the chunks' times either way; TPOT divides by
    * the usage's count, as {@code vllm bench serve} does. Without usage, the chunks' count stands.
    */
-  public void recordInto(MetricsRecorder recorder, long requestId, String agentId) {
+  public synchronized void recordInto(MetricsRecorder recorder, long requestId, String agentId) {
     int[] counts = chunks.stream().mapToInt(Chunk::tokens).toArray();
     if (completed() && usageTokens >= 0 && counts.length > 0) {
       int diff = usageTokens - counted;

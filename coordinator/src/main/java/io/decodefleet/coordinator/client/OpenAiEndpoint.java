@@ -16,7 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * An OpenAI-compatible server seen from its client: one streamed {@code POST {endpoint}/completions}
@@ -28,24 +32,47 @@ import java.util.concurrent.Flow;
  * 0), streamed with {@code stream_options.include_usage}, and vLLM's {@code return_token_ids}
  * (servers that ignore the field still work; the token count then comes from the text chunks and
  * the usage).
+ *
+ * <p>A request that has not ended within the request timeout (from its send to {@code [DONE]}) fails
+ * with that reason and its connection is abandoned, so a server that stops answering cannot hold a
+ * benchmark forever. The default is {@code vllm bench serve}'s client timeout, six hours.
  */
 public final class OpenAiEndpoint {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
+  /** The whole-request limit when none is given: {@code vllm bench serve}'s client timeout. */
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofHours(6);
+  /** Fires the request timeouts of every endpoint; a daemon thread, so it never holds the JVM. */
+  private static final ScheduledExecutorService TIMEOUTS = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "openai-request-timeouts");
+    t.setDaemon(true);
+    return t;
+  });
 
   private final String url;
   private final URI completions;
   private final String servedModel;
   private final String apiKey;
   private final HttpClient http;
+  private final Duration requestTimeout;
+
+  /** An endpoint with the {@link #DEFAULT_REQUEST_TIMEOUT}. */
+  public OpenAiEndpoint(String url, String servedModel, String apiKey) {
+    this(url, servedModel, apiKey, DEFAULT_REQUEST_TIMEOUT);
+  }
 
   /**
    * @param url the API's base URL, e.g. {@code http://127.0.0.1:8000/v1} (a trailing slash is dropped)
    * @param servedModel the {@code model} every request names
    * @param apiKey sent as {@code Authorization: Bearer <key>}; null for none
+   * @param requestTimeout most time one request may take from its send to its last event (positive)
    * @throws IllegalArgumentException if {@code url} is not an absolute http(s) URL with a host
    */
-  public OpenAiEndpoint(String url, String servedModel, String apiKey) {
+  public OpenAiEndpoint(String url, String servedModel, String apiKey, Duration requestTimeout) {
+    if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+      throw new IllegalArgumentException("the request timeout must be positive, not " + requestTimeout);
+    }
+    this.requestTimeout = requestTimeout;
     this.url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     URI base;
     try {
@@ -72,6 +99,10 @@ public final class OpenAiEndpoint {
     return servedModel;
   }
 
+  public Duration requestTimeout() {
+    return requestTimeout;
+  }
+
   /** The JSON body of one request, in the field order above. */
   static String body(String servedModel, int[] promptTokens, int maxTokens) {
     ObjectNode body = JSON.createObjectNode();
@@ -94,18 +125,19 @@ public final class OpenAiEndpoint {
   }
 
   /**
-   * Sends one request. The future completes once the body has ended or the request failed, never
-   * exceptionally: an HTTP status other than 200, an error event or a lost connection is the
-   * stream's failure reason.
+   * Sends one request. The future completes once the body has ended, the request failed or the
+   * request timeout passed, never exceptionally: an HTTP status other than 200, an error event, a
+   * lost connection or the timeout is the stream's failure reason.
    */
   public CompletableFuture<CompletionStream> stream(RequestSpec spec) {
     CompletionStream stream = new CompletionStream();
+    Lines lines = new Lines(stream);
     HttpRequest request = request(completions).header("Content-Type", "application/json")
         .header("Accept", "text/event-stream")
         .POST(HttpRequest.BodyPublishers.ofString(body(servedModel, spec.promptTokens(), spec.maxTokens())))
         .build();
     HttpResponse.BodyHandler<Void> handler = info -> info.statusCode() == 200
-        ? BodySubscribers.fromLineSubscriber(new Lines(stream), s -> null, StandardCharsets.UTF_8, null)
+        ? BodySubscribers.fromLineSubscriber(lines, s -> null, StandardCharsets.UTF_8, null)
         : BodySubscribers.mapping(BodySubscribers.ofString(StandardCharsets.UTF_8), text -> {
           stream.failStatus(info.statusCode(), statusFailure(info.statusCode(), text));
           return null;
@@ -116,11 +148,28 @@ public final class OpenAiEndpoint {
     } catch (RuntimeException e) {
       sent = CompletableFuture.failedFuture(e);
     }
-    return sent.handle((response, error) -> {
+    CompletableFuture<CompletionStream> ended = new CompletableFuture<>();
+    CompletableFuture<HttpResponse<Void>> exchange = sent;
+    ScheduledFuture<?> timer = TIMEOUTS.schedule(() -> {
+      stream.failTimeout("no complete response within " + seconds(requestTimeout) + " s (the request timeout)",
+          System.nanoTime());
+      lines.cancel();
+      exchange.cancel(true);
+      ended.complete(stream);
+    }, requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    sent.handle((response, error) -> {
+      timer.cancel(false);
       if (error != null) stream.failConnection(connectionFailure(error));
       stream.end(System.nanoTime());
-      return stream;
+      ended.complete(stream);
+      return null;
     });
+    return ended;
+  }
+
+  /** A duration in seconds as a user wrote it: "600", "0.5". */
+  static String seconds(Duration d) {
+    return java.math.BigDecimal.valueOf(d.toNanos(), 9).stripTrailingZeros().toPlainString();
   }
 
   /**
@@ -178,9 +227,11 @@ public final class OpenAiEndpoint {
     return CompletionStream.oneLine(message == null ? name : name + ": " + message);
   }
 
-  /** Feeds the body's lines into the stream with their arrival times. */
+  /** Feeds the body's lines into the stream with their arrival times; cancelled at the request timeout. */
   private static final class Lines implements Flow.Subscriber<String> {
     private final CompletionStream stream;
+    private Flow.Subscription subscription;
+    private boolean cancelled;
 
     Lines(CompletionStream stream) {
       this.stream = stream;
@@ -188,7 +239,26 @@ public final class OpenAiEndpoint {
 
     @Override
     public void onSubscribe(Flow.Subscription subscription) {
-      subscription.request(Long.MAX_VALUE);
+      boolean cancel;
+      synchronized (this) {
+        this.subscription = subscription;
+        cancel = cancelled;
+      }
+      if (cancel) {
+        subscription.cancel();
+      } else {
+        subscription.request(Long.MAX_VALUE);
+      }
+    }
+
+    /** Stops reading the body (now, or as soon as it starts). */
+    void cancel() {
+      Flow.Subscription s;
+      synchronized (this) {
+        cancelled = true;
+        s = subscription;
+      }
+      if (s != null) s.cancel();
     }
 
     @Override

@@ -46,6 +46,7 @@ public final class FleetAgent {
   private final java.util.Set<Long> cachedBlocks = new java.util.HashSet<>();
   private long prefixQueriedTokens;
   private long prefixHitTokens;
+  private long prefixDeferredAdmissions;
   private AgentSnapshot.ProfileTotals profile = AgentSnapshot.ProfileTotals.NONE;
 
   public FleetAgent(AgentInfo info, int index) {
@@ -111,6 +112,7 @@ public final class FleetAgent {
     m.evicted().forEach(cachedBlocks::remove);
     prefixQueriedTokens += m.queriedTokens();
     prefixHitTokens += m.hitTokens();
+    prefixDeferredAdmissions += m.deferredAdmissions();
   }
 
   /**
@@ -165,7 +167,7 @@ public final class FleetAgent {
         kvBlocks, freeKvBlocks, blockSize, alive ? running : 0, alive ? waiting : 0, alive ? inFlight : 0, steps, stepNanos, scheduledTokens, preemptions,
         stepsByBatch(), java.util.Map.copyOf(byPath),
         new AgentSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros), loadReport,
-        prefixQueriedTokens, prefixHitTokens, cachedBlocks.size(), profile);
+        prefixQueriedTokens, prefixHitTokens, cachedBlocks.size(), profile, prefixDeferredAdmissions);
   }
 
   private java.util.Map<Integer, AgentSnapshot.StepStats> stepsByBatch() {

@@ -220,6 +220,7 @@ public final class ReportJson {
       prefix.put("queried_tokens", e.prefixQueriedTokens());
       prefix.put("hit_tokens", e.prefixHitTokens());
       number(prefix, "hit_rate", e.prefixHitRate());
+      prefix.put("deferred_admissions", e.prefixDeferredAdmissions());
     }
     if (e.kvTransfers() != null) {
       node.set("kv_transfers", kvTransfers(e.kvTransfers()));

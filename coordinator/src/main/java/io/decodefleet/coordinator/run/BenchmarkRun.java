@@ -205,6 +205,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
     long preemptions = 0;
     long prefixQueried = 0;
     long prefixHits = 0;
+    long prefixDeferred = 0;
     java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
     java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
     double[] t = new double[6]; // steps, host ns, gpu steps, gpu µs, gap steps, gap µs
@@ -235,6 +236,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       preemptions += a.preemptions() - (b == null ? 0 : b.preemptions());
       prefixQueried += a.prefixQueriedTokens() - (b == null ? 0 : b.prefixQueriedTokens());
       prefixHits += a.prefixHitTokens() - (b == null ? 0 : b.prefixHitTokens());
+      prefixDeferred += a.prefixDeferredAdmissions() - (b == null ? 0 : b.prefixDeferredAdmissions());
     }
     List<EngineTotals.BatchBucketSteps> buckets = new ArrayList<>();
     byBatch.forEach((bucket, acc) -> {
@@ -255,7 +257,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
         atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations() + atStart.kvMigrations(), kvTransfers,
         prefixQueried, prefixHits, StepProfileSummary.of(inScope(atEnd).stream().map(AgentSnapshot::backend)
             .findFirst().orElse(""), profiled.steps(), profiled.sequences(), profiled.stepMicros(),
-            profiled.familyMicros(), profiled.floorMicros()));
+            profiled.familyMicros(), profiled.floorMicros()), prefixDeferred);
   }
 
   private static int[] concat(int[] a, int[] b) {

@@ -37,7 +37,7 @@ final class ClusterSnapshotWire {
         .setSteps(a.steps()).setStepNanos(a.stepNanos()).setScheduledTokens(a.scheduledTokens()).setPreemptions(a.preemptions())
         .putAllStepsByPath(a.stepsByPath()).setLoadReport(a.loadReport())
         .setPrefixQueriedTokens(a.prefixQueriedTokens()).setPrefixHitTokens(a.prefixHitTokens())
-        .setPrefixCachedBlocks(a.prefixCachedBlocks());
+        .setPrefixCachedBlocks(a.prefixCachedBlocks()).setPrefixDeferredAdmissions(a.prefixDeferredAdmissions());
     a.stepsByBatch().forEach((batch, st) -> b.putStepsByBatch(batch,
         StepStats.newBuilder().setSteps(st.steps()).setNanos(st.nanos()).build()));
     AgentSnapshot.StepTimes t = a.times();
@@ -64,7 +64,7 @@ final class ClusterSnapshotWire {
             t.getGpuSteps(), t.getGpuMicros(), t.getGapSteps(), t.getIdleGapMicros()), p.getLoadReport(),
         p.getPrefixQueriedTokens(), p.getPrefixHitTokens(), p.getPrefixCachedBlocks(),
         new AgentSnapshot.ProfileTotals(profile.getSteps(), profile.getSequences(), profile.getStepMicros(),
-            profile.getFamilyMicrosList(), profile.getFloorMicrosList()));
+            profile.getFamilyMicrosList(), profile.getFloorMicrosList()), p.getPrefixDeferredAdmissions());
   }
 
   private static io.decodefleet.protocol.coordinator.KvTransferHistory transfers(KvTransferHistory h) {

@@ -56,6 +56,10 @@ class OpenAiEndpointTest {
               + "\"param\":null,\"code\":\"rate_limit_exceeded\"}}"),
       "/gateway/v1/completions", new Answer(502, 0, "<html>\n<b>Bad Gateway</b>\n</html>"),
       "/cut/v1/completions", new Answer(200, 0, "data: {\"choices\":[{\"text\":\"a\"}]}\n\n"),
+      "/stall/v1/completions", new Answer(200, 4000,
+          "data: {\"choices\":[{\"index\":0,\"text\":\"a\",\"token_ids\":[42],\"finish_reason\":null}],\"usage\":null}\n\n",
+          "data: {\"choices\":[{\"index\":0,\"text\":\"b\",\"token_ids\":[43],\"finish_reason\":null}],\"usage\":null}\n\n"
+              + "data: [DONE]\n\n"),
       "/ok/v1/models", new Answer(200, 0, "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\"}]}"),
       "/locked/v1/models", new Answer(401, 0, "{\"error\":{\"message\":\"Incorrect API key\"}}"));
 
@@ -155,6 +159,27 @@ class OpenAiEndpointTest {
     CompletionStream s = stream("cut");
     assertFalse(s.completed());
     assertEquals("the stream ended before data: [DONE]", s.failure());
+  }
+
+  @Test
+  void aRequestStillOpenAtTheRequestTimeoutFailsWithThatReasonAndKeepsWhatArrived() throws Exception {
+    OpenAiEndpoint endpoint = new OpenAiEndpoint(url("stall"), "m", null, java.time.Duration.ofMillis(500));
+    long released = System.nanoTime();
+
+    CompletionStream s = endpoint.stream(new RequestSpec(0, 0, new int[] {7}, 2)).get(30, TimeUnit.SECONDS);
+
+    assertFalse(s.completed());
+    assertTrue(s.timedOut());
+    assertEquals("no complete response within 0.5 s (the request timeout)", s.failure());
+    assertEquals(1, s.countedTokens(), "the first token arrived before the timeout, the second after it");
+    MetricsRecorder m = new MetricsRecorder();
+    m.requestReleased(0, 1, 2, released);
+    s.recordInto(m, 0, EndpointRun.AGENT_ID);
+    assertEquals(1, m.requests().get(0).outputTokens());
+    assertEquals("no complete response within 0.5 s (the request timeout)", m.requests().get(0).failureReason());
+    Thread.sleep(4500); // the server's second token and [DONE] arrive at an abandoned request
+    assertFalse(s.completed());
+    assertEquals(1, s.countedTokens());
   }
 
   @Test

@@ -114,7 +114,7 @@ class CoordinatorProtocolSerializerTest {
     AgentSnapshot loaded = new AgentSnapshot("node-a-0", "pekko://decodefleet@127.0.0.1:2552", "cpu slot 0", "cpu",
         true, AgentSnapshot.Status.DRAINING, 128, 100, 16, 2, 1, 3, 13, 10_000, 400, 1, byBatch, Map.of("cpu", 13L),
         new AgentSnapshot.StepTimes(13, 9_000, 0, Double.NaN, 0, Double.NaN), "weights 1 MiB", 64, 32, 5,
-        new AgentSnapshot.ProfileTotals(2, 8, 51.5, List.of(1.0, Double.NaN), List.of(0.5, 0.25)));
+        new AgentSnapshot.ProfileTotals(2, 8, 51.5, List.of(1.0, Double.NaN), List.of(0.5, 0.25)), 4);
     AgentSnapshot unloaded = new AgentSnapshot("node-b-0", "pekko://decodefleet@127.0.0.1:2553", "cpu slot 0", "cpu",
         false, AgentSnapshot.Status.UP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), AgentSnapshot.StepTimes.NONE, "");
     KvTransferHistory history = new KvTransferHistory("disagg=1:1", "graph", "ready", 7, List.of(

@@ -61,11 +61,12 @@ public sealed interface EngineEvent {
   }
 
   /**
-   * The prefix cache changed in a step: block content hashes registered and evicted, in order, and
-   * the prompt tokens looked up and found cached in that step.
+   * The prefix cache changed in a step: block content hashes registered and evicted, in order, the
+   * prompt tokens looked up and found cached in that step, and the sequences admitted in it after
+   * being held back for a prefix another sequence was prefilling.
    */
-  record PrefixCacheChanged(List<Long> added, List<Long> evicted, long queriedTokens, long hitTokens)
-      implements EngineEvent {}
+  record PrefixCacheChanged(List<Long> added, List<Long> evicted, long queriedTokens, long hitTokens,
+      long deferredAdmissions) implements EngineEvent {}
 
   /** A submitted sequence the engine cannot serve, with why. */
   record SequenceRefused(long sequenceId, String reason) implements EngineEvent {}

@@ -54,13 +54,19 @@ public interface AgentReport extends ProtocolMessage {
 
   /**
    * What the agent's prefix cache registered and evicted since its last such report (block content
-   * hashes, in order), and the prompt tokens it looked up and found cached since then.
+   * hashes, in order), the prompt tokens it looked up and found cached since then, and the sequences
+   * it admitted after holding them back for a prefix another sequence was prefilling.
    */
-  record PrefixCacheReport(String agentId, List<Long> added, List<Long> evicted, long queriedTokens, long hitTokens)
-      implements AgentReport {
+  record PrefixCacheReport(String agentId, List<Long> added, List<Long> evicted, long queriedTokens, long hitTokens,
+      long deferredAdmissions) implements AgentReport {
     public PrefixCacheReport {
       added = List.copyOf(added);
       evicted = List.copyOf(evicted);
+    }
+
+    public PrefixCacheReport(String agentId, List<Long> added, List<Long> evicted, long queriedTokens,
+        long hitTokens) {
+      this(agentId, added, evicted, queriedTokens, hitTokens, 0);
     }
   }
 

@@ -111,7 +111,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     } else if (o instanceof AgentReport.PrefixCacheReport m) {
       return io.decodefleet.protocol.cluster.PrefixCacheReport.newBuilder().setAgentId(m.agentId())
           .addAllAdded(m.added()).addAllEvicted(m.evicted()).setQueriedTokens(m.queriedTokens())
-          .setHitTokens(m.hitTokens()).build();
+          .setHitTokens(m.hitTokens()).setDeferredAdmissions(m.deferredAdmissions()).build();
     } else if (o instanceof AgentReport.SequenceFailed m) {
       return io.decodefleet.protocol.cluster.SequenceFailed.newBuilder().setAgentId(m.agentId())
           .setSequenceId(m.sequenceId()).setReason(m.reason()).build();
@@ -165,7 +165,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       case "PrefixCacheReport": {
         var p = io.decodefleet.protocol.cluster.PrefixCacheReport.parseFrom(bytes);
         return new AgentReport.PrefixCacheReport(p.getAgentId(), List.copyOf(p.getAddedList()),
-            List.copyOf(p.getEvictedList()), p.getQueriedTokens(), p.getHitTokens());
+            List.copyOf(p.getEvictedList()), p.getQueriedTokens(), p.getHitTokens(), p.getDeferredAdmissions());
       }
       case "Drain":
         return new AgentCommand.Drain(resolve(io.decodefleet.protocol.cluster.Drain.parseFrom(bytes).getReplyTo()));

@@ -66,6 +66,7 @@ class ProtocolSerializerTest {
             SequenceSpecs.decodeToEnd(Long.MAX_VALUE, new int[] {1, 2, 3, 128255, 0}, 512),
             SequenceSpecs.decodeToEnd(42, new int[] {7}, 1))),
         new AgentCommand.StartSequences(List.of()),
+        new AgentReport.PrefixCacheReport("node-a-0", List.of(7L, -3L), List.of(11L), 96, 64, 3),
         new AgentCommand.Drain(coordinatorRef),
         AgentReportFixtures.registered("agent-3", agentRef, "pekko://decodefleet@10.0.0.7:25520",
             "NVIDIA H200 (GPU 3)", "cuda"),

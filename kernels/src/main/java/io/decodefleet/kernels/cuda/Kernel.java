@@ -39,6 +39,11 @@ public enum Kernel {
       "df_skinny_gemm_m64", SkinnyGemmParams.class, 128, 2 * (128 * 128 + 64 * 160) * 2),
   /** 4 stages x (A + B) x 128 x 32 x 2 bytes. */
   GEMM("df_gemm", GemmParams.class, 256, 4 * 2 * 128 * 32 * 2),
+  /**
+   * 4 stages x (x box 128 + w box 256 rows) x 64 x 2 bytes, + 1 KiB to align the ring to the
+   * 1024-byte swizzle atom, + 8 mbarriers of 8 bytes (wgmma_gemm.cu; sm_90a only).
+   */
+  WGMMA_GEMM("df_wgmma_gemm", WgmmaGemmParams.class, 384, 4 * (128 + 256) * 64 * 2 + 1024 + 8 * 8),
   SWIGLU("df_swiglu", SwiGluParams.class, 256, 0),
   ARGMAX("df_argmax", ArgmaxParams.class, 512, 0),
   /** Static shared memory only: a 256-bin histogram of uint64 (sample.cu). */
@@ -139,5 +144,14 @@ public enum Kernel {
 
   public boolean needsSharedOptIn() {
     return sharedBytes > DEFAULT_SHARED_LIMIT;
+  }
+
+  /**
+   * Whether this kernel's code runs on a device of this compute capability. Every kernel runs
+   * wherever the fatbin loads but {@link #WGMMA_GEMM}, which is sm_90a machine code only (its
+   * other targets trap); its shared-memory opt-in is not even asked for elsewhere.
+   */
+  public boolean runsOn(int computeMajor, int computeMinor) {
+    return this != WGMMA_GEMM || WgmmaGemmParams.supports(computeMajor, computeMinor);
   }
 }

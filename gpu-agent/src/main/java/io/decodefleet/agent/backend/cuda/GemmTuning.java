@@ -10,6 +10,7 @@ import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoices;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.Fatbin;
@@ -89,8 +90,14 @@ final class GemmTuning {
         LOG.info("{}: {}; the GEMMs run on our kernels", ctx.gpu().label(), CublasLt.unavailabilityCause());
       }
     }
+    if (policy != GemmTuner.Policy.CUBLASLT) {
+      String cause = WgmmaGemms.unavailabilityCause(ctx.gpu());
+      LOG.info("{}: ours:wgmma {}", ctx.gpu().label(), projections.wgmma() ? "is a candidate from "
+          + GemmTuner.WGMMA_MIN_ROWS + " rows" : !cause.isEmpty() ? "is not a candidate: " + cause
+          : "is not a candidate (" + WgmmaGemms.SETTING_ENV + " is not on)");
+    }
     projections.useChoices(null, lt);
-    String key = key(ctx.gpu().summary(), policy);
+    String key = key(ctx.gpu().summary(), policy) + ", wgmma " + (projections.wgmma() ? "on" : "off");
     Outcome outcome = tune(projections, kernels, stream, sites, policy, key, cacheFile(key));
     projections.useChoices(outcome.choices(), lt);
     return outcome;
@@ -172,7 +179,8 @@ final class GemmTuning {
           for (Site s : sites) noise(kernels, stream, s.x(), (long) s.shape().k() * s.rows().get(s.rows().size() - 1));
           filled = true;
         }
-        List<GemmChoice> candidates = GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy);
+        List<GemmChoice> candidates = GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy,
+            projections.wgmma());
         int[] layer = {0};
         choices.put(shape, GemmTuner.fastest(shape, candidates, (s, c) -> EventTimer.median(EventTimer.timeUs(stream,
             WARMUP, REPS, () -> projections.run(c, s, site.y(), site.x(), site.weights()[layer[0]++ % site.weights().length])))));

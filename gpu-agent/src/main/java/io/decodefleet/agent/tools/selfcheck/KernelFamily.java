@@ -1,5 +1,7 @@
 package io.decodefleet.agent.tools.selfcheck;
 
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.engine.DummyWeights;
 import java.util.ArrayList;
@@ -48,6 +50,20 @@ public enum KernelFamily {
       h -> GemmCheck.tensorCore(h, 129, 130, 72),
       h -> GemmCheck.tensorCore(h, 1024, 1024, 1024),
       h -> GemmCheck.tensorCore(h, 300, 4096, 2048, true)),
+  /**
+   * Our Hopper GEMM, sm_90 only (see {@link #unavailabilityCause(GpuInfo)}): rows and columns off the
+   * 128 x 256 tile, k off the 64-wide stage and k = 4096 and 14336 (64 and 224 stages, the ring
+   * wrapping many times), odd n (single-element stores), more tiles than SMs (CTAs walking several
+   * tiles, the ring's phases carried across them), float32 out.
+   */
+  WGMMA_GEMM(
+      h -> GemmCheck.wgmma(h, 300, 1000, 1024, false),
+      h -> GemmCheck.wgmma(h, 129, 130, 72, false),
+      h -> GemmCheck.wgmma(h, 520, 512, 4096, false),
+      h -> GemmCheck.wgmma(h, 136, 512, 14336, false),
+      h -> GemmCheck.wgmma(h, 65, 1001, 512, false),
+      h -> GemmCheck.wgmma(h, 640, 8192, 128, false),
+      h -> GemmCheck.wgmma(h, 300, 1000, 2048, true)),
   /** cuBLASLt through the project's shim: checked only where the library is present (see {@link #unavailabilityCause}). */
   CUBLASLT_GEMM(
       h -> GemmCheck.cublasLt(h, 1, 4096, 4096, false),
@@ -146,6 +162,15 @@ public enum KernelFamily {
   /** Empty when this family can run here; else why not, in one line (cuBLASLt absent from the host). */
   public String unavailabilityCause() {
     return this == CUBLASLT_GEMM ? CublasLt.unavailabilityCause() : "";
+  }
+
+  /**
+   * Empty when this family can run on {@code gpu}; else why not, in one line: the host's cause, or
+   * the device's (the wgmma GEMM off sm_90, or without the tensor-map shim).
+   */
+  public String unavailabilityCause(GpuInfo gpu) {
+    String host = unavailabilityCause();
+    return !host.isEmpty() || this != WGMMA_GEMM ? host : WgmmaGemms.unavailabilityCause(gpu);
   }
 
   /**
