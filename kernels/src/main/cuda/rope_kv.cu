@@ -10,7 +10,8 @@
 // double and stored as float: computing position * theta^(-2i/d) in float32 on the device would
 // be off by milliradians at long positions. A position outside the table gives NaN.
 // Variants: df_rope_kv_append over a bf16 cache; df_rope_kv_append_fp8 over an FP8 e4m3fn cache
-// (RopeKvFp8Params): each stored element is e4m3(x / kScale) (K) or e4m3(x / vScale) (V), as
+// (RopeKvFp8Params): each stored element is e4m3(x / kScale) (K, x the float32 rotation before it
+// is rounded to bf16) or e4m3(x / vScale) (V), as
 // the CPU reference's PagedKvCache.appendFp8 stores them, and the token's k and v in the qkv
 // buffer are overwritten with what the cache now holds (code * scale, rounded to bf16), so that the
 // prefill kernel, which reads the fresh tokens' k and v from there, attends to the values every
@@ -71,7 +72,8 @@ constexpr int kRopeThreads = 128;
 
 // Rotates eight (lo, hi) pairs of one head: lo = x[8j..8j+7], hi = x[half + 8j..].
 __device__ __forceinline__ void rotate8(uint4& lo, uint4& hi, const float* cosRow,
-                                        const float* sinRow, bool validPosition) {
+                                        const float* sinRow, bool validPosition, float (&x)[8],
+                                        float (&y)[8]) {
   float a[8], b[8];
   unpack8(lo, a);
   unpack8(hi, b);
@@ -81,7 +83,6 @@ __device__ __forceinline__ void rotate8(uint4& lo, uint4& hi, const float* cosRo
   const float4 s1 = *reinterpret_cast<const float4*>(sinRow + 4);
   const float c[8] = {c0.x, c0.y, c0.z, c0.w, c1.x, c1.y, c1.z, c1.w};
   const float s[8] = {s0.x, s0.y, s0.z, s0.w, s1.x, s1.y, s1.z, s1.w};
-  float x[8], y[8];
 #pragma unroll
   for (int i = 0; i < 8; i++) {
     x[i] = validPosition ? a[i] * c[i] - b[i] * s[i] : __int_as_float(0x7fc00000);
@@ -114,15 +115,15 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
     uint4* lo = reinterpret_cast<uint4*>(row + head * p.headDim + j);
     uint4* hi = reinterpret_cast<uint4*>(row + head * p.headDim + half + j);
     uint4 a = *lo, b = *hi;
-    rotate8(a, b, cosRow + j, sinRow + j, validPosition);
+    float fa[8], fb[8];  // the rotated values in float32, before their rounding to bf16
+    rotate8(a, b, cosRow + j, sinRow + j, validPosition, fa, fb);
     *lo = a;
     *hi = b;
     if constexpr (kFp8) {
       if (isK) {
-        // The cache's codes, and the rotated k as the cache holds it, in place.
-        float fa[8], fb[8], wa[8], wb[8];
-        unpack8(a, fa);
-        unpack8(b, fb);
+        // The cache's codes of the float32 rotation (as the CPU reference quantizes it), and the
+        // rotated k as the cache holds it, in place.
+        float wa[8], wb[8];
         const uint2 ca = fp8_encode8(fa, p.kScale, wa);
         const uint2 cb = fp8_encode8(fb, p.kScale, wb);
         *lo = pack8(wa);

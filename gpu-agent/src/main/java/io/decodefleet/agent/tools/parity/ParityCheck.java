@@ -38,8 +38,8 @@ import java.util.TreeMap;
  * dummy projections to the same codes and per-tensor scales on both sides (the device computes the
  * CPU's float32 values before quantizing), and {@code --kv-cache-dtype fp8} stores K/V as e4m3 on
  * both. The CPU backend is then the FP8 reference, and the tolerance is the bf16 one: what differs
- * is bf16 activations (and a cached k that rounds to bf16 before it is quantized on the device, to
- * float32 on the host). The dense oracles of both backends have no cache, so no FP8 KV either.
+ * is bf16 activations (the cached k and v come from bf16 projections on the device, float32 ones on
+ * the host). The dense oracles of both backends have no cache, so no FP8 KV either.
  */
 public final class ParityCheck {
 
