@@ -58,6 +58,16 @@ public final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--gpu", defaultValue = "0", description = "GPU (default: ${DEFAULT-VALUE}).")
   private int gpu;
 
+  @Option(names = "--quantization", defaultValue = "none",
+      description = "none or fp8: the projections as FP8 e4m3 (per-tensor scales), run by the FP8 GEMMs; the floor"
+          + " counts their bytes (default: ${DEFAULT-VALUE}).")
+  private String quantization;
+
+  @Option(names = "--kv-cache-dtype", defaultValue = "auto",
+      description = "auto (bf16) or fp8: the KV pool as FP8 e4m3; the floor counts one byte an element (default:"
+          + " ${DEFAULT-VALUE}).")
+  private String kvCacheDtype;
+
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
@@ -68,8 +78,10 @@ public final class BenchStepCommand implements Callable<Integer> {
   public Integer call() {
     List<DecodePath> chosen = new ArrayList<>();
     GemmTuner.Policy policy;
+    Fp8Options fp8;
     try {
       policy = GemmTuner.Policy.parse(gemm);
+      fp8 = Fp8Options.parse(quantization, kvCacheDtype);
       for (String p : paths) {
         chosen.add(DecodePath.parse(p));
       }
@@ -88,7 +100,8 @@ public final class BenchStepCommand implements Callable<Integer> {
     out.println(info.summary());
     StepBench.Result r = StepBench.run(info, new StepBench.Options(model,
         batches.stream().mapToInt(Integer::intValue).toArray(), context,
-        prefill.stream().mapToInt(Integer::intValue).toArray(), chosen, 10, reps, 1234L, policy, profileSteps), out);
+        prefill.stream().mapToInt(Integer::intValue).toArray(), chosen, 10, reps, 1234L, policy, profileSteps,
+        fp8.quantization(), fp8.kvCacheDtype()), out);
     out.print(StepBenchTable.render(r));
     if (outFile != null) {
       ResultFile.write(outFile, StepBenchTable.json(r));

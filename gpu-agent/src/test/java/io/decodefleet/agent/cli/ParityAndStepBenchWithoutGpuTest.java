@@ -54,6 +54,12 @@ class ParityAndStepBenchWithoutGpuTest {
     Run batches = run(BenchStepCommand::new, "--batches", "1,0");
     assertEquals(2, batches.code());
     assertTrue(batches.out().startsWith("gpu-agent bench step: "), batches.out());
+    Run quant = run(ParityCommand::new, "--quantization", "int8");
+    assertEquals(2, quant.code());
+    assertEquals("gpu-agent parity: --quantization must be none or fp8, got 'int8'\n", quant.out());
+    Run kv = run(BenchStepCommand::new, "--quantization", "fp8", "--kv-cache-dtype", "fp16");
+    assertEquals(2, kv.code());
+    assertEquals("gpu-agent bench step: --kv-cache-dtype must be auto or fp8, got 'fp16'\n", kv.out());
     Run profile = run(BenchStepCommand::new, "--profile-steps", "-1");
     assertEquals(2, profile.code());
     assertEquals("gpu-agent bench step: --profile-steps must be >= 0, got -1\n", profile.out());

@@ -75,7 +75,38 @@ public enum Kernel {
   /** FP8 e4m3 weights, bf16 activations, float32 accumulation; no shared memory (fp8_gemm.cu). */
   FP8_GEMM("df_fp8_gemm", Fp8GemmParams.class, 128, 0),
   /** {@link #PAGED_ATTENTION} over an FP8 e4m3 KV cache with a scale for K and one for V. */
-  PAGED_ATTENTION_FP8("df_paged_attention_fp8", PagedAttentionFp8Params.class, 128, 0);
+  PAGED_ATTENTION_FP8("df_paged_attention_fp8", PagedAttentionFp8Params.class, 128, 0),
+  /** {@link #ROPE_KV_APPEND} into an FP8 e4m3 cache (rope_kv.cu). */
+  ROPE_KV_APPEND_FP8("df_rope_kv_append_fp8", RopeKvFp8Params.class, 128, 0),
+  /** FP8: 3 stages x (K + V) x 64 positions x 128 bytes of codes, then bf16 K and V tiles of 64 x 128. */
+  DECODE_ATTENTION_FP8_D128("df_decode_attention_fp8_d128", DecodeAttentionParams.class, 128,
+      3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+  /** FP8: 4 stages x (K + V) x 64 positions x 64 bytes of codes, then bf16 K and V tiles of 64 x 64. */
+  DECODE_ATTENTION_FP8_D64("df_decode_attention_fp8_d64", DecodeAttentionParams.class, 128,
+      4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+  DECODE_ATTENTION_PERSISTENT_FP8_D128("df_decode_attention_persistent_fp8_d128", DecodeAttentionParams.class, 128,
+      3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+  DECODE_ATTENTION_PERSISTENT_FP8_D64("df_decode_attention_persistent_fp8_d64", DecodeAttentionParams.class, 128,
+      4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+  DECODE_ATTENTION_GRAPH_FP8_D128("df_decode_attention_graph_fp8_d128", DecodeAttentionGraphParams.class, 128,
+      3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+  DECODE_ATTENTION_GRAPH_FP8_D64("df_decode_attention_graph_fp8_d64", DecodeAttentionGraphParams.class, 128,
+      4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+  DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D128("df_decode_attention_graph_persistent_fp8_d128",
+      DecodeAttentionGraphParams.class, 128, 3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+  DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D64("df_decode_attention_graph_persistent_fp8_d64",
+      DecodeAttentionGraphParams.class, 128, 4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+  /** Largest magnitude of a dummy tensor, before FP8 quantization (fp8_weights.cu). */
+  DUMMY_WEIGHTS_AMAX("df_dummy_weights_amax", DummyWeightsFp8Params.class, 256, 0),
+  /** A dummy tensor as FP8 e4m3 codes with its per-tensor scale (fp8_weights.cu). */
+  DUMMY_WEIGHTS_FP8("df_dummy_weights_fp8", DummyWeightsFp8Params.class, 256, 0),
+  /** The skinny GEMM over FP8 weights: stages x (weight rows x 128 codes + mTile x 160 x 2 bytes). */
+  SKINNY_GEMM_FP8_M8("df_skinny_gemm_fp8_m8", SkinnyGemmFp8Params.class, 128, 3 * (64 * 64 + 8 * 160) * 2),
+  SKINNY_GEMM_FP8_M16("df_skinny_gemm_fp8_m16", SkinnyGemmFp8Params.class, 128, 2 * (64 * 64 + 16 * 160) * 2),
+  SKINNY_GEMM_FP8_M32("df_skinny_gemm_fp8_m32", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 32 * 160) * 2),
+  SKINNY_GEMM_FP8_M64("df_skinny_gemm_fp8_m64", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 64 * 160) * 2),
+  /** FP8 weights widened to bf16 for the prefill GEMM (fp8_weights.cu). */
+  FP8_DEQUANT("df_fp8_dequant", Fp8DequantParams.class, 256, 0);
 
   /** Above this a kernel must raise its dynamic shared-memory limit before launch. */
   public static final int DEFAULT_SHARED_LIMIT = 48 * 1024;

@@ -131,14 +131,23 @@ final class GemmTuning {
     int h = c.hiddenSize();
     int qkvWidth = c.qSize() + 2 * c.kvSize();
     int inter = c.intermediateSize();
-    return List.of(
+    if (layout.fp8()) {
+      // FP8 projections: up to FP8_GEMM_MAX_ROWS rows run the FP8 GEMM, undispatched; more rows run
+      // the bf16 dispatch on the one widened scratch matrix.
+      long[] widened = {weights.widenedScratch()};
+      qkv = o = gateUp = down = widened;
+      rows = rows.stream().filter(r -> r > Projections.FP8_GEMM_MAX_ROWS).toList();
+    }
+    List<Site> sites = new ArrayList<>(List.of(
         new Site("qkv", new GemmShape(1, qkvWidth, h, qkvWidth, false), ws.at(ws.normed), ws.at(ws.qkv), qkv, rows),
         new Site("o", new GemmShape(1, h, c.qSize(), h, sharded), ws.at(ws.attn), ws.at(ws.delta), o, rows),
         new Site("gate_up", new GemmShape(1, 2 * inter, h, 2 * inter, false), ws.at(ws.normed), ws.at(ws.gateUp),
             gateUp, rows),
         new Site("down", new GemmShape(1, h, inter, h, sharded), ws.at(ws.act), ws.at(ws.delta), down, rows),
         new Site("lm_head", new GemmShape(1, c.vocabSize(), h, c.vocabSize(), false), ws.at(ws.sampled),
-            ws.at(ws.logits), new long[] {weights.address(layout.lmHead())}, headRows));
+            ws.at(ws.logits), new long[] {weights.address(layout.lmHead())}, headRows)));
+    sites.removeIf(s -> s.rows().isEmpty());
+    return sites;
   }
 
   /**

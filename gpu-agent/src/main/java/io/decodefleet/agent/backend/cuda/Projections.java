@@ -8,8 +8,10 @@ import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.kernels.cuda.Fp8DequantParams;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
 import java.util.HashMap;
@@ -23,6 +25,12 @@ import java.util.Map;
  * timed, our kernels run by row count: the skinny GEMM (weights streamed once, split-K when the row
  * tiles leave the GPU idle) for up to {@link SkinnyGemmPlan#MAX_M} rows of x, the tensor-core GEMM
  * above. Skinny plans are made once per shape and kept.
+ *
+ * <p>FP8 weights ({@link #projectFp8}): up to {@link #FP8_GEMM_MAX_ROWS} rows of x (every decode
+ * step and graph bucket) run the FP8 skinny GEMM (skinny_gemm_fp8.cu: the bf16 skinny GEMM's plan,
+ * tiles and split-K, one byte a weight widened in registers); more rows (prefill) widen the weight
+ * to bf16 into a scratch matrix first and run the bf16 dispatch on it, since there the tensor
+ * cores, not the weight stream, set the time.
  */
 final class Projections {
 
@@ -54,6 +62,27 @@ final class Projections {
   void useScratch(long partialsAddress, long countersAddress) {
     this.partials = partialsAddress;
     this.counters = countersAddress;
+  }
+
+  /** Rows of x up to which an FP8 projection runs the FP8 skinny GEMM: the skinny GEMM's own limit. */
+  static final int FP8_GEMM_MAX_ROWS = SkinnyGemmPlan.MAX_M;
+
+  /**
+   * {@code out = x · (e4m3(w) * scale)ᵀ}: FP8 codes {@code w} (n, k) with a float32 scale per
+   * output row at {@code scales}; {@code scratch} holds (n, k) bf16 for the prefill path.
+   */
+  void projectFp8(long out, int outStride, long x, long w, long scales, long scratch, int m, int n, int k,
+      boolean outFloat) {
+    if (m <= FP8_GEMM_MAX_ROWS) {
+      SkinnyGemmPlan plan = plan(m, n, k);
+      SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out, x, w, scales, partials, counters, outStride,
+          outFloat);
+      kernels.launch(SkinnyGemmFp8Params.kernelFor(plan), SkinnyGemmFp8Params.launch(plan), p, stream);
+      return;
+    }
+    Fp8DequantParams d = new Fp8DequantParams(scratch, w, scales, n, k, 1);
+    kernels.launch(Kernel.FP8_DEQUANT, d.launch(), d, stream);
+    project(out, outStride, x, scratch, m, n, k, outFloat);
   }
 
   void project(long out, int outStride, long x, long w, int m, int n, int k) {

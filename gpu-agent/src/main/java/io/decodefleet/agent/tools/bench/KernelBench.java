@@ -7,7 +7,6 @@ import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
-import io.decodefleet.agent.tools.selfcheck.DecodeAttentionCheck;
 import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import io.decodefleet.kernels.cuda.DecodeAttentionParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
@@ -41,6 +40,8 @@ public final class KernelBench {
   public static final int DECODE_KV_HEADS = 8;
   public static final int DECODE_HEAD_DIM = 128;
   public static final int DECODE_BLOCK = 16;
+  /** (batch, context) points also timed over an FP8 e4m3 cache, beside their bf16 rows. */
+  public static final int[][] DECODE_FP8_POINTS = {{1, 16384}, {64, 16384}};
   public static final int[] GEMM_M = {1, 8, 32, 64, 128, 256};
   /** (n, k) of the Llama-3-8B projections: qkv, o, gate_up, down. */
   public static final int[][] GEMM_NK = {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}};
@@ -83,11 +84,19 @@ public final class KernelBench {
     if (sections.contains(Section.ATTENTION)) {
       for (int batch : DECODE_BATCHES) {
         for (int ctx : DECODE_CONTEXTS) {
-          for (BenchResult r : decodeAttention(h, batch, ctx, copyPerUs)) {
+          for (BenchResult r : decodeAttention(h, batch, ctx, copyPerUs, false)) {
             print(out, r);
             results.add(r);
           }
           h.freeAll();
+          for (int[] point : DECODE_FP8_POINTS) {
+            if (point[0] != batch || point[1] != ctx) continue;
+            for (BenchResult r : decodeAttention(h, batch, ctx, copyPerUs, true)) {
+              print(out, r);
+              results.add(r);
+            }
+            h.freeAll();
+          }
         }
       }
     }
@@ -142,18 +151,21 @@ public final class KernelBench {
         2.0 * bytes, 2.0 * bytes / copyPerUs, 1, 1);
   }
 
-  /** Split+combine and persistent on one (batch, context) point; same inputs for both. */
-  static List<BenchResult> decodeAttention(DeviceHarness h, int batch, int ctx, double copyPerUs) {
+  /**
+   * Split+combine and persistent on one (batch, context) point; same inputs for both. With {@code
+   * fp8} the cache holds e4m3 codes (half the bytes, floor halved) and the FP8 kernels run.
+   */
+  static List<BenchResult> decodeAttention(DeviceHarness h, int batch, int ctx, double copyPerUs, boolean fp8) {
     int d = DECODE_HEAD_DIM;
     int hkv = DECODE_KV_HEADS;
     int pagesPerSeq = (ctx + DECODE_BLOCK - 1) / DECODE_BLOCK;
     int pagesPerSet = batch * pagesPerSeq;
-    long slotBytes = (long) hkv * d * 2;
+    long slotBytes = (long) hkv * d * (fp8 ? 1 : 2);
     long kvBytesPerSet = 2L * pagesPerSet * DECODE_BLOCK * slotBytes;
     int sets = BenchPool.inputSets(kvBytesPerSet, h.gpu().l2Bytes());
     long poolElems = (long) sets * pagesPerSet * DECODE_BLOCK * hkv * d;
-    DeviceBuffer k = BenchPool.randomBf16(h, poolElems, 1, 1f);
-    DeviceBuffer v = BenchPool.randomBf16(h, poolElems, 2, 1f);
+    DeviceBuffer k = fp8 ? BenchPool.randomFp8(h, poolElems, 1, 1f) : BenchPool.randomBf16(h, poolElems, 1, 1f);
+    DeviceBuffer v = fp8 ? BenchPool.randomFp8(h, poolElems, 2, 1f) : BenchPool.randomBf16(h, poolElems, 2, 1f);
     int[] contexts = new int[batch];
     Arrays.fill(contexts, ctx);
     List<DeviceBuffer> tables = new ArrayList<>();
@@ -172,9 +184,8 @@ public final class KernelBench {
     shape.put("context", (long) ctx);
     shape.put("kv_cache_mb", (long) (kvBytes / 1e6));
     for (boolean persistent : new boolean[] {false, true}) {
-      Kernel main = persistent
-          ? DecodeAttentionCheck.persistentKernel(d)
-          : DecodeAttentionCheck.splitKernel(d);
+      Kernel main = new DecodeAttentionParams(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, DECODE_Q_HEADS, hkv, d, DECODE_BLOCK,
+          Integer.numberOfTrailingZeros(DECODE_BLOCK), 1, 64, 0, 1f).kernel(persistent, fp8);
       int slots = h.kernels().slots(main);
       DecodeAttentionPlan plan = DecodeAttentionPlan.plan(contexts, hkv, slots);
       int group = DECODE_Q_HEADS / hkv;
@@ -190,14 +201,15 @@ public final class KernelBench {
             tables.get(s).address(), lens.address(), items.address(), bases.address(),
             partOut.address(), partLse.address(), counters.address()),
             DECODE_Q_HEADS, d, DECODE_BLOCK, pagesPerSeq, (float) (1.0 / Math.sqrt(d)));
+        if (fp8) params[s] = params[s].withKvScales(1f / 448, 1f / 448);
       }
       int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
       double us = BenchPool.graphMedianUs(h, launches, i -> {
         DecodeAttentionParams p = params[i % sets];
         if (persistent) {
-          h.launch(p.persistentKernel(), plan.persistentLaunch(p.persistentKernel(), slots), p);
+          h.launch(main, plan.persistentLaunch(main, slots), p);
         } else {
-          h.launch(p.splitKernel(), plan.splitLaunch(p.splitKernel()), p);
+          h.launch(main, plan.splitLaunch(main), p);
           if (plan.needsCombine()) {
             h.launch(p.combineKernel(), plan.combineLaunch(p.combineKernel()), p);
           }
@@ -205,8 +217,8 @@ public final class KernelBench {
       });
       Map<String, Long> s2 = new LinkedHashMap<>(shape);
       s2.put("chunk", (long) plan.chunkTokens());
-      rows.add(new BenchResult("decode_attention", persistent ? "persistent" : "split+combine",
-          s2, us, kvBytes, kvBytes / copyPerUs, sets, launches));
+      rows.add(new BenchResult(fp8 ? "decode_attention_fp8" : "decode_attention",
+          persistent ? "persistent" : "split+combine", s2, us, kvBytes, kvBytes / copyPerUs, sets, launches));
     }
     return rows;
   }
