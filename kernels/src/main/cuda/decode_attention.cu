@@ -42,7 +42,14 @@
 // (log2 domain); counters (2 + batch * kvHeads) int32, zero before the first persistent launch
 // and left zero by every persistent launch that completes (entries 0 and 1 are unused).
 // group = qHeads / kvHeads <= 16; blockSize is a power of two dividing 64.
-#include "common.cuh"
+//
+// FP8 variants (df_decode_attention_fp8_d{D}, df_decode_attention_persistent_fp8_d{D}, and the
+// graph ones in decode_attention_graph.cu): kCache and vCache hold e4m3fn codes (PagedAttention.
+// forwardFp8 is the reference). The stream moves the codes, half the bytes, through shared memory
+// kStages deep as above; each stage is then widened once, exactly, into one bf16 K and V tile that
+// the same MMA code reads. kScale folds into the score scale and vScale into the output (and the
+// partials), so no scale touches the tiles. The combine kernels are the bf16 ones.
+#include "fp8.cuh"
 
 struct DecodeAttentionParams {
   bf16* out;                // (batch, qHeads, headDim) bf16
@@ -66,8 +73,10 @@ struct DecodeAttentionParams {
   int chunkTokens;          // multiple of 64
   int numItems;
   float scaleLog2;          // softmax scale * log2(e)
+  float kScale;             // FP8 variants: a K element is e4m3(code) * kScale (1 otherwise)
+  float vScale;             // FP8 variants: a V element is e4m3(code) * vScale (1 otherwise)
 };
-DF_PARAMS_SIZE(DecodeAttentionParams, 128);
+DF_PARAMS_SIZE(DecodeAttentionParams, 136);
 
 namespace df {
 
@@ -83,6 +92,9 @@ struct DecodeShape {
   static constexpr int kStageElems = kStageTokens * D;  // per K or V tile
   static constexpr int kSmemBytes = kStages * 2 * kStageElems * 2;
   static constexpr int kMaxGroup = 16;
+  // FP8: kStages stages of codes (K + V, D bytes per row), then one bf16 K and one V tile.
+  static constexpr int kFp8StageBytes = 2 * kStageTokens * D;
+  static constexpr int kFp8SmemBytes = kStages * kFp8StageBytes + 2 * kStageElems * 2;
 };
 
 struct DecodeItem {
@@ -260,7 +272,8 @@ __device__ __forceinline__ void attend_stage(const uint32_t (&qa)[D / 16][4], co
 // sequence, else its partial and log-sum-exp. `smem` is free (the pipeline has drained).
 template <int D>
 __device__ __forceinline__ void finish_item(const DecodeAttentionParams& p, const DecodeItem& it,
-                                            int group, WarpSoftmax<D>& st, float* smem) {
+                                            int group, WarpSoftmax<D>& st, float* smem,
+                                            float outScale = 1.f) {
   using S = DecodeShape<D>;
   float* mw = smem;                        // (warps, 16)
   float* lw = smem + S::kWarps * 16;       // (warps, 16)
@@ -303,9 +316,9 @@ __device__ __forceinline__ void finish_item(const DecodeAttentionParams& p, cons
     }
     if (direct) {
       const size_t o = (static_cast<size_t>(it.seq) * p.qHeads + it.kvHead * group + row) * D + d;
-      p.out[o] = __float2bfloat16_rn(O / L);
+      p.out[o] = __float2bfloat16_rn(O * outScale / L);
     } else {
-      p.partialOut[(static_cast<size_t>(slot) * group + row) * D + d] = O / L;
+      p.partialOut[(static_cast<size_t>(slot) * group + row) * D + d] = O * outScale / L;
       if (d == 0) p.partialLse[static_cast<size_t>(slot) * group + row] = M + __log2f(L);
     }
   }
@@ -375,11 +388,120 @@ __device__ __forceinline__ void process_item(const DecodeAttentionParams& p, con
   __syncthreads();
 }
 
+// One FP8 stage: positions [stageStart, stageStart + 64) of one kv head as codes, rows at or past
+// tokEnd zero-filled (code 0 is +0). A row is D bytes: D / 16 vectors, row-major, no swizzle (the
+// widening pass reads each vector once).
+template <int D>
+__device__ __forceinline__ void load_kv_stage_fp8(const DecodeAttentionParams& p, const int* table,
+                                                  int kvHead, int stageStart, int tokEnd, uint8_t* sK,
+                                                  uint8_t* sV) {
+  using S = DecodeShape<D>;
+  constexpr int kVecsPerRow = D / 16;
+  constexpr int kRowsPerPass = S::kThreads / kVecsPerRow;
+  constexpr int kPasses = S::kStageTokens / kRowsPerPass;
+  const int c = threadIdx.x % kVecsPerRow;
+  const int r0 = threadIdx.x / kVecsPerRow;
+  const int inBlockMask = p.blockSize - 1;
+  const int lastEntry = p.blockTableStride - 1;
+  const uint8_t* kCache = reinterpret_cast<const uint8_t*>(p.kCache);
+  const uint8_t* vCache = reinterpret_cast<const uint8_t*>(p.vCache);
+#pragma unroll
+  for (int i = 0; i < kPasses; i++) {
+    const int r = r0 + i * kRowsPerPass;
+    const int t = stageStart + r;
+    const int page = table[min(t >> p.blockShift, lastEntry)];
+    const bool valid = t < tokEnd;
+    const size_t row =
+        (static_cast<size_t>(page) * p.blockSize + (t & inBlockMask)) * p.kvHeads + kvHead;
+    const size_t off = valid ? row * D + c * 16 : 0;
+    cp_async16(sK + r * D + c * 16, kCache + off, valid);
+    cp_async16(sV + r * D + c * 16, vCache + off, valid);
+  }
+}
+
+// Widens one FP8 stage into the bf16 tiles attend_stage reads (swizzled as load_kv_stage lays them).
+template <int D>
+__device__ __forceinline__ void widen_stage_fp8(const uint8_t* sK8, const uint8_t* sV8, bf16* sK,
+                                                bf16* sV) {
+  using S = DecodeShape<D>;
+  constexpr int kVecsPerRow = D / 16;
+  constexpr int kVecs = S::kStageTokens * kVecsPerRow;
+#pragma unroll
+  for (int e = threadIdx.x; e < 2 * kVecs; e += S::kThreads) {
+    const bool isV = e >= kVecs;
+    const int ev = isV ? e - kVecs : e;
+    const int r = ev / kVecsPerRow, c = ev % kVecsPerRow;
+    const uint4 codes = *reinterpret_cast<const uint4*>((isV ? sV8 : sK8) + r * D + c * 16);
+    const uint2 w0 = fp8x4_to_bf16x4(codes.x), w1 = fp8x4_to_bf16x4(codes.y);
+    const uint2 w2 = fp8x4_to_bf16x4(codes.z), w3 = fp8x4_to_bf16x4(codes.w);
+    bf16* tile = isV ? sV : sK;
+    *reinterpret_cast<uint4*>(tile + swizzle<S::kChunksPerRow>(r, 2 * c) * 8) =
+        make_uint4(w0.x, w0.y, w1.x, w1.y);
+    *reinterpret_cast<uint4*>(tile + swizzle<S::kChunksPerRow>(r, 2 * c + 1) * 8) =
+        make_uint4(w2.x, w2.y, w3.x, w3.y);
+  }
+}
+
+// process_item over an FP8 cache: per stage, wait for its codes, issue the copy of a later stage,
+// widen, then attend. Two barriers per stage: the widening overwrites the tiles the previous
+// stage's MMAs read, and the MMAs read what every thread widened.
+template <int D>
+__device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p, const DecodeItem& it,
+                                                 int group, bf16* smem) {
+  using S = DecodeShape<D>;
+  const int warp = threadIdx.x >> 5;
+  uint8_t* codes = reinterpret_cast<uint8_t*>(smem);
+  bf16* tileK = reinterpret_cast<bf16*>(codes + S::kStages * S::kFp8StageBytes);
+  bf16* tileV = tileK + S::kStageElems;
+  uint32_t qa[D / 16][4];
+  load_q<D>(p, it.seq, it.kvHead, group, qa);
+  WarpSoftmax<D> st;
+#pragma unroll
+  for (int nt = 0; nt < D / 8; nt++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) st.o[nt][e] = 0.f;
+  st.m[0] = st.m[1] = DF_NEG_INF;
+  st.l[0] = st.l[1] = 0.f;
+
+  const int* table = p.blockTables + static_cast<size_t>(it.seq) * p.blockTableStride;
+  const int nStages = (it.tokEnd - it.tokStart + S::kStageTokens - 1) / S::kStageTokens;
+#pragma unroll
+  for (int s = 0; s < S::kStages - 1; s++) {
+    uint8_t* b = codes + s * S::kFp8StageBytes;
+    load_kv_stage_fp8<D>(p, table, it.kvHead, it.tokStart + s * S::kStageTokens, it.tokEnd, b,
+                         b + S::kFp8StageBytes / 2);
+    cp_async_commit();
+  }
+  const float scoreScale = p.scaleLog2 * p.kScale;
+  for (int i = 0; i < nStages; i++) {
+    cp_async_wait<S::kStages - 2>();
+    __syncthreads();  // stage i landed; every warp is done with the tiles of stage i - 1
+    const int next = i + S::kStages - 1;
+    if (next < nStages) {
+      uint8_t* b = codes + (next % S::kStages) * S::kFp8StageBytes;
+      load_kv_stage_fp8<D>(p, table, it.kvHead, it.tokStart + next * S::kStageTokens, it.tokEnd, b,
+                           b + S::kFp8StageBytes / 2);
+    }
+    cp_async_commit();
+    const uint8_t* b = codes + (i % S::kStages) * S::kFp8StageBytes;
+    widen_stage_fp8<D>(b, b + S::kFp8StageBytes / 2, tileK, tileV);
+    __syncthreads();
+    const int warpStart = it.tokStart + i * S::kStageTokens + warp * 16;
+    if (warpStart < it.tokEnd) {
+      attend_stage<D>(qa, tileK, tileV, warpStart, it.tokEnd, scoreScale, st);
+    }
+  }
+  cp_async_wait<0>();
+  __syncthreads();
+  finish_item<D>(p, it, group, st, reinterpret_cast<float*>(smem), p.vScale);
+  __syncthreads();
+}
+
 // The item loop of both variants: CTA b of a grid of G takes items b, 2G - 1 - b, 2G + b, ...
 // (a split launch has G = numItems, so one item each). kMerge: the CTA that completes the last
 // chunk of a (sequence, kv head) merges its partials in this launch (persistent variant);
 // otherwise the combine kernel does.
-template <int D, bool kMerge>
+template <int D, bool kMerge, bool kFp8 = false>
 __device__ __forceinline__ void decode_items(const DecodeAttentionParams& p) {
   extern __shared__ uint4 dynamic_smem[];
   __shared__ int sLast;
@@ -391,7 +513,11 @@ __device__ __forceinline__ void decode_items(const DecodeAttentionParams& p) {
     const int i = round * grid + ((round & 1) ? grid - 1 - b : b);
     if (i >= p.numItems) continue;  // uniform in the CTA
     const DecodeItem it = decode_item(p, i);
-    process_item<D>(p, it, group, smem);
+    if constexpr (kFp8) {
+      process_item_fp8<D>(p, it, group, smem);
+    } else {
+      process_item<D>(p, it, group, smem);
+    }
     if (kMerge && it.nChunks > 1) {
       // Publish this chunk's partial, then count it; whoever counts the last chunk merges.
       __threadfence();
@@ -409,9 +535,9 @@ __device__ __forceinline__ void decode_items(const DecodeAttentionParams& p) {
   }
 }
 
-template <int D>
+template <int D, bool kFp8 = false>
 __device__ __forceinline__ void decode_split(const DecodeAttentionParams& p) {
-  decode_items<D, false>(p);
+  decode_items<D, false, kFp8>(p);
 }
 
 template <int D>
@@ -425,9 +551,9 @@ __device__ __forceinline__ void decode_combine(const DecodeAttentionParams& p) {
   merge_pair<D>(p, seq, kvHead, nChunks, p.qHeads / p.kvHeads, base + kvHead * nChunks);
 }
 
-template <int D>
+template <int D, bool kFp8 = false>
 __device__ __forceinline__ void decode_persistent(const DecodeAttentionParams& p) {
-  decode_items<D, true>(p);
+  decode_items<D, true, kFp8>(p);
 }
 
 }  // namespace df
@@ -460,4 +586,24 @@ extern "C" __global__ void __launch_bounds__(128, 2)
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_persistent_d64(const __grid_constant__ DecodeAttentionParams p) {
   df::decode_persistent<64>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 2)
+    df_decode_attention_fp8_d128(const __grid_constant__ DecodeAttentionParams p) {
+  df::decode_split<128, true>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 3)
+    df_decode_attention_fp8_d64(const __grid_constant__ DecodeAttentionParams p) {
+  df::decode_split<64, true>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 2)
+    df_decode_attention_persistent_fp8_d128(const __grid_constant__ DecodeAttentionParams p) {
+  df::decode_persistent<128, true>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 3)
+    df_decode_attention_persistent_fp8_d64(const __grid_constant__ DecodeAttentionParams p) {
+  df::decode_persistent<64, true>(p);
 }

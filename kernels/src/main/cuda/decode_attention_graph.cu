@@ -16,6 +16,9 @@
 //   df_decode_attention_graph_combine_d{D}     grid = (kvHeads, batch), as the plain combine.
 //   df_decode_attention_graph_persistent_d{D}  grid = the CTA slots of the GPU; CTAs pull items
 //                                              until stepDims[0].
+//   df_decode_attention_graph_fp8_d{D}, df_decode_attention_graph_persistent_fp8_d{D}: the same
+//                                              over an FP8 e4m3 cache (kScale, vScale); the combine
+//                                              is the bf16 one.
 // Layouts: as decode_attention.cu; stepDims (4) int32: numItems, chunkTokens, blockTableStride, 0.
 #include "common.cuh"
 
@@ -39,8 +42,10 @@ struct DecodeAttentionGraphParams {
   int blockSize;
   int blockShift;           // log2(blockSize)
   float scaleLog2;          // softmax scale * log2(e)
+  float kScale;             // FP8 variants: a K element is e4m3(code) * kScale (1 otherwise)
+  float vScale;             // FP8 variants: a V element is e4m3(code) * vScale (1 otherwise)
 };
-DF_PARAMS_SIZE(DecodeAttentionGraphParams, 128);
+DF_PARAMS_SIZE(DecodeAttentionGraphParams, 136);
 
 namespace df {
 
@@ -68,14 +73,16 @@ __device__ __forceinline__ DecodeAttentionParams step_params(const DecodeAttenti
   p.chunkTokens = g.stepDims[1];
   p.blockTableStride = g.stepDims[2];
   p.scaleLog2 = g.scaleLog2;
+  p.kScale = g.kScale;
+  p.vScale = g.vScale;
   return p;
 }
 
-template <int D>
+template <int D, bool kFp8 = false>
 __device__ __forceinline__ void decode_graph_split(const DecodeAttentionGraphParams& g) {
   const DecodeAttentionParams p = step_params(g);
   if (static_cast<int>(blockIdx.x) >= p.numItems) return;
-  decode_split<D>(p);
+  decode_split<D, kFp8>(p);
 }
 
 }  // namespace df
@@ -108,4 +115,24 @@ extern "C" __global__ void __launch_bounds__(128, 2)
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_graph_persistent_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
   df::decode_persistent<64>(df::step_params(g));
+}
+
+extern "C" __global__ void __launch_bounds__(128, 2)
+    df_decode_attention_graph_fp8_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::decode_graph_split<128, true>(g);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 3)
+    df_decode_attention_graph_fp8_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::decode_graph_split<64, true>(g);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 2)
+    df_decode_attention_graph_persistent_fp8_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::decode_persistent<128, true>(df::step_params(g));
+}
+
+extern "C" __global__ void __launch_bounds__(128, 3)
+    df_decode_attention_graph_persistent_fp8_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::decode_persistent<64, true>(df::step_params(g));
 }

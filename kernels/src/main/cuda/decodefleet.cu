@@ -13,7 +13,10 @@
 #include "kv_pack.cu"
 #include "prefill_attention.cu"
 #include "gemm.cu"
+#include "wgmma_gemm.cu"
 #include "skinny_gemm.cu"
+#include "skinny_gemm_fp8.cu"  // after skinny_gemm.cu: it reuses its shapes and reduce
 #include "fp8_gemm.cu"
 #include "fill.cu"
 #include "dummy_weights.cu"
+#include "fp8_weights.cu"  // after dummy_weights.cu: it reuses its hash

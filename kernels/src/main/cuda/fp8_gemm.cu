@@ -15,10 +15,7 @@
 // Layouts: x (m, k) bf16; w (n, k) e4m3 (out_features, in_features); scale (n) or (1) float32;
 // out (m, outStride) bf16 or float32. k is a multiple of 16 (16-byte vectors).
 // Grid: (ceil(n / kFp8Rows), ceil(m / kFp8MTile)); block: 128 threads; no dynamic shared memory.
-#include <cuda_fp16.h>
-#include <cuda_fp8.h>
-
-#include "common.cuh"
+#include "fp8.cuh"
 
 struct Fp8GemmParams {
   bf16* out;               // (m, outStride) bf16, or float32 when outFloat
@@ -40,26 +37,6 @@ constexpr int kFp8Threads = 128;
 constexpr int kFp8WarpRows = 2;
 constexpr int kFp8Rows = (kFp8Threads / 32) * kFp8WarpRows;  // weight rows per CTA
 constexpr int kFp8MTile = 8;                                 // x rows per CTA
-
-// Two e4m3 codes (low byte first) to two floats, exactly: every e4m3 value is a half.
-__device__ __forceinline__ float2 fp8x2_to_float2(uint16_t codes) {
-  const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(codes), __NV_E4M3);
-  return __half22float2(*reinterpret_cast<const __half2*>(&h));
-}
-
-// Sixteen codes (one 16-byte vector) to floats, element 0 from the lowest byte.
-__device__ __forceinline__ void unpack_fp8x16(const uint4& v, float (&f)[16]) {
-  const uint32_t words[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-  for (int i = 0; i < 4; i++) {
-    const float2 lo = fp8x2_to_float2(static_cast<uint16_t>(words[i] & 0xffffu));
-    const float2 hi = fp8x2_to_float2(static_cast<uint16_t>(words[i] >> 16));
-    f[4 * i] = lo.x;
-    f[4 * i + 1] = lo.y;
-    f[4 * i + 2] = hi.x;
-    f[4 * i + 3] = hi.y;
-  }
-}
 
 __device__ __forceinline__ void fp8_gemm_tile(const Fp8GemmParams& p) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;

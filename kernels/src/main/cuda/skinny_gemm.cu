@@ -173,8 +173,10 @@ __device__ __forceinline__ void skinny_mma_stage(
   }
 }
 
-// One output element: bf16, or float32 for a tensor-parallel rank's partial sums.
-__device__ __forceinline__ void skinny_store(const SkinnyGemmParams& p, size_t at, float v) {
+// One output element: bf16, or float32 for a tensor-parallel rank's partial sums. (P: the
+// parameters of this kernel or of its FP8 variant, skinny_gemm_fp8.cu.)
+template <typename P>
+__device__ __forceinline__ void skinny_store(const P& p, size_t at, float v) {
   if (p.outFloat) {
     reinterpret_cast<float*>(p.out)[at] = v;
   } else {
@@ -183,9 +185,8 @@ __device__ __forceinline__ void skinny_store(const SkinnyGemmParams& p, size_t a
 }
 
 // The last CTA of a split row tile: out = sum over splits of the partial tiles, in split order.
-template <int MT>
-__device__ __forceinline__ void skinny_reduce(const SkinnyGemmParams& p, int row0, int m0,
-                                              int nPad) {
+template <int MT, typename P>
+__device__ __forceinline__ void skinny_reduce(const P& p, int row0, int m0, int nPad) {
   using S = SkinnyShape<MT>;
   constexpr int V = S::kReduceVecs;
   constexpr int B = S::kReduceBatch;

@@ -349,10 +349,10 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
     } else if (event instanceof EngineEvent.Stepped e) {
       return List.of(new AgentReport.StepReport(agentId, e.step(), e.tokens(), e.finished(), e.freeKvBlocks(),
           e.running(), e.waiting(), e.scheduledTokens(), e.stepNanos(), e.preempted(), e.numSequences(), e.path(),
-          e.hostNanos(), e.gpuMicros(), e.idleGapMicros(), e.profile()));
+          e.hostNanos(), e.gpuMicros(), e.idleGapMicros(), e.profile(), e.expertLoad()));
     } else if (event instanceof EngineEvent.PrefixCacheChanged e) {
       return List.of(new AgentReport.PrefixCacheReport(agentId, e.added(), e.evicted(), e.queriedTokens(),
-          e.hitTokens()));
+          e.hitTokens(), e.deferredAdmissions()));
     } else if (event instanceof EngineEvent.SequenceRefused e) {
       return List.of(new AgentReport.SequenceFailed(agentId, e.sequenceId(), e.reason()));
     } else if (event instanceof EngineEvent.Drained e) {

@@ -7,6 +7,7 @@ import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.kernels.cuda.Fatbin;
 import io.decodefleet.agent.engine.Backend;
+import io.decodefleet.agent.engine.tp.Parallelism;
 import io.decodefleet.agent.engine.tp.TensorParallelBackend;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -58,6 +59,12 @@ public final class LocalDevices {
      * cpuKvBytes} of KV memory each. With {@code k == 1}, {@link #slot}.
      */
     public NodeGuardian.DeviceSlot groupSlot(String id, int g, int k, CudaSettings cuda, long cpuKvBytes) {
+      return groupSlot(id, g, k, Parallelism.TENSOR, cuda, cpuKvBytes);
+    }
+
+    /** As {@link #groupSlot(String, int, int, CudaSettings, long)}, the ranks splitting as {@code parallelism} says. */
+    public NodeGuardian.DeviceSlot groupSlot(String id, int g, int k, Parallelism parallelism, CudaSettings cuda,
+        long cpuKvBytes) {
       if (k == 1) return slot(id, g, cuda, cpuKvBytes);
       List<Supplier<Backend>> ranks = new ArrayList<>();
       List<String> names = new ArrayList<>();
@@ -76,9 +83,10 @@ public final class LocalDevices {
           names.add("cpu rank " + r);
         }
       }
-      String device = "tensor-parallel x" + k + " over " + String.join(" + ", names);
+      String device = (parallelism == Parallelism.EXPERT ? "expert-parallel x" : "tensor-parallel x") + k + " over "
+          + String.join(" + ", names);
       return new NodeGuardian.DeviceSlot(id, device, backend, () -> new TensorParallelBackend(id, ranks,
-          TENSOR_GROUP_TIMEOUT), k);
+          TENSOR_GROUP_TIMEOUT, parallelism), k);
     }
   }
 

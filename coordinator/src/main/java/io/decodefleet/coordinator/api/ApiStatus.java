@@ -12,7 +12,7 @@ final class ApiStatus {
   static Status of(FailureKind kind) {
     return switch (kind) {
       case INVALID -> Status.INVALID_ARGUMENT;
-      case CAPACITY -> Status.RESOURCE_EXHAUSTED;
+      case CAPACITY, BUSY -> Status.RESOURCE_EXHAUSTED;
       case UNAVAILABLE -> Status.UNAVAILABLE;
       case AGENT -> Status.INTERNAL;
     };

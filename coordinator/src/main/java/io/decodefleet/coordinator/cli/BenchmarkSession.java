@@ -96,6 +96,16 @@ final class BenchmarkSession {
         throw new UsageError("--layout " + layout.label() + " needs CUDA agents (the KV moves over NCCL), but the "
             + "embedded agents would run on the CPU (" + devices.reason() + ")");
       }
+      if (layout instanceof ParallelLayout.ExpertParallel ep) {
+        io.decodefleet.agent.engine.tp.ExpertShard.unsplittable(io.decodefleet.agent.engine.ModelConfig.resolve(
+            model.model()), ep.size()).ifPresent(why -> {
+              throw new UsageError("--layout " + ep.label() + ": " + why);
+            });
+        if (devices != null && devices.cuda()) {
+          throw new UsageError("--layout " + ep.label() + " runs on CPU agents only (MoE models run on the CPU backend"
+              + " only; CUDA kernels not yet built): add --backend cpu");
+        }
+      }
     } catch (UsageError e) {
       System.err.println("coordinator: " + e.getMessage());
       return Measured.failed(2);
@@ -107,7 +117,8 @@ final class BenchmarkSession {
     }
     int k = layout.tensorParallel();
     int largestAgents = largest / k;
-    String perAgent = k > 1 ? " agents of " + k + " devices each (tensor-parallel)" : " agents";
+    String perAgent = k > 1 ? " agents of " + k + " devices each (" + (layout.parallelism()
+        == io.decodefleet.agent.engine.tp.Parallelism.EXPERT ? "expert" : "tensor") + "-parallel)" : " agents";
     say(cli.cluster.embedded()
         ? "DecodeFleet: embedded cluster of " + largestAgents + " " + devices.backend().toUpperCase(java.util.Locale.ROOT)
             + perAgent + ", model " + model.model() + "; " + devices.describe()
@@ -121,7 +132,8 @@ final class BenchmarkSession {
     CoordinatorMetrics metrics = new CoordinatorMetrics();
     try (ClusterHandle cluster = cli.cluster.embedded()
         ? EmbeddedCluster.start(largestAgents, cli.cluster.tls.config(),
-            i -> devices.groupSlot("agent-" + i, i, k, cli.engine.cudaSettings(), CpuBackend.DEFAULT_KV_BYTES), metrics)
+            i -> devices.groupSlot("agent-" + i, i, k, layout.parallelism(), cli.engine.cudaSettings(),
+                CpuBackend.DEFAULT_KV_BYTES), metrics)
         : CoordinatorNode.start(cli.cluster.bind, cli.cluster.clusterPort, cli.cluster.seedNodes,
             cli.cluster.managementPort, cli.cluster.kubernetes, metrics, cli.cluster.tls)) {
       if (cli.cluster.metricsPort >= 0) {
@@ -227,8 +239,9 @@ final class BenchmarkSession {
     b.append("; preemptions ").append(e.preemptions()).append(", migrations ").append(e.migrations())
         .append(", agents lost ").append(e.agentsLost());
     if (e.prefixQueriedTokens() > 0) {
-      b.append(String.format("; prefix cache hit rate %.1f%% (%d of %d prompt tokens)", 100 * e.prefixHitRate(),
-          e.prefixHitTokens(), e.prefixQueriedTokens()));
+      b.append(String.format("; prefix cache hit rate %.1f%% (%d of %d prompt tokens, %d admissions deferred for a"
+          + " prefix in flight)", 100 * e.prefixHitRate(), e.prefixHitTokens(), e.prefixQueriedTokens(),
+          e.prefixDeferredAdmissions()));
     }
     // A data-parallel fleet's group moves only drained agents' sequences: said when it moved some.
     KvTransferSummary kv = e.kvTransfers();
@@ -287,6 +300,9 @@ final class BenchmarkSession {
     } else if (layout instanceof ParallelLayout.TensorParallel tp) {
       m.put("layout", tp.label());
       m.put("tensor_parallel", tp.size());
+    } else if (layout instanceof ParallelLayout.ExpertParallel ep) {
+      m.put("layout", ep.label());
+      m.put("expert_parallel", ep.size());
     }
     return m;
   }

@@ -8,6 +8,7 @@ import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.ModelLoad;
 import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.MoeRouterPolicy;
 import picocli.CommandLine.Option;
 
 /** The model every agent loads and how its engine runs it. */
@@ -33,6 +34,12 @@ final class EngineOptions {
       + "ones) or fp8 (e4m3 with a scale per layer, the checkpoint's k_scale/v_scale or 1; CPU agents only) "
       + "(default: ${DEFAULT-VALUE}).")
   String kvCacheDtype = "auto";
+
+  @Option(names = "--moe-router", paramLabel = "POLICY", description = "A mixture of experts' routing: topk (every "
+      + "expert takes every token routed to it) or capacity:F (each expert takes at most ceil(F * tokens * k / experts)"
+      + " of a step's tokens, the rest dropped from it and counted, as GShard and Switch do) (default: "
+      + "${DEFAULT-VALUE}).")
+  String moeRouter = "topk";
 
   @Option(names = "--block-size", description = "KV block size in tokens (default: ${DEFAULT-VALUE}).")
   int blockSize = 16;
@@ -165,10 +172,24 @@ final class EngineOptions {
     }
     if (profileSteps < 0) throw new UsageError("--profile-steps must be >= 0, got " + profileSteps);
     cudaSettings();
+    MoeRouterPolicy router;
+    try {
+      router = MoeRouterPolicy.parse(moeRouter);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("--moe-router " + e.getMessage());
+    }
+    if (router.capacityBounded() && !config.isMoe()) {
+      throw new UsageError("--moe-router " + router.label() + " applies to mixture-of-experts models, and "
+          + config.name() + " is dense");
+    }
+    if (router.capacityBounded() && verifyFraction > 0) {
+      throw new UsageError("--verify checks each sequence against its recompute alone, and --moe-router "
+          + router.label() + " drops tokens by what else is in the batch: verify with --moe-router topk");
+    }
     // 0: each agent's backend chooses (ModelSpec), as kv_blocks 0 sizes the pool from memory.
     return weights(new ModelSpec(config.name(), seed, blockSize, kvBlocks, maxNumSeqs == null ? 0 : maxNumSeqs,
         maxBatchedTokens == null ? 0 : maxBatchedTokens, verifyFraction, prefixCaching == null
             ? ModelSpec.PrefixCaching.AUTO : prefixCaching ? ModelSpec.PrefixCaching.ON : ModelSpec.PrefixCaching.OFF,
-        profileSteps));
+        profileSteps).withMoeRouter(router));
   }
 }

@@ -20,7 +20,8 @@ final class FleetOptions {
 
   @Option(names = "--layout", paramLabel = "LAYOUT", description = "How the agents share each sequence: dp (every "
       + "agent a full replica), tp=K (tensor parallelism: each replica spans K GPUs of one node, heads and MLP "
-      + "split, an NCCL all-reduce after attention and after the MLP; world sizes multiples of K) or disagg=P:D (P "
+      + "split, an NCCL all-reduce after attention and after the MLP; world sizes multiples of K), ep=K (a mixture "
+      + "of experts' experts spread over K CPU ranks per replica, attention data-parallel) or disagg=P:D (P "
       + "prefill agents, then D decode agents, by agent id: each prefilled sequence's KV moves over NCCL to a "
       + "decode agent; CUDA agents, --world-size P+D) (default: ${DEFAULT-VALUE}).")
   String layout = "dp";

@@ -30,15 +30,14 @@ final class SoakCommand implements Callable<Integer> {
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
 
   @Option(names = "--duration", paramLabel = "TIME", description = "How long the load and the faults last, e.g. 90s, "
-      + "2m, 30m, 1h (default: ${DEFAULT-VALUE}).")
+      + "2m, 30m, 1h, after a warm-up of a quarter of it (at most 1m) without faults (default: ${DEFAULT-VALUE}).")
   String duration = "2m";
 
   @Option(names = "--daemons", description = "gpu-agent daemons, one CPU agent each (default: ${DEFAULT-VALUE}).")
   int daemons = 4;
 
   @Option(names = "--coordinators", description = "coordinator serve nodes, 1 to 3: with 2 or 3 the active one is "
-      + "stopped once halfway and restarted, with SIGTERM where there are 2, SIGKILL where there are 3 (a crash of one "
-      + "of two downs both: the split brain resolver keeps the oldest) (default: ${DEFAULT-VALUE}).")
+      + "killed (SIGKILL) once, past a third of --duration with every node up, and restarted (default: ${DEFAULT-VALUE}).")
   int coordinators = 2;
 
   @Option(names = "--fault-interval", paramLabel = "TIME", description = "Time between two faults "

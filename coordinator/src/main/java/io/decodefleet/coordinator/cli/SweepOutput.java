@@ -49,6 +49,9 @@ final class SweepOutput {
         if (p.engine() != null && p.engine().profile() != null) {
           System.out.print(io.decodefleet.coordinator.metrics.ProfileTable.render(p.engine().profile()));
         }
+        if (p.engine() != null && p.engine().expertLoad() != null) {
+          System.out.println(io.decodefleet.coordinator.metrics.ExpertLoadReport.line(p.engine().expertLoad()));
+        }
       }
       if (p.verification() != null && !cli.quiet) {
         System.out.println("Verification (" + at(p) + "): " + BenchmarkSession.describeVerification(p.verification()));

@@ -12,12 +12,38 @@ import java.util.Map;
  * @param prefixHitTokens of those, the tokens it found cached
  * @param prefixCachedBlocks blocks its prefix cache holds now (as its reports told)
  * @param profile sums over its profiled steps ({@code --profile-steps})
+ * @param prefixDeferredAdmissions sequences it admitted after holding them back for a prefix another
+ *     sequence was prefilling (in-batch prefix deferral)
+ * @param expertLoad tokens its experts took, summed over its steps (a mixture of experts); null for a dense model
  */
 public record AgentSnapshot(String agentId, String nodeAddress, String device, String backend, boolean loaded,
     Status status, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
     long stepNanos, long scheduledTokens, long preemptions, Map<Integer, StepStats> stepsByBatch,
     Map<String, Long> stepsByPath, StepTimes times, String loadReport, long prefixQueriedTokens, long prefixHitTokens,
-    int prefixCachedBlocks, ProfileTotals profile) {
+    int prefixCachedBlocks, ProfileTotals profile, long prefixDeferredAdmissions,
+    io.decodefleet.agent.engine.ExpertLoad expertLoad) {
+
+  /** A snapshot of an agent of a dense model. */
+  public AgentSnapshot(String agentId, String nodeAddress, String device, String backend, boolean loaded,
+      Status status, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
+      long stepNanos, long scheduledTokens, long preemptions, Map<Integer, StepStats> stepsByBatch,
+      Map<String, Long> stepsByPath, StepTimes times, String loadReport, long prefixQueriedTokens, long prefixHitTokens,
+      int prefixCachedBlocks, ProfileTotals profile, long prefixDeferredAdmissions) {
+    this(agentId, nodeAddress, device, backend, loaded, status, kvBlocks, freeKvBlocks, blockSize, running, waiting,
+        inFlight, steps, stepNanos, scheduledTokens, preemptions, stepsByBatch, stepsByPath, times, loadReport,
+        prefixQueriedTokens, prefixHitTokens, prefixCachedBlocks, profile, prefixDeferredAdmissions, null);
+  }
+
+  /** A snapshot of an agent that held no sequence back for a prefix. */
+  public AgentSnapshot(String agentId, String nodeAddress, String device, String backend, boolean loaded,
+      Status status, int kvBlocks, int freeKvBlocks, int blockSize, int running, int waiting, int inFlight, long steps,
+      long stepNanos, long scheduledTokens, long preemptions, Map<Integer, StepStats> stepsByBatch,
+      Map<String, Long> stepsByPath, StepTimes times, String loadReport, long prefixQueriedTokens, long prefixHitTokens,
+      int prefixCachedBlocks, ProfileTotals profile) {
+    this(agentId, nodeAddress, device, backend, loaded, status, kvBlocks, freeKvBlocks, blockSize, running, waiting,
+        inFlight, steps, stepNanos, scheduledTokens, preemptions, stepsByBatch, stepsByPath, times, loadReport,
+        prefixQueriedTokens, prefixHitTokens, prefixCachedBlocks, profile, 0);
+  }
 
   /** A snapshot of an agent that profiled no step. */
   public AgentSnapshot(String agentId, String nodeAddress, String device, String backend, boolean loaded,

@@ -46,7 +46,9 @@ public final class FleetAgent {
   private final java.util.Set<Long> cachedBlocks = new java.util.HashSet<>();
   private long prefixQueriedTokens;
   private long prefixHitTokens;
+  private long prefixDeferredAdmissions;
   private AgentSnapshot.ProfileTotals profile = AgentSnapshot.ProfileTotals.NONE;
+  private io.decodefleet.agent.engine.ExpertLoad expertLoad; // null until a step of a mixture of experts
 
   public FleetAgent(AgentInfo info, int index) {
     this.info = info;
@@ -89,6 +91,7 @@ public final class FleetAgent {
       idleGapMicros += m.idleGapMicros();
     }
     if (m.profile() != null) profile = profile.plus(m.profile());
+    if (m.expertLoad() != null) expertLoad = expertLoad == null ? m.expertLoad() : expertLoad.plus(m.expertLoad());
   }
 
   /**
@@ -111,6 +114,7 @@ public final class FleetAgent {
     m.evicted().forEach(cachedBlocks::remove);
     prefixQueriedTokens += m.queriedTokens();
     prefixHitTokens += m.hitTokens();
+    prefixDeferredAdmissions += m.deferredAdmissions();
   }
 
   /**
@@ -165,7 +169,7 @@ public final class FleetAgent {
         kvBlocks, freeKvBlocks, blockSize, alive ? running : 0, alive ? waiting : 0, alive ? inFlight : 0, steps, stepNanos, scheduledTokens, preemptions,
         stepsByBatch(), java.util.Map.copyOf(byPath),
         new AgentSnapshot.StepTimes(steps, hostNanos, gpuSteps, gpuMicros, gapSteps, idleGapMicros), loadReport,
-        prefixQueriedTokens, prefixHitTokens, cachedBlocks.size(), profile);
+        prefixQueriedTokens, prefixHitTokens, cachedBlocks.size(), profile, prefixDeferredAdmissions, expertLoad);
   }
 
   private java.util.Map<Integer, AgentSnapshot.StepStats> stepsByBatch() {

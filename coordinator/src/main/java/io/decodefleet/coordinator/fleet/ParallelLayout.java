@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator.fleet;
 
 import io.decodefleet.agent.engine.kv.KvTransferMode;
+import io.decodefleet.agent.engine.tp.Parallelism;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -11,15 +12,52 @@ public sealed interface ParallelLayout {
   /** The default: every agent a full replica. */
   ParallelLayout DATA_PARALLEL = new DataParallel();
 
-  /** "dp", "tp=K" or "disagg=P:D": what {@link #parse} reads. */
+  /** "dp", "tp=K", "ep=K" or "disagg=P:D": what {@link #parse} reads. */
   String label();
 
   /** The agents the layout needs, or 0 when it takes any number. */
   int agents();
 
-  /** GPUs per agent (replica): K for tensor parallelism, else 1. */
+  /** GPUs (or CPU ranks) per agent (replica): K for tensor or expert parallelism, else 1. */
   default int tensorParallel() {
     return 1;
+  }
+
+  /** What the devices of one replica split, when there are several. */
+  default Parallelism parallelism() {
+    return Parallelism.TENSOR;
+  }
+
+  /**
+   * Expert parallelism: every agent a replica over {@code size} devices of one node, each holding
+   * 1/size of every layer's experts and whole copies of the rest, attention data-parallel (each
+   * sequence attended on one device), tokens dispatched to their experts' devices and combined back.
+   * CPU agents only so far (rank threads); the coordinator places whole sequences on these replicas.
+   */
+  record ExpertParallel(int size) implements ParallelLayout {
+    public ExpertParallel {
+      if (size < 2 || size > 64) throw new IllegalArgumentException("ep=K needs K in 2..64, got " + size);
+    }
+
+    @Override
+    public String label() {
+      return "ep=" + size;
+    }
+
+    @Override
+    public int agents() {
+      return 0;
+    }
+
+    @Override
+    public int tensorParallel() {
+      return size;
+    }
+
+    @Override
+    public Parallelism parallelism() {
+      return Parallelism.EXPERT;
+    }
   }
 
   /**
@@ -95,9 +133,10 @@ public sealed interface ParallelLayout {
 
   Pattern DISAGG = Pattern.compile("disagg=(\\d{1,4}):(\\d{1,4})");
   Pattern TP = Pattern.compile("tp=(\\d{1,4})");
+  Pattern EP = Pattern.compile("ep=(\\d{1,4})");
 
   /**
-   * "dp", "tp=K" (K >= 2) or "disagg=P:D" (P, D >= 1) with {@code transfer} for the disaggregated one; an
+   * "dp", "tp=K" or "ep=K" (K >= 2) or "disagg=P:D" (P, D >= 1) with {@code transfer} for the disaggregated one; an
    * IllegalArgumentException with one line saying what is accepted otherwise.
    */
   static ParallelLayout parse(String text, KvTransferMode transfer) {
@@ -107,7 +146,10 @@ public sealed interface ParallelLayout {
     if (m.matches()) return new Disaggregated(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), transfer);
     Matcher tp = TP.matcher(t);
     if (tp.matches()) return new TensorParallel(Integer.parseInt(tp.group(1)));
-    throw new IllegalArgumentException("must be dp, tp=K (K GPUs per replica, e.g. tp=2) or disagg=P:D (P prefill "
-        + "and D decode agents, e.g. disagg=1:1), got '" + text + "'");
+    Matcher ep = EP.matcher(t);
+    if (ep.matches()) return new ExpertParallel(Integer.parseInt(ep.group(1)));
+    throw new IllegalArgumentException("must be dp, tp=K (K GPUs per replica, e.g. tp=2), ep=K (a mixture of experts' "
+        + "experts over K devices per replica) or disagg=P:D (P prefill and D decode agents, e.g. disagg=1:1), got '"
+        + text + "'");
   }
 }

@@ -19,8 +19,9 @@ import java.util.Map;
  *   <li>In a disaggregated fleet the prefill stage names a prefill agent: the sequence runs there
  *       prefill-only, reserving its tokens so far and its first token.
  *   <li>Otherwise the first {@code worldSize} placeable agents ({@link FleetScope}) that can ever hold
- *       its prompt and max output are the candidates; with none it is refused (UNAVAILABLE when no
- *       agent is placeable at all, else CAPACITY).
+ *       its prompt and max output are the candidates, those under the per-agent sequence bound if
+ *       any are; with none it is refused (UNAVAILABLE when no agent is placeable at all, else
+ *       CAPACITY). A new sequence that finds every candidate at the bound fails BUSY ({@link #busy}).
  *   <li>The run's policy picks one (a prefix-aware policy by the prompt's cached leading blocks, which
  *       the chosen agent then counts as cached until it reports otherwise).
  *   <li>The chosen agent reserves the sequence's KV at its longest and is sent the prompt and every
@@ -52,11 +53,35 @@ public final class PlacementRule {
     void replace(InFlightSequence seq);
   }
 
+  private final int maxSequencesPerAgent;
   /** One instance per policy name: a round-robin policy keeps its turn between placements. */
   private final Map<String, PlacementPolicy> policies = new HashMap<>();
   private PrefillStage prefillStage;
   /** The fleet model's block hash salt: prompts are hashed as the agents hash their blocks. */
   private long prefixSalt;
+
+  /** @param maxSequencesPerAgent most sequences placed on one agent (see {@link #busy}) */
+  public PlacementRule(int maxSequencesPerAgent) {
+    this.maxSequencesPerAgent = maxSequencesPerAgent;
+  }
+
+  /** A rule with the coordinator's bound, {@link SequencePlacement#MAX_SEQUENCES_PER_AGENT}. */
+  public PlacementRule() {
+    this(SequencePlacement.MAX_SEQUENCES_PER_AGENT);
+  }
+
+  /**
+   * Why a new sequence of {@code totalTokens} should fail BUSY: every agent in scope that could hold
+   * it already holds the most sequences it is given; null when one is under the bound (or none
+   * could hold it at all, which {@link #place} refuses as CAPACITY).
+   */
+  public String busy(List<FleetAgent> fleet, int worldSize, int totalTokens) {
+    List<FleetAgent> fits = FleetScope.firstLive(fleet, a -> a.placeable, worldSize).stream()
+        .filter(a -> a.canHold(totalTokens)).toList();
+    if (fits.isEmpty() || fits.stream().anyMatch(a -> a.inFlight < maxSequencesPerAgent)) return null;
+    return "every agent that could take the sequence holds " + maxSequencesPerAgent + " sequences, the most it is "
+        + "given: retry later";
+  }
 
   /** The fleet now serves {@code model}: prompts are hashed with its salt for prefix-aware placement. */
   public void useModel(ModelSpec model) {
@@ -78,7 +103,10 @@ public final class PlacementRule {
     FleetAgent prefill = prefillStage == null ? null : prefillStage.prefillAgent(seq, policy);
     if (prefill != null) return start(seq, prefill, seq.prefillTokens(), true);
     List<FleetAgent> scope = FleetScope.firstLive(fleet, a -> a.placeable, seq.worldSize);
-    List<FleetAgent> candidates = scope.stream().filter(a -> a.canHold(total)).toList();
+    List<FleetAgent> fits = scope.stream().filter(a -> a.canHold(total)).toList();
+    // A new sequence goes to an agent under the bound (busy() saw one); a moved one may exceed it.
+    List<FleetAgent> open = fits.stream().filter(a -> a.inFlight < maxSequencesPerAgent).toList();
+    List<FleetAgent> candidates = open.isEmpty() ? fits : open;
     if (candidates.isEmpty()) {
       boolean noneLive = fleet.stream().noneMatch(a -> a.placeable);
       return noneLive ? new Refused(FailureKind.UNAVAILABLE, "no live agent can take the sequence")

@@ -35,8 +35,11 @@ public interface SequenceEvent {
     }
   }
 
-  /** Why a sequence failed, as an API maps it to a status. */
-  enum FailureKind { INVALID, CAPACITY, UNAVAILABLE, AGENT }
+  /**
+   * Why a sequence failed, as an API maps it to a status: BUSY is the bound on sequences per agent
+   * (retry later, as for the APIs' own in-flight bound); CAPACITY a sequence no agent could ever hold.
+   */
+  enum FailureKind { INVALID, CAPACITY, BUSY, UNAVAILABLE, AGENT }
 
   record Failed(long requestId, FailureKind kind, String reason, long nanos) implements SequenceEvent {}
 

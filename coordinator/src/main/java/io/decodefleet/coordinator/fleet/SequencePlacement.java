@@ -25,18 +25,31 @@ import org.slf4j.Logger;
  * RequestLogContext}): where it was placed, moved, finished or failed (debug), re-placed (info).
  */
 public final class SequencePlacement {
+  /**
+   * Most sequences the coordinator places on one agent (running there or waiting in its scheduler).
+   * Each serve node bounds its own requests (--max-concurrent-requests, 4096 by default), but the
+   * Coordinator takes those of every serve node and of a benchmark run: past this bound on every agent
+   * a new sequence fails BUSY rather than queue on (sequences moved off a lost agent still go).
+   */
+  public static final int MAX_SEQUENCES_PER_AGENT = 4096;
+
   private final List<FleetAgent> fleet;
   private final Logger log;
   private final Map<Long, InFlightSequence> inFlight = new HashMap<>();
-  private final PlacementRule rule = new PlacementRule();
+  private final PlacementRule rule;
   private long migrations;
   private long kvMigrations;
   private long replacements;
 
   /** @param fleet the coordinator's fleet, read as it changes */
   public SequencePlacement(List<FleetAgent> fleet, Logger log) {
+    this(fleet, log, MAX_SEQUENCES_PER_AGENT);
+  }
+
+  SequencePlacement(List<FleetAgent> fleet, Logger log, int maxSequencesPerAgent) {
     this.fleet = fleet;
     this.log = log;
+    this.rule = new PlacementRule(maxSequencesPerAgent);
   }
 
   /** The fleet now serves {@code model}: prompts are hashed with its salt for prefix-aware placement. */
@@ -103,6 +116,11 @@ public final class SequencePlacement {
         : sampling.problems(vocabSize).stream().findFirst().orElse(null);
     if (invalid != null) {
       subscriber.tell(new SequenceEvent.Failed(requestId, FailureKind.INVALID, invalid, System.nanoTime()));
+      return;
+    }
+    String busy = rule.busy(fleet, worldSize, prompt.length + maxTokens);
+    if (busy != null) {
+      subscriber.tell(new SequenceEvent.Failed(requestId, FailureKind.BUSY, busy, System.nanoTime()));
       return;
     }
     place(new InFlightSequence(globalId, requestId, prompt.clone(), maxTokens, sampling, worldSize, placement,

@@ -20,12 +20,38 @@ import java.util.TreeMap;
  * @param prefixQueriedTokens prompt tokens the agents looked up in their prefix caches (0 where caching is off)
  * @param prefixHitTokens of those, the tokens found cached (their prefill skipped)
  * @param profile the run's profiled decode steps by kernel family; null when none was profiled
+ * @param prefixDeferredAdmissions sequences admitted after being held back for a prefix another sequence
+ *     was prefilling, so that they found it cached (in-batch prefix deferral)
+ * @param expertLoad tokens each expert of each layer took over the run's steps, all agents summed (a mixture of
+ *     experts); null for a dense model
  */
 public record EngineTotals(long reportedSteps, long scheduledTokens, double meanStepMs, long preemptions,
     List<BatchBucketSteps> stepTimeByBatch, Map<String, Long> stepsByPath, Double meanHostUsPerStep,
     Double meanGpuUsPerStep, Double meanGpuIdleGapUs, int agentsLost, long migrations, long kvMigrations,
     long reprefillMigrations, KvTransferSummary kvTransfers, long prefixQueriedTokens, long prefixHitTokens,
-    StepProfileSummary profile) {
+    StepProfileSummary profile, long prefixDeferredAdmissions, io.decodefleet.agent.engine.ExpertLoad expertLoad) {
+
+  /** Totals of a dense model's run. */
+  public EngineTotals(long reportedSteps, long scheduledTokens, double meanStepMs, long preemptions,
+      List<BatchBucketSteps> stepTimeByBatch, Map<String, Long> stepsByPath, Double meanHostUsPerStep,
+      Double meanGpuUsPerStep, Double meanGpuIdleGapUs, int agentsLost, long migrations, long kvMigrations,
+      long reprefillMigrations, KvTransferSummary kvTransfers, long prefixQueriedTokens, long prefixHitTokens,
+      StepProfileSummary profile, long prefixDeferredAdmissions) {
+    this(reportedSteps, scheduledTokens, meanStepMs, preemptions, stepTimeByBatch, stepsByPath, meanHostUsPerStep,
+        meanGpuUsPerStep, meanGpuIdleGapUs, agentsLost, migrations, kvMigrations, reprefillMigrations, kvTransfers,
+        prefixQueriedTokens, prefixHitTokens, profile, prefixDeferredAdmissions, null);
+  }
+
+  /** Totals of a run that held no sequence back for a prefix. */
+  public EngineTotals(long reportedSteps, long scheduledTokens, double meanStepMs, long preemptions,
+      List<BatchBucketSteps> stepTimeByBatch, Map<String, Long> stepsByPath, Double meanHostUsPerStep,
+      Double meanGpuUsPerStep, Double meanGpuIdleGapUs, int agentsLost, long migrations, long kvMigrations,
+      long reprefillMigrations, KvTransferSummary kvTransfers, long prefixQueriedTokens, long prefixHitTokens,
+      StepProfileSummary profile) {
+    this(reportedSteps, scheduledTokens, meanStepMs, preemptions, stepTimeByBatch, stepsByPath, meanHostUsPerStep,
+        meanGpuUsPerStep, meanGpuIdleGapUs, agentsLost, migrations, kvMigrations, reprefillMigrations, kvTransfers,
+        prefixQueriedTokens, prefixHitTokens, profile, 0);
+  }
 
   /** Totals of a run that profiled no step. */
   public EngineTotals(long reportedSteps, long scheduledTokens, double meanStepMs, long preemptions,

@@ -83,11 +83,17 @@ public final class MetricsRecorder {
     if (count == 0 || trace.state != State.OUTSTANDING) {
       return;
     }
-    if (trace.tokens() == 0) {
-      observer.promptComputed(trace.promptTokens);
-    }
+    boolean first = trace.tokens() == 0;
+    long previous = first ? trace.releasedNanos : trace.lastArrivalNanos();
     trace.addTokens(agentId, count, nanos);
     outputTokens += count;
+    if (first) {
+      observer.promptComputed(trace.promptTokens);
+      observer.firstToken((nanos - previous) / 1e9);
+    } else {
+      observer.tokenGap((nanos - previous) / 1e9);
+    }
+    for (int i = 1; i < count; i++) observer.tokenGap(0);
     observer.tokensGenerated(count);
   }
 

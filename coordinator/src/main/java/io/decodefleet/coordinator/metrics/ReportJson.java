@@ -117,7 +117,9 @@ public final class ReportJson {
    * "max_concurrency"), "scaling_efficiency" on the world-size axis only, vLLM's result keys (with
    * "request_goodput", null without SLOs), the latency keys, then "agents" (each agent's
    * description merged with its request and token counts), "migrations", "engine", "profile"
-   * (only when decode steps were profiled: see {@link #profile}) and "verification". Expectations files ({@code io.decodefleet.coordinator.report.Expectations})
+   * (only when decode steps were profiled: see {@link #profile}), "expert_load" (a mixture of experts only:
+   * see {@link ExpertLoadReport#json}) and "verification". Expectations files
+   * ({@code io.decodefleet.coordinator.report.Expectations})
    * name metrics by these keys.
    */
   public static ObjectNode pointJson(SweepPoint point) {
@@ -143,6 +145,9 @@ public final class ReportJson {
     node.put("migrations", r.migrations());
     node.set("engine", engine(point.engine()));
     if (point.engine() != null && point.engine().profile() != null) node.set("profile", profile(point.engine().profile()));
+    if (point.engine() != null && point.engine().expertLoad() != null) {
+      node.set("expert_load", ExpertLoadReport.json(MAPPER, point.engine().expertLoad()));
+    }
     node.set("verification", verification(point.verification()));
     return node;
   }
@@ -234,6 +239,7 @@ public final class ReportJson {
       prefix.put("queried_tokens", e.prefixQueriedTokens());
       prefix.put("hit_tokens", e.prefixHitTokens());
       number(prefix, "hit_rate", e.prefixHitRate());
+      prefix.put("deferred_admissions", e.prefixDeferredAdmissions());
     }
     if (e.kvTransfers() != null) {
       node.set("kv_transfers", kvTransfers(e.kvTransfers()));

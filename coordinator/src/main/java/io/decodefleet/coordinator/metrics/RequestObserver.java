@@ -13,8 +13,20 @@ public interface RequestObserver {
   /** A request's first token arrived: its prompt of {@code promptTokens} was computed. */
   default void promptComputed(int promptTokens) {}
 
+  /**
+   * A request's first token arrived, {@code ttftSeconds} after its release: observed then, as vLLM
+   * observes it, not when the request ends (a scrape during a long request already sees it).
+   */
+  default void firstToken(double ttftSeconds) {}
+
   /** {@code count} tokens of a request arrived. */
   default void tokensGenerated(int count) {}
+
+  /**
+   * A token after a request's first arrived {@code gapSeconds} after the one before it (tokens of one
+   * step report: 0); one call per token, as it arrives.
+   */
+  default void tokenGap(double gapSeconds) {}
 
   /** A request completed (with at least one token). */
   default void requestCompleted(CompletedRequest request) {}

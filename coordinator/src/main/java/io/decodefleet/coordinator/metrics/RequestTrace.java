@@ -55,6 +55,11 @@ final class RequestTrace {
     return tokens;
   }
 
+  /** When the latest token arrived; only once one has. */
+  long lastArrivalNanos() {
+    return arrivals[tokens - 1];
+  }
+
   Map<String, Long> tokensByAgent() {
     return tokensByAgent;
   }

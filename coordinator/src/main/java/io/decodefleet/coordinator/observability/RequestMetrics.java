@@ -13,7 +13,9 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
  * vLLM's request metrics, under vLLM's names and labelled {@code model_name}: token counters, requests
  * completed by finish reason, and the TTFT, inter-token, TPOT, end-to-end and queue-time histograms.
  * Fed only through {@link RequestObserver}s, i.e. with the values the {@code MetricsRecorder} of a
- * benchmark run or of one API request computed.
+ * benchmark run or of one API request computed. As in vLLM, TTFT is observed when the first token
+ * arrives and each inter-token gap when its token does (a request that fails later keeps them);
+ * end-to-end, TPOT and queue time when a request completes.
  */
 final class RequestMetrics {
   private final Counter promptTokens;
@@ -36,9 +38,9 @@ final class RequestMetrics {
         .help("Requests completed, by finish reason (stop or length).")
         .labelNames("model_name", "finished_reason").register(registry);
     ttft = histogram(registry, "vllm:time_to_first_token_seconds", "Time to first token: first token arrival minus "
-        + "the request's release, on the coordinator's clock.", LatencyBuckets.TIME_TO_FIRST_TOKEN);
+        + "the request's release, on the coordinator's clock, observed when the token arrives.", LatencyBuckets.TIME_TO_FIRST_TOKEN);
     itl = histogram(registry, "vllm:inter_token_latency_seconds", "Gap between consecutive token arrivals of a "
-        + "request (tokens of one step report arrive together: gaps of 0).", LatencyBuckets.INTER_TOKEN);
+        + "request, observed as each token arrives (tokens of one step report arrive together: gaps of 0).", LatencyBuckets.INTER_TOKEN);
     tpot = histogram(registry, "vllm:request_time_per_output_token_seconds", "Time per output token of a request: "
         + "(E2E - TTFT) / (output tokens - 1), for requests of two or more tokens.", LatencyBuckets.INTER_TOKEN);
     e2e = histogram(registry, "vllm:e2e_request_latency_seconds", "End-to-end request latency: last token arrival "
@@ -71,17 +73,25 @@ final class RequestMetrics {
       }
 
       @Override
+      public void firstToken(double ttftSeconds) {
+        ttftOf.observe(ttftSeconds);
+      }
+
+      @Override
       public void tokensGenerated(int count) {
         generated.inc(count);
       }
 
       @Override
+      public void tokenGap(double gapSeconds) {
+        itlOf.observe(gapSeconds);
+      }
+
+      @Override
       public void requestCompleted(CompletedRequest r) {
         success.labelValues(model, r.finishedReason()).inc();
-        ttftOf.observe(r.ttftSeconds());
         e2eOf.observe(r.e2eSeconds());
         if (!Double.isNaN(r.tpotSeconds())) tpotOf.observe(r.tpotSeconds());
-        for (double gap : r.itlSeconds()) itlOf.observe(gap);
         if (!Double.isNaN(r.queueSeconds())) queueOf.observe(r.queueSeconds());
       }
     };

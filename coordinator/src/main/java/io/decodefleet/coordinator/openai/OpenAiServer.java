@@ -227,10 +227,14 @@ public final class OpenAiServer {
     return json(failureStatus(f), failureBody(f));
   }
 
-  /** The HTTP status of a generation that failed: 400 (its fields), 503 (no agent or coordinator: retry), 500. */
+  /**
+   * The HTTP status of a generation that failed: 400 (its fields), 429 (every agent at its bound of
+   * sequences: retry), 503 (no agent or coordinator: retry), 500.
+   */
   static int failureStatus(GenerationEvent.Failed f) {
     return switch (f.kind()) {
       case INVALID, CAPACITY -> 400;
+      case BUSY -> 429;
       case UNAVAILABLE -> 503;
       case AGENT -> 500;
     };
@@ -247,6 +251,7 @@ public final class OpenAiServer {
       return OpenAiJson.error(f.reason(), "invalid_request_error", param, null);
     }
     if (f.kind() == FailureKind.UNAVAILABLE) return OpenAiJson.error(f.reason(), "service_unavailable", null, null);
+    if (f.kind() == FailureKind.BUSY) return OpenAiJson.error(f.reason(), "rate_limit_error", null, "rate_limit_exceeded");
     return OpenAiJson.error(f.reason(), "server_error", null, null);
   }
 

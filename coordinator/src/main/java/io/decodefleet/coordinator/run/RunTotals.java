@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator.run;
 
+import io.decodefleet.agent.engine.ExpertLoad;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.kv.KvTransferHistory;
 import io.decodefleet.coordinator.metrics.EngineTotals;
@@ -12,7 +13,7 @@ import java.util.Map;
 
 /**
  * A run's engine totals from two snapshots of the cluster: what its agents counted (steps, step time
- * by batch bucket and path, preemptions, prefix-cache lookups, profiled steps) and what the
+ * by batch bucket and path, preemptions, prefix-cache lookups and deferred admissions, expert load, profiled steps) and what the
  * coordinator counted (agents lost, migrations, KV transfers) between its start and its end. The
  * in-process benchmark and the fleet simulation both report through it.
  */
@@ -32,12 +33,18 @@ public final class RunTotals {
     long preemptions = 0;
     long prefixQueried = 0;
     long prefixHits = 0;
+    long prefixDeferred = 0;
     java.util.TreeMap<Integer, long[]> byBatch = new java.util.TreeMap<>();
     java.util.TreeMap<String, Long> byPath = new java.util.TreeMap<>();
     double[] t = new double[6]; // steps, host ns, gpu steps, gpu µs, gap steps, gap µs
     AgentSnapshot.ProfileTotals profiled = AgentSnapshot.ProfileTotals.NONE;
+    ExpertLoad experts = null;
     for (AgentSnapshot a : inScope(atEnd, runAgents)) {
       AgentSnapshot b = before.get(a.agentId());
+      if (a.expertLoad() != null) {
+        ExpertLoad gained = b == null || b.expertLoad() == null ? a.expertLoad() : a.expertLoad().minus(b.expertLoad());
+        experts = experts == null ? gained : experts.plus(gained);
+      }
       AgentSnapshot.ProfileTotals gained = a.profile().minus(b == null ? AgentSnapshot.ProfileTotals.NONE : b.profile());
       profiled = profiled.plus(gained);
       AgentSnapshot.StepTimes ta = a.times();
@@ -62,6 +69,7 @@ public final class RunTotals {
       preemptions += a.preemptions() - (b == null ? 0 : b.preemptions());
       prefixQueried += a.prefixQueriedTokens() - (b == null ? 0 : b.prefixQueriedTokens());
       prefixHits += a.prefixHitTokens() - (b == null ? 0 : b.prefixHitTokens());
+      prefixDeferred += a.prefixDeferredAdmissions() - (b == null ? 0 : b.prefixDeferredAdmissions());
     }
     List<EngineTotals.BatchBucketSteps> buckets = new ArrayList<>();
     byBatch.forEach((bucket, acc) -> {
@@ -82,7 +90,7 @@ public final class RunTotals {
         atEnd.migrations() - atStart.migrations() - atEnd.kvMigrations() + atStart.kvMigrations(), kvTransfers,
         prefixQueried, prefixHits, StepProfileSummary.of(inScope(atEnd, runAgents).stream().map(AgentSnapshot::backend)
             .findFirst().orElse(""), profiled.steps(), profiled.sequences(), profiled.stepMicros(),
-            profiled.familyMicros(), profiled.floorMicros()));
+            profiled.familyMicros(), profiled.floorMicros()), prefixDeferred, experts);
   }
 
   /** The run's agents as they are in {@code state}. */

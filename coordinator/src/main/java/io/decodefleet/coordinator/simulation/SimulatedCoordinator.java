@@ -98,6 +98,11 @@ final class SimulatedCoordinator {
     for (RequestSpec r : schedule.release(now, outstanding)) {
       recorder.requestReleased(r.requestId(), r.promptTokens().length, r.maxTokens(), now);
       outstanding++;
+      String busy = rule.busy(fleet, spec.agents(), r.promptTokens().length + r.maxTokens());
+      if (busy != null) {
+        fail(r.requestId(), busy);
+        continue;
+      }
       place(new InFlightSequence(r.requestId(), r.requestId(), r.promptTokens(), r.maxTokens(), SamplingParams.GREEDY,
           spec.agents(), spec.placement(), null));
     }

@@ -98,6 +98,11 @@ final class ChildProcess {
     }
   }
 
+  /** The exit code of a process that has exited. */
+  int exitCode() {
+    return process.exitValue();
+  }
+
   /** SIGKILL: the node vanishes without a word. */
   void kill() {
     process.destroyForcibly();

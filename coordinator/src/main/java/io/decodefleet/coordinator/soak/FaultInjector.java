@@ -15,25 +15,23 @@ import java.util.concurrent.TimeUnit;
 /**
  * The faults of a soak, one every {@code interval} from its start until its end: a daemon chosen at
  * random among those up is sent SIGKILL or SIGTERM (each with probability 1/2) and started again; with
- * two or more coordinators, the first tick at or past half the duration where every node is up stops
- * the active coordinator instead, which is then started again too (no daemon is stopped until it is
- * back). A node is restarted in the background once it has exited, so faults keep their rhythm; no
+ * two or more coordinators, the active coordinator is killed once, at the first moment from a third
+ * of the duration on where every node is up, and started again too (from that third on no daemon is
+ * stopped until the coordinator is back). A node is restarted in the background once it has exited, so faults keep their rhythm; no
  * fault takes the last daemon that is up. Choices come from the soak's seed.
  *
- * <p>The active coordinator gets SIGKILL where three or more coordinators run, SIGTERM where two do:
- * the split brain resolver (keep-oldest, counting coordinator nodes) keeps the oldest coordinator's
- * side in a split of one against one, so with two coordinator nodes the crash of the active (oldest)
- * one downs the other too, while its leave hands the singleton over.
+ * <p>The active coordinator gets SIGKILL, with two coordinator nodes too: the split brain resolver
+ * (CoordinatorMajority) gives the crashed one's side, alone against the other coordinator node and
+ * the agents, the smaller count of members, so the other goes on and starts the singleton.
  */
 final class FaultInjector {
   enum Kind {
     DAEMON_SIGKILL("daemon_sigkill"),
     DAEMON_SIGTERM("daemon_sigterm"),
-    COORDINATOR_SIGKILL("coordinator_sigkill"),
-    COORDINATOR_SIGTERM("coordinator_sigterm");
+    COORDINATOR_SIGKILL("coordinator_sigkill");
 
     boolean coordinator() {
-      return this == COORDINATOR_SIGKILL || this == COORDINATOR_SIGTERM;
+      return this == COORDINATOR_SIGKILL;
     }
 
     boolean sigkill() {
@@ -64,6 +62,9 @@ final class FaultInjector {
     void beforeKill(Node coordinator);
   }
 
+  /** How often a due coordinator fault looks whether every node is up. */
+  static final Duration POLL = Duration.ofSeconds(1);
+
   private final SoakCluster cluster;
   private final Coordinators coordinators;
   private final SplittableRandom random;
@@ -87,22 +88,30 @@ final class FaultInjector {
   /** Injects faults from {@code startNanos} until {@code endNanos} (System.nanoTime()); returns then. */
   void run(long startNanos, long endNanos) throws InterruptedException {
     boolean coordinatorStopped = cluster.coordinators().size() < 2;
-    long half = startNanos + (endNanos - startNanos) / 2;
-    for (long at = startNanos + interval.toNanos(); at < endNanos; at += interval.toNanos()) {
-      long wait = at - System.nanoTime();
-      if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
-      double atSeconds = (System.nanoTime() - startNanos) / 1e9;
-      boolean coordinatorDue = !coordinatorStopped && at >= half;
-      // The coordinator's fault comes alone: on a tick where every node is up, and no daemon is stopped
-      // until the coordinator is back (a serve node that joins while the fleet is short of an agent
-      // refuses to start: see docs/reliability.md).
+    long due = startNanos + (endNanos - startNanos) / 3;
+    long at = startNanos + interval.toNanos();
+    while (true) {
+      long now = System.nanoTime();
+      if (now >= endNanos) return;
+      boolean coordinatorDue = !coordinatorStopped && now >= due;
+      double atSeconds = (now - startNanos) / 1e9;
+      // The coordinator's fault comes alone: once every node is up (looked at every second, as daemon
+      // restarts take long on a busy machine), and no daemon is stopped until the coordinator is back
+      // (a serve node that joins while the fleet is short of an agent refuses to start: see
+      // docs/reliability.md).
       if (coordinatorDue && down.isEmpty()) {
         coordinatorStopped = true;
         Node active = coordinators.active();
         coordinators.beforeKill(active);
-        inject(active, coordinatorFault(cluster.coordinators().size()), atSeconds);
+        inject(active, Kind.COORDINATOR_SIGKILL, atSeconds);
         continue;
       }
+      if (now < at) {
+        long next = coordinatorStopped ? at : Math.min(at, Math.max(due, now + POLL.toNanos()));
+        TimeUnit.NANOSECONDS.sleep(Math.min(next, endNanos) - now);
+        continue;
+      }
+      at += interval.toNanos();
       List<Node> up = cluster.daemons().stream().filter(d -> !down.contains(d)).toList();
       if (coordinatorDue || down.stream().anyMatch(n -> n.coordinator) || up.size() < 2) {
         skipped++;
@@ -111,11 +120,6 @@ final class FaultInjector {
       Node victim = up.get(random.nextInt(up.size()));
       inject(victim, random.nextBoolean() ? Kind.DAEMON_SIGKILL : Kind.DAEMON_SIGTERM, atSeconds);
     }
-  }
-
-  /** How the active coordinator is stopped where {@code coordinators} coordinator nodes run (see above). */
-  static Kind coordinatorFault(int coordinators) {
-    return coordinators >= 3 ? Kind.COORDINATOR_SIGKILL : Kind.COORDINATOR_SIGTERM;
   }
 
   private void inject(Node node, Kind kind, double atSeconds) {
@@ -135,6 +139,11 @@ final class FaultInjector {
       }
       return new Fault(atSeconds, kind, node.name, pid, took, problem);
     }));
+  }
+
+  /** Whether every coordinator has exited while no fault of the soak's stopped it (nothing serves any more). */
+  boolean coordinatorsGone() {
+    return cluster.coordinators().stream().noneMatch(c -> c.process().alive() || down.contains(c));
   }
 
   /** Waits for every restart to end (each is bounded by the cluster's start and exit timeouts). */

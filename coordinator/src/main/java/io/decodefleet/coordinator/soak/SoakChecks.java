@@ -6,8 +6,9 @@ import java.util.List;
 
 /** The checks a soak must pass, each with the figures that decided it. */
 final class SoakChecks {
-  /** Most the coordinators' live heap (summed) may grow over the soak, percent of its start. */
+  /** Most the coordinators' live heap (summed) may grow over the soak, percent of its baseline after the warm-up. */
   static final double HEAP_GROWTH_PERCENT = 10.0;
+  static final int DETAIL_CHARS = 240;
 
   private SoakChecks() {}
 
@@ -24,13 +25,13 @@ final class SoakChecks {
         referenceProblems == 0 ? r.reference() + " requests" : referenceProblems + " problems (see problems)"));
     checks.add(new Check("faults were injected", !faults.isEmpty(), faults.size() + " faults"));
     if (settings.coordinators() > 1) {
-      FaultInjector.Kind kind = FaultInjector.coordinatorFault(settings.coordinators());
+      FaultInjector.Kind kind = FaultInjector.Kind.COORDINATOR_SIGKILL;
       boolean stopped = faults.stream().anyMatch(f -> f.kind() == kind);
       checks.add(new Check("the active coordinator was stopped (" + kind.label + ")", stopped, stopped ? "once" : "never"));
     }
     List<FaultInjector.Fault> troubled = faults.stream().filter(f -> f.problem() != null).toList();
     checks.add(new Check("every stopped node came back", troubled.isEmpty(), troubled.isEmpty()
-        ? faults.size() + " restarts" : troubled.get(0).node() + ": " + troubled.get(0).problem()
+        ? faults.size() + " restarts" : troubled.get(0).node() + ": " + shortened(troubled.get(0).problem())
             + (troubled.size() > 1 ? " (and " + (troubled.size() - 1) + " more)" : "")));
     checks.add(new Check("the fleet is whole again at the end", fleet.agentsUpAtEnd() == settings.daemons(),
         fleet.agentsUpAtEnd() < 0 ? "agents up could not be read" : fleet.agentsUpAtEnd() + " of " + settings.daemons()
@@ -43,7 +44,12 @@ final class SoakChecks {
         : traces.size() + " log files, first " + traces.get(0).file().getFileName() + ":" + traces.get(0).line()));
     List<String> other = problems.stream().filter(p -> !p.startsWith("reference run:")).toList();
     checks.add(new Check("every node stopped cleanly, nothing else went wrong", other.isEmpty(),
-        other.isEmpty() ? "yes" : other.get(0) + (other.size() > 1 ? " (and " + (other.size() - 1) + " more)" : "")));
+        other.isEmpty() ? "yes" : shortened(other.get(0)) + (other.size() > 1 ? " (and " + (other.size() - 1) + " more)" : "")));
     return checks;
+  }
+
+  /** A problem as a check's detail: its first {@link #DETAIL_CHARS} characters (soak.json keeps it whole). */
+  private static String shortened(String problem) {
+    return problem.length() <= DETAIL_CHARS ? problem : problem.substring(0, DETAIL_CHARS - 3) + "...";
   }
 }

@@ -16,7 +16,8 @@ import java.util.OptionalInt;
  * The soak's cluster on loopback, every node a real OS process ({@link ChildProcess}): {@code
  * coordinators} {@code coordinator serve} nodes and {@code daemons} {@code gpu-agent} daemons of one
  * CPU agent each, all serving the {@code tiny} model. Ports are chosen once, so a node restarted after
- * a fault comes back where its clients and peers look for it: the first coordinator founds the
+ * a fault comes back where its clients and peers look for it (a daemon at its own cluster address too,
+ * as a daemon restarted on its host with its --cluster-port comes back): the first coordinator founds the
  * cluster, the others and every restart join through the coordinators that are up, daemons join
  * through all coordinators.
  */
@@ -82,6 +83,8 @@ final class SoakCluster implements AutoCloseable {
   private final List<Node> daemons = new ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+  /** Set by {@link #close}: no node is started any more. */
+  private volatile boolean closed;
   /** Kills every node if this JVM ends first (Ctrl-C, SIGTERM), so no node outlives the soak. */
   private final Thread killOnExit = new Thread(this::close, "soak-cluster-kill");
 
@@ -93,7 +96,7 @@ final class SoakCluster implements AutoCloseable {
     for (int i = 0; i < coordinatorCount; i++) {
       coordinators.add(new Node("coordinator-" + i, true, freePort(), freePort(), freePort(), -1));
     }
-    for (int i = 0; i < daemonCount; i++) daemons.add(new Node("daemon-" + i, false, 0, -1, -1, freePort()));
+    for (int i = 0; i < daemonCount; i++) daemons.add(new Node("daemon-" + i, false, freePort(), -1, -1, freePort()));
   }
 
   List<Node> coordinators() {
@@ -144,14 +147,20 @@ final class SoakCluster implements AutoCloseable {
     return problem;
   }
 
-  /** SIGTERM to every node, daemons first; then SIGKILL to any still running after {@link #EXIT_TIMEOUT}. */
+  /**
+   * SIGTERM to every node, daemons first; then SIGKILL to any still running after {@link #EXIT_TIMEOUT}.
+   * A node that had exited before is a problem too (it crashed, or its restart failed).
+   */
   List<String> stop() throws InterruptedException {
     List<String> problems = new ArrayList<>();
+    if (closed) return problems; // close() killed every node already: that is no node's failure
     for (List<Node> group : List.of(daemons, coordinators)) {
+      List<Node> running = group.stream().filter(n -> n.process().alive()).toList();
       for (Node n : group) {
-        if (n.process().alive()) n.process().terminate();
+        if (!running.contains(n)) problems.add(n.process() + " had exited on its own (code " + n.process().exitCode() + ")");
       }
-      for (Node n : group) {
+      for (Node n : running) n.process().terminate();
+      for (Node n : running) {
         ChildProcess p = n.process();
         OptionalInt code = p.awaitExit(EXIT_TIMEOUT);
         if (code.isEmpty()) {
@@ -181,6 +190,7 @@ final class SoakCluster implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     for (List<Node> group : List.of(daemons, coordinators)) {
       for (Node n : group) {
         for (ChildProcess p : n.incarnations()) p.kill();
@@ -196,6 +206,7 @@ final class SoakCluster implements AutoCloseable {
   }
 
   private ChildProcess launch(Node node) throws IOException {
+    if (closed) throw new IOException(node.name + " was not started again: the soak is stopping");
     List<String> jvm = new ArrayList<>(List.of("-Xmx512m"));
     if (node.coordinator) jvm.addAll(HeapAfterGc.JVM_OPTIONS);
     return node.started(ChildProcess.start(node.name, node.nextIncarnation(), logDir, jvm,
@@ -219,7 +230,7 @@ final class SoakCluster implements AutoCloseable {
 
   private List<String> daemonArgs(Node node) {
     List<String> seeds = coordinators.stream().map(Node::seedAddress).toList();
-    return List.of("--seed-nodes", String.join(",", seeds), "--cluster-port", "0", "--management-port",
+    return List.of("--seed-nodes", String.join(",", seeds), "--cluster-port", Integer.toString(node.clusterPort), "--management-port",
         Integer.toString(node.managementPort), "--node-name", node.name, "--devices", "cpu", "--cpu-agents", "1");
   }
 

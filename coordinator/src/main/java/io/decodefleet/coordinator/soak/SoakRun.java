@@ -21,9 +21,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 /**
  * A chaos soak, start to end: the cluster up ({@link SoakCluster}); a reference run without faults
  * (every shape of the workload once over gRPC and once over HTTP: the two must agree, and give the
- * tokens every later request of that shape must get); the coordinators' heap; then for the soak's
- * duration a bounded load ({@link SoakLoad}) while {@link FaultInjector} kills and restarts nodes; the
- * load drained, every node back; the heap again; every node stopped; the logs scanned. The reference
+ * tokens every later request of that shape must get); a warm-up of the same load without faults
+ * ({@link #warmUp}); the coordinators' heap; then for the soak's duration a bounded load ({@link
+ * SoakLoad}) while {@link FaultInjector} kills and restarts nodes; the load drained, every node back;
+ * the heap again; every node stopped; the logs scanned. The reference
  * comes from the cluster itself, before the first fault, rather than from a second engine in this
  * process: greedy decoding on the CPU backend is deterministic whatever the batch, so the one
  * difference between a reference request and a soak request is the faults, which is what the soak
@@ -37,6 +38,8 @@ public final class SoakRun {
   /** Waiting for a full collection of an idle coordinator. */
   static final Duration HEAP_TIMEOUT = Duration.ofSeconds(60);
   static final Duration PROGRESS_EVERY = Duration.ofSeconds(15);
+  /** The longest load without faults before the heap's baseline (a quarter of a shorter soak). */
+  static final Duration WARM_UP = Duration.ofSeconds(60);
 
   /**
    * The main classes of the two command lines the soak starts as processes ({@code coordinator} for
@@ -89,13 +92,21 @@ public final class SoakRun {
       Map<Integer, int[]> reference = reference(workload, grpc, http);
       phases.ended("reference");
       CoordinatorScrapes scrapes = new CoordinatorScrapes(cluster);
+      FaultInjector injector = new FaultInjector(cluster, scrapes, settings.seed(), settings.faultInterval());
+      Duration warmUp = warmUp(settings.duration());
+      out.println("soak: warm-up: " + warmUp.toSeconds() + " s of load without faults");
+      SoakLoad warm = new SoakLoad(grpc, http, coordinators.size(), settings.concurrency());
+      long warmStart = System.nanoTime();
+      drive(warm, workload, scrapes, injector, warmStart, warmStart + warmUp.toNanos());
+      if (!warm.awaitIdle(DRAIN)) problems.add("warm-up requests were still outstanding " + DRAIN.toSeconds() + " s after it");
+      warm.close();
+      phases.ended("warm_up");
       Map<Long, Long> heapStart = heap(coordinators, scrapes);
       scrapes.baseline();
       phases.ended("heap_start");
 
       out.println("soak: " + settings.duration().toSeconds() + " s of load, a fault every "
           + settings.faultInterval().toSeconds() + " s");
-      FaultInjector injector = new FaultInjector(cluster, scrapes, settings.seed(), settings.faultInterval());
       long start = System.nanoTime();
       long end = start + settings.duration().toNanos();
       Thread faults = new Thread(() -> {
@@ -107,14 +118,22 @@ public final class SoakRun {
       }, "soak-faults");
       faults.start();
       SoakLoad load = new SoakLoad(grpc, http, coordinators.size(), settings.concurrency());
-      drive(load, workload, scrapes, start, end);
+      boolean gone = drive(load, workload, scrapes, injector, start, end);
+      if (gone) {
+        // Nothing can serve any more: stop now rather than retry into nothing until the end.
+        problems.add(String.format("every coordinator exited on its own %.0f s into the load; the soak stopped there "
+            + "(see logs/coordinator-*.err)", (System.nanoTime() - start) / 1e9));
+        faults.interrupt();
+        cluster.close(); // restarts under way fail at once
+      }
       faults.join();
       phases.ended("load");
       out.println("soak: load stopped; waiting for outstanding requests, restarts and the whole fleet");
-      if (!load.awaitIdle(DRAIN)) problems.add("requests were still outstanding " + DRAIN.toSeconds() + " s after the load stopped");
+      Duration drain = gone ? Duration.ZERO : DRAIN;
+      if (!load.awaitIdle(drain)) problems.add("requests were still outstanding " + drain.toSeconds() + " s after the load stopped");
       List<FaultInjector.Fault> injected = injector.awaitRestarts();
       load.close();
-      int agentsUp = scrapes.awaitAgentsUp(settings.daemons(), WHOLE_FLEET);
+      int agentsUp = gone ? -1 : scrapes.awaitAgentsUp(settings.daemons(), WHOLE_FLEET);
       scrapes.refresh();
       phases.ended("drain");
       Map<Long, Long> heapEnd = heap(coordinators, scrapes);
@@ -124,7 +143,9 @@ public final class SoakRun {
       problems.addAll(cluster.stop());
       List<LogScan.StackTrace> traces = LogScan.scan(cluster.logs());
       phases.ended("stop");
-      SoakResult.Requests requests = RequestTally.of(load.records(), reference, 2 * workload.shapes().size());
+      List<RequestRecord> records = new ArrayList<>(warm.records());
+      records.addAll(load.records());
+      SoakResult.Requests requests = RequestTally.of(records, reference, 2 * workload.shapes().size());
       SoakResult.FleetFigures fleet = new SoakResult.FleetFigures(
           scrapes.grown(s -> s.sample("decodefleet_migrations_total{kind=\"kv\"}").orElse(0)),
           scrapes.grown(s -> s.sample("decodefleet_migrations_total{kind=\"reprefill\"}").orElse(0)),
@@ -138,6 +159,18 @@ public final class SoakRun {
     } finally {
       clients.terminate();
     }
+  }
+
+  /**
+   * The warm-up before the heap's baseline: {@link #WARM_UP}, or a quarter of a shorter soak. A
+   * coordinator's heap after GC keeps growing for a while under a new load without leaking: classes
+   * and method handles of code paths met for the first time, and Pekko's caches of resolved actor
+   * references (1024 entries per thread, each a path and a reference to a request's actor, long dead)
+   * filling up (docs/reliability.md). Its requests are checked like the others.
+   */
+  static Duration warmUp(Duration duration) {
+    Duration quarter = duration.dividedBy(4);
+    return quarter.compareTo(WARM_UP) < 0 ? quarter : WARM_UP;
   }
 
   /** How long each part of the soak took, in order. */
@@ -192,10 +225,11 @@ public final class SoakRun {
 
   /**
    * Sends the workload's requests until {@code end}, as fast as the slots allow. A drawn request waits
-   * for its slot (it is not redrawn), so a seed gives the same requests in the same order.
+   * for its slot (it is not redrawn), so a seed gives the same requests in the same order. Returns true
+   * (early) when every coordinator process has exited without the soak stopping it.
    */
-  private void drive(SoakLoad load, SoakWorkload workload, CoordinatorScrapes scrapes, long start, long end)
-      throws InterruptedException {
+  private boolean drive(SoakLoad load, SoakWorkload workload, CoordinatorScrapes scrapes, FaultInjector injector,
+      long start, long end) throws InterruptedException {
     SoakRequest next = workload.next();
     long nextProgress = start + PROGRESS_EVERY.toNanos();
     long nextScrape = start;
@@ -213,7 +247,9 @@ public final class SoakRun {
             records.size(), completed, records.stream().filter(r -> r.attempts() > 1).count());
         nextProgress += PROGRESS_EVERY.toNanos();
       }
+      if (injector.coordinatorsGone()) return true;
     }
+    return false;
   }
 
   /** The live heap of every coordinator process that is up, by pid (-1: it could not be read). */

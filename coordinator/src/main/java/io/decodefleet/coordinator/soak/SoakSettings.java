@@ -9,8 +9,8 @@ import java.time.Duration;
  * @param duration how long requests are sent and faults injected (the reference run before and the
  *     drain after come on top)
  * @param daemons gpu-agent daemons, one CPU agent each
- * @param coordinators coordinator-role {@code serve} nodes, 1 to 3 (2 or 3: the active one is stopped once,
- *     with SIGTERM where there are two, SIGKILL where there are three)
+ * @param coordinators coordinator-role {@code serve} nodes, 1 to 3 (2 or 3: the active one is killed once
+ *     with SIGKILL)
  * @param faultInterval time between two faults
  * @param concurrency most requests outstanding at once
  * @param seed of the workload (prompts, lengths, APIs) and of the faults (which daemon, which signal)

@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator.wire;
 
+import io.decodefleet.agent.protocol.ProtocolSerializer;
 import io.decodefleet.coordinator.fleet.AgentSnapshot;
 import io.decodefleet.coordinator.kv.KvTransferHistory;
 import io.decodefleet.coordinator.kv.KvTransferKind;
@@ -37,7 +38,7 @@ final class ClusterSnapshotWire {
         .setSteps(a.steps()).setStepNanos(a.stepNanos()).setScheduledTokens(a.scheduledTokens()).setPreemptions(a.preemptions())
         .putAllStepsByPath(a.stepsByPath()).setLoadReport(a.loadReport())
         .setPrefixQueriedTokens(a.prefixQueriedTokens()).setPrefixHitTokens(a.prefixHitTokens())
-        .setPrefixCachedBlocks(a.prefixCachedBlocks());
+        .setPrefixCachedBlocks(a.prefixCachedBlocks()).setPrefixDeferredAdmissions(a.prefixDeferredAdmissions());
     a.stepsByBatch().forEach((batch, st) -> b.putStepsByBatch(batch,
         StepStats.newBuilder().setSteps(st.steps()).setNanos(st.nanos()).build()));
     AgentSnapshot.StepTimes t = a.times();
@@ -47,6 +48,7 @@ final class ClusterSnapshotWire {
     b.setProfile(io.decodefleet.protocol.coordinator.ProfileTotals.newBuilder().setSteps(p.steps())
         .setSequences(p.sequences()).setStepMicros(p.stepMicros()).addAllFamilyMicros(p.familyMicros())
         .addAllFloorMicros(p.floorMicros()));
+    if (a.expertLoad() != null) b.setExpertLoad(ProtocolSerializer.expertLoad(a.expertLoad()));
     return b.build();
   }
 
@@ -64,7 +66,17 @@ final class ClusterSnapshotWire {
             t.getGpuSteps(), t.getGpuMicros(), t.getGapSteps(), t.getIdleGapMicros()), p.getLoadReport(),
         p.getPrefixQueriedTokens(), p.getPrefixHitTokens(), p.getPrefixCachedBlocks(),
         new AgentSnapshot.ProfileTotals(profile.getSteps(), profile.getSequences(), profile.getStepMicros(),
-            profile.getFamilyMicrosList(), profile.getFloorMicrosList()));
+            profile.getFamilyMicrosList(), profile.getFloorMicrosList()), p.getPrefixDeferredAdmissions(),
+        p.hasExpertLoad() ? expertLoad(p.getExpertLoad()) : null);
+  }
+
+  /** A snapshot's expert load; counts that do not fill layers x experts are refused as the agents' reports are. */
+  private static io.decodefleet.agent.engine.ExpertLoad expertLoad(io.decodefleet.protocol.cluster.ExpertLoad p) {
+    try {
+      return ProtocolSerializer.expertLoad(p);
+    } catch (java.io.NotSerializableException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
   }
 
   private static io.decodefleet.protocol.coordinator.KvTransferHistory transfers(KvTransferHistory h) {

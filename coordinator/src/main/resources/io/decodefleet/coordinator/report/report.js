@@ -278,6 +278,36 @@
     });
   }
 
+  // ---- expert load (a mixture of experts) ----
+  var moe = points.filter(function (p) { return p.expert_load; });
+  if (moe.length > 0) {
+    section("Expert load", "Tokens each expert of each layer took over the run's steps (all agents), the layer's "
+      + "imbalance (busiest expert over the mean; 1 is even) and tokens dropped over capacity.");
+    points.forEach(function (p, i) {
+      var x = p.expert_load;
+      if (!x) return;
+      root.appendChild(el("p", data.axis.noun + " " + labels[i] + ": " + x.layers + " layers x " + x.experts
+        + " experts, " + x.token_expert_pairs + " token-expert pairs, max imbalance " + fmt(x.max_imbalance, 2)
+        + ", " + x.dropped + " dropped", "note"));
+      var t = el("table");
+      var h = el("tr");
+      h.appendChild(el("th", "layer"));
+      for (var e = 0; e < x.experts; e++) h.appendChild(el("th", "e" + e));
+      h.appendChild(el("th", "imbalance"));
+      h.appendChild(el("th", "dropped"));
+      t.appendChild(h);
+      x.per_layer.forEach(function (l) {
+        var r = el("tr");
+        r.appendChild(el("td", String(l.layer)));
+        l.tokens.forEach(function (n) { r.appendChild(el("td", String(n))); });
+        r.appendChild(el("td", fmt(l.imbalance, 2)));
+        r.appendChild(el("td", String(l.dropped.reduce(function (a, b) { return a + b; }, 0))));
+        t.appendChild(r);
+      });
+      root.appendChild(t);
+    });
+  }
+
   if (!failed) {
     body.dataset.charts = String(drawn);
     body.dataset.status = "ok";

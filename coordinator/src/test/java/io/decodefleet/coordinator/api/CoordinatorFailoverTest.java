@@ -37,15 +37,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Fail-over of the Coordinator singleton between real `coordinator serve` processes: A founds the
- * cluster and hosts the singleton, B and C join it as further coordinator nodes (three, so that
- * keep-oldest with the coordinator role keeps the survivors' side when the oldest crashes), two
- * gpu-agent daemons serve the model. Requests run on B over gRPC and HTTP while A is killed with
- * SIGKILL: the streams whose sequences were in A's Coordinator end with a retriable status, a request
- * in the gap gets UNAVAILABLE instead of hanging, the singleton starts on B and adopts the agents'
- * resident model, the agents drop the lost sequences, and the same greedy request gives the same
- * tokens again within the issue's 15 s of the kill. Then B leaves with SIGTERM and hands the
- * Coordinator to C.
+ * Fail-over of the Coordinator singleton between real `coordinator serve` processes, never more than
+ * two coordinator nodes at a time: A founds the cluster and hosts the singleton, B joins it as the
+ * other coordinator node, two gpu-agent daemons serve the model. Requests run on B over gRPC and HTTP
+ * while A is killed with SIGKILL: the split brain resolver gives the split of A against B and the
+ * agents to B's side (more members where the coordinator nodes tie), the streams whose sequences were
+ * in A's Coordinator end with a retriable status, a request in the gap gets UNAVAILABLE instead of
+ * hanging, the singleton starts on B and adopts the agents' resident model, the agents drop the lost
+ * sequences, and the same greedy request gives the same tokens again within the issue's 15 s of the
+ * kill. Then C joins and B leaves with SIGTERM, handing the Coordinator to C. Last, D joins and C (the
+ * active one of two) is frozen with SIGSTOP, a partition that cuts it off alone: D takes over, and C,
+ * thawed, finds itself downed and exits 1 without serving again, so two Coordinators never run.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CoordinatorFailoverTest {
@@ -60,9 +62,12 @@ class CoordinatorFailoverTest {
   private static NodeProcess a;
   private static NodeProcess b;
   private static NodeProcess c;
+  private static NodeProcess d;
   private static final Map<String, NodeProcess> daemons = new TreeMap<>();
   private static GrpcTestClient grpcB;
   private static GrpcTestClient grpcC;
+  private static GrpcTestClient grpcD;
+  private static int clusterB;
   private static int httpB;
   private static List<Integer> greedyTokens;
   private static String greedyText;
@@ -85,14 +90,10 @@ class CoordinatorFailoverTest {
     // in the gap): a retry after them is served only if each stream that ended UNAVAILABLE gave back its slot.
     List<String> bArgs = new ArrayList<>(joinA);
     bArgs.addAll(List.of("--max-concurrent-requests", "22"));
-    b = serve("coordinator-b", 0, grpcPortB, httpB, bArgs);
+    clusterB = NodeProcess.freePort();
+    b = serve("coordinator-b", clusterB, grpcPortB, httpB, bArgs);
     b.awaitLine(l -> l.contains("serving decodefleet.api.v1.DecodeFleet"), T);
-    // C joins after B is up, so B is the next oldest coordinator node.
-    int grpcPortC = NodeProcess.freePort();
-    c = serve("coordinator-c", 0, grpcPortC, -1, joinA);
-    c.awaitLine(l -> l.contains("serving decodefleet.api.v1.DecodeFleet"), T);
     grpcB = new GrpcTestClient("127.0.0.1", grpcPortB);
-    grpcC = new GrpcTestClient("127.0.0.1", grpcPortC);
   }
 
   private static NodeProcess serve(String name, int clusterPort, int grpcPort, int httpPort, List<String> more)
@@ -106,11 +107,11 @@ class CoordinatorFailoverTest {
 
   @AfterAll
   static void stopCluster() {
-    for (GrpcTestClient client : new GrpcTestClient[] {grpcB, grpcC}) {
+    for (GrpcTestClient client : new GrpcTestClient[] {grpcB, grpcC, grpcD}) {
       if (client != null) client.close();
     }
     daemons.values().forEach(NodeProcess::close);
-    for (NodeProcess p : new NodeProcess[] {a, b, c}) {
+    for (NodeProcess p : new NodeProcess[] {a, b, c, d}) {
       if (p != null) p.close();
     }
   }
@@ -145,15 +146,14 @@ class CoordinatorFailoverTest {
 
   @Test
   @Order(1)
-  void aSecondAndThirdCoordinatorNodeServeThroughTheSingletonOnTheFirst() throws Exception {
+  void aSecondCoordinatorNodeServesThroughTheSingletonOnTheFirst() throws Exception {
     List<GenerateEvent> viaB = grpcB.generate(greedy(), T);
     greedyTokens = tokensOf(viaB);
     assertEquals(24, greedyTokens.size());
-    assertEquals(greedyTokens, tokensOf(grpcC.generate(greedy(), T)), "C reaches the same Coordinator");
     HttpResponse<String> http = completion(GREEDY_HTTP);
     assertEquals(200, http.statusCode(), http.body());
     greedyText = JSON.readTree(http.body()).get("choices").get(0).get("text").asText();
-    ClusterState s = state(grpcC);
+    ClusterState s = state(grpcB);
     assertEquals("tiny", s.getModel());
     assertEquals(2, s.getAgentsCount());
     assertTrue(s.getAgentsList().stream().allMatch(AgentState::getLoaded), s.toString());
@@ -259,7 +259,7 @@ class CoordinatorFailoverTest {
       assertTrue(Integer.parseInt(m.group(1)) >= 1, d.getKey() + " had sequences running for nobody: " + line);
       assertEquals(m.group(3), m.group(2), d.getKey() + ": every KV block free: " + line);
     }
-    ClusterState s = state(grpcC);
+    ClusterState s = state(grpcB);
     assertEquals("tiny", s.getModel());
     assertEquals(2, s.getAgentsCount());
     for (AgentState agent : s.getAgentsList()) {
@@ -270,23 +270,64 @@ class CoordinatorFailoverTest {
 
   @Test
   @Order(3)
-  void aCoordinatorNodeThatLeavesHandsTheCoordinatorToTheLastOne() throws Exception {
+  void aCoordinatorNodeThatLeavesHandsTheCoordinatorToTheOther() throws Exception {
+    int grpcPortC = NodeProcess.freePort();
+    int clusterC = NodeProcess.freePort();
+    c = serve("coordinator-c", clusterC, grpcPortC, -1, List.of("--seed-nodes", "127.0.0.1:" + clusterB));
+    c.awaitLine(l -> l.contains("serving decodefleet.api.v1.DecodeFleet"), T);
+    grpcC = new GrpcTestClient("127.0.0.1", grpcPortC);
+    assertEquals(greedyTokens, tokensOf(grpcC.generate(greedy(), T)), "C reaches the Coordinator on B");
+
     assertEquals(0, b.terminate(T), "SIGTERM: serve unbinds, leaves the cluster and exits 0");
-    List<GenerateEvent> viaC = null;
-    long deadline = System.nanoTime() + T.toNanos();
-    while (viaC == null) {
-      try {
-        viaC = grpcC.generate(greedy(), T);
-      } catch (Exception e) {
-        assertEquals(Status.Code.UNAVAILABLE, GrpcTestClient.statusOf(e).getCode(), e.toString());
-        assertTrue(System.nanoTime() < deadline, "no Coordinator on C:\n" + c.output());
-        Thread.sleep(200);
-      }
-    }
-    assertEquals(greedyTokens, tokensOf(viaC), "the same greedy tokens, served by the Coordinator on C");
+    assertEquals(greedyTokens, tokensOf(retried(grpcC, c)), "the same greedy tokens, served by the Coordinator on C");
     var run = grpcC.client.runBenchmark(BenchmarkRequest.newBuilder().setNumRequests(2).setPromptLen("16")
         .setOutputLen("4").build()).runWith(Sink.seq(), grpcC.system).toCompletableFuture().get(T.toSeconds(),
         TimeUnit.SECONDS);
     assertTrue(run.get(run.size() - 1).getReport().getSucceeded(), "RunBenchmark runs on C, which hosts it now");
+
+    // D joins: two coordinator nodes again, C the active one.
+    int grpcPortD = NodeProcess.freePort();
+    d = serve("coordinator-d", 0, grpcPortD, -1, List.of("--seed-nodes", "127.0.0.1:" + clusterC));
+    d.awaitLine(l -> l.contains("serving decodefleet.api.v1.DecodeFleet"), T);
+    grpcD = new GrpcTestClient("127.0.0.1", grpcPortD);
+    assertEquals(greedyTokens, tokensOf(grpcD.generate(greedy(), T)), "D reaches the Coordinator on C");
+  }
+
+  @Test
+  @Order(4)
+  void theActiveCoordinatorCutOffAloneIsDownedAndTheOtherTakesOver() throws Exception {
+    // SIGSTOP: C is alive but unreachable, as behind a partition that leaves it alone. Its side (C)
+    // ties D's in coordinator nodes and has fewer members than D's (D and both agents): D's goes on.
+    c.freeze();
+    long frozen = System.nanoTime();
+    assertEquals(greedyTokens, tokensOf(retried(grpcD, d)), "the same greedy tokens, served by the Coordinator on D");
+    System.out.println("CoordinatorFailoverTest: D served " + (System.nanoTime() - frozen) / 1_000_000
+        + " ms after C was cut off");
+    var run = grpcD.client.runBenchmark(BenchmarkRequest.newBuilder().setNumRequests(1).setPromptLen("16")
+        .setOutputLen("4").build()).runWith(Sink.seq(), grpcD.system).toCompletableFuture().get(T.toSeconds(),
+        TimeUnit.SECONDS);
+    assertTrue(run.get(run.size() - 1).getReport().getSucceeded(), "RunBenchmark runs on D, which hosts it now");
+
+    // Back from the partition, C learns it was downed: it stops (exit 1), it does not serve a second Coordinator.
+    c.thaw();
+    assertEquals(1, c.awaitExit(T), "C, downed while cut off, exits 1:\n" + c.output());
+    ClusterState s = state(grpcD);
+    assertEquals(2, s.getAgentsCount(), s.toString());
+    assertTrue(s.getAgentsList().stream().allMatch(AgentState::getLoaded), s.toString());
+    assertEquals(greedyTokens, tokensOf(grpcD.generate(greedy(), T)), "D still serves, with both agents");
+  }
+
+  /** The greedy request through {@code client}, retried as a client retries UNAVAILABLE, for at most {@link #T}. */
+  private static List<GenerateEvent> retried(GrpcTestClient client, NodeProcess node) throws Exception {
+    long deadline = System.nanoTime() + T.toNanos();
+    while (true) {
+      try {
+        return client.generate(greedy(), T);
+      } catch (Exception e) {
+        assertEquals(Status.Code.UNAVAILABLE, GrpcTestClient.statusOf(e).getCode(), e.toString());
+        assertTrue(System.nanoTime() < deadline, "no Coordinator within " + T.toSeconds() + " s:\n" + node.output());
+        Thread.sleep(200);
+      }
+    }
   }
 }

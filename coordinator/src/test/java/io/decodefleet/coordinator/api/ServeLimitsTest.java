@@ -215,6 +215,26 @@ class ServeLimitsTest {
         .toCompletableFuture().get(60, TimeUnit.SECONDS).get(2).hasSummary());
   }
 
+  /**
+   * Metadata past the HTTP/2 parser's own limits (more than {@link RequestSizeLimits#PARSER_MAX_HEADERS}
+   * fields) never reaches the check above: Pekko HTTP 1.1 fails the connection instead of answering
+   * the stream, so the call ends INTERNAL with the client's GOAWAY description (none of ours), not a hang; the
+   * server goes on, and the next call succeeds.
+   */
+  @Test
+  void grpcMetadataPastTheParsersLimitsEndsTheCallWithATransportStatusAndTheServerGoesOn() throws Exception {
+    GenerateRequest request = GenerateRequest.newBuilder().addPromptTokenIds(1).setMaxTokens(2).build();
+    var extreme = client.client.generate();
+    for (int i = 0; i <= RequestSizeLimits.PARSER_MAX_HEADERS; i++) extreme = extreme.addHeader("x-pad-" + i, "v");
+    var extremeCall = extreme;
+    Status closed = GrpcTestClient.statusOf(assertThrows(Exception.class, () -> extremeCall.invoke(request)
+        .runWith(Sink.seq(), client.system).toCompletableFuture().get(60, TimeUnit.SECONDS)));
+    assertEquals(Status.Code.INTERNAL, closed.getCode(), closed.toString());
+    assertTrue(closed.getDescription().contains("GOAWAY"), closed.toString());
+    assertTrue(client.client.generate().addHeader("x-pad", "v").invoke(request).runWith(Sink.seq(), client.system)
+        .toCompletableFuture().get(60, TimeUnit.SECONDS).get(2).hasSummary(), "the next call is served");
+  }
+
   @Test
   void httpHeadersOverTheLimitsAre431InOpenAisShape() throws Exception {
     String body = "{\"model\": \"tiny\", \"prompt\": [1, 2], \"max_tokens\": 2}";

@@ -40,8 +40,8 @@ class LayoutOptionsTest {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
-      "--layout disagg=1                                  | --layout must be dp, tp=K (K GPUs per replica, e.g. tp=2)"
-          + " or disagg=P:D",
+      "--layout disagg=1                                  | --layout must be dp, tp=K (K GPUs per replica, e.g. tp=2),"
+          + " ep=K (a mixture of experts' experts over K devices per replica) or disagg=P:D",
       "--layout tp=1                                      | --layout tp=K needs K in 2..64, got 1",
       "--layout tp=3                                      | --layout tp=3 needs world sizes that are multiples of 3"
           + " (GPUs per replica), got 8",

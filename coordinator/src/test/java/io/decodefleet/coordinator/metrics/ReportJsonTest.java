@@ -147,6 +147,20 @@ class ReportJsonTest {
     assertTrue(none.isObject() && none.isEmpty(), none.toString());
   }
 
+  @Test
+  void thePrefixCacheSectionCountsHitsAndAdmissionsDeferredForAPrefixInFlight() throws IOException {
+    EngineTotals full = fullEngine();
+    EngineTotals cached = new EngineTotals(full.reportedSteps(), full.scheduledTokens(), full.meanStepMs(),
+        full.preemptions(), full.stepTimeByBatch(), full.stepsByPath(), full.meanHostUsPerStep(),
+        full.meanGpuUsPerStep(), full.meanGpuIdleGapUs(), full.agentsLost(), full.migrations(), full.kvMigrations(),
+        full.reprefillMigrations(), null, 1000, 600, null, 7);
+    JsonNode prefix = written(sampleReport(cached, null)).get("points").get(0).get("engine").get("prefix_cache");
+    assertEquals(1000, prefix.get("queried_tokens").asLong());
+    assertEquals(600, prefix.get("hit_tokens").asLong());
+    assertEquals(0.6, prefix.get("hit_rate").asDouble(), 1e-12);
+    assertEquals(7, prefix.get("deferred_admissions").asLong());
+  }
+
   private static List<String> keys(JsonNode node) {
     List<String> keys = new ArrayList<>();
     node.fieldNames().forEachRemaining(keys::add);

@@ -95,7 +95,24 @@ class CoordinatorMetricsTest {
   }
 
   @Test
-  void aFailedRequestCountsItsTokensButObservesNoLatency() {
+  void timeToFirstTokenAndInterTokenGapsAreObservedAsTokensArriveNotWhenTheRequestEnds() {
+    MetricsRecorder recorder = new MetricsRecorder(metrics.requests("tiny"));
+    recorder.requestReleased(1, 10, 100, 0);
+    recorder.tokensArrived(1, "agent-0", 1, 200 * MS);
+    Exposition e = scrape();
+    assertHistogram(e, "vllm:time_to_first_token_seconds", 1, 0.2);
+    assertEquals(0, e.value("vllm:inter_token_latency_seconds_count"));
+    assertEquals(0, e.value("vllm:e2e_request_latency_seconds_count"), "still running");
+
+    recorder.tokensArrived(1, "agent-0", 3, 230 * MS);
+    e = scrape();
+    assertHistogram(e, "vllm:inter_token_latency_seconds", 3, 0.03); // 0.03, then two gaps of 0
+    assertEquals(1, e.value("vllm:time_to_first_token_seconds_count"), "the first token only");
+    assertEquals(0, e.value("vllm:request_time_per_output_token_seconds_count"), "still running");
+  }
+
+  @Test
+  void aFailedRequestKeepsItsTokensAndFirstTokenTimeButObservesNoEndToEndLatency() {
     MetricsRecorder recorder = new MetricsRecorder(metrics.requests("tiny"));
     recorder.requestReleased(1, 8, 4, 0);
     recorder.tokensArrived(1, "agent-0", 2, 50 * MS);
@@ -107,8 +124,10 @@ class CoordinatorMetricsTest {
     assertEquals(8, e.value("vllm:prompt_tokens_total"), "only the one whose prompt was computed");
     assertEquals(0, e.sum("vllm:request_success_total"), "none completed (each reason starts at 0)");
     assertEquals(2, e.values("vllm:request_success_total").size());
-    assertEquals(0, e.value("vllm:time_to_first_token_seconds_count"));
+    assertHistogram(e, "vllm:time_to_first_token_seconds", 1, 0.05);
+    assertEquals(1, e.value("vllm:inter_token_latency_seconds_count"), "the second token of its first report");
     assertEquals(0, e.value("vllm:e2e_request_latency_seconds_count"));
+    assertEquals(0, e.value("vllm:request_time_per_output_token_seconds_count"));
   }
 
   @Test

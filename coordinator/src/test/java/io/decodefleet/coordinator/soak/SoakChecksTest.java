@@ -16,7 +16,7 @@ class SoakChecksTest {
       List.of(), List.of());
   private static final List<FaultInjector.Fault> FAULTS = List.of(
       new FaultInjector.Fault(15, FaultInjector.Kind.DAEMON_SIGKILL, "daemon-1", 11, 20, null),
-      new FaultInjector.Fault(60, FaultInjector.Kind.COORDINATOR_SIGTERM, "coordinator-0", 12, 25, null));
+      new FaultInjector.Fault(60, FaultInjector.Kind.COORDINATOR_SIGKILL, "coordinator-0", 12, 25, null));
   private static final SoakResult.FleetFigures WHOLE = new SoakResult.FleetFigures(0, 5, 0, 1, 500, 4);
   private static final SoakResult.Heap HEAP = new SoakResult.Heap(44 << 20, 46 << 20, List.of());
 
@@ -53,14 +53,14 @@ class SoakChecksTest {
   @Test
   void aCoordinatorNeverStoppedAStackTraceAShortFleetAndAFailedRestartEachFailTheirCheck() {
     List<FaultInjector.Fault> daemonsOnly = FAULTS.subList(0, 1);
-    assertEquals(List.of("the active coordinator was stopped (coordinator_sigterm)"),
+    assertEquals(List.of("the active coordinator was stopped (coordinator_sigkill)"),
         failed(CLEAN, daemonsOnly, WHOLE, HEAP, List.of(), List.of()));
     LogScan.StackTrace trace = new LogScan.StackTrace(Path.of("logs/daemon-0.1.err"), 12, 30, "java.lang.Error / at x.y(Z.java:1)");
     assertEquals(List.of("no stack trace in any log"), failed(CLEAN, FAULTS, WHOLE, HEAP, List.of(trace), List.of()));
     SoakResult.FleetFigures short3 = new SoakResult.FleetFigures(0, 5, 0, 1, 500, 3);
     assertEquals(List.of("the fleet is whole again at the end"), failed(CLEAN, FAULTS, short3, HEAP, List.of(), List.of()));
     List<FaultInjector.Fault> failedRestart = List.of(FAULTS.get(0), new FaultInjector.Fault(60,
-        FaultInjector.Kind.COORDINATOR_SIGTERM, "coordinator-0", 12, -1, "restart failed: exited with code 1"));
+        FaultInjector.Kind.COORDINATOR_SIGKILL, "coordinator-0", 12, -1, "restart failed: exited with code 1"));
     assertEquals(List.of("every stopped node came back"), failed(CLEAN, failedRestart, WHOLE, HEAP, List.of(), List.of()));
   }
 

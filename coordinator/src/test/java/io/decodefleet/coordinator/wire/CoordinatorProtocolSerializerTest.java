@@ -97,6 +97,7 @@ class CoordinatorProtocolSerializerTest {
   @Test
   void loadFleetKeepsTheModelLayoutTimeoutAndAdoptMode() throws Exception {
     for (ParallelLayout layout : List.of(ParallelLayout.DATA_PARALLEL, new ParallelLayout.TensorParallel(2),
+        new ParallelLayout.ExpertParallel(4),
         new ParallelLayout.Disaggregated(1, 3, KvTransferMode.EAGER))) {
       for (boolean adopt : new boolean[] {true, false}) {
         Coordinator.LoadFleet in = new Coordinator.LoadFleet(4, spec(), Duration.ofMillis(61_500), layout, adopt,
@@ -114,13 +115,17 @@ class CoordinatorProtocolSerializerTest {
     AgentSnapshot loaded = new AgentSnapshot("node-a-0", "pekko://decodefleet@127.0.0.1:2552", "cpu slot 0", "cpu",
         true, AgentSnapshot.Status.DRAINING, 128, 100, 16, 2, 1, 3, 13, 10_000, 400, 1, byBatch, Map.of("cpu", 13L),
         new AgentSnapshot.StepTimes(13, 9_000, 0, Double.NaN, 0, Double.NaN), "weights 1 MiB", 64, 32, 5,
-        new AgentSnapshot.ProfileTotals(2, 8, 51.5, List.of(1.0, Double.NaN), List.of(0.5, 0.25)));
+        new AgentSnapshot.ProfileTotals(2, 8, 51.5, List.of(1.0, Double.NaN), List.of(0.5, 0.25)), 4);
     AgentSnapshot unloaded = new AgentSnapshot("node-b-0", "pekko://decodefleet@127.0.0.1:2553", "cpu slot 0", "cpu",
         false, AgentSnapshot.Status.UP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), AgentSnapshot.StepTimes.NONE, "");
     KvTransferHistory history = new KvTransferHistory("disagg=1:1", "graph", "ready", 7, List.of(
         new KvTransferRecord(6, 41, "node-a-0", "node-b-0", 65536, 0.5, Double.NaN, 2.25, false, KvTransferKind.HANDOFF),
         new KvTransferRecord(7, 42, "node-a-0", "node-b-0", 4096, 0.1, 0.2, 1.5, true, KvTransferKind.DRAIN_MIGRATION)));
-    ClusterSnapshot full = new ClusterSnapshot("tiny", 2, List.of(loaded, unloaded), 1, 5, history, 2);
+    AgentSnapshot moe = new AgentSnapshot("node-c-0", "pekko://decodefleet@127.0.0.1:2554", "cpu slot 0", "cpu",
+        true, AgentSnapshot.Status.UP, 64, 60, 16, 1, 0, 1, 4, 1_000, 40, 0, Map.of(), Map.of(),
+        AgentSnapshot.StepTimes.NONE, "", 0, 0, 0, AgentSnapshot.ProfileTotals.NONE, 2,
+        new io.decodefleet.agent.engine.ExpertLoad(1, 4, new long[] {3, 0, 4, 1}, new long[] {0, 0, 2, 0}));
+    ClusterSnapshot full = new ClusterSnapshot("tiny", 2, List.of(loaded, unloaded, moe), 1, 5, history, 2);
     assertEquals(full, roundTrip(full));
     ClusterSnapshot empty = new ClusterSnapshot(null, 0, List.of(), 0, 0, null, 0);
     assertEquals(empty, roundTrip(empty));

@@ -142,8 +142,8 @@ class ClusterWiringTest {
   }
 
   /**
-   * The resolver of every cluster member, as its environment configures it: lease-majority (two
-   * coordinator replicas fail over on a crash, which keep-oldest cannot do with two), counting the
+   * The resolver of every cluster member, as its environment configures it: lease-majority (the
+   * side that takes the lease goes on; without Kubernetes members are counted instead), counting the
    * coordinator role (the side with the coordinator takes the lease first), with a lease whose API
    * group and resource the member's service account may get, create and update.
    */

@@ -7,8 +7,10 @@ import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,17 +44,32 @@ public final class BenchCommand implements Callable<Integer> {
         description = "GPU to benchmark (default: ${DEFAULT-VALUE}).")
     private int gpu;
 
+    @Option(names = "--only", split = ",", paramLabel = "SECTION",
+        description = "Grids to run (default: all): attention, gemm (decode batches), prefill-gemm "
+            + "(512..8192 rows, TFLOP/s). The copy row always runs.")
+    private List<String> only;
+
     /** Where the command prints: {@code System.out} as it was when picocli made the command. */
     private final PrintStream out = System.out;
 
     @Override
     public Integer call() {
+      Set<KernelBench.Section> sections = EnumSet.allOf(KernelBench.Section.class);
+      if (only != null) {
+        sections.clear();
+        try {
+          for (String s : only) sections.add(KernelBench.Section.parse(s));
+        } catch (IllegalArgumentException e) {
+          System.err.println("gpu-agent bench kernels: " + e.getMessage());
+          return 2;
+        }
+      }
       DevicePreflight preflight = DevicePreflight.check("gpu-agent bench kernels", out, gpu);
       if (preflight.gpu() == null) return preflight.exitCode();
       GpuInfo info = preflight.gpu();
       out.println(info.summary());
       try (DeviceHarness h = DeviceHarness.open(info, 1234L)) {
-        List<BenchResult> results = KernelBench.run(h, out);
+        List<BenchResult> results = KernelBench.run(h, out, sections);
         if (outFile != null) {
           ResultFile.write(outFile, json(info, h.copyBytesPerUs() / 1e6, results));
           out.println("wrote " + outFile);

@@ -4,6 +4,7 @@ import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.tools.bench.CpuStepBench;
 import io.decodefleet.agent.tools.bench.StepBench;
@@ -79,6 +80,16 @@ public final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--gpu", defaultValue = "0", description = "GPU (default: ${DEFAULT-VALUE}).")
   private int gpu;
 
+  @Option(names = "--quantization", defaultValue = "none",
+      description = "none or fp8: the projections as FP8 e4m3 (per-tensor scales), run by the FP8 GEMMs; the floor"
+          + " counts their bytes (default: ${DEFAULT-VALUE}).")
+  private String quantization;
+
+  @Option(names = "--kv-cache-dtype", defaultValue = "auto",
+      description = "auto (bf16) or fp8: the KV pool as FP8 e4m3; the floor counts one byte an element (default:"
+          + " ${DEFAULT-VALUE}).")
+  private String kvCacheDtype;
+
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
@@ -92,12 +103,18 @@ public final class BenchStepCommand implements Callable<Integer> {
   public Integer call() {
     List<DecodePath> chosen = new ArrayList<>();
     GemmTuner.Policy policy;
+    Fp8Options fp8;
     try {
       policy = GemmTuner.Policy.parse(gemm);
+      fp8 = Fp8Options.parse(quantization, kvCacheDtype);
       for (String p : paths) {
         chosen.add(DecodePath.parse(p));
       }
-      ModelConfig.preset(model);
+      ModelConfig config = ModelConfig.preset(model);
+      if (config.isMoe() && calibrationOut != null) {
+        throw new IllegalArgumentException("--calibration-out records dense models' step times only, and " + model
+            + " is a mixture of experts");
+      }
       if (contexts.stream().anyMatch(c -> c < 1) || reps < 1 || batches.stream().anyMatch(b -> b < 1)
           || prefill.stream().anyMatch(t -> t < 1)) {
         throw new IllegalArgumentException("--context, --reps, --batches and --prefill must be >= 1");
@@ -105,6 +122,16 @@ public final class BenchStepCommand implements Callable<Integer> {
       if (profileSteps < 0) throw new IllegalArgumentException("--profile-steps must be >= 0, got " + profileSteps);
       if (!backend.equals("cuda") && !backend.equals("cpu")) {
         throw new IllegalArgumentException("--backend must be cuda or cpu, got '" + backend + "'");
+      }
+      boolean anyFp8 = fp8.quantization() != ModelSpec.Quantization.NONE
+          || fp8.kvCacheDtype() != ModelSpec.KvCacheDtype.AUTO;
+      if (anyFp8 && backend.equals("cpu")) {
+        throw new IllegalArgumentException("--quantization and --kv-cache-dtype apply to --backend cuda only");
+      }
+      if (anyFp8 && calibrationOut != null) {
+        // The simulation models bf16 weights and KV only (coordinator simulate refuses the FP8 options).
+        throw new IllegalArgumentException("--calibration-out records bf16 step times only: leave out --quantization "
+            + "and --kv-cache-dtype");
       }
       if (!(messageMicros >= 0) || Double.isInfinite(messageMicros)) {
         throw new IllegalArgumentException("--message-us must be >= 0, got " + messageMicros);
@@ -115,7 +142,7 @@ public final class BenchStepCommand implements Callable<Integer> {
     }
     StepBench.Options options = new StepBench.Options(model, batches.stream().mapToInt(Integer::intValue).toArray(),
         contexts.stream().mapToInt(Integer::intValue).toArray(), prefill.stream().mapToInt(Integer::intValue).toArray(),
-        chosen, 10, reps, 1234L, policy, profileSteps);
+        chosen, 10, reps, 1234L, policy, profileSteps, fp8.quantization(), fp8.kvCacheDtype());
     StepBench.Result r;
     if (backend.equals("cpu")) {
       r = CpuStepBench.run(options, out);

@@ -62,6 +62,15 @@ public final class ParityCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}); pins each choice of the dispatch against the CPU backend.")
   private String gemm;
 
+  @Option(names = "--quantization", defaultValue = "none",
+      description = "none or fp8: both backends quantize the projections to FP8 e4m3 with per-tensor scales, and the"
+          + " CUDA backend runs its FP8 GEMMs against the CPU backend's FP8 reference (default: ${DEFAULT-VALUE}).")
+  private String quantization;
+
+  @Option(names = "--kv-cache-dtype", defaultValue = "auto",
+      description = "auto or fp8: both backends store K/V as FP8 e4m3 (default: ${DEFAULT-VALUE}).")
+  private String kvCacheDtype;
+
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
@@ -72,6 +81,7 @@ public final class ParityCommand implements Callable<Integer> {
   public Integer call() {
     List<DecodePath> chosen = new ArrayList<>();
     CudaSettings settings;
+    Fp8Options fp8;
     try {
       for (String p : paths) {
         chosen.add(DecodePath.parse(p));
@@ -85,6 +95,7 @@ public final class ParityCommand implements Callable<Integer> {
       settings = CudaSettings.defaults().withAttention(
           CudaSettings.AttentionKernels.valueOf(attention.toUpperCase(Locale.ROOT)))
           .withGemm(GemmTuner.Policy.parse(gemm));
+      fp8 = Fp8Options.parse(quantization, kvCacheDtype);
       if (sequences < 1 || sequences > 4 || steps < 1 || !(tolerance > 0)) {
         throw new IllegalArgumentException("--sequences must be 1..4, --steps >= 1 and --tolerance > 0");
       }
@@ -100,7 +111,7 @@ public final class ParityCommand implements Callable<Integer> {
     for (String model : models) {
       try {
         ParityCheck.Report r = ParityCheck.run(info, new ParityCheck.Options(ModelConfig.preset(model), seed,
-            sequences, steps, chosen, settings, tolerance), out);
+            sequences, steps, chosen, settings, tolerance, fp8.quantization(), fp8.kvCacheDtype()), out);
         reports.add(r);
         passed &= r.passed();
       } catch (OutOfMemoryError e) {
@@ -128,9 +139,9 @@ public final class ParityCommand implements Callable<Integer> {
       for (int i = 0; i < r.results().size(); i++) {
         ParityCheck.PathResult p = r.results().get(i);
         sb.append(String.format(Locale.ROOT, "      {\"path\": \"%s\", \"steps\": %d, \"rows\": %d,"
-                + " \"max_rel_error\": %s, \"tokens_same\": %d, \"tokens_near_tie\": %d, \"tokens_differ\": %d,"
+                + " \"max_rel_error\": %s, \"argmax_agreement\": %s, \"tokens_same\": %d, \"tokens_near_tie\": %d, \"tokens_differ\": %d,"
                 + " \"dense_rel_error\": %s, \"steps_by_path\": \"%s\", \"failure\": \"%s\"}%s%n",
-            p.path().label(), p.steps(), p.rows(), num(p.maxRelError()), p.exactTokens(), p.nearTies(),
+            p.path().label(), p.steps(), p.rows(), num(p.maxRelError()), num(p.argmaxAgreement()), p.exactTokens(), p.nearTies(),
             p.mismatches(), num(p.denseRelError()), esc(p.stepsByPath().toString()), esc(p.failure()),
             i + 1 < r.results().size() ? "," : ""));
       }

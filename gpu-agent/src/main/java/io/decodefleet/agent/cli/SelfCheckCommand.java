@@ -66,7 +66,19 @@ public final class SelfCheckCommand implements Callable<Integer> {
     int passed = 0;
     int failed = 0;
     for (GpuInfo gpu : select(discovery.gpus())) {
-      KernelSelfCheck.GpuReport report = KernelSelfCheck.run(gpu, chosen, s, out);
+      List<KernelFamily> here = new ArrayList<>(chosen);
+      if (families == null) {
+        // Likewise a family this device cannot run (the wgmma GEMM off sm_90), per GPU.
+        for (KernelFamily f : chosen) {
+          String cause = f.unavailabilityCause(gpu);
+          if (!cause.isEmpty()) {
+            out.println("selftest: " + f.name().toLowerCase(java.util.Locale.ROOT) + " skipped on " + gpu.label()
+                + ": " + cause);
+            here.remove(f);
+          }
+        }
+      }
+      KernelSelfCheck.GpuReport report = KernelSelfCheck.run(gpu, here, s, out);
       for (CheckResult r : report.results()) {
         if (r.passed()) {
           passed++;

@@ -155,6 +155,14 @@ public interface Backend extends AutoCloseable {
   int DEFAULT_MAX_NUM_SEQS = 64;
   int DEFAULT_MAX_BATCHED_TOKENS = 512;
 
+  /**
+   * Tokens each expert of each layer took (and dropped over capacity) in the last {@link #forward}
+   * step; null for a dense model or a backend that does not count them.
+   */
+  default ExpertLoad lastExpertLoad() {
+    return null;
+  }
+
   /** How the last {@link #forward} ran (path, host and device time); null when not tracked. */
   default StepTiming lastStepTiming() {
     return null;

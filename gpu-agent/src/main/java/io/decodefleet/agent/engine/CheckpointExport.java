@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.engine.DummyWeights.Kind;
 import io.decodefleet.agent.engine.checkpoint.CheckpointFiles;
+import io.decodefleet.agent.engine.checkpoint.HfConfig;
 import io.decodefleet.agent.engine.checkpoint.TensorDtype;
 import io.decodefleet.agent.engine.checkpoint.SafetensorsWriter;
 import io.decodefleet.kernels.cuda.Bf16;
@@ -62,12 +63,24 @@ public final class CheckpointExport {
     }
     ModelConfig c = weights.config();
     List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
+    String arch = architecture(c);
     for (Kind kind : Kind.values()) {
+      if (kind.expertTensor() != null) {
+        for (int l = 0; c.isMoe() && l < c.numHiddenLayers(); l++) {
+          for (int e = 0; e < (kind.perExpert() ? c.moe().numExperts() : 1); e++) {
+            tensors.addAll(tensor(weights, kind, l, kind.perExpert() ? e : -1, kind.expertTensor().name(arch, l, e),
+                dtype));
+          }
+        }
+        continue;
+      }
       if (!kind.tensor().perLayer()) {
         if (kind != Kind.LM_HEAD || !c.tieWordEmbeddings()) tensors.addAll(tensor(weights, kind, -1, dtype));
         continue;
       }
       if (!c.attentionBias() && (kind == Kind.Q_BIAS || kind == Kind.K_BIAS || kind == Kind.V_BIAS)) continue;
+      if (!c.qkNorm() && (kind == Kind.Q_NORM || kind == Kind.K_NORM)) continue;
+      if (c.isMoe() && (kind == Kind.GATE_PROJ || kind == Kind.UP_PROJ || kind == Kind.DOWN_PROJ)) continue;
       for (int l = 0; l < c.numHiddenLayers(); l++) tensors.addAll(tensor(weights, kind, l, dtype));
     }
     Map<String, String> meta = Map.of("format", "pt");
@@ -119,19 +132,24 @@ public final class CheckpointExport {
 
   /** The tensor (and, as FP8, its per-channel scale) of {@code kind} in {@code layer}. */
   private static List<SafetensorsWriter.Tensor> tensor(HostWeights w, Kind kind, int layer, Dtype dtype) {
+    return tensor(w, kind, layer, -1, kind.tensor().name(layer), dtype);
+  }
+
+  /** As above, of expert {@code expert} (-1: not per expert), named {@code name}. */
+  private static List<SafetensorsWriter.Tensor> tensor(HostWeights w, Kind kind, int layer, int expert, String name,
+      Dtype dtype) {
     long[] shape = HostWeights.shape(kind, w.config());
     long cols = shape[shape.length - 1];
-    String name = kind.tensor().name(layer);
     if (dtype == Dtype.FP8 && HostWeights.quantizable(kind)) {
       int rowLength = (int) cols;
       float[] scales = new float[(int) shape[0]];
       for (int r = 0; r < scales.length; r++) {
         long base = (long) r * rowLength;
-        scales[r] = Fp8E4m3.scaleFor(w.read(kind, layer, rowLength, i -> base + i));
+        scales[r] = Fp8E4m3.scaleFor(w.read(kind, layer, expert, rowLength, i -> base + i));
       }
       return List.of(
           new SafetensorsWriter.Tensor(name, TensorDtype.F8_E4M3, shape, (first, count, out) -> {
-            float[] v = w.read(kind, layer, count, i -> first + i);
+            float[] v = w.read(kind, layer, expert, count, i -> first + i);
             for (int i = 0; i < count; i++) out.put(Fp8E4m3.encode(v[i] / scales[(int) ((first + i) / rowLength)]));
           }),
           new SafetensorsWriter.Tensor(name.substring(0, name.length() - "weight".length()) + "weight_scale",
@@ -141,7 +159,7 @@ public final class CheckpointExport {
     }
     TensorDtype stored = dtype == Dtype.FLOAT32 ? TensorDtype.F32 : TensorDtype.BF16;
     return List.of(new SafetensorsWriter.Tensor(name, stored, shape, (first, count, out) -> put(
-        w.read(kind, layer, count, i -> first + i), stored, out)));
+        w.read(kind, layer, expert, count, i -> first + i), stored, out)));
   }
 
   private static void put(float[] v, TensorDtype dtype, ByteBuffer out) {
@@ -154,14 +172,45 @@ public final class CheckpointExport {
     }
   }
 
+  /**
+   * The architecture whose tensors and config.json hold {@code c}: Mixtral for a mixture of experts
+   * with renormalised top-k and no q/k norms, Qwen3-MoE for one with q/k norms, Qwen2 for attention
+   * biases, else Llama.
+   */
+  static String architecture(ModelConfig c) {
+    if (c.isMoe() && c.qkNorm()) return HfConfig.QWEN3_MOE;
+    if (c.isMoe() && !c.attentionBias() && c.moe().normTopkProb()) return HfConfig.MIXTRAL;
+    if (c.isMoe() || c.qkNorm()) {
+      throw new IllegalArgumentException("model " + c.name() + ": no architecture here holds it (Mixtral: experts,"
+          + " renormalised top-k, no biases; Qwen3-MoE: experts and q/k norms)");
+    }
+    return c.attentionBias() ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
+  }
+
   /** A config.json transformers and this engine both read back as {@code c}. */
   static String configJson(ModelConfig c, Dtype dtype) throws IOException {
     ObjectMapper json = new ObjectMapper();
     ObjectNode o = json.createObjectNode();
-    o.putArray("architectures").add(c.attentionBias() ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
-    o.put("model_type", c.attentionBias() ? "qwen2" : "llama");
+    String arch = architecture(c);
+    o.putArray("architectures").add(arch);
+    o.put("model_type", switch (arch) {
+      case HfConfig.MIXTRAL -> "mixtral";
+      case HfConfig.QWEN3_MOE -> "qwen3_moe";
+      case "Qwen2ForCausalLM" -> "qwen2";
+      default -> "llama";
+    });
     o.put("hidden_size", c.hiddenSize());
-    o.put("intermediate_size", c.intermediateSize());
+    o.put("intermediate_size", arch.equals(HfConfig.MIXTRAL) ? c.moe().moeIntermediateSize() : c.intermediateSize());
+    if (arch.equals(HfConfig.MIXTRAL)) {
+      o.put("num_local_experts", c.moe().numExperts());
+      o.put("num_experts_per_tok", c.moe().expertsPerToken());
+    } else if (arch.equals(HfConfig.QWEN3_MOE)) {
+      o.put("num_experts", c.moe().numExperts());
+      o.put("num_experts_per_tok", c.moe().expertsPerToken());
+      o.put("moe_intermediate_size", c.moe().moeIntermediateSize());
+      o.put("norm_topk_prob", c.moe().normTopkProb());
+      o.put("attention_bias", c.attentionBias());
+    }
     o.put("num_hidden_layers", c.numHiddenLayers());
     o.put("num_attention_heads", c.numAttentionHeads());
     o.put("num_key_value_heads", c.numKeyValueHeads());

@@ -1,5 +1,6 @@
 package io.decodefleet.agent.engine;
 
+import io.decodefleet.agent.engine.checkpoint.ExpertTensor;
 import io.decodefleet.agent.engine.checkpoint.LlamaTensor;
 import java.util.function.LongUnaryOperator;
 
@@ -17,24 +18,44 @@ public final class DummyWeights {
 
   /**
    * The model's tensors, each with its name in a checkpoint. Tensor ids: layer-major, then the
-   * kind's ordinal, so kinds are only ever appended (the biases came last).
+   * kind's ordinal, so kinds are only ever appended (the biases came after the dense model, the q/k
+   * norms and the mixture of experts' router and experts after them).
    */
   public enum Kind {
     EMBEDDING(LlamaTensor.EMBED_TOKENS), Q_PROJ(LlamaTensor.Q_PROJ), K_PROJ(LlamaTensor.K_PROJ),
     V_PROJ(LlamaTensor.V_PROJ), O_PROJ(LlamaTensor.O_PROJ), GATE_PROJ(LlamaTensor.GATE_PROJ),
     UP_PROJ(LlamaTensor.UP_PROJ), DOWN_PROJ(LlamaTensor.DOWN_PROJ), INPUT_NORM(LlamaTensor.INPUT_LAYERNORM),
     POST_ATTENTION_NORM(LlamaTensor.POST_ATTENTION_LAYERNORM), FINAL_NORM(LlamaTensor.NORM),
-    LM_HEAD(LlamaTensor.LM_HEAD), Q_BIAS(LlamaTensor.Q_BIAS), K_BIAS(LlamaTensor.K_BIAS), V_BIAS(LlamaTensor.V_BIAS);
+    LM_HEAD(LlamaTensor.LM_HEAD), Q_BIAS(LlamaTensor.Q_BIAS), K_BIAS(LlamaTensor.K_BIAS), V_BIAS(LlamaTensor.V_BIAS),
+    Q_NORM(LlamaTensor.Q_NORM), K_NORM(LlamaTensor.K_NORM), ROUTER(ExpertTensor.ROUTER),
+    EXPERT_GATE(ExpertTensor.GATE), EXPERT_UP(ExpertTensor.UP), EXPERT_DOWN(ExpertTensor.DOWN);
 
     private final LlamaTensor tensor;
+    private final ExpertTensor expertTensor;
 
     Kind(LlamaTensor tensor) {
       this.tensor = tensor;
+      this.expertTensor = null;
     }
 
-    /** The tensor in a Hugging Face checkpoint. */
+    Kind(ExpertTensor expertTensor) {
+      this.tensor = null;
+      this.expertTensor = expertTensor;
+    }
+
+    /** The tensor in a Hugging Face checkpoint; null for a router or an expert ({@link #expertTensor}). */
     public LlamaTensor tensor() {
       return tensor;
+    }
+
+    /** The router or expert tensor in a Hugging Face checkpoint; null for every other kind. */
+    public ExpertTensor expertTensor() {
+      return expertTensor;
+    }
+
+    /** Whether there is one per expert of each layer. */
+    public boolean perExpert() {
+      return expertTensor != null && expertTensor.perExpert();
     }
   }
 
@@ -46,17 +67,19 @@ public final class DummyWeights {
   public static float scale(Kind kind, ModelConfig c) {
     return switch (kind) {
       case EMBEDDING -> 1.0f;
-      case Q_PROJ, K_PROJ, V_PROJ, GATE_PROJ, UP_PROJ, LM_HEAD -> projectionScale(c.hiddenSize());
+      case Q_PROJ, K_PROJ, V_PROJ, GATE_PROJ, UP_PROJ, LM_HEAD, ROUTER, EXPERT_GATE, EXPERT_UP ->
+          projectionScale(c.hiddenSize());
       case O_PROJ -> projectionScale(c.qSize());
       case DOWN_PROJ -> projectionScale(c.intermediateSize());
-      case INPUT_NORM, POST_ATTENTION_NORM, FINAL_NORM, Q_BIAS, K_BIAS, V_BIAS -> 0.1f;
+      case EXPERT_DOWN -> projectionScale(c.moe().moeIntermediateSize());
+      case INPUT_NORM, POST_ATTENTION_NORM, FINAL_NORM, Q_BIAS, K_BIAS, V_BIAS, Q_NORM, K_NORM -> 0.1f;
     };
   }
 
   /** The dummy tensor's offset: 1 for norms (weights around 1), 0 for everything else. */
   public static float offset(Kind kind) {
     return switch (kind) {
-      case INPUT_NORM, POST_ATTENTION_NORM, FINAL_NORM -> 1f;
+      case INPUT_NORM, POST_ATTENTION_NORM, FINAL_NORM, Q_NORM, K_NORM -> 1f;
       default -> 0f;
     };
   }
@@ -67,6 +90,11 @@ public final class DummyWeights {
 
   public static long tensorId(Kind kind, int layer) {
     return ((long) (layer + 1) << 8) | kind.ordinal();
+  }
+
+  /** An expert's tensor: the layer's id with {@code expert + 1} above bit 40 (-1: not per expert, the layer's id). */
+  public static long tensorId(Kind kind, int layer, int expert) {
+    return tensorId(kind, layer) | ((long) (expert + 1) << 40);
   }
 
   public static long mix(long z) {

@@ -207,6 +207,7 @@ public final class Engine {
 
     long prefixQueried;
     long prefixHits;
+    long prefixDeferred;
 
     State(ModelConfig config, Backend backend, int blocks, int maxModelLen, SchedulerConfig limits,
         boolean prefixCaching) {
@@ -357,7 +358,7 @@ public final class Engine {
           out.preemptedIds().size(), out.newSequences().size() + out.cachedSequences().size(),
           timing != null ? timing.path() : s.backend.name(), timing != null ? timing.hostNanos() : stepNanos,
           timing != null ? timing.gpuMicros() : Double.NaN, timing != null ? timing.idleGapMicros() : Double.NaN,
-          result.profile()));
+          result.profile(), s.backend.lastExpertLoad()));
     }
     for (Sequence seq : outcome.parked()) {
       events.accept(new EngineEvent.KvReady(seq.id(), seq.numComputedTokens()));
@@ -370,9 +371,11 @@ public final class Engine {
     KvBlockManager.CacheChanges changes = s.scheduler.drainCacheChanges();
     long queried = s.scheduler.prefixQueriedTokens() - s.prefixQueried;
     long hits = s.scheduler.prefixHitTokens() - s.prefixHits;
+    long deferred = s.scheduler.prefixDeferredAdmissions() - s.prefixDeferred;
     if (changes.isEmpty() && queried == 0) return;
     s.prefixQueried += queried;
     s.prefixHits += hits;
-    events.accept(new EngineEvent.PrefixCacheChanged(changes.added(), changes.evicted(), queried, hits));
+    s.prefixDeferred += deferred;
+    events.accept(new EngineEvent.PrefixCacheChanged(changes.added(), changes.evicted(), queried, hits, deferred));
   }
 }

@@ -46,10 +46,20 @@ public sealed interface EngineEvent {
    * @param hostNanos host time of the backend's step
    * @param gpuMicros device time of the step; NaN where the backend does not measure it
    * @param idleGapMicros device idle time between this step's work and the last; NaN where not measured
+   * @param expertLoad tokens each expert of each layer took in the step (a mixture of experts); null for a dense model
    */
   record Stepped(long step, List<SequenceTokens> tokens, List<SequenceFinished> finished, int freeKvBlocks,
       int running, int waiting, int scheduledTokens, long stepNanos, int preempted, int numSequences, String path,
-      long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile) implements EngineEvent {
+      long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile, ExpertLoad expertLoad)
+      implements EngineEvent {
+
+    /** A step of a dense model. */
+    public Stepped(long step, List<SequenceTokens> tokens, List<SequenceFinished> finished, int freeKvBlocks,
+        int running, int waiting, int scheduledTokens, long stepNanos, int preempted, int numSequences, String path,
+        long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile) {
+      this(step, tokens, finished, freeKvBlocks, running, waiting, scheduledTokens, stepNanos, preempted, numSequences,
+          path, hostNanos, gpuMicros, idleGapMicros, profile, null);
+    }
 
     /** A step that was not profiled. */
     public Stepped(long step, List<SequenceTokens> tokens, List<SequenceFinished> finished, int freeKvBlocks,
@@ -61,11 +71,12 @@ public sealed interface EngineEvent {
   }
 
   /**
-   * The prefix cache changed in a step: block content hashes registered and evicted, in order, and
-   * the prompt tokens looked up and found cached in that step.
+   * The prefix cache changed in a step: block content hashes registered and evicted, in order, the
+   * prompt tokens looked up and found cached in that step, and the sequences admitted in it after
+   * being held back for a prefix another sequence was prefilling.
    */
-  record PrefixCacheChanged(List<Long> added, List<Long> evicted, long queriedTokens, long hitTokens)
-      implements EngineEvent {}
+  record PrefixCacheChanged(List<Long> added, List<Long> evicted, long queriedTokens, long hitTokens,
+      long deferredAdmissions) implements EngineEvent {}
 
   /** A submitted sequence the engine cannot serve, with why. */
   record SequenceRefused(long sequenceId, String reason) implements EngineEvent {}

@@ -20,4 +20,24 @@ public record ForwardBatch(
   public int numSampled() {
     return sampleRows.length;
   }
+
+  /**
+   * The batch of rows {@code rows} only (ascending), sampling none: the part of a step that one
+   * expert-parallel rank attends.
+   */
+  public ForwardBatch rows(int[] rows) {
+    int[] t = new int[rows.length];
+    int[] p = new int[rows.length];
+    int[] s = new int[rows.length];
+    int[][] b = new int[rows.length][];
+    int[] c = new int[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      t[i] = tokens[rows[i]];
+      p[i] = positions[rows[i]];
+      s[i] = slotMapping[rows[i]];
+      b[i] = blockTables[rows[i]];
+      c[i] = contextLens[rows[i]];
+    }
+    return new ForwardBatch(t, p, s, b, c, new int[0]);
+  }
 }

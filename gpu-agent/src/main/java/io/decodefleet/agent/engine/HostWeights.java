@@ -37,32 +37,42 @@ public final class HostWeights {
    * element i is the full tensor's element {@code fullIndex(i)}.
    */
   public float[] read(Kind kind, int layer, long count, LongUnaryOperator fullIndex) {
+    return read(kind, layer, -1, count, fullIndex);
+  }
+
+  /** As {@link #read(Kind, int, long, LongUnaryOperator)}, of expert {@code expert} (-1: not per expert). */
+  public float[] read(Kind kind, int layer, int expert, long count, LongUnaryOperator fullIndex) {
     if (count > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("tensor " + kind.tensor().name(layer) + " has " + count
+      throw new IllegalArgumentException("tensor " + kind + " of layer " + layer + " has " + count
           + " elements: too large for a float32 array (use a smaller model, e.g. tiny)");
     }
     if (quantizedHere(kind)) {
-      float[] full = stored(kind, layer, elements(kind, load.config()), i -> i);
+      float[] full = stored(kind, layer, expert, elements(kind, load.config()), i -> i);
       Fp8E4m3.quantizeInPlace(full, Fp8E4m3.scaleFor(full));
       float[] out = new float[(int) count];
       for (int i = 0; i < out.length; i++) out[i] = full[(int) fullIndex.applyAsLong(i)];
       return out;
     }
-    return stored(kind, layer, count, fullIndex);
+    return stored(kind, layer, expert, count, fullIndex);
   }
 
   /** The elements as the source holds them: hashed, or converted from the checkpoint's dtype. */
-  private float[] stored(Kind kind, int layer, long count, LongUnaryOperator fullIndex) {
+  private float[] stored(Kind kind, int layer, int expert, long count, LongUnaryOperator fullIndex) {
     float[] out = new float[(int) count];
     if (load.weights() instanceof WeightSource.Dummy d) {
-      DummyWeights.fill(out, d.seed(), DummyWeights.tensorId(kind, layer), fullIndex,
+      DummyWeights.fill(out, d.seed(), DummyWeights.tensorId(kind, layer, expert), fullIndex,
           DummyWeights.scale(kind, load.config()), DummyWeights.offset(kind));
       return out;
     }
     CheckedCheckpoint checkpoint = ((WeightSource.Checkpoint) load.weights()).checkpoint();
-    MappedTensor t = MappedTensor.map(checkpoint.tensor(kind.tensor(), Math.max(0, layer)));
+    MappedTensor t = MappedTensor.map(checkpointTensor(checkpoint, kind, Math.max(0, layer), Math.max(0, expert)));
     for (int i = 0; i < out.length; i++) out[i] = t.get(fullIndex.applyAsLong(i));
     return out;
+  }
+
+  private static CheckedCheckpoint.Tensor checkpointTensor(CheckedCheckpoint c, Kind kind, int layer, int expert) {
+    return kind.expertTensor() != null ? c.expertTensor(kind.expertTensor(), layer, expert)
+        : c.tensor(kind.tensor(), layer);
   }
 
   /** The whole tensor. */
@@ -89,13 +99,16 @@ public final class HostWeights {
   /** Whether {@code kind} is a projection this load quantizes (one that a checkpoint stores in FP8 is not). */
   private boolean quantizedHere(Kind kind) {
     if (load.quantization() != Quantization.FP8 || !quantizable(kind)) return false;
-    return !(load.weights() instanceof WeightSource.Checkpoint c && c.checkpoint().tensor(kind.tensor(), 0).fp8());
+    return !(load.weights() instanceof WeightSource.Checkpoint c && checkpointTensor(c.checkpoint(), kind, 0, 0).fp8());
   }
 
-  /** The projections of a decoder layer: what FP8 quantization applies to (not the embedding nor the head). */
+  /**
+   * The projections of a decoder layer, experts' included: what FP8 quantization applies to (not the
+   * embedding, the head nor a router, which vLLM keeps unquantized too).
+   */
   public static boolean quantizable(Kind kind) {
     return switch (kind) {
-      case Q_PROJ, K_PROJ, V_PROJ, O_PROJ, GATE_PROJ, UP_PROJ, DOWN_PROJ -> true;
+      case Q_PROJ, K_PROJ, V_PROJ, O_PROJ, GATE_PROJ, UP_PROJ, DOWN_PROJ, EXPERT_GATE, EXPERT_UP, EXPERT_DOWN -> true;
       default -> false;
     };
   }
@@ -120,6 +133,10 @@ public final class HostWeights {
       case INPUT_NORM, POST_ATTENTION_NORM, FINAL_NORM -> new long[] {h};
       case Q_BIAS -> new long[] {c.qSize()};
       case K_BIAS, V_BIAS -> new long[] {c.kvSize()};
+      case Q_NORM, K_NORM -> new long[] {c.headDim()};
+      case ROUTER -> new long[] {c.moe().numExperts(), h};
+      case EXPERT_GATE, EXPERT_UP -> new long[] {c.moe().moeIntermediateSize(), h};
+      case EXPERT_DOWN -> new long[] {h, c.moe().moeIntermediateSize()};
     };
   }
 }

@@ -16,6 +16,10 @@ import java.util.TreeMap;
  * directory's config.json ({@link #resolve}).
  *
  * @param name the preset's name, or the model directory's path
+ * @param qkNorm each query and key head is RMS-normed over head_dim (a weight of head_dim shared by
+ *     the heads) before RoPE, as Qwen3 does
+ * @param moe the sparse MLP of a mixture-of-experts model (every layer's), or null for a dense one
+ *     (whose MLP is intermediate_size wide)
  */
 public record ModelConfig(
     String name,
@@ -30,7 +34,9 @@ public record ModelConfig(
     int headDim,
     int maxPositionEmbeddings,
     boolean tieWordEmbeddings,
-    boolean attentionBias) {
+    boolean attentionBias,
+    boolean qkNorm,
+    MoeConfig moe) {
 
   public ModelConfig {
     List<String> problems = new ArrayList<>();
@@ -49,7 +55,15 @@ public record ModelConfig(
     }
   }
 
-  /** A model without attention biases (every preset). */
+  /** A dense model without q/k norms. */
+  public ModelConfig(String name, int hiddenSize, int intermediateSize, int numAttentionHeads, int numKeyValueHeads,
+      int numHiddenLayers, int vocabSize, double ropeTheta, float rmsNormEps, int headDim, int maxPositionEmbeddings,
+      boolean tieWordEmbeddings, boolean attentionBias) {
+    this(name, hiddenSize, intermediateSize, numAttentionHeads, numKeyValueHeads, numHiddenLayers, vocabSize,
+        ropeTheta, rmsNormEps, headDim, maxPositionEmbeddings, tieWordEmbeddings, attentionBias, false, null);
+  }
+
+  /** A model without attention biases (every dense preset). */
   public ModelConfig(String name, int hiddenSize, int intermediateSize, int numAttentionHeads, int numKeyValueHeads,
       int numHiddenLayers, int vocabSize, double ropeTheta, float rmsNormEps, int headDim, int maxPositionEmbeddings,
       boolean tieWordEmbeddings) {
@@ -70,6 +84,14 @@ public record ModelConfig(
     register(new ModelConfig("llama3-8b-2l", 4096, 14336, 32, 8, 2, 128256, 500000.0, 1e-5f, 128, 131072, false));
     register(new ModelConfig("llama3-70b", 8192, 28672, 64, 8, 80, 128256, 500000.0, 1e-5f, 128, 131072, false));
     register(new ModelConfig("qwen2.5-7b", 3584, 18944, 28, 4, 28, 152064, 1000000.0, 1e-6f, 128, 32768, false));
+    // Mixture-of-experts: tiny's attention with 8 experts of width 96, two per token (Mixtral's routing),
+    // small enough that the tests decode it in seconds.
+    register(new ModelConfig("tiny-moe", 128, 96, 4, 2, 4, 1024, 10000.0, 1e-5f, 32, 2048, false, false, false,
+        new MoeConfig(8, 2, 96, true)));
+    register(new ModelConfig("mixtral-8x7b", 4096, 14336, 32, 8, 32, 32000, 1000000.0, 1e-5f, 128, 32768, false,
+        false, false, new MoeConfig(8, 2, 14336, true)));
+    register(new ModelConfig("qwen3-30b-a3b", 2048, 6144, 32, 4, 48, 151936, 1000000.0, 1e-6f, 128, 40960, false,
+        false, true, new MoeConfig(128, 8, 768, true)));
   }
 
   private static void register(ModelConfig config) {
@@ -122,7 +144,8 @@ public record ModelConfig(
     try {
       return new ModelConfig(name, c.hiddenSize(), c.intermediateSize(), c.numAttentionHeads(), c.numKeyValueHeads(),
           c.numHiddenLayers(), c.vocabSize(), c.ropeTheta(), c.rmsNormEps(), c.headDim(), c.maxPositionEmbeddings(),
-          c.tieWordEmbeddings(), c.attentionBias());
+          c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.numExperts() == 0 ? null
+              : new MoeConfig(c.numExperts(), c.expertsPerToken(), c.moeIntermediateSize(), c.normTopkProb()));
     } catch (IllegalArgumentException e) {
       throw new CheckpointException(c.file() + ": " + e.getMessage());
     }
@@ -136,12 +159,27 @@ public record ModelConfig(
     return numKeyValueHeads * headDim;
   }
 
+  /** Whether the MLP is a mixture of experts. */
+  public boolean isMoe() {
+    return moe != null;
+  }
+
   /** Parameters in the weights (embedding, layers, final norm, head unless tied). */
   public long parameterCount() {
+    return parameters(moe == null ? 3L * hiddenSize * intermediateSize : moe.parametersPerLayer(hiddenSize));
+  }
+
+  /** Parameters one token reads: an MoE model's router and top-k experts only; all of a dense one's. */
+  public long activeParameterCount() {
+    return parameters(moe == null ? 3L * hiddenSize * intermediateSize : moe.activeParametersPerLayer(hiddenSize));
+  }
+
+  private long parameters(long mlpPerLayer) {
     long perLayer = (long) hiddenSize * (qSize() + 2L * kvSize()) // q, k, v
         + (long) qSize() * hiddenSize // o
-        + 3L * hiddenSize * intermediateSize // gate, up, down
+        + mlpPerLayer // gate, up, down (of every expert, and the router)
         + 2L * hiddenSize // two norms
+        + (qkNorm ? 2L * headDim : 0)
         + (attentionBias ? qSize() + 2L * kvSize() : 0);
     long embed = (long) vocabSize * hiddenSize;
     return embed + numHiddenLayers * perLayer + hiddenSize + (tieWordEmbeddings ? 0 : embed);

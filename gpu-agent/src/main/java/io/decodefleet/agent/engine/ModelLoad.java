@@ -8,16 +8,26 @@ import java.nio.file.Path;
 
 /**
  * What a backend loads: the model, where its weights come from, whether its projections are
- * quantized to FP8 at load, and its KV cache's element type.
+ * quantized to FP8 at load, its KV cache's element type, and how a mixture of experts routes.
  */
 public record ModelLoad(ModelConfig config, WeightSource weights, Quantization quantization,
-    KvCacheDtype kvCacheDtype) {
+    KvCacheDtype kvCacheDtype, MoeRouterPolicy moeRouter) {
 
   public ModelLoad {
     java.util.Objects.requireNonNull(config, "config");
     java.util.Objects.requireNonNull(weights, "weights");
     java.util.Objects.requireNonNull(quantization, "quantization");
     java.util.Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
+    java.util.Objects.requireNonNull(moeRouter, "moeRouter");
+    if (moeRouter.capacityBounded() && !config.isMoe()) {
+      throw new IllegalArgumentException("moe router " + moeRouter.label() + ": model " + config.name()
+          + " is dense (no experts to route to)");
+    }
+  }
+
+  /** A load with plain top-k routing. */
+  public ModelLoad(ModelConfig config, WeightSource weights, Quantization quantization, KvCacheDtype kvCacheDtype) {
+    this(config, weights, quantization, kvCacheDtype, MoeRouterPolicy.TOP_K);
   }
 
   /** Dummy weights of {@code seed}, unquantized, the backend's own KV cache type. */
@@ -33,7 +43,7 @@ public record ModelLoad(ModelConfig config, WeightSource weights, Quantization q
   public static ModelLoad of(ModelSpec spec) {
     if (spec.loadFormat() == LoadFormat.DUMMY) {
       return new ModelLoad(ModelConfig.resolve(spec.model()), new WeightSource.Dummy(spec.seed()), spec.quantization(),
-          spec.kvCacheDtype());
+          spec.kvCacheDtype(), spec.moeRouter());
     }
     if (ModelConfig.isPreset(spec.model())) {
       throw new IllegalArgumentException("load format safetensors needs a model directory, and '" + spec.model()
@@ -41,12 +51,17 @@ public record ModelLoad(ModelConfig config, WeightSource weights, Quantization q
     }
     CheckedCheckpoint checkpoint = CheckedCheckpoint.open(Path.of(spec.model()));
     return new ModelLoad(ModelConfig.of(checkpoint.config(), spec.model()), new WeightSource.Checkpoint(checkpoint),
-        spec.quantization(), spec.kvCacheDtype());
+        spec.quantization(), spec.kvCacheDtype(), spec.moeRouter());
   }
 
   /** The same load with FP8 quantization and KV cache type set. */
   public ModelLoad with(Quantization quant, KvCacheDtype kvDtype) {
-    return new ModelLoad(config, weights, quant, kvDtype);
+    return new ModelLoad(config, weights, quant, kvDtype, moeRouter);
+  }
+
+  /** The same load with its mixture of experts' routing set. */
+  public ModelLoad with(MoeRouterPolicy router) {
+    return new ModelLoad(config, weights, quantization, kvCacheDtype, router);
   }
 
   /** Whether any projection is held in FP8: quantized at load, or stored so. */
@@ -61,6 +76,8 @@ public record ModelLoad(ModelConfig config, WeightSource weights, Quantization q
         ? "checkpoint " + c.checkpoint().directory() + ": " + c.checkpoint().describe()
         : "dummy weights (seed " + ((WeightSource.Dummy) weights).seed() + ")";
     String quant = quantization == Quantization.FP8 ? "; projections quantized to FP8 e4m3 (per-tensor scales)" : "";
-    return source + quant + (kvCacheDtype == KvCacheDtype.FP8 ? "; FP8 e4m3 KV cache" : "");
+    String moe = config.isMoe() ? "; " + config.moe().numExperts() + " experts, top-" + config.moe().expertsPerToken()
+        + " routing (" + moeRouter.label() + ")" : "";
+    return source + quant + (kvCacheDtype == KvCacheDtype.FP8 ? "; FP8 e4m3 KV cache" : "") + moe;
   }
 }

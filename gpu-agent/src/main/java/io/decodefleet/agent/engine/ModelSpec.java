@@ -22,10 +22,12 @@ package io.decodefleet.agent.engine;
  * @param quantization FP8: the projections' weights are quantized to e4m3 with a scale per tensor at
  *     load (weights that a checkpoint stores in FP8 are FP8 whatever this says)
  * @param kvCacheDtype the KV cache's element type: the backend's own (AUTO) or FP8 e4m3 with a scale
+ * @param moeRouter how a mixture of experts routes its tokens (plain top-k, or capacity-bounded); plain
+ *     top-k for a dense model, which refuses any other
  */
 public record ModelSpec(String model, long seed, int blockSize, int kvBlocks, int maxNumSeqs, int maxBatchedTokens,
     double verifyFraction, PrefixCaching prefixCaching, int profileSteps, LoadFormat loadFormat,
-    Quantization quantization, KvCacheDtype kvCacheDtype) {
+    Quantization quantization, KvCacheDtype kvCacheDtype, MoeRouterPolicy moeRouter) {
 
   /** Automatic prefix caching: on, off, or as the backend chooses. */
   public enum PrefixCaching { AUTO, ON, OFF }
@@ -44,6 +46,15 @@ public record ModelSpec(String model, long seed, int blockSize, int kvBlocks, in
     java.util.Objects.requireNonNull(loadFormat, "loadFormat");
     java.util.Objects.requireNonNull(quantization, "quantization");
     java.util.Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
+    java.util.Objects.requireNonNull(moeRouter, "moeRouter");
+  }
+
+  /** A spec with plain top-k routing. */
+  public ModelSpec(String model, long seed, int blockSize, int kvBlocks, int maxNumSeqs, int maxBatchedTokens,
+      double verifyFraction, PrefixCaching prefixCaching, int profileSteps, LoadFormat loadFormat,
+      Quantization quantization, KvCacheDtype kvCacheDtype) {
+    this(model, seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction, prefixCaching, profileSteps,
+        loadFormat, quantization, kvCacheDtype, MoeRouterPolicy.TOP_K);
   }
 
   /** A spec of dummy weights, unquantized, with the backend's own KV cache type. */
@@ -68,18 +79,24 @@ public record ModelSpec(String model, long seed, int blockSize, int kvBlocks, in
   /** The same spec with prefix caching set. */
   public ModelSpec withPrefixCaching(PrefixCaching caching) {
     return new ModelSpec(model, seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction, caching,
-        profileSteps, loadFormat, quantization, kvCacheDtype);
+        profileSteps, loadFormat, quantization, kvCacheDtype, moeRouter);
   }
 
   /** The same spec, profiling {@code steps} decode steps of each busy spell. */
   public ModelSpec withProfileSteps(int steps) {
     return new ModelSpec(model, seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction, prefixCaching,
-        steps, loadFormat, quantization, kvCacheDtype);
+        steps, loadFormat, quantization, kvCacheDtype, moeRouter);
   }
 
   /** The same spec with its weights' source and precision and its KV cache's type set. */
   public ModelSpec withWeights(LoadFormat format, Quantization quant, KvCacheDtype kvDtype) {
     return new ModelSpec(model, seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction, prefixCaching,
-        profileSteps, format, quant, kvDtype);
+        profileSteps, format, quant, kvDtype, moeRouter);
+  }
+
+  /** The same spec with its mixture of experts' routing set. */
+  public ModelSpec withMoeRouter(MoeRouterPolicy router) {
+    return new ModelSpec(model, seed, blockSize, kvBlocks, maxNumSeqs, maxBatchedTokens, verifyFraction, prefixCaching,
+        profileSteps, loadFormat, quantization, kvCacheDtype, router);
   }
 }

@@ -42,6 +42,12 @@ final class PrefixCacheLookup {
     return tokens;
   }
 
+  /** Gives back the cached blocks a sequence adopted but will not run with now. */
+  void dropCachedPrefix(Sequence seq) {
+    blocks.release(seq.blockTable());
+    seq.dropCachedPrefix();
+  }
+
   /** Registers the sequence's blocks that are now full and computed under their content hashes. */
   void registerFullBlocks(Sequence seq) {
     if (!blocks.prefixCaching()) return;

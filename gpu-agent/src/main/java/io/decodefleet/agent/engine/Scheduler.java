@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,7 +18,9 @@ import java.util.Set;
  * next tokens, the most recently admitted running sequence is preempted by recompute (its blocks
  * freed, it goes back to the head of the queue). Then, if nothing was preempted, waiting sequences are
  * admitted in arrival order while budget, blocks and the sequence cap allow; the last one admitted may
- * get only a chunk of its prompt.
+ * get only a chunk of its prompt. With prefix caching, a waiting sequence whose next uncached block
+ * a running sequence is about to prefill is passed over until that block is cached ({@link
+ * PrefixesInFlight}), keeping its place at the front.
  *
  * <p>Hand-offs (disaggregated prefill/decode): a prefill-only sequence is <em>parked</em> once it
  * has sampled its first token: it leaves the batch but keeps its blocks until {@link
@@ -47,6 +50,7 @@ public final class Scheduler {
   private final PrefixCacheLookup prefixes;
   private long prefixQueriedTokens;
   private long prefixHitTokens;
+  private long prefixDeferredAdmissions;
 
   public Scheduler(SchedulerConfig config, KvBlockManager blocks) {
     this(config, blocks, 0L);
@@ -67,6 +71,14 @@ public final class Scheduler {
   /** Of {@link #prefixQueriedTokens}, those found cached (their prefill skipped). */
   public long prefixHitTokens() {
     return prefixHitTokens;
+  }
+
+  /**
+   * Sequences admitted after being held back for a prefix another sequence was prefilling
+   * ({@link PrefixesInFlight}), since the engine started.
+   */
+  public long prefixDeferredAdmissions() {
+    return prefixDeferredAdmissions;
   }
 
   /** What the prefix cache registered and evicted since the last call. */
@@ -188,24 +200,30 @@ public final class Scheduler {
       budget -= numNew;
     }
 
-    while (preempted.isEmpty() && budget > 0 && !waiting.isEmpty() && running.size() < config.maxNumSeqs()) {
-      Sequence seq = waiting.peekFirst();
+    PrefixesInFlight inFlight = blocks.prefixCaching() && !waiting.isEmpty() ? PrefixesInFlight.of(running) : null;
+    for (Iterator<Sequence> it = waiting.iterator();
+        preempted.isEmpty() && budget > 0 && it.hasNext() && running.size() < config.maxNumSeqs(); ) {
+      Sequence seq = it.next();
       int cached = prefixes.adoptCachedPrefix(seq);
+      if (cached >= 0 && inFlight != null && inFlight.awaits(seq, cached / blocks.blockSize())) {
+        prefixes.dropCachedPrefix(seq); // it keeps its place in the queue; those behind it may go first
+        seq.deferForPrefix();
+        continue;
+      }
       int numNew = Math.min(seq.numTokens() - seq.numComputedTokens(), budget);
       if (!blocks.ensureCapacity(seq.blockTable(), seq.numComputedTokens() + numNew)) {
-        if (cached >= 0) {
-          blocks.release(seq.blockTable());
-          seq.dropCachedPrefix();
-        }
+        if (cached >= 0) prefixes.dropCachedPrefix(seq);
         break;
       }
       if (cached >= 0) {
         prefixQueriedTokens += seq.numTokens();
         prefixHitTokens += cached;
       }
-      waiting.pollFirst();
+      if (seq.takeDeferredForPrefix()) prefixDeferredAdmissions++;
+      it.remove();
       seq.markRunning();
       running.add(seq);
+      if (inFlight != null) inFlight.add(seq);
       emit(seq, numNew, newSeqs, cachedSeqs);
       budget -= numNew;
     }

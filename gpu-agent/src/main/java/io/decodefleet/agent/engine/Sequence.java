@@ -29,6 +29,8 @@ public final class Sequence {
   private long lastBlockHash; // the hash of block hashedBlocks - 1 (the chain's parent)
   /** The hash chain of its full blocks as last looked up: a sequence that waits is not hashed again. */
   private long[] lookupChain;
+  /** Held back for a prefix another sequence was prefilling, and not admitted since. */
+  private boolean deferredForPrefix;
 
   public Sequence(long id, int[] promptTokens, int maxTokens) {
     this(id, promptTokens, maxTokens, false);
@@ -215,6 +217,22 @@ public final class Sequence {
 
   void keepLookupChain(long[] chain) {
     lookupChain = chain;
+  }
+
+  /** The chain kept by its last lookup, whatever its length, or null if it was never looked up. */
+  long[] keptLookupChain() {
+    return lookupChain;
+  }
+
+  void deferForPrefix() {
+    deferredForPrefix = true;
+  }
+
+  /** Whether it was held back for a prefix since it last waited; clears the mark. */
+  boolean takeDeferredForPrefix() {
+    boolean was = deferredForPrefix;
+    deferredForPrefix = false;
+    return was;
   }
 
   int hashedBlocks() {

@@ -36,9 +36,18 @@ public final class StepBytes {
     bytes[KernelFamily.ATTENTION.ordinal()] = layers * (context * 2 * kv + n * q) * e;
     bytes[KernelFamily.O_PROJ.ordinal()] = layers * (q * h + n * q) * e;
     bytes[KernelFamily.ALL_REDUCE.ordinal()] = Double.NaN;
-    bytes[KernelFamily.GATE_UP_PROJ.ordinal()] = layers * (2 * inter * h + n * h) * e;
-    bytes[KernelFamily.ACTIVATION.ordinal()] = layers * n * 2 * inter * e;
-    bytes[KernelFamily.DOWN_PROJ.ordinal()] = layers * (inter * h + n * inter) * e;
+    if (c.isMoe()) {
+      // The CPU backend times a mixture of experts' whole MLP (router, dispatch, experts, combine) as
+      // gate_up_proj. At the least it reads the router and k experts' three projections (every token
+      // routed to the same k); more distinct experts read more.
+      double width = c.moe().moeIntermediateSize();
+      double k = Math.min(c.moe().expertsPerToken(), n * c.moe().expertsPerToken());
+      bytes[KernelFamily.GATE_UP_PROJ.ordinal()] = layers * (c.moe().numExperts() * h + k * 3 * width * h + n * h) * e;
+    } else {
+      bytes[KernelFamily.GATE_UP_PROJ.ordinal()] = layers * (2 * inter * h + n * h) * e;
+      bytes[KernelFamily.ACTIVATION.ordinal()] = layers * n * 2 * inter * e;
+      bytes[KernelFamily.DOWN_PROJ.ordinal()] = layers * (inter * h + n * inter) * e;
+    }
     bytes[KernelFamily.LM_HEAD.ordinal()] = (vocab * h + s * h) * e;
     bytes[KernelFamily.SAMPLING.ordinal()] = s * vocab * e;
     return bytes;

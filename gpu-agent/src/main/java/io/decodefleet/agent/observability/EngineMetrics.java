@@ -31,6 +31,7 @@ public final class EngineMetrics {
   private final Counter kvTransfers;
   private final Counter prefixQueries;
   private final Counter prefixHits;
+  private final Counter prefixDeferred;
   /** KV blocks of each agent, from its ModelLoaded: the denominator of its KV usage. */
   private final Map<String, Integer> kvBlocks = new ConcurrentHashMap<>();
   /** The model each agent's gauges are labelled with now. */
@@ -77,6 +78,9 @@ public final class EngineMetrics {
     prefixHits = Counter.builder().name("vllm:prefix_cache_hits_total")
         .help("Of the prompt tokens looked up, those found in the prefix cache (their prefill skipped).")
         .labelNames("model_name", "agent").register(registry);
+    prefixDeferred = Counter.builder().name("decodefleet_prefix_deferred_admissions_total")
+        .help("Requests admitted after waiting for a prefix another request was prefilling.")
+        .labelNames("model_name", "agent").register(registry);
   }
 
   /** An agent's report; those that carry no metric are ignored. */
@@ -90,6 +94,7 @@ public final class EngineMetrics {
     } else if (report instanceof AgentReport.PrefixCacheReport m && m.queriedTokens() > 0) {
       prefixQueries.labelValues(model, m.agentId()).inc(m.queriedTokens());
       prefixHits.labelValues(model, m.agentId()).inc(m.hitTokens());
+      prefixDeferred.labelValues(model, m.agentId()).inc(m.deferredAdmissions());
     }
   }
 

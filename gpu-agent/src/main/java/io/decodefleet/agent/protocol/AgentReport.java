@@ -36,12 +36,21 @@ public interface AgentReport extends ProtocolMessage {
 
   /**
    * One engine step, batched: the token(s) each sequence produced and the sequences that finished;
-   * {@code profile} its kernel families' times when it was a profiled step, else null.
+   * {@code profile} its kernel families' times when it was a profiled step, else null; {@code
+   * expertLoad} the tokens each expert of each layer took (a mixture of experts), else null.
    */
   record StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,
       int freeKvBlocks, int running, int waiting, int scheduledTokens, long stepNanos, int preempted,
-      int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile)
-      implements AgentReport {
+      int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile,
+      io.decodefleet.agent.engine.ExpertLoad expertLoad) implements AgentReport {
+
+    /** A step of a dense model. */
+    public StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,
+        int freeKvBlocks, int running, int waiting, int scheduledTokens, long stepNanos, int preempted,
+        int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile) {
+      this(agentId, step, tokens, finished, freeKvBlocks, running, waiting, scheduledTokens, stepNanos, preempted,
+          numSequences, path, hostNanos, gpuMicros, idleGapMicros, profile, null);
+    }
 
     /** A step that was not profiled. */
     public StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,
@@ -54,13 +63,19 @@ public interface AgentReport extends ProtocolMessage {
 
   /**
    * What the agent's prefix cache registered and evicted since its last such report (block content
-   * hashes, in order), and the prompt tokens it looked up and found cached since then.
+   * hashes, in order), the prompt tokens it looked up and found cached since then, and the sequences
+   * it admitted after holding them back for a prefix another sequence was prefilling.
    */
-  record PrefixCacheReport(String agentId, List<Long> added, List<Long> evicted, long queriedTokens, long hitTokens)
-      implements AgentReport {
+  record PrefixCacheReport(String agentId, List<Long> added, List<Long> evicted, long queriedTokens, long hitTokens,
+      long deferredAdmissions) implements AgentReport {
     public PrefixCacheReport {
       added = List.copyOf(added);
       evicted = List.copyOf(evicted);
+    }
+
+    public PrefixCacheReport(String agentId, List<Long> added, List<Long> evicted, long queriedTokens,
+        long hitTokens) {
+      this(agentId, added, evicted, queriedTokens, hitTokens, 0);
     }
   }
 

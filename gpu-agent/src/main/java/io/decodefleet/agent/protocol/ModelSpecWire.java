@@ -1,6 +1,7 @@
 package io.decodefleet.agent.protocol;
 
 import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.MoeRouterPolicy;
 import java.io.NotSerializableException;
 
 /**
@@ -17,7 +18,7 @@ public final class ModelSpecWire {
         .setMaxBatchedTokens(s.maxBatchedTokens()).setVerifyFraction(s.verifyFraction())
         .setPrefixCaching(s.prefixCaching().ordinal()).setProfileSteps(s.profileSteps())
         .setLoadFormat(s.loadFormat().ordinal()).setQuantization(s.quantization().ordinal())
-        .setKvCacheDtype(s.kvCacheDtype().ordinal()).build();
+        .setKvCacheDtype(s.kvCacheDtype().ordinal()).setMoeRouter(s.moeRouter().label()).build();
   }
 
   /** @throws NotSerializableException naming the field when a weights enum is one this side does not know */
@@ -27,7 +28,15 @@ public final class ModelSpecWire {
         ModelSpec.PrefixCaching.values()[Math.min(2, Math.max(0, s.getPrefixCaching()))],
         Math.max(0, s.getProfileSteps()), wireEnum(ModelSpec.LoadFormat.values(), s.getLoadFormat(), "load_format"),
         wireEnum(ModelSpec.Quantization.values(), s.getQuantization(), "quantization"),
-        wireEnum(ModelSpec.KvCacheDtype.values(), s.getKvCacheDtype(), "kv_cache_dtype"));
+        wireEnum(ModelSpec.KvCacheDtype.values(), s.getKvCacheDtype(), "kv_cache_dtype"), moeRouter(s.getMoeRouter()));
+  }
+
+  private static MoeRouterPolicy moeRouter(String label) throws NotSerializableException {
+    try {
+      return MoeRouterPolicy.parse(label);
+    } catch (IllegalArgumentException e) {
+      throw new NotSerializableException("ModelSpec.moe_router " + e.getMessage());
+    }
   }
 
   /** The enum value a wire field carries; one this side does not know is refused, not guessed. */

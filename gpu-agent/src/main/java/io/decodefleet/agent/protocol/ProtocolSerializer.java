@@ -93,6 +93,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
             .setStepMicros(m.profile().stepMicros()).addAllFamilyMicros(m.profile().familyMicros())
             .addAllFloorMicros(m.profile().floorMicros()));
       }
+      if (m.expertLoad() != null) b.setExpertLoad(expertLoad(m.expertLoad()));
       for (SequenceTokens t : m.tokens()) {
         var tb = io.decodefleet.protocol.cluster.SequenceTokens.newBuilder().setSequenceId(t.sequenceId());
         for (int token : t.tokens()) tb.addTokens(token);
@@ -111,7 +112,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     } else if (o instanceof AgentReport.PrefixCacheReport m) {
       return io.decodefleet.protocol.cluster.PrefixCacheReport.newBuilder().setAgentId(m.agentId())
           .addAllAdded(m.added()).addAllEvicted(m.evicted()).setQueriedTokens(m.queriedTokens())
-          .setHitTokens(m.hitTokens()).build();
+          .setHitTokens(m.hitTokens()).setDeferredAdmissions(m.deferredAdmissions()).build();
     } else if (o instanceof AgentReport.SequenceFailed m) {
       return io.decodefleet.protocol.cluster.SequenceFailed.newBuilder().setAgentId(m.agentId())
           .setSequenceId(m.sequenceId()).setReason(m.reason()).build();
@@ -165,7 +166,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       case "PrefixCacheReport": {
         var p = io.decodefleet.protocol.cluster.PrefixCacheReport.parseFrom(bytes);
         return new AgentReport.PrefixCacheReport(p.getAgentId(), List.copyOf(p.getAddedList()),
-            List.copyOf(p.getEvictedList()), p.getQueriedTokens(), p.getHitTokens());
+            List.copyOf(p.getEvictedList()), p.getQueriedTokens(), p.getHitTokens(), p.getDeferredAdmissions());
       }
       case "Drain":
         return new AgentCommand.Drain(resolve(io.decodefleet.protocol.cluster.Drain.parseFrom(bytes).getReplyTo()));
@@ -198,7 +199,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
             p.getNumSequences(), p.getPath(), p.getHostNanos(), p.getGpuMicros(), p.getIdleGapMicros(),
             p.hasProfile() ? new io.decodefleet.agent.engine.StepProfile(p.getProfile().getBatch(),
                 p.getProfile().getStepMicros(), p.getProfile().getFamilyMicrosList(),
-                p.getProfile().getFloorMicrosList()) : null);
+                p.getProfile().getFloorMicrosList()) : null, p.hasExpertLoad() ? expertLoad(p.getExpertLoad()) : null);
       }
       case "SequenceFailed": {
         var p = io.decodefleet.protocol.cluster.SequenceFailed.parseFrom(bytes);
@@ -215,6 +216,26 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         if (kv != null) return kv;
         throw new NotSerializableException("unknown protocol manifest '" + manifest + "'");
       }
+    }
+  }
+
+  /** The wire form of an expert load (coordinator snapshots carry it too). */
+  public static io.decodefleet.protocol.cluster.ExpertLoad expertLoad(io.decodefleet.agent.engine.ExpertLoad l) {
+    var b = io.decodefleet.protocol.cluster.ExpertLoad.newBuilder().setLayers(l.layers()).setExperts(l.experts());
+    for (long t : l.tokens()) b.addTokens(t);
+    for (long d : l.dropped()) b.addDropped(d);
+    return b.build();
+  }
+
+  /** @throws NotSerializableException when the counts do not fill layers x experts */
+  public static io.decodefleet.agent.engine.ExpertLoad expertLoad(io.decodefleet.protocol.cluster.ExpertLoad p)
+      throws NotSerializableException {
+    try {
+      return new io.decodefleet.agent.engine.ExpertLoad(p.getLayers(), p.getExperts(),
+          p.getTokensList().stream().mapToLong(Long::longValue).toArray(),
+          p.getDroppedList().stream().mapToLong(Long::longValue).toArray());
+    } catch (IllegalArgumentException e) {
+      throw new NotSerializableException("ExpertLoad: " + e.getMessage());
     }
   }
 

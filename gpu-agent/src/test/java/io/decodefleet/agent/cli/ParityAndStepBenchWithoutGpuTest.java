@@ -54,6 +54,12 @@ class ParityAndStepBenchWithoutGpuTest {
     Run batches = run(BenchStepCommand::new, "--batches", "1,0");
     assertEquals(2, batches.code());
     assertTrue(batches.out().startsWith("gpu-agent bench step: "), batches.out());
+    Run quant = run(ParityCommand::new, "--quantization", "int8");
+    assertEquals(2, quant.code());
+    assertEquals("gpu-agent parity: --quantization must be none or fp8, got 'int8'\n", quant.out());
+    Run kv = run(BenchStepCommand::new, "--quantization", "fp8", "--kv-cache-dtype", "fp16");
+    assertEquals(2, kv.code());
+    assertEquals("gpu-agent bench step: --kv-cache-dtype must be auto or fp8, got 'fp16'\n", kv.out());
     Run profile = run(BenchStepCommand::new, "--profile-steps", "-1");
     assertEquals(2, profile.code());
     assertEquals("gpu-agent bench step: --profile-steps must be >= 0, got -1\n", profile.out());
@@ -63,6 +69,19 @@ class ParityAndStepBenchWithoutGpuTest {
     Run message = run(BenchStepCommand::new, "--backend", "cpu", "--message-us", "-1");
     assertEquals(2, message.code());
     assertEquals("gpu-agent bench step: --message-us must be >= 0, got -1.0\n", message.out());
+    Run cpuFp8 = run(BenchStepCommand::new, "--backend", "cpu", "--kv-cache-dtype", "fp8");
+    assertEquals(2, cpuFp8.code());
+    assertEquals("gpu-agent bench step: --quantization and --kv-cache-dtype apply to --backend cuda only\n",
+        cpuFp8.out());
+    Run fp8Calibration = run(BenchStepCommand::new, "--quantization", "fp8", "--calibration-out", "unused.json");
+    assertEquals(2, fp8Calibration.code());
+    assertEquals("gpu-agent bench step: --calibration-out records bf16 step times only: leave out --quantization "
+        + "and --kv-cache-dtype\n", fp8Calibration.out());
+    Run moeCalibration = run(BenchStepCommand::new, "--backend", "cpu", "--model", "tiny-moe", "--calibration-out",
+        "unused.json");
+    assertEquals(2, moeCalibration.code());
+    assertEquals("gpu-agent bench step: --calibration-out records dense models' step times only, and tiny-moe is a "
+        + "mixture of experts\n", moeCalibration.out());
     Run device = run(BenchRooflineCommand::new, "--device", "h100", "--calibration-out", "unused.json");
     assertEquals(2, device.code());
     assertEquals("gpu-agent bench roofline: unknown device 'h100' (known: h200, b200)\n", device.out());

@@ -42,4 +42,30 @@ class ModelConfigTest {
     assertThrows(IllegalArgumentException.class,
         () -> new ModelConfig("x", 0, 384, 4, 2, 4, 1024, 1e4, 1e-5f, 32, 2048, false));
   }
+
+  @Test
+  void moePresetsHaveTheirModelsTotalAndActiveParameters() {
+    ModelConfig mixtral = ModelConfig.preset("mixtral-8x7b");
+    assertEquals(8, mixtral.moe().numExperts());
+    assertEquals(2, mixtral.moe().expertsPerToken());
+    long total = mixtral.parameterCount();
+    long active = mixtral.activeParameterCount();
+    // Mistral AI gives 46.7B total and 12.9B active.
+    assertTrue(total > 46_600_000_000L && total < 46_800_000_000L, "total " + total);
+    assertTrue(active > 12_800_000_000L && active < 13_000_000_000L, "active " + active);
+    ModelConfig qwen = ModelConfig.preset("qwen3-30b-a3b");
+    assertTrue(qwen.qkNorm() && qwen.moe().normTopkProb());
+    // Qwen gives 30.5B total and 3.3B active.
+    assertTrue(qwen.parameterCount() > 30_400_000_000L && qwen.parameterCount() < 30_600_000_000L);
+    assertTrue(qwen.activeParameterCount() > 3_200_000_000L && qwen.activeParameterCount() < 3_400_000_000L);
+    assertEquals(ModelConfig.preset("tiny").parameterCount(), ModelConfig.preset("tiny").activeParameterCount());
+  }
+
+  @Test
+  void moeShapesOutsideTheirRangesAreRejectedWithTheField() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new MoeConfig(8, 9, 64, true));
+    assertEquals("num_experts_per_tok must be in 1..num_experts, got 9", e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new MoeConfig(1, 1, 64, true));
+    assertThrows(IllegalArgumentException.class, () -> new MoeConfig(8, 2, 0, true));
+  }
 }

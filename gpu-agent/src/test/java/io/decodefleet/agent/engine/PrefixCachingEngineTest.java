@@ -88,4 +88,57 @@ class PrefixCachingEngineTest {
     assertEquals(scheduledWithout - hits, scheduledWith, "the cached tokens were not computed again");
     assertTrue(cached.stream().mapToLong(p -> p.added().size()).sum() >= 2, "blocks were registered");
   }
+
+  /** Submits every sequence at once and runs them to the end; tokens, with cache events and steps. */
+  private Map<Long, int[]> runAtOnce(ModelSpec.PrefixCaching caching, List<SequenceSpec> seqs,
+      List<EngineEvent.PrefixCacheChanged> cacheEvents, List<EngineEvent.Stepped> steps) throws Exception {
+    EngineTest.Collector c = new EngineTest.Collector();
+    Engine e = new Engine("burst-" + caching, new ModelSpec("tiny", 3, 16, 64, 8, 512, 1.0, caching),
+        CpuBackend::new, c);
+    engines.add(e);
+    e.start();
+    c.next(EngineEvent.Loaded.class);
+    e.submit(seqs);
+    Map<Long, List<Integer>> tokens = new TreeMap<>();
+    int finished = 0;
+    while (finished < seqs.size()) {
+      Object ev = c.next();
+      if (ev instanceof EngineEvent.PrefixCacheChanged p) {
+        cacheEvents.add(p);
+      } else if (ev instanceof EngineEvent.Stepped st) {
+        steps.add(st);
+        st.tokens().forEach(t -> IntStream.of(t.tokens()).forEach(tokens.computeIfAbsent(t.sequenceId(),
+            k -> new ArrayList<>())::add));
+        for (SequenceFinished f : st.finished()) {
+          assertTrue(f.verify().checked() && f.verify().passed(), "recompute check of " + f.sequenceId() + ": "
+              + f.verify());
+          finished++;
+        }
+      }
+    }
+    Map<Long, int[]> out = new TreeMap<>();
+    tokens.forEach((id, t) -> out.put(id, t.stream().mapToInt(Integer::intValue).toArray()));
+    return out;
+  }
+
+  @Test
+  void aBurstSharingAPrefixPrefillsItOnceAndEveryOtherSequenceFindsItCached() throws Exception {
+    int[] shared = IntStream.range(0, 32).map(i -> (i * 37 + 11) % VOCAB).toArray(); // 2 full blocks
+    List<SequenceSpec> seqs = new ArrayList<>();
+    for (long id = 1; id <= 6; id++) seqs.add(new SequenceSpec(id, prompt(shared, 4 + (int) id, id), 8, false));
+    List<EngineEvent.PrefixCacheChanged> cached = new ArrayList<>();
+    List<EngineEvent.Stepped> cachedSteps = new ArrayList<>();
+    Map<Long, int[]> withCache = runAtOnce(ModelSpec.PrefixCaching.ON, seqs, cached, cachedSteps);
+    List<EngineEvent.Stepped> fullSteps = new ArrayList<>();
+    Map<Long, int[]> without = runAtOnce(ModelSpec.PrefixCaching.OFF, seqs, new ArrayList<>(), fullSteps);
+
+    assertEquals(6, without.size());
+    for (long id : without.keySet()) assertArrayEquals(without.get(id), withCache.get(id), "tokens of " + id);
+    long hits = cached.stream().mapToLong(EngineEvent.PrefixCacheChanged::hitTokens).sum();
+    assertEquals(5 * 32, hits, "every sequence but the first finds both prefix blocks cached");
+    assertEquals(5, cached.stream().mapToLong(EngineEvent.PrefixCacheChanged::deferredAdmissions).sum());
+    long scheduledWith = cachedSteps.stream().mapToLong(EngineEvent.Stepped::scheduledTokens).sum();
+    long scheduledWithout = fullSteps.stream().mapToLong(EngineEvent.Stepped::scheduledTokens).sum();
+    assertEquals(scheduledWithout - 5 * 32, scheduledWith, "the prefix was computed once");
+  }
 }

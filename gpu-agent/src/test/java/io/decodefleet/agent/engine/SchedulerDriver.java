@@ -74,16 +74,31 @@ final class SchedulerDriver {
   int steps;
 
   SchedulerDriver(int maxNumSeqs, int budget, int maxModelLen, int numBlocks, int blockSize) {
+    this(maxNumSeqs, budget, maxModelLen, numBlocks, blockSize, false);
+  }
+
+  /** @param prefixCaching whether full blocks are cached by content and shared between sequences */
+  SchedulerDriver(int maxNumSeqs, int budget, int maxModelLen, int numBlocks, int blockSize, boolean prefixCaching) {
     config = new SchedulerConfig(maxNumSeqs, budget, maxModelLen);
-    blocks = new KvBlockManager(numBlocks, blockSize);
-    scheduler = new Scheduler(config, blocks);
+    blocks = new KvBlockManager(numBlocks, blockSize, prefixCaching);
+    scheduler = new Scheduler(config, blocks, 42L);
   }
 
   Sequence add(long id, int promptLen, int maxTokens) {
-    Sequence seq = new Sequence(id, prompt(id, promptLen), maxTokens);
+    return add(new Sequence(id, prompt(id, promptLen), maxTokens));
+  }
+
+  Sequence add(Sequence seq) {
     scheduler.add(seq);
-    all.put(id, seq);
+    all.put(seq.id(), seq);
     return seq;
+  }
+
+  /** Aborts a sequence as the engine does between steps; whether the scheduler held it. */
+  boolean abort(long id) {
+    boolean held = scheduler.abort(id).isPresent();
+    if (held) admissionOrder.remove(id);
+    return held;
   }
 
   SchedulerOutput schedule() {
@@ -185,17 +200,18 @@ final class SchedulerDriver {
 
   void checkBlocks() {
     Set<Integer> held = new HashSet<>();
-    int count = 0;
     for (Sequence s : all.values()) {
       if (s.status() != Sequence.Status.RUNNING) {
         assertTrue(s.blockTable().isEmpty(), "sequence " + s.id() + " holds blocks while " + s.status());
       }
+      Set<Integer> own = new HashSet<>();
       for (int b : s.blockTable()) {
-        assertTrue(held.add(b), "block " + b + " is owned twice");
-        count++;
+        assertTrue(own.add(b), "block " + b + " is twice in sequence " + s.id() + "'s table");
+        // Only cached blocks are shared, and only with prefix caching.
+        assertTrue(held.add(b) || blocks.prefixCaching(), "block " + b + " is owned twice");
       }
     }
-    assertEquals(blocks.numBlocks(), count + blocks.numFreeBlocks(), "held + free must equal the pool");
+    assertEquals(blocks.numBlocks(), held.size() + blocks.numFreeBlocks(), "held + free must equal the pool");
     assertEquals(blocks.numFreeBlocks(), scheduler.numFreeBlocks());
   }
 

@@ -49,9 +49,11 @@ class AgentMetricsTest {
     metrics.reported("tiny", new AgentReport.PrefixCacheReport("node-a-0", List.of(1L, 2L), List.of(), 96, 64));
     metrics.reported("tiny", new AgentReport.PrefixCacheReport("node-a-0", List.of(), List.of(1L), 0, 0));
     metrics.reported("tiny", new AgentReport.PrefixCacheReport("node-a-0", List.of(), List.of(), 40, 0));
+    metrics.reported("tiny", new AgentReport.PrefixCacheReport("node-a-0", List.of(), List.of(), 80, 64, 2));
     String text = scrape();
-    assertLine(text, "vllm:prefix_cache_queries_total{agent=\"node-a-0\",model_name=\"tiny\"} 136.0");
-    assertLine(text, "vllm:prefix_cache_hits_total{agent=\"node-a-0\",model_name=\"tiny\"} 64.0");
+    assertLine(text, "vllm:prefix_cache_queries_total{agent=\"node-a-0\",model_name=\"tiny\"} 216.0");
+    assertLine(text, "vllm:prefix_cache_hits_total{agent=\"node-a-0\",model_name=\"tiny\"} 128.0");
+    assertLine(text, "decodefleet_prefix_deferred_admissions_total{agent=\"node-a-0\",model_name=\"tiny\"} 2.0");
   }
 
   @Test

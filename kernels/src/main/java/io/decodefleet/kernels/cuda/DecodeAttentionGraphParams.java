@@ -9,6 +9,8 @@ package io.decodefleet.kernels.cuda;
  * @param stepDims (4) int32 on the device: numItems, chunkTokens, blockTableStride, 0
  * @param counters (2 + batch * kvHeads) int32, zeroed once (persistent variant)
  * @param scaleLog2 softmax scale times log2(e)
+ * @param kScale FP8 kernels: a K element is e4m3(code) * kScale; 1 for the bf16 ones
+ * @param vScale FP8 kernels: a V element is e4m3(code) * vScale; 1 for the bf16 ones
  */
 public record DecodeAttentionGraphParams(
     long out,
@@ -29,7 +31,9 @@ public record DecodeAttentionGraphParams(
     int headDim,
     int blockSize,
     int blockShift,
-    float scaleLog2)
+    float scaleLog2,
+    float kScale,
+    float vScale)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(DecodeAttentionGraphParams.class);
@@ -61,6 +65,33 @@ public record DecodeAttentionGraphParams(
       throw new IllegalArgumentException(
           "blockShift (" + blockShift + ") must be log2(blockSize = " + blockSize + ")");
     }
+    KvScales.check(kScale, vScale);
+  }
+
+  /** A bf16 cache's launch (both scales 1). */
+  public DecodeAttentionGraphParams(long out, long q, long kCache, long vCache, long blockTables, long contextLens,
+      long workItems, long partialBase, long partialOut, long partialLse, long counters, long stepDims, int batch,
+      int qHeads, int kvHeads, int headDim, int blockSize, int blockShift, float scaleLog2) {
+    this(out, q, kCache, vCache, blockTables, contextLens, workItems, partialBase, partialOut, partialLse, counters,
+        stepDims, batch, qHeads, kvHeads, headDim, blockSize, blockShift, scaleLog2, 1f, 1f);
+  }
+
+  /** The same launch over an FP8 e4m3 cache with these scales (run it on the {@code fp8} kernels). */
+  public DecodeAttentionGraphParams withKvScales(float k, float v) {
+    return new DecodeAttentionGraphParams(out, q, kCache, vCache, blockTables, contextLens, workItems, partialBase,
+        partialOut, partialLse, counters, stepDims, batch, qHeads, kvHeads, headDim, blockSize, blockShift, scaleLog2,
+        k, v);
+  }
+
+  /** The split (or, with {@code persistent}, persistent) kernel over an FP8 or a bf16 cache. */
+  public Kernel kernel(boolean persistent, boolean fp8) {
+    if (!fp8) return persistent ? persistentKernel() : splitKernel();
+    if (persistent) {
+      return headDim == 64
+          ? Kernel.DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D64
+          : Kernel.DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D128;
+    }
+    return headDim == 64 ? Kernel.DECODE_ATTENTION_GRAPH_FP8_D64 : Kernel.DECODE_ATTENTION_GRAPH_FP8_D128;
   }
 
   /**

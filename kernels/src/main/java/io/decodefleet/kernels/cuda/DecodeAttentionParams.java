@@ -18,6 +18,8 @@ package io.decodefleet.kernels.cuda;
  * @param blockShift log2(blockSize)
  * @param chunkTokens from the plan, a multiple of 64
  * @param scaleLog2 softmax scale times log2(e)
+ * @param kScale FP8 kernels: a K element is e4m3(code) * kScale; 1 for the bf16 ones
+ * @param vScale FP8 kernels: a V element is e4m3(code) * vScale; 1 for the bf16 ones
  */
 public record DecodeAttentionParams(
     long out,
@@ -40,7 +42,9 @@ public record DecodeAttentionParams(
     int blockTableStride,
     int chunkTokens,
     int numItems,
-    float scaleLog2)
+    float scaleLog2,
+    float kScale,
+    float vScale)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(DecodeAttentionParams.class);
@@ -75,6 +79,24 @@ public record DecodeAttentionParams(
     ParamChecks.positive(chunkTokens, "chunkTokens");
     ParamChecks.multipleOf(chunkTokens, DecodeAttentionPlan.STAGE_TOKENS, "chunkTokens");
     ParamChecks.nonNegative(numItems, "numItems");
+    KvScales.check(kScale, vScale);
+  }
+
+  /** A bf16 cache's launch (both scales 1). */
+  public DecodeAttentionParams(long out, long q, long kCache, long vCache, long blockTables, long contextLens,
+      long workItems, long partialBase, long partialOut, long partialLse, long counters, int batch, int qHeads,
+      int kvHeads, int headDim, int blockSize, int blockShift, int blockTableStride, int chunkTokens, int numItems,
+      float scaleLog2) {
+    this(out, q, kCache, vCache, blockTables, contextLens, workItems, partialBase, partialOut, partialLse, counters,
+        batch, qHeads, kvHeads, headDim, blockSize, blockShift, blockTableStride, chunkTokens, numItems, scaleLog2,
+        1f, 1f);
+  }
+
+  /** The same launch over an FP8 e4m3 cache with these scales (run it on the {@code fp8} kernels). */
+  public DecodeAttentionParams withKvScales(float k, float v) {
+    return new DecodeAttentionParams(out, q, kCache, vCache, blockTables, contextLens, workItems, partialBase,
+        partialOut, partialLse, counters, batch, qHeads, kvHeads, headDim, blockSize, blockShift, blockTableStride,
+        chunkTokens, numItems, scaleLog2, k, v);
   }
 
   /**
@@ -108,6 +130,15 @@ public record DecodeAttentionParams(
 
   public Kernel splitKernel() {
     return headDim == 64 ? Kernel.DECODE_ATTENTION_D64 : Kernel.DECODE_ATTENTION_D128;
+  }
+
+  /** The split (or, with {@code persistent}, persistent) kernel over an FP8 or a bf16 cache. */
+  public Kernel kernel(boolean persistent, boolean fp8) {
+    if (!fp8) return persistent ? persistentKernel() : splitKernel();
+    if (persistent) {
+      return headDim == 64 ? Kernel.DECODE_ATTENTION_PERSISTENT_FP8_D64 : Kernel.DECODE_ATTENTION_PERSISTENT_FP8_D128;
+    }
+    return headDim == 64 ? Kernel.DECODE_ATTENTION_FP8_D64 : Kernel.DECODE_ATTENTION_FP8_D128;
   }
 
   public Kernel combineKernel() {

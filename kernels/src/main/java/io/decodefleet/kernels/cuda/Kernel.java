@@ -39,6 +39,11 @@ public enum Kernel {
       "df_skinny_gemm_m64", SkinnyGemmParams.class, 128, 2 * (128 * 128 + 64 * 160) * 2),
   /** 4 stages x (A + B) x 128 x 32 x 2 bytes. */
   GEMM("df_gemm", GemmParams.class, 256, 4 * 2 * 128 * 32 * 2),
+  /**
+   * 4 stages x (x box 128 + w box 256 rows) x 64 x 2 bytes, + 1 KiB to align the ring to the
+   * 1024-byte swizzle atom, + 8 mbarriers of 8 bytes (wgmma_gemm.cu; sm_90a only).
+   */
+  WGMMA_GEMM("df_wgmma_gemm", WgmmaGemmParams.class, 384, 4 * (128 + 256) * 64 * 2 + 1024 + 8 * 8),
   SWIGLU("df_swiglu", SwiGluParams.class, 256, 0),
   ARGMAX("df_argmax", ArgmaxParams.class, 512, 0),
   /** Static shared memory only: a 256-bin histogram of uint64 (sample.cu). */
@@ -70,7 +75,38 @@ public enum Kernel {
   /** FP8 e4m3 weights, bf16 activations, float32 accumulation; no shared memory (fp8_gemm.cu). */
   FP8_GEMM("df_fp8_gemm", Fp8GemmParams.class, 128, 0),
   /** {@link #PAGED_ATTENTION} over an FP8 e4m3 KV cache with a scale for K and one for V. */
-  PAGED_ATTENTION_FP8("df_paged_attention_fp8", PagedAttentionFp8Params.class, 128, 0);
+  PAGED_ATTENTION_FP8("df_paged_attention_fp8", PagedAttentionFp8Params.class, 128, 0),
+  /** {@link #ROPE_KV_APPEND} into an FP8 e4m3 cache (rope_kv.cu). */
+  ROPE_KV_APPEND_FP8("df_rope_kv_append_fp8", RopeKvFp8Params.class, 128, 0),
+  /** FP8: 3 stages x (K + V) x 64 positions x 128 bytes of codes, then bf16 K and V tiles of 64 x 128. */
+  DECODE_ATTENTION_FP8_D128("df_decode_attention_fp8_d128", DecodeAttentionParams.class, 128,
+      3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+  /** FP8: 4 stages x (K + V) x 64 positions x 64 bytes of codes, then bf16 K and V tiles of 64 x 64. */
+  DECODE_ATTENTION_FP8_D64("df_decode_attention_fp8_d64", DecodeAttentionParams.class, 128,
+      4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+  DECODE_ATTENTION_PERSISTENT_FP8_D128("df_decode_attention_persistent_fp8_d128", DecodeAttentionParams.class, 128,
+      3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+  DECODE_ATTENTION_PERSISTENT_FP8_D64("df_decode_attention_persistent_fp8_d64", DecodeAttentionParams.class, 128,
+      4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+  DECODE_ATTENTION_GRAPH_FP8_D128("df_decode_attention_graph_fp8_d128", DecodeAttentionGraphParams.class, 128,
+      3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+  DECODE_ATTENTION_GRAPH_FP8_D64("df_decode_attention_graph_fp8_d64", DecodeAttentionGraphParams.class, 128,
+      4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+  DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D128("df_decode_attention_graph_persistent_fp8_d128",
+      DecodeAttentionGraphParams.class, 128, 3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+  DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D64("df_decode_attention_graph_persistent_fp8_d64",
+      DecodeAttentionGraphParams.class, 128, 4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+  /** Largest magnitude of a dummy tensor, before FP8 quantization (fp8_weights.cu). */
+  DUMMY_WEIGHTS_AMAX("df_dummy_weights_amax", DummyWeightsFp8Params.class, 256, 0),
+  /** A dummy tensor as FP8 e4m3 codes with its per-tensor scale (fp8_weights.cu). */
+  DUMMY_WEIGHTS_FP8("df_dummy_weights_fp8", DummyWeightsFp8Params.class, 256, 0),
+  /** The skinny GEMM over FP8 weights: stages x (weight rows x 128 codes + mTile x 160 x 2 bytes). */
+  SKINNY_GEMM_FP8_M8("df_skinny_gemm_fp8_m8", SkinnyGemmFp8Params.class, 128, 3 * (64 * 64 + 8 * 160) * 2),
+  SKINNY_GEMM_FP8_M16("df_skinny_gemm_fp8_m16", SkinnyGemmFp8Params.class, 128, 2 * (64 * 64 + 16 * 160) * 2),
+  SKINNY_GEMM_FP8_M32("df_skinny_gemm_fp8_m32", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 32 * 160) * 2),
+  SKINNY_GEMM_FP8_M64("df_skinny_gemm_fp8_m64", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 64 * 160) * 2),
+  /** FP8 weights widened to bf16 for the prefill GEMM (fp8_weights.cu). */
+  FP8_DEQUANT("df_fp8_dequant", Fp8DequantParams.class, 256, 0);
 
   /** Above this a kernel must raise its dynamic shared-memory limit before launch. */
   public static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
@@ -108,5 +144,14 @@ public enum Kernel {
 
   public boolean needsSharedOptIn() {
     return sharedBytes > DEFAULT_SHARED_LIMIT;
+  }
+
+  /**
+   * Whether this kernel's code runs on a device of this compute capability. Every kernel runs
+   * wherever the fatbin loads but {@link #WGMMA_GEMM}, which is sm_90a machine code only (its
+   * other targets trap); its shared-memory opt-in is not even asked for elsewhere.
+   */
+  public boolean runsOn(int computeMajor, int computeMinor) {
+    return this != WGMMA_GEMM || WgmmaGemmParams.supports(computeMajor, computeMinor);
   }
 }

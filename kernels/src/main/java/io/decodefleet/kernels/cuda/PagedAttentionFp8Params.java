@@ -38,10 +38,7 @@ public record PagedAttentionFp8Params(
     // The same checks as the bf16 kernel's, by constructing its mirror.
     new PagedAttentionParams(out, q, kCache, vCache, blockTables, contextLens, stepDims, rows, qHeads, kvHeads,
         headDim, blockSize, scale);
-    if (!(kScale > 0) || !Float.isFinite(kScale) || !(vScale > 0) || !Float.isFinite(vScale)) {
-      throw new IllegalArgumentException("kScale and vScale must be finite and > 0 but are " + kScale + " and "
-          + vScale);
-    }
+    KvScales.check(kScale, vScale);
   }
 
   /** (rows, qHeads) CTAs. */

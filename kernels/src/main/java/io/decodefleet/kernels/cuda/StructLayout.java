@@ -13,8 +13,9 @@ import java.util.List;
  *
  * <p>Each record component is one struct field, in declaration order: {@code long} is a device
  * pointer (8 bytes, 8-aligned), {@code int} an int32 and {@code float} a float32 (4 bytes,
- * 4-aligned). Offsets follow the C rules for these types on x86-64 and CUDA (each field at the
- * next multiple of its alignment, the size rounded up to the largest alignment), and the structs
+ * 4-aligned), {@link TensorMap} an encoded CUDA tensor map (128 bytes, 64-aligned, as TMA needs).
+ * Offsets follow the C rules for these types on x86-64 and CUDA (each field at the next multiple
+ * of its alignment, the size rounded up to the largest alignment), and the structs
  * in {@code src/main/cuda} put pointers first so no padding appears between fields. A unit test
  * parses the CUDA struct definitions and checks them against these layouts field by field; the
  * CUDA side pins each size with a {@code static_assert}.
@@ -29,19 +30,27 @@ public final class StructLayout {
 
   /** The field kinds a parameter struct may hold. */
   public enum Kind {
-    POINTER(8),
-    INT32(4),
-    FLOAT32(4);
+    POINTER(8, 8),
+    INT32(4, 4),
+    FLOAT32(4, 4),
+    TENSOR_MAP(TensorMap.BYTES, 64);
 
     private final int size;
+    private final int alignment;
 
-    Kind(int size) {
+    Kind(int size, int alignment) {
       this.size = size;
+      this.alignment = alignment;
     }
 
-    /** Size and alignment in bytes. */
+    /** Size in bytes. */
     public int size() {
       return size;
+    }
+
+    /** Alignment in bytes. */
+    public int alignment() {
+      return alignment;
     }
   }
 
@@ -67,10 +76,10 @@ public final class StructLayout {
     for (int i = 0; i < components.length; i++) {
       RecordComponent c = components[i];
       Kind kind = kindOf(type, c);
-      offset = align(offset, kind.size());
+      offset = align(offset, kind.alignment());
       fields.add(new Field(c.getName(), kind, offset));
       offset += kind.size();
-      maxAlign = Math.max(maxAlign, kind.size());
+      maxAlign = Math.max(maxAlign, kind.alignment());
       accessors[i] = c.getAccessor();
     }
     return new StructLayout(type.getSimpleName(), fields, align(offset, maxAlign), accessors);
@@ -87,9 +96,12 @@ public final class StructLayout {
     if (t == float.class) {
       return Kind.FLOAT32;
     }
+    if (t == TensorMap.class) {
+      return Kind.TENSOR_MAP;
+    }
     throw new IllegalArgumentException(
         type.getSimpleName() + "." + c.getName() + " has type " + t.getSimpleName()
-            + "; a parameter struct holds only long (pointer), int and float");
+            + "; a parameter struct holds only long (pointer), int, float and TensorMap");
   }
 
   private static int align(int offset, int alignment) {
@@ -129,6 +141,7 @@ public final class StructLayout {
         case POINTER -> buf.putLong(f.offset(), (Long) v);
         case INT32 -> buf.putInt(f.offset(), (Integer) v);
         case FLOAT32 -> buf.putFloat(f.offset(), (Float) v);
+        case TENSOR_MAP -> buf.put(f.offset(), ((TensorMap) v).bytes());
         default -> throw new AssertionError(f.kind());
       }
     }

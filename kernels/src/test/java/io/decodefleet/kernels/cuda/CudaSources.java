@@ -15,7 +15,7 @@ import java.util.stream.Stream;
 /** Reads the parameter structs and kernel entry points out of src/main/cuda, as the tests see them. */
 final class CudaSources {
 
-  /** One field of a CUDA struct: name and size in bytes (8 for pointers, 4 for int and float). */
+  /** One field of a CUDA struct: name and size in bytes (8 for pointers, 4 for int and float, 128 for a TensorMap). */
   record CField(String name, int size) {}
 
   /** An {@code extern "C" __global__} kernel and the struct type of its one parameter. */
@@ -66,6 +66,7 @@ final class CudaSources {
   private static int scalarSize(String type, String struct) {
     return switch (type) {
       case "int", "float", "int32_t", "uint32_t" -> 4;
+      case "TensorMap" -> TensorMap.BYTES;
       default -> throw new IllegalStateException(struct + " has a field of unexpected type " + type);
     };
   }

@@ -41,4 +41,75 @@ class Fp8KernelParamsTest {
     assertThrows(IllegalArgumentException.class, () -> new PagedAttentionFp8Params(256, 512, 768, 1024, 1280, 1536,
         1792, 5, 8, 2, 128, 16, 0.088f, 0f, 2f));
   }
+
+  @Test
+  void decodeAttentionOverAnFp8CacheRunsTheFp8KernelsWithItsScalesAndTheBf16CombineAndLayout() {
+    DecodeAttentionParams bf16 = new DecodeAttentionParams(256, 512, 768, 1024, 1280, 1536, 1792, 2048, 2304, 2560,
+        2816, 4, 32, 8, 128, 16, 4, 64, 256, 40, 0.127f);
+    assertEquals(1f, bf16.kScale());
+    assertEquals(1f, bf16.vScale());
+    DecodeAttentionParams fp8 = bf16.withKvScales(0.25f, 2f);
+    assertEquals(0.25f, fp8.kScale());
+    assertEquals(2f, fp8.vScale());
+    assertEquals(bf16.scaleLog2(), fp8.scaleLog2());
+    assertEquals(Kernel.DECODE_ATTENTION_FP8_D128, fp8.kernel(false, true));
+    assertEquals(Kernel.DECODE_ATTENTION_PERSISTENT_FP8_D128, fp8.kernel(true, true));
+    assertEquals(Kernel.DECODE_ATTENTION_D128, fp8.kernel(false, false));
+    assertEquals(136, DecodeAttentionParams.LAYOUT.size());
+    assertEquals(136, DecodeAttentionGraphParams.LAYOUT.size());
+    // Codes of 3 stages of K and V, then one bf16 K and V tile: 80 KiB at D 128, two CTAs an SM.
+    assertEquals(80 * 1024, Kernel.DECODE_ATTENTION_FP8_D128.sharedBytes());
+    assertEquals(48 * 1024, Kernel.DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D64.sharedBytes());
+    assertThrows(IllegalArgumentException.class, () -> bf16.withKvScales(0f, 1f));
+    DecodeAttentionGraphParams g = new DecodeAttentionGraphParams(256, 512, 768, 1024, 1280, 1536, 1792, 2048, 2304,
+        2560, 2816, 3072, 4, 16, 4, 64, 32, 5, 0.18f).withKvScales(0.5f, 0.125f);
+    assertEquals(Kernel.DECODE_ATTENTION_GRAPH_FP8_D64, g.kernel(false, true));
+    assertEquals(Kernel.DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D64, g.kernel(true, true));
+    assertEquals(0.125f, g.vScale());
+  }
+
+  @Test
+  void theFp8AppendKeepsTheBf16AppendsChecksAndAddsItsScales() {
+    RopeKvParams plain = new RopeKvParams(256, 512, 768, 1024, 1280, 1536, 1792, 2048, 17, 32, 8, 128, 6144, 6144,
+        6144, 8192);
+    RopeKvFp8Params p = RopeKvFp8Params.of(plain, 0.5f, 3f);
+    assertEquals(17, p.launch().gridX());
+    assertEquals(104, RopeKvFp8Params.LAYOUT.size());
+    assertEquals(0.5f, p.kScale());
+    assertThrows(IllegalArgumentException.class, () -> RopeKvFp8Params.of(plain, 1f, Float.NaN));
+  }
+
+  @Test
+  void fp8WeightParamsRefuseWhatTheirKernelsCannotDo() {
+    DummyWeightsParams w = DummyWeightsParams.of(256, 4096, 7L, 11L, 0, 0.02f, 0f);
+    DummyWeightsFp8Params p = DummyWeightsFp8Params.of(w, 512, 768, 64);
+    assertEquals(4096, p.n());
+    assertEquals(7, p.seedLo());
+    assertEquals(80, DummyWeightsFp8Params.LAYOUT.size());
+    assertThrows(IllegalArgumentException.class, () -> DummyWeightsFp8Params.of(w, 512, 768, 4097), "rows past n");
+    Fp8DequantParams d = new Fp8DequantParams(256, 512, 768, 6144, 4096, 1);
+    assertEquals(40, Fp8DequantParams.LAYOUT.size());
+    assertEquals(6144, d.launch().gridX(), "6144 x 256 vectors of 16 codes, 256 a CTA");
+    assertEquals(8192, new Fp8DequantParams(256, 512, 768, 28672, 4096, 1).launch().gridX(), "capped at 8192 CTAs");
+    assertEquals(1, new Fp8DequantParams(256, 512, 768, 2, 16, 0).launch().gridX());
+    assertThrows(IllegalArgumentException.class, () -> new Fp8DequantParams(256, 512, 768, 2, 24, 1));
+  }
+
+  @Test
+  void theFp8SkinnyGemmRunsTheBf16PlanOnItsOwnKernelWithHalfTheWeightTile() {
+    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(64, 6144, 4096, 264);
+    SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, 256, 512, 768, 1024, 1280, 1536, 6144, false);
+    assertEquals(Kernel.SKINNY_GEMM_FP8_M64, SkinnyGemmFp8Params.kernelFor(plan));
+    assertEquals(Kernel.SKINNY_GEMM_FP8_M8, SkinnyGemmFp8Params.kernelFor(SkinnyGemmPlan.plan(3, 4096, 4096, 264)));
+    LaunchShape s = SkinnyGemmFp8Params.launch(plan);
+    assertEquals(plan.launch().gridX(), s.gridX());
+    assertEquals(plan.launch().gridY(), s.gridY());
+    assertEquals(plan.splits(), p.splits());
+    // The x tile is the bf16 kernel's, the weight tile half of it.
+    int bf16 = Kernel.SKINNY_GEMM_M64.sharedBytes();
+    assertEquals(bf16 - 2 * 128 * 64 * 2, s.sharedBytes());
+    assertEquals(80, SkinnyGemmFp8Params.LAYOUT.size());
+    assertThrows(IllegalArgumentException.class, () -> SkinnyGemmFp8Params.of(SkinnyGemmPlan.plan(1, 64, 40, 264), 256,
+        512, 768, 1024, 1280, 1536, 64, false), "k of a partial 16-code vector");
+  }
 }

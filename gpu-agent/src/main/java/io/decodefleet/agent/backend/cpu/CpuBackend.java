@@ -14,6 +14,8 @@ import io.decodefleet.agent.engine.StepProfile;
 import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.agent.engine.kv.KvGroupSpec;
 import io.decodefleet.agent.engine.kv.KvTransport;
+import io.decodefleet.agent.engine.tp.ExpertShard;
+import io.decodefleet.agent.engine.tp.Parallelism;
 import io.decodefleet.agent.engine.tp.TensorGroupSpec;
 import io.decodefleet.agent.engine.tp.TensorParallelRank;
 import io.decodefleet.agent.engine.tp.TensorShard;
@@ -26,9 +28,12 @@ import io.decodefleet.kernels.reference.SwiGlu;
 
 /**
  * The reference backend: the Llama decoder in float32 on the CPU, built from the kernels module's
- * reference ops. Single-threaded (one engine thread per agent); the numerical oracle for every GPU
- * path. As one rank of a tensor-parallel group it holds its {@link TensorShard} of the weights and
- * completes the o and down projections with the group's in-process all-reduce.
+ * reference ops, its MLP dense or a mixture of experts ({@link CpuMoeLayer}). Single-threaded (one
+ * engine thread per agent); the numerical oracle for every GPU path. As one rank of a
+ * tensor-parallel group it holds its {@link TensorShard} of the weights and completes the o and down
+ * projections with the group's in-process all-reduce; as one rank of an expert-parallel group it
+ * holds its {@link ExpertShard}'s experts and everything else whole, attends only the sequences the
+ * shard gives it, and gathers the step's final hidden states from its peers for the logits.
  */
 public final class CpuBackend implements TensorParallelRank {
   private final long kvMemoryBytes;
@@ -37,7 +42,9 @@ public final class CpuBackend implements TensorParallelRank {
   private CpuWeights weights;
   private CpuKvCache kv;
   private TensorShard shard = TensorShard.WHOLE;
-  private CpuTensorGroup group; // null outside a tensor-parallel group
+  private CpuTensorGroup group; // null outside a tensor-parallel or expert-parallel group
+  private ExpertShard expertShard; // null outside an expert-parallel group
+  private CpuMoeLayer moe; // null for a dense model
   private FamilyTimeline timeline; // set during a profiled step only
   /** Bytes System.arraycopy reads and writes per µs here, measured at the first profiled step; 0 before. */
   private static double copyBytesPerMicro;
@@ -80,7 +87,9 @@ public final class CpuBackend implements TensorParallelRank {
   public void loadModel(ModelLoad load) {
     this.config = shard.of(load.config());
     this.load = load;
-    this.weights = CpuWeights.read(load, shard);
+    this.weights = CpuWeights.read(load, shard, expertShard);
+    this.moe = config.isMoe() ? new CpuMoeLayer(config, load.moeRouter(), expertShard == null ? null : group,
+        expertShard) : null;
   }
 
   /**
@@ -118,13 +127,42 @@ public final class CpuBackend implements TensorParallelRank {
 
   @Override
   public float[] forward(ForwardBatch batch) {
-    int n = batch.numTokens();
-    float[] hidden = run(batch.tokens(), batch.positions(), (layer, q, k, v, out) -> {
-      kv.append(layer, k, v, n, batch.slotMapping());
+    if (moe != null) moe.beginStep(true);
+    int[] rows = attendedRows(batch.numTokens(), i -> expertShard.attends(batch.blockTables()[i][0]));
+    ForwardBatch mine = rows.length == batch.numTokens() ? batch : batch.rows(rows);
+    int n = mine.numTokens();
+    float[] hidden = run(mine.tokens(), mine.positions(), rows, (layer, q, k, v, out) -> {
+      kv.append(layer, k, v, n, mine.slotMapping());
       mark(KernelFamily.ATTENTION);
-      kv.attend(layer, q, n, batch.blockTables(), batch.contextLens(), attentionScale(), out);
+      kv.attend(layer, q, n, mine.blockTables(), mine.contextLens(), attentionScale(), out);
     });
-    return logits(hidden, batch.sampleRows());
+    return logits(allRows(hidden, rows, batch.numTokens()), batch.sampleRows());
+  }
+
+  /** Rows 0..n-1, or in an expert-parallel group those {@code attended} says this rank attends. */
+  private int[] attendedRows(int n, java.util.function.IntPredicate attended) {
+    return java.util.stream.IntStream.range(0, n).filter(i -> expertShard == null || attended.test(i)).toArray();
+  }
+
+  /**
+   * (total, hidden): the step's final hidden states of every row. An expert-parallel rank has its own
+   * {@code rows} only, and takes its peers' from the group.
+   */
+  private float[] allRows(float[] hidden, int[] rows, int total) {
+    if (expertShard == null) return hidden;
+    int h = config.hiddenSize();
+    float[] all = new float[total * h];
+    for (Object o : group.exchange(expertShard.rank(), new Object[] {rows, hidden}, "gathering the final rows")) {
+      int[] theirRows = (int[]) ((Object[]) o)[0];
+      float[] theirs = (float[]) ((Object[]) o)[1];
+      for (int i = 0; i < theirRows.length; i++) System.arraycopy(theirs, i * h, all, theirRows[i] * h, h);
+    }
+    return all;
+  }
+
+  @Override
+  public io.decodefleet.agent.engine.ExpertLoad lastExpertLoad() {
+    return moe == null ? null : moe.lastLoad();
   }
 
   @Override
@@ -180,21 +218,21 @@ public final class CpuBackend implements TensorParallelRank {
     return copyBytesPerMicro;
   }
 
+  /** In an expert-parallel group, rank 0 attends the one sequence; the others take part in its MoE layers. */
   @Override
   public float[] forwardWithoutCache(int[] tokens) {
-    int n = tokens.length;
-    int[] positions = new int[n];
-    int[] rows = new int[n];
-    for (int i = 0; i < n; i++) {
-      positions[i] = i;
-      rows[i] = i;
-    }
-    float[] hidden = run(tokens, positions, (layer, q, k, v, out) -> {
+    if (moe != null) moe.beginStep(false);
+    int[] rows = attendedRows(tokens.length, i -> expertShard.rank() == 0);
+    int n = rows.length;
+    int[] mine = new int[n];
+    for (int i = 0; i < n; i++) mine[i] = tokens[rows[i]];
+    float[] hidden = run(mine, rows.clone(), rows, (layer, q, k, v, out) -> {
       mark(KernelFamily.ATTENTION);
       CausalAttention.forward(q, k, v, n, config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
           attentionScale(), out);
     });
-    return logits(hidden, rows);
+    int[] all = java.util.stream.IntStream.range(0, tokens.length).toArray();
+    return logits(allRows(hidden, rows, tokens.length), all);
   }
 
   private float attentionScale() {
@@ -210,8 +248,12 @@ public final class CpuBackend implements TensorParallelRank {
     void attend(int layer, float[] q, float[] k, float[] v, float[] out);
   }
 
-  /** The decoder stack; returns the final-normed hidden states (n, hidden). */
-  private float[] run(int[] tokens, int[] positions, Attention attention) {
+  /**
+   * The decoder stack; returns the final-normed hidden states (n, hidden).
+   *
+   * @param rows (n) each token's row in the step's batch (an expert-parallel rank's MoE layers need them)
+   */
+  private float[] run(int[] tokens, int[] positions, int[] rows, Attention attention) {
     int n = tokens.length;
     int h = config.hiddenSize();
     int inter = config.intermediateSize();
@@ -225,8 +267,8 @@ public final class CpuBackend implements TensorParallelRank {
     float[] v = new float[n * kvs]; // (n, kvHeads, headDim)
     float[] attn = new float[n * qs]; // (n, qHeads, headDim)
     float[] delta = new float[n * h]; // (n, hidden)
-    float[] gate = new float[n * inter]; // (n, intermediate)
-    float[] up = new float[n * inter]; // (n, intermediate)
+    float[] gate = new float[config.isMoe() ? 0 : n * inter]; // (n, intermediate)
+    float[] up = new float[gate.length]; // (n, intermediate)
 
     mark(KernelFamily.EMBEDDING);
     CpuWeights.Layer[] layers = weights.layers;
@@ -242,6 +284,10 @@ public final class CpuBackend implements TensorParallelRank {
       CpuWeights.addBias(q, n, qs, layer.qBias());
       CpuWeights.addBias(k, n, kvs, layer.kBias());
       CpuWeights.addBias(v, n, kvs, layer.vBias());
+      if (layer.qNorm() != null) { // Qwen3: each head RMS-normed over head_dim before RoPE
+        RmsNorm.forward(q, layer.qNorm(), eps, n * config.numAttentionHeads(), config.headDim(), q);
+        RmsNorm.forward(k, layer.kNorm(), eps, n * config.numKeyValueHeads(), config.headDim(), k);
+      }
       mark(KernelFamily.ROPE_KV);
       Rope.apply(q, n, config.numAttentionHeads(), config.headDim(), positions, config.ropeTheta());
       Rope.apply(k, n, config.numKeyValueHeads(), config.headDim(), positions, config.ropeTheta());
@@ -252,12 +298,16 @@ public final class CpuBackend implements TensorParallelRank {
       mark(KernelFamily.NORM);
       RmsNorm.addResidualAndNorm(delta, residual, layer.postAttentionNorm(), eps, n, h, normed);
       mark(KernelFamily.GATE_UP_PROJ);
-      Matmul.matmulTransposed(normed, layer.gateProj(), n, inter, h, gate);
-      Matmul.matmulTransposed(normed, layer.upProj(), n, inter, h, up);
-      mark(KernelFamily.ACTIVATION);
-      SwiGlu.forward(gate, up, n * inter, gate);
-      mark(KernelFamily.DOWN_PROJ);
-      Matmul.matmulTransposed(gate, layer.downProj(), n, h, inter, delta);
+      if (layer.moe() != null) { // router, dispatch, experts and combine all count as gate_up_proj
+        moe.forward(l, layer.moe(), normed, n, rows, delta);
+      } else {
+        Matmul.matmulTransposed(normed, layer.gateProj(), n, inter, h, gate);
+        Matmul.matmulTransposed(normed, layer.upProj(), n, inter, h, up);
+        mark(KernelFamily.ACTIVATION);
+        SwiGlu.forward(gate, up, n * inter, gate);
+        mark(KernelFamily.DOWN_PROJ);
+        Matmul.matmulTransposed(gate, layer.downProj(), n, h, inter, delta);
+      }
       completePartialSums(delta, n * h);
       mark(KernelFamily.NORM);
       float[] nextNorm = l + 1 < layers.length ? layers[l + 1].inputNorm() : weights.finalNorm;
@@ -268,7 +318,7 @@ public final class CpuBackend implements TensorParallelRank {
 
   /** A rank's o and down projections give partial sums over its heads or columns: add the group's. */
   private void completePartialSums(float[] delta, int count) {
-    if (group == null) return;
+    if (group == null || shard.whole()) return;
     mark(KernelFamily.ALL_REDUCE);
     group.allReduceSum(shard.rank(), delta, count);
   }
@@ -321,7 +371,11 @@ public final class CpuBackend implements TensorParallelRank {
   public void joinTensorGroup(TensorGroupSpec spec) {
     if (config != null) throw new IllegalStateException("joinTensorGroup must come before loadModel");
     group = CpuTensorGroup.join(spec.id(), spec.shard().rank(), spec.shard().size(), spec.timeout());
-    shard = spec.shard();
+    if (spec.parallelism() == Parallelism.EXPERT) {
+      expertShard = spec.expertShard();
+    } else {
+      shard = spec.shard();
+    }
   }
 
   @Override

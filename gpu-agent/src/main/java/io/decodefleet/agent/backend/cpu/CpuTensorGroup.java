@@ -24,6 +24,7 @@ final class CpuTensorGroup {
   private final int size;
   private final Duration timeout;
   private final float[][] published;
+  private final Object[] exchanged;
   private final CyclicBarrier barrier;
   private int members;
   private volatile boolean aborted;
@@ -33,6 +34,7 @@ final class CpuTensorGroup {
     this.size = size;
     this.timeout = timeout;
     this.published = new float[size][];
+    this.exchanged = new Object[size];
     this.barrier = new CyclicBarrier(size);
   }
 
@@ -62,6 +64,20 @@ final class CpuTensorGroup {
     }
     await(rank, "all-reduce of " + count + " floats");
     System.arraycopy(sum, 0, data, 0, count);
+  }
+
+  /**
+   * Every rank's {@code mine}, in rank order, on every rank: the in-process all-to-all of expert
+   * parallelism's dispatch and combine, where each rank then reads only the parts addressed to it.
+   * Each rank hands a fresh object that nobody changes afterwards; a second barrier keeps a fast rank's
+   * next exchange from replacing its entry before every peer has taken this one.
+   */
+  Object[] exchange(int rank, Object mine, String call) {
+    exchanged[rank] = mine;
+    await(rank, call);
+    Object[] all = exchanged.clone();
+    await(rank, call);
+    return all;
   }
 
   /** Wakes every rank waiting in a collective with an error; the group stays broken, as NCCL's. */

@@ -25,6 +25,32 @@ final class AttentionSlots {
         && blockSize <= DecodeAttentionPlan.STAGE_TOKENS;
   }
 
+  /** Slots of the eager decode kernel (split or persistent) for {@code headDim}, over an FP8 or bf16 cache. */
+  static int eager(KernelModule k, int headDim, boolean persistent, boolean fp8) {
+    if (fp8) return k.slots(fp8Kernel(headDim, persistent, false));
+    return eager(k, headDim, persistent);
+  }
+
+  /** Slots of the graph decode kernel (split or persistent) for {@code headDim}, over an FP8 or bf16 cache. */
+  static int graph(KernelModule k, int headDim, boolean persistent, boolean fp8) {
+    if (fp8) return k.slots(fp8Kernel(headDim, persistent, true));
+    return graph(k, headDim, persistent);
+  }
+
+  private static Kernel fp8Kernel(int headDim, boolean persistent, boolean graph) {
+    boolean d64 = headDim == 64;
+    if (graph) {
+      if (persistent) {
+        return d64 ? Kernel.DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D64 : Kernel.DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D128;
+      }
+      return d64 ? Kernel.DECODE_ATTENTION_GRAPH_FP8_D64 : Kernel.DECODE_ATTENTION_GRAPH_FP8_D128;
+    }
+    if (persistent) {
+      return d64 ? Kernel.DECODE_ATTENTION_PERSISTENT_FP8_D64 : Kernel.DECODE_ATTENTION_PERSISTENT_FP8_D128;
+    }
+    return d64 ? Kernel.DECODE_ATTENTION_FP8_D64 : Kernel.DECODE_ATTENTION_FP8_D128;
+  }
+
   /** Slots of the eager decode kernel (split or persistent) for {@code headDim}. */
   static int eager(KernelModule k, int headDim, boolean persistent) {
     if (persistent) {
@@ -43,12 +69,16 @@ final class AttentionSlots {
     return k.slots(headDim == 64 ? Kernel.DECODE_ATTENTION_GRAPH_D64 : Kernel.DECODE_ATTENTION_GRAPH_D128);
   }
 
-  /** The most partial slots any decode-attention plan can use: the largest of the four slot counts. */
+  /** The most partial slots any decode-attention plan can use: the largest of the eight slot counts. */
   static int maxPartialSlots(KernelModule k, int headDim) {
     if (headDim != 64 && headDim != 128) {
       return 1;
     }
-    return Math.max(Math.max(eager(k, headDim, false), eager(k, headDim, true)),
-        Math.max(graph(k, headDim, false), graph(k, headDim, true)));
+    int most = 1;
+    for (boolean fp8 : new boolean[] {false, true}) {
+      most = Math.max(most, Math.max(Math.max(eager(k, headDim, false, fp8), eager(k, headDim, true, fp8)),
+          Math.max(graph(k, headDim, false, fp8), graph(k, headDim, true, fp8))));
+    }
+    return most;
   }
 }

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * one of two pinned staging buffers of {@link #STAGING_BYTES}, from where an asynchronous copy takes
  * them to the device. While one buffer's copy runs, the other fills; the stream is synchronised before
  * each copy is enqueued, which is also when the buffer filled next is known to have been copied out
- * of. Progress is logged every tenth of the bytes. Every driver call goes through {@link
- * CudaContext#check}. Not run on a GPU yet.
+ * of. Progress is logged every tenth of the bytes, with the rate so far; the whole upload's bytes and
+ * rate go into the backend's load line. Every driver call goes through {@link CudaContext#check}.
  */
 final class CheckpointUpload {
 
@@ -31,11 +31,30 @@ final class CheckpointUpload {
 
   private CheckpointUpload() {}
 
-  /** Uploads every tensor of {@code layout} from {@code checkpoint} into {@code arena}; returns when it is there. */
-  static void upload(CudaContext ctx, CudaStream stream, WeightLayout layout, CheckedCheckpoint checkpoint,
-      DeviceBuffer arena) {
+  /** What an upload moved and how fast: bytes to the device over the wall time from first read to last copy. */
+  record Outcome(long bytes, long nanos) {
+    double gbPerSecond() {
+      return nanos == 0 ? 0 : bytes / (double) nanos;
+    }
+
+    /** e.g. "uploaded 16.06 GB from the checkpoint in 7.1 s (2.26 GB/s)". */
+    String describe() {
+      return String.format(Locale.ROOT, "uploaded %.2f GB from the checkpoint in %.1f s (%.2f GB/s)", bytes / 1e9,
+          nanos / 1e9, gbPerSecond());
+    }
+  }
+
+  /** Bytes the upload writes: every tensor (bf16 or FP8 codes) and, for FP8, its row scales. */
+  static long uploadBytes(WeightLayout layout) {
     long total = 0;
-    for (WeightLayout.Tensor t : layout.tensors()) total += t.elements() * WeightLayout.ELEMENT_BYTES;
+    for (WeightLayout.Tensor t : layout.tensors()) total += t.bytes() + (t.fp8() ? (long) Float.BYTES * t.rows() : 0);
+    return total;
+  }
+
+  /** Uploads every tensor of {@code layout} from {@code checkpoint} into {@code arena}; returns when it is there. */
+  static Outcome upload(CudaContext ctx, CudaStream stream, WeightLayout layout, CheckedCheckpoint checkpoint,
+      DeviceBuffer arena) {
+    long total = uploadBytes(layout);
     Progress progress = new Progress(ctx.gpu().label(), total);
     PinnedBuffer[] staging = new PinnedBuffer[2];
     try {
@@ -76,13 +95,16 @@ final class CheckpointUpload {
       throw e;
     }
     for (PinnedBuffer b : staging) b.close();
-    LOG.info("{}: uploaded {} of checkpoint {}", ctx.gpu().label(), mb(total), checkpoint.directory());
+    Outcome outcome = new Outcome(total, System.nanoTime() - progress.start);
+    LOG.info("{}: {} ({})", ctx.gpu().label(), outcome.describe(), checkpoint.directory());
+    return outcome;
   }
 
-  /** Logs the upload every tenth of its bytes. */
-  private static final class Progress {
+  /** Logs the upload every tenth of its bytes, with its rate so far. */
+  static final class Progress {
     private final String gpu;
     private final long total;
+    final long start = System.nanoTime();
     private long done;
     private int nextTenth = 1;
 
@@ -94,9 +116,15 @@ final class CheckpointUpload {
     void add(long bytes) {
       done += bytes;
       if (total > 0 && done * 10 >= nextTenth * total) {
-        LOG.info("{}: checkpoint upload {} of {} ({}%)", gpu, mb(done), mb(total), done * 100 / total);
+        LOG.info(line(System.nanoTime() - start));
         while (nextTenth * total <= done * 10) nextTenth++;
       }
+    }
+
+    /** e.g. "GPU 0: checkpoint upload 1606.4 MB of 16064.0 MB (10%), 2.31 GB/s". */
+    String line(long elapsedNanos) {
+      return String.format(Locale.ROOT, "%s: checkpoint upload %s of %s (%d%%), %.2f GB/s", gpu, mb(done), mb(total),
+          total == 0 ? 100 : done * 100 / total, elapsedNanos == 0 ? 0.0 : done / (double) elapsedNanos);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.decodefleet.agent.backend.cuda;
 
+import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.backend.cuda.driver.CopyBandwidth;
 import io.decodefleet.agent.backend.cuda.driver.CudaContext;
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
@@ -10,6 +11,7 @@ import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.driver.NativeStream;
 import io.decodefleet.agent.backend.cuda.kv.CudaKvGroupMember;
+import io.decodefleet.agent.backend.cuda.kv.Fp8KvScales;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
@@ -24,7 +26,6 @@ import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.agent.nccl.NcclCommunicator;
 import io.decodefleet.kernels.cuda.Fatbin;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import jcuda.driver.CUresult;
@@ -32,8 +33,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Llama decoder on one GPU: bf16 weights and KV cache, float32 accumulation, the kernels of
- * {@code decodefleet-kernels}.
+ * The Llama decoder on one GPU: bf16 or FP8 weights and KV cache (docs/fp8.md), float32
+ * accumulation, the kernels of {@code decodefleet-kernels}.
  *
  * <p><b>Design.</b>
  * <ul>
@@ -89,7 +90,7 @@ public final class CudaBackend implements TensorParallelRank {
   private final GpuInfo gpu;
   private final CudaSettings settings;
   private final CudaContext ctx;
-  private final List<AutoCloseable> owned = new ArrayList<>();
+  private final OwnedResources owned = new OwnedResources();
   private final KernelModule kernels;
   private final CudaStream stream;
   private final StepEvents events;
@@ -101,6 +102,7 @@ public final class CudaBackend implements TensorParallelRank {
   private LayerStack stack;
   private StepRunner runner;
   private KvPool kv;
+  private Fp8KvScales kvScales = Fp8KvScales.NONE;
   private StepTiming lastTiming;
   private String loadReport = "";
   private long weightMillis;
@@ -139,7 +141,7 @@ public final class CudaBackend implements TensorParallelRank {
       this.events = own(new StepEvents(ctx));
       this.profiled = own(new ProfiledSteps(ctx, stream));
     } catch (RuntimeException e) {
-      closeOwned();
+      owned.close();
       ctx.close();
       throw e;
     }
@@ -151,8 +153,7 @@ public final class CudaBackend implements TensorParallelRank {
   }
 
   private <T extends AutoCloseable> T own(T resource) {
-    owned.add(resource);
-    return resource;
+    return owned.own(resource);
   }
 
   @Override
@@ -179,7 +180,9 @@ public final class CudaBackend implements TensorParallelRank {
     LayerStack.checkShapes(config);
     this.config = config;
     long t0 = System.nanoTime();
-    weights = own(DeviceWeights.load(ctx, kernels, stream, new WeightLayout(load.config(), shard), load));
+    weights = own(DeviceWeights.load(ctx, kernels, stream, new WeightLayout(load.config(), shard, load.fp8Weights()),
+        load));
+    kvScales = Fp8KvScales.of(load);
     weightMillis = (System.nanoTime() - t0) / 1_000_000;
     Projections projections = new Projections(kernels, stream);
     long[] scratch = projections.scratchFor(config, settings.maxStepTokens(), settings.logitsRows());
@@ -248,14 +251,14 @@ public final class CudaBackend implements TensorParallelRank {
     long[] mem = ctx.memoryInfo(); // {free, total}
     long used = mem[1] - mem[0];
     long budget = (long) (settings.gpuMemoryFraction() * mem[1]) - used - RESERVE_BYTES;
-    long blocks = budget / KvPool.bytesPerBlock(config, blockSize);
+    long blocks = budget / KvPool.bytesPerBlock(config, blockSize, kvScales.fp8());
     return (int) Math.max(0, Math.min(Integer.MAX_VALUE, blocks));
   }
 
   @Override
   public void allocateKvCache(int numBlocks, int blockSize) {
     requireLoaded();
-    kv = own(KvPool.allocate(ctx, config, numBlocks, blockSize));
+    kv = own(KvPool.allocate(ctx, config, numBlocks, blockSize, kvScales.k(), kvScales.v()));
     runner = own(new StepRunner(ctx, kernels, stream, config, settings, ws, stack, kv));
     String graphLine = "";
     if (settings.decodePath().usesGraphs()) {
@@ -264,10 +267,11 @@ public final class CudaBackend implements TensorParallelRank {
       graphLine = "; " + graphs.report().describe();
     }
     events.resetGap();
-    loadReport = String.format("%s: weights %.2f GiB made on the device in %d ms, workspace %.2f GiB for %d tokens,"
-            + " KV pool %d blocks of %d (%.2f GiB), attention %s, %s, decode path %s%s",
-        gpu.label(), weights.bytes() / GIB, weightMillis, ws.bytes() / GIB, ws.rows, numBlocks, blockSize,
-        kv.bytes() / GIB, runner.attentionDescription(), gemmLine, settings.decodePath().label(), graphLine);
+    loadReport = String.format("%s: weights %.2f GiB (%s) %s, %d ms, workspace %.2f GiB for %d tokens,"
+            + " KV pool %d blocks of %d (%.2f GiB, %s), attention %s, %s, decode path %s%s",
+        gpu.label(), weights.bytes() / GIB, weights.describe(), weights.origin(), weightMillis, ws.bytes() / GIB,
+        ws.rows, numBlocks, blockSize, kv.bytes() / GIB, kv.dtypeLabel(), runner.attentionDescription(), gemmLine,
+        settings.decodePath().label(), graphLine);
     LOG.info(loadReport);
   }
 
@@ -351,10 +355,10 @@ public final class CudaBackend implements TensorParallelRank {
     return CudaKvGroupMember.join(ctx, kernels, kv, spec, StepPlan.blocksFor(maxModelLen, kv.blockSize()));
   }
 
-  /** bf16 weights, activations and KV against a bf16 dense recompute: the parity tolerance. */
+  /** bf16 KV against a bf16 dense recompute: the parity tolerance; an FP8 cache's: the CPU backend's for it. */
   @Override
   public double verifyTolerance() {
-    return TOLERANCE;
+    return kvScales.fp8() ? CpuBackend.FP8_KV_TOLERANCE : TOLERANCE;
   }
 
   /** As vLLM: full KV blocks are cached by content and shared. */
@@ -427,24 +431,11 @@ public final class CudaBackend implements TensorParallelRank {
           if (tpComm != 0 && !tpAborted) NcclCommunicator.commDestroy(tpComm, java.time.Duration.ofSeconds(10));
         } finally {
           tpComm = 0;
-          closeOwned();
+          owned.close();
         }
       }
     } finally {
       ctx.close();
     }
-  }
-
-  private void closeOwned() {
-    RuntimeException first = null;
-    for (int i = owned.size() - 1; i >= 0; i--) {
-      try {
-        owned.get(i).close();
-      } catch (Exception e) {
-        first = first != null ? first : e instanceof RuntimeException re ? re : new IllegalStateException(e);
-      }
-    }
-    owned.clear();
-    if (first != null) throw first;
   }
 }

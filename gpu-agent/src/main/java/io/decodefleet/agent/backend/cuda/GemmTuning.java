@@ -10,6 +10,7 @@ import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoices;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.Fatbin;
@@ -89,8 +90,14 @@ final class GemmTuning {
         LOG.info("{}: {}; the GEMMs run on our kernels", ctx.gpu().label(), CublasLt.unavailabilityCause());
       }
     }
+    if (policy != GemmTuner.Policy.CUBLASLT) {
+      String cause = WgmmaGemms.unavailabilityCause(ctx.gpu());
+      LOG.info("{}: ours:wgmma {}", ctx.gpu().label(), projections.wgmma() ? "is a candidate from "
+          + GemmTuner.WGMMA_MIN_ROWS + " rows" : !cause.isEmpty() ? "is not a candidate: " + cause
+          : "is not a candidate (" + WgmmaGemms.SETTING_ENV + " is not on)");
+    }
     projections.useChoices(null, lt);
-    String key = key(ctx.gpu().summary(), policy);
+    String key = key(ctx.gpu().summary(), policy) + ", wgmma " + (projections.wgmma() ? "on" : "off");
     Outcome outcome = tune(projections, kernels, stream, sites, policy, key, cacheFile(key));
     projections.useChoices(outcome.choices(), lt);
     return outcome;
@@ -124,14 +131,23 @@ final class GemmTuning {
     int h = c.hiddenSize();
     int qkvWidth = c.qSize() + 2 * c.kvSize();
     int inter = c.intermediateSize();
-    return List.of(
+    if (layout.fp8()) {
+      // FP8 projections: up to FP8_GEMM_MAX_ROWS rows run the FP8 GEMM, undispatched; more rows run
+      // the bf16 dispatch on the one widened scratch matrix.
+      long[] widened = {weights.widenedScratch()};
+      qkv = o = gateUp = down = widened;
+      rows = rows.stream().filter(r -> r > Projections.FP8_GEMM_MAX_ROWS).toList();
+    }
+    List<Site> sites = new ArrayList<>(List.of(
         new Site("qkv", new GemmShape(1, qkvWidth, h, qkvWidth, false), ws.at(ws.normed), ws.at(ws.qkv), qkv, rows),
         new Site("o", new GemmShape(1, h, c.qSize(), h, sharded), ws.at(ws.attn), ws.at(ws.delta), o, rows),
         new Site("gate_up", new GemmShape(1, 2 * inter, h, 2 * inter, false), ws.at(ws.normed), ws.at(ws.gateUp),
             gateUp, rows),
         new Site("down", new GemmShape(1, h, inter, h, sharded), ws.at(ws.act), ws.at(ws.delta), down, rows),
         new Site("lm_head", new GemmShape(1, c.vocabSize(), h, c.vocabSize(), false), ws.at(ws.sampled),
-            ws.at(ws.logits), new long[] {weights.address(layout.lmHead())}, headRows));
+            ws.at(ws.logits), new long[] {weights.address(layout.lmHead())}, headRows)));
+    sites.removeIf(s -> s.rows().isEmpty());
+    return sites;
   }
 
   /**
@@ -163,7 +179,8 @@ final class GemmTuning {
           for (Site s : sites) noise(kernels, stream, s.x(), (long) s.shape().k() * s.rows().get(s.rows().size() - 1));
           filled = true;
         }
-        List<GemmChoice> candidates = GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy);
+        List<GemmChoice> candidates = GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy,
+            projections.wgmma());
         int[] layer = {0};
         choices.put(shape, GemmTuner.fastest(shape, candidates, (s, c) -> EventTimer.median(EventTimer.timeUs(stream,
             WARMUP, REPS, () -> projections.run(c, s, site.y(), site.x(), site.weights()[layer[0]++ % site.weights().length])))));

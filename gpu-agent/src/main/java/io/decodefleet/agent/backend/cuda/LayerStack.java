@@ -13,9 +13,11 @@ import io.decodefleet.kernels.cuda.EmbeddingParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.KernelParams;
 import io.decodefleet.kernels.cuda.LaunchShape;
+import io.decodefleet.kernels.cuda.PagedAttentionFp8Params;
 import io.decodefleet.kernels.cuda.PagedAttentionParams;
 import io.decodefleet.kernels.cuda.PrefillAttentionParams;
 import io.decodefleet.kernels.cuda.RmsNormParams;
+import io.decodefleet.kernels.cuda.RopeKvFp8Params;
 import io.decodefleet.kernels.cuda.RopeKvParams;
 import io.decodefleet.kernels.cuda.SampleParams;
 import io.decodefleet.kernels.cuda.SwiGluParams;
@@ -35,6 +37,10 @@ import jcuda.driver.JCudaDriver;
  * into a graph. Attention per layer: rows {@code [0, freshRows)} through the causal prefill
  * kernel on contiguous copies of their q, k and v; rows {@code [freshRows, rows)} through the
  * decode (or plain paged) kernel over the cache the step has just appended to.
+ *
+ * <p>FP8: projections with FP8 weights run {@link Projections#projectFp8}; over an FP8 KV pool the
+ * append, decode and paged kernels are their FP8 variants, and the prefill kernel reads the fresh
+ * tokens' k and v as the append kernel left them in the qkv buffer: widened from their codes.
  *
  * <p>While a profiled step runs ({@link #profile}), each kernel family's launches are preceded by
  * a mark on its timeline (CUDA events on the stream: {@link FamilyEvents}).
@@ -118,32 +124,40 @@ final class LayerStack {
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       WeightLayout.LayerWeights lw = w.layer(l);
       mark(KernelFamily.QKV_PROJ);
-      projections.project(ws.at(ws.qkv), qkvWidth, ws.at(ws.normed), weights.address(lw.qkv()), n, qkvWidth, h);
+      project(ws.at(ws.qkv), qkvWidth, ws.at(ws.normed), lw.qkv(), lw.qkvScales(), n, qkvWidth, h, false);
       mark(KernelFamily.ROPE_KV);
       ropeAndAppend(s, l);
       mark(KernelFamily.ATTENTION);
       attention(s, l);
       mark(KernelFamily.O_PROJ);
-      projections.project(ws.at(ws.delta), h, ws.at(ws.attn), weights.address(lw.o()), n, h, c.qSize(),
-          sharded);
+      project(ws.at(ws.delta), h, ws.at(ws.attn), lw.o(), lw.oScales(), n, h, c.qSize(), sharded);
       completePartialSums(n);
       launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
           weights.address(lw.postAttentionNorm()), n, h, eps, sharded ? 1 : 0));
       int inter = c.intermediateSize();
       mark(KernelFamily.GATE_UP_PROJ);
-      projections.project(ws.at(ws.gateUp), 2 * inter, ws.at(ws.normed), weights.address(lw.gateUp()), n,
-          2 * inter, h);
+      project(ws.at(ws.gateUp), 2 * inter, ws.at(ws.normed), lw.gateUp(), lw.gateUpScales(), n, 2 * inter, h,
+          false);
       SwiGluParams act = new SwiGluParams(ws.at(ws.act), ws.at(ws.gateUp), ws.at(ws.gateUp, 2L * inter), n, inter,
           2 * inter, inter);
       mark(KernelFamily.ACTIVATION);
       launch(Kernel.SWIGLU, act.launch(), act);
       mark(KernelFamily.DOWN_PROJ);
-      projections.project(ws.at(ws.delta), h, ws.at(ws.act), weights.address(lw.down()), n, h, inter,
-          sharded);
+      project(ws.at(ws.delta), h, ws.at(ws.act), lw.down(), lw.downScales(), n, h, inter, sharded);
       completePartialSums(n);
       long nextNorm = l + 1 < c.numHiddenLayers() ? w.layer(l + 1).inputNorm() : w.finalNorm();
       launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
           weights.address(nextNorm), n, h, eps, sharded ? 1 : 0));
+    }
+  }
+
+  /** One projection of a layer: the FP8 path when its weights are FP8 (row scales at {@code scales} >= 0). */
+  private void project(long out, int stride, long x, long w, long scales, int m, int n, int k, boolean outFloat) {
+    if (scales >= 0) {
+      projections.projectFp8(out, stride, x, weights.address(w), weights.address(scales), weights.widenedScratch(),
+          m, n, k, outFloat);
+    } else {
+      projections.project(out, stride, x, weights.address(w), m, n, k, outFloat);
     }
   }
 
@@ -196,7 +210,12 @@ final class LayerStack {
         kv.keys(layer), kv.values(layer), s.at(s.layout().positions()), s.at(s.layout().slots()), cosSin,
         s.rows(), c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), qkvWidth, qkvWidth, qkvWidth,
         tablePositions);
-    launch(Kernel.ROPE_KV_APPEND, p.launch(), p);
+    if (kv.fp8()) {
+      RopeKvFp8Params f = RopeKvFp8Params.of(p, kv.kScale(layer), kv.vScale(layer));
+      launch(Kernel.ROPE_KV_APPEND_FP8, f.launch(), f);
+    } else {
+      launch(Kernel.ROPE_KV_APPEND, p.launch(), p);
+    }
     // The attention kernels read q (and the prefill kernel k and v) densely packed.
     copyColumns(ws.qkv, 0, ws.q, c.qSize(), s.rows());
     if (s.freshRows() > 0) {
@@ -227,11 +246,12 @@ final class LayerStack {
       DecodeAttentionParams p = DecodeAttentionParams.of(e.plan(), new DecodeAttentionParams.Buffers(out, q,
           kv.keys(layer), kv.values(layer), s.at(in.blockTables()), s.at(in.contextLens()), s.at(in.workItems()),
           s.at(in.partialBase()), ws.at(ws.attnPartials), ws.at(ws.attnLse), ws.at(ws.attnCounters)), qHeads, d,
-          bs, e.stride(), scale);
+          bs, e.stride(), scale).withKvScales(kv.kScale(layer), kv.vScale(layer));
+      Kernel k = p.kernel(e.persistent(), kv.fp8());
       if (e.persistent()) {
-        launch(p.persistentKernel(), e.plan().persistentLaunch(p.persistentKernel(), e.slots()), p);
+        launch(k, e.plan().persistentLaunch(k, e.slots()), p);
       } else {
-        launch(p.splitKernel(), e.plan().splitLaunch(p.splitKernel()), p);
+        launch(k, e.plan().splitLaunch(k), p);
         if (e.plan().needsCombine()) {
           launch(p.combineKernel(), e.plan().combineLaunch(p.combineKernel()), p);
         }
@@ -240,15 +260,22 @@ final class LayerStack {
       DecodeAttentionGraphParams p = new DecodeAttentionGraphParams(out, q, kv.keys(layer), kv.values(layer),
           s.at(in.blockTables()), s.at(in.contextLens()), s.at(in.workItems()), s.at(in.partialBase()),
           ws.at(ws.attnPartials), ws.at(ws.attnLse), ws.at(ws.attnCounters), s.at(in.dims()), paged, qHeads,
-          kvHeads, d, bs, Integer.numberOfTrailingZeros(bs), scaleLog2);
+          kvHeads, d, bs, Integer.numberOfTrailingZeros(bs), scaleLog2).withKvScales(kv.kScale(layer),
+          kv.vScale(layer));
+      Kernel k = p.kernel(g.persistent(), kv.fp8());
       if (g.persistent()) {
-        launch(p.persistentKernel(), p.persistentLaunch(g.slots()), p);
+        launch(k, LaunchShape.grid1d(g.slots(), k), p);
       } else {
         // Whether the step splits is known only on the device: the combine always runs, and its
         // CTAs for single-chunk sequences exit at once.
-        launch(p.splitKernel(), p.splitLaunch(g.maxItems()), p);
+        launch(k, LaunchShape.grid1d(g.maxItems(), k), p);
         launch(p.combineKernel(), p.combineLaunch(), p);
       }
+    } else if (kv.fp8()) {
+      PagedAttentionFp8Params p = new PagedAttentionFp8Params(out, q, kv.keys(layer), kv.values(layer),
+          s.at(in.blockTables()), s.at(in.contextLens()), s.at(in.dims()), paged, qHeads, kvHeads, d, bs, scale,
+          kv.kScale(layer), kv.vScale(layer));
+      launch(Kernel.PAGED_ATTENTION_FP8, p.launch(), p);
     } else {
       PagedAttentionParams p = new PagedAttentionParams(out, q, kv.keys(layer), kv.values(layer),
           s.at(in.blockTables()), s.at(in.contextLens()), s.at(in.dims()), paged, qHeads, kvHeads, d, bs, scale);
@@ -292,6 +319,14 @@ final class LayerStack {
 
   /** Refuses, naming every problem, a model whose shapes the kernels cannot run. */
   static void checkShapes(ModelConfig c) {
+    if (c.isMoe()) {
+      throw new IllegalArgumentException("model " + c.name() + ": MoE models run on the CPU backend only; CUDA kernels"
+          + " not yet built");
+    }
+    if (c.qkNorm()) {
+      throw new IllegalArgumentException("model " + c.name() + ": q/k norms run on the CPU backend only; CUDA kernels"
+          + " not yet built");
+    }
     List<String> problems = new ArrayList<>();
     if (c.hiddenSize() % 8 != 0 || c.hiddenSize() > RmsNormParams.MAX_HIDDEN) {
       problems.add("hidden_size " + c.hiddenSize() + " must be a multiple of 8 and <= " + RmsNormParams.MAX_HIDDEN);

@@ -5,10 +5,13 @@ import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoices;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
+import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.kernels.cuda.Fp8DequantParams;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
 import java.util.HashMap;
@@ -16,11 +19,18 @@ import java.util.Map;
 
 /**
  * {@code out = x · wᵀ} for the model's projections. Each launch runs what the GEMM dispatch chose
- * for its shape ({@link GemmChoices}: the fastest of our skinny GEMM, our tensor-core GEMM and
- * cuBLASLt's algorithms, timed at model load); before a choice exists, or for a projection never
+ * for its shape ({@link GemmChoices}: the fastest of our skinny GEMM, our tensor-core GEMM, our
+ * wgmma GEMM where it runs and {@link WgmmaGemms#SETTING_ENV} enables it, and cuBLASLt's
+ * algorithms, timed at model load); before a choice exists, or for a projection never
  * timed, our kernels run by row count: the skinny GEMM (weights streamed once, split-K when the row
  * tiles leave the GPU idle) for up to {@link SkinnyGemmPlan#MAX_M} rows of x, the tensor-core GEMM
  * above. Skinny plans are made once per shape and kept.
+ *
+ * <p>FP8 weights ({@link #projectFp8}): up to {@link #FP8_GEMM_MAX_ROWS} rows of x (every decode
+ * step and graph bucket) run the FP8 skinny GEMM (skinny_gemm_fp8.cu: the bf16 skinny GEMM's plan,
+ * tiles and split-K, one byte a weight widened in registers); more rows (prefill) widen the weight
+ * to bf16 into a scratch matrix first and run the bf16 dispatch on it, since there the tensor
+ * cores, not the weight stream, set the time.
  */
 final class Projections {
 
@@ -34,16 +44,45 @@ final class Projections {
   private long counters; // skinny GEMM int32 counters, zero between launches
   private CublasLtGemms cublasLt; // null: cuBLASLt is not used
   private GemmChoices choices; // null: not tuned, ours by row count
+  private final WgmmaGemms wgmma; // null: not a dispatch candidate here (device, shim or setting)
 
   Projections(KernelModule kernels, CudaStream stream) {
     this.kernels = kernels;
     this.stream = stream;
+    boolean usable = WgmmaGemms.inDispatch() && WgmmaGemms.unavailabilityCause(kernels.context().gpu()).isEmpty();
+    this.wgmma = usable ? new WgmmaGemms(kernels, stream) : null;
+  }
+
+  /** Whether the dispatch may choose our wgmma GEMM on this device. */
+  boolean wgmma() {
+    return wgmma != null;
   }
 
   /** Where the split-K scratch lives (in the workspace, sized by {@link #scratchFor}). */
   void useScratch(long partialsAddress, long countersAddress) {
     this.partials = partialsAddress;
     this.counters = countersAddress;
+  }
+
+  /** Rows of x up to which an FP8 projection runs the FP8 skinny GEMM: the skinny GEMM's own limit. */
+  static final int FP8_GEMM_MAX_ROWS = SkinnyGemmPlan.MAX_M;
+
+  /**
+   * {@code out = x · (e4m3(w) * scale)ᵀ}: FP8 codes {@code w} (n, k) with a float32 scale per
+   * output row at {@code scales}; {@code scratch} holds (n, k) bf16 for the prefill path.
+   */
+  void projectFp8(long out, int outStride, long x, long w, long scales, long scratch, int m, int n, int k,
+      boolean outFloat) {
+    if (m <= FP8_GEMM_MAX_ROWS) {
+      SkinnyGemmPlan plan = plan(m, n, k);
+      SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out, x, w, scales, partials, counters, outStride,
+          outFloat);
+      kernels.launch(SkinnyGemmFp8Params.kernelFor(plan), SkinnyGemmFp8Params.launch(plan), p, stream);
+      return;
+    }
+    Fp8DequantParams d = new Fp8DequantParams(scratch, w, scales, n, k, 1);
+    kernels.launch(Kernel.FP8_DEQUANT, d.launch(), d, stream);
+    project(out, outStride, x, scratch, m, n, k, outFloat);
   }
 
   void project(long out, int outStride, long x, long w, int m, int n, int k) {
@@ -64,7 +103,9 @@ final class Projections {
 
   /**
    * Runs {@code choice} on one launch (its algorithm as given); what it cannot run (cuBLASLt without
-   * that algorithm for the shape, the skinny GEMM past its rows) runs ours by row count.
+   * that algorithm for the shape, the skinny GEMM past its rows, the wgmma GEMM where it is not a
+   * candidate or an operand is not 16-byte aligned) runs ours by row count (the wgmma GEMM's shapes on
+   * the tensor-core GEMM).
    */
   void run(GemmChoice choice, GemmShape s, long out, long x, long w) {
     GemmChoice.Kernel kernel = choice.kernel();
@@ -75,7 +116,10 @@ final class Projections {
         return;
       }
     }
-    if (kernel != GemmChoice.Kernel.TENSOR_CORE && s.m() <= SkinnyGemmPlan.MAX_M) {
+    if (kernel == GemmChoice.Kernel.WGMMA && wgmma != null && WgmmaGemms.aligned(x, w)) {
+      wgmma.launch(s, out, x, w);
+    } else if (kernel != GemmChoice.Kernel.TENSOR_CORE && kernel != GemmChoice.Kernel.WGMMA
+        && s.m() <= SkinnyGemmPlan.MAX_M) {
       SkinnyGemmPlan plan = plan(s.m(), s.n(), s.k());
       SkinnyGemmParams p = SkinnyGemmParams.of(plan, out, x, w, partials, counters, s.stride(), s.outFloat());
       kernels.launch(plan.kernel(), plan.launch(), p, stream);

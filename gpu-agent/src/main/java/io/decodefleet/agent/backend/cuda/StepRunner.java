@@ -71,8 +71,8 @@ final class StepRunner implements AutoCloseable {
     this.tensorCore = settings.attention() == CudaSettings.AttentionKernels.AUTO
         && AttentionSlots.tensorCoreFits(c, bs);
     boolean persistent = settings.decodePath().persistentAttention();
-    this.eagerSlots = tensorCore ? AttentionSlots.eager(kernels, c.headDim(), persistent) : 1;
-    this.graphSlots = tensorCore ? AttentionSlots.graph(kernels, c.headDim(), persistent) : 1;
+    this.eagerSlots = tensorCore ? AttentionSlots.eager(kernels, c.headDim(), persistent, kv.fp8()) : 1;
+    this.graphSlots = tensorCore ? AttentionSlots.graph(kernels, c.headDim(), persistent, kv.fp8()) : 1;
     int maxModelLen = (int) Math.min(c.maxPositionEmbeddings(), (long) kv.numBlocks() * bs);
     this.maxBlocksPerSeq = StepPlan.blocksFor(maxModelLen, bs);
     this.tablePositions = maxModelLen;
@@ -330,6 +330,8 @@ final class StepRunner implements AutoCloseable {
     for (int b = 0; b < table.length; b++) {
       table[b] = b;
     }
+    // A bf16 pool whatever the live one holds: the recompute stands for attention without a cache,
+    // as the CPU backend's does (with an FP8 cache the check's tolerance allows for its rounding).
     try (KvPool scratch = KvPool.allocate(ctx, c, table.length, bs);
         StepEvents events = new StepEvents(ctx)) {
       stack.use(scratch, cosSin.address(), tablePositions);
@@ -358,8 +360,12 @@ final class StepRunner implements AutoCloseable {
     return out;
   }
 
-  /** Uniform bf16 noise in [-1, 1) over the whole pool (benchmarks must not read zeros). */
+  /** Uniform noise in [-1, 1) over the whole pool, bf16 or FP8 codes (benchmarks must not read zeros). */
   void fillKvWithNoise(int seed) {
+    if (kv.fp8()) {
+      KvNoise.fillFp8(ctx, kernels, stream, kv.buffer(), seed);
+      return;
+    }
     long elems = kv.bytes() / 2;
     for (long first = 0; first < elems; first += FillParams.MAX_N) {
       int n = (int) Math.min(FillParams.MAX_N, elems - first);

@@ -2,6 +2,7 @@ package io.decodefleet.agent.backend.cuda;
 
 import io.decodefleet.agent.engine.DummyWeights;
 import io.decodefleet.agent.engine.DummyWeights.Kind;
+import io.decodefleet.agent.engine.HostWeights;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.tp.TensorShard;
 import java.util.ArrayList;
@@ -22,11 +23,18 @@ import java.util.List;
  * <p>As a tensor-parallel rank the layout holds the rank's {@link TensorShard} of each projection
  * (rows of q/k/v and gate/up, columns of o and down), each element generated from its index in the
  * full tensor, so the ranks together hold exactly the single-device weights.
+ *
+ * <p>With FP8 weights ({@code --quantization fp8} or an FP8 checkpoint) the seven projections are
+ * e4m3fn codes, one byte an element, and each fused matrix is followed by its row scales: (rows)
+ * float32, every row of a part carrying that part's scale (per tensor) or its own (per output
+ * channel), which is what the FP8 GEMM reads. The embedding, the norms and the LM head stay bf16.
  */
 public final class WeightLayout {
 
   /** bf16. */
   public static final int ELEMENT_BYTES = 2;
+  /** An FP8 e4m3 projection element. */
+  public static final int FP8_ELEMENT_BYTES = 1;
   private static final long ALIGN = 256;
 
   /**
@@ -34,9 +42,26 @@ public final class WeightLayout {
    *
    * @param byteOffset where its element 0 lives in the weight allocation
    * @param window where its elements lie in the full tensor
+   * @param elementBytes 2 (bf16) or 1 (FP8 e4m3 codes)
+   * @param rows its rows here (out_features of this part, or of the rank's slice)
+   * @param scaleOffset FP8: where the float32 scale of its row 0 lives (rows follow); -1 for bf16
+   * @param fullElements elements of the full tensor (a rank holds a window of them)
    */
   public record Tensor(Kind kind, int layer, long tensorId, long elements, float scale, float offset,
-      long byteOffset, TensorShard.Window window) {}
+      long byteOffset, TensorShard.Window window, int elementBytes, int rows, long scaleOffset, long fullElements) {
+    public boolean fp8() {
+      return elementBytes == FP8_ELEMENT_BYTES;
+    }
+
+    /** Elements of one row (in_features here). */
+    public long cols() {
+      return elements / rows;
+    }
+
+    public long bytes() {
+      return elements * elementBytes;
+    }
+  }
 
   /** Byte offsets of one decoder layer's weights. */
   public record LayerWeights(
@@ -45,9 +70,14 @@ public final class WeightLayout {
       long gateUp, // (2 intermediate, hidden) bf16: gate_proj rows, then up_proj
       long down, // (hidden, intermediate) bf16
       long inputNorm, // (hidden) bf16
-      long postAttentionNorm) {} // (hidden) bf16
+      long postAttentionNorm, // (hidden) bf16
+      long qkvScales, // FP8: (qSize + 2 kvSize) float32 row scales; -1 when bf16
+      long oScales, // FP8: (hidden) float32
+      long gateUpScales, // FP8: (2 intermediate) float32
+      long downScales) {} // FP8: (hidden) float32
 
   private final ModelConfig config;
+  private final boolean fp8;
   private final List<Tensor> tensors = new ArrayList<>();
   private final LayerWeights[] layers;
   private final long embedding; // (vocab, hidden) bf16
@@ -56,12 +86,18 @@ public final class WeightLayout {
   private long size;
 
   public WeightLayout(ModelConfig config) {
-    this(config, TensorShard.WHOLE);
+    this(config, TensorShard.WHOLE, false);
   }
 
-  /** Rank {@code shard}'s weights of the full model {@code full}. */
+  /** Rank {@code shard}'s bf16 weights of the full model {@code full}. */
   public WeightLayout(ModelConfig full, TensorShard shard) {
+    this(full, shard, false);
+  }
+
+  /** Rank {@code shard}'s weights of the full model {@code full}; with {@code fp8} the projections are e4m3. */
+  public WeightLayout(ModelConfig full, TensorShard shard, boolean fp8) {
     this.config = shard.of(full);
+    this.fp8 = fp8;
     int h = full.hiddenSize();
     int inter = full.intermediateSize();
     int q = full.qSize();
@@ -70,16 +106,25 @@ public final class WeightLayout {
     embedding = place(full, Kind.EMBEDDING, -1, TensorShard.all(vocab * h));
     layers = new LayerWeights[full.numHiddenLayers()];
     for (int l = 0; l < layers.length; l++) {
+      int first = tensors.size();
       long qkv = place(full, Kind.Q_PROJ, l, shard.rowSlice(q, h));
       placeContiguous(full, Kind.K_PROJ, l, shard.rowSlice(kv, h));
       placeContiguous(full, Kind.V_PROJ, l, shard.rowSlice(kv, h));
+      long qkvScales = placeScales(first);
+      first = tensors.size();
       long o = place(full, Kind.O_PROJ, l, shard.columnSlice(h, q));
+      long oScales = placeScales(first);
+      first = tensors.size();
       long gateUp = place(full, Kind.GATE_PROJ, l, shard.rowSlice(inter, h));
       placeContiguous(full, Kind.UP_PROJ, l, shard.rowSlice(inter, h));
+      long gateUpScales = placeScales(first);
+      first = tensors.size();
       long down = place(full, Kind.DOWN_PROJ, l, shard.columnSlice(h, inter));
+      long downScales = placeScales(first);
       long inNorm = place(full, Kind.INPUT_NORM, l, TensorShard.all(h));
       long postNorm = place(full, Kind.POST_ATTENTION_NORM, l, TensorShard.all(h));
-      layers[l] = new LayerWeights(qkv, o, gateUp, down, inNorm, postNorm);
+      layers[l] = new LayerWeights(qkv, o, gateUp, down, inNorm, postNorm, qkvScales, oScales, gateUpScales,
+          downScales);
     }
     finalNorm = place(full, Kind.FINAL_NORM, -1, TensorShard.all(h));
     lmHead = full.tieWordEmbeddings() ? embedding : place(full, Kind.LM_HEAD, -1, TensorShard.all(vocab * h));
@@ -93,10 +138,36 @@ public final class WeightLayout {
   /** Right after the previous tensor, no alignment gap: the rows of a fused matrix. */
   private long placeContiguous(ModelConfig full, Kind kind, int layer, TensorShard.Window window) {
     long at = size;
+    int bytes = fp8 && HostWeights.quantizable(kind) ? FP8_ELEMENT_BYTES : ELEMENT_BYTES;
+    long cols = HostWeights.shape(kind, full).length == 2
+        ? (window.cols() > 0 ? window.cols() : HostWeights.shape(kind, full)[1]) : window.elements();
     tensors.add(new Tensor(kind, layer, DummyWeights.tensorId(kind, layer), window.elements(),
-        DummyWeights.scale(kind, full), DummyWeights.offset(kind), at, window));
-    size += window.elements() * ELEMENT_BYTES;
+        DummyWeights.scale(kind, full), DummyWeights.offset(kind), at, window, bytes,
+        Math.toIntExact(window.elements() / cols), -1, HostWeights.elements(kind, full)));
+    size += window.elements() * bytes;
     return at;
+  }
+
+  /**
+   * FP8: the row scales of the fused matrix made of tensors {@code first..} (aligned, right after
+   * it), each tensor told where its rows' scales start; -1 (nothing placed) for bf16.
+   */
+  private long placeScales(int first) {
+    if (!fp8) return -1;
+    size = (size + ALIGN - 1) / ALIGN * ALIGN;
+    long at = size;
+    for (int i = first; i < tensors.size(); i++) {
+      Tensor t = tensors.get(i);
+      tensors.set(i, new Tensor(t.kind(), t.layer(), t.tensorId(), t.elements(), t.scale(), t.offset(),
+          t.byteOffset(), t.window(), t.elementBytes(), t.rows(), size, t.fullElements()));
+      size += (long) Float.BYTES * t.rows();
+    }
+    return at;
+  }
+
+  /** Whether the projections are FP8 e4m3 codes with row scales. */
+  public boolean fp8() {
+    return fp8;
   }
 
   public ModelConfig config() {
@@ -122,6 +193,22 @@ public final class WeightLayout {
 
   public long lmHead() {
     return lmHead;
+  }
+
+  /** Elements of the largest fused projection (qkv, o, gate_up or down) here. */
+  public long largestProjectionElements() {
+    int h = config.hiddenSize();
+    return Math.max(Math.max((long) (config.qSize() + 2 * config.kvSize()) * h, (long) h * config.qSize()),
+        Math.max(2L * config.intermediateSize() * h, (long) h * config.intermediateSize()));
+  }
+
+  /** Bytes of the projections' FP8 codes and row scales (0 for bf16 weights). */
+  public long fp8Bytes() {
+    long bytes = 0;
+    for (Tensor t : tensors) {
+      if (t.fp8()) bytes += t.bytes() + (long) Float.BYTES * t.rows();
+    }
+    return bytes;
   }
 
   /** Bytes of the whole allocation. */

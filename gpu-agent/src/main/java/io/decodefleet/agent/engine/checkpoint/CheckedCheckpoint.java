@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  */
 public final class CheckedCheckpoint {
 
-  /** A weight and, when it is FP8, its scale. */
+  /** A weight and, when it is FP8, its scale; {@code part} is null for a router's or an expert's. */
   public record Tensor(LlamaTensor part, int layer, TensorEntry weight, TensorEntry scale) {
     public boolean fp8() {
       return weight.dtype() == TensorDtype.F8_E4M3;
@@ -72,7 +72,15 @@ public final class CheckedCheckpoint {
     for (LlamaTensor part : LlamaTensor.values()) {
       if (!part.presentIn(config)) continue;
       for (int l = 0; l < (part.perLayer() ? config.numHiddenLayers() : 1); l++) {
-        c.tensors.put(part.name(l), c.expect(part, l, used));
+        c.tensors.put(part.name(l), c.expect(part.name(l), part.shape(config), part.linear(), part, l, used));
+      }
+    }
+    for (int l = 0; config.moe() && l < config.numHiddenLayers(); l++) {
+      for (ExpertTensor part : ExpertTensor.values()) {
+        for (int e = 0; e < (part.perExpert() ? config.numExperts() : 1); e++) {
+          String name = part.name(config.architecture(), l, e);
+          c.tensors.put(name, c.expect(name, part.shape(config), part.perExpert(), null, l, used));
+        }
       }
     }
     for (TensorEntry t : files.tensors().values()) {
@@ -81,9 +89,8 @@ public final class CheckedCheckpoint {
     return c;
   }
 
-  private Tensor expect(LlamaTensor part, int layer, Set<String> used) {
-    String name = part.name(layer);
-    long[] shape = part.shape(config);
+  /** @param linear whether it is a projection's weight, which may be FP8 with a scale */
+  private Tensor expect(String name, long[] shape, boolean linear, LlamaTensor part, int layer, Set<String> used) {
     TensorEntry t = files.tensors().get(name);
     if (t == null) {
       throw new CheckpointException(files.directory() + ": tensor '" + name + "' is missing (" + config.architecture()
@@ -95,9 +102,9 @@ public final class CheckedCheckpoint {
           + " gives " + Arrays.toString(shape));
     }
     if (t.dtype().isFloat()) return new Tensor(part, layer, t, null);
-    if (t.dtype() != TensorDtype.F8_E4M3 || !part.linear()) {
+    if (t.dtype() != TensorDtype.F8_E4M3 || !linear) {
       throw CheckpointException.tensor(t.file(), name, "dtype " + t.dtype() + " is not supported (BF16, F16, F32"
-          + (part.linear() ? ", or F8_E4M3 with a weight_scale" : "") + ")");
+          + (linear ? ", or F8_E4M3 with a weight_scale" : "") + ")");
     }
     String scaleName = name.substring(0, name.length() - "weight".length()) + "weight_scale";
     TensorEntry scale = files.tensors().get(scaleName);
@@ -173,6 +180,14 @@ public final class CheckedCheckpoint {
   public Tensor tensor(LlamaTensor part, int layer) {
     Tensor t = tensors.get(part.name(layer));
     if (t == null) throw new IllegalArgumentException(part.name(layer) + " is not in this checkpoint");
+    return t;
+  }
+
+  /** The checked router (expert ignored) or expert tensor {@code part} of {@code layer}. */
+  public Tensor expertTensor(ExpertTensor part, int layer, int expert) {
+    String name = part.name(config.architecture(), layer, expert);
+    Tensor t = tensors.get(name);
+    if (t == null) throw new IllegalArgumentException(name + " is not in this checkpoint");
     return t;
   }
 

@@ -7,7 +7,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A Llama-family {@code config.json} (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM), its
+ * A Llama-family {@code config.json} (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, and the
+ * mixtures of experts MixtralForCausalLM and Qwen3MoeForCausalLM), its
  * fields as Hugging Face names them, with transformers' defaults where a field may be absent
  * (num_key_value_heads = num_attention_heads, head_dim = hidden_size / num_attention_heads,
  * rope_theta 10000, rms_norm_eps 1e-6, tie_word_embeddings false).
@@ -20,15 +21,25 @@ import java.util.List;
  * @param attentionBias q, k and v projections carry biases (Qwen2 always; Llama when attention_bias)
  * @param quantMethod quantization_config.quant_method, or "" for an unquantized checkpoint (the tensors'
  *     dtypes, checked by CheckedCheckpoint, say which weights are FP8)
+ * @param qkNorm per-head RMS norms of queries and keys (Qwen3-MoE's q_norm and k_norm)
+ * @param numExperts experts per layer (Mixtral's num_local_experts, Qwen3-MoE's num_experts); 0 for a
+ *     dense model
+ * @param expertsPerToken num_experts_per_tok; 0 for a dense model
+ * @param moeIntermediateSize each expert's width (Mixtral's intermediate_size); 0 for a dense model
+ * @param normTopkProb whether the chosen experts' weights are renormalised (always for Mixtral)
  */
 public record HfConfig(Path file, String architecture, int hiddenSize, int intermediateSize, int numHiddenLayers,
     int numAttentionHeads, int numKeyValueHeads, int headDim, int vocabSize, int maxPositionEmbeddings,
     double ropeTheta, float rmsNormEps, boolean tieWordEmbeddings, String torchDtype, boolean attentionBias,
-    String quantMethod) {
+    String quantMethod, boolean qkNorm, int numExperts, int expertsPerToken, int moeIntermediateSize,
+    boolean normTopkProb) {
+
+  public static final String MIXTRAL = "MixtralForCausalLM";
+  public static final String QWEN3_MOE = "Qwen3MoeForCausalLM";
 
   /** The architectures whose tensors and math are this engine's. */
   public static final List<String> ARCHITECTURES = List.of("LlamaForCausalLM", "MistralForCausalLM",
-      "Qwen2ForCausalLM");
+      "Qwen2ForCausalLM", MIXTRAL, QWEN3_MOE);
   /** quant_method values whose FP8 tensors carry weight_scale (per tensor or per output channel). */
   public static final List<String> FP8_METHODS = List.of("fp8", "fbgemm_fp8", "compressed-tensors");
 
@@ -70,7 +81,8 @@ public record HfConfig(Path file, String architecture, int hiddenSize, int inter
     }
     int headDim = positive(file, c, "head_dim", hidden / heads);
     int maxPositions = positive(file, c, "max_position_embeddings", null);
-    boolean slidingOn = !arch.equals("Qwen2ForCausalLM") || bool(file, c, "use_sliding_window", false);
+    boolean qwen = arch.equals("Qwen2ForCausalLM") || arch.equals(QWEN3_MOE);
+    boolean slidingOn = !qwen || bool(file, c, "use_sliding_window", false);
     if (slidingOn && c.hasNonNull("sliding_window")) {
       int window = positive(file, c, "sliding_window", null);
       if (window < maxPositions) {
@@ -80,11 +92,47 @@ public record HfConfig(Path file, String architecture, int hiddenSize, int inter
     }
     boolean bias = arch.equals("Qwen2ForCausalLM") || bool(file, c, "attention_bias", false);
     if (bool(file, c, "mlp_bias", false)) throw CheckpointException.file(file, "mlp_bias is not supported");
-    return new HfConfig(file, arch, hidden, positive(file, c, "intermediate_size", null),
+    int inter = positive(file, c, "intermediate_size", null);
+    int experts = 0;
+    int perToken = 0;
+    int moeInter = 0;
+    boolean normTopk = false;
+    if (arch.equals(MIXTRAL)) {
+      experts = positive(file, c, "num_local_experts", null);
+      perToken = positive(file, c, "num_experts_per_tok", 2);
+      moeInter = inter;
+      normTopk = true;
+    } else if (arch.equals(QWEN3_MOE)) {
+      experts = positive(file, c, "num_experts", null);
+      perToken = positive(file, c, "num_experts_per_tok", null);
+      moeInter = positive(file, c, "moe_intermediate_size", null);
+      normTopk = bool(file, c, "norm_topk_prob", false);
+      if (positive(file, c, "decoder_sparse_step", 1) != 1) {
+        throw CheckpointException.file(file, "decoder_sparse_step " + c.get("decoder_sparse_step") + " is not supported"
+            + " (every layer sparse: 1)");
+      }
+      JsonNode dense = c.get("mlp_only_layers");
+      if (dense != null && !dense.isNull() && !(dense.isArray() && dense.isEmpty())) {
+        throw CheckpointException.file(file, "mlp_only_layers " + dense + " is not supported (every layer sparse: [])");
+      }
+    }
+    if (experts > 0 && perToken > experts) {
+      throw CheckpointException.file(file, "num_experts_per_tok " + perToken + " is more than the " + experts
+          + " experts");
+    }
+    if (c.hasNonNull("shared_expert_intermediate_size") && c.get("shared_expert_intermediate_size").asInt() > 0) {
+      throw CheckpointException.file(file, "shared_expert_intermediate_size: shared experts are not supported");
+    }
+    return new HfConfig(file, arch, hidden, inter,
         positive(file, c, "num_hidden_layers", null), heads, kvHeads, headDim, positive(file, c, "vocab_size", null),
         maxPositions, number(file, c, "rope_theta", 10000.0), (float) number(file, c, "rms_norm_eps", 1e-6),
         bool(file, c, "tie_word_embeddings", false), text(file, c, "torch_dtype", "bfloat16"), bias,
-        quantMethod(file, c.get("quantization_config")));
+        quantMethod(file, c.get("quantization_config")), arch.equals(QWEN3_MOE), experts, perToken, moeInter, normTopk);
+  }
+
+  /** Whether the MLP is a mixture of experts. */
+  public boolean moe() {
+    return numExperts > 0;
   }
 
   private static String quantMethod(Path file, JsonNode q) {

@@ -2,7 +2,8 @@ package io.decodefleet.agent.engine.checkpoint;
 
 /**
  * The tensors of a Llama-family checkpoint, by their Hugging Face names, with the shape each has
- * under a config: (out_features, in_features) for a projection, as {@code nn.Linear} stores it.
+ * under a config: (out_features, in_features) for a projection, as {@code nn.Linear} stores it. A
+ * mixture of experts has no dense MLP: its router and experts are {@link ExpertTensor}s.
  */
 public enum LlamaTensor {
   EMBED_TOKENS("model.embed_tokens.weight", false, false),
@@ -19,7 +20,9 @@ public enum LlamaTensor {
   LM_HEAD("lm_head.weight", false, true),
   Q_BIAS("self_attn.q_proj.bias", true, false),
   K_BIAS("self_attn.k_proj.bias", true, false),
-  V_BIAS("self_attn.v_proj.bias", true, false);
+  V_BIAS("self_attn.v_proj.bias", true, false),
+  Q_NORM("self_attn.q_norm.weight", true, false),
+  K_NORM("self_attn.k_norm.weight", true, false);
 
   private final String suffix;
   private final boolean perLayer;
@@ -50,6 +53,8 @@ public enum LlamaTensor {
   public boolean presentIn(HfConfig c) {
     return switch (this) {
       case Q_BIAS, K_BIAS, V_BIAS -> c.attentionBias();
+      case Q_NORM, K_NORM -> c.qkNorm();
+      case GATE_PROJ, UP_PROJ, DOWN_PROJ -> !c.moe();
       case LM_HEAD -> !c.tieWordEmbeddings();
       default -> true;
     };
@@ -71,6 +76,7 @@ public enum LlamaTensor {
       case INPUT_LAYERNORM, POST_ATTENTION_LAYERNORM, NORM -> new long[] {h};
       case Q_BIAS -> new long[] {q};
       case K_BIAS, V_BIAS -> new long[] {kv};
+      case Q_NORM, K_NORM -> new long[] {c.headDim()};
     };
   }
 }

@@ -80,6 +80,12 @@ public final class MappedTensor {
     return entry;
   }
 
+  /** An FP8 tensor's scale of row {@code row} (its one scale when per tensor). */
+  public float rowScale(long row) {
+    if (rowScales == null) throw new IllegalStateException(entry + " is not an FP8 tensor");
+    return rowScales[rowScales.length == 1 ? 0 : Math.toIntExact(row)];
+  }
+
   /** Element {@code index} (row-major) as float32; an FP8 element times its row's scale. */
   public float get(long index) {
     long at = index * elementBytes;

@@ -40,21 +40,31 @@ public final class TensorParallelBackend implements Backend {
   private final List<Backend> ranks = new ArrayList<>();
   private final List<ExecutorService> threads = new ArrayList<>(); // ranks 1..K-1
   private final Duration timeout;
+  private final Parallelism parallelism;
+
+  /** A tensor-parallel group. */
+  public TensorParallelBackend(String label, List<Supplier<Backend>> factories, Duration timeout) {
+    this(label, factories, timeout, Parallelism.TENSOR);
+  }
 
   /**
    * Makes rank 0 with {@code factories.get(0)} on this thread and rank i with {@code
    * factories.get(i)} on a thread of its own, then forms the group (every rank joins at once).
    *
    * @param label names the ranks' threads, e.g. the agent's id
+   * @param parallelism what the ranks split: heads and MLP columns, or (expert parallelism) the
+   *     experts, each rank attending its own sequences; either way the engine sees one backend
    */
-  public TensorParallelBackend(String label, List<Supplier<Backend>> factories, Duration timeout) {
-    if (factories.size() < 2) throw new IllegalArgumentException("tensor parallelism needs >= 2 ranks");
+  public TensorParallelBackend(String label, List<Supplier<Backend>> factories, Duration timeout,
+      Parallelism parallelism) {
+    if (factories.size() < 2) throw new IllegalArgumentException(parallelism.key() + "=K needs >= 2 ranks");
     this.timeout = timeout;
+    this.parallelism = parallelism;
     int size = factories.size();
     try {
       ranks.add(factories.get(0).get());
       for (int r = 1; r < size; r++) {
-        String name = label + "-tp" + r;
+        String name = label + "-" + parallelism.key() + r;
         threads.add(Executors.newSingleThreadExecutor(task -> {
           Thread t = new Thread(task, name);
           t.setDaemon(true);
@@ -71,7 +81,7 @@ public final class TensorParallelBackend implements Backend {
       }
       byte[] id = asRank(ranks.get(0)).newTensorGroupId();
       onEveryRank("joining the tensor-parallel group", (b, r) -> {
-        asRank(b).joinTensorGroup(new TensorGroupSpec(id, new TensorShard(r, size), timeout));
+        asRank(b).joinTensorGroup(new TensorGroupSpec(id, new TensorShard(r, size), timeout, parallelism));
         return null;
       });
     } catch (RuntimeException e) {
@@ -100,13 +110,15 @@ public final class TensorParallelBackend implements Backend {
   public String deviceDescription() {
     List<String> devices = new ArrayList<>();
     for (Backend b : ranks) devices.add(b.deviceDescription());
-    return "tensor-parallel x" + ranks.size() + " over " + String.join(" + ", devices);
+    return (parallelism == Parallelism.EXPERT ? "expert-parallel x" : "tensor-parallel x") + ranks.size() + " over "
+        + String.join(" + ", devices);
   }
 
   @Override
   public void loadModel(ModelLoad load) {
     ModelConfig config = load.config();
-    TensorShard.unsplittable(config, ranks.size()).ifPresent(why -> {
+    (parallelism == Parallelism.EXPERT ? ExpertShard.unsplittable(config, ranks.size())
+        : TensorShard.unsplittable(config, ranks.size())).ifPresent(why -> {
       throw new IllegalArgumentException(why);
     });
     onEveryRank("loading " + config.name(), (b, r) -> {
@@ -191,6 +203,12 @@ public final class TensorParallelBackend implements Backend {
   @Override
   public int defaultMaxBatchedTokens() {
     return ranks.get(0).defaultMaxBatchedTokens();
+  }
+
+  /** Rank 0's: every rank routes the whole batch's tokens (expert parallelism) or holds every expert's slice. */
+  @Override
+  public io.decodefleet.agent.engine.ExpertLoad lastExpertLoad() {
+    return ranks.get(0).lastExpertLoad();
   }
 
   /** Rank 0's timing: it includes waiting for its peers inside the all-reduces. */

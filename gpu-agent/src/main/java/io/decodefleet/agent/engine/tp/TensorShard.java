@@ -1,6 +1,7 @@
 package io.decodefleet.agent.engine.tp;
 
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.MoeConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -8,7 +9,8 @@ import java.util.Optional;
 /**
  * Rank {@code rank} of a {@code size}-way tensor-parallel group (Megatron-style): the rank holds
  * query and KV heads {@code [rank * heads / size, (rank + 1) * heads / size)}, the same slice of
- * the MLP's intermediate columns, and whole copies of the embedding, norms and LM head. Its
+ * the MLP's intermediate columns (of every expert, in a mixture of experts), and whole copies of
+ * the embedding, norms, router and LM head. Its
  * q/k/v and gate/up projections are row slices of the full matrices; its o and down projections
  * are column slices, so each rank's output of those two is a partial sum that one all-reduce
  * completes.
@@ -40,6 +42,9 @@ public record TensorShard(int rank, int size) {
     if (config.intermediateSize() % size != 0) {
       problems.add("intermediate_size " + config.intermediateSize() + " is not a multiple of " + size);
     }
+    if (config.isMoe() && config.moe().moeIntermediateSize() % size != 0) {
+      problems.add("moe_intermediate_size " + config.moe().moeIntermediateSize() + " is not a multiple of " + size);
+    }
     return problems.isEmpty() ? Optional.empty()
         : Optional.of("model " + config.name() + " cannot be split " + size + " ways: " + String.join("; ", problems));
   }
@@ -53,10 +58,12 @@ public record TensorShard(int rank, int size) {
     unsplittable(full, size).ifPresent(why -> {
       throw new IllegalArgumentException(why);
     });
+    MoeConfig moe = full.moe() == null ? null : new MoeConfig(full.moe().numExperts(), full.moe().expertsPerToken(),
+        full.moe().moeIntermediateSize() / size, full.moe().normTopkProb());
     return new ModelConfig(full.name() + " [tp " + rank + "/" + size + "]", full.hiddenSize(),
         full.intermediateSize() / size, full.numAttentionHeads() / size, full.numKeyValueHeads() / size,
         full.numHiddenLayers(), full.vocabSize(), full.ropeTheta(), full.rmsNormEps(), full.headDim(),
-        full.maxPositionEmbeddings(), full.tieWordEmbeddings(), full.attentionBias());
+        full.maxPositionEmbeddings(), full.tieWordEmbeddings(), full.attentionBias(), full.qkNorm(), moe);
   }
 
   /**

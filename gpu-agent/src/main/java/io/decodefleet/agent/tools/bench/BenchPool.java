@@ -4,6 +4,8 @@ import io.decodefleet.agent.backend.cuda.driver.CudaGraph;
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.agent.backend.cuda.driver.EventTimer;
 import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
+import io.decodefleet.kernels.cuda.DummyWeightsFp8Params;
+import io.decodefleet.kernels.cuda.DummyWeightsParams;
 import io.decodefleet.kernels.cuda.FillParams;
 import io.decodefleet.kernels.cuda.Kernel;
 
@@ -42,6 +44,25 @@ final class BenchPool {
       h.launch(Kernel.FILL_UNIFORM, p.launch(), p);
     }
     h.stream().synchronize("fill");
+    return b;
+  }
+
+  /**
+   * {@code elems} FP8 e4m3 codes of uniform values in [-scale, scale) (the FP8 dummy-weight passes:
+   * amax, then codes), so that no code is NaN.
+   */
+  static DeviceBuffer randomFp8(DeviceHarness h, long elems, int seed, float scale) {
+    DeviceBuffer b = h.track(h.context().allocate(Math.max(2L, elems)));
+    DeviceBuffer amax = h.zeroedInts(1);
+    for (Kernel k : new Kernel[] {Kernel.DUMMY_WEIGHTS_AMAX, Kernel.DUMMY_WEIGHTS_FP8}) {
+      for (long start = 0; start < elems; start += DummyWeightsParams.MAX_N) {
+        int n = (int) Math.min(DummyWeightsParams.MAX_N, elems - start);
+        DummyWeightsFp8Params p = DummyWeightsFp8Params.of(DummyWeightsParams.of(b.address(start), n, seed, 0x6b76L,
+            start, scale, 0f), amax.address(0), amax.address(0), 0);
+        h.launch(k, p.launch(), p);
+      }
+    }
+    h.stream().synchronize("fill fp8");
     return b;
   }
 

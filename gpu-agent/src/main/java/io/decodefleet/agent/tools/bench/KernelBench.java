@@ -5,27 +5,32 @@ import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
-import io.decodefleet.agent.tools.selfcheck.DecodeAttentionCheck;
 import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import io.decodefleet.kernels.cuda.DecodeAttentionParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
+import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The grids of {@code gpu-agent bench kernels}: the device-to-device copy (the ceiling), paged
  * decode attention (both variants) and the GEMMs of the Llama-3-8B projections: our skinny GEMM,
- * our tensor-core GEMM and cuBLASLt side by side on the same shapes and inputs.
+ * our tensor-core GEMM, our wgmma GEMM (sm_90, from 64 rows) and cuBLASLt side by side on the same
+ * shapes and inputs, at decode batches and, in TFLOP/s, at prefill sizes ({@link PrefillGemmBench}).
  */
 public final class KernelBench {
 
@@ -35,6 +40,8 @@ public final class KernelBench {
   public static final int DECODE_KV_HEADS = 8;
   public static final int DECODE_HEAD_DIM = 128;
   public static final int DECODE_BLOCK = 16;
+  /** (batch, context) points also timed over an FP8 e4m3 cache, beside their bf16 rows. */
+  public static final int[][] DECODE_FP8_POINTS = {{1, 16384}, {64, 16384}};
   public static final int[] GEMM_M = {1, 8, 32, 64, 128, 256};
   /** (n, k) of the Llama-3-8B projections: qkv, o, gate_up, down. */
   public static final int[][] GEMM_NK = {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}};
@@ -43,8 +50,30 @@ public final class KernelBench {
 
   private KernelBench() {}
 
+  /** The bench's parts, as {@code --only} names them. */
+  public enum Section {
+    /** Decode attention, both variants, over batch × context. */
+    ATTENTION,
+    /** The decode GEMM grid ({@link #GEMM_M} rows): skinny, tensor-core, wgmma from 64 rows, cuBLASLt. */
+    GEMM,
+    /** The prefill GEMM grid ({@link PrefillGemmBench#PREFILL_M} rows) in TFLOP/s. */
+    PREFILL_GEMM;
+
+    public static Section parse(String text) {
+      for (Section s : values()) {
+        if (s.name().replace('_', '-').equalsIgnoreCase(text.strip())) return s;
+      }
+      throw new IllegalArgumentException("--only takes attention, gemm or prefill-gemm (was '" + text + "')");
+    }
+  }
+
   /** Runs every grid point on {@code h}'s GPU, printing rows as they complete. */
   public static List<BenchResult> run(DeviceHarness h, PrintStream out) {
+    return run(h, out, EnumSet.allOf(Section.class));
+  }
+
+  /** Runs the grids of {@code sections} (the copy row always), printing rows as they complete. */
+  public static List<BenchResult> run(DeviceHarness h, PrintStream out, Set<Section> sections) {
     List<BenchResult> results = new ArrayList<>();
     double copyPerUs = h.copyBytesPerUs();
     out.printf(Locale.ROOT, FORMAT, "kernel", "variant", "shape", "time us", "TB/s", "floor us",
@@ -52,19 +81,44 @@ public final class KernelBench {
     BenchResult copy = copyRow(h, copyPerUs);
     print(out, copy);
     results.add(copy);
-    for (int batch : DECODE_BATCHES) {
-      for (int ctx : DECODE_CONTEXTS) {
-        for (BenchResult r : decodeAttention(h, batch, ctx, copyPerUs)) {
-          print(out, r);
-          results.add(r);
+    if (sections.contains(Section.ATTENTION)) {
+      for (int batch : DECODE_BATCHES) {
+        for (int ctx : DECODE_CONTEXTS) {
+          for (BenchResult r : decodeAttention(h, batch, ctx, copyPerUs, false)) {
+            print(out, r);
+            results.add(r);
+          }
+          h.freeAll();
+          for (int[] point : DECODE_FP8_POINTS) {
+            if (point[0] != batch || point[1] != ctx) continue;
+            for (BenchResult r : decodeAttention(h, batch, ctx, copyPerUs, true)) {
+              print(out, r);
+              results.add(r);
+            }
+            h.freeAll();
+          }
         }
-        h.freeAll();
       }
     }
     String lt = CublasLt.isAvailable() ? "" : CublasLt.unavailabilityCause();
     if (!lt.isEmpty()) {
       out.println("(no cuBLASLt rows: " + lt + ")");
     }
+    String wgmma = WgmmaGemms.unavailabilityCause(h.gpu());
+    if (!wgmma.isEmpty()) {
+      out.println("(no wgmma rows: " + wgmma + ")");
+    }
+    if (sections.contains(Section.GEMM)) {
+      decodeGemms(h, out, copyPerUs, lt.isEmpty(), wgmma.isEmpty(), results);
+    }
+    if (sections.contains(Section.PREFILL_GEMM)) {
+      results.addAll(PrefillGemmBench.run(h, out, lt.isEmpty(), wgmma.isEmpty()));
+    }
+    return results;
+  }
+
+  private static void decodeGemms(DeviceHarness h, PrintStream out, double copyPerUs, boolean withLt,
+      boolean withWgmma, List<BenchResult> results) {
     for (int[] nk : GEMM_NK) {
       for (int m : GEMM_M) {
         // Ours and cuBLASLt side by side on the same shape, inputs and timing.
@@ -75,7 +129,11 @@ public final class KernelBench {
           rows.add(tensorCoreGemm(h, m, nk[0], nk[1], copyPerUs));
           h.freeAll();
         }
-        if (lt.isEmpty()) {
+        if (withWgmma && m >= GemmTuner.WGMMA_MIN_ROWS) {
+          rows.add(wgmmaGemm(h, m, nk[0], nk[1], copyPerUs));
+          h.freeAll();
+        }
+        if (withLt) {
           rows.add(cublasLtGemm(h, m, nk[0], nk[1], copyPerUs));
           h.freeAll();
         }
@@ -85,7 +143,6 @@ public final class KernelBench {
         }
       }
     }
-    return results;
   }
 
   private static BenchResult copyRow(DeviceHarness h, double copyPerUs) {
@@ -94,18 +151,21 @@ public final class KernelBench {
         2.0 * bytes, 2.0 * bytes / copyPerUs, 1, 1);
   }
 
-  /** Split+combine and persistent on one (batch, context) point; same inputs for both. */
-  static List<BenchResult> decodeAttention(DeviceHarness h, int batch, int ctx, double copyPerUs) {
+  /**
+   * Split+combine and persistent on one (batch, context) point; same inputs for both. With {@code
+   * fp8} the cache holds e4m3 codes (half the bytes, floor halved) and the FP8 kernels run.
+   */
+  static List<BenchResult> decodeAttention(DeviceHarness h, int batch, int ctx, double copyPerUs, boolean fp8) {
     int d = DECODE_HEAD_DIM;
     int hkv = DECODE_KV_HEADS;
     int pagesPerSeq = (ctx + DECODE_BLOCK - 1) / DECODE_BLOCK;
     int pagesPerSet = batch * pagesPerSeq;
-    long slotBytes = (long) hkv * d * 2;
+    long slotBytes = (long) hkv * d * (fp8 ? 1 : 2);
     long kvBytesPerSet = 2L * pagesPerSet * DECODE_BLOCK * slotBytes;
     int sets = BenchPool.inputSets(kvBytesPerSet, h.gpu().l2Bytes());
     long poolElems = (long) sets * pagesPerSet * DECODE_BLOCK * hkv * d;
-    DeviceBuffer k = BenchPool.randomBf16(h, poolElems, 1, 1f);
-    DeviceBuffer v = BenchPool.randomBf16(h, poolElems, 2, 1f);
+    DeviceBuffer k = fp8 ? BenchPool.randomFp8(h, poolElems, 1, 1f) : BenchPool.randomBf16(h, poolElems, 1, 1f);
+    DeviceBuffer v = fp8 ? BenchPool.randomFp8(h, poolElems, 2, 1f) : BenchPool.randomBf16(h, poolElems, 2, 1f);
     int[] contexts = new int[batch];
     Arrays.fill(contexts, ctx);
     List<DeviceBuffer> tables = new ArrayList<>();
@@ -124,9 +184,8 @@ public final class KernelBench {
     shape.put("context", (long) ctx);
     shape.put("kv_cache_mb", (long) (kvBytes / 1e6));
     for (boolean persistent : new boolean[] {false, true}) {
-      Kernel main = persistent
-          ? DecodeAttentionCheck.persistentKernel(d)
-          : DecodeAttentionCheck.splitKernel(d);
+      Kernel main = new DecodeAttentionParams(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, DECODE_Q_HEADS, hkv, d, DECODE_BLOCK,
+          Integer.numberOfTrailingZeros(DECODE_BLOCK), 1, 64, 0, 1f).kernel(persistent, fp8);
       int slots = h.kernels().slots(main);
       DecodeAttentionPlan plan = DecodeAttentionPlan.plan(contexts, hkv, slots);
       int group = DECODE_Q_HEADS / hkv;
@@ -142,14 +201,15 @@ public final class KernelBench {
             tables.get(s).address(), lens.address(), items.address(), bases.address(),
             partOut.address(), partLse.address(), counters.address()),
             DECODE_Q_HEADS, d, DECODE_BLOCK, pagesPerSeq, (float) (1.0 / Math.sqrt(d)));
+        if (fp8) params[s] = params[s].withKvScales(1f / 448, 1f / 448);
       }
       int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
       double us = BenchPool.graphMedianUs(h, launches, i -> {
         DecodeAttentionParams p = params[i % sets];
         if (persistent) {
-          h.launch(p.persistentKernel(), plan.persistentLaunch(p.persistentKernel(), slots), p);
+          h.launch(main, plan.persistentLaunch(main, slots), p);
         } else {
-          h.launch(p.splitKernel(), plan.splitLaunch(p.splitKernel()), p);
+          h.launch(main, plan.splitLaunch(main), p);
           if (plan.needsCombine()) {
             h.launch(p.combineKernel(), plan.combineLaunch(p.combineKernel()), p);
           }
@@ -157,8 +217,8 @@ public final class KernelBench {
       });
       Map<String, Long> s2 = new LinkedHashMap<>(shape);
       s2.put("chunk", (long) plan.chunkTokens());
-      rows.add(new BenchResult("decode_attention", persistent ? "persistent" : "split+combine",
-          s2, us, kvBytes, kvBytes / copyPerUs, sets, launches));
+      rows.add(new BenchResult(fp8 ? "decode_attention_fp8" : "decode_attention",
+          persistent ? "persistent" : "split+combine", s2, us, kvBytes, kvBytes / copyPerUs, sets, launches));
     }
     return rows;
   }
@@ -167,7 +227,7 @@ public final class KernelBench {
    * The inputs every GEMM row of one (m, n, k) point shares: {@code sets} copies of w and x (their
    * total past L2), one output, and the launches per timed graph.
    */
-  private record GemmInputs(int m, int n, int k, int sets, DeviceBuffer w, DeviceBuffer x, DeviceBuffer out,
+  record GemmInputs(int m, int n, int k, int sets, DeviceBuffer w, DeviceBuffer x, DeviceBuffer out,
       int launches) {
     static GemmInputs of(DeviceHarness h, int m, int n, int k) {
       int sets = BenchPool.inputSets(2L * n * k, h.gpu().l2Bytes());
@@ -228,6 +288,20 @@ public final class KernelBench {
     return in.result("gemm", "tensor_core", gemmShape(m, n, k), us, copyPerUs);
   }
 
+  /** Our wgmma GEMM on the same point (sm_90 only); its tensor maps are encoded before the capture. */
+  static BenchResult wgmmaGemm(DeviceHarness h, int m, int n, int k, double copyPerUs) {
+    GemmInputs in = GemmInputs.of(h, m, n, k);
+    WgmmaGemms gemms = new WgmmaGemms(h.kernels(), h.stream());
+    GemmShape shape = new GemmShape(m, n, k, n, false);
+    WgmmaGemmParams[] params = new WgmmaGemmParams[in.sets()];
+    for (int s = 0; s < in.sets(); s++) {
+      params[s] = gemms.params(shape, in.out().address(), in.x(s), in.w(s));
+    }
+    LaunchShape grid = params[0].launch(h.gpu().smCount());
+    double us = BenchPool.graphMedianUs(h, in.launches(), i -> h.launch(Kernel.WGMMA_GEMM, grid, params[i % in.sets()]));
+    return in.result("gemm", "wgmma", gemmShape(m, n, k), us, copyPerUs);
+  }
+
   /**
    * cuBLASLt on the same point: each of the dispatch's candidate algorithms is timed the same way,
    * and the fastest is reported (variant {@code cublaslt#i}), as the dispatch would choose it.
@@ -256,7 +330,7 @@ public final class KernelBench {
     }
   }
 
-  private static Map<String, Long> gemmShape(int m, int n, int k) {
+  static Map<String, Long> gemmShape(int m, int n, int k) {
     Map<String, Long> shape = new LinkedHashMap<>();
     shape.put("m", (long) m);
     shape.put("n", (long) n);

@@ -11,6 +11,9 @@ import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelLoad;
+import io.decodefleet.agent.engine.ModelSpec.KvCacheDtype;
+import io.decodefleet.agent.engine.ModelSpec.Quantization;
 import io.decodefleet.agent.engine.KernelFamily;
 import io.decodefleet.agent.engine.StepProfile;
 import io.decodefleet.agent.engine.StepTiming;
@@ -34,7 +37,9 @@ import java.util.Random;
  *       ids come back. Per step: device time (events around inputs in → tokens out), wall time of
  *       the call, host time (inputs ready → last launch returned) and the device's idle gap since
  *       the previous step; medians after a warm-up. Floor: (weight bytes read + KV bytes read) /
- *       measured device-to-device copy bandwidth.
+ *       measured device-to-device copy bandwidth. With FP8 weights the weight bytes are the FP8
+ *       layout's (one byte a projection weight, plus row scales; embedding rows, norms and the LM
+ *       head stay bf16), with an FP8 KV cache one byte a cached element.
  *   <li>Prefill: one fresh prompt of T tokens at batch 1, wall time of the call (TTFT without the
  *       network). Floor: max(FLOPs / measured tensor-core GEMM rate, weight bytes / copy
  *       bandwidth), with FLOPs = 2 T (non-embedding matmul parameters) + the LM head's one row +
@@ -50,7 +55,8 @@ public final class StepBench {
    *     between CUDA events (0: none); their mean is the point's profile
    */
   public record Options(String model, int[] batches, int[] contexts, int[] prefillTokens, List<DecodePath> paths,
-      int warmup, int reps, long seed, GemmTuner.Policy gemm, int profileSteps) {
+      int warmup, int reps, long seed, GemmTuner.Policy gemm, int profileSteps, Quantization quantization,
+      KvCacheDtype kvCacheDtype) {
 
     /** Options that profile no step, every decode point at one context. */
     public Options(String model, int[] batches, int context, int[] prefillTokens, List<DecodePath> paths, int warmup,
@@ -61,6 +67,25 @@ public final class StepBench {
     /** The longest context of the decode points. */
     public int maxContext() {
       return Arrays.stream(contexts).max().orElse(1);
+    }
+
+    /** bf16 weights and KV cache. */
+    public Options(String model, int[] batches, int[] contexts, int[] prefillTokens, List<DecodePath> paths,
+        int warmup, int reps, long seed, GemmTuner.Policy gemm, int profileSteps) {
+      this(model, batches, contexts, prefillTokens, paths, warmup, reps, seed, gemm, profileSteps, Quantization.NONE,
+          KvCacheDtype.AUTO);
+    }
+
+    /** Bytes of one cached K or V element: 1 with an FP8 cache, else 2 (bf16). */
+    public int kvElementBytes() {
+      return kvCacheDtype == KvCacheDtype.FP8 ? 1 : 2;
+    }
+
+    /** e.g. " (fp8 weights, fp8 KV cache)"; empty for bf16. */
+    public String dtypeLabel() {
+      String w = quantization == Quantization.FP8 ? "fp8 weights" : "";
+      String kv = kvCacheDtype == KvCacheDtype.FP8 ? "fp8 KV cache" : "";
+      return w.isEmpty() && kv.isEmpty() ? "" : " (" + w + (w.isEmpty() || kv.isEmpty() ? "" : ", ") + kv + ")";
     }
   }
 
@@ -105,7 +130,7 @@ public final class StepBench {
       CudaSettings settings = CudaSettings.defaults().withDecodePath(path).withGemm(o.gemm()).withMaxGraphBatch(maxBatch)
           .withMaxStepTokens(Math.max(maxPrompt, BatchBuckets.bucketOf(maxBatch)));
       try (CudaBackend b = new CudaBackend(gpu, settings)) {
-        b.loadModel(config, o.seed());
+        b.loadModel(ModelLoad.dummy(config, o.seed()).with(o.quantization(), o.kvCacheDtype()));
         if (defaults == null) {
           // Before the bench's own pool: what an agent would size from this GPU's memory.
           defaults = new StepCalibration.EngineDefaults(b.kvBlockCapacity(BLOCK), b.defaultMaxNumSeqs(),
@@ -123,10 +148,13 @@ public final class StepBench {
           weightBytes = b.weightBytesReadPerStep();
           out.printf(Locale.ROOT, "copy %.2f TB/s, best bf16 GEMM %dx%dx%d %.0f TFLOP/s (%s)%n", copy / 1e6,
               GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2], gemm / 1e6, gemmBy);
+          out.printf(Locale.ROOT, "floor bytes%s: weights %.3f GB a step, KV %.1f KiB a token of context%n",
+              o.dtypeLabel(), weightBytes / 1e9, config.kvBytesPerToken(o.kvElementBytes()) / 1024.0);
         }
         for (int context : o.contexts()) {
           for (int batch : o.batches()) {
-            DecodeRow r = decodePoint(b, config, o, batch, context, blocksPerSeq, weightBytes, copy, path, 2, false);
+            DecodeRow r = decodePoint(b, config, o, batch, context, blocksPerSeq, weightBytes, copy, path,
+                o.kvElementBytes(), false);
             decode.add(r);
             printDecode(out, r);
           }
@@ -140,8 +168,8 @@ public final class StepBench {
         }
       }
     }
-    return new Result(config.name(), gpu.summary(), copy, gemm, GEMM_SHAPE[0] + "x" + GEMM_SHAPE[1] + "x"
-        + GEMM_SHAPE[2] + " by " + gemmBy, weightBytes, decode, prefill, loads, defaults);
+    return new Result(config.name() + o.dtypeLabel(), gpu.summary(), copy, gemm, GEMM_SHAPE[0] + "x" + GEMM_SHAPE[1]
+        + "x" + GEMM_SHAPE[2] + " by " + gemmBy, weightBytes, decode, prefill, loads, defaults);
   }
 
   /**
@@ -165,7 +193,7 @@ public final class StepBench {
 
   /**
    * @param context every sequence's context (its token's position + 1)
-   * @param kvElementBytes bytes per stored KV element: 2 (bf16) on CUDA, 4 (float32) on the CPU
+   * @param kvElementBytes bytes per stored KV element: 2 (bf16) or 1 (FP8) on CUDA, 4 (float32) on the CPU
    * @param contiguousPages each sequence's pages in one run, as an engine that admits whole prompts
    *     allocates them (the CPU bench: the host's caches see that locality in a real run too); false:
    *     neighbouring pages belong to different sequences (the GPU bench: no L2 locality flatters the kernel)

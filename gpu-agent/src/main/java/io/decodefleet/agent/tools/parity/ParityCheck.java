@@ -7,6 +7,9 @@ import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelLoad;
+import io.decodefleet.agent.engine.ModelSpec.KvCacheDtype;
+import io.decodefleet.agent.engine.ModelSpec.Quantization;
 import io.decodefleet.agent.engine.StepTiming;
 import io.decodefleet.kernels.reference.Argmax;
 import java.io.PrintStream;
@@ -30,6 +33,13 @@ import java.util.TreeMap;
  *       argmax of the CUDA logits exactly;
  *   <li>the dense oracle ({@code forwardWithoutCache}) of the first sequence's first tokens.
  * </ul>
+ *
+ * <p>With FP8 options both backends load the same FP8 model: {@code --quantization fp8} quantizes the
+ * dummy projections to the same codes and per-tensor scales on both sides (the device computes the
+ * CPU's float32 values before quantizing), and {@code --kv-cache-dtype fp8} stores K/V as e4m3 on
+ * both. The CPU backend is then the FP8 reference, and the tolerance is the bf16 one: what differs
+ * is bf16 activations (the cached k and v come from bf16 projections on the device, float32 ones on
+ * the host). The dense oracles of both backends have no cache, so no FP8 KV either.
  */
 public final class ParityCheck {
 
@@ -42,7 +52,25 @@ public final class ParityCheck {
    * @param steps tokens each sequence generates (the last of three or more stops at 10)
    */
   public record Options(ModelConfig model, long seed, int sequences, int steps, List<DecodePath> paths,
-      CudaSettings settings, double tolerance) {}
+      CudaSettings settings, double tolerance, Quantization quantization, KvCacheDtype kvCacheDtype) {
+
+    /** bf16 weights and KV cache. */
+    public Options(ModelConfig model, long seed, int sequences, int steps, List<DecodePath> paths,
+        CudaSettings settings, double tolerance) {
+      this(model, seed, sequences, steps, paths, settings, tolerance, Quantization.NONE, KvCacheDtype.AUTO);
+    }
+
+    /** The dummy weights both backends load, quantized and cached as asked. */
+    ModelLoad load() {
+      return ModelLoad.dummy(model, seed).with(quantization, kvCacheDtype);
+    }
+
+    /** e.g. ", fp8 weights, fp8 KV cache"; empty for bf16. */
+    String fp8Label() {
+      return (quantization == Quantization.FP8 ? ", fp8 weights (per-tensor scales)" : "")
+          + (kvCacheDtype == KvCacheDtype.FP8 ? ", fp8 KV cache" : "");
+    }
+  }
 
   /** One decode path's comparison. */
   public record PathResult(DecodePath path, int steps, int rows, double maxRelError, int exactTokens,
@@ -50,6 +78,11 @@ public final class ParityCheck {
 
     public boolean passed() {
       return failure.isEmpty();
+    }
+
+    /** Share of sample rows whose greedy token is the CPU backend's. */
+    public double argmaxAgreement() {
+      return rows == 0 ? Double.NaN : (double) exactTokens / rows;
     }
   }
 
@@ -66,15 +99,15 @@ public final class ParityCheck {
   public static Report run(GpuInfo gpu, Options o, PrintStream out) {
     ModelConfig config = o.model();
     ParitySchedule schedule = new ParitySchedule(config.vocabSize(), o.seed(), o.sequences(), o.steps(), 16);
-    out.printf(Locale.ROOT, "parity: model %s, seed %d, %d sequences x %d tokens, %s%n", config.name(), o.seed(),
-        o.sequences(), o.steps(), gpu.summary());
+    out.printf(Locale.ROOT, "parity: model %s%s, seed %d, %d sequences x %d tokens, %s%n", config.name(),
+        o.fp8Label(), o.seed(), o.sequences(), o.steps(), gpu.summary());
     long t0 = System.nanoTime();
     List<ForwardBatch> batches = new ArrayList<>();
     List<float[]> expected = new ArrayList<>();
     float[] denseExpected;
     int[] denseTokens;
     try (CpuBackend cpu = new CpuBackend(0)) {
-      cpu.loadModel(config, o.seed());
+      cpu.loadModel(o.load());
       cpu.allocateKvCache(schedule.numBlocks(), schedule.blockSize());
       batches.addAll(schedule.run(batch -> {
         float[] logits = cpu.forward(batch);
@@ -85,8 +118,8 @@ public final class ParityCheck {
       denseExpected = cpu.forwardWithoutCache(denseTokens);
     }
     out.printf(Locale.ROOT, "cpu reference: %d steps in %.1f s%n", batches.size(), (System.nanoTime() - t0) / 1e9);
-    out.printf(Locale.ROOT, "%-17s %5s %5s %12s %22s %22s %12s  %s%n", "path", "steps", "rows", "max rel err",
-        "tokens same/tie/diff", "steps by path", "dense err", "verdict");
+    out.printf(Locale.ROOT, "%-17s %5s %5s %12s %22s %9s %22s %12s  %s%n", "path", "steps", "rows", "max rel err",
+        "tokens same/tie/diff", "argmax =", "steps by path", "dense err", "verdict");
     List<PathResult> results = new ArrayList<>();
     for (DecodePath path : o.paths()) {
       PathResult r;
@@ -97,11 +130,11 @@ public final class ParityCheck {
             e.getClass().getSimpleName() + ": " + e.getMessage());
       }
       results.add(r);
-      out.printf(Locale.ROOT, "%-17s %5d %5d %12.3e %22s %22s %12.3e  %s%n", path.label(), r.steps(), r.rows(),
-          r.maxRelError(), r.exactTokens() + "/" + r.nearTies() + "/" + r.mismatches(), r.stepsByPath(),
-          r.denseRelError(), r.passed() ? "pass" : "FAIL: " + r.failure());
+      out.printf(Locale.ROOT, "%-17s %5d %5d %12.3e %22s %8.1f%% %22s %12.3e  %s%n", path.label(), r.steps(),
+          r.rows(), r.maxRelError(), r.exactTokens() + "/" + r.nearTies() + "/" + r.mismatches(),
+          100 * r.argmaxAgreement(), r.stepsByPath(), r.denseRelError(), r.passed() ? "pass" : "FAIL: " + r.failure());
     }
-    return new Report(config.name(), gpu.label(), results);
+    return new Report(config.name() + o.fp8Label(), gpu.label(), results);
   }
 
   private static PathResult runPath(GpuInfo gpu, Options o, ModelConfig config, ParitySchedule schedule,
@@ -116,7 +149,7 @@ public final class ParityCheck {
     int diff = 0;
     String failure = "";
     try (CudaBackend cuda = new CudaBackend(gpu, o.settings().withDecodePath(path))) {
-      cuda.loadModel(config, o.seed());
+      cuda.loadModel(o.load());
       cuda.allocateKvCache(schedule.numBlocks(), schedule.blockSize());
       out.println("  " + cuda.loadReport());
       for (int step = 0; step < batches.size(); step++) {

@@ -4,6 +4,8 @@ import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.kernels.cuda.Fp8GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.PagedAttentionFp8Params;
+import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
+import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
 import io.decodefleet.kernels.reference.Fp8E4m3;
 import io.decodefleet.kernels.reference.Fp8Matmul;
 import io.decodefleet.kernels.reference.PagedAttention;
@@ -71,5 +73,40 @@ final class Fp8Checks {
     long positions = Arrays.stream(contexts).asLongStream().sum();
     return h.result("paged attn fp8 kv", String.format("b=%d Hq=%d Hkv=%d D=%d bs=%d", contexts.length, qHeads,
         kvHeads, d, bs), err, Compare.BF16, us, in.kvBytes() / 2.0 + 4.0 * in.q().length, 4.0 * d * qHeads * positions);
+  }
+
+  /**
+   * The FP8 skinny GEMM (skinny_gemm_fp8.cu) on the bf16 kernel's plan for the shape, a scale per
+   * output row, against {@link Fp8Matmul}; run twice (tile counters must come back to zero).
+   */
+  static CheckResult skinny(DeviceHarness h, int m, int n, int k, boolean outFloat) {
+    float[] x = h.randomBf16(m * k, 1.0);
+    byte[] w = codes(h, n * k);
+    float[] scales = new float[n];
+    for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
+    float[] expected = new float[m * n];
+    Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
+    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(SkinnyGemmPlan.kernelFor(m)));
+    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
+    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out.address(), h.bf16(x).address(), h.bytes(w).address(),
+        h.f32(scales).address(), workspace, counters, n, outFloat);
+    Kernel kernel = SkinnyGemmFp8Params.kernelFor(plan);
+    Runnable run = () -> h.launch(kernel, SkinnyGemmFp8Params.launch(plan), p);
+    run.run();
+    double err = Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected);
+    double us = h.medianUs(run);
+    if (outFloat) {
+      out.fill32(DeviceHarness.F32_NAN);
+    } else {
+      out.fill16(DeviceHarness.BF16_NAN);
+    }
+    run.run();
+    err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected));
+    double bytes = (double) n * k + 4.0 * n + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
+    return h.result(outFloat ? "skinny gemm fp8, f32 out" : "skinny gemm fp8", String.format(
+        "m=%d n=%d k=%d splits=%d", m, n, k, plan.splits()), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16,
+        us, bytes, 2.0 * m * n * k);
   }
 }

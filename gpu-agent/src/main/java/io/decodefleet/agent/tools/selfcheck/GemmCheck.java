@@ -4,14 +4,17 @@ import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
+import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 import io.decodefleet.kernels.reference.Matmul;
 
 /**
- * The skinny (decode) and tensor-core (prefill) GEMMs, and cuBLASLt's algorithms as the GEMM
+ * The skinny (decode), tensor-core and wgmma (prefill) GEMMs, and cuBLASLt's algorithms as the GEMM
  * dispatch runs them, against {@link Matmul}: bf16 out, or float32 out (a tensor-parallel rank's
  * partial sums, compared at float32-accumulation tolerance).
  */
@@ -85,6 +88,30 @@ final class GemmCheck {
     return h.result(outFloat ? "gemm (tensor cores), f32 out" : "gemm (tensor cores)",
         String.format("m=%d n=%d k=%d", m, n, k), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us,
         q.bytes(outFloat), 2.0 * m * n * k);
+  }
+
+  /**
+   * Our Hopper GEMM (TMA + wgmma, sm_90 only) with its tensor maps encoded as the dispatch encodes
+   * them; after the timed launches the output is poisoned and the product checked again (the
+   * persistent CTAs' mbarrier phases carry across tiles and launches start them afresh).
+   */
+  static CheckResult wgmma(DeviceHarness h, int m, int n, int k, boolean outFloat) {
+    Problem q = Problem.random(h, m, n, k);
+    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
+    WgmmaGemms gemms = new WgmmaGemms(h.kernels(), h.stream());
+    WgmmaGemmParams p = gemms.params(new GemmShape(m, n, k, n, outFloat), out.address(), h.bf16(q.x()).address(),
+        h.bf16(q.w()).address());
+    LaunchShape shape = p.launch(h.gpu().smCount());
+    Runnable run = () -> h.launch(Kernel.WGMMA_GEMM, shape, p);
+    run.run();
+    double err = Compare.relError(read(h, out, m * n, outFloat), q.expected());
+    double us = h.medianUs(run);
+    if (outFloat) out.fill32(DeviceHarness.F32_NAN); else out.fill16(DeviceHarness.BF16_NAN);
+    run.run();
+    err = Compare.worst(err, Compare.relError(read(h, out, m * n, outFloat), q.expected()));
+    return h.result(outFloat ? "gemm (wgmma), f32 out" : "gemm (wgmma)",
+        String.format("m=%d n=%d k=%d tiles=%d ctas=%d", m, n, k, WgmmaGemmParams.tiles(m, n), shape.gridX()), err,
+        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, q.bytes(outFloat), 2.0 * m * n * k);
   }
 
   /**

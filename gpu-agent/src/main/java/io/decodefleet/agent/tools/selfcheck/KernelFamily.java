@@ -1,5 +1,7 @@
 package io.decodefleet.agent.tools.selfcheck;
 
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.engine.DummyWeights;
 import java.util.ArrayList;
@@ -48,6 +50,20 @@ public enum KernelFamily {
       h -> GemmCheck.tensorCore(h, 129, 130, 72),
       h -> GemmCheck.tensorCore(h, 1024, 1024, 1024),
       h -> GemmCheck.tensorCore(h, 300, 4096, 2048, true)),
+  /**
+   * Our Hopper GEMM, sm_90 only (see {@link #unavailabilityCause(GpuInfo)}): rows and columns off the
+   * 128 x 256 tile, k off the 64-wide stage and k = 4096 and 14336 (64 and 224 stages, the ring
+   * wrapping many times), odd n (single-element stores), more tiles than SMs (CTAs walking several
+   * tiles, the ring's phases carried across them), float32 out.
+   */
+  WGMMA_GEMM(
+      h -> GemmCheck.wgmma(h, 300, 1000, 1024, false),
+      h -> GemmCheck.wgmma(h, 129, 130, 72, false),
+      h -> GemmCheck.wgmma(h, 520, 512, 4096, false),
+      h -> GemmCheck.wgmma(h, 136, 512, 14336, false),
+      h -> GemmCheck.wgmma(h, 65, 1001, 512, false),
+      h -> GemmCheck.wgmma(h, 640, 8192, 128, false),
+      h -> GemmCheck.wgmma(h, 300, 1000, 2048, true)),
   /** cuBLASLt through the project's shim: checked only where the library is present (see {@link #unavailabilityCause}). */
   CUBLASLT_GEMM(
       h -> GemmCheck.cublasLt(h, 1, 4096, 4096, false),
@@ -96,10 +112,40 @@ public enum KernelFamily {
       h -> Fp8Checks.gemm(h, 17, 1000, 528, false, false),
       h -> Fp8Checks.gemm(h, 64, 6144, 4096, true, false),
       h -> Fp8Checks.gemm(h, 8, 4096, 7168, true, true)),
+  /** The skinny GEMM over FP8 weights (the backend's decode projections): every m tile, splits, f32 out. */
+  SKINNY_GEMM_FP8(
+      h -> Fp8Checks.skinny(h, 1, 4096, 4096, false),
+      h -> Fp8Checks.skinny(h, 17, 1000, 528, false),
+      h -> Fp8Checks.skinny(h, 8, 28672, 1024, false),
+      h -> Fp8Checks.skinny(h, 32, 6144, 4096, false),
+      h -> Fp8Checks.skinny(h, 64, 6144, 4096, false),
+      h -> Fp8Checks.skinny(h, 200, 1000, 1024, false),
+      h -> Fp8Checks.skinny(h, 8, 4096, 7168, true)),
   PAGED_ATTENTION_FP8(
       h -> Fp8Checks.pagedAttention(h, 4, 2, 32, 16, new int[] {1, 17, 300}),
       h -> Fp8Checks.pagedAttention(h, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
-      h -> Fp8Checks.pagedAttention(h, 8, 8, 80, 24, new int[] {33, 100}));
+      h -> Fp8Checks.pagedAttention(h, 8, 8, 80, 24, new int[] {33, 100})),
+  ROPE_KV_APPEND_FP8(
+      h -> Fp8CacheChecks.ropeAppend(h, 17, 32, 8, 128, 16, 64),
+      h -> Fp8CacheChecks.ropeAppend(h, 5, 8, 8, 64, 32, 16),
+      h -> Fp8CacheChecks.ropeAppend(h, 3, 4, 2, 32, 16, 8)),
+  /** The tensor-core decode attention over FP8 pages: eager and graph, split and persistent. */
+  DECODE_ATTENTION_FP8(
+      h -> Fp8CacheChecks.decodeAttention(h, false, 32, 8, 128, 16, new int[] {1000}),
+      h -> Fp8CacheChecks.decodeAttention(h, true, 32, 8, 128, 16, new int[] {1000}),
+      h -> Fp8CacheChecks.decodeAttention(h, false, 32, 8, 128, 16, randomContexts(h.random(), 17, 1, 3000)),
+      h -> Fp8CacheChecks.decodeAttention(h, true, 16, 4, 64, 32, randomContexts(h.random(), 17, 1, 3000)),
+      h -> Fp8CacheChecks.decodeAttention(h, false, 8, 8, 64, 16, new int[] {1, 63, 64, 65}),
+      h -> Fp8CacheChecks.decodeGraph(h, false, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
+      h -> Fp8CacheChecks.decodeGraph(h, true, 32, 8, 128, 16, randomContexts(h.random(), 64, 250, 1100)),
+      h -> Fp8CacheChecks.decodeGraph(h, true, 16, 4, 64, 16, randomContexts(h.random(), 17, 1, 3000))),
+  /** FP8 weights: dummy projections quantized on the device, and widened to bf16 for prefill. */
+  FP8_WEIGHTS(
+      h -> Fp8CacheChecks.dummyWeights(h, 0x5eed_1234_abcdL, DummyWeights.tensorId(DummyWeights.Kind.UP_PROJ, 3),
+          1000, 528, 0.0271f),
+      h -> Fp8CacheChecks.dummyWeights(h, 7L, DummyWeights.tensorId(DummyWeights.Kind.Q_PROJ, 0), 64, 4096, 0.0156f),
+      h -> Fp8CacheChecks.dequant(h, 1000, 528),
+      h -> Fp8CacheChecks.dequant(h, 6144, 4096));
 
   private final List<Check> checks;
 
@@ -116,6 +162,15 @@ public enum KernelFamily {
   /** Empty when this family can run here; else why not, in one line (cuBLASLt absent from the host). */
   public String unavailabilityCause() {
     return this == CUBLASLT_GEMM ? CublasLt.unavailabilityCause() : "";
+  }
+
+  /**
+   * Empty when this family can run on {@code gpu}; else why not, in one line: the host's cause, or
+   * the device's (the wgmma GEMM off sm_90, or without the tensor-map shim).
+   */
+  public String unavailabilityCause(GpuInfo gpu) {
+    String host = unavailabilityCause();
+    return !host.isEmpty() || this != WGMMA_GEMM ? host : WgmmaGemms.unavailabilityCause(gpu);
   }
 
   /**

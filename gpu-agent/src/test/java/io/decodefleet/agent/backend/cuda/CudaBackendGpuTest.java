@@ -103,6 +103,25 @@ class CudaBackendGpuTest {
     assertPassed(parity(D64, base.withGemm(GemmTuner.Policy.AUTO)));
   }
 
+  /**
+   * FP8 weights and an FP8 KV cache against the CPU backend's FP8 reference, at the bf16 tolerance:
+   * the FP8 skinny GEMM (decode), the widened prefill GEMM, the FP8 append and the FP8 decode
+   * attention (d64 and d128, split and persistent, eager and graph) and the FP8 plain paged kernel.
+   */
+  @Test
+  void fp8WeightsAndKvCacheMatchTheCpuBackendsFp8OnEveryDecodePath() {
+    CudaSettings settings = CudaSettings.defaults().withMaxGraphBatch(8);
+    for (ModelConfig model : new ModelConfig[] {ModelConfig.preset("tiny"), D64, D128}) {
+      for (ModelSpec.KvCacheDtype kv : ModelSpec.KvCacheDtype.values()) {
+        assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
+            settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.FP8, kv), System.out));
+      }
+      assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
+          settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.FP8),
+          System.out));
+    }
+  }
+
   @Test
   void thePlainPagedKernelMatchesTooWhereTheTensorCoreKernelsWouldRun() {
     assertPassed(parity(D128, CudaSettings.AttentionKernels.PAGED));

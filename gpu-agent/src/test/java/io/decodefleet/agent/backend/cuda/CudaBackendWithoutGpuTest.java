@@ -38,4 +38,13 @@ class CudaBackendWithoutGpuTest {
         + CudaDriver.unavailabilityCause()), e.getMessage());
     assertFalse(e.getMessage().contains("\n"), "one line");
   }
+
+  /** Checked before any weight reaches a device, so this holds on a GPU host too. */
+  @Test
+  void mixtureOfExpertsModelsAreRefusedWithOneLineUntilTheirKernelsExist() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> LayerStack.checkShapes(io.decodefleet.agent.engine.ModelConfig.preset("mixtral-8x7b")));
+    assertEquals("model mixtral-8x7b: MoE models run on the CPU backend only; CUDA kernels not yet built",
+        e.getMessage());
+  }
 }

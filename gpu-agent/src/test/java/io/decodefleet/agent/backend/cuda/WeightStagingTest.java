@@ -14,6 +14,7 @@ import io.decodefleet.agent.engine.checkpoint.MappedTensor;
 import io.decodefleet.agent.engine.checkpoint.TestCheckpoints;
 import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.kernels.cuda.Bf16;
+import io.decodefleet.kernels.reference.Fp8E4m3;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -77,15 +78,99 @@ class WeightStagingTest {
     assertEquals(3 + 9 * MODEL.numHiddenLayers(), layout.tensors().size());
   }
 
+  /**
+   * FP8: an FP8 checkpoint's codes and per-channel scales land as they are, and a bf16 checkpoint
+   * with --quantization fp8 is quantized per tensor as the CPU backend quantizes it: every code
+   * times its row's scale equals, bit for bit, what HostWeights reads; bf16 tensors stay bf16.
+   */
+  @ParameterizedTest(name = "{0} checkpoint, quantization {1}, rank {2} of {3}, {4}-byte buffers")
+  @CsvSource({"FP8, NONE, 0, 1, 96", "FP8, FP8, 1, 2, 34", "BFLOAT16, FP8, 0, 1, 1000", "FLOAT32, FP8, 1, 2, 34"})
+  void fp8ProjectionsLandAsCodesWithRowScalesThatDecodeToWhatTheCpuBackendReads(CheckpointExport.Dtype dtype,
+      ModelSpec.Quantization quantization, int rank, int size, int bufferBytes) throws IOException {
+    Path dir = TestCheckpoints.export(MODEL, dtype, 2, tmp.resolve(dtype + "-" + quantization + "-" + rank));
+    ModelLoad load = ModelLoad.of(new ModelSpec(dir.toString(), 0, 16, 0, 0, 0, 0.0).withWeights(
+        ModelSpec.LoadFormat.SAFETENSORS, quantization, ModelSpec.KvCacheDtype.AUTO));
+    assertTrue(load.fp8Weights());
+    CheckedCheckpoint checkpoint = ((WeightSource.Checkpoint) load.weights()).checkpoint();
+    WeightLayout layout = new WeightLayout(load.config(), new TensorShard(rank, size), true);
+    byte[] arena = new byte[(int) layout.totalBytes()];
+    ByteBuffer[] buffers = {ByteBuffer.allocate(bufferBytes).order(ByteOrder.LITTLE_ENDIAN),
+        ByteBuffer.allocate(bufferBytes).order(ByteOrder.LITTLE_ENDIAN)};
+    WeightStaging staging = new WeightStaging(buffers, (buffer, arenaOffset, bytes) ->
+        System.arraycopy(buffers[buffer].array(), 0, arena, (int) arenaOffset, bytes));
+    long staged = 0;
+    for (WeightLayout.Tensor t : layout.tensors()) {
+      staging.tensor(t, MappedTensor.map(checkpoint.tensor(t.kind().tensor(), Math.max(0, t.layer()))));
+      staged += t.bytes() + (t.fp8() ? 4L * t.rows() : 0);
+    }
+    assertEquals(staged, CheckpointUpload.uploadBytes(layout));
+
+    HostWeights host = new HostWeights(load);
+    ByteBuffer a = ByteBuffer.wrap(arena).order(ByteOrder.LITTLE_ENDIAN);
+    int fp8Tensors = 0;
+    for (WeightLayout.Tensor t : layout.tensors()) {
+      TensorShard.Window w = t.window();
+      float[] want = host.read(t.kind(), t.layer(), w.elements(), w::index);
+      assertEquals(HostWeights.quantizable(t.kind()), t.fp8(), t.kind() + " is FP8 exactly when it is a projection");
+      if (t.fp8()) fp8Tensors++;
+      for (int i = 0; i < want.length; i++) {
+        float got = t.fp8()
+            ? Fp8E4m3.decode(a.get((int) (t.byteOffset() + i))) * a.getFloat((int) (t.scaleOffset() + 4L * (i / t.cols())))
+            : Bf16.toFloat(a.getShort((int) (t.byteOffset() + 2L * i)));
+        float expected = t.fp8() ? want[i] : Bf16.toFloat(Bf16.fromFloat(want[i]));
+        if (Float.floatToIntBits(got) != Float.floatToIntBits(expected)) {
+          throw new AssertionError(t.kind() + " of layer " + t.layer() + " element " + i + ": staged " + got
+              + ", CPU reads " + expected);
+        }
+      }
+    }
+    assertEquals(7 * MODEL.numHiddenLayers(), fp8Tensors);
+  }
+
+  @Test
+  void theFp8LayoutHalvesTheProjectionsAndPlacesARowScaleForEveryRowOfEachFusedMatrix() {
+    ModelConfig c = ModelConfig.preset("llama3-8b");
+    WeightLayout bf16 = new WeightLayout(c);
+    WeightLayout fp8 = new WeightLayout(c, TensorShard.WHOLE, true);
+    long projections = 0;
+    for (WeightLayout.Tensor t : bf16.tensors()) {
+      if (HostWeights.quantizable(t.kind())) projections += t.elements();
+    }
+    long scales = 4L * c.numHiddenLayers() * (c.qSize() + 2L * c.kvSize() + c.hiddenSize()
+        + 2L * c.intermediateSize() + c.hiddenSize());
+    assertEquals(projections + scales, fp8.fp8Bytes());
+    long saved = bf16.totalBytes() - fp8.totalBytes();
+    // Half of every projection's bytes, less the scales and up to 256 bytes of alignment per region.
+    assertTrue(saved <= projections - scales && saved >= projections - scales - 256L * 8 * c.numHiddenLayers(),
+        saved + " bytes saved");
+    WeightLayout.LayerWeights l = fp8.layer(3);
+    assertEquals(l.qkv() + (c.qSize() + 2L * c.kvSize()) * c.hiddenSize(), l.qkvScales(), "scales right after qkv");
+    assertTrue(l.o() >= l.qkvScales() + 4L * (c.qSize() + 2 * c.kvSize()));
+    assertEquals(-1, bf16.layer(3).qkvScales());
+    for (WeightLayout.Tensor t : fp8.tensors()) {
+      if (t.kind() == io.decodefleet.agent.engine.DummyWeights.Kind.K_PROJ && t.layer() == 3) {
+        assertEquals(l.qkvScales() + 4L * c.qSize(), t.scaleOffset(), "k's rows follow q's");
+        assertEquals(c.kvSize(), t.rows());
+      }
+    }
+    assertEquals(2L * c.intermediateSize() * c.hiddenSize(), fp8.largestProjectionElements());
+  }
+
+  @Test
+  void theUploadProgressLineGivesBytesShareAndRate() {
+    CheckpointUpload.Progress p = new CheckpointUpload.Progress("GPU 0", 16_000_000_000L);
+    p.add(1_600_000_000L);
+    assertEquals("GPU 0: checkpoint upload 1600.0 MB of 16000.0 MB (10%), 2.00 GB/s", p.line(800_000_000L));
+    assertEquals("uploaded 16.00 GB from the checkpoint in 8.0 s (2.00 GB/s)",
+        new CheckpointUpload.Outcome(16_000_000_000L, 8_000_000_000L).describe());
+  }
+
   @Test
   void theCudaBackendRefusesWhatItHasNoKernelsForWithOneLine() {
     ModelLoad plain = ModelLoad.dummy(MODEL, 0);
     assertTrue(DeviceWeights.unsupported(plain).isEmpty());
-    assertEquals("FP8 weights need an FP8 GEMM, which the CUDA backend does not have yet (the CPU backend runs them:"
-        + " --backend cpu)", DeviceWeights.unsupported(plain.with(ModelSpec.Quantization.FP8,
-            ModelSpec.KvCacheDtype.AUTO)).orElseThrow());
-    assertEquals("the CUDA backend's KV cache is bf16 only (--kv-cache-dtype fp8 runs on the CPU backend)",
-        DeviceWeights.unsupported(plain.with(ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.FP8)).orElseThrow());
+    assertTrue(DeviceWeights.unsupported(plain.with(ModelSpec.Quantization.FP8, ModelSpec.KvCacheDtype.FP8)).isEmpty(),
+        "FP8 weights and KV cache run on the CUDA backend");
     ModelConfig biased = new ModelConfig("b", 32, 48, 4, 2, 2, 64, 1e4, 1e-5f, 8, 128, false, true);
     assertEquals("the CUDA backend adds no q/k/v projection biases (Qwen2) yet (the CPU backend does)",
         DeviceWeights.unsupported(ModelLoad.dummy(biased, 0)).orElseThrow());

@@ -192,7 +192,7 @@ class CheckedCheckpointTest {
     String original = Files.readString(config);
     TestCheckpoints.editConfig(dir, c -> c.putArray("architectures").add("GPT2LMHeadModel"));
     assertEquals(config + ": architecture GPT2LMHeadModel is not supported (supported: LlamaForCausalLM,"
-        + " MistralForCausalLM, Qwen2ForCausalLM)", refusal(dir));
+        + " MistralForCausalLM, Qwen2ForCausalLM, MixtralForCausalLM, Qwen3MoeForCausalLM)", refusal(dir));
     Files.writeString(config, original);
     TestCheckpoints.editConfig(dir, c -> c.remove("intermediate_size"));
     assertEquals(config + ": intermediate_size is missing", refusal(dir));

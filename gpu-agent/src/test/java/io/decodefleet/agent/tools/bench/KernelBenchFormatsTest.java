@@ -27,6 +27,18 @@ class KernelBenchFormatsTest {
   }
 
   @Test
+  void prefillRowsReadInTeraflopsFromTheirShapeAndSectionsParseAsTheCliNamesThem() {
+    BenchResult r = new BenchResult("gemm", "wgmma", KernelBench.gemmShape(8192, 4096, 4096), 500.0, 2.0 * 4096 * 4096,
+        8.0, 6, 50);
+    assertEquals(2.0 * 8192 * 4096 * 4096 / 500e-6 / 1e12, PrefillGemmBench.teraflops(r), 1e-9);
+    assertEquals(KernelBench.Section.PREFILL_GEMM, KernelBench.Section.parse("prefill-gemm"));
+    assertEquals(KernelBench.Section.GEMM, KernelBench.Section.parse(" GEMM "));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> KernelBench.Section.parse("decode"));
+    assertEquals("--only takes attention, gemm or prefill-gemm (was 'decode')", e.getMessage());
+  }
+
+  @Test
   void inputSetsTogetherExceedThreeL2sAndStayBounded() {
     int l2 = 50 << 20;
     assertEquals(38, BenchPool.inputSets(4L << 20, l2));

@@ -13,7 +13,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The self-test's checks of each kernel family on GPU 0, as JUnit tests. Skipped (an assumption,
- * not a failure) where there is no CUDA device or the build has no fatbin.
+ * not a failure) where there is no CUDA device, the build has no fatbin, or the family cannot run
+ * here (cuBLASLt absent, the wgmma GEMM off sm_90).
  */
 @Tag("gpu")
 class KernelFamilyGpuTest {
@@ -24,6 +25,8 @@ class KernelFamilyGpuTest {
     CudaDevices.Discovery discovery = CudaDevices.discover();
     assumeTrue(discovery.hasDevices(), discovery::noDeviceLine);
     assumeTrue(Fatbin.isPresent(), Fatbin::absenceReason);
+    String cause = family.unavailabilityCause(discovery.gpus().get(0));
+    assumeTrue(cause.isEmpty(), cause);
     try (DeviceHarness h = DeviceHarness.open(discovery.gpus().get(0), System.nanoTime())) {
       List<CheckResult> results = family.run(h);
       String table = ResultTable.render(results);

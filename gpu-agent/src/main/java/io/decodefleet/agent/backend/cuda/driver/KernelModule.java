@@ -76,12 +76,21 @@ public final class KernelModule implements AutoCloseable {
     return ctx.gpu().smCount() * residentPerSm(kernel);
   }
 
+  /** Whether {@code kernel}'s code runs on this context's device ({@link Kernel#runsOn}). */
+  public boolean runsHere(Kernel kernel) {
+    return kernel.runsOn(ctx.gpu().computeMajor(), ctx.gpu().computeMinor());
+  }
+
   /** Enqueues {@code kernel} with {@code params} on {@code stream}; an empty grid is skipped. */
   public void launch(Kernel kernel, LaunchShape shape, KernelParams params, CudaStream stream) {
     if (!kernel.paramsType().isInstance(params)) {
       throw new IllegalArgumentException(
           kernel.symbol() + " takes " + kernel.paramsType().getSimpleName() + ", not "
               + params.getClass().getSimpleName());
+    }
+    if (!runsHere(kernel)) {
+      throw new IllegalStateException(kernel.symbol() + " has no code for " + ctx.gpu().label() + " ("
+          + ctx.gpu().arch() + "): it is built for sm_90a only");
     }
     if (shape.isEmpty()) {
       return;
@@ -100,7 +109,9 @@ public final class KernelModule implements AutoCloseable {
       f = new CUfunction();
       ctx.check(JCudaDriver.cuModuleGetFunction(f, module, kernel.symbol()),
           "cuModuleGetFunction(" + kernel.symbol() + ")");
-      if (kernel.needsSharedOptIn()) {
+      // A kernel whose code does not run on this device (sm_90a-only) is looked up but never
+      // launched; its opt-in could exceed what the device allows, so it is not asked for.
+      if (kernel.needsSharedOptIn() && runsHere(kernel)) {
         ctx.check(JCudaDriver.cuFuncSetAttribute(f,
             CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
             kernel.sharedBytes()),

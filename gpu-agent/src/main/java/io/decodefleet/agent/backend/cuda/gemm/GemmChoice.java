@@ -15,8 +15,10 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
   public enum Kernel {
     /** Our memory-bound decode GEMM (rows of x ≤ 256, weights streamed once). */
     SKINNY("ours:skinny"),
-    /** Our tensor-core GEMM (prefill and large batches). */
+    /** Our tensor-core GEMM (prefill and large batches; mma.sync, any sm_90+ device). */
     TENSOR_CORE("ours:tensor-core"),
+    /** Our Hopper GEMM (TMA and wgmma; sm_90 only, see {@link WgmmaGemms}). */
+    WGMMA("ours:wgmma"),
     /** cuBLASLt, through the project's shim. */
     CUBLASLT("cublaslt");
 
@@ -70,6 +72,6 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
         // falls through to the error below
       }
     }
-    throw new IllegalArgumentException("not a GEMM choice: '" + label + "' (ours:skinny, ours:tensor-core or cublaslt#N)");
+    throw new IllegalArgumentException("not a GEMM choice: '" + label + "' (ours:skinny, ours:tensor-core, ours:wgmma or cublaslt#N)");
   }
 }

@@ -82,7 +82,10 @@ public final class GemmChoices {
   public String summary(List<GemmShape> shapes) {
     long lt = shapes.stream().map(this::choiceFor).filter(c -> c.isPresent()
         && c.get().kernel() == GemmChoice.Kernel.CUBLASLT).count();
-    return "GEMM dispatch: cuBLASLt " + lt + " of " + shapes.size() + " shapes, ours " + (shapes.size() - lt);
+    long wgmma = shapes.stream().map(this::choiceFor).filter(c -> c.isPresent()
+        && c.get().kernel() == GemmChoice.Kernel.WGMMA).count();
+    return "GEMM dispatch: cuBLASLt " + lt + " of " + shapes.size() + " shapes, ours " + (shapes.size() - lt)
+        + (wgmma > 0 ? " (ours:wgmma " + wgmma + ")" : "");
   }
 
   /** Writes the cache file atomically (a reader never sees half a file). */

@@ -6,9 +6,10 @@ import java.util.List;
 /**
  * Chooses, for every projection at every timed row count, the fastest candidate: our kernels (the
  * skinny GEMM up to {@link #SKINNY_MAX_ROWS} rows, the tensor-core GEMM from {@link
- * #TENSOR_CORE_MIN_ROWS} rows) and up to {@link #CUBLASLT_CANDIDATES} of cuBLASLt's heuristic
- * algorithms. Timing is the caller's (device events at model load); this class only decides, so
- * the rule is one piece of code whatever measures it.
+ * #TENSOR_CORE_MIN_ROWS} rows, the Hopper wgmma GEMM from {@link #WGMMA_MIN_ROWS} rows where it
+ * runs and is enabled) and up to {@link #CUBLASLT_CANDIDATES} of cuBLASLt's heuristic algorithms.
+ * Timing is the caller's (device events at model load); this class only decides, so the rule is
+ * one piece of code whatever measures it.
  */
 public final class GemmTuner {
 
@@ -16,6 +17,11 @@ public final class GemmTuner {
   public static final int SKINNY_MAX_ROWS = 256;
   /** Below this many rows our tensor-core GEMM wastes most of its 64-row tiles: not a candidate. */
   public static final int TENSOR_CORE_MIN_ROWS = 16;
+  /**
+   * Below this many rows the wgmma GEMM's 128-row tiles are mostly zero-filled and its one CTA per
+   * 256 columns leaves most SMs idle on the model's projections: not a candidate.
+   */
+  public static final int WGMMA_MIN_ROWS = 64;
   /** cuBLASLt algorithms timed per shape, from the top of its heuristic's list. */
   public static final int CUBLASLT_CANDIDATES = 4;
 
@@ -48,25 +54,39 @@ public final class GemmTuner {
 
   private GemmTuner() {}
 
-  /** Our candidates for {@code rows} rows: the skinny GEMM, the tensor-core GEMM, or both. */
+  /** Our candidates for {@code rows} rows without the wgmma GEMM: the skinny GEMM, the tensor-core GEMM, or both. */
   public static List<GemmChoice.Kernel> ourKernels(int rows) {
-    List<GemmChoice.Kernel> ours = new ArrayList<>(2);
+    return ourKernels(rows, false);
+  }
+
+  /**
+   * Our candidates for {@code rows} rows: the skinny GEMM, the tensor-core GEMM, and, when {@code
+   * wgmma} (an sm_90 device with the kernel enabled), the wgmma GEMM from {@link #WGMMA_MIN_ROWS}.
+   */
+  public static List<GemmChoice.Kernel> ourKernels(int rows, boolean wgmma) {
+    List<GemmChoice.Kernel> ours = new ArrayList<>(3);
     if (rows <= SKINNY_MAX_ROWS) ours.add(GemmChoice.Kernel.SKINNY);
     if (rows >= TENSOR_CORE_MIN_ROWS) ours.add(GemmChoice.Kernel.TENSOR_CORE);
+    if (wgmma && rows >= WGMMA_MIN_ROWS) ours.add(GemmChoice.Kernel.WGMMA);
     return ours;
+  }
+
+  /** {@link #candidates(int, int, Policy, boolean)} without the wgmma GEMM. */
+  public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy) {
+    return candidates(rows, cublasLtAlgorithms, policy, false);
   }
 
   /**
    * The candidates of one shape under {@code policy}, given how many algorithms cuBLASLt offers for
-   * it (0 where it is absent or has none).
+   * it (0 where it is absent or has none) and whether the wgmma GEMM may be chosen.
    */
-  public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy) {
+  public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy, boolean wgmma) {
     List<GemmChoice> c = new ArrayList<>();
     if (policy == Policy.CUBLASLT && cublasLtAlgorithms > 0) {
       c.add(GemmChoice.cublasLt(0, Double.NaN));
       return c;
     }
-    for (GemmChoice.Kernel k : ourKernels(rows)) c.add(GemmChoice.ours(k, Double.NaN));
+    for (GemmChoice.Kernel k : ourKernels(rows, wgmma)) c.add(GemmChoice.ours(k, Double.NaN));
     if (policy == Policy.AUTO) {
       for (int i = 0; i < Math.min(cublasLtAlgorithms, CUBLASLT_CANDIDATES); i++) c.add(GemmChoice.cublasLt(i, Double.NaN));
     }

@@ -61,6 +61,18 @@ class GemmChoicesTest {
   }
 
   @Test
+  void wgmmaChoicesRoundTripAndTheSummaryCountsThem(@TempDir Path dir) throws IOException {
+    GemmChoices c = sample();
+    c.put(QKV.withRows(2048), GemmChoice.ours(GemmChoice.Kernel.WGMMA, 101.5));
+    Path file = dir.resolve("gemm.tsv");
+    c.write(file);
+    GemmChoices back = GemmChoices.read(file, c.key()).orElseThrow();
+    assertEquals("ours:wgmma", back.choiceFor(QKV.withRows(1000)).orElseThrow().label());
+    assertEquals(101.5, back.choiceFor(QKV.withRows(2048)).orElseThrow().micros());
+    assertEquals("GEMM dispatch: cuBLASLt 2 of 5 shapes, ours 3 (ours:wgmma 1)", back.summary());
+  }
+
+  @Test
   void aDamagedCacheFileIsAnErrorNamingFileAndLine(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("gemm.tsv");
     sample().write(file);

@@ -26,6 +26,20 @@ class GemmTunerTest {
   }
 
   @Test
+  void theWgmmaGemmIsACandidateFrom64RowsOnlyWhereItIsEnabled() {
+    assertEquals(List.of("ours:skinny", "ours:tensor-core", "cublaslt#0"),
+        labels(GemmTuner.candidates(63, 1, Policy.AUTO, true)), "below 64 rows: not a candidate");
+    assertEquals(List.of("ours:skinny", "ours:tensor-core", "ours:wgmma", "cublaslt#0"),
+        labels(GemmTuner.candidates(64, 1, Policy.AUTO, true)));
+    assertEquals(List.of("ours:tensor-core", "ours:wgmma"), labels(GemmTuner.candidates(8192, 8, Policy.OURS, true)));
+    assertEquals(List.of("ours:tensor-core"), labels(GemmTuner.candidates(8192, 8, Policy.OURS, false)),
+        "not enabled, or not sm_90: the tensor-core GEMM alone");
+    assertEquals(List.of("cublaslt#0"), labels(GemmTuner.candidates(512, 8, Policy.CUBLASLT, true)));
+    assertEquals(GemmChoice.Kernel.WGMMA, GemmChoice.parse("ours:wgmma", 2.5).kernel());
+    assertTrue(GemmChoice.Kernel.WGMMA.ours());
+  }
+
+  @Test
   void theFastestCandidateWinsWithItsTimeAndTiesGoToOurs() {
     GemmShape s = new GemmShape(64, 6144, 4096, 6144, false);
     List<GemmChoice> c = GemmTuner.candidates(64, 3, Policy.AUTO);

@@ -1,0 +1,95 @@
+package io.decodefleet.agent.backend.cuda.gemm;
+
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.backend.cuda.driver.KernelModule;
+import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.TensorMap;
+import io.decodefleet.kernels.cuda.TensorMapSpec;
+import io.decodefleet.kernels.cuda.WgmmaGemmParams;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Launches our Hopper GEMM ({@code df_wgmma_gemm}, "ours:wgmma") for dispatch shapes: encodes the
+ * two tensor maps of each (pointer, shape) once and keeps the most recent {@value #KEPT_MAPS}, so
+ * a decode step's launches (and graph captures) reuse them; the persistent grid is one CTA per SM.
+ *
+ * <p>It runs where {@link #unavailabilityCause(GpuInfo)} is empty: an sm_90 device (the kernel is
+ * sm_90a machine code; on sm_100 and newer the dispatch keeps the tensor-core GEMM and cuBLASLt)
+ * and a loaded tensor-map shim. Whether the dispatch may choose it is a separate setting, {@value
+ * #SETTING_ENV} ({@link #inDispatch()}): the self-test and {@code bench kernels} run it regardless.
+ */
+public final class WgmmaGemms {
+
+  /** {@code on}: "ours:wgmma" is a dispatch candidate from {@link GemmTuner#WGMMA_MIN_ROWS} rows. */
+  public static final String SETTING_ENV = "DECODEFLEET_GEMM_WGMMA";
+  /** Tensor maps kept (two per distinct launch): every weight of an 80-layer model and the x maps of many row counts. */
+  static final int KEPT_MAPS = 1024;
+
+  private final KernelModule kernels;
+  private final CudaStream stream;
+  private final Map<TensorMapSpec, TensorMap> maps = new LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<TensorMapSpec, TensorMap> eldest) {
+      return size() > KEPT_MAPS;
+    }
+  };
+
+  public WgmmaGemms(KernelModule kernels, CudaStream stream) {
+    String cause = unavailabilityCause(kernels.context().gpu());
+    if (!cause.isEmpty()) {
+      throw new IllegalStateException(cause);
+    }
+    this.kernels = kernels;
+    this.stream = stream;
+  }
+
+  /** Empty when the kernel can run on {@code gpu}; else why not, in one line. */
+  public static String unavailabilityCause(GpuInfo gpu) {
+    if (!WgmmaGemmParams.supports(gpu.computeMajor(), gpu.computeMinor())) {
+      return "ours:wgmma is sm_90a code only; " + gpu.label() + " is " + gpu.arch();
+    }
+    return TensorMaps.unavailabilityCause();
+  }
+
+  /** Whether {@value #SETTING_ENV} lets the dispatch choose "ours:wgmma" (default off). */
+  public static boolean inDispatch() {
+    return settingOn(System.getenv(SETTING_ENV));
+  }
+
+  /** {@code on}, {@code 1} or {@code true} (any case, blanks around): on; anything else, or unset: off. */
+  static boolean settingOn(String value) {
+    if (value == null) return false;
+    String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+    return v.equals("on") || v.equals("1") || v.equals("true");
+  }
+
+  /** Whether x and w start where a tensor map may (16-byte aligned); elsewhere the caller runs another GEMM. */
+  public static boolean aligned(long x, long w) {
+    return ((x | w) & 15) == 0;
+  }
+
+  /** The launch parameters of one product, its tensor maps encoded or reused. */
+  public WgmmaGemmParams params(GemmShape s, long out, long x, long w) {
+    TensorMap xMap = map(WgmmaGemmParams.xMapSpec(x, s.m(), s.k()));
+    TensorMap wMap = map(WgmmaGemmParams.wMapSpec(w, s.n(), s.k()));
+    return new WgmmaGemmParams(xMap, wMap, out, s.m(), s.n(), s.k(), s.stride(), s.outFloat() ? 1 : 0);
+  }
+
+  /** Enqueues y = x · wᵀ for {@code s} on the stream. */
+  public void launch(GemmShape s, long out, long x, long w) {
+    WgmmaGemmParams p = params(s, out, x, w);
+    kernels.launch(Kernel.WGMMA_GEMM, p.launch(kernels.context().gpu().smCount()), p, stream);
+  }
+
+  private TensorMap map(TensorMapSpec spec) {
+    TensorMap m = maps.get(spec);
+    if (m == null) {
+      m = TensorMaps.encode(spec, kernels.context().gpu());
+      maps.put(spec, m);
+    }
+    return m;
+  }
+}

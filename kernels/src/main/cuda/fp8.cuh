@@ -1,0 +1,64 @@
+// FP8 e4m3fn helpers shared by the FP8 kernels (fp8_gemm.cu, rope_kv.cu, decode_attention.cu,
+// fp8_quantize.cu): exact decoding through half (every e4m3 value is a half and a bf16), and
+// encoding as the CPU reference io.decodefleet.kernels.reference.Fp8E4m3 does: round to nearest
+// even, saturating at +-448, NaN to 0x7f.
+#pragma once
+
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+
+#include "common.cuh"
+
+namespace df {
+
+// Two e4m3 codes (low byte first) to two floats, exactly: every e4m3 value is a half.
+__device__ __forceinline__ float2 fp8x2_to_float2(uint16_t codes) {
+  const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(codes), __NV_E4M3);
+  return __half22float2(*reinterpret_cast<const __half2*>(&h));
+}
+
+// Sixteen codes (one 16-byte vector) to floats, element 0 from the lowest byte.
+__device__ __forceinline__ void unpack_fp8x16(const uint4& v, float (&f)[16]) {
+  const uint32_t words[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    const float2 lo = fp8x2_to_float2(static_cast<uint16_t>(words[i] & 0xffffu));
+    const float2 hi = fp8x2_to_float2(static_cast<uint16_t>(words[i] >> 16));
+    f[4 * i] = lo.x;
+    f[4 * i + 1] = lo.y;
+    f[4 * i + 2] = hi.x;
+    f[4 * i + 3] = hi.y;
+  }
+}
+
+// Four codes (one 32-bit word) to two bf16x2 words, exactly.
+__device__ __forceinline__ uint2 fp8x4_to_bf16x4(uint32_t w) {
+  const float2 lo = fp8x2_to_float2(static_cast<uint16_t>(w & 0xffffu));
+  const float2 hi = fp8x2_to_float2(static_cast<uint16_t>(w >> 16));
+  return make_uint2(pack_bf16x2(lo.x, lo.y), pack_bf16x2(hi.x, hi.y));
+}
+
+__device__ __forceinline__ float fp8_decode(uint8_t code) {
+  const __half_raw h = __nv_cvt_fp8_to_halfraw(static_cast<__nv_fp8_storage_t>(code), __NV_E4M3);
+  return __half2float(*reinterpret_cast<const __half*>(&h));
+}
+
+// The code of x / scale (a correctly rounded division, as the Java reference divides).
+__device__ __forceinline__ uint8_t fp8_encode(float x, float scale) {
+  return static_cast<uint8_t>(__nv_cvt_float_to_fp8(__fdiv_rn(x, scale), __NV_SATFINITE, __NV_E4M3));
+}
+
+// Eight floats to eight codes of x / scale (element 0 in the lowest byte); `widened` receives
+// each code's value times the scale, rounded to bf16: what a reader of the cache will see.
+__device__ __forceinline__ uint2 fp8_encode8(const float (&f)[8], float scale, float (&widened)[8]) {
+  uint32_t w[2] = {0u, 0u};
+#pragma unroll
+  for (int i = 0; i < 8; i++) {
+    const uint8_t c = fp8_encode(f[i], scale);
+    widened[i] = fp8_decode(c) * scale;
+    w[i >> 2] |= static_cast<uint32_t>(c) << (8 * (i & 3));
+  }
+  return make_uint2(w[0], w[1]);
+}
+
+}  // namespace df

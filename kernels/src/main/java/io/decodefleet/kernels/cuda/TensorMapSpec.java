@@ -1,0 +1,85 @@
+package io.decodefleet.kernels.cuda;
+
+/**
+ * What one 2D tensor map describes, in the terms of {@code cuTensorMapEncodeTiled}: a row-major
+ * bf16 matrix of {@code outer} rows of {@code inner} elements, {@code rowStrideBytes} apart,
+ * copied into shared memory in boxes of {@code boxOuter} rows × {@code boxInner} elements with the
+ * 128-byte swizzle, reads past the edges filled with zeros.
+ *
+ * <p>The checks are the driver's own rules for this form (its documentation of
+ * cuTensorMapEncodeTiled), so that a bad shape fails here with the parameter's name rather than
+ * as CUDA_ERROR_INVALID_VALUE: a 16-byte-aligned address, a row stride that is a multiple of 16
+ * below 2^40, dimensions of 1..2^32, boxes of 1..256 per dimension whose inner extent is at most
+ * the 128-byte swizzle span.
+ *
+ * @param address device address of element (0, 0)
+ * @param inner elements per row (dimension 0, contiguous)
+ * @param outer rows (dimension 1)
+ * @param rowStrideBytes bytes from one row to the next
+ * @param boxInner elements per box row
+ * @param boxOuter rows per box
+ */
+public record TensorMapSpec(
+    long address, long inner, long outer, long rowStrideBytes, int boxInner, int boxOuter) {
+
+  /** CU_TENSOR_MAP_DATA_TYPE_BFLOAT16. */
+  public static final int DATA_TYPE_BF16 = 9;
+  /** CU_TENSOR_MAP_INTERLEAVE_NONE. */
+  public static final int INTERLEAVE_NONE = 0;
+  /** CU_TENSOR_MAP_SWIZZLE_128B: the layout wgmma's 128-byte-swizzle descriptors read. */
+  public static final int SWIZZLE_128B = 3;
+  /** CU_TENSOR_MAP_L2_PROMOTION_L2_256B. */
+  public static final int L2_PROMOTION_256B = 3;
+  /** CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE: elements outside the tensor read as zero. */
+  public static final int OOB_FILL_ZERO = 0;
+  /** Bytes per element (bf16). */
+  public static final int ELEMENT_BYTES = 2;
+  /** The 128-byte swizzle's span: a box row may not be longer. */
+  public static final int SWIZZLE_SPAN_BYTES = 128;
+  private static final long MAX_DIM = 1L << 32;
+  private static final long MAX_STRIDE = 1L << 40;
+
+  public TensorMapSpec {
+    ParamChecks.pointer(address, "address");
+    if (address % 16 != 0) {
+      throw new IllegalArgumentException("address (0x" + Long.toHexString(address) + ") must be 16-byte aligned");
+    }
+    dimension(inner, "inner");
+    dimension(outer, "outer");
+    if (rowStrideBytes % 16 != 0 || rowStrideBytes < inner * ELEMENT_BYTES || rowStrideBytes >= MAX_STRIDE) {
+      throw new IllegalArgumentException("rowStrideBytes (" + rowStrideBytes + ") must be a multiple of 16, at least "
+          + inner * ELEMENT_BYTES + " (inner x 2) and below 2^40");
+    }
+    ParamChecks.positive(boxInner, "boxInner");
+    ParamChecks.positive(boxOuter, "boxOuter");
+    ParamChecks.atMost(boxOuter, 256, "boxOuter");
+    ParamChecks.atMost(boxInner * ELEMENT_BYTES, SWIZZLE_SPAN_BYTES, "boxInner x 2 bytes");
+    ParamChecks.multipleOf(boxInner * ELEMENT_BYTES, 16, "boxInner x 2 bytes");
+  }
+
+  private static void dimension(long value, String name) {
+    if (value < 1 || value > MAX_DIM) {
+      throw new IllegalArgumentException(name + " must be 1..2^32 (was " + value + ")");
+    }
+  }
+
+  /** {@code globalDim}: innermost first. */
+  public long[] globalDims() {
+    return new long[] {inner, outer};
+  }
+
+  /** {@code globalStrides}: the rank − 1 strides above the innermost dimension, in bytes. */
+  public long[] globalStrides() {
+    return new long[] {rowStrideBytes};
+  }
+
+  /** {@code boxDim}: innermost first. */
+  public int[] boxDims() {
+    return new int[] {boxInner, boxOuter};
+  }
+
+  /** Bytes one box fills in shared memory (zero-filled parts included: the copy's expect_tx). */
+  public int boxBytes() {
+    return boxInner * boxOuter * ELEMENT_BYTES;
+  }
+}
