@@ -26,7 +26,7 @@ final class SimulatedAgent {
   /** What one step produced, as the agent reports it to the coordinator. */
   record StepEnd(long[] producedIds, int[] producedTokens, List<Finished> finished, List<Sequence> parked,
       int scheduledTokens, int numSequences, int preempted, int freeBlocks, int running, int waiting,
-      KvBlockManager.CacheChanges cacheChanges, long prefixQueried, long prefixHits) {}
+      KvBlockManager.CacheChanges cacheChanges, long prefixQueried, long prefixHits, long prefixDeferred) {}
 
   /** A sequence that produced its last token, and how long it queued here before its first step (ns). */
   record Finished(long id, String reason, int outputTokens, int preemptions, long queueNanos) {}
@@ -41,6 +41,7 @@ final class SimulatedAgent {
   private final Map<Long, Long> queueNanos = new HashMap<>();
   private long prefixQueried;
   private long prefixHits;
+  private long prefixDeferred;
 
   boolean alive = true;
   /** The step in flight, or null when idle. */
@@ -156,11 +157,14 @@ final class SimulatedAgent {
     }
     long queried = scheduler.prefixQueriedTokens() - prefixQueried;
     long hits = scheduler.prefixHitTokens() - prefixHits;
+    long deferred = scheduler.prefixDeferredAdmissions() - prefixDeferred;
     prefixQueried += queried;
     prefixHits += hits;
+    prefixDeferred += deferred;
     return new StepEnd(ids, toks, finished, outcome.parked(), out.totalScheduledTokens(),
         out.newSequences().size() + out.cachedSequences().size(), out.preemptedIds().size(), scheduler.numFreeBlocks(),
-        scheduler.numRunning(), scheduler.numWaiting(), scheduler.drainCacheChanges(), queried, hits);
+        scheduler.numRunning(), scheduler.numWaiting(), scheduler.drainCacheChanges(), queried, hits,
+        deferred);
   }
 
   /** The agent is gone: its step in flight never ends and its sequences are forgotten. */

@@ -166,7 +166,7 @@ final class SimulatedCoordinator {
     }
     if (!end.cacheChanges().isEmpty() || end.prefixQueried() != 0) {
       view.prefixCached(new AgentReport.PrefixCacheReport(agent.id, end.cacheChanges().added(),
-          end.cacheChanges().evicted(), end.prefixQueried(), end.prefixHits()));
+          end.cacheChanges().evicted(), end.prefixQueried(), end.prefixHits(), end.prefixDeferred()));
     }
     for (Sequence parked : end.parked()) handoffs.kvReady(agent, parked);
     if (ended) release();

@@ -168,6 +168,22 @@ class FleetSimulationTest {
   }
 
   @Test
+  void promptsArrivingTogetherWaitForTheSharedPrefixTheFirstIsPrefillingInsteadOfPrefillingItAgain() {
+    ModelSpec caching = new ModelSpec("tiny", 0, 16, 0, 0, 0, 0.0, ModelSpec.PrefixCaching.ON);
+    List<RequestSpec> requests = generated(new WorkloadSpec(16, LengthDistribution.parse("32"),
+        LengthDistribution.parse("8"), new ArrivalProcess.AllAtOnce(), 0,
+        new io.decodefleet.coordinator.workload.SharedPrefixes(1, 768)), 4);
+    SweepPoint p = new FleetSimulation(new SimulationSpec(1, ParallelLayout.DATA_PARALLEL, caching, requests,
+        "least-loaded", 0, Calibrations.roundNumbers(0, 0), null, List.of(), 0)).run(null);
+    assertEquals(16, p.result().completed());
+    // 512 tokens a step: the first prompt's 768-token prefix takes two steps. In the second the others find
+    // half of it cached and the rest being prefilled, so the engine's scheduler holds them back (in-batch
+    // prefix deferral) rather than have them prefill it again: each then finds all 768 tokens cached.
+    assertEquals(15, p.engine().prefixDeferredAdmissions());
+    assertEquals(15 * 768, p.engine().prefixHitTokens());
+  }
+
+  @Test
   void aConversationsLaterTurnsAreReleasedWhenTheEarlierOnesEnd() {
     List<RequestSpec> requests = generated(new WorkloadSpec(10, LengthDistribution.parse("40"),
         LengthDistribution.parse("6"), new ArrivalProcess.AllAtOnce(), 0,
