@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.tp.Parallelism;
 import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.SimulationDescription;
@@ -42,7 +43,7 @@ import picocli.CommandLine.Spec;
         + "or a roofline projection), on a virtual clock. Writes the same reports as a run, marked simulated.",
         "Engine options that only a device uses (--backend, --gemm, --gpu-memory-fraction, --profile-steps, "
             + "--load-format, --quantization, --kv-cache-dtype) do not apply; --decode-path picks the calibration's "
-            + "table."})
+            + "table. Mixture-of-experts models (--moe-router, --layout ep=K) are not simulated."})
 final class SimulateCommand implements Callable<Integer> {
 
   @Option(names = "--calibration", paramLabel = "FILE|NAME", required = true, description = "Step-time calibration of "
@@ -128,6 +129,19 @@ final class SimulateCommand implements Callable<Integer> {
     List<Integer> sizes = fleet.sizes();
     fleet.placementPolicy();
     ParallelLayout layout = fleet.parallelLayout(sizes);
+    // A calibration times a dense model's steps, one device (or tensor-parallel group) per agent: a
+    // mixture of experts' step time depends on its routing and expert placement, which it does not hold.
+    if (parsed.hasMatchedOption("--moe-router")) {
+      throw new UsageError("--moe-router does not apply to a simulation (calibrations time dense models only)");
+    }
+    if (layout.parallelism() == Parallelism.EXPERT) {
+      throw new UsageError("--layout " + layout.label() + " does not apply to a simulation (calibrations time dense "
+          + "models only)");
+    }
+    if (engine.config().isMoe()) {
+      throw new UsageError("--model " + engine.config().name() + " is a mixture of experts, which a simulation does "
+          + "not model (calibrations time dense models only)");
+    }
     report.checkPercentiles();
     SloSpec slos = report.slos();
     report.checkExpectations();

@@ -120,6 +120,12 @@ class SimulateCommandTest {
       "--calibration cpu-tiny --profile-steps 3           | coordinator simulate: --profile-steps does not apply",
       "--calibration cpu-tiny --quantization fp8          | coordinator simulate: --quantization does not apply",
       "--calibration cpu-tiny --kv-cache-dtype fp8        | coordinator simulate: --kv-cache-dtype does not apply",
+      "--calibration cpu-tiny --moe-router topk           | coordinator simulate: --moe-router does not apply to a "
+          + "simulation (calibrations time dense models only)",
+      "--calibration cpu-tiny --layout ep=2 --world-size 2 | coordinator simulate: --layout ep=2 does not apply to a "
+          + "simulation (calibrations time dense models only)",
+      "--calibration cpu-tiny --model tiny-moe            | coordinator simulate: --model tiny-moe is a mixture of "
+          + "experts, which a simulation does not model",
       "--calibration cpu-tiny --world-size 2 --fail-agent agent-5@1s | coordinator simulate: --fail-agent agent-5@1.000s:"
           + " the fleet of 2 GPUs has agents agent-0 to agent-1",
       "--calibration cpu-tiny --layout disagg=1:1 --world-size 2 | coordinator simulate: --layout disagg=1:1 needs the"
