@@ -349,7 +349,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
     } else if (event instanceof EngineEvent.Stepped e) {
       return List.of(new AgentReport.StepReport(agentId, e.step(), e.tokens(), e.finished(), e.freeKvBlocks(),
           e.running(), e.waiting(), e.scheduledTokens(), e.stepNanos(), e.preempted(), e.numSequences(), e.path(),
-          e.hostNanos(), e.gpuMicros(), e.idleGapMicros(), e.profile(), e.expertLoad()));
+          e.hostNanos(), e.gpuMicros(), e.idleGapMicros(), e.profile(), e.expertLoad(), e.allReduces()));
     } else if (event instanceof EngineEvent.PrefixCacheChanged e) {
       return List.of(new AgentReport.PrefixCacheReport(agentId, e.added(), e.evicted(), e.queriedTokens(),
           e.hitTokens(), e.deferredAdmissions()));

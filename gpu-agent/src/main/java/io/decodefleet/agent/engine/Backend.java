@@ -163,6 +163,14 @@ public interface Backend extends AutoCloseable {
     return null;
   }
 
+  /**
+   * The all-reduces of every forward step since the model was loaded (the recompute check's dense
+   * forwards left out); {@link AllReduceTraffic#NONE} where the backend runs none.
+   */
+  default AllReduceTraffic allReduceTraffic() {
+    return AllReduceTraffic.NONE;
+  }
+
   /** How the last {@link #forward} ran (path, host and device time); null when not tracked. */
   default StepTiming lastStepTiming() {
     return null;

@@ -208,6 +208,7 @@ public final class Engine {
     long prefixQueried;
     long prefixHits;
     long prefixDeferred;
+    AllReduceTraffic allReducesReported = AllReduceTraffic.NONE;
 
     State(ModelConfig config, Backend backend, int blocks, int maxModelLen, SchedulerConfig limits,
         boolean prefixCaching) {
@@ -218,6 +219,14 @@ public final class Engine {
       runner.profileDecodeSteps(spec.profileSteps());
       this.verifier = new RecomputeVerifier(spec.verifyFraction(), config.vocabSize());
       this.kvTransfers = new KvTransferEndpoint(agentId, events, scheduler, inFlight, spec.blockSize());
+    }
+
+    /** The backend's all-reduces since the last step reported: steps that produced no token report none. */
+    AllReduceTraffic allReducesSinceReported() {
+      AllReduceTraffic total = backend.allReduceTraffic();
+      AllReduceTraffic since = total.minus(allReducesReported);
+      allReducesReported = total;
+      return since;
     }
 
     List<Long> unfinishedIds() {
@@ -358,7 +367,7 @@ public final class Engine {
           out.preemptedIds().size(), out.newSequences().size() + out.cachedSequences().size(),
           timing != null ? timing.path() : s.backend.name(), timing != null ? timing.hostNanos() : stepNanos,
           timing != null ? timing.gpuMicros() : Double.NaN, timing != null ? timing.idleGapMicros() : Double.NaN,
-          result.profile(), s.backend.lastExpertLoad()));
+          result.profile(), s.backend.lastExpertLoad(), s.allReducesSinceReported()));
     }
     for (Sequence seq : outcome.parked()) {
       events.accept(new EngineEvent.KvReady(seq.id(), seq.numComputedTokens()));

@@ -50,8 +50,16 @@ public sealed interface EngineEvent {
    */
   record Stepped(long step, List<SequenceTokens> tokens, List<SequenceFinished> finished, int freeKvBlocks,
       int running, int waiting, int scheduledTokens, long stepNanos, int preempted, int numSequences, String path,
-      long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile, ExpertLoad expertLoad)
-      implements EngineEvent {
+      long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile, ExpertLoad expertLoad,
+      AllReduceTraffic allReduces) implements EngineEvent {
+
+    /** A step whose backend ran no all-reduces. */
+    public Stepped(long step, List<SequenceTokens> tokens, List<SequenceFinished> finished, int freeKvBlocks,
+        int running, int waiting, int scheduledTokens, long stepNanos, int preempted, int numSequences, String path,
+        long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile, ExpertLoad expertLoad) {
+      this(step, tokens, finished, freeKvBlocks, running, waiting, scheduledTokens, stepNanos, preempted, numSequences,
+          path, hostNanos, gpuMicros, idleGapMicros, profile, expertLoad, AllReduceTraffic.NONE);
+    }
 
     /** A step of a dense model. */
     public Stepped(long step, List<SequenceTokens> tokens, List<SequenceFinished> finished, int freeKvBlocks,

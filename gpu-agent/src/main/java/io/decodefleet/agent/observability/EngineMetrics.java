@@ -1,6 +1,7 @@
 package io.decodefleet.agent.observability;
 
 import io.decodefleet.agent.engine.BatchBuckets;
+import io.decodefleet.agent.engine.KernelFamily;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -15,8 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Per-agent engine metrics, fed with the reports agents send their coordinator: the same families on a
  * gpu-agent daemon (its own agents) and on the coordinator (every agent of its fleet). Queue gauges
  * and KV usage carry vLLM's names; step time by batch bucket and decode path, graph replays vs eager
- * steps, the device's idle gap between steps and KV transfers (over NCCL between CUDA agents) are
- * DecodeFleet's own. Every series is labelled {@code model_name} and {@code agent}. Thread-safe.
+ * steps, the device's idle gap between steps, KV transfers (over NCCL between CUDA agents) and the
+ * all-reduces of tensor-parallel agents are DecodeFleet's own. Every series is labelled {@code model_name} and {@code agent}. Thread-safe.
  */
 public final class EngineMetrics {
   private final Gauge running;
@@ -29,6 +30,9 @@ public final class EngineMetrics {
   private final Counter kvTransferBytes;
   private final Histogram kvTransferSeconds;
   private final Counter kvTransfers;
+  private final Counter allReduceBytes;
+  private final Counter allReduces;
+  private final Counter allReduceSeconds;
   private final Counter prefixQueries;
   private final Counter prefixHits;
   private final Counter prefixDeferred;
@@ -72,6 +76,18 @@ public final class EngineMetrics {
     kvTransfers = Counter.builder().name("decodefleet_kv_transfers_total")
         .help("Sides of KV transfers that ended, by direction and outcome.")
         .labelNames("model_name", "agent", "direction", "outcome").register(registry);
+    allReduceBytes = Counter.builder().name("decodefleet_all_reduce_bytes_total")
+        .help("Bytes each rank of a tensor-parallel agent contributed to the all-reduces after every layer's o and "
+            + "down projections (over NCCL on CUDA agents): 2 per layer x the step's tokens x hidden size x 4 "
+            + "(float32); a CUDA graph replay's padding rows are not counted.")
+        .labelNames("model_name", "agent").register(registry);
+    allReduces = Counter.builder().name("decodefleet_all_reduces_total")
+        .help("All-reduces a tensor-parallel agent ran in its engine steps: 2 per layer per step.")
+        .labelNames("model_name", "agent").register(registry);
+    allReduceSeconds = Counter.builder().name("decodefleet_all_reduce_seconds_total")
+        .help("Device time of the all-reduce kernel family in profiled steps only (--profile-steps; rank 0's "
+            + "timing); unprofiled steps add nothing.")
+        .labelNames("model_name", "agent").register(registry);
     prefixQueries = Counter.builder().name("vllm:prefix_cache_queries_total")
         .help("Prompt tokens looked up in the agent's prefix cache (0 where prefix caching is off).")
         .labelNames("model_name", "agent").register(registry);
@@ -121,6 +137,12 @@ public final class EngineMetrics {
           .observe(m.stepNanos() / 1e9);
     }
     if (!Double.isNaN(m.idleGapMicros())) idleGap.labelValues(model, agent).observe(m.idleGapMicros() / 1e6);
+    if (m.allReduces().operations() > 0) {
+      allReduces.labelValues(model, agent).inc(m.allReduces().operations());
+      allReduceBytes.labelValues(model, agent).inc(m.allReduces().bytes());
+      double micros = m.profile() == null ? 0 : m.profile().familyMicros().get(KernelFamily.ALL_REDUCE.ordinal());
+      if (micros > 0) allReduceSeconds.labelValues(model, agent).inc(micros / 1e6);
+    }
   }
 
   private void transferred(String model, AgentReport.KvTransferred m) {

@@ -1,5 +1,6 @@
 package io.decodefleet.agent.protocol;
 
+import io.decodefleet.agent.engine.AllReduceTraffic;
 import io.decodefleet.agent.engine.SequenceFinished;
 import io.decodefleet.agent.engine.SequenceTokens;
 import io.decodefleet.agent.engine.StepProfile;
@@ -37,12 +38,22 @@ public interface AgentReport extends ProtocolMessage {
   /**
    * One engine step, batched: the token(s) each sequence produced and the sequences that finished;
    * {@code profile} its kernel families' times when it was a profiled step, else null; {@code
-   * expertLoad} the tokens each expert of each layer took (a mixture of experts), else null.
+   * expertLoad} the tokens each expert of each layer took (a mixture of experts), else null; {@code
+   * allReduces} the tensor-parallel all-reduces run since the agent's previous step report.
    */
   record StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,
       int freeKvBlocks, int running, int waiting, int scheduledTokens, long stepNanos, int preempted,
       int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile,
-      io.decodefleet.agent.engine.ExpertLoad expertLoad) implements AgentReport {
+      io.decodefleet.agent.engine.ExpertLoad expertLoad, AllReduceTraffic allReduces) implements AgentReport {
+
+    /** A step whose agent ran no all-reduces (a single device). */
+    public StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,
+        int freeKvBlocks, int running, int waiting, int scheduledTokens, long stepNanos, int preempted,
+        int numSequences, String path, long hostNanos, double gpuMicros, double idleGapMicros, StepProfile profile,
+        io.decodefleet.agent.engine.ExpertLoad expertLoad) {
+      this(agentId, step, tokens, finished, freeKvBlocks, running, waiting, scheduledTokens, stepNanos, preempted,
+          numSequences, path, hostNanos, gpuMicros, idleGapMicros, profile, expertLoad, AllReduceTraffic.NONE);
+    }
 
     /** A step of a dense model. */
     public StepReport(String agentId, long step, List<SequenceTokens> tokens, List<SequenceFinished> finished,

@@ -87,7 +87,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           .setFreeKvBlocks(m.freeKvBlocks()).setRunning(m.running()).setWaiting(m.waiting())
           .setScheduledTokens(m.scheduledTokens()).setStepNanos(m.stepNanos()).setPreempted(m.preempted())
           .setNumSequences(m.numSequences()).setPath(m.path()).setHostNanos(m.hostNanos())
-          .setGpuMicros(m.gpuMicros()).setIdleGapMicros(m.idleGapMicros());
+          .setGpuMicros(m.gpuMicros()).setIdleGapMicros(m.idleGapMicros())
+          .setAllReduces(m.allReduces().operations()).setAllReduceBytes(m.allReduces().bytes());
       if (m.profile() != null) {
         b.setProfile(io.decodefleet.protocol.cluster.StepProfile.newBuilder().setBatch(m.profile().batch())
             .setStepMicros(m.profile().stepMicros()).addAllFamilyMicros(m.profile().familyMicros())
@@ -199,7 +200,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
             p.getNumSequences(), p.getPath(), p.getHostNanos(), p.getGpuMicros(), p.getIdleGapMicros(),
             p.hasProfile() ? new io.decodefleet.agent.engine.StepProfile(p.getProfile().getBatch(),
                 p.getProfile().getStepMicros(), p.getProfile().getFamilyMicrosList(),
-                p.getProfile().getFloorMicrosList()) : null, p.hasExpertLoad() ? expertLoad(p.getExpertLoad()) : null);
+                p.getProfile().getFloorMicrosList()) : null, p.hasExpertLoad() ? expertLoad(p.getExpertLoad()) : null,
+            new io.decodefleet.agent.engine.AllReduceTraffic(p.getAllReduces(), p.getAllReduceBytes()));
       }
       case "SequenceFailed": {
         var p = io.decodefleet.protocol.cluster.SequenceFailed.parseFrom(bytes);

@@ -1,5 +1,6 @@
 package io.decodefleet.agent.engine.tp;
 
+import io.decodefleet.agent.engine.AllReduceTraffic;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
@@ -41,6 +42,9 @@ public final class TensorParallelBackend implements Backend {
   private final List<ExecutorService> threads = new ArrayList<>(); // ranks 1..K-1
   private final Duration timeout;
   private final Parallelism parallelism;
+  /** The model as loaded (whole, not a rank's shard); null before. */
+  private ModelConfig config;
+  private AllReduceTraffic allReduces = AllReduceTraffic.NONE;
 
   /** A tensor-parallel group. */
   public TensorParallelBackend(String label, List<Supplier<Backend>> factories, Duration timeout) {
@@ -125,6 +129,8 @@ public final class TensorParallelBackend implements Backend {
       b.loadModel(load);
       return null;
     });
+    this.config = config;
+    allReduces = AllReduceTraffic.NONE;
   }
 
   /** The fewest blocks any rank can hold: block ids are shared, each rank stores its own heads. */
@@ -144,17 +150,17 @@ public final class TensorParallelBackend implements Backend {
 
   @Override
   public float[] forward(ForwardBatch batch) {
-    return onEveryRank("a forward step", (b, r) -> b.forward(batch)).get(0);
+    return counted(batch, onEveryRank("a forward step", (b, r) -> b.forward(batch)).get(0));
   }
 
   @Override
   public int[] forwardGreedy(ForwardBatch batch) {
-    return onEveryRank("a forward step", (b, r) -> b.forwardGreedy(batch)).get(0);
+    return counted(batch, onEveryRank("a forward step", (b, r) -> b.forwardGreedy(batch)).get(0));
   }
 
   @Override
   public int[] forwardSampled(ForwardBatch batch, SamplingParams[] params, int[] positions) {
-    return onEveryRank("a forward step", (b, r) -> b.forwardSampled(batch, params, positions)).get(0);
+    return counted(batch, onEveryRank("a forward step", (b, r) -> b.forwardSampled(batch, params, positions)).get(0));
   }
 
   /** Profiled where every rank is: each times its own shard's families, its all-reduces included. */
@@ -171,7 +177,20 @@ public final class TensorParallelBackend implements Backend {
   @Override
   public io.decodefleet.agent.engine.StepProfile.Run forwardProfiled(ForwardBatch batch, SamplingParams[] params,
       int[] positions) {
-    return onEveryRank("a profiled step", (b, r) -> b.forwardProfiled(batch, params, positions)).get(0);
+    return counted(batch, onEveryRank("a profiled step", (b, r) -> b.forwardProfiled(batch, params, positions)).get(0));
+  }
+
+  @Override
+  public AllReduceTraffic allReduceTraffic() {
+    return allReduces;
+  }
+
+  /** A step's result, once it ran: adds its all-reduces (tensor parallelism only: expert parallelism runs none). */
+  private <T> T counted(ForwardBatch batch, T result) {
+    if (parallelism == Parallelism.TENSOR) {
+      allReduces = allReduces.plus(AllReduceTraffic.ofStep(config, batch.numTokens()));
+    }
+    return result;
   }
 
   @Override
