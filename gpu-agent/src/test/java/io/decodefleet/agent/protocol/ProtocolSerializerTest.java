@@ -101,6 +101,9 @@ class ProtocolSerializerTest {
             1, 2_000_000L, 0, 1, "cpu", 1_900_000L, Double.NaN, Double.NaN, null,
             new io.decodefleet.agent.engine.ExpertLoad(2, 3, new long[] {1, 0, 5, 2, 2, 2},
                 new long[] {0, 0, 1, 0, 3, 0})),
+        new AgentReport.StepReport("agent-4", 5, List.of(), List.of(), 60, 1, 0, 3, 2_000_000L, 0, 1, "cpu",
+            1_900_000L, Double.NaN, Double.NaN, null, null,
+            new io.decodefleet.agent.engine.AllReduceTraffic(16, 16L * 3 * 128 * 4)),
         new AgentCommand.LoadModel(new ModelSpec("tiny-moe", 7, 16, 64, 8, 512, 0.0).withMoeRouter(
             io.decodefleet.agent.engine.MoeRouterPolicy.parse("capacity:1.25")), coordinatorRef),
         new AgentReport.SequenceFailed("agent-3", -5, "needs 99 KV blocks of 16 tokens, the pool holds 12"),
