@@ -15,9 +15,9 @@ import java.util.OptionalInt;
 /**
  * The soak's cluster on loopback, every node a real OS process ({@link ChildProcess}): {@code
  * coordinators} {@code coordinator serve} nodes and {@code daemons} {@code gpu-agent} daemons of one
- * CPU agent each, all serving the {@code tiny} model. Ports are chosen once, so a node restarted after
- * a fault comes back where its clients and peers look for it (a daemon at its own cluster address too,
- * as a daemon restarted on its host with its --cluster-port comes back): the first coordinator founds the
+ * CPU agent each, all serving the {@code tiny} model. A coordinator's ports are chosen once, so one
+ * restarted after a fault comes back where its clients and peers look for it; a daemon's cluster port
+ * is any free one at each start (its management port is fixed): the first coordinator founds the
  * cluster, the others and every restart join through the coordinators that are up, daemons join
  * through all coordinators.
  */
@@ -96,7 +96,10 @@ final class SoakCluster implements AutoCloseable {
     for (int i = 0; i < coordinatorCount; i++) {
       coordinators.add(new Node("coordinator-" + i, true, freePort(), freePort(), freePort(), -1));
     }
-    for (int i = 0; i < daemonCount; i++) daemons.add(new Node("daemon-" + i, false, freePort(), -1, -1, freePort()));
+    // A daemon's cluster port is 0 (any free port, a new one at each restart): a port chosen here and
+    // bound later by the daemon can be taken meanwhile by one of the many ephemeral connections of the
+    // nodes already up, and the daemon would then exit at start.
+    for (int i = 0; i < daemonCount; i++) daemons.add(new Node("daemon-" + i, false, 0, -1, -1, freePort()));
   }
 
   List<Node> coordinators() {
