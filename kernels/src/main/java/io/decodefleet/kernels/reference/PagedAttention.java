@@ -40,23 +40,7 @@ public final class PagedAttention {
       int[] contextLens, // (n) int32
       float scale,
       float[] out) { // (n, qHeads, headDim) float32
-    Checks.nonNegative(n, "n");
-    Checks.positive(qHeads, "qHeads");
-    Checks.positive(kvHeads, "kvHeads");
-    Checks.positive(headDim, "headDim");
-    Checks.positive(blockSize, "blockSize");
-    if (qHeads % kvHeads != 0) {
-      throw new IllegalArgumentException(
-          "qHeads (" + qHeads + ") must be a multiple of kvHeads (" + kvHeads + ")");
-    }
-    Checks.length(q, (long) n * qHeads * headDim, "q");
-    Checks.length(out, (long) n * qHeads * headDim, "out");
-    Checks.length(contextLens, n, "contextLens");
-    if (blockTables == null || blockTables.length < n) {
-      throw new IllegalArgumentException(
-          "blockTables has " + (blockTables == null ? "null" : blockTables.length)
-              + " rows but needs at least " + n);
-    }
+    checkShapes(q, n, qHeads, kvHeads, headDim, blockSize, blockTables, contextLens, out);
     Checks.length(kCache, 0, "kCache");
     Checks.length(vCache, kCache.length, "vCache");
     int slotStride = kvHeads * headDim;
@@ -91,14 +75,7 @@ public final class PagedAttention {
             }
           }
         }
-        for (int g = 0; g < group; g++) {
-          float inv = 1f / runSum[g];
-          int o = qBase + g * headDim;
-          int a = g * headDim;
-          for (int d = 0; d < headDim; d++) {
-            out[o + d] = acc[a + d] * inv;
-          }
-        }
+        writeNormalized(acc, runSum, group, headDim, out, qBase);
       }
     }
   }
@@ -127,22 +104,7 @@ public final class PagedAttention {
       int[] contextLens, // (n) int32
       float scale,
       float[] out) { // (n, qHeads, headDim) float32
-    Checks.nonNegative(n, "n");
-    Checks.positive(qHeads, "qHeads");
-    Checks.positive(kvHeads, "kvHeads");
-    Checks.positive(headDim, "headDim");
-    Checks.positive(blockSize, "blockSize");
-    if (qHeads % kvHeads != 0) {
-      throw new IllegalArgumentException(
-          "qHeads (" + qHeads + ") must be a multiple of kvHeads (" + kvHeads + ")");
-    }
-    Checks.length(q, (long) n * qHeads * headDim, "q");
-    Checks.length(out, (long) n * qHeads * headDim, "out");
-    Checks.length(contextLens, n, "contextLens");
-    if (blockTables == null || blockTables.length < n) {
-      throw new IllegalArgumentException("blockTables has " + (blockTables == null ? "null" : blockTables.length)
-          + " rows but needs at least " + n);
-    }
+    checkShapes(q, n, qHeads, kvHeads, headDim, blockSize, blockTables, contextLens, out);
     if (vCache.length != kCache.length) {
       throw new IllegalArgumentException("vCache has " + vCache.length + " codes but kCache " + kCache.length);
     }
@@ -177,14 +139,41 @@ public final class PagedAttention {
             }
           }
         }
-        for (int g = 0; g < group; g++) {
-          float inv = 1f / runSum[g];
-          int o = qBase + g * headDim;
-          int a = g * headDim;
-          for (int d = 0; d < headDim; d++) {
-            out[o + d] = acc[a + d] * inv;
-          }
-        }
+        writeNormalized(acc, runSum, group, headDim, out, qBase);
+      }
+    }
+  }
+
+  /** The arguments both forms check the same way, each refused with one line naming it. */
+  private static void checkShapes(float[] q, int n, int qHeads, int kvHeads, int headDim, int blockSize,
+      int[][] blockTables, int[] contextLens, float[] out) {
+    Checks.nonNegative(n, "n");
+    Checks.positive(qHeads, "qHeads");
+    Checks.positive(kvHeads, "kvHeads");
+    Checks.positive(headDim, "headDim");
+    Checks.positive(blockSize, "blockSize");
+    if (qHeads % kvHeads != 0) {
+      throw new IllegalArgumentException(
+          "qHeads (" + qHeads + ") must be a multiple of kvHeads (" + kvHeads + ")");
+    }
+    Checks.length(q, (long) n * qHeads * headDim, "q");
+    Checks.length(out, (long) n * qHeads * headDim, "out");
+    Checks.length(contextLens, n, "contextLens");
+    if (blockTables == null || blockTables.length < n) {
+      throw new IllegalArgumentException(
+          "blockTables has " + (blockTables == null ? "null" : blockTables.length)
+              + " rows but needs at least " + n);
+    }
+  }
+
+  /** Query head g's output: its accumulated values over its softmax sum, at {@code out[qBase + g * headDim]}. */
+  private static void writeNormalized(float[] acc, float[] runSum, int group, int headDim, float[] out, int qBase) {
+    for (int g = 0; g < group; g++) {
+      float inv = 1f / runSum[g];
+      int o = qBase + g * headDim;
+      int a = g * headDim;
+      for (int d = 0; d < headDim; d++) {
+        out[o + d] = acc[a + d] * inv;
       }
     }
   }
