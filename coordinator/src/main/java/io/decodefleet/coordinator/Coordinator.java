@@ -408,6 +408,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       run.replyTo().tell(RunOutcome.failed(failed.reason()));
       return this;
     }
+    FleetAgent.profileNextSteps(fleet, run.spec().worldSize(), run.spec().profileSteps());
     activeRun = context.spawnAnonymous(BenchmarkRun.create(run.spec(), runPort, run.progress(),
         metrics.requests(run.spec().model().model())));
     activeRunReplyTo = run.replyTo();

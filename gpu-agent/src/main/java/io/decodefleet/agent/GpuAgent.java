@@ -119,6 +119,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
         .onMessage(LoadModel.class, this::onLoadModel)
         .onMessage(StartSequences.class, this::onStartSequences)
         .onMessage(AbortSequences.class, this::onAbortSequences)
+        .onMessage(AgentCommand.ProfileSteps.class, this::onProfileSteps)
         .onMessage(Drain.class, this::onDrain)
         .onMessage(CreateKvGroupId.class, this::onCreateKvGroupId)
         .onMessage(JoinKvGroup.class, this::onJoinKvGroup)
@@ -206,6 +207,11 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
 
   private Behavior<AgentCommand> onAbortSequences(AbortSequences msg) {
     if (engine != null) engine.abort(msg.sequenceIds());
+    return this;
+  }
+
+  private Behavior<AgentCommand> onProfileSteps(AgentCommand.ProfileSteps msg) {
+    if (engine != null) engine.profileNextSteps(msg.steps());
     return this;
   }
 

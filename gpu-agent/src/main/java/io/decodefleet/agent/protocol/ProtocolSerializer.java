@@ -68,6 +68,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       return b.build();
     } else if (o instanceof AgentCommand.AbortSequences m) {
       return io.decodefleet.protocol.cluster.AbortSequences.newBuilder().addAllSequenceIds(m.sequenceIds()).build();
+    } else if (o instanceof AgentCommand.ProfileSteps m) {
+      return io.decodefleet.protocol.cluster.ProfileSteps.newBuilder().setSteps(m.steps()).build();
     } else if (o instanceof AgentCommand.Drain m) {
       return io.decodefleet.protocol.cluster.Drain.newBuilder().setReplyTo(ref(m.replyTo())).build();
     } else if (o instanceof AgentReport.Registered m) {
@@ -169,6 +171,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         return new AgentReport.PrefixCacheReport(p.getAgentId(), List.copyOf(p.getAddedList()),
             List.copyOf(p.getEvictedList()), p.getQueriedTokens(), p.getHitTokens(), p.getDeferredAdmissions());
       }
+      case "ProfileSteps":
+        return new AgentCommand.ProfileSteps(io.decodefleet.protocol.cluster.ProfileSteps.parseFrom(bytes).getSteps());
       case "Drain":
         return new AgentCommand.Drain(resolve(io.decodefleet.protocol.cluster.Drain.parseFrom(bytes).getReplyTo()));
       case "Registered": {
