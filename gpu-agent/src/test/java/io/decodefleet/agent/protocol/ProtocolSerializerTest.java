@@ -128,6 +128,7 @@ class ProtocolSerializerTest {
             new SequenceSpec(12, new int[] {1}, 8, true, new SamplingParams(0f, 1f, 0, 0, new int[] {128001}, 4)))),
         new AgentCommand.AbortSequences(List.of(Long.MIN_VALUE, 0L, 99L)),
         new AgentCommand.AbortSequences(List.of()),
+        new AgentCommand.ProfileSteps(7),
         new AgentReport.KvGroupId("agent-0", kvId()),
         new AgentReport.KvGroupJoined("agent-1", 1, "NCCL 2.28.9, rank 1 of 2 on GPU 1, graph transfers"),
         new AgentReport.KvGroupFailed("agent-1", "NCCL is unavailable on Linux/amd64: libnccl.so.2 not found"),
