@@ -75,7 +75,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     } else if (o instanceof AgentReport.Registered m) {
       return io.decodefleet.protocol.cluster.Registered.newBuilder().setAgentId(m.agentId()).setAgentRef(ref(m.agent()))
           .setNodeAddress(m.nodeAddress()).setDevice(m.device()).setBackend(m.backend())
-          .setTensorParallel(m.tensorParallel()).build();
+          .setTensorParallel(m.tensorParallel())
+          .setExpertParallel(m.parallelism() == io.decodefleet.agent.engine.tp.Parallelism.EXPERT).build();
     } else if (o instanceof AgentReport.ModelLoaded m) {
       return io.decodefleet.protocol.cluster.ModelLoaded.newBuilder().setAgentId(m.agentId()).setKvBlocks(m.kvBlocks())
           .setBlockSize(m.blockSize()).setMaxNumSeqs(m.maxNumSeqs()).setMaxModelLen(m.maxModelLen())
@@ -178,7 +179,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       case "Registered": {
         var p = io.decodefleet.protocol.cluster.Registered.parseFrom(bytes);
         return new AgentReport.Registered(p.getAgentId(), resolve(p.getAgentRef()), p.getNodeAddress(), p.getDevice(),
-            p.getBackend(), Math.max(1, p.getTensorParallel()));
+            p.getBackend(), Math.max(1, p.getTensorParallel()), p.getExpertParallel()
+            ? io.decodefleet.agent.engine.tp.Parallelism.EXPERT : io.decodefleet.agent.engine.tp.Parallelism.TENSOR);
       }
       case "ModelLoaded": {
         var p = io.decodefleet.protocol.cluster.ModelLoaded.parseFrom(bytes);
