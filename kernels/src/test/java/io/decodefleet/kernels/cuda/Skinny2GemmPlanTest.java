@@ -33,6 +33,18 @@ class Skinny2GemmPlanTest {
     assertEquals(28, down.busiestChunks());
     assertEquals(2L * 16 * 4096, down.workspaceFloats());
     assertEquals(64, down.counterCount());
+    assertEquals(4, Skinny2GemmPlan.plan(1, 128256, 4096, H200_SLOTS).splits(), "LM head");
+    // The self-test's shapes with more items than CTAs: split (30 items a CTA) and unsplit.
+    Skinny2GemmPlan many = Skinny2GemmPlan.plan(2, 32000, 2048, H200_SLOTS);
+    assertEquals(8, many.splits());
+    assertEquals(4000, many.items());
+    Skinny2GemmPlan unsplit = Skinny2GemmPlan.plan(16, 20000, 256, H200_SLOTS);
+    assertEquals(1, unsplit.splits());
+    assertEquals(313, unsplit.items());
+    assertEquals(132, unsplit.ctas());
+    Skinny2GemmPlan tail = Skinny2GemmPlan.plan(3, 1000, 520, H200_SLOTS);
+    assertEquals(3, tail.splits(), "one 256-k chunk a slice, the last slice 8 wide");
+    assertEquals(256, tail.kSlice());
   }
 
   @Test
