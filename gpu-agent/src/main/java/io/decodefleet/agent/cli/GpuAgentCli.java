@@ -72,7 +72,8 @@ public final class GpuAgentCli implements Callable<Integer> {
 
   @Option(names = "--gemm", defaultValue = "${env:DECODEFLEET_GEMM:-auto}",
       description = "GEMMs of the projections on CUDA agents: auto (the fastest of ours and cuBLASLt per shape, timed"
-          + " at model load), ours or cublaslt (default ${DEFAULT-VALUE}).")
+          + " at model load), ours, cublaslt or skinny2 (our second skinny GEMM wherever it applies) (default"
+          + " ${DEFAULT-VALUE}).")
   String gemm;
 
   @Option(names = "--gpu-memory-fraction", defaultValue = "0.9",

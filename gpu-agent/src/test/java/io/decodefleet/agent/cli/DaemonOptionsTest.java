@@ -20,7 +20,7 @@ class DaemonOptionsTest {
       "--seed-nodes 127.0.0.1:1 --expert-parallel 2 --tensor-parallel 2 | gpu-agent: --expert-parallel and "
           + "--tensor-parallel cannot both be over 1: a replica splits one way",
       "--seed-nodes nohost                          | gpu-agent: --seed-nodes: 'nohost' is not host:port",
-      "--seed-nodes 127.0.0.1:1 --gemm fast         | gpu-agent: --gemm must be auto, ours or cublaslt (was 'fast')",
+      "--seed-nodes 127.0.0.1:1 --gemm fast         | gpu-agent: --gemm must be auto, ours, cublaslt or skinny2 (was 'fast')",
   })
   void badOptionGetsOneLineAndExit2(String args, String expected) {
     PrintStream saved = System.err;

@@ -80,7 +80,7 @@ final class GemmTuning {
   static Outcome prepare(CudaContext ctx, KernelModule kernels, CudaStream stream, Projections projections,
       List<Site> sites, GemmTuner.Policy policy, Consumer<AutoCloseable> own) {
     CublasLtGemms lt = null;
-    if (policy != GemmTuner.Policy.OURS) {
+    if (policy.usesCublasLt()) {
       if (CublasLt.isAvailable()) {
         lt = CublasLtGemms.open(ctx, stream);
         own.accept(lt);

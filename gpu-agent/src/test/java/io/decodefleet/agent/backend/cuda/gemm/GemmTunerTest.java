@@ -1,6 +1,7 @@
 package io.decodefleet.agent.backend.cuda.gemm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,13 +17,34 @@ class GemmTunerTest {
 
   @Test
   void candidatesFollowThePolicyAndTheRowCount() {
-    assertEquals(List.of("ours:skinny", "cublaslt#0", "cublaslt#1", "cublaslt#2", "cublaslt#3"),
+    assertEquals(List.of("ours:skinny", "ours:skinny2", "cublaslt#0", "cublaslt#1", "cublaslt#2", "cublaslt#3"),
         labels(GemmTuner.candidates(1, 8, Policy.AUTO)));
     assertEquals(List.of("ours:skinny", "ours:tensor-core", "cublaslt#0"), labels(GemmTuner.candidates(64, 1, Policy.AUTO)));
     assertEquals(List.of("ours:tensor-core"), labels(GemmTuner.candidates(512, 0, Policy.AUTO)), "no cuBLASLt here");
     assertEquals(List.of("ours:skinny", "ours:tensor-core"), labels(GemmTuner.candidates(256, 8, Policy.OURS)));
     assertEquals(List.of("cublaslt#0"), labels(GemmTuner.candidates(8, 8, Policy.CUBLASLT)));
-    assertEquals(List.of("ours:skinny"), labels(GemmTuner.candidates(8, 0, Policy.CUBLASLT)), "none offered: ours");
+    assertEquals(List.of("ours:skinny", "ours:skinny2"), labels(GemmTuner.candidates(8, 0, Policy.CUBLASLT)),
+        "none offered: ours");
+  }
+
+  @Test
+  void theSecondSkinnyGemmIsACandidateUpTo16RowsAndItsPolicyPinsIt() {
+    assertEquals(List.of("ours:skinny", "ours:skinny2", "ours:tensor-core", "cublaslt#0"),
+        labels(GemmTuner.candidates(16, 1, Policy.AUTO)));
+    assertEquals(List.of("ours:skinny", "ours:tensor-core", "cublaslt#0"), labels(GemmTuner.candidates(17, 1, Policy.AUTO)),
+        "past its 16 rows");
+    assertEquals(List.of("ours:skinny", "ours:skinny2"), labels(GemmTuner.candidates(8, 4, Policy.OURS)));
+    assertEquals(List.of("ours:skinny2"), labels(GemmTuner.candidates(1, 4, Policy.SKINNY2)), "pinned: not timed");
+    assertEquals(List.of("ours:skinny2"), labels(GemmTuner.candidates(16, 0, Policy.SKINNY2)));
+    assertEquals(List.of("ours:skinny", "ours:tensor-core"), labels(GemmTuner.candidates(17, 4, Policy.SKINNY2)),
+        "past its rows: ours, never cuBLASLt");
+    assertEquals(Policy.SKINNY2, Policy.parse("skinny2"));
+    assertEquals("skinny2", Policy.SKINNY2.label());
+    assertTrue(Policy.AUTO.usesCublasLt() && Policy.CUBLASLT.usesCublasLt());
+    assertFalse(Policy.OURS.usesCublasLt() || Policy.SKINNY2.usesCublasLt());
+    assertEquals(GemmChoice.Kernel.SKINNY2, GemmChoice.parse("ours:skinny2", 9.5).kernel());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Policy.parse("skinny3"));
+    assertEquals("--gemm must be auto, ours, cublaslt or skinny2 (was 'skinny3')", e.getMessage());
   }
 
   @Test
@@ -57,7 +79,7 @@ class GemmTunerTest {
   @Test
   void aSingleCandidateIsNotTimedAndABadTimingIsAnError() {
     GemmShape s = new GemmShape(1, 4096, 4096, 4096, false);
-    GemmChoice only = GemmTuner.fastest(s, GemmTuner.candidates(1, 0, Policy.AUTO), (shape, k) -> {
+    GemmChoice only = GemmTuner.fastest(s, GemmTuner.candidates(1, 0, Policy.SKINNY2), (shape, k) -> {
       throw new AssertionError("timed a lone candidate");
     });
     assertTrue(Double.isNaN(only.micros()));
