@@ -68,35 +68,50 @@ public final class GemmTuner {
 
   private GemmTuner() {}
 
-  /** Our candidates for {@code rows} rows without the wgmma GEMM: the skinny GEMMs, the tensor-core GEMM, or both. */
+  /**
+   * {@code on}: "ours:skinny2" is a dispatch candidate up to {@link #SKINNY2_MAX_ROWS} rows. Off by
+   * default until its self-test family (SKINNY2_GEMM) has passed on a GPU: timing picks the fastest
+   * candidate, not a correct one, and a kernel that hung would hang the model's load. {@code --gemm
+   * skinny2} pins it regardless, as the self-test and {@code bench kernels} run it regardless.
+   */
+  public static final String SKINNY2_SETTING_ENV = "DECODEFLEET_GEMM_SKINNY2";
+
+  /** Whether {@value #SKINNY2_SETTING_ENV} lets the dispatch choose "ours:skinny2" (default off). */
+  public static boolean skinny2InDispatch() {
+    return WgmmaGemms.settingOn(System.getenv(SKINNY2_SETTING_ENV));
+  }
+
+  /** Our candidates for {@code rows} rows without the opt-in kernels: the skinny GEMM, the tensor-core GEMM, or both. */
   public static List<GemmChoice.Kernel> ourKernels(int rows) {
-    return ourKernels(rows, false);
+    return ourKernels(rows, false, false);
   }
 
   /**
-   * Our candidates for {@code rows} rows: the skinny GEMM, the second skinny GEMM up to {@link
-   * #SKINNY2_MAX_ROWS} rows, the tensor-core GEMM, and, when {@code
-   * wgmma} (an sm_90 device with the kernel enabled), the wgmma GEMM from {@link #WGMMA_MIN_ROWS}.
+   * Our candidates for {@code rows} rows: the skinny GEMM, the tensor-core GEMM, and the opt-in ones:
+   * the second skinny GEMM up to {@link #SKINNY2_MAX_ROWS} rows when {@code skinny2}, the wgmma GEMM
+   * from {@link #WGMMA_MIN_ROWS} when {@code wgmma} (an sm_90 device with the kernel enabled).
    */
-  public static List<GemmChoice.Kernel> ourKernels(int rows, boolean wgmma) {
+  public static List<GemmChoice.Kernel> ourKernels(int rows, boolean wgmma, boolean skinny2) {
     List<GemmChoice.Kernel> ours = new ArrayList<>(4);
     if (rows <= SKINNY_MAX_ROWS) ours.add(GemmChoice.Kernel.SKINNY);
-    if (rows <= SKINNY2_MAX_ROWS) ours.add(GemmChoice.Kernel.SKINNY2);
+    if (skinny2 && rows <= SKINNY2_MAX_ROWS) ours.add(GemmChoice.Kernel.SKINNY2);
     if (rows >= TENSOR_CORE_MIN_ROWS) ours.add(GemmChoice.Kernel.TENSOR_CORE);
     if (wgmma && rows >= WGMMA_MIN_ROWS) ours.add(GemmChoice.Kernel.WGMMA);
     return ours;
   }
 
-  /** {@link #candidates(int, int, Policy, boolean)} without the wgmma GEMM. */
+  /** {@link #candidates(int, int, Policy, boolean, boolean)} without the opt-in kernels. */
   public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy) {
-    return candidates(rows, cublasLtAlgorithms, policy, false);
+    return candidates(rows, cublasLtAlgorithms, policy, false, false);
   }
 
   /**
    * The candidates of one shape under {@code policy}, given how many algorithms cuBLASLt offers for
-   * it (0 where it is absent or has none) and whether the wgmma GEMM may be chosen.
+   * it (0 where it is absent or has none) and whether the wgmma GEMM and the second skinny GEMM may
+   * be chosen ({@link Policy#SKINNY2} pins the latter either way).
    */
-  public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy, boolean wgmma) {
+  public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy, boolean wgmma,
+      boolean skinny2) {
     List<GemmChoice> c = new ArrayList<>();
     if (policy == Policy.CUBLASLT && cublasLtAlgorithms > 0) {
       c.add(GemmChoice.cublasLt(0, Double.NaN));
@@ -106,7 +121,7 @@ public final class GemmTuner {
       c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY2, Double.NaN));
       return c;
     }
-    for (GemmChoice.Kernel k : ourKernels(rows, wgmma)) c.add(GemmChoice.ours(k, Double.NaN));
+    for (GemmChoice.Kernel k : ourKernels(rows, wgmma, skinny2)) c.add(GemmChoice.ours(k, Double.NaN));
     if (policy == Policy.AUTO) {
       for (int i = 0; i < Math.min(cublasLtAlgorithms, CUBLASLT_CANDIDATES); i++) c.add(GemmChoice.cublasLt(i, Double.NaN));
     }
