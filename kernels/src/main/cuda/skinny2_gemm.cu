@@ -32,6 +32,7 @@
 // aligned. Grid: (ctas, 1, 1), block 160 threads, dynamic shared memory Skinny2Shape::kSmemBytes.
 // Reuses SkinnyGemmParams and skinny_store from skinny_gemm.cu (included before this file).
 #include "common.cuh"
+#include "mbarrier.cuh"
 
 namespace df {
 namespace skinny2 {
@@ -59,35 +60,7 @@ static_assert(Shape<8>::kSmemBytes == 4 * (64 + 8) * 576 + 64, "Kernel.java skin
 static_assert(Shape<16>::kSmemBytes == 4 * (64 + 16) * 576 + 64, "Kernel.java skinny2 m16");
 static_assert(kPitchBytes % 128 == 64, "rows g and g+1 start half a bank row apart");
 
-// ---- mbarrier and bulk copy (sm_90+; plain sm_90 PTX, so every fatbin target has them) ----
-
-__device__ __forceinline__ void bar_init(uint32_t bar, uint32_t count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(bar), "r"(count) : "memory");
-}
-
-// The producer's arrive, announcing the bytes the stage's copies will deliver.
-__device__ __forceinline__ void bar_expect(uint32_t bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar), "r"(bytes)
-               : "memory");
-}
-
-__device__ __forceinline__ void bar_arrive(uint32_t bar) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(bar) : "memory");
-}
-
-// Waits until the barrier's phase of parity `parity` has completed (a fresh barrier is in phase
-// 0, so waiting for parity 1 passes at once).
-__device__ __forceinline__ void bar_wait(uint32_t bar, uint32_t parity) {
-  asm volatile(
-      "{\n"
-      ".reg .pred done;\n"
-      "WAIT_%=:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra WAIT_%=;\n"
-      "}\n" ::"r"(bar),
-      "r"(parity)
-      : "memory");
-}
+// ---- bulk copy (sm_90+; plain sm_90 PTX, so every fatbin target has it; the barriers: mbarrier.cuh) ----
 
 __device__ __forceinline__ uint64_t evict_first_policy() {
   uint64_t policy;
@@ -144,10 +117,10 @@ __device__ __forceinline__ void produce(const SkinnyGemmParams& p, uint32_t ring
     const int rows = min(kRows, p.n - item.row0);
     for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
       const int s = it % kStages;
-      bar_wait(empty + 8 * s, ((it / kStages) & 1) ^ 1);
+      mbar::wait(empty + 8 * s, ((it / kStages) & 1) ^ 1);
       const int kc = item.k0 + c * kChunkK;
       const uint32_t bytes = min(kChunkK, item.kLen - c * kChunkK) * 2;
-      if (lane == 0) bar_expect(full + 8 * s, bytes * (rows + xRows));
+      if (lane == 0) mbar::arrive_expect_tx(full + 8 * s, bytes * (rows + xRows));
       __syncwarp();
       const uint32_t stage = ring + s * S::kStageBytes;
       for (int r = lane; r < rows + xRows; r += 32) {
@@ -219,7 +192,7 @@ __device__ __forceinline__ void consume(const SkinnyGemmParams& p, const bf16* r
 
     for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
       const int s = it % kStages;
-      bar_wait(full + 8 * s, (it / kStages) & 1);
+      mbar::wait(full + 8 * s, (it / kStages) & 1);
       const int len = min(kChunkK, item.kLen - c * kChunkK);
       const bf16* stage = ringPtr + s * (S::kStageBytes / 2);
       const bf16* w0p = stage + (warp * 16 + g) * kPitch;
@@ -243,7 +216,7 @@ __device__ __forceinline__ void consume(const SkinnyGemmParams& p, const bf16* r
         }
       }
       __syncwarp();  // every lane's reads of the stage are done before the warp releases it
-      if (lane == 0) bar_arrive(empty + 8 * s);
+      if (lane == 0) mbar::arrive(empty + 8 * s);
     }
 
     // acc[nt] = {(r, col 2q), (r, col 2q+1), (r+8, col 2q), (r+8, col 2q+1)}, r = row g of the
@@ -294,8 +267,8 @@ __device__ __forceinline__ void gemm(const SkinnyGemmParams& p) {
   const int items = nTiles * p.splits;
   if (threadIdx.x == 0) {
     for (int s = 0; s < kStages; s++) {
-      bar_init(full + 8 * s, 1);                 // the producer's arrive, plus the copies' bytes
-      bar_init(empty + 8 * s, kConsumerWarps);   // one arrive per consumer warp
+      mbar::init(full + 8 * s, 1);                 // the producer's arrive, plus the copies' bytes
+      mbar::init(empty + 8 * s, kConsumerWarps);   // one arrive per consumer warp
     }
     asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");

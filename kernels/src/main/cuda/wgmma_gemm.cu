@@ -25,6 +25,7 @@
 // Only sm_90a has wgmma and setmaxnreg: every other target (sm_100a, the compute_90 PTX) compiles
 // a body that traps, and the host never launches it there.
 #include "common.cuh"
+#include "mbarrier.cuh"
 
 // A CUtensorMap as the driver encodes it (128 opaque bytes); TMA needs it 64-byte aligned, which
 // the parameter space gives a 64-aligned member of a __grid_constant__ parameter.
@@ -69,32 +70,6 @@ __device__ __forceinline__ void wgmma_tile_of(int t, int tilesM, int tilesN, int
 }
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-
-__device__ __forceinline__ void mbar_init(uint32_t bar, uint32_t count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(bar), "r"(count));
-}
-
-__device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar), "r"(bytes)
-               : "memory");
-}
-
-__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(bar) : "memory");
-}
-
-// Waits until the barrier's phase of the given parity has completed.
-__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
-  asm volatile(
-      "{\n"
-      ".reg .pred done;\n"
-      "WAIT_%=:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra WAIT_%=;\n"
-      "}\n" ::"r"(bar),
-      "r"(parity)
-      : "memory");
-}
 
 // One 2D tile copy global -> shared through a tensor map; completes on `bar` (complete_tx).
 __device__ __forceinline__ void tma_load_2d(uint32_t dst, const TensorMap* map, uint32_t bar,
@@ -209,8 +184,8 @@ __device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
 
   if (threadIdx.x == 0) {
     for (int s = 0; s < S::kStages; s++) {
-      mbar_init(fullBar + 8 * s, 1);  // the producer's arrive (plus the copies' bytes)
-      mbar_init(emptyBar + 8 * s, 8);  // one arrive per consumer warp
+      mbar::init(fullBar + 8 * s, 1);  // the producer's arrive (plus the copies' bytes)
+      mbar::init(emptyBar + 8 * s, 8);  // one arrive per consumer warp
     }
     asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
@@ -229,9 +204,9 @@ __device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
         for (int kt = 0; kt < kTiles; kt++, it++) {
           const int s = it % S::kStages;
           const uint32_t phase = (it / S::kStages) & 1;
-          mbar_wait(emptyBar + 8 * s, phase ^ 1);  // a fresh barrier passes parity 1 at once
+          mbar::wait(emptyBar + 8 * s, phase ^ 1);  // a fresh barrier passes parity 1 at once
           const uint32_t a = ring + s * S::kStageBytes;
-          mbar_arrive_expect_tx(fullBar + 8 * s, S::kStageBytes);
+          mbar::arrive_expect_tx(fullBar + 8 * s, S::kStageBytes);
           tma_load_2d(a, &p.xMap, fullBar + 8 * s, kt * S::kTileK, tm * S::kTileM);
           tma_load_2d(a + S::kBytesA, &p.wMap, fullBar + 8 * s, kt * S::kTileK, tn * S::kTileN);
         }
@@ -251,7 +226,7 @@ __device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
       for (int kt = 0; kt < kTiles; kt++, it++) {
         const int s = it % S::kStages;
         const uint32_t phase = (it / S::kStages) & 1;
-        mbar_wait(fullBar + 8 * s, phase);
+        mbar::wait(fullBar + 8 * s, phase);
         const uint32_t a = ring + s * S::kStageBytes + consumer * 64 * 128;
         const uint32_t b = ring + s * S::kStageBytes + S::kBytesA;
         const uint64_t descA = sw128_desc(a), descB = sw128_desc(b);
@@ -265,10 +240,10 @@ __device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
         // One group stays in flight: once the previous k-tile's group is done, its stage goes
         // back to the producer while this one runs.
         wgmma_wait<1>();
-        if (kt > 0 && lane == 0) mbar_arrive(emptyBar + 8 * ((it + S::kStages - 1) % S::kStages));
+        if (kt > 0 && lane == 0) mbar::arrive(emptyBar + 8 * ((it + S::kStages - 1) % S::kStages));
       }
       wgmma_wait<0>();
-      if (kTiles > 0 && lane == 0) mbar_arrive(emptyBar + 8 * ((it + S::kStages - 1) % S::kStages));
+      if (kTiles > 0 && lane == 0) mbar::arrive(emptyBar + 8 * ((it + S::kStages - 1) % S::kStages));
       wgmma_store(p, acc, tm * S::kTileM + consumer * 64 + warp * 16 + lane / 4, tn * S::kTileN);
     }
   }
