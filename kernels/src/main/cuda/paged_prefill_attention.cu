@@ -10,7 +10,12 @@
 // cache before this runs, so the span's rows read each other there too (the same function as
 // io.decodefleet.kernels.reference.PagedAttention.forwardSpans).
 //
-// Variants: df_paged_prefill_attention_d64, df_paged_prefill_attention_d128.
+// Variants: df_paged_prefill_attention_d64, df_paged_prefill_attention_d128, and over an FP8 e4m3
+// cache df_paged_prefill_attention_fp8_d64, df_paged_prefill_attention_fp8_d128 (the reference:
+// forwardSpans over the decoded cache, which PagedAttention.forwardFp8 equals): the two stages then
+// hold codes (half the bytes), and each tile is widened once, exactly, into one bf16 K and V tile
+// that the same MMA code reads, as the FP8 decode kernel does (its widen_stage_fp8); kScale folds
+// into the score scale and vScale into the output.
 // A CTA (4 warps) takes one kv head of one span and R = floor(64 / group) consecutive rows of the
 // span: its 64 MMA rows are (row r, query head g of the group) at m = r * group + g (rows past
 // R * group are idle), so every K/V tile it loads serves the whole group, and a span of a few rows
@@ -24,8 +29,9 @@
 // headDim) bf16; spanStarts (numSpans + 1) int32; positions (rows) int32; blockTables
 // (numSpans, blockTableStride) int32. group = qHeads / kvHeads <= 16; blockSize a power of two.
 // Grid: (ceil(maxSpanLen / R), kvHeads, numSpans); block: 128 threads; dynamic shared memory
-// 64 * headDim * 2 * (1 + 2 * 2) bytes.
-#include "common.cuh"
+// 64 * headDim * 2 * (1 + 2 * 2) bytes (FP8: a bf16 Q tile, two stages of K and V codes, one bf16 K
+// and V tile: the same total).
+#include "fp8.cuh"
 
 struct PagedPrefillAttentionParams {
   bf16* out;               // (rows, qHeads, headDim) bf16
@@ -43,8 +49,10 @@ struct PagedPrefillAttentionParams {
   int blockShift;          // log2(blockSize)
   int blockTableStride;
   float scaleLog2;         // softmax scale * log2(e)
+  float kScale;            // FP8 variants: a K element is e4m3(code) * kScale (1 otherwise)
+  float vScale;            // FP8 variants: a V element is e4m3(code) * vScale (1 otherwise)
 };
-DF_PARAMS_SIZE(PagedPrefillAttentionParams, 88);
+DF_PARAMS_SIZE(PagedPrefillAttentionParams, 96);
 
 namespace df {
 
@@ -95,12 +103,47 @@ __device__ __forceinline__ void load_paged_tile(bf16* sK, bf16* sV,
   }
 }
 
+// The codes of positions [t0, t0 + 64) of one kv head (D bytes a row, row-major, as
+// widen_stage_fp8 reads them); positions >= nKeys zero-filled (code 0 is +0).
 template <int D>
+__device__ __forceinline__ void load_paged_tile_fp8(uint8_t* sK, uint8_t* sV,
+                                                    const PagedPrefillAttentionParams& p,
+                                                    const int* table, int kvHead, int t0, int nKeys) {
+  using S = PrefillShape<D>;
+  constexpr int kVecsPerRow = D / 16;
+  constexpr int kRowsPerPass = S::kThreads / kVecsPerRow;
+  const int c = threadIdx.x % kVecsPerRow;
+  const int r0 = threadIdx.x / kVecsPerRow;
+  const int inBlockMask = p.blockSize - 1;
+  const int lastEntry = p.blockTableStride - 1;
+  const uint8_t* kCache = reinterpret_cast<const uint8_t*>(p.kCache);
+  const uint8_t* vCache = reinterpret_cast<const uint8_t*>(p.vCache);
+#pragma unroll
+  for (int i = 0; i < S::kTile / kRowsPerPass; i++) {
+    const int r = r0 + i * kRowsPerPass;
+    const int t = t0 + r;
+    const int page = table[min(t >> p.blockShift, lastEntry)];
+    const bool valid = t < nKeys;
+    const size_t row =
+        (static_cast<size_t>(page) * p.blockSize + (t & inBlockMask)) * p.kvHeads + kvHead;
+    const size_t off = valid ? row * D + c * 16 : 0;
+    cp_async16(sK + r * D + c * 16, kCache + off, valid);
+    cp_async16(sV + r * D + c * 16, vCache + off, valid);
+  }
+}
+
+template <int D, bool kFp8>
 __device__ __forceinline__ void paged_prefill_tile(const PagedPrefillAttentionParams& p) {
   using S = PrefillShape<D>;
   extern __shared__ uint4 dynamic_smem[];
   bf16* sQ = reinterpret_cast<bf16*>(dynamic_smem);
-  bf16* sKV = sQ + S::kTileElems;  // stage b: K at 2b, V at 2b + 1 tiles
+  // bf16: stage b holds K at tile 2b, V at 2b + 1. FP8: stage b holds 64 x D codes of K, then of V;
+  // after both stages, the one bf16 K and V tile the widening writes.
+  bf16* sKV = sQ + S::kTileElems;
+  uint8_t* codes = reinterpret_cast<uint8_t*>(sKV);
+  constexpr int kCodeStage = 2 * S::kTile * D;  // bytes of one FP8 stage (K + V)
+  bf16* tileK = reinterpret_cast<bf16*>(codes + 2 * kCodeStage);
+  bf16* tileV = tileK + S::kTileElems;
   const int span = blockIdx.z, kvHead = blockIdx.y;
   const int group = p.qHeads / p.kvHeads;
   const int rows = S::kTile / group;  // span rows per CTA
@@ -116,8 +159,13 @@ __device__ __forceinline__ void paged_prefill_tile(const PagedPrefillAttentionPa
   const int g8 = lane >> 2, q4 = lane & 3, mi = lane >> 3, r8 = lane & 7;
 
   load_q_group_tile<D>(sQ, p, start, r0, len, kvHead, group, rows);
-  load_paged_tile<D>(sKV, sKV + S::kTileElems, p, table, kvHead, 0, nKeys);
+  if constexpr (kFp8) {
+    load_paged_tile_fp8<D>(codes, codes + kCodeStage / 2, p, table, kvHead, 0, nKeys);
+  } else {
+    load_paged_tile<D>(sKV, sKV + S::kTileElems, p, table, kvHead, 0, nKeys);
+  }
   cp_async_commit();
+  const float scoreScale = kFp8 ? p.scaleLog2 * p.kScale : p.scaleLog2;
 
   // The two MMA rows of this thread: m = warp * 16 + g8 (+ 8). A row's last visible position,
   // or -1 for an idle row (past the group's rows or the span), which then sees nothing.
@@ -141,12 +189,23 @@ __device__ __forceinline__ void paged_prefill_tile(const PagedPrefillAttentionPa
 
   for (int j = 0; j < nKv; j++) {
     if (j + 1 < nKv) {
-      bf16* next = sKV + ((j + 1) & 1) * 2 * S::kTileElems;
-      load_paged_tile<D>(next, next + S::kTileElems, p, table, kvHead, (j + 1) * S::kTile, nKeys);
+      if constexpr (kFp8) {
+        uint8_t* next = codes + ((j + 1) & 1) * kCodeStage;
+        load_paged_tile_fp8<D>(next, next + kCodeStage / 2, p, table, kvHead, (j + 1) * S::kTile, nKeys);
+      } else {
+        bf16* next = sKV + ((j + 1) & 1) * 2 * S::kTileElems;
+        load_paged_tile<D>(next, next + S::kTileElems, p, table, kvHead, (j + 1) * S::kTile, nKeys);
+      }
     }
     cp_async_commit();
     cp_async_wait<1>();
     __syncthreads();
+    if constexpr (kFp8) {
+      // Every warp is past the previous tile's MMAs (the barrier ending the last iteration).
+      const uint8_t* b = codes + (j & 1) * kCodeStage;
+      widen_stage_fp8<D>(b, b + kCodeStage / 2, tileK, tileV);
+      __syncthreads();
+    }
     if (j == 0) {
 #pragma unroll
       for (int kk = 0; kk < D / 16; kk++) {
@@ -154,8 +213,8 @@ __device__ __forceinline__ void paged_prefill_tile(const PagedPrefillAttentionPa
         ldmatrix_x4(qa[kk], sQ + swizzle<S::kChunksPerRow>(r, 2 * kk + (mi >> 1)) * 8);
       }
     }
-    const bf16* sK = sKV + (j & 1) * 2 * S::kTileElems;
-    const bf16* sV = sK + S::kTileElems;
+    const bf16* sK = kFp8 ? tileK : sKV + (j & 1) * 2 * S::kTileElems;
+    const bf16* sV = kFp8 ? tileV : sK + S::kTileElems;
 
     float s[8][4];
 #pragma unroll
@@ -180,7 +239,7 @@ __device__ __forceinline__ void paged_prefill_tile(const PagedPrefillAttentionPa
 #pragma unroll
       for (int e = 0; e < 4; e++) {
         const int key = j * S::kTile + nt * 8 + 2 * q4 + (e & 1);
-        const float v = key <= lastPos[e >> 1] ? s[nt][e] * p.scaleLog2 : DF_NEG_INF;
+        const float v = key <= lastPos[e >> 1] ? s[nt][e] * scoreScale : DF_NEG_INF;
         s[nt][e] = v;
         mx[e >> 1] = fmaxf(mx[e >> 1], v);
       }
@@ -239,7 +298,7 @@ __device__ __forceinline__ void paged_prefill_tile(const PagedPrefillAttentionPa
 #pragma unroll
   for (int hh = 0; hh < 2; hh++) {
     if (lastPos[hh] < 0) continue;
-    const float inv = 1.f / l[hh];
+    const float inv = (kFp8 ? p.vScale : 1.f) / l[hh];
     bf16* dst = p.out + (static_cast<size_t>(start + rowSpan[hh]) * p.qHeads + kvHead * group +
                          rowHead[hh]) * D;
 #pragma unroll
@@ -254,10 +313,20 @@ __device__ __forceinline__ void paged_prefill_tile(const PagedPrefillAttentionPa
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_paged_prefill_attention_d128(const __grid_constant__ PagedPrefillAttentionParams p) {
-  df::paged_prefill_tile<128>(p);
+  df::paged_prefill_tile<128, false>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_paged_prefill_attention_d64(const __grid_constant__ PagedPrefillAttentionParams p) {
-  df::paged_prefill_tile<64>(p);
+  df::paged_prefill_tile<64, false>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 2)
+    df_paged_prefill_attention_fp8_d128(const __grid_constant__ PagedPrefillAttentionParams p) {
+  df::paged_prefill_tile<128, true>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(128, 3)
+    df_paged_prefill_attention_fp8_d64(const __grid_constant__ PagedPrefillAttentionParams p) {
+  df::paged_prefill_tile<64, true>(p);
 }

@@ -14,6 +14,8 @@ package io.decodefleet.kernels.cuda;
  * @param blockTables (numSpans, blockTableStride) int32: the block table of each span's sequence
  * @param blockShift log2(blockSize)
  * @param scaleLog2 softmax scale times log2(e)
+ * @param kScale FP8 kernels: a K element is e4m3(code) * kScale; 1 for the bf16 ones
+ * @param vScale FP8 kernels: a V element is e4m3(code) * vScale; 1 for the bf16 ones
  */
 public record PagedPrefillAttentionParams(
     long out,
@@ -30,7 +32,9 @@ public record PagedPrefillAttentionParams(
     int blockSize,
     int blockShift,
     int blockTableStride,
-    float scaleLog2)
+    float scaleLog2,
+    float kScale,
+    float vScale)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(PagedPrefillAttentionParams.class);
@@ -56,6 +60,9 @@ public record PagedPrefillAttentionParams(
           "qHeads (" + qHeads + ") must be a multiple of kvHeads (" + kvHeads + ")");
     }
     ParamChecks.atMost(qHeads / kvHeads, DecodeAttentionParams.MAX_GROUP, "qHeads / kvHeads");
+    if (!(kScale > 0) || !(vScale > 0) || Float.isInfinite(kScale) || Float.isInfinite(vScale)) {
+      throw new IllegalArgumentException("kScale and vScale must be finite and > 0 but are " + kScale + ", " + vScale);
+    }
     if (1 << blockShift != blockSize) {
       throw new IllegalArgumentException("blockShift " + blockShift + " is not log2 of blockSize " + blockSize);
     }
@@ -67,7 +74,13 @@ public record PagedPrefillAttentionParams(
       int blockTableStride, float scale) {
     return new PagedPrefillAttentionParams(out, q, kCache, vCache, spanStarts, positions, blockTables, numSpans,
         qHeads, kvHeads, headDim, blockSize, Integer.numberOfTrailingZeros(blockSize), blockTableStride,
-        (float) (scale / Math.log(2.0)));
+        (float) (scale / Math.log(2.0)), 1f, 1f);
+  }
+
+  /** The same spans over an FP8 cache whose K and V codes carry these scales (the FP8 kernels). */
+  public PagedPrefillAttentionParams withKvScales(float k, float v) {
+    return new PagedPrefillAttentionParams(out, q, kCache, vCache, spanStarts, positions, blockTables, numSpans, qHeads,
+        kvHeads, headDim, blockSize, blockShift, blockTableStride, scaleLog2, k, v);
   }
 
   /** Span rows one CTA takes: {@code floor(64 / group)}, so that its MMA rows hold whole groups. */
@@ -75,14 +88,20 @@ public record PagedPrefillAttentionParams(
     return TILE / (qHeads / kvHeads);
   }
 
-  /** The kernel for this head dim. */
+  /** The bf16 kernel for this head dim. */
   public Kernel kernel() {
+    return kernel(false);
+  }
+
+  /** The kernel for this head dim over a bf16 or an FP8 cache. */
+  public Kernel kernel(boolean fp8) {
+    if (fp8) return headDim == 64 ? Kernel.PAGED_PREFILL_ATTENTION_FP8_D64 : Kernel.PAGED_PREFILL_ATTENTION_FP8_D128;
     return headDim == 64 ? Kernel.PAGED_PREFILL_ATTENTION_D64 : Kernel.PAGED_PREFILL_ATTENTION_D128;
   }
 
   /** (ceil(maxSpanLen / rowsPerCta), kvHeads, numSpans) CTAs; tiles past a shorter span exit at once. */
   public LaunchShape launch(int maxSpanLen) {
-    Kernel kernel = kernel();
+    Kernel kernel = kernel(); // the FP8 kernels take the same threads and shared memory
     int rows = rowsPerCta(qHeads, kvHeads);
     return new LaunchShape(Math.max(1, (maxSpanLen + rows - 1) / rows), kvHeads, numSpans, kernel.threads(),
         kernel.sharedBytes());

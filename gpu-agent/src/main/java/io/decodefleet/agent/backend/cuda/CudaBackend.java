@@ -57,9 +57,8 @@ import org.slf4j.LoggerFactory;
  *       through the paged prefill kernel, which attends a span's rows to its cached prefix in one
  *       pass; single rows (decode tokens) through the paged decode kernel, one row per kernel
  *       "sequence"; the last two after the step's K/V were appended. The rows run in that group
- *       order (sample rows renumbered, so logits come back in the batch's order). Over an FP8 cache
- *       continued spans keep the decode kernel, row by row. Head dims other than 64/128 (the tiny
- *       preset's 32) use the plain paged kernel for every row.
+ *       order (sample rows renumbered, so logits come back in the batch's order). Head dims other
+ *       than 64/128 (the tiny preset's 32) use the plain paged kernel for every row.
  *   <li>Decode paths: a step runs as a graph replay only when it is pure decode (every row its
  *       sequence's only row, all sampled), not drawn by {@link #forwardSampled} (always eager), and
  *       its bucket was captured; its inputs are padded to the bucket (slot -1: padding K/V is not

@@ -42,7 +42,7 @@ import jcuda.driver.JCudaDriver;
  * step has just appended to.
  *
  * <p>FP8: projections with FP8 weights run {@link Projections#projectFp8}; over an FP8 KV pool the
- * append, decode and paged kernels are their FP8 variants, and the prefill kernel reads the fresh
+ * append, paged prefill, decode and paged kernels are their FP8 variants, and the prefill kernel reads the fresh
  * tokens' k and v as the append kernel left them in the qkv buffer: widened from their codes.
  *
  * <p>While a profiled step runs ({@link #profile}), each kernel family's launches are preceded by
@@ -242,8 +242,8 @@ final class LayerStack {
       // Row offsets and positions are the step's own (launch rows); the spans' tables lead the staged ones.
       PagedPrefillAttentionParams p = PagedPrefillAttentionParams.of(ws.at(ws.attn), ws.at(ws.q), kv.keys(layer),
           kv.values(layer), s.at(in.spanStarts()), s.at(in.positions()), s.at(in.blockTables()), s.continuedSpans(),
-          qHeads, kvHeads, d, bs, s.tableStride(), scale);
-      launch(p.kernel(), p.launch(s.maxContinuedLength()), p);
+          qHeads, kvHeads, d, bs, s.tableStride(), scale).withKvScales(kv.kScale(layer), kv.vScale(layer));
+      launch(p.kernel(kv.fp8()), p.launch(s.maxContinuedLength()), p);
     }
     int paged = s.pagedRows();
     if (paged == 0) {

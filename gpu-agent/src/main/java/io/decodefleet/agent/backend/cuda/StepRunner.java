@@ -43,7 +43,6 @@ final class StepRunner implements AutoCloseable {
   private final LayerStack stack;
   private final KvPool kv;
   private final boolean tensorCore;
-  private final boolean continuedSpans; // continued prompt spans go to the paged prefill kernel
   private final int maxBlocksPerSeq;
   private final DeviceBuffer cosSin; // (tablePositions, headDim) float32
   private final int tablePositions;
@@ -71,8 +70,6 @@ final class StepRunner implements AutoCloseable {
     int bs = kv.blockSize();
     this.tensorCore = settings.attention() == CudaSettings.AttentionKernels.AUTO
         && AttentionSlots.tensorCoreFits(c, bs);
-    // The paged prefill kernel reads a bf16 cache; over FP8 pages continued rows keep the decode kernel.
-    this.continuedSpans = tensorCore && !kv.fp8();
     boolean persistent = settings.decodePath().persistentAttention();
     this.eagerSlots = tensorCore ? AttentionSlots.eager(kernels, c.headDim(), persistent, kv.fp8()) : 1;
     this.graphSlots = tensorCore ? AttentionSlots.graph(kernels, c.headDim(), persistent, kv.fp8()) : 1;
@@ -100,9 +97,7 @@ final class StepRunner implements AutoCloseable {
   }
 
   String attentionDescription() {
-    if (!tensorCore) return "plain paged kernel";
-    return continuedSpans ? "tensor-core (prefill, paged prefill and paged decode kernels)"
-        : "tensor-core (prefill + paged decode kernels; continued prompt rows one per decode sequence)";
+    return tensorCore ? "tensor-core (prefill, paged prefill and paged decode kernels)" : "plain paged kernel";
   }
 
   /** Replays go to these graphs from now on. */
@@ -200,7 +195,7 @@ final class StepRunner implements AutoCloseable {
   }
 
   private StepPlan plan(ForwardBatch batch) {
-    StepPlan plan = StepPlan.of(batch, kv.blockSize(), tensorCore, continuedSpans);
+    StepPlan plan = StepPlan.of(batch, kv.blockSize(), tensorCore, tensorCore);
     if (plan.rows() > ws.rows) {
       throw new IllegalArgumentException("a step of " + plan.rows() + " tokens exceeds the CUDA backend's max step"
           + " tokens (" + ws.rows + ")");
@@ -356,7 +351,7 @@ final class StepRunner implements AutoCloseable {
         }
         ForwardBatch chunk = new ForwardBatch(tok, pos, pos.clone(), tables, ctxLens, rowsOut);
         float[] logits = (float[]) newOutput(rows, false);
-        eager(StepPlan.of(chunk, bs, tensorCore, continuedSpans), false, null, logits, events);
+        eager(StepPlan.of(chunk, bs, tensorCore, tensorCore), false, null, logits, events);
         System.arraycopy(logits, 0, out, c0 * c.vocabSize(), logits.length);
       }
     } finally {
