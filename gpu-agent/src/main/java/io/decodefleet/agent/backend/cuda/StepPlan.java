@@ -15,9 +15,12 @@ import java.util.Arrays;
  * <ol>
  *   <li><em>fresh</em> spans, starting at position 0 (whole prompts, first chunks): they attend
  *       only to each other, which the causal prefill kernel computes from the step's own K/V;
- *   <li><em>continued</em> spans of two rows or more starting past 0 (later chunks of a chunked
- *       prompt; prompts whose leading blocks came from the prefix cache): the paged prefill kernel
- *       attends them over the cache, their own K/V appended first;
+ *   <li><em>continued</em> spans starting past 0 (later chunks of a chunked prompt; prompts whose
+ *       leading blocks came from the prefix cache) of at least {@code minContinuedRows} rows (and
+ *       two): the paged prefill kernel attends them over the cache, their own K/V appended first.
+ *       The backend asks for as many rows as one of its CTAs holds ({@code 64 / group}): a shorter
+ *       span would run on a few CTAs streaming the whole prefix, where the decode kernel splits
+ *       the prefix of each row over the whole GPU (kernels/NOTES.md);
  *   <li><em>single</em> rows (decode tokens, one-row chunks, and every row of a group the model's
  *       kernels do not cover): the decode kernel, one row per kernel "sequence", over the cache.
  * </ol>
@@ -60,7 +63,7 @@ public final class StepPlan {
    * freshAllowed}, and no continued group (what the backend did before the paged prefill kernel).
    */
   public static StepPlan of(ForwardBatch batch, int blockSize, boolean freshAllowed) {
-    return of(batch, blockSize, freshAllowed, false);
+    return of(batch, blockSize, freshAllowed, 0);
   }
 
   /**
@@ -68,10 +71,10 @@ public final class StepPlan {
    *
    * @param blockSize tokens per KV block
    * @param freshAllowed whether fresh spans may go to the prefill kernel (else their rows are single)
-   * @param continuedAllowed whether continued spans may go to the paged prefill kernel (else their
-   *     rows are single)
+   * @param minContinuedRows the fewest rows of a span for the paged prefill kernel (at least 2 are
+   *     taken); 0: no continued group, every such row is single
    */
-  public static StepPlan of(ForwardBatch batch, int blockSize, boolean freshAllowed, boolean continuedAllowed) {
+  public static StepPlan of(ForwardBatch batch, int blockSize, boolean freshAllowed, int minContinuedRows) {
     int n = batch.numTokens();
     check(batch, blockSize);
     // Per span, in the runner's order: its first row, its length, its group (0 fresh, 1 continued, 2 single).
@@ -92,7 +95,7 @@ public final class StepPlan {
       int group;
       if (freshAllowed && batch.positions()[row] == 0) {
         group = 0;
-      } else if (continuedAllowed && length >= 2) {
+      } else if (minContinuedRows > 0 && length >= Math.max(2, minContinuedRows)) {
         group = 1;
       } else {
         group = 2;

@@ -15,6 +15,7 @@ import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import io.decodefleet.kernels.cuda.FillParams;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.PagedPrefillAttentionParams;
 import io.decodefleet.kernels.cuda.RopeTable;
 import java.nio.ByteBuffer;
 import java.nio.ShortBuffer;
@@ -43,6 +44,7 @@ final class StepRunner implements AutoCloseable {
   private final LayerStack stack;
   private final KvPool kv;
   private final boolean tensorCore;
+  private final int minContinuedRows; // StepPlan's: a span fills one paged-prefill CTA; 0 without tensor cores
   private final int maxBlocksPerSeq;
   private final DeviceBuffer cosSin; // (tablePositions, headDim) float32
   private final int tablePositions;
@@ -70,6 +72,8 @@ final class StepRunner implements AutoCloseable {
     int bs = kv.blockSize();
     this.tensorCore = settings.attention() == CudaSettings.AttentionKernels.AUTO
         && AttentionSlots.tensorCoreFits(c, bs);
+    this.minContinuedRows = tensorCore
+        ? PagedPrefillAttentionParams.rowsPerCta(c.numAttentionHeads(), c.numKeyValueHeads()) : 0;
     boolean persistent = settings.decodePath().persistentAttention();
     this.eagerSlots = tensorCore ? AttentionSlots.eager(kernels, c.headDim(), persistent, kv.fp8()) : 1;
     this.graphSlots = tensorCore ? AttentionSlots.graph(kernels, c.headDim(), persistent, kv.fp8()) : 1;
@@ -195,7 +199,7 @@ final class StepRunner implements AutoCloseable {
   }
 
   private StepPlan plan(ForwardBatch batch) {
-    StepPlan plan = StepPlan.of(batch, kv.blockSize(), tensorCore, tensorCore);
+    StepPlan plan = StepPlan.of(batch, kv.blockSize(), tensorCore, minContinuedRows);
     if (plan.rows() > ws.rows) {
       throw new IllegalArgumentException("a step of " + plan.rows() + " tokens exceeds the CUDA backend's max step"
           + " tokens (" + ws.rows + ")");
@@ -351,7 +355,7 @@ final class StepRunner implements AutoCloseable {
         }
         ForwardBatch chunk = new ForwardBatch(tok, pos, pos.clone(), tables, ctxLens, rowsOut);
         float[] logits = (float[]) newOutput(rows, false);
-        eager(StepPlan.of(chunk, bs, tensorCore, tensorCore), false, null, logits, events);
+        eager(StepPlan.of(chunk, bs, tensorCore, minContinuedRows), false, null, logits, events);
         System.arraycopy(logits, 0, out, c0 * c.vocabSize(), logits.length);
       }
     } finally {

@@ -25,8 +25,12 @@ import java.util.Map;
  */
 final class PagedPrefillAttentionBench {
 
-  /** (p, L) points: a chunk after a 2048-token prefix, twice as long, and after 8192 tokens. */
-  static final int[][] POINTS = {{2048, 256}, {2048, 512}, {8192, 512}};
+  /**
+   * (p, L) points: chunks of 256 and 512 rows after a 2048-token prefix and 512 after 8192; then the
+   * short spans a prefix-cache hit leaves (8, 16 and 64 rows after 2048), where the decode kernel's
+   * split of each row's prefix over the GPU competes (StepPlan's minimum span, 16 rows at this group).
+   */
+  static final int[][] POINTS = {{2048, 256}, {2048, 512}, {8192, 512}, {2048, 8}, {2048, 16}, {2048, 64}};
   /** The GEMM whose rate is the FLOP floor's: as {@code bench step} measures it. */
   static final int[] GEMM_SHAPE = {8192, 4096, 4096};
 

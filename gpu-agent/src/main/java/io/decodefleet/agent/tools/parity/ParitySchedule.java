@@ -14,10 +14,11 @@ import java.util.function.Function;
  * rows at consecutive positions; sample rows where a sequence has computed every token it knows).
  * It covers every kind of step the CUDA backend distinguishes:
  * <ol>
- *   <li>two prompts starting at position 0, the second cut after its first half (a prompt chunk
+ *   <li>two prompts starting at position 0, the second cut after its first token (a prompt chunk
  *       that is not sampled);
- *   <li>a new prompt, a decode token and the second prompt's remaining chunk (mixed: fresh rows,
- *       a decode row, continuation rows over the cache);
+ *   <li>a new prompt, a decode token and the second prompt's remaining chunk of 16 rows (mixed:
+ *       fresh rows, a decode row, continuation rows over the cache, enough of them for the paged
+ *       prefill kernel, which runs them ahead of the decode row listed before them);
  *   <li>a fourth prompt with every other sequence decoding, whose leading tokens are the third
  *       prompt's and whose table starts with the third sequence's full blocks of them, as a
  *       prefix-cache hit hands them over: its rows start past position 0, ahead of the decode rows;
@@ -148,7 +149,7 @@ public final class ParitySchedule {
       if (step == 0) {
         spans.add(new int[] {0, prompts[0].length});
         if (n > 1) {
-          spans.add(new int[] {1, (prompts[1].length + 1) / 2});
+          spans.add(new int[] {1, 1});
         }
       } else if (step == 1 && n > 2) {
         spans.add(new int[] {2, prompts[2].length});

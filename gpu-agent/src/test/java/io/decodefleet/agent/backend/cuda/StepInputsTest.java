@@ -112,7 +112,7 @@ class StepInputsTest {
       b.add(9, p, chunked[p / BS] * BS + p % BS, chunked, p + 1, p == 29); // a later chunk, positions 10..29
     }
     ForwardBatch batch = b.build();
-    StepPlan plan = StepPlan.of(batch, BS, true, true);
+    StepPlan plan = StepPlan.of(batch, BS, true, 2);
     DecodeAttentionPlan attention = DecodeAttentionPlan.plan(new int[] {41}, 2, 264);
     StepInputs layout = StepInputs.exactFor(plan, batch.numSampled(), plan.tableStride(), attention.numItems());
     assertEquals(1, layout.continued());

@@ -31,7 +31,7 @@ class StepPlanTest {
     rows(b, new int[] {1, 2, 5}, 9, 1, true); // a decode token at position 9: row 9
     rows(b, new int[] {6, 8, 0}, 4, 5, true); // a later chunk, positions 4..8: rows 10..14
     ForwardBatch batch = b.build();
-    StepPlan p = StepPlan.of(batch, BS, true, true);
+    StepPlan p = StepPlan.of(batch, BS, true, 2);
     assertEquals(15, p.rows());
     assertEquals(9, p.freshRows());
     assertArrayEquals(new int[] {0, 6, 9}, p.freshStarts());
@@ -63,7 +63,7 @@ class StepPlanTest {
     rows(b, new int[] {1, 2, 5}, 9, 1, true);
     rows(b, new int[] {6, 8, 0}, 4, 5, true);
     ForwardBatch batch = b.build();
-    StepPlan p = StepPlan.of(batch, BS, true, false);
+    StepPlan p = StepPlan.of(batch, BS, true, 0);
     assertEquals(6, p.freshRows());
     assertEquals(0, p.continuedSpans());
     assertEquals(6, p.pagedRows());
@@ -77,7 +77,7 @@ class StepPlanTest {
     rows(b, new int[] {3, 7, 2}, 8, 3, true); // a new sequence whose first 8 positions were cached
     rows(b, new int[] {1, 2, 5}, 9, 1, true); // a decode
     rows(b, new int[] {9, 3}, 0, 6, true); // a whole prompt
-    StepPlan p = StepPlan.of(b.build(), BS, true, true);
+    StepPlan p = StepPlan.of(b.build(), BS, true, 2);
     assertArrayEquals(new int[] {4, 5, 6, 7, 8, 9, 0, 1, 2, 3}, p.order());
     assertArrayEquals(new int[] {0, 6}, p.freshStarts());
     assertArrayEquals(new int[] {6, 9}, p.continuedStarts());
@@ -92,11 +92,23 @@ class StepPlanTest {
     Builder b = new Builder();
     rows(b, new int[] {6, 8, 0}, 4, 5, true);
     rows(b, new int[] {3, 7, 2}, 10, 1, true); // a last chunk of one row: the decode kernel's kind of row
-    StepPlan p = StepPlan.of(b.build(), BS, true, true);
+    StepPlan p = StepPlan.of(b.build(), BS, true, 2);
     assertEquals(1, p.continuedSpans());
     assertEquals(5, p.firstSingle());
     assertEquals(1, p.pagedRows());
     assertFalse(p.reordered());
+  }
+
+  @Test
+  void aContinuedSpanShorterThanTheMinimumIsSingleRows() {
+    Builder b = new Builder();
+    rows(b, new int[] {6, 8, 0}, 4, 5, true); // 5 rows: fewer than one CTA's 8
+    rows(b, new int[] {3, 7, 2}, 2, 8, true); // 8 rows: one CTA's worth
+    StepPlan p = StepPlan.of(b.build(), BS, true, 8);
+    assertEquals(1, p.continuedSpans());
+    assertArrayEquals(new int[] {0, 8}, p.continuedStarts());
+    assertEquals(5, p.pagedRows());
+    assertArrayEquals(new int[] {5, 6, 7, 8, 9, 10, 11, 12, 0, 1, 2, 3, 4}, p.order());
   }
 
   @Test
@@ -106,7 +118,7 @@ class StepPlanTest {
     Builder b = new Builder();
     rows(b, new int[] {1, 2, 3}, 8, 2, true);
     rows(b, new int[] {1, 2, 5}, 10, 2, true);
-    StepPlan p = StepPlan.of(b.build(), BS, true, true);
+    StepPlan p = StepPlan.of(b.build(), BS, true, 2);
     assertEquals(2, p.continuedSpans());
     assertArrayEquals(new int[] {0, 2, 4}, p.continuedStarts());
   }
@@ -116,7 +128,7 @@ class StepPlanTest {
     Builder b = new Builder();
     b.add(7, 5, 9, new int[] {0, 2}, 6, false);
     b.add(7, 6, 10, new int[] {0, 2}, 7, true);
-    StepPlan p = StepPlan.of(b.build(), BS, true, true);
+    StepPlan p = StepPlan.of(b.build(), BS, true, 2);
     assertEquals(1, p.continuedSpans());
     assertEquals(2, p.maxContinuedLength());
   }
@@ -126,7 +138,7 @@ class StepPlanTest {
     Builder b = new Builder();
     rows(b, new int[] {1, 2, 5}, 9, 1, true);
     rows(b, new int[] {9, 3}, 0, 6, true);
-    StepPlan p = StepPlan.of(b.build(), BS, true, true);
+    StepPlan p = StepPlan.of(b.build(), BS, true, 2);
     assertEquals(6, p.freshRows());
     assertEquals(1, p.freshSpans());
     assertArrayEquals(new int[] {1, 2, 3, 4, 5, 6, 0}, p.order());

@@ -68,16 +68,18 @@ class ParityScheduleTest {
     assertEquals(batches.get(0).numTokens(), first.freshRows(), "step 0: prompts only");
     assertEquals(2, first.freshSpans());
     assertEquals(1, batches.get(0).numSampled(), "the cut prompt is not sampled");
-    StepPlan second = StepPlan.of(batches.get(1), 16, true, true);
+    StepPlan second = StepPlan.of(batches.get(1), 16, true, 2);
     assertTrue(second.freshRows() > 0 && second.pagedRows() == 1, "step 1 mixes a prompt, a decode and a chunk");
     assertEquals(1, second.continuedSpans(), "the second prompt's remaining chunk");
+    assertEquals(1, StepPlan.of(batches.get(1), 16, true, 16).continuedSpans(),
+        "the chunk fills a paged-prefill CTA of the Llama presets (16 rows at group 4)");
     assertTrue(second.reordered(), "the chunk runs ahead of the decode rows listed before it");
     assertFalse(second.decodeOnly());
     ForwardBatch third = batches.get(2);
     assertEquals(32, third.positions()[0], "step 2 starts with the fourth prompt past its cached 32 positions");
     assertEquals(32, schedule.cachedTokens(3));
     assertArrayEquals(java.util.Arrays.copyOf(schedule.prompt(2), 32), java.util.Arrays.copyOf(schedule.prompt(3), 32));
-    StepPlan hit = StepPlan.of(third, 16, true, true);
+    StepPlan hit = StepPlan.of(third, 16, true, 2);
     assertEquals(0, hit.freshRows());
     assertArrayEquals(new int[] {0, 70 - 32}, hit.continuedStarts());
     assertEquals(3, hit.pagedRows());
