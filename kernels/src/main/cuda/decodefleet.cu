@@ -12,7 +12,7 @@
 #include "sample.cu"  // after argmax.cu: its greedy rows run argmax_row
 #include "kv_pack.cu"
 #include "prefill_attention.cu"
-#include "paged_prefill_attention.cu"  // after prefill_attention.cu: it reuses its tile shape
+#include "paged_prefill_attention.cu"  // after prefill_attention.cu and decode_attention.cu: it reuses their tile shape and FP8 widening
 #include "gemm.cu"
 #include "wgmma_gemm.cu"
 #include "skinny_gemm.cu"

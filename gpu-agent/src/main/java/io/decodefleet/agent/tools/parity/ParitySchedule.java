@@ -14,14 +14,17 @@ import java.util.function.Function;
  * rows at consecutive positions; sample rows where a sequence has computed every token it knows).
  * It covers every kind of step the CUDA backend distinguishes:
  * <ol>
- *   <li>two prompts starting at position 0, the second cut after its first token (a prompt chunk
+ *   <li>two prompts starting at position 0, the second cut after its first half (a prompt chunk
  *       that is not sampled);
- *   <li>a new prompt, a decode token and the second prompt's remaining chunk of 16 rows (mixed:
- *       fresh rows, a decode row, continuation rows over the cache, enough of them for the paged
- *       prefill kernel, which runs them ahead of the decode row listed before them);
+ *   <li>a new prompt, a decode token and the second prompt's remaining chunk (mixed: fresh rows,
+ *       a decode row, continuation rows over the cache);
  *   <li>a fourth prompt with every other sequence decoding, whose leading tokens are the third
  *       prompt's and whose table starts with the third sequence's full blocks of them, as a
- *       prefix-cache hit hands them over: its rows start past position 0, ahead of the decode rows;
+ *       prefix-cache hit hands them over: its first chunk of 20 rows starts past position 0, ahead
+ *       of the decode rows;
+ *   <li>the fourth prompt's remaining chunk after the three decode rows (a continued span that
+ *       runs ahead of rows listed before it: with 20 and 18 rows both chunks fill the paged prefill
+ *       kernel's CTAs of the Llama presets, 16 rows at group 4);
  *   <li>then pure decode steps until every sequence has generated its tokens; the last sequence
  *       stops early, so the batch shrinks and later steps are padded up to their bucket.
  * </ol>
@@ -32,6 +35,8 @@ import java.util.function.Function;
 public final class ParitySchedule {
 
   private static final int[] PROMPT_LENGTHS = {5, 17, 33, 70};
+  /** Rows of the fourth prompt's first chunk; the rest follows a step later. */
+  private static final int FOURTH_FIRST_CHUNK = 20;
 
   private final int blockSize;
   private final int[][] prompts;
@@ -149,13 +154,13 @@ public final class ParitySchedule {
       if (step == 0) {
         spans.add(new int[] {0, prompts[0].length});
         if (n > 1) {
-          spans.add(new int[] {1, 1});
+          spans.add(new int[] {1, (prompts[1].length + 1) / 2});
         }
       } else if (step == 1 && n > 2) {
         spans.add(new int[] {2, prompts[2].length});
       } else if (step == 2 && n > 3) {
         computed[3] = cachedTokens; // its K/V there already: the third sequence's prompt wrote them
-        spans.add(new int[] {3, prompts[3].length - cachedTokens});
+        spans.add(new int[] {3, Math.min(FOURTH_FIRST_CHUNK, prompts[3].length - cachedTokens)});
       }
       // Then the sequences of earlier steps (a sequence added above has not started yet).
       for (int s = 0; s < n; s++) {

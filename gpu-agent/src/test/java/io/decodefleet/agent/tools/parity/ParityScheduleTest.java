@@ -71,23 +71,27 @@ class ParityScheduleTest {
     StepPlan second = StepPlan.of(batches.get(1), 16, true, 2);
     assertTrue(second.freshRows() > 0 && second.pagedRows() == 1, "step 1 mixes a prompt, a decode and a chunk");
     assertEquals(1, second.continuedSpans(), "the second prompt's remaining chunk");
-    assertEquals(1, StepPlan.of(batches.get(1), 16, true, 16).continuedSpans(),
-        "the chunk fills a paged-prefill CTA of the Llama presets (16 rows at group 4)");
-    assertTrue(second.reordered(), "the chunk runs ahead of the decode rows listed before it");
+    assertTrue(second.reordered(), "the chunk runs ahead of the decode row listed before it");
     assertFalse(second.decodeOnly());
     ForwardBatch third = batches.get(2);
     assertEquals(32, third.positions()[0], "step 2 starts with the fourth prompt past its cached 32 positions");
     assertEquals(32, schedule.cachedTokens(3));
     assertArrayEquals(java.util.Arrays.copyOf(schedule.prompt(2), 32), java.util.Arrays.copyOf(schedule.prompt(3), 32));
-    StepPlan hit = StepPlan.of(third, 16, true, 2);
+    StepPlan hit = StepPlan.of(third, 16, true, 16);
     assertEquals(0, hit.freshRows());
-    assertArrayEquals(new int[] {0, 70 - 32}, hit.continuedStarts());
+    assertArrayEquals(new int[] {0, 20}, hit.continuedStarts(), "a chunk of 20 rows at positions 32..51");
     assertEquals(3, hit.pagedRows());
+    ForwardBatch fourth = batches.get(3);
+    StepPlan rest = StepPlan.of(fourth, 16, true, 16);
+    assertArrayEquals(new int[] {0, 18}, rest.continuedStarts(), "the remaining 18 rows, positions 52..69");
+    assertEquals(52, rest.batch().positions()[0]);
+    assertTrue(rest.reordered(), "launched ahead of the three decode rows listed before it");
+    assertEquals(3, rest.pagedRows());
     boolean padded = false;
     boolean fullDecode = false;
-    for (ForwardBatch b : batches.subList(3, batches.size())) {
+    for (ForwardBatch b : batches.subList(4, batches.size())) {
       StepPlan p = StepPlan.of(b, 16, true);
-      assertTrue(p.decodeOnly(), "after step 2 every step is pure decode");
+      assertTrue(p.decodeOnly(), "after step 3 every step is pure decode");
       fullDecode |= b.numTokens() == 4;
       padded |= BatchBuckets.bucketOf(b.numTokens()) > b.numTokens();
     }
