@@ -42,8 +42,9 @@ import jcuda.driver.JCudaDriver;
  * step has just appended to.
  *
  * <p>FP8: projections with FP8 weights run {@link Projections#projectFp8}; over an FP8 KV pool the
- * append, paged prefill, decode and paged kernels are their FP8 variants, and the prefill kernel reads the fresh
- * tokens' k and v as the append kernel left them in the qkv buffer: widened from their codes.
+ * append, paged prefill, decode and paged kernels are their FP8 variants, and the prefill kernel
+ * reads the fresh tokens' k and v as the append kernel left them in the qkv buffer: widened from
+ * their codes.
  *
  * <p>While a profiled step runs ({@link #profile}), each kernel family's launches are preceded by
  * a mark on its timeline (CUDA events on the stream: {@link FamilyEvents}).

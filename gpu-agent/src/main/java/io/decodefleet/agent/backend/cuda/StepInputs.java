@@ -206,6 +206,7 @@ public record StepInputs(int rows, int sampled, int fresh, int continued, int pa
   public static StepInputs exactFor(StepPlan plan, int sampled, int stride, int items) {
     int paged = plan.pagedRows();
     int spans = plan.continuedSpans();
-    return new StepInputs(plan.rows(), sampled, plan.freshSpans(), spans, paged, items, (long) (spans + paged) * stride);
+    long tableInts = (long) (spans + paged) * stride;
+    return new StepInputs(plan.rows(), sampled, plan.freshSpans(), spans, paged, items, tableInts);
   }
 }

@@ -53,7 +53,8 @@ final class PagedPrefillAttentionBench {
       double paged = rows.get(0).medianUs();
       for (BenchResult r : rows) {
         out.printf(Locale.ROOT, FORMAT, r.kernel(), r.variant(), r.shapeText(),
-            String.format(Locale.ROOT, "%.2f", r.medianUs()), String.format(Locale.ROOT, "%.3f", r.terabytesPerSecond()),
+            String.format(Locale.ROOT, "%.2f", r.medianUs()),
+            String.format(Locale.ROOT, "%.3f", r.terabytesPerSecond()),
             String.format(Locale.ROOT, "%.1f", flops(point[0], point[1]) / r.medianUs() / 1e6),
             String.format(Locale.ROOT, "%.2f", r.floorUs()), String.format(Locale.ROOT, "%.2fx", r.gap()),
             String.format(Locale.ROOT, "%.2fx", r.medianUs() / paged));
@@ -131,8 +132,7 @@ final class PagedPrefillAttentionBench {
     rows.add(new BenchResult("prefill_attention_paged", "span", shape, us, bytes, floor, sets, launches));
 
     for (boolean persistent : new boolean[] {false, true}) {
-      Kernel main = persistent ? (d == 64 ? Kernel.DECODE_ATTENTION_PERSISTENT_D64 : Kernel.DECODE_ATTENTION_PERSISTENT_D128)
-          : (d == 64 ? Kernel.DECODE_ATTENTION_D64 : Kernel.DECODE_ATTENTION_D128);
+      Kernel main = persistent ? Kernel.DECODE_ATTENTION_PERSISTENT_D128 : Kernel.DECODE_ATTENTION_D128; // d = 128
       int slots = h.kernels().slots(main);
       DecodeAttentionPlan plan = DecodeAttentionPlan.plan(contexts, hkv, slots);
       int group = hq / hkv;
