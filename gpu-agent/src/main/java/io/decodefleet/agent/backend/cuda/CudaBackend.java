@@ -53,10 +53,11 @@ import org.slf4j.LoggerFactory;
  *       instead and copies back only token ids; {@link #forwardSampled} draws each row's token on
  *       the device by its sampling params (sample.cu), also copying back only token ids.
  *   <li>Attention ({@link StepPlan}): spans of prompts starting at position 0 go through the causal
- *       prefill kernel; continued spans of two rows or more (later prompt chunks, prefix-cache hits)
- *       through the paged prefill kernel, which attends a span's rows to its cached prefix in one
- *       pass; single rows (decode tokens) through the paged decode kernel, one row per kernel
- *       "sequence"; the last two after the step's K/V were appended. The rows run in that group
+ *       prefill kernel; continued spans (later prompt chunks, prefix-cache hits) of at least one of
+ *       its CTAs' rows (64 / group) through the paged prefill kernel, which attends a span's rows to
+ *       its cached prefix in one pass; the other rows (decode tokens, short spans) through the
+ *       paged decode kernel, one row per kernel "sequence"; the last two after the step's K/V were
+ *       appended. The rows run in that group
  *       order (sample rows renumbered, so logits come back in the batch's order). Head dims other
  *       than 64/128 (the tiny preset's 32) use the plain paged kernel for every row.
  *   <li>Decode paths: a step runs as a graph replay only when it is pure decode (every row its
