@@ -12,6 +12,9 @@
 #include "sample.cu"  // after argmax.cu: its greedy rows run argmax_row
 #include "kv_pack.cu"
 #include "prefill_attention.cu"
+// After prefill_attention.cu and decode_attention.cu: it reuses the first's tile shape and the
+// second's FP8 widening.
+#include "paged_prefill_attention.cu"
 #include "gemm.cu"
 #include "wgmma_gemm.cu"
 #include "skinny_gemm.cu"

@@ -30,6 +30,18 @@ public enum Kernel {
       "df_prefill_attention_d128", PrefillAttentionParams.class, 128, 5 * 64 * 128 * 2),
   PREFILL_ATTENTION_D64(
       "df_prefill_attention_d64", PrefillAttentionParams.class, 128, 5 * 64 * 64 * 2),
+  /** The prefill kernel's tiles (Q + 2 stages x (K + V)) over the paged cache (paged_prefill_attention.cu). */
+  PAGED_PREFILL_ATTENTION_D128(
+      "df_paged_prefill_attention_d128", PagedPrefillAttentionParams.class, 128, 5 * 64 * 128 * 2),
+  PAGED_PREFILL_ATTENTION_D64(
+      "df_paged_prefill_attention_d64", PagedPrefillAttentionParams.class, 128, 5 * 64 * 64 * 2),
+  /** FP8: a bf16 Q tile, 2 stages x (K + V) x 64 x 128 codes, one bf16 K and V tile: the bf16 total. */
+  PAGED_PREFILL_ATTENTION_FP8_D128(
+      "df_paged_prefill_attention_fp8_d128", PagedPrefillAttentionParams.class, 128,
+      64 * 128 * 2 + 2 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+  PAGED_PREFILL_ATTENTION_FP8_D64(
+      "df_paged_prefill_attention_fp8_d64", PagedPrefillAttentionParams.class, 128,
+      64 * 64 * 2 + 2 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
   /** stages x (weight rows x 128 + mTile x (128 + 32)) elements x 2 bytes (skinny_gemm.cu). */
   SKINNY_GEMM_M8("df_skinny_gemm_m8", SkinnyGemmParams.class, 128, 3 * (64 * 128 + 8 * 160) * 2),
   SKINNY_GEMM_M16("df_skinny_gemm_m16", SkinnyGemmParams.class, 128, 2 * (64 * 128 + 16 * 160) * 2),

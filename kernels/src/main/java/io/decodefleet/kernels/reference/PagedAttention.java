@@ -81,6 +81,62 @@ public final class PagedAttention {
   }
 
   /**
+   * Prefill over the paged cache: span {@code s} is rows {@code [spanStarts[s], spanStarts[s + 1])}
+   * of {@code q}, one sequence's tokens at positions {@code spanPositions[s]} onwards, whose K/V are
+   * already in the cache; row {@code i} of the span attends to positions {@code 0 ..
+   * spanPositions[s] + i} through {@code spanTables[s]}. This is {@link #forward} with each row's
+   * context its position + 1 (what the engine's model runner hands every backend), so a chunked or
+   * prefix-cached prompt computes exactly what one whole prefill would.
+   *
+   * @param q (rows, qHeads, headDim) float32, rows = spanStarts[spans]
+   * @param spanStarts (spans + 1) ascending row offsets, starting at 0
+   * @param spanPositions (spans) position of each span's first row
+   * @param spanTables (spans)[blocks]: each span's sequence's block table
+   * @param out (rows, qHeads, headDim) float32
+   */
+  public static void forwardSpans(
+      float[] q, // (rows, qHeads, headDim) float32
+      int[] spanStarts, // (spans + 1) int32
+      int[] spanPositions, // (spans) int32
+      int[][] spanTables, // (spans)[blocks] int32
+      int qHeads,
+      int kvHeads,
+      int headDim,
+      float[] kCache, // (numBlocks, blockSize, kvHeads, headDim) float32
+      float[] vCache, // (numBlocks, blockSize, kvHeads, headDim) float32
+      int blockSize,
+      float scale,
+      float[] out) { // (rows, qHeads, headDim) float32
+    if (spanStarts == null || spanStarts.length < 1 || spanStarts[0] != 0) {
+      throw new IllegalArgumentException("spanStarts must start at 0 but is "
+          + (spanStarts == null ? "null" : Arrays.toString(spanStarts)));
+    }
+    int spans = spanStarts.length - 1;
+    Checks.length(spanPositions, spans, "spanPositions");
+    if (spanTables == null || spanTables.length < spans) {
+      throw new IllegalArgumentException("spanTables has " + (spanTables == null ? "null" : spanTables.length)
+          + " rows but needs " + spans);
+    }
+    for (int s = 0; s < spans; s++) {
+      if (spanStarts[s + 1] < spanStarts[s]) {
+        throw new IllegalArgumentException("spanStarts[" + (s + 1) + "] = " + spanStarts[s + 1]
+            + " is below spanStarts[" + s + "] = " + spanStarts[s]);
+      }
+      Checks.nonNegative(spanPositions[s], "spanPositions[" + s + "]");
+    }
+    int rows = spanStarts[spans];
+    int[][] tables = new int[rows][];
+    int[] contextLens = new int[rows];
+    for (int s = 0; s < spans; s++) {
+      for (int r = spanStarts[s]; r < spanStarts[s + 1]; r++) {
+        tables[r] = spanTables[s];
+        contextLens[r] = spanPositions[s] + (r - spanStarts[s]) + 1;
+      }
+    }
+    forward(q, rows, qHeads, kvHeads, headDim, kCache, vCache, blockSize, tables, contextLens, scale, out);
+  }
+
+  /**
    * {@link #forward} over an FP8 e4m3 cache ({@link PagedKvCache#appendFp8}): each K and V row is
    * decoded to float32 (code value times its scale) as it is read, then scored and accumulated in
    * exactly the order of {@link #forward}, so the result equals {@link #forward} over a float32 cache

@@ -52,19 +52,21 @@ import org.slf4j.LoggerFactory;
  *       widened to float32 on the host. {@link #forwardGreedy} takes the argmax on the device
  *       instead and copies back only token ids; {@link #forwardSampled} draws each row's token on
  *       the device by its sampling params (sample.cu), also copying back only token ids.
- *   <li>Attention: rows of prompts starting at position 0 go through the causal prefill kernel;
- *       every other row (decode tokens, later prompt chunks) through the paged decode kernel,
- *       one row per kernel "sequence", after the step's K/V were appended. Head dims other than
- *       64/128 (the tiny preset's 32) use the plain paged kernel for every row.
+ *   <li>Attention ({@link StepPlan}): spans of prompts starting at position 0 go through the causal
+ *       prefill kernel; continued spans (later prompt chunks, prefix-cache hits) of at least one of
+ *       its CTAs' rows (64 / group) through the paged prefill kernel, which attends a span's rows to
+ *       its cached prefix in one pass; the other rows (decode tokens, short spans) through the
+ *       paged decode kernel, one row per kernel "sequence"; the last two after the step's K/V were
+ *       appended. The rows run in that group
+ *       order (sample rows renumbered, so logits come back in the batch's order). Head dims other
+ *       than 64/128 (the tiny preset's 32) use the plain paged kernel for every row.
  *   <li>Decode paths: a step runs as a graph replay only when it is pure decode (every row its
  *       sequence's only row, all sampled), not drawn by {@link #forwardSampled} (always eager), and
  *       its bucket was captured; its inputs are padded to the bucket (slot -1: padding K/V is not
  *       stored; context 1 on block 0). Mixed and prefill steps run eagerly and whole: every launch
  *       covers all rows of the step except attention, where each layer runs the prefill kernel over
- *       the leading prompt rows, then the decode kernel over the rest. Later chunks of a chunked
- *       prompt go through the decode kernel row by row: correct, but they re-read their prefix once
- *       per row (a prefill kernel over paged KV is the next step). The step timing says which path
- *       ran.
+ *       the fresh rows, the paged prefill kernel over the continued spans, then the decode kernel
+ *       over the single rows. The step timing says which path ran.
  *   <li>Tensor parallelism: as rank r of K ({@link #joinTensorGroup}, before loading) the backend
  *       holds its {@link TensorShard} of the weights and KV heads and runs the model of that
  *       shard; its o and down projections write float32 partial sums, one NCCL float32 all-reduce

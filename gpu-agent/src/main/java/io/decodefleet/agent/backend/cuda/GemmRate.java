@@ -26,7 +26,7 @@ public final class GemmRate {
 
   private GemmRate() {}
 
-  static Rate measure(CudaContext ctx, KernelModule kernels, CudaStream stream, int m, int n, int k) {
+  public static Rate measure(CudaContext ctx, KernelModule kernels, CudaStream stream, int m, int n, int k) {
     double flops = 2.0 * m * n * k;
     try (DeviceBuffer x = noise(ctx, kernels, stream, (long) m * k, 11);
         DeviceBuffer w = noise(ctx, kernels, stream, (long) n * k, 12);

@@ -15,6 +15,7 @@ import io.decodefleet.kernels.cuda.KernelParams;
 import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.PagedAttentionFp8Params;
 import io.decodefleet.kernels.cuda.PagedAttentionParams;
+import io.decodefleet.kernels.cuda.PagedPrefillAttentionParams;
 import io.decodefleet.kernels.cuda.PrefillAttentionParams;
 import io.decodefleet.kernels.cuda.RmsNormParams;
 import io.decodefleet.kernels.cuda.RopeKvFp8Params;
@@ -34,13 +35,16 @@ import jcuda.driver.JCudaDriver;
  * layer's input norm (the final norm after the last layer); then the LM head on the sample rows.
  *
  * <p>Nothing here synchronises or allocates, so the same calls either run eagerly or are captured
- * into a graph. Attention per layer: rows {@code [0, freshRows)} through the causal prefill
- * kernel on contiguous copies of their q, k and v; rows {@code [freshRows, rows)} through the
- * decode (or plain paged) kernel over the cache the step has just appended to.
+ * into a graph. Attention per layer, over the groups of {@link StepPlan} in launch order: rows
+ * {@code [0, freshRows)} through the causal prefill kernel on contiguous copies of their q, k and v;
+ * the continued spans {@code [freshRows, firstPaged)} through the paged prefill kernel, and rows
+ * {@code [firstPaged, rows)} through the decode (or plain paged) kernel, both over the cache the
+ * step has just appended to.
  *
  * <p>FP8: projections with FP8 weights run {@link Projections#projectFp8}; over an FP8 KV pool the
- * append, decode and paged kernels are their FP8 variants, and the prefill kernel reads the fresh
- * tokens' k and v as the append kernel left them in the qkv buffer: widened from their codes.
+ * append, paged prefill, decode and paged kernels are their FP8 variants, and the prefill kernel
+ * reads the fresh tokens' k and v as the append kernel left them in the qkv buffer: widened from
+ * their codes.
  *
  * <p>While a profiled step runs ({@link #profile}), each kernel family's launches are preceded by
  * a mark on its timeline (CUDA events on the stream: {@link FamilyEvents}).
@@ -235,18 +239,26 @@ final class LayerStack {
           s.at(in.seqStarts()), s.freshSpans(), qHeads, kvHeads, d, scaleLog2);
       launch(p.kernel(), p.launch(s.maxFreshLength()), p);
     }
+    if (s.continuedSpans() > 0) {
+      // Row offsets and positions are the step's own (launch rows); the spans' tables lead the staged ones.
+      PagedPrefillAttentionParams p = PagedPrefillAttentionParams.of(ws.at(ws.attn), ws.at(ws.q), kv.keys(layer),
+          kv.values(layer), s.at(in.spanStarts()), s.at(in.positions()), s.at(in.blockTables()), s.continuedSpans(),
+          qHeads, kvHeads, d, bs, s.tableStride(), scale).withKvScales(kv.kScale(layer), kv.vScale(layer));
+      launch(p.kernel(kv.fp8()), p.launch(s.maxContinuedLength()), p);
+    }
     int paged = s.pagedRows();
     if (paged == 0) {
       return;
     }
-    long rowOffset = 2L * s.freshRows() * c.qSize();
+    long rowOffset = 2L * s.firstPaged() * c.qSize();
     long out = ws.at(ws.attn, rowOffset);
     long q = ws.at(ws.q, rowOffset);
+    long tables = s.at(in.blockTables()) + 4L * s.continuedSpans() * s.tableStride();
     if (s.attention() instanceof StepLaunch.EagerDecode e) {
       DecodeAttentionParams p = DecodeAttentionParams.of(e.plan(), new DecodeAttentionParams.Buffers(out, q,
-          kv.keys(layer), kv.values(layer), s.at(in.blockTables()), s.at(in.contextLens()), s.at(in.workItems()),
+          kv.keys(layer), kv.values(layer), tables, s.at(in.contextLens()), s.at(in.workItems()),
           s.at(in.partialBase()), ws.at(ws.attnPartials), ws.at(ws.attnLse), ws.at(ws.attnCounters)), qHeads, d,
-          bs, e.stride(), scale).withKvScales(kv.kScale(layer), kv.vScale(layer));
+          bs, s.tableStride(), scale).withKvScales(kv.kScale(layer), kv.vScale(layer));
       Kernel k = p.kernel(e.persistent(), kv.fp8());
       if (e.persistent()) {
         launch(k, e.plan().persistentLaunch(k, e.slots()), p);
@@ -258,7 +270,7 @@ final class LayerStack {
       }
     } else if (s.attention() instanceof StepLaunch.GraphDecode g) {
       DecodeAttentionGraphParams p = new DecodeAttentionGraphParams(out, q, kv.keys(layer), kv.values(layer),
-          s.at(in.blockTables()), s.at(in.contextLens()), s.at(in.workItems()), s.at(in.partialBase()),
+          tables, s.at(in.contextLens()), s.at(in.workItems()), s.at(in.partialBase()),
           ws.at(ws.attnPartials), ws.at(ws.attnLse), ws.at(ws.attnCounters), s.at(in.dims()), paged, qHeads,
           kvHeads, d, bs, Integer.numberOfTrailingZeros(bs), scaleLog2).withKvScales(kv.kScale(layer),
           kv.vScale(layer));
@@ -273,12 +285,12 @@ final class LayerStack {
       }
     } else if (kv.fp8()) {
       PagedAttentionFp8Params p = new PagedAttentionFp8Params(out, q, kv.keys(layer), kv.values(layer),
-          s.at(in.blockTables()), s.at(in.contextLens()), s.at(in.dims()), paged, qHeads, kvHeads, d, bs, scale,
+          tables, s.at(in.contextLens()), s.at(in.dims()), paged, qHeads, kvHeads, d, bs, scale,
           kv.kScale(layer), kv.vScale(layer));
       launch(Kernel.PAGED_ATTENTION_FP8, p.launch(), p);
     } else {
       PagedAttentionParams p = new PagedAttentionParams(out, q, kv.keys(layer), kv.values(layer),
-          s.at(in.blockTables()), s.at(in.contextLens()), s.at(in.dims()), paged, qHeads, kvHeads, d, bs, scale);
+          tables, s.at(in.contextLens()), s.at(in.dims()), paged, qHeads, kvHeads, d, bs, scale);
       launch(Kernel.PAGED_ATTENTION, p.launch(), p);
     }
   }

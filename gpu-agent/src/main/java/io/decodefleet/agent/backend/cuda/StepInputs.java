@@ -17,23 +17,27 @@ import java.nio.ByteBuffer;
  *   slots       (rows)         KV slots; padding rows -1 (not stored)
  *   sampleRows  (sampled)      rows whose logits are wanted
  *   seqStarts   (fresh + 1)    row offsets of the fresh (prefill-kernel) spans
+ *   spanStarts  (continued + 1) row offsets of the continued (paged-prefill-kernel) spans
  *   contextLens (paged)        context of each paged row; padding rows 1
  *   partialBase (paged)        decode-attention plan: first partial slot per paged row
  *   workItems   (items, 4)     decode-attention plan: seq, kvHead, chunk, 0
- *   blockTables (paged, stride) block table of each paged row; padding rows all block 0
+ *   blockTables (continued + paged, stride) block table of each continued span, then of each
+ *                              paged row; padding rows all block 0
  * </pre>
  * The block tables come last and are the only section whose used size varies with the step at a
- * fixed capacity, so a step copies {@code [0, blockTables + paged * stride * 4)} and no more.
- * Paged rows are the rows {@code [firstPaged, rows)} of the batch plus its padding rows.
+ * fixed capacity, so a step copies {@code [0, blockTables + (continued + paged) * stride * 4)} and
+ * no more. Paged rows are the single rows of the step's plan (every row on a graph replay) plus its
+ * padding rows.
  *
  * @param rows rows capacity (a graph's bucket, or an eager step's own row count)
  * @param sampled sample-row capacity
  * @param fresh fresh-span capacity
+ * @param continued continued-span capacity
  * @param paged paged-row capacity
  * @param items work-item capacity
  * @param tableInts block-table capacity in int32
  */
-public record StepInputs(int rows, int sampled, int fresh, int paged, int items, long tableInts) {
+public record StepInputs(int rows, int sampled, int fresh, int continued, int paged, int items, long tableInts) {
 
   private static final int ALIGN = 64;
   /** dims entries. */
@@ -63,8 +67,12 @@ public record StepInputs(int rows, int sampled, int fresh, int paged, int items,
     return after(sampleRows(), sampled);
   }
 
-  public long contextLens() {
+  public long spanStarts() {
     return after(seqStarts(), fresh + 1L);
+  }
+
+  public long contextLens() {
+    return after(spanStarts(), continued + 1L);
   }
 
   public long partialBase() {
@@ -101,21 +109,27 @@ public record StepInputs(int rows, int sampled, int fresh, int paged, int items,
    * Writes one step into {@code out} (little-endian, at the layout's offsets) and returns the bytes
    * to copy.
    *
+   * @param batch the step's rows in launch order: the plan's {@link StepPlan#batch()}, or on a
+   *     graph replay (every row paged) the planned batch itself
    * @param paddedRows rows the launches cover: the batch's rows, or its graph bucket (≥ rows);
    *     rows past the batch are padding
-   * @param firstPaged first row attending over the paged cache (rows before it are fresh spans)
-   * @param stride block-table entries per paged row
+   * @param allPaged every row is a paged row (a graph replay, or no tensor-core kernels): the
+   *     plan's fresh and continued groups are not staged
+   * @param stride block-table entries per staged table
    * @param attention the decode-attention plan over the paged rows' contexts, or null when the
-   *     plain paged kernel runs (dims then hold only the stride)
+   *     plain paged kernel runs or no row is paged (dims then hold only the stride)
    */
-  public long write(ByteBuffer out, ForwardBatch batch, StepPlan plan, int paddedRows, int firstPaged, int stride,
+  public long write(ByteBuffer out, ForwardBatch batch, StepPlan plan, int paddedRows, boolean allPaged, int stride,
       DecodeAttentionPlan attention) {
     int n = batch.numTokens();
+    int firstPaged = allPaged ? 0 : plan.firstSingle();
     int pagedRows = paddedRows - firstPaged;
+    int[] freshStarts = allPaged ? new int[] {0} : plan.freshStarts();
+    int[] spanStarts = allPaged ? new int[] {0} : plan.continuedStarts();
+    int spans = spanStarts.length - 1;
     int numItems = attention == null ? 0 : attention.numItems();
-    long tableInts = (long) pagedRows * stride;
-    int[] freshStarts = firstPaged == 0 ? new int[] {0} : plan.freshStarts();
-    requireFits(paddedRows, batch.numSampled(), freshStarts.length - 1, pagedRows, numItems, tableInts);
+    long tableInts = (long) (spans + pagedRows) * stride;
+    requireFits(paddedRows, batch.numSampled(), freshStarts.length - 1, spans, pagedRows, numItems, tableInts);
 
     putInt(out, dims(), 0, numItems);
     putInt(out, dims(), 1, attention == null ? 0 : attention.chunkTokens());
@@ -133,26 +147,20 @@ public record StepInputs(int rows, int sampled, int fresh, int paged, int items,
     for (int s = 0; s < freshStarts.length; s++) {
       putInt(out, seqStarts(), s, freshStarts[s]);
     }
+    for (int s = 0; s < spanStarts.length; s++) {
+      putInt(out, spanStarts(), s, spanStarts[s]);
+    }
+    for (int s = 0; s < spans; s++) {
+      // A span's last row reads the most blocks; the stride was planned to cover it.
+      putTable(out, s, stride, batch.blockTables()[spanStarts[s]]);
+    }
     int[] partialBase = attention == null ? null : attention.partialBase();
     for (int p = 0; p < pagedRows; p++) {
       int r = firstPaged + p;
       boolean real = r < n;
       putInt(out, contextLens(), p, real ? batch.contextLens()[r] : 1);
       putInt(out, partialBase(), p, partialBase == null ? -1 : partialBase[p]);
-      long rowStart = blockTables() + 4L * p * stride;
-      int used = 0;
-      if (real) {
-        // The stride was planned from the contexts, so min(stride, table) covers every block the
-        // row reads; entries past its context are copied too and never read.
-        int[] table = batch.blockTables()[r];
-        used = Math.min(stride, table.length);
-        for (int b = 0; b < used; b++) {
-          out.putInt((int) (rowStart + 4L * b), table[b]);
-        }
-      }
-      for (int b = used; b < stride; b++) {
-        out.putInt((int) (rowStart + 4L * b), 0);
-      }
+      putTable(out, spans + p, stride, real ? batch.blockTables()[r] : null);
     }
     if (attention != null) {
       int[] items = attention.workItems();
@@ -163,15 +171,30 @@ public record StepInputs(int rows, int sampled, int fresh, int paged, int items,
     return bytesToCopy(tableInts);
   }
 
-  private void requireFits(int rowsNeeded, int sampledNeeded, int freshNeeded, int pagedNeeded, int itemsNeeded,
-      long tableIntsNeeded) {
-    if (rowsNeeded > rows || sampledNeeded > sampled || freshNeeded > fresh || pagedNeeded > paged
-        || itemsNeeded > items || tableIntsNeeded > tableInts) {
+  /**
+   * Staged table {@code index}: the first {@code stride} entries of {@code table} (entries past a
+   * row's context are copied too and never read), then block 0; a padding row's (null) all block 0.
+   */
+  private void putTable(ByteBuffer out, int index, int stride, int[] table) {
+    long rowStart = blockTables() + 4L * index * stride;
+    int used = table == null ? 0 : Math.min(stride, table.length);
+    for (int b = 0; b < used; b++) {
+      out.putInt((int) (rowStart + 4L * b), table[b]);
+    }
+    for (int b = used; b < stride; b++) {
+      out.putInt((int) (rowStart + 4L * b), 0);
+    }
+  }
+
+  private void requireFits(int rowsNeeded, int sampledNeeded, int freshNeeded, int continuedNeeded, int pagedNeeded,
+      int itemsNeeded, long tableIntsNeeded) {
+    if (rowsNeeded > rows || sampledNeeded > sampled || freshNeeded > fresh || continuedNeeded > continued
+        || pagedNeeded > paged || itemsNeeded > items || tableIntsNeeded > tableInts) {
       throw new IllegalArgumentException(String.format(
-          "step inputs exceed the staging layout: rows %d/%d, sampled %d/%d, fresh spans %d/%d, paged rows %d/%d,"
-              + " work items %d/%d, block-table entries %d/%d",
-          rowsNeeded, rows, sampledNeeded, sampled, freshNeeded, fresh, pagedNeeded, paged, itemsNeeded, items,
-          tableIntsNeeded, tableInts));
+          "step inputs exceed the staging layout: rows %d/%d, sampled %d/%d, fresh spans %d/%d, continued spans"
+              + " %d/%d, paged rows %d/%d, work items %d/%d, block-table entries %d/%d",
+          rowsNeeded, rows, sampledNeeded, sampled, freshNeeded, fresh, continuedNeeded, continued, pagedNeeded,
+          paged, itemsNeeded, items, tableIntsNeeded, tableInts));
     }
   }
 
@@ -179,10 +202,11 @@ public record StepInputs(int rows, int sampled, int fresh, int paged, int items,
     out.putInt((int) (section + 4L * index), value);
   }
 
-  /** The layout an eager step of this shape needs exactly (no padding rows). */
-  public static StepInputs exactFor(StepPlan plan, int sampled, int firstPaged, int stride, int items) {
-    int paged = plan.rows() - firstPaged;
-    int fresh = firstPaged == 0 ? 0 : plan.freshSpans();
-    return new StepInputs(plan.rows(), sampled, fresh, paged, items, (long) paged * stride);
+  /** The layout an eager step of this plan needs exactly (no padding rows), its groups staged. */
+  public static StepInputs exactFor(StepPlan plan, int sampled, int stride, int items) {
+    int paged = plan.pagedRows();
+    int spans = plan.continuedSpans();
+    long tableInts = (long) (spans + paged) * stride;
+    return new StepInputs(plan.rows(), sampled, plan.freshSpans(), spans, paged, items, tableInts);
   }
 }

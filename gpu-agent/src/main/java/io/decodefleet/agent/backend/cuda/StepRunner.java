@@ -15,6 +15,7 @@ import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import io.decodefleet.kernels.cuda.FillParams;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.PagedPrefillAttentionParams;
 import io.decodefleet.kernels.cuda.RopeTable;
 import java.nio.ByteBuffer;
 import java.nio.ShortBuffer;
@@ -43,6 +44,7 @@ final class StepRunner implements AutoCloseable {
   private final LayerStack stack;
   private final KvPool kv;
   private final boolean tensorCore;
+  private final int minContinuedRows; // StepPlan's: a span fills one paged-prefill CTA; 0 without tensor cores
   private final int maxBlocksPerSeq;
   private final DeviceBuffer cosSin; // (tablePositions, headDim) float32
   private final int tablePositions;
@@ -70,6 +72,8 @@ final class StepRunner implements AutoCloseable {
     int bs = kv.blockSize();
     this.tensorCore = settings.attention() == CudaSettings.AttentionKernels.AUTO
         && AttentionSlots.tensorCoreFits(c, bs);
+    this.minContinuedRows = tensorCore
+        ? PagedPrefillAttentionParams.rowsPerCta(c.numAttentionHeads(), c.numKeyValueHeads()) : 0;
     boolean persistent = settings.decodePath().persistentAttention();
     this.eagerSlots = tensorCore ? AttentionSlots.eager(kernels, c.headDim(), persistent, kv.fp8()) : 1;
     this.graphSlots = tensorCore ? AttentionSlots.graph(kernels, c.headDim(), persistent, kv.fp8()) : 1;
@@ -86,7 +90,7 @@ final class StepRunner implements AutoCloseable {
       if (settings.decodePath().usesGraphs()) {
         int rows = settings.graphBucketLimit();
         int items = tensorCore ? DecodeAttentionGraphParams.maxItems(rows, c.numKeyValueHeads(), graphSlots) : 0;
-        graphLayout = new StepInputs(rows, rows, 0, rows, items, (long) rows * maxBlocksPerSeq);
+        graphLayout = new StepInputs(rows, rows, 0, 0, rows, items, (long) rows * maxBlocksPerSeq);
         graphHost = PinnedBuffer.allocate(ctx, graphLayout.capacityBytes());
         graphInputs = ctx.allocate(graphLayout.capacityBytes());
       }
@@ -97,7 +101,7 @@ final class StepRunner implements AutoCloseable {
   }
 
   String attentionDescription() {
-    return tensorCore ? "tensor-core (prefill + paged decode kernels)" : "plain paged kernel";
+    return tensorCore ? "tensor-core (prefill, paged prefill and paged decode kernels)" : "plain paged kernel";
   }
 
   /** Replays go to these graphs from now on. */
@@ -114,7 +118,7 @@ final class StepRunner implements AutoCloseable {
     ForwardBatch padding = new ForwardBatch(new int[] {0}, new int[] {0}, new int[] {-1}, new int[][] {{0}},
         new int[] {1}, new int[] {0});
     StepPlan plan = StepPlan.of(padding, kv.blockSize(), false);
-    stage(graphHost, graphInputs, graphLayout, padding, plan, bucket, 0, 1, graphPlan(padding, bucket), null);
+    stage(graphHost, graphInputs, graphLayout, padding, plan, bucket, true, 1, graphPlan(padding, bucket), null);
     StepLaunch s = graphLaunch(bucket);
     return () -> {
       stack.body(s);
@@ -127,7 +131,7 @@ final class StepRunner implements AutoCloseable {
         ? new StepLaunch.GraphDecode(settings.decodePath().persistentAttention(),
             DecodeAttentionGraphParams.maxItems(bucket, c.numKeyValueHeads(), graphSlots), graphSlots)
         : StepLaunch.Paged.INSTANCE;
-    return new StepLaunch(bucket, 0, 0, 0, graphInputs.address(), graphLayout, a);
+    return StepLaunch.allPaged(bucket, graphInputs.address(), graphLayout, a);
   }
 
   private DecodeAttentionPlan graphPlan(ForwardBatch batch, int bucket) {
@@ -142,7 +146,7 @@ final class StepRunner implements AutoCloseable {
       int bucket = BatchBuckets.bucketOf(n);
       CudaGraph graph = graphs.forBucket(bucket);
       if (graph != null) {
-        stage(graphHost, graphInputs, graphLayout, batch, plan, bucket, 0, plan.tableStride(),
+        stage(graphHost, graphInputs, graphLayout, batch, plan, bucket, true, plan.tableStride(),
             graphPlan(batch, bucket), events);
         graph.launch(stream);
         long launched = System.nanoTime();
@@ -152,7 +156,7 @@ final class StepRunner implements AutoCloseable {
       }
     }
     Object out = newOutput(batch.numSampled(), greedy);
-    long launched = eager(batch, plan, greedy, null, out, events);
+    long launched = eager(plan, greedy, null, out, events);
     return new Result(settings.decodePath().eager(), n, launched, out);
   }
 
@@ -172,7 +176,7 @@ final class StepRunner implements AutoCloseable {
     }
     StepPlan plan = plan(batch);
     int[] out = new int[batch.numSampled()];
-    long launched = eager(batch, plan, true, new SamplingInputs(params, positions), out, events);
+    long launched = eager(plan, true, new SamplingInputs(params, positions), out, events);
     return new Result(settings.decodePath().eager(), plan.rows(), launched, out);
   }
 
@@ -187,7 +191,7 @@ final class StepRunner implements AutoCloseable {
     int[] out = new int[batch.numSampled()];
     stack.profile(marks);
     try {
-      long launched = eager(batch, plan, true, greedy ? null : new SamplingInputs(params, positions), out, events);
+      long launched = eager(plan, true, greedy ? null : new SamplingInputs(params, positions), out, events);
       return new Result(settings.decodePath().eager(), plan.rows(), launched, out);
     } finally {
       stack.profile(null);
@@ -195,7 +199,7 @@ final class StepRunner implements AutoCloseable {
   }
 
   private StepPlan plan(ForwardBatch batch) {
-    StepPlan plan = StepPlan.of(batch, kv.blockSize(), tensorCore);
+    StepPlan plan = StepPlan.of(batch, kv.blockSize(), tensorCore, minContinuedRows);
     if (plan.rows() > ws.rows) {
       throw new IllegalArgumentException("a step of " + plan.rows() + " tokens exceeds the CUDA backend's max step"
           + " tokens (" + ws.rows + ")");
@@ -208,27 +212,27 @@ final class StepRunner implements AutoCloseable {
    *
    * @param sampling with {@code greedy}: draw the tokens by these params instead of the argmax; else null
    */
-  private long eager(ForwardBatch batch, StepPlan plan, boolean greedy, SamplingInputs sampling, Object out,
-      StepEvents events) {
+  private long eager(StepPlan plan, boolean greedy, SamplingInputs sampling, Object out, StepEvents events) {
+    ForwardBatch batch = plan.batch();
     int n = plan.rows();
-    int first = plan.freshRows();
+    int first = plan.firstSingle();
     int stride = plan.tableStride();
     DecodeAttentionPlan attention = tensorCore && first < n
         ? DecodeAttentionPlan.plan(paddedContexts(batch, first, n), c.numKeyValueHeads(), eagerSlots)
         : null;
-    StepInputs layout = StepInputs.exactFor(plan, batch.numSampled(), first, stride,
+    StepInputs layout = StepInputs.exactFor(plan, batch.numSampled(), stride,
         attention == null ? 0 : attention.numItems());
     ensureEagerStaging(layout.capacityBytes());
-    stage(eagerHost, eagerInputs, layout, batch, plan, n, first, stride, attention, events);
+    stage(eagerHost, eagerInputs, layout, batch, plan, n, false, stride, attention, events);
     if (sampling != null) {
       // The staging copy is free: the previous step synchronised before it returned.
       samplingHost.copyTo(ws.buffer(), ws.sampling, sampling.write(samplingHost.bytes()), stream);
     }
     StepLaunch.Attention a = tensorCore
-        ? new StepLaunch.EagerDecode(attention, settings.decodePath().persistentAttention(), stride, eagerSlots)
+        ? new StepLaunch.EagerDecode(attention, settings.decodePath().persistentAttention(), eagerSlots)
         : StepLaunch.Paged.INSTANCE;
-    StepLaunch s = new StepLaunch(n, first, first > 0 ? plan.freshSpans() : 0, plan.maxFreshLength(),
-        eagerInputs.address(), layout, a);
+    StepLaunch s = new StepLaunch(n, plan.freshRows(), plan.freshSpans(), plan.maxFreshLength(), plan.continuedSpans(),
+        plan.maxContinuedLength(), first, stride, eagerInputs.address(), layout, a);
     stack.body(s);
     int sampled = batch.numSampled();
     long launched = 0;
@@ -251,8 +255,8 @@ final class StepRunner implements AutoCloseable {
    * goes right before it, so device time and idle gap do not count the host's packing as device time.
    */
   private void stage(PinnedBuffer host, DeviceBuffer device, StepInputs layout, ForwardBatch batch, StepPlan plan,
-      int rows, int firstPaged, int stride, DecodeAttentionPlan attention, StepEvents events) {
-    long bytes = layout.write(host.bytes(), batch, plan, rows, firstPaged, stride, attention);
+      int rows, boolean allPaged, int stride, DecodeAttentionPlan attention, StepEvents events) {
+    long bytes = layout.write(host.bytes(), batch, plan, rows, allPaged, stride, attention);
     if (events != null) {
       events.recordStart(stream);
     }
@@ -351,7 +355,7 @@ final class StepRunner implements AutoCloseable {
         }
         ForwardBatch chunk = new ForwardBatch(tok, pos, pos.clone(), tables, ctxLens, rowsOut);
         float[] logits = (float[]) newOutput(rows, false);
-        eager(chunk, StepPlan.of(chunk, bs, tensorCore), false, null, logits, events);
+        eager(StepPlan.of(chunk, bs, tensorCore, minContinuedRows), false, null, logits, events);
         System.arraycopy(logits, 0, out, c0 * c.vocabSize(), logits.length);
       }
     } finally {

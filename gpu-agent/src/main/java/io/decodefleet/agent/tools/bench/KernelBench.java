@@ -30,8 +30,10 @@ import java.util.Set;
 /**
  * The grids of {@code gpu-agent bench kernels}: the device-to-device copy (the ceiling), paged
  * decode attention (both variants) and the GEMMs of the Llama-3-8B projections: our skinny GEMM,
- * our second skinny GEMM (up to 16 rows), our tensor-core GEMM, our wgmma GEMM (sm_90, from 64 rows) and cuBLASLt side by side on the same
- * shapes and inputs, at decode batches and, in TFLOP/s, at prefill sizes ({@link PrefillGemmBench}).
+ * our second skinny GEMM (up to 16 rows), our tensor-core GEMM, our wgmma GEMM (sm_90, from 64 rows)
+ * and cuBLASLt side by side on the same shapes and inputs, at decode batches and, in TFLOP/s, at
+ * prefill sizes ({@link PrefillGemmBench}); a continued prompt span's attention over its cached
+ * prefix ({@link PagedPrefillAttentionBench}).
  */
 public final class KernelBench {
 
@@ -58,13 +60,16 @@ public final class KernelBench {
     /** The decode GEMM grid ({@link #GEMM_M} rows): skinny, skinny2 to 16 rows, tensor-core, wgmma from 64 rows, cuBLASLt. */
     GEMM,
     /** The prefill GEMM grid ({@link PrefillGemmBench#PREFILL_M} rows) in TFLOP/s. */
-    PREFILL_GEMM;
+    PREFILL_GEMM,
+    /** A continued prompt span over its cached prefix: the paged prefill kernel against decode rows. */
+    PREFILL_ATTENTION_PAGED;
 
     public static Section parse(String text) {
       for (Section s : values()) {
         if (s.name().replace('_', '-').equalsIgnoreCase(text.strip())) return s;
       }
-      throw new IllegalArgumentException("--only takes attention, gemm or prefill-gemm (was '" + text + "')");
+      throw new IllegalArgumentException("--only takes attention, gemm, prefill-gemm or prefill-attention-paged (was '"
+          + text + "')");
     }
   }
 
@@ -114,6 +119,9 @@ public final class KernelBench {
     }
     if (sections.contains(Section.PREFILL_GEMM)) {
       results.addAll(PrefillGemmBench.run(h, out, lt.isEmpty(), wgmma.isEmpty()));
+    }
+    if (sections.contains(Section.PREFILL_ATTENTION_PAGED)) {
+      results.addAll(PagedPrefillAttentionBench.run(h, out));
     }
     return results;
   }
@@ -362,7 +370,7 @@ public final class KernelBench {
     return shape;
   }
 
-  private static int[] shuffledRange(DeviceHarness h, int start, int n) {
+  static int[] shuffledRange(DeviceHarness h, int start, int n) {
     int[] a = new int[n];
     for (int i = 0; i < n; i++) {
       a[i] = start + i;

@@ -18,22 +18,32 @@ import java.util.function.Function;
  *       that is not sampled);
  *   <li>a new prompt, a decode token and the second prompt's remaining chunk (mixed: fresh rows,
  *       a decode row, continuation rows over the cache);
- *   <li>a fourth prompt with every other sequence decoding;
+ *   <li>a fourth prompt with every other sequence decoding, whose leading tokens are the third
+ *       prompt's and whose table starts with the third sequence's full blocks of them, as a
+ *       prefix-cache hit hands them over: its first chunk of 20 rows starts past position 0, ahead
+ *       of the decode rows;
+ *   <li>the fourth prompt's remaining chunk after the three decode rows (a continued span that
+ *       runs ahead of rows listed before it: with 20 and 18 rows both chunks fill the paged prefill
+ *       kernel's CTAs of the Llama presets, 16 rows at group 4);
  *   <li>then pure decode steps until every sequence has generated its tokens; the last sequence
  *       stops early, so the batch shrinks and later steps are padded up to their bucket.
  * </ol>
  * Prompt lengths (5, 17, 33, 70) straddle the block size and the kernels' 64-row tiles; blocks
- * are handed out in a shuffled order.
+ * are handed out in a shuffled order. Sequences are told apart by their tables ({@link
+ * #sequenceOf}), not their first block, which the fourth shares with the third.
  */
 public final class ParitySchedule {
 
   private static final int[] PROMPT_LENGTHS = {5, 17, 33, 70};
+  /** Rows of the fourth prompt's first chunk; the rest follows a step later. */
+  private static final int FOURTH_FIRST_CHUNK = 20;
 
   private final int blockSize;
   private final int[][] prompts;
   private final int[] generate; // tokens each sequence generates
   private final int[][] blocks;
   private final int numBlocks;
+  private final int cachedTokens; // the fourth prompt's leading tokens held in the third's full blocks
   private final List<List<Integer>> tokens = new ArrayList<>(); // per sequence, after run()
 
   public ParitySchedule(int vocab, long seed, int sequences, int steps, int blockSize) {
@@ -55,11 +65,17 @@ public final class ParitySchedule {
       }
       generate[s] = s == sequences - 1 && sequences >= 3 ? Math.min(steps, 10) : steps;
     }
+    // The fourth prompt starts with the third's first full blocks (at most two), as a prefix hit.
+    int shared = sequences >= 4 ? Math.min(2, PROMPT_LENGTHS[2] / blockSize) : 0;
+    cachedTokens = shared * blockSize;
+    if (shared > 0) {
+      System.arraycopy(prompts[2], 0, prompts[3], 0, cachedTokens);
+    }
     int total = 0;
     int[] need = new int[sequences];
     for (int s = 0; s < sequences; s++) {
       need[s] = blocksFor(prompts[s].length + generate[s], blockSize);
-      total += need[s];
+      total += need[s] - (s == 3 ? shared : 0);
     }
     numBlocks = total + 3; // a few blocks nobody owns
     List<Integer> pool = new ArrayList<>();
@@ -71,7 +87,7 @@ public final class ParitySchedule {
     for (int s = 0, next = 0; s < sequences; s++) {
       blocks[s] = new int[need[s]];
       for (int i = 0; i < need[s]; i++) {
-        blocks[s][i] = pool.get(next++);
+        blocks[s][i] = s == 3 && i < shared ? blocks[2][i] : pool.get(next++);
       }
     }
   }
@@ -88,9 +104,25 @@ public final class ParitySchedule {
     return prompts.length;
   }
 
-  /** The first block of sequence {@code s}'s table: it names the sequence in a batch. */
-  public int firstBlock(int s) {
-    return blocks[s][0];
+  /**
+   * The sequence whose block table starts with {@code table}, a table of some batch row (each is a
+   * prefix of its sequence's blocks, longer than the blocks two sequences share).
+   */
+  public int sequenceOf(int[] table) {
+    int found = -1;
+    for (int s = 0; s < blocks.length; s++) {
+      if (table.length <= blocks[s].length && Arrays.equals(table, Arrays.copyOf(blocks[s], table.length))) {
+        if (found >= 0) throw new IllegalArgumentException("table " + Arrays.toString(table) + " is two sequences'");
+        found = s;
+      }
+    }
+    if (found < 0) throw new IllegalArgumentException("table " + Arrays.toString(table) + " is no sequence's");
+    return found;
+  }
+
+  /** Positions of sequence {@code s}'s prompt found in the cache when it starts (the fourth's prefix hit). */
+  public int cachedTokens(int s) {
+    return s == 3 ? cachedTokens : 0;
   }
 
   /** The prompt of sequence {@code s}. */
@@ -127,7 +159,8 @@ public final class ParitySchedule {
       } else if (step == 1 && n > 2) {
         spans.add(new int[] {2, prompts[2].length});
       } else if (step == 2 && n > 3) {
-        spans.add(new int[] {3, prompts[3].length});
+        computed[3] = cachedTokens; // its K/V there already: the third sequence's prompt wrote them
+        spans.add(new int[] {3, Math.min(FOURTH_FIRST_CHUNK, prompts[3].length - cachedTokens)});
       }
       // Then the sequences of earlier steps (a sequence added above has not started yet).
       for (int s = 0; s < n; s++) {

@@ -37,6 +37,23 @@ public enum KernelFamily {
       h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {100, 64, 257}),
       h -> PrefillAttentionCheck.run(h, 8, 8, 64, new int[] {77, 130}),
       h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200})),
+  /**
+   * Prefill over the paged cache (continued prompt chunks, prefix-cache hits): spans from position 0,
+   * inside a block and on a block boundary, lengths 1 to 300, GQA 1, 4, 7 (idle MMA rows) and 8,
+   * both head dims and block sizes, several sequences with their own tables in one launch; the last
+   * two over an FP8 e4m3 cache.
+   */
+  PAGED_PREFILL_ATTENTION(
+      h -> PagedPrefillAttentionCheck.run(h, 32, 8, 128, 16, new int[] {0}, new int[] {100}),
+      h -> PagedPrefillAttentionCheck.run(h, 32, 8, 128, 16, new int[] {37}, new int[] {256}),
+      h -> PagedPrefillAttentionCheck.run(h, 32, 8, 128, 16, new int[] {2048}, new int[] {256}),
+      h -> PagedPrefillAttentionCheck.run(h, 8, 8, 64, 16, new int[] {5, 64, 100}, new int[] {1, 2, 300}),
+      h -> PagedPrefillAttentionCheck.run(h, 64, 8, 128, 32, new int[] {16, 1000, 31}, new int[] {3, 77, 129}),
+      h -> PagedPrefillAttentionCheck.run(h, 28, 4, 128, 16, new int[] {33, 0}, new int[] {50, 9}),
+      h -> PagedPrefillAttentionCheck.run(h, 16, 4, 64, 32, new int[] {32, 500, 7, 0}, new int[] {65, 17, 200, 1}),
+      h -> PagedPrefillAttentionCheck.random(h, 32, 8, 128, 16, 9, 3000, 300),
+      h -> PagedPrefillAttentionCheck.fp8(h, 32, 8, 128, 16, new int[] {2048, 0, 37}, new int[] {256, 65, 100}),
+      h -> PagedPrefillAttentionCheck.fp8(h, 16, 4, 64, 32, new int[] {32, 500, 7}, new int[] {65, 17, 200})),
   SKINNY_GEMM(
       h -> GemmCheck.skinny(h, 1, 4096, 4096),
       h -> GemmCheck.skinny(h, 17, 1000, 520),

@@ -51,14 +51,11 @@ class CudaSamplingGpuTest {
         : new SamplingParams(0.8f, 0.95f, 50, 1000L * sequence + 3, new int[0], 0);
   }
 
-  /** Each sample row's params, by the sequence whose first block its table starts with. */
+  /** Each sample row's params, by the sequence its table belongs to. */
   private static SamplingParams[] params(ParitySchedule schedule, ForwardBatch batch) {
     SamplingParams[] out = new SamplingParams[batch.numSampled()];
     for (int i = 0; i < out.length; i++) {
-      int first = batch.blockTables()[batch.sampleRows()[i]][0];
-      for (int s = 0; s < schedule.sequences(); s++) {
-        out[i] = schedule.firstBlock(s) == first ? paramsOf(s) : out[i];
-      }
+      out[i] = paramsOf(schedule.sequenceOf(batch.blockTables()[batch.sampleRows()[i]]));
     }
     return out;
   }

@@ -17,17 +17,17 @@ class StepInputsTest {
 
   @Test
   void sectionsAreAlignedInOrderAndDisjointWithTheBlockTablesLast() {
-    StepInputs l = new StepInputs(24, 24, 0, 24, 264, 24L * 8192);
-    long[] starts = {l.dims(), l.tokens(), l.positions(), l.slots(), l.sampleRows(), l.seqStarts(), l.contextLens(),
-        l.partialBase(), l.workItems(), l.blockTables()};
-    long[] ints = {StepInputs.DIMS, 24, 24, 24, 24, 1, 24, 24, 4 * 264, 24L * 8192};
+    StepInputs l = new StepInputs(24, 24, 0, 3, 24, 264, 27L * 8192);
+    long[] starts = {l.dims(), l.tokens(), l.positions(), l.slots(), l.sampleRows(), l.seqStarts(), l.spanStarts(),
+        l.contextLens(), l.partialBase(), l.workItems(), l.blockTables()};
+    long[] ints = {StepInputs.DIMS, 24, 24, 24, 24, 1, 4, 24, 24, 4 * 264, 27L * 8192};
     for (int i = 0; i < starts.length; i++) {
       assertEquals(0, starts[i] % 64, "section " + i + " is not 64-byte aligned");
       if (i + 1 < starts.length) {
         assertTrue(starts[i] + 4 * ints[i] <= starts[i + 1], "section " + i + " runs into section " + (i + 1));
       }
     }
-    assertTrue(l.capacityBytes() >= l.blockTables() + 4 * ints[9]);
+    assertTrue(l.capacityBytes() >= l.blockTables() + 4 * ints[10]);
     assertEquals(l.blockTables() + 4 * 3 * 64, l.bytesToCopy(3 * 64), "a step copies only the tables it uses");
   }
 
@@ -41,12 +41,12 @@ class StepInputsTest {
     int bucket = 4;
     int[] padded = {20, 40, 1, 1};
     DecodeAttentionPlan attention = DecodeAttentionPlan.plan(padded, 8, 264);
-    StepInputs layout = new StepInputs(8, 8, 0, 8, 264, 8L * 16);
+    StepInputs layout = new StepInputs(8, 8, 0, 0, 8, 264, 8L * 16);
     ByteBuffer buf = ByteBuffer.allocate((int) layout.capacityBytes()).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < buf.capacity(); i += 4) {
       buf.putInt(i, 0x8badf00d); // poison: every int the step needs must be written
     }
-    long bytes = layout.write(buf, b, plan, bucket, 0, plan.tableStride(), attention);
+    long bytes = layout.write(buf, b, plan, bucket, true, plan.tableStride(), attention);
 
     assertEquals(3, plan.tableStride());
     assertEquals(layout.bytesToCopy(4 * 3), bytes);
@@ -88,10 +88,9 @@ class StepInputsTest {
     ForwardBatch batch = b.build();
     StepPlan plan = StepPlan.of(batch, BS, true);
     DecodeAttentionPlan attention = DecodeAttentionPlan.plan(new int[] {41}, 2, 264);
-    StepInputs layout = StepInputs.exactFor(plan, batch.numSampled(), plan.freshRows(), plan.tableStride(),
-        attention.numItems());
+    StepInputs layout = StepInputs.exactFor(plan, batch.numSampled(), plan.tableStride(), attention.numItems());
     ByteBuffer buf = ByteBuffer.allocate((int) layout.capacityBytes()).order(ByteOrder.LITTLE_ENDIAN);
-    layout.write(buf, batch, plan, plan.rows(), plan.freshRows(), plan.tableStride(), attention);
+    layout.write(buf, plan.batch(), plan, plan.rows(), false, plan.tableStride(), attention);
     assertEquals(20, plan.freshRows());
     assertEquals(1, layout.paged());
     assertEquals(0, at(buf, layout.seqStarts(), 0));
@@ -104,6 +103,41 @@ class StepInputsTest {
   }
 
   @Test
+  void continuedSpansStageTheirStartsAndTheirTablesAheadOfThePagedRowsTables() {
+    StepPlanTest.Builder b = new StepPlanTest.Builder();
+    int[] decoding = {1, 2, 3};
+    b.add(8, 40, 3 * BS + 8, decoding, 41, true); // a decode, first in the runner's order
+    int[] chunked = {5, 7};
+    for (int p = 10; p < 30; p++) {
+      b.add(9, p, chunked[p / BS] * BS + p % BS, chunked, p + 1, p == 29); // a later chunk, positions 10..29
+    }
+    ForwardBatch batch = b.build();
+    StepPlan plan = StepPlan.of(batch, BS, true, 2);
+    DecodeAttentionPlan attention = DecodeAttentionPlan.plan(new int[] {41}, 2, 264);
+    StepInputs layout = StepInputs.exactFor(plan, batch.numSampled(), plan.tableStride(), attention.numItems());
+    assertEquals(1, layout.continued());
+    assertEquals(1, layout.paged());
+    ByteBuffer buf = ByteBuffer.allocate((int) layout.capacityBytes()).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < buf.capacity(); i += 4) {
+      buf.putInt(i, 0x8badf00d);
+    }
+    long bytes = layout.write(buf, plan.batch(), plan, plan.rows(), false, plan.tableStride(), attention);
+    assertEquals(3, plan.tableStride());
+    assertEquals(layout.bytesToCopy(2 * 3), bytes, "one span's table and one paged row's");
+    assertEquals(0, at(buf, layout.spanStarts(), 0));
+    assertEquals(20, at(buf, layout.spanStarts(), 1));
+    assertEquals(10, at(buf, layout.positions(), 0), "the span's first row gives its position");
+    assertEquals(40, at(buf, layout.positions(), 20));
+    int[] tables = {5, 7, 0, 1, 2, 3};
+    for (int i = 0; i < tables.length; i++) {
+      assertEquals(tables[i], at(buf, layout.blockTables(), i), "staged table entry " + i);
+    }
+    assertEquals(41, at(buf, layout.contextLens(), 0));
+    assertEquals(20, at(buf, layout.sampleRows(), 0), "the decode's sample row, now launch row 20");
+    assertEquals(19, at(buf, layout.sampleRows(), 1), "the chunk's last row");
+  }
+
+  @Test
   void aStepLargerThanTheLayoutIsRefusedNamingWhatOverflows() {
     int[][] tables = new int[3][];
     for (int i = 0; i < 3; i++) {
@@ -112,10 +146,10 @@ class StepInputsTest {
     ForwardBatch b = new ForwardBatch(new int[3], new int[] {1, 1, 1}, new int[] {1, 17, 33}, tables,
         new int[] {2, 2, 2}, new int[] {0, 1, 2});
     StepPlan plan = StepPlan.of(b, BS, true);
-    StepInputs small = new StepInputs(2, 2, 0, 2, 16, 2);
+    StepInputs small = new StepInputs(2, 2, 0, 0, 2, 16, 2);
     ByteBuffer buf = ByteBuffer.allocate((int) small.capacityBytes()).order(ByteOrder.LITTLE_ENDIAN);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> small.write(buf, b, plan, 3, 0, 1, null));
+        () -> small.write(buf, b, plan, 3, true, 1, null));
     assertTrue(e.getMessage().contains("rows 3/2"), e.getMessage());
   }
 

@@ -35,7 +35,18 @@ class KernelBenchFormatsTest {
     assertEquals(KernelBench.Section.GEMM, KernelBench.Section.parse(" GEMM "));
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> KernelBench.Section.parse("decode"));
-    assertEquals("--only takes attention, gemm or prefill-gemm (was 'decode')", e.getMessage());
+    assertEquals("--only takes attention, gemm, prefill-gemm or prefill-attention-paged (was 'decode')",
+        e.getMessage());
+    assertEquals(KernelBench.Section.PREFILL_ATTENTION_PAGED, KernelBench.Section.parse("prefill-attention-paged"));
+  }
+
+  @Test
+  void aPagedPrefillPointCountsItsPrefixOnceAndEveryVisiblePosition() {
+    // 256 rows after 2048 cached positions: row i sees 2048 + i + 1 of them; K and V of 2304 positions.
+    double visible = 256.0 * 2048 + 256.0 * 257 / 2;
+    assertEquals(4.0 * 128 * 32 * visible, PagedPrefillAttentionBench.flops(2048, 256), 1e-3);
+    assertEquals(2.0 * 2 * 2304 * 8 * 128 + 2.0 * 2 * 256 * 32 * 128, PagedPrefillAttentionBench.bytes(2048, 256),
+        1e-3);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.decodefleet.agent.tools.parity;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,7 +28,7 @@ class ParityScheduleTest {
   @Test
   void cachedLogitsOfTheScheduleEqualTheDenseRecomputeOfEachSequence() {
     ParitySchedule schedule = new ParitySchedule(TINY.vocabSize(), 3, 4, 12, 16);
-    Map<Integer, List<float[]>> sampledBySeqBlock = new HashMap<>();
+    Map<Integer, List<float[]>> sampledBySequence = new HashMap<>();
     try (CpuBackend cpu = new CpuBackend(0)) {
       cpu.loadModel(TINY, 3);
       cpu.allocateKvCache(schedule.numBlocks(), schedule.blockSize());
@@ -37,7 +38,7 @@ class ParityScheduleTest {
         for (int i = 0; i < out.length; i++) {
           out[i] = Argmax.argmax(logits, i * TINY.vocabSize(), TINY.vocabSize());
           int row = b.sampleRows()[i];
-          sampledBySeqBlock.computeIfAbsent(b.blockTables()[row][0], k -> new ArrayList<>())
+          sampledBySequence.computeIfAbsent(schedule.sequenceOf(b.blockTables()[row]), k -> new ArrayList<>())
               .add(java.util.Arrays.copyOfRange(logits, i * TINY.vocabSize(), (i + 1) * TINY.vocabSize()));
         }
         return out;
@@ -47,7 +48,7 @@ class ParityScheduleTest {
         int[] tokens = schedule.tokensOf(s);
         int promptLen = schedule.prompt(s).length;
         float[] dense = cpu.forwardWithoutCache(tokens);
-        List<float[]> cached = sampledBySeqBlock.get(schedule.firstBlock(s));
+        List<float[]> cached = sampledBySequence.get(s);
         assertEquals(tokens.length - promptLen, cached.size(), "sequence " + s + " sampled once per generated token");
         for (int j = 0; j < cached.size(); j++) {
           int row = promptLen - 1 + j;
@@ -67,14 +68,30 @@ class ParityScheduleTest {
     assertEquals(batches.get(0).numTokens(), first.freshRows(), "step 0: prompts only");
     assertEquals(2, first.freshSpans());
     assertEquals(1, batches.get(0).numSampled(), "the cut prompt is not sampled");
-    StepPlan second = StepPlan.of(batches.get(1), 16, true);
-    assertTrue(second.freshRows() > 0 && second.pagedRows() > 1, "step 1 mixes a prompt, a decode and a chunk");
+    StepPlan second = StepPlan.of(batches.get(1), 16, true, 2);
+    assertTrue(second.freshRows() > 0 && second.pagedRows() == 1, "step 1 mixes a prompt, a decode and a chunk");
+    assertEquals(1, second.continuedSpans(), "the second prompt's remaining chunk");
+    assertTrue(second.reordered(), "the chunk runs ahead of the decode row listed before it");
     assertFalse(second.decodeOnly());
+    ForwardBatch third = batches.get(2);
+    assertEquals(32, third.positions()[0], "step 2 starts with the fourth prompt past its cached 32 positions");
+    assertEquals(32, schedule.cachedTokens(3));
+    assertArrayEquals(java.util.Arrays.copyOf(schedule.prompt(2), 32), java.util.Arrays.copyOf(schedule.prompt(3), 32));
+    StepPlan hit = StepPlan.of(third, 16, true, 16);
+    assertEquals(0, hit.freshRows());
+    assertArrayEquals(new int[] {0, 20}, hit.continuedStarts(), "a chunk of 20 rows at positions 32..51");
+    assertEquals(3, hit.pagedRows());
+    ForwardBatch fourth = batches.get(3);
+    StepPlan rest = StepPlan.of(fourth, 16, true, 16);
+    assertArrayEquals(new int[] {0, 18}, rest.continuedStarts(), "the remaining 18 rows, positions 52..69");
+    assertEquals(52, rest.batch().positions()[0]);
+    assertTrue(rest.reordered(), "launched ahead of the three decode rows listed before it");
+    assertEquals(3, rest.pagedRows());
     boolean padded = false;
     boolean fullDecode = false;
-    for (ForwardBatch b : batches.subList(3, batches.size())) {
+    for (ForwardBatch b : batches.subList(4, batches.size())) {
       StepPlan p = StepPlan.of(b, 16, true);
-      assertTrue(p.decodeOnly(), "after step 2 every step is pure decode");
+      assertTrue(p.decodeOnly(), "after step 3 every step is pure decode");
       fullDecode |= b.numTokens() == 4;
       padded |= BatchBuckets.bucketOf(b.numTokens()) > b.numTokens();
     }
