@@ -20,3 +20,4 @@
 #include "fill.cu"
 #include "dummy_weights.cu"
 #include "fp8_weights.cu"  // after dummy_weights.cu: it reuses its hash
+#include "moe.cu"
