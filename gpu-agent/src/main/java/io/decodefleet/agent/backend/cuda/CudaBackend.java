@@ -195,7 +195,9 @@ public final class CudaBackend implements TensorParallelRank {
       long streamAddress = NativeStream.address(stream);
       sums = (address, count) -> Nccl.allReduce(address, address, count, Nccl.DataType.FLOAT32, streamAddress, comm);
     }
-    stack = new LayerStack(config, kernels, stream, weights, ws, projections, sums);
+    MoeLayerKernels moe = config.isMoe()
+        ? own(new MoeLayerKernels(ctx, kernels, stream, config, load.moeRouter(), settings.maxStepTokens())) : null;
+    stack = new LayerStack(config, kernels, stream, weights, ws, projections, sums, moe);
     List<GemmTuning.Site> sites = GemmTuning.sites(config, weights, ws, sums != null,
         DecodeGraphs.bucketsLargestFirst(settings.maxGraphBatch()), settings.maxStepTokens(), settings.logitsRows());
     gemmLine = GemmTuning.prepare(ctx, kernels, stream, projections, sites, settings.gemm(), this::own).describe();
@@ -377,6 +379,11 @@ public final class CudaBackend implements TensorParallelRank {
   @Override
   public int defaultMaxBatchedTokens() {
     return Math.min(8192, settings.maxStepTokens());
+  }
+
+  @Override
+  public io.decodefleet.agent.engine.ExpertLoad lastExpertLoad() {
+    return stack == null || stack.moe() == null ? null : stack.moe().lastLoad();
   }
 
   @Override

@@ -58,7 +58,7 @@ class WeightStagingTest {
       order.add(buffer);
     });
     for (WeightLayout.Tensor t : layout.tensors()) {
-      staging.tensor(t, MappedTensor.map(checkpoint.tensor(t.kind().tensor(), Math.max(0, t.layer()))));
+      staging.tensor(t, MappedTensor.map(t.in(checkpoint)));
     }
     for (int i = 1; i < order.size(); i++) assertTrue(order.get(i) != order.get(i - 1), "buffers alternate");
 
@@ -100,7 +100,7 @@ class WeightStagingTest {
         System.arraycopy(buffers[buffer].array(), 0, arena, (int) arenaOffset, bytes));
     long staged = 0;
     for (WeightLayout.Tensor t : layout.tensors()) {
-      staging.tensor(t, MappedTensor.map(checkpoint.tensor(t.kind().tensor(), Math.max(0, t.layer()))));
+      staging.tensor(t, MappedTensor.map(t.in(checkpoint)));
       staged += t.bytes() + (t.fp8() ? 4L * t.rows() : 0);
     }
     assertEquals(staged, CheckpointUpload.uploadBytes(layout));
