@@ -46,7 +46,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--only", split = ",", paramLabel = "SECTION",
         description = "Grids to run (default: all): attention, gemm (decode batches), prefill-gemm "
-            + "(512..8192 rows, TFLOP/s). The copy row always runs.")
+            + "(512..8192 rows, TFLOP/s), moe (router, permutation, grouped expert GEMMs). The copy row always runs.")
     private List<String> only;
 
     /** Where the command prints: {@code System.out} as it was when picocli made the command. */

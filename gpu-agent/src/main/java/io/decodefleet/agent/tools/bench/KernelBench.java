@@ -30,7 +30,8 @@ import java.util.Set;
  * The grids of {@code gpu-agent bench kernels}: the device-to-device copy (the ceiling), paged
  * decode attention (both variants) and the GEMMs of the Llama-3-8B projections: our skinny GEMM,
  * our tensor-core GEMM, our wgmma GEMM (sm_90, from 64 rows) and cuBLASLt side by side on the same
- * shapes and inputs, at decode batches and, in TFLOP/s, at prefill sizes ({@link PrefillGemmBench}).
+ * shapes and inputs, at decode batches and, in TFLOP/s, at prefill sizes ({@link PrefillGemmBench}); the
+ * mixture-of-experts kernels on Mixtral's and Qwen3-MoE's layers ({@link MoeKernelBench}).
  */
 public final class KernelBench {
 
@@ -57,13 +58,15 @@ public final class KernelBench {
     /** The decode GEMM grid ({@link #GEMM_M} rows): skinny, tensor-core, wgmma from 64 rows, cuBLASLt. */
     GEMM,
     /** The prefill GEMM grid ({@link PrefillGemmBench#PREFILL_M} rows) in TFLOP/s. */
-    PREFILL_GEMM;
+    PREFILL_GEMM,
+    /** The mixture-of-experts kernels at decode batches ({@link MoeKernelBench}). */
+    MOE;
 
     public static Section parse(String text) {
       for (Section s : values()) {
         if (s.name().replace('_', '-').equalsIgnoreCase(text.strip())) return s;
       }
-      throw new IllegalArgumentException("--only takes attention, gemm or prefill-gemm (was '" + text + "')");
+      throw new IllegalArgumentException("--only takes attention, gemm, prefill-gemm or moe (was '" + text + "')");
     }
   }
 
@@ -113,6 +116,9 @@ public final class KernelBench {
     }
     if (sections.contains(Section.PREFILL_GEMM)) {
       results.addAll(PrefillGemmBench.run(h, out, lt.isEmpty(), wgmma.isEmpty()));
+    }
+    if (sections.contains(Section.MOE)) {
+      results.addAll(MoeKernelBench.run(h, copyPerUs, r -> print(out, r)));
     }
     return results;
   }
