@@ -11,7 +11,8 @@
 // Variants:
 //   df_moe_route          one warp per token: float32 gate logits -> softmax (float64, summed in
 //                         expert order) -> top-k (ties to the lower expert id) -> weights
-//                         (renormalised over the k in slot order when normTopk)
+//                         (renormalised over the k in slot order when normTopk); a device flag
+//                         makes it leave a routing the host gave in place (the parity tool's)
 //   df_moe_permute        one CTA: per-expert counts, capacity, offsets, each (token, slot)'s row in
 //                         expert order (within an expert in batch order), the layer's expert load
 //   df_moe_experts_gate_up grid (n tiles, experts): act = silu(x.gate^T) * (x.up^T) over the expert's
@@ -31,13 +32,14 @@ struct MoeRouteParams {
   float* weights;        // (rows, k) float32
   const float* logits;   // (rows, logitStride) float32: x . router^T
   const int* liveRows;   // (1) rows of the step that are real; null: all `rows`
+  const int* skip;       // (1) non-zero: route nothing, experts and weights were given; null: route
   int rows;              // rows launched
   int numExperts;
   int k;
   int logitStride;
   int normTopk;          // 1: weights divided by their float32 sum
 };
-DF_PARAMS_SIZE(MoeRouteParams, 56);
+DF_PARAMS_SIZE(MoeRouteParams, 64);
 
 struct MoePermuteParams {
   int* offsets;          // (numExperts + 1) expert e's rows are [offsets[e], offsets[e + 1])
@@ -382,7 +384,7 @@ extern "C" __global__ void __launch_bounds__(df::kMoeRouteThreads)
     df_moe_route(const __grid_constant__ MoeRouteParams p) {
   __shared__ double exps[df::kMoeRouteThreads / 32][df::kMoeMaxExperts];
   const int row = blockIdx.x * (df::kMoeRouteThreads / 32) + (threadIdx.x >> 5);
-  if (row >= df::moe_live(p.liveRows, p.rows)) return;
+  if (row >= df::moe_live(p.liveRows, p.rows) || (p.skip != nullptr && *p.skip != 0)) return;
   df::moe_route_row(p, row, exps[threadIdx.x >> 5]);
 }
 

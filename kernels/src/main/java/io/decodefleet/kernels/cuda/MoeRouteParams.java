@@ -10,10 +10,12 @@ package io.decodefleet.kernels.cuda;
  * @param logits (rows, logitStride) float32
  * @param liveRows device int32: rows of the step that are real (a graph's padding rows are not
  *     routed); 0 (null): all {@code rows}
+ * @param skip device int32: non-zero leaves {@code experts} and {@code weights} as they are (a
+ *     routing given from the host); 0 (null): always route
  * @param normTopk 1: the k weights are divided by their sum
  */
-public record MoeRouteParams(long experts, long weights, long logits, long liveRows, int rows, int numExperts, int k,
-    int logitStride, int normTopk) implements KernelParams {
+public record MoeRouteParams(long experts, long weights, long logits, long liveRows, long skip, int rows,
+    int numExperts, int k, int logitStride, int normTopk) implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(MoeRouteParams.class);
   /** Experts a router kernel holds: 8 per lane of a warp. */

@@ -14,21 +14,21 @@ class MoeKernelParamsTest {
 
   @Test
   void theRouterRunsOneWarpPerLaunchedRowFourToACta() {
-    MoeRouteParams p = new MoeRouteParams(256, 512, 768, 1024, 17, 128, 8, 128, 1);
+    MoeRouteParams p = new MoeRouteParams(256, 512, 768, 1024, 0, 17, 128, 8, 128, 1);
     assertEquals(5, p.launch().gridX(), "17 rows, 4 warps a CTA");
     assertEquals(128, p.launch().threads());
-    assertEquals(56, MoeRouteParams.LAYOUT.size());
-    assertEquals(1, new MoeRouteParams(256, 512, 768, 0, 1, 8, 2, 8, 1).launch().gridX());
+    assertEquals(64, MoeRouteParams.LAYOUT.size());
+    assertEquals(1, new MoeRouteParams(256, 512, 768, 0, 0, 1, 8, 2, 8, 1).launch().gridX());
   }
 
   @Test
   void theRouterRefusesMoreExpertsThanAWarpHoldsAndMoreSlotsThanLanes() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new MoeRouteParams(256, 512, 768, 0, 4, 257, 2, 257, 1));
+        () -> new MoeRouteParams(256, 512, 768, 0, 0, 4, 257, 2, 257, 1));
     assertTrue(e.getMessage().startsWith("numExperts must be in 2..256"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> new MoeRouteParams(256, 512, 768, 0, 4, 8, 9, 8, 1));
-    assertThrows(IllegalArgumentException.class, () -> new MoeRouteParams(256, 512, 768, 0, 4, 64, 33, 64, 1));
-    assertThrows(IllegalArgumentException.class, () -> new MoeRouteParams(256, 512, 768, 0, 4, 8, 2, 7, 1),
+    assertThrows(IllegalArgumentException.class, () -> new MoeRouteParams(256, 512, 768, 0, 0, 4, 8, 9, 8, 1));
+    assertThrows(IllegalArgumentException.class, () -> new MoeRouteParams(256, 512, 768, 0, 0, 4, 64, 33, 64, 1));
+    assertThrows(IllegalArgumentException.class, () -> new MoeRouteParams(256, 512, 768, 0, 0, 4, 8, 2, 7, 1),
         "a logit row narrower than the experts");
   }
 

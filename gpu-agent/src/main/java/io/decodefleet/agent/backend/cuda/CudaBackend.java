@@ -285,9 +285,9 @@ public final class CudaBackend implements TensorParallelRank {
     return loadReport;
   }
 
-  /** The graph capture's buckets, time and memory (empty on the eager paths). */
-  DecodeGraphs.CaptureReport captureReport() {
-    return graphs.report();
+  /** A mixture of experts' routing on the device (the parity tool's); null for a dense model or before loading. */
+  public DeviceRouting routing() {
+    return stack == null || stack.moe() == null ? null : new DeviceRouting(stack.moe());
   }
 
   @Override

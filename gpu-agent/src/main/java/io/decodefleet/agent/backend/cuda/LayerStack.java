@@ -148,7 +148,7 @@ final class LayerStack {
         mark(KernelFamily.GATE_UP_PROJ);
         moe.dispatch(projections, weights, lw, l, n, live, ws.at(ws.normed));
         mark(KernelFamily.DOWN_PROJ);
-        moe.combine(weights, lw, n, live, ws.at(ws.delta));
+        moe.combine(weights, lw, l, n, live, ws.at(ws.delta));
       } else {
         denseMlp(lw, n, h);
       }

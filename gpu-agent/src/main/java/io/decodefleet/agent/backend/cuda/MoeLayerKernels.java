@@ -33,19 +33,23 @@ final class MoeLayerKernels implements AutoCloseable {
   /**
    * Byte offsets of the MoE scratch, for up to {@code rows} launched rows.
    */
-  record Scratch(long logits, long experts, long weights, long offsets, long tokenOf, long rowOf, long load,
-      long capacities, long act, long y, long bytes) {
+  record Scratch(long experts, long weights, long skip, long logits, long offsets, long tokenOf, long rowOf,
+      long load, long capacities, long act, long y, long bytes) {
 
     static Scratch of(ModelConfig c, int rows) {
       MoeConfig m = c.moe();
       long pairs = (long) rows * m.expertsPerToken();
+      long layers = c.numHiddenLayers();
+      // Routing first, one slice a layer: what the parity tool reads back, or gives in place of the router's.
       long at = 0;
+      long experts = at;
+      at = next(at, 4L * layers * pairs); // (layers, rows, k) int32
+      long weights = at;
+      at = next(at, 4L * layers * pairs); // (layers, rows, k) float32
+      long skip = at;
+      at = next(at, 4); // (1) int32: non-zero while a given routing stands in for the router
       long logits = at;
       at = next(at, 4L * rows * m.numExperts()); // (rows, experts) float32
-      long experts = at;
-      at = next(at, 4L * pairs); // (rows, k) int32
-      long weights = at;
-      at = next(at, 4L * pairs); // (rows, k) float32
       long offsets = at;
       at = next(at, 4L * (m.numExperts() + 1)); // (experts + 1) int32
       long tokenOf = at;
@@ -60,7 +64,7 @@ final class MoeLayerKernels implements AutoCloseable {
       at = next(at, 2L * pairs * m.moeIntermediateSize()); // (rows * k, inter) bf16
       long y = at;
       at = next(at, 2L * pairs * c.hiddenSize()); // (rows * k, hidden) bf16
-      return new Scratch(logits, experts, weights, offsets, tokenOf, rowOf, load, capacities, act, y, at);
+      return new Scratch(experts, weights, skip, logits, offsets, tokenOf, rowOf, load, capacities, act, y, at);
     }
 
     private static long next(long at, long bytes) {
@@ -134,12 +138,13 @@ final class MoeLayerKernels implements AutoCloseable {
     int e = m.numExperts();
     int k = m.expertsPerToken();
     int h = c.hiddenSize();
+    long experts = address(at.experts() + slice(layer));
     projections.project(address(at.logits()), e, x, w.address(lw.router()), rows, e, h, true);
-    MoeRouteParams route = new MoeRouteParams(address(at.experts()), address(at.weights()), address(at.logits()),
-        liveRows, rows, e, k, e, m.normTopkProb() ? 1 : 0);
+    MoeRouteParams route = new MoeRouteParams(experts, address(at.weights() + slice(layer)), address(at.logits()),
+        liveRows, address(at.skip()), rows, e, k, e, m.normTopkProb() ? 1 : 0);
     launch(Kernel.MOE_ROUTE, route.launch(), route);
     MoePermuteParams permute = new MoePermuteParams(address(at.offsets()), address(at.tokenOf()),
-        address(at.rowOf()), address(at.load() + 8L * layer * e), address(at.experts()), liveRows,
+        address(at.rowOf()), address(at.load() + 8L * layer * e), experts, liveRows,
         capacityBounded ? address(at.capacities()) : 0, rows, e, k);
     launch(Kernel.MOE_PERMUTE, permute.launch(), permute);
     MoeExpertGemmParams gateUp = MoeExpertGemmParams.gateUp(address(at.act()), x, w.address(lw.expertGateUp()),
@@ -151,7 +156,7 @@ final class MoeLayerKernels implements AutoCloseable {
    * The second half: the routed experts' down GEMMs, then each live row's weighted combine into
    * {@code out} (rows, hidden) bf16 (padding rows get zeros).
    */
-  void combine(DeviceWeights w, WeightLayout.LayerWeights lw, int rows, long liveRows, long out) {
+  void combine(DeviceWeights w, WeightLayout.LayerWeights lw, int layer, int rows, long liveRows, long out) {
     requireRows(rows);
     int e = m.numExperts();
     int h = c.hiddenSize();
@@ -159,9 +164,69 @@ final class MoeLayerKernels implements AutoCloseable {
         w.address(lw.expertDown()), address(at.offsets()), h, m.moeIntermediateSize(), e);
     launch(Kernel.MOE_EXPERTS_DOWN, down.launch(Kernel.MOE_EXPERTS_DOWN), down);
     MoeCombineParams combine = new MoeCombineParams(out, address(at.y()), address(at.rowOf()),
-        address(at.weights()), liveRows, rows, h, m.expertsPerToken());
+        address(at.weights() + slice(layer)), liveRows, rows, h, m.expertsPerToken());
     launch(Kernel.MOE_COMBINE, combine.launch(), combine);
   }
+
+  /** Byte offset of layer {@code layer}'s (rows, k) slice of the routing. */
+  private long slice(int layer) {
+    return 4L * layer * maxRows * m.expertsPerToken();
+  }
+
+  /**
+   * From the next step on, every layer uses {@code experts} and {@code weights} (layers x (rows, k),
+   * the first {@code rows} rows) instead of routing: the router kernel leaves them in place (eager
+   * steps and graph replays alike); null: route again. Synchronises the stream.
+   */
+  void give(int rows, int[][] experts, float[][] weights) {
+    if (experts != null) {
+      requireRows(rows);
+      int k = m.expertsPerToken();
+      try (PinnedBuffer host = PinnedBuffer.allocate(kernels.context(), at.skip())) {
+        ByteBuffer b = host.bytes();
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+          for (int i = 0; i < rows * k; i++) {
+            b.putInt((int) (at.experts() + slice(l) + 4L * i), experts[l][i]);
+            b.putFloat((int) (at.weights() + slice(l) + 4L * i), weights[l][i]);
+          }
+        }
+        host.copyTo(scratch, 0, at.skip(), stream);
+        stream.synchronize("giving the MoE layers a routing");
+      }
+    }
+    try (PinnedBuffer flag = PinnedBuffer.allocate(kernels.context(), 4)) {
+      flag.bytes().putInt(0, experts != null ? 1 : 0);
+      flag.copyTo(scratch, at.skip(), 4, stream);
+      stream.synchronize(experts != null ? "holding the given MoE routing" : "routing on the device again");
+    }
+  }
+
+  /**
+   * The routing of the last step's first {@code rows} rows, layer by layer: (rows, k) experts and
+   * weights each, as the router wrote them (or as given). Synchronises the stream.
+   */
+  Routing routing(int rows) {
+    requireRows(rows);
+    int k = m.expertsPerToken();
+    int layers = c.numHiddenLayers();
+    try (PinnedBuffer host = PinnedBuffer.allocate(kernels.context(), at.skip())) {
+      host.copyFrom(scratch, 0, at.skip(), stream);
+      stream.synchronize("reading the MoE routing back");
+      ByteBuffer b = host.bytes();
+      int[][] experts = new int[layers][rows * k];
+      float[][] weights = new float[layers][rows * k];
+      for (int l = 0; l < layers; l++) {
+        for (int i = 0; i < rows * k; i++) {
+          experts[l][i] = b.getInt((int) (at.experts() + slice(l) + 4L * i));
+          weights[l][i] = b.getFloat((int) (at.weights() + slice(l) + 4L * i));
+        }
+      }
+      return new Routing(experts, weights);
+    }
+  }
+
+  /** A step's routing per layer: (layers) x (rows, k) experts and their weights. */
+  record Routing(int[][] experts, float[][] weights) {}
 
   /** Enqueues the copy of every layer's expert load of the step now on the stream. */
   void enqueueLoadCopy() {

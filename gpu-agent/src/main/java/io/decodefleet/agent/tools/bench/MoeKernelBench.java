@@ -114,7 +114,7 @@ final class MoeKernelBench {
     logitsBuf.upload(logits);
     DeviceBuffer chosen = h.zeroedInts((long) batch * k);
     DeviceBuffer weights = h.zeroedInts((long) batch * k);
-    MoeRouteParams route = new MoeRouteParams(chosen.address(), weights.address(), logitsBuf.address(), 0, batch,
+    MoeRouteParams route = new MoeRouteParams(chosen.address(), weights.address(), logitsBuf.address(), 0, 0, batch,
         experts, k, experts, 1);
     double routeUs = BenchPool.graphMedianUs(h, launches, i -> h.launch(Kernel.MOE_ROUTE, route.launch(), route));
     double routeBytes = 4.0 * batch * experts + 8.0 * batch * k;

@@ -45,7 +45,7 @@ final class MoeChecks {
     DeviceBuffer outExperts = h.poisonedInts((long) rows * k);
     DeviceBuffer outWeights = h.poisonedF32((long) rows * k);
     MoeRouteParams p = new MoeRouteParams(outExperts.address(), outWeights.address(), h.f32(logits).address(),
-        h.ints(new int[] {live}).address(), rows, experts, k, experts, norm ? 1 : 0);
+        h.ints(new int[] {live}).address(), h.ints(new int[] {0}).address(), rows, experts, k, experts, norm ? 1 : 0);
     Runnable run = () -> h.launch(Kernel.MOE_ROUTE, p.launch(), p);
     run.run();
     int[] got = h.readInts(outExperts, rows * k);
@@ -57,6 +57,15 @@ final class MoeChecks {
     }
     double err = Compare.relError(w, ref.weights());
     double us = h.medianUs(run);
+    // With its skip flag set the router leaves a routing given from the host in place.
+    DeviceBuffer given = h.poisonedInts((long) rows * k);
+    MoeRouteParams skipping = new MoeRouteParams(given.address(), outWeights.address(), p.logits(), p.liveRows(),
+        h.ints(new int[] {1}).address(), rows, experts, k, experts, p.normTopk());
+    h.launch(Kernel.MOE_ROUTE, skipping.launch(), skipping);
+    int[] left = h.readInts(given, rows * k);
+    for (int i = 0; i < left.length && failure.isEmpty(); i++) {
+      if (left[i] != DeviceHarness.INT_POISON) failure = "skip flag set, but row " + (i / k) + " was routed";
+    }
     double bytes = 4.0 * live * experts + 8.0 * live * k;
     return row(h, "moe route", String.format("tokens=%d (+%d padding) E=%d k=%d %s", live, padding, experts, k,
         norm ? "renormalised" : "softmax"), err, ROUTER_WEIGHTS, failure, us, bytes);
