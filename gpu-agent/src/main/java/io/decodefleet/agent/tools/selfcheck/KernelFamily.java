@@ -148,13 +148,14 @@ public enum KernelFamily {
       h -> Fp8CacheChecks.dequant(h, 6144, 4096)),
   /**
    * The mixture-of-experts router (moe.cu): rows with exact ties, padding rows left alone, 8 to 256
-   * experts, a count off the 4-wide vector loads (60), renormalised or not.
+   * experts, a count off the 4-wide vector loads (61: scalar loads), renormalised or not, and the skip
+   * flag that leaves a given routing in place.
    */
   MOE_ROUTER(
       h -> MoeChecks.route(h, 1, 0, 8, 2, true),
       h -> MoeChecks.route(h, 17, 7, 8, 2, true),
       h -> MoeChecks.route(h, 128, 0, 128, 8, true),
-      h -> MoeChecks.route(h, 33, 3, 60, 4, false),
+      h -> MoeChecks.route(h, 33, 3, 61, 4, false),
       h -> MoeChecks.route(h, 5, 0, 256, 8, false)),
   /** Tokens grouped by expert: one and several CTA-wide chunks, capacity drops, padding rows ignored. */
   MOE_PERMUTE(

@@ -33,7 +33,8 @@ class MoeLayerKernelsTest {
 
   /**
    * Regions are 256-byte aligned, do not overlap, and hold the worst case: every launched row's k
-   * pairs kept (plain top-k), each as one row of act and of y.
+   * pairs kept (plain top-k), each as one row of act and of y; the routing (a slice a layer) comes
+   * first, where the parity tool reads it back or gives its own.
    */
   @Test
   void theScratchHoldsTheWorstCaseOfEveryRegionWithoutOverlap() {
@@ -42,7 +43,8 @@ class MoeLayerKernelsTest {
     MoeLayerKernels.Scratch s = MoeLayerKernels.Scratch.of(c, rows);
     long pairs = 2L * rows;
     long[][] regions = {
-        {s.logits(), 4L * rows * 8}, {s.experts(), 4 * pairs}, {s.weights(), 4 * pairs}, {s.offsets(), 4 * 9},
+        {s.experts(), 4 * 32 * pairs}, {s.weights(), 4 * 32 * pairs}, {s.skip(), 4}, {s.logits(), 4L * rows * 8},
+        {s.offsets(), 4 * 9},
         {s.tokenOf(), 4 * pairs}, {s.rowOf(), 4 * pairs}, {s.load(), 8L * 32 * 8}, {s.capacities(), 4L * (rows + 1)},
         {s.act(), 2 * pairs * 14336}, {s.y(), 2 * pairs * 4096}};
     long end = 0;
