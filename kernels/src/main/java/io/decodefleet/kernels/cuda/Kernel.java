@@ -116,7 +116,11 @@ public enum Kernel {
   /** The experts' down GEMM, a grid over output tiles x experts. */
   MOE_EXPERTS_DOWN("df_moe_experts_down", MoeExpertGemmParams.class, 128, 0),
   /** Each token's weighted sum of its experts' outputs. */
-  MOE_COMBINE("df_moe_combine", MoeCombineParams.class, 256, 0);
+  MOE_COMBINE("df_moe_combine", MoeCombineParams.class, 256, 0),
+  /** The experts' gate_up + SwiGLU on tensor cores (moe_prefill.cu): gemm.cu's 4 stages x (A + B) x 128 x 32 x 2 bytes. */
+  MOE_EXPERTS_GATE_UP_TC("df_moe_experts_gate_up_tc", MoeExpertGemmParams.class, 256, 4 * 2 * 128 * 32 * 2),
+  /** The experts' down on tensor cores. */
+  MOE_EXPERTS_DOWN_TC("df_moe_experts_down_tc", MoeExpertGemmParams.class, 256, 4 * 2 * 128 * 32 * 2);
 
   /** Above this a kernel must raise its dynamic shared-memory limit before launch. */
   public static final int DEFAULT_SHARED_LIMIT = 48 * 1024;

@@ -53,20 +53,49 @@ public record MoeExpertGemmParams(long out, long x, long w, long offsets, long t
 
   /** Output columns one CTA of {@code kernel} computes. */
   public static int columnsPerCta(Kernel kernel) {
-    int warps = kernel.threads() / 32;
-    return kernel == Kernel.MOE_EXPERTS_GATE_UP ? warps * WEIGHT_ROWS_PER_WARP / 2 : warps * WEIGHT_ROWS_PER_WARP;
+    return switch (kernel) {
+      case MOE_EXPERTS_GATE_UP -> kernel.threads() / 32 * WEIGHT_ROWS_PER_WARP / 2;
+      case MOE_EXPERTS_DOWN -> kernel.threads() / 32 * WEIGHT_ROWS_PER_WARP;
+      case MOE_EXPERTS_GATE_UP_TC -> TC_TILE / 2; // the B tile holds a gate row and an up row per column
+      case MOE_EXPERTS_DOWN_TC -> TC_TILE;
+      default -> throw new IllegalArgumentException(kernel + " is not a grouped expert GEMM");
+    };
   }
 
-  /** (ceil(n / columns per CTA), numExperts): every tile of every expert; idle experts' CTAs exit. */
-  public LaunchShape launch(Kernel kernel) {
-    if (kernel != Kernel.MOE_EXPERTS_GATE_UP && kernel != Kernel.MOE_EXPERTS_DOWN) {
-      throw new IllegalArgumentException(kernel + " is not a grouped expert GEMM");
-    }
-    if (kernel == Kernel.MOE_EXPERTS_GATE_UP && tokenOf == 0) {
+  /** Rows and columns of a tensor-core CTA's tile (gemm.cu's 128 x 128). */
+  static final int TC_TILE = 128;
+
+  /** Launched rows from which the tensor-core kernels run: each expert's rows fill their M tiles. */
+  public static final int TENSOR_CORE_MIN_ROWS = 128;
+
+  /** The gate_up kernel for a step of {@code rows} launched rows: tensor cores from {@link #TENSOR_CORE_MIN_ROWS}. */
+  public static Kernel gateUpKernel(int rows) {
+    return rows >= TENSOR_CORE_MIN_ROWS ? Kernel.MOE_EXPERTS_GATE_UP_TC : Kernel.MOE_EXPERTS_GATE_UP;
+  }
+
+  /** The down kernel for a step of {@code rows} launched rows. */
+  public static Kernel downKernel(int rows) {
+    return rows >= TENSOR_CORE_MIN_ROWS ? Kernel.MOE_EXPERTS_DOWN_TC : Kernel.MOE_EXPERTS_DOWN;
+  }
+
+  /**
+   * Every tile of every expert, for a step of {@code rows} launched rows: (output tiles, experts) for
+   * the CUDA-core kernels, which walk an expert's rows 8 at a time; (output tiles, ceil(rows / 128),
+   * experts) for the tensor-core ones, as if every row went to each expert (a token takes an expert
+   * once). CTAs past their expert's rows exit before any load.
+   */
+  public LaunchShape launch(Kernel kernel, int rows) {
+    int cols = columnsPerCta(kernel);
+    boolean gated = kernel == Kernel.MOE_EXPERTS_GATE_UP || kernel == Kernel.MOE_EXPERTS_GATE_UP_TC;
+    if (gated && tokenOf == 0) {
       throw new IllegalArgumentException("the gate_up experts gather x through tokenOf, which is null");
     }
-    int cols = columnsPerCta(kernel);
-    return new LaunchShape((n + cols - 1) / cols, numExperts, 1, kernel.threads(), 0);
+    ParamChecks.nonNegative(rows, "rows");
+    int tiles = (n + cols - 1) / cols;
+    if (kernel == Kernel.MOE_EXPERTS_GATE_UP || kernel == Kernel.MOE_EXPERTS_DOWN) {
+      return new LaunchShape(tiles, numExperts, 1, kernel.threads(), 0);
+    }
+    return new LaunchShape(tiles, (rows + TC_TILE - 1) / TC_TILE, numExperts, kernel.threads(), kernel.sharedBytes());
   }
 
   @Override

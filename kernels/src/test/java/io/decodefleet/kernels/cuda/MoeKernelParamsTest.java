@@ -44,15 +44,15 @@ class MoeKernelParamsTest {
   void expertGemmGridsCoverEveryExpertAndEveryOutputTile() {
     // Mixtral: gate_up writes 14336 act columns, 8 a CTA; down 4096 hidden columns, 16 a CTA.
     MoeExpertGemmParams gu = MoeExpertGemmParams.gateUp(256, 512, 768, 1024, 1280, 14336, 4096, 4096, 8);
-    LaunchShape g = gu.launch(Kernel.MOE_EXPERTS_GATE_UP);
+    LaunchShape g = gu.launch(Kernel.MOE_EXPERTS_GATE_UP, 64);
     assertEquals(14336 / 8, g.gridX());
     assertEquals(8, g.gridY(), "one row of CTAs per expert; idle experts' exit");
     MoeExpertGemmParams dn = MoeExpertGemmParams.down(256, 512, 768, 1024, 4096, 14336, 8);
-    assertEquals(4096 / 16, dn.launch(Kernel.MOE_EXPERTS_DOWN).gridX());
+    assertEquals(4096 / 16, dn.launch(Kernel.MOE_EXPERTS_DOWN, 64).gridX());
     // A hidden size off the tile: the last CTA's warps past n write nothing.
-    assertEquals(9, MoeExpertGemmParams.down(256, 512, 768, 1024, 136, 120, 8).launch(Kernel.MOE_EXPERTS_DOWN)
+    assertEquals(9, MoeExpertGemmParams.down(256, 512, 768, 1024, 136, 120, 8).launch(Kernel.MOE_EXPERTS_DOWN, 64)
         .gridX());
-    assertEquals(128, MoeExpertGemmParams.down(256, 512, 768, 1024, 2048, 768, 128).launch(Kernel.MOE_EXPERTS_DOWN)
+    assertEquals(128, MoeExpertGemmParams.down(256, 512, 768, 1024, 2048, 768, 128).launch(Kernel.MOE_EXPERTS_DOWN, 64)
         .gridY());
     assertEquals(56, MoeExpertGemmParams.LAYOUT.size());
   }
@@ -64,8 +64,9 @@ class MoeKernelParamsTest {
     assertThrows(IllegalArgumentException.class,
         () -> MoeExpertGemmParams.gateUp(256, 512, 768, 1024, 0, 96, 128, 128, 8));
     MoeExpertGemmParams down = MoeExpertGemmParams.down(256, 512, 768, 1024, 128, 96, 8);
-    assertThrows(IllegalArgumentException.class, () -> down.launch(Kernel.MOE_EXPERTS_GATE_UP));
-    assertThrows(IllegalArgumentException.class, () -> down.launch(Kernel.MOE_ROUTE));
+    assertThrows(IllegalArgumentException.class, () -> down.launch(Kernel.MOE_EXPERTS_GATE_UP, 8));
+    assertThrows(IllegalArgumentException.class, () -> down.launch(Kernel.MOE_EXPERTS_GATE_UP_TC, 512));
+    assertThrows(IllegalArgumentException.class, () -> down.launch(Kernel.MOE_ROUTE, 8));
   }
 
   @Test
@@ -75,5 +76,26 @@ class MoeKernelParamsTest {
     assertEquals(24, p.launch().gridY());
     assertEquals(56, MoeCombineParams.LAYOUT.size());
     assertThrows(IllegalArgumentException.class, () -> new MoeCombineParams(256, 512, 768, 1024, 0, 1, 100, 2));
+  }
+
+  /**
+   * From 128 launched rows the tensor-core kernels run: a grid of (output tiles, ceil(rows / 128), experts),
+   * as if every row went to each expert; the gate_up tile is 64 act columns (its B tile 64 gate + 64 up rows).
+   */
+  @Test
+  void tensorCoreGridsCoverEveryRowTileOfEveryExpertFromTheirRowThreshold() {
+    assertEquals(Kernel.MOE_EXPERTS_GATE_UP, MoeExpertGemmParams.gateUpKernel(127));
+    assertEquals(Kernel.MOE_EXPERTS_GATE_UP_TC, MoeExpertGemmParams.gateUpKernel(128));
+    assertEquals(Kernel.MOE_EXPERTS_DOWN_TC, MoeExpertGemmParams.downKernel(8192));
+    MoeExpertGemmParams gu = MoeExpertGemmParams.gateUp(256, 512, 768, 1024, 1280, 14336, 4096, 4096, 8);
+    LaunchShape g = gu.launch(Kernel.MOE_EXPERTS_GATE_UP_TC, 8192);
+    assertEquals(14336 / 64, g.gridX());
+    assertEquals(64, g.gridY(), "8192 rows in tiles of 128");
+    assertEquals(8, g.gridZ());
+    assertEquals(256, g.threads());
+    assertEquals(64 * 1024, g.sharedBytes());
+    LaunchShape d = MoeExpertGemmParams.down(256, 512, 768, 1024, 136, 120, 8).launch(Kernel.MOE_EXPERTS_DOWN_TC, 129);
+    assertEquals(2, d.gridX(), "136 columns: one full tile and a partial one");
+    assertEquals(2, d.gridY(), "129 rows: a full row tile and one row");
   }
 }

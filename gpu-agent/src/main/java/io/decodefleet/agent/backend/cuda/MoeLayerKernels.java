@@ -19,7 +19,9 @@ import java.nio.ByteBuffer;
 /**
  * A mixture of experts' MLP on the device, in place of the dense gate_up, SwiGLU and down: the
  * router's gate GEMM through the GEMM dispatch (float32 logits), then moe.cu's router, permutation,
- * grouped gate_up + SwiGLU and down GEMMs, and the weighted combine into the layer's delta. Nothing
+ * grouped gate_up + SwiGLU and down GEMMs (on tensor cores, moe_prefill.cu, from {@link
+ * MoeExpertGemmParams#TENSOR_CORE_MIN_ROWS} launched rows), and the weighted combine into the
+ * layer's delta. Nothing
  * here synchronises or asks the host about the routing, so the layer is captured into the decode
  * graphs: every grid is sized for the step's launched rows and every expert, and the kernels read
  * the real row count and each expert's rows from device memory.
@@ -149,7 +151,8 @@ final class MoeLayerKernels implements AutoCloseable {
     launch(Kernel.MOE_PERMUTE, permute.launch(), permute);
     MoeExpertGemmParams gateUp = MoeExpertGemmParams.gateUp(address(at.act()), x, w.address(lw.expertGateUp()),
         address(at.offsets()), address(at.tokenOf()), m.moeIntermediateSize(), h, h, e);
-    launch(Kernel.MOE_EXPERTS_GATE_UP, gateUp.launch(Kernel.MOE_EXPERTS_GATE_UP), gateUp);
+    Kernel kernel = MoeExpertGemmParams.gateUpKernel(rows);
+    launch(kernel, gateUp.launch(kernel, rows), gateUp);
   }
 
   /**
@@ -162,7 +165,8 @@ final class MoeLayerKernels implements AutoCloseable {
     int h = c.hiddenSize();
     MoeExpertGemmParams down = MoeExpertGemmParams.down(address(at.y()), address(at.act()),
         w.address(lw.expertDown()), address(at.offsets()), h, m.moeIntermediateSize(), e);
-    launch(Kernel.MOE_EXPERTS_DOWN, down.launch(Kernel.MOE_EXPERTS_DOWN), down);
+    Kernel kernel = MoeExpertGemmParams.downKernel(rows);
+    launch(kernel, down.launch(kernel, rows), down);
     MoeCombineParams combine = new MoeCombineParams(out, address(at.y()), address(at.rowOf()),
         address(at.weights() + slice(layer)), liveRows, rows, h, m.expertsPerToken());
     launch(Kernel.MOE_COMBINE, combine.launch(), combine);

@@ -25,7 +25,8 @@ final class MoeKernelBench {
 
   /** (experts, k, hidden, expert width): Mixtral-8x7B's and Qwen3-30B-A3B's sparse MLP. */
   static final int[][] SHAPES = {{8, 2, 4096, 14336}, {128, 8, 2048, 768}};
-  static final int[] BATCHES = {1, 8, 32, 64, 256};
+  /** Decode batches, and a prefill chunk's rows (tensor cores only). */
+  static final int[] BATCHES = {1, 8, 32, 64, 256, 1024};
 
   private MoeKernelBench() {}
 
@@ -127,14 +128,23 @@ final class MoeKernelBench {
     rows.add(new BenchResult("moe_permute", "one_cta", shape(experts, k, hidden, inter, batch, -1), permuteUs,
         permuteBytes, permuteBytes / copyPerUs, sets, launches));
 
-    double gemmUs = BenchPool.graphMedianUs(h, launches, i -> {
-      h.launch(Kernel.MOE_EXPERTS_GATE_UP, gu[i % sets].launch(Kernel.MOE_EXPERTS_GATE_UP), gu[i % sets]);
-      h.launch(Kernel.MOE_EXPERTS_DOWN, dn[i % sets].launch(Kernel.MOE_EXPERTS_DOWN), dn[i % sets]);
-    });
     double read = readSum / sets;
     double bytes = read * expertBytes;
-    rows.add(new BenchResult("moe_experts", "gate_up+down", shape(experts, k, hidden, inter, batch,
-        Math.round(read)), gemmUs, bytes, bytes / copyPerUs, sets, launches));
+    for (boolean tensorCore : new boolean[] {false, true}) {
+      // CUDA cores where the backend runs them (below TENSOR_CORE_MIN_ROWS) and at the threshold's
+      // first bucket beside tensor cores; tensor cores from there up.
+      if (tensorCore ? batch < MoeExpertGemmParams.TENSOR_CORE_MIN_ROWS : batch > 2 * MoeExpertGemmParams.TENSOR_CORE_MIN_ROWS) {
+        continue;
+      }
+      Kernel guKernel = tensorCore ? Kernel.MOE_EXPERTS_GATE_UP_TC : Kernel.MOE_EXPERTS_GATE_UP;
+      Kernel dnKernel = tensorCore ? Kernel.MOE_EXPERTS_DOWN_TC : Kernel.MOE_EXPERTS_DOWN;
+      double gemmUs = BenchPool.graphMedianUs(h, launches, i -> {
+        h.launch(guKernel, gu[i % sets].launch(guKernel, batch), gu[i % sets]);
+        h.launch(dnKernel, dn[i % sets].launch(dnKernel, batch), dn[i % sets]);
+      });
+      rows.add(new BenchResult("moe_experts", tensorCore ? "tensor_core" : "cuda_core", shape(experts, k, hidden, inter,
+          batch, Math.round(read)), gemmUs, bytes, bytes / copyPerUs, sets, launches));
+    }
     return rows;
   }
 

@@ -106,6 +106,12 @@ final class MoeChecks {
    */
   static CheckResult experts(DeviceHarness h, int live, int experts, int k, int hidden, int inter,
       double capacityFactor) {
+    return experts(h, live, experts, k, hidden, inter, capacityFactor, false);
+  }
+
+  /** As above; with {@code tensorCore} the tensor-core kernels (moe_prefill.cu) whatever the row count. */
+  static CheckResult experts(DeviceHarness h, int live, int experts, int k, int hidden, int inter,
+      double capacityFactor, boolean tensorCore) {
     int padding = 3;
     int rows = live + padding;
     Random r = h.random();
@@ -153,16 +159,18 @@ final class MoeChecks {
         d.offsets.address(), hidden, inter, experts);
     MoeCombineParams cb = new MoeCombineParams(out.address(), y.address(), d.rowOf.address(),
         h.f32(weights).address(), d.live.address(), rows, hidden, k);
+    Kernel guKernel = tensorCore ? Kernel.MOE_EXPERTS_GATE_UP_TC : Kernel.MOE_EXPERTS_GATE_UP;
+    Kernel dnKernel = tensorCore ? Kernel.MOE_EXPERTS_DOWN_TC : Kernel.MOE_EXPERTS_DOWN;
     Runnable gemms = () -> {
-      h.launch(Kernel.MOE_EXPERTS_GATE_UP, gu.launch(Kernel.MOE_EXPERTS_GATE_UP), gu);
-      h.launch(Kernel.MOE_EXPERTS_DOWN, dn.launch(Kernel.MOE_EXPERTS_DOWN), dn);
+      h.launch(guKernel, gu.launch(guKernel, rows), gu);
+      h.launch(dnKernel, dn.launch(dnKernel, rows), dn);
     };
     gemms.run();
     h.launch(Kernel.MOE_COMBINE, cb.launch(), cb);
     double err = Compare.relError(h.readBf16(out, rows * hidden), expected);
     double us = h.medianUs(gemms);
     double bytes = 2.0 * busy * expertElems + 2.0 * perm.kept() * (hidden + 2.0 * inter + hidden);
-    return row(h, "moe experts", String.format("tokens=%d E=%d k=%d h=%d inter=%d %s, %d experts read", live,
+    return row(h, tensorCore ? "moe experts tc" : "moe experts", String.format("tokens=%d E=%d k=%d h=%d inter=%d %s, %d experts read", live,
         experts, k, hidden, inter, capacityFactor > 0 ? "capacity:" + capacityFactor : "topk", busy), err,
         Compare.BF16, "", us, bytes, 2.0 * perm.kept() * expertElems);
   }
