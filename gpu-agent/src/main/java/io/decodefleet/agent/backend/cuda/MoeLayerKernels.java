@@ -10,10 +10,13 @@ import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.MoeConfig;
 import io.decodefleet.agent.engine.MoeRouterPolicy;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.KernelParams;
+import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.MoeCombineParams;
 import io.decodefleet.kernels.cuda.MoeExpertGemmParams;
 import io.decodefleet.kernels.cuda.MoePermuteParams;
 import io.decodefleet.kernels.cuda.MoeRouteParams;
+import io.decodefleet.kernels.reference.ExpertPermutation;
 import java.nio.ByteBuffer;
 
 /**
@@ -121,8 +124,7 @@ final class MoeLayerKernels implements AutoCloseable {
   static int[] capacities(MoeRouterPolicy policy, MoeConfig m, int maxRows) {
     int[] out = new int[maxRows + 1];
     for (int rows = 0; rows <= maxRows; rows++) {
-      out[rows] = io.decodefleet.kernels.reference.ExpertPermutation.capacity(policy.capacityFactor(), rows,
-          m.expertsPerToken(), m.numExperts());
+      out[rows] = ExpertPermutation.capacity(policy.capacityFactor(), rows, m.expertsPerToken(), m.numExperts());
     }
     return out;
   }
@@ -269,8 +271,7 @@ final class MoeLayerKernels implements AutoCloseable {
     return scratch.address(offset);
   }
 
-  private void launch(Kernel kernel, io.decodefleet.kernels.cuda.LaunchShape shape,
-      io.decodefleet.kernels.cuda.KernelParams p) {
+  private void launch(Kernel kernel, LaunchShape shape, KernelParams p) {
     kernels.launch(kernel, shape, p, stream);
   }
 
