@@ -179,6 +179,36 @@ class CudaBackendGpuTest {
     }
   }
 
+  /**
+   * A prompt of 300 tokens at once (the dense recompute, one eager step): 300 launched rows run the
+   * tensor-core expert GEMMs (moe_prefill.cu), which the parity schedule's smaller steps never reach;
+   * on the CPU's routing every position's logits are within the tolerance.
+   */
+  @Test
+  void aLongTinyMoePromptRunsTheTensorCoreExpertsAndMatchesTheCpuBackend() {
+    ModelConfig moe = ModelConfig.preset("tiny-moe");
+    int[] tokens = new Random(9).ints(300, 0, moe.vocabSize()).toArray();
+    float[] want;
+    io.decodefleet.kernels.reference.MoeRouter.Routing[] routing;
+    try (io.decodefleet.agent.backend.cpu.CpuBackend cpu = new io.decodefleet.agent.backend.cpu.CpuBackend(0)) {
+      cpu.loadModel(moe, 9);
+      want = cpu.forwardWithoutCache(tokens);
+      routing = cpu.lastRouting();
+    }
+    assertTrue(300 >= io.decodefleet.kernels.cuda.MoeExpertGemmParams.TENSOR_CORE_MIN_ROWS);
+    try (CudaBackend cuda = new CudaBackend(gpu, CudaSettings.defaults().withMaxGraphBatch(8))) {
+      cuda.loadModel(moe, 9);
+      cuda.allocateKvCache(64, 16);
+      cuda.routing().give(routing);
+      float[] got = cuda.forwardWithoutCache(tokens);
+      for (int t = 0; t < tokens.length; t++) {
+        double rel = io.decodefleet.agent.tools.parity.LogitsComparison.relL2(got, want, t * moe.vocabSize(),
+            moe.vocabSize());
+        assertTrue(rel <= ParityCheck.DEFAULT_TOLERANCE, "position " + t + ": logits differ by " + rel);
+      }
+    }
+  }
+
   @Test
   void thePlainPagedKernelMatchesTooWhereTheTensorCoreKernelsWouldRun() {
     assertPassed(parity(D128, CudaSettings.AttentionKernels.PAGED));
