@@ -16,6 +16,7 @@
 #include "wgmma_gemm.cu"
 #include "skinny_gemm.cu"
 #include "skinny_gemm_fp8.cu"  // after skinny_gemm.cu: it reuses its shapes and reduce
+#include "skinny2_gemm.cu"  // after skinny_gemm.cu: it reuses its parameters and store
 #include "fp8_gemm.cu"
 #include "fill.cu"
 #include "dummy_weights.cu"

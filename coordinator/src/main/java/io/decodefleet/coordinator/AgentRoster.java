@@ -82,8 +82,8 @@ final class AgentRoster {
     return agents;
   }
 
-  /** The agents whose replicas span {@code tensorParallel} GPUs, by id: what a layout may load. */
-  List<AgentInfo> sorted(int tensorParallel) {
-    return registry.sorted(tensorParallel);
+  /** The agents whose replicas are what {@code layout} loads, by id. */
+  List<AgentInfo> sorted(io.decodefleet.coordinator.fleet.ParallelLayout layout) {
+    return registry.sorted(layout);
   }
 }

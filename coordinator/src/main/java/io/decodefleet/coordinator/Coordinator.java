@@ -216,7 +216,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private void startLoadIfReady() {
     if (pendingLoad == null || pendingLoad.loading) return;
     int n = pendingLoad.request.worldSize();
-    List<AgentInfo> candidates = roster.sorted(pendingLoad.request.layout().tensorParallel());
+    List<AgentInfo> candidates = roster.sorted(pendingLoad.request.layout());
     if (candidates.size() < n) return;
     pendingLoad.loading = true;
     fleet.clear();
@@ -243,7 +243,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       return this;
     }
     failLoad(disagg != null ? disagg.describeTimeout() : pendingLoad.timeoutReason(fleet.stream().filter(a -> a.loaded)
-        .count(), roster.sorted(pendingLoad.request.layout().tensorParallel()).size(), roster.lastRefusal()));
+        .count(), roster.sorted(pendingLoad.request.layout()).size(), roster.lastRefusal()));
     return this;
   }
 
@@ -408,6 +408,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       run.replyTo().tell(RunOutcome.failed(failed.reason()));
       return this;
     }
+    FleetAgent.profileNextSteps(fleet, run.spec().worldSize(), run.spec().profileSteps());
     activeRun = context.spawnAnonymous(BenchmarkRun.create(run.spec(), runPort, run.progress(),
         metrics.requests(run.spec().model().model())));
     activeRunReplyTo = run.replyTo();

@@ -24,7 +24,9 @@ final class PendingLoad {
   String timeoutReason(long loaded, int joined, String refusal) {
     long secs = request.timeout().toSeconds();
     int k = request.layout().tensorParallel();
-    String agents = k > 1 ? " agents of " + k + " GPUs (gpu-agent --tensor-parallel " + k + ")" : " agents";
+    String flag = request.layout().parallelism() == io.decodefleet.agent.engine.tp.Parallelism.EXPERT
+        ? "--expert-parallel " : "--tensor-parallel ";
+    String agents = k > 1 ? " agents of " + k + " GPUs (gpu-agent " + flag + k + ")" : " agents";
     String why = loading
         ? "only " + loaded + " of " + request.worldSize() + " agents loaded model " + request.model().model()
             + " within " + secs + " s"

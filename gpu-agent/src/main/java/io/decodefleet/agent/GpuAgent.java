@@ -67,6 +67,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
   private final String backendName;
   private final Supplier<Backend> backendFactory;
   private final int tensorParallel; // GPUs the backend spans
+  private final io.decodefleet.agent.engine.tp.Parallelism parallelism; // what those GPUs split
   private final NodeHealth health;
   /** This node's /metrics: every report is counted there as it leaves. */
   private final AgentMetrics metrics;
@@ -94,13 +95,22 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
   /** @param tensorParallel how many GPUs the backend spans (K for a tensor-parallel group) */
   public static Behavior<AgentCommand> create(String agentId, String device, String backendName,
       Supplier<Backend> backendFactory, int tensorParallel) {
-    return Behaviors.setup(ctx -> new GpuAgent(ctx, agentId, device, backendName, backendFactory, tensorParallel));
+    return create(agentId, device, backendName, backendFactory, tensorParallel,
+        io.decodefleet.agent.engine.tp.Parallelism.TENSOR);
+  }
+
+  /** @param parallelism what a group of {@code tensorParallel} > 1 devices splits: heads and columns, or experts */
+  public static Behavior<AgentCommand> create(String agentId, String device, String backendName,
+      Supplier<Backend> backendFactory, int tensorParallel, io.decodefleet.agent.engine.tp.Parallelism parallelism) {
+    return Behaviors.setup(ctx -> new GpuAgent(ctx, agentId, device, backendName, backendFactory, tensorParallel,
+        parallelism));
   }
 
   private GpuAgent(ActorContext<AgentCommand> context, String agentId, String device, String backendName,
-      Supplier<Backend> backendFactory, int tensorParallel) {
+      Supplier<Backend> backendFactory, int tensorParallel, io.decodefleet.agent.engine.tp.Parallelism parallelism) {
     super(context);
     this.tensorParallel = tensorParallel;
+    this.parallelism = parallelism;
     this.context = context;
     this.agentId = agentId;
     this.device = device;
@@ -119,6 +129,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
         .onMessage(LoadModel.class, this::onLoadModel)
         .onMessage(StartSequences.class, this::onStartSequences)
         .onMessage(AbortSequences.class, this::onAbortSequences)
+        .onMessage(AgentCommand.ProfileSteps.class, this::onProfileSteps)
         .onMessage(Drain.class, this::onDrain)
         .onMessage(CreateKvGroupId.class, this::onCreateKvGroupId)
         .onMessage(JoinKvGroup.class, this::onJoinKvGroup)
@@ -166,7 +177,7 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
     if (engine == null && !draining) health.set(agentId, NodeHealth.Phase.REGISTERED);
     String address = Cluster.get(context.getSystem()).selfMember().address().toString();
     coordinator.tell(new AgentReport.Registered(agentId, context.getSelf(), address, device, backendName,
-        tensorParallel));
+        tensorParallel, parallelism));
     return this;
   }
 
@@ -206,6 +217,11 @@ public final class GpuAgent extends AbstractBehavior<AgentCommand> {
 
   private Behavior<AgentCommand> onAbortSequences(AbortSequences msg) {
     if (engine != null) engine.abort(msg.sequenceIds());
+    return this;
+  }
+
+  private Behavior<AgentCommand> onProfileSteps(AgentCommand.ProfileSteps msg) {
+    if (engine != null) engine.profileNextSteps(msg.steps());
     return this;
   }
 

@@ -86,7 +86,7 @@ public final class LocalDevices {
       String device = (parallelism == Parallelism.EXPERT ? "expert-parallel x" : "tensor-parallel x") + k + " over "
           + String.join(" + ", names);
       return new NodeGuardian.DeviceSlot(id, device, backend, () -> new TensorParallelBackend(id, ranks,
-          TENSOR_GROUP_TIMEOUT, parallelism), k);
+          TENSOR_GROUP_TIMEOUT, parallelism), k, parallelism);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.decodefleet.agent;
 
 import io.decodefleet.agent.engine.Backend;
+import io.decodefleet.agent.engine.tp.Parallelism;
 import io.decodefleet.agent.protocol.AgentCommand;
 import java.util.List;
 import java.util.function.Supplier;
@@ -32,17 +33,21 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   private record AgentDrained() implements Command {}
 
   /**
+   * One agent's device(s) and how its engine thread makes its backend.
+   *
    * @param id globally unique agent id, e.g. "agent-3"
    * @param device human description of the device
    * @param backend "cpu" or "cuda"
    * @param factory creates the device's backend on the agent's engine thread
+   * @param tensorParallel how many devices the backend spans (1, or K for a tensor- or expert-parallel group)
+   * @param parallelism what a group of K > 1 devices splits
    */
-  /**
-   * One agent's device(s) and how its engine thread makes its backend.
-   *
-   * @param tensorParallel how many GPUs the backend spans (1, or K for a tensor-parallel group)
-   */
-  public record DeviceSlot(String id, String device, String backend, Supplier<Backend> factory, int tensorParallel) {
+  public record DeviceSlot(String id, String device, String backend, Supplier<Backend> factory, int tensorParallel,
+      Parallelism parallelism) {
+    public DeviceSlot(String id, String device, String backend, Supplier<Backend> factory, int tensorParallel) {
+      this(id, device, backend, factory, tensorParallel, Parallelism.TENSOR);
+    }
+
     public DeviceSlot(String id, String device, String backend, Supplier<Backend> factory) {
       this(id, device, backend, factory, 1);
     }
@@ -61,7 +66,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     this.agents = slots.stream().map(slot -> {
       ActorRef<AgentCommand> agent = context.spawn(
           Behaviors.supervise(GpuAgent.create(slot.id(), slot.device(), slot.backend(), slot.factory(),
-              slot.tensorParallel()))
+              slot.tensorParallel(), slot.parallelism()))
               .onFailure(SupervisorStrategy.restart()),
           slot.id());
       context.getSystem().receptionist().tell(Receptionist.register(AgentCommand.SERVICE_KEY, agent));

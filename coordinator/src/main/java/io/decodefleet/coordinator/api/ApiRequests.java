@@ -38,6 +38,8 @@ final class ApiRequests {
    * the start, so both are bounded before anything is drawn (a larger benchmark runs from the CLI).
    */
   static final int MAX_BENCHMARK_REQUESTS = 100_000;
+  /** Decode steps a run may profile per agent: each is an eager, event-timed step, so far slower than a graph's. */
+  static final int MAX_PROFILE_STEPS = 10_000;
   /** Prompt tokens of all requests together, by the prompt length's mean (64 MiB of ids). */
   static final long MAX_BENCHMARK_PROMPT_TOKENS = 1L << 24;
 
@@ -126,6 +128,10 @@ final class ApiRequests {
     if (in.getMaxConcurrency() < 0) {
       throw ApiStatus.invalid("max_concurrency", "must be >= 0 (0: unlimited), got " + in.getMaxConcurrency());
     }
+    if (in.getProfileSteps() < 0 || in.getProfileSteps() > MAX_PROFILE_STEPS) {
+      throw ApiStatus.invalid("profile_steps", "must be in 0.." + MAX_PROFILE_STEPS + " (0: none), got "
+          + in.getProfileSteps());
+    }
     OverlengthPolicy policy;
     try {
       policy = in.getOnOverlength().isEmpty() ? OverlengthPolicy.ERROR : OverlengthPolicy.parse(in.getOnOverlength());
@@ -159,7 +165,7 @@ final class ApiRequests {
           + " requests drawn: each exceeds the " + length.maxTokens() + " tokens a sequence may hold");
     }
     return new Benchmark(new BenchmarkSpec(ws, model, workload.requests(), placement, spec.maxConcurrency(),
-        Duration.ofSeconds(60)), workload.skipped());
+        Duration.ofSeconds(60)).withProfileSteps(in.getProfileSteps()), workload.skipped());
   }
 
   private static LengthDistribution length(String field, String text) {

@@ -64,7 +64,8 @@ final class EngineOptions {
   String decodePath = "persistent+graph";
 
   @Option(names = "--gemm", description = "GEMMs of the projections on CUDA agents: auto (the fastest of ours and "
-      + "cuBLASLt per shape, timed at model load), ours or cublaslt (default: ${DEFAULT-VALUE}).")
+      + "cuBLASLt per shape, timed at model load), ours, cublaslt or skinny2 (our second skinny GEMM wherever it "
+      + "applies) (default: ${DEFAULT-VALUE}).")
   String gemm = "auto";
 
   @Option(names = "--gpu-memory-fraction", description = "Share of each GPU's memory a CUDA agent may use, weights "

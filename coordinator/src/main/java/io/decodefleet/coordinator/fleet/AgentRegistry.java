@@ -98,9 +98,12 @@ public record AgentRegistry(Map<ActorRef<AgentCommand>, AgentInfo> agents, Set<A
     return agents.values().stream().sorted(Comparator.comparing(AgentInfo::agentId, AgentOrder.INSTANCE)).toList();
   }
 
-  /** The agents whose replicas span {@code tensorParallel} GPUs, by id: what a layout may load. */
-  public List<AgentInfo> sorted(int tensorParallel) {
-    return sorted().stream().filter(a -> a.tensorParallel() == tensorParallel).toList();
+  /**
+   * The agents whose replicas are what {@code layout} loads ({@link AgentInfo#serves}), by id: a
+   * tensor-parallel agent of K devices is no expert-parallel one of K, nor the other way round.
+   */
+  public List<AgentInfo> sorted(ParallelLayout layout) {
+    return sorted().stream().filter(a -> a.serves(layout)).toList();
   }
 
   /**

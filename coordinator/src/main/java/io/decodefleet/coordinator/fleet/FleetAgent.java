@@ -177,4 +177,16 @@ public final class FleetAgent {
     byBatch.forEach((bucket, b) -> out.put(bucket, new AgentSnapshot.StepStats(b[0], b[1])));
     return out;
   }
+
+  /**
+   * Has each agent that serves a run of {@code worldSize} ({@link FleetScope}) profile its next
+   * {@code steps} decode-only steps; 0: nothing is sent. Told before the run's first sequence, from
+   * the actor that will send the sequences, so the agents have it first.
+   */
+  public static void profileNextSteps(java.util.List<FleetAgent> fleet, int worldSize, int steps) {
+    if (steps <= 0) return;
+    for (FleetAgent a : FleetScope.firstLive(fleet, x -> x.placeable, worldSize)) {
+      a.info.ref().tell(new io.decodefleet.agent.protocol.AgentCommand.ProfileSteps(steps));
+    }
+  }
 }

@@ -59,7 +59,9 @@ class DecodeFleetServiceTest {
     onFleet = LIMITS.onFleet(((Coordinator.FleetReady) status).state());
     DecodeFleetService service = new DecodeFleetService(cluster.system(), cluster.coordinator(), MODEL, onFleet,
         new ByteTokenizer(), 2, new InFlightLimit(64), (request, outcome, skipped) -> "{\"completed\": "
-        + outcome.result().completed() + ", \"overlength_skipped\": " + skipped + "}", RequestObserver.NONE);
+        + outcome.result().completed() + ", \"overlength_skipped\": " + skipped + ", \"profiled_steps\": "
+        + (outcome.engine() == null || outcome.engine().profile() == null ? 0 : outcome.engine().profile().steps())
+        + "}", RequestObserver.NONE);
     binding = Http.get(cluster.system()).newServerAt("127.0.0.1", 0)
         .bind(DecodeFleetHandlerFactory.create(service, cluster.system())).toCompletableFuture().get(30, TimeUnit.SECONDS);
     client = new GrpcTestClient("127.0.0.1", binding.localAddress().getPort());
@@ -182,6 +184,30 @@ class DecodeFleetServiceTest {
   }
 
   @Test
+  void aRunAsksForItsOwnProfileAndTheNextRunIsNotProfiled() throws Exception {
+    // The served model profiles nothing; this run asks each of its two agents for 3 decode-only steps. Its
+    // 6 sequences of 48 output tokens give each agent far more than 3 such steps.
+    BenchmarkRequest profiled = BenchmarkRequest.newBuilder().setNumRequests(6).setPromptLen("8").setOutputLen("48")
+        .setSeed(4).setWorldSize(2).setProfileSteps(3).build();
+    JsonNode first = reportOf(profiled);
+    assertEquals(6, first.get("completed").asInt(), first.toString());
+    assertEquals(2 * 3, first.get("profiled_steps").asInt(), first.toString());
+
+    // The request held for that run only: the same workload again profiles nothing.
+    JsonNode second = reportOf(profiled.toBuilder().setProfileSteps(0).build());
+    assertEquals(6, second.get("completed").asInt(), second.toString());
+    assertEquals(0, second.get("profiled_steps").asInt(), second.toString());
+  }
+
+  private static JsonNode reportOf(BenchmarkRequest request) throws Exception {
+    List<BenchmarkEvent> events = client.client.runBenchmark(request).runWith(Sink.seq(), client.system)
+        .toCompletableFuture().get(120, TimeUnit.SECONDS);
+    BenchmarkEvent last = events.get(events.size() - 1);
+    assertTrue(last.getReport().getSucceeded(), last.toString());
+    return new ObjectMapper().readTree(last.getReport().getReportJson());
+  }
+
+  @Test
   void badBenchmarkRequestsGetInvalidArgumentNamingTheField() {
     List<BenchmarkRequest> bad = List.of(BenchmarkRequest.newBuilder().setNumRequests(0).build(),
         BenchmarkRequest.newBuilder().setNumRequests(2).setWorldSize(9).build(),
@@ -191,9 +217,11 @@ class DecodeFleetServiceTest {
         BenchmarkRequest.newBuilder().setNumRequests(ApiRequests.MAX_BENCHMARK_REQUESTS + 1).build(),
         BenchmarkRequest.newBuilder().setNumRequests(2).setOnOverlength("truncate").build(),
         BenchmarkRequest.newBuilder().setNumRequests(2).setOutputLen("3000").build(),
-        BenchmarkRequest.newBuilder().setNumRequests(2).setOutputLen("1000").build());
+        BenchmarkRequest.newBuilder().setNumRequests(2).setOutputLen("1000").build(),
+        BenchmarkRequest.newBuilder().setNumRequests(2).setProfileSteps(-1).build(),
+        BenchmarkRequest.newBuilder().setNumRequests(2).setProfileSteps(ApiRequests.MAX_PROFILE_STEPS + 1).build());
     List<String> fields = List.of("num_requests", "world_size", "prompt_len", "placement", "max_concurrency",
-        "num_requests", "on_overlength", "output_len", "output_len");
+        "num_requests", "on_overlength", "output_len", "output_len", "profile_steps", "profile_steps");
     for (int i = 0; i < bad.size(); i++) {
       BenchmarkRequest request = bad.get(i);
       Exception e = assertThrows(Exception.class, () -> client.client.runBenchmark(request)

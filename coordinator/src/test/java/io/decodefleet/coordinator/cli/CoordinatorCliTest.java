@@ -49,7 +49,7 @@ class CoordinatorCliTest {
       "--trace, /no/such/trace.jsonl, --trace:",
       "--backend, tpu, --backend must be auto, cpu or cuda",
       "--decode-path, fast, unknown decode path 'fast'",
-      "--gemm, fast, --gemm must be auto, ours or cublaslt (was 'fast')",
+      "--gemm, fast, --gemm must be auto, ours, cublaslt or skinny2 (was 'fast')",
       "--gpu-memory-fraction, 1.5, gpu memory fraction must be in (0, 1]",
       "--metrics-port, -2, --metrics-port must be in -1..65535, got -2",
       "--metrics-port, 70000, --metrics-port must be in -1..65535, got 70000",

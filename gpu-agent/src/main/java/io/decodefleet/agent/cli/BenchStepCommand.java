@@ -65,8 +65,8 @@ public final class BenchStepCommand implements Callable<Integer> {
   private List<String> paths;
 
   @Option(names = "--gemm", defaultValue = "auto",
-      description = "GEMMs of the projections: auto (the fastest of ours and cuBLASLt per shape), ours or cublaslt"
-          + " (default: ${DEFAULT-VALUE}).")
+      description = "GEMMs of the projections: auto (the fastest of ours and cuBLASLt per shape), ours, cublaslt"
+          + " or skinny2 (our second skinny GEMM wherever it applies) (default: ${DEFAULT-VALUE}).")
   private String gemm;
 
   @Option(names = "--reps", defaultValue = "50", description = "Timed decode steps per point (default: ${DEFAULT-VALUE}).")

@@ -59,6 +59,12 @@ public final class GpuAgentCli implements Callable<Integer> {
           + " replicas, one agent each, for the coordinator's --layout tp=K (default ${DEFAULT-VALUE}).")
   int tensorParallel;
 
+  @Option(names = "--expert-parallel", defaultValue = "${env:DECODEFLEET_EXPERT_PARALLEL:-1}",
+      description = "Devices per agent for a mixture of experts: K > 1 groups this node's CPU slots K at a time into"
+          + " expert-parallel replicas (each rank 1/K of every layer's experts), one agent each, for the"
+          + " coordinator's --layout ep=K (default ${DEFAULT-VALUE}). Not with --tensor-parallel; CPU ranks only.")
+  int expertParallel;
+
   @Option(names = "--decode-path", defaultValue = "persistent+graph",
       description = "How CUDA agents run decode steps: eager, graph, persistent or persistent+graph (default"
           + " ${DEFAULT-VALUE}).")
@@ -66,7 +72,8 @@ public final class GpuAgentCli implements Callable<Integer> {
 
   @Option(names = "--gemm", defaultValue = "${env:DECODEFLEET_GEMM:-auto}",
       description = "GEMMs of the projections on CUDA agents: auto (the fastest of ours and cuBLASLt per shape, timed"
-          + " at model load), ours or cublaslt (default ${DEFAULT-VALUE}).")
+          + " at model load), ours, cublaslt or skinny2 (our second skinny GEMM wherever it applies) (default"
+          + " ${DEFAULT-VALUE}).")
   String gemm;
 
   @Option(names = "--gpu-memory-fraction", defaultValue = "0.9",
@@ -106,6 +113,10 @@ public final class GpuAgentCli implements Callable<Integer> {
     }
     if (cpuAgents < 1) return usage("--cpu-agents must be >= 1, got " + cpuAgents);
     if (tensorParallel < 1) return usage("--tensor-parallel must be >= 1, got " + tensorParallel);
+    if (expertParallel < 1) return usage("--expert-parallel must be >= 1, got " + expertParallel);
+    if (expertParallel > 1 && tensorParallel > 1) {
+      return usage("--expert-parallel and --tensor-parallel cannot both be over 1: a replica splits one way");
+    }
     if (drainTimeoutSeconds < 1) return usage("--drain-timeout must be >= 1 s, got " + drainTimeoutSeconds);
     io.decodefleet.agent.ClusterTls tls;
     CudaSettings cuda;
@@ -120,7 +131,8 @@ public final class GpuAgentCli implements Callable<Integer> {
     try {
       return AgentDaemon.run(new AgentDaemon.Settings(List.copyOf(seedNodes), bind, clusterPort, nodeName, cpuAgents,
           managementPort, kubernetes, CpuBackend.DEFAULT_KV_BYTES, java.time.Duration.ofSeconds(drainTimeoutSeconds),
-          devices, cuda, tensorParallel, tls));
+          devices, cuda, Math.max(tensorParallel, expertParallel), tls, expertParallel > 1
+          ? io.decodefleet.agent.engine.tp.Parallelism.EXPERT : io.decodefleet.agent.engine.tp.Parallelism.TENSOR));
     } catch (IllegalArgumentException | io.decodefleet.agent.PortBinding.Unavailable e) {
       return usage(e.getMessage()); // --devices naming a GPU that is not here, a port that is taken
     }

@@ -59,8 +59,9 @@ public final class ParityCommand implements Callable<Integer> {
   private String attention;
 
   @Option(names = "--gemm", defaultValue = "auto",
-      description = "GEMMs of the projections: auto (the fastest of ours and cuBLASLt per shape), ours or cublaslt"
-          + " (default: ${DEFAULT-VALUE}); pins each choice of the dispatch against the CPU backend.")
+      description = "GEMMs of the projections: auto (the fastest of ours and cuBLASLt per shape), ours, cublaslt"
+          + " or skinny2 (our second skinny GEMM wherever it applies) (default: ${DEFAULT-VALUE}); pins each choice"
+          + " of the dispatch against the CPU backend.")
   private String gemm;
 
   @Option(names = "--quantization", defaultValue = "none",

@@ -12,6 +12,7 @@ import io.decodefleet.agent.PortBinding;
 import io.decodefleet.agent.QuietShutdown;
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
+import io.decodefleet.agent.engine.tp.Parallelism;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -56,10 +57,21 @@ public final class AgentDaemon {
    *     indices such as "0,1"
    * @param cuda how each CUDA agent uses its GPU
    * @param tls how the node talks to the others: plaintext or TLS with mutual authentication
+   * @param parallelism what each group of {@code tensorParallel} > 1 devices splits: heads and columns
+   *     ({@code --tensor-parallel K}) or experts ({@code --expert-parallel K}, CPU rank groups only)
    */
   public record Settings(List<String> seedNodes, String bind, int port, String nodeName, int cpuAgents,
       int managementPort, boolean kubernetesBootstrap, long cpuKvBytes, Duration drainTimeout, String devices,
-      CudaSettings cuda, int tensorParallel, ClusterTls tls) {}
+      CudaSettings cuda, int tensorParallel, ClusterTls tls, Parallelism parallelism) {
+
+    /** Tensor-parallel groups (or single devices). */
+    public Settings(List<String> seedNodes, String bind, int port, String nodeName, int cpuAgents,
+        int managementPort, boolean kubernetesBootstrap, long cpuKvBytes, Duration drainTimeout, String devices,
+        CudaSettings cuda, int tensorParallel, ClusterTls tls) {
+      this(seedNodes, bind, port, nodeName, cpuAgents, managementPort, kubernetesBootstrap, cpuKvBytes, drainTimeout,
+          devices, cuda, tensorParallel, tls, Parallelism.TENSOR);
+    }
+  }
 
   /**
    * The node's configuration. It names no seed nodes: the node joins them only once its management
@@ -98,16 +110,21 @@ public final class AgentDaemon {
     LocalDevices.Choice choice = LocalDevices.forDaemon(s.devices(), CudaDevices.discover());
     int devices = choice.cuda() ? choice.gpus().size() : s.cpuAgents() * s.tensorParallel();
     int k = s.tensorParallel();
+    String flag = s.parallelism() == Parallelism.EXPERT ? "--expert-parallel " : "--tensor-parallel ";
     if (devices % k != 0) {
-      throw new IllegalArgumentException("--tensor-parallel " + k + " does not divide the " + devices
-          + " devices of this node");
+      throw new IllegalArgumentException(flag + k + " does not divide the " + devices + " devices of this node");
+    }
+    if (k > 1 && s.parallelism() == Parallelism.EXPERT && choice.cuda()) {
+      // The CUDA backend has no expert dispatch and combine over NCCL: refused, not run as something else.
+      throw new IllegalArgumentException("--expert-parallel " + k + " runs groups of CPU ranks only (--devices cpu):"
+          + " expert parallelism between GPUs is not built");
     }
     // The agents' ids may name the cluster port, known once the transport bound it: the guardian is made then.
     ActorSystem<NodeGuardian.Command> system = PortBinding.clusterNode(Behaviors.setup(ctx -> {
       String name = nodeName(s, ctx.getSystem().address().getPort().get());
       List<NodeGuardian.DeviceSlot> slots = new ArrayList<>();
       for (int i = 0; i < devices / k; i++) {
-        slots.add(choice.groupSlot(name + "-" + i, i, k, s.cuda(), s.cpuKvBytes()));
+        slots.add(choice.groupSlot(name + "-" + i, i, k, s.parallelism(), s.cuda(), s.cpuKvBytes()));
       }
       return NodeGuardian.create(slots);
     }), config(s));

@@ -20,7 +20,7 @@ import java.util.function.Supplier;
 public final class Engine {
 
   private sealed interface Command permits Submit, Abort, AbortAll, Drain, Stop, NewKvGroupId, JoinKvGroup,
-      AbortKvGroup, SendKv, ReceiveKv {}
+      AbortKvGroup, SendKv, ReceiveKv, ProfileNext {}
 
   private record Submit(List<SequenceSpec> sequences) implements Command {}
 
@@ -41,6 +41,8 @@ public final class Engine {
   private record SendKv(long sequenceId, int peer) implements Command {}
 
   private record ReceiveKv(IncomingKvTransfer transfer) implements Command {}
+
+  private record ProfileNext(int steps) implements Command {}
 
   /** This process, as EngineEvent.Loaded names it: random per JVM, so agents of one process recognise each other. */
   private static final String PROCESS = ProcessHandle.current().pid() + "/" + java.util.UUID.randomUUID();
@@ -74,6 +76,15 @@ public final class Engine {
 
   public void submit(List<SequenceSpec> sequences) {
     inbox.add(new Submit(List.copyOf(sequences)));
+  }
+
+  /**
+   * Profile the next {@code steps} decode-only steps, from now until the busy spell they fall in
+   * ends (see {@link ModelRunner#profileNextSteps}). Commands keep their order, so sequences
+   * submitted after this are covered.
+   */
+  public void profileNextSteps(int steps) {
+    inbox.add(new ProfileNext(steps));
   }
 
   /**
@@ -269,12 +280,14 @@ public final class Engine {
       }
       if (cmd instanceof Submit submit) admit(s, submit.sequences());
       if (cmd instanceof Abort abort) abort(s, abort.sequenceIds());
+      if (cmd instanceof ProfileNext p) s.runner.profileNextSteps(p.steps());
       if (cmd instanceof AbortAll) {
         List<Long> ids = List.copyOf(s.inFlight);
         abort(s, ids);
         events.accept(new EngineEvent.AllAborted(ids.size(), s.scheduler.numFreeBlocks()));
       }
-      if (cmd != null && !(cmd instanceof Submit) && !(cmd instanceof Abort) && !(cmd instanceof AbortAll)) {
+      if (cmd != null && !(cmd instanceof Submit) && !(cmd instanceof Abort) && !(cmd instanceof AbortAll)
+          && !(cmd instanceof ProfileNext)) {
         kvTransfer(s, cmd);
       }
       s.kvTransfers.poll();

@@ -23,6 +23,9 @@ public final class ModelRunner {
   /** Decode steps to profile at the start of each busy spell, and how many this spell has. */
   private int profileSteps;
   private int profiled;
+  /** Decode steps asked for once ({@link #profileNextSteps}), and whether a step ran since. */
+  private int onceSteps;
+  private boolean steppedSinceIdle;
   /** Why the backend cannot profile; asked once, when profiling is first wanted. */
   private java.util.Optional<String> profileRefused;
 
@@ -82,14 +85,30 @@ public final class ModelRunner {
     profiled = 0;
   }
 
-  /** The engine has no work: the next busy spell (say the next benchmark run) profiles afresh. */
+  /**
+   * Profile the next {@code steps} decode-only steps once, from now until the busy spell they fall
+   * in ends, on top of {@link #profileDecodeSteps}' setting: one benchmark run's profile. The count
+   * starts afresh, so steps already profiled in a spell under way do not use it up.
+   */
+  public void profileNextSteps(int steps) {
+    if (steps < 0) throw new IllegalArgumentException("steps must be >= 0, got " + steps);
+    onceSteps = steps;
+    profiled = 0;
+  }
+
+  /**
+   * The engine has no work: the next busy spell (say the next benchmark run) profiles afresh, and a
+   * once-only request ends with the spell it covered (it waits while no step has run since it came).
+   */
   public void idle() {
     profiled = 0;
+    if (steppedSinceIdle) onceSteps = 0;
+    steppedSinceIdle = false;
   }
 
   /** Whether this step, of {@code rows} sample rows over {@code n} tokens, is one to profile. */
   private boolean profiles(SchedulerOutput out, int n, int rows) {
-    if (profiled >= profileSteps || n != rows || !out.newSequences().isEmpty()) return false;
+    if (profiled >= Math.max(profileSteps, onceSteps) || n != rows || !out.newSequences().isEmpty()) return false;
     if (profileRefused == null) profileRefused = backend.profileUnsupported();
     return profileRefused.isEmpty();
   }
@@ -103,6 +122,7 @@ public final class ModelRunner {
     for (long id : out.finishedIds()) sequences.remove(id);
     for (long id : out.preemptedIds()) sequences.remove(id);
     if (out.isEmpty()) return new StepResult(Map.of(), Map.of(), 0, null);
+    steppedSinceIdle = true;
 
     // (sequence, first position, count) in batch order: new sequences, then cached ones.
     List<long[]> spans = new ArrayList<>();

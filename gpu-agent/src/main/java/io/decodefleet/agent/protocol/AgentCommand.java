@@ -90,6 +90,13 @@ public interface AgentCommand {
    */
   record AbortSequences(List<Long> sequenceIds) implements AgentCommand, ProtocolMessage {}
 
+  /**
+   * Time every kernel family of the next {@code steps} decode-only steps, from now until the busy
+   * spell they fall in ends, on top of the model's own {@link ModelSpec#profileSteps}: how one
+   * benchmark run of a serving cluster asks for a profile. An agent with no model ignores it.
+   */
+  record ProfileSteps(int steps) implements AgentCommand, ProtocolMessage {}
+
   /** Abort the KV group now: pending transfers fail, none start. */
   record AbortKvGroup(String reason) implements AgentCommand, ProtocolMessage {}
 

@@ -18,10 +18,18 @@ public interface AgentReport extends ProtocolMessage {
   /**
    * The answer to Register: who this agent is and where it runs.
    *
-   * @param tensorParallel how many GPUs the agent's replica spans (1, or K for a tensor-parallel group)
+   * @param tensorParallel how many GPUs the agent's replica spans (1, or K for a tensor- or expert-parallel group)
+   * @param parallelism what a group of K > 1 devices splits: heads and columns, or experts
    */
   record Registered(String agentId, ActorRef<AgentCommand> agent, String nodeAddress, String device, String backend,
-      int tensorParallel) implements AgentReport {}
+      int tensorParallel, io.decodefleet.agent.engine.tp.Parallelism parallelism) implements AgentReport {
+
+    /** A tensor-parallel (or single-device) agent. */
+    public Registered(String agentId, ActorRef<AgentCommand> agent, String nodeAddress, String device, String backend,
+        int tensorParallel) {
+      this(agentId, agent, nodeAddress, device, backend, tensorParallel, io.decodefleet.agent.engine.tp.Parallelism.TENSOR);
+    }
+  }
 
   /**
    * The model is resident; the capacity the agent offers.

@@ -68,12 +68,15 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       return b.build();
     } else if (o instanceof AgentCommand.AbortSequences m) {
       return io.decodefleet.protocol.cluster.AbortSequences.newBuilder().addAllSequenceIds(m.sequenceIds()).build();
+    } else if (o instanceof AgentCommand.ProfileSteps m) {
+      return io.decodefleet.protocol.cluster.ProfileSteps.newBuilder().setSteps(m.steps()).build();
     } else if (o instanceof AgentCommand.Drain m) {
       return io.decodefleet.protocol.cluster.Drain.newBuilder().setReplyTo(ref(m.replyTo())).build();
     } else if (o instanceof AgentReport.Registered m) {
       return io.decodefleet.protocol.cluster.Registered.newBuilder().setAgentId(m.agentId()).setAgentRef(ref(m.agent()))
           .setNodeAddress(m.nodeAddress()).setDevice(m.device()).setBackend(m.backend())
-          .setTensorParallel(m.tensorParallel()).build();
+          .setTensorParallel(m.tensorParallel())
+          .setExpertParallel(m.parallelism() == io.decodefleet.agent.engine.tp.Parallelism.EXPERT).build();
     } else if (o instanceof AgentReport.ModelLoaded m) {
       return io.decodefleet.protocol.cluster.ModelLoaded.newBuilder().setAgentId(m.agentId()).setKvBlocks(m.kvBlocks())
           .setBlockSize(m.blockSize()).setMaxNumSeqs(m.maxNumSeqs()).setMaxModelLen(m.maxModelLen())
@@ -169,12 +172,15 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         return new AgentReport.PrefixCacheReport(p.getAgentId(), List.copyOf(p.getAddedList()),
             List.copyOf(p.getEvictedList()), p.getQueriedTokens(), p.getHitTokens(), p.getDeferredAdmissions());
       }
+      case "ProfileSteps":
+        return new AgentCommand.ProfileSteps(io.decodefleet.protocol.cluster.ProfileSteps.parseFrom(bytes).getSteps());
       case "Drain":
         return new AgentCommand.Drain(resolve(io.decodefleet.protocol.cluster.Drain.parseFrom(bytes).getReplyTo()));
       case "Registered": {
         var p = io.decodefleet.protocol.cluster.Registered.parseFrom(bytes);
         return new AgentReport.Registered(p.getAgentId(), resolve(p.getAgentRef()), p.getNodeAddress(), p.getDevice(),
-            p.getBackend(), Math.max(1, p.getTensorParallel()));
+            p.getBackend(), Math.max(1, p.getTensorParallel()), p.getExpertParallel()
+            ? io.decodefleet.agent.engine.tp.Parallelism.EXPERT : io.decodefleet.agent.engine.tp.Parallelism.TENSOR);
       }
       case "ModelLoaded": {
         var p = io.decodefleet.protocol.cluster.ModelLoaded.parseFrom(bytes);

@@ -16,8 +16,11 @@ class DaemonOptionsTest {
   @CsvSource(delimiter = '|', value = {
       "--seed-nodes 127.0.0.1:1 --tensor-parallel 0 | gpu-agent: --tensor-parallel must be >= 1, got 0",
       "--seed-nodes 127.0.0.1:1 --cpu-agents 0      | gpu-agent: --cpu-agents must be >= 1, got 0",
+      "--seed-nodes 127.0.0.1:1 --expert-parallel 0 | gpu-agent: --expert-parallel must be >= 1, got 0",
+      "--seed-nodes 127.0.0.1:1 --expert-parallel 2 --tensor-parallel 2 | gpu-agent: --expert-parallel and "
+          + "--tensor-parallel cannot both be over 1: a replica splits one way",
       "--seed-nodes nohost                          | gpu-agent: --seed-nodes: 'nohost' is not host:port",
-      "--seed-nodes 127.0.0.1:1 --gemm fast         | gpu-agent: --gemm must be auto, ours or cublaslt (was 'fast')",
+      "--seed-nodes 127.0.0.1:1 --gemm fast         | gpu-agent: --gemm must be auto, ours, cublaslt or skinny2 (was 'fast')",
   })
   void badOptionGetsOneLineAndExit2(String args, String expected) {
     PrintStream saved = System.err;

@@ -47,10 +47,10 @@ class ParityAndStepBenchWithoutGpuTest {
     assertEquals("gpu-agent parity: --attention must be auto or paged, got 'flash'\n", attention.out());
     Run parityGemm = run(ParityCommand::new, "--gemm", "fastest");
     assertEquals(2, parityGemm.code());
-    assertEquals("gpu-agent parity: --gemm must be auto, ours or cublaslt (was 'fastest')\n", parityGemm.out());
+    assertEquals("gpu-agent parity: --gemm must be auto, ours, cublaslt or skinny2 (was 'fastest')\n", parityGemm.out());
     Run gemm = run(BenchStepCommand::new, "--gemm", "fast");
     assertEquals(2, gemm.code());
-    assertEquals("gpu-agent bench step: --gemm must be auto, ours or cublaslt (was 'fast')\n", gemm.out());
+    assertEquals("gpu-agent bench step: --gemm must be auto, ours, cublaslt or skinny2 (was 'fast')\n", gemm.out());
     Run batches = run(BenchStepCommand::new, "--batches", "1,0");
     assertEquals(2, batches.code());
     assertTrue(batches.out().startsWith("gpu-agent bench step: "), batches.out());

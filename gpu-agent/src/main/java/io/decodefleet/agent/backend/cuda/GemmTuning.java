@@ -80,7 +80,7 @@ final class GemmTuning {
   static Outcome prepare(CudaContext ctx, KernelModule kernels, CudaStream stream, Projections projections,
       List<Site> sites, GemmTuner.Policy policy, Consumer<AutoCloseable> own) {
     CublasLtGemms lt = null;
-    if (policy != GemmTuner.Policy.OURS) {
+    if (policy.usesCublasLt()) {
       if (CublasLt.isAvailable()) {
         lt = CublasLtGemms.open(ctx, stream);
         own.accept(lt);
@@ -90,14 +90,20 @@ final class GemmTuning {
         LOG.info("{}: {}; the GEMMs run on our kernels", ctx.gpu().label(), CublasLt.unavailabilityCause());
       }
     }
+    boolean skinny2 = GemmTuner.skinny2InDispatch();
     if (policy != GemmTuner.Policy.CUBLASLT) {
       String cause = WgmmaGemms.unavailabilityCause(ctx.gpu());
       LOG.info("{}: ours:wgmma {}", ctx.gpu().label(), projections.wgmma() ? "is a candidate from "
           + GemmTuner.WGMMA_MIN_ROWS + " rows" : !cause.isEmpty() ? "is not a candidate: " + cause
           : "is not a candidate (" + WgmmaGemms.SETTING_ENV + " is not on)");
+      if (policy != GemmTuner.Policy.SKINNY2) {
+        LOG.info("{}: ours:skinny2 {}", ctx.gpu().label(), skinny2 ? "is a candidate up to "
+            + GemmTuner.SKINNY2_MAX_ROWS + " rows" : "is not a candidate (" + GemmTuner.SKINNY2_SETTING_ENV + " is not on)");
+      }
     }
     projections.useChoices(null, lt);
-    String key = key(ctx.gpu().summary(), policy) + ", wgmma " + (projections.wgmma() ? "on" : "off");
+    String key = key(ctx.gpu().summary(), policy) + ", wgmma " + (projections.wgmma() ? "on" : "off")
+        + (skinny2 ? ", skinny2 on" : "");
     Outcome outcome = tune(projections, kernels, stream, sites, policy, key, cacheFile(key));
     projections.useChoices(outcome.choices(), lt);
     return outcome;
@@ -190,7 +196,7 @@ final class GemmTuning {
           filled = true;
         }
         List<GemmChoice> candidates = GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy,
-            projections.wgmma());
+            projections.wgmma(), GemmTuner.skinny2InDispatch());
         int[] layer = {0};
         choices.put(shape, GemmTuner.fastest(shape, candidates, (s, c) -> EventTimer.median(EventTimer.timeUs(stream,
             WARMUP, REPS, () -> projections.run(c, s, site.y(), site.x(), site.weights()[layer[0]++ % site.weights().length])))));

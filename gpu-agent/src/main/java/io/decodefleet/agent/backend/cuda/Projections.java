@@ -11,6 +11,7 @@ import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.Fp8DequantParams;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
@@ -19,7 +20,7 @@ import java.util.Map;
 
 /**
  * {@code out = x · wᵀ} for the model's projections. Each launch runs what the GEMM dispatch chose
- * for its shape ({@link GemmChoices}: the fastest of our skinny GEMM, our tensor-core GEMM, our
+ * for its shape ({@link GemmChoices}: the fastest of our skinny GEMMs, our tensor-core GEMM, our
  * wgmma GEMM where it runs and {@link WgmmaGemms#SETTING_ENV} enables it, and cuBLASLt's
  * algorithms, timed at model load); before a choice exists, or for a projection never
  * timed, our kernels run by row count: the skinny GEMM (weights streamed once, split-K when the row
@@ -40,6 +41,7 @@ final class Projections {
   private final KernelModule kernels;
   private final CudaStream stream;
   private final Map<Shape, SkinnyGemmPlan> plans = new HashMap<>();
+  private final Map<Shape, Skinny2GemmPlan> plans2 = new HashMap<>();
   private long partials; // skinny GEMM float32 scratch
   private long counters; // skinny GEMM int32 counters, zero between launches
   private CublasLtGemms cublasLt; // null: cuBLASLt is not used
@@ -103,7 +105,7 @@ final class Projections {
 
   /**
    * Runs {@code choice} on one launch (its algorithm as given); what it cannot run (cuBLASLt without
-   * that algorithm for the shape, the skinny GEMM past its rows, the wgmma GEMM where it is not a
+   * that algorithm for the shape, either skinny GEMM past its rows, the wgmma GEMM where it is not a
    * candidate or an operand is not 16-byte aligned) runs ours by row count (the wgmma GEMM's shapes on
    * the tensor-core GEMM).
    */
@@ -116,7 +118,11 @@ final class Projections {
         return;
       }
     }
-    if (kernel == GemmChoice.Kernel.WGMMA && wgmma != null && WgmmaGemms.aligned(x, w)) {
+    if (kernel == GemmChoice.Kernel.SKINNY2 && Skinny2GemmPlan.supports(s.m(), s.k())) {
+      Skinny2GemmPlan plan = plan2(s.m(), s.n(), s.k());
+      kernels.launch(plan.kernel(), plan.launch(),
+          plan.params(out, x, w, partials, counters, s.stride(), s.outFloat()), stream);
+    } else if (kernel == GemmChoice.Kernel.WGMMA && wgmma != null && WgmmaGemms.aligned(x, w)) {
       wgmma.launch(s, out, x, w);
     } else if (kernel != GemmChoice.Kernel.TENSOR_CORE && kernel != GemmChoice.Kernel.WGMMA
         && s.m() <= SkinnyGemmPlan.MAX_M) {
@@ -150,8 +156,14 @@ final class Projections {
         s -> SkinnyGemmPlan.plan(m, n, k, kernels.slots(SkinnyGemmPlan.kernelFor(m))));
   }
 
+  private Skinny2GemmPlan plan2(int m, int n, int k) {
+    return plans2.computeIfAbsent(new Shape(m, n, k),
+        s -> Skinny2GemmPlan.plan(m, n, k, kernels.slots(Skinny2GemmPlan.kernelFor(m))));
+  }
+
   /**
-   * The split-K scratch every projection of {@code config} at 1..{@code maxRows} rows may need:
+   * The split-K scratch every projection of {@code config} at 1..{@code maxRows} rows may need, on
+   * either skinny GEMM (they share it: launches on one stream, counters left zero by each):
    * {float32 partials, int32 counters}, the largest over all planned shapes.
    */
   long[] scratchFor(ModelConfig config, int maxRows, int maxLogitsRows) {
@@ -166,12 +178,22 @@ final class Projections {
         SkinnyGemmPlan p = plan(m, s[0], s[1]);
         floats = Math.max(floats, p.workspaceFloats());
         ints = Math.max(ints, p.counterCount());
+        if (m <= Skinny2GemmPlan.MAX_M && Skinny2GemmPlan.supports(m, s[1])) {
+          Skinny2GemmPlan p2 = plan2(m, s[0], s[1]);
+          floats = Math.max(floats, p2.workspaceFloats());
+          ints = Math.max(ints, p2.counterCount());
+        }
       }
     }
     for (int m = 1; m <= Math.min(maxLogitsRows, SkinnyGemmPlan.MAX_M); m++) {
       SkinnyGemmPlan p = plan(m, config.vocabSize(), h);
       floats = Math.max(floats, p.workspaceFloats());
       ints = Math.max(ints, p.counterCount());
+      if (m <= Skinny2GemmPlan.MAX_M && Skinny2GemmPlan.supports(m, h)) {
+        Skinny2GemmPlan p2 = plan2(m, config.vocabSize(), h);
+        floats = Math.max(floats, p2.workspaceFloats());
+        ints = Math.max(ints, p2.counterCount());
+      }
     }
     return new long[] {floats, ints};
   }

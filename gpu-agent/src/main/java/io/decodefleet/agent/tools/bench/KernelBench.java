@@ -13,6 +13,7 @@ import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.LaunchShape;
+import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
 import io.decodefleet.kernels.cuda.WgmmaGemmParams;
@@ -29,9 +30,9 @@ import java.util.Set;
 /**
  * The grids of {@code gpu-agent bench kernels}: the device-to-device copy (the ceiling), paged
  * decode attention (both variants) and the GEMMs of the Llama-3-8B projections: our skinny GEMM,
- * our tensor-core GEMM, our wgmma GEMM (sm_90, from 64 rows) and cuBLASLt side by side on the same
- * shapes and inputs, at decode batches and, in TFLOP/s, at prefill sizes ({@link PrefillGemmBench}); the
- * mixture-of-experts kernels on Mixtral's and Qwen3-MoE's layers ({@link MoeKernelBench}).
+ * our second skinny GEMM (up to 16 rows), our tensor-core GEMM, our wgmma GEMM (sm_90, from 64 rows) and cuBLASLt
+ * side by side on the same shapes and inputs, at decode batches and, in TFLOP/s, at prefill sizes ({@link
+ * PrefillGemmBench}); the mixture-of-experts kernels on Mixtral's and Qwen3-MoE's layers ({@link MoeKernelBench}).
  */
 public final class KernelBench {
 
@@ -43,7 +44,7 @@ public final class KernelBench {
   public static final int DECODE_BLOCK = 16;
   /** (batch, context) points also timed over an FP8 e4m3 cache, beside their bf16 rows. */
   public static final int[][] DECODE_FP8_POINTS = {{1, 16384}, {64, 16384}};
-  public static final int[] GEMM_M = {1, 8, 32, 64, 128, 256};
+  public static final int[] GEMM_M = {1, 8, 16, 32, 64, 128, 256};
   /** (n, k) of the Llama-3-8B projections: qkv, o, gate_up, down. */
   public static final int[][] GEMM_NK = {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}};
 
@@ -55,7 +56,7 @@ public final class KernelBench {
   public enum Section {
     /** Decode attention, both variants, over batch × context. */
     ATTENTION,
-    /** The decode GEMM grid ({@link #GEMM_M} rows): skinny, tensor-core, wgmma from 64 rows, cuBLASLt. */
+    /** The decode GEMM grid ({@link #GEMM_M} rows): skinny, skinny2 to 16 rows, tensor-core, wgmma from 64 rows, cuBLASLt. */
     GEMM,
     /** The prefill GEMM grid ({@link PrefillGemmBench#PREFILL_M} rows) in TFLOP/s. */
     PREFILL_GEMM,
@@ -131,6 +132,10 @@ public final class KernelBench {
         List<BenchResult> rows = new ArrayList<>();
         rows.add(skinnyGemm(h, m, nk[0], nk[1], copyPerUs));
         h.freeAll();
+        if (m <= GemmTuner.SKINNY2_MAX_ROWS) {
+          rows.add(skinny2Gemm(h, m, nk[0], nk[1], copyPerUs));
+          h.freeAll();
+        }
         if (m >= GemmTuner.TENSOR_CORE_MIN_ROWS) {
           rows.add(tensorCoreGemm(h, m, nk[0], nk[1], copyPerUs));
           h.freeAll();
@@ -280,6 +285,25 @@ public final class KernelBench {
     shape.put("k", (long) k);
     shape.put("splits", (long) plan.splits());
     return in.result("skinny_gemm", kernel.symbol().substring(3), shape, us, copyPerUs);
+  }
+
+  /** Our second skinny GEMM (m ≤ 16) on the same point as {@link #skinnyGemm}; bytes are the weight's. */
+  static BenchResult skinny2Gemm(DeviceHarness h, int m, int n, int k, double copyPerUs) {
+    GemmInputs in = GemmInputs.of(h, m, n, k);
+    int sets = in.sets();
+    Skinny2GemmPlan plan = Skinny2GemmPlan.plan(m, n, k, h.kernels().slots(Skinny2GemmPlan.kernelFor(m)));
+    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    SkinnyGemmParams[] params = new SkinnyGemmParams[sets];
+    for (int s = 0; s < sets; s++) {
+      params[s] = plan.params(in.out().address(), in.x(s), in.w(s), workspace, counters, n, false);
+    }
+    double us = BenchPool.graphMedianUs(h, in.launches(),
+        i -> h.launch(plan.kernel(), plan.launch(), params[i % sets]));
+    Map<String, Long> shape = gemmShape(m, n, k);
+    shape.put("splits", (long) plan.splits());
+    shape.put("ctas", (long) plan.ctas());
+    return in.result("skinny2_gemm", plan.kernel().symbol().substring(3), shape, us, copyPerUs);
   }
 
   /** Our tensor-core GEMM on the same point as {@link #skinnyGemm}. */

@@ -8,13 +8,14 @@ import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.LaunchShape;
+import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
 import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 import io.decodefleet.kernels.reference.Matmul;
 
 /**
- * The skinny (decode), tensor-core and wgmma (prefill) GEMMs, and cuBLASLt's algorithms as the GEMM
+ * The skinny and skinny2 (decode), tensor-core and wgmma (prefill) GEMMs, and cuBLASLt's algorithms as the GEMM
  * dispatch runs them, against {@link Matmul}: bf16 out, or float32 out (a tensor-parallel rank's
  * partial sums, compared at float32-accumulation tolerance).
  */
@@ -64,6 +65,30 @@ final class GemmCheck {
     err = Compare.worst(err, Compare.relError(read(h, out, m * n, outFloat), q.expected()));
     return h.result(outFloat ? "skinny gemm, f32 out" : "skinny gemm",
         String.format("m=%d n=%d k=%d splits=%d", m, n, k, plan.splits()), err,
+        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, q.bytes(outFloat), 2.0 * m * n * k);
+  }
+
+  /**
+   * Our second skinny GEMM (m ≤ 16) as the dispatch launches it; after the timed launches the
+   * output is poisoned and checked again (the tile counters must have been left at zero).
+   */
+  static CheckResult skinny2(DeviceHarness h, int m, int n, int k, boolean outFloat) {
+    Problem q = Problem.random(h, m, n, k);
+    Skinny2GemmPlan plan = Skinny2GemmPlan.plan(m, n, k, h.kernels().slots(Skinny2GemmPlan.kernelFor(m)));
+    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
+    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    SkinnyGemmParams p = plan.params(out.address(), h.bf16(q.x()).address(), h.bf16(q.w()).address(), workspace,
+        counters, n, outFloat);
+    Runnable run = () -> h.launch(plan.kernel(), plan.launch(), p);
+    run.run();
+    double err = Compare.relError(read(h, out, m * n, outFloat), q.expected());
+    double us = h.medianUs(run);
+    if (outFloat) out.fill32(DeviceHarness.F32_NAN); else out.fill16(DeviceHarness.BF16_NAN);
+    run.run();
+    err = Compare.worst(err, Compare.relError(read(h, out, m * n, outFloat), q.expected()));
+    return h.result(outFloat ? "skinny2 gemm, f32 out" : "skinny2 gemm",
+        String.format("m=%d n=%d k=%d splits=%d ctas=%d", m, n, k, plan.splits(), plan.ctas()), err,
         outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, q.bytes(outFloat), 2.0 * m * n * k);
   }
 

@@ -45,6 +45,22 @@ public enum KernelFamily {
       h -> GemmCheck.skinny(h, 200, 1000, 1024),
       h -> GemmCheck.skinny(h, 1, 4096, 4096, true),
       h -> GemmCheck.skinny(h, 8, 4096, 7168, true)),
+  /**
+   * The second skinny GEMM (m ≤ 16): the four Llama-3-8B projections, n off the 64-row tile, k off
+   * the 256-k chunk (520: a last slice of 8), more items than CTAs with and without splits, every
+   * variant (m 1, 2, 4, 8, 16 and 3, 13 inside them), float32 out.
+   */
+  SKINNY2_GEMM(
+      h -> GemmCheck.skinny2(h, 1, 6144, 4096, false),
+      h -> GemmCheck.skinny2(h, 8, 4096, 4096, false),
+      h -> GemmCheck.skinny2(h, 16, 28672, 4096, false),
+      h -> GemmCheck.skinny2(h, 4, 4096, 14336, false),
+      h -> GemmCheck.skinny2(h, 3, 1000, 520, false),
+      h -> GemmCheck.skinny2(h, 13, 130, 72, false),
+      h -> GemmCheck.skinny2(h, 2, 32000, 2048, false),
+      h -> GemmCheck.skinny2(h, 16, 20000, 256, false),
+      h -> GemmCheck.skinny2(h, 1, 4096, 4096, true),
+      h -> GemmCheck.skinny2(h, 8, 4096, 7168, true)),
   GEMM(
       h -> GemmCheck.tensorCore(h, 300, 1000, 1024),
       h -> GemmCheck.tensorCore(h, 129, 130, 72),

@@ -94,11 +94,17 @@ class CudaBackendGpuTest {
     assertPassed(parity(D128, CudaSettings.AttentionKernels.AUTO));
   }
 
-  /** Each GEMM dispatch policy pins one kind of choice: ours only, cuBLASLt's first pick wherever it has one. */
+  /**
+   * Each GEMM dispatch policy pins one kind of choice: ours only, our second skinny GEMM wherever it
+   * applies (every decode step and graph bucket here, up to 8 rows), cuBLASLt's first pick wherever
+   * it has one.
+   */
   @Test
   void everyGemmTheDispatchCanChooseMatchesTheCpuBackend() {
     CudaSettings base = CudaSettings.defaults().withMaxGraphBatch(8);
     assertPassed(parity(D128, base.withGemm(GemmTuner.Policy.OURS)));
+    assertPassed(parity(D128, base.withGemm(GemmTuner.Policy.SKINNY2)));
+    assertPassed(parity(D64, base.withGemm(GemmTuner.Policy.SKINNY2)));
     assumeTrue(CublasLt.isAvailable(), CublasLt::unavailabilityCause);
     assertPassed(parity(D128, base.withGemm(GemmTuner.Policy.CUBLASLT)));
     assertPassed(parity(D64, base.withGemm(GemmTuner.Policy.AUTO)));

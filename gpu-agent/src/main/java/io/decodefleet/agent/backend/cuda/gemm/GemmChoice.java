@@ -15,6 +15,11 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
   public enum Kernel {
     /** Our memory-bound decode GEMM (rows of x ≤ 256, weights streamed once). */
     SKINNY("ours:skinny"),
+    /**
+     * Our second decode GEMM (rows of x ≤ 16): bulk copies through a 4-stage ring on one persistent
+     * CTA per SM (skinny2_gemm.cu).
+     */
+    SKINNY2("ours:skinny2"),
     /** Our tensor-core GEMM (prefill and large batches; mma.sync, any sm_90+ device). */
     TENSOR_CORE("ours:tensor-core"),
     /** Our Hopper GEMM (TMA and wgmma; sm_90 only, see {@link WgmmaGemms}). */
@@ -72,6 +77,6 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
         // falls through to the error below
       }
     }
-    throw new IllegalArgumentException("not a GEMM choice: '" + label + "' (ours:skinny, ours:tensor-core, ours:wgmma or cublaslt#N)");
+    throw new IllegalArgumentException("not a GEMM choice: '" + label + "' (ours:skinny, ours:skinny2, ours:tensor-core, ours:wgmma or cublaslt#N)");
   }
 }

@@ -84,8 +84,12 @@ public final class GemmChoices {
         && c.get().kernel() == GemmChoice.Kernel.CUBLASLT).count();
     long wgmma = shapes.stream().map(this::choiceFor).filter(c -> c.isPresent()
         && c.get().kernel() == GemmChoice.Kernel.WGMMA).count();
+    long skinny2 = shapes.stream().map(this::choiceFor).filter(c -> c.isPresent()
+        && c.get().kernel() == GemmChoice.Kernel.SKINNY2).count();
+    String among = (wgmma > 0 ? "ours:wgmma " + wgmma : "") + (wgmma > 0 && skinny2 > 0 ? ", " : "")
+        + (skinny2 > 0 ? "ours:skinny2 " + skinny2 : "");
     return "GEMM dispatch: cuBLASLt " + lt + " of " + shapes.size() + " shapes, ours " + (shapes.size() - lt)
-        + (wgmma > 0 ? " (ours:wgmma " + wgmma + ")" : "");
+        + (among.isEmpty() ? "" : " (" + among + ")");
   }
 
   /** Writes the cache file atomically (a reader never sees half a file). */

@@ -1,11 +1,13 @@
 package io.decodefleet.agent.backend.cuda.gemm;
 
+import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Chooses, for every projection at every timed row count, the fastest candidate: our kernels (the
- * skinny GEMM up to {@link #SKINNY_MAX_ROWS} rows, the tensor-core GEMM from {@link
+ * skinny GEMM up to {@link #SKINNY_MAX_ROWS} rows, the second skinny GEMM up to {@link
+ * #SKINNY2_MAX_ROWS}, the tensor-core GEMM from {@link
  * #TENSOR_CORE_MIN_ROWS} rows, the Hopper wgmma GEMM from {@link #WGMMA_MIN_ROWS} rows where it
  * runs and is enabled) and up to {@link #CUBLASLT_CANDIDATES} of cuBLASLt's heuristic algorithms.
  * Timing is the caller's (device events at model load); this class only decides, so the rule is
@@ -15,6 +17,8 @@ public final class GemmTuner {
 
   /** Our skinny GEMM takes at most this many rows of x (its kernels' limit). */
   public static final int SKINNY_MAX_ROWS = 256;
+  /** Our second skinny GEMM takes at most this many rows of x (its MMA tiles hold 16). */
+  public static final int SKINNY2_MAX_ROWS = Skinny2GemmPlan.MAX_M;
   /** Below this many rows our tensor-core GEMM wastes most of its 64-row tiles: not a candidate. */
   public static final int TENSOR_CORE_MIN_ROWS = 16;
   /**
@@ -32,13 +36,23 @@ public final class GemmTuner {
     /** Our kernels only (timed against each other where both apply). */
     OURS,
     /** cuBLASLt's first pick wherever it has one; ours where it has none. */
-    CUBLASLT;
+    CUBLASLT,
+    /**
+     * Our second skinny GEMM wherever it applies (up to {@link #SKINNY2_MAX_ROWS} rows), our kernels
+     * elsewhere: pins it, to measure it end to end and check it against the CPU backend.
+     */
+    SKINNY2;
 
     public static Policy parse(String text) {
       for (Policy p : values()) {
         if (p.name().equalsIgnoreCase(text)) return p;
       }
-      throw new IllegalArgumentException("--gemm must be auto, ours or cublaslt (was '" + text + "')");
+      throw new IllegalArgumentException("--gemm must be auto, ours, cublaslt or skinny2 (was '" + text + "')");
+    }
+
+    /** Whether cuBLASLt's algorithms may be chosen (then it is opened at model load). */
+    public boolean usesCublasLt() {
+      return this == AUTO || this == CUBLASLT;
     }
 
     public String label() {
@@ -54,39 +68,60 @@ public final class GemmTuner {
 
   private GemmTuner() {}
 
-  /** Our candidates for {@code rows} rows without the wgmma GEMM: the skinny GEMM, the tensor-core GEMM, or both. */
+  /**
+   * {@code on}: "ours:skinny2" is a dispatch candidate up to {@link #SKINNY2_MAX_ROWS} rows. Off by
+   * default until its self-test family (SKINNY2_GEMM) has passed on a GPU: timing picks the fastest
+   * candidate, not a correct one, and a kernel that hung would hang the model's load. {@code --gemm
+   * skinny2} pins it regardless, as the self-test and {@code bench kernels} run it regardless.
+   */
+  public static final String SKINNY2_SETTING_ENV = "DECODEFLEET_GEMM_SKINNY2";
+
+  /** Whether {@value #SKINNY2_SETTING_ENV} lets the dispatch choose "ours:skinny2" (default off). */
+  public static boolean skinny2InDispatch() {
+    return WgmmaGemms.settingOn(System.getenv(SKINNY2_SETTING_ENV));
+  }
+
+  /** Our candidates for {@code rows} rows without the opt-in kernels: the skinny GEMM, the tensor-core GEMM, or both. */
   public static List<GemmChoice.Kernel> ourKernels(int rows) {
-    return ourKernels(rows, false);
+    return ourKernels(rows, false, false);
   }
 
   /**
-   * Our candidates for {@code rows} rows: the skinny GEMM, the tensor-core GEMM, and, when {@code
-   * wgmma} (an sm_90 device with the kernel enabled), the wgmma GEMM from {@link #WGMMA_MIN_ROWS}.
+   * Our candidates for {@code rows} rows: the skinny GEMM, the tensor-core GEMM, and the opt-in ones:
+   * the second skinny GEMM up to {@link #SKINNY2_MAX_ROWS} rows when {@code skinny2}, the wgmma GEMM
+   * from {@link #WGMMA_MIN_ROWS} when {@code wgmma} (an sm_90 device with the kernel enabled).
    */
-  public static List<GemmChoice.Kernel> ourKernels(int rows, boolean wgmma) {
-    List<GemmChoice.Kernel> ours = new ArrayList<>(3);
+  public static List<GemmChoice.Kernel> ourKernels(int rows, boolean wgmma, boolean skinny2) {
+    List<GemmChoice.Kernel> ours = new ArrayList<>(4);
     if (rows <= SKINNY_MAX_ROWS) ours.add(GemmChoice.Kernel.SKINNY);
+    if (skinny2 && rows <= SKINNY2_MAX_ROWS) ours.add(GemmChoice.Kernel.SKINNY2);
     if (rows >= TENSOR_CORE_MIN_ROWS) ours.add(GemmChoice.Kernel.TENSOR_CORE);
     if (wgmma && rows >= WGMMA_MIN_ROWS) ours.add(GemmChoice.Kernel.WGMMA);
     return ours;
   }
 
-  /** {@link #candidates(int, int, Policy, boolean)} without the wgmma GEMM. */
+  /** {@link #candidates(int, int, Policy, boolean, boolean)} without the opt-in kernels. */
   public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy) {
-    return candidates(rows, cublasLtAlgorithms, policy, false);
+    return candidates(rows, cublasLtAlgorithms, policy, false, false);
   }
 
   /**
    * The candidates of one shape under {@code policy}, given how many algorithms cuBLASLt offers for
-   * it (0 where it is absent or has none) and whether the wgmma GEMM may be chosen.
+   * it (0 where it is absent or has none) and whether the wgmma GEMM and the second skinny GEMM may
+   * be chosen ({@link Policy#SKINNY2} pins the latter either way).
    */
-  public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy, boolean wgmma) {
+  public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy, boolean wgmma,
+      boolean skinny2) {
     List<GemmChoice> c = new ArrayList<>();
     if (policy == Policy.CUBLASLT && cublasLtAlgorithms > 0) {
       c.add(GemmChoice.cublasLt(0, Double.NaN));
       return c;
     }
-    for (GemmChoice.Kernel k : ourKernels(rows, wgmma)) c.add(GemmChoice.ours(k, Double.NaN));
+    if (policy == Policy.SKINNY2 && rows <= SKINNY2_MAX_ROWS) {
+      c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY2, Double.NaN));
+      return c;
+    }
+    for (GemmChoice.Kernel k : ourKernels(rows, wgmma, skinny2)) c.add(GemmChoice.ours(k, Double.NaN));
     if (policy == Policy.AUTO) {
       for (int i = 0; i < Math.min(cublasLtAlgorithms, CUBLASLT_CANDIDATES); i++) c.add(GemmChoice.cublasLt(i, Double.NaN));
     }

@@ -73,6 +73,23 @@ class GemmChoicesTest {
   }
 
   @Test
+  void skinny2ChoicesRoundTripAndTheSummaryNamesThemBesideWgmma(@TempDir Path dir) throws IOException {
+    GemmChoices c = sample();
+    c.put(QKV.withRows(4), GemmChoice.ours(GemmChoice.Kernel.SKINNY2, 13.1));
+    c.put(DOWN_TP.withRows(1), GemmChoice.ours(GemmChoice.Kernel.SKINNY2, 9.8));
+    Path file = dir.resolve("gemm.tsv");
+    c.write(file);
+    assertTrue(Files.readString(file).contains("\tours:skinny2\t13.1\n"), "the label in the file");
+    GemmChoices back = GemmChoices.read(file, c.key()).orElseThrow();
+    assertEquals(GemmChoice.Kernel.SKINNY2, back.choiceFor(QKV.withRows(3)).orElseThrow().kernel());
+    assertEquals(GemmChoice.Kernel.SKINNY, back.choiceFor(QKV.withRows(1)).orElseThrow().kernel(),
+        "ours:skinny is not read as a prefix of ours:skinny2, nor the other way");
+    assertEquals("GEMM dispatch: cuBLASLt 2 of 6 shapes, ours 4 (ours:skinny2 2)", back.summary());
+    back.put(QKV.withRows(2048), GemmChoice.ours(GemmChoice.Kernel.WGMMA, 101.5));
+    assertEquals("GEMM dispatch: cuBLASLt 2 of 7 shapes, ours 5 (ours:wgmma 1, ours:skinny2 2)", back.summary());
+  }
+
+  @Test
   void aDamagedCacheFileIsAnErrorNamingFileAndLine(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("gemm.tsv");
     sample().write(file);

@@ -1,6 +1,7 @@
 package io.decodefleet.agent.backend.cuda.gemm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,7 +18,7 @@ class GemmTunerTest {
   @Test
   void candidatesFollowThePolicyAndTheRowCount() {
     assertEquals(List.of("ours:skinny", "cublaslt#0", "cublaslt#1", "cublaslt#2", "cublaslt#3"),
-        labels(GemmTuner.candidates(1, 8, Policy.AUTO)));
+        labels(GemmTuner.candidates(1, 8, Policy.AUTO)), "the second skinny GEMM is opt-in");
     assertEquals(List.of("ours:skinny", "ours:tensor-core", "cublaslt#0"), labels(GemmTuner.candidates(64, 1, Policy.AUTO)));
     assertEquals(List.of("ours:tensor-core"), labels(GemmTuner.candidates(512, 0, Policy.AUTO)), "no cuBLASLt here");
     assertEquals(List.of("ours:skinny", "ours:tensor-core"), labels(GemmTuner.candidates(256, 8, Policy.OURS)));
@@ -26,15 +27,37 @@ class GemmTunerTest {
   }
 
   @Test
+  void theSecondSkinnyGemmIsACandidateUpTo16RowsWhereEnabledAndItsPolicyPinsIt() {
+    assertEquals(List.of("ours:skinny", "ours:skinny2", "ours:tensor-core", "cublaslt#0"),
+        labels(GemmTuner.candidates(16, 1, Policy.AUTO, false, true)));
+    assertEquals(List.of("ours:skinny", "ours:tensor-core", "cublaslt#0"),
+        labels(GemmTuner.candidates(16, 1, Policy.AUTO, false, false)), "not enabled");
+    assertEquals(List.of("ours:skinny", "ours:tensor-core", "cublaslt#0"),
+        labels(GemmTuner.candidates(17, 1, Policy.AUTO, false, true)), "past its 16 rows");
+    assertEquals(List.of("ours:skinny", "ours:skinny2"), labels(GemmTuner.candidates(8, 4, Policy.OURS, false, true)));
+    assertEquals(List.of("ours:skinny2"), labels(GemmTuner.candidates(1, 4, Policy.SKINNY2)), "pinned: not timed");
+    assertEquals(List.of("ours:skinny2"), labels(GemmTuner.candidates(16, 0, Policy.SKINNY2)));
+    assertEquals(List.of("ours:skinny", "ours:tensor-core"), labels(GemmTuner.candidates(17, 4, Policy.SKINNY2)),
+        "past its rows: ours, never cuBLASLt");
+    assertEquals(Policy.SKINNY2, Policy.parse("skinny2"));
+    assertEquals("skinny2", Policy.SKINNY2.label());
+    assertTrue(Policy.AUTO.usesCublasLt() && Policy.CUBLASLT.usesCublasLt());
+    assertFalse(Policy.OURS.usesCublasLt() || Policy.SKINNY2.usesCublasLt());
+    assertEquals(GemmChoice.Kernel.SKINNY2, GemmChoice.parse("ours:skinny2", 9.5).kernel());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Policy.parse("skinny3"));
+    assertEquals("--gemm must be auto, ours, cublaslt or skinny2 (was 'skinny3')", e.getMessage());
+  }
+
+  @Test
   void theWgmmaGemmIsACandidateFrom64RowsOnlyWhereItIsEnabled() {
     assertEquals(List.of("ours:skinny", "ours:tensor-core", "cublaslt#0"),
-        labels(GemmTuner.candidates(63, 1, Policy.AUTO, true)), "below 64 rows: not a candidate");
+        labels(GemmTuner.candidates(63, 1, Policy.AUTO, true, false)), "below 64 rows: not a candidate");
     assertEquals(List.of("ours:skinny", "ours:tensor-core", "ours:wgmma", "cublaslt#0"),
-        labels(GemmTuner.candidates(64, 1, Policy.AUTO, true)));
-    assertEquals(List.of("ours:tensor-core", "ours:wgmma"), labels(GemmTuner.candidates(8192, 8, Policy.OURS, true)));
-    assertEquals(List.of("ours:tensor-core"), labels(GemmTuner.candidates(8192, 8, Policy.OURS, false)),
+        labels(GemmTuner.candidates(64, 1, Policy.AUTO, true, false)));
+    assertEquals(List.of("ours:tensor-core", "ours:wgmma"), labels(GemmTuner.candidates(8192, 8, Policy.OURS, true, false)));
+    assertEquals(List.of("ours:tensor-core"), labels(GemmTuner.candidates(8192, 8, Policy.OURS, false, false)),
         "not enabled, or not sm_90: the tensor-core GEMM alone");
-    assertEquals(List.of("cublaslt#0"), labels(GemmTuner.candidates(512, 8, Policy.CUBLASLT, true)));
+    assertEquals(List.of("cublaslt#0"), labels(GemmTuner.candidates(512, 8, Policy.CUBLASLT, true, false)));
     assertEquals(GemmChoice.Kernel.WGMMA, GemmChoice.parse("ours:wgmma", 2.5).kernel());
     assertTrue(GemmChoice.Kernel.WGMMA.ours());
   }
@@ -57,7 +80,7 @@ class GemmTunerTest {
   @Test
   void aSingleCandidateIsNotTimedAndABadTimingIsAnError() {
     GemmShape s = new GemmShape(1, 4096, 4096, 4096, false);
-    GemmChoice only = GemmTuner.fastest(s, GemmTuner.candidates(1, 0, Policy.AUTO), (shape, k) -> {
+    GemmChoice only = GemmTuner.fastest(s, GemmTuner.candidates(1, 0, Policy.SKINNY2), (shape, k) -> {
       throw new AssertionError("timed a lone candidate");
     });
     assertTrue(Double.isNaN(only.micros()));

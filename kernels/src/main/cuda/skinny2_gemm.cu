@@ -1,0 +1,337 @@
+// Second skinny GEMM for decode ("ours:skinny2"): out = x · wᵀ for m <= 16 rows of x, built for
+// bytes in flight on Hopper. Same parameters, operand layouts and output modes as skinny_gemm.cu
+// (bf16 out, or float32 out for a tensor-parallel rank's partial sums); the GEMM dispatch times
+// both and keeps the faster per shape (kernels/NOTES.md has the design and its prediction).
+//
+// Memory stream: one producer warp per CTA issues bulk copies (cp.async.bulk, the copy engine,
+// no per-thread requests) of 512 contiguous bytes (256 k) of each of the tile's 64 weight rows and
+// of each x row into a 4-deep ring of shared-memory stages, each completing on its stage's
+// mbarrier (expect_tx). Up to 4 x 32 KB of weights are in flight per SM whatever the thread
+// count, and every copy is four whole 128-byte lines of one row, so a row's next 2 KB are read
+// back to back. Weight copies carry an L2 evict_first policy: each weight byte is read once, x is
+// re-read by every CTA and should stay. The CTA is persistent (one per SM, grid = min(items,
+// SMs)) and walks items (row tile, k split) with a stride of the grid; the producer runs on into
+// the next item while the consumers finish the last one, so the ring never drains between items.
+//
+// Arithmetic: 4 consumer warps own 16 rows each and run mma.m16n8k16 with the weight rows as M
+// and the x rows as N, with skinny_gemm.cu's k permutation: within a 32-k block, lane (g, q) takes
+// physical k = 8q..8q+7 of rows g and g+8 (one 16-byte shared load each) for two MMAs, and x is
+// read with the same mapping. Rows sit 576 bytes apart in a stage (512 + 64), so a quarter-warp
+// (rows g, g+1, four q) hits 8 different 16-byte bank groups. Vectors past the slice's k are
+// zeroed in registers (k is a multiple of 8, so a vector is all in or all out); weight rows past n
+// and x rows past m are never copied, and their stale shared memory only reaches outputs that are
+// never stored (an MMA output row depends on one A row, an output column on one B column).
+//
+// Split-K: when the row tiles alone leave SMs idle (the host plan, Skinny2GemmPlan, balances
+// chunks per CTA), each item writes a float32 partial tile and the last item of a row tile to
+// finish (atomic counter) sums the partials in split order, so results are deterministic.
+// Variants: df_skinny2_gemm_m{1,2,4,8,16}: x rows held per stage (m <= 16).
+// Layouts: x (m, k) bf16; w (n, k) bf16; out (m, outStride); workspace (splits, mTile,
+// nTiles * 64) float32; counters (nTiles) int32, zero before the first launch and left zero. k is
+// a multiple of 8 (16-byte rows for the bulk copies), kSlice a multiple of 256, x and w 16-byte
+// aligned. Grid: (ctas, 1, 1), block 160 threads, dynamic shared memory Skinny2Shape::kSmemBytes.
+// Reuses SkinnyGemmParams and skinny_store from skinny_gemm.cu (included before this file).
+#include "common.cuh"
+
+namespace df {
+namespace skinny2 {
+
+constexpr int kConsumerWarps = 4;
+constexpr int kConsumers = kConsumerWarps * 32;
+constexpr int kThreads = kConsumers + 32;        // + one producer warp
+constexpr int kRows = kConsumerWarps * 16;       // weight rows per tile
+constexpr int kChunkK = 256;                     // k per stage: 512 bytes of each row
+constexpr int kPitchBytes = kChunkK * 2 + 64;    // row pitch in a stage: 576 bytes
+constexpr int kPitch = kPitchBytes / 2;          // in elements
+constexpr int kStages = 4;
+constexpr int kReduceBatch = 8;                  // partial float4s a summing thread loads at once
+
+template <int MT>
+struct Shape {
+  static constexpr int kNT = (MT + 7) / 8;       // 8-column MMA tiles of x rows
+  static constexpr int kStageBytes = (kRows + MT) * kPitchBytes;
+  static constexpr int kSmemBytes = kStages * kStageBytes + 2 * kStages * 8;  // + full/empty bars
+};
+static_assert(Shape<1>::kSmemBytes == 4 * (64 + 1) * 576 + 64, "Kernel.java skinny2 m1");
+static_assert(Shape<2>::kSmemBytes == 4 * (64 + 2) * 576 + 64, "Kernel.java skinny2 m2");
+static_assert(Shape<4>::kSmemBytes == 4 * (64 + 4) * 576 + 64, "Kernel.java skinny2 m4");
+static_assert(Shape<8>::kSmemBytes == 4 * (64 + 8) * 576 + 64, "Kernel.java skinny2 m8");
+static_assert(Shape<16>::kSmemBytes == 4 * (64 + 16) * 576 + 64, "Kernel.java skinny2 m16");
+static_assert(kPitchBytes % 128 == 64, "rows g and g+1 start half a bank row apart");
+
+// ---- mbarrier and bulk copy (sm_90+; plain sm_90 PTX, so every fatbin target has them) ----
+
+__device__ __forceinline__ void bar_init(uint32_t bar, uint32_t count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(bar), "r"(count) : "memory");
+}
+
+// The producer's arrive, announcing the bytes the stage's copies will deliver.
+__device__ __forceinline__ void bar_expect(uint32_t bar, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar), "r"(bytes)
+               : "memory");
+}
+
+__device__ __forceinline__ void bar_arrive(uint32_t bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(bar) : "memory");
+}
+
+// Waits until the barrier's phase of parity `parity` has completed (a fresh barrier is in phase
+// 0, so waiting for parity 1 passes at once).
+__device__ __forceinline__ void bar_wait(uint32_t bar, uint32_t parity) {
+  asm volatile(
+      "{\n"
+      ".reg .pred done;\n"
+      "WAIT_%=:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra WAIT_%=;\n"
+      "}\n" ::"r"(bar),
+      "r"(parity)
+      : "memory");
+}
+
+__device__ __forceinline__ uint64_t evict_first_policy() {
+  uint64_t policy;
+  asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+  return policy;
+}
+
+// `bytes` (a multiple of 16, both addresses 16-byte aligned) global -> shared, completing on bar.
+__device__ __forceinline__ void bulk_copy(uint32_t dst, const void* src, uint32_t bytes,
+                                          uint32_t bar, uint64_t policy) {
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint"
+      " [%0], [%1], %2, [%3], %4;" ::"r"(dst),
+      "l"(src), "r"(bytes), "r"(bar), "l"(policy)
+      : "memory");
+}
+
+__device__ __forceinline__ void bulk_copy(uint32_t dst, const void* src, uint32_t bytes,
+                                          uint32_t bar) {
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes"
+      " [%0], [%1], %2, [%3];" ::"r"(dst),
+      "l"(src), "r"(bytes), "r"(bar)
+      : "memory");
+}
+
+// Barrier 1 over the four consumer warps only: the producer warp may be waiting on a stage.
+__device__ __forceinline__ void consumers_sync() {
+  asm volatile("bar.sync 1, %0;" ::"n"(kConsumers) : "memory");
+}
+
+// One item's k range: [k0, k0 + kLen) of rows [row0, row0 + 64).
+struct Item {
+  int tile, split, row0, k0, kLen;
+  __device__ __forceinline__ Item(const SkinnyGemmParams& p, int item) {
+    tile = item / p.splits;
+    split = item - tile * p.splits;
+    row0 = tile * kRows;
+    k0 = split * p.kSlice;
+    kLen = min(p.kSlice, p.k - k0);
+  }
+};
+
+template <int MT>
+__device__ __forceinline__ void produce(const SkinnyGemmParams& p, uint32_t ring, uint32_t full,
+                                        uint32_t empty, int items) {
+  using S = Shape<MT>;
+  const int lane = threadIdx.x & 31;
+  const uint64_t policy = evict_first_policy();
+  const int xRows = min(MT, p.m);
+  int it = 0;
+  for (int i = blockIdx.x; i < items; i += gridDim.x) {
+    const Item item(p, i);
+    const int rows = min(kRows, p.n - item.row0);
+    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
+      const int s = it % kStages;
+      bar_wait(empty + 8 * s, ((it / kStages) & 1) ^ 1);
+      const int kc = item.k0 + c * kChunkK;
+      const uint32_t bytes = min(kChunkK, item.kLen - c * kChunkK) * 2;
+      if (lane == 0) bar_expect(full + 8 * s, bytes * (rows + xRows));
+      __syncwarp();
+      const uint32_t stage = ring + s * S::kStageBytes;
+      for (int r = lane; r < rows + xRows; r += 32) {
+        if (r < rows) {
+          bulk_copy(stage + r * kPitchBytes, p.w + static_cast<size_t>(item.row0 + r) * p.k + kc,
+                    bytes, full + 8 * s, policy);
+        } else {
+          const int xr = r - rows;
+          bulk_copy(stage + (kRows + xr) * kPitchBytes, p.x + static_cast<size_t>(xr) * p.k + kc,
+                    bytes, full + 8 * s);
+        }
+      }
+    }
+  }
+}
+
+// The last item of a split row tile: out = sum over splits of the partial tiles, in split order.
+template <int MT>
+__device__ __forceinline__ void reduce(const SkinnyGemmParams& p, int row0, int nPad) {
+  for (int f = threadIdx.x; f < p.m * (kRows / 4); f += kConsumers) {
+    const int mc = f / (kRows / 4), row = row0 + 4 * (f % (kRows / 4));
+    const size_t at = static_cast<size_t>(mc) * nPad + row;
+    const size_t splitStride = static_cast<size_t>(MT) * nPad;
+    float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (int s0 = 0; s0 < p.splits; s0 += kReduceBatch) {
+      float4 v[kReduceBatch];
+#pragma unroll
+      for (int b = 0; b < kReduceBatch; b++) {
+        v[b] = s0 + b < p.splits
+                   ? __ldcg(reinterpret_cast<const float4*>(p.workspace + (s0 + b) * splitStride + at))
+                   : make_float4(0.f, 0.f, 0.f, 0.f);
+      }
+#pragma unroll
+      for (int b = 0; b < kReduceBatch; b++) {
+        sum.x += v[b].x;
+        sum.y += v[b].y;
+        sum.z += v[b].z;
+        sum.w += v[b].w;
+      }
+    }
+    const size_t o = static_cast<size_t>(mc) * p.outStride + row;
+    if (row < p.n) skinny_store(p, o, sum.x);
+    if (row + 1 < p.n) skinny_store(p, o + 1, sum.y);
+    if (row + 2 < p.n) skinny_store(p, o + 2, sum.z);
+    if (row + 3 < p.n) skinny_store(p, o + 3, sum.w);
+  }
+}
+
+template <int MT>
+__device__ __forceinline__ void consume(const SkinnyGemmParams& p, const bf16* ringPtr,
+                                        uint32_t full, uint32_t empty, int items, int nTiles) {
+  using S = Shape<MT>;
+  constexpr int NT = S::kNT;
+  __shared__ int sLast;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, q = lane & 3;
+  // x rows this lane reads for MMA column tiles 0 and 1 (clamped: columns >= m are not stored).
+  const int xr[2] = {min(g, MT - 1), min(g + 8, MT - 1)};
+  const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
+  const int nPad = nTiles * kRows;
+  int it = 0;
+  for (int i = blockIdx.x; i < items; i += gridDim.x) {
+    const Item item(p, i);
+    float acc[NT][4];
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) acc[nt][e] = 0.f;
+
+    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
+      const int s = it % kStages;
+      bar_wait(full + 8 * s, (it / kStages) & 1);
+      const int len = min(kChunkK, item.kLen - c * kChunkK);
+      const bf16* stage = ringPtr + s * (S::kStageBytes / 2);
+      const bf16* w0p = stage + (warp * 16 + g) * kPitch;
+      const bf16* w1p = w0p + 8 * kPitch;
+      const bf16* xs = stage + kRows * kPitch;
+#pragma unroll
+      for (int j = 0; j < kChunkK / 32; j++) {
+        if (32 * j < len) {  // warp-uniform
+          const int e = 32 * j + 8 * q;
+          const bool ok = e < len;
+          const uint4 w0 = ok ? *reinterpret_cast<const uint4*>(w0p + e) : zero;
+          const uint4 w1 = ok ? *reinterpret_cast<const uint4*>(w1p + e) : zero;
+          const uint32_t a1[4] = {w0.x, w1.x, w0.y, w1.y};
+          const uint32_t a2[4] = {w0.z, w1.z, w0.w, w1.w};
+#pragma unroll
+          for (int nt = 0; nt < NT; nt++) {
+            const uint4 bx = ok ? *reinterpret_cast<const uint4*>(xs + xr[nt] * kPitch + e) : zero;
+            mma_bf16(acc[nt], a1, bx.x, bx.y);
+            mma_bf16(acc[nt], a2, bx.z, bx.w);
+          }
+        }
+      }
+      __syncwarp();  // every lane's reads of the stage are done before the warp releases it
+      if (lane == 0) bar_arrive(empty + 8 * s);
+    }
+
+    // acc[nt] = {(r, col 2q), (r, col 2q+1), (r+8, col 2q), (r+8, col 2q+1)}, r = row g of the
+    // warp's 16, col = x row nt * 8 + ...
+    const int rBase = item.row0 + warp * 16 + g;
+    if (p.splits == 1) {
+#pragma unroll
+      for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+          const int row = rBase + 8 * (e >> 1);
+          const int mc = nt * 8 + 2 * q + (e & 1);
+          if (row < p.n && mc < p.m) {
+            skinny_store(p, static_cast<size_t>(mc) * p.outStride + row, acc[nt][e]);
+          }
+        }
+      continue;
+    }
+    float* ws = p.workspace + static_cast<size_t>(item.split) * MT * nPad;
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) {
+        const int mc = nt * 8 + 2 * q + (e & 1);
+        if (mc < p.m) ws[static_cast<size_t>(mc) * nPad + rBase + 8 * (e >> 1)] = acc[nt][e];
+      }
+    __threadfence();
+    consumers_sync();
+    int* counter = &p.counters[item.tile];
+    if (threadIdx.x == 0) sLast = atomicAdd(counter, 1) == p.splits - 1;
+    consumers_sync();
+    if (sLast) {
+      __threadfence();
+      reduce<MT>(p, item.row0, nPad);
+      if (threadIdx.x == 0) atomicExch(counter, 0);
+    }
+  }
+}
+
+template <int MT>
+__device__ __forceinline__ void gemm(const SkinnyGemmParams& p) {
+  using S = Shape<MT>;
+  extern __shared__ uint4 dynamic_smem[];
+  const uint32_t ring = smem_addr(dynamic_smem);
+  const uint32_t full = ring + kStages * S::kStageBytes;  // kStages x 8 bytes
+  const uint32_t empty = full + kStages * 8;
+  const int nTiles = (p.n + kRows - 1) / kRows;
+  const int items = nTiles * p.splits;
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < kStages; s++) {
+      bar_init(full + 8 * s, 1);                 // the producer's arrive, plus the copies' bytes
+      bar_init(empty + 8 * s, kConsumerWarps);   // one arrive per consumer warp
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+  }
+  __syncthreads();
+  if (threadIdx.x >= kConsumers) {
+    produce<MT>(p, ring, full, empty, items);
+  } else {
+    consume<MT>(p, reinterpret_cast<const bf16*>(dynamic_smem), full, empty, items, nTiles);
+  }
+}
+
+}  // namespace skinny2
+}  // namespace df
+
+extern "C" __global__ void __launch_bounds__(160, 1)
+    df_skinny2_gemm_m1(const __grid_constant__ SkinnyGemmParams p) {
+  df::skinny2::gemm<1>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(160, 1)
+    df_skinny2_gemm_m2(const __grid_constant__ SkinnyGemmParams p) {
+  df::skinny2::gemm<2>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(160, 1)
+    df_skinny2_gemm_m4(const __grid_constant__ SkinnyGemmParams p) {
+  df::skinny2::gemm<4>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(160, 1)
+    df_skinny2_gemm_m8(const __grid_constant__ SkinnyGemmParams p) {
+  df::skinny2::gemm<8>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(160, 1)
+    df_skinny2_gemm_m16(const __grid_constant__ SkinnyGemmParams p) {
+  df::skinny2::gemm<16>(p);
+}
