@@ -24,3 +24,5 @@
 #include "fill.cu"
 #include "dummy_weights.cu"
 #include "fp8_weights.cu"  // after dummy_weights.cu: it reuses its hash
+#include "moe.cu"
+#include "moe_prefill.cu"  // after gemm.cu and moe.cu: their tiles and the expert GEMM params

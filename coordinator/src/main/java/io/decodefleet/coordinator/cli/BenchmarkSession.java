@@ -102,8 +102,8 @@ final class BenchmarkSession {
               throw new UsageError("--layout " + ep.label() + ": " + why);
             });
         if (devices != null && devices.cuda()) {
-          throw new UsageError("--layout " + ep.label() + " runs on CPU agents only (MoE models run on the CPU backend"
-              + " only; CUDA kernels not yet built): add --backend cpu");
+          throw new UsageError("--layout " + ep.label() + " runs on CPU agents only (a CUDA agent runs a mixture of"
+              + " experts on one GPU; expert parallelism over NCCL is not built yet): add --backend cpu");
         }
       }
     } catch (UsageError e) {

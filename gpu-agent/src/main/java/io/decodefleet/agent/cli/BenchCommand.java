@@ -47,7 +47,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--only", split = ",", paramLabel = "SECTION",
         description = "Grids to run (default: all): attention, gemm (decode batches), prefill-gemm "
             + "(512..8192 rows, TFLOP/s), prefill-attention-paged (a prompt chunk over its cached prefix, against "
-            + "decode rows). The copy row always runs.")
+            + "decode rows), moe (router, permutation, grouped expert GEMMs). The copy row always runs.")
     private List<String> only;
 
     /** Where the command prints: {@code System.out} as it was when picocli made the command. */

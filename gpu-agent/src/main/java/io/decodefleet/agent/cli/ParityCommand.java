@@ -5,6 +5,7 @@ import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.MoeRouterPolicy;
 import io.decodefleet.agent.tools.parity.ParityCheck;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -72,6 +73,11 @@ public final class ParityCommand implements Callable<Integer> {
       description = "auto or fp8: both backends store K/V as FP8 e4m3 (default: ${DEFAULT-VALUE}).")
   private String kvCacheDtype;
 
+  @Option(names = "--moe-router", defaultValue = "topk",
+      description = "A mixture of experts' routing on both backends: topk or capacity:F (default: ${DEFAULT-VALUE});"
+          + " dense models ignore it.")
+  private String moeRouter;
+
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
@@ -83,7 +89,13 @@ public final class ParityCommand implements Callable<Integer> {
     List<DecodePath> chosen = new ArrayList<>();
     CudaSettings settings;
     Fp8Options fp8;
+    MoeRouterPolicy router;
     try {
+      try {
+        router = MoeRouterPolicy.parse(moeRouter);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--moe-router " + e.getMessage());
+      }
       for (String p : paths) {
         chosen.add(DecodePath.parse(p));
       }
@@ -112,7 +124,7 @@ public final class ParityCommand implements Callable<Integer> {
     for (String model : models) {
       try {
         ParityCheck.Report r = ParityCheck.run(info, new ParityCheck.Options(ModelConfig.preset(model), seed,
-            sequences, steps, chosen, settings, tolerance, fp8.quantization(), fp8.kvCacheDtype()), out);
+            sequences, steps, chosen, settings, tolerance, fp8.quantization(), fp8.kvCacheDtype(), router), out);
         reports.add(r);
         passed &= r.passed();
       } catch (OutOfMemoryError e) {

@@ -127,7 +127,21 @@ public enum Kernel {
   SKINNY_GEMM_FP8_M32("df_skinny_gemm_fp8_m32", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 32 * 160) * 2),
   SKINNY_GEMM_FP8_M64("df_skinny_gemm_fp8_m64", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 64 * 160) * 2),
   /** FP8 weights widened to bf16 for the prefill GEMM (fp8_weights.cu). */
-  FP8_DEQUANT("df_fp8_dequant", Fp8DequantParams.class, 256, 0);
+  FP8_DEQUANT("df_fp8_dequant", Fp8DequantParams.class, 256, 0),
+  /** A mixture of experts' router: one warp a token, 4 per CTA; static shared memory only (moe.cu). */
+  MOE_ROUTE("df_moe_route", MoeRouteParams.class, 128, 0),
+  /** Tokens grouped by expert, in one CTA; static shared memory only. */
+  MOE_PERMUTE("df_moe_permute", MoePermuteParams.class, 256, 0),
+  /** The experts' gate and up GEMMs with SwiGLU, a grid over output tiles x experts. */
+  MOE_EXPERTS_GATE_UP("df_moe_experts_gate_up", MoeExpertGemmParams.class, 128, 0),
+  /** The experts' down GEMM, a grid over output tiles x experts. */
+  MOE_EXPERTS_DOWN("df_moe_experts_down", MoeExpertGemmParams.class, 128, 0),
+  /** Each token's weighted sum of its experts' outputs. */
+  MOE_COMBINE("df_moe_combine", MoeCombineParams.class, 256, 0),
+  /** The experts' gate_up + SwiGLU on tensor cores (moe_prefill.cu): gemm.cu's 4 stages x (A + B) x 128 x 32 x 2 bytes. */
+  MOE_EXPERTS_GATE_UP_TC("df_moe_experts_gate_up_tc", MoeExpertGemmParams.class, 256, 4 * 2 * 128 * 32 * 2),
+  /** The experts' down on tensor cores. */
+  MOE_EXPERTS_DOWN_TC("df_moe_experts_down_tc", MoeExpertGemmParams.class, 256, 4 * 2 * 128 * 32 * 2);
 
   /** Above this a kernel must raise its dynamic shared-memory limit before launch. */
   public static final int DEFAULT_SHARED_LIMIT = 48 * 1024;

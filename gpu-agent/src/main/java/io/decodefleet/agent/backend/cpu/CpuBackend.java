@@ -165,6 +165,15 @@ public final class CpuBackend implements TensorParallelRank {
     return moe == null ? null : moe.lastLoad();
   }
 
+  /**
+   * The last step's routing ({@link #forward}, or the dense {@link #forwardWithoutCache}), one {@code
+   * MoeRouter.Routing} a layer over the rows this backend attends (all of them on one device); null
+   * for a dense model or before a step.
+   */
+  public io.decodefleet.kernels.reference.MoeRouter.Routing[] lastRouting() {
+    return moe == null ? null : moe.lastRouting();
+  }
+
   @Override
   public java.util.Optional<String> profileUnsupported() {
     return kv == null ? java.util.Optional.of("the CPU backend's KV pool is not allocated")

@@ -40,6 +40,7 @@ final class CpuMoeLayer {
   private long[] tokens; // (layers, experts) this step; null while not counting
   private long[] dropped; // (layers, experts) this step
   private ExpertLoad last;
+  private MoeRouter.Routing[] routing; // (layers) the last step's, as the router chose
 
   /** @param config the rank's model; {@code group} and {@code shard} null unless expert-parallel */
   CpuMoeLayer(ModelConfig config, MoeRouterPolicy policy, CpuTensorGroup group, ExpertShard shard) {
@@ -57,6 +58,12 @@ final class CpuMoeLayer {
     int cells = layers * moe.numExperts();
     tokens = counted ? new long[cells] : null;
     dropped = counted ? new long[cells] : null;
+    routing = new MoeRouter.Routing[layers];
+  }
+
+  /** The last step's routing (the dense recompute's included), a layer each; null before the first. */
+  MoeRouter.Routing[] lastRouting() {
+    return routing == null ? null : routing.clone();
   }
 
   /** The last counted step's load; null before the first. */
@@ -78,6 +85,7 @@ final class CpuMoeLayer {
     float[] logits = new float[n * numExperts]; // (n, experts)
     Matmul.matmulTransposed(x, w.router(), n, numExperts, hidden, logits);
     MoeRouter.Routing routing = MoeRouter.route(logits, n, numExperts, k, moe.normTopkProb());
+    this.routing[layer] = routing;
     if (group == null) {
       ExpertPermutation p = ExpertPermutation.of(routing.experts(), n, k, numExperts, capacity(n));
       float[] ys = experts(w, x, p, 0, numExperts);

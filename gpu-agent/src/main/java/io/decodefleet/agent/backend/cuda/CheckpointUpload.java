@@ -68,7 +68,7 @@ final class CheckpointUpload {
             progress.add(bytes);
           });
       for (WeightLayout.Tensor t : layout.tensors()) {
-        CheckedCheckpoint.Tensor source = checkpoint.tensor(t.kind().tensor(), Math.max(0, t.layer()));
+        CheckedCheckpoint.Tensor source = t.in(checkpoint);
         try {
           stager.tensor(t, MappedTensor.map(source));
         } catch (RuntimeException e) {

@@ -197,7 +197,9 @@ public final class CudaBackend implements TensorParallelRank {
       long streamAddress = NativeStream.address(stream);
       sums = (address, count) -> Nccl.allReduce(address, address, count, Nccl.DataType.FLOAT32, streamAddress, comm);
     }
-    stack = new LayerStack(config, kernels, stream, weights, ws, projections, sums);
+    MoeLayerKernels moe = config.isMoe()
+        ? own(new MoeLayerKernels(ctx, kernels, stream, config, load.moeRouter(), settings.maxStepTokens())) : null;
+    stack = new LayerStack(config, kernels, stream, weights, ws, projections, sums, moe);
     List<GemmTuning.Site> sites = GemmTuning.sites(config, weights, ws, sums != null,
         DecodeGraphs.bucketsLargestFirst(settings.maxGraphBatch()), settings.maxStepTokens(), settings.logitsRows());
     gemmLine = GemmTuning.prepare(ctx, kernels, stream, projections, sites, settings.gemm(), this::own).describe();
@@ -285,9 +287,9 @@ public final class CudaBackend implements TensorParallelRank {
     return loadReport;
   }
 
-  /** The graph capture's buckets, time and memory (empty on the eager paths). */
-  DecodeGraphs.CaptureReport captureReport() {
-    return graphs.report();
+  /** A mixture of experts' routing on the device (the parity tool's); null for a dense model or before loading. */
+  public DeviceRouting routing() {
+    return stack == null || stack.moe() == null ? null : new DeviceRouting(stack.moe());
   }
 
   @Override
@@ -379,6 +381,11 @@ public final class CudaBackend implements TensorParallelRank {
   @Override
   public int defaultMaxBatchedTokens() {
     return Math.min(8192, settings.maxStepTokens());
+  }
+
+  @Override
+  public io.decodefleet.agent.engine.ExpertLoad lastExpertLoad() {
+    return stack == null || stack.moe() == null ? null : stack.moe().lastLoad();
   }
 
   @Override

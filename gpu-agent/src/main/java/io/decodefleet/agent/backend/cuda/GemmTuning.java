@@ -122,8 +122,8 @@ final class GemmTuning {
       WeightLayout.LayerWeights lw = layout.layer(l);
       qkv[l] = weights.address(lw.qkv());
       o[l] = weights.address(lw.o());
-      gateUp[l] = weights.address(lw.gateUp());
-      down[l] = weights.address(lw.down());
+      gateUp[l] = lw.moe() ? 0 : weights.address(lw.gateUp());
+      down[l] = lw.moe() ? 0 : weights.address(lw.down());
     }
     TreeSet<Integer> stepRows = new TreeSet<>(decodeRows);
     int top = stepRows.isEmpty() ? 0 : stepRows.last();
@@ -152,6 +152,16 @@ final class GemmTuning {
         new Site("down", new GemmShape(1, h, inter, h, sharded), ws.at(ws.act), ws.at(ws.delta), down, rows),
         new Site("lm_head", new GemmShape(1, c.vocabSize(), h, c.vocabSize(), false), ws.at(ws.sampled),
             ws.at(ws.logits), new long[] {weights.address(layout.lmHead())}, headRows)));
+    if (c.isMoe()) {
+      // A mixture of experts has no dense MLP: its router's gate GEMM (float32 logits) is timed
+      // instead; ws.delta has room for them (experts <= hidden).
+      int e = c.moe().numExperts();
+      long[] router = new long[layers];
+      for (int l = 0; l < layers; l++) router[l] = weights.address(layout.layer(l).router());
+      sites.removeIf(s -> s.name().equals("gate_up") || s.name().equals("down"));
+      sites.add(new Site("router", new GemmShape(1, e, h, e, true), ws.at(ws.normed), ws.at(ws.delta), router,
+          rows));
+    }
     sites.removeIf(s -> s.rows().isEmpty());
     return sites;
   }

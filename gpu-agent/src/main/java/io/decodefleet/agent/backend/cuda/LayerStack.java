@@ -6,6 +6,7 @@ import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.FamilyTimeline;
 import io.decodefleet.agent.engine.KernelFamily;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.MoeConfig;
 import io.decodefleet.kernels.cuda.ArgmaxParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionParams;
@@ -13,6 +14,7 @@ import io.decodefleet.kernels.cuda.EmbeddingParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.KernelParams;
 import io.decodefleet.kernels.cuda.LaunchShape;
+import io.decodefleet.kernels.cuda.MoeRouteParams;
 import io.decodefleet.kernels.cuda.PagedAttentionFp8Params;
 import io.decodefleet.kernels.cuda.PagedAttentionParams;
 import io.decodefleet.kernels.cuda.PagedPrefillAttentionParams;
@@ -69,6 +71,7 @@ final class LayerStack {
   private final Workspace ws;
   private final Projections projections;
   private final PartialSums partialSums; // null on a single device
+  private final MoeLayerKernels moe; // null for a dense MLP
   private final boolean sharded; // partialSums != null: o and down write float32
   private final int qkvWidth;
   private final float scale;
@@ -78,10 +81,14 @@ final class LayerStack {
   private int tablePositions;
   private FamilyTimeline marks; // a profiled step's; null otherwise
 
-  /** @param partialSums the group's all-reduce when {@code config} is a tensor-parallel rank's; else null */
+  /**
+   * @param partialSums the group's all-reduce when {@code config} is a tensor-parallel rank's; else null
+   * @param moe a mixture of experts' MLP kernels; null for a dense model
+   */
   LayerStack(ModelConfig config, KernelModule kernels, CudaStream stream, DeviceWeights weights, Workspace ws,
-      Projections projections, PartialSums partialSums) {
+      Projections projections, PartialSums partialSums, MoeLayerKernels moe) {
     this.partialSums = partialSums;
+    this.moe = moe;
     this.sharded = partialSums != null;
     this.c = config;
     this.kernels = kernels;
@@ -138,21 +145,40 @@ final class LayerStack {
       completePartialSums(n);
       launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
           weights.address(lw.postAttentionNorm()), n, h, eps, sharded ? 1 : 0));
-      int inter = c.intermediateSize();
-      mark(KernelFamily.GATE_UP_PROJ);
-      project(ws.at(ws.gateUp), 2 * inter, ws.at(ws.normed), lw.gateUp(), lw.gateUpScales(), n, 2 * inter, h,
-          false);
-      SwiGluParams act = new SwiGluParams(ws.at(ws.act), ws.at(ws.gateUp), ws.at(ws.gateUp, 2L * inter), n, inter,
-          2 * inter, inter);
-      mark(KernelFamily.ACTIVATION);
-      launch(Kernel.SWIGLU, act.launch(), act);
-      mark(KernelFamily.DOWN_PROJ);
-      project(ws.at(ws.delta), h, ws.at(ws.act), lw.down(), lw.downScales(), n, h, inter, sharded);
-      completePartialSums(n);
+      if (lw.moe()) {
+        // The sparse MLP: router, dispatch and the experts' gate_up count as gate_up_proj, their
+        // down and the combine as down_proj (as on the CPU backend).
+        long live = s.at(s.layout().liveRows());
+        mark(KernelFamily.GATE_UP_PROJ);
+        moe.dispatch(projections, weights, lw, l, n, live, ws.at(ws.normed));
+        mark(KernelFamily.DOWN_PROJ);
+        moe.combine(weights, lw, l, n, live, ws.at(ws.delta));
+      } else {
+        denseMlp(lw, n, h);
+      }
       long nextNorm = l + 1 < c.numHiddenLayers() ? w.layer(l + 1).inputNorm() : w.finalNorm();
       launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
           weights.address(nextNorm), n, h, eps, sharded ? 1 : 0));
     }
+  }
+
+  /** The dense MLP: gate_up projection, SwiGLU, down projection into ws.delta (partial sums completed). */
+  private void denseMlp(WeightLayout.LayerWeights lw, int n, int h) {
+    int inter = c.intermediateSize();
+    mark(KernelFamily.GATE_UP_PROJ);
+    project(ws.at(ws.gateUp), 2 * inter, ws.at(ws.normed), lw.gateUp(), lw.gateUpScales(), n, 2 * inter, h, false);
+    SwiGluParams act = new SwiGluParams(ws.at(ws.act), ws.at(ws.gateUp), ws.at(ws.gateUp, 2L * inter), n, inter,
+        2 * inter, inter);
+    mark(KernelFamily.ACTIVATION);
+    launch(Kernel.SWIGLU, act.launch(), act);
+    mark(KernelFamily.DOWN_PROJ);
+    project(ws.at(ws.delta), h, ws.at(ws.act), lw.down(), lw.downScales(), n, h, inter, sharded);
+    completePartialSums(n);
+  }
+
+  /** The MoE kernels, or null for a dense model. */
+  MoeLayerKernels moe() {
+    return moe;
   }
 
   /** One projection of a layer: the FP8 path when its weights are FP8 (row scales at {@code scales} >= 0). */
@@ -331,10 +357,6 @@ final class LayerStack {
 
   /** Refuses, naming every problem, a model whose shapes the kernels cannot run. */
   static void checkShapes(ModelConfig c) {
-    if (c.isMoe()) {
-      throw new IllegalArgumentException("model " + c.name() + ": MoE models run on the CPU backend only; CUDA kernels"
-          + " not yet built");
-    }
     if (c.qkNorm()) {
       throw new IllegalArgumentException("model " + c.name() + ": q/k norms run on the CPU backend only; CUDA kernels"
           + " not yet built");
@@ -348,6 +370,16 @@ final class LayerStack {
     }
     if (c.headDim() % 16 != 0 || c.headDim() > 256) {
       problems.add("head_dim " + c.headDim() + " must be a multiple of 16 and <= 256");
+    }
+    if (c.isMoe()) {
+      MoeConfig m = c.moe();
+      if (m.numExperts() > MoeRouteParams.MAX_EXPERTS || m.expertsPerToken() > MoeRouteParams.MAX_K) {
+        problems.add(m.numExperts() + " experts, " + m.expertsPerToken() + " per token: the MoE kernels take at most "
+            + MoeRouteParams.MAX_EXPERTS + " experts and " + MoeRouteParams.MAX_K + " per token");
+      }
+      if (m.moeIntermediateSize() % 8 != 0) {
+        problems.add("moe_intermediate_size " + m.moeIntermediateSize() + " must be a multiple of 8");
+      }
     }
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("model " + c.name() + " cannot run on the CUDA backend: "

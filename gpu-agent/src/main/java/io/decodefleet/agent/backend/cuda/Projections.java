@@ -170,7 +170,7 @@ final class Projections {
     int h = config.hiddenSize();
     int[][] nk = {
         {config.qSize() + 2 * config.kvSize(), h}, {h, config.qSize()}, {2 * config.intermediateSize(), h},
-        {h, config.intermediateSize()}};
+        {h, config.intermediateSize()}, {config.isMoe() ? config.moe().numExperts() : h, h}};
     long floats = 0;
     long ints = 0;
     for (int m = 1; m <= Math.min(maxRows, SkinnyGemmPlan.MAX_M); m++) {

@@ -11,7 +11,8 @@ import java.nio.ByteBuffer;
  *
  * <p>Sections, each starting on a 64-byte boundary, in this order:
  * <pre>
- *   dims        (4)            numItems, chunkTokens, blockTableStride, 0 of the step's attention plan
+ *   dims        (4)            numItems, chunkTokens, blockTableStride of the step's attention plan;
+ *                              the batch's real rows (the MoE kernels route no padding row)
  *   tokens      (rows)         token ids; padding rows 0
  *   positions   (rows)         positions; padding rows 0
  *   slots       (rows)         KV slots; padding rows -1 (not stored)
@@ -45,6 +46,11 @@ public record StepInputs(int rows, int sampled, int fresh, int continued, int pa
 
   public long dims() {
     return 0;
+  }
+
+  /** dims[3]: the batch's rows, padding excluded (read on the device by the MoE kernels). */
+  public long liveRows() {
+    return dims() + 12;
   }
 
   public long tokens() {
@@ -134,7 +140,7 @@ public record StepInputs(int rows, int sampled, int fresh, int continued, int pa
     putInt(out, dims(), 0, numItems);
     putInt(out, dims(), 1, attention == null ? 0 : attention.chunkTokens());
     putInt(out, dims(), 2, stride);
-    putInt(out, dims(), 3, 0);
+    putInt(out, dims(), 3, n);
     for (int r = 0; r < paddedRows; r++) {
       boolean real = r < n;
       putInt(out, tokens(), r, real ? batch.tokens()[r] : 0);

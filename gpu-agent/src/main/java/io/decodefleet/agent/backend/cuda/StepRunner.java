@@ -58,6 +58,7 @@ final class StepRunner implements AutoCloseable {
   private DeviceBuffer graphInputs;
   private StepInputs graphLayout;
   private DecodeGraphs graphs;
+  private boolean countExperts = true; // false while the dense recompute runs (its load is not a step's)
 
   StepRunner(CudaContext ctx, KernelModule kernels, CudaStream stream, ModelConfig c, CudaSettings settings,
       Workspace ws, LayerStack stack, KvPool kv) {
@@ -245,7 +246,9 @@ final class StepRunner implements AutoCloseable {
     if (sampled == 0) {
       launched = System.nanoTime();
       events.recordEnd(stream);
+      copyExpertLoad();
       stream.synchronize("a step with no sample rows");
+      takeExpertLoad();
     }
     return launched;
   }
@@ -296,8 +299,10 @@ final class StepRunner implements AutoCloseable {
     }
     if (last) {
       events.recordEnd(stream);
+      copyExpertLoad();
     }
     stream.synchronize(greedy ? "copying tokens back" : "copying logits back");
+    if (last) takeExpertLoad();
     ByteBuffer host = outputHost.bytes();
     if (greedy) {
       int[] tokens = (int[]) out;
@@ -312,6 +317,15 @@ final class StepRunner implements AutoCloseable {
         logits[base + i] = Float.intBitsToFloat((bf16.get(i) & 0xffff) << 16);
       }
     }
+  }
+
+  /** A mixture of experts' step: its expert load comes back with its outputs, on the same stream. */
+  private void copyExpertLoad() {
+    if (countExperts && stack.moe() != null) stack.moe().enqueueLoadCopy();
+  }
+
+  private void takeExpertLoad() {
+    if (countExperts && stack.moe() != null) stack.moe().takeLoad();
   }
 
   /**
@@ -339,6 +353,7 @@ final class StepRunner implements AutoCloseable {
     try (KvPool scratch = KvPool.allocate(ctx, c, table.length, bs);
         StepEvents events = new StepEvents(ctx)) {
       stack.use(scratch, cosSin.address(), tablePositions);
+      countExperts = false;
       for (int c0 = 0; c0 < n; c0 += ws.rows) {
         int rows = Math.min(ws.rows, n - c0);
         int[] tok = new int[rows];
@@ -359,6 +374,7 @@ final class StepRunner implements AutoCloseable {
         System.arraycopy(logits, 0, out, c0 * c.vocabSize(), logits.length);
       }
     } finally {
+      countExperts = true;
       stack.use(kv, cosSin.address(), tablePositions);
     }
     return out;

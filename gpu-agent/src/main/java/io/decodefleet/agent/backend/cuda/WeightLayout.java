@@ -4,6 +4,7 @@ import io.decodefleet.agent.engine.DummyWeights;
 import io.decodefleet.agent.engine.DummyWeights.Kind;
 import io.decodefleet.agent.engine.HostWeights;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.checkpoint.CheckedCheckpoint;
 import io.decodefleet.agent.engine.tp.TensorShard;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,9 +47,11 @@ public final class WeightLayout {
    * @param rows its rows here (out_features of this part, or of the rank's slice)
    * @param scaleOffset FP8: where the float32 scale of its row 0 lives (rows follow); -1 for bf16
    * @param fullElements elements of the full tensor (a rank holds a window of them)
+   * @param expert a mixture of experts' expert of a per-expert tensor; -1 for every other tensor
    */
   public record Tensor(Kind kind, int layer, long tensorId, long elements, float scale, float offset,
-      long byteOffset, TensorShard.Window window, int elementBytes, int rows, long scaleOffset, long fullElements) {
+      long byteOffset, TensorShard.Window window, int elementBytes, int rows, long scaleOffset, long fullElements,
+      int expert) {
     public boolean fp8() {
       return elementBytes == FP8_ELEMENT_BYTES;
     }
@@ -60,6 +63,13 @@ public final class WeightLayout {
 
     public long bytes() {
       return elements * elementBytes;
+    }
+
+    /** Its tensor in {@code checkpoint}: a dense one, or a router's or an expert's. */
+    public CheckedCheckpoint.Tensor in(CheckedCheckpoint checkpoint) {
+      int l = Math.max(0, layer);
+      return kind.expertTensor() != null ? checkpoint.expertTensor(kind.expertTensor(), l, Math.max(0, expert))
+          : checkpoint.tensor(kind.tensor(), l);
     }
   }
 
@@ -74,7 +84,14 @@ public final class WeightLayout {
       long qkvScales, // FP8: (qSize + 2 kvSize) float32 row scales; -1 when bf16
       long oScales, // FP8: (hidden) float32
       long gateUpScales, // FP8: (2 intermediate) float32
-      long downScales) {} // FP8: (hidden) float32
+      long downScales, // FP8: (hidden) float32
+      long router, // MoE: (experts, hidden) bf16; -1 for a dense MLP (and gateUp, down are -1 for MoE)
+      long expertGateUp, // MoE: (experts, 2 moeIntermediate, hidden) bf16: each expert's gate rows, then its up rows
+      long expertDown) { // MoE: (experts, hidden, moeIntermediate) bf16
+    public boolean moe() {
+      return router >= 0;
+    }
+  }
 
   private final ModelConfig config;
   private final boolean fp8;
@@ -98,6 +115,10 @@ public final class WeightLayout {
   public WeightLayout(ModelConfig full, TensorShard shard, boolean fp8) {
     this.config = shard.of(full);
     this.fp8 = fp8;
+    if (full.isMoe() && (fp8 || shard.size() > 1)) {
+      throw new IllegalArgumentException("the CUDA backend's mixture of experts holds bf16 experts on one device"
+          + " (no FP8 experts, no tensor or expert parallelism yet)");
+    }
     int h = full.hiddenSize();
     int inter = full.intermediateSize();
     int q = full.qSize();
@@ -114,36 +135,74 @@ public final class WeightLayout {
       first = tensors.size();
       long o = place(full, Kind.O_PROJ, l, shard.columnSlice(h, q));
       long oScales = placeScales(first);
-      first = tensors.size();
-      long gateUp = place(full, Kind.GATE_PROJ, l, shard.rowSlice(inter, h));
-      placeContiguous(full, Kind.UP_PROJ, l, shard.rowSlice(inter, h));
-      long gateUpScales = placeScales(first);
-      first = tensors.size();
-      long down = place(full, Kind.DOWN_PROJ, l, shard.columnSlice(h, inter));
-      long downScales = placeScales(first);
+      long gateUp = -1;
+      long gateUpScales = -1;
+      long down = -1;
+      long downScales = -1;
+      long router = -1;
+      long expertGateUp = -1;
+      long expertDown = -1;
+      if (full.isMoe()) {
+        router = place(full, Kind.ROUTER, l, -1, TensorShard.all((long) full.moe().numExperts() * h));
+        expertGateUp = placeExperts(full, l, Kind.EXPERT_GATE, Kind.EXPERT_UP);
+        expertDown = placeExperts(full, l, Kind.EXPERT_DOWN, null);
+      } else {
+        first = tensors.size();
+        gateUp = place(full, Kind.GATE_PROJ, l, shard.rowSlice(inter, h));
+        placeContiguous(full, Kind.UP_PROJ, l, shard.rowSlice(inter, h));
+        gateUpScales = placeScales(first);
+        first = tensors.size();
+        down = place(full, Kind.DOWN_PROJ, l, shard.columnSlice(h, inter));
+        downScales = placeScales(first);
+      }
       long inNorm = place(full, Kind.INPUT_NORM, l, TensorShard.all(h));
       long postNorm = place(full, Kind.POST_ATTENTION_NORM, l, TensorShard.all(h));
       layers[l] = new LayerWeights(qkv, o, gateUp, down, inNorm, postNorm, qkvScales, oScales, gateUpScales,
-          downScales);
+          downScales, router, expertGateUp, expertDown);
     }
     finalNorm = place(full, Kind.FINAL_NORM, -1, TensorShard.all(h));
     lmHead = full.tieWordEmbeddings() ? embedding : place(full, Kind.LM_HEAD, -1, TensorShard.all(vocab * h));
   }
 
   private long place(ModelConfig full, Kind kind, int layer, TensorShard.Window window) {
+    return place(full, kind, layer, -1, window);
+  }
+
+  private long place(ModelConfig full, Kind kind, int layer, int expert, TensorShard.Window window) {
     size = (size + ALIGN - 1) / ALIGN * ALIGN;
-    return placeContiguous(full, kind, layer, window);
+    return placeContiguous(full, kind, layer, expert, window);
+  }
+
+  /**
+   * Every expert's {@code kind} tensor (and its {@code second}, when given, right after each: gate
+   * then up), expert after expert with no gap, so expert e starts at a fixed stride from expert 0:
+   * what the grouped expert GEMMs index. Returns where expert 0 starts.
+   */
+  private long placeExperts(ModelConfig full, int layer, Kind kind, Kind second) {
+    long elements = HostWeights.elements(kind, full);
+    long at = -1;
+    for (int e = 0; e < full.moe().numExperts(); e++) {
+      long here = e == 0 ? place(full, kind, layer, e, TensorShard.all(elements))
+          : placeContiguous(full, kind, layer, e, TensorShard.all(elements));
+      at = e == 0 ? here : at;
+      if (second != null) placeContiguous(full, second, layer, e, TensorShard.all(elements));
+    }
+    return at;
   }
 
   /** Right after the previous tensor, no alignment gap: the rows of a fused matrix. */
   private long placeContiguous(ModelConfig full, Kind kind, int layer, TensorShard.Window window) {
+    return placeContiguous(full, kind, layer, -1, window);
+  }
+
+  private long placeContiguous(ModelConfig full, Kind kind, int layer, int expert, TensorShard.Window window) {
     long at = size;
     int bytes = fp8 && HostWeights.quantizable(kind) ? FP8_ELEMENT_BYTES : ELEMENT_BYTES;
     long cols = HostWeights.shape(kind, full).length == 2
         ? (window.cols() > 0 ? window.cols() : HostWeights.shape(kind, full)[1]) : window.elements();
-    tensors.add(new Tensor(kind, layer, DummyWeights.tensorId(kind, layer), window.elements(),
+    tensors.add(new Tensor(kind, layer, DummyWeights.tensorId(kind, layer, expert), window.elements(),
         DummyWeights.scale(kind, full), DummyWeights.offset(kind), at, window, bytes,
-        Math.toIntExact(window.elements() / cols), -1, HostWeights.elements(kind, full)));
+        Math.toIntExact(window.elements() / cols), -1, HostWeights.elements(kind, full), expert));
     size += window.elements() * bytes;
     return at;
   }
@@ -159,7 +218,7 @@ public final class WeightLayout {
     for (int i = first; i < tensors.size(); i++) {
       Tensor t = tensors.get(i);
       tensors.set(i, new Tensor(t.kind(), t.layer(), t.tensorId(), t.elements(), t.scale(), t.offset(),
-          t.byteOffset(), t.window(), t.elementBytes(), t.rows(), size, t.fullElements()));
+          t.byteOffset(), t.window(), t.elementBytes(), t.rows(), size, t.fullElements(), t.expert()));
       size += (long) Float.BYTES * t.rows();
     }
     return at;
@@ -222,6 +281,21 @@ public final class WeightLayout {
    */
   public long bytesReadPerStep() {
     long embeddingBytes = (long) config.vocabSize() * config.hiddenSize() * ELEMENT_BYTES;
-    return config.tieWordEmbeddings() ? size : size - embeddingBytes;
+    long all = config.tieWordEmbeddings() ? size : size - embeddingBytes;
+    if (!config.isMoe()) return all;
+    return all - expertBytes() + expertBytes() / config.moe().numExperts() * config.moe().expertsPerToken();
+  }
+
+  /**
+   * Bytes of every layer's experts (0 for a dense model). A decode step reads only the experts its
+   * tokens were routed to: {@link #bytesReadPerStep} counts one token's k of them, the least a step
+   * reads.
+   */
+  public long expertBytes() {
+    long bytes = 0;
+    for (Tensor t : tensors) {
+      if (t.kind().perExpert()) bytes += t.bytes();
+    }
+    return bytes;
   }
 }

@@ -24,8 +24,8 @@ final class Workspace implements AutoCloseable {
   final long v; // (rows, kvHeads, headDim) bf16, fresh rows only
   final long attn; // (rows, qHeads, headDim) bf16
   final long delta; // (rows, hidden) bf16; float32 on a tensor-parallel rank (room for either)
-  final long gateUp; // (rows, 2 intermediate) bf16
-  final long act; // (rows, intermediate) bf16
+  final long gateUp; // (rows, 2 intermediate) bf16; empty for a mixture of experts
+  final long act; // (rows, intermediate) bf16; empty for a mixture of experts
   final long sampled; // (logitsRows, hidden) bf16, gathered sample rows
   final long logits; // (logitsRows, vocab) bf16
   final long tokens; // (logitsRows) int32, device argmax or draw
@@ -64,10 +64,12 @@ final class Workspace implements AutoCloseable {
     at = next(at, (long) rows * c.qSize() * 2);
     delta = at;
     at = next(at, rows * h * 4);
+    // A mixture of experts has no dense MLP: its activations live in MoeLayerKernels' scratch.
+    long mlpWidth = c.isMoe() ? 0 : c.intermediateSize();
     gateUp = at;
-    at = next(at, rows * 2L * c.intermediateSize() * 2);
+    at = next(at, rows * 2L * mlpWidth * 2);
     act = at;
-    at = next(at, (long) rows * c.intermediateSize() * 2);
+    at = next(at, (long) rows * mlpWidth * 2);
     sampled = at;
     at = next(at, logitsRows * h * 2);
     logits = at;

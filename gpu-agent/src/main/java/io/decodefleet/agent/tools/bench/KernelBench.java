@@ -33,7 +33,8 @@ import java.util.Set;
  * our second skinny GEMM (up to 16 rows), our tensor-core GEMM, our wgmma GEMM (sm_90, from 64 rows)
  * and cuBLASLt side by side on the same shapes and inputs, at decode batches and, in TFLOP/s, at
  * prefill sizes ({@link PrefillGemmBench}); a continued prompt span's attention over its cached
- * prefix ({@link PagedPrefillAttentionBench}).
+ * prefix ({@link PagedPrefillAttentionBench}); the mixture-of-experts kernels on Mixtral's and
+ * Qwen3-MoE's layers ({@link MoeKernelBench}).
  */
 public final class KernelBench {
 
@@ -62,14 +63,16 @@ public final class KernelBench {
     /** The prefill GEMM grid ({@link PrefillGemmBench#PREFILL_M} rows) in TFLOP/s. */
     PREFILL_GEMM,
     /** A continued prompt span over its cached prefix: the paged prefill kernel against decode rows. */
-    PREFILL_ATTENTION_PAGED;
+    PREFILL_ATTENTION_PAGED,
+    /** The mixture-of-experts kernels at decode batches ({@link MoeKernelBench}). */
+    MOE;
 
     public static Section parse(String text) {
       for (Section s : values()) {
         if (s.name().replace('_', '-').equalsIgnoreCase(text.strip())) return s;
       }
-      throw new IllegalArgumentException("--only takes attention, gemm, prefill-gemm or prefill-attention-paged (was '"
-          + text + "')");
+      throw new IllegalArgumentException("--only takes attention, gemm, prefill-gemm, prefill-attention-paged or moe"
+          + " (was '" + text + "')");
     }
   }
 
@@ -122,6 +125,9 @@ public final class KernelBench {
     }
     if (sections.contains(Section.PREFILL_ATTENTION_PAGED)) {
       results.addAll(PagedPrefillAttentionBench.run(h, out));
+    }
+    if (sections.contains(Section.MOE)) {
+      results.addAll(MoeKernelBench.run(h, copyPerUs, r -> print(out, r)));
     }
     return results;
   }

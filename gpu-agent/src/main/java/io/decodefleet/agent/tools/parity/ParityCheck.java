@@ -10,6 +10,7 @@ import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.ModelLoad;
 import io.decodefleet.agent.engine.ModelSpec.KvCacheDtype;
 import io.decodefleet.agent.engine.ModelSpec.Quantization;
+import io.decodefleet.agent.engine.MoeRouterPolicy;
 import io.decodefleet.agent.engine.StepTiming;
 import io.decodefleet.kernels.reference.Argmax;
 import java.io.PrintStream;
@@ -33,6 +34,8 @@ import java.util.TreeMap;
  *       argmax of the CUDA logits exactly;
  *   <li>the dense oracle ({@code forwardWithoutCache}) of the first sequence's first tokens.
  * </ul>
+ * A mixture of experts' router is compared on its own, and the rest of each step on the CPU's
+ * routing ({@link MoeRoutingParity}).
  *
  * <p>With FP8 options both backends load the same FP8 model: {@code --quantization fp8} quantizes the
  * dummy projections to the same codes and per-tensor scales on both sides (the device computes the
@@ -50,9 +53,18 @@ public final class ParityCheck {
   /**
    * @param sequences prompts (1..4)
    * @param steps tokens each sequence generates (the last of three or more stops at 10)
+   * @param moeRouter a mixture of experts' routing policy on both backends (a dense model ignores it)
    */
   public record Options(ModelConfig model, long seed, int sequences, int steps, List<DecodePath> paths,
-      CudaSettings settings, double tolerance, Quantization quantization, KvCacheDtype kvCacheDtype) {
+      CudaSettings settings, double tolerance, Quantization quantization, KvCacheDtype kvCacheDtype,
+      MoeRouterPolicy moeRouter) {
+
+    /** Plain top-k routing. */
+    public Options(ModelConfig model, long seed, int sequences, int steps, List<DecodePath> paths,
+        CudaSettings settings, double tolerance, Quantization quantization, KvCacheDtype kvCacheDtype) {
+      this(model, seed, sequences, steps, paths, settings, tolerance, quantization, kvCacheDtype,
+          MoeRouterPolicy.TOP_K);
+    }
 
     /** bf16 weights and KV cache. */
     public Options(ModelConfig model, long seed, int sequences, int steps, List<DecodePath> paths,
@@ -62,13 +74,15 @@ public final class ParityCheck {
 
     /** The dummy weights both backends load, quantized and cached as asked. */
     ModelLoad load() {
-      return ModelLoad.dummy(model, seed).with(quantization, kvCacheDtype);
+      ModelLoad load = ModelLoad.dummy(model, seed).with(quantization, kvCacheDtype);
+      return model.isMoe() ? load.with(moeRouter) : load;
     }
 
-    /** e.g. ", fp8 weights, fp8 KV cache"; empty for bf16. */
+    /** e.g. ", fp8 weights, fp8 KV cache" or ", moe router capacity:1.25"; empty for bf16 and top-k. */
     String fp8Label() {
       return (quantization == Quantization.FP8 ? ", fp8 weights (per-tensor scales)" : "")
-          + (kvCacheDtype == KvCacheDtype.FP8 ? ", fp8 KV cache" : "");
+          + (kvCacheDtype == KvCacheDtype.FP8 ? ", fp8 KV cache" : "")
+          + (model.isMoe() && moeRouter.capacityBounded() ? ", moe router " + moeRouter.label() : "");
     }
   }
 
@@ -106,16 +120,20 @@ public final class ParityCheck {
     List<float[]> expected = new ArrayList<>();
     float[] denseExpected;
     int[] denseTokens;
+    List<io.decodefleet.kernels.reference.MoeRouter.Routing[]> routings = new ArrayList<>();
+    MoeRoutingParity moe;
     try (CpuBackend cpu = new CpuBackend(0)) {
       cpu.loadModel(o.load());
       cpu.allocateKvCache(schedule.numBlocks(), schedule.blockSize());
       batches.addAll(schedule.run(batch -> {
         float[] logits = cpu.forward(batch);
         expected.add(logits);
+        routings.add(cpu.lastRouting());
         return argmaxRows(logits, batch.numSampled(), config.vocabSize());
       }));
       denseTokens = denseTokens(schedule);
       denseExpected = cpu.forwardWithoutCache(denseTokens);
+      moe = config.isMoe() ? new MoeRoutingParity(routings, cpu.lastRouting()) : null;
     }
     out.printf(Locale.ROOT, "cpu reference: %d steps in %.1f s%n", batches.size(), (System.nanoTime() - t0) / 1e9);
     out.printf(Locale.ROOT, "%-17s %5s %5s %12s %22s %9s %22s %12s  %s%n", "path", "steps", "rows", "max rel err",
@@ -124,7 +142,8 @@ public final class ParityCheck {
     for (DecodePath path : o.paths()) {
       PathResult r;
       try {
-        r = runPath(gpu, o, config, schedule, batches, expected, denseTokens, denseExpected, path, out);
+        r = runPath(gpu, o, config, schedule, batches, expected, denseTokens, denseExpected, path, out,
+            moe == null ? null : new MoeRoutingParity(routings, moe.cpuDense()));
       } catch (RuntimeException e) {
         r = new PathResult(path, 0, 0, Double.NaN, 0, 0, 0, Double.NaN, Map.of(),
             e.getClass().getSimpleName() + ": " + e.getMessage());
@@ -139,7 +158,7 @@ public final class ParityCheck {
 
   private static PathResult runPath(GpuInfo gpu, Options o, ModelConfig config, ParitySchedule schedule,
       List<ForwardBatch> batches, List<float[]> expected, int[] denseTokens, float[] denseExpected,
-      DecodePath path, PrintStream out) {
+      DecodePath path, PrintStream out, MoeRoutingParity moe) {
     int vocab = config.vocabSize();
     Map<String, Integer> byPath = new TreeMap<>();
     double worst = 0;
@@ -154,6 +173,7 @@ public final class ParityCheck {
       out.println("  " + cuda.loadReport());
       for (int step = 0; step < batches.size(); step++) {
         ForwardBatch batch = batches.get(step);
+        if (moe != null) moe.beforeStep(cuda, batch, step); // the router on its own, then the CPU's routing given
         float[] got = cuda.forward(batch);
         StepTiming timing = cuda.lastStepTiming();
         byPath.merge(timing.path(), 1, Integer::sum);
@@ -185,6 +205,11 @@ public final class ParityCheck {
             }
           }
         }
+      }
+      if (moe != null) {
+        moe.beforeDense(cuda);
+        out.println("  " + moe.summary());
+        if (failure.isEmpty()) failure = moe.failure();
       }
       double dense = relL2(cuda.forwardWithoutCache(denseTokens), denseExpected, 0, denseExpected.length);
       if (!(dense <= o.tolerance()) && failure.isEmpty()) {

@@ -178,7 +178,43 @@ public enum KernelFamily {
           1000, 528, 0.0271f),
       h -> Fp8CacheChecks.dummyWeights(h, 7L, DummyWeights.tensorId(DummyWeights.Kind.Q_PROJ, 0), 64, 4096, 0.0156f),
       h -> Fp8CacheChecks.dequant(h, 1000, 528),
-      h -> Fp8CacheChecks.dequant(h, 6144, 4096));
+      h -> Fp8CacheChecks.dequant(h, 6144, 4096)),
+  /**
+   * The mixture-of-experts router (moe.cu): rows with exact ties, padding rows left alone, 8 to 256
+   * experts, a count off the 4-wide vector loads (61: scalar loads), renormalised or not, and the skip
+   * flag that leaves a given routing in place.
+   */
+  MOE_ROUTER(
+      h -> MoeChecks.route(h, 1, 0, 8, 2, true),
+      h -> MoeChecks.route(h, 17, 7, 8, 2, true),
+      h -> MoeChecks.route(h, 128, 0, 128, 8, true),
+      h -> MoeChecks.route(h, 33, 3, 61, 4, false),
+      h -> MoeChecks.route(h, 5, 0, 256, 8, false)),
+  /** Tokens grouped by expert: one and several CTA-wide chunks, capacity drops, padding rows ignored. */
+  MOE_PERMUTE(
+      h -> MoeChecks.permute(h, 1, 0, 8, 2, 0),
+      h -> MoeChecks.permute(h, 128, 8, 8, 2, 0),
+      h -> MoeChecks.permute(h, 40, 3, 8, 2, 1.0),
+      h -> MoeChecks.permute(h, 300, 0, 128, 8, 1.25),
+      h -> MoeChecks.permute(h, 1000, 24, 60, 6, 0)),
+  /**
+   * The grouped expert GEMMs and the combine: partial output and k tiles (136 x 120), decode batch 1
+   * and 64 at Mixtral's hidden size, capacity drops, 128 experts top-8, and 50 rows an expert (several
+   * passes over each weight tile, as a prefill chunk makes); then the tensor-core kernels (moe_prefill.cu)
+   * on partial column, row and k tiles (136 x 120: k off the 32-wide stage), 150 rows at Mixtral's
+   * hidden size, capacity drops, and 1000 rows over 16 experts (several row tiles an expert).
+   */
+  MOE_EXPERTS(
+      h -> MoeChecks.experts(h, 17, 8, 2, 136, 120, 0),
+      h -> MoeChecks.experts(h, 1, 8, 2, 4096, 1792, 0),
+      h -> MoeChecks.experts(h, 64, 8, 2, 4096, 1792, 0),
+      h -> MoeChecks.experts(h, 40, 8, 2, 128, 96, 1.0),
+      h -> MoeChecks.experts(h, 4, 128, 8, 1024, 768, 0),
+      h -> MoeChecks.experts(h, 200, 16, 4, 256, 128, 0),
+      h -> MoeChecks.experts(h, 17, 8, 2, 136, 120, 0, true),
+      h -> MoeChecks.experts(h, 150, 8, 2, 4096, 1792, 0, true),
+      h -> MoeChecks.experts(h, 40, 8, 2, 128, 96, 1.0, true),
+      h -> MoeChecks.experts(h, 1000, 16, 4, 256, 200, 0, true));
 
   private final List<Check> checks;
 

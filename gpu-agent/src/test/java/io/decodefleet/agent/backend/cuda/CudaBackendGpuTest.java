@@ -11,6 +11,7 @@ import io.decodefleet.agent.engine.EngineEvent;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.protocol.AgentReport;
 import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.MoeRouterPolicy;
 import io.decodefleet.agent.engine.SequenceSpec;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.cublas.CublasLt;
@@ -125,6 +126,92 @@ class CudaBackendGpuTest {
       assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
           settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.FP8),
           System.out));
+    }
+  }
+
+  /**
+   * tiny-moe: the MoE kernels inside every decode path (graphs included), the router against the
+   * CPU's, the rest of each step on the CPU's routing; plain top-k and a capacity that drops tokens.
+   */
+  @Test
+  void tinyMoeMatchesTheCpuBackendOnEveryDecodePathWithAndWithoutCapacity() {
+    CudaSettings settings = CudaSettings.defaults().withMaxGraphBatch(8);
+    for (MoeRouterPolicy router : new MoeRouterPolicy[] {MoeRouterPolicy.TOP_K, new MoeRouterPolicy(1.0)}) {
+      assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(ModelConfig.preset("tiny-moe"), 7, 4, 32,
+          Arrays.asList(DecodePath.values()), settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE,
+          ModelSpec.KvCacheDtype.AUTO, router), System.out));
+    }
+  }
+
+  /**
+   * The expert load the CUDA backend reports comes from the device's counts, copied back with each
+   * step's logits: on the CPU's routing (given to the device) it equals the CPU backend's step for
+   * step, drops over a capacity included, on graph replays and eager steps alike.
+   */
+  @Test
+  void theDevicesExpertLoadEqualsTheCpuBackendsStepForStepOnTheSameRouting() {
+    ModelConfig moe = ModelConfig.preset("tiny-moe");
+    io.decodefleet.agent.engine.ModelLoad load = io.decodefleet.agent.engine.ModelLoad.dummy(moe, 5)
+        .with(new MoeRouterPolicy(1.0));
+    io.decodefleet.agent.tools.parity.ParitySchedule schedule =
+        new io.decodefleet.agent.tools.parity.ParitySchedule(moe.vocabSize(), 5, 4, 12, 16);
+    List<io.decodefleet.agent.engine.ForwardBatch> batches;
+    List<io.decodefleet.kernels.reference.MoeRouter.Routing[]> routing = new ArrayList<>();
+    List<io.decodefleet.agent.engine.ExpertLoad> loads = new ArrayList<>();
+    try (io.decodefleet.agent.backend.cpu.CpuBackend cpu = new io.decodefleet.agent.backend.cpu.CpuBackend(0)) {
+      cpu.loadModel(load);
+      cpu.allocateKvCache(schedule.numBlocks(), schedule.blockSize());
+      batches = schedule.run(b -> {
+        float[] logits = cpu.forward(b);
+        routing.add(cpu.lastRouting());
+        loads.add(cpu.lastExpertLoad());
+        int[] out = new int[b.numSampled()];
+        for (int i = 0; i < out.length; i++) {
+          out[i] = io.decodefleet.kernels.reference.Argmax.argmax(logits, i * moe.vocabSize(), moe.vocabSize());
+        }
+        return out;
+      });
+    }
+    long dropped = loads.stream().mapToLong(l -> java.util.Arrays.stream(l.dropped()).sum()).sum();
+    assertTrue(dropped > 0, "a capacity factor of 1.0 drops tokens of an uneven routing");
+    try (CudaBackend cuda = new CudaBackend(gpu, CudaSettings.defaults().withMaxGraphBatch(8))) {
+      cuda.loadModel(load);
+      cuda.allocateKvCache(schedule.numBlocks(), schedule.blockSize());
+      for (int s = 0; s < batches.size(); s++) {
+        cuda.routing().give(routing.get(s));
+        cuda.forward(batches.get(s));
+        assertEquals(loads.get(s), cuda.lastExpertLoad(), "step " + s + " (" + cuda.lastStepTiming().path() + ")");
+      }
+    }
+  }
+
+  /**
+   * A prompt of 300 tokens at once (the dense recompute, one eager step): 300 launched rows run the
+   * tensor-core expert GEMMs (moe_prefill.cu), which the parity schedule's smaller steps never reach;
+   * on the CPU's routing every position's logits are within the tolerance.
+   */
+  @Test
+  void aLongTinyMoePromptRunsTheTensorCoreExpertsAndMatchesTheCpuBackend() {
+    ModelConfig moe = ModelConfig.preset("tiny-moe");
+    int[] tokens = new Random(9).ints(300, 0, moe.vocabSize()).toArray();
+    float[] want;
+    io.decodefleet.kernels.reference.MoeRouter.Routing[] routing;
+    try (io.decodefleet.agent.backend.cpu.CpuBackend cpu = new io.decodefleet.agent.backend.cpu.CpuBackend(0)) {
+      cpu.loadModel(moe, 9);
+      want = cpu.forwardWithoutCache(tokens);
+      routing = cpu.lastRouting();
+    }
+    assertTrue(300 >= io.decodefleet.kernels.cuda.MoeExpertGemmParams.TENSOR_CORE_MIN_ROWS);
+    try (CudaBackend cuda = new CudaBackend(gpu, CudaSettings.defaults().withMaxGraphBatch(8))) {
+      cuda.loadModel(moe, 9);
+      cuda.allocateKvCache(64, 16);
+      cuda.routing().give(routing);
+      float[] got = cuda.forwardWithoutCache(tokens);
+      for (int t = 0; t < tokens.length; t++) {
+        double rel = io.decodefleet.agent.tools.parity.LogitsComparison.relL2(got, want, t * moe.vocabSize(),
+            moe.vocabSize());
+        assertTrue(rel <= ParityCheck.DEFAULT_TOLERANCE, "position " + t + ": logits differ by " + rel);
+      }
     }
   }
 

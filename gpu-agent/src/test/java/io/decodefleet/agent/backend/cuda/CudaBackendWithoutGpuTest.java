@@ -10,6 +10,10 @@ import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
 import io.decodefleet.agent.backend.cuda.driver.CudaDriver;
 import io.decodefleet.agent.backend.cuda.driver.CudaException;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.ModelLoad;
+import io.decodefleet.agent.engine.ModelSpec;
+import io.decodefleet.agent.engine.MoeConfig;
 import jcuda.driver.CUresult;
 import org.junit.jupiter.api.Test;
 
@@ -41,10 +45,20 @@ class CudaBackendWithoutGpuTest {
 
   /** Checked before any weight reaches a device, so this holds on a GPU host too. */
   @Test
-  void mixtureOfExpertsModelsAreRefusedWithOneLineUntilTheirKernelsExist() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LayerStack.checkShapes(io.decodefleet.agent.engine.ModelConfig.preset("mixtral-8x7b")));
-    assertEquals("model mixtral-8x7b: MoE models run on the CPU backend only; CUDA kernels not yet built",
-        e.getMessage());
+  void mixturesOfExpertsPassTheShapeCheckWhereTheMoeKernelsTakeThemAndAreRefusedInOneLineElsewhere() {
+    LayerStack.checkShapes(ModelConfig.preset("tiny-moe"));
+    LayerStack.checkShapes(ModelConfig.preset("mixtral-8x7b"));
+    IllegalArgumentException qkNorm = assertThrows(IllegalArgumentException.class,
+        () -> LayerStack.checkShapes(ModelConfig.preset("qwen3-30b-a3b")));
+    assertEquals("model qwen3-30b-a3b: q/k norms run on the CPU backend only; CUDA kernels not yet built",
+        qkNorm.getMessage());
+    ModelConfig wide = new ModelConfig("wide-moe", 128, 96, 4, 2, 2, 1024, 10000.0, 1e-5f, 32, 2048, false, false,
+        false, new MoeConfig(512, 2, 100, true));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LayerStack.checkShapes(wide));
+    assertEquals("model wide-moe cannot run on the CUDA backend: 512 experts, 2 per token: the MoE kernels take at"
+        + " most 256 experts and 32 per token; moe_intermediate_size 100 must be a multiple of 8", e.getMessage());
+    assertEquals("the CUDA backend holds a mixture of experts' experts in bf16 only (no FP8 experts yet; the CPU"
+        + " backend has them)", DeviceWeights.unsupported(ModelLoad.dummy(ModelConfig.preset("tiny-moe"), 1)
+            .with(ModelSpec.Quantization.FP8, ModelSpec.KvCacheDtype.AUTO)).orElseThrow());
   }
 }

@@ -53,6 +53,7 @@ class StepInputsTest {
     assertEquals(attention.numItems(), at(buf, layout.dims(), 0));
     assertEquals(attention.chunkTokens(), at(buf, layout.dims(), 1));
     assertEquals(3, at(buf, layout.dims(), 2));
+    assertEquals(3, buf.getInt((int) layout.liveRows()), "dims[3]: the batch's real rows, the padding row left out");
     int[] tokens = {101, 102, 103, 0};
     int[] positions = {19, 39, 0, 0};
     int[] slots = {3 * BS + 3, 9 * BS + 7, 5 * BS, -1};

@@ -171,6 +171,98 @@ class WeightLayoutTest {
     return (float[]) m.invoke(l);
   }
 
+  /**
+   * A mixture of experts: every router and expert tensor the dummy-weight kernel makes equals the
+   * CPU backend's, element for element (the expert's bit in the tensor id included), and the experts
+   * of a layer sit at a fixed stride, each expert's gate rows then its up rows, as the grouped GEMMs
+   * index them; no dense MLP is placed.
+   */
+  @Test
+  void everyExpertTensorTheKernelMakesEqualsTheCpuBackendsAndExpertsSitAtAFixedStride() throws Exception {
+    ModelConfig c = ModelConfig.preset("tiny-moe");
+    int experts = c.moe().numExperts();
+    long h = c.hiddenSize();
+    long inter = c.moe().moeIntermediateSize();
+    WeightLayout layout = new WeightLayout(c);
+    int checked = 0;
+    try (CpuBackend cpu = new CpuBackend(1 << 20)) {
+      cpu.loadModel(c, SEED);
+      for (WeightLayout.Tensor t : layout.tensors()) {
+        assertTrue(t.kind() != Kind.GATE_PROJ && t.kind() != Kind.UP_PROJ && t.kind() != Kind.DOWN_PROJ,
+            "no dense MLP in a mixture of experts");
+        if (t.kind().expertTensor() == null) continue;
+        float[] expected = cpuExpertTensor(cpu, t.kind(), t.layer(), t.expert());
+        assertEquals(expected.length, t.elements(), t.kind() + " of layer " + t.layer() + " expert " + t.expert());
+        DummyWeightsParams p = DummyWeightsParams.of(64, (int) t.elements(), SEED, t.tensorId(), 0, t.scale(),
+            t.offset());
+        for (int i = 0; i < expected.length; i++) {
+          float got = kernelValue(p, i);
+          if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(expected[i])) {
+            throw new AssertionError(t.kind() + " of layer " + t.layer() + " expert " + t.expert() + " element " + i
+                + ": kernel " + got + ", CPU backend " + expected[i]);
+          }
+        }
+        checked++;
+      }
+    }
+    assertEquals(c.numHiddenLayers() * (1 + 3 * experts), checked, "a router and 3 tensors per expert per layer");
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      WeightLayout.LayerWeights lw = layout.layer(l);
+      assertEquals(-1, lw.gateUp());
+      assertEquals(-1, lw.down());
+      assertEquals(0, lw.router() % 256);
+      assertEquals(0, lw.expertGateUp() % 256);
+      assertEquals(0, lw.expertDown() % 256);
+      for (WeightLayout.Tensor t : layout.tensors()) {
+        if (t.layer() != l || !t.kind().perExpert()) continue;
+        long e = t.expert();
+        long want = switch (t.kind()) {
+          case EXPERT_GATE -> lw.expertGateUp() + 2 * e * 2 * inter * h;
+          case EXPERT_UP -> lw.expertGateUp() + 2 * (2 * e + 1) * inter * h;
+          default -> lw.expertDown() + 2 * e * h * inter;
+        };
+        assertEquals(want, t.byteOffset(), t.kind() + " of layer " + l + " expert " + e);
+      }
+    }
+    long embedding = 2L * c.vocabSize() * h;
+    long expertBytes = 2L * c.numHiddenLayers() * experts * 3 * inter * h;
+    assertEquals(expertBytes, layout.expertBytes());
+    assertEquals(layout.totalBytes() - embedding - expertBytes + expertBytes / experts * c.moe().expertsPerToken(),
+        layout.bytesReadPerStep(), "a step reads at least one token's k experts, not all of them");
+  }
+
+  @Test
+  void aMixtureOfExpertsIsRefusedInOneLineWithFp8ExpertsOrAcrossRanks() {
+    ModelConfig c = ModelConfig.preset("tiny-moe");
+    for (Runnable r : new Runnable[] {() -> new WeightLayout(c, io.decodefleet.agent.engine.tp.TensorShard.WHOLE,
+        true), () -> new WeightLayout(c, new io.decodefleet.agent.engine.tp.TensorShard(0, 2))}) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          r::run);
+      assertTrue(e.getMessage().startsWith("the CUDA backend's mixture of experts holds bf16 experts on one device"),
+          e.getMessage());
+      assertTrue(!e.getMessage().contains("\n"));
+    }
+  }
+
+  /** A router (expert -1) or expert tensor of the CPU backend's weights. */
+  private static float[] cpuExpertTensor(CpuBackend cpu, Kind kind, int layer, int expert) throws Exception {
+    Object l = ((Object[]) field(cpu, "layers"))[layer];
+    Method m = l.getClass().getDeclaredMethod("moe");
+    m.setAccessible(true);
+    Object experts = m.invoke(l);
+    String accessor = switch (kind) {
+      case ROUTER -> "router";
+      case EXPERT_GATE -> "gate";
+      case EXPERT_UP -> "up";
+      case EXPERT_DOWN -> "down";
+      default -> throw new AssertionError(kind);
+    };
+    Method a = experts.getClass().getDeclaredMethod(accessor);
+    a.setAccessible(true);
+    Object v = a.invoke(experts);
+    return kind == Kind.ROUTER ? (float[]) v : ((float[][]) v)[expert];
+  }
+
   /** A field of the weights the CPU backend holds (its CpuWeights). */
   @SuppressWarnings("unchecked")
   private static <T> T field(CpuBackend cpu, String name) throws Exception {

@@ -58,7 +58,7 @@ class WeightStagingTest {
       order.add(buffer);
     });
     for (WeightLayout.Tensor t : layout.tensors()) {
-      staging.tensor(t, MappedTensor.map(checkpoint.tensor(t.kind().tensor(), Math.max(0, t.layer()))));
+      staging.tensor(t, MappedTensor.map(t.in(checkpoint)));
     }
     for (int i = 1; i < order.size(); i++) assertTrue(order.get(i) != order.get(i - 1), "buffers alternate");
 
@@ -76,6 +76,45 @@ class WeightStagingTest {
       }
     }
     assertEquals(3 + 9 * MODEL.numHiddenLayers(), layout.tensors().size());
+  }
+
+  /**
+   * A Mixtral checkpoint (tiny-moe exported): every router and expert tensor lands at its layout's
+   * place, experts back to back, as the bf16 of what the CPU backend reads for that expert.
+   */
+  @ParameterizedTest(name = "{0}, {1}-byte buffers")
+  @CsvSource({"BFLOAT16, 96", "FLOAT32, 1000"})
+  void aMixtureOfExpertsCheckpointsExpertsLandAtTheirPlacesAsWhatTheCpuBackendReads(CheckpointExport.Dtype dtype,
+      int bufferBytes) throws IOException {
+    ModelConfig moe = ModelConfig.preset("tiny-moe");
+    Path dir = TestCheckpoints.export(moe, dtype, 2, tmp.resolve("moe-" + dtype));
+    ModelLoad load = ModelLoad.of(new ModelSpec(dir.toString(), 0, 16, 0, 0, 0, 0.0).withWeights(
+        ModelSpec.LoadFormat.SAFETENSORS, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.AUTO));
+    CheckedCheckpoint checkpoint = ((WeightSource.Checkpoint) load.weights()).checkpoint();
+    WeightLayout layout = new WeightLayout(load.config());
+    byte[] arena = new byte[(int) layout.totalBytes()];
+    ByteBuffer[] buffers = {ByteBuffer.allocate(bufferBytes).order(ByteOrder.LITTLE_ENDIAN),
+        ByteBuffer.allocate(bufferBytes).order(ByteOrder.LITTLE_ENDIAN)};
+    WeightStaging staging = new WeightStaging(buffers, (buffer, arenaOffset, bytes) ->
+        System.arraycopy(buffers[buffer].array(), 0, arena, (int) arenaOffset, bytes));
+    for (WeightLayout.Tensor t : layout.tensors()) staging.tensor(t, MappedTensor.map(t.in(checkpoint)));
+
+    HostWeights host = new HostWeights(load);
+    ByteBuffer a = ByteBuffer.wrap(arena).order(ByteOrder.LITTLE_ENDIAN);
+    int experts = 0;
+    for (WeightLayout.Tensor t : layout.tensors()) {
+      TensorShard.Window w = t.window();
+      float[] want = host.read(t.kind(), t.layer(), t.expert(), w.elements(), w::index);
+      for (int i = 0; i < want.length; i++) {
+        short got = a.getShort((int) (t.byteOffset() + 2L * i));
+        if (got != Bf16.fromFloat(want[i])) {
+          throw new AssertionError(t.kind() + " of layer " + t.layer() + " expert " + t.expert() + " element " + i
+              + ": staged " + Bf16.toFloat(got) + ", CPU reads " + want[i]);
+        }
+      }
+      if (t.kind().perExpert()) experts++;
+    }
+    assertEquals(3 * moe.moe().numExperts() * moe.numHiddenLayers(), experts);
   }
 
   /**
@@ -100,7 +139,7 @@ class WeightStagingTest {
         System.arraycopy(buffers[buffer].array(), 0, arena, (int) arenaOffset, bytes));
     long staged = 0;
     for (WeightLayout.Tensor t : layout.tensors()) {
-      staging.tensor(t, MappedTensor.map(checkpoint.tensor(t.kind().tensor(), Math.max(0, t.layer()))));
+      staging.tensor(t, MappedTensor.map(t.in(checkpoint)));
       staged += t.bytes() + (t.fp8() ? 4L * t.rows() : 0);
     }
     assertEquals(staged, CheckpointUpload.uploadBytes(layout));

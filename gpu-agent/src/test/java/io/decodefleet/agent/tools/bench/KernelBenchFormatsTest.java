@@ -35,8 +35,9 @@ class KernelBenchFormatsTest {
     assertEquals(KernelBench.Section.GEMM, KernelBench.Section.parse(" GEMM "));
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> KernelBench.Section.parse("decode"));
-    assertEquals("--only takes attention, gemm, prefill-gemm or prefill-attention-paged (was 'decode')",
+    assertEquals("--only takes attention, gemm, prefill-gemm, prefill-attention-paged or moe (was 'decode')",
         e.getMessage());
+    assertEquals(KernelBench.Section.MOE, KernelBench.Section.parse("moe"));
     assertEquals(KernelBench.Section.PREFILL_ATTENTION_PAGED, KernelBench.Section.parse("prefill-attention-paged"));
   }
 
@@ -57,5 +58,17 @@ class KernelBenchFormatsTest {
     assertEquals(BenchPool.MAX_SETS, BenchPool.inputSets(1024, l2));
     int sets = BenchPool.inputSets(32L << 20, l2);
     assertTrue(sets * (32L << 20) >= 3L * l2);
+  }
+
+  /** The expert GEMM rows count the weights of the experts a batch's routing reaches, no others. */
+  @Test
+  void moeRoutingPicksDistinctExpertsPerTokenAndCountsTheExpertsItReaches() {
+    java.util.Random r = new java.util.Random(3);
+    int[] routing = MoeKernelBench.uniformRouting(r, 64, 8, 2);
+    for (int t = 0; t < 64; t++) assertTrue(routing[2 * t] != routing[2 * t + 1], "token " + t);
+    assertEquals(8, MoeKernelBench.expertsRead(routing, 8), "64 tokens reach all 8 experts");
+    assertEquals(2, MoeKernelBench.expertsRead(new int[] {5, 1, 1, 5}, 8));
+    int[] one = MoeKernelBench.uniformRouting(r, 1, 128, 8);
+    assertEquals(8, MoeKernelBench.expertsRead(one, 128), "one token of Qwen3-MoE reads its 8 experts");
   }
 }

@@ -1,0 +1,101 @@
+package io.decodefleet.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The mixture-of-experts kernels' parameter mirrors: the worst-case grids a decode graph captures
+ * (every expert, every output tile, every launched row) and what they refuse.
+ */
+class MoeKernelParamsTest {
+
+  @Test
+  void theRouterRunsOneWarpPerLaunchedRowFourToACta() {
+    MoeRouteParams p = new MoeRouteParams(256, 512, 768, 1024, 0, 17, 128, 8, 128, 1);
+    assertEquals(5, p.launch().gridX(), "17 rows, 4 warps a CTA");
+    assertEquals(128, p.launch().threads());
+    assertEquals(64, MoeRouteParams.LAYOUT.size());
+    assertEquals(1, new MoeRouteParams(256, 512, 768, 0, 0, 1, 8, 2, 8, 1).launch().gridX());
+  }
+
+  @Test
+  void theRouterRefusesMoreExpertsThanAWarpHoldsAndMoreSlotsThanLanes() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new MoeRouteParams(256, 512, 768, 0, 0, 4, 257, 2, 257, 1));
+    assertTrue(e.getMessage().startsWith("numExperts must be in 2..256"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new MoeRouteParams(256, 512, 768, 0, 0, 4, 8, 9, 8, 1));
+    assertThrows(IllegalArgumentException.class, () -> new MoeRouteParams(256, 512, 768, 0, 0, 4, 64, 33, 64, 1));
+    assertThrows(IllegalArgumentException.class, () -> new MoeRouteParams(256, 512, 768, 0, 0, 4, 8, 2, 7, 1),
+        "a logit row narrower than the experts");
+  }
+
+  @Test
+  void thePermutationIsOneCtaWhateverTheBatch() {
+    MoePermuteParams p = new MoePermuteParams(256, 512, 768, 0, 1024, 1280, 0, 4096, 128, 8);
+    assertEquals(1, p.launch().ctas());
+    assertEquals(256, p.launch().threads());
+    assertEquals(72, MoePermuteParams.LAYOUT.size());
+  }
+
+  @Test
+  void expertGemmGridsCoverEveryExpertAndEveryOutputTile() {
+    // Mixtral: gate_up writes 14336 act columns, 8 a CTA; down 4096 hidden columns, 16 a CTA.
+    MoeExpertGemmParams gu = MoeExpertGemmParams.gateUp(256, 512, 768, 1024, 1280, 14336, 4096, 4096, 8);
+    LaunchShape g = gu.launch(Kernel.MOE_EXPERTS_GATE_UP, 64);
+    assertEquals(14336 / 8, g.gridX());
+    assertEquals(8, g.gridY(), "one row of CTAs per expert; idle experts' exit");
+    MoeExpertGemmParams dn = MoeExpertGemmParams.down(256, 512, 768, 1024, 4096, 14336, 8);
+    assertEquals(4096 / 16, dn.launch(Kernel.MOE_EXPERTS_DOWN, 64).gridX());
+    // A hidden size off the tile: the last CTA's warps past n write nothing.
+    assertEquals(9, MoeExpertGemmParams.down(256, 512, 768, 1024, 136, 120, 8).launch(Kernel.MOE_EXPERTS_DOWN, 64)
+        .gridX());
+    assertEquals(128, MoeExpertGemmParams.down(256, 512, 768, 1024, 2048, 768, 128).launch(Kernel.MOE_EXPERTS_DOWN, 64)
+        .gridY());
+    assertEquals(56, MoeExpertGemmParams.LAYOUT.size());
+  }
+
+  @Test
+  void expertGemmsRefuseAKOfPartialVectorsAndTheGateUpWithoutItsGather() {
+    assertThrows(IllegalArgumentException.class,
+        () -> MoeExpertGemmParams.gateUp(256, 512, 768, 1024, 1280, 96, 100, 100, 8));
+    assertThrows(IllegalArgumentException.class,
+        () -> MoeExpertGemmParams.gateUp(256, 512, 768, 1024, 0, 96, 128, 128, 8));
+    MoeExpertGemmParams down = MoeExpertGemmParams.down(256, 512, 768, 1024, 128, 96, 8);
+    assertThrows(IllegalArgumentException.class, () -> down.launch(Kernel.MOE_EXPERTS_GATE_UP, 8));
+    assertThrows(IllegalArgumentException.class, () -> down.launch(Kernel.MOE_EXPERTS_GATE_UP_TC, 512));
+    assertThrows(IllegalArgumentException.class, () -> down.launch(Kernel.MOE_ROUTE, 8));
+  }
+
+  @Test
+  void theCombineRunsEveryLaunchedRowSoPaddingRowsAreWrittenToo() {
+    MoeCombineParams p = new MoeCombineParams(256, 512, 768, 1024, 1280, 24, 4096, 2);
+    assertEquals(2, p.launch().gridX(), "4096 / 8 vectors, 256 a CTA");
+    assertEquals(24, p.launch().gridY());
+    assertEquals(56, MoeCombineParams.LAYOUT.size());
+    assertThrows(IllegalArgumentException.class, () -> new MoeCombineParams(256, 512, 768, 1024, 0, 1, 100, 2));
+  }
+
+  /**
+   * From 128 launched rows the tensor-core kernels run: a grid of (output tiles, ceil(rows / 128), experts),
+   * as if every row went to each expert; the gate_up tile is 64 act columns (its B tile 64 gate + 64 up rows).
+   */
+  @Test
+  void tensorCoreGridsCoverEveryRowTileOfEveryExpertFromTheirRowThreshold() {
+    assertEquals(Kernel.MOE_EXPERTS_GATE_UP, MoeExpertGemmParams.gateUpKernel(127));
+    assertEquals(Kernel.MOE_EXPERTS_GATE_UP_TC, MoeExpertGemmParams.gateUpKernel(128));
+    assertEquals(Kernel.MOE_EXPERTS_DOWN_TC, MoeExpertGemmParams.downKernel(8192));
+    MoeExpertGemmParams gu = MoeExpertGemmParams.gateUp(256, 512, 768, 1024, 1280, 14336, 4096, 4096, 8);
+    LaunchShape g = gu.launch(Kernel.MOE_EXPERTS_GATE_UP_TC, 8192);
+    assertEquals(14336 / 64, g.gridX());
+    assertEquals(64, g.gridY(), "8192 rows in tiles of 128");
+    assertEquals(8, g.gridZ());
+    assertEquals(256, g.threads());
+    assertEquals(64 * 1024, g.sharedBytes());
+    LaunchShape d = MoeExpertGemmParams.down(256, 512, 768, 1024, 136, 120, 8).launch(Kernel.MOE_EXPERTS_DOWN_TC, 129);
+    assertEquals(2, d.gridX(), "136 columns: one full tile and a partial one");
+    assertEquals(2, d.gridY(), "129 rows: a full row tile and one row");
+  }
+}
