@@ -19,7 +19,9 @@
 //                         rows, x gathered through tokenOf; an expert with no rows reads no weight
 //   df_moe_experts_down   grid (n tiles, experts): y = act.down^T over the expert's rows
 //   df_moe_combine        grid (hidden / 8 / 256, rows): out[t] = sum_j w[t, j] y[rowOf[t, j]] in
-//                         slot order from zero, dropped pairs skipped; padding rows get zeros
+//                         slot order from zero, dropped pairs skipped; padding rows get zeros. An
+//                         expert-parallel rank sums only its experts' pairs, in float32 (the
+//                         group's all-reduce adds the other ranks' partials)
 //
 // Layouts: logits (rows, logitStride) float32; experts (rows, k) int32; weights (rows, k) float32;
 // expert weights (numExperts, gate rows then up rows, hidden) and (numExperts, hidden, inter) bf16;
@@ -69,16 +71,20 @@ struct MoeExpertGemmParams {
 DF_PARAMS_SIZE(MoeExpertGemmParams, 56);
 
 struct MoeCombineParams {
-  bf16* out;             // (rows, hidden) bf16
+  void* out;             // (rows, hidden) bf16, or float32 when outF32
   const bf16* y;         // (rows * k, hidden) bf16 in expert order
   const int* rowOf;      // (rows, k)
   const float* weights;  // (rows, k) float32
   const int* liveRows;   // (1) or null
+  const int* experts;    // (rows, k) the routing; null: every expert is this device's
   int rows;
   int hidden;
   int k;
+  int expertLo;          // with experts: only pairs routed to [expertLo, expertHi) are summed
+  int expertHi;
+  int outF32;            // 1: float32 out (an expert-parallel rank's partial sum, all-reduced next)
 };
-DF_PARAMS_SIZE(MoeCombineParams, 56);
+DF_PARAMS_SIZE(MoeCombineParams, 72);
 
 namespace df {
 
@@ -368,6 +374,10 @@ __device__ __forceinline__ void moe_combine(const MoeCombineParams& p) {
     for (int j = 0; j < p.k; j++) {
       const int row = p.rowOf[static_cast<size_t>(t) * p.k + j];
       if (row < 0) continue;
+      if (p.experts != nullptr) {
+        const int e = p.experts[static_cast<size_t>(t) * p.k + j];
+        if (e < p.expertLo || e >= p.expertHi) continue;  // another rank's expert: its partial holds it
+      }
       const float w = p.weights[static_cast<size_t>(t) * p.k + j];
       float y[8];
       unpack8(*reinterpret_cast<const uint4*>(p.y + static_cast<size_t>(row) * p.hidden + v * 8), y);
@@ -375,7 +385,13 @@ __device__ __forceinline__ void moe_combine(const MoeCombineParams& p) {
       for (int i = 0; i < 8; i++) acc[i] += w * y[i];
     }
   }
-  *reinterpret_cast<uint4*>(p.out + static_cast<size_t>(t) * p.hidden + v * 8) = pack8(acc);
+  if (p.outF32) {
+    float4* o = reinterpret_cast<float4*>(static_cast<float*>(p.out) + static_cast<size_t>(t) * p.hidden + v * 8);
+    o[0] = make_float4(acc[0], acc[1], acc[2], acc[3]);
+    o[1] = make_float4(acc[4], acc[5], acc[6], acc[7]);
+  } else {
+    *reinterpret_cast<uint4*>(static_cast<bf16*>(p.out) + static_cast<size_t>(t) * p.hidden + v * 8) = pack8(acc);
+  }
 }
 
 }  // namespace df

@@ -101,10 +101,6 @@ final class BenchmarkSession {
             model.model()), ep.size()).ifPresent(why -> {
               throw new UsageError("--layout " + ep.label() + ": " + why);
             });
-        if (devices != null && devices.cuda()) {
-          throw new UsageError("--layout " + ep.label() + " runs on CPU agents only (a CUDA agent runs a mixture of"
-              + " experts on one GPU; expert parallelism over NCCL is not built yet): add --backend cpu");
-        }
       }
     } catch (UsageError e) {
       System.err.println("coordinator: " + e.getMessage());

@@ -32,7 +32,8 @@ public sealed interface ParallelLayout {
    * Expert parallelism: every agent a replica over {@code size} devices of one node, each holding
    * 1/size of every layer's experts and whole copies of the rest, attention data-parallel (each
    * sequence attended on one device), tokens dispatched to their experts' devices and combined back.
-   * CPU agents only so far (rank threads); the coordinator places whole sequences on these replicas.
+   * On CUDA agents every rank attends every row (docs/moe.md); the coordinator places whole
+   * sequences on these replicas either way.
    */
   record ExpertParallel(int size) implements ParallelLayout {
     public ExpertParallel {

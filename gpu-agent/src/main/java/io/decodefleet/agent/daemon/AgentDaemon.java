@@ -58,7 +58,7 @@ public final class AgentDaemon {
    * @param cuda how each CUDA agent uses its GPU
    * @param tls how the node talks to the others: plaintext or TLS with mutual authentication
    * @param parallelism what each group of {@code tensorParallel} > 1 devices splits: heads and columns
-   *     ({@code --tensor-parallel K}) or experts ({@code --expert-parallel K}, CPU rank groups only)
+   *     ({@code --tensor-parallel K}) or experts ({@code --expert-parallel K})
    */
   public record Settings(List<String> seedNodes, String bind, int port, String nodeName, int cpuAgents,
       int managementPort, boolean kubernetesBootstrap, long cpuKvBytes, Duration drainTimeout, String devices,
@@ -113,11 +113,6 @@ public final class AgentDaemon {
     String flag = s.parallelism() == Parallelism.EXPERT ? "--expert-parallel " : "--tensor-parallel ";
     if (devices % k != 0) {
       throw new IllegalArgumentException(flag + k + " does not divide the " + devices + " devices of this node");
-    }
-    if (k > 1 && s.parallelism() == Parallelism.EXPERT && choice.cuda()) {
-      // The CUDA backend has no expert dispatch and combine over NCCL: refused, not run as something else.
-      throw new IllegalArgumentException("--expert-parallel " + k + " runs groups of CPU ranks only (--devices cpu):"
-          + " expert parallelism between GPUs is not built");
     }
     // The agents' ids may name the cluster port, known once the transport bound it: the guardian is made then.
     ActorSystem<NodeGuardian.Command> system = PortBinding.clusterNode(Behaviors.setup(ctx -> {

@@ -74,8 +74,24 @@ class MoeKernelParamsTest {
     MoeCombineParams p = new MoeCombineParams(256, 512, 768, 1024, 1280, 24, 4096, 2);
     assertEquals(2, p.launch().gridX(), "4096 / 8 vectors, 256 a CTA");
     assertEquals(24, p.launch().gridY());
-    assertEquals(56, MoeCombineParams.LAYOUT.size());
+    assertEquals(72, MoeCombineParams.LAYOUT.size());
     assertThrows(IllegalArgumentException.class, () -> new MoeCombineParams(256, 512, 768, 1024, 0, 1, 100, 2));
+  }
+
+  /** An expert-parallel rank's combine names its expert range and writes float32; the layout matches moe.cu's. */
+  @Test
+  void anExpertParallelPartialReadsTheRoutingAndWritesFloat32() {
+    MoeCombineParams p = MoeCombineParams.partial(256, 512, 768, 1024, 1280, 1536, 8, 4096, 2, 4, 8);
+    assertEquals(1, p.outF32());
+    assertEquals(1536, p.experts());
+    assertEquals(40, offset("experts"));
+    assertEquals(60, offset("expertLo"));
+    assertEquals(68, offset("outF32"));
+    assertEquals(0, new MoeCombineParams(256, 512, 768, 1024, 0, 1, 128, 2).outF32());
+    assertThrows(IllegalArgumentException.class,
+        () -> MoeCombineParams.partial(256, 512, 768, 1024, 1280, 0, 8, 4096, 2, 4, 8));
+    assertThrows(IllegalArgumentException.class,
+        () -> MoeCombineParams.partial(256, 512, 768, 1024, 1280, 1536, 8, 4096, 2, 4, 4));
   }
 
   /**
@@ -97,5 +113,10 @@ class MoeKernelParamsTest {
     LaunchShape d = MoeExpertGemmParams.down(256, 512, 768, 1024, 136, 120, 8).launch(Kernel.MOE_EXPERTS_DOWN_TC, 129);
     assertEquals(2, d.gridX(), "136 columns: one full tile and a partial one");
     assertEquals(2, d.gridY(), "129 rows: a full row tile and one row");
+  }
+
+  private static int offset(String field) {
+    return MoeCombineParams.LAYOUT.fields().stream().filter(f -> f.name().equals(field)).findFirst().orElseThrow()
+        .offset();
   }
 }

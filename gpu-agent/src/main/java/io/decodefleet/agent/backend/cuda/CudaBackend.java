@@ -9,7 +9,6 @@ import io.decodefleet.agent.backend.cuda.driver.CudaException;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
-import io.decodefleet.agent.backend.cuda.driver.NativeStream;
 import io.decodefleet.agent.backend.cuda.kv.CudaKvGroupMember;
 import io.decodefleet.agent.backend.cuda.kv.Fp8KvScales;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
@@ -24,7 +23,6 @@ import io.decodefleet.agent.engine.tp.TensorGroupSpec;
 import io.decodefleet.agent.engine.tp.TensorParallelRank;
 import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.agent.nccl.Nccl;
-import io.decodefleet.agent.nccl.NcclCommunicator;
 import io.decodefleet.kernels.cuda.Fatbin;
 import java.util.List;
 import java.util.Optional;
@@ -72,6 +70,10 @@ import org.slf4j.LoggerFactory;
  *       shard; its o and down projections write float32 partial sums, one NCCL float32 all-reduce
  *       on the step's stream completes each, and the next norm rounds it to bf16 as it reads it
  *       (inside the decode graphs like every other launch).
+ *   <li>Expert parallelism: as rank r of K of an expert-parallel group the backend holds experts
+ *       {@code [r E/K, (r+1) E/K)} of every layer and everything else whole, attends and routes
+ *       every row, runs its own experts and all-reduces each MoE layer's float32 output
+ *       ({@link MoeLayerKernels}, docs/moe.md).
  * </ul>
  */
 public final class CudaBackend implements TensorParallelRank {
@@ -109,9 +111,7 @@ public final class CudaBackend implements TensorParallelRank {
   private String loadReport = "";
   private long weightMillis;
   private String gemmLine = "";
-  private TensorShard shard = TensorShard.WHOLE;
-  private long tpComm; // NCCL communicator of the tensor-parallel group; 0 on a single device
-  private volatile boolean tpAborted;
+  private final GroupMembership group = new GroupMembership();
 
   /** A backend on local CUDA device {@code index}; fails with one line when there is none. */
   public static CudaBackend open(int index, CudaSettings settings) {
@@ -178,12 +178,12 @@ public final class CudaBackend implements TensorParallelRank {
 
   @Override
   public void loadModel(ModelLoad load) {
-    ModelConfig config = shard.of(load.config());
+    ModelConfig config = group.shard().of(load.config());
     LayerStack.checkShapes(config);
     this.config = config;
     long t0 = System.nanoTime();
-    weights = own(DeviceWeights.load(ctx, kernels, stream, new WeightLayout(load.config(), shard, load.fp8Weights()),
-        load));
+    WeightLayout layout = new WeightLayout(load.config(), group.shard(), load.fp8Weights(), group.experts());
+    weights = own(DeviceWeights.load(ctx, kernels, stream, layout, load));
     kvScales = Fp8KvScales.of(load);
     weightMillis = (System.nanoTime() - t0) / 1_000_000;
     Projections projections = new Projections(kernels, stream);
@@ -191,14 +191,10 @@ public final class CudaBackend implements TensorParallelRank {
     ws = own(new Workspace(ctx, config, settings.maxStepTokens(), settings.logitsRows(), scratch[0], scratch[1],
         AttentionSlots.maxPartialSlots(kernels, config.headDim())));
     projections.useScratch(ws.at(ws.gemmPartials), ws.at(ws.gemmCounters));
-    LayerStack.PartialSums sums = null;
-    if (tpComm != 0) {
-      long comm = tpComm;
-      long streamAddress = NativeStream.address(stream);
-      sums = (address, count) -> Nccl.allReduce(address, address, count, Nccl.DataType.FLOAT32, streamAddress, comm);
-    }
-    MoeLayerKernels moe = config.isMoe()
-        ? own(new MoeLayerKernels(ctx, kernels, stream, config, load.moeRouter(), settings.maxStepTokens())) : null;
+    // A tensor-parallel rank all-reduces its o and down outputs, an expert-parallel one its MoE layers'.
+    LayerStack.PartialSums sums = group.experts() == null ? group.sums(stream) : null;
+    MoeLayerKernels moe = config.isMoe() ? own(new MoeLayerKernels(ctx, kernels, stream, config, load.moeRouter(),
+        settings.maxStepTokens(), group.expertGroup(stream, config.moe().numExperts()))) : null;
     stack = new LayerStack(config, kernels, stream, weights, ws, projections, sums, moe);
     List<GemmTuning.Site> sites = GemmTuning.sites(config, weights, ws, sums != null,
         DecodeGraphs.bucketsLargestFirst(settings.maxGraphBatch()), settings.maxStepTokens(), settings.logitsRows());
@@ -216,37 +212,26 @@ public final class CudaBackend implements TensorParallelRank {
     return Nccl.uniqueId();
   }
 
-  /** Joins the group's NCCL communicator on this (the engine's rank) thread; every rank joins at once. */
+  /**
+   * Joins the group's NCCL communicator on this (the engine's rank) thread; every rank joins at
+   * once. A tensor-parallel rank then loads its shard of heads and columns, an expert-parallel
+   * one its share of the experts ({@link GroupMembership}).
+   */
   @Override
   public void joinTensorGroup(TensorGroupSpec spec) {
     if (config != null) throw new IllegalStateException("joinTensorGroup must come before loadModel");
-    if (tpComm != 0) throw new IllegalStateException(gpu.label() + " already is a tensor-parallel rank");
-    tensorParallelUnsupported().ifPresent(why -> {
-      throw new IllegalStateException(why);
-    });
-    try {
-      tpComm = NcclCommunicator.commInitRank(spec.shard().size(), spec.id(), spec.shard().rank(), gpu.index(),
-          spec.timeout());
-    } catch (RuntimeException e) {
-      throw new IllegalStateException("tensor-parallel rank " + spec.shard().rank() + " of " + spec.shard().size()
-          + " on " + gpu.label() + ": " + e.getMessage(), e);
-    }
-    shard = spec.shard();
+    group.join(spec, gpu);
   }
 
   /** Aborts the group's communicator: a stream stuck in an all-reduce on a failed peer is released. */
   @Override
   public void abortTensorGroup() {
-    long comm = tpComm;
-    if (comm != 0 && !tpAborted) {
-      tpAborted = true;
-      NcclCommunicator.commAbort(comm);
-    }
+    group.abort();
   }
 
-  /** This backend's rank and group size (rank 0 of 1 on a single device). */
+  /** This backend's rank and group size (rank 0 of 1 on a single device, and whole on an expert-parallel rank). */
   public TensorShard shard() {
-    return shard;
+    return group.shard();
   }
 
   @Override
@@ -433,13 +418,12 @@ public final class CudaBackend implements TensorParallelRank {
   public void close() {
     try {
       try {
-        if (!tpAborted) stream.synchronize("closing the CUDA backend");
+        if (!group.aborted()) stream.synchronize("closing the CUDA backend");
       } finally {
         graphs.close();
         try {
-          if (tpComm != 0 && !tpAborted) NcclCommunicator.commDestroy(tpComm, java.time.Duration.ofSeconds(10));
+          group.close();
         } finally {
-          tpComm = 0;
           owned.close();
         }
       }

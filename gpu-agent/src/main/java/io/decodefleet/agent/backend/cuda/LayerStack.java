@@ -156,9 +156,11 @@ final class LayerStack {
       } else {
         denseMlp(lw, n, h);
       }
+      // An expert-parallel rank's combine leaves float32 sums over the group, as a tensor-parallel rank's down does.
+      boolean mlpFloat = sharded || lw.moe() && moe.outputsFloat32();
       long nextNorm = l + 1 < c.numHiddenLayers() ? w.layer(l + 1).inputNorm() : w.finalNorm();
       launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
-          weights.address(nextNorm), n, h, eps, sharded ? 1 : 0));
+          weights.address(nextNorm), n, h, eps, mlpFloat ? 1 : 0));
     }
   }
 

@@ -32,6 +32,16 @@ import java.nio.ByteBuffer;
  * <p>The tokens each expert took and dropped, per layer, stay in device memory (the permutation
  * writes them) and come back with the step's outputs ({@link #enqueueLoadCopy}), one copy on the
  * step's stream before its last synchronisation.
+ *
+ * <p>As an expert-parallel rank (experts {@code [first, end)} of every layer held here, the rest
+ * on its peers) every rank permutes every row of the step by rank 0's routing (each layer's
+ * experts and weights, sent from rank 0 to the others right after its router ran: the ranks'
+ * GEMMs may have been tuned to different kernels, whose bf16 states can differ at a near tie), so
+ * the ranks agree on the routing and on which pairs capacity drops; the grouped GEMMs
+ * run only this rank's experts (their grids over its experts, the offsets read from its first);
+ * the combine sums only pairs routed here, into a float32 partial of each row, and an all-reduce
+ * over the group (NCCL, captured with the step) completes every row, which the next norm reads
+ * as a tensor-parallel rank's partial sums.
  */
 final class MoeLayerKernels implements AutoCloseable {
 
@@ -83,13 +93,45 @@ final class MoeLayerKernels implements AutoCloseable {
   private final CudaStream stream;
   private final int maxRows;
   private final boolean capacityBounded;
+  private final int firstExpert; // experts [firstExpert, endExpert) are held here
+  private final int endExpert;
+  private final ExpertGroup group; // null on one device
   private final Scratch at;
   private final DeviceBuffer scratch;
   private final PinnedBuffer loadHost; // (layers, experts, 2) int32
   private ExpertLoad last;
 
+  /**
+   * Rank 0's routing of a layer, sent to every other rank of an expert-parallel group on the
+   * stack's stream (captured into graphs): {@code count} int32 experts and float32 weights at
+   * device addresses, overwritten on ranks other than 0.
+   */
+  interface RoutingShare {
+    void fromRankZero(long experts, long weights, long count);
+  }
+
+  /**
+   * An expert-parallel rank's part: experts {@code [firstExpert, endExpert)} of every layer are
+   * held here; {@code sums} completes each layer's output over the group, {@code share} hands
+   * rank 0's routing to the others.
+   */
+  record ExpertGroup(int firstExpert, int endExpert, LayerStack.PartialSums sums, RoutingShare share) {}
+
   MoeLayerKernels(CudaContext ctx, KernelModule kernels, CudaStream stream, ModelConfig config,
       MoeRouterPolicy policy, int maxRows) {
+    this(ctx, kernels, stream, config, policy, maxRows, null);
+  }
+
+  /** {@code group}: an expert-parallel rank's; null on one device (every expert here). */
+  MoeLayerKernels(CudaContext ctx, KernelModule kernels, CudaStream stream, ModelConfig config,
+      MoeRouterPolicy policy, int maxRows, ExpertGroup group) {
+    this.firstExpert = group == null ? 0 : group.firstExpert();
+    this.endExpert = group == null ? config.moe().numExperts() : group.endExpert();
+    if (firstExpert < 0 || endExpert <= firstExpert || endExpert > config.moe().numExperts()) {
+      throw new IllegalArgumentException("experts [" + firstExpert + ", " + endExpert + ") are not a range of "
+          + config.moe().numExperts());
+    }
+    this.group = group;
     this.c = config;
     this.m = config.moe();
     this.kernels = kernels;
@@ -147,31 +189,45 @@ final class MoeLayerKernels implements AutoCloseable {
     MoeRouteParams route = new MoeRouteParams(experts, address(at.weights() + slice(layer)), address(at.logits()),
         liveRows, address(at.skip()), rows, e, k, e, m.normTopkProb() ? 1 : 0);
     launch(Kernel.MOE_ROUTE, route.launch(), route);
+    if (group != null) group.share().fromRankZero(experts, address(at.weights() + slice(layer)), (long) rows * k);
     MoePermuteParams permute = new MoePermuteParams(address(at.offsets()), address(at.tokenOf()),
         address(at.rowOf()), address(at.load() + 8L * layer * e), experts, liveRows,
         capacityBounded ? address(at.capacities()) : 0, rows, e, k);
     launch(Kernel.MOE_PERMUTE, permute.launch(), permute);
+    // Only the experts held here: expert i of the grid is expert firstExpert + i of the routing.
     MoeExpertGemmParams gateUp = MoeExpertGemmParams.gateUp(address(at.act()), x, w.address(lw.expertGateUp()),
-        address(at.offsets()), address(at.tokenOf()), m.moeIntermediateSize(), h, h, e);
+        address(at.offsets() + 4L * firstExpert), address(at.tokenOf()), m.moeIntermediateSize(), h, h,
+        endExpert - firstExpert);
     Kernel kernel = MoeExpertGemmParams.gateUpKernel(rows);
     launch(kernel, gateUp.launch(kernel, rows), gateUp);
   }
 
   /**
    * The second half: the routed experts' down GEMMs, then each live row's weighted combine into
-   * {@code out} (rows, hidden) bf16 (padding rows get zeros).
+   * {@code out} (rows, hidden) (padding rows get zeros): bf16 on one device; on an expert-parallel
+   * rank float32, summed over the group ({@link #outputsFloat32}).
    */
   void combine(DeviceWeights w, WeightLayout.LayerWeights lw, int layer, int rows, long liveRows, long out) {
     requireRows(rows);
-    int e = m.numExperts();
     int h = c.hiddenSize();
+    int k = m.expertsPerToken();
     MoeExpertGemmParams down = MoeExpertGemmParams.down(address(at.y()), address(at.act()),
-        w.address(lw.expertDown()), address(at.offsets()), h, m.moeIntermediateSize(), e);
+        w.address(lw.expertDown()), address(at.offsets() + 4L * firstExpert), h, m.moeIntermediateSize(),
+        endExpert - firstExpert);
     Kernel kernel = MoeExpertGemmParams.downKernel(rows);
     launch(kernel, down.launch(kernel, rows), down);
-    MoeCombineParams combine = new MoeCombineParams(out, address(at.y()), address(at.rowOf()),
-        address(at.weights() + slice(layer)), liveRows, rows, h, m.expertsPerToken());
+    long weights = address(at.weights() + slice(layer));
+    MoeCombineParams combine = group == null
+        ? new MoeCombineParams(out, address(at.y()), address(at.rowOf()), weights, liveRows, rows, h, k)
+        : MoeCombineParams.partial(out, address(at.y()), address(at.rowOf()), weights, liveRows,
+            address(at.experts() + slice(layer)), rows, h, k, firstExpert, endExpert);
     launch(Kernel.MOE_COMBINE, combine.launch(), combine);
+    if (group != null) group.sums().allReduce(out, (long) rows * h);
+  }
+
+  /** Whether the combine writes float32 (an expert-parallel rank's sums over the group) rather than bf16. */
+  boolean outputsFloat32() {
+    return group != null;
   }
 
   /** Byte offset of layer {@code layer}'s (rows, k) slice of the routing. */

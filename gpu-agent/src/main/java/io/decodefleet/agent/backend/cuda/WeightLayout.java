@@ -5,6 +5,7 @@ import io.decodefleet.agent.engine.DummyWeights.Kind;
 import io.decodefleet.agent.engine.HostWeights;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.checkpoint.CheckedCheckpoint;
+import io.decodefleet.agent.engine.tp.ExpertShard;
 import io.decodefleet.agent.engine.tp.TensorShard;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,10 @@ import java.util.List;
  * <p>As a tensor-parallel rank the layout holds the rank's {@link TensorShard} of each projection
  * (rows of q/k/v and gate/up, columns of o and down), each element generated from its index in the
  * full tensor, so the ranks together hold exactly the single-device weights.
+ *
+ * <p>As an expert-parallel rank ({@link ExpertShard}) it holds every layer's experts {@code
+ * [firstExpert, endExpert)} only, the rank's first expert where a whole model's expert 0 is, each
+ * generated from (or uploaded as) its own expert id; everything else is whole.
  *
  * <p>With FP8 weights ({@code --quantization fp8} or an FP8 checkpoint) the seven projections are
  * e4m3fn codes, one byte an element, and each fused matrix is followed by its row scales: (rows)
@@ -97,6 +102,8 @@ public final class WeightLayout {
   private final boolean fp8;
   private final List<Tensor> tensors = new ArrayList<>();
   private final LayerWeights[] layers;
+  private final int firstExpert; // an expert-parallel rank's experts [firstExpert, endExpert); 0..E on one device
+  private final int endExpert;
   private final long embedding; // (vocab, hidden) bf16
   private final long finalNorm; // (hidden) bf16
   private final long lmHead; // (vocab, hidden) bf16, == embedding when tied
@@ -113,12 +120,31 @@ public final class WeightLayout {
 
   /** Rank {@code shard}'s weights of the full model {@code full}; with {@code fp8} the projections are e4m3. */
   public WeightLayout(ModelConfig full, TensorShard shard, boolean fp8) {
+    this(full, shard, fp8, null);
+  }
+
+  /**
+   * As {@link #WeightLayout(ModelConfig, TensorShard, boolean)}; with {@code experts} (an
+   * expert-parallel rank's, {@code shard} then whole) only that rank's experts of every layer.
+   */
+  public WeightLayout(ModelConfig full, TensorShard shard, boolean fp8, ExpertShard experts) {
     this.config = shard.of(full);
     this.fp8 = fp8;
     if (full.isMoe() && (fp8 || shard.size() > 1)) {
-      throw new IllegalArgumentException("the CUDA backend's mixture of experts holds bf16 experts on one device"
-          + " (no FP8 experts, no tensor or expert parallelism yet)");
+      throw new IllegalArgumentException("the CUDA backend's mixture of experts holds bf16 experts, whole or split"
+          + " by expert (no FP8 experts, no tensor parallelism of a mixture yet)");
     }
+    if (experts != null && shard.size() > 1) {
+      throw new IllegalArgumentException("a rank splits either the experts or the heads, not both");
+    }
+    if (experts != null) {
+      ExpertShard.unsplittable(full, experts.size()).ifPresent(why -> {
+        throw new IllegalArgumentException(why);
+      });
+    }
+    this.firstExpert = experts == null || !full.isMoe() ? 0 : experts.firstExpert(full.moe().numExperts());
+    this.endExpert = !full.isMoe() ? 0
+        : experts == null ? full.moe().numExperts() : experts.endExpert(full.moe().numExperts());
     int h = full.hiddenSize();
     int inter = full.intermediateSize();
     int q = full.qSize();
@@ -175,16 +201,16 @@ public final class WeightLayout {
 
   /**
    * Every expert's {@code kind} tensor (and its {@code second}, when given, right after each: gate
-   * then up), expert after expert with no gap, so expert e starts at a fixed stride from expert 0:
-   * what the grouped expert GEMMs index. Returns where expert 0 starts.
+   * then up), expert after expert with no gap, so expert e starts at a fixed stride from this
+   * layout's first expert: what the grouped expert GEMMs index. Returns where the first starts.
    */
   private long placeExperts(ModelConfig full, int layer, Kind kind, Kind second) {
     long elements = HostWeights.elements(kind, full);
     long at = -1;
-    for (int e = 0; e < full.moe().numExperts(); e++) {
-      long here = e == 0 ? place(full, kind, layer, e, TensorShard.all(elements))
+    for (int e = firstExpert; e < endExpert; e++) {
+      long here = e == firstExpert ? place(full, kind, layer, e, TensorShard.all(elements))
           : placeContiguous(full, kind, layer, e, TensorShard.all(elements));
-      at = e == 0 ? here : at;
+      at = e == firstExpert ? here : at;
       if (second != null) placeContiguous(full, second, layer, e, TensorShard.all(elements));
     }
     return at;
@@ -231,6 +257,16 @@ public final class WeightLayout {
 
   public ModelConfig config() {
     return config;
+  }
+
+  /** The first expert held here (0 unless an expert-parallel rank's). */
+  public int firstExpert() {
+    return firstExpert;
+  }
+
+  /** One past the last expert held here (every expert unless an expert-parallel rank's; 0 for a dense model). */
+  public int endExpert() {
+    return endExpert;
   }
 
   /** Every generated tensor, in allocation order. */
@@ -283,11 +319,12 @@ public final class WeightLayout {
     long embeddingBytes = (long) config.vocabSize() * config.hiddenSize() * ELEMENT_BYTES;
     long all = config.tieWordEmbeddings() ? size : size - embeddingBytes;
     if (!config.isMoe()) return all;
-    return all - expertBytes() + expertBytes() / config.moe().numExperts() * config.moe().expertsPerToken();
+    long perExpert = expertBytes() / (endExpert - firstExpert);
+    return all - expertBytes() + perExpert * Math.min(endExpert - firstExpert, config.moe().expertsPerToken());
   }
 
   /**
-   * Bytes of every layer's experts (0 for a dense model). A decode step reads only the experts its
+   * Bytes of every layer's experts held here (0 for a dense model). A decode step reads only the experts its
    * tokens were routed to: {@link #bytesReadPerStep} counts one token's k of them, the least a step
    * reads.
    */
