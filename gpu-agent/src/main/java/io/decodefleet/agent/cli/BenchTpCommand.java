@@ -3,6 +3,8 @@ package io.decodefleet.agent.cli;
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.tp.ExpertShard;
+import io.decodefleet.agent.engine.tp.Parallelism;
 import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.agent.tools.bench.TensorParallelBench;
 import java.io.PrintStream;
@@ -17,31 +19,38 @@ import picocli.CommandLine.Option;
  * {@code gpu-agent bench tp}: greedy parity and the decode step of a tensor-parallel group of the
  * first K GPUs against GPU 0 alone. Exit 0 when parity passes (every differing token a near tie in
  * lockstep; the table also says whether free-running tokens were identical), 1 when it fails or the run fails,
- * 2 on bad arguments, 3 without enough GPUs.
+ * 2 on bad arguments, 3 without enough GPUs. With {@code --expert-parallel} the group splits a
+ * mixture's experts instead (defaults: tiny-moe parity, mixtral-8x7b-4l steps), and the table
+ * sets EP=K beside one GPU and K GPUs of data parallelism.
  */
 @Command(name = "tp", mixinStandardHelpOptions = true,
     description = "Tensor parallelism over the first K GPUs against one GPU: greedy tokens of a prompt/decode"
         + " schedule on every decode path (must be equal), then the decode step per batch (wall and device time"
-        + " beside the per-device floor) and the TP=K / TP=1 ratio.")
+        + " beside the per-device floor) and the TP=K / TP=1 ratio; --expert-parallel: EP=K instead, beside"
+        + " one GPU and DP=K.")
 public final class BenchTpCommand implements Callable<Integer> {
 
   @Option(names = "--tensor-parallel", defaultValue = "2", description = "Group size K (default: ${DEFAULT-VALUE}).")
   private int size;
 
-  @Option(names = "--model", defaultValue = "llama3-8b", description = "Model of the step timing (default: "
-      + "${DEFAULT-VALUE}).")
+  @Option(names = "--expert-parallel", description = "Split a mixture's experts over the K GPUs instead of the"
+      + " heads and columns (EP=K).")
+  private boolean expert;
+
+  @Option(names = "--model", description = "Model of the step timing (default: llama3-8b; mixtral-8x7b-4l with"
+      + " --expert-parallel).")
   private String model;
 
-  @Option(names = "--parity-models", split = ",", defaultValue = "tiny,llama3-8b-2l",
-      description = "Models of the parity check (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--parity-models", split = ",",
+      description = "Models of the parity check (default: tiny,llama3-8b-2l; tiny-moe with --expert-parallel).")
   private List<String> parityModels;
 
   @Option(names = "--parity-steps", defaultValue = "32", description = "Decode steps compared (default: "
       + "${DEFAULT-VALUE}).")
   private int paritySteps;
 
-  @Option(names = "--batches", split = ",", defaultValue = "1,8,32", description = "Decode batch sizes (default: "
-      + "${DEFAULT-VALUE}).")
+  @Option(names = "--batches", split = ",", description = "Decode batch sizes (default: 1,8,32; 1,2,4,8,16,32,64"
+      + " with --expert-parallel, so that DP=K's batch / K was timed too).")
   private List<Integer> batches;
 
   @Option(names = "--context", defaultValue = "1024", description = "Context of every sequence (default: "
@@ -66,6 +75,9 @@ public final class BenchTpCommand implements Callable<Integer> {
     List<DecodePath> chosen = new ArrayList<>();
     try {
       if (size < 2) throw new IllegalArgumentException("--tensor-parallel must be >= 2, got " + size);
+      if (model == null) model = expert ? "mixtral-8x7b-4l" : "llama3-8b";
+      if (batches == null) batches = expert ? List.of(1, 2, 4, 8, 16, 32, 64) : List.of(1, 8, 32);
+      if (parityModels == null) parityModels = expert ? List.of("tiny-moe") : List.of("tiny", "llama3-8b-2l");
       for (String p : paths) chosen.add(DecodePath.parse(p));
       for (String m : parityModels) check(ModelConfig.preset(m));
       check(ModelConfig.preset(model));
@@ -80,8 +92,8 @@ public final class BenchTpCommand implements Callable<Integer> {
     if (preflight.gpus() == null) return preflight.exitCode();
     List<GpuInfo> gpus = preflight.gpus();
     TensorParallelBench.Result r = TensorParallelBench.run(gpus, new TensorParallelBench.Options(size, parityModels,
-        paritySteps, model, batches.stream().mapToInt(Integer::intValue).toArray(), context, chosen, 10, reps, 1234L),
-        out);
+        paritySteps, model, batches.stream().mapToInt(Integer::intValue).toArray(), context, chosen, 10, reps, 1234L,
+        expert ? Parallelism.EXPERT : Parallelism.TENSOR), out);
     out.print(TensorParallelBench.render(r));
     if (outFile != null) {
       ResultFile.write(outFile, TensorParallelBench.json(r));
@@ -91,7 +103,7 @@ public final class BenchTpCommand implements Callable<Integer> {
   }
 
   private void check(ModelConfig config) {
-    TensorShard.unsplittable(config, size).ifPresent(why -> {
+    (expert ? ExpertShard.unsplittable(config, size) : TensorShard.unsplittable(config, size)).ifPresent(why -> {
       throw new IllegalArgumentException(why);
     });
   }

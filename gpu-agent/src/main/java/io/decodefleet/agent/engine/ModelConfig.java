@@ -90,6 +90,10 @@ public record ModelConfig(
         new MoeConfig(8, 2, 96, true)));
     register(new ModelConfig("mixtral-8x7b", 4096, 14336, 32, 8, 32, 32000, 1000000.0, 1e-5f, 128, 32768, false,
         false, false, new MoeConfig(8, 2, 14336, true)));
+    // Mixtral-8x7B's first 4 layers (11 GB of bf16 experts): one GPU and an expert-parallel pair both hold it,
+    // so `gpu-agent bench tp --expert-parallel 2` can time EP=2 against one GPU.
+    register(new ModelConfig("mixtral-8x7b-4l", 4096, 14336, 32, 8, 4, 32000, 1000000.0, 1e-5f, 128, 32768, false,
+        false, false, new MoeConfig(8, 2, 14336, true)));
     register(new ModelConfig("qwen3-30b-a3b", 2048, 6144, 32, 4, 48, 151936, 1000000.0, 1e-6f, 128, 40960, false,
         false, true, new MoeConfig(128, 8, 768, true)));
   }

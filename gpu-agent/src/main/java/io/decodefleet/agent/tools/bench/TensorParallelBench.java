@@ -9,6 +9,7 @@ import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.tp.Parallelism;
 import io.decodefleet.agent.engine.tp.TensorParallelBackend;
 import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.agent.tools.parity.TensorParallelParity;
@@ -21,7 +22,8 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * {@code gpu-agent bench tp}: a tensor-parallel group of K GPUs against one GPU.
+ * {@code gpu-agent bench tp}: a tensor-parallel (or, with {@code --expert-parallel}, an
+ * expert-parallel) group of K GPUs against one GPU.
  *
  * <ul>
  *   <li>Parity: the {@link TensorParallelParity} schedule (prompts, chunked and mixed steps, then
@@ -31,20 +33,30 @@ import java.util.function.Supplier;
  *       engine's call per step and rank 0's device time (which includes waiting inside the
  *       all-reduces), medians after a warm-up; each beside its floor, (weight + KV bytes one
  *       device reads) / measured copy bandwidth, which for a rank is 1/K of the single GPU's.
+ *   <li>Throughput: tokens per second of one GPU, of the group, and of K GPUs each running one
+ *       replica (data parallelism: each a single GPU's step at batch / K, when that batch was timed).
  * </ul>
  */
 public final class TensorParallelBench {
 
   /** What to measure. */
   public record Options(int size, List<String> parityModels, int paritySteps, String model, int[] batches,
-      int context, List<DecodePath> paths, int warmup, int reps, long seed) {}
+      int context, List<DecodePath> paths, int warmup, int reps, long seed, Parallelism parallelism) {
+
+    /** A tensor-parallel group. */
+    public Options(int size, List<String> parityModels, int paritySteps, String model, int[] batches,
+        int context, List<DecodePath> paths, int warmup, int reps, long seed) {
+      this(size, parityModels, paritySteps, model, batches, context, paths, warmup, reps, seed, Parallelism.TENSOR);
+    }
+  }
 
   public record ParityRow(String model, String path, TensorParallelParity.Result result) {}
 
   /** One (tp, batch, path) point; times in µs (medians). */
   public record StepRow(int tp, int batch, String path, String ranAs, double gpuUs, double wallUs, double floorUs) {}
 
-  public record Result(String devices, int size, double copyBytesPerUs, List<ParityRow> parity, List<StepRow> steps) {
+  public record Result(String devices, int size, double copyBytesPerUs, List<ParityRow> parity, List<StepRow> steps,
+      Parallelism parallelism) {
     /** Free-running greedy tokens identical everywhere. */
     public boolean parityPassed() {
       return parity.stream().allMatch(p -> p.result().passed());
@@ -63,21 +75,22 @@ public final class TensorParallelBench {
 
   public static Result run(List<GpuInfo> gpus, Options o, PrintStream out) {
     if (gpus.size() < o.size()) {
-      throw new IllegalArgumentException("tensor parallelism over " + o.size() + " GPUs needs " + o.size()
+      throw new IllegalArgumentException(o.parallelism().key() + "=" + o.size() + " over " + o.size() + " GPUs needs " + o.size()
           + " GPUs, " + gpus.size() + " are here");
     }
     List<GpuInfo> group = gpus.subList(0, o.size());
     List<ParityRow> parity = new ArrayList<>();
+    String key = o.parallelism().key();
     for (String name : o.parityModels()) {
       ModelConfig config = ModelConfig.preset(name);
       for (DecodePath path : o.paths()) {
         CudaSettings settings = CudaSettings.defaults().withDecodePath(path).withMaxGraphBatch(8);
         try (CudaBackend single = new CudaBackend(group.get(0), settings);
-            TensorParallelBackend tp = groupOf(group, settings)) {
+            TensorParallelBackend tp = groupOf(group, settings, o.parallelism())) {
           TensorParallelParity.Result r = TensorParallelParity.compare(single, tp, config, o.seed(), 4,
               o.paritySteps(), BLOCK);
           parity.add(new ParityRow(name, path.label(), r));
-          out.printf(Locale.ROOT, "parity %-13s %-17s tp=%d vs tp=1: %s%n", name, path.label(), o.size(),
+          out.printf(Locale.ROOT, "parity %-13s %-17s %s=%d vs one GPU: %s%n", name, path.label(), key, o.size(),
               r.describe());
         }
       }
@@ -94,7 +107,8 @@ public final class TensorParallelBench {
       CudaSettings settings = CudaSettings.defaults().withDecodePath(path).withMaxGraphBatch(maxBatch)
           .withMaxStepTokens(BatchBuckets.bucketOf(maxBatch));
       for (int tp : new int[] {1, o.size()}) {
-        try (Backend b = tp == 1 ? new CudaBackend(group.get(0), settings) : groupOf(group, settings)) {
+        try (Backend b = tp == 1 ? new CudaBackend(group.get(0), settings)
+            : groupOf(group, settings, o.parallelism())) {
           b.loadModel(full, o.seed());
           b.allocateKvCache(numBlocks, BLOCK);
           // KV of noise on every rank, each on its own thread; the weight bytes one GPU reads.
@@ -106,29 +120,30 @@ public final class TensorParallelBench {
             if (Double.isNaN(copy)) copy = single.measureCopyBytesPerUs(); // GPU 0, once
             out.println(single.loadReport());
           } else {
-            out.println("tp=" + tp + ": " + b.deviceDescription());
+            out.println(key + "=" + tp + ": " + b.deviceDescription());
           }
-          ModelConfig perDevice = new TensorShard(0, tp).of(full);
+          // An expert-parallel rank attends every row of the whole model: its KV is the whole model's.
+          ModelConfig perDevice = o.parallelism() == Parallelism.EXPERT ? full : new TensorShard(0, tp).of(full);
           for (int batch : o.batches()) {
             StepBench.DecodeRow r = StepBench.decodePoint(b, perDevice, so, batch, o.context(), blocksPerSeq,
                 weightBytes, copy, path, 2, false);
             StepRow row = new StepRow(tp, batch, path.label(), r.ranAs(), r.gpuUs(), r.wallUs(), r.floorUs());
             steps.add(row);
-            out.printf(Locale.ROOT, "  tp=%d decode b=%-3d %-17s ran %-17s gpu %9.1f us  wall %9.1f  floor %9.1f"
-                + "  x%.2f%n", tp, batch, path.label(), r.ranAs(), r.gpuUs(), r.wallUs(), r.floorUs(),
+            out.printf(Locale.ROOT, "  %s=%d decode b=%-3d %-17s ran %-17s gpu %9.1f us  wall %9.1f  floor %9.1f"
+                + "  x%.2f%n", key, tp, batch, path.label(), r.ranAs(), r.gpuUs(), r.wallUs(), r.floorUs(),
                 r.wallUs() / r.floorUs());
           }
         }
       }
     }
     List<String> names = group.stream().map(GpuInfo::summary).toList();
-    return new Result(String.join(" + ", names), o.size(), copy, parity, steps);
+    return new Result(String.join(" + ", names), o.size(), copy, parity, steps, o.parallelism());
   }
 
-  private static TensorParallelBackend groupOf(List<GpuInfo> gpus, CudaSettings settings) {
+  private static TensorParallelBackend groupOf(List<GpuInfo> gpus, CudaSettings settings, Parallelism parallelism) {
     List<Supplier<Backend>> ranks = new ArrayList<>();
     for (GpuInfo g : gpus) ranks.add(() -> new CudaBackend(g, settings));
-    return new TensorParallelBackend("bench", ranks, GROUP_TIMEOUT);
+    return new TensorParallelBackend("bench", ranks, GROUP_TIMEOUT, parallelism);
   }
 
   /** {@code call} on every rank's backend, each on its own thread (a lone GPU: here), in rank order. */
@@ -137,23 +152,34 @@ public final class TensorParallelBench {
     return List.of(call.apply((CudaBackend) b));
   }
 
-  /** The table: one row per (path, batch) with TP=1 and TP=K side by side and their ratio. */
+  /**
+   * The table: one row per (path, batch) with one GPU and the group side by side, their ratio, and
+   * tokens per second of one GPU, the group, and K GPUs running a replica each (each at batch / K:
+   * "-" when that batch was not timed).
+   */
   public static String render(Result r) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "%ntensor parallelism on %s (copy %.2f TB/s)%n", r.devices(),
-        r.copyBytesPerUs() / 1e6));
-    sb.append(String.format(Locale.ROOT, "%-17s %5s %12s %12s %12s %12s %10s%n", "path", "batch", "tp1 wall us",
-        "tp1 floor", "tp" + r.size() + " wall us", "tp" + r.size() + " floor", "tp" + r.size() + "/tp1"));
+    String key = r.parallelism().key();
+    String k1 = key + "1";
+    String kk = key + r.size();
+    sb.append(String.format(Locale.ROOT, "%n%s parallelism on %s (copy %.2f TB/s)%n",
+        r.parallelism() == Parallelism.EXPERT ? "expert" : "tensor", r.devices(), r.copyBytesPerUs() / 1e6));
+    sb.append(String.format(Locale.ROOT, "%-17s %5s %12s %12s %12s %12s %10s %11s %11s %11s%n", "path", "batch",
+        k1 + " wall us", k1 + " floor", kk + " wall us", kk + " floor", kk + "/" + k1, "1gpu tok/s", kk + " tok/s",
+        "dp" + r.size() + " tok/s"));
     for (StepRow one : r.steps()) {
       if (one.tp() != 1) continue;
       for (StepRow k : r.steps()) {
         if (k.tp() == r.size() && k.batch() == one.batch() && k.path().equals(one.path())) {
-          sb.append(String.format(Locale.ROOT, "%-17s %5d %12.1f %12.1f %12.1f %12.1f %10.2f%n", one.path(),
-              one.batch(), one.wallUs(), one.floorUs(), k.wallUs(), k.floorUs(), k.wallUs() / one.wallUs()));
+          double dp = dataParallelTokensPerSecond(r, one);
+          sb.append(String.format(Locale.ROOT, "%-17s %5d %12.1f %12.1f %12.1f %12.1f %10.2f %11.0f %11.0f %11s%n",
+              one.path(), one.batch(), one.wallUs(), one.floorUs(), k.wallUs(), k.floorUs(),
+              k.wallUs() / one.wallUs(), one.batch() * 1e6 / one.wallUs(), k.batch() * 1e6 / k.wallUs(),
+              Double.isNaN(dp) ? "-" : String.format(Locale.ROOT, "%.0f", dp)));
         }
       }
     }
-    sb.append("parity (greedy tokens, tp=").append(r.size()).append(" vs tp=1): identical ")
+    sb.append("parity (greedy tokens, ").append(kk).append(" vs one GPU): identical ")
         .append(r.parityPassed() ? "PASS" : "FAIL").append(", up to near ties ")
         .append(r.parityPassedUpToTies() ? "PASS" : "FAIL").append('\n');
     return sb.toString();
@@ -164,6 +190,7 @@ public final class TensorParallelBench {
     StringBuilder sb = new StringBuilder("{\n");
     sb.append("  \"devices\": \"").append(r.devices().replace("\"", "'")).append("\",\n");
     sb.append("  \"date\": \"").append(java.time.Instant.now()).append("\",\n");
+    sb.append(String.format(Locale.ROOT, "  \"parallelism\": \"%s\",%n", r.parallelism().key()));
     sb.append(String.format(Locale.ROOT, "  \"tensor_parallel\": %d,%n  \"copy_bytes_per_us\": %.1f,%n", r.size(),
         r.copyBytesPerUs()));
     sb.append("  \"parity\": [\n");
@@ -186,5 +213,18 @@ public final class TensorParallelBench {
           s.ranAs(), s.gpuUs(), s.wallUs(), s.floorUs(), i + 1 < r.steps().size() ? "," : ""));
     }
     return sb.append("  ]\n}\n").toString();
+  }
+
+  /**
+   * Tokens per second of {@code size} GPUs each running its own replica of {@code one}'s batch /
+   * size sequences: one GPU's wall time at that batch, on the same path; NaN when it was not timed.
+   */
+  static double dataParallelTokensPerSecond(Result r, StepRow one) {
+    if (one.batch() % r.size() != 0) return Double.NaN;
+    int each = one.batch() / r.size();
+    for (StepRow s : r.steps()) {
+      if (s.tp() == 1 && s.batch() == each && s.path().equals(one.path())) return one.batch() * 1e6 / s.wallUs();
+    }
+    return Double.NaN;
   }
 }

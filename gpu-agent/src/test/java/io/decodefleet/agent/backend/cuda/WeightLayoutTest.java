@@ -232,13 +232,14 @@ class WeightLayoutTest {
   }
 
   @Test
-  void aMixtureOfExpertsIsRefusedInOneLineWithFp8ExpertsOrAcrossRanks() {
+  void aMixtureOfExpertsIsRefusedInOneLineWithFp8ExpertsOrSplitByHeads() {
     ModelConfig c = ModelConfig.preset("tiny-moe");
     for (Runnable r : new Runnable[] {() -> new WeightLayout(c, io.decodefleet.agent.engine.tp.TensorShard.WHOLE,
         true), () -> new WeightLayout(c, new io.decodefleet.agent.engine.tp.TensorShard(0, 2))}) {
       IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
           r::run);
-      assertTrue(e.getMessage().startsWith("the CUDA backend's mixture of experts holds bf16 experts on one device"),
+      assertTrue(e.getMessage().startsWith("the CUDA backend's mixture of experts holds bf16 experts, whole or split"
+          + " by expert"),
           e.getMessage());
       assertTrue(!e.getMessage().contains("\n"));
     }

@@ -1,0 +1,109 @@
+package io.decodefleet.agent.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.decodefleet.agent.engine.ModelConfig;
+import io.decodefleet.agent.engine.tp.ExpertShard;
+import io.decodefleet.agent.engine.tp.TensorShard;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An expert-parallel rank's weights on a GPU: its experts only, each the very tensor one device
+ * holds (same id, so the same dummy values or the same checkpoint tensor), at a fixed stride from
+ * the rank's first expert (what the grouped GEMMs index with the offsets read from that expert),
+ * and every other tensor whole.
+ */
+class ExpertParallelLayoutTest {
+
+  private static final ModelConfig MOE = ModelConfig.preset("tiny-moe");
+
+  @Test
+  void eachRankHoldsItsExpertsAndTheRanksTogetherHoldEveryExpertOnce() {
+    WeightLayout whole = new WeightLayout(MOE);
+    Map<String, Long> ids = new HashMap<>();
+    for (WeightLayout.Tensor t : whole.tensors()) ids.put(key(t), t.tensorId());
+    int experts = MOE.moe().numExperts();
+    for (int k : new int[] {2, 4, 8}) {
+      Set<String> seen = new HashSet<>();
+      for (int r = 0; r < k; r++) {
+        WeightLayout rank = new WeightLayout(MOE, TensorShard.WHOLE, false, new ExpertShard(r, k));
+        assertEquals(r * experts / k, rank.firstExpert());
+        assertEquals((r + 1) * experts / k, rank.endExpert());
+        assertEquals(whole.expertBytes() / k, rank.expertBytes(), "1/K of the experts' bytes, K=" + k);
+        assertEquals(whole.totalBytes() - whole.expertBytes() + whole.expertBytes() / k, rank.totalBytes(),
+            "everything but the experts whole (the layout packs experts without gaps)");
+        for (WeightLayout.Tensor t : rank.tensors()) {
+          assertEquals(ids.get(key(t)), t.tensorId(), key(t) + " is one device's tensor, same id");
+          if (!t.kind().perExpert()) continue;
+          assertTrue(t.expert() >= rank.firstExpert() && t.expert() < rank.endExpert(), key(t) + " on rank " + r);
+          assertTrue(seen.add(key(t)), key(t) + " held by two ranks");
+        }
+        checkStrides(rank);
+      }
+      assertEquals(3 * experts * MOE.numHiddenLayers(), seen.size(), "every expert tensor on exactly one rank, K=" + k);
+    }
+  }
+
+  @Test
+  void aRanksNonExpertTensorsAreOneDevicesInTheSameOrder() {
+    List<String> whole = nonExpert(new WeightLayout(MOE));
+    assertEquals(whole, nonExpert(new WeightLayout(MOE, TensorShard.WHOLE, false, new ExpertShard(1, 2))));
+  }
+
+  @Test
+  void aStepReadsAtLeastOneTokensExpertsOfThoseHeldHere() {
+    WeightLayout whole = new WeightLayout(MOE);
+    WeightLayout rank = new WeightLayout(MOE, TensorShard.WHOLE, false, new ExpertShard(0, 8));
+    long perExpert = whole.expertBytes() / MOE.moe().numExperts();
+    assertEquals(whole.bytesReadPerStep() - 2 * perExpert + perExpert, rank.bytesReadPerStep(),
+        "one expert a layer held here, and a token reads k=2 of the whole model's: at least the one");
+  }
+
+  @Test
+  void splittingTheExpertsAndTheHeadsAtOnceOrUnevenlyIsRefused() {
+    assertThrows(IllegalArgumentException.class,
+        () -> new WeightLayout(MOE, new TensorShard(0, 2), false, new ExpertShard(0, 2)));
+    IllegalArgumentException uneven = assertThrows(IllegalArgumentException.class,
+        () -> new WeightLayout(MOE, TensorShard.WHOLE, false, new ExpertShard(0, 3)));
+    assertTrue(uneven.getMessage().contains("num_experts 8 is not a multiple of 3"), uneven.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> new WeightLayout(ModelConfig.preset("tiny"), TensorShard.WHOLE, false, new ExpertShard(0, 2)));
+  }
+
+  /** Expert e of the rank at (e - first) strides from the layer's expertGateUp and expertDown. */
+  private static void checkStrides(WeightLayout layout) {
+    long h = MOE.hiddenSize();
+    long inter = MOE.moe().moeIntermediateSize();
+    for (WeightLayout.Tensor t : layout.tensors()) {
+      if (!t.kind().perExpert()) continue;
+      WeightLayout.LayerWeights lw = layout.layer(t.layer());
+      long i = t.expert() - layout.firstExpert();
+      long want = switch (t.kind()) {
+        case EXPERT_GATE -> lw.expertGateUp() + 2 * i * 2 * inter * h;
+        case EXPERT_UP -> lw.expertGateUp() + 2 * (2 * i + 1) * inter * h;
+        default -> lw.expertDown() + 2 * i * h * inter;
+      };
+      assertEquals(want, t.byteOffset(), key(t));
+    }
+  }
+
+  private static List<String> nonExpert(WeightLayout layout) {
+    List<String> out = new ArrayList<>();
+    for (WeightLayout.Tensor t : layout.tensors()) {
+      if (!t.kind().perExpert()) out.add(key(t) + " " + t.elements() + " " + t.tensorId());
+    }
+    return out;
+  }
+
+  private static String key(WeightLayout.Tensor t) {
+    return t.kind() + " layer " + t.layer() + " expert " + t.expert();
+  }
+}
