@@ -41,6 +41,27 @@ class BenchTpCommandTest {
     assertTrue(r[1].startsWith(expected), r[1]);
   }
 
+  /** With --expert-parallel the models must be mixtures whose experts split K ways. */
+  @Test
+  void expertParallelRefusesADenseModelOrAnUnevenSplitInOneLine() {
+    String[] dense = run("--expert-parallel", "--parity-models", "tiny");
+    assertEquals("2", dense[0], dense[1]);
+    assertEquals("gpu-agent bench tp: model tiny has no experts: expert parallelism needs a mixture of experts",
+        dense[1]);
+    String[] uneven = run("--expert-parallel", "--tensor-parallel", "3");
+    assertEquals("2", uneven[0], uneven[1]);
+    assertEquals("gpu-agent bench tp: model tiny-moe cannot be split 3 ways: num_experts 8 is not a multiple of 3",
+        uneven[1]);
+  }
+
+  @Test
+  void expertParallelWithoutAGpuSaysSoInOneLineAndExits3() {
+    assumeFalse(CudaDevices.discover().hasDevices(), "this machine has a GPU");
+    String[] r = run("--expert-parallel", "--reps", "1");
+    assertEquals("3", r[0], r[1]);
+    assertTrue(r[1].startsWith("gpu-agent bench tp: no CUDA "), r[1]);
+  }
+
   @Test
   void withoutAGpuItSaysSoInOneLineAndExits3() {
     assumeFalse(CudaDevices.discover().hasDevices(), "this machine has a GPU");
