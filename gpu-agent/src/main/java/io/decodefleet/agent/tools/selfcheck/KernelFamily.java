@@ -202,7 +202,9 @@ public enum KernelFamily {
    * and 64 at Mixtral's hidden size, capacity drops, 128 experts top-8, and 50 rows an expert (several
    * passes over each weight tile, as a prefill chunk makes); then the tensor-core kernels (moe_prefill.cu)
    * on partial column, row and k tiles (136 x 120: k off the 32-wide stage), 150 rows at Mixtral's
-   * hidden size, capacity drops, and 1000 rows over 16 experts (several row tiles an expert).
+   * hidden size, capacity drops, and 1000 rows over 16 experts (several row tiles an expert). Then
+   * the same kernels as the ranks of an expert-parallel group run them (each rank's experts only, a
+   * float32 partial combine each, summed): 2 and 4 ranks, capacity drops, both GEMM families.
    */
   MOE_EXPERTS(
       h -> MoeChecks.experts(h, 17, 8, 2, 136, 120, 0),
@@ -214,7 +216,11 @@ public enum KernelFamily {
       h -> MoeChecks.experts(h, 17, 8, 2, 136, 120, 0, true),
       h -> MoeChecks.experts(h, 150, 8, 2, 4096, 1792, 0, true),
       h -> MoeChecks.experts(h, 40, 8, 2, 128, 96, 1.0, true),
-      h -> MoeChecks.experts(h, 1000, 16, 4, 256, 200, 0, true));
+      h -> MoeChecks.experts(h, 1000, 16, 4, 256, 200, 0, true),
+      h -> MoeExpertParallelChecks.experts(h, 17, 8, 2, 136, 120, 0, 2, false),
+      h -> MoeExpertParallelChecks.experts(h, 40, 8, 2, 128, 96, 1.0, 4, false),
+      h -> MoeExpertParallelChecks.experts(h, 64, 8, 2, 4096, 1792, 0, 2, false),
+      h -> MoeExpertParallelChecks.experts(h, 200, 16, 4, 256, 128, 0, 4, true));
 
   private final List<Check> checks;
 

@@ -176,10 +176,10 @@ final class MoeChecks {
   }
 
   /** The device buffers of a permutation already run (and its params, to time it again). */
-  private record Device(MoePermuteParams params, DeviceBuffer offsets, DeviceBuffer tokenOf, DeviceBuffer rowOf,
+  record Device(MoePermuteParams params, DeviceBuffer offsets, DeviceBuffer tokenOf, DeviceBuffer rowOf,
       DeviceBuffer load, DeviceBuffer live) {}
 
-  private static Device permuteOnDevice(DeviceHarness h, int[] choice, int rows, int live, int experts, int k,
+  static Device permuteOnDevice(DeviceHarness h, int[] choice, int rows, int live, int experts, int k,
       double capacityFactor) {
     DeviceBuffer offsets = h.poisonedInts(experts + 1L);
     DeviceBuffer tokenOf = h.poisonedInts((long) rows * k);
@@ -220,14 +220,14 @@ final class MoeChecks {
   }
 
   /** An expert tensor of layer 0 as the CPU backend reads it, rounded to bf16 as the device holds it. */
-  private static float[] hashed(long seed, Kind kind, int expert, int elements, int fanIn) {
+  static float[] hashed(long seed, Kind kind, int expert, int elements, int fanIn) {
     float[] w = new float[elements];
     DummyWeights.fill(w, seed, DummyWeights.tensorId(kind, 0, expert), (float) Math.sqrt(3.0 / fanIn), 0f);
     for (int i = 0; i < w.length; i++) w[i] = Bf16.round(w[i]);
     return w;
   }
 
-  private static void fill(DeviceHarness h, long out, long seed, Kind kind, int expert, int elements, int fanIn) {
+  static void fill(DeviceHarness h, long out, long seed, Kind kind, int expert, int elements, int fanIn) {
     DummyWeightsParams p = DummyWeightsParams.of(out, elements, seed, DummyWeights.tensorId(kind, 0, expert), 0,
         (float) Math.sqrt(3.0 / fanIn), 0f);
     h.launch(Kernel.DUMMY_WEIGHTS, p.launch(), p);
@@ -245,7 +245,7 @@ final class MoeChecks {
     return row(h, kernel, shape, err, tolerance, failure, us, bytes, 0);
   }
 
-  private static CheckResult row(DeviceHarness h, String kernel, String shape, double err, double tolerance,
+  static CheckResult row(DeviceHarness h, String kernel, String shape, double err, double tolerance,
       String failure, double us, double bytes, double flops) {
     CheckResult r = h.result(kernel, shape, err, tolerance, us, bytes, flops);
     return failure.isEmpty() ? r : new CheckResult(kernel, shape, err, tolerance, failure, us, bytes, flops,
