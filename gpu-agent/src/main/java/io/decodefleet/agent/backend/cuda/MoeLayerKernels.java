@@ -117,6 +117,27 @@ final class MoeLayerKernels implements AutoCloseable {
    */
   record ExpertGroup(int firstExpert, int endExpert, LayerStack.PartialSums sums, RoutingShare share) {}
 
+  /**
+   * What one MoE layer of an expert-parallel rank moves at {@code rows} launched rows: {@code
+   * routingWords} int32 experts and as many float32 weights from rank 0 to each other rank, and
+   * {@code summedFloats} float32 all-reduced (rows, hidden).
+   */
+  record GroupTraffic(long routingWords, long summedFloats) {
+    static GroupTraffic of(ModelConfig c, int rows) {
+      return new GroupTraffic((long) rows * c.moe().expertsPerToken(), (long) rows * c.hiddenSize());
+    }
+
+    /** Bytes rank 0 sends each other rank (experts and weights). */
+    long routingBytesPerPeer() {
+      return 8 * routingWords;
+    }
+
+    /** Bytes of the all-reduced buffer (a ring moves 2 (K-1)/K of it in and out of each rank). */
+    long summedBytes() {
+      return 4 * summedFloats;
+    }
+  }
+
   MoeLayerKernels(CudaContext ctx, KernelModule kernels, CudaStream stream, ModelConfig config,
       MoeRouterPolicy policy, int maxRows) {
     this(ctx, kernels, stream, config, policy, maxRows, null);
@@ -189,7 +210,10 @@ final class MoeLayerKernels implements AutoCloseable {
     MoeRouteParams route = new MoeRouteParams(experts, address(at.weights() + slice(layer)), address(at.logits()),
         liveRows, address(at.skip()), rows, e, k, e, m.normTopkProb() ? 1 : 0);
     launch(Kernel.MOE_ROUTE, route.launch(), route);
-    if (group != null) group.share().fromRankZero(experts, address(at.weights() + slice(layer)), (long) rows * k);
+    if (group != null) {
+      long words = GroupTraffic.of(c, rows).routingWords();
+      group.share().fromRankZero(experts, address(at.weights() + slice(layer)), words);
+    }
     MoePermuteParams permute = new MoePermuteParams(address(at.offsets()), address(at.tokenOf()),
         address(at.rowOf()), address(at.load() + 8L * layer * e), experts, liveRows,
         capacityBounded ? address(at.capacities()) : 0, rows, e, k);
@@ -222,7 +246,7 @@ final class MoeLayerKernels implements AutoCloseable {
         : MoeCombineParams.partial(out, address(at.y()), address(at.rowOf()), weights, liveRows,
             address(at.experts() + slice(layer)), rows, h, k, firstExpert, endExpert);
     launch(Kernel.MOE_COMBINE, combine.launch(), combine);
-    if (group != null) group.sums().allReduce(out, (long) rows * h);
+    if (group != null) group.sums().allReduce(out, GroupTraffic.of(c, rows).summedFloats());
   }
 
   /** Whether the combine writes float32 (an expert-parallel rank's sums over the group) rather than bf16. */

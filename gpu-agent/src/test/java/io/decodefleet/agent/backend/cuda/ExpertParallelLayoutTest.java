@@ -78,6 +78,21 @@ class ExpertParallelLayoutTest {
         () -> new WeightLayout(ModelConfig.preset("tiny"), TensorShard.WHOLE, false, new ExpertShard(0, 2)));
   }
 
+  /**
+   * A MoE layer's collectives at R launched rows: rank 0's R x k routing (int32 experts and
+   * float32 weights) to each other rank, and the (R, hidden) float32 all-reduce; Mixtral at 32 rows
+   * moves 512 B and 512 KiB.
+   */
+  @Test
+  void aLayersCollectivesMoveTheRoutingAndOneFloat32RowPerLaunchedRow() {
+    MoeLayerKernels.GroupTraffic tiny = MoeLayerKernels.GroupTraffic.of(MOE, 8);
+    assertEquals(16, tiny.routingWords());
+    assertEquals(8 * 128, tiny.summedFloats());
+    MoeLayerKernels.GroupTraffic mixtral = MoeLayerKernels.GroupTraffic.of(ModelConfig.preset("mixtral-8x7b"), 32);
+    assertEquals(512, mixtral.routingBytesPerPeer());
+    assertEquals(512 << 10, mixtral.summedBytes());
+  }
+
   /** Expert e of the rank at (e - first) strides from the layer's expertGateUp and expertDown. */
   private static void checkStrides(WeightLayout layout) {
     long h = MOE.hiddenSize();
