@@ -75,9 +75,8 @@ public final class TensorParallelBench {
 
   public static Result run(List<GpuInfo> gpus, Options o, PrintStream out) {
     if (gpus.size() < o.size()) {
-      throw new IllegalArgumentException(o.parallelism().key() + "=" + o.size() + " over " + o.size()
-          + " GPUs needs " + o.size()
-          + " GPUs, " + gpus.size() + " are here");
+      throw new IllegalArgumentException(o.parallelism().key() + "=" + o.size() + " needs " + o.size() + " GPUs, "
+          + gpus.size() + " are here");
     }
     List<GpuInfo> group = gpus.subList(0, o.size());
     List<ParityRow> parity = new ArrayList<>();
