@@ -319,14 +319,17 @@ public final class WeightLayout {
     long embeddingBytes = (long) config.vocabSize() * config.hiddenSize() * ELEMENT_BYTES;
     long all = config.tieWordEmbeddings() ? size : size - embeddingBytes;
     if (!config.isMoe()) return all;
-    long perExpert = expertBytes() / (endExpert - firstExpert);
-    return all - expertBytes() + perExpert * Math.min(endExpert - firstExpert, config.moe().expertsPerToken());
+    int held = endExpert - firstExpert;
+    int ranks = config.moe().numExperts() / held;
+    // A token's k experts, spread as evenly as they can be over the ranks: the busiest reads ceil(k / K).
+    int least = (config.moe().expertsPerToken() + ranks - 1) / ranks;
+    return all - expertBytes() + expertBytes() / held * Math.min(held, least);
   }
 
   /**
    * Bytes of every layer's experts held here (0 for a dense model). A decode step reads only the experts its
    * tokens were routed to: {@link #bytesReadPerStep} counts one token's k of them, the least a step
-   * reads.
+   * reads (on an expert-parallel rank of K, ceil(k / K) of them: the least the busiest rank reads).
    */
   public long expertBytes() {
     long bytes = 0;

@@ -58,13 +58,20 @@ class ExpertParallelLayoutTest {
     assertEquals(whole, nonExpert(new WeightLayout(MOE, TensorShard.WHOLE, false, new ExpertShard(1, 2))));
   }
 
+  /**
+   * A step's floor on a rank: everything but the experts, and of a token's k experts the share of
+   * the busiest rank when they spread evenly, ceil(k / K) (k = 2 here: one expert a layer for K = 2
+   * and for K = 8).
+   */
   @Test
-  void aStepReadsAtLeastOneTokensExpertsOfThoseHeldHere() {
+  void aStepReadsTheBusiestRanksShareOfOneTokensExperts() {
     WeightLayout whole = new WeightLayout(MOE);
-    WeightLayout rank = new WeightLayout(MOE, TensorShard.WHOLE, false, new ExpertShard(0, 8));
     long perExpert = whole.expertBytes() / MOE.moe().numExperts();
-    assertEquals(whole.bytesReadPerStep() - 2 * perExpert + perExpert, rank.bytesReadPerStep(),
-        "one expert a layer held here, and a token reads k=2 of the whole model's: at least the one");
+    long rest = whole.bytesReadPerStep() - 2 * perExpert;
+    for (int k : new int[] {2, 8}) {
+      WeightLayout rank = new WeightLayout(MOE, TensorShard.WHOLE, false, new ExpertShard(k - 1, k));
+      assertEquals(rest + perExpert, rank.bytesReadPerStep(), "K=" + k);
+    }
   }
 
   @Test
