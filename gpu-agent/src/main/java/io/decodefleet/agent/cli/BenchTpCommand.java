@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
  * {@code gpu-agent bench tp}: greedy parity and the decode step of a tensor-parallel group of the
  * first K GPUs against GPU 0 alone. Exit 0 when parity passes (every differing token a near tie in
  * lockstep; the table also says whether free-running tokens were identical), 1 when it fails or the run fails,
- * 2 on bad arguments, 3 without enough GPUs. With {@code --expert-parallel} the group splits a
+ * 2 on bad arguments, 3 without enough GPUs. With {@code --expert-parallel K} the group splits a
  * mixture's experts instead (defaults: tiny-moe parity, mixtral-8x7b-4l steps), and the table
  * sets EP=K beside one GPU and K GPUs of data parallelism.
  */
@@ -30,11 +30,14 @@ import picocli.CommandLine.Option;
         + " one GPU and DP=K.")
 public final class BenchTpCommand implements Callable<Integer> {
 
-  @Option(names = "--tensor-parallel", defaultValue = "2", description = "Group size K (default: ${DEFAULT-VALUE}).")
-  private int size;
+  @Option(names = "--tensor-parallel", description = "Group size K (default: 2).")
+  private Integer tensorParallel;
 
-  @Option(names = "--expert-parallel", description = "Split a mixture's experts over the K GPUs instead of the"
-      + " heads and columns (EP=K).")
+  @Option(names = "--expert-parallel", paramLabel = "K", description = "Split a mixture's experts over K GPUs"
+      + " instead of the heads and columns (EP=K); not with --tensor-parallel.")
+  private Integer expertParallel;
+
+  private int size;
   private boolean expert;
 
   @Option(names = "--model", description = "Model of the step timing (default: llama3-8b; mixtral-8x7b-4l with"
@@ -74,7 +77,15 @@ public final class BenchTpCommand implements Callable<Integer> {
   public Integer call() {
     List<DecodePath> chosen = new ArrayList<>();
     try {
-      if (size < 2) throw new IllegalArgumentException("--tensor-parallel must be >= 2, got " + size);
+      if (tensorParallel != null && expertParallel != null) {
+        throw new IllegalArgumentException("--tensor-parallel and --expert-parallel together: choose one");
+      }
+      expert = expertParallel != null;
+      size = expert ? expertParallel : tensorParallel != null ? tensorParallel : 2;
+      if (size < 2) {
+        throw new IllegalArgumentException((expert ? "--expert-parallel" : "--tensor-parallel") + " must be >= 2, got "
+            + size);
+      }
       if (model == null) model = expert ? "mixtral-8x7b-4l" : "llama3-8b";
       if (batches == null) batches = expert ? List.of(1, 2, 4, 8, 16, 32, 64) : List.of(1, 8, 32);
       if (parityModels == null) parityModels = expert ? List.of("tiny-moe") : List.of("tiny", "llama3-8b-2l");

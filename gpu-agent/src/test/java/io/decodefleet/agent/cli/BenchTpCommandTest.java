@@ -44,20 +44,25 @@ class BenchTpCommandTest {
   /** With --expert-parallel the models must be mixtures whose experts split K ways. */
   @Test
   void expertParallelRefusesADenseModelOrAnUnevenSplitInOneLine() {
-    String[] dense = run("--expert-parallel", "--parity-models", "tiny");
+    String[] dense = run("--expert-parallel", "2", "--parity-models", "tiny");
     assertEquals("2", dense[0], dense[1]);
     assertEquals("gpu-agent bench tp: model tiny has no experts: expert parallelism needs a mixture of experts",
         dense[1]);
-    String[] uneven = run("--expert-parallel", "--tensor-parallel", "3");
+    String[] uneven = run("--expert-parallel", "3");
     assertEquals("2", uneven[0], uneven[1]);
     assertEquals("gpu-agent bench tp: model tiny-moe cannot be split 3 ways: num_experts 8 is not a multiple of 3",
         uneven[1]);
+    String[] both = run("--expert-parallel", "2", "--tensor-parallel", "2");
+    assertEquals("2", both[0], both[1]);
+    assertEquals("gpu-agent bench tp: --tensor-parallel and --expert-parallel together: choose one", both[1]);
+    String[] one = run("--expert-parallel", "1");
+    assertEquals("gpu-agent bench tp: --expert-parallel must be >= 2, got 1", one[1]);
   }
 
   @Test
   void expertParallelWithoutAGpuSaysSoInOneLineAndExits3() {
     assumeFalse(CudaDevices.discover().hasDevices(), "this machine has a GPU");
-    String[] r = run("--expert-parallel", "--reps", "1");
+    String[] r = run("--expert-parallel", "2", "--reps", "1");
     assertEquals("3", r[0], r[1]);
     assertTrue(r[1].startsWith("gpu-agent bench tp: no CUDA "), r[1]);
   }
