@@ -6,9 +6,10 @@ import java.util.Optional;
 /**
  * Rank {@code rank} of a {@code size}-way expert-parallel group: it holds experts {@code [rank *
  * E / size, (rank + 1) * E / size)} of every layer, whole, and a whole copy of everything else
- * (attention, norms, router, embedding, head). Attention is data-parallel: each sequence is
- * attended on one rank ({@link #attends}), whose KV pool alone holds its blocks; tokens travel to
- * their experts' ranks and their outputs back (dispatch and combine).
+ * (attention, norms, router, embedding, head). On CPU ranks attention is data-parallel: each
+ * sequence is attended on one rank ({@link #attends}), whose KV pool alone holds its blocks; tokens
+ * travel to their experts' ranks and their outputs back (dispatch and combine). CUDA ranks attend
+ * every row instead and sum their experts' outputs with an all-reduce (docs/moe.md).
  */
 public record ExpertShard(int rank, int size) {
 

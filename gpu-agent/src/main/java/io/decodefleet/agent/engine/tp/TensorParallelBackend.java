@@ -57,7 +57,8 @@ public final class TensorParallelBackend implements Backend {
    *
    * @param label names the ranks' threads, e.g. the agent's id
    * @param parallelism what the ranks split: heads and MLP columns, or (expert parallelism) the
-   *     experts, each rank attending its own sequences; either way the engine sees one backend
+   *     experts, each rank attending its own sequences (CPU ranks) or every row (CUDA ranks); either
+   *     way the engine sees one backend
    */
   public TensorParallelBackend(String label, List<Supplier<Backend>> factories, Duration timeout,
       Parallelism parallelism) {
