@@ -196,8 +196,8 @@ final class Fp8CacheChecks {
     err = Compare.worst(err, codeError(readBytes(h, dV, v8.length), expectedV, V_SCALE));
     double us = h.medianUs(() -> h.launch(Kernel.ROPE_KV_APPEND_FP8, p.launch(), p));
     double bytes = 2.0 * n * (2 * qw + 4 * kw) + 2.0 * n * kw + 4.0 * n * d;
-    return h.result(qkNorm ? "rope+kv append fp8 q/k norm" : "rope+kv append fp8", String.format("n=%d Hq=%d Hkv=%d D=%d bs=%d", n, qHeads, kvHeads, d, bs),
-        err, Compare.BF16, us, bytes, 6.0 * n * (qw + kw) / 2);
+    return h.result(qkNorm ? "rope+kv append fp8 q/k norm" : "rope+kv append fp8",
+        String.format("n=%d Hq=%d Hkv=%d D=%d bs=%d", n, qHeads, kvHeads, d, bs), err, Compare.BF16, us, bytes, 6.0 * n * (qw + kw) / 2);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.decodefleet.agent.tools.selfcheck;
 
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.kernels.cuda.Bf16;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.RopeKvParams;
 import io.decodefleet.kernels.cuda.RopeTable;
@@ -103,8 +104,8 @@ final class RopeKvCheck {
       float[] q = h.randomBf16(headDim, 0.3);
       float[] k = h.randomBf16(headDim, 0.3);
       for (int i = 0; i < headDim; i++) {
-        q[i] = io.decodefleet.kernels.cuda.Bf16.round(1f + q[i]);
-        k[i] = io.decodefleet.kernels.cuda.Bf16.round(1f + k[i]);
+        q[i] = Bf16.round(1f + q[i]);
+        k[i] = Bf16.round(1f + k[i]);
       }
       return new QkNorms(q, k);
     }
