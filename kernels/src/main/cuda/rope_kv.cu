@@ -6,6 +6,12 @@
 //   then kCache[slot] = rotated k[t], vCache[slot] = v[t] for slot = slotMapping[t] =
 //   block * blockSize + offset (a negative slot is a padding token: rotate, do not store).
 //
+// q/k norms (Qwen3): with qNorm and kNorm set, each head of q and k is first RMS-normed over
+// headDim, x * rsqrt(mean(x^2) + eps) * weight (the sum of squares in float32, the weight (headDim)
+// bf16 shared by the layer's heads), and the rotation takes the normed values in float32, unrounded,
+// as the CPU backend's RmsNorm.forward per head followed by Rope.apply does. A first pass (one warp a
+// head) leaves each head's inverse RMS in shared memory; qNorm == nullptr skips it.
+//
 // The angles come from a host-built table (io.decodefleet.kernels.cuda.RopeTable), computed in
 // double and stored as float: computing position * theta^(-2i/d) in float32 on the device would
 // be off by milliradians at long positions. A position outside the table gives NaN.
@@ -20,7 +26,8 @@
 // kStride), v (n, vStride) likewise with kvHeads heads, so q, k and v may be views into one fused
 // qkv buffer; kCache, vCache (numBlocks, blockSize, kvHeads, headDim) bf16; cosSin
 // (tablePositions, headDim) float32: cos of the headDim/2 frequencies, then their sin.
-// headDim is a multiple of 16; strides are multiples of 8.
+// headDim is a multiple of 16; strides are multiples of 8; with q/k norms qHeads +
+// kvHeads is at most kRopeMaxNormHeads.
 // Grid: (n); block: 128 threads.
 #include "fp8.cuh"
 
@@ -33,6 +40,8 @@ struct RopeKvParams {
   const int* positions;  // (n) int32
   const int* slotMapping;  // (n) int32, negative = do not store
   const float* cosSin;   // (tablePositions, headDim) float32
+  const bf16* qNorm;     // (headDim) bf16, or nullptr: no q/k norms
+  const bf16* kNorm;     // (headDim) bf16, or nullptr with qNorm
   int n;
   int qHeads;
   int kvHeads;
@@ -41,8 +50,9 @@ struct RopeKvParams {
   int kStride;
   int vStride;
   int tablePositions;
+  float eps;             // the q/k norms' epsilon
 };
-DF_PARAMS_SIZE(RopeKvParams, 96);
+DF_PARAMS_SIZE(RopeKvParams, 120);
 
 struct RopeKvFp8Params {
   bf16* q;               // (n, qStride) bf16, in/out
@@ -53,6 +63,8 @@ struct RopeKvFp8Params {
   const int* positions;  // (n) int32
   const int* slotMapping;  // (n) int32, negative = do not store
   const float* cosSin;   // (tablePositions, headDim) float32
+  const bf16* qNorm;     // (headDim) bf16, or nullptr: no q/k norms
+  const bf16* kNorm;     // (headDim) bf16, or nullptr with qNorm
   int n;
   int qHeads;
   int kvHeads;
@@ -63,20 +75,20 @@ struct RopeKvFp8Params {
   int tablePositions;
   float kScale;          // a K element is e4m3(code) * kScale
   float vScale;          // a V element is e4m3(code) * vScale
+  float eps;             // the q/k norms' epsilon
 };
-DF_PARAMS_SIZE(RopeKvFp8Params, 104);
+DF_PARAMS_SIZE(RopeKvFp8Params, 128);
 
 namespace df {
 
 constexpr int kRopeThreads = 128;
 
-// Rotates eight (lo, hi) pairs of one head: lo = x[8j..8j+7], hi = x[half + 8j..].
-__device__ __forceinline__ void rotate8(uint4& lo, uint4& hi, const float* cosRow,
+constexpr int kRopeMaxNormHeads = 256;
+
+// Rotates eight (lo, hi) pairs of one head, given in float32: a = x[8j..8j+7], b = x[half + 8j..].
+__device__ __forceinline__ void rotate8(const float (&a)[8], const float (&b)[8], const float* cosRow,
                                         const float* sinRow, bool validPosition, float (&x)[8],
                                         float (&y)[8]) {
-  float a[8], b[8];
-  unpack8(lo, a);
-  unpack8(hi, b);
   const float4 c0 = *reinterpret_cast<const float4*>(cosRow);
   const float4 c1 = *reinterpret_cast<const float4*>(cosRow + 4);
   const float4 s0 = *reinterpret_cast<const float4*>(sinRow);
@@ -88,8 +100,37 @@ __device__ __forceinline__ void rotate8(uint4& lo, uint4& hi, const float* cosRo
     x[i] = validPosition ? a[i] * c[i] - b[i] * s[i] : __int_as_float(0x7fc00000);
     y[i] = validPosition ? a[i] * s[i] + b[i] * c[i] : __int_as_float(0x7fc00000);
   }
-  lo = pack8(x);
-  hi = pack8(y);
+}
+
+// Each q head's (then each k head's) inverse RMS into invRms[head] (k heads after the q heads):
+// one warp a head, the float32 sum of squares reduced across the warp.
+template <typename P>
+__device__ __forceinline__ void head_inverse_rms(const P& p, int t, float* invRms) {
+  const int lane = threadIdx.x & 31;
+  const int vectors = p.headDim >> 3;
+  for (int hd = threadIdx.x >> 5; hd < p.qHeads + p.kvHeads; hd += blockDim.x >> 5) {
+    const bool isK = hd >= p.qHeads;
+    const bf16* row = isK ? p.k + static_cast<size_t>(t) * p.kStride + (hd - p.qHeads) * p.headDim
+                          : p.q + static_cast<size_t>(t) * p.qStride + hd * p.headDim;
+    float ss = 0.f;
+    for (int i = lane; i < vectors; i += 32) {
+      float f[8];
+      unpack8(reinterpret_cast<const uint4*>(row)[i], f);
+#pragma unroll
+      for (int e = 0; e < 8; e++) ss += f[e] * f[e];
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    if (lane == 0) invRms[hd] = rsqrtf(ss / static_cast<float>(p.headDim) + p.eps);
+  }
+}
+
+// x[i] = (x[i] * inv) * weight[i] for eight elements, in the CPU reference's order.
+__device__ __forceinline__ void norm8(float (&x)[8], float inv, const bf16* weight) {
+  float w[8];
+  unpack8(*reinterpret_cast<const uint4*>(weight), w);
+#pragma unroll
+  for (int i = 0; i < 8; i++) x[i] = (x[i] * inv) * w[i];
 }
 
 template <bool kFp8, typename P>
@@ -104,6 +145,13 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
   const int slot = p.slotMapping[t];
   const size_t slotBase = static_cast<size_t>(slot) * p.kvHeads * p.headDim;
 
+  __shared__ float invRms[kRopeMaxNormHeads];
+  const bool qkNorm = p.qNorm != nullptr;
+  if (qkNorm) {
+    head_inverse_rms(p, t, invRms);
+    __syncthreads();  // every head's sum is read before any thread writes its rotation back
+  }
+
   const int qWork = p.qHeads * groupsPerHead;
   const int kWork = p.kvHeads * groupsPerHead;
   for (int w = threadIdx.x; w < qWork + kWork; w += blockDim.x) {
@@ -114,9 +162,18 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
     bf16* row = isK ? p.k + static_cast<size_t>(t) * p.kStride : p.q + static_cast<size_t>(t) * p.qStride;
     uint4* lo = reinterpret_cast<uint4*>(row + head * p.headDim + j);
     uint4* hi = reinterpret_cast<uint4*>(row + head * p.headDim + half + j);
-    uint4 a = *lo, b = *hi;
+    float xa[8], xb[8];
+    unpack8(*lo, xa);
+    unpack8(*hi, xb);
+    if (qkNorm) {
+      const float inv = invRms[isK ? p.qHeads + head : head];
+      const bf16* weight = isK ? p.kNorm : p.qNorm;
+      norm8(xa, inv, weight + j);
+      norm8(xb, inv, weight + half + j);
+    }
     float fa[8], fb[8];  // the rotated values in float32, before their rounding to bf16
-    rotate8(a, b, cosRow + j, sinRow + j, validPosition, fa, fb);
+    rotate8(xa, xb, cosRow + j, sinRow + j, validPosition, fa, fb);
+    const uint4 a = pack8(fa), b = pack8(fb);
     *lo = a;
     *hi = b;
     if constexpr (kFp8) {

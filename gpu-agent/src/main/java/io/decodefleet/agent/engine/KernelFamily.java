@@ -14,7 +14,10 @@ public enum KernelFamily {
   NORM("norm"),
   /** The fused q/k/v projection (three GEMMs on the CPU). */
   QKV_PROJ("qkv_proj"),
-  /** RoPE on q and k, and the new token's K/V written to its cache slot. */
+  /**
+   * RoPE on q and k (after their q/k norms, where a model has them), and the new token's K/V written
+   * to its cache slot.
+   */
   ROPE_KV("rope_kv_append"),
   /** Attention over the paged KV cache (prefill rows: causal attention). */
   ATTENTION("attention"),

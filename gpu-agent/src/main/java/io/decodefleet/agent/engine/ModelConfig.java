@@ -94,6 +94,12 @@ public record ModelConfig(
     // so `gpu-agent bench tp --expert-parallel 2` can time EP=2 against one GPU.
     register(new ModelConfig("mixtral-8x7b-4l", 4096, 14336, 32, 8, 4, 32000, 1000000.0, 1e-5f, 128, 32768, false,
         false, false, new MoeConfig(8, 2, 14336, true)));
+    // Qwen3's attention in small (q/k norms, head_dim 64 so the query width is 4x hidden, GQA 4), dense
+    // and with tiny-moe's experts: the CUDA backend's q/k-norm parity models, decoded by the CPU in seconds.
+    register(new ModelConfig("tiny-qwen3", 128, 384, 8, 2, 4, 1024, 1000000.0, 1e-6f, 64, 2048, false, false, true,
+        null));
+    register(new ModelConfig("tiny-qwen3-moe", 128, 96, 8, 2, 4, 1024, 1000000.0, 1e-6f, 64, 2048, false, false,
+        true, new MoeConfig(8, 2, 96, true)));
     register(new ModelConfig("qwen3-30b-a3b", 2048, 6144, 32, 4, 48, 151936, 1000000.0, 1e-6f, 128, 40960, false,
         false, true, new MoeConfig(128, 8, 768, true)));
   }

@@ -32,7 +32,9 @@ public final class StepBytes {
     // The first input norm reads the residual; each later one the residual and the delta.
     bytes[KernelFamily.NORM.ordinal()] = ((2 * layers + 1) * h + (4 * layers + 1) * n * h) * e;
     bytes[KernelFamily.QKV_PROJ.ordinal()] = layers * (h * (q + 2 * kv) + n * h) * e;
-    bytes[KernelFamily.ROPE_KV.ordinal()] = layers * n * (q + 2 * kv) * e;
+    // q/k norms (Qwen3) add their two (headDim) weights per layer, read in the same launch.
+    double qkNorms = c.qkNorm() ? 2.0 * c.headDim() : 0;
+    bytes[KernelFamily.ROPE_KV.ordinal()] = layers * (n * (q + 2 * kv) + qkNorms) * e;
     bytes[KernelFamily.ATTENTION.ordinal()] = layers * (context * 2 * kv + n * q) * e;
     bytes[KernelFamily.O_PROJ.ordinal()] = layers * (q * h + n * q) * e;
     bytes[KernelFamily.ALL_REDUCE.ordinal()] = Double.NaN;

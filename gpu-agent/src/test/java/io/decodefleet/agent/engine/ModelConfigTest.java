@@ -61,6 +61,20 @@ class ModelConfigTest {
     assertEquals(ModelConfig.preset("tiny").parameterCount(), ModelConfig.preset("tiny").activeParameterCount());
   }
 
+  /** The CUDA backend's q/k-norm parity models: Qwen3's attention in small, dense and with tiny-moe's experts. */
+  @Test
+  void theTinyQwen3PresetsHaveQwen3sAttentionInSmall() {
+    for (String name : new String[] {"tiny-qwen3", "tiny-qwen3-moe"}) {
+      ModelConfig c = ModelConfig.preset(name);
+      assertTrue(c.qkNorm(), name);
+      assertEquals(4 * c.hiddenSize(), c.qSize(), name + ": the query width apart from hidden, as in Qwen3");
+      assertEquals(4, c.numAttentionHeads() / c.numKeyValueHeads(), name);
+      assertEquals(1e-6f, c.rmsNormEps(), name);
+    }
+    assertTrue(!ModelConfig.preset("tiny-qwen3").isMoe());
+    assertEquals(ModelConfig.preset("tiny-moe").moe(), ModelConfig.preset("tiny-qwen3-moe").moe());
+  }
+
   @Test
   void moeShapesOutsideTheirRangesAreRejectedWithTheField() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new MoeConfig(8, 9, 64, true));

@@ -99,6 +99,12 @@ class StepProfileTest {
         bytes[KernelFamily.ATTENTION.ordinal()], 1e-6);
     assertEquals((TINY.vocabSize() * h + 4 * h) * 4, bytes[KernelFamily.LM_HEAD.ordinal()], 1e-6);
     assertTrue(Double.isNaN(bytes[KernelFamily.ALL_REDUCE.ordinal()]));
+    assertEquals(layers * 4 * qkv * 4, bytes[KernelFamily.ROPE_KV.ordinal()], 1e-6);
+    // q/k norms: their two (headDim) weights per layer are read by the RoPE + KV-append launch.
+    ModelConfig qwen = ModelConfig.preset("tiny-qwen3");
+    double qwenQkv = qwen.qSize() + 2.0 * qwen.kvSize();
+    assertEquals(qwen.numHiddenLayers() * (4 * qwenQkv + 2 * qwen.headDim()) * 2,
+        StepBytes.of(qwen, batch, 2)[KernelFamily.ROPE_KV.ordinal()], 1e-6);
   }
 
   @Test

@@ -4,7 +4,8 @@ package io.decodefleet.kernels.cuda;
  * Mirror of {@code RopeKvFp8Params} in rope_kv.cu: {@link RopeKvParams}'s rotation and append into
  * an FP8 e4m3fn cache, each stored element {@code e4m3(x / kScale)} (K) or {@code e4m3(x / vScale)}
  * (V), as {@code PagedKvCache.appendFp8}; the token's k and v in the qkv buffer are overwritten with
- * what the cache holds (code times scale, as bf16), which the prefill kernel then reads.
+ * what the cache holds (code times scale, as bf16), which the prefill kernel then reads. q/k norms
+ * as in {@link RopeKvParams}: the codes are those of the normed, rotated k.
  *
  * @param v (n, vStride) bf16, in/out
  * @param kCache (numBlocks, blockSize, kvHeads, headDim) e4m3 codes
@@ -19,6 +20,8 @@ public record RopeKvFp8Params(
     long positions,
     long slotMapping,
     long cosSin,
+    long qNorm,
+    long kNorm,
     int n,
     int qHeads,
     int kvHeads,
@@ -28,22 +31,23 @@ public record RopeKvFp8Params(
     int vStride,
     int tablePositions,
     float kScale,
-    float vScale)
+    float vScale,
+    float eps)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(RopeKvFp8Params.class);
 
   public RopeKvFp8Params {
-    new RopeKvParams(q, k, v, kCache, vCache, positions, slotMapping, cosSin, n, qHeads, kvHeads, headDim, qStride,
-        kStride, vStride, tablePositions);
+    new RopeKvParams(q, k, v, kCache, vCache, positions, slotMapping, cosSin, qNorm, kNorm, n, qHeads, kvHeads,
+        headDim, qStride, kStride, vStride, tablePositions, eps);
     KvScales.check(kScale, vScale);
   }
 
-  /** {@code p}'s launch over an FP8 cache with these scales. */
+  /** {@code p}'s launch (its q/k norms included) over an FP8 cache with these scales. */
   public static RopeKvFp8Params of(RopeKvParams p, float kScale, float vScale) {
     return new RopeKvFp8Params(p.q(), p.k(), p.v(), p.kCache(), p.vCache(), p.positions(), p.slotMapping(),
-        p.cosSin(), p.n(), p.qHeads(), p.kvHeads(), p.headDim(), p.qStride(), p.kStride(), p.vStride(),
-        p.tablePositions(), kScale, vScale);
+        p.cosSin(), p.qNorm(), p.kNorm(), p.n(), p.qHeads(), p.kvHeads(), p.headDim(), p.qStride(), p.kStride(),
+        p.vStride(), p.tablePositions(), kScale, vScale, p.eps());
   }
 
   /** One CTA per token. */

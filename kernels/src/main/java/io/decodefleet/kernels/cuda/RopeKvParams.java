@@ -2,7 +2,9 @@ package io.decodefleet.kernels.cuda;
 
 /**
  * Mirror of {@code RopeKvParams} in rope_kv.cu: rotates q and k in place and appends k and v to
- * the paged cache at {@code slotMapping} (negative = padding token, not stored).
+ * the paged cache at {@code slotMapping} (negative = padding token, not stored). With {@code qNorm}
+ * and {@code kNorm} set (Qwen3's q/k norms), each q and k head is first RMS-normed over headDim
+ * with that weight and {@code eps}, and rotated from the normed float32 values; both 0: no norms.
  *
  * @param q (n, qStride) bf16, in/out
  * @param k (n, kStride) bf16, in/out
@@ -12,6 +14,9 @@ package io.decodefleet.kernels.cuda;
  * @param positions (n) int32
  * @param slotMapping (n) int32: block * blockSize + offset
  * @param cosSin (tablePositions, headDim) float32 from {@link RopeTable}
+ * @param qNorm (headDim) bf16, the layer's q norm weight shared by its heads; 0 for none
+ * @param kNorm (headDim) bf16, the layer's k norm weight; 0 exactly when qNorm is
+ * @param eps the q/k norms' epsilon (unread without them)
  */
 public record RopeKvParams(
     long q,
@@ -22,6 +27,8 @@ public record RopeKvParams(
     long positions,
     long slotMapping,
     long cosSin,
+    long qNorm,
+    long kNorm,
     int n,
     int qHeads,
     int kvHeads,
@@ -29,10 +36,14 @@ public record RopeKvParams(
     int qStride,
     int kStride,
     int vStride,
-    int tablePositions)
+    int tablePositions,
+    float eps)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(RopeKvParams.class);
+
+  /** With q/k norms, every head's inverse RMS is kept in the kernel's shared memory. */
+  public static final int MAX_NORM_HEADS = 256;
 
   public RopeKvParams {
     ParamChecks.pointer(q, "q");
@@ -52,6 +63,37 @@ public record RopeKvParams(
     ParamChecks.multipleOf(kStride, 8, "kStride");
     ParamChecks.multipleOf(vStride, 8, "vStride");
     ParamChecks.positive(tablePositions, "tablePositions");
+    if ((qNorm == 0L) != (kNorm == 0L)) {
+      throw new IllegalArgumentException("qNorm and kNorm must both be set or both be 0 but are " + qNorm + " and "
+          + kNorm);
+    }
+    if (qNorm != 0L) {
+      ParamChecks.atMost(qHeads + kvHeads, MAX_NORM_HEADS, "qHeads + kvHeads with q/k norms");
+      if (!(eps >= 0f) || Float.isInfinite(eps)) {
+        throw new IllegalArgumentException("eps must be finite and >= 0 but is " + eps);
+      }
+    }
+  }
+
+  /** Without q/k norms. */
+  public RopeKvParams(long q, long k, long v, long kCache, long vCache, long positions, long slotMapping,
+      long cosSin, int n, int qHeads, int kvHeads, int headDim, int qStride, int kStride, int vStride,
+      int tablePositions) {
+    this(q, k, v, kCache, vCache, positions, slotMapping, cosSin, 0L, 0L, n, qHeads, kvHeads, headDim, qStride,
+        kStride, vStride, tablePositions, 0f);
+  }
+
+  /** This launch with each q and k head RMS-normed by {@code qNorm} / {@code kNorm} (headDim bf16) before RoPE. */
+  public RopeKvParams withQkNorm(long qNorm, long kNorm, float eps) {
+    ParamChecks.pointer(qNorm, "qNorm");
+    ParamChecks.pointer(kNorm, "kNorm");
+    return new RopeKvParams(q, k, v, kCache, vCache, positions, slotMapping, cosSin, qNorm, kNorm, n, qHeads,
+        kvHeads, headDim, qStride, kStride, vStride, tablePositions, eps);
+  }
+
+  /** Whether each head is RMS-normed before its rotation. */
+  public boolean qkNorm() {
+    return qNorm != 0L;
   }
 
   /** One CTA per token. */

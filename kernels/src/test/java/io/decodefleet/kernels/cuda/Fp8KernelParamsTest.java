@@ -1,6 +1,7 @@
 package io.decodefleet.kernels.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,9 +75,31 @@ class Fp8KernelParamsTest {
         6144, 8192);
     RopeKvFp8Params p = RopeKvFp8Params.of(plain, 0.5f, 3f);
     assertEquals(17, p.launch().gridX());
-    assertEquals(104, RopeKvFp8Params.LAYOUT.size());
+    assertEquals(128, RopeKvFp8Params.LAYOUT.size());
     assertEquals(0.5f, p.kScale());
+    assertEquals(0L, p.qNorm());
     assertThrows(IllegalArgumentException.class, () -> RopeKvFp8Params.of(plain, 1f, Float.NaN));
+  }
+
+  @Test
+  void qkNormsAreBothOrNeitherAndTheFp8AppendKeepsThem() {
+    RopeKvParams plain = new RopeKvParams(256, 512, 768, 1024, 1280, 1536, 1792, 2048, 17, 32, 4, 128, 5120, 5120,
+        5120, 8192);
+    assertEquals(120, RopeKvParams.LAYOUT.size());
+    assertFalse(plain.qkNorm());
+    RopeKvParams normed = plain.withQkNorm(4096, 4352, 1e-6f);
+    assertTrue(normed.qkNorm());
+    RopeKvFp8Params f = RopeKvFp8Params.of(normed, 0.5f, 3f);
+    assertEquals(4096, f.qNorm());
+    assertEquals(4352, f.kNorm());
+    assertEquals(1e-6f, f.eps());
+    assertThrows(IllegalArgumentException.class, () -> plain.withQkNorm(4096, 0, 1e-6f), "k norm missing");
+    assertThrows(IllegalArgumentException.class, () -> new RopeKvParams(256, 512, 768, 1024, 1280, 1536, 1792, 2048,
+        4096, 0, 17, 32, 4, 128, 5120, 5120, 5120, 8192, 1e-6f), "one norm without the other");
+    assertThrows(IllegalArgumentException.class, () -> plain.withQkNorm(4096, 4352, Float.NaN), "eps");
+    IllegalArgumentException heads = assertThrows(IllegalArgumentException.class, () -> new RopeKvParams(256, 512,
+        768, 1024, 1280, 1536, 1792, 2048, 17, 256, 8, 128, 33792, 33792, 33792, 8192).withQkNorm(4096, 4352, 1e-6f));
+    assertEquals("qHeads + kvHeads with q/k norms must be <= 256 but is 264", heads.getMessage());
   }
 
   @Test

@@ -293,11 +293,12 @@ public final class CpuBackend implements TensorParallelRank {
       CpuWeights.addBias(q, n, qs, layer.qBias());
       CpuWeights.addBias(k, n, kvs, layer.kBias());
       CpuWeights.addBias(v, n, kvs, layer.vBias());
+      // The q/k norms count as rope_kv_append: the CUDA backend applies them inside that launch.
+      mark(KernelFamily.ROPE_KV);
       if (layer.qNorm() != null) { // Qwen3: each head RMS-normed over head_dim before RoPE
         RmsNorm.forward(q, layer.qNorm(), eps, n * config.numAttentionHeads(), config.headDim(), q);
         RmsNorm.forward(k, layer.kNorm(), eps, n * config.numKeyValueHeads(), config.headDim(), k);
       }
-      mark(KernelFamily.ROPE_KV);
       Rope.apply(q, n, config.numAttentionHeads(), config.headDim(), positions, config.ropeTheta());
       Rope.apply(k, n, config.numKeyValueHeads(), config.headDim(), positions, config.ropeTheta());
       attention.attend(l, q, k, v, attn);

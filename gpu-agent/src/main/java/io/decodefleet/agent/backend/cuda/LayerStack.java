@@ -35,6 +35,8 @@ import jcuda.driver.JCudaDriver;
  * input norm, then per layer qkv projection, RoPE + KV append, attention, o projection, residual
  * add + post-attention norm, gate_up projection, SwiGLU, down projection, residual add + the next
  * layer's input norm (the final norm after the last layer); then the LM head on the sample rows.
+ * A model with q/k norms (Qwen3) has them applied inside the RoPE + KV-append launch, each head
+ * normed before its rotation, where the CPU backend norms between the projection and RoPE.
  *
  * <p>Nothing here synchronises or allocates, so the same calls either run eagerly or are captured
  * into a graph. Attention per layer, over the groups of {@link StepPlan} in launch order: rows
@@ -137,7 +139,7 @@ final class LayerStack {
       mark(KernelFamily.QKV_PROJ);
       project(ws.at(ws.qkv), qkvWidth, ws.at(ws.normed), lw.qkv(), lw.qkvScales(), n, qkvWidth, h, false);
       mark(KernelFamily.ROPE_KV);
-      ropeAndAppend(s, l);
+      ropeAndAppend(s, l, lw);
       mark(KernelFamily.ATTENTION);
       attention(s, l);
       mark(KernelFamily.O_PROJ);
@@ -236,12 +238,15 @@ final class LayerStack {
     if (marks != null) marks.pause(); // the output copy that follows is the step's, no family's
   }
 
-  private void ropeAndAppend(StepLaunch s, int layer) {
+  /** RoPE (after the q/k norms when the layer has them) and the KV append, then q (and fresh k, v) packed. */
+  private void ropeAndAppend(StepLaunch s, int layer, WeightLayout.LayerWeights lw) {
     long qkv = ws.at(ws.qkv);
-    RopeKvParams p = new RopeKvParams(qkv, qkv + 2L * c.qSize(), qkv + 2L * (c.qSize() + c.kvSize()),
+    RopeKvParams plain = new RopeKvParams(qkv, qkv + 2L * c.qSize(), qkv + 2L * (c.qSize() + c.kvSize()),
         kv.keys(layer), kv.values(layer), s.at(s.layout().positions()), s.at(s.layout().slots()), cosSin,
         s.rows(), c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), qkvWidth, qkvWidth, qkvWidth,
         tablePositions);
+    RopeKvParams p = lw.qkNorm()
+        ? plain.withQkNorm(weights.address(lw.qNorm()), weights.address(lw.kNorm()), c.rmsNormEps()) : plain;
     if (kv.fp8()) {
       RopeKvFp8Params f = RopeKvFp8Params.of(p, kv.kScale(layer), kv.vScale(layer));
       launch(Kernel.ROPE_KV_APPEND_FP8, f.launch(), f);
@@ -359,10 +364,6 @@ final class LayerStack {
 
   /** Refuses, naming every problem, a model whose shapes the kernels cannot run. */
   static void checkShapes(ModelConfig c) {
-    if (c.qkNorm()) {
-      throw new IllegalArgumentException("model " + c.name() + ": q/k norms run on the CPU backend only; CUDA kernels"
-          + " not yet built");
-    }
     List<String> problems = new ArrayList<>();
     if (c.hiddenSize() % 8 != 0 || c.hiddenSize() > RmsNormParams.MAX_HIDDEN) {
       problems.add("hidden_size " + c.hiddenSize() + " must be a multiple of 8 and <= " + RmsNormParams.MAX_HIDDEN);
@@ -372,6 +373,10 @@ final class LayerStack {
     }
     if (c.headDim() % 16 != 0 || c.headDim() > 256) {
       problems.add("head_dim " + c.headDim() + " must be a multiple of 16 and <= 256");
+    }
+    if (c.qkNorm() && c.numAttentionHeads() + c.numKeyValueHeads() > RopeKvParams.MAX_NORM_HEADS) {
+      problems.add(c.numAttentionHeads() + " query and " + c.numKeyValueHeads() + " key/value heads: the q/k norms"
+          + " take at most " + RopeKvParams.MAX_NORM_HEADS + " heads together");
     }
     if (c.isMoe()) {
       MoeConfig m = c.moe();

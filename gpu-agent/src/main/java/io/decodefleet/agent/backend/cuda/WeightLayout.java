@@ -33,7 +33,8 @@ import java.util.List;
  * <p>With FP8 weights ({@code --quantization fp8} or an FP8 checkpoint) the seven projections are
  * e4m3fn codes, one byte an element, and each fused matrix is followed by its row scales: (rows)
  * float32, every row of a part carrying that part's scale (per tensor) or its own (per output
- * channel), which is what the FP8 GEMM reads. The embedding, the norms and the LM head stay bf16.
+ * channel), which is what the FP8 GEMM reads. The embedding, the norms (q/k norms included) and the
+ * LM head stay bf16.
  */
 public final class WeightLayout {
 
@@ -92,9 +93,16 @@ public final class WeightLayout {
       long downScales, // FP8: (hidden) float32
       long router, // MoE: (experts, hidden) bf16; -1 for a dense MLP (and gateUp, down are -1 for MoE)
       long expertGateUp, // MoE: (experts, 2 moeIntermediate, hidden) bf16: each expert's gate rows, then its up rows
-      long expertDown) { // MoE: (experts, hidden, moeIntermediate) bf16
+      long expertDown, // MoE: (experts, hidden, moeIntermediate) bf16
+      long qNorm, // q/k norms: (headDim) bf16, shared by the layer's q heads; -1 without them
+      long kNorm) { // q/k norms: (headDim) bf16, shared by its k heads; -1 without them
     public boolean moe() {
       return router >= 0;
+    }
+
+    /** Whether each q and k head is RMS-normed before RoPE (Qwen3). */
+    public boolean qkNorm() {
+      return qNorm >= 0;
     }
   }
 
@@ -183,8 +191,11 @@ public final class WeightLayout {
       }
       long inNorm = place(full, Kind.INPUT_NORM, l, TensorShard.all(h));
       long postNorm = place(full, Kind.POST_ATTENTION_NORM, l, TensorShard.all(h));
+      // A q/k norm's weight is per head_dim, shared by every head: each rank holds it whole.
+      long qNorm = full.qkNorm() ? place(full, Kind.Q_NORM, l, TensorShard.all(full.headDim())) : -1;
+      long kNorm = full.qkNorm() ? place(full, Kind.K_NORM, l, TensorShard.all(full.headDim())) : -1;
       layers[l] = new LayerWeights(qkv, o, gateUp, down, inNorm, postNorm, qkvScales, oScales, gateUpScales,
-          downScales, router, expertGateUp, expertDown);
+          downScales, router, expertGateUp, expertDown, qNorm, kNorm);
     }
     finalNorm = place(full, Kind.FINAL_NORM, -1, TensorShard.all(h));
     lmHead = full.tieWordEmbeddings() ? embedding : place(full, Kind.LM_HEAD, -1, TensorShard.all(vocab * h));

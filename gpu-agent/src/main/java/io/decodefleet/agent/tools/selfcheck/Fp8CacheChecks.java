@@ -135,6 +135,12 @@ final class Fp8CacheChecks {
    * holds rotated q and the decoded k and v, and no other slot changed.
    */
   static CheckResult ropeAppend(DeviceHarness h, int n, int qHeads, int kvHeads, int d, int bs, int numBlocks) {
+    return ropeAppend(h, n, qHeads, kvHeads, d, bs, numBlocks, false);
+  }
+
+  /** With {@code qkNorm}, each q and k head is RMS-normed before its rotation (the codes are the normed k's). */
+  static CheckResult ropeAppend(DeviceHarness h, int n, int qHeads, int kvHeads, int d, int bs, int numBlocks,
+      boolean qkNorm) {
     int row = (qHeads + 2 * kvHeads) * d;
     int qw = qHeads * d;
     int kw = kvHeads * d;
@@ -160,6 +166,8 @@ final class Fp8CacheChecks {
       System.arraycopy(qkv, t * row + qw + kw, v, t * kw, kw);
     }
     double theta = 500000.0;
+    RopeKvCheck.QkNorms norms = qkNorm ? RopeKvCheck.QkNorms.random(h, d) : null;
+    if (norms != null) norms.apply(q, k, n, qHeads, kvHeads, d);
     Rope.apply(q, n, qHeads, d, positions, theta);
     Rope.apply(k, n, kvHeads, d, positions, theta);
     byte[] expectedK = k8.clone();
@@ -178,18 +186,18 @@ final class Fp8CacheChecks {
     DeviceBuffer dV = h.bytes(v8);
     DeviceBuffer table = h.track(h.context().allocate(4L * positionsInTable * d));
     table.upload(RopeTable.cosSin(positionsInTable, d, theta));
-    RopeKvFp8Params p = RopeKvFp8Params.of(new RopeKvParams(dQkv.address(), dQkv.address(2L * qw),
+    RopeKvParams plain = new RopeKvParams(dQkv.address(), dQkv.address(2L * qw),
         dQkv.address(2L * (qw + kw)), dK.address(), dV.address(), h.ints(positions).address(),
-        h.ints(slots).address(), table.address(), n, qHeads, kvHeads, d, row, row, row, positionsInTable),
-        K_SCALE, V_SCALE);
+        h.ints(slots).address(), table.address(), n, qHeads, kvHeads, d, row, row, row, positionsInTable);
+    RopeKvFp8Params p = RopeKvFp8Params.of(norms == null ? plain : norms.on(h, plain), K_SCALE, V_SCALE);
     h.launch(Kernel.ROPE_KV_APPEND_FP8, p.launch(), p);
     double err = Compare.relError(h.readBf16(dQkv, n * row), expectedQkv);
     err = Compare.worst(err, codeError(readBytes(h, dK, k8.length), expectedK, K_SCALE));
     err = Compare.worst(err, codeError(readBytes(h, dV, v8.length), expectedV, V_SCALE));
     double us = h.medianUs(() -> h.launch(Kernel.ROPE_KV_APPEND_FP8, p.launch(), p));
     double bytes = 2.0 * n * (2 * qw + 4 * kw) + 2.0 * n * kw + 4.0 * n * d;
-    return h.result("rope+kv append fp8", String.format("n=%d Hq=%d Hkv=%d D=%d bs=%d", n, qHeads, kvHeads, d, bs),
-        err, Compare.BF16, us, bytes, 6.0 * n * (qw + kw) / 2);
+    return h.result(qkNorm ? "rope+kv append fp8 q/k norm" : "rope+kv append fp8",
+        String.format("n=%d Hq=%d Hkv=%d D=%d bs=%d", n, qHeads, kvHeads, d, bs), err, Compare.BF16, us, bytes, 6.0 * n * (qw + kw) / 2);
   }
 
   /**

@@ -29,7 +29,10 @@ public enum KernelFamily {
   ROPE_KV_APPEND(
       h -> RopeKvCheck.run(h, 17, 32, 8, 128, 16, 64),
       h -> RopeKvCheck.run(h, 5, 8, 8, 64, 32, 16),
-      h -> RopeKvCheck.run(h, 1, 64, 8, 128, 16, 8)),
+      h -> RopeKvCheck.run(h, 1, 64, 8, 128, 16, 8),
+      h -> RopeKvCheck.run(h, 17, 32, 4, 128, 16, 64, true),
+      h -> RopeKvCheck.run(h, 5, 8, 8, 64, 32, 16, true),
+      h -> RopeKvCheck.run(h, 3, 4, 2, 32, 16, 8, true)),
   DECODE_ATTENTION(decodeChecks(false)),
   DECODE_ATTENTION_PERSISTENT(decodeChecks(true)),
   PREFILL_ATTENTION(
@@ -161,7 +164,9 @@ public enum KernelFamily {
   ROPE_KV_APPEND_FP8(
       h -> Fp8CacheChecks.ropeAppend(h, 17, 32, 8, 128, 16, 64),
       h -> Fp8CacheChecks.ropeAppend(h, 5, 8, 8, 64, 32, 16),
-      h -> Fp8CacheChecks.ropeAppend(h, 3, 4, 2, 32, 16, 8)),
+      h -> Fp8CacheChecks.ropeAppend(h, 3, 4, 2, 32, 16, 8),
+      h -> Fp8CacheChecks.ropeAppend(h, 17, 32, 4, 128, 16, 64, true),
+      h -> Fp8CacheChecks.ropeAppend(h, 3, 4, 2, 32, 16, 8, true)),
   /** The tensor-core decode attention over FP8 pages: eager and graph, split and persistent. */
   DECODE_ATTENTION_FP8(
       h -> Fp8CacheChecks.decodeAttention(h, false, 32, 8, 128, 16, new int[] {1000}),

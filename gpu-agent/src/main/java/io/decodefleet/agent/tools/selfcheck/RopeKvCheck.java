@@ -1,26 +1,37 @@
 package io.decodefleet.agent.tools.selfcheck;
 
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.kernels.cuda.Bf16;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.RopeKvParams;
 import io.decodefleet.kernels.cuda.RopeTable;
 import io.decodefleet.kernels.reference.PagedKvCache;
+import io.decodefleet.kernels.reference.RmsNorm;
 import io.decodefleet.kernels.reference.Rope;
 
 /**
  * RoPE + KV append on a fused qkv buffer (q, k and v as strided views of one (n, (qHeads + 2 *
  * kvHeads) * headDim) tensor), against {@link Rope#apply} and {@link PagedKvCache#append}. One
- * token is a padding token (slot -1): it is rotated but not stored.
+ * token is a padding token (slot -1): it is rotated but not stored. With q/k norms (Qwen3) each q
+ * and k head is first RMS-normed over headDim by {@link RmsNorm#forward}, as the CPU backend does.
  */
 final class RopeKvCheck {
 
   private static final double THETA = 500000.0;
   private static final int TABLE_POSITIONS = 8192;
+  /** Qwen3's rms_norm_eps. */
+  static final float QK_NORM_EPS = 1e-6f;
 
   private RopeKvCheck() {}
 
   static CheckResult run(
       DeviceHarness h, int n, int qHeads, int kvHeads, int headDim, int blockSize, int numBlocks) {
+    return run(h, n, qHeads, kvHeads, headDim, blockSize, numBlocks, false);
+  }
+
+  /** With {@code qkNorm}, each q and k head is RMS-normed by its weight before its rotation. */
+  static CheckResult run(DeviceHarness h, int n, int qHeads, int kvHeads, int headDim, int blockSize, int numBlocks,
+      boolean qkNorm) {
     int row = (qHeads + 2 * kvHeads) * headDim;
     int qw = qHeads * headDim;
     int kw = kvHeads * headDim;
@@ -44,6 +55,8 @@ final class RopeKvCheck {
       System.arraycopy(qkv, t * row + qw, k, t * kw, kw);
       System.arraycopy(qkv, t * row + qw + kw, v, t * kw, kw);
     }
+    QkNorms norms = qkNorm ? QkNorms.random(h, headDim) : null;
+    if (norms != null) norms.apply(q, k, n, qHeads, kvHeads, headDim);
     Rope.apply(q, n, qHeads, headDim, positions, THETA);
     Rope.apply(k, n, kvHeads, headDim, positions, THETA);
     float[] expectedK = kCache.clone();
@@ -62,10 +75,11 @@ final class RopeKvCheck {
     DeviceBuffer dSlots = h.ints(slots);
     DeviceBuffer table = h.track(h.context().allocate(4L * TABLE_POSITIONS * headDim));
     table.upload(RopeTable.cosSin(TABLE_POSITIONS, headDim, THETA));
-    RopeKvParams p = new RopeKvParams(dQkv.address(), dQkv.address(2L * qw),
+    RopeKvParams plain = new RopeKvParams(dQkv.address(), dQkv.address(2L * qw),
         dQkv.address(2L * (qw + kw)), dK.address(), dV.address(), dPos.address(),
         dSlots.address(), table.address(), n, qHeads, kvHeads, headDim, row, row, row,
         TABLE_POSITIONS);
+    RopeKvParams p = norms == null ? plain : norms.on(h, plain);
     h.launch(Kernel.ROPE_KV_APPEND, p.launch(), p);
     double err = Compare.relError(h.readBf16(dQkv, n * row), expectedQkv);
     err = Compare.worst(err, slotError(h.readBf16(dK, kCache.length), expectedK, slots, kw));
@@ -76,9 +90,36 @@ final class RopeKvCheck {
     // Timing rotates q and k again each run: the work is the same, the values drift.
     double us = h.medianUs(() -> h.launch(Kernel.ROPE_KV_APPEND, p.launch(), p));
     double bytes = 2.0 * n * (2 * qw + 2 * kw + kw + 2 * kw) + 4.0 * n * headDim;
-    return h.result("rope+kv append",
+    return h.result(qkNorm ? "rope+kv append q/k norm" : "rope+kv append",
         String.format("n=%d Hq=%d Hkv=%d D=%d bs=%d", n, qHeads, kvHeads, headDim, blockSize),
         err, Compare.BF16, us, bytes, 6.0 * n * (qw + kw) / 2);
+  }
+
+  /**
+   * A layer's q and k norm weights (headDim each, bf16 values around 1, as trained norms are) and
+   * their reference: each head RMS-normed over headDim with {@link #QK_NORM_EPS}.
+   */
+  record QkNorms(float[] q, float[] k) {
+    static QkNorms random(DeviceHarness h, int headDim) {
+      float[] q = h.randomBf16(headDim, 0.3);
+      float[] k = h.randomBf16(headDim, 0.3);
+      for (int i = 0; i < headDim; i++) {
+        q[i] = Bf16.round(1f + q[i]);
+        k[i] = Bf16.round(1f + k[i]);
+      }
+      return new QkNorms(q, k);
+    }
+
+    /** The CPU backend's q/k norms of (n, qHeads, headDim) q and (n, kvHeads, headDim) k, in place. */
+    void apply(float[] qs, float[] ks, int n, int qHeads, int kvHeads, int headDim) {
+      RmsNorm.forward(qs, q, QK_NORM_EPS, n * qHeads, headDim, qs);
+      RmsNorm.forward(ks, k, QK_NORM_EPS, n * kvHeads, headDim, ks);
+    }
+
+    /** {@code p} with these weights uploaded as its q/k norms. */
+    RopeKvParams on(DeviceHarness h, RopeKvParams p) {
+      return p.withQkNorm(h.bf16(q).address(), h.bf16(k).address(), QK_NORM_EPS);
+    }
   }
 
   private static int[] distinctSlots(DeviceHarness h, int n, int total) {

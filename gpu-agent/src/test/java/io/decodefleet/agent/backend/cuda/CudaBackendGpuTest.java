@@ -46,6 +46,10 @@ class CudaBackendGpuTest {
   private static final ModelConfig D128 =
       new ModelConfig("test-d128", 512, 1024, 8, 2, 2, 4096, 500000.0, 1e-5f, 128, 8192, false);
 
+  /** q/k norms at head dim 128, GQA 8, the query width twice hidden: Qwen3-30B-A3B's attention in small. */
+  private static final ModelConfig QK128 = new ModelConfig("test-qk128", 512, 1024, 8, 1, 2, 4096, 1000000.0, 1e-6f,
+      128, 8192, false, false, true, null);
+
   private GpuInfo gpu;
 
   @BeforeEach
@@ -127,6 +131,27 @@ class CudaBackendGpuTest {
           settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.FP8),
           System.out));
     }
+  }
+
+  /**
+   * q/k norms (Qwen3), applied inside the RoPE + KV-append launch: dense at head dim 64 (tiny-qwen3)
+   * and 128 (QK128) on every decode path, over a bf16 and an FP8 KV cache, and with tiny-moe's
+   * experts (tiny-qwen3-moe, the router against the CPU's as for tiny-moe).
+   */
+  @Test
+  void qkNormModelsMatchTheCpuBackendOnEveryDecodePath() {
+    CudaSettings settings = CudaSettings.defaults().withMaxGraphBatch(8);
+    assertPassed(parity(ModelConfig.preset("tiny-qwen3"), CudaSettings.AttentionKernels.AUTO));
+    assertPassed(parity(QK128, CudaSettings.AttentionKernels.AUTO));
+    assertPassed(parity(QK128, CudaSettings.AttentionKernels.PAGED));
+    for (ModelConfig model : new ModelConfig[] {ModelConfig.preset("tiny-qwen3"), QK128}) {
+      assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
+          settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.FP8),
+          System.out));
+    }
+    assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(ModelConfig.preset("tiny-qwen3-moe"), 7, 4, 32,
+        Arrays.asList(DecodePath.values()), settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE,
+        ModelSpec.KvCacheDtype.AUTO, MoeRouterPolicy.TOP_K), System.out));
   }
 
   /**

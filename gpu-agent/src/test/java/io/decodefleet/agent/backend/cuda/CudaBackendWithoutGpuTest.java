@@ -48,10 +48,16 @@ class CudaBackendWithoutGpuTest {
   void mixturesOfExpertsPassTheShapeCheckWhereTheMoeKernelsTakeThemAndAreRefusedInOneLineElsewhere() {
     LayerStack.checkShapes(ModelConfig.preset("tiny-moe"));
     LayerStack.checkShapes(ModelConfig.preset("mixtral-8x7b"));
+    // q/k norms run inside the RoPE + KV-append kernel: Qwen3-MoE's shapes are taken.
+    LayerStack.checkShapes(ModelConfig.preset("qwen3-30b-a3b"));
+    LayerStack.checkShapes(ModelConfig.preset("tiny-qwen3"));
+    LayerStack.checkShapes(ModelConfig.preset("tiny-qwen3-moe"));
+    ModelConfig manyHeads = new ModelConfig("many-heads", 8192, 512, 256, 8, 1, 1024, 10000.0, 1e-6f, 32, 2048,
+        false, false, true, null);
     IllegalArgumentException qkNorm = assertThrows(IllegalArgumentException.class,
-        () -> LayerStack.checkShapes(ModelConfig.preset("qwen3-30b-a3b")));
-    assertEquals("model qwen3-30b-a3b: q/k norms run on the CPU backend only; CUDA kernels not yet built",
-        qkNorm.getMessage());
+        () -> LayerStack.checkShapes(manyHeads));
+    assertEquals("model many-heads cannot run on the CUDA backend: 256 query and 8 key/value heads: the q/k norms"
+        + " take at most 256 heads together", qkNorm.getMessage());
     ModelConfig wide = new ModelConfig("wide-moe", 128, 96, 4, 2, 2, 1024, 10000.0, 1e-5f, 32, 2048, false, false,
         false, new MoeConfig(512, 2, 100, true));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LayerStack.checkShapes(wide));

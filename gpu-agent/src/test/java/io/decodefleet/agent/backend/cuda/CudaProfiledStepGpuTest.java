@@ -14,23 +14,27 @@ import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.kernels.cuda.Fatbin;
 import java.util.Arrays;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A profiled decode step on GPU 0 (--profile-steps): an eager run with CUDA events between kernel
  * families picks the tokens a graph replay picks, and its families fill the step's device time but
- * for the input and output copies. Skipped (an assumption) without a CUDA device or a fatbin.
+ * for the input and output copies; tiny and tiny-qwen3 (q/k norms). Skipped (an assumption) without
+ * a CUDA device or a fatbin.
  */
 @Tag("gpu")
 class CudaProfiledStepGpuTest {
   private static final int BLOCK = 16;
 
-  @Test
-  void aProfiledStepPicksTheReplayedTokensAndTimesEveryFamily() {
+  /** tiny-qwen3: its q/k norms run inside the RoPE + KV-append launch, timed as rope_kv_append. */
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny", "tiny-qwen3"})
+  void aProfiledStepPicksTheReplayedTokensAndTimesEveryFamily(String model) {
     CudaDevices.Discovery d = CudaDevices.discover();
     assumeTrue(d.hasDevices(), d::noDeviceLine);
     assumeTrue(Fatbin.isPresent(), Fatbin::absenceReason);
-    ModelConfig tiny = ModelConfig.preset("tiny");
+    ModelConfig tiny = ModelConfig.preset(model);
     try (CudaBackend b = new CudaBackend(d.gpus().get(0), CudaSettings.defaults().withMaxGraphBatch(8))) {
       b.loadModel(tiny, 5);
       b.allocateKvCache(256, BLOCK);

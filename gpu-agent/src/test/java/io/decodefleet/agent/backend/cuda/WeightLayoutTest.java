@@ -125,6 +125,57 @@ class WeightLayoutTest {
     assertEquals(layout.totalBytes() - embedding, layout.bytesReadPerStep(), "a step reads all but the embedding");
   }
 
+  /**
+   * q/k norms (Qwen3): each layer's q_norm and k_norm, (head_dim) bf16 on a 256-byte boundary at the
+   * layer's qNorm and kNorm, equal element for element to the CPU backend's (as is every other
+   * tensor); a tensor-parallel rank holds both whole (one weight per head_dim, shared by every head,
+   * generated from the same indices); a model without q/k norms places none.
+   */
+  @Test
+  void qkNormWeightsTheKernelMakesEqualTheCpuBackendsAndEveryRankHoldsThemWhole() throws Exception {
+    ModelConfig c = ModelConfig.preset("tiny-qwen3");
+    WeightLayout layout = new WeightLayout(c);
+    WeightLayout rank1 = new WeightLayout(c, new io.decodefleet.agent.engine.tp.TensorShard(1, 2));
+    int norms = 0;
+    try (CpuBackend cpu = new CpuBackend(1 << 20)) {
+      cpu.loadModel(c, SEED);
+      for (WeightLayout.Tensor t : layout.tensors()) {
+        float[] expected = cpuTensor(cpu, t.kind(), t.layer());
+        assertEquals(expected.length, t.elements(), t.kind() + " of layer " + t.layer() + ": element count");
+        DummyWeightsParams p = DummyWeightsParams.of(64, (int) t.elements(), SEED, t.tensorId(), 0, t.scale(),
+            t.offset());
+        for (int i = 0; i < expected.length; i++) {
+          float got = kernelValue(p, i);
+          if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(expected[i])) {
+            throw new AssertionError(t.kind() + " of layer " + t.layer() + " element " + i + ": kernel " + got
+                + ", CPU backend " + expected[i]);
+          }
+        }
+        if (t.kind() == Kind.Q_NORM || t.kind() == Kind.K_NORM) {
+          WeightLayout.LayerWeights lw = layout.layer(t.layer());
+          assertEquals(t.kind() == Kind.Q_NORM ? lw.qNorm() : lw.kNorm(), t.byteOffset(), t.kind() + " of layer "
+              + t.layer());
+          assertEquals(0, t.byteOffset() % 256);
+          assertEquals(c.headDim(), t.elements());
+          norms++;
+        }
+      }
+    }
+    assertEquals(2 * c.numHiddenLayers(), norms);
+    assertEquals(3 + 11 * c.numHiddenLayers(), layout.tensors().size(), "9 tensors and 2 q/k norms per layer");
+    for (WeightLayout.Tensor t : rank1.tensors()) {
+      if (t.kind() != Kind.Q_NORM && t.kind() != Kind.K_NORM) continue;
+      assertEquals(c.headDim(), t.elements(), "rank 1 holds " + t.kind() + " whole");
+      assertEquals(0, t.window().base());
+      assertEquals(0, t.window().cols());
+      assertEquals(DummyWeights.tensorId(t.kind(), t.layer(), -1), t.tensorId());
+    }
+    assertTrue(rank1.layer(2).qkNorm());
+    assertEquals(-1, new WeightLayout(TINY).layer(0).qNorm());
+    assertEquals(-1, new WeightLayout(TINY).layer(0).kNorm());
+    assertTrue(!new WeightLayout(TINY).layer(0).qkNorm());
+  }
+
   @Test
   void tiedHeadSharesTheEmbeddingAndIsReadEveryStep() {
     WeightLayout layout = new WeightLayout(ModelConfig.preset("llama3-1b"));
@@ -164,6 +215,8 @@ class WeightLayoutTest {
       case DOWN_PROJ -> "downProj";
       case INPUT_NORM -> "inputNorm";
       case POST_ATTENTION_NORM -> "postAttentionNorm";
+      case Q_NORM -> "qNorm";
+      case K_NORM -> "kNorm";
       default -> throw new AssertionError(kind);
     };
     Method m = l.getClass().getDeclaredMethod(accessor);

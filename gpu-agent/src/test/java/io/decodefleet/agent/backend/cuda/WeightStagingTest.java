@@ -79,15 +79,17 @@ class WeightStagingTest {
   }
 
   /**
-   * A Mixtral checkpoint (tiny-moe exported): every router and expert tensor lands at its layout's
-   * place, experts back to back, as the bf16 of what the CPU backend reads for that expert.
+   * A Mixtral checkpoint (tiny-moe exported) and a Qwen3-MoE one (tiny-qwen3-moe: q/k norms too):
+   * every router and expert tensor lands at its layout's place, experts back to back, and each
+   * layer's self_attn.q_norm / k_norm at its qNorm / kNorm, as the bf16 of what the CPU backend reads.
    */
-  @ParameterizedTest(name = "{0}, {1}-byte buffers")
-  @CsvSource({"BFLOAT16, 96", "FLOAT32, 1000"})
-  void aMixtureOfExpertsCheckpointsExpertsLandAtTheirPlacesAsWhatTheCpuBackendReads(CheckpointExport.Dtype dtype,
-      int bufferBytes) throws IOException {
-    ModelConfig moe = ModelConfig.preset("tiny-moe");
-    Path dir = TestCheckpoints.export(moe, dtype, 2, tmp.resolve("moe-" + dtype));
+  @ParameterizedTest(name = "{0}, {1}, {2}-byte buffers")
+  @CsvSource({"tiny-moe, BFLOAT16, 96", "tiny-moe, FLOAT32, 1000", "tiny-qwen3-moe, BFLOAT16, 96",
+      "tiny-qwen3-moe, FLOAT32, 34"})
+  void aMixtureOfExpertsCheckpointsExpertsLandAtTheirPlacesAsWhatTheCpuBackendReads(String model,
+      CheckpointExport.Dtype dtype, int bufferBytes) throws IOException {
+    ModelConfig moe = ModelConfig.preset(model);
+    Path dir = TestCheckpoints.export(moe, dtype, 2, tmp.resolve(model + "-" + dtype));
     ModelLoad load = ModelLoad.of(new ModelSpec(dir.toString(), 0, 16, 0, 0, 0, 0.0).withWeights(
         ModelSpec.LoadFormat.SAFETENSORS, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.AUTO));
     CheckedCheckpoint checkpoint = ((WeightSource.Checkpoint) load.weights()).checkpoint();
@@ -102,6 +104,7 @@ class WeightStagingTest {
     HostWeights host = new HostWeights(load);
     ByteBuffer a = ByteBuffer.wrap(arena).order(ByteOrder.LITTLE_ENDIAN);
     int experts = 0;
+    int qkNorms = 0;
     for (WeightLayout.Tensor t : layout.tensors()) {
       TensorShard.Window w = t.window();
       float[] want = host.read(t.kind(), t.layer(), t.expert(), w.elements(), w::index);
@@ -113,8 +116,16 @@ class WeightStagingTest {
         }
       }
       if (t.kind().perExpert()) experts++;
+      if (t.kind() == io.decodefleet.agent.engine.DummyWeights.Kind.Q_NORM) {
+        assertEquals(layout.layer(t.layer()).qNorm(), t.byteOffset());
+        qkNorms++;
+      } else if (t.kind() == io.decodefleet.agent.engine.DummyWeights.Kind.K_NORM) {
+        assertEquals(layout.layer(t.layer()).kNorm(), t.byteOffset());
+        qkNorms++;
+      }
     }
     assertEquals(3 * moe.moe().numExperts() * moe.numHiddenLayers(), experts);
+    assertEquals(moe.qkNorm() ? 2 * moe.numHiddenLayers() : 0, qkNorms);
   }
 
   /**
