@@ -60,9 +60,9 @@ public final class GpuAgentCli implements Callable<Integer> {
   int tensorParallel;
 
   @Option(names = "--expert-parallel", defaultValue = "${env:DECODEFLEET_EXPERT_PARALLEL:-1}",
-      description = "Devices per agent for a mixture of experts: K > 1 groups this node's GPUs (or CPU slots) K at a time into"
-          + " expert-parallel replicas (each rank 1/K of every layer's experts), one agent each, for the"
-          + " coordinator's --layout ep=K (default ${DEFAULT-VALUE}). Not with --tensor-parallel.")
+      description = "Devices per agent for a mixture of experts: K > 1 groups this node's GPUs (or CPU slots) K at"
+          + " a time into expert-parallel replicas (each rank 1/K of every layer's experts), one agent each, for"
+          + " the coordinator's --layout ep=K (default ${DEFAULT-VALUE}). Not with --tensor-parallel.")
   int expertParallel;
 
   @Option(names = "--decode-path", defaultValue = "persistent+graph",
