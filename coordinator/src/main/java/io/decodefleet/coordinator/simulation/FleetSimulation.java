@@ -158,7 +158,9 @@ public final class FleetSimulation {
         queue.at(queue.now() + reportNanos, () -> coordinator.refused(agent, seq.sequenceId(), reason));
         return;
       }
-      startIfIdle(agent);
+      // The engine takes in every message waiting in its inbox before it schedules a step: sequences
+      // that arrive at one instant share the idle agent's next step, rather than the first starting alone.
+      queue.at(queue.now(), () -> startIfIdle(agent));
     });
   }
 

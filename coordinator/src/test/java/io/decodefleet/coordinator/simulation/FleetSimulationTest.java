@@ -67,6 +67,18 @@ class FleetSimulationTest {
   }
 
   @Test
+  void sequencesArrivingTogetherShareTheIdleAgentsFirstStep() {
+    // Three prompts of 100 tokens reach the idle agent at one instant. The engine takes in its whole inbox
+    // before it schedules, so one step prefills all three: P(0) + 3 × (P(100) − P(0)) = 1000 + 3 × 4000 µs
+    // (not the first alone in 5 ms and the other two after it).
+    List<RequestSpec> three = List.of(request(0, 0, 100, 1), request(1, 0, 100, 1), request(2, 0, 100, 1));
+    SweepPoint p = simulate(1, ParallelLayout.DATA_PARALLEL, three, "least-loaded", Calibrations.roundNumbers(0, 0),
+        List.of());
+    for (RequestRecord r : p.requests()) assertEquals(13.0, r.ttftMs(), 1e-6, "request " + r.requestId());
+    assertEquals(1, p.engine().reportedSteps());
+  }
+
+  @Test
   void messagesToAndFromTheAgentAddTheirTimesToTheFirstToken() {
     SweepPoint p = simulate(1, ParallelLayout.DATA_PARALLEL, List.of(request(0, 0, 100, 2)), "least-loaded",
         Calibrations.roundNumbers(0, 250), List.of());
