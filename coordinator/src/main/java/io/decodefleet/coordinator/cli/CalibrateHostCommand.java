@@ -36,8 +36,8 @@ import picocli.CommandLine.Option;
  *       (below 1 when the bench was timed while something else ran);
  *   <li>{@code other_cpu} and {@code step_cpu_us}: the workload at world sizes 2 and {@code --world-size},
  *       for real: the cores the busy engines had between them and the CPU the JVM's other threads spend on
- *       each step, fitted so that the simulated engines' steps take as long as the real ones ({@link
- *       HostFit}; {@code agent_cpu} 0, the share being the whole cluster's).
+ *       each step, fitted so that each simulated run takes as long as the real one ({@link HostFit};
+ *       {@code agent_cpu} 0, the share being the whole cluster's).
  * </ul>
  *
  * A warm-up run at {@code --world-size} goes first, unreported. Exit 0 when the calibration was written, 1
@@ -102,22 +102,22 @@ final class CalibrateHostCommand implements Callable<Integer> {
     StepCalibration bench = cal.withHost(new StepCalibration.HostSharing(cal.host().cores(), 0, 0, 1, ""), null);
     double inflation = realAlone / HostFit.stepSeconds(simulate(bench, model, requests, 1).engine());
     // World sizes 2 and N (the cluster a sweep up to N runs in): the cores the busy engines had and the other
-    // threads' CPU per step, fitted so that the simulated engines spend as long in their steps as the real ones.
+    // threads' CPU per step, fitted so that each simulated run takes as long as the real one.
     if (measure(2, "world-size-2") == null) return 1;
-    double realTwo = HostFit.stepSeconds(lastEngine);
+    double realTwo = lastDuration;
     JvmCpuSampler.Split many = measure(large, "world-size-" + large);
     if (many == null) return 1;
-    double realMany = HostFit.stepSeconds(lastEngine);
+    double realMany = lastDuration;
     Double others = load.othersCores();
     int cores = cal.host().cores();
-    HostFit.Fit fit = HostFit.fit((c, s, size) -> HostFit.stepSeconds(simulate(cal.withHost(HostFit.host(cores,
-        new HostFit.Fit(c, s), inflation, ""), null), model, requests, size).engine()), 2, realTwo, large, realMany,
-        cores, MAX_STEP_CPU_MICROS);
+    HostFit.Fit fit = HostFit.fit((c, s, size) -> simulate(cal.withHost(HostFit.host(cores, new HostFit.Fit(c, s),
+        inflation, ""), null), model, requests, size).result().durationSeconds(), 2, realTwo, large, realMany, cores,
+        MAX_STEP_CPU_MICROS);
     String measuredBy = String.format(Locale.ROOT, "coordinator calibrate-host at world sizes 1, 2 and %d, %d requests, "
         + "seed %d, %s", large, requests.size(), fleet.seed, LocalDate.now());
     StepCalibration.HostSharing host = HostFit.host(cores, fit, inflation, measuredBy);
     String note = String.format(Locale.ROOT, "host: at world size 1 the engine's steps took %.3f x the bench's "
-        + "(step_inflation, %.2f s against %.2f s); the engines' steps took %.2f s at world size 2 and %.2f s at %d: "
+        + "(step_inflation, %.2f s against %.2f s); the runs took %.2f s at world size 2 and %.2f s at %d: "
         + "the busy engines had %.2f of the %d cores between them (other_cpu %.3f) and each step cost the JVM's other "
         + "threads %.0f us (step_cpu_us); at world size %d those threads (messaging, the coordinator, the JIT, garbage "
         + "collection) used %.2f cores", inflation, realAlone, realAlone / inflation, realTwo, realMany, large,
@@ -141,8 +141,9 @@ final class CalibrateHostCommand implements Callable<Integer> {
   /** The largest per-step CPU of the other threads the fit tries, µs (a step report's handling is well below). */
   private static final double MAX_STEP_CPU_MICROS = 20_000;
 
-  /** The engine totals of the last run {@link #measure} made. */
+  /** The engine totals and the duration (s) of the last run {@link #measure} made. */
   private EngineTotals lastEngine;
+  private double lastDuration;
 
   /** The workload for real at {@code size}, this JVM's CPU sampled; null when the run failed. */
   private JvmCpuSampler.Split measure(int size, String name) {
@@ -153,6 +154,7 @@ final class CalibrateHostCommand implements Callable<Integer> {
           "calibrate-host");
       if (report == null) return null;
       lastEngine = report.points().get(0).engine();
+      lastDuration = report.points().get(0).result().durationSeconds();
       return sampler.busyWindow();
     }
   }

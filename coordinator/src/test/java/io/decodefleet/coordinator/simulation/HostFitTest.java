@@ -46,11 +46,11 @@ class HostFitTest {
     StepCalibration base = Calibrations.roundNumbers(2, 0);
     HostFit.Simulated sim = (c, s, size) -> stepSeconds(base.withHost(HostFit.host(2, new HostFit.Fit(c, s), 1, ""),
         null), size);
-    HostFit.Fit fit = HostFit.fit(sim, 2, sim.stepSeconds(1.4, 3000, 2), 4, sim.stepSeconds(1.4, 3000, 4), 2, 20_000);
+    HostFit.Fit fit = HostFit.fit(sim, 2, sim.seconds(1.4, 3000, 2), 4, sim.seconds(1.4, 3000, 4), 2, 20_000);
     assertEquals(1.4, fit.engineCores(), 0.01);
     assertEquals(3000, fit.stepCpuMicros(), 30);
     // Without a per-step cost in the runs, none is found.
-    HostFit.Fit none = HostFit.fit(sim, 2, sim.stepSeconds(1.4, 0, 2), 4, sim.stepSeconds(1.4, 0, 4), 2, 20_000);
+    HostFit.Fit none = HostFit.fit(sim, 2, sim.seconds(1.4, 0, 2), 4, sim.seconds(1.4, 0, 4), 2, 20_000);
     assertEquals(1.4, none.engineCores(), 0.01);
     assertEquals(0, none.stepCpuMicros(), 30);
   }
