@@ -8,6 +8,8 @@ import io.decodefleet.coordinator.metrics.EngineTotals;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import io.decodefleet.coordinator.simulation.CalibrationFile;
 import io.decodefleet.coordinator.simulation.FleetSimulation;
+import io.decodefleet.coordinator.simulation.HostCpuLoad;
+import io.decodefleet.coordinator.simulation.HostFit;
 import io.decodefleet.coordinator.simulation.JvmCpuSampler;
 import io.decodefleet.coordinator.simulation.SimulationSpec;
 import io.decodefleet.coordinator.workload.RequestSpec;
@@ -30,20 +32,22 @@ import picocli.CommandLine.Option;
  * <ul>
  *   <li>{@code step_inflation}: the workload at world size 1, for real, against the same workload
  *       simulated with the bench's step times (the sum of the engine's step times over the sum of the
- *       simulated ones): what the cluster's JVM adds to a step when one agent has a core to itself;
- *   <li>{@code other_cpu} and {@code agent_cpu}: the workload at world sizes 2 and {@code --world-size},
- *       for real, with this JVM's CPU sampled while the engines were busy: the CPU of every thread but the
- *       engines' (cluster messaging, the coordinator, garbage collection, the JIT) solved as a part
- *       proportional to the engines' CPU and a part per agent node and second.
+ *       simulated ones): what the cluster's JVM does to a step when one agent has a core to itself
+ *       (below 1 when the bench was timed while something else ran);
+ *   <li>{@code other_cpu} and {@code step_cpu_us}: the workload at world sizes 2 and {@code --world-size},
+ *       for real: the cores the busy engines had between them and the CPU the JVM's other threads spend on
+ *       each step, fitted so that each simulated run takes as long as the real one ({@link HostFit};
+ *       {@code agent_cpu} 0, the share being the whole cluster's).
  * </ul>
  *
  * A warm-up run at {@code --world-size} goes first, unreported. Exit 0 when the calibration was written, 1
  * when a run failed, 2 on bad arguments.
  */
 @Command(name = "calibrate-host", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Measures the embedded CPU cluster's JVM around its engines (a step's slowdown against the step "
-        + "bench, the other threads' CPU per second of engine CPU) on real runs of the workload, and writes them into "
-        + "a CPU calibration's host term for coordinator simulate.")
+    description = "Measures the embedded CPU cluster's JVM around its engines (a step's time against the step "
+        + "bench's, the cores the busy engines have between them, the other threads' CPU per step) on real runs of the "
+        + "workload at world sizes 1, 2 and --world-size, and writes them into a CPU calibration's host term for "
+        + "coordinator simulate.")
 final class CalibrateHostCommand implements Callable<Integer> {
 
   @Option(names = "--calibration", paramLabel = "FILE|NAME", required = true,
@@ -92,34 +96,34 @@ final class CalibrateHostCommand implements Callable<Integer> {
     }
     if (measure(large, "warm-up") == null) return 1;
     // World size 1: the engine's steps in the cluster's JVM against the same workload simulated from the bench.
-    JvmCpuSampler.Split alone = measure(1, "world-size-1");
-    if (alone == null) return 1;
+    HostCpuLoad load = new HostCpuLoad();
+    if (measure(1, "world-size-1") == null) return 1;
+    double realAlone = HostFit.stepSeconds(lastEngine);
     StepCalibration bench = cal.withHost(new StepCalibration.HostSharing(cal.host().cores(), 0, 0, 1, ""), null);
-    EngineTotals simulated = new FleetSimulation(new SimulationSpec(1, ParallelLayout.DATA_PARALLEL, model, requests,
-        fleet.placement, workload.maxConcurrency, bench, null, List.of(), 0)).run(null).engine();
-    double inflation = Math.max(1, stepSeconds(lastEngine) / stepSeconds(simulated));
-    // World sizes 2 and N: the rest of the JVM's CPU as a part proportional to the engines' CPU and a part
-    // per agent node and second, solved from the two runs.
-    JvmCpuSampler.Split two = measure(2, "world-size-2");
-    JvmCpuSampler.Split many = two == null ? null : measure(large, "world-size-" + large);
+    double inflation = realAlone / HostFit.stepSeconds(simulate(bench, model, requests, 1).engine());
+    // World sizes 2 and N (the cluster a sweep up to N runs in): the cores the busy engines had and the other
+    // threads' CPU per step, fitted so that each simulated run takes as long as the real one.
+    if (measure(2, "world-size-2") == null) return 1;
+    double realTwo = lastDuration;
+    JvmCpuSampler.Split many = measure(large, "world-size-" + large);
     if (many == null) return 1;
-    double o2 = two.processSeconds() - two.engineSeconds();
-    double on = many.processSeconds() - many.engineSeconds();
-    double n2 = 2 * two.wallSeconds();
-    double nn = large * many.wallSeconds();
-    double det = two.engineSeconds() * nn - n2 * many.engineSeconds();
-    double other = Math.max(0, (o2 * nn - n2 * on) / det);
-    double agent = Math.min(cal.host().cores() * 0.9 / large, Math.max(0, (two.engineSeconds() * on
-        - many.engineSeconds() * o2) / det));
+    double realMany = lastDuration;
+    Double others = load.othersCores();
+    int cores = cal.host().cores();
+    HostFit.Fit fit = HostFit.fit((c, s, size) -> simulate(cal.withHost(HostFit.host(cores, new HostFit.Fit(c, s),
+        inflation, ""), null), model, requests, size).result().durationSeconds(), 2, realTwo, large, realMany, cores,
+        MAX_STEP_CPU_MICROS);
     String measuredBy = String.format(Locale.ROOT, "coordinator calibrate-host at world sizes 1, 2 and %d, %d requests, "
         + "seed %d, %s", large, requests.size(), fleet.seed, LocalDate.now());
-    StepCalibration.HostSharing host = new StepCalibration.HostSharing(cal.host().cores(), other, agent, inflation,
-        measuredBy);
-    String note = String.format(Locale.ROOT, "host: the JVM's threads besides the engines used %.2f s of CPU with the "
-        + "engines' %.2f s in %.2f s at world size 2, %.2f s with %.2f s in %.2f s at world size %d: %.3f s per engine "
-        + "second (other_cpu) and %.3f cores per agent node (agent_cpu); at world size 1 the engine's steps took %.3f x "
-        + "the simulated ones (step_inflation)", o2, two.engineSeconds(), two.wallSeconds(), on, many.engineSeconds(),
-        many.wallSeconds(), large, other, agent, inflation);
+    StepCalibration.HostSharing host = HostFit.host(cores, fit, inflation, measuredBy);
+    String note = String.format(Locale.ROOT, "host: at world size 1 the engine's steps took %.3f x the bench's "
+        + "(step_inflation, %.2f s against %.2f s); the runs took %.2f s at world size 2 and %.2f s at %d: "
+        + "the busy engines had %.2f of the %d cores between them (other_cpu %.3f) and each step cost the JVM's other "
+        + "threads %.0f us (step_cpu_us); at world size %d those threads (messaging, the coordinator, the JIT, garbage "
+        + "collection) used %.2f cores", inflation, realAlone, realAlone / inflation, realTwo, realMany, large,
+        fit.engineCores(), cores, host.otherCpu(), fit.stepCpuMicros(), large,
+        (many.processSeconds() - many.engineSeconds()) / many.wallSeconds()) + (others == null ? ""
+            : String.format(Locale.ROOT, "; other processes kept %.2f of the host's cores busy during the runs", others));
     try {
       Path parent = out.toAbsolutePath().getParent();
       if (parent != null) Files.createDirectories(parent);
@@ -129,13 +133,17 @@ final class CalibrateHostCommand implements Callable<Integer> {
       return 1;
     }
     System.out.println(note);
-    System.out.printf(Locale.ROOT, "the engines of a %d-agent cluster have %.2f of the %d cores between them; wrote %s%n",
-        large, host.engineCores(large), host.cores(), out);
+    System.out.printf(Locale.ROOT, "the busy engines have %.2f of the %d cores between them, each step costing the "
+        + "other threads %.0f us; wrote %s%n", host.engineCores(large), host.cores(), host.stepCpuMicros(), out);
     return 0;
   }
 
-  /** The engine totals of the last run {@link #measure} made. */
+  /** The largest per-step CPU of the other threads the fit tries, µs (a step report's handling is well below). */
+  private static final double MAX_STEP_CPU_MICROS = 20_000;
+
+  /** The engine totals and the duration (s) of the last run {@link #measure} made. */
   private EngineTotals lastEngine;
+  private double lastDuration;
 
   /** The workload for real at {@code size}, this JVM's CPU sampled; null when the run failed. */
   private JvmCpuSampler.Split measure(int size, String name) {
@@ -146,12 +154,15 @@ final class CalibrateHostCommand implements Callable<Integer> {
           "calibrate-host");
       if (report == null) return null;
       lastEngine = report.points().get(0).engine();
+      lastDuration = report.points().get(0).result().durationSeconds();
       return sampler.busyWindow();
     }
   }
 
-  /** The sum of a run's step times, seconds. */
-  private static double stepSeconds(EngineTotals e) {
-    return e.reportedSteps() * e.meanStepMs() / 1e3;
+  /** The workload simulated on {@code size} agents with {@code cal}, in a cluster of its own agents. */
+  private io.decodefleet.coordinator.metrics.SweepPoint simulate(StepCalibration cal, ModelSpec model,
+      List<RequestSpec> requests, int size) {
+    return new FleetSimulation(new SimulationSpec(size, ParallelLayout.DATA_PARALLEL, model, requests,
+        fleet.placement, workload.maxConcurrency, cal, null, List.of(), 0)).run(null);
   }
 }

@@ -206,6 +206,7 @@ final class SimulateCommand implements Callable<Integer> {
       say("DecodeFleet simulate: world size " + ws + " (" + run.agents() + " agents, " + plan.layout().label() + "), "
           + plan.requests().size() + " requests, model " + plan.model().model() + ", " + plan.calibration().kind()
           + " calibration of " + plan.calibration().device());
+      if (!sim.hostSharing().isEmpty()) say("  " + sim.hostSharing());
       long t0 = System.nanoTime();
       SweepPoint point = sim.run(report.quiet ? null : done -> say("  ... " + done + " of " + plan.requests().size()
           + " requests done"));

@@ -103,7 +103,8 @@ public final class CalibrationFile {
     if (root.hasNonNull("host")) {
       JsonNode h = object(root, "host");
       host = new StepCalibration.HostSharing(integer(h, "cores"), number(h, "other_cpu"), number(h, "agent_cpu"),
-          number(h, "step_inflation"), h.hasNonNull("measured_by") ? text(h, "measured_by") : "");
+          number(h, "step_inflation"), h.hasNonNull("measured_by") ? text(h, "measured_by") : "",
+          h.has("step_cpu_us") ? number(h, "step_cpu_us") : 0);
     }
     List<String> notes = new ArrayList<>();
     if (root.has("notes")) for (JsonNode n : array(root, "notes")) notes.add(n.asText());

@@ -41,6 +41,7 @@ public final class FleetSimulation {
   private final SimulatedCoordinator coordinator;
   private final String table;
   private final String effective;
+  private final String sharing;
 
   public FleetSimulation(SimulationSpec spec) {
     this.spec = spec;
@@ -76,7 +77,16 @@ public final class FleetSimulation {
       agents.add(new SimulatedAgent(view, kvBlocks, blockSize, limits, caching, BlockHashes.salt(model), times,
           config.vocabSize()));
     }
-    this.host = cal.host() == null ? null : new SharedHost(cal.host().engineCores(spec.clusterAgents()));
+    // Only a CPU calibration has a host: its agents are engine threads of one JVM and share its cores. A
+    // GPU's agents each step on a device of their own, whatever the host's cores.
+    this.host = cal.host() == null ? null : new SharedHost(cal.host().engineCores(spec.clusterAgents()),
+        cal.host().stepCpuMicros());
+    this.sharing = cal.host() == null ? "" : String.format(java.util.Locale.ROOT, "the agents' engines share the "
+        + "host's %d cores: %.2f between them (the rest to its other threads), a step of w us taking w + %.0f us of "
+        + "them (its report's handling), each step at min(1, %.2f / sum(1 + %.0f / w)) of its speed while others step "
+        + "at once; steps %.3f x the bench's", cal.host().cores(), cal.host().engineCores(spec.clusterAgents()),
+        cal.host().stepCpuMicros(), cal.host().engineCores(spec.clusterAgents()), cal.host().stepCpuMicros(),
+        cal.host().stepInflation());
     this.stepInflation = cal.host() == null ? 1 : cal.host().stepInflation();
     this.dispatchNanos = Math.round(cal.dispatchMicros() * 1e3);
     this.reportNanos = Math.round(cal.reportMicros() * 1e3);
@@ -108,6 +118,14 @@ public final class FleetSimulation {
   /** The calibration table the steps come from, e.g. "dp cpu table". */
   public String table() {
     return table;
+  }
+
+  /**
+   * How the agents share a CPU host's cores (a calibration with a host), e.g. "the agents' engines share the
+   * host's 2 cores: 1.73 between them ..."; empty when each agent has a device of its own.
+   */
+  public String hostSharing() {
+    return sharing;
   }
 
   /** The engine settings every agent runs with, defaults resolved, e.g. "kv_blocks 1024, ...". */
@@ -158,7 +176,9 @@ public final class FleetSimulation {
         queue.at(queue.now() + reportNanos, () -> coordinator.refused(agent, seq.sequenceId(), reason));
         return;
       }
-      startIfIdle(agent);
+      // The engine takes in every message waiting in its inbox before it schedules a step: sequences
+      // that arrive at one instant share the idle agent's next step, rather than the first starting alone.
+      queue.at(queue.now(), () -> startIfIdle(agent));
     });
   }
 

@@ -6,18 +6,27 @@ import java.util.function.Consumer;
 
 /**
  * Processor sharing of one host's cores by its agents' steps, for a calibration measured on a CPU
- * whose agents are engine threads of one process (its {@code host}): while {@code k} steps run on
- * {@code c} cores, each advances at {@code min(1, c / k)} of its full speed, so every start and end
- * of a step changes when the others end. Each step's work is its calibrated time at full speed; {@code
- * c} is the host's cores less the share its other threads take ({@code HostSharing.engineCores}).
+ * whose agents are engine threads of one process (its {@code host}): the busy engines have {@code c}
+ * cores between them ({@code HostSharing.engineCores}: the host's, less what its other threads take),
+ * and a step of {@code w} µs at full speed takes {@code w + s} of them, {@code s} being the CPU the
+ * JVM's other threads spend on each step (its report's messaging, the coordinator's handling of it).
+ * While steps of {@code w_1 … w_k} run, each advances at {@code min(1, c / Σ (1 + s / w_i))} of its full
+ * speed — {@code min(1, c / k)} without a per-step cost — so every start and end of a step changes when
+ * the others end, and many short steps (a large fleet's decode) leave the engines less of the cores than
+ * a few long ones.
  */
 final class SharedHost {
   private final double cores;
+  private final double stepCpuMicros;
   private final List<SimulatedAgent> running = new ArrayList<>();
 
-  /** @param cores the cores the busy steps have between them (the host's, less what its other threads take) */
-  SharedHost(double cores) {
+  /**
+   * @param cores the cores the busy steps have between them (the host's, less what its other threads take)
+   * @param stepCpuMicros the other threads' CPU per step, µs
+   */
+  SharedHost(double cores, double stepCpuMicros) {
     this.cores = cores;
+    this.stepCpuMicros = stepCpuMicros;
   }
 
   /**
@@ -27,6 +36,7 @@ final class SharedHost {
   void start(SimulatedAgent agent, double workMicros, long now, Consumer<SimulatedAgent> reschedule) {
     advance(now);
     agent.workLeftMicros = workMicros;
+    agent.stepWorkMicros = workMicros;
     agent.workSince = now;
     agent.rate = Double.NaN; // so that share() schedules its end with the others'
     running.add(agent);
@@ -52,7 +62,9 @@ final class SharedHost {
   }
 
   private void share(Consumer<SimulatedAgent> reschedule) {
-    double rate = Math.min(1.0, cores / Math.max(1, running.size()));
+    double demand = 0;
+    for (SimulatedAgent a : running) demand += 1 + stepCpuMicros / Math.max(1, a.stepWorkMicros);
+    double rate = Math.min(1.0, cores / Math.max(1, demand));
     for (SimulatedAgent a : running) {
       if (a.rate != rate) {
         a.rate = rate;

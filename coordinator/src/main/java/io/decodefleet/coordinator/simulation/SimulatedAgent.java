@@ -50,6 +50,8 @@ final class SimulatedAgent {
   int generation;
   /** Work left in the step in flight, µs at full speed, as of {@link #workSince}. */
   double workLeftMicros;
+  /** The step in flight's whole work, µs at full speed. */
+  double stepWorkMicros;
   long workSince;
   /** Share of a processor core (or device) the step runs at now: 1 unless the host's cores are shared. */
   double rate = 1;

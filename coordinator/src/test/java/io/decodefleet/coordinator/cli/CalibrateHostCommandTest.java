@@ -27,7 +27,10 @@ class CalibrateHostCommandTest {
     assertEquals(before.layouts(), after.layouts());
     StepCalibration.HostSharing host = after.host();
     assertEquals(before.host().cores(), host.cores());
-    assertTrue(host.otherCpu() >= 0 && host.agentCpu() >= 0 && host.stepInflation() >= 1, host.toString());
+    // Fitted, not counted: the engines' share of the cores is the whole cluster's, nothing per agent node.
+    assertTrue(host.otherCpu() >= 0 && host.stepInflation() > 0 && host.stepCpuMicros() >= 0, host.toString());
+    assertEquals(0.0, host.agentCpu());
+    assertTrue(host.engineCores(3) > 0.1 && host.engineCores(3) <= host.cores(), host.toString());
     assertTrue(host.measuredBy().startsWith("coordinator calibrate-host at world sizes 1, 2 and 3, 6 requests, seed 5"),
         host.measuredBy());
     assertTrue(after.notes().get(after.notes().size() - 1).startsWith("host: "), after.notes().toString());

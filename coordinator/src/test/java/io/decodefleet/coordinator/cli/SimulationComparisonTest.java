@@ -17,11 +17,20 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code simulate --compare-real} at the CPU world sizes 1, 2, 4 and 8: the same workload runs on the
  * embedded CPU cluster and in the simulation with the shipped CPU calibration, and the table puts them
- * side by side. The real run's timing varies with whatever else this machine runs, so this checks the
- * comparison itself (same requests and tokens on both sides, the table's numbers are the reports') and
- * holds the simulation only to within a factor of 3 of the real run — a broken step model (a unit off,
- * a missed step) is far outside that. The issue's 10 % / 25 % targets are not held here: they have not
- * been shown on this project's shared machines (docs/simulation.md has the one comparison made).
+ * side by side. This checks the comparison itself (same requests and tokens on both sides, the table's
+ * numbers are the reports') and the model's agreement with the real run in two ways:
+ *
+ * <ul>
+ *   <li>the engine steps: the simulation runs the real scheduler on the same requests, so it must take the
+ *       same steps as the real engines, whatever the host's load (the real and simulated counts have been
+ *       within 1 % of each other on a quiet host and at a load average of 18; a missed or extra step per
+ *       request, or a wrong token budget, is 10 % or more here);
+ *   <li>the timings, within a factor of 2.5. Not the issue's 10 % / 25 % targets: the real side's times are
+ *       whatever this machine leaves the cluster, and CI's 2 cores may be shared with other builds. On this
+ *       project's 2-core VM, the real run was at most 2.2 times slower than the simulation with others' builds
+ *       keeping the load average at 18 (docs/simulation.md); on a quiet host the two are within 0–35 %. A
+ *       broken step model (a unit off, steps not shared between agents) is far outside 2.5.
+ * </ul>
  */
 class SimulationComparisonTest {
   @TempDir
@@ -56,7 +65,7 @@ class SimulationComparisonTest {
   }
 
   @Test
-  void theTableHoldsTheReportsNumbersAndTheSimulationIsWithinAFactorOfThree() throws Exception {
+  void theTableHoldsTheReportsNumbersAndTheSimulationTakesTheRealStepsWithinAFactorOf2Point5OfItsTimes() throws Exception {
     List<String> lines = Files.readAllLines(dir.resolve("comparison.md"));
     List<String> rows = lines.stream().filter(l -> l.matches("\\| \\d+ \\|.*")).toList();
     assertTrue(lines.stream().anyMatch(l -> l.startsWith("During the real run other processes kept ")),
@@ -74,9 +83,12 @@ class SimulationComparisonTest {
       assertEquals(format(s.get("output_throughput").asDouble()), throughput[1]);
       assertEquals(format(r.get("median_ttft_ms").asDouble()), ttft[0]);
       assertEquals(format(s.get("median_ttft_ms").asDouble()), ttft[1]);
+      int realSteps = r.get("engine").get("reported_steps").asInt();
+      int simulatedSteps = s.get("engine").get("reported_steps").asInt();
+      assertEquals(realSteps, simulatedSteps, 0.05 * realSteps, "world size " + r.get("world_size") + " engine steps");
       for (String key : List.of("output_throughput", "median_ttft_ms", "median_tpot_ms")) {
         double ratio = s.get(key).asDouble() / r.get(key).asDouble();
-        assertTrue(ratio > 1 / 3.0 && ratio < 3, "world size " + r.get("world_size") + " " + key + ": simulated "
+        assertTrue(ratio > 1 / 2.5 && ratio < 2.5, "world size " + r.get("world_size") + " " + key + ": simulated "
             + s.get(key) + " against real " + r.get(key));
       }
     }

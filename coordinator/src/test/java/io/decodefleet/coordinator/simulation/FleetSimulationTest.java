@@ -67,6 +67,18 @@ class FleetSimulationTest {
   }
 
   @Test
+  void sequencesArrivingTogetherShareTheIdleAgentsFirstStep() {
+    // Three prompts of 100 tokens reach the idle agent at one instant. The engine takes in its whole inbox
+    // before it schedules, so one step prefills all three: P(0) + 3 × (P(100) − P(0)) = 1000 + 3 × 4000 µs
+    // (not the first alone in 5 ms and the other two after it).
+    List<RequestSpec> three = List.of(request(0, 0, 100, 1), request(1, 0, 100, 1), request(2, 0, 100, 1));
+    SweepPoint p = simulate(1, ParallelLayout.DATA_PARALLEL, three, "least-loaded", Calibrations.roundNumbers(0, 0),
+        List.of());
+    for (RequestRecord r : p.requests()) assertEquals(13.0, r.ttftMs(), 1e-6, "request " + r.requestId());
+    assertEquals(1, p.engine().reportedSteps());
+  }
+
+  @Test
   void messagesToAndFromTheAgentAddTheirTimesToTheFirstToken() {
     SweepPoint p = simulate(1, ParallelLayout.DATA_PARALLEL, List.of(request(0, 0, 100, 2)), "least-loaded",
         Calibrations.roundNumbers(0, 250), List.of());
@@ -109,6 +121,24 @@ class FleetSimulationTest {
   }
 
   @Test
+  void eachStepsCostToTheHostsOtherThreadsSlowsAFullHostOnly() {
+    List<RequestSpec> two = List.of(request(0, 0, 100, 1), request(1, 0, 100, 1));
+    // 2 cores, and each step costs the other threads 5000 µs besides its own 5000 µs of prefill: two steps at
+    // once want 2 × (1 + 5000 / 5000) = 4 cores' worth of the 2, so each runs at half speed.
+    StepCalibration perStep = Calibrations.roundNumbers(2, 0).withHost(
+        new StepCalibration.HostSharing(2, 0, 0, 1, "", 5000), null);
+    SweepPoint p = simulate(2, ParallelLayout.DATA_PARALLEL, two, "least-loaded", perStep, List.of());
+    assertEquals(10.0, p.requests().get(0).ttftMs(), 1e-6);
+    assertEquals(10.0, p.requests().get(1).ttftMs(), 1e-6);
+    // Alone, the step's 1 + 1 cores' worth fits the 2: full speed (its report is handled on the other core).
+    assertEquals(5.0, simulate(1, ParallelLayout.DATA_PARALLEL, List.of(request(0, 0, 100, 1)), "least-loaded",
+        perStep, List.of()).requests().get(0).ttftMs(), 1e-6);
+    // Without the cost, two steps on two cores run at full speed.
+    assertEquals(5.0, simulate(2, ParallelLayout.DATA_PARALLEL, two, "least-loaded", Calibrations.roundNumbers(2, 0),
+        List.of()).requests().get(1).ttftMs(), 1e-6);
+  }
+
+  @Test
   void theHostsOtherThreadsAndIdleAgentNodesTakeTheirShareOfTheCores() {
     List<RequestSpec> two = List.of(request(0, 0, 100, 1), request(1, 0, 100, 1));
     StepCalibration base = Calibrations.roundNumbers(2, 0);
@@ -125,6 +155,10 @@ class FleetSimulationTest {
     StepCalibration slower = base.withHost(new StepCalibration.HostSharing(2, 0, 0, 1.5, ""), null);
     assertEquals(7.5, simulate(1, ParallelLayout.DATA_PARALLEL, List.of(request(0, 0, 100, 1)), "least-loaded",
         slower, List.of()).requests().get(0).ttftMs(), 1e-6);
+    // A bench timed while the host was busier than the cluster's run: its steps take 0.9 of the bench's.
+    StepCalibration faster = base.withHost(new StepCalibration.HostSharing(2, 0, 0, 0.9, ""), null);
+    assertEquals(4.5, simulate(1, ParallelLayout.DATA_PARALLEL, List.of(request(0, 0, 100, 1)), "least-loaded",
+        faster, List.of()).requests().get(0).ttftMs(), 1e-6);
   }
 
   @Test

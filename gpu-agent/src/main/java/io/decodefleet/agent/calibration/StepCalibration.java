@@ -69,11 +69,24 @@ public record StepCalibration(String kind, String device, String backend, String
    *     system's heartbeats, gossip and dispatchers): with {@code n} agents in the cluster the busy
    *     engines have {@code (cores - n × agentCpu) / (1 + otherCpu)} of the cores between them
    * @param stepInflation a step's time in the cluster's JVM against the step bench's, one agent alone
-   *     (pauses and cache misses the bench's quiet JVM does not have); 1: as benched
+   *     (pauses, the JIT and cache misses the bench's JVM does not have, or, below 1, a bench timed
+   *     while something else ran); 1: as benched
    * @param measuredBy how they were measured (e.g. the {@code coordinator calibrate-host} line); empty if not
+   * @param stepCpuMicros CPU the JVM's other threads spend on each engine step (its report's messaging and
+   *     the coordinator's handling of it), µs: a step of {@code w} µs takes {@code w + stepCpuMicros} of the
+   *     engines' cores, so many short steps leave the engines less of them than a few long ones
    */
-  public record HostSharing(int cores, double otherCpu, double agentCpu, double stepInflation, String measuredBy) {
+  public record HostSharing(int cores, double otherCpu, double agentCpu, double stepInflation, String measuredBy,
+      double stepCpuMicros) {
+    /** A host without a per-step cost. */
+    public HostSharing(int cores, double otherCpu, double agentCpu, double stepInflation, String measuredBy) {
+      this(cores, otherCpu, agentCpu, stepInflation, measuredBy, 0);
+    }
+
     public HostSharing {
+      if (!(stepCpuMicros >= 0) || Double.isInfinite(stepCpuMicros)) {
+        throw new IllegalArgumentException("host step_cpu_us must be >= 0, got " + stepCpuMicros);
+      }
       if (cores < 1) throw new IllegalArgumentException("host cores must be >= 1, got " + cores);
       if (!(otherCpu >= 0) || Double.isInfinite(otherCpu)) {
         throw new IllegalArgumentException("host other_cpu must be >= 0, got " + otherCpu);
@@ -81,8 +94,8 @@ public record StepCalibration(String kind, String device, String backend, String
       if (!(agentCpu >= 0) || agentCpu >= cores) {
         throw new IllegalArgumentException("host agent_cpu must be in [0, cores), got " + agentCpu);
       }
-      if (!(stepInflation >= 1) || Double.isInfinite(stepInflation)) {
-        throw new IllegalArgumentException("host step_inflation must be >= 1, got " + stepInflation);
+      if (!(stepInflation > 0) || Double.isInfinite(stepInflation)) {
+        throw new IllegalArgumentException("host step_inflation must be > 0, got " + stepInflation);
       }
       measuredBy = measuredBy == null ? "" : measuredBy;
     }
@@ -211,9 +224,10 @@ public record StepCalibration(String kind, String device, String backend, String
     field(sb, "date", date);
     field(sb, "command", command);
     if (host != null) {
-      sb.append(f("  \"host\": {\"cores\": %d, \"other_cpu\": %s, \"agent_cpu\": %s, \"step_inflation\": %s,"
+      sb.append(f("  \"host\": {\"cores\": %d, \"other_cpu\": %s, \"agent_cpu\": %s, \"step_inflation\": %s,%s"
           + " \"measured_by\": \"%s\"},%n", host.cores(), num(host.otherCpu()), num(host.agentCpu()),
-          num(host.stepInflation()), esc(host.measuredBy())));
+          num(host.stepInflation()), host.stepCpuMicros() > 0 ? " \"step_cpu_us\": " + num(host.stepCpuMicros()) + ","
+          : "", esc(host.measuredBy())));
     }
     sb.append(f("  \"dispatch_us\": %s,%n  \"report_us\": %s,%n", num(dispatchMicros), num(reportMicros)));
     sb.append(f("  \"defaults\": {\"kv_blocks\": %d, \"max_num_seqs\": %d, \"max_batched_tokens\": %d,"
