@@ -24,6 +24,15 @@ public record AllReduceTraffic(long operations, long bytes) {
     return new AllReduceTraffic(operations, operations * tokens * c.hiddenSize() * ELEMENT_BYTES);
   }
 
+  /**
+   * The all-reduces of one expert-parallel forward step whose ranks complete each mixture-of-experts
+   * layer with one ({@link Backend#expertLayersAllReduce}): every layer's float32 output rows.
+   */
+  public static AllReduceTraffic ofExpertStep(ModelConfig c, int tokens) {
+    long operations = c.numHiddenLayers();
+    return new AllReduceTraffic(operations, operations * tokens * c.hiddenSize() * ELEMENT_BYTES);
+  }
+
   public AllReduceTraffic plus(AllReduceTraffic o) {
     return new AllReduceTraffic(operations + o.operations, bytes + o.bytes);
   }

@@ -171,6 +171,15 @@ public interface Backend extends AutoCloseable {
     return AllReduceTraffic.NONE;
   }
 
+  /**
+   * Whether, as a rank of an expert-parallel group, the backend completes each mixture-of-experts
+   * layer with an all-reduce of the layer's float32 output over every row (GPU ranks), rather than
+   * by exchanging rows between ranks (CPU ranks, which run no all-reduce).
+   */
+  default boolean expertLayersAllReduce() {
+    return false;
+  }
+
   /** How the last {@link #forward} ran (path, host and device time); null when not tracked. */
   default StepTiming lastStepTiming() {
     return null;

@@ -369,6 +369,11 @@ public final class CudaBackend implements TensorParallelRank {
   }
 
   @Override
+  public boolean expertLayersAllReduce() {
+    return true; // MoeLayerKernels: each rank sums its experts' share of every row, one all-reduce completes it
+  }
+
+  @Override
   public io.decodefleet.agent.engine.ExpertLoad lastExpertLoad() {
     return stack == null || stack.moe() == null ? null : stack.moe().lastLoad();
   }

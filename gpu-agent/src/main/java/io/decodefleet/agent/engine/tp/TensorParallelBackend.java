@@ -186,10 +186,15 @@ public final class TensorParallelBackend implements Backend {
     return allReduces;
   }
 
-  /** A step's result, once it ran: adds its all-reduces (tensor parallelism only: expert parallelism runs none). */
+  /**
+   * A step's result, once it ran: adds its all-reduces (after each layer's o and down projections
+   * under tensor parallelism; after each MoE layer under expert parallelism on GPU ranks, none on CPU ranks).
+   */
   private <T> T counted(ForwardBatch batch, T result) {
     if (parallelism == Parallelism.TENSOR) {
       allReduces = allReduces.plus(AllReduceTraffic.ofStep(config, batch.numTokens()));
+    } else if (ranks.get(0).expertLayersAllReduce()) {
+      allReduces = allReduces.plus(AllReduceTraffic.ofExpertStep(config, batch.numTokens()));
     }
     return result;
   }

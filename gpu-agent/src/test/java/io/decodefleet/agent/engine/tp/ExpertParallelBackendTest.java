@@ -169,6 +169,46 @@ class ExpertParallelBackendTest {
   }
 
   @Test
+  void allReducesAreCountedOnlyForRanksThatCompleteEachExpertLayerWithOne() {
+    ParitySchedule schedule = new ParitySchedule(TINY_MOE.vocabSize(), 3, 2, 4, 16);
+    ModelLoad load = ModelLoad.dummy(TINY_MOE, 5);
+    try (TensorParallelBackend cpuRanks = expertGroup(2)) {
+      trace(cpuRanks, load, schedule);
+      assertEquals(io.decodefleet.agent.engine.AllReduceTraffic.NONE, cpuRanks.allReduceTraffic(),
+          "CPU ranks exchange rows: no all-reduce");
+    }
+    List<Supplier<Backend>> ranks = new ArrayList<>();
+    for (int r = 0; r < 2; r++) {
+      // A real CPU rank that says it completes each expert layer with an all-reduce, as a GPU rank does.
+      ranks.add(() -> new ForwardingBackend(new CpuBackend(CpuTensorGroups.KV_BYTES)) {
+        @Override
+        public boolean expertLayersAllReduce() {
+          return true;
+        }
+      });
+    }
+    try (TensorParallelBackend allReducing = new TensorParallelBackend("test", ranks, CpuTensorGroups.TIMEOUT,
+        Parallelism.EXPERT)) {
+      allReducing.loadModel(load);
+      allReducing.allocateKvCache(schedule.numBlocks(), schedule.blockSize());
+      long[] stepsAndTokens = new long[2];
+      schedule.run(batch -> {
+        stepsAndTokens[0]++;
+        stepsAndTokens[1] += batch.numTokens();
+        float[] x = allReducing.forward(batch);
+        Sampler sampler = new Sampler(TINY_MOE.vocabSize());
+        int[] picked = new int[batch.numSampled()];
+        for (int i = 0; i < picked.length; i++) picked[i] = sampler.sample(x, i);
+        return picked;
+      });
+      long layers = TINY_MOE.numHiddenLayers();
+      assertTrue(stepsAndTokens[0] > 1);
+      assertEquals(new io.decodefleet.agent.engine.AllReduceTraffic(layers * stepsAndTokens[0],
+          layers * stepsAndTokens[1] * TINY_MOE.hiddenSize() * 4), allReducing.allReduceTraffic());
+    }
+  }
+
+  @Test
   void expertParallelismRefusesADenseModelAndExpertsThatDoNotSplit() {
     try (TensorParallelBackend group = expertGroup(2)) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
