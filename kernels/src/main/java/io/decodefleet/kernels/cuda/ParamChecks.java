@@ -47,6 +47,19 @@ final class ParamChecks {
     }
   }
 
+  /**
+   * A skinny GEMM planner's launch: {@code m} rows of x (at most {@code maxM}), an {@code n} x {@code k}
+   * weight with {@code k} a multiple of 8 (16-byte rows of bf16), and {@code slots} resident CTAs.
+   */
+  static void skinnyLaunch(int m, int maxM, int n, int k, int slots) {
+    positive(m, "m");
+    atMost(m, maxM, "m");
+    positive(n, "n");
+    positive(k, "k");
+    multipleOf(k, 8, "k");
+    positive(slots, "slots");
+  }
+
   static void powerOfTwo(int value, String name) {
     if (value <= 0 || Integer.bitCount(value) != 1) {
       throw new IllegalArgumentException(name + " must be a power of two but is " + value);

@@ -60,12 +60,7 @@ public record Skinny2GemmPlan(int m, int n, int k, int mTile, int nTiles, int sp
    * @param slots CTAs the GPU runs at once: SM count x resident CTAs per SM of {@link #kernelFor}
    */
   public static Skinny2GemmPlan plan(int m, int n, int k, int slots) {
-    ParamChecks.positive(m, "m");
-    ParamChecks.atMost(m, MAX_M, "m");
-    ParamChecks.positive(n, "n");
-    ParamChecks.positive(k, "k");
-    ParamChecks.multipleOf(k, 8, "k");
-    ParamChecks.positive(slots, "slots");
+    ParamChecks.skinnyLaunch(m, MAX_M, n, k, slots);
     int nTiles = (n + ROWS - 1) / ROWS;
     int chunks = (k + CHUNK_K - 1) / CHUNK_K;
     long[] busiest = new long[MAX_SPLITS + 1];

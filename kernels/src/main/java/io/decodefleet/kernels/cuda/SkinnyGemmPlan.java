@@ -52,12 +52,7 @@ public record SkinnyGemmPlan(
    *     {@link #kernelFor(int) kernelFor(m)}
    */
   public static SkinnyGemmPlan plan(int m, int n, int k, int slots) {
-    ParamChecks.positive(m, "m");
-    ParamChecks.atMost(m, MAX_M, "m");
-    ParamChecks.positive(n, "n");
-    ParamChecks.positive(k, "k");
-    ParamChecks.multipleOf(k, 8, "k");
-    ParamChecks.positive(slots, "slots");
+    ParamChecks.skinnyLaunch(m, MAX_M, n, k, slots);
     Kernel kernel = kernelFor(m);
     int mTile = tileOf(kernel);
     int rows = rowsPerCta(kernel);
