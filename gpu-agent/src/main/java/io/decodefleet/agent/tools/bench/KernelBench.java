@@ -9,7 +9,6 @@ import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import io.decodefleet.kernels.cuda.DecodeAttentionParams;
-import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.LaunchShape;
@@ -205,37 +204,18 @@ public final class KernelBench {
     for (boolean persistent : new boolean[] {false, true}) {
       Kernel main = new DecodeAttentionParams(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, DECODE_Q_HEADS, hkv, d, DECODE_BLOCK,
           Integer.numberOfTrailingZeros(DECODE_BLOCK), 1, 64, 0, 1f).kernel(persistent, fp8);
-      int slots = h.kernels().slots(main);
-      DecodeAttentionPlan plan = DecodeAttentionPlan.plan(contexts, hkv, slots);
-      int group = DECODE_Q_HEADS / hkv;
-      DeviceBuffer items = h.ints(plan.workItems());
-      DeviceBuffer bases = h.ints(plan.partialBase());
-      DeviceBuffer partOut = h.poisonedF32(Math.max(1L, (long) plan.numPartials() * group * d));
-      DeviceBuffer partLse = h.poisonedF32(Math.max(1L, (long) plan.numPartials() * group));
-      DeviceBuffer counters = h.zeroedInts(plan.counterCount());
+      DecodeAttentionRun run = DecodeAttentionRun.of(h, main, contexts, DECODE_Q_HEADS, hkv, d);
       DecodeAttentionParams[] params = new DecodeAttentionParams[sets];
       for (int s = 0; s < sets; s++) {
-        params[s] = DecodeAttentionParams.of(plan, new DecodeAttentionParams.Buffers(
-            out.address(), queries.get(s).address(), k.address(), v.address(),
-            tables.get(s).address(), lens.address(), items.address(), bases.address(),
-            partOut.address(), partLse.address(), counters.address()),
+        params[s] = DecodeAttentionParams.of(run.plan(), run.buffers(out.address(), queries.get(s).address(),
+            k.address(), v.address(), tables.get(s).address(), lens.address()),
             DECODE_Q_HEADS, d, DECODE_BLOCK, pagesPerSeq, (float) (1.0 / Math.sqrt(d)));
         if (fp8) params[s] = params[s].withKvScales(1f / 448, 1f / 448);
       }
       int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
-      double us = BenchPool.graphMedianUs(h, launches, i -> {
-        DecodeAttentionParams p = params[i % sets];
-        if (persistent) {
-          h.launch(main, plan.persistentLaunch(main, slots), p);
-        } else {
-          h.launch(main, plan.splitLaunch(main), p);
-          if (plan.needsCombine()) {
-            h.launch(p.combineKernel(), plan.combineLaunch(p.combineKernel()), p);
-          }
-        }
-      });
+      double us = BenchPool.graphMedianUs(h, launches, i -> run.launch(h, params[i % sets], persistent));
       Map<String, Long> s2 = new LinkedHashMap<>(shape);
-      s2.put("chunk", (long) plan.chunkTokens());
+      s2.put("chunk", (long) run.plan().chunkTokens());
       rows.add(new BenchResult(fp8 ? "decode_attention_fp8" : "decode_attention",
           persistent ? "persistent" : "split+combine", s2, us, kvBytes, kvBytes / copyPerUs, sets, launches));
     }

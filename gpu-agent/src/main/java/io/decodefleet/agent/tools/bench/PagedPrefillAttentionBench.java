@@ -4,7 +4,6 @@ import io.decodefleet.agent.backend.cuda.GemmRate;
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import io.decodefleet.kernels.cuda.DecodeAttentionParams;
-import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.PagedPrefillAttentionParams;
 import java.io.PrintStream;
@@ -133,32 +132,13 @@ final class PagedPrefillAttentionBench {
 
     for (boolean persistent : new boolean[] {false, true}) {
       Kernel main = persistent ? Kernel.DECODE_ATTENTION_PERSISTENT_D128 : Kernel.DECODE_ATTENTION_D128; // d = 128
-      int slots = h.kernels().slots(main);
-      DecodeAttentionPlan plan = DecodeAttentionPlan.plan(contexts, hkv, slots);
-      int group = hq / hkv;
-      DeviceBuffer items = h.ints(plan.workItems());
-      DeviceBuffer bases = h.ints(plan.partialBase());
-      DeviceBuffer partOut = h.poisonedF32(Math.max(1L, (long) plan.numPartials() * group * d));
-      DeviceBuffer partLse = h.poisonedF32(Math.max(1L, (long) plan.numPartials() * group));
-      DeviceBuffer counters = h.zeroedInts(plan.counterCount());
+      DecodeAttentionRun run = DecodeAttentionRun.of(h, main, contexts, hq, hkv, d);
       DecodeAttentionParams[] params = new DecodeAttentionParams[sets];
       for (int s = 0; s < sets; s++) {
-        params[s] = DecodeAttentionParams.of(plan, new DecodeAttentionParams.Buffers(out.address(),
-            queries.get(s).address(), k.address(), v.address(), rowTables.get(s).address(), lens.address(),
-            items.address(), bases.address(), partOut.address(), partLse.address(), counters.address()), hq, d, bs,
-            pages, scale);
+        params[s] = DecodeAttentionParams.of(run.plan(), run.buffers(out.address(), queries.get(s).address(),
+            k.address(), v.address(), rowTables.get(s).address(), lens.address()), hq, d, bs, pages, scale);
       }
-      double t = BenchPool.graphMedianUs(h, launches, i -> {
-        DecodeAttentionParams q = params[i % sets];
-        if (persistent) {
-          h.launch(main, plan.persistentLaunch(main, slots), q);
-        } else {
-          h.launch(main, plan.splitLaunch(main), q);
-          if (plan.needsCombine()) {
-            h.launch(q.combineKernel(), plan.combineLaunch(q.combineKernel()), q);
-          }
-        }
-      });
+      double t = BenchPool.graphMedianUs(h, launches, i -> run.launch(h, params[i % sets], persistent));
       rows.add(new BenchResult("prefill_attention_paged", persistent ? "decode-rows-p" : "decode-rows-s+c", shape, t,
           bytes, floor, sets, launches));
     }
