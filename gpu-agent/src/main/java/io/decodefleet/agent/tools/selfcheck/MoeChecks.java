@@ -112,34 +112,15 @@ final class MoeChecks {
   /** As above; with {@code tensorCore} the tensor-core kernels (moe_prefill.cu) whatever the row count. */
   static CheckResult experts(DeviceHarness h, int live, int experts, int k, int hidden, int inter,
       double capacityFactor, boolean tensorCore) {
-    int padding = 3;
-    int rows = live + padding;
-    Random r = h.random();
-    float[] x = h.randomBf16(rows * hidden, 1.0);
-    int[] choice = skewedRouting(r, rows, experts, k);
-    float[] weights = new float[rows * k];
-    for (int i = 0; i < weights.length; i++) weights[i] = (float) (0.1 + r.nextDouble());
-    int cap = capacityFactor > 0 ? ExpertPermutation.capacity(capacityFactor, live, k, experts)
-        : ExpertPermutation.UNBOUNDED;
-    ExpertPermutation perm = ExpertPermutation.of(Arrays.copyOf(choice, live * k), live, k, experts, cap);
-    long seed = r.nextLong();
-    float[][] gate = new float[experts][];
-    float[][] up = new float[experts][];
-    float[][] down = new float[experts][];
-    int busy = 0;
-    for (int e = 0; e < experts; e++) {
-      if (perm.count(e) == 0) continue;
-      busy++;
-      gate[e] = hashed(seed, Kind.EXPERT_GATE, e, inter * hidden, hidden);
-      up[e] = hashed(seed, Kind.EXPERT_UP, e, inter * hidden, hidden);
-      down[e] = hashed(seed, Kind.EXPERT_DOWN, e, hidden * inter, inter);
-    }
-    float[] xs = new float[perm.kept() * hidden];
-    perm.permute(x, hidden, xs);
-    float[] ys = new float[perm.kept() * hidden];
-    GroupedExperts.forward(xs, perm.offsets(), gate, up, down, hidden, inter, ys);
-    float[] expected = new float[rows * hidden]; // padding rows: zeros
-    ExpertPermutation.combine(ys, perm.rowOf(), Arrays.copyOf(weights, live * k), live, k, hidden, expected);
+    ExpertCase c = ExpertCase.draw(h, live, experts, k, hidden, inter, capacityFactor);
+    int rows = c.rows();
+    float[] x = c.x();
+    int[] choice = c.choice();
+    float[] weights = c.weights();
+    ExpertPermutation perm = c.perm();
+    long seed = c.seed();
+    int busy = c.busy();
+    float[] expected = c.expected();
 
     long expertElems = 3L * inter * hidden;
     DeviceBuffer gateUpW = h.track(h.context().allocate(2L * experts * 2 * inter * hidden));
@@ -176,6 +157,48 @@ final class MoeChecks {
   }
 
   /** The device buffers of a permutation already run (and its params, to time it again). */
+  /**
+   * One grouped-expert case and its CPU reference: {@code live} rows and 3 padding rows of bf16
+   * inputs, skewed routing with weights, the permutation (capacity-bounded when {@code
+   * capacityFactor} > 0), the seed of the experts' hashed weights, how many experts took tokens, and
+   * the combined rows the device must give (padding rows zero).
+   */
+  record ExpertCase(int rows, float[] x, int[] choice, float[] weights, ExpertPermutation perm, long seed, int busy,
+      float[] expected) {
+
+    static ExpertCase draw(DeviceHarness h, int live, int experts, int k, int hidden, int inter,
+        double capacityFactor) {
+      int rows = live + 3;
+      Random r = h.random();
+      float[] x = h.randomBf16(rows * hidden, 1.0);
+      int[] choice = skewedRouting(r, rows, experts, k);
+      float[] weights = new float[rows * k];
+      for (int i = 0; i < weights.length; i++) weights[i] = (float) (0.1 + r.nextDouble());
+      int cap = capacityFactor > 0 ? ExpertPermutation.capacity(capacityFactor, live, k, experts)
+          : ExpertPermutation.UNBOUNDED;
+      ExpertPermutation perm = ExpertPermutation.of(Arrays.copyOf(choice, live * k), live, k, experts, cap);
+      long seed = r.nextLong();
+      float[][] gate = new float[experts][];
+      float[][] up = new float[experts][];
+      float[][] down = new float[experts][];
+      int busy = 0;
+      for (int e = 0; e < experts; e++) {
+        if (perm.count(e) == 0) continue;
+        busy++;
+        gate[e] = hashed(seed, Kind.EXPERT_GATE, e, inter * hidden, hidden);
+        up[e] = hashed(seed, Kind.EXPERT_UP, e, inter * hidden, hidden);
+        down[e] = hashed(seed, Kind.EXPERT_DOWN, e, hidden * inter, inter);
+      }
+      float[] xs = new float[perm.kept() * hidden];
+      perm.permute(x, hidden, xs);
+      float[] ys = new float[perm.kept() * hidden];
+      GroupedExperts.forward(xs, perm.offsets(), gate, up, down, hidden, inter, ys);
+      float[] expected = new float[rows * hidden];
+      ExpertPermutation.combine(ys, perm.rowOf(), Arrays.copyOf(weights, live * k), live, k, hidden, expected);
+      return new ExpertCase(rows, x, choice, weights, perm, seed, busy, expected);
+    }
+  }
+
   record Device(MoePermuteParams params, DeviceBuffer offsets, DeviceBuffer tokenOf, DeviceBuffer rowOf,
       DeviceBuffer load, DeviceBuffer live) {}
 

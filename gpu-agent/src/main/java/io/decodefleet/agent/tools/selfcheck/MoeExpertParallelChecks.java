@@ -7,8 +7,6 @@ import io.decodefleet.kernels.cuda.MoeCombineParams;
 import io.decodefleet.kernels.cuda.MoeExpertGemmParams;
 import io.decodefleet.kernels.reference.ExpertPermutation;
 import io.decodefleet.kernels.reference.GroupedExperts;
-import java.util.Arrays;
-import java.util.Random;
 
 /**
  * The grouped expert GEMMs and the combine as the K ranks of an expert-parallel group run them:
@@ -23,32 +21,13 @@ final class MoeExpertParallelChecks {
 
   static CheckResult experts(DeviceHarness h, int live, int experts, int k, int hidden, int inter,
       double capacityFactor, int ranks, boolean tensorCore) {
-    int padding = 3;
-    int rows = live + padding;
-    Random r = h.random();
-    float[] x = h.randomBf16(rows * hidden, 1.0);
-    int[] choice = MoeChecks.skewedRouting(r, rows, experts, k);
-    float[] weights = new float[rows * k];
-    for (int i = 0; i < weights.length; i++) weights[i] = (float) (0.1 + r.nextDouble());
-    int cap = capacityFactor > 0 ? ExpertPermutation.capacity(capacityFactor, live, k, experts)
-        : ExpertPermutation.UNBOUNDED;
-    ExpertPermutation perm = ExpertPermutation.of(Arrays.copyOf(choice, live * k), live, k, experts, cap);
-    long seed = r.nextLong();
-    float[][] gate = new float[experts][];
-    float[][] up = new float[experts][];
-    float[][] down = new float[experts][];
-    for (int e = 0; e < experts; e++) {
-      if (perm.count(e) == 0) continue;
-      gate[e] = MoeChecks.hashed(seed, Kind.EXPERT_GATE, e, inter * hidden, hidden);
-      up[e] = MoeChecks.hashed(seed, Kind.EXPERT_UP, e, inter * hidden, hidden);
-      down[e] = MoeChecks.hashed(seed, Kind.EXPERT_DOWN, e, hidden * inter, inter);
-    }
-    float[] xs = new float[perm.kept() * hidden];
-    perm.permute(x, hidden, xs);
-    float[] ys = new float[perm.kept() * hidden];
-    GroupedExperts.forward(xs, perm.offsets(), gate, up, down, hidden, inter, ys);
-    float[] expected = new float[rows * hidden]; // padding rows: zeros
-    ExpertPermutation.combine(ys, perm.rowOf(), Arrays.copyOf(weights, live * k), live, k, hidden, expected);
+    MoeChecks.ExpertCase c = MoeChecks.ExpertCase.draw(h, live, experts, k, hidden, inter, capacityFactor);
+    int rows = c.rows();
+    int[] choice = c.choice();
+    long seed = c.seed();
+    float[] expected = c.expected();
+    float[] x = c.x();
+    float[] weights = c.weights();
 
     MoeChecks.Device d = MoeChecks.permuteOnDevice(h, choice, rows, live, experts, k, capacityFactor);
     DeviceBuffer xd = h.bf16(x);
