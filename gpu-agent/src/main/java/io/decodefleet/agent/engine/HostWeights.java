@@ -90,7 +90,8 @@ public final class HostWeights {
     if (scale == null) return 1f;
     float s = MappedTensor.map(scale).get(0);
     if (!(s > 0) || !Float.isFinite(s)) {
-      throw new IllegalArgumentException(scale.file() + ": tensor '" + scale.name() + "' is " + s
+      throw new IllegalArgumentException(scale.file() + ": tensor "
+          + io.decodefleet.agent.engine.checkpoint.CheckpointException.quoted(scale.name()) + " is " + s
           + ": a KV cache scale must be finite and > 0");
     }
     return s;

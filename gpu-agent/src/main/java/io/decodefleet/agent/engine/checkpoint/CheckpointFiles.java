@@ -80,7 +80,7 @@ public record CheckpointFiles(Path directory, List<SafetensorsFile> files, Map<S
       if (!shards.containsKey(shard)) {
         Path file = directory.resolve(shard);
         if (!Files.isRegularFile(file)) {
-          throw CheckpointException.file(index, "shard " + shard + " (of tensor '" + e.getKey() + "') is not in "
+          throw CheckpointException.file(index, "shard " + shard + " (of tensor " + CheckpointException.quoted(e.getKey()) + ") is not in "
               + directory);
         }
         shards.put(shard, SafetensorsFile.read(file));

@@ -101,7 +101,7 @@ public record SafetensorsFile(Path file, long size, Map<String, TensorEntry> ten
     for (TensorEntry e : entries) {
       if (previous != null && e.byteLength() > 0 && e.dataOffset() < previous.dataOffset() + previous.byteLength()) {
         throw CheckpointException.tensor(file, e.name(), "bytes [" + (e.dataOffset() - dataStart) + ", "
-            + (e.dataOffset() - dataStart + e.byteLength()) + ") overlap tensor '" + previous.name() + "' ["
+            + (e.dataOffset() - dataStart + e.byteLength()) + ") overlap tensor " + CheckpointException.quoted(previous.name()) + " ["
             + (previous.dataOffset() - dataStart) + ", " + (previous.dataOffset() - dataStart + previous.byteLength())
             + ")");
       }
