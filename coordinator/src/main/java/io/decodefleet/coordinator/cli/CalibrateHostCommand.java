@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -34,10 +35,11 @@ import picocli.CommandLine.Option;
  *       simulated with the bench's step times (the sum of the engine's step times over the sum of the
  *       simulated ones): what the cluster's JVM does to a step when one agent has a core to itself
  *       (below 1 when the bench was timed while something else ran);
- *   <li>{@code other_cpu} and {@code step_cpu_us}: the workload at world sizes 2 and {@code --world-size},
- *       for real: the cores the busy engines had between them and the CPU the JVM's other threads spend on
- *       each step, fitted so that each simulated run takes as long as the real one ({@link HostFit};
- *       {@code agent_cpu} 0, the share being the whole cluster's).
+ *   <li>{@code other_cpu}, {@code agent_cpu} and {@code step_cpu_us}: the workload at world sizes 2, half of
+ *       {@code --world-size} (where that is above 2) and {@code --world-size}, each {@code --repeats} times,
+ *       for real: the busy engines' share of the cores, the cores each agent node keeps busy and the CPU the
+ *       JVM's other threads spend on each step, fitted so that the simulated runs take as long as the real
+ *       ones in the least-squares sense ({@link HostFit#leastSquares}).
  * </ul>
  *
  * A warm-up run at {@code --world-size} goes first, unreported. Exit 0 when the calibration was written, 1
@@ -46,7 +48,7 @@ import picocli.CommandLine.Option;
 @Command(name = "calibrate-host", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Measures the embedded CPU cluster's JVM around its engines (a step's time against the step "
         + "bench's, the cores the busy engines have between them, the other threads' CPU per step) on real runs of the "
-        + "workload at world sizes 1, 2 and --world-size, and writes them into a CPU calibration's host term for "
+        + "workload at world sizes 1, 2, half of --world-size and --world-size, and writes them into a CPU calibration's host term for "
         + "coordinator simulate.")
 final class CalibrateHostCommand implements Callable<Integer> {
 
@@ -67,6 +69,10 @@ final class CalibrateHostCommand implements Callable<Integer> {
   @Mixin
   EngineOptions engine = new EngineOptions();
 
+  @Option(names = "--repeats", paramLabel = "N", description = "Real runs at each fitted world size (default: 1); "
+      + "more average a noisy host's run-to-run spread into the fit.")
+  int repeats = 1;
+
   @Option(names = "--report-dir", description = "Where the real runs' reports go (default: runs/calibrate-host).")
   Path reportDir = Path.of("runs", "calibrate-host");
 
@@ -85,6 +91,7 @@ final class CalibrateHostCommand implements Callable<Integer> {
       if (fleet.worldSizes != null) throw new UsageError("--world-sizes does not apply: give --world-size N (> 2)");
       large = fleet.worldSize;
       if (large <= 2) throw new UsageError("--world-size must be > 2 (the runs are at 1, 2 and it), got " + large);
+      if (repeats < 1 || repeats > 20) throw new UsageError("--repeats must be in 1..20, got " + repeats);
       model = engine.spec(fleet.seed, 0.0);
       // As the runs hold them: the model's context, then the agents' KV pool (the bench's, as simulated).
       LengthLimit context = WorkloadOptions.contextLimit(engine.config());
@@ -101,27 +108,38 @@ final class CalibrateHostCommand implements Callable<Integer> {
     double realAlone = HostFit.stepSeconds(lastEngine);
     StepCalibration bench = cal.withHost(new StepCalibration.HostSharing(cal.host().cores(), 0, 0, 1, ""), null);
     double inflation = realAlone / HostFit.stepSeconds(simulate(bench, model, requests, 1).engine());
-    // World sizes 2 and N (the cluster a sweep up to N runs in): the cores the busy engines had and the other
-    // threads' CPU per step, fitted so that each simulated run takes as long as the real one.
-    if (measure(2, "world-size-2") == null) return 1;
-    double realTwo = lastDuration;
-    JvmCpuSampler.Split many = measure(large, "world-size-" + large);
-    if (many == null) return 1;
-    double realMany = lastDuration;
+    // World sizes 2, N/2 and N (the cluster a sweep up to N runs in), each --repeats times: the three host terms
+    // that bring the simulated runs' durations closest to the real ones (least squares over the runs).
+    List<HostFit.Run> runs = new ArrayList<>();
+    JvmCpuSampler.Split many = null;
+    for (int size : fitSizes(large)) {
+      for (int r = 0; r < repeats; r++) {
+        JvmCpuSampler.Split split = measure(size, "world-size-" + size + (repeats > 1 ? "-run-" + (r + 1) : ""));
+        if (split == null) return 1;
+        if (size == large) many = split;
+        runs.add(new HostFit.Run(size, lastDuration));
+      }
+    }
     Double others = load.othersCores();
     int cores = cal.host().cores();
-    HostFit.Fit fit = HostFit.fit((c, s, size) -> simulate(cal.withHost(HostFit.host(cores, new HostFit.Fit(c, s),
-        inflation, ""), null), model, requests, size).result().durationSeconds(), 2, realTwo, large, realMany, cores,
-        MAX_STEP_CPU_MICROS);
-    String measuredBy = String.format(Locale.ROOT, "coordinator calibrate-host at world sizes 1, 2 and %d, %d requests, "
-        + "seed %d, %s", large, requests.size(), fleet.seed, LocalDate.now());
+    HostFit.Terms fit = HostFit.leastSquares((o, a, s, size) -> simulate(cal.withHost(
+        new StepCalibration.HostSharing(cores, o, a, inflation, "", s), null), model, requests, size)
+        .result().durationSeconds(), runs, cores, MAX_STEP_CPU_MICROS);
+    String measuredBy = String.format(Locale.ROOT, "coordinator calibrate-host at world sizes 1, %s (%d run(s) "
+        + "each), %d requests, seed %d, %s", sizesText(large), repeats, requests.size(), fleet.seed, LocalDate.now());
     StepCalibration.HostSharing host = HostFit.host(cores, fit, inflation, measuredBy);
+    StringBuilder durations = new StringBuilder();
+    for (HostFit.Run r : runs) {
+      durations.append(String.format(Locale.ROOT, "%s%.2f s at %d", durations.length() == 0 ? "" : ", ", r.seconds(),
+          r.worldSize()));
+    }
     String note = String.format(Locale.ROOT, "host: at world size 1 the engine's steps took %.3f x the bench's "
-        + "(step_inflation, %.2f s against %.2f s); the runs took %.2f s at world size 2 and %.2f s at %d: "
-        + "the busy engines had %.2f of the %d cores between them (other_cpu %.3f) and each step cost the JVM's other "
-        + "threads %.0f us (step_cpu_us); at world size %d those threads (messaging, the coordinator, the JIT, garbage "
-        + "collection) used %.2f cores", inflation, realAlone, realAlone / inflation, realTwo, realMany, large,
-        fit.engineCores(), cores, host.otherCpu(), fit.stepCpuMicros(), large,
+        + "(step_inflation, %.2f s against %.2f s); the runs took %s: least squares over them gives other_cpu %.3f, "
+        + "agent_cpu %.4f and step_cpu_us %.0f (the busy engines have %.2f of the %d cores at world size 2 and %.2f at "
+        + "%d; the simulated runs are off by %.1f %% rms); at world size %d the JVM's other threads (messaging, the "
+        + "coordinator, the JIT, garbage collection) used %.2f cores", inflation, realAlone, realAlone / inflation,
+        durations, fit.otherCpu(), fit.agentCpu(), fit.stepCpuMicros(), host.engineCores(2), cores,
+        host.engineCores(large), large, 100 * (Math.exp(fit.rmsLogError()) - 1), large,
         (many.processSeconds() - many.engineSeconds()) / many.wallSeconds()) + (others == null ? ""
             : String.format(Locale.ROOT, "; other processes kept %.2f of the host's cores busy during the runs", others));
     try {
@@ -136,6 +154,17 @@ final class CalibrateHostCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "the busy engines have %.2f of the %d cores between them, each step costing the "
         + "other threads %.0f us; wrote %s%n", host.engineCores(large), host.cores(), host.stepCpuMicros(), out);
     return 0;
+  }
+
+  /** The world sizes the host terms are fitted to: 2, half of {@code large} where that is between, and it. */
+  static List<Integer> fitSizes(int large) {
+    return large / 2 > 2 ? List.of(2, large / 2, large) : List.of(2, large);
+  }
+
+  private static String sizesText(int large) {
+    List<Integer> sizes = fitSizes(large);
+    return sizes.size() == 3 ? sizes.get(0) + ", " + sizes.get(1) + " and " + sizes.get(2)
+        : sizes.get(0) + " and " + sizes.get(1);
   }
 
   /** The largest per-step CPU of the other threads the fit tries, µs (a step report's handling is well below). */

@@ -2,17 +2,20 @@ package io.decodefleet.coordinator.simulation;
 
 import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.coordinator.metrics.EngineTotals;
+import java.util.List;
+import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Fits a CPU calibration's host term to real runs on the embedded cluster ({@code coordinator
- * calibrate-host}): the cores its busy engines had between them and the CPU the JVM's other threads
- * spend on each step, found by simulating the runs with other values until each simulated run takes as
- * long as the real one did (its duration, over which its throughput is measured). The duration rather
- * than the engines' summed step time: the host also takes its share between steps, and it shares its
- * cores unevenly (on a 2-core host the 8 engines of one run ended their last steps 1.7 to 3.0 s into it,
- * 2.3 to 2.6 s simulated), which a fit to the step time alone leaves out (it made throughput 10–16 %
- * optimistic at world sizes 2 to 8).
+ * calibrate-host}): the busy engines' share of the cores, the cores each agent node keeps busy and the CPU
+ * the JVM's other threads spend on each step, found by simulating the runs with other values until the
+ * simulated runs take as long as the real ones did (their durations, over which throughput is measured).
+ * The duration rather than the engines' summed step time: the host also takes its share between steps, and
+ * it shares its cores unevenly (on a 2-core host the 8 engines of one run ended their last steps 1.7 to
+ * 3.0 s into it, 2.3 to 2.6 s simulated), which a fit to the step time alone leaves out (it made throughput
+ * 10–16 % optimistic at world sizes 2 to 8).
  *
  * <p>Why not count the JVM's other threads' CPU instead: their CPU is not what the engines lose. Much of
  * it (the JIT compiling the cluster's code throughout a young JVM's first minute, the dispatchers' spinning
@@ -20,84 +23,93 @@ import java.util.function.Function;
  * made a quiet 2-core host's 8-agent cluster look like 1.45 cores of engines where runs took as long as
  * 1.78 cores and a per-step cost of 0.26 ms give. Fitting the runs' times measures what the simulation
  * needs, whatever the other threads do.
+ *
+ * <p>Why least squares over several world sizes rather than two runs matched exactly (what this did
+ * first): a quick world-size-2 run beside a world-size-8 run of the same host had no exact two-term answer
+ * (few agents leave the engines more of the host than the one share both runs were given), so the fit ran
+ * to its bound and its calibration missed a third of the cells on another workload. The per-agent term
+ * ({@code agent_cpu}) models that difference, and noise between runs is averaged instead of fitted.
  */
 public final class HostFit {
   private HostFit() {}
 
-  /**
-   * The engine cores with which the simulation's engines spend {@code realStepSeconds} in their steps:
-   * {@code simulatedStepSeconds} gives that sum for a host of {@code cores} cores whose engines have the
-   * given cores between them, and falls as they grow. Between a tenth of a core and {@code cores}: a real
-   * run faster than every engine at full speed gives {@code cores}.
-   */
-  public static double engineCores(Function<Double, Double> simulatedStepSeconds, double realStepSeconds, int cores) {
-    double lo = 0.1;
-    double hi = cores;
-    if (simulatedStepSeconds.apply(hi) >= realStepSeconds) return hi;
-    if (simulatedStepSeconds.apply(lo) <= realStepSeconds) return lo;
-    for (int i = 0; i < 40; i++) {
-      double mid = (lo + hi) / 2;
-      if (simulatedStepSeconds.apply(mid) > realStepSeconds) {
-        lo = mid;
-      } else {
-        hi = mid;
+  /** A real run the least-squares fit matches: its world size (agent nodes in its cluster) and duration (s). */
+  public record Run(int worldSize, double seconds) {
+    public Run {
+      if (worldSize < 1 || !(seconds > 0) || Double.isInfinite(seconds)) {
+        throw new IllegalArgumentException("a run needs a world size >= 1 and a duration > 0, got " + worldSize
+            + " and " + seconds);
       }
     }
-    return (lo + hi) / 2;
   }
 
-  /** What simulating a world size on a host gives: the seconds the fit matches (the run's duration). */
+  /** What simulating a world size on a host of the three terms gives: the run's duration (s). */
   @FunctionalInterface
-  public interface Simulated {
-    double seconds(double engineCores, double stepCpuMicros, int worldSize);
+  public interface SimulatedHost {
+    double seconds(double otherCpu, double agentCpu, double stepCpuMicros, int worldSize);
   }
 
-  /** The host's two fitted terms: the engines' cores and the other threads' CPU per step (µs). */
-  public record Fit(double engineCores, double stepCpuMicros) {}
+  /**
+   * The host's three terms as {@link StepCalibration.HostSharing} holds them, and how far the simulated runs
+   * stay from the real ones: the root mean square of {@code ln(simulated / real)} over the runs.
+   */
+  public record Terms(double otherCpu, double agentCpu, double stepCpuMicros, double rmsLogError) {}
 
   /**
-   * Both terms from two runs: one of few agents (few, long steps: the engines' cores show) and one of
-   * many (many short steps: their per-step cost shows). For each per-step cost the cores are fitted to
-   * the large run; the cost is then the one with which the small run also takes as long as the real one
-   * did (0 when even without a cost the small run's simulation is quicker than the real run).
+   * The three host terms that bring the simulated runs closest to the real ones in the least-squares sense
+   * (the sum over runs of {@code ln(simulated / real)²}): the busy engines' share of the cores ({@code
+   * other_cpu}), the cores each agent node keeps busy ({@code agent_cpu}: few agents leave the engines more
+   * of the host than many do) and the other threads' CPU per step ({@code step_cpu_us}). Runs of one world
+   * size count as their geometric mean duration, weighted by how many there are, so one simulation serves
+   * them all. Where two runs cannot both be matched (a quick run of few agents beside a slow one of many,
+   * which matching the pair exactly had no answer for) the fit takes the compromise instead of a bound.
    *
-   * @param upToMicros the largest per-step cost tried
+   * <p>Nelder–Mead over the square roots of the scaled terms (so each stays at or above 0), from a few
+   * starts; the simulation is a step function of its terms, so a gradient method would not do.
+   *
+   * @param upToMicros the largest per-step cost allowed
    */
-  public static Fit fit(Simulated sim, int small, double realSmall, int large, double realLarge, int cores,
-      double upToMicros) {
-    Function<Double, Double> coresFor = s -> engineCores(c -> sim.seconds(c, s, large), realLarge, cores);
-    if (sim.seconds(coresFor.apply(0.0), 0, small) <= realSmall) return new Fit(coresFor.apply(0.0), 0);
-    double lo = 0;
-    double hi = upToMicros;
-    // Past the cost at which the large run needs every core, a larger one cannot match it.
-    while (hi > 1 && coresFor.apply(hi) >= cores) hi /= 2;
-    if (sim.seconds(coresFor.apply(hi), hi, small) > realSmall) return new Fit(coresFor.apply(hi), hi);
-    for (int i = 0; i < 25; i++) {
-      double mid = (lo + hi) / 2;
-      if (sim.seconds(coresFor.apply(mid), mid, small) > realSmall) {
-        lo = mid;
-      } else {
-        hi = mid;
+  public static Terms leastSquares(SimulatedHost sim, List<Run> runs, int cores, double upToMicros) {
+    if (runs.isEmpty()) throw new IllegalArgumentException("the least-squares fit needs at least one run");
+    TreeMap<Integer, double[]> bySize = new TreeMap<>();
+    for (Run r : runs) {
+      double[] sumAndCount = bySize.computeIfAbsent(r.worldSize(), k -> new double[2]);
+      sumAndCount[0] += Math.log(r.seconds());
+      sumAndCount[1]++;
+    }
+    int largest = bySize.lastKey();
+    // agent_cpu below the point where the largest run's engines would be left a tenth of a core.
+    double maxAgentCpu = Math.max(0, (cores - 0.1) / largest);
+    Function<double[], double[]> decode = x -> new double[] {
+        x[0] * x[0], Math.min(maxAgentCpu, x[1] * x[1] / 10), Math.min(upToMicros, x[2] * x[2] * 1000)};
+    ToDoubleFunction<double[]> error = x -> {
+      double[] t = decode.apply(x);
+      double sum = 0;
+      for (var e : bySize.entrySet()) {
+        double real = e.getValue()[0] / e.getValue()[1];
+        double d = Math.log(sim.seconds(t[0], t[1], t[2], e.getKey())) - real;
+        sum += e.getValue()[1] * d * d;
+      }
+      return sum;
+    };
+    double[] best = null;
+    double bestError = Double.POSITIVE_INFINITY;
+    for (double[] start : new double[][] {{0.3, 0.3, 0.5}, {0.1, 0.1, 1.2}, {0.6, 0.6, 0.2}}) {
+      double[] x = NelderMead.minimise(error, start, 0.25, 160);
+      double e = error.applyAsDouble(x);
+      if (e < bestError) {
+        bestError = e;
+        best = x;
       }
     }
-    double s = (lo + hi) / 2;
-    return new Fit(coresFor.apply(s), s);
+    double[] t = decode.apply(best);
+    return new Terms(t[0], t[1], t[2], Math.sqrt(bestError / runs.size()));
   }
 
-  /**
-   * The host of {@code cores} cores on which the busy engines have {@code engineCores} between them, as
-   * the calibration writes it: {@code other_cpu = cores / engineCores − 1}, nothing per agent node (the
-   * engines' share was measured in the cluster the simulation's sweeps run in).
-   */
-  public static StepCalibration.HostSharing host(int cores, double engineCores, double stepInflation,
-      String measuredBy) {
-    return host(cores, new Fit(engineCores, 0), stepInflation, measuredBy);
-  }
-
-  /** The host of a {@link Fit}, as the calibration writes it (see the other {@code host}). */
-  public static StepCalibration.HostSharing host(int cores, Fit fit, double stepInflation, String measuredBy) {
-    return new StepCalibration.HostSharing(cores, Math.max(0, cores / fit.engineCores() - 1), 0, stepInflation,
-        measuredBy, fit.stepCpuMicros());
+  /** The host of fitted {@link Terms}, as the calibration writes it. */
+  public static StepCalibration.HostSharing host(int cores, Terms terms, double stepInflation, String measuredBy) {
+    return new StepCalibration.HostSharing(cores, terms.otherCpu(), terms.agentCpu(), stepInflation, measuredBy,
+        terms.stepCpuMicros());
   }
 
   /** The sum of a run's step times, seconds. */
