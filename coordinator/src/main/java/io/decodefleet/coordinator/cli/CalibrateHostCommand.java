@@ -35,11 +35,12 @@ import picocli.CommandLine.Option;
  *       simulated with the bench's step times (the sum of the engine's step times over the sum of the
  *       simulated ones): what the cluster's JVM does to a step when one agent has a core to itself
  *       (below 1 when the bench was timed while something else ran);
- *   <li>{@code other_cpu}, {@code agent_cpu} and {@code step_cpu_us}: the workload at world sizes 2, half of
- *       {@code --world-size} (where that is above 2) and {@code --world-size}, each {@code --repeats} times,
- *       for real: the busy engines' share of the cores, the cores each agent node keeps busy and the CPU the
- *       JVM's other threads spend on each step, fitted so that the simulated runs take as long as the real
- *       ones in the least-squares sense ({@link HostFit#leastSquares}).
+ *   <li>{@code other_cpu} and {@code step_cpu_us}: the workload at world sizes 2, half of {@code
+ *       --world-size} (where that is above 2) and {@code --world-size}, for real, as a sweep in one cluster of
+ *       {@code --world-size} agents (as a sweep and {@code simulate --compare-real} run), {@code --repeats}
+ *       times: the busy engines' share of the cores and the CPU the JVM's other threads spend on each step,
+ *       fitted so that the simulated runs take as long as the real ones in the least-squares sense ({@link
+ *       HostFit#leastSquares}; {@code agent_cpu} 0, every run having the same agent nodes).
  * </ul>
  *
  * A warm-up run at {@code --world-size} goes first, unreported. Exit 0 when the calibration was written, 1
@@ -107,24 +108,22 @@ final class CalibrateHostCommand implements Callable<Integer> {
     if (measure(1, "world-size-1") == null) return 1;
     double realAlone = HostFit.stepSeconds(lastEngine);
     StepCalibration bench = cal.withHost(new StepCalibration.HostSharing(cal.host().cores(), 0, 0, 1, ""), null);
-    double inflation = realAlone / HostFit.stepSeconds(simulate(bench, model, requests, 1).engine());
-    // World sizes 2, N/2 and N (the cluster a sweep up to N runs in), each --repeats times: the three host terms
-    // that bring the simulated runs' durations closest to the real ones (least squares over the runs).
+    double inflation = realAlone / HostFit.stepSeconds(simulate(bench, model, requests, 1, 1).engine());
+    // World sizes 2, N/2 and N as a sweep in one cluster of N (as a sweep up to N runs), --repeats times: the host
+    // terms that bring the simulated runs' durations closest to the real ones (least squares over the runs).
     List<HostFit.Run> runs = new ArrayList<>();
     JvmCpuSampler.Split many = null;
-    for (int size : fitSizes(large)) {
-      for (int r = 0; r < repeats; r++) {
-        JvmCpuSampler.Split split = measure(size, "world-size-" + size + (repeats > 1 ? "-run-" + (r + 1) : ""));
-        if (split == null) return 1;
-        if (size == large) many = split;
-        runs.add(new HostFit.Run(size, lastDuration));
-      }
+    for (int r = 0; r < repeats; r++) {
+      JvmCpuSampler.Split split = measureSweep(fitSizes(large), "sweep" + (repeats > 1 ? "-run-" + (r + 1) : ""));
+      if (split == null) return 1;
+      many = split;
+      for (var point : lastSweep.points()) runs.add(new HostFit.Run(point.worldSize(), point.result().durationSeconds()));
     }
     Double others = load.othersCores();
     int cores = cal.host().cores();
     HostFit.Terms fit = HostFit.leastSquares((o, a, s, size) -> simulate(cal.withHost(
-        new StepCalibration.HostSharing(cores, o, a, inflation, "", s), null), model, requests, size)
-        .result().durationSeconds(), runs, cores, MAX_STEP_CPU_MICROS);
+        new StepCalibration.HostSharing(cores, o, a, inflation, "", s), null), model, requests, size, large)
+        .result().durationSeconds(), runs, cores, MAX_STEP_CPU_MICROS, large);
     String measuredBy = String.format(Locale.ROOT, "coordinator calibrate-host at world sizes 1, %s (%d run(s) "
         + "each), %d requests, seed %d, %s", sizesText(large), repeats, requests.size(), fleet.seed, LocalDate.now());
     StepCalibration.HostSharing host = HostFit.host(cores, fit, inflation, measuredBy);
@@ -188,10 +187,24 @@ final class CalibrateHostCommand implements Callable<Integer> {
     }
   }
 
-  /** The workload simulated on {@code size} agents with {@code cal}, in a cluster of its own agents. */
+  /** The workload simulated on {@code size} agents with {@code cal}, in a cluster of {@code clusterAgents}. */
   private io.decodefleet.coordinator.metrics.SweepPoint simulate(StepCalibration cal, ModelSpec model,
-      List<RequestSpec> requests, int size) {
+      List<RequestSpec> requests, int size, int clusterAgents) {
     return new FleetSimulation(new SimulationSpec(size, ParallelLayout.DATA_PARALLEL, model, requests,
-        fleet.placement, workload.maxConcurrency, cal, null, List.of(), 0)).run(null);
+        fleet.placement, workload.maxConcurrency, cal, null, List.of(), 0, clusterAgents)).run(null);
+  }
+
+  /** The sweep of the last {@link #measureSweep}. */
+  private SweepReport lastSweep;
+
+  /** The workload for real at each of {@code sizes} in one cluster of the largest, this JVM's CPU sampled. */
+  private JvmCpuSampler.Split measureSweep(List<Integer> sizes, String name) {
+    fleet.worldSizes = sizes;
+    try (JvmCpuSampler sampler = new JvmCpuSampler()) {
+      lastSweep = EmbeddedRun.run("cpu", fleet, workload, engine, null, reportDir.resolve(name), "calibrate-host");
+      return lastSweep == null ? null : sampler.busyWindow();
+    } finally {
+      fleet.worldSizes = null;
+    }
   }
 }

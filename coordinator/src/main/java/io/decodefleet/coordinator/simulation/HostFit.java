@@ -70,6 +70,17 @@ public final class HostFit {
    * @param upToMicros the largest per-step cost allowed
    */
   public static Terms leastSquares(SimulatedHost sim, List<Run> runs, int cores, double upToMicros) {
+    return leastSquares(sim, runs, cores, upToMicros, 0);
+  }
+
+  /**
+   * As {@link #leastSquares(SimulatedHost, List, int, double)}, for runs made in one cluster of {@code
+   * clusterAgents} agent nodes (a sweep, as {@code simulate --compare-real} runs its world sizes): every run
+   * then has the same agent nodes, so {@code agent_cpu} cannot be told from {@code other_cpu} and stays 0;
+   * 0 for runs each in a cluster of its own agents.
+   */
+  public static Terms leastSquares(SimulatedHost sim, List<Run> runs, int cores, double upToMicros,
+      int clusterAgents) {
     if (runs.isEmpty()) throw new IllegalArgumentException("the least-squares fit needs at least one run");
     TreeMap<Integer, double[]> bySize = new TreeMap<>();
     for (Run r : runs) {
@@ -79,7 +90,7 @@ public final class HostFit {
     }
     int largest = bySize.lastKey();
     // agent_cpu below the point where the largest run's engines would be left a tenth of a core.
-    double maxAgentCpu = Math.max(0, (cores - 0.1) / largest);
+    double maxAgentCpu = clusterAgents > 0 ? 0 : Math.max(0, (cores - 0.1) / largest);
     Function<double[], double[]> decode = x -> new double[] {
         x[0] * x[0], Math.min(maxAgentCpu, x[1] * x[1] / 10), Math.min(upToMicros, x[2] * x[2] * 1000)};
     ToDoubleFunction<double[]> error = x -> {
