@@ -84,6 +84,36 @@ class DecodeAttentionPlanTest {
   }
 
   @Test
+  void theWorkListIsTheNaturalListStablySortedLongestFirst() {
+    // The list is built without sorting every item; it must be exactly what a stable sort of the natural
+    // (seq, chunk, kvHead) list by length, longest first, gives, whatever the contexts and the split.
+    java.util.Random random = new java.util.Random(11);
+    for (int trial = 0; trial < 300; trial++) {
+      int[] ctx = new int[1 + random.nextInt(40)];
+      for (int s = 0; s < ctx.length; s++) {
+        ctx[s] = random.nextBoolean() ? 64 * (1 + random.nextInt(40)) : 1 + random.nextInt(3000);
+      }
+      int kvHeads = 1 + random.nextInt(8);
+      DecodeAttentionPlan plan = DecodeAttentionPlan.plan(ctx, kvHeads, 1 + random.nextInt(600));
+      int chunk = plan.chunkTokens();
+      java.util.List<int[]> natural = new java.util.ArrayList<>();
+      for (int s = 0; s < ctx.length; s++) {
+        for (int c = 0; c * chunk < ctx[s]; c++) {
+          for (int h = 0; h < kvHeads; h++) natural.add(new int[] {s, h, c, Math.min(chunk, ctx[s] - c * chunk)});
+        }
+      }
+      natural.sort((a, b) -> Integer.compare(b[3], a[3]));
+      int[] items = plan.workItems();
+      assertEquals(natural.size(), plan.numItems(), "trial " + trial);
+      for (int i = 0; i < natural.size(); i++) {
+        int[] want = natural.get(i);
+        assertArrayEquals(new int[] {want[0], want[1], want[2], 0},
+            java.util.Arrays.copyOfRange(items, 4 * i, 4 * i + 4), "trial " + trial + ", item " + i);
+      }
+    }
+  }
+
+  @Test
   void singleChunkSequencesHaveNoPartialSlots() {
     DecodeAttentionPlan plan = DecodeAttentionPlan.plan(new int[] {5000, 10}, 1, 8);
     int[] base = plan.partialBase();
