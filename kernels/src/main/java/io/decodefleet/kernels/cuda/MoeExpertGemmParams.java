@@ -35,7 +35,11 @@ public record MoeExpertGemmParams(long out, long x, long w, long offsets, long t
     ParamChecks.multipleOf(k, 8, "k");
     ParamChecks.multipleOf(xStride, 8, "xStride");
     if (xStride < k) throw new IllegalArgumentException("xStride (" + xStride + ") must be >= k (" + k + ")");
-    MoeRouteParams.checkExperts(numExperts, 1);
+    // An expert-parallel rank's share of the experts: one expert a rank when the group is as wide as the layer.
+    if (numExperts < 1 || numExperts > MoeRouteParams.MAX_EXPERTS) {
+      throw new IllegalArgumentException("numExperts must be in 1.." + MoeRouteParams.MAX_EXPERTS + " but is "
+          + numExperts);
+    }
   }
 
   /** The gate_up launch: {@code tokenOf} required. */

@@ -55,6 +55,14 @@ class MoeKernelParamsTest {
     assertEquals(128, MoeExpertGemmParams.down(256, 512, 768, 1024, 2048, 768, 128).launch(Kernel.MOE_EXPERTS_DOWN, 64)
         .gridY());
     assertEquals(56, MoeExpertGemmParams.LAYOUT.size());
+    // An expert-parallel rank of a group as wide as the layer (ep=8 on 8 experts) holds one expert.
+    assertEquals(1, MoeExpertGemmParams.down(256, 512, 768, 1024, 4096, 14336, 1).launch(Kernel.MOE_EXPERTS_DOWN, 64)
+        .gridY());
+    assertEquals(1, MoeExpertGemmParams.gateUp(256, 512, 768, 1024, 1280, 14336, 4096, 4096, 1)
+        .launch(Kernel.MOE_EXPERTS_GATE_UP_TC, 256).gridZ());
+    assertThrows(IllegalArgumentException.class, () -> MoeExpertGemmParams.down(256, 512, 768, 1024, 4096, 14336, 0));
+    assertThrows(IllegalArgumentException.class,
+        () -> MoeExpertGemmParams.down(256, 512, 768, 1024, 4096, 14336, 257));
   }
 
   @Test

@@ -209,7 +209,8 @@ public enum KernelFamily {
    * on partial column, row and k tiles (136 x 120: k off the 32-wide stage), 150 rows at Mixtral's
    * hidden size, capacity drops, and 1000 rows over 16 experts (several row tiles an expert). Then
    * the same kernels as the ranks of an expert-parallel group run them (each rank's experts only, a
-   * float32 partial combine each, summed): 2 and 4 ranks, capacity drops, both GEMM families.
+   * float32 partial combine each, summed): 2, 4 and 8 ranks (one expert a rank), capacity drops, both
+   * GEMM families.
    */
   MOE_EXPERTS(
       h -> MoeChecks.experts(h, 17, 8, 2, 136, 120, 0),
@@ -225,7 +226,8 @@ public enum KernelFamily {
       h -> MoeExpertParallelChecks.experts(h, 17, 8, 2, 136, 120, 0, 2, false),
       h -> MoeExpertParallelChecks.experts(h, 40, 8, 2, 128, 96, 1.0, 4, false),
       h -> MoeExpertParallelChecks.experts(h, 64, 8, 2, 4096, 1792, 0, 2, false),
-      h -> MoeExpertParallelChecks.experts(h, 200, 16, 4, 256, 128, 0, 4, true));
+      h -> MoeExpertParallelChecks.experts(h, 200, 16, 4, 256, 128, 0, 4, true),
+      h -> MoeExpertParallelChecks.experts(h, 150, 8, 2, 136, 120, 1.0, 8, true));
 
   private final List<Check> checks;
 
