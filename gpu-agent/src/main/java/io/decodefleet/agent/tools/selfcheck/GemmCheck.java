@@ -70,21 +70,24 @@ final class GemmCheck {
 
   /**
    * Our second skinny GEMM (m ≤ 16) as the dispatch launches it; after the timed launches the
-   * output is poisoned and checked again (the tile counters must have been left at zero).
+   * output and the split-K partials are poisoned and the product checked again (the tile counters
+   * must have been left at zero, and a tile summed before all its partials were written shows as
+   * NaN rather than as the identical partials of the launch before).
    */
   static CheckResult skinny2(DeviceHarness h, int m, int n, int k, boolean outFloat) {
     Problem q = Problem.random(h, m, n, k);
     Skinny2GemmPlan plan = Skinny2GemmPlan.plan(m, n, k, h.kernels().slots(Skinny2GemmPlan.kernelFor(m)));
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
-    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    DeviceBuffer workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()) : null;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
-    SkinnyGemmParams p = plan.params(out.address(), h.bf16(q.x()).address(), h.bf16(q.w()).address(), workspace,
-        counters, n, outFloat);
+    SkinnyGemmParams p = plan.params(out.address(), h.bf16(q.x()).address(), h.bf16(q.w()).address(),
+        workspace == null ? 0 : workspace.address(), counters, n, outFloat);
     Runnable run = () -> h.launch(plan.kernel(), plan.launch(), p);
     run.run();
     double err = Compare.relError(read(h, out, m * n, outFloat), q.expected());
     double us = h.medianUs(run);
     if (outFloat) out.fill32(DeviceHarness.F32_NAN); else out.fill16(DeviceHarness.BF16_NAN);
+    if (workspace != null) workspace.fill32(DeviceHarness.F32_NAN);
     run.run();
     err = Compare.worst(err, Compare.relError(read(h, out, m * n, outFloat), q.expected()));
     return h.result(outFloat ? "skinny2 gemm, f32 out" : "skinny2 gemm",
