@@ -48,10 +48,10 @@ final class GemmCheck {
     Kernel kernel = SkinnyGemmPlan.kernelFor(m);
     SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(kernel));
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
-    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    DeviceBuffer workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()) : null;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
     SkinnyGemmParams p = SkinnyGemmParams.of(plan, out.address(), h.bf16(q.x()).address(),
-        h.bf16(q.w()).address(), workspace, counters, n, outFloat);
+        h.bf16(q.w()).address(), workspace == null ? 0 : workspace.address(), counters, n, outFloat);
     Runnable run = () -> h.launch(kernel, plan.launch(), p);
     run.run();
     double err = Compare.relError(read(h, out, m * n, outFloat), q.expected());
@@ -61,6 +61,9 @@ final class GemmCheck {
     } else {
       out.fill16(DeviceHarness.BF16_NAN);
     }
+    // Partials poisoned too: a tile summed before all its partials were written shows as NaN, not as the
+    // identical partials of the launch before.
+    if (workspace != null) workspace.fill32(DeviceHarness.F32_NAN);
     run.run(); // after many launches: the tile counters must have been left at zero
     err = Compare.worst(err, Compare.relError(read(h, out, m * n, outFloat), q.expected()));
     return h.result(outFloat ? "skinny gemm, f32 out" : "skinny gemm",
