@@ -19,12 +19,12 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Device benchmarks.", subcommands = {BenchCommand.Kernels.class, BenchNcclCommand.class,
         BenchStepCommand.class, BenchKvTransferCommand.class, BenchTpCommand.class, BenchHostCopyCommand.class,
-        BenchRooflineCommand.class})
+        BenchHostStepCommand.class, BenchRooflineCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    System.err.println("gpu-agent bench: name a benchmark (kernels, step, nccl, tp, kv-transfer, host-copy, roofline); see --help");
+    System.err.println("gpu-agent bench: name a benchmark (kernels, step, nccl, tp, kv-transfer, host-copy, host-step, roofline); see --help");
     return 2;
   }
 
