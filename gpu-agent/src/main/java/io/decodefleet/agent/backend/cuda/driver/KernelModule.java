@@ -110,8 +110,12 @@ public final class KernelModule implements AutoCloseable {
       ctx.check(JCudaDriver.cuModuleGetFunction(f, module, kernel.symbol()),
           "cuModuleGetFunction(" + kernel.symbol() + ")");
       // A kernel whose code does not run on this device (sm_90a-only) is looked up but never
-      // launched; its opt-in could exceed what the device allows, so it is not asked for.
-      if (kernel.needsSharedOptIn() && runsHere(kernel)) {
+      // launched; its opt-in could exceed what the device allows, so it is not asked for. The
+      // default limit covers static and dynamic shared memory together: 48 KiB of dynamic memory
+      // beside a static variable (the persistent FP8 d64 decode kernels) needs the opt-in too,
+      // or no CTA of it fits an SM.
+      if (runsHere(kernel) && kernel.sharedBytes() > 0 && (kernel.needsSharedOptIn()
+          || staticShared(f, kernel) + kernel.sharedBytes() > Kernel.DEFAULT_SHARED_LIMIT)) {
         ctx.check(JCudaDriver.cuFuncSetAttribute(f,
             CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
             kernel.sharedBytes()),
@@ -121,6 +125,14 @@ public final class KernelModule implements AutoCloseable {
       functions.put(kernel, f);
     }
     return f;
+  }
+
+  /** The static shared memory of {@code f}'s code, bytes. */
+  private int staticShared(CUfunction f, Kernel kernel) {
+    int[] bytes = new int[1];
+    ctx.check(JCudaDriver.cuFuncGetAttribute(bytes, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f),
+        "cuFuncGetAttribute(" + kernel.symbol() + ", static shared size)");
+    return bytes[0];
   }
 
   @Override
