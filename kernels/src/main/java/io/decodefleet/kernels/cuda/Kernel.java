@@ -182,6 +182,15 @@ public enum Kernel {
   }
 
   /**
+   * Whether a launch needs the dynamic shared-memory opt-in when the compiled code also holds {@code
+   * staticBytes} of static shared memory: the default limit covers both together, so 48 KiB of dynamic
+   * memory beside one static variable already needs it (without it no CTA fits an SM).
+   */
+  public boolean needsSharedOptIn(int staticBytes) {
+    return sharedBytes > 0 && (needsSharedOptIn() || (long) staticBytes + sharedBytes > DEFAULT_SHARED_LIMIT);
+  }
+
+  /**
    * Whether this kernel's code runs on a device of this compute capability. Every kernel runs
    * wherever the fatbin loads but {@link #WGMMA_GEMM}, which is sm_90a machine code only (its
    * other targets trap); its shared-memory opt-in is not even asked for elsewhere.

@@ -135,4 +135,18 @@ class Fp8KernelParamsTest {
     assertThrows(IllegalArgumentException.class, () -> SkinnyGemmFp8Params.of(SkinnyGemmPlan.plan(1, 64, 40, 264), 256,
         512, 768, 1024, 1280, 1536, 64, false), "k of a partial 16-code vector");
   }
+
+  @Test
+  void fortyEightKibOfDynamicSharedMemoryBesideAStaticVariableNeedsTheOptIn() {
+    // The persistent FP8 d64 kernels ask for exactly the default 48 KiB and hold a static int: without the
+    // opt-in no CTA of them fits an SM (every head-dim-64 model failed to load on an H200 so).
+    Kernel k = Kernel.DECODE_ATTENTION_PERSISTENT_FP8_D64;
+    assertEquals(Kernel.DEFAULT_SHARED_LIMIT, k.sharedBytes());
+    assertFalse(k.needsSharedOptIn());
+    assertFalse(k.needsSharedOptIn(0));
+    assertTrue(k.needsSharedOptIn(4));
+    // Above the limit the opt-in is needed whatever the static part; without dynamic memory never.
+    assertTrue(Kernel.DECODE_ATTENTION_FP8_D128.needsSharedOptIn(0));
+    assertFalse(Kernel.FP8_GEMM.needsSharedOptIn(64 * 1024));
+  }
 }
