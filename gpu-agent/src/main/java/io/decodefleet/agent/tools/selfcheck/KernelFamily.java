@@ -153,6 +153,7 @@ public enum KernelFamily {
       h -> Fp8Checks.skinny(h, 1, 4096, 4096, false),
       h -> Fp8Checks.skinny(h, 17, 1000, 528, false),
       h -> Fp8Checks.skinny(h, 8, 28672, 1024, false),
+      h -> Fp8Checks.skinny(h, 13, 4096, 14336, false),
       h -> Fp8Checks.skinny(h, 32, 6144, 4096, false),
       h -> Fp8Checks.skinny(h, 64, 6144, 4096, false),
       h -> Fp8Checks.skinny(h, 200, 1000, 1024, false),
@@ -175,6 +176,7 @@ public enum KernelFamily {
       h -> Fp8CacheChecks.decodeAttention(h, true, 16, 4, 64, 32, randomContexts(h.random(), 17, 1, 3000)),
       h -> Fp8CacheChecks.decodeAttention(h, false, 8, 8, 64, 16, new int[] {1, 63, 64, 65}),
       h -> Fp8CacheChecks.decodeGraph(h, false, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
+      h -> Fp8CacheChecks.decodeGraph(h, false, 16, 4, 64, 16, randomContexts(h.random(), 17, 1, 3000)),
       h -> Fp8CacheChecks.decodeGraph(h, true, 32, 8, 128, 16, randomContexts(h.random(), 64, 250, 1100)),
       h -> Fp8CacheChecks.decodeGraph(h, true, 16, 4, 64, 16, randomContexts(h.random(), 17, 1, 3000))),
   /** FP8 weights: dummy projections quantized on the device, and widened to bf16 for prefill. */
