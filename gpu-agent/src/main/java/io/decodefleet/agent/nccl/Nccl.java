@@ -200,6 +200,29 @@ public final class Nccl {
     }
   }
 
+  /**
+   * A group of point-to-point calls: {@link #groupStart}, {@code calls}, then {@link #groupEnd} on
+   * {@code comms} however the calls ended. When a call fails, its error is the one thrown and a failing
+   * {@code groupEnd} is attached to it as suppressed, rather than replacing it.
+   */
+  public static void group(Runnable calls, long... comms) {
+    groupStart();
+    RuntimeException failed = null;
+    try {
+      calls.run();
+    } catch (RuntimeException e) {
+      failed = e;
+      throw e;
+    } finally {
+      try {
+        groupEnd(comms);
+      } catch (RuntimeException end) {
+        if (failed == null) throw end;
+        failed.addSuppressed(end);
+      }
+    }
+  }
+
   /** NCCL's text for a status, e.g. {@code "unhandled cuda error (run with NCCL_DEBUG=...)"}. */
   public static String errorString(int status) {
     requireAvailable();

@@ -24,10 +24,10 @@ final class FakeNcclProbe {
     Nccl.allReduce(0x1000, 0x1000, 17, Nccl.DataType.FLOAT32, 0x5, comm);
     System.out.println("allreduce=ok");
     report("refused", () -> Nccl.allReduce(0x1000, 0x2000, 13, Nccl.DataType.FLOAT32, 0x5, comm));
-    Nccl.groupStart();
-    Nccl.send(0x3000, 2048, Nccl.DataType.BFLOAT16, 0, 0x6, comm);
-    Nccl.recv(0x4000, 512, Nccl.DataType.FLOAT32, 0, 0x6, comm);
-    Nccl.groupEnd(comm);
+    Nccl.group(() -> {
+      Nccl.send(0x3000, 2048, Nccl.DataType.BFLOAT16, 0, 0x6, comm);
+      Nccl.recv(0x4000, 512, Nccl.DataType.FLOAT32, 0, 0x6, comm);
+    }, comm);
     System.out.println("p2p=ok");
     NcclCommunicator.checkAsyncError(comm);
     NcclCommunicator.commDestroy(comm);
@@ -38,6 +38,16 @@ final class FakeNcclProbe {
     report("wrongDevice", () -> NcclCommunicator.commInitRank(2, id, 0, 7, Duration.ofSeconds(5)));
     long other = NcclCommunicator.commInitRank(2, id, 0, 0);
     System.out.println("abort=" + NcclCommunicator.commAbort(other) + "," + NcclCommunicator.commAbort(other));
+    // Last: a group whose call fails and whose end fails too (a zero communicator) keeps the call's error.
+    try {
+      Nccl.group(() -> {
+        throw new IllegalStateException("the routing send failed");
+      }, 0L);
+      System.out.println("groupFailure=no exception");
+    } catch (RuntimeException e) {
+      System.out.println("groupFailure=" + e.getClass().getSimpleName() + ": " + e.getMessage() + "; suppressed "
+          + (e.getSuppressed().length == 1 ? e.getSuppressed()[0].getMessage() : e.getSuppressed().length));
+    }
   }
 
   private static void report(String key, Runnable call) {

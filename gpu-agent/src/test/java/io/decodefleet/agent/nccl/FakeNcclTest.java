@@ -96,6 +96,13 @@ class FakeNcclTest {
   }
 
   @Test
+  void aGroupWhoseCallFailsThrowsThatCallsErrorWithTheGroupEndsAttached() {
+    assertEquals("ok", probe.get("p2p"));
+    assertEquals("IllegalStateException: the routing send failed; suppressed groupEnd: comm must not be 0",
+        probe.get("groupFailure"));
+  }
+
+  @Test
   void destroyFinalizesThenFreesAndTheHandleIsDeadAfterwards() {
     int finalize = received.indexOf("fake finalize rank=1");
     int destroy = received.indexOf("fake destroy rank=1");

@@ -77,8 +77,7 @@ final class GroupMembership {
     int size = experts.size();
     // int32 experts and float32 weights both travel as 4-byte words: a send reduces nothing.
     MoeLayerKernels.RoutingShare share = (expertIds, weights, count) -> {
-      Nccl.groupStart();
-      try {
+      Nccl.group(() -> {
         for (int peer = 1; peer < size; peer++) {
           if (rank == 0) {
             Nccl.send(expertIds, count, Nccl.DataType.FLOAT32, peer, streamAddress, c);
@@ -88,9 +87,7 @@ final class GroupMembership {
             Nccl.recv(weights, count, Nccl.DataType.FLOAT32, 0, streamAddress, c);
           }
         }
-      } finally {
-        Nccl.groupEnd(c);
-      }
+      }, c);
     };
     return new MoeLayerKernels.ExpertGroup(experts.firstExpert(numExperts), experts.endExpert(numExperts),
         sums(stream), share);

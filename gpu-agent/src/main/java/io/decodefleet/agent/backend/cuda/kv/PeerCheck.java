@@ -37,15 +37,12 @@ final class PeerCheck {
       recv.fill32(0x7fc00000);
       ctx.synchronize("staging the KV-transfer group's first exchange"); // legacy-stream copies, non-blocking stream
       long s = NativeStream.address(stream);
-      Nccl.groupStart();
-      try {
+      Nccl.group(() -> {
         for (int j = 0; j < peers.size(); j++) {
           Nccl.send(send.address(), n, Nccl.DataType.FLOAT32, peers.get(j), s, comm);
           Nccl.recv(recv.address(4L * n * j), n, Nccl.DataType.FLOAT32, peers.get(j), s, comm);
         }
-      } finally {
-        Nccl.groupEnd(comm);
-      }
+      }, comm);
       long deadline = System.nanoTime() + spec.timeout().toNanos();
       while (!stream.isIdle()) {
         if (System.nanoTime() - deadline > 0) {
