@@ -4,7 +4,6 @@ import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
-import io.decodefleet.coordinator.metrics.EngineTotals;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import io.decodefleet.coordinator.simulation.CalibrationFile;
 import io.decodefleet.coordinator.simulation.FleetSimulation;
@@ -102,11 +101,11 @@ final class CalibrateHostCommand implements Callable<Integer> {
       System.err.println("coordinator calibrate-host: " + e.getMessage());
       return 2;
     }
-    if (measure(large, "warm-up") == null) return 1;
+    if (measure(List.of(large), "warm-up") == null) return 1;
     // World size 1: the engine's steps in the cluster's JVM against the same workload simulated from the bench.
     HostCpuLoad load = new HostCpuLoad();
-    if (measure(1, "world-size-1") == null) return 1;
-    double realAlone = HostFit.stepSeconds(lastEngine);
+    if (measure(List.of(1), "world-size-1") == null) return 1;
+    double realAlone = HostFit.stepSeconds(lastSweep.points().get(0).engine());
     StepCalibration bench = cal.withHost(new StepCalibration.HostSharing(cal.host().cores(), 0, 0, 1, ""), null);
     double inflation = realAlone / HostFit.stepSeconds(simulate(bench, model, requests, 1, 1).engine());
     // World sizes 2, N/2 and N as a sweep in one cluster of N (as a sweep up to N runs), --repeats times: the host
@@ -114,7 +113,7 @@ final class CalibrateHostCommand implements Callable<Integer> {
     List<HostFit.Run> runs = new ArrayList<>();
     JvmCpuSampler.Split many = null;
     for (int r = 0; r < repeats; r++) {
-      JvmCpuSampler.Split split = measureSweep(fitSizes(large), "sweep" + (repeats > 1 ? "-run-" + (r + 1) : ""));
+      JvmCpuSampler.Split split = measure(fitSizes(large), "sweep" + (repeats > 1 ? "-run-" + (r + 1) : ""));
       if (split == null) return 1;
       many = split;
       for (var point : lastSweep.points()) runs.add(new HostFit.Run(point.worldSize(), point.result().durationSeconds()));
@@ -169,24 +168,6 @@ final class CalibrateHostCommand implements Callable<Integer> {
   /** The largest per-step CPU of the other threads the fit tries, µs (a step report's handling is well below). */
   private static final double MAX_STEP_CPU_MICROS = 20_000;
 
-  /** The engine totals and the duration (s) of the last run {@link #measure} made. */
-  private EngineTotals lastEngine;
-  private double lastDuration;
-
-  /** The workload for real at {@code size}, this JVM's CPU sampled; null when the run failed. */
-  private JvmCpuSampler.Split measure(int size, String name) {
-    fleet.worldSizes = null;
-    fleet.worldSize = size;
-    try (JvmCpuSampler sampler = new JvmCpuSampler()) {
-      SweepReport report = EmbeddedRun.run("cpu", fleet, workload, engine, null, reportDir.resolve(name),
-          "calibrate-host");
-      if (report == null) return null;
-      lastEngine = report.points().get(0).engine();
-      lastDuration = report.points().get(0).result().durationSeconds();
-      return sampler.busyWindow();
-    }
-  }
-
   /** The workload simulated on {@code size} agents with {@code cal}, in a cluster of {@code clusterAgents}. */
   private io.decodefleet.coordinator.metrics.SweepPoint simulate(StepCalibration cal, ModelSpec model,
       List<RequestSpec> requests, int size, int clusterAgents) {
@@ -194,11 +175,14 @@ final class CalibrateHostCommand implements Callable<Integer> {
         fleet.placement, workload.maxConcurrency, cal, null, List.of(), 0, clusterAgents)).run(null);
   }
 
-  /** The sweep of the last {@link #measureSweep}. */
+  /** The sweep of the last {@link #measure}. */
   private SweepReport lastSweep;
 
-  /** The workload for real at each of {@code sizes} in one cluster of the largest, this JVM's CPU sampled. */
-  private JvmCpuSampler.Split measureSweep(List<Integer> sizes, String name) {
+  /**
+   * The workload for real at each of {@code sizes} in one cluster of the largest, this JVM's CPU sampled;
+   * null when the run failed.
+   */
+  private JvmCpuSampler.Split measure(List<Integer> sizes, String name) {
     fleet.worldSizes = sizes;
     try (JvmCpuSampler sampler = new JvmCpuSampler()) {
       lastSweep = EmbeddedRun.run("cpu", fleet, workload, engine, null, reportDir.resolve(name), "calibrate-host");

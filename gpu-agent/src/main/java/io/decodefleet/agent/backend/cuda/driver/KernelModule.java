@@ -114,7 +114,7 @@ public final class KernelModule implements AutoCloseable {
       // default limit covers static and dynamic shared memory together: 48 KiB of dynamic memory
       // beside a static variable (the persistent FP8 d64 decode kernels) needs the opt-in too,
       // or no CTA of it fits an SM.
-      if (runsHere(kernel) && kernel.sharedBytes() > 0 && kernel.needsSharedOptIn(staticShared(f, kernel))) {
+      if (runsHere(kernel) && kernel.needsSharedOptIn(staticShared(f, kernel))) {
         ctx.check(JCudaDriver.cuFuncSetAttribute(f,
             CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
             kernel.sharedBytes()),
