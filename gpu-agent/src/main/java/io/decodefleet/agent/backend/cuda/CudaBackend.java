@@ -389,6 +389,12 @@ public final class CudaBackend implements TensorParallelRank {
     return weights.layout().bytesReadPerStep();
   }
 
+  /** Weight bytes a decode step read whose tokens reached the experts {@code routed} counts. */
+  public long weightBytesReadPerStep(io.decodefleet.agent.engine.ExpertLoad routed) {
+    requireLoaded();
+    return weights.layout().bytesReadPerStep(routed);
+  }
+
   public long weightBytes() {
     requireLoaded();
     return weights.layout().totalBytes();

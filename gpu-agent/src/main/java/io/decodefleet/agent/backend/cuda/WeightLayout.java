@@ -338,6 +338,26 @@ public final class WeightLayout {
   }
 
   /**
+   * Bytes a decode step streams from the weights when its tokens reached the experts {@code routed}
+   * counts: the dense part and each (layer, expert) held here that took a token; null (or a dense
+   * model) gives {@link #bytesReadPerStep()}.
+   */
+  public long bytesReadPerStep(io.decodefleet.agent.engine.ExpertLoad routed) {
+    if (!config.isMoe() || routed == null) return bytesReadPerStep();
+    int held = endExpert - firstExpert;
+    long each = expertBytes() / ((long) config.numHiddenLayers() * held);
+    long touched = 0;
+    for (int l = 0; l < config.numHiddenLayers(); l++) {
+      for (int e = firstExpert; e < endExpert; e++) {
+        if (routed.tokens(l, e) > 0) touched++;
+      }
+    }
+    long embeddingBytes = (long) config.vocabSize() * config.hiddenSize() * ELEMENT_BYTES;
+    long dense = (config.tieWordEmbeddings() ? size : size - embeddingBytes) - expertBytes();
+    return dense + each * touched;
+  }
+
+  /**
    * Bytes of every layer's experts held here (0 for a dense model). A decode step reads only the experts its
    * tokens were routed to: {@link #bytesReadPerStep} counts one token's k of them, the least a step
    * reads (on an expert-parallel rank of K, ceil(k / K) of them: the least the busiest rank reads).

@@ -37,7 +37,8 @@ import java.util.Random;
  *       ids come back. Per step: device time (events around inputs in → tokens out), wall time of
  *       the call, host time (inputs ready → last launch returned) and the device's idle gap since
  *       the previous step; medians after a warm-up. Floor: (weight bytes read + KV bytes read) /
- *       measured device-to-device copy bandwidth. With FP8 weights the weight bytes are the FP8
+ *       measured device-to-device copy bandwidth; of a mixture of experts' experts, the weight bytes
+ *       count those the last timed step routed a token to. With FP8 weights the weight bytes are the FP8
  *       layout's (one byte a projection weight, plus row scales; embedding rows, norms and the LM
  *       head stay bf16), with an FP8 KV cache one byte a cached element.
  *   <li>Prefill: one fresh prompt of T tokens at batch 1, wall time of the call (TTFT without the
@@ -148,8 +149,9 @@ public final class StepBench {
           weightBytes = b.weightBytesReadPerStep();
           out.printf(Locale.ROOT, "copy %.2f TB/s, best bf16 GEMM %dx%dx%d %.0f TFLOP/s (%s)%n", copy / 1e6,
               GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2], gemm / 1e6, gemmBy);
-          out.printf(Locale.ROOT, "floor bytes%s: weights %.3f GB a step, KV %.1f KiB a token of context%n",
-              o.dtypeLabel(), weightBytes / 1e9, config.kvBytesPerToken(o.kvElementBytes()) / 1024.0);
+          out.printf(Locale.ROOT, "floor bytes%s: weights %.3f GB a step%s, KV %.1f KiB a token of context%n",
+              o.dtypeLabel(), weightBytes / 1e9, config.isMoe() ? " at one token (each row: the experts its step"
+                  + " routed to)" : "", config.kvBytesPerToken(o.kvElementBytes()) / 1024.0);
         }
         for (int context : o.contexts()) {
           for (int batch : o.batches()) {
@@ -243,7 +245,10 @@ public final class StepBench {
       ranAs = t == null ? b.name() : t.path();
     }
     long kvBytes = (long) batch * context * c.kvBytesPerToken(kvElementBytes);
-    double floor = (weightBytes + kvBytes) / copy;
+    // A mixture of experts reads the experts its tokens reached: the last timed step's routing says which.
+    long stepWeights = b instanceof CudaBackend cb && b.lastExpertLoad() != null
+        ? cb.weightBytesReadPerStep(b.lastExpertLoad()) : weightBytes;
+    double floor = (stepWeights + kvBytes) / copy;
     StepProfile profile = null;
     if (o.profileSteps() > 0 && b.profileUnsupported().isEmpty()) {
       SamplingParams[] greedy = new SamplingParams[batch];

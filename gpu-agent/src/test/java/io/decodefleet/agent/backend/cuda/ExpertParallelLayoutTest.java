@@ -74,6 +74,28 @@ class ExpertParallelLayoutTest {
     }
   }
 
+  /**
+   * With a step's routing known, the floor counts each (layer, expert) that took a token, once however
+   * many tokens it took, and on a rank only the experts it holds.
+   */
+  @Test
+  void aRoutedStepReadsEachExpertThatTookATokenOnce() {
+    WeightLayout whole = new WeightLayout(MOE);
+    int layers = MOE.numHiddenLayers();
+    int experts = MOE.moe().numExperts();
+    long perExpert = whole.expertBytes() / ((long) layers * experts);
+    long dense = whole.totalBytes() - 2L * MOE.vocabSize() * MOE.hiddenSize() - whole.expertBytes();
+    io.decodefleet.agent.engine.ExpertLoad load = io.decodefleet.agent.engine.ExpertLoad.empty(layers, experts);
+    assertEquals(dense, whole.bytesReadPerStep(load), "no token routed: the dense part alone");
+    load.tokens()[0] = 5; // layer 0, expert 0: five tokens, read once
+    load.tokens()[experts - 1] = 1; // layer 0, the last expert
+    load.tokens()[(layers - 1) * experts + 1] = 2; // last layer, expert 1
+    assertEquals(dense + 3 * perExpert, whole.bytesReadPerStep(load));
+    assertEquals(whole.bytesReadPerStep(), whole.bytesReadPerStep(null), "no routing known: one token's k");
+    WeightLayout upper = new WeightLayout(MOE, TensorShard.WHOLE, false, new ExpertShard(1, 2));
+    assertEquals(dense + perExpert, upper.bytesReadPerStep(load), "rank 1 of 2 holds only the last expert of those");
+  }
+
   @Test
   void splittingTheExpertsAndTheHeadsAtOnceOrUnevenlyIsRefused() {
     assertThrows(IllegalArgumentException.class,
