@@ -72,14 +72,28 @@ public record MoeExpertGemmParams(long out, long x, long w, long offsets, long t
   /** Launched rows from which the tensor-core kernels run: each expert's rows fill their M tiles. */
   public static final int TENSOR_CORE_MIN_ROWS = 128;
 
-  /** The gate_up kernel for a step of {@code rows} launched rows: tensor cores from {@link #TENSOR_CORE_MIN_ROWS}. */
-  public static Kernel gateUpKernel(int rows) {
-    return rows >= TENSOR_CORE_MIN_ROWS ? Kernel.MOE_EXPERTS_GATE_UP_TC : Kernel.MOE_EXPERTS_GATE_UP;
+  /**
+   * Mean routed rows per expert (rows × k / experts) from which the tensor-core kernels run below
+   * {@link #TENSOR_CORE_MIN_ROWS}: the CUDA-core kernels walk an expert's rows 8 at a time and re-read its
+   * weights for each group, so with a few experts (Mixtral's 8) they fall far behind one tensor-core
+   * pass over the weights (H200, h 4096, inter 14336, 64 tokens: 4284 µs on CUDA cores, where the
+   * tensor-core kernels took 1277 µs at 256 tokens, the same one M tile an expert).
+   */
+  public static final int TENSOR_CORE_MIN_ROWS_PER_EXPERT = 8;
+
+  /** Whether a step of {@code rows} launched rows, each to {@code k} of {@code experts}, runs on tensor cores. */
+  public static boolean tensorCores(int rows, int k, int experts) {
+    return rows >= TENSOR_CORE_MIN_ROWS || (long) rows * k >= (long) TENSOR_CORE_MIN_ROWS_PER_EXPERT * experts;
   }
 
-  /** The down kernel for a step of {@code rows} launched rows. */
-  public static Kernel downKernel(int rows) {
-    return rows >= TENSOR_CORE_MIN_ROWS ? Kernel.MOE_EXPERTS_DOWN_TC : Kernel.MOE_EXPERTS_DOWN;
+  /** The gate_up kernel for a step of {@code rows} launched rows, each routed to {@code k} of {@code experts}. */
+  public static Kernel gateUpKernel(int rows, int k, int experts) {
+    return tensorCores(rows, k, experts) ? Kernel.MOE_EXPERTS_GATE_UP_TC : Kernel.MOE_EXPERTS_GATE_UP;
+  }
+
+  /** The down kernel for a step of {@code rows} launched rows, each routed to {@code k} of {@code experts}. */
+  public static Kernel downKernel(int rows, int k, int experts) {
+    return tensorCores(rows, k, experts) ? Kernel.MOE_EXPERTS_DOWN_TC : Kernel.MOE_EXPERTS_DOWN;
   }
 
   /**

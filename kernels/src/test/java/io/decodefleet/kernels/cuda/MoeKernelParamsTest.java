@@ -103,14 +103,22 @@ class MoeKernelParamsTest {
   }
 
   /**
-   * From 128 launched rows the tensor-core kernels run: a grid of (output tiles, ceil(rows / 128), experts),
+   * From 128 launched rows, or 8 routed rows an expert, the tensor-core kernels run: a grid of (output tiles, ceil(rows / 128), experts),
    * as if every row went to each expert; the gate_up tile is 64 act columns (its B tile 64 gate + 64 up rows).
    */
   @Test
   void tensorCoreGridsCoverEveryRowTileOfEveryExpertFromTheirRowThreshold() {
-    assertEquals(Kernel.MOE_EXPERTS_GATE_UP, MoeExpertGemmParams.gateUpKernel(127));
-    assertEquals(Kernel.MOE_EXPERTS_GATE_UP_TC, MoeExpertGemmParams.gateUpKernel(128));
-    assertEquals(Kernel.MOE_EXPERTS_DOWN_TC, MoeExpertGemmParams.downKernel(8192));
+    // 128 experts, top-8 (Qwen3-30B-A3B): 127 rows are 7.9 a expert, CUDA cores; from 128 rows tensor cores.
+    assertEquals(Kernel.MOE_EXPERTS_GATE_UP, MoeExpertGemmParams.gateUpKernel(127, 8, 128));
+    assertEquals(Kernel.MOE_EXPERTS_GATE_UP_TC, MoeExpertGemmParams.gateUpKernel(128, 8, 128));
+    assertEquals(Kernel.MOE_EXPERTS_DOWN_TC, MoeExpertGemmParams.downKernel(8192, 8, 128));
+    // 8 experts, top-2 (Mixtral): 8 rows an expert from 32 rows.
+    assertEquals(Kernel.MOE_EXPERTS_DOWN, MoeExpertGemmParams.downKernel(31, 2, 8));
+    assertEquals(Kernel.MOE_EXPERTS_DOWN_TC, MoeExpertGemmParams.downKernel(32, 2, 8));
+    assertEquals(Kernel.MOE_EXPERTS_GATE_UP_TC, MoeExpertGemmParams.gateUpKernel(32, 2, 8));
+    // 256 experts, top-1: 128 rows reach tensor cores by the row count alone.
+    assertEquals(Kernel.MOE_EXPERTS_GATE_UP_TC, MoeExpertGemmParams.gateUpKernel(128, 1, 256));
+    assertEquals(Kernel.MOE_EXPERTS_GATE_UP, MoeExpertGemmParams.gateUpKernel(127, 1, 256));
     MoeExpertGemmParams gu = MoeExpertGemmParams.gateUp(256, 512, 768, 1024, 1280, 14336, 4096, 4096, 8);
     LaunchShape g = gu.launch(Kernel.MOE_EXPERTS_GATE_UP_TC, 8192);
     assertEquals(14336 / 64, g.gridX());

@@ -23,7 +23,7 @@ import java.nio.ByteBuffer;
  * A mixture of experts' MLP on the device, in place of the dense gate_up, SwiGLU and down: the
  * router's gate GEMM through the GEMM dispatch (float32 logits), then moe.cu's router, permutation,
  * grouped gate_up + SwiGLU and down GEMMs (on tensor cores, moe_prefill.cu, from {@link
- * MoeExpertGemmParams#TENSOR_CORE_MIN_ROWS} launched rows), and the weighted combine into the
+ * MoeExpertGemmParams#tensorCores} launched rows), and the weighted combine into the
  * layer's delta. Nothing
  * here synchronises or asks the host about the routing, so the layer is captured into the decode
  * graphs: every grid is sized for the step's launched rows and every expert, and the kernels read
@@ -222,7 +222,7 @@ final class MoeLayerKernels implements AutoCloseable {
     MoeExpertGemmParams gateUp = MoeExpertGemmParams.gateUp(address(at.act()), x, w.address(lw.expertGateUp()),
         address(at.offsets() + 4L * firstExpert), address(at.tokenOf()), m.moeIntermediateSize(), h, h,
         endExpert - firstExpert);
-    Kernel kernel = MoeExpertGemmParams.gateUpKernel(rows);
+    Kernel kernel = MoeExpertGemmParams.gateUpKernel(rows, k, e);
     launch(kernel, gateUp.launch(kernel, rows), gateUp);
   }
 
@@ -238,7 +238,7 @@ final class MoeLayerKernels implements AutoCloseable {
     MoeExpertGemmParams down = MoeExpertGemmParams.down(address(at.y()), address(at.act()),
         w.address(lw.expertDown()), address(at.offsets() + 4L * firstExpert), h, m.moeIntermediateSize(),
         endExpert - firstExpert);
-    Kernel kernel = MoeExpertGemmParams.downKernel(rows);
+    Kernel kernel = MoeExpertGemmParams.downKernel(rows, k, m.numExperts());
     launch(kernel, down.launch(kernel, rows), down);
     long weights = address(at.weights() + slice(layer));
     MoeCombineParams combine = group == null

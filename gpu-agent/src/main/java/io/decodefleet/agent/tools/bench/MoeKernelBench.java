@@ -131,9 +131,10 @@ final class MoeKernelBench {
     double read = readSum / sets;
     double bytes = read * expertBytes;
     for (boolean tensorCore : new boolean[] {false, true}) {
-      // CUDA cores where the backend runs them (below TENSOR_CORE_MIN_ROWS) and at the threshold's
-      // first bucket beside tensor cores; tensor cores from there up.
-      if (tensorCore ? batch < MoeExpertGemmParams.TENSOR_CORE_MIN_ROWS : batch > 2 * MoeExpertGemmParams.TENSOR_CORE_MIN_ROWS) {
+      // Each kernel where the backend runs it and, around the switch (MoeExpertGemmParams.tensorCores),
+      // both side by side: tensor cores from half the switch's batch, CUDA cores up to twice it.
+      if (tensorCore ? !MoeExpertGemmParams.tensorCores(2 * batch, k, experts)
+          : MoeExpertGemmParams.tensorCores(batch / 2, k, experts)) {
         continue;
       }
       Kernel guKernel = tensorCore ? Kernel.MOE_EXPERTS_GATE_UP_TC : Kernel.MOE_EXPERTS_GATE_UP;
