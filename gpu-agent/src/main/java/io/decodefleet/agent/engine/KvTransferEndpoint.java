@@ -26,6 +26,11 @@ import java.util.function.Consumer;
  *       discarded, and the sequence re-prefills here instead.
  *   <li>Failures: a transfer that fails is reported FAILED (the coordinator then aborts the group
  *       and re-places the sequence); blocks the device might still touch are never reused.
+ *   <li>Order: the coordinator tells the peer to take the other half of every send or receive it
+ *       asks for, and a pair's halves match by the order they are issued, not by sequence. A half
+ *       this side does not issue (a send of a sequence not parked here, a send or receive the
+ *       transport refused) would hand the peer's matching half the pair's next payload, another
+ *       sequence's KV, so the group is aborted here at once, before this side issues anything more.
  * </ul>
  *
  * Engine thread only, except {@link #abort}.
@@ -102,8 +107,9 @@ final class KvTransferEndpoint {
   /** Sends parked sequence {@code id}'s KV to {@code peer}; a negative peer releases it unsent. */
   void send(long id, int peer) {
     if (!scheduler.isParked(id)) {
-      report(id, true, 0, KvTransferOutcome.FAILED,
-          "sequence " + id + " is not waiting for a hand-off on " + agentId);
+      String why = "sequence " + id + " is not waiting for a hand-off on " + agentId;
+      if (peer >= 0) abortUnmatched(why);
+      report(id, true, 0, KvTransferOutcome.FAILED, why);
       return;
     }
     if (peer < 0) {
@@ -122,6 +128,7 @@ final class KvTransferEndpoint {
       pending.add(new Pending(id, true, transport.send(peer, pages), null, false));
     } catch (RuntimeException e) {
       scheduler.releaseParked(id, true); // whatever was enqueued may still read them
+      abortUnmatched("sending sequence " + id + ": " + describe(e));
       report(id, true, 0, KvTransferOutcome.FAILED, describe(e));
     }
   }
@@ -165,6 +172,7 @@ final class KvTransferEndpoint {
       if (pages != null) {
         scheduler.abandonReceiving(a.sequenceId()); // whatever was enqueued may still write them
       }
+      abortUnmatched("receiving sequence " + a.sequenceId() + ": " + describe(e));
       report(a.sequenceId(), false, 0, KvTransferOutcome.FAILED, describe(e));
     }
   }
@@ -255,6 +263,14 @@ final class KvTransferEndpoint {
     }
     pending.clear();
     orphaned.clear();
+  }
+
+  /** A half of a pair was not issued: the pair's order is lost, so nothing more may be issued in this group. */
+  private void abortUnmatched(String why) {
+    KvTransport t = transport;
+    if (t != null && t.abortReason() == null) {
+      t.abort("the pair's order is lost on " + agentId + " (" + why + ")");
+    }
   }
 
   private String unusable() {

@@ -227,6 +227,41 @@ class EngineKvTransferTest {
     assertFalse(Double.isFinite(f.deviceMillis()));
   }
 
+  /**
+   * The decode side was told to receive sequences 77 and 1, in that order, from the prefill side,
+   * which then refuses to send 77 (not parked there) and sends 1. Halves match by order, so 77's
+   * receive would take 1's KV (same page count: nothing would notice). The refusal aborts the
+   * group instead: both receives fail and 1's send is not issued.
+   */
+  @Test
+  void aRefusedSendAbortsTheGroupSoThePeersReceiveNeverTakesTheNextSequencesKv() throws InterruptedException {
+    Events p = new Events();
+    Events d = new Events();
+    ModelSpec spec = new ModelSpec("tiny", 1, 16, 32, 8, 64, 0.0);
+    Engine[] pd = pair(spec, spec, p, d);
+    int[] prompt = prompt(20);
+    pd[0].submit(List.of(new SequenceSpec(1, prompt, 4, true)));
+    List<Integer> first = new ArrayList<>();
+    EngineEvent.KvReady ready = p.until(EngineEvent.KvReady.class, first);
+
+    pd[1].receiveKv(new IncomingKvTransfer(77, prompt, tokens(first), 4, ready.numComputedTokens(), 0));
+    pd[1].receiveKv(new IncomingKvTransfer(1, prompt, tokens(first), 4, ready.numComputedTokens(), 0));
+    pd[0].sendKv(77, 1);
+    pd[0].sendKv(1, 1);
+    EngineEvent.KvTransferEnded refused = p.until(EngineEvent.KvTransferEnded.class, new ArrayList<>());
+    assertEquals(77, refused.sequenceId());
+    assertEquals(KvTransferOutcome.FAILED, refused.outcome());
+    EngineEvent.KvTransferEnded unsent = p.until(EngineEvent.KvTransferEnded.class, new ArrayList<>());
+    assertEquals(1, unsent.sequenceId());
+    assertEquals(KvTransferOutcome.FAILED, unsent.outcome(), "sent after the order was lost");
+    assertEquals(0, unsent.bytes());
+    for (int i = 0; i < 2; i++) {
+      EngineEvent.KvTransferEnded r = d.until(EngineEvent.KvTransferEnded.class, new ArrayList<>());
+      assertEquals(KvTransferOutcome.FAILED, r.outcome(), "sequence " + r.sequenceId() + " took another's KV");
+      assertTrue(r.detail().contains("order is lost on prefill"), r.detail());
+    }
+  }
+
   @Test
   void abortedGroupFailsAPendingReceiveInsteadOfWaitingForever() throws InterruptedException {
     Events p = new Events();

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * The in-process exchange through which CPU agents of one JVM hand KV pages to each other: the
  * CPU backend's stand-in for NCCL, so the hand-off logic of the disaggregated layout runs (and is
  * tested) where there is no GPU. A group is keyed by its unique id; each ordered pair of ranks has
- * one FIFO lane, so a pair's sends and receives match in the order they are issued, as with NCCL.
+ * one FIFO lane, from which the receiving {@link CpuKvTransport} hands payloads to its receives in
+ * the order they were issued, so a pair's sends and receives match in that order, as with NCCL.
  * CPU agents in different processes cannot share a group: joining one times out and says so.
  */
 final class CpuKvFabric {

@@ -3,11 +3,21 @@ package io.decodefleet.agent.backend.cpu;
 import io.decodefleet.agent.engine.kv.KvGroupSpec;
 import io.decodefleet.agent.engine.kv.KvTransport;
 import io.decodefleet.kernels.cuda.PagedKvTransfer;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The CPU backend's member of a KV group: pages are packed with the reference of the
  * pack kernel ({@link PagedKvTransfer}) into one (2, numPages, pageElems) float32 array per layer,
  * handed over through the {@link CpuKvFabric}, and unpacked the same way. Times are host times.
+ *
+ * <p>As with NCCL, a receive is bound to its place in the pair's order when it is issued, not when
+ * it is polled: the n-th receive from a peer takes the n-th payload that peer sent here. The
+ * engine polls its transfers in any order, so a receive that finds a payload in the lane hands it
+ * to the oldest receive still waiting, which may be another one. A payload of the wrong size, or a
+ * receive that waits past the group's timeout, means the order is lost: the group is aborted, as
+ * NCCL's watchdog aborts its communicator, so no later transfer takes a payload meant for another.
  */
 final class CpuKvTransport implements KvTransport {
 
@@ -16,6 +26,8 @@ final class CpuKvTransport implements KvTransport {
   private final float[][] kCache; // per layer (numBlocks, blockSize, kvHeads, headDim)
   private final float[][] vCache; // per layer (numBlocks, blockSize, kvHeads, headDim)
   private final int pageElems; // blockSize * kvHeads * headDim
+  /** Per peer, the receives issued that have no payload yet, in issue order. */
+  private final Map<Integer, ArrayDeque<Arrival>> awaiting = new HashMap<>();
   private boolean closed;
 
   private CpuKvTransport(CpuKvFabric.Group group, KvGroupSpec spec, float[][] kCache, float[][] vCache,
@@ -66,7 +78,19 @@ final class CpuKvTransport implements KvTransport {
     if (pages != null && pages.length != numPages) {
       throw new IllegalArgumentException("receive: " + pages.length + " pages for " + numPages + " arriving");
     }
-    return new Arrival(peer, numPages, pages, System.nanoTime() + spec.timeout().toNanos());
+    Arrival a = new Arrival(peer, numPages, pages, System.nanoTime() + spec.timeout().toNanos());
+    awaiting.computeIfAbsent(peer, p -> new ArrayDeque<>()).add(a);
+    return a;
+  }
+
+  /** Hands the payloads {@code peer} sent here, oldest first, to the receives waiting for them in issue order. */
+  private void deliver(int peer) {
+    ArrayDeque<Arrival> waiting = awaiting.get(peer);
+    while (waiting != null && !waiting.isEmpty() && unusable() == null) { // a payload of the wrong size aborts
+      float[][] payload = group.poll(peer, spec.rank());
+      if (payload == null) return;
+      waiting.poll().take(payload);
+    }
   }
 
   @Override
@@ -128,27 +152,44 @@ final class CpuKvTransport implements KvTransport {
       if (over) return true;
       String unusable = unusable();
       if (unusable != null) return fail(unusable);
-      float[][] payload = group.poll(peer, spec.rank());
-      if (payload == null) {
-        return System.nanoTime() - deadline > 0
-            && fail("no KV from rank " + peer + " within " + spec.timeout().toMillis() / 1000.0 + " s");
+      deliver(peer);
+      if (over) return true;
+      if (System.nanoTime() - deadline > 0) {
+        return abortAndFail("no KV from rank " + peer + " within " + spec.timeout().toMillis() / 1000.0 + " s");
       }
+      return false;
+    }
+
+    /** This receive's payload: the one its place in the pair's order gives it. */
+    void take(float[][] payload) {
       long t0 = System.nanoTime();
       for (int l = 0; l < payload.length; l++) {
         if (payload[l].length != 2 * numPages * pageElems) {
-          return fail("rank " + peer + " sent " + payload[l].length / (2 * pageElems) + " pages, " + numPages
+          abortAndFail("rank " + peer + " sent " + payload[l].length / (2 * pageElems) + " pages, " + numPages
               + " expected: the pair's sends and receives are out of order");
+          return;
         }
-        if (pages != null) PagedKvTransfer.unpack(payload[l], pages, numPages, pageElems, kCache[l], vCache[l]);
+      }
+      if (pages != null) {
+        for (int l = 0; l < payload.length; l++) {
+          PagedKvTransfer.unpack(payload[l], pages, numPages, pageElems, kCache[l], vCache[l]);
+        }
       }
       millis = (System.nanoTime() - t0) / 1e6;
       over = true;
-      return true;
+    }
+
+    /** The pair's order is lost: every later transfer of the group must fail rather than match the wrong one. */
+    private boolean abortAndFail(String why) {
+      group.abort(why);
+      return fail(why);
     }
 
     private boolean fail(String why) {
       failure = why;
       over = true;
+      ArrayDeque<Arrival> waiting = awaiting.get(peer);
+      if (waiting != null) waiting.remove(this);
       return true;
     }
 

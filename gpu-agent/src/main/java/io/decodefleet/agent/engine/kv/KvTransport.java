@@ -7,7 +7,9 @@ package io.decodefleet.agent.engine.kv;
  *
  * <p>Transfers are asynchronous: {@link #send} and {@link #receive} enqueue the device work and
  * return; the engine polls each {@link Transfer} between steps. The sends of one member to a peer
- * and that peer's receives from it match in the order they are issued.
+ * and that peer's receives from it match in the order they are issued (as NCCL's do), whatever
+ * order they are polled in; nothing tells one sequence's KV from another's, so a side that does
+ * not issue a half its peer issued must {@link #abort} the group before it issues anything more.
  */
 public interface KvTransport {
 
