@@ -1,38 +1,63 @@
 // Second skinny GEMM for decode ("ours:skinny2"): out = x · wᵀ for m <= 16 rows of x, built for
-// bytes in flight on Hopper. Same parameters, operand layouts and output modes as skinny_gemm.cu
+// bytes in flight on Hopper. Same operand layouts, split-K and output modes as skinny_gemm.cu
 // (bf16 out, or float32 out for a tensor-parallel rank's partial sums); the GEMM dispatch times
-// both and keeps the faster per shape (kernels/NOTES.md has the design and its prediction).
+// both and keeps the faster per shape (kernels/NOTES.md has the design, its prediction and what
+// an H200 measured).
 //
-// Memory stream: one producer warp per CTA issues bulk copies (cp.async.bulk, the copy engine,
-// no per-thread requests) of 512 contiguous bytes (256 k) of each of the tile's 64 weight rows and
-// of each x row into a 4-deep ring of shared-memory stages, each completing on its stage's
-// mbarrier (expect_tx). Up to 4 x 32 KB of weights are in flight per SM whatever the thread
-// count, and every copy is four whole 128-byte lines of one row, so a row's next 2 KB are read
-// back to back. Weight copies carry an L2 evict_first policy: each weight byte is read once, x is
-// re-read by every CTA and should stay. The CTA is persistent (one per SM, grid = min(items,
-// SMs)) and walks items (row tile, k split) with a stride of the grid; the producer runs on into
-// the next item while the consumers finish the last one, so the ring never drains between items.
+// Memory stream: one producer warp per CTA fills a 4-deep ring of shared-memory stages; a stage
+// is 256 k of the tile's 64 weight rows and of the x rows. The weights come in as ONE 2-D tensor
+// copy per stage (cp.async.bulk.tensor.2d through the host-encoded tensor map wMap: a box of
+// 256 k x 64 rows, 32 KB, no swizzle, zeros outside w), the x rows as one 512-byte bulk copy each
+// (cp.async.bulk), all completing on the stage's mbarrier (expect_tx). A first version issued one
+// bulk copy per weight row, 64 + m copies a stage, and ran at ~1.4 TB/s at every shape on an
+// H200, one copy every ~49 ns an SM: the copy engine's cost per request, not DRAM, looked like the
+// limit (NOTES.md). Up to 4 x 32 KB of weights are in flight per SM whatever the thread count.
+// Weight copies carry an L2 evict_first policy: each weight byte is read once, x is re-read by
+// every CTA and should stay. The CTA is persistent (one per SM, grid = min(items, SMs)) and walks
+// items (row tile, k split) with a stride of the grid; the producer runs on into the next item
+// while the consumers finish the last one, so the ring never drains between items.
 //
 // Arithmetic: 4 consumer warps own 16 rows each and run mma.m16n8k16 with the weight rows as M
 // and the x rows as N, with skinny_gemm.cu's k permutation: within a 32-k block, lane (g, q) takes
 // physical k = 8q..8q+7 of rows g and g+8 (one 16-byte shared load each) for two MMAs, and x is
-// read with the same mapping. Rows sit 576 bytes apart in a stage (512 + 64), so a quarter-warp
-// (rows g, g+1, four q) hits 8 different 16-byte bank groups. Vectors past the slice's k are
-// zeroed in registers (k is a multiple of 8, so a vector is all in or all out); weight rows past n
-// and x rows past m are never copied, and their stale shared memory only reaches outputs that are
-// never stored (an MMA output row depends on one A row, an output column on one B column).
+// read with the same mapping. Weight rows sit 512 bytes apart (the tensor copy's dense box): see
+// kWPitchBytes for the bank conflicts that costs; x rows keep a 576-byte pitch (conflict-free).
+// Vectors past the slice's k are zeroed in registers (k is a multiple of 8, so a vector is all in
+// or all out): the box is always 256 k wide and the x copies only the slice's part, so past it the
+// stage holds the tensor map's zeros past k (slices are whole chunks, so only the last one ends
+// off the chunk grid) beside stale x, which could be any bits; the zeroing keeps both out, and
+// would keep a next slice's weights out if a slice ever ended inside a box. Weight rows past n
+// arrive as zeros, x rows past m are never copied; both only reach outputs that are never stored
+// (an MMA output row depends on one A row, an output column on one B column).
 //
 // Split-K: when the row tiles alone leave SMs idle (the host plan, Skinny2GemmPlan, balances
 // chunks per CTA), each item writes a float32 partial tile and the last item of a row tile to
 // finish (atomic counter) sums the partials in split order, so results are deterministic.
 // Variants: df_skinny2_gemm_m{1,2,4,8,16}: x rows held per stage (m <= 16).
-// Layouts: x (m, k) bf16; w (n, k) bf16; out (m, outStride); workspace (splits, mTile,
-// nTiles * 64) float32; counters (nTiles) int32, zero before the first launch and left zero. k is
-// a multiple of 8 (16-byte rows for the bulk copies), kSlice a multiple of 256, x and w 16-byte
-// aligned. Grid: (ctas, 1, 1), block 160 threads, dynamic shared memory Skinny2Shape::kSmemBytes.
-// Reuses SkinnyGemmParams and skinny_store from skinny_gemm.cu (included before this file).
+// Layouts: x (m, k) bf16; w (n, k) bf16, as wMap: (k, n), box 256 x 64, row stride 2k bytes;
+// out (m, outStride); workspace (splits, mTile, nTiles * 64) float32; counters (nTiles) int32,
+// zero before the first launch and left zero. k is a multiple of 8 (16-byte row strides and x
+// copies), kSlice a multiple of 256, x and w 16-byte aligned. Grid: (ctas, 1, 1), block 160
+// threads, dynamic shared memory Skinny2Shape::kSmemBytes.
+// Reuses TensorMap (wgmma_gemm.cu) and skinny_store (skinny_gemm.cu), both included before it.
 #include "common.cuh"
 #include "mbarrier.cuh"
+
+struct Skinny2GemmParams {
+  TensorMap wMap;          // w (n, k) as a (k, n) tensor map, box 256 x 64, no swizzle, zero fill
+  bf16* out;               // (m, outStride) bf16
+  const bf16* x;           // (m, k) bf16
+  float* workspace;        // (splits, mTile, nTiles * 64) float32; unused if splits == 1
+  int* counters;           // (nTiles) int32; unused when splits == 1
+  int m;
+  int n;
+  int k;
+  int outStride;
+  int kSlice;              // multiple of 256
+  int splits;
+  int outFloat;            // 1: out is (m, outStride) float32
+};
+DF_PARAMS_SIZE(Skinny2GemmParams, 192);
 
 namespace df {
 namespace skinny2 {
@@ -42,25 +67,44 @@ constexpr int kConsumers = kConsumerWarps * 32;
 constexpr int kThreads = kConsumers + 32;        // + one producer warp
 constexpr int kRows = kConsumerWarps * 16;       // weight rows per tile
 constexpr int kChunkK = 256;                     // k per stage: 512 bytes of each row
-constexpr int kPitchBytes = kChunkK * 2 + 64;    // row pitch in a stage: 576 bytes
-constexpr int kPitch = kPitchBytes / 2;          // in elements
+// Weight row pitch in a stage: the tensor copy writes its box densely, 512 bytes a row. A
+// quarter-warp's 16-byte reads (lanes g, g+1 of rows g and g+1, four q) then fall on four bank
+// groups, not eight: rows 512 bytes apart share them, a 2-way conflict, 8 wavefronts per
+// 512-byte warp load instead of 4. Per stage and CTA that is 4 warps x 16 weight loads x 8 = 512
+// wavefronts, plus the x loads (4 warps x 8 x NT x 4: 128 at m <= 8, 256 at m16; conflict-free
+// at their 576-byte pitch) and the copy's own 32 KB written (256): 896-1024 cycles of the
+// 128-byte-per-clock shared-memory pipe per 32 KB of weights, 32-37 bytes a clock an SM, i.e.
+// 8.4-9.6 TB/s of weights per chip at 132 SMs x 1.98 GHz (7.4-8.5 at 1.755 GHz); the weight reads
+// alone, 2-way, would allow ~16 TB/s. Above HBM's 4.8 TB/s, but no longer by far: if ncu shows the
+// shared-memory pipe busy, the next step is the 128-byte swizzle (four 64-k boxes a stage, reads
+// XOR-ed to match), which makes the weight reads conflict-free.
+constexpr int kWPitchBytes = kChunkK * 2;
+constexpr int kWPitch = kWPitchBytes / 2;        // in elements
+constexpr int kWeightBytes = kRows * kWPitchBytes;   // one box: 32 KB, the expect_tx of the weights
+constexpr int kXPitchBytes = kChunkK * 2 + 64;   // x row pitch: 576 bytes, rows g and g+1 conflict-free
+constexpr int kXPitch = kXPitchBytes / 2;
 constexpr int kStages = 4;
 constexpr int kReduceBatch = 8;                  // partial float4s a summing thread loads at once
+constexpr int kRingAlign = 128;                  // a tensor copy's shared destination alignment
 
 template <int MT>
 struct Shape {
   static constexpr int kNT = (MT + 7) / 8;       // 8-column MMA tiles of x rows
-  static constexpr int kStageBytes = (kRows + MT) * kPitchBytes;
-  static constexpr int kSmemBytes = kStages * kStageBytes + 2 * kStages * 8;  // + full/empty bars
+  // Weights (32 KB), then the x rows; rounded up so that every stage's box starts 128-aligned.
+  static constexpr int kStageBytes =
+      (kWeightBytes + MT * kXPitchBytes + kRingAlign - 1) / kRingAlign * kRingAlign;
+  // + the ring's alignment (dynamic shared memory starts after the static sLast) + full/empty bars
+  static constexpr int kSmemBytes = kStages * kStageBytes + kRingAlign + 2 * kStages * 8;
 };
-static_assert(Shape<1>::kSmemBytes == 4 * (64 + 1) * 576 + 64, "Kernel.java skinny2 m1");
-static_assert(Shape<2>::kSmemBytes == 4 * (64 + 2) * 576 + 64, "Kernel.java skinny2 m2");
-static_assert(Shape<4>::kSmemBytes == 4 * (64 + 4) * 576 + 64, "Kernel.java skinny2 m4");
-static_assert(Shape<8>::kSmemBytes == 4 * (64 + 8) * 576 + 64, "Kernel.java skinny2 m8");
-static_assert(Shape<16>::kSmemBytes == 4 * (64 + 16) * 576 + 64, "Kernel.java skinny2 m16");
-static_assert(kPitchBytes % 128 == 64, "rows g and g+1 start half a bank row apart");
+static_assert(Shape<1>::kSmemBytes == 4 * (64 * 512 + 1 * 576 + 64) + 128 + 64, "Kernel.java skinny2 m1");
+static_assert(Shape<2>::kSmemBytes == 4 * (64 * 512 + 2 * 576) + 128 + 64, "Kernel.java skinny2 m2");
+static_assert(Shape<4>::kSmemBytes == 4 * (64 * 512 + 4 * 576) + 128 + 64, "Kernel.java skinny2 m4");
+static_assert(Shape<8>::kSmemBytes == 4 * (64 * 512 + 8 * 576) + 128 + 64, "Kernel.java skinny2 m8");
+static_assert(Shape<16>::kSmemBytes == 4 * (64 * 512 + 16 * 576) + 128 + 64, "Kernel.java skinny2 m16");
+static_assert(kXPitchBytes % 128 == 64, "x rows g and g+1 start half a bank row apart");
+static_assert(kWeightBytes % 16 == 0, "x rows start 16-byte aligned after the box");
 
-// ---- bulk copy (sm_90+; plain sm_90 PTX, so every fatbin target has it; the barriers: mbarrier.cuh) ----
+// ---- bulk and tensor copies (plain sm_90 PTX, so every fatbin target has them; the barriers: mbarrier.cuh) ----
 
 __device__ __forceinline__ uint64_t evict_first_policy() {
   uint64_t policy;
@@ -68,16 +112,18 @@ __device__ __forceinline__ uint64_t evict_first_policy() {
   return policy;
 }
 
-// `bytes` (a multiple of 16, both addresses 16-byte aligned) global -> shared, completing on bar.
-__device__ __forceinline__ void bulk_copy(uint32_t dst, const void* src, uint32_t bytes,
-                                          uint32_t bar, uint64_t policy) {
+// One box of `map` at (inner, outer) global -> shared (dst 128-byte aligned), completing on bar
+// with the box's full bytes (parts outside the tensor arrive as zeros), under an L2 policy.
+__device__ __forceinline__ void tensor_copy_2d(uint32_t dst, const TensorMap* map, int inner, int outer,
+                                               uint32_t bar, uint64_t policy) {
   asm volatile(
-      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint"
-      " [%0], [%1], %2, [%3], %4;" ::"r"(dst),
-      "l"(src), "r"(bytes), "r"(bar), "l"(policy)
+      "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.L2::cache_hint"
+      " [%0], [%1, {%2, %3}], [%4], %5;" ::"r"(dst),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(inner), "r"(outer), "r"(bar), "l"(policy)
       : "memory");
 }
 
+// `bytes` (a multiple of 16, both addresses 16-byte aligned) global -> shared, completing on bar.
 __device__ __forceinline__ void bulk_copy(uint32_t dst, const void* src, uint32_t bytes,
                                           uint32_t bar) {
   asm volatile(
@@ -95,7 +141,7 @@ __device__ __forceinline__ void consumers_sync() {
 // One item's k range: [k0, k0 + kLen) of rows [row0, row0 + 64).
 struct Item {
   int tile, split, row0, k0, kLen;
-  __device__ __forceinline__ Item(const SkinnyGemmParams& p, int item) {
+  __device__ __forceinline__ Item(const Skinny2GemmParams& p, int item) {
     tile = item / p.splits;
     split = item - tile * p.splits;
     row0 = tile * kRows;
@@ -105,33 +151,33 @@ struct Item {
 };
 
 template <int MT>
-__device__ __forceinline__ void produce(const SkinnyGemmParams& p, uint32_t ring, uint32_t full,
+__device__ __forceinline__ void produce(const Skinny2GemmParams& p, uint32_t ring, uint32_t full,
                                         uint32_t empty, int items) {
   using S = Shape<MT>;
   const int lane = threadIdx.x & 31;
   const uint64_t policy = evict_first_policy();
   const int xRows = min(MT, p.m);
+  if (lane == 0) {
+    asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.wMap)) : "memory");
+  }
   int it = 0;
   for (int i = blockIdx.x; i < items; i += gridDim.x) {
     const Item item(p, i);
-    const int rows = min(kRows, p.n - item.row0);
     for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
       const int s = it % kStages;
       mbar::wait(empty + 8 * s, ((it / kStages) & 1) ^ 1);
       const int kc = item.k0 + c * kChunkK;
-      const uint32_t bytes = min(kChunkK, item.kLen - c * kChunkK) * 2;
-      if (lane == 0) mbar::arrive_expect_tx(full + 8 * s, bytes * (rows + xRows));
-      __syncwarp();
+      const uint32_t xBytes = min(kChunkK, item.kLen - c * kChunkK) * 2;
       const uint32_t stage = ring + s * S::kStageBytes;
-      for (int r = lane; r < rows + xRows; r += 32) {
-        if (r < rows) {
-          bulk_copy(stage + r * kPitchBytes, p.w + static_cast<size_t>(item.row0 + r) * p.k + kc,
-                    bytes, full + 8 * s, policy);
-        } else {
-          const int xr = r - rows;
-          bulk_copy(stage + (kRows + xr) * kPitchBytes, p.x + static_cast<size_t>(xr) * p.k + kc,
-                    bytes, full + 8 * s);
-        }
+      if (lane == 0) {
+        // The box's bytes count in full on every stage, edges included (zero-filled past n and k).
+        mbar::arrive_expect_tx(full + 8 * s, kWeightBytes + xBytes * xRows);
+        tensor_copy_2d(stage, &p.wMap, kc, item.row0, full + 8 * s, policy);
+      }
+      __syncwarp();
+      if (lane < xRows) {
+        bulk_copy(stage + kWeightBytes + lane * kXPitchBytes, p.x + static_cast<size_t>(lane) * p.k + kc,
+                  xBytes, full + 8 * s);
       }
     }
   }
@@ -139,7 +185,7 @@ __device__ __forceinline__ void produce(const SkinnyGemmParams& p, uint32_t ring
 
 // The last item of a split row tile: out = sum over splits of the partial tiles, in split order.
 template <int MT>
-__device__ __forceinline__ void reduce(const SkinnyGemmParams& p, int row0, int nPad) {
+__device__ __forceinline__ void reduce(const Skinny2GemmParams& p, int row0, int nPad) {
   for (int f = threadIdx.x; f < p.m * (kRows / 4); f += kConsumers) {
     const int mc = f / (kRows / 4), row = row0 + 4 * (f % (kRows / 4));
     const size_t at = static_cast<size_t>(mc) * nPad + row;
@@ -170,7 +216,7 @@ __device__ __forceinline__ void reduce(const SkinnyGemmParams& p, int row0, int 
 }
 
 template <int MT>
-__device__ __forceinline__ void consume(const SkinnyGemmParams& p, const bf16* ringPtr,
+__device__ __forceinline__ void consume(const Skinny2GemmParams& p, const bf16* ringPtr,
                                         uint32_t full, uint32_t empty, int items, int nTiles) {
   using S = Shape<MT>;
   constexpr int NT = S::kNT;
@@ -195,9 +241,9 @@ __device__ __forceinline__ void consume(const SkinnyGemmParams& p, const bf16* r
       mbar::wait(full + 8 * s, (it / kStages) & 1);
       const int len = min(kChunkK, item.kLen - c * kChunkK);
       const bf16* stage = ringPtr + s * (S::kStageBytes / 2);
-      const bf16* w0p = stage + (warp * 16 + g) * kPitch;
-      const bf16* w1p = w0p + 8 * kPitch;
-      const bf16* xs = stage + kRows * kPitch;
+      const bf16* w0p = stage + (warp * 16 + g) * kWPitch;
+      const bf16* w1p = w0p + 8 * kWPitch;
+      const bf16* xs = stage + kWeightBytes / 2;
 #pragma unroll
       for (int j = 0; j < kChunkK / 32; j++) {
         if (32 * j < len) {  // warp-uniform
@@ -209,7 +255,7 @@ __device__ __forceinline__ void consume(const SkinnyGemmParams& p, const bf16* r
           const uint32_t a2[4] = {w0.z, w1.z, w0.w, w1.w};
 #pragma unroll
           for (int nt = 0; nt < NT; nt++) {
-            const uint4 bx = ok ? *reinterpret_cast<const uint4*>(xs + xr[nt] * kPitch + e) : zero;
+            const uint4 bx = ok ? *reinterpret_cast<const uint4*>(xs + xr[nt] * kXPitch + e) : zero;
             mma_bf16(acc[nt], a1, bx.x, bx.y);
             mma_bf16(acc[nt], a2, bx.z, bx.w);
           }
@@ -257,10 +303,11 @@ __device__ __forceinline__ void consume(const SkinnyGemmParams& p, const bf16* r
 }
 
 template <int MT>
-__device__ __forceinline__ void gemm(const SkinnyGemmParams& p) {
+__device__ __forceinline__ void gemm(const Skinny2GemmParams& p) {
   using S = Shape<MT>;
   extern __shared__ uint4 dynamic_smem[];
-  const uint32_t ring = smem_addr(dynamic_smem);
+  const uint32_t raw = smem_addr(dynamic_smem);
+  const uint32_t ring = (raw + kRingAlign - 1) & ~static_cast<uint32_t>(kRingAlign - 1);
   const uint32_t full = ring + kStages * S::kStageBytes;  // kStages x 8 bytes
   const uint32_t empty = full + kStages * 8;
   const int nTiles = (p.n + kRows - 1) / kRows;
@@ -277,7 +324,8 @@ __device__ __forceinline__ void gemm(const SkinnyGemmParams& p) {
   if (threadIdx.x >= kConsumers) {
     produce<MT>(p, ring, full, empty, items);
   } else {
-    consume<MT>(p, reinterpret_cast<const bf16*>(dynamic_smem), full, empty, items, nTiles);
+    const bf16* ringPtr = reinterpret_cast<const bf16*>(reinterpret_cast<const char*>(dynamic_smem) + (ring - raw));
+    consume<MT>(p, ringPtr, full, empty, items, nTiles);
   }
 }
 
@@ -285,26 +333,26 @@ __device__ __forceinline__ void gemm(const SkinnyGemmParams& p) {
 }  // namespace df
 
 extern "C" __global__ void __launch_bounds__(160, 1)
-    df_skinny2_gemm_m1(const __grid_constant__ SkinnyGemmParams p) {
+    df_skinny2_gemm_m1(const __grid_constant__ Skinny2GemmParams p) {
   df::skinny2::gemm<1>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
-    df_skinny2_gemm_m2(const __grid_constant__ SkinnyGemmParams p) {
+    df_skinny2_gemm_m2(const __grid_constant__ Skinny2GemmParams p) {
   df::skinny2::gemm<2>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
-    df_skinny2_gemm_m4(const __grid_constant__ SkinnyGemmParams p) {
+    df_skinny2_gemm_m4(const __grid_constant__ Skinny2GemmParams p) {
   df::skinny2::gemm<4>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
-    df_skinny2_gemm_m8(const __grid_constant__ SkinnyGemmParams p) {
+    df_skinny2_gemm_m8(const __grid_constant__ Skinny2GemmParams p) {
   df::skinny2::gemm<8>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
-    df_skinny2_gemm_m16(const __grid_constant__ SkinnyGemmParams p) {
+    df_skinny2_gemm_m16(const __grid_constant__ Skinny2GemmParams p) {
   df::skinny2::gemm<16>(p);
 }

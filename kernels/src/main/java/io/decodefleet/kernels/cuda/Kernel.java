@@ -50,14 +50,15 @@ public enum Kernel {
   SKINNY_GEMM_M64(
       "df_skinny_gemm_m64", SkinnyGemmParams.class, 128, 2 * (128 * 128 + 64 * 160) * 2),
   /**
-   * The second skinny GEMM (skinny2_gemm.cu, m <= 16): 4 stages x (64 weight rows + mTile x rows)
-   * x 576-byte pitch, + 8 mbarriers; 4 consumer warps and a producer warp.
+   * The second skinny GEMM (skinny2_gemm.cu, m <= 16): 4 stages x (a 64-row x 512-byte weight box
+   * + mTile x rows x 576-byte pitch, rounded up to 128 bytes), + 128 to align the ring for the
+   * tensor copies, + 8 mbarriers; 4 consumer warps and a producer warp.
    */
-  SKINNY2_GEMM_M1("df_skinny2_gemm_m1", SkinnyGemmParams.class, 160, 4 * (64 + 1) * 576 + 64),
-  SKINNY2_GEMM_M2("df_skinny2_gemm_m2", SkinnyGemmParams.class, 160, 4 * (64 + 2) * 576 + 64),
-  SKINNY2_GEMM_M4("df_skinny2_gemm_m4", SkinnyGemmParams.class, 160, 4 * (64 + 4) * 576 + 64),
-  SKINNY2_GEMM_M8("df_skinny2_gemm_m8", SkinnyGemmParams.class, 160, 4 * (64 + 8) * 576 + 64),
-  SKINNY2_GEMM_M16("df_skinny2_gemm_m16", SkinnyGemmParams.class, 160, 4 * (64 + 16) * 576 + 64),
+  SKINNY2_GEMM_M1("df_skinny2_gemm_m1", Skinny2GemmParams.class, 160, 4 * (64 * 512 + 1 * 576 + 64) + 128 + 64),
+  SKINNY2_GEMM_M2("df_skinny2_gemm_m2", Skinny2GemmParams.class, 160, 4 * (64 * 512 + 2 * 576) + 128 + 64),
+  SKINNY2_GEMM_M4("df_skinny2_gemm_m4", Skinny2GemmParams.class, 160, 4 * (64 * 512 + 4 * 576) + 128 + 64),
+  SKINNY2_GEMM_M8("df_skinny2_gemm_m8", Skinny2GemmParams.class, 160, 4 * (64 * 512 + 8 * 576) + 128 + 64),
+  SKINNY2_GEMM_M16("df_skinny2_gemm_m16", Skinny2GemmParams.class, 160, 4 * (64 * 512 + 16 * 576) + 128 + 64),
   /** 4 stages x (A + B) x 128 x 32 x 2 bytes. */
   GEMM("df_gemm", GemmParams.class, 256, 4 * 2 * 128 * 32 * 2),
   /**

@@ -15,10 +15,10 @@ package io.decodefleet.kernels.cuda;
  * items, 12 chunks on the busiest CTA against an even 11.6), 4096 × 4096 2 (8 against 7.8),
  * 28672 × 4096 2 (56 against 54.3), 4096 × 14336 2 (28 against 27.2).
  *
- * <p>Requirements, checked here: 1 ≤ m ≤ {@value #MAX_M}, and k a multiple of 8 (each row's
- * pieces are bulk copies of a multiple of 16 bytes from 16-byte aligned addresses; x and w must
- * also start 16-byte aligned, as for the first skinny GEMM). n is free: rows past n are never
- * copied and never stored.
+ * <p>Requirements, checked here: 1 ≤ m ≤ {@value #MAX_M}, and k a multiple of 8 (the weights'
+ * tensor map needs a row stride of a multiple of 16 bytes, each x row's pieces are bulk copies of
+ * a multiple of 16 bytes; x and w must also start 16-byte aligned). n is free: the tensor map
+ * fills rows past n with zeros and they are never stored.
  *
  * @param mTile x rows the kernel variant holds (1, 2, 4, 8 or 16)
  * @param nTiles ceil(n / {@value #ROWS})
@@ -129,10 +129,30 @@ public record Skinny2GemmPlan(int m, int n, int k, int mTile, int nTiles, int sp
     return LaunchShape.grid1d(ctas, kernel());
   }
 
-  /** The launch's parameters (the first skinny GEMM's struct); float32 out when {@code outFloat}. */
-  public SkinnyGemmParams params(long out, long x, long w, long workspace, long counters, int outStride,
+  /**
+   * What the weights' tensor map describes: w (n, k) row-major bf16 as (k, n), boxes of {@value
+   * #CHUNK_K} k × {@value #ROWS} rows (one stage, 32 KB), no swizzle, so a box row lands 512 bytes
+   * after the last; zeros past n and k. It depends on w and the shape only, not on m, so one map
+   * serves a weight at every row count.
+   */
+  public static TensorMapSpec wMapSpec(long w, int n, int k) {
+    ParamChecks.positive(n, "n");
+    ParamChecks.multipleOf(k, 8, "k");
+    return new TensorMapSpec(w, k, n, 2L * k, CHUNK_K, ROWS, TensorMapSpec.SWIZZLE_NONE);
+  }
+
+  /** The weights' tensor map of this launch's shape at {@code w}. */
+  public TensorMapSpec wMapSpec(long w) {
+    return wMapSpec(w, n, k);
+  }
+
+  /**
+   * The launch's parameters, {@code wMap} encoded from {@link #wMapSpec(long)}; float32 out when
+   * {@code outFloat}.
+   */
+  public Skinny2GemmParams params(TensorMap wMap, long out, long x, long workspace, long counters, int outStride,
       boolean outFloat) {
-    return new SkinnyGemmParams(out, x, w, workspace, counters, m, n, k, outStride, kSlice, splits,
+    return new Skinny2GemmParams(wMap, out, x, workspace, counters, m, n, k, outStride, kSlice, splits,
         outFloat ? 1 : 0);
   }
 }

@@ -3,14 +3,15 @@ package io.decodefleet.kernels.cuda;
 /**
  * What one 2D tensor map describes, in the terms of {@code cuTensorMapEncodeTiled}: a row-major
  * bf16 matrix of {@code outer} rows of {@code inner} elements, {@code rowStrideBytes} apart,
- * copied into shared memory in boxes of {@code boxOuter} rows × {@code boxInner} elements with the
- * 128-byte swizzle, reads past the edges filled with zeros.
+ * copied into shared memory in boxes of {@code boxOuter} rows × {@code boxInner} elements, with the
+ * 128-byte swizzle (wgmma's operand layout) or none (the box written densely, row after row),
+ * reads past the edges filled with zeros.
  *
  * <p>The checks are the driver's own rules for this form (its documentation of
  * cuTensorMapEncodeTiled), so that a bad shape fails here with the parameter's name rather than
  * as CUDA_ERROR_INVALID_VALUE: a 16-byte-aligned address, a row stride that is a multiple of 16
- * below 2^40, dimensions of 1..2^32, boxes of 1..256 per dimension whose inner extent is at most
- * the 128-byte swizzle span.
+ * below 2^40, dimensions of 1..2^32, boxes of 1..256 per dimension whose inner extent is a
+ * multiple of 16 bytes and, with the 128-byte swizzle, at most its span.
  *
  * @param address device address of element (0, 0)
  * @param inner elements per row (dimension 0, contiguous)
@@ -18,14 +19,17 @@ package io.decodefleet.kernels.cuda;
  * @param rowStrideBytes bytes from one row to the next
  * @param boxInner elements per box row
  * @param boxOuter rows per box
+ * @param swizzle {@link #SWIZZLE_128B} or {@link #SWIZZLE_NONE}
  */
 public record TensorMapSpec(
-    long address, long inner, long outer, long rowStrideBytes, int boxInner, int boxOuter) {
+    long address, long inner, long outer, long rowStrideBytes, int boxInner, int boxOuter, int swizzle) {
 
   /** CU_TENSOR_MAP_DATA_TYPE_BFLOAT16. */
   public static final int DATA_TYPE_BF16 = 9;
   /** CU_TENSOR_MAP_INTERLEAVE_NONE. */
   public static final int INTERLEAVE_NONE = 0;
+  /** CU_TENSOR_MAP_SWIZZLE_NONE: box rows land one after the other, boxInner x 2 bytes apart. */
+  public static final int SWIZZLE_NONE = 0;
   /** CU_TENSOR_MAP_SWIZZLE_128B: the layout wgmma's 128-byte-swizzle descriptors read. */
   public static final int SWIZZLE_128B = 3;
   /** CU_TENSOR_MAP_L2_PROMOTION_L2_256B. */
@@ -53,8 +57,20 @@ public record TensorMapSpec(
     ParamChecks.positive(boxInner, "boxInner");
     ParamChecks.positive(boxOuter, "boxOuter");
     ParamChecks.atMost(boxOuter, 256, "boxOuter");
-    ParamChecks.atMost(boxInner * ELEMENT_BYTES, SWIZZLE_SPAN_BYTES, "boxInner x 2 bytes");
+    ParamChecks.atMost(boxInner, 256, "boxInner");
+    if (swizzle != SWIZZLE_NONE && swizzle != SWIZZLE_128B) {
+      throw new IllegalArgumentException("swizzle must be " + SWIZZLE_NONE + " (none) or " + SWIZZLE_128B
+          + " (128B) (was " + swizzle + ")");
+    }
+    if (swizzle == SWIZZLE_128B) {
+      ParamChecks.atMost(boxInner * ELEMENT_BYTES, SWIZZLE_SPAN_BYTES, "boxInner x 2 bytes");
+    }
     ParamChecks.multipleOf(boxInner * ELEMENT_BYTES, 16, "boxInner x 2 bytes");
+  }
+
+  /** A map with the 128-byte swizzle (the layout wgmma's descriptors read). */
+  public TensorMapSpec(long address, long inner, long outer, long rowStrideBytes, int boxInner, int boxOuter) {
+    this(address, inner, outer, rowStrideBytes, boxInner, boxOuter, SWIZZLE_128B);
   }
 
   private static void dimension(long value, String name) {

@@ -1,5 +1,6 @@
 package io.decodefleet.kernels.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -85,8 +86,15 @@ class Skinny2GemmPlanTest {
     assertEquals(Kernel.SKINNY2_GEMM_M16, Skinny2GemmPlan.kernelFor(9));
     assertEquals(Kernel.SKINNY2_GEMM_M16, Skinny2GemmPlan.kernelFor(16));
     assertEquals(4, Skinny2GemmPlan.plan(3, 100, 64, 132).mTile());
-    // Catalog: 4 stages of (64 + mTile) rows of 576 bytes and 8 mbarriers, as skinny2_gemm.cu asserts.
-    assertEquals(4 * (64 + 16) * 576 + 64, Kernel.SKINNY2_GEMM_M16.sharedBytes());
+    // Catalog, as skinny2_gemm.cu asserts: 4 stages of a 32 KB weight box and mTile x rows of 576
+    // bytes (each stage rounded up to 128 bytes, the tensor copy's alignment), 128 to align the ring,
+    // 8 mbarriers.
+    assertEquals(4 * (32768 + 16 * 576) + 128 + 64, Kernel.SKINNY2_GEMM_M16.sharedBytes());
+    assertEquals(4 * (32768 + 576 + 64) + 128 + 64, Kernel.SKINNY2_GEMM_M1.sharedBytes(), "m1's stage padded");
+    for (Kernel k : new Kernel[] {Kernel.SKINNY2_GEMM_M1, Kernel.SKINNY2_GEMM_M2, Kernel.SKINNY2_GEMM_M4,
+        Kernel.SKINNY2_GEMM_M8, Kernel.SKINNY2_GEMM_M16}) {
+      assertEquals(0, (k.sharedBytes() - 128 - 64) / 4 % 128, k + ": every stage's box starts 128-byte aligned");
+    }
     assertEquals(160, Kernel.SKINNY2_GEMM_M1.threads());
     assertTrue(Kernel.SKINNY2_GEMM_M16.sharedBytes() <= 227 * 1024, "fits one H100/H200 SM");
   }
@@ -112,12 +120,58 @@ class Skinny2GemmPlanTest {
     assertEquals(3, small.ctas(), "three row tiles, three CTAs");
     assertEquals(0, small.workspaceFloats());
     assertEquals(0, small.counterCount());
-    SkinnyGemmParams p = small.params(0x1000, 0x2000, 0x3000, 0, 0, 130, true);
+    TensorMap map = new TensorMap(new byte[TensorMap.BYTES]);
+    Skinny2GemmParams p = small.params(map, 0x1000, 0x2000, 0, 0, 130, true);
     assertEquals(256, p.kSlice());
     assertEquals(1, p.outFloat());
+    assertEquals(3, p.m());
     assertEquals(new LaunchShape(3, 1, 1, 160, Kernel.SKINNY2_GEMM_M4.sharedBytes()), small.launch());
     Skinny2GemmPlan split = Skinny2GemmPlan.plan(1, 4096, 4096, 132);
-    assertThrows(IllegalArgumentException.class, () -> split.params(0x1000, 0x2000, 0x3000, 0, 0, 4096, false),
+    assertThrows(IllegalArgumentException.class, () -> split.params(map, 0x1000, 0x2000, 0, 0, 4096, false),
         "a split launch needs its workspace and counters");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> small.params(null, 0x1000, 0x2000, 0, 0, 130, false));
+    assertTrue(e.getMessage().startsWith("wMap"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> small.params(map, 0x1000, 0x2008, 0, 0, 130, false));
+    assertTrue(e.getMessage().startsWith("x (0x2008)"), e.getMessage());
+  }
+
+  @Test
+  void theWeightMapIsOneUnswizzledBoxOfAStageWholeBytesCountedAtEveryEdge() {
+    long w = 0x7f10_0000_0000L;
+    TensorMapSpec spec = Skinny2GemmPlan.plan(8, 1000, 520, H200_SLOTS).wMapSpec(w);
+    assertArrayEquals(new long[] {520, 1000}, spec.globalDims(), "w (1000, 520) as (k, n)");
+    assertArrayEquals(new long[] {520 * 2}, spec.globalStrides());
+    assertArrayEquals(new int[] {256, 64}, spec.boxDims(), "256 k x 64 rows: one stage's weights");
+    assertEquals(TensorMapSpec.SWIZZLE_NONE, spec.swizzle(), "rows land 512 bytes apart, as the consumers read them");
+    assertEquals(64 * 512, spec.boxBytes(), "the producer's expect_tx for the weights (kWeightBytes)");
+    assertEquals(spec, Skinny2GemmPlan.plan(1, 1000, 520, H200_SLOTS).wMapSpec(w), "one map serves every m");
+    assertThrows(IllegalArgumentException.class, () -> Skinny2GemmPlan.wMapSpec(w, 1000, 516), "k not a multiple of 8");
+    // A 512-byte box row is only possible unswizzled: the 128-byte swizzle refuses it.
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new TensorMapSpec(w, 520, 1000, 1040, 256, 64, TensorMapSpec.SWIZZLE_128B));
+    assertTrue(e.getMessage().startsWith("boxInner x 2 bytes"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> new TensorMapSpec(w, 520, 1000, 1040, 264, 64, 0));
+    assertTrue(e.getMessage().startsWith("boxInner"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> new TensorMapSpec(w, 520, 1000, 1040, 256, 64, 2));
+    assertTrue(e.getMessage().startsWith("swizzle"), e.getMessage());
+  }
+
+  @Test
+  void theParamsLayoutPutsTheWeightMapFirstThenTheFirstKernelsFieldsWithoutW() {
+    StructLayout l = Skinny2GemmParams.LAYOUT;
+    assertEquals(0, l.offsetOf("wMap"));
+    assertEquals(128, l.offsetOf("out"));
+    assertEquals(136, l.offsetOf("x"));
+    assertEquals(144, l.offsetOf("workspace"));
+    assertEquals(152, l.offsetOf("counters"));
+    assertEquals(160, l.offsetOf("m"));
+    assertEquals(184, l.offsetOf("outFloat"));
+    assertEquals(192, l.size(), "188 bytes of fields, padded to the map's 64-byte alignment");
+    byte[] b = new byte[TensorMap.BYTES];
+    for (int i = 0; i < b.length; i++) b[i] = (byte) (i + 3);
+    byte[] packed = Skinny2GemmPlan.plan(2, 4096, 4096, H200_SLOTS)
+        .params(new TensorMap(b), 0x1000, 0x2000, 0x3000, 0x4000, 4096, false).pack();
+    assertArrayEquals(b, java.util.Arrays.copyOfRange(packed, 0, 128), "the encoded map verbatim");
   }
 }

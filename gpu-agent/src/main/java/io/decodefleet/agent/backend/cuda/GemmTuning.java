@@ -10,6 +10,7 @@ import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoices;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.engine.ModelConfig;
@@ -90,7 +91,10 @@ final class GemmTuning {
         LOG.info("{}: {}; the GEMMs run on our kernels", ctx.gpu().label(), CublasLt.unavailabilityCause());
       }
     }
-    boolean skinny2 = GemmTuner.skinny2InDispatch();
+    if (policy == GemmTuner.Policy.SKINNY2 && !projections.skinny2()) {
+      throw new IllegalStateException("--gemm skinny2 on " + ctx.gpu().label() + ": " + Skinny2Gemms.unavailabilityCause());
+    }
+    boolean skinny2 = GemmTuner.skinny2InDispatch() && projections.skinny2();
     if (policy != GemmTuner.Policy.CUBLASLT) {
       String cause = WgmmaGemms.unavailabilityCause(ctx.gpu());
       LOG.info("{}: ours:wgmma {}", ctx.gpu().label(), projections.wgmma() ? "is a candidate from "
@@ -98,7 +102,8 @@ final class GemmTuning {
           : "is not a candidate (" + WgmmaGemms.SETTING_ENV + " is not on)");
       if (policy != GemmTuner.Policy.SKINNY2) {
         LOG.info("{}: ours:skinny2 {}", ctx.gpu().label(), skinny2 ? "is a candidate up to "
-            + GemmTuner.SKINNY2_MAX_ROWS + " rows" : "is not a candidate (" + GemmTuner.SKINNY2_SETTING_ENV + " is not on)");
+            + GemmTuner.SKINNY2_MAX_ROWS + " rows" : !GemmTuner.skinny2InDispatch() ? "is not a candidate ("
+            + GemmTuner.SKINNY2_SETTING_ENV + " is not on)" : "is not a candidate: " + Skinny2Gemms.unavailabilityCause());
       }
     }
     projections.useChoices(null, lt);
@@ -196,7 +201,7 @@ final class GemmTuning {
           filled = true;
         }
         List<GemmChoice> candidates = GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy,
-            projections.wgmma(), GemmTuner.skinny2InDispatch());
+            projections.wgmma(), GemmTuner.skinny2InDispatch() && projections.skinny2());
         int[] layer = {0};
         choices.put(shape, GemmTuner.fastest(shape, candidates, (s, c) -> EventTimer.median(EventTimer.timeUs(stream,
             WARMUP, REPS, () -> projections.run(c, s, site.y(), site.x(), site.weights()[layer[0]++ % site.weights().length])))));

@@ -5,6 +5,7 @@ import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoices;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
+import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.engine.ModelConfig;
@@ -47,12 +48,19 @@ final class Projections {
   private CublasLtGemms cublasLt; // null: cuBLASLt is not used
   private GemmChoices choices; // null: not tuned, ours by row count
   private final WgmmaGemms wgmma; // null: not a dispatch candidate here (device, shim or setting)
+  private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
 
   Projections(KernelModule kernels, CudaStream stream) {
     this.kernels = kernels;
     this.stream = stream;
     boolean usable = WgmmaGemms.inDispatch() && WgmmaGemms.unavailabilityCause(kernels.context().gpu()).isEmpty();
     this.wgmma = usable ? new WgmmaGemms(kernels, stream) : null;
+    this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
+  }
+
+  /** Whether our second skinny GEMM can run here (the tensor-map shim is loaded). */
+  boolean skinny2() {
+    return skinny2 != null;
   }
 
   /** Whether the dispatch may choose our wgmma GEMM on this device. */
@@ -105,8 +113,8 @@ final class Projections {
 
   /**
    * Runs {@code choice} on one launch (its algorithm as given); what it cannot run (cuBLASLt without
-   * that algorithm for the shape, either skinny GEMM past its rows, the wgmma GEMM where it is not a
-   * candidate or an operand is not 16-byte aligned) runs ours by row count (the wgmma GEMM's shapes on
+   * that algorithm for the shape, either skinny GEMM past its rows, the second one or the wgmma GEMM
+   * where it cannot run or an operand is not 16-byte aligned) runs ours by row count (the wgmma GEMM's shapes on
    * the tensor-core GEMM).
    */
   void run(GemmChoice choice, GemmShape s, long out, long x, long w) {
@@ -118,10 +126,9 @@ final class Projections {
         return;
       }
     }
-    if (kernel == GemmChoice.Kernel.SKINNY2 && Skinny2GemmPlan.supports(s.m(), s.k())) {
-      Skinny2GemmPlan plan = plan2(s.m(), s.n(), s.k());
-      kernels.launch(plan.kernel(), plan.launch(),
-          plan.params(out, x, w, partials, counters, s.stride(), s.outFloat()), stream);
+    if (kernel == GemmChoice.Kernel.SKINNY2 && skinny2 != null && Skinny2GemmPlan.supports(s.m(), s.k())
+        && Skinny2Gemms.aligned(x, w)) {
+      skinny2.launch(plan2(s.m(), s.n(), s.k()), out, x, w, partials, counters, s.stride(), s.outFloat());
     } else if (kernel == GemmChoice.Kernel.WGMMA && wgmma != null && WgmmaGemms.aligned(x, w)) {
       wgmma.launch(s, out, x, w);
     } else if (kernel != GemmChoice.Kernel.TENSOR_CORE && kernel != GemmChoice.Kernel.WGMMA

@@ -5,6 +5,7 @@ import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
@@ -12,6 +13,7 @@ import io.decodefleet.kernels.cuda.DecodeAttentionParams;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.LaunchShape;
+import io.decodefleet.kernels.cuda.Skinny2GemmParams;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
@@ -116,8 +118,12 @@ public final class KernelBench {
     if (!wgmma.isEmpty()) {
       out.println("(no wgmma rows: " + wgmma + ")");
     }
+    String skinny2 = Skinny2Gemms.unavailabilityCause();
+    if (!skinny2.isEmpty() && sections.contains(Section.GEMM)) {
+      out.println("(no skinny2 rows: " + skinny2 + ")");
+    }
     if (sections.contains(Section.GEMM)) {
-      decodeGemms(h, out, copyPerUs, lt.isEmpty(), wgmma.isEmpty(), results);
+      decodeGemms(h, out, copyPerUs, lt.isEmpty(), wgmma.isEmpty(), skinny2.isEmpty(), results);
     }
     if (sections.contains(Section.PREFILL_GEMM)) {
       results.addAll(PrefillGemmBench.run(h, out, lt.isEmpty(), wgmma.isEmpty()));
@@ -132,14 +138,14 @@ public final class KernelBench {
   }
 
   private static void decodeGemms(DeviceHarness h, PrintStream out, double copyPerUs, boolean withLt,
-      boolean withWgmma, List<BenchResult> results) {
+      boolean withWgmma, boolean withSkinny2, List<BenchResult> results) {
     for (int[] nk : GEMM_NK) {
       for (int m : GEMM_M) {
         // Ours and cuBLASLt side by side on the same shape, inputs and timing.
         List<BenchResult> rows = new ArrayList<>();
         rows.add(skinnyGemm(h, m, nk[0], nk[1], copyPerUs));
         h.freeAll();
-        if (m <= GemmTuner.SKINNY2_MAX_ROWS) {
+        if (withSkinny2 && m <= GemmTuner.SKINNY2_MAX_ROWS) {
           rows.add(skinny2Gemm(h, m, nk[0], nk[1], copyPerUs));
           h.freeAll();
         }
@@ -275,16 +281,20 @@ public final class KernelBench {
     return in.result("skinny_gemm", kernel.symbol().substring(3), shape, us, copyPerUs);
   }
 
-  /** Our second skinny GEMM (m ≤ 16) on the same point as {@link #skinnyGemm}; bytes are the weight's. */
+  /**
+   * Our second skinny GEMM (m ≤ 16) on the same point as {@link #skinnyGemm}; bytes are the weight's.
+   * Its weights' tensor maps are encoded before the capture.
+   */
   static BenchResult skinny2Gemm(DeviceHarness h, int m, int n, int k, double copyPerUs) {
     GemmInputs in = GemmInputs.of(h, m, n, k);
     int sets = in.sets();
     Skinny2GemmPlan plan = Skinny2GemmPlan.plan(m, n, k, h.kernels().slots(Skinny2GemmPlan.kernelFor(m)));
     long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
-    SkinnyGemmParams[] params = new SkinnyGemmParams[sets];
+    Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
+    Skinny2GemmParams[] params = new Skinny2GemmParams[sets];
     for (int s = 0; s < sets; s++) {
-      params[s] = plan.params(in.out().address(), in.x(s), in.w(s), workspace, counters, n, false);
+      params[s] = gemms.params(plan, in.out().address(), in.x(s), in.w(s), workspace, counters, n, false);
     }
     double us = BenchPool.graphMedianUs(h, in.launches(),
         i -> h.launch(plan.kernel(), plan.launch(), params[i % sets]));

@@ -4,10 +4,12 @@ import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.LaunchShape;
+import io.decodefleet.kernels.cuda.Skinny2GemmParams;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
@@ -72,7 +74,8 @@ final class GemmCheck {
   }
 
   /**
-   * Our second skinny GEMM (m ≤ 16) as the dispatch launches it; after the timed launches the
+   * Our second skinny GEMM (m ≤ 16) as the dispatch launches it, the weight's tensor map encoded as the
+   * dispatch encodes it (zero fill past n and k: the shapes off the tile and the chunk); after the timed launches the
    * output and the split-K partials are poisoned and the product checked again (the tile counters
    * must have been left at zero, and a tile summed before all its partials were written shows as
    * NaN rather than as the identical partials of the launch before).
@@ -83,8 +86,9 @@ final class GemmCheck {
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
     DeviceBuffer workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()) : null;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
-    SkinnyGemmParams p = plan.params(out.address(), h.bf16(q.x()).address(), h.bf16(q.w()).address(),
-        workspace == null ? 0 : workspace.address(), counters, n, outFloat);
+    Skinny2GemmParams p = new Skinny2Gemms(h.kernels(), h.stream()).params(plan, out.address(),
+        h.bf16(q.x()).address(), h.bf16(q.w()).address(), workspace == null ? 0 : workspace.address(), counters, n,
+        outFloat);
     Runnable run = () -> h.launch(plan.kernel(), plan.launch(), p);
     run.run();
     double err = Compare.relError(read(h, out, m * n, outFloat), q.expected());

@@ -1,6 +1,7 @@
 package io.decodefleet.agent.tools.selfcheck;
 
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.engine.DummyWeights;
@@ -250,11 +251,13 @@ public enum KernelFamily {
 
   /**
    * Empty when this family can run on {@code gpu}; else why not, in one line: the host's cause, or
-   * the device's (the wgmma GEMM off sm_90, or without the tensor-map shim).
+   * the device's (the wgmma GEMM off sm_90; it or the second skinny GEMM without the tensor-map shim).
    */
   public String unavailabilityCause(GpuInfo gpu) {
     String host = unavailabilityCause();
-    return !host.isEmpty() || this != WGMMA_GEMM ? host : WgmmaGemms.unavailabilityCause(gpu);
+    if (!host.isEmpty()) return host;
+    if (this == WGMMA_GEMM) return WgmmaGemms.unavailabilityCause(gpu);
+    return this == SKINNY2_GEMM ? Skinny2Gemms.unavailabilityCause() : "";
   }
 
   /**

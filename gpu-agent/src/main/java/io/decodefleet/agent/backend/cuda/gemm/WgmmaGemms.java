@@ -6,10 +6,7 @@ import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.TensorMap;
-import io.decodefleet.kernels.cuda.TensorMapSpec;
 import io.decodefleet.kernels.cuda.WgmmaGemmParams;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Launches our Hopper GEMM ({@code df_wgmma_gemm}, "ours:wgmma") for dispatch shapes: encodes the
@@ -30,12 +27,7 @@ public final class WgmmaGemms {
 
   private final KernelModule kernels;
   private final CudaStream stream;
-  private final Map<TensorMapSpec, TensorMap> maps = new LinkedHashMap<>(64, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<TensorMapSpec, TensorMap> eldest) {
-      return size() > KEPT_MAPS;
-    }
-  };
+  private final TensorMapCache maps;
 
   public WgmmaGemms(KernelModule kernels, CudaStream stream) {
     String cause = unavailabilityCause(kernels.context().gpu());
@@ -44,6 +36,7 @@ public final class WgmmaGemms {
     }
     this.kernels = kernels;
     this.stream = stream;
+    this.maps = new TensorMapCache(kernels.context().gpu(), KEPT_MAPS);
   }
 
   /** Empty when the kernel can run on {@code gpu}; else why not, in one line. */
@@ -73,8 +66,8 @@ public final class WgmmaGemms {
 
   /** The launch parameters of one product, its tensor maps encoded or reused. */
   public WgmmaGemmParams params(GemmShape s, long out, long x, long w) {
-    TensorMap xMap = map(WgmmaGemmParams.xMapSpec(x, s.m(), s.k()));
-    TensorMap wMap = map(WgmmaGemmParams.wMapSpec(w, s.n(), s.k()));
+    TensorMap xMap = maps.get(WgmmaGemmParams.xMapSpec(x, s.m(), s.k()));
+    TensorMap wMap = maps.get(WgmmaGemmParams.wMapSpec(w, s.n(), s.k()));
     return new WgmmaGemmParams(xMap, wMap, out, s.m(), s.n(), s.k(), s.stride(), s.outFloat() ? 1 : 0);
   }
 
@@ -82,14 +75,5 @@ public final class WgmmaGemms {
   public void launch(GemmShape s, long out, long x, long w) {
     WgmmaGemmParams p = params(s, out, x, w);
     kernels.launch(Kernel.WGMMA_GEMM, p.launch(kernels.context().gpu().smCount()), p, stream);
-  }
-
-  private TensorMap map(TensorMapSpec spec) {
-    TensorMap m = maps.get(spec);
-    if (m == null) {
-      m = TensorMaps.encode(spec, kernels.context().gpu());
-      maps.put(spec, m);
-    }
-    return m;
   }
 }

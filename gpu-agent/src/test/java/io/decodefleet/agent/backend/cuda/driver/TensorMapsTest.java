@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.TensorMap;
 import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 import org.junit.jupiter.api.Test;
@@ -40,5 +41,8 @@ class TensorMapsTest {
     assertEquals(TensorMap.BYTES, x.bytes().length);
     assertFalse(x.equals(w), "the box differs (128 vs 256 rows)");
     assertEquals(x, TensorMaps.encode(WgmmaGemmParams.xMapSpec(0x7f00_0000_0000L, 300, 4096), null));
+    // The second skinny GEMM's weight map: a 512-byte box row, legal only without a swizzle.
+    TensorMap skinny2 = TensorMaps.encode(Skinny2GemmPlan.wMapSpec(0x7f00_0000_0000L, 1000, 520), null);
+    assertEquals(TensorMap.BYTES, skinny2.bytes().length);
   }
 }

@@ -1,0 +1,63 @@
+package io.decodefleet.agent.backend.cuda.gemm;
+
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.KernelModule;
+import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
+import io.decodefleet.kernels.cuda.Skinny2GemmParams;
+import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
+
+/**
+ * Launches our second skinny GEMM ({@code df_skinny2_gemm_m*}, "ours:skinny2"): its producer warp
+ * brings each stage's 64 weight rows in with one tensor copy, so every launch needs the weight's
+ * tensor map; the map of each (weight, shape) is encoded once and the most recent {@value
+ * #KEPT_MAPS} are kept (one per weight matrix: the map does not depend on the rows of x), so a
+ * decode step's launches and graph captures reuse them.
+ *
+ * <p>It runs where {@link #unavailabilityCause()} is empty: the tensor-map shim is loaded (the
+ * kernel itself is plain sm_90 code, so every device the fatbin loads on runs it). Whether the
+ * dispatch may choose it is {@link GemmTuner#SKINNY2_SETTING_ENV}; {@code --gemm skinny2}, the
+ * self-test and {@code bench kernels} run it regardless.
+ */
+public final class Skinny2Gemms {
+
+  /** Weight maps kept: every projection of an 80-layer model and its LM head, with room to spare. */
+  static final int KEPT_MAPS = 1024;
+
+  private final KernelModule kernels;
+  private final CudaStream stream;
+  private final TensorMapCache maps;
+
+  public Skinny2Gemms(KernelModule kernels, CudaStream stream) {
+    String cause = unavailabilityCause();
+    if (!cause.isEmpty()) {
+      throw new IllegalStateException(cause);
+    }
+    this.kernels = kernels;
+    this.stream = stream;
+    this.maps = new TensorMapCache(kernels.context().gpu(), KEPT_MAPS);
+  }
+
+  /** Empty when the kernel can run here; else why not, in one line. */
+  public static String unavailabilityCause() {
+    String shim = TensorMaps.unavailabilityCause();
+    return shim.isEmpty() ? "" : "ours:skinny2 reads its weights through a tensor map; " + shim;
+  }
+
+  /** Whether x and w start where its copies may (16-byte aligned); elsewhere the caller runs another GEMM. */
+  public static boolean aligned(long x, long w) {
+    return ((x | w) & 15) == 0;
+  }
+
+  /** The launch parameters of {@code plan} on these operands, the weight's tensor map encoded or reused. */
+  public Skinny2GemmParams params(Skinny2GemmPlan plan, long out, long x, long w, long workspace, long counters,
+      int outStride, boolean outFloat) {
+    return plan.params(maps.get(plan.wMapSpec(w)), out, x, workspace, counters, outStride, outFloat);
+  }
+
+  /** Enqueues y = x · wᵀ as {@code plan} describes it on the stream. */
+  public void launch(Skinny2GemmPlan plan, long out, long x, long w, long workspace, long counters, int outStride,
+      boolean outFloat) {
+    kernels.launch(plan.kernel(), plan.launch(), params(plan, out, x, w, workspace, counters, outStride, outFloat),
+        stream);
+  }
+}
