@@ -274,7 +274,7 @@ public final class CudaBackend implements TensorParallelRank {
 
   /** A mixture of experts' routing on the device (the parity tool's); null for a dense model or before loading. */
   public DeviceRouting routing() {
-    return stack == null || stack.moe() == null ? null : new DeviceRouting(stack.moe());
+    return stack == null || stack.moe() == null ? null : new DeviceRouting(stack.moe(), runner::launchOrder);
   }
 
   @Override

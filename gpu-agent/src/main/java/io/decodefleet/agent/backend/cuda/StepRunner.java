@@ -199,6 +199,11 @@ final class StepRunner implements AutoCloseable {
     }
   }
 
+  /** (rows) the batch's row at each launch row of its step (the plan may group spans ahead of rows before them). */
+  int[] launchOrder(ForwardBatch batch) {
+    return plan(batch).order();
+  }
+
   private StepPlan plan(ForwardBatch batch) {
     StepPlan plan = StepPlan.of(batch, kv.blockSize(), tensorCore, minContinuedRows);
     if (plan.rows() > ws.rows) {

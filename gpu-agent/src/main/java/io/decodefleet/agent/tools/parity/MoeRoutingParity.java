@@ -47,8 +47,8 @@ final class MoeRoutingParity {
     DeviceRouting device = cuda.routing();
     device.give(null);
     cuda.forward(batch);
-    tally(device.last(batch.numTokens()), cpuSteps.get(step));
-    device.give(cpuSteps.get(step));
+    tally(device.last(batch), cpuSteps.get(step));
+    device.give(cpuSteps.get(step), batch);
   }
 
   /** Gives the dense oracle the CPU's routing of its tokens. */

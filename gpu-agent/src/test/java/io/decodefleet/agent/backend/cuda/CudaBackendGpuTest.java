@@ -203,7 +203,7 @@ class CudaBackendGpuTest {
       cuda.loadModel(load);
       cuda.allocateKvCache(schedule.numBlocks(), schedule.blockSize());
       for (int s = 0; s < batches.size(); s++) {
-        cuda.routing().give(routing.get(s));
+        cuda.routing().give(routing.get(s), batches.get(s));
         cuda.forward(batches.get(s));
         assertEquals(loads.get(s), cuda.lastExpertLoad(), "step " + s + " (" + cuda.lastStepTiming().path() + ")");
       }
