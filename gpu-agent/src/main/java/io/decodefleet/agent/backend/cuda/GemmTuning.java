@@ -103,7 +103,7 @@ final class GemmTuning {
       if (policy != GemmTuner.Policy.SKINNY2) {
         LOG.info("{}: ours:skinny2 {}", ctx.gpu().label(), skinny2 ? "is a candidate up to "
             + GemmTuner.SKINNY2_MAX_ROWS + " rows" : !GemmTuner.skinny2InDispatch() ? "is not a candidate ("
-            + GemmTuner.SKINNY2_SETTING_ENV + " is not on)" : "is not a candidate: " + Skinny2Gemms.unavailabilityCause());
+            + GemmTuner.SKINNY2_SETTING_ENV + " is off)" : "is not a candidate: " + Skinny2Gemms.unavailabilityCause());
       }
     }
     projections.useChoices(null, lt);

@@ -69,16 +69,23 @@ public final class GemmTuner {
   private GemmTuner() {}
 
   /**
-   * {@code on}: "ours:skinny2" is a dispatch candidate up to {@link #SKINNY2_MAX_ROWS} rows. Off by
-   * default until its self-test family (SKINNY2_GEMM) has passed on a GPU: timing picks the fastest
-   * candidate, not a correct one, and a kernel that hung would hang the model's load. {@code --gemm
-   * skinny2} pins it regardless, as the self-test and {@code bench kernels} run it regardless.
+   * "ours:skinny2" is a dispatch candidate up to {@link #SKINNY2_MAX_ROWS} rows unless this is
+   * {@code off} ({@code 0}, {@code false}): on by default since its tensor-map version passed its
+   * self-test family (SKINNY2_GEMM) on a GPU; timing picks it only where it measured fastest. {@code
+   * --gemm skinny2} pins it regardless, as the self-test and {@code bench kernels} run it regardless.
    */
   public static final String SKINNY2_SETTING_ENV = "DECODEFLEET_GEMM_SKINNY2";
 
-  /** Whether {@value #SKINNY2_SETTING_ENV} lets the dispatch choose "ours:skinny2" (default off). */
+  /** Whether {@value #SKINNY2_SETTING_ENV} lets the dispatch choose "ours:skinny2" (default on). */
   public static boolean skinny2InDispatch() {
-    return WgmmaGemms.settingOn(System.getenv(SKINNY2_SETTING_ENV));
+    return skinny2InDispatch(System.getenv(SKINNY2_SETTING_ENV));
+  }
+
+  /** Unset or anything but {@code off}, {@code 0} or {@code false} (any case, blanks around): on. */
+  static boolean skinny2InDispatch(String value) {
+    if (value == null) return true;
+    String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+    return !(v.equals("off") || v.equals("0") || v.equals("false"));
   }
 
   /** Our candidates for {@code rows} rows without the opt-in kernels: the skinny GEMM, the tensor-core GEMM, or both. */

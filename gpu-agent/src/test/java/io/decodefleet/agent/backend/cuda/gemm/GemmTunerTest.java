@@ -90,4 +90,14 @@ class GemmTunerTest {
     assertThrows(IllegalArgumentException.class, () -> Policy.parse("fast"));
     assertEquals(Policy.CUBLASLT, Policy.parse("cuBLASLt"));
   }
+
+  @Test
+  void theSecondSkinnyGemmIsACandidateUnlessItsSettingIsOff() {
+    assertTrue(GemmTuner.skinny2InDispatch((String) null), "unset: on");
+    assertTrue(GemmTuner.skinny2InDispatch("on"));
+    assertTrue(GemmTuner.skinny2InDispatch(""));
+    for (String off : new String[] {"off", " OFF ", "0", "false", "False"}) {
+      assertFalse(GemmTuner.skinny2InDispatch(off), off);
+    }
+  }
 }
