@@ -99,7 +99,7 @@ final class GemmTuning {
       String cause = WgmmaGemms.unavailabilityCause(ctx.gpu());
       LOG.info("{}: ours:wgmma {}", ctx.gpu().label(), projections.wgmma() ? "is a candidate from "
           + GemmTuner.WGMMA_MIN_ROWS + " rows" : !cause.isEmpty() ? "is not a candidate: " + cause
-          : "is not a candidate (" + WgmmaGemms.SETTING_ENV + " is not on)");
+          : "is not a candidate (" + WgmmaGemms.SETTING_ENV + " is off)");
       if (policy != GemmTuner.Policy.SKINNY2) {
         LOG.info("{}: ours:skinny2 {}", ctx.gpu().label(), skinny2 ? "is a candidate up to "
             + GemmTuner.SKINNY2_MAX_ROWS + " rows" : !GemmTuner.skinny2InDispatch() ? "is not a candidate ("

@@ -83,9 +83,7 @@ public final class GemmTuner {
 
   /** Unset or anything but {@code off}, {@code 0} or {@code false} (any case, blanks around): on. */
   static boolean skinny2InDispatch(String value) {
-    if (value == null) return true;
-    String v = value.strip().toLowerCase(java.util.Locale.ROOT);
-    return !(v.equals("off") || v.equals("0") || v.equals("false"));
+    return WgmmaGemms.settingNotOff(value);
   }
 
   /** Our candidates for {@code rows} rows without the opt-in kernels: the skinny GEMM, the tensor-core GEMM, or both. */

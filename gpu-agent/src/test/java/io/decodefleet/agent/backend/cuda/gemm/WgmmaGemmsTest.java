@@ -35,14 +35,14 @@ class WgmmaGemmsTest {
   }
 
   @Test
-  void theSettingIsOffUnlessSaidOn() {
-    assertFalse(WgmmaGemms.settingOn(null));
-    assertFalse(WgmmaGemms.settingOn(""));
-    assertFalse(WgmmaGemms.settingOn("off"));
-    assertFalse(WgmmaGemms.settingOn("yes please"));
-    assertTrue(WgmmaGemms.settingOn("on"));
-    assertTrue(WgmmaGemms.settingOn(" ON "));
-    assertTrue(WgmmaGemms.settingOn("1"));
-    assertTrue(WgmmaGemms.settingOn("true"));
+  void theSettingIsOnUnlessSaidOff() {
+    assertTrue(WgmmaGemms.settingNotOff(null));
+    assertTrue(WgmmaGemms.settingNotOff(""));
+    assertTrue(WgmmaGemms.settingNotOff("on"));
+    assertTrue(WgmmaGemms.settingNotOff("yes please"));
+    assertFalse(WgmmaGemms.settingNotOff("off"));
+    assertFalse(WgmmaGemms.settingNotOff(" OFF "));
+    assertFalse(WgmmaGemms.settingNotOff("0"));
+    assertFalse(WgmmaGemms.settingNotOff("false"));
   }
 }
