@@ -47,13 +47,18 @@ public record Skinny2GemmFp8Params(
 
   /** The FP8 variant of the plan's bf16 kernel. */
   public static Kernel kernelFor(Skinny2GemmPlan plan) {
-    return switch (plan.kernel()) {
+    return kernelFor(plan.m());
+  }
+
+  /** The FP8 variant for {@code m} rows of x: the smallest that holds them (one CTA per SM, whichever). */
+  public static Kernel kernelFor(int m) {
+    return switch (Skinny2GemmPlan.kernelFor(m)) {
       case SKINNY2_GEMM_M1 -> Kernel.SKINNY2_GEMM_FP8_M1;
       case SKINNY2_GEMM_M2 -> Kernel.SKINNY2_GEMM_FP8_M2;
       case SKINNY2_GEMM_M4 -> Kernel.SKINNY2_GEMM_FP8_M4;
       case SKINNY2_GEMM_M8 -> Kernel.SKINNY2_GEMM_FP8_M8;
       case SKINNY2_GEMM_M16 -> Kernel.SKINNY2_GEMM_FP8_M16;
-      default -> throw new AssertionError(plan.kernel());
+      default -> throw new AssertionError(Skinny2GemmPlan.kernelFor(m));
     };
   }
 
