@@ -139,9 +139,11 @@ __device__ __forceinline__ void consumers_sync() {
 }
 
 // One item's k range: [k0, k0 + kLen) of rows [row0, row0 + 64).
+// (P: Skinny2GemmParams, or the FP8 twin's Skinny2GemmFp8Params, which has the same fields.)
 struct Item {
   int tile, split, row0, k0, kLen;
-  __device__ __forceinline__ Item(const Skinny2GemmParams& p, int item) {
+  template <typename P>
+  __device__ __forceinline__ Item(const P& p, int item) {
     tile = item / p.splits;
     split = item - tile * p.splits;
     row0 = tile * kRows;
@@ -184,8 +186,8 @@ __device__ __forceinline__ void produce(const Skinny2GemmParams& p, uint32_t rin
 }
 
 // The last item of a split row tile: out = sum over splits of the partial tiles, in split order.
-template <int MT>
-__device__ __forceinline__ void reduce(const Skinny2GemmParams& p, int row0, int nPad) {
+template <int MT, typename P>
+__device__ __forceinline__ void reduce(const P& p, int row0, int nPad) {
   for (int f = threadIdx.x; f < p.m * (kRows / 4); f += kConsumers) {
     const int mc = f / (kRows / 4), row = row0 + 4 * (f % (kRows / 4));
     const size_t at = static_cast<size_t>(mc) * nPad + row;

@@ -2,7 +2,7 @@ package io.decodefleet.kernels.cuda;
 
 /**
  * What one 2D tensor map describes, in the terms of {@code cuTensorMapEncodeTiled}: a row-major
- * bf16 matrix of {@code outer} rows of {@code inner} elements, {@code rowStrideBytes} apart,
+ * bf16 (or, for FP8 weights, UINT8) matrix of {@code outer} rows of {@code inner} elements, {@code rowStrideBytes} apart,
  * copied into shared memory in boxes of {@code boxOuter} rows × {@code boxInner} elements, with the
  * 128-byte swizzle (wgmma's operand layout) or none (the box written densely, row after row),
  * reads past the edges filled with zeros.
@@ -20,12 +20,16 @@ package io.decodefleet.kernels.cuda;
  * @param boxInner elements per box row
  * @param boxOuter rows per box
  * @param swizzle {@link #SWIZZLE_128B} or {@link #SWIZZLE_NONE}
+ * @param dataType {@link #DATA_TYPE_BF16} or {@link #DATA_TYPE_UINT8} (e4m3 codes, copied as bytes)
  */
 public record TensorMapSpec(
-    long address, long inner, long outer, long rowStrideBytes, int boxInner, int boxOuter, int swizzle) {
+    long address, long inner, long outer, long rowStrideBytes, int boxInner, int boxOuter, int swizzle,
+    int dataType) {
 
   /** CU_TENSOR_MAP_DATA_TYPE_BFLOAT16. */
   public static final int DATA_TYPE_BF16 = 9;
+  /** CU_TENSOR_MAP_DATA_TYPE_UINT8: one byte an element (FP8 codes). */
+  public static final int DATA_TYPE_UINT8 = 0;
   /** CU_TENSOR_MAP_INTERLEAVE_NONE. */
   public static final int INTERLEAVE_NONE = 0;
   /** CU_TENSOR_MAP_SWIZZLE_NONE: box rows land one after the other, boxInner x 2 bytes apart. */
@@ -36,7 +40,7 @@ public record TensorMapSpec(
   public static final int L2_PROMOTION_256B = 3;
   /** CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE: elements outside the tensor read as zero. */
   public static final int OOB_FILL_ZERO = 0;
-  /** Bytes per element (bf16). */
+  /** Bytes per bf16 element. */
   public static final int ELEMENT_BYTES = 2;
   /** The 128-byte swizzle's span: a box row may not be longer. */
   public static final int SWIZZLE_SPAN_BYTES = 128;
@@ -44,15 +48,21 @@ public record TensorMapSpec(
   private static final long MAX_STRIDE = 1L << 40;
 
   public TensorMapSpec {
+    if (dataType != DATA_TYPE_BF16 && dataType != DATA_TYPE_UINT8) {
+      throw new IllegalArgumentException("dataType must be " + DATA_TYPE_BF16 + " (bf16) or " + DATA_TYPE_UINT8
+          + " (uint8) (was " + dataType + ")");
+    }
+    int elementBytes = dataType == DATA_TYPE_BF16 ? ELEMENT_BYTES : 1;
+    String boxRow = "boxInner x " + elementBytes + " bytes";
     ParamChecks.pointer(address, "address");
     if (address % 16 != 0) {
       throw new IllegalArgumentException("address (0x" + Long.toHexString(address) + ") must be 16-byte aligned");
     }
     dimension(inner, "inner");
     dimension(outer, "outer");
-    if (rowStrideBytes % 16 != 0 || rowStrideBytes < inner * ELEMENT_BYTES || rowStrideBytes >= MAX_STRIDE) {
+    if (rowStrideBytes % 16 != 0 || rowStrideBytes < inner * elementBytes || rowStrideBytes >= MAX_STRIDE) {
       throw new IllegalArgumentException("rowStrideBytes (" + rowStrideBytes + ") must be a multiple of 16, at least "
-          + inner * ELEMENT_BYTES + " (inner x 2) and below 2^40");
+          + inner * elementBytes + " (inner x " + elementBytes + ") and below 2^40");
     }
     ParamChecks.positive(boxInner, "boxInner");
     ParamChecks.positive(boxOuter, "boxOuter");
@@ -63,12 +73,18 @@ public record TensorMapSpec(
           + " (128B) (was " + swizzle + ")");
     }
     if (swizzle == SWIZZLE_128B) {
-      ParamChecks.atMost(boxInner * ELEMENT_BYTES, SWIZZLE_SPAN_BYTES, "boxInner x 2 bytes");
+      ParamChecks.atMost(boxInner * elementBytes, SWIZZLE_SPAN_BYTES, boxRow);
     }
-    ParamChecks.multipleOf(boxInner * ELEMENT_BYTES, 16, "boxInner x 2 bytes");
+    ParamChecks.multipleOf(boxInner * elementBytes, 16, boxRow);
   }
 
-  /** A map with the 128-byte swizzle (the layout wgmma's descriptors read). */
+  /** A bf16 map with the given swizzle. */
+  public TensorMapSpec(long address, long inner, long outer, long rowStrideBytes, int boxInner, int boxOuter,
+      int swizzle) {
+    this(address, inner, outer, rowStrideBytes, boxInner, boxOuter, swizzle, DATA_TYPE_BF16);
+  }
+
+  /** A bf16 map with the 128-byte swizzle (the layout wgmma's descriptors read). */
   public TensorMapSpec(long address, long inner, long outer, long rowStrideBytes, int boxInner, int boxOuter) {
     this(address, inner, outer, rowStrideBytes, boxInner, boxOuter, SWIZZLE_128B);
   }
@@ -96,6 +112,11 @@ public record TensorMapSpec(
 
   /** Bytes one box fills in shared memory (zero-filled parts included: the copy's expect_tx). */
   public int boxBytes() {
-    return boxInner * boxOuter * ELEMENT_BYTES;
+    return boxInner * boxOuter * elementBytes();
+  }
+
+  /** Bytes per element: 2 (bf16) or 1 (uint8). */
+  public int elementBytes() {
+    return dataType == DATA_TYPE_BF16 ? ELEMENT_BYTES : 1;
   }
 }

@@ -5,6 +5,7 @@ import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoices;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
@@ -12,6 +13,7 @@ import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.Fp8DequantParams;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
@@ -28,11 +30,13 @@ import java.util.Map;
  * tiles leave the GPU idle) for up to {@link SkinnyGemmPlan#MAX_M} rows of x, the tensor-core GEMM
  * above. Skinny plans are made once per shape and kept.
  *
- * <p>FP8 weights ({@link #projectFp8}): up to {@link #FP8_GEMM_MAX_ROWS} rows of x (every decode
- * step and graph bucket) run the FP8 skinny GEMM (skinny_gemm_fp8.cu: the bf16 skinny GEMM's plan,
- * tiles and split-K, one byte a weight widened in registers); more rows (prefill) widen the weight
- * to bf16 into a scratch matrix first and run the bf16 dispatch on it, since there the tensor
- * cores, not the weight stream, set the time.
+ * <p>FP8 weights ({@link #projectFp8}, not timed: {@link #fp8Path} picks by row count): up to 16 rows
+ * of x run the FP8 second skinny GEMM (skinny2_gemm_fp8.cu: tensor copies of e4m3 boxes) where the
+ * tensor-map shim is loaded and {@link GemmTuner#SKINNY2_SETTING_ENV} is not off; else, and up to
+ * {@link #FP8_GEMM_MAX_ROWS} rows (every decode step and graph bucket), the FP8 skinny GEMM
+ * (skinny_gemm_fp8.cu: the bf16 skinny GEMM's plan, tiles and split-K, one byte a weight widened in
+ * registers); more rows (prefill) widen the weight to bf16 into a scratch matrix first and run the
+ * bf16 dispatch on it, since there the tensor cores, not the weight stream, set the time.
  */
 final class Projections {
 
@@ -49,6 +53,7 @@ final class Projections {
   private GemmChoices choices; // null: not tuned, ours by row count
   private final WgmmaGemms wgmma; // null: not a dispatch candidate here (device, shim or setting)
   private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
+  private final boolean skinny2Fp8; // FP8 projections of <= 16 rows may run the FP8 second skinny GEMM
 
   Projections(KernelModule kernels, CudaStream stream) {
     this.kernels = kernels;
@@ -56,6 +61,7 @@ final class Projections {
     boolean usable = WgmmaGemms.inDispatch() && WgmmaGemms.unavailabilityCause(kernels.context().gpu()).isEmpty();
     this.wgmma = usable ? new WgmmaGemms(kernels, stream) : null;
     this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
+    this.skinny2Fp8 = skinny2 != null && GemmTuner.skinny2InDispatch();
   }
 
   /** Whether our second skinny GEMM can run here (the tensor-map shim is loaded). */
@@ -77,13 +83,39 @@ final class Projections {
   /** Rows of x up to which an FP8 projection runs the FP8 skinny GEMM: the skinny GEMM's own limit. */
   static final int FP8_GEMM_MAX_ROWS = SkinnyGemmPlan.MAX_M;
 
+  /** How one FP8 projection runs. */
+  enum Fp8Path {
+    /** The FP8 second skinny GEMM (skinny2_gemm_fp8.cu). */
+    SKINNY2_FP8,
+    /** The FP8 skinny GEMM (skinny_gemm_fp8.cu). */
+    SKINNY_FP8,
+    /** The weight widened to bf16 in scratch, then the bf16 dispatch (prefill). */
+    WIDEN_THEN_BF16
+  }
+
+  /**
+   * The path of an FP8 projection of {@code m} rows and depth {@code k}: the second skinny GEMM where
+   * it may run ({@code skinny2Fp8}: shim loaded and setting not off), takes the shape (m ≤ 16, k a
+   * multiple of 16) and x and the codes are 16-byte aligned; else the skinny GEMM up to its rows;
+   * else widening.
+   */
+  static Fp8Path fp8Path(int m, int k, boolean skinny2Fp8, boolean aligned) {
+    if (skinny2Fp8 && aligned && Skinny2GemmFp8Params.supports(m, k)) return Fp8Path.SKINNY2_FP8;
+    return m <= FP8_GEMM_MAX_ROWS ? Fp8Path.SKINNY_FP8 : Fp8Path.WIDEN_THEN_BF16;
+  }
+
   /**
    * {@code out = x · (e4m3(w) * scale)ᵀ}: FP8 codes {@code w} (n, k) with a float32 scale per
    * output row at {@code scales}; {@code scratch} holds (n, k) bf16 for the prefill path.
    */
   void projectFp8(long out, int outStride, long x, long w, long scales, long scratch, int m, int n, int k,
       boolean outFloat) {
-    if (m <= FP8_GEMM_MAX_ROWS) {
+    Fp8Path path = fp8Path(m, k, skinny2Fp8, Skinny2Gemms.aligned(x, w));
+    if (path == Fp8Path.SKINNY2_FP8) {
+      skinny2.launchFp8(plan2(m, n, k), out, x, w, scales, partials, counters, outStride, outFloat);
+      return;
+    }
+    if (path == Fp8Path.SKINNY_FP8) {
       SkinnyGemmPlan plan = plan(m, n, k);
       SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out, x, w, scales, partials, counters, outStride,
           outFloat);

@@ -59,7 +59,10 @@ public final class KernelBench {
   public enum Section {
     /** Decode attention, both variants, over batch × context. */
     ATTENTION,
-    /** The decode GEMM grid ({@link #GEMM_M} rows): skinny, skinny2 to 16 rows, tensor-core, wgmma from 64 rows, cuBLASLt. */
+    /**
+     * The decode GEMM grid ({@link #GEMM_M} rows): skinny, skinny2 to 16 rows, tensor-core, wgmma from 64 rows,
+     * cuBLASLt; then the FP8-weight skinny GEMMs ({@link Fp8GemmBench}).
+     */
     GEMM,
     /** The prefill GEMM grid ({@link PrefillGemmBench#PREFILL_M} rows) in TFLOP/s. */
     PREFILL_GEMM,
@@ -166,6 +169,10 @@ public final class KernelBench {
           results.add(r);
         }
       }
+    }
+    for (BenchResult r : Fp8GemmBench.run(h, copyPerUs, withSkinny2)) {
+      print(out, r);
+      results.add(r);
     }
   }
 

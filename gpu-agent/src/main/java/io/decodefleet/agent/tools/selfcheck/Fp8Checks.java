@@ -1,9 +1,12 @@
 package io.decodefleet.agent.tools.selfcheck;
 
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.kernels.cuda.Fp8GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.PagedAttentionFp8Params;
+import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
+import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
 import io.decodefleet.kernels.reference.Fp8E4m3;
@@ -108,5 +111,39 @@ final class Fp8Checks {
     return h.result(outFloat ? "skinny gemm fp8, f32 out" : "skinny gemm fp8", String.format(
         "m=%d n=%d k=%d splits=%d", m, n, k, plan.splits()), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16,
         us, bytes, 2.0 * m * n * k);
+  }
+
+  /**
+   * The FP8 second skinny GEMM (m ≤ 16) as the backend's FP8 projections launch it, the codes' UINT8
+   * tensor map encoded as they encode it; after the timed launches the output and the split-K
+   * partials are poisoned and the product checked again (counters left at zero, no tile summed
+   * before all its partials were written).
+   */
+  static CheckResult skinny2(DeviceHarness h, int m, int n, int k, boolean outFloat) {
+    float[] x = h.randomBf16(m * k, 1.0);
+    byte[] w = codes(h, n * k);
+    float[] scales = new float[n];
+    for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
+    float[] expected = new float[m * n];
+    Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
+    Skinny2GemmPlan plan = Skinny2GemmPlan.plan(m, n, k, h.kernels().slots(Skinny2GemmFp8Params.kernelFor(m)));
+    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
+    DeviceBuffer workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()) : null;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    Skinny2GemmFp8Params p = new Skinny2Gemms(h.kernels(), h.stream()).paramsFp8(plan, out.address(),
+        h.bf16(x).address(), h.bytes(w).address(), h.f32(scales).address(),
+        workspace == null ? 0 : workspace.address(), counters, n, outFloat);
+    Runnable run = () -> h.launch(Skinny2GemmFp8Params.kernelFor(plan), Skinny2GemmFp8Params.launch(plan), p);
+    run.run();
+    double err = Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected);
+    double us = h.medianUs(run);
+    if (outFloat) out.fill32(DeviceHarness.F32_NAN); else out.fill16(DeviceHarness.BF16_NAN);
+    if (workspace != null) workspace.fill32(DeviceHarness.F32_NAN);
+    run.run();
+    err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected));
+    double bytes = (double) n * k + 4.0 * n + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
+    return h.result(outFloat ? "skinny2 gemm fp8, f32 out" : "skinny2 gemm fp8", String.format(
+        "m=%d n=%d k=%d splits=%d ctas=%d", m, n, k, plan.splits(), plan.ctas()), err,
+        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
   }
 }

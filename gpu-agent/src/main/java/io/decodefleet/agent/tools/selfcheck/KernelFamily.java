@@ -159,6 +159,23 @@ public enum KernelFamily {
       h -> Fp8Checks.skinny(h, 64, 6144, 4096, false),
       h -> Fp8Checks.skinny(h, 200, 1000, 1024, false),
       h -> Fp8Checks.skinny(h, 8, 4096, 7168, true)),
+  /**
+   * The FP8 second skinny GEMM (m ≤ 16, the backend's FP8 decode projections where the tensor-map
+   * shim is loaded): the four Llama-3-8B projections, n off the 64-row tile, k off the 256-k chunk
+   * (528: a last slice of 16; 80: one short chunk), more items than CTAs split and unsplit, every
+   * variant (m 1, 2, 4, 8, 16 and 3, 13 inside them), float32 out.
+   */
+  SKINNY2_GEMM_FP8(
+      h -> Fp8Checks.skinny2(h, 1, 6144, 4096, false),
+      h -> Fp8Checks.skinny2(h, 8, 4096, 4096, false),
+      h -> Fp8Checks.skinny2(h, 16, 28672, 4096, false),
+      h -> Fp8Checks.skinny2(h, 4, 4096, 14336, false),
+      h -> Fp8Checks.skinny2(h, 3, 1000, 528, false),
+      h -> Fp8Checks.skinny2(h, 13, 130, 80, false),
+      h -> Fp8Checks.skinny2(h, 2, 32000, 2048, false),
+      h -> Fp8Checks.skinny2(h, 16, 20000, 256, false),
+      h -> Fp8Checks.skinny2(h, 1, 4096, 4096, true),
+      h -> Fp8Checks.skinny2(h, 8, 4096, 7168, true)),
   PAGED_ATTENTION_FP8(
       h -> Fp8Checks.pagedAttention(h, 4, 2, 32, 16, new int[] {1, 17, 300}),
       h -> Fp8Checks.pagedAttention(h, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
@@ -257,7 +274,7 @@ public enum KernelFamily {
     String host = unavailabilityCause();
     if (!host.isEmpty()) return host;
     if (this == WGMMA_GEMM) return WgmmaGemms.unavailabilityCause(gpu);
-    return this == SKINNY2_GEMM ? Skinny2Gemms.unavailabilityCause() : "";
+    return this == SKINNY2_GEMM || this == SKINNY2_GEMM_FP8 ? Skinny2Gemms.unavailabilityCause() : "";
   }
 
   /**

@@ -34,7 +34,7 @@ public final class TensorMaps {
   }
 
   /**
-   * The tensor map of {@code spec} (bf16, its swizzle, L2 promotion of 256 bytes, zeros
+   * The tensor map of {@code spec} (bf16 or uint8, its swizzle, L2 promotion of 256 bytes, zeros
    * outside). A status other than success becomes a {@link CudaException} naming every parameter.
    *
    * @param gpu the device the map is for (named in errors); null where none is chosen
@@ -44,10 +44,11 @@ public final class TensorMaps {
       throw new IllegalStateException("cuTensorMapEncodeTiled: " + UNAVAILABLE);
     }
     byte[] out = new byte[TensorMap.BYTES];
-    int status = encodeTiled2d(TensorMapSpec.DATA_TYPE_BF16, spec.address(), spec.inner(), spec.outer(),
+    int status = encodeTiled2d(spec.dataType(), spec.address(), spec.inner(), spec.outer(),
         spec.rowStrideBytes(), spec.boxInner(), spec.boxOuter(), TensorMapSpec.INTERLEAVE_NONE,
         spec.swizzle(), TensorMapSpec.L2_PROMOTION_256B, TensorMapSpec.OOB_FILL_ZERO, out);
-    CudaStatus.check(status, "cuTensorMapEncodeTiled(bf16 " + spec.outer() + " x " + spec.inner() + " at 0x"
+    String type = spec.dataType() == TensorMapSpec.DATA_TYPE_BF16 ? "bf16 " : "uint8 ";
+    CudaStatus.check(status, "cuTensorMapEncodeTiled(" + type + spec.outer() + " x " + spec.inner() + " at 0x"
         + Long.toHexString(spec.address()) + ", row stride " + spec.rowStrideBytes() + " B, box " + spec.boxOuter()
         + " x " + spec.boxInner() + ", " + (spec.swizzle() == TensorMapSpec.SWIZZLE_128B ? "128B swizzle" : "no swizzle")
         + ")", gpu);

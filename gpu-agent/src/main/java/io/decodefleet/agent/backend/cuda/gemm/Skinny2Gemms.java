@@ -3,6 +3,7 @@ package io.decodefleet.agent.backend.cuda.gemm;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
+import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmParams;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 
@@ -17,6 +18,10 @@ import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
  * kernel itself is plain sm_90 code, so every device the fatbin loads on runs it). Whether the
  * dispatch may choose it is {@link GemmTuner#SKINNY2_SETTING_ENV}; {@code --gemm skinny2}, the
  * self-test and {@code bench kernels} run it regardless.
+ *
+ * <p>Its FP8 twin ({@code df_skinny2_gemm_fp8_m*}, {@link #launchFp8}) runs the same plans over e4m3
+ * codes through a UINT8 map of the codes; the two kinds of map share the cache (their specs differ
+ * in element type, so a weight never gets the other's map).
  */
 public final class Skinny2Gemms {
 
@@ -59,5 +64,19 @@ public final class Skinny2Gemms {
       boolean outFloat) {
     kernels.launch(plan.kernel(), plan.launch(), params(plan, out, x, w, workspace, counters, outStride, outFloat),
         stream);
+  }
+
+  /** The launch parameters of {@code plan} over FP8 codes {@code w} with row scales {@code scales}, the map encoded or reused. */
+  public Skinny2GemmFp8Params paramsFp8(Skinny2GemmPlan plan, long out, long x, long w, long scales, long workspace,
+      long counters, int outStride, boolean outFloat) {
+    return Skinny2GemmFp8Params.of(plan, maps.get(Skinny2GemmFp8Params.wMapSpec(w, plan.n(), plan.k())), out, x,
+        scales, workspace, counters, outStride, outFloat);
+  }
+
+  /** Enqueues y = (x · e4m3(w)ᵀ) * scale[row] as {@code plan} describes it, on the FP8 variant of its kernel. */
+  public void launchFp8(Skinny2GemmPlan plan, long out, long x, long w, long scales, long workspace, long counters,
+      int outStride, boolean outFloat) {
+    kernels.launch(Skinny2GemmFp8Params.kernelFor(plan), Skinny2GemmFp8Params.launch(plan),
+        paramsFp8(plan, out, x, w, scales, workspace, counters, outStride, outFloat), stream);
   }
 }

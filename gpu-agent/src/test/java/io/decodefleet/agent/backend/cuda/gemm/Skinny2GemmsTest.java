@@ -31,6 +31,8 @@ class Skinny2GemmsTest {
   void theSelfTestFamilyIsSkippedForTheSameCauseOnEveryDevice() {
     for (GpuInfo g : new GpuInfo[] {gpu("NVIDIA H200", 9, 0), gpu("NVIDIA B200", 10, 0)}) {
       assertEquals(Skinny2Gemms.unavailabilityCause(), KernelFamily.SKINNY2_GEMM.unavailabilityCause(g), g.label());
+      assertEquals(Skinny2Gemms.unavailabilityCause(), KernelFamily.SKINNY2_GEMM_FP8.unavailabilityCause(g),
+          g.label());
     }
     assertEquals("", KernelFamily.SKINNY_GEMM.unavailabilityCause(gpu("NVIDIA H200", 9, 0)), "the first kernel needs no map");
   }

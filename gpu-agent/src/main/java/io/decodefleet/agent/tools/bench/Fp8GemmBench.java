@@ -1,0 +1,118 @@
+package io.decodefleet.agent.tools.bench;
+
+import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
+import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
+import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
+import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
+import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+
+/**
+ * The FP8-weight decode GEMMs of {@code bench kernels --only gemm}: our FP8 skinny GEMM and, where the
+ * tensor-map shim is loaded, the FP8 second skinny GEMM, side by side on the Llama-3-8B projections at
+ * {@link #M} rows. Bytes are the FP8 weight's (one a weight) plus its float32 row scales, so the
+ * floor is about half the bf16 rows'; inputs rotate past the L2 as theirs do.
+ */
+final class Fp8GemmBench {
+
+  /** Rows of x timed: batch 1 and the two decode graph buckets the second skinny GEMM covers. */
+  static final int[] M = {1, 8, 16};
+
+  private Fp8GemmBench() {}
+
+  /** The inputs of one (m, n, k) point: {@code sets} copies of the codes and of x, one row-scale vector. */
+  private record Inputs(int m, int n, int k, int sets, DeviceBuffer w, DeviceBuffer x, DeviceBuffer scales,
+      DeviceBuffer out, int launches) {
+    static Inputs of(DeviceHarness h, int m, int n, int k) {
+      int sets = BenchPool.inputSets((long) n * k, h.gpu().l2Bytes());
+      DeviceBuffer w = BenchPool.randomFp8(h, (long) sets * n * k, 3, 1f);
+      DeviceBuffer x = BenchPool.randomBf16(h, (long) sets * m * k, 4, 1f);
+      DeviceBuffer scales = h.track(h.context().allocate(4L * n));
+      float[] s = new float[n];
+      Arrays.fill(s, 0.05f / 448);
+      scales.upload(s);
+      return new Inputs(m, n, k, sets, w, x, scales, h.poisonedBf16((long) m * n),
+          Math.max(BenchPool.MIN_LAUNCHES, sets));
+    }
+
+    long w(int set) {
+      return w.address((long) set * n * k);
+    }
+
+    long x(int set) {
+      return x.address(2L * set * m * k);
+    }
+
+    long bytes() {
+      return (long) n * k + 4L * n;
+    }
+
+    BenchResult result(String kernel, String variant, Map<String, Long> shape, double us, double copyPerUs) {
+      return new BenchResult(kernel, variant, shape, us, bytes(), bytes() / copyPerUs, sets, launches);
+    }
+  }
+
+  /** Every point's rows, in the order printed. */
+  static List<BenchResult> run(DeviceHarness h, double copyPerUs, boolean withSkinny2) {
+    List<BenchResult> rows = new ArrayList<>();
+    for (int[] nk : KernelBench.GEMM_NK) {
+      for (int m : M) {
+        rows.add(skinny(h, m, nk[0], nk[1], copyPerUs));
+        h.freeAll();
+        if (withSkinny2) {
+          rows.add(skinny2(h, m, nk[0], nk[1], copyPerUs));
+          h.freeAll();
+        }
+      }
+    }
+    return rows;
+  }
+
+  static BenchResult skinny(DeviceHarness h, int m, int n, int k, double copyPerUs) {
+    Inputs in = Inputs.of(h, m, n, k);
+    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(SkinnyGemmPlan.kernelFor(m)));
+    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    Kernel kernel = SkinnyGemmFp8Params.kernelFor(plan);
+    SkinnyGemmFp8Params[] params = params(in.sets(), SkinnyGemmFp8Params[]::new,
+        s -> SkinnyGemmFp8Params.of(plan, in.out().address(), in.x(s), in.w(s), in.scales().address(), workspace,
+            counters, n, false));
+    double us = BenchPool.graphMedianUs(h, in.launches(),
+        i -> h.launch(kernel, SkinnyGemmFp8Params.launch(plan), params[i % in.sets()]));
+    Map<String, Long> shape = KernelBench.gemmShape(m, n, k);
+    shape.put("splits", (long) plan.splits());
+    return in.result("skinny_gemm_fp8", kernel.symbol().substring(3), shape, us, copyPerUs);
+  }
+
+  /** The FP8 second skinny GEMM; the codes' tensor maps are encoded before the capture. */
+  static BenchResult skinny2(DeviceHarness h, int m, int n, int k, double copyPerUs) {
+    Inputs in = Inputs.of(h, m, n, k);
+    Kernel kernel = Skinny2GemmFp8Params.kernelFor(m);
+    Skinny2GemmPlan plan = Skinny2GemmPlan.plan(m, n, k, h.kernels().slots(kernel));
+    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
+    Skinny2GemmFp8Params[] params = params(in.sets(), Skinny2GemmFp8Params[]::new,
+        s -> gemms.paramsFp8(plan, in.out().address(), in.x(s), in.w(s), in.scales().address(), workspace, counters,
+            n, false));
+    double us = BenchPool.graphMedianUs(h, in.launches(),
+        i -> h.launch(kernel, Skinny2GemmFp8Params.launch(plan), params[i % in.sets()]));
+    Map<String, Long> shape = KernelBench.gemmShape(m, n, k);
+    shape.put("splits", (long) plan.splits());
+    shape.put("ctas", (long) plan.ctas());
+    return in.result("skinny2_gemm_fp8", kernel.symbol().substring(3), shape, us, copyPerUs);
+  }
+
+  private static <T> T[] params(int sets, IntFunction<T[]> array, IntFunction<T> of) {
+    T[] p = array.apply(sets);
+    for (int s = 0; s < sets; s++) p[s] = of.apply(s);
+    return p;
+  }
+}

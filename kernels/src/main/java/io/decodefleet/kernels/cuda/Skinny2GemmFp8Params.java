@@ -1,0 +1,94 @@
+package io.decodefleet.kernels.cuda;
+
+/**
+ * Mirror of {@code Skinny2GemmFp8Params} in skinny2_gemm_fp8.cu: the second skinny GEMM of {@link
+ * Skinny2GemmParams} over FP8 e4m3 weights with a float32 scale per weight row, {@code out = (x ·
+ * e4m3(w)ᵀ) * scale[row]}, for at most 16 rows of x. A launch follows a {@link Skinny2GemmPlan}
+ * (same 64-row tiles, 256-k chunks, splits and workspace: the chunks are half the bytes, but the
+ * balance is counted in chunks, so the plan's choice stands) on the FP8 variant of its kernel,
+ * the weights read through a UINT8 tensor map ({@link #wMapSpec}).
+ *
+ * @param wMap w (n, k) e4m3 as a (k, n) UINT8 tensor map, boxes of 256 k × 64 rows, no swizzle
+ * @param scale (n) float32
+ * @param kSlice k per split, a multiple of {@value Skinny2GemmPlan#CHUNK_K}
+ */
+public record Skinny2GemmFp8Params(
+    TensorMap wMap,
+    long out,
+    long x,
+    long scale,
+    long workspace,
+    long counters,
+    int m,
+    int n,
+    int k,
+    int outStride,
+    int kSlice,
+    int splits,
+    int outFloat)
+    implements KernelParams {
+
+  public static final StructLayout LAYOUT = StructLayout.of(Skinny2GemmFp8Params.class);
+
+  public Skinny2GemmFp8Params {
+    new Skinny2GemmParams(wMap, out, x, workspace, counters, m, n, k, outStride, kSlice, splits, outFloat);
+    ParamChecks.pointer(scale, "scale");
+    ParamChecks.multipleOf(k, 16, "k");
+  }
+
+  /**
+   * Whether the kernel takes a launch of this shape: m ≤ 16 and k a multiple of 16 (the UINT8 map's
+   * row stride of k bytes must be a multiple of 16, and a consumer's 16-code vector is then wholly
+   * inside or outside k).
+   */
+  public static boolean supports(int m, int k) {
+    return Skinny2GemmPlan.supports(m, k) && k % 16 == 0;
+  }
+
+  /** The FP8 variant of the plan's bf16 kernel. */
+  public static Kernel kernelFor(Skinny2GemmPlan plan) {
+    return kernelFor(plan.m());
+  }
+
+  /** The FP8 variant for {@code m} rows of x: the smallest that holds them (one CTA per SM, whichever). */
+  public static Kernel kernelFor(int m) {
+    return switch (Skinny2GemmPlan.kernelFor(m)) {
+      case SKINNY2_GEMM_M1 -> Kernel.SKINNY2_GEMM_FP8_M1;
+      case SKINNY2_GEMM_M2 -> Kernel.SKINNY2_GEMM_FP8_M2;
+      case SKINNY2_GEMM_M4 -> Kernel.SKINNY2_GEMM_FP8_M4;
+      case SKINNY2_GEMM_M8 -> Kernel.SKINNY2_GEMM_FP8_M8;
+      case SKINNY2_GEMM_M16 -> Kernel.SKINNY2_GEMM_FP8_M16;
+      default -> throw new AssertionError(Skinny2GemmPlan.kernelFor(m));
+    };
+  }
+
+  /** The plan's persistent grid, with the FP8 kernel's threads and shared memory. */
+  public static LaunchShape launch(Skinny2GemmPlan plan) {
+    return LaunchShape.grid1d(plan.ctas(), kernelFor(plan));
+  }
+
+  /**
+   * What the weights' tensor map describes: the codes w (n, k) as (k, n) UINT8, row stride k bytes,
+   * boxes of {@value Skinny2GemmPlan#CHUNK_K} codes × {@value Skinny2GemmPlan#ROWS} rows (one stage,
+   * 16 KB; a box row holds at most 256 elements), no swizzle, zeros past n and k. Like the bf16 map
+   * it does not depend on m.
+   */
+  public static TensorMapSpec wMapSpec(long w, int n, int k) {
+    ParamChecks.positive(n, "n");
+    ParamChecks.multipleOf(k, 16, "k");
+    return new TensorMapSpec(w, k, n, k, Skinny2GemmPlan.CHUNK_K, Skinny2GemmPlan.ROWS, TensorMapSpec.SWIZZLE_NONE,
+        TensorMapSpec.DATA_TYPE_UINT8);
+  }
+
+  /** The launch {@code plan} describes over codes with row scales {@code scale}, {@code wMap} from {@link #wMapSpec}. */
+  public static Skinny2GemmFp8Params of(Skinny2GemmPlan plan, TensorMap wMap, long out, long x, long scale,
+      long workspace, long counters, int outStride, boolean outFloat) {
+    return new Skinny2GemmFp8Params(wMap, out, x, scale, workspace, counters, plan.m(), plan.n(), plan.k(), outStride,
+        plan.kSlice(), plan.splits(), outFloat ? 1 : 0);
+  }
+
+  @Override
+  public byte[] pack() {
+    return LAYOUT.pack(this);
+  }
+}

@@ -1,0 +1,95 @@
+package io.decodefleet.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.Test;
+
+class Skinny2GemmFp8ParamsTest {
+
+  private static final int SLOTS = 132;
+  private static final TensorMap MAP = new TensorMap(new byte[TensorMap.BYTES]);
+
+  @Test
+  void eachRowCountRunsTheFp8VariantOfTheBf16PlansKernelOnItsPersistentGrid() {
+    int[][] expected = {{1, 1}, {2, 2}, {3, 4}, {8, 8}, {9, 16}, {16, 16}};
+    for (int[] e : expected) {
+      Skinny2GemmPlan plan = Skinny2GemmPlan.plan(e[0], 6144, 4096, SLOTS);
+      Kernel k = Skinny2GemmFp8Params.kernelFor(plan);
+      assertEquals("SKINNY2_GEMM_FP8_M" + e[1], k.name(), "m = " + e[0]);
+      assertEquals(new LaunchShape(132, 1, 1, 160, k.sharedBytes()), Skinny2GemmFp8Params.launch(plan));
+    }
+    assertEquals(136_448, Kernel.SKINNY2_GEMM_FP8_M1.sharedBytes());
+    assertEquals(198_912, Kernel.SKINNY2_GEMM_FP8_M16.sharedBytes(), "8 stages of 16 KB + 16 x rows");
+    for (Kernel k : new Kernel[] {Kernel.SKINNY2_GEMM_FP8_M1, Kernel.SKINNY2_GEMM_FP8_M2, Kernel.SKINNY2_GEMM_FP8_M4,
+        Kernel.SKINNY2_GEMM_FP8_M8, Kernel.SKINNY2_GEMM_FP8_M16}) {
+      assertTrue(k.sharedBytes() <= 227 * 1024, k + ": one CTA per SM fits");
+    }
+  }
+
+  @Test
+  void theWeightMapIsOneUnswizzledUint8BoxOf256CodesBy64Rows() {
+    long w = 0x7f10_0000_0000L;
+    TensorMapSpec spec = Skinny2GemmFp8Params.wMapSpec(w, 1000, 528);
+    assertEquals(TensorMapSpec.DATA_TYPE_UINT8, spec.dataType());
+    assertArrayEquals(new long[] {528, 1000}, spec.globalDims(), "codes (1000, 528) as (k, n)");
+    assertArrayEquals(new long[] {528}, spec.globalStrides(), "one byte a code");
+    assertArrayEquals(new int[] {256, 64}, spec.boxDims());
+    assertEquals(16 * 1024, spec.boxBytes(), "the producer's expect_tx for the weights (kFp8WeightBytes)");
+    assertEquals(TensorMapSpec.SWIZZLE_NONE, spec.swizzle());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Skinny2GemmFp8Params.wMapSpec(w, 1000, 520));
+    assertTrue(e.getMessage().startsWith("k"), "a 520-byte row stride is not a multiple of 16: " + e.getMessage());
+    // The bf16 map of the same weights is another map: the cache key tells them apart.
+    TensorMapSpec bf16 = Skinny2GemmPlan.wMapSpec(w, 1000, 528);
+    assertEquals(TensorMapSpec.DATA_TYPE_BF16, bf16.dataType());
+    assertFalse(bf16.equals(spec));
+    e = assertThrows(IllegalArgumentException.class,
+        () -> new TensorMapSpec(w, 528, 1000, 528, 256, 64, TensorMapSpec.SWIZZLE_NONE, 7));
+    assertTrue(e.getMessage().startsWith("dataType"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> new TensorMapSpec(w, 528, 1000, 528, 200, 64, TensorMapSpec.SWIZZLE_128B, TensorMapSpec.DATA_TYPE_UINT8));
+    assertTrue(e.getMessage().startsWith("boxInner x 1 bytes"), e.getMessage());
+  }
+
+  @Test
+  void theParametersCarryThePlanAndRefuseWhatTheKernelCannotRead() {
+    assertTrue(Skinny2GemmFp8Params.supports(16, 16));
+    assertFalse(Skinny2GemmFp8Params.supports(1, 4104), "k a multiple of 8 but not of 16");
+    assertFalse(Skinny2GemmFp8Params.supports(17, 4096));
+    Skinny2GemmPlan plan = Skinny2GemmPlan.plan(8, 4096, 4096, SLOTS);
+    Skinny2GemmFp8Params p = Skinny2GemmFp8Params.of(plan, MAP, 0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 4096, true);
+    assertEquals(plan.kSlice(), p.kSlice());
+    assertEquals(plan.splits(), p.splits());
+    assertEquals(1, p.outFloat());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Skinny2GemmFp8Params.of(plan, MAP, 0x1000, 0x2000, 0, 0x4000, 0x5000, 4096, false));
+    assertTrue(e.getMessage().startsWith("scale"), e.getMessage());
+    Skinny2GemmPlan odd = Skinny2GemmPlan.plan(1, 64, 40, SLOTS);
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Skinny2GemmFp8Params.of(odd, MAP, 0x1000, 0x2000, 0x3000, 0, 0, 64, false));
+    assertTrue(e.getMessage().startsWith("k"), e.getMessage());
+  }
+
+  @Test
+  void theLayoutIsTheMapThenTheFirstFp8KernelsFieldsWithoutW() {
+    StructLayout l = Skinny2GemmFp8Params.LAYOUT;
+    assertEquals(0, l.offsetOf("wMap"));
+    assertEquals(128, l.offsetOf("out"));
+    assertEquals(144, l.offsetOf("scale"));
+    assertEquals(168, l.offsetOf("m"));
+    assertEquals(192, l.offsetOf("outFloat"));
+    assertEquals(256, l.size(), "196 bytes of fields, padded to the map's 64-byte alignment");
+    Skinny2GemmPlan plan = Skinny2GemmPlan.plan(2, 4096, 4096, SLOTS);
+    byte[] packed = Skinny2GemmFp8Params.of(plan, MAP, 0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 4096, false).pack();
+    ByteBuffer b = ByteBuffer.wrap(packed).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals(0x3000, b.getLong(144));
+    assertEquals(2, b.getInt(168));
+    assertEquals(plan.kSlice(), b.getInt(184));
+  }
+}
