@@ -32,7 +32,7 @@ import java.util.Map;
  *
  * <p>FP8 weights ({@link #projectFp8}, not timed: {@link #fp8Path} picks by row count): up to 16 rows
  * of x run the FP8 second skinny GEMM (skinny2_gemm_fp8.cu: tensor copies of e4m3 boxes) where the
- * tensor-map shim is loaded and {@link GemmTuner#SKINNY2_SETTING_ENV} is not off; else, and up to
+ * tensor-map shim is loaded and {@link GemmTuner#SKINNY2_FP8_SETTING_ENV} is on; else, and up to
  * {@link #FP8_GEMM_MAX_ROWS} rows (every decode step and graph bucket), the FP8 skinny GEMM
  * (skinny_gemm_fp8.cu: the bf16 skinny GEMM's plan, tiles and split-K, one byte a weight widened in
  * registers); more rows (prefill) widen the weight to bf16 into a scratch matrix first and run the
@@ -61,7 +61,7 @@ final class Projections {
     boolean usable = WgmmaGemms.inDispatch() && WgmmaGemms.unavailabilityCause(kernels.context().gpu()).isEmpty();
     this.wgmma = usable ? new WgmmaGemms(kernels, stream) : null;
     this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
-    this.skinny2Fp8 = skinny2 != null && GemmTuner.skinny2InDispatch();
+    this.skinny2Fp8 = skinny2 != null && GemmTuner.skinny2Fp8InDispatch();
   }
 
   /** Whether our second skinny GEMM can run here (the tensor-map shim is loaded). */

@@ -86,6 +86,26 @@ public final class GemmTuner {
     return WgmmaGemms.settingNotOff(value);
   }
 
+  /**
+   * {@code on}: FP8 projections of up to 16 rows run the FP8 second skinny GEMM (skinny2_gemm_fp8.cu)
+   * in place of the first FP8 skinny GEMM. Off by default until its self-test family
+   * (SKINNY2_GEMM_FP8) has passed on a GPU: FP8 projections are not timed, so this choice is not
+   * checked by a measurement either. The self-test and {@code bench kernels} run it regardless.
+   */
+  public static final String SKINNY2_FP8_SETTING_ENV = "DECODEFLEET_GEMM_SKINNY2_FP8";
+
+  /** Whether {@value #SKINNY2_FP8_SETTING_ENV} is on (default off). */
+  public static boolean skinny2Fp8InDispatch() {
+    return skinny2Fp8InDispatch(System.getenv(SKINNY2_FP8_SETTING_ENV));
+  }
+
+  /** {@code on}, {@code 1} or {@code true} (any case, blanks around): on; anything else, or unset: off. */
+  static boolean skinny2Fp8InDispatch(String value) {
+    if (value == null) return false;
+    String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+    return v.equals("on") || v.equals("1") || v.equals("true");
+  }
+
   /** Our candidates for {@code rows} rows without the opt-in kernels: the skinny GEMM, the tensor-core GEMM, or both. */
   public static List<GemmChoice.Kernel> ourKernels(int rows) {
     return ourKernels(rows, false, false);

@@ -100,4 +100,13 @@ class GemmTunerTest {
       assertFalse(GemmTuner.skinny2InDispatch(off), off);
     }
   }
+
+  @Test
+  void theFp8SecondSkinnyGemmRunsOnlyWhenSaidOn() {
+    assertFalse(GemmTuner.skinny2Fp8InDispatch((String) null), "unset: off until its self-test passed on a GPU");
+    assertFalse(GemmTuner.skinny2Fp8InDispatch("off"));
+    assertFalse(GemmTuner.skinny2Fp8InDispatch("yes"));
+    assertTrue(GemmTuner.skinny2Fp8InDispatch(" ON "));
+    assertTrue(GemmTuner.skinny2Fp8InDispatch("1"));
+  }
 }
