@@ -93,10 +93,10 @@ final class StepBenchTable {
     for (int i = 0; i < r.decode().size(); i++) {
       StepBench.DecodeRow d = r.decode().get(i);
       sb.append(f("    {\"batch\": %d, \"context\": %d, \"path\": \"%s\", \"ran_as\": \"%s\", \"gpu_us\": %s,"
-              + " \"wall_us\": %s, \"host_us\": %s, \"idle_gap_us\": %s, \"floor_us\": %s%s}%s%n", d.batch(),
+              + " \"wall_us\": %s, \"host_us\": %s, \"idle_gap_us\": %s, \"floor_us\": %s%s%s}%s%n", d.batch(),
           d.context(), d.path(), d.ranAs(),
           num(d.gpuUs()), num(d.wallUs()), num(d.hostUs()), num(d.gapUs()), num(d.floorUs()), profile(d.profile()),
-          i + 1 < r.decode().size() ? "," : ""));
+          hostParts(d.hostPartsUs()), i + 1 < r.decode().size() ? "," : ""));
     }
     sb.append("  ],\n  \"prefill\": [\n");
     for (int i = 0; i < r.prefill().size(); i++) {
@@ -117,6 +117,16 @@ final class StepBenchTable {
           num(p.floorMicros().get(k.ordinal()))));
     }
     return f(", \"profile\": {\"step_us\": %s, \"families\": {%s}}", num(p.stepMicros()), String.join(", ", families));
+  }
+
+  /** ", \"host_parts_us\": {...}" of a graph-replayed point (HostParts.NAMES, medians); "" otherwise. */
+  static String hostParts(double[] us) {
+    if (us == null) return "";
+    List<String> parts = new ArrayList<>();
+    for (int k = 0; k < us.length; k++) {
+      parts.add(f("\"%s\": %s", io.decodefleet.agent.backend.cuda.HostParts.NAMES.get(k).replace(' ', '_'), num(us[k])));
+    }
+    return f(", \"host_parts_us\": {%s}", String.join(", ", parts));
   }
 
   private static List<StepBench.DecodeRow> rowsOf(StepBench.Result r, int context, int batch) {

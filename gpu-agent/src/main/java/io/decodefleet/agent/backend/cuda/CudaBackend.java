@@ -389,6 +389,11 @@ public final class CudaBackend implements TensorParallelRank {
     return weights.layout().bytesReadPerStep();
   }
 
+  /** µs of each of {@link HostParts#NAMES} in the last step if it replayed a graph; else null. */
+  public double[] lastHostPartsMicros() {
+    return runner == null ? null : runner.hostParts.micros();
+  }
+
   /** Weight bytes a decode step read whose tokens reached the experts {@code routed} counts. */
   public long weightBytesReadPerStep(io.decodefleet.agent.engine.ExpertLoad routed) {
     requireLoaded();

@@ -44,6 +44,7 @@ final class StepRunner implements AutoCloseable {
   private final LayerStack stack;
   private final KvPool kv;
   private final boolean tensorCore;
+  final HostParts hostParts = new HostParts(); // the last graph step's host time by part
   private final int minContinuedRows; // StepPlan's: a span fills one paged-prefill CTA; 0 without tensor cores
   private final int maxBlocksPerSeq;
   private final DeviceBuffer cosSin; // (tablePositions, headDim) float32
@@ -141,16 +142,20 @@ final class StepRunner implements AutoCloseable {
   }
 
   Result run(ForwardBatch batch, boolean greedy, StepEvents events) {
+    hostParts.start();
     StepPlan plan = plan(batch);
+    hostParts.end(0);
     int n = plan.rows();
     if (graphs != null && plan.decodeOnly() && plan.tableStride() <= maxBlocksPerSeq) {
       int bucket = BatchBuckets.bucketOf(n);
       CudaGraph graph = graphs.forBucket(bucket);
       if (graph != null) {
-        stage(graphHost, graphInputs, graphLayout, batch, plan, bucket, true, plan.tableStride(),
-            graphPlan(batch, bucket), events);
+        DecodeAttentionPlan attention = graphPlan(batch, bucket);
+        hostParts.end(1);
+        stage(graphHost, graphInputs, graphLayout, batch, plan, bucket, true, plan.tableStride(), attention, events);
         graph.launch(stream);
         long launched = System.nanoTime();
+        hostParts.end(4);
         Object out = newOutput(n, greedy);
         fetch(out, 0, n, greedy, events, true);
         return new Result(settings.decodePath(), bucket, launched, out);
@@ -265,10 +270,12 @@ final class StepRunner implements AutoCloseable {
   private void stage(PinnedBuffer host, DeviceBuffer device, StepInputs layout, ForwardBatch batch, StepPlan plan,
       int rows, boolean allPaged, int stride, DecodeAttentionPlan attention, StepEvents events) {
     long bytes = layout.write(host.bytes(), batch, plan, rows, allPaged, stride, attention);
+    hostParts.end(2);
     if (events != null) {
       events.recordStart(stream);
     }
     host.copyTo(device, 0, bytes, stream);
+    hostParts.end(3);
   }
 
   private void ensureEagerStaging(long bytes) {

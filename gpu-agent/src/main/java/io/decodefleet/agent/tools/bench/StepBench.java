@@ -3,6 +3,7 @@ package io.decodefleet.agent.tools.bench;
 import io.decodefleet.agent.backend.cuda.CudaBackend;
 import io.decodefleet.agent.backend.cuda.CudaSettings;
 import io.decodefleet.agent.backend.cuda.GemmRate;
+import io.decodefleet.agent.backend.cuda.HostParts;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.StepPlan;
@@ -95,7 +96,14 @@ public final class StepBench {
    * backend without a device clock (the CPU) has NaN device and gap times and its wall time as host time.
    */
   public record DecodeRow(int batch, int context, String path, String ranAs, double gpuUs, double wallUs,
-      double hostUs, double gapUs, double floorUs, StepProfile profile) {}
+      double hostUs, double gapUs, double floorUs, StepProfile profile, double[] hostPartsUs) {
+
+    /** A row without the host time's parts (a backend or path that does not split it). */
+    public DecodeRow(int batch, int context, String path, String ranAs, double gpuUs, double wallUs, double hostUs,
+        double gapUs, double floorUs, StepProfile profile) {
+      this(batch, context, path, ranAs, gpuUs, wallUs, hostUs, gapUs, floorUs, profile, null);
+    }
+  }
 
   /** One prompt length; times in µs (medians). */
   public record PrefillRow(int tokens, double ttftUs, double gpuUs, double floorUs, double flops) {}
@@ -185,7 +193,17 @@ public final class StepBench {
     out.printf(Locale.ROOT, "  decode b=%-3d ctx %-5d %-17s ran %-17s gpu %9.1f us  wall %9.1f  host %8.1f  gap %7.1f"
         + "  floor %9.1f  x%.2f%n", r.batch(), r.context(), r.path(), r.ranAs(), r.gpuUs(), r.wallUs(), r.hostUs(),
         r.gapUs(), r.floorUs(), time / r.floorUs());
+    if (r.hostPartsUs() != null) out.println("      host " + hostParts(r.hostPartsUs()));
     if (r.profile() != null) printProfile(out, r.profile());
+  }
+
+  /** e.g. "plan 12.1 us, attention plan 20.3 us, pack 27.0 us, copy 6.2 us, launch 31.4 us" (medians). */
+  public static String hostParts(double[] us) {
+    List<String> parts = new ArrayList<>();
+    for (int k = 0; k < us.length; k++) {
+      parts.add(String.format(Locale.ROOT, "%s %.1f us", HostParts.NAMES.get(k), us[k]));
+    }
+    return String.join(", ", parts);
   }
 
   static void printPrefill(PrintStream out, PrefillRow r) {
@@ -234,10 +252,15 @@ public final class StepBench {
     double[] host = new double[o.reps()];
     double[] gap = new double[o.reps()];
     String ranAs = "";
+    double[][] parts = new double[HostParts.NAMES.size()][o.reps()];
+    boolean split = b instanceof CudaBackend;
     for (int i = 0; i < o.reps(); i++) {
       long t0 = System.nanoTime();
       b.forwardGreedy(step);
       wall[i] = (System.nanoTime() - t0) / 1e3;
+      double[] p = split ? ((CudaBackend) b).lastHostPartsMicros() : null;
+      split = p != null;
+      for (int k = 0; split && k < p.length; k++) parts[k][i] = p[k];
       StepTiming t = b.lastStepTiming(); // null: a backend without a device clock ran it on the host
       gpu[i] = t == null ? Double.NaN : t.gpuMicros();
       host[i] = t == null ? wall[i] : t.hostNanos() / 1e3;
@@ -257,8 +280,13 @@ public final class StepBench {
       for (int i = 0; i < o.profileSteps(); i++) runs.add(b.forwardProfiled(step, greedy, positions).profile());
       profile = StepProfile.mean(runs);
     }
+    double[] hostParts = null;
+    if (split) {
+      hostParts = new double[parts.length];
+      for (int k = 0; k < parts.length; k++) hostParts[k] = median(parts[k]);
+    }
     return new DecodeRow(batch, context, path == null ? b.name() : path.label(), ranAs, median(gpu), median(wall),
-        median(host), median(gap), floor, profile);
+        median(host), median(gap), floor, profile, hostParts);
   }
 
   /** One line per kernel family that ran: µs per step, share of the profiled step, floor. */
