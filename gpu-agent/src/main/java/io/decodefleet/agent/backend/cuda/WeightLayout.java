@@ -327,8 +327,7 @@ public final class WeightLayout {
    * a step reads only its tokens' rows) unless the head shares it.
    */
   public long bytesReadPerStep() {
-    long embeddingBytes = (long) config.vocabSize() * config.hiddenSize() * ELEMENT_BYTES;
-    long all = config.tieWordEmbeddings() ? size : size - embeddingBytes;
+    long all = streamedBytes();
     if (!config.isMoe()) return all;
     int held = endExpert - firstExpert;
     int ranks = config.moe().numExperts() / held;
@@ -352,9 +351,13 @@ public final class WeightLayout {
         if (routed.tokens(l, e) > 0) touched++;
       }
     }
+    return streamedBytes() - expertBytes() + each * touched;
+  }
+
+  /** Every weight byte but the embedding table's (of which a step reads only its tokens' rows), unless the head shares it. */
+  private long streamedBytes() {
     long embeddingBytes = (long) config.vocabSize() * config.hiddenSize() * ELEMENT_BYTES;
-    long dense = (config.tieWordEmbeddings() ? size : size - embeddingBytes) - expertBytes();
-    return dense + each * touched;
+    return config.tieWordEmbeddings() ? size : size - embeddingBytes;
   }
 
   /**
