@@ -101,9 +101,7 @@ public final class GemmTuner {
 
   /** {@code on}, {@code 1} or {@code true} (any case, blanks around): on; anything else, or unset: off. */
   static boolean skinny2Fp8InDispatch(String value) {
-    if (value == null) return false;
-    String v = value.strip().toLowerCase(java.util.Locale.ROOT);
-    return v.equals("on") || v.equals("1") || v.equals("true");
+    return WgmmaGemms.settingOn(value);
   }
 
   /** Our candidates for {@code rows} rows without the opt-in kernels: the skinny GEMM, the tensor-core GEMM, or both. */
