@@ -127,10 +127,13 @@ class ClusterTlsTest {
           Duration.ofSeconds(30), cluster.coordinatorSystem().scheduler()).toCompletableFuture().get(40, TimeUnit.SECONDS);
       assertTrue(four instanceof Coordinator.FleetFailed f && f.reason().contains("3 of 4"), four.toString());
     } finally {
+      // Leaving runs the coordinated shutdown's cluster phases (leave, exiting, each with its own timeout
+      // of seconds): on a loaded two-core machine the late node's leave alone has taken over 30 s, so the
+      // clean-up waits as long as those phases may take in all.
       stranger.terminate();
       if (late != null) late.terminate();
-      stranger.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      if (late != null) late.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      stranger.getWhenTerminated().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      if (late != null) late.getWhenTerminated().toCompletableFuture().get(120, TimeUnit.SECONDS);
     }
   }
 
