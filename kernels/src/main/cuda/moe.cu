@@ -9,8 +9,8 @@
 // count, the graph's padding rows excluded) is read from device memory for the same reason.
 //
 // Variants:
-//   df_moe_route          one warp per token: float32 gate logits -> softmax (float64, summed in
-//                         expert order) -> top-k (ties to the lower expert id) -> weights
+//   df_moe_route          one warp per token: float32 gate logits -> softmax (float64, summed per
+//                         lane and across lanes, MoeRouter.sumInLaneOrder) -> top-k (ties to the lower expert id) -> weights
 //                         (renormalised over the k in slot order when normTopk); a device flag
 //                         makes it leave a routing the host gave in place (the parity tool's)
 //   df_moe_permute        one CTA: per-expert counts, capacity, offsets, each (token, slot)'s row in
@@ -106,7 +106,7 @@ __device__ __forceinline__ int moe_expert_of(int lane, int slot) {
   return (slot >> 2) * 128 + lane * 4 + (slot & 3);
 }
 
-__device__ __forceinline__ void moe_route_row(const MoeRouteParams& p, int row, double* exps) {
+__device__ __forceinline__ void moe_route_row(const MoeRouteParams& p, int row) {
   const int lane = threadIdx.x & 31;
   const int E = p.numExperts;
   const float* lg = p.logits + static_cast<size_t>(row) * p.logitStride;
@@ -127,26 +127,26 @@ __device__ __forceinline__ void moe_route_row(const MoeRouteParams& p, int row, 
 #pragma unroll
   for (int s = 0; s < 8; s++) m = fmaxf(m, v[s]);
   m = warp_max(m);
-  // exp in float64 of the float32 difference, summed in expert order by one lane (the reference's
-  // order), so every probability is the reference's up to the last bit of a double exp.
+  // exp in float64 of the float32 difference; each lane sums its experts in ascending id, and the
+  // lane sums meet in an xor butterfly (addition commutes: every lane ends with lane 0's sum). That
+  // is the reference's order (MoeRouter.sumInLaneOrder), so every probability is the reference's up
+  // to the last bit of a double exp.
+  double ex[8];
+  double sum = 0.0;
 #pragma unroll
   for (int s = 0; s < 8; s++) {
     const int e = moe_expert_of(lane, s);
-    if (e < E) exps[e] = exp(static_cast<double>(v[s]) - static_cast<double>(m));
+    ex[s] = e < E ? exp(static_cast<double>(v[s]) - static_cast<double>(m)) : 0.0;
+    if (e < E) sum += ex[s];
   }
-  __syncwarp();
-  double sum = 0.0;
-  if (lane == 0) {
-    for (int e = 0; e < E; e++) sum += exps[e];
-  }
-  sum = __shfl_sync(0xffffffffu, sum, 0);
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
   float prob[8];
 #pragma unroll
   for (int s = 0; s < 8; s++) {
     const int e = moe_expert_of(lane, s);
-    prob[s] = e < E ? static_cast<float>(exps[e] / sum) : -1.f;
+    prob[s] = e < E ? static_cast<float>(ex[s] / sum) : -1.f;
   }
-  __syncwarp();  // exps is reused by the warp's next row
   unsigned taken = 0;  // bit s: this lane's slot s is chosen
   float total = 0.f;
   float mine = 0.f;  // lane j: slot j's weight and expert
@@ -163,24 +163,23 @@ __device__ __forceinline__ void moe_route_row(const MoeRouteParams& p, int row, 
         bi = e;
       }
     }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) {
-      const float ov = __shfl_xor_sync(0xffffffffu, bv, o);
-      const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
-      if (ov > bv || (ov == bv && oi < bi)) {
-        bv = ov;
-        bi = oi;
-      }
-    }
+    // The warp's largest probability, then the lowest id holding it: probabilities are >= +0, so
+    // their bits order as they do (a lane without a candidate offers 0 and no id).
+    const bool has = bi != 0x7fffffff;
+    const unsigned key = has ? __float_as_uint(bv) : 0u;
+    const unsigned best = __reduce_max_sync(0xffffffffu, key);
+    const int chosen = static_cast<int>(__reduce_min_sync(0xffffffffu, has && key == best ? static_cast<unsigned>(bi)
+                                                                                           : 0xffffffffu));
+    const float chosenProb = __uint_as_float(best);
 #pragma unroll
     for (int s = 0; s < 8; s++) {
-      if (moe_expert_of(lane, s) == bi) taken |= 1u << s;
+      if (moe_expert_of(lane, s) == chosen) taken |= 1u << s;
     }
     if (lane == j) {
-      mine = bv;
-      mineExpert = bi;
+      mine = chosenProb;
+      mineExpert = chosen;
     }
-    total += bv;  // float32 in slot order, the same in every lane
+    total += chosenProb;  // float32 in slot order, the same in every lane
   }
   if (lane < p.k) {
     p.experts[static_cast<size_t>(row) * p.k + lane] = mineExpert;
@@ -398,10 +397,9 @@ __device__ __forceinline__ void moe_combine(const MoeCombineParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kMoeRouteThreads)
     df_moe_route(const __grid_constant__ MoeRouteParams p) {
-  __shared__ double exps[df::kMoeRouteThreads / 32][df::kMoeMaxExperts];
   const int row = blockIdx.x * (df::kMoeRouteThreads / 32) + (threadIdx.x >> 5);
   if (row >= df::moe_live(p.liveRows, p.rows) || (p.skip != nullptr && *p.skip != 0)) return;
-  df::moe_route_row(p, row, exps[threadIdx.x >> 5]);
+  df::moe_route_row(p, row);
 }
 
 extern "C" __global__ void __launch_bounds__(df::kMoePermuteThreads)

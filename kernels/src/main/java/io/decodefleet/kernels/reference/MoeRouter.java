@@ -34,7 +34,8 @@ public final class MoeRouter {
    * Routes {@code tokens} tokens from their gate logits.
    *
    * <p>Softmax in float64 over all experts, shifted by the row's max; each probability rounded to
-   * float32. With {@code normTopkProb} the k chosen probabilities are divided by their float32 sum
+   * float32. The exponentials are summed in a fixed order that one warp of 32 lanes runs in
+   * parallel ({@link #sumInLaneOrder}). With {@code normTopkProb} the k chosen probabilities are divided by their float32 sum
    * (accumulated in slot order), so that they add up to 1.
    *
    * @param logits (tokens, numExperts) float32: hidden · routerᵀ
@@ -78,12 +79,31 @@ public final class MoeRouter {
   private static void softmax(float[] x, int base, int n, float[] out) {
     float max = Float.NEGATIVE_INFINITY;
     for (int e = 0; e < n; e++) max = Math.max(max, x[base + e]);
-    double sum = 0;
     double[] exps = new double[n];
-    for (int e = 0; e < n; e++) {
-      exps[e] = Math.exp((double) x[base + e] - max);
-      sum += exps[e];
-    }
+    for (int e = 0; e < n; e++) exps[e] = Math.exp((double) x[base + e] - max);
+    double sum = sumInLaneOrder(exps);
     for (int e = 0; e < n; e++) out[e] = (float) (exps[e] / sum);
+  }
+
+  /** Lanes of the warp that sums a row's exponentials. */
+  public static final int LANES = 32;
+
+  /**
+   * The sum of {@code v} in the router's order: expert {@code e} belongs to lane
+   * {@code (e % 128) / 4} (a lane holds 4 consecutive experts of every 128), each lane adds its
+   * experts in ascending id from 0.0, and the 32 lane sums meet in an xor butterfly: at offsets 16,
+   * 8, 4, 2, 1 every lane adds the sum of lane {@code lane ^ offset} to its own. Addition commutes,
+   * so every lane ends with the same value, lane 0's. A warp runs this in 8 + 5 dependent additions
+   * where one lane summing in expert order takes 128 at 128 experts.
+   */
+  public static double sumInLaneOrder(double[] v) {
+    double[] lane = new double[LANES];
+    for (int e = 0; e < v.length; e++) lane[(e % 128) / 4] += v[e];
+    for (int offset = LANES / 2; offset > 0; offset >>= 1) {
+      double[] next = new double[LANES];
+      for (int l = 0; l < LANES; l++) next[l] = lane[l] + lane[l ^ offset];
+      lane = next;
+    }
+    return lane[0];
   }
 }

@@ -8,9 +8,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * moe.cu's router (df_moe_route) emulated on the host lane by lane: each lane's 8 experts at
- * {@code c * 128 + lane * 4 + i}, its best untaken one by strict {@code >} in ascending id, the
- * warp's butterfly keeping the larger probability or, at equal ones, the lower id; weights summed in
- * slot order. Its choices must be {@link MoeRouter}'s exactly, exact ties and probabilities that
+ * {@code c * 128 + lane * 4 + i}, the exponentials summed per lane and across lanes by an xor
+ * butterfly, each lane's best untaken expert by strict {@code >} in ascending id, the warp's maximum
+ * probability (a reduction over float bits) and the lowest id holding it; weights summed in slot order. Its choices must be {@link MoeRouter}'s exactly, exact ties and probabilities that
  * underflow to 0 included; the self-test then checks the device runs it.
  */
 class MoeRouteEmulationTest {
@@ -25,8 +25,23 @@ class MoeRouteEmulationTest {
     for (int e = 0; e < numExperts; e++) max = Math.max(max, logits[base + e]);
     double[] exps = new double[numExperts];
     for (int e = 0; e < numExperts; e++) exps[e] = Math.exp((double) logits[base + e] - (double) max);
-    double sum = 0;
-    for (int e = 0; e < numExperts; e++) sum += exps[e]; // lane 0, in expert order
+    // Each lane sums its own slots in slot order, then the xor butterfly (part += shfl_xor(part, o)).
+    double[] part = new double[32];
+    for (int lane = 0; lane < 32; lane++) {
+      for (int s = 0; s < 8; s++) {
+        int e = expertOf(lane, s);
+        if (e < numExperts) part[lane] += exps[e];
+      }
+    }
+    for (int o = 16; o > 0; o >>= 1) {
+      double[] next = new double[32];
+      for (int lane = 0; lane < 32; lane++) next[lane] = part[lane] + part[lane ^ o];
+      part = next;
+    }
+    for (int lane = 1; lane < 32; lane++) {
+      if (part[lane] != part[0]) throw new AssertionError("lane " + lane + " ends with another sum");
+    }
+    double sum = part[0];
     float[][] prob = new float[32][8];
     for (int lane = 0; lane < 32; lane++) {
       for (int s = 0; s < 8; s++) {
@@ -52,28 +67,29 @@ class MoeRouteEmulationTest {
           }
         }
       }
-      for (int o = 16; o > 0; o >>= 1) {
-        float[] nv = bv.clone();
-        int[] ni = bi.clone();
-        for (int lane = 0; lane < 32; lane++) {
-          float ov = bv[lane ^ o];
-          int oi = bi[lane ^ o];
-          if (ov > bv[lane] || (ov == bv[lane] && oi < bi[lane])) {
-            nv[lane] = ov;
-            ni[lane] = oi;
-          }
-        }
-        bv = nv;
-        bi = ni;
+      // redux.sync.max over the candidates' float bits (probabilities are >= +0, so their bits order
+      // as they do; a lane without a candidate offers 0), then redux.sync.min over the ids of the
+      // lanes holding that maximum (others offer 0xffffffff, unsigned).
+      int best = 0;
+      for (int lane = 0; lane < 32; lane++) {
+        int key = bi[lane] != Integer.MAX_VALUE ? Float.floatToRawIntBits(bv[lane]) : 0;
+        if (Integer.compareUnsigned(key, best) > 0) best = key;
       }
+      int who = -1; // 0xffffffff
+      for (int lane = 0; lane < 32; lane++) {
+        int key = bi[lane] != Integer.MAX_VALUE ? Float.floatToRawIntBits(bv[lane]) : 0;
+        int offer = key == best && bi[lane] != Integer.MAX_VALUE ? bi[lane] : -1;
+        if (Integer.compareUnsigned(offer, who) < 0) who = offer;
+      }
+      float chosen = Float.intBitsToFloat(best);
       for (int lane = 0; lane < 32; lane++) {
         for (int s = 0; s < 8; s++) {
-          if (expertOf(lane, s) == bi[lane]) taken[lane] |= 1 << s;
+          if (expertOf(lane, s) == who) taken[lane] |= 1 << s;
         }
       }
-      experts[j] = bi[0];
-      weights[j] = bv[0];
-      total += bv[0];
+      experts[j] = who;
+      weights[j] = chosen;
+      total += chosen;
     }
     int[] bits = new int[k];
     for (int j = 0; j < k; j++) bits[j] = Float.floatToIntBits(norm ? weights[j] / total : weights[j]);

@@ -119,6 +119,33 @@ class MoeLayerTest {
   }
 
   @Test
+  void theExponentialsAreSummedPerLaneThenAcrossLanesInButterflyOrder() {
+    // 1e16 absorbs a 1.0 added to it (the spacing of doubles there is 2): the order shows in the sum.
+    double[] v = new double[128];
+    v[0] = 1e16;  // lane 0
+    v[4] = 1.0;   // lane 1
+    v[1] = -1e16; // lane 0, right after expert 0: lane 0's sum is 0
+    // In expert order: ((1e16 - 1e16) + 1.0) = 1.0; per lane: lane 0 holds 0, lane 1 holds 1.0: also 1.0.
+    assertEquals(1.0, MoeRouter.sumInLaneOrder(v));
+    v[1] = 0;
+    v[64] = -1e16; // lane 16: lanes 0 and 16 meet first (offset 16), before lane 1 joins
+    // Expert order: (1e16 + 1.0) - 1e16 = 0.0; the butterfly: (1e16 + -1e16) + 1.0 = 1.0.
+    assertEquals(1.0, MoeRouter.sumInLaneOrder(v));
+    double inOrder = 0;
+    for (double d : v) inOrder += d;
+    assertEquals(0.0, inOrder);
+    // Experts past 128 fold onto the same lanes: 128 + 4l + i belongs to lane l.
+    double[] w = new double[256];
+    w[0] = 1e16;
+    w[128] = -1e16; // lane 0 again: cancels before any other lane joins
+    w[4] = 1.0;
+    assertEquals(1.0, MoeRouter.sumInLaneOrder(w));
+    double[] ones = new double[61];
+    java.util.Arrays.fill(ones, 0.5);
+    assertEquals(30.5, MoeRouter.sumInLaneOrder(ones));
+  }
+
+  @Test
   void capacityKeepsEachExpertsFirstTokensInBatchOrderAndCountsTheDropped() {
     // 5 tokens, top-2 of 4 experts: expert 0 is everybody's first choice.
     int[] experts = {0, 1, 0, 2, 0, 1, 0, 3, 0, 2};
