@@ -68,6 +68,25 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
+// Sums each of 32 values over the warp's 32 lanes and returns value `lane`'s sum in lane `lane`:
+// a reduce-scatter butterfly, 31 shuffles where 32 warp_sum calls take 160. At offset o a lane
+// keeps the half of its remaining values whose index has bit o as its own lane has it, and adds the
+// partner's copy of that half. v is left consumed.
+__device__ __forceinline__ float warp_sum_scatter32(float (&v)[32]) {
+  const int lane = threadIdx.x & 31;
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const bool upper = (lane & o) != 0;
+#pragma unroll
+    for (int i = 0; i < o; i++) {
+      const float send = upper ? v[i] : v[i + o];
+      const float keep = upper ? v[i + o] : v[i];
+      v[i] = keep + __shfl_xor_sync(0xffffffffu, send, o);
+    }
+  }
+  return v[0];
+}
+
 __device__ __forceinline__ float warp_max(float v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));

@@ -92,6 +92,10 @@ constexpr int kMoeMaxExperts = 256;
 constexpr int kMoeRouteThreads = 128;
 constexpr int kMoePermuteThreads = 256;
 constexpr int kMoeGemmThreads = 128;
+// CTAs an SM keeps of the CUDA-core expert GEMMs (20 warps): at 5 the compiler fits them in 92-96
+// registers without spilling on sm_90a and sm_100a (the 32 sums, 32 widened weights and 8 x values
+// are live together; at 6, sm_100a spills); unbounded they took 121-123 and an SM held 4.
+constexpr int kMoeGemmMinBlocks = 5;
 constexpr int kMoeGemmRows = 8;          // token rows per pass over a weight tile
 constexpr int kMoeCombineThreads = 256;
 
@@ -335,26 +339,29 @@ __device__ __forceinline__ void moe_experts(const MoeExpertGemmParams& p) {
         }
       }
     }
+    // The warp's 32 sums (4 weight rows x 8 token rows) by one reduce-scatter: lane r * 8 + t ends
+    // with acc[r][t] summed over the lanes.
+    static_assert(4 * kMoeGemmRows == 32, "one sum per lane");
+    float v[32];
 #pragma unroll
     for (int r = 0; r < 4; r++) {
 #pragma unroll
-      for (int t = 0; t < kMoeGemmRows; t++) acc[r][t] = warp_sum(acc[r][t]);
+      for (int t = 0; t < kMoeGemmRows; t++) v[r * kMoeGemmRows + t] = acc[r][t];
     }
-    // Lane c * 8 + t writes column col0 + c of row r0 + t.
-#pragma unroll
-    for (int c = 0; c < kCols; c++) {
-#pragma unroll
-      for (int t = 0; t < kMoeGemmRows; t++) {
-        if (lane == c * kMoeGemmRows + t && t < rows && col0 + c < p.n) {
-          float v;
-          if (GATED) {
-            const float g = acc[2 * c][t];
-            v = g / (1.f + __expf(-g)) * acc[2 * c + 1][t];
-          } else {
-            v = acc[c][t];
-          }
-          p.out[static_cast<size_t>(first + r0 + t) * p.n + col0 + c] = __float2bfloat16_rn(v);
-        }
+    const float sum = warp_sum_scatter32(v);
+    const int t = lane & (kMoeGemmRows - 1);
+    if (GATED) {
+      // Output column c of row t: its gate row's sum in lane 16c + t, its up row's in 16c + 8 + t.
+      const float up = __shfl_xor_sync(0xffffffffu, sum, 8);
+      const int c = lane >> 4;
+      if (!(lane & 8) && t < rows && col0 + c < p.n) {
+        const float v0 = sum / (1.f + __expf(-sum)) * up;
+        p.out[static_cast<size_t>(first + r0 + t) * p.n + col0 + c] = __float2bfloat16_rn(v0);
+      }
+    } else {
+      const int c = lane >> 3;  // output column c of row t
+      if (t < rows && col0 + c < p.n) {
+        p.out[static_cast<size_t>(first + r0 + t) * p.n + col0 + c] = __float2bfloat16_rn(sum);
       }
     }
   }
@@ -407,12 +414,12 @@ extern "C" __global__ void __launch_bounds__(df::kMoePermuteThreads)
   df::moe_permute(p);
 }
 
-extern "C" __global__ void __launch_bounds__(df::kMoeGemmThreads)
+extern "C" __global__ void __launch_bounds__(df::kMoeGemmThreads, df::kMoeGemmMinBlocks)
     df_moe_experts_gate_up(const __grid_constant__ MoeExpertGemmParams p) {
   df::moe_experts<true>(p);
 }
 
-extern "C" __global__ void __launch_bounds__(df::kMoeGemmThreads)
+extern "C" __global__ void __launch_bounds__(df::kMoeGemmThreads, df::kMoeGemmMinBlocks)
     df_moe_experts_down(const __grid_constant__ MoeExpertGemmParams p) {
   df::moe_experts<false>(p);
 }
