@@ -13,8 +13,12 @@
 // flight per SM, what the bf16 kernel holds in 4 x 32 KB. (Two boxes per 512-k stage would hold
 // the same bytes in 4 stages; 8 single-box stages keep the stage/chunk mapping, the split-K plan
 // and the producer loop of skinny2 unchanged, and release shared memory at a finer grain.)
-// Shared memory, one CTA per SM: 8 x (16384 + m x 528, rounded up to 128) + 128 + 128 bytes:
-// 136 448 at m1, 165 120 at m8, 198 912 at m16 (<= 227 KB).
+// Shared memory, one CTA per SM: stages x (16384 + m x 528, rounded up to 128) + 128 + stages x 16
+// bytes: 8 stages up to m16 (136 448 at m1, 165 120 at m8, 198 912 at m16), 6 at m32 (199 904) and 4
+// at m64 (200 896), all <= 227 KB. Past 16 rows the x rows take more of a stage than the weights, so
+// fewer stages fit; 6 x 16 KB and 4 x 16 KB of weights in flight an SM still cover HBM's latency,
+// and from 32 rows each weight byte feeds 4-8 MMA columns, so the tensor pipe, not the stream,
+// comes close to setting the time (see kernels/NOTES.md, "FP8 second skinny GEMM past 16 rows").
 //
 // Arithmetic: 4 consumer warps own 16 rows each; mma.m16n8k16 with the weight rows as M and the
 // x rows as N. Within a 64-k block lane (g, q) takes physical k = 16q..16q+15 of rows g and g+8
@@ -31,7 +35,7 @@
 // float32; counters (nTiles) int32, zero before the first launch and left zero. k is a multiple of
 // 16, kSlice a multiple of 256, x and w 16-byte aligned. Grid: (ctas, 1, 1), block 160 threads,
 // dynamic shared memory Skinny2Fp8Shape::kSmemBytes.
-// Variants: df_skinny2_gemm_fp8_m{1,2,4,8,16}.
+// Variants: df_skinny2_gemm_fp8_m{1,2,4,8,16,32,64}.
 #include "fp8.cuh"
 
 struct Skinny2GemmFp8Params {
@@ -72,21 +76,24 @@ constexpr int kFp8WeightBytes = kRows * kFp8WPitchBytes;    // one box: 16 KB, t
 // 16-byte loads (row g at 32q, row g+1 at 32q + 16, mod 128) hit eight different bank groups.
 constexpr int kFp8XPitchBytes = kChunkK * 2 + 16;
 constexpr int kFp8XPitch = kFp8XPitchBytes / 2;
-constexpr int kFp8Stages = 8;
-
 template <int MT>
 struct Fp8Shape {
   static constexpr int kNT = (MT + 7) / 8;
+  static constexpr int kStages = MT <= 16 ? 8 : MT <= 32 ? 6 : 4;
   static constexpr int kStageBytes =
       (kFp8WeightBytes + MT * kFp8XPitchBytes + kRingAlign - 1) / kRingAlign * kRingAlign;
-  static constexpr int kSmemBytes = kFp8Stages * kStageBytes + kRingAlign + 2 * kFp8Stages * 8;
+  static constexpr int kSmemBytes = kStages * kStageBytes + kRingAlign + 2 * kStages * 8;
 };
 static_assert(Fp8Shape<1>::kSmemBytes == 8 * (16384 + 1 * 528 + 112) + 128 + 128, "Kernel.java skinny2 fp8 m1");
 static_assert(Fp8Shape<2>::kSmemBytes == 8 * (16384 + 2 * 528 + 96) + 128 + 128, "Kernel.java skinny2 fp8 m2");
 static_assert(Fp8Shape<4>::kSmemBytes == 8 * (16384 + 4 * 528 + 64) + 128 + 128, "Kernel.java skinny2 fp8 m4");
 static_assert(Fp8Shape<8>::kSmemBytes == 8 * (16384 + 8 * 528) + 128 + 128, "Kernel.java skinny2 fp8 m8");
 static_assert(Fp8Shape<16>::kSmemBytes == 8 * (16384 + 16 * 528) + 128 + 128, "Kernel.java skinny2 fp8 m16");
+static_assert(Fp8Shape<32>::kSmemBytes == 6 * (16384 + 32 * 528) + 128 + 96, "Kernel.java skinny2 fp8 m32");
+static_assert(Fp8Shape<64>::kSmemBytes == 4 * (16384 + 64 * 528) + 128 + 64, "Kernel.java skinny2 fp8 m64");
 static_assert(Fp8Shape<16>::kSmemBytes <= 227 * 1024, "one CTA per SM fits");
+static_assert(Fp8Shape<32>::kSmemBytes <= 227 * 1024, "one CTA per SM fits");
+static_assert(Fp8Shape<64>::kSmemBytes <= 227 * 1024, "one CTA per SM fits");
 static_assert(kFp8XPitchBytes % 128 == 16, "x rows g and g+1 start 16 bytes apart in the bank row");
 
 template <int MT>
@@ -103,8 +110,8 @@ __device__ __forceinline__ void produce_fp8(const Skinny2GemmFp8Params& p, uint3
   for (int i = blockIdx.x; i < items; i += gridDim.x) {
     const Item item(p, i);
     for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
-      const int s = it % kFp8Stages;
-      mbar::wait(empty + 8 * s, ((it / kFp8Stages) & 1) ^ 1);
+      const int s = it % S::kStages;
+      mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
       const int kc = item.k0 + c * kChunkK;
       const uint32_t xBytes = min(kChunkK, item.kLen - c * kChunkK) * 2;
       const uint32_t stage = ring + s * S::kStageBytes;
@@ -114,8 +121,8 @@ __device__ __forceinline__ void produce_fp8(const Skinny2GemmFp8Params& p, uint3
         tensor_copy_2d(stage, &p.wMap, kc, item.row0, full + 8 * s, policy);
       }
       __syncwarp();
-      if (lane < xRows) {
-        bulk_copy(stage + kFp8WeightBytes + lane * kFp8XPitchBytes, p.x + static_cast<size_t>(lane) * p.k + kc,
+      for (int r = lane; r < xRows; r += 32) {  // past 32 rows a lane copies two
+        bulk_copy(stage + kFp8WeightBytes + r * kFp8XPitchBytes, p.x + static_cast<size_t>(r) * p.k + kc,
                   xBytes, full + 8 * s);
       }
     }
@@ -130,7 +137,9 @@ __device__ __forceinline__ void consume_fp8(const Skinny2GemmFp8Params& p, const
   __shared__ int sLast;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, q = lane & 3;
-  const int xr[2] = {min(g, MT - 1), min(g + 8, MT - 1)};
+  int xr[NT];  // the x row of B column g of MMA tile nt (clamped: columns past m are never stored)
+#pragma unroll
+  for (int nt = 0; nt < NT; nt++) xr[nt] = min(8 * nt + g, MT - 1);
   const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
   const int nPad = nTiles * kRows;
   int it = 0;
@@ -143,8 +152,8 @@ __device__ __forceinline__ void consume_fp8(const Skinny2GemmFp8Params& p, const
       for (int e = 0; e < 4; e++) acc[nt][e] = 0.f;
 
     for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
-      const int s = it % kFp8Stages;
-      mbar::wait(full + 8 * s, (it / kFp8Stages) & 1);
+      const int s = it % S::kStages;
+      mbar::wait(full + 8 * s, (it / S::kStages) & 1);
       const int len = min(kChunkK, item.kLen - c * kChunkK);
       const char* stage = ringPtr + s * S::kStageBytes;
       const uint8_t* w0p = reinterpret_cast<const uint8_t*>(stage) + (warp * 16 + g) * kFp8WPitchBytes;
@@ -229,12 +238,12 @@ __device__ __forceinline__ void gemm_fp8(const Skinny2GemmFp8Params& p) {
   extern __shared__ uint4 dynamic_smem[];
   const uint32_t raw = smem_addr(dynamic_smem);
   const uint32_t ring = (raw + kRingAlign - 1) & ~static_cast<uint32_t>(kRingAlign - 1);
-  const uint32_t full = ring + kFp8Stages * S::kStageBytes;  // kFp8Stages x 8 bytes
-  const uint32_t empty = full + kFp8Stages * 8;
+  const uint32_t full = ring + S::kStages * S::kStageBytes;  // kStages x 8 bytes
+  const uint32_t empty = full + S::kStages * 8;
   const int nTiles = (p.n + kRows - 1) / kRows;
   const int items = nTiles * p.splits;
   if (threadIdx.x == 0) {
-    for (int s = 0; s < kFp8Stages; s++) {
+    for (int s = 0; s < S::kStages; s++) {
       mbar::init(full + 8 * s, 1);                 // the producer's arrive, plus the copies' bytes
       mbar::init(empty + 8 * s, kConsumerWarps);   // one arrive per consumer warp
     }
@@ -275,4 +284,14 @@ extern "C" __global__ void __launch_bounds__(160, 1)
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m16(const __grid_constant__ Skinny2GemmFp8Params p) {
   df::skinny2::gemm_fp8<16>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(160, 1)
+    df_skinny2_gemm_fp8_m32(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::skinny2::gemm_fp8<32>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(160, 1)
+    df_skinny2_gemm_fp8_m64(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::skinny2::gemm_fp8<64>(p);
 }

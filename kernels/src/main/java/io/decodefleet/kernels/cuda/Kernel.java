@@ -128,9 +128,10 @@ public enum Kernel {
   SKINNY_GEMM_FP8_M32("df_skinny_gemm_fp8_m32", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 32 * 160) * 2),
   SKINNY_GEMM_FP8_M64("df_skinny_gemm_fp8_m64", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 64 * 160) * 2),
   /**
-   * The second skinny GEMM over FP8 weights (skinny2_gemm_fp8.cu, m <= 16): 8 stages x (a 64-row x
+   * The second skinny GEMM over FP8 weights (skinny2_gemm_fp8.cu, m <= 64): stages x (a 64-row x
    * 256-code weight box + mTile x rows x 528-byte pitch, rounded up to 128 bytes), + 128 to align
-   * the ring for the tensor copies, + 16 mbarriers; 4 consumer warps and a producer warp.
+   * the ring for the tensor copies, + 2 mbarriers a stage; 8 stages up to m16, 6 at m32, 4 at m64;
+   * 4 consumer warps and a producer warp.
    */
   SKINNY2_GEMM_FP8_M1("df_skinny2_gemm_fp8_m1", Skinny2GemmFp8Params.class, 160,
       8 * (64 * 256 + 1 * 528 + 112) + 128 + 128),
@@ -141,6 +142,10 @@ public enum Kernel {
   SKINNY2_GEMM_FP8_M8("df_skinny2_gemm_fp8_m8", Skinny2GemmFp8Params.class, 160, 8 * (64 * 256 + 8 * 528) + 128 + 128),
   SKINNY2_GEMM_FP8_M16("df_skinny2_gemm_fp8_m16", Skinny2GemmFp8Params.class, 160,
       8 * (64 * 256 + 16 * 528) + 128 + 128),
+  SKINNY2_GEMM_FP8_M32("df_skinny2_gemm_fp8_m32", Skinny2GemmFp8Params.class, 160,
+      6 * (64 * 256 + 32 * 528) + 128 + 96),
+  SKINNY2_GEMM_FP8_M64("df_skinny2_gemm_fp8_m64", Skinny2GemmFp8Params.class, 160,
+      4 * (64 * 256 + 64 * 528) + 128 + 64),
   /** FP8 weights widened to bf16 for the prefill GEMM (fp8_weights.cu). */
   FP8_DEQUANT("df_fp8_dequant", Fp8DequantParams.class, 256, 0),
   /** A mixture of experts' router: one warp a token, 4 per CTA; static shared memory only (moe.cu). */

@@ -3,10 +3,11 @@ package io.decodefleet.kernels.cuda;
 /**
  * Mirror of {@code Skinny2GemmFp8Params} in skinny2_gemm_fp8.cu: the second skinny GEMM of {@link
  * Skinny2GemmParams} over FP8 e4m3 weights with a float32 scale per weight row, {@code out = (x ·
- * e4m3(w)ᵀ) * scale[row]}, for at most 16 rows of x. A launch follows a {@link Skinny2GemmPlan}
- * (same 64-row tiles, 256-k chunks, splits and workspace: the chunks are half the bytes, but the
- * balance is counted in chunks, so the plan's choice stands) on the FP8 variant of its kernel,
- * the weights read through a UINT8 tensor map ({@link #wMapSpec}).
+ * e4m3(w)ᵀ) * scale[row]}, for at most {@value #MAX_M} rows of x. A launch follows a {@link
+ * Skinny2GemmPlan} made by {@link #plan} (the bf16 kernel's 64-row tiles, 256-k chunks, splits and
+ * workspace: the chunks are half the bytes, but the balance is counted in chunks, so the plan's
+ * choice stands; past 16 rows the variants hold 32 or 64 x rows a stage, in fewer stages), the
+ * weights read through a UINT8 tensor map ({@link #wMapSpec}).
  *
  * @param wMap w (n, k) e4m3 as a (k, n) UINT8 tensor map, boxes of 256 k × 64 rows, no swizzle
  * @param scale (n) float32
@@ -30,36 +31,54 @@ public record Skinny2GemmFp8Params(
 
   public static final StructLayout LAYOUT = StructLayout.of(Skinny2GemmFp8Params.class);
 
+  /** Largest m: the widest variant holds 64 x rows a stage (8 MMA column tiles a warp). */
+  public static final int MAX_M = 64;
+
   public Skinny2GemmFp8Params {
-    new Skinny2GemmParams(wMap, out, x, workspace, counters, m, n, k, outStride, kSlice, splits, outFloat);
+    Skinny2GemmParams.check(wMap, out, x, workspace, counters, m, MAX_M, n, k, outStride, kSlice, splits, outFloat);
     ParamChecks.pointer(scale, "scale");
     ParamChecks.multipleOf(k, 16, "k");
   }
 
   /**
-   * Whether the kernel takes a launch of this shape: m ≤ 16 and k a multiple of 16 (the UINT8 map's
-   * row stride of k bytes must be a multiple of 16, and a consumer's 16-code vector is then wholly
-   * inside or outside k).
+   * Whether the kernel takes a launch of this shape: 1 ≤ m ≤ {@value #MAX_M} and k a multiple of 16
+   * (the UINT8 map's row stride of k bytes must be a multiple of 16, and a consumer's 16-code vector
+   * is then wholly inside or outside k).
    */
   public static boolean supports(int m, int k) {
-    return Skinny2GemmPlan.supports(m, k) && k % 16 == 0;
+    return m >= 1 && m <= MAX_M && k >= 16 && k % 16 == 0;
   }
 
-  /** The FP8 variant of the plan's bf16 kernel. */
+  /** Plans a launch of {@code m} ≤ {@value #MAX_M} rows on the variant {@link #kernelFor} picks. */
+  public static Skinny2GemmPlan plan(int m, int n, int k, int slots) {
+    ParamChecks.skinnyLaunch(m, MAX_M, n, k, slots);
+    ParamChecks.multipleOf(k, 16, "k");
+    return Skinny2GemmPlan.plan(m, n, k, slots, tileFor(m));
+  }
+
+  /** The plan's FP8 kernel. */
   public static Kernel kernelFor(Skinny2GemmPlan plan) {
     return kernelFor(plan.m());
   }
 
   /** The FP8 variant for {@code m} rows of x: the smallest that holds them (one CTA per SM, whichever). */
   public static Kernel kernelFor(int m) {
-    return switch (Skinny2GemmPlan.kernelFor(m)) {
-      case SKINNY2_GEMM_M1 -> Kernel.SKINNY2_GEMM_FP8_M1;
-      case SKINNY2_GEMM_M2 -> Kernel.SKINNY2_GEMM_FP8_M2;
-      case SKINNY2_GEMM_M4 -> Kernel.SKINNY2_GEMM_FP8_M4;
-      case SKINNY2_GEMM_M8 -> Kernel.SKINNY2_GEMM_FP8_M8;
-      case SKINNY2_GEMM_M16 -> Kernel.SKINNY2_GEMM_FP8_M16;
-      default -> throw new AssertionError(Skinny2GemmPlan.kernelFor(m));
+    return switch (tileFor(m)) {
+      case 1 -> Kernel.SKINNY2_GEMM_FP8_M1;
+      case 2 -> Kernel.SKINNY2_GEMM_FP8_M2;
+      case 4 -> Kernel.SKINNY2_GEMM_FP8_M4;
+      case 8 -> Kernel.SKINNY2_GEMM_FP8_M8;
+      case 16 -> Kernel.SKINNY2_GEMM_FP8_M16;
+      case 32 -> Kernel.SKINNY2_GEMM_FP8_M32;
+      default -> Kernel.SKINNY2_GEMM_FP8_M64;
     };
+  }
+
+  /** x rows a stage of the variant for {@code m} rows holds: the smallest power of two ≥ m. */
+  static int tileFor(int m) {
+    ParamChecks.positive(m, "m");
+    ParamChecks.atMost(m, MAX_M, "m");
+    return Integer.highestOneBit(m) == m ? m : Integer.highestOneBit(m) << 1;
   }
 
   /** The plan's persistent grid, with the FP8 kernel's threads and shared memory. */

@@ -32,6 +32,12 @@ public record Skinny2GemmParams(
   public static final StructLayout LAYOUT = StructLayout.of(Skinny2GemmParams.class);
 
   public Skinny2GemmParams {
+    check(wMap, out, x, workspace, counters, m, Skinny2GemmPlan.MAX_M, n, k, outStride, kSlice, splits, outFloat);
+  }
+
+  /** The checks of a launch of either variant (bf16 here, FP8 in {@link Skinny2GemmFp8Params}) of at most {@code maxM} rows. */
+  static void check(TensorMap wMap, long out, long x, long workspace, long counters, int m, int maxM, int n, int k,
+      int outStride, int kSlice, int splits, int outFloat) {
     if (wMap == null) {
       throw new IllegalArgumentException("wMap must be an encoded tensor map (was null)");
     }
@@ -41,7 +47,7 @@ public record Skinny2GemmParams(
       throw new IllegalArgumentException("x (0x" + Long.toHexString(x) + ") must be 16-byte aligned");
     }
     ParamChecks.positive(m, "m");
-    ParamChecks.atMost(m, Skinny2GemmPlan.MAX_M, "m");
+    ParamChecks.atMost(m, maxM, "m");
     ParamChecks.positive(n, "n");
     ParamChecks.positive(k, "k");
     ParamChecks.multipleOf(k, 8, "k");

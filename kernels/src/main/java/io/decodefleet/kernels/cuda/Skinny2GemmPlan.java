@@ -20,7 +20,7 @@ package io.decodefleet.kernels.cuda;
  * a multiple of 16 bytes; x and w must also start 16-byte aligned). n is free: the tensor map
  * fills rows past n with zeros and they are never stored.
  *
- * @param mTile x rows the kernel variant holds (1, 2, 4, 8 or 16)
+ * @param mTile x rows the kernel variant holds (1, 2, 4, 8 or 16; the FP8 twin's also 32 or 64)
  * @param nTiles ceil(n / {@value #ROWS})
  * @param splits k slices (1 = no split)
  * @param kSlice k per slice, a multiple of {@value #CHUNK_K}
@@ -61,6 +61,14 @@ public record Skinny2GemmPlan(int m, int n, int k, int mTile, int nTiles, int sp
    */
   public static Skinny2GemmPlan plan(int m, int n, int k, int slots) {
     ParamChecks.skinnyLaunch(m, MAX_M, n, k, slots);
+    return plan(m, n, k, slots, tileOf(kernelFor(m)));
+  }
+
+  /**
+   * Plans a launch whose kernel holds {@code mTile} x rows a stage (the FP8 twin's variants reach 64:
+   * {@link Skinny2GemmFp8Params#plan}); the split choice does not depend on m.
+   */
+  static Skinny2GemmPlan plan(int m, int n, int k, int slots, int mTile) {
     int nTiles = (n + ROWS - 1) / ROWS;
     int chunks = (k + CHUNK_K - 1) / CHUNK_K;
     long[] busiest = new long[MAX_SPLITS + 1];
@@ -84,8 +92,7 @@ public record Skinny2GemmPlan(int m, int n, int k, int mTile, int nTiles, int sp
     if (items > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("n (" + n + ") gives more than 2^31 skinny2 items");
     }
-    return new Skinny2GemmPlan(m, n, k, tileOf(kernelFor(m)), nTiles, splits, kSlice,
-        (int) Math.min(items, slots));
+    return new Skinny2GemmPlan(m, n, k, mTile, nTiles, splits, kSlice, (int) Math.min(items, slots));
   }
 
   private static int tileOf(Kernel kernel) {
@@ -99,6 +106,7 @@ public record Skinny2GemmPlan(int m, int n, int k, int mTile, int nTiles, int sp
     };
   }
 
+  /** The bf16 kernel of this plan (m ≤ {@value #MAX_M}); the FP8 twin's: {@link Skinny2GemmFp8Params#kernelFor}. */
   public Kernel kernel() {
     return kernelFor(m);
   }

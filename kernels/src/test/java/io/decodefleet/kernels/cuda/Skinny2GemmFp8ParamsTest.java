@@ -16,20 +16,34 @@ class Skinny2GemmFp8ParamsTest {
   private static final TensorMap MAP = new TensorMap(new byte[TensorMap.BYTES]);
 
   @Test
-  void eachRowCountRunsTheFp8VariantOfTheBf16PlansKernelOnItsPersistentGrid() {
-    int[][] expected = {{1, 1}, {2, 2}, {3, 4}, {8, 8}, {9, 16}, {16, 16}};
+  void eachRowCountRunsTheSmallestFp8VariantThatHoldsItOnItsPersistentGrid() {
+    int[][] expected = {{1, 1}, {2, 2}, {3, 4}, {8, 8}, {9, 16}, {16, 16}, {17, 32}, {32, 32}, {33, 64}, {64, 64}};
     for (int[] e : expected) {
-      Skinny2GemmPlan plan = Skinny2GemmPlan.plan(e[0], 6144, 4096, SLOTS);
+      Skinny2GemmPlan plan = Skinny2GemmFp8Params.plan(e[0], 6144, 4096, SLOTS);
       Kernel k = Skinny2GemmFp8Params.kernelFor(plan);
       assertEquals("SKINNY2_GEMM_FP8_M" + e[1], k.name(), "m = " + e[0]);
+      assertEquals(e[1], plan.mTile(), "the workspace holds the variant's x rows, m = " + e[0]);
       assertEquals(new LaunchShape(132, 1, 1, 160, k.sharedBytes()), Skinny2GemmFp8Params.launch(plan));
+      if (e[0] <= Skinny2GemmPlan.MAX_M) {
+        assertEquals(Skinny2GemmPlan.plan(e[0], 6144, 4096, SLOTS), plan, "up to 16 rows: the bf16 kernel's plan");
+      }
     }
+    Skinny2GemmPlan wide = Skinny2GemmFp8Params.plan(64, 28672, 4096, SLOTS);
+    assertEquals((long) wide.splits() * 64 * wide.nTiles() * 64, wide.workspaceFloats());
     assertEquals(136_448, Kernel.SKINNY2_GEMM_FP8_M1.sharedBytes());
     assertEquals(198_912, Kernel.SKINNY2_GEMM_FP8_M16.sharedBytes(), "8 stages of 16 KB + 16 x rows");
+    assertEquals(199_904, Kernel.SKINNY2_GEMM_FP8_M32.sharedBytes(), "6 stages of 16 KB + 32 x rows");
+    assertEquals(200_896, Kernel.SKINNY2_GEMM_FP8_M64.sharedBytes(), "4 stages of 16 KB + 64 x rows");
     for (Kernel k : new Kernel[] {Kernel.SKINNY2_GEMM_FP8_M1, Kernel.SKINNY2_GEMM_FP8_M2, Kernel.SKINNY2_GEMM_FP8_M4,
-        Kernel.SKINNY2_GEMM_FP8_M8, Kernel.SKINNY2_GEMM_FP8_M16}) {
+        Kernel.SKINNY2_GEMM_FP8_M8, Kernel.SKINNY2_GEMM_FP8_M16, Kernel.SKINNY2_GEMM_FP8_M32,
+        Kernel.SKINNY2_GEMM_FP8_M64}) {
       assertTrue(k.sharedBytes() <= 227 * 1024, k + ": one CTA per SM fits");
     }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Skinny2GemmFp8Params.plan(65, 6144, 4096, SLOTS));
+    assertTrue(e.getMessage().startsWith("m"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Skinny2GemmPlan.plan(17, 6144, 4096, SLOTS));
+    assertTrue(e.getMessage().startsWith("m"), "the bf16 kernel still stops at 16: " + e.getMessage());
   }
 
   @Test
@@ -60,8 +74,12 @@ class Skinny2GemmFp8ParamsTest {
   @Test
   void theParametersCarryThePlanAndRefuseWhatTheKernelCannotRead() {
     assertTrue(Skinny2GemmFp8Params.supports(16, 16));
+    assertTrue(Skinny2GemmFp8Params.supports(64, 4096));
     assertFalse(Skinny2GemmFp8Params.supports(1, 4104), "k a multiple of 8 but not of 16");
-    assertFalse(Skinny2GemmFp8Params.supports(17, 4096));
+    assertFalse(Skinny2GemmFp8Params.supports(65, 4096));
+    assertFalse(Skinny2GemmFp8Params.supports(0, 4096));
+    Skinny2GemmPlan forty = Skinny2GemmFp8Params.plan(40, 4096, 4096, SLOTS);
+    assertEquals(40, Skinny2GemmFp8Params.of(forty, MAP, 0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 4096, false).m());
     Skinny2GemmPlan plan = Skinny2GemmPlan.plan(8, 4096, 4096, SLOTS);
     Skinny2GemmFp8Params p = Skinny2GemmFp8Params.of(plan, MAP, 0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 4096, true);
     assertEquals(plan.kSlice(), p.kSlice());
@@ -70,7 +88,7 @@ class Skinny2GemmFp8ParamsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Skinny2GemmFp8Params.of(plan, MAP, 0x1000, 0x2000, 0, 0x4000, 0x5000, 4096, false));
     assertTrue(e.getMessage().startsWith("scale"), e.getMessage());
-    Skinny2GemmPlan odd = Skinny2GemmPlan.plan(1, 64, 40, SLOTS);
+    Skinny2GemmPlan odd = Skinny2GemmPlan.plan(1, 64, 40, SLOTS); // the bf16 plan: k a multiple of 8 only
     e = assertThrows(IllegalArgumentException.class,
         () -> Skinny2GemmFp8Params.of(odd, MAP, 0x1000, 0x2000, 0x3000, 0, 0, 64, false));
     assertTrue(e.getMessage().startsWith("k"), e.getMessage());

@@ -30,9 +30,10 @@ import java.util.Map;
  * tiles leave the GPU idle) for up to {@link SkinnyGemmPlan#MAX_M} rows of x, the tensor-core GEMM
  * above. Skinny plans are made once per shape and kept.
  *
- * <p>FP8 weights ({@link #projectFp8}, not timed: {@link #fp8Path} picks by row count): up to 16 rows
- * of x run the FP8 second skinny GEMM (skinny2_gemm_fp8.cu: tensor copies of e4m3 boxes) where the
- * tensor-map shim is loaded and {@link GemmTuner#SKINNY2_FP8_SETTING_ENV} is on; else, and up to
+ * <p>FP8 weights ({@link #projectFp8}, not timed: {@link #fp8Path} picks by row count): up to 64 rows
+ * of x run the FP8 second skinny GEMM (skinny2_gemm_fp8.cu: tensor copies of e4m3 boxes, MMAs on the
+ * codes widened in registers) where the tensor-map shim is loaded and {@link
+ * GemmTuner#SKINNY2_FP8_SETTING_ENV} is on; else, and up to
  * {@link #FP8_GEMM_MAX_ROWS} rows (every decode step and graph bucket), the FP8 skinny GEMM
  * (skinny_gemm_fp8.cu: the bf16 skinny GEMM's plan, tiles and split-K, one byte a weight widened in
  * registers); more rows (prefill) widen the weight to bf16 into a scratch matrix first and run the
@@ -47,13 +48,14 @@ final class Projections {
   private final CudaStream stream;
   private final Map<Shape, SkinnyGemmPlan> plans = new HashMap<>();
   private final Map<Shape, Skinny2GemmPlan> plans2 = new HashMap<>();
+  private final Map<Shape, Skinny2GemmPlan> plans2Fp8 = new HashMap<>();
   private long partials; // skinny GEMM float32 scratch
   private long counters; // skinny GEMM int32 counters, zero between launches
   private CublasLtGemms cublasLt; // null: cuBLASLt is not used
   private GemmChoices choices; // null: not tuned, ours by row count
   private final WgmmaGemms wgmma; // null: not a dispatch candidate here (device, shim or setting)
   private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
-  private final boolean skinny2Fp8; // FP8 projections of <= 16 rows may run the FP8 second skinny GEMM
+  private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
 
   Projections(KernelModule kernels, CudaStream stream) {
     this.kernels = kernels;
@@ -95,7 +97,7 @@ final class Projections {
 
   /**
    * The path of an FP8 projection of {@code m} rows and depth {@code k}: the second skinny GEMM where
-   * it may run ({@code skinny2Fp8}: shim loaded and setting not off), takes the shape (m ≤ 16, k a
+   * it may run ({@code skinny2Fp8}: shim loaded and setting on), takes the shape (m ≤ 64, k a
    * multiple of 16) and x and the codes are 16-byte aligned; else the skinny GEMM up to its rows;
    * else widening.
    */
@@ -112,7 +114,7 @@ final class Projections {
       boolean outFloat) {
     Fp8Path path = fp8Path(m, k, skinny2Fp8, Skinny2Gemms.aligned(x, w));
     if (path == Fp8Path.SKINNY2_FP8) {
-      skinny2.launchFp8(plan2(m, n, k), out, x, w, scales, partials, counters, outStride, outFloat);
+      skinny2.launchFp8(plan2Fp8(m, n, k), out, x, w, scales, partials, counters, outStride, outFloat);
       return;
     }
     if (path == Fp8Path.SKINNY_FP8) {
@@ -200,6 +202,11 @@ final class Projections {
         s -> Skinny2GemmPlan.plan(m, n, k, kernels.slots(Skinny2GemmPlan.kernelFor(m))));
   }
 
+  private Skinny2GemmPlan plan2Fp8(int m, int n, int k) {
+    return plans2Fp8.computeIfAbsent(new Shape(m, n, k),
+        s -> Skinny2GemmFp8Params.plan(m, n, k, kernels.slots(Skinny2GemmFp8Params.kernelFor(m))));
+  }
+
   /**
    * The split-K scratch every projection of {@code config} at 1..{@code maxRows} rows may need, on
    * either skinny GEMM (they share it: launches on one stream, counters left zero by each):
@@ -219,6 +226,11 @@ final class Projections {
         ints = Math.max(ints, p.counterCount());
         if (m <= Skinny2GemmPlan.MAX_M && Skinny2GemmPlan.supports(m, s[1])) {
           Skinny2GemmPlan p2 = plan2(m, s[0], s[1]);
+          floats = Math.max(floats, p2.workspaceFloats());
+          ints = Math.max(ints, p2.counterCount());
+        }
+        if (skinny2Fp8 && Skinny2GemmFp8Params.supports(m, s[1])) { // FP8 weights' plans hold up to 64 x rows
+          Skinny2GemmPlan p2 = plan2Fp8(m, s[0], s[1]);
           floats = Math.max(floats, p2.workspaceFloats());
           ints = Math.max(ints, p2.counterCount());
         }

@@ -22,8 +22,8 @@ import java.util.function.IntFunction;
  */
 final class Fp8GemmBench {
 
-  /** Rows of x timed: batch 1 and the two decode graph buckets the second skinny GEMM covers. */
-  static final int[] M = {1, 8, 16};
+  /** Rows of x timed: batch 1 and decode graph buckets up to the FP8 second skinny GEMM's widest variant. */
+  static final int[] M = {1, 8, 16, 32, 64};
 
   private Fp8GemmBench() {}
 
@@ -95,7 +95,7 @@ final class Fp8GemmBench {
   static BenchResult skinny2(DeviceHarness h, int m, int n, int k, double copyPerUs) {
     Inputs in = Inputs.of(h, m, n, k);
     Kernel kernel = Skinny2GemmFp8Params.kernelFor(m);
-    Skinny2GemmPlan plan = Skinny2GemmPlan.plan(m, n, k, h.kernels().slots(kernel));
+    Skinny2GemmPlan plan = Skinny2GemmFp8Params.plan(m, n, k, h.kernels().slots(kernel));
     long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
     Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());

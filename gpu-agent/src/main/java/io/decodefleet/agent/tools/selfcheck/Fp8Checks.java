@@ -114,7 +114,7 @@ final class Fp8Checks {
   }
 
   /**
-   * The FP8 second skinny GEMM (m ≤ 16) as the backend's FP8 projections launch it, the codes' UINT8
+   * The FP8 second skinny GEMM (m ≤ 64) as the backend's FP8 projections launch it, the codes' UINT8
    * tensor map encoded as they encode it; after the timed launches the output and the split-K
    * partials are poisoned and the product checked again (counters left at zero, no tile summed
    * before all its partials were written).
@@ -126,7 +126,7 @@ final class Fp8Checks {
     for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
     float[] expected = new float[m * n];
     Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
-    Skinny2GemmPlan plan = Skinny2GemmPlan.plan(m, n, k, h.kernels().slots(Skinny2GemmFp8Params.kernelFor(m)));
+    Skinny2GemmPlan plan = Skinny2GemmFp8Params.plan(m, n, k, h.kernels().slots(Skinny2GemmFp8Params.kernelFor(m)));
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
     DeviceBuffer workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()) : null;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;

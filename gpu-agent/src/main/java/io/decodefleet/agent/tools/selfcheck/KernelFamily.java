@@ -160,10 +160,11 @@ public enum KernelFamily {
       h -> Fp8Checks.skinny(h, 200, 1000, 1024, false),
       h -> Fp8Checks.skinny(h, 8, 4096, 7168, true)),
   /**
-   * The FP8 second skinny GEMM (m ≤ 16, the backend's FP8 decode projections where the tensor-map
+   * The FP8 second skinny GEMM (m ≤ 64, the backend's FP8 decode projections where the tensor-map
    * shim is loaded): the four Llama-3-8B projections, n off the 64-row tile, k off the 256-k chunk
    * (528: a last slice of 16; 80: one short chunk), more items than CTAs split and unsplit, every
-   * variant (m 1, 2, 4, 8, 16 and 3, 13 inside them), float32 out.
+   * variant (m 1, 2, 4, 8, 16, 32, 64 and 3, 13, 17, 40 inside them: the 6- and 4-stage rings, x
+   * rows past 32 copied by a lane's second copy), float32 out.
    */
   SKINNY2_GEMM_FP8(
       h -> Fp8Checks.skinny2(h, 1, 6144, 4096, false),
@@ -175,7 +176,13 @@ public enum KernelFamily {
       h -> Fp8Checks.skinny2(h, 2, 32000, 2048, false),
       h -> Fp8Checks.skinny2(h, 16, 20000, 256, false),
       h -> Fp8Checks.skinny2(h, 1, 4096, 4096, true),
-      h -> Fp8Checks.skinny2(h, 8, 4096, 7168, true)),
+      h -> Fp8Checks.skinny2(h, 8, 4096, 7168, true),
+      h -> Fp8Checks.skinny2(h, 32, 6144, 4096, false),
+      h -> Fp8Checks.skinny2(h, 64, 28672, 4096, false),
+      h -> Fp8Checks.skinny2(h, 64, 4096, 14336, false),
+      h -> Fp8Checks.skinny2(h, 17, 1000, 528, false),
+      h -> Fp8Checks.skinny2(h, 40, 130, 80, false),
+      h -> Fp8Checks.skinny2(h, 64, 4096, 4096, true)),
   PAGED_ATTENTION_FP8(
       h -> Fp8Checks.pagedAttention(h, 4, 2, 32, 16, new int[] {1, 17, 300}),
       h -> Fp8Checks.pagedAttention(h, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
