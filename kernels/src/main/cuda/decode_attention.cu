@@ -47,7 +47,8 @@
 // graph ones in decode_attention_graph.cu): kCache and vCache hold e4m3fn codes (PagedAttention.
 // forwardFp8 is the reference). The stream moves the codes, half the bytes, through shared memory
 // kStages deep as above; each stage is then widened once, exactly, into one bf16 K and V tile that
-// the same MMA code reads. kScale folds into the score scale and vScale into the output (and the
+// the same MMA code reads. Each warp copies, widens and attends its own 16 rows of every stage, so
+// the stage loop has no CTA barrier (process_item_fp8). kScale folds into the score scale and vScale into the output (and the
 // partials), so no scale touches the tiles. The combine kernels are the bf16 ones.
 #include "fp8.cuh"
 
@@ -388,19 +389,20 @@ __device__ __forceinline__ void process_item(const DecodeAttentionParams& p, con
   __syncthreads();
 }
 
-// One FP8 stage: positions [stageStart, stageStart + 64) of one kv head as codes, rows at or past
-// tokEnd zero-filled (code 0 is +0). A row is D bytes: D / 16 vectors, row-major, no swizzle (the
-// widening pass reads each vector once).
+// One warp's rows of an FP8 stage: positions [rowStart, rowStart + 16) of one kv head as codes, into
+// rows 16w..16w+15 of the stage (sK, sV: the stage's K and V codes), rows at or past tokEnd
+// zero-filled (code 0 is +0). A row is D bytes: D / 16 vectors, row-major, no swizzle (the widening
+// reads each vector once).
 template <int D>
-__device__ __forceinline__ void load_kv_stage_fp8(const DecodeAttentionParams& p, const int* table,
-                                                  int kvHead, int stageStart, int tokEnd, uint8_t* sK,
-                                                  uint8_t* sV) {
-  using S = DecodeShape<D>;
+__device__ __forceinline__ void load_kv_rows_fp8(const DecodeAttentionParams& p, const int* table,
+                                                 int kvHead, int rowStart, int tokEnd, uint8_t* sK,
+                                                 uint8_t* sV) {
   constexpr int kVecsPerRow = D / 16;
-  constexpr int kRowsPerPass = S::kThreads / kVecsPerRow;
-  constexpr int kPasses = S::kStageTokens / kRowsPerPass;
-  const int c = threadIdx.x % kVecsPerRow;
-  const int r0 = threadIdx.x / kVecsPerRow;
+  constexpr int kRowsPerPass = 32 / kVecsPerRow;
+  constexpr int kPasses = 16 / kRowsPerPass;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int c = lane % kVecsPerRow;
+  const int r0 = lane / kVecsPerRow;
   const int inBlockMask = p.blockSize - 1;
   const int lastEntry = p.blockTableStride - 1;
   const uint8_t* kCache = reinterpret_cast<const uint8_t*>(p.kCache);
@@ -408,29 +410,32 @@ __device__ __forceinline__ void load_kv_stage_fp8(const DecodeAttentionParams& p
 #pragma unroll
   for (int i = 0; i < kPasses; i++) {
     const int r = r0 + i * kRowsPerPass;
-    const int t = stageStart + r;
+    const int t = rowStart + r;
     const int page = table[min(t >> p.blockShift, lastEntry)];
     const bool valid = t < tokEnd;
     const size_t row =
         (static_cast<size_t>(page) * p.blockSize + (t & inBlockMask)) * p.kvHeads + kvHead;
     const size_t off = valid ? row * D + c * 16 : 0;
-    cp_async16(sK + r * D + c * 16, kCache + off, valid);
-    cp_async16(sV + r * D + c * 16, vCache + off, valid);
+    const int at = (warp * 16 + r) * D + c * 16;
+    cp_async16(sK + at, kCache + off, valid);
+    cp_async16(sV + at, vCache + off, valid);
   }
 }
 
-// Widens one FP8 stage into the bf16 tiles attend_stage reads (swizzled as load_kv_stage lays them).
-template <int D>
-__device__ __forceinline__ void widen_stage_fp8(const uint8_t* sK8, const uint8_t* sV8, bf16* sK,
-                                                bf16* sV) {
+// Widens kRows rows of an FP8 stage from row rowBase into the bf16 tiles attend_stage reads
+// (swizzled as load_kv_stage lays them), vector `first`, first + kStride, ... of their K then V
+// vectors by this thread.
+template <int D, int kRows, int kStride>
+__device__ __forceinline__ void widen_fp8(const uint8_t* sK8, const uint8_t* sV8, bf16* sK, bf16* sV,
+                                          int rowBase, int first) {
   using S = DecodeShape<D>;
   constexpr int kVecsPerRow = D / 16;
-  constexpr int kVecs = S::kStageTokens * kVecsPerRow;
+  constexpr int kVecs = kRows * kVecsPerRow;
 #pragma unroll
-  for (int e = threadIdx.x; e < 2 * kVecs; e += S::kThreads) {
+  for (int e = first; e < 2 * kVecs; e += kStride) {
     const bool isV = e >= kVecs;
     const int ev = isV ? e - kVecs : e;
-    const int r = ev / kVecsPerRow, c = ev % kVecsPerRow;
+    const int r = rowBase + ev / kVecsPerRow, c = ev % kVecsPerRow;
     const uint4 codes = *reinterpret_cast<const uint4*>((isV ? sV8 : sK8) + r * D + c * 16);
     const uint2 w0 = fp8x4_to_bf16x4(codes.x), w1 = fp8x4_to_bf16x4(codes.y);
     const uint2 w2 = fp8x4_to_bf16x4(codes.z), w3 = fp8x4_to_bf16x4(codes.w);
@@ -442,9 +447,26 @@ __device__ __forceinline__ void widen_stage_fp8(const uint8_t* sK8, const uint8_
   }
 }
 
-// process_item over an FP8 cache: per stage, wait for its codes, issue the copy of a later stage,
-// widen, then attend. Two barriers per stage: the widening overwrites the tiles the previous
-// stage's MMAs read, and the MMAs read what every thread widened.
+// Widens one warp's rows (16w..16w+15) of an FP8 stage: the rows the same warp's attend_stage
+// reads, and no other.
+template <int D>
+__device__ __forceinline__ void widen_rows_fp8(const uint8_t* sK8, const uint8_t* sV8, bf16* sK, bf16* sV) {
+  widen_fp8<D, 16, 32>(sK8, sV8, sK, sV, (threadIdx.x >> 5) * 16, threadIdx.x & 31);
+}
+
+// Widens a whole FP8 stage, the CTA's threads together (the paged prefill kernel's FP8 stages).
+template <int D>
+__device__ __forceinline__ void widen_stage_fp8(const uint8_t* sK8, const uint8_t* sV8, bf16* sK,
+                                                bf16* sV) {
+  using S = DecodeShape<D>;
+  widen_fp8<D, S::kStageTokens, S::kThreads>(sK8, sV8, sK, sV, 0, threadIdx.x);
+}
+
+// process_item over an FP8 cache. Warp w attends positions 16w..16w+15 of every stage, so each warp
+// runs its own pipeline over its own rows: it copies their codes (kStages deep), widens them into
+// its rows of the bf16 tiles and attends them, with __syncwarp where the bf16 kernel has CTA
+// barriers (a warp waits for its own copies only; its widening and its MMAs touch its own rows
+// only). The CTA meets once an item, before the warps' softmax states are merged.
 template <int D>
 __device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p, const DecodeItem& it,
                                                  int group, bf16* smem) {
@@ -465,29 +487,30 @@ __device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p,
 
   const int* table = p.blockTables + static_cast<size_t>(it.seq) * p.blockTableStride;
   const int nStages = (it.tokEnd - it.tokStart + S::kStageTokens - 1) / S::kStageTokens;
+  const int warpOffset = it.tokStart + warp * 16;
 #pragma unroll
   for (int s = 0; s < S::kStages - 1; s++) {
     uint8_t* b = codes + s * S::kFp8StageBytes;
-    load_kv_stage_fp8<D>(p, table, it.kvHead, it.tokStart + s * S::kStageTokens, it.tokEnd, b,
-                         b + S::kFp8StageBytes / 2);
+    load_kv_rows_fp8<D>(p, table, it.kvHead, warpOffset + s * S::kStageTokens, it.tokEnd, b,
+                        b + S::kFp8StageBytes / 2);
     cp_async_commit();
   }
   const float scoreScale = p.scaleLog2 * p.kScale;
   for (int i = 0; i < nStages; i++) {
     cp_async_wait<S::kStages - 2>();
-    __syncthreads();  // stage i landed; every warp is done with the tiles of stage i - 1
+    __syncwarp();  // the warp's rows of stage i landed; its lanes are done with stage i - 1
     const int next = i + S::kStages - 1;
     if (next < nStages) {
       uint8_t* b = codes + (next % S::kStages) * S::kFp8StageBytes;
-      load_kv_stage_fp8<D>(p, table, it.kvHead, it.tokStart + next * S::kStageTokens, it.tokEnd, b,
-                           b + S::kFp8StageBytes / 2);
+      load_kv_rows_fp8<D>(p, table, it.kvHead, warpOffset + next * S::kStageTokens, it.tokEnd, b,
+                          b + S::kFp8StageBytes / 2);
     }
     cp_async_commit();
-    const uint8_t* b = codes + (i % S::kStages) * S::kFp8StageBytes;
-    widen_stage_fp8<D>(b, b + S::kFp8StageBytes / 2, tileK, tileV);
-    __syncthreads();
-    const int warpStart = it.tokStart + i * S::kStageTokens + warp * 16;
-    if (warpStart < it.tokEnd) {
+    const int warpStart = warpOffset + i * S::kStageTokens;
+    if (warpStart < it.tokEnd) {  // warp-uniform
+      const uint8_t* b = codes + (i % S::kStages) * S::kFp8StageBytes;
+      widen_rows_fp8<D>(b, b + S::kFp8StageBytes / 2, tileK, tileV);
+      __syncwarp();  // every lane's widened vectors are visible to the warp's ldmatrix
       attend_stage<D>(qa, tileK, tileV, warpStart, it.tokEnd, scoreScale, st);
     }
   }
