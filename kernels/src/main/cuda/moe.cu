@@ -16,7 +16,9 @@
 //   df_moe_permute        one CTA: per-expert counts, capacity, offsets, each (token, slot)'s row in
 //                         expert order (within an expert in batch order), the layer's expert load
 //   df_moe_experts_gate_up grid (n tiles, experts): act = silu(x.gate^T) * (x.up^T) over the expert's
-//                         rows, x gathered through tokenOf; an expert with no rows reads no weight
+//                         rows, x gathered through tokenOf; an expert with no rows reads no weight.
+//                         With the permutation's `active` list the grid's y is min(experts, rows * k)
+//                         and CTA row y runs the y-th expert that has rows (rows past the list exit)
 //   df_moe_experts_down   grid (n tiles, experts): y = act.down^T over the expert's rows
 //   df_moe_combine        grid (hidden / 8 / 256, rows): out[t] = sum_j w[t, j] y[rowOf[t, j]] in
 //                         slot order from zero, dropped pairs skipped; padding rows get zeros. An
@@ -51,11 +53,12 @@ struct MoePermuteParams {
   const int* experts;    // (rows, k)
   const int* liveRows;   // (1) or null
   const int* capacities; // (rows + 1) each live row count's capacity per expert; null: unbounded
+  int* active;           // (numExperts + 1) [0]: experts that kept a row, then their ids ascending; null: not written
   int rows;
   int numExperts;
   int k;
 };
-DF_PARAMS_SIZE(MoePermuteParams, 72);
+DF_PARAMS_SIZE(MoePermuteParams, 80);
 
 struct MoeExpertGemmParams {
   bf16* out;             // (rows * k, n) bf16 in expert order
@@ -63,12 +66,13 @@ struct MoeExpertGemmParams {
   const bf16* w;         // (numExperts, 2n or n, k) bf16
   const int* offsets;    // (numExperts + 1)
   const int* tokenOf;    // (rows * k); null for down (rows read in expert order)
+  const int* active;     // the permutation's list of experts with rows: CTA row y runs its y-th; null: expert y
   int n;                 // output columns per row
   int k;                 // reduction length, a multiple of 8
   int xStride;
   int numExperts;
 };
-DF_PARAMS_SIZE(MoeExpertGemmParams, 56);
+DF_PARAMS_SIZE(MoeExpertGemmParams, 64);
 
 struct MoeCombineParams {
   void* out;             // (rows, hidden) bf16, or float32 when outF32
@@ -217,11 +221,16 @@ __device__ __forceinline__ void moe_permute(const MoePermuteParams& p) {
   __syncthreads();
   const int cap = p.capacities == nullptr ? 0x7fffffff : p.capacities[live];
   if (warp == 0) {
-    // Exclusive scan of the kept counts, 32 experts at a time.
+    // Exclusive scan of the kept counts, 32 experts at a time; the experts that kept a row listed in
+    // ascending id as they go by (a ballot's rank each).
     int carry = 0;
+    int busyCarry = 0;
     for (int base = 0; base < E; base += 32) {
       const int e = base + lane;
       const int kept = e < E ? min(counts[e], cap) : 0;
+      const unsigned busy = __ballot_sync(0xffffffffu, kept > 0);
+      if (p.active != nullptr && kept > 0) p.active[1 + busyCarry + __popc(busy & ((1u << lane) - 1u))] = e;
+      busyCarry += __popc(busy);
       int incl = kept;
 #pragma unroll
       for (int o = 1; o < 32; o <<= 1) {
@@ -241,6 +250,7 @@ __device__ __forceinline__ void moe_permute(const MoePermuteParams& p) {
     if (lane == 0) {
       offs[E] = carry;
       p.offsets[E] = carry;
+      if (p.active != nullptr) p.active[0] = busyCarry;
     }
   }
   __syncthreads();
@@ -289,7 +299,11 @@ __device__ __forceinline__ void moe_permute(const MoePermuteParams& p) {
 // that, the tile being the CTA's own).
 template <bool GATED>
 __device__ __forceinline__ void moe_experts(const MoeExpertGemmParams& p) {
-  const int e = blockIdx.y;
+  int e = blockIdx.y;
+  if (p.active != nullptr) {  // the grid's rows are the routed experts only
+    if (e >= p.active[0]) return;
+    e = p.active[1 + e];
+  }
   const int first = p.offsets[e];
   const int count = p.offsets[e + 1] - first;
   if (count <= 0) return;

@@ -8,18 +8,23 @@ package io.decodefleet.kernels.cuda;
  *
  * <p>The grid covers every expert (its y) and every output tile (x), whatever the step routed: a
  * CTA whose expert took no token exits before reading a weight, so the launch is fixed at capture
- * and reads only the experts with tokens.
+ * and reads only the experts with tokens. With the permutation's list of the experts that kept a
+ * row ({@link #withActive}, the CUDA-core kernels), the grid's y shrinks to at most rows × k, the
+ * most experts a step can reach, and row y runs the y-th listed expert: Qwen3-30B-A3B at batch 1
+ * launches 8 rows of CTAs instead of 128.
  *
  * @param out (rows * k, n) bf16 in expert order
  * @param x gate_up: (tokens, xStride) bf16; down: (rows * k, xStride) bf16 in expert order
  * @param w (numExperts, 2n or n, k) bf16
  * @param offsets (numExperts + 1) int32, from the permutation
  * @param tokenOf (rows * k) int32 for gate_up; 0 for down
+ * @param active the permutation's (numExperts + 1) int32 list of experts with rows ({@link
+ *     MoePermuteParams#active}), read by the CUDA-core kernels; 0: grid row y is expert y
  * @param n output columns (gate_up: the expert's intermediate width)
  * @param k reduction length, a multiple of 8
  */
-public record MoeExpertGemmParams(long out, long x, long w, long offsets, long tokenOf, int n, int k, int xStride,
-    int numExperts) implements KernelParams {
+public record MoeExpertGemmParams(long out, long x, long w, long offsets, long tokenOf, long active, int n, int k,
+    int xStride, int numExperts) implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(MoeExpertGemmParams.class);
   /** Weight rows each warp streams (gate_up: 2 output columns x gate and up; down: 4 columns). */
@@ -46,13 +51,22 @@ public record MoeExpertGemmParams(long out, long x, long w, long offsets, long t
   public static MoeExpertGemmParams gateUp(long act, long x, long w, long offsets, long tokenOf, int inter, int hidden,
       int xStride, int numExperts) {
     ParamChecks.pointer(tokenOf, "tokenOf");
-    return new MoeExpertGemmParams(act, x, w, offsets, tokenOf, inter, hidden, xStride, numExperts);
+    return new MoeExpertGemmParams(act, x, w, offsets, tokenOf, 0, inter, hidden, xStride, numExperts);
   }
 
   /** The down launch over {@code act} (rows * k, inter) in expert order. */
   public static MoeExpertGemmParams down(long y, long act, long w, long offsets, int hidden, int inter,
       int numExperts) {
-    return new MoeExpertGemmParams(y, act, w, offsets, 0, hidden, inter, inter, numExperts);
+    return new MoeExpertGemmParams(y, act, w, offsets, 0, 0, hidden, inter, inter, numExperts);
+  }
+
+  /**
+   * These params with the permutation's list of experts that kept a row, {@code active} (of the
+   * same {@code numExperts}: one device's whole layer, whose offsets start at expert 0).
+   */
+  public MoeExpertGemmParams withActive(long active) {
+    ParamChecks.pointer(active, "active");
+    return new MoeExpertGemmParams(out, x, w, offsets, tokenOf, active, n, k, xStride, numExperts);
   }
 
   /** Output columns one CTA of {@code kernel} computes. */
@@ -103,6 +117,25 @@ public record MoeExpertGemmParams(long out, long x, long w, long offsets, long t
    * once). CTAs past their expert's rows exit before any load.
    */
   public LaunchShape launch(Kernel kernel, int rows) {
+    return launch(kernel, rows, numExperts);
+  }
+
+  /**
+   * As {@link #launch(Kernel, int)} for a step whose tokens each take {@code topK} experts: with the
+   * list of experts that kept a row, a CUDA-core kernel's grid has min(numExperts, rows × topK) rows
+   * of CTAs, the most experts the step can reach (rows past the list's length exit at once).
+   */
+  public LaunchShape launch(Kernel kernel, int rows, int topK) {
+    ParamChecks.positive(topK, "topK");
+    LaunchShape full = launchAll(kernel, rows);
+    if (active == 0 || kernel == Kernel.MOE_EXPERTS_GATE_UP_TC || kernel == Kernel.MOE_EXPERTS_DOWN_TC) {
+      return full;
+    }
+    int reach = (int) Math.max(1, Math.min(numExperts, (long) rows * topK));
+    return new LaunchShape(full.gridX(), reach, 1, full.threads(), full.sharedBytes());
+  }
+
+  private LaunchShape launchAll(Kernel kernel, int rows) {
     int cols = columnsPerCta(kernel);
     boolean gated = kernel == Kernel.MOE_EXPERTS_GATE_UP || kernel == Kernel.MOE_EXPERTS_GATE_UP_TC;
     if (gated && tokenOf == 0) {

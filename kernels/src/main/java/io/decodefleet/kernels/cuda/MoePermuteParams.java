@@ -12,9 +12,17 @@ package io.decodefleet.kernels.cuda;
  * @param experts (rows, k) int32: the router's choices
  * @param liveRows device int32, the step's real rows; 0: all {@code rows}
  * @param capacities (rows + 1) int32: the capacity per expert at each live row count; 0: unbounded
+ * @param active (numExperts + 1) int32 out: [0] the number of experts that kept a row, then their ids
+ *     in ascending order (the grouped GEMMs' grid rows, {@link MoeExpertGemmParams#withActive}); 0: not written
  */
 public record MoePermuteParams(long offsets, long tokenOf, long rowOf, long load, long experts, long liveRows,
-    long capacities, int rows, int numExperts, int k) implements KernelParams {
+    long capacities, long active, int rows, int numExperts, int k) implements KernelParams {
+
+  /** Without the list of experts that kept a row. */
+  public MoePermuteParams(long offsets, long tokenOf, long rowOf, long load, long experts, long liveRows,
+      long capacities, int rows, int numExperts, int k) {
+    this(offsets, tokenOf, rowOf, load, experts, liveRows, capacities, 0, rows, numExperts, k);
+  }
 
   public static final StructLayout LAYOUT = StructLayout.of(MoePermuteParams.class);
 

@@ -37,7 +37,8 @@ class MoeKernelParamsTest {
     MoePermuteParams p = new MoePermuteParams(256, 512, 768, 0, 1024, 1280, 0, 4096, 128, 8);
     assertEquals(1, p.launch().ctas());
     assertEquals(256, p.launch().threads());
-    assertEquals(72, MoePermuteParams.LAYOUT.size());
+    assertEquals(80, MoePermuteParams.LAYOUT.size());
+    assertEquals(0, p.active(), "no list of routed experts unless asked");
   }
 
   @Test
@@ -54,7 +55,7 @@ class MoeKernelParamsTest {
         .gridX());
     assertEquals(128, MoeExpertGemmParams.down(256, 512, 768, 1024, 2048, 768, 128).launch(Kernel.MOE_EXPERTS_DOWN, 64)
         .gridY());
-    assertEquals(56, MoeExpertGemmParams.LAYOUT.size());
+    assertEquals(64, MoeExpertGemmParams.LAYOUT.size());
     // An expert-parallel rank of a group as wide as the layer (ep=8 on 8 experts) holds one expert.
     assertEquals(1, MoeExpertGemmParams.down(256, 512, 768, 1024, 4096, 14336, 1).launch(Kernel.MOE_EXPERTS_DOWN, 64)
         .gridY());
@@ -63,6 +64,26 @@ class MoeKernelParamsTest {
     assertThrows(IllegalArgumentException.class, () -> MoeExpertGemmParams.down(256, 512, 768, 1024, 4096, 14336, 0));
     assertThrows(IllegalArgumentException.class,
         () -> MoeExpertGemmParams.down(256, 512, 768, 1024, 4096, 14336, 257));
+  }
+
+  @Test
+  void withTheListOfRoutedExpertsTheCudaCoreGridsCoverOnlyTheExpertsAStepCanReach() {
+    // Qwen3-30B-A3B: 128 experts, top-8; gate_up 768 act columns (8 a CTA), down 2048 columns (16 a CTA).
+    MoeExpertGemmParams gu = MoeExpertGemmParams.gateUp(256, 512, 768, 1024, 1280, 768, 2048, 2048, 128);
+    MoeExpertGemmParams listed = gu.withActive(4096);
+    assertEquals(4096, listed.active());
+    assertEquals(128, gu.launch(Kernel.MOE_EXPERTS_GATE_UP, 1, 8).gridY(), "no list: every expert");
+    assertEquals(8, listed.launch(Kernel.MOE_EXPERTS_GATE_UP, 1, 8).gridY(), "batch 1 reaches 8 experts");
+    assertEquals(96, listed.launch(Kernel.MOE_EXPERTS_GATE_UP, 1, 8).gridX());
+    assertEquals(64, listed.launch(Kernel.MOE_EXPERTS_GATE_UP, 8, 8).gridY());
+    assertEquals(128, listed.launch(Kernel.MOE_EXPERTS_GATE_UP, 64, 8).gridY(), "never more rows than experts");
+    MoeExpertGemmParams dn = MoeExpertGemmParams.down(256, 512, 768, 1024, 2048, 768, 128).withActive(4096);
+    assertEquals(new LaunchShape(128, 16, 1, Kernel.MOE_EXPERTS_DOWN.threads(), 0),
+        dn.launch(Kernel.MOE_EXPERTS_DOWN, 2, 8));
+    // The tensor-core kernels keep their (tiles, row tiles, experts) grid: they read no list.
+    assertEquals(gu.launch(Kernel.MOE_EXPERTS_GATE_UP_TC, 256), listed.launch(Kernel.MOE_EXPERTS_GATE_UP_TC, 256, 8));
+    assertThrows(IllegalArgumentException.class, () -> gu.withActive(0));
+    assertThrows(IllegalArgumentException.class, () -> listed.launch(Kernel.MOE_EXPERTS_GATE_UP, 1, 0));
   }
 
   @Test

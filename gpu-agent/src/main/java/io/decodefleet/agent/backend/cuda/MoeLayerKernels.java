@@ -48,8 +48,8 @@ final class MoeLayerKernels implements AutoCloseable {
   /**
    * Byte offsets of the MoE scratch, for up to {@code rows} launched rows.
    */
-  record Scratch(long experts, long weights, long skip, long logits, long offsets, long tokenOf, long rowOf,
-      long load, long capacities, long act, long y, long bytes) {
+  record Scratch(long experts, long weights, long skip, long logits, long offsets, long active, long tokenOf,
+      long rowOf, long load, long capacities, long act, long y, long bytes) {
 
     static Scratch of(ModelConfig c, int rows) {
       MoeConfig m = c.moe();
@@ -67,6 +67,8 @@ final class MoeLayerKernels implements AutoCloseable {
       at = next(at, 4L * rows * m.numExperts()); // (rows, experts) float32
       long offsets = at;
       at = next(at, 4L * (m.numExperts() + 1)); // (experts + 1) int32
+      long active = at;
+      at = next(at, 4L * (m.numExperts() + 1)); // (experts + 1) int32: how many experts have rows, which
       long tokenOf = at;
       at = next(at, 4L * pairs); // (rows * k) int32
       long rowOf = at;
@@ -79,7 +81,8 @@ final class MoeLayerKernels implements AutoCloseable {
       at = next(at, 2L * pairs * m.moeIntermediateSize()); // (rows * k, inter) bf16
       long y = at;
       at = next(at, 2L * pairs * c.hiddenSize()); // (rows * k, hidden) bf16
-      return new Scratch(experts, weights, skip, logits, offsets, tokenOf, rowOf, load, capacities, act, y, at);
+      return new Scratch(experts, weights, skip, logits, offsets, active, tokenOf, rowOf, load, capacities, act, y,
+          at);
     }
 
     private static long next(long at, long bytes) {
@@ -216,14 +219,14 @@ final class MoeLayerKernels implements AutoCloseable {
     }
     MoePermuteParams permute = new MoePermuteParams(address(at.offsets()), address(at.tokenOf()),
         address(at.rowOf()), address(at.load() + 8L * layer * e), experts, liveRows,
-        capacityBounded ? address(at.capacities()) : 0, rows, e, k);
+        capacityBounded ? address(at.capacities()) : 0, address(at.active()), rows, e, k);
     launch(Kernel.MOE_PERMUTE, permute.launch(), permute);
     // Only the experts held here: expert i of the grid is expert firstExpert + i of the routing.
-    MoeExpertGemmParams gateUp = MoeExpertGemmParams.gateUp(address(at.act()), x, w.address(lw.expertGateUp()),
-        address(at.offsets() + 4L * firstExpert), address(at.tokenOf()), m.moeIntermediateSize(), h, h,
-        endExpert - firstExpert);
+    MoeExpertGemmParams gateUp = routed(MoeExpertGemmParams.gateUp(address(at.act()), x,
+        w.address(lw.expertGateUp()), address(at.offsets() + 4L * firstExpert), address(at.tokenOf()),
+        m.moeIntermediateSize(), h, h, endExpert - firstExpert));
     Kernel kernel = MoeExpertGemmParams.gateUpKernel(rows, k, e);
-    launch(kernel, gateUp.launch(kernel, rows), gateUp);
+    launch(kernel, gateUp.launch(kernel, rows, k), gateUp);
   }
 
   /**
@@ -235,11 +238,11 @@ final class MoeLayerKernels implements AutoCloseable {
     requireRows(rows);
     int h = c.hiddenSize();
     int k = m.expertsPerToken();
-    MoeExpertGemmParams down = MoeExpertGemmParams.down(address(at.y()), address(at.act()),
+    MoeExpertGemmParams down = routed(MoeExpertGemmParams.down(address(at.y()), address(at.act()),
         w.address(lw.expertDown()), address(at.offsets() + 4L * firstExpert), h, m.moeIntermediateSize(),
-        endExpert - firstExpert);
+        endExpert - firstExpert));
     Kernel kernel = MoeExpertGemmParams.downKernel(rows, k, m.numExperts());
-    launch(kernel, down.launch(kernel, rows), down);
+    launch(kernel, down.launch(kernel, rows, k), down);
     long weights = address(at.weights() + slice(layer));
     MoeCombineParams combine = group == null
         ? new MoeCombineParams(out, address(at.y()), address(at.rowOf()), weights, liveRows, rows, h, k)
@@ -247,6 +250,15 @@ final class MoeLayerKernels implements AutoCloseable {
             address(at.experts() + slice(layer)), rows, h, k, firstExpert, endExpert);
     launch(Kernel.MOE_COMBINE, combine.launch(), combine);
     if (group != null) group.sums().allReduce(out, GroupTraffic.of(c, rows).summedFloats());
+  }
+
+  /**
+   * The grouped GEMM's params with the permutation's list of experts that kept a row, so its grid
+   * walks those only; an expert-parallel rank (a slice of the layer's experts) keeps the grid over its
+   * own experts.
+   */
+  private MoeExpertGemmParams routed(MoeExpertGemmParams p) {
+    return group == null ? p.withActive(address(at.active())) : p;
   }
 
   /** Whether the combine writes float32 (an expert-parallel rank's sums over the group) rather than bf16. */

@@ -97,13 +97,15 @@ final class MoeKernelBench {
       DeviceBuffer offsets = h.zeroedInts(experts + 1L);
       DeviceBuffer tokenOf = h.zeroedInts((long) batch * k);
       DeviceBuffer rowOf = h.zeroedInts((long) batch * k);
+      DeviceBuffer active = h.zeroedInts(experts + 1L);
       permutes[s] = new MoePermuteParams(offsets.address(), tokenOf.address(), rowOf.address(), 0,
-          h.ints(routing).address(), 0, 0, batch, experts, k);
+          h.ints(routing).address(), 0, 0, active.address(), batch, experts, k);
       h.launch(Kernel.MOE_PERMUTE, permutes[s].launch(), permutes[s]);
+      // As one device's backend launches them (the CUDA-core kernels read the list of routed experts).
       gu[s] = MoeExpertGemmParams.gateUp(act.address(), x.address(), gateUp.address(), offsets.address(),
-          tokenOf.address(), inter, hidden, hidden, experts);
+          tokenOf.address(), inter, hidden, hidden, experts).withActive(active.address());
       dn[s] = MoeExpertGemmParams.down(y.address(), act.address(), down.address(), offsets.address(), hidden, inter,
-          experts);
+          experts).withActive(active.address());
     }
     h.stream().synchronize("MoE bench permutations");
     int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
@@ -140,8 +142,8 @@ final class MoeKernelBench {
       Kernel guKernel = tensorCore ? Kernel.MOE_EXPERTS_GATE_UP_TC : Kernel.MOE_EXPERTS_GATE_UP;
       Kernel dnKernel = tensorCore ? Kernel.MOE_EXPERTS_DOWN_TC : Kernel.MOE_EXPERTS_DOWN;
       double gemmUs = BenchPool.graphMedianUs(h, launches, i -> {
-        h.launch(guKernel, gu[i % sets].launch(guKernel, batch), gu[i % sets]);
-        h.launch(dnKernel, dn[i % sets].launch(dnKernel, batch), dn[i % sets]);
+        h.launch(guKernel, gu[i % sets].launch(guKernel, batch, k), gu[i % sets]);
+        h.launch(dnKernel, dn[i % sets].launch(dnKernel, batch, k), dn[i % sets]);
       });
       rows.add(new BenchResult("moe_experts", tensorCore ? "tensor_core" : "cuda_core", shape(experts, k, hidden, inter,
           batch, Math.round(read)), gemmUs, bytes, bytes / copyPerUs, sets, launches));

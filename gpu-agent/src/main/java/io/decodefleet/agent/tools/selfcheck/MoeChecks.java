@@ -91,6 +91,14 @@ final class MoeChecks {
       }
       failure = mismatch("load", load, want, 2 * experts);
     }
+    if (failure.isEmpty()) {
+      // The experts that kept a row, counted then listed in ascending id (the grouped GEMMs' grid rows).
+      int[] active = new int[experts + 1];
+      for (int e = 0; e < experts; e++) {
+        if (ref.count(e) > 0) active[1 + active[0]++] = e;
+      }
+      failure = mismatch("active", h.readInts(d.active, 1 + active[0]), active, 1 + active[0]);
+    }
     double us = h.medianUs(run);
     double bytes = 4.0 * live * k * 3 + 12.0 * experts;
     return row(h, "moe permute", String.format("tokens=%d (+%d padding) E=%d k=%d %s", live, padding, experts, k,
@@ -142,9 +150,12 @@ final class MoeChecks {
         h.f32(weights).address(), d.live.address(), rows, hidden, k);
     Kernel guKernel = tensorCore ? Kernel.MOE_EXPERTS_GATE_UP_TC : Kernel.MOE_EXPERTS_GATE_UP;
     Kernel dnKernel = tensorCore ? Kernel.MOE_EXPERTS_DOWN_TC : Kernel.MOE_EXPERTS_DOWN;
+    // As one device's backend launches them: the CUDA-core kernels' grids over the listed experts.
+    MoeExpertGemmParams guRun = tensorCore ? gu : gu.withActive(d.active.address());
+    MoeExpertGemmParams dnRun = tensorCore ? dn : dn.withActive(d.active.address());
     Runnable gemms = () -> {
-      h.launch(guKernel, gu.launch(guKernel, rows), gu);
-      h.launch(dnKernel, dn.launch(dnKernel, rows), dn);
+      h.launch(guKernel, guRun.launch(guKernel, rows, k), guRun);
+      h.launch(dnKernel, dnRun.launch(dnKernel, rows, k), dnRun);
     };
     gemms.run();
     h.launch(Kernel.MOE_COMBINE, cb.launch(), cb);
@@ -200,7 +211,7 @@ final class MoeChecks {
   }
 
   record Device(MoePermuteParams params, DeviceBuffer offsets, DeviceBuffer tokenOf, DeviceBuffer rowOf,
-      DeviceBuffer load, DeviceBuffer live) {}
+      DeviceBuffer load, DeviceBuffer live, DeviceBuffer active) {}
 
   static Device permuteOnDevice(DeviceHarness h, int[] choice, int rows, int live, int experts, int k,
       double capacityFactor) {
@@ -215,10 +226,11 @@ final class MoeChecks {
       for (int n = 0; n <= rows; n++) caps[n] = ExpertPermutation.capacity(capacityFactor, n, k, experts);
       capacities = h.ints(caps).address();
     }
+    DeviceBuffer active = h.poisonedInts(experts + 1L);
     MoePermuteParams p = new MoePermuteParams(offsets.address(), tokenOf.address(), rowOf.address(), load.address(),
-        h.ints(choice).address(), liveRows.address(), capacities, rows, experts, k);
+        h.ints(choice).address(), liveRows.address(), capacities, active.address(), rows, experts, k);
     h.launch(Kernel.MOE_PERMUTE, p.launch(), p);
-    return new Device(p, offsets, tokenOf, rowOf, load, liveRows);
+    return new Device(p, offsets, tokenOf, rowOf, load, liveRows, active);
   }
 
   /**
