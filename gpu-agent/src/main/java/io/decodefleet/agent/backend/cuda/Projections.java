@@ -30,9 +30,10 @@ import java.util.Map;
  * tiles leave the GPU idle) for up to {@link SkinnyGemmPlan#MAX_M} rows of x, the tensor-core GEMM
  * above. Skinny plans are made once per shape and kept.
  *
- * <p>FP8 weights ({@link #projectFp8}, not timed: {@link #fp8Path} picks by row count): up to 64 rows
- * of x run the FP8 second skinny GEMM (skinny2_gemm_fp8.cu: tensor copies of e4m3 boxes, MMAs on the
- * codes widened in registers) where the tensor-map shim is loaded and {@link
+ * <p>FP8 weights ({@link #projectFp8}, not timed: {@link #fp8Path} picks by row count): up to
+ * {@link #FP8_GEMM_MAX_ROWS} rows of x (every decode step and graph bucket) run the FP8 second skinny
+ * GEMM (skinny2_gemm_fp8.cu: tensor copies of e4m3 boxes, MMAs on the codes widened in registers; one
+ * launch per 64 rows) where the tensor-map shim is loaded and {@link
  * GemmTuner#SKINNY2_FP8_SETTING_ENV} is on; else, and up to
  * {@link #FP8_GEMM_MAX_ROWS} rows (every decode step and graph bucket), the FP8 skinny GEMM
  * (skinny_gemm_fp8.cu: the bf16 skinny GEMM's plan, tiles and split-K, one byte a weight widened in
@@ -96,14 +97,14 @@ final class Projections {
   }
 
   /**
-   * The path of an FP8 projection of {@code m} rows and depth {@code k}: the second skinny GEMM where
-   * it may run ({@code skinny2Fp8}: shim loaded and setting on), takes the shape (m ≤ 64, k a
-   * multiple of 16) and x and the codes are 16-byte aligned; else the skinny GEMM up to its rows;
-   * else widening.
+   * The path of an FP8 projection of {@code m} rows and depth {@code k}: past {@link
+   * #FP8_GEMM_MAX_ROWS} rows (prefill) widening; else the second skinny GEMM where it may run ({@code
+   * skinny2Fp8}: shim loaded and setting on), takes the depth (a multiple of 16) and x and the codes
+   * are 16-byte aligned, in launches of up to 64 rows; else the skinny GEMM.
    */
   static Fp8Path fp8Path(int m, int k, boolean skinny2Fp8, boolean aligned) {
-    if (skinny2Fp8 && aligned && Skinny2GemmFp8Params.supports(m, k)) return Fp8Path.SKINNY2_FP8;
-    return m <= FP8_GEMM_MAX_ROWS ? Fp8Path.SKINNY_FP8 : Fp8Path.WIDEN_THEN_BF16;
+    if (m > FP8_GEMM_MAX_ROWS) return Fp8Path.WIDEN_THEN_BF16;
+    return skinny2Fp8 && aligned && Skinny2GemmFp8Params.supports(1, k) ? Fp8Path.SKINNY2_FP8 : Fp8Path.SKINNY_FP8;
   }
 
   /**
@@ -114,7 +115,14 @@ final class Projections {
       boolean outFloat) {
     Fp8Path path = fp8Path(m, k, skinny2Fp8, Skinny2Gemms.aligned(x, w));
     if (path == Fp8Path.SKINNY2_FP8) {
-      skinny2.launchFp8(plan2Fp8(m, n, k), out, x, w, scales, partials, counters, outStride, outFloat);
+      // Past 64 rows, one launch per 64 rows of x (each streams the codes again: at 128 and 256 rows
+      // that is the bf16 weight's bytes once or twice, where the tensor pipe, not the stream, is the limit).
+      long outRowBytes = (long) outStride * (outFloat ? 4 : 2);
+      for (int r0 = 0; r0 < m; r0 += Skinny2GemmFp8Params.MAX_M) {
+        int rows = Math.min(Skinny2GemmFp8Params.MAX_M, m - r0);
+        skinny2.launchFp8(plan2Fp8(rows, n, k), out + r0 * outRowBytes, x + 2L * r0 * k, w, scales, partials,
+            counters, outStride, outFloat);
+      }
       return;
     }
     if (path == Fp8Path.SKINNY_FP8) {

@@ -9,13 +9,13 @@ class ProjectionsFp8PathTest {
 
   @Test
   void decodeRowsRunTheSecondSkinnyGemmWhereItMayAndTheFirstOneElsewhere() {
-    for (int m : new int[] {1, 2, 3, 8, 9, 16, 17, 32, 40, 64}) {
+    for (int m : new int[] {1, 2, 3, 8, 9, 16, 17, 32, 40, 64, 65, 128, Projections.FP8_GEMM_MAX_ROWS}) {
       assertEquals(Fp8Path.SKINNY2_FP8, Projections.fp8Path(m, 4096, true, true), "m = " + m);
       assertEquals(Fp8Path.SKINNY_FP8, Projections.fp8Path(m, 4096, false, true), "no shim or setting off, m = " + m);
       assertEquals(Fp8Path.SKINNY_FP8, Projections.fp8Path(m, 4096, true, false), "x or codes unaligned, m = " + m);
     }
-    assertEquals(Fp8Path.SKINNY_FP8, Projections.fp8Path(65, 4096, true, true), "past its 64 rows");
-    assertEquals(Fp8Path.SKINNY_FP8, Projections.fp8Path(Projections.FP8_GEMM_MAX_ROWS, 14336, true, true));
+    assertEquals(Fp8Path.SKINNY2_FP8, Projections.fp8Path(Projections.FP8_GEMM_MAX_ROWS, 14336, true, true),
+        "in launches of 64 rows");
     assertEquals(Fp8Path.SKINNY_FP8, Projections.fp8Path(4, 4104, true, true), "k not a multiple of 16");
   }
 
