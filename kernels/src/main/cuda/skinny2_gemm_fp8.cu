@@ -1,4 +1,4 @@
-// FP8 twin of the second skinny GEMM (W8A16): out = (x · e4m3(w)ᵀ) * scale[row] for m <= 16 rows
+// FP8 twin of the second skinny GEMM (W8A16): out = (x · e4m3(w)ᵀ) * scale[row] for m <= 64 rows
 // of x, skinny2_gemm.cu's persistent producer/consumer design (which decodefleet.cu includes
 // before this file: its copies, Item and split sum are reused) with the weights streamed as e4m3
 // codes, one float32 scale per weight row. kernels/NOTES.md ("FP8 second skinny GEMM") has the

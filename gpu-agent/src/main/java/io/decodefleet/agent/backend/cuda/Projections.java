@@ -117,12 +117,8 @@ final class Projections {
     if (path == Fp8Path.SKINNY2_FP8) {
       // Past 64 rows, one launch per 64 rows of x (each streams the codes again: at 128 and 256 rows
       // that is the bf16 weight's bytes once or twice, where the tensor pipe, not the stream, is the limit).
-      long outRowBytes = (long) outStride * (outFloat ? 4 : 2);
-      for (int r0 = 0; r0 < m; r0 += Skinny2GemmFp8Params.MAX_M) {
-        int rows = Math.min(Skinny2GemmFp8Params.MAX_M, m - r0);
-        skinny2.launchFp8(plan2Fp8(rows, n, k), out + r0 * outRowBytes, x + 2L * r0 * k, w, scales, partials,
-            counters, outStride, outFloat);
-      }
+      skinny2.launchFp8Rows(rows -> plan2Fp8(rows, n, k), out, x, w, scales, partials, counters, m, k, outStride,
+          outFloat);
       return;
     }
     if (path == Fp8Path.SKINNY_FP8) {

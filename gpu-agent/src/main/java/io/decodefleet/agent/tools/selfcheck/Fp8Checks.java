@@ -13,6 +13,7 @@ import io.decodefleet.kernels.reference.Fp8E4m3;
 import io.decodefleet.kernels.reference.Fp8Matmul;
 import io.decodefleet.kernels.reference.PagedAttention;
 import java.util.Arrays;
+import java.util.function.IntFunction;
 
 /**
  * The FP8 kernels against their CPU references: the FP8-weight GEMM ({@link Fp8Matmul}) with a scale
@@ -114,7 +115,8 @@ final class Fp8Checks {
   }
 
   /**
-   * The FP8 second skinny GEMM (m ≤ 64) as the backend's FP8 projections launch it, the codes' UINT8
+   * The FP8 second skinny GEMM as the backend's FP8 projections launch it (past 64 rows one launch per
+   * 64 rows, sharing the split-K scratch), the codes' UINT8
    * tensor map encoded as they encode it; after the timed launches the output and the split-K
    * partials are poisoned and the product checked again (counters left at zero, no tile summed
    * before all its partials were written).
@@ -126,14 +128,27 @@ final class Fp8Checks {
     for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
     float[] expected = new float[m * n];
     Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
-    Skinny2GemmPlan plan = Skinny2GemmFp8Params.plan(m, n, k, h.kernels().slots(Skinny2GemmFp8Params.kernelFor(m)));
+    IntFunction<Skinny2GemmPlan> planFor = rows -> Skinny2GemmFp8Params.plan(rows, n, k,
+        h.kernels().slots(Skinny2GemmFp8Params.kernelFor(rows)));
+    // Past 64 rows one launch per 64 rows, sharing the split-K scratch, as the backend's projections run.
+    int launches = (m + Skinny2GemmFp8Params.MAX_M - 1) / Skinny2GemmFp8Params.MAX_M;
+    Skinny2GemmPlan plan = planFor.apply(Math.min(m, Skinny2GemmFp8Params.MAX_M));
+    long workspaceFloats = 0;
+    int counterCount = 0;
+    for (int r0 = 0; r0 < m; r0 += Skinny2GemmFp8Params.MAX_M) {
+      Skinny2GemmPlan slice = planFor.apply(Math.min(Skinny2GemmFp8Params.MAX_M, m - r0));
+      workspaceFloats = Math.max(workspaceFloats, slice.workspaceFloats());
+      counterCount = Math.max(counterCount, slice.counterCount());
+    }
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
-    DeviceBuffer workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()) : null;
-    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
-    Skinny2GemmFp8Params p = new Skinny2Gemms(h.kernels(), h.stream()).paramsFp8(plan, out.address(),
-        h.bf16(x).address(), h.bytes(w).address(), h.f32(scales).address(),
-        workspace == null ? 0 : workspace.address(), counters, n, outFloat);
-    Runnable run = () -> h.launch(Skinny2GemmFp8Params.kernelFor(plan), Skinny2GemmFp8Params.launch(plan), p);
+    DeviceBuffer workspace = workspaceFloats > 0 ? h.poisonedF32(workspaceFloats) : null;
+    long counters = counterCount > 0 ? h.zeroedInts(counterCount).address() : 0;
+    Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
+    long xa = h.bf16(x).address();
+    long wa = h.bytes(w).address();
+    long sa = h.f32(scales).address();
+    long wsa = workspace == null ? 0 : workspace.address();
+    Runnable run = () -> gemms.launchFp8Rows(planFor, out.address(), xa, wa, sa, wsa, counters, m, k, n, outFloat);
     run.run();
     double err = Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected);
     double us = h.medianUs(run);
@@ -143,7 +158,7 @@ final class Fp8Checks {
     err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected));
     double bytes = (double) n * k + 4.0 * n + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
     return h.result(outFloat ? "skinny2 gemm fp8, f32 out" : "skinny2 gemm fp8", String.format(
-        "m=%d n=%d k=%d splits=%d ctas=%d", m, n, k, plan.splits(), plan.ctas()), err,
+        "m=%d n=%d k=%d splits=%d ctas=%d launches=%d", m, n, k, plan.splits(), plan.ctas(), launches), err,
         outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
   }
 }

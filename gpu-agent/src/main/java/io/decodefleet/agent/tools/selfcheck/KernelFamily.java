@@ -164,7 +164,8 @@ public enum KernelFamily {
    * shim is loaded): the four Llama-3-8B projections, n off the 64-row tile, k off the 256-k chunk
    * (528: a last slice of 16; 80: one short chunk), more items than CTAs split and unsplit, every
    * variant (m 1, 2, 4, 8, 16, 32, 64 and 3, 13, 17, 40 inside them: the 6- and 4-stage rings, x
-   * rows past 32 copied by a lane's second copy), float32 out.
+   * rows past 32 copied by a lane's second copy; 40 also split), float32 out, and past 64 rows the
+   * backend's one launch per 64 rows on a shared split-K scratch (128 and 100 rows).
    */
   SKINNY2_GEMM_FP8(
       h -> Fp8Checks.skinny2(h, 1, 6144, 4096, false),
@@ -182,7 +183,10 @@ public enum KernelFamily {
       h -> Fp8Checks.skinny2(h, 64, 4096, 14336, false),
       h -> Fp8Checks.skinny2(h, 17, 1000, 528, false),
       h -> Fp8Checks.skinny2(h, 40, 130, 80, false),
-      h -> Fp8Checks.skinny2(h, 64, 4096, 4096, true)),
+      h -> Fp8Checks.skinny2(h, 64, 4096, 4096, true),
+      h -> Fp8Checks.skinny2(h, 40, 4096, 4096, false),
+      h -> Fp8Checks.skinny2(h, 128, 6144, 4096, false),
+      h -> Fp8Checks.skinny2(h, 100, 4096, 14336, true)),
   PAGED_ATTENTION_FP8(
       h -> Fp8Checks.pagedAttention(h, 4, 2, 32, 16, new int[] {1, 17, 300}),
       h -> Fp8Checks.pagedAttention(h, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),

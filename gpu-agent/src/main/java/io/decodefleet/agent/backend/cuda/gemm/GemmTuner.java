@@ -87,8 +87,8 @@ public final class GemmTuner {
   }
 
   /**
-   * {@code on}: FP8 projections of up to 16 rows run the FP8 second skinny GEMM (skinny2_gemm_fp8.cu)
-   * in place of the first FP8 skinny GEMM. Off by default until its self-test family
+   * {@code on}: FP8 decode projections (up to 256 rows, in launches of up to 64) run the FP8 second
+   * skinny GEMM (skinny2_gemm_fp8.cu) in place of the first FP8 skinny GEMM. Off by default until its self-test family
    * (SKINNY2_GEMM_FP8) has passed on a GPU: FP8 projections are not timed, so this choice is not
    * checked by a measurement either. The self-test and {@code bench kernels} run it regardless.
    */

@@ -6,6 +6,7 @@ import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
 import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmParams;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
+import java.util.function.IntFunction;
 
 /**
  * Launches our second skinny GEMM ({@code df_skinny2_gemm_m*}, "ours:skinny2"): its producer warp
@@ -71,6 +72,22 @@ public final class Skinny2Gemms {
       long counters, int outStride, boolean outFloat) {
     return Skinny2GemmFp8Params.of(plan, maps.get(Skinny2GemmFp8Params.wMapSpec(w, plan.n(), plan.k())), out, x,
         scales, workspace, counters, outStride, outFloat);
+  }
+
+  /**
+   * Enqueues y = (x · e4m3(w)ᵀ) * scale[row] for {@code m} rows of x (m, k) into out (m, outStride), one
+   * launch per {@value Skinny2GemmFp8Params#MAX_M} rows (each past the first streams the codes again),
+   * each on the plan {@code planFor} gives for its row count. The launches share the split-K scratch:
+   * one stream, and each leaves its counters zero.
+   */
+  public void launchFp8Rows(IntFunction<Skinny2GemmPlan> planFor, long out, long x, long w, long scales,
+      long workspace, long counters, int m, int k, int outStride, boolean outFloat) {
+    long outRowBytes = (long) outStride * (outFloat ? 4 : 2);
+    for (int r0 = 0; r0 < m; r0 += Skinny2GemmFp8Params.MAX_M) {
+      int rows = Math.min(Skinny2GemmFp8Params.MAX_M, m - r0);
+      launchFp8(planFor.apply(rows), out + r0 * outRowBytes, x + 2L * r0 * k, w, scales, workspace, counters,
+          outStride, outFloat);
+    }
   }
 
   /** Enqueues y = (x · e4m3(w)ᵀ) * scale[row] as {@code plan} describes it, on the FP8 variant of its kernel. */
