@@ -43,7 +43,8 @@ import picocli.CommandLine.Spec;
         + "or a roofline projection), on a virtual clock. Writes the same reports as a run, marked simulated.",
         "Engine options that only a device uses (--backend, --gemm, --gpu-memory-fraction, --profile-steps, "
             + "--load-format, --quantization, --kv-cache-dtype) do not apply; --decode-path picks the calibration's "
-            + "table. Mixture-of-experts models (--moe-router, --layout ep=K) are not simulated."})
+            + "table. A mixture of experts needs a calibration of that model (ep=K: with an ep=K table); "
+            + "--moe-router is refused."})
 final class SimulateCommand implements Callable<Integer> {
 
   @Option(names = "--calibration", paramLabel = "FILE|NAME", required = true, description = "Step-time calibration of "
@@ -129,18 +130,15 @@ final class SimulateCommand implements Callable<Integer> {
     List<Integer> sizes = fleet.sizes();
     fleet.placementPolicy();
     ParallelLayout layout = fleet.parallelLayout(sizes);
-    // A calibration times a dense model's steps, one device (or tensor-parallel group) per agent: a
-    // mixture of experts' step time depends on its routing and expert placement, which it does not hold.
+    // A calibration of a mixture of experts times its steps with the top-k router, whose routing of the
+    // bench's tokens its tables hold (and for ep=K, its experts' placement): a capacity-bounded router
+    // drops pairs, and so time, that no table records.
     if (parsed.hasMatchedOption("--moe-router")) {
-      throw new UsageError("--moe-router does not apply to a simulation (calibrations time dense models only)");
+      throw new UsageError("--moe-router does not apply to a simulation (calibrations time the top-k router)");
     }
-    if (layout.parallelism() == Parallelism.EXPERT) {
-      throw new UsageError("--layout " + layout.label() + " does not apply to a simulation (calibrations time dense "
-          + "models only)");
-    }
-    if (engine.config().isMoe()) {
-      throw new UsageError("--model " + engine.config().name() + " is a mixture of experts, which a simulation does "
-          + "not model (calibrations time dense models only)");
+    if (layout.parallelism() == Parallelism.EXPERT && !engine.config().isMoe()) {
+      throw new UsageError("--layout " + layout.label() + " needs a mixture of experts, and --model "
+          + engine.config().name() + " has none");
     }
     report.checkPercentiles();
     SloSpec slos = report.slos();
@@ -175,13 +173,14 @@ final class SimulateCommand implements Callable<Integer> {
           + model.model());
     }
     // The table of the asked decode path; a calibration of one path (the CPU's) needs none.
-    String path = parsed.hasMatchedOption("--decode-path") || cal.decodePaths(layout.tensorParallel()).size() > 1
-        ? engine.decodePath : null;
+    boolean expert = layout.parallelism() == Parallelism.EXPERT;
+    String path = parsed.hasMatchedOption("--decode-path")
+        || cal.decodePaths(expert, layout.tensorParallel()).size() > 1 ? engine.decodePath : null;
     if ("cpu".equals(cal.backend())) path = null;
     // The run's length rule: the model's context first, then the loaded fleet's KV pool (here the simulated one).
     LengthLimit context = WorkloadOptions.contextLimit(engine.config());
     Workload drawn = workload.requests(engine.config(), fleet.seed, context);
-    LengthLimit limit = FleetSimulation.lengthLimit(context, cal, model, layout.tensorParallel());
+    LengthLimit limit = FleetSimulation.lengthLimit(context, cal, model, FleetSimulation.kvDevices(layout));
     Workload kept = workload.onFleet(engine.config(), fleet.seed, drawn, context, limit);
     return new Plan(sizes, layout, model, kept, limit, slos, cal, path, failures);
   }

@@ -84,8 +84,13 @@ public final class CalibrationFile {
       for (JsonNode p : array(t, "prefill")) {
         prefill.add(new StepCalibration.PrefillPoint(integer(p, "tokens"), number(p, "step_us")));
       }
+      // "parallelism": "expert" marks an ep=K table; absent (or "tensor"): dp or tp=K.
+      String parallelism = t.hasNonNull("parallelism") ? text(t, "parallelism") : "tensor";
+      if (!parallelism.equals("tensor") && !parallelism.equals("expert")) {
+        throw new IllegalArgumentException("layouts[].parallelism must be tensor or expert, got '" + parallelism + "'");
+      }
       tables.add(new StepCalibration.LayoutTable(integer(t, "tensor_parallel"), text(t, "decode_path"),
-          bool(t, "padded_to_buckets"), decode, prefill));
+          bool(t, "padded_to_buckets"), decode, prefill, parallelism.equals("expert")));
     }
     StepCalibration.KvTransferCost kv = null;
     if (root.hasNonNull("kv_transfer")) {

@@ -7,6 +7,7 @@ import io.decodefleet.agent.engine.ModelSpec;
 import io.decodefleet.agent.engine.SchedulerConfig;
 import io.decodefleet.agent.engine.SequenceSpec;
 import io.decodefleet.agent.protocol.AgentReport;
+import io.decodefleet.agent.engine.tp.Parallelism;
 import io.decodefleet.coordinator.admission.LengthLimit;
 import io.decodefleet.coordinator.fleet.AgentInfo;
 import io.decodefleet.coordinator.fleet.FleetAgent;
@@ -54,10 +55,10 @@ public final class FleetSimulation {
     ParallelLayout layout = spec.layout();
     int k = layout.tensorParallel();
     ModelConfig config = ModelConfig.preset(model.model());
-    StepTimeModel times = StepTimeModel.of(cal, k, spec.decodePath());
+    StepTimeModel times = StepTimeModel.of(cal, layout.parallelism() == Parallelism.EXPERT, k, spec.decodePath());
     this.table = times.describe();
     int blockSize = model.blockSize();
-    int kvBlocks = kvBlocks(cal, model, k);
+    int kvBlocks = kvBlocks(cal, model, kvDevices(layout));
     int maxNumSeqs = model.maxNumSeqs() > 0 ? model.maxNumSeqs() : cal.defaults().maxNumSeqs();
     int maxBatched = model.maxBatchedTokens() > 0 ? model.maxBatchedTokens() : cal.defaults().maxBatchedTokens();
     boolean caching = model.prefixCaching() == ModelSpec.PrefixCaching.AUTO ? cal.defaults().prefixCaching()
@@ -79,13 +80,14 @@ public final class FleetSimulation {
     }
     // Only a CPU calibration has a host: its agents are engine threads of one JVM and share its cores. A
     // GPU's agents each step on a device of their own, whatever the host's cores.
+    // A replica of k CPU ranks steps on k threads at once: its step wants k of the cores.
     this.host = cal.host() == null ? null : new SharedHost(cal.host().engineCores(spec.clusterAgents()),
-        cal.host().stepCpuMicros());
+        cal.host().stepCpuMicros(), k);
     this.sharing = cal.host() == null ? "" : String.format(java.util.Locale.ROOT, "the agents' engines share the "
         + "host's %d cores: %.2f between them (the rest to its other threads), a step of w us taking w + %.0f us of "
-        + "them (its report's handling), each step at min(1, %.2f / sum(1 + %.0f / w)) of its speed while others step "
+        + "them (its report's handling), each step at min(1, %.2f / sum(%d + %.0f / w)) of its speed while others step "
         + "at once; steps %.3f x the bench's", cal.host().cores(), cal.host().engineCores(spec.clusterAgents()),
-        cal.host().stepCpuMicros(), cal.host().engineCores(spec.clusterAgents()), cal.host().stepCpuMicros(),
+        cal.host().stepCpuMicros(), cal.host().engineCores(spec.clusterAgents()), k, cal.host().stepCpuMicros(),
         cal.host().stepInflation());
     this.stepInflation = cal.host() == null ? 1 : cal.host().stepInflation();
     this.dispatchNanos = Math.round(cal.dispatchMicros() * 1e3);
@@ -103,15 +105,23 @@ public final class FleetSimulation {
    * {@code context} (the model's context) on a simulated fleet: with the KV pool each of its agents
    * has, the rule a run applies once its fleet has loaded (a sequence must fit the largest agent's pool).
    */
-  public static LengthLimit lengthLimit(LengthLimit context, StepCalibration cal, ModelSpec model, int tensorParallel) {
-    return context.withKvPool(kvBlocks(cal, model, tensorParallel), model.blockSize());
+  public static LengthLimit lengthLimit(LengthLimit context, StepCalibration cal, ModelSpec model, int kvDevices) {
+    return context.withKvPool(kvBlocks(cal, model, kvDevices), model.blockSize());
+  }
+
+  /**
+   * Devices whose KV pools together hold a replica's KV: K for tp=K (each holds its share of the KV
+   * heads), else 1 (an ep=K replica's ranks share block ids, so its pool is one rank's).
+   */
+  public static int kvDevices(ParallelLayout layout) {
+    return layout.parallelism() == Parallelism.EXPERT ? 1 : layout.tensorParallel();
   }
 
   /** An agent's KV blocks: --kv-blocks, else the device's default pool at the run's block size. */
-  private static int kvBlocks(StepCalibration cal, ModelSpec model, int tensorParallel) {
+  private static int kvBlocks(StepCalibration cal, ModelSpec model, int kvDevices) {
     if (model.kvBlocks() > 0) return model.kvBlocks();
     // The device's default pool in tokens; a tp=K replica splits its KV heads over K devices.
-    long defaultTokens = (long) cal.defaults().kvBlocks() * cal.blockSize() * tensorParallel;
+    long defaultTokens = (long) cal.defaults().kvBlocks() * cal.blockSize() * kvDevices;
     return (int) Math.min(Integer.MAX_VALUE, defaultTokens / model.blockSize());
   }
 

@@ -10,23 +10,29 @@ import java.util.function.Consumer;
  * cores between them ({@code HostSharing.engineCores}: the host's, less what its other threads take),
  * and a step of {@code w} µs at full speed takes {@code w + s} of them, {@code s} being the CPU the
  * JVM's other threads spend on each step (its report's messaging, the coordinator's handling of it).
- * While steps of {@code w_1 … w_k} run, each advances at {@code min(1, c / Σ (1 + s / w_i))} of its full
- * speed — {@code min(1, c / k)} without a per-step cost — so every start and end of a step changes when
+ * While steps of {@code w_1 … w_k} run, each advances at {@code min(1, c / Σ (t + s / w_i))} of its full
+ * speed — {@code min(1, c / (t k))} without a per-step cost; t is the threads a step keeps busy, 1 but for
+ * an expert-parallel replica of CPU ranks — so every start and end of a step changes when
  * the others end, and many short steps (a large fleet's decode) leave the engines less of the cores than
  * a few long ones.
  */
 final class SharedHost {
   private final double cores;
   private final double stepCpuMicros;
+  private final int threadsPerStep;
   private final List<SimulatedAgent> running = new ArrayList<>();
 
   /**
    * @param cores the cores the busy steps have between them (the host's, less what its other threads take)
    * @param stepCpuMicros the other threads' CPU per step, µs
+   * @param threadsPerStep engine threads a step keeps busy: 1, or an expert-parallel replica's K CPU ranks
+   *     (its calibration table was measured with K cores for them)
    */
-  SharedHost(double cores, double stepCpuMicros) {
+  SharedHost(double cores, double stepCpuMicros, int threadsPerStep) {
+    if (threadsPerStep < 1) throw new IllegalArgumentException("threadsPerStep must be >= 1, got " + threadsPerStep);
     this.cores = cores;
     this.stepCpuMicros = stepCpuMicros;
+    this.threadsPerStep = threadsPerStep;
   }
 
   /**
@@ -63,7 +69,7 @@ final class SharedHost {
 
   private void share(Consumer<SimulatedAgent> reschedule) {
     double demand = 0;
-    for (SimulatedAgent a : running) demand += 1 + stepCpuMicros / Math.max(1, a.stepWorkMicros);
+    for (SimulatedAgent a : running) demand += threadsPerStep + stepCpuMicros / Math.max(1, a.stepWorkMicros);
     double rate = Math.min(1.0, cores / Math.max(1, demand));
     for (SimulatedAgent a : running) {
       if (a.rate != rate) {

@@ -92,10 +92,24 @@ public final class StepTimeModel {
    * saying what the calibration has.
    */
   public static StepTimeModel of(StepCalibration cal, int tensorParallel, String decodePath) {
-    Optional<StepCalibration.LayoutTable> own = cal.table(tensorParallel, decodePath);
+    return of(cal, false, tensorParallel, decodePath);
+  }
+
+  /**
+   * As {@link #of(StepCalibration, int, String)} for replicas of {@code devices} devices splitting a
+   * mixture of experts' experts ({@code expertParallel}: ep=K, whose table must be measured, as an
+   * expert-parallel step's time depends on where its tokens' experts live) or heads and columns.
+   */
+  public static StepTimeModel of(StepCalibration cal, boolean expertParallel, int devices, String decodePath) {
+    Optional<StepCalibration.LayoutTable> own = cal.table(expertParallel, devices, decodePath);
     if (own.isPresent()) {
       return new StepTimeModel(own.get(), 1, 0, own.get().label() + " " + own.get().decodePath() + " table");
     }
+    if (expertParallel && devices > 1) {
+      throw new IllegalArgumentException("the calibration has no ep=" + devices + " table (gpu-agent bench step "
+          + "--expert-parallel " + devices + " --calibration-out measures one)");
+    }
+    int tensorParallel = devices;
     if (tensorParallel > 1) {
       StepCalibration.TensorParallelScaling tp = cal.tensorParallel();
       Optional<StepCalibration.LayoutTable> one = cal.table(1, decodePath);

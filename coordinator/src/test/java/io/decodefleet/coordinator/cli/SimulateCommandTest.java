@@ -121,11 +121,11 @@ class SimulateCommandTest {
       "--calibration cpu-tiny --quantization fp8          | coordinator simulate: --quantization does not apply",
       "--calibration cpu-tiny --kv-cache-dtype fp8        | coordinator simulate: --kv-cache-dtype does not apply",
       "--calibration cpu-tiny --moe-router topk           | coordinator simulate: --moe-router does not apply to a "
-          + "simulation (calibrations time dense models only)",
-      "--calibration cpu-tiny --layout ep=2 --world-size 2 | coordinator simulate: --layout ep=2 does not apply to a "
-          + "simulation (calibrations time dense models only)",
-      "--calibration cpu-tiny --model tiny-moe            | coordinator simulate: --model tiny-moe is a mixture of "
-          + "experts, which a simulation does not model",
+          + "simulation (calibrations time the top-k router)",
+      "--calibration cpu-tiny --layout ep=2 --world-size 2 | coordinator simulate: --layout ep=2 needs a mixture of "
+          + "experts, and --model tiny has none",
+      "--calibration cpu-tiny --model tiny-moe            | coordinator simulate: --calibration cpu-tiny is for model "
+          + "tiny, the run's --model is tiny-moe",
       "--calibration cpu-tiny --world-size 2 --fail-agent agent-5@1s | coordinator simulate: --fail-agent agent-5@1.000s:"
           + " the fleet of 2 GPUs has agents agent-0 to agent-1",
       "--calibration cpu-tiny --layout disagg=1:1 --world-size 2 | coordinator simulate: --layout disagg=1:1 needs the"

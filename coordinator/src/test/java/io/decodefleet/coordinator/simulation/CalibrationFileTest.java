@@ -22,6 +22,15 @@ class CalibrationFileTest {
     Files.writeString(file, written.toJson());
     assertEquals(written, CalibrationFile.read(file));
     assertEquals(written, CalibrationFile.load(file.toString()));
+    // An expert-parallel table says so ("parallelism": "expert") and reads back as one.
+    StepCalibration moe = Calibrations.tinyMoe(2, true);
+    Files.writeString(file, moe.toJson());
+    assertTrue(moe.toJson().contains("\"layout\": \"ep=2\", \"tensor_parallel\": 2, \"parallelism\": \"expert\""),
+        moe.toJson());
+    StepCalibration read = CalibrationFile.read(file);
+    assertEquals(moe, read);
+    assertTrue(read.table(true, 2, null).isPresent());
+    assertTrue(read.table(2, null).isEmpty(), "an ep=2 table is no tp=2 table");
   }
 
   @Test
@@ -84,6 +93,12 @@ class CalibrationFileTest {
     json = (ObjectNode) MAPPER.readTree(Calibrations.roundNumbers(0, 0).toJson());
     json.put("kind", "guess");
     assertEquals("kind must be measured or projection, got 'guess'", refusal(dir, json));
+    json = (ObjectNode) MAPPER.readTree(Calibrations.roundNumbers(0, 0).toJson());
+    ((ObjectNode) json.get("layouts").get(0)).put("parallelism", "pipeline");
+    assertEquals("layouts[].parallelism must be tensor or expert, got 'pipeline'", refusal(dir, json));
+    json = (ObjectNode) MAPPER.readTree(Calibrations.roundNumbers(0, 0).toJson());
+    ((ObjectNode) json.get("layouts").get(0)).put("parallelism", "expert");
+    assertEquals("an expert-parallel table needs tensor_parallel >= 2, got 1", refusal(dir, json));
   }
 
   @Test

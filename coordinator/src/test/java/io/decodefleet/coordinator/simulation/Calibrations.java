@@ -24,7 +24,29 @@ final class Calibrations {
   }
 
   static StepCalibration withTables(int hostCores, double messageMicros, List<StepCalibration.LayoutTable> tables) {
-    return new StepCalibration(StepCalibration.MEASURED, "test device", "cpu", "tiny", 16, "2026-12-05", "test",
+    return forModel("tiny", hostCores, messageMicros, tables);
+  }
+
+  /**
+   * tiny-moe with the round-number dp table and an ep=2 table of half its decode and prefill times plus
+   * 500 µs (so a step read from the wrong table shows).
+   */
+  static StepCalibration tinyMoe(int hostCores, boolean withEpTable) {
+    List<StepCalibration.LayoutTable> tables = new java.util.ArrayList<>();
+    tables.add(new StepCalibration.LayoutTable(1, "cpu", false, DECODE, PREFILL));
+    if (withEpTable) {
+      tables.add(new StepCalibration.LayoutTable(2, "cpu", false,
+          DECODE.stream().map(d -> new StepCalibration.DecodePoint(d.batch(), d.context(), d.stepMicros() / 2 + 500))
+              .toList(),
+          PREFILL.stream().map(q -> new StepCalibration.PrefillPoint(q.tokens(), q.stepMicros() / 2 + 500)).toList(),
+          true));
+    }
+    return forModel("tiny-moe", hostCores, 0, tables);
+  }
+
+  static StepCalibration forModel(String model, int hostCores, double messageMicros,
+      List<StepCalibration.LayoutTable> tables) {
+    return new StepCalibration(StepCalibration.MEASURED, "test device", "cpu", model, 16, "2026-12-05", "test",
         hostCores == 0 ? null : new StepCalibration.HostSharing(hostCores, 0, 0, 1, ""), messageMicros, messageMicros,
         new StepCalibration.EngineDefaults(1000, 8, 512, false), tables,
         new StepCalibration.KvTransferCost(100, 1000, 10), new StepCalibration.TensorParallelScaling(0.8, 5, 4),

@@ -282,6 +282,35 @@ class FleetSimulationTest {
   }
 
   @Test
+  void anExpertParallelFleetHasOneAgentPerKDevicesAndReadsItsOwnTable() {
+    ModelSpec moe = new ModelSpec("tiny-moe", 0, 16, 0, 0, 0, 0.0, ModelSpec.PrefixCaching.AUTO);
+    SweepPoint p = new FleetSimulation(new SimulationSpec(4, new ParallelLayout.ExpertParallel(2), moe,
+        List.of(request(0, 0, 100, 2)), "least-loaded", 0, Calibrations.tinyMoe(0, true), null, List.of(), 0))
+        .run(null);
+    assertEquals(2, p.agents().size());
+    // The ep=2 table: P(100) = 5000 / 2 + 500, D(1, 101) = 1001 / 2 + 500 (the dp table would give 5000 and 1001).
+    assertEquals(3.0, p.requests().get(0).ttftMs(), 1e-6);
+    assertEquals(1.0005, p.requests().get(0).tpotMs(), 1e-6);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FleetSimulation(
+        new SimulationSpec(2, new ParallelLayout.ExpertParallel(2), moe, List.of(request(0, 0, 100, 2)),
+            "least-loaded", 0, Calibrations.tinyMoe(0, false), null, List.of(), 0)));
+    assertTrue(e.getMessage().startsWith("the calibration has no ep=2 table"), e.getMessage());
+  }
+
+  @Test
+  void anExpertParallelReplicaOfCpuRanksWantsACoreForEachRank() {
+    ModelSpec moe = new ModelSpec("tiny-moe", 0, 16, 0, 0, 0, 0.0, ModelSpec.PrefixCaching.AUTO);
+    List<RequestSpec> one = List.of(request(0, 0, 100, 1));
+    // Its table was measured with a core for each of its 2 rank threads: 2 cores run it at full speed, 1 at half.
+    SweepPoint two = new FleetSimulation(new SimulationSpec(2, new ParallelLayout.ExpertParallel(2), moe, one,
+        "least-loaded", 0, Calibrations.tinyMoe(2, true), null, List.of(), 0)).run(null);
+    SweepPoint single = new FleetSimulation(new SimulationSpec(2, new ParallelLayout.ExpertParallel(2), moe, one,
+        "least-loaded", 0, Calibrations.tinyMoe(1, true), null, List.of(), 0)).run(null);
+    assertEquals(3.0, two.requests().get(0).ttftMs(), 1e-6);
+    assertEquals(6.0, single.requests().get(0).ttftMs(), 1e-6);
+  }
+
+  @Test
   void preemptionUnderKvPressureStillFinishesEveryRequest() {
     // 40 blocks of 16 tokens per agent: sequences of up to 240 tokens crowd each other out.
     ModelSpec small = new ModelSpec("tiny", 0, 16, 40, 0, 0, 0.0, ModelSpec.PrefixCaching.AUTO);

@@ -138,11 +138,23 @@ public record StepCalibration(String kind, String device, String backend, String
    * @param paddedToBuckets whether a decode batch runs padded up to its batch bucket (CUDA graphs)
    * @param decode decode steps: every sequence one token at one context
    * @param prefill one prompt of some tokens from position 0, alone in its step
+   * @param expertParallel the replica's devices split a mixture of experts' experts (ep=K), not its
+   *     heads and MLP columns (tp=K); only with more than one device
    */
   public record LayoutTable(int tensorParallel, String decodePath, boolean paddedToBuckets, List<DecodePoint> decode,
-      List<PrefillPoint> prefill) {
+      List<PrefillPoint> prefill, boolean expertParallel) {
+
+    /** A single-device or tensor-parallel table. */
+    public LayoutTable(int tensorParallel, String decodePath, boolean paddedToBuckets, List<DecodePoint> decode,
+        List<PrefillPoint> prefill) {
+      this(tensorParallel, decodePath, paddedToBuckets, decode, prefill, false);
+    }
+
     public LayoutTable {
       if (tensorParallel < 1) throw new IllegalArgumentException("tensor_parallel must be >= 1, got " + tensorParallel);
+      if (expertParallel && tensorParallel < 2) {
+        throw new IllegalArgumentException("an expert-parallel table needs tensor_parallel >= 2, got " + tensorParallel);
+      }
       decode = List.copyOf(decode);
       prefill = List.copyOf(prefill);
       if (decode.isEmpty() || prefill.isEmpty()) {
@@ -160,9 +172,9 @@ public record StepCalibration(String kind, String device, String backend, String
       }
     }
 
-    /** "dp" or "tp=K". */
+    /** "dp", "tp=K" or "ep=K". */
     public String label() {
-      return tensorParallel == 1 ? "dp" : "tp=" + tensorParallel;
+      return tensorParallel == 1 ? "dp" : (expertParallel ? "ep=" : "tp=") + tensorParallel;
     }
   }
 
@@ -202,14 +214,33 @@ public record StepCalibration(String kind, String device, String backend, String
 
   /** The table for {@code tensorParallel} devices on {@code decodePath} (any path when there is only one), if any. */
   public Optional<LayoutTable> table(int tensorParallel, String decodePath) {
-    List<LayoutTable> ofSize = layouts.stream().filter(t -> t.tensorParallel() == tensorParallel).toList();
+    return table(false, tensorParallel, decodePath);
+  }
+
+  /**
+   * The table for replicas of {@code devices} devices, splitting experts ({@code expertParallel}) or
+   * heads and columns, on {@code decodePath} (any path when there is only one), if any.
+   */
+  public Optional<LayoutTable> table(boolean expertParallel, int devices, String decodePath) {
+    List<LayoutTable> ofSize = ofLayout(expertParallel, devices);
     if (ofSize.size() == 1 && (decodePath == null || "cpu".equals(backend))) return Optional.of(ofSize.get(0));
     return ofSize.stream().filter(t -> t.decodePath().equals(decodePath)).findFirst();
   }
 
   /** The decode paths the tables of {@code tensorParallel} devices cover. */
   public List<String> decodePaths(int tensorParallel) {
-    return layouts.stream().filter(t -> t.tensorParallel() == tensorParallel).map(LayoutTable::decodePath).toList();
+    return decodePaths(false, tensorParallel);
+  }
+
+  /** The decode paths the tables of {@code devices}-device replicas of that kind cover. */
+  public List<String> decodePaths(boolean expertParallel, int devices) {
+    return ofLayout(expertParallel, devices).stream().map(LayoutTable::decodePath).toList();
+  }
+
+  private List<LayoutTable> ofLayout(boolean expertParallel, int devices) {
+    return layouts.stream()
+        .filter(t -> t.tensorParallel() == devices && (devices == 1 || t.expertParallel() == expertParallel))
+        .toList();
   }
 
   /** The file's JSON text. */
@@ -247,8 +278,9 @@ public record StepCalibration(String kind, String device, String backend, String
     sb.append("  \"layouts\": [\n");
     for (int i = 0; i < layouts.size(); i++) {
       LayoutTable t = layouts.get(i);
-      sb.append(f("    {\"layout\": \"%s\", \"tensor_parallel\": %d, \"decode_path\": \"%s\", \"padded_to_buckets\": %s,%n",
-          t.label(), t.tensorParallel(), esc(t.decodePath()), t.paddedToBuckets()));
+      sb.append(f("    {\"layout\": \"%s\", \"tensor_parallel\": %d,%s \"decode_path\": \"%s\", \"padded_to_buckets\": %s,%n",
+          t.label(), t.tensorParallel(), t.expertParallel() ? " \"parallelism\": \"expert\"," : "",
+          esc(t.decodePath()), t.paddedToBuckets()));
       sb.append("     \"decode\": [\n");
       for (int j = 0; j < t.decode().size(); j++) {
         DecodePoint d = t.decode().get(j);

@@ -18,6 +18,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
+import io.decodefleet.agent.engine.tp.ExpertShard;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code gpu-agent bench step}: the whole model's decode step per batch (and context) on every decode
@@ -93,6 +97,12 @@ public final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
+  @Option(names = "--expert-parallel", split = ",", defaultValue = "1", paramLabel = "K[,K...]",
+      description = "--backend cpu, a mixture of experts: also time one replica of K CPU rank threads splitting the "
+          + "experts (ep=K), each K in turn (1: one backend); --calibration-out then holds a table per K "
+          + "(default: ${DEFAULT-VALUE}).")
+  private List<Integer> expertParallel;
+
   @Spec
   private CommandSpec spec;
 
@@ -111,10 +121,6 @@ public final class BenchStepCommand implements Callable<Integer> {
         chosen.add(DecodePath.parse(p));
       }
       ModelConfig config = ModelConfig.preset(model);
-      if (config.isMoe() && calibrationOut != null) {
-        throw new IllegalArgumentException("--calibration-out records dense models' step times only, and " + model
-            + " is a mixture of experts");
-      }
       if (contexts.stream().anyMatch(c -> c < 1) || reps < 1 || batches.stream().anyMatch(b -> b < 1)
           || prefill.stream().anyMatch(t -> t < 1)) {
         throw new IllegalArgumentException("--context, --reps, --batches and --prefill must be >= 1");
@@ -136,6 +142,19 @@ public final class BenchStepCommand implements Callable<Integer> {
       if (!(messageMicros >= 0) || Double.isInfinite(messageMicros)) {
         throw new IllegalArgumentException("--message-us must be >= 0, got " + messageMicros);
       }
+      if (expertParallel.stream().distinct().count() != expertParallel.size()) {
+        throw new IllegalArgumentException("--expert-parallel lists a size twice: " + expertParallel);
+      }
+      for (int k : expertParallel) {
+        if (k < 1) throw new IllegalArgumentException("--expert-parallel must be >= 1, got " + k);
+        if (k == 1) continue;
+        if (!backend.equals("cpu")) {
+          throw new IllegalArgumentException("--expert-parallel applies to --backend cpu (on GPUs, gpu-agent bench tp "
+              + "--expert-parallel K times ep=K against one device)");
+        }
+        Optional<String> cannot = ExpertShard.unsplittable(config, k);
+        if (cannot.isPresent()) throw new IllegalArgumentException("--expert-parallel " + k + ": " + cannot.get());
+      }
     } catch (IllegalArgumentException e) {
       out.println("gpu-agent bench step: " + e.getMessage());
       return 2;
@@ -143,15 +162,24 @@ public final class BenchStepCommand implements Callable<Integer> {
     StepBench.Options options = new StepBench.Options(model, batches.stream().mapToInt(Integer::intValue).toArray(),
         contexts.stream().mapToInt(Integer::intValue).toArray(), prefill.stream().mapToInt(Integer::intValue).toArray(),
         chosen, 10, reps, 1234L, policy, profileSteps, fp8.quantization(), fp8.kvCacheDtype());
-    StepBench.Result r;
+    StepBench.Result r = null;
+    Map<Integer, StepBench.Result> byExpertParallel = new LinkedHashMap<>();
     if (backend.equals("cpu")) {
-      r = CpuStepBench.run(options, out);
+      for (int k : expertParallel) {
+        if (k > 1) out.println("expert-parallel x" + k + ":");
+        byExpertParallel.put(k, CpuStepBench.run(options, out, k));
+      }
+      r = byExpertParallel.values().iterator().next();
+      for (Map.Entry<Integer, StepBench.Result> e : byExpertParallel.entrySet()) {
+        if (e.getKey() > 1) out.print("expert-parallel x" + e.getKey() + ":\n" + StepBenchTable.render(e.getValue()));
+      }
     } else {
       DevicePreflight preflight = DevicePreflight.check("gpu-agent bench step", out, gpu);
       if (preflight.gpu() == null) return preflight.exitCode();
       GpuInfo info = preflight.gpu();
       out.println(info.summary());
       r = StepBench.run(info, options, out);
+      byExpertParallel.put(1, r);
     }
     out.print(StepBenchTable.render(r));
     if (outFile != null) {
@@ -163,7 +191,7 @@ public final class BenchStepCommand implements Callable<Integer> {
       // coordinator calibrate-host.
       StepCalibration.HostSharing host = backend.equals("cpu")
           ? new StepCalibration.HostSharing(Runtime.getRuntime().availableProcessors(), 0, 0, 1, "") : null;
-      ResultFile.write(calibrationOut, StepBenchCalibration.of(r, backend, host, messageMicros,
+      ResultFile.write(calibrationOut, StepBenchCalibration.of(byExpertParallel, backend, host, messageMicros,
           ResultFile.commandLine(spec).trim()).toJson());
       out.println("wrote " + calibrationOut);
     }

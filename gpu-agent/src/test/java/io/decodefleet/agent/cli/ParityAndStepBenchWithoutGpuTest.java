@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** gpu-agent parity, bench step and bench roofline: bad arguments exit 2, no GPU exits 3, each in one line. */
@@ -32,6 +35,38 @@ class ParityAndStepBenchWithoutGpuTest {
     assertEquals(3, step.code());
     assertEquals(1, step.out().lines().count(), step.out());
     assertTrue(step.out().startsWith("gpu-agent bench step: no CUDA "), step.out());
+  }
+
+  @Test
+  void aMixtureOfExpertsIsCalibratedLikeADenseModel(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("tiny-moe.json");
+    Run moe = run(BenchStepCommand::new, "--backend", "cpu", "--model", "tiny-moe", "--batches", "1,2", "--context",
+        "32", "--prefill", "16,32", "--reps", "2", "--expert-parallel", "1,2", "--calibration-out", file.toString());
+    assertEquals(0, moe.code(), moe.out());
+    String json = Files.readString(file);
+    assertTrue(json.contains("\"model\": \"tiny-moe\""), json);
+    assertTrue(json.contains("{\"batch\": 2, \"context\": 32, \"step_us\": "), json);
+    assertTrue(json.contains("{\"layout\": \"dp\", \"tensor_parallel\": 1, \"decode_path\""), json);
+    assertTrue(json.contains("{\"layout\": \"ep=2\", \"tensor_parallel\": 2, \"parallelism\": \"expert\""), json);
+    assertTrue(moe.out().contains("expert-parallel x2"), moe.out());
+  }
+
+  @Test
+  void expertParallelSizesTheModelCannotSplitAreOneLine() {
+    Run dense = run(BenchStepCommand::new, "--backend", "cpu", "--model", "tiny", "--expert-parallel", "2");
+    assertEquals(2, dense.code());
+    assertEquals("gpu-agent bench step: --expert-parallel 2: model tiny has no experts: expert parallelism needs a "
+        + "mixture of experts\n", dense.out());
+    Run three = run(BenchStepCommand::new, "--backend", "cpu", "--model", "tiny-moe", "--expert-parallel", "3");
+    assertEquals(2, three.code());
+    assertTrue(three.out().startsWith("gpu-agent bench step: --expert-parallel 3: model tiny-moe cannot be split 3 "
+        + "ways"), three.out());
+    Run cuda = run(BenchStepCommand::new, "--model", "tiny-moe", "--expert-parallel", "1,2");
+    assertEquals(2, cuda.code());
+    assertTrue(cuda.out().startsWith("gpu-agent bench step: --expert-parallel applies to --backend cpu"), cuda.out());
+    Run twice = run(BenchStepCommand::new, "--backend", "cpu", "--model", "tiny-moe", "--expert-parallel", "2,2");
+    assertEquals(2, twice.code());
+    assertEquals("gpu-agent bench step: --expert-parallel lists a size twice: [2, 2]\n", twice.out());
   }
 
   @Test
@@ -77,11 +112,6 @@ class ParityAndStepBenchWithoutGpuTest {
     assertEquals(2, fp8Calibration.code());
     assertEquals("gpu-agent bench step: --calibration-out records bf16 step times only: leave out --quantization "
         + "and --kv-cache-dtype\n", fp8Calibration.out());
-    Run moeCalibration = run(BenchStepCommand::new, "--backend", "cpu", "--model", "tiny-moe", "--calibration-out",
-        "unused.json");
-    assertEquals(2, moeCalibration.code());
-    assertEquals("gpu-agent bench step: --calibration-out records dense models' step times only, and tiny-moe is a "
-        + "mixture of experts\n", moeCalibration.out());
     Run device = run(BenchRooflineCommand::new, "--device", "h100", "--calibration-out", "unused.json");
     assertEquals(2, device.code());
     assertEquals("gpu-agent bench roofline: unknown device 'h100' (known: h200, b200)\n", device.out());

@@ -2,14 +2,18 @@ package io.decodefleet.agent.tools.bench;
 
 import io.decodefleet.agent.backend.cpu.CpuBackend;
 import io.decodefleet.agent.calibration.StepCalibration;
+import io.decodefleet.agent.engine.Backend;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.StepProfile;
+import io.decodefleet.agent.engine.tp.Parallelism;
+import io.decodefleet.agent.engine.tp.TensorParallelBackend;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * {@code gpu-agent bench step --backend cpu}: the decode and prefill points of {@link StepBench} on the
@@ -24,16 +28,28 @@ import java.util.Map;
 public final class CpuStepBench {
   private static final int BLOCK = 16;
   private static final long WARM_UP_NANOS = 5_000_000_000L;
+  /** Limit for an expert-parallel replica's ranks to form and for each of their steps. */
+  private static final java.time.Duration GROUP_TIMEOUT = java.time.Duration.ofSeconds(120);
 
   private CpuStepBench() {}
 
   public static StepBench.Result run(StepBench.Options o, PrintStream out) {
+    return run(o, out, 1);
+  }
+
+  /**
+   * As {@link #run(StepBench.Options, PrintStream)} on one replica of {@code expertParallel} CPU ranks
+   * splitting the model's experts (ep=K, rank threads of this process, as an agent of {@code gpu-agent
+   * --devices cpu --expert-parallel K} runs them); 1: one CPU backend.
+   */
+  public static StepBench.Result run(StepBench.Options o, PrintStream out, int expertParallel) {
     ModelConfig config = ModelConfig.preset(o.model());
     int maxBatch = Arrays.stream(o.batches()).max().orElse(1);
     int maxPrompt = Arrays.stream(o.prefillTokens()).max().orElse(1);
     int blocksPerSeq = (o.maxContext() + BLOCK - 1) / BLOCK;
     int numBlocks = maxBatch * blocksPerSeq + (maxPrompt + BLOCK - 1) / BLOCK + 8;
-    CpuBackend b = new CpuBackend(config.kvBytesPerToken(Float.BYTES) * BLOCK * numBlocks);
+    long kvBytes = config.kvBytesPerToken(Float.BYTES) * BLOCK * numBlocks;
+    Backend b = expertParallel == 1 ? new CpuBackend(kvBytes) : expertReplica(kvBytes, expertParallel);
     b.loadModel(config, o.seed());
     b.allocateKvCache(numBlocks, BLOCK);
     double copy = CpuBackend.copyBandwidth();
@@ -73,13 +89,22 @@ public final class CpuStepBench {
       StepBench.printPrefill(out, r);
     }
     b.close();
-    // An agent's defaults: its KV pool from the CPU backend's default memory, its batching caps.
+    // An agent's defaults: its KV pool from the CPU backend's default memory, its batching caps (an
+    // expert-parallel replica's pool is one rank's: its ranks share block ids).
     CpuBackend agent = new CpuBackend();
     agent.loadModel(config, o.seed());
     StepCalibration.EngineDefaults defaults = new StepCalibration.EngineDefaults(agent.kvBlockCapacity(BLOCK),
         agent.defaultMaxNumSeqs(), agent.defaultMaxBatchedTokens(), agent.defaultPrefixCaching());
     agent.close();
     return new StepBench.Result(config.name(), b.deviceDescription(), copy, Double.NaN, "none (CPU)", weightBytes,
-        decode, prefill, Map.of("cpu", "float32 reference, one engine thread"), defaults);
+        decode, prefill, Map.of("cpu", expertParallel == 1 ? "float32 reference, one engine thread"
+            : "float32 reference, " + expertParallel + " expert-parallel rank threads"), defaults);
   }
+
+  private static Backend expertReplica(long kvBytes, int ranks) {
+    List<Supplier<Backend>> factories = new ArrayList<>();
+    for (int r = 0; r < ranks; r++) factories.add(() -> new CpuBackend(kvBytes));
+    return new TensorParallelBackend("bench", factories, GROUP_TIMEOUT, Parallelism.EXPERT);
+  }
+
 }
