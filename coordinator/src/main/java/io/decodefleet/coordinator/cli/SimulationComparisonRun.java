@@ -37,8 +37,11 @@ final class SimulationComparisonRun {
           + "on the calibration's backend " + backend);
       return 2;
     }
-    if (!plan.failures().isEmpty() || !plan.layout().label().equals("dp")) {
-      System.err.println("coordinator simulate: --compare-real compares data-parallel runs without --fail-agent");
+    boolean comparable = plan.layout().label().equals("dp")
+        || plan.layout().parallelism() == io.decodefleet.agent.engine.tp.Parallelism.EXPERT;
+    if (!plan.failures().isEmpty() || !comparable) {
+      System.err.println("coordinator simulate: --compare-real compares data-parallel and expert-parallel runs "
+          + "without --fail-agent");
       return 2;
     }
     Path dir = command.report.reportDir != null ? command.report.reportDir

@@ -17,7 +17,7 @@ public final class CalibrationFile {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   /** The calibrations that ship with DecodeFleet, by name (resources beside this class). */
-  public static final List<String> BUILT_IN = List.of("cpu-tiny", "h200-llama3-8b-projection",
+  public static final List<String> BUILT_IN = List.of("cpu-tiny", "cpu-tiny-moe", "h200-llama3-8b-projection",
       "b200-llama3-8b-projection");
 
   private CalibrationFile() {}
@@ -90,7 +90,8 @@ public final class CalibrationFile {
         throw new IllegalArgumentException("layouts[].parallelism must be tensor or expert, got '" + parallelism + "'");
       }
       tables.add(new StepCalibration.LayoutTable(integer(t, "tensor_parallel"), text(t, "decode_path"),
-          bool(t, "padded_to_buckets"), decode, prefill, parallelism.equals("expert")));
+          bool(t, "padded_to_buckets"), decode, prefill, parallelism.equals("expert"),
+          t.hasNonNull("busy_cores") ? number(t, "busy_cores") : Double.NaN));
     }
     StepCalibration.KvTransferCost kv = null;
     if (root.hasNonNull("kv_transfer")) {

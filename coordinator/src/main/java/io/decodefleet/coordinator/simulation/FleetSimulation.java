@@ -80,15 +80,15 @@ public final class FleetSimulation {
     }
     // Only a CPU calibration has a host: its agents are engine threads of one JVM and share its cores. A
     // GPU's agents each step on a device of their own, whatever the host's cores.
-    // A replica of k CPU ranks steps on k threads at once: its step wants k of the cores.
+    double coresPerStep = coresPerStep(cal, times, k, spec.decodePath());
     this.host = cal.host() == null ? null : new SharedHost(cal.host().engineCores(spec.clusterAgents()),
-        cal.host().stepCpuMicros(), k);
+        cal.host().stepCpuMicros(), coresPerStep);
     this.sharing = cal.host() == null ? "" : String.format(java.util.Locale.ROOT, "the agents' engines share the "
         + "host's %d cores: %.2f between them (the rest to its other threads), a step of w us taking w + %.0f us of "
-        + "them (its report's handling), each step at min(1, %.2f / sum(%d + %.0f / w)) of its speed while others step "
-        + "at once; steps %.3f x the bench's", cal.host().cores(), cal.host().engineCores(spec.clusterAgents()),
-        cal.host().stepCpuMicros(), cal.host().engineCores(spec.clusterAgents()), k, cal.host().stepCpuMicros(),
-        cal.host().stepInflation());
+        + "them (its report's handling), each step at min(1, %.2f / sum(%.2f + %.0f / w)) of its speed while others "
+        + "step at once; steps %.3f x the bench's", cal.host().cores(), cal.host().engineCores(spec.clusterAgents()),
+        cal.host().stepCpuMicros(), cal.host().engineCores(spec.clusterAgents()), coresPerStep,
+        cal.host().stepCpuMicros(), cal.host().stepInflation());
     this.stepInflation = cal.host() == null ? 1 : cal.host().stepInflation();
     this.dispatchNanos = Math.round(cal.dispatchMicros() * 1e3);
     this.reportNanos = Math.round(cal.reportMicros() * 1e3);
@@ -99,6 +99,17 @@ public final class FleetSimulation {
       }
     }
     this.coordinator = new SimulatedCoordinator(spec, fleet, agents, queue, this);
+  }
+
+  /**
+   * The cores a step wants, in engine threads: 1 for one device; for a replica of k CPU ranks its table's
+   * measured busy cores over the single-device table's (the host terms count one busy engine as 1, and
+   * the bench's own other threads are in both), else k.
+   */
+  static double coresPerStep(StepCalibration cal, StepTimeModel times, int k, String decodePath) {
+    if (k == 1) return 1;
+    double one = cal.table(false, 1, decodePath).map(StepCalibration.LayoutTable::busyCores).orElse(Double.NaN);
+    return Double.isNaN(times.busyCores()) || Double.isNaN(one) ? k : times.busyCores() / one;
   }
 
   /**

@@ -10,29 +10,31 @@ import java.util.function.Consumer;
  * cores between them ({@code HostSharing.engineCores}: the host's, less what its other threads take),
  * and a step of {@code w} µs at full speed takes {@code w + s} of them, {@code s} being the CPU the
  * JVM's other threads spend on each step (its report's messaging, the coordinator's handling of it).
- * While steps of {@code w_1 … w_k} run, each advances at {@code min(1, c / Σ (t + s / w_i))} of its full
- * speed — {@code min(1, c / (t k))} without a per-step cost; t is the threads a step keeps busy, 1 but for
- * an expert-parallel replica of CPU ranks — so every start and end of a step changes when
+ * While steps of {@code w_1 … w_k} run, each advances at {@code min(1, c / Σ (u + s / w_i))} of its full
+ * speed — {@code min(1, c / (u k))} without a per-step cost; u is the cores a step keeps busy (1 for one
+ * engine thread, more for an expert-parallel replica's rank threads: its table's measured {@code
+ * busy_cores} over the single device's) — so every start and end of a step changes when
  * the others end, and many short steps (a large fleet's decode) leave the engines less of the cores than
  * a few long ones.
  */
 final class SharedHost {
   private final double cores;
   private final double stepCpuMicros;
-  private final int threadsPerStep;
+  private final double coresPerStep;
   private final List<SimulatedAgent> running = new ArrayList<>();
 
   /**
    * @param cores the cores the busy steps have between them (the host's, less what its other threads take)
    * @param stepCpuMicros the other threads' CPU per step, µs
-   * @param threadsPerStep engine threads a step keeps busy: 1, or an expert-parallel replica's K CPU ranks
-   *     (its calibration table was measured with K cores for them)
+   * @param coresPerStep the cores a step keeps busy at full speed, one engine thread counting 1 ({@link
+   *     FleetSimulation#coresPerStep}: an expert-parallel replica's K rank threads, which wait on each
+   *     other's exchanges, between 1 and K)
    */
-  SharedHost(double cores, double stepCpuMicros, int threadsPerStep) {
-    if (threadsPerStep < 1) throw new IllegalArgumentException("threadsPerStep must be >= 1, got " + threadsPerStep);
+  SharedHost(double cores, double stepCpuMicros, double coresPerStep) {
+    if (!(coresPerStep > 0)) throw new IllegalArgumentException("coresPerStep must be > 0, got " + coresPerStep);
     this.cores = cores;
     this.stepCpuMicros = stepCpuMicros;
-    this.threadsPerStep = threadsPerStep;
+    this.coresPerStep = coresPerStep;
   }
 
   /**
@@ -69,7 +71,7 @@ final class SharedHost {
 
   private void share(Consumer<SimulatedAgent> reschedule) {
     double demand = 0;
-    for (SimulatedAgent a : running) demand += threadsPerStep + stepCpuMicros / Math.max(1, a.stepWorkMicros);
+    for (SimulatedAgent a : running) demand += coresPerStep + stepCpuMicros / Math.max(1, a.stepWorkMicros);
     double rate = Math.min(1.0, cores / Math.max(1, demand));
     for (SimulatedAgent a : running) {
       if (a.rate != rate) {

@@ -41,6 +41,7 @@ public final class StepTimeModel {
   private final double scale;
   private final double addMicros;
   private final String describe;
+  private final double busyCores;
 
   private StepTimeModel(StepCalibration.LayoutTable t, double scale, double addMicros, String describe) {
     TreeSet<Integer> b = new TreeSet<>();
@@ -84,6 +85,7 @@ public final class StepTimeModel {
     this.scale = scale;
     this.addMicros = addMicros;
     this.describe = describe;
+    this.busyCores = t.busyCores();
   }
 
   /**
@@ -123,6 +125,11 @@ public final class StepTimeModel {
     }
     throw new IllegalArgumentException("the calibration has no " + (tensorParallel == 1 ? "dp" : "tp=" + tensorParallel)
         + " table for decode path " + decodePath + " (it has " + cal.decodePaths(tensorParallel) + ")");
+  }
+
+  /** The cores a step of its table keeps busy (CPU tables), NaN when not measured. */
+  public double busyCores() {
+    return busyCores;
   }
 
   /** Which table it reads, e.g. "dp cpu table". */

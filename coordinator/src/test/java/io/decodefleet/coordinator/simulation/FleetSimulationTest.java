@@ -311,6 +311,24 @@ class FleetSimulationTest {
   }
 
   @Test
+  void anExpertParallelStepWantsItsMeasuredBusyCoresOverOneEnginesAndKWhereTheyWereNotMeasured() {
+    StepCalibration.LayoutTable dp = new StepCalibration.LayoutTable(1, "cpu", false, Calibrations.DECODE,
+        Calibrations.PREFILL, false, 1.05);
+    StepCalibration.LayoutTable ep = new StepCalibration.LayoutTable(2, "cpu", false, Calibrations.DECODE,
+        Calibrations.PREFILL, true, 1.575);
+    StepCalibration measured = Calibrations.forModel("tiny-moe", 1, 0, List.of(dp, ep));
+    assertEquals(1.5, FleetSimulation.coresPerStep(measured, StepTimeModel.of(measured, true, 2, null), 2, null), 1e-9);
+    assertEquals(1.0, FleetSimulation.coresPerStep(measured, StepTimeModel.of(measured, false, 1, null), 1, null));
+    StepCalibration unmeasured = Calibrations.tinyMoe(1, true);
+    assertEquals(2.0, FleetSimulation.coresPerStep(unmeasured, StepTimeModel.of(unmeasured, true, 2, null), 2, null));
+    // On one core a step wanting 1.5 runs at 1 / 1.5 of its speed: P(100) = 5000 µs takes 7.5 ms.
+    ModelSpec moe = new ModelSpec("tiny-moe", 0, 16, 0, 0, 0, 0.0, ModelSpec.PrefixCaching.AUTO);
+    SweepPoint p = new FleetSimulation(new SimulationSpec(2, new ParallelLayout.ExpertParallel(2), moe,
+        List.of(request(0, 0, 100, 1)), "least-loaded", 0, measured, null, List.of(), 0)).run(null);
+    assertEquals(7.5, p.requests().get(0).ttftMs(), 1e-6);
+  }
+
+  @Test
   void preemptionUnderKvPressureStillFinishesEveryRequest() {
     // 40 blocks of 16 tokens per agent: sequences of up to 240 tokens crowd each other out.
     ModelSpec small = new ModelSpec("tiny", 0, 16, 40, 0, 0, 0.0, ModelSpec.PrefixCaching.AUTO);

@@ -140,17 +140,29 @@ public record StepCalibration(String kind, String device, String backend, String
    * @param prefill one prompt of some tokens from position 0, alone in its step
    * @param expertParallel the replica's devices split a mixture of experts' experts (ep=K), not its
    *     heads and MLP columns (tp=K); only with more than one device
+   * @param busyCores on a CPU, the cores a step keeps busy (process CPU over wall time across the
+   *     decode grid): about 1 for one engine thread, between 1 and K for K rank threads that wait on each
+   *     other; NaN when not measured (a device's table)
    */
   public record LayoutTable(int tensorParallel, String decodePath, boolean paddedToBuckets, List<DecodePoint> decode,
-      List<PrefillPoint> prefill, boolean expertParallel) {
+      List<PrefillPoint> prefill, boolean expertParallel, double busyCores) {
 
     /** A single-device or tensor-parallel table. */
     public LayoutTable(int tensorParallel, String decodePath, boolean paddedToBuckets, List<DecodePoint> decode,
         List<PrefillPoint> prefill) {
-      this(tensorParallel, decodePath, paddedToBuckets, decode, prefill, false);
+      this(tensorParallel, decodePath, paddedToBuckets, decode, prefill, false, Double.NaN);
+    }
+
+    /** A table whose steps' CPU use was not measured. */
+    public LayoutTable(int tensorParallel, String decodePath, boolean paddedToBuckets, List<DecodePoint> decode,
+        List<PrefillPoint> prefill, boolean expertParallel) {
+      this(tensorParallel, decodePath, paddedToBuckets, decode, prefill, expertParallel, Double.NaN);
     }
 
     public LayoutTable {
+      if (!Double.isNaN(busyCores) && !(busyCores > 0 && busyCores <= 1024)) {
+        throw new IllegalArgumentException("busy_cores must be in (0, 1024], got " + busyCores);
+      }
       if (tensorParallel < 1) throw new IllegalArgumentException("tensor_parallel must be >= 1, got " + tensorParallel);
       if (expertParallel && tensorParallel < 2) {
         throw new IllegalArgumentException("an expert-parallel table needs tensor_parallel >= 2, got " + tensorParallel);
@@ -278,9 +290,10 @@ public record StepCalibration(String kind, String device, String backend, String
     sb.append("  \"layouts\": [\n");
     for (int i = 0; i < layouts.size(); i++) {
       LayoutTable t = layouts.get(i);
-      sb.append(f("    {\"layout\": \"%s\", \"tensor_parallel\": %d,%s \"decode_path\": \"%s\", \"padded_to_buckets\": %s,%n",
+      sb.append(f("    {\"layout\": \"%s\", \"tensor_parallel\": %d,%s \"decode_path\": \"%s\", \"padded_to_buckets\": %s,%s%n",
           t.label(), t.tensorParallel(), t.expertParallel() ? " \"parallelism\": \"expert\"," : "",
-          esc(t.decodePath()), t.paddedToBuckets()));
+          esc(t.decodePath()), t.paddedToBuckets(), Double.isNaN(t.busyCores()) ? ""
+              : " \"busy_cores\": " + num(t.busyCores()) + ","));
       sb.append("     \"decode\": [\n");
       for (int j = 0; j < t.decode().size(); j++) {
         DecodePoint d = t.decode().get(j);

@@ -66,6 +66,12 @@ public final class CpuStepBench {
       EngineSteps.decode(b, vocab, numBlocks, BLOCK, maxBatch, o.maxContext(), 0, 1, o.seed());
       EngineSteps.prefill(b, vocab, numBlocks, BLOCK, Math.min(maxPrompt, 256), 0, 1, o.seed());
     }
+    // The process's CPU over the decode grid per second of it: the cores one step keeps busy (about 1 for
+    // one engine thread; between 1 and K for K rank threads that wait on each other's exchanges).
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    long cpu0 = os.getProcessCpuTime();
+    long wall0 = System.nanoTime();
     List<StepBench.DecodeRow> decode = new ArrayList<>();
     for (int context : o.contexts()) {
       for (int batch : o.batches()) {
@@ -79,6 +85,8 @@ public final class CpuStepBench {
         StepBench.printDecode(out, r);
       }
     }
+    double busyCores = (os.getProcessCpuTime() - cpu0) / (double) (System.nanoTime() - wall0);
+    out.printf(Locale.ROOT, "decode grid: %.2f cores busy (process CPU over wall time)%n", busyCores);
     List<StepBench.PrefillRow> prefill = new ArrayList<>();
     int prefillReps = Math.max(3, o.reps() / 3);
     for (int t : o.prefillTokens()) {
@@ -98,7 +106,7 @@ public final class CpuStepBench {
     agent.close();
     return new StepBench.Result(config.name(), b.deviceDescription(), copy, Double.NaN, "none (CPU)", weightBytes,
         decode, prefill, Map.of("cpu", expertParallel == 1 ? "float32 reference, one engine thread"
-            : "float32 reference, " + expertParallel + " expert-parallel rank threads"), defaults);
+            : "float32 reference, " + expertParallel + " expert-parallel rank threads"), defaults, busyCores);
   }
 
   private static Backend expertReplica(long kvBytes, int ranks) {

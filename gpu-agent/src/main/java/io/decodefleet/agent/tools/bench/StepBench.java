@@ -114,7 +114,16 @@ public final class StepBench {
    */
   public record Result(String model, String device, double copyBytesPerUs, double gemmFlopsPerUs, String gemmShape,
       long weightBytesRead, List<DecodeRow> decode, List<PrefillRow> prefill, Map<String, String> loads,
-      StepCalibration.EngineDefaults defaults) {}
+      StepCalibration.EngineDefaults defaults, double busyCores) {
+
+    /** A result whose steps' CPU use was not measured (a device's steps). */
+    public Result(String model, String device, double copyBytesPerUs, double gemmFlopsPerUs, String gemmShape,
+        long weightBytesRead, List<DecodeRow> decode, List<PrefillRow> prefill, Map<String, String> loads,
+        StepCalibration.EngineDefaults defaults) {
+      this(model, device, copyBytesPerUs, gemmFlopsPerUs, gemmShape, weightBytesRead, decode, prefill, loads, defaults,
+          Double.NaN);
+    }
+  }
 
   private static final int BLOCK = 16;
   private static final int[] GEMM_SHAPE = {8192, 4096, 4096}; // m, n, k

@@ -57,7 +57,7 @@ public final class StepBenchCalibration {
     List<StepCalibration.LayoutTable> tables = new ArrayList<>();
     // Graph paths replay the graph of the batch's bucket: a batch runs padded up to it.
     byPath.forEach((path, points) -> tables.add(new StepCalibration.LayoutTable(devices, path, path.contains("graph"),
-        points, prefill, devices > 1)));
+        points, prefill, devices > 1, r.busyCores())));
     return tables;
   }
 }
