@@ -1,5 +1,6 @@
 package io.decodefleet.coordinator.cli;
 
+import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import io.decodefleet.coordinator.simulation.HostCpuLoad;
 import io.decodefleet.coordinator.simulation.RealComparison;
@@ -37,11 +38,8 @@ final class SimulationComparisonRun {
           + "on the calibration's backend " + backend);
       return 2;
     }
-    boolean comparable = plan.layout().label().equals("dp")
-        || plan.layout().parallelism() == io.decodefleet.agent.engine.tp.Parallelism.EXPERT;
-    if (!plan.failures().isEmpty() || !comparable) {
-      System.err.println("coordinator simulate: --compare-real compares data-parallel and expert-parallel runs "
-          + "without --fail-agent");
+    if (!plan.failures().isEmpty() || plan.layout() instanceof ParallelLayout.Disaggregated) {
+      System.err.println("coordinator simulate: --compare-real compares dp, tp=K and ep=K runs without --fail-agent");
       return 2;
     }
     Path dir = command.report.reportDir != null ? command.report.reportDir

@@ -1,27 +1,28 @@
 package io.decodefleet.agent.cli;
 
 import io.decodefleet.agent.backend.cuda.DecodePath;
-import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.ModelSpec;
-import io.decodefleet.agent.calibration.StepCalibration;
+import io.decodefleet.agent.engine.tp.ExpertShard;
+import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.agent.tools.bench.CpuStepBench;
 import io.decodefleet.agent.tools.bench.StepBench;
 import io.decodefleet.agent.tools.bench.StepBenchCalibration;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
-import io.decodefleet.agent.engine.tp.ExpertShard;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Optional;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code gpu-agent bench step}: the whole model's decode step per batch (and context) on every decode
@@ -103,11 +104,44 @@ public final class BenchStepCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   private List<Integer> expertParallel;
 
+  @Option(names = "--tensor-parallel", split = ",", defaultValue = "1", paramLabel = "K[,K...]",
+      description = "--backend cpu: also time one replica of K CPU rank threads splitting the heads and MLP columns "
+          + "(tp=K), each K in turn (1: one backend); --calibration-out then holds a table per K "
+          + "(default: ${DEFAULT-VALUE}).")
+  private List<Integer> tensorParallel;
+
   @Spec
   private CommandSpec spec;
 
   /** Where the command prints: {@code System.out} as it was when picocli made the command. */
   private final PrintStream out = System.out;
+
+  /** The replicas to time, in order: one backend (when a size 1 is asked), then each tp=K, then each ep=K. */
+  private List<StepBenchCalibration.Replica> replicas;
+
+  private List<StepBenchCalibration.Replica> replicas(ModelConfig config) {
+    List<StepBenchCalibration.Replica> out = new ArrayList<>();
+    if (tensorParallel.contains(1) || expertParallel.contains(1)) out.add(StepBenchCalibration.Replica.ONE);
+    for (boolean expert : new boolean[] {false, true}) {
+      List<Integer> sizes = expert ? expertParallel : tensorParallel;
+      String flag = expert ? "--expert-parallel" : "--tensor-parallel";
+      if (sizes.stream().distinct().count() != sizes.size()) {
+        throw new IllegalArgumentException(flag + " lists a size twice: " + sizes);
+      }
+      for (int k : sizes) {
+        if (k < 1) throw new IllegalArgumentException(flag + " must be >= 1, got " + k);
+        if (k == 1) continue;
+        if (!backend.equals("cpu")) {
+          throw new IllegalArgumentException(flag + " applies to --backend cpu (on GPUs, gpu-agent bench tp " + flag
+              + " K times a K-GPU replica against one device)");
+        }
+        Optional<String> cannot = expert ? ExpertShard.unsplittable(config, k) : TensorShard.unsplittable(config, k);
+        if (cannot.isPresent()) throw new IllegalArgumentException(flag + " " + k + ": " + cannot.get());
+        out.add(new StepBenchCalibration.Replica(k, expert));
+      }
+    }
+    return out;
+  }
 
   @Override
   public Integer call() {
@@ -142,19 +176,7 @@ public final class BenchStepCommand implements Callable<Integer> {
       if (!(messageMicros >= 0) || Double.isInfinite(messageMicros)) {
         throw new IllegalArgumentException("--message-us must be >= 0, got " + messageMicros);
       }
-      if (expertParallel.stream().distinct().count() != expertParallel.size()) {
-        throw new IllegalArgumentException("--expert-parallel lists a size twice: " + expertParallel);
-      }
-      for (int k : expertParallel) {
-        if (k < 1) throw new IllegalArgumentException("--expert-parallel must be >= 1, got " + k);
-        if (k == 1) continue;
-        if (!backend.equals("cpu")) {
-          throw new IllegalArgumentException("--expert-parallel applies to --backend cpu (on GPUs, gpu-agent bench tp "
-              + "--expert-parallel K times ep=K against one device)");
-        }
-        Optional<String> cannot = ExpertShard.unsplittable(config, k);
-        if (cannot.isPresent()) throw new IllegalArgumentException("--expert-parallel " + k + ": " + cannot.get());
-      }
+      replicas = replicas(config);
     } catch (IllegalArgumentException e) {
       out.println("gpu-agent bench step: " + e.getMessage());
       return 2;
@@ -162,16 +184,16 @@ public final class BenchStepCommand implements Callable<Integer> {
     StepBench.Options options = new StepBench.Options(model, batches.stream().mapToInt(Integer::intValue).toArray(),
         contexts.stream().mapToInt(Integer::intValue).toArray(), prefill.stream().mapToInt(Integer::intValue).toArray(),
         chosen, 10, reps, 1234L, policy, profileSteps, fp8.quantization(), fp8.kvCacheDtype());
-    StepBench.Result r = null;
-    Map<Integer, StepBench.Result> byExpertParallel = new LinkedHashMap<>();
+    StepBench.Result r;
+    Map<StepBenchCalibration.Replica, StepBench.Result> byReplica = new LinkedHashMap<>();
     if (backend.equals("cpu")) {
-      for (int k : expertParallel) {
-        if (k > 1) out.println("expert-parallel x" + k + ":");
-        byExpertParallel.put(k, CpuStepBench.run(options, out, k));
+      for (StepBenchCalibration.Replica replica : replicas) {
+        if (replica.devices() > 1) out.println(replica.label() + ":");
+        byReplica.put(replica, CpuStepBench.run(options, out, replica));
       }
-      r = byExpertParallel.values().iterator().next();
-      for (Map.Entry<Integer, StepBench.Result> e : byExpertParallel.entrySet()) {
-        if (e.getKey() > 1) out.print("expert-parallel x" + e.getKey() + ":\n" + StepBenchTable.render(e.getValue()));
+      r = byReplica.values().iterator().next();
+      for (Map.Entry<StepBenchCalibration.Replica, StepBench.Result> e : byReplica.entrySet()) {
+        if (e.getValue() != r) out.print(e.getKey().label() + ":\n" + StepBenchTable.render(e.getValue()));
       }
     } else {
       DevicePreflight preflight = DevicePreflight.check("gpu-agent bench step", out, gpu);
@@ -179,7 +201,7 @@ public final class BenchStepCommand implements Callable<Integer> {
       GpuInfo info = preflight.gpu();
       out.println(info.summary());
       r = StepBench.run(info, options, out);
-      byExpertParallel.put(1, r);
+      byReplica.put(StepBenchCalibration.Replica.ONE, r);
     }
     out.print(StepBenchTable.render(r));
     if (outFile != null) {
@@ -191,7 +213,7 @@ public final class BenchStepCommand implements Callable<Integer> {
       // coordinator calibrate-host.
       StepCalibration.HostSharing host = backend.equals("cpu")
           ? new StepCalibration.HostSharing(Runtime.getRuntime().availableProcessors(), 0, 0, 1, "") : null;
-      ResultFile.write(calibrationOut, StepBenchCalibration.of(byExpertParallel, backend, host, messageMicros,
+      ResultFile.write(calibrationOut, StepBenchCalibration.of(byReplica, backend, host, messageMicros,
           ResultFile.commandLine(spec).trim()).toJson());
       out.println("wrote " + calibrationOut);
     }

@@ -52,6 +52,21 @@ class ParityAndStepBenchWithoutGpuTest {
   }
 
   @Test
+  void aTensorParallelReplicaOfCpuRanksGetsItsOwnTable(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("tiny.json");
+    Run tp = run(BenchStepCommand::new, "--backend", "cpu", "--model", "tiny", "--batches", "1,2", "--context", "32",
+        "--prefill", "16,32", "--reps", "2", "--tensor-parallel", "1,2", "--calibration-out", file.toString());
+    assertEquals(0, tp.code(), tp.out());
+    String json = Files.readString(file);
+    assertTrue(json.contains("{\"layout\": \"dp\", \"tensor_parallel\": 1, \"decode_path\""), json);
+    assertTrue(json.contains("{\"layout\": \"tp=2\", \"tensor_parallel\": 2, \"decode_path\""), json);
+    assertTrue(tp.out().contains("tensor-parallel x2:"), tp.out());
+    Run odd = run(BenchStepCommand::new, "--backend", "cpu", "--model", "tiny", "--tensor-parallel", "3");
+    assertEquals(2, odd.code());
+    assertTrue(odd.out().startsWith("gpu-agent bench step: --tensor-parallel 3: "), odd.out());
+  }
+
+  @Test
   void expertParallelSizesTheModelCannotSplitAreOneLine() {
     Run dense = run(BenchStepCommand::new, "--backend", "cpu", "--model", "tiny", "--expert-parallel", "2");
     assertEquals(2, dense.code());

@@ -34,22 +34,22 @@ public final class CpuStepBench {
   private CpuStepBench() {}
 
   public static StepBench.Result run(StepBench.Options o, PrintStream out) {
-    return run(o, out, 1);
+    return run(o, out, StepBenchCalibration.Replica.ONE);
   }
 
   /**
-   * As {@link #run(StepBench.Options, PrintStream)} on one replica of {@code expertParallel} CPU ranks
-   * splitting the model's experts (ep=K, rank threads of this process, as an agent of {@code gpu-agent
-   * --devices cpu --expert-parallel K} runs them); 1: one CPU backend.
+   * As {@link #run(StepBench.Options, PrintStream)} on one replica of K CPU ranks splitting the model's
+   * experts (ep=K) or heads and MLP columns (tp=K): rank threads of this process, as an agent of {@code
+   * gpu-agent --devices cpu --expert-parallel K} (or {@code --tensor-parallel K}) runs them.
    */
-  public static StepBench.Result run(StepBench.Options o, PrintStream out, int expertParallel) {
+  public static StepBench.Result run(StepBench.Options o, PrintStream out, StepBenchCalibration.Replica replica) {
     ModelConfig config = ModelConfig.preset(o.model());
     int maxBatch = Arrays.stream(o.batches()).max().orElse(1);
     int maxPrompt = Arrays.stream(o.prefillTokens()).max().orElse(1);
     int blocksPerSeq = (o.maxContext() + BLOCK - 1) / BLOCK;
     int numBlocks = maxBatch * blocksPerSeq + (maxPrompt + BLOCK - 1) / BLOCK + 8;
     long kvBytes = config.kvBytesPerToken(Float.BYTES) * BLOCK * numBlocks;
-    Backend b = expertParallel == 1 ? new CpuBackend(kvBytes) : expertReplica(kvBytes, expertParallel);
+    Backend b = replica.devices() == 1 ? new CpuBackend(kvBytes) : rankReplica(kvBytes, replica);
     b.loadModel(config, o.seed());
     b.allocateKvCache(numBlocks, BLOCK);
     double copy = CpuBackend.copyBandwidth();
@@ -105,14 +105,15 @@ public final class CpuStepBench {
         agent.defaultMaxNumSeqs(), agent.defaultMaxBatchedTokens(), agent.defaultPrefixCaching());
     agent.close();
     return new StepBench.Result(config.name(), b.deviceDescription(), copy, Double.NaN, "none (CPU)", weightBytes,
-        decode, prefill, Map.of("cpu", expertParallel == 1 ? "float32 reference, one engine thread"
-            : "float32 reference, " + expertParallel + " expert-parallel rank threads"), defaults, busyCores);
+        decode, prefill, Map.of("cpu", replica.devices() == 1 ? "float32 reference, one engine thread"
+            : "float32 reference, " + replica.label() + " rank threads"), defaults, busyCores);
   }
 
-  private static Backend expertReplica(long kvBytes, int ranks) {
+  private static Backend rankReplica(long kvBytes, StepBenchCalibration.Replica replica) {
     List<Supplier<Backend>> factories = new ArrayList<>();
-    for (int r = 0; r < ranks; r++) factories.add(() -> new CpuBackend(kvBytes));
-    return new TensorParallelBackend("bench", factories, GROUP_TIMEOUT, Parallelism.EXPERT);
+    for (int r = 0; r < replica.devices(); r++) factories.add(() -> new CpuBackend(kvBytes));
+    return new TensorParallelBackend("bench", factories, GROUP_TIMEOUT,
+        replica.expert() ? Parallelism.EXPERT : Parallelism.TENSOR);
   }
 
 }

@@ -25,19 +25,36 @@ public final class StepBenchCalibration {
   public static StepCalibration of(StepBench.Result r, String backend, StepCalibration.HostSharing host,
       double messageMicros,
       String command) {
-    return of(Map.of(1, r), backend, host, messageMicros, command);
+    return of(Map.of(Replica.ONE, r), backend, host, messageMicros, command);
+  }
+
+  /**
+   * What a result timed: one device, or a replica of {@code devices} ranks splitting the experts
+   * ({@code expert}: ep=K) or the heads and MLP columns (tp=K).
+   */
+  public record Replica(int devices, boolean expert) {
+    public static final Replica ONE = new Replica(1, false);
+
+    public Replica {
+      if (devices < 1) throw new IllegalArgumentException("devices must be >= 1, got " + devices);
+      if (devices == 1 && expert) throw new IllegalArgumentException("an expert-parallel replica has 2 or more ranks");
+    }
+
+    /** "one backend", "tensor-parallel x2", "expert-parallel x2". */
+    public String label() {
+      return devices == 1 ? "one backend" : (expert ? "expert-parallel x" : "tensor-parallel x") + devices;
+    }
   }
 
   /**
    * As {@link #of(StepBench.Result, String, StepCalibration.HostSharing, double, String)} with a table
-   * per decode path for each replica size: 1 (one device) and K, an expert-parallel replica of K ranks.
-   * The first result's device, model and defaults describe the file.
+   * per decode path for each replica timed. The first result's device, model and defaults describe the file.
    */
-  public static StepCalibration of(Map<Integer, StepBench.Result> byExpertParallel, String backend,
+  public static StepCalibration of(Map<Replica, StepBench.Result> byReplica, String backend,
       StepCalibration.HostSharing host, double messageMicros, String command) {
-    StepBench.Result r = byExpertParallel.values().iterator().next();
+    StepBench.Result r = byReplica.values().iterator().next();
     List<StepCalibration.LayoutTable> tables = new ArrayList<>();
-    byExpertParallel.forEach((k, result) -> tables.addAll(tables(result, k)));
+    byReplica.forEach((replica, result) -> tables.addAll(tables(result, replica)));
     List<String> notes = List.of("decode: wall time of one engine step, every sequence at the point's context; "
         + "prefill: wall time of one prompt from position 0 at batch 1", "device copy bandwidth "
         + String.format(java.util.Locale.ROOT, "%.2f GB/s", r.copyBytesPerUs() / 1e3) + " measured beside it");
@@ -45,8 +62,9 @@ public final class StepBenchCalibration {
         command, host, messageMicros, messageMicros, r.defaults(), tables, null, null, notes);
   }
 
-  /** One result's tables, a decode path each, for replicas of {@code devices} (ep=K past 1). */
-  private static List<StepCalibration.LayoutTable> tables(StepBench.Result r, int devices) {
+  /** One result's tables, a decode path each, for {@code replica}. */
+  private static List<StepCalibration.LayoutTable> tables(StepBench.Result r, Replica replica) {
+    int devices = replica.devices();
     Map<String, List<StepCalibration.DecodePoint>> byPath = new LinkedHashMap<>();
     for (StepBench.DecodeRow d : r.decode()) {
       byPath.computeIfAbsent(d.path(), p -> new ArrayList<>())
@@ -57,7 +75,7 @@ public final class StepBenchCalibration {
     List<StepCalibration.LayoutTable> tables = new ArrayList<>();
     // Graph paths replay the graph of the batch's bucket: a batch runs padded up to it.
     byPath.forEach((path, points) -> tables.add(new StepCalibration.LayoutTable(devices, path, path.contains("graph"),
-        points, prefill, devices > 1, r.busyCores())));
+        points, prefill, replica.expert(), r.busyCores())));
     return tables;
   }
 }
