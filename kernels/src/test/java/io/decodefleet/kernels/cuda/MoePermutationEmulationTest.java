@@ -19,7 +19,7 @@ class MoePermutationEmulationTest {
   private static final int THREADS = 256;
   private static final int WARPS = THREADS / 32;
 
-  /** {offsets, rowOf, tokenOf (kept), load (experts, 2)} as the kernel writes them. */
+  /** {offsets, rowOf, tokenOf (kept), load (experts, 2), active (count, then ids)} as the kernel writes them. */
   static int[][] emulate(int[] experts, int live, int k, int numExperts, int cap) {
     int pairs = live * k;
     int[] counts = new int[numExperts];
@@ -27,6 +27,8 @@ class MoePermutationEmulationTest {
     int[] offs = new int[numExperts + 1];
     int[] load = new int[2 * numExperts];
     int carry = 0;
+    int[] active = new int[numExperts + 1];
+    int busyCarry = 0;
     for (int base = 0; base < numExperts; base += 32) { // warp 0's scan, 32 experts at a time
       int[] incl = new int[32];
       int[] kept = new int[32];
@@ -35,6 +37,13 @@ class MoePermutationEmulationTest {
         kept[lane] = e < numExperts ? Math.min(counts[e], cap) : 0;
         incl[lane] = kept[lane] + (lane > 0 ? incl[lane - 1] : 0);
       }
+      // ballot(kept > 0); a busy lane writes at 1 + busyCarry + popc(ballot & lanes below it).
+      int busy = 0;
+      for (int lane = 0; lane < 32; lane++) busy |= kept[lane] > 0 ? 1 << lane : 0;
+      for (int lane = 0; lane < 32; lane++) {
+        if (kept[lane] > 0) active[1 + busyCarry + Integer.bitCount(busy & ((1 << lane) - 1))] = base + lane;
+      }
+      busyCarry += Integer.bitCount(busy);
       for (int lane = 0; lane < 32 && base + lane < numExperts; lane++) {
         int e = base + lane;
         offs[e] = carry + incl[lane] - kept[lane];
@@ -44,6 +53,7 @@ class MoePermutationEmulationTest {
       carry += incl[31];
     }
     offs[numExperts] = carry;
+    active[0] = busyCarry;
     int[] rowOf = new int[pairs];
     int[] tokenOf = new int[carry];
     int[] cursor = new int[numExperts];
@@ -82,7 +92,7 @@ class MoePermutationEmulationTest {
         for (int w = 0; w < WARPS; w++) cursor[x] += warpCount[w][x];
       }
     }
-    return new int[][] {offs, rowOf, tokenOf, load};
+    return new int[][] {offs, rowOf, tokenOf, load, Arrays.copyOf(active, 1 + busyCarry)};
   }
 
   @Test
@@ -119,6 +129,12 @@ class MoePermutationEmulationTest {
           load[2 * e + 1] = ref.dropped()[e];
         }
         assertArrayEquals(load, got[3], where + ": load");
+        // The experts that kept a row, counted then listed in ascending id: the grouped GEMMs' grid rows.
+        int[] active = java.util.stream.IntStream.range(0, experts).filter(e -> ref.count(e) > 0).toArray();
+        int[] want = new int[1 + active.length];
+        want[0] = active.length;
+        System.arraycopy(active, 0, want, 1, active.length);
+        assertArrayEquals(want, got[4], where + ": active");
       }
     }
     // One expert taking three tokens lists them in batch order.
