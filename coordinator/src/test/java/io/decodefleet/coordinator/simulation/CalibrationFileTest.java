@@ -29,6 +29,16 @@ class CalibrationFileTest {
         moe.toJson());
     StepCalibration read = CalibrationFile.read(file);
     assertEquals(moe, read);
+    // bench tp --calibration and bench kv-transfer --calibration add their terms to such a file.
+    Files.writeString(file, Calibrations.roundNumbers(0, 0).toJson().replaceAll(
+        "\\s*\"(kv_transfer|tensor_parallel)\": \\{[^}]*},", ""));
+    io.decodefleet.agent.calibration.CalibrationTerms.write(file,
+        new StepCalibration.TensorParallelScaling(0.75, 12.5, 4));
+    io.decodefleet.agent.calibration.CalibrationTerms.write(file, new StepCalibration.KvTransferCost(40, 25000, 8192));
+    StepCalibration withTerms = CalibrationFile.read(file);
+    assertEquals(new StepCalibration.TensorParallelScaling(0.75, 12.5, 4), withTerms.tensorParallel());
+    assertEquals(new StepCalibration.KvTransferCost(40, 25000, 8192), withTerms.kvTransfer());
+    assertEquals(Calibrations.roundNumbers(0, 0).layouts(), withTerms.layouts());
     assertTrue(read.table(true, 2, null).isPresent());
     assertTrue(read.table(2, null).isEmpty(), "an ep=2 table is no tp=2 table");
   }

@@ -1,6 +1,8 @@
 package io.decodefleet.agent.cli;
 
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.calibration.CalibrationTerms;
+import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.nccl.Nccl;
 import io.decodefleet.agent.tools.bench.KvTransferBench.Row;
@@ -61,6 +63,11 @@ public final class BenchKvTransferCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
+  @Option(names = "--calibration", paramLabel = "FILE.json", description = "Write the kv_transfer term fitted to "
+      + "the graph-mode transfers (latency + bytes / rate) into this calibration (from bench step "
+      + "--calibration-out), for coordinator simulate --layout disagg=P:D.")
+  private Path calibration;
+
   /** Where the command prints: {@code System.out} as it was when picocli made the command. */
   private final PrintStream out = System.out;
 
@@ -73,6 +80,10 @@ public final class BenchKvTransferCommand implements Callable<Integer> {
           Duration.ofSeconds(timeoutSeconds));
     } catch (IllegalArgumentException e) {
       out.println("gpu-agent bench kv-transfer: " + e.getMessage());
+      return 2;
+    }
+    if (calibration != null && CalibrationTerms.unwritable(calibration) != null) {
+      out.println("gpu-agent bench kv-transfer: --calibration " + CalibrationTerms.unwritable(calibration));
       return 2;
     }
     List<Integer> pair = gpus != null ? gpus : List.of(0, 1);
@@ -103,6 +114,14 @@ public final class BenchKvTransferCommand implements Callable<Integer> {
       if (outFile != null) {
         ResultFile.write(outFile, json(a, b, version, settings, rows));
         out.println("wrote " + outFile);
+      }
+      if (calibration != null && ok) {
+        List<double[]> points = new java.util.ArrayList<>();
+        for (Row r : rows) points.add(new double[] {r.bytes(), r.graph().ms() * 1e3});
+        StepCalibration.KvTransferCost kv = CalibrationTerms.kvTransfer(points, settings.model().kvBytesPerToken(2));
+        CalibrationTerms.write(calibration, kv);
+        out.printf(Locale.ROOT, "wrote kv_transfer (latency_us %.1f, bytes_per_us %.0f, bytes_per_token %d) into %s%n",
+            kv.latencyMicros(), kv.bytesPerMicro(), kv.bytesPerToken(), calibration);
       }
       return ok ? 0 : 1;
     } catch (RuntimeException e) {

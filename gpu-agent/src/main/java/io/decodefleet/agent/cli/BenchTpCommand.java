@@ -2,6 +2,8 @@ package io.decodefleet.agent.cli;
 
 import io.decodefleet.agent.backend.cuda.DecodePath;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.calibration.CalibrationTerms;
+import io.decodefleet.agent.calibration.StepCalibration;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.tp.ExpertShard;
 import io.decodefleet.agent.engine.tp.Parallelism;
@@ -70,6 +72,11 @@ public final class BenchTpCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the results as JSON.")
   private Path outFile;
 
+  @Option(names = "--calibration", paramLabel = "FILE.json", description = "A tensor-parallel group: write the "
+      + "tensor_parallel term fitted to its steps against one GPU's into this calibration (from bench step "
+      + "--calibration-out), for coordinator simulate --layout tp=K.")
+  private Path calibration;
+
   /** Where the command prints: {@code System.out} as it was when picocli made the command. */
   private final PrintStream out = System.out;
 
@@ -95,6 +102,13 @@ public final class BenchTpCommand implements Callable<Integer> {
       if (context < 1 || reps < 1 || paritySteps < 1 || batches.stream().anyMatch(b -> b < 1)) {
         throw new IllegalArgumentException("--context, --reps, --parity-steps and --batches must be >= 1");
       }
+      if (calibration != null && expert) {
+        throw new IllegalArgumentException("--calibration takes a tensor-parallel group's scaling; an ep=K step "
+            + "depends on its routing and is measured as its own table (bench step --expert-parallel)");
+      }
+      if (calibration != null && CalibrationTerms.unwritable(calibration) != null) {
+        throw new IllegalArgumentException("--calibration " + CalibrationTerms.unwritable(calibration));
+      }
     } catch (IllegalArgumentException e) {
       out.println("gpu-agent bench tp: " + e.getMessage());
       return 2;
@@ -109,6 +123,13 @@ public final class BenchTpCommand implements Callable<Integer> {
     if (outFile != null) {
       ResultFile.write(outFile, TensorParallelBench.json(r));
       out.println("wrote " + outFile);
+    }
+    if (calibration != null) {
+      StepCalibration.TensorParallelScaling tp = CalibrationTerms.tensorParallel(TensorParallelBench.pairs(r), size,
+          ModelConfig.preset(model).numHiddenLayers());
+      CalibrationTerms.write(calibration, tp);
+      out.printf(java.util.Locale.ROOT, "wrote tensor_parallel (efficiency %.3f, all_reduce_us %.1f, layers %d) into "
+          + "%s%n", tp.efficiency(), tp.allReduceMicros(), tp.layers(), calibration);
     }
     return r.parityPassedUpToTies() ? 0 : 1;
   }

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
@@ -40,6 +43,17 @@ class BenchKvTransferCommandTest {
     assertEquals("2", r[0], r[1]);
     assertEquals(1, r[1].lines().count(), r[1]);
     assertTrue(r[1].startsWith(expected), r[1]);
+  }
+
+  @Test
+  void aCalibrationToWriteIntoThatIsNotOneIsRefusedBeforeAnyDevice(@TempDir Path dir)
+      throws Exception {
+    Path other = dir.resolve("other.json");
+    Files.writeString(other, "[1, 2]");
+    String[] r = run("--calibration", other.toString());
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].startsWith("gpu-agent bench kv-transfer: --calibration ") && r[1].contains("is not a calibration"),
+        r[1]);
   }
 
   @Test

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaDevices;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
@@ -57,6 +60,24 @@ class BenchTpCommandTest {
     assertEquals("gpu-agent bench tp: --tensor-parallel and --expert-parallel together: choose one", both[1]);
     String[] one = run("--expert-parallel", "1");
     assertEquals("gpu-agent bench tp: --expert-parallel must be >= 2, got 1", one[1]);
+  }
+
+  /** --calibration is checked before any device: a tensor-parallel group, and a file that is a calibration. */
+  @Test
+  void theCalibrationToWriteIntoIsCheckedFirst(@TempDir Path dir)
+      throws Exception {
+    String[] missing = run("--calibration", dir.resolve("missing.json").toString());
+    assertEquals("2", missing[0], missing[1]);
+    assertTrue(missing[1].startsWith("gpu-agent bench tp: --calibration cannot read calibration "), missing[1]);
+    Path other = dir.resolve("other.json");
+    Files.writeString(other, "{}");
+    String[] notOne = run("--calibration", other.toString());
+    assertEquals("2", notOne[0], notOne[1]);
+    assertTrue(notOne[1].contains("is not a calibration"), notOne[1]);
+    String[] expert = run("--expert-parallel", "2", "--calibration", other.toString());
+    assertEquals("2", expert[0], expert[1]);
+    assertTrue(expert[1].startsWith("gpu-agent bench tp: --calibration takes a tensor-parallel group's scaling"),
+        expert[1]);
   }
 
   @Test

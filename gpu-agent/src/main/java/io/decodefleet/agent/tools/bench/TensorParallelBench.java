@@ -73,6 +73,20 @@ public final class TensorParallelBench {
 
   private TensorParallelBench() {}
 
+  /**
+   * {single device µs, group µs} wall times of each (batch, decode path) the group and one GPU both ran:
+   * the points the tensor-parallel scaling of a calibration is fitted to.
+   */
+  public static List<double[]> pairs(Result r) {
+    List<double[]> out = new ArrayList<>();
+    for (StepRow g : r.steps()) {
+      if (g.tp() == 1) continue;
+      r.steps().stream().filter(s -> s.tp() == 1 && s.batch() == g.batch() && s.path().equals(g.path())).findFirst()
+          .ifPresent(s -> out.add(new double[] {s.wallUs(), g.wallUs()}));
+    }
+    return out;
+  }
+
   public static Result run(List<GpuInfo> gpus, Options o, PrintStream out) {
     if (gpus.size() < o.size()) {
       throw new IllegalArgumentException(o.parallelism().key() + "=" + o.size() + " needs " + o.size() + " GPUs, "
