@@ -1,6 +1,7 @@
 package io.decodefleet.coordinator.soak;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -108,6 +109,35 @@ final class SoakCluster implements AutoCloseable {
 
   List<Node> daemons() {
     return List.copyOf(daemons);
+  }
+
+  /** Tries of {@link #started}: a port taken between its pick and its bind costs one more. */
+  static final int START_ATTEMPTS = 3;
+
+  /**
+   * A cluster whose every node has started ({@link #start}). A coordinator's ports are picked free here
+   * and bound by its process seconds later, when another process's connection may have taken one: a
+   * start that fails on a port already in use is closed and made again on other ports, up to {@link
+   * #START_ATTEMPTS} times (each retry says so on {@code out}); any other failure is the soak's.
+   */
+  static SoakCluster started(Path logDir, SoakRun.MainClasses mains, int coordinatorCount, int daemonCount,
+      PrintStream out) throws IOException, InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      SoakCluster cluster = new SoakCluster(logDir, mains, coordinatorCount, daemonCount);
+      try {
+        cluster.start();
+        return cluster;
+      } catch (IOException e) {
+        cluster.close();
+        boolean portTaken = e.getMessage() != null && e.getMessage().contains("Address already in use");
+        if (attempt >= START_ATTEMPTS || !portTaken) throw e;
+        out.println("soak: a port picked for a node was taken before the node bound it; starting again on other "
+            + "ports (" + e.getMessage().lines().findFirst().orElse("") + ")");
+      } catch (InterruptedException | RuntimeException e) {
+        cluster.close();
+        throw e;
+      }
+    }
   }
 
   /** Starts every node and waits until each coordinator serves both APIs with the model loaded. */

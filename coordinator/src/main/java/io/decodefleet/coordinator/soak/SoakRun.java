@@ -79,10 +79,9 @@ public final class SoakRun {
     Files.createDirectories(logs);
     ActorSystem<Void> clients = ActorSystem.create(Behaviors.empty(), "soak-clients", ConfigFactory.parseString(
         "pekko.loglevel = WARNING\npekko.actor.provider = local").withFallback(ConfigFactory.load()));
-    try (SoakCluster cluster = new SoakCluster(logs, mains, settings.coordinators(), settings.daemons())) {
-      out.println("soak: starting " + settings.coordinators() + " coordinator(s) and " + settings.daemons()
-          + " gpu-agent daemons (logs in " + logs + ")");
-      cluster.start();
+    out.println("soak: starting " + settings.coordinators() + " coordinator(s) and " + settings.daemons()
+        + " gpu-agent daemons (logs in " + logs + ")");
+    try (SoakCluster cluster = SoakCluster.started(logs, mains, settings.coordinators(), settings.daemons(), out)) {
       phases.ended("start");
       List<Node> coordinators = cluster.coordinators();
       GrpcGenerate grpc = new GrpcGenerate(clients, coordinators.stream().map(c -> c.grpcPort).toList());
