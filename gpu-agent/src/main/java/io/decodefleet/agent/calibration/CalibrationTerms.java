@@ -30,17 +30,10 @@ public final class CalibrationTerms {
   public static StepCalibration.TensorParallelScaling tensorParallel(List<double[]> singleAndGroupMicros, int k,
       int layers) {
     if (k < 2) throw new IllegalArgumentException("a tensor-parallel group has 2 or more devices, got " + k);
-    double[] line = fit(singleAndGroupMicros, "tensor-parallel steps");
+    double[] line = rising(singleAndGroupMicros, "tensor-parallel steps",
+        "the group's steps do not grow with the single device's");
     double slope = line[0];
     double intercept = line[1];
-    if (intercept < 0) {
-      intercept = 0;
-      slope = throughOrigin(singleAndGroupMicros);
-    }
-    if (!(slope > 0)) {
-      throw new IllegalArgumentException("the group's steps do not grow with the single device's (slope " + slope
-          + "): no tensor-parallel scaling to fit");
-    }
     double efficiency = Math.min(1.0, 1.0 / (k * slope));
     return new StepCalibration.TensorParallelScaling(efficiency, intercept / (2.0 * layers), layers);
   }
@@ -50,18 +43,8 @@ public final class CalibrationTerms {
    * pairs {@code {bytes, µs}}; the latency is held at 0 or above.
    */
   public static StepCalibration.KvTransferCost kvTransfer(List<double[]> bytesAndMicros, long bytesPerToken) {
-    double[] line = fit(bytesAndMicros, "KV transfers");
-    double slope = line[0];
-    double intercept = line[1];
-    if (intercept < 0) {
-      intercept = 0;
-      slope = throughOrigin(bytesAndMicros);
-    }
-    if (!(slope > 0)) {
-      throw new IllegalArgumentException("the transfers do not take longer with more bytes (slope " + slope
-          + " µs a byte): no transfer rate to fit");
-    }
-    return new StepCalibration.KvTransferCost(intercept, 1.0 / slope, bytesPerToken);
+    double[] line = rising(bytesAndMicros, "KV transfers", "the transfers do not take longer with more bytes");
+    return new StepCalibration.KvTransferCost(line[1], 1.0 / line[0], bytesPerToken);
   }
 
   /** Writes {@code tp} as the calibration file's {@code tensor_parallel} term, the rest of the file as it was. */
@@ -118,6 +101,20 @@ public final class CalibrationTerms {
           + "): write one with gpu-agent bench step --calibration-out first");
     }
     return o;
+  }
+
+  /**
+   * {slope, intercept} of the least-squares line through the points {x, y} with the intercept held at 0
+   * or above (a negative one refitted through the origin); the slope must come out above 0, else {@code
+   * notRising} and the slope are the refusal.
+   */
+  private static double[] rising(List<double[]> points, String what, String notRising) {
+    double[] line = fit(points, what);
+    if (line[1] < 0) line = new double[] {throughOrigin(points), 0};
+    if (!(line[0] > 0)) {
+      throw new IllegalArgumentException(notRising + " (slope " + line[0] + "): nothing to fit");
+    }
+    return line;
   }
 
   /** {slope, intercept} of the least-squares line through the points {x, y}. */

@@ -79,17 +79,29 @@ final class Fp8Checks {
         kvHeads, d, bs), err, Compare.BF16, us, in.kvBytes() / 2.0 + 4.0 * in.q().length, 4.0 * d * qHeads * positions);
   }
 
+  /** Random bf16 x (m, k), e4m3 codes w (n, k) with a scale per row, and their CPU product (m, n). */
+  private record Fp8Case(float[] x, byte[] w, float[] scales, float[] expected) {
+    static Fp8Case draw(DeviceHarness h, int m, int n, int k) {
+      float[] x = h.randomBf16(m * k, 1.0);
+      byte[] w = codes(h, n * k);
+      float[] scales = new float[n];
+      for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
+      float[] expected = new float[m * n];
+      Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
+      return new Fp8Case(x, w, scales, expected);
+    }
+  }
+
   /**
    * The FP8 skinny GEMM (skinny_gemm_fp8.cu) on the bf16 kernel's plan for the shape, a scale per
    * output row, against {@link Fp8Matmul}; run twice (tile counters must come back to zero).
    */
   static CheckResult skinny(DeviceHarness h, int m, int n, int k, boolean outFloat) {
-    float[] x = h.randomBf16(m * k, 1.0);
-    byte[] w = codes(h, n * k);
-    float[] scales = new float[n];
-    for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
-    float[] expected = new float[m * n];
-    Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
+    Fp8Case c = Fp8Case.draw(h, m, n, k);
+    float[] x = c.x();
+    byte[] w = c.w();
+    float[] scales = c.scales();
+    float[] expected = c.expected();
     SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(SkinnyGemmPlan.kernelFor(m)));
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
     long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
@@ -122,12 +134,11 @@ final class Fp8Checks {
    * before all its partials were written).
    */
   static CheckResult skinny2(DeviceHarness h, int m, int n, int k, boolean outFloat) {
-    float[] x = h.randomBf16(m * k, 1.0);
-    byte[] w = codes(h, n * k);
-    float[] scales = new float[n];
-    for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
-    float[] expected = new float[m * n];
-    Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
+    Fp8Case c = Fp8Case.draw(h, m, n, k);
+    float[] x = c.x();
+    byte[] w = c.w();
+    float[] scales = c.scales();
+    float[] expected = c.expected();
     IntFunction<Skinny2GemmPlan> planFor = rows -> Skinny2GemmFp8Params.plan(rows, n, k,
         h.kernels().slots(Skinny2GemmFp8Params.kernelFor(rows)));
     // Past 64 rows one launch per 64 rows, sharing the split-K scratch, as the backend's projections run.
