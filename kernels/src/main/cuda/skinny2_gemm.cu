@@ -90,6 +90,9 @@ constexpr int kRingAlign = 128;                  // a tensor copy's shared desti
 template <int MT>
 struct Shape {
   static constexpr int kNT = (MT + 7) / 8;       // 8-column MMA tiles of x rows
+  static constexpr int kStages = skinny2::kStages;
+  static constexpr int kWeightBytes = skinny2::kWeightBytes;
+  static constexpr int kXPitchBytes = skinny2::kXPitchBytes;
   // Weights (32 KB), then the x rows; rounded up so that every stage's box starts 128-aligned.
   static constexpr int kStageBytes =
       (kWeightBytes + MT * kXPitchBytes + kRingAlign - 1) / kRingAlign * kRingAlign;
@@ -152,10 +155,11 @@ struct Item {
   }
 };
 
-template <int MT>
-__device__ __forceinline__ void produce(const Skinny2GemmParams& p, uint32_t ring, uint32_t full,
-                                        uint32_t empty, int items) {
-  using S = Shape<MT>;
+// The producer warp's loop over its items' stages: one tensor copy of the stage's weight box and one
+// bulk copy per x row (up to 32 rows a copy per lane, past that two), all on the stage's barrier.
+// (Shared by the FP8 twin: S is its shape, P its params.)
+template <int MT, typename S, typename P>
+__device__ __forceinline__ void produce(const P& p, uint32_t ring, uint32_t full, uint32_t empty, int items) {
   const int lane = threadIdx.x & 31;
   const uint64_t policy = evict_first_policy();
   const int xRows = min(MT, p.m);
@@ -166,20 +170,27 @@ __device__ __forceinline__ void produce(const Skinny2GemmParams& p, uint32_t rin
   for (int i = blockIdx.x; i < items; i += gridDim.x) {
     const Item item(p, i);
     for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
-      const int s = it % kStages;
-      mbar::wait(empty + 8 * s, ((it / kStages) & 1) ^ 1);
+      const int s = it % S::kStages;
+      mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
       const int kc = item.k0 + c * kChunkK;
       const uint32_t xBytes = min(kChunkK, item.kLen - c * kChunkK) * 2;
       const uint32_t stage = ring + s * S::kStageBytes;
       if (lane == 0) {
         // The box's bytes count in full on every stage, edges included (zero-filled past n and k).
-        mbar::arrive_expect_tx(full + 8 * s, kWeightBytes + xBytes * xRows);
+        mbar::arrive_expect_tx(full + 8 * s, S::kWeightBytes + xBytes * xRows);
         tensor_copy_2d(stage, &p.wMap, kc, item.row0, full + 8 * s, policy);
       }
       __syncwarp();
-      if (lane < xRows) {
-        bulk_copy(stage + kWeightBytes + lane * kXPitchBytes, p.x + static_cast<size_t>(lane) * p.k + kc,
-                  xBytes, full + 8 * s);
+      if constexpr (MT <= 32) {
+        if (lane < xRows) {
+          bulk_copy(stage + S::kWeightBytes + lane * S::kXPitchBytes, p.x + static_cast<size_t>(lane) * p.k + kc,
+                    xBytes, full + 8 * s);
+        }
+      } else {
+        for (int r = lane; r < xRows; r += 32) {
+          bulk_copy(stage + S::kWeightBytes + r * S::kXPitchBytes, p.x + static_cast<size_t>(r) * p.k + kc,
+                    xBytes, full + 8 * s);
+        }
       }
     }
   }
@@ -217,12 +228,59 @@ __device__ __forceinline__ void reduce(const P& p, int row0, int nPad) {
   }
 }
 
+struct NoScale {
+  __device__ __forceinline__ float operator()(int, float v) const { return v; }
+};
+
+// A consumer warp's end of an item: its accumulators (acc[nt] = {(r, col 2q), (r, col 2q+1), (r+8,
+// col 2q), (r+8, col 2q+1)}, r = row g of the warp's 16, col = x row nt * 8 + ...), each through
+// scale(0 for row r, 1 for r+8, value), stored when the tile has one split; else written as the
+// split's partial tile, and the last split of the row tile to finish sums them (reduce).
+template <int MT, int NT, typename P, typename Scale>
+__device__ __forceinline__ void finish_item(const P& p, const Item& item, const float (&acc)[NT][4], Scale scale,
+                                            int nPad) {
+  __shared__ int sLast;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, q = lane & 3;
+  const int rBase = item.row0 + warp * 16 + g;
+  if (p.splits == 1) {
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) {
+        const int row = rBase + 8 * (e >> 1);
+        const int mc = nt * 8 + 2 * q + (e & 1);
+        if (row < p.n && mc < p.m) {
+          skinny_store(p, static_cast<size_t>(mc) * p.outStride + row, scale(e >> 1, acc[nt][e]));
+        }
+      }
+    return;
+  }
+  float* ws = p.workspace + static_cast<size_t>(item.split) * MT * nPad;
+#pragma unroll
+  for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) {
+      const int mc = nt * 8 + 2 * q + (e & 1);
+      if (mc < p.m) ws[static_cast<size_t>(mc) * nPad + rBase + 8 * (e >> 1)] = scale(e >> 1, acc[nt][e]);
+    }
+  __threadfence();
+  consumers_sync();
+  int* counter = &p.counters[item.tile];
+  if (threadIdx.x == 0) sLast = atomicAdd(counter, 1) == p.splits - 1;
+  consumers_sync();
+  if (sLast) {
+    __threadfence();
+    reduce<MT>(p, item.row0, nPad);
+    if (threadIdx.x == 0) atomicExch(counter, 0);
+  }
+}
+
 template <int MT>
 __device__ __forceinline__ void consume(const Skinny2GemmParams& p, const bf16* ringPtr,
                                         uint32_t full, uint32_t empty, int items, int nTiles) {
   using S = Shape<MT>;
   constexpr int NT = S::kNT;
-  __shared__ int sLast;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, q = lane & 3;
   // x rows this lane reads for MMA column tiles 0 and 1 (clamped: columns >= m are not stored).
@@ -267,55 +325,22 @@ __device__ __forceinline__ void consume(const Skinny2GemmParams& p, const bf16* 
       if (lane == 0) mbar::arrive(empty + 8 * s);
     }
 
-    // acc[nt] = {(r, col 2q), (r, col 2q+1), (r+8, col 2q), (r+8, col 2q+1)}, r = row g of the
-    // warp's 16, col = x row nt * 8 + ...
-    const int rBase = item.row0 + warp * 16 + g;
-    if (p.splits == 1) {
-#pragma unroll
-      for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-          const int row = rBase + 8 * (e >> 1);
-          const int mc = nt * 8 + 2 * q + (e & 1);
-          if (row < p.n && mc < p.m) {
-            skinny_store(p, static_cast<size_t>(mc) * p.outStride + row, acc[nt][e]);
-          }
-        }
-      continue;
-    }
-    float* ws = p.workspace + static_cast<size_t>(item.split) * MT * nPad;
-#pragma unroll
-    for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-      for (int e = 0; e < 4; e++) {
-        const int mc = nt * 8 + 2 * q + (e & 1);
-        if (mc < p.m) ws[static_cast<size_t>(mc) * nPad + rBase + 8 * (e >> 1)] = acc[nt][e];
-      }
-    __threadfence();
-    consumers_sync();
-    int* counter = &p.counters[item.tile];
-    if (threadIdx.x == 0) sLast = atomicAdd(counter, 1) == p.splits - 1;
-    consumers_sync();
-    if (sLast) {
-      __threadfence();
-      reduce<MT>(p, item.row0, nPad);
-      if (threadIdx.x == 0) atomicExch(counter, 0);
-    }
+    finish_item<MT>(p, item, acc, NoScale{}, nPad);
   }
 }
 
-template <int MT>
-__device__ __forceinline__ void gemm(const Skinny2GemmParams& p) {
-  using S = Shape<MT>;
+// The ring's barriers initialised, then the last warp produces and the four consumer warps consume:
+// produce(ring, full, empty) with shared addresses, consume(ring as a pointer, full, empty). (Shared
+// by the FP8 twin.)
+template <typename S, typename Produce, typename Consume>
+__device__ __forceinline__ void run_ring(Produce produce, Consume consume) {
   extern __shared__ uint4 dynamic_smem[];
   const uint32_t raw = smem_addr(dynamic_smem);
   const uint32_t ring = (raw + kRingAlign - 1) & ~static_cast<uint32_t>(kRingAlign - 1);
-  const uint32_t full = ring + kStages * S::kStageBytes;  // kStages x 8 bytes
-  const uint32_t empty = full + kStages * 8;
-  const int nTiles = (p.n + kRows - 1) / kRows;
-  const int items = nTiles * p.splits;
+  const uint32_t full = ring + S::kStages * S::kStageBytes;  // kStages x 8 bytes
+  const uint32_t empty = full + S::kStages * 8;
   if (threadIdx.x == 0) {
-    for (int s = 0; s < kStages; s++) {
+    for (int s = 0; s < S::kStages; s++) {
       mbar::init(full + 8 * s, 1);                 // the producer's arrive, plus the copies' bytes
       mbar::init(empty + 8 * s, kConsumerWarps);   // one arrive per consumer warp
     }
@@ -324,11 +349,21 @@ __device__ __forceinline__ void gemm(const Skinny2GemmParams& p) {
   }
   __syncthreads();
   if (threadIdx.x >= kConsumers) {
-    produce<MT>(p, ring, full, empty, items);
+    produce(ring, full, empty);
   } else {
-    const bf16* ringPtr = reinterpret_cast<const bf16*>(reinterpret_cast<const char*>(dynamic_smem) + (ring - raw));
-    consume<MT>(p, ringPtr, full, empty, items, nTiles);
+    consume(reinterpret_cast<const char*>(dynamic_smem) + (ring - raw), full, empty);
   }
+}
+
+template <int MT>
+__device__ __forceinline__ void gemm(const Skinny2GemmParams& p) {
+  using S = Shape<MT>;
+  const int nTiles = (p.n + kRows - 1) / kRows;
+  const int items = nTiles * p.splits;
+  run_ring<S>([&](uint32_t ring, uint32_t full, uint32_t empty) { produce<MT, S>(p, ring, full, empty, items); },
+              [&](const char* ringPtr, uint32_t full, uint32_t empty) {
+                consume<MT>(p, reinterpret_cast<const bf16*>(ringPtr), full, empty, items, nTiles);
+              });
 }
 
 }  // namespace skinny2

@@ -1,7 +1,7 @@
 // FP8 twin of the second skinny GEMM (W8A16): out = (x · e4m3(w)ᵀ) * scale[row] for m <= 64 rows
 // of x, skinny2_gemm.cu's persistent producer/consumer design (which decodefleet.cu includes
-// before this file: its copies, Item and split sum are reused) with the weights streamed as e4m3
-// codes, one float32 scale per weight row. kernels/NOTES.md ("FP8 second skinny GEMM") has the
+// before this file: its ring, producer, Item and split-K epilogue are reused) with the weights
+// streamed as e4m3 codes, one float32 scale per weight row. kernels/NOTES.md ("FP8 second skinny GEMM") has the
 // design and its prediction.
 //
 // Memory stream: a stage is still 256 k of the tile's 64 weight rows and of the x rows, but its
@@ -80,6 +80,8 @@ template <int MT>
 struct Fp8Shape {
   static constexpr int kNT = (MT + 7) / 8;
   static constexpr int kStages = MT <= 16 ? 8 : MT <= 32 ? 6 : 4;
+  static constexpr int kWeightBytes = kFp8WeightBytes;
+  static constexpr int kXPitchBytes = kFp8XPitchBytes;
   static constexpr int kStageBytes =
       (kFp8WeightBytes + MT * kFp8XPitchBytes + kRingAlign - 1) / kRingAlign * kRingAlign;
   static constexpr int kSmemBytes = kStages * kStageBytes + kRingAlign + 2 * kStages * 8;
@@ -96,45 +98,17 @@ static_assert(Fp8Shape<32>::kSmemBytes <= 227 * 1024, "one CTA per SM fits");
 static_assert(Fp8Shape<64>::kSmemBytes <= 227 * 1024, "one CTA per SM fits");
 static_assert(kFp8XPitchBytes % 128 == 16, "x rows g and g+1 start 16 bytes apart in the bank row");
 
-template <int MT>
-__device__ __forceinline__ void produce_fp8(const Skinny2GemmFp8Params& p, uint32_t ring, uint32_t full,
-                                            uint32_t empty, int items) {
-  using S = Fp8Shape<MT>;
-  const int lane = threadIdx.x & 31;
-  const uint64_t policy = evict_first_policy();
-  const int xRows = min(MT, p.m);
-  if (lane == 0) {
-    asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.wMap)) : "memory");
-  }
-  int it = 0;
-  for (int i = blockIdx.x; i < items; i += gridDim.x) {
-    const Item item(p, i);
-    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
-      const int s = it % S::kStages;
-      mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
-      const int kc = item.k0 + c * kChunkK;
-      const uint32_t xBytes = min(kChunkK, item.kLen - c * kChunkK) * 2;
-      const uint32_t stage = ring + s * S::kStageBytes;
-      if (lane == 0) {
-        // The box's bytes count in full on every stage, edges included (zero-filled past n and k).
-        mbar::arrive_expect_tx(full + 8 * s, kFp8WeightBytes + xBytes * xRows);
-        tensor_copy_2d(stage, &p.wMap, kc, item.row0, full + 8 * s, policy);
-      }
-      __syncwarp();
-      for (int r = lane; r < xRows; r += 32) {  // past 32 rows a lane copies two
-        bulk_copy(stage + kFp8WeightBytes + r * kFp8XPitchBytes, p.x + static_cast<size_t>(r) * p.k + kc,
-                  xBytes, full + 8 * s);
-      }
-    }
-  }
-}
+// Weight rows r and r + 8 of a consumer lane: their scales.
+struct RowScales {
+  float s[2];
+  __device__ __forceinline__ float operator()(int h, float v) const { return v * s[h]; }
+};
 
 template <int MT>
 __device__ __forceinline__ void consume_fp8(const Skinny2GemmFp8Params& p, const char* ringPtr, uint32_t full,
                                             uint32_t empty, int items, int nTiles) {
   using S = Fp8Shape<MT>;
   constexpr int NT = S::kNT;
-  __shared__ int sLast;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, q = lane & 3;
   int xr[NT];  // the x row of B column g of MMA tile nt (clamped: columns past m are never stored)
@@ -194,68 +168,22 @@ __device__ __forceinline__ void consume_fp8(const Skinny2GemmFp8Params& p, const
       if (lane == 0) mbar::arrive(empty + 8 * s);
     }
 
-    // acc[nt] = {(r, col 2q), (r, col 2q+1), (r+8, col 2q), (r+8, col 2q+1)}, r = row g of the
-    // warp's 16; each scaled by its row's scale before it leaves the registers.
+    // Each accumulator is scaled by its weight row's scale before it leaves the registers.
     const int rBase = item.row0 + warp * 16 + g;
-    const float rowScale[2] = {rBase < p.n ? p.scale[rBase] : 0.f, rBase + 8 < p.n ? p.scale[rBase + 8] : 0.f};
-    if (p.splits == 1) {
-#pragma unroll
-      for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-          const int row = rBase + 8 * (e >> 1);
-          const int mc = nt * 8 + 2 * q + (e & 1);
-          if (row < p.n && mc < p.m) {
-            skinny_store(p, static_cast<size_t>(mc) * p.outStride + row, acc[nt][e] * rowScale[e >> 1]);
-          }
-        }
-      continue;
-    }
-    float* ws = p.workspace + static_cast<size_t>(item.split) * MT * nPad;
-#pragma unroll
-    for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-      for (int e = 0; e < 4; e++) {
-        const int mc = nt * 8 + 2 * q + (e & 1);
-        if (mc < p.m) ws[static_cast<size_t>(mc) * nPad + rBase + 8 * (e >> 1)] = acc[nt][e] * rowScale[e >> 1];
-      }
-    __threadfence();
-    consumers_sync();
-    int* counter = &p.counters[item.tile];
-    if (threadIdx.x == 0) sLast = atomicAdd(counter, 1) == p.splits - 1;
-    consumers_sync();
-    if (sLast) {
-      __threadfence();
-      reduce<MT>(p, item.row0, nPad);
-      if (threadIdx.x == 0) atomicExch(counter, 0);
-    }
+    const RowScales scale{{rBase < p.n ? p.scale[rBase] : 0.f, rBase + 8 < p.n ? p.scale[rBase + 8] : 0.f}};
+    finish_item<MT>(p, item, acc, scale, nPad);
   }
 }
 
 template <int MT>
 __device__ __forceinline__ void gemm_fp8(const Skinny2GemmFp8Params& p) {
   using S = Fp8Shape<MT>;
-  extern __shared__ uint4 dynamic_smem[];
-  const uint32_t raw = smem_addr(dynamic_smem);
-  const uint32_t ring = (raw + kRingAlign - 1) & ~static_cast<uint32_t>(kRingAlign - 1);
-  const uint32_t full = ring + S::kStages * S::kStageBytes;  // kStages x 8 bytes
-  const uint32_t empty = full + S::kStages * 8;
   const int nTiles = (p.n + kRows - 1) / kRows;
   const int items = nTiles * p.splits;
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < S::kStages; s++) {
-      mbar::init(full + 8 * s, 1);                 // the producer's arrive, plus the copies' bytes
-      mbar::init(empty + 8 * s, kConsumerWarps);   // one arrive per consumer warp
-    }
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-  }
-  __syncthreads();
-  if (threadIdx.x >= kConsumers) {
-    produce_fp8<MT>(p, ring, full, empty, items);
-  } else {
-    consume_fp8<MT>(p, reinterpret_cast<const char*>(dynamic_smem) + (ring - raw), full, empty, items, nTiles);
-  }
+  run_ring<S>([&](uint32_t ring, uint32_t full, uint32_t empty) { produce<MT, S>(p, ring, full, empty, items); },
+              [&](const char* ringPtr, uint32_t full, uint32_t empty) {
+                consume_fp8<MT>(p, ringPtr, full, empty, items, nTiles);
+              });
 }
 
 }  // namespace skinny2
