@@ -1,7 +1,7 @@
 package io.decodefleet.agent.cli;
 
 import io.decodefleet.agent.engine.ModelConfig;
-import io.decodefleet.agent.tools.bench.StepInputsBench;
+import io.decodefleet.agent.tools.bench.HostStepBench;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -9,12 +9,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code gpu-agent bench host-step}: the host's part of a graph decode step before its launch ({@link
- * StepInputsBench}), on the CPU alone. Exit 0, or 2 on bad arguments.
+ * {@code gpu-agent bench host-step}: the engine thread's host part of a graph decode step ({@link
+ * HostStepBench}: scheduling, laying the step out, its plan and inputs, taking its tokens back), on the CPU
+ * alone. Exit 0, or 2 on bad arguments.
  */
 @Command(name = "host-step", mixinStandardHelpOptions = true,
-    description = "Times the host's part of a CUDA agent's graph decode step before its launch (the step plan, the "
-        + "decode-attention work list, packing the step's inputs) on the CPU alone; no device is needed.")
+    description = "Times the host's part of a CUDA agent's graph decode step on its engine thread (the scheduler's "
+        + "step, the runner's layout, the step plan, the decode-attention work list, packing the step's inputs, taking "
+        + "the sampled tokens back) on the CPU alone, the real scheduler serving a stream of sequences; no device is "
+        + "needed.")
 public final class BenchHostStepCommand implements Callable<Integer> {
 
   @Option(names = "--model", defaultValue = "llama3-8b", description = "Model preset: its kv heads and context "
@@ -25,9 +28,13 @@ public final class BenchHostStepCommand implements Callable<Integer> {
       description = "Decode batch sizes (default: ${DEFAULT-VALUE}).")
   private List<Integer> batches;
 
-  @Option(names = "--context", defaultValue = "1024", description = "Positions each sequence attends to, ±5 %% "
+  @Option(names = "--context", defaultValue = "1024", description = "Prompt tokens of each sequence, ±5 %% "
       + "(default: ${DEFAULT-VALUE}).")
   private int context;
+
+  @Option(names = "--output-len", defaultValue = "256", description = "Tokens each sequence decodes before it "
+      + "finishes and a queued one takes its place (default: ${DEFAULT-VALUE}).")
+  private int outputLen;
 
   @Option(names = "--block-size", defaultValue = "16", description = "KV block size (default: ${DEFAULT-VALUE}).")
   private int blockSize;
@@ -55,6 +62,12 @@ public final class BenchHostStepCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--context must be in 1.." + config.maxPositionEmbeddings() + " for "
             + model + ", got " + context);
       }
+      if (outputLen < 1) throw new IllegalArgumentException("--output-len must be >= 1, got " + outputLen);
+      long longest = (long) Math.ceil(context * 1.05) + outputLen;
+      if (longest > config.maxPositionEmbeddings()) {
+        throw new IllegalArgumentException("--context " + context + " (+5 %) and --output-len " + outputLen
+            + " exceed " + model + "'s " + config.maxPositionEmbeddings() + " positions");
+      }
       if (blockSize < 1 || Integer.bitCount(blockSize) != 1) {
         throw new IllegalArgumentException("--block-size must be a power of two, got " + blockSize);
       }
@@ -64,8 +77,8 @@ public final class BenchHostStepCommand implements Callable<Integer> {
       out.println("gpu-agent bench host-step: " + e.getMessage());
       return 2;
     }
-    StepInputsBench.run(sizes, context, blockSize, config.numKeyValueHeads(), slots,
-        config.maxPositionEmbeddings(), reps, out);
+    HostStepBench.run(sizes, context, outputLen, blockSize, config.numKeyValueHeads(), slots,
+        config.maxPositionEmbeddings(), config.vocabSize(), reps, out);
     return 0;
   }
 }

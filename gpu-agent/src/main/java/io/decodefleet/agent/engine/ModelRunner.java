@@ -2,11 +2,9 @@ package io.decodefleet.agent.engine;
 
 import io.decodefleet.agent.engine.sampling.SamplingParams;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,6 +32,7 @@ public final class ModelRunner {
     int numTokens;
     int[] blockTable; // (numBlocks) block ids
     int numBlocks;
+    int[] exactTable; // table(), null until asked for since the last block came
     final SamplingParams sampling;
 
     RunnerSequence(int[] tokens, int[] blocks, SamplingParams sampling) {
@@ -44,7 +43,18 @@ public final class ModelRunner {
       this.numBlocks = blocks.length;
     }
 
+    /**
+     * The block table, exactly numBlocks long: one copy a sequence until its next block comes, shared
+     * by the steps in between (the batch's rows only read it).
+     */
+    int[] table() {
+      if (exactTable == null) exactTable = Arrays.copyOf(blockTable, numBlocks);
+      return exactTable;
+    }
+
     void appendBlocks(int[] blocks) {
+      if (blocks.length == 0) return;
+      exactTable = null;
       if (numBlocks + blocks.length > blockTable.length) {
         blockTable = Arrays.copyOf(blockTable, (numBlocks + blocks.length) * 2);
       }
@@ -70,6 +80,14 @@ public final class ModelRunner {
     this.sampler = new Sampler(vocabSize);
     this.blockSize = blockSize;
     this.vocabSize = vocabSize;
+  }
+
+  /**
+   * A runner without a backend, for timing the host's part of a step ({@link #layOut}, {@link
+   * #appendSampled}) on its own; {@link #execute} refuses to run on it.
+   */
+  public static ModelRunner layoutOnly(int blockSize, int vocabSize) {
+    return new ModelRunner(null, blockSize, vocabSize);
   }
 
   public StepResult execute(SchedulerOutput out) {
@@ -114,27 +132,46 @@ public final class ModelRunner {
   }
 
   /**
-   * Runs one step. Logits come back to the host only when a sampled sequence satisfies
-   * {@code needsLogits} (the recompute check); otherwise the backend samples greedily where the
-   * logits are, and only the rows' tokens cross to the host.
+   * A step laid out for the backend: its forward batch, and for each sample row the sequence it
+   * samples for, that sequence's sampling params and the position its token takes.
    */
-  public StepResult execute(SchedulerOutput out, java.util.function.LongPredicate needsLogits) {
+  public record LaidOut(ForwardBatch batch, long[] sampleIds, SamplingParams[] params, int[] samplePositions,
+      boolean allGreedy) {}
+
+  /**
+   * The host's part of a step before the device: applies the scheduler's diffs to the runner's own
+   * sequences (new ones, appended blocks, finished and preempted ones forgotten) and lays the
+   * scheduled tokens out as a forward batch, in batch order (new sequences, then cached ones); null
+   * when nothing is scheduled. {@link #appendSampled} takes the step's tokens back.
+   */
+  public LaidOut layOut(SchedulerOutput out) {
     for (long id : out.finishedIds()) sequences.remove(id);
     for (long id : out.preemptedIds()) sequences.remove(id);
-    if (out.isEmpty()) return new StepResult(Map.of(), Map.of(), 0, null);
-    steppedSinceIdle = true;
+    if (out.isEmpty()) return null;
 
     // (sequence, first position, count) in batch order: new sequences, then cached ones.
-    List<long[]> spans = new ArrayList<>();
+    int numSpans = out.newSequences().size() + out.cachedSequences().size();
+    RunnerSequence[] spanSeqs = new RunnerSequence[numSpans];
+    long[] spanIds = new long[numSpans];
+    int[] spanStart = new int[numSpans];
+    int[] spanCount = new int[numSpans];
+    int sp = 0;
     for (SchedulerOutput.NewSequence s : out.newSequences()) {
-      sequences.put(s.id(), new RunnerSequence(s.tokens(), s.blockIds(), s.sampling()));
-      spans.add(new long[] {s.id(), s.numComputedTokens(), s.numScheduledTokens()});
+      RunnerSequence rs = new RunnerSequence(s.tokens(), s.blockIds(), s.sampling());
+      sequences.put(s.id(), rs);
+      spanSeqs[sp] = rs;
+      spanIds[sp] = s.id();
+      spanStart[sp] = s.numComputedTokens();
+      spanCount[sp++] = s.numScheduledTokens();
     }
     for (SchedulerOutput.CachedSequence s : out.cachedSequences()) {
       RunnerSequence rs = sequences.get(s.id());
       if (rs == null) throw new IllegalStateException("runner has no state for sequence " + s.id());
       rs.appendBlocks(s.newBlockIds());
-      spans.add(new long[] {s.id(), s.numComputedTokens(), s.numScheduledTokens()});
+      spanSeqs[sp] = rs;
+      spanIds[sp] = s.id();
+      spanStart[sp] = s.numComputedTokens();
+      spanCount[sp++] = s.numScheduledTokens();
     }
 
     int n = out.totalScheduledTokens();
@@ -143,16 +180,17 @@ public final class ModelRunner {
     int[] slots = new int[n];
     int[][] tables = new int[n][];
     int[] contextLens = new int[n];
-    List<Integer> sampleRows = new ArrayList<>();
-    List<Long> sampleIds = new ArrayList<>();
+    int[] sampleRows = new int[numSpans];
+    long[] sampleIds = new long[numSpans];
+    int sampled = 0;
     int row = 0;
-    for (long[] span : spans) {
-      RunnerSequence rs = sequences.get(span[0]);
-      int start = (int) span[1];
-      int count = (int) span[2];
-      int[] table = Arrays.copyOf(rs.blockTable, rs.numBlocks);
-      for (int i = 0; i < count; i++, row++) {
-        int pos = start + i;
+    for (int i = 0; i < numSpans; i++) {
+      RunnerSequence rs = spanSeqs[i];
+      int start = spanStart[i];
+      int count = spanCount[i];
+      int[] table = rs.table();
+      for (int t = 0; t < count; t++, row++) {
+        int pos = start + t;
         tokens[row] = rs.tokens[pos];
         positions[row] = pos;
         slots[row] = table[pos / blockSize] * blockSize + pos % blockSize;
@@ -160,51 +198,78 @@ public final class ModelRunner {
         contextLens[row] = pos + 1;
       }
       if (start + count == rs.numTokens) {
-        sampleRows.add(row - 1);
-        sampleIds.add(span[0]);
+        sampleRows[sampled] = row - 1;
+        sampleIds[sampled++] = spanIds[i];
       }
     }
     if (row != n) throw new IllegalStateException("scheduled " + n + " tokens but laid out " + row);
 
-    int[] rows = sampleRows.stream().mapToInt(Integer::intValue).toArray();
-    ForwardBatch batch = new ForwardBatch(tokens, positions, slots, tables, contextLens, rows);
-    Map<Long, Integer> sampled = new LinkedHashMap<>();
-    Map<Long, float[]> logitRows = new HashMap<>();
-    SamplingParams[] params = new SamplingParams[rows.length];
-    int[] samplePositions = new int[rows.length]; // where each sampled token goes: the draw's counter
+    int[] rows = Arrays.copyOf(sampleRows, sampled);
+    long[] ids = Arrays.copyOf(sampleIds, sampled);
+    SamplingParams[] params = new SamplingParams[sampled];
+    int[] samplePositions = new int[sampled]; // where each sampled token goes: the draw's counter
     boolean allGreedy = true;
-    for (int i = 0; i < rows.length; i++) {
-      RunnerSequence rs = sequences.get(sampleIds.get(i));
+    for (int i = 0; i < sampled; i++) {
+      RunnerSequence rs = sequences.get(ids[i]);
       params[i] = rs.sampling;
       samplePositions[i] = rs.numTokens;
       allGreedy &= rs.sampling.greedy();
     }
-    if (sampleIds.stream().noneMatch(needsLogits::test)) {
+    return new LaidOut(new ForwardBatch(tokens, positions, slots, tables, contextLens, rows), ids, params,
+        samplePositions, allGreedy);
+  }
+
+  /**
+   * Appends each sample row's token to its sequence, as the step sampled it: {@code tokens[i]} for
+   * {@code step.sampleIds()[i]}. Returns them by sequence, in sample-row order.
+   */
+  public Map<Long, Integer> appendSampled(LaidOut step, int[] tokens) {
+    long[] ids = step.sampleIds();
+    if (tokens.length != ids.length) {
+      throw new IllegalArgumentException(tokens.length + " tokens for " + ids.length + " sample rows");
+    }
+    Map<Long, Integer> sampled = new LinkedHashMap<>();
+    for (int i = 0; i < ids.length; i++) {
+      sampled.put(ids[i], tokens[i]);
+      sequences.get(ids[i]).appendToken(tokens[i]);
+    }
+    return sampled;
+  }
+
+  /**
+   * Runs one step. Logits come back to the host only when a sampled sequence satisfies
+   * {@code needsLogits} (the recompute check); otherwise the backend samples greedily where the
+   * logits are, and only the rows' tokens cross to the host.
+   */
+  public StepResult execute(SchedulerOutput out, java.util.function.LongPredicate needsLogits) {
+    if (backend == null) throw new IllegalStateException("this runner only lays steps out: it has no backend");
+    LaidOut step = layOut(out);
+    if (step == null) return new StepResult(Map.of(), Map.of(), 0, null);
+    steppedSinceIdle = true;
+    ForwardBatch batch = step.batch();
+    int n = batch.numTokens();
+    long[] ids = step.sampleIds();
+    if (Arrays.stream(ids).noneMatch(needsLogits::test)) {
       StepProfile profile = null;
-      int[] greedy;
-      if (profiles(out, n, rows.length)) {
-        StepProfile.Run run = backend.forwardProfiled(batch, params, samplePositions);
+      int[] tokens;
+      if (profiles(out, n, ids.length)) {
+        StepProfile.Run run = backend.forwardProfiled(batch, step.params(), step.samplePositions());
         profiled++;
-        greedy = run.tokens();
+        tokens = run.tokens();
         profile = run.profile();
       } else {
-        greedy = allGreedy ? backend.forwardGreedy(batch) : backend.forwardSampled(batch, params, samplePositions);
+        tokens = step.allGreedy() ? backend.forwardGreedy(batch)
+            : backend.forwardSampled(batch, step.params(), step.samplePositions());
       }
-      for (int i = 0; i < rows.length; i++) {
-        long id = sampleIds.get(i);
-        sampled.put(id, greedy[i]);
-        sequences.get(id).appendToken(greedy[i]);
-      }
-      return new StepResult(sampled, logitRows, n, profile);
+      return new StepResult(appendSampled(step, tokens), Map.of(), n, profile);
     }
     float[] logits = backend.forward(batch);
-    for (int i = 0; i < rows.length; i++) {
-      long id = sampleIds.get(i);
-      int token = sampler.sample(logits, i, params[i], samplePositions[i]);
-      sampled.put(id, token);
-      if (needsLogits.test(id)) logitRows.put(id, Arrays.copyOfRange(logits, i * vocabSize, (i + 1) * vocabSize));
-      sequences.get(id).appendToken(token);
+    int[] tokens = new int[ids.length];
+    Map<Long, float[]> logitRows = new HashMap<>();
+    for (int i = 0; i < ids.length; i++) {
+      tokens[i] = sampler.sample(logits, i, step.params()[i], step.samplePositions()[i]);
+      if (needsLogits.test(ids[i])) logitRows.put(ids[i], Arrays.copyOfRange(logits, i * vocabSize, (i + 1) * vocabSize));
     }
-    return new StepResult(sampled, logitRows, n, null);
+    return new StepResult(appendSampled(step, tokens), logitRows, n, null);
   }
 }
