@@ -55,8 +55,18 @@ final class GemmTuning {
    * @param x the input region of the workspace, y the output region
    * @param weights the weight matrix of each layer (one entry for the LM head)
    * @param rows the row counts to time
+   * @param scales FP8: each layer's row scales beside its codes in {@code weights} (decode row counts, timed
+   *     on our FP8 GEMMs); null for bf16 weights
    */
-  record Site(String name, GemmShape shape, long x, long y, long[] weights, List<Integer> rows) {}
+  record Site(String name, GemmShape shape, long x, long y, long[] weights, List<Integer> rows, long[] scales) {
+    Site(String name, GemmShape shape, long x, long y, long[] weights, List<Integer> rows) {
+      this(name, shape, x, y, weights, rows, null);
+    }
+
+    boolean fp8() {
+      return scales != null;
+    }
+  }
 
   /**
    * What tuning decided and how: the choices, this model's shapes, how many were timed (the rest came
@@ -106,9 +116,17 @@ final class GemmTuning {
             + GemmTuner.SKINNY2_SETTING_ENV + " is off)" : "is not a candidate: " + Skinny2Gemms.unavailabilityCause());
       }
     }
+    boolean fp8 = sites.stream().anyMatch(Site::fp8);
+    if (fp8) {
+      LOG.info("{}: FP8 decode projections: ours:skinny2-fp8 {}", ctx.gpu().label(), projections.skinny2Fp8()
+          ? "is a candidate beside ours:skinny-fp8" : !GemmTuner.skinny2Fp8InDispatch() ? "is not a candidate ("
+          + GemmTuner.SKINNY2_FP8_SETTING_ENV + " is not on)" : "is not a candidate: " + Skinny2Gemms.unavailabilityCause());
+    }
     projections.useChoices(null, lt);
+    // An FP8 model's decode rows hold FP8 choices: its decisions are cached apart from a bf16 model's.
     String key = key(ctx.gpu().summary(), policy) + ", wgmma " + (projections.wgmma() ? "on" : "off")
-        + (skinny2 ? ", skinny2 on" : "");
+        + (skinny2 ? ", skinny2 on" : "") + (fp8 ? ", fp8 weights" + (projections.skinny2Fp8() ? ", skinny2-fp8 on" : "")
+        : "");
     Outcome outcome = tune(projections, kernels, stream, sites, policy, key, cacheFile(key));
     projections.useChoices(outcome.choices(), lt);
     return outcome;
@@ -142,9 +160,29 @@ final class GemmTuning {
     int h = c.hiddenSize();
     int qkvWidth = c.qSize() + 2 * c.kvSize();
     int inter = c.intermediateSize();
+    List<Site> fp8Sites = new ArrayList<>();
     if (layout.fp8()) {
-      // FP8 projections: up to FP8_GEMM_MAX_ROWS rows run the FP8 GEMM, undispatched; more rows run
-      // the bf16 dispatch on the one widened scratch matrix.
+      // FP8 projections: up to FP8_GEMM_MAX_ROWS rows run our FP8 decode GEMMs on the codes (timed
+      // against each other); more rows run the bf16 dispatch on the one widened scratch matrix.
+      List<Integer> decode = rows.stream().filter(r -> r <= Projections.FP8_GEMM_MAX_ROWS).toList();
+      long[][] scales = new long[4][layers];
+      for (int l = 0; l < layers; l++) {
+        WeightLayout.LayerWeights lw = layout.layer(l);
+        scales[0][l] = weights.address(lw.qkvScales());
+        scales[1][l] = weights.address(lw.oScales());
+        scales[2][l] = lw.moe() ? 0 : weights.address(lw.gateUpScales());
+        scales[3][l] = lw.moe() ? 0 : weights.address(lw.downScales());
+      }
+      fp8Sites.add(new Site("qkv fp8", new GemmShape(1, qkvWidth, h, qkvWidth, false), ws.at(ws.normed),
+          ws.at(ws.qkv), qkv, decode, scales[0]));
+      fp8Sites.add(new Site("o fp8", new GemmShape(1, h, c.qSize(), h, sharded), ws.at(ws.attn), ws.at(ws.delta), o,
+          decode, scales[1]));
+      if (!c.isMoe()) { // a mixture's experts are not FP8 here, nor timed as projections
+        fp8Sites.add(new Site("gate_up fp8", new GemmShape(1, 2 * inter, h, 2 * inter, false), ws.at(ws.normed),
+            ws.at(ws.gateUp), gateUp, decode, scales[2]));
+        fp8Sites.add(new Site("down fp8", new GemmShape(1, h, inter, h, sharded), ws.at(ws.act), ws.at(ws.delta),
+            down, decode, scales[3]));
+      }
       long[] widened = {weights.widenedScratch()};
       qkv = o = gateUp = down = widened;
       rows = rows.stream().filter(r -> r > Projections.FP8_GEMM_MAX_ROWS).toList();
@@ -167,6 +205,7 @@ final class GemmTuning {
       sites.add(new Site("router", new GemmShape(1, e, h, e, true), ws.at(ws.normed), ws.at(ws.delta), router,
           rows));
     }
+    sites.addAll(fp8Sites);
     sites.removeIf(s -> s.rows().isEmpty());
     return sites;
   }
@@ -200,11 +239,19 @@ final class GemmTuning {
           for (Site s : sites) noise(kernels, stream, s.x(), (long) s.shape().k() * s.rows().get(s.rows().size() - 1));
           filled = true;
         }
-        List<GemmChoice> candidates = GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy,
-            projections.wgmma(), GemmTuner.skinny2InDispatch() && projections.skinny2());
+        List<GemmChoice> candidates = site.fp8() ? GemmTuner.fp8Candidates(policy, projections.skinny2Fp8())
+            : GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy, projections.wgmma(),
+                GemmTuner.skinny2InDispatch() && projections.skinny2());
         int[] layer = {0};
         choices.put(shape, GemmTuner.fastest(shape, candidates, (s, c) -> EventTimer.median(EventTimer.timeUs(stream,
-            WARMUP, REPS, () -> projections.run(c, s, site.y(), site.x(), site.weights()[layer[0]++ % site.weights().length])))));
+            WARMUP, REPS, () -> {
+              int l = layer[0]++ % site.weights().length;
+              if (site.fp8()) {
+                projections.runFp8(c, s, site.y(), site.x(), site.weights()[l], site.scales()[l]);
+              } else {
+                projections.run(c, s, site.y(), site.x(), site.weights()[l]);
+              }
+            }))));
         timed++;
       }
     }

@@ -30,15 +30,15 @@ import java.util.Map;
  * tiles leave the GPU idle) for up to {@link SkinnyGemmPlan#MAX_M} rows of x, the tensor-core GEMM
  * above. Skinny plans are made once per shape and kept.
  *
- * <p>FP8 weights ({@link #projectFp8}, not timed: {@link #fp8Path} picks by row count): up to
- * {@link #FP8_GEMM_MAX_ROWS} rows of x (every decode step and graph bucket) run the FP8 second skinny
- * GEMM (skinny2_gemm_fp8.cu: tensor copies of e4m3 boxes, MMAs on the codes widened in registers; one
- * launch per 64 rows) where the tensor-map shim is loaded and {@link
- * GemmTuner#SKINNY2_FP8_SETTING_ENV} is on; else, and up to
- * {@link #FP8_GEMM_MAX_ROWS} rows (every decode step and graph bucket), the FP8 skinny GEMM
- * (skinny_gemm_fp8.cu: the bf16 skinny GEMM's plan, tiles and split-K, one byte a weight widened in
- * registers); more rows (prefill) widen the weight to bf16 into a scratch matrix first and run the
- * bf16 dispatch on it, since there the tensor cores, not the weight stream, set the time.
+ * <p>FP8 weights ({@link #projectFp8}): up to {@link #FP8_GEMM_MAX_ROWS} rows of x (every decode
+ * step and graph bucket) run what the dispatch chose of our two FP8 decode GEMMs (timed at load
+ * like the bf16 candidates): the FP8 skinny GEMM (skinny_gemm_fp8.cu: the bf16 skinny GEMM's plan,
+ * tiles and split-K, one byte a weight widened in registers), or the FP8 second skinny GEMM
+ * (skinny2_gemm_fp8.cu: tensor copies of e4m3 boxes, MMAs on the codes widened in registers; one
+ * launch per 64 rows), a candidate where the tensor-map shim is loaded and {@link
+ * GemmTuner#SKINNY2_FP8_SETTING_ENV} is on; untimed, {@link #fp8Path} picks by row count. More rows
+ * (prefill) widen the weight to bf16 into a scratch matrix first and run the bf16 dispatch on it,
+ * since there the tensor cores, not the weight stream, set the time.
  */
 final class Projections {
 
@@ -58,13 +58,17 @@ final class Projections {
   private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
 
-  Projections(KernelModule kernels, CudaStream stream) {
+  /**
+   * @param pinSkinny2 {@code --gemm skinny2}: the FP8 second skinny GEMM is a candidate (and pinned)
+   *     where the shim is loaded, whatever {@link GemmTuner#SKINNY2_FP8_SETTING_ENV} says
+   */
+  Projections(KernelModule kernels, CudaStream stream, boolean pinSkinny2) {
     this.kernels = kernels;
     this.stream = stream;
     boolean usable = WgmmaGemms.inDispatch() && WgmmaGemms.unavailabilityCause(kernels.context().gpu()).isEmpty();
     this.wgmma = usable ? new WgmmaGemms(kernels, stream) : null;
     this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
-    this.skinny2Fp8 = skinny2 != null && GemmTuner.skinny2Fp8InDispatch();
+    this.skinny2Fp8 = skinny2 != null && (pinSkinny2 || GemmTuner.skinny2Fp8InDispatch());
   }
 
   /** Whether our second skinny GEMM can run here (the tensor-map shim is loaded). */
@@ -113,24 +117,52 @@ final class Projections {
    */
   void projectFp8(long out, int outStride, long x, long w, long scales, long scratch, int m, int n, int k,
       boolean outFloat) {
-    Fp8Path path = fp8Path(m, k, skinny2Fp8, Skinny2Gemms.aligned(x, w));
-    if (path == Fp8Path.SKINNY2_FP8) {
-      // Past 64 rows, one launch per 64 rows of x (each streams the codes again: at 128 and 256 rows
-      // that is the bf16 weight's bytes once or twice, where the tensor pipe, not the stream, is the limit).
-      skinny2.launchFp8Rows(rows -> plan2Fp8(rows, n, k), out, x, w, scales, partials, counters, m, k, outStride,
-          outFloat);
-      return;
-    }
-    if (path == Fp8Path.SKINNY_FP8) {
-      SkinnyGemmPlan plan = plan(m, n, k);
-      SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out, x, w, scales, partials, counters, outStride,
-          outFloat);
-      kernels.launch(SkinnyGemmFp8Params.kernelFor(plan), SkinnyGemmFp8Params.launch(plan), p, stream);
+    if (m <= FP8_GEMM_MAX_ROWS) {
+      GemmShape shape = new GemmShape(m, n, k, outStride, outFloat);
+      runFp8(choices == null ? null : choices.choiceFor(shape).orElse(null), shape, out, x, w, scales);
       return;
     }
     Fp8DequantParams d = new Fp8DequantParams(scratch, w, scales, n, k, 1);
     kernels.launch(Kernel.FP8_DEQUANT, d.launch(), d, stream);
     project(out, outStride, x, scratch, m, n, k, outFloat);
+  }
+
+  /** Whether the FP8 second skinny GEMM is a candidate here (shim loaded, setting on). */
+  boolean skinny2Fp8() {
+    return skinny2Fp8;
+  }
+
+  /**
+   * The FP8 decode GEMM a launch of {@code m} rows and depth {@code k} runs, given the dispatch's
+   * choice for its shape ({@code chosen}; null when untimed): the first FP8 skinny GEMM where that was
+   * chosen, else {@link #fp8Path}'s (the second where it may run, else the first). A choice of another
+   * kind (a bf16 kernel) counts as none.
+   */
+  static GemmChoice.Kernel fp8Kernel(GemmChoice chosen, int m, int k, boolean skinny2Fp8, boolean aligned) {
+    if (chosen != null && chosen.kernel() == GemmChoice.Kernel.SKINNY_FP8) return GemmChoice.Kernel.SKINNY_FP8;
+    return fp8Path(m, k, skinny2Fp8, aligned) == Fp8Path.SKINNY2_FP8 ? GemmChoice.Kernel.SKINNY2_FP8
+        : GemmChoice.Kernel.SKINNY_FP8;
+  }
+
+  /**
+   * Runs one FP8 decode launch of codes {@code w} with row scales {@code scales}: {@link #fp8Kernel} of
+   * {@code choice} (null: untimed).
+   */
+  void runFp8(GemmChoice choice, GemmShape s, long out, long x, long w, long scales) {
+    if (s.m() > FP8_GEMM_MAX_ROWS) {
+      throw new IllegalArgumentException("an FP8 decode GEMM takes at most " + FP8_GEMM_MAX_ROWS + " rows, not " + s);
+    }
+    if (fp8Kernel(choice, s.m(), s.k(), skinny2Fp8, Skinny2Gemms.aligned(x, w)) == GemmChoice.Kernel.SKINNY2_FP8) {
+      // Past 64 rows, one launch per 64 rows of x (each streams the codes again: at 128 and 256 rows
+      // that is the bf16 weight's bytes once or twice, where the tensor pipe, not the stream, is the limit).
+      skinny2.launchFp8Rows(rows -> plan2Fp8(rows, s.n(), s.k()), out, x, w, scales, partials, counters, s.m(),
+          s.k(), s.stride(), s.outFloat());
+      return;
+    }
+    SkinnyGemmPlan plan = plan(s.m(), s.n(), s.k());
+    SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out, x, w, scales, partials, counters, s.stride(),
+        s.outFloat());
+    kernels.launch(SkinnyGemmFp8Params.kernelFor(plan), SkinnyGemmFp8Params.launch(plan), p, stream);
   }
 
   void project(long out, int outStride, long x, long w, int m, int n, int k) {
@@ -141,7 +173,7 @@ final class Projections {
   void project(long out, int outStride, long x, long w, int m, int n, int k, boolean outFloat) {
     GemmShape shape = new GemmShape(m, n, k, outStride, outFloat);
     GemmChoice choice = choices == null ? null : choices.choiceFor(shape).orElse(null);
-    if (choice == null) {
+    if (choice == null || choice.kernel().fp8()) {
       choice = byRowCount(m);
     } else if (choice.kernel() == GemmChoice.Kernel.CUBLASLT && !choices.timed(shape)) {
       choice = GemmChoice.cublasLt(0, Double.NaN); // another row count: cuBLASLt's own first pick for it

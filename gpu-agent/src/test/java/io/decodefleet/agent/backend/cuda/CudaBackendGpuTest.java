@@ -116,7 +116,7 @@ class CudaBackendGpuTest {
 
   /**
    * FP8 weights and an FP8 KV cache against the CPU backend's FP8 reference, at the bf16 tolerance:
-   * the FP8 skinny GEMM (decode), the widened prefill GEMM, the FP8 append and the FP8 decode
+   * the FP8 skinny GEMMs (decode: the dispatch's choice, then the second one pinned), the widened prefill GEMM, the FP8 append and the FP8 decode
    * attention (d64 and d128, split and persistent, eager and graph) and the FP8 plain paged kernel.
    */
   @Test
@@ -130,6 +130,12 @@ class CudaBackendGpuTest {
       assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
           settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.FP8),
           System.out));
+    }
+    // --gemm skinny2 pins the FP8 second skinny GEMM at every decode row count (launches of 64 rows past 64).
+    for (ModelConfig model : new ModelConfig[] {D64, D128}) {
+      assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
+          settings.withGemm(GemmTuner.Policy.SKINNY2), ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.FP8,
+          ModelSpec.KvCacheDtype.FP8), System.out));
     }
   }
 

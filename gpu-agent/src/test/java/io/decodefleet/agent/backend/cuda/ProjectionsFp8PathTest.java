@@ -3,6 +3,8 @@ package io.decodefleet.agent.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.decodefleet.agent.backend.cuda.Projections.Fp8Path;
+import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
+import io.decodefleet.agent.backend.cuda.gemm.GemmChoice.Kernel;
 import org.junit.jupiter.api.Test;
 
 class ProjectionsFp8PathTest {
@@ -24,5 +26,23 @@ class ProjectionsFp8PathTest {
     int m = Projections.FP8_GEMM_MAX_ROWS + 1;
     assertEquals(Fp8Path.WIDEN_THEN_BF16, Projections.fp8Path(m, 4096, true, true));
     assertEquals(Fp8Path.WIDEN_THEN_BF16, Projections.fp8Path(m, 4096, false, false));
+  }
+
+  @Test
+  void theDispatchesChoiceRunsWhereItCanAndTheRowRuleElsewhere() {
+    GemmChoice first = GemmChoice.ours(Kernel.SKINNY_FP8, 10.0);
+    GemmChoice second = GemmChoice.ours(Kernel.SKINNY2_FP8, 9.0);
+    // Timed faster: the second FP8 skinny GEMM, where it may run.
+    assertEquals(Kernel.SKINNY2_FP8, Projections.fp8Kernel(second, 64, 4096, true, true));
+    assertEquals(Kernel.SKINNY_FP8, Projections.fp8Kernel(second, 64, 4096, false, true), "setting off or no shim");
+    assertEquals(Kernel.SKINNY_FP8, Projections.fp8Kernel(second, 64, 4096, true, false), "unaligned operands");
+    assertEquals(Kernel.SKINNY_FP8, Projections.fp8Kernel(second, 8, 4104, true, true), "k not a multiple of 16");
+    // Timed faster: the first, even where the second could run.
+    assertEquals(Kernel.SKINNY_FP8, Projections.fp8Kernel(first, 64, 4096, true, true));
+    // Untimed, or a bf16 kernel's choice for the same shape: the row rule.
+    assertEquals(Kernel.SKINNY2_FP8, Projections.fp8Kernel(null, 64, 4096, true, true));
+    assertEquals(Kernel.SKINNY_FP8, Projections.fp8Kernel(null, 64, 4096, false, true));
+    assertEquals(Kernel.SKINNY2_FP8, Projections.fp8Kernel(GemmChoice.cublasLt(0, 5.0), 1, 4096, true, true));
+    assertEquals(Kernel.SKINNY_FP8, Projections.fp8Kernel(GemmChoice.ours(Kernel.SKINNY2, 5.0), 1, 4096, false, true));
   }
 }

@@ -24,6 +24,13 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
     TENSOR_CORE("ours:tensor-core"),
     /** Our Hopper GEMM (TMA and wgmma; sm_90 only, see {@link WgmmaGemms}). */
     WGMMA("ours:wgmma"),
+    /** Our FP8-weight decode GEMM (rows of x ≤ 256, e4m3 codes widened in registers; skinny_gemm_fp8.cu). */
+    SKINNY_FP8("ours:skinny-fp8"),
+    /**
+     * Our FP8-weight second decode GEMM (tensor copies of e4m3 boxes into a ring, MMAs on the widened
+     * codes; launches of up to 64 rows of x; skinny2_gemm_fp8.cu).
+     */
+    SKINNY2_FP8("ours:skinny2-fp8"),
     /** cuBLASLt, through the project's shim. */
     CUBLASLT("cublaslt");
 
@@ -39,6 +46,11 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
 
     public boolean ours() {
       return this != CUBLASLT;
+    }
+
+    /** Whether it runs on FP8 weights (the others on bf16). */
+    public boolean fp8() {
+      return this == SKINNY_FP8 || this == SKINNY2_FP8;
     }
   }
 
@@ -77,6 +89,7 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
         // falls through to the error below
       }
     }
-    throw new IllegalArgumentException("not a GEMM choice: '" + label + "' (ours:skinny, ours:skinny2, ours:tensor-core, ours:wgmma or cublaslt#N)");
+    throw new IllegalArgumentException("not a GEMM choice: '" + label + "' (ours:skinny, ours:skinny2, ours:tensor-core, ours:wgmma, "
+        + "ours:skinny-fp8, ours:skinny2-fp8 or cublaslt#N)");
   }
 }

@@ -82,12 +82,13 @@ public final class GemmChoices {
   public String summary(List<GemmShape> shapes) {
     long lt = shapes.stream().map(this::choiceFor).filter(c -> c.isPresent()
         && c.get().kernel() == GemmChoice.Kernel.CUBLASLT).count();
-    long wgmma = shapes.stream().map(this::choiceFor).filter(c -> c.isPresent()
-        && c.get().kernel() == GemmChoice.Kernel.WGMMA).count();
-    long skinny2 = shapes.stream().map(this::choiceFor).filter(c -> c.isPresent()
-        && c.get().kernel() == GemmChoice.Kernel.SKINNY2).count();
-    String among = (wgmma > 0 ? "ours:wgmma " + wgmma : "") + (wgmma > 0 && skinny2 > 0 ? ", " : "")
-        + (skinny2 > 0 ? "ours:skinny2 " + skinny2 : "");
+    List<String> named = new ArrayList<>();
+    for (GemmChoice.Kernel k : List.of(GemmChoice.Kernel.WGMMA, GemmChoice.Kernel.SKINNY2,
+        GemmChoice.Kernel.SKINNY2_FP8)) {
+      long count = shapes.stream().map(this::choiceFor).filter(c -> c.isPresent() && c.get().kernel() == k).count();
+      if (count > 0) named.add(k.label() + " " + count);
+    }
+    String among = String.join(", ", named);
     return "GEMM dispatch: cuBLASLt " + lt + " of " + shapes.size() + " shapes, ours " + (shapes.size() - lt)
         + (among.isEmpty() ? "" : " (" + among + ")");
   }

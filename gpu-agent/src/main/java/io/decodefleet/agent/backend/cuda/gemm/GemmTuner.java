@@ -9,7 +9,8 @@ import java.util.List;
  * skinny GEMM up to {@link #SKINNY_MAX_ROWS} rows, the second skinny GEMM up to {@link
  * #SKINNY2_MAX_ROWS}, the tensor-core GEMM from {@link
  * #TENSOR_CORE_MIN_ROWS} rows, the Hopper wgmma GEMM from {@link #WGMMA_MIN_ROWS} rows where it
- * runs and is enabled) and up to {@link #CUBLASLT_CANDIDATES} of cuBLASLt's heuristic algorithms.
+ * runs and is enabled) and up to {@link #CUBLASLT_CANDIDATES} of cuBLASLt's heuristic algorithms; for
+ * FP8 weights at decode row counts, our two FP8 skinny GEMMs ({@link #fp8Candidates}).
  * Timing is the caller's (device events at model load); this class only decides, so the rule is
  * one piece of code whatever measures it.
  */
@@ -38,8 +39,9 @@ public final class GemmTuner {
     /** cuBLASLt's first pick wherever it has one; ours where it has none. */
     CUBLASLT,
     /**
-     * Our second skinny GEMM wherever it applies (up to {@link #SKINNY2_MAX_ROWS} rows), our kernels
-     * elsewhere: pins it, to measure it end to end and check it against the CPU backend.
+     * Our second skinny GEMM wherever it applies (up to {@link #SKINNY2_MAX_ROWS} rows; for FP8
+     * weights its FP8 twin at every decode row count), our kernels elsewhere: pins it, to measure it
+     * end to end and check it against the CPU backend.
      */
     SKINNY2;
 
@@ -87,10 +89,11 @@ public final class GemmTuner {
   }
 
   /**
-   * {@code on}: FP8 decode projections (up to 256 rows, in launches of up to 64) run the FP8 second
-   * skinny GEMM (skinny2_gemm_fp8.cu) in place of the first FP8 skinny GEMM. Off by default until its self-test family
-   * (SKINNY2_GEMM_FP8) has passed on a GPU: FP8 projections are not timed, so this choice is not
-   * checked by a measurement either. The self-test and {@code bench kernels} run it regardless.
+   * {@code on}: the FP8 second skinny GEMM (skinny2_gemm_fp8.cu, launches of up to 64 rows) is a
+   * dispatch candidate of FP8 decode projections (up to 256 rows) beside the first FP8 skinny GEMM,
+   * timed at load like the bf16 candidates ({@link #fp8Candidates}). Off by default until its
+   * self-test family (SKINNY2_GEMM_FP8) has passed on a GPU: timing checks speed, not results. The
+   * self-test and {@code bench kernels} run it regardless.
    */
   public static final String SKINNY2_FP8_SETTING_ENV = "DECODEFLEET_GEMM_SKINNY2_FP8";
 
@@ -102,6 +105,20 @@ public final class GemmTuner {
   /** {@code on}, {@code 1} or {@code true} (any case, blanks around): on; anything else, or unset: off. */
   static boolean skinny2Fp8InDispatch(String value) {
     return WgmmaGemms.settingOn(value);
+  }
+
+  /**
+   * The candidates of an FP8-weight decode projection (up to {@link #SKINNY_MAX_ROWS} rows): the FP8
+   * skinny GEMM, and the FP8 second skinny GEMM where it may run ({@code skinny2Fp8}: shim loaded, setting
+   * on, its depth and alignment met), which {@link Policy#SKINNY2} pins. cuBLASLt has no GEMM of FP8
+   * weights with bf16 activations, so under every policy these are ours, timed against each other.
+   */
+  public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8) {
+    if (skinny2Fp8 && policy == Policy.SKINNY2) return List.of(GemmChoice.ours(GemmChoice.Kernel.SKINNY2_FP8, Double.NaN));
+    List<GemmChoice> c = new ArrayList<>(2);
+    c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY_FP8, Double.NaN));
+    if (skinny2Fp8) c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY2_FP8, Double.NaN));
+    return c;
   }
 
   /** Our candidates for {@code rows} rows without the opt-in kernels: the skinny GEMM, the tensor-core GEMM, or both. */

@@ -90,6 +90,28 @@ class GemmChoicesTest {
   }
 
   @Test
+  void fp8ChoicesRoundTripBesideTheWidenedPrefillChoicesOfTheSameProjection(@TempDir Path dir) throws IOException {
+    // An FP8 model's projection: our FP8 GEMMs at decode rows, the bf16 dispatch (on the widened
+    // weight) past 256 rows, in one table.
+    GemmChoices c = new GemmChoices("H200, fp8 weights");
+    c.put(QKV.withRows(1), GemmChoice.ours(GemmChoice.Kernel.SKINNY2_FP8, 9.5));
+    c.put(QKV.withRows(64), GemmChoice.ours(GemmChoice.Kernel.SKINNY2_FP8, 12.0));
+    c.put(QKV.withRows(256), GemmChoice.ours(GemmChoice.Kernel.SKINNY_FP8, 40.0));
+    c.put(QKV.withRows(512), GemmChoice.cublasLt(1, 60.0));
+    Path file = dir.resolve("gemm.tsv");
+    c.write(file);
+    assertTrue(Files.readString(file).contains("\tours:skinny2-fp8\t9.5\n"), "the label in the file");
+    GemmChoices back = GemmChoices.read(file, c.key()).orElseThrow();
+    assertEquals(GemmChoice.Kernel.SKINNY2_FP8, back.choiceFor(QKV.withRows(17)).orElseThrow().kernel());
+    assertEquals(GemmChoice.Kernel.SKINNY_FP8, back.choiceFor(QKV.withRows(200)).orElseThrow().kernel(),
+        "ours:skinny-fp8 is its own label");
+    assertEquals(GemmChoice.Kernel.CUBLASLT, back.choiceFor(QKV.withRows(300)).orElseThrow().kernel());
+    assertTrue(back.choiceFor(QKV.withRows(64)).orElseThrow().kernel().fp8());
+    assertFalse(back.choiceFor(QKV.withRows(512)).orElseThrow().kernel().fp8());
+    assertEquals("GEMM dispatch: cuBLASLt 1 of 4 shapes, ours 3 (ours:skinny2-fp8 2)", back.summary());
+  }
+
+  @Test
   void aDamagedCacheFileIsAnErrorNamingFileAndLine(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("gemm.tsv");
     sample().write(file);

@@ -49,6 +49,17 @@ class GemmTunerTest {
   }
 
   @Test
+  void fp8DecodeProjectionsTimeOurTwoFp8GemmsUnderEveryPolicy() {
+    for (Policy p : List.of(Policy.AUTO, Policy.OURS, Policy.CUBLASLT)) {
+      assertEquals(List.of("ours:skinny-fp8", "ours:skinny2-fp8"), labels(GemmTuner.fp8Candidates(p, true)), p.label());
+      assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(p, false)), "not enabled: " + p.label());
+    }
+    assertEquals(List.of("ours:skinny2-fp8"), labels(GemmTuner.fp8Candidates(Policy.SKINNY2, true)), "pinned");
+    assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(Policy.SKINNY2, false)),
+        "pinned where it cannot run: the first");
+  }
+
+  @Test
   void theWgmmaGemmIsACandidateFrom64RowsOnlyWhereItIsEnabled() {
     assertEquals(List.of("ours:skinny", "ours:tensor-core", "cublaslt#0"),
         labels(GemmTuner.candidates(63, 1, Policy.AUTO, true, false)), "below 64 rows: not a candidate");
