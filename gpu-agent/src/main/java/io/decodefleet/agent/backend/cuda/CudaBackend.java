@@ -9,7 +9,6 @@ import io.decodefleet.agent.backend.cuda.driver.CudaException;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
-import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.kv.CudaKvGroupMember;
 import io.decodefleet.agent.backend.cuda.kv.Fp8KvScales;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
@@ -187,7 +186,7 @@ public final class CudaBackend implements TensorParallelRank {
     weights = own(DeviceWeights.load(ctx, kernels, stream, layout, load));
     kvScales = Fp8KvScales.of(load);
     weightMillis = (System.nanoTime() - t0) / 1_000_000;
-    Projections projections = new Projections(kernels, stream, settings.gemm() == GemmTuner.Policy.SKINNY2);
+    Projections projections = new Projections(kernels, stream, settings.gemm());
     long[] scratch = projections.scratchFor(config, settings.maxStepTokens(), settings.logitsRows());
     ws = own(new Workspace(ctx, config, settings.maxStepTokens(), settings.logitsRows(), scratch[0], scratch[1],
         AttentionSlots.maxPartialSlots(kernels, config.headDim())));

@@ -59,16 +59,17 @@ final class Projections {
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
 
   /**
-   * @param pinSkinny2 {@code --gemm skinny2}: the FP8 second skinny GEMM is a candidate (and pinned)
-   *     where the shim is loaded, whatever {@link GemmTuner#SKINNY2_FP8_SETTING_ENV} says
+   * @param policy the {@code --gemm} setting: under {@link GemmTuner.Policy#SKINNY2} the FP8 second skinny
+   *     GEMM is a candidate (and pinned) where the shim is loaded, whatever {@link
+   *     GemmTuner#SKINNY2_FP8_SETTING_ENV} says
    */
-  Projections(KernelModule kernels, CudaStream stream, boolean pinSkinny2) {
+  Projections(KernelModule kernels, CudaStream stream, GemmTuner.Policy policy) {
     this.kernels = kernels;
     this.stream = stream;
     boolean usable = WgmmaGemms.inDispatch() && WgmmaGemms.unavailabilityCause(kernels.context().gpu()).isEmpty();
     this.wgmma = usable ? new WgmmaGemms(kernels, stream) : null;
     this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
-    this.skinny2Fp8 = skinny2 != null && (pinSkinny2 || GemmTuner.skinny2Fp8InDispatch());
+    this.skinny2Fp8 = skinny2 != null && (policy == GemmTuner.Policy.SKINNY2 || GemmTuner.skinny2Fp8InDispatch());
   }
 
   /** Whether our second skinny GEMM can run here (the tensor-map shim is loaded). */
