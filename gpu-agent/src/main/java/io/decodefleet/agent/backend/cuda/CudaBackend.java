@@ -116,9 +116,7 @@ public final class CudaBackend implements TensorParallelRank {
   /** A backend on local CUDA device {@code index}; fails with one line when there is none. */
   public static CudaBackend open(int index, CudaSettings settings) {
     CudaDevices.Discovery d = CudaDevices.discover();
-    if (!d.hasDevices()) {
-      throw noDevice(index, d.reason());
-    }
+    if (!d.hasDevices()) throw noDevice(index, d.reason());
     if (index < 0 || index >= d.gpus().size()) {
       throw new IllegalArgumentException("GPU " + index + " is not a CUDA device here (0.." + (d.gpus().size() - 1)
           + ")");
@@ -253,7 +251,8 @@ public final class CudaBackend implements TensorParallelRank {
     if (settings.decodePath().usesGraphs()) {
       graphs.captureAll(ctx, stream, settings.maxGraphBatch(), runner::graphWarmUp);
       runner.useGraphs(graphs);
-      graphLine = "; " + graphs.report().describe();
+      graphLine = "; " + graphs.report().describe() + ", host path compiled in "
+          + runner.warmHostPath(graphs.report().buckets()) + " ms";
     }
     events.resetGap();
     loadReport = String.format("%s: weights %.2f GiB (%s) %s, %d ms, workspace %.2f GiB for %d tokens,"

@@ -111,6 +111,16 @@ final class StepRunner implements AutoCloseable {
     this.graphs = captured;
   }
 
+  /** Compiles the host part of graph steps before the first real one ({@link HostPathWarmUp}); its ms. */
+  long warmHostPath(java.util.List<Integer> buckets) {
+    return graphs == null ? 0 : HostPathWarmUp.run(buckets, kv.blockSize(), maxBlocksPerSeq, HostPathWarmUp.STEPS,
+        batch -> {
+          StepPlan plan = plan(batch);
+          int bucket = BatchBuckets.bucketOf(plan.rows());
+          graphLayout.write(graphHost.bytes(), batch, plan, bucket, true, plan.tableStride(), graphPlan(batch, bucket));
+        });
+  }
+
   /**
    * Stages an all-padding step for {@code bucket} and returns the launches of its graph: the
    * decoder over the bucket's rows, the LM head over all of them, argmax.
@@ -409,14 +419,10 @@ final class StepRunner implements AutoCloseable {
 
   private void closeEagerStaging() {
     try {
-      if (eagerHost != null) {
-        eagerHost.close();
-      }
+      if (eagerHost != null) eagerHost.close();
     } finally {
       eagerHost = null;
-      if (eagerInputs != null) {
-        eagerInputs.close();
-      }
+      if (eagerInputs != null) eagerInputs.close();
       eagerInputs = null;
     }
   }
@@ -427,18 +433,10 @@ final class StepRunner implements AutoCloseable {
       closeEagerStaging();
     } finally {
       try {
-        if (graphHost != null) {
-          graphHost.close();
-        }
-        if (graphInputs != null) {
-          graphInputs.close();
-        }
-        if (outputHost != null) {
-          outputHost.close();
-        }
-        if (samplingHost != null) {
-          samplingHost.close();
-        }
+        if (graphHost != null) graphHost.close();
+        if (graphInputs != null) graphInputs.close();
+        if (outputHost != null) outputHost.close();
+        if (samplingHost != null) samplingHost.close();
       } finally {
         cosSin.close();
       }
