@@ -12,11 +12,11 @@ import java.util.function.Consumer;
  * at batch 256, 300–1000 µs a step over the first 80 steps on a 2-core VM against about 55 µs once
  * compiled (at batch 1, 40–100 µs against 3). Without this a serving engine pays that in its first
  * seconds, with the GPU idle meanwhile, and a benchmark of tens of steps measures it as the host's cost.
- * The batches are what decode steps look like: contexts spread over the pool's range (up to 4096
- * positions), a table of distinct blocks per sequence, the slot of each last position.
+ * The batches are what decode steps look like: contexts spread log-uniformly over the pool's range (up
+ * to 4096 positions), a table of distinct blocks per sequence, the slot of each last position.
  */
 final class HostPathWarmUp {
-  /** Steps per bucket: with 21 buckets, about 6,000 calls of each method (C2 compiles at 10,000 invocations or hot loops). */
+  /** Steps per bucket: with 21 buckets, about 6,000 calls of each method, and its loops far more often. */
   static final int STEPS = 300;
   private static final int MAX_CONTEXT = 4096;
 
@@ -39,7 +39,7 @@ final class HostPathWarmUp {
     return (System.nanoTime() - t0) / 1_000_000;
   }
 
-  /** A decode batch of {@code rows} sequences (one token each), contexts uniform in [1, maxContext]. */
+  /** A decode batch of {@code rows} sequences (one token each), contexts log-uniform in [1, maxContext]. */
   static ForwardBatch batch(int rows, int blockSize, int maxContext, Random random) {
     int[] tokens = new int[rows];
     int[] positions = new int[rows];
@@ -49,7 +49,9 @@ final class HostPathWarmUp {
     int[] sample = new int[rows];
     int nextBlock = 0;
     for (int r = 0; r < rows; r++) {
-      int context = 1 + random.nextInt(maxContext);
+      // Log-uniform: as many short contexts as long ones, so every branch of the plan is compiled warm.
+      long drawn = Math.round(Math.exp(random.nextDouble() * Math.log(maxContext)));
+      int context = (int) Math.min(maxContext, Math.max(1, drawn));
       tables[r] = new int[(context + blockSize - 1) / blockSize];
       for (int b = 0; b < tables[r].length; b++) tables[r][b] = nextBlock++;
       positions[r] = context - 1;
