@@ -25,20 +25,24 @@ import org.junit.jupiter.api.io.TempDir;
  *       same steps as the real engines, whatever the host's load (the real and simulated counts have been
  *       within 1 % of each other on a quiet host and at a load average of 18; a missed or extra step per
  *       request, or a wrong token budget, is 10 % or more here);
- *   <li>the timings, within a factor of 2.5. Not the issue's 10 % / 25 % targets: the real side's times are
- *       whatever this machine leaves the cluster, and CI's 2 cores may be shared with other builds. On this
- *       project's 2-core VM, the real run was at most 2.2 times slower than the simulation with others' builds
- *       keeping the load average at 18 (docs/simulation.md); on a quiet host the two are within 0–35 %. A
- *       broken step model (a unit off, steps not shared between agents) is far outside 2.5.
+ *   <li>the timings, within a factor of 2.5 once this host's speed today against the calibration's day is
+ *       divided out ({@link HostSpeed}: the same VM has run the step bench twice as slowly an hour apart). Not
+ *       the issue's 10 % / 25 % targets: the real side's times are whatever this machine leaves the cluster,
+ *       and CI's 2 cores may be shared with other builds. On this project's 2-core VM, the real run was at
+ *       most 2.2 times slower than the simulation with others' builds keeping the load average at 18
+ *       (docs/simulation.md); on a quiet host the two are within 0–35 %. A broken step model (a unit off,
+ *       steps not shared between agents) is far outside 2.5.
  * </ul>
  */
 class SimulationComparisonTest {
   @TempDir
   static Path dir;
   private static int exitCode;
+  private static double slowdown;
 
   @BeforeAll
-  static void compare() {
+  static void compare() throws Exception {
+    slowdown = HostSpeed.slowdown(dir);
     // 64 requests of the default lengths, all at once: long enough (seconds per world size) that the first
     // second's costs do not decide the real side's numbers.
     exitCode = CoordinatorCli.run("simulate", "--compare-real", "--calibration", "cpu-tiny", "--world-sizes",
@@ -88,8 +92,10 @@ class SimulationComparisonTest {
       assertEquals(realSteps, simulatedSteps, 0.05 * realSteps, "world size " + r.get("world_size") + " engine steps");
       for (String key : List.of("output_throughput", "median_ttft_ms", "median_tpot_ms")) {
         double ratio = s.get(key).asDouble() / r.get(key).asDouble();
+        ratio = key.equals("output_throughput") ? ratio / slowdown : ratio * slowdown;
         assertTrue(ratio > 1 / 2.5 && ratio < 2.5, "world size " + r.get("world_size") + " " + key + ": simulated "
-            + s.get(key) + " against real " + r.get(key));
+            + s.get(key) + " against real " + r.get(key) + String.format(Locale.ROOT, " on a host %.2fx slower than"
+            + " the calibration's", slowdown));
       }
     }
   }

@@ -44,11 +44,17 @@ class CalibrationFileTest {
   }
 
   @Test
-  void aCpuStepBenchWritesACalibrationTheSimulationReads(@TempDir Path dir) {
+  void aCpuStepBenchWritesACalibrationTheSimulationReads(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("cpu.json");
+    Path results = dir.resolve("results.json");
     assertEquals(0, io.decodefleet.agent.cli.GpuAgentCli.run("bench", "step", "--backend", "cpu", "--model", "tiny",
         "--batches", "1,2", "--context", "16,48", "--prefill", "8,24", "--reps", "1", "--message-us", "120",
-        "--calibration-out", file.toString()));
+        "--calibration-out", file.toString(), "--out", results.toString()));
+    // The results file is strict JSON: a rate the CPU has none of is null, not NaN.
+    var json = new ObjectMapper().readTree(results.toFile());
+    assertTrue(json.get("gemm_tflop_per_s").isNull(), json.toString());
+    assertTrue(json.get("copy_tb_per_s").asDouble() > 0, json.toString());
+    assertEquals(4, json.get("decode").size());
     StepCalibration cal = CalibrationFile.read(file);
     assertEquals("measured", cal.kind());
     assertEquals("cpu", cal.backend());

@@ -84,8 +84,9 @@ final class StepBenchTable {
     StringBuilder sb = new StringBuilder("{\n");
     sb.append(f("  \"date\": \"%s\",%n  \"device\": \"%s\",%n  \"model\": \"%s\",%n", Instant.now(),
         esc(r.device()), r.model()));
-    sb.append(f("  \"copy_tb_per_s\": %.4f,%n  \"gemm_tflop_per_s\": %.2f,%n  \"gemm_shape\": \"%s\",%n",
-        r.copyBytesPerUs() / 1e6, r.gemmFlopsPerUs() / 1e6, r.gemmShape()));
+    // A rate the backend has none of (the CPU's tensor-core rate) is null: NaN is not JSON.
+    sb.append(f("  \"copy_tb_per_s\": %s,%n  \"gemm_tflop_per_s\": %s,%n  \"gemm_shape\": \"%s\",%n",
+        fixed(r.copyBytesPerUs() / 1e6, "%.4f"), fixed(r.gemmFlopsPerUs() / 1e6, "%.2f"), r.gemmShape()));
     sb.append(f("  \"weight_bytes_read_per_step\": %d,%n  \"loads\": {", r.weightBytesRead()));
     List<String> loads = new ArrayList<>();
     r.loads().forEach((k, v) -> loads.add(f("\"%s\": \"%s\"", k, esc(v))));
@@ -135,6 +136,10 @@ final class StepBenchTable {
 
   private static StepBench.DecodeRow find(List<StepBench.DecodeRow> rows, String path) {
     return rows.stream().filter(d -> d.path().equals(path)).findFirst().orElse(null);
+  }
+
+  private static String fixed(double v, String format) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, format, v) : "null";
   }
 
   private static String num(double v) {
