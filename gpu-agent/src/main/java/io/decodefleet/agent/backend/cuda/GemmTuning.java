@@ -25,8 +25,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -160,52 +162,43 @@ final class GemmTuning {
     int h = c.hiddenSize();
     int qkvWidth = c.qSize() + 2 * c.kvSize();
     int inter = c.intermediateSize();
-    List<Site> fp8Sites = new ArrayList<>();
-    if (layout.fp8()) {
-      // FP8 projections: up to FP8_GEMM_MAX_ROWS rows run our FP8 decode GEMMs on the codes (timed
-      // against each other); more rows run the bf16 dispatch on the one widened scratch matrix.
-      List<Integer> decode = rows.stream().filter(r -> r <= Projections.FP8_GEMM_MAX_ROWS).toList();
-      long[][] scales = new long[4][layers];
-      for (int l = 0; l < layers; l++) {
-        WeightLayout.LayerWeights lw = layout.layer(l);
-        scales[0][l] = weights.address(lw.qkvScales());
-        scales[1][l] = weights.address(lw.oScales());
-        scales[2][l] = lw.moe() ? 0 : weights.address(lw.gateUpScales());
-        scales[3][l] = lw.moe() ? 0 : weights.address(lw.downScales());
-      }
-      fp8Sites.add(new Site("qkv fp8", new GemmShape(1, qkvWidth, h, qkvWidth, false), ws.at(ws.normed),
-          ws.at(ws.qkv), qkv, decode, scales[0]));
-      fp8Sites.add(new Site("o fp8", new GemmShape(1, h, c.qSize(), h, sharded), ws.at(ws.attn), ws.at(ws.delta), o,
-          decode, scales[1]));
-      if (!c.isMoe()) { // a mixture's experts are not FP8 here, nor timed as projections
-        fp8Sites.add(new Site("gate_up fp8", new GemmShape(1, 2 * inter, h, 2 * inter, false), ws.at(ws.normed),
-            ws.at(ws.gateUp), gateUp, decode, scales[2]));
-        fp8Sites.add(new Site("down fp8", new GemmShape(1, h, inter, h, sharded), ws.at(ws.act), ws.at(ws.delta),
-            down, decode, scales[3]));
-      }
-      long[] widened = {weights.widenedScratch()};
-      qkv = o = gateUp = down = widened;
-      rows = rows.stream().filter(r -> r > Projections.FP8_GEMM_MAX_ROWS).toList();
-    }
     List<Site> sites = new ArrayList<>(List.of(
         new Site("qkv", new GemmShape(1, qkvWidth, h, qkvWidth, false), ws.at(ws.normed), ws.at(ws.qkv), qkv, rows),
         new Site("o", new GemmShape(1, h, c.qSize(), h, sharded), ws.at(ws.attn), ws.at(ws.delta), o, rows),
         new Site("gate_up", new GemmShape(1, 2 * inter, h, 2 * inter, false), ws.at(ws.normed), ws.at(ws.gateUp),
             gateUp, rows),
-        new Site("down", new GemmShape(1, h, inter, h, sharded), ws.at(ws.act), ws.at(ws.delta), down, rows),
-        new Site("lm_head", new GemmShape(1, c.vocabSize(), h, c.vocabSize(), false), ws.at(ws.sampled),
-            ws.at(ws.logits), new long[] {weights.address(layout.lmHead())}, headRows)));
+        new Site("down", new GemmShape(1, h, inter, h, sharded), ws.at(ws.act), ws.at(ws.delta), down, rows)));
+    // A mixture of experts has no dense MLP (its experts are not timed as projections).
+    if (c.isMoe()) sites.removeIf(s -> s.name().equals("gate_up") || s.name().equals("down"));
+    if (layout.fp8()) {
+      // FP8 projections: up to FP8_GEMM_MAX_ROWS rows run our FP8 decode GEMMs on the codes (timed
+      // against each other); more rows run the bf16 dispatch on the one widened scratch matrix.
+      List<Integer> decode = rows.stream().filter(r -> r <= Projections.FP8_GEMM_MAX_ROWS).toList();
+      rows = rows.stream().filter(r -> r > Projections.FP8_GEMM_MAX_ROWS).toList();
+      Map<String, ToLongFunction<WeightLayout.LayerWeights>> scalesOf = Map.of("qkv",
+          WeightLayout.LayerWeights::qkvScales, "o", WeightLayout.LayerWeights::oScales, "gate_up",
+          WeightLayout.LayerWeights::gateUpScales, "down", WeightLayout.LayerWeights::downScales);
+      List<Site> split = new ArrayList<>();
+      for (Site p : sites) {
+        ToLongFunction<WeightLayout.LayerWeights> scaleOffset = scalesOf.get(p.name());
+        long[] scales = new long[layers];
+        for (int l = 0; l < layers; l++) scales[l] = weights.address(scaleOffset.applyAsLong(layout.layer(l)));
+        split.add(new Site(p.name() + " fp8", p.shape(), p.x(), p.y(), p.weights(), decode, scales));
+        split.add(new Site(p.name(), p.shape(), p.x(), p.y(), new long[] {weights.widenedScratch()}, rows));
+      }
+      sites = split;
+    }
+    sites.add(new Site("lm_head", new GemmShape(1, c.vocabSize(), h, c.vocabSize(), false), ws.at(ws.sampled),
+        ws.at(ws.logits), new long[] {weights.address(layout.lmHead())}, headRows));
     if (c.isMoe()) {
-      // A mixture of experts has no dense MLP: its router's gate GEMM (float32 logits) is timed
-      // instead; ws.delta has room for them (experts <= hidden).
+      // The router's gate GEMM (float32 logits) is timed in the MLP's place; ws.delta has room for
+      // them (experts <= hidden).
       int e = c.moe().numExperts();
       long[] router = new long[layers];
       for (int l = 0; l < layers; l++) router[l] = weights.address(layout.layer(l).router());
-      sites.removeIf(s -> s.name().equals("gate_up") || s.name().equals("down"));
       sites.add(new Site("router", new GemmShape(1, e, h, e, true), ws.at(ws.normed), ws.at(ws.delta), router,
           rows));
     }
-    sites.addAll(fp8Sites);
     sites.removeIf(s -> s.rows().isEmpty());
     return sites;
   }
