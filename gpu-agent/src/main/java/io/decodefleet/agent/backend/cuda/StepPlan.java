@@ -194,6 +194,18 @@ public final class StepPlan {
     return (tokens + blockSize - 1) / blockSize;
   }
 
+  /**
+   * Contexts of rows [from, to) of the batch, then 1 for each padding row up to {@code to}: what a
+   * decode-attention plan of those rows (a graph bucket padded past the batch) is made over.
+   */
+  public static int[] paddedContexts(ForwardBatch batch, int from, int to) {
+    int[] out = new int[to - from];
+    for (int r = from; r < to; r++) {
+      out[r - from] = r < batch.numTokens() ? batch.contextLens()[r] : 1;
+    }
+    return out;
+  }
+
   private static void check(ForwardBatch b, int blockSize) {
     int n = b.numTokens();
     if (n == 0) {

@@ -147,7 +147,8 @@ final class StepRunner implements AutoCloseable {
   }
 
   private DecodeAttentionPlan graphPlan(ForwardBatch batch, int bucket) {
-    return tensorCore ? DecodeAttentionPlan.plan(paddedContexts(batch, 0, bucket), c.numKeyValueHeads(), graphSlots)
+    return tensorCore
+        ? DecodeAttentionPlan.plan(StepPlan.paddedContexts(batch, 0, bucket), c.numKeyValueHeads(), graphSlots)
         : null;
   }
 
@@ -239,7 +240,7 @@ final class StepRunner implements AutoCloseable {
     int first = plan.firstSingle();
     int stride = plan.tableStride();
     DecodeAttentionPlan attention = tensorCore && first < n
-        ? DecodeAttentionPlan.plan(paddedContexts(batch, first, n), c.numKeyValueHeads(), eagerSlots)
+        ? DecodeAttentionPlan.plan(StepPlan.paddedContexts(batch, first, n), c.numKeyValueHeads(), eagerSlots)
         : null;
     StepInputs layout = StepInputs.exactFor(plan, batch.numSampled(), stride,
         attention == null ? 0 : attention.numItems());
@@ -296,15 +297,6 @@ final class StepRunner implements AutoCloseable {
     closeEagerStaging();
     eagerHost = PinnedBuffer.allocate(ctx, size);
     eagerInputs = ctx.allocate(size);
-  }
-
-  /** Contexts of rows [from, to) of the batch, then 1 for each padding row up to {@code to}. */
-  private static int[] paddedContexts(ForwardBatch batch, int from, int to) {
-    int[] out = new int[to - from];
-    for (int r = from; r < to; r++) {
-      out[r - from] = r < batch.numTokens() ? batch.contextLens()[r] : 1;
-    }
-    return out;
   }
 
   private Object newOutput(int rows, boolean greedy) {

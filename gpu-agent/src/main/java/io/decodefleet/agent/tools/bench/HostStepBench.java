@@ -110,7 +110,8 @@ public final class HostStepBench {
       if (decode) {
         StepPlan plan = StepPlan.of(fb, blockSize, true);
         t3 = System.nanoTime();
-        DecodeAttentionPlan attention = DecodeAttentionPlan.plan(paddedContexts(fb, bucket), kvHeads, slots);
+        DecodeAttentionPlan attention =
+            DecodeAttentionPlan.plan(StepPlan.paddedContexts(fb, 0, bucket), kvHeads, slots);
         t4 = System.nanoTime();
         layout.write(staging, fb, plan, bucket, true, plan.tableStride(), attention);
         t5 = System.nanoTime();
@@ -145,13 +146,5 @@ public final class HostStepBench {
     int[] tokens = new int[length];
     for (int i = 0; i < length; i++) tokens[i] = random.nextInt(vocab);
     return tokens;
-  }
-
-  /** The batch's contexts, then 1 for each padding row up to the bucket (as StepRunner plans a graph step). */
-  private static int[] paddedContexts(ForwardBatch batch, int bucket) {
-    int[] out = new int[bucket];
-    Arrays.fill(out, 1);
-    System.arraycopy(batch.contextLens(), 0, out, 0, batch.numTokens());
-    return out;
   }
 }

@@ -56,11 +56,8 @@ class HostPathWarmUpTest {
       StepPlan plan = StepPlan.of(batch, blockSize, true);
       assertTrue(plan.decodeOnly() && plan.tableStride() <= maxBlocks, "stride " + plan.tableStride());
       int bucket = BatchBuckets.bucketOf(plan.rows());
-      int[] contexts = new int[bucket];
-      java.util.Arrays.fill(contexts, 1);
-      System.arraycopy(batch.contextLens(), 0, contexts, 0, batch.numTokens());
       long bytes = layout.write(staging, batch, plan, bucket, true, plan.tableStride(),
-          DecodeAttentionPlan.plan(contexts, kvHeads, slots));
+          DecodeAttentionPlan.plan(StepPlan.paddedContexts(batch, 0, bucket), kvHeads, slots));
       assertTrue(bytes > 0 && bytes <= layout.capacityBytes());
       staged.add(bucket);
     });
