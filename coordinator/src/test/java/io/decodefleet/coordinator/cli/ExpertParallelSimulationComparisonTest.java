@@ -39,8 +39,7 @@ class ExpertParallelSimulationComparisonTest {
     int realSteps = real.get("engine").get("reported_steps").asInt();
     assertEquals(realSteps, s.get("engine").get("reported_steps").asInt(), 0.05 * realSteps, "engine steps");
     for (String key : List.of("output_throughput", "median_ttft_ms", "median_tpot_ms")) {
-      double ratio = s.get(key).asDouble() / real.get(key).asDouble();
-      ratio = key.equals("output_throughput") ? ratio / slowdown : ratio * slowdown;
+      double ratio = HostSpeed.ratio(key, s.get(key).asDouble(), real.get(key).asDouble(), slowdown);
       assertTrue(ratio > 1 / 2.5 && ratio < 2.5, key + ": simulated " + s.get(key) + " against real " + real.get(key)
           + " on a host " + slowdown + "x slower than the calibration's");
     }

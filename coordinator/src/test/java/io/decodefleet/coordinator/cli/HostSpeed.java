@@ -18,6 +18,15 @@ import java.nio.file.Path;
 final class HostSpeed {
   private HostSpeed() {}
 
+  /**
+   * Simulated over real of report field {@code key}, as on a host {@code slowdown} times slower than
+   * the calibration's: a throughput divided by it, a time multiplied.
+   */
+  static double ratio(String key, double simulated, double real, double slowdown) {
+    double ratio = simulated / real;
+    return key.endsWith("_throughput") ? ratio / slowdown : ratio * slowdown;
+  }
+
   static double slowdown(Path dir) throws IOException {
     Path out = dir.resolve("host-speed.json");
     int exit = GpuAgentCli.run("bench", "step", "--backend", "cpu", "--model", "tiny", "--batches", "8", "--context",

@@ -91,8 +91,7 @@ class SimulationComparisonTest {
       int simulatedSteps = s.get("engine").get("reported_steps").asInt();
       assertEquals(realSteps, simulatedSteps, 0.05 * realSteps, "world size " + r.get("world_size") + " engine steps");
       for (String key : List.of("output_throughput", "median_ttft_ms", "median_tpot_ms")) {
-        double ratio = s.get(key).asDouble() / r.get(key).asDouble();
-        ratio = key.equals("output_throughput") ? ratio / slowdown : ratio * slowdown;
+        double ratio = HostSpeed.ratio(key, s.get(key).asDouble(), r.get(key).asDouble(), slowdown);
         assertTrue(ratio > 1 / 2.5 && ratio < 2.5, "world size " + r.get("world_size") + " " + key + ": simulated "
             + s.get(key) + " against real " + r.get(key) + String.format(Locale.ROOT, " on a host %.2fx slower than"
             + " the calibration's", slowdown));
