@@ -78,8 +78,9 @@ public final class BenchStepCommand implements Callable<Integer> {
   private int reps;
 
   @Option(names = "--profile-steps", paramLabel = "N", defaultValue = "0", description = "Also run N steps per point"
-      + " eagerly with CUDA events between kernel families (attention, each GEMM, norms, RoPE/KV append, sampling)"
-      + " and print each family's time, share and floor (default: ${DEFAULT-VALUE}, none).")
+      + " (decode, and each prompt length) eagerly with CUDA events between kernel families (attention, each GEMM,"
+      + " norms, RoPE/KV append, sampling) and print each family's time, share and floor; a prompt's floors are"
+      + " bytes or FLOPs at the best matmul rate, whichever is larger (default: ${DEFAULT-VALUE}, none).")
   private int profileSteps;
 
   @Option(names = "--gpu", defaultValue = "0", description = "GPU (default: ${DEFAULT-VALUE}).")

@@ -47,6 +47,24 @@ public record StepProfile(int batch, double stepMicros, List<Double> familyMicro
     return new StepProfile(batch, stepMicros, times, floors);
   }
 
+  /**
+   * This profile with each family's floor raised to its FLOPs over {@code flopsPerUs} where that is
+   * larger (a prefill's projections are bound by the matmul rate, not by their weights' bytes); a
+   * family without a byte floor (NaN) keeps none.
+   *
+   * @param flops per family ({@link StepFlops}), indexed by {@link KernelFamily#ordinal()}
+   * @param flopsPerUs the device's best measured matmul rate; not finite or not positive: unchanged
+   */
+  public StepProfile withComputeFloors(double[] flops, double flopsPerUs) {
+    if (!(flopsPerUs > 0) || !Double.isFinite(flopsPerUs)) return this;
+    List<Double> floors = new ArrayList<>();
+    for (int i = 0; i < floorMicros.size(); i++) {
+      double bytes = floorMicros.get(i);
+      floors.add(Double.isNaN(bytes) ? bytes : Math.max(bytes, flops[i] / flopsPerUs));
+    }
+    return new StepProfile(batch, stepMicros, familyMicros, floors);
+  }
+
   /** The mean of {@code profiles} (at least one), family by family. */
   public static StepProfile mean(List<StepProfile> profiles) {
     if (profiles.isEmpty()) throw new IllegalArgumentException("no profile to average");

@@ -16,6 +16,7 @@ import io.decodefleet.agent.engine.ModelLoad;
 import io.decodefleet.agent.engine.ModelSpec.KvCacheDtype;
 import io.decodefleet.agent.engine.ModelSpec.Quantization;
 import io.decodefleet.agent.engine.KernelFamily;
+import io.decodefleet.agent.engine.StepFlops;
 import io.decodefleet.agent.engine.StepProfile;
 import io.decodefleet.agent.engine.StepTiming;
 import io.decodefleet.agent.engine.sampling.SamplingParams;
@@ -45,7 +46,9 @@ import java.util.Random;
  *   <li>Prefill: one fresh prompt of T tokens at batch 1, wall time of the call (TTFT without the
  *       network). Floor: max(FLOPs / measured tensor-core GEMM rate, weight bytes / copy
  *       bandwidth), with FLOPs = 2 T (non-embedding matmul parameters) + the LM head's one row +
- *       causal attention 4 D Hq T(T+1)/2 per layer.
+ *       causal attention 4 D Hq T(T+1)/2 per layer. Beside it: the host's time to enqueue the step
+ *       and the device's idle time inside it (an eager prefill of thousands of launches is
+ *       launch-bound where the first nears the device time).
  * </ul>
  */
 public final class StepBench {
@@ -53,8 +56,8 @@ public final class StepBench {
   /**
    * What to measure.
    *
-   * @param profileSteps decode steps per point run again eagerly with every kernel family timed
-   *     between CUDA events (0: none); their mean is the point's profile
+   * @param profileSteps steps per point (decode, and each prompt length) run again eagerly with every
+   *     kernel family timed between CUDA events (0: none); their mean is the point's profile
    */
   public record Options(String model, int[] batches, int[] contexts, int[] prefillTokens, List<DecodePath> paths,
       int warmup, int reps, long seed, GemmTuner.Policy gemm, int profileSteps, Quantization quantization,
@@ -105,8 +108,19 @@ public final class StepBench {
     }
   }
 
-  /** One prompt length; times in µs (medians). */
-  public record PrefillRow(int tokens, double ttftUs, double gpuUs, double floorUs, double flops) {}
+  /**
+   * One prompt length; times in µs (medians): the call's wall time (TTFT), device time, the host's
+   * time to enqueue the step's launches and the device's idle time inside the step (NaN where the
+   * backend has no device clock), and its kernel-family profile (null unless profiled).
+   */
+  public record PrefillRow(int tokens, double ttftUs, double gpuUs, double floorUs, double flops, double hostUs,
+      double gapUs, StepProfile profile) {
+
+    /** A row without host time, idle gap or profile (a backend without a device clock). */
+    public PrefillRow(int tokens, double ttftUs, double gpuUs, double floorUs, double flops) {
+      this(tokens, ttftUs, gpuUs, floorUs, flops, Double.NaN, Double.NaN, null);
+    }
+  }
 
   /**
    * Everything measured, with the ceilings the floors came from, and the engine's defaults on this
@@ -216,8 +230,10 @@ public final class StepBench {
   }
 
   static void printPrefill(PrintStream out, PrefillRow r) {
-    out.printf(Locale.ROOT, "  prefill T=%-5d TTFT %10.1f us  gpu %10.1f  floor %10.1f  x%.2f%n", r.tokens(), r.ttftUs(),
-        r.gpuUs(), r.floorUs(), r.ttftUs() / r.floorUs());
+    out.printf(Locale.ROOT, "  prefill T=%-5d TTFT %10.1f us  gpu %10.1f  floor %10.1f  x%.2f%s%n", r.tokens(), r.ttftUs(),
+        r.gpuUs(), r.floorUs(), r.ttftUs() / r.floorUs(), Double.isFinite(r.hostUs())
+            ? String.format(Locale.ROOT, "  host %.1f  gap %.1f", r.hostUs(), r.gapUs()) : "");
+    if (r.profile() != null) printProfile(out, r.profile());
   }
 
   /**
@@ -337,16 +353,30 @@ public final class StepBench {
     }
     double[] wall = new double[reps];
     double[] gpu = new double[reps];
+    double[] host = new double[reps];
+    double[] gap = new double[reps];
     for (int i = 0; i < reps; i++) {
       long t0 = System.nanoTime();
       b.forwardGreedy(prompt);
       wall[i] = (System.nanoTime() - t0) / 1e3;
       StepTiming timing = b.lastStepTiming();
       gpu[i] = timing == null ? Double.NaN : timing.gpuMicros();
+      host[i] = timing == null ? Double.NaN : timing.hostNanos() / 1e3;
+      gap[i] = timing == null ? Double.NaN : timing.idleGapMicros();
     }
     double flops = prefillFlops(c, t);
     double floor = Double.isFinite(gemm) ? Math.max(flops / gemm, weightBytes / copy) : weightBytes / copy;
-    return new PrefillRow(t, median(wall), median(gpu), floor, flops);
+    StepProfile profile = null;
+    if (o.profileSteps() > 0 && b.profileUnsupported().isEmpty()) {
+      // The same prompt again, its launches split by kernel family; floors by bytes or by FLOPs at the
+      // device's best matmul rate, whichever is larger.
+      SamplingParams[] greedy = {SamplingParams.GREEDY};
+      int[] last = {t - 1};
+      List<StepProfile> runs = new ArrayList<>();
+      for (int i = 0; i < o.profileSteps(); i++) runs.add(b.forwardProfiled(prompt, greedy, last).profile());
+      profile = StepProfile.mean(runs).withComputeFloors(StepFlops.of(c, prompt), gemm);
+    }
+    return new PrefillRow(t, median(wall), median(gpu), floor, flops, median(host), median(gap), profile);
   }
 
   /** 2 T x (non-embedding matmul parameters) + the LM head's one row + causal attention. */
