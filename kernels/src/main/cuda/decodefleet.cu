@@ -17,6 +17,7 @@
 #include "paged_prefill_attention.cu"
 #include "gemm.cu"
 #include "wgmma_gemm.cu"
+#include "wgmma_gemm_fp8.cu"  // after wgmma_gemm.cu: its copies, MMAs, schedule and store
 #include "skinny_gemm.cu"
 #include "skinny_gemm_fp8.cu"  // after skinny_gemm.cu: it reuses its shapes and reduce
 #include "skinny2_gemm.cu"  // after skinny_gemm.cu: it reuses its parameters and store

@@ -134,8 +134,11 @@ __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], uint64_t descA
       : "l"(descA), "l"(descB), "r"(accumulate));
 }
 
-__device__ __forceinline__ void wgmma_store(const WgmmaGemmParams& p, const float (&acc)[128],
-                                            int row0, int colBase) {
+// Stores a consumer's accumulators into p.out ((m, outStride) bf16 or float32), rows < m and
+// columns < n only; kScaled (FP8 weights, wgmma_gemm_fp8.cu): column c times p.scale[c * p.scaleStride]
+// first.
+template <bool kScaled, typename P>
+__device__ __forceinline__ void wgmma_store(const P& p, const float (&acc)[128], int row0, int colBase) {
   const int lane = threadIdx.x & 31;
   const int col0 = colBase + 2 * (lane & 3);
   const bool pairs = (p.outStride & 1) == 0;
@@ -147,7 +150,11 @@ __device__ __forceinline__ void wgmma_store(const WgmmaGemmParams& p, const floa
 #pragma unroll
     for (int j = 0; j < 32; j++) {
       const int col = col0 + 8 * j;
-      const float v0 = acc[4 * j + 2 * hh], v1 = acc[4 * j + 2 * hh + 1];
+      float v0 = acc[4 * j + 2 * hh], v1 = acc[4 * j + 2 * hh + 1];
+      if constexpr (kScaled) {
+        if (col < p.n) v0 *= p.scale[static_cast<size_t>(col) * p.scaleStride];
+        if (col + 1 < p.n) v1 *= p.scale[static_cast<size_t>(col + 1) * p.scaleStride];
+      }
       if (p.outFloat) {
         float* f = reinterpret_cast<float*>(p.out) + base + col;
         if (pairs && col + 1 < p.n) {
@@ -244,7 +251,7 @@ __device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
       }
       wgmma_wait<0>();
       if (kTiles > 0 && lane == 0) mbar::arrive(emptyBar + 8 * ((it + S::kStages - 1) % S::kStages));
-      wgmma_store(p, acc, tm * S::kTileM + consumer * 64 + warp * 16 + lane / 4, tn * S::kTileN);
+      wgmma_store<false>(p, acc, tm * S::kTileM + consumer * 64 + warp * 16 + lane / 4, tn * S::kTileN);
     }
   }
 }

@@ -66,6 +66,12 @@ public enum Kernel {
    * 1024-byte swizzle atom, + 8 mbarriers of 8 bytes (wgmma_gemm.cu; sm_90a only).
    */
   WGMMA_GEMM("df_wgmma_gemm", WgmmaGemmParams.class, 384, 4 * (128 + 256) * 64 * 2 + 1024 + 8 * 8),
+  /**
+   * 4 stages x (x box 128 x 64 x 2 + code box 256 x 64 bytes), + 3 widened bf16 weight tiles of
+   * 256 x 64 x 2 bytes, + 1 KiB of alignment, + 8 mbarriers (wgmma_gemm_fp8.cu; sm_90a only).
+   */
+  WGMMA_GEMM_FP8("df_wgmma_gemm_fp8", WgmmaGemmFp8Params.class, 384,
+      4 * (128 * 64 * 2 + 256 * 64) + 3 * 256 * 64 * 2 + 1024 + 8 * 8),
   SWIGLU("df_swiglu", SwiGluParams.class, 256, 0),
   ARGMAX("df_argmax", ArgmaxParams.class, 512, 0),
   /** Static shared memory only: a 256-bin histogram of uint64 (sample.cu). */
@@ -212,10 +218,11 @@ public enum Kernel {
 
   /**
    * Whether this kernel's code runs on a device of this compute capability. Every kernel runs
-   * wherever the fatbin loads but {@link #WGMMA_GEMM}, which is sm_90a machine code only (its
-   * other targets trap); its shared-memory opt-in is not even asked for elsewhere.
+   * wherever the fatbin loads but {@link #WGMMA_GEMM} and {@link #WGMMA_GEMM_FP8}, which are sm_90a
+   * machine code only (their other targets trap); their shared-memory opt-in is not even asked for
+   * elsewhere.
    */
   public boolean runsOn(int computeMajor, int computeMinor) {
-    return this != WGMMA_GEMM || WgmmaGemmParams.supports(computeMajor, computeMinor);
+    return (this != WGMMA_GEMM && this != WGMMA_GEMM_FP8) || WgmmaGemmParams.supports(computeMajor, computeMinor);
   }
 }

@@ -188,8 +188,8 @@ final class DeviceWeights implements AutoCloseable {
   /** "bf16" or e.g. "fp8 e4m3 projections (3.75 GiB of codes and scales) + bf16 embedding, norms, head". */
   String describe() {
     if (!layout.fp8()) return "bf16";
-    return String.format(java.util.Locale.ROOT, "fp8 e4m3 projections (%.2f GiB with their row scales; prefill"
-        + " widens into a %.0f MiB bf16 scratch) + bf16 embedding, norms and head", layout.fp8Bytes() / GIB,
+    return String.format(java.util.Locale.ROOT, "fp8 e4m3 projections (%.2f GiB with their row scales; a %.0f MiB"
+        + " bf16 scratch for prefill projections that widen) + bf16 embedding, norms and head", layout.fp8Bytes() / GIB,
         widenedBytes() / 1048576.0);
   }
 

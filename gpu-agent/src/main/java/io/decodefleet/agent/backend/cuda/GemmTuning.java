@@ -83,6 +83,9 @@ final class GemmTuning {
 
   private GemmTuning() {}
 
+  /** The name suffix of an FP8 projection's prefill site, timed on the bf16 scratch its weight widens into. */
+  static final String WIDENED = " widened";
+
   /**
    * Opens cuBLASLt where the policy may use it (AUTO goes on without it, saying so in one line;
    * CUBLASLT requires it), times what the cache lacks, and hands the decisions to {@code projections}.
@@ -119,16 +122,24 @@ final class GemmTuning {
       }
     }
     boolean fp8 = sites.stream().anyMatch(Site::fp8);
+    if (projections.wgmmaFp8()) {
+      sites = sites.stream().filter(s -> !s.name().endsWith(WIDENED)).toList(); // prefill runs on the codes
+    }
     if (fp8) {
       LOG.info("{}: FP8 decode projections: ours:skinny2-fp8 {}", ctx.gpu().label(), projections.skinny2Fp8()
           ? "is a candidate beside ours:skinny-fp8" : !GemmTuner.skinny2Fp8InDispatch() ? "is not a candidate ("
           + GemmTuner.SKINNY2_FP8_SETTING_ENV + " is not on)" : "is not a candidate: " + Skinny2Gemms.unavailabilityCause());
+      String cause = WgmmaGemms.unavailabilityCause(ctx.gpu());
+      LOG.info("{}: FP8 prefill projections {}", ctx.gpu().label(), projections.wgmmaFp8()
+          ? "run ours:wgmma-fp8 on the codes (a decode candidate too from " + GemmTuner.WGMMA_MIN_ROWS + " rows)"
+          : "widen each weight into the bf16 scratch for the bf16 dispatch (ours:wgmma-fp8 "
+              + (!GemmTuner.wgmmaFp8InDispatch() ? GemmTuner.WGMMA_FP8_SETTING_ENV + " is not on)" : "cannot run: " + cause + ")"));
     }
     projections.useChoices(null, lt);
     // An FP8 model's decode rows hold FP8 choices: its decisions are cached apart from a bf16 model's.
     String key = key(ctx.gpu().summary(), policy) + ", wgmma " + (projections.wgmma() ? "on" : "off")
         + (skinny2 ? ", skinny2 on" : "") + (fp8 ? ", fp8 weights" + (projections.skinny2Fp8() ? ", skinny2-fp8 on" : "")
-        : "");
+        + (projections.wgmmaFp8() ? ", wgmma-fp8 on" : "") : "");
     Outcome outcome = tune(projections, kernels, stream, sites, policy, key, cacheFile(key));
     projections.useChoices(outcome.choices(), lt);
     return outcome;
@@ -184,7 +195,7 @@ final class GemmTuning {
         long[] scales = new long[layers];
         for (int l = 0; l < layers; l++) scales[l] = weights.address(scaleOffset.applyAsLong(layout.layer(l)));
         split.add(new Site(p.name() + " fp8", p.shape(), p.x(), p.y(), p.weights(), decode, scales));
-        split.add(new Site(p.name(), p.shape(), p.x(), p.y(), new long[] {weights.widenedScratch()}, rows));
+        split.add(new Site(p.name() + WIDENED, p.shape(), p.x(), p.y(), new long[] {weights.widenedScratch()}, rows));
       }
       sites = split;
     }
@@ -232,7 +243,8 @@ final class GemmTuning {
           for (Site s : sites) noise(kernels, stream, s.x(), (long) s.shape().k() * s.rows().get(s.rows().size() - 1));
           filled = true;
         }
-        List<GemmChoice> candidates = site.fp8() ? GemmTuner.fp8Candidates(policy, projections.skinny2Fp8())
+        List<GemmChoice> candidates = site.fp8()
+            ? GemmTuner.fp8Candidates(policy, projections.skinny2Fp8(), projections.wgmmaFp8(), rows)
             : GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy, projections.wgmma(),
                 GemmTuner.skinny2InDispatch() && projections.skinny2());
         int[] layer = {0};

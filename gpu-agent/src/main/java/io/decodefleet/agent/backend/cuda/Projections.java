@@ -36,9 +36,11 @@ import java.util.Map;
  * tiles and split-K, one byte a weight widened in registers), or the FP8 second skinny GEMM
  * (skinny2_gemm_fp8.cu: tensor copies of e4m3 boxes, MMAs on the codes widened in registers; one
  * launch per 64 rows), a candidate where the tensor-map shim is loaded and {@link
- * GemmTuner#SKINNY2_FP8_SETTING_ENV} is on; untimed, {@link #fp8Path} picks by row count. More rows
- * (prefill) widen the weight to bf16 into a scratch matrix first and run the bf16 dispatch on it,
- * since there the tensor cores, not the weight stream, set the time.
+ * GemmTuner#SKINNY2_FP8_SETTING_ENV} is on, and from {@link GemmTuner#WGMMA_MIN_ROWS} rows our wgmma
+ * GEMM over FP8 weights where {@link GemmTuner#WGMMA_FP8_SETTING_ENV} is on; untimed, {@link #fp8Path}
+ * picks by row count. More rows (prefill) run that wgmma GEMM on the codes where it is on, else
+ * widen the weight to bf16 into a scratch matrix first and run the bf16 dispatch on it, since there
+ * the tensor cores, not the weight stream, set the time.
  */
 final class Projections {
 
@@ -55,6 +57,7 @@ final class Projections {
   private CublasLtGemms cublasLt; // null: cuBLASLt is not used
   private GemmChoices choices; // null: not tuned, ours by row count
   private final WgmmaGemms wgmma; // null: not a dispatch candidate here (device, shim or setting)
+  private final WgmmaGemms wgmmaFp8; // null: FP8 projections do not run it here (device, shim or setting)
   private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
 
@@ -66,8 +69,11 @@ final class Projections {
   Projections(KernelModule kernels, CudaStream stream, GemmTuner.Policy policy) {
     this.kernels = kernels;
     this.stream = stream;
-    boolean usable = WgmmaGemms.inDispatch() && WgmmaGemms.unavailabilityCause(kernels.context().gpu()).isEmpty();
-    this.wgmma = usable ? new WgmmaGemms(kernels, stream) : null;
+    boolean runs = WgmmaGemms.unavailabilityCause(kernels.context().gpu()).isEmpty();
+    WgmmaGemms gemms = runs && (WgmmaGemms.inDispatch() || GemmTuner.wgmmaFp8InDispatch())
+        ? new WgmmaGemms(kernels, stream) : null; // one tensor-map cache for both kernels
+    this.wgmma = WgmmaGemms.inDispatch() ? gemms : null;
+    this.wgmmaFp8 = GemmTuner.wgmmaFp8InDispatch() ? gemms : null;
     this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
     this.skinny2Fp8 = skinny2 != null && (policy == GemmTuner.Policy.SKINNY2 || GemmTuner.skinny2Fp8InDispatch());
   }
@@ -80,6 +86,11 @@ final class Projections {
   /** Whether the dispatch may choose our wgmma GEMM on this device. */
   boolean wgmma() {
     return wgmma != null;
+  }
+
+  /** Whether FP8 projections may run our wgmma GEMM over FP8 weights on this device (sm_90, shim, setting on). */
+  boolean wgmmaFp8() {
+    return wgmmaFp8 != null;
   }
 
   /** Where the split-K scratch lives (in the workspace, sized by {@link #scratchFor}). */
@@ -97,8 +108,19 @@ final class Projections {
     SKINNY2_FP8,
     /** The FP8 skinny GEMM (skinny_gemm_fp8.cu). */
     SKINNY_FP8,
+    /** Our wgmma GEMM over FP8 weights on the codes (prefill, where it is on). */
+    WGMMA_FP8,
     /** The weight widened to bf16 in scratch, then the bf16 dispatch (prefill). */
     WIDEN_THEN_BF16
+  }
+
+  /**
+   * The path of an FP8 prefill projection (past {@link #FP8_GEMM_MAX_ROWS} rows): our wgmma GEMM over
+   * FP8 weights where it may run ({@code wgmmaFp8}), its depth a multiple of 16 and x and the codes
+   * 16-byte aligned (its tensor maps' rules); else widening.
+   */
+  static Fp8Path fp8PrefillPath(int k, boolean wgmmaFp8, boolean aligned) {
+    return wgmmaFp8 && aligned && k % 16 == 0 ? Fp8Path.WGMMA_FP8 : Fp8Path.WIDEN_THEN_BF16;
   }
 
   /**
@@ -123,6 +145,10 @@ final class Projections {
       runFp8(choices == null ? null : choices.choiceFor(shape).orElse(null), shape, out, x, w, scales);
       return;
     }
+    if (fp8PrefillPath(k, wgmmaFp8 != null, WgmmaGemms.aligned(x, w)) == Fp8Path.WGMMA_FP8) {
+      wgmmaFp8.launchFp8(new GemmShape(m, n, k, outStride, outFloat), out, x, w, scales, true);
+      return;
+    }
     Fp8DequantParams d = new Fp8DequantParams(scratch, w, scales, n, k, 1);
     kernels.launch(Kernel.FP8_DEQUANT, d.launch(), d, stream);
     project(out, outStride, x, scratch, m, n, k, outFloat);
@@ -140,6 +166,20 @@ final class Projections {
    * kind (a bf16 kernel) counts as none.
    */
   static GemmChoice.Kernel fp8Kernel(GemmChoice chosen, int m, int k, boolean skinny2Fp8, boolean aligned) {
+    return fp8Kernel(chosen, m, k, skinny2Fp8, false, aligned);
+  }
+
+  /**
+   * As {@link #fp8Kernel(GemmChoice, int, int, boolean, boolean)}, where a choice of our wgmma GEMM over
+   * FP8 weights runs it if it may run here ({@code wgmmaFp8}) on this depth and these operands;
+   * elsewhere the choice counts as none.
+   */
+  static GemmChoice.Kernel fp8Kernel(GemmChoice chosen, int m, int k, boolean skinny2Fp8, boolean wgmmaFp8,
+      boolean aligned) {
+    if (chosen != null && chosen.kernel() == GemmChoice.Kernel.WGMMA_FP8
+        && fp8PrefillPath(k, wgmmaFp8, aligned) == Fp8Path.WGMMA_FP8) {
+      return GemmChoice.Kernel.WGMMA_FP8;
+    }
     if (chosen != null && chosen.kernel() == GemmChoice.Kernel.SKINNY_FP8) return GemmChoice.Kernel.SKINNY_FP8;
     return fp8Path(m, k, skinny2Fp8, aligned) == Fp8Path.SKINNY2_FP8 ? GemmChoice.Kernel.SKINNY2_FP8
         : GemmChoice.Kernel.SKINNY_FP8;
@@ -153,7 +193,12 @@ final class Projections {
     if (s.m() > FP8_GEMM_MAX_ROWS) {
       throw new IllegalArgumentException("an FP8 decode GEMM takes at most " + FP8_GEMM_MAX_ROWS + " rows, not " + s);
     }
-    if (fp8Kernel(choice, s.m(), s.k(), skinny2Fp8, Skinny2Gemms.aligned(x, w)) == GemmChoice.Kernel.SKINNY2_FP8) {
+    GemmChoice.Kernel kernel = fp8Kernel(choice, s.m(), s.k(), skinny2Fp8, wgmmaFp8 != null, Skinny2Gemms.aligned(x, w));
+    if (kernel == GemmChoice.Kernel.WGMMA_FP8) {
+      wgmmaFp8.launchFp8(s, out, x, w, scales, true);
+      return;
+    }
+    if (kernel == GemmChoice.Kernel.SKINNY2_FP8) {
       // Past 64 rows, one launch per 64 rows of x (each streams the codes again: at 128 and 256 rows
       // that is the bf16 weight's bytes once or twice, where the tensor pipe, not the stream, is the limit).
       skinny2.launchFp8Rows(rows -> plan2Fp8(rows, s.n(), s.k()), out, x, w, scales, partials, counters, s.m(),

@@ -1,13 +1,18 @@
 package io.decodefleet.agent.tools.bench;
 
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
+import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
+import io.decodefleet.kernels.cuda.WgmmaGemmFp8Params;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,15 +20,17 @@ import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
- * The FP8-weight decode GEMMs of {@code bench kernels --only gemm}: our FP8 skinny GEMM and, where the
- * tensor-map shim is loaded, the FP8 second skinny GEMM, side by side on the Llama-3-8B projections at
- * {@link #M} rows. Bytes are the FP8 weight's (one a weight) plus its float32 row scales, so the
- * floor is about half the bf16 rows'; inputs rotate past the L2 as theirs do.
+ * The FP8-weight decode GEMMs of {@code bench kernels --only gemm}: our FP8 skinny GEMM, where the
+ * tensor-map shim is loaded the FP8 second skinny GEMM (up to 64 rows), and on sm_90 from {@link
+ * io.decodefleet.agent.backend.cuda.gemm.GemmTuner#WGMMA_MIN_ROWS} rows our wgmma GEMM over FP8
+ * weights, side by side on the Llama-3-8B projections at {@link #M} rows. Bytes are the FP8 weight's
+ * (one a weight) plus its float32 row scales, so the floor is about half the bf16 rows'; inputs
+ * rotate past the L2 as theirs do.
  */
 final class Fp8GemmBench {
 
-  /** Rows of x timed: batch 1 and decode graph buckets up to the FP8 second skinny GEMM's widest variant. */
-  static final int[] M = {1, 8, 16, 32, 64};
+  /** Rows of x timed: batch 1 and decode graph buckets up to the engine's largest (256). */
+  static final int[] M = {1, 8, 16, 32, 64, 128, 256};
 
   private Fp8GemmBench() {}
 
@@ -60,19 +67,36 @@ final class Fp8GemmBench {
   }
 
   /** Every point's rows, in the order printed. */
-  static List<BenchResult> run(DeviceHarness h, double copyPerUs, boolean withSkinny2) {
+  static List<BenchResult> run(DeviceHarness h, double copyPerUs, boolean withSkinny2, boolean withWgmma) {
     List<BenchResult> rows = new ArrayList<>();
     for (int[] nk : KernelBench.GEMM_NK) {
       for (int m : M) {
         rows.add(skinny(h, m, nk[0], nk[1], copyPerUs));
         h.freeAll();
-        if (withSkinny2) {
+        if (withSkinny2 && m <= Skinny2GemmFp8Params.MAX_M) {
           rows.add(skinny2(h, m, nk[0], nk[1], copyPerUs));
+          h.freeAll();
+        }
+        if (withWgmma && m >= GemmTuner.WGMMA_MIN_ROWS) {
+          rows.add(wgmma(h, m, nk[0], nk[1], copyPerUs));
           h.freeAll();
         }
       }
     }
     return rows;
+  }
+
+  /** Our wgmma GEMM over FP8 weights (sm_90); its tensor maps are encoded before the capture. */
+  static BenchResult wgmma(DeviceHarness h, int m, int n, int k, double copyPerUs) {
+    Inputs in = Inputs.of(h, m, n, k);
+    WgmmaGemms gemms = new WgmmaGemms(h.kernels(), h.stream());
+    GemmShape s = new GemmShape(m, n, k, n, false);
+    WgmmaGemmFp8Params[] params = params(in.sets(), WgmmaGemmFp8Params[]::new,
+        i -> gemms.paramsFp8(s, in.out().address(), in.x(i), in.w(i), in.scales().address(), true));
+    LaunchShape grid = params[0].launch(h.gpu().smCount());
+    double us = BenchPool.graphMedianUs(h, in.launches(), i -> h.launch(Kernel.WGMMA_GEMM_FP8, grid,
+        params[i % in.sets()]));
+    return in.result("gemm_fp8", "wgmma", KernelBench.gemmShape(m, n, k), us, copyPerUs);
   }
 
   static BenchResult skinny(DeviceHarness h, int m, int n, int k, double copyPerUs) {

@@ -61,7 +61,7 @@ public final class KernelBench {
     ATTENTION,
     /**
      * The decode GEMM grid ({@link #GEMM_M} rows): skinny, skinny2 to 16 rows, tensor-core, wgmma from 64 rows,
-     * cuBLASLt; then the FP8-weight skinny GEMMs ({@link Fp8GemmBench}).
+     * cuBLASLt; then the FP8-weight GEMMs ({@link Fp8GemmBench}).
      */
     GEMM,
     /** The prefill GEMM grid ({@link PrefillGemmBench#PREFILL_M} rows) in TFLOP/s. */
@@ -170,7 +170,7 @@ public final class KernelBench {
         }
       }
     }
-    for (BenchResult r : Fp8GemmBench.run(h, copyPerUs, withSkinny2)) {
+    for (BenchResult r : Fp8GemmBench.run(h, copyPerUs, withSkinny2, withWgmma)) {
       print(out, r);
       results.add(r);
     }

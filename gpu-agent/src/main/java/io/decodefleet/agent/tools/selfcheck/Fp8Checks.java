@@ -1,7 +1,9 @@
 package io.decodefleet.agent.tools.selfcheck;
 
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
+import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.kernels.cuda.Fp8GemmParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.PagedAttentionFp8Params;
@@ -9,6 +11,8 @@ import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
+import io.decodefleet.kernels.cuda.WgmmaGemmFp8Params;
+import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 import io.decodefleet.kernels.reference.Fp8E4m3;
 import io.decodefleet.kernels.reference.Fp8Matmul;
 import io.decodefleet.kernels.reference.PagedAttention;
@@ -171,5 +175,37 @@ final class Fp8Checks {
     return h.result(outFloat ? "skinny2 gemm fp8, f32 out" : "skinny2 gemm fp8", String.format(
         "m=%d n=%d k=%d splits=%d ctas=%d launches=%d", m, n, k, plan.splits(), plan.ctas(), launches), err,
         outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
+  }
+
+  /**
+   * Our Hopper GEMM over FP8 weights (wgmma_gemm_fp8.cu, sm_90 only) with its tensor maps encoded as
+   * the dispatch encodes them, against {@link Fp8Matmul}; after the timed launches the output is
+   * poisoned and the product checked again (the ring's and the widened tiles' phases carry across
+   * tiles, and launches start them afresh).
+   */
+  static CheckResult wgmma(DeviceHarness h, int m, int n, int k, boolean perRow, boolean outFloat) {
+    float[] x = h.randomBf16(m * k, 1.0);
+    byte[] w = codes(h, n * k);
+    float[] scales = new float[perRow ? n : 1];
+    for (int j = 0; j < scales.length; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
+    float[] expected = new float[m * n];
+    Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
+    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
+    WgmmaGemms gemms = new WgmmaGemms(h.kernels(), h.stream());
+    WgmmaGemmFp8Params p = gemms.paramsFp8(new GemmShape(m, n, k, n, outFloat), out.address(), h.bf16(x).address(),
+        h.bytes(w).address(), h.f32(scales).address(), perRow);
+    var shape = p.launch(h.gpu().smCount());
+    Runnable run = () -> h.launch(Kernel.WGMMA_GEMM_FP8, shape, p);
+    run.run();
+    double err = Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected);
+    double us = h.medianUs(run);
+    if (outFloat) out.fill32(DeviceHarness.F32_NAN); else out.fill16(DeviceHarness.BF16_NAN);
+    run.run();
+    err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected));
+    double bytes = (double) n * k + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
+    return h.result(outFloat ? "gemm fp8 (wgmma), f32 out" : "gemm fp8 (wgmma)", String.format(
+        "m=%d n=%d k=%d %s tiles=%d ctas=%d", m, n, k, perRow ? "per-channel" : "per-tensor",
+        WgmmaGemmParams.tiles(m, n), shape.gridX()), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us,
+        bytes, 2.0 * m * n * k);
   }
 }

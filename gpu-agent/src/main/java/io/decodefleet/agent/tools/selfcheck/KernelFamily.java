@@ -187,6 +187,21 @@ public enum KernelFamily {
       h -> Fp8Checks.skinny2(h, 40, 4096, 4096, false),
       h -> Fp8Checks.skinny2(h, 128, 6144, 4096, false),
       h -> Fp8Checks.skinny2(h, 100, 4096, 14336, true)),
+  /**
+   * Our Hopper GEMM over FP8 weights (sm_90 only, as {@link #WGMMA_GEMM}; the FP8 projections past
+   * the skinny GEMMs' rows): rows and columns off the 128 x 256 tile, k off the 64-wide stage (528)
+   * and k = 4096 and 14336 (the ring and the three widened tiles wrapping many times), more tiles
+   * than SMs (CTAs walking several), a decode batch of 256 rows, per-tensor scales, odd n, float32 out.
+   */
+  WGMMA_GEMM_FP8(
+      h -> Fp8Checks.wgmma(h, 300, 1000, 1024, true, false),
+      h -> Fp8Checks.wgmma(h, 129, 130, 528, true, false),
+      h -> Fp8Checks.wgmma(h, 520, 512, 4096, true, false),
+      h -> Fp8Checks.wgmma(h, 136, 512, 14336, true, false),
+      h -> Fp8Checks.wgmma(h, 640, 8192, 128, true, false),
+      h -> Fp8Checks.wgmma(h, 65, 1001, 512, false, false),
+      h -> Fp8Checks.wgmma(h, 256, 1024, 4096, true, false),
+      h -> Fp8Checks.wgmma(h, 300, 1000, 2048, true, true)),
   PAGED_ATTENTION_FP8(
       h -> Fp8Checks.pagedAttention(h, 4, 2, 32, 16, new int[] {1, 17, 300}),
       h -> Fp8Checks.pagedAttention(h, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
@@ -279,12 +294,12 @@ public enum KernelFamily {
 
   /**
    * Empty when this family can run on {@code gpu}; else why not, in one line: the host's cause, or
-   * the device's (the wgmma GEMM off sm_90; it or the second skinny GEMM without the tensor-map shim).
+   * the device's (the wgmma GEMMs off sm_90; it or the second skinny GEMM without the tensor-map shim).
    */
   public String unavailabilityCause(GpuInfo gpu) {
     String host = unavailabilityCause();
     if (!host.isEmpty()) return host;
-    if (this == WGMMA_GEMM) return WgmmaGemms.unavailabilityCause(gpu);
+    if (this == WGMMA_GEMM || this == WGMMA_GEMM_FP8) return WgmmaGemms.unavailabilityCause(gpu);
     return this == SKINNY2_GEMM || this == SKINNY2_GEMM_FP8 ? Skinny2Gemms.unavailabilityCause() : "";
   }
 

@@ -246,6 +246,37 @@ class CudaBackendGpuTest {
     }
   }
 
+  /**
+   * FP8 weights on a prompt of 300 tokens at once: past the FP8 decode GEMMs' 256 rows, the prefill
+   * projections run our wgmma GEMM over FP8 weights where {@value GemmTuner#WGMMA_FP8_SETTING_ENV} is
+   * on (sm_90), else widen each weight into the bf16 scratch for the bf16 dispatch; either way every
+   * position's logits are the CPU backend's FP8 reference's within the tolerance.
+   */
+  @Test
+  void aLongFp8PromptRunsThePrefillProjectionsAndMatchesTheCpuBackendsFp8() {
+    int[] tokens = new Random(11).ints(300, 0, D128.vocabSize()).toArray();
+    assertTrue(tokens.length > Projections.FP8_GEMM_MAX_ROWS, "past the FP8 decode GEMMs' rows");
+    io.decodefleet.agent.engine.ModelLoad load = io.decodefleet.agent.engine.ModelLoad.dummy(D128, 5)
+        .with(ModelSpec.Quantization.FP8, ModelSpec.KvCacheDtype.AUTO);
+    float[] want;
+    try (io.decodefleet.agent.backend.cpu.CpuBackend cpu = new io.decodefleet.agent.backend.cpu.CpuBackend(0)) {
+      cpu.loadModel(load);
+      want = cpu.forwardWithoutCache(tokens);
+    }
+    try (CudaBackend cuda = new CudaBackend(gpu, CudaSettings.defaults().withMaxGraphBatch(8))) {
+      cuda.loadModel(load);
+      cuda.allocateKvCache(64, 16);
+      System.out.println("FP8 prefill, " + (GemmTuner.wgmmaFp8InDispatch() ? GemmTuner.WGMMA_FP8_SETTING_ENV + " on: "
+          : "widened: ") + cuda.loadReport());
+      float[] got = cuda.forwardWithoutCache(tokens);
+      for (int t = 0; t < tokens.length; t++) {
+        double rel = io.decodefleet.agent.tools.parity.LogitsComparison.relL2(got, want, t * D128.vocabSize(),
+            D128.vocabSize());
+        assertTrue(rel <= ParityCheck.DEFAULT_TOLERANCE, "position " + t + ": logits differ by " + rel);
+      }
+    }
+  }
+
   @Test
   void thePlainPagedKernelMatchesTooWhereTheTensorCoreKernelsWouldRun() {
     assertPassed(parity(D128, CudaSettings.AttentionKernels.PAGED));

@@ -29,6 +29,27 @@ class ProjectionsFp8PathTest {
   }
 
   @Test
+  void prefillRowsRunTheWgmmaFp8GemmOnTheCodesWhereItMayElseWiden() {
+    assertEquals(Fp8Path.WGMMA_FP8, Projections.fp8PrefillPath(4096, true, true));
+    assertEquals(Fp8Path.WGMMA_FP8, Projections.fp8PrefillPath(14336, true, true));
+    assertEquals(Fp8Path.WIDEN_THEN_BF16, Projections.fp8PrefillPath(4096, false, true), "off, or not sm_90 / no shim");
+    assertEquals(Fp8Path.WIDEN_THEN_BF16, Projections.fp8PrefillPath(4096, true, false), "x or codes unaligned");
+    assertEquals(Fp8Path.WIDEN_THEN_BF16, Projections.fp8PrefillPath(4104, true, true), "k not a multiple of 16");
+  }
+
+  @Test
+  void aWgmmaFp8ChoiceRunsWhereItMayAndTheRowRuleElsewhere() {
+    GemmChoice wgmma = GemmChoice.ours(Kernel.WGMMA_FP8, 8.0);
+    assertEquals(Kernel.WGMMA_FP8, Projections.fp8Kernel(wgmma, 128, 4096, true, true, true));
+    assertEquals(Kernel.WGMMA_FP8, Projections.fp8Kernel(wgmma, 256, 14336, false, true, true));
+    assertEquals(Kernel.SKINNY2_FP8, Projections.fp8Kernel(wgmma, 128, 4096, true, false, true), "not on here");
+    assertEquals(Kernel.SKINNY_FP8, Projections.fp8Kernel(wgmma, 128, 4096, false, true, false), "unaligned");
+    assertEquals(Kernel.SKINNY_FP8, Projections.fp8Kernel(wgmma, 128, 4104, false, true, true), "k off 16");
+    // The five-argument form knows no wgmma FP8 GEMM: its choice counts as none there.
+    assertEquals(Kernel.SKINNY2_FP8, Projections.fp8Kernel(wgmma, 128, 4096, true, true));
+  }
+
+  @Test
   void theDispatchesChoiceRunsWhereItCanAndTheRowRuleElsewhere() {
     GemmChoice first = GemmChoice.ours(Kernel.SKINNY_FP8, 10.0);
     GemmChoice second = GemmChoice.ours(Kernel.SKINNY2_FP8, 9.0);

@@ -31,6 +31,11 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
      * codes; launches of up to 64 rows of x; skinny2_gemm_fp8.cu).
      */
     SKINNY2_FP8("ours:skinny2-fp8"),
+    /**
+     * Our Hopper GEMM over FP8 weights (the wgmma GEMM's tiles, the codes widened in shared memory
+     * before the MMAs; sm_90 only; wgmma_gemm_fp8.cu).
+     */
+    WGMMA_FP8("ours:wgmma-fp8"),
     /** cuBLASLt, through the project's shim. */
     CUBLASLT("cublaslt");
 
@@ -50,7 +55,7 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
 
     /** Whether it runs on FP8 weights (the others on bf16). */
     public boolean fp8() {
-      return this == SKINNY_FP8 || this == SKINNY2_FP8;
+      return this == SKINNY_FP8 || this == SKINNY2_FP8 || this == WGMMA_FP8;
     }
   }
 

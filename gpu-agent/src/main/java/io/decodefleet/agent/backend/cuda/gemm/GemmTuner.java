@@ -10,7 +10,7 @@ import java.util.List;
  * #SKINNY2_MAX_ROWS}, the tensor-core GEMM from {@link
  * #TENSOR_CORE_MIN_ROWS} rows, the Hopper wgmma GEMM from {@link #WGMMA_MIN_ROWS} rows where it
  * runs and is enabled) and up to {@link #CUBLASLT_CANDIDATES} of cuBLASLt's heuristic algorithms; for
- * FP8 weights at decode row counts, our two FP8 skinny GEMMs ({@link #fp8Candidates}).
+ * FP8 weights at decode row counts, our FP8 GEMMs ({@link #fp8Candidates}).
  * Timing is the caller's (device events at model load); this class only decides, so the rule is
  * one piece of code whatever measures it.
  */
@@ -108,16 +108,38 @@ public final class GemmTuner {
   }
 
   /**
-   * The candidates of an FP8-weight decode projection (up to {@link #SKINNY_MAX_ROWS} rows): the FP8
-   * skinny GEMM, and the FP8 second skinny GEMM where it may run ({@code skinny2Fp8}: shim loaded, setting
-   * on, its depth and alignment met), which {@link Policy#SKINNY2} pins. cuBLASLt has no GEMM of FP8
+   * {@code on}: our Hopper GEMM over FP8 weights (wgmma_gemm_fp8.cu, "ours:wgmma-fp8") runs an FP8
+   * model's prefill projections on the codes (in place of widening each weight into a bf16 scratch
+   * for the bf16 dispatch) and is a candidate of its decode projections from {@link #WGMMA_MIN_ROWS}
+   * rows, where it runs (sm_90, tensor-map shim). Off by default until its self-test family
+   * (WGMMA_GEMM_FP8) has passed on a GPU. The self-test and {@code bench kernels} run it regardless.
+   */
+  public static final String WGMMA_FP8_SETTING_ENV = "DECODEFLEET_GEMM_WGMMA_FP8";
+
+  /** Whether {@value #WGMMA_FP8_SETTING_ENV} is on (default off). */
+  public static boolean wgmmaFp8InDispatch() {
+    return WgmmaGemms.settingOn(System.getenv(WGMMA_FP8_SETTING_ENV));
+  }
+
+  /** As {@link #fp8Candidates(Policy, boolean, boolean, int)} without the wgmma FP8 GEMM. */
+  public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8) {
+    return fp8Candidates(policy, skinny2Fp8, false, 1);
+  }
+
+  /**
+   * The candidates of an FP8-weight decode projection of {@code rows} rows (up to {@link
+   * #SKINNY_MAX_ROWS}): the FP8 skinny GEMM; the FP8 second skinny GEMM where it may run ({@code
+   * skinny2Fp8}: shim loaded, setting on, its depth and alignment met), which {@link Policy#SKINNY2}
+   * pins; and from {@link #WGMMA_MIN_ROWS} rows our wgmma GEMM over FP8 weights where it may run
+   * ({@code wgmmaFp8}: sm_90, shim, {@value #WGMMA_FP8_SETTING_ENV} on). cuBLASLt has no GEMM of FP8
    * weights with bf16 activations, so under every policy these are ours, timed against each other.
    */
-  public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8) {
+  public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8, boolean wgmmaFp8, int rows) {
     if (skinny2Fp8 && policy == Policy.SKINNY2) return List.of(GemmChoice.ours(GemmChoice.Kernel.SKINNY2_FP8, Double.NaN));
-    List<GemmChoice> c = new ArrayList<>(2);
+    List<GemmChoice> c = new ArrayList<>(3);
     c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY_FP8, Double.NaN));
     if (skinny2Fp8) c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY2_FP8, Double.NaN));
+    if (wgmmaFp8 && rows >= WGMMA_MIN_ROWS) c.add(GemmChoice.ours(GemmChoice.Kernel.WGMMA_FP8, Double.NaN));
     return c;
   }
 

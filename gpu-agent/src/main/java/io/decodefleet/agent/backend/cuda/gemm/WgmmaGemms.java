@@ -6,6 +6,7 @@ import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.TensorMap;
+import io.decodefleet.kernels.cuda.WgmmaGemmFp8Params;
 import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 
 /**
@@ -88,5 +89,22 @@ public final class WgmmaGemms {
   public void launch(GemmShape s, long out, long x, long w) {
     WgmmaGemmParams p = params(s, out, x, w);
     kernels.launch(Kernel.WGMMA_GEMM, p.launch(kernels.context().gpu().smCount()), p, stream);
+  }
+
+  /**
+   * The launch parameters of one product with FP8 weights ({@code df_wgmma_gemm_fp8}): x's map as
+   * for bf16, w's as codes, {@code scales} per output row ({@code perRow}) or one for the tensor.
+   */
+  public WgmmaGemmFp8Params paramsFp8(GemmShape s, long out, long x, long w, long scales, boolean perRow) {
+    TensorMap xMap = maps.get(WgmmaGemmParams.xMapSpec(x, s.m(), s.k()));
+    TensorMap wMap = maps.get(WgmmaGemmFp8Params.wMapSpec(w, s.n(), s.k()));
+    return new WgmmaGemmFp8Params(xMap, wMap, out, scales, s.m(), s.n(), s.k(), s.stride(), perRow ? 1 : 0,
+        s.outFloat() ? 1 : 0);
+  }
+
+  /** Enqueues y[i, j] = scales[j] · Σ x[i, k] · e4m3(w[j, k]) for {@code s} on the stream ("ours:wgmma-fp8"). */
+  public void launchFp8(GemmShape s, long out, long x, long w, long scales, boolean perRow) {
+    WgmmaGemmFp8Params p = paramsFp8(s, out, x, w, scales, perRow);
+    kernels.launch(Kernel.WGMMA_GEMM_FP8, p.launch(kernels.context().gpu().smCount()), p, stream);
   }
 }

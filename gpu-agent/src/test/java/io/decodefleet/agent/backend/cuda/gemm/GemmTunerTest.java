@@ -60,6 +60,21 @@ class GemmTunerTest {
   }
 
   @Test
+  void theWgmmaFp8GemmIsAnFp8CandidateFromItsRowsWhereItMayRunAndNeverUnderThePin() {
+    for (Policy p : List.of(Policy.AUTO, Policy.OURS, Policy.CUBLASLT)) {
+      assertEquals(List.of("ours:skinny-fp8", "ours:skinny2-fp8", "ours:wgmma-fp8"),
+          labels(GemmTuner.fp8Candidates(p, true, true, GemmTuner.WGMMA_MIN_ROWS)), p.label());
+      assertEquals(List.of("ours:skinny-fp8", "ours:wgmma-fp8"), labels(GemmTuner.fp8Candidates(p, false, true, 256)));
+      assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(p, false, true,
+          GemmTuner.WGMMA_MIN_ROWS - 1)), "below its rows: its 128-row tiles mostly zeros");
+      assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(p, false, false, 256)), "not on here");
+    }
+    assertEquals(List.of("ours:skinny2-fp8"), labels(GemmTuner.fp8Candidates(Policy.SKINNY2, true, true, 256)));
+    assertTrue(GemmChoice.Kernel.WGMMA_FP8.fp8() && GemmChoice.Kernel.WGMMA_FP8.ours());
+    assertEquals(GemmChoice.Kernel.WGMMA_FP8, GemmChoice.parse("ours:wgmma-fp8", 3.0).kernel(), "cached choices read back");
+  }
+
+  @Test
   void theWgmmaGemmIsACandidateFrom64RowsOnlyWhereItIsEnabled() {
     assertEquals(List.of("ours:skinny", "ours:tensor-core", "cublaslt#0"),
         labels(GemmTuner.candidates(63, 1, Policy.AUTO, true, false)), "below 64 rows: not a candidate");
