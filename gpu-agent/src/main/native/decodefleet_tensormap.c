@@ -26,9 +26,34 @@ typedef cu_result_t (*encode_tiled_t)(tensor_map_t *map, int data_type, uint32_t
                                       const uint32_t *element_strides, int interleave, int swizzle,
                                       int l2_promotion, int oob_fill);
 
+/* cuLaunchKernelEx's configuration, with the driver's ABI (cuda.h, CUDA 12.0 and later). */
+typedef struct {
+  int id;                 /* CUlaunchAttributeID */
+  char pad[4];
+  union {
+    char bytes[64];
+    int programmatic_stream_serialization_allowed;
+  } value;
+} launch_attribute_t;
+_Static_assert(sizeof(launch_attribute_t) == 72, "CUlaunchAttribute is 72 bytes");
+
+typedef struct {
+  unsigned int grid_x, grid_y, grid_z;
+  unsigned int block_x, block_y, block_z;
+  unsigned int shared_bytes;
+  void *stream;
+  launch_attribute_t *attrs;
+  unsigned int num_attrs;
+} launch_config_t;
+
+#define LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION 6
+
+typedef cu_result_t (*launch_kernel_ex_t)(const launch_config_t *config, void *function, void **params, void **extra);
+
 static struct {
   void *handle;
   encode_tiled_t encode_tiled;
+  launch_kernel_ex_t launch_kernel_ex; /* NULL: a driver without cuLaunchKernelEx (before CUDA 11.8) */
 } drv;
 
 /* Opens the driver library and resolves cuTensorMapEncodeTiled; returns "" or one line saying what failed. */
@@ -54,6 +79,8 @@ JNIEXPORT jstring JNICALL Java_io_decodefleet_agent_backend_cuda_driver_TensorMa
       dlclose(handle);
     } else {
       drv.encode_tiled = fn;
+      char absent[512] = "";
+      *(void **)&drv.launch_kernel_ex = resolve(handle, "cuLaunchKernelEx", absent, sizeof absent);
       drv.handle = handle;
     }
   }
@@ -91,4 +118,46 @@ JNIEXPORT jint JNICALL Java_io_decodefleet_agent_backend_cuda_driver_TensorMaps_
     (*env)->SetByteArrayRegion(env, out, 0, (jsize)sizeof map, (const jbyte *)&map);
   }
   return status;
+}
+
+/* Whether the driver has cuLaunchKernelEx (programmatic dependent launch). */
+JNIEXPORT jboolean JNICALL Java_io_decodefleet_agent_backend_cuda_driver_ProgrammaticLaunch_hasLaunchKernelEx(
+    JNIEnv *env, jclass cls) {
+  (void)env;
+  (void)cls;
+  return drv.launch_kernel_ex != NULL ? JNI_TRUE : JNI_FALSE;
+}
+
+/*
+ * Launches `function` (a CUfunction) on `stream` (a CUstream; 0 is the legacy default stream) with
+ * the programmatic stream serialization attribute: the kernel may be scheduled while the kernel
+ * before it in the stream is still running (each kernel waits for it with griddepcontrol.wait).
+ * `params` is the kernel's one parameter, a packed struct of at most 4096 bytes. Returns the
+ * driver's CUresult unchanged.
+ */
+JNIEXPORT jint JNICALL Java_io_decodefleet_agent_backend_cuda_driver_ProgrammaticLaunch_launch(
+    JNIEnv *env, jclass cls, jlong function, jint grid_x, jint grid_y, jint grid_z, jint threads, jint shared_bytes,
+    jlong stream, jbyteArray params) {
+  (void)cls;
+  REQUIRE_LOADED_LIBRARY(drv.launch_kernel_ex, "libcuda", "cuLaunchKernelEx");
+  REQUIRE(function != 0, "launch", "function", "must not be null", function);
+  REQUIRE(grid_x > 0 && grid_y > 0 && grid_z > 0, "launch", "grid", "must be positive", (long long)grid_x);
+  REQUIRE(threads > 0, "launch", "threads", "must be positive", (long long)threads);
+  REQUIRE(shared_bytes >= 0, "launch", "sharedBytes", "must not be negative", (long long)shared_bytes);
+  if (params == NULL) {
+    throw_argument(env, "launch", "params", "must not be null", 0);
+    return THROWN;
+  }
+  jsize length = (*env)->GetArrayLength(env, params);
+  REQUIRE(length > 0 && length <= 4096, "launch", "params", "must hold 1..4096 bytes", (long long)length);
+  _Alignas(64) unsigned char buffer[4096];
+  (*env)->GetByteArrayRegion(env, params, 0, length, (jbyte *)buffer);
+  void *args[1] = {buffer};
+  launch_attribute_t attribute;
+  memset(&attribute, 0, sizeof attribute);
+  attribute.id = LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  attribute.value.programmatic_stream_serialization_allowed = 1;
+  launch_config_t config = {(unsigned int)grid_x, (unsigned int)grid_y, (unsigned int)grid_z, (unsigned int)threads,
+                            1, 1, (unsigned int)shared_bytes, (void *)(uintptr_t)stream, &attribute, 1};
+  return drv.launch_kernel_ex(&config, (void *)(uintptr_t)function, args, NULL);
 }

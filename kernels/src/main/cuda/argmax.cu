@@ -88,5 +88,6 @@ __device__ __forceinline__ void argmax_row(const ArgmaxParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kArgmaxThreads)
     df_argmax(const __grid_constant__ ArgmaxParams p) {
+  df::pdl_entry();
   df::argmax_row(p);
 }

@@ -21,6 +21,20 @@ typedef __nv_bfloat16 bf16;
 
 namespace df {
 
+// Programmatic dependent launch: where the host launches a kernel with the programmatic stream
+// serialization attribute (DECODEFLEET_PDL=on, KernelModule), the kernel may be scheduled while the
+// kernel before it in the stream (or graph) is still running. Every kernel calls this first, before
+// it reads or writes anything in global memory: the wait returns once the previous kernel has
+// completed and its writes are visible (at once for a kernel launched without the attribute), and
+// the trigger lets the next kernel be scheduled as soon as all of this one's CTAs have started, so
+// its launch overlaps this kernel's tail instead of following it.
+__device__ __forceinline__ void pdl_entry() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
 // ---- bf16 packing: a uint32 holds two bf16, element 0 in the low half ----
 
 __device__ __forceinline__ float bf16_lo(uint32_t w) { return __uint_as_float(w << 16); }

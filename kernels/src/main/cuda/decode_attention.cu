@@ -583,50 +583,60 @@ __device__ __forceinline__ void decode_persistent(const DecodeAttentionParams& p
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_d128(const __grid_constant__ DecodeAttentionParams p) {
+  df::pdl_entry();
   df::decode_split<128>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_d64(const __grid_constant__ DecodeAttentionParams p) {
+  df::pdl_entry();
   df::decode_split<64>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128)
     df_decode_attention_combine_d128(const __grid_constant__ DecodeAttentionParams p) {
+  df::pdl_entry();
   df::decode_combine<128>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128)
     df_decode_attention_combine_d64(const __grid_constant__ DecodeAttentionParams p) {
+  df::pdl_entry();
   df::decode_combine<64>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_persistent_d128(const __grid_constant__ DecodeAttentionParams p) {
+  df::pdl_entry();
   df::decode_persistent<128>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_persistent_d64(const __grid_constant__ DecodeAttentionParams p) {
+  df::pdl_entry();
   df::decode_persistent<64>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_fp8_d128(const __grid_constant__ DecodeAttentionParams p) {
+  df::pdl_entry();
   df::decode_split<128, true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_fp8_d64(const __grid_constant__ DecodeAttentionParams p) {
+  df::pdl_entry();
   df::decode_split<64, true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_persistent_fp8_d128(const __grid_constant__ DecodeAttentionParams p) {
+  df::pdl_entry();
   df::decode_persistent<128, true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_persistent_fp8_d64(const __grid_constant__ DecodeAttentionParams p) {
+  df::pdl_entry();
   df::decode_persistent<64, true>(p);
 }

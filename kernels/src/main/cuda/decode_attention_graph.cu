@@ -89,50 +89,60 @@ __device__ __forceinline__ void decode_graph_split(const DecodeAttentionGraphPar
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_graph_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::pdl_entry();
   df::decode_graph_split<128>(g);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_graph_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::pdl_entry();
   df::decode_graph_split<64>(g);
 }
 
 extern "C" __global__ void __launch_bounds__(128)
     df_decode_attention_graph_combine_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::pdl_entry();
   df::decode_combine<128>(df::step_params(g));
 }
 
 extern "C" __global__ void __launch_bounds__(128)
     df_decode_attention_graph_combine_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::pdl_entry();
   df::decode_combine<64>(df::step_params(g));
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_graph_persistent_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::pdl_entry();
   df::decode_persistent<128>(df::step_params(g));
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_graph_persistent_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::pdl_entry();
   df::decode_persistent<64>(df::step_params(g));
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_graph_fp8_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::pdl_entry();
   df::decode_graph_split<128, true>(g);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_graph_fp8_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::pdl_entry();
   df::decode_graph_split<64, true>(g);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_graph_persistent_fp8_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::pdl_entry();
   df::decode_persistent<128, true>(df::step_params(g));
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_graph_persistent_fp8_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
+  df::pdl_entry();
   df::decode_persistent<64, true>(df::step_params(g));
 }

@@ -66,5 +66,6 @@ __device__ __forceinline__ void dummy_weights(const DummyWeightsParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kDummyWeightsThreads)
     df_dummy_weights_bf16(const __grid_constant__ DummyWeightsParams p) {
+  df::pdl_entry();
   df::dummy_weights(p);
 }

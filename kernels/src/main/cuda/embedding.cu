@@ -40,5 +40,6 @@ __device__ __forceinline__ void gather_row(const EmbeddingParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kEmbeddingThreads)
     df_embedding(const __grid_constant__ EmbeddingParams p) {
+  df::pdl_entry();
   df::gather_row(p);
 }

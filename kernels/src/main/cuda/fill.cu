@@ -40,5 +40,6 @@ __device__ __forceinline__ void fill_uniform(const FillParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kFillThreads)
     df_fill_uniform_bf16(const __grid_constant__ FillParams p) {
+  df::pdl_entry();
   df::fill_uniform(p);
 }

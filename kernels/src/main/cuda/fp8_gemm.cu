@@ -100,5 +100,6 @@ __device__ __forceinline__ void fp8_gemm_tile(const Fp8GemmParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kFp8Threads)
     df_fp8_gemm(const __grid_constant__ Fp8GemmParams p) {
+  df::pdl_entry();
   df::fp8_gemm_tile(p);
 }

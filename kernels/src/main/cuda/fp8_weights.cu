@@ -120,15 +120,18 @@ __device__ __forceinline__ void fp8_dequant(const Fp8DequantParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kFp8WeightsThreads)
     df_dummy_weights_amax(const __grid_constant__ DummyWeightsFp8Params p) {
+  df::pdl_entry();
   df::dummy_amax(p);
 }
 
 extern "C" __global__ void __launch_bounds__(df::kFp8WeightsThreads)
     df_dummy_weights_fp8(const __grid_constant__ DummyWeightsFp8Params p) {
+  df::pdl_entry();
   df::dummy_fp8(p);
 }
 
 extern "C" __global__ void __launch_bounds__(df::kFp8WeightsThreads)
     df_fp8_dequant(const __grid_constant__ Fp8DequantParams p) {
+  df::pdl_entry();
   df::fp8_dequant(p);
 }

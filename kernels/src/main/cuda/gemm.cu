@@ -144,5 +144,6 @@ __device__ __forceinline__ void gemm_tile(const GemmParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::GemmShape::kThreads, 2)
     df_gemm(const __grid_constant__ GemmParams p) {
+  df::pdl_entry();
   df::gemm_tile(p);
 }

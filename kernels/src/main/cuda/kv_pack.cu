@@ -41,10 +41,12 @@ __device__ __forceinline__ void move_page(const KvPackParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kKvPackThreads)
     df_kv_pack(const __grid_constant__ KvPackParams p) {
+  df::pdl_entry();
   df::move_page<true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(df::kKvPackThreads)
     df_kv_unpack(const __grid_constant__ KvPackParams p) {
+  df::pdl_entry();
   df::move_page<false>(p);
 }

@@ -418,6 +418,7 @@ __device__ __forceinline__ void moe_combine(const MoeCombineParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kMoeRouteThreads)
     df_moe_route(const __grid_constant__ MoeRouteParams p) {
+  df::pdl_entry();
   const int row = blockIdx.x * (df::kMoeRouteThreads / 32) + (threadIdx.x >> 5);
   if (row >= df::moe_live(p.liveRows, p.rows) || (p.skip != nullptr && *p.skip != 0)) return;
   df::moe_route_row(p, row);
@@ -425,20 +426,24 @@ extern "C" __global__ void __launch_bounds__(df::kMoeRouteThreads)
 
 extern "C" __global__ void __launch_bounds__(df::kMoePermuteThreads)
     df_moe_permute(const __grid_constant__ MoePermuteParams p) {
+  df::pdl_entry();
   df::moe_permute(p);
 }
 
 extern "C" __global__ void __launch_bounds__(df::kMoeGemmThreads, df::kMoeGemmMinBlocks)
     df_moe_experts_gate_up(const __grid_constant__ MoeExpertGemmParams p) {
+  df::pdl_entry();
   df::moe_experts<true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(df::kMoeGemmThreads, df::kMoeGemmMinBlocks)
     df_moe_experts_down(const __grid_constant__ MoeExpertGemmParams p) {
+  df::pdl_entry();
   df::moe_experts<false>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(df::kMoeCombineThreads)
     df_moe_combine(const __grid_constant__ MoeCombineParams p) {
+  df::pdl_entry();
   df::moe_combine(p);
 }

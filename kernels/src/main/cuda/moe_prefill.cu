@@ -147,10 +147,12 @@ __device__ __forceinline__ void moe_experts_tc(const MoeExpertGemmParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::GemmShape::kThreads, 2)
     df_moe_experts_gate_up_tc(const __grid_constant__ MoeExpertGemmParams p) {
+  df::pdl_entry();
   df::moe_experts_tc<true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(df::GemmShape::kThreads, 2)
     df_moe_experts_down_tc(const __grid_constant__ MoeExpertGemmParams p) {
+  df::pdl_entry();
   df::moe_experts_tc<false>(p);
 }

@@ -150,10 +150,12 @@ __device__ __forceinline__ void paged_attention_head(const P& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kPagedThreads)
     df_paged_attention(const __grid_constant__ PagedAttentionParams p) {
+  df::pdl_entry();
   df::paged_attention_head(p);
 }
 
 extern "C" __global__ void __launch_bounds__(df::kPagedThreads)
     df_paged_attention_fp8(const __grid_constant__ PagedAttentionFp8Params p) {
+  df::pdl_entry();
   df::paged_attention_head(p);
 }

@@ -313,20 +313,24 @@ __device__ __forceinline__ void paged_prefill_tile(const PagedPrefillAttentionPa
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_paged_prefill_attention_d128(const __grid_constant__ PagedPrefillAttentionParams p) {
+  df::pdl_entry();
   df::paged_prefill_tile<128, false>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_paged_prefill_attention_d64(const __grid_constant__ PagedPrefillAttentionParams p) {
+  df::pdl_entry();
   df::paged_prefill_tile<64, false>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_paged_prefill_attention_fp8_d128(const __grid_constant__ PagedPrefillAttentionParams p) {
+  df::pdl_entry();
   df::paged_prefill_tile<128, true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_paged_prefill_attention_fp8_d64(const __grid_constant__ PagedPrefillAttentionParams p) {
+  df::pdl_entry();
   df::paged_prefill_tile<64, true>(p);
 }

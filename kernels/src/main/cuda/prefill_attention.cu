@@ -217,10 +217,12 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_prefill_attention_d128(const __grid_constant__ PrefillAttentionParams p) {
+  df::pdl_entry();
   df::prefill_tile<128>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_prefill_attention_d64(const __grid_constant__ PrefillAttentionParams p) {
+  df::pdl_entry();
   df::prefill_tile<64>(p);
 }

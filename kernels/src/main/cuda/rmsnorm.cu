@@ -109,5 +109,6 @@ __device__ __forceinline__ void rmsnorm_row(const RmsNormParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kNormThreads)
     df_rmsnorm(const __grid_constant__ RmsNormParams p) {
+  df::pdl_entry();
   df::rmsnorm_row(p);
 }

@@ -221,10 +221,12 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kRopeThreads)
     df_rope_kv_append(const __grid_constant__ RopeKvParams p) {
+  df::pdl_entry();
   df::rope_and_append<false>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(df::kRopeThreads)
     df_rope_kv_append_fp8(const __grid_constant__ RopeKvFp8Params p) {
+  df::pdl_entry();
   df::rope_and_append<true>(p);
 }

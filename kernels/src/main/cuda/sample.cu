@@ -288,5 +288,6 @@ __device__ __forceinline__ void sample_row(const SampleParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kSampleThreads)
     df_sample(const __grid_constant__ SampleParams p) {
+  df::pdl_entry();
   df::sample_row(p);
 }

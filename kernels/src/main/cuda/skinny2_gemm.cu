@@ -371,25 +371,30 @@ __device__ __forceinline__ void gemm(const Skinny2GemmParams& p) {
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_m1(const __grid_constant__ Skinny2GemmParams p) {
+  df::pdl_entry();
   df::skinny2::gemm<1>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_m2(const __grid_constant__ Skinny2GemmParams p) {
+  df::pdl_entry();
   df::skinny2::gemm<2>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_m4(const __grid_constant__ Skinny2GemmParams p) {
+  df::pdl_entry();
   df::skinny2::gemm<4>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_m8(const __grid_constant__ Skinny2GemmParams p) {
+  df::pdl_entry();
   df::skinny2::gemm<8>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_m16(const __grid_constant__ Skinny2GemmParams p) {
+  df::pdl_entry();
   df::skinny2::gemm<16>(p);
 }

@@ -191,35 +191,42 @@ __device__ __forceinline__ void gemm_fp8(const Skinny2GemmFp8Params& p) {
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m1(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<1>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m2(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<2>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m4(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<4>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m8(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<8>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m16(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<16>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m32(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<32>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m64(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<64>(p);
 }

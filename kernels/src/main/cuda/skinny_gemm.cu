@@ -329,20 +329,24 @@ __device__ __forceinline__ void skinny_tile(const SkinnyGemmParams& p) {
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_skinny_gemm_m8(const __grid_constant__ SkinnyGemmParams p) {
+  df::pdl_entry();
   df::skinny_tile<8>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_skinny_gemm_m16(const __grid_constant__ SkinnyGemmParams p) {
+  df::pdl_entry();
   df::skinny_tile<16>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_skinny_gemm_m32(const __grid_constant__ SkinnyGemmParams p) {
+  df::pdl_entry();
   df::skinny_tile<32>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_skinny_gemm_m64(const __grid_constant__ SkinnyGemmParams p) {
+  df::pdl_entry();
   df::skinny_tile<64>(p);
 }

@@ -236,20 +236,24 @@ __device__ __forceinline__ void skinny_fp8_tile(const SkinnyGemmFp8Params& p) {
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_skinny_gemm_fp8_m8(const __grid_constant__ SkinnyGemmFp8Params p) {
+  df::pdl_entry();
   df::skinny_fp8_tile<8>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_skinny_gemm_fp8_m16(const __grid_constant__ SkinnyGemmFp8Params p) {
+  df::pdl_entry();
   df::skinny_fp8_tile<16>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_skinny_gemm_fp8_m32(const __grid_constant__ SkinnyGemmFp8Params p) {
+  df::pdl_entry();
   df::skinny_fp8_tile<32>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_skinny_gemm_fp8_m64(const __grid_constant__ SkinnyGemmFp8Params p) {
+  df::pdl_entry();
   df::skinny_fp8_tile<64>(p);
 }

@@ -43,5 +43,6 @@ __device__ __forceinline__ void swiglu_vector(const SwiGluParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kSwiGluThreads)
     df_swiglu(const __grid_constant__ SwiGluParams p) {
+  df::pdl_entry();
   df::swiglu_vector(p);
 }

@@ -262,6 +262,7 @@ __device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
 
 extern "C" __global__ void __launch_bounds__(df::WgmmaShape::kThreads, 1)
     df_wgmma_gemm(const __grid_constant__ WgmmaGemmParams p) {
+  df::pdl_entry();
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
   df::wgmma_gemm(p);
 #elif defined(__CUDA_ARCH__)

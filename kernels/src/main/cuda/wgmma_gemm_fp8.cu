@@ -178,6 +178,7 @@ __device__ __forceinline__ void wgmma_gemm_fp8(const WgmmaGemmFp8Params& p) {
 
 extern "C" __global__ void __launch_bounds__(df::WgmmaFp8Shape::kThreads, 1)
     df_wgmma_gemm_fp8(const __grid_constant__ WgmmaGemmFp8Params p) {
+  df::pdl_entry();
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
   df::wgmma_gemm_fp8(p);
 #elif defined(__CUDA_ARCH__)

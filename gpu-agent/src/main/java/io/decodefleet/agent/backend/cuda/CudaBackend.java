@@ -259,7 +259,7 @@ public final class CudaBackend implements TensorParallelRank {
             + " KV pool %d blocks of %d (%.2f GiB, %s), attention %s, %s, decode path %s%s",
         gpu.label(), weights.bytes() / GIB, weights.describe(), weights.origin(), weightMillis, ws.bytes() / GIB,
         ws.rows, numBlocks, blockSize, kv.bytes() / GIB, kv.dtypeLabel(), runner.attentionDescription(), gemmLine,
-        settings.decodePath().label(), graphLine);
+        settings.decodePath().label() + kernels.launchLabel(), graphLine);
     LOG.info(loadReport);
   }
 

@@ -23,11 +23,22 @@ public final class KernelModule implements AutoCloseable {
   private final CUmodule module;
   private final Map<Kernel, CUfunction> functions = new EnumMap<>(Kernel.class);
   private final Map<Kernel, Integer> residentPerSm = new EnumMap<>(Kernel.class);
+  private final boolean programmatic = ProgrammaticLaunch.enabled();
   private boolean closed;
 
   private KernelModule(CudaContext ctx, CUmodule module) {
     this.ctx = ctx;
     this.module = module;
+  }
+
+  /** Whether this module's launches use programmatic dependent launch ({@link ProgrammaticLaunch}). */
+  public boolean programmaticLaunch() {
+    return programmatic;
+  }
+
+  /** " (programmatic dependent launch)" where {@link #programmaticLaunch()}, else "": for load lines. */
+  public String launchLabel() {
+    return programmatic ? " (programmatic dependent launch)" : "";
   }
 
   /** Loads the fatbin into {@code ctx}, which must be current on the calling thread. */
@@ -39,6 +50,10 @@ public final class KernelModule implements AutoCloseable {
     ctx.check(JCudaDriver.cuModuleLoadData(module, Fatbin.bytes()),
         "cuModuleLoadData(" + Fatbin.RESOURCE.substring(Fatbin.RESOURCE.lastIndexOf('/') + 1)
             + ")");
+    if (ProgrammaticLaunch.requested() && !ProgrammaticLaunch.enabled()) {
+      org.slf4j.LoggerFactory.getLogger(KernelModule.class).warn("{}: {} is on but {}", ctx.gpu().label(),
+          ProgrammaticLaunch.SETTING_ENV, ProgrammaticLaunch.unavailabilityCause());
+    }
     KernelModule m = new KernelModule(ctx, module);
     try {
       // Every lookup now, none later: lookups are not allowed while a stream is being captured.
@@ -93,6 +108,13 @@ public final class KernelModule implements AutoCloseable {
           + ctx.gpu().arch() + "): it is built for sm_90a only");
     }
     if (shape.isEmpty()) {
+      return;
+    }
+    if (programmatic) {
+      ctx.check(ProgrammaticLaunch.launch(function(kernel), shape.gridX(), shape.gridY(), shape.gridZ(),
+          shape.threads(), shape.sharedBytes(), stream.handle(), params.pack()),
+          "cuLaunchKernelEx(" + kernel.symbol() + ", programmatic, grid " + shape.gridX() + "x" + shape.gridY() + "x"
+              + shape.gridZ() + ", " + shape.sharedBytes() + " B shared)");
       return;
     }
     Pointer args = Pointer.to(Pointer.to(params.pack()));
