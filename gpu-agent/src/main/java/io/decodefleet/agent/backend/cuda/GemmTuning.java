@@ -243,8 +243,12 @@ final class GemmTuning {
           for (Site s : sites) noise(kernels, stream, s.x(), (long) s.shape().k() * s.rows().get(s.rows().size() - 1));
           filled = true;
         }
+        // An FP8 kernel that cannot take this depth or these operands is no candidate: its timing would
+        // be another kernel's under its name.
+        boolean fp8Runs = shape.k() % 16 == 0 && WgmmaGemms.aligned(site.x(), site.weights()[0]);
         List<GemmChoice> candidates = site.fp8()
-            ? GemmTuner.fp8Candidates(policy, projections.skinny2Fp8(), projections.wgmmaFp8(), rows)
+            ? GemmTuner.fp8Candidates(policy, projections.skinny2Fp8() && fp8Runs, projections.wgmmaFp8() && fp8Runs,
+                rows)
             : GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy, projections.wgmma(),
                 GemmTuner.skinny2InDispatch() && projections.skinny2());
         int[] layer = {0};
