@@ -1,8 +1,8 @@
 package io.decodefleet.agent.engine;
 
 /**
- * The bytes each kernel family of one step must read at the least — weights once, the KV of every
- * row's context, its input activations — the numerator of a profiled step's floors ({@link
+ * The bytes each kernel family of one step must read at the least — weights once, each sequence's KV
+ * once, its input activations — the numerator of a profiled step's floors ({@link
  * StepProfile}). Writes are left out, as the step floor of {@code gpu-agent bench step} leaves them
  * out; the all-reduce has no byte floor here (NaN): its bound is the interconnect's, not memory's.
  */
@@ -25,8 +25,7 @@ public final class StepBytes {
     double kv = c.kvSize();
     double inter = c.intermediateSize();
     double vocab = c.vocabSize();
-    double context = 0;
-    for (int len : batch.contextLens()) context += len;
+    double context = kvPositionsRead(batch);
     double[] bytes = new double[KernelFamily.ALL.size()];
     bytes[KernelFamily.EMBEDDING.ordinal()] = n * h * e;
     // The first input norm reads the residual; each later one the residual and the delta.
@@ -53,5 +52,21 @@ public final class StepBytes {
     bytes[KernelFamily.LM_HEAD.ordinal()] = (vocab * h + s * h) * e;
     bytes[KernelFamily.SAMPLING.ordinal()] = s * vocab * e;
     return bytes;
+  }
+
+  /**
+   * KV positions attention must read at the least: each sequence's cache once, as far as its longest
+   * row attends. A decode row is a sequence of its own (its context); the rows of one prompt, which
+   * share their block table, read that prompt's KV once between them (a tiled prefill attention
+   * reads each K/V tile once per query tile; the floor counts it once), not once per row.
+   */
+  static double kvPositionsRead(ForwardBatch batch) {
+    java.util.Map<int[], Integer> longest = new java.util.IdentityHashMap<>();
+    int[][] tables = batch.blockTables();
+    int[] contexts = batch.contextLens();
+    for (int i = 0; i < contexts.length; i++) longest.merge(tables[i], contexts[i], Math::max);
+    double positions = 0;
+    for (int len : longest.values()) positions += len;
+    return positions;
   }
 }

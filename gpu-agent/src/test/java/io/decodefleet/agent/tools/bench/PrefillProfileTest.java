@@ -85,6 +85,16 @@ class PrefillProfileTest {
     assertEquals(StepBench.prefillFlops(TINY, 48), sum, 1e-6 * sum);
   }
 
+  @Test
+  void aPromptsRowsReadItsKvOnceBetweenThemInTheByteFloor() {
+    ForwardBatch prompt = promptOf(48);
+    double[] bytes = io.decodefleet.agent.engine.StepBytes.of(TINY, prompt, 2);
+    double layers = TINY.numHiddenLayers();
+    // 48 positions of K and V once (the rows share the prompt's block table), not 48 * 49 / 2.
+    assertEquals(layers * (48.0 * 2 * TINY.kvSize() + 48.0 * TINY.qSize()) * 2,
+        bytes[KernelFamily.ATTENTION.ordinal()], 1e-6);
+  }
+
   private static ForwardBatch promptOf(int t) {
     int[] table = new int[(t + 15) / 16];
     for (int i = 0; i < table.length; i++) table[i] = i;
