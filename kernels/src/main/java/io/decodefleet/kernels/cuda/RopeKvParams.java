@@ -96,9 +96,19 @@ public record RopeKvParams(
     return qNorm != 0L;
   }
 
-  /** One CTA per token. */
+  /** Grid (n, {@link #parts}): a token's work items spread over CTAs of 128 threads, one item a thread. */
   public LaunchShape launch() {
-    return LaunchShape.grid1d(n, Kernel.ROPE_KV_APPEND);
+    return new LaunchShape(n, parts(qHeads, kvHeads, headDim), 1, Kernel.ROPE_KV_APPEND.threads(), 0);
+  }
+
+  /**
+   * CTAs per token (rope_kv.cu): its work items, one rotation of eight (lo, hi) pairs of a q or k head
+   * each and one 8-element V vector each, over 128 threads a CTA.
+   */
+  public static int parts(int qHeads, int kvHeads, int headDim) {
+    int items = (qHeads + kvHeads) * (headDim / 16) + kvHeads * headDim / 8;
+    int threads = Kernel.ROPE_KV_APPEND.threads();
+    return (items + threads - 1) / threads;
   }
 
   @Override

@@ -75,6 +75,11 @@ class Fp8KernelParamsTest {
         6144, 8192);
     RopeKvFp8Params p = RopeKvFp8Params.of(plain, 0.5f, 3f);
     assertEquals(17, p.launch().gridX());
+    // (32 + 8) heads x 8 rotations + 128 V vectors = 448 items: 4 CTAs of 128 a token, as the bf16 append.
+    assertEquals(4, p.launch().gridY());
+    assertEquals(plain.launch(), new LaunchShape(17, 4, 1, 128, 0));
+    assertEquals(1, RopeKvParams.parts(4, 2, 32), "6 heads x 2 + 8 vectors: one CTA");
+    assertEquals(3, RopeKvParams.parts(32, 4, 128), "288 rotations + 64 vectors");
     assertEquals(128, RopeKvFp8Params.LAYOUT.size());
     assertEquals(0.5f, p.kScale());
     assertEquals(0L, p.qNorm());

@@ -27,8 +27,14 @@ public enum KernelFamily {
       h -> ElementwiseChecks.rmsNorm(h, 17, 16384, false),
       h -> ElementwiseChecks.rmsNorm(h, 3, 520, false),
       h -> ElementwiseChecks.rmsNorm(h, 17, 4096, true, true)),
+  /**
+   * A token's rotations and V vectors spread over CTAs of 128 items: 4 CTAs a token at 32/8 heads of
+   * 128, one at 4/2 of 32; at 24/8 heads of 80 (five rotations a head, 2 CTAs) head 25 spans both,
+   * each finding its inverse RMS (q/k norms).
+   */
   ROPE_KV_APPEND(
       h -> RopeKvCheck.run(h, 17, 32, 8, 128, 16, 64),
+      h -> RopeKvCheck.run(h, 7, 24, 8, 80, 16, 16, true),
       h -> RopeKvCheck.run(h, 5, 8, 8, 64, 32, 16),
       h -> RopeKvCheck.run(h, 1, 64, 8, 128, 16, 8),
       h -> RopeKvCheck.run(h, 17, 32, 4, 128, 16, 64, true),
@@ -211,7 +217,8 @@ public enum KernelFamily {
       h -> Fp8CacheChecks.ropeAppend(h, 5, 8, 8, 64, 32, 16),
       h -> Fp8CacheChecks.ropeAppend(h, 3, 4, 2, 32, 16, 8),
       h -> Fp8CacheChecks.ropeAppend(h, 17, 32, 4, 128, 16, 64, true),
-      h -> Fp8CacheChecks.ropeAppend(h, 3, 4, 2, 32, 16, 8, true)),
+      h -> Fp8CacheChecks.ropeAppend(h, 3, 4, 2, 32, 16, 8, true),
+      h -> Fp8CacheChecks.ropeAppend(h, 7, 24, 8, 80, 16, 16, true)),
   /** The tensor-core decode attention over FP8 pages: eager and graph, split and persistent. */
   DECODE_ATTENTION_FP8(
       h -> Fp8CacheChecks.decodeAttention(h, false, 32, 8, 128, 16, new int[] {1000}),
