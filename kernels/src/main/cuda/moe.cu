@@ -28,7 +28,7 @@
 // Layouts: logits (rows, logitStride) float32; experts (rows, k) int32; weights (rows, k) float32;
 // expert weights (numExperts, gate rows then up rows, hidden) and (numExperts, hidden, inter) bf16;
 // act (rows * k, inter) and y (rows * k, hidden) bf16 in expert order. hidden and inter are
-// multiples of 8 (16-byte vectors); numExperts <= 256, k <= 16.
+// multiples of 8 (16-byte vectors); numExperts <= 256, k <= 32 (MoeRouteParams.MAX_K).
 #include "common.cuh"
 
 struct MoeRouteParams {

@@ -2,8 +2,9 @@ package io.decodefleet.kernels.cuda;
 
 /**
  * Mirror of {@code MoeRouteParams} in moe.cu: each live row's top-k experts and their weights from
- * its float32 gate logits, as {@code reference.MoeRouter} routes them (float64 softmax summed in
- * expert order, ties to the lower expert id, renormalised in slot order).
+ * its float32 gate logits, as {@code reference.MoeRouter} routes them (the softmax's sum taken per lane
+ * and then across lanes, as {@code MoeRouter.sumInLaneOrder} adds, ties to the lower expert id,
+ * renormalised in slot order).
  *
  * @param experts (rows, k) int32
  * @param weights (rows, k) float32

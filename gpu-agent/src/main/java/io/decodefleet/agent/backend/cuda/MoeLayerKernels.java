@@ -68,7 +68,7 @@ final class MoeLayerKernels implements AutoCloseable {
       long offsets = at;
       at = next(at, 4L * (m.numExperts() + 1)); // (experts + 1) int32
       long active = at;
-      at = next(at, 4L * (m.numExperts() + 1)); // (experts + 1) int32: how many experts have rows, which
+      at = next(at, 4L * (m.numExperts() + 1)); // (experts + 1) int32: how many experts kept rows, then which
       long tokenOf = at;
       at = next(at, 4L * pairs); // (rows * k) int32
       long rowOf = at;

@@ -257,7 +257,8 @@ public enum KernelFamily {
       h -> MoeChecks.permute(h, 1000, 24, 60, 6, 0)),
   /**
    * The grouped expert GEMMs and the combine: partial output and k tiles (136 x 120), decode batch 1
-   * and 64 at Mixtral's hidden size, capacity drops, 128 experts top-8, and 50 rows an expert (several
+   * and 64 at Mixtral's hidden size, capacity drops, 128 experts top-8 (with capacity drops too: the
+   * listed experts cut the grid below the experts' count), and 50 rows an expert (several
    * passes over each weight tile, as a prefill chunk makes); then the tensor-core kernels (moe_prefill.cu)
    * on partial column, row and k tiles (136 x 120: k off the 32-wide stage), 150 rows at Mixtral's
    * hidden size, capacity drops, and 1000 rows over 16 experts (several row tiles an expert). Then
@@ -271,6 +272,7 @@ public enum KernelFamily {
       h -> MoeChecks.experts(h, 64, 8, 2, 4096, 1792, 0),
       h -> MoeChecks.experts(h, 40, 8, 2, 128, 96, 1.0),
       h -> MoeChecks.experts(h, 4, 128, 8, 1024, 768, 0),
+      h -> MoeChecks.experts(h, 2, 128, 8, 1024, 768, 0.5),
       h -> MoeChecks.experts(h, 200, 16, 4, 256, 128, 0),
       h -> MoeChecks.experts(h, 17, 8, 2, 136, 120, 0, true),
       h -> MoeChecks.experts(h, 150, 8, 2, 4096, 1792, 0, true),

@@ -44,7 +44,7 @@ class MoeLayerKernelsTest {
     long pairs = 2L * rows;
     long[][] regions = {
         {s.experts(), 4 * 32 * pairs}, {s.weights(), 4 * 32 * pairs}, {s.skip(), 4}, {s.logits(), 4L * rows * 8},
-        {s.offsets(), 4 * 9},
+        {s.offsets(), 4 * 9}, {s.active(), 4 * 9},
         {s.tokenOf(), 4 * pairs}, {s.rowOf(), 4 * pairs}, {s.load(), 8L * 32 * 8}, {s.capacities(), 4L * (rows + 1)},
         {s.act(), 2 * pairs * 14336}, {s.y(), 2 * pairs * 4096}};
     long end = 0;
