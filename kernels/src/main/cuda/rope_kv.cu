@@ -28,11 +28,12 @@
 // (tablePositions, headDim) float32: cos of the headDim/2 frequencies, then their sin.
 // headDim is a multiple of 16; strides are multiples of 8; with q/k norms qHeads +
 // kvHeads is at most kRopeMaxNormHeads.
-// Work: a token's rotations (eight (lo, hi) pairs of one q or k head each, q heads first) and then
-// its V vectors (eight elements each) are its work items; CTA y of the token takes items
-// [128 y, 128 y + 128), one a thread, so a token's dozens of dependent loads are spread over
-// ceil(items / 128) CTAs instead of being walked by one (RopeKvParams.parts). With q/k norms a CTA
-// first finds the inverse RMS of the heads its items rotate.
+// Work: a token's rotations (eight (lo, hi) pairs of one q or k head each, q heads first) and its V
+// vectors (eight elements each) are spread over CTAs, one item a thread, so a token's dozens of
+// dependent loads are not walked by one CTA (RopeKvParams.parts): the first CTAs of a token take
+// whole heads, floor(128 / (headDim / 16)) of them each (a head never spans two CTAs: with q/k norms
+// a CTA reads its heads whole for their inverse RMS while it rotates them in place), the rest its V
+// vectors, 128 each.
 // Grid: (n, parts); block: 128 threads.
 #include "fp8.cuh"
 
@@ -150,21 +151,23 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
   const int slot = p.slotMapping[t];
   const size_t slotBase = static_cast<size_t>(slot) * p.kvHeads * p.headDim;
   const int qWork = p.qHeads * groupsPerHead;
-  const int rotations = qWork + p.kvHeads * groupsPerHead;
+  const int heads = p.qHeads + p.kvHeads;
+  const int headsPerCta = blockDim.x / groupsPerHead;
+  const int rotationCtas = (heads + headsPerCta - 1) / headsPerCta;
   const int vectors = (p.kvHeads * p.headDim) >> 3;
-  const int first = blockIdx.y * blockDim.x;  // this CTA's items: [first, first + blockDim.x)
-  const int w = first + threadIdx.x;
+  const bool rotating = blockIdx.y < rotationCtas;
+  const int headLo = blockIdx.y * headsPerCta;  // a rotating CTA's heads: [headLo, headHi]
+  const int headHi = min(headLo + headsPerCta, heads) - 1;
+  const int w = headLo * groupsPerHead + threadIdx.x;  // a rotating thread's item
 
   __shared__ float invRms[kRopeMaxNormHeads];
   const bool qkNorm = p.qNorm != nullptr;
-  const int headLo = first / groupsPerHead;  // the heads this CTA's rotations touch
-  if (qkNorm && first < rotations) {
-    const int headHi = (min(first + static_cast<int>(blockDim.x), rotations) - 1) / groupsPerHead;
+  if (qkNorm && rotating) {
     head_inverse_rms(p, t, headLo, headHi, invRms);
   }
   if (qkNorm) __syncthreads();  // every head's sum is read before any thread writes its rotation back
 
-  if (w < rotations) {
+  if (rotating && w <= headHi * groupsPerHead + groupsPerHead - 1) {
     const bool isK = w >= qWork;
     const int ww = isK ? w - qWork : w;
     const int head = ww / groupsPerHead;
@@ -208,8 +211,8 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
         *reinterpret_cast<uint4*>(dst + half + j) = b;
       }
     }
-  } else if (w < rotations + vectors) {
-    const int i = w - rotations;  // this thread's V vector
+  } else if (!rotating && (blockIdx.y - rotationCtas) * blockDim.x + threadIdx.x < vectors) {
+    const int i = (blockIdx.y - rotationCtas) * blockDim.x + threadIdx.x;  // this thread's V vector
     if constexpr (kFp8) {
       uint4* v = reinterpret_cast<uint4*>(p.v + static_cast<size_t>(t) * p.vStride);
       float f[8], wv[8];

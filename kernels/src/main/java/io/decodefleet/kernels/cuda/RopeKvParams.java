@@ -102,13 +102,15 @@ public record RopeKvParams(
   }
 
   /**
-   * CTAs per token (rope_kv.cu): its work items, one rotation of eight (lo, hi) pairs of a q or k head
-   * each and one 8-element V vector each, over 128 threads a CTA.
+   * CTAs per token (rope_kv.cu): whole q and k heads, floor(128 / (headDim / 16)) a CTA (a head's
+   * rotations, eight (lo, hi) pairs each, are headDim / 16 items: a head never spans two CTAs), then
+   * its 8-element V vectors, 128 a CTA; one item a thread.
    */
   public static int parts(int qHeads, int kvHeads, int headDim) {
-    int items = (qHeads + kvHeads) * (headDim / 16) + kvHeads * headDim / 8;
     int threads = Kernel.ROPE_KV_APPEND.threads();
-    return (items + threads - 1) / threads;
+    int headsPerCta = threads / (headDim / 16);
+    int vectors = kvHeads * headDim / 8;
+    return (qHeads + kvHeads + headsPerCta - 1) / headsPerCta + (vectors + threads - 1) / threads;
   }
 
   @Override

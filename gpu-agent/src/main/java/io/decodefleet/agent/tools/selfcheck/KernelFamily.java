@@ -28,9 +28,10 @@ public enum KernelFamily {
       h -> ElementwiseChecks.rmsNorm(h, 3, 520, false),
       h -> ElementwiseChecks.rmsNorm(h, 17, 4096, true, true)),
   /**
-   * A token's rotations and V vectors spread over CTAs of 128 items: 4 CTAs a token at 32/8 heads of
-   * 128, one at 4/2 of 32; at 24/8 heads of 80 (five rotations a head, 2 CTAs) head 25 spans both,
-   * each finding its inverse RMS (q/k norms).
+   * A token's heads and V vectors spread over CTAs: 4 CTAs a token at 32/8 heads of 128, 2 at 4/2 of
+   * 32; at 24/8 heads of 80 (five rotations a head) 25 heads a CTA, so no head spans two CTAs (one
+   * that did was read for its q/k norm while the other CTA rotated part of it in place: these rows
+   * failed on an H100 with a split by items).
    */
   ROPE_KV_APPEND(
       h -> RopeKvCheck.run(h, 17, 32, 8, 128, 16, 64),
