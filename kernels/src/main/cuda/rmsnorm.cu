@@ -65,14 +65,12 @@ __device__ __forceinline__ void rmsnorm_row(const RmsNormParams& p) {
   const float4* xf = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(p.x) + base);
   uint4* residual = p.residual ? reinterpret_cast<uint4*>(p.residual + base) : nullptr;
 
-  const uint4* weight = reinterpret_cast<const uint4*>(p.weight);
-  uint4 v[kNormMaxVectors], wv[kNormMaxVectors];
+  uint4 v[kNormMaxVectors];
   float ss = 0.f;
 #pragma unroll
   for (int i = 0; i < kNormMaxVectors; i++) {
     const int idx = threadIdx.x + i * kNormThreads;
     if (idx < vectors) {
-      wv[i] = weight[idx];  // in flight beside the row, not after the reduction
       if (p.xFloat) {
         const float4 a = xf[2 * idx], b = xf[2 * idx + 1];
         const float f[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
@@ -91,6 +89,7 @@ __device__ __forceinline__ void rmsnorm_row(const RmsNormParams& p) {
   ss = block_sum(ss, scratch);
   const float inv = rsqrtf(ss / static_cast<float>(p.hidden) + p.eps);
 
+  const uint4* weight = reinterpret_cast<const uint4*>(p.weight);
   uint4* out = reinterpret_cast<uint4*>(p.out + base);
 #pragma unroll
   for (int i = 0; i < kNormMaxVectors; i++) {
@@ -98,7 +97,7 @@ __device__ __forceinline__ void rmsnorm_row(const RmsNormParams& p) {
     if (idx < vectors) {
       float f[8], w[8];
       unpack8(v[i], f);
-      unpack8(wv[i], w);
+      unpack8(weight[idx], w);
 #pragma unroll
       for (int j = 0; j < 8; j++) f[j] = (f[j] * inv) * w[j];
       out[idx] = pack8(f);
