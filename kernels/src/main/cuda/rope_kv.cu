@@ -28,13 +28,7 @@
 // (tablePositions, headDim) float32: cos of the headDim/2 frequencies, then their sin.
 // headDim is a multiple of 16; strides are multiples of 8; with q/k norms qHeads +
 // kvHeads is at most kRopeMaxNormHeads.
-// Work: a token's rotations (eight (lo, hi) pairs of one q or k head each, q heads first) and its V
-// vectors (eight elements each) are spread over CTAs, one item a thread, so a token's dozens of
-// dependent loads are not walked by one CTA (RopeKvParams.parts): the first CTAs of a token take
-// whole heads, floor(128 / (headDim / 16)) of them each (a head never spans two CTAs: with q/k norms
-// a CTA reads its heads whole for their inverse RMS while it rotates them in place), the rest its V
-// vectors, 128 each.
-// Grid: (n, parts); block: 128 threads.
+// Grid: (n); block: 128 threads.
 #include "fp8.cuh"
 
 struct RopeKvParams {
@@ -108,13 +102,13 @@ __device__ __forceinline__ void rotate8(const float (&a)[8], const float (&b)[8]
   }
 }
 
-// The inverse RMS of heads [first, last] (q heads, then k heads after them) into invRms[hd - first]:
+// Each q head's (then each k head's) inverse RMS into invRms[head] (k heads after the q heads):
 // one warp a head, the float32 sum of squares reduced across the warp.
 template <typename P>
-__device__ __forceinline__ void head_inverse_rms(const P& p, int t, int first, int last, float* invRms) {
+__device__ __forceinline__ void head_inverse_rms(const P& p, int t, float* invRms) {
   const int lane = threadIdx.x & 31;
   const int vectors = p.headDim >> 3;
-  for (int hd = first + (threadIdx.x >> 5); hd <= last; hd += blockDim.x >> 5) {
+  for (int hd = threadIdx.x >> 5; hd < p.qHeads + p.kvHeads; hd += blockDim.x >> 5) {
     const bool isK = hd >= p.qHeads;
     const bf16* row = isK ? p.k + static_cast<size_t>(t) * p.kStride + (hd - p.qHeads) * p.headDim
                           : p.q + static_cast<size_t>(t) * p.qStride + hd * p.headDim;
@@ -127,7 +121,7 @@ __device__ __forceinline__ void head_inverse_rms(const P& p, int t, int first, i
     }
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    if (lane == 0) invRms[hd - first] = rsqrtf(ss / static_cast<float>(p.headDim) + p.eps);
+    if (lane == 0) invRms[hd] = rsqrtf(ss / static_cast<float>(p.headDim) + p.eps);
   }
 }
 
@@ -150,24 +144,17 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
   const float* sinRow = cosRow + half;
   const int slot = p.slotMapping[t];
   const size_t slotBase = static_cast<size_t>(slot) * p.kvHeads * p.headDim;
-  const int qWork = p.qHeads * groupsPerHead;
-  const int heads = p.qHeads + p.kvHeads;
-  const int headsPerCta = blockDim.x / groupsPerHead;
-  const int rotationCtas = (heads + headsPerCta - 1) / headsPerCta;
-  const int vectors = (p.kvHeads * p.headDim) >> 3;
-  const bool rotating = blockIdx.y < rotationCtas;
-  const int headLo = blockIdx.y * headsPerCta;  // a rotating CTA's heads: [headLo, headHi]
-  const int headHi = min(headLo + headsPerCta, heads) - 1;
-  const int w = headLo * groupsPerHead + threadIdx.x;  // a rotating thread's item
 
   __shared__ float invRms[kRopeMaxNormHeads];
   const bool qkNorm = p.qNorm != nullptr;
-  if (qkNorm && rotating) {
-    head_inverse_rms(p, t, headLo, headHi, invRms);
+  if (qkNorm) {
+    head_inverse_rms(p, t, invRms);
+    __syncthreads();  // every head's sum is read before any thread writes its rotation back
   }
-  if (qkNorm) __syncthreads();  // every head's sum is read before any thread writes its rotation back
 
-  if (rotating && w <= headHi * groupsPerHead + groupsPerHead - 1) {
+  const int qWork = p.qHeads * groupsPerHead;
+  const int kWork = p.kvHeads * groupsPerHead;
+  for (int w = threadIdx.x; w < qWork + kWork; w += blockDim.x) {
     const bool isK = w >= qWork;
     const int ww = isK ? w - qWork : w;
     const int head = ww / groupsPerHead;
@@ -179,7 +166,7 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
     unpack8(*lo, xa);
     unpack8(*hi, xb);
     if (qkNorm) {
-      const float inv = invRms[w / groupsPerHead - headLo];
+      const float inv = invRms[isK ? p.qHeads + head : head];
       const bf16* weight = isK ? p.kNorm : p.qNorm;
       norm8(xa, inv, weight + j);
       norm8(xb, inv, weight + half + j);
@@ -211,19 +198,22 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
         *reinterpret_cast<uint4*>(dst + half + j) = b;
       }
     }
-  } else if (!rotating && (blockIdx.y - rotationCtas) * blockDim.x + threadIdx.x < vectors) {
-    const int i = (blockIdx.y - rotationCtas) * blockDim.x + threadIdx.x;  // this thread's V vector
-    if constexpr (kFp8) {
-      uint4* v = reinterpret_cast<uint4*>(p.v + static_cast<size_t>(t) * p.vStride);
-      float f[8], wv[8];
+  }
+  const int vectors = (p.kvHeads * p.headDim) >> 3;
+  if constexpr (kFp8) {
+    uint4* v = reinterpret_cast<uint4*>(p.v + static_cast<size_t>(t) * p.vStride);
+    uint2* dst = reinterpret_cast<uint2*>(p.vCache + slotBase);
+    for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
+      float f[8], w[8];
       unpack8(v[i], f);
-      const uint2 c = fp8_encode8(f, p.vScale, wv);
-      v[i] = pack8(wv);
-      if (slot >= 0) reinterpret_cast<uint2*>(p.vCache + slotBase)[i] = c;
-    } else if (slot >= 0) {
-      const uint4* v = reinterpret_cast<const uint4*>(p.v + static_cast<size_t>(t) * p.vStride);
-      reinterpret_cast<uint4*>(p.vCache + slotBase)[i] = v[i];
+      const uint2 c = fp8_encode8(f, p.vScale, w);
+      v[i] = pack8(w);
+      if (slot >= 0) dst[i] = c;
     }
+  } else if (slot >= 0) {
+    const uint4* v = reinterpret_cast<const uint4*>(p.v + static_cast<size_t>(t) * p.vStride);
+    uint4* dst = reinterpret_cast<uint4*>(p.vCache + slotBase);
+    for (int i = threadIdx.x; i < vectors; i += blockDim.x) dst[i] = v[i];
   }
 }
 

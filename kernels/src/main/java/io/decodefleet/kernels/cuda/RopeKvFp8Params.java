@@ -50,9 +50,9 @@ public record RopeKvFp8Params(
         p.vStride(), p.tablePositions(), kScale, vScale, p.eps());
   }
 
-  /** Grid (n, {@link RopeKvParams#parts}), as the bf16 cache's launch. */
+  /** One CTA per token. */
   public LaunchShape launch() {
-    return new LaunchShape(n, RopeKvParams.parts(qHeads, kvHeads, headDim), 1, Kernel.ROPE_KV_APPEND_FP8.threads(), 0);
+    return LaunchShape.grid1d(n, Kernel.ROPE_KV_APPEND_FP8);
   }
 
   @Override

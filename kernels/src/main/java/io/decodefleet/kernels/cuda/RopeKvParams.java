@@ -96,21 +96,9 @@ public record RopeKvParams(
     return qNorm != 0L;
   }
 
-  /** Grid (n, {@link #parts}): a token's work items spread over CTAs of 128 threads, one item a thread. */
+  /** One CTA per token. */
   public LaunchShape launch() {
-    return new LaunchShape(n, parts(qHeads, kvHeads, headDim), 1, Kernel.ROPE_KV_APPEND.threads(), 0);
-  }
-
-  /**
-   * CTAs per token (rope_kv.cu): whole q and k heads, floor(128 / (headDim / 16)) a CTA (a head's
-   * rotations, eight (lo, hi) pairs each, are headDim / 16 items: a head never spans two CTAs), then
-   * its 8-element V vectors, 128 a CTA; one item a thread.
-   */
-  public static int parts(int qHeads, int kvHeads, int headDim) {
-    int threads = Kernel.ROPE_KV_APPEND.threads();
-    int headsPerCta = threads / (headDim / 16);
-    int vectors = kvHeads * headDim / 8;
-    return (qHeads + kvHeads + headsPerCta - 1) / headsPerCta + (vectors + threads - 1) / threads;
+    return LaunchShape.grid1d(n, Kernel.ROPE_KV_APPEND);
   }
 
   @Override

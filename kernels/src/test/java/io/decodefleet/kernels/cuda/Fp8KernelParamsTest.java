@@ -75,12 +75,6 @@ class Fp8KernelParamsTest {
         6144, 8192);
     RopeKvFp8Params p = RopeKvFp8Params.of(plain, 0.5f, 3f);
     assertEquals(17, p.launch().gridX());
-    // (32 + 8) heads of 8 rotations, 16 heads a CTA, then 128 V vectors: 4 CTAs a token, as the bf16 append.
-    assertEquals(4, p.launch().gridY());
-    assertEquals(plain.launch(), new LaunchShape(17, 4, 1, 128, 0));
-    assertEquals(2, RopeKvParams.parts(4, 2, 32), "6 heads (64 a CTA), then 8 vectors");
-    assertEquals(4, RopeKvParams.parts(32, 4, 128), "36 heads in 3 CTAs, then 64 vectors");
-    assertEquals(3, RopeKvParams.parts(24, 8, 80), "32 heads of 5 rotations, 25 a CTA: 2, then 80 vectors");
     assertEquals(128, RopeKvFp8Params.LAYOUT.size());
     assertEquals(0.5f, p.kScale());
     assertEquals(0L, p.qNorm());

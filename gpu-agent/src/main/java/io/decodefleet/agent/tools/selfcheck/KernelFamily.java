@@ -28,10 +28,9 @@ public enum KernelFamily {
       h -> ElementwiseChecks.rmsNorm(h, 3, 520, false),
       h -> ElementwiseChecks.rmsNorm(h, 17, 4096, true, true)),
   /**
-   * A token's heads and V vectors spread over CTAs: 4 CTAs a token at 32/8 heads of 128, 2 at 4/2 of
-   * 32; at 24/8 heads of 80 (five rotations a head) 25 heads a CTA, so no head spans two CTAs (one
-   * that did was read for its q/k norm while the other CTA rotated part of it in place: these rows
-   * failed on an H100 with a split by items).
+   * Head dims 128, 64, 32 and 80 (five rotations of eight pairs a head), with and without q/k norms.
+   * (The head-dim-80 q/k-norm rows caught a version that split a token's heads between CTAs by item:
+   * a head across two CTAs was read for its norm while rotated in place. It was reverted.)
    */
   ROPE_KV_APPEND(
       h -> RopeKvCheck.run(h, 17, 32, 8, 128, 16, 64),
