@@ -91,9 +91,9 @@ public final class GemmTuner {
   /**
    * {@code on}: the FP8 second skinny GEMM (skinny2_gemm_fp8.cu, launches of up to 64 rows) is a
    * dispatch candidate of FP8 decode projections (up to 256 rows) beside the first FP8 skinny GEMM,
-   * timed at load like the bf16 candidates ({@link #fp8Candidates}). Off by default until its
-   * self-test family (SKINNY2_GEMM_FP8) has passed on a GPU: timing checks speed, not results. The
-   * self-test and {@code bench kernels} run it regardless.
+   * timed at load like the bf16 candidates ({@link #fp8Candidates}). Off by default: its self-test
+   * family (SKINNY2_GEMM_FP8) and parity pass on an H100 (2026-12-06); its speed on an H200 is not yet
+   * measured. The self-test and {@code bench kernels} run it regardless.
    */
   public static final String SKINNY2_FP8_SETTING_ENV = "DECODEFLEET_GEMM_SKINNY2_FP8";
 
