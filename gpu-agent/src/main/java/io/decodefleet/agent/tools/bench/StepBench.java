@@ -330,23 +330,11 @@ public final class StepBench {
   static PrefillRow prefillPoint(io.decodefleet.agent.engine.Backend b, ModelConfig c, Options o, int t, int firstBlock,
       long weightBytes, double copy, double gemm) {
     Random r = new Random(o.seed() - t);
-    int[] table = new int[StepPlan.blocksFor(t, BLOCK)];
-    for (int i = 0; i < table.length; i++) {
-      table[i] = firstBlock + i;
-    }
     int[] tokens = new int[t];
-    int[] positions = new int[t];
-    int[] slots = new int[t];
-    int[][] tables = new int[t][];
-    int[] ctx = new int[t];
     for (int i = 0; i < t; i++) {
       tokens[i] = r.nextInt(c.vocabSize());
-      positions[i] = i;
-      slots[i] = table[i / BLOCK] * BLOCK + i % BLOCK;
-      tables[i] = table;
-      ctx[i] = i + 1;
     }
-    ForwardBatch prompt = new ForwardBatch(tokens, positions, slots, tables, ctx, new int[] {t - 1});
+    ForwardBatch prompt = prompt(tokens, firstBlock);
     int reps = Math.max(3, o.reps() / 10);
     for (int i = 0; i < 2; i++) {
       b.forwardGreedy(prompt);
@@ -377,6 +365,29 @@ public final class StepBench {
       profile = StepProfile.mean(runs).withComputeFloors(StepFlops.of(c, prompt), gemm);
     }
     return new PrefillRow(t, median(wall), median(gpu), floor, flops, median(host), median(gap), profile);
+  }
+
+  /**
+   * One fresh prompt of {@code tokens} at once: its blocks from {@code firstBlock} on, one block table
+   * shared by its rows, its last row sampled.
+   */
+  static ForwardBatch prompt(int[] tokens, int firstBlock) {
+    int t = tokens.length;
+    int[] table = new int[StepPlan.blocksFor(t, BLOCK)];
+    for (int i = 0; i < table.length; i++) {
+      table[i] = firstBlock + i;
+    }
+    int[] positions = new int[t];
+    int[] slots = new int[t];
+    int[][] tables = new int[t][];
+    int[] ctx = new int[t];
+    for (int i = 0; i < t; i++) {
+      positions[i] = i;
+      slots[i] = table[i / BLOCK] * BLOCK + i % BLOCK;
+      tables[i] = table;
+      ctx[i] = i + 1;
+    }
+    return new ForwardBatch(tokens, positions, slots, tables, ctx, new int[] {t - 1});
   }
 
   /** 2 T x (non-embedding matmul parameters) + the LM head's one row + causal attention. */

@@ -38,12 +38,11 @@ final class Fp8Checks {
   }
 
   static CheckResult gemm(DeviceHarness h, int m, int n, int k, boolean perChannel, boolean outFloat) {
-    float[] x = h.randomBf16(m * k, 1.0);
-    byte[] w = codes(h, n * k);
-    float[] scales = new float[perChannel ? n : 1];
-    for (int j = 0; j < scales.length; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
-    float[] expected = new float[m * n];
-    Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
+    Fp8Case c = Fp8Case.draw(h, m, n, k, perChannel);
+    float[] x = c.x();
+    byte[] w = c.w();
+    float[] scales = c.scales();
+    float[] expected = c.expected();
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
     Fp8GemmParams p = new Fp8GemmParams(out.address(), h.bf16(x).address(), h.bytes(w).address(),
         h.f32(scales).address(), m, n, k, n, perChannel ? 1 : 0, outFloat ? 1 : 0);
@@ -83,13 +82,17 @@ final class Fp8Checks {
         kvHeads, d, bs), err, Compare.BF16, us, in.kvBytes() / 2.0 + 4.0 * in.q().length, 4.0 * d * qHeads * positions);
   }
 
-  /** Random bf16 x (m, k), e4m3 codes w (n, k) with a scale per row, and their CPU product (m, n). */
+  /** Random bf16 x (m, k), e4m3 codes w (n, k) with a scale per row (or one), and their CPU product (m, n). */
   private record Fp8Case(float[] x, byte[] w, float[] scales, float[] expected) {
     static Fp8Case draw(DeviceHarness h, int m, int n, int k) {
+      return draw(h, m, n, k, true);
+    }
+
+    static Fp8Case draw(DeviceHarness h, int m, int n, int k, boolean perRow) {
       float[] x = h.randomBf16(m * k, 1.0);
       byte[] w = codes(h, n * k);
-      float[] scales = new float[n];
-      for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
+      float[] scales = new float[perRow ? n : 1];
+      for (int j = 0; j < scales.length; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
       float[] expected = new float[m * n];
       Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
       return new Fp8Case(x, w, scales, expected);
@@ -184,12 +187,11 @@ final class Fp8Checks {
    * tiles, and launches start them afresh).
    */
   static CheckResult wgmma(DeviceHarness h, int m, int n, int k, boolean perRow, boolean outFloat) {
-    float[] x = h.randomBf16(m * k, 1.0);
-    byte[] w = codes(h, n * k);
-    float[] scales = new float[perRow ? n : 1];
-    for (int j = 0; j < scales.length; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
-    float[] expected = new float[m * n];
-    Fp8Matmul.matmulTransposed(x, w, scales, m, n, k, expected);
+    Fp8Case c = Fp8Case.draw(h, m, n, k, perRow);
+    float[] x = c.x();
+    byte[] w = c.w();
+    float[] scales = c.scales();
+    float[] expected = c.expected();
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
     WgmmaGemms gemms = new WgmmaGemms(h.kernels(), h.stream());
     WgmmaGemmFp8Params p = gemms.paramsFp8(new GemmShape(m, n, k, n, outFloat), out.address(), h.bf16(x).address(),

@@ -96,20 +96,9 @@ class PrefillProfileTest {
   }
 
   private static ForwardBatch promptOf(int t) {
-    int[] table = new int[(t + 15) / 16];
-    for (int i = 0; i < table.length; i++) table[i] = i;
     int[] tokens = new int[t];
-    int[] positions = new int[t];
-    int[] slots = new int[t];
-    int[][] tables = new int[t][];
-    int[] ctx = new int[t];
-    for (int i = 0; i < t; i++) {
-      tokens[i] = i % TINY.vocabSize();
-      positions[i] = i;
-      slots[i] = i;
-      tables[i] = table;
-      ctx[i] = i + 1;
-    }
-    return new ForwardBatch(tokens, positions, slots, tables, ctx, new int[] {t - 1});
+    for (int i = 0; i < t; i++) tokens[i] = i % TINY.vocabSize();
+    return StepBench.prompt(tokens, 0);
   }
+
 }
