@@ -176,13 +176,29 @@ __device__ __forceinline__ void wgmma_store(const P& p, const float (&acc)[128],
   }
 }
 
-__device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
+// The shape of a wgmma GEMM's shared memory and what its consumers do with a stage before the MMAs:
+// bf16 weights are read where TMA wrote them; FP8 weights (wgmma_gemm_fp8.cu: WgmmaFp8Stages) are
+// widened first. A Stages type gives kStages, kStageBytes (an x box and a weight box: the producer's
+// expect_tx), kBytesA (the x box), kExtraBytes (after the ring, before the barriers), kScaled (the
+// store's column scales), and b_tile(stage, ring, it, ct): the B tile's address for k-step it.
+struct WgmmaBf16Stages {
+  static constexpr int kStages = WgmmaShape::kStages;
+  static constexpr int kStageBytes = WgmmaShape::kStageBytes;
+  static constexpr int kBytesA = WgmmaShape::kBytesA;
+  static constexpr int kExtraBytes = 0;
+  static constexpr bool kScaled = false;
+  __device__ __forceinline__ static uint32_t b_tile(uint32_t stage, uint32_t, int, int) { return stage + kBytesA; }
+};
+
+// The persistent producer/consumer body both wgmma GEMMs run (see the file comment).
+template <typename L, typename P>
+__device__ __forceinline__ void wgmma_gemm_body(const P& p) {
   using S = WgmmaShape;
   extern __shared__ uint4 dynamic_smem[];
   const uint32_t raw = smem_addr(dynamic_smem);
   const uint32_t ring = (raw + 1023) & ~1023u;
-  const uint32_t fullBar = ring + S::kStages * S::kStageBytes;  // kStages x 8 bytes
-  const uint32_t emptyBar = fullBar + S::kStages * 8;
+  const uint32_t fullBar = ring + L::kStages * L::kStageBytes + L::kExtraBytes;  // kStages x 8 bytes
+  const uint32_t emptyBar = fullBar + L::kStages * 8;
   const int tilesM = (p.m + S::kTileM - 1) / S::kTileM;
   const int tilesN = (p.n + S::kTileN - 1) / S::kTileN;
   const int tiles = tilesM * tilesN;
@@ -190,7 +206,7 @@ __device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
   const int warpgroup = threadIdx.x / 128;
 
   if (threadIdx.x == 0) {
-    for (int s = 0; s < S::kStages; s++) {
+    for (int s = 0; s < L::kStages; s++) {
       mbar::init(fullBar + 8 * s, 1);  // the producer's arrive (plus the copies' bytes)
       mbar::init(emptyBar + 8 * s, 8);  // one arrive per consumer warp
     }
@@ -209,13 +225,13 @@ __device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
         int tm, tn;
         wgmma_tile_of(t, tilesM, tilesN, tm, tn);
         for (int kt = 0; kt < kTiles; kt++, it++) {
-          const int s = it % S::kStages;
-          const uint32_t phase = (it / S::kStages) & 1;
+          const int s = it % L::kStages;
+          const uint32_t phase = (it / L::kStages) & 1;
           mbar::wait(emptyBar + 8 * s, phase ^ 1);  // a fresh barrier passes parity 1 at once
-          const uint32_t a = ring + s * S::kStageBytes;
-          mbar::arrive_expect_tx(fullBar + 8 * s, S::kStageBytes);
+          const uint32_t a = ring + s * L::kStageBytes;
+          mbar::arrive_expect_tx(fullBar + 8 * s, L::kStageBytes);
           tma_load_2d(a, &p.xMap, fullBar + 8 * s, kt * S::kTileK, tm * S::kTileM);
-          tma_load_2d(a + S::kBytesA, &p.wMap, fullBar + 8 * s, kt * S::kTileK, tn * S::kTileN);
+          tma_load_2d(a + L::kBytesA, &p.wMap, fullBar + 8 * s, kt * S::kTileK, tn * S::kTileN);
         }
       }
     }
@@ -231,11 +247,12 @@ __device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
       int tm, tn;
       wgmma_tile_of(t, tilesM, tilesN, tm, tn);
       for (int kt = 0; kt < kTiles; kt++, it++) {
-        const int s = it % S::kStages;
-        const uint32_t phase = (it / S::kStages) & 1;
+        const int s = it % L::kStages;
+        const uint32_t phase = (it / L::kStages) & 1;
         mbar::wait(fullBar + 8 * s, phase);
-        const uint32_t a = ring + s * S::kStageBytes + consumer * 64 * 128;
-        const uint32_t b = ring + s * S::kStageBytes + S::kBytesA;
+        const uint32_t stage = ring + s * L::kStageBytes;
+        const uint32_t a = stage + consumer * 64 * 128;
+        const uint32_t b = L::b_tile(stage, ring, it, threadIdx.x - 128);
         const uint64_t descA = sw128_desc(a), descB = sw128_desc(b);
         wgmma_fence();
 #pragma unroll
@@ -247,13 +264,17 @@ __device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
         // One group stays in flight: once the previous k-tile's group is done, its stage goes
         // back to the producer while this one runs.
         wgmma_wait<1>();
-        if (kt > 0 && lane == 0) mbar::arrive(emptyBar + 8 * ((it + S::kStages - 1) % S::kStages));
+        if (kt > 0 && lane == 0) mbar::arrive(emptyBar + 8 * ((it + L::kStages - 1) % L::kStages));
       }
       wgmma_wait<0>();
-      if (kTiles > 0 && lane == 0) mbar::arrive(emptyBar + 8 * ((it + S::kStages - 1) % S::kStages));
-      wgmma_store<false>(p, acc, tm * S::kTileM + consumer * 64 + warp * 16 + lane / 4, tn * S::kTileN);
+      if (kTiles > 0 && lane == 0) mbar::arrive(emptyBar + 8 * ((it + L::kStages - 1) % L::kStages));
+      wgmma_store<L::kScaled>(p, acc, tm * S::kTileM + consumer * 64 + warp * 16 + lane / 4, tn * S::kTileN);
     }
   }
+}
+
+__device__ __forceinline__ void wgmma_gemm(const WgmmaGemmParams& p) {
+  wgmma_gemm_body<WgmmaBf16Stages>(p);
 }
 
 #endif

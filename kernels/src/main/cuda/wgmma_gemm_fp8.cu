@@ -5,7 +5,8 @@
 // on wgmma. It replaces widening the whole weight into a bf16 scratch before a bf16 GEMM (3 bytes of
 // traffic a weight beside the GEMM's own 2).
 //
-// Variant: df_wgmma_gemm_fp8 (sm_90a only), the plan of df_wgmma_gemm (wgmma_gemm.cu): output tiles
+// Variant: df_wgmma_gemm_fp8 (sm_90a only), df_wgmma_gemm's body (wgmma_gemm_body in wgmma_gemm.cu,
+// with WgmmaFp8Stages below in place of its bf16 stages): output tiles
 // of 128 x 256, k-steps of 64, a persistent grid grouped 16 row tiles at a time, warpgroup 0 the
 // TMA producer, warpgroups 1 and 2 the consumers of 64 rows each, setmaxnreg 40 / 232. What differs:
 // - each stage holds the x box (bf16, 128-byte swizzle, 16 KiB) and a box of 256 weight rows x 64
@@ -28,8 +29,8 @@
 // (k, n), boxes 64 x 256, zeros outside: m and n need no padding; k a multiple of 16 (the codes'
 // 16-byte row-stride rule). Grid: min(tiles, SMs) CTAs; block 384 threads; dynamic shared memory
 // 4 x 32 KiB (stages) + 3 x 32 KiB (B tiles) + 1 KiB (alignment) + the barriers.
-// Included after wgmma_gemm.cu (decodefleet.cu): its tensor-map copies, descriptors, MMAs, schedule and
-// store.
+// Included after wgmma_gemm.cu (decodefleet.cu): its producer/consumer body, tensor-map copies,
+// descriptors, MMAs, schedule and store.
 #include "fp8.cuh"
 
 struct WgmmaGemmFp8Params {
@@ -88,88 +89,23 @@ __device__ __forceinline__ void widen_codes(uint32_t codes, uint32_t b, int ct) 
   asm volatile("bar.sync 1, 256;" ::: "memory");
 }
 
+// The FP8 stages for wgmma_gemm_body: the consumers widen each stage's codes into B tile it % 3
+// before its MMAs.
+struct WgmmaFp8Stages {
+  static constexpr int kStages = WgmmaFp8Shape::kStages;
+  static constexpr int kStageBytes = WgmmaFp8Shape::kStageBytes;
+  static constexpr int kBytesA = WgmmaFp8Shape::kBytesA;
+  static constexpr int kExtraBytes = WgmmaFp8Shape::kBTiles * WgmmaFp8Shape::kBytesB;
+  static constexpr bool kScaled = true;
+  __device__ __forceinline__ static uint32_t b_tile(uint32_t stage, uint32_t ring, int it, int ct) {
+    const uint32_t b = ring + kStages * kStageBytes + (it % WgmmaFp8Shape::kBTiles) * WgmmaFp8Shape::kBytesB;
+    widen_codes(stage + kBytesA, b, ct);
+    return b;
+  }
+};
+
 __device__ __forceinline__ void wgmma_gemm_fp8(const WgmmaGemmFp8Params& p) {
-  using S = WgmmaShape;
-  using F = WgmmaFp8Shape;
-  extern __shared__ uint4 dynamic_smem[];
-  const uint32_t raw = smem_addr(dynamic_smem);
-  const uint32_t ring = (raw + 1023) & ~1023u;
-  const uint32_t bTiles = ring + F::kStages * F::kStageBytes;
-  const uint32_t fullBar = bTiles + F::kBTiles * F::kBytesB;  // kStages x 8 bytes
-  const uint32_t emptyBar = fullBar + F::kStages * 8;
-  const int tilesM = (p.m + S::kTileM - 1) / S::kTileM;
-  const int tilesN = (p.n + S::kTileN - 1) / S::kTileN;
-  const int tiles = tilesM * tilesN;
-  const int kTiles = (p.k + S::kTileK - 1) / S::kTileK;
-  const int warpgroup = threadIdx.x / 128;
-
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < F::kStages; s++) {
-      mbar::init(fullBar + 8 * s, 1);   // the producer's arrive (plus the copies' bytes)
-      mbar::init(emptyBar + 8 * s, 8);  // one arrive per consumer warp
-    }
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-  }
-  __syncthreads();
-
-  if (warpgroup == 0) {
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;");
-    if (threadIdx.x == 0) {
-      asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.xMap)) : "memory");
-      asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.wMap)) : "memory");
-      int it = 0;
-      for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
-        int tm, tn;
-        wgmma_tile_of(t, tilesM, tilesN, tm, tn);
-        for (int kt = 0; kt < kTiles; kt++, it++) {
-          const int s = it % F::kStages;
-          const uint32_t phase = (it / F::kStages) & 1;
-          mbar::wait(emptyBar + 8 * s, phase ^ 1);  // a fresh barrier passes parity 1 at once
-          const uint32_t a = ring + s * F::kStageBytes;
-          mbar::arrive_expect_tx(fullBar + 8 * s, F::kStageBytes);
-          tma_load_2d(a, &p.xMap, fullBar + 8 * s, kt * S::kTileK, tm * S::kTileM);
-          tma_load_2d(a + F::kBytesA, &p.wMap, fullBar + 8 * s, kt * S::kTileK, tn * S::kTileN);
-        }
-      }
-    }
-  } else {
-    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;");
-    const int consumer = warpgroup - 1;  // rows consumer*64 .. +63 of the tile
-    const int ct = threadIdx.x - 128;    // 0..255 over both consumers
-    const int warp = (threadIdx.x / 32) & 3, lane = threadIdx.x & 31;
-    float acc[128];
-#pragma unroll
-    for (int i = 0; i < 128; i++) acc[i] = 0.f;
-    int it = 0;
-    for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
-      int tm, tn;
-      wgmma_tile_of(t, tilesM, tilesN, tm, tn);
-      for (int kt = 0; kt < kTiles; kt++, it++) {
-        const int s = it % F::kStages;
-        const uint32_t phase = (it / F::kStages) & 1;
-        mbar::wait(fullBar + 8 * s, phase);
-        const uint32_t stage = ring + s * F::kStageBytes;
-        const uint32_t b = bTiles + (it % F::kBTiles) * F::kBytesB;
-        widen_codes(stage + F::kBytesA, b, ct);
-        const uint64_t descA = sw128_desc(stage + consumer * 64 * 128), descB = sw128_desc(b);
-        wgmma_fence();
-#pragma unroll
-        for (int kk = 0; kk < 4; kk++) {
-          // +32 bytes per k16 step: +2 in the descriptor's 16-byte address units
-          wgmma_m64n256k16(acc, descA + 2 * kk, descB + 2 * kk, kt > 0 || kk > 0);
-        }
-        wgmma_commit();
-        // One group stays in flight; once the previous k-step's is done its stage (x box and
-        // codes) goes back to the producer.
-        wgmma_wait<1>();
-        if (kt > 0 && lane == 0) mbar::arrive(emptyBar + 8 * ((it + F::kStages - 1) % F::kStages));
-      }
-      wgmma_wait<0>();
-      if (kTiles > 0 && lane == 0) mbar::arrive(emptyBar + 8 * ((it + F::kStages - 1) % F::kStages));
-      wgmma_store<true>(p, acc, tm * S::kTileM + consumer * 64 + warp * 16 + lane / 4, tn * S::kTileN);
-    }
-  }
+  wgmma_gemm_body<WgmmaFp8Stages>(p);
 }
 
 #endif
