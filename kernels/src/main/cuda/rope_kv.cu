@@ -12,6 +12,12 @@
 // as the CPU backend's RmsNorm.forward per head followed by Rope.apply does. A first pass (one warp a
 // head) leaves each head's inverse RMS in shared memory; qNorm == nullptr skips it.
 //
+// Attention biases (Qwen2): with qBias, kBias and vBias set, each token's q, k and v first get the
+// projection's bias added, in float32 (q/k before their norms and rotation), as the CPU backend adds
+// it to the projection's output; the biased v is what the cache stores and, rounded to bf16, what the
+// token's v in the qkv buffer then holds (the prefill kernel reads fresh tokens' v from there).
+// qBias == nullptr: no biases.
+//
 // The angles come from a host-built table (io.decodefleet.kernels.cuda.RopeTable), computed in
 // double and stored as float: computing position * theta^(-2i/d) in float32 on the device would
 // be off by milliradians at long positions. A position outside the table gives NaN.
@@ -34,7 +40,7 @@
 struct RopeKvParams {
   bf16* q;               // (n, qStride) bf16, in/out
   bf16* k;               // (n, kStride) bf16, in/out
-  const bf16* v;         // (n, vStride) bf16
+  bf16* v;               // (n, vStride) bf16, in/out with biases (the biased v)
   bf16* kCache;          // (numBlocks, blockSize, kvHeads, headDim) bf16, written at slots
   bf16* vCache;          // (numBlocks, blockSize, kvHeads, headDim) bf16, written at slots
   const int* positions;  // (n) int32
@@ -42,6 +48,9 @@ struct RopeKvParams {
   const float* cosSin;   // (tablePositions, headDim) float32
   const bf16* qNorm;     // (headDim) bf16, or nullptr: no q/k norms
   const bf16* kNorm;     // (headDim) bf16, or nullptr with qNorm
+  const bf16* qBias;     // (qHeads * headDim) bf16, or nullptr: no attention biases
+  const bf16* kBias;     // (kvHeads * headDim) bf16, or nullptr with qBias
+  const bf16* vBias;     // (kvHeads * headDim) bf16, or nullptr with qBias
   int n;
   int qHeads;
   int kvHeads;
@@ -52,7 +61,7 @@ struct RopeKvParams {
   int tablePositions;
   float eps;             // the q/k norms' epsilon
 };
-DF_PARAMS_SIZE(RopeKvParams, 120);
+DF_PARAMS_SIZE(RopeKvParams, 144);
 
 struct RopeKvFp8Params {
   bf16* q;               // (n, qStride) bf16, in/out
@@ -65,6 +74,9 @@ struct RopeKvFp8Params {
   const float* cosSin;   // (tablePositions, headDim) float32
   const bf16* qNorm;     // (headDim) bf16, or nullptr: no q/k norms
   const bf16* kNorm;     // (headDim) bf16, or nullptr with qNorm
+  const bf16* qBias;     // (qHeads * headDim) bf16, or nullptr: no attention biases
+  const bf16* kBias;     // (kvHeads * headDim) bf16, or nullptr with qBias
+  const bf16* vBias;     // (kvHeads * headDim) bf16, or nullptr with qBias
   int n;
   int qHeads;
   int kvHeads;
@@ -77,7 +89,7 @@ struct RopeKvFp8Params {
   float vScale;          // a V element is e4m3(code) * vScale
   float eps;             // the q/k norms' epsilon
 };
-DF_PARAMS_SIZE(RopeKvFp8Params, 128);
+DF_PARAMS_SIZE(RopeKvFp8Params, 152);
 
 namespace df {
 
@@ -102,6 +114,14 @@ __device__ __forceinline__ void rotate8(const float (&a)[8], const float (&b)[8]
   }
 }
 
+// x[i] += bias[i] for eight elements (the projection's bias, in float32).
+__device__ __forceinline__ void add8(float (&x)[8], const bf16* bias) {
+  float b[8];
+  unpack8(*reinterpret_cast<const uint4*>(bias), b);
+#pragma unroll
+  for (int i = 0; i < 8; i++) x[i] += b[i];
+}
+
 // Each q head's (then each k head's) inverse RMS into invRms[head] (k heads after the q heads):
 // one warp a head, the float32 sum of squares reduced across the warp.
 template <typename P>
@@ -112,10 +132,13 @@ __device__ __forceinline__ void head_inverse_rms(const P& p, int t, float* invRm
     const bool isK = hd >= p.qHeads;
     const bf16* row = isK ? p.k + static_cast<size_t>(t) * p.kStride + (hd - p.qHeads) * p.headDim
                           : p.q + static_cast<size_t>(t) * p.qStride + hd * p.headDim;
+    const bool biased = p.qBias != nullptr;
+    const bf16* bias = isK ? p.kBias + (hd - p.qHeads) * p.headDim : p.qBias + hd * p.headDim;
     float ss = 0.f;
     for (int i = lane; i < vectors; i += 32) {
       float f[8];
       unpack8(reinterpret_cast<const uint4*>(row)[i], f);
+      if (biased) add8(f, bias + 8 * i);
 #pragma unroll
       for (int e = 0; e < 8; e++) ss += f[e] * f[e];
     }
@@ -165,6 +188,11 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
     float xa[8], xb[8];
     unpack8(*lo, xa);
     unpack8(*hi, xb);
+    if (p.qBias != nullptr) {
+      const bf16* bias = (isK ? p.kBias : p.qBias) + head * p.headDim;
+      add8(xa, bias + j);
+      add8(xb, bias + half + j);
+    }
     if (qkNorm) {
       const float inv = invRms[isK ? p.qHeads + head : head];
       const bf16* weight = isK ? p.kNorm : p.qNorm;
@@ -206,9 +234,21 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
     for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
       float f[8], w[8];
       unpack8(v[i], f);
+      if (p.vBias != nullptr) add8(f, p.vBias + 8 * i);
       const uint2 c = fp8_encode8(f, p.vScale, w);
       v[i] = pack8(w);
       if (slot >= 0) dst[i] = c;
+    }
+  } else if (p.vBias != nullptr) {
+    uint4* v = reinterpret_cast<uint4*>(p.v + static_cast<size_t>(t) * p.vStride);
+    uint4* dst = reinterpret_cast<uint4*>(p.vCache + slotBase);
+    for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
+      float f[8];
+      unpack8(v[i], f);
+      add8(f, p.vBias + 8 * i);
+      const uint4 biased = pack8(f);
+      v[i] = biased;
+      if (slot >= 0) dst[i] = biased;
     }
   } else if (slot >= 0) {
     const uint4* v = reinterpret_cast<const uint4*>(p.v + static_cast<size_t>(t) * p.vStride);

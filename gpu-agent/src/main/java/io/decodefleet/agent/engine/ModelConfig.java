@@ -83,6 +83,8 @@ public record ModelConfig(
     // the CPU reference (about 6 GB of float32 weights: run the JVM with -Xmx16g or more).
     register(new ModelConfig("llama3-8b-2l", 4096, 14336, 32, 8, 2, 128256, 500000.0, 1e-5f, 128, 131072, false));
     register(new ModelConfig("llama3-70b", 8192, 28672, 64, 8, 80, 128256, 500000.0, 1e-5f, 128, 131072, false));
+    // tiny with Qwen2's attention biases (q, k and v projections): the CUDA backend's bias parity model.
+    register(new ModelConfig("tiny-qwen2", 128, 384, 4, 2, 4, 1024, 1000000.0, 1e-6f, 32, 2048, false, true));
     register(new ModelConfig("qwen2.5-7b", 3584, 18944, 28, 4, 28, 152064, 1000000.0, 1e-6f, 128, 32768, false));
     // Mixture-of-experts: tiny's attention with 8 experts of width 96, two per token (Mixtral's routing),
     // small enough that the tests decode it in seconds.

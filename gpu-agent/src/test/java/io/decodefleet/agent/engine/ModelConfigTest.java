@@ -75,6 +75,18 @@ class ModelConfigTest {
     assertEquals(ModelConfig.preset("tiny-moe").moe(), ModelConfig.preset("tiny-qwen3-moe").moe());
   }
 
+  /** The CUDA backend's bias parity model: tiny with Qwen2's q/k/v biases and nothing else changed. */
+  @Test
+  void theTinyQwen2PresetIsTinyWithAttentionBiases() {
+    ModelConfig c = ModelConfig.preset("tiny-qwen2");
+    ModelConfig tiny = ModelConfig.preset("tiny");
+    assertTrue(c.attentionBias());
+    assertTrue(!c.qkNorm() && !c.isMoe());
+    assertEquals(tiny.qSize(), c.qSize());
+    assertEquals(tiny.parameterCount() + (long) tiny.numHiddenLayers() * (tiny.qSize() + 2L * tiny.kvSize()),
+        c.parameterCount(), "q, k and v biases per layer");
+  }
+
   @Test
   void moeShapesOutsideTheirRangesAreRejectedWithTheField() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new MoeConfig(8, 9, 64, true));

@@ -5,7 +5,8 @@ package io.decodefleet.kernels.cuda;
  * an FP8 e4m3fn cache, each stored element {@code e4m3(x / kScale)} (K) or {@code e4m3(x / vScale)}
  * (V), as {@code PagedKvCache.appendFp8}; the token's k and v in the qkv buffer are overwritten with
  * what the cache holds (code times scale, as bf16), which the prefill kernel then reads. q/k norms
- * as in {@link RopeKvParams}: the codes are those of the normed, rotated k.
+ * and attention biases as in {@link RopeKvParams}: the codes are those of the (biased,) normed, rotated
+ * k and of the (biased) v.
  *
  * @param v (n, vStride) bf16, in/out
  * @param kCache (numBlocks, blockSize, kvHeads, headDim) e4m3 codes
@@ -22,6 +23,9 @@ public record RopeKvFp8Params(
     long cosSin,
     long qNorm,
     long kNorm,
+    long qBias,
+    long kBias,
+    long vBias,
     int n,
     int qHeads,
     int kvHeads,
@@ -38,16 +42,16 @@ public record RopeKvFp8Params(
   public static final StructLayout LAYOUT = StructLayout.of(RopeKvFp8Params.class);
 
   public RopeKvFp8Params {
-    new RopeKvParams(q, k, v, kCache, vCache, positions, slotMapping, cosSin, qNorm, kNorm, n, qHeads, kvHeads,
-        headDim, qStride, kStride, vStride, tablePositions, eps);
+    new RopeKvParams(q, k, v, kCache, vCache, positions, slotMapping, cosSin, qNorm, kNorm, qBias, kBias, vBias, n,
+        qHeads, kvHeads, headDim, qStride, kStride, vStride, tablePositions, eps);
     KvScales.check(kScale, vScale);
   }
 
-  /** {@code p}'s launch (its q/k norms included) over an FP8 cache with these scales. */
+  /** {@code p}'s launch (its q/k norms and biases included) over an FP8 cache with these scales. */
   public static RopeKvFp8Params of(RopeKvParams p, float kScale, float vScale) {
     return new RopeKvFp8Params(p.q(), p.k(), p.v(), p.kCache(), p.vCache(), p.positions(), p.slotMapping(),
-        p.cosSin(), p.qNorm(), p.kNorm(), p.n(), p.qHeads(), p.kvHeads(), p.headDim(), p.qStride(), p.kStride(),
-        p.vStride(), p.tablePositions(), kScale, vScale, p.eps());
+        p.cosSin(), p.qNorm(), p.kNorm(), p.qBias(), p.kBias(), p.vBias(), p.n(), p.qHeads(), p.kvHeads(),
+        p.headDim(), p.qStride(), p.kStride(), p.vStride(), p.tablePositions(), kScale, vScale, p.eps());
   }
 
   /** One CTA per token. */

@@ -75,7 +75,7 @@ class Fp8KernelParamsTest {
         6144, 8192);
     RopeKvFp8Params p = RopeKvFp8Params.of(plain, 0.5f, 3f);
     assertEquals(17, p.launch().gridX());
-    assertEquals(128, RopeKvFp8Params.LAYOUT.size());
+    assertEquals(152, RopeKvFp8Params.LAYOUT.size());
     assertEquals(0.5f, p.kScale());
     assertEquals(0L, p.qNorm());
     assertThrows(IllegalArgumentException.class, () -> RopeKvFp8Params.of(plain, 1f, Float.NaN));
@@ -85,7 +85,7 @@ class Fp8KernelParamsTest {
   void qkNormsAreBothOrNeitherAndTheFp8AppendKeepsThem() {
     RopeKvParams plain = new RopeKvParams(256, 512, 768, 1024, 1280, 1536, 1792, 2048, 17, 32, 4, 128, 5120, 5120,
         5120, 8192);
-    assertEquals(120, RopeKvParams.LAYOUT.size());
+    assertEquals(144, RopeKvParams.LAYOUT.size());
     assertFalse(plain.qkNorm());
     RopeKvParams normed = plain.withQkNorm(4096, 4352, 1e-6f);
     assertTrue(normed.qkNorm());
@@ -95,11 +95,30 @@ class Fp8KernelParamsTest {
     assertEquals(1e-6f, f.eps());
     assertThrows(IllegalArgumentException.class, () -> plain.withQkNorm(4096, 0, 1e-6f), "k norm missing");
     assertThrows(IllegalArgumentException.class, () -> new RopeKvParams(256, 512, 768, 1024, 1280, 1536, 1792, 2048,
-        4096, 0, 17, 32, 4, 128, 5120, 5120, 5120, 8192, 1e-6f), "one norm without the other");
+        4096, 0, 0, 0, 0, 17, 32, 4, 128, 5120, 5120, 5120, 8192, 1e-6f), "one norm without the other");
     assertThrows(IllegalArgumentException.class, () -> plain.withQkNorm(4096, 4352, Float.NaN), "eps");
     IllegalArgumentException heads = assertThrows(IllegalArgumentException.class, () -> new RopeKvParams(256, 512,
         768, 1024, 1280, 1536, 1792, 2048, 17, 256, 8, 128, 33792, 33792, 33792, 8192).withQkNorm(4096, 4352, 1e-6f));
     assertEquals("qHeads + kvHeads with q/k norms must be <= 256 but is 264", heads.getMessage());
+  }
+
+  @Test
+  void attentionBiasesAreAllOrNoneAndTheFp8AppendKeepsThem() {
+    RopeKvParams plain = new RopeKvParams(256, 512, 768, 1024, 1280, 1536, 1792, 2048, 17, 28, 4, 128, 4608, 4608,
+        4608, 8192);
+    assertFalse(plain.biases());
+    RopeKvParams biased = plain.withBiases(4096, 4352, 4608);
+    assertTrue(biased.biases());
+    assertFalse(biased.qkNorm());
+    RopeKvFp8Params f = RopeKvFp8Params.of(biased.withQkNorm(8192, 8448, 1e-6f), 0.5f, 3f);
+    assertEquals(4096, f.qBias());
+    assertEquals(4352, f.kBias());
+    assertEquals(4608, f.vBias());
+    assertEquals(8448, f.kNorm());
+    assertThrows(IllegalArgumentException.class, () -> plain.withBiases(4096, 4352, 0), "v bias missing");
+    IllegalArgumentException one = assertThrows(IllegalArgumentException.class, () -> new RopeKvParams(256, 512, 768,
+        1024, 1280, 1536, 1792, 2048, 0, 0, 4096, 0, 0, 17, 28, 4, 128, 4608, 4608, 4608, 8192, 0f));
+    assertEquals("qBias, kBias and vBias must all be set or all be 0 but are 4096, 0 and 0", one.getMessage());
   }
 
   @Test

@@ -80,9 +80,6 @@ final class DeviceWeights implements AutoCloseable {
 
   /** Why this backend cannot hold {@code load}'s weights or KV cache as asked, or empty when it can. */
   static Optional<String> unsupported(ModelLoad load) {
-    if (load.config().attentionBias()) {
-      return Optional.of("the CUDA backend adds no q/k/v projection biases (Qwen2) yet (the CPU backend does)");
-    }
     if (load.config().isMoe() && load.fp8Weights()) {
       return Optional.of("the CUDA backend holds a mixture of experts' experts in bf16 only (no FP8 experts yet; the"
           + " CPU backend has them)");

@@ -238,15 +238,21 @@ final class LayerStack {
     if (marks != null) marks.pause(); // the output copy that follows is the step's, no family's
   }
 
-  /** RoPE (after the q/k norms when the layer has them) and the KV append, then q (and fresh k, v) packed. */
+  /**
+   * RoPE (after the q/k/v biases and the q/k norms when the layer has them) and the KV append, then q
+   * (and fresh k, v) packed.
+   */
   private void ropeAndAppend(StepLaunch s, int layer, WeightLayout.LayerWeights lw) {
     long qkv = ws.at(ws.qkv);
     RopeKvParams plain = new RopeKvParams(qkv, qkv + 2L * c.qSize(), qkv + 2L * (c.qSize() + c.kvSize()),
         kv.keys(layer), kv.values(layer), s.at(s.layout().positions()), s.at(s.layout().slots()), cosSin,
         s.rows(), c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), qkvWidth, qkvWidth, qkvWidth,
         tablePositions);
+    RopeKvParams biased = lw.biases()
+        ? plain.withBiases(weights.address(lw.qBias()), weights.address(lw.kBias()), weights.address(lw.vBias()))
+        : plain;
     RopeKvParams p = lw.qkNorm()
-        ? plain.withQkNorm(weights.address(lw.qNorm()), weights.address(lw.kNorm()), c.rmsNormEps()) : plain;
+        ? biased.withQkNorm(weights.address(lw.qNorm()), weights.address(lw.kNorm()), c.rmsNormEps()) : biased;
     if (kv.fp8()) {
       RopeKvFp8Params f = RopeKvFp8Params.of(p, kv.kScale(layer), kv.vScale(layer));
       launch(Kernel.ROPE_KV_APPEND_FP8, f.launch(), f);

@@ -33,8 +33,8 @@ import java.util.List;
  * <p>With FP8 weights ({@code --quantization fp8} or an FP8 checkpoint) the seven projections are
  * e4m3fn codes, one byte an element, and each fused matrix is followed by its row scales: (rows)
  * float32, every row of a part carrying that part's scale (per tensor) or its own (per output
- * channel), which is what the FP8 GEMM reads. The embedding, the norms (q/k norms included) and the
- * LM head stay bf16.
+ * channel), which is what the FP8 GEMM reads. The embedding, the norms (q/k norms included), the
+ * attention biases and the LM head stay bf16.
  */
 public final class WeightLayout {
 
@@ -95,7 +95,10 @@ public final class WeightLayout {
       long expertGateUp, // MoE: (experts, 2 moeIntermediate, hidden) bf16: each expert's gate rows, then its up rows
       long expertDown, // MoE: (experts, hidden, moeIntermediate) bf16
       long qNorm, // q/k norms: (headDim) bf16, shared by the layer's q heads; -1 without them
-      long kNorm) { // q/k norms: (headDim) bf16, shared by its k heads; -1 without them
+      long kNorm, // q/k norms: (headDim) bf16, shared by its k heads; -1 without them
+      long qBias, // attention biases (Qwen2): (qSize) bf16; -1 without them
+      long kBias, // attention biases: (kvSize) bf16; -1 without them
+      long vBias) { // attention biases: (kvSize) bf16; -1 without them
     public boolean moe() {
       return router >= 0;
     }
@@ -103,6 +106,11 @@ public final class WeightLayout {
     /** Whether each q and k head is RMS-normed before RoPE (Qwen3). */
     public boolean qkNorm() {
       return qNorm >= 0;
+    }
+
+    /** Whether q, k and v get their projections' biases (Qwen2). */
+    public boolean biases() {
+      return qBias >= 0;
     }
   }
 
@@ -194,8 +202,13 @@ public final class WeightLayout {
       // A q/k norm's weight is per head_dim, shared by every head: each rank holds it whole.
       long qNorm = full.qkNorm() ? place(full, Kind.Q_NORM, l, TensorShard.all(full.headDim())) : -1;
       long kNorm = full.qkNorm() ? place(full, Kind.K_NORM, l, TensorShard.all(full.headDim())) : -1;
+      // Biases follow their projection's rows: a rank holds those of its heads.
+      boolean bias = full.attentionBias();
+      long qBias = bias ? place(full, Kind.Q_BIAS, l, shard.rowSlice(q, 1)) : -1;
+      long kBias = bias ? place(full, Kind.K_BIAS, l, shard.rowSlice(kv, 1)) : -1;
+      long vBias = bias ? place(full, Kind.V_BIAS, l, shard.rowSlice(kv, 1)) : -1;
       layers[l] = new LayerWeights(qkv, o, gateUp, down, inNorm, postNorm, qkvScales, oScales, gateUpScales,
-          downScales, router, expertGateUp, expertDown, qNorm, kNorm);
+          downScales, router, expertGateUp, expertDown, qNorm, kNorm, qBias, kBias, vBias);
     }
     finalNorm = place(full, Kind.FINAL_NORM, -1, TensorShard.all(h));
     lmHead = full.tieWordEmbeddings() ? embedding : place(full, Kind.LM_HEAD, -1, TensorShard.all(vocab * h));

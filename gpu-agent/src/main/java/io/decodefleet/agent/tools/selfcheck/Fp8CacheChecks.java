@@ -141,6 +141,15 @@ final class Fp8CacheChecks {
   /** With {@code qkNorm}, each q and k head is RMS-normed before its rotation (the codes are the normed k's). */
   static CheckResult ropeAppend(DeviceHarness h, int n, int qHeads, int kvHeads, int d, int bs, int numBlocks,
       boolean qkNorm) {
+    return ropeAppend(h, n, qHeads, kvHeads, d, bs, numBlocks, qkNorm, false);
+  }
+
+  /**
+   * With {@code biases}, q, k and v first get a projection bias each (standard deviation 1, so that
+   * few biased v stay beyond the V scale's range); the codes are the biased values'.
+   */
+  static CheckResult ropeAppend(DeviceHarness h, int n, int qHeads, int kvHeads, int d, int bs, int numBlocks,
+      boolean qkNorm, boolean biases) {
     int row = (qHeads + 2 * kvHeads) * d;
     int qw = qHeads * d;
     int kw = kvHeads * d;
@@ -166,6 +175,8 @@ final class Fp8CacheChecks {
       System.arraycopy(qkv, t * row + qw + kw, v, t * kw, kw);
     }
     double theta = 500000.0;
+    RopeKvCheck.Biases bias = biases ? RopeKvCheck.Biases.random(h, qw, kw, 1.0) : null;
+    if (bias != null) bias.apply(q, k, v, n);
     RopeKvCheck.QkNorms norms = qkNorm ? RopeKvCheck.QkNorms.random(h, d) : null;
     if (norms != null) norms.apply(q, k, n, qHeads, kvHeads, d);
     Rope.apply(q, n, qHeads, d, positions, theta);
@@ -189,14 +200,15 @@ final class Fp8CacheChecks {
     RopeKvParams plain = new RopeKvParams(dQkv.address(), dQkv.address(2L * qw),
         dQkv.address(2L * (qw + kw)), dK.address(), dV.address(), h.ints(positions).address(),
         h.ints(slots).address(), table.address(), n, qHeads, kvHeads, d, row, row, row, positionsInTable);
-    RopeKvFp8Params p = RopeKvFp8Params.of(norms == null ? plain : norms.on(h, plain), K_SCALE, V_SCALE);
+    RopeKvParams biased = bias == null ? plain : bias.on(h, plain);
+    RopeKvFp8Params p = RopeKvFp8Params.of(norms == null ? biased : norms.on(h, biased), K_SCALE, V_SCALE);
     h.launch(Kernel.ROPE_KV_APPEND_FP8, p.launch(), p);
     double err = Compare.relError(h.readBf16(dQkv, n * row), expectedQkv);
     err = Compare.worst(err, codeError(readBytes(h, dK, k8.length), expectedK, K_SCALE));
     err = Compare.worst(err, codeError(readBytes(h, dV, v8.length), expectedV, V_SCALE));
     double us = h.medianUs(() -> h.launch(Kernel.ROPE_KV_APPEND_FP8, p.launch(), p));
     double bytes = 2.0 * n * (2 * qw + 4 * kw) + 2.0 * n * kw + 4.0 * n * d;
-    return h.result(qkNorm ? "rope+kv append fp8 q/k norm" : "rope+kv append fp8",
+    return h.result("rope+kv append fp8" + (biases ? " biases" : "") + (qkNorm ? " q/k norm" : ""),
         String.format("n=%d Hq=%d Hkv=%d D=%d bs=%d", n, qHeads, kvHeads, d, bs), err, Compare.BF16, us, bytes, 6.0 * n * (qw + kw) / 2);
   }
 

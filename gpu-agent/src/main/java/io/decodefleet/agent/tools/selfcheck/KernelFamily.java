@@ -28,7 +28,8 @@ public enum KernelFamily {
       h -> ElementwiseChecks.rmsNorm(h, 3, 520, false),
       h -> ElementwiseChecks.rmsNorm(h, 17, 4096, true, true)),
   /**
-   * Head dims 128, 64, 32 and 80 (five rotations of eight pairs a head), with and without q/k norms.
+   * Head dims 128, 64, 32 and 80 (five rotations of eight pairs a head), with and without q/k norms,
+   * with Qwen2's q/k/v biases (Qwen2-7B's heads: 28 q, 4 kv, 128 wide; then with q/k norms too).
    * (The head-dim-80 q/k-norm rows caught a version that split a token's heads between CTAs by item:
    * a head across two CTAs was read for its norm while rotated in place. It was reverted.)
    */
@@ -39,7 +40,9 @@ public enum KernelFamily {
       h -> RopeKvCheck.run(h, 1, 64, 8, 128, 16, 8),
       h -> RopeKvCheck.run(h, 17, 32, 4, 128, 16, 64, true),
       h -> RopeKvCheck.run(h, 5, 8, 8, 64, 32, 16, true),
-      h -> RopeKvCheck.run(h, 3, 4, 2, 32, 16, 8, true)),
+      h -> RopeKvCheck.run(h, 3, 4, 2, 32, 16, 8, true),
+      h -> RopeKvCheck.run(h, 17, 28, 4, 128, 16, 64, false, true),
+      h -> RopeKvCheck.run(h, 5, 8, 8, 64, 32, 16, true, true)),
   DECODE_ATTENTION(decodeChecks(false)),
   DECODE_ATTENTION_PERSISTENT(decodeChecks(true)),
   PREFILL_ATTENTION(
@@ -218,7 +221,8 @@ public enum KernelFamily {
       h -> Fp8CacheChecks.ropeAppend(h, 3, 4, 2, 32, 16, 8),
       h -> Fp8CacheChecks.ropeAppend(h, 17, 32, 4, 128, 16, 64, true),
       h -> Fp8CacheChecks.ropeAppend(h, 3, 4, 2, 32, 16, 8, true),
-      h -> Fp8CacheChecks.ropeAppend(h, 7, 24, 8, 80, 16, 16, true)),
+      h -> Fp8CacheChecks.ropeAppend(h, 7, 24, 8, 80, 16, 16, true),
+      h -> Fp8CacheChecks.ropeAppend(h, 17, 28, 4, 128, 16, 64, false, true)),
   /** The tensor-core decode attention over FP8 pages: eager and graph, split and persistent. */
   DECODE_ATTENTION_FP8(
       h -> Fp8CacheChecks.decodeAttention(h, false, 32, 8, 128, 16, new int[] {1000}),

@@ -14,6 +14,8 @@ import io.decodefleet.kernels.reference.Rope;
  * kvHeads) * headDim) tensor), against {@link Rope#apply} and {@link PagedKvCache#append}. One
  * token is a padding token (slot -1): it is rotated but not stored. With q/k norms (Qwen3) each q
  * and k head is first RMS-normed over headDim by {@link RmsNorm#forward}, as the CPU backend does.
+ * With attention biases (Qwen2) q, k and v first get their bias added, as {@code CpuWeights.addBias}
+ * does, and the token's v in the qkv buffer holds the biased v afterwards.
  */
 final class RopeKvCheck {
 
@@ -32,6 +34,12 @@ final class RopeKvCheck {
   /** With {@code qkNorm}, each q and k head is RMS-normed by its weight before its rotation. */
   static CheckResult run(DeviceHarness h, int n, int qHeads, int kvHeads, int headDim, int blockSize, int numBlocks,
       boolean qkNorm) {
+    return run(h, n, qHeads, kvHeads, headDim, blockSize, numBlocks, qkNorm, false);
+  }
+
+  /** With {@code biases}, q, k and v get a projection bias each before anything else. */
+  static CheckResult run(DeviceHarness h, int n, int qHeads, int kvHeads, int headDim, int blockSize, int numBlocks,
+      boolean qkNorm, boolean biases) {
     int row = (qHeads + 2 * kvHeads) * headDim;
     int qw = qHeads * headDim;
     int kw = kvHeads * headDim;
@@ -55,6 +63,8 @@ final class RopeKvCheck {
       System.arraycopy(qkv, t * row + qw, k, t * kw, kw);
       System.arraycopy(qkv, t * row + qw + kw, v, t * kw, kw);
     }
+    Biases bias = biases ? Biases.random(h, qw, kw, 4.0) : null;
+    if (bias != null) bias.apply(q, k, v, n);
     QkNorms norms = qkNorm ? QkNorms.random(h, headDim) : null;
     if (norms != null) norms.apply(q, k, n, qHeads, kvHeads, headDim);
     Rope.apply(q, n, qHeads, headDim, positions, THETA);
@@ -66,6 +76,7 @@ final class RopeKvCheck {
     for (int t = 0; t < n; t++) {
       System.arraycopy(q, t * qw, expectedQkv, t * row, qw);
       System.arraycopy(k, t * kw, expectedQkv, t * row + qw, kw);
+      if (bias != null) System.arraycopy(v, t * kw, expectedQkv, t * row + qw + kw, kw);
     }
 
     DeviceBuffer dQkv = h.bf16(qkv);
@@ -79,7 +90,8 @@ final class RopeKvCheck {
         dQkv.address(2L * (qw + kw)), dK.address(), dV.address(), dPos.address(),
         dSlots.address(), table.address(), n, qHeads, kvHeads, headDim, row, row, row,
         TABLE_POSITIONS);
-    RopeKvParams p = norms == null ? plain : norms.on(h, plain);
+    RopeKvParams biased = bias == null ? plain : bias.on(h, plain);
+    RopeKvParams p = norms == null ? biased : norms.on(h, biased);
     h.launch(Kernel.ROPE_KV_APPEND, p.launch(), p);
     double err = Compare.relError(h.readBf16(dQkv, n * row), expectedQkv);
     err = Compare.worst(err, slotError(h.readBf16(dK, kCache.length), expectedK, slots, kw));
@@ -90,7 +102,7 @@ final class RopeKvCheck {
     // Timing rotates q and k again each run: the work is the same, the values drift.
     double us = h.medianUs(() -> h.launch(Kernel.ROPE_KV_APPEND, p.launch(), p));
     double bytes = 2.0 * n * (2 * qw + 2 * kw + kw + 2 * kw) + 4.0 * n * headDim;
-    return h.result(qkNorm ? "rope+kv append q/k norm" : "rope+kv append",
+    return h.result("rope+kv append" + (biases ? " biases" : "") + (qkNorm ? " q/k norm" : ""),
         String.format("n=%d Hq=%d Hkv=%d D=%d bs=%d", n, qHeads, kvHeads, headDim, blockSize),
         err, Compare.BF16, us, bytes, 6.0 * n * (qw + kw) / 2);
   }
@@ -119,6 +131,32 @@ final class RopeKvCheck {
     /** {@code p} with these weights uploaded as its q/k norms. */
     RopeKvParams on(DeviceHarness h, RopeKvParams p) {
       return p.withQkNorm(h.bf16(q).address(), h.bf16(k).address(), QK_NORM_EPS);
+    }
+  }
+
+  /**
+   * A layer's q, k and v projection biases (bf16 of standard deviation {@code std}: Qwen2's k biases
+   * run to tens) and their reference, {@code CpuWeights.addBias}'s: each row of q, k and v plus its
+   * bias, in float32.
+   */
+  record Biases(float[] q, float[] k, float[] v) {
+    static Biases random(DeviceHarness h, int qWidth, int kvWidth, double std) {
+      return new Biases(h.randomBf16(qWidth, std), h.randomBf16(kvWidth, std), h.randomBf16(kvWidth, std));
+    }
+
+    void apply(float[] qs, float[] ks, float[] vs, int n) {
+      for (int t = 0; t < n; t++) {
+        for (int i = 0; i < q.length; i++) qs[t * q.length + i] += q[i];
+        for (int i = 0; i < k.length; i++) {
+          ks[t * k.length + i] += k[i];
+          vs[t * k.length + i] += v[i];
+        }
+      }
+    }
+
+    /** {@code p} with these biases uploaded as its q, k and v biases. */
+    RopeKvParams on(DeviceHarness h, RopeKvParams p) {
+      return p.withBiases(h.bf16(q).address(), h.bf16(k).address(), h.bf16(v).address());
     }
   }
 

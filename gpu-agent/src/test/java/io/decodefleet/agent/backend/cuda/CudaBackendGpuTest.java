@@ -50,6 +50,10 @@ class CudaBackendGpuTest {
   private static final ModelConfig QK128 = new ModelConfig("test-qk128", 512, 1024, 8, 1, 2, 4096, 1000000.0, 1e-6f,
       128, 8192, false, false, true, null);
 
+  /** q/k/v biases at head dim 128, GQA 4: Qwen2-7B's attention in small. */
+  private static final ModelConfig QB128 = new ModelConfig("test-qb128", 512, 1024, 8, 2, 2, 4096, 1000000.0, 1e-6f,
+      128, 8192, false, true);
+
   private GpuInfo gpu;
 
   @BeforeEach
@@ -158,6 +162,26 @@ class CudaBackendGpuTest {
     assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(ModelConfig.preset("tiny-qwen3-moe"), 7, 4, 32,
         Arrays.asList(DecodePath.values()), settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE,
         ModelSpec.KvCacheDtype.AUTO, MoeRouterPolicy.TOP_K), System.out));
+  }
+
+  /**
+   * Qwen2's q/k/v biases, added inside the RoPE + KV-append launch: head dim 32 (tiny-qwen2) and 128
+   * (QB128) on every decode path, both attention kernel choices at 128, over a bf16 and an FP8 KV
+   * cache, and with FP8 weights.
+   */
+  @Test
+  void attentionBiasModelsMatchTheCpuBackendOnEveryDecodePath() {
+    CudaSettings settings = CudaSettings.defaults().withMaxGraphBatch(8);
+    assertPassed(parity(ModelConfig.preset("tiny-qwen2"), CudaSettings.AttentionKernels.AUTO));
+    assertPassed(parity(QB128, CudaSettings.AttentionKernels.AUTO));
+    assertPassed(parity(QB128, CudaSettings.AttentionKernels.PAGED));
+    for (ModelConfig model : new ModelConfig[] {ModelConfig.preset("tiny-qwen2"), QB128}) {
+      assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
+          settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.FP8),
+          System.out));
+    }
+    assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(QB128, 7, 4, 32, Arrays.asList(DecodePath.values()),
+        settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.FP8, ModelSpec.KvCacheDtype.FP8), System.out));
   }
 
   /**

@@ -176,6 +176,55 @@ class WeightLayoutTest {
     assertTrue(!new WeightLayout(TINY).layer(0).qkNorm());
   }
 
+  /**
+   * Attention biases (Qwen2): each layer's q, k and v biases, bf16 at the layer's qBias, kBias and
+   * vBias, equal element for element to the CPU backend's, whole on one device and, on a
+   * tensor-parallel rank, the biases of the rank's heads, as the CPU rank holds them; a model
+   * without biases places none.
+   */
+  @Test
+  void attentionBiasesTheKernelMakesEqualTheCpuBackendsWholeAndOnARank() throws Exception {
+    ModelConfig c = ModelConfig.preset("tiny-qwen2");
+    WeightLayout whole = new WeightLayout(c);
+    WeightLayout rank1 = new WeightLayout(c, new io.decodefleet.agent.engine.tp.TensorShard(1, 2));
+    java.util.List<java.util.function.Supplier<io.decodefleet.agent.engine.Backend>> ranks =
+        java.util.List.of(() -> new CpuBackend(1 << 20), () -> new CpuBackend(1 << 20));
+    try (CpuBackend cpu = new CpuBackend(1 << 20); io.decodefleet.agent.engine.tp.TensorParallelBackend group =
+        new io.decodefleet.agent.engine.tp.TensorParallelBackend("test", ranks, java.time.Duration.ofSeconds(20))) {
+      cpu.loadModel(c, SEED);
+      group.loadModel(c, SEED);
+      int biases = 0;
+      for (var pair : java.util.List.of(Map.entry(whole, cpu), Map.entry(rank1, (CpuBackend) group.rank(1)))) {
+        for (WeightLayout.Tensor t : pair.getKey().tensors()) {
+          if (t.kind() != Kind.Q_BIAS && t.kind() != Kind.K_BIAS && t.kind() != Kind.V_BIAS) continue;
+          float[] expected = cpuTensor(pair.getValue(), t.kind(), t.layer());
+          assertEquals(expected.length, t.elements(), t.kind() + " of layer " + t.layer() + ": element count");
+          var w = t.window();
+          DummyWeightsParams p = DummyWeightsParams.window(64, (int) t.elements(), SEED, t.tensorId(), w.base(),
+              w.cols(), w.rowStride(), t.scale(), t.offset());
+          for (int i = 0; i < expected.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(kernelValue(p, i)),
+                t.kind() + " of layer " + t.layer() + " element " + i);
+          }
+          WeightLayout.LayerWeights lw = pair.getKey().layer(t.layer());
+          long at = switch (t.kind()) {
+            case Q_BIAS -> lw.qBias();
+            case K_BIAS -> lw.kBias();
+            default -> lw.vBias();
+          };
+          assertEquals(at, t.byteOffset(), t.kind() + " of layer " + t.layer());
+          biases++;
+        }
+      }
+      assertEquals(2 * 3 * c.numHiddenLayers(), biases);
+    }
+    assertEquals(c.qSize() / 2, rank1.tensors().stream().filter(t -> t.kind() == Kind.Q_BIAS).findFirst()
+        .orElseThrow().elements(), "a rank holds its heads' q bias");
+    assertTrue(whole.layer(3).biases());
+    assertEquals(-1, new WeightLayout(TINY).layer(0).qBias());
+    assertTrue(!new WeightLayout(TINY).layer(0).biases());
+  }
+
   @Test
   void tiedHeadSharesTheEmbeddingAndIsReadEveryStep() {
     WeightLayout layout = new WeightLayout(ModelConfig.preset("llama3-1b"));
@@ -217,6 +266,9 @@ class WeightLayoutTest {
       case POST_ATTENTION_NORM -> "postAttentionNorm";
       case Q_NORM -> "qNorm";
       case K_NORM -> "kNorm";
+      case Q_BIAS -> "qBias";
+      case K_BIAS -> "kBias";
+      case V_BIAS -> "vBias";
       default -> throw new AssertionError(kind);
     };
     Method m = l.getClass().getDeclaredMethod(accessor);

@@ -38,11 +38,17 @@ class WeightStagingTest {
   @TempDir
   Path tmp;
 
-  @ParameterizedTest(name = "{0}, rank {1} of {2}, {3}-byte buffers")
-  @CsvSource({"BFLOAT16, 0, 1, 96", "FLOAT32, 0, 1, 1000", "BFLOAT16, 1, 2, 96", "FLOAT32, 1, 2, 34"})
+  /** A Qwen2 checkpoint: MODEL with q/k/v biases. */
+  private static final ModelConfig BIASED = new ModelConfig("staged-qwen2", 32, 48, 4, 2, 2, 64, 1e4, 1e-5f, 8, 128,
+      false, true);
+
+  @ParameterizedTest(name = "{0}, rank {1} of {2}, {3}-byte buffers, biases {4}")
+  @CsvSource({"BFLOAT16, 0, 1, 96, false", "FLOAT32, 0, 1, 1000, false", "BFLOAT16, 1, 2, 96, false",
+      "FLOAT32, 1, 2, 34, false", "BFLOAT16, 0, 1, 96, true", "FLOAT32, 1, 2, 34, true"})
   void everyTensorLandsAtItsPlaceAsTheBf16OfWhatTheCpuBackendReads(CheckpointExport.Dtype dtype, int rank, int size,
-      int bufferBytes) throws IOException {
-    Path dir = TestCheckpoints.export(MODEL, dtype, 2, tmp.resolve(dtype + "-" + rank));
+      int bufferBytes, boolean biases) throws IOException {
+    ModelConfig model = biases ? BIASED : MODEL;
+    Path dir = TestCheckpoints.export(model, dtype, 2, tmp.resolve(dtype + "-" + rank + "-" + biases));
     ModelLoad load = ModelLoad.of(new ModelSpec(dir.toString(), 0, 16, 0, 0, 0, 0.0).withWeights(
         ModelSpec.LoadFormat.SAFETENSORS, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.AUTO));
     CheckedCheckpoint checkpoint = ((WeightSource.Checkpoint) load.weights()).checkpoint();
@@ -75,7 +81,7 @@ class WeightStagingTest {
         }
       }
     }
-    assertEquals(3 + 9 * MODEL.numHiddenLayers(), layout.tensors().size());
+    assertEquals(3 + (biases ? 12 : 9) * model.numHiddenLayers(), layout.tensors().size(), "q/k/v biases per layer");
   }
 
   /**
@@ -222,7 +228,10 @@ class WeightStagingTest {
     assertTrue(DeviceWeights.unsupported(plain.with(ModelSpec.Quantization.FP8, ModelSpec.KvCacheDtype.FP8)).isEmpty(),
         "FP8 weights and KV cache run on the CUDA backend");
     ModelConfig biased = new ModelConfig("b", 32, 48, 4, 2, 2, 64, 1e4, 1e-5f, 8, 128, false, true);
-    assertEquals("the CUDA backend adds no q/k/v projection biases (Qwen2) yet (the CPU backend does)",
-        DeviceWeights.unsupported(ModelLoad.dummy(biased, 0)).orElseThrow());
+    assertTrue(DeviceWeights.unsupported(ModelLoad.dummy(biased, 0)).isEmpty(), "q/k/v biases (Qwen2) run on CUDA");
+    ModelLoad fp8Moe = ModelLoad.dummy(ModelConfig.preset("tiny-moe"), 0).with(ModelSpec.Quantization.FP8,
+        ModelSpec.KvCacheDtype.AUTO);
+    assertTrue(DeviceWeights.unsupported(fp8Moe).orElseThrow().startsWith("the CUDA backend holds a mixture of"
+        + " experts' experts in bf16 only"));
   }
 }
