@@ -151,14 +151,7 @@ class CudaBackendGpuTest {
   @Test
   void qkNormModelsMatchTheCpuBackendOnEveryDecodePath() {
     CudaSettings settings = CudaSettings.defaults().withMaxGraphBatch(8);
-    assertPassed(parity(ModelConfig.preset("tiny-qwen3"), CudaSettings.AttentionKernels.AUTO));
-    assertPassed(parity(QK128, CudaSettings.AttentionKernels.AUTO));
-    assertPassed(parity(QK128, CudaSettings.AttentionKernels.PAGED));
-    for (ModelConfig model : new ModelConfig[] {ModelConfig.preset("tiny-qwen3"), QK128}) {
-      assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
-          settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.FP8),
-          System.out));
-    }
+    assertAttentionVariantPasses(ModelConfig.preset("tiny-qwen3"), QK128);
     assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(ModelConfig.preset("tiny-qwen3-moe"), 7, 4, 32,
         Arrays.asList(DecodePath.values()), settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE,
         ModelSpec.KvCacheDtype.AUTO, MoeRouterPolicy.TOP_K), System.out));
@@ -171,17 +164,26 @@ class CudaBackendGpuTest {
    */
   @Test
   void attentionBiasModelsMatchTheCpuBackendOnEveryDecodePath() {
-    CudaSettings settings = CudaSettings.defaults().withMaxGraphBatch(8);
-    assertPassed(parity(ModelConfig.preset("tiny-qwen2"), CudaSettings.AttentionKernels.AUTO));
-    assertPassed(parity(QB128, CudaSettings.AttentionKernels.AUTO));
-    assertPassed(parity(QB128, CudaSettings.AttentionKernels.PAGED));
-    for (ModelConfig model : new ModelConfig[] {ModelConfig.preset("tiny-qwen2"), QB128}) {
-      assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
-          settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE, ModelSpec.KvCacheDtype.FP8),
-          System.out));
-    }
+    assertAttentionVariantPasses(ModelConfig.preset("tiny-qwen2"), QB128);
     assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(QB128, 7, 4, 32, Arrays.asList(DecodePath.values()),
-        settings, ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.FP8, ModelSpec.KvCacheDtype.FP8), System.out));
+        CudaSettings.defaults().withMaxGraphBatch(8), ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.FP8,
+        ModelSpec.KvCacheDtype.FP8), System.out));
+  }
+
+  /**
+   * An attention variant (inside the RoPE + KV-append launch) at a small head dim ({@code small}) and
+   * at 128 ({@code d128}) on every decode path, both attention kernel choices at 128, over a bf16 and
+   * an FP8 KV cache.
+   */
+  private void assertAttentionVariantPasses(ModelConfig small, ModelConfig d128) {
+    assertPassed(parity(small, CudaSettings.AttentionKernels.AUTO));
+    assertPassed(parity(d128, CudaSettings.AttentionKernels.AUTO));
+    assertPassed(parity(d128, CudaSettings.AttentionKernels.PAGED));
+    for (ModelConfig model : new ModelConfig[] {small, d128}) {
+      assertPassed(ParityCheck.run(gpu, new ParityCheck.Options(model, 7, 4, 32, Arrays.asList(DecodePath.values()),
+          CudaSettings.defaults().withMaxGraphBatch(8), ParityCheck.DEFAULT_TOLERANCE, ModelSpec.Quantization.NONE,
+          ModelSpec.KvCacheDtype.FP8), System.out));
+    }
   }
 
   /**
