@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.function.IntUnaryOperator;
 
 /**
  * The content hash of a full KV block, as prefix caching keys it: SHA-256 over the previous
@@ -27,11 +28,40 @@ public final class BlockHashes {
 
   /** The hash of the block of tokens {@code tokens[from, from + count)} after a block hashed {@code parent}. */
   public static long next(long parent, int[] tokens, int from, int count) {
-    MessageDigest d = sha256();
-    ByteBuffer b = ByteBuffer.allocate(8 + 4 * count).putLong(parent);
-    for (int i = from; i < from + count; i++) b.putInt(tokens[i]);
-    d.update(b.array());
-    return ByteBuffer.wrap(d.digest()).getLong();
+    return next(parent, i -> tokens[i], from, count);
+  }
+
+  /**
+   * The hash of the block of tokens {@code tokenAt(from) .. tokenAt(from + count - 1)} after a block
+   * hashed {@code parent}: the parent's 8 bytes then each token's 4, big-endian, through SHA-256, whose
+   * first 8 bytes, big-endian, are the hash. Each thread keeps its digest and buffers, so hashing a
+   * block (a decode step fills one a sequence every block-size tokens) allocates nothing.
+   */
+  public static long next(long parent, IntUnaryOperator tokenAt, int from, int count) {
+    Hasher h = HASHER.get();
+    ByteBuffer b = h.input(8 + 4 * count).putLong(parent);
+    for (int i = from; i < from + count; i++) b.putInt(tokenAt.applyAsInt(i));
+    h.digest.update(b.array(), 0, b.position());
+    try {
+      h.digest.digest(h.output.array(), 0, h.output.capacity());
+    } catch (java.security.DigestException e) {
+      throw new IllegalStateException("SHA-256 into a 32-byte buffer", e);
+    }
+    return h.output.getLong(0);
+  }
+
+  private static final ThreadLocal<Hasher> HASHER = ThreadLocal.withInitial(Hasher::new);
+
+  /** A thread's SHA-256 digest, its input buffer (grown to the largest block) and its 32-byte output. */
+  private static final class Hasher {
+    final MessageDigest digest = sha256();
+    final ByteBuffer output = ByteBuffer.allocate(32);
+    private ByteBuffer input = ByteBuffer.allocate(8 + 4 * 16);
+
+    ByteBuffer input(int bytes) {
+      if (input.capacity() < bytes) input = ByteBuffer.allocate(bytes);
+      return input.clear();
+    }
   }
 
   /** The hashes of the first {@code numBlocks} full blocks of {@code tokens}, in order. */

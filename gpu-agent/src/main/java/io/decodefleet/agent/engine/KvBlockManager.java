@@ -1,11 +1,7 @@
 package io.decodefleet.agent.engine;
 
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The paged KV cache's block allocator: a fixed pool of blocks of {@code blockSize} token slots,
@@ -35,12 +31,20 @@ public final class KvBlockManager {
   private final int[] free; // (numBlocks) block ids
   private int freeHead;
   private int freeCount;
-  /** Free blocks still registered, least recently freed first. */
-  private final LinkedHashSet<Integer> evictable = new LinkedHashSet<>();
+  /**
+   * Free blocks still registered (evictable), least recently freed first: a list threaded through
+   * {@code lruPrev}/{@code lruNext} (-1 ends it), allocated with prefix caching only; a block is on it
+   * exactly when it is registered and its count is 0.
+   */
+  private final int[] lruPrev;
+  private final int[] lruNext;
+  private int lruOldest = -1;
+  private int lruNewest = -1;
+  private int evictableCount;
   private final int[] refCount;
   private final long[] hashOf;
   private final boolean[] registered;
-  private final Map<Long, Integer> byHash = new HashMap<>();
+  private final BlockIndex byHash = new BlockIndex();
   private List<Long> added = new ArrayList<>();
   private List<Long> evicted = new ArrayList<>();
 
@@ -61,6 +65,29 @@ public final class KvBlockManager {
     this.free = new int[numBlocks];
     for (int b = 0; b < numBlocks; b++) free[b] = b;
     freeCount = numBlocks;
+    this.lruPrev = prefixCaching ? new int[numBlocks] : null;
+    this.lruNext = prefixCaching ? new int[numBlocks] : null;
+  }
+
+  /** Puts a block that just became evictable at the newest end. */
+  private void lruAppend(int block) {
+    lruPrev[block] = lruNewest;
+    lruNext[block] = -1;
+    if (lruNewest >= 0) lruNext[lruNewest] = block;
+    else lruOldest = block;
+    lruNewest = block;
+    evictableCount++;
+  }
+
+  /** Takes a block off the evictable list (it is on it). */
+  private void lruUnlink(int block) {
+    int p = lruPrev[block];
+    int n = lruNext[block];
+    if (p >= 0) lruNext[p] = n;
+    else lruOldest = n;
+    if (n >= 0) lruPrev[n] = p;
+    else lruNewest = p;
+    evictableCount--;
   }
 
   public int numBlocks() {
@@ -77,7 +104,7 @@ public final class KvBlockManager {
 
   /** Blocks that can be handed out: never-cached free ones and evictable cached ones. */
   public int numFreeBlocks() {
-    return freeCount + evictable.size();
+    return freeCount + evictableCount;
   }
 
   /** Registered blocks, in use or evictable. */
@@ -105,9 +132,8 @@ public final class KvBlockManager {
         freeHead = (freeHead + 1) % numBlocks;
         freeCount--;
       } else {
-        Iterator<Integer> oldest = evictable.iterator();
-        block = oldest.next();
-        oldest.remove();
+        block = lruOldest;
+        lruUnlink(block);
         forget(block);
       }
       refCount[block] = 1;
@@ -127,7 +153,7 @@ public final class KvBlockManager {
       if (refCount[block] <= 0) throw new IllegalStateException("block " + block + " freed twice");
       if (--refCount[block] == 0) {
         if (registered[block]) {
-          evictable.add(block);
+          lruAppend(block);
         } else {
           freeHead = (freeHead + numBlocks - 1) % numBlocks;
           free[freeHead] = block;
@@ -146,8 +172,8 @@ public final class KvBlockManager {
     List<Integer> hit = new ArrayList<>();
     if (!prefixCaching) return hit;
     for (int i = 0; i < Math.min(hashes.length, maxBlocks); i++) {
-      Integer block = byHash.get(hashes[i]);
-      if (block == null) break;
+      int block = byHash.get(hashes[i]);
+      if (block < 0) break;
       hit.add(block);
     }
     return hit;
@@ -156,8 +182,9 @@ public final class KvBlockManager {
   /** Takes one more reference to each block (registered ones found by {@link #cachedPrefix}). */
   public void touch(List<Integer> blocks) {
     for (int block : blocks) {
-      if (refCount[block]++ == 0 && !evictable.remove(block)) {
-        throw new IllegalStateException("block " + block + " is neither in use nor evictable");
+      if (refCount[block]++ == 0) {
+        if (!registered[block]) throw new IllegalStateException("block " + block + " is neither in use nor evictable");
+        lruUnlink(block);
       }
     }
   }
@@ -167,7 +194,7 @@ public final class KvBlockManager {
    * hash another block holds, leaves everything as it is (the content is cached once).
    */
   public void register(int block, long hash) {
-    if (!prefixCaching || registered[block] || byHash.containsKey(hash)) return;
+    if (!prefixCaching || registered[block] || byHash.contains(hash)) return;
     if (refCount[block] <= 0) throw new IllegalStateException("block " + block + " is registered while free");
     registered[block] = true;
     hashOf[block] = hash;

@@ -52,10 +52,8 @@ final class PrefixCacheLookup {
   void registerFullBlocks(Sequence seq) {
     if (!blocks.prefixCaching()) return;
     int full = seq.numComputedTokens() / blocks.blockSize();
-    int[] tokens = null;
     for (int b = seq.hashedBlocks(); b < full; b++) {
-      if (tokens == null) tokens = seq.allTokens();
-      long hash = BlockHashes.next(b == 0 ? hashSalt : seq.lastBlockHash(), tokens, b * blocks.blockSize(),
+      long hash = BlockHashes.next(b == 0 ? hashSalt : seq.lastBlockHash(), seq::tokenAt, b * blocks.blockSize(),
           blocks.blockSize());
       blocks.register(seq.blockTable().get(b), hash);
       seq.blockHashed(hash);
