@@ -44,7 +44,7 @@ public final class KvBlockManager {
   private final int[] refCount;
   private final long[] hashOf;
   private final boolean[] registered;
-  private final BlockIndex byHash = new BlockIndex();
+  private final LongIntMap byHash = new LongIntMap();
   private List<Long> added = new ArrayList<>();
   private List<Long> evicted = new ArrayList<>();
 

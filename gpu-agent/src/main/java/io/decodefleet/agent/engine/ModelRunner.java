@@ -4,7 +4,6 @@ import io.decodefleet.agent.engine.sampling.SamplingParams;
 
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -17,7 +16,15 @@ public final class ModelRunner {
   private final Sampler sampler;
   private final int blockSize;
   private final int vocabSize;
-  private final Map<Long, RunnerSequence> sequences = new HashMap<>();
+  /** The sequences the runner holds, each in a slot found by its id (no boxed ids on a step's path). */
+  private final LongIntMap slotOf = new LongIntMap();
+  private RunnerSequence[] slots = new RunnerSequence[64];
+  private int[] freeSlots = new int[64];
+  private int numFreeSlots;
+  private int slotsUsed;
+  /** The step {@link #layOut} returned last, and the sequence of each of its sample rows. */
+  private LaidOut lastLaidOut;
+  private RunnerSequence[] lastSampleSeqs;
   /** Decode steps to profile at the start of each busy spell, and how many this spell has. */
   private int profileSteps;
   private int profiled;
@@ -145,8 +152,8 @@ public final class ModelRunner {
    * when nothing is scheduled. {@link #appendSampled} takes the step's tokens back.
    */
   public LaidOut layOut(SchedulerOutput out) {
-    for (long id : out.finishedIds()) sequences.remove(id);
-    for (long id : out.preemptedIds()) sequences.remove(id);
+    for (long id : out.finishedIds()) forget(id);
+    for (long id : out.preemptedIds()) forget(id);
     if (out.isEmpty()) return null;
 
     // (sequence, first position, count) in batch order: new sequences, then cached ones.
@@ -158,14 +165,14 @@ public final class ModelRunner {
     int sp = 0;
     for (SchedulerOutput.NewSequence s : out.newSequences()) {
       RunnerSequence rs = new RunnerSequence(s.tokens(), s.blockIds(), s.sampling());
-      sequences.put(s.id(), rs);
+      hold(s.id(), rs);
       spanSeqs[sp] = rs;
       spanIds[sp] = s.id();
       spanStart[sp] = s.numComputedTokens();
       spanCount[sp++] = s.numScheduledTokens();
     }
     for (SchedulerOutput.CachedSequence s : out.cachedSequences()) {
-      RunnerSequence rs = sequences.get(s.id());
+      RunnerSequence rs = sequence(s.id());
       if (rs == null) throw new IllegalStateException("runner has no state for sequence " + s.id());
       rs.appendBlocks(s.newBlockIds());
       spanSeqs[sp] = rs;
@@ -182,6 +189,7 @@ public final class ModelRunner {
     int[] contextLens = new int[n];
     int[] sampleRows = new int[numSpans];
     long[] sampleIds = new long[numSpans];
+    RunnerSequence[] sampleSeqs = new RunnerSequence[numSpans];
     int sampled = 0;
     int row = 0;
     for (int i = 0; i < numSpans; i++) {
@@ -199,6 +207,7 @@ public final class ModelRunner {
       }
       if (start + count == rs.numTokens) {
         sampleRows[sampled] = row - 1;
+        sampleSeqs[sampled] = rs;
         sampleIds[sampled++] = spanIds[i];
       }
     }
@@ -210,13 +219,41 @@ public final class ModelRunner {
     int[] samplePositions = new int[sampled]; // where each sampled token goes: the draw's counter
     boolean allGreedy = true;
     for (int i = 0; i < sampled; i++) {
-      RunnerSequence rs = sequences.get(ids[i]);
+      RunnerSequence rs = sampleSeqs[i];
       params[i] = rs.sampling;
       samplePositions[i] = rs.numTokens;
       allGreedy &= rs.sampling.greedy();
     }
-    return new LaidOut(new ForwardBatch(tokens, positions, slots, tables, contextLens, rows), ids, params,
+    lastLaidOut = new LaidOut(new ForwardBatch(tokens, positions, slots, tables, contextLens, rows), ids, params,
         samplePositions, allGreedy);
+    lastSampleSeqs = sampleSeqs;
+    return lastLaidOut;
+  }
+
+  private RunnerSequence sequence(long id) {
+    int slot = slotOf.get(id);
+    return slot < 0 ? null : slots[slot];
+  }
+
+  /** Holds {@code rs} as sequence {@code id} (in place of any it held as that id). */
+  private void hold(long id, RunnerSequence rs) {
+    int slot = slotOf.get(id);
+    if (slot < 0) {
+      slot = numFreeSlots > 0 ? freeSlots[--numFreeSlots] : slotsUsed++;
+      if (slot == slots.length) slots = Arrays.copyOf(slots, 2 * slot);
+      slotOf.put(id, slot);
+    }
+    slots[slot] = rs;
+  }
+
+  /** Forgets sequence {@code id}; nothing when it holds none. */
+  private void forget(long id) {
+    int slot = slotOf.get(id);
+    if (slot < 0) return;
+    slotOf.remove(id);
+    slots[slot] = null;
+    if (numFreeSlots == freeSlots.length) freeSlots = Arrays.copyOf(freeSlots, 2 * numFreeSlots);
+    freeSlots[numFreeSlots++] = slot;
   }
 
   /**
@@ -228,12 +265,12 @@ public final class ModelRunner {
     if (tokens.length != ids.length) {
       throw new IllegalArgumentException(tokens.length + " tokens for " + ids.length + " sample rows");
     }
-    Map<Long, Integer> sampled = new LinkedHashMap<>();
+    // The step just laid out keeps its sample rows' sequences: no lookup by id.
+    RunnerSequence[] seqs = step == lastLaidOut ? lastSampleSeqs : null;
     for (int i = 0; i < ids.length; i++) {
-      sampled.put(ids[i], tokens[i]);
-      sequences.get(ids[i]).appendToken(tokens[i]);
+      (seqs != null ? seqs[i] : sequence(ids[i])).appendToken(tokens[i]);
     }
-    return sampled;
+    return new SampledTokens(ids, tokens);
   }
 
   /**

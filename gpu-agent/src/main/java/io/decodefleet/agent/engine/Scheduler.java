@@ -3,12 +3,10 @@ package io.decodefleet.agent.engine;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Continuous batching with chunked prefill under a token budget, after vLLM v1. Pure Java, no GPU.
@@ -36,12 +34,11 @@ public final class Scheduler {
   private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
   private final List<Sequence> running = new ArrayList<>();
   private final Map<Long, Sequence> byId = new HashMap<>();
-  /** Sequences the runner holds state for: they are sent as diffs. */
-  private final Set<Long> knownToRunner = new HashSet<>();
-  /** Block-table length last sent to the runner, per sequence. */
-  private final Map<Long, Integer> blocksSent = new HashMap<>();
+  // Per sequence, whether the runner holds its state (it is then sent as diffs) and the block-table
+  // length last sent are the sequence's own fields (knownToRunner, blocksSent): no map of boxed ids.
   private List<Long> finishedSinceLastStep = new ArrayList<>();
-  private final Map<Long, Integer> scheduledLastStep = new HashMap<>();
+  /** The sequences the last schedule() scheduled, in its order, each with its scheduledTokens. */
+  private final List<Sequence> scheduledLastStep = new ArrayList<>();
   /** Prefilled sequences whose blocks are held for a hand-off; not scheduled. */
   private final Map<Long, Sequence> parked = new HashMap<>();
   /** Sequences whose KV is arriving into their blocks; not scheduled until activated. */
@@ -237,22 +234,23 @@ public final class Scheduler {
   private void emit(Sequence seq, int numNew, List<SchedulerOutput.NewSequence> newSeqs,
       List<SchedulerOutput.CachedSequence> cachedSeqs) {
     List<Integer> table = seq.blockTable();
-    if (knownToRunner.add(seq.id())) {
+    if (!seq.knownToRunner) {
+      seq.knownToRunner = true;
       newSeqs.add(new SchedulerOutput.NewSequence(seq.id(), seq.allTokens(), toArray(table, 0),
           seq.numComputedTokens(), numNew, seq.sampling()));
     } else {
-      int sent = blocksSent.getOrDefault(seq.id(), 0);
-      cachedSeqs.add(new SchedulerOutput.CachedSequence(seq.id(), toArray(table, sent), seq.numComputedTokens(), numNew));
+      cachedSeqs.add(new SchedulerOutput.CachedSequence(seq.id(), toArray(table, seq.blocksSent),
+          seq.numComputedTokens(), numNew));
     }
-    blocksSent.put(seq.id(), table.size());
-    scheduledLastStep.put(seq.id(), numNew);
+    seq.blocksSent = table.size();
+    seq.scheduledTokens = numNew;
+    scheduledLastStep.add(seq);
   }
 
   private void preempt(Sequence victim) {
     blocks.release(victim.blockTable());
     victim.resetForRecompute();
-    knownToRunner.remove(victim.id());
-    blocksSent.remove(victim.id());
+    forgetSent(victim);
     waiting.addFirst(victim);
   }
 
@@ -268,14 +266,14 @@ public final class Scheduler {
     List<Sequence> produced = new ArrayList<>();
     List<Sequence> finished = new ArrayList<>();
     List<Sequence> parkedNow = new ArrayList<>();
-    for (Map.Entry<Long, Integer> e : scheduledLastStep.entrySet()) {
-      Sequence seq = byId.get(e.getKey());
-      seq.advanceComputed(e.getValue());
+    for (Sequence seq : scheduledLastStep) {
+      seq.advanceComputed(seq.scheduledTokens);
       prefixes.registerFullBlocks(seq);
       boolean complete = seq.numComputedTokens() == seq.numTokens();
-      Integer token = sampled.get(seq.id());
-      if (complete != (token != null)) {
-        throw new IllegalStateException("sequence " + seq.id() + ": sampled token " + token + " but complete=" + complete);
+      int token = SampledTokens.tokenOf(sampled, seq.id());
+      if (complete != (token >= 0)) {
+        throw new IllegalStateException("sequence " + seq.id() + ": " + (token >= 0 ? "sampled token " + token
+            : "no sampled token") + " but complete=" + complete);
       }
       if (!complete) continue;
       seq.appendOutput(token);
@@ -304,8 +302,7 @@ public final class Scheduler {
   private void park(Sequence seq) {
     running.remove(seq);
     byId.remove(seq.id());
-    blocksSent.remove(seq.id());
-    knownToRunner.remove(seq.id());
+    forgetSent(seq);
     finishedSinceLastStep.add(seq.id());
     parked.put(seq.id(), seq);
   }
@@ -322,8 +319,8 @@ public final class Scheduler {
       blocks.release(seq.blockTable()); // empty, except for a received sequence waiting for a slot
       seq.markFinished("abort");
       byId.remove(id);
-      blocksSent.remove(id);
-      if (knownToRunner.remove(id)) finishedSinceLastStep.add(id);
+      if (seq.knownToRunner) finishedSinceLastStep.add(id);
+      forgetSent(seq);
       return Optional.of(seq);
     }
     finish(seq, "abort");
@@ -335,9 +332,14 @@ public final class Scheduler {
     blocks.release(seq.blockTable());
     seq.markFinished(reason);
     byId.remove(seq.id());
-    blocksSent.remove(seq.id());
-    knownToRunner.remove(seq.id());
+    forgetSent(seq);
     finishedSinceLastStep.add(seq.id());
+  }
+
+  /** The runner no longer holds it (it is sent whole if scheduled again). */
+  private static void forgetSent(Sequence seq) {
+    seq.knownToRunner = false;
+    seq.blocksSent = 0;
   }
 
   /**
@@ -381,16 +383,16 @@ public final class Scheduler {
     aborted.addAll(waiting);
     for (Sequence seq : running) {
       blocks.release(seq.blockTable());
-      knownToRunner.remove(seq.id());
+      forgetSent(seq);
       finishedSinceLastStep.add(seq.id());
     }
     for (Sequence seq : waiting) {
       blocks.release(seq.blockTable()); // empty, except for a received sequence waiting for a slot
+      forgetSent(seq);
     }
     running.clear();
     waiting.clear();
     byId.clear();
-    blocksSent.clear();
     return aborted;
   }
 

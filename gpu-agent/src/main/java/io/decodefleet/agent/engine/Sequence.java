@@ -31,6 +31,11 @@ public final class Sequence {
   private long[] lookupChain;
   /** Held back for a prefix another sequence was prefilling, and not admitted since. */
   private boolean deferredForPrefix;
+  // The scheduler's bookkeeping of it (Scheduler only): whether the runner holds its state, the
+  // length of the block table last sent to the runner, and the tokens the last step scheduled.
+  boolean knownToRunner;
+  int blocksSent;
+  int scheduledTokens;
 
   public Sequence(long id, int[] promptTokens, int maxTokens) {
     this(id, promptTokens, maxTokens, false);

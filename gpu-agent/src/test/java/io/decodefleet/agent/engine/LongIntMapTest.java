@@ -10,13 +10,13 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The hash-to-block index against a HashMap over a long random run of registrations and evictions. */
-class BlockIndexTest {
+/** The primitive map against a HashMap over a long random run of puts and removes. */
+class LongIntMapTest {
 
   @Test
   void aLongRandomRunOfPutsAndRemovesAgreesWithAHashMapAtEveryStep() {
     Random r = new Random(3);
-    BlockIndex index = new BlockIndex();
+    LongIntMap index = new LongIntMap();
     Map<Long, Integer> want = new HashMap<>();
     List<Long> live = new ArrayList<>();
     for (int step = 0; step < 200_000; step++) {
@@ -43,10 +43,10 @@ class BlockIndexTest {
   }
 
   @Test
-  void aHashIsRegisteredOnceAndBlocksAreNeverNegative() {
-    BlockIndex index = new BlockIndex();
+  void aKeyIsPutOnceAndValuesAreNeverNegative() {
+    LongIntMap index = new LongIntMap();
     index.put(7L, 3);
-    assertEquals("hash 7 is already registered", assertThrows(IllegalStateException.class, () -> index.put(7L, 4))
+    assertEquals("key 7 is already in the map", assertThrows(IllegalStateException.class, () -> index.put(7L, 4))
         .getMessage());
     assertThrows(IllegalArgumentException.class, () -> index.put(8L, -1));
     assertEquals(3, index.get(7L));
