@@ -15,7 +15,9 @@ import org.junit.jupiter.api.Test;
  * rotation from the float32 table; one rounding to bf16. It must agree with the CPU backend's
  * {@link RmsNorm#forward} per head followed by {@link Rope#apply} to bf16 precision, on a fused qkv
  * row with GQA and a head_dim of 32 (one thread-step a head) and 128 (eight); the self-test then
- * checks the device runs it.
+ * checks the device runs it. With attention biases (Qwen2) each unpacked vector gets its bias added
+ * in float32 first, before the sums of squares and the rotation, and v is written back biased and
+ * rounded once: as the CPU backend's bias add after the projection, then its norms and rotation.
  */
 class RopeQkNormEmulationTest {
 
@@ -23,12 +25,24 @@ class RopeQkNormEmulationTest {
   private static final float EPS = 1e-6f;
   private static final int TABLE = 4096;
 
-  /** The kernel's (n, row) qkv after its launch: q and k heads normed and rotated, bf16-rounded. */
+  /**
+   * The kernel's (n, row) qkv after its launch: q and k heads (biased,) normed (when qNorm is given)
+   * and rotated, bf16-rounded; v biased and rounded when {@code bias} (row wide: q's, k's, then v's) is
+   * given.
+   */
   static float[] emulate(float[] qkv, int n, int qHeads, int kvHeads, int d, float[] qNorm, float[] kNorm,
-      int[] positions, float[] cosSin) {
+      float[] bias, int[] positions, float[] cosSin) {
     int row = (qHeads + 2 * kvHeads) * d;
     int half = d / 2;
+    float[] in = qkv.clone(); // each element as the kernel's float32 unpack (plus bias) sees it
     float[] out = qkv.clone();
+    for (int t = 0; t < n; t++) {
+      for (int i = 0; bias != null && i < row; i++) {
+        in[t * row + i] = qkv[t * row + i] + bias[i];
+        if (i >= (qHeads + kvHeads) * d) out[t * row + i] = Bf16.round(in[t * row + i]);
+      }
+    }
+    qkv = in;
     for (int t = 0; t < n; t++) {
       float[] invRms = new float[qHeads + kvHeads];
       for (int hd = 0; hd < qHeads + kvHeads; hd++) {
@@ -47,7 +61,7 @@ class RopeQkNormEmulationTest {
           for (int l = 0; l < 32; l++) next[l] = lane[l] + lane[l ^ o];
           lane = next;
         }
-        invRms[hd] = (float) (1.0 / Math.sqrt(lane[0] / (float) d + EPS));
+        invRms[hd] = qNorm == null ? 1f : (float) (1.0 / Math.sqrt(lane[0] / (float) d + EPS));
       }
       int pos = positions[t];
       for (int hd = 0; hd < qHeads + kvHeads; hd++) {
@@ -56,8 +70,9 @@ class RopeQkNormEmulationTest {
         int base = t * row + hd * d;
         for (int j = 0; j < half; j += 8) {
           for (int i = 0; i < 8; i++) {
-            float a = (qkv[base + j + i] * invRms[hd]) * weight[j + i];
-            float b = (qkv[base + half + j + i] * invRms[hd]) * weight[half + j + i];
+            float a = weight == null ? qkv[base + j + i] : (qkv[base + j + i] * invRms[hd]) * weight[j + i];
+            float b = weight == null ? qkv[base + half + j + i]
+                : (qkv[base + half + j + i] * invRms[hd]) * weight[half + j + i];
             float c = cosSin[pos * d + j + i];
             float s = cosSin[pos * d + half + j + i];
             out[base + j + i] = Bf16.round(a * c - b * s);
@@ -71,11 +86,17 @@ class RopeQkNormEmulationTest {
 
   @Test
   void theKernelsNormThenRotationAgreesWithTheCpuBackendsToBf16Precision() {
-    check(5, 4, 2, 32);
-    check(3, 32, 4, 128);
+    check(5, 4, 2, 32, true, false);
+    check(3, 32, 4, 128, true, false);
   }
 
-  private static void check(int n, int qHeads, int kvHeads, int d) {
+  @Test
+  void theKernelsBiasesBeforeNormAndRotationAgreeWithTheCpuBackendsToBf16Precision() {
+    check(3, 28, 4, 128, false, true); // Qwen2-7B's heads
+    check(5, 4, 2, 32, true, true);
+  }
+
+  private static void check(int n, int qHeads, int kvHeads, int d, boolean norms, boolean biases) {
     Random random = new Random(31L * d + qHeads);
     int row = (qHeads + 2 * kvHeads) * d;
     float[] qkv = new float[n * row];
@@ -86,21 +107,33 @@ class RopeQkNormEmulationTest {
       qNorm[i] = Bf16.round((float) (1.0 + 0.3 * random.nextGaussian()));
       kNorm[i] = Bf16.round((float) (1.0 + 0.3 * random.nextGaussian()));
     }
+    // Qwen2's biases are large beside the projections (its k biases run to tens).
+    float[] bias = new float[row];
+    for (int i = 0; i < row; i++) bias[i] = Bf16.round((float) (random.nextGaussian() * 8.0));
     int[] positions = new int[n];
     for (int t = 0; t < n; t++) positions[t] = random.nextInt(TABLE);
-    float[] got = emulate(qkv, n, qHeads, kvHeads, d, qNorm, kNorm, positions,
-        RopeTable.cosSin(TABLE, d, THETA));
+    float[] got = emulate(qkv, n, qHeads, kvHeads, d, norms ? qNorm : null, norms ? kNorm : null,
+        biases ? bias : null, positions, RopeTable.cosSin(TABLE, d, THETA));
 
     int qw = qHeads * d;
     int kw = kvHeads * d;
     float[] q = new float[n * qw];
     float[] k = new float[n * kw];
+    float[] v = new float[n * kw];
     for (int t = 0; t < n; t++) {
       System.arraycopy(qkv, t * row, q, t * qw, qw);
       System.arraycopy(qkv, t * row + qw, k, t * kw, kw);
+      System.arraycopy(qkv, t * row + qw + kw, v, t * kw, kw);
+      for (int i = 0; biases && i < qw; i++) q[t * qw + i] += bias[i];
+      for (int i = 0; biases && i < kw; i++) {
+        k[t * kw + i] += bias[qw + i];
+        v[t * kw + i] += bias[qw + kw + i];
+      }
     }
-    RmsNorm.forward(q, qNorm, EPS, n * qHeads, d, q);
-    RmsNorm.forward(k, kNorm, EPS, n * kvHeads, d, k);
+    if (norms) {
+      RmsNorm.forward(q, qNorm, EPS, n * qHeads, d, q);
+      RmsNorm.forward(k, kNorm, EPS, n * kvHeads, d, k);
+    }
     Rope.apply(q, n, qHeads, d, positions, THETA);
     Rope.apply(k, n, kvHeads, d, positions, THETA);
     for (int t = 0; t < n; t++) {
@@ -118,8 +151,9 @@ class RopeQkNormEmulationTest {
         // One bf16 rounding of each element: about 2^-9 relative, in L2 well under it.
         assertTrue(rel < 4e-3, "token " + t + " head " + hd + ": relative error " + rel);
       }
-      for (int i = qw + kw; i < row; i++) {
-        assertTrue(got[t * row + i] == qkv[t * row + i], "v is neither normed nor rotated");
+      for (int i = 0; i < kw; i++) {
+        assertTrue(got[t * row + qw + kw + i] == Bf16.round(v[t * kw + i]), "v is neither normed nor rotated,"
+            + " only biased and rounded once");
       }
     }
   }
