@@ -10,9 +10,20 @@ package io.decodefleet.agent.engine;
 final class LongIntMap {
   private static final int NONE = -1;
 
-  private long[] keys = new long[16];
-  private int[] values = filled(16);
+  private long[] keys;
+  private int[] values;
   private int size;
+
+  LongIntMap() {
+    this(8);
+  }
+
+  /** A map that holds {@code expected} keys without growing. */
+  LongIntMap(int expected) {
+    int capacity = Integer.highestOneBit(Math.max(8, expected) * 2 - 1) * 2;
+    keys = new long[capacity];
+    values = filled(capacity);
+  }
 
   private static int[] filled(int n) {
     int[] a = new int[n];

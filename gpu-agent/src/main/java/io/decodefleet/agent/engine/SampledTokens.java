@@ -15,7 +15,7 @@ import java.util.Set;
 public final class SampledTokens extends AbstractMap<Long, Integer> {
   private final long[] ids;
   private final int[] tokens;
-  private final LongIntMap rowOf = new LongIntMap();
+  private final LongIntMap rowOf;
 
   /** {@code tokens[i]} was sampled for sequence {@code ids[i]}; the ids are distinct. */
   SampledTokens(long[] ids, int[] tokens) {
@@ -24,6 +24,7 @@ public final class SampledTokens extends AbstractMap<Long, Integer> {
     }
     this.ids = ids.clone();
     this.tokens = tokens.clone();
+    this.rowOf = new LongIntMap(ids.length);
     for (int i = 0; i < ids.length; i++) rowOf.put(ids[i], i);
   }
 

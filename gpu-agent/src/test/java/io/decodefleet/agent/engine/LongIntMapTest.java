@@ -51,5 +51,9 @@ class LongIntMapTest {
     assertThrows(IllegalArgumentException.class, () -> index.put(8L, -1));
     assertEquals(3, index.get(7L));
     assertEquals(-1, index.get(8L));
+    LongIntMap sized = new LongIntMap(256); // a batch's ids: held without growing, and past that too
+    for (int i = 0; i < 300; i++) sized.put(1000L + i, i);
+    for (int i = 0; i < 300; i++) assertEquals(i, sized.get(1000L + i));
+    assertEquals(300, sized.size());
   }
 }
