@@ -218,6 +218,14 @@ public final class CheckpointExport {
     o.put("vocab_size", c.vocabSize());
     o.put("max_position_embeddings", c.maxPositionEmbeddings());
     o.put("rope_theta", c.ropeTheta());
+    if (c.ropeScaling() != null) {
+      ObjectNode r = o.putObject("rope_scaling");
+      r.put("rope_type", "llama3");
+      r.put("factor", c.ropeScaling().factor());
+      r.put("low_freq_factor", c.ropeScaling().lowFreqFactor());
+      r.put("high_freq_factor", c.ropeScaling().highFreqFactor());
+      r.put("original_max_position_embeddings", c.ropeScaling().originalMaxPositionEmbeddings());
+    }
     o.put("rms_norm_eps", c.rmsNormEps());
     o.put("tie_word_embeddings", c.tieWordEmbeddings());
     o.put("hidden_act", "silu");

@@ -2,6 +2,7 @@ package io.decodefleet.agent.engine;
 
 import io.decodefleet.agent.engine.checkpoint.CheckpointException;
 import io.decodefleet.agent.engine.checkpoint.HfConfig;
+import io.decodefleet.agent.engine.checkpoint.RopeScaling;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,6 +21,7 @@ import java.util.TreeMap;
  *     the heads) before RoPE, as Qwen3 does
  * @param moe the sparse MLP of a mixture-of-experts model (every layer's), or null for a dense one
  *     (whose MLP is intermediate_size wide)
+ * @param ropeScaling Llama 3.1's RoPE frequency scaling, or null for plain RoPE
  */
 public record ModelConfig(
     String name,
@@ -36,7 +38,8 @@ public record ModelConfig(
     boolean tieWordEmbeddings,
     boolean attentionBias,
     boolean qkNorm,
-    MoeConfig moe) {
+    MoeConfig moe,
+    RopeScaling ropeScaling) {
 
   public ModelConfig {
     List<String> problems = new ArrayList<>();
@@ -53,6 +56,14 @@ public record ModelConfig(
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("model " + name + ": " + String.join("; ", problems));
     }
+  }
+
+  /** With plain RoPE. */
+  public ModelConfig(String name, int hiddenSize, int intermediateSize, int numAttentionHeads, int numKeyValueHeads,
+      int numHiddenLayers, int vocabSize, double ropeTheta, float rmsNormEps, int headDim, int maxPositionEmbeddings,
+      boolean tieWordEmbeddings, boolean attentionBias, boolean qkNorm, MoeConfig moe) {
+    this(name, hiddenSize, intermediateSize, numAttentionHeads, numKeyValueHeads, numHiddenLayers, vocabSize,
+        ropeTheta, rmsNormEps, headDim, maxPositionEmbeddings, tieWordEmbeddings, attentionBias, qkNorm, moe, null);
   }
 
   /** A dense model without q/k norms. */
@@ -157,10 +168,17 @@ public record ModelConfig(
       return new ModelConfig(name, c.hiddenSize(), c.intermediateSize(), c.numAttentionHeads(), c.numKeyValueHeads(),
           c.numHiddenLayers(), c.vocabSize(), c.ropeTheta(), c.rmsNormEps(), c.headDim(), c.maxPositionEmbeddings(),
           c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.numExperts() == 0 ? null
-              : new MoeConfig(c.numExperts(), c.expertsPerToken(), c.moeIntermediateSize(), c.normTopkProb()));
+              : new MoeConfig(c.numExperts(), c.expertsPerToken(), c.moeIntermediateSize(), c.normTopkProb()),
+          c.ropeScaling());
     } catch (IllegalArgumentException e) {
       throw new CheckpointException(c.file() + ": " + e.getMessage());
     }
+  }
+
+  /** The RoPE frequencies of a head (headDim/2 of them, in double): plain, or scaled by {@link #ropeScaling}. */
+  public double[] ropeFrequencies() {
+    return ropeScaling == null ? io.decodefleet.kernels.reference.Rope.frequencies(headDim, ropeTheta)
+        : ropeScaling.frequencies(headDim, ropeTheta);
   }
 
   public int qSize() {

@@ -1,5 +1,6 @@
 package io.decodefleet.agent.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -85,6 +86,24 @@ class ModelConfigTest {
     assertEquals(tiny.qSize(), c.qSize());
     assertEquals(tiny.parameterCount() + (long) tiny.numHiddenLayers() * (tiny.qSize() + 2L * tiny.kvSize()),
         c.parameterCount(), "q, k and v biases per layer");
+  }
+
+  /** Llama 3.1's rope_scaling rides along with a tensor-parallel rank's shard and sets the frequencies. */
+  @Test
+  void aRanksShardKeepsTheRopeScalingAndPlainRopeHasNone() {
+    io.decodefleet.agent.engine.checkpoint.RopeScaling llama31 =
+        new io.decodefleet.agent.engine.checkpoint.RopeScaling(8.0, 1.0, 4.0, 8192);
+    ModelConfig c = new ModelConfig("llama31-like", 512, 1024, 8, 2, 2, 4096, 500000.0, 1e-5f, 64, 131072, false,
+        false, false, null, llama31);
+    ModelConfig rank = new io.decodefleet.agent.engine.tp.TensorShard(1, 2).of(c);
+    assertEquals(llama31, rank.ropeScaling());
+    assertArrayEquals(c.ropeFrequencies(), rank.ropeFrequencies(), 0.0);
+    assertArrayEquals(io.decodefleet.kernels.reference.Rope.frequencies(128, 500000.0),
+        ModelConfig.preset("llama3-8b").ropeFrequencies(), 0.0);
+    assertEquals(null, ModelConfig.preset("llama3-8b").ropeScaling());
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        () -> new io.decodefleet.agent.engine.checkpoint.RopeScaling(0.5, 1.0, 4.0, 8192));
+    assertEquals("rope_scaling: factor must be finite and >= 1", bad.getMessage());
   }
 
   @Test

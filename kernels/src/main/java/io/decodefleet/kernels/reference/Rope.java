@@ -27,8 +27,11 @@ public final class Rope {
       int headDim,
       int[] positions, // (n) int32
       double theta) {
-    Checks.nonNegative(n, "n");
-    Checks.nonNegative(heads, "heads");
+    apply(x, n, heads, headDim, positions, frequencies(headDim, theta));
+  }
+
+  /** The plain RoPE frequencies of a head: {@code theta^(-2i/headDim)} for i in [0, headDim/2), in double. */
+  public static double[] frequencies(int headDim, double theta) {
     Checks.positive(headDim, "headDim");
     if ((headDim & 1) != 0) {
       throw new IllegalArgumentException("headDim must be even but is " + headDim);
@@ -36,12 +39,60 @@ public final class Rope {
     if (!(theta > 0.0) || Double.isInfinite(theta)) {
       throw new IllegalArgumentException("theta must be finite and > 0 but is " + theta);
     }
+    double[] invFreq = new double[headDim / 2];
+    for (int i = 0; i < invFreq.length; i++) {
+      invFreq[i] = Math.pow(theta, -2.0 * i / headDim);
+    }
+    return invFreq;
+  }
+
+  /**
+   * Llama 3.1's frequencies ({@code rope_scaling} of {@code rope_type} "llama3"): each plain frequency
+   * whose wavelength {@code 2 pi / f} is longer than {@code originalMaxPositions / lowFreqFactor} is
+   * divided by {@code factor}, one shorter than {@code originalMaxPositions / highFreqFactor} is kept,
+   * and those between are blended, {@code (1 - s) f / factor + s f} with {@code s =
+   * (originalMaxPositions / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor)}: the rule
+   * of Meta's reference code and Hugging Face's {@code _compute_llama3_parameters}, here in double.
+   */
+  public static double[] llama3Frequencies(int headDim, double theta, double factor, double lowFreqFactor,
+      double highFreqFactor, int originalMaxPositions) {
+    double[] f = frequencies(headDim, theta);
+    double lowWavelength = originalMaxPositions / lowFreqFactor;
+    double highWavelength = originalMaxPositions / highFreqFactor;
+    for (int i = 0; i < f.length; i++) {
+      double wavelength = 2 * Math.PI / f[i];
+      if (wavelength > lowWavelength) {
+        f[i] = f[i] / factor;
+      } else if (wavelength >= highWavelength) {
+        double s = (originalMaxPositions / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+        f[i] = (1 - s) * f[i] / factor + s * f[i];
+      }
+    }
+    return f;
+  }
+
+  /**
+   * As {@link #apply(float[], int, int, int, int[], double)} with the head's {@code headDim/2}
+   * frequencies given ({@link #frequencies}, {@link #llama3Frequencies}).
+   */
+  public static void apply(
+      float[] x, // (n, heads, headDim) float32, in/out
+      int n,
+      int heads,
+      int headDim,
+      int[] positions, // (n) int32
+      double[] invFreq) { // (headDim / 2)
+    Checks.nonNegative(n, "n");
+    Checks.nonNegative(heads, "heads");
+    Checks.positive(headDim, "headDim");
+    if ((headDim & 1) != 0) {
+      throw new IllegalArgumentException("headDim must be even but is " + headDim);
+    }
     Checks.length(x, (long) n * heads * headDim, "x");
     Checks.length(positions, n, "positions");
     int half = headDim / 2;
-    double[] invFreq = new double[half];
-    for (int i = 0; i < half; i++) {
-      invFreq[i] = Math.pow(theta, -2.0 * i / headDim);
+    if (invFreq.length != half) {
+      throw new IllegalArgumentException("invFreq has " + invFreq.length + " frequencies for a head of " + headDim);
     }
     // The angles depend only on the token, so compute them once and reuse them for every head.
     double[] cos = new double[half];

@@ -108,4 +108,54 @@ class RopeTest {
         () -> Rope.apply(new float[16], 2, 1, 8, new int[] {0}, 10000.0));
     assertTrue(e.getMessage().startsWith("positions "), e.getMessage());
   }
+
+  /**
+   * Llama 3.1's frequencies (theta 500000, head dim 128, factor 8, low 1, high 4, original 8192): the
+   * values below were computed apart from this code, from the rule as Hugging Face states it, in
+   * double. Wavelengths under 2048 keep their frequency, those past 8192 are slowed 8 times, the six
+   * between (indices 29 to 34) are blended.
+   */
+  @Test
+  void llama3FrequenciesKeepShortWavelengthsSlowLongOnesAndBlendBetween() {
+    double[] f = Rope.llama3Frequencies(128, 500000.0, 8.0, 1.0, 4.0, 8192);
+    double[] plain = Rope.frequencies(128, 500000.0);
+    assertEquals(64, f.length);
+    double[][] want = {
+        {0, 1.0}, {20, 0.016560440080994446}, {29, 0.002166570763503359}, {30, 0.0013718935677611381},
+        {31, 0.0008567514129196321}, {32, 0.0005248461609929547}, {33, 0.00031269375038406517},
+        {34, 0.0001785078127679964}, {40, 3.428102195952591e-05}, {63, 3.068925988914511e-07}};
+    for (double[] w : want) {
+      int i = (int) w[0];
+      assertEquals(w[1], f[i], 1e-15 * w[1], "frequency " + i);
+    }
+    for (int i = 0; i < 64; i++) {
+      double wavelength = 2 * Math.PI / plain[i];
+      if (wavelength < 2048) assertEquals(plain[i], f[i], 0.0, "kept " + i);
+      if (wavelength > 8192) assertEquals(plain[i] / 8, f[i], 1e-18, "slowed " + i);
+      assertTrue(f[i] <= plain[i] && f[i] >= plain[i] / 8, "between the two at " + i);
+    }
+  }
+
+  @Test
+  void givenFrequenciesRotateAsTheBaseDoesWhenTheyAreTheBasesAndOtherwiseByThemselves() {
+    Random r = new Random(9);
+    float[] x = new float[3 * 2 * 8];
+    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+    int[] positions = {0, 7, 70000};
+    float[] byBase = x.clone();
+    float[] byFrequencies = x.clone();
+    Rope.apply(byBase, 3, 2, 8, positions, 10000.0);
+    Rope.apply(byFrequencies, 3, 2, 8, positions, Rope.frequencies(8, 10000.0));
+    assertArrayEquals(byBase, byFrequencies, 0f);
+    // One frequency of 0.5 on pair 0, none on the others: position 7 turns pair 0 by 3.5 rad only.
+    float[] y = x.clone();
+    Rope.apply(y, 3, 2, 8, positions, new double[] {0.5, 0, 0, 0});
+    int t = 1;
+    double a = x[t * 16];
+    double b = x[t * 16 + 4];
+    assertEquals((float) (a * Math.cos(3.5) - b * Math.sin(3.5)), y[t * 16], 0f);
+    assertEquals((float) (a * Math.sin(3.5) + b * Math.cos(3.5)), y[t * 16 + 4], 0f);
+    assertEquals(x[t * 16 + 1], y[t * 16 + 1], 0f);
+    assertThrows(IllegalArgumentException.class, () -> Rope.apply(y, 3, 2, 8, positions, new double[3]));
+  }
 }

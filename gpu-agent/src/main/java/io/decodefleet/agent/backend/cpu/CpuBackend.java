@@ -38,6 +38,7 @@ import io.decodefleet.kernels.reference.SwiGlu;
 public final class CpuBackend implements TensorParallelRank {
   private final long kvMemoryBytes;
   private ModelConfig config;
+  private double[] ropeFrequencies; // the head's RoPE frequencies (Llama 3.1's scaled ones when it has them)
   private ModelLoad load;
   private CpuWeights weights;
   private CpuKvCache kv;
@@ -86,6 +87,7 @@ public final class CpuBackend implements TensorParallelRank {
   @Override
   public void loadModel(ModelLoad load) {
     this.config = shard.of(load.config());
+    this.ropeFrequencies = config.ropeFrequencies();
     this.load = load;
     this.weights = CpuWeights.read(load, shard, expertShard);
     this.moe = config.isMoe() ? new CpuMoeLayer(config, load.moeRouter(), expertShard == null ? null : group,
@@ -299,8 +301,8 @@ public final class CpuBackend implements TensorParallelRank {
         RmsNorm.forward(q, layer.qNorm(), eps, n * config.numAttentionHeads(), config.headDim(), q);
         RmsNorm.forward(k, layer.kNorm(), eps, n * config.numKeyValueHeads(), config.headDim(), k);
       }
-      Rope.apply(q, n, config.numAttentionHeads(), config.headDim(), positions, config.ropeTheta());
-      Rope.apply(k, n, config.numKeyValueHeads(), config.headDim(), positions, config.ropeTheta());
+      Rope.apply(q, n, config.numAttentionHeads(), config.headDim(), positions, ropeFrequencies);
+      Rope.apply(k, n, config.numKeyValueHeads(), config.headDim(), positions, ropeFrequencies);
       attention.attend(l, q, k, v, attn);
       mark(KernelFamily.O_PROJ);
       Matmul.matmulTransposed(attn, layer.oProj(), n, h, qs, delta);

@@ -82,7 +82,7 @@ final class StepRunner implements AutoCloseable {
     int maxModelLen = (int) Math.min(c.maxPositionEmbeddings(), (long) kv.numBlocks() * bs);
     this.maxBlocksPerSeq = StepPlan.blocksFor(maxModelLen, bs);
     this.tablePositions = maxModelLen;
-    float[] table = RopeTable.cosSin(tablePositions, c.headDim(), c.ropeTheta());
+    float[] table = RopeTable.cosSin(tablePositions, c.headDim(), c.ropeFrequencies());
     this.cosSin = ctx.allocate(4L * table.length);
     try {
       cosSin.upload(table);

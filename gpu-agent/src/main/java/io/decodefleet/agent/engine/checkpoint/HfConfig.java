@@ -14,8 +14,8 @@ import java.util.List;
  * rope_theta 10000, rms_norm_eps 1e-6, tie_word_embeddings false).
  *
  * <p>Refused with one line naming the file and the field: another architecture, a missing or
- * non-integral size, an activation other than silu, rope_scaling (Llama 3.1's and YaRN's frequency
- * scaling are not implemented), a sliding window shorter than the context (every layer here attends
+ * non-integral size, an activation other than silu, a rope_scaling other than Llama 3.1's (rope_type
+ * llama3: {@link RopeScaling}; YaRN, linear and dynamic scaling are not implemented), a sliding window shorter than the context (every layer here attends
  * to the whole context), and a quantization other than FP8 with per-tensor or per-channel scales.
  *
  * @param attentionBias q, k and v projections carry biases (Qwen2 always; Llama when attention_bias)
@@ -27,12 +27,13 @@ import java.util.List;
  * @param expertsPerToken num_experts_per_tok; 0 for a dense model
  * @param moeIntermediateSize each expert's width (Mixtral's intermediate_size); 0 for a dense model
  * @param normTopkProb whether the chosen experts' weights are renormalised (always for Mixtral)
+ * @param ropeScaling Llama 3.1's rope_scaling (rope_type llama3), or null for plain RoPE
  */
 public record HfConfig(Path file, String architecture, int hiddenSize, int intermediateSize, int numHiddenLayers,
     int numAttentionHeads, int numKeyValueHeads, int headDim, int vocabSize, int maxPositionEmbeddings,
     double ropeTheta, float rmsNormEps, boolean tieWordEmbeddings, String torchDtype, boolean attentionBias,
     String quantMethod, boolean qkNorm, int numExperts, int expertsPerToken, int moeIntermediateSize,
-    boolean normTopkProb) {
+    boolean normTopkProb, RopeScaling ropeScaling) {
 
   public static final String MIXTRAL = "MixtralForCausalLM";
   public static final String QWEN3_MOE = "Qwen3MoeForCausalLM";
@@ -68,10 +69,7 @@ public record HfConfig(Path file, String architecture, int hiddenSize, int inter
     }
     String act = text(file, c, "hidden_act", "silu");
     if (!act.equals("silu")) throw CheckpointException.file(file, "hidden_act " + act + " is not supported (silu is)");
-    if (c.hasNonNull("rope_scaling")) {
-      throw CheckpointException.file(file, "rope_scaling " + c.get("rope_scaling") + " is not supported (plain RoPE"
-          + " only)");
-    }
+    RopeScaling ropeScaling = ropeScaling(file, c.get("rope_scaling"));
     int hidden = positive(file, c, "hidden_size", null);
     int heads = positive(file, c, "num_attention_heads", null);
     int kvHeads = positive(file, c, "num_key_value_heads", heads);
@@ -127,7 +125,34 @@ public record HfConfig(Path file, String architecture, int hiddenSize, int inter
         positive(file, c, "num_hidden_layers", null), heads, kvHeads, headDim, positive(file, c, "vocab_size", null),
         maxPositions, number(file, c, "rope_theta", 10000.0), (float) number(file, c, "rms_norm_eps", 1e-6),
         bool(file, c, "tie_word_embeddings", false), text(file, c, "torch_dtype", "bfloat16"), bias,
-        quantMethod(file, c.get("quantization_config")), arch.equals(QWEN3_MOE), experts, perToken, moeInter, normTopk);
+        quantMethod(file, c.get("quantization_config")), arch.equals(QWEN3_MOE), experts, perToken, moeInter, normTopk,
+        ropeScaling);
+  }
+
+  /**
+   * rope_scaling: absent, null or of rope_type "default" is plain RoPE; "llama3" (Llama 3.1 and 3.2) is
+   * read with its four fields, each required; any other type (linear, dynamic, yarn, longrope, ...) is
+   * refused.
+   */
+  private static RopeScaling ropeScaling(Path file, JsonNode r) {
+    if (r == null || r.isNull()) return null;
+    if (!r.isObject()) throw CheckpointException.file(file, "rope_scaling " + r + " is not a JSON object");
+    // Older configs name the type "type"; Hugging Face reads rope_type first.
+    String type = text(file, r, "rope_type", text(file, r, "type", ""));
+    if (type.equals("default")) return null;
+    if (!type.equals("llama3")) {
+      throw CheckpointException.file(file, "rope_scaling " + r + " is not supported (plain RoPE, or rope_type llama3"
+          + " as Llama 3.1 has)");
+    }
+    for (String key : List.of("factor", "low_freq_factor", "high_freq_factor")) {
+      if (!r.hasNonNull(key)) throw CheckpointException.file(file, "rope_scaling." + key + " is missing");
+    }
+    try {
+      return new RopeScaling(number(file, r, "factor", 1), number(file, r, "low_freq_factor", 1),
+          number(file, r, "high_freq_factor", 1), positive(file, r, "original_max_position_embeddings", null));
+    } catch (IllegalArgumentException e) {
+      throw CheckpointException.file(file, e.getMessage());
+    }
   }
 
   /** Whether the MLP is a mixture of experts. */

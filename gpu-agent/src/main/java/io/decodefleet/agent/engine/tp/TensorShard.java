@@ -63,7 +63,8 @@ public record TensorShard(int rank, int size) {
     return new ModelConfig(full.name() + " [tp " + rank + "/" + size + "]", full.hiddenSize(),
         full.intermediateSize() / size, full.numAttentionHeads() / size, full.numKeyValueHeads() / size,
         full.numHiddenLayers(), full.vocabSize(), full.ropeTheta(), full.rmsNormEps(), full.headDim(),
-        full.maxPositionEmbeddings(), full.tieWordEmbeddings(), full.attentionBias(), full.qkNorm(), moe);
+        full.maxPositionEmbeddings(), full.tieWordEmbeddings(), full.attentionBias(), full.qkNorm(), moe,
+        full.ropeScaling());
   }
 
   /**

@@ -71,6 +71,28 @@ class CheckpointLogitsTest {
     assertEquals(dir.toString(), ModelLoad.of(spec(dir)).config().name());
   }
 
+  /**
+   * Llama 3.1's rope_scaling: a checkpoint whose config.json has it loads with it, gives the logits of
+   * the same model in memory, and they are not plain RoPE's (tiny's weights, the frequencies past a
+   * wavelength of 64 slowed 8 times, so that positions 0 to 10 already turn differently).
+   */
+  @Test
+  void aLlama31CheckpointRotatesByItsScaledFrequencies() throws IOException {
+    ModelConfig scaled = new ModelConfig("tiny-llama31", 128, 384, 4, 2, 4, 1024, 10000.0, 1e-5f, 32, 2048, false,
+        false, false, null, new io.decodefleet.agent.engine.checkpoint.RopeScaling(8.0, 1.0, 4.0, 64));
+    Path dir = TestCheckpoints.export(scaled, Dtype.FLOAT32, 1, tmp.resolve("tiny-llama31"));
+    ModelLoad load = ModelLoad.of(spec(dir));
+    assertEquals(scaled.ropeScaling(), load.config().ropeScaling());
+    float[][] fromDisk = logits(load);
+    float[][] inMemory = logits(ModelLoad.dummy(scaled, 0));
+    assertArrayEquals(inMemory[0], fromDisk[0], 0f, "dense logits");
+    assertArrayEquals(inMemory[1], fromDisk[1], 0f, "paged logits");
+    float[][] plain = logits(ModelLoad.dummy(TINY, 0));
+    assertFalse(Arrays.equals(plain[0], inMemory[0]), "the scaled frequencies turn the keys differently");
+    assertArrayEquals(io.decodefleet.kernels.reference.Rope.llama3Frequencies(32, 10000.0, 8.0, 1.0, 4.0, 64),
+        load.config().ropeFrequencies(), 0.0);
+  }
+
   @Test
   void aShardedExportGivesTheSameLogitsAsOneFile() throws IOException {
     Path dir = TestCheckpoints.export(TINY, Dtype.FLOAT32, 3, tmp.resolve("tiny-f32-sharded"));

@@ -171,6 +171,18 @@ class CudaBackendGpuTest {
   }
 
   /**
+   * Llama 3.1's RoPE scaling: the CUDA backend's host-built table holds the scaled frequencies, as the
+   * CPU backend rotates by them (an original context of 256, so that parity's positions already turn
+   * differently from plain RoPE), on every decode path.
+   */
+  @Test
+  void llama31RopeScalingMatchesTheCpuBackendOnEveryDecodePath() {
+    ModelConfig scaled = new ModelConfig("test-d128-llama31", 512, 1024, 8, 2, 2, 4096, 500000.0, 1e-5f, 128, 8192,
+        false, false, false, null, new io.decodefleet.agent.engine.checkpoint.RopeScaling(8.0, 1.0, 4.0, 256));
+    assertPassed(parity(scaled, CudaSettings.AttentionKernels.AUTO));
+  }
+
+  /**
    * An attention variant (inside the RoPE + KV-append launch) at a small head dim ({@code small}) and
    * at 128 ({@code d128}) on every decode path, both attention kernel choices at 128, over a bf16 and
    * an FP8 KV cache.

@@ -200,9 +200,16 @@ class CheckedCheckpointTest {
     TestCheckpoints.editConfig(dir, c -> c.put("num_hidden_layers", 2.5));
     assertEquals(config + ": num_hidden_layers = 2.5 is not a positive integer", refusal(dir));
     Files.writeString(config, original);
+    TestCheckpoints.editConfig(dir, c -> c.putObject("rope_scaling").put("rope_type", "yarn").put("factor", 4.0));
+    assertEquals(config + ": rope_scaling {\"rope_type\":\"yarn\",\"factor\":4.0} is not supported (plain RoPE,"
+        + " or rope_type llama3 as Llama 3.1 has)", refusal(dir));
+    Files.writeString(config, original);
     TestCheckpoints.editConfig(dir, c -> c.putObject("rope_scaling").put("rope_type", "llama3"));
-    assertEquals(config + ": rope_scaling {\"rope_type\":\"llama3\"} is not supported (plain RoPE only)",
-        refusal(dir));
+    assertEquals(config + ": rope_scaling.factor is missing", refusal(dir));
+    Files.writeString(config, original);
+    TestCheckpoints.editConfig(dir, c -> c.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0)
+        .put("low_freq_factor", 4.0).put("high_freq_factor", 1.0).put("original_max_position_embeddings", 8192));
+    assertEquals(config + ": rope_scaling: high_freq_factor must be finite and > low_freq_factor", refusal(dir));
     Files.writeString(config, original);
     TestCheckpoints.editConfig(dir, c -> c.put("sliding_window", 128));
     assertEquals(config + ": sliding_window 128 is shorter than max_position_embeddings 256: sliding-window attention"
