@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  *       order (sample rows renumbered, so logits come back in the batch's order). Head dims other
  *       than 64/128 (the tiny preset's 32) use the plain paged kernel for every row.
  *   <li>Decode paths: a step runs as a graph replay only when it is pure decode (every row its
- *       sequence's only row, all sampled), not drawn by {@link #forwardSampled} (always eager), and
+ *       sequence's only row, all sampled), not drawn by {@link #forwardSampled} (eager, unless
+ *       {@code DECODEFLEET_SAMPLED_GRAPHS=on}: the greedy graph, then SAMPLE over its logits), and
  *       its bucket was captured; its inputs are padded to the bucket (slot -1: padding K/V is not
  *       stored; context 1 on block 0). Mixed and prefill steps run eagerly and whole: every launch
  *       covers all rows of the step except attention, where each layer runs the prefill kernel over
@@ -407,7 +408,7 @@ public final class CudaBackend implements TensorParallelRank {
   /** Fills the whole KV pool with uniform bf16 noise: benchmarks time real data, never zeros. */
   public void fillKvCacheWithNoise(int seed) {
     requireCache();
-    runner.fillKvWithNoise(seed);
+    KvNoise.fill(ctx, kernels, stream, kv, seed);
   }
 
   /** Device-to-device copy bandwidth (bytes read + written per µs), as the self-test measures it. */

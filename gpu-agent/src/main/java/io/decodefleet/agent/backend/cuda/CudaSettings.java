@@ -18,10 +18,11 @@ import java.util.List;
  *     is sized for it before the KV pool takes the rest of the memory
  * @param attention which attention kernels run (see {@link AttentionKernels})
  * @param gemm which GEMM implementations the projections may run on (see {@link GemmTuner.Policy})
+ * @param sampledGraphs whether sampled pure decode steps replay the decode graphs ({@link #SAMPLED_GRAPHS_ENV})
  */
 public record CudaSettings(
     DecodePath decodePath, double gpuMemoryFraction, int maxGraphBatch, int maxStepTokens,
-    AttentionKernels attention, GemmTuner.Policy gemm) {
+    AttentionKernels attention, GemmTuner.Policy gemm, boolean sampledGraphs) {
 
   /** Which attention kernels the backend uses. */
   public enum AttentionKernels {
@@ -71,32 +72,46 @@ public record CudaSettings(
    */
   public static CudaSettings defaults() {
     return new CudaSettings(DecodePath.PERSISTENT_GRAPH, DEFAULT_GPU_MEMORY_FRACTION, DEFAULT_MAX_GRAPH_BATCH,
-        DEFAULT_MAX_STEP_TOKENS, AttentionKernels.AUTO, GemmTuner.Policy.AUTO);
+        DEFAULT_MAX_STEP_TOKENS, AttentionKernels.AUTO, GemmTuner.Policy.AUTO,
+        io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(System.getenv(SAMPLED_GRAPHS_ENV)));
   }
 
   public CudaSettings withDecodePath(DecodePath path) {
-    return new CudaSettings(path, gpuMemoryFraction, maxGraphBatch, maxStepTokens, attention, gemm);
+    return new CudaSettings(path, gpuMemoryFraction, maxGraphBatch, maxStepTokens, attention, gemm, sampledGraphs);
   }
 
   public CudaSettings withGpuMemoryFraction(double fraction) {
-    return new CudaSettings(decodePath, fraction, maxGraphBatch, maxStepTokens, attention, gemm);
+    return new CudaSettings(decodePath, fraction, maxGraphBatch, maxStepTokens, attention, gemm, sampledGraphs);
   }
 
   public CudaSettings withMaxGraphBatch(int batch) {
     return new CudaSettings(decodePath, gpuMemoryFraction, batch, Math.max(topBucket(Math.max(1, batch)),
-        maxStepTokens), attention, gemm);
+        maxStepTokens), attention, gemm, sampledGraphs);
   }
 
   public CudaSettings withMaxStepTokens(int tokens) {
-    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, tokens, attention, gemm);
+    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, tokens, attention, gemm, sampledGraphs);
   }
 
   public CudaSettings withAttention(AttentionKernels kernels) {
-    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, maxStepTokens, kernels, gemm);
+    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, maxStepTokens, kernels, gemm, sampledGraphs);
   }
 
   public CudaSettings withGemm(GemmTuner.Policy policy) {
-    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, maxStepTokens, attention, policy);
+    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, maxStepTokens, attention, policy,
+        sampledGraphs);
+  }
+
+  /**
+   * {@code DECODEFLEET_SAMPLED_GRAPHS=on}: a sampled pure decode step replays the greedy decode graph
+   * of its bucket and then draws its tokens with SAMPLE over the graph's logits; otherwise sampled
+   * steps run eagerly. Off by default until checked on a GPU.
+   */
+  public static final String SAMPLED_GRAPHS_ENV = "DECODEFLEET_SAMPLED_GRAPHS";
+
+  /** These settings with sampled decode steps replaying the decode graphs, or not. */
+  public CudaSettings withSampledGraphs(boolean on) {
+    return new CudaSettings(decodePath, gpuMemoryFraction, maxGraphBatch, maxStepTokens, attention, gemm, on);
   }
 
   /** The largest graph bucket: {@code BatchBuckets.bucketOf(maxGraphBatch)}. */

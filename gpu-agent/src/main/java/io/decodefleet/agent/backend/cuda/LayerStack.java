@@ -226,16 +226,25 @@ final class LayerStack {
     projections.project(ws.at(ws.logits), c.vocabSize(), x, weights.address(weights.layout().lmHead()), count,
         c.vocabSize(), h);
     if (tokens && sampling != null) {
-      SampleParams p = sampling.kernelParams(ws.at(ws.sampling), ws.at(ws.tokens), ws.at(ws.logits), first, count,
-          c.vocabSize());
-      mark(KernelFamily.SAMPLING);
-      launch(Kernel.SAMPLE, p.launch(), p);
+      sample(first, count, sampling);
     } else if (tokens) {
       ArgmaxParams p = new ArgmaxParams(ws.at(ws.tokens), ws.at(ws.logits), count, c.vocabSize(), c.vocabSize());
       mark(KernelFamily.SAMPLING);
       launch(Kernel.ARGMAX, p.launch(), p);
     }
     if (marks != null) marks.pause(); // the output copy that follows is the step's, no family's
+  }
+
+  /**
+   * Draws the tokens of sample rows {@code first ..} from the {@code count} rows of logits in
+   * ws.logits by their params (already in ws.sampling) into ws.tokens: SAMPLE, as {@link #head} ends
+   * for a sampled group, or after a decode graph's replay in place of its argmax.
+   */
+  void sample(int first, int count, SamplingInputs sampling) {
+    SampleParams p = sampling.kernelParams(ws.at(ws.sampling), ws.at(ws.tokens), ws.at(ws.logits), first, count,
+        c.vocabSize());
+    mark(KernelFamily.SAMPLING);
+    launch(Kernel.SAMPLE, p.launch(), p);
   }
 
   /**

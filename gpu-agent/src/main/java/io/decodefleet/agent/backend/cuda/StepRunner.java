@@ -13,8 +13,6 @@ import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
-import io.decodefleet.kernels.cuda.FillParams;
-import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.PagedPrefillAttentionParams;
 import io.decodefleet.kernels.cuda.RopeTable;
 import java.nio.ByteBuffer;
@@ -157,20 +155,18 @@ final class StepRunner implements AutoCloseable {
     StepPlan plan = plan(batch);
     hostParts.end(0);
     int n = plan.rows();
-    if (graphs != null && plan.decodeOnly() && plan.tableStride() <= maxBlocksPerSeq) {
+    CudaGraph graph = graphFor(plan);
+    if (graph != null) {
       int bucket = BatchBuckets.bucketOf(n);
-      CudaGraph graph = graphs.forBucket(bucket);
-      if (graph != null) {
-        DecodeAttentionPlan attention = graphPlan(batch, bucket);
-        hostParts.end(1);
-        stage(graphHost, graphInputs, graphLayout, batch, plan, bucket, true, plan.tableStride(), attention, events);
-        graph.launch(stream);
-        long launched = System.nanoTime();
-        hostParts.end(4);
-        Object out = newOutput(n, greedy);
-        fetch(out, 0, n, greedy, events, true);
-        return new Result(settings.decodePath(), bucket, launched, out);
-      }
+      DecodeAttentionPlan attention = graphPlan(batch, bucket);
+      hostParts.end(1);
+      stage(graphHost, graphInputs, graphLayout, batch, plan, bucket, true, plan.tableStride(), attention, events);
+      graph.launch(stream);
+      long launched = System.nanoTime();
+      hostParts.end(4);
+      Object out = newOutput(n, greedy);
+      fetch(out, 0, n, greedy, events, true);
+      return new Result(settings.decodePath(), bucket, launched, out);
     }
     Object out = newOutput(batch.numSampled(), greedy);
     long launched = eager(plan, greedy, null, out, events);
@@ -179,9 +175,10 @@ final class StepRunner implements AutoCloseable {
 
   /**
    * As {@link #run} for tokens, each sample row's drawn on the device by its params (SAMPLE in place
-   * of ARGMAX). Always eager, never a graph replay: the decode graphs are captured ending in ARGMAX,
-   * and a second set ending in SAMPLE would double their capture time and memory for the rarer kind
-   * of batch; greedy batches keep their graphs.
+   * of ARGMAX). Eager by default. With {@link CudaSettings#sampledGraphs} a pure decode step whose
+   * bucket was captured replays its greedy graph (which leaves every row's logits in ws.logits) and
+   * then launches SAMPLE over those logits, overwriting the graph's argmax tokens: one more launch
+   * and one wasted argmax, no second set of graphs. Off until checked on a GPU.
    *
    * @param params (sampled) the sample rows' params
    * @param positions (sampled) the position each sampled token takes
@@ -193,6 +190,21 @@ final class StepRunner implements AutoCloseable {
     }
     StepPlan plan = plan(batch);
     int[] out = new int[batch.numSampled()];
+    CudaGraph graph = settings.sampledGraphs() ? graphFor(plan) : null;
+    if (graph != null) {
+      int n = plan.rows();
+      int bucket = BatchBuckets.bucketOf(n);
+      stage(graphHost, graphInputs, graphLayout, batch, plan, bucket, true, plan.tableStride(),
+          graphPlan(batch, bucket), events);
+      SamplingInputs sampling = new SamplingInputs(params, positions);
+      // The staging copy is free: the previous step synchronised before it returned.
+      samplingHost.copyTo(ws.buffer(), ws.sampling, sampling.write(samplingHost.bytes()), stream);
+      graph.launch(stream);
+      stack.sample(0, n, sampling); // a pure decode step's sample rows are its launch rows, in order
+      long launched = System.nanoTime();
+      fetch(out, 0, n, true, events, true);
+      return new Result(settings.decodePath(), bucket, launched, out);
+    }
     long launched = eager(plan, true, new SamplingInputs(params, positions), out, events);
     return new Result(settings.decodePath().eager(), plan.rows(), launched, out);
   }
@@ -218,6 +230,12 @@ final class StepRunner implements AutoCloseable {
   /** (rows) the batch's row at each launch row of its step (the plan may group spans ahead of rows before them). */
   int[] launchOrder(ForwardBatch batch) {
     return plan(batch).order();
+  }
+
+  /** The graph that replays {@code plan}: a pure decode step whose bucket was captured; else null. */
+  private CudaGraph graphFor(StepPlan plan) {
+    if (graphs == null || !plan.decodeOnly() || plan.tableStride() > maxBlocksPerSeq) return null;
+    return graphs.forBucket(BatchBuckets.bucketOf(plan.rows()));
   }
 
   private StepPlan plan(ForwardBatch batch) {
@@ -392,21 +410,6 @@ final class StepRunner implements AutoCloseable {
       stack.use(kv, cosSin.address(), tablePositions);
     }
     return out;
-  }
-
-  /** Uniform noise in [-1, 1) over the whole pool, bf16 or FP8 codes (benchmarks must not read zeros). */
-  void fillKvWithNoise(int seed) {
-    if (kv.fp8()) {
-      KvNoise.fillFp8(ctx, kernels, stream, kv.buffer(), seed);
-      return;
-    }
-    long elems = kv.bytes() / 2;
-    for (long first = 0; first < elems; first += FillParams.MAX_N) {
-      int n = (int) Math.min(FillParams.MAX_N, elems - first);
-      FillParams p = new FillParams(kv.buffer().address(2 * first), n, seed + (int) (first / FillParams.MAX_N), 1f);
-      kernels.launch(Kernel.FILL_UNIFORM, p.launch(), p, stream);
-    }
-    stream.synchronize("filling the KV pool with noise");
   }
 
   private void closeEagerStaging() {

@@ -71,8 +71,10 @@ class CudaSamplingGpuTest {
     return TokenSampling.draw(logits, row * V, V, p.temperature(), p.topP(), p.topK(), p.seed(), position);
   }
 
-  @Test
-  void theSameSeedsDrawTheSameTokensOnTheCpuAndTheCudaBackend() {
+  /** Eagerly, and with the sampled decode steps replaying the decode graphs ({@code DECODEFLEET_SAMPLED_GRAPHS}). */
+  @org.junit.jupiter.params.ParameterizedTest(name = "sampled graphs {0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void theSameSeedsDrawTheSameTokensOnTheCpuAndTheCudaBackend(boolean graphs) {
     ParitySchedule schedule = new ParitySchedule(V, SEED, 4, 16, 16);
     List<float[]> cpuLogits = new ArrayList<>();
     List<int[]> cpuTokens = new ArrayList<>();
@@ -91,7 +93,8 @@ class CudaSamplingGpuTest {
         return tokens;
       });
     }
-    CudaSettings settings = CudaSettings.defaults().withMaxGraphBatch(8);
+    CudaSettings settings = CudaSettings.defaults().withMaxGraphBatch(8).withSampledGraphs(graphs);
+    int replays = 0;
     int rows = 0;
     int same = 0;
     int nearTies = 0;
@@ -104,7 +107,9 @@ class CudaSamplingGpuTest {
         SamplingParams[] p = params(schedule, batch);
         int[] pos = positions(batch);
         int[] device = cuda.forwardSampled(batch, p, pos);
-        assertEquals(settings.decodePath().eager().label(), cuda.lastStepTiming().path(), "a sampled step runs eagerly");
+        String ran = cuda.lastStepTiming().path();
+        if (!graphs) assertEquals(settings.decodePath().eager().label(), ran, "a sampled step runs eagerly");
+        if (ran.equals(settings.decodePath().label())) replays++;
         assertArrayEquals(device, cuda.forwardSampled(batch, p, pos), "step " + step + " drawn again");
         float[] logits = cuda.forward(batch);
         for (int i = 0; i < device.length; i++, rows++) {
@@ -126,8 +131,9 @@ class CudaSamplingGpuTest {
         }
       }
     }
-    System.out.printf("sampled parity: %d rows, %d same, %d near ties, %d float ties with the device's logits%n",
-        rows, same, nearTies, floatTies);
+    System.out.printf("sampled parity (graphs %s): %d rows, %d same, %d near ties, %d float ties with the device's"
+        + " logits, %d graph replays%n", graphs, rows, same, nearTies, floatTies, replays);
+    if (graphs) assertTrue(replays > 0, "the sampled decode steps replayed the decode graphs");
     assertTrue(same >= rows * 3 / 4, "near ties should be the exception: " + nearTies + " of " + rows);
   }
 

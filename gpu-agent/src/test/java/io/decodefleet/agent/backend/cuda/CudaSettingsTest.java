@@ -29,6 +29,33 @@ class CudaSettingsTest {
     assertSame(DecodePath.PERSISTENT_GRAPH, d.decodePath());
     assertEquals(0.9, d.gpuMemoryFraction());
     assertSame(CudaSettings.AttentionKernels.AUTO, d.attention());
+    // Sampled steps replay the graphs only when DECODEFLEET_SAMPLED_GRAPHS says on (the tests' environment does not).
+    assertEquals(io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(
+        System.getenv(CudaSettings.SAMPLED_GRAPHS_ENV)), d.sampledGraphs());
+    CudaSettings on = d.withMaxGraphBatch(8).withSampledGraphs(true);
+    assertTrue(on.sampledGraphs());
+    assertEquals(8, on.maxGraphBatch());
+    assertTrue(on.withGemm(io.decodefleet.agent.backend.cuda.gemm.GemmTuner.Policy.OURS).withDecodePath(DecodePath.GRAPH)
+        .withAttention(CudaSettings.AttentionKernels.PAGED).withMaxStepTokens(4096).withGpuMemoryFraction(0.5)
+        .sampledGraphs(), "every other setting keeps it");
+    assertFalse(on.withSampledGraphs(false).sampledGraphs());
+  }
+
+  /** The CUDA backend's switches: on only when told on, or on unless told off. */
+  @Test
+  void envSettingsReadOnAndOffWordsInAnyCase() {
+    for (String v : new String[] {"on", "ON", " 1 ", "true", "True"}) {
+      assertTrue(io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(v), v);
+      assertTrue(io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff(v), v);
+    }
+    for (String v : new String[] {"off", " OFF", "0", "false"}) {
+      assertFalse(io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(v), v);
+      assertFalse(io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff(v), v);
+    }
+    assertFalse(io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(null));
+    assertTrue(io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff(null));
+    assertFalse(io.decodefleet.agent.backend.cuda.driver.EnvSetting.on("yes"), "an unknown word is not on");
+    assertTrue(io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff("yes"), "nor off");
   }
 
   @Test

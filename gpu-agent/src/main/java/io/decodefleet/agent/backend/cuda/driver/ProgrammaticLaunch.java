@@ -1,7 +1,6 @@
 package io.decodefleet.agent.backend.cuda.driver;
 
 import java.lang.reflect.Method;
-import java.util.Locale;
 import jcuda.NativePointerObject;
 
 /**
@@ -39,9 +38,7 @@ public final class ProgrammaticLaunch {
 
   /** {@code on}, {@code 1} or {@code true}, any case, blanks around. */
   static boolean requested(String value) {
-    if (value == null) return false;
-    String v = value.strip().toLowerCase(Locale.ROOT);
-    return v.equals("on") || v.equals("1") || v.equals("true");
+    return EnvSetting.on(value);
   }
 
   /** Whether kernels launch with it here: requested and available. */

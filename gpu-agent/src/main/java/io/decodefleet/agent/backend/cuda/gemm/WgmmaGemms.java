@@ -61,16 +61,12 @@ public final class WgmmaGemms {
    * rows had passed on a GPU; the setting takes one out again.
    */
   static boolean settingNotOff(String value) {
-    return value == null || !settingIs(value, "off", "0", "false");
+    return io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff(value);
   }
 
   /** The opposite default, for a kernel not yet checked on a GPU: on only for {@code on}, {@code 1} or {@code true}. */
   static boolean settingOn(String value) {
-    return value != null && settingIs(value, "on", "1", "true");
-  }
-
-  private static boolean settingIs(String value, String... words) {
-    return java.util.List.of(words).contains(value.strip().toLowerCase(java.util.Locale.ROOT));
+    return io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(value);
   }
 
   /** Whether x and w start where a tensor map may (16-byte aligned); elsewhere the caller runs another GEMM. */
