@@ -267,6 +267,9 @@ public final class Scheduler {
     List<Sequence> finished = new ArrayList<>();
     List<Sequence> parkedNow = new ArrayList<>();
     for (Sequence seq : scheduledLastStep) {
+      if (seq.status() == Sequence.Status.FINISHED) {
+        throw new IllegalStateException("sequence " + seq.id() + " finished between its schedule and its update");
+      }
       seq.advanceComputed(seq.scheduledTokens);
       prefixes.registerFullBlocks(seq);
       boolean complete = seq.numComputedTokens() == seq.numTokens();
