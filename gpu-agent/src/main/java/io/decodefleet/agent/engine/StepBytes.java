@@ -1,10 +1,13 @@
 package io.decodefleet.agent.engine;
 
 /**
- * The bytes each kernel family of one step must read at the least — weights once, each sequence's KV
- * once, its input activations — the numerator of a profiled step's floors ({@link
- * StepProfile}). Writes are left out, as the step floor of {@code gpu-agent bench step} leaves them
- * out; the all-reduce has no byte floor here (NaN): its bound is the interconnect's, not memory's.
+ * The bytes each kernel family of one step must move at the least — it reads the weights once, each
+ * sequence's KV once and its input activations, and writes its outputs (and the new K/V) — the
+ * numerator of a profiled step's floors ({@link StepProfile}). The writes count since 2026-12-06:
+ * read-only floors made the elementwise families of a prompt (norms, SwiGLU, RoPE + KV append, whose
+ * outputs are as large as their inputs) look up to twice as slow as they are. The step floor of
+ * {@code gpu-agent bench step} (weights and KV over the copy rate) still leaves writes out. The
+ * all-reduce has no byte floor here (NaN): its bound is the interconnect's, not memory's.
  */
 public final class StepBytes {
 
@@ -27,30 +30,36 @@ public final class StepBytes {
     double vocab = c.vocabSize();
     double context = kvPositionsRead(batch);
     double[] bytes = new double[KernelFamily.ALL.size()];
-    bytes[KernelFamily.EMBEDDING.ordinal()] = n * h * e;
-    // The first input norm reads the residual; each later one the residual and the delta.
-    bytes[KernelFamily.NORM.ordinal()] = ((2 * layers + 1) * h + (4 * layers + 1) * n * h) * e;
-    bytes[KernelFamily.QKV_PROJ.ordinal()] = layers * (h * (q + 2 * kv) + n * h) * e;
-    // q/k norms (Qwen3) add their two (headDim) weights per layer, read in the same launch.
+    // Embedding: each token's row in, its hidden state out.
+    bytes[KernelFamily.EMBEDDING.ordinal()] = 2 * n * h * e;
+    // The first input norm reads the residual and writes the normed rows; each later one (two a layer)
+    // reads the residual and the delta and writes the residual and the normed rows; each its weight.
+    bytes[KernelFamily.NORM.ordinal()] = ((2 * layers + 1) * h + 2 * (4 * layers + 1) * n * h) * e;
+    bytes[KernelFamily.QKV_PROJ.ordinal()] = layers * (h * (q + 2 * kv) + n * h + n * (q + 2 * kv)) * e;
+    // Reads q, k, v (and the q/k norms' two (headDim) weights, Qwen3; the q/k/v biases, Qwen2); writes
+    // q and k rotated and the new K and V into the cache.
     double qkNorms = c.qkNorm() ? 2.0 * c.headDim() : 0;
-    bytes[KernelFamily.ROPE_KV.ordinal()] = layers * (n * (q + 2 * kv) + qkNorms) * e;
-    bytes[KernelFamily.ATTENTION.ordinal()] = layers * (context * 2 * kv + n * q) * e;
-    bytes[KernelFamily.O_PROJ.ordinal()] = layers * (q * h + n * q) * e;
+    double biases = c.attentionBias() ? q + 2 * kv : 0;
+    bytes[KernelFamily.ROPE_KV.ordinal()] = layers * (n * (q + 2 * kv) + qkNorms + biases + n * (q + 3 * kv)) * e;
+    bytes[KernelFamily.ATTENTION.ordinal()] = layers * (context * 2 * kv + 2 * n * q) * e;
+    bytes[KernelFamily.O_PROJ.ordinal()] = layers * (q * h + n * q + n * h) * e;
     bytes[KernelFamily.ALL_REDUCE.ordinal()] = Double.NaN;
     if (c.isMoe()) {
       // The CPU backend times a mixture of experts' whole MLP (router, dispatch, experts, combine) as
       // gate_up_proj. At the least it reads the router and k experts' three projections (every token
-      // routed to the same k); more distinct experts read more.
+      // routed to the same k); more distinct experts read more. Out: each token's combined row.
       double width = c.moe().moeIntermediateSize();
       double k = Math.min(c.moe().expertsPerToken(), n * c.moe().expertsPerToken());
-      bytes[KernelFamily.GATE_UP_PROJ.ordinal()] = layers * (c.moe().numExperts() * h + k * 3 * width * h + n * h) * e;
+      bytes[KernelFamily.GATE_UP_PROJ.ordinal()] =
+          layers * (c.moe().numExperts() * h + k * 3 * width * h + 2 * n * h) * e;
     } else {
-      bytes[KernelFamily.GATE_UP_PROJ.ordinal()] = layers * (2 * inter * h + n * h) * e;
-      bytes[KernelFamily.ACTIVATION.ordinal()] = layers * n * 2 * inter * e;
-      bytes[KernelFamily.DOWN_PROJ.ordinal()] = layers * (inter * h + n * inter) * e;
+      bytes[KernelFamily.GATE_UP_PROJ.ordinal()] = layers * (2 * inter * h + n * h + n * 2 * inter) * e;
+      bytes[KernelFamily.ACTIVATION.ordinal()] = layers * n * 3 * inter * e;
+      bytes[KernelFamily.DOWN_PROJ.ordinal()] = layers * (inter * h + n * inter + n * h) * e;
     }
-    bytes[KernelFamily.LM_HEAD.ordinal()] = (vocab * h + s * h) * e;
-    bytes[KernelFamily.SAMPLING.ordinal()] = s * vocab * e;
+    bytes[KernelFamily.LM_HEAD.ordinal()] = (vocab * h + s * h + s * vocab) * e;
+    // Sampling reads the logits; what it writes is a token a row.
+    bytes[KernelFamily.SAMPLING.ordinal()] = s * vocab * e + 4 * s;
     return bytes;
   }
 

@@ -87,24 +87,41 @@ class StepProfileTest {
   }
 
   @Test
-  void bytesCountWeightsOnceAndKvByContext() {
-    ForwardBatch batch = decodeBatch();
+  void bytesCountWeightsOnceKvByContextAndEveryOutputOnce() {
+    ForwardBatch batch = decodeBatch(); // 4 rows, each sampled
     double[] bytes = StepBytes.of(TINY, batch, 4);
     double layers = TINY.numHiddenLayers();
     double h = TINY.hiddenSize();
-    double qkv = TINY.qSize() + 2.0 * TINY.kvSize();
-    assertEquals(layers * (h * qkv + 4 * h) * 4, bytes[KernelFamily.QKV_PROJ.ordinal()], 1e-6);
+    double q = TINY.qSize();
+    double kv = TINY.kvSize();
+    double qkv = q + 2 * kv;
+    double inter = TINY.intermediateSize();
+    double vocab = TINY.vocabSize();
+    assertEquals(2 * 4 * h * 4, bytes[KernelFamily.EMBEDDING.ordinal()], 1e-6, "rows in, hidden states out");
+    assertEquals(((2 * layers + 1) * h + 2 * (4 * layers + 1) * 4 * h) * 4, bytes[KernelFamily.NORM.ordinal()], 1e-6);
+    assertEquals(layers * (h * qkv + 4 * h + 4 * qkv) * 4, bytes[KernelFamily.QKV_PROJ.ordinal()], 1e-6);
     double context = 21 + 40 + 57 + 100;
-    assertEquals(layers * (context * 2 * TINY.kvSize() + 4 * TINY.qSize()) * 4,
-        bytes[KernelFamily.ATTENTION.ordinal()], 1e-6);
-    assertEquals((TINY.vocabSize() * h + 4 * h) * 4, bytes[KernelFamily.LM_HEAD.ordinal()], 1e-6);
+    assertEquals(layers * (context * 2 * kv + 2 * 4 * q) * 4, bytes[KernelFamily.ATTENTION.ordinal()], 1e-6);
+    assertEquals(layers * (q * h + 4 * q + 4 * h) * 4, bytes[KernelFamily.O_PROJ.ordinal()], 1e-6);
+    assertEquals(layers * (2 * inter * h + 4 * h + 4 * 2 * inter) * 4, bytes[KernelFamily.GATE_UP_PROJ.ordinal()],
+        1e-6);
+    assertEquals(layers * 4 * 3 * inter * 4, bytes[KernelFamily.ACTIVATION.ordinal()], 1e-6, "gate, up in; one out");
+    assertEquals(layers * (inter * h + 4 * inter + 4 * h) * 4, bytes[KernelFamily.DOWN_PROJ.ordinal()], 1e-6);
+    assertEquals((vocab * h + 4 * h + 4 * vocab) * 4, bytes[KernelFamily.LM_HEAD.ordinal()], 1e-6);
+    assertEquals(4 * vocab * 4 + 4 * 4, bytes[KernelFamily.SAMPLING.ordinal()], 1e-6);
     assertTrue(Double.isNaN(bytes[KernelFamily.ALL_REDUCE.ordinal()]));
-    assertEquals(layers * 4 * qkv * 4, bytes[KernelFamily.ROPE_KV.ordinal()], 1e-6);
+    // q, k, v in; q and k rotated out, and the new K and V into the cache.
+    assertEquals(layers * (4 * qkv + 4 * (q + 3 * kv)) * 4, bytes[KernelFamily.ROPE_KV.ordinal()], 1e-6);
     // q/k norms: their two (headDim) weights per layer are read by the RoPE + KV-append launch.
     ModelConfig qwen = ModelConfig.preset("tiny-qwen3");
     double qwenQkv = qwen.qSize() + 2.0 * qwen.kvSize();
-    assertEquals(qwen.numHiddenLayers() * (4 * qwenQkv + 2 * qwen.headDim()) * 2,
+    double qwenOut = qwen.qSize() + 3.0 * qwen.kvSize();
+    assertEquals(qwen.numHiddenLayers() * (4 * qwenQkv + 2 * qwen.headDim() + 4 * qwenOut) * 2,
         StepBytes.of(qwen, batch, 2)[KernelFamily.ROPE_KV.ordinal()], 1e-6);
+    // Qwen2's q/k/v biases, read by the same launch.
+    ModelConfig biased = ModelConfig.preset("tiny-qwen2");
+    assertEquals(layers * (4 * qkv + qkv + 4 * (q + 3 * kv)) * 2,
+        StepBytes.of(biased, batch, 2)[KernelFamily.ROPE_KV.ordinal()], 1e-6);
   }
 
   @Test

@@ -91,7 +91,7 @@ class PrefillProfileTest {
     double[] bytes = io.decodefleet.agent.engine.StepBytes.of(TINY, prompt, 2);
     double layers = TINY.numHiddenLayers();
     // 48 positions of K and V once (the rows share the prompt's block table), not 48 * 49 / 2.
-    assertEquals(layers * (48.0 * 2 * TINY.kvSize() + 48.0 * TINY.qSize()) * 2,
+    assertEquals(layers * (48.0 * 2 * TINY.kvSize() + 2 * 48.0 * TINY.qSize()) * 2,
         bytes[KernelFamily.ATTENTION.ordinal()], 1e-6);
   }
 
