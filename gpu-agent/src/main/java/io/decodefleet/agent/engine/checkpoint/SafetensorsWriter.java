@@ -9,18 +9,28 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Writes one safetensors file: the header (tensors in the order given, {@code __metadata__} first,
  * padded with spaces to a multiple of 8 bytes as the safetensors library pads it), then each
- * tensor's bytes back to back, produced in chunks so that no tensor is held whole in memory.
+ * tensor's bytes back to back, produced in chunks so that no tensor is held whole in memory. Chunks
+ * are produced by up to {@link #WORKERS} threads ahead of the one writing them, in file order, so an
+ * export of generated weights is not bound to one core (each chunk's {@link Elements} must be safe to
+ * call from any thread, as a pure function of its range is).
  */
 public final class SafetensorsWriter {
 
   /** Elements one chunk holds at most. */
   private static final int CHUNK_ELEMENTS = 1 << 20;
+  /** Threads producing chunks: the cores, at most 8 (each holds two 4 MiB chunks). */
+  static final int WORKERS = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
 
   /** Produces a tensor's elements {@code [first, first + count)} as little-endian bytes into {@code out}. */
   @FunctionalInterface
@@ -70,22 +80,65 @@ public final class SafetensorsWriter {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       writeFully(ch, head);
-      ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_ELEMENTS * 4).order(ByteOrder.LITTLE_ENDIAN);
+      writeChunks(ch, tensors);
+    }
+  }
+
+  /** Every tensor's chunks, produced by the workers ahead of this thread, written in order. */
+  private static void writeChunks(FileChannel ch, List<Tensor> tensors) throws IOException {
+    ExecutorService pool = Executors.newFixedThreadPool(WORKERS, r -> {
+      Thread t = new Thread(r, "safetensors-chunk");
+      t.setDaemon(true);
+      return t;
+    });
+    ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    for (int i = 0; i < 2 * WORKERS; i++) {
+      free.add(ByteBuffer.allocateDirect(CHUNK_ELEMENTS * 4).order(ByteOrder.LITTLE_ENDIAN));
+    }
+    ArrayDeque<Future<ByteBuffer>> pending = new ArrayDeque<>();
+    try {
       for (Tensor t : tensors) {
         long n = t.elements();
         for (long first = 0; first < n; first += CHUNK_ELEMENTS) {
+          if (free.isEmpty()) writeNext(ch, pending, free);
+          ByteBuffer chunk = free.poll();
+          long from = first;
           int count = (int) Math.min(CHUNK_ELEMENTS, n - first);
-          chunk.clear();
-          t.data().write(first, count, chunk);
-          if (chunk.position() != count * t.dtype().bytes()) {
-            throw new IllegalStateException("tensor " + t.name() + ": elements " + first + ".." + (first + count)
-                + " gave " + chunk.position() + " bytes, not " + count * t.dtype().bytes());
-          }
-          chunk.flip();
-          writeFully(ch, chunk);
+          pending.add(pool.submit(() -> produce(t, from, count, chunk)));
         }
       }
+      while (!pending.isEmpty()) writeNext(ch, pending, free);
+    } finally {
+      pool.shutdownNow();
     }
+  }
+
+  private static ByteBuffer produce(Tensor t, long first, int count, ByteBuffer chunk) {
+    chunk.clear();
+    t.data().write(first, count, chunk);
+    if (chunk.position() != count * t.dtype().bytes()) {
+      throw new IllegalStateException("tensor " + t.name() + ": elements " + first + ".." + (first + count)
+          + " gave " + chunk.position() + " bytes, not " + count * t.dtype().bytes());
+    }
+    return chunk.flip();
+  }
+
+  /** Waits for the oldest chunk, writes it, and gives its buffer back. */
+  private static void writeNext(FileChannel ch, ArrayDeque<Future<ByteBuffer>> pending, ArrayDeque<ByteBuffer> free)
+      throws IOException {
+    ByteBuffer chunk;
+    try {
+      chunk = pending.poll().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while writing a safetensors file", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) throw r;
+      if (e.getCause() instanceof Error err) throw err;
+      throw new IOException(e.getCause());
+    }
+    writeFully(ch, chunk);
+    free.add(chunk);
   }
 
   private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
