@@ -355,7 +355,7 @@ public final class Engine {
     Scheduler.StepOutcome outcome = s.scheduler.update(out, result.sampled());
     List<SequenceTokens> tokens = new ArrayList<>(outcome.produced().size());
     for (Sequence seq : outcome.produced()) {
-      tokens.add(new SequenceTokens(seq.id(), new int[] {result.sampled().get(seq.id())}));
+      tokens.add(new SequenceTokens(seq.id(), new int[] {SampledTokens.tokenOf(result.sampled(), seq.id())}));
     }
     for (Sequence seq : outcome.parked()) {
       s.inFlight.remove(seq.id()); // its decode goes on elsewhere

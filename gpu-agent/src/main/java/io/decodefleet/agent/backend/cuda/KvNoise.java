@@ -16,12 +16,12 @@ import io.decodefleet.kernels.cuda.Kernel;
  * one tensor (amax, then codes with scale amax / 448), since bf16 noise reinterpreted as codes would
  * hold the NaN codes 0x7f and 0xff.
  */
-final class KvNoise {
+public final class KvNoise {
 
   private KvNoise() {}
 
   /** Fills the whole pool, bf16 or FP8 codes. */
-  static void fill(CudaContext ctx, KernelModule kernels, CudaStream stream, KvPool kv, int seed) {
+  public static void fill(CudaContext ctx, KernelModule kernels, CudaStream stream, KvPool kv, int seed) {
     if (kv.fp8()) {
       fillFp8(ctx, kernels, stream, kv.buffer(), seed);
       return;

@@ -1,5 +1,6 @@
 package io.decodefleet.agent.tools.bench;
 
+import io.decodefleet.agent.backend.cuda.KvNoise;
 import io.decodefleet.agent.backend.cuda.StepPlan;
 import io.decodefleet.agent.backend.cuda.driver.CudaContext;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
@@ -14,8 +15,6 @@ import io.decodefleet.agent.engine.kv.KvTransferMode;
 import io.decodefleet.agent.engine.kv.KvTransport;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.nccl.Nccl;
-import io.decodefleet.kernels.cuda.FillParams;
-import io.decodefleet.kernels.cuda.Kernel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -205,7 +204,7 @@ public final class KvTransferBench {
         KernelModule kernels = KernelModule.load(ctx);
         KvPool kv = KvPool.allocate(ctx, c, numBlocks, s.blockSize());
         CudaStream fill = ctx.newStream()) {
-      noise(kernels, kv, fill, 17 + rank);
+      KvNoise.fill(ctx, kernels, fill, kv, 17 + rank);
       stamp.accept("KV pools of " + numBlocks + " blocks filled; joining the group");
       CudaKvGroupMember member = CudaKvGroupMember.join(ctx, kernels, kv,
           new KvGroupSpec(id, rank, 2, List.of(1 - rank), mode, s.timeout()), maxPages);
@@ -217,7 +216,7 @@ public final class KvTransferBench {
           int[] table = table(pages, numBlocks, 1000L * rank + i);
           KvTransferPlan plan = KvTransferPlan.of(c.numHiddenLayers(), numBlocks, table, kv.pageElems());
           // Values first: fresh noise on the receiver, one transfer, then every page compared.
-          if (rank == 1) noise(kernels, kv, fill, 100 + i);
+          if (rank == 1) KvNoise.fill(ctx, kernels, fill, kv, 100 + i);
           barrier.meet(wait);
           finish(member.start(rank == 0, 1 - rank, plan, mode), wait);
           stamp.accept(s.contexts().get(i) + " tokens: first transfer done, comparing pages");
@@ -315,17 +314,6 @@ public final class KvTransferBench {
     for (int i = 0; i < numBlocks; i++) all.add(i);
     java.util.Collections.shuffle(all, new Random(seed));
     return all.subList(0, pages).stream().mapToInt(Integer::intValue).toArray();
-  }
-
-  /** Uniform bf16 noise over the whole pool. */
-  private static void noise(KernelModule kernels, KvPool kv, CudaStream stream, int seed) {
-    long elems = kv.bytes() / 2;
-    for (long first = 0; first < elems; first += FillParams.MAX_N) {
-      int count = (int) Math.min(FillParams.MAX_N, elems - first);
-      FillParams p = new FillParams(kv.buffer().address(2 * first), count, seed + (int) (first / FillParams.MAX_N), 1f);
-      kernels.launch(Kernel.FILL_UNIFORM, p.launch(), p, stream);
-    }
-    stream.synchronize("filling a KV pool with noise");
   }
 
   /** A hash of the table's pages, every layer, K then V, read with plain copies. */
