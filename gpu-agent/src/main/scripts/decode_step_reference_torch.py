@@ -86,6 +86,8 @@ def main():
             out.copy_(logits.argmax(-1))
 
         s = torch.cuda.Stream()
+        # The inputs above were written on the default stream: the side stream must wait for them.
+        s.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(s):
             for _ in range(3):
                 step()

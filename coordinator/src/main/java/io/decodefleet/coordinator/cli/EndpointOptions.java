@@ -32,11 +32,12 @@ final class EndpointOptions {
       "--max-concurrencies", "--num-requests", "--prompt-len", "--output-len", "--request-rate", "--burstiness",
       "--max-concurrency", "--trace", "--trace-time-scale", "--trace-max-requests", "--seed", "--model", "--goodput",
       "--report-dir", "--quiet", "--num-prefixes", "--prefix-len", "--trace-hash-block-size", "--percentile-metrics",
-      "--metric-percentiles", "--on-overlength", "--request-timeout");
+      "--metric-percentiles", "--on-overlength", "--request-timeout", "--temperature");
 
   @Option(names = "--endpoint", paramLabel = "URL", description = "Client mode: run the workload against this "
       + "OpenAI-compatible server instead (its API base, e.g. http://127.0.0.1:8000/v1): streamed POST URL/completions "
-      + "with the prompts' token ids, max_tokens the output length, ignore_eos, temperature 0; needs --served-model.")
+      + "with the prompts' token ids, max_tokens the output length, ignore_eos, temperature 0 (or --temperature); "
+      + "needs --served-model.")
   String endpoint;
 
   @Option(names = "--served-model", paramLabel = "NAME", description = "With --endpoint: the model the server serves "
@@ -51,6 +52,10 @@ final class EndpointOptions {
       + "may take from its send to its last event; a request still open then fails with that reason (default 21600, "
       + "six hours, as vllm bench serve's client).")
   String requestTimeout;
+
+  @Option(names = "--temperature", paramLabel = "T", description = "With --endpoint: every request's temperature "
+      + "(default 0, greedy; above 0 the server draws each token, as vllm bench serve --temperature).")
+  String temperature;
 
   @Option(names = "--request-rates", split = ",", paramLabel = "R", description = "With --endpoint: sweep the request "
       + "rate (requests/s; inf = all at once), e.g. 1,4,16,inf: the same prompts at each.")
@@ -67,7 +72,7 @@ final class EndpointOptions {
   boolean wanted(ParseResult parsed) {
     return endpoint != null || requestRates != null || maxConcurrencies != null
         || parsed.hasMatchedOption("--served-model") || parsed.hasMatchedOption("--api-key")
-        || requestTimeout != null;
+        || requestTimeout != null || temperature != null;
   }
 
   /**
@@ -82,13 +87,14 @@ final class EndpointOptions {
     OpenAiEndpoint target;
     try {
       target = new OpenAiEndpoint(endpoint, servedModel, apiKey == null || apiKey.isBlank() ? null : apiKey,
-          requestTimeout(requestTimeout));
+          requestTimeout(requestTimeout), temperature(temperature));
     } catch (IllegalArgumentException e) {
       throw new UsageError("--endpoint: " + e.getMessage());
     }
     settings.put("endpoint", target.url());
     settings.put("served_model", servedModel);
     settings.put("request_timeout_s", target.requestTimeout().toNanos() / 1e9);
+    settings.put("temperature", target.temperature());
     settings.put("vocab_model", vocab.name());
     settings.put("vocab_size", vocab.vocabSize());
     List<EndpointSession.Point> points = new ArrayList<>();
@@ -156,7 +162,8 @@ final class EndpointOptions {
     if (endpoint == null) {
       if (sweep != null) throw new UsageError(sweep + " needs --endpoint URL (in process, sweep --world-sizes)");
       throw new UsageError((parsed.hasMatchedOption("--served-model") ? "--served-model"
-          : parsed.hasMatchedOption("--api-key") ? "--api-key" : "--request-timeout") + " needs --endpoint URL");
+          : parsed.hasMatchedOption("--api-key") ? "--api-key" : temperature != null ? "--temperature"
+          : "--request-timeout") + " needs --endpoint URL");
     }
     if (servedModel == null || servedModel.isBlank()) throw new UsageError("--endpoint needs --served-model NAME");
     if (apiKey != null && apiKey.isBlank() && parsed.hasMatchedOption("--api-key")) {
@@ -193,6 +200,19 @@ final class EndpointOptions {
     } else {
       values.add((long) value);
     }
+  }
+
+  /** The --temperature value: a finite number of 0 or more; 0 (greedy) when not given. */
+  static double temperature(String text) {
+    if (text == null) return 0;
+    double t;
+    try {
+      t = Double.parseDouble(text.trim());
+    } catch (NumberFormatException e) {
+      throw new UsageError("--temperature must be a number >= 0, got '" + text + "'");
+    }
+    if (!(t >= 0) || Double.isInfinite(t)) throw new UsageError("--temperature must be a number >= 0, got '" + text + "'");
+    return t;
   }
 
   /** The --request-timeout value: seconds, more than 0 and at most a week; the default when not given. */

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Each request asks for exactly the workload's tokens: the prompt as token ids, {@code max_tokens}
  * the output length, {@code ignore_eos} so that no request stops early, greedy ({@code temperature}
- * 0), streamed with {@code stream_options.include_usage}, and vLLM's {@code return_token_ids}
+ * 0) unless a temperature is given (then drawn, as {@code vllm bench serve --temperature}), streamed with {@code stream_options.include_usage}, and vLLM's {@code return_token_ids}
  * (servers that ignore the field still work; the token count then comes from the text chunks and
  * the usage).
  *
@@ -55,6 +55,7 @@ public final class OpenAiEndpoint {
   private final String apiKey;
   private final HttpClient http;
   private final Duration requestTimeout;
+  private final double temperature;
 
   /** An endpoint with the {@link #DEFAULT_REQUEST_TIMEOUT}. */
   public OpenAiEndpoint(String url, String servedModel, String apiKey) {
@@ -69,6 +70,18 @@ public final class OpenAiEndpoint {
    * @throws IllegalArgumentException if {@code url} is not an absolute http(s) URL with a host
    */
   public OpenAiEndpoint(String url, String servedModel, String apiKey, Duration requestTimeout) {
+    this(url, servedModel, apiKey, requestTimeout, 0);
+  }
+
+  /**
+   * @param temperature every request's {@code temperature}: 0 (greedy) or more, finite
+   * @throws IllegalArgumentException also if {@code temperature} is negative or not finite
+   */
+  public OpenAiEndpoint(String url, String servedModel, String apiKey, Duration requestTimeout, double temperature) {
+    if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+      throw new IllegalArgumentException("the temperature must be a finite number >= 0, not " + temperature);
+    }
+    this.temperature = temperature;
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
       throw new IllegalArgumentException("the request timeout must be positive, not " + requestTimeout);
     }
@@ -103,14 +116,23 @@ public final class OpenAiEndpoint {
     return requestTimeout;
   }
 
+  /** Every request's {@code temperature} (0: greedy). */
+  public double temperature() {
+    return temperature;
+  }
+
   /** The JSON body of one request, in the field order above. */
-  static String body(String servedModel, int[] promptTokens, int maxTokens) {
+  static String body(String servedModel, int[] promptTokens, int maxTokens, double temperature) {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", servedModel);
     ArrayNode prompt = body.putArray("prompt");
     for (int t : promptTokens) prompt.add(t);
     body.put("max_tokens", maxTokens);
-    body.put("temperature", 0);
+    if (temperature == 0) {
+      body.put("temperature", 0);
+    } else {
+      body.put("temperature", temperature);
+    }
     body.put("ignore_eos", true);
     body.put("stream", true);
     body.putObject("stream_options").put("include_usage", true);
@@ -134,7 +156,7 @@ public final class OpenAiEndpoint {
     Lines lines = new Lines(stream);
     HttpRequest request = request(completions).header("Content-Type", "application/json")
         .header("Accept", "text/event-stream")
-        .POST(HttpRequest.BodyPublishers.ofString(body(servedModel, spec.promptTokens(), spec.maxTokens())))
+        .POST(HttpRequest.BodyPublishers.ofString(body(servedModel, spec.promptTokens(), spec.maxTokens(), temperature)))
         .build();
     HttpResponse.BodyHandler<Void> handler = info -> info.statusCode() == 200
         ? BodySubscribers.fromLineSubscriber(lines, s -> null, StandardCharsets.UTF_8, null)

@@ -127,6 +127,18 @@ class OpenAiEndpointTest {
   }
 
   @Test
+  void aGivenTemperatureIsSentAndABadOneIsRefused() throws Exception {
+    OpenAiEndpoint endpoint = new OpenAiEndpoint(url("ok"), "m", null, OpenAiEndpoint.DEFAULT_REQUEST_TIMEOUT, 0.7);
+    endpoint.stream(new RequestSpec(0, 0, new int[] {7}, 2)).get(30, TimeUnit.SECONDS);
+    assertEquals(0.7, JSON.readTree(lastBody.get("/ok/v1/completions")).get("temperature").doubleValue());
+    for (double bad : new double[] {-0.1, Double.NaN, Double.POSITIVE_INFINITY}) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> new OpenAiEndpoint(url("ok"), "m", null, OpenAiEndpoint.DEFAULT_REQUEST_TIMEOUT, bad));
+      assertTrue(e.getMessage().contains("temperature"), e.getMessage());
+    }
+  }
+
+  @Test
   void tokensAreTimedAsTheirEventsArriveNotWhenTheBodyEnds() throws Exception {
     long released = System.nanoTime();
     CompletionStream s = stream("ok");
