@@ -49,9 +49,9 @@ public final class ParityCommand implements Callable<Integer> {
       description = "Tokens each sequence generates (default: ${DEFAULT-VALUE}).")
   private int steps;
 
-  @Option(names = "--tolerance", defaultValue = "" + ParityCheck.DEFAULT_TOLERANCE,
-      description = "Largest relative L2 error of a logits row (default: ${DEFAULT-VALUE}).")
-  private double tolerance;
+  @Option(names = "--tolerance", description = "Largest relative L2 error of a logits row (default: "
+      + ParityCheck.DEFAULT_TOLERANCE + ", or " + ParityCheck.FP8_KV_TOLERANCE + " over an FP8 KV cache).")
+  private Double tolerance;
 
   @Option(names = "--attention", defaultValue = "auto",
       description = "auto (tensor-core kernels where they fit) or paged (the plain kernel everywhere; default:"
@@ -109,6 +109,7 @@ public final class ParityCommand implements Callable<Integer> {
           CudaSettings.AttentionKernels.valueOf(attention.toUpperCase(Locale.ROOT)))
           .withGemm(GemmTuner.Policy.parse(gemm));
       fp8 = Fp8Options.parse(quantization, kvCacheDtype);
+      if (tolerance == null) tolerance = ParityCheck.defaultTolerance(fp8.kvCacheDtype());
       if (sequences < 1 || sequences > 4 || steps < 1 || !(tolerance > 0)) {
         throw new IllegalArgumentException("--sequences must be 1..4, --steps >= 1 and --tolerance > 0");
       }

@@ -59,8 +59,8 @@ import org.slf4j.LoggerFactory;
  *       order (sample rows renumbered, so logits come back in the batch's order). Head dims other
  *       than 64/128 (the tiny preset's 32) use the plain paged kernel for every row.
  *   <li>Decode paths: a step runs as a graph replay only when it is pure decode (every row its
- *       sequence's only row, all sampled), not drawn by {@link #forwardSampled} (eager, unless
- *       {@code DECODEFLEET_SAMPLED_GRAPHS=on}: the greedy graph, then SAMPLE over its logits), and
+ *       sequence's only row, all sampled; one drawn by {@link #forwardSampled} replays the greedy
+ *       graph, then SAMPLE over its logits, unless {@code DECODEFLEET_SAMPLED_GRAPHS=off}), and
  *       its bucket was captured; its inputs are padded to the bucket (slot -1: padding K/V is not
  *       stored; context 1 on block 0). Mixed and prefill steps run eagerly and whole: every launch
  *       covers all rows of the step except attention, where each layer runs the prefill kernel over

@@ -73,7 +73,7 @@ public record CudaSettings(
   public static CudaSettings defaults() {
     return new CudaSettings(DecodePath.PERSISTENT_GRAPH, DEFAULT_GPU_MEMORY_FRACTION, DEFAULT_MAX_GRAPH_BATCH,
         DEFAULT_MAX_STEP_TOKENS, AttentionKernels.AUTO, GemmTuner.Policy.AUTO,
-        io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(System.getenv(SAMPLED_GRAPHS_ENV)));
+        io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff(System.getenv(SAMPLED_GRAPHS_ENV)));
   }
 
   public CudaSettings withDecodePath(DecodePath path) {

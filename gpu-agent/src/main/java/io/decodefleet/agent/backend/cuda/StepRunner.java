@@ -175,10 +175,10 @@ final class StepRunner implements AutoCloseable {
 
   /**
    * As {@link #run} for tokens, each sample row's drawn on the device by its params (SAMPLE in place
-   * of ARGMAX). Eager by default. With {@link CudaSettings#sampledGraphs} a pure decode step whose
+   * of ARGMAX). With {@link CudaSettings#sampledGraphs} (the default) a pure decode step whose
    * bucket was captured replays its greedy graph (which leaves every row's logits in ws.logits) and
    * then launches SAMPLE over those logits, overwriting the graph's argmax tokens: one more launch
-   * and one wasted argmax, no second set of graphs. Off until checked on a GPU.
+   * and one wasted argmax, no second set of graphs. Without it every sampled step runs eagerly.
    *
    * @param params (sampled) the sample rows' params
    * @param positions (sampled) the position each sampled token takes

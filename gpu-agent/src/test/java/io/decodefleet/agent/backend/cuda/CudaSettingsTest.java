@@ -29,8 +29,8 @@ class CudaSettingsTest {
     assertSame(DecodePath.PERSISTENT_GRAPH, d.decodePath());
     assertEquals(0.9, d.gpuMemoryFraction());
     assertSame(CudaSettings.AttentionKernels.AUTO, d.attention());
-    // Sampled steps replay the graphs only when DECODEFLEET_SAMPLED_GRAPHS says on (the tests' environment does not).
-    assertEquals(io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(
+    // Sampled steps replay the graphs unless DECODEFLEET_SAMPLED_GRAPHS says off.
+    assertEquals(io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff(
         System.getenv(CudaSettings.SAMPLED_GRAPHS_ENV)), d.sampledGraphs());
     CudaSettings on = d.withMaxGraphBatch(8).withSampledGraphs(true);
     assertTrue(on.sampledGraphs());

@@ -217,8 +217,24 @@ class WeightStagingTest {
     CheckpointUpload.Progress p = new CheckpointUpload.Progress("GPU 0", 16_000_000_000L);
     p.add(1_600_000_000L);
     assertEquals("GPU 0: checkpoint upload 1600.0 MB of 16000.0 MB (10%), 2.00 GB/s", p.line(800_000_000L));
-    assertEquals("uploaded 16.00 GB from the checkpoint in 8.0 s (2.00 GB/s)",
+    assertEquals("uploaded 16.00 GB from the checkpoint in 8.0 s (2.00 GB/s, no read-ahead)",
         new CheckpointUpload.Outcome(16_000_000_000L, 8_000_000_000L).describe());
+    assertEquals("uploaded 16.00 GB from the checkpoint in 8.0 s (2.00 GB/s, 4 threads reading ahead)",
+        new CheckpointUpload.Outcome(16_000_000_000L, 8_000_000_000L, 4).describe());
+  }
+
+  @Test
+  void theReadAheadSettingIsACountOfThreads() {
+    assertEquals(4, CheckpointUpload.readAheadThreads(null));
+    assertEquals(4, CheckpointUpload.readAheadThreads(" "));
+    assertEquals(0, CheckpointUpload.readAheadThreads("0"));
+    assertEquals(8, CheckpointUpload.readAheadThreads(" 8 "));
+    for (String bad : new String[] {"-1", "65", "on", "2.5"}) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> CheckpointUpload.readAheadThreads(bad));
+      assertEquals("DECODEFLEET_CHECKPOINT_READ_AHEAD must be a number of threads from 0 to 64, got '" + bad + "'",
+          e.getMessage());
+    }
   }
 
   @Test
