@@ -49,7 +49,8 @@ final class SimulateCommand implements Callable<Integer> {
 
   @Option(names = "--calibration", paramLabel = "FILE|NAME", required = true, description = "Step-time calibration of "
       + "the device: a file (gpu-agent bench step --calibration-out, gpu-agent bench roofline) or one that ships with "
-      + "DecodeFleet: cpu-tiny (measured), h200-llama3-8b-projection, b200-llama3-8b-projection.")
+      + "DecodeFleet: cpu-tiny, cpu-tiny-moe, h100-llama3-8b (measured), h200-llama3-8b-projection, "
+      + "b200-llama3-8b-projection.")
   String calibration;
 
   @Mixin

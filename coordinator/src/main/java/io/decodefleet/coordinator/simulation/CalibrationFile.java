@@ -17,8 +17,8 @@ public final class CalibrationFile {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   /** The calibrations that ship with DecodeFleet, by name (resources beside this class). */
-  public static final List<String> BUILT_IN = List.of("cpu-tiny", "cpu-tiny-moe", "h200-llama3-8b-projection",
-      "b200-llama3-8b-projection");
+  public static final List<String> BUILT_IN = List.of("cpu-tiny", "cpu-tiny-moe", "h100-llama3-8b",
+      "h200-llama3-8b-projection", "b200-llama3-8b-projection");
 
   private CalibrationFile() {}
 

@@ -120,7 +120,7 @@ class CalibrationFileTest {
   @Test
   void aNameThatIsNeitherAFileNorBuiltInIsRefusedListingTheBuiltIns() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CalibrationFile.load("h100"));
-    assertEquals("no such file h100 (or a built-in calibration: cpu-tiny, cpu-tiny-moe, "
+    assertEquals("no such file h100 (or a built-in calibration: cpu-tiny, cpu-tiny-moe, h100-llama3-8b, "
         + "h200-llama3-8b-projection, b200-llama3-8b-projection)", e.getMessage());
   }
 
