@@ -82,7 +82,8 @@ public final class CalibrationFile {
       }
       List<StepCalibration.PrefillPoint> prefill = new ArrayList<>();
       for (JsonNode p : array(t, "prefill")) {
-        prefill.add(new StepCalibration.PrefillPoint(integer(p, "tokens"), number(p, "step_us")));
+        prefill.add(new StepCalibration.PrefillPoint(integer(p, "tokens"), number(p, "step_us"),
+            p.has("prompts") ? integer(p, "prompts") : 1));
       }
       // "parallelism": "expert" marks an ep=K table; absent (or "tensor"): dp or tp=K.
       String parallelism = t.hasNonNull("parallelism") ? text(t, "parallelism") : "tensor";

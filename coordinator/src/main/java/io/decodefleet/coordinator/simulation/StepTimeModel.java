@@ -26,6 +26,14 @@ import java.util.TreeSet;
  *       + Σ [...]} without decode rows. A chunk costs what the prefill curve adds from its start to
  *       its end, so a chunk late in a long prompt costs more than the first (its attention reads
  *       more context), and the step's fixed cost is counted once.
+ *   <li>With steps of several prompts measured ({@code B(n)}: {@code n} prompt tokens split over
+ *       short prompts, one step), a step with chunks prices its rows together, as its projections run
+ *       them as one batch: {@code B(b + Σ p_i) + [D(b, c) − D(b, c_0)] + Σ [A(s_i + p_i) − A(s_i)]},
+ *       where {@code c_0} is the least measured context (the decode rows' KV reads past it) and
+ *       {@code A(T) = max(0, P(T) − B(T))} is what one prompt's own attention adds over short
+ *       prompts of as many tokens. The one-prompt curve alone would price a step of sixteen
+ *       512-token prompts as sixteen increments where the GEMMs are still bound by the weights'
+ *       bytes; on a GPU those rows are bound by the matrix units instead.
  *   <li>A tensor-parallel replica with no table of its own: the single-device time {@code t} becomes
  *       {@code t / (K × efficiency) + 2 × layers × all-reduce time}.
  * </ul>
@@ -37,6 +45,8 @@ public final class StepTimeModel {
   private final double[][] decode; // [context][batch] µs, non-decreasing along both
   private final double[] prefillTokens; // ascending, with 0 first
   private final double[] prefillMicros; // P at each, P(0) from the rule above
+  private final double[] batchedTokens; // B's points (tokens of several prompts), ascending, 0 first; null: none
+  private final double[] batchedMicros;
   private final boolean padded;
   private final double scale;
   private final double addMicros;
@@ -68,7 +78,7 @@ public final class StepTimeModel {
         if (i > 0) decode[i][j] = Math.max(decode[i][j], decode[i - 1][j]);
       }
     }
-    List<StepCalibration.PrefillPoint> pre = t.prefill().stream()
+    List<StepCalibration.PrefillPoint> pre = t.prefill().stream().filter(p -> p.prompts() == 1)
         .sorted((x, y) -> Integer.compare(x.tokens(), y.tokens())).toList();
     prefillTokens = new double[pre.size() + 1];
     prefillMicros = new double[pre.size() + 1];
@@ -81,6 +91,25 @@ public final class StepTimeModel {
     }
     prefillMicros[0] = pre.size() == 1 ? 0 : Math.max(0, intercept(prefillTokens[1], prefillMicros[1],
         prefillTokens[2], prefillMicros[2]));
+    List<StepCalibration.PrefillPoint> batched = t.prefill().stream().filter(p -> p.prompts() > 1)
+        .sorted((x, y) -> Integer.compare(x.tokens(), y.tokens())).toList();
+    if (batched.isEmpty()) {
+      batchedTokens = null;
+      batchedMicros = null;
+    } else {
+      batchedTokens = new double[batched.size() + 1];
+      batchedMicros = new double[batched.size() + 1];
+      for (int i = 0; i < batched.size(); i++) {
+        if (i > 0 && batched.get(i).tokens() == batched.get(i - 1).tokens()) {
+          throw new IllegalArgumentException(t.label() + ": a step of " + batched.get(i).tokens()
+              + " prompt tokens given twice");
+        }
+        batchedTokens[i + 1] = batched.get(i).tokens();
+        batchedMicros[i + 1] = Math.max(batched.get(i).stepMicros(), i > 0 ? batchedMicros[i] : 0);
+      }
+      batchedMicros[0] = batched.size() == 1 ? 0 : Math.max(0, intercept(batchedTokens[1], batchedMicros[1],
+          batchedTokens[2], batchedMicros[2]));
+    }
     this.padded = t.paddedToBuckets();
     this.scale = scale;
     this.addMicros = addMicros;
@@ -157,6 +186,17 @@ public final class StepTimeModel {
    * @param chunks how many entries of the two arrays are chunks
    */
   public double stepMicros(int decodeRows, long decodeContext, int[] chunkStart, int[] chunkTokens, int chunks) {
+    if (batchedTokens != null && chunks > 0) {
+      long rows = decodeRows;
+      double attention = 0;
+      for (int i = 0; i < chunks; i++) {
+        rows += chunkTokens[i];
+        attention += Math.max(0, ownAttention(chunkStart[i] + chunkTokens[i]) - ownAttention(chunkStart[i]));
+      }
+      double kv = decodeRows == 0 ? 0 : Math.max(0,
+          rawDecode(decodeRows, (double) decodeContext / decodeRows) - rawDecode(decodeRows, contexts[0]));
+      return scaled(rawBatched(rows) + kv + attention);
+    }
     double t = decodeRows > 0 ? rawDecode(decodeRows, (double) decodeContext / decodeRows) : prefillMicros[0];
     for (int i = 0; i < chunks; i++) {
       t += rawPrefill(chunkStart[i] + chunkTokens[i]) - rawPrefill(chunkStart[i]);
@@ -175,6 +215,18 @@ public final class StepTimeModel {
     double lo = onAxis(batchAxis, decode[i], b);
     double hi = onAxis(batchAxis, decode[i + 1], b);
     return onSegment(contexts[i], lo, contexts[i + 1], hi, context, i == 0);
+  }
+
+  /** B(n): a step of {@code tokens} prompt tokens over short prompts (the batched points' line). */
+  private double rawBatched(double tokens) {
+    if (batchedTokens.length == 2) return batchedMicros[1] * tokens / batchedTokens[1];
+    int i = segment(batchedTokens, tokens);
+    return onSegment(batchedTokens[i], batchedMicros[i], batchedTokens[i + 1], batchedMicros[i + 1], tokens, false);
+  }
+
+  /** A(T): what one prompt of {@code tokens} takes beyond a step of as many tokens over short prompts. */
+  private double ownAttention(double tokens) {
+    return Math.max(0, rawPrefill(tokens) - rawBatched(tokens));
   }
 
   private double rawPrefill(double tokens) {

@@ -133,6 +133,24 @@ class CalibrationFileTest {
     assertTrue(e.getMessage().startsWith("no such file ../calibrations/placed-here"), e.getMessage());
   }
 
+  @Test
+  void stepsOfSeveralPromptsRoundTripAndATableNeedsOnePromptAlone(@TempDir Path dir) throws Exception {
+    java.util.List<StepCalibration.PrefillPoint> prefill = new java.util.ArrayList<>(Calibrations.PREFILL);
+    prefill.add(new StepCalibration.PrefillPoint(200, 6000, 4));
+    StepCalibration cal = Calibrations.withTables(0, 0, java.util.List.of(new StepCalibration.LayoutTable(1, "cpu",
+        false, Calibrations.DECODE, prefill)));
+    Path file = dir.resolve("batched.json");
+    Files.writeString(file, cal.toJson());
+    assertTrue(cal.toJson().contains("{\"tokens\": 200, \"prompts\": 4, \"step_us\": 6000"), cal.toJson());
+    assertEquals(prefill, CalibrationFile.read(file).layouts().get(0).prefill());
+    ObjectNode json = (ObjectNode) MAPPER.readTree(cal.toJson());
+    com.fasterxml.jackson.databind.node.ArrayNode points = (com.fasterxml.jackson.databind.node.ArrayNode)
+        json.get("layouts").get(0).get("prefill");
+    points.remove(1);
+    points.remove(0);
+    assertEquals("dp cpu: needs a prefill point of one prompt", refusal(dir, json));
+  }
+
   private static String refusal(Path dir, ObjectNode json) throws Exception {
     Path file = dir.resolve("bad.json");
     Files.writeString(file, json.toString());

@@ -54,6 +54,33 @@ class StepTimeModelTest {
     assertEquals(5000, model.stepMicros(0, 0, new int[] {0}, new int[] {100}, 1), 1e-9);
   }
 
+  /**
+   * With steps of several prompts measured, B(n) = 4000 + 10 n (through 200 tokens in 4 prompts, 6000,
+   * and 400 in 8, 8000); P(t) = 1000 + 40 t, so a prompt's own attention A(t) = max(0, 30 t - 3000).
+   */
+  @Test
+  void withStepsOfSeveralPromptsAStepsRowsArePricedTogether() {
+    List<StepCalibration.PrefillPoint> prefill = new java.util.ArrayList<>(Calibrations.PREFILL);
+    prefill.add(new StepCalibration.PrefillPoint(200, 6000, 4));
+    prefill.add(new StepCalibration.PrefillPoint(400, 8000, 8));
+    StepTimeModel batched = StepTimeModel.of(Calibrations.withTables(0, 0, List.of(new StepCalibration.LayoutTable(
+        1, "cpu", false, Calibrations.DECODE, prefill))), 1, null);
+    // 2 decode rows (mean context 600) and chunks of 100 tokens from 0 and of 50 from 100:
+    // B(152) = 5520, the rows' KV past context 100: D(2, 600) - D(2, 100) = 500, A(150) - A(100) = 1500.
+    assertEquals(5520 + 500 + 1500, batched.stepMicros(2, 1200, new int[] {0, 100}, new int[] {100, 50}, 2), 1e-9);
+    // One prompt alone is the one-prompt curve: B(200) + A(200) = P(200).
+    assertEquals(9000, batched.stepMicros(0, 0, new int[] {0}, new int[] {200}, 1), 1e-9);
+    // Pure decode steps and one-prompt times are unchanged.
+    assertEquals(model.decodeMicros(2, 600), batched.stepMicros(2, 1200, new int[0], new int[0], 0), 1e-9);
+    assertEquals(model.prefillMicros(150), batched.prefillMicros(150), 1e-9);
+    // Without such points, sixteen prompts of 100 cost sixteen increments of the one-prompt curve.
+    int[] starts = new int[16];
+    int[] tokens = new int[16];
+    java.util.Arrays.fill(tokens, 100);
+    assertEquals(1000 + 16 * 4000, model.stepMicros(0, 0, starts, tokens, 16), 1e-9);
+    assertEquals(4000 + 10 * 1600, batched.stepMicros(0, 0, starts, tokens, 16), 1e-9);
+  }
+
   @Test
   void timesThatFallWithMoreWorkAreLiftedToTheSmallerPointsTime() {
     StepCalibration noisy = Calibrations.withTables(0, 0, List.of(new StepCalibration.LayoutTable(1, "cpu", false,

@@ -137,7 +137,9 @@ public record StepCalibration(String kind, String device, String backend, String
    * @param decodePath how decode steps ran ("cpu" on the CPU backend)
    * @param paddedToBuckets whether a decode batch runs padded up to its batch bucket (CUDA graphs)
    * @param decode decode steps: every sequence one token at one context
-   * @param prefill one prompt of some tokens from position 0, alone in its step
+   * @param prefill one prompt of some tokens from position 0, alone in its step; optionally also steps
+   *     of several prompts from position 0 (a {@link PrefillPoint#prompts} above 1), which price a step's
+   *     prompt tokens together (docs/simulation.md)
    * @param expertParallel the replica's devices split a mixture of experts' experts (ep=K), not its
    *     heads and MLP columns (tp=K); only with more than one device
    * @param busyCores on a CPU, the cores a step keeps busy (process CPU over wall time across the
@@ -167,20 +169,26 @@ public record StepCalibration(String kind, String device, String backend, String
       if (expertParallel && tensorParallel < 2) {
         throw new IllegalArgumentException("an expert-parallel table needs tensor_parallel >= 2, got " + tensorParallel);
       }
+      // The fields are not yet assigned here: label() would read tensor_parallel 0.
+      String label = tensorParallel == 1 ? "dp" : (expertParallel ? "ep=" : "tp=") + tensorParallel;
       decode = List.copyOf(decode);
       prefill = List.copyOf(prefill);
       if (decode.isEmpty() || prefill.isEmpty()) {
-        throw new IllegalArgumentException(label() + " " + decodePath + ": needs decode and prefill points");
+        throw new IllegalArgumentException(label + " " + decodePath + ": needs decode and prefill points");
       }
       for (DecodePoint d : decode) {
         if (d.batch() < 1 || d.context() < 1 || !(d.stepMicros() > 0)) {
-          throw new IllegalArgumentException(label() + " decode point " + d + ": batch, context and step_us must be > 0");
+          throw new IllegalArgumentException(label + " decode point " + d + ": batch, context and step_us must be > 0");
         }
       }
       for (PrefillPoint p : prefill) {
-        if (p.tokens() < 1 || !(p.stepMicros() > 0)) {
-          throw new IllegalArgumentException(label() + " prefill point " + p + ": tokens and step_us must be > 0");
+        if (p.tokens() < 1 || !(p.stepMicros() > 0) || p.prompts() < 1 || p.prompts() > p.tokens()) {
+          throw new IllegalArgumentException(label + " prefill point " + p + ": tokens and step_us must be > 0, "
+              + "prompts from 1 to tokens");
         }
+      }
+      if (prefill.stream().noneMatch(p -> p.prompts() == 1)) {
+        throw new IllegalArgumentException(label + " " + decodePath + ": needs a prefill point of one prompt");
       }
     }
 
@@ -193,8 +201,18 @@ public record StepCalibration(String kind, String device, String backend, String
   /** @param stepMicros one decode step of {@code batch} sequences each at {@code context} tokens */
   public record DecodePoint(int batch, int context, double stepMicros) {}
 
-  /** @param stepMicros one step that prefills {@code tokens} prompt tokens from position 0 */
-  public record PrefillPoint(int tokens, double stepMicros) {}
+  /**
+   * @param stepMicros one step that prefills {@code tokens} prompt tokens from position 0
+   * @param prompts how many prompts share those tokens (each {@code tokens / prompts}, the first ones
+   *     one more where it does not divide); 1: one prompt alone
+   */
+  public record PrefillPoint(int tokens, double stepMicros, int prompts) {
+
+    /** One prompt alone in its step. */
+    public PrefillPoint(int tokens, double stepMicros) {
+      this(tokens, stepMicros, 1);
+    }
+  }
 
   /**
    * Moving a prefilled sequence's KV to a decode agent: {@code latencyMicros + bytes / bytesPerMicro},
@@ -303,7 +321,8 @@ public record StepCalibration(String kind, String device, String backend, String
       sb.append("     ],\n     \"prefill\": [\n");
       for (int j = 0; j < t.prefill().size(); j++) {
         PrefillPoint p = t.prefill().get(j);
-        sb.append(f("       {\"tokens\": %d, \"step_us\": %s}%s%n", p.tokens(), num(p.stepMicros()),
+        sb.append(f("       {\"tokens\": %d, %s\"step_us\": %s}%s%n", p.tokens(),
+            p.prompts() == 1 ? "" : f("\"prompts\": %d, ", p.prompts()), num(p.stepMicros()),
             j + 1 < t.prefill().size() ? "," : ""));
       }
       sb.append("     ]}").append(i + 1 < layouts.size() ? ",\n" : "\n");

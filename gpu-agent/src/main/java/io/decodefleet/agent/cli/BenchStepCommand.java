@@ -14,6 +14,7 @@ import io.decodefleet.agent.tools.bench.StepBenchCalibration;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,9 +62,10 @@ public final class BenchStepCommand implements Callable<Integer> {
       + "each step's report (default: ${DEFAULT-VALUE}).")
   private double messageMicros;
 
-  @Option(names = "--prefill", split = ",", defaultValue = "128,512,2048",
-      description = "Prompt lengths for TTFT (default: ${DEFAULT-VALUE}).")
-  private List<Integer> prefill;
+  @Option(names = "--prefill", split = ",", defaultValue = "128,512,2048", paramLabel = "T|TxK",
+      description = "Prompt lengths for TTFT; TxK: one step of T prompt tokens shared by K fresh prompts, which the "
+          + "calibration uses to price a step's prompt tokens together (default: ${DEFAULT-VALUE}).")
+  private List<String> prefill;
 
   @Option(names = "--decode-paths", split = ",", defaultValue = "eager,graph,persistent,persistent+graph",
       description = "Decode paths (default: ${DEFAULT-VALUE}).")
@@ -149,6 +151,7 @@ public final class BenchStepCommand implements Callable<Integer> {
     List<DecodePath> chosen = new ArrayList<>();
     GemmTuner.Policy policy;
     Fp8Options fp8;
+    int[][] prefillPoints;
     try {
       policy = GemmTuner.Policy.parse(gemm);
       fp8 = Fp8Options.parse(quantization, kvCacheDtype);
@@ -156,8 +159,8 @@ public final class BenchStepCommand implements Callable<Integer> {
         chosen.add(DecodePath.parse(p));
       }
       ModelConfig config = ModelConfig.preset(model);
-      if (contexts.stream().anyMatch(c -> c < 1) || reps < 1 || batches.stream().anyMatch(b -> b < 1)
-          || prefill.stream().anyMatch(t -> t < 1)) {
+      prefillPoints = prefillPoints(prefill);
+      if (contexts.stream().anyMatch(c -> c < 1) || reps < 1 || batches.stream().anyMatch(b -> b < 1)) {
         throw new IllegalArgumentException("--context, --reps, --batches and --prefill must be >= 1");
       }
       if (profileSteps < 0) throw new IllegalArgumentException("--profile-steps must be >= 0, got " + profileSteps);
@@ -183,8 +186,8 @@ public final class BenchStepCommand implements Callable<Integer> {
       return 2;
     }
     StepBench.Options options = new StepBench.Options(model, batches.stream().mapToInt(Integer::intValue).toArray(),
-        contexts.stream().mapToInt(Integer::intValue).toArray(), prefill.stream().mapToInt(Integer::intValue).toArray(),
-        chosen, 10, reps, 1234L, policy, profileSteps, fp8.quantization(), fp8.kvCacheDtype());
+        contexts.stream().mapToInt(Integer::intValue).toArray(), prefillPoints[0], chosen, 10, reps, 1234L, policy,
+        profileSteps, fp8.quantization(), fp8.kvCacheDtype(), prefillPoints[1]);
     StepBench.Result r;
     Map<StepBenchCalibration.Replica, StepBench.Result> byReplica = new LinkedHashMap<>();
     if (backend.equals("cpu")) {
@@ -219,5 +222,32 @@ public final class BenchStepCommand implements Callable<Integer> {
       out.println("wrote " + calibrationOut);
     }
     return 0;
+  }
+
+  /**
+   * The --prefill values: {tokens, prompts} per point, "T" one prompt and "TxK" K prompts sharing T
+   * tokens; at least one single prompt (the calibration's one-prompt curve).
+   */
+  static int[][] prefillPoints(List<String> values) {
+    int[] tokens = new int[values.size()];
+    int[] prompts = new int[values.size()];
+    for (int i = 0; i < values.size(); i++) {
+      String v = values.get(i).trim();
+      String[] parts = v.split("x", -1);
+      try {
+        if (parts.length > 2) throw new NumberFormatException();
+        tokens[i] = Integer.parseInt(parts[0]);
+        prompts[i] = parts.length == 2 ? Integer.parseInt(parts[1]) : 1;
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--prefill: '" + v + "' is not T or TxK (K prompts sharing T tokens)");
+      }
+      if (tokens[i] < 1 || prompts[i] < 1 || prompts[i] > tokens[i]) {
+        throw new IllegalArgumentException("--prefill: '" + v + "' needs T >= 1 and 1 <= K <= T");
+      }
+    }
+    if (Arrays.stream(prompts).noneMatch(k -> k == 1)) {
+      throw new IllegalArgumentException("--prefill needs at least one single prompt (a T without xK)");
+    }
+    return new int[][] {tokens, prompts};
   }
 }

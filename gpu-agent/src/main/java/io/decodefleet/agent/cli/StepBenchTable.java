@@ -71,11 +71,11 @@ final class StepBenchTable {
         }
       }
     }
-    sb.append("prefill, one prompt at batch 1:\n");
-    sb.append(f("%-8s %12s %12s %12s %8s %12s %12s%n", "tokens", "TTFT µs", "device µs", "floor µs", "x floor",
+    sb.append("prefill, one prompt at batch 1 (or several sharing the tokens in one step):\n");
+    sb.append(f("%-22s %12s %12s %12s %8s %12s %12s%n", "tokens", "TTFT µs", "device µs", "floor µs", "x floor",
         "host µs", "idle gap µs"));
     for (StepBench.PrefillRow p : r.prefill()) {
-      sb.append(f("%-8d %12.1f %12.1f %12.1f %8.2f %12s %12s%n", p.tokens(), p.ttftUs(), p.gpuUs(), p.floorUs(),
+      sb.append(f("%-22s %12.1f %12.1f %12.1f %8.2f %12s %12s%n", p.label(), p.ttftUs(), p.gpuUs(), p.floorUs(),
           p.ttftUs() / p.floorUs(), cell(p.hostUs()), cell(p.gapUs())));
     }
     return sb.toString();
@@ -103,8 +103,9 @@ final class StepBenchTable {
     sb.append("  ],\n  \"prefill\": [\n");
     for (int i = 0; i < r.prefill().size(); i++) {
       StepBench.PrefillRow p = r.prefill().get(i);
-      sb.append(f("    {\"tokens\": %d, \"ttft_us\": %s, \"gpu_us\": %s, \"floor_us\": %s, \"flops\": %s,"
-              + " \"host_us\": %s, \"idle_gap_us\": %s%s}%s%n", p.tokens(), num(p.ttftUs()), num(p.gpuUs()),
+      sb.append(f("    {\"tokens\": %d, \"prompts\": %d, \"ttft_us\": %s, \"gpu_us\": %s, \"floor_us\": %s,"
+              + " \"flops\": %s, \"host_us\": %s, \"idle_gap_us\": %s%s}%s%n", p.tokens(), p.prompts(), num(p.ttftUs()),
+          num(p.gpuUs()),
           num(p.floorUs()), num(p.flops()), num(p.hostUs()), num(p.gapUs()), profile(p.profile()),
           i + 1 < r.prefill().size() ? "," : ""));
     }

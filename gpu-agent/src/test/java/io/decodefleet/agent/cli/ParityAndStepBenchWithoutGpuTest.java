@@ -67,6 +67,27 @@ class ParityAndStepBenchWithoutGpuTest {
   }
 
   @Test
+  void stepsOfSeveralPromptsAreTimedAndCalibratedBesideTheOnePromptCurve(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("tiny.json");
+    Run b = run(BenchStepCommand::new, "--backend", "cpu", "--model", "tiny", "--batches", "1", "--context", "32",
+        "--prefill", "16,64,64x4", "--reps", "2", "--calibration-out", file.toString());
+    assertEquals(0, b.code(), b.out());
+    assertTrue(b.out().contains("prefill T=64 in 4 prompts TTFT "), b.out());
+    assertTrue(b.out().contains("\n64 in 4 prompts "), b.out());
+    String json = Files.readString(file);
+    assertTrue(json.contains("{\"tokens\": 64, \"step_us\": "), json);
+    assertTrue(json.contains("{\"tokens\": 64, \"prompts\": 4, \"step_us\": "), json);
+    for (String[] bad : new String[][] {{"64x0", "--prefill: '64x0' needs T >= 1 and 1 <= K <= T"},
+        {"4x8", "--prefill: '4x8' needs T >= 1 and 1 <= K <= T"},
+        {"64x4x2", "--prefill: '64x4x2' is not T or TxK (K prompts sharing T tokens)"},
+        {"64x4", "--prefill needs at least one single prompt (a T without xK)"}}) {
+      Run r = run(BenchStepCommand::new, "--backend", "cpu", "--prefill", bad[0]);
+      assertEquals(2, r.code(), r.out());
+      assertEquals("gpu-agent bench step: " + bad[1] + "\n", r.out());
+    }
+  }
+
+  @Test
   void expertParallelSizesTheModelCannotSplitAreOneLine() {
     Run dense = run(BenchStepCommand::new, "--backend", "cpu", "--model", "tiny", "--expert-parallel", "2");
     assertEquals(2, dense.code());

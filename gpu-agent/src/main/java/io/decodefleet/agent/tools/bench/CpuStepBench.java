@@ -47,7 +47,7 @@ public final class CpuStepBench {
     int maxBatch = Arrays.stream(o.batches()).max().orElse(1);
     int maxPrompt = Arrays.stream(o.prefillTokens()).max().orElse(1);
     int blocksPerSeq = (o.maxContext() + BLOCK - 1) / BLOCK;
-    int numBlocks = maxBatch * blocksPerSeq + (maxPrompt + BLOCK - 1) / BLOCK + 8;
+    int numBlocks = maxBatch * blocksPerSeq + o.prefillBlocks(BLOCK) + 8;
     long kvBytes = config.kvBytesPerToken(Float.BYTES) * BLOCK * numBlocks;
     Backend b = replica.devices() == 1 ? new CpuBackend(kvBytes) : rankReplica(kvBytes, replica);
     b.loadModel(config, o.seed());
@@ -89,10 +89,20 @@ public final class CpuStepBench {
     out.printf(Locale.ROOT, "decode grid: %.2f cores busy (process CPU over wall time)%n", busyCores);
     List<StepBench.PrefillRow> prefill = new ArrayList<>();
     int prefillReps = Math.max(3, o.reps() / 3);
-    for (int t : o.prefillTokens()) {
-      double wall = EngineSteps.prefill(b, vocab, numBlocks, BLOCK, t, 2, prefillReps, o.seed());
-      StepBench.PrefillRow r = new StepBench.PrefillRow(t, wall, Double.NaN, weightBytes / copy,
-          StepBench.prefillFlops(config, t));
+    for (int i = 0; i < o.prefillTokens().length; i++) {
+      int t = o.prefillTokens()[i];
+      int prompts = o.prefillPrompts()[i];
+      StepBench.PrefillRow r;
+      if (prompts == 1) {
+        double wall = EngineSteps.prefill(b, vocab, numBlocks, BLOCK, t, 2, prefillReps, o.seed());
+        r = new StepBench.PrefillRow(t, wall, Double.NaN, weightBytes / copy, PromptSteps.prefillFlops(config, t));
+      } else {
+        // Several prompts in one step: the batch straight to the backend, their blocks after the decode grid's.
+        StepBench.PrefillRow timed = StepBench.prefillPoint(b, config, o, t, prompts, maxBatch * blocksPerSeq,
+            weightBytes, copy, Double.NaN);
+        r = new StepBench.PrefillRow(t, timed.ttftUs(), Double.NaN, weightBytes / copy, timed.flops(), Double.NaN,
+            Double.NaN, null, prompts);
+      }
       prefill.add(r);
       StepBench.printPrefill(out, r);
     }

@@ -20,7 +20,7 @@ import java.util.Locale;
  *   <li>decode of b sequences at context c: bytes = bf16 weights read once (all but the embedding,
  *       which is gathered) + b × c × KV bytes per token; FLOPs = 2 b × matmul parameters + attention
  *       4 × head_dim × heads × c × layers per sequence;
- *   <li>prefill of T tokens: bytes = the weights; FLOPs = {@link StepBench#prefillFlops};
+ *   <li>prefill of T tokens: bytes = the weights; FLOPs = {@link PromptSteps#prefillFlops};
  *   <li>efficiencies and overhead default to what this project's kernels reached on an H200
  *       (docs/measurements/h200-bench-step-gemm-auto-2026-12-04.json: llama3-8b decode steps moved
  *       59–66 % of the H200's 4.8 TB/s, prefill of 512–2048 tokens ran at 57–58 % of its 989 TFLOP/s,
@@ -104,7 +104,7 @@ public final class RooflineProjection {
     }
     List<StepCalibration.PrefillPoint> prefill = new ArrayList<>();
     for (int t : PREFILL) {
-      double micros = Math.max(weightBytes / bandwidth, StepBench.prefillFlops(model, t) / rate) + e.overheadMicros()
+      double micros = Math.max(weightBytes / bandwidth, PromptSteps.prefillFlops(model, t) / rate) + e.overheadMicros()
           + e.hostMicrosPerSequence();
       prefill.add(new StepCalibration.PrefillPoint(t, micros));
     }

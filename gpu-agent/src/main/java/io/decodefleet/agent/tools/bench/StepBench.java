@@ -58,10 +58,46 @@ public final class StepBench {
    *
    * @param profileSteps steps per point (decode, and each prompt length) run again eagerly with every
    *     kernel family timed between CUDA events (0: none); their mean is the point's profile
+   * @param prefillPrompts per prefill point, the prompts that share its tokens in one step (1: one prompt)
    */
   public record Options(String model, int[] batches, int[] contexts, int[] prefillTokens, List<DecodePath> paths,
       int warmup, int reps, long seed, GemmTuner.Policy gemm, int profileSteps, Quantization quantization,
-      KvCacheDtype kvCacheDtype) {
+      KvCacheDtype kvCacheDtype, int[] prefillPrompts) {
+
+    public Options {
+      if (prefillPrompts.length != prefillTokens.length) {
+        throw new IllegalArgumentException("one prompt count per prefill point");
+      }
+      for (int i = 0; i < prefillTokens.length; i++) {
+        if (prefillPrompts[i] < 1 || prefillPrompts[i] > prefillTokens[i]) {
+          throw new IllegalArgumentException("a step of " + prefillTokens[i] + " prompt tokens cannot hold "
+              + prefillPrompts[i] + " prompts");
+        }
+      }
+    }
+
+    /** Every prefill point one prompt. */
+    public Options(String model, int[] batches, int[] contexts, int[] prefillTokens, List<DecodePath> paths,
+        int warmup, int reps, long seed, GemmTuner.Policy gemm, int profileSteps, Quantization quantization,
+        KvCacheDtype kvCacheDtype) {
+      this(model, batches, contexts, prefillTokens, paths, warmup, reps, seed, gemm, profileSteps, quantization,
+          kvCacheDtype, ones(prefillTokens.length));
+    }
+
+    private static int[] ones(int n) {
+      int[] a = new int[n];
+      Arrays.fill(a, 1);
+      return a;
+    }
+
+    /** KV blocks the prefill points need at most (each prompt's own blocks). */
+    public int prefillBlocks(int blockSize) {
+      int most = 0;
+      for (int i = 0; i < prefillTokens.length; i++) {
+        most = Math.max(most, StepPlan.blocksFor(prefillTokens[i], blockSize) + prefillPrompts[i]);
+      }
+      return most;
+    }
 
     /** Options that profile no step, every decode point at one context. */
     public Options(String model, int[] batches, int context, int[] prefillTokens, List<DecodePath> paths, int warmup,
@@ -114,11 +150,22 @@ public final class StepBench {
    * backend has no device clock), and its kernel-family profile (null unless profiled).
    */
   public record PrefillRow(int tokens, double ttftUs, double gpuUs, double floorUs, double flops, double hostUs,
-      double gapUs, StepProfile profile) {
+      double gapUs, StepProfile profile, int prompts) {
+
+    /** One prompt. */
+    public PrefillRow(int tokens, double ttftUs, double gpuUs, double floorUs, double flops, double hostUs,
+        double gapUs, StepProfile profile) {
+      this(tokens, ttftUs, gpuUs, floorUs, flops, hostUs, gapUs, profile, 1);
+    }
 
     /** A row without host time, idle gap or profile (a backend without a device clock). */
     public PrefillRow(int tokens, double ttftUs, double gpuUs, double floorUs, double flops) {
       this(tokens, ttftUs, gpuUs, floorUs, flops, Double.NaN, Double.NaN, null);
+    }
+
+    /** e.g. "2048" (one prompt) or "8192 in 64 prompts". */
+    public String label() {
+      return prompts == 1 ? String.valueOf(tokens) : tokens + " in " + prompts + " prompts";
     }
   }
 
@@ -149,7 +196,7 @@ public final class StepBench {
     int maxBatch = Arrays.stream(o.batches()).max().orElse(1);
     int maxPrompt = Arrays.stream(o.prefillTokens()).max().orElse(1);
     int blocksPerSeq = StepPlan.blocksFor(o.maxContext(), BLOCK);
-    int numBlocks = maxBatch * blocksPerSeq + StepPlan.blocksFor(maxPrompt, BLOCK) + 8;
+    int numBlocks = maxBatch * blocksPerSeq + o.prefillBlocks(BLOCK) + 8;
     List<DecodeRow> decode = new ArrayList<>();
     List<PrefillRow> prefill = new ArrayList<>();
     Map<String, String> loads = new LinkedHashMap<>();
@@ -193,8 +240,9 @@ public final class StepBench {
           }
         }
         if (prefill.isEmpty()) {
-          for (int t : o.prefillTokens()) {
-            PrefillRow r = prefillPoint(b, config, o, t, maxBatch * blocksPerSeq, weightBytes, copy, gemm);
+          for (int i = 0; i < o.prefillTokens().length; i++) {
+            PrefillRow r = prefillPoint(b, config, o, o.prefillTokens()[i], o.prefillPrompts()[i],
+                maxBatch * blocksPerSeq, weightBytes, copy, gemm);
             prefill.add(r);
             printPrefill(out, r);
           }
@@ -230,7 +278,7 @@ public final class StepBench {
   }
 
   static void printPrefill(PrintStream out, PrefillRow r) {
-    out.printf(Locale.ROOT, "  prefill T=%-5d TTFT %10.1f us  gpu %10.1f  floor %10.1f  x%.2f%s%n", r.tokens(), r.ttftUs(),
+    out.printf(Locale.ROOT, "  prefill T=%-5s TTFT %10.1f us  gpu %10.1f  floor %10.1f  x%.2f%s%n", r.label(), r.ttftUs(),
         r.gpuUs(), r.floorUs(), r.ttftUs() / r.floorUs(), Double.isFinite(r.hostUs())
             ? String.format(Locale.ROOT, "  host %.1f  gap %.1f", r.hostUs(), r.gapUs()) : "");
     if (r.profile() != null) printProfile(out, r.profile());
@@ -329,12 +377,22 @@ public final class StepBench {
   /** One prompt of {@code t} tokens on any backend; a backend without a device clock has NaN device time. */
   static PrefillRow prefillPoint(io.decodefleet.agent.engine.Backend b, ModelConfig c, Options o, int t, int firstBlock,
       long weightBytes, double copy, double gemm) {
+    return prefillPoint(b, c, o, t, 1, firstBlock, weightBytes, copy, gemm);
+  }
+
+  /**
+   * One step of {@code t} prompt tokens split over {@code prompts} fresh prompts (as {@link #prompts});
+   * only a one-prompt point is profiled.
+   */
+  static PrefillRow prefillPoint(io.decodefleet.agent.engine.Backend b, ModelConfig c, Options o, int t, int prompts,
+      int firstBlock, long weightBytes, double copy, double gemm) {
     Random r = new Random(o.seed() - t);
     int[] tokens = new int[t];
     for (int i = 0; i < t; i++) {
       tokens[i] = r.nextInt(c.vocabSize());
     }
-    ForwardBatch prompt = prompt(tokens, firstBlock);
+    ForwardBatch prompt = prompts == 1 ? PromptSteps.prompt(tokens, firstBlock)
+        : PromptSteps.prompts(tokens, prompts, firstBlock);
     int reps = Math.max(3, o.reps() / 10);
     for (int i = 0; i < 2; i++) {
       b.forwardGreedy(prompt);
@@ -352,10 +410,10 @@ public final class StepBench {
       host[i] = timing == null ? Double.NaN : timing.hostNanos() / 1e3;
       gap[i] = timing == null ? Double.NaN : timing.idleGapMicros();
     }
-    double flops = prefillFlops(c, t);
+    double flops = PromptSteps.prefillFlops(c, t, prompts);
     double floor = Double.isFinite(gemm) ? Math.max(flops / gemm, weightBytes / copy) : weightBytes / copy;
     StepProfile profile = null;
-    if (o.profileSteps() > 0 && b.profileUnsupported().isEmpty()) {
+    if (prompts == 1 && o.profileSteps() > 0 && b.profileUnsupported().isEmpty()) {
       // The same prompt again, its launches split by kernel family; floors by bytes or by FLOPs at the
       // device's best matmul rate, whichever is larger.
       SamplingParams[] greedy = {SamplingParams.GREEDY};
@@ -364,39 +422,7 @@ public final class StepBench {
       for (int i = 0; i < o.profileSteps(); i++) runs.add(b.forwardProfiled(prompt, greedy, last).profile());
       profile = StepProfile.mean(runs).withComputeFloors(StepFlops.of(c, prompt), gemm);
     }
-    return new PrefillRow(t, median(wall), median(gpu), floor, flops, median(host), median(gap), profile);
-  }
-
-  /**
-   * One fresh prompt of {@code tokens} at once: its blocks from {@code firstBlock} on, one block table
-   * shared by its rows, its last row sampled.
-   */
-  static ForwardBatch prompt(int[] tokens, int firstBlock) {
-    int t = tokens.length;
-    int[] table = new int[StepPlan.blocksFor(t, BLOCK)];
-    for (int i = 0; i < table.length; i++) {
-      table[i] = firstBlock + i;
-    }
-    int[] positions = new int[t];
-    int[] slots = new int[t];
-    int[][] tables = new int[t][];
-    int[] ctx = new int[t];
-    for (int i = 0; i < t; i++) {
-      positions[i] = i;
-      slots[i] = table[i / BLOCK] * BLOCK + i % BLOCK;
-      tables[i] = table;
-      ctx[i] = i + 1;
-    }
-    return new ForwardBatch(tokens, positions, slots, tables, ctx, new int[] {t - 1});
-  }
-
-  /** 2 T x (non-embedding matmul parameters) + the LM head's one row + causal attention. */
-  static double prefillFlops(ModelConfig c, int t) {
-    long h = c.hiddenSize();
-    long perLayer = h * (c.qSize() + 2L * c.kvSize()) + (long) c.qSize() * h + 3L * h * c.intermediateSize();
-    double matmul = 2.0 * t * perLayer * c.numHiddenLayers() + 2.0 * h * c.vocabSize();
-    double attention = 4.0 * c.headDim() * c.numAttentionHeads() * ((double) t * (t + 1) / 2) * c.numHiddenLayers();
-    return matmul + attention;
+    return new PrefillRow(t, median(wall), median(gpu), floor, flops, median(host), median(gap), profile, prompts);
   }
 
   static double median(double[] v) {

@@ -56,7 +56,8 @@ public final class StepBenchCalibration {
     List<StepCalibration.LayoutTable> tables = new ArrayList<>();
     byReplica.forEach((replica, result) -> tables.addAll(tables(result, replica)));
     List<String> notes = List.of("decode: wall time of one engine step, every sequence at the point's context; "
-        + "prefill: wall time of one prompt from position 0 at batch 1", "device copy bandwidth "
+        + "prefill: wall time of one prompt from position 0 at batch 1 (with prompts: of that many prompts sharing "
+        + "the tokens, in one step)", "device copy bandwidth "
         + String.format(java.util.Locale.ROOT, "%.2f GB/s", r.copyBytesPerUs() / 1e3) + " measured beside it");
     return new StepCalibration(StepCalibration.MEASURED, r.device(), backend, r.model(), 16, Instant.now().toString(),
         command, host, messageMicros, messageMicros, r.defaults(), tables, null, null, notes);
@@ -71,7 +72,7 @@ public final class StepBenchCalibration {
           .add(new StepCalibration.DecodePoint(d.batch(), d.context(), d.wallUs()));
     }
     List<StepCalibration.PrefillPoint> prefill = r.prefill().stream()
-        .map(p -> new StepCalibration.PrefillPoint(p.tokens(), p.ttftUs())).toList();
+        .map(p -> new StepCalibration.PrefillPoint(p.tokens(), p.ttftUs(), p.prompts())).toList();
     List<StepCalibration.LayoutTable> tables = new ArrayList<>();
     // Graph paths replay the graph of the batch's bucket: a batch runs padded up to it.
     byPath.forEach((path, points) -> tables.add(new StepCalibration.LayoutTable(devices, path, path.contains("graph"),

@@ -82,7 +82,7 @@ class PrefillProfileTest {
     // The sum of the matmul families is bench step's prefill FLOPs.
     double sum = 0;
     for (double v : flops) sum += v;
-    assertEquals(StepBench.prefillFlops(TINY, 48), sum, 1e-6 * sum);
+    assertEquals(PromptSteps.prefillFlops(TINY, 48), sum, 1e-6 * sum);
   }
 
   @Test
@@ -98,7 +98,7 @@ class PrefillProfileTest {
   private static ForwardBatch promptOf(int t) {
     int[] tokens = new int[t];
     for (int i = 0; i < t; i++) tokens[i] = i % TINY.vocabSize();
-    return StepBench.prompt(tokens, 0);
+    return PromptSteps.prompt(tokens, 0);
   }
 
 }
