@@ -93,13 +93,23 @@ public final class OpenAiServer {
   }
 
   /**
+   * Connections the listening socket queues before they are accepted (the kernel caps it at
+   * net.core.somaxconn). Pekko's default of 100 overflowed under a benchmark client opening 512 or
+   * 1024 connections at once: the kernel dropped some handshakes, and those requests ended with no
+   * answer at all on the client ("header parser received no bytes").
+   */
+  static final int LISTEN_BACKLOG = 4096;
+
+  /**
    * The HTTP server's settings for this API: no request timeout (a whole, non-streamed answer of
-   * many tokens takes as long as it takes), an idle timeout far above any gap between tokens, the
-   * parser's header backstop of {@link RequestSizeLimits}, and its refusals in OpenAI's error shape.
+   * many tokens takes as long as it takes), an idle timeout far above any gap between tokens, a
+   * listen backlog of {@link #LISTEN_BACKLOG}, the parser's header backstop of {@link
+   * RequestSizeLimits}, and its refusals in OpenAI's error shape.
    */
   public static org.apache.pekko.http.javadsl.settings.ServerSettings settings(ActorSystem<?> system) {
     return org.apache.pekko.http.javadsl.settings.ServerSettings.create(com.typesafe.config.ConfigFactory.parseString(
         "pekko.http.server.request-timeout = infinite\npekko.http.server.idle-timeout = 10 min\n"
+            + "pekko.http.server.backlog = " + LISTEN_BACKLOG + "\n"
             + "pekko.http.server.parsing.error-handler = \"" + OpenAiParsingErrors.class.getName() + "\"")
         .withFallback(RequestSizeLimits.parserSettings()).withFallback(system.settings().config()));
   }
