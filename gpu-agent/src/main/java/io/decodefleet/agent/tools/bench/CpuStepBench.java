@@ -86,7 +86,13 @@ public final class CpuStepBench {
       }
     }
     double busyCores = (os.getProcessCpuTime() - cpu0) / (double) (System.nanoTime() - wall0);
-    out.printf(Locale.ROOT, "decode grid: %.2f cores busy (process CPU over wall time)%n", busyCores);
+    if (busyCores > 0) {
+      out.printf(Locale.ROOT, "decode grid: %.2f cores busy (process CPU over wall time)%n", busyCores);
+    } else {
+      // A grid shorter than the process CPU clock's tick reads 0: not measured, rather than a false 0.
+      busyCores = Double.NaN;
+      out.println("decode grid: too short to measure the cores it keeps busy");
+    }
     List<StepBench.PrefillRow> prefill = new ArrayList<>();
     int prefillReps = Math.max(3, o.reps() / 3);
     for (int i = 0; i < o.prefillTokens().length; i++) {
