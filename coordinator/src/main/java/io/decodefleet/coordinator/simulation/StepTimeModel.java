@@ -43,10 +43,8 @@ public final class StepTimeModel {
   private final double[] batchAxis; // the same, as doubles
   private final double[] contexts; // measured decode contexts, ascending
   private final double[][] decode; // [context][batch] µs, non-decreasing along both
-  private final double[] prefillTokens; // ascending, with 0 first
-  private final double[] prefillMicros; // P at each, P(0) from the rule above
-  private final double[] batchedTokens; // B's points (tokens of several prompts), ascending, 0 first; null: none
-  private final double[] batchedMicros;
+  private final TokenCurve prefill; // P: one prompt from position 0
+  private final TokenCurve batched; // B: steps of several prompts; null: none measured
   private final boolean padded;
   private final double scale;
   private final double addMicros;
@@ -78,38 +76,11 @@ public final class StepTimeModel {
         if (i > 0) decode[i][j] = Math.max(decode[i][j], decode[i - 1][j]);
       }
     }
-    List<StepCalibration.PrefillPoint> pre = t.prefill().stream().filter(p -> p.prompts() == 1)
-        .sorted((x, y) -> Integer.compare(x.tokens(), y.tokens())).toList();
-    prefillTokens = new double[pre.size() + 1];
-    prefillMicros = new double[pre.size() + 1];
-    for (int i = 0; i < pre.size(); i++) {
-      if (i > 0 && pre.get(i).tokens() == pre.get(i - 1).tokens()) {
-        throw new IllegalArgumentException(t.label() + ": prefill of " + pre.get(i).tokens() + " tokens given twice");
-      }
-      prefillTokens[i + 1] = pre.get(i).tokens();
-      prefillMicros[i + 1] = Math.max(pre.get(i).stepMicros(), i > 0 ? prefillMicros[i] : 0);
-    }
-    prefillMicros[0] = pre.size() == 1 ? 0 : Math.max(0, intercept(prefillTokens[1], prefillMicros[1],
-        prefillTokens[2], prefillMicros[2]));
-    List<StepCalibration.PrefillPoint> batched = t.prefill().stream().filter(p -> p.prompts() > 1)
-        .sorted((x, y) -> Integer.compare(x.tokens(), y.tokens())).toList();
-    if (batched.isEmpty()) {
-      batchedTokens = null;
-      batchedMicros = null;
-    } else {
-      batchedTokens = new double[batched.size() + 1];
-      batchedMicros = new double[batched.size() + 1];
-      for (int i = 0; i < batched.size(); i++) {
-        if (i > 0 && batched.get(i).tokens() == batched.get(i - 1).tokens()) {
-          throw new IllegalArgumentException(t.label() + ": a step of " + batched.get(i).tokens()
-              + " prompt tokens given twice");
-        }
-        batchedTokens[i + 1] = batched.get(i).tokens();
-        batchedMicros[i + 1] = Math.max(batched.get(i).stepMicros(), i > 0 ? batchedMicros[i] : 0);
-      }
-      batchedMicros[0] = batched.size() == 1 ? 0 : Math.max(0, intercept(batchedTokens[1], batchedMicros[1],
-          batchedTokens[2], batchedMicros[2]));
-    }
+    prefill = TokenCurve.of(t.prefill().stream().filter(p -> p.prompts() == 1).toList(),
+        tokens -> t.label() + ": prefill of " + tokens + " tokens given twice");
+    List<StepCalibration.PrefillPoint> several = t.prefill().stream().filter(p -> p.prompts() > 1).toList();
+    batched = several.isEmpty() ? null : TokenCurve.of(several,
+        tokens -> t.label() + ": a step of " + tokens + " prompt tokens given twice");
     this.padded = t.paddedToBuckets();
     this.scale = scale;
     this.addMicros = addMicros;
@@ -173,7 +144,7 @@ public final class StepTimeModel {
 
   /** One step that prefills one prompt of {@code tokens} from position 0, µs. */
   public double prefillMicros(double tokens) {
-    return scaled(rawPrefill(tokens));
+    return scaled(prefill.at(tokens));
   }
 
   /**
@@ -186,7 +157,7 @@ public final class StepTimeModel {
    * @param chunks how many entries of the two arrays are chunks
    */
   public double stepMicros(int decodeRows, long decodeContext, int[] chunkStart, int[] chunkTokens, int chunks) {
-    if (batchedTokens != null && chunks > 0) {
+    if (batched != null && chunks > 0) {
       long rows = decodeRows;
       double attention = 0;
       for (int i = 0; i < chunks; i++) {
@@ -195,11 +166,11 @@ public final class StepTimeModel {
       }
       double kv = decodeRows == 0 ? 0 : Math.max(0,
           rawDecode(decodeRows, (double) decodeContext / decodeRows) - rawDecode(decodeRows, contexts[0]));
-      return scaled(rawBatched(rows) + kv + attention);
+      return scaled(batched.at(rows) + kv + attention);
     }
-    double t = decodeRows > 0 ? rawDecode(decodeRows, (double) decodeContext / decodeRows) : prefillMicros[0];
+    double t = decodeRows > 0 ? rawDecode(decodeRows, (double) decodeContext / decodeRows) : prefill.at(0);
     for (int i = 0; i < chunks; i++) {
-      t += rawPrefill(chunkStart[i] + chunkTokens[i]) - rawPrefill(chunkStart[i]);
+      t += prefill.at(chunkStart[i] + chunkTokens[i]) - prefill.at(chunkStart[i]);
     }
     return scaled(t);
   }
@@ -217,23 +188,39 @@ public final class StepTimeModel {
     return onSegment(contexts[i], lo, contexts[i + 1], hi, context, i == 0);
   }
 
-  /** B(n): a step of {@code tokens} prompt tokens over short prompts (the batched points' line). */
-  private double rawBatched(double tokens) {
-    if (batchedTokens.length == 2) return batchedMicros[1] * tokens / batchedTokens[1];
-    int i = segment(batchedTokens, tokens);
-    return onSegment(batchedTokens[i], batchedMicros[i], batchedTokens[i + 1], batchedMicros[i + 1], tokens, false);
-  }
-
   /** A(T): what one prompt of {@code tokens} takes beyond a step of as many tokens over short prompts. */
   private double ownAttention(double tokens) {
-    return Math.max(0, rawPrefill(tokens) - rawBatched(tokens));
+    return Math.max(0, prefill.at(tokens) - batched.at(tokens));
   }
 
-  private double rawPrefill(double tokens) {
-    if (prefillTokens.length == 2) return prefillMicros[1] * tokens / prefillTokens[1];
-    int i = segment(prefillTokens, tokens);
-    // The first segment starts at 0 tokens, where P(0) is already at least 0.
-    return onSegment(prefillTokens[i], prefillMicros[i], prefillTokens[i + 1], prefillMicros[i + 1], tokens, false);
+  /**
+   * Step time against prompt tokens through a table's points (P or B): ascending from 0 tokens, lifted
+   * where it falls, its value at 0 from the rule above; one point is proportional to the tokens.
+   */
+  private record TokenCurve(double[] tokens, double[] micros) {
+
+    static TokenCurve of(List<StepCalibration.PrefillPoint> points, java.util.function.IntFunction<String> twice) {
+      List<StepCalibration.PrefillPoint> sorted = points.stream()
+          .sorted((x, y) -> Integer.compare(x.tokens(), y.tokens())).toList();
+      double[] tokens = new double[sorted.size() + 1];
+      double[] micros = new double[sorted.size() + 1];
+      for (int i = 0; i < sorted.size(); i++) {
+        if (i > 0 && sorted.get(i).tokens() == sorted.get(i - 1).tokens()) {
+          throw new IllegalArgumentException(twice.apply(sorted.get(i).tokens()));
+        }
+        tokens[i + 1] = sorted.get(i).tokens();
+        micros[i + 1] = Math.max(sorted.get(i).stepMicros(), i > 0 ? micros[i] : 0);
+      }
+      micros[0] = sorted.size() == 1 ? 0 : Math.max(0, intercept(tokens[1], micros[1], tokens[2], micros[2]));
+      return new TokenCurve(tokens, micros);
+    }
+
+    double at(double t) {
+      if (tokens.length == 2) return micros[1] * t / tokens[1];
+      int i = segment(tokens, t);
+      // The first segment starts at 0 tokens, where the value is already at least 0.
+      return onSegment(tokens[i], micros[i], tokens[i + 1], micros[i + 1], t, false);
+    }
   }
 
   /** Piecewise linear through (xs, ys); an axis of one point is flat. */
