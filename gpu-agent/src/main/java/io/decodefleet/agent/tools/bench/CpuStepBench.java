@@ -103,11 +103,9 @@ public final class CpuStepBench {
         double wall = EngineSteps.prefill(b, vocab, numBlocks, BLOCK, t, 2, prefillReps, o.seed());
         r = new StepBench.PrefillRow(t, wall, Double.NaN, weightBytes / copy, PromptSteps.prefillFlops(config, t));
       } else {
-        // Several prompts in one step: the batch straight to the backend, their blocks after the decode grid's.
-        StepBench.PrefillRow timed = StepBench.prefillPoint(b, config, o, t, prompts, maxBatch * blocksPerSeq,
-            weightBytes, copy, Double.NaN);
-        r = new StepBench.PrefillRow(t, timed.ttftUs(), Double.NaN, weightBytes / copy, timed.flops(), Double.NaN,
-            Double.NaN, null, prompts);
+        // Several prompts in one step: the batch straight to the backend, their blocks after the decode grid's
+        // (no device clock, no matmul rate: NaN device times, the floor the weights' bytes over the copy rate).
+        r = StepBench.prefillPoint(b, config, o, t, prompts, maxBatch * blocksPerSeq, weightBytes, copy, Double.NaN);
       }
       prefill.add(r);
       StepBench.printPrefill(out, r);

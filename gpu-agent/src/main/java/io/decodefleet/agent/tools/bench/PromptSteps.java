@@ -16,22 +16,7 @@ public final class PromptSteps {
    * shared by its rows, its last row sampled.
    */
   public static ForwardBatch prompt(int[] tokens, int firstBlock) {
-    int t = tokens.length;
-    int[] table = new int[StepPlan.blocksFor(t, BLOCK)];
-    for (int i = 0; i < table.length; i++) {
-      table[i] = firstBlock + i;
-    }
-    int[] positions = new int[t];
-    int[] slots = new int[t];
-    int[][] tables = new int[t][];
-    int[] ctx = new int[t];
-    for (int i = 0; i < t; i++) {
-      positions[i] = i;
-      slots[i] = table[i / BLOCK] * BLOCK + i % BLOCK;
-      tables[i] = table;
-      ctx[i] = i + 1;
-    }
-    return new ForwardBatch(tokens, positions, slots, tables, ctx, new int[] {t - 1});
+    return prompts(tokens, 1, firstBlock);
   }
 
   /** 2 T x (non-embedding matmul parameters) + the LM head's one row + causal attention. */
@@ -46,7 +31,7 @@ public final class PromptSteps {
     double matmul = 2.0 * t * perLayer * c.numHiddenLayers() + 2.0 * h * c.vocabSize() * prompts;
     double pairs = 0;
     for (int p = 0; p < prompts; p++) {
-      double len = t / prompts + (p < t % prompts ? 1 : 0);
+      double len = length(t, prompts, p);
       pairs += len * (len + 1) / 2;
     }
     return matmul + 4.0 * c.headDim() * c.numAttentionHeads() * pairs * c.numHiddenLayers();
@@ -67,7 +52,7 @@ public final class PromptSteps {
     int row = 0;
     int block = firstBlock;
     for (int p = 0; p < prompts; p++) {
-      int len = t / prompts + (p < t % prompts ? 1 : 0);
+      int len = length(t, prompts, p);
       int[] table = new int[StepPlan.blocksFor(len, BLOCK)];
       for (int i = 0; i < table.length; i++) table[i] = block++;
       for (int i = 0; i < len; i++, row++) {
@@ -81,4 +66,8 @@ public final class PromptSteps {
     return new ForwardBatch(tokens, positions, slots, tables, ctx, sample);
   }
 
+  /** Prompt {@code p}'s tokens when {@code prompts} share {@code t}: the first ones one more where it does not divide. */
+  private static int length(int t, int prompts, int p) {
+    return t / prompts + (p < t % prompts ? 1 : 0);
+  }
 }

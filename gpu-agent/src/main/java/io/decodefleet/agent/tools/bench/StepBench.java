@@ -391,8 +391,7 @@ public final class StepBench {
     for (int i = 0; i < t; i++) {
       tokens[i] = r.nextInt(c.vocabSize());
     }
-    ForwardBatch prompt = prompts == 1 ? PromptSteps.prompt(tokens, firstBlock)
-        : PromptSteps.prompts(tokens, prompts, firstBlock);
+    ForwardBatch prompt = PromptSteps.prompts(tokens, prompts, firstBlock);
     int reps = Math.max(3, o.reps() / 10);
     for (int i = 0; i < 2; i++) {
       b.forwardGreedy(prompt);
