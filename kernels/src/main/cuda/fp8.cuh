@@ -31,11 +31,27 @@ __device__ __forceinline__ void unpack_fp8x16(const uint4& v, float (&f)[16]) {
   }
 }
 
-// Four codes (one 32-bit word) to two bf16x2 words, exactly.
+// Four codes (one 32-bit word) to two bf16x2 words (codes 0, 1 then 2, 3), exactly, without the
+// conversion unit. The hardware path (e4m3x2 to half2, each half to float, two floats to bf16x2)
+// spends eight conversions on four codes, and conversions issue at a quarter of the integer rate:
+// the FP8 GEMMs and the FP8 attention were bound by them, not by their bytes. Here a code's seven
+// magnitude bits go to bits 10..4 of a bf16 and its sign to bit 15: exponent field E and mantissa
+// mmm0000, which is the code's value times 2^-120 for normal codes (2^(E-127) * 1.mmm) and subnormal
+// ones (E = 0: 0.mmm * 2^-126) alike; one bf16x2 multiply by 2^120 (exact, subnormal inputs kept)
+// restores it. The one difference from the hardware path: the NaN codes (0x7f, 0xff) widen to
+// +-480, not NaN. Weights quantized here or loaded from a checkpoint and KV written by the kernels
+// here hold a NaN code only for a NaN input. The self-test's rows of subnormal codes only would
+// catch a multiply that flushed its subnormal inputs.
 __device__ __forceinline__ uint2 fp8x4_to_bf16x4(uint32_t w) {
-  const float2 lo = fp8x2_to_float2(static_cast<uint16_t>(w & 0xffffu));
-  const float2 hi = fp8x2_to_float2(static_cast<uint16_t>(w >> 16));
-  return make_uint2(pack_bf16x2(lo.x, lo.y), pack_bf16x2(hi.x, hi.y));
+  const uint32_t even = ((w << 4) & 0x07f007f0u) | ((w << 8) & 0x80008000u);  // codes 0 and 2
+  const uint32_t odd = ((w >> 4) & 0x07f007f0u) | (w & 0x80008000u);         // codes 1 and 3
+  const uint32_t lo = __byte_perm(even, odd, 0x5410);
+  const uint32_t hi = __byte_perm(even, odd, 0x7632);
+  constexpr uint32_t kTwoTo120 = 0x7b807b80u;  // bf16x2 (2^120, 2^120)
+  uint32_t a, b;
+  asm("mul.rn.bf16x2 %0, %1, %2;" : "=r"(a) : "r"(lo), "r"(kTwoTo120));
+  asm("mul.rn.bf16x2 %0, %1, %2;" : "=r"(b) : "r"(hi), "r"(kTwoTo120));
+  return make_uint2(a, b);
 }
 
 __device__ __forceinline__ float fp8_decode(uint8_t code) {

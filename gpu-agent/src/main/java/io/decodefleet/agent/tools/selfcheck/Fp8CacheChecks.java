@@ -31,28 +31,41 @@ final class Fp8CacheChecks {
 
   private static final float K_SCALE = 0.25f;
   private static final float V_SCALE = 0.0078125f;
+  /**
+   * K and V scales that make nearly every code of the cache subnormal (|value| / 256 below 2^-6): a
+   * widening that flushed subnormals would read a cache of zeros.
+   */
+  static final float SUBNORMAL_SCALE = 256f;
 
   private Fp8CacheChecks() {}
 
-  /** A paged check's caches as codes (NaN stays the NaN code) and the FP8 reference output. */
-  private record Fp8Paged(BackendKernelChecks.Paged in, byte[] k, byte[] v, float[] expected) {}
+  /** A paged check's caches as codes (NaN stays the NaN code), their scales and the FP8 reference output. */
+  private record Fp8Paged(BackendKernelChecks.Paged in, byte[] k, byte[] v, float kScale, float vScale,
+      float[] expected) {}
 
-  private static Fp8Paged fp8Inputs(DeviceHarness h, int qHeads, int kvHeads, int d, int bs, int[] contexts) {
+  private static Fp8Paged fp8Inputs(DeviceHarness h, int qHeads, int kvHeads, int d, int bs, int[] contexts,
+      float kScale, float vScale) {
     BackendKernelChecks.Paged in = BackendKernelChecks.pagedInputs(h, qHeads, kvHeads, d, bs, contexts);
     byte[] k = new byte[in.kCache().length];
     byte[] v = new byte[in.vCache().length];
-    Fp8E4m3.encode(in.kCache(), 0, k.length, K_SCALE, k, 0);
-    Fp8E4m3.encode(in.vCache(), 0, v.length, V_SCALE, v, 0);
+    Fp8E4m3.encode(in.kCache(), 0, k.length, kScale, k, 0);
+    Fp8E4m3.encode(in.vCache(), 0, v.length, vScale, v, 0);
     float[] expected = new float[in.q().length];
-    PagedAttention.forwardFp8(in.q(), in.batch(), qHeads, kvHeads, d, k, v, K_SCALE, V_SCALE, bs, in.tables(),
+    PagedAttention.forwardFp8(in.q(), in.batch(), qHeads, kvHeads, d, k, v, kScale, vScale, bs, in.tables(),
         contexts, (float) (1.0 / Math.sqrt(d)), expected);
-    return new Fp8Paged(in, k, v, expected);
+    return new Fp8Paged(in, k, v, kScale, vScale, expected);
   }
 
   /** Eager decode attention over FP8 pages: split + combine, or persistent; run twice (counters, races). */
   static CheckResult decodeAttention(DeviceHarness h, boolean persistent, int qHeads, int kvHeads, int d, int bs,
       int[] contexts) {
-    Fp8Paged f = fp8Inputs(h, qHeads, kvHeads, d, bs, contexts);
+    return decodeAttention(h, persistent, qHeads, kvHeads, d, bs, contexts, K_SCALE, V_SCALE);
+  }
+
+  /** As above over a cache quantized with these scales ({@link #SUBNORMAL_SCALE}: subnormal codes). */
+  static CheckResult decodeAttention(DeviceHarness h, boolean persistent, int qHeads, int kvHeads, int d, int bs,
+      int[] contexts, float kScale, float vScale) {
+    Fp8Paged f = fp8Inputs(h, qHeads, kvHeads, d, bs, contexts, kScale, vScale);
     BackendKernelChecks.Paged in = f.in();
     Kernel probe = new DecodeAttentionParams(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, qHeads, kvHeads, d, bs,
         Integer.numberOfTrailingZeros(bs), 1, 64, 0, 1f).kernel(persistent, true);
@@ -66,7 +79,7 @@ final class Fp8CacheChecks {
         h.ints(plan.partialBase()).address(), h.poisonedF32(Math.max(1L, (long) plan.numPartials() * group * d))
         .address(), h.poisonedF32(Math.max(1L, (long) plan.numPartials() * group)).address(),
         h.zeroedInts(plan.counterCount()).address()), qHeads, d, bs, in.stride(), (float) (1.0 / Math.sqrt(d)))
-        .withKvScales(K_SCALE, V_SCALE);
+        .withKvScales(f.kScale(), f.vScale());
     Kernel k = p.kernel(persistent, true);
     Runnable run = persistent
         ? () -> h.launch(k, plan.persistentLaunch(k, slots), p)
@@ -75,13 +88,14 @@ final class Fp8CacheChecks {
           if (plan.needsCombine()) h.launch(p.combineKernel(), plan.combineLaunch(p.combineKernel()), p);
         };
     return twice(h, run, out, f, persistent ? "decode attn fp8 persistent" : "decode attn fp8 split+combine",
-        shape(in, qHeads, kvHeads, d, bs) + " chunk=" + plan.chunkTokens(), qHeads, d);
+        shape(in, qHeads, kvHeads, d, bs) + " chunk=" + plan.chunkTokens()
+        + (kScale == SUBNORMAL_SCALE ? " subnormal codes" : ""), qHeads, d);
   }
 
   /** The graph variants over FP8 pages: grid fixed at the plan's bound, the step's plan in device memory. */
   static CheckResult decodeGraph(DeviceHarness h, boolean persistent, int qHeads, int kvHeads, int d, int bs,
       int[] contexts) {
-    Fp8Paged f = fp8Inputs(h, qHeads, kvHeads, d, bs, contexts);
+    Fp8Paged f = fp8Inputs(h, qHeads, kvHeads, d, bs, contexts, K_SCALE, V_SCALE);
     BackendKernelChecks.Paged in = f.in();
     Kernel probe = persistent
         ? (d == 64 ? Kernel.DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D64 : Kernel.DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D128)

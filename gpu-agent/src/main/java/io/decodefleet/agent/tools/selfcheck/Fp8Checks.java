@@ -30,15 +30,32 @@ final class Fp8Checks {
 
   private Fp8Checks() {}
 
-  /** e4m3 codes of gaussian values spread over the format's range, as a quantized weight's are. */
-  private static byte[] codes(DeviceHarness h, int count) {
-    byte[] c = new byte[count];
-    for (int i = 0; i < count; i++) c[i] = Fp8E4m3.encode((float) (h.random().nextGaussian() * 100));
-    return c;
+  /** Which e4m3 codes a check's weights hold. */
+  enum Codes {
+    /** Codes of gaussian values spread over the format's range, as a quantized weight's are. */
+    GAUSSIAN,
+    /**
+     * Subnormal codes and zeros only (exponent field 0, either sign): a widening that flushed
+     * subnormals would give zeros, where among gaussian codes they weigh too little to show.
+     */
+    SUBNORMAL;
+
+    byte[] draw(DeviceHarness h, int count) {
+      byte[] c = new byte[count];
+      for (int i = 0; i < count; i++) {
+        c[i] = this == GAUSSIAN ? Fp8E4m3.encode((float) (h.random().nextGaussian() * 100))
+            : (byte) (h.random().nextInt(8) | (h.random().nextBoolean() ? 0x80 : 0));
+      }
+      return c;
+    }
+
+    String label() {
+      return this == GAUSSIAN ? "" : " subnormal codes";
+    }
   }
 
   static CheckResult gemm(DeviceHarness h, int m, int n, int k, boolean perChannel, boolean outFloat) {
-    Fp8Case c = Fp8Case.draw(h, m, n, k, perChannel);
+    Fp8Case c = Fp8Case.draw(h, m, n, k, perChannel, Codes.GAUSSIAN);
     float[] x = c.x();
     byte[] w = c.w();
     float[] scales = c.scales();
@@ -84,13 +101,13 @@ final class Fp8Checks {
 
   /** Random bf16 x (m, k), e4m3 codes w (n, k) with a scale per row (or one), and their CPU product (m, n). */
   private record Fp8Case(float[] x, byte[] w, float[] scales, float[] expected) {
-    static Fp8Case draw(DeviceHarness h, int m, int n, int k) {
-      return draw(h, m, n, k, true);
+    static Fp8Case draw(DeviceHarness h, int m, int n, int k, Codes codes) {
+      return draw(h, m, n, k, true, codes);
     }
 
-    static Fp8Case draw(DeviceHarness h, int m, int n, int k, boolean perRow) {
+    static Fp8Case draw(DeviceHarness h, int m, int n, int k, boolean perRow, Codes codes) {
       float[] x = h.randomBf16(m * k, 1.0);
-      byte[] w = codes(h, n * k);
+      byte[] w = codes.draw(h, n * k);
       float[] scales = new float[perRow ? n : 1];
       for (int j = 0; j < scales.length; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
       float[] expected = new float[m * n];
@@ -104,7 +121,11 @@ final class Fp8Checks {
    * output row, against {@link Fp8Matmul}; run twice (tile counters must come back to zero).
    */
   static CheckResult skinny(DeviceHarness h, int m, int n, int k, boolean outFloat) {
-    Fp8Case c = Fp8Case.draw(h, m, n, k);
+    return skinny(h, m, n, k, outFloat, Codes.GAUSSIAN);
+  }
+
+  static CheckResult skinny(DeviceHarness h, int m, int n, int k, boolean outFloat, Codes codes) {
+    Fp8Case c = Fp8Case.draw(h, m, n, k, codes);
     float[] x = c.x();
     byte[] w = c.w();
     float[] scales = c.scales();
@@ -129,8 +150,8 @@ final class Fp8Checks {
     err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected));
     double bytes = (double) n * k + 4.0 * n + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
     return h.result(outFloat ? "skinny gemm fp8, f32 out" : "skinny gemm fp8", String.format(
-        "m=%d n=%d k=%d splits=%d", m, n, k, plan.splits()), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16,
-        us, bytes, 2.0 * m * n * k);
+        "m=%d n=%d k=%d splits=%d%s", m, n, k, plan.splits(), codes.label()), err,
+        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
   }
 
   /**
@@ -141,7 +162,11 @@ final class Fp8Checks {
    * before all its partials were written).
    */
   static CheckResult skinny2(DeviceHarness h, int m, int n, int k, boolean outFloat) {
-    Fp8Case c = Fp8Case.draw(h, m, n, k);
+    return skinny2(h, m, n, k, outFloat, Codes.GAUSSIAN);
+  }
+
+  static CheckResult skinny2(DeviceHarness h, int m, int n, int k, boolean outFloat, Codes codes) {
+    Fp8Case c = Fp8Case.draw(h, m, n, k, codes);
     float[] x = c.x();
     byte[] w = c.w();
     float[] scales = c.scales();
@@ -176,7 +201,8 @@ final class Fp8Checks {
     err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected));
     double bytes = (double) n * k + 4.0 * n + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
     return h.result(outFloat ? "skinny2 gemm fp8, f32 out" : "skinny2 gemm fp8", String.format(
-        "m=%d n=%d k=%d splits=%d ctas=%d launches=%d", m, n, k, plan.splits(), plan.ctas(), launches), err,
+        "m=%d n=%d k=%d splits=%d ctas=%d launches=%d%s", m, n, k, plan.splits(), plan.ctas(), launches,
+        codes.label()), err,
         outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
   }
 
@@ -187,7 +213,11 @@ final class Fp8Checks {
    * tiles, and launches start them afresh).
    */
   static CheckResult wgmma(DeviceHarness h, int m, int n, int k, boolean perRow, boolean outFloat) {
-    Fp8Case c = Fp8Case.draw(h, m, n, k, perRow);
+    return wgmma(h, m, n, k, perRow, outFloat, Codes.GAUSSIAN);
+  }
+
+  static CheckResult wgmma(DeviceHarness h, int m, int n, int k, boolean perRow, boolean outFloat, Codes codes) {
+    Fp8Case c = Fp8Case.draw(h, m, n, k, perRow, codes);
     float[] x = c.x();
     byte[] w = c.w();
     float[] scales = c.scales();
@@ -206,8 +236,8 @@ final class Fp8Checks {
     err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected));
     double bytes = (double) n * k + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
     return h.result(outFloat ? "gemm fp8 (wgmma), f32 out" : "gemm fp8 (wgmma)", String.format(
-        "m=%d n=%d k=%d %s tiles=%d ctas=%d", m, n, k, perRow ? "per-channel" : "per-tensor",
-        WgmmaGemmParams.tiles(m, n), shape.gridX()), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us,
+        "m=%d n=%d k=%d %s tiles=%d ctas=%d%s", m, n, k, perRow ? "per-channel" : "per-tensor",
+        WgmmaGemmParams.tiles(m, n), shape.gridX(), codes.label()), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us,
         bytes, 2.0 * m * n * k);
   }
 }

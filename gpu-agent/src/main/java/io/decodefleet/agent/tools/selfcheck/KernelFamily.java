@@ -167,7 +167,9 @@ public enum KernelFamily {
       h -> Fp8Checks.skinny(h, 32, 6144, 4096, false),
       h -> Fp8Checks.skinny(h, 64, 6144, 4096, false),
       h -> Fp8Checks.skinny(h, 200, 1000, 1024, false),
-      h -> Fp8Checks.skinny(h, 8, 4096, 7168, true)),
+      h -> Fp8Checks.skinny(h, 8, 4096, 7168, true),
+      h -> Fp8Checks.skinny(h, 1, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL),
+      h -> Fp8Checks.skinny(h, 32, 6144, 4096, false, Fp8Checks.Codes.SUBNORMAL)),
   /**
    * The FP8 second skinny GEMM (m ≤ 64, the backend's FP8 decode projections where the tensor-map
    * shim is loaded): the four Llama-3-8B projections, n off the 64-row tile, k off the 256-k chunk
@@ -195,7 +197,9 @@ public enum KernelFamily {
       h -> Fp8Checks.skinny2(h, 64, 4096, 4096, true),
       h -> Fp8Checks.skinny2(h, 40, 4096, 4096, false),
       h -> Fp8Checks.skinny2(h, 128, 6144, 4096, false),
-      h -> Fp8Checks.skinny2(h, 100, 4096, 14336, true)),
+      h -> Fp8Checks.skinny2(h, 100, 4096, 14336, true),
+      h -> Fp8Checks.skinny2(h, 1, 6144, 4096, false, Fp8Checks.Codes.SUBNORMAL),
+      h -> Fp8Checks.skinny2(h, 40, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL)),
   /**
    * Our Hopper GEMM over FP8 weights (sm_90 only, as {@link #WGMMA_GEMM}; the FP8 projections past
    * the skinny GEMMs' rows): rows and columns off the 128 x 256 tile, k off the 64-wide stage (528)
@@ -210,7 +214,8 @@ public enum KernelFamily {
       h -> Fp8Checks.wgmma(h, 640, 8192, 128, true, false),
       h -> Fp8Checks.wgmma(h, 65, 1001, 512, false, false),
       h -> Fp8Checks.wgmma(h, 256, 1024, 4096, true, false),
-      h -> Fp8Checks.wgmma(h, 300, 1000, 2048, true, true)),
+      h -> Fp8Checks.wgmma(h, 300, 1000, 2048, true, true),
+      h -> Fp8Checks.wgmma(h, 256, 1024, 4096, true, false, Fp8Checks.Codes.SUBNORMAL)),
   PAGED_ATTENTION_FP8(
       h -> Fp8Checks.pagedAttention(h, 4, 2, 32, 16, new int[] {1, 17, 300}),
       h -> Fp8Checks.pagedAttention(h, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
@@ -230,6 +235,8 @@ public enum KernelFamily {
       h -> Fp8CacheChecks.decodeAttention(h, false, 32, 8, 128, 16, randomContexts(h.random(), 17, 1, 3000)),
       h -> Fp8CacheChecks.decodeAttention(h, true, 16, 4, 64, 32, randomContexts(h.random(), 17, 1, 3000)),
       h -> Fp8CacheChecks.decodeAttention(h, false, 8, 8, 64, 16, new int[] {1, 63, 64, 65}),
+      h -> Fp8CacheChecks.decodeAttention(h, false, 32, 8, 128, 16, new int[] {1000, 37},
+          Fp8CacheChecks.SUBNORMAL_SCALE, Fp8CacheChecks.SUBNORMAL_SCALE),
       h -> Fp8CacheChecks.decodeGraph(h, false, 32, 8, 128, 16, randomContexts(h.random(), 9, 1, 2000)),
       h -> Fp8CacheChecks.decodeGraph(h, false, 16, 4, 64, 16, randomContexts(h.random(), 17, 1, 3000)),
       h -> Fp8CacheChecks.decodeGraph(h, true, 32, 8, 128, 16, randomContexts(h.random(), 64, 250, 1100)),
