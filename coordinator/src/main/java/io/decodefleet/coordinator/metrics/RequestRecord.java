@@ -21,6 +21,8 @@ import java.util.List;
  *     MetricsRecorder#requests(long)} was given)
  * @param tokenArrivalsMs every token's arrival, ms after the run's start, in order (tokens of one
  *     report share a time); TTFT, E2E and the ITL gaps are differences of these taken in nanoseconds
+ * @param queueMs how long its agent's engine held it before its first scheduled step, as the agent
+ *     reports it on completion (on the agent's clock); NaN when unknown
  */
 public record RequestRecord(
     long requestId,
@@ -35,7 +37,8 @@ public record RequestRecord(
     List<Double> itlMs,
     int migrations,
     double releasedMs,
-    List<Double> tokenArrivalsMs) {
+    List<Double> tokenArrivalsMs,
+    double queueMs) {
 
   public RequestRecord {
     // A recorder's lists are already unmodifiable and unboxed (TimesMs); others are copied.

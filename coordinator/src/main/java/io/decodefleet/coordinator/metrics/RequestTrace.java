@@ -27,6 +27,8 @@ final class RequestTrace {
   int migrations;
   /** The agent that produced the latest token; null before the first. */
   String lastAgent;
+  /** How long its agent says it queued before its first step, once completed; -1 unknown. */
+  long queueNanos = -1;
 
   /** One arrival time per token, nanos; tokens of one report share a time. */
   private long[] arrivals = new long[8];
@@ -90,6 +92,7 @@ final class RequestTrace {
 
   /** This request, completed for {@code reason} after {@code queueNanos} in its agent's queue (-1: unknown). */
   CompletedRequest completed(String reason, long queueNanos) {
+    this.queueNanos = queueNanos;
     double[] itl = new double[Math.max(0, tokens - 1)];
     for (int i = 1; i < tokens; i++) {
       itl[i - 1] = (arrivals[i] - arrivals[i - 1]) / NANOS_PER_SECOND;
@@ -119,7 +122,8 @@ final class RequestTrace {
         new TimesMs(gaps.toArray()),
         migrations,
         (releasedNanos - originNanos) / NANOS_PER_MILLI,
-        new TimesMs(arrivalsMs));
+        new TimesMs(arrivalsMs),
+        queueNanos < 0 ? Double.NaN : queueNanos / NANOS_PER_MILLI);
   }
 
   /** A growable array of primitive doubles, so pooled ITL samples are not boxed one by one. */

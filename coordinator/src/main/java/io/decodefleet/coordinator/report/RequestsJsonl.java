@@ -16,7 +16,8 @@ import java.io.Writer;
  * is "inf"), "request_id", "agent_id" (the agent of its last token; null before any), "released_ms"
  * (its release, ms after the point's start), "prompt_tokens", "output_tokens", "completed",
  * "failure" (null unless it failed), "migrations", "ttft_ms", "tpot_ms", "e2e_ms" (null where not
- * measurable) and "token_arrivals_ms": every token's arrival, ms after the point's start (tokens of
+ * measurable), "queue_ms" (how long its agent's engine held it before its first step, as the agent
+ * reports it; null when unknown: not completed, or an endpoint run) and "token_arrivals_ms": every token's arrival, ms after the point's start (tokens of
  * one step report share a time). TTFT is the first arrival minus the release, E2E the last.
  */
 final class RequestsJsonl {
@@ -45,6 +46,7 @@ final class RequestsJsonl {
           number(g, "ttft_ms", r.ttftMs());
           number(g, "tpot_ms", r.tpotMs());
           number(g, "e2e_ms", r.e2eMs());
+          number(g, "queue_ms", r.queueMs());
           g.writeArrayFieldStart("token_arrivals_ms");
           for (double t : r.tokenArrivalsMs()) g.writeNumber(t);
           g.writeEndArray();

@@ -57,7 +57,12 @@ public final class SweepFixture {
         m.tokensArrived(i, agent, batch, ms(t));
         sent += batch;
       }
-      m.requestFinished(i, ms(t));
+      // Odd requests carry their agent's queue time; even ones leave it unknown.
+      if (i % 2 == 1) {
+        m.requestFinished(i, "length", (long) (ttft / 4 * 1e6), ms(t));
+      } else {
+        m.requestFinished(i, ms(t));
+      }
     }
     return m;
   }

@@ -144,6 +144,11 @@ class ReportWriterTest {
           assertEquals(o.get("ttft_ms").doubleValue(), arrivals.get(0).doubleValue() - released, 1e-6);
           assertEquals(o.get("e2e_ms").doubleValue(), arrivals.get(arrivals.size() - 1).doubleValue() - released, 1e-6);
           assertTrue(o.get("failure").isNull());
+          if (Double.isNaN(r.queueMs())) {
+            assertTrue(o.get("queue_ms").isNull());
+          } else {
+            assertEquals(r.queueMs(), o.get("queue_ms").doubleValue(), 1e-9);
+          }
         } else {
           assertEquals(r.failureReason(), o.get("failure").textValue());
         }
