@@ -26,12 +26,14 @@ public interface SequenceEvent {
    * @param reason "length" (max tokens or the model's context) or "stop" (a stop token)
    * @param queueNanos how long it queued on its agent before its first step, as the agent measured it;
    *     -1: not measured
+   * @param prefillNanos from its first step's start to the end of the step of its first token, as the
+   *     agent measured it; -1: not measured
    */
   record Finished(long requestId, String agentId, int preemptions, VerifyResult verify, String reason, long queueNanos,
-      long nanos) implements SequenceEvent {
-    /** Queue time not measured. */
+      long prefillNanos, long nanos) implements SequenceEvent {
+    /** Queue and prefill times not measured. */
     public Finished(long requestId, String agentId, int preemptions, VerifyResult verify, String reason, long nanos) {
-      this(requestId, agentId, preemptions, verify, reason, -1, nanos);
+      this(requestId, agentId, preemptions, verify, reason, -1, -1, nanos);
     }
   }
 

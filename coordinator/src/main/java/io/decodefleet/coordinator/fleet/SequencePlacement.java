@@ -174,7 +174,7 @@ public final class SequencePlacement {
       debug(seq, "sequence {} finished on {}: {}, {} output tokens", seq.globalId, agent.info.agentId(), f.reason(),
           f.outputTokens());
       seq.subscriber.tell(new SequenceEvent.Finished(seq.requestId, agent.info.agentId(), f.preemptions(), f.verify(),
-          f.reason(), f.queueNanos(), now));
+          f.reason(), f.queueNanos(), f.prefillNanos(), now));
     }
   }
 

@@ -115,7 +115,16 @@ public final class MetricsRecorder {
    * @throws IllegalArgumentException if the id is unknown
    */
   public void requestFinished(long requestId, String finishedReason, long queueNanos, long nanos) {
+    requestFinished(requestId, finishedReason, queueNanos, -1, nanos);
+  }
+
+  /**
+   * As above, with how long its first scheduled step took to give its first token, as its agent
+   * says ({@code prefillNanos}; -1: unknown).
+   */
+  public void requestFinished(long requestId, String finishedReason, long queueNanos, long prefillNanos, long nanos) {
     RequestTrace trace = trace(requestId);
+    trace.prefillNanos = prefillNanos;
     if (trace.state != State.OUTSTANDING) {
       return;
     }

@@ -23,6 +23,9 @@ import java.util.List;
  *     report share a time); TTFT, E2E and the ITL gaps are differences of these taken in nanoseconds
  * @param queueMs how long its agent's engine held it before its first scheduled step, as the agent
  *     reports it on completion (on the agent's clock); NaN when unknown
+ * @param prefillMs from the start of its first scheduled step to the end of the step that gave its
+ *     first token, as its agent reports it; NaN when unknown. TTFT minus queue and prefill is the
+ *     time its messages took (to the agent, and the first token's back) and anything else on the way
  */
 public record RequestRecord(
     long requestId,
@@ -38,7 +41,8 @@ public record RequestRecord(
     int migrations,
     double releasedMs,
     List<Double> tokenArrivalsMs,
-    double queueMs) {
+    double queueMs,
+    double prefillMs) {
 
   public RequestRecord {
     // A recorder's lists are already unmodifiable and unboxed (TimesMs); others are copied.

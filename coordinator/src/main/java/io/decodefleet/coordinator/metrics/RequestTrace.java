@@ -29,6 +29,8 @@ final class RequestTrace {
   String lastAgent;
   /** How long its agent says it queued before its first step, once completed; -1 unknown. */
   long queueNanos = -1;
+  /** From its first step's start to the end of the step of its first token, as its agent says; -1 unknown. */
+  long prefillNanos = -1;
 
   /** One arrival time per token, nanos; tokens of one report share a time. */
   private long[] arrivals = new long[8];
@@ -123,7 +125,8 @@ final class RequestTrace {
         migrations,
         (releasedNanos - originNanos) / NANOS_PER_MILLI,
         new TimesMs(arrivalsMs),
-        queueNanos < 0 ? Double.NaN : queueNanos / NANOS_PER_MILLI);
+        queueNanos < 0 ? Double.NaN : queueNanos / NANOS_PER_MILLI,
+        prefillNanos < 0 ? Double.NaN : prefillNanos / NANOS_PER_MILLI);
   }
 
   /** A growable array of primitive doubles, so pooled ITL samples are not boxed one by one. */

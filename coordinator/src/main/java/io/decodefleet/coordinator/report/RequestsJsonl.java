@@ -17,7 +17,9 @@ import java.io.Writer;
  * (its release, ms after the point's start), "prompt_tokens", "output_tokens", "completed",
  * "failure" (null unless it failed), "migrations", "ttft_ms", "tpot_ms", "e2e_ms" (null where not
  * measurable), "queue_ms" (how long its agent's engine held it before its first step, as the agent
- * reports it; null when unknown: not completed, or an endpoint run) and "token_arrivals_ms": every token's arrival, ms after the point's start (tokens of
+ * reports it; null when unknown: not completed, or an endpoint run), "prefill_ms" (from the start of
+ * its first step there to the end of the step of its first token, as the agent reports it; null when
+ * unknown) and "token_arrivals_ms": every token's arrival, ms after the point's start (tokens of
  * one step report share a time). TTFT is the first arrival minus the release, E2E the last.
  */
 final class RequestsJsonl {
@@ -47,6 +49,7 @@ final class RequestsJsonl {
           number(g, "tpot_ms", r.tpotMs());
           number(g, "e2e_ms", r.e2eMs());
           number(g, "queue_ms", r.queueMs());
+          number(g, "prefill_ms", r.prefillMs());
           g.writeArrayFieldStart("token_arrivals_ms");
           for (double t : r.tokenArrivalsMs()) g.writeNumber(t);
           g.writeEndArray();

@@ -133,7 +133,7 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
       recorder.tokensArrived(t.requestId(), t.agentId(), t.tokens().length, t.nanos());
       outputTokens.merge(t.requestId(), t.tokens(), BenchmarkRun::concat);
     } else if (e instanceof SequenceEvent.Finished f) {
-      recorder.requestFinished(f.requestId(), f.reason(), f.queueNanos(), f.nanos());
+      recorder.requestFinished(f.requestId(), f.reason(), f.queueNanos(), f.prefillNanos(), f.nanos());
       verification.add(f.requestId(), f.verify());
       outstanding--;
       if (conversations) {

@@ -239,7 +239,7 @@ public final class FleetSimulation {
     long now = queue.now();
     long stepNanos = now - agent.stepStartNanos;
     if (host != null) host.stop(agent, now, this::scheduleEnd);
-    SimulatedAgent.StepEnd end = agent.endStep();
+    SimulatedAgent.StepEnd end = agent.endStep(queue.now());
     queue.at(now + reportNanos, () -> coordinator.stepped(agent, end, stepNanos));
     startIfIdle(agent);
   }

@@ -28,8 +28,11 @@ final class SimulatedAgent {
       int scheduledTokens, int numSequences, int preempted, int freeBlocks, int running, int waiting,
       KvBlockManager.CacheChanges cacheChanges, long prefixQueried, long prefixHits, long prefixDeferred) {}
 
-  /** A sequence that produced its last token, and how long it queued here before its first step (ns). */
-  record Finished(long id, String reason, int outputTokens, int preemptions, long queueNanos) {}
+  /**
+   * A sequence that produced its last token, how long it queued here before its first step and from
+   * that step's start to the end of the step of its first token (ns; -1 unknown), as the engine says.
+   */
+  record Finished(long id, String reason, int outputTokens, int preemptions, long queueNanos, long prefillNanos) {}
 
   final FleetAgent view;
   final String id;
@@ -39,6 +42,9 @@ final class SimulatedAgent {
   private final Map<Long, Sequence> sequences = new HashMap<>();
   private final Map<Long, Long> queuedSince = new HashMap<>();
   private final Map<Long, Long> queueNanos = new HashMap<>();
+  /** Started sequences without a token yet: id → start of their first step. */
+  private final Map<Long, Long> firstStepAt = new HashMap<>();
+  private final Map<Long, Long> prefillNanos = new HashMap<>();
   private long prefixQueried;
   private long prefixHits;
   private long prefixDeferred;
@@ -101,7 +107,10 @@ final class SimulatedAgent {
     int[] tokens = new int[n];
     for (SchedulerOutput.NewSequence s : out.newSequences()) {
       Long since = queuedSince.remove(s.id()); // a first start only: a resumed one was removed then
-      if (since != null) queueNanos.put(s.id(), now - since);
+      if (since != null) {
+        queueNanos.put(s.id(), now - since);
+        firstStepAt.put(s.id(), now);
+      }
       if (s.numScheduledTokens() == 1) {
         decodeRows++;
         decodeContext += s.numComputedTokens() + 1;
@@ -125,7 +134,7 @@ final class SimulatedAgent {
   }
 
   /** Ends the step in flight: every sequence it completed samples a token (made up), as the engine's update does. */
-  StepEnd endStep() {
+  StepEnd endStep(long now) {
     SchedulerOutput out = step;
     step = null;
     generation++;
@@ -145,17 +154,23 @@ final class SimulatedAgent {
     for (int i = 0; i < ids.length; i++) {
       ids[i] = outcome.produced().get(i).id();
       toks[i] = sampled.get(ids[i]);
+      Long first = firstStepAt.remove(ids[i]);
+      if (first != null) prefillNanos.put(ids[i], now - first);
     }
     List<Finished> finished = new ArrayList<>(outcome.finished().size());
     for (Sequence seq : outcome.finished()) {
       sequences.remove(seq.id());
       Long queued = queueNanos.remove(seq.id());
+      Long prefill = prefillNanos.remove(seq.id());
+      firstStepAt.remove(seq.id());
       finished.add(new Finished(seq.id(), seq.finishReason(), seq.numOutputTokens(), seq.preemptions(),
-          queued == null ? -1 : queued));
+          queued == null ? -1 : queued, prefill == null ? -1 : prefill));
     }
     for (Sequence seq : outcome.parked()) {
       sequences.remove(seq.id());
       queueNanos.remove(seq.id());
+      firstStepAt.remove(seq.id());
+      prefillNanos.remove(seq.id());
     }
     long queried = scheduler.prefixQueriedTokens() - prefixQueried;
     long hits = scheduler.prefixHitTokens() - prefixHits;

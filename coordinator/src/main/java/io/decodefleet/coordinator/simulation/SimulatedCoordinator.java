@@ -156,7 +156,7 @@ final class SimulatedCoordinator {
       InFlightSequence seq = inFlight.get(f.id());
       if (seq == null || seq.agent != view) continue;
       releaseReservation(seq);
-      finished(seq, f.reason(), f.queueNanos());
+      finished(seq, f.reason(), f.queueNanos(), f.prefillNanos());
       ended = true;
     }
     if (end.producedIds().length > 0 || end.preempted() > 0) {
@@ -173,8 +173,8 @@ final class SimulatedCoordinator {
   }
 
   /** {@code seq} ended with every token it may produce: its conversation's next turn, if any, is due. */
-  private void finished(InFlightSequence seq, String reason, long queueNanos) {
-    recorder.requestFinished(seq.globalId, reason, queueNanos, queue.now());
+  private void finished(InFlightSequence seq, String reason, long queueNanos, long prefillNanos) {
+    recorder.requestFinished(seq.globalId, reason, queueNanos, prefillNanos, queue.now());
     outstanding--;
     terminal++;
     if (conversations) {
@@ -221,7 +221,7 @@ final class SimulatedCoordinator {
 
       @Override
       public void finished(InFlightSequence seq) {
-        SimulatedCoordinator.this.finished(seq, "length", -1);
+        SimulatedCoordinator.this.finished(seq, "length", -1, -1);
       }
 
       @Override

@@ -25,7 +25,8 @@ final class SequenceEventWire {
       return b.build();
     } else if (e instanceof SequenceEvent.Finished m) {
       var b = io.decodefleet.protocol.coordinator.SequenceFinished.newBuilder().setRequestId(m.requestId())
-          .setAgentId(m.agentId()).setPreemptions(m.preemptions()).setReason(m.reason()).setQueueNanos(m.queueNanos());
+          .setAgentId(m.agentId()).setPreemptions(m.preemptions()).setReason(m.reason()).setQueueNanos(m.queueNanos())
+          .setPrefillNanos(m.prefillNanos());
       VerifyResult v = m.verify();
       if (v != null) {
         b.setVerify(io.decodefleet.protocol.cluster.VerifyResult.newBuilder().setChecked(v.checked())
@@ -63,7 +64,7 @@ final class SequenceEventWire {
         VerifyResult verify = p.hasVerify() ? new VerifyResult(v.getChecked(), v.getPassed(), v.getMaxRelError(),
             v.getStepsChecked(), v.getDetail(), v.getTolerance()) : null;
         return new SequenceEvent.Finished(p.getRequestId(), p.getAgentId(), p.getPreemptions(), verify, p.getReason(),
-            p.getQueueNanos(), now);
+            p.getQueueNanos(), p.hasPrefillNanos() ? p.getPrefillNanos() : -1, now);
       }
       case "Failed": {
         var p = io.decodefleet.protocol.coordinator.SequenceFailed.parseFrom(bytes);

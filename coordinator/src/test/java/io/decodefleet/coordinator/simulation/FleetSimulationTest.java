@@ -85,6 +85,9 @@ class FleetSimulationTest {
     // dispatch 250 µs + prefill 5000 µs + report 250 µs; the second token one decode step later.
     assertEquals(5.5, p.requests().get(0).ttftMs(), 1e-6);
     assertEquals(1.001, p.requests().get(0).tpotMs(), 1e-6);
+    // The agent's own account: no wait on the idle agent, the prefill step; the messages are the rest.
+    assertEquals(0.0, p.requests().get(0).queueMs(), 1e-9);
+    assertEquals(5.0, p.requests().get(0).prefillMs(), 1e-9);
   }
 
   @Test

@@ -143,8 +143,13 @@ class CoordinatorProtocolSerializerTest {
     assertEquals("node-a-0", tokens.agentId());
     assertTrue(tokens.nanos() >= before, "the sender's nanoTime means nothing here: stamped on arrival");
     VerifyResult verify = new VerifyResult(true, false, 0.5, 4, "step 3 differs", 3e-2);
-    SequenceEvent.Finished finished = roundTrip(new SequenceEvent.Finished(3, "node-a-0", 2, verify, "stop", 777, 1L));
-    assertEquals(new SequenceEvent.Finished(3, "node-a-0", 2, verify, "stop", 777, finished.nanos()), finished);
+    SequenceEvent.Finished finished = roundTrip(new SequenceEvent.Finished(3, "node-a-0", 2, verify, "stop", 777, 555,
+        1L));
+    assertEquals(new SequenceEvent.Finished(3, "node-a-0", 2, verify, "stop", 777, 555, finished.nanos()), finished);
+    // A prefill time not measured stays -1 across the wire, not 0.
+    SequenceEvent.Finished unknown = roundTrip(new SequenceEvent.Finished(3, "node-a-0", 2, verify, "stop", 777, -1,
+        1L));
+    assertEquals(-1, unknown.prefillNanos());
     assertTrue(finished.nanos() >= before);
     for (FailureKind kind : FailureKind.values()) {
       SequenceEvent.Failed failed = roundTrip(new SequenceEvent.Failed(4, kind, "max_tokens: too many", 1L));

@@ -22,7 +22,8 @@ public final class Engine {
   private sealed interface Command permits Submit, Abort, AbortAll, Drain, Stop, NewKvGroupId, JoinKvGroup,
       AbortKvGroup, SendKv, ReceiveKv, ProfileNext {}
 
-  private record Submit(List<SequenceSpec> sequences) implements Command {}
+  /** @param nanos when it was handed to the engine (its queue time counts from here, not from its dequeue) */
+  private record Submit(List<SequenceSpec> sequences, long nanos) implements Command {}
 
   private record Abort(List<Long> sequenceIds) implements Command {}
 
@@ -75,7 +76,7 @@ public final class Engine {
   }
 
   public void submit(List<SequenceSpec> sequences) {
-    inbox.add(new Submit(List.copyOf(sequences)));
+    inbox.add(new Submit(List.copyOf(sequences), System.nanoTime()));
   }
 
   /**
@@ -213,6 +214,10 @@ public final class Engine {
     final java.util.Map<Long, Long> queuedSince = new java.util.HashMap<>();
     /** Scheduled sequences: id → nanos from submission to first scheduled step, until they finish. */
     final java.util.Map<Long, Long> queueNanos = new java.util.HashMap<>();
+    /** Scheduled sequences without a token yet: id → start of their first scheduled step. */
+    final java.util.Map<Long, Long> firstStepAt = new java.util.HashMap<>();
+    /** Sequences with a token: id → nanos from their first scheduled step's start to the end of the step of their first token. */
+    final java.util.Map<Long, Long> prefillNanos = new java.util.HashMap<>();
     final KvTransferEndpoint kvTransfers;
     long step;
 
@@ -242,6 +247,20 @@ public final class Engine {
 
     List<Long> unfinishedIds() {
       return List.copyOf(inFlight);
+    }
+
+    void forgetTimes(long id) {
+      queuedSince.remove(id);
+      queueNanos.remove(id);
+      firstStepAt.remove(id);
+      prefillNanos.remove(id);
+    }
+
+    void forgetAllTimes() {
+      queuedSince.clear();
+      queueNanos.clear();
+      firstStepAt.clear();
+      prefillNanos.clear();
     }
   }
 
@@ -273,12 +292,11 @@ public final class Engine {
         }
         unfinished.addAll(s.kvTransfers.orphanReceives());
         s.inFlight.clear();
-        s.queuedSince.clear();
-        s.queueNanos.clear();
+        s.forgetAllTimes();
         events.accept(new EngineEvent.Drained(unfinished, held));
         continue;
       }
-      if (cmd instanceof Submit submit) admit(s, submit.sequences());
+      if (cmd instanceof Submit submit) admit(s, submit.sequences(), submit.nanos());
       if (cmd instanceof Abort abort) abort(s, abort.sequenceIds());
       if (cmd instanceof ProfileNext p) s.runner.profileNextSteps(p.steps());
       if (cmd instanceof AbortAll) {
@@ -309,7 +327,7 @@ public final class Engine {
     }
   }
 
-  private void admit(State s, List<SequenceSpec> specs) {
+  private void admit(State s, List<SequenceSpec> specs, long submittedNanos) {
     for (SequenceSpec spec : specs) {
       Optional<String> reason = s.scheduler.rejectionReason(spec.promptTokens().length, spec.maxTokens());
       if (spec.promptTokens().length == 0) reason = Optional.of("empty prompt");
@@ -321,7 +339,7 @@ public final class Engine {
         s.scheduler.add(new Sequence(spec.sequenceId(), spec.promptTokens(), spec.maxTokens(), spec.prefillOnly(),
             spec.sampling()));
         s.inFlight.add(spec.sequenceId());
-        s.queuedSince.put(spec.sequenceId(), System.nanoTime());
+        s.queuedSince.put(spec.sequenceId(), submittedNanos);
       } catch (IllegalArgumentException e) {
         events.accept(new EngineEvent.SequenceRefused(spec.sequenceId(), e.getMessage()));
       }
@@ -334,8 +352,7 @@ public final class Engine {
    */
   private void abort(State s, List<Long> ids) {
     for (long id : ids) {
-      s.queuedSince.remove(id);
-      s.queueNanos.remove(id);
+      s.forgetTimes(id);
       s.scheduler.abort(id).ifPresent(seq -> {
         s.inFlight.remove(seq.id());
         s.verifier.forget(seq.id());
@@ -348,26 +365,34 @@ public final class Engine {
     SchedulerOutput out = s.scheduler.schedule();
     for (SchedulerOutput.NewSequence started : out.newSequences()) {
       Long since = s.queuedSince.remove(started.id()); // only a first start: a resumed one was removed then
-      if (since != null) s.queueNanos.put(started.id(), t0 - since);
+      if (since != null) {
+        s.queueNanos.put(started.id(), t0 - since);
+        s.firstStepAt.put(started.id(), t0);
+      }
     }
     ModelRunner.StepResult result = s.runner.execute(out, s.verifier::selects);
     for (var e : result.logits().entrySet()) s.verifier.record(e.getKey(), e.getValue());
     Scheduler.StepOutcome outcome = s.scheduler.update(out, result.sampled());
+    long stepEnd = System.nanoTime();
     List<SequenceTokens> tokens = new ArrayList<>(outcome.produced().size());
     for (Sequence seq : outcome.produced()) {
+      Long first = s.firstStepAt.remove(seq.id());
+      if (first != null) s.prefillNanos.put(seq.id(), stepEnd - first);
       tokens.add(new SequenceTokens(seq.id(), new int[] {SampledTokens.tokenOf(result.sampled(), seq.id())}));
     }
     for (Sequence seq : outcome.parked()) {
       s.inFlight.remove(seq.id()); // its decode goes on elsewhere
-      s.queueNanos.remove(seq.id());
+      s.forgetTimes(seq.id());
       s.verifier.forget(seq.id());
     }
     List<SequenceFinished> finished = new ArrayList<>(outcome.finished().size());
     for (Sequence seq : outcome.finished()) {
       s.inFlight.remove(seq.id());
       Long queued = s.queueNanos.remove(seq.id());
+      Long prefill = s.prefillNanos.remove(seq.id());
+      s.firstStepAt.remove(seq.id());
       finished.add(new SequenceFinished(seq.id(), seq.finishReason(), seq.numOutputTokens(), seq.preemptions(),
-          s.verifier.verify(seq, s.backend), queued == null ? -1 : queued));
+          s.verifier.verify(seq, s.backend), queued == null ? -1 : queued, prefill == null ? -1 : prefill));
     }
     long stepNanos = System.nanoTime() - t0;
     s.step++;

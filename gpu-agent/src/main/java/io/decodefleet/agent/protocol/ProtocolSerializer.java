@@ -107,7 +107,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         VerifyResult v = f.verify();
         b.addFinished(io.decodefleet.protocol.cluster.SequenceFinished.newBuilder().setSequenceId(f.sequenceId())
             .setReason(f.reason()).setOutputTokens(f.outputTokens()).setPreemptions(f.preemptions())
-            .setQueueNanos(f.queueNanos())
+            .setQueueNanos(f.queueNanos()).setPrefillNanos(f.prefillNanos())
             .setVerify(io.decodefleet.protocol.cluster.VerifyResult.newBuilder().setChecked(v.checked())
                 .setPassed(v.passed()).setMaxRelError(v.maxRelError()).setStepsChecked(v.stepsChecked())
                 .setDetail(v.detail()).setTolerance(v.tolerance())));
@@ -199,7 +199,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           var v = f.getVerify();
           return new SequenceFinished(f.getSequenceId(), f.getReason(), f.getOutputTokens(),
               f.getPreemptions(), new VerifyResult(v.getChecked(), v.getPassed(), v.getMaxRelError(),
-                  v.getStepsChecked(), v.getDetail(), v.getTolerance()), f.getQueueNanos());
+                  v.getStepsChecked(), v.getDetail(), v.getTolerance()), f.getQueueNanos(),
+              f.hasPrefillNanos() ? f.getPrefillNanos() : -1);
         }).toList();
         return new AgentReport.StepReport(p.getAgentId(), p.getStep(), tokens, finished, p.getFreeKvBlocks(),
             p.getRunning(), p.getWaiting(), p.getScheduledTokens(), p.getStepNanos(), p.getPreempted(),

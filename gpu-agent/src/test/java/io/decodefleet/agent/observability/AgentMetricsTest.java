@@ -27,7 +27,7 @@ class AgentMetricsTest {
     metrics.reported("tiny", new AgentReport.ModelLoaded("node-a-0", 100, 16, 8, 1024, 3, "", "", ""));
     metrics.reported("tiny", new AgentReport.StepReport("node-a-0", 7,
         List.of(new SequenceTokens(1, new int[] {5}), new SequenceTokens(2, new int[] {6})),
-        List.of(new SequenceFinished(2, "stop", 9, 0, VerifyResult.NOT_CHECKED, 3_000_000L)),
+        List.of(new SequenceFinished(2, "stop", 9, 0, VerifyResult.NOT_CHECKED, 3_000_000L, -1)),
         75, 1, 4, 2, 2_000_000L, 0, 2, "cpu", 2_000_000L, Double.NaN, Double.NaN));
     String text = scrape();
     assertLine(text, "vllm:num_requests_running{agent=\"node-a-0\",model_name=\"tiny\"} 1.0");

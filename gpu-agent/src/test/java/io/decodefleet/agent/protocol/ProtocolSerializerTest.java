@@ -86,7 +86,7 @@ class ProtocolSerializerTest {
             List.of(
                 new SequenceFinished(12, "length", 300, 2,
                     new VerifyResult(true, true, 3.25e-6, 300, "", 1e-4)),
-                new SequenceFinished(13, "stop", 7, 0, VerifyResult.NOT_CHECKED, 1_234_567L),
+                new SequenceFinished(13, "stop", 7, 0, VerifyResult.NOT_CHECKED, 1_234_567L, 7_654_321L),
                 new SequenceFinished(14, "length", 9, 1,
                     new VerifyResult(true, false, 0.5, 4, "step 3: logits differ", 3e-2))),
             77, 5, 9, 1024, 123456789L, 3, 17, "graph", 12345L, 811.5, 19.25),
