@@ -21,7 +21,6 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * One benchmark on a loaded fleet: releases the requests at their arrival times (holding them back
@@ -35,6 +34,19 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
 
   static final Duration PROGRESS_INTERVAL = Duration.ofMillis(200);
 
+  /**
+   * Wakes runs at their next arrival. Not the actor system's timers: those fire on the scheduler's
+   * 10 ms ticks, which released a Poisson schedule up to 30 ms late and several arrivals at once (a
+   * burstier load than the one asked for, and shared prefill steps it should not have); a scheduled
+   * executor parks for the wait itself.
+   */
+  private static final java.util.concurrent.ScheduledExecutorService RELEASES =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "benchmark-releases");
+        t.setDaemon(true);
+        return t;
+      });
+
   private record Event(SequenceEvent event) implements Command {}
 
   private enum ReleaseDue implements Command { INSTANCE }
@@ -44,7 +56,8 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   private record StateAtEnd(ClusterSnapshot state) implements Command {}
 
   private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
+  /** The wake-up for the next arrival, if one is pending. */
+  private java.util.concurrent.ScheduledFuture<?> nextRelease;
   private final BenchmarkSpec spec;
   private final ActorRef<RunRequest> host;
   private final ActorRef<RunProgress> progress;
@@ -70,16 +83,14 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
    */
   public static Behavior<Command> create(BenchmarkSpec spec, ActorRef<RunRequest> host, ActorRef<RunProgress> progress,
       RequestObserver observer) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new BenchmarkRun(ctx, timers, spec, host, progress,
-        observer)));
+    return Behaviors.setup(ctx -> new BenchmarkRun(ctx, spec, host, progress, observer));
   }
 
-  private BenchmarkRun(ActorContext<Command> context, TimerScheduler<Command> timers, BenchmarkSpec spec,
-      ActorRef<RunRequest> host, ActorRef<RunProgress> progress, RequestObserver observer) {
+  private BenchmarkRun(ActorContext<Command> context, BenchmarkSpec spec, ActorRef<RunRequest> host,
+      ActorRef<RunProgress> progress, RequestObserver observer) {
     super(context);
     this.recorder = new MetricsRecorder(observer);
     this.context = context;
-    this.timers = timers;
     this.spec = spec;
     this.host = host;
     this.progress = progress;
@@ -96,6 +107,10 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
         .onMessage(ReleaseDue.class, msg -> onReleaseDue())
         .onMessage(Event.class, this::onEvent)
         .onMessage(StateAtEnd.class, this::onStateAtEnd)
+        .onSignal(org.apache.pekko.actor.typed.PostStop.class, signal -> {
+          if (nextRelease != null) nextRelease.cancel(false);
+          return this;
+        })
         .build();
   }
 
@@ -111,7 +126,11 @@ public final class BenchmarkRun extends AbstractBehavior<BenchmarkRun.Command> {
   private Behavior<Command> onReleaseDue() {
     submitDue();
     long wait = schedule.nanosUntilNextArrival(System.nanoTime() - startNanos);
-    if (wait >= 0) timers.startSingleTimer(ReleaseDue.INSTANCE, Duration.ofNanos(wait));
+    if (wait >= 0) {
+      ActorRef<Command> self = context.getSelf();
+      nextRelease = RELEASES.schedule(() -> self.tell(ReleaseDue.INSTANCE), wait,
+          java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
     return finishIfDone();
   }
 
