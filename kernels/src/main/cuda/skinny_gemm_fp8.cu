@@ -16,7 +16,7 @@
 // Layouts: x (m, k) bf16; w (n, k) e4m3; scale (n) float32; out (m, outStride) bf16 or float32;
 // workspace and counters as skinny_gemm.cu. k is a multiple of 16; kSlice a multiple of 32.
 // Grid: (nTiles, splits, mTiles) as skinny_gemm.cu; block: 128 threads; dynamic shared memory
-// kStages * (kRows * 64 + mTile * 160) * 2 bytes, kStages the FP8 kernel's own (below).
+// kStages * (kRows * 64 + mTile * 160) * 2 bytes.
 #include "fp8.cuh"
 
 struct SkinnyGemmFp8Params {
@@ -38,45 +38,17 @@ DF_PARAMS_SIZE(SkinnyGemmFp8Params, 80);
 
 namespace df {
 
-// Stages of the FP8 kernel. A stage holds half the bf16 kernel's weight bytes, so with the bf16
-// kernel's stage count (3 at m8, 2 from m16) half the bytes were in flight: ncu on an H100 showed the
-// 6144 x 4096 projection at 8 rows at 1.5 TB/s, 22 % of warp slots, long-scoreboard stalls first.
-// These counts keep the bytes in flight at or above the bf16 kernel's with no fewer CTAs an SM (its
-// shared memory stays within the bf16 variant's: m8 53.8 of 56.8 KB, m16 39.9 of 43, m32 79.9 of
-// 84, m64 110.6 KB, two CTAs an SM as the registers allow).
-template <int MT>
-struct SkinnyFp8Stages;
-template <>
-struct SkinnyFp8Stages<8> {
-  static constexpr int kStages = 5;
-};
-template <>
-struct SkinnyFp8Stages<16> {
-  static constexpr int kStages = 3;
-};
-template <>
-struct SkinnyFp8Stages<32> {
-  static constexpr int kStages = 3;
-};
-template <>
-struct SkinnyFp8Stages<64> {
-  static constexpr int kStages = 3;
-};
-
 template <int MT>
 struct SkinnyFp8Shape {
   using S = SkinnyShape<MT>;
-  static constexpr int kStages = SkinnyFp8Stages<MT>::kStages;
   static constexpr int kWBytesPerRow = S::kChunkK;            // 128 codes
   static constexpr int kWVecs = kWBytesPerRow / 16;           // 8 vectors per row and stage
   static constexpr int kWElems = S::kRows * kWBytesPerRow / 2;  // the tile in bf16 units
   static constexpr int kStageElems = kWElems + MT * S::kXPitch;
-  static constexpr int kSmemBytes = kStages * kStageElems * 2;
+  static constexpr int kSmemBytes = S::kStages * kStageElems * 2;
 };
-static_assert(SkinnyFp8Shape<8>::kSmemBytes == 5 * (64 * 64 + 8 * 160) * 2, "Kernel.java fp8 m8");
-static_assert(SkinnyFp8Shape<16>::kSmemBytes == 3 * (64 * 64 + 16 * 160) * 2, "Kernel.java fp8 m16");
-static_assert(SkinnyFp8Shape<32>::kSmemBytes == 3 * (128 * 64 + 32 * 160) * 2, "Kernel.java fp8 m32");
-static_assert(SkinnyFp8Shape<64>::kSmemBytes == 3 * (128 * 64 + 64 * 160) * 2, "Kernel.java fp8 m64");
+static_assert(SkinnyFp8Shape<8>::kSmemBytes == 3 * (64 * 64 + 8 * 160) * 2, "Kernel.java fp8 m8");
+static_assert(SkinnyFp8Shape<64>::kSmemBytes == 2 * (128 * 64 + 64 * 160) * 2, "Kernel.java fp8 m64");
 
 // Byte offset of 16-byte vector v of row r in a stage's code tile.
 __device__ __forceinline__ int skinny_fp8_offset(int r, int v) {
@@ -189,24 +161,24 @@ __device__ __forceinline__ void skinny_fp8_tile(const SkinnyGemmFp8Params& p) {
       for (int e = 0; e < 4; e++) acc[t][nt][e] = 0.f;
 
 #pragma unroll
-  for (int s = 0; s < F::kStages - 1; s++) {
+  for (int s = 0; s < S::kStages - 1; s++) {
     if (s < chunks) {
       skinny_fp8_load_stage<MT>(p, smem + s * F::kStageElems, row0, m0, k0, kLen, chunk_k(s));
     }
     cp_async_commit();
   }
   for (int c = 0; c < chunks; c++) {
-    cp_async_wait<F::kStages - 2>();
+    cp_async_wait<S::kStages - 2>();
     __syncthreads();
-    const int next = c + F::kStages - 1;
+    const int next = c + S::kStages - 1;
     if (next < chunks) {
-      skinny_fp8_load_stage<MT>(p, smem + (next % F::kStages) * F::kStageElems, row0, m0, k0, kLen,
+      skinny_fp8_load_stage<MT>(p, smem + (next % S::kStages) * F::kStageElems, row0, m0, k0, kLen,
                                 chunk_k(next));
     }
     cp_async_commit();
     const int kc = chunk_k(c);
     const int nBlocks = min(S::kChunkK / 32, (kLen - kc + 31) / 32);
-    skinny_fp8_mma_stage<MT>(smem + (c % F::kStages) * F::kStageElems, nBlocks, acc);
+    skinny_fp8_mma_stage<MT>(smem + (c % S::kStages) * F::kStageElems, nBlocks, acc);
   }
   cp_async_wait<0>();
 

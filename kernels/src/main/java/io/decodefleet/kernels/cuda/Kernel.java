@@ -128,14 +128,11 @@ public enum Kernel {
   DUMMY_WEIGHTS_AMAX("df_dummy_weights_amax", DummyWeightsFp8Params.class, 256, 0),
   /** A dummy tensor as FP8 e4m3 codes with its per-tensor scale (fp8_weights.cu). */
   DUMMY_WEIGHTS_FP8("df_dummy_weights_fp8", DummyWeightsFp8Params.class, 256, 0),
-  /**
-   * The skinny GEMM over FP8 weights: stages x (weight rows x 128 codes + mTile x 160 x 2 bytes), with
-   * stages of its own (5, 3, 3, 3: the bf16 kernel's bytes in flight from half-size stages).
-   */
-  SKINNY_GEMM_FP8_M8("df_skinny_gemm_fp8_m8", SkinnyGemmFp8Params.class, 128, 5 * (64 * 64 + 8 * 160) * 2),
-  SKINNY_GEMM_FP8_M16("df_skinny_gemm_fp8_m16", SkinnyGemmFp8Params.class, 128, 3 * (64 * 64 + 16 * 160) * 2),
-  SKINNY_GEMM_FP8_M32("df_skinny_gemm_fp8_m32", SkinnyGemmFp8Params.class, 128, 3 * (128 * 64 + 32 * 160) * 2),
-  SKINNY_GEMM_FP8_M64("df_skinny_gemm_fp8_m64", SkinnyGemmFp8Params.class, 128, 3 * (128 * 64 + 64 * 160) * 2),
+  /** The skinny GEMM over FP8 weights: stages x (weight rows x 128 codes + mTile x 160 x 2 bytes). */
+  SKINNY_GEMM_FP8_M8("df_skinny_gemm_fp8_m8", SkinnyGemmFp8Params.class, 128, 3 * (64 * 64 + 8 * 160) * 2),
+  SKINNY_GEMM_FP8_M16("df_skinny_gemm_fp8_m16", SkinnyGemmFp8Params.class, 128, 2 * (64 * 64 + 16 * 160) * 2),
+  SKINNY_GEMM_FP8_M32("df_skinny_gemm_fp8_m32", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 32 * 160) * 2),
+  SKINNY_GEMM_FP8_M64("df_skinny_gemm_fp8_m64", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 64 * 160) * 2),
   /**
    * The second skinny GEMM over FP8 weights (skinny2_gemm_fp8.cu, m <= 64): stages x (a 64-row x
    * 256-code weight box + mTile x rows x 528-byte pitch, rounded up to 128 bytes), + 128 to align
