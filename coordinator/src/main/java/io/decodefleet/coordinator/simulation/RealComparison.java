@@ -1,19 +1,24 @@
 package io.decodefleet.coordinator.simulation;
 
 import io.decodefleet.coordinator.metrics.BenchmarkResult;
+import io.decodefleet.coordinator.metrics.RequestRecord;
 import io.decodefleet.coordinator.metrics.SweepPoint;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The same workload and seed, run for real and simulated, side by side per world size: output
  * throughput and TTFT and TPOT at p50 and p99, each real, simulated and the simulated value's
  * difference from the real one in percent. The targets: throughput and the p50s within 10 %, the p99s
- * within 25 %.
+ * within 25 %. Beside it, per world size, where each side's TTFT went ({@link Split}).
  */
-public record RealComparison(List<Row> rows) {
+public record RealComparison(List<Row> rows, List<Split> splits) {
 
   /** Throughput and p50s: within this fraction of the real value. */
   public static final double P50_TARGET = 0.10;
@@ -22,6 +27,46 @@ public record RealComparison(List<Row> rows) {
 
   public RealComparison {
     rows = List.copyOf(rows);
+    splits = List.copyOf(splits);
+  }
+
+  /**
+   * Medians over a side's completed requests of the agents' own account of a TTFT: the queue before
+   * the first step, the prefill to the first token, and the rest (TTFT minus both: the messages to the
+   * agent and back, with their handling). NaN where no request carries the agent's times.
+   */
+  public record Parts(double queueMs, double prefillMs, double messagesMs) {
+    static Parts of(List<RequestRecord> requests) {
+      List<RequestRecord> known = requests.stream()
+          .filter(r -> r.completed() && Double.isFinite(r.queueMs()) && Double.isFinite(r.prefillMs())).toList();
+      return new Parts(median(known, RequestRecord::queueMs), median(known, RequestRecord::prefillMs),
+          median(known, r -> r.ttftMs() - r.queueMs() - r.prefillMs()));
+    }
+  }
+
+  /**
+   * One world size's TTFT split, real and simulated, and each request's release on the real side
+   * against the simulated one (same workload and seed: the simulation releases at the schedule's
+   * times), median and largest, ms: a real load generator late or in clumps shows here.
+   */
+  public record Split(int worldSize, Parts real, Parts simulated, double releaseOffsetP50Ms,
+      double releaseOffsetMaxMs) {
+    static Split of(int worldSize, List<RequestRecord> real, List<RequestRecord> simulated) {
+      Map<Long, Double> scheduled = new HashMap<>();
+      for (RequestRecord r : simulated) scheduled.put(r.requestId(), r.releasedMs());
+      double[] offsets = real.stream().filter(r -> scheduled.containsKey(r.requestId()))
+          .mapToDouble(r -> r.releasedMs() - scheduled.get(r.requestId())).sorted().toArray();
+      return new Split(worldSize, Parts.of(real), Parts.of(simulated),
+          offsets.length == 0 ? Double.NaN : offsets[(offsets.length - 1) / 2],
+          offsets.length == 0 ? Double.NaN : offsets[offsets.length - 1]);
+    }
+  }
+
+  private static double median(List<RequestRecord> requests, ToDoubleFunction<RequestRecord> value) {
+    double[] v = requests.stream().mapToDouble(value).toArray();
+    if (v.length == 0) return Double.NaN;
+    Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
   /** One metric at one world size. */
@@ -51,6 +96,7 @@ public record RealComparison(List<Row> rows) {
    */
   public static RealComparison of(SweepReport real, SweepReport simulated) {
     List<Row> rows = new ArrayList<>();
+    List<Split> splits = new ArrayList<>();
     for (SweepPoint r : real.points()) {
       SweepPoint s = simulated.point(r.worldSize()).orElse(null);
       if (s == null) continue;
@@ -62,9 +108,10 @@ public record RealComparison(List<Row> rows) {
           new Metric(a.ttftMs().percentile(99), b.ttftMs().percentile(99), P99_TARGET),
           new Metric(a.tpotMs().median(), b.tpotMs().median(), P50_TARGET),
           new Metric(a.tpotMs().percentile(99), b.tpotMs().percentile(99), P99_TARGET)));
+      splits.add(Split.of(r.worldSize(), r.requests(), s.requests()));
     }
     if (rows.isEmpty()) throw new IllegalArgumentException("the real and simulated sweeps share no world size");
-    return new RealComparison(rows);
+    return new RealComparison(rows, splits);
   }
 
   /** Whether every metric of every world size is within its target. */
@@ -90,10 +137,21 @@ public record RealComparison(List<Row> rows) {
     }
     b.append(String.format(Locale.ROOT, "diff = (simulated - real) / real; targets: throughput and p50s within %.0f %%, "
         + "p99s within %.0f %% (\"!\" marks a miss)%n", 100 * P50_TARGET, 100 * P99_TARGET));
+    b.append("\nWhere TTFT went, medians real / sim (the agents' own account: queue before the first step, prefill to "
+        + "the first token, the rest messages), and the real releases against the simulated schedule:\n\n");
+    b.append("| world size | queue p50 ms | prefill p50 ms | messages p50 ms | release offset p50 / max ms |\n");
+    b.append("| --- | --- | --- | --- | --- |\n");
+    for (Split p : splits) {
+      b.append(String.format(Locale.ROOT, "| %d | %s / %s | %s / %s | %s / %s | %s / %s |%n", p.worldSize(),
+          number(p.real().queueMs()), number(p.simulated().queueMs()), number(p.real().prefillMs()),
+          number(p.simulated().prefillMs()), number(p.real().messagesMs()), number(p.simulated().messagesMs()),
+          number(p.releaseOffsetP50Ms()), number(p.releaseOffsetMaxMs())));
+    }
     return b.toString();
   }
 
   private static String number(double v) {
+    if (Double.isNaN(v)) return "–";
     return String.format(Locale.ROOT, v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%.2f", v);
   }
 }
