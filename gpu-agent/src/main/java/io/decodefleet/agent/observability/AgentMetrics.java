@@ -13,7 +13,8 @@ import org.apache.pekko.actor.typed.ExtensionId;
 /**
  * What the agents of one node know, for the node's {@code /metrics} (on its Pekko Management port,
  * {@link AgentMetricsRoutes}): the {@link EngineMetrics} of every agent, and per agent the tokens it
- * generated, the sequences it finished (by reason) and how long they queued in its engine. One per
+ * generated, the sequences it finished (by reason), how long they queued in its engine and how long
+ * their prefill took (first step's start to the end of the step of their first token). One per
  * ActorSystem, i.e. one per gpu-agent daemon; its agents feed it with the reports they send.
  */
 public final class AgentMetrics implements Extension {
@@ -31,6 +32,7 @@ public final class AgentMetrics implements Extension {
   private final Counter generationTokens;
   private final Counter finished;
   private final Histogram queueTime;
+  private final Histogram prefillTime;
 
   public static AgentMetrics get(ActorSystem<?> system) {
     return ID.apply(system);
@@ -46,6 +48,10 @@ public final class AgentMetrics implements Extension {
         .help("Time a sequence waited in the agent's queue before its first scheduled step.")
         .labelNames("model_name", "agent").classicOnly().classicUpperBounds(LatencyBuckets.REQUEST)
         .register(registry);
+    prefillTime = Histogram.builder().name("vllm:request_prefill_time_seconds")
+        .help("Time from a sequence's first scheduled step to the end of the step that gave its first token.")
+        .labelNames("model_name", "agent").classicOnly().classicUpperBounds(LatencyBuckets.REQUEST)
+        .register(registry);
   }
 
   /** A report an agent of this node sends its coordinator, serving {@code model}. */
@@ -58,6 +64,7 @@ public final class AgentMetrics implements Extension {
     for (SequenceFinished f : m.finished()) {
       finished.labelValues(model, m.agentId(), f.reason()).inc();
       if (f.queueNanos() >= 0) queueTime.labelValues(model, m.agentId()).observe(f.queueNanos() / 1e9);
+      if (f.prefillNanos() >= 0) prefillTime.labelValues(model, m.agentId()).observe(f.prefillNanos() / 1e9);
     }
   }
 

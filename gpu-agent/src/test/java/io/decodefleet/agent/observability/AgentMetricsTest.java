@@ -23,11 +23,12 @@ class AgentMetricsTest {
   }
 
   @Test
-  void aStepReportMovesTheGaugesAndCountsTokensFinishesAndQueueTime() {
+  void aStepReportMovesTheGaugesAndCountsTokensFinishesQueueAndPrefillTime() {
     metrics.reported("tiny", new AgentReport.ModelLoaded("node-a-0", 100, 16, 8, 1024, 3, "", "", ""));
     metrics.reported("tiny", new AgentReport.StepReport("node-a-0", 7,
         List.of(new SequenceTokens(1, new int[] {5}), new SequenceTokens(2, new int[] {6})),
-        List.of(new SequenceFinished(2, "stop", 9, 0, VerifyResult.NOT_CHECKED, 3_000_000L, -1)),
+        List.of(new SequenceFinished(2, "stop", 9, 0, VerifyResult.NOT_CHECKED, 3_000_000L, 5_000_000L),
+            new SequenceFinished(1, "length", 4, 0, VerifyResult.NOT_CHECKED, 1_000_000L, -1)),
         75, 1, 4, 2, 2_000_000L, 0, 2, "cpu", 2_000_000L, Double.NaN, Double.NaN));
     String text = scrape();
     assertLine(text, "vllm:num_requests_running{agent=\"node-a-0\",model_name=\"tiny\"} 1.0");
@@ -35,8 +36,11 @@ class AgentMetricsTest {
     assertLine(text, "vllm:kv_cache_usage_perc{agent=\"node-a-0\",model_name=\"tiny\"} 0.25");
     assertLine(text, "vllm:generation_tokens_total{agent=\"node-a-0\",model_name=\"tiny\"} 2.0");
     assertLine(text, "vllm:request_success_total{agent=\"node-a-0\",finished_reason=\"stop\",model_name=\"tiny\"} 1.0");
-    assertLine(text, "vllm:request_queue_time_seconds_count{agent=\"node-a-0\",model_name=\"tiny\"} 1");
-    assertLine(text, "vllm:request_queue_time_seconds_sum{agent=\"node-a-0\",model_name=\"tiny\"} 0.003");
+    assertLine(text, "vllm:request_queue_time_seconds_count{agent=\"node-a-0\",model_name=\"tiny\"} 2");
+    assertLine(text, "vllm:request_queue_time_seconds_sum{agent=\"node-a-0\",model_name=\"tiny\"} 0.004");
+    // A prefill time not measured (-1) is not observed.
+    assertLine(text, "vllm:request_prefill_time_seconds_count{agent=\"node-a-0\",model_name=\"tiny\"} 1");
+    assertLine(text, "vllm:request_prefill_time_seconds_sum{agent=\"node-a-0\",model_name=\"tiny\"} 0.005");
     assertLine(text, "decodefleet_steps_total{agent=\"node-a-0\",model_name=\"tiny\",path=\"cpu\"} 1.0");
     assertLine(text, "decodefleet_step_duration_seconds_count{agent=\"node-a-0\",batch_bucket=\"2\","
         + "model_name=\"tiny\",path=\"cpu\"} 1");
