@@ -172,7 +172,7 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
     out.tell(new GenerationEvent.Delta(r.text(), t.tokens(), t.agentId(), (t.nanos() - arrivalNanos) / 1e6));
     if (r.stopped()) {
       coordinator.tell(new Coordinator.Cancel(requestId, fleet));
-      return done("stop", -1, t.nanos());
+      return done("stop", -1, -1, t.nanos());
     }
     return this;
   }
@@ -186,11 +186,12 @@ public final class TextGeneration extends AbstractBehavior<TextGeneration.Comman
     StopStrings.Delta r = stops.append(detokenizer.flush());
     String rest = r.text() + stops.flush();
     if (!rest.isEmpty()) out.tell(new GenerationEvent.Delta(rest, new int[0], f.agentId(), (f.nanos() - arrivalNanos) / 1e6));
-    return done(r.stopped() || "stop".equals(f.reason()) ? "stop" : "length", f.queueNanos(), f.nanos());
+    return done(r.stopped() || "stop".equals(f.reason()) ? "stop" : "length", f.queueNanos(), f.prefillNanos(),
+        f.nanos());
   }
 
-  private Behavior<Command> done(String reason, long queueNanos, long nanos) {
-    timing.requestFinished(requestId, reason, queueNanos, nanos);
+  private Behavior<Command> done(String reason, long queueNanos, long prefillNanos, long nanos) {
+    timing.requestFinished(requestId, reason, queueNanos, prefillNanos, nanos);
     RequestRecord record = timing.requests().get(0);
     debug("request {} done: {}, {} completion tokens, TTFT {} ms, E2E {} ms", requestId, reason, completionTokens,
         record.ttftMs(), record.e2eMs());

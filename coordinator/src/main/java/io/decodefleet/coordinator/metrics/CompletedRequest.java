@@ -11,6 +11,8 @@ package io.decodefleet.coordinator.metrics;
  * @param itlSeconds the gaps between consecutive token arrivals (outputTokens - 1 of them)
  * @param queueSeconds how long it waited in its agent's queue before its first scheduled step, as the
  *     agent measured it; NaN where not measured
+ * @param prefillSeconds from its first scheduled step's start to the end of the step of its first token,
+ *     as the agent measured it; NaN where not measured
  */
 public record CompletedRequest(String finishedReason, int promptTokens, int outputTokens, double ttftSeconds,
-    double tpotSeconds, double e2eSeconds, double[] itlSeconds, double queueSeconds) {}
+    double tpotSeconds, double e2eSeconds, double[] itlSeconds, double queueSeconds, double prefillSeconds) {}

@@ -100,7 +100,8 @@ final class RequestTrace {
       itl[i - 1] = (arrivals[i] - arrivals[i - 1]) / NANOS_PER_SECOND;
     }
     return new CompletedRequest(reason, promptTokens, tokens, ttftMs() / 1e3, tpotMs() / 1e3, e2eMs() / 1e3, itl,
-        queueNanos < 0 ? Double.NaN : queueNanos / NANOS_PER_SECOND);
+        queueNanos < 0 ? Double.NaN : queueNanos / NANOS_PER_SECOND,
+        prefillNanos < 0 ? Double.NaN : prefillNanos / NANOS_PER_SECOND);
   }
 
   /** This request as a record, its release and token times in ms after {@code originNanos}. */

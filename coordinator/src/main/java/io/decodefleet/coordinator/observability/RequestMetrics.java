@@ -26,6 +26,7 @@ final class RequestMetrics {
   private final Histogram tpot;
   private final Histogram e2e;
   private final Histogram queue;
+  private final Histogram prefill;
 
   RequestMetrics(PrometheusRegistry registry) {
     promptTokens = Counter.builder().name("vllm:prompt_tokens_total")
@@ -47,6 +48,8 @@ final class RequestMetrics {
         + "minus the request's release, on the coordinator's clock.", LatencyBuckets.REQUEST);
     queue = histogram(registry, "vllm:request_queue_time_seconds", "Time a request waited in its agent's queue "
         + "before its first scheduled step, as the agent measured it.", LatencyBuckets.REQUEST);
+    prefill = histogram(registry, "vllm:request_prefill_time_seconds", "Time from a request's first scheduled step "
+        + "to the end of the step that gave its first token, as the agent measured it.", LatencyBuckets.REQUEST);
   }
 
   private static Histogram histogram(PrometheusRegistry registry, String name, String help, double[] bounds) {
@@ -63,6 +66,7 @@ final class RequestMetrics {
     DistributionDataPoint tpotOf = tpot.labelValues(model);
     DistributionDataPoint e2eOf = e2e.labelValues(model);
     DistributionDataPoint queueOf = queue.labelValues(model);
+    DistributionDataPoint prefillOf = prefill.labelValues(model);
     // Both reasons from the start, so a rate over the first completions has a sample before them.
     success.labelValues(model, "stop");
     success.labelValues(model, "length");
@@ -93,6 +97,7 @@ final class RequestMetrics {
         e2eOf.observe(r.e2eSeconds());
         if (!Double.isNaN(r.tpotSeconds())) tpotOf.observe(r.tpotSeconds());
         if (!Double.isNaN(r.queueSeconds())) queueOf.observe(r.queueSeconds());
+        if (!Double.isNaN(r.prefillSeconds())) prefillOf.observe(r.prefillSeconds());
       }
     };
   }

@@ -85,7 +85,7 @@ class PrometheusScrapeTest {
     while (!Files.exists(root.resolve("deploy/grafana"))) root = root.getParent();
     JsonNode dashboard = JSON.readTree(root.resolve("deploy/grafana/decodefleet-dashboard.json").toFile());
     List<String> withData = List.of("Agents up", "Requests completed", "Output throughput", "Time to first token",
-        "Time per output token", "Inter-token latency", "End-to-end latency", "Queue time",
+        "Time per output token", "Inter-token latency", "End-to-end latency", "Queue time", "Prefill time",
         "Queue: running and waiting", "KV-cache usage", "Step time per agent", "Steps by decode path");
     int queries = 0;
     // A rate needs two samples of a series: a series born in the run's last scrape may need one more.
