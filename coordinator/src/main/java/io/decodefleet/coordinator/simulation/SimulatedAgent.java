@@ -6,6 +6,7 @@ import io.decodefleet.agent.engine.SchedulerConfig;
 import io.decodefleet.agent.engine.SchedulerOutput;
 import io.decodefleet.agent.engine.Sequence;
 import io.decodefleet.agent.engine.SequenceSpec;
+import io.decodefleet.agent.engine.SequenceTimes;
 import io.decodefleet.coordinator.fleet.FleetAgent;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,11 +41,8 @@ final class SimulatedAgent {
   private final StepTimeModel model;
   private final int vocabSize;
   private final Map<Long, Sequence> sequences = new HashMap<>();
-  private final Map<Long, Long> queuedSince = new HashMap<>();
-  private final Map<Long, Long> queueNanos = new HashMap<>();
-  /** Started sequences without a token yet: id → start of their first step. */
-  private final Map<Long, Long> firstStepAt = new HashMap<>();
-  private final Map<Long, Long> prefillNanos = new HashMap<>();
+  /** Queue and prefill times of the sequences here, on the virtual clock, as the engine keeps them. */
+  private final SequenceTimes times = new SequenceTimes();
   private long prefixQueried;
   private long prefixHits;
   private long prefixDeferred;
@@ -89,7 +87,7 @@ final class SimulatedAgent {
         spec.sampling());
     scheduler.add(seq);
     sequences.put(seq.id(), seq);
-    queuedSince.put(seq.id(), now);
+    times.submitted(seq.id(), now);
     return Optional.empty();
   }
 
@@ -106,11 +104,7 @@ final class SimulatedAgent {
     int[] starts = new int[n];
     int[] tokens = new int[n];
     for (SchedulerOutput.NewSequence s : out.newSequences()) {
-      Long since = queuedSince.remove(s.id()); // a first start only: a resumed one was removed then
-      if (since != null) {
-        queueNanos.put(s.id(), now - since);
-        firstStepAt.put(s.id(), now);
-      }
+      times.scheduled(s.id(), now);
       if (s.numScheduledTokens() == 1) {
         decodeRows++;
         decodeContext += s.numComputedTokens() + 1;
@@ -154,23 +148,18 @@ final class SimulatedAgent {
     for (int i = 0; i < ids.length; i++) {
       ids[i] = outcome.produced().get(i).id();
       toks[i] = sampled.get(ids[i]);
-      Long first = firstStepAt.remove(ids[i]);
-      if (first != null) prefillNanos.put(ids[i], now - first);
+      times.produced(ids[i], now);
     }
     List<Finished> finished = new ArrayList<>(outcome.finished().size());
     for (Sequence seq : outcome.finished()) {
       sequences.remove(seq.id());
-      Long queued = queueNanos.remove(seq.id());
-      Long prefill = prefillNanos.remove(seq.id());
-      firstStepAt.remove(seq.id());
+      SequenceTimes.Spent spent = times.remove(seq.id());
       finished.add(new Finished(seq.id(), seq.finishReason(), seq.numOutputTokens(), seq.preemptions(),
-          queued == null ? -1 : queued, prefill == null ? -1 : prefill));
+          spent.queueNanos(), spent.prefillNanos()));
     }
     for (Sequence seq : outcome.parked()) {
       sequences.remove(seq.id());
-      queueNanos.remove(seq.id());
-      firstStepAt.remove(seq.id());
-      prefillNanos.remove(seq.id());
+      times.remove(seq.id());
     }
     long queried = scheduler.prefixQueriedTokens() - prefixQueried;
     long hits = scheduler.prefixHitTokens() - prefixHits;

@@ -210,14 +210,8 @@ public final class Engine {
     final ModelRunner runner;
     final RecomputeVerifier verifier;
     final java.util.Set<Long> inFlight = new java.util.LinkedHashSet<>();
-    /** Submitted sequences not yet scheduled: id → submission time (System.nanoTime). */
-    final java.util.Map<Long, Long> queuedSince = new java.util.HashMap<>();
-    /** Scheduled sequences: id → nanos from submission to first scheduled step, until they finish. */
-    final java.util.Map<Long, Long> queueNanos = new java.util.HashMap<>();
-    /** Scheduled sequences without a token yet: id → start of their first scheduled step. */
-    final java.util.Map<Long, Long> firstStepAt = new java.util.HashMap<>();
-    /** Sequences with a token: id → nanos from their first scheduled step's start to the end of the step of their first token. */
-    final java.util.Map<Long, Long> prefillNanos = new java.util.HashMap<>();
+    /** Submitted sequences' queue and prefill times (System.nanoTime), until they finish or leave. */
+    final SequenceTimes times = new SequenceTimes();
     final KvTransferEndpoint kvTransfers;
     long step;
 
@@ -247,20 +241,6 @@ public final class Engine {
 
     List<Long> unfinishedIds() {
       return List.copyOf(inFlight);
-    }
-
-    void forgetTimes(long id) {
-      queuedSince.remove(id);
-      queueNanos.remove(id);
-      firstStepAt.remove(id);
-      prefillNanos.remove(id);
-    }
-
-    void forgetAllTimes() {
-      queuedSince.clear();
-      queueNanos.clear();
-      firstStepAt.clear();
-      prefillNanos.clear();
     }
   }
 
@@ -292,7 +272,7 @@ public final class Engine {
         }
         unfinished.addAll(s.kvTransfers.orphanReceives());
         s.inFlight.clear();
-        s.forgetAllTimes();
+        s.times.clear();
         events.accept(new EngineEvent.Drained(unfinished, held));
         continue;
       }
@@ -339,7 +319,7 @@ public final class Engine {
         s.scheduler.add(new Sequence(spec.sequenceId(), spec.promptTokens(), spec.maxTokens(), spec.prefillOnly(),
             spec.sampling()));
         s.inFlight.add(spec.sequenceId());
-        s.queuedSince.put(spec.sequenceId(), submittedNanos);
+        s.times.submitted(spec.sequenceId(), submittedNanos);
       } catch (IllegalArgumentException e) {
         events.accept(new EngineEvent.SequenceRefused(spec.sequenceId(), e.getMessage()));
       }
@@ -352,7 +332,7 @@ public final class Engine {
    */
   private void abort(State s, List<Long> ids) {
     for (long id : ids) {
-      s.forgetTimes(id);
+      s.times.remove(id);
       s.scheduler.abort(id).ifPresent(seq -> {
         s.inFlight.remove(seq.id());
         s.verifier.forget(seq.id());
@@ -364,11 +344,7 @@ public final class Engine {
     long t0 = System.nanoTime();
     SchedulerOutput out = s.scheduler.schedule();
     for (SchedulerOutput.NewSequence started : out.newSequences()) {
-      Long since = s.queuedSince.remove(started.id()); // only a first start: a resumed one was removed then
-      if (since != null) {
-        s.queueNanos.put(started.id(), t0 - since);
-        s.firstStepAt.put(started.id(), t0);
-      }
+      s.times.scheduled(started.id(), t0);
     }
     ModelRunner.StepResult result = s.runner.execute(out, s.verifier::selects);
     for (var e : result.logits().entrySet()) s.verifier.record(e.getKey(), e.getValue());
@@ -376,23 +352,20 @@ public final class Engine {
     long stepEnd = System.nanoTime();
     List<SequenceTokens> tokens = new ArrayList<>(outcome.produced().size());
     for (Sequence seq : outcome.produced()) {
-      Long first = s.firstStepAt.remove(seq.id());
-      if (first != null) s.prefillNanos.put(seq.id(), stepEnd - first);
+      s.times.produced(seq.id(), stepEnd);
       tokens.add(new SequenceTokens(seq.id(), new int[] {SampledTokens.tokenOf(result.sampled(), seq.id())}));
     }
     for (Sequence seq : outcome.parked()) {
       s.inFlight.remove(seq.id()); // its decode goes on elsewhere
-      s.forgetTimes(seq.id());
+      s.times.remove(seq.id());
       s.verifier.forget(seq.id());
     }
     List<SequenceFinished> finished = new ArrayList<>(outcome.finished().size());
     for (Sequence seq : outcome.finished()) {
       s.inFlight.remove(seq.id());
-      Long queued = s.queueNanos.remove(seq.id());
-      Long prefill = s.prefillNanos.remove(seq.id());
-      s.firstStepAt.remove(seq.id());
+      SequenceTimes.Spent spent = s.times.remove(seq.id());
       finished.add(new SequenceFinished(seq.id(), seq.finishReason(), seq.numOutputTokens(), seq.preemptions(),
-          s.verifier.verify(seq, s.backend), queued == null ? -1 : queued, prefill == null ? -1 : prefill));
+          s.verifier.verify(seq, s.backend), spent.queueNanos(), spent.prefillNanos()));
     }
     long stepNanos = System.nanoTime() - t0;
     s.step++;
