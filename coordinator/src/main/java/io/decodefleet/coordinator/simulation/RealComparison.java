@@ -1,11 +1,11 @@
 package io.decodefleet.coordinator.simulation;
 
 import io.decodefleet.coordinator.metrics.BenchmarkResult;
+import io.decodefleet.coordinator.metrics.LatencyStats;
 import io.decodefleet.coordinator.metrics.RequestRecord;
 import io.decodefleet.coordinator.metrics.SweepPoint;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -54,19 +54,18 @@ public record RealComparison(List<Row> rows, List<Split> splits) {
     static Split of(int worldSize, List<RequestRecord> real, List<RequestRecord> simulated) {
       Map<Long, Double> scheduled = new HashMap<>();
       for (RequestRecord r : simulated) scheduled.put(r.requestId(), r.releasedMs());
-      double[] offsets = real.stream().filter(r -> scheduled.containsKey(r.requestId()))
-          .mapToDouble(r -> r.releasedMs() - scheduled.get(r.requestId())).sorted().toArray();
-      return new Split(worldSize, Parts.of(real), Parts.of(simulated),
-          offsets.length == 0 ? Double.NaN : offsets[(offsets.length - 1) / 2],
-          offsets.length == 0 ? Double.NaN : offsets[offsets.length - 1]);
+      LatencyStats offsets = LatencyStats.of(real.stream().filter(r -> scheduled.containsKey(r.requestId()))
+          .mapToDouble(r -> r.releasedMs() - scheduled.get(r.requestId())).toArray());
+      boolean none = offsets.count() == 0;
+      return new Split(worldSize, Parts.of(real), Parts.of(simulated), none ? Double.NaN : offsets.median(),
+          none ? Double.NaN : offsets.max());
     }
   }
 
+  /** The median as the reports compute it; NaN without samples. */
   private static double median(List<RequestRecord> requests, ToDoubleFunction<RequestRecord> value) {
-    double[] v = requests.stream().mapToDouble(value).toArray();
-    if (v.length == 0) return Double.NaN;
-    Arrays.sort(v);
-    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    LatencyStats s = LatencyStats.of(requests.stream().mapToDouble(value).toArray());
+    return s.count() == 0 ? Double.NaN : s.median();
   }
 
   /** One metric at one world size. */
