@@ -70,8 +70,8 @@ final class SoakCommand implements Callable<Integer> {
       int code = SoakRun.print(result, System.out);
       System.out.println("soak.json: " + settings.reportDir().resolve("soak.json"));
       return code;
-    } catch (IOException e) {
-      System.err.println("coordinator soak: " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      System.err.println("coordinator soak: stopped: " + e + " (soak.json: " + settings.reportDir().resolve("soak.json") + ")");
       return 1;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -89,7 +89,7 @@ final class ChildProcess {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       boolean exited = !process.isAlive();
-      for (String line : Files.readAllLines(stdout, StandardCharsets.UTF_8)) {
+      for (String line : lines(stdout)) {
         if (p.test(line)) return line;
       }
       if (exited) throw new IOException(label() + " exited with code " + process.exitValue() + " before it was ready; " + tail());
@@ -126,11 +126,19 @@ final class ChildProcess {
 
   private static String lastLines(Path file) {
     try {
-      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      List<String> lines = lines(file);
       return String.join(" / ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
     } catch (IOException e) {
       return "(unreadable: " + e.getMessage() + ")";
     }
+  }
+
+  /**
+   * The lines of a log as they are now, bytes that are not UTF-8 replaced: a process may be in the
+   * middle of writing a character, or may have been killed there.
+   */
+  static List<String> lines(Path file) throws IOException {
+    return new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
   }
 
   @Override

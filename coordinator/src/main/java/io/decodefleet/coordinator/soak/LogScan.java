@@ -1,7 +1,6 @@
 package io.decodefleet.coordinator.soak;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +32,7 @@ final class LogScan {
     List<StackTrace> found = new ArrayList<>();
     for (Path file : files) {
       if (!Files.exists(file)) continue;
-      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      List<String> lines = ChildProcess.lines(file);
       int first = -1;
       int count = 0;
       for (int i = 0; i < lines.size(); i++) {

@@ -129,7 +129,8 @@ final class SoakCluster implements AutoCloseable {
         return cluster;
       } catch (IOException e) {
         cluster.close();
-        boolean portTaken = e.getMessage() != null && e.getMessage().contains("Address already in use");
+        boolean portTaken = e.getMessage() != null && (e.getMessage().contains("Address already in use")
+            || e.getMessage().contains("BindException"));
         if (attempt >= START_ATTEMPTS || !portTaken) throw e;
         out.println("soak: a port picked for a node was taken before the node bound it; starting again on other "
             + "ports (" + e.getMessage().lines().findFirst().orElse("") + ")");

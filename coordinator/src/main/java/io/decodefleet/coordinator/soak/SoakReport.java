@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /** A soak's result as soak.json and as the console summary. */
@@ -25,19 +28,10 @@ final class SoakReport {
     ObjectNode o = JSON.createObjectNode();
     o.put("passed", r.passed());
     o.put("date", r.date());
-    ObjectNode s = o.putObject("settings");
-    s.put("duration_s", r.settings().duration().toSeconds());
-    s.put("coordinators", r.settings().coordinators());
-    s.put("daemons", r.settings().daemons());
-    s.put("fault_interval_s", r.settings().faultInterval().toSeconds());
-    s.put("concurrency", r.settings().concurrency());
-    s.put("seed", r.settings().seed());
-    s.put("model", SoakSettings.MODEL);
-    s.put("backend", "cpu");
+    settings(o, r.settings());
     o.put("load_s", round(r.loadSeconds()));
     o.put("total_s", round(r.totalSeconds()));
-    ObjectNode phases = o.putObject("phases_s");
-    r.phases().forEach(p -> phases.put(p.name(), round(p.seconds())));
+    phases(o, r.phases());
     SoakResult.Requests q = r.requests();
     ObjectNode req = o.putObject("requests");
     req.put("reference", q.reference());
@@ -95,6 +89,46 @@ final class SoakReport {
     ArrayNode checks = o.putArray("checks");
     r.checks().forEach(c -> checks.addObject().put("name", c.name()).put("passed", c.passed()).put("detail", c.detail()));
     return o;
+  }
+
+  /**
+   * soak.json of a soak that stopped on an error before it had a result: not passed, the settings,
+   * the phases it finished, the problems met so far, and the error with its stack trace (each
+   * process's output stays in logs/ beside it).
+   */
+  static void writeStopped(String date, SoakSettings settings, List<SoakResult.Phase> phases, List<String> problems,
+      Throwable error, Path file) throws IOException {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("passed", false);
+    o.put("date", date);
+    settings(o, settings);
+    phases(o, phases);
+    ObjectNode e = o.putObject("stopped_by");
+    e.put("error", String.valueOf(error));
+    StringWriter trace = new StringWriter();
+    error.printStackTrace(new PrintWriter(trace));
+    e.put("stack_trace", trace.toString());
+    ArrayNode p = o.putArray("problems");
+    problems.forEach(p::add);
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    Files.writeString(file, JSON.writeValueAsString(o) + "\n");
+  }
+
+  private static void settings(ObjectNode o, SoakSettings settings) {
+    ObjectNode s = o.putObject("settings");
+    s.put("duration_s", settings.duration().toSeconds());
+    s.put("coordinators", settings.coordinators());
+    s.put("daemons", settings.daemons());
+    s.put("fault_interval_s", settings.faultInterval().toSeconds());
+    s.put("concurrency", settings.concurrency());
+    s.put("seed", settings.seed());
+    s.put("model", SoakSettings.MODEL);
+    s.put("backend", "cpu");
+  }
+
+  private static void phases(ObjectNode o, List<SoakResult.Phase> phases) {
+    ObjectNode p = o.putObject("phases_s");
+    phases.forEach(ph -> p.put(ph.name(), round(ph.seconds())));
   }
 
   static void print(SoakResult r, PrintStream out) {

@@ -51,6 +51,8 @@ public final class SoakRun {
   private final MainClasses mains;
   private final PrintStream out;
   private final List<String> problems = new ArrayList<>();
+  private final String date = OffsetDateTime.now().withNano(0).toString();
+  private final Phases phases = new Phases();
 
   private SoakRun(SoakSettings settings, MainClasses mains, PrintStream out) {
     this.settings = settings;
@@ -58,11 +60,27 @@ public final class SoakRun {
     this.out = out;
   }
 
-  /** Runs a soak and writes soak.json into the report folder; progress lines go to {@code out}. */
+  /**
+   * Runs a soak and writes soak.json into the report folder; progress lines go to {@code out}. A soak
+   * that stops on an error still writes soak.json, saying so ({@link SoakReport#writeStopped}), then
+   * throws the error.
+   */
   public static SoakResult run(SoakSettings settings, MainClasses mains, PrintStream out)
       throws IOException, InterruptedException {
-    SoakResult result = new SoakRun(settings, mains, out).run();
-    SoakReport.write(result, settings.reportDir().resolve("soak.json"));
+    SoakRun soak = new SoakRun(settings, mains, out);
+    Path file = settings.reportDir().resolve("soak.json");
+    SoakResult result;
+    try {
+      result = soak.run();
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      try {
+        SoakReport.writeStopped(soak.date, settings, soak.phases.all(), soak.problems, e, file);
+      } catch (IOException | RuntimeException unwritten) {
+        e.addSuppressed(unwritten);
+      }
+      throw e;
+    }
+    SoakReport.write(result, file);
     return result;
   }
 
@@ -73,8 +91,6 @@ public final class SoakRun {
   }
 
   private SoakResult run() throws IOException, InterruptedException {
-    String date = OffsetDateTime.now().withNano(0).toString();
-    Phases phases = new Phases();
     Path logs = settings.reportDir().resolve("logs");
     Files.createDirectories(logs);
     ActorSystem<Void> clients = ActorSystem.create(Behaviors.empty(), "soak-clients", ConfigFactory.parseString(

@@ -45,4 +45,19 @@ class LogScanTest {
     assertEquals(3, t.lines(), "two frames and the Caused by line");
     assertTrue(t.excerpt().startsWith("java.lang.IllegalStateException: boom / at io.decodefleet"), t.excerpt());
   }
+
+  @Test
+  void aLogCutInTheMiddleOfACharacterIsStillRead() throws Exception {
+    Path log = dir.resolve("daemon-1.1.out");
+    byte[] ellipsis = "\u2026".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] text = "agents at 127.0.0.1\nloading".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] cut = java.util.Arrays.copyOf(text, text.length + 2);
+    System.arraycopy(ellipsis, 0, cut, text.length, 2); // the first two of its three bytes, as a killed process leaves it
+    Files.write(log, cut);
+
+    List<String> lines = ChildProcess.lines(log);
+    assertEquals("agents at 127.0.0.1", lines.get(0));
+    assertEquals("loading\uFFFD", lines.get(1));
+    assertTrue(LogScan.scan(List.of(log)).isEmpty());
+  }
 }
