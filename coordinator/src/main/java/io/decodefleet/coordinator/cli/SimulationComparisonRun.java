@@ -3,6 +3,7 @@ package io.decodefleet.coordinator.cli;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import io.decodefleet.coordinator.simulation.HostCpuLoad;
+import io.decodefleet.coordinator.simulation.HostSpeed;
 import io.decodefleet.coordinator.simulation.RealComparison;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code coordinator simulate --compare-real}: the same workload and seed on the embedded cluster, its
@@ -18,7 +20,9 @@ import java.util.List;
  * calibration) — the normal run, through {@link BenchmarkSession}, after one unreported warm-up run at
  * the largest world size — then simulated with the calibration, and the two side by side ({@link
  * RealComparison}). Reports go to {@code <report-dir>/real} and {@code /simulated} (the warm-up's to
- * {@code /warm-up}), the table to {@code <report-dir>/comparison.md} and the console. Exit 0 when both ran
+ * {@code /warm-up}), the table to {@code <report-dir>/comparison.md} and the console. With a CPU
+ * calibration, two of its points are first timed on this host ({@link HostSpeed}): the table says how
+ * this host's speed compares with the calibration's, and {@code host-speed.json} holds the figures. Exit 0 when both ran
  * every request (the targets are shown, not enforced: a shared machine's real timings vary), 1 when
  * either failed, 2 on bad arguments.
  */
@@ -44,6 +48,13 @@ final class SimulationComparisonRun {
     }
     Path dir = command.report.reportDir != null ? command.report.reportDir
         : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    // A CPU calibration holds for its host and hour: time two of its points here first, so the table
+    // can say whether it compares the model or two hosts.
+    Optional<HostSpeed> speed = Optional.empty();
+    if ("cpu".equals(backend)) {
+      command.say("DecodeFleet simulate --compare-real: timing two of the calibration's points on this host");
+      speed = HostSpeed.measure(plan.calibration());
+    }
     command.say("DecodeFleet simulate --compare-real: the real run first, on the embedded cluster's "
         + backend.toUpperCase(java.util.Locale.ROOT) + " agents, after a warm-up run");
     // The JIT compiles the engine's loops in a JVM's first seconds, and the calibration was measured warm:
@@ -75,7 +86,8 @@ final class SimulationComparisonRun {
         + plan.requests().size() + " requests, seed " + command.fleet.seed + ":\n\n" + comparison.render()
         + (others == null ? "" : String.format(java.util.Locale.ROOT, "During the real run other processes kept %.2f "
             + "of this host's %d cores busy (the simulated host had all of them).%n", others,
-            Runtime.getRuntime().availableProcessors()));
+            Runtime.getRuntime().availableProcessors()))
+        + speed.map(h -> h.describe(command.calibration) + "\n").orElse("");
     System.out.println();
     System.out.print(table);
     try {
@@ -85,7 +97,31 @@ final class SimulationComparisonRun {
       return 1;
     }
     System.out.println("comparison: " + dir.resolve("comparison.md"));
+    if (speed.isPresent()) {
+      try {
+        writeSpeed(speed.get(), dir.resolve("host-speed.json"));
+      } catch (IOException e) {
+        System.err.println("coordinator simulate: cannot write " + dir.resolve("host-speed.json") + ": " + e.getMessage());
+        return 1;
+      }
+    }
     return simulatedExit;
+  }
+
+  /** The host's speed against the calibration's, as {@code host-speed.json}: both points, then and now. */
+  private void writeSpeed(HostSpeed h, Path file) throws IOException {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+    com.fasterxml.jackson.databind.node.ObjectNode o = json.createObjectNode();
+    o.put("calibration", command.calibration);
+    o.put("model", h.model());
+    o.putObject("decode").put("batch", h.batch()).put("context", h.context()).put("now_us", h.decodeNowUs())
+        .put("calibration_us", h.decodeThenUs());
+    o.putObject("prefill").put("tokens", h.prefillTokens()).put("now_us", h.prefillNowUs())
+        .put("calibration_us", h.prefillThenUs());
+    o.put("slowdown", h.slowdown());
+    o.put("within_tolerance", h.matches());
+    Files.writeString(file, json.writeValueAsString(o) + "\n", StandardCharsets.UTF_8);
   }
 
   /** The normal run of the same options on embedded agents; null (its line printed) when it failed. */

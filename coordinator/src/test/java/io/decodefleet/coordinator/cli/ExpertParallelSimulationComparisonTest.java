@@ -17,18 +17,18 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code cpu-tiny-moe} calibration's ep=2 table. As {@link SimulationComparisonTest}: both sides run
  * every request to the same tokens, the simulation takes the real engine's steps (its scheduler is the
  * real one), and its times are within a factor of 2.5 of the real run's once this host's speed against
- * the calibration's is divided out ({@link HostSpeed}; CI's cores may be shared; the measured agreement on
+ * the calibration's is divided out ({@code host-speed.json}, {@link HostSlowdown}; CI's cores may be shared; the measured agreement on
  * a quiet host is in docs/simulation.md).
  */
 class ExpertParallelSimulationComparisonTest {
 
   @Test
   void anEp2ReplicaIsSimulatedFromItsOwnTableAndTakesTheRealSteps(@TempDir Path dir) throws Exception {
-    double slowdown = HostSpeed.slowdown(dir);
     int exit = CoordinatorCli.run("simulate", "--compare-real", "--calibration", "cpu-tiny-moe", "--model", "tiny-moe",
         "--layout", "ep=2", "--world-size", "2", "--num-requests", "32", "--seed", "7", "--report-dir", dir.toString(),
         "--quiet");
     assertEquals(0, exit);
+    double slowdown = HostSlowdown.read(dir);
     JsonNode real = ReportJson.read(dir.resolve("real/report.json")).get("points").get(0);
     JsonNode simulated = ReportJson.read(dir.resolve("simulated/report.json"));
     assertEquals("ep=2 cpu table", simulated.get("simulation").get("table").asText());
@@ -39,7 +39,7 @@ class ExpertParallelSimulationComparisonTest {
     int realSteps = real.get("engine").get("reported_steps").asInt();
     assertEquals(realSteps, s.get("engine").get("reported_steps").asInt(), 0.05 * realSteps, "engine steps");
     for (String key : List.of("output_throughput", "median_ttft_ms", "median_tpot_ms")) {
-      double ratio = HostSpeed.ratio(key, s.get(key).asDouble(), real.get(key).asDouble(), slowdown);
+      double ratio = HostSlowdown.ratio(key, s.get(key).asDouble(), real.get(key).asDouble(), slowdown);
       assertTrue(ratio > 1 / 2.5 && ratio < 2.5, key + ": simulated " + s.get(key) + " against real " + real.get(key)
           + " on a host " + slowdown + "x slower than the calibration's");
     }
