@@ -81,6 +81,12 @@ final class SimulateCommand implements Callable<Integer> {
       + "differences. Reports go to <report-dir>/real and /simulated.")
   boolean compareReal;
 
+  @Option(names = "--scale-to-host", description = "With --compare-real and a CPU calibration: scale the "
+      + "calibration's step times by this host's speed now against its own (two of its points timed here before the "
+      + "real run, as the comparison always does), so that a host slower or faster today than on the calibration's "
+      + "day compares the model rather than the two hosts. The table says it was scaled, and by how much.")
+  boolean scaleToHost;
+
   @Spec
   CommandSpec spec;
 
@@ -95,12 +101,18 @@ final class SimulateCommand implements Callable<Integer> {
     List<RequestSpec> requests() {
       return workload.requests();
     }
+
+    Plan withCalibration(StepCalibration other) {
+      return new Plan(sizes, layout, model, workload, limit, slos, other, decodePath, failures);
+    }
   }
 
   @Override
   public Integer call() {
     Plan plan;
     try {
+      if (scaleToHost && !compareReal) throw new UsageError("--scale-to-host scales a calibration to the host that "
+          + "--compare-real runs on; without --compare-real there is no such host");
       plan = plan();
     } catch (UsageError e) {
       System.err.println("coordinator simulate: " + e.getMessage());

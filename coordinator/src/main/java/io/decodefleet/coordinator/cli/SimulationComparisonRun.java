@@ -55,6 +55,17 @@ final class SimulationComparisonRun {
       command.say("DecodeFleet simulate --compare-real: timing two of the calibration's points on this host");
       speed = HostSpeed.measure(plan.calibration());
     }
+    SimulateCommand.Plan simulatedPlan = plan;
+    if (command.scaleToHost) {
+      if (speed.isEmpty() || plan.calibration().host() == null) {
+        System.err.println("coordinator simulate: --scale-to-host needs a CPU calibration with decode and prefill "
+            + "points and a host term; " + command.calibration + " has not");
+        return 2;
+      }
+      double factor = speed.get().slowdown();
+      simulatedPlan = plan.withCalibration(plan.calibration().withHost(plan.calibration().host().slowedBy(factor,
+          String.format(java.util.Locale.ROOT, "scaled by %.3f to the host's speed when compared", factor)), null));
+    }
     command.say("DecodeFleet simulate --compare-real: the real run first, on the embedded cluster's "
         + backend.toUpperCase(java.util.Locale.ROOT) + " agents, after a warm-up run");
     // The JIT compiles the engine's loops in a JVM's first seconds, and the calibration was measured warm:
@@ -73,7 +84,7 @@ final class SimulationComparisonRun {
     Double others = load.othersCores();
     SweepReport simulated;
     try {
-      simulated = command.simulate(plan);
+      simulated = command.simulate(simulatedPlan);
     } catch (IllegalArgumentException e) {
       System.err.println("coordinator simulate: " + e.getMessage());
       return 2;
@@ -82,7 +93,9 @@ final class SimulationComparisonRun {
     RealComparison comparison = RealComparison.of(real.withPercentiles(command.report.percentiles),
         simulated.withPercentiles(command.report.percentiles));
     String table = "Real (embedded " + backend.toUpperCase(java.util.Locale.ROOT) + " cluster, " + real.hardware()
-        + ") against simulated (" + plan.calibration().kind() + " calibration " + command.calibration + "), "
+        + ") against simulated (" + plan.calibration().kind() + " calibration " + command.calibration
+        + (command.scaleToHost ? String.format(java.util.Locale.ROOT, ", its steps scaled by %.2f to this host's "
+            + "speed now", speed.get().slowdown()) : "") + "), "
         + plan.requests().size() + " requests, seed " + command.fleet.seed + ":\n\n" + comparison.render()
         + (others == null ? "" : String.format(java.util.Locale.ROOT, "During the real run other processes kept %.2f "
             + "of this host's %d cores busy (the simulated host had all of them).%n", others,

@@ -131,6 +131,10 @@ class SimulateCommandTest {
       "--calibration cpu-tiny --layout disagg=1:1 --world-size 2 | coordinator simulate: --layout disagg=1:1 needs the"
           + " calibration's kv_transfer term",
       "--calibration cpu-tiny --world-sizes 4,4          | coordinator simulate: --world-sizes lists 4 twice",
+      "--calibration cpu-tiny --scale-to-host            | coordinator simulate: --scale-to-host scales a calibration to"
+          + " the host that --compare-real runs on",
+      "--calibration h100-llama3-8b --model llama3-8b --compare-real --scale-to-host | coordinator simulate: "
+          + "--scale-to-host needs a CPU calibration",
       "--world-size 2                                     | coordinator: Missing required option: '--calibration"})
   void badArgumentsAreOneLineAndExit2(String args, String expected) {
     List<String> argv = new java.util.ArrayList<>(List.of("simulate"));

@@ -54,6 +54,24 @@ class FleetSimulationTest {
   }
 
   @Test
+  void aHostSlowedByAFactorTakesThatMuchLongerForEveryStep() {
+    StepCalibration cpuTiny = CalibrationFile.load("cpu-tiny");
+    StepCalibration slower = cpuTiny.withHost(cpuTiny.host().slowedBy(2, "twice as slow"), null);
+    assertEquals(2 * cpuTiny.host().stepInflation(), slower.host().stepInflation(), 1e-12);
+    assertEquals(2 * cpuTiny.host().stepCpuMicros(), slower.host().stepCpuMicros(), 1e-9);
+    assertTrue(slower.host().measuredBy().endsWith("; twice as slow"), slower.host().measuredBy());
+    assertThrows(IllegalArgumentException.class, () -> cpuTiny.host().slowedBy(0, "never"));
+    List<RequestSpec> lone = List.of(request(0, 0, 100, 8));
+    RequestRecord asCalibrated = simulate(1, ParallelLayout.DATA_PARALLEL, lone, "least-loaded", cpuTiny, List.of())
+        .requests().get(0);
+    RequestRecord halfSpeed = simulate(1, ParallelLayout.DATA_PARALLEL, lone, "least-loaded", slower, List.of())
+        .requests().get(0);
+    // cpu-tiny's messages take no time: every part of a lone request's times is steps.
+    assertEquals(2 * asCalibrated.ttftMs(), halfSpeed.ttftMs(), 1e-6 * asCalibrated.ttftMs());
+    assertEquals(2 * asCalibrated.tpotMs(), halfSpeed.tpotMs(), 1e-6 * asCalibrated.tpotMs());
+  }
+
+  @Test
   void aLoneRequestTakesItsPrefillThenOneDecodeStepPerToken() {
     SweepPoint p = simulate(1, ParallelLayout.DATA_PARALLEL, List.of(request(0, 0, 100, 5)), "least-loaded",
         Calibrations.roundNumbers(0, 0), List.of());

@@ -101,6 +101,16 @@ public record StepCalibration(String kind, String device, String backend, String
     }
 
     /**
+     * This host made {@code factor} times slower: every step and every step's cost to the other threads
+     * takes that much longer (a shared host measured slower now than on its calibration's day).
+     */
+    public HostSharing slowedBy(double factor, String how) {
+      if (!(factor > 0) || Double.isInfinite(factor)) throw new IllegalArgumentException("factor must be > 0, got " + factor);
+      return new HostSharing(cores, otherCpu, agentCpu, stepInflation * factor, measuredBy + "; " + how,
+          stepCpuMicros * factor);
+    }
+
+    /**
      * Cores the busy engines have between them in a cluster of {@code agents} agent nodes (at least a
      * tenth of a core: a host that small is not a host the calibration was measured on).
      */
