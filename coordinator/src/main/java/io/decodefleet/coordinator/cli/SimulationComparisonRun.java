@@ -21,8 +21,10 @@ import java.util.Optional;
  * the largest world size — then simulated with the calibration, and the two side by side ({@link
  * RealComparison}). Reports go to {@code <report-dir>/real} and {@code /simulated} (the warm-up's to
  * {@code /warm-up}), the table to {@code <report-dir>/comparison.md} and the console. With a CPU
- * calibration, two of its points are first timed on this host ({@link HostSpeed}): the table says how
- * this host's speed compares with the calibration's, and {@code host-speed.json} holds the figures. Exit 0 when both ran
+ * calibration, two of its points are timed on this host before and after the real run ({@link
+ * HostSpeed.OverRun}): the table says how this host's speed compared with the calibration's and whether
+ * it held during the run, {@code host-speed.json} holds the figures, and {@code --scale-to-host} scales
+ * the simulated steps by it. Exit 0 when both ran
  * every request (the targets are shown, not enforced: a shared machine's real timings vary), 1 when
  * either failed, 2 on bad arguments.
  */
@@ -48,23 +50,19 @@ final class SimulationComparisonRun {
     }
     Path dir = command.report.reportDir != null ? command.report.reportDir
         : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-    // A CPU calibration holds for its host and hour: time two of its points here first, so the table
-    // can say whether it compares the model or two hosts.
-    Optional<HostSpeed> speed = Optional.empty();
-    if ("cpu".equals(backend)) {
-      command.say("DecodeFleet simulate --compare-real: timing two of the calibration's points on this host");
-      speed = HostSpeed.measure(plan.calibration());
+    // A CPU calibration holds for its host and hour: time two of its points here before and after the
+    // real run, so the table can say whether it compares the model or two hosts (or a host that changed).
+    boolean timed = "cpu".equals(backend);
+    if (command.scaleToHost && (!timed || plan.calibration().host() == null)) {
+      System.err.println("coordinator simulate: --scale-to-host needs a CPU calibration with a host term; "
+          + command.calibration + " has none");
+      return 2;
     }
-    SimulateCommand.Plan simulatedPlan = plan;
-    if (command.scaleToHost) {
-      if (speed.isEmpty() || plan.calibration().host() == null) {
-        System.err.println("coordinator simulate: --scale-to-host needs a CPU calibration with decode and prefill "
-            + "points and a host term; " + command.calibration + " has not");
-        return 2;
-      }
-      double factor = speed.get().slowdown();
-      simulatedPlan = plan.withCalibration(plan.calibration().withHost(plan.calibration().host().slowedBy(factor,
-          String.format(java.util.Locale.ROOT, "scaled by %.3f to the host's speed when compared", factor)), null));
+    Optional<HostSpeed> before = timed ? hostSpeed("before the real run") : Optional.empty();
+    if (command.scaleToHost && before.isEmpty()) {
+      System.err.println("coordinator simulate: --scale-to-host needs decode and prefill points in "
+          + command.calibration + "'s single-device table");
+      return 2;
     }
     command.say("DecodeFleet simulate --compare-real: the real run first, on the embedded cluster's "
         + backend.toUpperCase(java.util.Locale.ROOT) + " agents, after a warm-up run");
@@ -82,6 +80,14 @@ final class SimulationComparisonRun {
     SweepReport real = real(backend, dir.resolve("real"));
     if (real == null) return 1;
     Double others = load.othersCores();
+    Optional<HostSpeed.OverRun> speed = before.flatMap(b -> hostSpeed("after the real run").map(
+        a -> new HostSpeed.OverRun(b, a)));
+    SimulateCommand.Plan simulatedPlan = plan;
+    if (command.scaleToHost) {
+      double factor = speed.orElseThrow().slowdown();
+      simulatedPlan = plan.withCalibration(plan.calibration().withHost(plan.calibration().host().slowedBy(factor,
+          String.format(java.util.Locale.ROOT, "scaled by %.3f to the host's speed over the real run", factor)), null));
+    }
     SweepReport simulated;
     try {
       simulated = command.simulate(simulatedPlan);
@@ -95,12 +101,12 @@ final class SimulationComparisonRun {
     String table = "Real (embedded " + backend.toUpperCase(java.util.Locale.ROOT) + " cluster, " + real.hardware()
         + ") against simulated (" + plan.calibration().kind() + " calibration " + command.calibration
         + (command.scaleToHost ? String.format(java.util.Locale.ROOT, ", its steps scaled by %.2f to this host's "
-            + "speed now", speed.get().slowdown()) : "") + "), "
+            + "speed over the real run", speed.get().slowdown()) : "") + "), "
         + plan.requests().size() + " requests, seed " + command.fleet.seed + ":\n\n" + comparison.render()
         + (others == null ? "" : String.format(java.util.Locale.ROOT, "During the real run other processes kept %.2f "
             + "of this host's %d cores busy (the simulated host had all of them).%n", others,
             Runtime.getRuntime().availableProcessors()))
-        + speed.map(h -> h.describe(command.calibration) + "\n").orElse("");
+        + speed.map(h -> h.describe(command.calibration, command.scaleToHost) + "\n").orElse("");
     System.out.println();
     System.out.print(table);
     try {
@@ -121,19 +127,33 @@ final class SimulationComparisonRun {
     return simulatedExit;
   }
 
-  /** The host's speed against the calibration's, as {@code host-speed.json}: both points, then and now. */
-  private void writeSpeed(HostSpeed h, Path file) throws IOException {
+  private Optional<HostSpeed> hostSpeed(String when) {
+    command.say("DecodeFleet simulate --compare-real: timing two of the calibration's points on this host " + when);
+    return HostSpeed.measure(plan.calibration());
+  }
+
+  /**
+   * The host's speed against the calibration's, as {@code host-speed.json}: both points before and after
+   * the real run, each reading's slowdown, their mean and the drift between them.
+   */
+  private void writeSpeed(HostSpeed.OverRun h, Path file) throws IOException {
     com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper()
         .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
     com.fasterxml.jackson.databind.node.ObjectNode o = json.createObjectNode();
     o.put("calibration", command.calibration);
-    o.put("model", h.model());
-    o.putObject("decode").put("batch", h.batch()).put("context", h.context()).put("now_us", h.decodeNowUs())
-        .put("calibration_us", h.decodeThenUs());
-    o.putObject("prefill").put("tokens", h.prefillTokens()).put("now_us", h.prefillNowUs())
-        .put("calibration_us", h.prefillThenUs());
+    o.put("model", h.before().model());
+    for (HostSpeed reading : List.of(h.before(), h.after())) {
+      com.fasterxml.jackson.databind.node.ObjectNode r = o.putObject(reading == h.before() ? "before" : "after");
+      r.putObject("decode").put("batch", reading.batch()).put("context", reading.context())
+          .put("now_us", reading.decodeNowUs()).put("calibration_us", reading.decodeThenUs());
+      r.putObject("prefill").put("tokens", reading.prefillTokens()).put("now_us", reading.prefillNowUs())
+          .put("calibration_us", reading.prefillThenUs());
+      r.put("slowdown", reading.slowdown());
+    }
     o.put("slowdown", h.slowdown());
-    o.put("within_tolerance", h.matches());
+    o.put("drift", h.drift());
+    o.put("steady", h.steady());
+    o.put("scaled", command.scaleToHost);
     Files.writeString(file, json.writeValueAsString(o) + "\n", StandardCharsets.UTF_8);
   }
 

@@ -20,25 +20,21 @@ import java.util.Optional;
  * #slowdown}; above 1: slower now). A CPU calibration holds for the host and the hour it was measured:
  * the same 2-core VM has run these points 2.7 times slower an hour apart, and a comparison of real
  * against simulated on such a day compares two hosts, not the model. {@code simulate --compare-real}
- * prints the figure beside its table; the simulated-against-real tests divide it out.
+ * times them before and after its real run ({@link OverRun}) and prints both beside its table
+ * ({@code --scale-to-host} scales the simulation by their mean); the simulated-against-real tests divide
+ * the mean out.
  */
 public record HostSpeed(String model, int batch, int context, double decodeNowUs, double decodeThenUs,
     int prefillTokens, double prefillNowUs, double prefillThenUs) {
   /** The decode batch timed, where the calibration has it. */
   public static final int DECODE_BATCH = 8;
-  /** A slowdown this far from 1 (either way) is worth a warning: the targets are 10 %. */
+  /** A slowdown or a drift this far from 1 (either way) is worth a warning: the targets are 10 %. */
   public static final double TOLERANCE = 0.10;
   static final int REPS = 30;
 
   /** Geometric mean of now over then at the two points; above 1: this host is slower now. */
   public double slowdown() {
     return Math.sqrt(decodeNowUs / decodeThenUs * (prefillNowUs / prefillThenUs));
-  }
-
-  /** Whether the host runs the calibration's points within {@link #TOLERANCE} of its times. */
-  public boolean matches() {
-    double s = slowdown();
-    return s >= 1 - TOLERANCE && s <= 1 + TOLERANCE;
   }
 
   /**
@@ -63,13 +59,45 @@ public record HostSpeed(String model, int batch, int context, double decodeNowUs
         decode.stepMicros(), prefill.tokens(), now.prefill().get(0).ttftUs(), prefill.stepMicros()));
   }
 
-  /** One line for a report: both points now and then, and the slowdown. */
-  public String describe(String calibrationName) {
-    String line = String.format(Locale.ROOT, "This host ran %s's decode step (batch %d, context %d) in %.0f µs "
-        + "against the calibration's %.0f, and its %d-token prefill in %.0f µs against %.0f: %.2fx the time of the "
-        + "host and hour %s was measured on", model, batch, context, decodeNowUs, decodeThenUs, prefillTokens,
-        prefillNowUs, prefillThenUs, slowdown(), calibrationName);
-    return line + (matches() ? "." : "; the simulation has the calibration's speed, so this comparison is of two hosts "
-        + "as much as of the model (calibrate on this host: docs/simulation.md, \"Making calibrations\").");
+  /**
+   * The host's speed over a real run, from a reading before it and one after: their geometric mean
+   * ({@link #slowdown}), and how much the host changed between the two ({@link #drift}). A shared host
+   * can change speed by tens of percent within a minute; a run whose host drifted past {@link
+   * #TOLERANCE} cannot be compared with a simulation at one speed, whatever the model.
+   */
+  public record OverRun(HostSpeed before, HostSpeed after) {
+    public double slowdown() {
+      return Math.sqrt(before.slowdown() * after.slowdown());
+    }
+
+    /** After over before: above 1, the host slowed down during the run. */
+    public double drift() {
+      return after.slowdown() / before.slowdown();
+    }
+
+    public boolean steady() {
+      return Math.abs(drift() - 1) <= TOLERANCE;
+    }
+
+    /**
+     * Lines for a report: both points before the run, the slowdown before and after, and what it means
+     * for the comparison ({@code scaled}: the simulation's steps were scaled by {@link #slowdown}).
+     */
+    public String describe(String calibrationName, boolean scaled) {
+      String line = String.format(Locale.ROOT, "This host ran %s's decode step (batch %d, context %d) in %.0f µs "
+          + "against the calibration's %.0f, and its %d-token prefill in %.0f µs against %.0f, before the real run: "
+          + "%.2fx the time of the host and hour %s was measured on; %.2fx after it (%+.0f %% during the run)",
+          before.model, before.batch, before.context, before.decodeNowUs, before.decodeThenUs, before.prefillTokens,
+          before.prefillNowUs, before.prefillThenUs, before.slowdown(), calibrationName, after.slowdown(),
+          100 * (drift() - 1));
+      String scaling = scaled
+          ? String.format(Locale.ROOT, "; the simulated steps were scaled by %.2f, the mean of the two", slowdown())
+          : Math.abs(slowdown() - 1) <= TOLERANCE ? ""
+          : "; the simulation has the calibration's speed, so this compares two hosts as much as the model "
+              + "(--scale-to-host, or calibrate on this host: docs/simulation.md, \"Making calibrations\")";
+      String drifting = steady() ? "." : "; the host's speed changed by more than the targets during the real run, "
+          + "so no simulation at one speed can match it within them.";
+      return line + scaling + drifting;
+    }
   }
 }
