@@ -87,6 +87,11 @@ final class SimulateCommand implements Callable<Integer> {
       + "day compares the model rather than the two hosts. The table says it was scaled, and by how much.")
   boolean scaleToHost;
 
+  @Option(names = "--real-runs", description = "With --compare-real: run the real side this many times (after the "
+      + "one warm-up run) and compare the simulation with their median, the real runs' spread shown beside it "
+      + "(default: ${DEFAULT-VALUE}). Reports go to <report-dir>/real-1, /real-2, ...")
+  int realRuns = 1;
+
   @Spec
   CommandSpec spec;
 
@@ -111,6 +116,9 @@ final class SimulateCommand implements Callable<Integer> {
   public Integer call() {
     Plan plan;
     try {
+      if (realRuns < 1) throw new UsageError("--real-runs must be >= 1, got " + realRuns);
+      if (realRuns > 1 && !compareReal) throw new UsageError("--real-runs counts the real runs of --compare-real; "
+          + "without --compare-real there are none");
       if (scaleToHost && !compareReal) throw new UsageError("--scale-to-host scales a calibration to the host that "
           + "--compare-real runs on; without --compare-real there is no such host");
       plan = plan();

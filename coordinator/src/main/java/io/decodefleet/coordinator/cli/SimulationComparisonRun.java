@@ -18,8 +18,9 @@ import java.util.Optional;
  * {@code coordinator simulate --compare-real}: the same workload and seed on the embedded cluster, its
  * agents on the calibration's backend (CPU agents; CUDA agents on this machine's GPUs for a GPU's
  * calibration) — the normal run, through {@link BenchmarkSession}, after one unreported warm-up run at
- * the largest world size — then simulated with the calibration, and the two side by side ({@link
- * RealComparison}). Reports go to {@code <report-dir>/real} and {@code /simulated} (the warm-up's to
+ * the largest world size, {@code --real-runs} times (compared by their median) — then simulated with the
+ * calibration, and the two side by side ({@link RealComparison}). Reports go to {@code <report-dir>/real}
+ * (or {@code /real-1}, {@code /real-2}, … for several real runs) and {@code /simulated} (the warm-up's to
  * {@code /warm-up}), the table to {@code <report-dir>/comparison.md} and the console. With a CPU
  * calibration, two of its points are timed on this host before and after the real run ({@link
  * HostSpeed.OverRun}): the table says how this host's speed compared with the calibration's and whether
@@ -77,8 +78,13 @@ final class SimulationComparisonRun {
     command.fleet.worldSize = size;
     if (warmUp == null) return 1;
     HostCpuLoad load = new HostCpuLoad();
-    SweepReport real = real(backend, dir.resolve("real"));
-    if (real == null) return 1;
+    List<SweepReport> reals = new java.util.ArrayList<>();
+    for (int i = 1; i <= command.realRuns; i++) {
+      SweepReport real = real(backend, dir.resolve(command.realRuns == 1 ? "real" : "real-" + i));
+      if (real == null) return 1;
+      reals.add(real);
+    }
+    SweepReport real = reals.get(0);
     Double others = load.othersCores();
     Optional<HostSpeed.OverRun> speed = before.flatMap(b -> hostSpeed("after the real run").map(
         a -> new HostSpeed.OverRun(b, a)));
@@ -96,15 +102,16 @@ final class SimulationComparisonRun {
       return 2;
     }
     int simulatedExit = new SweepOutput(quietIn(dir.resolve("simulated"))).writeAndPrint(simulated);
-    RealComparison comparison = RealComparison.of(real.withPercentiles(command.report.percentiles),
-        simulated.withPercentiles(command.report.percentiles));
+    RealComparison comparison = RealComparison.of(reals.stream().map(r -> r.withPercentiles(command.report.percentiles))
+        .toList(), simulated.withPercentiles(command.report.percentiles));
     String table = "Real (embedded " + backend.toUpperCase(java.util.Locale.ROOT) + " cluster, " + real.hardware()
         + ") against simulated (" + plan.calibration().kind() + " calibration " + command.calibration
         + (command.scaleToHost ? String.format(java.util.Locale.ROOT, ", its steps scaled by %.2f to this host's "
             + "speed over the real run", speed.get().slowdown()) : "") + "), "
         + plan.requests().size() + " requests, seed " + command.fleet.seed + ":\n\n" + comparison.render()
-        + (others == null ? "" : String.format(java.util.Locale.ROOT, "During the real run other processes kept %.2f "
-            + "of this host's %d cores busy (the simulated host had all of them).%n", others,
+        + (others == null ? "" : String.format(java.util.Locale.ROOT, "During the real %s other processes kept %.2f "
+            + "of this host's %d cores busy (the simulated host had all of them).%n", reals.size() == 1 ? "run" : "runs",
+            others,
             Runtime.getRuntime().availableProcessors()))
         + speed.map(h -> h.describe(command.calibration, command.scaleToHost) + "\n").orElse("");
     System.out.println();

@@ -16,9 +16,10 @@ import java.util.function.ToDoubleFunction;
  * The same workload and seed, run for real and simulated, side by side per world size: output
  * throughput and TTFT and TPOT at p50 and p99, each real, simulated and the simulated value's
  * difference from the real one in percent. The targets: throughput and the p50s within 10 %, the p99s
- * within 25 %. Beside it, per world size, where each side's TTFT went ({@link Split}).
+ * within 25 %. Beside it, per world size, where each side's TTFT went ({@link Split}). Several real runs
+ * of the same workload ({@code --real-runs}) compare by their median, with their spread shown.
  */
-public record RealComparison(List<Row> rows, List<Split> splits) {
+public record RealComparison(List<Row> rows, List<Split> splits, int realRuns) {
 
   /** Throughput and p50s: within this fraction of the real value. */
   public static final double P50_TARGET = 0.10;
@@ -28,6 +29,12 @@ public record RealComparison(List<Row> rows, List<Split> splits) {
   public RealComparison {
     rows = List.copyOf(rows);
     splits = List.copyOf(splits);
+    if (realRuns < 1) throw new IllegalArgumentException("realRuns must be >= 1, got " + realRuns);
+  }
+
+  /** One real run. */
+  public RealComparison(List<Row> rows, List<Split> splits) {
+    this(rows, splits, 1);
   }
 
   /**
@@ -68,8 +75,18 @@ public record RealComparison(List<Row> rows, List<Split> splits) {
     return s.count() == 0 ? Double.NaN : s.median();
   }
 
-  /** One metric at one world size. */
-  public record Metric(double real, double simulated, double target) {
+  /**
+   * One metric at one world size.
+   *
+   * @param real the real run's value, or the median over several real runs
+   * @param realSpread half the range of the real runs' values over their median (a fraction); NaN for one run
+   */
+  public record Metric(double real, double simulated, double target, double realSpread) {
+    /** One real run. */
+    public Metric(double real, double simulated, double target) {
+      this(real, simulated, target, Double.NaN);
+    }
+
     /** (simulated − real) / real, in percent. */
     public double differencePercent() {
       return 100 * (simulated - real) / real;
@@ -77,6 +94,18 @@ public record RealComparison(List<Row> rows, List<Split> splits) {
 
     public boolean withinTarget() {
       return Math.abs(simulated - real) <= target * Math.abs(real);
+    }
+
+    /**
+     * The same metric over several real runs of one workload against one simulation: the real runs'
+     * median (the reports' percentile rule) and half their range.
+     */
+    static Metric across(List<Metric> runs) {
+      if (runs.size() == 1) return runs.get(0);
+      double[] reals = runs.stream().mapToDouble(Metric::real).toArray();
+      LatencyStats s = LatencyStats.of(reals);
+      double median = s.median();
+      return new Metric(median, runs.get(0).simulated(), runs.get(0).target(), (s.max() - s.min()) / 2 / median);
     }
   }
 
@@ -86,7 +115,18 @@ public record RealComparison(List<Row> rows, List<Split> splits) {
     public List<Metric> metrics() {
       return List.of(outputThroughput, ttftP50, ttftP99, tpotP50, tpotP99);
     }
+
+    /** One world size over several real runs: each metric's median and spread ({@link Metric#across}). */
+    static Row across(List<Row> runs) {
+      return new Row(runs.get(0).worldSize(), across(runs, Row::outputThroughput), across(runs, Row::ttftP50),
+          across(runs, Row::ttftP99), across(runs, Row::tpotP50), across(runs, Row::tpotP99));
+    }
+
+    private static Metric across(List<Row> runs, java.util.function.Function<Row, Metric> metric) {
+      return Metric.across(runs.stream().map(metric).toList());
+    }
   }
+
 
   /**
    * The world sizes both sweeps ran, in order.
@@ -113,6 +153,35 @@ public record RealComparison(List<Row> rows, List<Split> splits) {
     return new RealComparison(rows, splits);
   }
 
+  /**
+   * Several real runs of the same workload and seed against one simulation: per world size each
+   * real figure is the runs' median, with half their range beside it ({@link Metric#across}); the TTFT
+   * split pools every run's requests.
+   *
+   * @throws IllegalArgumentException when there is no real run, or the runs did not run the same world sizes
+   */
+  public static RealComparison of(List<SweepReport> reals, SweepReport simulated) {
+    if (reals.isEmpty()) throw new IllegalArgumentException("no real run");
+    if (reals.size() == 1) return of(reals.get(0), simulated);
+    List<RealComparison> each = reals.stream().map(r -> of(r, simulated)).toList();
+    List<Integer> sizes = each.get(0).rows().stream().map(Row::worldSize).toList();
+    for (RealComparison c : each) {
+      if (!c.rows().stream().map(Row::worldSize).toList().equals(sizes)) {
+        throw new IllegalArgumentException("the real runs did not run the same world sizes");
+      }
+    }
+    List<Row> rows = new ArrayList<>();
+    List<Split> splits = new ArrayList<>();
+    for (int i = 0; i < sizes.size(); i++) {
+      int at = i;
+      rows.add(Row.across(each.stream().map(c -> c.rows().get(at)).toList()));
+      List<RequestRecord> pooled = new ArrayList<>();
+      for (SweepReport r : reals) r.point(sizes.get(i)).ifPresent(p -> pooled.addAll(p.requests()));
+      splits.add(Split.of(sizes.get(i), pooled, simulated.point(sizes.get(i)).orElseThrow().requests()));
+    }
+    return new RealComparison(rows, splits, reals.size());
+  }
+
   /** Whether every metric of every world size is within its target. */
   public boolean withinTargets() {
     return rows.stream().allMatch(r -> r.metrics().stream().allMatch(Metric::withinTarget));
@@ -129,13 +198,19 @@ public record RealComparison(List<Row> rows, List<Split> splits) {
     for (Row r : rows) {
       b.append("| ").append(r.worldSize());
       for (Metric m : r.metrics()) {
-        b.append(String.format(Locale.ROOT, " | %s / %s / %+.1f %%%s", number(m.real()), number(m.simulated()),
-            m.differencePercent(), m.withinTarget() ? "" : " !"));
+        String spread = Double.isNaN(m.realSpread()) ? ""
+            : String.format(Locale.ROOT, " ±%.0f%%", 100 * m.realSpread());
+        b.append(String.format(Locale.ROOT, " | %s%s / %s / %+.1f %%%s", number(m.real()), spread,
+            number(m.simulated()), m.differencePercent(), m.withinTarget() ? "" : " !"));
       }
       b.append(" |\n");
     }
     b.append(String.format(Locale.ROOT, "diff = (simulated - real) / real; targets: throughput and p50s within %.0f %%, "
         + "p99s within %.0f %% (\"!\" marks a miss)%n", 100 * P50_TARGET, 100 * P99_TARGET));
+    if (realRuns > 1) {
+      b.append(String.format(Locale.ROOT, "real = the median of %d real runs, ± half their range (in percent of the "
+          + "median): the real side's own spread%n", realRuns));
+    }
     b.append("\nWhere TTFT went, medians real / sim (the agents' own account: queue before the first step, prefill to "
         + "the first token, the rest messages), and the real releases against the simulated schedule:\n\n");
     b.append("| world size | queue p50 ms | prefill p50 ms | messages p50 ms | release offset p50 / max ms |\n");

@@ -105,6 +105,23 @@ class SimulateCommandTest {
     assertEquals(11, point.get("total_output_tokens").asInt());
   }
 
+  @Test
+  void severalRealRunsAreComparedByTheirMedian(@TempDir Path dir) throws Exception {
+    Result r = run("simulate", "--compare-real", "--calibration", "cpu-tiny", "--world-size", "1", "--num-requests", "8",
+        "--prompt-len", "32", "--output-len", "8", "--seed", "3", "--real-runs", "3", "--report-dir", dir.toString(),
+        "--quiet");
+    assertEquals(0, r.code(), r.err());
+    for (int i = 1; i <= 3; i++) {
+      JsonNode real = ReportJson.read(dir.resolve("real-" + i).resolve("report.json"));
+      assertEquals(8, real.get("points").get(0).get("completed").asInt(), "real run " + i);
+    }
+    assertFalse(Files.exists(dir.resolve("real")));
+    String table = Files.readString(dir.resolve("comparison.md"));
+    assertTrue(table.contains("real = the median of 3 real runs"), table);
+    assertTrue(table.lines().anyMatch(l -> l.startsWith("| 1 | ") && l.matches(".*\\d ±\\d+% / .*")), table);
+    assertTrue(table.contains("During the real runs other processes kept "), table);
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "--calibration cpu-tiny --prompt-len 2000 --output-len 100 | coordinator simulate: --output-len 100: a "
@@ -131,6 +148,9 @@ class SimulateCommandTest {
       "--calibration cpu-tiny --layout disagg=1:1 --world-size 2 | coordinator simulate: --layout disagg=1:1 needs the"
           + " calibration's kv_transfer term",
       "--calibration cpu-tiny --world-sizes 4,4          | coordinator simulate: --world-sizes lists 4 twice",
+      "--calibration cpu-tiny --compare-real --real-runs 0 | coordinator simulate: --real-runs must be >= 1, got 0",
+      "--calibration cpu-tiny --real-runs 2              | coordinator simulate: --real-runs counts the real runs of "
+          + "--compare-real",
       "--calibration cpu-tiny --scale-to-host            | coordinator simulate: --scale-to-host scales a calibration to"
           + " the host that --compare-real runs on",
       "--calibration h100-llama3-8b --model llama3-8b --compare-real --scale-to-host | coordinator simulate: "
