@@ -105,23 +105,6 @@ class SimulateCommandTest {
     assertEquals(11, point.get("total_output_tokens").asInt());
   }
 
-  @Test
-  void severalRealRunsAreComparedByTheirMedian(@TempDir Path dir) throws Exception {
-    Result r = run("simulate", "--compare-real", "--calibration", "cpu-tiny", "--world-size", "1", "--num-requests", "8",
-        "--prompt-len", "32", "--output-len", "8", "--seed", "3", "--real-runs", "3", "--report-dir", dir.toString(),
-        "--quiet");
-    assertEquals(0, r.code(), r.err());
-    for (int i = 1; i <= 3; i++) {
-      JsonNode real = ReportJson.read(dir.resolve("real-" + i).resolve("report.json"));
-      assertEquals(8, real.get("points").get(0).get("completed").asInt(), "real run " + i);
-    }
-    assertFalse(Files.exists(dir.resolve("real")));
-    String table = Files.readString(dir.resolve("comparison.md"));
-    assertTrue(table.contains("real = the median of 3 real runs"), table);
-    assertTrue(table.lines().anyMatch(l -> l.startsWith("| 1 | ") && l.matches(".*\\d ±\\d+% / .*")), table);
-    assertTrue(table.contains("During the real runs other processes kept "), table);
-  }
-
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "--calibration cpu-tiny --prompt-len 2000 --output-len 100 | coordinator simulate: --output-len 100: a "
