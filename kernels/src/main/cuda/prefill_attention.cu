@@ -9,7 +9,8 @@
 // A CTA (4 warps) takes 64 query rows of one head of one sequence (16 rows per warp, held as
 // MMA A fragments) and streams the K/V tiles of 64 keys up to the diagonal through shared memory
 // (cp.async, two stages); scores and the weighted sum use the bf16 tensor cores with an online
-// softmax in float32.
+// softmax in float32. Block x of a head takes query tile gridDim.x - 1 - x (the longest first), and
+// only the diagonal tile and one past the sequence's end are masked.
 // Layouts: q, out (tokens, qHeads, headDim) bf16; k, v (tokens, kvHeads, headDim) bf16;
 // seqStarts (numSeqs + 1) int32.
 // Grid: (ceil(maxSeqLen / 64), qHeads, numSeqs); block: 128 threads; dynamic shared memory
@@ -74,7 +75,11 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
   const int seq = blockIdx.z, h = blockIdx.y;
   const int start = p.seqStarts[seq];
   const int len = p.seqStarts[seq + 1] - start;
-  const int q0 = blockIdx.x * S::kTile;
+  // Heaviest first: the CTAs of a head are issued in blockIdx.x order, and query tile t walks t + 1
+  // key tiles, so the grid's last query tiles (the longest) take the lowest block indices and the
+  // short ones fill the last wave (FlashAttention-2's order for causal attention).
+  const int tile = gridDim.x - 1 - blockIdx.x;
+  const int q0 = tile * S::kTile;
   if (q0 >= len) return;
   const int group = p.qHeads / p.kvHeads;
   const int kvHead = h / group;
@@ -86,7 +91,7 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
   const bf16* vBase = p.v + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
   const size_t qStride = static_cast<size_t>(p.qHeads) * D;
   const size_t kvStride = static_cast<size_t>(p.kvHeads) * D;
-  const int nKv = blockIdx.x + 1;  // causal: key tiles up to and including the diagonal
+  const int nKv = tile + 1;  // causal: key tiles up to and including the diagonal
 
   load_tile64<D>(sQ, qBase, qStride, q0, len);
   load_tile64<D>(sKV, kBase, kvStride, 0, len);
@@ -139,16 +144,29 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
     }
 
     float mx[2] = {DF_NEG_INF, DF_NEG_INF};
+    // Only the diagonal tile (keys past some rows) and a tile that runs past the sequence need the
+    // mask; every key of an earlier, whole tile is visible to every row of this CTA.
+    if (j == nKv - 1 || (j + 1) * S::kTile > len) {
 #pragma unroll
-    for (int nt = 0; nt < 8; nt++)
+      for (int nt = 0; nt < 8; nt++)
 #pragma unroll
-      for (int e = 0; e < 4; e++) {
-        const int key = j * S::kTile + nt * 8 + 2 * q4 + (e & 1);
-        const bool valid = key <= rowQ[e >> 1] && key < len;
-        const float v = valid ? s[nt][e] * p.scaleLog2 : DF_NEG_INF;
-        s[nt][e] = v;
-        mx[e >> 1] = fmaxf(mx[e >> 1], v);
-      }
+        for (int e = 0; e < 4; e++) {
+          const int key = j * S::kTile + nt * 8 + 2 * q4 + (e & 1);
+          const bool valid = key <= rowQ[e >> 1] && key < len;
+          const float v = valid ? s[nt][e] * p.scaleLog2 : DF_NEG_INF;
+          s[nt][e] = v;
+          mx[e >> 1] = fmaxf(mx[e >> 1], v);
+        }
+    } else {
+#pragma unroll
+      for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+          const float v = s[nt][e] * p.scaleLog2;
+          s[nt][e] = v;
+          mx[e >> 1] = fmaxf(mx[e >> 1], v);
+        }
+    }
     float alpha[2], mUse[2], rowSum[2] = {0.f, 0.f};
 #pragma unroll
     for (int hh = 0; hh < 2; hh++) {
