@@ -5,7 +5,8 @@
 // h / (qHeads / kvHeads) (the same function as io.decodefleet.kernels.reference.CausalAttention
 // applied to each sequence).
 //
-// Variants: df_prefill_attention_d64, df_prefill_attention_d128.
+// Variants: df_prefill_attention_d64, df_prefill_attention_d128, df_prefill_attention_3cta_d128 (the
+// query tile staged in a K/V buffer: 4 tiles of shared memory, three CTAs an SM; opt-in).
 // A CTA (4 warps) takes 64 query rows of one head of one sequence (16 rows per warp, held as
 // MMA A fragments) and streams the K/V tiles of 64 keys up to the diagonal through shared memory
 // (cp.async, two stages); scores and the weighted sum use the bf16 tensor cores with an online
@@ -66,12 +67,15 @@ __device__ __forceinline__ void load_tile64(bf16* s, const bf16* g, size_t rowSt
   }
 }
 
-template <int D>
+// kQInStage: the query tile is staged in stage 1's K buffer and moved into registers before the
+// first K/V tile of stage 1 is requested, so the CTA needs 4 tiles of shared memory instead of 5
+// (64 KB at head dim 128: three CTAs an SM where five tiles allow two).
+template <int D, bool kQInStage = false>
 __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
   using S = PrefillShape<D>;
   extern __shared__ uint4 dynamic_smem[];
-  bf16* sQ = reinterpret_cast<bf16*>(dynamic_smem);
-  bf16* sKV = sQ + S::kTileElems;  // stage b: K at 2b, V at 2b + 1 tiles
+  bf16* sKV = reinterpret_cast<bf16*>(dynamic_smem) + (kQInStage ? 0 : S::kTileElems);  // stage b: K at 2b, V at 2b + 1
+  bf16* sQ = kQInStage ? sKV + 2 * S::kTileElems : reinterpret_cast<bf16*>(dynamic_smem);
   const int seq = blockIdx.z, h = blockIdx.y;
   const int start = p.seqStarts[seq];
   const int len = p.seqStarts[seq + 1] - start;
@@ -99,6 +103,17 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
   cp_async_commit();
 
   uint32_t qa[D / 16][4];
+  if constexpr (kQInStage) {
+    // Q into registers now: stage 1, where it lies, is refilled at the top of the first iteration.
+    cp_async_wait<0>();
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+      const int r = warp * 16 + (mi & 1) * 8 + r8;
+      ldmatrix_x4(qa[kk], sQ + swizzle<S::kChunksPerRow>(r, 2 * kk + (mi >> 1)) * 8);
+    }
+    __syncthreads();
+  }
   float o[D / 8][4];
 #pragma unroll
   for (int nt = 0; nt < D / 8; nt++)
@@ -116,7 +131,7 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
     cp_async_commit();
     cp_async_wait<1>();
     __syncthreads();
-    if (j == 0) {
+    if (!kQInStage && j == 0) {
 #pragma unroll
       for (int kk = 0; kk < D / 16; kk++) {
         const int r = warp * 16 + (mi & 1) * 8 + r8;
@@ -243,4 +258,12 @@ extern "C" __global__ void __launch_bounds__(128, 3)
     df_prefill_attention_d64(const __grid_constant__ PrefillAttentionParams p) {
   df::pdl_entry();
   df::prefill_tile<64>(p);
+}
+
+// Three CTAs an SM at head dim 128 (PrefillAttentionParams.kernel(): DECODEFLEET_PREFILL_ATTENTION_3CTA):
+// the query tile staged in a K/V buffer (4 tiles of shared memory) and registers capped at 168.
+extern "C" __global__ void __launch_bounds__(128, 3)
+    df_prefill_attention_3cta_d128(const __grid_constant__ PrefillAttentionParams p) {
+  df::pdl_entry();
+  df::prefill_tile<128, true>(p);
 }

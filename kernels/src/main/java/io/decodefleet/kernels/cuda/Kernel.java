@@ -30,6 +30,9 @@ public enum Kernel {
       "df_prefill_attention_d128", PrefillAttentionParams.class, 128, 5 * 64 * 128 * 2),
   PREFILL_ATTENTION_D64(
       "df_prefill_attention_d64", PrefillAttentionParams.class, 128, 5 * 64 * 64 * 2),
+  /** The query tile staged in a K/V buffer: 2 stages x (K + V) x 64 rows x 128 x 2 bytes (three CTAs an SM; opt-in). */
+  PREFILL_ATTENTION_3CTA_D128(
+      "df_prefill_attention_3cta_d128", PrefillAttentionParams.class, 128, 4 * 64 * 128 * 2),
   /** The prefill kernel's tiles (Q + 2 stages x (K + V)) over the paged cache (paged_prefill_attention.cu). */
   PAGED_PREFILL_ATTENTION_D128(
       "df_paged_prefill_attention_d128", PagedPrefillAttentionParams.class, 128, 5 * 64 * 128 * 2),

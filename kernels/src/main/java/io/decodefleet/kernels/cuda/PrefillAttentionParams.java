@@ -44,17 +44,34 @@ public record PrefillAttentionParams(
     }
   }
 
-  /** The kernel for this head dim. */
+  /**
+   * Environment setting that picks {@link Kernel#PREFILL_ATTENTION_3CTA_D128} at head dim 128 ("on";
+   * default off until it is measured on a GPU): the same tiles with the query tile staged in a K/V
+   * buffer, so three CTAs fit an SM.
+   */
+  public static final String THREE_CTA_ENV = "DECODEFLEET_PREFILL_ATTENTION_3CTA";
+
+  /** The kernel for this head dim, as {@link #THREE_CTA_ENV} says. */
   public Kernel kernel() {
-    return headDim == 64 ? Kernel.PREFILL_ATTENTION_D64 : Kernel.PREFILL_ATTENTION_D128;
+    return kernel("on".equalsIgnoreCase(System.getenv(THREE_CTA_ENV)));
   }
 
-  /** (ceil(maxSeqLen / 64), qHeads, numSeqs) CTAs; tiles past a shorter sequence exit at once. */
-  public LaunchShape launch(int maxSeqLen) {
-    Kernel kernel = kernel();
+  /** The kernel for this head dim; {@code threeCta}: the three-CTA variant where there is one (head dim 128). */
+  public Kernel kernel(boolean threeCta) {
+    if (headDim == 64) return Kernel.PREFILL_ATTENTION_D64;
+    return threeCta ? Kernel.PREFILL_ATTENTION_3CTA_D128 : Kernel.PREFILL_ATTENTION_D128;
+  }
+
+  /** (ceil(maxSeqLen / 64), qHeads, numSeqs) CTAs of {@code kernel}; tiles past a shorter sequence exit at once. */
+  public LaunchShape launch(Kernel kernel, int maxSeqLen) {
     return new LaunchShape(
         Math.max(1, (maxSeqLen + TILE - 1) / TILE), qHeads, numSeqs, kernel.threads(),
         kernel.sharedBytes());
+  }
+
+  /** {@link #launch(Kernel, int)} of {@link #kernel()}. */
+  public LaunchShape launch(int maxSeqLen) {
+    return launch(kernel(), maxSeqLen);
   }
 
   @Override

@@ -285,7 +285,8 @@ final class LayerStack {
     if (s.freshRows() > 0) {
       PrefillAttentionParams p = new PrefillAttentionParams(ws.at(ws.attn), ws.at(ws.q), ws.at(ws.k), ws.at(ws.v),
           s.at(in.seqStarts()), s.freshSpans(), qHeads, kvHeads, d, scaleLog2);
-      launch(p.kernel(), p.launch(s.maxFreshLength()), p);
+      io.decodefleet.kernels.cuda.Kernel kernel = p.kernel();
+      launch(kernel, p.launch(kernel, s.maxFreshLength()), p);
     }
     if (s.continuedSpans() > 0) {
       // Row offsets and positions are the step's own (launch rows); the spans' tables lead the staged ones.

@@ -49,7 +49,9 @@ public enum KernelFamily {
       h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1}),
       h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {100, 64, 257}),
       h -> PrefillAttentionCheck.run(h, 8, 8, 64, new int[] {77, 130}),
-      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200})),
+      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200}),
+      h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1, 100, 64, 257}, true),
+      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200, 65}, true)),
   /**
    * Prefill over the paged cache (continued prompt chunks, prefix-cache hits): spans from position 0,
    * inside a block and on a block boundary, lengths 1 to 300, GQA 1, 4, 7 (idle MMA rows) and 8,

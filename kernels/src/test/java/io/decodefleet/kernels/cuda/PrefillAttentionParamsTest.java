@@ -1,0 +1,30 @@
+package io.decodefleet.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/** The prefill kernel's choice of variant and its grid. */
+class PrefillAttentionParamsTest {
+
+  private static PrefillAttentionParams params(int qHeads, int kvHeads, int headDim, int seqs) {
+    return new PrefillAttentionParams(1, 2, 3, 4, 5, seqs, qHeads, kvHeads, headDim, 0.18f);
+  }
+
+  @Test
+  void theThreeCtaVariantIsOnlyForHeadDim128AndTakesFourTilesOfSharedMemory() {
+    PrefillAttentionParams d128 = params(32, 8, 128, 2);
+    assertEquals(Kernel.PREFILL_ATTENTION_D128, d128.kernel(false));
+    assertEquals(Kernel.PREFILL_ATTENTION_3CTA_D128, d128.kernel(true));
+    assertEquals(Kernel.PREFILL_ATTENTION_D64, params(8, 8, 64, 1).kernel(true), "no such variant at head dim 64");
+    // Five tiles of 64 x 128 bf16 (Q and two stages of K and V) against four: three CTAs fit an SM's 227 KB.
+    assertEquals(80 * 1024, Kernel.PREFILL_ATTENTION_D128.sharedBytes());
+    assertEquals(64 * 1024, Kernel.PREFILL_ATTENTION_3CTA_D128.sharedBytes());
+    LaunchShape l = d128.launch(Kernel.PREFILL_ATTENTION_3CTA_D128, 257);
+    assertEquals(5, l.gridX(), "257 query rows in tiles of 64");
+    assertEquals(32, l.gridY());
+    assertEquals(2, l.gridZ());
+    assertEquals(64 * 1024, l.sharedBytes());
+    assertEquals(Kernel.PREFILL_ATTENTION_D128.sharedBytes(), d128.launch(Kernel.PREFILL_ATTENTION_D128, 257).sharedBytes());
+  }
+}
