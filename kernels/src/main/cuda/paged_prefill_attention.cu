@@ -234,15 +234,28 @@ __device__ __forceinline__ void paged_prefill_tile(const PagedPrefillAttentionPa
     }
 
     float mx[2] = {DF_NEG_INF, DF_NEG_INF};
+    const int tileLast = j * S::kTile + S::kTile - 1;
+    if (tileLast <= lastPos[0] && tileLast <= lastPos[1]) {
+      // Both of this thread's rows see every key of the tile (an idle row, lastPos -1, never does).
 #pragma unroll
-    for (int nt = 0; nt < 8; nt++)
+      for (int nt = 0; nt < 8; nt++)
 #pragma unroll
-      for (int e = 0; e < 4; e++) {
-        const int key = j * S::kTile + nt * 8 + 2 * q4 + (e & 1);
-        const float v = key <= lastPos[e >> 1] ? s[nt][e] * scoreScale : DF_NEG_INF;
-        s[nt][e] = v;
-        mx[e >> 1] = fmaxf(mx[e >> 1], v);
-      }
+        for (int e = 0; e < 4; e++) {
+          const float v = s[nt][e] * scoreScale;
+          s[nt][e] = v;
+          mx[e >> 1] = fmaxf(mx[e >> 1], v);
+        }
+    } else {
+#pragma unroll
+      for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+          const int key = j * S::kTile + nt * 8 + 2 * q4 + (e & 1);
+          const float v = key <= lastPos[e >> 1] ? s[nt][e] * scoreScale : DF_NEG_INF;
+          s[nt][e] = v;
+          mx[e >> 1] = fmaxf(mx[e >> 1], v);
+        }
+    }
     float alpha[2], mUse[2], rowSum[2] = {0.f, 0.f};
 #pragma unroll
     for (int hh = 0; hh < 2; hh++) {
