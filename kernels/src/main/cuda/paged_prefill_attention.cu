@@ -237,14 +237,7 @@ __device__ __forceinline__ void paged_prefill_tile(const PagedPrefillAttentionPa
     const int tileLast = j * S::kTile + S::kTile - 1;
     if (tileLast <= lastPos[0] && tileLast <= lastPos[1]) {
       // Both of this thread's rows see every key of the tile (an idle row, lastPos -1, never does).
-#pragma unroll
-      for (int nt = 0; nt < 8; nt++)
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-          const float v = s[nt][e] * scoreScale;
-          s[nt][e] = v;
-          mx[e >> 1] = fmaxf(mx[e >> 1], v);
-        }
+      scale_scores(s, scoreScale, mx);
     } else {
 #pragma unroll
       for (int nt = 0; nt < 8; nt++)

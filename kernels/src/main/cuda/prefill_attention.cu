@@ -67,6 +67,19 @@ __device__ __forceinline__ void load_tile64(bf16* s, const bf16* g, size_t rowSt
   }
 }
 
+// Scores of a tile every row of the thread sees whole: scaled into the exp2 domain, each row's max
+// taken (the unmasked half of the causal tile step; the paged prefill kernel uses it too).
+__device__ __forceinline__ void scale_scores(float (&s)[8][4], float scale, float (&mx)[2]) {
+#pragma unroll
+  for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) {
+      const float v = s[nt][e] * scale;
+      s[nt][e] = v;
+      mx[e >> 1] = fmaxf(mx[e >> 1], v);
+    }
+}
+
 // kQInStage: the query tile is staged in stage 1's K buffer and moved into registers before the
 // first K/V tile of stage 1 is requested, so the CTA needs 4 tiles of shared memory instead of 5
 // (64 KB at head dim 128: three CTAs an SM where five tiles allow two).
@@ -173,14 +186,7 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
           mx[e >> 1] = fmaxf(mx[e >> 1], v);
         }
     } else {
-#pragma unroll
-      for (int nt = 0; nt < 8; nt++)
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-          const float v = s[nt][e] * p.scaleLog2;
-          s[nt][e] = v;
-          mx[e >> 1] = fmaxf(mx[e >> 1], v);
-        }
+      scale_scores(s, p.scaleLog2, mx);
     }
     float alpha[2], mUse[2], rowSum[2] = {0.f, 0.f};
 #pragma unroll
