@@ -1,5 +1,8 @@
 package io.decodefleet.coordinator.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.decodefleet.coordinator.fleet.ParallelLayout;
 import io.decodefleet.coordinator.metrics.SweepReport;
 import io.decodefleet.coordinator.simulation.HostCpuLoad;
@@ -144,24 +147,26 @@ final class SimulationComparisonRun {
    * the real run, each reading's slowdown, their mean and the drift between them.
    */
   private void writeSpeed(HostSpeed.OverRun h, Path file) throws IOException {
-    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper()
-        .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
-    com.fasterxml.jackson.databind.node.ObjectNode o = json.createObjectNode();
+    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectNode o = json.createObjectNode();
     o.put("calibration", command.calibration);
     o.put("model", h.before().model());
-    for (HostSpeed reading : List.of(h.before(), h.after())) {
-      com.fasterxml.jackson.databind.node.ObjectNode r = o.putObject(reading == h.before() ? "before" : "after");
-      r.putObject("decode").put("batch", reading.batch()).put("context", reading.context())
-          .put("now_us", reading.decodeNowUs()).put("calibration_us", reading.decodeThenUs());
-      r.putObject("prefill").put("tokens", reading.prefillTokens()).put("now_us", reading.prefillNowUs())
-          .put("calibration_us", reading.prefillThenUs());
-      r.put("slowdown", reading.slowdown());
-    }
+    reading(o.putObject("before"), h.before());
+    reading(o.putObject("after"), h.after());
     o.put("slowdown", h.slowdown());
     o.put("drift", h.drift());
     o.put("steady", h.steady());
     o.put("scaled", command.scaleToHost);
     Files.writeString(file, json.writeValueAsString(o) + "\n", StandardCharsets.UTF_8);
+  }
+
+  /** One reading of host-speed.json: both points, now and as calibrated, and the reading's slowdown. */
+  private static void reading(ObjectNode r, HostSpeed reading) {
+    r.putObject("decode").put("batch", reading.batch()).put("context", reading.context())
+        .put("now_us", reading.decodeNowUs()).put("calibration_us", reading.decodeThenUs());
+    r.putObject("prefill").put("tokens", reading.prefillTokens()).put("now_us", reading.prefillNowUs())
+        .put("calibration_us", reading.prefillThenUs());
+    r.put("slowdown", reading.slowdown());
   }
 
   /** The normal run of the same options on embedded agents; null (its line printed) when it failed. */

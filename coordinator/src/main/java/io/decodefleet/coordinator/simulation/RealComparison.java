@@ -116,6 +116,18 @@ public record RealComparison(List<Row> rows, List<Split> splits, int realRuns) {
       return List.of(outputThroughput, ttftP50, ttftP99, tpotP50, tpotP99);
     }
 
+    /** One world size, real against simulated: throughput and the TTFT and TPOT p50 and p99. */
+    static Row of(SweepPoint real, SweepPoint simulated) {
+      BenchmarkResult a = real.withPercentiles(List.of(50.0, 99.0)).result();
+      BenchmarkResult b = simulated.withPercentiles(List.of(50.0, 99.0)).result();
+      return new Row(real.worldSize(),
+          new Metric(a.outputTokenThroughput(), b.outputTokenThroughput(), P50_TARGET),
+          new Metric(a.ttftMs().median(), b.ttftMs().median(), P50_TARGET),
+          new Metric(a.ttftMs().percentile(99), b.ttftMs().percentile(99), P99_TARGET),
+          new Metric(a.tpotMs().median(), b.tpotMs().median(), P50_TARGET),
+          new Metric(a.tpotMs().percentile(99), b.tpotMs().percentile(99), P99_TARGET));
+    }
+
     /** One world size over several real runs: each metric's median and spread ({@link Metric#across}). */
     static Row across(List<Row> runs) {
       return new Row(runs.get(0).worldSize(), across(runs, Row::outputThroughput), across(runs, Row::ttftP50),
@@ -134,52 +146,46 @@ public record RealComparison(List<Row> rows, List<Split> splits, int realRuns) {
    * @throws IllegalArgumentException when the sweeps are not both on the world-size axis or share no world size
    */
   public static RealComparison of(SweepReport real, SweepReport simulated) {
-    List<Row> rows = new ArrayList<>();
-    List<Split> splits = new ArrayList<>();
-    for (SweepPoint r : real.points()) {
-      SweepPoint s = simulated.point(r.worldSize()).orElse(null);
-      if (s == null) continue;
-      BenchmarkResult a = r.withPercentiles(List.of(50.0, 99.0)).result();
-      BenchmarkResult b = s.withPercentiles(List.of(50.0, 99.0)).result();
-      rows.add(new Row(r.worldSize(),
-          new Metric(a.outputTokenThroughput(), b.outputTokenThroughput(), P50_TARGET),
-          new Metric(a.ttftMs().median(), b.ttftMs().median(), P50_TARGET),
-          new Metric(a.ttftMs().percentile(99), b.ttftMs().percentile(99), P99_TARGET),
-          new Metric(a.tpotMs().median(), b.tpotMs().median(), P50_TARGET),
-          new Metric(a.tpotMs().percentile(99), b.tpotMs().percentile(99), P99_TARGET)));
-      splits.add(Split.of(r.worldSize(), r.requests(), s.requests()));
-    }
-    if (rows.isEmpty()) throw new IllegalArgumentException("the real and simulated sweeps share no world size");
-    return new RealComparison(rows, splits);
+    return of(List.of(real), simulated);
   }
 
   /**
-   * Several real runs of the same workload and seed against one simulation: per world size each
-   * real figure is the runs' median, with half their range beside it ({@link Metric#across}); the TTFT
-   * split pools every run's requests.
+   * One or more real runs of the same workload and seed against one simulation, at the world sizes
+   * they share with it: per world size each real figure is the runs' median, with half their range
+   * beside it where there are several ({@link Metric#across}); the TTFT split pools every run's requests.
    *
-   * @throws IllegalArgumentException when there is no real run, or the runs did not run the same world sizes
+   * @throws IllegalArgumentException when there is no real run, the runs share no world size with the
+   *     simulation, or they did not run the same world sizes
    */
   public static RealComparison of(List<SweepReport> reals, SweepReport simulated) {
     if (reals.isEmpty()) throw new IllegalArgumentException("no real run");
-    if (reals.size() == 1) return of(reals.get(0), simulated);
-    List<RealComparison> each = reals.stream().map(r -> of(r, simulated)).toList();
-    List<Integer> sizes = each.get(0).rows().stream().map(Row::worldSize).toList();
-    for (RealComparison c : each) {
-      if (!c.rows().stream().map(Row::worldSize).toList().equals(sizes)) {
+    List<Integer> sizes = shared(reals.get(0), simulated);
+    if (sizes.isEmpty()) throw new IllegalArgumentException("the real and simulated sweeps share no world size");
+    for (SweepReport r : reals) {
+      if (!shared(r, simulated).equals(sizes)) {
         throw new IllegalArgumentException("the real runs did not run the same world sizes");
       }
     }
     List<Row> rows = new ArrayList<>();
     List<Split> splits = new ArrayList<>();
-    for (int i = 0; i < sizes.size(); i++) {
-      int at = i;
-      rows.add(Row.across(each.stream().map(c -> c.rows().get(at)).toList()));
+    for (int size : sizes) {
+      SweepPoint s = simulated.point(size).orElseThrow();
+      List<Row> runs = new ArrayList<>();
       List<RequestRecord> pooled = new ArrayList<>();
-      for (SweepReport r : reals) r.point(sizes.get(i)).ifPresent(p -> pooled.addAll(p.requests()));
-      splits.add(Split.of(sizes.get(i), pooled, simulated.point(sizes.get(i)).orElseThrow().requests()));
+      for (SweepReport r : reals) {
+        SweepPoint p = r.point(size).orElseThrow();
+        runs.add(Row.of(p, s));
+        pooled.addAll(p.requests());
+      }
+      rows.add(Row.across(runs));
+      splits.add(Split.of(size, pooled, s.requests()));
     }
     return new RealComparison(rows, splits, reals.size());
+  }
+
+  /** The world sizes of {@code real}, in its order, that {@code simulated} ran too. */
+  private static List<Integer> shared(SweepReport real, SweepReport simulated) {
+    return real.points().stream().map(SweepPoint::worldSize).filter(w -> simulated.point(w).isPresent()).toList();
   }
 
   /** Whether every metric of every world size is within its target. */
