@@ -51,9 +51,12 @@ public record PrefillAttentionParams(
    */
   public static final String THREE_CTA_ENV = "DECODEFLEET_PREFILL_ATTENTION_3CTA";
 
+  /** {@link #THREE_CTA_ENV}, read once: every prefill layer asks. */
+  private static final boolean THREE_CTA = "on".equalsIgnoreCase(System.getenv(THREE_CTA_ENV));
+
   /** The kernel for this head dim, as {@link #THREE_CTA_ENV} says. */
   public Kernel kernel() {
-    return kernel("on".equalsIgnoreCase(System.getenv(THREE_CTA_ENV)));
+    return kernel(THREE_CTA);
   }
 
   /** The kernel for this head dim; {@code threeCta}: the three-CTA variant where there is one (head dim 128). */
@@ -67,11 +70,6 @@ public record PrefillAttentionParams(
     return new LaunchShape(
         Math.max(1, (maxSeqLen + TILE - 1) / TILE), qHeads, numSeqs, kernel.threads(),
         kernel.sharedBytes());
-  }
-
-  /** {@link #launch(Kernel, int)} of {@link #kernel()}. */
-  public LaunchShape launch(int maxSeqLen) {
-    return launch(kernel(), maxSeqLen);
   }
 
   @Override
