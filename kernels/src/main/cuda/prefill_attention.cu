@@ -11,7 +11,7 @@
 // MMA A fragments) and streams the K/V tiles of 64 keys up to the diagonal through shared memory
 // (cp.async, two stages); scores and the weighted sum use the bf16 tensor cores with an online
 // softmax in float32. Block x of a head takes query tile gridDim.x - 1 - x (the longest first), and
-// only the diagonal tile and one past the sequence's end are masked.
+// only the diagonal tile is masked.
 // Layouts: q, out (tokens, qHeads, headDim) bf16; k, v (tokens, kvHeads, headDim) bf16;
 // seqStarts (numSeqs + 1) int32.
 // Grid: (ceil(maxSeqLen / 64), qHeads, numSeqs); block: 128 threads; dynamic shared memory
@@ -172,9 +172,9 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
     }
 
     float mx[2] = {DF_NEG_INF, DF_NEG_INF};
-    // Only the diagonal tile (keys past some rows) and a tile that runs past the sequence need the
-    // mask; every key of an earlier, whole tile is visible to every row of this CTA.
-    if (j == nKv - 1 || (j + 1) * S::kTile > len) {
+    // Only the diagonal tile needs the mask (keys past some rows, or past the sequence): every key of
+    // an earlier tile lies below q0, so below every row of this CTA and below len.
+    if (j == nKv - 1) {
 #pragma unroll
       for (int nt = 0; nt < 8; nt++)
 #pragma unroll
