@@ -35,6 +35,10 @@ __device__ __forceinline__ void pdl_entry() {
 #endif
 }
 
+// A kernel that reads memory no earlier launch of the step writes (a model's resident weights) may
+// issue those reads before pdl_entry, so that they overlap the previous kernel's tail; nothing it
+// reads or writes that a previous launch may touch (activations, workspace, counters) before it.
+
 // ---- bf16 packing: a uint32 holds two bf16, element 0 in the low half ----
 
 __device__ __forceinline__ float bf16_lo(uint32_t w) { return __uint_as_float(w << 16); }

@@ -47,6 +47,8 @@ struct SkinnyGemmParams {
   int kSlice;              // multiple of 32
   int splits;
   int outFloat;            // 1: out is (m, outStride) float32
+  int earlyWeights;        // 1: w is resident (no earlier launch writes it): its first stages are
+                           // fetched before the wait on the previous launch (common.cuh pdl_entry)
 };
 DF_PARAMS_SIZE(SkinnyGemmParams, 72);
 
@@ -102,11 +104,11 @@ __device__ __forceinline__ int skinny_w_offset(int r, int v) {
   return r * SkinnyShape<MT>::kChunkK + ((v ^ ((r & 1) << 2)) << 3);
 }
 
-// Issues the cp.async of one stage: k = [k0 + kc, k0 + kc + 128) of the CTA's weight rows and x
-// rows; vectors past the slice, weight rows past n and x rows past m are zero-filled.
+// Issues the cp.async of one stage's weights: k = [k0 + kc, k0 + kc + 128) of the CTA's weight
+// rows; vectors past the slice and rows past n are zero-filled.
 template <int MT>
-__device__ __forceinline__ void skinny_load_stage(const SkinnyGemmParams& p, bf16* stage,
-                                                  int row0, int m0, int k0, int kLen, int kc) {
+__device__ __forceinline__ void skinny_load_w(const SkinnyGemmParams& p, bf16* stage, int row0, int k0,
+                                              int kLen, int kc) {
   using S = SkinnyShape<MT>;
   constexpr int kRowsPerPass = S::kThreads / S::kChunkVecs;
   const int v = threadIdx.x % S::kChunkVecs;
@@ -121,7 +123,14 @@ __device__ __forceinline__ void skinny_load_stage(const SkinnyGemmParams& p, bf1
     const bf16* src = valid ? p.w + static_cast<size_t>(row) * p.k + k0 + kk : p.w;
     cp_async16(stage + skinny_w_offset<MT>(r, v), src, valid);
   }
-  bf16* xs = stage + S::kWElems;
+}
+
+// The same stage's x rows (rows past m zero-filled). P: this kernel's parameters or its FP8
+// variant's; S::kWElems is where the x rows of a stage start, in bf16 units.
+template <int MT, int kWElems, typename P>
+__device__ __forceinline__ void skinny_load_x(const P& p, bf16* stage, int m0, int k0, int kLen, int kc) {
+  using S = SkinnyShape<MT>;
+  bf16* xs = stage + kWElems;
 #pragma unroll
   for (int i = 0; i < MT * S::kChunkVecs / S::kThreads; i++) {
     const int e = threadIdx.x + i * S::kThreads;
@@ -130,6 +139,39 @@ __device__ __forceinline__ void skinny_load_stage(const SkinnyGemmParams& p, bf1
     const bool valid = m0 + r < p.m && kx < kLen;
     const bf16* src = valid ? p.x + static_cast<size_t>(m0 + r) * p.k + k0 + kx : p.x;
     cp_async16(xs + r * S::kXPitch + vx * 8, src, valid);
+  }
+}
+
+// Issues the cp.async of one stage: k = [k0 + kc, k0 + kc + 128) of the CTA's weight rows and x
+// rows.
+template <int MT>
+__device__ __forceinline__ void skinny_load_stage(const SkinnyGemmParams& p, bf16* stage,
+                                                  int row0, int m0, int k0, int kLen, int kc) {
+  skinny_load_w<MT>(p, stage, row0, k0, kLen, kc);
+  skinny_load_x<MT, SkinnyShape<MT>::kWElems>(p, stage, m0, k0, kLen, kc);
+}
+
+// The pipeline's first kStages - 1 stages, as one commit group each, after pdl_entry (the wait on the
+// previous launch). Where the weights are resident (earlyWeights) their loads are issued before it
+// (then all of them belong to the first group), so they overlap the previous kernel's tail; x only after.
+// loadW(stage, kc) and loadX(stage, kc) issue one stage's copies.
+template <int kStages, int kStageElems, typename LoadW, typename LoadX, typename ChunkK>
+__device__ __forceinline__ void skinny_prologue(bool earlyWeights, bf16* smem, int chunks, ChunkK chunk_k,
+                                                LoadW loadW, LoadX loadX) {
+  if (earlyWeights) {
+#pragma unroll
+    for (int s = 0; s < kStages - 1; s++) {
+      if (s < chunks) loadW(smem + s * kStageElems, chunk_k(s));
+    }
+  }
+  pdl_entry();
+#pragma unroll
+  for (int s = 0; s < kStages - 1; s++) {
+    if (s < chunks) {
+      if (!earlyWeights) loadW(smem + s * kStageElems, chunk_k(s));
+      loadX(smem + s * kStageElems, chunk_k(s));
+    }
+    cp_async_commit();
   }
 }
 
@@ -260,13 +302,10 @@ __device__ __forceinline__ void skinny_tile(const SkinnyGemmParams& p) {
 #pragma unroll
       for (int e = 0; e < 4; e++) acc[t][nt][e] = 0.f;
 
-#pragma unroll
-  for (int s = 0; s < S::kStages - 1; s++) {
-    if (s < chunks) {
-      skinny_load_stage<MT>(p, smem + s * S::kStageElems, row0, m0, k0, kLen, chunk_k(s));
-    }
-    cp_async_commit();
-  }
+  skinny_prologue<S::kStages, S::kStageElems>(
+      p.earlyWeights != 0, smem, chunks, chunk_k,
+      [&](bf16* stage, int kc) { skinny_load_w<MT>(p, stage, row0, k0, kLen, kc); },
+      [&](bf16* stage, int kc) { skinny_load_x<MT, S::kWElems>(p, stage, m0, k0, kLen, kc); });
   for (int c = 0; c < chunks; c++) {
     cp_async_wait<S::kStages - 2>();
     __syncthreads();  // stage c visible to all; everyone is done with stage c - 1's buffer
@@ -329,24 +368,20 @@ __device__ __forceinline__ void skinny_tile(const SkinnyGemmParams& p) {
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_skinny_gemm_m8(const __grid_constant__ SkinnyGemmParams p) {
-  df::pdl_entry();
   df::skinny_tile<8>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_skinny_gemm_m16(const __grid_constant__ SkinnyGemmParams p) {
-  df::pdl_entry();
   df::skinny_tile<16>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_skinny_gemm_m32(const __grid_constant__ SkinnyGemmParams p) {
-  df::pdl_entry();
   df::skinny_tile<32>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_skinny_gemm_m64(const __grid_constant__ SkinnyGemmParams p) {
-  df::pdl_entry();
   df::skinny_tile<64>(p);
 }

@@ -33,6 +33,8 @@ struct SkinnyGemmFp8Params {
   int kSlice;              // multiple of 32
   int splits;
   int outFloat;            // 1: out is (m, outStride) float32
+  int earlyWeights;        // 1: w and scale are resident: w's first stages are fetched before the
+                           // wait on the previous launch (skinny_gemm.cu skinny_prologue)
 };
 DF_PARAMS_SIZE(SkinnyGemmFp8Params, 80);
 
@@ -55,9 +57,10 @@ __device__ __forceinline__ int skinny_fp8_offset(int r, int v) {
   return r * 128 + ((v ^ ((r & 3) << 1)) << 4);
 }
 
+// Issues the cp.async of one stage's codes: 128 codes of each of the CTA's weight rows.
 template <int MT>
-__device__ __forceinline__ void skinny_fp8_load_stage(const SkinnyGemmFp8Params& p, bf16* stage,
-                                                      int row0, int m0, int k0, int kLen, int kc) {
+__device__ __forceinline__ void skinny_fp8_load_w(const SkinnyGemmFp8Params& p, bf16* stage,
+                                                  int row0, int k0, int kLen, int kc) {
   using S = SkinnyShape<MT>;
   using F = SkinnyFp8Shape<MT>;
   constexpr int kRowsPerPass = S::kThreads / F::kWVecs;
@@ -73,16 +76,6 @@ __device__ __forceinline__ void skinny_fp8_load_stage(const SkinnyGemmFp8Params&
     const bool valid = kOk && row < p.n;
     const uint8_t* src = valid ? p.w + static_cast<size_t>(row) * p.k + k0 + kk : p.w;
     cp_async16(codes + skinny_fp8_offset(r, v), src, valid);
-  }
-  bf16* xs = stage + F::kWElems;
-#pragma unroll
-  for (int i = 0; i < MT * S::kChunkVecs / S::kThreads; i++) {
-    const int e = threadIdx.x + i * S::kThreads;
-    const int r = e / S::kChunkVecs, vx = e % S::kChunkVecs;
-    const int kx = kc + vx * 8;
-    const bool valid = m0 + r < p.m && kx < kLen;
-    const bf16* src = valid ? p.x + static_cast<size_t>(m0 + r) * p.k + k0 + kx : p.x;
-    cp_async16(xs + r * S::kXPitch + vx * 8, src, valid);
   }
 }
 
@@ -160,20 +153,17 @@ __device__ __forceinline__ void skinny_fp8_tile(const SkinnyGemmFp8Params& p) {
 #pragma unroll
       for (int e = 0; e < 4; e++) acc[t][nt][e] = 0.f;
 
-#pragma unroll
-  for (int s = 0; s < S::kStages - 1; s++) {
-    if (s < chunks) {
-      skinny_fp8_load_stage<MT>(p, smem + s * F::kStageElems, row0, m0, k0, kLen, chunk_k(s));
-    }
-    cp_async_commit();
-  }
+  auto loadW = [&](bf16* stage, int kc) { skinny_fp8_load_w<MT>(p, stage, row0, k0, kLen, kc); };
+  auto loadX = [&](bf16* stage, int kc) { skinny_load_x<MT, F::kWElems>(p, stage, m0, k0, kLen, kc); };
+  skinny_prologue<S::kStages, F::kStageElems>(p.earlyWeights != 0, smem, chunks, chunk_k, loadW, loadX);
   for (int c = 0; c < chunks; c++) {
     cp_async_wait<S::kStages - 2>();
     __syncthreads();
     const int next = c + S::kStages - 1;
     if (next < chunks) {
-      skinny_fp8_load_stage<MT>(p, smem + (next % S::kStages) * F::kStageElems, row0, m0, k0, kLen,
-                                chunk_k(next));
+      bf16* stage = smem + (next % S::kStages) * F::kStageElems;
+      loadW(stage, chunk_k(next));
+      loadX(stage, chunk_k(next));
     }
     cp_async_commit();
     const int kc = chunk_k(c);
@@ -236,24 +226,20 @@ __device__ __forceinline__ void skinny_fp8_tile(const SkinnyGemmFp8Params& p) {
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_skinny_gemm_fp8_m8(const __grid_constant__ SkinnyGemmFp8Params p) {
-  df::pdl_entry();
   df::skinny_fp8_tile<8>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_skinny_gemm_fp8_m16(const __grid_constant__ SkinnyGemmFp8Params p) {
-  df::pdl_entry();
   df::skinny_fp8_tile<16>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_skinny_gemm_fp8_m32(const __grid_constant__ SkinnyGemmFp8Params p) {
-  df::pdl_entry();
   df::skinny_fp8_tile<32>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_skinny_gemm_fp8_m64(const __grid_constant__ SkinnyGemmFp8Params p) {
-  df::pdl_entry();
   df::skinny_fp8_tile<64>(p);
 }

@@ -8,6 +8,9 @@ package io.decodefleet.kernels.cuda;
  *
  * @param w (n, k) e4m3 codes
  * @param scale (n) float32
+ * @param earlyWeights 1: the codes' first stages are fetched before the wait on the previous launch, as
+ *     {@link SkinnyGemmParams#earlyWeights()} says (codes are always resident: the engine never writes
+ *     them in a step)
  */
 public record SkinnyGemmFp8Params(
     long out,
@@ -22,13 +25,14 @@ public record SkinnyGemmFp8Params(
     int outStride,
     int kSlice,
     int splits,
-    int outFloat)
+    int outFloat,
+    int earlyWeights)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(SkinnyGemmFp8Params.class);
 
   public SkinnyGemmFp8Params {
-    new SkinnyGemmParams(out, x, w, workspace, counters, m, n, k, outStride, kSlice, splits, outFloat);
+    new SkinnyGemmParams(out, x, w, workspace, counters, m, n, k, outStride, kSlice, splits, outFloat, earlyWeights);
     ParamChecks.pointer(scale, "scale");
     ParamChecks.multipleOf(k, 16, "k");
   }
@@ -37,7 +41,13 @@ public record SkinnyGemmFp8Params(
   public static SkinnyGemmFp8Params of(SkinnyGemmPlan plan, long out, long x, long w, long scale, long workspace,
       long counters, int outStride, boolean outFloat) {
     return new SkinnyGemmFp8Params(out, x, w, scale, workspace, counters, plan.m(), plan.n(), plan.k(), outStride,
-        plan.kSlice(), plan.splits(), outFloat ? 1 : 0);
+        plan.kSlice(), plan.splits(), outFloat ? 1 : 0, 0);
+  }
+
+  /** These parameters with the codes' first stages fetched before the wait on the previous launch. */
+  public SkinnyGemmFp8Params withEarlyWeights() {
+    return new SkinnyGemmFp8Params(out, x, w, scale, workspace, counters, m, n, k, outStride, kSlice, splits,
+        outFloat, 1);
   }
 
   /** The FP8 variant of the plan's bf16 kernel. */

@@ -9,6 +9,10 @@ package io.decodefleet.kernels.cuda;
  * @param workspace {@link SkinnyGemmPlan#workspaceFloats()} float32 (0 when splits == 1)
  * @param counters {@link SkinnyGemmPlan#counterCount()} int32, zeroed once (0 when splits == 1)
  * @param outFloat 1: out is (m, outStride) float32 (a tensor-parallel rank's partial sums), else 0
+ * @param earlyWeights 1: {@code w} is resident (no earlier launch of the stream writes it), so the kernel
+ *     fetches its first stages before it waits for the previous launch (programmatic dependent launch,
+ *     common.cuh {@code pdl_entry}); 0 where {@code w} may be the previous launch's output (a widened
+ *     FP8 weight in scratch)
  */
 public record SkinnyGemmParams(
     long out,
@@ -22,7 +26,8 @@ public record SkinnyGemmParams(
     int outStride,
     int kSlice,
     int splits,
-    int outFloat)
+    int outFloat,
+    int earlyWeights)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(SkinnyGemmParams.class);
@@ -39,6 +44,7 @@ public record SkinnyGemmParams(
     ParamChecks.multipleOf(kSlice, 32, "kSlice");
     ParamChecks.positive(splits, "splits");
     ParamChecks.flag(outFloat, "outFloat");
+    ParamChecks.flag(earlyWeights, "earlyWeights");
     if (splits > 1) {
       ParamChecks.pointer(workspace, "workspace");
       ParamChecks.pointer(counters, "counters");
@@ -61,7 +67,12 @@ public record SkinnyGemmParams(
       int outStride, boolean outFloat) {
     return new SkinnyGemmParams(
         out, x, w, workspace, counters, plan.m(), plan.n(), plan.k(), outStride, plan.kSlice(),
-        plan.splits(), outFloat ? 1 : 0);
+        plan.splits(), outFloat ? 1 : 0, 0);
+  }
+
+  /** These parameters for a resident {@code w}: its first stages fetched before the wait on the previous launch. */
+  public SkinnyGemmParams withEarlyWeights() {
+    return new SkinnyGemmParams(out, x, w, workspace, counters, m, n, k, outStride, kSlice, splits, outFloat, 1);
   }
 
   @Override

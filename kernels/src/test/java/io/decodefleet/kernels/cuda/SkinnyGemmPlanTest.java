@@ -94,4 +94,21 @@ class SkinnyGemmPlanTest {
     assertEquals(1, whole.splits());
     assertEquals(256, SkinnyGemmParams.of(whole, 1, 2, 3, 0, 0, 64 * 200).kSlice());
   }
+
+  @Test
+  void earlyWeightsIsOffUnlessAskedForAndPackedAfterOutFloat() {
+    SkinnyGemmPlan whole = SkinnyGemmPlan.plan(1, 64 * 200, 256, 100);
+    SkinnyGemmParams p = SkinnyGemmParams.of(whole, 1, 2, 3, 0, 0, 64 * 200, true);
+    assertEquals(0, p.earlyWeights());
+    SkinnyGemmParams early = p.withEarlyWeights();
+    assertEquals(1, early.earlyWeights());
+    assertEquals(p.outFloat(), early.outFloat());
+    assertEquals(p.kSlice(), early.kSlice());
+    byte[] packed = early.pack();
+    assertEquals(72, packed.length);
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(packed).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    assertEquals(1, b.getInt(64), "outFloat");
+    assertEquals(1, b.getInt(68), "earlyWeights");
+    assertEquals(0, java.nio.ByteBuffer.wrap(p.pack()).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(68));
+  }
 }

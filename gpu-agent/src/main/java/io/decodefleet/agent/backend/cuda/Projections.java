@@ -151,7 +151,7 @@ final class Projections {
     }
     Fp8DequantParams d = new Fp8DequantParams(scratch, w, scales, n, k, 1);
     kernels.launch(Kernel.FP8_DEQUANT, d.launch(), d, stream);
-    project(out, outStride, x, scratch, m, n, k, outFloat);
+    project(out, outStride, x, scratch, m, n, k, outFloat, false);
   }
 
   /** Whether the FP8 second skinny GEMM is a candidate here (shim loaded, setting on). */
@@ -207,7 +207,7 @@ final class Projections {
     }
     SkinnyGemmPlan plan = plan(s.m(), s.n(), s.k());
     SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out, x, w, scales, partials, counters, s.stride(),
-        s.outFloat());
+        s.outFloat()).withEarlyWeights();
     kernels.launch(SkinnyGemmFp8Params.kernelFor(plan), SkinnyGemmFp8Params.launch(plan), p, stream);
   }
 
@@ -215,8 +215,17 @@ final class Projections {
     project(out, outStride, x, w, m, n, k, false);
   }
 
-  /** As {@link #project(long, int, long, long, int, int, int)}; float32 out when {@code outFloat}. */
+  /**
+   * As {@link #project(long, int, long, long, int, int, int)}; float32 out when {@code outFloat}. {@code w}
+   * is resident: no launch of the stream writes it.
+   */
   void project(long out, int outStride, long x, long w, int m, int n, int k, boolean outFloat) {
+    project(out, outStride, x, w, m, n, k, outFloat, true);
+  }
+
+  /** As above; {@code resident} false where {@code w} is what the previous launch wrote (a widened FP8 weight). */
+  private void project(long out, int outStride, long x, long w, int m, int n, int k, boolean outFloat,
+      boolean resident) {
     GemmShape shape = new GemmShape(m, n, k, outStride, outFloat);
     GemmChoice choice = choices == null ? null : choices.choiceFor(shape).orElse(null);
     if (choice == null || choice.kernel().fp8()) {
@@ -224,7 +233,7 @@ final class Projections {
     } else if (choice.kernel() == GemmChoice.Kernel.CUBLASLT && !choices.timed(shape)) {
       choice = GemmChoice.cublasLt(0, Double.NaN); // another row count: cuBLASLt's own first pick for it
     }
-    run(choice, shape, out, x, w);
+    run(choice, shape, out, x, w, resident);
   }
 
   /**
@@ -234,6 +243,14 @@ final class Projections {
    * the tensor-core GEMM).
    */
   void run(GemmChoice choice, GemmShape s, long out, long x, long w) {
+    run(choice, s, out, x, w, true);
+  }
+
+  /**
+   * As above; where {@code resident}, our skinny GEMM fetches the weight's first stages before it waits for
+   * the previous launch (SkinnyGemmParams#earlyWeights).
+   */
+  private void run(GemmChoice choice, GemmShape s, long out, long x, long w, boolean resident) {
     GemmChoice.Kernel kernel = choice.kernel();
     if (kernel == GemmChoice.Kernel.CUBLASLT && cublasLt != null) {
       int algorithms = cublasLt.algorithms(s);
@@ -251,6 +268,7 @@ final class Projections {
         && s.m() <= SkinnyGemmPlan.MAX_M) {
       SkinnyGemmPlan plan = plan(s.m(), s.n(), s.k());
       SkinnyGemmParams p = SkinnyGemmParams.of(plan, out, x, w, partials, counters, s.stride(), s.outFloat());
+      if (resident) p = p.withEarlyWeights();
       kernels.launch(plan.kernel(), plan.launch(), p, stream);
     } else {
       GemmParams p = new GemmParams(out, x, w, s.m(), s.n(), s.k(), s.stride(), s.outFloat() ? 1 : 0);

@@ -107,7 +107,7 @@ final class Fp8GemmBench {
     Kernel kernel = SkinnyGemmFp8Params.kernelFor(plan);
     SkinnyGemmFp8Params[] params = params(in.sets(), SkinnyGemmFp8Params[]::new,
         s -> SkinnyGemmFp8Params.of(plan, in.out().address(), in.x(s), in.w(s), in.scales().address(), workspace,
-            counters, n, false));
+            counters, n, false).withEarlyWeights());
     double us = BenchPool.graphMedianUs(h, in.launches(),
         i -> h.launch(kernel, SkinnyGemmFp8Params.launch(plan), params[i % in.sets()]));
     Map<String, Long> shape = KernelBench.gemmShape(m, n, k);

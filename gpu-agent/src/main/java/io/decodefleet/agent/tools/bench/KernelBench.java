@@ -276,7 +276,8 @@ public final class KernelBench {
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
     SkinnyGemmParams[] params = new SkinnyGemmParams[sets];
     for (int s = 0; s < sets; s++) {
-      params[s] = SkinnyGemmParams.of(plan, in.out().address(), in.x(s), in.w(s), workspace, counters, n);
+      params[s] = SkinnyGemmParams.of(plan, in.out().address(), in.x(s), in.w(s), workspace, counters, n)
+          .withEarlyWeights();
     }
     double us = BenchPool.graphMedianUs(h, in.launches(),
         i -> h.launch(kernel, plan.launch(), params[i % sets]));

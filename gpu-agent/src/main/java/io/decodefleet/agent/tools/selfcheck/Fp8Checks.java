@@ -135,7 +135,7 @@ final class Fp8Checks {
     long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
     SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out.address(), h.bf16(x).address(), h.bytes(w).address(),
-        h.f32(scales).address(), workspace, counters, n, outFloat);
+        h.f32(scales).address(), workspace, counters, n, outFloat).withEarlyWeights(); // as the engine launches it
     Kernel kernel = SkinnyGemmFp8Params.kernelFor(plan);
     Runnable run = () -> h.launch(kernel, SkinnyGemmFp8Params.launch(plan), p);
     run.run();

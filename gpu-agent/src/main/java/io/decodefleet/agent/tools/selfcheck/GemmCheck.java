@@ -53,7 +53,8 @@ final class GemmCheck {
     DeviceBuffer workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()) : null;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
     SkinnyGemmParams p = SkinnyGemmParams.of(plan, out.address(), h.bf16(q.x()).address(),
-        h.bf16(q.w()).address(), workspace == null ? 0 : workspace.address(), counters, n, outFloat);
+        h.bf16(q.w()).address(), workspace == null ? 0 : workspace.address(), counters, n, outFloat)
+        .withEarlyWeights(); // as the engine launches it over resident weights
     Runnable run = () -> h.launch(kernel, plan.launch(), p);
     run.run();
     double err = Compare.relError(read(h, out, m * n, outFloat), q.expected());
