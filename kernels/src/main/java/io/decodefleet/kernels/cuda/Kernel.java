@@ -142,6 +142,8 @@ public enum Kernel {
    * the ring for the tensor copies, + 2 mbarriers a stage; 8 stages up to m16, 6 at m32, 4 at m64;
    * 4 consumer warps and a producer warp.
    */
+  /** One decode row over FP8 weights, a warp a row; x as float32 in up to 64 KiB (gemv_fp8.cu). */
+  GEMV_FP8_M1("df_gemv_fp8_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 4),
   SKINNY2_GEMM_FP8_M1("df_skinny2_gemm_fp8_m1", Skinny2GemmFp8Params.class, 160,
       8 * (64 * 256 + 1 * 528 + 112) + 128 + 128),
   SKINNY2_GEMM_FP8_M2("df_skinny2_gemm_fp8_m2", Skinny2GemmFp8Params.class, 160,

@@ -168,4 +168,25 @@ class Fp8KernelParamsTest {
     assertTrue(Kernel.DECODE_ATTENTION_FP8_D128.needsSharedOptIn(0));
     assertFalse(Kernel.FP8_GEMM.needsSharedOptIn(64 * 1024));
   }
+
+  @Test
+  void gemvTakesOneRowAWarpARowAndXAsFloat32InSharedMemory() {
+    GemvFp8Params p = GemvFp8Params.resident(256, 512, 768, 1024, 6144, 4096, 6144, false);
+    assertEquals(1, p.earlyWeights());
+    assertEquals(56, p.pack().length);
+    LaunchShape wide = p.launch(396);
+    assertEquals(396, wide.gridX(), "768 CTAs of 8 rows capped at the CTAs the GPU holds: the warps walk the rest");
+    assertEquals(256, wide.threads());
+    assertEquals(4096 * 4, wide.sharedBytes());
+    assertEquals(126, GemvFp8Params.resident(256, 512, 768, 1024, 1003, 528, 1003, true).launch(396).gridX());
+    assertTrue(GemvFp8Params.supports(1, 16384));
+    assertFalse(GemvFp8Params.supports(2, 4096));
+    assertFalse(GemvFp8Params.supports(1, 4104));
+    assertThrows(IllegalArgumentException.class,
+        () -> GemvFp8Params.resident(256, 512, 776, 1024, 64, 4096, 64, false), "codes off 16 bytes");
+    assertThrows(IllegalArgumentException.class,
+        () -> GemvFp8Params.resident(256, 512, 768, 1024, 64, 16400, 64, false), "k past 16384");
+    assertThrows(IllegalArgumentException.class,
+        () -> GemvFp8Params.resident(256, 512, 768, 1024, 64, 4096, 63, false), "outStride below n");
+  }
 }

@@ -12,6 +12,7 @@ import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.Fp8DequantParams;
 import io.decodefleet.kernels.cuda.GemmParams;
+import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
@@ -38,7 +39,8 @@ import java.util.Map;
  * launch per 64 rows), a candidate where the tensor-map shim is loaded and {@link
  * GemmTuner#SKINNY2_FP8_SETTING_ENV} is on, and from {@link GemmTuner#WGMMA_MIN_ROWS} rows our wgmma
  * GEMM over FP8 weights where {@link GemmTuner#WGMMA_FP8_SETTING_ENV} is on; untimed, {@link #fp8Path}
- * picks by row count. More rows (prefill) run that wgmma GEMM on the codes where it is on, else
+ * picks by row count. One row runs the FP8 GEMV (gemv_fp8.cu, a warp a weight row) whatever was chosen,
+ * unless {@link GemmTuner#GEMV_FP8_SETTING_ENV} is off ({@link #gemvFp8Runs}). More rows (prefill) run that wgmma GEMM on the codes where it is on, else
  * widen the weight to bf16 into a scratch matrix first and run the bf16 dispatch on it, since there
  * the tensor cores, not the weight stream, set the time.
  */
@@ -60,6 +62,7 @@ final class Projections {
   private final WgmmaGemms wgmmaFp8; // null: FP8 projections do not run it here (device, shim or setting)
   private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
+  private final boolean gemvFp8; // FP8 projections of one row may run the FP8 GEMV
 
   /**
    * @param policy the {@code --gemm} setting: under {@link GemmTuner.Policy#SKINNY2} the FP8 second skinny
@@ -76,6 +79,15 @@ final class Projections {
     this.wgmmaFp8 = GemmTuner.wgmmaFp8InDispatch() ? gemms : null;
     this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
     this.skinny2Fp8 = skinny2 != null && (policy == GemmTuner.Policy.SKINNY2 || GemmTuner.skinny2Fp8InDispatch());
+    this.gemvFp8 = GemmTuner.gemvFp8InDispatch();
+  }
+
+  /**
+   * Whether an FP8 projection of {@code m} rows and depth {@code k} on these operands runs the FP8 GEMV:
+   * one row, the setting on ({@code gemvFp8}), a depth it takes, x and the codes 16-byte aligned.
+   */
+  static boolean gemvFp8Runs(boolean gemvFp8, int m, int k, boolean aligned) {
+    return gemvFp8 && aligned && GemvFp8Params.supports(m, k);
   }
 
   /** Whether our second skinny GEMM can run here (the tensor-map shim is loaded). */
@@ -192,6 +204,11 @@ final class Projections {
   void runFp8(GemmChoice choice, GemmShape s, long out, long x, long w, long scales) {
     if (s.m() > FP8_GEMM_MAX_ROWS) {
       throw new IllegalArgumentException("an FP8 decode GEMM takes at most " + FP8_GEMM_MAX_ROWS + " rows, not " + s);
+    }
+    if (gemvFp8Runs(gemvFp8, s.m(), s.k(), Skinny2Gemms.aligned(x, w))) {
+      GemvFp8Params p = GemvFp8Params.resident(out, x, w, scales, s.n(), s.k(), s.stride(), s.outFloat());
+      kernels.launch(Kernel.GEMV_FP8_M1, p.launch(kernels.slots(Kernel.GEMV_FP8_M1)), p, stream);
+      return;
     }
     GemmChoice.Kernel kernel = fp8Kernel(choice, s.m(), s.k(), skinny2Fp8, wgmmaFp8 != null, Skinny2Gemms.aligned(x, w));
     if (kernel == GemmChoice.Kernel.WGMMA_FP8) {

@@ -6,6 +6,7 @@ import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
+import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
@@ -20,7 +21,7 @@ import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
- * The FP8-weight decode GEMMs of {@code bench kernels --only gemm}: our FP8 skinny GEMM, where the
+ * The FP8-weight decode GEMMs of {@code bench kernels --only gemm}: at one row our FP8 GEMV, our FP8 skinny GEMM, where the
  * tensor-map shim is loaded the FP8 second skinny GEMM (up to 64 rows), and on sm_90 from {@link
  * io.decodefleet.agent.backend.cuda.gemm.GemmTuner#WGMMA_MIN_ROWS} rows our wgmma GEMM over FP8
  * weights, side by side on the Llama-3-8B projections at {@link #M} rows. Bytes are the FP8 weight's
@@ -71,6 +72,10 @@ final class Fp8GemmBench {
     List<BenchResult> rows = new ArrayList<>();
     for (int[] nk : KernelBench.GEMM_NK) {
       for (int m : M) {
+        if (GemvFp8Params.supports(m, nk[1])) {
+          rows.add(gemv(h, nk[0], nk[1], copyPerUs));
+          h.freeAll();
+        }
         rows.add(skinny(h, m, nk[0], nk[1], copyPerUs));
         h.freeAll();
         if (withSkinny2 && m <= Skinny2GemmFp8Params.MAX_M) {
@@ -84,6 +89,17 @@ final class Fp8GemmBench {
       }
     }
     return rows;
+  }
+
+  /** Our FP8 GEMV of one row (gemv_fp8.cu), as the backend launches it (resident codes). */
+  static BenchResult gemv(DeviceHarness h, int n, int k, double copyPerUs) {
+    Inputs in = Inputs.of(h, 1, n, k);
+    GemvFp8Params[] params = params(in.sets(), GemvFp8Params[]::new,
+        i -> GemvFp8Params.resident(in.out().address(), in.x(i), in.w(i), in.scales().address(), n, k, n, false));
+    LaunchShape grid = params[0].launch(h.kernels().slots(Kernel.GEMV_FP8_M1));
+    double us = BenchPool.graphMedianUs(h, in.launches(), i -> h.launch(Kernel.GEMV_FP8_M1, grid,
+        params[i % in.sets()]));
+    return in.result("gemm_fp8", "gemv", KernelBench.gemmShape(1, n, k), us, copyPerUs);
   }
 
   /** Our wgmma GEMM over FP8 weights (sm_90); its tensor maps are encoded before the capture. */

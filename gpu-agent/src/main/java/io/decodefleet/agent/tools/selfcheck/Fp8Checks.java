@@ -5,7 +5,9 @@ import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.kernels.cuda.Fp8GemmParams;
+import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.PagedAttentionFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
@@ -152,6 +154,33 @@ final class Fp8Checks {
     return h.result(outFloat ? "skinny gemm fp8, f32 out" : "skinny gemm fp8", String.format(
         "m=%d n=%d k=%d splits=%d%s", m, n, k, plan.splits(), codes.label()), err,
         outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
+  }
+
+  /**
+   * The FP8 GEMV (gemv_fp8.cu) of one row as the backend launches it (resident codes: each warp's first
+   * batch loaded before the wait), against {@link Fp8Matmul}; after the timed launches the output is
+   * poisoned and the product checked again.
+   */
+  static CheckResult gemv(DeviceHarness h, int n, int k, boolean outFloat, Codes codes) {
+    Fp8Case c = Fp8Case.draw(h, 1, n, k, codes);
+    DeviceBuffer out = outFloat ? h.poisonedF32(n) : h.poisonedBf16(n);
+    GemvFp8Params p = GemvFp8Params.resident(out.address(), h.bf16(c.x()).address(), h.bytes(c.w()).address(),
+        h.f32(c.scales()).address(), n, k, n, outFloat);
+    LaunchShape shape = p.launch(h.kernels().slots(Kernel.GEMV_FP8_M1));
+    Runnable run = () -> h.launch(Kernel.GEMV_FP8_M1, shape, p);
+    run.run();
+    double err = Compare.relError(outFloat ? h.readF32(out, n) : h.readBf16(out, n), c.expected());
+    double us = h.medianUs(run);
+    if (outFloat) {
+      out.fill32(DeviceHarness.F32_NAN);
+    } else {
+      out.fill16(DeviceHarness.BF16_NAN);
+    }
+    run.run();
+    err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, n) : h.readBf16(out, n), c.expected()));
+    double bytes = (double) n * k + 4.0 * n + 2.0 * k + (outFloat ? 4.0 : 2.0) * n;
+    return h.result(outFloat ? "gemv fp8, f32 out" : "gemv fp8", String.format("m=1 n=%d k=%d ctas=%d%s", n, k,
+        shape.gridX(), codes.label()), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * n * k);
   }
 
   /**

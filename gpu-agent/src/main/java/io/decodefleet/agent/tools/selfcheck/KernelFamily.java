@@ -171,7 +171,18 @@ public enum KernelFamily {
       h -> Fp8Checks.skinny(h, 200, 1000, 1024, false),
       h -> Fp8Checks.skinny(h, 8, 4096, 7168, true),
       h -> Fp8Checks.skinny(h, 1, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL),
-      h -> Fp8Checks.skinny(h, 32, 6144, 4096, false, Fp8Checks.Codes.SUBNORMAL)),
+      h -> Fp8Checks.skinny(h, 32, 6144, 4096, false, Fp8Checks.Codes.SUBNORMAL),
+      // One row: the FP8 GEMV (a warp a weight row): the four projections, n off the 8-row CTA and k off
+      // the 512-code warp stride (528), more rows than warps (128256: the grid walks them), f32 out,
+      // subnormal codes.
+      h -> Fp8Checks.gemv(h, 6144, 4096, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.gemv(h, 4096, 4096, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.gemv(h, 28672, 4096, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.gemv(h, 4096, 14336, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.gemv(h, 1003, 528, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.gemv(h, 128256, 1024, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.gemv(h, 4096, 7168, true, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.gemv(h, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL)),
   /**
    * The FP8 second skinny GEMM (m ≤ 64, the backend's FP8 decode projections where the tensor-map
    * shim is loaded): the four Llama-3-8B projections, n off the 64-row tile, k off the 256-k chunk

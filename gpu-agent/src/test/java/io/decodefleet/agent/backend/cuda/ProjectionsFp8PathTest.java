@@ -1,6 +1,8 @@
 package io.decodefleet.agent.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.decodefleet.agent.backend.cuda.Projections.Fp8Path;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
@@ -65,5 +67,17 @@ class ProjectionsFp8PathTest {
     assertEquals(Kernel.SKINNY_FP8, Projections.fp8Kernel(null, 64, 4096, false, true));
     assertEquals(Kernel.SKINNY2_FP8, Projections.fp8Kernel(GemmChoice.cublasLt(0, 5.0), 1, 4096, true, true));
     assertEquals(Kernel.SKINNY_FP8, Projections.fp8Kernel(GemmChoice.ours(Kernel.SKINNY2, 5.0), 1, 4096, false, true));
+  }
+
+  @Test
+  void oneRowRunsTheGemvWhereItsSettingDepthAndAlignmentAllow() {
+    assertTrue(Projections.gemvFp8Runs(true, 1, 4096, true));
+    assertTrue(Projections.gemvFp8Runs(true, 1, 14336, true));
+    assertTrue(Projections.gemvFp8Runs(true, 1, 16384, true), "x as float32 in 64 KiB");
+    assertFalse(Projections.gemvFp8Runs(false, 1, 4096, true), "setting off");
+    assertFalse(Projections.gemvFp8Runs(true, 2, 4096, true), "one row only");
+    assertFalse(Projections.gemvFp8Runs(true, 1, 4096, false), "unaligned operands");
+    assertFalse(Projections.gemvFp8Runs(true, 1, 4104, true), "k not a multiple of 16");
+    assertFalse(Projections.gemvFp8Runs(true, 1, 16400, true), "x past 64 KiB");
   }
 }

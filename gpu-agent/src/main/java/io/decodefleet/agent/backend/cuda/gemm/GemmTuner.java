@@ -108,6 +108,22 @@ public final class GemmTuner {
   }
 
   /**
+   * {@code off}: an FP8 projection of one row runs the FP8 skinny GEMMs as every other decode row count
+   * does; otherwise (default) our FP8 GEMV (gemv_fp8.cu: a warp a weight row, no split of k) where the
+   * depth is a multiple of 16 up to 16384 and x and the codes are 16-byte aligned.
+   */
+  public static final String GEMV_FP8_SETTING_ENV = "DECODEFLEET_GEMV_FP8";
+
+  /** Whether {@value #GEMV_FP8_SETTING_ENV} leaves the FP8 GEMV on (anything but off, 0 or false). */
+  public static boolean gemvFp8InDispatch() {
+    return gemvFp8InDispatch(System.getenv(GEMV_FP8_SETTING_ENV));
+  }
+
+  static boolean gemvFp8InDispatch(String value) {
+    return io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff(value);
+  }
+
+  /**
    * {@code on}: our Hopper GEMM over FP8 weights (wgmma_gemm_fp8.cu, "ours:wgmma-fp8") runs an FP8
    * model's prefill projections on the codes (in place of widening each weight into a bf16 scratch
    * for the bf16 dispatch) and is a candidate of its decode projections from {@link #WGMMA_MIN_ROWS}

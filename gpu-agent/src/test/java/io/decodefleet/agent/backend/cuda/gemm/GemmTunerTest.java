@@ -135,4 +135,13 @@ class GemmTunerTest {
     assertTrue(GemmTuner.skinny2Fp8InDispatch(" ON "));
     assertTrue(GemmTuner.skinny2Fp8InDispatch("1"));
   }
+
+  @Test
+  void theFp8GemvRunsUnlessSaidOff() {
+    assertTrue(GemmTuner.gemvFp8InDispatch((String) null), "unset: on");
+    assertTrue(GemmTuner.gemvFp8InDispatch("on"));
+    assertFalse(GemmTuner.gemvFp8InDispatch(" OFF "));
+    assertFalse(GemmTuner.gemvFp8InDispatch("0"));
+    assertFalse(GemmTuner.gemvFp8InDispatch("false"));
+  }
 }

@@ -1,0 +1,133 @@
+// FP8 GEMV for decode at one row (W8A16): out = (x · e4m3(w)ᵀ) * scale[row] with x one bf16 row.
+// At one row the MMA kernels (skinny_gemm_fp8.cu, skinny2_gemm_fp8.cu) spend a 16 × 8 tensor-core
+// tile on a single product row, stage the codes through shared memory, split k over several CTAs and
+// sum float32 partials in a second phase; their fixed cost (ramp, split sum) is what kept the FP8
+// projections of a batch-1 step at 1.4–2.4 TB/s of codes on an H100 where a copy runs at 3.0.
+//
+// Here a warp owns whole weight rows, so there is no split and no second phase:
+//   - x is widened once per CTA into shared memory as float32 (k * 4 bytes).
+//   - Lane l of a warp reads 16-byte vectors l, l + 32, l + 64, ... of its row straight into
+//     registers (streaming loads, kBatch vectors = 128 bytes in flight per lane at a time; many warps
+//     an SM keep the DRAM queue full), widens each code to float32 with integer operations only and
+//     multiplies it by x with float32 FMAs into four independent accumulators.
+//   - The warp sums its lanes with shuffles and lane 0 writes the row, times its scale.
+// Widening (fp8.cuh's bit layout): a code's seven magnitude bits and its sign, moved into a bf16's
+// bit positions, give the code's value times 2^-120 for normal and subnormal codes alike; a bf16 in
+// the high half of a 32-bit word is that float32. So codes 0 and 2 of a word come from one shift-and-
+// mask pass, codes 1 and 3 from another, and each float is one more shift or mask: 2.25 integer
+// operations a code, no conversion instruction. The sum is taken in that scaled domain (float32
+// keeps subnormal products: no flush-to-zero in this build) and multiplied by 2^120 with the scale.
+// Weights fetched before the wait: where earlyWeights is set (resident codes), each warp issues the
+// loads of its first batch before pdl_entry, so they overlap the previous launch's tail.
+// Variant: df_gemv_fp8_m1. Layouts: x (1, k) bf16; w (n, k) e4m3, k a multiple of 16 and w 16-byte
+// aligned; scale (n) float32; out (1, outStride) bf16 or float32. Grid: (min(ceil(n / 8), slots)),
+// block 256 threads (8 warps; warp g of the grid takes rows g, g + 8 * gridDim.x, ...), dynamic
+// shared memory k * 4 bytes (k <= kGemvFp8MaxK).
+#include "fp8.cuh"
+
+struct GemvFp8Params {
+  bf16* out;               // (1, outStride) bf16, or float32 when outFloat
+  const bf16* x;           // (1, k) bf16
+  const uint8_t* w;        // (n, k) e4m3
+  const float* scale;      // (n) float32
+  int n;
+  int k;                   // multiple of 16, at most kGemvFp8MaxK
+  int outStride;
+  int outFloat;            // 1: out is float32
+  int earlyWeights;        // 1: w is resident: the first batch is loaded before the wait
+  int pad;
+};
+DF_PARAMS_SIZE(GemvFp8Params, 56);
+
+namespace df {
+
+constexpr int kGemvFp8Threads = 256;
+constexpr int kGemvFp8Batch = 8;       // 16-byte vectors a lane loads at once
+constexpr int kGemvFp8MaxK = 16384;    // x as float32 in at most 64 KiB of shared memory
+
+// A row's batch b: the vectors b * 32 * kBatch + 32 u + lane of the row, zero past the row's end.
+__device__ __forceinline__ void gemv_fp8_load(const GemvFp8Params& p, int row, int b, int lane,
+                                              uint4 (&c)[kGemvFp8Batch]) {
+  const int vectors = p.k >> 4;
+  const uint4* base = reinterpret_cast<const uint4*>(p.w + static_cast<size_t>(row) * p.k);
+#pragma unroll
+  for (int u = 0; u < kGemvFp8Batch; u++) {
+    const int v = (b * kGemvFp8Batch + u) * 32 + lane;
+    c[u] = v < vectors ? __ldcs(base + v) : make_uint4(0u, 0u, 0u, 0u);
+  }
+}
+
+// acc += (4 codes of word c) · (x[0..3]), the codes scaled by 2^-120.
+__device__ __forceinline__ void gemv_fp8_word(uint32_t c, const float4 x, float (&acc)[4]) {
+  const uint32_t even = ((c << 4) & 0x07f007f0u) | ((c << 8) & 0x80008000u);  // codes 0 and 2 as bf16
+  const uint32_t odd = ((c >> 4) & 0x07f007f0u) | (c & 0x80008000u);         // codes 1 and 3
+  acc[0] = fmaf(__uint_as_float(even << 16), x.x, acc[0]);
+  acc[1] = fmaf(__uint_as_float(odd << 16), x.y, acc[1]);
+  acc[2] = fmaf(__uint_as_float(even & 0xffff0000u), x.z, acc[2]);
+  acc[3] = fmaf(__uint_as_float(odd & 0xffff0000u), x.w, acc[3]);
+}
+
+__device__ __forceinline__ void gemv_fp8_batch(const float* xs, int b, int lane, int vectors,
+                                               const uint4 (&c)[kGemvFp8Batch], float (&acc)[4]) {
+#pragma unroll
+  for (int u = 0; u < kGemvFp8Batch; u++) {
+    const int v = (b * kGemvFp8Batch + u) * 32 + lane;
+    if (v < vectors) {
+      const float4* xv = reinterpret_cast<const float4*>(xs + 16 * v);
+      gemv_fp8_word(c[u].x, xv[0], acc);
+      gemv_fp8_word(c[u].y, xv[1], acc);
+      gemv_fp8_word(c[u].z, xv[2], acc);
+      gemv_fp8_word(c[u].w, xv[3], acc);
+    }
+  }
+}
+
+__device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
+  extern __shared__ float4 gemv_smem[];
+  float* xs = reinterpret_cast<float*>(gemv_smem);
+  const int lane = threadIdx.x & 31;
+  const int warps = gridDim.x * (kGemvFp8Threads / 32);
+  const int firstRow = blockIdx.x * (kGemvFp8Threads / 32) + (threadIdx.x >> 5);
+  const int vectors = p.k >> 4;
+  const int batches = (vectors + 32 * kGemvFp8Batch - 1) / (32 * kGemvFp8Batch);
+
+  uint4 c[kGemvFp8Batch];
+  const bool early = p.earlyWeights != 0 && firstRow < p.n;
+  if (early) gemv_fp8_load(p, firstRow, 0, lane, c);
+  pdl_entry();
+  // x to float32 in shared memory: 8 bf16 (one 16-byte load) a thread at a time; k is a multiple of 16.
+  const uint4* xg = reinterpret_cast<const uint4*>(p.x);
+  for (int i = threadIdx.x; i < (p.k >> 3); i += kGemvFp8Threads) {
+    const uint4 v = xg[i];
+    float4* dst = reinterpret_cast<float4*>(xs + 8 * i);
+    dst[0] = make_float4(bf16_lo(v.x), bf16_hi(v.x), bf16_lo(v.y), bf16_hi(v.y));
+    dst[1] = make_float4(bf16_lo(v.z), bf16_hi(v.z), bf16_lo(v.w), bf16_hi(v.w));
+  }
+  __syncthreads();
+
+  for (int row = firstRow; row < p.n; row += warps) {
+    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    for (int b = 0; b < batches; b++) {
+      if (!(early && row == firstRow && b == 0)) gemv_fp8_load(p, row, b, lane, c);
+      gemv_fp8_batch(xs, b, lane, vectors, c, acc);
+    }
+    float sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+    if (lane == 0) {
+      const float v = sum * 0x1p120f * p.scale[row];
+      if (p.outFloat) {
+        reinterpret_cast<float*>(p.out)[row] = v;
+      } else {
+        p.out[row] = __float2bfloat16_rn(v);
+      }
+    }
+  }
+}
+
+}  // namespace df
+
+extern "C" __global__ void __launch_bounds__(df::kGemvFp8Threads)
+    df_gemv_fp8_m1(const __grid_constant__ GemvFp8Params p) {
+  df::gemv_fp8(p);
+}
