@@ -5,7 +5,8 @@
 // projections of a batch-1 step at 1.4–2.4 TB/s of codes on an H100 where a copy runs at 3.0.
 //
 // Here a warp owns whole weight rows, so there is no split and no second phase:
-//   - x is widened once per CTA into shared memory as float32 (k * 4 bytes).
+//   - x is widened once per CTA into shared memory as float32 (k * 4 bytes, laid out so that a warp's
+//     reads are conflict-free: gemv_fp8_x_at).
 //   - Lane l of a warp reads 16-byte vectors l, l + 32, l + 64, ... of its row straight into
 //     registers (streaming loads, kBatch vectors = 128 bytes in flight per lane at a time; many warps
 //     an SM keep the DRAM queue full), widens each code to float32 with integer operations only and
@@ -67,24 +68,31 @@ __device__ __forceinline__ void gemv_fp8_word(uint32_t c, const float4 x, float 
   acc[3] = fmaf(__uint_as_float(odd & 0xffff0000u), x.w, acc[3]);
 }
 
-__device__ __forceinline__ void gemv_fp8_batch(const float* xs, int b, int lane, int vectors,
+// Where quarter j (x[16v + 4j .. + 3]) of vector v's x lies in shared memory, in float4s: the four
+// quarters of 32 consecutive vectors are stored quarter by quarter, so a warp's 32 lanes (vectors
+// 32w .. 32w + 31) read 512 consecutive bytes for each quarter: no bank conflicts. (Vector by vector,
+// lanes 64 bytes apart would hit two banks' worth of addresses: 16-way conflicts.)
+__device__ __forceinline__ int gemv_fp8_x_at(int v, int j) {
+  return ((v >> 5) * 4 + j) * 32 + (v & 31);
+}
+
+__device__ __forceinline__ void gemv_fp8_batch(const float4* xs, int b, int lane, int vectors,
                                                const uint4 (&c)[kGemvFp8Batch], float (&acc)[4]) {
 #pragma unroll
   for (int u = 0; u < kGemvFp8Batch; u++) {
     const int v = (b * kGemvFp8Batch + u) * 32 + lane;
     if (v < vectors) {
-      const float4* xv = reinterpret_cast<const float4*>(xs + 16 * v);
-      gemv_fp8_word(c[u].x, xv[0], acc);
-      gemv_fp8_word(c[u].y, xv[1], acc);
-      gemv_fp8_word(c[u].z, xv[2], acc);
-      gemv_fp8_word(c[u].w, xv[3], acc);
+      gemv_fp8_word(c[u].x, xs[gemv_fp8_x_at(v, 0)], acc);
+      gemv_fp8_word(c[u].y, xs[gemv_fp8_x_at(v, 1)], acc);
+      gemv_fp8_word(c[u].z, xs[gemv_fp8_x_at(v, 2)], acc);
+      gemv_fp8_word(c[u].w, xs[gemv_fp8_x_at(v, 3)], acc);
     }
   }
 }
 
 __device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
   extern __shared__ float4 gemv_smem[];
-  float* xs = reinterpret_cast<float*>(gemv_smem);
+  float4* xs = gemv_smem;
   const int lane = threadIdx.x & 31;
   const int warps = gridDim.x * (kGemvFp8Threads / 32);
   const int firstRow = blockIdx.x * (kGemvFp8Threads / 32) + (threadIdx.x >> 5);
@@ -95,13 +103,14 @@ __device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
   const bool early = p.earlyWeights != 0 && firstRow < p.n;
   if (early) gemv_fp8_load(p, firstRow, 0, lane, c);
   pdl_entry();
-  // x to float32 in shared memory: 8 bf16 (one 16-byte load) a thread at a time; k is a multiple of 16.
+  // x to float32 in shared memory: 8 bf16 (one 16-byte load, quarters 2h and 2h + 1 of vector i / 2) a
+  // thread at a time; k is a multiple of 16.
   const uint4* xg = reinterpret_cast<const uint4*>(p.x);
   for (int i = threadIdx.x; i < (p.k >> 3); i += kGemvFp8Threads) {
     const uint4 v = xg[i];
-    float4* dst = reinterpret_cast<float4*>(xs + 8 * i);
-    dst[0] = make_float4(bf16_lo(v.x), bf16_hi(v.x), bf16_lo(v.y), bf16_hi(v.y));
-    dst[1] = make_float4(bf16_lo(v.z), bf16_hi(v.z), bf16_lo(v.w), bf16_hi(v.w));
+    const int vec = i >> 1, j = (i & 1) * 2;
+    xs[gemv_fp8_x_at(vec, j)] = make_float4(bf16_lo(v.x), bf16_hi(v.x), bf16_lo(v.y), bf16_hi(v.y));
+    xs[gemv_fp8_x_at(vec, j + 1)] = make_float4(bf16_lo(v.z), bf16_hi(v.z), bf16_lo(v.w), bf16_hi(v.w));
   }
   __syncthreads();
 

@@ -108,19 +108,20 @@ public final class GemmTuner {
   }
 
   /**
-   * {@code off}: an FP8 projection of one row runs the FP8 skinny GEMMs as every other decode row count
-   * does; otherwise (default) our FP8 GEMV (gemv_fp8.cu: a warp a weight row, no split of k) where the
-   * depth is a multiple of 16 up to 16384 and x and the codes are 16-byte aligned.
+   * {@code on}: an FP8 projection of one row runs our FP8 GEMV (gemv_fp8.cu: a warp a weight row, no split
+   * of k) where the depth is a multiple of 16 up to 16384 and x and the codes are 16-byte aligned; otherwise
+   * (default) the FP8 skinny GEMMs, as every other decode row count. Off by default: correct on an H100, but
+   * its first version was slower there than the skinny GEMM (docs/performance.md).
    */
   public static final String GEMV_FP8_SETTING_ENV = "DECODEFLEET_GEMV_FP8";
 
-  /** Whether {@value #GEMV_FP8_SETTING_ENV} leaves the FP8 GEMV on (anything but off, 0 or false). */
+  /** Whether {@value #GEMV_FP8_SETTING_ENV} is on (default off). */
   public static boolean gemvFp8InDispatch() {
     return gemvFp8InDispatch(System.getenv(GEMV_FP8_SETTING_ENV));
   }
 
   static boolean gemvFp8InDispatch(String value) {
-    return io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff(value);
+    return io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(value);
   }
 
   /**

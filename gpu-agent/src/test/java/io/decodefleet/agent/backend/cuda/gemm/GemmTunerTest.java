@@ -137,11 +137,11 @@ class GemmTunerTest {
   }
 
   @Test
-  void theFp8GemvRunsUnlessSaidOff() {
-    assertTrue(GemmTuner.gemvFp8InDispatch((String) null), "unset: on");
-    assertTrue(GemmTuner.gemvFp8InDispatch("on"));
-    assertFalse(GemmTuner.gemvFp8InDispatch(" OFF "));
-    assertFalse(GemmTuner.gemvFp8InDispatch("0"));
-    assertFalse(GemmTuner.gemvFp8InDispatch("false"));
+  void theFp8GemvRunsOnlyWhenSaidOn() {
+    assertFalse(GemmTuner.gemvFp8InDispatch((String) null), "unset: off");
+    assertTrue(GemmTuner.gemvFp8InDispatch(" ON "));
+    assertTrue(GemmTuner.gemvFp8InDispatch("1"));
+    assertFalse(GemmTuner.gemvFp8InDispatch("off"));
+    assertFalse(GemmTuner.gemvFp8InDispatch("yes"));
   }
 }
