@@ -140,20 +140,35 @@ final class Fp8Checks {
         h.f32(scales).address(), workspace, counters, n, outFloat).withEarlyWeights(); // as the engine launches it
     Kernel kernel = SkinnyGemmFp8Params.kernelFor(plan);
     Runnable run = () -> h.launch(kernel, SkinnyGemmFp8Params.launch(plan), p);
-    run.run();
-    double err = Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected);
-    double us = h.medianUs(run);
-    if (outFloat) {
-      out.fill32(DeviceHarness.F32_NAN);
-    } else {
-      out.fill16(DeviceHarness.BF16_NAN);
-    }
-    run.run();
-    err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected));
+    Checked checked = Checked.run(h, run, out, m * n, outFloat, expected, null);
     double bytes = (double) n * k + 4.0 * n + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
     return h.result(outFloat ? "skinny gemm fp8, f32 out" : "skinny gemm fp8", String.format(
-        "m=%d n=%d k=%d splits=%d%s", m, n, k, plan.splits(), codes.label()), err,
-        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
+        "m=%d n=%d k=%d splits=%d%s", m, n, k, plan.splits(), codes.label()), checked.err(),
+        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, checked.us(), bytes, 2.0 * m * n * k);
+  }
+
+  /**
+   * One GEMM check's error and median time: {@code run} launched once and its {@code count} outputs
+   * compared with {@code expected}, timed, then launched again on a poisoned output (and poisoned
+   * split-K {@code partials}, where given) and compared again: the worse error counts. A tile summed
+   * before all its partials were written, or tile counters not left at zero, shows there.
+   */
+  private record Checked(double err, double us) {
+    static Checked run(DeviceHarness h, Runnable run, DeviceBuffer out, int count, boolean outFloat, float[] expected,
+        DeviceBuffer partials) {
+      run.run();
+      double err = Compare.relError(outFloat ? h.readF32(out, count) : h.readBf16(out, count), expected);
+      double us = h.medianUs(run);
+      if (outFloat) {
+        out.fill32(DeviceHarness.F32_NAN);
+      } else {
+        out.fill16(DeviceHarness.BF16_NAN);
+      }
+      if (partials != null) partials.fill32(DeviceHarness.F32_NAN);
+      run.run();
+      err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, count) : h.readBf16(out, count), expected));
+      return new Checked(err, us);
+    }
   }
 
   /**
@@ -168,19 +183,11 @@ final class Fp8Checks {
         h.f32(c.scales()).address(), n, k, n, outFloat);
     LaunchShape shape = p.launch(h.kernels().slots(Kernel.GEMV_FP8_M1));
     Runnable run = () -> h.launch(Kernel.GEMV_FP8_M1, shape, p);
-    run.run();
-    double err = Compare.relError(outFloat ? h.readF32(out, n) : h.readBf16(out, n), c.expected());
-    double us = h.medianUs(run);
-    if (outFloat) {
-      out.fill32(DeviceHarness.F32_NAN);
-    } else {
-      out.fill16(DeviceHarness.BF16_NAN);
-    }
-    run.run();
-    err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, n) : h.readBf16(out, n), c.expected()));
+    Checked checked = Checked.run(h, run, out, n, outFloat, c.expected(), null);
     double bytes = (double) n * k + 4.0 * n + 2.0 * k + (outFloat ? 4.0 : 2.0) * n;
     return h.result(outFloat ? "gemv fp8, f32 out" : "gemv fp8", String.format("m=1 n=%d k=%d ctas=%d%s", n, k,
-        shape.gridX(), codes.label()), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * n * k);
+        shape.gridX(), codes.label()), checked.err(), outFloat ? Compare.F32_ACCUMULATION : Compare.BF16,
+        checked.us(), bytes, 2.0 * n * k);
   }
 
   /**
@@ -221,13 +228,9 @@ final class Fp8Checks {
     long sa = h.f32(scales).address();
     long wsa = workspace == null ? 0 : workspace.address();
     Runnable run = () -> gemms.launchFp8Rows(planFor, out.address(), xa, wa, sa, wsa, counters, m, k, n, outFloat);
-    run.run();
-    double err = Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected);
-    double us = h.medianUs(run);
-    if (outFloat) out.fill32(DeviceHarness.F32_NAN); else out.fill16(DeviceHarness.BF16_NAN);
-    if (workspace != null) workspace.fill32(DeviceHarness.F32_NAN);
-    run.run();
-    err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected));
+    Checked checked = Checked.run(h, run, out, m * n, outFloat, expected, workspace);
+    double err = checked.err();
+    double us = checked.us();
     double bytes = (double) n * k + 4.0 * n + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
     return h.result(outFloat ? "skinny2 gemm fp8, f32 out" : "skinny2 gemm fp8", String.format(
         "m=%d n=%d k=%d splits=%d ctas=%d launches=%d%s", m, n, k, plan.splits(), plan.ctas(), launches,
@@ -257,12 +260,9 @@ final class Fp8Checks {
         h.bytes(w).address(), h.f32(scales).address(), perRow);
     var shape = p.launch(h.gpu().smCount());
     Runnable run = () -> h.launch(Kernel.WGMMA_GEMM_FP8, shape, p);
-    run.run();
-    double err = Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected);
-    double us = h.medianUs(run);
-    if (outFloat) out.fill32(DeviceHarness.F32_NAN); else out.fill16(DeviceHarness.BF16_NAN);
-    run.run();
-    err = Compare.worst(err, Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected));
+    Checked checked = Checked.run(h, run, out, m * n, outFloat, expected, null);
+    double err = checked.err();
+    double us = checked.us();
     double bytes = (double) n * k + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
     return h.result(outFloat ? "gemm fp8 (wgmma), f32 out" : "gemm fp8 (wgmma)", String.format(
         "m=%d n=%d k=%d %s tiles=%d ctas=%d%s", m, n, k, perRow ? "per-channel" : "per-tensor",
