@@ -131,6 +131,7 @@ final class StepRunner implements AutoCloseable {
     stage(graphHost, graphInputs, graphLayout, padding, plan, bucket, true, 1, graphPlan(padding, bucket), null);
     StepLaunch s = graphLaunch(bucket);
     return () -> {
+      kernels.forStep(bucket); // the graph's launches, captured with the launch mode of a step of its rows
       stack.body(s);
       stack.head(s, 0, bucket, true, true, null);
     };
@@ -153,6 +154,7 @@ final class StepRunner implements AutoCloseable {
   Result run(ForwardBatch batch, boolean greedy, StepEvents events) {
     hostParts.start();
     StepPlan plan = plan(batch);
+    kernels.forStep(decodeRows(plan));
     hostParts.end(0);
     int n = plan.rows();
     CudaGraph graph = graphFor(plan);
@@ -189,6 +191,7 @@ final class StepRunner implements AutoCloseable {
           + " sample rows");
     }
     StepPlan plan = plan(batch);
+    kernels.forStep(decodeRows(plan));
     int[] out = new int[batch.numSampled()];
     CudaGraph graph = settings.sampledGraphs() ? graphFor(plan) : null;
     if (graph != null) {
@@ -217,6 +220,7 @@ final class StepRunner implements AutoCloseable {
       io.decodefleet.agent.engine.FamilyTimeline marks) {
     boolean greedy = java.util.Arrays.stream(params).allMatch(SamplingParams::greedy);
     StepPlan plan = plan(batch);
+    kernels.forStep(decodeRows(plan));
     int[] out = new int[batch.numSampled()];
     stack.profile(marks);
     try {
@@ -230,6 +234,11 @@ final class StepRunner implements AutoCloseable {
   /** (rows) the batch's row at each launch row of its step (the plan may group spans ahead of rows before them). */
   int[] launchOrder(ForwardBatch batch) {
     return plan(batch).order();
+  }
+
+  /** Rows of {@code plan} that go to the decode kernel (one token each): what sets a step's launch mode. */
+  static int decodeRows(StepPlan plan) {
+    return plan.rows() - plan.firstSingle();
   }
 
   /** The graph that replays {@code plan}: a pure decode step whose bucket was captured; else null. */

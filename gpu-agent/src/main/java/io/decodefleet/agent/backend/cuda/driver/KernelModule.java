@@ -23,7 +23,8 @@ public final class KernelModule implements AutoCloseable {
   private final CUmodule module;
   private final Map<Kernel, CUfunction> functions = new EnumMap<>(Kernel.class);
   private final Map<Kernel, Integer> residentPerSm = new EnumMap<>(Kernel.class);
-  private final boolean programmatic = ProgrammaticLaunch.enabled();
+  private final ProgrammaticLaunch.Mode programmaticMode = ProgrammaticLaunch.enabled();
+  private boolean programmatic = programmaticMode.outsideSteps(); // for the launches from now on
   private boolean closed;
 
   private KernelModule(CudaContext ctx, CUmodule module) {
@@ -31,14 +32,22 @@ public final class KernelModule implements AutoCloseable {
     this.module = module;
   }
 
-  /** Whether this module's launches use programmatic dependent launch ({@link ProgrammaticLaunch}). */
-  public boolean programmaticLaunch() {
-    return programmatic;
+  /** Which of this module's launches use programmatic dependent launch ({@link ProgrammaticLaunch}). */
+  public ProgrammaticLaunch.Mode programmaticLaunch() {
+    return programmaticMode;
   }
 
-  /** " (programmatic dependent launch)" where {@link #programmaticLaunch()}, else "": for load lines. */
+  /**
+   * The launches from now on belong to a step with {@code decodeRows} decode rows (a graph's capture
+   * included): they use programmatic dependent launch where the mode says so for such a step.
+   */
+  public void forStep(int decodeRows) {
+    programmatic = programmaticMode.forStep(decodeRows);
+  }
+
+  /** What a load line says of {@link #programmaticLaunch()}: "" when off. */
   public String launchLabel() {
-    return programmatic ? " (programmatic dependent launch)" : "";
+    return programmaticMode.label();
   }
 
   /** Loads the fatbin into {@code ctx}, which must be current on the calling thread. */
@@ -50,7 +59,8 @@ public final class KernelModule implements AutoCloseable {
     ctx.check(JCudaDriver.cuModuleLoadData(module, Fatbin.bytes()),
         "cuModuleLoadData(" + Fatbin.RESOURCE.substring(Fatbin.RESOURCE.lastIndexOf('/') + 1)
             + ")");
-    if (ProgrammaticLaunch.requested() && !ProgrammaticLaunch.enabled()) {
+    if (ProgrammaticLaunch.requested() == ProgrammaticLaunch.Mode.ON
+        && ProgrammaticLaunch.enabled() != ProgrammaticLaunch.Mode.ON) {
       org.slf4j.LoggerFactory.getLogger(KernelModule.class).warn("{}: {} is on but {}", ctx.gpu().label(),
           ProgrammaticLaunch.SETTING_ENV, ProgrammaticLaunch.unavailabilityCause());
     }

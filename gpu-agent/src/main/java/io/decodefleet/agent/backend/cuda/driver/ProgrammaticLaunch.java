@@ -12,14 +12,49 @@ import jcuda.NativePointerObject;
  * launches overlap each other's start-up and tail instead of running back to back. The results are
  * the same either way.
  *
- * <p>Off unless {@value #SETTING_ENV} is {@code on} (not yet measured on a GPU), and only where the
- * shim and the driver's {@code cuLaunchKernelEx} are present ({@link #unavailabilityCause()}).
- * cuBLASLt's and NCCL's launches are theirs and stay ordinary.
+ * <p>{@value #SETTING_ENV}: {@code on} for every launch of ours, {@code off} for none, and by default
+ * ({@link Mode#AUTO}) for the launches of steps with at most {@value #AUTO_MAX_DECODE_ROWS} decode rows
+ * (prompts included), where it was measured faster on an H100; decode steps of more rows, where it was
+ * slower there, and launches outside steps (loading, tuning) stay ordinary. Only where the shim and the
+ * driver's {@code cuLaunchKernelEx} are present ({@link #unavailabilityCause()}). cuBLASLt's and
+ * NCCL's launches are theirs and stay ordinary.
  */
 public final class ProgrammaticLaunch {
 
-  /** {@code on}, {@code 1} or {@code true}: launch our kernels with programmatic dependent launch. */
+  /** {@code on}, {@code off} or {@code auto} (the default): see the class comment. */
   public static final String SETTING_ENV = "DECODEFLEET_PDL";
+
+  /** Under {@link Mode#AUTO}, the most decode rows a step may have for its launches to use it. */
+  public static final int AUTO_MAX_DECODE_ROWS = 8;
+
+  /** Which launches use programmatic dependent launch. */
+  public enum Mode {
+    /** None. */
+    OFF,
+    /** Every launch of ours. */
+    ON,
+    /** The launches of steps with at most {@link #AUTO_MAX_DECODE_ROWS} decode rows. */
+    AUTO;
+
+    /** Whether the launches of a step with {@code decodeRows} decode rows use it. */
+    public boolean forStep(int decodeRows) {
+      return this == ON || (this == AUTO && decodeRows <= AUTO_MAX_DECODE_ROWS);
+    }
+
+    /** Whether launches outside steps (loading, tuning, the self-test and benches) use it. */
+    public boolean outsideSteps() {
+      return this == ON;
+    }
+
+    /** What a load line says of it: "" when off. */
+    public String label() {
+      return switch (this) {
+        case OFF -> "";
+        case ON -> " (programmatic dependent launch)";
+        case AUTO -> " (programmatic dependent launch for steps of at most " + AUTO_MAX_DECODE_ROWS + " decode rows)";
+      };
+    }
+  }
 
   private static final String UNAVAILABLE = probe();
   private static final Method NATIVE_POINTER = nativePointerMethod();
@@ -31,19 +66,26 @@ public final class ProgrammaticLaunch {
     return UNAVAILABLE;
   }
 
-  /** Whether {@value #SETTING_ENV} asks for it (default off). */
-  public static boolean requested() {
+  /** What {@value #SETTING_ENV} asks for. */
+  public static Mode requested() {
     return requested(System.getenv(SETTING_ENV));
   }
 
-  /** {@code on}, {@code 1} or {@code true}, any case, blanks around. */
-  static boolean requested(String value) {
-    return EnvSetting.on(value);
+  /**
+   * {@code on}, {@code 1} or {@code true}: {@link Mode#ON}; {@code off}, {@code 0} or {@code false}: {@link
+   * Mode#OFF}; unset, blank or {@code auto}: {@link Mode#AUTO}; any case, blanks around. Anything else is
+   * refused (one line naming the setting), not read as one of these.
+   */
+  static Mode requested(String value) {
+    if (value == null || value.isBlank() || value.strip().equalsIgnoreCase("auto")) return Mode.AUTO;
+    if (EnvSetting.on(value)) return Mode.ON;
+    if (!EnvSetting.notOff(value)) return Mode.OFF;
+    throw new IllegalArgumentException(SETTING_ENV + "=" + value.strip() + ": expected on, off or auto");
   }
 
-  /** Whether kernels launch with it here: requested and available. */
-  public static boolean enabled() {
-    return requested() && UNAVAILABLE.isEmpty();
+  /** What kernels launch with here: {@link #requested()} where available, else {@link Mode#OFF}. */
+  public static Mode enabled() {
+    return UNAVAILABLE.isEmpty() ? requested() : Mode.OFF;
   }
 
   /**

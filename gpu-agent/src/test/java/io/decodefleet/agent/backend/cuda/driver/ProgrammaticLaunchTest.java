@@ -2,6 +2,7 @@ package io.decodefleet.agent.backend.cuda.driver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -15,17 +16,37 @@ import org.junit.jupiter.api.Test;
 class ProgrammaticLaunchTest {
 
   @Test
-  void itIsOffUnlessAskedFor() {
-    assertFalse(ProgrammaticLaunch.requested(null));
-    assertFalse(ProgrammaticLaunch.requested("off"));
-    assertFalse(ProgrammaticLaunch.requested(""));
-    assertTrue(ProgrammaticLaunch.requested(" ON "));
-    assertTrue(ProgrammaticLaunch.requested("1"));
-    assertTrue(ProgrammaticLaunch.requested("true"));
+  void theSettingReadsOnOffOrAutoAndAutoByDefault() {
+    assertEquals(ProgrammaticLaunch.Mode.AUTO, ProgrammaticLaunch.requested(null));
+    assertEquals(ProgrammaticLaunch.Mode.AUTO, ProgrammaticLaunch.requested(""));
+    assertEquals(ProgrammaticLaunch.Mode.AUTO, ProgrammaticLaunch.requested(" Auto "));
+    assertEquals(ProgrammaticLaunch.Mode.OFF, ProgrammaticLaunch.requested("off"));
+    assertEquals(ProgrammaticLaunch.Mode.OFF, ProgrammaticLaunch.requested("0"));
+    assertEquals(ProgrammaticLaunch.Mode.ON, ProgrammaticLaunch.requested(" ON "));
+    assertEquals(ProgrammaticLaunch.Mode.ON, ProgrammaticLaunch.requested("1"));
+    assertEquals(ProgrammaticLaunch.Mode.ON, ProgrammaticLaunch.requested("true"));
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        () -> ProgrammaticLaunch.requested("sometimes"));
+    assertEquals("DECODEFLEET_PDL=sometimes: expected on, off or auto", bad.getMessage());
     // On this host either it is available or the cause is one line.
     String cause = ProgrammaticLaunch.unavailabilityCause();
     assertTrue(cause.isEmpty() || (cause.startsWith("programmatic dependent launch is unavailable: ")
         && !cause.contains("\n")), cause);
+  }
+
+  @Test
+  void autoUsesItForStepsOfFewDecodeRowsOnlyAndNotOutsideSteps() {
+    ProgrammaticLaunch.Mode auto = ProgrammaticLaunch.Mode.AUTO;
+    assertTrue(auto.forStep(0), "a prompt step");
+    assertTrue(auto.forStep(1));
+    assertTrue(auto.forStep(ProgrammaticLaunch.AUTO_MAX_DECODE_ROWS));
+    assertFalse(auto.forStep(ProgrammaticLaunch.AUTO_MAX_DECODE_ROWS + 1), "slower at 64 rows on an H100");
+    assertFalse(auto.forStep(256));
+    assertFalse(auto.outsideSteps());
+    assertTrue(ProgrammaticLaunch.Mode.ON.forStep(256) && ProgrammaticLaunch.Mode.ON.outsideSteps());
+    assertFalse(ProgrammaticLaunch.Mode.OFF.forStep(1) || ProgrammaticLaunch.Mode.OFF.outsideSteps());
+    assertEquals("", ProgrammaticLaunch.Mode.OFF.label());
+    assertEquals(" (programmatic dependent launch for steps of at most 8 decode rows)", auto.label());
   }
 
   @Test
