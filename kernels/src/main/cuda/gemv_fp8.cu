@@ -5,8 +5,8 @@
 // projections of a batch-1 step at 1.4–2.4 TB/s of codes on an H100 where a copy runs at 3.0.
 //
 // Here a warp owns whole weight rows, so there is no split and no second phase:
-//   - x is widened once per CTA into shared memory as float32 (k * 4 bytes, laid out so that a warp's
-//     reads are conflict-free: gemv_fp8_x_at).
+//   - x is widened once per CTA into shared memory as float32 (k rounded up to 512, 4 bytes each),
+//     laid out so that a warp's reads are conflict-free (gemv_fp8_x_at).
 //   - Lane l of a warp reads 16-byte vectors l, l + 32, l + 64, ... of its row straight into
 //     registers (streaming loads, kBatch vectors = 128 bytes in flight per lane at a time; many warps
 //     an SM keep the DRAM queue full), widens each code to float32 with integer operations only and
@@ -23,7 +23,7 @@
 // Variant: df_gemv_fp8_m1. Layouts: x (1, k) bf16; w (n, k) e4m3, k a multiple of 16 and w 16-byte
 // aligned; scale (n) float32; out (1, outStride) bf16 or float32. Grid: (min(ceil(n / 8), slots)),
 // block 256 threads (8 warps; warp g of the grid takes rows g, g + 8 * gridDim.x, ...), dynamic
-// shared memory k * 4 bytes (k <= kGemvFp8MaxK).
+// shared memory ceil(k / 512) * 2048 bytes (whole groups of 32 vectors: gemv_fp8_x_at), k <= kGemvFp8MaxK.
 #include "fp8.cuh"
 
 struct GemvFp8Params {

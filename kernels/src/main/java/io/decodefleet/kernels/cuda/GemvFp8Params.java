@@ -8,7 +8,7 @@ package io.decodefleet.kernels.cuda;
  * @param x (1, k) bf16
  * @param w (n, k) e4m3 codes, 16-byte aligned
  * @param scale (n) float32
- * @param k a multiple of 16, at most {@link #MAX_K}
+ * @param k a multiple of 16, at most {@link #MAX_K} (a multiple of 512, so the shared memory fits)
  * @param earlyWeights 1: the codes are resident, so each warp loads its first batch before it waits for
  *     the previous launch ({@link SkinnyGemmParams#earlyWeights()})
  * @param pad 0 (the C struct's size is a multiple of its pointers')
@@ -68,12 +68,18 @@ public record GemvFp8Params(
   /**
    * The launch: a warp per row, {@code ceil(n / 8)} CTAs but no more than {@code slots} (CTAs the GPU
    * holds at once, {@code Kernel.GEMV_FP8_M1}'s residency): the warps then walk the rows grid-stride.
-   * Shared memory: x as float32.
+   * Shared memory: x as float32, in whole groups of 32 vectors of 16 (gemv_fp8_x_at stores a group quarter
+   * by quarter, so a part group takes a whole group's place): k rounded up to 512, 4 bytes each.
    */
   public LaunchShape launch(int slots) {
     if (slots < 1) throw new IllegalArgumentException("slots must be positive but is " + slots);
     int ctas = Math.min((n + ROWS_PER_CTA - 1) / ROWS_PER_CTA, slots);
-    return new LaunchShape(ctas, 1, 1, Kernel.GEMV_FP8_M1.threads(), k * 4);
+    return new LaunchShape(ctas, 1, 1, Kernel.GEMV_FP8_M1.threads(), sharedBytes(k));
+  }
+
+  /** Shared memory of a launch of depth {@code k}: x as float32 in whole 512-deep groups. */
+  static int sharedBytes(int k) {
+    return (k + 511) / 512 * 512 * 4;
   }
 
   @Override

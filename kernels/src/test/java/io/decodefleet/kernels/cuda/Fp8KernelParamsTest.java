@@ -178,7 +178,11 @@ class Fp8KernelParamsTest {
     assertEquals(396, wide.gridX(), "768 CTAs of 8 rows capped at the CTAs the GPU holds: the warps walk the rest");
     assertEquals(256, wide.threads());
     assertEquals(4096 * 4, wide.sharedBytes());
-    assertEquals(126, GemvFp8Params.resident(256, 512, 768, 1024, 1003, 528, 1003, true).launch(396).gridX());
+    LaunchShape partGroup = GemvFp8Params.resident(256, 512, 768, 1024, 1003, 528, 1003, true).launch(396);
+    assertEquals(126, partGroup.gridX());
+    assertEquals(2 * 512 * 4, partGroup.sharedBytes(), "33 vectors of x: two whole groups of 32 in shared memory");
+    assertEquals(14336 * 4, GemvFp8Params.resident(256, 512, 768, 1024, 4096, 14336, 4096, false).launch(396)
+        .sharedBytes());
     assertTrue(GemvFp8Params.supports(1, 16384));
     assertFalse(GemvFp8Params.supports(2, 4096));
     assertFalse(GemvFp8Params.supports(1, 4104));
