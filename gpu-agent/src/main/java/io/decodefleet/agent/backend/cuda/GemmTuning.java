@@ -111,6 +111,9 @@ final class GemmTuning {
     }
     boolean skinny2 = GemmTuner.skinny2InDispatch() && projections.skinny2();
     if (policy != GemmTuner.Policy.CUBLASLT) {
+      LOG.info("{}: FP8 projections of one row: ours:gemv-fp8 {}", ctx.gpu().label(), projections.gemvFp8()
+          ? "is a candidate beside the FP8 skinny GEMMs" : "is not a candidate (" + GemmTuner.GEMV_FP8_SETTING_ENV
+          + " is not on)");
       String cause = WgmmaGemms.unavailabilityCause(ctx.gpu());
       LOG.info("{}: ours:wgmma {}", ctx.gpu().label(), projections.wgmma() ? "is a candidate from "
           + GemmTuner.WGMMA_MIN_ROWS + " rows" : !cause.isEmpty() ? "is not a candidate: " + cause
@@ -139,7 +142,7 @@ final class GemmTuning {
     // An FP8 model's decode rows hold FP8 choices: its decisions are cached apart from a bf16 model's.
     String key = key(ctx.gpu().summary(), policy) + ", wgmma " + (projections.wgmma() ? "on" : "off")
         + (skinny2 ? ", skinny2 on" : "") + (fp8 ? ", fp8 weights" + (projections.skinny2Fp8() ? ", skinny2-fp8 on" : "")
-        + (projections.wgmmaFp8() ? ", wgmma-fp8 on" : "") : "");
+        + (projections.wgmmaFp8() ? ", wgmma-fp8 on" : "") + (projections.gemvFp8() ? ", gemv-fp8 on" : "") : "");
     Outcome outcome = tune(projections, kernels, stream, sites, policy, key, cacheFile(key));
     projections.useChoices(outcome.choices(), lt);
     return outcome;
@@ -248,7 +251,8 @@ final class GemmTuning {
         boolean fp8Runs = shape.k() % 16 == 0 && WgmmaGemms.aligned(site.x(), site.weights()[0]);
         List<GemmChoice> candidates = site.fp8()
             ? GemmTuner.fp8Candidates(policy, projections.skinny2Fp8() && fp8Runs, projections.wgmmaFp8() && fp8Runs,
-                rows)
+                Projections.gemvFp8Runs(projections.gemvFp8(), rows, shape.k(),
+                    WgmmaGemms.aligned(site.x(), site.weights()[0])), rows)
             : GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy, projections.wgmma(),
                 GemmTuner.skinny2InDispatch() && projections.skinny2());
         int[] layer = {0};

@@ -39,8 +39,8 @@ import java.util.Map;
  * launch per 64 rows), a candidate where the tensor-map shim is loaded and {@link
  * GemmTuner#SKINNY2_FP8_SETTING_ENV} is on, and from {@link GemmTuner#WGMMA_MIN_ROWS} rows our wgmma
  * GEMM over FP8 weights where {@link GemmTuner#WGMMA_FP8_SETTING_ENV} is on; untimed, {@link #fp8Path}
- * picks by row count. With {@link GemmTuner#GEMV_FP8_SETTING_ENV} on, one row runs the FP8 GEMV
- * (gemv_fp8.cu, a warp a weight row) whatever was chosen ({@link #gemvFp8Runs}). More rows (prefill) run that wgmma GEMM on the codes where it is on, else
+ * picks by row count. With {@link GemmTuner#GEMV_FP8_SETTING_ENV} on, our FP8 GEMV (gemv_fp8.cu, a
+ * warp a weight row) is a candidate at one row too ({@link #gemvFp8Runs}). More rows (prefill) run that wgmma GEMM on the codes where it is on, else
  * widen the weight to bf16 into a scratch matrix first and run the bf16 dispatch on it, since there
  * the tensor cores, not the weight stream, set the time.
  */
@@ -166,6 +166,11 @@ final class Projections {
     project(out, outStride, x, scratch, m, n, k, outFloat, false);
   }
 
+  /** Whether the FP8 GEMV may be a candidate here (its setting on). */
+  boolean gemvFp8() {
+    return gemvFp8;
+  }
+
   /** Whether the FP8 second skinny GEMM is a candidate here (shim loaded, setting on). */
   boolean skinny2Fp8() {
     return skinny2Fp8;
@@ -205,7 +210,8 @@ final class Projections {
     if (s.m() > FP8_GEMM_MAX_ROWS) {
       throw new IllegalArgumentException("an FP8 decode GEMM takes at most " + FP8_GEMM_MAX_ROWS + " rows, not " + s);
     }
-    if (gemvFp8Runs(gemvFp8, s.m(), s.k(), Skinny2Gemms.aligned(x, w))) {
+    if (choice != null && choice.kernel() == GemmChoice.Kernel.GEMV_FP8
+        && gemvFp8Runs(gemvFp8, s.m(), s.k(), Skinny2Gemms.aligned(x, w))) {
       GemvFp8Params p = GemvFp8Params.resident(out, x, w, scales, s.n(), s.k(), s.stride(), s.outFloat());
       kernels.launch(Kernel.GEMV_FP8_M1, p.launch(kernels.slots(Kernel.GEMV_FP8_M1)), p, stream);
       return;

@@ -36,6 +36,8 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
      * before the MMAs; sm_90 only; wgmma_gemm_fp8.cu).
      */
     WGMMA_FP8("ours:wgmma-fp8"),
+    /** Our FP8-weight GEMV of one row of x (a warp a weight row, no split of k; gemv_fp8.cu). */
+    GEMV_FP8("ours:gemv-fp8"),
     /** cuBLASLt, through the project's shim. */
     CUBLASLT("cublaslt");
 
@@ -55,7 +57,7 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
 
     /** Whether it runs on FP8 weights (the others on bf16). */
     public boolean fp8() {
-      return this == SKINNY_FP8 || this == SKINNY2_FP8 || this == WGMMA_FP8;
+      return this == SKINNY_FP8 || this == SKINNY2_FP8 || this == WGMMA_FP8 || this == GEMV_FP8;
     }
   }
 

@@ -108,10 +108,10 @@ public final class GemmTuner {
   }
 
   /**
-   * {@code on}: an FP8 projection of one row runs our FP8 GEMV (gemv_fp8.cu: a warp a weight row, no split
-   * of k) where the depth is a multiple of 16 up to 16384 and x and the codes are 16-byte aligned; otherwise
-   * (default) the FP8 skinny GEMMs, as every other decode row count. Off by default: correct on an H100, but
-   * its first version was slower there than the skinny GEMM (docs/performance.md).
+   * {@code on}: our FP8 GEMV (gemv_fp8.cu: a warp a weight row, no split of k) is a candidate for FP8
+   * projections of one row, timed at load against the FP8 skinny GEMMs, where the depth is a multiple of 16
+   * up to 16384 and x and the codes are 16-byte aligned. Off by default: its first version was correct on an
+   * H100 but slower than the skinny GEMM, and the second has not run on a GPU (docs/performance.md).
    */
   public static final String GEMV_FP8_SETTING_ENV = "DECODEFLEET_GEMV_FP8";
 
@@ -152,8 +152,18 @@ public final class GemmTuner {
    * weights with bf16 activations, so under every policy these are ours, timed against each other.
    */
   public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8, boolean wgmmaFp8, int rows) {
+    return fp8Candidates(policy, skinny2Fp8, wgmmaFp8, false, rows);
+  }
+
+  /**
+   * As {@link #fp8Candidates(Policy, boolean, boolean, int)}, with our FP8 GEMV at one row where it may run
+   * ({@code gemvFp8}: {@value #GEMV_FP8_SETTING_ENV} on, its depth and alignment met).
+   */
+  public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8, boolean wgmmaFp8, boolean gemvFp8,
+      int rows) {
     if (skinny2Fp8 && policy == Policy.SKINNY2) return List.of(GemmChoice.ours(GemmChoice.Kernel.SKINNY2_FP8, Double.NaN));
-    List<GemmChoice> c = new ArrayList<>(3);
+    List<GemmChoice> c = new ArrayList<>(4);
+    if (gemvFp8 && rows == 1) c.add(GemmChoice.ours(GemmChoice.Kernel.GEMV_FP8, Double.NaN));
     c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY_FP8, Double.NaN));
     if (skinny2Fp8) c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY2_FP8, Double.NaN));
     if (wgmmaFp8 && rows >= WGMMA_MIN_ROWS) c.add(GemmChoice.ours(GemmChoice.Kernel.WGMMA_FP8, Double.NaN));

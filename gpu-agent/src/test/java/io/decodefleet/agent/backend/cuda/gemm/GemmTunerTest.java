@@ -137,6 +137,18 @@ class GemmTunerTest {
   }
 
   @Test
+  void theFp8GemvIsACandidateAtOneRowOnlyWhereItMayRun() {
+    assertEquals(List.of("ours:gemv-fp8", "ours:skinny-fp8"),
+        labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, 1)));
+    assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, 8)),
+        "one row only");
+    assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, false, 1)),
+        "setting off, or a depth or operands it cannot take");
+    assertEquals(List.of("ours:skinny2-fp8"), labels(GemmTuner.fp8Candidates(Policy.SKINNY2, true, false, true, 1)),
+        "--gemm skinny2 pins the second skinny GEMM");
+  }
+
+  @Test
   void theFp8GemvRunsOnlyWhenSaidOn() {
     assertFalse(GemmTuner.gemvFp8InDispatch((String) null), "unset: off");
     assertTrue(GemmTuner.gemvFp8InDispatch(" ON "));
