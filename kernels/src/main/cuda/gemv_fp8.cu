@@ -24,7 +24,7 @@
 // aligned; scale (n) float32; out (1, outStride) bf16 or float32. Grid: (min(ceil(n / 8), slots)),
 // block 256 threads (8 warps; warp g of the grid takes rows g, g + 8 * gridDim.x, ...), dynamic
 // shared memory ceil(k / 512) * 2048 bytes (whole groups of 32 vectors: gemv_fp8_x_at), k <= kGemvFp8MaxK.
-#include "fp8.cuh"
+#include "fp8.cuh"  // and skinny_gemm.cu (decodefleet.cu includes it first): skinny_store
 
 struct GemvFp8Params {
   bf16* out;               // (1, outStride) bf16, or float32 when outFloat
@@ -123,14 +123,7 @@ __device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
     float sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-    if (lane == 0) {
-      const float v = sum * 0x1p120f * p.scale[row];
-      if (p.outFloat) {
-        reinterpret_cast<float*>(p.out)[row] = v;
-      } else {
-        p.out[row] = __float2bfloat16_rn(v);
-      }
-    }
+    if (lane == 0) skinny_store(p, row, sum * 0x1p120f * p.scale[row]);  // skinny_gemm.cu: bf16 or float32
   }
 }
 

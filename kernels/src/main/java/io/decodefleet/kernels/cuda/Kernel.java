@@ -136,14 +136,14 @@ public enum Kernel {
   SKINNY_GEMM_FP8_M16("df_skinny_gemm_fp8_m16", SkinnyGemmFp8Params.class, 128, 2 * (64 * 64 + 16 * 160) * 2),
   SKINNY_GEMM_FP8_M32("df_skinny_gemm_fp8_m32", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 32 * 160) * 2),
   SKINNY_GEMM_FP8_M64("df_skinny_gemm_fp8_m64", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 64 * 160) * 2),
+  /** One decode row over FP8 weights, a warp a row; x as float32 in up to 64 KiB (gemv_fp8.cu). */
+  GEMV_FP8_M1("df_gemv_fp8_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 4),
   /**
    * The second skinny GEMM over FP8 weights (skinny2_gemm_fp8.cu, m <= 64): stages x (a 64-row x
    * 256-code weight box + mTile x rows x 528-byte pitch, rounded up to 128 bytes), + 128 to align
    * the ring for the tensor copies, + 2 mbarriers a stage; 8 stages up to m16, 6 at m32, 4 at m64;
    * 4 consumer warps and a producer warp.
    */
-  /** One decode row over FP8 weights, a warp a row; x as float32 in up to 64 KiB (gemv_fp8.cu). */
-  GEMV_FP8_M1("df_gemv_fp8_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 4),
   SKINNY2_GEMM_FP8_M1("df_skinny2_gemm_fp8_m1", Skinny2GemmFp8Params.class, 160,
       8 * (64 * 256 + 1 * 528 + 112) + 128 + 128),
   SKINNY2_GEMM_FP8_M2("df_skinny2_gemm_fp8_m2", Skinny2GemmFp8Params.class, 160,

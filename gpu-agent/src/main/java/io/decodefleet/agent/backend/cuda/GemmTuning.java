@@ -111,9 +111,6 @@ final class GemmTuning {
     }
     boolean skinny2 = GemmTuner.skinny2InDispatch() && projections.skinny2();
     if (policy != GemmTuner.Policy.CUBLASLT) {
-      LOG.info("{}: FP8 projections of one row: ours:gemv-fp8 {}", ctx.gpu().label(), projections.gemvFp8()
-          ? "is a candidate beside the FP8 skinny GEMMs" : "is not a candidate (" + GemmTuner.GEMV_FP8_SETTING_ENV
-          + " is not on)");
       String cause = WgmmaGemms.unavailabilityCause(ctx.gpu());
       LOG.info("{}: ours:wgmma {}", ctx.gpu().label(), projections.wgmma() ? "is a candidate from "
           + GemmTuner.WGMMA_MIN_ROWS + " rows" : !cause.isEmpty() ? "is not a candidate: " + cause
@@ -132,6 +129,9 @@ final class GemmTuning {
       LOG.info("{}: FP8 decode projections: ours:skinny2-fp8 {}", ctx.gpu().label(), projections.skinny2Fp8()
           ? "is a candidate beside ours:skinny-fp8" : !GemmTuner.skinny2Fp8InDispatch() ? "is not a candidate ("
           + GemmTuner.SKINNY2_FP8_SETTING_ENV + " is not on)" : "is not a candidate: " + Skinny2Gemms.unavailabilityCause());
+      LOG.info("{}: FP8 projections of one row: ours:gemv-fp8 {}", ctx.gpu().label(), projections.gemvFp8()
+          ? "is a candidate beside the FP8 skinny GEMMs" : "is not a candidate (" + GemmTuner.GEMV_FP8_SETTING_ENV
+          + " is not on)");
       String cause = WgmmaGemms.unavailabilityCause(ctx.gpu());
       LOG.info("{}: FP8 prefill projections {}", ctx.gpu().label(), projections.wgmmaFp8()
           ? "run ours:wgmma-fp8 on the codes (a decode candidate too from " + GemmTuner.WGMMA_MIN_ROWS + " rows)"
@@ -248,11 +248,11 @@ final class GemmTuning {
         }
         // An FP8 kernel that cannot take this depth or these operands is no candidate: its timing would
         // be another kernel's under its name.
-        boolean fp8Runs = shape.k() % 16 == 0 && WgmmaGemms.aligned(site.x(), site.weights()[0]);
+        boolean aligned = WgmmaGemms.aligned(site.x(), site.weights()[0]);
+        boolean fp8Runs = shape.k() % 16 == 0 && aligned;
         List<GemmChoice> candidates = site.fp8()
             ? GemmTuner.fp8Candidates(policy, projections.skinny2Fp8() && fp8Runs, projections.wgmmaFp8() && fp8Runs,
-                Projections.gemvFp8Runs(projections.gemvFp8(), rows, shape.k(),
-                    WgmmaGemms.aligned(site.x(), site.weights()[0])), rows)
+                Projections.gemvFp8Runs(projections.gemvFp8(), rows, shape.k(), aligned), rows)
             : GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy, projections.wgmma(),
                 GemmTuner.skinny2InDispatch() && projections.skinny2());
         int[] layer = {0};

@@ -40,7 +40,8 @@ import java.util.Map;
  * GemmTuner#SKINNY2_FP8_SETTING_ENV} is on, and from {@link GemmTuner#WGMMA_MIN_ROWS} rows our wgmma
  * GEMM over FP8 weights where {@link GemmTuner#WGMMA_FP8_SETTING_ENV} is on; untimed, {@link #fp8Path}
  * picks by row count. With {@link GemmTuner#GEMV_FP8_SETTING_ENV} on, our FP8 GEMV (gemv_fp8.cu, a
- * warp a weight row) is a candidate at one row too ({@link #gemvFp8Runs}). More rows (prefill) run that wgmma GEMM on the codes where it is on, else
+ * warp a weight row) is a candidate at one row too ({@link #gemvFp8Runs}). More rows (prefill) run
+ * that wgmma GEMM on the codes where it is on, else
  * widen the weight to bf16 into a scratch matrix first and run the bf16 dispatch on it, since there
  * the tensor cores, not the weight stream, set the time.
  */
@@ -210,13 +211,13 @@ final class Projections {
     if (s.m() > FP8_GEMM_MAX_ROWS) {
       throw new IllegalArgumentException("an FP8 decode GEMM takes at most " + FP8_GEMM_MAX_ROWS + " rows, not " + s);
     }
-    if (choice != null && choice.kernel() == GemmChoice.Kernel.GEMV_FP8
-        && gemvFp8Runs(gemvFp8, s.m(), s.k(), Skinny2Gemms.aligned(x, w))) {
+    boolean aligned = Skinny2Gemms.aligned(x, w);
+    if (choice != null && choice.kernel() == GemmChoice.Kernel.GEMV_FP8 && gemvFp8Runs(gemvFp8, s.m(), s.k(), aligned)) {
       GemvFp8Params p = GemvFp8Params.resident(out, x, w, scales, s.n(), s.k(), s.stride(), s.outFloat());
       kernels.launch(Kernel.GEMV_FP8_M1, p.launch(kernels.slots(Kernel.GEMV_FP8_M1)), p, stream);
       return;
     }
-    GemmChoice.Kernel kernel = fp8Kernel(choice, s.m(), s.k(), skinny2Fp8, wgmmaFp8 != null, Skinny2Gemms.aligned(x, w));
+    GemmChoice.Kernel kernel = fp8Kernel(choice, s.m(), s.k(), skinny2Fp8, wgmmaFp8 != null, aligned);
     if (kernel == GemmChoice.Kernel.WGMMA_FP8) {
       wgmmaFp8.launchFp8(s, out, x, w, scales, true);
       return;

@@ -21,8 +21,8 @@ import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
- * The FP8-weight decode GEMMs of {@code bench kernels --only gemm}: at one row our FP8 GEMV, our FP8 skinny GEMM, where the
- * tensor-map shim is loaded the FP8 second skinny GEMM (up to 64 rows), and on sm_90 from {@link
+ * The FP8-weight decode GEMMs of {@code bench kernels --only gemm}: at one row our FP8 GEMV, our FP8
+ * skinny GEMM, where the tensor-map shim is loaded the FP8 second skinny GEMM (up to 64 rows), and on sm_90 from {@link
  * io.decodefleet.agent.backend.cuda.gemm.GemmTuner#WGMMA_MIN_ROWS} rows our wgmma GEMM over FP8
  * weights, side by side on the Llama-3-8B projections at {@link #M} rows. Bytes are the FP8 weight's
  * (one a weight) plus its float32 row scales, so the floor is about half the bf16 rows'; inputs
