@@ -46,10 +46,15 @@
 // FP8 variants (df_decode_attention_fp8_d{D}, df_decode_attention_persistent_fp8_d{D}, and the
 // graph ones in decode_attention_graph.cu): kCache and vCache hold e4m3fn codes (PagedAttention.
 // forwardFp8 is the reference). The stream moves the codes, half the bytes, through shared memory
-// kStages deep as above; each stage is then widened once, exactly, into one bf16 K and V tile that
-// the same MMA code reads. Each warp copies, widens and attends its own 16 rows of every stage, so
-// the stage loop has no CTA barrier (process_item_fp8). kScale folds into the score scale and vScale into the output (and the
-// partials), so no scale touches the tiles. The combine kernels are the bf16 ones.
+// kFp8Stages deep, and the MMA fragments are built from the codes in registers: no bf16 copy of a
+// stage is written or read. Both sums run over an index that may be permuted at will as long as both
+// operands agree, which is what makes the fragments cheap: the head dim of Q and K is taken in an
+// order where a lane's four K elements of one MMA are four adjacent codes (one 32-bit read), and the
+// output columns in an order where a lane's V elements of every MMA are adjacent codes of one row
+// (one 16- or 8-byte read a row, byte-interleaved with the next row's by a permute). Each warp copies
+// and attends its own 16 rows of every stage, so the stage loop has no CTA barrier
+// (process_item_fp8). kScale folds into the score scale and vScale into the output (and the
+// partials), so no scale touches the codes. The combine kernels are the bf16 ones.
 #include "fp8.cuh"
 
 struct DecodeAttentionParams {
@@ -93,9 +98,12 @@ struct DecodeShape {
   static constexpr int kStageElems = kStageTokens * D;  // per K or V tile
   static constexpr int kSmemBytes = kStages * 2 * kStageElems * 2;
   static constexpr int kMaxGroup = 16;
-  // FP8: kStages stages of codes (K + V, D bytes per row), then one bf16 K and one V tile.
+  // FP8: kFp8Stages stages of codes (K + V, D bytes per row), nothing else: 64 KB (D = 128, three
+  // CTAs an SM) or 48 KB (D = 64, four), so an SM keeps 96-144 KB of codes in flight. finish_item's
+  // (16 + 16 + 16 D) floats a warp fit in either.
+  static constexpr int kFp8Stages = D == 128 ? 4 : 6;
   static constexpr int kFp8StageBytes = 2 * kStageTokens * D;
-  static constexpr int kFp8SmemBytes = kStages * kFp8StageBytes + 2 * kStageElems * 2;
+  static constexpr int kFp8SmemBytes = kFp8Stages * kFp8StageBytes;
 };
 
 struct DecodeItem {
@@ -136,8 +144,10 @@ struct WarpSoftmax {
   float l[2];         // this lane's share of the running sums
 };
 
-// Q of the group as A fragments: rows g < group are query heads, the rest zero.
-template <int D>
+// Q of the group as A fragments: rows g < group are query heads, the rest zero. kFp8Order: the head
+// dim in the order attend_stage_fp8 reads K codes: fragment kk = 4h + m takes, for lane q4, the
+// dims 64h + 16 q4 + 4m .. +3 (as its k = 2q4, 2q4 + 1, 2q4 + 8, 2q4 + 9).
+template <int D, bool kFp8Order = false>
 __device__ __forceinline__ void load_q(const DecodeAttentionParams& p, int seq, int kvHead,
                                        int group, uint32_t (&qa)[D / 16][4]) {
   const int lane = threadIdx.x & 31;
@@ -148,10 +158,12 @@ __device__ __forceinline__ void load_q(const DecodeAttentionParams& p, int seq, 
   const bool has0 = g < group, has1 = g + 8 < group;
 #pragma unroll
   for (int kk = 0; kk < D / 16; kk++) {
-    qa[kk][0] = has0 ? row0[8 * kk + q4] : 0u;
-    qa[kk][1] = has1 ? row1[8 * kk + q4] : 0u;
-    qa[kk][2] = has0 ? row0[8 * kk + 4 + q4] : 0u;
-    qa[kk][3] = has1 ? row1[8 * kk + 4 + q4] : 0u;
+    const int lo = kFp8Order ? 32 * (kk >> 2) + 8 * q4 + 2 * (kk & 3) : 8 * kk + q4;
+    const int hi = kFp8Order ? lo + 1 : lo + 4;
+    qa[kk][0] = has0 ? row0[lo] : 0u;
+    qa[kk][1] = has1 ? row1[lo] : 0u;
+    qa[kk][2] = has0 ? row0[hi] : 0u;
+    qa[kk][3] = has1 ? row1[hi] : 0u;
   }
 }
 
@@ -185,32 +197,13 @@ __device__ __forceinline__ void load_kv_stage(const DecodeAttentionParams& p, co
   }
 }
 
-// One warp, 16 positions starting at tokBase: scores, online softmax, weighted sum of V.
+// The online softmax of one warp's 16 positions (tokBase + column): masks columns at or past
+// tokEnd, rescales the running state and turns the scores into P's A fragments (register for
+// register, the score fragments are P's 16 x 16 A operand).
 template <int D>
-__device__ __forceinline__ void attend_stage(const uint32_t (&qa)[D / 16][4], const bf16* sK,
-                                             const bf16* sV, int tokBase, int tokEnd,
-                                             float scaleLog2, WarpSoftmax<D>& st) {
-  using S = DecodeShape<D>;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int q4 = lane & 3;
-  const int mi = lane >> 3, r8 = lane & 7;
-
-  float s[2][4];
-#pragma unroll
-  for (int j = 0; j < 2; j++)
-#pragma unroll
-    for (int e = 0; e < 4; e++) s[j][e] = 0.f;
-#pragma unroll
-  for (int kk = 0; kk < D / 16; kk++) {
-    uint32_t b[4];
-    // Matrices: (positions 0-7, d 16kk..+7), (0-7, +8..15), (8-15, ..), (8-15, ..).
-    const int r = warp * 16 + (mi >> 1) * 8 + r8;
-    const int c = 2 * kk + (mi & 1);
-    ldmatrix_x4(b, sK + swizzle<S::kChunksPerRow>(r, c) * 8);
-    mma_bf16(s[0], qa[kk], b[0], b[1]);
-    mma_bf16(s[1], qa[kk], b[2], b[3]);
-  }
-
+__device__ __forceinline__ void softmax_stage(float (&s)[2][4], int tokBase, int tokEnd,
+                                              float scaleLog2, WarpSoftmax<D>& st, uint32_t (&pa)[4]) {
+  const int q4 = threadIdx.x & 3;
   float mx[2] = {DF_NEG_INF, DF_NEG_INF};
 #pragma unroll
   for (int j = 0; j < 2; j++)
@@ -251,12 +244,38 @@ __device__ __forceinline__ void attend_stage(const uint32_t (&qa)[D / 16][4], co
     st.o[nt][3] *= alpha[1];
   }
 
-  // The score fragments are, register for register, the A fragments of P (16 x 16 positions).
-  uint32_t pa[4];
   pa[0] = pack_bf16x2(s[0][0], s[0][1]);
   pa[1] = pack_bf16x2(s[0][2], s[0][3]);
   pa[2] = pack_bf16x2(s[1][0], s[1][1]);
   pa[3] = pack_bf16x2(s[1][2], s[1][3]);
+}
+
+// One warp, 16 positions starting at tokBase: scores, online softmax, weighted sum of V.
+template <int D>
+__device__ __forceinline__ void attend_stage(const uint32_t (&qa)[D / 16][4], const bf16* sK,
+                                             const bf16* sV, int tokBase, int tokEnd,
+                                             float scaleLog2, WarpSoftmax<D>& st) {
+  using S = DecodeShape<D>;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int mi = lane >> 3, r8 = lane & 7;
+
+  float s[2][4];
+#pragma unroll
+  for (int j = 0; j < 2; j++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) s[j][e] = 0.f;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; kk++) {
+    uint32_t b[4];
+    // Matrices: (positions 0-7, d 16kk..+7), (0-7, +8..15), (8-15, ..), (8-15, ..).
+    const int r = warp * 16 + (mi >> 1) * 8 + r8;
+    const int c = 2 * kk + (mi & 1);
+    ldmatrix_x4(b, sK + swizzle<S::kChunksPerRow>(r, c) * 8);
+    mma_bf16(s[0], qa[kk], b[0], b[1]);
+    mma_bf16(s[1], qa[kk], b[2], b[3]);
+  }
+  uint32_t pa[4];
+  softmax_stage<D>(s, tokBase, tokEnd, scaleLog2, st, pa);
 #pragma unroll
   for (int j = 0; j < D / 16; j++) {
     uint32_t b[4];
@@ -271,7 +290,9 @@ __device__ __forceinline__ void attend_stage(const uint32_t (&qa)[D / 16][4], co
 
 // Merges the four warps' states and writes the item's result: `out` for a single-chunk
 // sequence, else its partial and log-sum-exp. `smem` is free (the pipeline has drained).
-template <int D>
+// kFp8Cols: output column n of fragment nt is dim (D / 8) n + nt (attend_stage_fp8's order), else
+// dim 8 nt + n. The warps' outputs are staged in fragment order either way.
+template <int D, bool kFp8Cols = false>
 __device__ __forceinline__ void finish_item(const DecodeAttentionParams& p, const DecodeItem& it,
                                             int group, WarpSoftmax<D>& st, float* smem,
                                             float outScale = 1.f) {
@@ -304,6 +325,7 @@ __device__ __forceinline__ void finish_item(const DecodeAttentionParams& p, cons
   const int slot = direct ? 0 : it.slotBase + it.chunk;
   for (int e = threadIdx.x; e < group * D; e += S::kThreads) {
     const int row = e / D, d = e % D;
+    const int col = kFp8Cols ? (d % (D / 8)) * 8 + d / (D / 8) : d;
     float M = DF_NEG_INF;
 #pragma unroll
     for (int w = 0; w < S::kWarps; w++) M = fmaxf(M, mw[w * 16 + row]);
@@ -313,7 +335,7 @@ __device__ __forceinline__ void finish_item(const DecodeAttentionParams& p, cons
       const float mv = mw[w * 16 + row];
       const float f = mv == DF_NEG_INF ? 0.f : fast_exp2(mv - M);
       L += f * lw[w * 16 + row];
-      O += f * ow[(w * 16 + row) * D + d];
+      O += f * ow[(w * 16 + row) * D + col];
     }
     if (direct) {
       const size_t o = (static_cast<size_t>(it.seq) * p.qHeads + it.kvHead * group + row) * D + d;
@@ -389,10 +411,23 @@ __device__ __forceinline__ void process_item(const DecodeAttentionParams& p, con
   __syncthreads();
 }
 
+// Byte offset of 16-byte vector c of row r (0..15) in one warp's rows of an FP8 stage (K or V). Rows
+// are D bytes, placed so that attend_stage_fp8's reads are conflict-free: at D = 128 the two 64-byte
+// halves of odd rows are swapped (the eight rows of one K read then cover the 32 banks twice); at
+// D = 64 two rows share a 128-byte line, and the row of each pair that takes the upper half
+// alternates every two rows (rows 0, 2, 4, 6 of one V read then sit in alternate halves).
+template <int D>
+__device__ __forceinline__ int fp8_vec_at(int r, int c) {
+  if constexpr (D == 128) {
+    return r * 128 + ((c ^ ((r & 1) << 2)) << 4);
+  } else {
+    return ((r & ~1) | ((r ^ (r >> 1)) & 1)) * 64 + c * 16;
+  }
+}
+
 // One warp's rows of an FP8 stage: positions [rowStart, rowStart + 16) of one kv head as codes, into
-// rows 16w..16w+15 of the stage (sK, sV: the stage's K and V codes), rows at or past tokEnd
-// zero-filled (code 0 is +0). A row is D bytes: D / 16 vectors, row-major, no swizzle (the widening
-// reads each vector once).
+// the warp's 16 rows of the stage (sK, sV: the warp's K and V codes, laid out by fp8_vec_at), rows
+// at or past tokEnd zero-filled (code 0 is +0).
 template <int D>
 __device__ __forceinline__ void load_kv_rows_fp8(const DecodeAttentionParams& p, const int* table,
                                                  int kvHead, int rowStart, int tokEnd, uint8_t* sK,
@@ -400,7 +435,7 @@ __device__ __forceinline__ void load_kv_rows_fp8(const DecodeAttentionParams& p,
   constexpr int kVecsPerRow = D / 16;
   constexpr int kRowsPerPass = 32 / kVecsPerRow;
   constexpr int kPasses = 16 / kRowsPerPass;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int lane = threadIdx.x & 31;
   const int c = lane % kVecsPerRow;
   const int r0 = lane / kVecsPerRow;
   const int inBlockMask = p.blockSize - 1;
@@ -416,15 +451,15 @@ __device__ __forceinline__ void load_kv_rows_fp8(const DecodeAttentionParams& p,
     const size_t row =
         (static_cast<size_t>(page) * p.blockSize + (t & inBlockMask)) * p.kvHeads + kvHead;
     const size_t off = valid ? row * D + c * 16 : 0;
-    const int at = (warp * 16 + r) * D + c * 16;
+    const int at = fp8_vec_at<D>(r, c);
     cp_async16(sK + at, kCache + off, valid);
     cp_async16(sV + at, vCache + off, valid);
   }
 }
 
-// Widens kRows rows of an FP8 stage from row rowBase into the bf16 tiles attend_stage reads
-// (swizzled as load_kv_stage lays them), vector `first`, first + kStride, ... of their K then V
-// vectors by this thread.
+// Widens kRows rows of an FP8 stage from row rowBase into bf16 tiles swizzled as load_kv_stage lays
+// them, vector `first`, first + kStride, ... of their K then V vectors by this thread (the paged
+// prefill kernel's FP8 stages: codes row-major, D bytes a row).
 template <int D, int kRows, int kStride>
 __device__ __forceinline__ void widen_fp8(const uint8_t* sK8, const uint8_t* sV8, bf16* sK, bf16* sV,
                                           int rowBase, int first) {
@@ -447,13 +482,6 @@ __device__ __forceinline__ void widen_fp8(const uint8_t* sK8, const uint8_t* sV8
   }
 }
 
-// Widens one warp's rows (16w..16w+15) of an FP8 stage: the rows the same warp's attend_stage
-// reads, and no other.
-template <int D>
-__device__ __forceinline__ void widen_rows_fp8(const uint8_t* sK8, const uint8_t* sV8, bf16* sK, bf16* sV) {
-  widen_fp8<D, 16, 32>(sK8, sV8, sK, sV, (threadIdx.x >> 5) * 16, threadIdx.x & 31);
-}
-
 // Widens a whole FP8 stage, the CTA's threads together (the paged prefill kernel's FP8 stages).
 template <int D>
 __device__ __forceinline__ void widen_stage_fp8(const uint8_t* sK8, const uint8_t* sV8, bf16* sK,
@@ -462,21 +490,85 @@ __device__ __forceinline__ void widen_stage_fp8(const uint8_t* sK8, const uint8_
   widen_fp8<D, S::kStageTokens, S::kThreads>(sK8, sV8, sK, sV, 0, threadIdx.x);
 }
 
+// attend_stage over one warp's 16 rows of FP8 codes (sK, sV: laid out by fp8_vec_at), with qa in
+// load_q's kFp8Order. Scores: for n-tile j a lane (g, q4) reads row 8j + g, vector 4h + q4; word m of
+// it holds dims 64h + 16 q4 + 4m .. +3, which are the lane's B elements of fragment kk = 4h + m, so
+// one widening gives both B registers. Output: a lane's B elements of every PV fragment are rows
+// {2q4, 2q4 + 1} (b0) and {2q4 + 8, 2q4 + 9} (b1) of P's columns at the dims (D / 8) g + nt, nt =
+// 0 .. D / 8 - 1: D / 8 adjacent codes of each of those four rows. Pairing the bytes of two rows
+// (one permute) makes each widened register a (row, row + 1) pair of one dim.
+template <int D>
+__device__ __forceinline__ void attend_stage_fp8(const uint32_t (&qa)[D / 16][4], const uint8_t* sK,
+                                                 const uint8_t* sV, int tokBase, int tokEnd,
+                                                 float scaleLog2, WarpSoftmax<D>& st) {
+  const int lane = threadIdx.x & 31;
+  const int g = lane >> 2, q4 = lane & 3;
+  float s[2][4];
+#pragma unroll
+  for (int j = 0; j < 2; j++) {
+#pragma unroll
+    for (int e = 0; e < 4; e++) s[j][e] = 0.f;
+#pragma unroll
+    for (int h = 0; h < D / 64; h++) {
+      const uint4 v = *reinterpret_cast<const uint4*>(sK + fp8_vec_at<D>(8 * j + g, 4 * h + q4));
+      const uint32_t w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+      for (int m = 0; m < 4; m++) {
+        const uint2 b = fp8x4_to_bf16x4(w[m]);
+        mma_bf16(s[j], qa[4 * h + m], b.x, b.y);
+      }
+    }
+  }
+  uint32_t pa[4];
+  softmax_stage<D>(s, tokBase, tokEnd, scaleLog2, st, pa);
+
+  // Rows 2q4, 2q4 + 1, 2q4 + 8, 2q4 + 9: D / 8 codes each from byte (D / 8) g; as 32-bit words.
+  constexpr int kWords = D / 32;
+  uint32_t rows[4][kWords];
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    const int r = 2 * q4 + (i & 1) + 8 * (i >> 1);
+    if constexpr (D == 128) {
+      const uint4 v = *reinterpret_cast<const uint4*>(sV + fp8_vec_at<D>(r, g));
+      rows[i][0] = v.x;
+      rows[i][1] = v.y;
+      rows[i][2] = v.z;
+      rows[i][3] = v.w;
+    } else {
+      const uint2 v = *reinterpret_cast<const uint2*>(sV + fp8_vec_at<D>(r, g >> 1) + (g & 1) * 8);
+      rows[i][0] = v.x;
+      rows[i][1] = v.y;
+    }
+  }
+#pragma unroll
+  for (int w = 0; w < kWords; w++) {
+    // Bytes (a0, b0, a1, b1) and (a2, b2, a3, b3) of rows a, b = a + 1: dims 4w .. 4w + 3.
+    const uint2 lo0 = fp8x4_to_bf16x4(__byte_perm(rows[0][w], rows[1][w], 0x5140));
+    const uint2 hi0 = fp8x4_to_bf16x4(__byte_perm(rows[0][w], rows[1][w], 0x7362));
+    const uint2 lo1 = fp8x4_to_bf16x4(__byte_perm(rows[2][w], rows[3][w], 0x5140));
+    const uint2 hi1 = fp8x4_to_bf16x4(__byte_perm(rows[2][w], rows[3][w], 0x7362));
+    mma_bf16(st.o[4 * w], pa, lo0.x, lo1.x);
+    mma_bf16(st.o[4 * w + 1], pa, lo0.y, lo1.y);
+    mma_bf16(st.o[4 * w + 2], pa, hi0.x, hi1.x);
+    mma_bf16(st.o[4 * w + 3], pa, hi0.y, hi1.y);
+  }
+}
+
 // process_item over an FP8 cache. Warp w attends positions 16w..16w+15 of every stage, so each warp
-// runs its own pipeline over its own rows: it copies their codes (kStages deep), widens them into
-// its rows of the bf16 tiles and attends them, with __syncwarp where the bf16 kernel has CTA
-// barriers (a warp waits for its own copies only; its widening and its MMAs touch its own rows
-// only). The CTA meets once an item, before the warps' softmax states are merged.
+// runs its own pipeline over its own rows: it copies their codes (kFp8Stages deep) and attends them
+// straight from the codes, with __syncwarp where the bf16 kernel has CTA barriers (a warp waits for
+// its own copies only and reads its own rows only). The CTA meets once an item, before the warps'
+// softmax states are merged.
 template <int D>
 __device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p, const DecodeItem& it,
                                                  int group, bf16* smem) {
   using S = DecodeShape<D>;
+  constexpr int kStages = S::kFp8Stages;
+  constexpr int kHalf = S::kFp8StageBytes / 2;  // a stage's K codes, then its V codes
   const int warp = threadIdx.x >> 5;
-  uint8_t* codes = reinterpret_cast<uint8_t*>(smem);
-  bf16* tileK = reinterpret_cast<bf16*>(codes + S::kStages * S::kFp8StageBytes);
-  bf16* tileV = tileK + S::kStageElems;
+  uint8_t* codes = reinterpret_cast<uint8_t*>(smem) + warp * 16 * D;  // this warp's rows
   uint32_t qa[D / 16][4];
-  load_q<D>(p, it.seq, it.kvHead, group, qa);
+  load_q<D, true>(p, it.seq, it.kvHead, group, qa);
   WarpSoftmax<D> st;
 #pragma unroll
   for (int nt = 0; nt < D / 8; nt++)
@@ -489,34 +581,31 @@ __device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p,
   const int nStages = (it.tokEnd - it.tokStart + S::kStageTokens - 1) / S::kStageTokens;
   const int warpOffset = it.tokStart + warp * 16;
 #pragma unroll
-  for (int s = 0; s < S::kStages - 1; s++) {
+  for (int s = 0; s < kStages - 1; s++) {
     uint8_t* b = codes + s * S::kFp8StageBytes;
-    load_kv_rows_fp8<D>(p, table, it.kvHead, warpOffset + s * S::kStageTokens, it.tokEnd, b,
-                        b + S::kFp8StageBytes / 2);
+    load_kv_rows_fp8<D>(p, table, it.kvHead, warpOffset + s * S::kStageTokens, it.tokEnd, b, b + kHalf);
     cp_async_commit();
   }
   const float scoreScale = p.scaleLog2 * p.kScale;
   for (int i = 0; i < nStages; i++) {
-    cp_async_wait<S::kStages - 2>();
-    __syncwarp();  // the warp's rows of stage i landed; its lanes are done with stage i - 1
-    const int next = i + S::kStages - 1;
+    cp_async_wait<kStages - 2>();
+    __syncwarp();  // the warp's rows of stage i landed; its lanes are done reading stage i - 1
+    const int next = i + kStages - 1;
     if (next < nStages) {
-      uint8_t* b = codes + (next % S::kStages) * S::kFp8StageBytes;
+      uint8_t* b = codes + (next % kStages) * S::kFp8StageBytes;
       load_kv_rows_fp8<D>(p, table, it.kvHead, warpOffset + next * S::kStageTokens, it.tokEnd, b,
-                          b + S::kFp8StageBytes / 2);
+                          b + kHalf);
     }
     cp_async_commit();
     const int warpStart = warpOffset + i * S::kStageTokens;
     if (warpStart < it.tokEnd) {  // warp-uniform
-      const uint8_t* b = codes + (i % S::kStages) * S::kFp8StageBytes;
-      widen_rows_fp8<D>(b, b + S::kFp8StageBytes / 2, tileK, tileV);
-      __syncwarp();  // every lane's widened vectors are visible to the warp's ldmatrix
-      attend_stage<D>(qa, tileK, tileV, warpStart, it.tokEnd, scoreScale, st);
+      const uint8_t* b = codes + (i % kStages) * S::kFp8StageBytes;
+      attend_stage_fp8<D>(qa, b, b + kHalf, warpStart, it.tokEnd, scoreScale, st);
     }
   }
   cp_async_wait<0>();
   __syncthreads();
-  finish_item<D>(p, it, group, st, reinterpret_cast<float*>(smem), p.vScale);
+  finish_item<D, true>(p, it, group, st, reinterpret_cast<float*>(smem), p.vScale);
   __syncthreads();
 }
 
@@ -617,25 +706,25 @@ extern "C" __global__ void __launch_bounds__(128, 3)
   df::decode_persistent<64>(p);
 }
 
-extern "C" __global__ void __launch_bounds__(128, 2)
+extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_fp8_d128(const __grid_constant__ DecodeAttentionParams p) {
   df::pdl_entry();
   df::decode_split<128, true>(p);
 }
 
-extern "C" __global__ void __launch_bounds__(128, 3)
+extern "C" __global__ void __launch_bounds__(128, 4)
     df_decode_attention_fp8_d64(const __grid_constant__ DecodeAttentionParams p) {
   df::pdl_entry();
   df::decode_split<64, true>(p);
 }
 
-extern "C" __global__ void __launch_bounds__(128, 2)
+extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_persistent_fp8_d128(const __grid_constant__ DecodeAttentionParams p) {
   df::pdl_entry();
   df::decode_persistent<128, true>(p);
 }
 
-extern "C" __global__ void __launch_bounds__(128, 3)
+extern "C" __global__ void __launch_bounds__(128, 4)
     df_decode_attention_persistent_fp8_d64(const __grid_constant__ DecodeAttentionParams p) {
   df::pdl_entry();
   df::decode_persistent<64, true>(p);

@@ -123,25 +123,25 @@ extern "C" __global__ void __launch_bounds__(128, 3)
   df::decode_persistent<64>(df::step_params(g));
 }
 
-extern "C" __global__ void __launch_bounds__(128, 2)
+extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_graph_fp8_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
   df::pdl_entry();
   df::decode_graph_split<128, true>(g);
 }
 
-extern "C" __global__ void __launch_bounds__(128, 3)
+extern "C" __global__ void __launch_bounds__(128, 4)
     df_decode_attention_graph_fp8_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
   df::pdl_entry();
   df::decode_graph_split<64, true>(g);
 }
 
-extern "C" __global__ void __launch_bounds__(128, 2)
+extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_graph_persistent_fp8_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
   df::pdl_entry();
   df::decode_persistent<128, true>(df::step_params(g));
 }
 
-extern "C" __global__ void __launch_bounds__(128, 3)
+extern "C" __global__ void __launch_bounds__(128, 4)
     df_decode_attention_graph_persistent_fp8_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
   df::pdl_entry();
   df::decode_persistent<64, true>(df::step_params(g));

@@ -14,8 +14,8 @@
 // cache df_paged_prefill_attention_fp8_d64, df_paged_prefill_attention_fp8_d128 (the reference:
 // forwardSpans over the decoded cache, which PagedAttention.forwardFp8 equals): the two stages then
 // hold codes (half the bytes), and each tile is widened once, exactly, into one bf16 K and V tile
-// that the same MMA code reads, as the FP8 decode kernel does (widen_stage_fp8 in decode_attention.cu); kScale folds
-// into the score scale and vScale into the output.
+// that the same MMA code reads (widen_stage_fp8 in decode_attention.cu); kScale folds into the score
+// scale and vScale into the output.
 // A CTA (4 warps) takes one kv head of one span and R = floor(64 / group) consecutive rows of the
 // span: its 64 MMA rows are (row r, query head g of the group) at m = r * group + g (rows past
 // R * group are idle), so every K/V tile it loads serves the whole group, and a span of a few rows

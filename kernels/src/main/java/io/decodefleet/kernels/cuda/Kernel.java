@@ -109,24 +109,24 @@ public enum Kernel {
   PAGED_ATTENTION_FP8("df_paged_attention_fp8", PagedAttentionFp8Params.class, 128, 0),
   /** {@link #ROPE_KV_APPEND} into an FP8 e4m3 cache (rope_kv.cu). */
   ROPE_KV_APPEND_FP8("df_rope_kv_append_fp8", RopeKvFp8Params.class, 128, 0),
-  /** FP8: 3 stages x (K + V) x 64 positions x 128 bytes of codes, then bf16 K and V tiles of 64 x 128. */
+  /** FP8: 4 stages x (K + V) x 64 positions x 128 bytes of codes (the MMA fragments are built from them). */
   DECODE_ATTENTION_FP8_D128("df_decode_attention_fp8_d128", DecodeAttentionParams.class, 128,
-      3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
-  /** FP8: 4 stages x (K + V) x 64 positions x 64 bytes of codes, then bf16 K and V tiles of 64 x 64. */
+      4 * 2 * 64 * 128),
+  /** FP8: 6 stages x (K + V) x 64 positions x 64 bytes of codes. */
   DECODE_ATTENTION_FP8_D64("df_decode_attention_fp8_d64", DecodeAttentionParams.class, 128,
-      4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+      6 * 2 * 64 * 64),
   DECODE_ATTENTION_PERSISTENT_FP8_D128("df_decode_attention_persistent_fp8_d128", DecodeAttentionParams.class, 128,
-      3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+      4 * 2 * 64 * 128),
   DECODE_ATTENTION_PERSISTENT_FP8_D64("df_decode_attention_persistent_fp8_d64", DecodeAttentionParams.class, 128,
-      4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+      6 * 2 * 64 * 64),
   DECODE_ATTENTION_GRAPH_FP8_D128("df_decode_attention_graph_fp8_d128", DecodeAttentionGraphParams.class, 128,
-      3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+      4 * 2 * 64 * 128),
   DECODE_ATTENTION_GRAPH_FP8_D64("df_decode_attention_graph_fp8_d64", DecodeAttentionGraphParams.class, 128,
-      4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+      6 * 2 * 64 * 64),
   DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D128("df_decode_attention_graph_persistent_fp8_d128",
-      DecodeAttentionGraphParams.class, 128, 3 * 2 * 64 * 128 + 2 * 64 * 128 * 2),
+      DecodeAttentionGraphParams.class, 128, 4 * 2 * 64 * 128),
   DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D64("df_decode_attention_graph_persistent_fp8_d64",
-      DecodeAttentionGraphParams.class, 128, 4 * 2 * 64 * 64 + 2 * 64 * 64 * 2),
+      DecodeAttentionGraphParams.class, 128, 6 * 2 * 64 * 64),
   /** Largest magnitude of a dummy tensor, before FP8 quantization (fp8_weights.cu). */
   DUMMY_WEIGHTS_AMAX("df_dummy_weights_amax", DummyWeightsFp8Params.class, 256, 0),
   /** A dummy tensor as FP8 e4m3 codes with its per-tensor scale (fp8_weights.cu). */

@@ -58,8 +58,9 @@ class Fp8KernelParamsTest {
     assertEquals(Kernel.DECODE_ATTENTION_D128, fp8.kernel(false, false));
     assertEquals(136, DecodeAttentionParams.LAYOUT.size());
     assertEquals(136, DecodeAttentionGraphParams.LAYOUT.size());
-    // Codes of 3 stages of K and V, then one bf16 K and V tile: 80 KiB at D 128, two CTAs an SM.
-    assertEquals(80 * 1024, Kernel.DECODE_ATTENTION_FP8_D128.sharedBytes());
+    // Codes of K and V only (4 stages at D 128: 64 KiB, three CTAs an SM; 6 at D 64: 48 KiB, four).
+    assertEquals(64 * 1024, Kernel.DECODE_ATTENTION_FP8_D128.sharedBytes());
+    assertEquals(64 * 1024, Kernel.DECODE_ATTENTION_GRAPH_FP8_D128.sharedBytes());
     assertEquals(48 * 1024, Kernel.DECODE_ATTENTION_GRAPH_PERSISTENT_FP8_D64.sharedBytes());
     assertThrows(IllegalArgumentException.class, () -> bf16.withKvScales(0f, 1f));
     DecodeAttentionGraphParams g = new DecodeAttentionGraphParams(256, 512, 768, 1024, 1280, 1536, 1792, 2048, 2304,
