@@ -20,6 +20,7 @@
 #include "wgmma_gemm_fp8.cu"  // after wgmma_gemm.cu: its copies, MMAs, schedule and store
 #include "skinny_gemm.cu"
 #include "skinny_gemm_fp8.cu"  // after skinny_gemm.cu: it reuses its shapes and reduce
+#include "skinny_gemm_fp8_wgmma.cu"  // after wgmma_gemm.cu and skinny_gemm_fp8.cu: their MMA helpers, parameters, store and reduce
 #include "skinny2_gemm.cu"  // after skinny_gemm.cu: it reuses its parameters and store
 #include "skinny2_gemm_fp8.cu"  // after skinny2_gemm.cu and skinny_gemm_fp8.cu: their copies, sum and fp8.cuh
 #include "gemv_fp8.cu"

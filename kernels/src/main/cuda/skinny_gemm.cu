@@ -227,11 +227,12 @@ __device__ __forceinline__ void skinny_store(const P& p, size_t at, float v) {
 }
 
 // The last CTA of a split row tile: out = sum over splits of the partial tiles, in split order.
-template <int MT, typename P>
-__device__ __forceinline__ void skinny_reduce(const P& p, int row0, int m0, int nPad) {
-  using S = SkinnyShape<MT>;
-  constexpr int V = S::kReduceVecs;
-  constexpr int B = S::kReduceBatch;
+// kRows weight rows and MT x rows a tile, summed by kThreads threads, kBatch splits' loads a round.
+template <int MT, int kRows, int kThreads, int kBatch, typename P>
+__device__ __forceinline__ void skinny_reduce_tile(const P& p, int row0, int m0, int nPad) {
+  constexpr int kRowVecs = kRows / 4;                // float4 per x row of a partial tile
+  constexpr int V = MT * kRowVecs / kThreads;        // float4 per thread and split
+  constexpr int B = kBatch;
   const int mTiles = gridDim.z, mTile = blockIdx.z;
   float4 sum[V];
 #pragma unroll
@@ -242,8 +243,8 @@ __device__ __forceinline__ void skinny_reduce(const P& p, int row0, int m0, int 
     for (int b = 0; b < B; b++)
 #pragma unroll
       for (int i = 0; i < V; i++) {
-        const int f = threadIdx.x + i * S::kThreads;
-        const int mc = f / S::kRowVecs, rv = f % S::kRowVecs;
+        const int f = threadIdx.x + i * kThreads;
+        const int mc = f / kRowVecs, rv = f % kRowVecs;
         const size_t at =
             (static_cast<size_t>((s0 + b) * mTiles + mTile) * MT + mc) * nPad + row0 + 4 * rv;
         v[b][i] = s0 + b < p.splits ? __ldcg(reinterpret_cast<const float4*>(p.workspace + at))
@@ -261,8 +262,8 @@ __device__ __forceinline__ void skinny_reduce(const P& p, int row0, int m0, int 
   }
 #pragma unroll
   for (int i = 0; i < V; i++) {
-    const int f = threadIdx.x + i * S::kThreads;
-    const int mc = m0 + f / S::kRowVecs, row = row0 + 4 * (f % S::kRowVecs);
+    const int f = threadIdx.x + i * kThreads;
+    const int mc = m0 + f / kRowVecs, row = row0 + 4 * (f % kRowVecs);
     if (mc < p.m) {
       const size_t at = static_cast<size_t>(mc) * p.outStride + row;
       if (row < p.n) skinny_store(p, at, sum[i].x);
@@ -271,6 +272,12 @@ __device__ __forceinline__ void skinny_reduce(const P& p, int row0, int m0, int 
       if (row + 3 < p.n) skinny_store(p, at + 3, sum[i].w);
     }
   }
+}
+
+template <int MT, typename P>
+__device__ __forceinline__ void skinny_reduce(const P& p, int row0, int m0, int nPad) {
+  using S = SkinnyShape<MT>;
+  skinny_reduce_tile<MT, S::kRows, S::kThreads, S::kReduceBatch>(p, row0, m0, nPad);
 }
 
 template <int MT>

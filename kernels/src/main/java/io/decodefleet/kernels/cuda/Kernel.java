@@ -136,6 +136,11 @@ public enum Kernel {
   SKINNY_GEMM_FP8_M16("df_skinny_gemm_fp8_m16", SkinnyGemmFp8Params.class, 128, 2 * (64 * 64 + 16 * 160) * 2),
   SKINNY_GEMM_FP8_M32("df_skinny_gemm_fp8_m32", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 32 * 160) * 2),
   SKINNY_GEMM_FP8_M64("df_skinny_gemm_fp8_m64", SkinnyGemmFp8Params.class, 128, 2 * (128 * 64 + 64 * 160) * 2),
+  /**
+   * The m64 plan's FP8 skinny GEMM on wgmma, the codes as A from registers (skinny_gemm_fp8_wgmma.cu; sm_90a
+   * only): 6 stages of 128 code rows x 64 bytes and 64 x rows x 128 bytes, plus 1 KiB to align the ring.
+   */
+  SKINNY_GEMM_FP8_WGMMA("df_skinny_gemm_fp8_wgmma", SkinnyGemmFp8Params.class, 256, 6 * (128 * 64 + 64 * 128) + 1024),
   /** One decode row over FP8 weights, a warp a row; x as float32 in up to 64 KiB (gemv_fp8.cu). */
   GEMV_FP8_M1("df_gemv_fp8_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 4),
   /**

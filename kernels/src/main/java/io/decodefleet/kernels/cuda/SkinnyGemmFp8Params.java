@@ -61,6 +61,25 @@ public record SkinnyGemmFp8Params(
     };
   }
 
+  /**
+   * Whether {@link Kernel#SKINNY_GEMM_FP8_WGMMA} runs {@code plan}: it takes the m64 variant's tiles (128
+   * weight rows and 64 x rows a CTA), so plans of more than 32 rows, with k a multiple of 16.
+   */
+  public static boolean wgmmaTakes(SkinnyGemmPlan plan) {
+    return plan.kernel() == Kernel.SKINNY_GEMM_M64 && plan.k() % 16 == 0;
+  }
+
+  /** The plan's grid on {@link Kernel#SKINNY_GEMM_FP8_WGMMA} (see {@link #wgmmaTakes}). */
+  public static LaunchShape wgmmaLaunch(SkinnyGemmPlan plan) {
+    if (!wgmmaTakes(plan)) {
+      throw new IllegalArgumentException("the FP8 wgmma skinny GEMM takes m64 plans with k a multiple of 16, not "
+          + plan);
+    }
+    LaunchShape s = plan.launch();
+    Kernel k = Kernel.SKINNY_GEMM_FP8_WGMMA;
+    return new LaunchShape(s.gridX(), s.gridY(), s.gridZ(), k.threads(), k.sharedBytes());
+  }
+
   /** The plan's grid, with the FP8 kernel's threads and shared memory. */
   public static LaunchShape launch(SkinnyGemmPlan plan) {
     LaunchShape s = plan.launch();

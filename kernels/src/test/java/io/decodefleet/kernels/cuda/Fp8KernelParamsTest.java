@@ -194,4 +194,23 @@ class Fp8KernelParamsTest {
     assertThrows(IllegalArgumentException.class,
         () -> GemvFp8Params.resident(256, 512, 768, 1024, 64, 4096, 63, false), "outStride below n");
   }
+
+  @Test
+  void theWgmmaSkinnyGemmTakesTheM64PlanWithItsOwnBlockAndSharedMemory() {
+    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(64, 4096, 4096, 264);
+    assertTrue(SkinnyGemmFp8Params.wgmmaTakes(plan));
+    LaunchShape s = SkinnyGemmFp8Params.wgmmaLaunch(plan);
+    assertEquals(plan.launch().gridX(), s.gridX());
+    assertEquals(plan.splits(), s.gridY());
+    assertEquals(plan.mTiles(), s.gridZ());
+    assertEquals(256, s.threads());
+    assertEquals(6 * 16384 + 1024, s.sharedBytes());
+    assertEquals(128, plan.rowsPerCta(), "the kernel's 128 weight rows a CTA");
+    assertEquals(64, plan.mTile(), "and its 64 x rows");
+    assertEquals(4, SkinnyGemmFp8Params.wgmmaLaunch(SkinnyGemmPlan.plan(256, 6144, 4096, 264)).gridZ());
+    assertFalse(SkinnyGemmFp8Params.wgmmaTakes(SkinnyGemmPlan.plan(32, 4096, 4096, 264)));
+    assertThrows(IllegalArgumentException.class,
+        () -> SkinnyGemmFp8Params.wgmmaLaunch(SkinnyGemmPlan.plan(16, 4096, 4096, 264)));
+  }
 }
+

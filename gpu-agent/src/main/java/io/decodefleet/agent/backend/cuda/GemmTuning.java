@@ -132,6 +132,10 @@ final class GemmTuning {
       LOG.info("{}: FP8 projections of one row: ours:gemv-fp8 {}", ctx.gpu().label(), projections.gemvFp8()
           ? "is a candidate beside the FP8 skinny GEMMs" : "is not a candidate (" + GemmTuner.GEMV_FP8_SETTING_ENV
           + " is not on)");
+      LOG.info("{}: FP8 projections of {}+ rows: ours:skinny-fp8-wgmma {}", ctx.gpu().label(),
+          GemmTuner.SKINNY_FP8_WGMMA_MIN_ROWS, projections.skinnyFp8Wgmma() ? "is a candidate beside the FP8 skinny GEMMs"
+          : !GemmTuner.skinnyFp8WgmmaInDispatch() ? "is not a candidate (" + GemmTuner.SKINNY_FP8_WGMMA_SETTING_ENV
+          + " is not on)" : "is not a candidate: it is sm_90a code and " + ctx.gpu().label() + " is " + ctx.gpu().arch());
       String cause = WgmmaGemms.unavailabilityCause(ctx.gpu());
       LOG.info("{}: FP8 prefill projections {}", ctx.gpu().label(), projections.wgmmaFp8()
           ? "run ours:wgmma-fp8 on the codes (a decode candidate too from " + GemmTuner.WGMMA_MIN_ROWS + " rows)"
@@ -142,7 +146,8 @@ final class GemmTuning {
     // An FP8 model's decode rows hold FP8 choices: its decisions are cached apart from a bf16 model's.
     String key = key(ctx.gpu().summary(), policy) + ", wgmma " + (projections.wgmma() ? "on" : "off")
         + (skinny2 ? ", skinny2 on" : "") + (fp8 ? ", fp8 weights" + (projections.skinny2Fp8() ? ", skinny2-fp8 on" : "")
-        + (projections.wgmmaFp8() ? ", wgmma-fp8 on" : "") + (projections.gemvFp8() ? ", gemv-fp8 on" : "") : "");
+        + (projections.wgmmaFp8() ? ", wgmma-fp8 on" : "") + (projections.gemvFp8() ? ", gemv-fp8 on" : "")
+        + (projections.skinnyFp8Wgmma() ? ", skinny-fp8-wgmma on" : "") : "");
     Outcome outcome = tune(projections, kernels, stream, sites, policy, key, cacheFile(key));
     projections.useChoices(outcome.choices(), lt);
     return outcome;
@@ -252,7 +257,8 @@ final class GemmTuning {
         boolean fp8Runs = shape.k() % 16 == 0 && aligned;
         List<GemmChoice> candidates = site.fp8()
             ? GemmTuner.fp8Candidates(policy, projections.skinny2Fp8() && fp8Runs, projections.wgmmaFp8() && fp8Runs,
-                Projections.gemvFp8Runs(projections.gemvFp8(), rows, shape.k(), aligned), rows)
+                Projections.gemvFp8Runs(projections.gemvFp8(), rows, shape.k(), aligned),
+                projections.skinnyFp8Wgmma() && fp8Runs, rows)
             : GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy, projections.wgmma(),
                 GemmTuner.skinny2InDispatch() && projections.skinny2());
         int[] layer = {0};

@@ -1,6 +1,7 @@
 package io.decodefleet.agent.backend.cuda;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoices;
@@ -19,6 +20,7 @@ import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
+import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -64,6 +66,7 @@ final class Projections {
   private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
   private final boolean gemvFp8; // FP8 projections of one row may run the FP8 GEMV
+  private final boolean skinnyFp8Wgmma; // FP8 projections of 33+ rows may run the FP8 wgmma skinny GEMM
 
   /**
    * @param policy the {@code --gemm} setting: under {@link GemmTuner.Policy#SKINNY2} the FP8 second skinny
@@ -81,6 +84,23 @@ final class Projections {
     this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
     this.skinny2Fp8 = skinny2 != null && (policy == GemmTuner.Policy.SKINNY2 || GemmTuner.skinny2Fp8InDispatch());
     this.gemvFp8 = GemmTuner.gemvFp8InDispatch();
+    GpuInfo gpu = kernels.context().gpu();
+    this.skinnyFp8Wgmma = GemmTuner.skinnyFp8WgmmaInDispatch()
+        && WgmmaGemmParams.supports(gpu.computeMajor(), gpu.computeMinor());
+  }
+
+  /**
+   * Whether an FP8 projection of {@code plan} on these operands runs the FP8 wgmma skinny GEMM: the setting
+   * on and an sm_90 device ({@code skinnyFp8Wgmma}), an m64 plan with k a multiple of 16, x and the codes
+   * 16-byte aligned.
+   */
+  static boolean skinnyFp8WgmmaRuns(boolean skinnyFp8Wgmma, SkinnyGemmPlan plan, boolean aligned) {
+    return skinnyFp8Wgmma && aligned && SkinnyGemmFp8Params.wgmmaTakes(plan);
+  }
+
+  /** Whether the FP8 wgmma skinny GEMM may be a candidate here (sm_90, its setting on). */
+  boolean skinnyFp8Wgmma() {
+    return skinnyFp8Wgmma;
   }
 
   /**
@@ -230,6 +250,13 @@ final class Projections {
       return;
     }
     SkinnyGemmPlan plan = plan(s.m(), s.n(), s.k());
+    if (choice != null && choice.kernel() == GemmChoice.Kernel.SKINNY_FP8_WGMMA
+        && skinnyFp8WgmmaRuns(skinnyFp8Wgmma, plan, aligned)) {
+      SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out, x, w, scales, partials, counters, s.stride(),
+          s.outFloat());
+      kernels.launch(Kernel.SKINNY_GEMM_FP8_WGMMA, SkinnyGemmFp8Params.wgmmaLaunch(plan), p, stream);
+      return;
+    }
     SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out, x, w, scales, partials, counters, s.stride(),
         s.outFloat()).withEarlyWeights();
     kernels.launch(SkinnyGemmFp8Params.kernelFor(plan), SkinnyGemmFp8Params.launch(plan), p, stream);

@@ -22,7 +22,8 @@ import java.util.function.IntFunction;
 
 /**
  * The FP8-weight decode GEMMs of {@code bench kernels --only gemm}: at one row our FP8 GEMV, our FP8
- * skinny GEMM, where the tensor-map shim is loaded the FP8 second skinny GEMM (up to 64 rows), and on sm_90 from {@link
+ * skinny GEMM, where the tensor-map shim is loaded the FP8 second skinny GEMM (up to 64 rows), and on sm_90
+ * from 33 rows the FP8 skinny GEMM on wgmma and from {@link
  * io.decodefleet.agent.backend.cuda.gemm.GemmTuner#WGMMA_MIN_ROWS} rows our wgmma GEMM over FP8
  * weights, side by side on the Llama-3-8B projections at {@link #M} rows. Bytes are the FP8 weight's
  * (one a weight) plus its float32 row scales, so the floor is about half the bf16 rows'; inputs
@@ -82,6 +83,10 @@ final class Fp8GemmBench {
           rows.add(skinny2(h, m, nk[0], nk[1], copyPerUs));
           h.freeAll();
         }
+        if (withWgmma && m >= GemmTuner.SKINNY_FP8_WGMMA_MIN_ROWS) {
+          rows.add(skinnyWgmma(h, m, nk[0], nk[1], copyPerUs));
+          h.freeAll();
+        }
         if (withWgmma && m >= GemmTuner.WGMMA_MIN_ROWS) {
           rows.add(wgmma(h, m, nk[0], nk[1], copyPerUs));
           h.freeAll();
@@ -129,6 +134,23 @@ final class Fp8GemmBench {
     Map<String, Long> shape = KernelBench.gemmShape(m, n, k);
     shape.put("splits", (long) plan.splits());
     return in.result("skinny_gemm_fp8", kernel.symbol().substring(3), shape, us, copyPerUs);
+  }
+
+  /** The FP8 skinny GEMM on wgmma (sm_90) on the m64 plan, as the backend launches it. */
+  static BenchResult skinnyWgmma(DeviceHarness h, int m, int n, int k, double copyPerUs) {
+    Inputs in = Inputs.of(h, m, n, k);
+    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(SkinnyGemmPlan.kernelFor(m)));
+    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    SkinnyGemmFp8Params[] params = params(in.sets(), SkinnyGemmFp8Params[]::new,
+        s -> SkinnyGemmFp8Params.of(plan, in.out().address(), in.x(s), in.w(s), in.scales().address(), workspace,
+            counters, n, false));
+    LaunchShape grid = SkinnyGemmFp8Params.wgmmaLaunch(plan);
+    double us = BenchPool.graphMedianUs(h, in.launches(),
+        i -> h.launch(Kernel.SKINNY_GEMM_FP8_WGMMA, grid, params[i % in.sets()]));
+    Map<String, Long> shape = KernelBench.gemmShape(m, n, k);
+    shape.put("splits", (long) plan.splits());
+    return in.result("skinny_gemm_fp8", "wgmma", shape, us, copyPerUs);
   }
 
   /** The FP8 second skinny GEMM; the codes' tensor maps are encoded before the capture. */

@@ -148,6 +148,29 @@ final class Fp8Checks {
   }
 
   /**
+   * The FP8 skinny GEMM on wgmma (skinny_gemm_fp8_wgmma.cu) on the m64 plan the backend makes for the
+   * shape, against {@link Fp8Matmul}; the output and the split-K partials poisoned and the product checked
+   * again after the timed launches (counters back at zero, no tile summed before its partials).
+   */
+  static CheckResult skinnyWgmma(DeviceHarness h, int m, int n, int k, boolean outFloat, Codes codes) {
+    Fp8Case c = Fp8Case.draw(h, m, n, k, codes);
+    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(SkinnyGemmPlan.kernelFor(m)));
+    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
+    DeviceBuffer workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()) : null;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out.address(), h.bf16(c.x()).address(),
+        h.bytes(c.w()).address(), h.f32(c.scales()).address(), workspace == null ? 0 : workspace.address(), counters,
+        n, outFloat);
+    LaunchShape shape = SkinnyGemmFp8Params.wgmmaLaunch(plan);
+    Runnable run = () -> h.launch(Kernel.SKINNY_GEMM_FP8_WGMMA, shape, p);
+    Checked checked = Checked.run(h, run, out, m * n, outFloat, c.expected(), workspace);
+    double bytes = (double) n * k + 4.0 * n + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
+    return h.result(outFloat ? "skinny gemm fp8 (wgmma), f32 out" : "skinny gemm fp8 (wgmma)", String.format(
+        "m=%d n=%d k=%d splits=%d%s", m, n, k, plan.splits(), codes.label()), checked.err(),
+        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, checked.us(), bytes, 2.0 * m * n * k);
+  }
+
+  /**
    * One GEMM check's error and median time: {@code run} launched once and its {@code count} outputs
    * compared with {@code expected}, timed, then launched again on a poisoned output (and poisoned
    * split-K {@code partials}, where given) and compared again: the worse error counts. A tile summed

@@ -5,6 +5,7 @@ import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.engine.DummyWeights;
+import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -184,6 +185,22 @@ public enum KernelFamily {
       h -> Fp8Checks.gemv(h, 4096, 7168, true, Fp8Checks.Codes.GAUSSIAN),
       h -> Fp8Checks.gemv(h, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL)),
   /**
+   * The FP8 skinny GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, sm_90 only; plans of more than 32 rows): the
+   * four Llama-3-8B projections at 64 rows (split and unsplit), the decode buckets 128 and 256 (several m
+   * tiles), rows and n off the tiles, k off the 64-code stage (528: a short last stage), float32 out,
+   * subnormal codes.
+   */
+  SKINNY_GEMM_FP8_WGMMA(
+      h -> Fp8Checks.skinnyWgmma(h, 64, 6144, 4096, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.skinnyWgmma(h, 64, 4096, 4096, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.skinnyWgmma(h, 64, 28672, 4096, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.skinnyWgmma(h, 64, 4096, 14336, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.skinnyWgmma(h, 256, 6144, 4096, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.skinnyWgmma(h, 128, 4096, 14336, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.skinnyWgmma(h, 37, 1000, 528, false, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.skinnyWgmma(h, 200, 1003, 1024, true, Fp8Checks.Codes.GAUSSIAN),
+      h -> Fp8Checks.skinnyWgmma(h, 64, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL)),
+  /**
    * The FP8 second skinny GEMM (m ≤ 64, the backend's FP8 decode projections where the tensor-map
    * shim is loaded): the four Llama-3-8B projections, n off the 64-row tile, k off the 256-k chunk
    * (528: a last slice of 16; 80: one short chunk), more items than CTAs split and unsplit, every
@@ -333,6 +350,9 @@ public enum KernelFamily {
     String host = unavailabilityCause();
     if (!host.isEmpty()) return host;
     if (this == WGMMA_GEMM || this == WGMMA_GEMM_FP8) return WgmmaGemms.unavailabilityCause(gpu);
+    if (this == SKINNY_GEMM_FP8_WGMMA && !WgmmaGemmParams.supports(gpu.computeMajor(), gpu.computeMinor())) {
+      return "df_skinny_gemm_fp8_wgmma is sm_90a code only; " + gpu.label() + " is " + gpu.arch();
+    }
     return this == SKINNY2_GEMM || this == SKINNY2_GEMM_FP8 ? Skinny2Gemms.unavailabilityCause() : "";
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.decodefleet.agent.backend.cuda.Projections.Fp8Path;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice.Kernel;
+import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
 import org.junit.jupiter.api.Test;
 
 class ProjectionsFp8PathTest {
@@ -80,4 +81,17 @@ class ProjectionsFp8PathTest {
     assertFalse(Projections.gemvFp8Runs(true, 1, 4104, true), "k not a multiple of 16");
     assertFalse(Projections.gemvFp8Runs(true, 1, 16400, true), "x past 64 KiB");
   }
+
+  @Test
+  void theFp8WgmmaSkinnyGemmRunsTheM64PlansWhereItsSettingAndDeviceAllow() {
+    assertTrue(Projections.skinnyFp8WgmmaRuns(true, SkinnyGemmPlan.plan(64, 6144, 4096, 264), true));
+    assertTrue(Projections.skinnyFp8WgmmaRuns(true, SkinnyGemmPlan.plan(33, 4096, 14336, 264), true));
+    assertTrue(Projections.skinnyFp8WgmmaRuns(true, SkinnyGemmPlan.plan(256, 28672, 4096, 264), true), "4 m tiles");
+    assertFalse(Projections.skinnyFp8WgmmaRuns(true, SkinnyGemmPlan.plan(32, 6144, 4096, 264), true), "the m32 plan");
+    assertFalse(Projections.skinnyFp8WgmmaRuns(false, SkinnyGemmPlan.plan(64, 6144, 4096, 264), true), "off");
+    assertFalse(Projections.skinnyFp8WgmmaRuns(true, SkinnyGemmPlan.plan(64, 6144, 4096, 264), false), "unaligned");
+    assertFalse(Projections.skinnyFp8WgmmaRuns(true, SkinnyGemmPlan.plan(64, 6144, 4104, 264), true),
+        "k not a multiple of 16");
+  }
 }
+

@@ -38,6 +38,11 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
     WGMMA_FP8("ours:wgmma-fp8"),
     /** Our FP8-weight GEMV of one row of x (a warp a weight row, no split of k; gemv_fp8.cu). */
     GEMV_FP8("ours:gemv-fp8"),
+    /**
+     * Our FP8-weight decode GEMM on wgmma for more than 32 rows of x (the first FP8 skinny GEMM's m64 plan,
+     * the codes as A from registers; sm_90 only; skinny_gemm_fp8_wgmma.cu).
+     */
+    SKINNY_FP8_WGMMA("ours:skinny-fp8-wgmma"),
     /** cuBLASLt, through the project's shim. */
     CUBLASLT("cublaslt");
 
@@ -57,7 +62,8 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
 
     /** Whether it runs on FP8 weights (the others on bf16). */
     public boolean fp8() {
-      return this == SKINNY_FP8 || this == SKINNY2_FP8 || this == WGMMA_FP8 || this == GEMV_FP8;
+      return this == SKINNY_FP8 || this == SKINNY2_FP8 || this == WGMMA_FP8 || this == GEMV_FP8
+          || this == SKINNY_FP8_WGMMA;
     }
   }
 

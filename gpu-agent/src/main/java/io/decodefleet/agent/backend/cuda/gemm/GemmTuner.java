@@ -125,6 +125,21 @@ public final class GemmTuner {
   }
 
   /**
+   * {@code on}: our FP8 decode GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, "ours:skinny-fp8-wgmma": the FP8
+   * skinny GEMM's m64 plan with the codes as the MMA's A operand, from registers) is a candidate for FP8
+   * projections of more than {@value #SKINNY_FP8_WGMMA_MIN_ROWS} - 1 rows on an sm_90 device, timed at load
+   * against the FP8 skinny GEMMs. Off by default until it has run on a GPU (docs/performance.md).
+   */
+  public static final String SKINNY_FP8_WGMMA_SETTING_ENV = "DECODEFLEET_GEMM_SKINNY_FP8_WGMMA";
+  /** Fewest rows the FP8 wgmma skinny GEMM takes: the m64 plan's (below, the skinny plan tiles x by 8-32). */
+  public static final int SKINNY_FP8_WGMMA_MIN_ROWS = 33;
+
+  /** Whether {@value #SKINNY_FP8_WGMMA_SETTING_ENV} is on (default off). */
+  public static boolean skinnyFp8WgmmaInDispatch() {
+    return io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(System.getenv(SKINNY_FP8_WGMMA_SETTING_ENV));
+  }
+
+  /**
    * {@code on}: our Hopper GEMM over FP8 weights (wgmma_gemm_fp8.cu, "ours:wgmma-fp8") runs an FP8
    * model's prefill projections on the codes (in place of widening each weight into a bf16 scratch
    * for the bf16 dispatch) and is a candidate of its decode projections from {@link #WGMMA_MIN_ROWS}
@@ -161,10 +176,23 @@ public final class GemmTuner {
    */
   public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8, boolean wgmmaFp8, boolean gemvFp8,
       int rows) {
+    return fp8Candidates(policy, skinny2Fp8, wgmmaFp8, gemvFp8, false, rows);
+  }
+
+  /**
+   * As {@link #fp8Candidates(Policy, boolean, boolean, boolean, int)}, with our FP8 wgmma skinny GEMM from
+   * {@value #SKINNY_FP8_WGMMA_MIN_ROWS} rows where it may run ({@code skinnyFp8Wgmma}: sm_90, {@value
+   * #SKINNY_FP8_WGMMA_SETTING_ENV} on, its depth and alignment met).
+   */
+  public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8, boolean wgmmaFp8, boolean gemvFp8,
+      boolean skinnyFp8Wgmma, int rows) {
     if (skinny2Fp8 && policy == Policy.SKINNY2) return List.of(GemmChoice.ours(GemmChoice.Kernel.SKINNY2_FP8, Double.NaN));
-    List<GemmChoice> c = new ArrayList<>(4);
+    List<GemmChoice> c = new ArrayList<>(5);
     if (gemvFp8 && rows == 1) c.add(GemmChoice.ours(GemmChoice.Kernel.GEMV_FP8, Double.NaN));
     c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY_FP8, Double.NaN));
+    if (skinnyFp8Wgmma && rows >= SKINNY_FP8_WGMMA_MIN_ROWS) {
+      c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY_FP8_WGMMA, Double.NaN));
+    }
     if (skinny2Fp8) c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY2_FP8, Double.NaN));
     if (wgmmaFp8 && rows >= WGMMA_MIN_ROWS) c.add(GemmChoice.ours(GemmChoice.Kernel.WGMMA_FP8, Double.NaN));
     return c;

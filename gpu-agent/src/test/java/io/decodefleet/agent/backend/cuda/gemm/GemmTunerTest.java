@@ -156,4 +156,19 @@ class GemmTunerTest {
     assertFalse(GemmTuner.gemvFp8InDispatch("off"));
     assertFalse(GemmTuner.gemvFp8InDispatch("yes"));
   }
+
+  @Test
+  void theFp8WgmmaSkinnyGemmIsACandidateFromThirtyThreeRowsWhereItMayRun() {
+    assertEquals(List.of("ours:skinny-fp8", "ours:skinny-fp8-wgmma"),
+        labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, false, true, 33)));
+    assertEquals(List.of("ours:skinny-fp8", "ours:skinny-fp8-wgmma"),
+        labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, false, true, 256)));
+    assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, false, true, 32)),
+        "32 rows: the m32 plan, which it does not take");
+    assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, false, false, 64)),
+        "cannot run here, or not enabled");
+    assertEquals(List.of("ours:skinny2-fp8"), labels(GemmTuner.fp8Candidates(Policy.SKINNY2, true, false, false, true,
+        64)), "--gemm skinny2 pins the second skinny GEMM");
+    assertTrue(GemmChoice.Kernel.SKINNY_FP8_WGMMA.fp8());
+  }
 }
