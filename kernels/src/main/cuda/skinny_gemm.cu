@@ -226,6 +226,19 @@ __device__ __forceinline__ void skinny_store(const P& p, size_t at, float v) {
   }
 }
 
+// After this CTA wrote its split's partials: counts the split in the tile's counter and returns true in
+// the CTA that counted last, to which every split's partials are then visible (it sums them and puts
+// the counter back to zero). sLast: a __shared__ int of the caller's.
+__device__ __forceinline__ bool skinny_last_split(int* counter, int splits, int& sLast) {
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) sLast = atomicAdd(counter, 1) == splits - 1;
+  __syncthreads();
+  if (!sLast) return false;
+  __threadfence();
+  return true;
+}
+
 // The last CTA of a split row tile: out = sum over splits of the partial tiles, in split order.
 // kRows weight rows and MT x rows a tile, summed by kThreads threads, kBatch splits' loads a round.
 template <int MT, int kRows, int kThreads, int kBatch, typename P>
@@ -360,13 +373,8 @@ __device__ __forceinline__ void skinny_tile(const SkinnyGemmParams& p) {
         const int row = rBase + 16 * t + 8 * (e >> 1);
         ws[static_cast<size_t>(nt * 8 + 2 * q4 + (e & 1)) * nPad + row] = acc[t][nt][e];
       }
-  __threadfence();
-  __syncthreads();
   int* counter = &p.counters[mTile * gridDim.x + nTile];
-  if (threadIdx.x == 0) sLast = atomicAdd(counter, 1) == p.splits - 1;
-  __syncthreads();
-  if (!sLast) return;
-  __threadfence();
+  if (!skinny_last_split(counter, p.splits, sLast)) return;
   skinny_reduce<MT>(p, row0, m0, nPad);
   if (threadIdx.x == 0) atomicExch(counter, 0);
 }

@@ -211,13 +211,8 @@ __device__ __forceinline__ void skinny_fp8_tile(const SkinnyGemmFp8Params& p) {
         const int row = rBase + 16 * t + 8 * (e >> 1);
         ws[static_cast<size_t>(nt * 8 + 2 * q4 + (e & 1)) * nPad + row] = acc[t][nt][e] * rowScale[t][e >> 1];
       }
-  __threadfence();
-  __syncthreads();
   int* counter = &p.counters[mTile * gridDim.x + nTile];
-  if (threadIdx.x == 0) sLast = atomicAdd(counter, 1) == p.splits - 1;
-  __syncthreads();
-  if (!sLast) return;
-  __threadfence();
+  if (!skinny_last_split(counter, p.splits, sLast)) return;
   skinny_reduce<MT>(p, row0, m0, nPad);
   if (threadIdx.x == 0) atomicExch(counter, 0);
 }

@@ -187,13 +187,8 @@ __device__ __forceinline__ void skinny_fp8_wgmma_tile(const SkinnyGemmFp8Params&
       const int row = row0 + rA + 8 * (e >> 1);
       ws[static_cast<size_t>(8 * j + 2 * q4 + (e & 1)) * nPad + row] = acc[4 * j + e] * rowScale[e >> 1];
     }
-  __threadfence();
-  __syncthreads();
   int* counter = &p.counters[mTile * gridDim.x + nTile];
-  if (threadIdx.x == 0) sLast = atomicAdd(counter, 1) == p.splits - 1;
-  __syncthreads();
-  if (!sLast) return;
-  __threadfence();
+  if (!skinny_last_split(counter, p.splits, sLast)) return;
   // The skinny kernels' reduce over the same workspace, by all 256 threads, one split's loads a round.
   skinny_reduce_tile<S::kMTile, S::kRows, S::kThreads, 1>(p, row0, m0, nPad);
   if (threadIdx.x == 0) atomicExch(counter, 0);
