@@ -94,15 +94,9 @@ public record DecodeAttentionGraphParams(
     return headDim == 64 ? Kernel.DECODE_ATTENTION_GRAPH_FP8_D64 : Kernel.DECODE_ATTENTION_GRAPH_FP8_D128;
   }
 
-  /**
-   * The most work items any step of {@code batch} sequences can have: the plan splits only while
-   * the items fit the {@code slots}, and never splits below one item per (sequence, kv head).
-   */
+  /** The most work items any step of {@code batch} sequences can have ({@link DecodeAttentionPlan#maxItems}). */
   public static int maxItems(int batch, int kvHeads, int slots) {
-    ParamChecks.positive(batch, "batch");
-    ParamChecks.positive(kvHeads, "kvHeads");
-    ParamChecks.positive(slots, "slots");
-    return Math.max(slots, batch * kvHeads);
+    return DecodeAttentionPlan.maxItems(batch, kvHeads, slots);
   }
 
   public Kernel splitKernel() {

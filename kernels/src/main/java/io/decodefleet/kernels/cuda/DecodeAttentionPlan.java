@@ -8,10 +8,15 @@ import java.util.Arrays;
  *
  * <p><b>Chunk size.</b> One chunk length, {@code chunkTokens} (a multiple of the 64-position
  * stage), holds for the whole batch, as in FlashInfer's balanced decode schedule. When the
- * (sequence, kv head) pairs alone are at least as many as the CTA slots of the GPU (SM count x
- * resident CTAs per SM), nothing is split. Otherwise the chunk is the smallest that keeps the
- * item count within the slots: every SM gets work in one wave, and no second wave of a few items
- * doubles the time. Sequence s then has {@code ceil(contextLens[s] / chunkTokens)} chunks.
+ * (sequence, kv head) pairs are fewer than the CTA slots of the GPU (SM count x resident CTAs per
+ * SM), the chunk is the smallest that keeps the item count within the slots: every SM gets work in
+ * one wave, and no second wave of a few items doubles the time. When the pairs fill the slots, each
+ * is cut into n = 1 .. {@value #MAX_WAVE_SPLITS} chunks, whichever gives the fewest stage-lengths of
+ * waves, {@code ceil(items / slots) * chunkTokens}, counting 2 % more a further cut for the
+ * partials it writes and merges: 512 pairs of 16384 positions on 396 slots run as two waves of
+ * whole sequences, the second a third full (1.55x the even share), where three chunks each give
+ * four nearly full waves (1.04x). Sequence s then has {@code ceil(contextLens[s] / chunkTokens)}
+ * chunks, and a plan never holds more than {@link #maxItems} items (nor partials).
  *
  * <p><b>Work list.</b> {@code numItems} rows of four int32: {@code seq, kvHead, chunk, 0}, sorted
  * longest chunk first (longest-processing-time order). The persistent kernel's CTA b of G takes
@@ -27,6 +32,10 @@ public final class DecodeAttentionPlan {
 
   /** Positions per pipeline stage of the kernel; chunks are whole stages. */
   public static final int STAGE_TOKENS = 64;
+  /** Most chunks a (sequence, kv head) pair is cut into where the pairs alone fill the slots. */
+  public static final int MAX_WAVE_SPLITS = 4;
+  /** What a further cut is counted to cost, as a fraction of the waves' length (its partials and merge). */
+  private static final double SPLIT_COST = 0.02;
 
   private final int batch;
   private final int kvHeads;
@@ -93,10 +102,43 @@ public final class DecodeAttentionPlan {
         batch, kvHeads, chunkTokens, items, partialBase, numPartials, maxChunks);
   }
 
-  /** Smallest multiple of 64 whose item count fits the slots; the whole context if none needs to. */
+  /**
+   * The most work items (and partial slots) a plan of {@code batch} sequences can hold: the slots while
+   * the pairs are fewer; past that the pairs, or {@value #MAX_WAVE_SPLITS} x the slots, which bounds the
+   * chunks that balance waves.
+   */
+  public static int maxItems(int batch, int kvHeads, int slots) {
+    ParamChecks.positive(batch, "batch");
+    ParamChecks.positive(kvHeads, "kvHeads");
+    ParamChecks.positive(slots, "slots");
+    long pairs = (long) batch * kvHeads;
+    return (int) (pairs < slots ? slots : Math.max(pairs, (long) MAX_WAVE_SPLITS * slots));
+  }
+
+  /**
+   * Where the pairs fill the slots: the chunk of n = 1 .. {@value #MAX_WAVE_SPLITS} cuts of the longest
+   * context that gives the fewest stage-lengths of waves (see the class comment), within {@link
+   * #maxItems} items; else the smallest multiple of 64 whose item count fits the slots.
+   */
   private static int chunkTokens(int[] contextLens, int kvHeads, int slots, int noSplit) {
     if ((long) contextLens.length * kvHeads >= slots) {
-      return noSplit;
+      long cap = maxItems(contextLens.length, kvHeads, slots);
+      int best = noSplit;
+      int previous = 0;
+      double bestCost = Double.MAX_VALUE;
+      for (int n = 1; n <= MAX_WAVE_SPLITS; n++) {
+        int chunk = roundUp(ceilDiv(noSplit, n), STAGE_TOKENS);
+        if (chunk == previous) break; // no shorter chunk: the context is too short to cut further
+        previous = chunk;
+        long items = items(contextLens, kvHeads, chunk);
+        if (items > cap) break;
+        double cost = (double) ceilDiv(items, slots) * (chunk / STAGE_TOKENS) * (1 + SPLIT_COST * (n - 1));
+        if (cost < bestCost) {
+          bestCost = cost;
+          best = chunk;
+        }
+      }
+      return best;
     }
     // items(c) does not grow with c, so the smallest fitting c is found by bisection.
     int lo = 1;
@@ -168,6 +210,10 @@ public final class DecodeAttentionPlan {
   }
 
   private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
+  }
+
+  private static long ceilDiv(long a, long b) {
     return (a + b - 1) / b;
   }
 

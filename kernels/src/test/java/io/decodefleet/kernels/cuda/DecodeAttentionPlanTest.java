@@ -114,6 +114,43 @@ class DecodeAttentionPlanTest {
   }
 
   @Test
+  void pairsThatFillTheSlotsAreCutWhereThatEvensOutTheWaves() {
+    // 512 pairs of 16384 on 396 slots (three CTAs an SM): whole sequences run as a full wave and a
+    // third of one (2 x 256 stages); two chunks give 3 waves of 128 stages, three chunks (5504) 4 waves
+    // of 86; four (2048 items) would pass 4 x 396.
+    DecodeAttentionPlan fp8 = DecodeAttentionPlan.plan(filled(64, 16384), 8, 396);
+    assertEquals(5504, fp8.chunkTokens());
+    assertEquals(1536, fp8.numItems());
+    assertTrue(fp8.needsCombine());
+    assertEquals(1536, fp8.numPartials());
+    assertEquals(1584, DecodeAttentionPlan.maxItems(64, 8, 396));
+    // Two waves that are nearly full stay whole (512 pairs on 264 slots), and so do pairs past 4 x the slots.
+    assertEquals(16384, DecodeAttentionPlan.plan(filled(64, 16384), 8, 264).chunkTokens());
+    assertEquals(1024, DecodeAttentionPlan.plan(filled(256, 1024), 8, 396).chunkTokens());
+    assertEquals(2048, DecodeAttentionPlan.maxItems(256, 8, 396));
+    // A context of one stage cannot be cut.
+    assertEquals(64, DecodeAttentionPlan.plan(filled(64, 40), 8, 396).chunkTokens());
+    assertEquals(396, DecodeAttentionPlan.maxItems(8, 8, 396), "fewer pairs than slots: at most the slots");
+  }
+
+  @Test
+  void noPlanHoldsMoreItemsThanItsBoundNorMorePartialsThanFourTimesTheSlots() {
+    Random rnd = new Random(11);
+    for (int trial = 0; trial < 2000; trial++) {
+      int batch = 1 + rnd.nextInt(300);
+      int kvHeads = 1 + rnd.nextInt(8);
+      int slots = 8 + rnd.nextInt(600);
+      int[] ctx = new int[batch];
+      int top = 1 + rnd.nextInt(20000);
+      for (int s = 0; s < batch; s++) ctx[s] = 1 + rnd.nextInt(top);
+      DecodeAttentionPlan plan = DecodeAttentionPlan.plan(ctx, kvHeads, slots);
+      assertTrue(plan.numItems() <= DecodeAttentionPlan.maxItems(batch, kvHeads, slots), "items");
+      assertTrue(plan.numPartials() <= DecodeAttentionPlan.MAX_WAVE_SPLITS * slots, "partials");
+      checkCoverage(plan, ctx, kvHeads);
+    }
+  }
+
+  @Test
   void singleChunkSequencesHaveNoPartialSlots() {
     DecodeAttentionPlan plan = DecodeAttentionPlan.plan(new int[] {5000, 10}, 1, 8);
     int[] base = plan.partialBase();

@@ -69,7 +69,11 @@ final class AttentionSlots {
     return k.slots(headDim == 64 ? Kernel.DECODE_ATTENTION_GRAPH_D64 : Kernel.DECODE_ATTENTION_GRAPH_D128);
   }
 
-  /** The most partial slots any decode-attention plan can use: the largest of the eight slot counts. */
+  /**
+   * The most partial slots any decode-attention plan can use: {@link DecodeAttentionPlan#MAX_WAVE_SPLITS}
+   * times the largest of the eight slot counts (a plan splits pairs that fill the slots into at most that
+   * many times the slots' items; fewer pairs, into at most the slots).
+   */
   static int maxPartialSlots(KernelModule k, int headDim) {
     if (headDim != 64 && headDim != 128) {
       return 1;
@@ -79,6 +83,6 @@ final class AttentionSlots {
       most = Math.max(most, Math.max(Math.max(eager(k, headDim, false, fp8), eager(k, headDim, true, fp8)),
           Math.max(graph(k, headDim, false, fp8), graph(k, headDim, true, fp8))));
     }
-    return most;
+    return DecodeAttentionPlan.MAX_WAVE_SPLITS * most;
   }
 }
