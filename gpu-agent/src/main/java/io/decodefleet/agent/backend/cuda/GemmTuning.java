@@ -131,11 +131,11 @@ final class GemmTuning {
           + GemmTuner.SKINNY2_FP8_SETTING_ENV + " is not on)" : "is not a candidate: " + Skinny2Gemms.unavailabilityCause());
       LOG.info("{}: FP8 projections of one row: ours:gemv-fp8 {}", ctx.gpu().label(), projections.gemvFp8()
           ? "is a candidate beside the FP8 skinny GEMMs" : "is not a candidate (" + GemmTuner.GEMV_FP8_SETTING_ENV
-          + " is not on)");
+          + " is off)");
       LOG.info("{}: FP8 projections of {}+ rows: ours:skinny-fp8-wgmma {}", ctx.gpu().label(),
           GemmTuner.SKINNY_FP8_WGMMA_MIN_ROWS, projections.skinnyFp8Wgmma() ? "is a candidate beside the FP8 skinny GEMMs"
           : !GemmTuner.skinnyFp8WgmmaInDispatch() ? "is not a candidate (" + GemmTuner.SKINNY_FP8_WGMMA_SETTING_ENV
-          + " is not on)" : "is not a candidate: it is sm_90a code and " + ctx.gpu().label() + " is " + ctx.gpu().arch());
+          + " is off)" : "is not a candidate: it is sm_90a code and " + ctx.gpu().label() + " is " + ctx.gpu().arch());
       String cause = WgmmaGemms.unavailabilityCause(ctx.gpu());
       LOG.info("{}: FP8 prefill projections {}", ctx.gpu().label(), projections.wgmmaFp8()
           ? "run ours:wgmma-fp8 on the codes (a decode candidate too from " + GemmTuner.WGMMA_MIN_ROWS + " rows)"

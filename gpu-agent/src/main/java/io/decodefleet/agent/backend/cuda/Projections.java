@@ -41,8 +41,10 @@ import java.util.Map;
  * launch per 64 rows), a candidate where the tensor-map shim is loaded and {@link
  * GemmTuner#SKINNY2_FP8_SETTING_ENV} is on, and from {@link GemmTuner#WGMMA_MIN_ROWS} rows our wgmma
  * GEMM over FP8 weights where {@link GemmTuner#WGMMA_FP8_SETTING_ENV} is on; untimed, {@link #fp8Path}
- * picks by row count. With {@link GemmTuner#GEMV_FP8_SETTING_ENV} on, our FP8 GEMV (gemv_fp8.cu, a
- * warp a weight row) is a candidate at one row too ({@link #gemvFp8Runs}). More rows (prefill) run
+ * picks by row count. Unless {@link GemmTuner#GEMV_FP8_SETTING_ENV} is off, our FP8 GEMV (gemv_fp8.cu, a
+ * warp a weight row) is a candidate at one row too ({@link #gemvFp8Runs}), and on sm_90 unless {@link
+ * GemmTuner#SKINNY_FP8_WGMMA_SETTING_ENV} is off our FP8 skinny GEMM on wgmma from 33 rows ({@link
+ * #skinnyFp8WgmmaRuns}). More rows (prefill) run
  * that wgmma GEMM on the codes where it is on, else
  * widen the weight to bf16 into a scratch matrix first and run the bf16 dispatch on it, since there
  * the tensor cores, not the weight stream, set the time.

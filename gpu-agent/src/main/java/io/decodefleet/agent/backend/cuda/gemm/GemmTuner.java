@@ -108,35 +108,41 @@ public final class GemmTuner {
   }
 
   /**
-   * {@code on}: our FP8 GEMV (gemv_fp8.cu: a warp a weight row, no split of k) is a candidate for FP8
-   * projections of one row, timed at load against the FP8 skinny GEMMs, where the depth is a multiple of 16
-   * up to 16384 and x and the codes are 16-byte aligned. Off by default: its first version was correct on an
-   * H100 but slower than the skinny GEMM, and the second has not run on a GPU (docs/performance.md).
+   * Unless {@code off}: our FP8 GEMV (gemv_fp8.cu: a warp a weight row, no split of k) is a candidate for
+   * FP8 projections of one row, timed at load against the FP8 skinny GEMMs, where the depth is a multiple of
+   * 16 up to 16384 and x and the codes are 16-byte aligned. On by default since its second version ran
+   * faster than the FP8 skinny GEMM on three of Llama-3-8B's four projections on an H100 (2026-12-06,
+   * docs/performance.md); {@code off} takes it out.
    */
   public static final String GEMV_FP8_SETTING_ENV = "DECODEFLEET_GEMV_FP8";
 
-  /** Whether {@value #GEMV_FP8_SETTING_ENV} is on (default off). */
+  /** Whether {@value #GEMV_FP8_SETTING_ENV} leaves the FP8 GEMV in the dispatch (default on). */
   public static boolean gemvFp8InDispatch() {
     return gemvFp8InDispatch(System.getenv(GEMV_FP8_SETTING_ENV));
   }
 
   static boolean gemvFp8InDispatch(String value) {
-    return io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(value);
+    return io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff(value);
   }
 
   /**
-   * {@code on}: our FP8 decode GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, "ours:skinny-fp8-wgmma": the FP8
-   * skinny GEMM's m64 plan with the codes as the MMA's A operand, from registers) is a candidate for FP8
-   * projections of more than {@value #SKINNY_FP8_WGMMA_MIN_ROWS} - 1 rows on an sm_90 device, timed at load
-   * against the FP8 skinny GEMMs. Off by default until it has run on a GPU (docs/performance.md).
+   * Unless {@code off}: our FP8 decode GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, "ours:skinny-fp8-wgmma": the
+   * FP8 skinny GEMM's m64 plan with the codes as the MMA's A operand, from registers) is a candidate for FP8
+   * projections of {@value #SKINNY_FP8_WGMMA_MIN_ROWS} rows or more on an sm_90 device, timed at load against
+   * the FP8 skinny GEMMs. On by default since its self-test family passed on an H100 and it ran faster than
+   * the m64 FP8 skinny GEMM on every Llama-3-8B projection there (2026-12-06, docs/performance.md).
    */
   public static final String SKINNY_FP8_WGMMA_SETTING_ENV = "DECODEFLEET_GEMM_SKINNY_FP8_WGMMA";
   /** Fewest rows the FP8 wgmma skinny GEMM takes: the m64 plan's (below, the skinny plan tiles x by 8-32). */
   public static final int SKINNY_FP8_WGMMA_MIN_ROWS = 33;
 
-  /** Whether {@value #SKINNY_FP8_WGMMA_SETTING_ENV} is on (default off). */
+  /** Whether {@value #SKINNY_FP8_WGMMA_SETTING_ENV} leaves it in the dispatch (default on). */
   public static boolean skinnyFp8WgmmaInDispatch() {
-    return io.decodefleet.agent.backend.cuda.driver.EnvSetting.on(System.getenv(SKINNY_FP8_WGMMA_SETTING_ENV));
+    return skinnyFp8WgmmaInDispatch(System.getenv(SKINNY_FP8_WGMMA_SETTING_ENV));
+  }
+
+  static boolean skinnyFp8WgmmaInDispatch(String value) {
+    return io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff(value);
   }
 
   /**

@@ -149,12 +149,14 @@ class GemmTunerTest {
   }
 
   @Test
-  void theFp8GemvRunsOnlyWhenSaidOn() {
-    assertFalse(GemmTuner.gemvFp8InDispatch((String) null), "unset: off");
+  void theFp8GemvAndTheFp8WgmmaSkinnyGemmRunUnlessSaidOff() {
+    assertTrue(GemmTuner.gemvFp8InDispatch((String) null), "unset: on");
     assertTrue(GemmTuner.gemvFp8InDispatch(" ON "));
-    assertTrue(GemmTuner.gemvFp8InDispatch("1"));
-    assertFalse(GemmTuner.gemvFp8InDispatch("off"));
-    assertFalse(GemmTuner.gemvFp8InDispatch("yes"));
+    assertFalse(GemmTuner.gemvFp8InDispatch(" OFF "));
+    assertFalse(GemmTuner.gemvFp8InDispatch("0"));
+    assertFalse(GemmTuner.gemvFp8InDispatch("false"));
+    assertTrue(GemmTuner.skinnyFp8WgmmaInDispatch((String) null), "unset: on");
+    assertFalse(GemmTuner.skinnyFp8WgmmaInDispatch("off"));
   }
 
   @Test
