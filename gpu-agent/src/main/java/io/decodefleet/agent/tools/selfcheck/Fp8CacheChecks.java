@@ -108,7 +108,7 @@ final class Fp8CacheChecks {
     DecodeAttentionGraphParams p = new DecodeAttentionGraphParams(out.address(), h.bf16(in.q()).address(),
         h.bytes(f.k()).address(), h.bytes(f.v()).address(), h.ints(in.flatTables()).address(),
         h.ints(contexts).address(), h.ints(plan.workItems()).address(), h.ints(plan.partialBase()).address(),
-        h.poisonedF32((long) slots * group * d).address(), h.poisonedF32((long) slots * group).address(),
+        h.poisonedF32((long) maxItems * group * d).address(), h.poisonedF32((long) maxItems * group).address(),
         h.zeroedInts(plan.counterCount()).address(),
         h.ints(new int[] {plan.numItems(), plan.chunkTokens(), in.stride(), 0}).address(), in.batch(), qHeads,
         kvHeads, d, bs, Integer.numberOfTrailingZeros(bs), (float) (1.0 / Math.sqrt(d) / Math.log(2.0)))
