@@ -94,11 +94,6 @@ public record DecodeAttentionGraphParams(
     return headDim == 64 ? Kernel.DECODE_ATTENTION_GRAPH_FP8_D64 : Kernel.DECODE_ATTENTION_GRAPH_FP8_D128;
   }
 
-  /** The most work items any step of {@code batch} sequences can have ({@link DecodeAttentionPlan#maxItems}). */
-  public static int maxItems(int batch, int kvHeads, int slots) {
-    return DecodeAttentionPlan.maxItems(batch, kvHeads, slots);
-  }
-
   public Kernel splitKernel() {
     return headDim == 64 ? Kernel.DECODE_ATTENTION_GRAPH_D64 : Kernel.DECODE_ATTENTION_GRAPH_D128;
   }

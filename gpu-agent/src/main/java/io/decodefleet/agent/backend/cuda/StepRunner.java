@@ -11,7 +11,6 @@ import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.engine.ForwardBatch;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.sampling.SamplingParams;
-import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import io.decodefleet.kernels.cuda.PagedPrefillAttentionParams;
 import io.decodefleet.kernels.cuda.RopeTable;
@@ -89,7 +88,7 @@ final class StepRunner implements AutoCloseable {
       stack.use(kv, cosSin.address(), tablePositions);
       if (settings.decodePath().usesGraphs()) {
         int rows = settings.graphBucketLimit();
-        int items = tensorCore ? DecodeAttentionGraphParams.maxItems(rows, c.numKeyValueHeads(), graphSlots) : 0;
+        int items = tensorCore ? DecodeAttentionPlan.maxItems(rows, c.numKeyValueHeads(), graphSlots) : 0;
         graphLayout = new StepInputs(rows, rows, 0, 0, rows, items, (long) rows * maxBlocksPerSeq);
         graphHost = PinnedBuffer.allocate(ctx, graphLayout.capacityBytes());
         graphInputs = ctx.allocate(graphLayout.capacityBytes());
@@ -140,7 +139,7 @@ final class StepRunner implements AutoCloseable {
   private StepLaunch graphLaunch(int bucket) {
     StepLaunch.Attention a = tensorCore
         ? new StepLaunch.GraphDecode(settings.decodePath().persistentAttention(),
-            DecodeAttentionGraphParams.maxItems(bucket, c.numKeyValueHeads(), graphSlots), graphSlots)
+            DecodeAttentionPlan.maxItems(bucket, c.numKeyValueHeads(), graphSlots), graphSlots)
         : StepLaunch.Paged.INSTANCE;
     return StepLaunch.allPaged(bucket, graphInputs.address(), graphLayout, a);
   }

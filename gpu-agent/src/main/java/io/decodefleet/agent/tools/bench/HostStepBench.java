@@ -10,7 +10,6 @@ import io.decodefleet.agent.engine.Scheduler;
 import io.decodefleet.agent.engine.SchedulerConfig;
 import io.decodefleet.agent.engine.SchedulerOutput;
 import io.decodefleet.agent.engine.Sequence;
-import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -86,7 +85,7 @@ public final class HostStepBench {
     ModelRunner runner = ModelRunner.layoutOnly(blockSize, vocab);
     int bucket = BatchBuckets.bucketOf(batch);
     int maxBlocks = StepPlan.blocksFor(maxContext, blockSize);
-    int items = DecodeAttentionGraphParams.maxItems(bucket, kvHeads, slots);
+    int items = DecodeAttentionPlan.maxItems(bucket, kvHeads, slots);
     StepInputs layout = new StepInputs(bucket, bucket, 0, 0, bucket, items, (long) bucket * maxBlocks);
     ByteBuffer staging = ByteBuffer.allocateDirect(Math.toIntExact(layout.capacityBytes()))
         .order(ByteOrder.LITTLE_ENDIAN);

@@ -137,7 +137,7 @@ final class BackendKernelChecks {
         : (d == 64 ? Kernel.DECODE_ATTENTION_GRAPH_D64 : Kernel.DECODE_ATTENTION_GRAPH_D128);
     int slots = h.kernels().slots(probe);
     DecodeAttentionPlan plan = DecodeAttentionPlan.plan(contexts, kvHeads, slots);
-    int maxItems = DecodeAttentionGraphParams.maxItems(in.batch(), kvHeads, slots);
+    int maxItems = DecodeAttentionPlan.maxItems(in.batch(), kvHeads, slots);
     int group = qHeads / kvHeads;
     DeviceBuffer out = h.poisonedBf16(in.expected().length);
     DecodeAttentionGraphParams p = new DecodeAttentionGraphParams(out.address(), h.bf16(in.q()).address(),

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.decodefleet.agent.engine.BatchBuckets;
 import io.decodefleet.agent.engine.ForwardBatch;
-import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -48,7 +47,7 @@ class HostPathWarmUpTest {
     int kvHeads = 8;
     int slots = 264;
     List<Integer> buckets = DecodeGraphs.bucketsLargestFirst(64);
-    int items = DecodeAttentionGraphParams.maxItems(64, kvHeads, slots);
+    int items = DecodeAttentionPlan.maxItems(64, kvHeads, slots);
     StepInputs layout = new StepInputs(64, 64, 0, 0, 64, items, 64L * maxBlocks);
     ByteBuffer staging = ByteBuffer.allocateDirect(Math.toIntExact(layout.capacityBytes())).order(ByteOrder.LITTLE_ENDIAN);
     List<Integer> staged = new ArrayList<>();
