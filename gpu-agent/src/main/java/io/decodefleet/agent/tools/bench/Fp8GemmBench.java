@@ -121,36 +121,31 @@ final class Fp8GemmBench {
   }
 
   static BenchResult skinny(DeviceHarness h, int m, int n, int k, double copyPerUs) {
-    Inputs in = Inputs.of(h, m, n, k);
-    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(SkinnyGemmPlan.kernelFor(m)));
-    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
-    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
-    Kernel kernel = SkinnyGemmFp8Params.kernelFor(plan);
-    SkinnyGemmFp8Params[] params = params(in.sets(), SkinnyGemmFp8Params[]::new,
-        s -> SkinnyGemmFp8Params.of(plan, in.out().address(), in.x(s), in.w(s), in.scales().address(), workspace,
-            counters, n, false).withEarlyWeights());
-    double us = BenchPool.graphMedianUs(h, in.launches(),
-        i -> h.launch(kernel, SkinnyGemmFp8Params.launch(plan), params[i % in.sets()]));
-    Map<String, Long> shape = KernelBench.gemmShape(m, n, k);
-    shape.put("splits", (long) plan.splits());
-    return in.result("skinny_gemm_fp8", kernel.symbol().substring(3), shape, us, copyPerUs);
+    return skinny(h, m, n, k, copyPerUs, false);
   }
 
   /** The FP8 skinny GEMM on wgmma (sm_90) on the m64 plan, as the backend launches it. */
   static BenchResult skinnyWgmma(DeviceHarness h, int m, int n, int k, double copyPerUs) {
+    return skinny(h, m, n, k, copyPerUs, true);
+  }
+
+  /** Either FP8 skinny GEMM on the plan for the shape, launched as the backend launches it. */
+  private static BenchResult skinny(DeviceHarness h, int m, int n, int k, double copyPerUs, boolean wgmma) {
     Inputs in = Inputs.of(h, m, n, k);
     SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(SkinnyGemmPlan.kernelFor(m)));
     long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
-    SkinnyGemmFp8Params[] params = params(in.sets(), SkinnyGemmFp8Params[]::new,
-        s -> SkinnyGemmFp8Params.of(plan, in.out().address(), in.x(s), in.w(s), in.scales().address(), workspace,
-            counters, n, false));
-    LaunchShape grid = SkinnyGemmFp8Params.wgmmaLaunch(plan);
-    double us = BenchPool.graphMedianUs(h, in.launches(),
-        i -> h.launch(Kernel.SKINNY_GEMM_FP8_WGMMA, grid, params[i % in.sets()]));
+    Kernel kernel = wgmma ? Kernel.SKINNY_GEMM_FP8_WGMMA : SkinnyGemmFp8Params.kernelFor(plan);
+    LaunchShape grid = wgmma ? SkinnyGemmFp8Params.wgmmaLaunch(plan) : SkinnyGemmFp8Params.launch(plan);
+    SkinnyGemmFp8Params[] params = params(in.sets(), SkinnyGemmFp8Params[]::new, s -> {
+      SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, in.out().address(), in.x(s), in.w(s),
+          in.scales().address(), workspace, counters, n, false);
+      return wgmma ? p : p.withEarlyWeights();
+    });
+    double us = BenchPool.graphMedianUs(h, in.launches(), i -> h.launch(kernel, grid, params[i % in.sets()]));
     Map<String, Long> shape = KernelBench.gemmShape(m, n, k);
     shape.put("splits", (long) plan.splits());
-    return in.result("skinny_gemm_fp8", "wgmma", shape, us, copyPerUs);
+    return in.result("skinny_gemm_fp8", wgmma ? "wgmma" : kernel.symbol().substring(3), shape, us, copyPerUs);
   }
 
   /** The FP8 second skinny GEMM; the codes' tensor maps are encoded before the capture. */

@@ -127,24 +127,7 @@ final class Fp8Checks {
   }
 
   static CheckResult skinny(DeviceHarness h, int m, int n, int k, boolean outFloat, Codes codes) {
-    Fp8Case c = Fp8Case.draw(h, m, n, k, codes);
-    float[] x = c.x();
-    byte[] w = c.w();
-    float[] scales = c.scales();
-    float[] expected = c.expected();
-    SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(SkinnyGemmPlan.kernelFor(m)));
-    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
-    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
-    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
-    SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out.address(), h.bf16(x).address(), h.bytes(w).address(),
-        h.f32(scales).address(), workspace, counters, n, outFloat).withEarlyWeights(); // as the engine launches it
-    Kernel kernel = SkinnyGemmFp8Params.kernelFor(plan);
-    Runnable run = () -> h.launch(kernel, SkinnyGemmFp8Params.launch(plan), p);
-    Checked checked = Checked.run(h, run, out, m * n, outFloat, expected, null);
-    double bytes = (double) n * k + 4.0 * n + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
-    return h.result(outFloat ? "skinny gemm fp8, f32 out" : "skinny gemm fp8", String.format(
-        "m=%d n=%d k=%d splits=%d%s", m, n, k, plan.splits(), codes.label()), checked.err(),
-        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, checked.us(), bytes, 2.0 * m * n * k);
+    return skinny(h, m, n, k, outFloat, codes, false);
   }
 
   /**
@@ -153,6 +136,12 @@ final class Fp8Checks {
    * again after the timed launches (counters back at zero, no tile summed before its partials).
    */
   static CheckResult skinnyWgmma(DeviceHarness h, int m, int n, int k, boolean outFloat, Codes codes) {
+    return skinny(h, m, n, k, outFloat, codes, true);
+  }
+
+  /** Either FP8 skinny GEMM on the plan for the shape, launched as the backend launches it. */
+  private static CheckResult skinny(DeviceHarness h, int m, int n, int k, boolean outFloat, Codes codes,
+      boolean wgmma) {
     Fp8Case c = Fp8Case.draw(h, m, n, k, codes);
     SkinnyGemmPlan plan = SkinnyGemmPlan.plan(m, n, k, h.kernels().slots(SkinnyGemmPlan.kernelFor(m)));
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
@@ -161,11 +150,14 @@ final class Fp8Checks {
     SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, out.address(), h.bf16(c.x()).address(),
         h.bytes(c.w()).address(), h.f32(c.scales()).address(), workspace == null ? 0 : workspace.address(), counters,
         n, outFloat);
-    LaunchShape shape = SkinnyGemmFp8Params.wgmmaLaunch(plan);
-    Runnable run = () -> h.launch(Kernel.SKINNY_GEMM_FP8_WGMMA, shape, p);
-    Checked checked = Checked.run(h, run, out, m * n, outFloat, c.expected(), workspace);
+    Kernel kernel = wgmma ? Kernel.SKINNY_GEMM_FP8_WGMMA : SkinnyGemmFp8Params.kernelFor(plan);
+    LaunchShape shape = wgmma ? SkinnyGemmFp8Params.wgmmaLaunch(plan) : SkinnyGemmFp8Params.launch(plan);
+    SkinnyGemmFp8Params launched = wgmma ? p : p.withEarlyWeights(); // as the engine launches each
+    Runnable run = () -> h.launch(kernel, shape, launched);
+    Checked checked = Checked.run(h, run, out, m * n, outFloat, c.expected(), wgmma ? workspace : null);
     double bytes = (double) n * k + 4.0 * n + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
-    return h.result(outFloat ? "skinny gemm fp8 (wgmma), f32 out" : "skinny gemm fp8 (wgmma)", String.format(
+    String name = wgmma ? "skinny gemm fp8 (wgmma)" : "skinny gemm fp8";
+    return h.result(outFloat ? name + ", f32 out" : name, String.format(
         "m=%d n=%d k=%d splits=%d%s", m, n, k, plan.splits(), codes.label()), checked.err(),
         outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, checked.us(), bytes, 2.0 * m * n * k);
   }
