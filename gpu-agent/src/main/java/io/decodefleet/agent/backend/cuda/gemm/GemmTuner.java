@@ -173,22 +173,14 @@ public final class GemmTuner {
    * weights with bf16 activations, so under every policy these are ours, timed against each other.
    */
   public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8, boolean wgmmaFp8, int rows) {
-    return fp8Candidates(policy, skinny2Fp8, wgmmaFp8, false, rows);
+    return fp8Candidates(policy, skinny2Fp8, wgmmaFp8, false, false, rows);
   }
 
   /**
    * As {@link #fp8Candidates(Policy, boolean, boolean, int)}, with our FP8 GEMV at one row where it may run
-   * ({@code gemvFp8}: {@value #GEMV_FP8_SETTING_ENV} on, its depth and alignment met).
-   */
-  public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8, boolean wgmmaFp8, boolean gemvFp8,
-      int rows) {
-    return fp8Candidates(policy, skinny2Fp8, wgmmaFp8, gemvFp8, false, rows);
-  }
-
-  /**
-   * As {@link #fp8Candidates(Policy, boolean, boolean, boolean, int)}, with our FP8 wgmma skinny GEMM from
-   * {@value #SKINNY_FP8_WGMMA_MIN_ROWS} rows where it may run ({@code skinnyFp8Wgmma}: sm_90, {@value
-   * #SKINNY_FP8_WGMMA_SETTING_ENV} on, its depth and alignment met).
+   * ({@code gemvFp8}: {@value #GEMV_FP8_SETTING_ENV} not off, its depth and alignment met) and our FP8 wgmma
+   * skinny GEMM from {@value #SKINNY_FP8_WGMMA_MIN_ROWS} rows where it may run ({@code skinnyFp8Wgmma}:
+   * sm_90, {@value #SKINNY_FP8_WGMMA_SETTING_ENV} not off, its depth and alignment met).
    */
   public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8, boolean wgmmaFp8, boolean gemvFp8,
       boolean skinnyFp8Wgmma, int rows) {

@@ -139,12 +139,12 @@ class GemmTunerTest {
   @Test
   void theFp8GemvIsACandidateAtOneRowOnlyWhereItMayRun() {
     assertEquals(List.of("ours:gemv-fp8", "ours:skinny-fp8"),
-        labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, 1)));
-    assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, 8)),
+        labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, false, 1)));
+    assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, false, 8)),
         "one row only");
-    assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, false, 1)),
+    assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, false, false, 1)),
         "setting off, or a depth or operands it cannot take");
-    assertEquals(List.of("ours:skinny2-fp8"), labels(GemmTuner.fp8Candidates(Policy.SKINNY2, true, false, true, 1)),
+    assertEquals(List.of("ours:skinny2-fp8"), labels(GemmTuner.fp8Candidates(Policy.SKINNY2, true, false, true, false, 1)),
         "--gemm skinny2 pins the second skinny GEMM");
   }
 
