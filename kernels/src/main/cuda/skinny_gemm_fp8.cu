@@ -124,6 +124,59 @@ __device__ __forceinline__ void skinny_fp8_mma_stage(
   }
 }
 
+// The FP8 skinny GEMMs' end of a tile (this file's kernels and skinny_gemm_fp8_wgmma.cu): each accumulator
+// times its weight row's scale, stored, or written as this split's partial and, in the CTA that counts the
+// tile's last split, summed (skinny_reduce_tile). acc(t, nt, e): the lane's accumulator of weight row
+// rBase + 16t + 8 (e >> 1) and x row m0 + 8 nt + 2 q4 + (e & 1), with m0 = blockIdx.z * MT; a tile is
+// kRows weight rows (row0 the first) and MT x rows; grid (nTiles, splits, mTiles).
+template <int MT, int RT, int NT, int kRows, int kThreads, int kReduceBatch, typename Acc>
+__device__ __forceinline__ void skinny_fp8_finish(const SkinnyGemmFp8Params& p, Acc acc, int rBase, int row0,
+                                                  int& sLast) {
+  const int nTile = blockIdx.x, split = blockIdx.y, mTile = blockIdx.z;
+  const int m0 = mTile * MT;
+  const int q4 = threadIdx.x & 3;
+  // The scales of this lane's rows, loaded once: rows rBase + 16t and rBase + 16t + 8.
+  float rowScale[RT][2];
+#pragma unroll
+  for (int t = 0; t < RT; t++)
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int row = rBase + 16 * t + 8 * h;
+      rowScale[t][h] = row < p.n ? p.scale[row] : 0.f;
+    }
+  if (p.splits == 1) {
+#pragma unroll
+    for (int t = 0; t < RT; t++)
+#pragma unroll
+      for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+          const int row = rBase + 16 * t + 8 * (e >> 1);
+          const int mc = m0 + nt * 8 + 2 * q4 + (e & 1);
+          if (row < p.n && mc < p.m) {
+            skinny_store(p, static_cast<size_t>(mc) * p.outStride + row, acc(t, nt, e) * rowScale[t][e >> 1]);
+          }
+        }
+    return;
+  }
+  const int nPad = gridDim.x * kRows;
+  const int mTiles = gridDim.z;
+  float* ws = p.workspace + static_cast<size_t>(split * mTiles + mTile) * MT * nPad;
+#pragma unroll
+  for (int t = 0; t < RT; t++)
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) {
+        const int row = rBase + 16 * t + 8 * (e >> 1);
+        ws[static_cast<size_t>(nt * 8 + 2 * q4 + (e & 1)) * nPad + row] = acc(t, nt, e) * rowScale[t][e >> 1];
+      }
+  int* counter = &p.counters[mTile * gridDim.x + nTile];
+  if (!skinny_last_split(counter, p.splits, sLast)) return;
+  skinny_reduce_tile<MT, kRows, kThreads, kReduceBatch>(p, row0, m0, nPad);
+  if (threadIdx.x == 0) atomicExch(counter, 0);
+}
+
 template <int MT>
 __device__ __forceinline__ void skinny_fp8_tile(const SkinnyGemmFp8Params& p) {
   using S = SkinnyShape<MT>;
@@ -173,48 +226,9 @@ __device__ __forceinline__ void skinny_fp8_tile(const SkinnyGemmFp8Params& p) {
   cp_async_wait<0>();
 
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int g = lane >> 2, q4 = lane & 3;
-  const int rBase = row0 + warp * S::kWarpRows + g;
-  // The scales of this lane's rows, loaded once: rows rBase + 16t and rBase + 16t + 8.
-  float rowScale[RT][2];
-#pragma unroll
-  for (int t = 0; t < RT; t++)
-#pragma unroll
-    for (int h = 0; h < 2; h++) {
-      const int row = rBase + 16 * t + 8 * h;
-      rowScale[t][h] = row < p.n ? p.scale[row] : 0.f;
-    }
-  if (p.splits == 1) {
-#pragma unroll
-    for (int t = 0; t < RT; t++)
-#pragma unroll
-      for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-          const int row = rBase + 16 * t + 8 * (e >> 1);
-          const int mc = m0 + nt * 8 + 2 * q4 + (e & 1);
-          if (row < p.n && mc < p.m) {
-            skinny_store(p, static_cast<size_t>(mc) * p.outStride + row, acc[t][nt][e] * rowScale[t][e >> 1]);
-          }
-        }
-    return;
-  }
-  const int nPad = gridDim.x * S::kRows;
-  const int mTiles = gridDim.z;
-  float* ws = p.workspace + static_cast<size_t>(split * mTiles + mTile) * MT * nPad;
-#pragma unroll
-  for (int t = 0; t < RT; t++)
-#pragma unroll
-    for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-      for (int e = 0; e < 4; e++) {
-        const int row = rBase + 16 * t + 8 * (e >> 1);
-        ws[static_cast<size_t>(nt * 8 + 2 * q4 + (e & 1)) * nPad + row] = acc[t][nt][e] * rowScale[t][e >> 1];
-      }
-  int* counter = &p.counters[mTile * gridDim.x + nTile];
-  if (!skinny_last_split(counter, p.splits, sLast)) return;
-  skinny_reduce<MT>(p, row0, m0, nPad);
-  if (threadIdx.x == 0) atomicExch(counter, 0);
+  const int rBase = row0 + warp * S::kWarpRows + (lane >> 2);
+  skinny_fp8_finish<MT, RT, NT, S::kRows, S::kThreads, S::kReduceBatch>(
+      p, [&](int t, int nt, int e) { return acc[t][nt][e]; }, rBase, row0, sLast);
 }
 
 }  // namespace df

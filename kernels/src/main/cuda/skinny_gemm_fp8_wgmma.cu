@@ -157,41 +157,10 @@ __device__ __forceinline__ void skinny_fp8_wgmma_tile(const SkinnyGemmFp8Params&
   }
   cp_async_wait<0>();
 
-  // acc[4j + e]: code row rA + 8 (e >> 1), x row 8j + 2q4 + (e & 1) of the tile (wgmma's D layout).
-  float rowScale[2];
-#pragma unroll
-  for (int h = 0; h < 2; h++) {
-    const int row = row0 + rA + 8 * h;
-    rowScale[h] = row < p.n ? p.scale[row] : 0.f;
-  }
-  if (p.splits == 1) {
-#pragma unroll
-    for (int j = 0; j < 8; j++)
-#pragma unroll
-      for (int e = 0; e < 4; e++) {
-        const int row = row0 + rA + 8 * (e >> 1);
-        const int mc = m0 + 8 * j + 2 * q4 + (e & 1);
-        if (row < p.n && mc < p.m) {
-          skinny_store(p, static_cast<size_t>(mc) * p.outStride + row, acc[4 * j + e] * rowScale[e >> 1]);
-        }
-      }
-    return;
-  }
-  const int nPad = gridDim.x * S::kRows;
-  const int mTiles = gridDim.z;
-  float* ws = p.workspace + static_cast<size_t>(split * mTiles + mTile) * S::kMTile * nPad;
-#pragma unroll
-  for (int j = 0; j < 8; j++)
-#pragma unroll
-    for (int e = 0; e < 4; e++) {
-      const int row = row0 + rA + 8 * (e >> 1);
-      ws[static_cast<size_t>(8 * j + 2 * q4 + (e & 1)) * nPad + row] = acc[4 * j + e] * rowScale[e >> 1];
-    }
-  int* counter = &p.counters[mTile * gridDim.x + nTile];
-  if (!skinny_last_split(counter, p.splits, sLast)) return;
-  // The skinny kernels' reduce over the same workspace, by all 256 threads, one split's loads a round.
-  skinny_reduce_tile<S::kMTile, S::kRows, S::kThreads, 1>(p, row0, m0, nPad);
-  if (threadIdx.x == 0) atomicExch(counter, 0);
+  // acc[4j + e]: code row rA + 8 (e >> 1), x row 8j + 2q4 + (e & 1) of the tile (wgmma's D layout); the
+  // skinny kernels' reduce over the same workspace, by all 256 threads, one split's loads a round.
+  skinny_fp8_finish<S::kMTile, 1, 8, S::kRows, S::kThreads, 1>(
+      p, [&](int, int j, int e) { return acc[4 * j + e]; }, row0 + rA, row0, sLast);
 }
 
 #endif
