@@ -20,15 +20,19 @@
 // keeps subnormal products: no flush-to-zero in this build) and multiplied by 2^120 with the scale.
 // Weights fetched before the wait: where earlyWeights is set (resident codes), each warp issues the
 // loads of its first batch before pdl_entry, so they overlap the previous launch's tail.
-// Variant: df_gemv_fp8_m1. Layouts: x (1, k) bf16; w (n, k) e4m3, k a multiple of 16 and w 16-byte
+// SwiGLU in front (up set): x is the gate half and up the up half of a gate_up projection's output, and
+// the row multiplied is silu(gate) * up rounded to bf16, computed as swiglu.cu computes it (the same
+// float32 operations and rounding, so the product is the one of SwiGLU then the GEMV, one launch fewer).
+// Variant: df_gemv_fp8_m1. Layouts: x (1, k) bf16 (and up (1, k) bf16 where set); w (n, k) e4m3, k a multiple of 16 and w 16-byte
 // aligned; scale (n) float32; out (1, outStride) bf16 or float32. Grid: (min(ceil(n / 8), slots)),
 // block 256 threads (8 warps; warp g of the grid takes rows g, g + 8 * gridDim.x, ...), dynamic
 // shared memory ceil(k / 512) * 2048 bytes (whole groups of 32 vectors: gemv_fp8_x_at), k <= kGemvFp8MaxK.
-#include "fp8.cuh"  // and skinny_gemm.cu (decodefleet.cu includes it first): skinny_store
+#include "fp8.cuh"  // and skinny_gemm.cu and swiglu.cu (decodefleet.cu includes them first): skinny_store, swiglu8
 
 struct GemvFp8Params {
   bf16* out;               // (1, outStride) bf16, or float32 when outFloat
-  const bf16* x;           // (1, k) bf16
+  const bf16* x;           // (1, k) bf16: the row, or SwiGLU's gate where up is set
+  const bf16* up;          // (1, k) bf16: SwiGLU's up, or null (x is the row)
   const uint8_t* w;        // (n, k) e4m3
   const float* scale;      // (n) float32
   int n;
@@ -38,7 +42,7 @@ struct GemvFp8Params {
   int earlyWeights;        // 1: w is resident: the first batch is loaded before the wait
   int pad;
 };
-DF_PARAMS_SIZE(GemvFp8Params, 56);
+DF_PARAMS_SIZE(GemvFp8Params, 64);
 
 namespace df {
 
@@ -106,8 +110,10 @@ __device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
   // x to float32 in shared memory: 8 bf16 (one 16-byte load, quarters 2h and 2h + 1 of vector i / 2) a
   // thread at a time; k is a multiple of 16.
   const uint4* xg = reinterpret_cast<const uint4*>(p.x);
+  const uint4* ug = reinterpret_cast<const uint4*>(p.up);
   for (int i = threadIdx.x; i < (p.k >> 3); i += kGemvFp8Threads) {
-    const uint4 v = xg[i];
+    uint4 v = xg[i];
+    if (ug != nullptr) v = swiglu8(v, ug[i]);
     const int vec = i >> 1, j = (i & 1) * 2;
     xs[gemv_fp8_x_at(vec, j)] = make_float4(bf16_lo(v.x), bf16_hi(v.x), bf16_lo(v.y), bf16_hi(v.y));
     xs[gemv_fp8_x_at(vec, j + 1)] = make_float4(bf16_lo(v.z), bf16_hi(v.z), bf16_lo(v.w), bf16_hi(v.w));

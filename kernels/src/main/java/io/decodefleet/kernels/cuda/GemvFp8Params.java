@@ -5,7 +5,9 @@ package io.decodefleet.kernels.cuda;
  * e4m3(w)ᵀ) * scale[row]}, a warp per weight row (no split of k, no partials).
  *
  * @param out (1, outStride) bf16, or float32 when {@code outFloat} is 1
- * @param x (1, k) bf16
+ * @param x (1, k) bf16: the row, or SwiGLU's gate where {@code up} is set
+ * @param up (1, k) bf16: SwiGLU's up (the row is {@code silu(x) * up} rounded to bf16, as the SwiGLU
+ *     kernel computes it: one launch fewer), or 0 (x is the row)
  * @param w (n, k) e4m3 codes, 16-byte aligned
  * @param scale (n) float32
  * @param k a multiple of 16, at most {@link #MAX_K} (a multiple of 512, so the shared memory fits)
@@ -16,6 +18,7 @@ package io.decodefleet.kernels.cuda;
 public record GemvFp8Params(
     long out,
     long x,
+    long up,
     long w,
     long scale,
     int n,
@@ -37,6 +40,7 @@ public record GemvFp8Params(
   public GemvFp8Params {
     ParamChecks.pointer(out, "out");
     ParamChecks.pointer(x, "x");
+    if (up != 0) ParamChecks.pointer(up, "up");
     ParamChecks.pointer(w, "w");
     ParamChecks.pointer(scale, "scale");
     ParamChecks.positive(n, "n");
@@ -49,8 +53,9 @@ public record GemvFp8Params(
     if (outStride < n) {
       throw new IllegalArgumentException("outStride (" + outStride + ") must be >= n (" + n + ")");
     }
-    if ((w & 15) != 0 || (x & 15) != 0) {
-      throw new IllegalArgumentException("x and w must be 16-byte aligned (x " + x + ", w " + w + ")");
+    if ((w & 15) != 0 || (x & 15) != 0 || (up & 15) != 0) {
+      throw new IllegalArgumentException("x, up and w must be 16-byte aligned (x " + x + ", up " + up + ", w " + w
+          + ")");
     }
   }
 
@@ -62,7 +67,17 @@ public record GemvFp8Params(
   /** One row, resident codes (their first batch loaded before the wait), bf16 or float32 out. */
   public static GemvFp8Params resident(long out, long x, long w, long scale, int n, int k, int outStride,
       boolean outFloat) {
-    return new GemvFp8Params(out, x, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0);
+    return new GemvFp8Params(out, x, 0L, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0);
+  }
+
+  /**
+   * As {@link #resident}, the row being SwiGLU of {@code gate} and {@code up} (each (1, k) bf16):
+   * {@code silu(gate) * up} rounded to bf16, exactly as the SwiGLU kernel writes it.
+   */
+  public static GemvFp8Params swiglu(long out, long gate, long up, long w, long scale, int n, int k, int outStride,
+      boolean outFloat) {
+    ParamChecks.pointer(up, "up");
+    return new GemvFp8Params(out, gate, up, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0);
   }
 
   /**

@@ -174,7 +174,13 @@ class Fp8KernelParamsTest {
   void gemvTakesOneRowAWarpARowAndXAsFloat32InSharedMemory() {
     GemvFp8Params p = GemvFp8Params.resident(256, 512, 768, 1024, 6144, 4096, 6144, false);
     assertEquals(1, p.earlyWeights());
-    assertEquals(56, p.pack().length);
+    assertEquals(64, p.pack().length);
+    assertEquals(0L, p.up(), "a plain row: no SwiGLU in front");
+    GemvFp8Params fused = GemvFp8Params.swiglu(256, 512, 512 + 2 * 14336, 768, 1024, 4096, 14336, 4096, true);
+    assertEquals(512 + 2 * 14336, fused.up());
+    assertEquals(512, fused.x());
+    assertThrows(IllegalArgumentException.class,
+        () -> GemvFp8Params.swiglu(256, 512, 520, 768, 1024, 4096, 4096, 4096, false), "up off 16 bytes");
     LaunchShape wide = p.launch(396);
     assertEquals(396, wide.gridX(), "768 CTAs of 8 rows capped at the CTAs the GPU holds: the warps walk the rest");
     assertEquals(256, wide.threads());

@@ -171,8 +171,18 @@ final class LayerStack {
     int inter = c.intermediateSize();
     mark(KernelFamily.GATE_UP_PROJ);
     project(ws.at(ws.gateUp), 2 * inter, ws.at(ws.normed), lw.gateUp(), lw.gateUpScales(), n, 2 * inter, h, false);
-    SwiGluParams act = new SwiGluParams(ws.at(ws.act), ws.at(ws.gateUp), ws.at(ws.gateUp, 2L * inter), n, inter,
-        2 * inter, inter);
+    long gate = ws.at(ws.gateUp);
+    long up = ws.at(ws.gateUp, 2L * inter);
+    if (n == 1 && lw.downScales() >= 0) {
+      // One row over FP8 weights: the GEMV, where chosen, takes SwiGLU in front (one launch fewer).
+      mark(KernelFamily.DOWN_PROJ);
+      if (projections.projectFp8Swiglu(ws.at(ws.delta), h, gate, up, weights.address(lw.down()),
+          weights.address(lw.downScales()), h, inter, sharded)) {
+        completePartialSums(n);
+        return;
+      }
+    }
+    SwiGluParams act = new SwiGluParams(ws.at(ws.act), gate, up, n, inter, 2 * inter, inter);
     mark(KernelFamily.ACTIVATION);
     launch(Kernel.SWIGLU, act.launch(), act);
     mark(KernelFamily.DOWN_PROJ);

@@ -68,6 +68,7 @@ final class Projections {
   private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
   private final boolean gemvFp8; // FP8 projections of one row may run the FP8 GEMV
+  private final boolean gemvFp8Swiglu; // and a one-row down projection's GEMV may take SwiGLU in front
   private final boolean skinnyFp8Wgmma; // FP8 projections of 33+ rows may run the FP8 wgmma skinny GEMM
 
   /**
@@ -86,6 +87,7 @@ final class Projections {
     this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
     this.skinny2Fp8 = skinny2 != null && (policy == GemmTuner.Policy.SKINNY2 || GemmTuner.skinny2Fp8InDispatch());
     this.gemvFp8 = GemmTuner.gemvFp8InDispatch();
+    this.gemvFp8Swiglu = gemvFp8 && GemmTuner.gemvFp8SwigluOn();
     GpuInfo gpu = kernels.context().gpu();
     this.skinnyFp8Wgmma = GemmTuner.skinnyFp8WgmmaInDispatch()
         && WgmmaGemmParams.supports(gpu.computeMajor(), gpu.computeMinor());
@@ -187,6 +189,25 @@ final class Projections {
     Fp8DequantParams d = new Fp8DequantParams(scratch, w, scales, n, k, 1);
     kernels.launch(Kernel.FP8_DEQUANT, d.launch(), d, stream);
     project(out, outStride, x, scratch, m, n, k, outFloat, false);
+  }
+
+  /**
+   * The FP8 projection of one row of SwiGLU({@code gate}, {@code up}) (each (1, k) bf16) in one launch,
+   * where the dispatch chose the FP8 GEMV for the shape and it may run here with SwiGLU in front
+   * ({@link GemmTuner#GEMV_FP8_SWIGLU_SETTING_ENV}): the GEMV computes the row as the SwiGLU kernel
+   * would. Returns false, having launched nothing, elsewhere (the caller runs SwiGLU, then {@link #projectFp8}).
+   */
+  boolean projectFp8Swiglu(long out, int outStride, long gate, long up, long w, long scales, int n, int k,
+      boolean outFloat) {
+    if (!gemvFp8Swiglu || choices == null) return false;
+    GemmChoice choice = choices.choiceFor(new GemmShape(1, n, k, outStride, outFloat)).orElse(null);
+    if (choice == null || choice.kernel() != GemmChoice.Kernel.GEMV_FP8
+        || !gemvFp8Runs(gemvFp8, 1, k, Skinny2Gemms.aligned(gate, w) && (up & 15) == 0)) {
+      return false;
+    }
+    GemvFp8Params p = GemvFp8Params.swiglu(out, gate, up, w, scales, n, k, outStride, outFloat);
+    kernels.launch(Kernel.GEMV_FP8_M1, p.launch(kernels.slots(Kernel.GEMV_FP8_M1)), p, stream);
+    return true;
   }
 
   /** Whether the FP8 GEMV may be a candidate here (its setting on). */

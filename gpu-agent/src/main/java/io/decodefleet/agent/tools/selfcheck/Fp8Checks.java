@@ -4,6 +4,7 @@ import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
+import io.decodefleet.kernels.cuda.Bf16;
 import io.decodefleet.kernels.cuda.Fp8GemmParams;
 import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
@@ -18,6 +19,7 @@ import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 import io.decodefleet.kernels.reference.Fp8E4m3;
 import io.decodefleet.kernels.reference.Fp8Matmul;
 import io.decodefleet.kernels.reference.PagedAttention;
+import io.decodefleet.kernels.reference.SwiGlu;
 import java.util.Arrays;
 import java.util.function.IntFunction;
 
@@ -203,6 +205,35 @@ final class Fp8Checks {
     return h.result(outFloat ? "gemv fp8, f32 out" : "gemv fp8", String.format("m=1 n=%d k=%d ctas=%d%s", n, k,
         shape.gridX(), codes.label()), checked.err(), outFloat ? Compare.F32_ACCUMULATION : Compare.BF16,
         checked.us(), bytes, 2.0 * n * k);
+  }
+
+  /**
+   * The FP8 GEMV with SwiGLU in front, as a one-row down projection runs it: gate and up are the two
+   * halves of one gate_up row, the product row is {@link SwiGlu} of them rounded to bf16 (what the SwiGLU
+   * kernel writes), then {@link Fp8Matmul}; the output poisoned and checked again after the timed launches.
+   */
+  static CheckResult gemvSwiglu(DeviceHarness h, int n, int k) {
+    float[] gateUp = h.randomBf16(2 * k, 2.0);
+    float[] gate = Arrays.copyOfRange(gateUp, 0, k);
+    float[] up = Arrays.copyOfRange(gateUp, k, 2 * k);
+    float[] x = new float[k];
+    SwiGlu.forward(gate, up, k, x);
+    for (int i = 0; i < k; i++) x[i] = Bf16.round(x[i]);
+    byte[] w = Codes.GAUSSIAN.draw(h, n * k);
+    float[] scales = new float[n];
+    for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
+    float[] expected = new float[n];
+    Fp8Matmul.matmulTransposed(x, w, scales, 1, n, k, expected);
+    DeviceBuffer in = h.bf16(gateUp);
+    DeviceBuffer out = h.poisonedBf16(n);
+    GemvFp8Params p = GemvFp8Params.swiglu(out.address(), in.address(), in.address(2L * k), h.bytes(w).address(),
+        h.f32(scales).address(), n, k, n, false);
+    LaunchShape shape = p.launch(h.kernels().slots(Kernel.GEMV_FP8_M1));
+    Runnable run = () -> h.launch(Kernel.GEMV_FP8_M1, shape, p);
+    Checked checked = Checked.run(h, run, out, n, false, expected, null);
+    double bytes = (double) n * k + 4.0 * n + 4.0 * k + 2.0 * n;
+    return h.result("gemv fp8, swiglu in front", String.format("m=1 n=%d k=%d ctas=%d", n, k, shape.gridX()),
+        checked.err(), Compare.BF16, checked.us(), bytes, 2.0 * n * k);
   }
 
   /**

@@ -126,6 +126,19 @@ public final class GemmTuner {
   }
 
   /**
+   * Unless {@code off}: where the dispatch chose the FP8 GEMV for a one-row down projection, the GEMV
+   * computes SwiGLU of the gate_up output as it stages its row (the same float32 operations and bf16
+   * rounding as the SwiGLU kernel, so the same product) and the SwiGLU launch goes; {@code off} keeps
+   * the two launches.
+   */
+  public static final String GEMV_FP8_SWIGLU_SETTING_ENV = "DECODEFLEET_GEMV_FP8_SWIGLU";
+
+  /** Whether {@value #GEMV_FP8_SWIGLU_SETTING_ENV} leaves SwiGLU in the FP8 GEMV (default on). */
+  public static boolean gemvFp8SwigluOn() {
+    return gemvFp8InDispatch(System.getenv(GEMV_FP8_SWIGLU_SETTING_ENV));
+  }
+
+  /**
    * Unless {@code off}: our FP8 decode GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, "ours:skinny-fp8-wgmma": the
    * FP8 skinny GEMM's m64 plan with the codes as the MMA's A operand, from registers) is a candidate for FP8
    * projections of {@value #SKINNY_FP8_WGMMA_MIN_ROWS} rows or more on an sm_90 device, timed at load against
