@@ -23,16 +23,24 @@
 // SwiGLU in front (up set): x is the gate half and up the up half of a gate_up projection's output, and
 // the row multiplied is silu(gate) * up rounded to bf16, computed as swiglu.cu computes it (the same
 // float32 operations and rounding, so the product is the one of SwiGLU then the GEMV, one launch fewer).
-// Variant: df_gemv_fp8_m1. Layouts: x (1, k) bf16 (and up (1, k) bf16 where set); w (n, k) e4m3, k a multiple of 16 and w 16-byte
-// aligned; scale (n) float32; out (1, outStride) bf16 or float32. Grid: (min(ceil(n / 8), slots)),
+// RMSNorm in front (normWeight set): x is the delta added to the residual stream, and the row multiplied
+// is rmsnorm.cu's fused norm of residual + x, computed as it computes it (same threads, same sum order,
+// same roundings: the same row). Every CTA computes the row; CTA 0 also writes the new residual stream, to
+// residualOut, which must not be residual (other CTAs may still be reading it).
+// Variant: df_gemv_fp8_m1. Layouts: x (1, k) bf16 (and up, residual, residualOut, normWeight (1, k) bf16
+// where set); w (n, k) e4m3, k a multiple of 16 and w 16-byte aligned; scale (n) float32; out (1, outStride) bf16 or float32. Grid: (min(ceil(n / 8), slots)),
 // block 256 threads (8 warps; warp g of the grid takes rows g, g + 8 * gridDim.x, ...), dynamic
 // shared memory ceil(k / 512) * 2048 bytes (whole groups of 32 vectors: gemv_fp8_x_at), k <= kGemvFp8MaxK.
-#include "fp8.cuh"  // and skinny_gemm.cu and swiglu.cu (decodefleet.cu includes them first): skinny_store, swiglu8
+#include "fp8.cuh"  // and rmsnorm.cu, swiglu.cu and skinny_gemm.cu (decodefleet.cu includes them first):
+                    // add_and_square, swiglu8, skinny_store
 
 struct GemvFp8Params {
   bf16* out;               // (1, outStride) bf16, or float32 when outFloat
-  const bf16* x;           // (1, k) bf16: the row, or SwiGLU's gate where up is set
-  const bf16* up;          // (1, k) bf16: SwiGLU's up, or null (x is the row)
+  const bf16* x;           // (1, k) bf16: the row; SwiGLU's gate where up is set; the norm's delta where normWeight is
+  const bf16* up;          // (1, k) bf16: SwiGLU's up, or null
+  bf16* residualOut;       // norm in front: (1, k) bf16, the residual stream after the add (CTA 0 writes it)
+  const bf16* residual;    // norm in front: (1, k) bf16, the residual stream x is added to
+  const bf16* normWeight;  // norm in front: (k) bf16, the RMSNorm weight; null: no norm
   const uint8_t* w;        // (n, k) e4m3
   const float* scale;      // (n) float32
   int n;
@@ -40,9 +48,9 @@ struct GemvFp8Params {
   int outStride;
   int outFloat;            // 1: out is float32
   int earlyWeights;        // 1: w is resident: the first batch is loaded before the wait
-  int pad;
+  float eps;               // norm in front: RMSNorm's epsilon
 };
-DF_PARAMS_SIZE(GemvFp8Params, 64);
+DF_PARAMS_SIZE(GemvFp8Params, 88);
 
 namespace df {
 
@@ -94,6 +102,44 @@ __device__ __forceinline__ void gemv_fp8_batch(const float4* xs, int b, int lane
   }
 }
 
+// 8 bf16 of x (vector i / 2's quarters 2 (i % 2) and 2 (i % 2) + 1) into shared memory as float32.
+__device__ __forceinline__ void gemv_fp8_stage(float4* xs, int i, const uint4 v) {
+  const int vec = i >> 1, j = (i & 1) * 2;
+  xs[gemv_fp8_x_at(vec, j)] = make_float4(bf16_lo(v.x), bf16_hi(v.x), bf16_lo(v.y), bf16_hi(v.y));
+  xs[gemv_fp8_x_at(vec, j + 1)] = make_float4(bf16_lo(v.z), bf16_hi(v.z), bf16_lo(v.w), bf16_hi(v.w));
+}
+
+// The row as rmsnorm.cu's fused norm makes it: r = bf16(residual + x) (CTA 0 writes r to residualOut),
+// then bf16(r * rsqrt(mean(r^2) + eps) * weight), staged as float32. Thread t takes vectors t, t + 256,
+// ... and the block sums the squares as the norm kernel's 256 threads do. r waits in shared memory
+// (each thread reads back only what it wrote) while the block sums.
+__device__ __forceinline__ void gemv_fp8_stage_norm(const GemvFp8Params& p, float4* xs) {
+  __shared__ float scratch[32];
+  const uint4* xg = reinterpret_cast<const uint4*>(p.x);
+  const uint4* rg = reinterpret_cast<const uint4*>(p.residual);
+  uint4* ro = reinterpret_cast<uint4*>(p.residualOut);
+  const int vectors = p.k >> 3;
+  float ss = 0.f;
+  for (int i = threadIdx.x; i < vectors; i += kGemvFp8Threads) {
+    uint4 v = xg[i];
+    ss += add_and_square(v, rg[i]);  // rmsnorm.cu: v = bf16(x + residual), the squares of the rounded sum
+    if (blockIdx.x == 0) ro[i] = v;
+    gemv_fp8_stage(xs, i, v);
+  }
+  ss = block_sum(ss, scratch);
+  const float inv = rsqrtf(ss / static_cast<float>(p.k) + p.eps);
+  const uint4* weight = reinterpret_cast<const uint4*>(p.normWeight);
+  for (int i = threadIdx.x; i < vectors; i += kGemvFp8Threads) {
+    const int vec = i >> 1, j = (i & 1) * 2;
+    const float4 a = xs[gemv_fp8_x_at(vec, j)], b = xs[gemv_fp8_x_at(vec, j + 1)];
+    float f[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w}, wn[8];
+    unpack8(weight[i], wn);
+#pragma unroll
+    for (int e = 0; e < 8; e++) f[e] = (f[e] * inv) * wn[e];
+    gemv_fp8_stage(xs, i, pack8(f));
+  }
+}
+
 __device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
   extern __shared__ float4 gemv_smem[];
   float4* xs = gemv_smem;
@@ -110,13 +156,15 @@ __device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
   // x to float32 in shared memory: 8 bf16 (one 16-byte load, quarters 2h and 2h + 1 of vector i / 2) a
   // thread at a time; k is a multiple of 16.
   const uint4* xg = reinterpret_cast<const uint4*>(p.x);
-  const uint4* ug = reinterpret_cast<const uint4*>(p.up);
-  for (int i = threadIdx.x; i < (p.k >> 3); i += kGemvFp8Threads) {
-    uint4 v = xg[i];
-    if (ug != nullptr) v = swiglu8(v, ug[i]);
-    const int vec = i >> 1, j = (i & 1) * 2;
-    xs[gemv_fp8_x_at(vec, j)] = make_float4(bf16_lo(v.x), bf16_hi(v.x), bf16_lo(v.y), bf16_hi(v.y));
-    xs[gemv_fp8_x_at(vec, j + 1)] = make_float4(bf16_lo(v.z), bf16_hi(v.z), bf16_lo(v.w), bf16_hi(v.w));
+  if (p.normWeight != nullptr) {
+    gemv_fp8_stage_norm(p, xs);
+  } else {
+    const uint4* ug = reinterpret_cast<const uint4*>(p.up);
+    for (int i = threadIdx.x; i < (p.k >> 3); i += kGemvFp8Threads) {
+      uint4 v = xg[i];
+      if (ug != nullptr) v = swiglu8(v, ug[i]);
+      gemv_fp8_stage(xs, i, v);
+    }
   }
   __syncthreads();
 

@@ -2,23 +2,34 @@ package io.decodefleet.kernels.cuda;
 
 /**
  * Mirror of {@code GemvFp8Params} in gemv_fp8.cu: the FP8 GEMV of one decode row, {@code out = (x ·
- * e4m3(w)ᵀ) * scale[row]}, a warp per weight row (no split of k, no partials).
+ * e4m3(w)ᵀ) * scale[row]}, a warp per weight row (no split of k, no partials). What comes before the
+ * projection in a layer may run inside it, as the CTAs stage the row (each the same float32 operations
+ * and bf16 roundings as the kernel it replaces, so the same row): SwiGLU ({@code up} set) or the fused
+ * residual add and RMSNorm ({@code normWeight} set).
  *
  * @param out (1, outStride) bf16, or float32 when {@code outFloat} is 1
- * @param x (1, k) bf16: the row, or SwiGLU's gate where {@code up} is set
- * @param up (1, k) bf16: SwiGLU's up (the row is {@code silu(x) * up} rounded to bf16, as the SwiGLU
- *     kernel computes it: one launch fewer), or 0 (x is the row)
+ * @param x (1, k) bf16: the row; SwiGLU's gate where {@code up} is set; the delta added to the residual
+ *     stream where {@code normWeight} is set
+ * @param up (1, k) bf16: SwiGLU's up (the row is {@code silu(x) * up} rounded to bf16), or 0
+ * @param residualOut norm in front: (1, k) bf16, where the residual stream after the add goes (not {@code
+ *     residual}: other CTAs may still read it); else 0
+ * @param residual norm in front: (1, k) bf16, the residual stream; else 0
+ * @param normWeight norm in front: (k) bf16 RMSNorm weight (the row is {@code rmsnorm(residual + x)}, as the
+ *     norm kernel makes it); 0: no norm
  * @param w (n, k) e4m3 codes, 16-byte aligned
  * @param scale (n) float32
  * @param k a multiple of 16, at most {@link #MAX_K} (a multiple of 512, so the shared memory fits)
  * @param earlyWeights 1: the codes are resident, so each warp loads its first batch before it waits for
  *     the previous launch ({@link SkinnyGemmParams#earlyWeights()})
- * @param pad 0 (the C struct's size is a multiple of its pointers')
+ * @param eps norm in front: RMSNorm's epsilon; else 0
  */
 public record GemvFp8Params(
     long out,
     long x,
     long up,
+    long residualOut,
+    long residual,
+    long normWeight,
     long w,
     long scale,
     int n,
@@ -26,7 +37,7 @@ public record GemvFp8Params(
     int outStride,
     int outFloat,
     int earlyWeights,
-    int pad)
+    float eps)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(GemvFp8Params.class);
@@ -49,13 +60,24 @@ public record GemvFp8Params(
     ParamChecks.atMost(k, MAX_K, "k");
     ParamChecks.flag(outFloat, "outFloat");
     ParamChecks.flag(earlyWeights, "earlyWeights");
-    if (pad != 0) throw new IllegalArgumentException("pad must be 0 but is " + pad);
+    if (up != 0 && normWeight != 0) throw new IllegalArgumentException("SwiGLU and a norm in front: one at most");
+    if (normWeight != 0) {
+      ParamChecks.pointer(residual, "residual");
+      ParamChecks.pointer(residualOut, "residualOut");
+      if (residualOut == residual) {
+        throw new IllegalArgumentException("residualOut must not be residual (other CTAs may still read it)");
+      }
+      if (!(eps > 0f)) throw new IllegalArgumentException("eps must be positive but is " + eps);
+    } else if (residual != 0 || residualOut != 0 || eps != 0f) {
+      throw new IllegalArgumentException("residual, residualOut and eps are for a norm in front (normWeight 0)");
+    }
     if (outStride < n) {
       throw new IllegalArgumentException("outStride (" + outStride + ") must be >= n (" + n + ")");
     }
-    if ((w & 15) != 0 || (x & 15) != 0 || (up & 15) != 0) {
-      throw new IllegalArgumentException("x, up and w must be 16-byte aligned (x " + x + ", up " + up + ", w " + w
-          + ")");
+    if (((w | x | up | residual | residualOut | normWeight) & 15) != 0) {
+      throw new IllegalArgumentException("x, up, residual, residualOut, normWeight and w must be 16-byte aligned (x "
+          + x + ", up " + up + ", residual " + residual + ", residualOut " + residualOut + ", normWeight " + normWeight
+          + ", w " + w + ")");
     }
   }
 
@@ -67,7 +89,7 @@ public record GemvFp8Params(
   /** One row, resident codes (their first batch loaded before the wait), bf16 or float32 out. */
   public static GemvFp8Params resident(long out, long x, long w, long scale, int n, int k, int outStride,
       boolean outFloat) {
-    return new GemvFp8Params(out, x, 0L, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0);
+    return new GemvFp8Params(out, x, 0L, 0L, 0L, 0L, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0f);
   }
 
   /**
@@ -77,7 +99,19 @@ public record GemvFp8Params(
   public static GemvFp8Params swiglu(long out, long gate, long up, long w, long scale, int n, int k, int outStride,
       boolean outFloat) {
     ParamChecks.pointer(up, "up");
-    return new GemvFp8Params(out, gate, up, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0);
+    return new GemvFp8Params(out, gate, up, 0L, 0L, 0L, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0f);
+  }
+
+  /**
+   * As {@link #resident}, the row being the fused residual add and RMSNorm: {@code r = bf16(residual +
+   * delta)} (written to {@code residualOut}), then {@code bf16(r / rms(r) * normWeight)}, exactly as the norm
+   * kernel makes it ({@code k} is the hidden size).
+   */
+  public static GemvFp8Params normed(long out, long delta, long residual, long residualOut, long normWeight,
+      float eps, long w, long scale, int n, int k, int outStride, boolean outFloat) {
+    ParamChecks.pointer(normWeight, "normWeight");
+    return new GemvFp8Params(out, delta, 0L, residualOut, residual, normWeight, w, scale, n, k, outStride,
+        outFloat ? 1 : 0, 1, eps);
   }
 
   /**

@@ -174,8 +174,25 @@ class Fp8KernelParamsTest {
   void gemvTakesOneRowAWarpARowAndXAsFloat32InSharedMemory() {
     GemvFp8Params p = GemvFp8Params.resident(256, 512, 768, 1024, 6144, 4096, 6144, false);
     assertEquals(1, p.earlyWeights());
-    assertEquals(64, p.pack().length);
+    assertEquals(88, p.pack().length);
     assertEquals(0L, p.up(), "a plain row: no SwiGLU in front");
+    assertEquals(0L, p.normWeight(), "a plain row: no norm in front");
+    GemvFp8Params normed = GemvFp8Params.normed(256, 512, 1024, 1280, 1536, 1e-5f, 768, 2048, 6144, 4096, 6144,
+        false);
+    assertEquals(1536, normed.normWeight());
+    assertEquals(1024, normed.residual());
+    assertEquals(1280, normed.residualOut());
+    assertThrows(IllegalArgumentException.class,
+        () -> GemvFp8Params.normed(256, 512, 1024, 1024, 1536, 1e-5f, 768, 2048, 6144, 4096, 6144, false),
+        "the new residual over the one other CTAs read");
+    assertThrows(IllegalArgumentException.class,
+        () -> GemvFp8Params.normed(256, 512, 1024, 1280, 1536, 0f, 768, 2048, 6144, 4096, 6144, false), "eps 0");
+    assertThrows(IllegalArgumentException.class,
+        () -> new GemvFp8Params(256, 512, 0, 1280, 1024, 0, 768, 2048, 6144, 4096, 6144, 0, 1, 0f),
+        "residual without a norm");
+    assertThrows(IllegalArgumentException.class,
+        () -> new GemvFp8Params(256, 512, 4096, 1280, 1024, 1536, 768, 2048, 6144, 4096, 6144, 0, 1, 1e-5f),
+        "SwiGLU and a norm at once");
     GemvFp8Params fused = GemvFp8Params.swiglu(256, 512, 512 + 2 * 14336, 768, 1024, 4096, 14336, 4096, true);
     assertEquals(512 + 2 * 14336, fused.up());
     assertEquals(512, fused.x());

@@ -123,21 +123,33 @@ final class LayerStack {
     if (marks != null) marks.begin(family);
   }
 
+  /**
+   * A residual add and RMSNorm not yet launched: {@code residual += delta} (float32 delta where {@code
+   * deltaFloat}), then the norm with {@code weight} into ws.normed. The projection that reads the norm
+   * may take it in front ({@link #projectNormed}); otherwise it is launched first.
+   */
+  private record PendingNorm(long delta, long weight, boolean deltaFloat) {}
+
+  /** Where the residual stream is now: ws.residual, or at one row ws.residualAlt after a norm in front. */
+  private long residualAt;
+
   /** Everything up to the final norm: leaves (rows, hidden) final-normed states in ws.normed. */
   void body(StepLaunch s) {
     int n = s.rows();
     int h = c.hiddenSize();
     float eps = c.rmsNormEps();
     WeightLayout w = weights.layout();
+    residualAt = ws.at(ws.residual);
     mark(KernelFamily.EMBEDDING);
-    launch(Kernel.EMBEDDING, new EmbeddingParams(ws.at(ws.residual), weights.address(w.embedding()),
+    launch(Kernel.EMBEDDING, new EmbeddingParams(residualAt, weights.address(w.embedding()),
         s.at(s.layout().tokens()), n, h, c.vocabSize()));
-    launchNorm(new RmsNormParams(ws.at(ws.normed), 0L, ws.at(ws.residual),
+    launchNorm(new RmsNormParams(ws.at(ws.normed), 0L, residualAt,
         weights.address(w.layer(0).inputNorm()), n, h, eps));
+    PendingNorm pending = null;
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       WeightLayout.LayerWeights lw = w.layer(l);
-      mark(KernelFamily.QKV_PROJ);
-      project(ws.at(ws.qkv), qkvWidth, ws.at(ws.normed), lw.qkv(), lw.qkvScales(), n, qkvWidth, h, false);
+      projectNormed(KernelFamily.QKV_PROJ, pending, ws.at(ws.qkv), qkvWidth, lw.qkv(), lw.qkvScales(), n, qkvWidth,
+          h);
       mark(KernelFamily.ROPE_KV);
       ropeAndAppend(s, l, lw);
       mark(KernelFamily.ATTENTION);
@@ -145,9 +157,9 @@ final class LayerStack {
       mark(KernelFamily.O_PROJ);
       project(ws.at(ws.delta), h, ws.at(ws.attn), lw.o(), lw.oScales(), n, h, c.qSize(), sharded);
       completePartialSums(n);
-      launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
-          weights.address(lw.postAttentionNorm()), n, h, eps, sharded ? 1 : 0));
+      PendingNorm postAttention = new PendingNorm(ws.at(ws.delta), weights.address(lw.postAttentionNorm()), sharded);
       if (lw.moe()) {
+        flushNorm(postAttention, n);
         // The sparse MLP: router, dispatch and the experts' gate_up count as gate_up_proj, their
         // down and the combine as down_proj (as on the CPU backend).
         long live = s.at(s.layout().liveRows());
@@ -156,21 +168,21 @@ final class LayerStack {
         mark(KernelFamily.DOWN_PROJ);
         moe.combine(weights, lw, l, n, live, ws.at(ws.delta));
       } else {
-        denseMlp(lw, n, h);
+        denseMlp(lw, n, h, postAttention);
       }
       // An expert-parallel rank's combine leaves float32 sums over the group, as a tensor-parallel rank's down does.
       boolean mlpFloat = sharded || lw.moe() && moe.outputsFloat32();
       long nextNorm = l + 1 < c.numHiddenLayers() ? w.layer(l + 1).inputNorm() : w.finalNorm();
-      launchNorm(new RmsNormParams(ws.at(ws.normed), ws.at(ws.residual), ws.at(ws.delta),
-          weights.address(nextNorm), n, h, eps, mlpFloat ? 1 : 0));
+      pending = new PendingNorm(ws.at(ws.delta), weights.address(nextNorm), mlpFloat);
     }
+    flushNorm(pending, n); // the final norm, for the head
   }
 
-  /** The dense MLP: gate_up projection, SwiGLU, down projection into ws.delta (partial sums completed). */
-  private void denseMlp(WeightLayout.LayerWeights lw, int n, int h) {
+  /** The dense MLP: gate_up projection (the pending norm in front where it can be), SwiGLU, down projection into ws.delta. */
+  private void denseMlp(WeightLayout.LayerWeights lw, int n, int h, PendingNorm norm) {
     int inter = c.intermediateSize();
-    mark(KernelFamily.GATE_UP_PROJ);
-    project(ws.at(ws.gateUp), 2 * inter, ws.at(ws.normed), lw.gateUp(), lw.gateUpScales(), n, 2 * inter, h, false);
+    projectNormed(KernelFamily.GATE_UP_PROJ, norm, ws.at(ws.gateUp), 2 * inter, lw.gateUp(), lw.gateUpScales(), n,
+        2 * inter, h);
     long gate = ws.at(ws.gateUp);
     long up = ws.at(ws.gateUp, 2L * inter);
     if (n == 1 && lw.downScales() >= 0) {
@@ -188,6 +200,36 @@ final class LayerStack {
     mark(KernelFamily.DOWN_PROJ);
     project(ws.at(ws.delta), h, ws.at(ws.act), lw.down(), lw.downScales(), n, h, inter, sharded);
     completePartialSums(n);
+  }
+
+  /**
+   * The projection of ws.normed after {@code norm} (null: ws.normed is ready), timed as {@code family} in a
+   * profiled step (the norm, where launched, as its own). At one row over FP8 weights
+   * where the dispatch chose the GEMV, the GEMV makes the norm's row itself ({@link
+   * Projections#projectFp8Normed}) and the residual stream moves to the other of its two one-row places;
+   * otherwise the norm is launched, then the projection.
+   */
+  private void projectNormed(KernelFamily family, PendingNorm norm, long out, int stride, long w, long scales, int m,
+      int n, int k) {
+    if (norm != null && m == 1 && scales >= 0 && !norm.deltaFloat()) {
+      mark(family);
+      long other = residualAt == ws.at(ws.residual) ? ws.at(ws.residualAlt) : ws.at(ws.residual);
+      if (projections.projectFp8Normed(out, stride, norm.delta(), residualAt, other, norm.weight(), c.rmsNormEps(),
+          weights.address(w), weights.address(scales), n, k)) {
+        residualAt = other;
+        return;
+      }
+    }
+    flushNorm(norm, m);
+    mark(family);
+    project(out, stride, ws.at(ws.normed), w, scales, m, n, k, false);
+  }
+
+  /** Launches {@code norm} (residual add and RMSNorm into ws.normed); nothing where it is null. */
+  private void flushNorm(PendingNorm norm, int rows) {
+    if (norm == null) return;
+    launchNorm(new RmsNormParams(ws.at(ws.normed), residualAt, norm.delta(), norm.weight(), rows, c.hiddenSize(),
+        c.rmsNormEps(), norm.deltaFloat() ? 1 : 0));
   }
 
   /** The MoE kernels, or null for a dense model. */

@@ -69,6 +69,7 @@ final class Projections {
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
   private final boolean gemvFp8; // FP8 projections of one row may run the FP8 GEMV
   private final boolean gemvFp8Swiglu; // and a one-row down projection's GEMV may take SwiGLU in front
+  private final boolean gemvFp8Norm; // and a one-row qkv or gate_up projection's GEMV the residual add and norm
   private final boolean skinnyFp8Wgmma; // FP8 projections of 33+ rows may run the FP8 wgmma skinny GEMM
 
   /**
@@ -88,6 +89,7 @@ final class Projections {
     this.skinny2Fp8 = skinny2 != null && (policy == GemmTuner.Policy.SKINNY2 || GemmTuner.skinny2Fp8InDispatch());
     this.gemvFp8 = GemmTuner.gemvFp8InDispatch();
     this.gemvFp8Swiglu = gemvFp8 && GemmTuner.gemvFp8SwigluOn();
+    this.gemvFp8Norm = gemvFp8 && GemmTuner.gemvFp8NormOn();
     GpuInfo gpu = kernels.context().gpu();
     this.skinnyFp8Wgmma = GemmTuner.skinnyFp8WgmmaInDispatch()
         && WgmmaGemmParams.supports(gpu.computeMajor(), gpu.computeMinor());
@@ -199,15 +201,35 @@ final class Projections {
    */
   boolean projectFp8Swiglu(long out, int outStride, long gate, long up, long w, long scales, int n, int k,
       boolean outFloat) {
-    if (!gemvFp8Swiglu || choices == null) return false;
-    GemmChoice choice = choices.choiceFor(new GemmShape(1, n, k, outStride, outFloat)).orElse(null);
-    if (choice == null || choice.kernel() != GemmChoice.Kernel.GEMV_FP8
-        || !gemvFp8Runs(gemvFp8, 1, k, Skinny2Gemms.aligned(gate, w) && (up & 15) == 0)) {
-      return false;
-    }
+    if (!gemvFp8Swiglu || !gemvChosen(n, k, outStride, outFloat, gate, w) || (up & 15) != 0) return false;
     GemvFp8Params p = GemvFp8Params.swiglu(out, gate, up, w, scales, n, k, outStride, outFloat);
     kernels.launch(Kernel.GEMV_FP8_M1, p.launch(kernels.slots(Kernel.GEMV_FP8_M1)), p, stream);
     return true;
+  }
+
+  /**
+   * The FP8 projection of one row of the residual add and RMSNorm ({@code residual + delta}, written to
+   * {@code residualOut}, normed with {@code normWeight}) in one launch, where the dispatch chose the FP8 GEMV
+   * for the shape and it may run here with the norm in front ({@link GemmTuner#GEMV_FP8_NORM_SETTING_ENV}):
+   * the GEMV makes the row as the norm kernel would. Returns false, having launched nothing, elsewhere.
+   */
+  boolean projectFp8Normed(long out, int outStride, long delta, long residual, long residualOut, long normWeight,
+      float eps, long w, long scales, int n, int k) {
+    if (!gemvFp8Norm || !gemvChosen(n, k, outStride, false, delta, w) || ((residual | residualOut | normWeight) & 15) != 0) {
+      return false;
+    }
+    GemvFp8Params p = GemvFp8Params.normed(out, delta, residual, residualOut, normWeight, eps, w, scales, n, k,
+        outStride, false);
+    kernels.launch(Kernel.GEMV_FP8_M1, p.launch(kernels.slots(Kernel.GEMV_FP8_M1)), p, stream);
+    return true;
+  }
+
+  /** Whether a one-row FP8 projection of this shape runs the GEMV: chosen by the dispatch, and it may run here. */
+  private boolean gemvChosen(int n, int k, int outStride, boolean outFloat, long x, long w) {
+    if (choices == null) return false;
+    GemmChoice choice = choices.choiceFor(new GemmShape(1, n, k, outStride, outFloat)).orElse(null);
+    return choice != null && choice.kernel() == GemmChoice.Kernel.GEMV_FP8
+        && gemvFp8Runs(gemvFp8, 1, k, Skinny2Gemms.aligned(x, w));
   }
 
   /** Whether the FP8 GEMV may be a candidate here (its setting on). */

@@ -17,6 +17,7 @@ final class Workspace implements AutoCloseable {
   final int rows;
   final int logitsRows;
   final long residual; // (rows, hidden) bf16
+  final long residualAlt; // (1, hidden) bf16: a one-row step's residual stream after a norm inside a GEMV
   final long normed; // (rows, hidden) bf16
   final long qkv; // (rows, qSize + 2 kvSize) bf16
   final long q; // (rows, qHeads, headDim) bf16, contiguous copy of qkv's q part
@@ -50,6 +51,8 @@ final class Workspace implements AutoCloseable {
     long at = 0;
     residual = at;
     at = next(at, rows * h * 2);
+    residualAlt = at;
+    at = next(at, h * 2);
     normed = at;
     at = next(at, rows * h * 2);
     qkv = at;

@@ -19,6 +19,7 @@ import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 import io.decodefleet.kernels.reference.Fp8E4m3;
 import io.decodefleet.kernels.reference.Fp8Matmul;
 import io.decodefleet.kernels.reference.PagedAttention;
+import io.decodefleet.kernels.reference.RmsNorm;
 import io.decodefleet.kernels.reference.SwiGlu;
 import java.util.Arrays;
 import java.util.function.IntFunction;
@@ -234,6 +235,46 @@ final class Fp8Checks {
     double bytes = (double) n * k + 4.0 * n + 4.0 * k + 2.0 * n;
     return h.result("gemv fp8, swiglu in front", String.format("m=1 n=%d k=%d ctas=%d", n, k, shape.gridX()),
         checked.err(), Compare.BF16, checked.us(), bytes, 2.0 * n * k);
+  }
+
+  /**
+   * The FP8 GEMV with the residual add and RMSNorm in front, as a one-row qkv or gate_up projection runs
+   * it: the product row is {@link RmsNorm#addResidualAndNorm} of the delta and the residual stream, rounded
+   * to bf16 (what the norm kernel writes), then {@link Fp8Matmul}; the new residual stream (written by the
+   * first CTA to its other place) is checked too, and the old one must be unchanged. Output and new
+   * residual poisoned and checked again after the timed launches.
+   */
+  static CheckResult gemvNormed(DeviceHarness h, int n, int k) {
+    float eps = 1e-5f;
+    float[] delta = h.randomBf16(k, 1.0);
+    float[] residual = h.randomBf16(k, 1.0);
+    float[] weight = h.randomBf16(k, 0.5);
+    for (int i = 0; i < k; i++) weight[i] = Bf16.round(1f + weight[i]);
+    float[] x = new float[k];
+    float[] newResidual = residual.clone();
+    RmsNorm.addResidualAndNorm(delta, newResidual, weight, eps, 1, k, x);
+    for (int i = 0; i < k; i++) x[i] = Bf16.round(x[i]);
+    byte[] w = Codes.GAUSSIAN.draw(h, n * k);
+    float[] scales = new float[n];
+    for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
+    float[] expected = new float[n];
+    Fp8Matmul.matmulTransposed(x, w, scales, 1, n, k, expected);
+    DeviceBuffer dRes = h.bf16(residual);
+    DeviceBuffer dResOut = h.poisonedBf16(k);
+    DeviceBuffer out = h.poisonedBf16(n);
+    GemvFp8Params p = GemvFp8Params.normed(out.address(), h.bf16(delta).address(), dRes.address(),
+        dResOut.address(), h.bf16(weight).address(), eps, h.bytes(w).address(), h.f32(scales).address(), n, k, n,
+        false);
+    LaunchShape shape = p.launch(h.kernels().slots(Kernel.GEMV_FP8_M1));
+    Runnable run = () -> h.launch(Kernel.GEMV_FP8_M1, shape, p);
+    Checked checked = Checked.run(h, run, out, n, false, expected, null);
+    double err = Compare.worst(checked.err(), Compare.relError(h.readBf16(dRes, k), residual));
+    dResOut.fill16(DeviceHarness.BF16_NAN);
+    run.run();
+    err = Compare.worst(err, Compare.relError(h.readBf16(dResOut, k), newResidual));
+    double bytes = (double) n * k + 4.0 * n + 8.0 * k + 2.0 * n;
+    return h.result("gemv fp8, norm in front", String.format("m=1 n=%d k=%d ctas=%d", n, k, shape.gridX()), err,
+        Compare.BF16, checked.us(), bytes, 2.0 * n * k);
   }
 
   /**

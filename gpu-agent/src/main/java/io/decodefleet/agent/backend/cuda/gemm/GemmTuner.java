@@ -139,6 +139,19 @@ public final class GemmTuner {
   }
 
   /**
+   * Unless {@code off}: where the dispatch chose the FP8 GEMV for a one-row qkv or gate_up projection, the
+   * GEMV makes the residual add and RMSNorm before it as it stages its row (the norm kernel's operations,
+   * sum order and roundings, so the same row; the residual stream alternates between two one-row places)
+   * and the norm launch goes; {@code off} keeps the norm launches.
+   */
+  public static final String GEMV_FP8_NORM_SETTING_ENV = "DECODEFLEET_GEMV_FP8_NORM";
+
+  /** Whether {@value #GEMV_FP8_NORM_SETTING_ENV} leaves the norm in the FP8 GEMV (default on). */
+  public static boolean gemvFp8NormOn() {
+    return gemvFp8InDispatch(System.getenv(GEMV_FP8_NORM_SETTING_ENV));
+  }
+
+  /**
    * Unless {@code off}: our FP8 decode GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, "ours:skinny-fp8-wgmma": the
    * FP8 skinny GEMM's m64 plan with the codes as the MMA's A operand, from registers) is a candidate for FP8
    * projections of {@value #SKINNY_FP8_WGMMA_MIN_ROWS} rows or more on an sm_90 device, timed at load against
