@@ -45,6 +45,11 @@ import jcuda.driver.JCudaDriver;
  * {@code [firstPaged, rows)} through the decode (or plain paged) kernel, both over the cache the
  * step has just appended to.
  *
+ * <p>At one row over FP8 weights, where the dispatch chose the FP8 GEMV, the norm before qkv and gate_up and
+ * SwiGLU before down run inside the projection's launch (the same numbers; {@link Projections#projectFp8Normed},
+ * {@link Projections#projectFp8Swiglu}); the residual stream then alternates between ws.residual and
+ * ws.residualAlt.
+ *
  * <p>FP8: projections with FP8 weights run {@link Projections#projectFp8}; over an FP8 KV pool the
  * append, paged prefill, decode and paged kernels are their FP8 variants, and the prefill kernel
  * reads the fresh tokens' k and v as the append kernel left them in the qkv buffer: widened from
