@@ -34,7 +34,8 @@
 // (tablePositions, headDim) float32: cos of the headDim/2 frequencies, then their sin.
 // headDim is a multiple of 16; strides are multiples of 8; with q/k norms qHeads +
 // kvHeads is at most kRopeMaxNormHeads.
-// Grid: (n); block: 128 threads.
+// Grid: (n); block: 384 threads (at one token, as in a batch-1 decode step, the whole step is one CTA:
+// enough threads that each takes one group of 8 pairs, not a chain of three).
 #include "fp8.cuh"
 
 struct RopeKvParams {
@@ -93,7 +94,7 @@ DF_PARAMS_SIZE(RopeKvFp8Params, 152);
 
 namespace df {
 
-constexpr int kRopeThreads = 128;
+constexpr int kRopeThreads = 384;  // a 40-head token's 320 groups of 8 pairs in one pass
 
 constexpr int kRopeMaxNormHeads = 256;
 
@@ -265,9 +266,8 @@ extern "C" __global__ void __launch_bounds__(df::kRopeThreads)
   df::rope_and_append<false>(p);
 }
 
-// Eight CTAs an SM: left to itself ptxas kept the FP8 variant (biases in) at 48 registers and spilled 4
-// bytes; with the bound it takes 63 and spills none.
-extern "C" __global__ void __launch_bounds__(df::kRopeThreads, 8)
+// Two CTAs an SM (at most 85 registers): left to itself ptxas once spilled the FP8 variant (biases in).
+extern "C" __global__ void __launch_bounds__(df::kRopeThreads, 2)
     df_rope_kv_append_fp8(const __grid_constant__ RopeKvFp8Params p) {
   df::pdl_entry();
   df::rope_and_append<true>(p);

@@ -9,7 +9,7 @@ package io.decodefleet.kernels.cuda;
 public enum Kernel {
   EMBEDDING("df_embedding", EmbeddingParams.class, 128, 0),
   RMSNORM("df_rmsnorm", RmsNormParams.class, 256, 0),
-  ROPE_KV_APPEND("df_rope_kv_append", RopeKvParams.class, 128, 0),
+  ROPE_KV_APPEND("df_rope_kv_append", RopeKvParams.class, 384, 0),
   /** 3 stages x (K + V) x 64 positions x 128 x 2 bytes. */
   DECODE_ATTENTION_D128(
       "df_decode_attention_d128", DecodeAttentionParams.class, 128, 3 * 2 * 64 * 128 * 2),
@@ -108,7 +108,7 @@ public enum Kernel {
   /** {@link #PAGED_ATTENTION} over an FP8 e4m3 KV cache with a scale for K and one for V. */
   PAGED_ATTENTION_FP8("df_paged_attention_fp8", PagedAttentionFp8Params.class, 128, 0),
   /** {@link #ROPE_KV_APPEND} into an FP8 e4m3 cache (rope_kv.cu). */
-  ROPE_KV_APPEND_FP8("df_rope_kv_append_fp8", RopeKvFp8Params.class, 128, 0),
+  ROPE_KV_APPEND_FP8("df_rope_kv_append_fp8", RopeKvFp8Params.class, 384, 0),
   /** FP8: 4 stages x (K + V) x 64 positions x 128 bytes of codes (the MMA fragments are built from them). */
   DECODE_ATTENTION_FP8_D128("df_decode_attention_fp8_d128", DecodeAttentionParams.class, 128,
       4 * 2 * 64 * 128),
