@@ -20,24 +20,24 @@
 // keeps subnormal products: no flush-to-zero in this build) and multiplied by 2^120 with the scale.
 // Weights fetched before the wait: where earlyWeights is set (resident codes), each warp issues the
 // loads of its first batch before pdl_entry, so they overlap the previous launch's tail.
-// SwiGLU in front (up set): x is the gate half and up the up half of a gate_up projection's output, and
-// the row multiplied is silu(gate) * up rounded to bf16, computed as swiglu.cu computes it (the same
-// float32 operations and rounding, so the product is the one of SwiGLU then the GEMV, one launch fewer).
+// SwiGLU behind (swigluOut set): the rows are a gate_up projection's, gate rows [0, n / 2) then up rows
+// [n / 2, n); a warp takes row j and row j + n / 2 and writes out[j] = silu(g) * u, g and u being the two
+// products rounded to bf16 (as the projection would have stored them) and the result computed as
+// swiglu.cu computes it: the SwiGLU kernel's row, one launch fewer.
 // RMSNorm in front (normWeight set): x is the delta added to the residual stream, and the row multiplied
 // is rmsnorm.cu's fused norm of residual + x, computed as it computes it (same threads, same sum order,
 // same roundings: the same row). Every CTA computes the row; CTA 0 also writes the new residual stream, to
 // residualOut, which must not be residual (other CTAs may still be reading it).
-// Variant: df_gemv_fp8_m1. Layouts: x (1, k) bf16 (and up, residual, residualOut, normWeight (1, k) bf16
-// where set); w (n, k) e4m3, k a multiple of 16 and w 16-byte aligned; scale (n) float32; out (1, outStride) bf16 or float32. Grid: (min(ceil(n / 8), slots)),
+// Variant: df_gemv_fp8_m1. Layouts: x (1, k) bf16 (and residual, residualOut, normWeight (1, k) bf16
+// where set); w (n, k) e4m3, k a multiple of 16 and w 16-byte aligned; scale (n) float32; out (1, outStride) bf16 or float32 (with SwiGLU behind: (1, n / 2) bf16, n even). Grid: (min(ceil(n / 8), slots)),
 // block 256 threads (8 warps; warp g of the grid takes rows g, g + 8 * gridDim.x, ...), dynamic
 // shared memory ceil(k / 512) * 2048 bytes (whole groups of 32 vectors: gemv_fp8_x_at), k <= kGemvFp8MaxK.
 #include "fp8.cuh"  // and rmsnorm.cu, swiglu.cu and skinny_gemm.cu (decodefleet.cu includes them first):
-                    // add_and_square, swiglu8, skinny_store
+                    // add_and_square, swiglu1, skinny_store
 
 struct GemvFp8Params {
   bf16* out;               // (1, outStride) bf16, or float32 when outFloat
-  const bf16* x;           // (1, k) bf16: the row; SwiGLU's gate where up is set; the norm's delta where normWeight is
-  const bf16* up;          // (1, k) bf16: SwiGLU's up, or null
+  const bf16* x;           // (1, k) bf16: the row, or the norm's delta where normWeight is set
   bf16* residualOut;       // norm in front: (1, k) bf16, the residual stream after the add (CTA 0 writes it)
   const bf16* residual;    // norm in front: (1, k) bf16, the residual stream x is added to
   const bf16* normWeight;  // norm in front: (k) bf16, the RMSNorm weight; null: no norm
@@ -49,6 +49,8 @@ struct GemvFp8Params {
   int outFloat;            // 1: out is float32
   int earlyWeights;        // 1: w is resident: the first batch is loaded before the wait
   float eps;               // norm in front: RMSNorm's epsilon
+  int swigluOut;           // 1: SwiGLU behind: out (1, n / 2) bf16 is silu(rows [0, n/2)) * rows [n/2, n)
+  int pad;
 };
 DF_PARAMS_SIZE(GemvFp8Params, 88);
 
@@ -140,6 +142,21 @@ __device__ __forceinline__ void gemv_fp8_stage_norm(const GemvFp8Params& p, floa
   }
 }
 
+// Row `row` of the product, x · codes * 2^120 * scale[row], in every lane of the warp; `preloaded`: its first
+// batch is already in c.
+__device__ __forceinline__ float gemv_fp8_row(const GemvFp8Params& p, const float4* xs, int row, int lane, int batches,
+                                              int vectors, uint4 (&c)[kGemvFp8Batch], bool preloaded) {
+  float acc[4] = {0.f, 0.f, 0.f, 0.f};
+  for (int b = 0; b < batches; b++) {
+    if (!(preloaded && b == 0)) gemv_fp8_load(p, row, b, lane, c);
+    gemv_fp8_batch(xs, b, lane, vectors, c, acc);
+  }
+  float sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+  return sum * 0x1p120f * p.scale[row];
+}
+
 __device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
   extern __shared__ float4 gemv_smem[];
   float4* xs = gemv_smem;
@@ -150,34 +167,33 @@ __device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
   const int batches = (vectors + 32 * kGemvFp8Batch - 1) / (32 * kGemvFp8Batch);
 
   uint4 c[kGemvFp8Batch];
-  const bool early = p.earlyWeights != 0 && firstRow < p.n;
+  // Tasks: a row each, or with SwiGLU behind a (gate, up) pair of rows each.
+  const int half = p.n >> 1;
+  const int tasks = p.swigluOut ? half : p.n;
+  const bool early = p.earlyWeights != 0 && firstRow < tasks;
   if (early) gemv_fp8_load(p, firstRow, 0, lane, c);
   pdl_entry();
   // x to float32 in shared memory: 8 bf16 (one 16-byte load, quarters 2h and 2h + 1 of vector i / 2) a
   // thread at a time; k is a multiple of 16.
-  const uint4* xg = reinterpret_cast<const uint4*>(p.x);
   if (p.normWeight != nullptr) {
     gemv_fp8_stage_norm(p, xs);
   } else {
-    const uint4* ug = reinterpret_cast<const uint4*>(p.up);
-    for (int i = threadIdx.x; i < (p.k >> 3); i += kGemvFp8Threads) {
-      uint4 v = xg[i];
-      if (ug != nullptr) v = swiglu8(v, ug[i]);
-      gemv_fp8_stage(xs, i, v);
-    }
+    const uint4* xg = reinterpret_cast<const uint4*>(p.x);
+    for (int i = threadIdx.x; i < (p.k >> 3); i += kGemvFp8Threads) gemv_fp8_stage(xs, i, xg[i]);
   }
   __syncthreads();
 
-  for (int row = firstRow; row < p.n; row += warps) {
-    float acc[4] = {0.f, 0.f, 0.f, 0.f};
-    for (int b = 0; b < batches; b++) {
-      if (!(early && row == firstRow && b == 0)) gemv_fp8_load(p, row, b, lane, c);
-      gemv_fp8_batch(xs, b, lane, vectors, c, acc);
+  for (int t = firstRow; t < tasks; t += warps) {
+    const float g = gemv_fp8_row(p, xs, t, lane, batches, vectors, c, early && t == firstRow);
+    if (!p.swigluOut) {
+      if (lane == 0) skinny_store(p, t, g);  // skinny_gemm.cu: bf16 or float32
+      continue;
     }
-    float sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-    if (lane == 0) skinny_store(p, row, sum * 0x1p120f * p.scale[row]);  // skinny_gemm.cu: bf16 or float32
+    const float u = gemv_fp8_row(p, xs, t + half, lane, batches, vectors, c, false);
+    if (lane == 0) {  // swiglu.cu's operation on the bf16 the projection would have stored
+      p.out[t] = __float2bfloat16_rn(swiglu1(__bfloat162float(__float2bfloat16_rn(g)),
+                                             __bfloat162float(__float2bfloat16_rn(u))));
+    }
   }
 }
 

@@ -23,17 +23,10 @@ namespace df {
 
 constexpr int kSwiGluThreads = 256;
 
-// silu(gate) * up of 8 bf16 pairs in float32, rounded to bf16 (also the FP8 GEMV's SwiGLU in front).
-__device__ __forceinline__ uint4 swiglu8(const uint4 gate, const uint4 up) {
-  float g[8], u[8];
-  unpack8(gate, g);
-  unpack8(up, u);
-#pragma unroll
-  for (int i = 0; i < 8; i++) {
-    // x / (1 + exp(-x)): for very negative x, exp(-x) is +inf and the quotient a clean -0.
-    g[i] = g[i] / (1.f + __expf(-g[i])) * u[i];
-  }
-  return pack8(g);
+// silu(g) * u in float32 (also the FP8 GEMV's SwiGLU behind its gate_up rows).
+__device__ __forceinline__ float swiglu1(float g, float u) {
+  // x / (1 + exp(-x)): for very negative x, exp(-x) is +inf and the quotient a clean -0.
+  return g / (1.f + __expf(-g)) * u;
 }
 
 __device__ __forceinline__ void swiglu_vector(const SwiGluParams& p) {
@@ -41,8 +34,12 @@ __device__ __forceinline__ void swiglu_vector(const SwiGluParams& p) {
   const int v = blockIdx.x * blockDim.x + threadIdx.x;
   if (v >= (p.cols >> 3)) return;
   const size_t in = static_cast<size_t>(r) * p.inStride + v * 8;
-  *reinterpret_cast<uint4*>(p.out + static_cast<size_t>(r) * p.outStride + v * 8) =
-      swiglu8(*reinterpret_cast<const uint4*>(p.gate + in), *reinterpret_cast<const uint4*>(p.up + in));
+  float g[8], u[8];
+  unpack8(*reinterpret_cast<const uint4*>(p.gate + in), g);
+  unpack8(*reinterpret_cast<const uint4*>(p.up + in), u);
+#pragma unroll
+  for (int i = 0; i < 8; i++) g[i] = swiglu1(g[i], u[i]);
+  *reinterpret_cast<uint4*>(p.out + static_cast<size_t>(r) * p.outStride + v * 8) = pack8(g);
 }
 
 }  // namespace df

@@ -2,15 +2,14 @@ package io.decodefleet.kernels.cuda;
 
 /**
  * Mirror of {@code GemvFp8Params} in gemv_fp8.cu: the FP8 GEMV of one decode row, {@code out = (x ·
- * e4m3(w)ᵀ) * scale[row]}, a warp per weight row (no split of k, no partials). What comes before the
- * projection in a layer may run inside it, as the CTAs stage the row (each the same float32 operations
- * and bf16 roundings as the kernel it replaces, so the same row): SwiGLU ({@code up} set) or the fused
- * residual add and RMSNorm ({@code normWeight} set).
+ * e4m3(w)ᵀ) * scale[row]}, a warp per weight row (no split of k, no partials). The kernels around a
+ * projection in a layer may run inside it, each with the same float32 operations and bf16 roundings as
+ * the kernel it replaces (so the same numbers): the fused residual add and RMSNorm in front, as the CTAs
+ * stage the row ({@link #withNorm}), and SwiGLU behind, over a gate_up projection's rows ({@link
+ * #swigluOut}).
  *
- * @param out (1, outStride) bf16, or float32 when {@code outFloat} is 1
- * @param x (1, k) bf16: the row; SwiGLU's gate where {@code up} is set; the delta added to the residual
- *     stream where {@code normWeight} is set
- * @param up (1, k) bf16: SwiGLU's up (the row is {@code silu(x) * up} rounded to bf16), or 0
+ * @param out (1, outStride) bf16, or float32 when {@code outFloat} is 1; with SwiGLU behind (1, n / 2) bf16
+ * @param x (1, k) bf16: the row, or the delta added to the residual stream where {@code normWeight} is set
  * @param residualOut norm in front: (1, k) bf16, where the residual stream after the add goes (not {@code
  *     residual}: other CTAs may still read it); else 0
  * @param residual norm in front: (1, k) bf16, the residual stream; else 0
@@ -22,11 +21,13 @@ package io.decodefleet.kernels.cuda;
  * @param earlyWeights 1: the codes are resident, so each warp loads its first batch before it waits for
  *     the previous launch ({@link SkinnyGemmParams#earlyWeights()})
  * @param eps norm in front: RMSNorm's epsilon; else 0
+ * @param swigluOut 1: SwiGLU behind: rows [0, n / 2) are gate, [n / 2, n) up, and out[j] is {@code silu(g_j) *
+ *     u_j} of the products rounded to bf16, as the SwiGLU kernel computes it (n even, bf16 out)
+ * @param pad 0 (the C struct's size is a multiple of its pointers')
  */
 public record GemvFp8Params(
     long out,
     long x,
-    long up,
     long residualOut,
     long residual,
     long normWeight,
@@ -37,7 +38,9 @@ public record GemvFp8Params(
     int outStride,
     int outFloat,
     int earlyWeights,
-    float eps)
+    float eps,
+    int swigluOut,
+    int pad)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(GemvFp8Params.class);
@@ -51,7 +54,6 @@ public record GemvFp8Params(
   public GemvFp8Params {
     ParamChecks.pointer(out, "out");
     ParamChecks.pointer(x, "x");
-    if (up != 0) ParamChecks.pointer(up, "up");
     ParamChecks.pointer(w, "w");
     ParamChecks.pointer(scale, "scale");
     ParamChecks.positive(n, "n");
@@ -60,7 +62,8 @@ public record GemvFp8Params(
     ParamChecks.atMost(k, MAX_K, "k");
     ParamChecks.flag(outFloat, "outFloat");
     ParamChecks.flag(earlyWeights, "earlyWeights");
-    if (up != 0 && normWeight != 0) throw new IllegalArgumentException("SwiGLU and a norm in front: one at most");
+    ParamChecks.flag(swigluOut, "swigluOut");
+    if (pad != 0) throw new IllegalArgumentException("pad must be 0 but is " + pad);
     if (normWeight != 0) {
       ParamChecks.pointer(residual, "residual");
       ParamChecks.pointer(residualOut, "residualOut");
@@ -71,13 +74,18 @@ public record GemvFp8Params(
     } else if (residual != 0 || residualOut != 0 || eps != 0f) {
       throw new IllegalArgumentException("residual, residualOut and eps are for a norm in front (normWeight 0)");
     }
-    if (outStride < n) {
-      throw new IllegalArgumentException("outStride (" + outStride + ") must be >= n (" + n + ")");
+    int columns = n;
+    if (swigluOut == 1) {
+      if (n % 2 != 0) throw new IllegalArgumentException("SwiGLU behind takes gate and up rows: n must be even, not " + n);
+      if (outFloat != 0) throw new IllegalArgumentException("SwiGLU behind writes bf16: outFloat must be 0");
+      columns = n / 2;
     }
-    if (((w | x | up | residual | residualOut | normWeight) & 15) != 0) {
-      throw new IllegalArgumentException("x, up, residual, residualOut, normWeight and w must be 16-byte aligned (x "
-          + x + ", up " + up + ", residual " + residual + ", residualOut " + residualOut + ", normWeight " + normWeight
-          + ", w " + w + ")");
+    if (outStride < columns) {
+      throw new IllegalArgumentException("outStride (" + outStride + ") must be >= " + columns);
+    }
+    if (((w | x | residual | residualOut | normWeight) & 15) != 0) {
+      throw new IllegalArgumentException("x, residual, residualOut, normWeight and w must be 16-byte aligned (x " + x
+          + ", residual " + residual + ", residualOut " + residualOut + ", normWeight " + normWeight + ", w " + w + ")");
     }
   }
 
@@ -89,45 +97,44 @@ public record GemvFp8Params(
   /** One row, resident codes (their first batch loaded before the wait), bf16 or float32 out. */
   public static GemvFp8Params resident(long out, long x, long w, long scale, int n, int k, int outStride,
       boolean outFloat) {
-    return new GemvFp8Params(out, x, 0L, 0L, 0L, 0L, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0f);
+    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0f, 0, 0);
   }
 
   /**
-   * As {@link #resident}, the row being SwiGLU of {@code gate} and {@code up} (each (1, k) bf16):
-   * {@code silu(gate) * up} rounded to bf16, exactly as the SwiGLU kernel writes it.
+   * This launch with the fused residual add and RMSNorm in front: x is the delta, the row {@code r =
+   * bf16(residual + x)} (written to {@code residualOut}), then {@code bf16(r / rms(r) * normWeight)}, exactly as
+   * the norm kernel makes it ({@code k} is the hidden size).
    */
-  public static GemvFp8Params swiglu(long out, long gate, long up, long w, long scale, int n, int k, int outStride,
-      boolean outFloat) {
-    ParamChecks.pointer(up, "up");
-    return new GemvFp8Params(out, gate, up, 0L, 0L, 0L, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0f);
-  }
-
-  /**
-   * As {@link #resident}, the row being the fused residual add and RMSNorm: {@code r = bf16(residual +
-   * delta)} (written to {@code residualOut}), then {@code bf16(r / rms(r) * normWeight)}, exactly as the norm
-   * kernel makes it ({@code k} is the hidden size).
-   */
-  public static GemvFp8Params normed(long out, long delta, long residual, long residualOut, long normWeight,
-      float eps, long w, long scale, int n, int k, int outStride, boolean outFloat) {
+  public GemvFp8Params withNorm(long residual, long residualOut, long normWeight, float eps) {
     ParamChecks.pointer(normWeight, "normWeight");
-    return new GemvFp8Params(out, delta, 0L, residualOut, residual, normWeight, w, scale, n, k, outStride,
-        outFloat ? 1 : 0, 1, eps);
+    return new GemvFp8Params(out, x, residualOut, residual, normWeight, w, scale, n, k, outStride, outFloat,
+        earlyWeights, eps, swigluOut, pad);
   }
 
   /**
-   * The launch: a warp per row, {@code ceil(n / 8)} CTAs but no more than {@code slots} (CTAs the GPU
-   * holds at once, {@code Kernel.GEMV_FP8_M1}'s residency): the warps then walk the rows grid-stride.
+   * One row of a gate_up projection with SwiGLU behind (resident codes): rows [0, n / 2) are gate, [n / 2, n)
+   * up, and out (1, n / 2) bf16 gets {@code silu(gate) * up} of the products rounded to bf16.
+   */
+  public static GemvFp8Params swigluOut(long out, long x, long w, long scale, int n, int k, int outStride) {
+    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, 0, 1, 0f, 1, 0);
+  }
+
+  /**
+   * The launch: a warp per row (or pair of rows with SwiGLU behind), 8 a CTA, but no more CTAs than {@code
+   * slots} (CTAs the GPU holds at once at this launch's shared memory: {@code KernelModule.slots(kernel,
+   * sharedBytes(k))}): the warps then walk the rows grid-stride.
    * Shared memory: x as float32, in whole groups of 32 vectors of 16 (gemv_fp8_x_at stores a group quarter
    * by quarter, so a part group takes a whole group's place): k rounded up to 512, 4 bytes each.
    */
   public LaunchShape launch(int slots) {
     if (slots < 1) throw new IllegalArgumentException("slots must be positive but is " + slots);
-    int ctas = Math.min((n + ROWS_PER_CTA - 1) / ROWS_PER_CTA, slots);
+    int tasks = swigluOut == 1 ? n / 2 : n; // with SwiGLU behind a warp takes a (gate, up) pair of rows
+    int ctas = Math.min((tasks + ROWS_PER_CTA - 1) / ROWS_PER_CTA, slots);
     return new LaunchShape(ctas, 1, 1, Kernel.GEMV_FP8_M1.threads(), sharedBytes(k));
   }
 
   /** Shared memory of a launch of depth {@code k}: x as float32 in whole 512-deep groups. */
-  static int sharedBytes(int k) {
+  public static int sharedBytes(int k) {
     return (k + 511) / 512 * 512 * 4;
   }
 

@@ -175,29 +175,31 @@ class Fp8KernelParamsTest {
     GemvFp8Params p = GemvFp8Params.resident(256, 512, 768, 1024, 6144, 4096, 6144, false);
     assertEquals(1, p.earlyWeights());
     assertEquals(88, p.pack().length);
-    assertEquals(0L, p.up(), "a plain row: no SwiGLU in front");
     assertEquals(0L, p.normWeight(), "a plain row: no norm in front");
-    GemvFp8Params normed = GemvFp8Params.normed(256, 512, 1024, 1280, 1536, 1e-5f, 768, 2048, 6144, 4096, 6144,
-        false);
+    assertEquals(0, p.swigluOut(), "a plain row: no SwiGLU behind");
+    GemvFp8Params normed = p.withNorm(1024, 1280, 1536, 1e-5f);
     assertEquals(1536, normed.normWeight());
     assertEquals(1024, normed.residual());
     assertEquals(1280, normed.residualOut());
-    assertThrows(IllegalArgumentException.class,
-        () -> GemvFp8Params.normed(256, 512, 1024, 1024, 1536, 1e-5f, 768, 2048, 6144, 4096, 6144, false),
+    assertThrows(IllegalArgumentException.class, () -> p.withNorm(1024, 1024, 1536, 1e-5f),
         "the new residual over the one other CTAs read");
+    assertThrows(IllegalArgumentException.class, () -> p.withNorm(1024, 1280, 1536, 0f), "eps 0");
     assertThrows(IllegalArgumentException.class,
-        () -> GemvFp8Params.normed(256, 512, 1024, 1280, 1536, 0f, 768, 2048, 6144, 4096, 6144, false), "eps 0");
-    assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 0, 1280, 1024, 0, 768, 2048, 6144, 4096, 6144, 0, 1, 0f),
+        () -> new GemvFp8Params(256, 512, 1280, 1024, 0, 768, 2048, 6144, 4096, 6144, 0, 1, 0f, 0, 0),
         "residual without a norm");
+    GemvFp8Params gateUp = GemvFp8Params.swigluOut(256, 512, 768, 1024, 28672, 4096, 14336).withNorm(1024, 1280,
+        1536, 1e-5f);
+    assertEquals(1, gateUp.swigluOut());
+    assertEquals(1536, gateUp.normWeight(), "a norm in front and SwiGLU behind at once");
+    assertEquals(396, gateUp.launch(396).gridX(), "14336 (gate, up) pairs over 8 warps a CTA, capped");
+    assertEquals(63, GemvFp8Params.swigluOut(256, 512, 768, 1024, 1006, 528, 503).launch(396).gridX(),
+        "503 pairs: 63 CTAs of 8 warps");
+    assertThrows(IllegalArgumentException.class, () -> GemvFp8Params.swigluOut(256, 512, 768, 1024, 1003, 528, 1003),
+        "odd rows");
+    assertThrows(IllegalArgumentException.class, () -> GemvFp8Params.swigluOut(256, 512, 768, 1024, 1006, 528, 502),
+        "outStride under the 503 activations");
     assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 4096, 1280, 1024, 1536, 768, 2048, 6144, 4096, 6144, 0, 1, 1e-5f),
-        "SwiGLU and a norm at once");
-    GemvFp8Params fused = GemvFp8Params.swiglu(256, 512, 512 + 2 * 14336, 768, 1024, 4096, 14336, 4096, true);
-    assertEquals(512 + 2 * 14336, fused.up());
-    assertEquals(512, fused.x());
-    assertThrows(IllegalArgumentException.class,
-        () -> GemvFp8Params.swiglu(256, 512, 520, 768, 1024, 4096, 4096, 4096, false), "up off 16 bytes");
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 1006, 528, 1006, 1, 1, 0f, 1, 0), "float32 out");
     LaunchShape wide = p.launch(396);
     assertEquals(396, wide.gridX(), "768 CTAs of 8 rows capped at the CTAs the GPU holds: the warps walk the rest");
     assertEquals(256, wide.threads());

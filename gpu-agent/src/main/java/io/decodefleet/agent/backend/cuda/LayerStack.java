@@ -46,9 +46,8 @@ import jcuda.driver.JCudaDriver;
  * step has just appended to.
  *
  * <p>At one row over FP8 weights, where the dispatch chose the FP8 GEMV, the norm before qkv and gate_up and
- * SwiGLU before down run inside the projection's launch (the same numbers; {@link Projections#projectFp8Normed},
- * {@link Projections#projectFp8Swiglu}); the residual stream then alternates between ws.residual and
- * ws.residualAlt.
+ * SwiGLU after gate_up run inside the projection's launch (the same numbers; {@link Projections#projectFp8Gemv});
+ * the residual stream then alternates between ws.residual and ws.residualAlt.
  *
  * <p>FP8: projections with FP8 weights run {@link Projections#projectFp8}; over an FP8 KV pool the
  * append, paged prefill, decode and paged kernels are their FP8 variants, and the prefill kernel
@@ -154,7 +153,7 @@ final class LayerStack {
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       WeightLayout.LayerWeights lw = w.layer(l);
       projectNormed(KernelFamily.QKV_PROJ, pending, ws.at(ws.qkv), qkvWidth, lw.qkv(), lw.qkvScales(), n, qkvWidth,
-          h);
+          h, 0L);
       mark(KernelFamily.ROPE_KV);
       ropeAndAppend(s, l, lw);
       mark(KernelFamily.ATTENTION);
@@ -183,25 +182,20 @@ final class LayerStack {
     flushNorm(pending, n); // the final norm, for the head
   }
 
-  /** The dense MLP: gate_up projection (the pending norm in front where it can be), SwiGLU, down projection into ws.delta. */
+  /**
+   * The dense MLP: gate_up projection (the pending norm in front, SwiGLU behind, where the one-row FP8 GEMV
+   * runs it), SwiGLU, down projection into ws.delta.
+   */
   private void denseMlp(WeightLayout.LayerWeights lw, int n, int h, PendingNorm norm) {
     int inter = c.intermediateSize();
-    projectNormed(KernelFamily.GATE_UP_PROJ, norm, ws.at(ws.gateUp), 2 * inter, lw.gateUp(), lw.gateUpScales(), n,
-        2 * inter, h);
-    long gate = ws.at(ws.gateUp);
-    long up = ws.at(ws.gateUp, 2L * inter);
-    if (n == 1 && lw.downScales() >= 0) {
-      // One row over FP8 weights: the GEMV, where chosen, takes SwiGLU in front (one launch fewer).
-      mark(KernelFamily.DOWN_PROJ);
-      if (projections.projectFp8Swiglu(ws.at(ws.delta), h, gate, up, weights.address(lw.down()),
-          weights.address(lw.downScales()), h, inter, sharded)) {
-        completePartialSums(n);
-        return;
-      }
+    boolean activated = projectNormed(KernelFamily.GATE_UP_PROJ, norm, ws.at(ws.gateUp), 2 * inter, lw.gateUp(),
+        lw.gateUpScales(), n, 2 * inter, h, ws.at(ws.act));
+    if (!activated) {
+      SwiGluParams act = new SwiGluParams(ws.at(ws.act), ws.at(ws.gateUp), ws.at(ws.gateUp, 2L * inter), n, inter,
+          2 * inter, inter);
+      mark(KernelFamily.ACTIVATION);
+      launch(Kernel.SWIGLU, act.launch(), act);
     }
-    SwiGluParams act = new SwiGluParams(ws.at(ws.act), gate, up, n, inter, 2 * inter, inter);
-    mark(KernelFamily.ACTIVATION);
-    launch(Kernel.SWIGLU, act.launch(), act);
     mark(KernelFamily.DOWN_PROJ);
     project(ws.at(ws.delta), h, ws.at(ws.act), lw.down(), lw.downScales(), n, h, inter, sharded);
     completePartialSums(n);
@@ -209,25 +203,36 @@ final class LayerStack {
 
   /**
    * The projection of ws.normed after {@code norm} (null: ws.normed is ready), timed as {@code family} in a
-   * profiled step (the norm, where launched, as its own). At one row over FP8 weights
-   * where the dispatch chose the GEMV, the GEMV makes the norm's row itself ({@link
-   * Projections#projectFp8Normed}) and the residual stream moves to the other of its two one-row places;
-   * otherwise the norm is launched, then the projection.
+   * profiled step (the norm, where launched, as its own). At one row over FP8 weights where the dispatch
+   * chose the GEMV ({@link Projections#gemvFp8Chosen}), the GEMV makes the norm's row itself and the residual
+   * stream moves to the other of its two one-row places; given {@code act} (a gate_up projection's
+   * activation, (1, n / 2) bf16) it also makes SwiGLU behind, into {@code act}. Otherwise the norm is
+   * launched, then the projection.
+   *
+   * @return whether SwiGLU was made (act written)
    */
-  private void projectNormed(KernelFamily family, PendingNorm norm, long out, int stride, long w, long scales, int m,
-      int n, int k) {
-    if (norm != null && m == 1 && scales >= 0 && !norm.deltaFloat()) {
-      mark(family);
-      long other = residualAt == ws.at(ws.residual) ? ws.at(ws.residualAlt) : ws.at(ws.residual);
-      if (projections.projectFp8Normed(out, stride, norm.delta(), residualAt, other, norm.weight(), c.rmsNormEps(),
-          weights.address(w), weights.address(scales), n, k)) {
+  private boolean projectNormed(KernelFamily family, PendingNorm norm, long out, int stride, long w, long scales,
+      int m, int n, int k, long act) {
+    long x = norm == null || norm.deltaFloat() || !projections.gemvFp8Norm() ? ws.at(ws.normed) : norm.delta();
+    if (m == 1 && scales >= 0 && projections.gemvFp8Chosen(n, k, stride, x, weights.address(w))) {
+      Projections.GemvNorm inside = null;
+      if (x != ws.at(ws.normed)) {
+        long other = residualAt == ws.at(ws.residual) ? ws.at(ws.residualAlt) : ws.at(ws.residual);
+        inside = new Projections.GemvNorm(residualAt, other, norm.weight(), c.rmsNormEps());
         residualAt = other;
-        return;
+      } else {
+        flushNorm(norm, m);
       }
+      boolean swiglu = act != 0 && projections.gemvFp8Swiglu();
+      mark(family);
+      projections.projectFp8Gemv(swiglu ? act : out, swiglu ? n / 2 : stride, x, inside, swiglu, weights.address(w),
+          weights.address(scales), n, k);
+      return swiglu;
     }
     flushNorm(norm, m);
     mark(family);
     project(out, stride, ws.at(ws.normed), w, scales, m, n, k, false);
+    return false;
   }
 
   /** Launches {@code norm} (residual add and RMSNorm into ws.normed); nothing where it is null. */

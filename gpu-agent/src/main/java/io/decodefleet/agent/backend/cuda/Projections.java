@@ -68,7 +68,7 @@ final class Projections {
   private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
   private final boolean gemvFp8; // FP8 projections of one row may run the FP8 GEMV
-  private final boolean gemvFp8Swiglu; // and a one-row down projection's GEMV may take SwiGLU in front
+  private final boolean gemvFp8Swiglu; // and a one-row gate_up projection's GEMV may take SwiGLU behind
   private final boolean gemvFp8Norm; // and a one-row qkv or gate_up projection's GEMV the residual add and norm
   private final boolean skinnyFp8Wgmma; // FP8 projections of 33+ rows may run the FP8 wgmma skinny GEMM
 
@@ -194,42 +194,54 @@ final class Projections {
   }
 
   /**
-   * The FP8 projection of one row of SwiGLU({@code gate}, {@code up}) (each (1, k) bf16) in one launch,
-   * where the dispatch chose the FP8 GEMV for the shape and it may run here with SwiGLU in front
-   * ({@link GemmTuner#GEMV_FP8_SWIGLU_SETTING_ENV}): the GEMV computes the row as the SwiGLU kernel
-   * would. Returns false, having launched nothing, elsewhere (the caller runs SwiGLU, then {@link #projectFp8}).
+   * The residual add and RMSNorm a one-row FP8 GEMV makes in front of its projection: {@code residual +
+   * delta} (the GEMV's x) written to {@code residualOut}, normed with {@code weight}.
    */
-  boolean projectFp8Swiglu(long out, int outStride, long gate, long up, long w, long scales, int n, int k,
-      boolean outFloat) {
-    if (!gemvFp8Swiglu || !gemvChosen(n, k, outStride, outFloat, gate, w) || (up & 15) != 0) return false;
-    GemvFp8Params p = GemvFp8Params.swiglu(out, gate, up, w, scales, n, k, outStride, outFloat);
-    kernels.launch(Kernel.GEMV_FP8_M1, p.launch(kernels.slots(Kernel.GEMV_FP8_M1)), p, stream);
-    return true;
+  record GemvNorm(long residual, long residualOut, long weight, float eps) {}
+
+  /**
+   * Whether a one-row FP8 projection of {@code n} rows, depth {@code k}, into a bf16 row of {@code outStride}
+   * runs the FP8 GEMV: the dispatch chose it for the shape and it may run on x and w here. Only then may
+   * {@link #projectFp8Gemv} take a norm in front ({@link #gemvFp8Norm()}) or SwiGLU behind ({@link
+   * #gemvFp8Swiglu()}).
+   */
+  boolean gemvFp8Chosen(int n, int k, int outStride, long x, long w) {
+    if (choices == null) return false;
+    GemmChoice choice = choices.choiceFor(new GemmShape(1, n, k, outStride, false)).orElse(null);
+    return choice != null && choice.kernel() == GemmChoice.Kernel.GEMV_FP8
+        && gemvFp8Runs(gemvFp8, 1, k, Skinny2Gemms.aligned(x, w));
+  }
+
+  /** Whether the FP8 GEMV may make the residual add and norm in front ({@link GemmTuner#GEMV_FP8_NORM_SETTING_ENV}). */
+  boolean gemvFp8Norm() {
+    return gemvFp8Norm;
+  }
+
+  /** Whether the FP8 GEMV may make SwiGLU behind gate_up rows ({@link GemmTuner#GEMV_FP8_SWIGLU_SETTING_ENV}). */
+  boolean gemvFp8Swiglu() {
+    return gemvFp8Swiglu;
   }
 
   /**
-   * The FP8 projection of one row of the residual add and RMSNorm ({@code residual + delta}, written to
-   * {@code residualOut}, normed with {@code normWeight}) in one launch, where the dispatch chose the FP8 GEMV
-   * for the shape and it may run here with the norm in front ({@link GemmTuner#GEMV_FP8_NORM_SETTING_ENV}):
-   * the GEMV makes the row as the norm kernel would. Returns false, having launched nothing, elsewhere.
+   * One FP8 GEMV launch, where {@link #gemvFp8Chosen} said so: {@code out = x · (e4m3(w) * scale)ᵀ} (bf16),
+   * with {@code norm} in front where not null (x is then the delta) and SwiGLU behind where {@code swiglu}
+   * (w is a gate_up weight, out (1, n / 2) bf16 the activation).
    */
-  boolean projectFp8Normed(long out, int outStride, long delta, long residual, long residualOut, long normWeight,
-      float eps, long w, long scales, int n, int k) {
-    if (!gemvFp8Norm || !gemvChosen(n, k, outStride, false, delta, w) || ((residual | residualOut | normWeight) & 15) != 0) {
-      return false;
+  void projectFp8Gemv(long out, int outStride, long x, GemvNorm norm, boolean swiglu, long w, long scales, int n,
+      int k) {
+    if (norm != null && !gemvFp8Norm || swiglu && !gemvFp8Swiglu) {
+      throw new IllegalStateException("the FP8 GEMV's " + (swiglu ? "SwiGLU behind" : "norm in front")
+          + " is off here");
     }
-    GemvFp8Params p = GemvFp8Params.normed(out, delta, residual, residualOut, normWeight, eps, w, scales, n, k,
-        outStride, false);
-    kernels.launch(Kernel.GEMV_FP8_M1, p.launch(kernels.slots(Kernel.GEMV_FP8_M1)), p, stream);
-    return true;
+    GemvFp8Params p = swiglu ? GemvFp8Params.swigluOut(out, x, w, scales, n, k, outStride)
+        : GemvFp8Params.resident(out, x, w, scales, n, k, outStride, false);
+    if (norm != null) p = p.withNorm(norm.residual(), norm.residualOut(), norm.weight(), norm.eps());
+    launchGemv(p);
   }
 
-  /** Whether a one-row FP8 projection of this shape runs the GEMV: chosen by the dispatch, and it may run here. */
-  private boolean gemvChosen(int n, int k, int outStride, boolean outFloat, long x, long w) {
-    if (choices == null) return false;
-    GemmChoice choice = choices.choiceFor(new GemmShape(1, n, k, outStride, outFloat)).orElse(null);
-    return choice != null && choice.kernel() == GemmChoice.Kernel.GEMV_FP8
-        && gemvFp8Runs(gemvFp8, 1, k, Skinny2Gemms.aligned(x, w));
+  private void launchGemv(GemvFp8Params p) {
+    kernels.launch(Kernel.GEMV_FP8_M1, p.launch(kernels.slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(p.k()))),
+        p, stream);
   }
 
   /** Whether the FP8 GEMV may be a candidate here (its setting on). */
@@ -278,8 +290,7 @@ final class Projections {
     }
     boolean aligned = Skinny2Gemms.aligned(x, w);
     if (choice != null && choice.kernel() == GemmChoice.Kernel.GEMV_FP8 && gemvFp8Runs(gemvFp8, s.m(), s.k(), aligned)) {
-      GemvFp8Params p = GemvFp8Params.resident(out, x, w, scales, s.n(), s.k(), s.stride(), s.outFloat());
-      kernels.launch(Kernel.GEMV_FP8_M1, p.launch(kernels.slots(Kernel.GEMV_FP8_M1)), p, stream);
+      launchGemv(GemvFp8Params.resident(out, x, w, scales, s.n(), s.k(), s.stride(), s.outFloat()));
       return;
     }
     GemmChoice.Kernel kernel = fp8Kernel(choice, s.m(), s.k(), skinny2Fp8, wgmmaFp8 != null, aligned);

@@ -101,7 +101,7 @@ final class Fp8GemmBench {
     Inputs in = Inputs.of(h, 1, n, k);
     GemvFp8Params[] params = params(in.sets(), GemvFp8Params[]::new,
         i -> GemvFp8Params.resident(in.out().address(), in.x(i), in.w(i), in.scales().address(), n, k, n, false));
-    LaunchShape grid = params[0].launch(h.kernels().slots(Kernel.GEMV_FP8_M1));
+    LaunchShape grid = params[0].launch(h.kernels().slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(k)));
     double us = BenchPool.graphMedianUs(h, in.launches(), i -> h.launch(Kernel.GEMV_FP8_M1, grid,
         params[i % in.sets()]));
     return in.result("gemm_fp8", "gemv", KernelBench.gemmShape(1, n, k), us, copyPerUs);

@@ -199,7 +199,7 @@ final class Fp8Checks {
     DeviceBuffer out = outFloat ? h.poisonedF32(n) : h.poisonedBf16(n);
     GemvFp8Params p = GemvFp8Params.resident(out.address(), h.bf16(c.x()).address(), h.bytes(c.w()).address(),
         h.f32(c.scales()).address(), n, k, n, outFloat);
-    LaunchShape shape = p.launch(h.kernels().slots(Kernel.GEMV_FP8_M1));
+    LaunchShape shape = gemvLaunch(h, p);
     Runnable run = () -> h.launch(Kernel.GEMV_FP8_M1, shape, p);
     Checked checked = Checked.run(h, run, out, n, outFloat, c.expected(), null);
     double bytes = (double) n * k + 4.0 * n + 2.0 * k + (outFloat ? 4.0 : 2.0) * n;
@@ -209,72 +209,72 @@ final class Fp8Checks {
   }
 
   /**
-   * The FP8 GEMV with SwiGLU in front, as a one-row down projection runs it: gate and up are the two
-   * halves of one gate_up row, the product row is {@link SwiGlu} of them rounded to bf16 (what the SwiGLU
-   * kernel writes), then {@link Fp8Matmul}; the output poisoned and checked again after the timed launches.
+   * The FP8 GEMV with what a one-row step runs inside it: the residual add and RMSNorm in front ({@code
+   * norm}: the row is {@link RmsNorm#addResidualAndNorm} of a delta and the residual stream, rounded to bf16
+   * as the norm kernel writes it; the new residual stream, written by the first CTA to its other place, is
+   * checked, and the old one must be unchanged) and SwiGLU behind ({@code swiglu}: n gate_up rows, the
+   * products rounded to bf16, then {@link SwiGlu} of each (gate, up) pair, rounded). Against {@link
+   * Fp8Matmul}; output and new residual poisoned and checked again after the timed launches.
    */
-  static CheckResult gemvSwiglu(DeviceHarness h, int n, int k) {
-    float[] gateUp = h.randomBf16(2 * k, 2.0);
-    float[] gate = Arrays.copyOfRange(gateUp, 0, k);
-    float[] up = Arrays.copyOfRange(gateUp, k, 2 * k);
-    float[] x = new float[k];
-    SwiGlu.forward(gate, up, k, x);
-    for (int i = 0; i < k; i++) x[i] = Bf16.round(x[i]);
-    byte[] w = Codes.GAUSSIAN.draw(h, n * k);
-    float[] scales = new float[n];
-    for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
-    float[] expected = new float[n];
-    Fp8Matmul.matmulTransposed(x, w, scales, 1, n, k, expected);
-    DeviceBuffer in = h.bf16(gateUp);
-    DeviceBuffer out = h.poisonedBf16(n);
-    GemvFp8Params p = GemvFp8Params.swiglu(out.address(), in.address(), in.address(2L * k), h.bytes(w).address(),
-        h.f32(scales).address(), n, k, n, false);
-    LaunchShape shape = p.launch(h.kernels().slots(Kernel.GEMV_FP8_M1));
-    Runnable run = () -> h.launch(Kernel.GEMV_FP8_M1, shape, p);
-    Checked checked = Checked.run(h, run, out, n, false, expected, null);
-    double bytes = (double) n * k + 4.0 * n + 4.0 * k + 2.0 * n;
-    return h.result("gemv fp8, swiglu in front", String.format("m=1 n=%d k=%d ctas=%d", n, k, shape.gridX()),
-        checked.err(), Compare.BF16, checked.us(), bytes, 2.0 * n * k);
-  }
-
-  /**
-   * The FP8 GEMV with the residual add and RMSNorm in front, as a one-row qkv or gate_up projection runs
-   * it: the product row is {@link RmsNorm#addResidualAndNorm} of the delta and the residual stream, rounded
-   * to bf16 (what the norm kernel writes), then {@link Fp8Matmul}; the new residual stream (written by the
-   * first CTA to its other place) is checked too, and the old one must be unchanged. Output and new
-   * residual poisoned and checked again after the timed launches.
-   */
-  static CheckResult gemvNormed(DeviceHarness h, int n, int k) {
+  static CheckResult gemvFused(DeviceHarness h, int n, int k, boolean norm, boolean swiglu) {
     float eps = 1e-5f;
     float[] delta = h.randomBf16(k, 1.0);
     float[] residual = h.randomBf16(k, 1.0);
     float[] weight = h.randomBf16(k, 0.5);
     for (int i = 0; i < k; i++) weight[i] = Bf16.round(1f + weight[i]);
-    float[] x = new float[k];
+    float[] x = delta;
     float[] newResidual = residual.clone();
-    RmsNorm.addResidualAndNorm(delta, newResidual, weight, eps, 1, k, x);
-    for (int i = 0; i < k; i++) x[i] = Bf16.round(x[i]);
+    if (norm) {
+      x = new float[k];
+      RmsNorm.addResidualAndNorm(delta, newResidual, weight, eps, 1, k, x);
+      for (int i = 0; i < k; i++) x[i] = Bf16.round(x[i]);
+    }
     byte[] w = Codes.GAUSSIAN.draw(h, n * k);
     float[] scales = new float[n];
     for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
     float[] expected = new float[n];
     Fp8Matmul.matmulTransposed(x, w, scales, 1, n, k, expected);
+    int columns = n;
+    if (swiglu) {
+      columns = n / 2;
+      float[] gate = new float[columns];
+      float[] up = new float[columns];
+      for (int j = 0; j < columns; j++) {
+        gate[j] = Bf16.round(expected[j]);
+        up[j] = Bf16.round(expected[columns + j]);
+      }
+      expected = new float[columns];
+      SwiGlu.forward(gate, up, columns, expected);
+    }
     DeviceBuffer dRes = h.bf16(residual);
     DeviceBuffer dResOut = h.poisonedBf16(k);
-    DeviceBuffer out = h.poisonedBf16(n);
-    GemvFp8Params p = GemvFp8Params.normed(out.address(), h.bf16(delta).address(), dRes.address(),
-        dResOut.address(), h.bf16(weight).address(), eps, h.bytes(w).address(), h.f32(scales).address(), n, k, n,
-        false);
-    LaunchShape shape = p.launch(h.kernels().slots(Kernel.GEMV_FP8_M1));
-    Runnable run = () -> h.launch(Kernel.GEMV_FP8_M1, shape, p);
-    Checked checked = Checked.run(h, run, out, n, false, expected, null);
-    double err = Compare.worst(checked.err(), Compare.relError(h.readBf16(dRes, k), residual));
-    dResOut.fill16(DeviceHarness.BF16_NAN);
-    run.run();
-    err = Compare.worst(err, Compare.relError(h.readBf16(dResOut, k), newResidual));
-    double bytes = (double) n * k + 4.0 * n + 8.0 * k + 2.0 * n;
-    return h.result("gemv fp8, norm in front", String.format("m=1 n=%d k=%d ctas=%d", n, k, shape.gridX()), err,
-        Compare.BF16, checked.us(), bytes, 2.0 * n * k);
+    DeviceBuffer out = h.poisonedBf16(columns);
+    long xa = h.bf16(delta).address();
+    long wa = h.bytes(w).address();
+    long sa = h.f32(scales).address();
+    GemvFp8Params p = swiglu ? GemvFp8Params.swigluOut(out.address(), xa, wa, sa, n, k, columns)
+        : GemvFp8Params.resident(out.address(), xa, wa, sa, n, k, columns, false);
+    if (norm) p = p.withNorm(dRes.address(), dResOut.address(), h.bf16(weight).address(), eps);
+    GemvFp8Params launched = p;
+    LaunchShape shape = gemvLaunch(h, launched);
+    Runnable run = () -> h.launch(Kernel.GEMV_FP8_M1, shape, launched);
+    Checked checked = Checked.run(h, run, out, columns, false, expected, null);
+    double err = checked.err();
+    if (norm) {
+      err = Compare.worst(err, Compare.relError(h.readBf16(dRes, k), residual));
+      dResOut.fill16(DeviceHarness.BF16_NAN);
+      run.run();
+      err = Compare.worst(err, Compare.relError(h.readBf16(dResOut, k), newResidual));
+    }
+    double bytes = (double) n * k + 4.0 * n + (norm ? 8.0 : 2.0) * k + 2.0 * columns;
+    String name = "gemv fp8, " + (norm && swiglu ? "norm + swiglu" : norm ? "norm in front" : "swiglu behind");
+    return h.result(name, String.format("m=1 n=%d k=%d ctas=%d", n, k, shape.gridX()), err, Compare.BF16,
+        checked.us(), bytes, 2.0 * n * k);
+  }
+
+  /** The GEMV's grid as the backend sizes it: the CTAs the GPU holds at the launch's shared memory. */
+  static LaunchShape gemvLaunch(DeviceHarness h, GemvFp8Params p) {
+    return p.launch(h.kernels().slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(p.k())));
   }
 
   /**

@@ -184,13 +184,12 @@ public enum KernelFamily {
       h -> Fp8Checks.gemv(h, 128256, 1024, false, Fp8Checks.Codes.GAUSSIAN),
       h -> Fp8Checks.gemv(h, 4096, 7168, true, Fp8Checks.Codes.GAUSSIAN),
       h -> Fp8Checks.gemv(h, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL),
-      // With SwiGLU in front (a one-row down projection): Llama-3-8B's, and k off the 512-code stride.
-      h -> Fp8Checks.gemvSwiglu(h, 4096, 14336),
-      h -> Fp8Checks.gemvSwiglu(h, 1003, 528),
-      // With the residual add and norm in front (a one-row qkv or gate_up projection): Llama-3-8B's, k off 512.
-      h -> Fp8Checks.gemvNormed(h, 6144, 4096),
-      h -> Fp8Checks.gemvNormed(h, 28672, 4096),
-      h -> Fp8Checks.gemvNormed(h, 1003, 528)),
+      // What a one-row step runs inside it (the residual add and norm in front of qkv and gate_up, SwiGLU
+      // behind gate_up): Llama-3-8B's qkv and gate_up, and k off the 512-code stride with an odd pair count.
+      h -> Fp8Checks.gemvFused(h, 6144, 4096, true, false),
+      h -> Fp8Checks.gemvFused(h, 28672, 4096, true, true),
+      h -> Fp8Checks.gemvFused(h, 28672, 4096, false, true),
+      h -> Fp8Checks.gemvFused(h, 1006, 528, true, true)),
   /**
    * The FP8 skinny GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, sm_90 only; plans of more than 32 rows): the
    * four Llama-3-8B projections at 64 rows (split and unsplit), the decode buckets 128 and 256 (several m

@@ -5,6 +5,8 @@ import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.KernelParams;
 import io.decodefleet.kernels.cuda.LaunchShape;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
@@ -23,6 +25,7 @@ public final class KernelModule implements AutoCloseable {
   private final CUmodule module;
   private final Map<Kernel, CUfunction> functions = new EnumMap<>(Kernel.class);
   private final Map<Kernel, Integer> residentPerSm = new EnumMap<>(Kernel.class);
+  private final Map<List<Integer>, Integer> residentAtShared = new HashMap<>(); // (kernel ordinal, bytes)
   private final ProgrammaticLaunch.Mode programmaticMode = ProgrammaticLaunch.enabled();
   private boolean programmatic = programmaticMode.outsideSteps(); // for the launches from now on
   private boolean closed;
@@ -99,6 +102,26 @@ public final class KernelModule implements AutoCloseable {
   /** CTAs of {@code kernel} the whole GPU holds at once: the planners' {@code slots}. */
   public int slots(Kernel kernel) {
     return ctx.gpu().smCount() * residentPerSm(kernel);
+  }
+
+  /**
+   * CTAs of {@code kernel} the whole GPU holds at once where a launch takes {@code sharedBytes} of dynamic
+   * shared memory (at most the kernel's own: {@link #slots(Kernel)} counts with that): more where a launch
+   * needs less, for kernels whose shared memory follows their shape.
+   */
+  public int slots(Kernel kernel, int sharedBytes) {
+    if (sharedBytes < 0 || sharedBytes > kernel.sharedBytes()) {
+      throw new IllegalArgumentException(kernel.symbol() + " takes 0 to " + kernel.sharedBytes()
+          + " B of shared memory, not " + sharedBytes);
+    }
+    if (sharedBytes == kernel.sharedBytes()) return slots(kernel);
+    int perSm = residentAtShared.computeIfAbsent(List.of(kernel.ordinal(), sharedBytes), key -> {
+      int[] n = new int[1];
+      ctx.check(JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(n, function(kernel), kernel.threads(),
+          sharedBytes), "cuOccupancyMaxActiveBlocksPerMultiprocessor(" + kernel.symbol() + ", " + sharedBytes + " B)");
+      return Math.max(n[0], residentPerSm(kernel));
+    });
+    return ctx.gpu().smCount() * perSm;
   }
 
   /** Whether {@code kernel}'s code runs on this context's device ({@link Kernel#runsOn}). */

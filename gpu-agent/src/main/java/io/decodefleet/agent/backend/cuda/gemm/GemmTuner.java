@@ -126,14 +126,14 @@ public final class GemmTuner {
   }
 
   /**
-   * Unless {@code off}: where the dispatch chose the FP8 GEMV for a one-row down projection, the GEMV
-   * computes SwiGLU of the gate_up output as it stages its row (the same float32 operations and bf16
-   * rounding as the SwiGLU kernel, so the same product) and the SwiGLU launch goes; {@code off} keeps
-   * the two launches.
+   * Unless {@code off}: where the dispatch chose the FP8 GEMV for a one-row gate_up projection, the GEMV
+   * computes SwiGLU of its gate and up rows as it stores them (a warp takes a row of each; the SwiGLU
+   * kernel's float32 operations on the bf16 the projection would have stored, so the same activation) and
+   * the SwiGLU launch goes; {@code off} keeps the two launches.
    */
   public static final String GEMV_FP8_SWIGLU_SETTING_ENV = "DECODEFLEET_GEMV_FP8_SWIGLU";
 
-  /** Whether {@value #GEMV_FP8_SWIGLU_SETTING_ENV} leaves SwiGLU in the FP8 GEMV (default on). */
+  /** Whether {@value #GEMV_FP8_SWIGLU_SETTING_ENV} leaves SwiGLU behind the FP8 GEMV (default on). */
   public static boolean gemvFp8SwigluOn() {
     return gemvFp8InDispatch(System.getenv(GEMV_FP8_SWIGLU_SETTING_ENV));
   }
