@@ -28,6 +28,8 @@
 // buffer are overwritten with what the cache now holds (code * scale, rounded to bf16), so that the
 // prefill kernel, which reads the fresh tokens' k and v from there, attends to the values every
 // later step reads from the cache.
+// The rotated q is written in place, or where qOut is set to qOut (n, qOutStride), q left as it was (the
+// decode step's attention reads q densely packed: so it needs no copy of its own).
 // Layouts: q (n, qStride) bf16 with heads (qHeads, headDim) at the start of each row, k (n,
 // kStride), v (n, vStride) likewise with kvHeads heads, so q, k and v may be views into one fused
 // qkv buffer; kCache, vCache (numBlocks, blockSize, kvHeads, headDim) bf16; cosSin
@@ -52,6 +54,7 @@ struct RopeKvParams {
   const bf16* qBias;     // (qHeads * headDim) bf16, or nullptr: no attention biases
   const bf16* kBias;     // (kvHeads * headDim) bf16, or nullptr with qBias
   const bf16* vBias;     // (kvHeads * headDim) bf16, or nullptr with qBias
+  bf16* qOut;            // (n, qOutStride) bf16: where the rotated q goes; nullptr: in place in q
   int n;
   int qHeads;
   int kvHeads;
@@ -60,9 +63,10 @@ struct RopeKvParams {
   int kStride;
   int vStride;
   int tablePositions;
+  int qOutStride;
   float eps;             // the q/k norms' epsilon
 };
-DF_PARAMS_SIZE(RopeKvParams, 144);
+DF_PARAMS_SIZE(RopeKvParams, 152);
 
 struct RopeKvFp8Params {
   bf16* q;               // (n, qStride) bf16, in/out
@@ -78,6 +82,7 @@ struct RopeKvFp8Params {
   const bf16* qBias;     // (qHeads * headDim) bf16, or nullptr: no attention biases
   const bf16* kBias;     // (kvHeads * headDim) bf16, or nullptr with qBias
   const bf16* vBias;     // (kvHeads * headDim) bf16, or nullptr with qBias
+  bf16* qOut;            // (n, qOutStride) bf16: where the rotated q goes; nullptr: in place in q
   int n;
   int qHeads;
   int kvHeads;
@@ -86,11 +91,12 @@ struct RopeKvFp8Params {
   int kStride;
   int vStride;
   int tablePositions;
+  int qOutStride;
   float kScale;          // a K element is e4m3(code) * kScale
   float vScale;          // a V element is e4m3(code) * vScale
   float eps;             // the q/k norms' epsilon
 };
-DF_PARAMS_SIZE(RopeKvFp8Params, 152);
+DF_PARAMS_SIZE(RopeKvFp8Params, 160);
 
 namespace df {
 
@@ -184,8 +190,11 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
     const int head = ww / groupsPerHead;
     const int j = (ww % groupsPerHead) * 8;
     bf16* row = isK ? p.k + static_cast<size_t>(t) * p.kStride : p.q + static_cast<size_t>(t) * p.qStride;
-    uint4* lo = reinterpret_cast<uint4*>(row + head * p.headDim + j);
-    uint4* hi = reinterpret_cast<uint4*>(row + head * p.headDim + half + j);
+    bf16* outRow = isK || p.qOut == nullptr ? row : p.qOut + static_cast<size_t>(t) * p.qOutStride;
+    const uint4* lo = reinterpret_cast<const uint4*>(row + head * p.headDim + j);
+    const uint4* hi = reinterpret_cast<const uint4*>(row + head * p.headDim + half + j);
+    uint4* loOut = reinterpret_cast<uint4*>(outRow + head * p.headDim + j);
+    uint4* hiOut = reinterpret_cast<uint4*>(outRow + head * p.headDim + half + j);
     float xa[8], xb[8];
     unpack8(*lo, xa);
     unpack8(*hi, xb);
@@ -203,8 +212,8 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
     float fa[8], fb[8];  // the rotated values in float32, before their rounding to bf16
     rotate8(xa, xb, cosRow + j, sinRow + j, validPosition, fa, fb);
     const uint4 a = pack8(fa), b = pack8(fb);
-    *lo = a;
-    *hi = b;
+    *loOut = a;
+    *hiOut = b;
     if constexpr (kFp8) {
       if (isK) {
         // The cache's codes of the float32 rotation (as the CPU reference quantizes it), and the
@@ -212,8 +221,8 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
         float wa[8], wb[8];
         const uint2 ca = fp8_encode8(fa, p.kScale, wa);
         const uint2 cb = fp8_encode8(fb, p.kScale, wb);
-        *lo = pack8(wa);
-        *hi = pack8(wb);
+        *loOut = pack8(wa);
+        *hiOut = pack8(wb);
         if (slot >= 0) {
           uint8_t* dst = p.kCache + slotBase + head * p.headDim;
           *reinterpret_cast<uint2*>(dst + j) = ca;

@@ -26,6 +26,7 @@ public record RopeKvFp8Params(
     long qBias,
     long kBias,
     long vBias,
+    long qOut,
     int n,
     int qHeads,
     int kvHeads,
@@ -34,6 +35,7 @@ public record RopeKvFp8Params(
     int kStride,
     int vStride,
     int tablePositions,
+    int qOutStride,
     float kScale,
     float vScale,
     float eps)
@@ -42,16 +44,17 @@ public record RopeKvFp8Params(
   public static final StructLayout LAYOUT = StructLayout.of(RopeKvFp8Params.class);
 
   public RopeKvFp8Params {
-    new RopeKvParams(q, k, v, kCache, vCache, positions, slotMapping, cosSin, qNorm, kNorm, qBias, kBias, vBias, n,
-        qHeads, kvHeads, headDim, qStride, kStride, vStride, tablePositions, eps);
+    new RopeKvParams(q, k, v, kCache, vCache, positions, slotMapping, cosSin, qNorm, kNorm, qBias, kBias, vBias, qOut,
+        n, qHeads, kvHeads, headDim, qStride, kStride, vStride, tablePositions, qOutStride, eps);
     KvScales.check(kScale, vScale);
   }
 
   /** {@code p}'s launch (its q/k norms and biases included) over an FP8 cache with these scales. */
   public static RopeKvFp8Params of(RopeKvParams p, float kScale, float vScale) {
     return new RopeKvFp8Params(p.q(), p.k(), p.v(), p.kCache(), p.vCache(), p.positions(), p.slotMapping(),
-        p.cosSin(), p.qNorm(), p.kNorm(), p.qBias(), p.kBias(), p.vBias(), p.n(), p.qHeads(), p.kvHeads(),
-        p.headDim(), p.qStride(), p.kStride(), p.vStride(), p.tablePositions(), kScale, vScale, p.eps());
+        p.cosSin(), p.qNorm(), p.kNorm(), p.qBias(), p.kBias(), p.vBias(), p.qOut(), p.n(), p.qHeads(), p.kvHeads(),
+        p.headDim(), p.qStride(), p.kStride(), p.vStride(), p.tablePositions(), p.qOutStride(), kScale, vScale,
+        p.eps());
   }
 
   /** One CTA per token. */

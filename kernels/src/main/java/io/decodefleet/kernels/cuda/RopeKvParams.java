@@ -1,8 +1,8 @@
 package io.decodefleet.kernels.cuda;
 
 /**
- * Mirror of {@code RopeKvParams} in rope_kv.cu: rotates q and k in place and appends k and v to
- * the paged cache at {@code slotMapping} (negative = padding token, not stored). With {@code qNorm}
+ * Mirror of {@code RopeKvParams} in rope_kv.cu: rotates q (in place, or into {@code qOut}) and k in place
+ * and appends k and v to the paged cache at {@code slotMapping} (negative = padding token, not stored). With {@code qNorm}
  * and {@code kNorm} set (Qwen3's q/k norms), each q and k head is first RMS-normed over headDim
  * with that weight and {@code eps}, and rotated from the normed float32 values; both 0: no norms.
  * With {@code qBias}, {@code kBias} and {@code vBias} set (Qwen2's attention biases), each token's
@@ -22,6 +22,8 @@ package io.decodefleet.kernels.cuda;
  * @param qBias (qHeads * headDim) bf16, the q projection's bias; 0 for none
  * @param kBias (kvHeads * headDim) bf16; 0 exactly when qBias is
  * @param vBias (kvHeads * headDim) bf16; 0 exactly when qBias is
+ * @param qOut (n, qOutStride) bf16: where the rotated q goes (q is then left as it was); 0: in place in q
+ * @param qOutStride qOut's row stride, a multiple of 8 (unread without qOut)
  * @param eps the q/k norms' epsilon (unread without them)
  */
 public record RopeKvParams(
@@ -38,6 +40,7 @@ public record RopeKvParams(
     long qBias,
     long kBias,
     long vBias,
+    long qOut,
     int n,
     int qHeads,
     int kvHeads,
@@ -46,6 +49,7 @@ public record RopeKvParams(
     int kStride,
     int vStride,
     int tablePositions,
+    int qOutStride,
     float eps)
     implements KernelParams {
 
@@ -72,6 +76,13 @@ public record RopeKvParams(
     ParamChecks.multipleOf(kStride, 8, "kStride");
     ParamChecks.multipleOf(vStride, 8, "vStride");
     ParamChecks.positive(tablePositions, "tablePositions");
+    if (qOut != 0L) {
+      ParamChecks.multipleOf(qOutStride, 8, "qOutStride");
+      if (qOutStride < qHeads * headDim) {
+        throw new IllegalArgumentException("qOutStride (" + qOutStride + ") must hold the " + qHeads * headDim
+            + " q columns");
+      }
+    }
     if ((qNorm == 0L) != (kNorm == 0L)) {
       throw new IllegalArgumentException("qNorm and kNorm must both be set or both be 0 but are " + qNorm + " and "
           + kNorm);
@@ -92,8 +103,8 @@ public record RopeKvParams(
   public RopeKvParams(long q, long k, long v, long kCache, long vCache, long positions, long slotMapping,
       long cosSin, int n, int qHeads, int kvHeads, int headDim, int qStride, int kStride, int vStride,
       int tablePositions) {
-    this(q, k, v, kCache, vCache, positions, slotMapping, cosSin, 0L, 0L, 0L, 0L, 0L, n, qHeads, kvHeads, headDim,
-        qStride, kStride, vStride, tablePositions, 0f);
+    this(q, k, v, kCache, vCache, positions, slotMapping, cosSin, 0L, 0L, 0L, 0L, 0L, 0L, n, qHeads, kvHeads, headDim,
+        qStride, kStride, vStride, tablePositions, 0, 0f);
   }
 
   /** This launch with each q and k head RMS-normed by {@code qNorm} / {@code kNorm} (headDim bf16) before RoPE. */
@@ -101,7 +112,7 @@ public record RopeKvParams(
     ParamChecks.pointer(qNorm, "qNorm");
     ParamChecks.pointer(kNorm, "kNorm");
     return new RopeKvParams(q, k, v, kCache, vCache, positions, slotMapping, cosSin, qNorm, kNorm, qBias, kBias,
-        vBias, n, qHeads, kvHeads, headDim, qStride, kStride, vStride, tablePositions, eps);
+        vBias, qOut, n, qHeads, kvHeads, headDim, qStride, kStride, vStride, tablePositions, qOutStride, eps);
   }
 
   /** This launch with the projections' biases added to q, k and v first (each (heads * headDim) bf16). */
@@ -110,7 +121,14 @@ public record RopeKvParams(
     ParamChecks.pointer(kBias, "kBias");
     ParamChecks.pointer(vBias, "vBias");
     return new RopeKvParams(q, k, v, kCache, vCache, positions, slotMapping, cosSin, qNorm, kNorm, qBias, kBias,
-        vBias, n, qHeads, kvHeads, headDim, qStride, kStride, vStride, tablePositions, eps);
+        vBias, qOut, n, qHeads, kvHeads, headDim, qStride, kStride, vStride, tablePositions, qOutStride, eps);
+  }
+
+  /** This launch with the rotated q written to {@code qOut} ((n, stride) bf16), q left as it was. */
+  public RopeKvParams withQOut(long qOut, int stride) {
+    ParamChecks.pointer(qOut, "qOut");
+    return new RopeKvParams(q, k, v, kCache, vCache, positions, slotMapping, cosSin, qNorm, kNorm, qBias, kBias,
+        vBias, qOut, n, qHeads, kvHeads, headDim, qStride, kStride, vStride, tablePositions, stride, eps);
   }
 
   /** Whether q, k and v get the projections' biases. */

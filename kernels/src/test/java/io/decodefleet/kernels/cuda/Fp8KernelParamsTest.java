@@ -76,9 +76,14 @@ class Fp8KernelParamsTest {
         6144, 8192);
     RopeKvFp8Params p = RopeKvFp8Params.of(plain, 0.5f, 3f);
     assertEquals(17, p.launch().gridX());
-    assertEquals(152, RopeKvFp8Params.LAYOUT.size());
+    assertEquals(160, RopeKvFp8Params.LAYOUT.size());
     assertEquals(0.5f, p.kScale());
     assertEquals(0L, p.qNorm());
+    assertEquals(0L, p.qOut(), "q rotated in place unless told otherwise");
+    RopeKvFp8Params packed = RopeKvFp8Params.of(plain.withQOut(9984, 4096), 0.5f, 3f);
+    assertEquals(9984, packed.qOut());
+    assertEquals(4096, packed.qOutStride());
+    assertThrows(IllegalArgumentException.class, () -> plain.withQOut(9984, 4088), "a q row under 32 heads of 128");
     assertThrows(IllegalArgumentException.class, () -> RopeKvFp8Params.of(plain, 1f, Float.NaN));
   }
 
@@ -86,7 +91,7 @@ class Fp8KernelParamsTest {
   void qkNormsAreBothOrNeitherAndTheFp8AppendKeepsThem() {
     RopeKvParams plain = new RopeKvParams(256, 512, 768, 1024, 1280, 1536, 1792, 2048, 17, 32, 4, 128, 5120, 5120,
         5120, 8192);
-    assertEquals(144, RopeKvParams.LAYOUT.size());
+    assertEquals(152, RopeKvParams.LAYOUT.size());
     assertFalse(plain.qkNorm());
     RopeKvParams normed = plain.withQkNorm(4096, 4352, 1e-6f);
     assertTrue(normed.qkNorm());
@@ -96,7 +101,7 @@ class Fp8KernelParamsTest {
     assertEquals(1e-6f, f.eps());
     assertThrows(IllegalArgumentException.class, () -> plain.withQkNorm(4096, 0, 1e-6f), "k norm missing");
     assertThrows(IllegalArgumentException.class, () -> new RopeKvParams(256, 512, 768, 1024, 1280, 1536, 1792, 2048,
-        4096, 0, 0, 0, 0, 17, 32, 4, 128, 5120, 5120, 5120, 8192, 1e-6f), "one norm without the other");
+        4096, 0, 0, 0, 0, 0, 17, 32, 4, 128, 5120, 5120, 5120, 8192, 0, 1e-6f), "one norm without the other");
     assertThrows(IllegalArgumentException.class, () -> plain.withQkNorm(4096, 4352, Float.NaN), "eps");
     IllegalArgumentException heads = assertThrows(IllegalArgumentException.class, () -> new RopeKvParams(256, 512,
         768, 1024, 1280, 1536, 1792, 2048, 17, 256, 8, 128, 33792, 33792, 33792, 8192).withQkNorm(4096, 4352, 1e-6f));
@@ -118,7 +123,7 @@ class Fp8KernelParamsTest {
     assertEquals(8448, f.kNorm());
     assertThrows(IllegalArgumentException.class, () -> plain.withBiases(4096, 4352, 0), "v bias missing");
     IllegalArgumentException one = assertThrows(IllegalArgumentException.class, () -> new RopeKvParams(256, 512, 768,
-        1024, 1280, 1536, 1792, 2048, 0, 0, 4096, 0, 0, 17, 28, 4, 128, 4608, 4608, 4608, 8192, 0f));
+        1024, 1280, 1536, 1792, 2048, 0, 0, 4096, 0, 0, 0, 17, 28, 4, 128, 4608, 4608, 4608, 8192, 0, 0f));
     assertEquals("qBias, kBias and vBias must all be set or all be 0 but are 4096, 0 and 0", one.getMessage());
   }
 

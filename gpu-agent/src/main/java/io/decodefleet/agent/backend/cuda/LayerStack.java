@@ -310,8 +310,8 @@ final class LayerStack {
   }
 
   /**
-   * RoPE (after the q/k/v biases and the q/k norms when the layer has them) and the KV append, then q
-   * (and fresh k, v) packed.
+   * RoPE (after the q/k/v biases and the q/k norms when the layer has them) and the KV append, the rotated q
+   * written packed into ws.q; then fresh rows' k and v packed.
    */
   private void ropeAndAppend(StepLaunch s, int layer, WeightLayout.LayerWeights lw) {
     long qkv = ws.at(ws.qkv);
@@ -322,16 +322,17 @@ final class LayerStack {
     RopeKvParams biased = lw.biases()
         ? plain.withBiases(weights.address(lw.qBias()), weights.address(lw.kBias()), weights.address(lw.vBias()))
         : plain;
-    RopeKvParams p = lw.qkNorm()
+    RopeKvParams normed = lw.qkNorm()
         ? biased.withQkNorm(weights.address(lw.qNorm()), weights.address(lw.kNorm()), c.rmsNormEps()) : biased;
+    // The attention kernels read q densely packed: the rotation writes it there.
+    RopeKvParams p = normed.withQOut(ws.at(ws.q), c.qSize());
     if (kv.fp8()) {
       RopeKvFp8Params f = RopeKvFp8Params.of(p, kv.kScale(layer), kv.vScale(layer));
       launch(Kernel.ROPE_KV_APPEND_FP8, f.launch(), f);
     } else {
       launch(Kernel.ROPE_KV_APPEND, p.launch(), p);
     }
-    // The attention kernels read q (and the prefill kernel k and v) densely packed.
-    copyColumns(ws.qkv, 0, ws.q, c.qSize(), s.rows());
+    // The prefill kernel reads fresh rows' k and v densely packed.
     if (s.freshRows() > 0) {
       copyColumns(ws.qkv, c.qSize(), ws.k, c.kvSize(), s.freshRows());
       copyColumns(ws.qkv, c.qSize() + c.kvSize(), ws.v, c.kvSize(), s.freshRows());

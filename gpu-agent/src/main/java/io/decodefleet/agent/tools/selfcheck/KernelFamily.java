@@ -43,7 +43,10 @@ public enum KernelFamily {
       h -> RopeKvCheck.run(h, 5, 8, 8, 64, 32, 16, true),
       h -> RopeKvCheck.run(h, 3, 4, 2, 32, 16, 8, true),
       h -> RopeKvCheck.run(h, 17, 28, 4, 128, 16, 64, false, true),
-      h -> RopeKvCheck.run(h, 5, 8, 8, 64, 32, 16, true, true)),
+      h -> RopeKvCheck.run(h, 5, 8, 8, 64, 32, 16, true, true),
+      // The rotated q into a packed buffer of its own, as a decode step launches it (one token, and 17).
+      h -> RopeKvCheck.run(h, 1, 32, 8, 128, 16, 8, false, false, true),
+      h -> RopeKvCheck.run(h, 17, 28, 4, 128, 16, 64, true, true, true)),
   DECODE_ATTENTION(decodeChecks(false)),
   DECODE_ATTENTION_PERSISTENT(decodeChecks(true)),
   PREFILL_ATTENTION(

@@ -40,6 +40,15 @@ final class RopeKvCheck {
   /** With {@code biases}, q, k and v get a projection bias each before anything else. */
   static CheckResult run(DeviceHarness h, int n, int qHeads, int kvHeads, int headDim, int blockSize, int numBlocks,
       boolean qkNorm, boolean biases) {
+    return run(h, n, qHeads, kvHeads, headDim, blockSize, numBlocks, qkNorm, biases, false);
+  }
+
+  /**
+   * With {@code qOut}, the rotated q goes packed into a buffer of its own, as a decode step launches it: q
+   * in the qkv buffer must be left as it was.
+   */
+  static CheckResult run(DeviceHarness h, int n, int qHeads, int kvHeads, int headDim, int blockSize, int numBlocks,
+      boolean qkNorm, boolean biases, boolean qOut) {
     int row = (qHeads + 2 * kvHeads) * headDim;
     int qw = qHeads * headDim;
     int kw = kvHeads * headDim;
@@ -74,7 +83,7 @@ final class RopeKvCheck {
     PagedKvCache.append(k, v, n, slots, expectedK, expectedV, kvHeads, headDim);
     float[] expectedQkv = qkv.clone();
     for (int t = 0; t < n; t++) {
-      System.arraycopy(q, t * qw, expectedQkv, t * row, qw);
+      if (!qOut) System.arraycopy(q, t * qw, expectedQkv, t * row, qw);
       System.arraycopy(k, t * kw, expectedQkv, t * row + qw, kw);
       if (bias != null) System.arraycopy(v, t * kw, expectedQkv, t * row + qw + kw, kw);
     }
@@ -91,9 +100,12 @@ final class RopeKvCheck {
         dSlots.address(), table.address(), n, qHeads, kvHeads, headDim, row, row, row,
         TABLE_POSITIONS);
     RopeKvParams biased = bias == null ? plain : bias.on(h, plain);
-    RopeKvParams p = norms == null ? biased : norms.on(h, biased);
+    RopeKvParams normed = norms == null ? biased : norms.on(h, biased);
+    DeviceBuffer dQ = qOut ? h.poisonedBf16((long) n * qw) : null;
+    RopeKvParams p = qOut ? normed.withQOut(dQ.address(), qw) : normed;
     h.launch(Kernel.ROPE_KV_APPEND, p.launch(), p);
     double err = Compare.relError(h.readBf16(dQkv, n * row), expectedQkv);
+    if (qOut) err = Compare.worst(err, Compare.relError(h.readBf16(dQ, n * qw), q));
     err = Compare.worst(err, slotError(h.readBf16(dK, kCache.length), expectedK, slots, kw));
     err = Compare.worst(err, slotError(h.readBf16(dV, vCache.length), expectedV, slots, kw));
     if (untouchedSlotsChanged(h.readBf16(dK, kCache.length), kCache, slots, kw)) {
@@ -102,7 +114,8 @@ final class RopeKvCheck {
     // Timing rotates q and k again each run: the work is the same, the values drift.
     double us = h.medianUs(() -> h.launch(Kernel.ROPE_KV_APPEND, p.launch(), p));
     double bytes = 2.0 * n * (2 * qw + 2 * kw + kw + 2 * kw) + 4.0 * n * headDim;
-    return h.result("rope+kv append" + (biases ? " biases" : "") + (qkNorm ? " q/k norm" : ""),
+    String variant = (biases ? " biases" : "") + (qkNorm ? " q/k norm" : "") + (qOut ? " q out" : "");
+    return h.result("rope+kv append" + variant,
         String.format("n=%d Hq=%d Hkv=%d D=%d bs=%d", n, qHeads, kvHeads, headDim, blockSize),
         err, Compare.BF16, us, bytes, 6.0 * n * (qw + kw) / 2);
   }
