@@ -21,6 +21,7 @@ DF_PARAMS_SIZE(ArgmaxParams, 32);
 namespace df {
 
 constexpr int kArgmaxThreads = 512;
+constexpr int kArgmaxBatch = 8;
 
 // (value, index) pairs: larger value wins, then lower index; a NaN value never wins because
 // every comparison with it is false. The empty pair is (-inf, INT_MAX).
@@ -69,12 +70,27 @@ __device__ __forceinline__ void argmax_row(const ArgmaxParams& p) {
   float best = DF_NEG_INF;
   int at = INT_MAX;
   if (((p.vocab | p.stride) & 7) == 0) {
+    // kArgmaxBatch vectors a thread in flight at once: one pass over a 128k vocabulary is then four
+    // round trips to memory, not thirty-one (take_better's order does not depend on the visit order).
     const uint4* v = reinterpret_cast<const uint4*>(logits);
-    for (int c = threadIdx.x; c < (p.vocab >> 3); c += blockDim.x) {
-      float f[8];
-      unpack8(ld_stream(v + c), f);
+    const int vectors = p.vocab >> 3;
+    for (int c0 = threadIdx.x; c0 < vectors; c0 += kArgmaxBatch * blockDim.x) {
+      uint4 r[kArgmaxBatch];
 #pragma unroll
-      for (int j = 0; j < 8; j++) take_better(best, at, f[j], c * 8 + j);
+      for (int u = 0; u < kArgmaxBatch; u++) {
+        const int c = c0 + u * blockDim.x;
+        if (c < vectors) r[u] = ld_stream(v + c);
+      }
+#pragma unroll
+      for (int u = 0; u < kArgmaxBatch; u++) {
+        const int c = c0 + u * blockDim.x;
+        if (c < vectors) {
+          float f[8];
+          unpack8(r[u], f);
+#pragma unroll
+          for (int j = 0; j < 8; j++) take_better(best, at, f[j], c * 8 + j);
+        }
+      }
     }
   } else {
     for (int c = threadIdx.x; c < p.vocab; c += blockDim.x) {
