@@ -23,7 +23,8 @@ package io.decodefleet.kernels.cuda;
  * @param eps norm in front: RMSNorm's epsilon; else 0
  * @param swigluOut 1: SwiGLU behind: rows [0, n / 2) are gate, [n / 2, n) up, and out[j] is {@code silu(g_j) *
  *     u_j} of the products rounded to bf16, as the SwiGLU kernel computes it (n even, bf16 out)
- * @param pad 0 (the C struct's size is a multiple of its pointers')
+ * @param prefetchBytes with {@code earlyWeights}: codes each warp asks L2 for before it waits for the previous
+ *     launch, past its first batch (a multiple of 16; 0: none)
  */
 public record GemvFp8Params(
     long out,
@@ -40,7 +41,7 @@ public record GemvFp8Params(
     int earlyWeights,
     float eps,
     int swigluOut,
-    int pad)
+    int prefetchBytes)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(GemvFp8Params.class);
@@ -63,7 +64,11 @@ public record GemvFp8Params(
     ParamChecks.flag(outFloat, "outFloat");
     ParamChecks.flag(earlyWeights, "earlyWeights");
     ParamChecks.flag(swigluOut, "swigluOut");
-    if (pad != 0) throw new IllegalArgumentException("pad must be 0 but is " + pad);
+    ParamChecks.nonNegative(prefetchBytes, "prefetchBytes");
+    ParamChecks.multipleOf(prefetchBytes, 16, "prefetchBytes");
+    if (prefetchBytes > 0 && earlyWeights == 0) {
+      throw new IllegalArgumentException("prefetchBytes is for resident codes (earlyWeights 1)");
+    }
     if (normWeight != 0) {
       ParamChecks.pointer(residual, "residual");
       ParamChecks.pointer(residualOut, "residualOut");
@@ -108,7 +113,17 @@ public record GemvFp8Params(
   public GemvFp8Params withNorm(long residual, long residualOut, long normWeight, float eps) {
     ParamChecks.pointer(normWeight, "normWeight");
     return new GemvFp8Params(out, x, residualOut, residual, normWeight, w, scale, n, k, outStride, outFloat,
-        earlyWeights, eps, swigluOut, pad);
+        earlyWeights, eps, swigluOut, prefetchBytes);
+  }
+
+  /**
+   * This launch with each warp asking L2, before it waits for the previous launch, for up to {@code bytes}
+   * of the codes past its first batch (its later rows in order): the weight stream begins during the previous
+   * kernel. Rounded down to 16.
+   */
+  public GemvFp8Params withPrefetch(int bytes) {
+    return new GemvFp8Params(out, x, residualOut, residual, normWeight, w, scale, n, k, outStride, outFloat,
+        earlyWeights, eps, swigluOut, Math.max(0, bytes) / 16 * 16);
   }
 
   /**
@@ -117,6 +132,11 @@ public record GemvFp8Params(
    */
   public static GemvFp8Params swigluOut(long out, long x, long w, long scale, int n, int k, int outStride) {
     return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, 0, 1, 0f, 1, 0);
+  }
+
+  /** Each warp's share of {@code bytes} of L2 prefetch over a launch of {@code ctas} CTAs (8 warps each). */
+  public static int prefetchPerWarp(long bytes, int ctas) {
+    return (int) Math.min(Integer.MAX_VALUE, bytes / ((long) ROWS_PER_CTA * ctas));
   }
 
   /**

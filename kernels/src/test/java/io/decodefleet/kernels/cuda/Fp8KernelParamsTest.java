@@ -182,6 +182,12 @@ class Fp8KernelParamsTest {
     assertEquals(88, p.pack().length);
     assertEquals(0L, p.normWeight(), "a plain row: no norm in front");
     assertEquals(0, p.swigluOut(), "a plain row: no SwiGLU behind");
+    assertEquals(0, p.prefetchBytes(), "no L2 prefetch unless asked");
+    assertEquals(6400, p.withPrefetch(6410).prefetchBytes(), "rounded down to 16");
+    assertEquals(25 << 20 >> 12, GemvFp8Params.prefetchPerWarp(25L << 20, 512), "25 MiB over 4096 warps");
+    assertThrows(IllegalArgumentException.class,
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4096, 64, 0, 0, 0f, 0, 4096),
+        "a prefetch of codes that are not resident");
     GemvFp8Params normed = p.withNorm(1024, 1280, 1536, 1e-5f);
     assertEquals(1536, normed.normWeight());
     assertEquals(1024, normed.residual());

@@ -15,6 +15,7 @@ import io.decodefleet.kernels.cuda.Fp8DequantParams;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
@@ -70,6 +71,7 @@ final class Projections {
   private final boolean gemvFp8; // FP8 projections of one row may run the FP8 GEMV
   private final boolean gemvFp8Swiglu; // and a one-row gate_up projection's GEMV may take SwiGLU behind
   private final boolean gemvFp8Norm; // and a one-row qkv or gate_up projection's GEMV the residual add and norm
+  private final long gemvPrefetchBytes; // L2 bytes the GEMV's warps may ask for before the wait, all together; 0: none
   private final boolean skinnyFp8Wgmma; // FP8 projections of 33+ rows may run the FP8 wgmma skinny GEMM
 
   /**
@@ -90,6 +92,7 @@ final class Projections {
     this.gemvFp8 = GemmTuner.gemvFp8InDispatch();
     this.gemvFp8Swiglu = gemvFp8 && GemmTuner.gemvFp8SwigluOn();
     this.gemvFp8Norm = gemvFp8 && GemmTuner.gemvFp8NormOn();
+    this.gemvPrefetchBytes = GemmTuner.gemvFp8L2PrefetchOn() ? kernels.context().gpu().l2Bytes() / 2 : 0;
     GpuInfo gpu = kernels.context().gpu();
     this.skinnyFp8Wgmma = GemmTuner.skinnyFp8WgmmaInDispatch()
         && WgmmaGemmParams.supports(gpu.computeMajor(), gpu.computeMinor());
@@ -240,8 +243,10 @@ final class Projections {
   }
 
   private void launchGemv(GemvFp8Params p) {
-    kernels.launch(Kernel.GEMV_FP8_M1, p.launch(kernels.slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(p.k()))),
-        p, stream);
+    LaunchShape shape = p.launch(kernels.slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(p.k())));
+    GemvFp8Params launched = gemvPrefetchBytes == 0 ? p
+        : p.withPrefetch(GemvFp8Params.prefetchPerWarp(gemvPrefetchBytes, shape.gridX()));
+    kernels.launch(Kernel.GEMV_FP8_M1, shape, launched, stream);
   }
 
   /** Whether the FP8 GEMV may be a candidate here (its setting on). */

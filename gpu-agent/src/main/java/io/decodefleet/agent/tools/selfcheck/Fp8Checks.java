@@ -195,17 +195,28 @@ final class Fp8Checks {
    * poisoned and the product checked again.
    */
   static CheckResult gemv(DeviceHarness h, int n, int k, boolean outFloat, Codes codes) {
+    return gemv(h, n, k, outFloat, codes, false);
+  }
+
+  /**
+   * With {@code prefetch}, each warp also asks L2 for its later codes before the wait, as {@link
+   * io.decodefleet.agent.backend.cuda.gemm.GemmTuner#GEMV_FP8_L2_PREFETCH_SETTING_ENV} has the backend launch
+   * it (half the L2 over the launch's warps): the product must not change.
+   */
+  static CheckResult gemv(DeviceHarness h, int n, int k, boolean outFloat, Codes codes, boolean prefetch) {
     Fp8Case c = Fp8Case.draw(h, 1, n, k, codes);
     DeviceBuffer out = outFloat ? h.poisonedF32(n) : h.poisonedBf16(n);
-    GemvFp8Params p = GemvFp8Params.resident(out.address(), h.bf16(c.x()).address(), h.bytes(c.w()).address(),
+    GemvFp8Params plain = GemvFp8Params.resident(out.address(), h.bf16(c.x()).address(), h.bytes(c.w()).address(),
         h.f32(c.scales()).address(), n, k, n, outFloat);
-    LaunchShape shape = gemvLaunch(h, p);
+    LaunchShape shape = gemvLaunch(h, plain);
+    GemvFp8Params p = prefetch
+        ? plain.withPrefetch(GemvFp8Params.prefetchPerWarp(h.context().gpu().l2Bytes() / 2, shape.gridX())) : plain;
     Runnable run = () -> h.launch(Kernel.GEMV_FP8_M1, shape, p);
     Checked checked = Checked.run(h, run, out, n, outFloat, c.expected(), null);
     double bytes = (double) n * k + 4.0 * n + 2.0 * k + (outFloat ? 4.0 : 2.0) * n;
-    return h.result(outFloat ? "gemv fp8, f32 out" : "gemv fp8", String.format("m=1 n=%d k=%d ctas=%d%s", n, k,
-        shape.gridX(), codes.label()), checked.err(), outFloat ? Compare.F32_ACCUMULATION : Compare.BF16,
-        checked.us(), bytes, 2.0 * n * k);
+    String name = (outFloat ? "gemv fp8, f32 out" : "gemv fp8") + (prefetch ? ", l2 prefetch" : "");
+    return h.result(name, String.format("m=1 n=%d k=%d ctas=%d%s", n, k, shape.gridX(), codes.label()),
+        checked.err(), outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, checked.us(), bytes, 2.0 * n * k);
   }
 
   /**

@@ -192,7 +192,10 @@ public enum KernelFamily {
       h -> Fp8Checks.gemvFused(h, 6144, 4096, true, false),
       h -> Fp8Checks.gemvFused(h, 28672, 4096, true, true),
       h -> Fp8Checks.gemvFused(h, 28672, 4096, false, true),
-      h -> Fp8Checks.gemvFused(h, 1006, 528, true, true)),
+      h -> Fp8Checks.gemvFused(h, 1006, 528, true, true),
+      // With each warp's later codes asked of L2 before the wait (DECODEFLEET_GEMV_FP8_L2_PREFETCH=on).
+      h -> Fp8Checks.gemv(h, 6144, 4096, false, Fp8Checks.Codes.GAUSSIAN, true),
+      h -> Fp8Checks.gemv(h, 4096, 14336, false, Fp8Checks.Codes.GAUSSIAN, true)),
   /**
    * The FP8 skinny GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, sm_90 only; plans of more than 32 rows): the
    * four Llama-3-8B projections at 64 rows (split and unsplit), the decode buckets 128 and 256 (several m

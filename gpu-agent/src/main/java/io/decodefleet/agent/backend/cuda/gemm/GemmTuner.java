@@ -152,6 +152,18 @@ public final class GemmTuner {
   }
 
   /**
+   * {@code on}: each warp of the FP8 GEMV asks L2, before it waits for the previous launch, for the codes past
+   * its first batch (bulk prefetches, up to half the L2 over the launch's warps), so that a projection's weight
+   * stream starts during the kernels before it. Off by default: built and checked on the CPU side, not yet timed.
+   */
+  public static final String GEMV_FP8_L2_PREFETCH_SETTING_ENV = "DECODEFLEET_GEMV_FP8_L2_PREFETCH";
+
+  /** Whether {@value #GEMV_FP8_L2_PREFETCH_SETTING_ENV} is on (default off). */
+  public static boolean gemvFp8L2PrefetchOn() {
+    return WgmmaGemms.settingOn(System.getenv(GEMV_FP8_L2_PREFETCH_SETTING_ENV));
+  }
+
+  /**
    * Unless {@code off}: our FP8 decode GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, "ours:skinny-fp8-wgmma": the
    * FP8 skinny GEMM's m64 plan with the codes as the MMA's A operand, from registers) is a candidate for FP8
    * projections of {@value #SKINNY_FP8_WGMMA_MIN_ROWS} rows or more on an sm_90 device, timed at load against
