@@ -31,8 +31,10 @@
 // same roundings: the same row). Every CTA computes the row; CTA 0 also writes the new residual stream, to
 // residualOut, which must not be residual (other CTAs may still be reading it).
 // Variant: df_gemv_fp8_m1. Layouts: x (1, k) bf16 (and residual, residualOut, normWeight (1, k) bf16
-// where set); w (n, k) e4m3, k a multiple of 16 and w 16-byte aligned; scale (n) float32; out (1, outStride) bf16 or float32 (with SwiGLU behind: (1, n / 2) bf16, n even). Grid: (min(ceil(n / 8), slots)),
-// block 256 threads (8 warps; warp g of the grid takes rows g, g + 8 * gridDim.x, ...), dynamic
+// where set); w (n, k) e4m3, k a multiple of 16 and w 16-byte aligned; scale (n) float32; out (1,
+// outStride) bf16 or float32 (with SwiGLU behind: (1, n / 2) bf16, n even). Grid: (min(ceil(tasks / 8),
+// slots)), tasks being the rows (or row pairs with SwiGLU behind), slots the CTAs that fit at this launch's
+// shared memory; block 256 threads (8 warps; warp g of the grid takes tasks g, g + 8 * gridDim.x, ...), dynamic
 // shared memory ceil(k / 512) * 2048 bytes (whole groups of 32 vectors: gemv_fp8_x_at), k <= kGemvFp8MaxK.
 #include "fp8.cuh"  // and rmsnorm.cu, swiglu.cu and skinny_gemm.cu (decodefleet.cu includes them first):
                     // add_and_square, swiglu1, skinny_store
