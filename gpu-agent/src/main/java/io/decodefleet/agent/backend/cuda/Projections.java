@@ -22,7 +22,9 @@ import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
 import io.decodefleet.kernels.cuda.WgmmaGemmParams;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -247,6 +249,19 @@ final class Projections {
     GemvFp8Params launched = gemvPrefetchBytes == 0 ? p
         : p.withPrefetch(GemvFp8Params.prefetchPerWarp(gemvPrefetchBytes, shape.gridX()));
     kernels.launch(Kernel.GEMV_FP8_M1, shape, launched, stream);
+  }
+
+  /**
+   * What runs inside the one-row FP8 GEMV where the dispatch chose it, for the load line: empty where the GEMV
+   * is not a candidate.
+   */
+  String describeGemvFp8() {
+    if (!gemvFp8) return "";
+    List<String> inside = new ArrayList<>(3);
+    if (gemvFp8Norm) inside.add("the norm in front");
+    if (gemvFp8Swiglu) inside.add("SwiGLU behind");
+    if (gemvPrefetchBytes > 0) inside.add("an L2 prefetch of " + (gemvPrefetchBytes >> 20) + " MiB");
+    return inside.isEmpty() ? "; the one-row FP8 GEMV alone" : "; the one-row FP8 GEMV with " + String.join(", ", inside);
   }
 
   /** Whether the FP8 GEMV may be a candidate here (its setting on). */
