@@ -31,6 +31,10 @@ import java.util.function.IntFunction;
  */
 final class Fp8GemmBench {
 
+  /** The depth of the projections of the hidden state (Llama-3-8B's qkv, o and gate_up), and gate_up's rows. */
+  private static final int NORMED_K = 4096;
+  private static final int GATE_UP_N = 28672;
+
   /** Rows of x timed: batch 1 and decode graph buckets up to the engine's largest (256). */
   static final int[] M = {1, 8, 16, 32, 64, 128, 256};
 
@@ -76,6 +80,14 @@ final class Fp8GemmBench {
         if (GemvFp8Params.supports(m, nk[1])) {
           rows.add(gemv(h, nk[0], nk[1], copyPerUs));
           h.freeAll();
+          if (nk[1] == NORMED_K) { // a projection of the hidden state: the norm may run in front
+            rows.add(gemvFused(h, nk[0], nk[1], false, copyPerUs));
+            h.freeAll();
+            if (nk[0] == GATE_UP_N) {
+              rows.add(gemvFused(h, nk[0], nk[1], true, copyPerUs));
+              h.freeAll();
+            }
+          }
         }
         rows.add(skinny(h, m, nk[0], nk[1], copyPerUs));
         h.freeAll();
@@ -99,12 +111,33 @@ final class Fp8GemmBench {
   /** Our FP8 GEMV of one row (gemv_fp8.cu), as the backend launches it (resident codes). */
   static BenchResult gemv(DeviceHarness h, int n, int k, double copyPerUs) {
     Inputs in = Inputs.of(h, 1, n, k);
-    GemvFp8Params[] params = params(in.sets(), GemvFp8Params[]::new,
-        i -> GemvFp8Params.resident(in.out().address(), in.x(i), in.w(i), in.scales().address(), n, k, n, false));
-    LaunchShape grid = params[0].launch(h.kernels().slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(k)));
+    return gemvRow(h, in, "gemv", params(in.sets(), GemvFp8Params[]::new,
+        i -> GemvFp8Params.resident(in.out().address(), in.x(i), in.w(i), in.scales().address(), n, k, n, false)),
+        copyPerUs);
+  }
+
+  /**
+   * The GEMV with the residual add and RMSNorm in front, and with {@code swiglu} SwiGLU behind (n gate_up
+   * rows), as a one-row step runs qkv and gate_up: the cost of what it does beside the stream.
+   */
+  static BenchResult gemvFused(DeviceHarness h, int n, int k, boolean swiglu, double copyPerUs) {
+    Inputs in = Inputs.of(h, 1, n, k);
+    long residual = BenchPool.randomBf16(h, k, 5, 1f).address();
+    long residualOut = h.poisonedBf16(k).address();
+    long weight = BenchPool.randomBf16(h, k, 6, 1f).address();
+    GemvFp8Params[] params = params(in.sets(), GemvFp8Params[]::new, i -> (swiglu
+        ? GemvFp8Params.swigluOut(in.out().address(), in.x(i), in.w(i), in.scales().address(), n, k, n / 2)
+        : GemvFp8Params.resident(in.out().address(), in.x(i), in.w(i), in.scales().address(), n, k, n, false))
+        .withNorm(residual, residualOut, weight, 1e-5f));
+    return gemvRow(h, in, swiglu ? "gemv norm+swiglu" : "gemv norm", params, copyPerUs);
+  }
+
+  private static BenchResult gemvRow(DeviceHarness h, Inputs in, String variant, GemvFp8Params[] params,
+      double copyPerUs) {
+    LaunchShape grid = params[0].launch(h.kernels().slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(in.k())));
     double us = BenchPool.graphMedianUs(h, in.launches(), i -> h.launch(Kernel.GEMV_FP8_M1, grid,
         params[i % in.sets()]));
-    return in.result("gemm_fp8", "gemv", KernelBench.gemmShape(1, n, k), us, copyPerUs);
+    return in.result("gemm_fp8", variant, KernelBench.gemmShape(1, in.n(), in.k()), us, copyPerUs);
   }
 
   /** Our wgmma GEMM over FP8 weights (sm_90); its tensor maps are encoded before the capture. */
