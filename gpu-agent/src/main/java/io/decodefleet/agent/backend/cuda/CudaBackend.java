@@ -198,7 +198,7 @@ public final class CudaBackend implements TensorParallelRank {
     List<GemmTuning.Site> sites = GemmTuning.sites(config, weights, ws, sums != null,
         DecodeGraphs.bucketsLargestFirst(settings.maxGraphBatch()), settings.maxStepTokens(), settings.logitsRows());
     gemmLine = GemmTuning.prepare(ctx, kernels, stream, projections, sites, settings.gemm(), this::own).describe()
-        + (weights.layout().fp8() ? projections.describeGemvFp8() : "");
+        + (weights.layout().fp8() ? projections.gemv().describe() : "");
     ws.poison();
   }
 

@@ -8,27 +8,17 @@ import io.decodefleet.agent.engine.KernelFamily;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.MoeConfig;
 import io.decodefleet.kernels.cuda.ArgmaxParams;
-import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
-import io.decodefleet.kernels.cuda.DecodeAttentionParams;
 import io.decodefleet.kernels.cuda.EmbeddingParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.KernelParams;
 import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.MoeRouteParams;
-import io.decodefleet.kernels.cuda.PagedAttentionFp8Params;
-import io.decodefleet.kernels.cuda.PagedAttentionParams;
-import io.decodefleet.kernels.cuda.PagedPrefillAttentionParams;
-import io.decodefleet.kernels.cuda.PrefillAttentionParams;
 import io.decodefleet.kernels.cuda.RmsNormParams;
-import io.decodefleet.kernels.cuda.RopeKvFp8Params;
 import io.decodefleet.kernels.cuda.RopeKvParams;
 import io.decodefleet.kernels.cuda.SampleParams;
 import io.decodefleet.kernels.cuda.SwiGluParams;
 import java.util.ArrayList;
 import java.util.List;
-import jcuda.driver.CUDA_MEMCPY2D;
-import jcuda.driver.CUmemorytype;
-import jcuda.driver.JCudaDriver;
 
 /**
  * Enqueues the Llama decoder on one stream, in the CPU backend's order (its {@code run}): embed,
@@ -39,14 +29,14 @@ import jcuda.driver.JCudaDriver;
  * normed before its rotation, where the CPU backend norms between the projection and RoPE.
  *
  * <p>Nothing here synchronises or allocates, so the same calls either run eagerly or are captured
- * into a graph. Attention per layer, over the groups of {@link StepPlan} in launch order: rows
- * {@code [0, freshRows)} through the causal prefill kernel on contiguous copies of their q, k and v;
+ * into a graph. Attention per layer ({@link AttentionBlock}), over the groups of {@link StepPlan} in
+ * launch order: rows {@code [0, freshRows)} through the causal prefill kernel on contiguous copies of their q, k and v;
  * the continued spans {@code [freshRows, firstPaged)} through the paged prefill kernel, and rows
  * {@code [firstPaged, rows)} through the decode (or plain paged) kernel, both over the cache the
  * step has just appended to.
  *
  * <p>At one row over FP8 weights, where the dispatch chose the FP8 GEMV, the norm before qkv and gate_up and
- * SwiGLU after gate_up run inside the projection's launch (the same numbers; {@link Projections#projectFp8Gemv});
+ * SwiGLU after gate_up run inside the projection's launch (the same numbers; {@link Fp8Gemv#project});
  * the residual stream then alternates between ws.residual and ws.residualAlt.
  *
  * <p>FP8: projections with FP8 weights run {@link Projections#projectFp8}; over an FP8 KV pool the
@@ -80,11 +70,7 @@ final class LayerStack {
   private final MoeLayerKernels moe; // null for a dense MLP
   private final boolean sharded; // partialSums != null: o and down write float32
   private final int qkvWidth;
-  private final float scale;
-  private final float scaleLog2;
-  private KvPool kv;
-  private long cosSin;
-  private int tablePositions;
+  private final AttentionBlock attention; // RoPE + KV append and attention, over the cache in use
   private FamilyTimeline marks; // a profiled step's; null otherwise
 
   /**
@@ -103,19 +89,16 @@ final class LayerStack {
     this.ws = ws;
     this.projections = projections;
     this.qkvWidth = config.qSize() + 2 * config.kvSize();
-    this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
-    this.scaleLog2 = (float) (scale / Math.log(2.0));
+    this.attention = new AttentionBlock(config, kernels, stream, weights, ws);
   }
 
   /** The cache and RoPE table the next launches use (the live pool, or a scratch one). */
   void use(KvPool pool, long cosSinTable, int positions) {
-    this.kv = pool;
-    this.cosSin = cosSinTable;
-    this.tablePositions = positions;
+    attention.use(pool, cosSinTable, positions);
   }
 
   KvPool pool() {
-    return kv;
+    return attention.pool();
   }
 
   /** The launches from now on mark their kernel families on {@code timeline}; null: no marks. */
@@ -155,9 +138,9 @@ final class LayerStack {
       projectNormed(KernelFamily.QKV_PROJ, pending, ws.at(ws.qkv), qkvWidth, lw.qkv(), lw.qkvScales(), n, qkvWidth,
           h, 0L);
       mark(KernelFamily.ROPE_KV);
-      ropeAndAppend(s, l, lw);
+      attention.ropeAndAppend(s, l, lw);
       mark(KernelFamily.ATTENTION);
-      attention(s, l);
+      attention.attend(s, l);
       mark(KernelFamily.O_PROJ);
       project(ws.at(ws.delta), h, ws.at(ws.attn), lw.o(), lw.oScales(), n, h, c.qSize(), sharded);
       completePartialSums(n);
@@ -213,19 +196,20 @@ final class LayerStack {
    */
   private boolean projectNormed(KernelFamily family, PendingNorm norm, long out, int stride, long w, long scales,
       int m, int n, int k, long act) {
-    long x = norm == null || norm.deltaFloat() || !projections.gemvFp8Norm() ? ws.at(ws.normed) : norm.delta();
+    Fp8Gemv gemv = projections.gemv();
+    long x = norm == null || norm.deltaFloat() || !gemv.norm() ? ws.at(ws.normed) : norm.delta();
     if (m == 1 && scales >= 0 && projections.gemvFp8Chosen(n, k, stride, x, weights.address(w))) {
-      Projections.GemvNorm inside = null;
+      Fp8Gemv.Norm inside = null;
       if (x != ws.at(ws.normed)) {
         long other = residualAt == ws.at(ws.residual) ? ws.at(ws.residualAlt) : ws.at(ws.residual);
-        inside = new Projections.GemvNorm(residualAt, other, norm.weight(), c.rmsNormEps());
+        inside = new Fp8Gemv.Norm(residualAt, other, norm.weight(), c.rmsNormEps());
         residualAt = other;
       } else {
         flushNorm(norm, m);
       }
-      boolean swiglu = act != 0 && projections.gemvFp8Swiglu();
+      boolean swiglu = act != 0 && gemv.swiglu();
       mark(family);
-      projections.projectFp8Gemv(swiglu ? act : out, swiglu ? n / 2 : stride, x, inside, swiglu, weights.address(w),
+      gemv.project(swiglu ? act : out, swiglu ? n / 2 : stride, x, inside, swiglu, weights.address(w),
           weights.address(scales), n, k);
       return swiglu;
     }
@@ -307,125 +291,6 @@ final class LayerStack {
         c.vocabSize());
     mark(KernelFamily.SAMPLING);
     launch(Kernel.SAMPLE, p.launch(), p);
-  }
-
-  /**
-   * RoPE (after the q/k/v biases and the q/k norms when the layer has them) and the KV append, the rotated q
-   * written packed into ws.q; then fresh rows' k and v packed.
-   */
-  private void ropeAndAppend(StepLaunch s, int layer, WeightLayout.LayerWeights lw) {
-    long qkv = ws.at(ws.qkv);
-    RopeKvParams plain = new RopeKvParams(qkv, qkv + 2L * c.qSize(), qkv + 2L * (c.qSize() + c.kvSize()),
-        kv.keys(layer), kv.values(layer), s.at(s.layout().positions()), s.at(s.layout().slots()), cosSin,
-        s.rows(), c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), qkvWidth, qkvWidth, qkvWidth,
-        tablePositions);
-    RopeKvParams biased = lw.biases()
-        ? plain.withBiases(weights.address(lw.qBias()), weights.address(lw.kBias()), weights.address(lw.vBias()))
-        : plain;
-    RopeKvParams normed = lw.qkNorm()
-        ? biased.withQkNorm(weights.address(lw.qNorm()), weights.address(lw.kNorm()), c.rmsNormEps()) : biased;
-    // The attention kernels read q densely packed: the rotation writes it there.
-    RopeKvParams p = normed.withQOut(ws.at(ws.q), c.qSize());
-    if (kv.fp8()) {
-      RopeKvFp8Params f = RopeKvFp8Params.of(p, kv.kScale(layer), kv.vScale(layer));
-      launch(Kernel.ROPE_KV_APPEND_FP8, f.launch(), f);
-    } else {
-      launch(Kernel.ROPE_KV_APPEND, p.launch(), p);
-    }
-    // The prefill kernel reads fresh rows' k and v densely packed.
-    if (s.freshRows() > 0) {
-      copyColumns(ws.qkv, c.qSize(), ws.k, c.kvSize(), s.freshRows());
-      copyColumns(ws.qkv, c.qSize() + c.kvSize(), ws.v, c.kvSize(), s.freshRows());
-    }
-  }
-
-  private void attention(StepLaunch s, int layer) {
-    int d = c.headDim();
-    int qHeads = c.numAttentionHeads();
-    int kvHeads = c.numKeyValueHeads();
-    int bs = kv.blockSize();
-    StepInputs in = s.layout();
-    if (s.freshRows() > 0) {
-      PrefillAttentionParams p = new PrefillAttentionParams(ws.at(ws.attn), ws.at(ws.q), ws.at(ws.k), ws.at(ws.v),
-          s.at(in.seqStarts()), s.freshSpans(), qHeads, kvHeads, d, scaleLog2);
-      io.decodefleet.kernels.cuda.Kernel kernel = p.kernel();
-      launch(kernel, p.launch(kernel, s.maxFreshLength()), p);
-    }
-    if (s.continuedSpans() > 0) {
-      // Row offsets and positions are the step's own (launch rows); the spans' tables lead the staged ones.
-      PagedPrefillAttentionParams p = PagedPrefillAttentionParams.of(ws.at(ws.attn), ws.at(ws.q), kv.keys(layer),
-          kv.values(layer), s.at(in.spanStarts()), s.at(in.positions()), s.at(in.blockTables()), s.continuedSpans(),
-          qHeads, kvHeads, d, bs, s.tableStride(), scale).withKvScales(kv.kScale(layer), kv.vScale(layer));
-      launch(p.kernel(kv.fp8()), p.launch(s.maxContinuedLength()), p);
-    }
-    int paged = s.pagedRows();
-    if (paged == 0) {
-      return;
-    }
-    long rowOffset = 2L * s.firstPaged() * c.qSize();
-    long out = ws.at(ws.attn, rowOffset);
-    long q = ws.at(ws.q, rowOffset);
-    long tables = s.at(in.blockTables()) + 4L * s.continuedSpans() * s.tableStride();
-    if (s.attention() instanceof StepLaunch.EagerDecode e) {
-      DecodeAttentionParams p = DecodeAttentionParams.of(e.plan(), new DecodeAttentionParams.Buffers(out, q,
-          kv.keys(layer), kv.values(layer), tables, s.at(in.contextLens()), s.at(in.workItems()),
-          s.at(in.partialBase()), ws.at(ws.attnPartials), ws.at(ws.attnLse), ws.at(ws.attnCounters)), qHeads, d,
-          bs, s.tableStride(), scale).withKvScales(kv.kScale(layer), kv.vScale(layer));
-      Kernel k = p.kernel(e.persistent(), kv.fp8());
-      if (e.persistent()) {
-        launch(k, e.plan().persistentLaunch(k, e.slots()), p);
-      } else {
-        launch(k, e.plan().splitLaunch(k), p);
-        if (e.plan().needsCombine()) {
-          launch(p.combineKernel(), e.plan().combineLaunch(p.combineKernel()), p);
-        }
-      }
-    } else if (s.attention() instanceof StepLaunch.GraphDecode g) {
-      DecodeAttentionGraphParams p = new DecodeAttentionGraphParams(out, q, kv.keys(layer), kv.values(layer),
-          tables, s.at(in.contextLens()), s.at(in.workItems()), s.at(in.partialBase()),
-          ws.at(ws.attnPartials), ws.at(ws.attnLse), ws.at(ws.attnCounters), s.at(in.dims()), paged, qHeads,
-          kvHeads, d, bs, Integer.numberOfTrailingZeros(bs), scaleLog2).withKvScales(kv.kScale(layer),
-          kv.vScale(layer));
-      Kernel k = p.kernel(g.persistent(), kv.fp8());
-      if (g.persistent()) {
-        launch(k, LaunchShape.grid1d(g.slots(), k), p);
-      } else {
-        // Whether the step splits is known only on the device: the combine always runs, and its
-        // CTAs for single-chunk sequences exit at once.
-        launch(k, LaunchShape.grid1d(g.maxItems(), k), p);
-        launch(p.combineKernel(), p.combineLaunch(), p);
-      }
-    } else if (kv.fp8()) {
-      PagedAttentionFp8Params p = new PagedAttentionFp8Params(out, q, kv.keys(layer), kv.values(layer),
-          tables, s.at(in.contextLens()), s.at(in.dims()), paged, qHeads, kvHeads, d, bs, scale,
-          kv.kScale(layer), kv.vScale(layer));
-      launch(Kernel.PAGED_ATTENTION_FP8, p.launch(), p);
-    } else {
-      PagedAttentionParams p = new PagedAttentionParams(out, q, kv.keys(layer), kv.values(layer),
-          tables, s.at(in.contextLens()), s.at(in.dims()), paged, qHeads, kvHeads, d, bs, scale);
-      launch(Kernel.PAGED_ATTENTION, p.launch(), p);
-    }
-  }
-
-  /**
-   * Copies {@code width} columns starting at column {@code from} of the (rows, qkvWidth) qkv
-   * buffer into the dense (rows, width) region {@code to}: one 2-D copy node.
-   */
-  private void copyColumns(long fromRegion, int from, long toRegion, int width, int rows) {
-    if (rows == 0) {
-      return;
-    }
-    CUDA_MEMCPY2D m = new CUDA_MEMCPY2D();
-    m.srcMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
-    m.srcDevice = ws.buffer().pointer().withByteOffset(fromRegion + 2L * from);
-    m.srcPitch = 2L * qkvWidth;
-    m.dstMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
-    m.dstDevice = ws.buffer().pointer().withByteOffset(toRegion);
-    m.dstPitch = 2L * width;
-    m.WidthInBytes = 2L * width;
-    m.Height = rows;
-    kernels.context().check(JCudaDriver.cuMemcpy2DAsync(m, stream.handle()),
-        "cuMemcpy2DAsync(" + rows + " rows x " + (2 * width) + " B)");
   }
 
   private void launchNorm(RmsNormParams p) {

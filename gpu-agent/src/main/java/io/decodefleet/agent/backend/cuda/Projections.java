@@ -15,14 +15,12 @@ import io.decodefleet.kernels.cuda.Fp8DequantParams;
 import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
-import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmFp8Params;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
 import io.decodefleet.kernels.cuda.WgmmaGemmParams;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,9 +69,7 @@ final class Projections {
   private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
   private final boolean gemvFp8; // FP8 projections of one row may run the FP8 GEMV
-  private final boolean gemvFp8Swiglu; // and a one-row gate_up projection's GEMV may take SwiGLU behind
-  private final boolean gemvFp8Norm; // and a one-row qkv or gate_up projection's GEMV the residual add and norm
-  private final long gemvPrefetchBytes; // L2 bytes the GEMV's warps may ask for before the wait, all together; 0: none
+  private final Fp8Gemv gemv; // its launches, with what may run inside them
   private final boolean skinnyFp8Wgmma; // FP8 projections of 33+ rows may run the FP8 wgmma skinny GEMM
 
   /**
@@ -92,9 +88,7 @@ final class Projections {
     this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
     this.skinny2Fp8 = skinny2 != null && (policy == GemmTuner.Policy.SKINNY2 || GemmTuner.skinny2Fp8InDispatch());
     this.gemvFp8 = GemmTuner.gemvFp8InDispatch();
-    this.gemvFp8Swiglu = gemvFp8 && GemmTuner.gemvFp8SwigluOn();
-    this.gemvFp8Norm = gemvFp8 && GemmTuner.gemvFp8NormOn();
-    this.gemvPrefetchBytes = GemmTuner.gemvFp8L2PrefetchOn() ? kernels.context().gpu().l2Bytes() / 2 : 0;
+    this.gemv = new Fp8Gemv(kernels, stream, gemvFp8);
     GpuInfo gpu = kernels.context().gpu();
     this.skinnyFp8Wgmma = GemmTuner.skinnyFp8WgmmaInDispatch()
         && WgmmaGemmParams.supports(gpu.computeMajor(), gpu.computeMinor());
@@ -199,16 +193,9 @@ final class Projections {
   }
 
   /**
-   * The residual add and RMSNorm a one-row FP8 GEMV makes in front of its projection: {@code residual +
-   * delta} (the GEMV's x) written to {@code residualOut}, normed with {@code weight}.
-   */
-  record GemvNorm(long residual, long residualOut, long weight, float eps) {}
-
-  /**
    * Whether a one-row FP8 projection of {@code n} rows, depth {@code k}, into a bf16 row of {@code outStride}
    * runs the FP8 GEMV: the dispatch chose it for the shape and it may run on x and w here. Only then may
-   * {@link #projectFp8Gemv} take a norm in front ({@link #gemvFp8Norm()}) or SwiGLU behind ({@link
-   * #gemvFp8Swiglu()}).
+   * {@link Fp8Gemv#project} take a norm in front or SwiGLU behind.
    */
   boolean gemvFp8Chosen(int n, int k, int outStride, long x, long w) {
     if (choices == null) return false;
@@ -217,51 +204,9 @@ final class Projections {
         && gemvFp8Runs(gemvFp8, 1, k, Skinny2Gemms.aligned(x, w));
   }
 
-  /** Whether the FP8 GEMV may make the residual add and norm in front ({@link GemmTuner#GEMV_FP8_NORM_SETTING_ENV}). */
-  boolean gemvFp8Norm() {
-    return gemvFp8Norm;
-  }
-
-  /** Whether the FP8 GEMV may make SwiGLU behind gate_up rows ({@link GemmTuner#GEMV_FP8_SWIGLU_SETTING_ENV}). */
-  boolean gemvFp8Swiglu() {
-    return gemvFp8Swiglu;
-  }
-
-  /**
-   * One FP8 GEMV launch, where {@link #gemvFp8Chosen} said so: {@code out = x · (e4m3(w) * scale)ᵀ} (bf16),
-   * with {@code norm} in front where not null (x is then the delta) and SwiGLU behind where {@code swiglu}
-   * (w is a gate_up weight, out (1, n / 2) bf16 the activation).
-   */
-  void projectFp8Gemv(long out, int outStride, long x, GemvNorm norm, boolean swiglu, long w, long scales, int n,
-      int k) {
-    if (norm != null && !gemvFp8Norm || swiglu && !gemvFp8Swiglu) {
-      throw new IllegalStateException("the FP8 GEMV's " + (swiglu ? "SwiGLU behind" : "norm in front")
-          + " is off here");
-    }
-    GemvFp8Params p = swiglu ? GemvFp8Params.swigluOut(out, x, w, scales, n, k, outStride)
-        : GemvFp8Params.resident(out, x, w, scales, n, k, outStride, false);
-    if (norm != null) p = p.withNorm(norm.residual(), norm.residualOut(), norm.weight(), norm.eps());
-    launchGemv(p);
-  }
-
-  private void launchGemv(GemvFp8Params p) {
-    LaunchShape shape = p.launch(kernels.slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(p.k())));
-    GemvFp8Params launched = gemvPrefetchBytes == 0 ? p
-        : p.withPrefetch(GemvFp8Params.prefetchPerWarp(gemvPrefetchBytes, shape.gridX()));
-    kernels.launch(Kernel.GEMV_FP8_M1, shape, launched, stream);
-  }
-
-  /**
-   * What runs inside the one-row FP8 GEMV where the dispatch chose it, for the load line: empty where the GEMV
-   * is not a candidate.
-   */
-  String describeGemvFp8() {
-    if (!gemvFp8) return "";
-    List<String> inside = new ArrayList<>(3);
-    if (gemvFp8Norm) inside.add("the norm in front");
-    if (gemvFp8Swiglu) inside.add("SwiGLU behind");
-    if (gemvPrefetchBytes > 0) inside.add("an L2 prefetch of " + (gemvPrefetchBytes >> 20) + " MiB");
-    return inside.isEmpty() ? "; the one-row FP8 GEMV alone" : "; the one-row FP8 GEMV with " + String.join(", ", inside);
+  /** The FP8 GEMV's launches. */
+  Fp8Gemv gemv() {
+    return gemv;
   }
 
   /** Whether the FP8 GEMV may be a candidate here (its setting on). */
@@ -310,7 +255,7 @@ final class Projections {
     }
     boolean aligned = Skinny2Gemms.aligned(x, w);
     if (choice != null && choice.kernel() == GemmChoice.Kernel.GEMV_FP8 && gemvFp8Runs(gemvFp8, s.m(), s.k(), aligned)) {
-      launchGemv(GemvFp8Params.resident(out, x, w, scales, s.n(), s.k(), s.stride(), s.outFloat()));
+      gemv.launch(GemvFp8Params.resident(out, x, w, scales, s.n(), s.k(), s.stride(), s.outFloat()));
       return;
     }
     GemmChoice.Kernel kernel = fp8Kernel(choice, s.m(), s.k(), skinny2Fp8, wgmmaFp8 != null, aligned);

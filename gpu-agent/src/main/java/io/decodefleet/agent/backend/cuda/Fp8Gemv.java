@@ -1,0 +1,86 @@
+package io.decodefleet.agent.backend.cuda;
+
+import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.KernelModule;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
+import io.decodefleet.kernels.cuda.GemvFp8Params;
+import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.LaunchShape;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The FP8 GEMV of one decode row (gemv_fp8.cu) as the backend launches it: its grid at the launch's own shared
+ * memory, the optional L2 prefetch ({@link GemmTuner#GEMV_FP8_L2_PREFETCH_SETTING_ENV}), and, where the
+ * dispatch chose it for a one-row projection ({@link Projections#gemvFp8Chosen}), the kernels around the
+ * projection run inside it: the residual add and RMSNorm in front ({@link GemmTuner#GEMV_FP8_NORM_SETTING_ENV})
+ * and SwiGLU behind gate_up ({@link GemmTuner#GEMV_FP8_SWIGLU_SETTING_ENV}).
+ */
+final class Fp8Gemv {
+
+  /**
+   * The residual add and RMSNorm a one-row FP8 GEMV makes in front of its projection: {@code residual +
+   * delta} (the GEMV's x) written to {@code residualOut}, normed with {@code weight}.
+   */
+  record Norm(long residual, long residualOut, long weight, float eps) {}
+
+  private final KernelModule kernels;
+  private final CudaStream stream;
+  private final boolean on; // a dispatch candidate at one row
+  private final boolean norm; // may take the residual add and norm in front
+  private final boolean swiglu; // may take SwiGLU behind gate_up rows
+  private final long prefetchBytes; // L2 bytes the warps of a launch may ask for before the wait; 0: none
+
+  /** @param on whether the GEMV is a dispatch candidate ({@link GemmTuner#GEMV_FP8_SETTING_ENV}) */
+  Fp8Gemv(KernelModule kernels, CudaStream stream, boolean on) {
+    this.kernels = kernels;
+    this.stream = stream;
+    this.on = on;
+    this.norm = on && GemmTuner.gemvFp8NormOn();
+    this.swiglu = on && GemmTuner.gemvFp8SwigluOn();
+    this.prefetchBytes = GemmTuner.gemvFp8L2PrefetchOn() ? kernels.context().gpu().l2Bytes() / 2 : 0;
+  }
+
+  /** Whether the GEMV may make the residual add and norm in front. */
+  boolean norm() {
+    return norm;
+  }
+
+  /** Whether the GEMV may make SwiGLU behind gate_up rows. */
+  boolean swiglu() {
+    return swiglu;
+  }
+
+  /**
+   * One launch of a projection the dispatch gave the GEMV: {@code out = x · (e4m3(w) * scale)ᵀ} (bf16), with
+   * {@code inFront} where not null (x is then the delta) and SwiGLU behind where {@code behind} (w is a gate_up
+   * weight, out (1, n / 2) bf16 the activation).
+   */
+  void project(long out, int outStride, long x, Norm inFront, boolean behind, long w, long scales, int n, int k) {
+    if (inFront != null && !norm || behind && !swiglu) {
+      throw new IllegalStateException("the FP8 GEMV's " + (behind ? "SwiGLU behind" : "norm in front") + " is off here");
+    }
+    GemvFp8Params p = behind ? GemvFp8Params.swigluOut(out, x, w, scales, n, k, outStride)
+        : GemvFp8Params.resident(out, x, w, scales, n, k, outStride, false);
+    if (inFront != null) p = p.withNorm(inFront.residual(), inFront.residualOut(), inFront.weight(), inFront.eps());
+    launch(p);
+  }
+
+  /** Launches {@code p} on the CTAs that fit at its shared memory, with the L2 prefetch where it is on. */
+  void launch(GemvFp8Params p) {
+    LaunchShape shape = p.launch(kernels.slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(p.k())));
+    GemvFp8Params launched = prefetchBytes == 0 ? p
+        : p.withPrefetch(GemvFp8Params.prefetchPerWarp(prefetchBytes, shape.gridX()));
+    kernels.launch(Kernel.GEMV_FP8_M1, shape, launched, stream);
+  }
+
+  /** What runs inside the GEMV, for the load line: empty where it is not a candidate. */
+  String describe() {
+    if (!on) return "";
+    List<String> inside = new ArrayList<>(3);
+    if (norm) inside.add("the norm in front");
+    if (swiglu) inside.add("SwiGLU behind");
+    if (prefetchBytes > 0) inside.add("an L2 prefetch of " + (prefetchBytes >> 20) + " MiB");
+    return inside.isEmpty() ? "; the one-row FP8 GEMV alone" : "; the one-row FP8 GEMV with " + String.join(", ", inside);
+  }
+}
