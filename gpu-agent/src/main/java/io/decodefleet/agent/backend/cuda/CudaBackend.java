@@ -197,8 +197,7 @@ public final class CudaBackend implements TensorParallelRank {
     stack = new LayerStack(config, kernels, stream, weights, ws, projections, sums, moe);
     List<GemmTuning.Site> sites = GemmTuning.sites(config, weights, ws, sums != null,
         DecodeGraphs.bucketsLargestFirst(settings.maxGraphBatch()), settings.maxStepTokens(), settings.logitsRows());
-    gemmLine = GemmTuning.prepare(ctx, kernels, stream, projections, sites, settings.gemm(), this::own).describe()
-        + (weights.layout().fp8() ? projections.gemv().describe() : "");
+    gemmLine = GemmTuning.prepare(ctx, kernels, stream, projections, sites, settings.gemm(), this::own).describe();
     ws.poison();
   }
 

@@ -72,12 +72,13 @@ final class GemmTuning {
 
   /**
    * What tuning decided and how: the choices, this model's shapes, how many were timed (the rest came
-   * from the cache) and how long timing took.
+   * from the cache) and how long timing took; with FP8 weights, what runs inside the one-row FP8 GEMV.
    */
-  record Outcome(GemmChoices choices, List<GemmShape> shapes, int timedShapes, long millis, String cache) {
+  record Outcome(GemmChoices choices, List<GemmShape> shapes, int timedShapes, long millis, String cache,
+      String gemv) {
     String describe() {
       return choices.summary(shapes) + " (" + (timedShapes == 0 ? "all from the cache" : timedShapes
-          + " shapes timed in " + millis + " ms") + (cache.isEmpty() ? "" : ", cache " + cache) + ")";
+          + " shapes timed in " + millis + " ms") + (cache.isEmpty() ? "" : ", cache " + cache) + ")" + gemv;
     }
   }
 
@@ -282,7 +283,9 @@ final class GemmTuning {
         LOG.warn("GEMM choices not cached in {}: {}", cacheFile, e.getMessage());
       }
     }
-    return new Outcome(choices, shapes, timed, millis, cacheFile == null ? "" : cacheFile.toString());
+    // FP8 weights: what runs inside the one-row FP8 GEMV where it is chosen.
+    String gemv = sites.stream().anyMatch(Site::fp8) ? projections.gemv().describe() : "";
+    return new Outcome(choices, shapes, timed, millis, cacheFile == null ? "" : cacheFile.toString(), gemv);
   }
 
   /** What the cached decisions hold for: the device, the driver, cuBLASLt, our kernels' build and the policy. */
