@@ -39,14 +39,6 @@ __device__ __forceinline__ void pdl_entry() {
 // issue those reads before pdl_entry, so that they overlap the previous kernel's tail; nothing it
 // reads or writes that a previous launch may touch (activations, workspace, counters) before it.
 
-// Asks L2 for `bytes` (a multiple of 16) at `p` (16-byte aligned), without waiting and without registers: a
-// resident weight's later bytes fetched while the previous kernel still runs (sm_90+; a no-op before).
-__device__ __forceinline__ void l2_prefetch(const void* p, uint32_t bytes) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p), "r"(bytes) : "memory");
-#endif
-}
-
 // ---- bf16 packing: a uint32 holds two bf16, element 0 in the low half ----
 
 __device__ __forceinline__ float bf16_lo(uint32_t w) { return __uint_as_float(w << 16); }

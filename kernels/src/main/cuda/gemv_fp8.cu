@@ -19,9 +19,8 @@
 // operations a code, no conversion instruction. The sum is taken in that scaled domain (float32
 // keeps subnormal products: no flush-to-zero in this build) and multiplied by 2^120 with the scale.
 // Weights fetched before the wait: where earlyWeights is set (resident codes), each warp issues the
-// loads of its first batch before pdl_entry, so they overlap the previous launch's tail; with
-// prefetchBytes set, lane 0 of each warp also asks L2 for the codes that come next in its rows (bulk
-// prefetches, no registers), up to prefetchBytes, so the rest of the stream starts early as well.
+// loads of its first batch before pdl_entry, so they overlap the previous launch's tail.
+// gemv_fp8_mma.cu computes the same product on the tensor cores with fewer instructions a code.
 // SwiGLU behind (swigluOut set): the rows are a gate_up projection's, gate rows [0, n / 2) then up rows
 // [n / 2, n); a warp takes row j and row j + n / 2 and writes out[j] = silu(g) * u, g and u being the two
 // products rounded to bf16 (as the projection would have stored them) and the result computed as
@@ -54,7 +53,7 @@ struct GemvFp8Params {
   int earlyWeights;        // 1: w is resident: the first batch is loaded before the wait
   float eps;               // norm in front: RMSNorm's epsilon
   int swigluOut;           // 1: SwiGLU behind: out (1, n / 2) bf16 is silu(rows [0, n/2)) * rows [n/2, n)
-  int prefetchBytes;       // with earlyWeights: codes a warp asks L2 for before the wait, past its first batch
+  int taskWarps;           // df_gemv_fp8_mma_m1: warps that share a task of 8 rows (1, 2, 4 or 8); 0 here
 };
 DF_PARAMS_SIZE(GemvFp8Params, 88);
 
@@ -161,22 +160,6 @@ __device__ __forceinline__ float gemv_fp8_row(const GemvFp8Params& p, const floa
   return sum * 0x1p120f * p.scale[row];
 }
 
-// Lane 0's L2 prefetch of a warp's codes past its first batch (gemv_fp8_load's batch 0 of the first row):
-// its rows in order (with SwiGLU behind, each task's gate then up row), up to p.prefetchBytes.
-__device__ __forceinline__ void gemv_fp8_prefetch(const GemvFp8Params& p, int firstRow, int warps, int tasks) {
-  const int firstBatch = min(p.k, 32 * kGemvFp8Batch * 16);
-  int budget = p.prefetchBytes;
-  for (int t = firstRow; t < tasks && budget >= 16; t += warps) {
-    for (int j = 0; j <= p.swigluOut && budget >= 16; j++) {
-      const int row = t + j * (p.n >> 1);
-      const int from = t == firstRow && j == 0 ? firstBatch : 0;
-      const int bytes = min(p.k - from, budget) & ~15;
-      if (bytes > 0) l2_prefetch(p.w + static_cast<size_t>(row) * p.k + from, bytes);
-      budget -= bytes;
-    }
-  }
-}
-
 __device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
   extern __shared__ float4 gemv_smem[];
   float4* xs = gemv_smem;
@@ -192,7 +175,6 @@ __device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
   const int tasks = p.swigluOut ? half : p.n;
   const bool early = p.earlyWeights != 0 && firstRow < tasks;
   if (early) gemv_fp8_load(p, firstRow, 0, lane, c);
-  if (early && p.prefetchBytes > 0 && lane == 0) gemv_fp8_prefetch(p, firstRow, warps, tasks);
   pdl_entry();
   // x to float32 in shared memory: 8 bf16 (one 16-byte load, quarters 2h and 2h + 1 of vector i / 2) a
   // thread at a time; k is a multiple of 16.
@@ -220,7 +202,7 @@ __device__ __forceinline__ void gemv_fp8(const GemvFp8Params& p) {
 
 }  // namespace df
 
-// Four CTAs an SM (64 registers): with the L2 prefetch ptxas took 67 unbounded, which fits only three.
+// Four CTAs an SM (64 registers).
 extern "C" __global__ void __launch_bounds__(df::kGemvFp8Threads, 4)
     df_gemv_fp8_m1(const __grid_constant__ GemvFp8Params p) {
   df::gemv_fp8(p);

@@ -23,8 +23,8 @@ package io.decodefleet.kernels.cuda;
  * @param eps norm in front: RMSNorm's epsilon; else 0
  * @param swigluOut 1: SwiGLU behind: rows [0, n / 2) are gate, [n / 2, n) up, and out[j] is {@code silu(g_j) *
  *     u_j} of the products rounded to bf16, as the SwiGLU kernel computes it (n even, bf16 out)
- * @param prefetchBytes with {@code earlyWeights}: codes each warp asks L2 for before it waits for the previous
- *     launch, past its first batch (a multiple of 16; 0: none)
+ * @param taskWarps the tensor-core variant (gemv_fp8_mma.cu): warps that share a task of 8 rows, each a k / taskWarps
+ *     slice (1, 2, 4 or 8; {@link #plan} sets it); 0 for the warp-a-row kernel
  */
 public record GemvFp8Params(
     long out,
@@ -41,7 +41,7 @@ public record GemvFp8Params(
     int earlyWeights,
     float eps,
     int swigluOut,
-    int prefetchBytes)
+    int taskWarps)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(GemvFp8Params.class);
@@ -51,6 +51,11 @@ public record GemvFp8Params(
 
   /** Weight rows one CTA's warps take at a time (256 threads). */
   static final int ROWS_PER_CTA = 8;
+
+  /** The tensor-core variant: rows of a task, warps of a CTA, and the depth k must be a multiple of. */
+  static final int MMA_TASK_ROWS = 8;
+  static final int MMA_WARPS = 8;
+  public static final int MMA_K_MULTIPLE = 512;
 
   public GemvFp8Params {
     ParamChecks.pointer(out, "out");
@@ -64,10 +69,8 @@ public record GemvFp8Params(
     ParamChecks.flag(outFloat, "outFloat");
     ParamChecks.flag(earlyWeights, "earlyWeights");
     ParamChecks.flag(swigluOut, "swigluOut");
-    ParamChecks.nonNegative(prefetchBytes, "prefetchBytes");
-    ParamChecks.multipleOf(prefetchBytes, 16, "prefetchBytes");
-    if (prefetchBytes > 0 && earlyWeights == 0) {
-      throw new IllegalArgumentException("prefetchBytes is for resident codes (earlyWeights 1)");
+    if (taskWarps != 0 && taskWarps != 1 && taskWarps != 2 && taskWarps != 4 && taskWarps != 8) {
+      throw new IllegalArgumentException("taskWarps must be 0, 1, 2, 4 or 8 but is " + taskWarps);
     }
     if (normWeight != 0) {
       ParamChecks.pointer(residual, "residual");
@@ -87,6 +90,10 @@ public record GemvFp8Params(
     }
     if (outStride < columns) {
       throw new IllegalArgumentException("outStride (" + outStride + ") must be >= " + columns);
+    }
+    if (taskWarps != 0 && !mmaFits(columns, k)) {
+      throw new IllegalArgumentException("the tensor-core GEMV takes k a multiple of " + MMA_K_MULTIPLE + " and "
+          + MMA_TASK_ROWS + "-row tasks (k " + k + ", " + columns + " task rows)");
     }
     if (((w | x | residual | residualOut | normWeight) & 15) != 0) {
       throw new IllegalArgumentException("x, residual, residualOut, normWeight and w must be 16-byte aligned (x " + x
@@ -113,17 +120,7 @@ public record GemvFp8Params(
   public GemvFp8Params withNorm(long residual, long residualOut, long normWeight, float eps) {
     ParamChecks.pointer(normWeight, "normWeight");
     return new GemvFp8Params(out, x, residualOut, residual, normWeight, w, scale, n, k, outStride, outFloat,
-        earlyWeights, eps, swigluOut, prefetchBytes);
-  }
-
-  /**
-   * This launch with each warp asking L2, before it waits for the previous launch, for up to {@code bytes}
-   * of the codes past its first batch (its later rows in order): the weight stream begins during the previous
-   * kernel. Rounded down to 16.
-   */
-  public GemvFp8Params withPrefetch(int bytes) {
-    return new GemvFp8Params(out, x, residualOut, residual, normWeight, w, scale, n, k, outStride, outFloat,
-        earlyWeights, eps, swigluOut, Math.max(0, bytes) / 16 * 16);
+        earlyWeights, eps, swigluOut, taskWarps);
   }
 
   /**
@@ -134,9 +131,68 @@ public record GemvFp8Params(
     return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, 0, 1, 0f, 1, 0);
   }
 
-  /** Each warp's share of {@code bytes} of L2 prefetch over a launch of {@code ctas} CTAs (8 warps each). */
-  public static int prefetchPerWarp(long bytes, int ctas) {
-    return (int) Math.min(Integer.MAX_VALUE, bytes / ((long) ROWS_PER_CTA * ctas));
+  /**
+   * Whether the tensor-core variant takes a projection of {@code taskRows} output rows (n, or n / 2 with SwiGLU
+   * behind) and depth {@code k}: whole 8-row tasks and k a multiple of {@value #MMA_K_MULTIPLE} (every warp's
+   * slice whole 64-code chunks).
+   */
+  public static boolean mmaFits(int taskRows, int k) {
+    return taskRows > 0 && taskRows % MMA_TASK_ROWS == 0 && k > 0 && k % MMA_K_MULTIPLE == 0 && k <= MAX_K;
+  }
+
+  /** Rows of output: n, or n / 2 with SwiGLU behind. */
+  int taskRows() {
+    return swigluOut == 1 ? n / 2 : n;
+  }
+
+  /**
+   * A launch: the kernel, its grid and block, and the parameters it takes.
+   *
+   * @param kernel {@link Kernel#GEMV_FP8_M1} or {@link Kernel#GEMV_FP8_MMA_M1}
+   */
+  public record Launch(Kernel kernel, LaunchShape shape, GemvFp8Params params) {}
+
+  /** CTAs the GPU holds at once of a kernel at a dynamic shared memory (the driver's occupancy). */
+  @FunctionalInterface
+  public interface Slots {
+    int of(Kernel kernel, int sharedBytes);
+  }
+
+  /**
+   * How this product runs: on the tensor cores ({@link Kernel#GEMV_FP8_MMA_M1}) where {@code mma} is asked and
+   * the shape fits ({@link #mmaFits}), else a warp a row ({@link #launch}). The tensor-core launch gives each
+   * task (8 rows) the most warps W in 8, 4, 2, 1 that still lets every task have its warps at once ({@code
+   * ceil(tasks * W / 8)} CTAs within the slots), so no warp waits on a second round where one suffices; past
+   * the slots, W = 1 and the CTAs walk the tasks grid-stride.
+   */
+  public Launch plan(boolean mma, Slots slots) {
+    if (!mma || !mmaFits(taskRows(), k)) {
+      GemvFp8Params plain = withTaskWarps(0);
+      return new Launch(Kernel.GEMV_FP8_M1, plain.launch(slots.of(Kernel.GEMV_FP8_M1, sharedBytes(k))), plain);
+    }
+    int available = slots.of(Kernel.GEMV_FP8_MMA_M1, mmaSharedBytes(k));
+    if (available < 1) throw new IllegalArgumentException("slots must be positive but is " + available);
+    long tasks = taskRows() / MMA_TASK_ROWS;
+    int warps = 1;
+    for (int candidate : new int[] {8, 4, 2}) {
+      if ((tasks * candidate + MMA_WARPS - 1) / MMA_WARPS <= available) {
+        warps = candidate;
+        break;
+      }
+    }
+    int ctas = (int) Math.min(available, (tasks * warps + MMA_WARPS - 1) / MMA_WARPS);
+    return new Launch(Kernel.GEMV_FP8_MMA_M1,
+        new LaunchShape(ctas, 1, 1, Kernel.GEMV_FP8_MMA_M1.threads(), mmaSharedBytes(k)), withTaskWarps(warps));
+  }
+
+  private GemvFp8Params withTaskWarps(int warps) {
+    return warps == taskWarps ? this : new GemvFp8Params(out, x, residualOut, residual, normWeight, w, scale, n, k,
+        outStride, outFloat, earlyWeights, eps, swigluOut, warps);
+  }
+
+  /** Shared memory of a tensor-core launch of depth {@code k}: x as bf16. */
+  public static int mmaSharedBytes(int k) {
+    return k * 2;
   }
 
   /**

@@ -143,6 +143,8 @@ public enum Kernel {
   SKINNY_GEMM_FP8_WGMMA("df_skinny_gemm_fp8_wgmma", SkinnyGemmFp8Params.class, 256, 6 * (128 * 64 + 64 * 128) + 1024),
   /** One decode row over FP8 weights, a warp a row; x as float32 in up to 64 KiB (gemv_fp8.cu). */
   GEMV_FP8_M1("df_gemv_fp8_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 4),
+  /** One decode row over FP8 weights on the tensor cores, 8 rows a task; x as bf16 in up to 32 KiB (gemv_fp8_mma.cu). */
+  GEMV_FP8_MMA_M1("df_gemv_fp8_mma_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 2),
   /**
    * The second skinny GEMM over FP8 weights (skinny2_gemm_fp8.cu, m <= 64): stages x (a 64-row x
    * 256-code weight box + mTile x rows x 528-byte pitch, rounded up to 128 bytes), + 128 to align

@@ -182,12 +182,12 @@ class Fp8KernelParamsTest {
     assertEquals(88, p.pack().length);
     assertEquals(0L, p.normWeight(), "a plain row: no norm in front");
     assertEquals(0, p.swigluOut(), "a plain row: no SwiGLU behind");
-    assertEquals(0, p.prefetchBytes(), "no L2 prefetch unless asked");
-    assertEquals(6400, p.withPrefetch(6410).prefetchBytes(), "rounded down to 16");
-    assertEquals(25 << 20 >> 12, GemvFp8Params.prefetchPerWarp(25L << 20, 512), "25 MiB over 4096 warps");
+    assertEquals(0, p.taskWarps(), "the warp-a-row kernel until planned on the tensor cores");
     assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4096, 64, 0, 0, 0f, 0, 4096),
-        "a prefetch of codes that are not resident");
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4096, 64, 0, 0, 0f, 0, 3), "3 warps a task");
+    assertThrows(IllegalArgumentException.class,
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4608 + 16, 64, 0, 0, 0f, 0, 8),
+        "k off the tensor-core variant's 512");
     GemvFp8Params normed = p.withNorm(1024, 1280, 1536, 1e-5f);
     assertEquals(1536, normed.normWeight());
     assertEquals(1024, normed.residual());
@@ -229,6 +229,41 @@ class Fp8KernelParamsTest {
         () -> GemvFp8Params.resident(256, 512, 768, 1024, 64, 16400, 64, false), "k past 16384");
     assertThrows(IllegalArgumentException.class,
         () -> GemvFp8Params.resident(256, 512, 768, 1024, 64, 4096, 63, false), "outStride below n");
+  }
+
+  @Test
+  void theTensorCoreGemvGivesEachTaskTheMostWarpsThatStillRunInOneRound() {
+    GemvFp8Params.Slots slots = (kernel, shared) -> kernel == Kernel.GEMV_FP8_MMA_M1 ? 528 : 396;
+    GemvFp8Params qkv = GemvFp8Params.resident(256, 512, 768, 1024, 6144, 4096, 6144, false);
+    GemvFp8Params.Launch l = qkv.plan(true, slots);
+    assertEquals(Kernel.GEMV_FP8_MMA_M1, l.kernel());
+    assertEquals(4, l.params().taskWarps(), "768 tasks: 8 warps each would need 768 CTAs, 4 need 384");
+    assertEquals(384, l.shape().gridX());
+    assertEquals(4096 * 2, l.shape().sharedBytes(), "x as bf16");
+    assertEquals(256, l.shape().threads());
+    assertEquals(88, l.params().pack().length);
+    GemvFp8Params o = GemvFp8Params.resident(256, 512, 768, 1024, 4096, 4096, 4096, false);
+    assertEquals(8, o.plan(true, slots).params().taskWarps(), "512 tasks, 512 CTAs of 8 warps");
+    assertEquals(512, o.plan(true, slots).shape().gridX());
+    GemvFp8Params gateUp = GemvFp8Params.swigluOut(256, 512, 768, 1024, 28672, 4096, 14336);
+    GemvFp8Params.Launch g = gateUp.plan(true, slots);
+    assertEquals(2, g.params().taskWarps(), "1792 tasks of 8 (gate, up) pairs: 2 warps each in 448 CTAs");
+    assertEquals(448, g.shape().gridX());
+    GemvFp8Params head = GemvFp8Params.resident(256, 512, 768, 1024, 128256, 1024, 128256, false);
+    GemvFp8Params.Launch h = head.plan(true, slots);
+    assertEquals(1, h.params().taskWarps(), "16032 tasks: more than one round whatever the warps");
+    assertEquals(528, h.shape().gridX(), "capped at the slots: the groups walk the tasks");
+    GemvFp8Params.Launch plain = qkv.plan(false, slots);
+    assertEquals(Kernel.GEMV_FP8_M1, plain.kernel(), "the tensor cores not asked for");
+    assertEquals(0, plain.params().taskWarps());
+    assertEquals(396, plain.shape().gridX(), "the warp-a-row kernel's own slots");
+    GemvFp8Params odd = GemvFp8Params.resident(256, 512, 768, 1024, 1003, 4096, 1003, false);
+    assertEquals(Kernel.GEMV_FP8_M1, odd.plan(true, slots).kernel(), "1003 rows: no whole 8-row tasks");
+    GemvFp8Params shallow = GemvFp8Params.resident(256, 512, 768, 1024, 1000, 528, 1000, false);
+    assertEquals(Kernel.GEMV_FP8_M1, shallow.plan(true, slots).kernel(), "k 528: not whole 64-code slices");
+    assertTrue(GemvFp8Params.mmaFits(14336, 4096));
+    assertFalse(GemvFp8Params.mmaFits(503, 4096));
+    assertFalse(GemvFp8Params.mmaFits(4096, 4608 + 16));
   }
 
   @Test

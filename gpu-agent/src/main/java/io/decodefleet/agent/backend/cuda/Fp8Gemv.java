@@ -4,14 +4,13 @@ import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.kernels.cuda.GemvFp8Params;
-import io.decodefleet.kernels.cuda.Kernel;
-import io.decodefleet.kernels.cuda.LaunchShape;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The FP8 GEMV of one decode row (gemv_fp8.cu) as the backend launches it: its grid at the launch's own shared
- * memory, the optional L2 prefetch ({@link GemmTuner#GEMV_FP8_L2_PREFETCH_SETTING_ENV}), and, where the
+ * The FP8 GEMV of one decode row as the backend launches it: on the tensor cores (gemv_fp8_mma.cu) where the
+ * shape fits and {@link GemmTuner#GEMV_FP8_MMA_SETTING_ENV} is not off, else a warp a row (gemv_fp8.cu); its grid
+ * at the launch's own shared memory ({@link GemvFp8Params#plan}); and, where the
  * dispatch chose it for a one-row projection ({@link Projections#gemvFp8Chosen}), the kernels around the
  * projection run inside it: the residual add and RMSNorm in front ({@link GemmTuner#GEMV_FP8_NORM_SETTING_ENV})
  * and SwiGLU behind gate_up ({@link GemmTuner#GEMV_FP8_SWIGLU_SETTING_ENV}).
@@ -29,7 +28,7 @@ final class Fp8Gemv {
   private final boolean on; // a dispatch candidate at one row
   private final boolean norm; // may take the residual add and norm in front
   private final boolean swiglu; // may take SwiGLU behind gate_up rows
-  private final long prefetchBytes; // L2 bytes the warps of a launch may ask for before the wait; 0: none
+  private final boolean mma; // on the tensor cores where the shape fits
 
   /** @param on whether the GEMV is a dispatch candidate ({@link GemmTuner#GEMV_FP8_SETTING_ENV}) */
   Fp8Gemv(KernelModule kernels, CudaStream stream, boolean on) {
@@ -38,7 +37,7 @@ final class Fp8Gemv {
     this.on = on;
     this.norm = on && GemmTuner.gemvFp8NormOn();
     this.swiglu = on && GemmTuner.gemvFp8SwigluOn();
-    this.prefetchBytes = GemmTuner.gemvFp8L2PrefetchOn() ? kernels.context().gpu().l2Bytes() / 2 : 0;
+    this.mma = GemmTuner.gemvFp8MmaOn();
   }
 
   /** Whether the GEMV may make the residual add and norm in front. */
@@ -66,12 +65,10 @@ final class Fp8Gemv {
     launch(p);
   }
 
-  /** Launches {@code p} on the CTAs that fit at its shared memory, with the L2 prefetch where it is on. */
+  /** Launches {@code p} as {@link GemvFp8Params#plan} has it, on the CTAs that fit at its shared memory. */
   void launch(GemvFp8Params p) {
-    LaunchShape shape = p.launch(kernels.slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(p.k())));
-    GemvFp8Params launched = prefetchBytes == 0 ? p
-        : p.withPrefetch(GemvFp8Params.prefetchPerWarp(prefetchBytes, shape.gridX()));
-    kernels.launch(Kernel.GEMV_FP8_M1, shape, launched, stream);
+    GemvFp8Params.Launch l = p.plan(mma, kernels::slots);
+    kernels.launch(l.kernel(), l.shape(), l.params(), stream);
   }
 
   /** What runs inside the GEMV, for the load line: empty where it is not a candidate. */
@@ -80,7 +77,7 @@ final class Fp8Gemv {
     List<String> inside = new ArrayList<>(3);
     if (norm) inside.add("the norm in front");
     if (swiglu) inside.add("SwiGLU behind");
-    if (prefetchBytes > 0) inside.add("an L2 prefetch of " + (prefetchBytes >> 20) + " MiB");
-    return inside.isEmpty() ? "; the one-row FP8 GEMV alone" : "; the one-row FP8 GEMV with " + String.join(", ", inside);
+    String gemv = "; the one-row FP8 GEMV" + (mma ? " (on the tensor cores where the shape fits)" : " (a warp a row)");
+    return inside.isEmpty() ? gemv + " alone" : gemv + " with " + String.join(", ", inside);
   }
 }

@@ -78,14 +78,17 @@ final class Fp8GemmBench {
     for (int[] nk : KernelBench.GEMM_NK) {
       for (int m : M) {
         if (GemvFp8Params.supports(m, nk[1])) {
-          rows.add(gemv(h, nk[0], nk[1], copyPerUs));
-          h.freeAll();
-          if (nk[1] == NORMED_K) { // a projection of the hidden state: the norm may run in front
-            rows.add(gemvFused(h, nk[0], nk[1], false, copyPerUs));
+          for (boolean mma : new boolean[] {false, true}) {
+            if (mma && !GemvFp8Params.mmaFits(nk[0], nk[1])) continue;
+            rows.add(gemv(h, nk[0], nk[1], mma, copyPerUs));
             h.freeAll();
-            if (nk[0] == GATE_UP_N) {
-              rows.add(gemvFused(h, nk[0], nk[1], true, copyPerUs));
+            if (nk[1] == NORMED_K) { // a projection of the hidden state: the norm may run in front
+              rows.add(gemvFused(h, nk[0], nk[1], false, mma, copyPerUs));
               h.freeAll();
+              if (nk[0] == GATE_UP_N) {
+                rows.add(gemvFused(h, nk[0], nk[1], true, mma, copyPerUs));
+                h.freeAll();
+              }
             }
           }
         }
@@ -108,10 +111,13 @@ final class Fp8GemmBench {
     return rows;
   }
 
-  /** Our FP8 GEMV of one row (gemv_fp8.cu), as the backend launches it (resident codes). */
-  static BenchResult gemv(DeviceHarness h, int n, int k, double copyPerUs) {
+  /**
+   * Our FP8 GEMV of one row as the backend launches it (resident codes): a warp a row (gemv_fp8.cu), or with
+   * {@code mma} on the tensor cores (gemv_fp8_mma.cu) where the shape fits.
+   */
+  static BenchResult gemv(DeviceHarness h, int n, int k, boolean mma, double copyPerUs) {
     Inputs in = Inputs.of(h, 1, n, k);
-    return gemvRow(h, in, "gemv", params(in.sets(), GemvFp8Params[]::new,
+    return gemvRow(h, in, "gemv", mma, params(in.sets(), GemvFp8Params[]::new,
         i -> GemvFp8Params.resident(in.out().address(), in.x(i), in.w(i), in.scales().address(), n, k, n, false)),
         copyPerUs);
   }
@@ -120,7 +126,7 @@ final class Fp8GemmBench {
    * The GEMV with the residual add and RMSNorm in front, and with {@code swiglu} SwiGLU behind (n gate_up
    * rows), as a one-row step runs qkv and gate_up: the cost of what it does beside the stream.
    */
-  static BenchResult gemvFused(DeviceHarness h, int n, int k, boolean swiglu, double copyPerUs) {
+  static BenchResult gemvFused(DeviceHarness h, int n, int k, boolean swiglu, boolean mma, double copyPerUs) {
     Inputs in = Inputs.of(h, 1, n, k);
     long residual = BenchPool.randomBf16(h, k, 5, 1f).address();
     long residualOut = h.poisonedBf16(k).address();
@@ -129,15 +135,20 @@ final class Fp8GemmBench {
         ? GemvFp8Params.swigluOut(in.out().address(), in.x(i), in.w(i), in.scales().address(), n, k, n / 2)
         : GemvFp8Params.resident(in.out().address(), in.x(i), in.w(i), in.scales().address(), n, k, n, false))
         .withNorm(residual, residualOut, weight, 1e-5f));
-    return gemvRow(h, in, swiglu ? "gemv norm+swiglu" : "gemv norm", params, copyPerUs);
+    return gemvRow(h, in, swiglu ? "gemv norm+swiglu" : "gemv norm", mma, params, copyPerUs);
   }
 
-  private static BenchResult gemvRow(DeviceHarness h, Inputs in, String variant, GemvFp8Params[] params,
-      double copyPerUs) {
-    LaunchShape grid = params[0].launch(h.kernels().slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(in.k())));
-    double us = BenchPool.graphMedianUs(h, in.launches(), i -> h.launch(Kernel.GEMV_FP8_M1, grid,
-        params[i % in.sets()]));
-    return in.result("gemm_fp8", variant, KernelBench.gemmShape(1, in.n(), in.k()), us, copyPerUs);
+  private static BenchResult gemvRow(DeviceHarness h, Inputs in, String variant, boolean mma,
+      GemvFp8Params[] params, double copyPerUs) {
+    GemvFp8Params.Launch[] launches = new GemvFp8Params.Launch[params.length];
+    for (int i = 0; i < params.length; i++) launches[i] = params[i].plan(mma, h.kernels()::slots);
+    double us = BenchPool.graphMedianUs(h, in.launches(), i -> {
+      GemvFp8Params.Launch l = launches[i % in.sets()];
+      h.launch(l.kernel(), l.shape(), l.params());
+    });
+    boolean onTensorCores = launches[0].kernel() == Kernel.GEMV_FP8_MMA_M1;
+    return in.result("gemm_fp8", variant + (onTensorCores ? " mma" : ""), KernelBench.gemmShape(1, in.n(), in.k()),
+        us, copyPerUs);
   }
 
   /** Our wgmma GEMM over FP8 weights (sm_90); its tensor maps are encoded before the capture. */

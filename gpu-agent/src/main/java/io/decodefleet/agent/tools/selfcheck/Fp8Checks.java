@@ -199,23 +199,21 @@ final class Fp8Checks {
   }
 
   /**
-   * With {@code prefetch}, each warp also asks L2 for its later codes before the wait, as {@link
-   * io.decodefleet.agent.backend.cuda.gemm.GemmTuner#GEMV_FP8_L2_PREFETCH_SETTING_ENV} has the backend launch
-   * it (half the L2 over the launch's warps): the product must not change.
+   * With {@code mma}, on the tensor cores (gemv_fp8_mma.cu) as {@link GemvFp8Params#plan} launches it where the
+   * shape fits (the row names the kernel and the warps a task): the product must be the same within the
+   * tolerance.
    */
-  static CheckResult gemv(DeviceHarness h, int n, int k, boolean outFloat, Codes codes, boolean prefetch) {
+  static CheckResult gemv(DeviceHarness h, int n, int k, boolean outFloat, Codes codes, boolean mma) {
     Fp8Case c = Fp8Case.draw(h, 1, n, k, codes);
     DeviceBuffer out = outFloat ? h.poisonedF32(n) : h.poisonedBf16(n);
-    GemvFp8Params plain = GemvFp8Params.resident(out.address(), h.bf16(c.x()).address(), h.bytes(c.w()).address(),
+    GemvFp8Params p = GemvFp8Params.resident(out.address(), h.bf16(c.x()).address(), h.bytes(c.w()).address(),
         h.f32(c.scales()).address(), n, k, n, outFloat);
-    LaunchShape shape = gemvLaunch(h, plain);
-    GemvFp8Params p = prefetch
-        ? plain.withPrefetch(GemvFp8Params.prefetchPerWarp(h.context().gpu().l2Bytes() / 2, shape.gridX())) : plain;
-    Runnable run = () -> h.launch(Kernel.GEMV_FP8_M1, shape, p);
+    GemvFp8Params.Launch l = gemvLaunch(h, p, mma);
+    Runnable run = () -> h.launch(l.kernel(), l.shape(), l.params());
     Checked checked = Checked.run(h, run, out, n, outFloat, c.expected(), null);
     double bytes = (double) n * k + 4.0 * n + 2.0 * k + (outFloat ? 4.0 : 2.0) * n;
-    String name = (outFloat ? "gemv fp8, f32 out" : "gemv fp8") + (prefetch ? ", l2 prefetch" : "");
-    return h.result(name, String.format("m=1 n=%d k=%d ctas=%d%s", n, k, shape.gridX(), codes.label()),
+    String name = (outFloat ? "gemv fp8, f32 out" : "gemv fp8") + (mma ? ", mma" : "");
+    return h.result(name, String.format("m=1 n=%d k=%d %s%s", n, k, gemvGrid(l), codes.label()),
         checked.err(), outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, checked.us(), bytes, 2.0 * n * k);
   }
 
@@ -227,7 +225,7 @@ final class Fp8Checks {
    * products rounded to bf16, then {@link SwiGlu} of each (gate, up) pair, rounded). Against {@link
    * Fp8Matmul}; output and new residual poisoned and checked again after the timed launches.
    */
-  static CheckResult gemvFused(DeviceHarness h, int n, int k, boolean norm, boolean swiglu) {
+  static CheckResult gemvFused(DeviceHarness h, int n, int k, boolean norm, boolean swiglu, boolean mma) {
     float eps = 1e-5f;
     float[] delta = h.randomBf16(k, 1.0);
     float[] residual = h.randomBf16(k, 1.0);
@@ -266,9 +264,8 @@ final class Fp8Checks {
     GemvFp8Params p = swiglu ? GemvFp8Params.swigluOut(out.address(), xa, wa, sa, n, k, columns)
         : GemvFp8Params.resident(out.address(), xa, wa, sa, n, k, columns, false);
     if (norm) p = p.withNorm(dRes.address(), dResOut.address(), h.bf16(weight).address(), eps);
-    GemvFp8Params launched = p;
-    LaunchShape shape = gemvLaunch(h, launched);
-    Runnable run = () -> h.launch(Kernel.GEMV_FP8_M1, shape, launched);
+    GemvFp8Params.Launch l = gemvLaunch(h, p, mma);
+    Runnable run = () -> h.launch(l.kernel(), l.shape(), l.params());
     Checked checked = Checked.run(h, run, out, columns, false, expected, null);
     double err = checked.err();
     if (norm) {
@@ -278,14 +275,21 @@ final class Fp8Checks {
       err = Compare.worst(err, Compare.relError(h.readBf16(dResOut, k), newResidual));
     }
     double bytes = (double) n * k + 4.0 * n + (norm ? 8.0 : 2.0) * k + 2.0 * columns;
-    String name = "gemv fp8, " + (norm && swiglu ? "norm + swiglu" : norm ? "norm in front" : "swiglu behind");
-    return h.result(name, String.format("m=1 n=%d k=%d ctas=%d", n, k, shape.gridX()), err, Compare.BF16,
+    String name = "gemv fp8, " + (norm && swiglu ? "norm + swiglu" : norm ? "norm in front" : "swiglu behind")
+        + (mma ? ", mma" : "");
+    return h.result(name, String.format("m=1 n=%d k=%d %s", n, k, gemvGrid(l)), err, Compare.BF16,
         checked.us(), bytes, 2.0 * n * k);
   }
 
-  /** The GEMV's grid as the backend sizes it: the CTAs the GPU holds at the launch's shared memory. */
-  static LaunchShape gemvLaunch(DeviceHarness h, GemvFp8Params p) {
-    return p.launch(h.kernels().slots(Kernel.GEMV_FP8_M1, GemvFp8Params.sharedBytes(p.k())));
+  /** The GEMV's launch as the backend plans it (on the tensor cores where {@code mma} and the shape fits). */
+  static GemvFp8Params.Launch gemvLaunch(DeviceHarness h, GemvFp8Params p, boolean mma) {
+    return p.plan(mma, h.kernels()::slots);
+  }
+
+  /** "ctas=N", with the warps a task on the tensor cores. */
+  static String gemvGrid(GemvFp8Params.Launch l) {
+    int warps = l.params().taskWarps();
+    return "ctas=" + l.shape().gridX() + (warps > 0 ? " warps/task=" + warps : "");
   }
 
   /**

@@ -189,13 +189,23 @@ public enum KernelFamily {
       h -> Fp8Checks.gemv(h, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL),
       // What a one-row step runs inside it (the residual add and norm in front of qkv and gate_up, SwiGLU
       // behind gate_up): Llama-3-8B's qkv and gate_up, and k off the 512-code stride with an odd pair count.
-      h -> Fp8Checks.gemvFused(h, 6144, 4096, true, false),
-      h -> Fp8Checks.gemvFused(h, 28672, 4096, true, true),
-      h -> Fp8Checks.gemvFused(h, 28672, 4096, false, true),
-      h -> Fp8Checks.gemvFused(h, 1006, 528, true, true),
-      // With each warp's later codes asked of L2 before the wait (DECODEFLEET_GEMV_FP8_L2_PREFETCH=on).
+      h -> Fp8Checks.gemvFused(h, 6144, 4096, true, false, false),
+      h -> Fp8Checks.gemvFused(h, 28672, 4096, true, true, false),
+      h -> Fp8Checks.gemvFused(h, 28672, 4096, false, true, false),
+      h -> Fp8Checks.gemvFused(h, 1006, 528, true, true, false),
+      // On the tensor cores (gemv_fp8_mma.cu, DECODEFLEET_GEMV_FP8_MMA, on by default where the shape fits): the
+      // four projections (4, 8, 1 and 8 warps a task), more tasks than the grid holds (128256: rounds, the last
+      // one part full), f32 out, subnormal codes, and the norm in front and SwiGLU behind (2 warps a task).
       h -> Fp8Checks.gemv(h, 6144, 4096, false, Fp8Checks.Codes.GAUSSIAN, true),
-      h -> Fp8Checks.gemv(h, 4096, 14336, false, Fp8Checks.Codes.GAUSSIAN, true)),
+      h -> Fp8Checks.gemv(h, 4096, 4096, false, Fp8Checks.Codes.GAUSSIAN, true),
+      h -> Fp8Checks.gemv(h, 28672, 4096, false, Fp8Checks.Codes.GAUSSIAN, true),
+      h -> Fp8Checks.gemv(h, 4096, 14336, false, Fp8Checks.Codes.GAUSSIAN, true),
+      h -> Fp8Checks.gemv(h, 128256, 1024, false, Fp8Checks.Codes.GAUSSIAN, true),
+      h -> Fp8Checks.gemv(h, 4096, 7168, true, Fp8Checks.Codes.GAUSSIAN, true),
+      h -> Fp8Checks.gemv(h, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL, true),
+      h -> Fp8Checks.gemvFused(h, 6144, 4096, true, false, true),
+      h -> Fp8Checks.gemvFused(h, 28672, 4096, true, true, true),
+      h -> Fp8Checks.gemvFused(h, 28672, 4096, false, true, true)),
   /**
    * The FP8 skinny GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, sm_90 only; plans of more than 32 rows): the
    * four Llama-3-8B projections at 64 rows (split and unsplit), the decode buckets 128 and 256 (several m

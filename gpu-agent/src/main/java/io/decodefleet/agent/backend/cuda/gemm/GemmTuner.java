@@ -152,15 +152,16 @@ public final class GemmTuner {
   }
 
   /**
-   * {@code on}: each warp of the FP8 GEMV asks L2, before it waits for the previous launch, for the codes past
-   * its first batch (bulk prefetches, up to half the L2 over the launch's warps), so that a projection's weight
-   * stream starts during the kernels before it. Off by default: built and checked on the CPU side, not yet timed.
+   * Unless {@code off}: the one-row FP8 GEMV runs on the tensor cores (gemv_fp8_mma.cu: 8 rows a task, the codes
+   * widened into MMA fragments) wherever the projection has whole 8-row tasks and a depth that is a multiple of
+   * 512; {@code off} keeps the warp-a-row kernel (gemv_fp8.cu) everywhere. Either is what the dispatch times as
+   * "ours:gemv-fp8".
    */
-  public static final String GEMV_FP8_L2_PREFETCH_SETTING_ENV = "DECODEFLEET_GEMV_FP8_L2_PREFETCH";
+  public static final String GEMV_FP8_MMA_SETTING_ENV = "DECODEFLEET_GEMV_FP8_MMA";
 
-  /** Whether {@value #GEMV_FP8_L2_PREFETCH_SETTING_ENV} is on (default off). */
-  public static boolean gemvFp8L2PrefetchOn() {
-    return WgmmaGemms.settingOn(System.getenv(GEMV_FP8_L2_PREFETCH_SETTING_ENV));
+  /** Whether {@value #GEMV_FP8_MMA_SETTING_ENV} leaves the FP8 GEMV on the tensor cores (default on). */
+  public static boolean gemvFp8MmaOn() {
+    return gemvFp8InDispatch(System.getenv(GEMV_FP8_MMA_SETTING_ENV));
   }
 
   /**

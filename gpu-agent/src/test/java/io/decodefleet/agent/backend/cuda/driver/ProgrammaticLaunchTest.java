@@ -59,7 +59,7 @@ class ProgrammaticLaunchTest {
    * The launch is safe only because every kernel of the fatbin waits for its predecessor before it
    * touches memory a predecessor may write: each extern "C" kernel's first statement is df::pdl_entry(),
    * except the GEMMs that read resident weights before it (skinny and FP8 skinny GEMMs through
-   * skinny_prologue, the FP8 GEMV), whose bodies call it themselves after those loads only.
+   * skinny_prologue, the FP8 GEMVs), whose bodies call it themselves after those loads only.
    */
   @Test
   void everyKernelOfTheFatbinWaitsForItsPredecessorFirst() throws Exception {
@@ -97,7 +97,7 @@ class ProgrammaticLaunchTest {
 
   /** First statements of the kernels that load resident weights before their own pdl_entry. */
   private static final Pattern EARLY_WEIGHTS =
-      Pattern.compile("df::(skinny_tile|skinny_fp8_tile)<\\d+>\\(p\\);|df::gemv_fp8\\(p\\);");
+      Pattern.compile("df::(skinny_tile|skinny_fp8_tile)<\\d+>\\(p\\);|df::gemv_fp8(_mma)?\\(p\\);");
 
   /** The body of the device function whose signature contains {@code signature}, braces balanced. */
   private static String body(String source, String signature) {
