@@ -8,9 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The FP8 GEMV of one decode row as the backend launches it: on the tensor cores (gemv_fp8_mma.cu) where the
- * shape fits and {@link GemmTuner#GEMV_FP8_MMA_SETTING_ENV} is not off, else a warp a row (gemv_fp8.cu); its grid
- * at the launch's own shared memory ({@link GemvFp8Params#plan}); and, where the
+ * The FP8 GEMV of one decode row as the backend launches it, a warp a row (gemv_fp8.cu) or on the tensor cores
+ * (gemv_fp8_mma.cu, where the shape fits), whichever the dispatch chose; its grid at the launch's own shared memory
+ * ({@link GemvFp8Params#plan}); and, where the
  * dispatch chose it for a one-row projection ({@link Projections#gemvFp8Chosen}), the kernels around the
  * projection run inside it: the residual add and RMSNorm in front ({@link GemmTuner#GEMV_FP8_NORM_SETTING_ENV})
  * and SwiGLU behind gate_up ({@link GemmTuner#GEMV_FP8_SWIGLU_SETTING_ENV}).
@@ -28,7 +28,6 @@ final class Fp8Gemv {
   private final boolean on; // a dispatch candidate at one row
   private final boolean norm; // may take the residual add and norm in front
   private final boolean swiglu; // may take SwiGLU behind gate_up rows
-  private final boolean mma; // on the tensor cores where the shape fits
 
   /** @param on whether the GEMV is a dispatch candidate ({@link GemmTuner#GEMV_FP8_SETTING_ENV}) */
   Fp8Gemv(KernelModule kernels, CudaStream stream, boolean on) {
@@ -37,7 +36,6 @@ final class Fp8Gemv {
     this.on = on;
     this.norm = on && GemmTuner.gemvFp8NormOn();
     this.swiglu = on && GemmTuner.gemvFp8SwigluOn();
-    this.mma = GemmTuner.gemvFp8MmaOn();
   }
 
   /** Whether the GEMV may make the residual add and norm in front. */
@@ -53,20 +51,24 @@ final class Fp8Gemv {
   /**
    * One launch of a projection the dispatch gave the GEMV: {@code out = x · (e4m3(w) * scale)ᵀ} (bf16), with
    * {@code inFront} where not null (x is then the delta) and SwiGLU behind where {@code behind} (w is a gate_up
-   * weight, out (1, n / 2) bf16 the activation).
+   * weight, out (1, n / 2) bf16 the activation); on the tensor cores where {@code mma}.
    */
-  void project(long out, int outStride, long x, Norm inFront, boolean behind, long w, long scales, int n, int k) {
+  void project(long out, int outStride, long x, Norm inFront, boolean behind, long w, long scales, int n, int k,
+      boolean mma) {
     if (inFront != null && !norm || behind && !swiglu) {
       throw new IllegalStateException("the FP8 GEMV's " + (behind ? "SwiGLU behind" : "norm in front") + " is off here");
     }
     GemvFp8Params p = behind ? GemvFp8Params.swigluOut(out, x, w, scales, n, k, outStride)
         : GemvFp8Params.resident(out, x, w, scales, n, k, outStride, false);
     if (inFront != null) p = p.withNorm(inFront.residual(), inFront.residualOut(), inFront.weight(), inFront.eps());
-    launch(p);
+    launch(p, mma);
   }
 
-  /** Launches {@code p} as {@link GemvFp8Params#plan} has it, on the CTAs that fit at its shared memory. */
-  void launch(GemvFp8Params p) {
+  /**
+   * Launches {@code p} as {@link GemvFp8Params#plan} has it (on the tensor cores where {@code mma} and the shape
+   * fits), on the CTAs that fit at its shared memory.
+   */
+  void launch(GemvFp8Params p, boolean mma) {
     GemvFp8Params.Launch l = p.plan(mma, kernels::slots);
     kernels.launch(l.kernel(), l.shape(), l.params(), stream);
   }
@@ -77,7 +79,6 @@ final class Fp8Gemv {
     List<String> inside = new ArrayList<>(3);
     if (norm) inside.add("the norm in front");
     if (swiglu) inside.add("SwiGLU behind");
-    String gemv = "; the one-row FP8 GEMV" + (mma ? " (on the tensor cores where the shape fits)" : " (a warp a row)");
-    return inside.isEmpty() ? gemv + " alone" : gemv + " with " + String.join(", ", inside);
+    return inside.isEmpty() ? "; the one-row FP8 GEMV alone" : "; the one-row FP8 GEMV with " + String.join(", ", inside);
   }
 }

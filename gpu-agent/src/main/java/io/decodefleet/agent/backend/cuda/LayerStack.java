@@ -1,6 +1,7 @@
 package io.decodefleet.agent.backend.cuda;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.FamilyTimeline;
@@ -187,7 +188,7 @@ final class LayerStack {
   /**
    * The projection of ws.normed after {@code norm} (null: ws.normed is ready), timed as {@code family} in a
    * profiled step (the norm, where launched, as its own). At one row over FP8 weights where the dispatch
-   * chose the GEMV ({@link Projections#gemvFp8Chosen}), the GEMV makes the norm's row itself and the residual
+   * chose a GEMV ({@link Projections#gemvFp8Chosen}), the GEMV makes the norm's row itself and the residual
    * stream moves to the other of its two one-row places; given {@code act} (a gate_up projection's
    * activation, (1, n / 2) bf16) it also makes SwiGLU behind, into {@code act}. Otherwise the norm is
    * launched, then the projection.
@@ -198,7 +199,9 @@ final class LayerStack {
       int m, int n, int k, long act) {
     Fp8Gemv gemv = projections.gemv();
     long x = norm == null || norm.deltaFloat() || !gemv.norm() ? ws.at(ws.normed) : norm.delta();
-    if (m == 1 && scales >= 0 && projections.gemvFp8Chosen(n, k, stride, x, weights.address(w))) {
+    GemmChoice.Kernel gemvKernel = m == 1 && scales >= 0 ? projections.gemvFp8Chosen(n, k, stride, x, weights.address(w))
+        : null;
+    if (gemvKernel != null) {
       Fp8Gemv.Norm inside = null;
       if (x != ws.at(ws.normed)) {
         long other = residualAt == ws.at(ws.residual) ? ws.at(ws.residualAlt) : ws.at(ws.residual);
@@ -210,7 +213,7 @@ final class LayerStack {
       boolean swiglu = act != 0 && gemv.swiglu();
       mark(family);
       gemv.project(swiglu ? act : out, swiglu ? n / 2 : stride, x, inside, swiglu, weights.address(w),
-          weights.address(scales), n, k);
+          weights.address(scales), n, k, gemvKernel == GemmChoice.Kernel.GEMV_FP8_MMA);
       return swiglu;
     }
     flushNorm(norm, m);

@@ -69,6 +69,7 @@ final class Projections {
   private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
   private final boolean gemvFp8; // FP8 projections of one row may run the FP8 GEMV
+  private final boolean gemvFp8Mma; // and its tensor-core variant, where the shape fits
   private final Fp8Gemv gemv; // its launches, with what may run inside them
   private final boolean skinnyFp8Wgmma; // FP8 projections of 33+ rows may run the FP8 wgmma skinny GEMM
 
@@ -88,6 +89,7 @@ final class Projections {
     this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
     this.skinny2Fp8 = skinny2 != null && (policy == GemmTuner.Policy.SKINNY2 || GemmTuner.skinny2Fp8InDispatch());
     this.gemvFp8 = GemmTuner.gemvFp8InDispatch();
+    this.gemvFp8Mma = gemvFp8 && GemmTuner.gemvFp8MmaOn();
     this.gemv = new Fp8Gemv(kernels, stream, gemvFp8);
     GpuInfo gpu = kernels.context().gpu();
     this.skinnyFp8Wgmma = GemmTuner.skinnyFp8WgmmaInDispatch()
@@ -114,6 +116,26 @@ final class Projections {
    */
   static boolean gemvFp8Runs(boolean gemvFp8, int m, int k, boolean aligned) {
     return gemvFp8 && aligned && GemvFp8Params.supports(m, k);
+  }
+
+  /**
+   * Whether it runs the FP8 GEMV on the tensor cores (gemv_fp8_mma.cu): as {@link #gemvFp8Runs} with that variant's
+   * setting on ({@code on}), whole 8-row tasks of the {@code n} rows and k a multiple of 512.
+   */
+  static boolean gemvFp8MmaRuns(boolean on, int m, int n, int k, boolean aligned) {
+    return gemvFp8Runs(on, m, k, aligned) && GemvFp8Params.mmaFits(n, k);
+  }
+
+  /** The FP8 GEMV variant {@code chosen} names if it may run on this projection here; else null. */
+  private GemmChoice.Kernel gemvKernel(GemmChoice chosen, int m, int n, int k, boolean aligned) {
+    if (chosen == null) return null;
+    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8 && gemvFp8Runs(gemvFp8, m, k, aligned)) {
+      return GemmChoice.Kernel.GEMV_FP8;
+    }
+    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8_MMA && gemvFp8MmaRuns(gemvFp8Mma, m, n, k, aligned)) {
+      return GemmChoice.Kernel.GEMV_FP8_MMA;
+    }
+    return null;
   }
 
   /** Whether our second skinny GEMM can run here (the tensor-map shim is loaded). */
@@ -193,15 +215,15 @@ final class Projections {
   }
 
   /**
-   * Whether a one-row FP8 projection of {@code n} rows, depth {@code k}, into a bf16 row of {@code outStride}
-   * runs the FP8 GEMV: the dispatch chose it for the shape and it may run on x and w here. Only then may
-   * {@link Fp8Gemv#project} take a norm in front or SwiGLU behind.
+   * Which FP8 GEMV a one-row FP8 projection of {@code n} rows, depth {@code k}, into a bf16 row of {@code
+   * outStride} runs ({@link GemmChoice.Kernel#GEMV_FP8} or {@link GemmChoice.Kernel#GEMV_FP8_MMA}): the one the
+   * dispatch chose for the shape, where it may run on x and w here; null where none. Only then may {@link
+   * Fp8Gemv#project} take a norm in front or SwiGLU behind.
    */
-  boolean gemvFp8Chosen(int n, int k, int outStride, long x, long w) {
-    if (choices == null) return false;
+  GemmChoice.Kernel gemvFp8Chosen(int n, int k, int outStride, long x, long w) {
+    if (choices == null) return null;
     GemmChoice choice = choices.choiceFor(new GemmShape(1, n, k, outStride, false)).orElse(null);
-    return choice != null && choice.kernel() == GemmChoice.Kernel.GEMV_FP8
-        && gemvFp8Runs(gemvFp8, 1, k, Skinny2Gemms.aligned(x, w));
+    return gemvKernel(choice, 1, n, k, Skinny2Gemms.aligned(x, w));
   }
 
   /** The FP8 GEMV's launches. */
@@ -212,6 +234,11 @@ final class Projections {
   /** Whether the FP8 GEMV may be a candidate here (its setting on). */
   boolean gemvFp8() {
     return gemvFp8;
+  }
+
+  /** Whether its tensor-core variant may be a candidate here (both settings on). */
+  boolean gemvFp8Mma() {
+    return gemvFp8Mma;
   }
 
   /** Whether the FP8 second skinny GEMM is a candidate here (shim loaded, setting on). */
@@ -254,8 +281,10 @@ final class Projections {
       throw new IllegalArgumentException("an FP8 decode GEMM takes at most " + FP8_GEMM_MAX_ROWS + " rows, not " + s);
     }
     boolean aligned = Skinny2Gemms.aligned(x, w);
-    if (choice != null && choice.kernel() == GemmChoice.Kernel.GEMV_FP8 && gemvFp8Runs(gemvFp8, s.m(), s.k(), aligned)) {
-      gemv.launch(GemvFp8Params.resident(out, x, w, scales, s.n(), s.k(), s.stride(), s.outFloat()));
+    GemmChoice.Kernel gemvKernel = gemvKernel(choice, s.m(), s.n(), s.k(), aligned);
+    if (gemvKernel != null) {
+      gemv.launch(GemvFp8Params.resident(out, x, w, scales, s.n(), s.k(), s.stride(), s.outFloat()),
+          gemvKernel == GemmChoice.Kernel.GEMV_FP8_MMA);
       return;
     }
     GemmChoice.Kernel kernel = fp8Kernel(choice, s.m(), s.k(), skinny2Fp8, wgmmaFp8 != null, aligned);

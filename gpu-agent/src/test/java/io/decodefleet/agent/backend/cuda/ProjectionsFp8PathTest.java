@@ -83,6 +83,17 @@ class ProjectionsFp8PathTest {
   }
 
   @Test
+  void oneRowRunsTheTensorCoreGemvOnWholeEightRowTasksAndDepthsOf512() {
+    assertTrue(Projections.gemvFp8MmaRuns(true, 1, 6144, 4096, true));
+    assertTrue(Projections.gemvFp8MmaRuns(true, 1, 4096, 14336, true));
+    assertFalse(Projections.gemvFp8MmaRuns(false, 1, 6144, 4096, true), "setting off");
+    assertFalse(Projections.gemvFp8MmaRuns(true, 2, 6144, 4096, true), "one row only");
+    assertFalse(Projections.gemvFp8MmaRuns(true, 1, 6144, 4096, false), "unaligned operands");
+    assertFalse(Projections.gemvFp8MmaRuns(true, 1, 1004, 4096, true), "1004 rows: no whole 8-row tasks");
+    assertFalse(Projections.gemvFp8MmaRuns(true, 1, 1000, 528, true), "k 528: not whole 64-code slices");
+  }
+
+  @Test
   void theFp8WgmmaSkinnyGemmRunsTheM64PlansWhereItsSettingAndDeviceAllow() {
     assertTrue(Projections.skinnyFp8WgmmaRuns(true, SkinnyGemmPlan.plan(64, 6144, 4096, 264), true));
     assertTrue(Projections.skinnyFp8WgmmaRuns(true, SkinnyGemmPlan.plan(33, 4096, 14336, 264), true));

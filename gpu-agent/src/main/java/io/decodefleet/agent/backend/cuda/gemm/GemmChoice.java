@@ -39,6 +39,11 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
     /** Our FP8-weight GEMV of one row of x (a warp a weight row, no split of k; gemv_fp8.cu). */
     GEMV_FP8("ours:gemv-fp8"),
     /**
+     * Its tensor-core variant (8-row tasks, k split over a task's warps, the codes widened into MMA fragments;
+     * gemv_fp8_mma.cu).
+     */
+    GEMV_FP8_MMA("ours:gemv-fp8-mma"),
+    /**
      * Our FP8-weight decode GEMM on wgmma for more than 32 rows of x (the first FP8 skinny GEMM's m64 plan,
      * the codes as A from registers; sm_90 only; skinny_gemm_fp8_wgmma.cu).
      */
@@ -63,7 +68,7 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
     /** Whether it runs on FP8 weights (the others on bf16). */
     public boolean fp8() {
       return this == SKINNY_FP8 || this == SKINNY2_FP8 || this == WGMMA_FP8 || this == GEMV_FP8
-          || this == SKINNY_FP8_WGMMA;
+          || this == GEMV_FP8_MMA || this == SKINNY_FP8_WGMMA;
     }
   }
 

@@ -152,14 +152,13 @@ public final class GemmTuner {
   }
 
   /**
-   * Unless {@code off}: the one-row FP8 GEMV runs on the tensor cores (gemv_fp8_mma.cu: 8 rows a task, the codes
-   * widened into MMA fragments) wherever the projection has whole 8-row tasks and a depth that is a multiple of
-   * 512; {@code off} keeps the warp-a-row kernel (gemv_fp8.cu) everywhere. Either is what the dispatch times as
-   * "ours:gemv-fp8".
+   * Unless {@code off}: the FP8 GEMV's tensor-core variant (gemv_fp8_mma.cu: 8 rows a task, the codes widened
+   * into MMA fragments, "ours:gemv-fp8-mma") is a one-row candidate beside the warp-a-row one wherever the
+   * projection has whole 8-row tasks and a depth that is a multiple of 512, timed at load like the others.
    */
   public static final String GEMV_FP8_MMA_SETTING_ENV = "DECODEFLEET_GEMV_FP8_MMA";
 
-  /** Whether {@value #GEMV_FP8_MMA_SETTING_ENV} leaves the FP8 GEMV on the tensor cores (default on). */
+  /** Whether {@value #GEMV_FP8_MMA_SETTING_ENV} leaves the tensor-core FP8 GEMV in the dispatch (default on). */
   public static boolean gemvFp8MmaOn() {
     return gemvFp8InDispatch(System.getenv(GEMV_FP8_MMA_SETTING_ENV));
   }
@@ -223,9 +222,20 @@ public final class GemmTuner {
    */
   public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8, boolean wgmmaFp8, boolean gemvFp8,
       boolean skinnyFp8Wgmma, int rows) {
+    return fp8Candidates(policy, skinny2Fp8, wgmmaFp8, gemvFp8, false, skinnyFp8Wgmma, rows);
+  }
+
+  /**
+   * As {@link #fp8Candidates(Policy, boolean, boolean, boolean, boolean, int)}, with the FP8 GEMV's tensor-core
+   * variant at one row where it may run ({@code gemvFp8Mma}: {@value #GEMV_FP8_MMA_SETTING_ENV} not off, whole
+   * 8-row tasks, k a multiple of 512), timed beside the warp-a-row one.
+   */
+  public static List<GemmChoice> fp8Candidates(Policy policy, boolean skinny2Fp8, boolean wgmmaFp8, boolean gemvFp8,
+      boolean gemvFp8Mma, boolean skinnyFp8Wgmma, int rows) {
     if (skinny2Fp8 && policy == Policy.SKINNY2) return List.of(GemmChoice.ours(GemmChoice.Kernel.SKINNY2_FP8, Double.NaN));
-    List<GemmChoice> c = new ArrayList<>(5);
+    List<GemmChoice> c = new ArrayList<>(6);
     if (gemvFp8 && rows == 1) c.add(GemmChoice.ours(GemmChoice.Kernel.GEMV_FP8, Double.NaN));
+    if (gemvFp8Mma && rows == 1) c.add(GemmChoice.ours(GemmChoice.Kernel.GEMV_FP8_MMA, Double.NaN));
     c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY_FP8, Double.NaN));
     if (skinnyFp8Wgmma && rows >= SKINNY_FP8_WGMMA_MIN_ROWS) {
       c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY_FP8_WGMMA, Double.NaN));

@@ -146,6 +146,13 @@ class GemmTunerTest {
         "setting off, or a depth or operands it cannot take");
     assertEquals(List.of("ours:skinny2-fp8"), labels(GemmTuner.fp8Candidates(Policy.SKINNY2, true, false, true, false, 1)),
         "--gemm skinny2 pins the second skinny GEMM");
+    assertEquals(List.of("ours:gemv-fp8", "ours:gemv-fp8-mma", "ours:skinny-fp8"),
+        labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, true, false, 1)), "both GEMVs, timed apart");
+    assertEquals(List.of("ours:skinny-fp8"),
+        labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, true, false, 2)), "one row only");
+    assertEquals(List.of("ours:gemv-fp8", "ours:skinny-fp8"),
+        labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, false, false, 1)),
+        "the tensor-core variant off, or a shape it does not take");
   }
 
   @Test
