@@ -23,6 +23,22 @@ final class Fp8Gemv {
    */
   record Norm(long residual, long residualOut, long weight, float eps) {}
 
+  /**
+   * Whether an FP8 projection of {@code m} rows and depth {@code k} on these operands runs the FP8 GEMV:
+   * one row, the setting on ({@code gemvFp8}), a depth it takes, x and the codes 16-byte aligned.
+   */
+  static boolean runs(boolean gemvFp8, int m, int k, boolean aligned) {
+    return gemvFp8 && aligned && GemvFp8Params.supports(m, k);
+  }
+
+  /**
+   * Whether it runs the FP8 GEMV on the tensor cores (gemv_fp8_mma.cu): as {@link #runs} with that variant's
+   * setting on ({@code on}), whole 8-row tasks of the {@code n} rows and k a multiple of 512.
+   */
+  static boolean mmaRuns(boolean on, int m, int n, int k, boolean aligned) {
+    return runs(on, m, k, aligned) && GemvFp8Params.mmaFits(n, k);
+  }
+
   private final KernelModule kernels;
   private final CudaStream stream;
   private final boolean on; // a dispatch candidate at one row

@@ -260,8 +260,8 @@ final class GemmTuning {
         boolean fp8Runs = shape.k() % 16 == 0 && aligned;
         List<GemmChoice> candidates = site.fp8()
             ? GemmTuner.fp8Candidates(policy, projections.skinny2Fp8() && fp8Runs, projections.wgmmaFp8() && fp8Runs,
-                Projections.gemvFp8Runs(projections.gemvFp8(), rows, shape.k(), aligned),
-                Projections.gemvFp8MmaRuns(projections.gemvFp8Mma(), rows, shape.n(), shape.k(), aligned),
+                Fp8Gemv.runs(projections.gemvFp8(), rows, shape.k(), aligned),
+                Fp8Gemv.mmaRuns(projections.gemvFp8Mma(), rows, shape.n(), shape.k(), aligned),
                 projections.skinnyFp8Wgmma() && fp8Runs, rows)
             : GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy, projections.wgmma(),
                 GemmTuner.skinny2InDispatch() && projections.skinny2());

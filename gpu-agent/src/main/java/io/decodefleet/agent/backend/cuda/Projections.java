@@ -43,7 +43,8 @@ import java.util.Map;
  * GemmTuner#SKINNY2_FP8_SETTING_ENV} is on, and from {@link GemmTuner#WGMMA_MIN_ROWS} rows our wgmma
  * GEMM over FP8 weights where {@link GemmTuner#WGMMA_FP8_SETTING_ENV} is on; untimed, {@link #fp8Path}
  * picks by row count. Unless {@link GemmTuner#GEMV_FP8_SETTING_ENV} is off, our FP8 GEMV (gemv_fp8.cu, a
- * warp a weight row) is a candidate at one row too ({@link #gemvFp8Runs}), and on sm_90 unless {@link
+ * warp a weight row) is a candidate at one row too ({@link Fp8Gemv#runs}), with its tensor-core variant
+ * (gemv_fp8_mma.cu, {@link Fp8Gemv#mmaRuns}) unless {@link GemmTuner#GEMV_FP8_MMA_SETTING_ENV} is off, and on sm_90 unless {@link
  * GemmTuner#SKINNY_FP8_WGMMA_SETTING_ENV} is off our FP8 skinny GEMM on wgmma from 33 rows ({@link
  * #skinnyFp8WgmmaRuns}). More rows (prefill) run
  * that wgmma GEMM on the codes where it is on, else
@@ -110,29 +111,13 @@ final class Projections {
     return skinnyFp8Wgmma;
   }
 
-  /**
-   * Whether an FP8 projection of {@code m} rows and depth {@code k} on these operands runs the FP8 GEMV:
-   * one row, the setting on ({@code gemvFp8}), a depth it takes, x and the codes 16-byte aligned.
-   */
-  static boolean gemvFp8Runs(boolean gemvFp8, int m, int k, boolean aligned) {
-    return gemvFp8 && aligned && GemvFp8Params.supports(m, k);
-  }
-
-  /**
-   * Whether it runs the FP8 GEMV on the tensor cores (gemv_fp8_mma.cu): as {@link #gemvFp8Runs} with that variant's
-   * setting on ({@code on}), whole 8-row tasks of the {@code n} rows and k a multiple of 512.
-   */
-  static boolean gemvFp8MmaRuns(boolean on, int m, int n, int k, boolean aligned) {
-    return gemvFp8Runs(on, m, k, aligned) && GemvFp8Params.mmaFits(n, k);
-  }
-
   /** The FP8 GEMV variant {@code chosen} names if it may run on this projection here; else null. */
   private GemmChoice.Kernel gemvKernel(GemmChoice chosen, int m, int n, int k, boolean aligned) {
     if (chosen == null) return null;
-    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8 && gemvFp8Runs(gemvFp8, m, k, aligned)) {
+    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8 && Fp8Gemv.runs(gemvFp8, m, k, aligned)) {
       return GemmChoice.Kernel.GEMV_FP8;
     }
-    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8_MMA && gemvFp8MmaRuns(gemvFp8Mma, m, n, k, aligned)) {
+    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8_MMA && Fp8Gemv.mmaRuns(gemvFp8Mma, m, n, k, aligned)) {
       return GemmChoice.Kernel.GEMV_FP8_MMA;
     }
     return null;

@@ -72,25 +72,25 @@ class ProjectionsFp8PathTest {
 
   @Test
   void oneRowRunsTheGemvWhereItsSettingDepthAndAlignmentAllow() {
-    assertTrue(Projections.gemvFp8Runs(true, 1, 4096, true));
-    assertTrue(Projections.gemvFp8Runs(true, 1, 14336, true));
-    assertTrue(Projections.gemvFp8Runs(true, 1, 16384, true), "x as float32 in 64 KiB");
-    assertFalse(Projections.gemvFp8Runs(false, 1, 4096, true), "setting off");
-    assertFalse(Projections.gemvFp8Runs(true, 2, 4096, true), "one row only");
-    assertFalse(Projections.gemvFp8Runs(true, 1, 4096, false), "unaligned operands");
-    assertFalse(Projections.gemvFp8Runs(true, 1, 4104, true), "k not a multiple of 16");
-    assertFalse(Projections.gemvFp8Runs(true, 1, 16400, true), "x past 64 KiB");
+    assertTrue(Fp8Gemv.runs(true, 1, 4096, true));
+    assertTrue(Fp8Gemv.runs(true, 1, 14336, true));
+    assertTrue(Fp8Gemv.runs(true, 1, 16384, true), "x as float32 in 64 KiB");
+    assertFalse(Fp8Gemv.runs(false, 1, 4096, true), "setting off");
+    assertFalse(Fp8Gemv.runs(true, 2, 4096, true), "one row only");
+    assertFalse(Fp8Gemv.runs(true, 1, 4096, false), "unaligned operands");
+    assertFalse(Fp8Gemv.runs(true, 1, 4104, true), "k not a multiple of 16");
+    assertFalse(Fp8Gemv.runs(true, 1, 16400, true), "x past 64 KiB");
   }
 
   @Test
   void oneRowRunsTheTensorCoreGemvOnWholeEightRowTasksAndDepthsOf512() {
-    assertTrue(Projections.gemvFp8MmaRuns(true, 1, 6144, 4096, true));
-    assertTrue(Projections.gemvFp8MmaRuns(true, 1, 4096, 14336, true));
-    assertFalse(Projections.gemvFp8MmaRuns(false, 1, 6144, 4096, true), "setting off");
-    assertFalse(Projections.gemvFp8MmaRuns(true, 2, 6144, 4096, true), "one row only");
-    assertFalse(Projections.gemvFp8MmaRuns(true, 1, 6144, 4096, false), "unaligned operands");
-    assertFalse(Projections.gemvFp8MmaRuns(true, 1, 1004, 4096, true), "1004 rows: no whole 8-row tasks");
-    assertFalse(Projections.gemvFp8MmaRuns(true, 1, 1000, 528, true), "k 528: not whole 64-code slices");
+    assertTrue(Fp8Gemv.mmaRuns(true, 1, 6144, 4096, true));
+    assertTrue(Fp8Gemv.mmaRuns(true, 1, 4096, 14336, true));
+    assertFalse(Fp8Gemv.mmaRuns(false, 1, 6144, 4096, true), "setting off");
+    assertFalse(Fp8Gemv.mmaRuns(true, 2, 6144, 4096, true), "one row only");
+    assertFalse(Fp8Gemv.mmaRuns(true, 1, 6144, 4096, false), "unaligned operands");
+    assertFalse(Fp8Gemv.mmaRuns(true, 1, 1004, 4096, true), "1004 rows: no whole 8-row tasks");
+    assertFalse(Fp8Gemv.mmaRuns(true, 1, 1000, 528, true), "k 528: not whole 64-code slices");
   }
 
   @Test
