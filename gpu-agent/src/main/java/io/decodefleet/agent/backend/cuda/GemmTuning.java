@@ -149,7 +149,7 @@ final class GemmTuning {
     String key = key(ctx.gpu().summary(), policy) + ", wgmma " + (projections.wgmma() ? "on" : "off")
         + (skinny2 ? ", skinny2 on" : "") + (fp8 ? ", fp8 weights" + (projections.skinny2Fp8() ? ", skinny2-fp8 on" : "")
         + (projections.wgmmaFp8() ? ", wgmma-fp8 on" : "") + (projections.gemvFp8() ? ", gemv-fp8 on" : "")
-        + (projections.gemvFp8Mma() ? ", gemv-fp8-mma on" : "")
+        + (projections.gemvFp8Mma() ? ", gemv-fp8-mma on" : "") + (GemmTuner.gemvFp8Only() ? ", gemv-fp8 only" : "")
         + (projections.skinnyFp8Wgmma() ? ", skinny-fp8-wgmma on" : "") : "");
     Outcome outcome = tune(projections, kernels, stream, sites, policy, key, cacheFile(key));
     projections.useChoices(outcome.choices(), lt);
@@ -265,6 +265,7 @@ final class GemmTuning {
                 projections.skinnyFp8Wgmma() && fp8Runs, rows)
             : GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy, projections.wgmma(),
                 GemmTuner.skinny2InDispatch() && projections.skinny2());
+        if (site.fp8() && GemmTuner.gemvFp8Only()) candidates = GemmTuner.onlyGemvs(candidates);
         int[] layer = {0};
         choices.put(shape, GemmTuner.fastest(shape, candidates, (s, c) -> EventTimer.median(EventTimer.timeUs(stream,
             WARMUP, REPS, () -> {

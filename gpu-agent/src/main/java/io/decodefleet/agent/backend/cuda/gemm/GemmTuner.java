@@ -112,9 +112,28 @@ public final class GemmTuner {
    * FP8 projections of one row, timed at load against the FP8 skinny GEMMs, where the depth is a multiple of
    * 16 up to 16384 and x and the codes are 16-byte aligned. On by default since its second version ran
    * faster than the FP8 skinny GEMM on three of Llama-3-8B's four projections on an H100 (2026-12-06,
-   * docs/performance.md); {@code off} takes it out.
+   * docs/performance.md); {@code off} takes it out. {@code only}: at one row the FP8 GEMVs (this one and its
+   * tensor-core variant) are the only candidates, timed against each other, to measure them end to end where the
+   * load-time timing of a launch alone prefers a skinny GEMM (a GEMV's early weight loads overlap the kernel
+   * before it in a step, which a launch timed alone cannot show).
    */
   public static final String GEMV_FP8_SETTING_ENV = "DECODEFLEET_GEMV_FP8";
+
+  /** Whether {@value #GEMV_FP8_SETTING_ENV} says {@code only}. */
+  public static boolean gemvFp8Only() {
+    return gemvFp8Only(System.getenv(GEMV_FP8_SETTING_ENV));
+  }
+
+  static boolean gemvFp8Only(String value) {
+    return value != null && value.strip().equalsIgnoreCase("only");
+  }
+
+  /** {@code candidates} cut to the FP8 GEMVs among them where there are any ({@link #gemvFp8Only}); else as given. */
+  public static List<GemmChoice> onlyGemvs(List<GemmChoice> candidates) {
+    List<GemmChoice> gemvs = candidates.stream().filter(c -> c.kernel() == GemmChoice.Kernel.GEMV_FP8
+        || c.kernel() == GemmChoice.Kernel.GEMV_FP8_MMA).toList();
+    return gemvs.isEmpty() ? candidates : gemvs;
+  }
 
   /** Whether {@value #GEMV_FP8_SETTING_ENV} leaves the FP8 GEMV in the dispatch (default on). */
   public static boolean gemvFp8InDispatch() {

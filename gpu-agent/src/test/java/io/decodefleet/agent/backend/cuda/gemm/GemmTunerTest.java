@@ -153,6 +153,14 @@ class GemmTunerTest {
     assertEquals(List.of("ours:gemv-fp8", "ours:skinny-fp8"),
         labels(GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, false, false, 1)),
         "the tensor-core variant off, or a shape it does not take");
+    assertEquals(List.of("ours:gemv-fp8", "ours:gemv-fp8-mma"), labels(GemmTuner.onlyGemvs(
+        GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, true, false, 1))), "DECODEFLEET_GEMV_FP8=only");
+    assertEquals(List.of("ours:skinny-fp8"), labels(GemmTuner.onlyGemvs(
+        GemmTuner.fp8Candidates(Policy.AUTO, false, false, true, true, false, 2))), "no GEMV past one row: as given");
+    assertTrue(GemmTuner.gemvFp8Only(" Only "));
+    assertFalse(GemmTuner.gemvFp8Only("on"));
+    assertFalse(GemmTuner.gemvFp8Only(null));
+    assertTrue(GemmTuner.gemvFp8InDispatch("only"), "only keeps the GEMV in");
   }
 
   @Test
