@@ -131,8 +131,11 @@ final class GemmTuning {
           ? "is a candidate beside ours:skinny-fp8" : !GemmTuner.skinny2Fp8InDispatch() ? "is not a candidate ("
           + GemmTuner.SKINNY2_FP8_SETTING_ENV + " is not on)" : "is not a candidate: " + Skinny2Gemms.unavailabilityCause());
       LOG.info("{}: FP8 projections of one row: ours:gemv-fp8 {}", ctx.gpu().label(), projections.gemvFp8()
-          ? "is a candidate beside the FP8 skinny GEMMs, ours:gemv-fp8-mma " + (projections.gemvFp8Mma()
-          ? "too where the shape fits" : "not (" + GemmTuner.GEMV_FP8_MMA_SETTING_ENV + " is off)")
+          ? "is a candidate beside the FP8 skinny GEMMs, " + switch (projections.gemvFp8Mma()) {
+            case ON -> "on the tensor cores where the shape fits";
+            case BOTH -> "with ours:gemv-fp8-mma timed apart where the shape fits";
+            case OFF -> "a warp a row (" + GemmTuner.GEMV_FP8_MMA_SETTING_ENV + " is off)";
+          }
           : "is not a candidate (" + GemmTuner.GEMV_FP8_SETTING_ENV + " is off)");
       LOG.info("{}: FP8 projections of {}+ rows: ours:skinny-fp8-wgmma {}", ctx.gpu().label(),
           GemmTuner.SKINNY_FP8_WGMMA_MIN_ROWS, projections.skinnyFp8Wgmma() ? "is a candidate beside the FP8 skinny GEMMs"
@@ -149,7 +152,7 @@ final class GemmTuning {
     String key = key(ctx.gpu().summary(), policy) + ", wgmma " + (projections.wgmma() ? "on" : "off")
         + (skinny2 ? ", skinny2 on" : "") + (fp8 ? ", fp8 weights" + (projections.skinny2Fp8() ? ", skinny2-fp8 on" : "")
         + (projections.wgmmaFp8() ? ", wgmma-fp8 on" : "") + (projections.gemvFp8() ? ", gemv-fp8 on" : "")
-        + (projections.gemvFp8Mma() ? ", gemv-fp8-mma on" : "") + (GemmTuner.gemvFp8Only() ? ", gemv-fp8 only" : "")
+        + (projections.gemvFp8Mma() != GemmTuner.GemvMma.OFF ? ", gemv-fp8-mma " + projections.gemvFp8Mma() : "") + (GemmTuner.gemvFp8Only() ? ", gemv-fp8 only" : "")
         + (projections.skinnyFp8Wgmma() ? ", skinny-fp8-wgmma on" : "") : "");
     Outcome outcome = tune(projections, kernels, stream, sites, policy, key, cacheFile(key));
     projections.useChoices(outcome.choices(), lt);
@@ -261,7 +264,7 @@ final class GemmTuning {
         List<GemmChoice> candidates = site.fp8()
             ? GemmTuner.fp8Candidates(policy, projections.skinny2Fp8() && fp8Runs, projections.wgmmaFp8() && fp8Runs,
                 Fp8Gemv.runs(projections.gemvFp8(), rows, shape.k(), aligned),
-                Fp8Gemv.mmaRuns(projections.gemvFp8Mma(), rows, shape.n(), shape.k(), aligned),
+                Fp8Gemv.mmaRuns(projections.gemvFp8Mma() == GemmTuner.GemvMma.BOTH, rows, shape.n(), shape.k(), aligned),
                 projections.skinnyFp8Wgmma() && fp8Runs, rows)
             : GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy, projections.wgmma(),
                 GemmTuner.skinny2InDispatch() && projections.skinny2());

@@ -44,7 +44,8 @@ import java.util.Map;
  * GEMM over FP8 weights where {@link GemmTuner#WGMMA_FP8_SETTING_ENV} is on; untimed, {@link #fp8Path}
  * picks by row count. Unless {@link GemmTuner#GEMV_FP8_SETTING_ENV} is off, our FP8 GEMV (gemv_fp8.cu, a
  * warp a weight row) is a candidate at one row too ({@link Fp8Gemv#runs}), with its tensor-core variant
- * (gemv_fp8_mma.cu, {@link Fp8Gemv#mmaRuns}) unless {@link GemmTuner#GEMV_FP8_MMA_SETTING_ENV} is off, and on sm_90 unless {@link
+ * (gemv_fp8_mma.cu, {@link Fp8Gemv#mmaRuns}) running it where it fits, or timed apart ({@link
+ * GemmTuner#GEMV_FP8_MMA_SETTING_ENV}), and on sm_90 unless {@link
  * GemmTuner#SKINNY_FP8_WGMMA_SETTING_ENV} is off our FP8 skinny GEMM on wgmma from 33 rows ({@link
  * #skinnyFp8WgmmaRuns}). More rows (prefill) run
  * that wgmma GEMM on the codes where it is on, else
@@ -70,7 +71,7 @@ final class Projections {
   private final Skinny2Gemms skinny2; // null: no tensor-map shim here (the setting is the tuner's)
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
   private final boolean gemvFp8; // FP8 projections of one row may run the FP8 GEMV
-  private final boolean gemvFp8Mma; // and its tensor-core variant, where the shape fits
+  private final GemmTuner.GemvMma gemvFp8Mma; // and how its tensor-core variant takes part
   private final Fp8Gemv gemv; // its launches, with what may run inside them
   private final boolean skinnyFp8Wgmma; // FP8 projections of 33+ rows may run the FP8 wgmma skinny GEMM
 
@@ -90,7 +91,7 @@ final class Projections {
     this.skinny2 = Skinny2Gemms.unavailabilityCause().isEmpty() ? new Skinny2Gemms(kernels, stream) : null;
     this.skinny2Fp8 = skinny2 != null && (policy == GemmTuner.Policy.SKINNY2 || GemmTuner.skinny2Fp8InDispatch());
     this.gemvFp8 = GemmTuner.gemvFp8InDispatch();
-    this.gemvFp8Mma = gemvFp8 && GemmTuner.gemvFp8MmaOn();
+    this.gemvFp8Mma = gemvFp8 ? GemmTuner.gemvFp8Mma() : GemmTuner.GemvMma.OFF;
     this.gemv = new Fp8Gemv(kernels, stream, gemvFp8);
     GpuInfo gpu = kernels.context().gpu();
     this.skinnyFp8Wgmma = GemmTuner.skinnyFp8WgmmaInDispatch()
@@ -115,9 +116,11 @@ final class Projections {
   private GemmChoice.Kernel gemvKernel(GemmChoice chosen, int m, int n, int k, boolean aligned) {
     if (chosen == null) return null;
     if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8 && Fp8Gemv.runs(gemvFp8, m, k, aligned)) {
-      return GemmChoice.Kernel.GEMV_FP8;
+      boolean inPlace = gemvFp8Mma == GemmTuner.GemvMma.ON && Fp8Gemv.mmaRuns(true, m, n, k, aligned);
+      return inPlace ? GemmChoice.Kernel.GEMV_FP8_MMA : GemmChoice.Kernel.GEMV_FP8;
     }
-    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8_MMA && Fp8Gemv.mmaRuns(gemvFp8Mma, m, n, k, aligned)) {
+    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8_MMA
+        && Fp8Gemv.mmaRuns(gemvFp8Mma == GemmTuner.GemvMma.BOTH, m, n, k, aligned)) {
       return GemmChoice.Kernel.GEMV_FP8_MMA;
     }
     return null;
@@ -221,8 +224,8 @@ final class Projections {
     return gemvFp8;
   }
 
-  /** Whether its tensor-core variant may be a candidate here (both settings on). */
-  boolean gemvFp8Mma() {
+  /** How its tensor-core variant takes part here (OFF where the GEMV is off). */
+  GemmTuner.GemvMma gemvFp8Mma() {
     return gemvFp8Mma;
   }
 

@@ -171,15 +171,29 @@ public final class GemmTuner {
   }
 
   /**
-   * Unless {@code off}: the FP8 GEMV's tensor-core variant (gemv_fp8_mma.cu: 8 rows a task, the codes widened
-   * into MMA fragments, "ours:gemv-fp8-mma") is a one-row candidate beside the warp-a-row one wherever the
-   * projection has whole 8-row tasks and a depth that is a multiple of 512, timed at load like the others.
+   * The FP8 GEMV's tensor-core variant (gemv_fp8_mma.cu: 8 rows a task, the codes widened into MMA fragments), for
+   * projections with whole 8-row tasks and a depth that is a multiple of 512. {@code on} (the default): where the
+   * dispatch chose the FP8 GEMV ("ours:gemv-fp8", timed on this variant where it fits), it runs on the tensor
+   * cores. {@code both}: the variant is a candidate of its own ("ours:gemv-fp8-mma"), timed per shape beside the
+   * warp-a-row GEMV. {@code off}: the warp-a-row GEMV everywhere. The default is what measured fastest in a step
+   * (docs/performance.md): a launch timed alone does not show how much of a GEMV's early weight loads overlap the
+   * launch before it, so per-shape timing may pick the slower one for the step.
    */
   public static final String GEMV_FP8_MMA_SETTING_ENV = "DECODEFLEET_GEMV_FP8_MMA";
 
-  /** Whether {@value #GEMV_FP8_MMA_SETTING_ENV} leaves the tensor-core FP8 GEMV in the dispatch (default on). */
-  public static boolean gemvFp8MmaOn() {
-    return gemvFp8InDispatch(System.getenv(GEMV_FP8_MMA_SETTING_ENV));
+  /** How the tensor-core FP8 GEMV takes part ({@value #GEMV_FP8_MMA_SETTING_ENV}). */
+  public enum GemvMma {
+    OFF, ON, BOTH;
+
+    public static GemvMma parse(String value) {
+      if (value != null && value.strip().equalsIgnoreCase("both")) return BOTH;
+      return gemvFp8InDispatch(value) ? ON : OFF;
+    }
+  }
+
+  /** {@value #GEMV_FP8_MMA_SETTING_ENV} as read from the environment. */
+  public static GemvMma gemvFp8Mma() {
+    return GemvMma.parse(System.getenv(GEMV_FP8_MMA_SETTING_ENV));
   }
 
   /**

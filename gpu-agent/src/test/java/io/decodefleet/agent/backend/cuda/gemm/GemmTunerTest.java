@@ -161,6 +161,10 @@ class GemmTunerTest {
     assertFalse(GemmTuner.gemvFp8Only("on"));
     assertFalse(GemmTuner.gemvFp8Only(null));
     assertTrue(GemmTuner.gemvFp8InDispatch("only"), "only keeps the GEMV in");
+    assertEquals(GemmTuner.GemvMma.ON, GemmTuner.GemvMma.parse(null), "on the tensor cores by default");
+    assertEquals(GemmTuner.GemvMma.BOTH, GemmTuner.GemvMma.parse(" Both"));
+    assertEquals(GemmTuner.GemvMma.OFF, GemmTuner.GemvMma.parse("off"));
+    assertEquals(GemmTuner.GemvMma.ON, GemmTuner.GemvMma.parse("on"));
   }
 
   @Test
