@@ -112,6 +112,22 @@ class GemmChoicesTest {
   }
 
   @Test
+  void bothOneRowFp8GemvsKeepTheirOwnLabels(@TempDir Path dir) throws IOException {
+    GemmChoices c = new GemmChoices("H200, fp8 weights, gemv-fp8-mma BOTH");
+    c.put(QKV.withRows(1), GemmChoice.ours(GemmChoice.Kernel.GEMV_FP8_MMA, 12.0));
+    c.put(new GemmShape(1, 28672, 4096, 28672, false), GemmChoice.ours(GemmChoice.Kernel.GEMV_FP8, 35.8));
+    Path file = dir.resolve("gemm.tsv");
+    c.write(file);
+    GemmChoices back = GemmChoices.read(file, c.key()).orElseThrow();
+    assertEquals(GemmChoice.Kernel.GEMV_FP8_MMA, back.choiceFor(QKV.withRows(1)).orElseThrow().kernel(),
+        "ours:gemv-fp8 is not read as a prefix of ours:gemv-fp8-mma, nor the other way");
+    assertEquals(GemmChoice.Kernel.GEMV_FP8,
+        back.choiceFor(new GemmShape(1, 28672, 4096, 28672, false)).orElseThrow().kernel());
+    assertTrue(back.choiceFor(QKV.withRows(1)).orElseThrow().kernel().fp8());
+    assertEquals("GEMM dispatch: cuBLASLt 0 of 2 shapes, ours 2 (ours:gemv-fp8 1, ours:gemv-fp8-mma 1)", back.summary());
+  }
+
+  @Test
   void aDamagedCacheFileIsAnErrorNamingFileAndLine(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("gemm.tsv");
     sample().write(file);
