@@ -89,12 +89,17 @@ final class Fp8Gemv {
     kernels.launch(l.kernel(), l.shape(), l.params(), stream);
   }
 
-  /** What runs inside the GEMV, for the load line: empty where it is not a candidate. */
-  String describe() {
+  /** What runs inside the GEMV and on which variant ({@code mma}), for the load line: empty where it is not a candidate. */
+  String describe(GemmTuner.GemvMma mma) {
     if (!on) return "";
     List<String> inside = new ArrayList<>(3);
     if (norm) inside.add("the norm in front");
     if (swiglu) inside.add("SwiGLU behind");
-    return inside.isEmpty() ? "; the one-row FP8 GEMV alone" : "; the one-row FP8 GEMV with " + String.join(", ", inside);
+    String gemv = "; the one-row FP8 GEMV" + switch (mma) {
+      case ON -> " (on the tensor cores where the shape fits)";
+      case BOTH -> " (its two variants timed apart)";
+      case OFF -> " (a warp a row)";
+    };
+    return inside.isEmpty() ? gemv + " alone" : gemv + " with " + String.join(", ", inside);
   }
 }

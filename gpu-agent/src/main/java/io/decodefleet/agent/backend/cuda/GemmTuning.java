@@ -291,7 +291,7 @@ final class GemmTuning {
       }
     }
     // FP8 weights: what runs inside the one-row FP8 GEMV where it is chosen.
-    String gemv = sites.stream().anyMatch(Site::fp8) ? projections.gemv().describe() : "";
+    String gemv = sites.stream().anyMatch(Site::fp8) ? projections.gemv().describe(projections.gemvFp8Mma()) : "";
     return new Outcome(choices, shapes, timed, millis, cacheFile == null ? "" : cacheFile.toString(), gemv);
   }
 
