@@ -35,7 +35,14 @@ constexpr int kGemvMmaThreads = 256;
 constexpr int kGemvMmaWarps = kGemvMmaThreads / 32;
 constexpr int kGemvMmaRows = 8;    // weight rows of a task (of each half with SwiGLU behind)
 constexpr int kGemvMmaBatch = 8;   // 16-byte chunks a lane loads at once
-constexpr int kGemvMmaChunk = 64;  // codes of a row one chunk of a warp covers (4 lanes x 16)
+
+// A chunk is 64 bytes of a row (4 lanes x 16): 64 codes, or 32 bf16 weights (df_gemv_bf16_mma_m1).
+template <bool kBf16>
+struct GemvMmaWeights {
+  static constexpr int kChunk = kBf16 ? 32 : 64;  // weights of a row one chunk covers
+  static constexpr int kBytes = kBf16 ? 2 : 1;    // bytes a weight
+  static constexpr int kLane = 16 / kBytes;       // weights of a chunk's row a lane reads
+};
 
 // Eight bf16 (elements 0..7 of one 16-byte vector) in the staged order (0, 2, 1, 3, 4, 6, 5, 7); applied
 // twice it gives the vector back.
@@ -50,14 +57,22 @@ __device__ __forceinline__ uint32_t gemv_mma_norm2(uint32_t r, uint32_t weight, 
   return pack_bf16x2((bf16_lo(r) * inv) * bf16_lo(weight), (bf16_hi(r) * inv) * bf16_hi(weight));
 }
 
-// x, or rmsnorm.cu's row of residual + x where the norm is in front, into shared memory as bf16 in the staged
-// order. Thread t takes vectors t, t + 256, ... (the norm kernel's threads); r waits in shared memory in
-// element order (each thread reads back only what it wrote) while the block sums its squares.
+// A staged vector of x: in the staged order over codes; as it is over bf16 weights (a lane's A registers are
+// then the chunk's 8 elements in order).
+template <bool kBf16>
+__device__ __forceinline__ uint4 gemv_mma_staged(const uint4 v) {
+  return kBf16 ? v : gemv_mma_order(v);
+}
+
+// x, or rmsnorm.cu's row of residual + x where the norm is in front, into shared memory as bf16 (in the staged
+// order over codes). Thread t takes vectors t, t + 256, ... (the norm kernel's threads); r waits in shared
+// memory in element order (each thread reads back only what it wrote) while the block sums its squares.
+template <bool kBf16>
 __device__ __forceinline__ void gemv_mma_stage(const GemvFp8Params& p, uint4* xs) {
   const uint4* xg = reinterpret_cast<const uint4*>(p.x);
   const int vectors = p.k >> 3;
   if (p.normWeight == nullptr) {
-    for (int i = threadIdx.x; i < vectors; i += kGemvMmaThreads) xs[i] = gemv_mma_order(xg[i]);
+    for (int i = threadIdx.x; i < vectors; i += kGemvMmaThreads) xs[i] = gemv_mma_staged<kBf16>(xg[i]);
     return;
   }
   __shared__ float scratch[32];
@@ -75,8 +90,8 @@ __device__ __forceinline__ void gemv_mma_stage(const GemvFp8Params& p, uint4* xs
   const uint4* weight = reinterpret_cast<const uint4*>(p.normWeight);
   for (int i = threadIdx.x; i < vectors; i += kGemvMmaThreads) {
     const uint4 r = xs[i], wn = weight[i];
-    xs[i] = gemv_mma_order(make_uint4(gemv_mma_norm2(r.x, wn.x, inv), gemv_mma_norm2(r.y, wn.y, inv),
-                                      gemv_mma_norm2(r.z, wn.z, inv), gemv_mma_norm2(r.w, wn.w, inv)));
+    xs[i] = gemv_mma_staged<kBf16>(make_uint4(gemv_mma_norm2(r.x, wn.x, inv), gemv_mma_norm2(r.y, wn.y, inv),
+                                              gemv_mma_norm2(r.z, wn.z, inv), gemv_mma_norm2(r.w, wn.w, inv)));
   }
 }
 
@@ -85,7 +100,7 @@ __device__ __forceinline__ void gemv_mma_load(const uint8_t* at, int count, uint
   const uint4* v = reinterpret_cast<const uint4*>(at);
 #pragma unroll
   for (int u = 0; u < kGemvMmaBatch; u++) {
-    if (u < count) c[u] = __ldcs(v + u * (kGemvMmaChunk / 16));
+    if (u < count) c[u] = __ldcs(v + u * 4);  // chunks are 64 bytes apart
   }
 }
 
@@ -102,23 +117,39 @@ __device__ __forceinline__ void gemv_mma_word(uint32_t w, uint32_t x02, uint32_t
   mma_bf16(acc, a, b0, b1);
 }
 
+// acc += one MMA of two words of bf16 weights (elements 0, 1 and 2, 3 of four of row g) against x at the same
+// positions (x01, x23: as staged, in order).
+__device__ __forceinline__ void gemv_mma_bf16(uint32_t w01, uint32_t w23, uint32_t x01, uint32_t x23, float (&acc)[4]) {
+  const uint32_t a[4] = {x01, x01, x23, x23};
+  mma_bf16(acc, a, w01, w23);
+}
+
 // acc += the batch's chunks [0, count) against x; xAt: the element of x at the batch's first chunk for lane q.
+template <bool kBf16>
 __device__ __forceinline__ void gemv_mma_batch(const uint4* xs, int xAt, int count,
                                                const uint4 (&c)[kGemvMmaBatch], float (&acc)[4]) {
 #pragma unroll
   for (int u = 0; u < kGemvMmaBatch; u++) {
     if (u < count) {
-      const uint4* xp = xs + ((xAt + u * kGemvMmaChunk) >> 3);
-      const uint4 xa = xp[0], xb = xp[1];
-      gemv_mma_word(c[u].x, xa.x, xa.y, acc);
-      gemv_mma_word(c[u].y, xa.z, xa.w, acc);
-      gemv_mma_word(c[u].z, xb.x, xb.y, acc);
-      gemv_mma_word(c[u].w, xb.z, xb.w, acc);
+      const uint4* xp = xs + ((xAt + u * GemvMmaWeights<kBf16>::kChunk) >> 3);
+      const uint4 xa = xp[0];
+      if (kBf16) {  // 8 weights: two MMAs
+        gemv_mma_bf16(c[u].x, c[u].y, xa.x, xa.y, acc);
+        gemv_mma_bf16(c[u].z, c[u].w, xa.z, xa.w, acc);
+      } else {  // 16 codes: four
+        const uint4 xb = xp[1];
+        gemv_mma_word(c[u].x, xa.x, xa.y, acc);
+        gemv_mma_word(c[u].y, xa.z, xa.w, acc);
+        gemv_mma_word(c[u].z, xb.x, xb.y, acc);
+        gemv_mma_word(c[u].w, xb.z, xb.w, acc);
+      }
     }
   }
 }
 
+template <bool kBf16>
 __device__ __forceinline__ void gemv_fp8_mma(const GemvFp8Params& p) {
+  using Wt = GemvMmaWeights<kBf16>;
   extern __shared__ uint4 gemv_mma_smem[];
   // Partial rows: [task parity][warp][row group * 8 + row]. Two parities: a warp that starts its next task
   // writes the other half while the group's first warp may still be summing this one.
@@ -132,12 +163,13 @@ __device__ __forceinline__ void gemv_fp8_mma(const GemvFp8Params& p) {
   const int half = p.n >> 1;
   const int tasks = (p.swigluOut ? half : p.n) / kGemvMmaRows;
   const int sliceCodes = p.k / taskWarps;
-  const int chunks = sliceCodes / kGemvMmaChunk;
+  const int chunks = sliceCodes / Wt::kChunk;
   const int batches = (chunks + kGemvMmaBatch - 1) / kGemvMmaBatch;
   const int stride = gridDim.x * groups;
   // Lane (g, q)'s bytes in row 0 of a task: row g, its slice, its 16 bytes of each chunk.
-  const uint8_t* lanePart = p.w + static_cast<size_t>(g) * p.k + static_cast<size_t>(slice) * sliceCodes + q * 16;
-  const int xAt = slice * sliceCodes + q * 16;
+  const uint8_t* lanePart =
+      p.w + (static_cast<size_t>(g) * p.k + static_cast<size_t>(slice) * sliceCodes + q * Wt::kLane) * Wt::kBytes;
+  const int xAt = slice * sliceCodes + q * Wt::kLane;
 
   // Every warp of the CTA makes the same rounds (a round: each group's task, where it has one), so that the
   // partial rows can be handed over at a CTA barrier.
@@ -145,21 +177,22 @@ __device__ __forceinline__ void gemv_fp8_mma(const GemvFp8Params& p) {
   uint4 c[kGemvMmaBatch];
   const bool early = p.earlyWeights != 0 && first + group < tasks;  // c holds the first batch
   if (early) {
-    gemv_mma_load(lanePart + static_cast<size_t>(first + group) * kGemvMmaRows * p.k, min(chunks, kGemvMmaBatch), c);
+    gemv_mma_load(lanePart + static_cast<size_t>(first + group) * kGemvMmaRows * p.k * Wt::kBytes,
+                  min(chunks, kGemvMmaBatch), c);
   }
   pdl_entry();
-  gemv_mma_stage(p, gemv_mma_smem);
+  gemv_mma_stage<kBf16>(p, gemv_mma_smem);
   __syncthreads();
 
   for (int base = first, it = 0; base < tasks; base += stride, it++) {
     const int t = base + group, par = it & 1;
     for (int h = 0; h <= p.swigluOut && t < tasks; h++) {  // row group: the task's rows, then (SwiGLU behind) its up rows
-      const uint8_t* rows = lanePart + (static_cast<size_t>(t) * kGemvMmaRows + h * half) * p.k;
+      const uint8_t* rows = lanePart + (static_cast<size_t>(t) * kGemvMmaRows + h * half) * p.k * Wt::kBytes;
       float acc[4] = {0.f, 0.f, 0.f, 0.f};
       for (int b = 0; b < batches; b++) {
         const int count = min(kGemvMmaBatch, chunks - b * kGemvMmaBatch);
-        if (!(early && it == 0 && h == 0 && b == 0)) gemv_mma_load(rows + b * kGemvMmaBatch * kGemvMmaChunk, count, c);
-        gemv_mma_batch(xs, xAt + b * kGemvMmaBatch * kGemvMmaChunk, count, c, acc);
+        if (!(early && it == 0 && h == 0 && b == 0)) gemv_mma_load(rows + b * kGemvMmaBatch * 64, count, c);
+        gemv_mma_batch<kBf16>(xs, xAt + b * kGemvMmaBatch * Wt::kChunk, count, c, acc);
       }
       if (g == 0) {  // row 0 of the product: the task's rows 2q and 2q + 1
         partial[par][warp][h * kGemvMmaRows + 2 * q] = acc[0];
@@ -175,11 +208,15 @@ __device__ __forceinline__ void gemv_fp8_mma(const GemvFp8Params& p) {
         if (p.swigluOut) u += partial[par][lead + w][kGemvMmaRows + lane];
       }
       const int row = t * kGemvMmaRows + lane;
+      if (!kBf16) {  // the codes' row scales
+        s *= p.scale[row];
+        if (p.swigluOut) u *= p.scale[row + half];
+      }
       if (!p.swigluOut) {
-        skinny_store(p, row, s * p.scale[row]);  // skinny_gemm.cu: bf16 or float32
+        skinny_store(p, row, s);  // skinny_gemm.cu: bf16 or float32
       } else {  // swiglu.cu's operation on the bf16 the projection would have stored
-        const float gate = __bfloat162float(__float2bfloat16_rn(s * p.scale[row]));
-        const float up = __bfloat162float(__float2bfloat16_rn(u * p.scale[row + half]));
+        const float gate = __bfloat162float(__float2bfloat16_rn(s));
+        const float up = __bfloat162float(__float2bfloat16_rn(u));
         p.out[row] = __float2bfloat16_rn(swiglu1(gate, up));
       }
     }
@@ -191,5 +228,12 @@ __device__ __forceinline__ void gemv_fp8_mma(const GemvFp8Params& p) {
 // Four CTAs an SM at 64 registers.
 extern "C" __global__ void __launch_bounds__(df::kGemvMmaThreads, 4)
     df_gemv_fp8_mma_m1(const __grid_constant__ GemvFp8Params p) {
-  df::gemv_fp8_mma(p);
+  df::gemv_fp8_mma<false>(p);
+}
+
+// The same over bf16 weights (w (n, k) bf16, scale unused): the MMAs take the weights as they are. Three CTAs an
+// SM (80 registers: at 64 ptxas spilled).
+extern "C" __global__ void __launch_bounds__(df::kGemvMmaThreads, 3)
+    df_gemv_bf16_mma_m1(const __grid_constant__ GemvFp8Params p) {
+  df::gemv_fp8_mma<true>(p);
 }

@@ -25,6 +25,8 @@ package io.decodefleet.kernels.cuda;
  *     u_j} of the products rounded to bf16, as the SwiGLU kernel computes it (n even, bf16 out)
  * @param taskWarps the tensor-core variant (gemv_fp8_mma.cu): warps that share a task of 8 rows, each a k / taskWarps
  *     slice (1, 2, 4 or 8; {@link #plan} sets it); 0 for the warp-a-row kernel
+ * @param bf16Weights 1: w is (n, k) bf16 and there are no scales ({@code scale} 0): only the tensor-core kernel
+ *     over bf16 weights ({@link Kernel#GEMV_BF16_MMA_M1}) takes it ({@link #residentBf16})
  */
 public record GemvFp8Params(
     long out,
@@ -41,7 +43,8 @@ public record GemvFp8Params(
     int earlyWeights,
     float eps,
     int swigluOut,
-    int taskWarps)
+    int taskWarps,
+    int bf16Weights)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(GemvFp8Params.class);
@@ -56,12 +59,19 @@ public record GemvFp8Params(
   static final int MMA_TASK_ROWS = 8;
   static final int MMA_WARPS = 8;
   public static final int MMA_K_MULTIPLE = 512;
+  /** Over bf16 weights a chunk is 32 weights, so every warp's slice is whole chunks where k is a multiple of 256. */
+  public static final int MMA_BF16_K_MULTIPLE = 256;
 
   public GemvFp8Params {
     ParamChecks.pointer(out, "out");
     ParamChecks.pointer(x, "x");
     ParamChecks.pointer(w, "w");
-    ParamChecks.pointer(scale, "scale");
+    ParamChecks.flag(bf16Weights, "bf16Weights");
+    if (bf16Weights == 0) {
+      ParamChecks.pointer(scale, "scale");
+    } else if (scale != 0) {
+      throw new IllegalArgumentException("bf16 weights have no row scales: scale must be 0");
+    }
     ParamChecks.positive(n, "n");
     ParamChecks.positive(k, "k");
     ParamChecks.multipleOf(k, 16, "k");
@@ -91,7 +101,11 @@ public record GemvFp8Params(
     if (outStride < columns) {
       throw new IllegalArgumentException("outStride (" + outStride + ") must be >= " + columns);
     }
-    if (taskWarps != 0 && !mmaFits(columns, k)) {
+    if (bf16Weights == 1 && !mmaFitsBf16(columns, k)) {
+      throw new IllegalArgumentException("the tensor-core GEMV over bf16 weights takes k a multiple of "
+          + MMA_BF16_K_MULTIPLE + " and " + MMA_TASK_ROWS + "-row tasks (k " + k + ", " + columns + " task rows)");
+    }
+    if (taskWarps != 0 && bf16Weights == 0 && !mmaFits(columns, k)) {
       throw new IllegalArgumentException("the tensor-core GEMV takes k a multiple of " + MMA_K_MULTIPLE + " and "
           + MMA_TASK_ROWS + "-row tasks (k " + k + ", " + columns + " task rows)");
     }
@@ -109,7 +123,7 @@ public record GemvFp8Params(
   /** One row, resident codes (their first batch loaded before the wait), bf16 or float32 out. */
   public static GemvFp8Params resident(long out, long x, long w, long scale, int n, int k, int outStride,
       boolean outFloat) {
-    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0f, 0, 0);
+    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0f, 0, 0, 0);
   }
 
   /**
@@ -120,7 +134,7 @@ public record GemvFp8Params(
   public GemvFp8Params withNorm(long residual, long residualOut, long normWeight, float eps) {
     ParamChecks.pointer(normWeight, "normWeight");
     return new GemvFp8Params(out, x, residualOut, residual, normWeight, w, scale, n, k, outStride, outFloat,
-        earlyWeights, eps, swigluOut, taskWarps);
+        earlyWeights, eps, swigluOut, taskWarps, bf16Weights);
   }
 
   /**
@@ -128,7 +142,7 @@ public record GemvFp8Params(
    * up, and out (1, n / 2) bf16 gets {@code silu(gate) * up} of the products rounded to bf16.
    */
   public static GemvFp8Params swigluOut(long out, long x, long w, long scale, int n, int k, int outStride) {
-    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, 0, 1, 0f, 1, 0);
+    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, 0, 1, 0f, 1, 0, 0);
   }
 
   /**
@@ -138,6 +152,20 @@ public record GemvFp8Params(
    */
   public static boolean mmaFits(int taskRows, int k) {
     return taskRows > 0 && taskRows % MMA_TASK_ROWS == 0 && k > 0 && k % MMA_K_MULTIPLE == 0 && k <= MAX_K;
+  }
+
+  /** As {@link #mmaFits} for the tensor-core kernel over bf16 weights: k a multiple of {@value #MMA_BF16_K_MULTIPLE}. */
+  public static boolean mmaFitsBf16(int taskRows, int k) {
+    return taskRows > 0 && taskRows % MMA_TASK_ROWS == 0 && k > 0 && k % MMA_BF16_K_MULTIPLE == 0 && k <= MAX_K;
+  }
+
+  /**
+   * One row over resident bf16 weights w (n, k) (the tensor-core kernel over bf16 weights; no row scales), bf16 or
+   * float32 out; {@link #withNorm} and SwiGLU behind ({@code swiglu}) as over codes.
+   */
+  public static GemvFp8Params residentBf16(long out, long x, long w, int n, int k, int outStride, boolean outFloat,
+      boolean swiglu) {
+    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, 0L, n, k, outStride, outFloat ? 1 : 0, 1, 0f, swiglu ? 1 : 0, 0, 1);
   }
 
   /** Rows of output: n, or n / 2 with SwiGLU behind. */
@@ -166,11 +194,16 @@ public record GemvFp8Params(
    * the slots, W = 1 and the CTAs walk the tasks grid-stride.
    */
   public Launch plan(boolean mma, Slots slots) {
+    if (bf16Weights == 1) return mmaLaunch(Kernel.GEMV_BF16_MMA_M1, slots); // the one kernel over bf16 weights
     if (!mma || !mmaFits(taskRows(), k)) {
       GemvFp8Params plain = withTaskWarps(0);
       return new Launch(Kernel.GEMV_FP8_M1, plain.launch(slots.of(Kernel.GEMV_FP8_M1, sharedBytes(k))), plain);
     }
-    int available = slots.of(Kernel.GEMV_FP8_MMA_M1, mmaSharedBytes(k));
+    return mmaLaunch(Kernel.GEMV_FP8_MMA_M1, slots);
+  }
+
+  private Launch mmaLaunch(Kernel kernel, Slots slots) {
+    int available = slots.of(kernel, mmaSharedBytes(k));
     if (available < 1) throw new IllegalArgumentException("slots must be positive but is " + available);
     long tasks = taskRows() / MMA_TASK_ROWS;
     int warps = 1;
@@ -181,13 +214,12 @@ public record GemvFp8Params(
       }
     }
     int ctas = (int) Math.min(available, (tasks * warps + MMA_WARPS - 1) / MMA_WARPS);
-    return new Launch(Kernel.GEMV_FP8_MMA_M1,
-        new LaunchShape(ctas, 1, 1, Kernel.GEMV_FP8_MMA_M1.threads(), mmaSharedBytes(k)), withTaskWarps(warps));
+    return new Launch(kernel, new LaunchShape(ctas, 1, 1, kernel.threads(), mmaSharedBytes(k)), withTaskWarps(warps));
   }
 
   private GemvFp8Params withTaskWarps(int warps) {
     return warps == taskWarps ? this : new GemvFp8Params(out, x, residualOut, residual, normWeight, w, scale, n, k,
-        outStride, outFloat, earlyWeights, eps, swigluOut, warps);
+        outStride, outFloat, earlyWeights, eps, swigluOut, warps, bf16Weights);
   }
 
   /** Shared memory of a tensor-core launch of depth {@code k}: x as bf16. */

@@ -145,6 +145,8 @@ public enum Kernel {
   GEMV_FP8_M1("df_gemv_fp8_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 4),
   /** One decode row over FP8 weights on the tensor cores, 8 rows a task; x as bf16 in up to 32 KiB (gemv_fp8_mma.cu). */
   GEMV_FP8_MMA_M1("df_gemv_fp8_mma_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 2),
+  /** The same over bf16 weights: the MMAs take the weights as they are (gemv_fp8_mma.cu). */
+  GEMV_BF16_MMA_M1("df_gemv_bf16_mma_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 2),
   /**
    * The second skinny GEMM over FP8 weights (skinny2_gemm_fp8.cu, m <= 64): stages x (a 64-row x
    * 256-code weight box + mTile x rows x 528-byte pitch, rounded up to 128 bytes), + 128 to align

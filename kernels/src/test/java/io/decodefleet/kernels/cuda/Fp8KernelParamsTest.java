@@ -179,14 +179,14 @@ class Fp8KernelParamsTest {
   void gemvTakesOneRowAWarpARowAndXAsFloat32InSharedMemory() {
     GemvFp8Params p = GemvFp8Params.resident(256, 512, 768, 1024, 6144, 4096, 6144, false);
     assertEquals(1, p.earlyWeights());
-    assertEquals(88, p.pack().length);
+    assertEquals(96, p.pack().length);
     assertEquals(0L, p.normWeight(), "a plain row: no norm in front");
     assertEquals(0, p.swigluOut(), "a plain row: no SwiGLU behind");
     assertEquals(0, p.taskWarps(), "the warp-a-row kernel until planned on the tensor cores");
     assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4096, 64, 0, 0, 0f, 0, 3), "3 warps a task");
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4096, 64, 0, 0, 0f, 0, 3, 0), "3 warps a task");
     assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4608 + 16, 64, 0, 0, 0f, 0, 8),
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4608 + 16, 64, 0, 0, 0f, 0, 8, 0),
         "k off the tensor-core variant's 512");
     GemvFp8Params normed = p.withNorm(1024, 1280, 1536, 1e-5f);
     assertEquals(1536, normed.normWeight());
@@ -196,7 +196,7 @@ class Fp8KernelParamsTest {
         "the new residual over the one other CTAs read");
     assertThrows(IllegalArgumentException.class, () -> p.withNorm(1024, 1280, 1536, 0f), "eps 0");
     assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 1280, 1024, 0, 768, 2048, 6144, 4096, 6144, 0, 1, 0f, 0, 0),
+        () -> new GemvFp8Params(256, 512, 1280, 1024, 0, 768, 2048, 6144, 4096, 6144, 0, 1, 0f, 0, 0, 0),
         "residual without a norm");
     GemvFp8Params gateUp = GemvFp8Params.swigluOut(256, 512, 768, 1024, 28672, 4096, 14336).withNorm(1024, 1280,
         1536, 1e-5f);
@@ -210,7 +210,7 @@ class Fp8KernelParamsTest {
     assertThrows(IllegalArgumentException.class, () -> GemvFp8Params.swigluOut(256, 512, 768, 1024, 1006, 528, 502),
         "outStride under the 503 activations");
     assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 1006, 528, 1006, 1, 1, 0f, 1, 0), "float32 out");
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 1006, 528, 1006, 1, 1, 0f, 1, 0, 0), "float32 out");
     LaunchShape wide = p.launch(396);
     assertEquals(396, wide.gridX(), "768 CTAs of 8 rows capped at the CTAs the GPU holds: the warps walk the rest");
     assertEquals(256, wide.threads());
@@ -241,7 +241,7 @@ class Fp8KernelParamsTest {
     assertEquals(384, l.shape().gridX());
     assertEquals(4096 * 2, l.shape().sharedBytes(), "x as bf16");
     assertEquals(256, l.shape().threads());
-    assertEquals(88, l.params().pack().length);
+    assertEquals(96, l.params().pack().length);
     GemvFp8Params o = GemvFp8Params.resident(256, 512, 768, 1024, 4096, 4096, 4096, false);
     assertEquals(8, o.plan(true, slots).params().taskWarps(), "512 tasks, 512 CTAs of 8 warps");
     assertEquals(512, o.plan(true, slots).shape().gridX());
@@ -264,6 +264,22 @@ class Fp8KernelParamsTest {
     assertTrue(GemvFp8Params.mmaFits(14336, 4096));
     assertFalse(GemvFp8Params.mmaFits(503, 4096));
     assertFalse(GemvFp8Params.mmaFits(4096, 4608 + 16));
+    // Over bf16 weights: the one kernel that takes them, k a multiple of 256, no scales.
+    GemvFp8Params bf16 = GemvFp8Params.residentBf16(256, 512, 768, 6144, 4096, 6144, false, false);
+    GemvFp8Params.Launch b = bf16.plan(false, slots);
+    assertEquals(Kernel.GEMV_BF16_MMA_M1, b.kernel(), "whatever mma says");
+    assertEquals(4, b.params().taskWarps());
+    assertEquals(1, b.params().bf16Weights());
+    assertEquals(0L, b.params().scale());
+    assertTrue(GemvFp8Params.mmaFitsBf16(4096, 768));
+    assertFalse(GemvFp8Params.mmaFitsBf16(4096, 528));
+    assertThrows(IllegalArgumentException.class,
+        () -> GemvFp8Params.residentBf16(256, 512, 768, 1000, 528, 1000, false, false), "k 528 over bf16 weights");
+    assertThrows(IllegalArgumentException.class,
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4096, 64, 0, 1, 0f, 0, 0, 1), "bf16 with scales");
+    GemvFp8Params gate = GemvFp8Params.residentBf16(256, 512, 768, 28672, 4096, 14336, false, true);
+    assertEquals(1, gate.plan(true, slots).params().taskWarps(), "1792 tasks on 396 slots: 2 warps each would take 448");
+    assertEquals(224, gate.plan(true, slots).shape().gridX());
   }
 
   @Test

@@ -11,6 +11,7 @@ import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import io.decodefleet.kernels.cuda.DecodeAttentionParams;
 import io.decodefleet.kernels.cuda.GemmParams;
+import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.Skinny2GemmParams;
@@ -148,6 +149,10 @@ public final class KernelBench {
         List<BenchResult> rows = new ArrayList<>();
         rows.add(skinnyGemm(h, m, nk[0], nk[1], copyPerUs));
         h.freeAll();
+        if (m == 1 && GemvFp8Params.mmaFitsBf16(nk[0], nk[1])) {
+          rows.add(gemvBf16(h, nk[0], nk[1], copyPerUs));
+          h.freeAll();
+        }
         if (withSkinny2 && m <= GemmTuner.SKINNY2_MAX_ROWS) {
           rows.add(skinny2Gemm(h, m, nk[0], nk[1], copyPerUs));
           h.freeAll();
@@ -267,6 +272,22 @@ public final class KernelBench {
   }
 
   /** One (m, n, k) point; bytes are the weight's, as the target counts them. */
+  /** Our one-row GEMV over bf16 weights on the tensor cores (gemv_fp8_mma.cu's bf16 kernel), resident weights. */
+  static BenchResult gemvBf16(DeviceHarness h, int n, int k, double copyPerUs) {
+    GemmInputs in = GemmInputs.of(h, 1, n, k);
+    int sets = in.sets();
+    GemvFp8Params.Launch[] launches = new GemvFp8Params.Launch[sets];
+    for (int s = 0; s < sets; s++) {
+      launches[s] = GemvFp8Params.residentBf16(in.out().address(), in.x(s), in.w(s), n, k, n, false, false)
+          .plan(true, h.kernels()::slots);
+    }
+    double us = BenchPool.graphMedianUs(h, in.launches(), i -> {
+      GemvFp8Params.Launch l = launches[i % sets];
+      h.launch(l.kernel(), l.shape(), l.params());
+    });
+    return in.result("gemm", "gemv bf16 mma", gemmShape(1, n, k), us, copyPerUs);
+  }
+
   static BenchResult skinnyGemm(DeviceHarness h, int m, int n, int k, double copyPerUs) {
     GemmInputs in = GemmInputs.of(h, m, n, k);
     int sets = in.sets();

@@ -18,6 +18,7 @@ import io.decodefleet.kernels.cuda.WgmmaGemmFp8Params;
 import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 import io.decodefleet.kernels.reference.Fp8E4m3;
 import io.decodefleet.kernels.reference.Fp8Matmul;
+import io.decodefleet.kernels.reference.Matmul;
 import io.decodefleet.kernels.reference.PagedAttention;
 import io.decodefleet.kernels.reference.RmsNorm;
 import io.decodefleet.kernels.reference.SwiGlu;
@@ -226,6 +227,14 @@ final class Fp8Checks {
    * Fp8Matmul}; output and new residual poisoned and checked again after the timed launches.
    */
   static CheckResult gemvFused(DeviceHarness h, int n, int k, boolean norm, boolean swiglu, boolean mma) {
+    return gemvFused(h, n, k, norm, swiglu, mma, false);
+  }
+
+  /**
+   * As {@link #gemvFused(DeviceHarness, int, int, boolean, boolean, boolean)}; with {@code bf16} over bf16
+   * weights on the tensor cores (df_gemv_bf16_mma_m1, no row scales) against {@link Matmul}.
+   */
+  static CheckResult gemvFused(DeviceHarness h, int n, int k, boolean norm, boolean swiglu, boolean mma, boolean bf16) {
     float eps = 1e-5f;
     float[] delta = h.randomBf16(k, 1.0);
     float[] residual = h.randomBf16(k, 1.0);
@@ -238,11 +247,16 @@ final class Fp8Checks {
       RmsNorm.addResidualAndNorm(delta, newResidual, weight, eps, 1, k, x);
       for (int i = 0; i < k; i++) x[i] = Bf16.round(x[i]);
     }
-    byte[] w = Codes.GAUSSIAN.draw(h, n * k);
+    byte[] w = bf16 ? null : Codes.GAUSSIAN.draw(h, n * k);
+    float[] wBf16 = bf16 ? h.randomBf16(n * k, 0.02) : null;
     float[] scales = new float[n];
     for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
     float[] expected = new float[n];
-    Fp8Matmul.matmulTransposed(x, w, scales, 1, n, k, expected);
+    if (bf16) {
+      Matmul.matmulTransposed(x, wBf16, 1, n, k, expected);
+    } else {
+      Fp8Matmul.matmulTransposed(x, w, scales, 1, n, k, expected);
+    }
     int columns = n;
     if (swiglu) {
       columns = n / 2;
@@ -259,9 +273,10 @@ final class Fp8Checks {
     DeviceBuffer dResOut = h.poisonedBf16(k);
     DeviceBuffer out = h.poisonedBf16(columns);
     long xa = h.bf16(delta).address();
-    long wa = h.bytes(w).address();
-    long sa = h.f32(scales).address();
-    GemvFp8Params p = swiglu ? GemvFp8Params.swigluOut(out.address(), xa, wa, sa, n, k, columns)
+    long wa = bf16 ? h.bf16(wBf16).address() : h.bytes(w).address();
+    long sa = bf16 ? 0L : h.f32(scales).address();
+    GemvFp8Params p = bf16 ? GemvFp8Params.residentBf16(out.address(), xa, wa, n, k, columns, false, swiglu)
+        : swiglu ? GemvFp8Params.swigluOut(out.address(), xa, wa, sa, n, k, columns)
         : GemvFp8Params.resident(out.address(), xa, wa, sa, n, k, columns, false);
     if (norm) p = p.withNorm(dRes.address(), dResOut.address(), h.bf16(weight).address(), eps);
     GemvFp8Params.Launch l = gemvLaunch(h, p, mma);
@@ -274,9 +289,9 @@ final class Fp8Checks {
       run.run();
       err = Compare.worst(err, Compare.relError(h.readBf16(dResOut, k), newResidual));
     }
-    double bytes = (double) n * k + 4.0 * n + (norm ? 8.0 : 2.0) * k + 2.0 * columns;
-    String name = "gemv fp8, " + (norm && swiglu ? "norm + swiglu" : norm ? "norm in front" : "swiglu behind")
-        + (mma ? ", mma" : "");
+    double bytes = (double) n * k * (bf16 ? 2 : 1) + (bf16 ? 0 : 4.0 * n) + (norm ? 8.0 : 2.0) * k + 2.0 * columns;
+    String name = (bf16 ? "gemv bf16, " : "gemv fp8, ") + (norm && swiglu ? "norm + swiglu" : norm ? "norm in front"
+        : swiglu ? "swiglu behind" : "plain") + (mma || bf16 ? ", mma" : "");
     return h.result(name, String.format("m=1 n=%d k=%d %s", n, k, gemvGrid(l)), err, Compare.BF16,
         checked.us(), bytes, 2.0 * n * k);
   }

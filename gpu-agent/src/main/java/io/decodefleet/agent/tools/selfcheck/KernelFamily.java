@@ -80,7 +80,14 @@ public enum KernelFamily {
       h -> GemmCheck.skinny(h, 64, 6144, 4096),
       h -> GemmCheck.skinny(h, 200, 1000, 1024),
       h -> GemmCheck.skinny(h, 1, 4096, 4096, true),
-      h -> GemmCheck.skinny(h, 8, 4096, 7168, true)),
+      h -> GemmCheck.skinny(h, 8, 4096, 7168, true),
+      // One row over bf16 weights on the tensor cores (gemv_fp8_mma.cu's bf16 kernel): qkv with the norm in
+      // front, o, gate_up with the norm and SwiGLU, down, and a depth of 768 (a multiple of 256 only).
+      h -> Fp8Checks.gemvFused(h, 6144, 4096, true, false, true, true),
+      h -> Fp8Checks.gemvFused(h, 4096, 4096, false, false, true, true),
+      h -> Fp8Checks.gemvFused(h, 28672, 4096, true, true, true, true),
+      h -> Fp8Checks.gemvFused(h, 4096, 14336, false, false, true, true),
+      h -> Fp8Checks.gemvFused(h, 1000, 768, false, false, true, true)),
   /**
    * The second skinny GEMM (m ≤ 16): the four Llama-3-8B projections, n off the 64-row tile, k off
    * the 256-k chunk (520: a last slice of 8), more items than CTAs with and without splits, every

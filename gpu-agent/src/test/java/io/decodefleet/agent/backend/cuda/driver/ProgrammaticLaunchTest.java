@@ -97,7 +97,7 @@ class ProgrammaticLaunchTest {
 
   /** First statements of the kernels that load resident weights before their own pdl_entry. */
   private static final Pattern EARLY_WEIGHTS =
-      Pattern.compile("df::(skinny_tile|skinny_fp8_tile)<\\d+>\\(p\\);|df::gemv_fp8(_mma)?\\(p\\);");
+      Pattern.compile("df::(skinny_tile|skinny_fp8_tile)<\\d+>\\(p\\);|df::gemv_fp8(_mma<(false|true)>)?\\(p\\);");
 
   /** The body of the device function whose signature contains {@code signature}, braces balanced. */
   private static String body(String source, String signature) {
