@@ -3,17 +3,18 @@
 // multiplied into float32 one by one.
 // Why: gemv_fp8.cu spends about 14 instructions a 32-bit word of codes (widening, four conversions to float,
 // four FMAs, a shared-memory read of x). An H100 streams a gate_up projection's codes at 2.7 TB/s with its
-// schedulers issuing every other cycle; an H200, whose memory is 1.4x faster, ran the same kernel at the same
-// rate: the stream was bound by instruction issue, not by bytes. Here a word costs the bit move and two bf16x2
-// multiplies (fp8.cuh: the codes times 2^-120, then times 2^120, exact, subnormal codes made normal) and a
-// quarter of one m16n8k16 MMA's worth of issue, about 8 instructions.
+// schedulers issuing every other cycle; an H200, whose memory is 1.4x faster, ran the same kernel at about the
+// same rate, so issue was the suspect. Here a word costs the bit move and two bf16x2 multiplies (fp8.cuh: the
+// codes times 2^-120, then times 2^120, exact, subnormal codes made normal) and one m16n8k16 MMA, about 8
+// instructions. Measured on an H200 (kernels/NOTES.md): faster where a warp streams one to four batches (qkv,
+// down) and in the batch-1 step, slower on gate_up's long slices (one batch in flight a warp).
 //
 // Work. A task is 8 weight rows (with SwiGLU behind: 8 gate rows and the 8 up rows n / 2 further). W =
 // p.taskWarps warps (1, 2, 4 or 8) share a task, each taking k / W consecutive codes of its rows (its slice),
 // and the task's first warp sums the W partial rows in warp order (deterministic). The 8 warps of a CTA are
 // 8 / W groups; group j of CTA b takes tasks b * (8 / W) + j, then every (gridDim.x * 8 / W)-th, in rounds that
 // end at a CTA barrier (where the partials change hands). The host picks W so that every task has its warps
-// at once where it can (GemvFp8Params.mmaLaunch).
+// at once where it can (GemvFp8Params.plan).
 // In a warp, lane (g = lane / 4, q = lane % 4) reads row g of the task: 16 codes at bytes 64 c + 16 q of the
 // slice for chunk c, kGemvMmaBatch chunks in flight. Each 32-bit word j of them is one m16n8k16 MMA: B (16 x 8)
 // holds the 8 rows' words j (lane (g, q): codes 0 and 2 at k = 2q, 2q + 1, codes 1 and 3 at 2q + 8, 2q + 9),
@@ -23,9 +24,10 @@
 // for the four words of a chunk are 32 consecutive bytes (two 16-byte reads, the same for all eight g: a
 // broadcast, no bank conflict). RMSNorm in front is rmsnorm.cu's row (same threads, same sum, same
 // roundings), as in gemv_fp8.cu.
-// Variant: df_gemv_fp8_mma_m1, GemvFp8Params with taskWarps set. k a multiple of 512, the task rows (n, or
-// n / 2 with SwiGLU behind) a multiple of 8, k <= kGemvFp8MaxK. Grid: (ctas), block 256, dynamic shared memory
-// k * 2 bytes.
+// Variants: df_gemv_fp8_mma_m1 (codes, k a multiple of 512) and df_gemv_bf16_mma_m1 (bf16 weights, bf16Weights
+// set, no scales, k a multiple of 256: a chunk is 32 weights, each 16 bytes two MMAs on the weights as they are,
+// x staged in order), GemvFp8Params with taskWarps set. The task rows (n, or n / 2 with SwiGLU behind) a multiple
+// of 8, k <= kGemvFp8MaxK. Grid: (ctas), block 256, dynamic shared memory k * 2 bytes.
 #include "fp8.cuh"  // and gemv_fp8.cu (decodefleet.cu includes it first): GemvFp8Params, add_and_square,
                     // swiglu1, skinny_store
 
