@@ -151,12 +151,16 @@ public record GemvFp8Params(
    * slice whole 64-code chunks).
    */
   public static boolean mmaFits(int taskRows, int k) {
-    return taskRows > 0 && taskRows % MMA_TASK_ROWS == 0 && k > 0 && k % MMA_K_MULTIPLE == 0 && k <= MAX_K;
+    return fits(taskRows, k, MMA_K_MULTIPLE);
   }
 
   /** As {@link #mmaFits} for the tensor-core kernel over bf16 weights: k a multiple of {@value #MMA_BF16_K_MULTIPLE}. */
   public static boolean mmaFitsBf16(int taskRows, int k) {
-    return taskRows > 0 && taskRows % MMA_TASK_ROWS == 0 && k > 0 && k % MMA_BF16_K_MULTIPLE == 0 && k <= MAX_K;
+    return fits(taskRows, k, MMA_BF16_K_MULTIPLE);
+  }
+
+  private static boolean fits(int taskRows, int k, int kMultiple) {
+    return taskRows > 0 && taskRows % MMA_TASK_ROWS == 0 && k > 0 && k % kMultiple == 0 && k <= MAX_K;
   }
 
   /**
@@ -236,7 +240,7 @@ public record GemvFp8Params(
    */
   public LaunchShape launch(int slots) {
     if (slots < 1) throw new IllegalArgumentException("slots must be positive but is " + slots);
-    int tasks = swigluOut == 1 ? n / 2 : n; // with SwiGLU behind a warp takes a (gate, up) pair of rows
+    int tasks = taskRows(); // with SwiGLU behind a warp takes a (gate, up) pair of rows
     int ctas = Math.min((tasks + ROWS_PER_CTA - 1) / ROWS_PER_CTA, slots);
     return new LaunchShape(ctas, 1, 1, Kernel.GEMV_FP8_M1.threads(), sharedBytes(k));
   }

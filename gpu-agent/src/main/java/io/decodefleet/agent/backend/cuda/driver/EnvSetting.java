@@ -22,6 +22,11 @@ public final class EnvSetting {
     return value == null || !is(value, "off", "0", "false");
   }
 
+  /** Set to {@code word} (a setting's own value beside on and off, such as {@code both} or {@code only}). */
+  public static boolean says(String value, String word) {
+    return value != null && is(value, word);
+  }
+
   private static boolean is(String value, String... words) {
     return List.of(words).contains(value.strip().toLowerCase(Locale.ROOT));
   }

@@ -125,7 +125,7 @@ public final class GemmTuner {
   }
 
   static boolean gemvFp8Only(String value) {
-    return value != null && value.strip().equalsIgnoreCase("only");
+    return io.decodefleet.agent.backend.cuda.driver.EnvSetting.says(value, "only");
   }
 
   /** {@code candidates} cut to the FP8 GEMVs among them where there are any ({@link #gemvFp8Only}); else as given. */
@@ -186,7 +186,7 @@ public final class GemmTuner {
     OFF, ON, BOTH;
 
     public static GemvMma parse(String value) {
-      if (value != null && value.strip().equalsIgnoreCase("both")) return BOTH;
+      if (io.decodefleet.agent.backend.cuda.driver.EnvSetting.says(value, "both")) return BOTH;
       return gemvFp8InDispatch(value) ? ON : OFF;
     }
   }
