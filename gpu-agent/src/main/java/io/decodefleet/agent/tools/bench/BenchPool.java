@@ -7,6 +7,7 @@ import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import io.decodefleet.kernels.cuda.DummyWeightsFp8Params;
 import io.decodefleet.kernels.cuda.DummyWeightsParams;
 import io.decodefleet.kernels.cuda.FillParams;
+import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
 
 /**
@@ -79,5 +80,18 @@ final class BenchPool {
       double[] us = EventTimer.timeUs(h.stream(), WARMUP, REPS, () -> graph.launch(h.stream()));
       return EventTimer.median(us) / launches;
     }
+  }
+
+  /**
+   * Median µs of one GEMV launch as {@link GemvFp8Params#plan} plans {@code params} (set i % sets at launch i, on
+   * the tensor cores where {@code mma} and the shape fits): {@link #graphMedianUs}.
+   */
+  static double gemvMedianUs(DeviceHarness h, int launches, GemvFp8Params[] params, boolean mma) {
+    GemvFp8Params.Launch[] plans = new GemvFp8Params.Launch[params.length];
+    for (int i = 0; i < params.length; i++) plans[i] = params[i].plan(mma, h.kernels()::slots);
+    return graphMedianUs(h, launches, i -> {
+      GemvFp8Params.Launch l = plans[i % plans.length];
+      h.launch(l.kernel(), l.shape(), l.params());
+    });
   }
 }

@@ -140,13 +140,8 @@ final class Fp8GemmBench {
 
   private static BenchResult gemvRow(DeviceHarness h, Inputs in, String variant, boolean mma,
       GemvFp8Params[] params, double copyPerUs) {
-    GemvFp8Params.Launch[] launches = new GemvFp8Params.Launch[params.length];
-    for (int i = 0; i < params.length; i++) launches[i] = params[i].plan(mma, h.kernels()::slots);
-    double us = BenchPool.graphMedianUs(h, in.launches(), i -> {
-      GemvFp8Params.Launch l = launches[i % in.sets()];
-      h.launch(l.kernel(), l.shape(), l.params());
-    });
-    boolean onTensorCores = launches[0].kernel() == Kernel.GEMV_FP8_MMA_M1;
+    double us = BenchPool.gemvMedianUs(h, in.launches(), params, mma);
+    boolean onTensorCores = params[0].plan(mma, h.kernels()::slots).kernel() == Kernel.GEMV_FP8_MMA_M1;
     return in.result("gemm_fp8", variant + (onTensorCores ? " mma" : ""), KernelBench.gemmShape(1, in.n(), in.k()),
         us, copyPerUs);
   }

@@ -276,15 +276,11 @@ public final class KernelBench {
   static BenchResult gemvBf16(DeviceHarness h, int n, int k, double copyPerUs) {
     GemmInputs in = GemmInputs.of(h, 1, n, k);
     int sets = in.sets();
-    GemvFp8Params.Launch[] launches = new GemvFp8Params.Launch[sets];
+    GemvFp8Params[] params = new GemvFp8Params[sets];
     for (int s = 0; s < sets; s++) {
-      launches[s] = GemvFp8Params.residentBf16(in.out().address(), in.x(s), in.w(s), n, k, n, false, false)
-          .plan(true, h.kernels()::slots);
+      params[s] = GemvFp8Params.residentBf16(in.out().address(), in.x(s), in.w(s), n, k, n, false, false);
     }
-    double us = BenchPool.graphMedianUs(h, in.launches(), i -> {
-      GemvFp8Params.Launch l = launches[i % sets];
-      h.launch(l.kernel(), l.shape(), l.params());
-    });
+    double us = BenchPool.gemvMedianUs(h, in.launches(), params, true);
     return in.result("gemm", "gemv bf16 mma", gemmShape(1, n, k), us, copyPerUs);
   }
 

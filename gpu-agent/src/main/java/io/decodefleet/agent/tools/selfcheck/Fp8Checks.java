@@ -249,8 +249,8 @@ final class Fp8Checks {
     }
     byte[] w = bf16 ? null : Codes.GAUSSIAN.draw(h, n * k);
     float[] wBf16 = bf16 ? h.randomBf16(n * k, 0.02) : null;
-    float[] scales = new float[n];
-    for (int j = 0; j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
+    float[] scales = bf16 ? null : new float[n]; // bf16 weights have none
+    for (int j = 0; !bf16 && j < n; j++) scales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
     float[] expected = new float[n];
     if (bf16) {
       Matmul.matmulTransposed(x, wBf16, 1, n, k, expected);
