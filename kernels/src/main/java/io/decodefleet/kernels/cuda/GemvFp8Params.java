@@ -192,33 +192,70 @@ public record GemvFp8Params(
 
   /**
    * How this product runs: on the tensor cores ({@link Kernel#GEMV_FP8_MMA_M1}) where {@code mma} is asked and
-   * the shape fits ({@link #mmaFits}), else a warp a row ({@link #launch}). The tensor-core launch gives each
-   * task (8 rows) the most warps W in 8, 4, 2, 1 that still lets every task have its warps at once ({@code
-   * ceil(tasks * W / 8)} CTAs within the slots), so no warp waits on a second round where one suffices; past
-   * the slots, W = 1 and the CTAs walk the tasks grid-stride.
+   * the shape fits ({@link #mmaFits}), else a warp a row ({@link #launch}). The tensor-core launch fills the
+   * slots (or gives every task its warps, where fewer CTAs do) and takes the warps a task W of {@link
+   * #balancedTaskWarps}: the CTAs walk the tasks grid-stride, in rounds.
+   *
+   * @param sms the GPU's SMs (the slots are spread over them)
    */
-  public Launch plan(boolean mma, Slots slots) {
-    if (bf16Weights == 1) return mmaLaunch(Kernel.GEMV_BF16_MMA_M1, slots); // the one kernel over bf16 weights
+  public Launch plan(boolean mma, Slots slots, int sms) {
+    return plan(mma, slots, sms, 0);
+  }
+
+  /**
+   * As {@link #plan(boolean, Slots, int)}, with W = {@code taskWarps} on the tensor cores where it is 1, 2, 4 or
+   * 8 (0: {@link #balancedTaskWarps}), to measure one plan against another.
+   */
+  public Launch plan(boolean mma, Slots slots, int sms, int taskWarps) {
+    if (taskWarps != 0 && taskWarps != 1 && taskWarps != 2 && taskWarps != 4 && taskWarps != 8) {
+      throw new IllegalArgumentException("taskWarps must be 0 (planned), 1, 2, 4 or 8, not " + taskWarps);
+    }
+    if (bf16Weights == 1) return mmaLaunch(Kernel.GEMV_BF16_MMA_M1, slots, sms, taskWarps); // the one over bf16
     if (!mma || !mmaFits(taskRows(), k)) {
       GemvFp8Params plain = withTaskWarps(0);
       return new Launch(Kernel.GEMV_FP8_M1, plain.launch(slots.of(Kernel.GEMV_FP8_M1, sharedBytes(k))), plain);
     }
-    return mmaLaunch(Kernel.GEMV_FP8_MMA_M1, slots);
+    return mmaLaunch(Kernel.GEMV_FP8_MMA_M1, slots, sms, taskWarps);
   }
 
-  private Launch mmaLaunch(Kernel kernel, Slots slots) {
+  private Launch mmaLaunch(Kernel kernel, Slots slots, int sms, int taskWarps) {
     int available = slots.of(kernel, mmaSharedBytes(k));
     if (available < 1) throw new IllegalArgumentException("slots must be positive but is " + available);
     long tasks = taskRows() / MMA_TASK_ROWS;
-    int warps = 1;
-    for (int candidate : new int[] {8, 4, 2}) {
-      if ((tasks * candidate + MMA_WARPS - 1) / MMA_WARPS <= available) {
-        warps = candidate;
-        break;
-      }
-    }
+    int warps = taskWarps != 0 ? taskWarps : balancedTaskWarps(tasks, available, sms);
     int ctas = (int) Math.min(available, (tasks * warps + MMA_WARPS - 1) / MMA_WARPS);
     return new Launch(kernel, new LaunchShape(ctas, 1, 1, kernel.threads(), mmaSharedBytes(k)), withTaskWarps(warps));
+  }
+
+  /**
+   * The warps a task W (1, 2, 4 or 8) that loads the busiest SM least: a CTA of 8 warps takes 8 / W tasks a
+   * round, the CTAs ({@code slots} of them at most, spread evenly over {@code sms}) take the tasks grid-stride,
+   * and in the last, part round the busy CTAs are the first ones, one an SM before a second. The busiest SM's
+   * work, in task slices of 1 / W of a task's bytes: the full rounds' (every CTA of the SM, 8 slices each) plus
+   * the last round's. Ties go to fewer rounds (fewer barriers, longer slices), then to more warps. Where every
+   * task fits in one round of the CTAs the GPU holds this is the most warps that still do (gate_up's 3584 tasks
+   * of Llama-3-8B on 396 slots: W = 1 is two rounds, the second with 52 CTAs busy, where W = 2 spreads the last
+   * round over 104).
+   */
+  static int balancedTaskWarps(long tasks, int slots, int sms) {
+    if (sms < 1) throw new IllegalArgumentException("sms must be positive but is " + sms);
+    long perSm = Math.max(1, slots / sms);
+    int best = 1;
+    long bestCost = Long.MAX_VALUE, bestRounds = Long.MAX_VALUE;
+    for (int w : new int[] {1, 2, 4, 8}) {
+      long groups = MMA_WARPS / w, perRound = (long) slots * groups;
+      long full = tasks / perRound, rest = tasks - full * perRound;
+      long busyCtas = (rest + groups - 1) / groups;
+      long slices = full * perSm * MMA_WARPS + (busyCtas + sms - 1) / sms * MMA_WARPS;
+      long cost = slices * (MMA_WARPS / w); // in 1/8 task bytes
+      long rounds = full + (rest > 0 ? 1 : 0);
+      if (cost < bestCost || cost == bestCost && rounds <= bestRounds) {
+        best = w;
+        bestCost = cost;
+        bestRounds = rounds;
+      }
+    }
+    return best;
   }
 
   private GemvFp8Params withTaskWarps(int warps) {

@@ -232,10 +232,10 @@ class Fp8KernelParamsTest {
   }
 
   @Test
-  void theTensorCoreGemvGivesEachTaskTheMostWarpsThatStillRunInOneRound() {
+  void theTensorCoreGemvTakesTheWarpsATaskThatLoadTheBusiestSmLeast() {
     GemvFp8Params.Slots slots = (kernel, shared) -> kernel == Kernel.GEMV_FP8_MMA_M1 ? 528 : 396;
     GemvFp8Params qkv = GemvFp8Params.resident(256, 512, 768, 1024, 6144, 4096, 6144, false);
-    GemvFp8Params.Launch l = qkv.plan(true, slots);
+    GemvFp8Params.Launch l = qkv.plan(true, slots, 132);
     assertEquals(Kernel.GEMV_FP8_MMA_M1, l.kernel());
     assertEquals(4, l.params().taskWarps(), "768 tasks: 8 warps each would need 768 CTAs, 4 need 384");
     assertEquals(384, l.shape().gridX());
@@ -243,30 +243,32 @@ class Fp8KernelParamsTest {
     assertEquals(256, l.shape().threads());
     assertEquals(96, l.params().pack().length);
     GemvFp8Params o = GemvFp8Params.resident(256, 512, 768, 1024, 4096, 4096, 4096, false);
-    assertEquals(8, o.plan(true, slots).params().taskWarps(), "512 tasks, 512 CTAs of 8 warps");
-    assertEquals(512, o.plan(true, slots).shape().gridX());
+    assertEquals(8, o.plan(true, slots, 132).params().taskWarps(), "512 tasks, 512 CTAs of 8 warps");
+    assertEquals(512, o.plan(true, slots, 132).shape().gridX());
     GemvFp8Params gateUp = GemvFp8Params.swigluOut(256, 512, 768, 1024, 28672, 4096, 14336);
-    GemvFp8Params.Launch g = gateUp.plan(true, slots);
-    assertEquals(2, g.params().taskWarps(), "1792 tasks of 8 (gate, up) pairs: 2 warps each in 448 CTAs");
-    assertEquals(448, g.shape().gridX());
+    GemvFp8Params.Launch g = gateUp.plan(true, slots, 132);
+    assertEquals(4, g.params().taskWarps(),
+        "1792 tasks of 8 (gate, up) pairs: 2 warps each is one round of 448 CTAs, 4 on some SMs, 4 two rounds of"
+            + " 528 and 368 busy, at most 4 + 3 half tasks an SM");
+    assertEquals(528, g.shape().gridX());
     GemvFp8Params head = GemvFp8Params.resident(256, 512, 768, 1024, 128256, 1024, 128256, false);
-    GemvFp8Params.Launch h = head.plan(true, slots);
-    assertEquals(1, h.params().taskWarps(), "16032 tasks: more than one round whatever the warps");
+    GemvFp8Params.Launch h = head.plan(true, slots, 132);
+    assertEquals(4, h.params().taskWarps(), "16032 tasks: many rounds whatever the warps; 4 spread the last best");
     assertEquals(528, h.shape().gridX(), "capped at the slots: the groups walk the tasks");
-    GemvFp8Params.Launch plain = qkv.plan(false, slots);
+    GemvFp8Params.Launch plain = qkv.plan(false, slots, 132);
     assertEquals(Kernel.GEMV_FP8_M1, plain.kernel(), "the tensor cores not asked for");
     assertEquals(0, plain.params().taskWarps());
     assertEquals(396, plain.shape().gridX(), "the warp-a-row kernel's own slots");
     GemvFp8Params odd = GemvFp8Params.resident(256, 512, 768, 1024, 1003, 4096, 1003, false);
-    assertEquals(Kernel.GEMV_FP8_M1, odd.plan(true, slots).kernel(), "1003 rows: no whole 8-row tasks");
+    assertEquals(Kernel.GEMV_FP8_M1, odd.plan(true, slots, 132).kernel(), "1003 rows: no whole 8-row tasks");
     GemvFp8Params shallow = GemvFp8Params.resident(256, 512, 768, 1024, 1000, 528, 1000, false);
-    assertEquals(Kernel.GEMV_FP8_M1, shallow.plan(true, slots).kernel(), "k 528: not whole 64-code slices");
+    assertEquals(Kernel.GEMV_FP8_M1, shallow.plan(true, slots, 132).kernel(), "k 528: not whole 64-code slices");
     assertTrue(GemvFp8Params.mmaFits(14336, 4096));
     assertFalse(GemvFp8Params.mmaFits(503, 4096));
     assertFalse(GemvFp8Params.mmaFits(4096, 4608 + 16));
     // Over bf16 weights: the one kernel that takes them, k a multiple of 256, no scales.
     GemvFp8Params bf16 = GemvFp8Params.residentBf16(256, 512, 768, 6144, 4096, 6144, false, false);
-    GemvFp8Params.Launch b = bf16.plan(false, slots);
+    GemvFp8Params.Launch b = bf16.plan(false, slots, 132);
     assertEquals(Kernel.GEMV_BF16_MMA_M1, b.kernel(), "whatever mma says");
     assertEquals(4, b.params().taskWarps());
     assertEquals(1, b.params().bf16Weights());
@@ -278,8 +280,25 @@ class Fp8KernelParamsTest {
     assertThrows(IllegalArgumentException.class,
         () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4096, 64, 0, 1, 0f, 0, 0, 1), "bf16 with scales");
     GemvFp8Params gate = GemvFp8Params.residentBf16(256, 512, 768, 28672, 4096, 14336, false, true);
-    assertEquals(1, gate.plan(true, slots).params().taskWarps(), "1792 tasks on 396 slots: 2 warps each would take 448");
-    assertEquals(224, gate.plan(true, slots).shape().gridX());
+    assertEquals(4, gate.plan(true, slots, 132).params().taskWarps(),
+        "1792 tasks on 396 slots: 1 warp each leaves 224 CTAs, 2 on most SMs; 4 spread three rounds over all");
+    assertEquals(396, gate.plan(true, slots, 132).shape().gridX());
+    assertEquals(2, gate.plan(true, slots, 132, 2).params().taskWarps(), "asked for");
+    assertEquals(396, gate.plan(true, slots, 132, 2).shape().gridX());
+    assertThrows(IllegalArgumentException.class, () -> gate.plan(true, slots, 132, 3));
+  }
+
+  @Test
+  void theBalancedPlanWeighsTheBusiestSmOfTheFullAndTheLastRounds() {
+    // Llama-3-8B's bf16 gate_up without SwiGLU behind: 3584 tasks on 396 slots of 132 SMs. W = 1: one full round
+    // of 3168 tasks, then 416 on 52 CTAs (8 + 8 tasks an SM at most); W = 2: two rounds and 416 on 104 CTAs
+    // (3 * 8 * 2 + 8 slices of half a task = 28 tasks); W = 4 and 8 also 28 in more rounds.
+    assertEquals(2, GemvFp8Params.balancedTaskWarps(3584, 396, 132));
+    assertEquals(4, GemvFp8Params.balancedTaskWarps(768, 528, 132), "qkv: one round of 384 CTAs");
+    assertEquals(8, GemvFp8Params.balancedTaskWarps(512, 528, 132), "o: 512 CTAs, one round");
+    assertEquals(4, GemvFp8Params.balancedTaskWarps(512, 396, 132), "o at 3 an SM: W = 8 would take two rounds");
+    assertEquals(8, GemvFp8Params.balancedTaskWarps(1, 528, 132), "one task: its 8 warps");
+    assertThrows(IllegalArgumentException.class, () -> GemvFp8Params.balancedTaskWarps(512, 396, 0));
   }
 
   @Test

@@ -2,18 +2,20 @@ package io.decodefleet.agent.backend.cuda;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
+import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.kernels.cuda.GemvFp8Params;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The FP8 GEMV of one decode row as the backend launches it, a warp a row (gemv_fp8.cu) or on the tensor cores
- * (gemv_fp8_mma.cu, where the shape fits), whichever the dispatch chose; its grid at the launch's own shared memory
- * ({@link GemvFp8Params#plan}); and, where the
- * dispatch chose it for a one-row projection ({@link Projections#gemvFp8Chosen}), the kernels around the
- * projection run inside it: the residual add and RMSNorm in front ({@link GemmTuner#GEMV_FP8_NORM_SETTING_ENV})
- * and SwiGLU behind gate_up ({@link GemmTuner#GEMV_FP8_SWIGLU_SETTING_ENV}).
+ * The one-row GEMVs as the backend launches them: over FP8 codes a warp a row (gemv_fp8.cu) or on the tensor cores
+ * (gemv_fp8_mma.cu, where the shape fits), whichever the dispatch chose, and over bf16 weights on the tensor cores
+ * (gemv_fp8_mma.cu's bf16 kernel, {@link GemmTuner#GEMV_BF16_SETTING_ENV}); the grid and the warps a task as
+ * {@link GemvFp8Params#plan} has them; and, where one runs a layer's one-row projection ({@link
+ * Projections#gemvFp8Chosen}, {@link Projections#gemvBf16Chosen}), the kernels around the projection run inside
+ * it: the residual add and RMSNorm in front ({@link GemmTuner#GEMV_FP8_NORM_SETTING_ENV}) and SwiGLU behind
+ * gate_up ({@link GemmTuner#GEMV_FP8_SWIGLU_SETTING_ENV}).
  */
 final class Fp8Gemv {
 
@@ -39,19 +41,33 @@ final class Fp8Gemv {
     return runs(on, m, k, aligned) && GemvFp8Params.mmaFits(n, k);
   }
 
+  /**
+   * Whether a bf16 projection of {@code m} rows, {@code n} output rows and depth {@code k} can run the bf16 GEMV:
+   * one row, whole 8-row tasks, k a multiple of 256 up to 16384, x and the weight 16-byte aligned.
+   */
+  static boolean bf16Runs(int m, int n, int k, boolean aligned) {
+    return m == 1 && aligned && GemvFp8Params.mmaFitsBf16(n, k);
+  }
+
   private final KernelModule kernels;
   private final CudaStream stream;
-  private final boolean on; // a dispatch candidate at one row
+  private final boolean on; // the FP8 GEMV is a dispatch candidate at one row
+  private final GemmTuner.GemvBf16 bf16; // how the bf16 GEMV takes part
   private final boolean norm; // may take the residual add and norm in front
   private final boolean swiglu; // may take SwiGLU behind gate_up rows
 
-  /** @param on whether the GEMV is a dispatch candidate ({@link GemmTuner#GEMV_FP8_SETTING_ENV}) */
-  Fp8Gemv(KernelModule kernels, CudaStream stream, boolean on) {
+  /**
+   * @param on whether the FP8 GEMV is a dispatch candidate ({@link GemmTuner#GEMV_FP8_SETTING_ENV})
+   * @param bf16 how the bf16 GEMV takes part ({@link GemmTuner#GEMV_BF16_SETTING_ENV})
+   */
+  Fp8Gemv(KernelModule kernels, CudaStream stream, boolean on, GemmTuner.GemvBf16 bf16) {
     this.kernels = kernels;
     this.stream = stream;
     this.on = on;
-    this.norm = on && GemmTuner.gemvFp8NormOn();
-    this.swiglu = on && GemmTuner.gemvFp8SwigluOn();
+    this.bf16 = bf16;
+    boolean any = on || bf16 != GemmTuner.GemvBf16.OFF;
+    this.norm = any && GemmTuner.gemvFp8NormOn();
+    this.swiglu = any && GemmTuner.gemvFp8SwigluOn();
   }
 
   /** Whether the GEMV may make the residual add and norm in front. */
@@ -65,19 +81,29 @@ final class Fp8Gemv {
   }
 
   /**
-   * One launch of a projection the dispatch gave the GEMV: {@code out = x · (e4m3(w) * scale)ᵀ} (bf16), with
-   * {@code inFront} where not null (x is then the delta) and SwiGLU behind where {@code behind} (w is a gate_up
-   * weight, out (1, n / 2) bf16 the activation); on the tensor cores where {@code mma}.
+   * One launch of a projection given to a GEMV ({@code kernel}: {@link GemmChoice.Kernel#GEMV_FP8}, {@link
+   * GemmChoice.Kernel#GEMV_FP8_MMA} or {@link GemmChoice.Kernel#GEMV_BF16_MMA}): {@code out = x · (e4m3(w) *
+   * scale)ᵀ} (bf16; over bf16 weights {@code x · wᵀ}, {@code scales} unused), with {@code inFront} where not null
+   * (x is then the delta) and SwiGLU behind where {@code behind} (w is a gate_up weight, out (1, n / 2) bf16 the
+   * activation).
    */
   void project(long out, int outStride, long x, Norm inFront, boolean behind, long w, long scales, int n, int k,
-      boolean mma) {
+      GemmChoice.Kernel kernel) {
     if (inFront != null && !norm || behind && !swiglu) {
-      throw new IllegalStateException("the FP8 GEMV's " + (behind ? "SwiGLU behind" : "norm in front") + " is off here");
+      throw new IllegalStateException("the one-row GEMV's " + (behind ? "SwiGLU behind" : "norm in front")
+          + " is off here");
     }
-    GemvFp8Params p = behind ? GemvFp8Params.swigluOut(out, x, w, scales, n, k, outStride)
-        : GemvFp8Params.resident(out, x, w, scales, n, k, outStride, false);
+    GemvFp8Params p;
+    if (kernel == GemmChoice.Kernel.GEMV_BF16_MMA) {
+      p = GemvFp8Params.residentBf16(out, x, w, n, k, outStride, false, behind);
+    } else if (kernel == GemmChoice.Kernel.GEMV_FP8 || kernel == GemmChoice.Kernel.GEMV_FP8_MMA) {
+      p = behind ? GemvFp8Params.swigluOut(out, x, w, scales, n, k, outStride)
+          : GemvFp8Params.resident(out, x, w, scales, n, k, outStride, false);
+    } else {
+      throw new IllegalArgumentException(kernel.label() + " is not a one-row GEMV");
+    }
     if (inFront != null) p = p.withNorm(inFront.residual(), inFront.residualOut(), inFront.weight(), inFront.eps());
-    launch(p, mma);
+    launch(p, kernel != GemmChoice.Kernel.GEMV_FP8);
   }
 
   /**
@@ -85,8 +111,21 @@ final class Fp8Gemv {
    * fits), on the CTAs that fit at its shared memory.
    */
   void launch(GemvFp8Params p, boolean mma) {
-    GemvFp8Params.Launch l = p.plan(mma, kernels::slots);
+    GemvFp8Params.Launch l = p.plan(mma, kernels::slots, kernels.context().gpu().smCount());
     kernels.launch(l.kernel(), l.shape(), l.params(), stream);
+  }
+
+  /**
+   * The bf16 GEMV's part and what runs inside it, for the load line of a bf16 model: empty where it is off.
+   */
+  String describeBf16() {
+    if (bf16 == GemmTuner.GemvBf16.OFF) return "";
+    String gemv = "; the one-row bf16 GEMV on the tensor cores" + (bf16 == GemmTuner.GemvBf16.ON
+        ? " (every layer projection it fits)" : " (where it timed fastest)");
+    List<String> inside = new ArrayList<>(2);
+    if (norm) inside.add("the norm in front");
+    if (swiglu) inside.add("SwiGLU behind");
+    return inside.isEmpty() ? gemv + " alone" : gemv + " with " + String.join(", ", inside);
   }
 
   /** What runs inside the GEMV and on which variant ({@code mma}), for the load line: empty where it is not a candidate. */

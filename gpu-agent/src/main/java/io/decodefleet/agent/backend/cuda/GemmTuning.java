@@ -153,7 +153,8 @@ final class GemmTuning {
         + (skinny2 ? ", skinny2 on" : "") + (fp8 ? ", fp8 weights" + (projections.skinny2Fp8() ? ", skinny2-fp8 on" : "")
         + (projections.wgmmaFp8() ? ", wgmma-fp8 on" : "") + (projections.gemvFp8() ? ", gemv-fp8 on" : "")
         + (projections.gemvFp8Mma() != GemmTuner.GemvMma.OFF ? ", gemv-fp8-mma " + projections.gemvFp8Mma() : "") + (GemmTuner.gemvFp8Only() ? ", gemv-fp8 only" : "")
-        + (projections.skinnyFp8Wgmma() ? ", skinny-fp8-wgmma on" : "") : "");
+        + (projections.skinnyFp8Wgmma() ? ", skinny-fp8-wgmma on" : "") : "")
+        + (!fp8 && projections.gemvBf16() == GemmTuner.GemvBf16.TIMED ? ", gemv-bf16 timed" : "");
     Outcome outcome = tune(projections, kernels, stream, sites, policy, key, cacheFile(key));
     projections.useChoices(outcome.choices(), lt);
     return outcome;
@@ -267,7 +268,9 @@ final class GemmTuning {
                 Fp8Gemv.mmaRuns(projections.gemvFp8Mma() == GemmTuner.GemvMma.BOTH, rows, shape.n(), shape.k(), aligned),
                 projections.skinnyFp8Wgmma() && fp8Runs, rows)
             : GemmTuner.candidates(rows, lt == null ? 0 : lt.algorithms(shape), policy, projections.wgmma(),
-                GemmTuner.skinny2InDispatch() && projections.skinny2());
+                GemmTuner.skinny2InDispatch() && projections.skinny2(),
+                projections.gemvBf16() == GemmTuner.GemvBf16.TIMED && Fp8Gemv.bf16Runs(rows, shape.n(), shape.k(),
+                    aligned));
         if (site.fp8() && GemmTuner.gemvFp8Only()) candidates = GemmTuner.onlyGemvs(candidates);
         int[] layer = {0};
         choices.put(shape, GemmTuner.fastest(shape, candidates, (s, c) -> EventTimer.median(EventTimer.timeUs(stream,
@@ -290,8 +293,9 @@ final class GemmTuning {
         LOG.warn("GEMM choices not cached in {}: {}", cacheFile, e.getMessage());
       }
     }
-    // FP8 weights: what runs inside the one-row FP8 GEMV where it is chosen.
-    String gemv = sites.stream().anyMatch(Site::fp8) ? projections.gemv().describe(projections.gemvFp8Mma()) : "";
+    // What runs inside the one-row GEMV where it is chosen (FP8 weights), or where it runs (bf16).
+    String gemv = sites.stream().anyMatch(Site::fp8) ? projections.gemv().describe(projections.gemvFp8Mma())
+        : projections.gemv().describeBf16();
     return new Outcome(choices, shapes, timed, millis, cacheFile == null ? "" : cacheFile.toString(), gemv);
   }
 

@@ -2,6 +2,7 @@ package io.decodefleet.agent.backend.cuda;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
+import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.FamilyTimeline;
@@ -10,6 +11,7 @@ import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.MoeConfig;
 import io.decodefleet.kernels.cuda.ArgmaxParams;
 import io.decodefleet.kernels.cuda.EmbeddingParams;
+import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.KernelParams;
 import io.decodefleet.kernels.cuda.LaunchShape;
@@ -187,11 +189,11 @@ final class LayerStack {
 
   /**
    * The projection of ws.normed after {@code norm} (null: ws.normed is ready), timed as {@code family} in a
-   * profiled step (the norm, where launched, as its own). At one row over FP8 weights where the dispatch
-   * chose a GEMV ({@link Projections#gemvFp8Chosen}), the GEMV makes the norm's row itself and the residual
-   * stream moves to the other of its two one-row places; given {@code act} (a gate_up projection's
-   * activation, (1, n / 2) bf16) it also makes SwiGLU behind, into {@code act}. Otherwise the norm is
-   * launched, then the projection.
+   * profiled step (the norm, where launched, as its own). At one row where a GEMV runs the projection (FP8
+   * weights: the dispatch chose it, {@link Projections#gemvFp8Chosen}; bf16: {@link Projections#gemvBf16Chosen}),
+   * the GEMV makes the norm's row itself and the residual stream moves to the other of its two one-row places;
+   * given {@code act} (a gate_up projection's activation, (1, n / 2) bf16) it also makes SwiGLU behind, into
+   * {@code act}. Otherwise the norm is launched, then the projection.
    *
    * @return whether SwiGLU was made (act written)
    */
@@ -199,8 +201,12 @@ final class LayerStack {
       int m, int n, int k, long act) {
     Fp8Gemv gemv = projections.gemv();
     long x = norm == null || norm.deltaFloat() || !gemv.norm() ? ws.at(ws.normed) : norm.delta();
-    GemmChoice.Kernel gemvKernel = m == 1 && scales >= 0 ? projections.gemvFp8Chosen(n, k, stride, x, weights.address(w))
-        : null;
+    GemmChoice.Kernel gemvKernel = null;
+    if (m == 1 && scales >= 0) {
+      gemvKernel = projections.gemvFp8Chosen(n, k, stride, x, weights.address(w));
+    } else if (m == 1 && projections.gemvBf16Chosen(n, k, stride, false, x, weights.address(w))) {
+      gemvKernel = GemmChoice.Kernel.GEMV_BF16_MMA;
+    }
     if (gemvKernel != null) {
       Fp8Gemv.Norm inside = null;
       if (x != ws.at(ws.normed)) {
@@ -210,10 +216,11 @@ final class LayerStack {
       } else {
         flushNorm(norm, m);
       }
-      boolean swiglu = act != 0 && gemv.swiglu();
+      boolean swiglu = act != 0 && gemv.swiglu()
+          && (gemvKernel != GemmChoice.Kernel.GEMV_BF16_MMA || GemvFp8Params.mmaFitsBf16(n / 2, k));
       mark(family);
       gemv.project(swiglu ? act : out, swiglu ? n / 2 : stride, x, inside, swiglu, weights.address(w),
-          weights.address(scales), n, k, gemvKernel == GemmChoice.Kernel.GEMV_FP8_MMA);
+          scales >= 0 ? weights.address(scales) : 0L, n, k, gemvKernel);
       return swiglu;
     }
     flushNorm(norm, m);
@@ -234,11 +241,17 @@ final class LayerStack {
     return moe;
   }
 
-  /** One projection of a layer: the FP8 path when its weights are FP8 (row scales at {@code scales} >= 0). */
+  /**
+   * One projection of a layer: the FP8 path when its weights are FP8 (row scales at {@code scales} >= 0); at one
+   * row of bf16 weights the bf16 GEMV where it runs ({@link Projections#gemvBf16Chosen}).
+   */
   private void project(long out, int stride, long x, long w, long scales, int m, int n, int k, boolean outFloat) {
     if (scales >= 0) {
       projections.projectFp8(out, stride, x, weights.address(w), weights.address(scales), weights.widenedScratch(),
           m, n, k, outFloat);
+    } else if (m == 1 && projections.gemvBf16Chosen(n, k, stride, outFloat, x, weights.address(w))) {
+      projections.run(GemmChoice.ours(GemmChoice.Kernel.GEMV_BF16_MMA, Double.NaN),
+          new GemmShape(1, n, k, stride, outFloat), out, x, weights.address(w));
     } else {
       projections.project(out, stride, x, weights.address(w), m, n, k, outFloat);
     }

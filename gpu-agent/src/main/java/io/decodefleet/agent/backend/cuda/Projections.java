@@ -47,7 +47,8 @@ import java.util.Map;
  * (gemv_fp8_mma.cu, {@link Fp8Gemv#mmaRuns}) running it where it fits, or timed apart ({@link
  * GemmTuner#GEMV_FP8_MMA_SETTING_ENV}), and on sm_90 unless {@link
  * GemmTuner#SKINNY_FP8_WGMMA_SETTING_ENV} is off our FP8 skinny GEMM on wgmma from 33 rows ({@link
- * #skinnyFp8WgmmaRuns}). More rows (prefill) run
+ * #skinnyFp8WgmmaRuns}). At one row of bf16 weights our bf16 GEMV on the tensor cores runs a layer's
+ * projections where {@link GemmTuner#GEMV_BF16_SETTING_ENV} says so ({@link #gemvBf16Chosen}). More rows (prefill) run
  * that wgmma GEMM on the codes where it is on, else
  * widen the weight to bf16 into a scratch matrix first and run the bf16 dispatch on it, since there
  * the tensor cores, not the weight stream, set the time.
@@ -72,7 +73,8 @@ final class Projections {
   private final boolean skinny2Fp8; // FP8 projections of <= 64 rows may run the FP8 second skinny GEMM
   private final boolean gemvFp8; // FP8 projections of one row may run the FP8 GEMV
   private final GemmTuner.GemvMma gemvFp8Mma; // and how its tensor-core variant takes part
-  private final Fp8Gemv gemv; // its launches, with what may run inside them
+  private final GemmTuner.GemvBf16 gemvBf16; // how the bf16 GEMV takes part at one row
+  private final Fp8Gemv gemv; // the GEMVs' launches, with what may run inside them
   private final boolean skinnyFp8Wgmma; // FP8 projections of 33+ rows may run the FP8 wgmma skinny GEMM
 
   /**
@@ -92,7 +94,8 @@ final class Projections {
     this.skinny2Fp8 = skinny2 != null && (policy == GemmTuner.Policy.SKINNY2 || GemmTuner.skinny2Fp8InDispatch());
     this.gemvFp8 = GemmTuner.gemvFp8InDispatch();
     this.gemvFp8Mma = gemvFp8 ? GemmTuner.gemvFp8Mma() : GemmTuner.GemvMma.OFF;
-    this.gemv = new Fp8Gemv(kernels, stream, gemvFp8);
+    this.gemvBf16 = GemmTuner.gemvBf16();
+    this.gemv = new Fp8Gemv(kernels, stream, gemvFp8, gemvBf16);
     GpuInfo gpu = kernels.context().gpu();
     this.skinnyFp8Wgmma = GemmTuner.skinnyFp8WgmmaInDispatch()
         && WgmmaGemmParams.supports(gpu.computeMajor(), gpu.computeMinor());
@@ -214,7 +217,28 @@ final class Projections {
     return gemvKernel(choice, 1, n, k, Skinny2Gemms.aligned(x, w));
   }
 
-  /** The FP8 GEMV's launches. */
+  /**
+   * Whether a layer's one-row bf16 projection of {@code n} rows, depth {@code k}, into a row of {@code outStride}
+   * ({@code outFloat}: float32) runs the bf16 GEMV on x and w: where it fits ({@link Fp8Gemv#bf16Runs}) and {@link
+   * GemmTuner#GEMV_BF16_SETTING_ENV} is on, or timed and the dispatch chose it for the shape. Only then may {@link
+   * Fp8Gemv#project} take a norm in front or SwiGLU behind.
+   */
+  boolean gemvBf16Chosen(int n, int k, int outStride, boolean outFloat, long x, long w) {
+    if (!Fp8Gemv.bf16Runs(1, n, k, Skinny2Gemms.aligned(x, w))) return false;
+    return switch (gemvBf16) {
+      case ON -> true;
+      case OFF -> false;
+      case TIMED -> choices != null && choices.choiceFor(new GemmShape(1, n, k, outStride, outFloat))
+          .map(c -> c.kernel() == GemmChoice.Kernel.GEMV_BF16_MMA).orElse(false);
+    };
+  }
+
+  /** How the bf16 GEMV takes part here. */
+  GemmTuner.GemvBf16 gemvBf16() {
+    return gemvBf16;
+  }
+
+  /** The GEMVs' launches. */
   Fp8Gemv gemv() {
     return gemv;
   }
@@ -341,6 +365,11 @@ final class Projections {
    */
   private void run(GemmChoice choice, GemmShape s, long out, long x, long w, boolean resident) {
     GemmChoice.Kernel kernel = choice.kernel();
+    if (kernel == GemmChoice.Kernel.GEMV_BF16_MMA && resident
+        && Fp8Gemv.bf16Runs(s.m(), s.n(), s.k(), Skinny2Gemms.aligned(x, w))) {
+      gemv.launch(GemvFp8Params.residentBf16(out, x, w, s.n(), s.k(), s.stride(), s.outFloat(), false), true);
+      return;
+    }
     if (kernel == GemmChoice.Kernel.CUBLASLT && cublasLt != null) {
       int algorithms = cublasLt.algorithms(s);
       if (choice.algorithm() < algorithms) {

@@ -87,11 +87,21 @@ final class BenchPool {
    * the tensor cores where {@code mma} and the shape fits): {@link #graphMedianUs}.
    */
   static double gemvMedianUs(DeviceHarness h, int launches, GemvFp8Params[] params, boolean mma) {
+    return gemvMedianUs(h, launches, params, mma, 0);
+  }
+
+  /** As above, on the tensor cores with {@code taskWarps} warps a task (0: as planned). */
+  static double gemvMedianUs(DeviceHarness h, int launches, GemvFp8Params[] params, boolean mma, int taskWarps) {
     GemvFp8Params.Launch[] plans = new GemvFp8Params.Launch[params.length];
-    for (int i = 0; i < params.length; i++) plans[i] = params[i].plan(mma, h.kernels()::slots);
+    for (int i = 0; i < params.length; i++) plans[i] = gemvPlan(h, params[i], mma, taskWarps);
     return graphMedianUs(h, launches, i -> {
       GemvFp8Params.Launch l = plans[i % plans.length];
       h.launch(l.kernel(), l.shape(), l.params());
     });
+  }
+
+  /** How the backend plans {@code p} on this GPU ({@code taskWarps} 0), or with that many warps a task. */
+  static GemvFp8Params.Launch gemvPlan(DeviceHarness h, GemvFp8Params p, boolean mma, int taskWarps) {
+    return p.plan(mma, h.kernels()::slots, h.gpu().smCount(), taskWarps);
   }
 }

@@ -86,7 +86,7 @@ final class Fp8GemmBench {
               rows.add(gemvFused(h, nk[0], nk[1], false, mma, copyPerUs));
               h.freeAll();
               if (nk[0] == GATE_UP_N) {
-                rows.add(gemvFused(h, nk[0], nk[1], true, mma, copyPerUs));
+                rows.addAll(gemvFused(h, nk[0], nk[1], true, mma, copyPerUs, mma));
                 h.freeAll();
               }
             }
@@ -127,6 +127,15 @@ final class Fp8GemmBench {
    * rows), as a one-row step runs qkv and gate_up: the cost of what it does beside the stream.
    */
   static BenchResult gemvFused(DeviceHarness h, int n, int k, boolean swiglu, boolean mma, double copyPerUs) {
+    return gemvFused(h, n, k, swiglu, mma, copyPerUs, false).get(0);
+  }
+
+  /**
+   * As above; where {@code everyPlan}, also a row for each other count of warps a task on the tensor cores
+   * ("w=N"), to check the plan's choice.
+   */
+  static List<BenchResult> gemvFused(DeviceHarness h, int n, int k, boolean swiglu, boolean mma, double copyPerUs,
+      boolean everyPlan) {
     Inputs in = Inputs.of(h, 1, n, k);
     long residual = BenchPool.randomBf16(h, k, 5, 1f).address();
     long residualOut = h.poisonedBf16(k).address();
@@ -135,15 +144,27 @@ final class Fp8GemmBench {
         ? GemvFp8Params.swigluOut(in.out().address(), in.x(i), in.w(i), in.scales().address(), n, k, n / 2)
         : GemvFp8Params.resident(in.out().address(), in.x(i), in.w(i), in.scales().address(), n, k, n, false))
         .withNorm(residual, residualOut, weight, 1e-5f));
-    return gemvRow(h, in, swiglu ? "gemv norm+swiglu" : "gemv norm", mma, params, copyPerUs);
+    String variant = swiglu ? "gemv norm+swiglu" : "gemv norm";
+    List<BenchResult> rows = new ArrayList<>(List.of(gemvRow(h, in, variant, mma, params, copyPerUs, 0)));
+    int planned = BenchPool.gemvPlan(h, params[0], mma, 0).params().taskWarps();
+    for (int w : everyPlan && planned > 0 ? new int[] {1, 2, 4, 8} : new int[0]) {
+      if (w != planned) rows.add(gemvRow(h, in, variant, mma, params, copyPerUs, w));
+    }
+    return rows;
   }
 
   private static BenchResult gemvRow(DeviceHarness h, Inputs in, String variant, boolean mma,
       GemvFp8Params[] params, double copyPerUs) {
-    double us = BenchPool.gemvMedianUs(h, in.launches(), params, mma);
-    boolean onTensorCores = params[0].plan(mma, h.kernels()::slots).kernel() == Kernel.GEMV_FP8_MMA_M1;
-    return in.result("gemm_fp8", variant + (onTensorCores ? " mma" : ""), KernelBench.gemmShape(1, in.n(), in.k()),
-        us, copyPerUs);
+    return gemvRow(h, in, variant, mma, params, copyPerUs, 0);
+  }
+
+  /** One GEMV row; {@code taskWarps} 0 as planned, else that many warps a task on the tensor cores ("w=N"). */
+  private static BenchResult gemvRow(DeviceHarness h, Inputs in, String variant, boolean mma,
+      GemvFp8Params[] params, double copyPerUs, int taskWarps) {
+    double us = BenchPool.gemvMedianUs(h, in.launches(), params, mma, taskWarps);
+    boolean onTensorCores = BenchPool.gemvPlan(h, params[0], mma, 0).kernel() == Kernel.GEMV_FP8_MMA_M1;
+    return in.result("gemm_fp8", variant + (onTensorCores ? " mma" : "") + (taskWarps > 0 ? " w=" + taskWarps : ""),
+        KernelBench.gemmShape(1, in.n(), in.k()), us, copyPerUs);
   }
 
   /** Our wgmma GEMM over FP8 weights (sm_90); its tensor maps are encoded before the capture. */

@@ -150,8 +150,13 @@ public final class KernelBench {
         rows.add(skinnyGemm(h, m, nk[0], nk[1], copyPerUs));
         h.freeAll();
         if (m == 1 && GemvFp8Params.mmaFitsBf16(nk[0], nk[1])) {
-          rows.add(gemvBf16(h, nk[0], nk[1], copyPerUs));
+          rows.addAll(gemvBf16(h, nk[0], nk[1], false, false, copyPerUs));
           h.freeAll();
+          if (nk[1] == GEMM_NK[0][1]) { // a projection of the hidden state (qkv, gate_up): the norm in front
+            boolean gateUp = nk[0] == 2 * GEMM_NK[3][1];
+            rows.addAll(gemvBf16(h, nk[0], nk[1], true, gateUp, copyPerUs));
+            h.freeAll();
+          }
         }
         if (withSkinny2 && m <= GemmTuner.SKINNY2_MAX_ROWS) {
           rows.add(skinny2Gemm(h, m, nk[0], nk[1], copyPerUs));
@@ -271,17 +276,34 @@ public final class KernelBench {
     }
   }
 
-  /** One (m, n, k) point; bytes are the weight's, as the target counts them. */
-  /** Our one-row GEMV over bf16 weights on the tensor cores (gemv_fp8_mma.cu's bf16 kernel), resident weights. */
-  static BenchResult gemvBf16(DeviceHarness h, int n, int k, double copyPerUs) {
+  /**
+   * Our one-row GEMV over bf16 weights on the tensor cores (gemv_fp8_mma.cu's bf16 kernel), resident weights, as
+   * planned; with {@code norm} the residual add and RMSNorm in front, with {@code swiglu} SwiGLU behind (n gate_up
+   * rows), as a one-row step runs qkv and gate_up. Plain and with SwiGLU, also a row for each other count of warps
+   * a task ("w=N").
+   */
+  static List<BenchResult> gemvBf16(DeviceHarness h, int n, int k, boolean norm, boolean swiglu, double copyPerUs) {
     GemmInputs in = GemmInputs.of(h, 1, n, k);
-    int sets = in.sets();
-    GemvFp8Params[] params = new GemvFp8Params[sets];
-    for (int s = 0; s < sets; s++) {
-      params[s] = GemvFp8Params.residentBf16(in.out().address(), in.x(s), in.w(s), n, k, n, false, false);
+    long residual = norm ? BenchPool.randomBf16(h, k, 5, 1f).address() : 0;
+    long residualOut = norm ? h.poisonedBf16(k).address() : 0;
+    long weight = norm ? BenchPool.randomBf16(h, k, 6, 1f).address() : 0;
+    GemvFp8Params[] params = new GemvFp8Params[in.sets()];
+    for (int s = 0; s < params.length; s++) {
+      params[s] = GemvFp8Params.residentBf16(in.out().address(), in.x(s), in.w(s), n, k, swiglu ? n / 2 : n, false,
+          swiglu);
+      if (norm) params[s] = params[s].withNorm(residual, residualOut, weight, 1e-5f);
     }
-    double us = BenchPool.gemvMedianUs(h, in.launches(), params, true);
-    return in.result("gemm", "gemv bf16 mma", gemmShape(1, n, k), us, copyPerUs);
+    String variant = "gemv bf16" + (norm ? swiglu ? " norm+swiglu" : " norm" : "") + " mma";
+    List<BenchResult> rows = new ArrayList<>();
+    rows.add(in.result("gemm", variant, gemmShape(1, n, k), BenchPool.gemvMedianUs(h, in.launches(), params, true),
+        copyPerUs));
+    int planned = BenchPool.gemvPlan(h, params[0], true, 0).params().taskWarps();
+    for (int w : norm == swiglu ? new int[] {1, 2, 4, 8} : new int[0]) {
+      if (w == planned) continue;
+      rows.add(in.result("gemm", variant + " w=" + w, gemmShape(1, n, k),
+          BenchPool.gemvMedianUs(h, in.launches(), params, true, w), copyPerUs));
+    }
+    return rows;
   }
 
   static BenchResult skinnyGemm(DeviceHarness h, int m, int n, int k, double copyPerUs) {

@@ -298,7 +298,7 @@ final class Fp8Checks {
 
   /** The GEMV's launch as the backend plans it (on the tensor cores where {@code mma} and the shape fits). */
   static GemvFp8Params.Launch gemvLaunch(DeviceHarness h, GemvFp8Params p, boolean mma) {
-    return p.plan(mma, h.kernels()::slots);
+    return p.plan(mma, h.kernels()::slots, h.gpu().smCount());
   }
 
   /** "ctas=N", with the warps a task on the tensor cores. */

@@ -83,6 +83,17 @@ class ProjectionsFp8PathTest {
   }
 
   @Test
+  void oneRowOfBf16WeightsRunsTheBf16GemvOnWholeEightRowTasksAndDepthsOf256() {
+    assertTrue(Fp8Gemv.bf16Runs(1, 6144, 4096, true));
+    assertTrue(Fp8Gemv.bf16Runs(1, 4096, 14336, true));
+    assertTrue(Fp8Gemv.bf16Runs(1, 1000, 768, true), "k 768: three 256-deep slices");
+    assertFalse(Fp8Gemv.bf16Runs(2, 6144, 4096, true), "one row only");
+    assertFalse(Fp8Gemv.bf16Runs(1, 6144, 4096, false), "unaligned operands");
+    assertFalse(Fp8Gemv.bf16Runs(1, 1004, 4096, true), "1004 rows: no whole 8-row tasks");
+    assertFalse(Fp8Gemv.bf16Runs(1, 1000, 528, true), "k 528");
+  }
+
+  @Test
   void oneRowRunsTheTensorCoreGemvOnWholeEightRowTasksAndDepthsOf512() {
     assertTrue(Fp8Gemv.mmaRuns(true, 1, 6144, 4096, true));
     assertTrue(Fp8Gemv.mmaRuns(true, 1, 4096, 14336, true));

@@ -48,6 +48,11 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
      * the codes as A from registers; sm_90 only; skinny_gemm_fp8_wgmma.cu).
      */
     SKINNY_FP8_WGMMA("ours:skinny-fp8-wgmma"),
+    /**
+     * Our one-row GEMV over bf16 weights on the tensor cores (gemv_fp8_mma.cu's bf16 kernel: 8-row tasks, k split
+     * over a task's warps, the weights as MMA fragments as they are).
+     */
+    GEMV_BF16_MMA("ours:gemv-bf16-mma"),
     /** cuBLASLt, through the project's shim. */
     CUBLASLT("cublaslt");
 

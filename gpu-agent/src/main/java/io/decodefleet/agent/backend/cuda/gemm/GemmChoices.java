@@ -85,7 +85,7 @@ public final class GemmChoices {
     List<String> named = new ArrayList<>();
     for (GemmChoice.Kernel k : List.of(GemmChoice.Kernel.WGMMA, GemmChoice.Kernel.SKINNY2,
         GemmChoice.Kernel.SKINNY2_FP8, GemmChoice.Kernel.GEMV_FP8, GemmChoice.Kernel.GEMV_FP8_MMA,
-        GemmChoice.Kernel.SKINNY_FP8_WGMMA)) {
+        GemmChoice.Kernel.SKINNY_FP8_WGMMA, GemmChoice.Kernel.GEMV_BF16_MMA)) {
       long count = shapes.stream().map(this::choiceFor).filter(c -> c.isPresent() && c.get().kernel() == k).count();
       if (count > 0) named.add(k.label() + " " + count);
     }

@@ -197,6 +197,34 @@ public final class GemmTuner {
   }
 
   /**
+   * Our one-row GEMV over bf16 weights on the tensor cores (gemv_fp8_mma.cu's bf16 kernel, "ours:gemv-bf16-mma"),
+   * for bf16 projections of one row with whole 8-row tasks, a depth that is a multiple of 256, x and the weight
+   * 16-byte aligned. {@code on}: a layer's one-row projections run it wherever it fits, untimed, with the residual
+   * add and RMSNorm in front of qkv and gate_up and SwiGLU behind gate_up as the FP8 GEMV makes them ({@value
+   * #GEMV_FP8_NORM_SETTING_ENV}, {@value #GEMV_FP8_SWIGLU_SETTING_ENV}): timing a launch alone counts neither the
+   * launches it saves nor its early weight loads under the launch before it. {@code timed}: a candidate of its own
+   * beside cuBLASLt and our skinny GEMMs, where it runs only where it measured fastest (with the norm and SwiGLU
+   * where it was chosen for qkv and gate_up). {@code off} (the default): never.
+   */
+  public static final String GEMV_BF16_SETTING_ENV = "DECODEFLEET_GEMV_BF16";
+
+  /** How the bf16 GEMV takes part ({@value #GEMV_BF16_SETTING_ENV}). */
+  public enum GemvBf16 {
+    OFF, ON, TIMED;
+
+    /** {@code on}, {@code 1}, {@code true}: ON; {@code timed}: TIMED; anything else, or unset: OFF. */
+    public static GemvBf16 parse(String value) {
+      if (io.decodefleet.agent.backend.cuda.driver.EnvSetting.says(value, "timed")) return TIMED;
+      return WgmmaGemms.settingOn(value) ? ON : OFF;
+    }
+  }
+
+  /** {@value #GEMV_BF16_SETTING_ENV} as read from the environment. */
+  public static GemvBf16 gemvBf16() {
+    return GemvBf16.parse(System.getenv(GEMV_BF16_SETTING_ENV));
+  }
+
+  /**
    * Unless {@code off}: our FP8 decode GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, "ours:skinny-fp8-wgmma": the
    * FP8 skinny GEMM's m64 plan with the codes as the MMA's A operand, from registers) is a candidate for FP8
    * projections of {@value #SKINNY_FP8_WGMMA_MIN_ROWS} rows or more on an sm_90 device, timed at load against
@@ -309,6 +337,16 @@ public final class GemmTuner {
    */
   public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy, boolean wgmma,
       boolean skinny2) {
+    return candidates(rows, cublasLtAlgorithms, policy, wgmma, skinny2, false);
+  }
+
+  /**
+   * As {@link #candidates(int, int, Policy, boolean, boolean)}, with our bf16 GEMV at one row where it may run
+   * ({@code gemvBf16}: {@value #GEMV_BF16_SETTING_ENV} timed, the shape and operands fit), under {@link
+   * Policy#AUTO} and {@link Policy#OURS}.
+   */
+  public static List<GemmChoice> candidates(int rows, int cublasLtAlgorithms, Policy policy, boolean wgmma,
+      boolean skinny2, boolean gemvBf16) {
     List<GemmChoice> c = new ArrayList<>();
     if (policy == Policy.CUBLASLT && cublasLtAlgorithms > 0) {
       c.add(GemmChoice.cublasLt(0, Double.NaN));
@@ -318,6 +356,7 @@ public final class GemmTuner {
       c.add(GemmChoice.ours(GemmChoice.Kernel.SKINNY2, Double.NaN));
       return c;
     }
+    if (gemvBf16 && rows == 1) c.add(GemmChoice.ours(GemmChoice.Kernel.GEMV_BF16_MMA, Double.NaN));
     for (GemmChoice.Kernel k : ourKernels(rows, wgmma, skinny2)) c.add(GemmChoice.ours(k, Double.NaN));
     if (policy == Policy.AUTO) {
       for (int i = 0; i < Math.min(cublasLtAlgorithms, CUBLASLT_CANDIDATES); i++) c.add(GemmChoice.cublasLt(i, Double.NaN));

@@ -168,6 +168,27 @@ class GemmTunerTest {
   }
 
   @Test
+  void theBf16GemvIsACandidateAtOneRowOnlyWhenTimed() {
+    assertEquals(GemmTuner.GemvBf16.OFF, GemmTuner.GemvBf16.parse(null), "off unless said");
+    assertEquals(GemmTuner.GemvBf16.ON, GemmTuner.GemvBf16.parse(" On "));
+    assertEquals(GemmTuner.GemvBf16.ON, GemmTuner.GemvBf16.parse("1"));
+    assertEquals(GemmTuner.GemvBf16.TIMED, GemmTuner.GemvBf16.parse("TIMED"));
+    assertEquals(GemmTuner.GemvBf16.OFF, GemmTuner.GemvBf16.parse("off"));
+    assertEquals(GemmTuner.GemvBf16.OFF, GemmTuner.GemvBf16.parse("sometimes"));
+    assertEquals(List.of("ours:gemv-bf16-mma", "ours:skinny", "cublaslt#0", "cublaslt#1"),
+        labels(GemmTuner.candidates(1, 2, Policy.AUTO, false, false, true)));
+    assertEquals(List.of("ours:gemv-bf16-mma", "ours:skinny"),
+        labels(GemmTuner.candidates(1, 2, Policy.OURS, false, false, true)));
+    assertEquals(List.of("ours:skinny", "cublaslt#0", "cublaslt#1"),
+        labels(GemmTuner.candidates(2, 2, Policy.AUTO, false, false, true)), "one row only");
+    assertEquals(List.of("ours:skinny", "cublaslt#0", "cublaslt#1"),
+        labels(GemmTuner.candidates(1, 2, Policy.AUTO, false, false, false)), "not timed, or a shape it cannot take");
+    assertEquals(List.of("cublaslt#0"), labels(GemmTuner.candidates(1, 2, Policy.CUBLASLT, false, false, true)),
+        "--gemm cublaslt pins cuBLASLt");
+    assertFalse(GemmChoice.Kernel.GEMV_BF16_MMA.fp8());
+  }
+
+  @Test
   void theFp8GemvAndTheFp8WgmmaSkinnyGemmRunUnlessSaidOff() {
     assertTrue(GemmTuner.gemvFp8InDispatch((String) null), "unset: on");
     assertTrue(GemmTuner.gemvFp8InDispatch(" ON "));
