@@ -104,16 +104,21 @@ constexpr int kRopeThreads = 384;  // a 40-head token's 320 groups of 8 pairs in
 
 constexpr int kRopeMaxNormHeads = 256;
 
+// The cos and sin of eight frequencies of one position (cosRow[0..7], sinRow[0..7]).
+struct CosSin8 {
+  float4 c0, c1, s0, s1;
+};
+
+__device__ __forceinline__ CosSin8 load_cos_sin8(const float* cosRow, const float* sinRow) {
+  return {*reinterpret_cast<const float4*>(cosRow), *reinterpret_cast<const float4*>(cosRow + 4),
+          *reinterpret_cast<const float4*>(sinRow), *reinterpret_cast<const float4*>(sinRow + 4)};
+}
+
 // Rotates eight (lo, hi) pairs of one head, given in float32: a = x[8j..8j+7], b = x[half + 8j..].
-__device__ __forceinline__ void rotate8(const float (&a)[8], const float (&b)[8], const float* cosRow,
-                                        const float* sinRow, bool validPosition, float (&x)[8],
-                                        float (&y)[8]) {
-  const float4 c0 = *reinterpret_cast<const float4*>(cosRow);
-  const float4 c1 = *reinterpret_cast<const float4*>(cosRow + 4);
-  const float4 s0 = *reinterpret_cast<const float4*>(sinRow);
-  const float4 s1 = *reinterpret_cast<const float4*>(sinRow + 4);
-  const float c[8] = {c0.x, c0.y, c0.z, c0.w, c1.x, c1.y, c1.z, c1.w};
-  const float s[8] = {s0.x, s0.y, s0.z, s0.w, s1.x, s1.y, s1.z, s1.w};
+__device__ __forceinline__ void rotate8(const float (&a)[8], const float (&b)[8], const CosSin8& cs,
+                                        bool validPosition, float (&x)[8], float (&y)[8]) {
+  const float c[8] = {cs.c0.x, cs.c0.y, cs.c0.z, cs.c0.w, cs.c1.x, cs.c1.y, cs.c1.z, cs.c1.w};
+  const float s[8] = {cs.s0.x, cs.s0.y, cs.s0.z, cs.s0.w, cs.s1.x, cs.s1.y, cs.s1.z, cs.s1.w};
 #pragma unroll
   for (int i = 0; i < 8; i++) {
     x[i] = validPosition ? a[i] * c[i] - b[i] * s[i] : __int_as_float(0x7fc00000);
@@ -163,6 +168,9 @@ __device__ __forceinline__ void norm8(float (&x)[8], float inv, const bf16* weig
   for (int i = 0; i < 8; i++) x[i] = (x[i] * inv) * w[i];
 }
 
+// The token's position, slot and its angles are step inputs and a table no launch of the step writes, so they are
+// read before pdl_entry (the thread's first pairs' cos and sin with them): the chain position -> angles overlaps
+// the projection before it, and after the wait only q, k and v are read.
 template <bool kFp8, typename P>
 __device__ __forceinline__ void rope_and_append(const P& p) {
   const int t = blockIdx.x;
@@ -174,6 +182,9 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
   const float* sinRow = cosRow + half;
   const int slot = p.slotMapping[t];
   const size_t slotBase = static_cast<size_t>(slot) * p.kvHeads * p.headDim;
+  const int firstJ = (static_cast<int>(threadIdx.x) % groupsPerHead) * 8;  // the first pairs' place in a head
+  const CosSin8 first = load_cos_sin8(cosRow + firstJ, sinRow + firstJ);
+  pdl_entry();
 
   __shared__ float invRms[kRopeMaxNormHeads];
   const bool qkNorm = p.qNorm != nullptr;
@@ -210,7 +221,8 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
       norm8(xb, inv, weight + half + j);
     }
     float fa[8], fb[8];  // the rotated values in float32, before their rounding to bf16
-    rotate8(xa, xb, cosRow + j, sinRow + j, validPosition, fa, fb);
+    rotate8(xa, xb, w == static_cast<int>(threadIdx.x) ? first : load_cos_sin8(cosRow + j, sinRow + j), validPosition,
+            fa, fb);
     const uint4 a = pack8(fa), b = pack8(fb);
     *loOut = a;
     *hiOut = b;
@@ -271,13 +283,11 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
 
 extern "C" __global__ void __launch_bounds__(df::kRopeThreads)
     df_rope_kv_append(const __grid_constant__ RopeKvParams p) {
-  df::pdl_entry();
-  df::rope_and_append<false>(p);
+  df::rope_and_append<false>(p);  // pdl_entry inside, after the step inputs' reads
 }
 
 // Two CTAs an SM (at most 85 registers): left to itself ptxas once spilled the FP8 variant (biases in).
 extern "C" __global__ void __launch_bounds__(df::kRopeThreads, 2)
     df_rope_kv_append_fp8(const __grid_constant__ RopeKvFp8Params p) {
-  df::pdl_entry();
-  df::rope_and_append<true>(p);
+  df::rope_and_append<true>(p);  // pdl_entry inside, after the step inputs' reads
 }

@@ -59,7 +59,8 @@ class ProgrammaticLaunchTest {
    * The launch is safe only because every kernel of the fatbin waits for its predecessor before it
    * touches memory a predecessor may write: each extern "C" kernel's first statement is df::pdl_entry(),
    * except the GEMMs that read resident weights before it (skinny and FP8 skinny GEMMs through
-   * skinny_prologue, the FP8 GEMVs), whose bodies call it themselves after those loads only.
+   * skinny_prologue, the FP8 GEMVs), whose bodies call it themselves after those loads only, and RoPE + KV
+   * append, which reads its step inputs (positions, slots) and the angle table first.
    */
   @Test
   void everyKernelOfTheFatbinWaitsForItsPredecessorFirst() throws Exception {
@@ -89,6 +90,11 @@ class ProgrammaticLaunchTest {
     String gemv = body(Files.readString(dir.resolve("gemv_fp8.cu")), "void gemv_fp8(");
     assertTrue(gemv.indexOf("gemv_fp8_load(") < gemv.indexOf("pdl_entry();")
         && gemv.indexOf("pdl_entry();") < gemv.indexOf("p.x"), gemv);
+    String rope = body(Files.readString(dir.resolve("rope_kv.cu")), "void rope_and_append(");
+    String beforeWait = rope.substring(0, rope.indexOf("pdl_entry();"));
+    assertTrue(beforeWait.contains("p.positions") && beforeWait.contains("p.cosSin"), beforeWait);
+    assertFalse(Pattern.compile("p\\.(q|k|v|qOut|kCache|vCache|qNorm|kNorm|qBias|kBias|vBias)\\b").matcher(beforeWait)
+        .find(), "nothing a launch of the step writes is read before the wait: " + beforeWait);
     String common = Files.readString(dir.resolve("common.cuh"));
     assertTrue(common.contains("griddepcontrol.wait;") && common.contains("griddepcontrol.launch_dependents;"));
     assertTrue(common.indexOf("griddepcontrol.wait;") < common.indexOf("griddepcontrol.launch_dependents;"),
@@ -97,7 +103,8 @@ class ProgrammaticLaunchTest {
 
   /** First statements of the kernels that load resident weights before their own pdl_entry. */
   private static final Pattern EARLY_WEIGHTS =
-      Pattern.compile("df::(skinny_tile|skinny_fp8_tile)<\\d+>\\(p\\);|df::gemv_fp8(_mma<(false|true)>)?\\(p\\);");
+      Pattern.compile("df::(skinny_tile|skinny_fp8_tile)<\\d+>\\(p\\);|df::gemv_fp8(_mma<(false|true)>)?\\(p\\);"
+          + "|df::rope_and_append<(false|true)>\\(p\\);");
 
   /** The body of the device function whose signature contains {@code signature}, braces balanced. */
   private static String body(String source, String signature) {
