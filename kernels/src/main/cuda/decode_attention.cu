@@ -114,6 +114,7 @@ struct DecodeItem {
   int tokEnd;
   int nChunks;
   int slotBase;  // partialBase[seq] + kvHead * nChunks: this pair's first partial slot
+  int last;      // contextLens[seq] - 1: the step's own token, whose K and V the launch before writes
 };
 
 __device__ __forceinline__ float fast_exp2(float x) {
@@ -134,6 +135,7 @@ __device__ __forceinline__ DecodeItem decode_item(const DecodeAttentionParams& p
   it.tokEnd = min(ctx, it.tokStart + p.chunkTokens);
   it.nChunks = (ctx + p.chunkTokens - 1) / p.chunkTokens;
   it.slotBase = base + it.kvHead * it.nChunks;
+  it.last = ctx - 1;
   return it;
 }
 
@@ -168,13 +170,13 @@ __device__ __forceinline__ void load_q(const DecodeAttentionParams& p, int seq, 
 }
 
 // Issues the cp.async of one stage: positions [stageStart, stageStart + 64) of one kv head,
-// rows at or past tokEnd zero-filled. The page of a row is read at its table index clamped into
-// the table row, not at a position known to be valid: the lookup then does not wait for the
-// context length (tokEnd), and an entry read for a masked row is never used.
+// rows at or past tokEnd, and row `skip`, zero-filled. The page of a row is read at its table index
+// clamped into the table row, not at a position known to be valid: the lookup then does not wait
+// for the context length (tokEnd), and an entry read for a masked row is never used.
 template <int D>
 __device__ __forceinline__ void load_kv_stage(const DecodeAttentionParams& p, const int* table,
                                               int kvHead, int stageStart, int tokEnd, bf16* sK,
-                                              bf16* sV) {
+                                              bf16* sV, int skip = -1) {
   using S = DecodeShape<D>;
   constexpr int kRowsPerPass = S::kThreads / S::kChunksPerRow;
   constexpr int kPasses = S::kStageTokens / kRowsPerPass;
@@ -187,13 +189,30 @@ __device__ __forceinline__ void load_kv_stage(const DecodeAttentionParams& p, co
     const int r = r0 + i * kRowsPerPass;
     const int t = stageStart + r;
     const int page = table[min(t >> p.blockShift, lastEntry)];
-    const bool valid = t < tokEnd;
+    const bool valid = t < tokEnd && t != skip;
     const size_t row =
         (static_cast<size_t>(page) * p.blockSize + (t & inBlockMask)) * p.kvHeads + kvHead;
     const size_t off = valid ? row * D + c * 8 : 0;
     const int s = swizzle<S::kChunksPerRow>(r, c) * 8;
     cp_async16(sK + s, p.kCache + off, valid);
     cp_async16(sV + s, p.vCache + off, valid);
+  }
+}
+
+// The cp.async of position t's K and V rows into their place in the stage that starts at
+// stageStart (as load_kv_stage lays it), by the CTA's first D / 8 threads.
+template <int D>
+__device__ __forceinline__ void load_kv_row(const DecodeAttentionParams& p, const int* table, int kvHead,
+                                            int stageStart, int t, bf16* sK, bf16* sV) {
+  using S = DecodeShape<D>;
+  const int c = threadIdx.x;
+  if (c < S::kChunksPerRow) {
+    const int page = table[t >> p.blockShift];
+    const size_t row =
+        (static_cast<size_t>(page) * p.blockSize + (t & (p.blockSize - 1))) * p.kvHeads + kvHead;
+    const int s = swizzle<S::kChunksPerRow>(t - stageStart, c) * 8;
+    cp_async16(sK + s, p.kCache + row * D + c * 8, true);
+    cp_async16(sV + s, p.vCache + row * D + c * 8, true);
   }
 }
 
@@ -363,11 +382,34 @@ __device__ __forceinline__ bf16* stage_v(bf16* smem, int stage) {
   return smem + (2 * stage + 1) * DecodeShape<D>::kStageElems;
 }
 
+// early: the CTA's first item, before pdl_entry. Its first stages' KV rows, all written by earlier
+// steps but the step's own token (it.last, which the launch before appends), are issued first; then
+// the wait; then q and that one row (into its stage where it falls in the first stages, in a group of
+// its own, which the first stage's wait takes in).
 template <int D>
 __device__ __forceinline__ void process_item(const DecodeAttentionParams& p, const DecodeItem& it,
-                                             int group, bf16* smem) {
+                                             int group, bf16* smem, bool early) {
   using S = DecodeShape<D>;
   const int warp = threadIdx.x >> 5;
+  const int* table = p.blockTables + static_cast<size_t>(it.seq) * p.blockTableStride;
+  const int nStages = (it.tokEnd - it.tokStart + S::kStageTokens - 1) / S::kStageTokens;
+  // The prologue does not test s < nStages (that would wait for the context length before the
+  // table lookups): a stage past the chunk is all masked rows, zero-filled and never read.
+#pragma unroll
+  for (int s = 0; s < S::kStages - 1; s++) {
+    load_kv_stage<D>(p, table, it.kvHead, it.tokStart + s * S::kStageTokens, it.tokEnd,
+                     stage_k<D>(smem, s), stage_v<D>(smem, s), early ? it.last : -1);
+    cp_async_commit();
+  }
+  if (early) {
+    pdl_entry();
+    const int s = (it.last - it.tokStart) / S::kStageTokens;
+    if (it.last >= it.tokStart && it.last < it.tokEnd && s < S::kStages - 1) {
+      load_kv_row<D>(p, table, it.kvHead, it.tokStart + s * S::kStageTokens, it.last, stage_k<D>(smem, s),
+                     stage_v<D>(smem, s));
+    }
+    cp_async_commit();
+  }
   uint32_t qa[D / 16][4];
   load_q<D>(p, it.seq, it.kvHead, group, qa);
   WarpSoftmax<D> st;
@@ -378,18 +420,12 @@ __device__ __forceinline__ void process_item(const DecodeAttentionParams& p, con
   st.m[0] = st.m[1] = DF_NEG_INF;
   st.l[0] = st.l[1] = 0.f;
 
-  const int* table = p.blockTables + static_cast<size_t>(it.seq) * p.blockTableStride;
-  const int nStages = (it.tokEnd - it.tokStart + S::kStageTokens - 1) / S::kStageTokens;
-  // The prologue does not test s < nStages (that would wait for the context length before the
-  // table lookups): a stage past the chunk is all masked rows, zero-filled and never read.
-#pragma unroll
-  for (int s = 0; s < S::kStages - 1; s++) {
-    load_kv_stage<D>(p, table, it.kvHead, it.tokStart + s * S::kStageTokens, it.tokEnd,
-                     stage_k<D>(smem, s), stage_v<D>(smem, s));
-    cp_async_commit();
-  }
   for (int i = 0; i < nStages; i++) {
-    cp_async_wait<S::kStages - 2>();
+    if (early && i == 0) {
+      cp_async_wait<0>();  // the own row's group came after the prologue's
+    } else {
+      cp_async_wait<S::kStages - 2>();
+    }
     __syncthreads();  // stage i visible to all; everyone is done with stage i - 1's buffer
     const int next = i + S::kStages - 1;
     if (next < nStages) {
@@ -431,7 +467,7 @@ __device__ __forceinline__ int fp8_vec_at(int r, int c) {
 template <int D>
 __device__ __forceinline__ void load_kv_rows_fp8(const DecodeAttentionParams& p, const int* table,
                                                  int kvHead, int rowStart, int tokEnd, uint8_t* sK,
-                                                 uint8_t* sV) {
+                                                 uint8_t* sV, int skip = -1) {
   constexpr int kVecsPerRow = D / 16;
   constexpr int kRowsPerPass = 32 / kVecsPerRow;
   constexpr int kPasses = 16 / kRowsPerPass;
@@ -447,13 +483,29 @@ __device__ __forceinline__ void load_kv_rows_fp8(const DecodeAttentionParams& p,
     const int r = r0 + i * kRowsPerPass;
     const int t = rowStart + r;
     const int page = table[min(t >> p.blockShift, lastEntry)];
-    const bool valid = t < tokEnd;
+    const bool valid = t < tokEnd && t != skip;
     const size_t row =
         (static_cast<size_t>(page) * p.blockSize + (t & inBlockMask)) * p.kvHeads + kvHead;
     const size_t off = valid ? row * D + c * 16 : 0;
     const int at = fp8_vec_at<D>(r, c);
     cp_async16(sK + at, kCache + off, valid);
     cp_async16(sV + at, vCache + off, valid);
+  }
+}
+
+// The cp.async of position t's K and V codes into row r of one warp's rows of an FP8 stage (sK, sV
+// laid out by fp8_vec_at), by the warp's first D / 16 lanes.
+template <int D>
+__device__ __forceinline__ void load_kv_row_fp8(const DecodeAttentionParams& p, const int* table, int kvHead,
+                                                int t, int r, uint8_t* sK, uint8_t* sV) {
+  const int c = threadIdx.x & 31;
+  if (c < D / 16) {
+    const int page = table[t >> p.blockShift];
+    const size_t row =
+        (static_cast<size_t>(page) * p.blockSize + (t & (p.blockSize - 1))) * p.kvHeads + kvHead;
+    const int at = fp8_vec_at<D>(r, c);
+    cp_async16(sK + at, reinterpret_cast<const uint8_t*>(p.kCache) + row * D + c * 16, true);
+    cp_async16(sV + at, reinterpret_cast<const uint8_t*>(p.vCache) + row * D + c * 16, true);
   }
 }
 
@@ -559,14 +611,35 @@ __device__ __forceinline__ void attend_stage_fp8(const uint32_t (&qa)[D / 16][4]
 // straight from the codes, with __syncwarp where the bf16 kernel has CTA barriers (a warp waits for
 // its own copies only and reads its own rows only). The CTA meets once an item, before the warps'
 // softmax states are merged.
+// early: as process_item's (the own row, it.last, issued after the wait by the warp whose rows hold it).
 template <int D>
 __device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p, const DecodeItem& it,
-                                                 int group, bf16* smem) {
+                                                 int group, bf16* smem, bool early) {
   using S = DecodeShape<D>;
   constexpr int kStages = S::kFp8Stages;
   constexpr int kHalf = S::kFp8StageBytes / 2;  // a stage's K codes, then its V codes
   const int warp = threadIdx.x >> 5;
   uint8_t* codes = reinterpret_cast<uint8_t*>(smem) + warp * 16 * D;  // this warp's rows
+  const int* table = p.blockTables + static_cast<size_t>(it.seq) * p.blockTableStride;
+  const int nStages = (it.tokEnd - it.tokStart + S::kStageTokens - 1) / S::kStageTokens;
+  const int warpOffset = it.tokStart + warp * 16;
+#pragma unroll
+  for (int s = 0; s < kStages - 1; s++) {
+    uint8_t* b = codes + s * S::kFp8StageBytes;
+    load_kv_rows_fp8<D>(p, table, it.kvHead, warpOffset + s * S::kStageTokens, it.tokEnd, b, b + kHalf,
+                        early ? it.last : -1);
+    cp_async_commit();
+  }
+  if (early) {
+    pdl_entry();
+    const int at = it.last - it.tokStart;  // the own row: stage at / 64, warp (at % 64) / 16, row at % 16
+    const int s = at / S::kStageTokens;
+    if (at >= 0 && it.last < it.tokEnd && s < kStages - 1 && (at % S::kStageTokens) / 16 == warp) {
+      uint8_t* b = codes + s * S::kFp8StageBytes;
+      load_kv_row_fp8<D>(p, table, it.kvHead, it.last, at % 16, b, b + kHalf);
+    }
+    cp_async_commit();
+  }
   uint32_t qa[D / 16][4];
   load_q<D, true>(p, it.seq, it.kvHead, group, qa);
   WarpSoftmax<D> st;
@@ -577,18 +650,13 @@ __device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p,
   st.m[0] = st.m[1] = DF_NEG_INF;
   st.l[0] = st.l[1] = 0.f;
 
-  const int* table = p.blockTables + static_cast<size_t>(it.seq) * p.blockTableStride;
-  const int nStages = (it.tokEnd - it.tokStart + S::kStageTokens - 1) / S::kStageTokens;
-  const int warpOffset = it.tokStart + warp * 16;
-#pragma unroll
-  for (int s = 0; s < kStages - 1; s++) {
-    uint8_t* b = codes + s * S::kFp8StageBytes;
-    load_kv_rows_fp8<D>(p, table, it.kvHead, warpOffset + s * S::kStageTokens, it.tokEnd, b, b + kHalf);
-    cp_async_commit();
-  }
   const float scoreScale = p.scaleLog2 * p.kScale;
   for (int i = 0; i < nStages; i++) {
-    cp_async_wait<kStages - 2>();
+    if (early && i == 0) {
+      cp_async_wait<0>();  // the own row's group came after the prologue's
+    } else {
+      cp_async_wait<kStages - 2>();
+    }
     __syncwarp();  // the warp's rows of stage i landed; its lanes are done reading stage i - 1
     const int next = i + kStages - 1;
     if (next < nStages) {
@@ -612,7 +680,10 @@ __device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p,
 // The item loop of both variants: CTA b of a grid of G takes items b, 2G - 1 - b, 2G + b, ...
 // (a split launch has G = numItems, so one item each). kMerge: the CTA that completes the last
 // chunk of a (sequence, kv head) merges its partials in this launch (persistent variant);
-// otherwise the combine kernel does.
+// otherwise the combine kernel does. The kernels call it before pdl_entry: the work item, the context
+// length, the block table and the KV rows of earlier steps are read first (no launch of the step
+// writes them), and the first item waits (process_item's early) before it reads q, the step's own
+// KV row, or writes anything; a CTA without an item exits without touching memory.
 template <int D, bool kMerge, bool kFp8 = false>
 __device__ __forceinline__ void decode_items(const DecodeAttentionParams& p) {
   extern __shared__ uint4 dynamic_smem[];
@@ -626,9 +697,9 @@ __device__ __forceinline__ void decode_items(const DecodeAttentionParams& p) {
     if (i >= p.numItems) continue;  // uniform in the CTA
     const DecodeItem it = decode_item(p, i);
     if constexpr (kFp8) {
-      process_item_fp8<D>(p, it, group, smem);
+      process_item_fp8<D>(p, it, group, smem, round == 0);
     } else {
-      process_item<D>(p, it, group, smem);
+      process_item<D>(p, it, group, smem, round == 0);
     }
     if (kMerge && it.nChunks > 1) {
       // Publish this chunk's partial, then count it; whoever counts the last chunk merges.
@@ -672,13 +743,11 @@ __device__ __forceinline__ void decode_persistent(const DecodeAttentionParams& p
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_d128(const __grid_constant__ DecodeAttentionParams p) {
-  df::pdl_entry();
   df::decode_split<128>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_d64(const __grid_constant__ DecodeAttentionParams p) {
-  df::pdl_entry();
   df::decode_split<64>(p);
 }
 
@@ -696,36 +765,30 @@ extern "C" __global__ void __launch_bounds__(128)
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_persistent_d128(const __grid_constant__ DecodeAttentionParams p) {
-  df::pdl_entry();
   df::decode_persistent<128>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_persistent_d64(const __grid_constant__ DecodeAttentionParams p) {
-  df::pdl_entry();
   df::decode_persistent<64>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_fp8_d128(const __grid_constant__ DecodeAttentionParams p) {
-  df::pdl_entry();
   df::decode_split<128, true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_decode_attention_fp8_d64(const __grid_constant__ DecodeAttentionParams p) {
-  df::pdl_entry();
   df::decode_split<64, true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_persistent_fp8_d128(const __grid_constant__ DecodeAttentionParams p) {
-  df::pdl_entry();
   df::decode_persistent<128, true>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_decode_attention_persistent_fp8_d64(const __grid_constant__ DecodeAttentionParams p) {
-  df::pdl_entry();
   df::decode_persistent<64, true>(p);
 }

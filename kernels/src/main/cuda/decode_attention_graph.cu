@@ -78,6 +78,8 @@ __device__ __forceinline__ DecodeAttentionParams step_params(const DecodeAttenti
   return p;
 }
 
+// Like the plain kernels, the split and persistent ones call this before pdl_entry (decode_items says
+// why that is safe): stepDims is a step input.
 template <int D, bool kFp8 = false>
 __device__ __forceinline__ void decode_graph_split(const DecodeAttentionGraphParams& g) {
   const DecodeAttentionParams p = step_params(g);
@@ -89,13 +91,11 @@ __device__ __forceinline__ void decode_graph_split(const DecodeAttentionGraphPar
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_graph_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
-  df::pdl_entry();
   df::decode_graph_split<128>(g);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_graph_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
-  df::pdl_entry();
   df::decode_graph_split<64>(g);
 }
 
@@ -113,36 +113,30 @@ extern "C" __global__ void __launch_bounds__(128)
 
 extern "C" __global__ void __launch_bounds__(128, 2)
     df_decode_attention_graph_persistent_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
-  df::pdl_entry();
   df::decode_persistent<128>(df::step_params(g));
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_graph_persistent_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
-  df::pdl_entry();
   df::decode_persistent<64>(df::step_params(g));
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_graph_fp8_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
-  df::pdl_entry();
   df::decode_graph_split<128, true>(g);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_decode_attention_graph_fp8_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
-  df::pdl_entry();
   df::decode_graph_split<64, true>(g);
 }
 
 extern "C" __global__ void __launch_bounds__(128, 3)
     df_decode_attention_graph_persistent_fp8_d128(const __grid_constant__ DecodeAttentionGraphParams g) {
-  df::pdl_entry();
   df::decode_persistent<128, true>(df::step_params(g));
 }
 
 extern "C" __global__ void __launch_bounds__(128, 4)
     df_decode_attention_graph_persistent_fp8_d64(const __grid_constant__ DecodeAttentionGraphParams g) {
-  df::pdl_entry();
   df::decode_persistent<64, true>(df::step_params(g));
 }

@@ -59,8 +59,10 @@ class ProgrammaticLaunchTest {
    * The launch is safe only because every kernel of the fatbin waits for its predecessor before it
    * touches memory a predecessor may write: each extern "C" kernel's first statement is df::pdl_entry(),
    * except the GEMMs that read resident weights before it (skinny and FP8 skinny GEMMs through
-   * skinny_prologue, the FP8 GEMVs), whose bodies call it themselves after those loads only, and RoPE + KV
-   * append, which reads its step inputs (positions, slots) and the angle table first.
+   * skinny_prologue, the FP8 GEMVs), whose bodies call it themselves after those loads only, RoPE + KV
+   * append, which reads its step inputs (positions, slots) and the angle table first, and the decode attention's
+   * split and persistent kernels, which read the work item, context length, block table and the KV rows of
+   * earlier steps first.
    */
   @Test
   void everyKernelOfTheFatbinWaitsForItsPredecessorFirst() throws Exception {
@@ -95,6 +97,16 @@ class ProgrammaticLaunchTest {
     assertTrue(beforeWait.contains("p.positions") && beforeWait.contains("p.cosSin"), beforeWait);
     assertFalse(Pattern.compile("p\\.(q|k|v|qOut|kCache|vCache|qNorm|kNorm|qBias|kBias|vBias)\\b").matcher(beforeWait)
         .find(), "nothing a launch of the step writes is read before the wait: " + beforeWait);
+    String attention = Files.readString(dir.resolve("decode_attention.cu"));
+    for (String item : new String[] {"void process_item(", "void process_item_fp8("}) {
+      String body = body(attention, item);
+      String early = body.substring(0, body.indexOf("pdl_entry();"));
+      assertTrue(early.contains("early ? it.last : -1"), item + ": the step's own row is not read before the wait");
+      assertFalse(early.contains("load_q"), item + ": q is read after the wait");
+      assertTrue(body.indexOf("pdl_entry();") < body.indexOf("load_q<"), item);
+    }
+    String items = body(attention, "void decode_items(");
+    assertTrue(items.contains("round == 0"), "only a CTA's first item comes before the wait");
     String common = Files.readString(dir.resolve("common.cuh"));
     assertTrue(common.contains("griddepcontrol.wait;") && common.contains("griddepcontrol.launch_dependents;"));
     assertTrue(common.indexOf("griddepcontrol.wait;") < common.indexOf("griddepcontrol.launch_dependents;"),
@@ -104,7 +116,8 @@ class ProgrammaticLaunchTest {
   /** First statements of the kernels that load resident weights before their own pdl_entry. */
   private static final Pattern EARLY_WEIGHTS =
       Pattern.compile("df::(skinny_tile|skinny_fp8_tile)<\\d+>\\(p\\);|df::gemv_fp8(_mma<(false|true)>)?\\(p\\);"
-          + "|df::rope_and_append<(false|true)>\\(p\\);");
+          + "|df::rope_and_append<(false|true)>\\(p\\);"
+          + "|df::decode_(split|persistent|graph_split)<\\d+(, true)?>\\((p|g|df::step_params\\(g\\))\\);");
 
   /** The body of the device function whose signature contains {@code signature}, braces balanced. */
   private static String body(String source, String signature) {
