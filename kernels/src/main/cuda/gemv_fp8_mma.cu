@@ -13,8 +13,8 @@
 // p.taskWarps warps (1, 2, 4 or 8) share a task, each taking k / W consecutive codes of its rows (its slice),
 // and the task's first warp sums the W partial rows in warp order (deterministic). The 8 warps of a CTA are
 // 8 / W groups; group j of CTA b takes tasks b * (8 / W) + j, then every (gridDim.x * 8 / W)-th, in rounds that
-// end at a CTA barrier (where the partials change hands). The host picks W so that every task has its warps
-// at once where it can (GemvFp8Params.plan).
+// end at a CTA barrier (where the partials change hands). The host picks W to load the busiest SM least over
+// all rounds (GemvFp8Params.plan, balancedTaskWarps).
 // In a warp, lane (g = lane / 4, q = lane % 4) reads row g of the task: 16 codes at bytes 64 c + 16 q of the
 // slice for chunk c, kGemvMmaBatch chunks in flight. Each 32-bit word j of them is one m16n8k16 MMA: B (16 x 8)
 // holds the 8 rows' words j (lane (g, q): codes 0 and 2 at k = 2q, 2q + 1, codes 1 and 3 at 2q + 8, 2q + 9),

@@ -232,10 +232,11 @@ public record GemvFp8Params(
    * round, the CTAs ({@code slots} of them at most, spread evenly over {@code sms}) take the tasks grid-stride,
    * and in the last, part round the busy CTAs are the first ones, one an SM before a second. The busiest SM's
    * work, in task slices of 1 / W of a task's bytes: the full rounds' (every CTA of the SM, 8 slices each) plus
-   * the last round's. Ties go to fewer rounds (fewer barriers, longer slices), then to more warps. Where every
-   * task fits in one round of the CTAs the GPU holds this is the most warps that still do (gate_up's 3584 tasks
-   * of Llama-3-8B on 396 slots: W = 1 is two rounds, the second with 52 CTAs busy, where W = 2 spreads the last
-   * round over 104).
+   * the last round's. Ties go to fewer rounds (fewer barriers, longer slices), then to more warps. So one round
+   * is not kept at any price: Llama-3-8B's FP8 gate_up with SwiGLU behind (1792 tasks, 528 slots) fits one round
+   * at W = 2 with four CTAs on some SMs and three on others, and takes W = 4 in two rounds, the second spread
+   * over 368 CTAs; its bf16 gate_up (3584 tasks, 396 slots) takes W = 2, where W = 1 leaves a second round of 52
+   * busy CTAs.
    */
   static int balancedTaskWarps(long tasks, int slots, int sms) {
     if (sms < 1) throw new IllegalArgumentException("sms must be positive but is " + sms);
