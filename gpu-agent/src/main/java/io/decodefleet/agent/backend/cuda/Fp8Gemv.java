@@ -49,6 +49,34 @@ final class Fp8Gemv {
     return m == 1 && aligned && GemvFp8Params.mmaFitsBf16(n, k);
   }
 
+  /**
+   * The FP8 GEMV variant the dispatch's choice {@code chosen} (null: none) names, if it may run on this projection
+   * here ({@code gemvFp8}: the GEMV's setting; {@code mma}: its tensor-core variant's); else null. A choice of the
+   * warp-a-row GEMV runs on the tensor cores where {@code mma} is ON and the shape fits.
+   */
+  static GemmChoice.Kernel chosenFp8(GemmChoice chosen, boolean gemvFp8, GemmTuner.GemvMma mma, int m, int n, int k,
+      boolean aligned) {
+    if (chosen == null) return null;
+    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8 && runs(gemvFp8, m, k, aligned)) {
+      boolean inPlace = mma == GemmTuner.GemvMma.ON && mmaRuns(true, m, n, k, aligned);
+      return inPlace ? GemmChoice.Kernel.GEMV_FP8_MMA : GemmChoice.Kernel.GEMV_FP8;
+    }
+    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8_MMA && mmaRuns(mma == GemmTuner.GemvMma.BOTH, m, n, k, aligned)) {
+      return GemmChoice.Kernel.GEMV_FP8_MMA;
+    }
+    return null;
+  }
+
+  /**
+   * Whether a one-row bf16 projection runs the bf16 GEMV: where it fits ({@link #bf16Runs}) and {@code mode} is ON,
+   * or TIMED and the dispatch chose it ({@code chosen}, null: none).
+   */
+  static boolean chosenBf16(GemmTuner.GemvBf16 mode, GemmChoice chosen, int n, int k, boolean aligned) {
+    if (!bf16Runs(1, n, k, aligned)) return false;
+    return mode == GemmTuner.GemvBf16.ON
+        || mode == GemmTuner.GemvBf16.TIMED && chosen != null && chosen.kernel() == GemmChoice.Kernel.GEMV_BF16_MMA;
+  }
+
   private final KernelModule kernels;
   private final CudaStream stream;
   private final boolean on; // the FP8 GEMV is a dispatch candidate at one row

@@ -115,20 +115,6 @@ final class Projections {
     return skinnyFp8Wgmma;
   }
 
-  /** The FP8 GEMV variant {@code chosen} names if it may run on this projection here; else null. */
-  private GemmChoice.Kernel gemvKernel(GemmChoice chosen, int m, int n, int k, boolean aligned) {
-    if (chosen == null) return null;
-    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8 && Fp8Gemv.runs(gemvFp8, m, k, aligned)) {
-      boolean inPlace = gemvFp8Mma == GemmTuner.GemvMma.ON && Fp8Gemv.mmaRuns(true, m, n, k, aligned);
-      return inPlace ? GemmChoice.Kernel.GEMV_FP8_MMA : GemmChoice.Kernel.GEMV_FP8;
-    }
-    if (chosen.kernel() == GemmChoice.Kernel.GEMV_FP8_MMA
-        && Fp8Gemv.mmaRuns(gemvFp8Mma == GemmTuner.GemvMma.BOTH, m, n, k, aligned)) {
-      return GemmChoice.Kernel.GEMV_FP8_MMA;
-    }
-    return null;
-  }
-
   /** Whether our second skinny GEMM can run here (the tensor-map shim is loaded). */
   boolean skinny2() {
     return skinny2 != null;
@@ -214,23 +200,18 @@ final class Projections {
   GemmChoice.Kernel gemvFp8Chosen(int n, int k, int outStride, long x, long w) {
     if (choices == null) return null;
     GemmChoice choice = choices.choiceFor(new GemmShape(1, n, k, outStride, false)).orElse(null);
-    return gemvKernel(choice, 1, n, k, Skinny2Gemms.aligned(x, w));
+    return Fp8Gemv.chosenFp8(choice, gemvFp8, gemvFp8Mma, 1, n, k, Skinny2Gemms.aligned(x, w));
   }
 
   /**
    * Whether a layer's one-row bf16 projection of {@code n} rows, depth {@code k}, into a row of {@code outStride}
-   * ({@code outFloat}: float32) runs the bf16 GEMV on x and w: where it fits ({@link Fp8Gemv#bf16Runs}) and {@link
-   * GemmTuner#GEMV_BF16_SETTING_ENV} is on, or timed and the dispatch chose it for the shape. Only then may {@link
-   * Fp8Gemv#project} take a norm in front or SwiGLU behind.
+   * runs the bf16 GEMV on x and w ({@link Fp8Gemv#chosenBf16}); only then may {@link Fp8Gemv#project} take a norm
+   * in front or SwiGLU behind.
    */
   boolean gemvBf16Chosen(int n, int k, int outStride, boolean outFloat, long x, long w) {
-    if (!Fp8Gemv.bf16Runs(1, n, k, Skinny2Gemms.aligned(x, w))) return false;
-    return switch (gemvBf16) {
-      case ON -> true;
-      case OFF -> false;
-      case TIMED -> choices != null && choices.choiceFor(new GemmShape(1, n, k, outStride, outFloat))
-          .map(c -> c.kernel() == GemmChoice.Kernel.GEMV_BF16_MMA).orElse(false);
-    };
+    GemmShape shape = new GemmShape(1, n, k, outStride, outFloat);
+    GemmChoice choice = choices == null ? null : choices.choiceFor(shape).orElse(null);
+    return Fp8Gemv.chosenBf16(gemvBf16, choice, n, k, Skinny2Gemms.aligned(x, w));
   }
 
   /** How the bf16 GEMV takes part here. */
@@ -293,7 +274,7 @@ final class Projections {
       throw new IllegalArgumentException("an FP8 decode GEMM takes at most " + FP8_GEMM_MAX_ROWS + " rows, not " + s);
     }
     boolean aligned = Skinny2Gemms.aligned(x, w);
-    GemmChoice.Kernel gemvKernel = gemvKernel(choice, s.m(), s.n(), s.k(), aligned);
+    GemmChoice.Kernel gemvKernel = Fp8Gemv.chosenFp8(choice, gemvFp8, gemvFp8Mma, s.m(), s.n(), s.k(), aligned);
     if (gemvKernel != null) {
       gemv.launch(GemvFp8Params.resident(out, x, w, scales, s.n(), s.k(), s.stride(), s.outFloat()),
           gemvKernel == GemmChoice.Kernel.GEMV_FP8_MMA);

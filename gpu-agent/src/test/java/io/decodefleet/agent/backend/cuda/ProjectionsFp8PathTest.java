@@ -2,11 +2,13 @@ package io.decodefleet.agent.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.decodefleet.agent.backend.cuda.Projections.Fp8Path;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice.Kernel;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.kernels.cuda.SkinnyGemmPlan;
 import org.junit.jupiter.api.Test;
 
@@ -91,6 +93,39 @@ class ProjectionsFp8PathTest {
     assertFalse(Fp8Gemv.bf16Runs(1, 6144, 4096, false), "unaligned operands");
     assertFalse(Fp8Gemv.bf16Runs(1, 1004, 4096, true), "1004 rows: no whole 8-row tasks");
     assertFalse(Fp8Gemv.bf16Runs(1, 1000, 528, true), "k 528");
+  }
+
+  @Test
+  void theBf16GemvRunsWhereItFitsWhenOnAndWhereTheDispatchChoseItWhenTimed() {
+    GemmChoice gemv = GemmChoice.ours(GemmChoice.Kernel.GEMV_BF16_MMA, 9.5);
+    GemmChoice lt = GemmChoice.cublasLt(0, 10.1);
+    assertTrue(Fp8Gemv.chosenBf16(GemmTuner.GemvBf16.ON, lt, 6144, 4096, true), "on: whatever was timed");
+    assertTrue(Fp8Gemv.chosenBf16(GemmTuner.GemvBf16.ON, null, 6144, 4096, true), "on: untimed too");
+    assertFalse(Fp8Gemv.chosenBf16(GemmTuner.GemvBf16.ON, lt, 6144, 4104, true), "on, but k does not fit");
+    assertFalse(Fp8Gemv.chosenBf16(GemmTuner.GemvBf16.ON, lt, 6144, 4096, false), "on, but unaligned");
+    assertTrue(Fp8Gemv.chosenBf16(GemmTuner.GemvBf16.TIMED, gemv, 6144, 4096, true));
+    assertFalse(Fp8Gemv.chosenBf16(GemmTuner.GemvBf16.TIMED, lt, 6144, 4096, true), "timed: cuBLASLt won");
+    assertFalse(Fp8Gemv.chosenBf16(GemmTuner.GemvBf16.TIMED, null, 6144, 4096, true), "timed: untimed");
+    assertFalse(Fp8Gemv.chosenBf16(GemmTuner.GemvBf16.OFF, gemv, 6144, 4096, true), "off: never");
+  }
+
+  @Test
+  void anFp8GemvChoiceRunsOnTheTensorCoresWhereOnAndTheShapeFits() {
+    GemmChoice rows = GemmChoice.ours(GemmChoice.Kernel.GEMV_FP8, 9.5);
+    GemmChoice mma = GemmChoice.ours(GemmChoice.Kernel.GEMV_FP8_MMA, 9.0);
+    assertEquals(GemmChoice.Kernel.GEMV_FP8_MMA,
+        Fp8Gemv.chosenFp8(rows, true, GemmTuner.GemvMma.ON, 1, 6144, 4096, true));
+    assertEquals(GemmChoice.Kernel.GEMV_FP8, Fp8Gemv.chosenFp8(rows, true, GemmTuner.GemvMma.ON, 1, 1000, 528, true),
+        "a shape the tensor cores do not take: a warp a row");
+    assertEquals(GemmChoice.Kernel.GEMV_FP8, Fp8Gemv.chosenFp8(rows, true, GemmTuner.GemvMma.OFF, 1, 6144, 4096, true));
+    assertEquals(GemmChoice.Kernel.GEMV_FP8, Fp8Gemv.chosenFp8(rows, true, GemmTuner.GemvMma.BOTH, 1, 6144, 4096, true),
+        "both: each as timed");
+    assertEquals(GemmChoice.Kernel.GEMV_FP8_MMA,
+        Fp8Gemv.chosenFp8(mma, true, GemmTuner.GemvMma.BOTH, 1, 6144, 4096, true));
+    assertNull(Fp8Gemv.chosenFp8(rows, false, GemmTuner.GemvMma.ON, 1, 6144, 4096, true), "the GEMV off");
+    assertNull(Fp8Gemv.chosenFp8(null, true, GemmTuner.GemvMma.ON, 1, 6144, 4096, true), "untimed");
+    assertNull(Fp8Gemv.chosenFp8(GemmChoice.ours(GemmChoice.Kernel.SKINNY_FP8, 9.0), true, GemmTuner.GemvMma.ON, 1,
+        6144, 4096, true), "the skinny GEMM won");
   }
 
   @Test
