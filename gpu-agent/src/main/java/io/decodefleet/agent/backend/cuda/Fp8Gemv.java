@@ -103,9 +103,13 @@ final class Fp8Gemv {
     return norm;
   }
 
-  /** Whether the GEMV may make SwiGLU behind gate_up rows. */
-  boolean swiglu() {
-    return swiglu;
+  /**
+   * Whether {@code kernel} may make SwiGLU behind the gate_up rows of an {@code n}-row, depth-{@code k} projection:
+   * the setting on, and over bf16 weights whole 8-row tasks of the n / 2 output rows (the FP8 launch plans a warp
+   * a row where they are not whole).
+   */
+  boolean swigluBehind(GemmChoice.Kernel kernel, int n, int k) {
+    return swiglu && (kernel != GemmChoice.Kernel.GEMV_BF16_MMA || GemvFp8Params.mmaFitsBf16(n / 2, k));
   }
 
   /**
@@ -148,25 +152,25 @@ final class Fp8Gemv {
    */
   String describeBf16() {
     if (bf16 == GemmTuner.GemvBf16.OFF) return "";
-    String gemv = "; the one-row bf16 GEMV on the tensor cores" + (bf16 == GemmTuner.GemvBf16.ON
-        ? " (every layer projection it fits)" : " (where it timed fastest)");
-    List<String> inside = new ArrayList<>(2);
-    if (norm) inside.add("the norm in front");
-    if (swiglu) inside.add("SwiGLU behind");
-    return inside.isEmpty() ? gemv + " alone" : gemv + " with " + String.join(", ", inside);
+    return withInside("; the one-row bf16 GEMV on the tensor cores" + (bf16 == GemmTuner.GemvBf16.ON
+        ? " (every layer projection it fits)" : " (where it timed fastest)"));
   }
 
   /** What runs inside the GEMV and on which variant ({@code mma}), for the load line: empty where it is not a candidate. */
   String describe(GemmTuner.GemvMma mma) {
     if (!on) return "";
-    List<String> inside = new ArrayList<>(3);
-    if (norm) inside.add("the norm in front");
-    if (swiglu) inside.add("SwiGLU behind");
-    String gemv = "; the one-row FP8 GEMV" + switch (mma) {
+    return withInside("; the one-row FP8 GEMV" + switch (mma) {
       case ON -> " (on the tensor cores where the shape fits)";
       case BOTH -> " (its two variants timed apart)";
       case OFF -> " (a warp a row)";
-    };
+    });
+  }
+
+  /** {@code gemv}, then what runs inside it (the norm in front, SwiGLU behind), or "alone". */
+  private String withInside(String gemv) {
+    List<String> inside = new ArrayList<>(2);
+    if (norm) inside.add("the norm in front");
+    if (swiglu) inside.add("SwiGLU behind");
     return inside.isEmpty() ? gemv + " alone" : gemv + " with " + String.join(", ", inside);
   }
 }

@@ -11,7 +11,6 @@ import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.MoeConfig;
 import io.decodefleet.kernels.cuda.ArgmaxParams;
 import io.decodefleet.kernels.cuda.EmbeddingParams;
-import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.KernelParams;
 import io.decodefleet.kernels.cuda.LaunchShape;
@@ -216,8 +215,7 @@ final class LayerStack {
       } else {
         flushNorm(norm, m);
       }
-      boolean swiglu = act != 0 && gemv.swiglu()
-          && (gemvKernel != GemmChoice.Kernel.GEMV_BF16_MMA || GemvFp8Params.mmaFitsBf16(n / 2, k));
+      boolean swiglu = act != 0 && gemv.swigluBehind(gemvKernel, n, k);
       mark(family);
       gemv.project(swiglu ? act : out, swiglu ? n / 2 : stride, x, inside, swiglu, weights.address(w),
           scales >= 0 ? weights.address(scales) : 0L, n, k, gemvKernel);

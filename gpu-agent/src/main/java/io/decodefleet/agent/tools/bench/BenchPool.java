@@ -9,6 +9,7 @@ import io.decodefleet.kernels.cuda.DummyWeightsParams;
 import io.decodefleet.kernels.cuda.FillParams;
 import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
+import java.util.stream.IntStream;
 
 /**
  * Helpers for benchmark inputs and timing: random device tensors made on the device, the number
@@ -98,6 +99,15 @@ final class BenchPool {
       GemvFp8Params.Launch l = plans[i % plans.length];
       h.launch(l.kernel(), l.shape(), l.params());
     });
+  }
+
+  /**
+   * The warps a task other than the plan's for {@code p} on the tensor cores (1, 2, 4, 8 but the planned one), to
+   * time beside it; none where the plan is not on the tensor cores.
+   */
+  static int[] otherTaskWarps(DeviceHarness h, GemvFp8Params p, boolean mma) {
+    int planned = gemvPlan(h, p, mma, 0).params().taskWarps();
+    return planned == 0 ? new int[0] : IntStream.of(1, 2, 4, 8).filter(w -> w != planned).toArray();
   }
 
   /** How the backend plans {@code p} on this GPU ({@code taskWarps} 0), or with that many warps a task. */

@@ -146,9 +146,8 @@ final class Fp8GemmBench {
         .withNorm(residual, residualOut, weight, 1e-5f));
     String variant = swiglu ? "gemv norm+swiglu" : "gemv norm";
     List<BenchResult> rows = new ArrayList<>(List.of(gemvRow(h, in, variant, mma, params, copyPerUs, 0)));
-    int planned = BenchPool.gemvPlan(h, params[0], mma, 0).params().taskWarps();
-    for (int w : everyPlan && planned > 0 ? new int[] {1, 2, 4, 8} : new int[0]) {
-      if (w != planned) rows.add(gemvRow(h, in, variant, mma, params, copyPerUs, w));
+    for (int w : everyPlan ? BenchPool.otherTaskWarps(h, params[0], mma) : new int[0]) {
+      rows.add(gemvRow(h, in, variant, mma, params, copyPerUs, w));
     }
     return rows;
   }

@@ -297,9 +297,7 @@ public final class KernelBench {
     List<BenchResult> rows = new ArrayList<>();
     rows.add(in.result("gemm", variant, gemmShape(1, n, k), BenchPool.gemvMedianUs(h, in.launches(), params, true),
         copyPerUs));
-    int planned = BenchPool.gemvPlan(h, params[0], true, 0).params().taskWarps();
-    for (int w : norm == swiglu ? new int[] {1, 2, 4, 8} : new int[0]) {
-      if (w == planned) continue;
+    for (int w : norm == swiglu ? BenchPool.otherTaskWarps(h, params[0], true) : new int[0]) {
       rows.add(in.result("gemm", variant + " w=" + w, gemmShape(1, n, k),
           BenchPool.gemvMedianUs(h, in.launches(), params, true, w), copyPerUs));
     }
