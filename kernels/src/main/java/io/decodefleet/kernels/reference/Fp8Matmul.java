@@ -38,13 +38,16 @@ public final class Fp8Matmul {
       throw new IllegalArgumentException("scales has " + scales.length + " values: 1 or n (" + n + ") are needed");
     }
     Checks.length(out, (long) m * n, "out");
-    float[] row = new float[k];
-    for (int j = 0; j < n; j++) {
-      Fp8E4m3.decode(w, j * k, k, 1f, row, 0);
-      float s = scales[scales.length == 1 ? 0 : j];
-      for (int i = 0; i < m; i++) {
-        out[i * n + j] = Dot.dot(x, i * k, row, 0, k) * s;
+    int block = Math.max(1, 64 * 1024 / Math.max(1, k));
+    ColumnBlocks.forEach(n, block, ColumnBlocks.worthThreads(m, n, k), (j0, j1) -> {
+      float[] row = new float[k];
+      for (int j = j0; j < j1; j++) {
+        Fp8E4m3.decode(w, j * k, k, 1f, row, 0);
+        float s = scales[scales.length == 1 ? 0 : j];
+        for (int i = 0; i < m; i++) {
+          out[i * n + j] = Dot.dot(x, i * k, row, 0, k) * s;
+        }
       }
-    }
+    });
   }
 }

@@ -22,7 +22,8 @@ public final class Matmul {
    * the position of the row in the batch, the cache blocking or which columns are computed
    * together, so a row of {@code x} gives bit-identical outputs whether it is multiplied alone
    * ({@code m = 1}) or inside any batch. The engine relies on this to compare batched decode
-   * against single-sequence decode exactly.
+   * against single-sequence decode exactly. For the same reason a large weight's column blocks may
+   * run on several threads ({@link ColumnBlocks}): the result is the same bit for bit.
    *
    * @param x (m, k) float32, row-major
    * @param w (n, k) float32, row-major: (out_features, in_features)
@@ -43,8 +44,7 @@ public final class Matmul {
     Checks.length(out, (long) m * n, "out");
     // Even, so that column pairs never straddle two blocks.
     int block = Math.max(2, (W_BLOCK_FLOATS / Math.max(1, k)) & ~1);
-    for (int j0 = 0; j0 < n; j0 += block) {
-      int j1 = Math.min(n, j0 + block);
+    ColumnBlocks.forEach(n, block, ColumnBlocks.worthThreads(m, n, k), (j0, j1) -> {
       for (int i = 0; i < m; i++) {
         int xOff = i * k;
         int outRow = i * n;
@@ -56,7 +56,7 @@ public final class Matmul {
           out[outRow + j] = Dot.dot(x, xOff, w, j * k, k);
         }
       }
-    }
+    });
   }
 
   /**

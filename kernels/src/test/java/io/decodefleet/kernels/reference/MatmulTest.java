@@ -118,6 +118,42 @@ class MatmulTest {
   }
 
   @Test
+  void aWeightLargeEnoughForThreadsGivesEachColumnsOwnDotProduct() {
+    // 4100 x 4096 floats is past ColumnBlocks' threshold; 4100 is no multiple of the block, so
+    // the last block is short. Every output must be the one-thread dot product, bit for bit.
+    int m = 2;
+    int n = 4100;
+    int k = 4096;
+    assertTrue((long) n * k >= ColumnBlocks.MIN_WEIGHT_ELEMENTS);
+    Random random = new Random(7);
+    float[] x = Closeness.gaussian(random, m * k, 1.0);
+    float[] w = Closeness.gaussian(random, n * k, 0.1);
+    float[] out = new float[m * n];
+    Matmul.matmulTransposed(x, w, m, n, k, out);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        assertEquals(Float.floatToRawIntBits(Dot.dot(x, i * k, w, j * k, k)),
+            Float.floatToRawIntBits(out[i * n + j]), "row " + i + ", column " + j);
+      }
+    }
+  }
+
+  @Test
+  void threadedBlocksCoverEveryColumnOnce() {
+    int n = 1001;
+    java.util.concurrent.atomic.AtomicIntegerArray seen = new java.util.concurrent.atomic.AtomicIntegerArray(n);
+    ColumnBlocks.forEach(n, 16, true, (j0, j1) -> {
+      for (int j = j0; j < j1; j++) {
+        seen.incrementAndGet(j);
+      }
+    });
+    for (int j = 0; j < n; j++) {
+      assertEquals(1, seen.get(j), "column " + j);
+    }
+    assertTrue(!ColumnBlocks.worthThreads(64, 1024, 128), "a tiny model's projection stays on one thread");
+  }
+
+  @Test
   void emptyInnerDimensionGivesZeros() {
     float[] out = {1f, 2f, 3f, 4f, 5f, 6f};
     Matmul.matmulTransposed(new float[0], new float[0], 2, 3, 0, out);
