@@ -6,7 +6,9 @@
 // applied to each sequence).
 //
 // Variants: df_prefill_attention_d64, df_prefill_attention_d128, df_prefill_attention_3cta_d128 (the
-// query tile staged in a K/V buffer: 4 tiles of shared memory, three CTAs an SM; opt-in).
+// query tile staged in a K/V buffer: 4 tiles of shared memory, three CTAs an SM; opt-in),
+// df_prefill_attention_wide_d128 (128 query rows a CTA, 32 a warp; grid x ceil(maxSeqLen / 128);
+// 6 tiles of shared memory; opt-in).
 // A CTA (4 warps) takes 64 query rows of one head of one sequence (16 rows per warp, held as
 // MMA A fragments) and streams the K/V tiles of 64 keys up to the diagonal through shared memory
 // (cp.async, two stages); scores and the weighted sum use the bf16 tensor cores with an online
@@ -252,6 +254,188 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
   }
 }
 
+// The wide variant: 128 query rows a CTA, 32 a warp as two m16 fragments, so each K and V fragment
+// read from shared memory (ldmatrix) feeds four MMAs where prefill_tile's feeds two; the query tile
+// stays in shared memory and is read per key tile (registers for it would not fit beside twice the
+// accumulators). A warp skips the key tiles wholly past its rows (the diagonal's upper half for
+// warps 0 and 1). Shared memory: Q (128 rows) + 2 stages x (K + V), 6 tiles of 64 rows.
+template <int D>
+__device__ __forceinline__ void prefill_tile_wide(const PrefillAttentionParams& p) {
+  using S = PrefillShape<D>;
+  constexpr int kRows = 2 * S::kTile;
+  extern __shared__ uint4 dynamic_smem[];
+  bf16* sQ = reinterpret_cast<bf16*>(dynamic_smem);  // 128 rows: swizzle() is linear in the row
+  bf16* sKV = sQ + 2 * S::kTileElems;                // stage b: K at 2b, V at 2b + 1
+  const int seq = blockIdx.z, h = blockIdx.y;
+  const int start = p.seqStarts[seq];
+  const int len = p.seqStarts[seq + 1] - start;
+  const int tile = gridDim.x - 1 - blockIdx.x;  // heaviest first, as prefill_tile
+  const int q0 = tile * kRows;
+  if (q0 >= len) return;
+  const int group = p.qHeads / p.kvHeads;
+  const int kvHead = h / group;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, q4 = lane & 3, mi = lane >> 3, r8 = lane & 7;
+
+  const bf16* qBase = p.q + (static_cast<size_t>(start) * p.qHeads + h) * D;
+  const bf16* kBase = p.k + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
+  const bf16* vBase = p.v + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
+  const size_t qStride = static_cast<size_t>(p.qHeads) * D;
+  const size_t kvStride = static_cast<size_t>(p.kvHeads) * D;
+  const int nKv = (min(q0 + kRows, len) + S::kTile - 1) / S::kTile;  // up to the last row's key tile
+
+  load_tile64<D>(sQ, qBase, qStride, q0, len);
+  load_tile64<D>(sQ + S::kTileElems, qBase, qStride, q0 + S::kTile, len);
+  load_tile64<D>(sKV, kBase, kvStride, 0, len);
+  load_tile64<D>(sKV + S::kTileElems, vBase, kvStride, 0, len);
+  cp_async_commit();
+
+  float o[2][D / 8][4];
+#pragma unroll
+  for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+    for (int nt = 0; nt < D / 8; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) o[mt][nt][e] = 0.f;
+  float m[2][2] = {{DF_NEG_INF, DF_NEG_INF}, {DF_NEG_INF, DF_NEG_INF}};
+  float l[2][2] = {{0.f, 0.f}, {0.f, 0.f}};
+  const int warpRow0 = q0 + warp * 32;  // this warp's rows: warpRow0 .. warpRow0 + 31
+
+  for (int j = 0; j < nKv; j++) {
+    if (j + 1 < nKv) {
+      bf16* next = sKV + ((j + 1) & 1) * 2 * S::kTileElems;
+      load_tile64<D>(next, kBase, kvStride, (j + 1) * S::kTile, len);
+      load_tile64<D>(next + S::kTileElems, vBase, kvStride, (j + 1) * S::kTile, len);
+    }
+    cp_async_commit();
+    cp_async_wait<1>();
+    __syncthreads();
+    // Tiles and warps are 64- and 32-row aligned: a warp either has every row at or past the tile's
+    // first key (each row then has a key to attend here) or none, and then skips the tile.
+    if (j * S::kTile <= warpRow0) {
+      const bf16* sK = sKV + (j & 1) * 2 * S::kTileElems;
+      const bf16* sV = sK + S::kTileElems;
+      float s[2][8][4];
+#pragma unroll
+      for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+          for (int e = 0; e < 4; e++) s[mt][nt][e] = 0.f;
+#pragma unroll
+      for (int kk = 0; kk < D / 16; kk++) {
+        uint32_t qa[2][4];
+#pragma unroll
+        for (int mt = 0; mt < 2; mt++) {
+          const int r = warp * 32 + mt * 16 + (mi & 1) * 8 + r8;
+          ldmatrix_x4(qa[mt], sQ + swizzle<S::kChunksPerRow>(r, 2 * kk + (mi >> 1)) * 8);
+        }
+#pragma unroll
+        for (int np = 0; np < 4; np++) {
+          uint32_t b[4];
+          const int r = np * 16 + (mi >> 1) * 8 + r8;
+          ldmatrix_x4(b, sK + swizzle<S::kChunksPerRow>(r, 2 * kk + (mi & 1)) * 8);
+#pragma unroll
+          for (int mt = 0; mt < 2; mt++) {
+            mma_bf16(s[mt][2 * np], qa[mt], b[0], b[1]);
+            mma_bf16(s[mt][2 * np + 1], qa[mt], b[2], b[3]);
+          }
+        }
+      }
+      // The mask where a key can pass a row of this warp or the sequence's end.
+      const bool masked = j * S::kTile + S::kTile - 1 > warpRow0 || (j + 1) * S::kTile > len;
+      float alpha[2][2];
+#pragma unroll
+      for (int mt = 0; mt < 2; mt++) {
+        float mx[2] = {DF_NEG_INF, DF_NEG_INF};
+        if (masked) {
+#pragma unroll
+          for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+              const int key = j * S::kTile + nt * 8 + 2 * q4 + (e & 1);
+              const int row = warpRow0 + mt * 16 + g + (e >> 1) * 8;
+              const bool valid = key <= row && key < len;
+              const float v = valid ? s[mt][nt][e] * p.scaleLog2 : DF_NEG_INF;
+              s[mt][nt][e] = v;
+              mx[e >> 1] = fmaxf(mx[e >> 1], v);
+            }
+        } else {
+          scale_scores(s[mt], p.scaleLog2, mx);
+        }
+        float mUse[2], rowSum[2] = {0.f, 0.f};
+#pragma unroll
+        for (int hh = 0; hh < 2; hh++) {
+          mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 1));
+          mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 2));
+          const float mNew = fmaxf(m[mt][hh], mx[hh]);
+          mUse[hh] = mNew == DF_NEG_INF ? 0.f : mNew;
+          alpha[mt][hh] = prefill_exp2(m[mt][hh] - mUse[hh]);
+          m[mt][hh] = mNew;
+        }
+#pragma unroll
+        for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+          for (int e = 0; e < 4; e++) {
+            const float pe = prefill_exp2(s[mt][nt][e] - mUse[e >> 1]);
+            s[mt][nt][e] = pe;
+            rowSum[e >> 1] += pe;
+          }
+        l[mt][0] = l[mt][0] * alpha[mt][0] + rowSum[0];
+        l[mt][1] = l[mt][1] * alpha[mt][1] + rowSum[1];
+#pragma unroll
+        for (int nt = 0; nt < D / 8; nt++) {
+          o[mt][nt][0] *= alpha[mt][0];
+          o[mt][nt][1] *= alpha[mt][0];
+          o[mt][nt][2] *= alpha[mt][1];
+          o[mt][nt][3] *= alpha[mt][1];
+        }
+      }
+#pragma unroll
+      for (int ks = 0; ks < 4; ks++) {  // 16 keys per k-step
+        uint32_t pa[2][4];
+#pragma unroll
+        for (int mt = 0; mt < 2; mt++) {
+          pa[mt][0] = pack_bf16x2(s[mt][2 * ks][0], s[mt][2 * ks][1]);
+          pa[mt][1] = pack_bf16x2(s[mt][2 * ks][2], s[mt][2 * ks][3]);
+          pa[mt][2] = pack_bf16x2(s[mt][2 * ks + 1][0], s[mt][2 * ks + 1][1]);
+          pa[mt][3] = pack_bf16x2(s[mt][2 * ks + 1][2], s[mt][2 * ks + 1][3]);
+        }
+#pragma unroll
+        for (int jd = 0; jd < D / 16; jd++) {
+          uint32_t b[4];
+          const int r = ks * 16 + (mi & 1) * 8 + r8;
+          ldmatrix_x4_trans(b, sV + swizzle<S::kChunksPerRow>(r, 2 * jd + (mi >> 1)) * 8);
+#pragma unroll
+          for (int mt = 0; mt < 2; mt++) {
+            mma_bf16(o[mt][2 * jd], pa[mt], b[0], b[1]);
+            mma_bf16(o[mt][2 * jd + 1], pa[mt], b[2], b[3]);
+          }
+        }
+      }
+    }
+    __syncthreads();  // this stage's buffer is refilled next iteration
+  }
+
+#pragma unroll
+  for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+    for (int hh = 0; hh < 2; hh++) {
+      float sum = l[mt][hh];
+      sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+      sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+      const int row = warpRow0 + mt * 16 + g + hh * 8;
+      if (row >= len) continue;
+      const float inv = 1.f / sum;
+      bf16* dst = p.out + (static_cast<size_t>(start + row) * p.qHeads + h) * D;
+#pragma unroll
+      for (int nt = 0; nt < D / 8; nt++) {
+        const uint32_t v = pack_bf16x2(o[mt][nt][2 * hh] * inv, o[mt][nt][2 * hh + 1] * inv);
+        *reinterpret_cast<uint32_t*>(dst + nt * 8 + 2 * q4) = v;
+      }
+    }
+}
+
 }  // namespace df
 
 extern "C" __global__ void __launch_bounds__(128, 2)
@@ -272,4 +456,11 @@ extern "C" __global__ void __launch_bounds__(128, 3)
     df_prefill_attention_3cta_d128(const __grid_constant__ PrefillAttentionParams p) {
   df::pdl_entry();
   df::prefill_tile<128, true>(p);
+}
+
+// 128 query rows a CTA (PrefillAttentionParams.kernel(): DECODEFLEET_PREFILL_ATTENTION_WIDE).
+extern "C" __global__ void __launch_bounds__(128, 2)
+    df_prefill_attention_wide_d128(const __grid_constant__ PrefillAttentionParams p) {
+  df::pdl_entry();
+  df::prefill_tile_wide<128>(p);
 }

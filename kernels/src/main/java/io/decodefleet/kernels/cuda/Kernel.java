@@ -33,6 +33,9 @@ public enum Kernel {
   /** The query tile staged in a K/V buffer: 2 stages x (K + V) x 64 rows x 128 x 2 bytes (three CTAs an SM; opt-in). */
   PREFILL_ATTENTION_3CTA_D128(
       "df_prefill_attention_3cta_d128", PrefillAttentionParams.class, 128, 4 * 64 * 128 * 2),
+  /** 128 query rows a CTA, 32 a warp: (2 Q tiles + 2 stages x (K + V)) x 64 rows x 128 x 2 bytes (opt-in). */
+  PREFILL_ATTENTION_WIDE_D128(
+      "df_prefill_attention_wide_d128", PrefillAttentionParams.class, 128, 6 * 64 * 128 * 2),
   /** The prefill kernel's tiles (Q + 2 stages x (K + V)) over the paged cache (paged_prefill_attention.cu). */
   PAGED_PREFILL_ATTENTION_D128(
       "df_paged_prefill_attention_d128", PagedPrefillAttentionParams.class, 128, 5 * 64 * 128 * 2),

@@ -26,8 +26,11 @@ public record PrefillAttentionParams(
 
   public static final StructLayout LAYOUT = StructLayout.of(PrefillAttentionParams.class);
 
-  /** Query rows per CTA. */
+  /** Query rows per CTA (all but the wide variant). */
   public static final int TILE = 64;
+
+  /** Query rows per CTA of {@link Kernel#PREFILL_ATTENTION_WIDE_D128}. */
+  public static final int WIDE_TILE = 128;
 
   public PrefillAttentionParams {
     ParamChecks.pointer(out, "out");
@@ -54,21 +57,47 @@ public record PrefillAttentionParams(
   /** {@link #THREE_CTA_ENV}, read once: every prefill layer asks. */
   private static final boolean THREE_CTA = "on".equalsIgnoreCase(System.getenv(THREE_CTA_ENV));
 
-  /** The kernel for this head dim, as {@link #THREE_CTA_ENV} says. */
+  /**
+   * Environment setting that picks {@link Kernel#PREFILL_ATTENTION_WIDE_D128} at head dim 128 ("on";
+   * default off until it is measured on a GPU; it wins over {@link #THREE_CTA_ENV}): 128 query rows a CTA,
+   * 32 a warp, so each K and V fragment read from shared memory feeds twice the MMAs.
+   */
+  public static final String WIDE_ENV = "DECODEFLEET_PREFILL_ATTENTION_WIDE";
+
+  /** {@link #WIDE_ENV}, read once. */
+  private static final boolean WIDE = "on".equalsIgnoreCase(System.getenv(WIDE_ENV));
+
+  /** The kernel for this head dim, as {@link #WIDE_ENV} and {@link #THREE_CTA_ENV} say. */
   public Kernel kernel() {
-    return kernel(THREE_CTA);
+    return kernel(WIDE ? Kernel.PREFILL_ATTENTION_WIDE_D128
+        : THREE_CTA ? Kernel.PREFILL_ATTENTION_3CTA_D128 : Kernel.PREFILL_ATTENTION_D128);
   }
 
-  /** The kernel for this head dim; {@code threeCta}: the three-CTA variant where there is one (head dim 128). */
-  public Kernel kernel(boolean threeCta) {
-    if (headDim == 64) return Kernel.PREFILL_ATTENTION_D64;
-    return threeCta ? Kernel.PREFILL_ATTENTION_3CTA_D128 : Kernel.PREFILL_ATTENTION_D128;
+  /**
+   * The kernel for this head dim: {@code d128} (one of the three head-dim-128 variants) at 128, the one
+   * kernel there is at 64.
+   */
+  public Kernel kernel(Kernel d128) {
+    if (d128 != Kernel.PREFILL_ATTENTION_D128 && d128 != Kernel.PREFILL_ATTENTION_3CTA_D128
+        && d128 != Kernel.PREFILL_ATTENTION_WIDE_D128) {
+      throw new IllegalArgumentException(d128 + " is not a head-dim-128 prefill attention kernel");
+    }
+    return headDim == 64 ? Kernel.PREFILL_ATTENTION_D64 : d128;
   }
 
-  /** (ceil(maxSeqLen / 64), qHeads, numSeqs) CTAs of {@code kernel}; tiles past a shorter sequence exit at once. */
+  /** Query rows a CTA of {@code kernel} takes. */
+  public static int rowsPerCta(Kernel kernel) {
+    return kernel == Kernel.PREFILL_ATTENTION_WIDE_D128 ? WIDE_TILE : TILE;
+  }
+
+  /**
+   * (ceil(maxSeqLen / rows), qHeads, numSeqs) CTAs of {@code kernel}, rows its {@link #rowsPerCta}; tiles
+   * past a shorter sequence exit at once.
+   */
   public LaunchShape launch(Kernel kernel, int maxSeqLen) {
+    int rows = rowsPerCta(kernel);
     return new LaunchShape(
-        Math.max(1, (maxSeqLen + TILE - 1) / TILE), qHeads, numSeqs, kernel.threads(),
+        Math.max(1, (maxSeqLen + rows - 1) / rows), qHeads, numSeqs, kernel.threads(),
         kernel.sharedBytes());
   }
 

@@ -14,9 +14,10 @@ class PrefillAttentionParamsTest {
   @Test
   void theThreeCtaVariantIsOnlyForHeadDim128AndTakesFourTilesOfSharedMemory() {
     PrefillAttentionParams d128 = params(32, 8, 128, 2);
-    assertEquals(Kernel.PREFILL_ATTENTION_D128, d128.kernel(false));
-    assertEquals(Kernel.PREFILL_ATTENTION_3CTA_D128, d128.kernel(true));
-    assertEquals(Kernel.PREFILL_ATTENTION_D64, params(8, 8, 64, 1).kernel(true), "no such variant at head dim 64");
+    assertEquals(Kernel.PREFILL_ATTENTION_D128, d128.kernel(Kernel.PREFILL_ATTENTION_D128));
+    assertEquals(Kernel.PREFILL_ATTENTION_3CTA_D128, d128.kernel(Kernel.PREFILL_ATTENTION_3CTA_D128));
+    assertEquals(Kernel.PREFILL_ATTENTION_D64, params(8, 8, 64, 1).kernel(Kernel.PREFILL_ATTENTION_3CTA_D128),
+        "no such variant at head dim 64");
     // Five tiles of 64 x 128 bf16 (Q and two stages of K and V) against four: three CTAs fit an SM's 227 KB.
     assertEquals(80 * 1024, Kernel.PREFILL_ATTENTION_D128.sharedBytes());
     assertEquals(64 * 1024, Kernel.PREFILL_ATTENTION_3CTA_D128.sharedBytes());
@@ -26,5 +27,24 @@ class PrefillAttentionParamsTest {
     assertEquals(2, l.gridZ());
     assertEquals(64 * 1024, l.sharedBytes());
     assertEquals(Kernel.PREFILL_ATTENTION_D128.sharedBytes(), d128.launch(Kernel.PREFILL_ATTENTION_D128, 257).sharedBytes());
+  }
+
+  @Test
+  void theWideVariantTakes128RowsACtaAndSixTilesOfSharedMemory() {
+    PrefillAttentionParams d128 = params(32, 8, 128, 3);
+    assertEquals(Kernel.PREFILL_ATTENTION_WIDE_D128, d128.kernel(Kernel.PREFILL_ATTENTION_WIDE_D128));
+    assertEquals(Kernel.PREFILL_ATTENTION_D64, params(8, 8, 64, 1).kernel(Kernel.PREFILL_ATTENTION_WIDE_D128));
+    // Two Q tiles and two stages of K and V, 64 x 128 bf16 each: two CTAs an SM.
+    assertEquals(96 * 1024, Kernel.PREFILL_ATTENTION_WIDE_D128.sharedBytes());
+    assertEquals(128, PrefillAttentionParams.rowsPerCta(Kernel.PREFILL_ATTENTION_WIDE_D128));
+    assertEquals(64, PrefillAttentionParams.rowsPerCta(Kernel.PREFILL_ATTENTION_D128));
+    LaunchShape l = d128.launch(Kernel.PREFILL_ATTENTION_WIDE_D128, 257);
+    assertEquals(3, l.gridX(), "257 query rows in tiles of 128");
+    assertEquals(32, l.gridY());
+    assertEquals(3, l.gridZ());
+    assertEquals(1, d128.launch(Kernel.PREFILL_ATTENTION_WIDE_D128, 128).gridX());
+    assertEquals(2, d128.launch(Kernel.PREFILL_ATTENTION_D128, 128).gridX());
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> d128.kernel(Kernel.PAGED_PREFILL_ATTENTION_D128));
   }
 }

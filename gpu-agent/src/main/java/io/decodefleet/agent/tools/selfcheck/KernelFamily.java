@@ -5,6 +5,7 @@ import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
 import io.decodefleet.agent.engine.DummyWeights;
+import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.WgmmaGemmParams;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,8 +55,11 @@ public enum KernelFamily {
       h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {100, 64, 257}),
       h -> PrefillAttentionCheck.run(h, 8, 8, 64, new int[] {77, 130}),
       h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200}),
-      h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1, 100, 64, 257}, true),
-      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200, 65}, true)),
+      h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1, 100, 64, 257}, Kernel.PREFILL_ATTENTION_3CTA_D128),
+      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200, 65}, Kernel.PREFILL_ATTENTION_3CTA_D128),
+      h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1, 100, 64, 257}, Kernel.PREFILL_ATTENTION_WIDE_D128),
+      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200, 65, 128, 129}, Kernel.PREFILL_ATTENTION_WIDE_D128),
+      h -> PrefillAttentionCheck.run(h, 8, 2, 128, new int[] {1000, 31}, Kernel.PREFILL_ATTENTION_WIDE_D128)),
   /**
    * Prefill over the paged cache (continued prompt chunks, prefix-cache hits): spans from position 0,
    * inside a block and on a block boundary, lengths 1 to 300, GQA 1, 4, 7 (idle MMA rows) and 8,

@@ -1,6 +1,7 @@
 package io.decodefleet.agent.tools.selfcheck;
 
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.PrefillAttentionParams;
 import io.decodefleet.kernels.reference.CausalAttention;
 import java.util.Arrays;
@@ -11,11 +12,11 @@ final class PrefillAttentionCheck {
   private PrefillAttentionCheck() {}
 
   static CheckResult run(DeviceHarness h, int qHeads, int kvHeads, int headDim, int[] seqLens) {
-    return run(h, qHeads, kvHeads, headDim, seqLens, false);
+    return run(h, qHeads, kvHeads, headDim, seqLens, null);
   }
 
-  /** {@code threeCta}: the head-dim-128 variant with the query tile staged in a K/V buffer, whatever the setting. */
-  static CheckResult run(DeviceHarness h, int qHeads, int kvHeads, int headDim, int[] seqLens, boolean threeCta) {
+  /** {@code d128}: the head-dim-128 variant to run whatever the settings say (null: as they say). */
+  static CheckResult run(DeviceHarness h, int qHeads, int kvHeads, int headDim, int[] seqLens, Kernel d128) {
     int[] starts = new int[seqLens.length + 1];
     for (int i = 0; i < seqLens.length; i++) {
       starts[i + 1] = starts[i] + seqLens[i];
@@ -45,15 +46,15 @@ final class PrefillAttentionCheck {
         h.bf16(k).address(), h.bf16(v).address(), h.ints(starts).address(), seqLens.length,
         qHeads, kvHeads, headDim, (float) (scale / Math.log(2.0)));
     int maxLen = Arrays.stream(seqLens).max().orElse(0);
-    io.decodefleet.kernels.cuda.Kernel kernel = threeCta ? p.kernel(true) : p.kernel();
+    Kernel kernel = d128 == null ? p.kernel() : p.kernel(d128);
     Runnable run = () -> h.launch(kernel, p.launch(kernel, maxLen), p);
     run.run();
     double err = Compare.relError(h.readBf16(out, expected.length), expected);
     double us = h.medianUs(run);
     double bytes = 2.0 * tokens * (2 * qw + 2 * kw);
     double flops = 4.0 * pairs * qw;
-    return h.result(kernel == io.decodefleet.kernels.cuda.Kernel.PREFILL_ATTENTION_3CTA_D128
-        ? "prefill attn causal 3cta" : "prefill attn causal",
+    return h.result(kernel == Kernel.PREFILL_ATTENTION_3CTA_D128 ? "prefill attn causal 3cta"
+        : kernel == Kernel.PREFILL_ATTENTION_WIDE_D128 ? "prefill attn causal wide" : "prefill attn causal",
         String.format("seqs=%s Hq=%d Hkv=%d D=%d", Arrays.toString(seqLens), qHeads, kvHeads,
             headDim), err, Compare.BF16, us, bytes, flops);
   }
