@@ -322,7 +322,7 @@ __device__ __forceinline__ void prefill_tile_wide(const PrefillAttentionParams& 
         for (int nt = 0; nt < 8; nt++)
 #pragma unroll
           for (int e = 0; e < 4; e++) s[mt][nt][e] = 0.f;
-#pragma unroll
+#pragma unroll 2
       for (int kk = 0; kk < D / 16; kk++) {
         uint32_t qa[2][4];
 #pragma unroll
