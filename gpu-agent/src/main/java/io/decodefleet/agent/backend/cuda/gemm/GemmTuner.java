@@ -204,7 +204,9 @@ public final class GemmTuner {
    * #GEMV_FP8_NORM_SETTING_ENV}, {@value #GEMV_FP8_SWIGLU_SETTING_ENV}): timing a launch alone counts neither the
    * launches it saves nor its early weight loads under the launch before it. {@code timed}: a candidate of its own
    * beside cuBLASLt and our skinny GEMMs, where it runs only where it measured fastest (with the norm and SwiGLU
-   * where it was chosen for qkv and gate_up). {@code off} (the default): never.
+   * where it was chosen for qkv and gate_up). {@code off}: never. {@code on} is the default since parity with the
+   * CPU backend passed on both decode paths (llama3-8b-2l and tiny-qwen3) and it took the batch-1 step of
+   * llama3-8b from 1.27× to 1.17× its floor on an H100 (docs/performance.md, 2026-12-07).
    */
   public static final String GEMV_BF16_SETTING_ENV = "DECODEFLEET_GEMV_BF16";
 
@@ -212,10 +214,10 @@ public final class GemmTuner {
   public enum GemvBf16 {
     OFF, ON, TIMED;
 
-    /** {@code on}, {@code 1}, {@code true}: ON; {@code timed}: TIMED; anything else, or unset: OFF. */
+    /** {@code timed}: TIMED; {@code off}, {@code 0}, {@code false}: OFF; anything else, or unset: ON. */
     public static GemvBf16 parse(String value) {
       if (io.decodefleet.agent.backend.cuda.driver.EnvSetting.says(value, "timed")) return TIMED;
-      return WgmmaGemms.settingOn(value) ? ON : OFF;
+      return io.decodefleet.agent.backend.cuda.driver.EnvSetting.notOff(value) ? ON : OFF;
     }
   }
 

@@ -169,12 +169,13 @@ class GemmTunerTest {
 
   @Test
   void theBf16GemvIsACandidateAtOneRowOnlyWhenTimed() {
-    assertEquals(GemmTuner.GemvBf16.OFF, GemmTuner.GemvBf16.parse(null), "off unless said");
+    assertEquals(GemmTuner.GemvBf16.ON, GemmTuner.GemvBf16.parse(null), "on unless said otherwise");
     assertEquals(GemmTuner.GemvBf16.ON, GemmTuner.GemvBf16.parse(" On "));
     assertEquals(GemmTuner.GemvBf16.ON, GemmTuner.GemvBf16.parse("1"));
     assertEquals(GemmTuner.GemvBf16.TIMED, GemmTuner.GemvBf16.parse("TIMED"));
     assertEquals(GemmTuner.GemvBf16.OFF, GemmTuner.GemvBf16.parse("off"));
-    assertEquals(GemmTuner.GemvBf16.OFF, GemmTuner.GemvBf16.parse("sometimes"));
+    assertEquals(GemmTuner.GemvBf16.OFF, GemmTuner.GemvBf16.parse(" FALSE "));
+    assertEquals(GemmTuner.GemvBf16.OFF, GemmTuner.GemvBf16.parse("0"));
     assertEquals(List.of("ours:gemv-bf16-mma", "ours:skinny", "cublaslt#0", "cublaslt#1"),
         labels(GemmTuner.candidates(1, 2, Policy.AUTO, false, false, true)));
     assertEquals(List.of("ours:gemv-bf16-mma", "ours:skinny"),
