@@ -29,7 +29,7 @@ public record PrefillAttentionParams(
   /** Query rows per CTA (all but the wide variant). */
   public static final int TILE = 64;
 
-  /** Query rows per CTA of {@link Kernel#PREFILL_ATTENTION_WIDE_D128}. */
+  /** Query rows per CTA of {@link Kernel#PREFILL_ATTENTION_WIDE_D128} and {@link Kernel#PREFILL_ATTENTION_WGMMA_D128}. */
   public static final int WIDE_TILE = 128;
 
   public PrefillAttentionParams {
@@ -67,19 +67,33 @@ public record PrefillAttentionParams(
   /** {@link #WIDE_ENV}, read once. */
   private static final boolean WIDE = "on".equalsIgnoreCase(System.getenv(WIDE_ENV));
 
-  /** The kernel for this head dim, as {@link #WIDE_ENV} and {@link #THREE_CTA_ENV} say. */
+  /**
+   * Environment setting that picks {@link Kernel#PREFILL_ATTENTION_WGMMA_D128} at head dim 128 on an sm_90
+   * device ("on"; default off until it is measured on a GPU; it wins over the other two settings): the
+   * scores and the weighted sum on wgmma, 128 query rows a CTA of two warpgroups.
+   */
+  public static final String WGMMA_ENV = "DECODEFLEET_PREFILL_ATTENTION_WGMMA";
+
+  /** {@link #WGMMA_ENV}, read once. */
+  private static final boolean WGMMA = "on".equalsIgnoreCase(System.getenv(WGMMA_ENV));
+
+  /**
+   * The kernel for this head dim, as {@link #WGMMA_ENV}, {@link #WIDE_ENV} and {@link #THREE_CTA_ENV} say;
+   * the caller runs {@link Kernel#PREFILL_ATTENTION_D128} where the wgmma kernel does not run ({@link
+   * Kernel#runsOn}).
+   */
   public Kernel kernel() {
-    return kernel(WIDE ? Kernel.PREFILL_ATTENTION_WIDE_D128
+    return kernel(WGMMA ? Kernel.PREFILL_ATTENTION_WGMMA_D128 : WIDE ? Kernel.PREFILL_ATTENTION_WIDE_D128
         : THREE_CTA ? Kernel.PREFILL_ATTENTION_3CTA_D128 : Kernel.PREFILL_ATTENTION_D128);
   }
 
   /**
-   * The kernel for this head dim: {@code d128} (one of the three head-dim-128 variants) at 128, the one
+   * The kernel for this head dim: {@code d128} (one of the four head-dim-128 variants) at 128, the one
    * kernel there is at 64.
    */
   public Kernel kernel(Kernel d128) {
     if (d128 != Kernel.PREFILL_ATTENTION_D128 && d128 != Kernel.PREFILL_ATTENTION_3CTA_D128
-        && d128 != Kernel.PREFILL_ATTENTION_WIDE_D128) {
+        && d128 != Kernel.PREFILL_ATTENTION_WIDE_D128 && d128 != Kernel.PREFILL_ATTENTION_WGMMA_D128) {
       throw new IllegalArgumentException(d128 + " is not a head-dim-128 prefill attention kernel");
     }
     return headDim == 64 ? Kernel.PREFILL_ATTENTION_D64 : d128;
@@ -87,7 +101,8 @@ public record PrefillAttentionParams(
 
   /** Query rows a CTA of {@code kernel} takes. */
   public static int rowsPerCta(Kernel kernel) {
-    return kernel == Kernel.PREFILL_ATTENTION_WIDE_D128 ? WIDE_TILE : TILE;
+    return kernel == Kernel.PREFILL_ATTENTION_WIDE_D128 || kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128
+        ? WIDE_TILE : TILE;
   }
 
   /**

@@ -1,0 +1,237 @@
+// Causal prefill attention on the Hopper tensor cores (wgmma): the same function, parameters and grid
+// order as prefill_attention.cu (PrefillAttentionParams), head dim 128, sm_90a only.
+//
+// Variant: df_prefill_attention_wgmma_d128 (opt-in: DECODEFLEET_PREFILL_ATTENTION_WGMMA). A CTA of two
+// warpgroups takes 128 query rows of one head of one sequence, 64 a warpgroup, and streams 64-key K/V
+// tiles through two cp.async stages shared by both. Per key tile a warpgroup issues
+//   S (64 x 64) = Q · Kᵀ: 8 wgmma m64n64k16, Q and K read from shared memory by descriptors
+//     (K-major, 128-byte swizzle: each tile as two halves of 64 columns, 8 KB apart);
+//   the online softmax in float32 on S (the accumulator layout is mma.sync's C fragment per warp, so
+//     the masking and row reductions are prefill_attention.cu's);
+//   O (64 x 128) += P · V: 4 wgmma m64n128k16 with P (bf16) from registers as A and V from shared
+//     memory as an MN-major B (transposed by the instruction: keys are its k, head dims its n).
+// A warpgroup whose 64 rows all lie before a key tile skips it (warpgroup 0 the diagonal's upper half).
+// cp.async writes through the generic proxy and wgmma reads through the async one: each thread
+// fences (fence.proxy.async.shared::cta) after its copies complete, before the barrier that hands the
+// tile to the MMAs. Every wgmma group is waited for before its stage is refilled.
+// Layouts as prefill_attention.cu. Grid: (ceil(maxSeqLen / 128), qHeads, numSeqs); block: 256 threads;
+// dynamic shared memory 1 KB (alignment to the swizzle atom) + Q (2 x 16 KB) + 2 stages x (K + V)
+// (16 KB each) = 97 KB.
+//
+// Every other target (sm_100a, the compute_90 PTX) compiles a body that traps; the host launches it
+// on sm_90 only.
+
+namespace df {
+
+struct WgmmaAttentionShape {
+  static constexpr int kThreads = 256;
+  static constexpr int kRows = 128;        // query rows a CTA, 64 a warpgroup
+  static constexpr int kKeys = 64;         // keys a K/V tile
+  static constexpr int kTileBytes = 64 * 128 * 2;  // 64 rows of head dim 128, bf16: 16 KB
+  static constexpr int kSmemBytes = 1024 + 2 * kTileBytes + 2 * 2 * kTileBytes;
+};
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+
+// 64 rows [row0, row0 + 64) of a (rows, rowStride) bf16 tensor of head dim 128 into the layout wgmma
+// reads with the 128-byte swizzle: two halves of 64 columns, 8 KB apart; in a half, row r's 16-byte
+// chunk c at r * 128 + ((c ^ (r & 7)) * 16). dst is 1024-aligned. Rows >= rowLimit are zero-filled.
+__device__ __forceinline__ void attn_load_sw128(uint32_t dst, const bf16* g, size_t rowStride, int row0,
+                                                int rowLimit) {
+#pragma unroll
+  for (int i = threadIdx.x; i < 64 * 16; i += WgmmaAttentionShape::kThreads) {
+    const int r = i >> 4, c = i & 15;
+    const bool valid = row0 + r < rowLimit;
+    const bf16* src = g + static_cast<size_t>(valid ? row0 + r : 0) * rowStride + c * 8;
+    const uint32_t at = dst + (c >> 3) * 8192 + r * 128 + (((c & 7) ^ (r & 7)) << 4);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(at), "l"(src),
+                 "r"(valid ? 16 : 0));
+  }
+}
+
+// Descriptor of an MN-major operand in the 128-byte swizzle (wgmma B with the transpose bit): atoms of
+// 8 rows of k, each 128 bytes of n; 1024 bytes between atoms along k (stride byte offset), 8192
+// between the two 64-column halves along n (leading byte offset).
+__device__ __forceinline__ uint64_t sw128_mn_desc(uint32_t addr) {
+  return static_cast<uint64_t>((addr & 0x3FFFF) >> 4) | (static_cast<uint64_t>(8192 >> 4) << 16) |
+         (64ull << 32) | (1ull << 62);
+}
+
+// d[64 x 64] (+)= A[64 x 16] · B[64 x 16]ᵀ, both K-major in shared memory.
+__device__ __forceinline__ void wgmma_m64n64k16(float (&d)[32], uint64_t descA, uint64_t descB, int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+      "}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "l"(descA), "l"(descB), "r"(accumulate));
+}
+
+// d[64 x 128] (+)= A[64 x 16] · B[16 x 128]: A (bf16) from registers in mma.sync's A-fragment layout per
+// warp, B MN-major in shared memory (transposed by the instruction).
+__device__ __forceinline__ void wgmma_m64n128k16_rs(float (&d)[64], const uint32_t (&a)[4], uint64_t descB,
+                                                    int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+      "}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descB), "r"(accumulate));
+}
+
+__device__ __forceinline__ void fence_proxy_async() {
+  asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+}
+
+__device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams& p) {
+  using S = WgmmaAttentionShape;
+  constexpr int D = 128;
+  extern __shared__ uint4 dynamic_smem[];
+  const uint32_t base = (smem_addr(dynamic_smem) + 1023) & ~1023u;
+  const uint32_t sQ = base;                          // warpgroup w's 64 rows at sQ + w * kTileBytes
+  const uint32_t sKV = base + 2 * S::kTileBytes;     // stage b: K at 2b, V at 2b + 1
+  const int seq = blockIdx.z, h = blockIdx.y;
+  const int start = p.seqStarts[seq];
+  const int len = p.seqStarts[seq + 1] - start;
+  const int tile = gridDim.x - 1 - blockIdx.x;  // heaviest first, as prefill_attention.cu
+  const int q0 = tile * S::kRows;
+  if (q0 >= len) return;
+  const int kvHead = h / (p.qHeads / p.kvHeads);
+  const int wg = threadIdx.x >> 7, warp = (threadIdx.x >> 5) & 3, lane = threadIdx.x & 31;
+  const int g = lane >> 2, q4 = lane & 3;
+
+  const bf16* qBase = p.q + (static_cast<size_t>(start) * p.qHeads + h) * D;
+  const bf16* kBase = p.k + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
+  const bf16* vBase = p.v + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
+  const size_t qStride = static_cast<size_t>(p.qHeads) * D;
+  const size_t kvStride = static_cast<size_t>(p.kvHeads) * D;
+  const int nKv = (min(q0 + S::kRows, len) + S::kKeys - 1) / S::kKeys;
+
+  attn_load_sw128(sQ, qBase, qStride, q0, len);
+  attn_load_sw128(sQ + S::kTileBytes, qBase, qStride, q0 + 64, len);
+  attn_load_sw128(sKV, kBase, kvStride, 0, len);
+  attn_load_sw128(sKV + S::kTileBytes, vBase, kvStride, 0, len);
+  cp_async_commit();
+
+  float o[64];
+#pragma unroll
+  for (int i = 0; i < 64; i++) o[i] = 0.f;
+  float m[2] = {DF_NEG_INF, DF_NEG_INF}, l[2] = {0.f, 0.f};
+  const int wgRow0 = q0 + wg * 64;  // this warpgroup's rows: wgRow0 .. wgRow0 + 63
+  const int rowQ[2] = {wgRow0 + warp * 16 + g, wgRow0 + warp * 16 + g + 8};
+  const uint64_t descQ = sw128_desc(sQ + wg * S::kTileBytes);
+
+  for (int j = 0; j < nKv; j++) {
+    if (j + 1 < nKv) {
+      const uint32_t next = sKV + ((j + 1) & 1) * 2 * S::kTileBytes;
+      attn_load_sw128(next, kBase, kvStride, (j + 1) * S::kKeys, len);
+      attn_load_sw128(next + S::kTileBytes, vBase, kvStride, (j + 1) * S::kKeys, len);
+    }
+    cp_async_commit();
+    cp_async_wait<1>();
+    fence_proxy_async();
+    __syncthreads();
+    // Tiles and warpgroups are both 64-row aligned: a warpgroup has every row at or past the tile's
+    // first key (each row then has a key to attend here) or none, and then skips the tile.
+    if (j * S::kKeys <= wgRow0) {
+      const uint32_t sK = sKV + (j & 1) * 2 * S::kTileBytes;
+      const uint32_t sV = sK + S::kTileBytes;
+      const uint64_t descK = sw128_desc(sK);
+      float s[32];
+      wgmma_fence();
+#pragma unroll
+      for (int kk = 0; kk < D / 16; kk++) {
+        // k16 step kk: +32 bytes inside a 128-byte row, +8 KB per half (descriptor units of 16 bytes)
+        const uint64_t step = (kk >> 2) * (8192 >> 4) + (kk & 3) * 2;
+        wgmma_m64n64k16(s, descQ + step, descK + step, kk > 0);
+      }
+      wgmma_commit();
+      wgmma_wait<0>();
+
+      // s[4 * nt + e]: row rowQ[e >> 1], key j * 64 + nt * 8 + 2 * q4 + (e & 1), as prefill_attention.cu's
+      // s[nt][e].
+      float mx[2] = {DF_NEG_INF, DF_NEG_INF};
+      const bool masked = j * S::kKeys + S::kKeys - 1 > wgRow0 || (j + 1) * S::kKeys > len;
+#pragma unroll
+      for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+          const int key = j * S::kKeys + nt * 8 + 2 * q4 + (e & 1);
+          const bool valid = !masked || (key <= rowQ[e >> 1] && key < len);
+          const float v = valid ? s[4 * nt + e] * p.scaleLog2 : DF_NEG_INF;
+          s[4 * nt + e] = v;
+          mx[e >> 1] = fmaxf(mx[e >> 1], v);
+        }
+      float alpha[2], mUse[2], rowSum[2] = {0.f, 0.f};
+#pragma unroll
+      for (int hh = 0; hh < 2; hh++) {
+        mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 1));
+        mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 2));
+        const float mNew = fmaxf(m[hh], mx[hh]);
+        mUse[hh] = mNew == DF_NEG_INF ? 0.f : mNew;
+        alpha[hh] = prefill_exp2(m[hh] - mUse[hh]);
+        m[hh] = mNew;
+      }
+#pragma unroll
+      for (int i = 0; i < 32; i++) {
+        const float pe = prefill_exp2(s[i] - mUse[(i >> 1) & 1]);
+        s[i] = pe;
+        rowSum[(i >> 1) & 1] += pe;
+      }
+      l[0] = l[0] * alpha[0] + rowSum[0];
+      l[1] = l[1] * alpha[1] + rowSum[1];
+#pragma unroll
+      for (int i = 0; i < 64; i++) o[i] *= alpha[(i >> 1) & 1];
+      uint32_t pa[4][4];
+#pragma unroll
+      for (int ks = 0; ks < 4; ks++) {  // 16 keys a k-step: n8 blocks 2ks and 2ks + 1 of S
+        pa[ks][0] = pack_bf16x2(s[8 * ks + 0], s[8 * ks + 1]);
+        pa[ks][1] = pack_bf16x2(s[8 * ks + 2], s[8 * ks + 3]);
+        pa[ks][2] = pack_bf16x2(s[8 * ks + 4], s[8 * ks + 5]);
+        pa[ks][3] = pack_bf16x2(s[8 * ks + 6], s[8 * ks + 7]);
+      }
+      wgmma_fence();
+#pragma unroll
+      for (int ks = 0; ks < 4; ks++) {
+        // keys 16 ks .. 16 ks + 15: two 1024-byte atoms of 8 keys
+        wgmma_m64n128k16_rs(o, pa[ks], sw128_mn_desc(sV + ks * 2048), 1);
+      }
+      wgmma_commit();
+      wgmma_wait<0>();
+    }
+    __syncthreads();  // this stage's buffer is refilled next iteration
+  }
+
+#pragma unroll
+  for (int hh = 0; hh < 2; hh++) {
+    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 1);
+    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 2);
+  }
+#pragma unroll
+  for (int hh = 0; hh < 2; hh++) {
+    if (rowQ[hh] >= len) continue;
+    const float inv = 1.f / l[hh];
+    bf16* dst = p.out + (static_cast<size_t>(start + rowQ[hh]) * p.qHeads + h) * D;
+#pragma unroll
+    for (int nt = 0; nt < D / 8; nt++) {
+      const uint32_t v = pack_bf16x2(o[4 * nt + 2 * hh] * inv, o[4 * nt + 2 * hh + 1] * inv);
+      *reinterpret_cast<uint32_t*>(dst + nt * 8 + 2 * q4) = v;
+    }
+  }
+}
+
+#endif
+
+}  // namespace df
+
+extern "C" __global__ void __launch_bounds__(df::WgmmaAttentionShape::kThreads, 2)
+    df_prefill_attention_wgmma_d128(const __grid_constant__ PrefillAttentionParams p) {
+  df::pdl_entry();
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  df::prefill_wgmma_d128(p);
+#elif defined(__CUDA_ARCH__)
+  __trap();  // wgmma exists on sm_90a only; the host launches this nowhere else
+#endif
+}
