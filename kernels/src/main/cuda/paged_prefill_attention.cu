@@ -250,16 +250,7 @@ __device__ __forceinline__ void paged_prefill_tile(const PagedPrefillAttentionPa
         }
     }
     float alpha[2], mUse[2], rowSum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int hh = 0; hh < 2; hh++) {
-      mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 1));
-      mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 2));
-      const float mNew = fmaxf(m[hh], mx[hh]);
-      // An idle row's max stays -inf: subtracting 0 keeps exp2(-inf) = 0, never -inf - (-inf).
-      mUse[hh] = mNew == DF_NEG_INF ? 0.f : mNew;
-      alpha[hh] = prefill_exp2(m[hh] - mUse[hh]);
-      m[hh] = mNew;
-    }
+    online_max(mx, m, alpha, mUse);  // an idle row's max stays -inf; online_max subtracts 0 from it
 #pragma unroll
     for (int nt = 0; nt < 8; nt++)
 #pragma unroll

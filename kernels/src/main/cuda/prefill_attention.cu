@@ -82,6 +82,42 @@ __device__ __forceinline__ void scale_scores(float (&s)[8][4], float scale, floa
     }
 }
 
+// Where a CTA's operands start: head h's q rows and its kv head's k and v rows of the sequence whose
+// first token is `start`, and the distance between two tokens' rows (q, k, v packed (tokens, heads, D)).
+struct PrefillRows {
+  const bf16* q;
+  const bf16* k;
+  const bf16* v;
+  size_t qStride;
+  size_t kvStride;
+};
+
+template <int D>
+__device__ __forceinline__ PrefillRows prefill_rows(const PrefillAttentionParams& p, int start, int h) {
+  const int kvHead = h / (p.qHeads / p.kvHeads);
+  return {p.q + (static_cast<size_t>(start) * p.qHeads + h) * D,
+          p.k + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D,
+          p.v + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D,
+          static_cast<size_t>(p.qHeads) * D, static_cast<size_t>(p.kvHeads) * D};
+}
+
+// The online softmax's step for a thread's two rows (the paged prefill and wgmma kernels use it too):
+// each row's max over the four lanes that share it (mx: the thread's own on entry), the running max m
+// moved to it, alpha = exp2(old m - new m) to rescale what was summed before, and mUse, what the new
+// scores subtract: 0 for a row with no key yet, whose max stays -inf, so that exp2(-inf - 0) = 0 and
+// never -inf - (-inf).
+__device__ __forceinline__ void online_max(float (&mx)[2], float (&m)[2], float (&alpha)[2], float (&mUse)[2]) {
+#pragma unroll
+  for (int hh = 0; hh < 2; hh++) {
+    mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 1));
+    mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 2));
+    const float mNew = fmaxf(m[hh], mx[hh]);
+    mUse[hh] = mNew == DF_NEG_INF ? 0.f : mNew;
+    alpha[hh] = prefill_exp2(m[hh] - mUse[hh]);
+    m[hh] = mNew;
+  }
+}
+
 // kQInStage: the query tile is staged in stage 1's K buffer and moved into registers before the
 // first K/V tile of stage 1 is requested, so the CTA needs 4 tiles of shared memory instead of 5
 // (64 KB at head dim 128: three CTAs an SM where five tiles allow two).
@@ -100,16 +136,10 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
   const int tile = gridDim.x - 1 - blockIdx.x;
   const int q0 = tile * S::kTile;
   if (q0 >= len) return;
-  const int group = p.qHeads / p.kvHeads;
-  const int kvHead = h / group;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, q4 = lane & 3, mi = lane >> 3, r8 = lane & 7;
 
-  const bf16* qBase = p.q + (static_cast<size_t>(start) * p.qHeads + h) * D;
-  const bf16* kBase = p.k + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
-  const bf16* vBase = p.v + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
-  const size_t qStride = static_cast<size_t>(p.qHeads) * D;
-  const size_t kvStride = static_cast<size_t>(p.kvHeads) * D;
+  const auto [qBase, kBase, vBase, qStride, kvStride] = prefill_rows<D>(p, start, h);
   const int nKv = tile + 1;  // causal: key tiles up to and including the diagonal
 
   load_tile64<D>(sQ, qBase, qStride, q0, len);
@@ -191,15 +221,7 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
       scale_scores(s, p.scaleLog2, mx);
     }
     float alpha[2], mUse[2], rowSum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int hh = 0; hh < 2; hh++) {
-      mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 1));
-      mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 2));
-      const float mNew = fmaxf(m[hh], mx[hh]);
-      mUse[hh] = mNew == DF_NEG_INF ? 0.f : mNew;
-      alpha[hh] = prefill_exp2(m[hh] - mUse[hh]);
-      m[hh] = mNew;
-    }
+    online_max(mx, m, alpha, mUse);
 #pragma unroll
     for (int nt = 0; nt < 8; nt++)
 #pragma unroll
@@ -272,16 +294,10 @@ __device__ __forceinline__ void prefill_tile_wide(const PrefillAttentionParams& 
   const int tile = gridDim.x - 1 - blockIdx.x;  // heaviest first, as prefill_tile
   const int q0 = tile * kRows;
   if (q0 >= len) return;
-  const int group = p.qHeads / p.kvHeads;
-  const int kvHead = h / group;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, q4 = lane & 3, mi = lane >> 3, r8 = lane & 7;
 
-  const bf16* qBase = p.q + (static_cast<size_t>(start) * p.qHeads + h) * D;
-  const bf16* kBase = p.k + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
-  const bf16* vBase = p.v + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
-  const size_t qStride = static_cast<size_t>(p.qHeads) * D;
-  const size_t kvStride = static_cast<size_t>(p.kvHeads) * D;
+  const auto [qBase, kBase, vBase, qStride, kvStride] = prefill_rows<D>(p, start, h);
   const int nKv = (min(q0 + kRows, len) + S::kTile - 1) / S::kTile;  // up to the last row's key tile
 
   load_tile64<D>(sQ, qBase, qStride, q0, len);
@@ -364,15 +380,7 @@ __device__ __forceinline__ void prefill_tile_wide(const PrefillAttentionParams& 
           scale_scores(s[mt], p.scaleLog2, mx);
         }
         float mUse[2], rowSum[2] = {0.f, 0.f};
-#pragma unroll
-        for (int hh = 0; hh < 2; hh++) {
-          mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 1));
-          mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 2));
-          const float mNew = fmaxf(m[mt][hh], mx[hh]);
-          mUse[hh] = mNew == DF_NEG_INF ? 0.f : mNew;
-          alpha[mt][hh] = prefill_exp2(m[mt][hh] - mUse[hh]);
-          m[mt][hh] = mNew;
-        }
+        online_max(mx, m[mt], alpha[mt], mUse);
 #pragma unroll
         for (int nt = 0; nt < 8; nt++)
 #pragma unroll

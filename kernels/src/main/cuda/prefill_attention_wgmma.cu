@@ -98,15 +98,10 @@ __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams&
   const int tile = gridDim.x - 1 - blockIdx.x;  // heaviest first, as prefill_attention.cu
   const int q0 = tile * S::kRows;
   if (q0 >= len) return;
-  const int kvHead = h / (p.qHeads / p.kvHeads);
   const int wg = threadIdx.x >> 7, warp = (threadIdx.x >> 5) & 3, lane = threadIdx.x & 31;
   const int g = lane >> 2, q4 = lane & 3;
 
-  const bf16* qBase = p.q + (static_cast<size_t>(start) * p.qHeads + h) * D;
-  const bf16* kBase = p.k + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
-  const bf16* vBase = p.v + (static_cast<size_t>(start) * p.kvHeads + kvHead) * D;
-  const size_t qStride = static_cast<size_t>(p.qHeads) * D;
-  const size_t kvStride = static_cast<size_t>(p.kvHeads) * D;
+  const auto [qBase, kBase, vBase, qStride, kvStride] = prefill_rows<D>(p, start, h);
   const int nKv = (min(q0 + S::kRows, len) + S::kKeys - 1) / S::kKeys;
 
   attn_load_sw128(sQ, qBase, qStride, q0, len);
@@ -165,15 +160,7 @@ __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams&
           mx[e >> 1] = fmaxf(mx[e >> 1], v);
         }
       float alpha[2], mUse[2], rowSum[2] = {0.f, 0.f};
-#pragma unroll
-      for (int hh = 0; hh < 2; hh++) {
-        mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 1));
-        mx[hh] = fmaxf(mx[hh], __shfl_xor_sync(0xffffffffu, mx[hh], 2));
-        const float mNew = fmaxf(m[hh], mx[hh]);
-        mUse[hh] = mNew == DF_NEG_INF ? 0.f : mNew;
-        alpha[hh] = prefill_exp2(m[hh] - mUse[hh]);
-        m[hh] = mNew;
-      }
+      online_max(mx, m, alpha, mUse);
 #pragma unroll
       for (int i = 0; i < 32; i++) {
         const float pe = prefill_exp2(s[i] - mUse[(i >> 1) & 1]);
