@@ -26,7 +26,7 @@ public record PrefillAttentionParams(
 
   public static final StructLayout LAYOUT = StructLayout.of(PrefillAttentionParams.class);
 
-  /** Query rows per CTA (all but the wide variant). */
+  /** Query rows per CTA of the narrow and three-CTA variants (and of head dim 64). */
   public static final int TILE = 64;
 
   /** Query rows per CTA of {@link Kernel#PREFILL_ATTENTION_WIDE_D128} and {@link Kernel#PREFILL_ATTENTION_WGMMA_D128}. */
