@@ -7,16 +7,16 @@
 //
 // Variants: df_prefill_attention_d64, df_prefill_attention_d128, df_prefill_attention_3cta_d128 (the
 // query tile staged in a K/V buffer: 4 tiles of shared memory, three CTAs an SM; opt-in),
-// df_prefill_attention_wide_d128 (128 query rows a CTA, 32 a warp; grid x ceil(maxSeqLen / 128);
+// df_prefill_attention_wide_d128 (128 query rows a CTA, 32 a warp; grid y ceil(maxSeqLen / 128);
 // 6 tiles of shared memory; opt-in).
 // A CTA (4 warps) takes 64 query rows of one head of one sequence (16 rows per warp, held as
 // MMA A fragments) and streams the K/V tiles of 64 keys up to the diagonal through shared memory
 // (cp.async, two stages); scores and the weighted sum use the bf16 tensor cores with an online
-// softmax in float32. Block x of a head takes query tile gridDim.x - 1 - x (the longest first), and
+// softmax in float32. Block y of a head takes query tile gridDim.y - 1 - y (the longest first), and
 // only the diagonal tile is masked.
 // Layouts: q, out (tokens, qHeads, headDim) bf16; k, v (tokens, kvHeads, headDim) bf16;
 // seqStarts (numSeqs + 1) int32.
-// Grid: (ceil(maxSeqLen / 64), qHeads, numSeqs); block: 128 threads; dynamic shared memory
+// Grid: (qHeads, ceil(maxSeqLen / 64), numSeqs); block: 128 threads; dynamic shared memory
 // 64 * headDim * 2 * (1 + 2 * 2) bytes.
 #include "common.cuh"
 
@@ -127,13 +127,13 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
   extern __shared__ uint4 dynamic_smem[];
   bf16* sKV = reinterpret_cast<bf16*>(dynamic_smem) + (kQInStage ? 0 : S::kTileElems);  // stage b: K at 2b, V at 2b + 1
   bf16* sQ = kQInStage ? sKV + 2 * S::kTileElems : reinterpret_cast<bf16*>(dynamic_smem);
-  const int seq = blockIdx.z, h = blockIdx.y;
+  const int seq = blockIdx.z, h = blockIdx.x;
   const int start = p.seqStarts[seq];
   const int len = p.seqStarts[seq + 1] - start;
-  // Heaviest first: the CTAs of a head are issued in blockIdx.x order, and query tile t walks t + 1
-  // key tiles, so the grid's last query tiles (the longest) take the lowest block indices and the
-  // short ones fill the last wave (FlashAttention-2's order for causal attention).
-  const int tile = gridDim.x - 1 - blockIdx.x;
+  // Heaviest first across the whole grid: CTAs are issued x fastest, so with the heads along x every
+  // head's last query tile (the longest: tile t walks t + 1 key tiles) goes before any head's
+  // second-to-last, and the shortest fill the last wave (longest-processing-time-first order).
+  const int tile = gridDim.y - 1 - blockIdx.y;
   const int q0 = tile * S::kTile;
   if (q0 >= len) return;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -288,10 +288,10 @@ __device__ __forceinline__ void prefill_tile_wide(const PrefillAttentionParams& 
   extern __shared__ uint4 dynamic_smem[];
   bf16* sQ = reinterpret_cast<bf16*>(dynamic_smem);  // 128 rows: swizzle() is linear in the row
   bf16* sKV = sQ + 2 * S::kTileElems;                // stage b: K at 2b, V at 2b + 1
-  const int seq = blockIdx.z, h = blockIdx.y;
+  const int seq = blockIdx.z, h = blockIdx.x;
   const int start = p.seqStarts[seq];
   const int len = p.seqStarts[seq + 1] - start;
-  const int tile = gridDim.x - 1 - blockIdx.x;  // heaviest first, as prefill_tile
+  const int tile = gridDim.y - 1 - blockIdx.y;  // heaviest first, as prefill_tile
   const int q0 = tile * kRows;
   if (q0 >= len) return;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;

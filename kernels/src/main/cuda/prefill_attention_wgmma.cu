@@ -14,7 +14,7 @@
 // cp.async writes through the generic proxy and wgmma reads through the async one: each thread
 // fences (fence.proxy.async.shared::cta) after its copies complete, before the barrier that hands the
 // tile to the MMAs. Every wgmma group is waited for before its stage is refilled.
-// Layouts as prefill_attention.cu. Grid: (ceil(maxSeqLen / 128), qHeads, numSeqs); block: 256 threads;
+// Layouts as prefill_attention.cu. Grid: (qHeads, ceil(maxSeqLen / 128), numSeqs); block: 256 threads;
 // dynamic shared memory 1 KB (alignment to the swizzle atom) + Q (2 x 16 KB) + 2 stages x (K + V)
 // (16 KB each) = 97 KB.
 //
@@ -92,10 +92,10 @@ __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams&
   const uint32_t base = (smem_addr(dynamic_smem) + 1023) & ~1023u;
   const uint32_t sQ = base;                          // warpgroup w's 64 rows at sQ + w * kTileBytes
   const uint32_t sKV = base + 2 * S::kTileBytes;     // stage b: K at 2b, V at 2b + 1
-  const int seq = blockIdx.z, h = blockIdx.y;
+  const int seq = blockIdx.z, h = blockIdx.x;
   const int start = p.seqStarts[seq];
   const int len = p.seqStarts[seq + 1] - start;
-  const int tile = gridDim.x - 1 - blockIdx.x;  // heaviest first, as prefill_attention.cu
+  const int tile = gridDim.y - 1 - blockIdx.y;  // heaviest first, as prefill_attention.cu
   const int q0 = tile * S::kRows;
   if (q0 >= len) return;
   const int wg = threadIdx.x >> 7, warp = (threadIdx.x >> 5) & 3, lane = threadIdx.x & 31;

@@ -106,13 +106,14 @@ public record PrefillAttentionParams(
   }
 
   /**
-   * (ceil(maxSeqLen / rows), qHeads, numSeqs) CTAs of {@code kernel}, rows its {@link #rowsPerCta}; tiles
-   * past a shorter sequence exit at once.
+   * (qHeads, ceil(maxSeqLen / rows), numSeqs) CTAs of {@code kernel}, rows its {@link #rowsPerCta}: the heads
+   * along x, so that the GPU, issuing x fastest, starts every head's longest query tile before any shorter one;
+   * tiles past a shorter sequence exit at once.
    */
   public LaunchShape launch(Kernel kernel, int maxSeqLen) {
     int rows = rowsPerCta(kernel);
     return new LaunchShape(
-        Math.max(1, (maxSeqLen + rows - 1) / rows), qHeads, numSeqs, kernel.threads(),
+        qHeads, Math.max(1, (maxSeqLen + rows - 1) / rows), numSeqs, kernel.threads(),
         kernel.sharedBytes());
   }
 

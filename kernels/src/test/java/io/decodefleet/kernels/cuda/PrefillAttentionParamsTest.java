@@ -22,8 +22,8 @@ class PrefillAttentionParamsTest {
     assertEquals(80 * 1024, Kernel.PREFILL_ATTENTION_D128.sharedBytes());
     assertEquals(64 * 1024, Kernel.PREFILL_ATTENTION_3CTA_D128.sharedBytes());
     LaunchShape l = d128.launch(Kernel.PREFILL_ATTENTION_3CTA_D128, 257);
-    assertEquals(5, l.gridX(), "257 query rows in tiles of 64");
-    assertEquals(32, l.gridY());
+    assertEquals(32, l.gridX(), "the heads along x: every head's longest tile is issued first");
+    assertEquals(5, l.gridY(), "257 query rows in tiles of 64");
     assertEquals(2, l.gridZ());
     assertEquals(64 * 1024, l.sharedBytes());
     assertEquals(Kernel.PREFILL_ATTENTION_D128.sharedBytes(), d128.launch(Kernel.PREFILL_ATTENTION_D128, 257).sharedBytes());
@@ -39,11 +39,11 @@ class PrefillAttentionParamsTest {
     assertEquals(128, PrefillAttentionParams.rowsPerCta(Kernel.PREFILL_ATTENTION_WIDE_D128));
     assertEquals(64, PrefillAttentionParams.rowsPerCta(Kernel.PREFILL_ATTENTION_D128));
     LaunchShape l = d128.launch(Kernel.PREFILL_ATTENTION_WIDE_D128, 257);
-    assertEquals(3, l.gridX(), "257 query rows in tiles of 128");
-    assertEquals(32, l.gridY());
+    assertEquals(3, l.gridY(), "257 query rows in tiles of 128");
+    assertEquals(32, l.gridX());
     assertEquals(3, l.gridZ());
-    assertEquals(1, d128.launch(Kernel.PREFILL_ATTENTION_WIDE_D128, 128).gridX());
-    assertEquals(2, d128.launch(Kernel.PREFILL_ATTENTION_D128, 128).gridX());
+    assertEquals(1, d128.launch(Kernel.PREFILL_ATTENTION_WIDE_D128, 128).gridY());
+    assertEquals(2, d128.launch(Kernel.PREFILL_ATTENTION_D128, 128).gridY());
     org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> d128.kernel(Kernel.PAGED_PREFILL_ATTENTION_D128));
   }
@@ -56,7 +56,7 @@ class PrefillAttentionParamsTest {
     assertEquals(256, Kernel.PREFILL_ATTENTION_WGMMA_D128.threads());
     // 1 KB to align the ring to the 128-byte swizzle's 1024-byte atom, two Q tiles, two stages of K and V.
     assertEquals(97 * 1024, Kernel.PREFILL_ATTENTION_WGMMA_D128.sharedBytes());
-    assertEquals(16, d128.launch(Kernel.PREFILL_ATTENTION_WGMMA_D128, 2048).gridX());
+    assertEquals(16, d128.launch(Kernel.PREFILL_ATTENTION_WGMMA_D128, 2048).gridY());
     org.junit.jupiter.api.Assertions.assertTrue(Kernel.PREFILL_ATTENTION_WGMMA_D128.runsOn(9, 0));
     org.junit.jupiter.api.Assertions.assertFalse(Kernel.PREFILL_ATTENTION_WGMMA_D128.runsOn(10, 0));
     org.junit.jupiter.api.Assertions.assertFalse(Kernel.PREFILL_ATTENTION_WGMMA_D128.runsOn(8, 0));
