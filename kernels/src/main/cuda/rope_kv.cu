@@ -193,6 +193,14 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
     __syncthreads();  // every head's sum is read before any thread writes its rotation back
   }
 
+  // The thread's first eight v elements are read now, before the rotations: their DRAM round trip
+  // overlaps the q/k one instead of following it (a prefill's CTAs are each one token, latency-bound).
+  const int vectors = (p.kvHeads * p.headDim) >> 3;
+  uint4* vRow = reinterpret_cast<uint4*>(p.v + static_cast<size_t>(t) * p.vStride);
+  const bool holdsV = static_cast<int>(threadIdx.x) < vectors && (kFp8 || p.vBias != nullptr || slot >= 0);
+  const uint4 vHeld = holdsV ? vRow[threadIdx.x] : make_uint4(0, 0, 0, 0);
+  auto vAt = [&](int i) { return i == static_cast<int>(threadIdx.x) ? vHeld : vRow[i]; };
+
   const int qWork = p.qHeads * groupsPerHead;
   const int kWork = p.kvHeads * groupsPerHead;
   for (int w = threadIdx.x; w < qWork + kWork; w += blockDim.x) {
@@ -249,39 +257,38 @@ __device__ __forceinline__ void rope_and_append(const P& p) {
       }
     }
   }
-  const int vectors = (p.kvHeads * p.headDim) >> 3;
   if constexpr (kFp8) {
-    uint4* v = reinterpret_cast<uint4*>(p.v + static_cast<size_t>(t) * p.vStride);
     uint2* dst = reinterpret_cast<uint2*>(p.vCache + slotBase);
     for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
       float f[8], w[8];
-      unpack8(v[i], f);
+      unpack8(vAt(i), f);
       if (p.vBias != nullptr) add8(f, p.vBias + 8 * i);
       const uint2 c = fp8_encode8(f, p.vScale, w);
-      v[i] = pack8(w);
+      vRow[i] = pack8(w);
       if (slot >= 0) dst[i] = c;
     }
   } else if (p.vBias != nullptr) {
-    uint4* v = reinterpret_cast<uint4*>(p.v + static_cast<size_t>(t) * p.vStride);
     uint4* dst = reinterpret_cast<uint4*>(p.vCache + slotBase);
     for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
       float f[8];
-      unpack8(v[i], f);
+      unpack8(vAt(i), f);
       add8(f, p.vBias + 8 * i);
       const uint4 biased = pack8(f);
-      v[i] = biased;
+      vRow[i] = biased;
       if (slot >= 0) dst[i] = biased;
     }
   } else if (slot >= 0) {
-    const uint4* v = reinterpret_cast<const uint4*>(p.v + static_cast<size_t>(t) * p.vStride);
     uint4* dst = reinterpret_cast<uint4*>(p.vCache + slotBase);
-    for (int i = threadIdx.x; i < vectors; i += blockDim.x) dst[i] = v[i];
+    for (int i = threadIdx.x; i < vectors; i += blockDim.x) dst[i] = vAt(i);
   }
 }
 
 }  // namespace df
 
-extern "C" __global__ void __launch_bounds__(df::kRopeThreads)
+// Two CTAs an SM (at most 85 registers; ptxas chose 97 unbounded, one CTA an SM): a prompt's step launches one
+// CTA a token, each a DRAM round trip for q and k (and v) and little else, so the bytes in flight, not the
+// arithmetic, set its time. Three an SM (56 registers) spills.
+extern "C" __global__ void __launch_bounds__(df::kRopeThreads, 2)
     df_rope_kv_append(const __grid_constant__ RopeKvParams p) {
   df::rope_and_append<false>(p);  // pdl_entry inside, after the step inputs' reads
 }
