@@ -10,7 +10,12 @@
 //     the masking and row reductions are prefill_attention.cu's);
 //   O (64 x 128) += P · V: 4 wgmma m64n128k16 with P (bf16) from registers as A and V from shared
 //     memory as an MN-major B (transposed by the instruction: keys are its k, head dims its n).
-// A warpgroup whose 64 rows all lie before a key tile skips it (warpgroup 0 the diagonal's upper half).
+// The two are software-pipelined by one key tile inside each warpgroup (FlashAttention-3's intra-warpgroup
+// overlap): tile t + 1's Q · Kᵀ is issued before tile t's P · V and its softmax runs while P · V does, so the
+// CUDA cores' exponentials and the tensor cores' products overlap in one warpgroup, not only across CTAs.
+// Every warpgroup walks every key tile of the CTA (warpgroup 0's rows see none of the diagonal's upper half:
+// its scores there are all masked, they add zeros), so no wgmma sits on a divergent path.
+// One CTA an SM (155 registers: S of the next tile, P of this one and O live at once).
 // cp.async writes through the generic proxy and wgmma reads through the async one: each thread
 // fences (fence.proxy.async.shared::cta) after its copies complete, before the barrier that hands the
 // tile to the MMAs. Every wgmma group is waited for before its stage is refilled.
@@ -85,6 +90,80 @@ __device__ __forceinline__ void fence_proxy_async() {
   asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 }
 
+// Pins a register the asynchronous MMAs read or write at this point of the program: the compiler may not
+// move its other uses across (the MMAs' own asm statements do not tell it when they complete).
+__device__ __forceinline__ void pin(float& x) { asm volatile("" : "+f"(x)::"memory"); }
+__device__ __forceinline__ void pin(uint32_t& x) { asm volatile("" : "+r"(x)::"memory"); }
+
+// S (64 x 64) = Q · K_tᵀ for a warpgroup: 8 k16 steps, committed as one group, not waited for.
+__device__ __forceinline__ void attn_issue_scores(float (&s)[32], uint64_t descQ, uint64_t descK) {
+#pragma unroll
+  for (int kk = 0; kk < 128 / 16; kk++) {
+    // k16 step kk: +32 bytes inside a 128-byte row, +8 KB per half (descriptor units of 16 bytes)
+    const uint64_t step = (kk >> 2) * (8192 >> 4) + (kk & 3) * 2;
+    wgmma_m64n64k16(s, descQ + step, descK + step, kk > 0);
+  }
+  wgmma_commit();
+}
+
+// O (64 x 128) += P · V_t for a warpgroup, P from registers: 4 k16 steps of 16 keys, one group, not waited for.
+__device__ __forceinline__ void attn_issue_pv(float (&o)[64], const uint32_t (&pa)[4][4], uint32_t sV) {
+#pragma unroll
+  for (int ks = 0; ks < 4; ks++) {
+    // keys 16 ks .. 16 ks + 15: two 1024-byte atoms of 8 keys
+    wgmma_m64n128k16_rs(o, pa[ks], sw128_mn_desc(sV + ks * 2048), 1);
+  }
+  wgmma_commit();
+}
+
+// The online softmax of key tile t's scores s (complete): masked where the tile reaches past the warpgroup's
+// first row or the sequence, scaled into the exp2 domain, the running max m and sum l moved on; s left holding
+// the probabilities in float32, alpha the factor what was summed before must be scaled by.
+// s[4 * nt + e]: row rowQ[e >> 1], key t * 64 + nt * 8 + 2 * q4 + (e & 1) (prefill_attention.cu's s[nt][e]).
+__device__ __forceinline__ void attn_softmax(float (&s)[32], int t, int wgRow0, int len, const int (&rowQ)[2],
+                                             int q4, float scaleLog2, float (&m)[2], float (&l)[2],
+                                             float (&alpha)[2]) {
+  constexpr int kKeys = WgmmaAttentionShape::kKeys;
+  float mx[2] = {DF_NEG_INF, DF_NEG_INF};
+  const bool masked = t * kKeys + kKeys - 1 > wgRow0 || (t + 1) * kKeys > len;
+#pragma unroll
+  for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+    for (int e = 0; e < 4; e++) {
+      const int key = t * kKeys + nt * 8 + 2 * q4 + (e & 1);
+      const bool valid = !masked || (key <= rowQ[e >> 1] && key < len);
+      const float v = valid ? s[4 * nt + e] * scaleLog2 : DF_NEG_INF;
+      s[4 * nt + e] = v;
+      mx[e >> 1] = fmaxf(mx[e >> 1], v);
+    }
+  float mUse[2], rowSum[2] = {0.f, 0.f};
+  online_max(mx, m, alpha, mUse);
+#pragma unroll
+  for (int i = 0; i < 32; i++) {
+    const float pe = prefill_exp2(s[i] - mUse[(i >> 1) & 1]);
+    s[i] = pe;
+    rowSum[(i >> 1) & 1] += pe;
+  }
+  l[0] = l[0] * alpha[0] + rowSum[0];
+  l[1] = l[1] * alpha[1] + rowSum[1];
+}
+
+// The probabilities of s as wgmma's register A operand, 16 keys a k-step (n8 blocks 2ks and 2ks + 1 of S).
+__device__ __forceinline__ void attn_pack_p(const float (&s)[32], uint32_t (&pa)[4][4]) {
+#pragma unroll
+  for (int ks = 0; ks < 4; ks++) {
+    pa[ks][0] = pack_bf16x2(s[8 * ks + 0], s[8 * ks + 1]);
+    pa[ks][1] = pack_bf16x2(s[8 * ks + 2], s[8 * ks + 3]);
+    pa[ks][2] = pack_bf16x2(s[8 * ks + 4], s[8 * ks + 5]);
+    pa[ks][3] = pack_bf16x2(s[8 * ks + 6], s[8 * ks + 7]);
+  }
+}
+
+// Software-pipelined by one key tile inside each warpgroup: with tile t's probabilities P_t in registers,
+// an iteration issues S_{t+1} = Q · K_{t+1}ᵀ and then O += P_t · V_t, waits for the first only, and runs
+// tile t + 1's softmax on the CUDA cores while the tensor cores do P_t · V_t; then waits for that, rescales O
+// by tile t + 1's factor and packs P_{t+1}. Stage t & 1 is refilled with tile t + 2 once both warpgroups are
+// past V_t, so loads run one iteration ahead, as before.
 __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams& p) {
   using S = WgmmaAttentionShape;
   constexpr int D = 128;
@@ -103,93 +182,77 @@ __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams&
 
   const auto [qBase, kBase, vBase, qStride, kvStride] = prefill_rows<D>(p, start, h);
   const int nKv = (min(q0 + S::kRows, len) + S::kKeys - 1) / S::kKeys;
+  const int wgRow0 = q0 + wg * 64;  // this warpgroup's rows: wgRow0 .. wgRow0 + 63
+  const int rowQ[2] = {wgRow0 + warp * 16 + g, wgRow0 + warp * 16 + g + 8};
+  const uint64_t descQ = sw128_desc(sQ + wg * S::kTileBytes);
 
   attn_load_sw128(sQ, qBase, qStride, q0, len);
   attn_load_sw128(sQ + S::kTileBytes, qBase, qStride, q0 + 64, len);
   attn_load_sw128(sKV, kBase, kvStride, 0, len);
   attn_load_sw128(sKV + S::kTileBytes, vBase, kvStride, 0, len);
   cp_async_commit();
+  if (nKv > 1) {
+    attn_load_sw128(sKV + 2 * S::kTileBytes, kBase, kvStride, S::kKeys, len);
+    attn_load_sw128(sKV + 3 * S::kTileBytes, vBase, kvStride, S::kKeys, len);
+  }
+  cp_async_commit();
 
   float o[64];
 #pragma unroll
   for (int i = 0; i < 64; i++) o[i] = 0.f;
-  float m[2] = {DF_NEG_INF, DF_NEG_INF}, l[2] = {0.f, 0.f};
-  const int wgRow0 = q0 + wg * 64;  // this warpgroup's rows: wgRow0 .. wgRow0 + 63
-  const int rowQ[2] = {wgRow0 + warp * 16 + g, wgRow0 + warp * 16 + g + 8};
-  const uint64_t descQ = sw128_desc(sQ + wg * S::kTileBytes);
+  float m[2] = {DF_NEG_INF, DF_NEG_INF}, l[2] = {0.f, 0.f}, alpha[2];
+  uint32_t pa[4][4];  // P of the tile whose P · V is issued next
 
-  for (int j = 0; j < nKv; j++) {
-    if (j + 1 < nKv) {
-      const uint32_t next = sKV + ((j + 1) & 1) * 2 * S::kTileBytes;
-      attn_load_sw128(next, kBase, kvStride, (j + 1) * S::kKeys, len);
-      attn_load_sw128(next + S::kTileBytes, vBase, kvStride, (j + 1) * S::kKeys, len);
-    }
-    cp_async_commit();
-    cp_async_wait<1>();
+  // Tile 0: its scores and softmax, before the pipeline starts.
+  cp_async_wait<1>();
+  fence_proxy_async();
+  __syncthreads();
+  {
+    float s[32];
+    wgmma_fence();
+    attn_issue_scores(s, descQ, sw128_desc(sKV));
+    wgmma_wait<0>();
+#pragma unroll
+    for (int i = 0; i < 32; i++) pin(s[i]);
+    attn_softmax(s, 0, wgRow0, len, rowQ, q4, p.scaleLog2, m, l, alpha);
+    attn_pack_p(s, pa);
+  }
+
+  for (int j = 0; j + 1 < nKv; j++) {
+    cp_async_wait<0>();  // tile j + 1, the only group in flight
     fence_proxy_async();
     __syncthreads();
-    // Tiles and warpgroups are both 64-row aligned: a warpgroup has every row at or past the tile's
-    // first key (each row then has a key to attend here) or none, and then skips the tile.
-    if (j * S::kKeys <= wgRow0) {
-      const uint32_t sK = sKV + (j & 1) * 2 * S::kTileBytes;
-      const uint32_t sV = sK + S::kTileBytes;
-      const uint64_t descK = sw128_desc(sK);
-      float s[32];
-      wgmma_fence();
+    float s[32];
+    wgmma_fence();
+    attn_issue_scores(s, descQ, sw128_desc(sKV + ((j + 1) & 1) * 2 * S::kTileBytes));
+    attn_issue_pv(o, pa, sKV + (j & 1) * 2 * S::kTileBytes + S::kTileBytes);
+    wgmma_wait<1>();  // S_{j+1} done; P_j · V_j may still run
 #pragma unroll
-      for (int kk = 0; kk < D / 16; kk++) {
-        // k16 step kk: +32 bytes inside a 128-byte row, +8 KB per half (descriptor units of 16 bytes)
-        const uint64_t step = (kk >> 2) * (8192 >> 4) + (kk & 3) * 2;
-        wgmma_m64n64k16(s, descQ + step, descK + step, kk > 0);
-      }
-      wgmma_commit();
-      wgmma_wait<0>();
-
-      // s[4 * nt + e]: row rowQ[e >> 1], key j * 64 + nt * 8 + 2 * q4 + (e & 1), as prefill_attention.cu's
-      // s[nt][e].
-      float mx[2] = {DF_NEG_INF, DF_NEG_INF};
-      const bool masked = j * S::kKeys + S::kKeys - 1 > wgRow0 || (j + 1) * S::kKeys > len;
+    for (int i = 0; i < 32; i++) pin(s[i]);
+    attn_softmax(s, j + 1, wgRow0, len, rowQ, q4, p.scaleLog2, m, l, alpha);
+    wgmma_wait<0>();
 #pragma unroll
-      for (int nt = 0; nt < 8; nt++)
+    for (int i = 0; i < 64; i++) pin(o[i]);
 #pragma unroll
-        for (int e = 0; e < 4; e++) {
-          const int key = j * S::kKeys + nt * 8 + 2 * q4 + (e & 1);
-          const bool valid = !masked || (key <= rowQ[e >> 1] && key < len);
-          const float v = valid ? s[4 * nt + e] * p.scaleLog2 : DF_NEG_INF;
-          s[4 * nt + e] = v;
-          mx[e >> 1] = fmaxf(mx[e >> 1], v);
-        }
-      float alpha[2], mUse[2], rowSum[2] = {0.f, 0.f};
-      online_max(mx, m, alpha, mUse);
+    for (int ks = 0; ks < 4; ks++)
 #pragma unroll
-      for (int i = 0; i < 32; i++) {
-        const float pe = prefill_exp2(s[i] - mUse[(i >> 1) & 1]);
-        s[i] = pe;
-        rowSum[(i >> 1) & 1] += pe;
-      }
-      l[0] = l[0] * alpha[0] + rowSum[0];
-      l[1] = l[1] * alpha[1] + rowSum[1];
+      for (int r = 0; r < 4; r++) pin(pa[ks][r]);
 #pragma unroll
-      for (int i = 0; i < 64; i++) o[i] *= alpha[(i >> 1) & 1];
-      uint32_t pa[4][4];
-#pragma unroll
-      for (int ks = 0; ks < 4; ks++) {  // 16 keys a k-step: n8 blocks 2ks and 2ks + 1 of S
-        pa[ks][0] = pack_bf16x2(s[8 * ks + 0], s[8 * ks + 1]);
-        pa[ks][1] = pack_bf16x2(s[8 * ks + 2], s[8 * ks + 3]);
-        pa[ks][2] = pack_bf16x2(s[8 * ks + 4], s[8 * ks + 5]);
-        pa[ks][3] = pack_bf16x2(s[8 * ks + 6], s[8 * ks + 7]);
-      }
-      wgmma_fence();
-#pragma unroll
-      for (int ks = 0; ks < 4; ks++) {
-        // keys 16 ks .. 16 ks + 15: two 1024-byte atoms of 8 keys
-        wgmma_m64n128k16_rs(o, pa[ks], sw128_mn_desc(sV + ks * 2048), 1);
-      }
-      wgmma_commit();
-      wgmma_wait<0>();
+    for (int i = 0; i < 64; i++) o[i] *= alpha[(i >> 1) & 1];
+    attn_pack_p(s, pa);
+    __syncthreads();  // stage j & 1 (K_j, V_j) is read by neither warpgroup any more
+    if (j + 2 < nKv) {
+      const uint32_t st = sKV + (j & 1) * 2 * S::kTileBytes;
+      attn_load_sw128(st, kBase, kvStride, (j + 2) * S::kKeys, len);
+      attn_load_sw128(st + S::kTileBytes, vBase, kvStride, (j + 2) * S::kKeys, len);
     }
-    __syncthreads();  // this stage's buffer is refilled next iteration
+    cp_async_commit();
   }
+  wgmma_fence();
+  attn_issue_pv(o, pa, sKV + ((nKv - 1) & 1) * 2 * S::kTileBytes + S::kTileBytes);
+  wgmma_wait<0>();
+#pragma unroll
+  for (int i = 0; i < 64; i++) pin(o[i]);
 
 #pragma unroll
   for (int hh = 0; hh < 2; hh++) {
@@ -213,7 +276,7 @@ __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams&
 
 }  // namespace df
 
-extern "C" __global__ void __launch_bounds__(df::WgmmaAttentionShape::kThreads, 2)
+extern "C" __global__ void __launch_bounds__(df::WgmmaAttentionShape::kThreads, 1)
     df_prefill_attention_wgmma_d128(const __grid_constant__ PrefillAttentionParams p) {
   df::pdl_entry();
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
