@@ -3,7 +3,7 @@
 //
 // Variant: df_prefill_attention_wgmma_d128 (opt-in: DECODEFLEET_PREFILL_ATTENTION_WGMMA). A CTA of two
 // warpgroups takes 128 query rows of one head of one sequence, 64 a warpgroup, and streams 64-key K/V
-// tiles through two cp.async stages shared by both. Per key tile a warpgroup issues
+// tiles through three cp.async stages shared by both. Per key tile a warpgroup issues
 //   S (64 x 64) = Q · Kᵀ: 8 wgmma m64n64k16, Q and K read from shared memory by descriptors
 //     (K-major, 128-byte swizzle: each tile as two halves of 64 columns, 8 KB apart);
 //   the online softmax in float32 on S (the accumulator layout is mma.sync's C fragment per warp, so
@@ -15,13 +15,13 @@
 // CUDA cores' exponentials and the tensor cores' products overlap in one warpgroup, not only across CTAs.
 // Every warpgroup walks every key tile of the CTA (warpgroup 0's rows see none of the diagonal's upper half:
 // its scores there are all masked, they add zeros), so no wgmma sits on a divergent path.
-// One CTA an SM (155 registers: S of the next tile, P of this one and O live at once).
+// One CTA an SM (168 registers: S of the next tile, P of this one and O live at once).
 // cp.async writes through the generic proxy and wgmma reads through the async one: each thread
 // fences (fence.proxy.async.shared::cta) after its copies complete, before the barrier that hands the
 // tile to the MMAs. Every wgmma group is waited for before its stage is refilled.
 // Layouts as prefill_attention.cu. Grid: (qHeads, ceil(maxSeqLen / 128), numSeqs); block: 256 threads;
-// dynamic shared memory 1 KB (alignment to the swizzle atom) + Q (2 x 16 KB) + 2 stages x (K + V)
-// (16 KB each) = 97 KB.
+// dynamic shared memory 1 KB (alignment to the swizzle atom) + Q (2 x 16 KB) + 3 stages x (K + V)
+// (16 KB each) = 129 KB.
 //
 // Every other target (sm_100a, the compute_90 PTX) compiles a body that traps; the host launches it
 // on sm_90 only.
@@ -33,7 +33,8 @@ struct WgmmaAttentionShape {
   static constexpr int kRows = 128;        // query rows a CTA, 64 a warpgroup
   static constexpr int kKeys = 64;         // keys a K/V tile
   static constexpr int kTileBytes = 64 * 128 * 2;  // 64 rows of head dim 128, bf16: 16 KB
-  static constexpr int kSmemBytes = 1024 + 2 * kTileBytes + 2 * 2 * kTileBytes;
+  static constexpr int kStages = 3;        // K/V tiles in shared memory: the next one's, this one's V, the one loading
+  static constexpr int kSmemBytes = 1024 + 2 * kTileBytes + kStages * 2 * kTileBytes;
 };
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -162,15 +163,16 @@ __device__ __forceinline__ void attn_pack_p(const float (&s)[32], uint32_t (&pa)
 // Software-pipelined by one key tile inside each warpgroup: with tile t's probabilities P_t in registers,
 // an iteration issues S_{t+1} = Q · K_{t+1}ᵀ and then O += P_t · V_t, waits for the first only, and runs
 // tile t + 1's softmax on the CUDA cores while the tensor cores do P_t · V_t; then waits for that, rescales O
-// by tile t + 1's factor and packs P_{t+1}. Stage t & 1 is refilled with tile t + 2 once both warpgroups are
-// past V_t, so loads run one iteration ahead, as before.
+// by tile t + 1's factor and packs P_{t+1}. So tile t + 1's K and tile t's V are read in one iteration: a third
+// stage takes tile t + 2, issued at the iteration's top (its stage last held tile t - 1, which both warpgroups
+// are done with past the barrier there) and waited for at the next one, a whole iteration of compute later.
 __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams& p) {
   using S = WgmmaAttentionShape;
   constexpr int D = 128;
   extern __shared__ uint4 dynamic_smem[];
   const uint32_t base = (smem_addr(dynamic_smem) + 1023) & ~1023u;
   const uint32_t sQ = base;                          // warpgroup w's 64 rows at sQ + w * kTileBytes
-  const uint32_t sKV = base + 2 * S::kTileBytes;     // stage b: K at 2b, V at 2b + 1
+  const uint32_t sKV = base + 2 * S::kTileBytes;     // key tile t in stage t % 3: K at sKV + 2 * 16 KB * stage, V after it
   const int seq = blockIdx.z, h = blockIdx.x;
   const int start = p.seqStarts[seq];
   const int len = p.seqStarts[seq + 1] - start;
@@ -182,6 +184,7 @@ __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams&
 
   const auto [qBase, kBase, vBase, qStride, kvStride] = prefill_rows<D>(p, start, h);
   const int nKv = (min(q0 + S::kRows, len) + S::kKeys - 1) / S::kKeys;
+  auto stage = [&](int t) { return sKV + (t % S::kStages) * 2 * S::kTileBytes; };
   const int wgRow0 = q0 + wg * 64;  // this warpgroup's rows: wgRow0 .. wgRow0 + 63
   const int rowQ[2] = {wgRow0 + warp * 16 + g, wgRow0 + warp * 16 + g + 8};
   const uint64_t descQ = sw128_desc(sQ + wg * S::kTileBytes);
@@ -221,11 +224,18 @@ __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams&
   for (int j = 0; j + 1 < nKv; j++) {
     cp_async_wait<0>();  // tile j + 1, the only group in flight
     fence_proxy_async();
+    // Past this barrier every warpgroup is done with tile j - 1 (its P · V was waited for last iteration), so
+    // its stage takes tile j + 2, loading while this iteration computes.
     __syncthreads();
+    if (j + 2 < nKv) {
+      attn_load_sw128(stage(j + 2), kBase, kvStride, (j + 2) * S::kKeys, len);
+      attn_load_sw128(stage(j + 2) + S::kTileBytes, vBase, kvStride, (j + 2) * S::kKeys, len);
+    }
+    cp_async_commit();
     float s[32];
     wgmma_fence();
-    attn_issue_scores(s, descQ, sw128_desc(sKV + ((j + 1) & 1) * 2 * S::kTileBytes));
-    attn_issue_pv(o, pa, sKV + (j & 1) * 2 * S::kTileBytes + S::kTileBytes);
+    attn_issue_scores(s, descQ, sw128_desc(stage(j + 1)));
+    attn_issue_pv(o, pa, stage(j) + S::kTileBytes);
     wgmma_wait<1>();  // S_{j+1} done; P_j · V_j may still run
 #pragma unroll
     for (int i = 0; i < 32; i++) pin(s[i]);
@@ -240,16 +250,9 @@ __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams&
 #pragma unroll
     for (int i = 0; i < 64; i++) o[i] *= alpha[(i >> 1) & 1];
     attn_pack_p(s, pa);
-    __syncthreads();  // stage j & 1 (K_j, V_j) is read by neither warpgroup any more
-    if (j + 2 < nKv) {
-      const uint32_t st = sKV + (j & 1) * 2 * S::kTileBytes;
-      attn_load_sw128(st, kBase, kvStride, (j + 2) * S::kKeys, len);
-      attn_load_sw128(st + S::kTileBytes, vBase, kvStride, (j + 2) * S::kKeys, len);
-    }
-    cp_async_commit();
   }
   wgmma_fence();
-  attn_issue_pv(o, pa, sKV + ((nKv - 1) & 1) * 2 * S::kTileBytes + S::kTileBytes);
+  attn_issue_pv(o, pa, stage(nKv - 1) + S::kTileBytes);
   wgmma_wait<0>();
 #pragma unroll
   for (int i = 0; i < 64; i++) pin(o[i]);
