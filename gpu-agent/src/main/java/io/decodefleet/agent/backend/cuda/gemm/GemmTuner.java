@@ -27,12 +27,8 @@ public final class GemmTuner {
    * 256 columns leaves most SMs idle on the model's projections: not a candidate.
    */
   public static final int WGMMA_MIN_ROWS = 64;
-  /**
-   * cuBLASLt algorithms timed per shape, from the top of its heuristic's list: eight, since a prompt's
-   * row counts (a few hundred rows) leave half the SMs idle under the heuristic's first tiles and the
-   * smaller tiles or split-K that fill them sit lower in its list.
-   */
-  public static final int CUBLASLT_CANDIDATES = 8;
+  /** cuBLASLt algorithms timed per shape, from the top of its heuristic's list. */
+  public static final int CUBLASLT_CANDIDATES = 4;
 
   /** Which implementations may be chosen (the {@code --gemm} setting). */
   public enum Policy {

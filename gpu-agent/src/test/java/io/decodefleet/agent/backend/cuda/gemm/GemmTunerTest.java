@@ -18,10 +18,7 @@ class GemmTunerTest {
   @Test
   void candidatesFollowThePolicyAndTheRowCount() {
     assertEquals(List.of("ours:skinny", "cublaslt#0", "cublaslt#1", "cublaslt#2", "cublaslt#3"),
-        labels(GemmTuner.candidates(1, 4, Policy.AUTO)), "the second skinny GEMM is opt-in");
-    assertEquals(GemmTuner.CUBLASLT_CANDIDATES, GemmTuner.candidates(1, 16, Policy.AUTO).size() - 1,
-        "of cuBLASLt's sixteen, the first CUBLASLT_CANDIDATES are timed");
-    assertEquals("cublaslt#7", labels(GemmTuner.candidates(1, 16, Policy.AUTO)).get(8));
+        labels(GemmTuner.candidates(1, 8, Policy.AUTO)), "the second skinny GEMM is opt-in");
     assertEquals(List.of("ours:skinny", "ours:tensor-core", "cublaslt#0"), labels(GemmTuner.candidates(64, 1, Policy.AUTO)));
     assertEquals(List.of("ours:tensor-core"), labels(GemmTuner.candidates(512, 0, Policy.AUTO)), "no cuBLASLt here");
     assertEquals(List.of("ours:skinny", "ours:tensor-core"), labels(GemmTuner.candidates(256, 8, Policy.OURS)));
