@@ -2,26 +2,27 @@
 // order as prefill_attention.cu (PrefillAttentionParams), head dim 128, sm_90a only.
 //
 // Variant: df_prefill_attention_wgmma_d128 (opt-in: DECODEFLEET_PREFILL_ATTENTION_WGMMA). A CTA of two
-// warpgroups takes 128 query rows of one head of one sequence, 64 a warpgroup, and streams 64-key K/V
-// tiles through three cp.async stages shared by both. Per key tile a warpgroup issues
-//   S (64 x 64) = Q · Kᵀ: 8 wgmma m64n64k16, Q and K read from shared memory by descriptors
-//     (K-major, 128-byte swizzle: each tile as two halves of 64 columns, 8 KB apart);
+// warpgroups takes 128 query rows of one head of one sequence, 64 a warpgroup, and streams 128-key K and V
+// tiles through two rings of two cp.async slots each, shared by both. Per key tile a warpgroup issues
+//   S (64 x 128) = Q · Kᵀ: 8 wgmma m64n128k16, Q and K read from shared memory by descriptors
+//     (K-major, 128-byte swizzle: each tile as two halves of 64 columns);
 //   the online softmax in float32 on S (the accumulator layout is mma.sync's C fragment per warp, so
-//     the masking and row reductions are prefill_attention.cu's);
-//   O (64 x 128) += P · V: 4 wgmma m64n128k16 with P (bf16) from registers as A and V from shared
+//     the row reductions are prefill_attention.cu's), the mask applied on the diagonal tile only and
+//     the scale folded into the exponential's argument (exp2(s·c − m·c), one FFMA);
+//   O (64 x 128) += P · V: 8 wgmma m64n128k16 with P (bf16) from registers as A and V from shared
 //     memory as an MN-major B (transposed by the instruction: keys are its k, head dims its n).
 // The two are software-pipelined by one key tile inside each warpgroup (FlashAttention-3's intra-warpgroup
 // overlap): tile t + 1's Q · Kᵀ is issued before tile t's P · V and its softmax runs while P · V does, so the
 // CUDA cores' exponentials and the tensor cores' products overlap in one warpgroup, not only across CTAs.
-// Every warpgroup walks every key tile of the CTA (warpgroup 0's rows see none of the diagonal's upper half:
-// its scores there are all masked, they add zeros), so no wgmma sits on a divergent path.
-// One CTA an SM (168 registers: S of the next tile, P of this one and O live at once).
+// Query and key tiles are both 128-aligned, so every warpgroup has a key in every tile (only the last is
+// masked) and walks all of them: no wgmma sits on a divergent path.
+// One CTA an SM (S of the next tile, P of this one and O live at once).
 // cp.async writes through the generic proxy and wgmma reads through the async one: each thread
 // fences (fence.proxy.async.shared::cta) after its copies complete, before the barrier that hands the
-// tile to the MMAs. Every wgmma group is waited for before its stage is refilled.
+// tile to the MMAs. Every wgmma group is waited for before its slot is refilled.
 // Layouts as prefill_attention.cu. Grid: (qHeads, ceil(maxSeqLen / 128), numSeqs); block: 256 threads;
-// dynamic shared memory 1 KB (alignment to the swizzle atom) + Q (2 x 16 KB) + 3 stages x (K + V)
-// (16 KB each) = 129 KB.
+// dynamic shared memory 1 KB (alignment to the swizzle atom) + Q (2 x 16 KB) + 2 K slots + 2 V slots
+// (32 KB each) = 161 KB.
 //
 // Every other target (sm_100a, the compute_90 PTX) compiles a body that traps; the host launches it
 // on sm_90 only.
@@ -31,46 +32,57 @@ namespace df {
 struct WgmmaAttentionShape {
   static constexpr int kThreads = 256;
   static constexpr int kRows = 128;        // query rows a CTA, 64 a warpgroup
-  static constexpr int kKeys = 64;         // keys a K/V tile
-  static constexpr int kTileBytes = 64 * 128 * 2;  // 64 rows of head dim 128, bf16: 16 KB
-  static constexpr int kStages = 3;        // K/V tiles in shared memory: the next one's, this one's V, the one loading
-  static constexpr int kSmemBytes = 1024 + 2 * kTileBytes + kStages * 2 * kTileBytes;
+  static constexpr int kKeys = 128;        // keys a K or V tile
+  static constexpr int kQBytes = 64 * 128 * 2;     // a warpgroup's 64 query rows of head dim 128, bf16: 16 KB
+  static constexpr int kKvBytes = 128 * 128 * 2;   // 128 keys of head dim 128: 32 KB
+  static constexpr int kSmemBytes = 1024 + 2 * kQBytes + 4 * kKvBytes;
 };
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 
-// 64 rows [row0, row0 + 64) of a (rows, rowStride) bf16 tensor of head dim 128 into the layout wgmma
-// reads with the 128-byte swizzle: two halves of 64 columns, 8 KB apart; in a half, row r's 16-byte
-// chunk c at r * 128 + ((c ^ (r & 7)) * 16). dst is 1024-aligned. Rows >= rowLimit are zero-filled.
+// ROWS rows [row0, row0 + ROWS) of a (rows, rowStride) bf16 tensor of head dim 128 into the layout wgmma
+// reads with the 128-byte swizzle: two halves of 64 columns, ROWS * 128 bytes apart; in a half, row r's
+// 16-byte chunk c at r * 128 + ((c ^ (r & 7)) * 16). dst is 1024-aligned. Rows >= rowLimit are zero-filled.
+// Thread i copies chunk i & 15 of rows i / 16 + 16 k: the swizzled column is the same for all its rows, so
+// a whole tile inside the tensor (every tile but a sequence's last) costs an add of each address per copy.
+template <int ROWS>
 __device__ __forceinline__ void attn_load_sw128(uint32_t dst, const bf16* g, size_t rowStride, int row0,
                                                 int rowLimit) {
+  constexpr int kPasses = ROWS * 16 / WgmmaAttentionShape::kThreads;
+  const int r0 = threadIdx.x >> 4, c = threadIdx.x & 15;
+  const uint32_t at0 = dst + (c >> 3) * (ROWS * 128) + r0 * 128 + (((c & 7) ^ (r0 & 7)) << 4);
+  const bf16* src0 = g + static_cast<size_t>(row0 + r0) * rowStride + c * 8;
+  const size_t passStride = 16 * rowStride;
+  if (row0 + ROWS <= rowLimit) {
 #pragma unroll
-  for (int i = threadIdx.x; i < 64 * 16; i += WgmmaAttentionShape::kThreads) {
-    const int r = i >> 4, c = i & 15;
-    const bool valid = row0 + r < rowLimit;
-    const bf16* src = g + static_cast<size_t>(valid ? row0 + r : 0) * rowStride + c * 8;
-    const uint32_t at = dst + (c >> 3) * 8192 + r * 128 + (((c & 7) ^ (r & 7)) << 4);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(at), "l"(src),
-                 "r"(valid ? 16 : 0));
+    for (int k = 0; k < kPasses; k++)
+      asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(at0 + k * 16 * 128), "l"(src0 + k * passStride));
+  } else {
+#pragma unroll
+    for (int k = 0; k < kPasses; k++) {
+      const bool valid = row0 + r0 + 16 * k < rowLimit;
+      asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(at0 + k * 16 * 128),
+                   "l"(valid ? src0 + k * passStride : g), "r"(valid ? 16 : 0));
+    }
   }
 }
 
 // Descriptor of an MN-major operand in the 128-byte swizzle (wgmma B with the transpose bit): atoms of
-// 8 rows of k, each 128 bytes of n; 1024 bytes between atoms along k (stride byte offset), 8192
-// between the two 64-column halves along n (leading byte offset).
+// 8 rows of k, each 128 bytes of n; 1024 bytes between atoms along k (stride byte offset), 16384
+// between the two 64-column halves of a 128-key tile along n (leading byte offset).
 __device__ __forceinline__ uint64_t sw128_mn_desc(uint32_t addr) {
-  return static_cast<uint64_t>((addr & 0x3FFFF) >> 4) | (static_cast<uint64_t>(8192 >> 4) << 16) |
+  return static_cast<uint64_t>((addr & 0x3FFFF) >> 4) | (static_cast<uint64_t>(16384 >> 4) << 16) |
          (64ull << 32) | (1ull << 62);
 }
 
-// d[64 x 64] (+)= A[64 x 16] · B[64 x 16]ᵀ, both K-major in shared memory.
-__device__ __forceinline__ void wgmma_m64n64k16(float (&d)[32], uint64_t descA, uint64_t descB, int accumulate) {
+// d[64 x 128] (+)= A[64 x 16] · B[128 x 16]ᵀ, both K-major in shared memory.
+__device__ __forceinline__ void wgmma_m64n128k16_ss(float (&d)[64], uint64_t descA, uint64_t descB, int accumulate) {
   asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {"
-      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
-      "}, %32, %33, p, 1, 1, 0, 0;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+      "}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
       : "l"(descA), "l"(descB), "r"(accumulate));
 }
 
@@ -96,52 +108,56 @@ __device__ __forceinline__ void fence_proxy_async() {
 __device__ __forceinline__ void pin(float& x) { asm volatile("" : "+f"(x)::"memory"); }
 __device__ __forceinline__ void pin(uint32_t& x) { asm volatile("" : "+r"(x)::"memory"); }
 
-// S (64 x 64) = Q · K_tᵀ for a warpgroup: 8 k16 steps, committed as one group, not waited for.
-__device__ __forceinline__ void attn_issue_scores(float (&s)[32], uint64_t descQ, uint64_t descK) {
+// S (64 x 128) = Q · K_tᵀ for a warpgroup: 8 k16 steps, committed as one group, not waited for. Q's halves
+// are a 64-row tile's 8 KB apart, K's a 128-key tile's 16 KB.
+__device__ __forceinline__ void attn_issue_scores(float (&s)[64], uint64_t descQ, uint64_t descK) {
 #pragma unroll
   for (int kk = 0; kk < 128 / 16; kk++) {
-    // k16 step kk: +32 bytes inside a 128-byte row, +8 KB per half (descriptor units of 16 bytes)
-    const uint64_t step = (kk >> 2) * (8192 >> 4) + (kk & 3) * 2;
-    wgmma_m64n64k16(s, descQ + step, descK + step, kk > 0);
+    // k16 step kk: +32 bytes inside a 128-byte row, then the next half (descriptor units of 16 bytes)
+    const uint64_t inRow = (kk & 3) * 2;
+    wgmma_m64n128k16_ss(s, descQ + (kk >> 2) * (8192 >> 4) + inRow, descK + (kk >> 2) * (16384 >> 4) + inRow, kk > 0);
   }
   wgmma_commit();
 }
 
-// O (64 x 128) += P · V_t for a warpgroup, P from registers: 4 k16 steps of 16 keys, one group, not waited for.
-__device__ __forceinline__ void attn_issue_pv(float (&o)[64], const uint32_t (&pa)[4][4], uint32_t sV) {
+// O (64 x 128) += P · V_t for a warpgroup, P from registers: 8 k16 steps of 16 keys, one group, not waited for.
+__device__ __forceinline__ void attn_issue_pv(float (&o)[64], const uint32_t (&pa)[8][4], uint32_t sV) {
 #pragma unroll
-  for (int ks = 0; ks < 4; ks++) {
+  for (int ks = 0; ks < 8; ks++) {
     // keys 16 ks .. 16 ks + 15: two 1024-byte atoms of 8 keys
     wgmma_m64n128k16_rs(o, pa[ks], sw128_mn_desc(sV + ks * 2048), 1);
   }
   wgmma_commit();
 }
 
-// The online softmax of key tile t's scores s (complete): masked where the tile reaches past the warpgroup's
-// first row or the sequence, scaled into the exp2 domain, the running max m and sum l moved on; s left holding
-// the probabilities in float32, alpha the factor what was summed before must be scaled by.
-// s[4 * nt + e]: row rowQ[e >> 1], key t * 64 + nt * 8 + 2 * q4 + (e & 1) (prefill_attention.cu's s[nt][e]).
-__device__ __forceinline__ void attn_softmax(float (&s)[32], int t, int wgRow0, int len, const int (&rowQ)[2],
-                                             int q4, float scaleLog2, float (&m)[2], float (&l)[2],
-                                             float (&alpha)[2]) {
+// The online softmax of key tile t's raw scores s (complete): masked on the tile that reaches past the
+// warpgroup's first row or the sequence (key > row or key >= len: -inf; the earlier tiles need no mask), the
+// rows' maxima taken on the raw scores and scaled once (c = scale · log2 e > 0), the running max m (in the exp2
+// domain) and sum l moved on, s left holding the probabilities exp2(s·c − m) in float32 (one FFMA and the
+// exponential each), alpha the factor for what was summed before.
+// s[4 * nt + e]: row rowQ[e >> 1], key t * 128 + nt * 8 + 2 * q4 + (e & 1) (prefill_attention.cu's s[nt][e]).
+__device__ __forceinline__ void attn_softmax(float (&s)[64], int t, int wgRow0, int len, const int (&rowQ)[2],
+                                             int q4, float c, float (&m)[2], float (&l)[2], float (&alpha)[2]) {
   constexpr int kKeys = WgmmaAttentionShape::kKeys;
+  if (t * kKeys + kKeys - 1 > wgRow0 || (t + 1) * kKeys > len) {
+#pragma unroll
+    for (int nt = 0; nt < 16; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) {
+        const int key = t * kKeys + nt * 8 + 2 * q4 + (e & 1);
+        if (key > rowQ[e >> 1] || key >= len) s[4 * nt + e] = DF_NEG_INF;
+      }
+  }
   float mx[2] = {DF_NEG_INF, DF_NEG_INF};
-  const bool masked = t * kKeys + kKeys - 1 > wgRow0 || (t + 1) * kKeys > len;
 #pragma unroll
-  for (int nt = 0; nt < 8; nt++)
-#pragma unroll
-    for (int e = 0; e < 4; e++) {
-      const int key = t * kKeys + nt * 8 + 2 * q4 + (e & 1);
-      const bool valid = !masked || (key <= rowQ[e >> 1] && key < len);
-      const float v = valid ? s[4 * nt + e] * scaleLog2 : DF_NEG_INF;
-      s[4 * nt + e] = v;
-      mx[e >> 1] = fmaxf(mx[e >> 1], v);
-    }
+  for (int i = 0; i < 64; i++) mx[(i >> 1) & 1] = fmaxf(mx[(i >> 1) & 1], s[i]);
+  mx[0] *= c;
+  mx[1] *= c;
   float mUse[2], rowSum[2] = {0.f, 0.f};
   online_max(mx, m, alpha, mUse);
 #pragma unroll
-  for (int i = 0; i < 32; i++) {
-    const float pe = prefill_exp2(s[i] - mUse[(i >> 1) & 1]);
+  for (int i = 0; i < 64; i++) {
+    const float pe = prefill_exp2(fmaf(s[i], c, -mUse[(i >> 1) & 1]));
     s[i] = pe;
     rowSum[(i >> 1) & 1] += pe;
   }
@@ -150,9 +166,9 @@ __device__ __forceinline__ void attn_softmax(float (&s)[32], int t, int wgRow0, 
 }
 
 // The probabilities of s as wgmma's register A operand, 16 keys a k-step (n8 blocks 2ks and 2ks + 1 of S).
-__device__ __forceinline__ void attn_pack_p(const float (&s)[32], uint32_t (&pa)[4][4]) {
+__device__ __forceinline__ void attn_pack_p(const float (&s)[64], uint32_t (&pa)[8][4]) {
 #pragma unroll
-  for (int ks = 0; ks < 4; ks++) {
+  for (int ks = 0; ks < 8; ks++) {
     pa[ks][0] = pack_bf16x2(s[8 * ks + 0], s[8 * ks + 1]);
     pa[ks][1] = pack_bf16x2(s[8 * ks + 2], s[8 * ks + 3]);
     pa[ks][2] = pack_bf16x2(s[8 * ks + 4], s[8 * ks + 5]);
@@ -163,16 +179,17 @@ __device__ __forceinline__ void attn_pack_p(const float (&s)[32], uint32_t (&pa)
 // Software-pipelined by one key tile inside each warpgroup: with tile t's probabilities P_t in registers,
 // an iteration issues S_{t+1} = Q · K_{t+1}ᵀ and then O += P_t · V_t, waits for the first only, and runs
 // tile t + 1's softmax on the CUDA cores while the tensor cores do P_t · V_t; then waits for that, rescales O
-// by tile t + 1's factor and packs P_{t+1}. So tile t + 1's K and tile t's V are read in one iteration: a third
-// stage takes tile t + 2, issued at the iteration's top (its stage last held tile t - 1, which both warpgroups
-// are done with past the barrier there) and waited for at the next one, a whole iteration of compute later.
+// by tile t + 1's factor and packs P_{t+1}. K_t and V_t lie in slot t & 1 of their rings; at an iteration's
+// top, past the barrier that hands it K_{t+1} and V_t, both warpgroups are done with K_t and V_{t-1}, so
+// K_{t+2} and V_{t+1} start loading there and are waited for at the next top, a whole iteration later.
 __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams& p) {
   using S = WgmmaAttentionShape;
   constexpr int D = 128;
   extern __shared__ uint4 dynamic_smem[];
   const uint32_t base = (smem_addr(dynamic_smem) + 1023) & ~1023u;
-  const uint32_t sQ = base;                          // warpgroup w's 64 rows at sQ + w * kTileBytes
-  const uint32_t sKV = base + 2 * S::kTileBytes;     // key tile t in stage t % 3: K at sKV + 2 * 16 KB * stage, V after it
+  const uint32_t sQ = base;                      // warpgroup w's 64 rows at sQ + w * kQBytes
+  const uint32_t sK = base + 2 * S::kQBytes;     // K slot b at sK + b * kKvBytes
+  const uint32_t sV = sK + 2 * S::kKvBytes;      // V slot b at sV + b * kKvBytes
   const int seq = blockIdx.z, h = blockIdx.x;
   const int start = p.seqStarts[seq];
   const int len = p.seqStarts[seq + 1] - start;
@@ -184,75 +201,72 @@ __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams&
 
   const auto [qBase, kBase, vBase, qStride, kvStride] = prefill_rows<D>(p, start, h);
   const int nKv = (min(q0 + S::kRows, len) + S::kKeys - 1) / S::kKeys;
-  auto stage = [&](int t) { return sKV + (t % S::kStages) * 2 * S::kTileBytes; };
   const int wgRow0 = q0 + wg * 64;  // this warpgroup's rows: wgRow0 .. wgRow0 + 63
   const int rowQ[2] = {wgRow0 + warp * 16 + g, wgRow0 + warp * 16 + g + 8};
-  const uint64_t descQ = sw128_desc(sQ + wg * S::kTileBytes);
+  const uint64_t descQ = sw128_desc(sQ + wg * S::kQBytes);
+  const float c = p.scaleLog2;
 
-  attn_load_sw128(sQ, qBase, qStride, q0, len);
-  attn_load_sw128(sQ + S::kTileBytes, qBase, qStride, q0 + 64, len);
-  attn_load_sw128(sKV, kBase, kvStride, 0, len);
-  attn_load_sw128(sKV + S::kTileBytes, vBase, kvStride, 0, len);
+  // Groups: Q and K_0; then V_0 and K_1.
+  attn_load_sw128<64>(sQ, qBase, qStride, q0, len);
+  attn_load_sw128<64>(sQ + S::kQBytes, qBase, qStride, q0 + 64, len);
+  attn_load_sw128<128>(sK, kBase, kvStride, 0, len);
   cp_async_commit();
-  if (nKv > 1) {
-    attn_load_sw128(sKV + 2 * S::kTileBytes, kBase, kvStride, S::kKeys, len);
-    attn_load_sw128(sKV + 3 * S::kTileBytes, vBase, kvStride, S::kKeys, len);
-  }
+  attn_load_sw128<128>(sV, vBase, kvStride, 0, len);
+  if (nKv > 1) attn_load_sw128<128>(sK + S::kKvBytes, kBase, kvStride, S::kKeys, len);
   cp_async_commit();
 
   float o[64];
 #pragma unroll
   for (int i = 0; i < 64; i++) o[i] = 0.f;
   float m[2] = {DF_NEG_INF, DF_NEG_INF}, l[2] = {0.f, 0.f}, alpha[2];
-  uint32_t pa[4][4];  // P of the tile whose P · V is issued next
+  uint32_t pa[8][4];  // P of the tile whose P · V is issued next
 
   // Tile 0: its scores and softmax, before the pipeline starts.
   cp_async_wait<1>();
   fence_proxy_async();
   __syncthreads();
   {
-    float s[32];
+    float s[64];
     wgmma_fence();
-    attn_issue_scores(s, descQ, sw128_desc(sKV));
+    attn_issue_scores(s, descQ, sw128_desc(sK));
     wgmma_wait<0>();
 #pragma unroll
-    for (int i = 0; i < 32; i++) pin(s[i]);
-    attn_softmax(s, 0, wgRow0, len, rowQ, q4, p.scaleLog2, m, l, alpha);
+    for (int i = 0; i < 64; i++) pin(s[i]);
+    attn_softmax(s, 0, wgRow0, len, rowQ, q4, c, m, l, alpha);
     attn_pack_p(s, pa);
   }
 
   for (int j = 0; j + 1 < nKv; j++) {
-    cp_async_wait<0>();  // tile j + 1, the only group in flight
+    cp_async_wait<0>();  // V_j and K_{j+1}, the only group in flight
     fence_proxy_async();
-    // Past this barrier every warpgroup is done with tile j - 1 (its P · V was waited for last iteration), so
-    // its stage takes tile j + 2, loading while this iteration computes.
     __syncthreads();
-    if (j + 2 < nKv) {
-      attn_load_sw128(stage(j + 2), kBase, kvStride, (j + 2) * S::kKeys, len);
-      attn_load_sw128(stage(j + 2) + S::kTileBytes, vBase, kvStride, (j + 2) * S::kKeys, len);
-    }
+    attn_load_sw128<128>(sV + ((j + 1) & 1) * S::kKvBytes, vBase, kvStride, (j + 1) * S::kKeys, len);
+    if (j + 2 < nKv) attn_load_sw128<128>(sK + (j & 1) * S::kKvBytes, kBase, kvStride, (j + 2) * S::kKeys, len);
     cp_async_commit();
-    float s[32];
+    float s[64];
     wgmma_fence();
-    attn_issue_scores(s, descQ, sw128_desc(stage(j + 1)));
-    attn_issue_pv(o, pa, stage(j) + S::kTileBytes);
+    attn_issue_scores(s, descQ, sw128_desc(sK + ((j + 1) & 1) * S::kKvBytes));
+    attn_issue_pv(o, pa, sV + (j & 1) * S::kKvBytes);
     wgmma_wait<1>();  // S_{j+1} done; P_j · V_j may still run
 #pragma unroll
-    for (int i = 0; i < 32; i++) pin(s[i]);
-    attn_softmax(s, j + 1, wgRow0, len, rowQ, q4, p.scaleLog2, m, l, alpha);
+    for (int i = 0; i < 64; i++) pin(s[i]);
+    attn_softmax(s, j + 1, wgRow0, len, rowQ, q4, c, m, l, alpha);
     wgmma_wait<0>();
 #pragma unroll
     for (int i = 0; i < 64; i++) pin(o[i]);
 #pragma unroll
-    for (int ks = 0; ks < 4; ks++)
+    for (int ks = 0; ks < 8; ks++)
 #pragma unroll
       for (int r = 0; r < 4; r++) pin(pa[ks][r]);
 #pragma unroll
     for (int i = 0; i < 64; i++) o[i] *= alpha[(i >> 1) & 1];
     attn_pack_p(s, pa);
   }
+  cp_async_wait<0>();  // V of the last tile
+  fence_proxy_async();
+  __syncthreads();
   wgmma_fence();
-  attn_issue_pv(o, pa, stage(nKv - 1) + S::kTileBytes);
+  attn_issue_pv(o, pa, sV + ((nKv - 1) & 1) * S::kKvBytes);
   wgmma_wait<0>();
 #pragma unroll
   for (int i = 0; i < 64; i++) pin(o[i]);

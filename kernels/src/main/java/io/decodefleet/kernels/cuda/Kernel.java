@@ -37,11 +37,11 @@ public enum Kernel {
   PREFILL_ATTENTION_WIDE_D128(
       "df_prefill_attention_wide_d128", PrefillAttentionParams.class, 128, 6 * 64 * 128 * 2),
   /**
-   * wgmma, sm_90a only (prefill_attention_wgmma.cu): 256 threads, 128 query rows; 1 KB of alignment + (2 Q
-   * tiles + 3 stages x (K + V)) x 64 rows x 128 x 2 bytes (opt-in).
+   * wgmma, sm_90a only (prefill_attention_wgmma.cu): 256 threads, 128 query rows; 1 KB of alignment + 2 Q
+   * tiles of 64 rows + 2 K and 2 V slots of 128 keys, head dim 128, bf16 (opt-in).
    */
   PREFILL_ATTENTION_WGMMA_D128(
-      "df_prefill_attention_wgmma_d128", PrefillAttentionParams.class, 256, 1024 + 8 * 64 * 128 * 2),
+      "df_prefill_attention_wgmma_d128", PrefillAttentionParams.class, 256, 1024 + (2 * 64 + 4 * 128) * 128 * 2),
   /** The prefill kernel's tiles (Q + 2 stages x (K + V)) over the paged cache (paged_prefill_attention.cu). */
   PAGED_PREFILL_ATTENTION_D128(
       "df_paged_prefill_attention_d128", PagedPrefillAttentionParams.class, 128, 5 * 64 * 128 * 2),

@@ -54,8 +54,9 @@ class PrefillAttentionParamsTest {
     assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, d128.kernel(Kernel.PREFILL_ATTENTION_WGMMA_D128));
     assertEquals(Kernel.PREFILL_ATTENTION_D64, params(8, 8, 64, 1).kernel(Kernel.PREFILL_ATTENTION_WGMMA_D128));
     assertEquals(256, Kernel.PREFILL_ATTENTION_WGMMA_D128.threads());
-    // 1 KB to align the ring to the 128-byte swizzle's 1024-byte atom, two Q tiles, three stages of K and V.
-    assertEquals(129 * 1024, Kernel.PREFILL_ATTENTION_WGMMA_D128.sharedBytes());
+    // 1 KB to align the rings to the 128-byte swizzle's 1024-byte atom, two Q tiles of 64 rows (16 KB each),
+    // two K and two V slots of 128 keys (32 KB each).
+    assertEquals(161 * 1024, Kernel.PREFILL_ATTENTION_WGMMA_D128.sharedBytes());
     assertEquals(16, d128.launch(Kernel.PREFILL_ATTENTION_WGMMA_D128, 2048).gridY());
     org.junit.jupiter.api.Assertions.assertTrue(Kernel.PREFILL_ATTENTION_WGMMA_D128.runsOn(9, 0));
     org.junit.jupiter.api.Assertions.assertFalse(Kernel.PREFILL_ATTENTION_WGMMA_D128.runsOn(10, 0));
