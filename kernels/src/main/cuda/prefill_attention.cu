@@ -52,20 +52,32 @@ __device__ __forceinline__ float prefill_exp2(float x) {
 }
 
 // cp.async of 64 rows [row0, row0 + 64) of a (rows, rowStride) bf16 tensor; rows >= rowLimit
-// zero-filled.
-template <int D>
+// zero-filled. A thread copies chunk c of rows r0 + i * rowsPerPass: rowsPerPass is a multiple of 8, so the
+// swizzled chunk is the same in all its rows, and a tile wholly inside the tensor (every one but a sequence's
+// last) costs an add of each address per copy, without the bounds test. kTestEveryRow: always the bounds test
+// (one unrolled path where a kernel has no registers for two: the wide variant).
+template <int D, bool kTestEveryRow = false>
 __device__ __forceinline__ void load_tile64(bf16* s, const bf16* g, size_t rowStride, int row0,
                                             int rowLimit) {
   using S = PrefillShape<D>;
   constexpr int kRowsPerPass = S::kThreads / S::kChunksPerRow;
+  static_assert(kRowsPerPass % 8 == 0, "the swizzle repeats every 8 rows");
   const int c = threadIdx.x % S::kChunksPerRow;
   const int r0 = threadIdx.x / S::kChunksPerRow;
+  if (!kTestEveryRow && row0 + S::kTile <= rowLimit) {
+    bf16* dst = s + swizzle<S::kChunksPerRow>(r0, c) * 8;
+    const bf16* src = g + static_cast<size_t>(row0 + r0) * rowStride + c * 8;
 #pragma unroll
-  for (int i = 0; i < S::kTile / kRowsPerPass; i++) {
-    const int r = r0 + i * kRowsPerPass;
-    const bool valid = row0 + r < rowLimit;
-    const bf16* src = g + static_cast<size_t>(valid ? row0 + r : 0) * rowStride + c * 8;
-    cp_async16(s + swizzle<S::kChunksPerRow>(r, c) * 8, src, valid);
+    for (int i = 0; i < S::kTile / kRowsPerPass; i++)
+      cp_async16(dst + i * kRowsPerPass * D, src + i * kRowsPerPass * rowStride, true);
+  } else {
+#pragma unroll
+    for (int i = 0; i < S::kTile / kRowsPerPass; i++) {
+      const int r = r0 + i * kRowsPerPass;
+      const bool valid = row0 + r < rowLimit;
+      const bf16* src = g + static_cast<size_t>(valid ? row0 + r : 0) * rowStride + c * 8;
+      cp_async16(s + swizzle<S::kChunksPerRow>(r, c) * 8, src, valid);
+    }
   }
 }
 
@@ -205,28 +217,31 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
 
     float mx[2] = {DF_NEG_INF, DF_NEG_INF};
     // Only the diagonal tile needs the mask (keys past some rows, or past the sequence): every key of
-    // an earlier tile lies below q0, so below every row of this CTA and below len.
+    // an earlier tile lies below q0, so below every row of this CTA and below len. The maxima are taken
+    // on the raw scores and scaled once (the scale is positive); the scale goes into the exponential's
+    // argument as one FFMA, exp2(s * scale - m).
     if (j == nKv - 1) {
 #pragma unroll
       for (int nt = 0; nt < 8; nt++)
 #pragma unroll
         for (int e = 0; e < 4; e++) {
           const int key = j * S::kTile + nt * 8 + 2 * q4 + (e & 1);
-          const bool valid = key <= rowQ[e >> 1] && key < len;
-          const float v = valid ? s[nt][e] * p.scaleLog2 : DF_NEG_INF;
-          s[nt][e] = v;
-          mx[e >> 1] = fmaxf(mx[e >> 1], v);
+          if (key > rowQ[e >> 1] || key >= len) s[nt][e] = DF_NEG_INF;
         }
-    } else {
-      scale_scores(s, p.scaleLog2, mx);
     }
+#pragma unroll
+    for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) mx[e >> 1] = fmaxf(mx[e >> 1], s[nt][e]);
+    mx[0] *= p.scaleLog2;
+    mx[1] *= p.scaleLog2;
     float alpha[2], mUse[2], rowSum[2] = {0.f, 0.f};
     online_max(mx, m, alpha, mUse);
 #pragma unroll
     for (int nt = 0; nt < 8; nt++)
 #pragma unroll
       for (int e = 0; e < 4; e++) {
-        const float pe = prefill_exp2(s[nt][e] - mUse[e >> 1]);
+        const float pe = prefill_exp2(fmaf(s[nt][e], p.scaleLog2, -mUse[e >> 1]));
         s[nt][e] = pe;
         rowSum[e >> 1] += pe;
       }
@@ -300,10 +315,10 @@ __device__ __forceinline__ void prefill_tile_wide(const PrefillAttentionParams& 
   const auto [qBase, kBase, vBase, qStride, kvStride] = prefill_rows<D>(p, start, h);
   const int nKv = (min(q0 + kRows, len) + S::kTile - 1) / S::kTile;  // up to the last row's key tile
 
-  load_tile64<D>(sQ, qBase, qStride, q0, len);
-  load_tile64<D>(sQ + S::kTileElems, qBase, qStride, q0 + S::kTile, len);
-  load_tile64<D>(sKV, kBase, kvStride, 0, len);
-  load_tile64<D>(sKV + S::kTileElems, vBase, kvStride, 0, len);
+  load_tile64<D, true>(sQ, qBase, qStride, q0, len);
+  load_tile64<D, true>(sQ + S::kTileElems, qBase, qStride, q0 + S::kTile, len);
+  load_tile64<D, true>(sKV, kBase, kvStride, 0, len);
+  load_tile64<D, true>(sKV + S::kTileElems, vBase, kvStride, 0, len);
   cp_async_commit();
 
   float o[2][D / 8][4];
@@ -320,8 +335,8 @@ __device__ __forceinline__ void prefill_tile_wide(const PrefillAttentionParams& 
   for (int j = 0; j < nKv; j++) {
     if (j + 1 < nKv) {
       bf16* next = sKV + ((j + 1) & 1) * 2 * S::kTileElems;
-      load_tile64<D>(next, kBase, kvStride, (j + 1) * S::kTile, len);
-      load_tile64<D>(next + S::kTileElems, vBase, kvStride, (j + 1) * S::kTile, len);
+      load_tile64<D, true>(next, kBase, kvStride, (j + 1) * S::kTile, len);
+      load_tile64<D, true>(next + S::kTileElems, vBase, kvStride, (j + 1) * S::kTile, len);
     }
     cp_async_commit();
     cp_async_wait<1>();
