@@ -38,7 +38,7 @@ public enum Kernel {
       "df_prefill_attention_wide_d128", PrefillAttentionParams.class, 128, 6 * 64 * 128 * 2),
   /**
    * wgmma, sm_90a only (prefill_attention_wgmma.cu): 256 threads, 128 query rows; 1 KB of alignment + 2 Q
-   * tiles of 64 rows + 2 K and 2 V slots of 128 keys, head dim 128, bf16 (opt-in).
+   * tiles of 64 rows + 2 K and 2 V slots of 128 keys, head dim 128, bf16 (sm_90 prompts whose grid fills the SMs).
    */
   PREFILL_ATTENTION_WGMMA_D128(
       "df_prefill_attention_wgmma_d128", PrefillAttentionParams.class, 256, 1024 + (2 * 64 + 4 * 128) * 128 * 2),

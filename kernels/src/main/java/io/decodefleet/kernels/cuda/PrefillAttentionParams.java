@@ -68,23 +68,60 @@ public record PrefillAttentionParams(
   private static final boolean WIDE = "on".equalsIgnoreCase(System.getenv(WIDE_ENV));
 
   /**
-   * Environment setting that picks {@link Kernel#PREFILL_ATTENTION_WGMMA_D128} at head dim 128 on an sm_90
-   * device ("on"; default off: correct on an H100 but slower there; it wins over the other two settings): the
-   * scores and the weighted sum on wgmma, 128 query rows a CTA of two warpgroups.
+   * Environment setting for {@link Kernel#PREFILL_ATTENTION_WGMMA_D128} at head dim 128 on an sm_90 device: the
+   * scores and the weighted sum on wgmma, 128 query rows a CTA of two warpgroups. {@code auto} (the default):
+   * where its grid has at least {@link #WGMMA_MIN_CTAS} CTAs and neither {@link #WIDE_ENV} nor {@link
+   * #THREE_CTA_ENV} is on; {@code on}: always (it wins over those two); {@code off} ({@code 0}, {@code false}):
+   * never.
    */
   public static final String WGMMA_ENV = "DECODEFLEET_PREFILL_ATTENTION_WGMMA";
 
+  /** {@link #WGMMA_ENV}'s values. */
+  public enum Wgmma {
+    AUTO, ON, OFF;
+
+    /** {@code on} and {@code off} (or {@code 0}, {@code false}) as such, anything else (unset included) auto. */
+    public static Wgmma parse(String text) {
+      if (text == null) return AUTO;
+      String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+      return t.equals("on") ? ON : t.equals("off") || t.equals("0") || t.equals("false") ? OFF : AUTO;
+    }
+  }
+
   /** {@link #WGMMA_ENV}, read once. */
-  private static final boolean WGMMA = "on".equalsIgnoreCase(System.getenv(WGMMA_ENV));
+  private static final Wgmma WGMMA = Wgmma.parse(System.getenv(WGMMA_ENV));
 
   /**
-   * The kernel for this head dim, as {@link #WGMMA_ENV}, {@link #WIDE_ENV} and {@link #THREE_CTA_ENV} say;
-   * the caller runs {@link Kernel#PREFILL_ATTENTION_D128} where the wgmma kernel does not run ({@link
-   * Kernel#runsOn}).
+   * Fewer CTAs of 128 rows than this (heads × query tiles × sequences) and {@code auto} runs the mma.sync kernel:
+   * on an H100 the wgmma kernel was 15 % slower at one 128-token prompt (32 CTAs: a quarter of the SMs) and
+   * 11 % faster at 512 tokens (128 CTAs), 25 % at 2048 and 33 % at 8192 (docs/performance.md).
    */
-  public Kernel kernel() {
-    return kernel(WGMMA ? Kernel.PREFILL_ATTENTION_WGMMA_D128 : WIDE ? Kernel.PREFILL_ATTENTION_WIDE_D128
-        : THREE_CTA ? Kernel.PREFILL_ATTENTION_3CTA_D128 : Kernel.PREFILL_ATTENTION_D128);
+  public static final int WGMMA_MIN_CTAS = 128;
+
+  /**
+   * The kernel for this head dim and a longest sequence of {@code maxSeqLen} rows, as {@link #WGMMA_ENV}, {@link
+   * #WIDE_ENV} and {@link #THREE_CTA_ENV} say; the caller runs {@link Kernel#PREFILL_ATTENTION_D128} where the
+   * wgmma kernel does not run ({@link Kernel#runsOn}).
+   */
+  public Kernel kernel(int maxSeqLen) {
+    return kernel(choose(WGMMA, WIDE, THREE_CTA, maxSeqLen));
+  }
+
+  /** {@link #kernel(int)}'s rule with the settings given: for tests. */
+  Kernel choose(Wgmma wgmma, boolean wide, boolean threeCta, int maxSeqLen) {
+    long ctas = (long) qHeads * numSeqs * ((Math.max(1, maxSeqLen) + WIDE_TILE - 1) / WIDE_TILE);
+    if (wgmma == Wgmma.ON || (wgmma == Wgmma.AUTO && !wide && !threeCta && ctas >= WGMMA_MIN_CTAS)) {
+      return Kernel.PREFILL_ATTENTION_WGMMA_D128;
+    }
+    return wide ? Kernel.PREFILL_ATTENTION_WIDE_D128 : threeCta ? Kernel.PREFILL_ATTENTION_3CTA_D128
+        : Kernel.PREFILL_ATTENTION_D128;
+  }
+
+  /** What the settings make of the prompts' attention, for the model-load line ({@code wgmmaRuns}: an sm_90 device). */
+  public static String choice(boolean wgmmaRuns) {
+    String other = WIDE ? "the wide mma.sync kernel" : THREE_CTA ? "the 3-CTA mma.sync kernel" : "mma.sync";
+    if (!wgmmaRuns || WGMMA == Wgmma.OFF || (WGMMA == Wgmma.AUTO && (WIDE || THREE_CTA))) return other;
+    return WGMMA == Wgmma.ON ? "wgmma" : "wgmma from " + WGMMA_MIN_CTAS + " CTAs of 128 rows, else " + other;
   }
 
   /**

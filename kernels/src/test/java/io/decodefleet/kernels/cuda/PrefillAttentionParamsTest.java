@@ -63,4 +63,37 @@ class PrefillAttentionParamsTest {
     org.junit.jupiter.api.Assertions.assertFalse(Kernel.PREFILL_ATTENTION_WGMMA_D128.runsOn(8, 0));
     org.junit.jupiter.api.Assertions.assertTrue(Kernel.PREFILL_ATTENTION_D128.runsOn(10, 0));
   }
+
+  @Test
+  void autoRunsWgmmaWhereItsGridFillsTheSmsAndTheOtherSettingsDecideTheRest() {
+    PrefillAttentionParams.Wgmma auto = PrefillAttentionParams.Wgmma.AUTO;
+    PrefillAttentionParams one = params(32, 8, 128, 1);
+    assertEquals(Kernel.PREFILL_ATTENTION_D128, one.choose(auto, false, false, 128), "32 CTAs: a quarter of the SMs");
+    assertEquals(Kernel.PREFILL_ATTENTION_D128, one.choose(auto, false, false, 384), "96 CTAs");
+    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, one.choose(auto, false, false, 385), "128 CTAs");
+    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, one.choose(auto, false, false, 8192));
+    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, params(32, 8, 128, 4).choose(auto, false, false, 128),
+        "four 128-token prompts: 128 CTAs");
+    assertEquals(Kernel.PREFILL_ATTENTION_WIDE_D128, one.choose(auto, true, false, 8192), "an explicit variant wins");
+    assertEquals(Kernel.PREFILL_ATTENTION_3CTA_D128, one.choose(auto, false, true, 8192));
+    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, one.choose(PrefillAttentionParams.Wgmma.ON, true, false, 1),
+        "on wins over everything, at any length");
+    assertEquals(Kernel.PREFILL_ATTENTION_D128, one.choose(PrefillAttentionParams.Wgmma.OFF, false, false, 8192));
+    assertEquals(auto, PrefillAttentionParams.Wgmma.parse(null));
+    assertEquals(auto, PrefillAttentionParams.Wgmma.parse("auto"));
+    assertEquals(PrefillAttentionParams.Wgmma.ON, PrefillAttentionParams.Wgmma.parse(" ON "));
+    assertEquals(PrefillAttentionParams.Wgmma.OFF, PrefillAttentionParams.Wgmma.parse("0"));
+    assertEquals(PrefillAttentionParams.Wgmma.OFF, PrefillAttentionParams.Wgmma.parse("false"));
+    // The head-dim-64 kernel is the only one at 64, whatever the rule says.
+    assertEquals(Kernel.PREFILL_ATTENTION_D64, params(8, 8, 64, 64).kernel(8192));
+  }
+
+  @Test
+  void theModelLoadLineSaysWhatThePromptsRunOn() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(PrefillAttentionParams.WGMMA_ENV) == null
+        && System.getenv(PrefillAttentionParams.WIDE_ENV) == null
+        && System.getenv(PrefillAttentionParams.THREE_CTA_ENV) == null, "settings left at their defaults");
+    assertEquals("mma.sync", PrefillAttentionParams.choice(false));
+    assertEquals("wgmma from 128 CTAs of 128 rows, else mma.sync", PrefillAttentionParams.choice(true));
+  }
 }

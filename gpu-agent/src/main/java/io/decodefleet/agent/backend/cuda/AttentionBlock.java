@@ -104,7 +104,7 @@ final class AttentionBlock {
     if (s.freshRows() > 0) {
       PrefillAttentionParams p = new PrefillAttentionParams(ws.at(ws.attn), ws.at(ws.q), ws.at(ws.k), ws.at(ws.v),
           s.at(in.seqStarts()), s.freshSpans(), qHeads, kvHeads, d, scaleLog2);
-      io.decodefleet.kernels.cuda.Kernel kernel = p.kernel();
+      io.decodefleet.kernels.cuda.Kernel kernel = p.kernel(s.maxFreshLength());
       if (!kernels.runsHere(kernel)) kernel = p.kernel(io.decodefleet.kernels.cuda.Kernel.PREFILL_ATTENTION_D128);
       launch(kernel, p.launch(kernel, s.maxFreshLength()), p);
     }
