@@ -19,6 +19,7 @@
 #include "wgmma_gemm.cu"
 #include "wgmma_gemm_fp8.cu"  // after wgmma_gemm.cu: its copies, MMAs, schedule and store
 #include "prefill_attention_wgmma.cu"  // after prefill_attention.cu and wgmma_gemm.cu: their parameters, exp2 and wgmma helpers
+#include "prefill_attention_tma.cu"  // after prefill_attention_wgmma.cu: its consumers' MMAs, softmax and pins; wgmma_gemm.cu's TMA copy
 #include "skinny_gemm.cu"
 #include "skinny_gemm_fp8.cu"  // after skinny_gemm.cu: it reuses its shapes and reduce
 #include "skinny_gemm_fp8_wgmma.cu"  // after wgmma_gemm.cu and skinny_gemm_fp8.cu: their MMA helpers, parameters, store and reduce

@@ -42,6 +42,12 @@ public enum Kernel {
    */
   PREFILL_ATTENTION_WGMMA_D128(
       "df_prefill_attention_wgmma_d128", PrefillAttentionParams.class, 256, 1024 + (2 * 64 + 4 * 128) * 128 * 2),
+  /**
+   * The wgmma kernel's consumers fed by TMA from a producer warpgroup, sm_90a only (prefill_attention_tma.cu): 384
+   * threads; its shared memory plus nine 8-byte mbarriers (opt-in).
+   */
+  PREFILL_ATTENTION_TMA_D128(
+      "df_prefill_attention_tma_d128", PrefillAttentionTmaParams.class, 384, 1024 + (2 * 64 + 4 * 128) * 128 * 2 + 9 * 8),
   /** The prefill kernel's tiles (Q + 2 stages x (K + V)) over the paged cache (paged_prefill_attention.cu). */
   PAGED_PREFILL_ATTENTION_D128(
       "df_paged_prefill_attention_d128", PagedPrefillAttentionParams.class, 128, 5 * 64 * 128 * 2),
@@ -246,7 +252,8 @@ public enum Kernel {
    * elsewhere.
    */
   public boolean runsOn(int computeMajor, int computeMinor) {
-    return (this != WGMMA_GEMM && this != WGMMA_GEMM_FP8 && this != PREFILL_ATTENTION_WGMMA_D128)
+    return (this != WGMMA_GEMM && this != WGMMA_GEMM_FP8 && this != PREFILL_ATTENTION_WGMMA_D128
+        && this != PREFILL_ATTENTION_TMA_D128)
         || WgmmaGemmParams.supports(computeMajor, computeMinor);
   }
 }

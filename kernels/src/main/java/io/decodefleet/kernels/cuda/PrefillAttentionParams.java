@@ -92,6 +92,20 @@ public record PrefillAttentionParams(
   private static final Wgmma WGMMA = Wgmma.parse(System.getenv(WGMMA_ENV));
 
   /**
+   * Environment setting: {@code on} runs {@link Kernel#PREFILL_ATTENTION_TMA_D128} (the wgmma kernel's consumers
+   * fed by TMA from a producer warpgroup, {@link PrefillAttentionTmaParams}) wherever the wgmma kernel would run
+   * (opt-in until it is measured on a GPU).
+   */
+  public static final String TMA_ENV = "DECODEFLEET_PREFILL_ATTENTION_TMA";
+
+  private static final boolean TMA = "on".equalsIgnoreCase(System.getenv(TMA_ENV));
+
+  /** {@link #TMA_ENV}, read once. */
+  public static boolean tma() {
+    return TMA;
+  }
+
+  /**
    * Fewer CTAs of 128 rows than this (heads × query tiles × sequences) and {@code auto} runs the mma.sync kernel:
    * on an H100 the wgmma kernel was 15 % slower at one 128-token prompt (32 CTAs: a quarter of the SMs) and
    * 11 % faster at 512 tokens (128 CTAs), 25 % at 2048 and 33 % at 8192 (docs/performance.md).
@@ -121,16 +135,18 @@ public record PrefillAttentionParams(
   public static String choice(boolean wgmmaRuns) {
     String other = WIDE ? "the wide mma.sync kernel" : THREE_CTA ? "the 3-CTA mma.sync kernel" : "mma.sync";
     if (!wgmmaRuns || WGMMA == Wgmma.OFF || (WGMMA == Wgmma.AUTO && (WIDE || THREE_CTA))) return other;
-    return WGMMA == Wgmma.ON ? "wgmma" : "wgmma from " + WGMMA_MIN_CTAS + " CTAs of 128 rows, else " + other;
+    String wgmma = TMA ? "wgmma fed by TMA" : "wgmma";
+    return WGMMA == Wgmma.ON ? wgmma : wgmma + " from " + WGMMA_MIN_CTAS + " CTAs of 128 rows, else " + other;
   }
 
   /**
-   * The kernel for this head dim: {@code d128} (one of the four head-dim-128 variants) at 128, the one
+   * The kernel for this head dim: {@code d128} (one of the five head-dim-128 variants) at 128, the one
    * kernel there is at 64.
    */
   public Kernel kernel(Kernel d128) {
     if (d128 != Kernel.PREFILL_ATTENTION_D128 && d128 != Kernel.PREFILL_ATTENTION_3CTA_D128
-        && d128 != Kernel.PREFILL_ATTENTION_WIDE_D128 && d128 != Kernel.PREFILL_ATTENTION_WGMMA_D128) {
+        && d128 != Kernel.PREFILL_ATTENTION_WIDE_D128 && d128 != Kernel.PREFILL_ATTENTION_WGMMA_D128
+        && d128 != Kernel.PREFILL_ATTENTION_TMA_D128) {
       throw new IllegalArgumentException(d128 + " is not a head-dim-128 prefill attention kernel");
     }
     return headDim == 64 ? Kernel.PREFILL_ATTENTION_D64 : d128;

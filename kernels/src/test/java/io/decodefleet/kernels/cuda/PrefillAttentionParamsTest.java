@@ -96,4 +96,32 @@ class PrefillAttentionParamsTest {
     assertEquals("mma.sync", PrefillAttentionParams.choice(false));
     assertEquals("wgmma from 128 CTAs of 128 rows, else mma.sync", PrefillAttentionParams.choice(true));
   }
+
+  @Test
+  void theTmaVariantReadsQkvAsTwoDimensionalTensorsInBoxesOfItsTiles() {
+    TensorMapSpec q = PrefillAttentionTmaParams.qMapSpec(0x1000, 2048, 32);
+    assertEquals(32 * 128, q.inner());
+    assertEquals(2048, q.outer());
+    assertEquals(2L * 32 * 128, q.rowStrideBytes());
+    assertEquals(64, q.boxInner(), "one 128-byte swizzle span of head dims");
+    assertEquals(64, q.boxOuter(), "a consumer warpgroup's 64 query rows");
+    assertEquals(TensorMapSpec.SWIZZLE_128B, q.swizzle());
+    TensorMapSpec k = PrefillAttentionTmaParams.kvMapSpec(0x2000, 100, 8);
+    assertEquals(8 * 128, k.inner());
+    assertEquals(100, k.outer(), "rows past the step's tokens read as zeros");
+    assertEquals(128, k.boxOuter(), "a 128-key tile");
+    TensorMap map = new TensorMap(new byte[TensorMap.BYTES]);
+    PrefillAttentionTmaParams p = new PrefillAttentionTmaParams(map, map, map, 1, 2, 3, 32, 8, 0.1f);
+    LaunchShape l = p.launch(2048);
+    assertEquals(32, l.gridX());
+    assertEquals(16, l.gridY());
+    assertEquals(3, l.gridZ());
+    assertEquals(384, l.threads(), "a producer warpgroup and two consumers");
+    assertEquals(448, PrefillAttentionTmaParams.LAYOUT.size(), "three 64-aligned maps, then the rest, padded to 64");
+    assertEquals(161 * 1024 + 9 * 8, Kernel.PREFILL_ATTENTION_TMA_D128.sharedBytes());
+    org.junit.jupiter.api.Assertions.assertTrue(Kernel.PREFILL_ATTENTION_TMA_D128.runsOn(9, 0));
+    org.junit.jupiter.api.Assertions.assertFalse(Kernel.PREFILL_ATTENTION_TMA_D128.runsOn(10, 0));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> new PrefillAttentionTmaParams(null, map, map, 1, 2, 3, 32, 8, 0.1f));
+  }
 }

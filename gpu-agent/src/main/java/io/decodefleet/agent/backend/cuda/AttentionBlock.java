@@ -2,6 +2,7 @@ package io.decodefleet.agent.backend.cuda;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
+import io.decodefleet.agent.backend.cuda.gemm.TensorMapCache;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.DecodeAttentionGraphParams;
@@ -13,6 +14,7 @@ import io.decodefleet.kernels.cuda.PagedAttentionFp8Params;
 import io.decodefleet.kernels.cuda.PagedAttentionParams;
 import io.decodefleet.kernels.cuda.PagedPrefillAttentionParams;
 import io.decodefleet.kernels.cuda.PrefillAttentionParams;
+import io.decodefleet.kernels.cuda.PrefillAttentionTmaParams;
 import io.decodefleet.kernels.cuda.RopeKvFp8Params;
 import io.decodefleet.kernels.cuda.RopeKvParams;
 import jcuda.driver.CUDA_MEMCPY2D;
@@ -34,6 +36,8 @@ final class AttentionBlock {
   private final int qkvWidth;
   private final float scale;
   private final float scaleLog2;
+  /** The TMA prompt attention's maps of q, k and v by step rows (three a prompt length seen lately). */
+  private final TensorMapCache tmaMaps;
   private KvPool kv;
   private long cosSin;
   private int tablePositions;
@@ -47,6 +51,7 @@ final class AttentionBlock {
     this.qkvWidth = config.qSize() + 2 * config.kvSize();
     this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
     this.scaleLog2 = (float) (scale / Math.log(2.0));
+    this.tmaMaps = new TensorMapCache(kernels.context().gpu(), 24);
   }
 
   /** The cache and RoPE table the next launches use. */
@@ -104,9 +109,19 @@ final class AttentionBlock {
     if (s.freshRows() > 0) {
       PrefillAttentionParams p = new PrefillAttentionParams(ws.at(ws.attn), ws.at(ws.q), ws.at(ws.k), ws.at(ws.v),
           s.at(in.seqStarts()), s.freshSpans(), qHeads, kvHeads, d, scaleLog2);
-      io.decodefleet.kernels.cuda.Kernel kernel = p.kernel(s.maxFreshLength());
-      if (!kernels.runsHere(kernel)) kernel = p.kernel(io.decodefleet.kernels.cuda.Kernel.PREFILL_ATTENTION_D128);
-      launch(kernel, p.launch(kernel, s.maxFreshLength()), p);
+      Kernel kernel = p.kernel(s.maxFreshLength());
+      if (!kernels.runsHere(kernel)) kernel = p.kernel(Kernel.PREFILL_ATTENTION_D128);
+      if (kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 && PrefillAttentionParams.tma()) {
+        // The step's q, k and v maps: encoded by its first layer, the same for every other.
+        PrefillAttentionTmaParams t = new PrefillAttentionTmaParams(
+            tmaMaps.get(PrefillAttentionTmaParams.qMapSpec(p.q(), s.freshRows(), qHeads)),
+            tmaMaps.get(PrefillAttentionTmaParams.kvMapSpec(p.k(), s.freshRows(), kvHeads)),
+            tmaMaps.get(PrefillAttentionTmaParams.kvMapSpec(p.v(), s.freshRows(), kvHeads)),
+            p.out(), p.seqStarts(), p.numSeqs(), qHeads, kvHeads, scaleLog2);
+        launch(Kernel.PREFILL_ATTENTION_TMA_D128, t.launch(s.maxFreshLength()), t);
+      } else {
+        launch(kernel, p.launch(kernel, s.maxFreshLength()), p);
+      }
     }
     if (s.continuedSpans() > 0) {
       // Row offsets and positions are the step's own (launch rows); the spans' tables lead the staged ones.

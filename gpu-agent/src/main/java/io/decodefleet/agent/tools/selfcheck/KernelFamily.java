@@ -1,6 +1,7 @@
 package io.decodefleet.agent.tools.selfcheck;
 
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
+import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
 import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.agent.cublas.CublasLt;
@@ -60,11 +61,17 @@ public enum KernelFamily {
       h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1, 100, 64, 257}, Kernel.PREFILL_ATTENTION_WIDE_D128),
       h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200, 65, 128, 129}, Kernel.PREFILL_ATTENTION_WIDE_D128),
       h -> PrefillAttentionCheck.run(h, 8, 2, 128, new int[] {1000, 31}, Kernel.PREFILL_ATTENTION_WIDE_D128)),
-  /** The prefill attention on wgmma, sm_90 only: ragged lengths, groups 4 and 8, a 1000-token prompt. */
+  /**
+   * The prefill attention on wgmma, sm_90 only, fed by cp.async and by TMA: ragged lengths, groups 4 and 8, a
+   * 1000-token prompt.
+   */
   PREFILL_ATTENTION_WGMMA(
       h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1, 100, 64, 257}, Kernel.PREFILL_ATTENTION_WGMMA_D128),
       h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200, 65, 128, 129}, Kernel.PREFILL_ATTENTION_WGMMA_D128),
-      h -> PrefillAttentionCheck.run(h, 8, 2, 128, new int[] {1000, 31}, Kernel.PREFILL_ATTENTION_WGMMA_D128)),
+      h -> PrefillAttentionCheck.run(h, 8, 2, 128, new int[] {1000, 31}, Kernel.PREFILL_ATTENTION_WGMMA_D128),
+      h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1, 100, 64, 257}, Kernel.PREFILL_ATTENTION_TMA_D128),
+      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200, 65, 128, 129}, Kernel.PREFILL_ATTENTION_TMA_D128),
+      h -> PrefillAttentionCheck.run(h, 8, 2, 128, new int[] {1000, 31}, Kernel.PREFILL_ATTENTION_TMA_D128)),
   /**
    * Prefill over the paged cache (continued prompt chunks, prefix-cache hits): spans from position 0,
    * inside a block and on a block boundary, lengths 1 to 300, GQA 1, 4, 7 (idle MMA rows) and 8,
@@ -392,6 +399,7 @@ public enum KernelFamily {
         && !WgmmaGemmParams.supports(gpu.computeMajor(), gpu.computeMinor())) {
       return name() + "'s kernel is sm_90a code only; " + gpu.label() + " is " + gpu.arch();
     }
+    if (this == PREFILL_ATTENTION_WGMMA && !TensorMaps.isAvailable()) return TensorMaps.unavailabilityCause();
     return this == SKINNY2_GEMM || this == SKINNY2_GEMM_FP8 ? Skinny2Gemms.unavailabilityCause() : "";
   }
 

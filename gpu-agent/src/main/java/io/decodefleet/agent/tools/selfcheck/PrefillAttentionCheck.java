@@ -1,8 +1,10 @@
 package io.decodefleet.agent.tools.selfcheck;
 
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.PrefillAttentionParams;
+import io.decodefleet.kernels.cuda.PrefillAttentionTmaParams;
 import io.decodefleet.kernels.reference.CausalAttention;
 import java.util.Arrays;
 
@@ -47,7 +49,17 @@ final class PrefillAttentionCheck {
         qHeads, kvHeads, headDim, (float) (scale / Math.log(2.0)));
     int maxLen = Arrays.stream(seqLens).max().orElse(0);
     Kernel kernel = p.kernel(d128);
-    Runnable run = () -> h.launch(kernel, p.launch(kernel, maxLen), p);
+    Runnable run;
+    if (kernel == Kernel.PREFILL_ATTENTION_TMA_D128) {
+      PrefillAttentionTmaParams t = new PrefillAttentionTmaParams(
+          TensorMaps.encode(PrefillAttentionTmaParams.qMapSpec(p.q(), tokens, qHeads), h.gpu()),
+          TensorMaps.encode(PrefillAttentionTmaParams.kvMapSpec(p.k(), tokens, kvHeads), h.gpu()),
+          TensorMaps.encode(PrefillAttentionTmaParams.kvMapSpec(p.v(), tokens, kvHeads), h.gpu()),
+          p.out(), p.seqStarts(), p.numSeqs(), qHeads, kvHeads, p.scaleLog2());
+      run = () -> h.launch(kernel, t.launch(maxLen), t);
+    } else {
+      run = () -> h.launch(kernel, p.launch(kernel, maxLen), p);
+    }
     run.run();
     double err = Compare.relError(h.readBf16(out, expected.length), expected);
     double us = h.medianUs(run);
@@ -55,7 +67,8 @@ final class PrefillAttentionCheck {
     double flops = 4.0 * pairs * qw;
     return h.result(kernel == Kernel.PREFILL_ATTENTION_3CTA_D128 ? "prefill attn causal 3cta"
         : kernel == Kernel.PREFILL_ATTENTION_WIDE_D128 ? "prefill attn causal wide"
-        : kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 ? "prefill attn causal wgmma" : "prefill attn causal",
+        : kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 ? "prefill attn causal wgmma"
+        : kernel == Kernel.PREFILL_ATTENTION_TMA_D128 ? "prefill attn causal wgmma tma" : "prefill attn causal",
         String.format("seqs=%s Hq=%d Hkv=%d D=%d", Arrays.toString(seqLens), qHeads, kvHeads,
             headDim), err, Compare.BF16, us, bytes, flops);
   }

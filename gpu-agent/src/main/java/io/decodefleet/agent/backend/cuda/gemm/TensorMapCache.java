@@ -8,17 +8,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The most recently used encoded tensor maps of one device's GEMMs, by what they describe: a
+ * The most recently used encoded tensor maps of one device's kernels, by what they describe: a
  * decode step's launches (and graph captures, which copy the parameters) reuse a weight's map
- * instead of encoding it again per launch.
+ * instead of encoding it again per launch, and a prompt's layers the maps of its q, k and v.
  */
-final class TensorMapCache {
+public final class TensorMapCache {
 
   private final GpuInfo gpu;
   private final Map<TensorMapSpec, TensorMap> maps;
 
   /** Keeps at most {@code kept} maps, dropping the least recently used. */
-  TensorMapCache(GpuInfo gpu, int kept) {
+  public TensorMapCache(GpuInfo gpu, int kept) {
     this.gpu = gpu;
     this.maps = new LinkedHashMap<>(64, 0.75f, true) {
       @Override
@@ -29,7 +29,7 @@ final class TensorMapCache {
   }
 
   /** The map of {@code spec}, encoded on first use ({@link TensorMaps#encode}). */
-  TensorMap get(TensorMapSpec spec) {
+  public TensorMap get(TensorMapSpec spec) {
     TensorMap m = maps.get(spec);
     if (m == null) {
       m = TensorMaps.encode(spec, gpu);
