@@ -1,8 +1,8 @@
 // Causal prefill attention on wgmma with its tiles brought in by TMA from a producer warpgroup: the same
 // function as prefill_attention.cu, head dim 128, sm_90a only (FlashAttention-3's warp specialisation).
 //
-// Variant: df_prefill_attention_tma_d128 (opt-in: DECODEFLEET_PREFILL_ATTENTION_TMA, where the wgmma kernel
-// would run). prefill_attention_wgmma.cu's consumers (two warpgroups of 64 query rows; 128-key tiles; S on
+// Variant: df_prefill_attention_tma_d128 (wherever the wgmma kernel would run and tensor maps can be encoded;
+// DECODEFLEET_PREFILL_ATTENTION_TMA=off for the wgmma kernel's own copies). prefill_attention_wgmma.cu's consumers (two warpgroups of 64 query rows; 128-key tiles; S on
 // m64n128k16 from shared memory, P · V with P from registers; one tile of software pipelining inside each
 // warpgroup), but no consumer copies anything or waits at a CTA-wide barrier: warpgroup 0 is the producer,
 // one thread of which issues the TMA copies (cp.async.bulk.tensor, the 128-byte swizzle written by the copy

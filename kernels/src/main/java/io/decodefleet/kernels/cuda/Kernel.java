@@ -44,7 +44,7 @@ public enum Kernel {
       "df_prefill_attention_wgmma_d128", PrefillAttentionParams.class, 256, 1024 + (2 * 64 + 4 * 128) * 128 * 2),
   /**
    * The wgmma kernel's consumers fed by TMA from a producer warpgroup, sm_90a only (prefill_attention_tma.cu): 384
-   * threads; its shared memory plus nine 8-byte mbarriers (opt-in).
+   * threads; its shared memory plus nine 8-byte mbarriers (where the wgmma kernel would run, tensor maps permitting).
    */
   PREFILL_ATTENTION_TMA_D128(
       "df_prefill_attention_tma_d128", PrefillAttentionTmaParams.class, 384, 1024 + (2 * 64 + 4 * 128) * 128 * 2 + 9 * 8),

@@ -92,9 +92,13 @@ class PrefillAttentionParamsTest {
   void theModelLoadLineSaysWhatThePromptsRunOn() {
     org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(PrefillAttentionParams.WGMMA_ENV) == null
         && System.getenv(PrefillAttentionParams.WIDE_ENV) == null
-        && System.getenv(PrefillAttentionParams.THREE_CTA_ENV) == null, "settings left at their defaults");
-    assertEquals("mma.sync", PrefillAttentionParams.choice(false));
-    assertEquals("wgmma from 128 CTAs of 128 rows, else mma.sync", PrefillAttentionParams.choice(true));
+        && System.getenv(PrefillAttentionParams.THREE_CTA_ENV) == null
+        && System.getenv(PrefillAttentionParams.TMA_ENV) == null, "settings left at their defaults");
+    assertEquals("mma.sync", PrefillAttentionParams.choice(false, true));
+    assertEquals("wgmma fed by TMA from 128 CTAs of 128 rows, else mma.sync", PrefillAttentionParams.choice(true, true));
+    assertEquals("wgmma from 128 CTAs of 128 rows, else mma.sync", PrefillAttentionParams.choice(true, false),
+        "no tensor maps here: the wgmma kernel's own copies");
+    org.junit.jupiter.api.Assertions.assertTrue(PrefillAttentionParams.tma(), "on by default");
   }
 
   @Test

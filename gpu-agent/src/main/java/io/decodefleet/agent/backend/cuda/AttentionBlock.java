@@ -2,6 +2,7 @@ package io.decodefleet.agent.backend.cuda;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
+import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
 import io.decodefleet.agent.backend.cuda.gemm.TensorMapCache;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.ModelConfig;
@@ -52,6 +53,11 @@ final class AttentionBlock {
     this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
     this.scaleLog2 = (float) (scale / Math.log(2.0));
     this.tmaMaps = new TensorMapCache(kernels.context().gpu(), 24);
+  }
+
+  /** What a prompt's attention runs on here, as the settings say (the model-load line). */
+  static String promptKernels(KernelModule kernels) {
+    return PrefillAttentionParams.choice(kernels.runsHere(Kernel.PREFILL_ATTENTION_WGMMA_D128), TensorMaps.isAvailable());
   }
 
   /** The cache and RoPE table the next launches use. */
@@ -111,7 +117,7 @@ final class AttentionBlock {
           s.at(in.seqStarts()), s.freshSpans(), qHeads, kvHeads, d, scaleLog2);
       Kernel kernel = p.kernel(s.maxFreshLength());
       if (!kernels.runsHere(kernel)) kernel = p.kernel(Kernel.PREFILL_ATTENTION_D128);
-      if (kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 && PrefillAttentionParams.tma()) {
+      if (kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 && PrefillAttentionParams.tma() && TensorMaps.isAvailable()) {
         // The step's q, k and v maps: encoded by its first layer, the same for every other.
         PrefillAttentionTmaParams t = new PrefillAttentionTmaParams(
             tmaMaps.get(PrefillAttentionTmaParams.qMapSpec(p.q(), s.freshRows(), qHeads)),

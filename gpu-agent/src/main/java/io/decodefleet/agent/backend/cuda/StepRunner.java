@@ -13,7 +13,6 @@ import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.agent.engine.sampling.SamplingParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import io.decodefleet.kernels.cuda.PagedPrefillAttentionParams;
-import io.decodefleet.kernels.cuda.PrefillAttentionParams;
 import io.decodefleet.kernels.cuda.RopeTable;
 import java.nio.ByteBuffer;
 import java.nio.ShortBuffer;
@@ -101,8 +100,8 @@ final class StepRunner implements AutoCloseable {
   }
 
   String attentionDescription() {
-    return tensorCore ? "tensor-core (prefill, paged prefill and paged decode kernels; prompts on " + PrefillAttentionParams
-        .choice(kernels.runsHere(io.decodefleet.kernels.cuda.Kernel.PREFILL_ATTENTION_WGMMA_D128)) + ")" : "plain paged kernel";
+    return tensorCore ? "tensor-core (prefill, paged prefill and paged decode kernels; prompts on "
+        + AttentionBlock.promptKernels(kernels) + ")" : "plain paged kernel";
   }
 
   /** Replays go to these graphs from now on. */
