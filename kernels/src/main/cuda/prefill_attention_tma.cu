@@ -53,6 +53,15 @@ __device__ __forceinline__ void tma_kv_tile(uint32_t dst, const TensorMap* map, 
   tma_load_2d(dst + TmaAttentionShape::kKvBytes / 2, map, full, kvHead * 128 + 64, row0);
 }
 
+// Named barriers 1 and 2 of the consumers' ping-pong (256 threads: one warpgroup syncs, the other arrives).
+__device__ __forceinline__ void named_sync(int id) { asm volatile("bar.sync %0, 256;" ::"r"(id) : "memory"); }
+__device__ __forceinline__ void named_arrive(int id) { asm volatile("bar.arrive %0, 256;" ::"r"(id) : "memory"); }
+
+// kPingPong: the two consumers take turns to issue their MMAs (FlashAttention-3's ping-pong): warpgroup w waits
+// on named barrier 1 + w before it issues and arrives on the other's after, warpgroup 1 arriving once first so
+// that warpgroup 0 begins; so one's softmax runs while the other's MMAs do. Both issue nKv + 1 times; warpgroup
+// 1 skips its last arrive, which nothing would wait for.
+template <bool kPingPong>
 __device__ __forceinline__ void prefill_tma_d128(const PrefillAttentionTmaParams& p) {
   using S = TmaAttentionShape;
   constexpr int D = 128;
@@ -122,6 +131,8 @@ __device__ __forceinline__ void prefill_tma_d128(const PrefillAttentionTmaParams
   const int rowQ[2] = {wgRow0 + warp * 16 + g, wgRow0 + warp * 16 + g + 8};
   const uint64_t descQ = sw128_desc(sQ + wg * S::kQBytes);
   const float c = p.scaleLog2;
+  const int myTurn = 1 + wg, theirTurn = 2 - wg;
+  if (kPingPong && wg == 1) named_arrive(1);
 
   float o[64];
 #pragma unroll
@@ -133,8 +144,10 @@ __device__ __forceinline__ void prefill_tma_d128(const PrefillAttentionTmaParams
   mbar::wait(kFull, 0);
   {
     float s[64];
+    if (kPingPong) named_sync(myTurn);
     wgmma_fence();
     attn_issue_scores(s, descQ, sw128_desc(sK));
+    if (kPingPong) named_arrive(theirTurn);
     wgmma_wait<0>();
 #pragma unroll
     for (int i = 0; i < 64; i++) pin(s[i]);
@@ -147,9 +160,11 @@ __device__ __forceinline__ void prefill_tma_d128(const PrefillAttentionTmaParams
     mbar::wait(kFull + 8 * bk, (t >> 1) & 1);
     mbar::wait(vFull + 8 * bv, (j >> 1) & 1);
     float s[64];
+    if (kPingPong) named_sync(myTurn);
     wgmma_fence();
     attn_issue_scores(s, descQ, sw128_desc(sK + bk * S::kKvBytes));
     attn_issue_pv(o, pa, sV + bv * S::kKvBytes);
+    if (kPingPong) named_arrive(theirTurn);
     wgmma_wait<1>();  // S_t done; P_j · V_j may still run
 #pragma unroll
     for (int i = 0; i < 64; i++) pin(s[i]);
@@ -170,8 +185,10 @@ __device__ __forceinline__ void prefill_tma_d128(const PrefillAttentionTmaParams
   {
     const int j = nKv - 1, bv = j & 1;
     mbar::wait(vFull + 8 * bv, (j >> 1) & 1);
+    if (kPingPong) named_sync(myTurn);
     wgmma_fence();
     attn_issue_pv(o, pa, sV + bv * S::kKvBytes);
+    if (kPingPong && wg == 0) named_arrive(theirTurn);
     wgmma_wait<0>();
 #pragma unroll
     for (int i = 0; i < 64; i++) pin(o[i]);
@@ -203,8 +220,19 @@ extern "C" __global__ void __launch_bounds__(df::TmaAttentionShape::kThreads, 1)
     df_prefill_attention_tma_d128(const __grid_constant__ PrefillAttentionTmaParams p) {
   df::pdl_entry();
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  df::prefill_tma_d128(p);
+  df::prefill_tma_d128<false>(p);
 #elif defined(__CUDA_ARCH__)
   __trap();  // wgmma, TMA and setmaxnreg as used here exist on sm_90a only; the host launches this nowhere else
+#endif
+}
+
+// The consumers taking turns to issue (opt-in: DECODEFLEET_PREFILL_ATTENTION_TMA=pingpong).
+extern "C" __global__ void __launch_bounds__(df::TmaAttentionShape::kThreads, 1)
+    df_prefill_attention_tma_pp_d128(const __grid_constant__ PrefillAttentionTmaParams p) {
+  df::pdl_entry();
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  df::prefill_tma_d128<true>(p);
+#elif defined(__CUDA_ARCH__)
+  __trap();
 #endif
 }

@@ -48,6 +48,9 @@ public enum Kernel {
    */
   PREFILL_ATTENTION_TMA_D128(
       "df_prefill_attention_tma_d128", PrefillAttentionTmaParams.class, 384, 1024 + (2 * 64 + 4 * 128) * 128 * 2 + 9 * 8),
+  /** As {@link #PREFILL_ATTENTION_TMA_D128} with the consumers taking turns to issue their MMAs (opt-in). */
+  PREFILL_ATTENTION_TMA_PP_D128(
+      "df_prefill_attention_tma_pp_d128", PrefillAttentionTmaParams.class, 384, 1024 + (2 * 64 + 4 * 128) * 128 * 2 + 9 * 8),
   /** The prefill kernel's tiles (Q + 2 stages x (K + V)) over the paged cache (paged_prefill_attention.cu). */
   PAGED_PREFILL_ATTENTION_D128(
       "df_paged_prefill_attention_d128", PagedPrefillAttentionParams.class, 128, 5 * 64 * 128 * 2),
@@ -253,7 +256,7 @@ public enum Kernel {
    */
   public boolean runsOn(int computeMajor, int computeMinor) {
     return (this != WGMMA_GEMM && this != WGMMA_GEMM_FP8 && this != PREFILL_ATTENTION_WGMMA_D128
-        && this != PREFILL_ATTENTION_TMA_D128)
+        && this != PREFILL_ATTENTION_TMA_D128 && this != PREFILL_ATTENTION_TMA_PP_D128)
         || WgmmaGemmParams.supports(computeMajor, computeMinor);
   }
 }

@@ -95,15 +95,22 @@ public record PrefillAttentionParams(
    * Environment setting for {@link Kernel#PREFILL_ATTENTION_TMA_D128}, the wgmma kernel's consumers fed by TMA from
    * a producer warpgroup ({@link PrefillAttentionTmaParams}): on by default wherever the wgmma kernel would run and
    * tensor maps can be encoded (on an H100 it took 23 % off the wgmma kernel's time at 2048 tokens and 31 % at
-   * 8192); {@code off} ({@code 0}, {@code false}) runs the wgmma kernel's own copies there.
+   * 8192); {@code off} ({@code 0}, {@code false}) runs the wgmma kernel's own copies there; {@code pingpong} runs
+   * {@link Kernel#PREFILL_ATTENTION_TMA_PP_D128}, whose two consumers take turns to issue their MMAs (opt-in).
    */
   public static final String TMA_ENV = "DECODEFLEET_PREFILL_ATTENTION_TMA";
 
-  private static final boolean TMA = !Wgmma.parse(System.getenv(TMA_ENV)).equals(Wgmma.OFF);
+  private static final Kernel TMA = tmaKernel(System.getenv(TMA_ENV));
 
-  /** {@link #TMA_ENV}, read once. */
-  public static boolean tma() {
+  /** {@link #TMA_ENV}'s kernel, read once: null for off. */
+  public static Kernel tmaKernel() {
     return TMA;
+  }
+
+  /** {@link #TMA_ENV}'s kernel for {@code text}: null for off. */
+  static Kernel tmaKernel(String text) {
+    if (text != null && text.trim().equalsIgnoreCase("pingpong")) return Kernel.PREFILL_ATTENTION_TMA_PP_D128;
+    return Wgmma.parse(text) == Wgmma.OFF ? null : Kernel.PREFILL_ATTENTION_TMA_D128;
   }
 
   /**
@@ -139,18 +146,19 @@ public record PrefillAttentionParams(
   public static String choice(boolean wgmmaRuns, boolean tmaRuns) {
     String other = WIDE ? "the wide mma.sync kernel" : THREE_CTA ? "the 3-CTA mma.sync kernel" : "mma.sync";
     if (!wgmmaRuns || WGMMA == Wgmma.OFF || (WGMMA == Wgmma.AUTO && (WIDE || THREE_CTA))) return other;
-    String wgmma = TMA && tmaRuns ? "wgmma fed by TMA" : "wgmma";
+    String wgmma = TMA == null || !tmaRuns ? "wgmma" : TMA == Kernel.PREFILL_ATTENTION_TMA_PP_D128
+        ? "wgmma fed by TMA, consumers in turn" : "wgmma fed by TMA";
     return WGMMA == Wgmma.ON ? wgmma : wgmma + " from " + WGMMA_MIN_CTAS + " CTAs of 128 rows, else " + other;
   }
 
   /**
-   * The kernel for this head dim: {@code d128} (one of the five head-dim-128 variants) at 128, the one
+   * The kernel for this head dim: {@code d128} (one of the six head-dim-128 variants) at 128, the one
    * kernel there is at 64.
    */
   public Kernel kernel(Kernel d128) {
     if (d128 != Kernel.PREFILL_ATTENTION_D128 && d128 != Kernel.PREFILL_ATTENTION_3CTA_D128
         && d128 != Kernel.PREFILL_ATTENTION_WIDE_D128 && d128 != Kernel.PREFILL_ATTENTION_WGMMA_D128
-        && d128 != Kernel.PREFILL_ATTENTION_TMA_D128) {
+        && d128 != Kernel.PREFILL_ATTENTION_TMA_D128 && d128 != Kernel.PREFILL_ATTENTION_TMA_PP_D128) {
       throw new IllegalArgumentException(d128 + " is not a head-dim-128 prefill attention kernel");
     }
     return headDim == 64 ? Kernel.PREFILL_ATTENTION_D64 : d128;

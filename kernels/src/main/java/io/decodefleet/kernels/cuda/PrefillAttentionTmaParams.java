@@ -45,7 +45,10 @@ public record PrefillAttentionTmaParams(
     return new TensorMapSpec(kv, (long) kvHeads * HEAD_DIM, tokens, 2L * kvHeads * HEAD_DIM, 64, 128);
   }
 
-  /** (qHeads, ceil(maxSeqLen / 128), numSeqs) CTAs, the heads along x as {@link PrefillAttentionParams#launch}. */
+  /**
+   * (qHeads, ceil(maxSeqLen / 128), numSeqs) CTAs, the heads along x as {@link PrefillAttentionParams#launch}
+   * (either TMA kernel: the same block and shared memory).
+   */
   public LaunchShape launch(int maxSeqLen) {
     Kernel k = Kernel.PREFILL_ATTENTION_TMA_D128;
     int rows = PrefillAttentionParams.WIDE_TILE;

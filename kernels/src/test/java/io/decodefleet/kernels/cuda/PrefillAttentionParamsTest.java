@@ -98,7 +98,11 @@ class PrefillAttentionParamsTest {
     assertEquals("wgmma fed by TMA from 128 CTAs of 128 rows, else mma.sync", PrefillAttentionParams.choice(true, true));
     assertEquals("wgmma from 128 CTAs of 128 rows, else mma.sync", PrefillAttentionParams.choice(true, false),
         "no tensor maps here: the wgmma kernel's own copies");
-    org.junit.jupiter.api.Assertions.assertTrue(PrefillAttentionParams.tma(), "on by default");
+    assertEquals(Kernel.PREFILL_ATTENTION_TMA_D128, PrefillAttentionParams.tmaKernel(), "on by default");
+    assertEquals(Kernel.PREFILL_ATTENTION_TMA_D128, PrefillAttentionParams.tmaKernel("on"));
+    assertEquals(Kernel.PREFILL_ATTENTION_TMA_PP_D128, PrefillAttentionParams.tmaKernel(" PingPong "));
+    assertEquals(null, PrefillAttentionParams.tmaKernel("off"));
+    assertEquals(null, PrefillAttentionParams.tmaKernel("0"));
   }
 
   @Test

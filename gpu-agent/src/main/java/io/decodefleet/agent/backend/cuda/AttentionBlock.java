@@ -117,14 +117,15 @@ final class AttentionBlock {
           s.at(in.seqStarts()), s.freshSpans(), qHeads, kvHeads, d, scaleLog2);
       Kernel kernel = p.kernel(s.maxFreshLength());
       if (!kernels.runsHere(kernel)) kernel = p.kernel(Kernel.PREFILL_ATTENTION_D128);
-      if (kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 && PrefillAttentionParams.tma() && TensorMaps.isAvailable()) {
+      Kernel tma = PrefillAttentionParams.tmaKernel();
+      if (kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 && tma != null && TensorMaps.isAvailable()) {
         // The step's q, k and v maps: encoded by its first layer, the same for every other.
         PrefillAttentionTmaParams t = new PrefillAttentionTmaParams(
             tmaMaps.get(PrefillAttentionTmaParams.qMapSpec(p.q(), s.freshRows(), qHeads)),
             tmaMaps.get(PrefillAttentionTmaParams.kvMapSpec(p.k(), s.freshRows(), kvHeads)),
             tmaMaps.get(PrefillAttentionTmaParams.kvMapSpec(p.v(), s.freshRows(), kvHeads)),
             p.out(), p.seqStarts(), p.numSeqs(), qHeads, kvHeads, scaleLog2);
-        launch(Kernel.PREFILL_ATTENTION_TMA_D128, t.launch(s.maxFreshLength()), t);
+        launch(tma, t.launch(s.maxFreshLength()), t);
       } else {
         launch(kernel, p.launch(kernel, s.maxFreshLength()), p);
       }

@@ -68,7 +68,8 @@ public enum KernelFamily {
       h -> PrefillAttentionCheck.run(h, 8, 2, 128, new int[] {1000, 31}, Kernel.PREFILL_ATTENTION_WGMMA_D128),
       h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1, 100, 64, 257}, Kernel.PREFILL_ATTENTION_TMA_D128),
       h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200, 65, 128, 129}, Kernel.PREFILL_ATTENTION_TMA_D128),
-      h -> PrefillAttentionCheck.run(h, 8, 2, 128, new int[] {1000, 31}, Kernel.PREFILL_ATTENTION_TMA_D128)),
+      h -> PrefillAttentionCheck.run(h, 8, 2, 128, new int[] {1000, 31}, Kernel.PREFILL_ATTENTION_TMA_D128),
+      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {1000, 200, 65, 129}, Kernel.PREFILL_ATTENTION_TMA_PP_D128)),
   /**
    * Prefill over the paged cache (continued prompt chunks, prefix-cache hits): spans from position 0,
    * inside a block and on a block boundary, lengths 1 to 300, GQA 1, 4, 7 (idle MMA rows) and 8,

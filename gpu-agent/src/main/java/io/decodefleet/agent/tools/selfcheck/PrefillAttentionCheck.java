@@ -50,7 +50,7 @@ final class PrefillAttentionCheck {
     int maxLen = Arrays.stream(seqLens).max().orElse(0);
     Kernel kernel = p.kernel(d128);
     Runnable run;
-    if (kernel == Kernel.PREFILL_ATTENTION_TMA_D128) {
+    if (kernel == Kernel.PREFILL_ATTENTION_TMA_D128 || kernel == Kernel.PREFILL_ATTENTION_TMA_PP_D128) {
       PrefillAttentionTmaParams t = new PrefillAttentionTmaParams(
           TensorMaps.encode(PrefillAttentionTmaParams.qMapSpec(p.q(), tokens, qHeads), h.gpu()),
           TensorMaps.encode(PrefillAttentionTmaParams.kvMapSpec(p.k(), tokens, kvHeads), h.gpu()),
@@ -68,7 +68,8 @@ final class PrefillAttentionCheck {
     return h.result(kernel == Kernel.PREFILL_ATTENTION_3CTA_D128 ? "prefill attn causal 3cta"
         : kernel == Kernel.PREFILL_ATTENTION_WIDE_D128 ? "prefill attn causal wide"
         : kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 ? "prefill attn causal wgmma"
-        : kernel == Kernel.PREFILL_ATTENTION_TMA_D128 ? "prefill attn causal wgmma tma" : "prefill attn causal",
+        : kernel == Kernel.PREFILL_ATTENTION_TMA_D128 ? "prefill attn causal wgmma tma"
+        : kernel == Kernel.PREFILL_ATTENTION_TMA_PP_D128 ? "prefill attn causal wgmma tma pp" : "prefill attn causal",
         String.format("seqs=%s Hq=%d Hkv=%d D=%d", Arrays.toString(seqLens), qHeads, kvHeads,
             headDim), err, Compare.BF16, us, bytes, flops);
   }
