@@ -1,8 +1,8 @@
 // Causal prefill attention on wgmma with its tiles brought in by TMA from a producer warpgroup: the same
 // function as prefill_attention.cu, head dim 128, sm_90a only (FlashAttention-3's warp specialisation).
 //
-// Variant: df_prefill_attention_tma_d128 (wherever the wgmma kernel would run and tensor maps can be encoded;
-// DECODEFLEET_PREFILL_ATTENTION_TMA=off for the wgmma kernel's own copies). prefill_attention_wgmma.cu's consumers (two warpgroups of 64 query rows; 128-key tiles; S on
+// Variants: df_prefill_attention_tma_pp_d128 (the consumers in turn; the default wherever the wgmma kernel would
+// run and tensor maps can be encoded) and df_prefill_attention_tma_d128 (DECODEFLEET_PREFILL_ATTENTION_TMA=plain). prefill_attention_wgmma.cu's consumers (two warpgroups of 64 query rows; 128-key tiles; S on
 // m64n128k16 from shared memory, P · V with P from registers; one tile of software pipelining inside each
 // warpgroup), but no consumer copies anything or waits at a CTA-wide barrier: warpgroup 0 is the producer,
 // one thread of which issues the TMA copies (cp.async.bulk.tensor, the 128-byte swizzle written by the copy
@@ -226,7 +226,7 @@ extern "C" __global__ void __launch_bounds__(df::TmaAttentionShape::kThreads, 1)
 #endif
 }
 
-// The consumers taking turns to issue (opt-in: DECODEFLEET_PREFILL_ATTENTION_TMA=pingpong).
+// The consumers taking turns to issue (the default of DECODEFLEET_PREFILL_ATTENTION_TMA).
 extern "C" __global__ void __launch_bounds__(df::TmaAttentionShape::kThreads, 1)
     df_prefill_attention_tma_pp_d128(const __grid_constant__ PrefillAttentionTmaParams p) {
   df::pdl_entry();

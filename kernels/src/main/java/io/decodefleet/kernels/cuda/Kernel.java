@@ -44,11 +44,11 @@ public enum Kernel {
       "df_prefill_attention_wgmma_d128", PrefillAttentionParams.class, 256, 1024 + (2 * 64 + 4 * 128) * 128 * 2),
   /**
    * The wgmma kernel's consumers fed by TMA from a producer warpgroup, sm_90a only (prefill_attention_tma.cu): 384
-   * threads; its shared memory plus nine 8-byte mbarriers (where the wgmma kernel would run, tensor maps permitting).
+   * threads; its shared memory plus nine 8-byte mbarriers (DECODEFLEET_PREFILL_ATTENTION_TMA=plain).
    */
   PREFILL_ATTENTION_TMA_D128(
       "df_prefill_attention_tma_d128", PrefillAttentionTmaParams.class, 384, 1024 + (2 * 64 + 4 * 128) * 128 * 2 + 9 * 8),
-  /** As {@link #PREFILL_ATTENTION_TMA_D128} with the consumers taking turns to issue their MMAs (opt-in). */
+  /** As {@link #PREFILL_ATTENTION_TMA_D128} with the consumers taking turns to issue their MMAs (the default). */
   PREFILL_ATTENTION_TMA_PP_D128(
       "df_prefill_attention_tma_pp_d128", PrefillAttentionTmaParams.class, 384, 1024 + (2 * 64 + 4 * 128) * 128 * 2 + 9 * 8),
   /** The prefill kernel's tiles (Q + 2 stages x (K + V)) over the paged cache (paged_prefill_attention.cu). */

@@ -95,12 +95,14 @@ class PrefillAttentionParamsTest {
         && System.getenv(PrefillAttentionParams.THREE_CTA_ENV) == null
         && System.getenv(PrefillAttentionParams.TMA_ENV) == null, "settings left at their defaults");
     assertEquals("mma.sync", PrefillAttentionParams.choice(false, true));
-    assertEquals("wgmma fed by TMA from 128 CTAs of 128 rows, else mma.sync", PrefillAttentionParams.choice(true, true));
+    assertEquals("wgmma fed by TMA, consumers in turn from 128 CTAs of 128 rows, else mma.sync",
+        PrefillAttentionParams.choice(true, true));
     assertEquals("wgmma from 128 CTAs of 128 rows, else mma.sync", PrefillAttentionParams.choice(true, false),
         "no tensor maps here: the wgmma kernel's own copies");
-    assertEquals(Kernel.PREFILL_ATTENTION_TMA_D128, PrefillAttentionParams.tmaKernel(), "on by default");
-    assertEquals(Kernel.PREFILL_ATTENTION_TMA_D128, PrefillAttentionParams.tmaKernel("on"));
+    assertEquals(Kernel.PREFILL_ATTENTION_TMA_PP_D128, PrefillAttentionParams.tmaKernel(), "ping-pong by default");
+    assertEquals(Kernel.PREFILL_ATTENTION_TMA_PP_D128, PrefillAttentionParams.tmaKernel("on"));
     assertEquals(Kernel.PREFILL_ATTENTION_TMA_PP_D128, PrefillAttentionParams.tmaKernel(" PingPong "));
+    assertEquals(Kernel.PREFILL_ATTENTION_TMA_D128, PrefillAttentionParams.tmaKernel("plain"));
     assertEquals(null, PrefillAttentionParams.tmaKernel("off"));
     assertEquals(null, PrefillAttentionParams.tmaKernel("0"));
   }
