@@ -5,10 +5,8 @@
 // h / (qHeads / kvHeads) (the same function as io.decodefleet.kernels.reference.CausalAttention
 // applied to each sequence).
 //
-// Variants: df_prefill_attention_d64, df_prefill_attention_d128, df_prefill_attention_3cta_d128 (the
-// query tile staged in a K/V buffer: 4 tiles of shared memory, three CTAs an SM; opt-in),
-// df_prefill_attention_wide_d128 (128 query rows a CTA, 32 a warp; grid y ceil(maxSeqLen / 128);
-// 6 tiles of shared memory; opt-in).
+// Variants: df_prefill_attention_d64, df_prefill_attention_d128 (on sm_90 for prompts whose 128-row grid has
+// fewer than 128 CTAs: prefill_attention_tma.cu and prefill_attention_wgmma.cu take the rest).
 // A CTA (4 warps) takes 64 query rows of one head of one sequence (16 rows per warp, held as
 // MMA A fragments) and streams the K/V tiles of 64 keys up to the diagonal through shared memory
 // (cp.async, two stages); scores and the weighted sum use the bf16 tensor cores with an online
@@ -54,9 +52,8 @@ __device__ __forceinline__ float prefill_exp2(float x) {
 // cp.async of 64 rows [row0, row0 + 64) of a (rows, rowStride) bf16 tensor; rows >= rowLimit
 // zero-filled. A thread copies chunk c of rows r0 + i * rowsPerPass: rowsPerPass is a multiple of 8, so the
 // swizzled chunk is the same in all its rows, and a tile wholly inside the tensor (every one but a sequence's
-// last) costs an add of each address per copy, without the bounds test. kTestEveryRow: always the bounds test
-// (one unrolled path where a kernel has no registers for two: the wide variant).
-template <int D, bool kTestEveryRow = false>
+// last) costs an add of each address per copy, without the bounds test.
+template <int D>
 __device__ __forceinline__ void load_tile64(bf16* s, const bf16* g, size_t rowStride, int row0,
                                             int rowLimit) {
   using S = PrefillShape<D>;
@@ -64,7 +61,7 @@ __device__ __forceinline__ void load_tile64(bf16* s, const bf16* g, size_t rowSt
   static_assert(kRowsPerPass % 8 == 0, "the swizzle repeats every 8 rows");
   const int c = threadIdx.x % S::kChunksPerRow;
   const int r0 = threadIdx.x / S::kChunksPerRow;
-  if (!kTestEveryRow && row0 + S::kTile <= rowLimit) {
+  if (row0 + S::kTile <= rowLimit) {
     bf16* dst = s + swizzle<S::kChunksPerRow>(r0, c) * 8;
     const bf16* src = g + static_cast<size_t>(row0 + r0) * rowStride + c * 8;
 #pragma unroll
@@ -130,15 +127,12 @@ __device__ __forceinline__ void online_max(float (&mx)[2], float (&m)[2], float 
   }
 }
 
-// kQInStage: the query tile is staged in stage 1's K buffer and moved into registers before the
-// first K/V tile of stage 1 is requested, so the CTA needs 4 tiles of shared memory instead of 5
-// (64 KB at head dim 128: three CTAs an SM where five tiles allow two).
-template <int D, bool kQInStage = false>
+template <int D>
 __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
   using S = PrefillShape<D>;
   extern __shared__ uint4 dynamic_smem[];
-  bf16* sKV = reinterpret_cast<bf16*>(dynamic_smem) + (kQInStage ? 0 : S::kTileElems);  // stage b: K at 2b, V at 2b + 1
-  bf16* sQ = kQInStage ? sKV + 2 * S::kTileElems : reinterpret_cast<bf16*>(dynamic_smem);
+  bf16* sQ = reinterpret_cast<bf16*>(dynamic_smem);
+  bf16* sKV = sQ + S::kTileElems;  // stage b: K at 2b, V at 2b + 1
   const int seq = blockIdx.z, h = blockIdx.x;
   const int start = p.seqStarts[seq];
   const int len = p.seqStarts[seq + 1] - start;
@@ -160,17 +154,6 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
   cp_async_commit();
 
   uint32_t qa[D / 16][4];
-  if constexpr (kQInStage) {
-    // Q into registers now: stage 1, where it lies, is refilled at the top of the first iteration.
-    cp_async_wait<0>();
-    __syncthreads();
-#pragma unroll
-    for (int kk = 0; kk < D / 16; kk++) {
-      const int r = warp * 16 + (mi & 1) * 8 + r8;
-      ldmatrix_x4(qa[kk], sQ + swizzle<S::kChunksPerRow>(r, 2 * kk + (mi >> 1)) * 8);
-    }
-    __syncthreads();
-  }
   float o[D / 8][4];
 #pragma unroll
   for (int nt = 0; nt < D / 8; nt++)
@@ -188,7 +171,7 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
     cp_async_commit();
     cp_async_wait<1>();
     __syncthreads();
-    if (!kQInStage && j == 0) {
+    if (j == 0) {
 #pragma unroll
       for (int kk = 0; kk < D / 16; kk++) {
         const int r = warp * 16 + (mi & 1) * 8 + r8;
@@ -291,174 +274,6 @@ __device__ __forceinline__ void prefill_tile(const PrefillAttentionParams& p) {
   }
 }
 
-// The wide variant: 128 query rows a CTA, 32 a warp as two m16 fragments, so each K and V fragment
-// read from shared memory (ldmatrix) feeds four MMAs where prefill_tile's feeds two; the query tile
-// stays in shared memory and is read per key tile (registers for it would not fit beside twice the
-// accumulators). A warp skips the key tiles wholly past its rows (the diagonal's upper half for
-// warps 0 and 1). Shared memory: Q (128 rows) + 2 stages x (K + V), 6 tiles of 64 rows.
-template <int D>
-__device__ __forceinline__ void prefill_tile_wide(const PrefillAttentionParams& p) {
-  using S = PrefillShape<D>;
-  constexpr int kRows = 2 * S::kTile;
-  extern __shared__ uint4 dynamic_smem[];
-  bf16* sQ = reinterpret_cast<bf16*>(dynamic_smem);  // 128 rows: swizzle() is linear in the row
-  bf16* sKV = sQ + 2 * S::kTileElems;                // stage b: K at 2b, V at 2b + 1
-  const int seq = blockIdx.z, h = blockIdx.x;
-  const int start = p.seqStarts[seq];
-  const int len = p.seqStarts[seq + 1] - start;
-  const int tile = gridDim.y - 1 - blockIdx.y;  // heaviest first, as prefill_tile
-  const int q0 = tile * kRows;
-  if (q0 >= len) return;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int g = lane >> 2, q4 = lane & 3, mi = lane >> 3, r8 = lane & 7;
-
-  const auto [qBase, kBase, vBase, qStride, kvStride] = prefill_rows<D>(p, start, h);
-  const int nKv = (min(q0 + kRows, len) + S::kTile - 1) / S::kTile;  // up to the last row's key tile
-
-  load_tile64<D, true>(sQ, qBase, qStride, q0, len);
-  load_tile64<D, true>(sQ + S::kTileElems, qBase, qStride, q0 + S::kTile, len);
-  load_tile64<D, true>(sKV, kBase, kvStride, 0, len);
-  load_tile64<D, true>(sKV + S::kTileElems, vBase, kvStride, 0, len);
-  cp_async_commit();
-
-  float o[2][D / 8][4];
-#pragma unroll
-  for (int mt = 0; mt < 2; mt++)
-#pragma unroll
-    for (int nt = 0; nt < D / 8; nt++)
-#pragma unroll
-      for (int e = 0; e < 4; e++) o[mt][nt][e] = 0.f;
-  float m[2][2] = {{DF_NEG_INF, DF_NEG_INF}, {DF_NEG_INF, DF_NEG_INF}};
-  float l[2][2] = {{0.f, 0.f}, {0.f, 0.f}};
-  const int warpRow0 = q0 + warp * 32;  // this warp's rows: warpRow0 .. warpRow0 + 31
-
-  for (int j = 0; j < nKv; j++) {
-    if (j + 1 < nKv) {
-      bf16* next = sKV + ((j + 1) & 1) * 2 * S::kTileElems;
-      load_tile64<D, true>(next, kBase, kvStride, (j + 1) * S::kTile, len);
-      load_tile64<D, true>(next + S::kTileElems, vBase, kvStride, (j + 1) * S::kTile, len);
-    }
-    cp_async_commit();
-    cp_async_wait<1>();
-    __syncthreads();
-    // Tiles and warps are 64- and 32-row aligned: a warp either has every row at or past the tile's
-    // first key (each row then has a key to attend here) or none, and then skips the tile.
-    if (j * S::kTile <= warpRow0) {
-      const bf16* sK = sKV + (j & 1) * 2 * S::kTileElems;
-      const bf16* sV = sK + S::kTileElems;
-      float s[2][8][4];
-#pragma unroll
-      for (int mt = 0; mt < 2; mt++)
-#pragma unroll
-        for (int nt = 0; nt < 8; nt++)
-#pragma unroll
-          for (int e = 0; e < 4; e++) s[mt][nt][e] = 0.f;
-#pragma unroll 2
-      for (int kk = 0; kk < D / 16; kk++) {
-        uint32_t qa[2][4];
-#pragma unroll
-        for (int mt = 0; mt < 2; mt++) {
-          const int r = warp * 32 + mt * 16 + (mi & 1) * 8 + r8;
-          ldmatrix_x4(qa[mt], sQ + swizzle<S::kChunksPerRow>(r, 2 * kk + (mi >> 1)) * 8);
-        }
-#pragma unroll
-        for (int np = 0; np < 4; np++) {
-          uint32_t b[4];
-          const int r = np * 16 + (mi >> 1) * 8 + r8;
-          ldmatrix_x4(b, sK + swizzle<S::kChunksPerRow>(r, 2 * kk + (mi & 1)) * 8);
-#pragma unroll
-          for (int mt = 0; mt < 2; mt++) {
-            mma_bf16(s[mt][2 * np], qa[mt], b[0], b[1]);
-            mma_bf16(s[mt][2 * np + 1], qa[mt], b[2], b[3]);
-          }
-        }
-      }
-      // The mask where a key can pass a row of this warp or the sequence's end.
-      const bool masked = j * S::kTile + S::kTile - 1 > warpRow0 || (j + 1) * S::kTile > len;
-      float alpha[2][2];
-#pragma unroll
-      for (int mt = 0; mt < 2; mt++) {
-        float mx[2] = {DF_NEG_INF, DF_NEG_INF};
-        if (masked) {
-#pragma unroll
-          for (int nt = 0; nt < 8; nt++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-              const int key = j * S::kTile + nt * 8 + 2 * q4 + (e & 1);
-              const int row = warpRow0 + mt * 16 + g + (e >> 1) * 8;
-              const bool valid = key <= row && key < len;
-              const float v = valid ? s[mt][nt][e] * p.scaleLog2 : DF_NEG_INF;
-              s[mt][nt][e] = v;
-              mx[e >> 1] = fmaxf(mx[e >> 1], v);
-            }
-        } else {
-          scale_scores(s[mt], p.scaleLog2, mx);
-        }
-        float mUse[2], rowSum[2] = {0.f, 0.f};
-        online_max(mx, m[mt], alpha[mt], mUse);
-#pragma unroll
-        for (int nt = 0; nt < 8; nt++)
-#pragma unroll
-          for (int e = 0; e < 4; e++) {
-            const float pe = prefill_exp2(s[mt][nt][e] - mUse[e >> 1]);
-            s[mt][nt][e] = pe;
-            rowSum[e >> 1] += pe;
-          }
-        l[mt][0] = l[mt][0] * alpha[mt][0] + rowSum[0];
-        l[mt][1] = l[mt][1] * alpha[mt][1] + rowSum[1];
-#pragma unroll
-        for (int nt = 0; nt < D / 8; nt++) {
-          o[mt][nt][0] *= alpha[mt][0];
-          o[mt][nt][1] *= alpha[mt][0];
-          o[mt][nt][2] *= alpha[mt][1];
-          o[mt][nt][3] *= alpha[mt][1];
-        }
-      }
-#pragma unroll
-      for (int ks = 0; ks < 4; ks++) {  // 16 keys per k-step
-        uint32_t pa[2][4];
-#pragma unroll
-        for (int mt = 0; mt < 2; mt++) {
-          pa[mt][0] = pack_bf16x2(s[mt][2 * ks][0], s[mt][2 * ks][1]);
-          pa[mt][1] = pack_bf16x2(s[mt][2 * ks][2], s[mt][2 * ks][3]);
-          pa[mt][2] = pack_bf16x2(s[mt][2 * ks + 1][0], s[mt][2 * ks + 1][1]);
-          pa[mt][3] = pack_bf16x2(s[mt][2 * ks + 1][2], s[mt][2 * ks + 1][3]);
-        }
-#pragma unroll
-        for (int jd = 0; jd < D / 16; jd++) {
-          uint32_t b[4];
-          const int r = ks * 16 + (mi & 1) * 8 + r8;
-          ldmatrix_x4_trans(b, sV + swizzle<S::kChunksPerRow>(r, 2 * jd + (mi >> 1)) * 8);
-#pragma unroll
-          for (int mt = 0; mt < 2; mt++) {
-            mma_bf16(o[mt][2 * jd], pa[mt], b[0], b[1]);
-            mma_bf16(o[mt][2 * jd + 1], pa[mt], b[2], b[3]);
-          }
-        }
-      }
-    }
-    __syncthreads();  // this stage's buffer is refilled next iteration
-  }
-
-#pragma unroll
-  for (int mt = 0; mt < 2; mt++)
-#pragma unroll
-    for (int hh = 0; hh < 2; hh++) {
-      float sum = l[mt][hh];
-      sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-      sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-      const int row = warpRow0 + mt * 16 + g + hh * 8;
-      if (row >= len) continue;
-      const float inv = 1.f / sum;
-      bf16* dst = p.out + (static_cast<size_t>(start + row) * p.qHeads + h) * D;
-#pragma unroll
-      for (int nt = 0; nt < D / 8; nt++) {
-        const uint32_t v = pack_bf16x2(o[mt][nt][2 * hh] * inv, o[mt][nt][2 * hh + 1] * inv);
-        *reinterpret_cast<uint32_t*>(dst + nt * 8 + 2 * q4) = v;
-      }
-    }
-}
-
 }  // namespace df
 
 extern "C" __global__ void __launch_bounds__(128, 2)
@@ -471,19 +286,4 @@ extern "C" __global__ void __launch_bounds__(128, 3)
     df_prefill_attention_d64(const __grid_constant__ PrefillAttentionParams p) {
   df::pdl_entry();
   df::prefill_tile<64>(p);
-}
-
-// Three CTAs an SM at head dim 128 (PrefillAttentionParams.kernel(): DECODEFLEET_PREFILL_ATTENTION_3CTA):
-// the query tile staged in a K/V buffer (4 tiles of shared memory) and registers capped at 168.
-extern "C" __global__ void __launch_bounds__(128, 3)
-    df_prefill_attention_3cta_d128(const __grid_constant__ PrefillAttentionParams p) {
-  df::pdl_entry();
-  df::prefill_tile<128, true>(p);
-}
-
-// 128 query rows a CTA (PrefillAttentionParams.kernel(): DECODEFLEET_PREFILL_ATTENTION_WIDE).
-extern "C" __global__ void __launch_bounds__(128, 2)
-    df_prefill_attention_wide_d128(const __grid_constant__ PrefillAttentionParams p) {
-  df::pdl_entry();
-  df::prefill_tile_wide<128>(p);
 }

@@ -30,12 +30,6 @@ public enum Kernel {
       "df_prefill_attention_d128", PrefillAttentionParams.class, 128, 5 * 64 * 128 * 2),
   PREFILL_ATTENTION_D64(
       "df_prefill_attention_d64", PrefillAttentionParams.class, 128, 5 * 64 * 64 * 2),
-  /** The query tile staged in a K/V buffer: 2 stages x (K + V) x 64 rows x 128 x 2 bytes (three CTAs an SM; opt-in). */
-  PREFILL_ATTENTION_3CTA_D128(
-      "df_prefill_attention_3cta_d128", PrefillAttentionParams.class, 128, 4 * 64 * 128 * 2),
-  /** 128 query rows a CTA, 32 a warp: (2 Q tiles + 2 stages x (K + V)) x 64 rows x 128 x 2 bytes (opt-in). */
-  PREFILL_ATTENTION_WIDE_D128(
-      "df_prefill_attention_wide_d128", PrefillAttentionParams.class, 128, 6 * 64 * 128 * 2),
   /**
    * wgmma, sm_90a only (prefill_attention_wgmma.cu): 256 threads, 128 query rows; 1 KB of alignment + 2 Q
    * tiles of 64 rows + 2 K and 2 V slots of 128 keys, head dim 128, bf16 (sm_90 prompts whose grid fills the SMs).

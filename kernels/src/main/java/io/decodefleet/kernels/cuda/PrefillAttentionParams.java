@@ -26,10 +26,10 @@ public record PrefillAttentionParams(
 
   public static final StructLayout LAYOUT = StructLayout.of(PrefillAttentionParams.class);
 
-  /** Query rows per CTA of the narrow and three-CTA variants (and of head dim 64). */
+  /** Query rows per CTA of the mma.sync kernels (head dims 64 and 128). */
   public static final int TILE = 64;
 
-  /** Query rows per CTA of {@link Kernel#PREFILL_ATTENTION_WIDE_D128} and {@link Kernel#PREFILL_ATTENTION_WGMMA_D128}. */
+  /** Query rows per CTA of {@link Kernel#PREFILL_ATTENTION_WGMMA_D128} and the TMA kernels. */
   public static final int WIDE_TILE = 128;
 
   public PrefillAttentionParams {
@@ -48,31 +48,10 @@ public record PrefillAttentionParams(
   }
 
   /**
-   * Environment setting that picks {@link Kernel#PREFILL_ATTENTION_3CTA_D128} at head dim 128 ("on";
-   * default off until it is measured on a GPU): the same tiles with the query tile staged in a K/V
-   * buffer, so three CTAs fit an SM.
-   */
-  public static final String THREE_CTA_ENV = "DECODEFLEET_PREFILL_ATTENTION_3CTA";
-
-  /** {@link #THREE_CTA_ENV}, read once: every prefill layer asks. */
-  private static final boolean THREE_CTA = "on".equalsIgnoreCase(System.getenv(THREE_CTA_ENV));
-
-  /**
-   * Environment setting that picks {@link Kernel#PREFILL_ATTENTION_WIDE_D128} at head dim 128 ("on";
-   * default off: correct on an H100 but no faster there; it wins over {@link #THREE_CTA_ENV}): 128 query rows a CTA,
-   * 32 a warp, so each K and V fragment read from shared memory feeds twice the MMAs.
-   */
-  public static final String WIDE_ENV = "DECODEFLEET_PREFILL_ATTENTION_WIDE";
-
-  /** {@link #WIDE_ENV}, read once. */
-  private static final boolean WIDE = "on".equalsIgnoreCase(System.getenv(WIDE_ENV));
-
-  /**
    * Environment setting for {@link Kernel#PREFILL_ATTENTION_WGMMA_D128} at head dim 128 on an sm_90 device: the
    * scores and the weighted sum on wgmma, 128 query rows a CTA of two warpgroups. {@code auto} (the default):
-   * where its grid has at least {@link #WGMMA_MIN_CTAS} CTAs and neither {@link #WIDE_ENV} nor {@link
-   * #THREE_CTA_ENV} is on; {@code on}: always (it wins over those two); {@code off} ({@code 0}, {@code false}):
-   * never.
+   * where its grid has at least {@link #WGMMA_MIN_CTAS} CTAs; {@code on}: always; {@code off} ({@code 0}, {@code
+   * false}): never.
    */
   public static final String WGMMA_ENV = "DECODEFLEET_PREFILL_ATTENTION_WGMMA";
 
@@ -122,22 +101,19 @@ public record PrefillAttentionParams(
   public static final int WGMMA_MIN_CTAS = 128;
 
   /**
-   * The kernel for this head dim and a longest sequence of {@code maxSeqLen} rows, as {@link #WGMMA_ENV}, {@link
-   * #WIDE_ENV} and {@link #THREE_CTA_ENV} say; the caller runs {@link Kernel#PREFILL_ATTENTION_D128} where the
-   * wgmma kernel does not run ({@link Kernel#runsOn}).
+   * The kernel for this head dim and a longest sequence of {@code maxSeqLen} rows, as {@link #WGMMA_ENV} says;
+   * the caller runs {@link Kernel#PREFILL_ATTENTION_D128} where the wgmma kernel does not run ({@link
+   * Kernel#runsOn}), and a TMA kernel ({@link #tmaKernel()}) in its place where tensor maps can be encoded.
    */
   public Kernel kernel(int maxSeqLen) {
-    return kernel(choose(WGMMA, WIDE, THREE_CTA, maxSeqLen));
+    return kernel(choose(WGMMA, maxSeqLen));
   }
 
-  /** {@link #kernel(int)}'s rule with the settings given: for tests. */
-  Kernel choose(Wgmma wgmma, boolean wide, boolean threeCta, int maxSeqLen) {
+  /** {@link #kernel(int)}'s rule with the setting given: for tests. */
+  Kernel choose(Wgmma wgmma, int maxSeqLen) {
     long ctas = (long) qHeads * numSeqs * ((Math.max(1, maxSeqLen) + WIDE_TILE - 1) / WIDE_TILE);
-    if (wgmma == Wgmma.ON || (wgmma == Wgmma.AUTO && !wide && !threeCta && ctas >= WGMMA_MIN_CTAS)) {
-      return Kernel.PREFILL_ATTENTION_WGMMA_D128;
-    }
-    return wide ? Kernel.PREFILL_ATTENTION_WIDE_D128 : threeCta ? Kernel.PREFILL_ATTENTION_3CTA_D128
-        : Kernel.PREFILL_ATTENTION_D128;
+    return wgmma == Wgmma.ON || (wgmma == Wgmma.AUTO && ctas >= WGMMA_MIN_CTAS)
+        ? Kernel.PREFILL_ATTENTION_WGMMA_D128 : Kernel.PREFILL_ATTENTION_D128;
   }
 
   /**
@@ -145,20 +121,19 @@ public record PrefillAttentionParams(
    * {@code tmaRuns}: tensor maps can be encoded here).
    */
   public static String choice(boolean wgmmaRuns, boolean tmaRuns) {
-    String other = WIDE ? "the wide mma.sync kernel" : THREE_CTA ? "the 3-CTA mma.sync kernel" : "mma.sync";
-    if (!wgmmaRuns || WGMMA == Wgmma.OFF || (WGMMA == Wgmma.AUTO && (WIDE || THREE_CTA))) return other;
+    String other = "mma.sync";
+    if (!wgmmaRuns || WGMMA == Wgmma.OFF) return other;
     String wgmma = TMA == null || !tmaRuns ? "wgmma" : TMA == Kernel.PREFILL_ATTENTION_TMA_PP_D128
         ? "wgmma fed by TMA, consumers in turn" : "wgmma fed by TMA, consumers free";
     return WGMMA == Wgmma.ON ? wgmma : wgmma + " from " + WGMMA_MIN_CTAS + " CTAs of 128 rows, else " + other;
   }
 
   /**
-   * The kernel for this head dim: {@code d128} (one of the six head-dim-128 variants) at 128, the one
+   * The kernel for this head dim: {@code d128} (one of the four head-dim-128 kernels) at 128, the one
    * kernel there is at 64.
    */
   public Kernel kernel(Kernel d128) {
-    if (d128 != Kernel.PREFILL_ATTENTION_D128 && d128 != Kernel.PREFILL_ATTENTION_3CTA_D128
-        && d128 != Kernel.PREFILL_ATTENTION_WIDE_D128 && d128 != Kernel.PREFILL_ATTENTION_WGMMA_D128
+    if (d128 != Kernel.PREFILL_ATTENTION_D128 && d128 != Kernel.PREFILL_ATTENTION_WGMMA_D128
         && d128 != Kernel.PREFILL_ATTENTION_TMA_D128 && d128 != Kernel.PREFILL_ATTENTION_TMA_PP_D128) {
       throw new IllegalArgumentException(d128 + " is not a head-dim-128 prefill attention kernel");
     }
@@ -167,8 +142,8 @@ public record PrefillAttentionParams(
 
   /** Query rows a CTA of {@code kernel} takes. */
   public static int rowsPerCta(Kernel kernel) {
-    return kernel == Kernel.PREFILL_ATTENTION_WIDE_D128 || kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128
-        ? WIDE_TILE : TILE;
+    return kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 || kernel == Kernel.PREFILL_ATTENTION_TMA_D128
+        || kernel == Kernel.PREFILL_ATTENTION_TMA_PP_D128 ? WIDE_TILE : TILE;
   }
 
   /**

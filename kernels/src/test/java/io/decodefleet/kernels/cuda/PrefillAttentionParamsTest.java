@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
-/** The prefill kernel's choice of variant and its grid. */
+/** The prefill kernels' choice and their grids. */
 class PrefillAttentionParamsTest {
 
   private static PrefillAttentionParams params(int qHeads, int kvHeads, int headDim, int seqs) {
@@ -12,38 +12,20 @@ class PrefillAttentionParamsTest {
   }
 
   @Test
-  void theThreeCtaVariantIsOnlyForHeadDim128AndTakesFourTilesOfSharedMemory() {
+  void theMmaSyncKernelTakes64RowsACtaWithTheHeadsAlongX() {
     PrefillAttentionParams d128 = params(32, 8, 128, 2);
     assertEquals(Kernel.PREFILL_ATTENTION_D128, d128.kernel(Kernel.PREFILL_ATTENTION_D128));
-    assertEquals(Kernel.PREFILL_ATTENTION_3CTA_D128, d128.kernel(Kernel.PREFILL_ATTENTION_3CTA_D128));
-    assertEquals(Kernel.PREFILL_ATTENTION_D64, params(8, 8, 64, 1).kernel(Kernel.PREFILL_ATTENTION_3CTA_D128),
-        "no such variant at head dim 64");
-    // Five tiles of 64 x 128 bf16 (Q and two stages of K and V) against four: three CTAs fit an SM's 227 KB.
+    assertEquals(Kernel.PREFILL_ATTENTION_D64, params(8, 8, 64, 1).kernel(Kernel.PREFILL_ATTENTION_D128));
+    // Five tiles of 64 x 128 bf16: Q and two stages of K and V.
     assertEquals(80 * 1024, Kernel.PREFILL_ATTENTION_D128.sharedBytes());
-    assertEquals(64 * 1024, Kernel.PREFILL_ATTENTION_3CTA_D128.sharedBytes());
-    LaunchShape l = d128.launch(Kernel.PREFILL_ATTENTION_3CTA_D128, 257);
+    assertEquals(64, PrefillAttentionParams.rowsPerCta(Kernel.PREFILL_ATTENTION_D128));
+    assertEquals(128, PrefillAttentionParams.rowsPerCta(Kernel.PREFILL_ATTENTION_TMA_PP_D128));
+    LaunchShape l = d128.launch(Kernel.PREFILL_ATTENTION_D128, 257);
     assertEquals(32, l.gridX(), "the heads along x: every head's longest tile is issued first");
     assertEquals(5, l.gridY(), "257 query rows in tiles of 64");
     assertEquals(2, l.gridZ());
-    assertEquals(64 * 1024, l.sharedBytes());
-    assertEquals(Kernel.PREFILL_ATTENTION_D128.sharedBytes(), d128.launch(Kernel.PREFILL_ATTENTION_D128, 257).sharedBytes());
-  }
-
-  @Test
-  void theWideVariantTakes128RowsACtaAndSixTilesOfSharedMemory() {
-    PrefillAttentionParams d128 = params(32, 8, 128, 3);
-    assertEquals(Kernel.PREFILL_ATTENTION_WIDE_D128, d128.kernel(Kernel.PREFILL_ATTENTION_WIDE_D128));
-    assertEquals(Kernel.PREFILL_ATTENTION_D64, params(8, 8, 64, 1).kernel(Kernel.PREFILL_ATTENTION_WIDE_D128));
-    // Two Q tiles and two stages of K and V, 64 x 128 bf16 each: two CTAs an SM.
-    assertEquals(96 * 1024, Kernel.PREFILL_ATTENTION_WIDE_D128.sharedBytes());
-    assertEquals(128, PrefillAttentionParams.rowsPerCta(Kernel.PREFILL_ATTENTION_WIDE_D128));
-    assertEquals(64, PrefillAttentionParams.rowsPerCta(Kernel.PREFILL_ATTENTION_D128));
-    LaunchShape l = d128.launch(Kernel.PREFILL_ATTENTION_WIDE_D128, 257);
-    assertEquals(3, l.gridY(), "257 query rows in tiles of 128");
-    assertEquals(32, l.gridX());
-    assertEquals(3, l.gridZ());
-    assertEquals(1, d128.launch(Kernel.PREFILL_ATTENTION_WIDE_D128, 128).gridY());
-    assertEquals(2, d128.launch(Kernel.PREFILL_ATTENTION_D128, 128).gridY());
+    assertEquals(80 * 1024, l.sharedBytes());
+    assertEquals(3, d128.launch(Kernel.PREFILL_ATTENTION_WGMMA_D128, 257).gridY(), "257 query rows in tiles of 128");
     org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> d128.kernel(Kernel.PAGED_PREFILL_ATTENTION_D128));
   }
@@ -68,17 +50,14 @@ class PrefillAttentionParamsTest {
   void autoRunsWgmmaWhereItsGridFillsTheSmsAndTheOtherSettingsDecideTheRest() {
     PrefillAttentionParams.Wgmma auto = PrefillAttentionParams.Wgmma.AUTO;
     PrefillAttentionParams one = params(32, 8, 128, 1);
-    assertEquals(Kernel.PREFILL_ATTENTION_D128, one.choose(auto, false, false, 128), "32 CTAs: a quarter of the SMs");
-    assertEquals(Kernel.PREFILL_ATTENTION_D128, one.choose(auto, false, false, 384), "96 CTAs");
-    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, one.choose(auto, false, false, 385), "128 CTAs");
-    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, one.choose(auto, false, false, 8192));
-    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, params(32, 8, 128, 4).choose(auto, false, false, 128),
+    assertEquals(Kernel.PREFILL_ATTENTION_D128, one.choose(auto, 128), "32 CTAs: a quarter of the SMs");
+    assertEquals(Kernel.PREFILL_ATTENTION_D128, one.choose(auto, 384), "96 CTAs");
+    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, one.choose(auto, 385), "128 CTAs");
+    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, one.choose(auto, 8192));
+    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, params(32, 8, 128, 4).choose(auto, 128),
         "four 128-token prompts: 128 CTAs");
-    assertEquals(Kernel.PREFILL_ATTENTION_WIDE_D128, one.choose(auto, true, false, 8192), "an explicit variant wins");
-    assertEquals(Kernel.PREFILL_ATTENTION_3CTA_D128, one.choose(auto, false, true, 8192));
-    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, one.choose(PrefillAttentionParams.Wgmma.ON, true, false, 1),
-        "on wins over everything, at any length");
-    assertEquals(Kernel.PREFILL_ATTENTION_D128, one.choose(PrefillAttentionParams.Wgmma.OFF, false, false, 8192));
+    assertEquals(Kernel.PREFILL_ATTENTION_WGMMA_D128, one.choose(PrefillAttentionParams.Wgmma.ON, 1), "on: at any length");
+    assertEquals(Kernel.PREFILL_ATTENTION_D128, one.choose(PrefillAttentionParams.Wgmma.OFF, 8192));
     assertEquals(auto, PrefillAttentionParams.Wgmma.parse(null));
     assertEquals(auto, PrefillAttentionParams.Wgmma.parse("auto"));
     assertEquals(PrefillAttentionParams.Wgmma.ON, PrefillAttentionParams.Wgmma.parse(" ON "));
@@ -91,8 +70,6 @@ class PrefillAttentionParamsTest {
   @Test
   void theModelLoadLineSaysWhatThePromptsRunOn() {
     org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(PrefillAttentionParams.WGMMA_ENV) == null
-        && System.getenv(PrefillAttentionParams.WIDE_ENV) == null
-        && System.getenv(PrefillAttentionParams.THREE_CTA_ENV) == null
         && System.getenv(PrefillAttentionParams.TMA_ENV) == null, "settings left at their defaults");
     assertEquals("mma.sync", PrefillAttentionParams.choice(false, true));
     assertEquals("wgmma fed by TMA, consumers in turn from 128 CTAs of 128 rows, else mma.sync",

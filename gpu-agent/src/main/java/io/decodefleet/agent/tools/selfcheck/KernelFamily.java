@@ -56,11 +56,8 @@ public enum KernelFamily {
       h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {100, 64, 257}),
       h -> PrefillAttentionCheck.run(h, 8, 8, 64, new int[] {77, 130}),
       h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200}),
-      h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1, 100, 64, 257}, Kernel.PREFILL_ATTENTION_3CTA_D128),
-      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200, 65}, Kernel.PREFILL_ATTENTION_3CTA_D128),
-      h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1, 100, 64, 257}, Kernel.PREFILL_ATTENTION_WIDE_D128),
-      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200, 65, 128, 129}, Kernel.PREFILL_ATTENTION_WIDE_D128),
-      h -> PrefillAttentionCheck.run(h, 8, 2, 128, new int[] {1000, 31}, Kernel.PREFILL_ATTENTION_WIDE_D128)),
+      h -> PrefillAttentionCheck.run(h, 16, 2, 128, new int[] {200, 65, 128, 129}),
+      h -> PrefillAttentionCheck.run(h, 8, 2, 128, new int[] {1000, 31})),
   /** The prefill attention on wgmma (sm_90 only), its own copies then TMA: ragged lengths, groups 4 and 8. */
   PREFILL_ATTENTION_WGMMA(
       h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1, 100, 64, 257}, Kernel.PREFILL_ATTENTION_WGMMA_D128),

@@ -65,9 +65,7 @@ final class PrefillAttentionCheck {
     double us = h.medianUs(run);
     double bytes = 2.0 * tokens * (2 * qw + 2 * kw);
     double flops = 4.0 * pairs * qw;
-    return h.result(kernel == Kernel.PREFILL_ATTENTION_3CTA_D128 ? "prefill attn causal 3cta"
-        : kernel == Kernel.PREFILL_ATTENTION_WIDE_D128 ? "prefill attn causal wide"
-        : kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 ? "prefill attn causal wgmma"
+    return h.result(kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 ? "prefill attn causal wgmma"
         : kernel == Kernel.PREFILL_ATTENTION_TMA_D128 ? "prefill attn causal wgmma tma"
         : kernel == Kernel.PREFILL_ATTENTION_TMA_PP_D128 ? "prefill attn causal wgmma tma pp" : "prefill attn causal",
         String.format("seqs=%s Hq=%d Hkv=%d D=%d", Arrays.toString(seqLens), qHeads, kvHeads,
