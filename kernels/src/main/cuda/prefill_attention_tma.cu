@@ -64,7 +64,6 @@ __device__ __forceinline__ void named_arrive(int id) { asm volatile("bar.arrive 
 template <bool kPingPong>
 __device__ __forceinline__ void prefill_tma_d128(const PrefillAttentionTmaParams& p) {
   using S = TmaAttentionShape;
-  constexpr int D = 128;
   extern __shared__ uint4 dynamic_smem[];
   const uint32_t base = (smem_addr(dynamic_smem) + 1023) & ~1023u;
   const uint32_t sQ = base;                     // consumer w's 64 rows at sQ + w * kQBytes
@@ -194,22 +193,7 @@ __device__ __forceinline__ void prefill_tma_d128(const PrefillAttentionTmaParams
     for (int i = 0; i < 64; i++) pin(o[i]);
   }
 
-#pragma unroll
-  for (int hh = 0; hh < 2; hh++) {
-    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 1);
-    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 2);
-  }
-#pragma unroll
-  for (int hh = 0; hh < 2; hh++) {
-    if (rowQ[hh] >= len) continue;
-    const float inv = 1.f / l[hh];
-    bf16* dst = p.out + (static_cast<size_t>(start + rowQ[hh]) * p.qHeads + h) * D;
-#pragma unroll
-    for (int nt = 0; nt < D / 8; nt++) {
-      const uint32_t v = pack_bf16x2(o[4 * nt + 2 * hh] * inv, o[4 * nt + 2 * hh + 1] * inv);
-      *reinterpret_cast<uint32_t*>(dst + nt * 8 + 2 * q4) = v;
-    }
-  }
+  attn_store(p.out, o, l, rowQ, len, start, p.qHeads, h, q4);
 }
 
 #endif

@@ -177,6 +177,28 @@ __device__ __forceinline__ void attn_pack_p(const float (&s)[64], uint32_t (&pa)
   }
 }
 
+// Both wgmma attention kernels' epilogue: each row's sum completed over the quad of lanes that hold it, O
+// divided by it and stored as bf16 (out (tokens, qHeads, 128)); rows past the sequence are not stored.
+__device__ __forceinline__ void attn_store(bf16* out, const float (&o)[64], float (&l)[2], const int (&rowQ)[2],
+                                           int len, int start, int qHeads, int h, int q4) {
+#pragma unroll
+  for (int hh = 0; hh < 2; hh++) {
+    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 1);
+    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 2);
+  }
+#pragma unroll
+  for (int hh = 0; hh < 2; hh++) {
+    if (rowQ[hh] >= len) continue;
+    const float inv = 1.f / l[hh];
+    bf16* dst = out + (static_cast<size_t>(start + rowQ[hh]) * qHeads + h) * 128;
+#pragma unroll
+    for (int nt = 0; nt < 16; nt++) {
+      const uint32_t v = pack_bf16x2(o[4 * nt + 2 * hh] * inv, o[4 * nt + 2 * hh + 1] * inv);
+      *reinterpret_cast<uint32_t*>(dst + nt * 8 + 2 * q4) = v;
+    }
+  }
+}
+
 // Software-pipelined by one key tile inside each warpgroup: with tile t's probabilities P_t in registers,
 // an iteration issues S_{t+1} = Q · K_{t+1}ᵀ and then O += P_t · V_t, waits for the first only, and runs
 // tile t + 1's softmax on the CUDA cores while the tensor cores do P_t · V_t; then waits for that, rescales O
@@ -272,22 +294,7 @@ __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams&
 #pragma unroll
   for (int i = 0; i < 64; i++) pin(o[i]);
 
-#pragma unroll
-  for (int hh = 0; hh < 2; hh++) {
-    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 1);
-    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 2);
-  }
-#pragma unroll
-  for (int hh = 0; hh < 2; hh++) {
-    if (rowQ[hh] >= len) continue;
-    const float inv = 1.f / l[hh];
-    bf16* dst = p.out + (static_cast<size_t>(start + rowQ[hh]) * p.qHeads + h) * D;
-#pragma unroll
-    for (int nt = 0; nt < D / 8; nt++) {
-      const uint32_t v = pack_bf16x2(o[4 * nt + 2 * hh] * inv, o[4 * nt + 2 * hh + 1] * inv);
-      *reinterpret_cast<uint32_t*>(dst + nt * 8 + 2 * q4) = v;
-    }
-  }
+  attn_store(p.out, o, l, rowQ, len, start, p.qHeads, h, q4);
 }
 
 #endif
