@@ -164,22 +164,9 @@ __device__ __forceinline__ void prefill_tma_d128(const PrefillAttentionTmaParams
     attn_issue_scores(s, descQ, sw128_desc(sK + bk * S::kKvBytes));
     attn_issue_pv(o, pa, sV + bv * S::kKvBytes);
     if (kPingPong) named_arrive(theirTurn);
-    wgmma_wait<1>();  // S_t done; P_j · V_j may still run
-#pragma unroll
-    for (int i = 0; i < 64; i++) pin(s[i]);
-    if (lane == 0) mbar::arrive(kEmpty + 8 * bk);
-    attn_softmax(s, t, wgRow0, len, rowQ, q4, c, m, l, alpha);
-    wgmma_wait<0>();
-#pragma unroll
-    for (int i = 0; i < 64; i++) pin(o[i]);
-#pragma unroll
-    for (int ks = 0; ks < 8; ks++)
-#pragma unroll
-      for (int r = 0; r < 4; r++) pin(pa[ks][r]);
-    if (lane == 0) mbar::arrive(vEmpty + 8 * bv);
-#pragma unroll
-    for (int i = 0; i < 64; i++) o[i] *= alpha[(i >> 1) & 1];
-    attn_pack_p(s, pa);
+    attn_finish_pair(s, o, pa, t, wgRow0, len, rowQ, q4, c, m, l,
+                     [&] { if (lane == 0) mbar::arrive(kEmpty + 8 * bk); },
+                     [&] { if (lane == 0) mbar::arrive(vEmpty + 8 * bv); });
   }
   {
     const int j = nKv - 1, bv = j & 1;

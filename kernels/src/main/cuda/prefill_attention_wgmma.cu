@@ -199,6 +199,32 @@ __device__ __forceinline__ void attn_store(bf16* out, const float (&o)[64], floa
   }
 }
 
+// The rest of a pipelined iteration once S_t and P_{t-1} · V_{t-1} are issued (S first): wait for S_t, then
+// scoresDone() (K_t may be released), tile t's softmax while P · V runs, wait for it, pvDone() (V_{t-1} may be
+// released), O rescaled by tile t's factor and P_t packed for the next P · V.
+template <typename ScoresDone, typename PvDone>
+__device__ __forceinline__ void attn_finish_pair(float (&s)[64], float (&o)[64], uint32_t (&pa)[8][4], int t,
+                                                 int wgRow0, int len, const int (&rowQ)[2], int q4, float c,
+                                                 float (&m)[2], float (&l)[2], ScoresDone scoresDone, PvDone pvDone) {
+  float alpha[2];
+  wgmma_wait<1>();  // S_t done; P · V may still run
+#pragma unroll
+  for (int i = 0; i < 64; i++) pin(s[i]);
+  scoresDone();
+  attn_softmax(s, t, wgRow0, len, rowQ, q4, c, m, l, alpha);
+  wgmma_wait<0>();
+#pragma unroll
+  for (int i = 0; i < 64; i++) pin(o[i]);
+#pragma unroll
+  for (int ks = 0; ks < 8; ks++)
+#pragma unroll
+    for (int r = 0; r < 4; r++) pin(pa[ks][r]);
+  pvDone();
+#pragma unroll
+  for (int i = 0; i < 64; i++) o[i] *= alpha[(i >> 1) & 1];
+  attn_pack_p(s, pa);
+}
+
 // Software-pipelined by one key tile inside each warpgroup: with tile t's probabilities P_t in registers,
 // an iteration issues S_{t+1} = Q · K_{t+1}ᵀ and then O += P_t · V_t, waits for the first only, and runs
 // tile t + 1's softmax on the CUDA cores while the tensor cores do P_t · V_t; then waits for that, rescales O
@@ -270,20 +296,7 @@ __device__ __forceinline__ void prefill_wgmma_d128(const PrefillAttentionParams&
     wgmma_fence();
     attn_issue_scores(s, descQ, sw128_desc(sK + ((j + 1) & 1) * S::kKvBytes));
     attn_issue_pv(o, pa, sV + (j & 1) * S::kKvBytes);
-    wgmma_wait<1>();  // S_{j+1} done; P_j · V_j may still run
-#pragma unroll
-    for (int i = 0; i < 64; i++) pin(s[i]);
-    attn_softmax(s, j + 1, wgRow0, len, rowQ, q4, c, m, l, alpha);
-    wgmma_wait<0>();
-#pragma unroll
-    for (int i = 0; i < 64; i++) pin(o[i]);
-#pragma unroll
-    for (int ks = 0; ks < 8; ks++)
-#pragma unroll
-      for (int r = 0; r < 4; r++) pin(pa[ks][r]);
-#pragma unroll
-    for (int i = 0; i < 64; i++) o[i] *= alpha[(i >> 1) & 1];
-    attn_pack_p(s, pa);
+    attn_finish_pair(s, o, pa, j + 1, wgRow0, len, rowQ, q4, c, m, l, [] {}, [] {});
   }
   cp_async_wait<0>();  // V of the last tile
   fence_proxy_async();
