@@ -2,7 +2,8 @@
 // order as prefill_attention.cu (PrefillAttentionParams), head dim 128, sm_90a only.
 //
 // Variant: df_prefill_attention_wgmma_d128 (on sm_90 where its grid has 128 CTAs or more, PrefillAttentionParams
-// and DECODEFLEET_PREFILL_ATTENTION_WGMMA say). A CTA of two
+// and DECODEFLEET_PREFILL_ATTENTION_WGMMA say, when the TMA kernels of prefill_attention_tma.cu, which reuse its
+// consumers, cannot run or DECODEFLEET_PREFILL_ATTENTION_TMA=off). A CTA of two
 // warpgroups takes 128 query rows of one head of one sequence, 64 a warpgroup, and streams 128-key K and V
 // tiles through two rings of two cp.async slots each, shared by both. Per key tile a warpgroup issues
 //   S (64 x 128) = Q · Kᵀ: 8 wgmma m64n128k16, Q and K read from shared memory by descriptors
