@@ -79,7 +79,7 @@ __device__ __forceinline__ void load_tile64(bf16* s, const bf16* g, size_t rowSt
 }
 
 // Scores of a tile every row of the thread sees whole: scaled into the exp2 domain, each row's max
-// taken (the unmasked half of the causal tile step; the paged prefill kernel uses it too).
+// taken (the paged prefill kernel's unmasked tiles; prefill_tile folds the scale into the exponential instead).
 __device__ __forceinline__ void scale_scores(float (&s)[8][4], float scale, float (&mx)[2]) {
 #pragma unroll
   for (int nt = 0; nt < 8; nt++)

@@ -35,6 +35,20 @@ public record PrefillAttentionTmaParams(
     }
   }
 
+  /**
+   * The TMA kernels' parameters for the attention {@code p} describes over a step's {@code tokens} packed rows, its
+   * q, k and v maps encoded by {@code encode} (a cache of them, or the driver).
+   */
+  public static PrefillAttentionTmaParams of(PrefillAttentionParams p, int tokens,
+      java.util.function.Function<TensorMapSpec, TensorMap> encode) {
+    if (p.headDim() != HEAD_DIM) {
+      throw new IllegalArgumentException("the TMA prefill attention takes head dim " + HEAD_DIM + " (was " + p.headDim() + ")");
+    }
+    return new PrefillAttentionTmaParams(encode.apply(qMapSpec(p.q(), tokens, p.qHeads())),
+        encode.apply(kvMapSpec(p.k(), tokens, p.kvHeads())), encode.apply(kvMapSpec(p.v(), tokens, p.kvHeads())),
+        p.out(), p.seqStarts(), p.numSeqs(), p.qHeads(), p.kvHeads(), p.scaleLog2());
+  }
+
   /** q (tokens, qHeads × 128) bf16 as the kernel reads it: boxes of 64 head dims × 64 query rows. */
   public static TensorMapSpec qMapSpec(long q, int tokens, int qHeads) {
     return new TensorMapSpec(q, (long) qHeads * HEAD_DIM, tokens, 2L * qHeads * HEAD_DIM, 64, 64);

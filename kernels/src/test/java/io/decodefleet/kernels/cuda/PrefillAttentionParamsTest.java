@@ -110,5 +110,17 @@ class PrefillAttentionParamsTest {
     org.junit.jupiter.api.Assertions.assertFalse(Kernel.PREFILL_ATTENTION_TMA_D128.runsOn(10, 0));
     org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> new PrefillAttentionTmaParams(null, map, map, 1, 2, 3, 32, 8, 0.1f));
+    java.util.List<TensorMapSpec> asked = new java.util.ArrayList<>();
+    PrefillAttentionParams attn = new PrefillAttentionParams(0x100, 0x200, 0x300, 0x400, 0x500, 2, 32, 8, 128, 0.18f);
+    PrefillAttentionTmaParams of = PrefillAttentionTmaParams.of(attn, 300, spec -> {
+      asked.add(spec);
+      return map;
+    });
+    assertEquals(java.util.List.of(PrefillAttentionTmaParams.qMapSpec(0x200, 300, 32),
+        PrefillAttentionTmaParams.kvMapSpec(0x300, 300, 8), PrefillAttentionTmaParams.kvMapSpec(0x400, 300, 8)), asked,
+        "q, k and v over the step's rows");
+    assertEquals(new PrefillAttentionTmaParams(map, map, map, 0x100, 0x500, 2, 32, 8, 0.18f), of);
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> PrefillAttentionTmaParams.of(params(8, 8, 64, 1), 10, spec -> map), "head dim 128 only");
   }
 }

@@ -120,11 +120,7 @@ final class AttentionBlock {
       Kernel tma = PrefillAttentionParams.tmaKernel();
       if (kernel == Kernel.PREFILL_ATTENTION_WGMMA_D128 && tma != null && TensorMaps.isAvailable()) {
         // The step's q, k and v maps: encoded by its first layer, the same for every other.
-        PrefillAttentionTmaParams t = new PrefillAttentionTmaParams(
-            tmaMaps.get(PrefillAttentionTmaParams.qMapSpec(p.q(), s.freshRows(), qHeads)),
-            tmaMaps.get(PrefillAttentionTmaParams.kvMapSpec(p.k(), s.freshRows(), kvHeads)),
-            tmaMaps.get(PrefillAttentionTmaParams.kvMapSpec(p.v(), s.freshRows(), kvHeads)),
-            p.out(), p.seqStarts(), p.numSeqs(), qHeads, kvHeads, scaleLog2);
+        PrefillAttentionTmaParams t = PrefillAttentionTmaParams.of(p, s.freshRows(), tmaMaps::get);
         launch(tma, t.launch(s.maxFreshLength()), t);
       } else {
         launch(kernel, p.launch(kernel, s.maxFreshLength()), p);

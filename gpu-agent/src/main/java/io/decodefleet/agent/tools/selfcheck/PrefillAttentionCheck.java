@@ -51,11 +51,7 @@ final class PrefillAttentionCheck {
     Kernel kernel = p.kernel(d128);
     Runnable run;
     if (kernel == Kernel.PREFILL_ATTENTION_TMA_D128 || kernel == Kernel.PREFILL_ATTENTION_TMA_PP_D128) {
-      PrefillAttentionTmaParams t = new PrefillAttentionTmaParams(
-          TensorMaps.encode(PrefillAttentionTmaParams.qMapSpec(p.q(), tokens, qHeads), h.gpu()),
-          TensorMaps.encode(PrefillAttentionTmaParams.kvMapSpec(p.k(), tokens, kvHeads), h.gpu()),
-          TensorMaps.encode(PrefillAttentionTmaParams.kvMapSpec(p.v(), tokens, kvHeads), h.gpu()),
-          p.out(), p.seqStarts(), p.numSeqs(), qHeads, kvHeads, p.scaleLog2());
+      PrefillAttentionTmaParams t = PrefillAttentionTmaParams.of(p, tokens, spec -> TensorMaps.encode(spec, h.gpu()));
       run = () -> h.launch(kernel, t.launch(maxLen), t);
     } else {
       run = () -> h.launch(kernel, p.launch(kernel, maxLen), p);
