@@ -7,7 +7,9 @@
  * pointers, enums are int-sized, an algorithm is 64 opaque bytes).
  *
  * One GEMM form is offered, the one every projection of the model is: y[m, n] = x[m, k] · w[n, k]ᵀ
- * with row-major bf16 x and w, float32 accumulation, and y in bf16 or float32 with a row stride.
+ * with row-major bf16 x and w, float32 accumulation, and y in bf16 or float32 with a row stride;
+ * and its FP8 variant (planGemmFp8, gemmFp8): x and w e4m3 codes, y[i, j] = xs[i] · ws[j] · Σ x·w
+ * with a float32 scale per row of x and per row of w (cuBLASLt's outer-vector scaling, CUDA 12.9 on).
  * In cuBLAS's column-major terms that is yᵀ (n × m, ld = stride) = op(w) · xᵀ with w seen as a
  * k × n matrix transposed ("TN"). A plan holds the descriptors and the heuristic's candidate
  * algorithms for one shape; launches name a plan and one of its algorithms, so nothing is looked
@@ -38,10 +40,18 @@ typedef void *lt_layout_t;
 typedef void *lt_pref_t;
 typedef void *cuda_stream_t;
 
-enum { R_32F = 0, R_16BF = 14 };            /* cudaDataType_t */
-enum { COMPUTE_32F = 68 };                  /* cublasComputeType_t */
-enum { OP_N = 0, OP_T = 1 };                /* cublasOperation_t */
-enum { DESC_TRANSA = 3, DESC_TRANSB = 4 };  /* cublasLtMatmulDescAttributes_t */
+enum { R_32F = 0, R_16BF = 14, R_8F_E4M3 = 28 }; /* cudaDataType_t */
+enum { COMPUTE_32F = 68 };                       /* cublasComputeType_t */
+enum { OP_N = 0, OP_T = 1 };                     /* cublasOperation_t */
+enum {                                           /* cublasLtMatmulDescAttributes_t */
+  DESC_TRANSA = 3,
+  DESC_TRANSB = 4,
+  DESC_A_SCALE_POINTER = 17,
+  DESC_B_SCALE_POINTER = 18,
+  DESC_A_SCALE_MODE = 31,
+  DESC_B_SCALE_MODE = 32
+};
+enum { SCALE_OUTER_VEC_32F = 3 };                /* cublasLtMatmulMatrixScale_t */
 enum { PREF_MAX_WORKSPACE_BYTES = 1 };      /* cublasLtMatmulPreferenceAttributes_t */
 
 typedef struct { uint64_t data[8]; } lt_algo_t; /* cublasLtMatmulAlgo_t */
@@ -89,6 +99,7 @@ typedef struct {
   lt_layout_t x;   /* k × m, ld k: the activations */
   lt_layout_t y;   /* n × m, ld stride: the output */
   int count;
+  int fp8; /* e4m3 operands, outer-vector scales set at each launch */
   lt_heuristic_t algos[MAX_ALGOS];
 } plan_t;
 
@@ -174,21 +185,17 @@ static void plan_free(plan_t *p) {
 }
 
 /*
- * Plans y[m, n] = x[m, k] · w[n, k]ᵀ (bf16 in, float32 accumulate; y bf16, or float32 when
- * out_float, with rows `stride` elements apart) and asks the heuristic for up to `requested`
+ * Makes a plan (bf16, or FP8 with outer-vector scales) and asks the heuristic for up to `requested`
  * algorithms that need at most `max_workspace` bytes. out[0] = the plan, out[1] = how many
  * algorithms it holds (0: the shape is not supported here; the plan is then not made).
  */
-JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_planGemm(
-    JNIEnv *env, jclass cls, jlong handle, jint m, jint n, jint k, jint stride, jboolean out_float,
-    jlong max_workspace, jint requested, jlongArray out) {
-  (void)cls;
-  const char *fn = "planGemm";
-  REQUIRE_LOADED("planGemm");
+static jint plan_gemm(JNIEnv *env, const char *fn, jlong handle, jint m, jint n, jint k, jint stride,
+                      jboolean out_float, jboolean fp8, jlong max_workspace, jint requested, jlongArray out) {
   REQUIRE(handle != 0, fn, "handle", "must not be null", handle);
   REQUIRE(m >= 1, fn, "m", "must be at least 1", m);
   REQUIRE(n >= 1, fn, "n", "must be at least 1", n);
   REQUIRE(k >= 1, fn, "k", "must be at least 1", k);
+  REQUIRE(!fp8 || k % 16 == 0, fn, "k", "must be a multiple of 16 for FP8", k);
   REQUIRE(stride >= n, fn, "stride", "must be at least n", stride);
   REQUIRE(max_workspace >= 0, fn, "maxWorkspace", "must not be negative", max_workspace);
   REQUIRE(requested >= 1 && requested <= MAX_ALGOS, fn, "requested", "must be in 1..16", requested);
@@ -199,12 +206,23 @@ JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_planGemm(
     throw_new(env, "java/lang/OutOfMemoryError", "planGemm: no host memory for a plan");
     return THROWN;
   }
+  int in_type = fp8 ? R_8F_E4M3 : R_16BF;
   lt_status_t s = lt.desc_create(&p->desc, COMPUTE_32F, R_32F);
   int op_t = OP_T, op_n = OP_N;
   if (s == LT_SUCCESS) s = lt.desc_set(p->desc, DESC_TRANSA, &op_t, sizeof op_t);
   if (s == LT_SUCCESS) s = lt.desc_set(p->desc, DESC_TRANSB, &op_n, sizeof op_n);
-  if (s == LT_SUCCESS) s = lt.layout_create(&p->w, R_16BF, (uint64_t)k, (uint64_t)n, k);
-  if (s == LT_SUCCESS) s = lt.layout_create(&p->x, R_16BF, (uint64_t)k, (uint64_t)m, k);
+  if (fp8) {
+    /* The heuristic refuses scaled operands without scale pointers but does not read them: an
+       aligned placeholder serves until gemmFp8 sets the launch's own. */
+    int mode = SCALE_OUTER_VEC_32F;
+    const void *placeholder = (const void *)(uintptr_t)0x10000;
+    if (s == LT_SUCCESS) s = lt.desc_set(p->desc, DESC_A_SCALE_MODE, &mode, sizeof mode);
+    if (s == LT_SUCCESS) s = lt.desc_set(p->desc, DESC_B_SCALE_MODE, &mode, sizeof mode);
+    if (s == LT_SUCCESS) s = lt.desc_set(p->desc, DESC_A_SCALE_POINTER, &placeholder, sizeof placeholder);
+    if (s == LT_SUCCESS) s = lt.desc_set(p->desc, DESC_B_SCALE_POINTER, &placeholder, sizeof placeholder);
+  }
+  if (s == LT_SUCCESS) s = lt.layout_create(&p->w, in_type, (uint64_t)k, (uint64_t)n, k);
+  if (s == LT_SUCCESS) s = lt.layout_create(&p->x, in_type, (uint64_t)k, (uint64_t)m, k);
   if (s == LT_SUCCESS) s = lt.layout_create(&p->y, out_float ? R_32F : R_16BF, (uint64_t)n, (uint64_t)m, stride);
   lt_pref_t pref = NULL;
   if (s == LT_SUCCESS) s = lt.pref_create(&pref);
@@ -219,6 +237,7 @@ JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_planGemm(
   jlong values[2] = {0, 0};
   if (s == LT_SUCCESS && returned > 0) {
     p->count = returned;
+    p->fp8 = fp8 ? 1 : 0;
     values[0] = (jlong)(intptr_t)p;
     values[1] = returned;
   } else {
@@ -226,6 +245,31 @@ JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_planGemm(
   }
   (*env)->SetLongArrayRegion(env, out, 0, 2, values);
   return s;
+}
+
+/*
+ * Plans y[m, n] = x[m, k] · w[n, k]ᵀ (bf16 in, float32 accumulate; y bf16, or float32 when
+ * out_float, with rows `stride` elements apart).
+ */
+JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_planGemm(
+    JNIEnv *env, jclass cls, jlong handle, jint m, jint n, jint k, jint stride, jboolean out_float,
+    jlong max_workspace, jint requested, jlongArray out) {
+  (void)cls;
+  REQUIRE_LOADED("planGemm");
+  return plan_gemm(env, "planGemm", handle, m, n, k, stride, out_float, JNI_FALSE, max_workspace, requested, out);
+}
+
+/*
+ * Plans the FP8 form: x[m, k] and w[n, k] e4m3 codes (k a multiple of 16), float32 accumulate,
+ * y[i, j] = xScales[i] · wScales[j] · Σ_k x[i, k] · w[j, k] in bf16 or float32.
+ */
+JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_planGemmFp8(
+    JNIEnv *env, jclass cls, jlong handle, jint m, jint n, jint k, jint stride, jboolean out_float,
+    jlong max_workspace, jint requested, jlongArray out) {
+  (void)cls;
+  REQUIRE_LOADED("planGemmFp8");
+  return plan_gemm(env, "planGemmFp8", handle, m, n, k, stride, out_float, JNI_TRUE, max_workspace, requested,
+                   out);
 }
 
 /* Bytes of workspace algorithm `algo` of a plan needs. */
@@ -247,16 +291,9 @@ JNIEXPORT void JNICALL Java_io_decodefleet_agent_cublas_CublasLt_planDestroy(JNI
   }
 }
 
-/* Launches algorithm `algo` of a plan on `stream`: y = x · wᵀ. Capturable into a CUDA graph. */
-JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_gemm(
-    JNIEnv *env, jclass cls, jlong handle, jlong plan, jint algo, jlong y, jlong x, jlong w, jlong workspace,
-    jlong workspace_bytes, jlong stream) {
-  (void)cls;
-  const char *fn = "gemm";
-  REQUIRE_LOADED("gemm");
-  REQUIRE(handle != 0, fn, "handle", "must not be null", handle);
-  REQUIRE(plan != 0, fn, "plan", "must not be null", plan);
-  plan_t *p = (plan_t *)(intptr_t)plan;
+/* The checks and the launch both GEMM forms share. */
+static jint launch(JNIEnv *env, const char *fn, jlong handle, plan_t *p, jint algo, jlong y, jlong x, jlong w,
+                   jlong workspace, jlong workspace_bytes, jlong stream) {
   REQUIRE(algo >= 0 && algo < p->count, fn, "algo", "is not one of the plan's algorithms", algo);
   REQUIRE(y != 0, fn, "y", "must not be null", y);
   REQUIRE(x != 0, fn, "x", "must not be null", x);
@@ -269,6 +306,44 @@ JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_gemm(
   return lt.matmul((lt_handle_t)(intptr_t)handle, p->desc, &alpha, (const void *)(intptr_t)w, p->w,
                    (const void *)(intptr_t)x, p->x, &beta, out, p->y, out, p->y, &p->algos[algo].algo,
                    (void *)(intptr_t)workspace, (size_t)workspace_bytes, (cuda_stream_t)(intptr_t)stream);
+}
+
+/* Launches algorithm `algo` of a bf16 plan on `stream`: y = x · wᵀ. Capturable into a CUDA graph. */
+JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_gemm(
+    JNIEnv *env, jclass cls, jlong handle, jlong plan, jint algo, jlong y, jlong x, jlong w, jlong workspace,
+    jlong workspace_bytes, jlong stream) {
+  (void)cls;
+  const char *fn = "gemm";
+  REQUIRE_LOADED("gemm");
+  REQUIRE(handle != 0, fn, "handle", "must not be null", handle);
+  REQUIRE(plan != 0, fn, "plan", "must not be null", plan);
+  plan_t *p = (plan_t *)(intptr_t)plan;
+  REQUIRE(!p->fp8, fn, "plan", "is an FP8 plan (launch it with gemmFp8)", plan);
+  return launch(env, fn, handle, p, algo, y, x, w, workspace, workspace_bytes, stream);
+}
+
+/*
+ * Launches algorithm `algo` of an FP8 plan: y = (xScales ⊗ wScales) ∘ (x · wᵀ), the scales float32
+ * device vectors of m and n. The pointers go into the plan's descriptor before the launch (host
+ * state only, so a capture records this launch's), hence one thread at a time per plan.
+ */
+JNIEXPORT jint JNICALL Java_io_decodefleet_agent_cublas_CublasLt_gemmFp8(
+    JNIEnv *env, jclass cls, jlong handle, jlong plan, jint algo, jlong y, jlong x, jlong x_scales, jlong w,
+    jlong w_scales, jlong workspace, jlong workspace_bytes, jlong stream) {
+  (void)cls;
+  const char *fn = "gemmFp8";
+  REQUIRE_LOADED("gemmFp8");
+  REQUIRE(handle != 0, fn, "handle", "must not be null", handle);
+  REQUIRE(plan != 0, fn, "plan", "must not be null", plan);
+  plan_t *p = (plan_t *)(intptr_t)plan;
+  REQUIRE(p->fp8, fn, "plan", "is a bf16 plan (launch it with gemm)", plan);
+  REQUIRE(x_scales != 0, fn, "xScales", "must not be null", x_scales);
+  REQUIRE(w_scales != 0, fn, "wScales", "must not be null", w_scales);
+  const void *a_scale = (const void *)(intptr_t)w_scales, *b_scale = (const void *)(intptr_t)x_scales;
+  lt_status_t s = lt.desc_set(p->desc, DESC_A_SCALE_POINTER, &a_scale, sizeof a_scale);
+  if (s == LT_SUCCESS) s = lt.desc_set(p->desc, DESC_B_SCALE_POINTER, &b_scale, sizeof b_scale);
+  if (s != LT_SUCCESS) return s;
+  return launch(env, fn, handle, p, algo, y, x, w, workspace, workspace_bytes, stream);
 }
 
 /* "CUBLAS_STATUS_…: description", or the number when the library cannot name it. */

@@ -12,7 +12,11 @@
 //   df_fp8_dequant: out (rows, cols) bf16 = e4m3(w) * scale[row * scaleStride], for the GEMM of
 //       prefill steps, where the tensor cores want bf16 operands and the widening costs 3 bytes per
 //       weight against 2 * rows FLOPs.
-// Grid: any (grid-stride loops); block: 256 threads; no dynamic shared memory.
+//   df_fp8_quantize_rows: the activations of an FP8 projection under dynamic quantization, row by
+//       row: s = amax(row) / 448 (1 for a row of zeros), codes = e4m3(x / s) rounded to nearest
+//       even and saturated, scales[row] = s (Fp8E4m3.quantizeRows on the CPU). One CTA a row.
+// Grid: any (grid-stride loops; df_fp8_quantize_rows: one CTA a row); block: 256 threads; no
+// dynamic shared memory.
 #include "fp8.cuh"
 
 struct DummyWeightsFp8Params {
@@ -44,6 +48,16 @@ struct Fp8DequantParams {
   int scaleStride;
 };
 DF_PARAMS_SIZE(Fp8DequantParams, 40);
+
+struct Fp8QuantizeRowsParams {
+  uint8_t* codes;        // (rows, cols) e4m3, rows cols apart
+  float* scales;         // (rows) float32
+  const bf16* x;         // (rows, cols) bf16, rows xStride apart
+  int rows;
+  int cols;              // a multiple of 16
+  int xStride;           // a multiple of 8
+};
+DF_PARAMS_SIZE(Fp8QuantizeRowsParams, 40);
 
 namespace df {
 
@@ -116,7 +130,54 @@ __device__ __forceinline__ void fp8_dequant(const Fp8DequantParams& p) {
   }
 }
 
+// One CTA a row: the row's largest magnitude, then its codes, eight elements (16 bytes of x) a load.
+__device__ __forceinline__ void fp8_quantize_rows(const Fp8QuantizeRowsParams& p) {
+  __shared__ float scratch[32];
+  __shared__ float rowScale;
+  const int vecs = p.cols / 8;
+  for (int row = blockIdx.x; row < p.rows; row += gridDim.x) {
+    const uint4* x = reinterpret_cast<const uint4*>(p.x + static_cast<size_t>(row) * p.xStride);
+    float m = 0.f;
+    for (int v = threadIdx.x; v < vecs; v += blockDim.x) {
+      float f[8];
+      unpack8(x[v], f);
+#pragma unroll
+      for (int e = 0; e < 8; e++) m = fmaxf(m, fabsf(f[e]));
+    }
+    m = warp_max(m);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) scratch[warp] = m;
+    __syncthreads();
+    if (warp == 0) {
+      m = warp_max(lane < static_cast<int>(blockDim.x >> 5) ? scratch[lane] : 0.f);
+      if (lane == 0) {
+        const float s = m == 0.f ? 1.f : __fdiv_rn(m, 448.f);
+        rowScale = s;
+        p.scales[row] = s;
+      }
+    }
+    __syncthreads();
+    const float s = rowScale;
+    uint2* out = reinterpret_cast<uint2*>(p.codes + static_cast<size_t>(row) * p.cols);
+    for (int v = threadIdx.x; v < vecs; v += blockDim.x) {
+      float f[8];
+      unpack8(x[v], f);
+      uint32_t w[2] = {0u, 0u};
+#pragma unroll
+      for (int e = 0; e < 8; e++) w[e >> 2] |= static_cast<uint32_t>(fp8_encode(f[e], s)) << (8 * (e & 3));
+      out[v] = make_uint2(w[0], w[1]);
+    }
+    __syncthreads();  // scratch and rowScale are the next row's
+  }
+}
+
 }  // namespace df
+
+extern "C" __global__ void __launch_bounds__(df::kFp8WeightsThreads)
+    df_fp8_quantize_rows(const __grid_constant__ Fp8QuantizeRowsParams p) {
+  df::pdl_entry();
+  df::fp8_quantize_rows(p);
+}
 
 extern "C" __global__ void __launch_bounds__(df::kFp8WeightsThreads)
     df_dummy_weights_amax(const __grid_constant__ DummyWeightsFp8Params p) {

@@ -25,9 +25,10 @@ final class EngineOptions {
       + "${DEFAULT-VALUE}).")
   String loadFormat = "auto";
 
-  @Option(names = "--quantization", description = "none, or fp8: the projections' weights quantized to FP8 e4m3 "
-      + "with one scale per tensor at load (an FP8 checkpoint's weights are FP8 either way; CPU agents only) "
-      + "(default: ${DEFAULT-VALUE}).")
+  @Option(names = "--quantization", description = "none, fp8 or fp8-dynamic: fp8 quantizes the projections' weights"
+      + " to FP8 e4m3 with one scale per tensor at load (an FP8 checkpoint's weights are FP8 either way; CPU agents"
+      + " only); fp8-dynamic also quantizes each projection's activations to FP8 per token as it runs, so the GEMMs"
+      + " are FP8 x FP8 (dense models) (default: ${DEFAULT-VALUE}).")
   String quantization = "none";
 
   @Option(names = "--kv-cache-dtype", description = "auto (the backend's own: float32 on CPU agents, bf16 on CUDA "
@@ -141,7 +142,8 @@ final class EngineOptions {
     ModelSpec.Quantization quant = switch (quantization) {
       case "none" -> ModelSpec.Quantization.NONE;
       case "fp8" -> ModelSpec.Quantization.FP8;
-      default -> throw new UsageError("--quantization must be none or fp8, got '" + quantization + "'");
+      case "fp8-dynamic" -> ModelSpec.Quantization.FP8_DYNAMIC;
+      default -> throw new UsageError("--quantization must be none, fp8 or fp8-dynamic, got '" + quantization + "'");
     };
     ModelSpec.KvCacheDtype kv = switch (kvCacheDtype) {
       case "auto" -> ModelSpec.KvCacheDtype.AUTO;

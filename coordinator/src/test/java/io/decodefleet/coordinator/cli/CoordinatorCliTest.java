@@ -65,7 +65,7 @@ class CoordinatorCliTest {
       "--on-overlength, cut, --on-overlength must be skip or error, got 'cut'",
       "--load-format, pickle, --load-format must be auto, dummy or safetensors, got 'pickle'",
       "--load-format, safetensors, --load-format safetensors needs --model DIR; tiny is a preset with dummy weights",
-      "--quantization, int4, --quantization must be none or fp8, got 'int4'",
+      "--quantization, int4, --quantization must be none, fp8 or fp8-dynamic, got 'int4'",
       "--kv-cache-dtype, fp16, --kv-cache-dtype must be auto or fp8, got 'fp16'",
   })
   void badValueGetsOneLineOnStderrAndExitCode2(String option, String value, String expected) throws Exception {

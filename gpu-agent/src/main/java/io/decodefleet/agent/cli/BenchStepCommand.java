@@ -89,8 +89,9 @@ public final class BenchStepCommand implements Callable<Integer> {
   private int gpu;
 
   @Option(names = "--quantization", defaultValue = "none",
-      description = "none or fp8: the projections as FP8 e4m3 (per-tensor scales), run by the FP8 GEMMs; the floor"
-          + " counts their bytes (default: ${DEFAULT-VALUE}).")
+      description = "none, fp8 or fp8-dynamic: the projections as FP8 e4m3 (per-tensor scales), run by the FP8 GEMMs"
+          + " (fp8-dynamic: activations quantized per token, FP8 x FP8 GEMMs); the floor counts their bytes"
+          + " (default: ${DEFAULT-VALUE}).")
   private String quantization;
 
   @Option(names = "--kv-cache-dtype", defaultValue = "auto",

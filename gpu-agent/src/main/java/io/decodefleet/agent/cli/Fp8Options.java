@@ -5,7 +5,7 @@ import io.decodefleet.agent.engine.ModelSpec.Quantization;
 
 /**
  * The FP8 options of the GPU tools ({@code parity}, {@code bench step}): {@code --quantization
- * none|fp8} and {@code --kv-cache-dtype auto|fp8}, spelled as the coordinator's flags are.
+ * none|fp8|fp8-dynamic} and {@code --kv-cache-dtype auto|fp8}, spelled as the coordinator's flags are.
  */
 record Fp8Options(Quantization quantization, KvCacheDtype kvCacheDtype) {
 
@@ -14,7 +14,9 @@ record Fp8Options(Quantization quantization, KvCacheDtype kvCacheDtype) {
     Quantization q = switch (quantization) {
       case "none" -> Quantization.NONE;
       case "fp8" -> Quantization.FP8;
-      default -> throw new IllegalArgumentException("--quantization must be none or fp8, got '" + quantization + "'");
+      case "fp8-dynamic" -> Quantization.FP8_DYNAMIC;
+      default -> throw new IllegalArgumentException("--quantization must be none, fp8 or fp8-dynamic, got '"
+          + quantization + "'");
     };
     KvCacheDtype kv = switch (kvCacheDtype) {
       case "auto" -> KvCacheDtype.AUTO;

@@ -65,8 +65,9 @@ public final class ParityCommand implements Callable<Integer> {
   private String gemm;
 
   @Option(names = "--quantization", defaultValue = "none",
-      description = "none or fp8: both backends quantize the projections to FP8 e4m3 with per-tensor scales, and the"
-          + " CUDA backend runs its FP8 GEMMs against the CPU backend's FP8 reference (default: ${DEFAULT-VALUE}).")
+      description = "none, fp8 or fp8-dynamic: both backends quantize the projections to FP8 e4m3 with per-tensor"
+          + " scales (fp8-dynamic: their activations too, per token), and the CUDA backend runs its FP8 GEMMs against"
+          + " the CPU backend's FP8 reference (default: ${DEFAULT-VALUE}).")
   private String quantization;
 
   @Option(names = "--kv-cache-dtype", defaultValue = "auto",

@@ -7,8 +7,9 @@ import java.util.List;
 /**
  * cuBLASLt through the project's JNI shim ({@code src/main/native/decodefleet_cublaslt.c}): public
  * wrappers over {@code private static native} methods, one GEMM form (y[m, n] = x[m, k] · w[n, k]ᵀ,
- * bf16 in, float32 accumulate, bf16 or float32 out). Only primitives, {@code long} handles and
- * device pointers cross JNI.
+ * bf16 in, float32 accumulate, bf16 or float32 out) and its FP8 variant (x and w e4m3 codes with a
+ * float32 scale per row of each: {@link #planFp8}, {@link #gemmFp8}). Only primitives, {@code long}
+ * handles and device pointers cross JNI.
  *
  * <p>The shim loads once, at class initialisation, then dlopens {@code libcublasLt.so.13}, else
  * {@code libcublasLt.so.12} (or the file named by {@value #LIBRARY_PROPERTY} /
@@ -45,7 +46,12 @@ public final class CublasLt {
    *
    * @param address the shim's plan (descriptors and algorithms), freed by {@link #destroyPlan}
    */
-  public record Plan(long address, int m, int n, int k, int stride, boolean outFloat, int algorithms) {}
+  public record Plan(long address, int m, int n, int k, int stride, boolean outFloat, int algorithms, boolean fp8) {
+
+    public Plan(long address, int m, int n, int k, int stride, boolean outFloat, int algorithms) {
+      this(address, m, n, k, stride, outFloat, algorithms, false);
+    }
+  }
 
   public static boolean isAvailable() {
     return UNAVAILABLE.isEmpty();
@@ -96,6 +102,23 @@ public final class CublasLt {
     return new Plan(out[0], m, n, k, stride, outFloat, (int) out[1]);
   }
 
+  /**
+   * Plans the FP8 form: y[i, j] = xScales[i] · wScales[j] · Σ x[i, k] w[j, k] over e4m3 codes (k a multiple
+   * of 16), float32 accumulation, y bf16 or float32 (cuBLASLt's outer-vector scaling: CUDA 12.9 and later,
+   * FP8 tensor cores). Returns null when cuBLASLt has no algorithm for it on this device.
+   */
+  public static Plan planFp8(long handle, int m, int n, int k, int stride, boolean outFloat, long maxWorkspace,
+      int requested, String device) {
+    requireAvailable("planGemmFp8");
+    long[] out = new long[2];
+    int status = planGemmFp8(handle, m, n, k, stride, outFloat, maxWorkspace, requested, out);
+    if (status == 15 || (status == 0 && out[1] == 0)) {
+      return null;
+    }
+    check(status, "cublasLtMatmulAlgoGetHeuristic (FP8, m " + m + ", n " + n + ", k " + k + ")", device);
+    return new Plan(out[0], m, n, k, stride, outFloat, (int) out[1], true);
+  }
+
   /** Workspace bytes algorithm {@code algorithm} of {@code plan} needs. */
   public static long workspaceBytes(Plan plan, int algorithm) {
     return planWorkspace(plan.address(), algorithm);
@@ -111,6 +134,17 @@ public final class CublasLt {
     check(gemm(handle, plan.address(), algorithm, y, x, w, workspace, workspaceBytes, stream),
         "cublasLtMatmul (m " + plan.m() + ", n " + plan.n() + ", k " + plan.k() + ", algorithm " + algorithm + ")",
         device);
+  }
+
+  /**
+   * Launches the FP8 form of {@code plan} ({@link #planFp8}): y = x · wᵀ over codes, each output scaled by its
+   * row's {@code xScales} and its column's {@code wScales} (float32 device vectors of m and n).
+   */
+  public static void gemmFp8(long handle, Plan plan, int algorithm, long y, long x, long xScales, long w,
+      long wScales, long workspace, long workspaceBytes, long stream, String device) {
+    check(gemmFp8(handle, plan.address(), algorithm, y, x, xScales, w, wScales, workspace, workspaceBytes, stream),
+        "cublasLtMatmul (FP8, m " + plan.m() + ", n " + plan.n() + ", k " + plan.k() + ", algorithm " + algorithm
+            + ")", device);
   }
 
   private static void check(int status, String operation, String device) {
@@ -162,12 +196,18 @@ public final class CublasLt {
   private static native int planGemm(long handle, int m, int n, int k, int stride, boolean outFloat,
       long maxWorkspace, int requested, long[] out);
 
+  private static native int planGemmFp8(long handle, int m, int n, int k, int stride, boolean outFloat,
+      long maxWorkspace, int requested, long[] out);
+
   private static native long planWorkspace(long plan, int algorithm);
 
   private static native void planDestroy(long plan);
 
   private static native int gemm(long handle, long plan, int algorithm, long y, long x, long w, long workspace,
       long workspaceBytes, long stream);
+
+  private static native int gemmFp8(long handle, long plan, int algorithm, long y, long x, long xScales, long w,
+      long wScales, long workspace, long workspaceBytes, long stream);
 
   private static native String statusString(int status);
 }

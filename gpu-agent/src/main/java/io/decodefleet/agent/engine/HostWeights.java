@@ -99,7 +99,7 @@ public final class HostWeights {
 
   /** Whether {@code kind} is a projection this load quantizes (one that a checkpoint stores in FP8 is not). */
   private boolean quantizedHere(Kind kind) {
-    if (load.quantization() != Quantization.FP8 || !quantizable(kind)) return false;
+    if (!load.quantization().fp8Weights() || !quantizable(kind)) return false;
     return !(load.weights() instanceof WeightSource.Checkpoint c && checkpointTensor(c.checkpoint(), kind, 0, 0).fp8());
   }
 

@@ -19,6 +19,10 @@ public record ModelLoad(ModelConfig config, WeightSource weights, Quantization q
     java.util.Objects.requireNonNull(quantization, "quantization");
     java.util.Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
     java.util.Objects.requireNonNull(moeRouter, "moeRouter");
+    if (quantization == Quantization.FP8_DYNAMIC && config.isMoe()) {
+      throw new IllegalArgumentException("quantization fp8-dynamic: model " + config.name() + " is a mixture of"
+          + " experts, whose experts take bf16 activations only (use --quantization fp8)");
+    }
     if (moeRouter.capacityBounded() && !config.isMoe()) {
       throw new IllegalArgumentException("moe router " + moeRouter.label() + ": model " + config.name()
           + " is dense (no experts to route to)");
@@ -64,9 +68,17 @@ public record ModelLoad(ModelConfig config, WeightSource weights, Quantization q
     return new ModelLoad(config, weights, quantization, kvCacheDtype, router);
   }
 
+  /**
+   * Whether every projection's activations are quantized to FP8 per token as it runs (fp8-dynamic): the
+   * projections are then all FP8 and each is an FP8 x FP8 GEMM.
+   */
+  public boolean fp8Activations() {
+    return quantization == Quantization.FP8_DYNAMIC;
+  }
+
   /** Whether any projection is held in FP8: quantized at load, or stored so. */
   public boolean fp8Weights() {
-    return quantization == Quantization.FP8
+    return quantization.fp8Weights()
         || weights instanceof WeightSource.Checkpoint c && c.checkpoint().hasFp8();
   }
 
@@ -75,7 +87,12 @@ public record ModelLoad(ModelConfig config, WeightSource weights, Quantization q
     String source = weights instanceof WeightSource.Checkpoint c
         ? "checkpoint " + c.checkpoint().directory() + ": " + c.checkpoint().describe()
         : "dummy weights (seed " + ((WeightSource.Dummy) weights).seed() + ")";
-    String quant = quantization == Quantization.FP8 ? "; projections quantized to FP8 e4m3 (per-tensor scales)" : "";
+    String quant = switch (quantization) {
+      case NONE -> "";
+      case FP8 -> "; projections quantized to FP8 e4m3 (per-tensor scales)";
+      case FP8_DYNAMIC -> "; projections quantized to FP8 e4m3 (per-tensor scales), their activations per token at"
+          + " run time";
+    };
     String moe = config.isMoe() ? "; " + config.moe().numExperts() + " experts, top-" + config.moe().expertsPerToken()
         + " routing (" + moeRouter.label() + ")" : "";
     return source + quant + (kvCacheDtype == KvCacheDtype.FP8 ? "; FP8 e4m3 KV cache" : "") + moe;

@@ -19,8 +19,9 @@ package io.decodefleet.agent.engine;
  *     start of each busy spell (the engine's work after it was idle, e.g. each benchmark run); 0: none
  * @param loadFormat where the weights come from: the dummy hash of {@code seed}, or the safetensors
  *     of the model directory
- * @param quantization FP8: the projections' weights are quantized to e4m3 with a scale per tensor at
- *     load (weights that a checkpoint stores in FP8 are FP8 whatever this says)
+ * @param quantization FP8 and FP8_DYNAMIC: the projections' weights are quantized to e4m3 with a scale per
+ *     tensor at load (weights that a checkpoint stores in FP8 are FP8 whatever this says); FP8_DYNAMIC
+ *     quantizes every projection's activations per token at run time too
  * @param kvCacheDtype the KV cache's element type: the backend's own (AUTO) or FP8 e4m3 with a scale
  * @param moeRouter how a mixture of experts routes its tokens (plain top-k, or capacity-bounded); plain
  *     top-k for a dense model, which refuses any other
@@ -35,8 +36,20 @@ public record ModelSpec(String model, long seed, int blockSize, int kvBlocks, in
   /** Where the weights come from (vLLM's --load-format). */
   public enum LoadFormat { DUMMY, SAFETENSORS }
 
-  /** How the projections' weights are held (vLLM's --quantization). */
-  public enum Quantization { NONE, FP8 }
+  /**
+   * How the projections' weights are held (vLLM's --quantization): as loaded; FP8 e4m3 with bf16 activations
+   * (weight-only); or FP8 e4m3 with each projection's activations quantized to FP8 per token at run time
+   * ({@code fp8-dynamic}, the FP8_DYNAMIC scheme of compressed-tensors checkpoints), so that both GEMM operands
+   * are FP8.
+   */
+  public enum Quantization {
+    NONE, FP8, FP8_DYNAMIC;
+
+    /** Whether the projections are held in FP8 whatever the checkpoint stores. */
+    public boolean fp8Weights() {
+      return this != NONE;
+    }
+  }
 
   /** The KV cache's element type (vLLM's --kv-cache-dtype). */
   public enum KvCacheDtype { AUTO, FP8 }

@@ -127,7 +127,7 @@ class ParityAndStepBenchWithoutGpuTest {
     assertTrue(batches.out().startsWith("gpu-agent bench step: "), batches.out());
     Run quant = run(ParityCommand::new, "--quantization", "int8");
     assertEquals(2, quant.code());
-    assertEquals("gpu-agent parity: --quantization must be none or fp8, got 'int8'\n", quant.out());
+    assertEquals("gpu-agent parity: --quantization must be none, fp8 or fp8-dynamic, got 'int8'\n", quant.out());
     Run kv = run(BenchStepCommand::new, "--quantization", "fp8", "--kv-cache-dtype", "fp16");
     assertEquals(2, kv.code());
     assertEquals("gpu-agent bench step: --kv-cache-dtype must be auto or fp8, got 'fp16'\n", kv.out());

@@ -180,6 +180,8 @@ public enum Kernel {
       4 * (64 * 256 + 64 * 528) + 128 + 64),
   /** FP8 weights widened to bf16 for the prefill GEMM (fp8_weights.cu). */
   FP8_DEQUANT("df_fp8_dequant", Fp8DequantParams.class, 256, 0),
+  /** An FP8 projection's activations quantized a row at a time (dynamic per-token scales; fp8_weights.cu). */
+  FP8_QUANTIZE_ROWS("df_fp8_quantize_rows", Fp8QuantizeRowsParams.class, 256, 0),
   /** A mixture of experts' router: one warp a token, 4 per CTA; static shared memory only (moe.cu). */
   MOE_ROUTE("df_moe_route", MoeRouteParams.class, 128, 0),
   /** Tokens grouped by expert, in one CTA; static shared memory only. */

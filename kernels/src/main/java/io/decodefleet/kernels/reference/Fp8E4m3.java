@@ -91,6 +91,31 @@ public final class Fp8E4m3 {
     }
   }
 
+  /**
+   * Dynamic per-token quantization of activations ({@code --quantization fp8-dynamic}), in place: each of
+   * {@code rows} rows of {@code cols} values (rows {@code stride} apart) becomes {@code decode(encode(v / s)) * s}
+   * with {@code s} its own largest magnitude over 448 (1 for a row of zeros), what the device's
+   * df_fp8_quantize_rows codes and scales stand for.
+   *
+   * @throws IllegalArgumentException when a value is not finite
+   */
+  public static void quantizeRows(float[] values, int rows, int cols, int stride) {
+    for (int r = 0; r < rows; r++) {
+      int base = r * stride;
+      float amax = 0f;
+      for (int i = base; i < base + cols; i++) {
+        float v = values[i];
+        if (!Float.isFinite(v)) {
+          throw new IllegalArgumentException("row " + r + ", element " + (i - base) + " is " + v
+              + ": cannot quantize to FP8");
+        }
+        amax = Math.max(amax, Math.abs(v));
+      }
+      float scale = amax == 0f ? 1f : amax / MAX;
+      for (int i = base; i < base + cols; i++) values[i] = decode(encode(values[i] / scale)) * scale;
+    }
+  }
+
   /** Codes of {@code values[from, from + count) / scale} into {@code out[at, at + count)}. */
   public static void encode(float[] values, int from, int count, float scale, byte[] out, int at) {
     checkScale(scale);

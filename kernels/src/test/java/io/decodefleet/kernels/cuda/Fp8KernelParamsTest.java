@@ -144,6 +144,26 @@ class Fp8KernelParamsTest {
   }
 
   @Test
+  void quantizeRowsParamsPackAsTheStructAndRunACtaARow() {
+    Fp8QuantizeRowsParams q = new Fp8QuantizeRowsParams(256, 512, 768, 300, 14336, 14336);
+    assertEquals(40, Fp8QuantizeRowsParams.LAYOUT.size());
+    byte[] b = q.pack();
+    java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    assertEquals(256, bb.getLong(0));
+    assertEquals(512, bb.getLong(8));
+    assertEquals(768, bb.getLong(16));
+    assertEquals(300, bb.getInt(24));
+    assertEquals(14336, bb.getInt(28));
+    assertEquals(14336, bb.getInt(32));
+    assertEquals(300, q.launch().gridX());
+    assertEquals(Kernel.FP8_QUANTIZE_ROWS.threads(), q.launch().threads());
+    assertThrows(IllegalArgumentException.class, () -> new Fp8QuantizeRowsParams(256, 512, 768, 1, 24, 24), "k % 16");
+    assertThrows(IllegalArgumentException.class, () -> new Fp8QuantizeRowsParams(256, 512, 768, 1, 32, 16),
+        "stride under cols");
+    assertThrows(IllegalArgumentException.class, () -> new Fp8QuantizeRowsParams(0, 512, 768, 1, 32, 32));
+  }
+
+  @Test
   void theFp8SkinnyGemmRunsTheBf16PlanOnItsOwnKernelWithHalfTheWeightTile() {
     SkinnyGemmPlan plan = SkinnyGemmPlan.plan(64, 6144, 4096, 264);
     SkinnyGemmFp8Params p = SkinnyGemmFp8Params.of(plan, 256, 512, 768, 1024, 1280, 1536, 6144, false);

@@ -124,4 +124,21 @@ class Fp8E4m3Test {
     assertThrows(IllegalArgumentException.class, () -> Fp8E4m3.scaleFor(new float[] {1f, Float.NaN}));
     assertThrows(IllegalArgumentException.class, () -> Fp8E4m3.quantizeInPlace(w, 0f));
   }
+
+  @Test
+  void rowsAreQuantizedEachWithItsOwnScaleAndTheStridePaddingIsLeftAlone() {
+    // Row 0's largest magnitude 896 gives scale 2: 3 -> 1.5 -> code 1.5 -> 3; 0.3 -> 0.15 rounds to 0.15625.
+    // Row 1 is all zeros: scale 1, zeros stay. Row 2: 448 largest, scale 1: 0.1 rounds to 13/128.
+    float[] x = {896f, -3f, 0.3f, 99f, 0f, 0f, 0f, 99f, 448f, -0.25f, 0.1f, 99f};
+    Fp8E4m3.quantizeRows(x, 3, 3, 4);
+    assertArrayEquals(new float[] {896f, -3f, 0.3125f, 99f, 0f, 0f, 0f, 99f, 448f, -0.25f, 0.1015625f, 99f}, x);
+    float[] row = {1f, 2f, 3f, 1000f};
+    float[] expected = row.clone();
+    Fp8E4m3.quantizeInPlace(expected, 1000f / Fp8E4m3.MAX);
+    Fp8E4m3.quantizeRows(row, 1, 4, 4);
+    assertArrayEquals(expected, row, "one row is per-tensor quantization with that row's scale");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Fp8E4m3.quantizeRows(new float[] {1f, 2f, 3f, Float.POSITIVE_INFINITY}, 2, 2, 2));
+    assertTrue(e.getMessage().startsWith("row 1, element 1 is Infinity"), e.getMessage());
+  }
 }

@@ -21,6 +21,7 @@ import io.decodefleet.agent.engine.tp.TensorParallelRank;
 import io.decodefleet.agent.engine.tp.TensorShard;
 import io.decodefleet.kernels.reference.CausalAttention;
 import io.decodefleet.kernels.reference.Embedding;
+import io.decodefleet.kernels.reference.Fp8E4m3;
 import io.decodefleet.kernels.reference.Matmul;
 import io.decodefleet.kernels.reference.RmsNorm;
 import io.decodefleet.kernels.reference.Rope;
@@ -289,6 +290,7 @@ public final class CpuBackend implements TensorParallelRank {
     for (int l = 0; l < layers.length; l++) {
       CpuWeights.Layer layer = layers[l];
       mark(KernelFamily.QKV_PROJ);
+      fp8Activations(normed, n, h);
       Matmul.matmulTransposed(normed, layer.qProj(), n, qs, h, q);
       Matmul.matmulTransposed(normed, layer.kProj(), n, kvs, h, k);
       Matmul.matmulTransposed(normed, layer.vProj(), n, kvs, h, v);
@@ -305,6 +307,7 @@ public final class CpuBackend implements TensorParallelRank {
       Rope.apply(k, n, config.numKeyValueHeads(), config.headDim(), positions, ropeFrequencies);
       attention.attend(l, q, k, v, attn);
       mark(KernelFamily.O_PROJ);
+      fp8Activations(attn, n, qs);
       Matmul.matmulTransposed(attn, layer.oProj(), n, h, qs, delta);
       completePartialSums(delta, n * h);
       mark(KernelFamily.NORM);
@@ -313,11 +316,13 @@ public final class CpuBackend implements TensorParallelRank {
       if (layer.moe() != null) { // router, dispatch, experts and combine all count as gate_up_proj
         moe.forward(l, layer.moe(), normed, n, rows, delta);
       } else {
+        fp8Activations(normed, n, h);
         Matmul.matmulTransposed(normed, layer.gateProj(), n, inter, h, gate);
         Matmul.matmulTransposed(normed, layer.upProj(), n, inter, h, up);
         mark(KernelFamily.ACTIVATION);
         SwiGlu.forward(gate, up, n * inter, gate);
         mark(KernelFamily.DOWN_PROJ);
+        fp8Activations(gate, n, inter);
         Matmul.matmulTransposed(gate, layer.downProj(), n, h, inter, delta);
       }
       completePartialSums(delta, n * h);
@@ -326,6 +331,15 @@ public final class CpuBackend implements TensorParallelRank {
       RmsNorm.addResidualAndNorm(delta, residual, nextNorm, eps, n, h, normed);
     }
     return normed;
+  }
+
+  /**
+   * Under fp8-dynamic a projection's input rows are quantized to FP8 per token in place, each row with its own
+   * scale (what the CUDA backend's df_fp8_quantize_rows hands its FP8 x FP8 GEMM); else nothing. Every input so
+   * quantized is read by its projections only.
+   */
+  private void fp8Activations(float[] x, int rows, int cols) {
+    if (load.fp8Activations()) Fp8E4m3.quantizeRows(x, rows, cols, cols);
   }
 
   /** A rank's o and down projections give partial sums over its heads or columns: add the group's. */

@@ -42,14 +42,12 @@ import org.slf4j.LoggerFactory;
  *   <li>Weights: made on the GPU by the dummy-weight kernel, which computes the engine's
  *       counter-based hash element for element ({@link WeightLayout} says where each tensor goes,
  *       with q/k/v and gate/up fused row-wise); they equal the CPU backend's up to bf16 rounding.
- *   <li>Memory: weights, then the activation workspace for {@code maxStepTokens} rows, then the KV
- *       pool from what remains of {@code gpuMemoryFraction * total} (a fixed reserve kept for graphs
- *       and staging).
- *   <li>Inputs: every step's int32 inputs are packed into pinned host memory ({@link StepInputs})
- *       and moved by one host-to-device copy; logits come back bf16 into pinned memory and are
- *       widened to float32 on the host. {@link #forwardGreedy} takes the argmax on the device
- *       instead and copies back only token ids; {@link #forwardSampled} draws each row's token on
- *       the device by its sampling params (sample.cu), also copying back only token ids.
+ *   <li>Memory: weights, then the activation workspace for {@code maxStepTokens} rows, then the KV pool from what
+ *       remains of {@code gpuMemoryFraction * total} (a fixed reserve kept for graphs and staging).
+ *   <li>Inputs: every step's int32 inputs are packed into pinned host memory ({@link StepInputs}) and moved by one
+ *       host-to-device copy; logits come back bf16 into pinned memory and are widened to float32 on the host. {@link
+ *       #forwardGreedy} takes the argmax on the device instead and copies back only token ids; {@link #forwardSampled}
+ *       draws each row's token on the device by its sampling params (sample.cu), also copying back only token ids.
  *   <li>Attention ({@link StepPlan}): spans of prompts starting at position 0 go through the causal
  *       prefill kernel; continued spans (later prompt chunks, prefix-cache hits) of at least one of
  *       its CTAs' rows (64 / group) through the paged prefill kernel, which attends a span's rows to
@@ -198,6 +196,8 @@ public final class CudaBackend implements TensorParallelRank {
     List<GemmTuning.Site> sites = GemmTuning.sites(config, weights, ws, sums != null,
         DecodeGraphs.bucketsLargestFirst(settings.maxGraphBatch()), settings.maxStepTokens(), settings.logitsRows());
     gemmLine = GemmTuning.prepare(ctx, kernels, stream, projections, sites, settings.gemm(), this::own).describe();
+    if (load.fp8Activations()) stack.useFp8Activations(own(Fp8Activations.open(ctx, kernels, stream, config,
+        settings.maxStepTokens(), projections.cublasLt())));
     ws.poison();
   }
 

@@ -41,7 +41,8 @@ import java.util.List;
  * SwiGLU after gate_up run inside the projection's launch (the same numbers; {@link Fp8Gemv#project});
  * the residual stream then alternates between ws.residual and ws.residualAlt.
  *
- * <p>FP8: projections with FP8 weights run {@link Projections#projectFp8}; over an FP8 KV pool the
+ * <p>FP8: projections with FP8 weights run {@link Projections#projectFp8}, or under fp8-dynamic {@link
+ * Fp8Activations#project} (their input rows quantized per token, FP8 x FP8 on cuBLASLt); over an FP8 KV pool the
  * append, paged prefill, decode and paged kernels are their FP8 variants, and the prefill kernel
  * reads the fresh tokens' k and v as the append kernel left them in the qkv buffer: widened from
  * their codes.
@@ -73,6 +74,7 @@ final class LayerStack {
   private final boolean sharded; // partialSums != null: o and down write float32
   private final int qkvWidth;
   private final AttentionBlock attention; // RoPE + KV append and attention, over the cache in use
+  private Fp8Activations fp8Activations; // fp8-dynamic: every FP8 projection quantizes its input rows; else null
   private FamilyTimeline marks; // a profiled step's; null otherwise
 
   /**
@@ -101,6 +103,11 @@ final class LayerStack {
 
   KvPool pool() {
     return attention.pool();
+  }
+
+  /** From now on every FP8 projection runs FP8 x FP8 on its input rows quantized per token (fp8-dynamic). */
+  void useFp8Activations(Fp8Activations activations) {
+    this.fp8Activations = activations;
   }
 
   /** The launches from now on mark their kernel families on {@code timeline}; null: no marks. */
@@ -201,9 +208,9 @@ final class LayerStack {
     Fp8Gemv gemv = projections.gemv();
     long x = norm == null || norm.deltaFloat() || !gemv.norm() ? ws.at(ws.normed) : norm.delta();
     GemmChoice.Kernel gemvKernel = null;
-    if (m == 1 && scales >= 0) {
+    if (m == 1 && scales >= 0 && fp8Activations == null) {
       gemvKernel = projections.gemvFp8Chosen(n, k, stride, x, weights.address(w));
-    } else if (m == 1 && projections.gemvBf16Chosen(n, k, stride, false, x, weights.address(w))) {
+    } else if (m == 1 && scales < 0 && projections.gemvBf16Chosen(n, k, stride, false, x, weights.address(w))) {
       gemvKernel = GemmChoice.Kernel.GEMV_BF16_MMA;
     }
     if (gemvKernel != null) {
@@ -244,7 +251,9 @@ final class LayerStack {
    * row of bf16 weights the bf16 GEMV where it runs ({@link Projections#gemvBf16Chosen}).
    */
   private void project(long out, int stride, long x, long w, long scales, int m, int n, int k, boolean outFloat) {
-    if (scales >= 0) {
+    if (scales >= 0 && fp8Activations != null) {
+      fp8Activations.project(out, stride, x, weights.address(w), weights.address(scales), m, n, k, outFloat);
+    } else if (scales >= 0) {
       projections.projectFp8(out, stride, x, weights.address(w), weights.address(scales), weights.widenedScratch(),
           m, n, k, outFloat);
     } else if (m == 1 && projections.gemvBf16Chosen(n, k, stride, outFloat, x, weights.address(w))) {

@@ -124,7 +124,11 @@ public final class StepBench {
 
     /** e.g. " (fp8 weights, fp8 KV cache)"; empty for bf16. */
     public String dtypeLabel() {
-      String w = quantization == Quantization.FP8 ? "fp8 weights" : "";
+      String w = switch (quantization) {
+        case NONE -> "";
+        case FP8 -> "fp8 weights";
+        case FP8_DYNAMIC -> "fp8 weights and activations";
+      };
       String kv = kvCacheDtype == KvCacheDtype.FP8 ? "fp8 KV cache" : "";
       return w.isEmpty() && kv.isEmpty() ? "" : " (" + w + (w.isEmpty() || kv.isEmpty() ? "" : ", ") + kv + ")";
     }

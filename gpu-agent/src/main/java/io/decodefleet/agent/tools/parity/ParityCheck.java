@@ -97,7 +97,9 @@ public final class ParityCheck {
 
     /** e.g. ", fp8 weights, fp8 KV cache" or ", moe router capacity:1.25"; empty for bf16 and top-k. */
     String fp8Label() {
-      return (quantization == Quantization.FP8 ? ", fp8 weights (per-tensor scales)" : "")
+      return (quantization == Quantization.FP8 ? ", fp8 weights (per-tensor scales)"
+          : quantization == Quantization.FP8_DYNAMIC ? ", fp8 weights (per-tensor scales) and activations (per token)"
+          : "")
           + (kvCacheDtype == KvCacheDtype.FP8 ? ", fp8 KV cache" : "")
           + (model.isMoe() && moeRouter.capacityBounded() ? ", moe router " + moeRouter.label() : "");
     }

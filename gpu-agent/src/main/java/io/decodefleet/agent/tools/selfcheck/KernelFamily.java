@@ -134,14 +134,17 @@ public enum KernelFamily {
       h -> GemmCheck.wgmma(h, 65, 1001, 512, false),
       h -> GemmCheck.wgmma(h, 640, 8192, 128, false),
       h -> GemmCheck.wgmma(h, 300, 1000, 2048, true)),
-  /** cuBLASLt through the project's shim: checked only where the library is present (see {@link #unavailabilityCause}). */
+  /** cuBLASLt through the project's shim, bf16 and fp8-dynamic's FP8 x FP8: only where the library is present. */
   CUBLASLT_GEMM(
       h -> GemmCheck.cublasLt(h, 1, 4096, 4096, false),
       h -> GemmCheck.cublasLt(h, 17, 1000, 520, false),
       h -> GemmCheck.cublasLt(h, 64, 6144, 4096, false),
       h -> GemmCheck.cublasLt(h, 129, 130, 72, false),
       h -> GemmCheck.cublasLt(h, 300, 1000, 1024, false),
-      h -> GemmCheck.cublasLt(h, 8, 4096, 7168, true)),
+      h -> GemmCheck.cublasLt(h, 8, 4096, 7168, true),
+      h -> Fp8Checks.dynamic(h, 1, 6144, 4096, false),
+      h -> Fp8Checks.dynamic(h, 64, 28672, 4096, false),
+      h -> Fp8Checks.dynamic(h, 300, 4096, 14336, true)),
   SWIGLU(
       h -> ElementwiseChecks.swiGlu(h, 17, 14336),
       h -> ElementwiseChecks.swiGlu(h, 1, 1024)),

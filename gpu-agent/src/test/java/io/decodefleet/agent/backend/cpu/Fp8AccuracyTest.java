@@ -127,6 +127,8 @@ class Fp8AccuracyTest {
         compare("fp8 checkpoint (per-channel scales)", base, logits(load(fp8, Quantization.NONE, KvCacheDtype.AUTO))),
         compare("--quantization fp8 (per-tensor scales)", base,
             logits(load(bf16, Quantization.FP8, KvCacheDtype.AUTO))),
+        compare("--quantization fp8-dynamic (activations too)", base,
+            logits(load(bf16, Quantization.FP8_DYNAMIC, KvCacheDtype.AUTO))),
         compare("--kv-cache-dtype fp8 (bf16 weights)", base, logits(load(bf16, Quantization.NONE, KvCacheDtype.FP8))),
         compare("fp8 checkpoint + fp8 KV cache", base, logits(load(fp8, Quantization.NONE, KvCacheDtype.FP8))),
     };

@@ -25,6 +25,8 @@ public final class CublasLtGemms implements AutoCloseable {
   private final long stream;
   /** shape → plan; empty where cuBLASLt has no algorithm for the shape */
   private final Map<GemmShape, Optional<CublasLt.Plan>> plans = new HashMap<>();
+  /** the same for the FP8 form (e4m3 x and w, a scale per row of each) */
+  private final Map<GemmShape, Optional<CublasLt.Plan>> fp8Plans = new HashMap<>();
 
   private CublasLtGemms(String device, long handle, DeviceBuffer workspace, long stream) {
     this.device = device;
@@ -66,6 +68,27 @@ public final class CublasLtGemms implements AutoCloseable {
     CublasLt.gemm(handle, p, algorithm, y, x, w, workspace.address(), WORKSPACE_BYTES, stream, device);
   }
 
+  /** How many algorithms cuBLASLt offers for the FP8 form of {@code shape} (0: none on this device). */
+  public int fp8Algorithms(GemmShape shape) {
+    return fp8Plan(shape).map(CublasLt.Plan::algorithms).orElse(0);
+  }
+
+  /**
+   * The FP8 form: y = x · wᵀ over e4m3 codes, output (i, j) scaled by {@code xScales[i] · wScales[j]}
+   * (float32 device vectors), with algorithm {@code algorithm} of the shape's FP8 plan, on the stream.
+   */
+  public void launchFp8(GemmShape shape, int algorithm, long y, long x, long xScales, long w, long wScales) {
+    CublasLt.Plan p = fp8Plan(shape).orElseThrow(() -> new IllegalStateException(
+        "cuBLASLt has no FP8 algorithm for " + shape + " on " + device));
+    CublasLt.gemmFp8(handle, p, algorithm, y, x, xScales, w, wScales, workspace.address(), WORKSPACE_BYTES, stream,
+        device);
+  }
+
+  private Optional<CublasLt.Plan> fp8Plan(GemmShape s) {
+    return fp8Plans.computeIfAbsent(s, k -> Optional.ofNullable(CublasLt.planFp8(handle, k.m(), k.n(), k.k(),
+        k.stride(), k.outFloat(), WORKSPACE_BYTES, CublasLt.MAX_ALGORITHMS, device)));
+  }
+
   private Optional<CublasLt.Plan> plan(GemmShape s) {
     return plans.computeIfAbsent(s, k -> Optional.ofNullable(CublasLt.plan(handle, k.m(), k.n(), k.k(), k.stride(),
         k.outFloat(), WORKSPACE_BYTES, CublasLt.MAX_ALGORITHMS, device)));
@@ -77,7 +100,11 @@ public final class CublasLtGemms implements AutoCloseable {
     for (Optional<CublasLt.Plan> p : plans.values()) {
       p.ifPresent(CublasLt::destroyPlan);
     }
+    for (Optional<CublasLt.Plan> p : fp8Plans.values()) {
+      p.ifPresent(CublasLt::destroyPlan);
+    }
     plans.clear();
+    fp8Plans.clear();
     try {
       CublasLt.destroy(handle, device);
     } catch (RuntimeException e) {
