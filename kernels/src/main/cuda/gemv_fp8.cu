@@ -55,6 +55,7 @@ struct GemvFp8Params {
   int swigluOut;           // 1: SwiGLU behind: out (1, n / 2) bf16 is silu(rows [0, n/2)) * rows [n/2, n)
   int taskWarps;           // df_gemv_fp8_mma_m1: warps that share a task of 8 rows (1, 2, 4 or 8); 0 here
   int bf16Weights;         // 1: w is (n, k) bf16 and scale unused (df_gemv_bf16_mma_m1 only); 0 here
+  int xCodes;              // 1: the row quantized to e4m3 per token in the CTA (df_gemv_fp8x8_mma_m1 only); 0 here
 };
 DF_PARAMS_SIZE(GemvFp8Params, 96);
 

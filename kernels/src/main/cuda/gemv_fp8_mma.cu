@@ -26,7 +26,11 @@
 // roundings), as in gemv_fp8.cu.
 // Variants: df_gemv_fp8_mma_m1 (codes, k a multiple of 512) and df_gemv_bf16_mma_m1 (bf16 weights, bf16Weights
 // set, no scales, k a multiple of 256: a chunk is 32 weights, each 16 bytes two MMAs on the weights as they are,
-// x staged in order), GemvFp8Params with taskWarps set. The task rows (n, or n / 2 with SwiGLU behind) a multiple
+// x staged in order), GemvFp8Params with taskWarps set; df_gemv_fp8x8_mma_m1 (xCodes set, fp8-dynamic): the row,
+// staged in order as bf16 (normed where the norm is in front), is quantized to e4m3 in the CTA as
+// df_fp8_quantize_rows does (scale = amax / 448, 1 for zeros; the same for every CTA), and each lane's 16
+// codes of a chunk are two m16n8k32 e4m3 x e4m3 MMAs with x's codes at the same bytes: no widening. The
+// product is scaled by x's scale and the row's; shared memory k * 3 bytes (the bf16 row, then its codes). The task rows (n, or n / 2 with SwiGLU behind) a multiple
 // of 8, k <= kGemvFp8MaxK. Grid: (ctas), block 256, dynamic shared memory k * 2 bytes.
 #include "fp8.cuh"  // and gemv_fp8.cu (decodefleet.cu includes it first): GemvFp8Params, add_and_square,
                     // swiglu1, skinny_store
@@ -126,6 +130,70 @@ __device__ __forceinline__ void gemv_mma_bf16(uint32_t w01, uint32_t w23, uint32
   mma_bf16(acc, a, w01, w23);
 }
 
+// acc += one m16n8k32 MMA of words w0 (codes k 0..3 of lane q's slot) and w1 (16..19) against x's codes x0, x1
+// at the same bytes (all 16 rows of A alike).
+__device__ __forceinline__ void gemv_mma_e4m3(uint32_t w0, uint32_t w1, uint32_t x0, uint32_t x1, float (&acc)[4]) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+  asm volatile(
+      "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+      : "+f"(acc[0]), "+f"(acc[1]), "+f"(acc[2]), "+f"(acc[3])
+      : "r"(x0), "r"(x0), "r"(x1), "r"(x1), "r"(w0), "r"(w1));
+#else
+  __trap();  // e4m3 MMAs need sm_89 and later; the fatbin's targets all have them
+#endif
+}
+
+// The x-codes variant's row: staged as bf16 in order (gemv_mma_stage<true>: normed where the norm is in front),
+// then each thread's own vectors scanned for the row's largest magnitude, the CTA's maximum taken, and each
+// thread's vectors encoded into `codes` (k bytes) with s = amax / 448 (1 for a row of zeros): returns s.
+__device__ __forceinline__ float gemv_mma_stage_codes(const GemvFp8Params& p, uint4* xs, uint8_t* codes) {
+  __shared__ float scratch[32];
+  __shared__ float rowScale;
+  gemv_mma_stage<true>(p, xs);
+  const int vectors = p.k >> 3;
+  float m = 0.f;
+  for (int i = threadIdx.x; i < vectors; i += kGemvMmaThreads) {  // the vectors this thread staged
+    float f[8];
+    unpack8(xs[i], f);
+#pragma unroll
+    for (int e = 0; e < 8; e++) m = fmaxf(m, fabsf(f[e]));
+  }
+  m = warp_max(m);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) scratch[warp] = m;
+  __syncthreads();
+  if (warp == 0) {
+    m = warp_max(lane < kGemvMmaWarps ? scratch[lane] : 0.f);
+    if (lane == 0) rowScale = m == 0.f ? 1.f : __fdiv_rn(m, 448.f);
+  }
+  __syncthreads();
+  const float s = rowScale;
+  uint2* out = reinterpret_cast<uint2*>(codes);
+  for (int i = threadIdx.x; i < vectors; i += kGemvMmaThreads) {
+    float f[8];
+    unpack8(xs[i], f);
+    uint32_t w[2] = {0u, 0u};
+#pragma unroll
+    for (int e = 0; e < 8; e++) w[e >> 2] |= static_cast<uint32_t>(fp8_encode(f[e], s)) << (8 * (e & 3));
+    out[i] = make_uint2(w[0], w[1]);
+  }
+  return s;
+}
+
+// acc += the batch's chunks [0, count) against x's codes; xAt: the byte of the codes at the batch's first chunk
+// for lane q (the chunk's 16 bytes of lane q, as the lane's weights).
+__device__ __forceinline__ void gemv_mma_batch_codes(const uint8_t* codes, int xAt, int count,
+                                                     const uint4 (&c)[kGemvMmaBatch], float (&acc)[4]) {
+#pragma unroll
+  for (int u = 0; u < kGemvMmaBatch; u++) {
+    if (u < count) {
+      const uint4 xa = *reinterpret_cast<const uint4*>(codes + xAt + u * 64);
+      gemv_mma_e4m3(c[u].x, c[u].y, xa.x, xa.y, acc);
+      gemv_mma_e4m3(c[u].z, c[u].w, xa.z, xa.w, acc);
+    }
+  }
+}
+
 // acc += the batch's chunks [0, count) against x; xAt: the element of x at the batch's first chunk for lane q.
 template <bool kBf16>
 __device__ __forceinline__ void gemv_mma_batch(const uint4* xs, int xAt, int count,
@@ -149,7 +217,7 @@ __device__ __forceinline__ void gemv_mma_batch(const uint4* xs, int xAt, int cou
   }
 }
 
-template <bool kBf16>
+template <bool kBf16, bool kXCodes = false>
 __device__ __forceinline__ void gemv_fp8_mma(const GemvFp8Params& p) {
   using Wt = GemvMmaWeights<kBf16>;
   extern __shared__ uint4 gemv_mma_smem[];
@@ -183,7 +251,13 @@ __device__ __forceinline__ void gemv_fp8_mma(const GemvFp8Params& p) {
                   min(chunks, kGemvMmaBatch), c);
   }
   pdl_entry();
-  gemv_mma_stage<kBf16>(p, gemv_mma_smem);
+  const uint8_t* xCodes = reinterpret_cast<const uint8_t*>(gemv_mma_smem) + 2 * p.k;
+  float xScale = 1.f;
+  if (kXCodes) {
+    xScale = gemv_mma_stage_codes(p, gemv_mma_smem, const_cast<uint8_t*>(xCodes));
+  } else {
+    gemv_mma_stage<kBf16>(p, gemv_mma_smem);
+  }
   __syncthreads();
 
   for (int base = first, it = 0; base < tasks; base += stride, it++) {
@@ -194,7 +268,11 @@ __device__ __forceinline__ void gemv_fp8_mma(const GemvFp8Params& p) {
       for (int b = 0; b < batches; b++) {
         const int count = min(kGemvMmaBatch, chunks - b * kGemvMmaBatch);
         if (!(early && it == 0 && h == 0 && b == 0)) gemv_mma_load(rows + b * kGemvMmaBatch * 64, count, c);
-        gemv_mma_batch<kBf16>(xs, xAt + b * kGemvMmaBatch * Wt::kChunk, count, c, acc);
+        if (kXCodes) {
+          gemv_mma_batch_codes(xCodes, xAt + b * kGemvMmaBatch * Wt::kChunk, count, c, acc);
+        } else {
+          gemv_mma_batch<kBf16>(xs, xAt + b * kGemvMmaBatch * Wt::kChunk, count, c, acc);
+        }
       }
       if (g == 0) {  // row 0 of the product: the task's rows 2q and 2q + 1
         partial[par][warp][h * kGemvMmaRows + 2 * q] = acc[0];
@@ -210,7 +288,10 @@ __device__ __forceinline__ void gemv_fp8_mma(const GemvFp8Params& p) {
         if (p.swigluOut) u += partial[par][lead + w][kGemvMmaRows + lane];
       }
       const int row = t * kGemvMmaRows + lane;
-      if (!kBf16) {  // the codes' row scales
+      if (kXCodes) {  // x's scale, then the row's (the order cuBLASLt's outer-vector scaling takes is not ours)
+        s = (s * xScale) * p.scale[row];
+        if (p.swigluOut) u = (u * xScale) * p.scale[row + half];
+      } else if (!kBf16) {  // the codes' row scales
         s *= p.scale[row];
         if (p.swigluOut) u *= p.scale[row + half];
       }
@@ -231,6 +312,12 @@ __device__ __forceinline__ void gemv_fp8_mma(const GemvFp8Params& p) {
 extern "C" __global__ void __launch_bounds__(df::kGemvMmaThreads, 4)
     df_gemv_fp8_mma_m1(const __grid_constant__ GemvFp8Params p) {
   df::gemv_fp8_mma<false>(p);
+}
+
+// fp8-dynamic: the row quantized per token in the CTA, e4m3 x e4m3 MMAs on the codes (xCodes set).
+extern "C" __global__ void __launch_bounds__(df::kGemvMmaThreads, 4)
+    df_gemv_fp8x8_mma_m1(const __grid_constant__ GemvFp8Params p) {
+  df::gemv_fp8_mma<false, true>(p);
 }
 
 // The same over bf16 weights (w (n, k) bf16, scale unused): the MMAs take the weights as they are. Three CTAs an

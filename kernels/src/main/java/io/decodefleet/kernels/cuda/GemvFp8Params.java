@@ -27,6 +27,9 @@ package io.decodefleet.kernels.cuda;
  *     slice (1, 2, 4 or 8; {@link #plan} sets it); 0 for the warp-a-row kernel
  * @param bf16Weights 1: w is (n, k) bf16 and there are no scales ({@code scale} 0): only the tensor-core kernel
  *     over bf16 weights ({@link Kernel#GEMV_BF16_MMA_M1}) takes it ({@link #residentBf16})
+ * @param xCodes 1 (fp8-dynamic): the row (normed, where the norm is in front) is quantized to e4m3 per token in
+ *     each CTA as df_fp8_quantize_rows does, and the tensor-core kernel {@link Kernel#GEMV_FP8X8_MMA_M1}
+ *     multiplies codes by codes, the product scaled by x's scale and the row's ({@link #withXCodes})
  */
 public record GemvFp8Params(
     long out,
@@ -44,7 +47,8 @@ public record GemvFp8Params(
     float eps,
     int swigluOut,
     int taskWarps,
-    int bf16Weights)
+    int bf16Weights,
+    int xCodes)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(GemvFp8Params.class);
@@ -67,6 +71,8 @@ public record GemvFp8Params(
     ParamChecks.pointer(x, "x");
     ParamChecks.pointer(w, "w");
     ParamChecks.flag(bf16Weights, "bf16Weights");
+    ParamChecks.flag(xCodes, "xCodes");
+    if (xCodes == 1 && bf16Weights == 1) throw new IllegalArgumentException("xCodes takes FP8 weights, not bf16");
     if (bf16Weights == 0) {
       ParamChecks.pointer(scale, "scale");
     } else if (scale != 0) {
@@ -105,7 +111,7 @@ public record GemvFp8Params(
       throw new IllegalArgumentException("the tensor-core GEMV over bf16 weights takes k a multiple of "
           + MMA_BF16_K_MULTIPLE + " and " + MMA_TASK_ROWS + "-row tasks (k " + k + ", " + columns + " task rows)");
     }
-    if (taskWarps != 0 && bf16Weights == 0 && !mmaFits(columns, k)) {
+    if ((taskWarps != 0 || xCodes == 1) && bf16Weights == 0 && !mmaFits(columns, k)) {
       throw new IllegalArgumentException("the tensor-core GEMV takes k a multiple of " + MMA_K_MULTIPLE + " and "
           + MMA_TASK_ROWS + "-row tasks (k " + k + ", " + columns + " task rows)");
     }
@@ -123,7 +129,7 @@ public record GemvFp8Params(
   /** One row, resident codes (their first batch loaded before the wait), bf16 or float32 out. */
   public static GemvFp8Params resident(long out, long x, long w, long scale, int n, int k, int outStride,
       boolean outFloat) {
-    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0f, 0, 0, 0);
+    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, outFloat ? 1 : 0, 1, 0f, 0, 0, 0, 0);
   }
 
   /**
@@ -134,7 +140,16 @@ public record GemvFp8Params(
   public GemvFp8Params withNorm(long residual, long residualOut, long normWeight, float eps) {
     ParamChecks.pointer(normWeight, "normWeight");
     return new GemvFp8Params(out, x, residualOut, residual, normWeight, w, scale, n, k, outStride, outFloat,
-        earlyWeights, eps, swigluOut, taskWarps, bf16Weights);
+        earlyWeights, eps, swigluOut, taskWarps, bf16Weights, xCodes);
+  }
+
+  /**
+   * This launch under fp8-dynamic: the row quantized to e4m3 per token in the CTA and multiplied code by code
+   * ({@link Kernel#GEMV_FP8X8_MMA_M1}; the shape must fit the tensor-core kernel, {@link #mmaFits}).
+   */
+  public GemvFp8Params withXCodes() {
+    return new GemvFp8Params(out, x, residualOut, residual, normWeight, w, scale, n, k, outStride, outFloat,
+        earlyWeights, eps, swigluOut, taskWarps, bf16Weights, 1);
   }
 
   /**
@@ -142,7 +157,7 @@ public record GemvFp8Params(
    * up, and out (1, n / 2) bf16 gets {@code silu(gate) * up} of the products rounded to bf16.
    */
   public static GemvFp8Params swigluOut(long out, long x, long w, long scale, int n, int k, int outStride) {
-    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, 0, 1, 0f, 1, 0, 0);
+    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, scale, n, k, outStride, 0, 1, 0f, 1, 0, 0, 0);
   }
 
   /**
@@ -169,7 +184,8 @@ public record GemvFp8Params(
    */
   public static GemvFp8Params residentBf16(long out, long x, long w, int n, int k, int outStride, boolean outFloat,
       boolean swiglu) {
-    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, 0L, n, k, outStride, outFloat ? 1 : 0, 1, 0f, swiglu ? 1 : 0, 0, 1);
+    return new GemvFp8Params(out, x, 0L, 0L, 0L, w, 0L, n, k, outStride, outFloat ? 1 : 0, 1, 0f, swiglu ? 1 : 0, 0, 1,
+        0);
   }
 
   /** Rows of output: n, or n / 2 with SwiGLU behind. */
@@ -211,6 +227,7 @@ public record GemvFp8Params(
       throw new IllegalArgumentException("taskWarps must be 0 (planned), 1, 2, 4 or 8, not " + taskWarps);
     }
     if (bf16Weights == 1) return mmaLaunch(Kernel.GEMV_BF16_MMA_M1, slots, sms, taskWarps); // the one over bf16
+    if (xCodes == 1) return mmaLaunch(Kernel.GEMV_FP8X8_MMA_M1, slots, sms, taskWarps); // codes by codes
     if (!mma || !mmaFits(taskRows(), k)) {
       GemvFp8Params plain = withTaskWarps(0);
       return new Launch(Kernel.GEMV_FP8_M1, plain.launch(slots.of(Kernel.GEMV_FP8_M1, sharedBytes(k))), plain);
@@ -219,12 +236,13 @@ public record GemvFp8Params(
   }
 
   private Launch mmaLaunch(Kernel kernel, Slots slots, int sms, int taskWarps) {
-    int available = slots.of(kernel, mmaSharedBytes(k));
+    int shared = kernel == Kernel.GEMV_FP8X8_MMA_M1 ? 3 * k : mmaSharedBytes(k); // the row as bf16, then its codes
+    int available = slots.of(kernel, shared);
     if (available < 1) throw new IllegalArgumentException("slots must be positive but is " + available);
     long tasks = taskRows() / MMA_TASK_ROWS;
     int warps = taskWarps != 0 ? taskWarps : balancedTaskWarps(tasks, available, sms);
     int ctas = (int) Math.min(available, (tasks * warps + MMA_WARPS - 1) / MMA_WARPS);
-    return new Launch(kernel, new LaunchShape(ctas, 1, 1, kernel.threads(), mmaSharedBytes(k)), withTaskWarps(warps));
+    return new Launch(kernel, new LaunchShape(ctas, 1, 1, kernel.threads(), shared), withTaskWarps(warps));
   }
 
   /**
@@ -261,7 +279,7 @@ public record GemvFp8Params(
 
   private GemvFp8Params withTaskWarps(int warps) {
     return warps == taskWarps ? this : new GemvFp8Params(out, x, residualOut, residual, normWeight, w, scale, n, k,
-        outStride, outFloat, earlyWeights, eps, swigluOut, warps, bf16Weights);
+        outStride, outFloat, earlyWeights, eps, swigluOut, warps, bf16Weights, xCodes);
   }
 
   /** Shared memory of a tensor-core launch of depth {@code k}: x as bf16. */

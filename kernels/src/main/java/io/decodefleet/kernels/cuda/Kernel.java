@@ -159,6 +159,8 @@ public enum Kernel {
   GEMV_FP8_MMA_M1("df_gemv_fp8_mma_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 2),
   /** The same over bf16 weights: the MMAs take the weights as they are (gemv_fp8_mma.cu). */
   GEMV_BF16_MMA_M1("df_gemv_bf16_mma_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 2),
+  /** fp8-dynamic's one row: quantized per token in the CTA, e4m3 x e4m3 MMAs; the row as bf16, then codes (gemv_fp8_mma.cu). */
+  GEMV_FP8X8_MMA_M1("df_gemv_fp8x8_mma_m1", GemvFp8Params.class, 256, GemvFp8Params.MAX_K * 3),
   /**
    * The second skinny GEMM over FP8 weights (skinny2_gemm_fp8.cu, m <= 64): stages x (a 64-row x
    * 256-code weight box + mTile x rows x 528-byte pitch, rounded up to 128 bytes), + 128 to align

@@ -204,9 +204,9 @@ class Fp8KernelParamsTest {
     assertEquals(0, p.swigluOut(), "a plain row: no SwiGLU behind");
     assertEquals(0, p.taskWarps(), "the warp-a-row kernel until planned on the tensor cores");
     assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4096, 64, 0, 0, 0f, 0, 3, 0), "3 warps a task");
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4096, 64, 0, 0, 0f, 0, 3, 0, 0), "3 warps a task");
     assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4608 + 16, 64, 0, 0, 0f, 0, 8, 0),
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4608 + 16, 64, 0, 0, 0f, 0, 8, 0, 0),
         "k off the tensor-core variant's 512");
     GemvFp8Params normed = p.withNorm(1024, 1280, 1536, 1e-5f);
     assertEquals(1536, normed.normWeight());
@@ -216,7 +216,7 @@ class Fp8KernelParamsTest {
         "the new residual over the one other CTAs read");
     assertThrows(IllegalArgumentException.class, () -> p.withNorm(1024, 1280, 1536, 0f), "eps 0");
     assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 1280, 1024, 0, 768, 2048, 6144, 4096, 6144, 0, 1, 0f, 0, 0, 0),
+        () -> new GemvFp8Params(256, 512, 1280, 1024, 0, 768, 2048, 6144, 4096, 6144, 0, 1, 0f, 0, 0, 0, 0),
         "residual without a norm");
     GemvFp8Params gateUp = GemvFp8Params.swigluOut(256, 512, 768, 1024, 28672, 4096, 14336).withNorm(1024, 1280,
         1536, 1e-5f);
@@ -230,7 +230,7 @@ class Fp8KernelParamsTest {
     assertThrows(IllegalArgumentException.class, () -> GemvFp8Params.swigluOut(256, 512, 768, 1024, 1006, 528, 502),
         "outStride under the 503 activations");
     assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 1006, 528, 1006, 1, 1, 0f, 1, 0, 0), "float32 out");
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 1006, 528, 1006, 1, 1, 0f, 1, 0, 0, 0), "float32 out");
     LaunchShape wide = p.launch(396);
     assertEquals(396, wide.gridX(), "768 CTAs of 8 rows capped at the CTAs the GPU holds: the warps walk the rest");
     assertEquals(256, wide.threads());
@@ -283,6 +283,16 @@ class Fp8KernelParamsTest {
     assertEquals(Kernel.GEMV_FP8_M1, odd.plan(true, slots, 132).kernel(), "1003 rows: no whole 8-row tasks");
     GemvFp8Params shallow = GemvFp8Params.resident(256, 512, 768, 1024, 1000, 528, 1000, false);
     assertEquals(Kernel.GEMV_FP8_M1, shallow.plan(true, slots, 132).kernel(), "k 528: not whole 64-code slices");
+    // fp8-dynamic: codes by codes on the x-codes kernel whatever mma says, its row as bf16 then codes.
+    GemvFp8Params.Launch x8 = qkv.withXCodes().plan(false, slots, 132);
+    assertEquals(Kernel.GEMV_FP8X8_MMA_M1, x8.kernel());
+    assertEquals(4096 * 3, x8.shape().sharedBytes());
+    assertEquals(1, x8.params().xCodes());
+    assertEquals(96, x8.params().pack().length, "xCodes sits in what was the struct's tail padding");
+    assertEquals(1, java.nio.ByteBuffer.wrap(x8.params().pack()).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(92));
+    assertThrows(IllegalArgumentException.class, () -> odd.withXCodes(), "no whole 8-row tasks: no x-codes kernel");
+    assertThrows(IllegalArgumentException.class,
+        () -> GemvFp8Params.residentBf16(256, 512, 768, 6144, 4096, 6144, false, false).withXCodes(), "bf16 weights");
     assertTrue(GemvFp8Params.mmaFits(14336, 4096));
     assertFalse(GemvFp8Params.mmaFits(503, 4096));
     assertFalse(GemvFp8Params.mmaFits(4096, 4608 + 16));
@@ -298,7 +308,7 @@ class Fp8KernelParamsTest {
     assertThrows(IllegalArgumentException.class,
         () -> GemvFp8Params.residentBf16(256, 512, 768, 1000, 528, 1000, false, false), "k 528 over bf16 weights");
     assertThrows(IllegalArgumentException.class,
-        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4096, 64, 0, 1, 0f, 0, 0, 1), "bf16 with scales");
+        () -> new GemvFp8Params(256, 512, 0, 0, 0, 768, 1024, 64, 4096, 64, 0, 1, 0f, 0, 0, 1, 0), "bf16 with scales");
     GemvFp8Params gate = GemvFp8Params.residentBf16(256, 512, 768, 28672, 4096, 14336, false, true);
     assertEquals(4, gate.plan(true, slots, 132).params().taskWarps(),
         "1792 tasks on 396 slots: 1 warp each leaves 224 CTAs, 2 on most SMs; 4 spread three rounds over all");

@@ -15,9 +15,11 @@ import io.decodefleet.kernels.cuda.Kernel;
  * io.decodefleet.agent.engine.ModelLoad#fp8Activations}): each projection's input rows are quantized to FP8
  * e4m3 per token (df_fp8_quantize_rows: a scale per row, its largest magnitude over 448), then one
  * cuBLASLt FP8 x FP8 GEMM with float32 accumulation scales output (i, j) by row i's scale and weight row j's
- * ({@link CublasLtGemms#launchFp8}, outer-vector scaling). Every row count runs this path, one row included,
- * so a token's numbers do not depend on what else is in its step; the CPU backend quantizes the same rows the
- * same way ({@code Fp8E4m3.quantizeRows}).
+ * ({@link CublasLtGemms#launchFp8}, outer-vector scaling). At one row the layer stack runs the GEMV that
+ * quantizes its row in each CTA instead ({@code df_gemv_fp8x8_mma_m1}: the same codes and scale, e4m3 x e4m3
+ * MMAs, the norm in front and SwiGLU behind inside it) where the shape fits it. Scales are per token, so a
+ * token's numbers do not depend on what else is in its step (up to the order of float32 additions); the CPU
+ * backend quantizes the same rows the same way ({@code Fp8E4m3.quantizeRows}).
  *
  * <p>Each launch takes the heuristic's first algorithm for its shape. The codes and scales of one
  * projection's input live in a buffer of this class, reused by the next projection (one stream).

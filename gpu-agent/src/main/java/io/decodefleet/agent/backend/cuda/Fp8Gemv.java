@@ -109,7 +109,16 @@ final class Fp8Gemv {
    * a row where they are not whole).
    */
   boolean swigluBehind(GemmChoice.Kernel kernel, int n, int k) {
-    return swiglu && (kernel != GemmChoice.Kernel.GEMV_BF16_MMA || GemvFp8Params.mmaFitsBf16(n / 2, k));
+    return swiglu && (kernel != GemmChoice.Kernel.GEMV_BF16_MMA || GemvFp8Params.mmaFitsBf16(n / 2, k))
+        && (kernel != GemmChoice.Kernel.GEMV_FP8X8_MMA || GemvFp8Params.mmaFits(n / 2, k));
+  }
+
+  /**
+   * Whether fp8-dynamic's one-row GEMV (codes by codes, {@link GemmChoice.Kernel#GEMV_FP8X8_MMA}) takes an FP8
+   * projection of {@code m} rows, {@code n} output rows and depth {@code k}: one row, the tensor-core GEMV's shapes.
+   */
+  static boolean codesRun(int m, int n, int k, boolean aligned) {
+    return mmaRuns(true, m, n, k, aligned);
   }
 
   /**
@@ -128,9 +137,11 @@ final class Fp8Gemv {
     GemvFp8Params p;
     if (kernel == GemmChoice.Kernel.GEMV_BF16_MMA) {
       p = GemvFp8Params.residentBf16(out, x, w, n, k, outStride, false, behind);
-    } else if (kernel == GemmChoice.Kernel.GEMV_FP8 || kernel == GemmChoice.Kernel.GEMV_FP8_MMA) {
+    } else if (kernel == GemmChoice.Kernel.GEMV_FP8 || kernel == GemmChoice.Kernel.GEMV_FP8_MMA
+        || kernel == GemmChoice.Kernel.GEMV_FP8X8_MMA) {
       p = behind ? GemvFp8Params.swigluOut(out, x, w, scales, n, k, outStride)
           : GemvFp8Params.resident(out, x, w, scales, n, k, outStride, false);
+      if (kernel == GemmChoice.Kernel.GEMV_FP8X8_MMA) p = p.withXCodes();
     } else {
       throw new IllegalArgumentException(kernel.label() + " is not a one-row GEMV");
     }

@@ -3,6 +3,7 @@ package io.decodefleet.agent.backend.cuda;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
+import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.FamilyTimeline;
@@ -42,7 +43,8 @@ import java.util.List;
  * the residual stream then alternates between ws.residual and ws.residualAlt.
  *
  * <p>FP8: projections with FP8 weights run {@link Projections#projectFp8}, or under fp8-dynamic {@link
- * Fp8Activations#project} (their input rows quantized per token, FP8 x FP8 on cuBLASLt); over an FP8 KV pool the
+ * Fp8Activations#project} (their input rows quantized per token, FP8 x FP8 on cuBLASLt; at one row the GEMV that
+ * quantizes its row itself, with the norm in front and SwiGLU behind as above); over an FP8 KV pool the
  * append, paged prefill, decode and paged kernels are their FP8 variants, and the prefill kernel
  * reads the fresh tokens' k and v as the append kernel left them in the qkv buffer: widened from
  * their codes.
@@ -208,7 +210,10 @@ final class LayerStack {
     Fp8Gemv gemv = projections.gemv();
     long x = norm == null || norm.deltaFloat() || !gemv.norm() ? ws.at(ws.normed) : norm.delta();
     GemmChoice.Kernel gemvKernel = null;
-    if (m == 1 && scales >= 0 && fp8Activations == null) {
+    if (m == 1 && scales >= 0 && fp8Activations != null) {
+      boolean fits = Fp8Gemv.codesRun(m, n, k, Skinny2Gemms.aligned(x, weights.address(w)));
+      gemvKernel = fits ? GemmChoice.Kernel.GEMV_FP8X8_MMA : null; // fp8-dynamic's one row: codes by codes
+    } else if (m == 1 && scales >= 0) {
       gemvKernel = projections.gemvFp8Chosen(n, k, stride, x, weights.address(w));
     } else if (m == 1 && scales < 0 && projections.gemvBf16Chosen(n, k, stride, false, x, weights.address(w))) {
       gemvKernel = GemmChoice.Kernel.GEMV_BF16_MMA;
@@ -251,7 +256,11 @@ final class LayerStack {
    * row of bf16 weights the bf16 GEMV where it runs ({@link Projections#gemvBf16Chosen}).
    */
   private void project(long out, int stride, long x, long w, long scales, int m, int n, int k, boolean outFloat) {
-    if (scales >= 0 && fp8Activations != null) {
+    if (scales >= 0 && fp8Activations != null && !outFloat && Fp8Gemv.codesRun(m, n, k,
+        Skinny2Gemms.aligned(x, weights.address(w)))) {
+      projections.gemv().project(out, stride, x, null, false, weights.address(w), weights.address(scales), n, k,
+          GemmChoice.Kernel.GEMV_FP8X8_MMA);
+    } else if (scales >= 0 && fp8Activations != null) {
       fp8Activations.project(out, stride, x, weights.address(w), weights.address(scales), m, n, k, outFloat);
     } else if (scales >= 0) {
       projections.projectFp8(out, stride, x, weights.address(w), weights.address(scales), weights.widenedScratch(),

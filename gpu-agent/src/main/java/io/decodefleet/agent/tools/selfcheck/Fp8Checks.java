@@ -1,13 +1,11 @@
 package io.decodefleet.agent.tools.selfcheck;
 
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
-import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.gemm.WgmmaGemms;
 import io.decodefleet.kernels.cuda.Bf16;
 import io.decodefleet.kernels.cuda.Fp8GemmParams;
-import io.decodefleet.kernels.cuda.Fp8QuantizeRowsParams;
 import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.LaunchShape;
@@ -59,56 +57,6 @@ final class Fp8Checks {
 
     String label() {
       return this == GAUSSIAN ? "" : " subnormal codes";
-    }
-  }
-
-  /**
-   * An fp8-dynamic projection as the backend runs it (Fp8Activations): x's rows quantized on the device
-   * (df_fp8_quantize_rows; row 1 all zeros where m > 2, whose scale must be 1), every code and scale equal to
-   * {@link Fp8E4m3#quantizeRows}'s, then cuBLASLt's FP8 x FP8 GEMM with a scale per row of each operand against
-   * {@link Fp8Matmul} on the CPU-quantized rows. A mismatched code or scale fails the row.
-   */
-  static CheckResult dynamic(DeviceHarness h, int m, int n, int k, boolean outFloat) {
-    Fp8Case c = Fp8Case.draw(h, m, n, k, Codes.GAUSSIAN);
-    float[] x0 = c.x().clone();
-    if (m > 2) Arrays.fill(x0, k, 2 * k, 0f);
-    DeviceBuffer x = h.bf16(x0);
-    float[] xq = x0.clone();
-    Fp8E4m3.quantizeRows(xq, m, k, k);
-    float[] expected = new float[m * n];
-    Fp8Matmul.matmulTransposed(xq, c.w(), c.scales(), m, n, k, expected);
-    DeviceBuffer codes = h.track(h.context().allocate((long) m * k));
-    DeviceBuffer xScales = h.poisonedF32(m);
-    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
-    Fp8QuantizeRowsParams q = new Fp8QuantizeRowsParams(codes.address(), xScales.address(), x.address(), m, k, k);
-    GemmShape shape = new GemmShape(m, n, k, n, outFloat);
-    long w = h.bytes(c.w()).address();
-    long wScales = h.f32(c.scales()).address();
-    try (CublasLtGemms lt = CublasLtGemms.open(h.context(), h.stream())) {
-      Runnable run = () -> {
-        h.launch(Kernel.FP8_QUANTIZE_ROWS, q.launch(), q);
-        lt.launchFp8(shape, 0, out.address(), codes.address(), xScales.address(), w, wScales);
-      };
-      run.run();
-      byte[] gotCodes = Fp8CacheChecks.readBytes(h, codes, m * k);
-      float[] gotScales = h.readF32(xScales, m);
-      int mismatched = 0;
-      for (int r = 0; r < m; r++) {
-        float amax = 0f;
-        for (int i = r * k; i < (r + 1) * k; i++) amax = Math.max(amax, Math.abs(x0[i]));
-        float scale = amax == 0f ? 1f : amax / Fp8E4m3.MAX; // Fp8E4m3.quantizeRows's
-        if (scale != gotScales[r]) mismatched++;
-        for (int i = r * k; i < (r + 1) * k; i++) {
-          if (Fp8E4m3.encode(x0[i] / scale) != gotCodes[i]) mismatched++;
-        }
-      }
-      double err = Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected);
-      double us = h.medianUs(run);
-      double bytes = (double) n * k + 4.0 * n + 3.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
-      return h.result(outFloat ? "fp8 x fp8 gemm (dynamic), f32 out" : "fp8 x fp8 gemm (dynamic)",
-          String.format("m=%d n=%d k=%d, %d codes or scales off the CPU's", m, n, k, mismatched),
-          mismatched == 0 ? err : Math.max(err, 1.0), outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes,
-          2.0 * m * n * k);
     }
   }
 
@@ -287,6 +235,20 @@ final class Fp8Checks {
    * weights on the tensor cores (df_gemv_bf16_mma_m1, no row scales) against {@link Matmul}.
    */
   static CheckResult gemvFused(DeviceHarness h, int n, int k, boolean norm, boolean swiglu, boolean mma, boolean bf16) {
+    return gemvFused(h, n, k, norm, swiglu, mma, bf16, false);
+  }
+
+  /**
+   * fp8-dynamic's one-row GEMV (df_gemv_fp8x8_mma_m1): the row (normed where {@code norm}) quantized per token in
+   * the CTA and multiplied code by code, against {@link Fp8Matmul} over the row as {@link Fp8E4m3#quantizeRows}
+   * leaves it; with the norm in front and SwiGLU behind as {@link #gemvFused} checks them.
+   */
+  static CheckResult gemvCodes(DeviceHarness h, int n, int k, boolean norm, boolean swiglu) {
+    return gemvFused(h, n, k, norm, swiglu, true, false, true);
+  }
+
+  private static CheckResult gemvFused(DeviceHarness h, int n, int k, boolean norm, boolean swiglu, boolean mma,
+      boolean bf16, boolean codes) {
     float eps = 1e-5f;
     float[] delta = h.randomBf16(k, 1.0);
     float[] residual = h.randomBf16(k, 1.0);
@@ -307,7 +269,9 @@ final class Fp8Checks {
     if (bf16) {
       Matmul.matmulTransposed(x, wBf16, 1, n, k, expected);
     } else {
-      Fp8Matmul.matmulTransposed(x, w, scales, 1, n, k, expected);
+      float[] xq = x.clone();
+      if (codes) Fp8E4m3.quantizeRows(xq, 1, k, k);
+      Fp8Matmul.matmulTransposed(xq, w, scales, 1, n, k, expected);
     }
     int columns = n;
     if (swiglu) {
@@ -330,6 +294,7 @@ final class Fp8Checks {
     GemvFp8Params p = bf16 ? GemvFp8Params.residentBf16(out.address(), xa, wa, n, k, columns, false, swiglu)
         : swiglu ? GemvFp8Params.swigluOut(out.address(), xa, wa, sa, n, k, columns)
         : GemvFp8Params.resident(out.address(), xa, wa, sa, n, k, columns, false);
+    if (codes) p = p.withXCodes();
     if (norm) p = p.withNorm(dRes.address(), dResOut.address(), h.bf16(weight).address(), eps);
     GemvFp8Params.Launch l = gemvLaunch(h, p, mma);
     Runnable run = () -> h.launch(l.kernel(), l.shape(), l.params());
@@ -342,7 +307,7 @@ final class Fp8Checks {
       err = Compare.worst(err, Compare.relError(h.readBf16(dResOut, k), newResidual));
     }
     double bytes = (double) n * k * (bf16 ? 2 : 1) + (bf16 ? 0 : 4.0 * n) + (norm ? 8.0 : 2.0) * k + 2.0 * columns;
-    String name = (bf16 ? "gemv bf16, " : "gemv fp8, ") + (norm && swiglu ? "norm + swiglu" : norm ? "norm in front"
+    String name = (bf16 ? "gemv bf16, " : codes ? "gemv fp8 x fp8 (dynamic), " : "gemv fp8, ") + (norm && swiglu ? "norm + swiglu" : norm ? "norm in front"
         : swiglu ? "swiglu behind" : "plain") + (mma || bf16 ? ", mma" : "");
     return h.result(name, String.format("m=1 n=%d k=%d %s", n, k, gemvGrid(l)), err, Compare.BF16,
         checked.us(), bytes, 2.0 * n * k);

@@ -142,9 +142,9 @@ public enum KernelFamily {
       h -> GemmCheck.cublasLt(h, 129, 130, 72, false),
       h -> GemmCheck.cublasLt(h, 300, 1000, 1024, false),
       h -> GemmCheck.cublasLt(h, 8, 4096, 7168, true),
-      h -> Fp8Checks.dynamic(h, 1, 6144, 4096, false),
-      h -> Fp8Checks.dynamic(h, 64, 28672, 4096, false),
-      h -> Fp8Checks.dynamic(h, 300, 4096, 14336, true)),
+      h -> Fp8DynamicChecks.dynamic(h, 1, 6144, 4096, false),
+      h -> Fp8DynamicChecks.dynamic(h, 64, 28672, 4096, false),
+      h -> Fp8DynamicChecks.dynamic(h, 300, 4096, 14336, true)),
   SWIGLU(
       h -> ElementwiseChecks.swiGlu(h, 17, 14336),
       h -> ElementwiseChecks.swiGlu(h, 1, 1024)),
@@ -197,9 +197,8 @@ public enum KernelFamily {
       h -> Fp8Checks.skinny(h, 8, 4096, 7168, true),
       h -> Fp8Checks.skinny(h, 1, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL),
       h -> Fp8Checks.skinny(h, 32, 6144, 4096, false, Fp8Checks.Codes.SUBNORMAL),
-      // One row: the FP8 GEMV (a warp a weight row): the four projections, n off the 8-row CTA and k off
-      // the 512-code warp stride (528), more rows than warps (128256: the grid walks them), f32 out,
-      // subnormal codes.
+      // One row: the FP8 GEMV (a warp a weight row): the four projections, n off the 8-row CTA and k off the
+      // 512-code warp stride (528), more rows than warps (128256: the grid walks them), f32 out, subnormal codes.
       h -> Fp8Checks.gemv(h, 6144, 4096, false, Fp8Checks.Codes.GAUSSIAN),
       h -> Fp8Checks.gemv(h, 4096, 4096, false, Fp8Checks.Codes.GAUSSIAN),
       h -> Fp8Checks.gemv(h, 28672, 4096, false, Fp8Checks.Codes.GAUSSIAN),
@@ -214,9 +213,8 @@ public enum KernelFamily {
       h -> Fp8Checks.gemvFused(h, 28672, 4096, true, true, false),
       h -> Fp8Checks.gemvFused(h, 28672, 4096, false, true, false),
       h -> Fp8Checks.gemvFused(h, 1006, 528, true, true, false),
-      // On the tensor cores (gemv_fp8_mma.cu, DECODEFLEET_GEMV_FP8_MMA, on by default where the shape fits): the
-      // four projections (4, 8, 1 and 8 warps a task), more tasks than the grid holds (128256: rounds, the last
-      // one part full), f32 out, subnormal codes, and the norm in front and SwiGLU behind (2 warps a task).
+      // On the tensor cores (gemv_fp8_mma.cu, on by default where the shape fits): the four projections (4, 8, 1, 8
+      // warps a task), 128256 rows (rounds, the last part full), f32 out, subnormal codes, norm and SwiGLU inside.
       h -> Fp8Checks.gemv(h, 6144, 4096, false, Fp8Checks.Codes.GAUSSIAN, true),
       h -> Fp8Checks.gemv(h, 4096, 4096, false, Fp8Checks.Codes.GAUSSIAN, true),
       h -> Fp8Checks.gemv(h, 28672, 4096, false, Fp8Checks.Codes.GAUSSIAN, true),
@@ -226,7 +224,9 @@ public enum KernelFamily {
       h -> Fp8Checks.gemv(h, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL, true),
       h -> Fp8Checks.gemvFused(h, 6144, 4096, true, false, true),
       h -> Fp8Checks.gemvFused(h, 28672, 4096, true, true, true),
-      h -> Fp8Checks.gemvFused(h, 28672, 4096, false, true, true)),
+      h -> Fp8Checks.gemvFused(h, 28672, 4096, false, true, true),
+      h -> Fp8Checks.gemvCodes(h, 6144, 4096, true, false), // fp8-dynamic's: the row quantized in the CTA
+      h -> Fp8Checks.gemvCodes(h, 28672, 4096, true, true), h -> Fp8Checks.gemvCodes(h, 4096, 14336, false, false)),
   /**
    * The FP8 skinny GEMM on wgmma (skinny_gemm_fp8_wgmma.cu, sm_90 only; plans of more than 32 rows): the
    * four Llama-3-8B projections at 64 rows (split and unsplit), the decode buckets 128 and 256 (several m

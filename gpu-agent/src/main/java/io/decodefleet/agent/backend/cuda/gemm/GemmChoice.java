@@ -53,6 +53,12 @@ public record GemmChoice(Kernel kernel, int algorithm, double micros) {
      * over a task's warps, the weights as MMA fragments as they are).
      */
     GEMV_BF16_MMA("ours:gemv-bf16-mma"),
+    /**
+     * fp8-dynamic's one-row GEMV: the row quantized to e4m3 per token in each CTA, codes by codes on m16n8k32 MMAs
+     * (gemv_fp8_mma.cu's x-codes kernel); not timed, it runs every one-row FP8 projection it fits under
+     * fp8-dynamic ({@code Fp8Activations}).
+     */
+    GEMV_FP8X8_MMA("ours:gemv-fp8x8-mma"),
     /** cuBLASLt, through the project's shim. */
     CUBLASLT("cublaslt");
 
