@@ -50,7 +50,8 @@ public final class ParityCommand implements Callable<Integer> {
   private int steps;
 
   @Option(names = "--tolerance", description = "Largest relative L2 error of a logits row (default: "
-      + ParityCheck.DEFAULT_TOLERANCE + ", or " + ParityCheck.FP8_KV_TOLERANCE + " over an FP8 KV cache).")
+      + ParityCheck.DEFAULT_TOLERANCE + ", or " + ParityCheck.FP8_KV_TOLERANCE + " over an FP8 KV cache, "
+      + ParityCheck.FP8_DYNAMIC_TOLERANCE + " under --quantization fp8-dynamic).")
   private Double tolerance;
 
   @Option(names = "--attention", defaultValue = "auto",
@@ -110,7 +111,7 @@ public final class ParityCommand implements Callable<Integer> {
           CudaSettings.AttentionKernels.valueOf(attention.toUpperCase(Locale.ROOT)))
           .withGemm(GemmTuner.Policy.parse(gemm));
       fp8 = Fp8Options.parse(quantization, kvCacheDtype);
-      if (tolerance == null) tolerance = ParityCheck.defaultTolerance(fp8.kvCacheDtype());
+      if (tolerance == null) tolerance = ParityCheck.defaultTolerance(fp8.quantization(), fp8.kvCacheDtype());
       if (sequences < 1 || sequences > 4 || steps < 1 || !(tolerance > 0)) {
         throw new IllegalArgumentException("--sequences must be 1..4, --steps >= 1 and --tolerance > 0");
       }

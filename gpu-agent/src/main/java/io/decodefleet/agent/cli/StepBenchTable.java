@@ -1,5 +1,6 @@
 package io.decodefleet.agent.cli;
 
+import io.decodefleet.agent.backend.cuda.GemmRate;
 import io.decodefleet.agent.tools.bench.StepBench;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,8 +31,8 @@ final class StepBenchTable {
       device |= Double.isFinite(d.gpuUs());
     }
     StringBuilder sb = new StringBuilder();
-    sb.append(f("%nmodel %s on %s; copy %.2f TB/s, best bf16 GEMM %s %.0f TFLOP/s%n", r.model(), r.device(),
-        r.copyBytesPerUs() / 1e6, r.gemmShape(), r.gemmFlopsPerUs() / 1e6));
+    sb.append(f("%nmodel %s on %s; copy %.2f TB/s, best %s GEMM %s %.0f TFLOP/s%n", r.model(), r.device(),
+        r.copyBytesPerUs() / 1e6, GemmRate.kind(r.gemmShape()), r.gemmShape(), r.gemmFlopsPerUs() / 1e6));
     sb.append(device ? "decode step, device µs (x floor):\n" : "decode step, wall µs (x floor):\n");
     sb.append(f("%-6s %-6s %10s", "ctx", "batch", "floor"));
     for (String p : paths) {

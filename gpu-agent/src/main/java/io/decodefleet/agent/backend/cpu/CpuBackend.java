@@ -19,6 +19,7 @@ import io.decodefleet.agent.engine.tp.Parallelism;
 import io.decodefleet.agent.engine.tp.TensorGroupSpec;
 import io.decodefleet.agent.engine.tp.TensorParallelRank;
 import io.decodefleet.agent.engine.tp.TensorShard;
+import io.decodefleet.kernels.cuda.Bf16;
 import io.decodefleet.kernels.reference.CausalAttention;
 import io.decodefleet.kernels.reference.Embedding;
 import io.decodefleet.kernels.reference.Fp8E4m3;
@@ -97,11 +98,13 @@ public final class CpuBackend implements TensorParallelRank {
 
   /**
    * The recompute check's tolerance: float32's, except with an FP8 KV cache, whose rounding the
-   * dense recompute (no cache at all) does not share.
+   * dense recompute (no cache at all) does not share, or under fp8-dynamic, whose per-token codes turn the
+   * two paths' float differences into code steps.
    */
   @Override
   public double verifyTolerance() {
-    return kv != null && kv.fp8() ? FP8_KV_TOLERANCE : io.decodefleet.agent.engine.RecomputeVerifier.TOLERANCE;
+    boolean fp8 = kv != null && kv.fp8() || load != null && load.fp8Activations(); // fp8-dynamic's codes amplify too
+    return fp8 ? FP8_KV_TOLERANCE : io.decodefleet.agent.engine.RecomputeVerifier.TOLERANCE;
   }
 
   /** What was loaded: the weights' source and precision, the KV cache's type. */
@@ -334,12 +337,15 @@ public final class CpuBackend implements TensorParallelRank {
   }
 
   /**
-   * Under fp8-dynamic a projection's input rows are quantized to FP8 per token in place, each row with its own
-   * scale (what the CUDA backend's df_fp8_quantize_rows hands its FP8 x FP8 GEMM); else nothing. Every input so
-   * quantized is read by its projections only.
+   * Under fp8-dynamic a projection's input rows are rounded to bf16 (the device's activations are bf16) and
+   * quantized to FP8 per token in place, each row with its own scale (what the CUDA backend's
+   * df_fp8_quantize_rows hands its FP8 x FP8 GEMM); else nothing. Every input so quantized is read by its
+   * projections only.
    */
   private void fp8Activations(float[] x, int rows, int cols) {
-    if (load.fp8Activations()) Fp8E4m3.quantizeRows(x, rows, cols, cols);
+    if (!load.fp8Activations()) return;
+    for (int i = 0; i < rows * cols; i++) x[i] = Bf16.round(x[i]);
+    Fp8E4m3.quantizeRows(x, rows, cols, cols);
   }
 
   /** A rank's o and down projections give partial sums over its heads or columns: add the group's. */

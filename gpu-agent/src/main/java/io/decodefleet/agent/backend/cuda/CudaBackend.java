@@ -344,10 +344,10 @@ public final class CudaBackend implements TensorParallelRank {
     return CudaKvGroupMember.join(ctx, kernels, kv, spec, StepPlan.blocksFor(maxModelLen, kv.blockSize()));
   }
 
-  /** bf16 KV against a bf16 dense recompute: the parity tolerance; an FP8 cache's: the CPU backend's for it. */
+  /** bf16 against a bf16 dense recompute: parity's tolerance; an FP8 cache's or fp8-dynamic's: the CPU's for FP8. */
   @Override
   public double verifyTolerance() {
-    return kvScales.fp8() ? CpuBackend.FP8_KV_TOLERANCE : TOLERANCE;
+    return kvScales.fp8() || stack != null && stack.fp8Activations() ? CpuBackend.FP8_KV_TOLERANCE : TOLERANCE;
   }
 
   /** As vLLM: full KV blocks are cached by content and shared. */
@@ -416,10 +416,10 @@ public final class CudaBackend implements TensorParallelRank {
     return CopyBandwidth.measure(ctx, stream);
   }
 
-  /** The device's best bf16 GEMM (ours or cuBLASLt's) on an (m, k) x (n, k)ᵀ problem of noise. */
+  /** The best GEMM of the model's kind (bf16: ours or cuBLASLt's; fp8-dynamic: FP8 x FP8) on (m, k) x (n, k)ᵀ noise. */
   public GemmRate.Rate measureGemm(int m, int n, int k) {
     requireLoaded();
-    return GemmRate.measure(ctx, kernels, stream, m, n, k);
+    return GemmRate.measure(ctx, kernels, stream, m, n, k, stack != null && stack.fp8Activations());
   }
 
   private void requireLoaded() {

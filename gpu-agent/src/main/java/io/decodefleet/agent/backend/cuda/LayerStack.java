@@ -112,6 +112,11 @@ final class LayerStack {
     this.fp8Activations = activations;
   }
 
+  /** Whether the FP8 projections quantize their input rows (fp8-dynamic). */
+  boolean fp8Activations() {
+    return fp8Activations != null;
+  }
+
   /** The launches from now on mark their kernel families on {@code timeline}; null: no marks. */
   void profile(FamilyTimeline timeline) {
     this.marks = timeline;

@@ -229,8 +229,8 @@ public final class StepBench {
           gemm = rate.flopsPerUs();
           gemmBy = rate.by();
           weightBytes = b.weightBytesReadPerStep();
-          out.printf(Locale.ROOT, "copy %.2f TB/s, best bf16 GEMM %dx%dx%d %.0f TFLOP/s (%s)%n", copy / 1e6,
-              GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2], gemm / 1e6, gemmBy);
+          out.printf(Locale.ROOT, "copy %.2f TB/s, best %s GEMM %dx%dx%d %.0f TFLOP/s (%s)%n", copy / 1e6,
+              GemmRate.kind(gemmBy), GEMM_SHAPE[0], GEMM_SHAPE[1], GEMM_SHAPE[2], gemm / 1e6, gemmBy);
           out.printf(Locale.ROOT, "floor bytes%s: weights %.3f GB a step%s, KV %.1f KiB a token of context%n",
               o.dtypeLabel(), weightBytes / 1e9, config.isMoe() ? " at one token (each row: the experts its step"
                   + " routed to)" : "", config.kvBytesPerToken(o.kvElementBytes()) / 1024.0);

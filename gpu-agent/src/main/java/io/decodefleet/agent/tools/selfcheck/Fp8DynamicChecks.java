@@ -61,7 +61,8 @@ final class Fp8DynamicChecks {
       double bytes = (double) n * k + 4.0 * n + 3.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
       return h.result(outFloat ? "fp8 x fp8 gemm (dynamic), f32 out" : "fp8 x fp8 gemm (dynamic)",
           String.format("m=%d n=%d k=%d, %d codes or scales off the CPU's", m, n, k, mismatched),
-          mismatched == 0 ? err : Math.max(err, 1.0), outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes,
+          // bf16's bound for both outputs: Hopper's FP8 MMAs do not keep a float32 sum exactly (1.3e-4 at k 14336)
+          mismatched == 0 ? err : Math.max(err, 1.0), Compare.BF16, us, bytes,
           2.0 * m * n * k);
     }
   }
