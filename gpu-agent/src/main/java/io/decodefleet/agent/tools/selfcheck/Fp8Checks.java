@@ -241,7 +241,8 @@ final class Fp8Checks {
   /**
    * fp8-dynamic's one-row GEMV (df_gemv_fp8x8_mma_m1): the row (normed where {@code norm}) quantized per token in
    * the CTA and multiplied code by code, against {@link Fp8Matmul} over the row as {@link Fp8E4m3#quantizeRows}
-   * leaves it; with the norm in front and SwiGLU behind as {@link #gemvFused} checks them.
+   * leaves it; with the norm in front and SwiGLU behind as {@link #gemvFused} checks them (with the norm in
+   * front to 5x bf16's bound: see the bound's comment).
    */
   static CheckResult gemvCodes(DeviceHarness h, int n, int k, boolean norm, boolean swiglu) {
     return gemvFused(h, n, k, norm, swiglu, true, false, true);
@@ -309,7 +310,11 @@ final class Fp8Checks {
     double bytes = (double) n * k * (bf16 ? 2 : 1) + (bf16 ? 0 : 4.0 * n) + (norm ? 8.0 : 2.0) * k + 2.0 * columns;
     String name = (bf16 ? "gemv bf16, " : codes ? "gemv fp8 x fp8 (dynamic), " : "gemv fp8, ") + (norm && swiglu ? "norm + swiglu" : norm ? "norm in front"
         : swiglu ? "swiglu behind" : "plain") + (mma || bf16 ? ", mma" : "");
-    return h.result(name, String.format("m=1 n=%d k=%d %s", n, k, gemvGrid(l)), err, Compare.BF16,
+    // With the norm in front the x-codes kernel quantizes its own normed row, which may differ from the CPU's by
+    // a bf16 step (rsqrtf): the codes then differ where a value sits near a midpoint, moving the product 1-2e-2
+    // (an H100, 2026-12-07) where a wrong scale or layout moves it by order 1. Plain rows are held to bf16's bound.
+    double bound = codes && norm ? 5 * Compare.BF16 : Compare.BF16;
+    return h.result(name, String.format("m=1 n=%d k=%d %s", n, k, gemvGrid(l)), err, bound,
         checked.us(), bytes, 2.0 * n * k);
   }
 
