@@ -26,8 +26,8 @@ final class EngineOptions {
   String loadFormat = "auto";
 
   @Option(names = "--quantization", description = "none, fp8 or fp8-dynamic: fp8 quantizes the projections' weights"
-      + " to FP8 e4m3 with one scale per tensor at load (an FP8 checkpoint's weights are FP8 either way; CPU agents"
-      + " only); fp8-dynamic also quantizes each projection's activations to FP8 per token as it runs, so the GEMMs"
+      + " to FP8 e4m3 with one scale per tensor at load (an FP8 checkpoint's weights are FP8 either way);"
+      + " fp8-dynamic also quantizes each projection's activations to FP8 per token as it runs, so the GEMMs"
       + " are FP8 x FP8 (dense models) (default: ${DEFAULT-VALUE}).")
   String quantization = "none";
 
