@@ -19,7 +19,19 @@ public final class StepBytes {
    * @return bytes per family, indexed by {@link KernelFamily#ordinal()}
    */
   public static double[] of(ModelConfig c, ForwardBatch batch, int elementBytes) {
+    return of(c, batch, elementBytes, elementBytes, elementBytes);
+  }
+
+  /**
+   * As {@link #of(ModelConfig, ForwardBatch, int)}, with the layer projections' weights at {@code weightBytes} an
+   * element (1 for FP8 codes; their row scales are left out) and the KV cache read by attention at {@code
+   * kvBytes} an element (1 for an FP8 cache); activations, norms, the embedding and the head at {@code
+   * elementBytes}.
+   */
+  public static double[] of(ModelConfig c, ForwardBatch batch, int elementBytes, int weightBytes, int kvBytes) {
     double e = elementBytes;
+    double we = weightBytes;
+    double ke = kvBytes;
     double n = batch.numTokens();
     double s = batch.numSampled();
     double layers = c.numHiddenLayers();
@@ -35,14 +47,14 @@ public final class StepBytes {
     // The first input norm reads the residual and writes the normed rows; each later one (two a layer)
     // reads the residual and the delta and writes the residual and the normed rows; each its weight.
     bytes[KernelFamily.NORM.ordinal()] = ((2 * layers + 1) * h + 2 * (4 * layers + 1) * n * h) * e;
-    bytes[KernelFamily.QKV_PROJ.ordinal()] = layers * (h * (q + 2 * kv) + n * h + n * (q + 2 * kv)) * e;
+    bytes[KernelFamily.QKV_PROJ.ordinal()] = layers * (h * (q + 2 * kv) * we + (n * h + n * (q + 2 * kv)) * e);
     // Reads q, k, v (and the q/k norms' two (headDim) weights, Qwen3; the q/k/v biases, Qwen2); writes
     // q and k rotated and the new K and V into the cache.
     double qkNorms = c.qkNorm() ? 2.0 * c.headDim() : 0;
     double biases = c.attentionBias() ? q + 2 * kv : 0;
     bytes[KernelFamily.ROPE_KV.ordinal()] = layers * (n * (q + 2 * kv) + qkNorms + biases + n * (q + 3 * kv)) * e;
-    bytes[KernelFamily.ATTENTION.ordinal()] = layers * (context * 2 * kv + 2 * n * q) * e;
-    bytes[KernelFamily.O_PROJ.ordinal()] = layers * (q * h + n * q + n * h) * e;
+    bytes[KernelFamily.ATTENTION.ordinal()] = layers * (context * 2 * kv * ke + 2 * n * q * e);
+    bytes[KernelFamily.O_PROJ.ordinal()] = layers * (q * h * we + (n * q + n * h) * e);
     bytes[KernelFamily.ALL_REDUCE.ordinal()] = Double.NaN;
     if (c.isMoe()) {
       // The CPU backend times a mixture of experts' whole MLP (router, dispatch, experts, combine) as
@@ -51,11 +63,11 @@ public final class StepBytes {
       double width = c.moe().moeIntermediateSize();
       double k = Math.min(c.moe().expertsPerToken(), n * c.moe().expertsPerToken());
       bytes[KernelFamily.GATE_UP_PROJ.ordinal()] =
-          layers * (c.moe().numExperts() * h + k * 3 * width * h + 2 * n * h) * e;
+          layers * ((c.moe().numExperts() * h + 2 * n * h) * e + k * 3 * width * h * we);
     } else {
-      bytes[KernelFamily.GATE_UP_PROJ.ordinal()] = layers * (2 * inter * h + n * h + n * 2 * inter) * e;
+      bytes[KernelFamily.GATE_UP_PROJ.ordinal()] = layers * (2 * inter * h * we + (n * h + n * 2 * inter) * e);
       bytes[KernelFamily.ACTIVATION.ordinal()] = layers * n * 3 * inter * e;
-      bytes[KernelFamily.DOWN_PROJ.ordinal()] = layers * (inter * h + n * inter + n * h) * e;
+      bytes[KernelFamily.DOWN_PROJ.ordinal()] = layers * (inter * h * we + (n * inter + n * h) * e);
     }
     bytes[KernelFamily.LM_HEAD.ordinal()] = (vocab * h + s * h + s * vocab) * e;
     // Sampling reads the logits; what it writes is a token a row.

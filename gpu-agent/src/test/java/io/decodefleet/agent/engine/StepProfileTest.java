@@ -122,6 +122,17 @@ class StepProfileTest {
     ModelConfig biased = ModelConfig.preset("tiny-qwen2");
     assertEquals(layers * (4 * qkv + qkv + 4 * (q + 3 * kv)) * 2,
         StepBytes.of(biased, batch, 2)[KernelFamily.ROPE_KV.ordinal()], 1e-6);
+    // FP8 codes and an FP8 cache: a byte a weight of the layer projections and a byte a cached element;
+    // activations, norms and the head stay at two.
+    double[] fp8 = StepBytes.of(TINY, batch, 2, 1, 1);
+    assertEquals(layers * (h * qkv + (4 * h + 4 * qkv) * 2), fp8[KernelFamily.QKV_PROJ.ordinal()], 1e-6);
+    assertEquals(layers * (q * h + (4 * q + 4 * h) * 2), fp8[KernelFamily.O_PROJ.ordinal()], 1e-6);
+    assertEquals(layers * (2 * inter * h + (4 * h + 4 * 2 * inter) * 2), fp8[KernelFamily.GATE_UP_PROJ.ordinal()],
+        1e-6);
+    assertEquals(layers * (inter * h + (4 * inter + 4 * h) * 2), fp8[KernelFamily.DOWN_PROJ.ordinal()], 1e-6);
+    assertEquals(layers * (context * 2 * kv + 2 * 4 * q * 2), fp8[KernelFamily.ATTENTION.ordinal()], 1e-6);
+    assertEquals((vocab * h + 4 * h + 4 * vocab) * 2, fp8[KernelFamily.LM_HEAD.ordinal()], 1e-6);
+    assertArrayEquals(StepBytes.of(TINY, batch, 2), StepBytes.of(TINY, batch, 2, 2, 2), 1e-6);
   }
 
   @Test

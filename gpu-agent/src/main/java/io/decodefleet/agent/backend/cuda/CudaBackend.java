@@ -303,7 +303,7 @@ public final class CudaBackend implements TensorParallelRank {
   @Override
   public StepProfile.Run forwardProfiled(ForwardBatch batch, SamplingParams[] params, int[] positions) {
     requireCache();
-    var marks = profiled.next(events);
+    var marks = profiled.next(events, weights.layout().fp8(), kvScales.fp8());
     int[] tokens = (int[]) step(() -> runner.runProfiled(batch, params, positions, events, marks));
     return new StepProfile.Run(tokens, profiled.profile(config, batch, lastTiming.gpuMicros()));
   }
