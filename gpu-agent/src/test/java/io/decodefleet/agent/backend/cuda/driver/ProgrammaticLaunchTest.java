@@ -115,7 +115,7 @@ class ProgrammaticLaunchTest {
 
   /** First statements of the kernels that load resident weights before their own pdl_entry. */
   private static final Pattern EARLY_WEIGHTS =
-      Pattern.compile("df::(skinny_tile|skinny_fp8_tile)<\\d+>\\(p\\);|df::gemv_fp8(_mma<(false|true)>)?\\(p\\);"
+      Pattern.compile("df::(skinny_tile|skinny_fp8_tile)<\\d+>\\(p\\);|df::gemv_fp8(_mma<(false|true)(, true)?>)?\\(p\\);"
           + "|df::rope_and_append<(false|true)>\\(p\\);"
           + "|df::decode_(split|persistent|graph_split)<\\d+(, true)?>\\((p|g|df::step_params\\(g\\))\\);");
 
