@@ -126,6 +126,21 @@ __device__ __forceinline__ float block_sum(float v, float* scratch) {
   return t;
 }
 
+// Max over the block (whole warps), NaN ignored; every thread gets it. Two barriers (scratch may be
+// reused by the caller right after). A maximum is exact in any order.
+__device__ __forceinline__ float block_max(float v, float* scratch) {
+  const int lane = threadIdx.x & 31;
+  const int warp = threadIdx.x >> 5;
+  const int warps = blockDim.x >> 5;
+  v = warp_max(v);
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  float t = lane < warps ? scratch[lane] : DF_NEG_INF;
+  t = warp_max(t);
+  __syncthreads();
+  return t;
+}
+
 // ---- cp.async (sm_80+): global -> shared, 16 bytes, bypassing L1 ----
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {

@@ -64,6 +64,20 @@ __device__ __forceinline__ uint8_t fp8_encode(float x, float scale) {
   return static_cast<uint8_t>(__nv_cvt_float_to_fp8(__fdiv_rn(x, scale), __NV_SATFINITE, __NV_E4M3));
 }
 
+// fp8-dynamic's scale of a row whose largest magnitude is amax: amax / 448, 1 for a row of zeros
+// (Fp8E4m3.quantizeRows).
+__device__ __forceinline__ float fp8_row_scale(float amax) {
+  return amax == 0.f ? 1.f : __fdiv_rn(amax, 448.f);
+}
+
+// Eight floats to eight codes of x / scale, element 0 in the lowest byte.
+__device__ __forceinline__ uint2 fp8_encode8(const float (&f)[8], float scale) {
+  uint32_t w[2] = {0u, 0u};
+#pragma unroll
+  for (int i = 0; i < 8; i++) w[i >> 2] |= static_cast<uint32_t>(fp8_encode(f[i], scale)) << (8 * (i & 3));
+  return make_uint2(w[0], w[1]);
+}
+
 // Eight floats to eight codes of x / scale (element 0 in the lowest byte); `widened` receives
 // each code's value times the scale, rounded to bf16: what a reader of the cache will see.
 __device__ __forceinline__ uint2 fp8_encode8(const float (&f)[8], float scale, float (&widened)[8]) {

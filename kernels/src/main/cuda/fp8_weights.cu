@@ -133,7 +133,6 @@ __device__ __forceinline__ void fp8_dequant(const Fp8DequantParams& p) {
 // One CTA a row: the row's largest magnitude, then its codes, eight elements (16 bytes of x) a load.
 __device__ __forceinline__ void fp8_quantize_rows(const Fp8QuantizeRowsParams& p) {
   __shared__ float scratch[32];
-  __shared__ float rowScale;
   const int vecs = p.cols / 8;
   for (int row = blockIdx.x; row < p.rows; row += gridDim.x) {
     const uint4* x = reinterpret_cast<const uint4*>(p.x + static_cast<size_t>(row) * p.xStride);
@@ -144,30 +143,14 @@ __device__ __forceinline__ void fp8_quantize_rows(const Fp8QuantizeRowsParams& p
 #pragma unroll
       for (int e = 0; e < 8; e++) m = fmaxf(m, fabsf(f[e]));
     }
-    m = warp_max(m);
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    if (lane == 0) scratch[warp] = m;
-    __syncthreads();
-    if (warp == 0) {
-      m = warp_max(lane < static_cast<int>(blockDim.x >> 5) ? scratch[lane] : 0.f);
-      if (lane == 0) {
-        const float s = m == 0.f ? 1.f : __fdiv_rn(m, 448.f);
-        rowScale = s;
-        p.scales[row] = s;
-      }
-    }
-    __syncthreads();
-    const float s = rowScale;
+    const float s = fp8_row_scale(block_max(m, scratch));
+    if (threadIdx.x == 0) p.scales[row] = s;
     uint2* out = reinterpret_cast<uint2*>(p.codes + static_cast<size_t>(row) * p.cols);
     for (int v = threadIdx.x; v < vecs; v += blockDim.x) {
       float f[8];
       unpack8(x[v], f);
-      uint32_t w[2] = {0u, 0u};
-#pragma unroll
-      for (int e = 0; e < 8; e++) w[e >> 2] |= static_cast<uint32_t>(fp8_encode(f[e], s)) << (8 * (e & 3));
-      out[v] = make_uint2(w[0], w[1]);
+      out[v] = fp8_encode8(f, s);
     }
-    __syncthreads();  // scratch and rowScale are the next row's
   }
 }
 

@@ -148,7 +148,6 @@ __device__ __forceinline__ void gemv_mma_e4m3(uint32_t w0, uint32_t w1, uint32_t
 // thread's vectors encoded into `codes` (k bytes) with s = amax / 448 (1 for a row of zeros): returns s.
 __device__ __forceinline__ float gemv_mma_stage_codes(const GemvFp8Params& p, uint4* xs, uint8_t* codes) {
   __shared__ float scratch[32];
-  __shared__ float rowScale;
   gemv_mma_stage<true>(p, xs);
   const int vectors = p.k >> 3;
   float m = 0.f;
@@ -158,24 +157,12 @@ __device__ __forceinline__ float gemv_mma_stage_codes(const GemvFp8Params& p, ui
 #pragma unroll
     for (int e = 0; e < 8; e++) m = fmaxf(m, fabsf(f[e]));
   }
-  m = warp_max(m);
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  if (lane == 0) scratch[warp] = m;
-  __syncthreads();
-  if (warp == 0) {
-    m = warp_max(lane < kGemvMmaWarps ? scratch[lane] : 0.f);
-    if (lane == 0) rowScale = m == 0.f ? 1.f : __fdiv_rn(m, 448.f);
-  }
-  __syncthreads();
-  const float s = rowScale;
+  const float s = fp8_row_scale(block_max(m, scratch));
   uint2* out = reinterpret_cast<uint2*>(codes);
   for (int i = threadIdx.x; i < vectors; i += kGemvMmaThreads) {
     float f[8];
     unpack8(xs[i], f);
-    uint32_t w[2] = {0u, 0u};
-#pragma unroll
-    for (int e = 0; e < 8; e++) w[e >> 2] |= static_cast<uint32_t>(fp8_encode(f[e], s)) << (8 * (e & 3));
-    out[i] = make_uint2(w[0], w[1]);
+    out[i] = fp8_encode8(f, s);
   }
   return s;
 }

@@ -128,19 +128,7 @@ __device__ __forceinline__ void for_each_logit(const bf16* row, int vocab, int s
   }
 }
 
-// Max over the block, NaN ignored; every thread gets it. Two barriers.
-__device__ __forceinline__ float block_max(float v, float* scratch) {
-  const int lane = threadIdx.x & 31;
-  const int warp = threadIdx.x >> 5;
-  const int warps = blockDim.x >> 5;
-  v = warp_max(v);
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  float t = lane < warps ? scratch[lane] : DF_NEG_INF;
-  t = warp_max(t);
-  __syncthreads();
-  return t;
-}
+// block_max (common.cuh): max over the block, NaN ignored; every thread gets it.
 
 struct SampleShared {
   unsigned long long hist[kSampleBins];  // per bin: elements, or mass in 2^-32 units
