@@ -197,7 +197,7 @@ public final class CudaBackend implements TensorParallelRank {
         DecodeGraphs.bucketsLargestFirst(settings.maxGraphBatch()), settings.maxStepTokens(), settings.logitsRows());
     gemmLine = GemmTuning.prepare(ctx, kernels, stream, projections, sites, settings.gemm(), this::own).describe();
     if (load.fp8Activations()) stack.useFp8Activations(own(Fp8Activations.open(ctx, kernels, stream, config,
-        settings.maxStepTokens(), projections.cublasLt())));
+        settings.maxStepTokens(), projections.cublasLt(), projections.gemv())));
     ws.poison();
   }
 
@@ -416,7 +416,7 @@ public final class CudaBackend implements TensorParallelRank {
     return CopyBandwidth.measure(ctx, stream);
   }
 
-  /** The best GEMM of the model's kind (bf16: ours or cuBLASLt's; fp8-dynamic: FP8 x FP8) on (m, k) x (n, k)ᵀ noise. */
+  /** The best GEMM of the model's kind (bf16: ours or cuBLASLt's; fp8-dynamic: FP8 x FP8) on (m, k)·(n, k)ᵀ noise. */
   public GemmRate.Rate measureGemm(int m, int n, int k) {
     requireLoaded();
     return GemmRate.measure(ctx, kernels, stream, m, n, k, stack != null && stack.fp8Activations());

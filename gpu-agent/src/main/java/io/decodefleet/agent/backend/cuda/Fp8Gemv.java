@@ -113,13 +113,6 @@ final class Fp8Gemv {
         && (kernel != GemmChoice.Kernel.GEMV_FP8X8_MMA || GemvFp8Params.mmaFits(n / 2, k));
   }
 
-  /**
-   * Whether fp8-dynamic's one-row GEMV (codes by codes, {@link GemmChoice.Kernel#GEMV_FP8X8_MMA}) takes an FP8
-   * projection of {@code m} rows, {@code n} output rows and depth {@code k}: one row, the tensor-core GEMV's shapes.
-   */
-  static boolean codesRun(int m, int n, int k, boolean aligned) {
-    return mmaRuns(true, m, n, k, aligned);
-  }
 
   /**
    * One launch of a projection given to a GEMV ({@code kernel}: {@link GemmChoice.Kernel#GEMV_FP8}, {@link

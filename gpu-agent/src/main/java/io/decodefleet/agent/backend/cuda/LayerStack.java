@@ -3,7 +3,6 @@ package io.decodefleet.agent.backend.cuda;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
-import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.kv.KvPool;
 import io.decodefleet.agent.engine.FamilyTimeline;
@@ -216,7 +215,7 @@ final class LayerStack {
     long x = norm == null || norm.deltaFloat() || !gemv.norm() ? ws.at(ws.normed) : norm.delta();
     GemmChoice.Kernel gemvKernel = null;
     if (m == 1 && scales >= 0 && fp8Activations != null) {
-      boolean fits = Fp8Gemv.codesRun(m, n, k, Skinny2Gemms.aligned(x, weights.address(w)));
+      boolean fits = Fp8Activations.gemvRuns(m, n, k, x, weights.address(w));
       gemvKernel = fits ? GemmChoice.Kernel.GEMV_FP8X8_MMA : null; // fp8-dynamic's one row: codes by codes
     } else if (m == 1 && scales >= 0) {
       gemvKernel = projections.gemvFp8Chosen(n, k, stride, x, weights.address(w));
@@ -261,11 +260,7 @@ final class LayerStack {
    * row of bf16 weights the bf16 GEMV where it runs ({@link Projections#gemvBf16Chosen}).
    */
   private void project(long out, int stride, long x, long w, long scales, int m, int n, int k, boolean outFloat) {
-    if (scales >= 0 && fp8Activations != null && !outFloat && Fp8Gemv.codesRun(m, n, k,
-        Skinny2Gemms.aligned(x, weights.address(w)))) {
-      projections.gemv().project(out, stride, x, null, false, weights.address(w), weights.address(scales), n, k,
-          GemmChoice.Kernel.GEMV_FP8X8_MMA);
-    } else if (scales >= 0 && fp8Activations != null) {
+    if (scales >= 0 && fp8Activations != null) {
       fp8Activations.project(out, stride, x, weights.address(w), weights.address(scales), m, n, k, outFloat);
     } else if (scales >= 0) {
       projections.projectFp8(out, stride, x, weights.address(w), weights.address(scales), weights.widenedScratch(),
