@@ -80,6 +80,14 @@ public final class Fp8E4m3 {
       }
       amax = Math.max(amax, Math.abs(v));
     }
+    return rowScale(amax);
+  }
+
+  /**
+   * The scale that maps a largest magnitude {@code amax} onto 448: {@code amax / 448}, 1 for zero (so that zero
+   * stays representable); the device's fp8_row_scale.
+   */
+  public static float rowScale(float amax) {
     return amax == 0f ? 1f : amax / MAX;
   }
 
@@ -111,7 +119,7 @@ public final class Fp8E4m3 {
         }
         amax = Math.max(amax, Math.abs(v));
       }
-      float scale = amax == 0f ? 1f : amax / MAX;
+      float scale = rowScale(amax);
       for (int i = base; i < base + cols; i++) values[i] = decode(encode(values[i] / scale)) * scale;
     }
   }

@@ -50,7 +50,7 @@ final class Fp8DynamicChecks {
       for (int r = 0; r < m; r++) {
         float amax = 0f;
         for (int i = r * k; i < (r + 1) * k; i++) amax = Math.max(amax, Math.abs(x0[i]));
-        float scale = amax == 0f ? 1f : amax / Fp8E4m3.MAX; // Fp8E4m3.quantizeRows's
+        float scale = Fp8E4m3.rowScale(amax);
         if (scale != gotScales[r]) mismatched++;
         for (int i = r * k; i < (r + 1) * k; i++) {
           if (Fp8E4m3.encode(x0[i] / scale) != gotCodes[i]) mismatched++;
