@@ -30,8 +30,9 @@
 // staged in order as bf16 (normed where the norm is in front), is quantized to e4m3 in the CTA as
 // df_fp8_quantize_rows does (scale = amax / 448, 1 for zeros; the same for every CTA), and each lane's 16
 // codes of a chunk are two m16n8k32 e4m3 x e4m3 MMAs with x's codes at the same bytes: no widening. The
-// product is scaled by x's scale and the row's; shared memory k * 3 bytes (the bf16 row, then its codes). The task rows (n, or n / 2 with SwiGLU behind) a multiple
-// of 8, k <= kGemvFp8MaxK. Grid: (ctas), block 256, dynamic shared memory k * 2 bytes.
+// product is scaled by x's scale and the row's.
+// The task rows (n, or n / 2 with SwiGLU behind) a multiple of 8, k <= kGemvFp8MaxK. Grid: (ctas), block 256,
+// dynamic shared memory k * 2 bytes (k * 3 for the x-codes kernel: the bf16 row, then its codes).
 #include "fp8.cuh"  // and gemv_fp8.cu (decodefleet.cu includes it first): GemvFp8Params, add_and_square,
                     // swiglu1, skinny_store
 

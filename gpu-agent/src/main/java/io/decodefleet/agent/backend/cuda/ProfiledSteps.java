@@ -45,8 +45,8 @@ final class ProfiledSteps implements AutoCloseable {
 
   /** The profile of the step just run on the timeline {@link #next} gave, {@code stepMicros} long. */
   StepProfile profile(ModelConfig c, ForwardBatch batch, double stepMicros) {
-    return StepProfile.of(batch.numSampled(), stepMicros, events.micros(), StepBytes.of(c, batch, 2, weightBytes, kvBytes),
-        copyBytesPerUs);
+    return StepProfile.of(batch.numSampled(), stepMicros, events.micros(),
+        StepBytes.of(c, batch, 2, weightBytes, kvBytes), copyBytesPerUs);
   }
 
   @Override

@@ -308,8 +308,9 @@ final class Fp8Checks {
       err = Compare.worst(err, Compare.relError(h.readBf16(dResOut, k), newResidual));
     }
     double bytes = (double) n * k * (bf16 ? 2 : 1) + (bf16 ? 0 : 4.0 * n) + (norm ? 8.0 : 2.0) * k + 2.0 * columns;
-    String name = (bf16 ? "gemv bf16, " : codes ? "gemv fp8 x fp8 (dynamic), " : "gemv fp8, ") + (norm && swiglu ? "norm + swiglu" : norm ? "norm in front"
-        : swiglu ? "swiglu behind" : "plain") + (mma || bf16 ? ", mma" : "");
+    String name = (bf16 ? "gemv bf16, " : codes ? "gemv fp8 x fp8 (dynamic), " : "gemv fp8, ")
+        + (norm && swiglu ? "norm + swiglu" : norm ? "norm in front" : swiglu ? "swiglu behind" : "plain")
+        + (mma || bf16 ? ", mma" : "");
     // With the norm in front the x-codes kernel quantizes its own normed row, which may differ from the CPU's by
     // a bf16 step (rsqrtf): the codes then differ where a value sits near a midpoint, moving the product 1-2e-2
     // (an H100, 2026-12-07) where a wrong scale or layout moves it by order 1. Plain rows are held to bf16's bound.
@@ -405,7 +406,7 @@ final class Fp8Checks {
     double bytes = (double) n * k + 2.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
     return h.result(outFloat ? "gemm fp8 (wgmma), f32 out" : "gemm fp8 (wgmma)", String.format(
         "m=%d n=%d k=%d %s tiles=%d ctas=%d%s", m, n, k, perRow ? "per-channel" : "per-tensor",
-        WgmmaGemmParams.tiles(m, n), shape.gridX(), codes.label()), err, outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us,
-        bytes, 2.0 * m * n * k);
+        WgmmaGemmParams.tiles(m, n), shape.gridX(), codes.label()), err,
+        outFloat ? Compare.F32_ACCUMULATION : Compare.BF16, us, bytes, 2.0 * m * n * k);
   }
 }
