@@ -93,6 +93,7 @@ struct Shape {
   static constexpr int kStages = skinny2::kStages;
   static constexpr int kWeightBytes = skinny2::kWeightBytes;
   static constexpr int kXPitchBytes = skinny2::kXPitchBytes;
+  static constexpr int kXElemBytes = 2;          // x is bf16
   // Weights (32 KB), then the x rows; rounded up so that every stage's box starts 128-aligned.
   static constexpr int kStageBytes =
       (kWeightBytes + MT * kXPitchBytes + kRingAlign - 1) / kRingAlign * kRingAlign;
@@ -157,7 +158,7 @@ struct Item {
 
 // The producer warp's loop over its items' stages: one tensor copy of the stage's weight box and one
 // bulk copy per x row (up to 32 rows a copy per lane, past that two), all on the stage's barrier.
-// (Shared by the FP8 twin: S is its shape, P its params.)
+// (Shared by the FP8 twins: S is their shape, with x's element bytes, P their params.)
 template <int MT, typename S, typename P>
 __device__ __forceinline__ void produce(const P& p, uint32_t ring, uint32_t full, uint32_t empty, int items) {
   const int lane = threadIdx.x & 31;
@@ -173,7 +174,7 @@ __device__ __forceinline__ void produce(const P& p, uint32_t ring, uint32_t full
       const int s = it % S::kStages;
       mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
       const int kc = item.k0 + c * kChunkK;
-      const uint32_t xBytes = min(kChunkK, item.kLen - c * kChunkK) * 2;
+      const uint32_t xBytes = min(kChunkK, item.kLen - c * kChunkK) * S::kXElemBytes;
       const uint32_t stage = ring + s * S::kStageBytes;
       if (lane == 0) {
         // The box's bytes count in full on every stage, edges included (zero-filled past n and k).
@@ -181,15 +182,16 @@ __device__ __forceinline__ void produce(const P& p, uint32_t ring, uint32_t full
         tensor_copy_2d(stage, &p.wMap, kc, item.row0, full + 8 * s, policy);
       }
       __syncwarp();
+      const char* x = reinterpret_cast<const char*>(p.x);
       if constexpr (MT <= 32) {
         if (lane < xRows) {
-          bulk_copy(stage + S::kWeightBytes + lane * S::kXPitchBytes, p.x + static_cast<size_t>(lane) * p.k + kc,
-                    xBytes, full + 8 * s);
+          bulk_copy(stage + S::kWeightBytes + lane * S::kXPitchBytes,
+                    x + (static_cast<size_t>(lane) * p.k + kc) * S::kXElemBytes, xBytes, full + 8 * s);
         }
       } else {
         for (int r = lane; r < xRows; r += 32) {
-          bulk_copy(stage + S::kWeightBytes + r * S::kXPitchBytes, p.x + static_cast<size_t>(r) * p.k + kc,
-                    xBytes, full + 8 * s);
+          bulk_copy(stage + S::kWeightBytes + r * S::kXPitchBytes,
+                    x + (static_cast<size_t>(r) * p.k + kc) * S::kXElemBytes, xBytes, full + 8 * s);
         }
       }
     }

@@ -52,6 +52,7 @@ struct Skinny2GemmFp8Params {
   int kSlice;              // multiple of 256
   int splits;
   int outFloat;            // 1: out is (m, outStride) float32
+  const float* xScale;     // the x-codes variants (skinny2_gemm_fp8x8.cu): (m) float32, x's row scales; else unused
 };
 DF_PARAMS_SIZE(Skinny2GemmFp8Params, 256);
 
@@ -82,6 +83,7 @@ struct Fp8Shape {
   static constexpr int kStages = MT <= 16 ? 8 : MT <= 32 ? 6 : 4;
   static constexpr int kWeightBytes = kFp8WeightBytes;
   static constexpr int kXPitchBytes = kFp8XPitchBytes;
+  static constexpr int kXElemBytes = 2;  // x is bf16
   static constexpr int kStageBytes =
       (kFp8WeightBytes + MT * kFp8XPitchBytes + kRingAlign - 1) / kRingAlign * kRingAlign;
   static constexpr int kSmemBytes = kStages * kStageBytes + kRingAlign + 2 * kStages * 8;

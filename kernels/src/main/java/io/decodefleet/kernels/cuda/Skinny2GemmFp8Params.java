@@ -9,9 +9,14 @@ package io.decodefleet.kernels.cuda;
  * choice stands; past 16 rows the variants hold 32 or 64 x rows a stage, in fewer stages), the
  * weights read through a UINT8 tensor map ({@link #wMapSpec}).
  *
+ * <p>The same parameters launch the codes-by-codes variants ({@code df_skinny2_gemm_fp8x8_m*}, fp8-dynamic's
+ * projections: {@link #ofCodes}, {@link #planCodes}, {@link #launchCodes}): x is then (m, k) e4m3 codes with a
+ * float32 scale per row at {@code xScale}, and {@code out = (x · wᵀ) * xScale[row of x] * scale[row of w]}.
+ *
  * @param wMap w (n, k) e4m3 as a (k, n) UINT8 tensor map, boxes of 256 k × 64 rows, no swizzle
  * @param scale (n) float32
  * @param kSlice k per split, a multiple of {@value Skinny2GemmPlan#CHUNK_K}
+ * @param xScale the codes variants: (m) float32, x's row scales; 0 for the bf16-x variants
  */
 public record Skinny2GemmFp8Params(
     TensorMap wMap,
@@ -26,13 +31,16 @@ public record Skinny2GemmFp8Params(
     int outStride,
     int kSlice,
     int splits,
-    int outFloat)
+    int outFloat,
+    long xScale)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(Skinny2GemmFp8Params.class);
 
   /** Largest m: the widest variant holds 64 x rows a stage (8 MMA column tiles a warp). */
   public static final int MAX_M = 64;
+  /** The codes variants' narrowest tile: an MMA's 8 columns of x rows. */
+  static final int MIN_CODES_TILE = 8;
 
   public Skinny2GemmFp8Params {
     Skinny2GemmParams.check(wMap, out, x, workspace, counters, m, MAX_M, n, k, outStride, kSlice, splits, outFloat);
@@ -86,6 +94,28 @@ public record Skinny2GemmFp8Params(
     return LaunchShape.grid1d(plan.ctas(), kernelFor(plan));
   }
 
+  /** Plans a codes-by-codes launch of {@code m} ≤ {@value #MAX_M} rows on the variant {@link #kernelForCodes} picks. */
+  public static Skinny2GemmPlan planCodes(int m, int n, int k, int slots) {
+    ParamChecks.skinnyLaunch(m, MAX_M, n, k, slots);
+    ParamChecks.multipleOf(k, 16, "k");
+    return Skinny2GemmPlan.plan(m, n, k, slots, Math.max(MIN_CODES_TILE, tileFor(m)));
+  }
+
+  /** The codes-by-codes variant for {@code m} rows of x: the smallest of 8, 16, 32 and 64 rows that holds them. */
+  public static Kernel kernelForCodes(int m) {
+    return switch (Math.max(MIN_CODES_TILE, tileFor(m))) {
+      case 8 -> Kernel.SKINNY2_GEMM_FP8X8_M8;
+      case 16 -> Kernel.SKINNY2_GEMM_FP8X8_M16;
+      case 32 -> Kernel.SKINNY2_GEMM_FP8X8_M32;
+      default -> Kernel.SKINNY2_GEMM_FP8X8_M64;
+    };
+  }
+
+  /** A codes plan's persistent grid, with its variant's threads and shared memory. */
+  public static LaunchShape launchCodes(Skinny2GemmPlan plan) {
+    return LaunchShape.grid1d(plan.ctas(), kernelForCodes(plan.m()));
+  }
+
   /**
    * What the weights' tensor map describes: the codes w (n, k) as (k, n) UINT8, row stride k bytes,
    * boxes of {@value Skinny2GemmPlan#CHUNK_K} codes × {@value Skinny2GemmPlan#ROWS} rows (one stage,
@@ -103,7 +133,22 @@ public record Skinny2GemmFp8Params(
   public static Skinny2GemmFp8Params of(Skinny2GemmPlan plan, TensorMap wMap, long out, long x, long scale,
       long workspace, long counters, int outStride, boolean outFloat) {
     return new Skinny2GemmFp8Params(wMap, out, x, scale, workspace, counters, plan.m(), plan.n(), plan.k(), outStride,
-        plan.kSlice(), plan.splits(), outFloat ? 1 : 0);
+        plan.kSlice(), plan.splits(), outFloat ? 1 : 0, 0L);
+  }
+
+  /**
+   * The codes-by-codes launch {@code plan} (from {@link #planCodes}) describes: x (m, k) e4m3 codes with row scales
+   * {@code xScale}, w's codes with row scales {@code scale}.
+   */
+  public static Skinny2GemmFp8Params ofCodes(Skinny2GemmPlan plan, TensorMap wMap, long out, long xCodes, long xScale,
+      long scale, long workspace, long counters, int outStride, boolean outFloat) {
+    ParamChecks.pointer(xScale, "xScale");
+    if (plan.mTile() != Math.max(MIN_CODES_TILE, tileFor(plan.m()))) {
+      throw new IllegalArgumentException("mTile " + plan.mTile() + " is not the codes variant's for m = " + plan.m()
+          + " (plan it with planCodes)");
+    }
+    return new Skinny2GemmFp8Params(wMap, out, xCodes, scale, workspace, counters, plan.m(), plan.n(), plan.k(),
+        outStride, plan.kSlice(), plan.splits(), outFloat ? 1 : 0, xScale);
   }
 
   @Override

@@ -196,8 +196,8 @@ public final class CudaBackend implements TensorParallelRank {
     List<GemmTuning.Site> sites = GemmTuning.sites(config, weights, ws, sums != null,
         DecodeGraphs.bucketsLargestFirst(settings.maxGraphBatch()), settings.maxStepTokens(), settings.logitsRows());
     gemmLine = GemmTuning.prepare(ctx, kernels, stream, projections, sites, settings.gemm(), this::own).describe();
-    if (load.fp8Activations()) stack.useFp8Activations(own(Fp8Activations.open(ctx, kernels, stream, config,
-        settings.maxStepTokens(), projections.cublasLt(), projections.gemv())));
+    if (load.fp8Activations()) gemmLine += "; " + stack.useFp8Activations(own(Fp8Activations.open(ctx, kernels,
+        stream, config, settings.maxStepTokens(), projections.cublasLt(), projections.gemv())), sites);
     ws.poison();
   }
 

@@ -3,6 +3,7 @@ package io.decodefleet.agent.backend.cuda;
 import io.decodefleet.agent.backend.cuda.driver.CudaContext;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.driver.EventTimer;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
@@ -11,6 +12,13 @@ import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.Fp8QuantizeRowsParams;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
+import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The projections of an fp8-dynamic model ({@code --quantization fp8-dynamic}, {@link
@@ -23,8 +31,12 @@ import io.decodefleet.kernels.cuda.Kernel;
  * token, so a token's numbers do not depend on what else is in its step (up to the order of float32 additions);
  * the CPU backend quantizes the same rows the same way ({@code Fp8E4m3.quantizeRows}).
  *
- * <p>Each launch takes the heuristic's first algorithm for its shape. The codes and scales of one
- * projection's input live in a buffer of this class, reused by the next projection (one stream).
+ * <p>From 2 to {@value Skinny2GemmFp8Params#MAX_M} rows our codes-by-codes skinny GEMM ({@code
+ * df_skinny2_gemm_fp8x8_m*}, "ours:skinny2-fp8x8") is a candidate beside cuBLASLt: {@link #tune} times both on
+ * the model's projections at the decode batch buckets and keeps the faster per shape (a row count between
+ * buckets takes the next bucket's choice). Each cuBLASLt launch takes the heuristic's first algorithm for its
+ * shape. The codes and scales of one projection's input live in a buffer of this class, reused by the next
+ * projection (one stream).
  */
 final class Fp8Activations implements AutoCloseable {
 
@@ -36,9 +48,34 @@ final class Fp8Activations implements AutoCloseable {
   private final long scalesAt;
   private final int rows;
   private final int maxK;
+  private final Skinny2Gemms skinny2; // null: no tensor-map shim, cuBLASLt only
+  private final DeviceBuffer splitScratch; // the codes GEMM's split-K partials, then its counters (zero)
+  private final long countersAt;
+  /** Per (n, k): for each timed row count, whether ours:skinny2-fp8x8 won; absent: cuBLASLt. */
+  private final Map<Weight, TreeMap<Integer, Boolean>> ours = new HashMap<>();
+  private final Map<Shape, Skinny2GemmPlan> plans = new HashMap<>();
+
+  /**
+   * Environment variable that pins the choice between ours:skinny2-fp8x8 and cuBLASLt from 2 to 64 rows: {@code
+   * timed} (unset: the default, the faster per shape), {@code ours} (wherever it runs) or {@code cublaslt}.
+   */
+  static final String SETTING_ENV = "DECODEFLEET_GEMM_FP8X8";
+
+  /** The setting's value, normalised: timed, ours or cublaslt; anything else is refused in one line. */
+  static String setting(String value) {
+    String v = value == null || value.isBlank() ? "timed" : value.strip().toLowerCase(Locale.ROOT);
+    if (!v.equals("timed") && !v.equals("ours") && !v.equals("cublaslt")) {
+      throw new IllegalArgumentException(SETTING_ENV + " must be timed, ours or cublaslt (was '" + value + "')");
+    }
+    return v;
+  }
+
+  private record Weight(int n, int k) {}
+
+  private record Shape(int m, int n, int k) {}
 
   private Fp8Activations(KernelModule kernels, CudaStream stream, CublasLtGemms lt, Fp8Gemv gemv, DeviceBuffer buffer,
-      int rows, int maxK) {
+      int rows, int maxK, Skinny2Gemms skinny2, DeviceBuffer splitScratch, long countersAt) {
     this.kernels = kernels;
     this.stream = stream;
     this.lt = lt;
@@ -47,6 +84,9 @@ final class Fp8Activations implements AutoCloseable {
     this.rows = rows;
     this.maxK = maxK;
     this.scalesAt = buffer.address((long) rows * maxK);
+    this.skinny2 = skinny2;
+    this.splitScratch = splitScratch;
+    this.countersAt = countersAt;
   }
 
   /**
@@ -69,8 +109,96 @@ final class Fp8Activations implements AutoCloseable {
           + " 12.9 or later)");
     }
     DeviceBuffer buffer = ctx.allocate((long) rows * maxK + 4L * rows);
-    return new Fp8Activations(kernels, stream, lt, gemv, buffer, rows, maxK);
+    if (!Skinny2Gemms.unavailabilityCause().isEmpty()) {
+      return new Fp8Activations(kernels, stream, lt, gemv, buffer, rows, maxK, null, null, 0L);
+    }
+    // Split-K scratch for every codes plan of the model's projections: float32 partials, then int32 counters.
+    int h = c.hiddenSize();
+    int[][] nk = {{qkvWidth, h}, {h, c.qSize()}, {2 * c.intermediateSize(), h}, {h, c.intermediateSize()}};
+    long floats = 0;
+    long ints = 0;
+    for (int m = 1; m <= Math.min(rows, Skinny2GemmFp8Params.MAX_M); m++) {
+      for (int[] s : nk) {
+        if (!Skinny2GemmFp8Params.supports(m, s[1])) continue;
+        Skinny2GemmPlan p = Skinny2GemmFp8Params.planCodes(m, s[0], s[1],
+            kernels.slots(Skinny2GemmFp8Params.kernelForCodes(m)));
+        floats = Math.max(floats, p.workspaceFloats());
+        ints = Math.max(ints, p.counterCount());
+      }
+    }
+    DeviceBuffer scratch = ctx.allocate(4L * (floats + Math.max(1, ints)));
+    scratch.fill32(0);
+    return new Fp8Activations(kernels, stream, lt, gemv, buffer, rows, maxK, new Skinny2Gemms(kernels, stream),
+        scratch, scratch.address(4L * floats));
   }
+
+  /**
+   * Times ours:skinny2-fp8x8 against cuBLASLt's FP8 GEMM (both after the same quantization) on each FP8 site at
+   * its row counts from 2 to {@value Skinny2GemmFp8Params#MAX_M}, each repetition on the next layer's weights,
+   * and keeps the faster per shape. The sites' inputs are filled with noise first; the caller poisons them
+   * afterwards.
+   *
+   * @return one line: how many shapes each took, or why ours was not a candidate
+   */
+  String tune(List<GemmTuning.Site> sites) {
+    if (skinny2 == null) return "fp8-dynamic: ours:skinny2-fp8x8 is not a candidate: " + Skinny2Gemms.unavailabilityCause();
+    String mode = setting(System.getenv(SETTING_ENV));
+    int won = 0;
+    int timed = 0;
+    StringBuilder detail = new StringBuilder();
+    for (GemmTuning.Site site : sites) {
+      if (!site.fp8()) continue;
+      int n = site.shape().n();
+      int k = site.shape().k();
+      for (int m : site.rows()) {
+        if (m < 2 || m > Math.min(rows, Skinny2GemmFp8Params.MAX_M) || !codesRun(m, k, site.x(), site.weights()[0])) {
+          continue;
+        }
+        if (!mode.equals("timed")) {
+          ours.computeIfAbsent(new Weight(n, k), w -> new TreeMap<>()).put(m, mode.equals("ours"));
+          continue;
+        }
+        GemmTuning.noise(kernels, stream, site.x(), (long) m * k);
+        double[] us = new double[2];
+        for (int candidate = 0; candidate < 2; candidate++) {
+          boolean codes = candidate == 0;
+          int[] layer = {0};
+          us[candidate] = EventTimer.median(EventTimer.timeUs(stream, GemmTuning.WARMUP, GemmTuning.REPS, () -> {
+            int l = layer[0]++ % site.weights().length;
+            run(codes, site.y(), site.shape().stride(), site.x(), site.weights()[l], site.scales()[l], m, n, k,
+                site.shape().outFloat());
+          }));
+        }
+        boolean oursWins = us[0] < us[1];
+        ours.computeIfAbsent(new Weight(n, k), w -> new TreeMap<>()).put(m, oursWins);
+        timed++;
+        if (oursWins) won++;
+        if (m == Math.min(rows, Skinny2GemmFp8Params.MAX_M)) {
+          detail.append(String.format(" %s %.1f/%.1f µs", site.name(), us[0], us[1]));
+        }
+      }
+    }
+    if (!mode.equals("timed")) {
+      return "fp8-dynamic: " + (mode.equals("ours") ? "ours:skinny2-fp8x8" : "cuBLASLt") + " runs 2-"
+          + Skinny2GemmFp8Params.MAX_M + " rows (" + SETTING_ENV + "=" + mode + ")";
+    }
+    return "fp8-dynamic: ours:skinny2-fp8x8 chosen over cuBLASLt at " + won + " of " + timed + " shapes of 2-"
+        + Skinny2GemmFp8Params.MAX_M + " rows" + (detail.length() == 0 ? "" : " (widest, ours/cuBLASLt:" + detail + ")");
+  }
+
+  /** Whether the codes GEMM takes m rows of depth k with x and w where its copies may start. */
+  private boolean codesRun(int m, int k, long x, long w) {
+    return skinny2 != null && Skinny2GemmFp8Params.supports(m, k) && Skinny2Gemms.aligned(x, w);
+  }
+
+  /** Whether ours runs a projection of m rows: the choice timed at the smallest timed row count >= m. */
+  boolean oursChosen(int m, int n, int k, long x, long w) {
+    if (m < 2 || !codesRun(m, k, x, w)) return false;
+    TreeMap<Integer, Boolean> byRows = ours.get(new Weight(n, k));
+    Map.Entry<Integer, Boolean> at = byRows == null ? null : byRows.ceilingEntry(m);
+    return at != null && at.getValue();
+  }
+
 
   /**
    * Whether a projection of {@code m} rows, {@code n} output rows and depth {@code k} over x and the codes w runs
@@ -93,13 +221,27 @@ final class Fp8Activations implements AutoCloseable {
       throw new IllegalArgumentException("an FP8 projection of " + m + " rows of " + k + " exceeds the " + rows
           + " x " + maxK + " this model's steps were sized for");
     }
+    run(oursChosen(m, n, k, x, w), out, stride, x, w, wScales, m, n, k, outFloat);
+  }
+
+  /** The quantization, then the GEMM on ours:skinny2-fp8x8 ({@code codes}) or cuBLASLt. */
+  private void run(boolean codes, long out, int stride, long x, long w, long wScales, int m, int n, int k,
+      boolean outFloat) {
     Fp8QuantizeRowsParams q = new Fp8QuantizeRowsParams(buffer.address(), scalesAt, x, m, k, k);
     kernels.launch(Kernel.FP8_QUANTIZE_ROWS, q.launch(), q, stream);
-    lt.launchFp8(new GemmShape(m, n, k, stride, outFloat), 0, out, buffer.address(), scalesAt, w, wScales);
+    if (codes) {
+      Skinny2GemmPlan plan = plans.computeIfAbsent(new Shape(m, n, k), s -> Skinny2GemmFp8Params.planCodes(m, n, k,
+          kernels.slots(Skinny2GemmFp8Params.kernelForCodes(m))));
+      skinny2.launchCodes(plan, out, buffer.address(), scalesAt, w, wScales, splitScratch.address(), countersAt,
+          stride, outFloat);
+    } else {
+      lt.launchFp8(new GemmShape(m, n, k, stride, outFloat), 0, out, buffer.address(), scalesAt, w, wScales);
+    }
   }
 
   @Override
   public void close() {
     buffer.close();
+    if (splitScratch != null) splitScratch.close();
   }
 }

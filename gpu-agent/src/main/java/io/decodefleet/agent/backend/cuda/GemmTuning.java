@@ -322,7 +322,7 @@ final class GemmTuning {
     }
   }
 
-  private static void noise(KernelModule kernels, CudaStream stream, long address, long elements) {
+  static void noise(KernelModule kernels, CudaStream stream, long address, long elements) {
     List<long[]> pieces = new ArrayList<>();
     for (long first = 0; first < elements; first += FillParams.MAX_N) {
       pieces.add(new long[] {first, Math.min(FillParams.MAX_N, elements - first)});

@@ -106,9 +106,16 @@ final class LayerStack {
     return attention.pool();
   }
 
-  /** From now on every FP8 projection runs FP8 x FP8 on its input rows quantized per token (fp8-dynamic). */
-  void useFp8Activations(Fp8Activations activations) {
+  /**
+   * From now on every FP8 projection runs FP8 x FP8 on its input rows quantized per token (fp8-dynamic), on the
+   * GEMMs {@code activations} chose by timing them on {@code sites} ({@link Fp8Activations#tune}, which fills
+   * their inputs with noise: the caller poisons the workspace afterwards).
+   *
+   * @return the tuning's line, for the load report
+   */
+  String useFp8Activations(Fp8Activations activations, List<GemmTuning.Site> sites) {
     this.fp8Activations = activations;
+    return activations.tune(sites);
   }
 
   /** Whether the FP8 projections quantize their input rows (fp8-dynamic). */

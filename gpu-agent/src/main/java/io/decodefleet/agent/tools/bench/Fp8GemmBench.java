@@ -1,6 +1,7 @@
 package io.decodefleet.agent.tools.bench;
 
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
+import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
@@ -25,9 +26,11 @@ import java.util.function.IntFunction;
  * skinny GEMM, where the tensor-map shim is loaded the FP8 second skinny GEMM (up to 64 rows), and on sm_90
  * from 33 rows the FP8 skinny GEMM on wgmma and from {@link
  * io.decodefleet.agent.backend.cuda.gemm.GemmTuner#WGMMA_MIN_ROWS} rows our wgmma GEMM over FP8
- * weights, side by side on the Llama-3-8B projections at {@link #M} rows. Bytes are the FP8 weight's
- * (one a weight) plus its float32 row scales, so the floor is about half the bf16 rows'; inputs
- * rotate past the L2 as theirs do.
+ * weights, side by side on the Llama-3-8B projections at {@link #M} rows. fp8-dynamic's FP8 x FP8 GEMMs follow
+ * from 8 to 64 rows, on codes of x with a scale per row: ours:skinny2-fp8x8 where the shim is loaded, and
+ * cuBLASLt's with per-row scales (the heuristic's first algorithm, as the backend launches it) where it is.
+ * Bytes are the FP8 weight's (one a weight) plus its float32 row scales, so the floor is about half the bf16
+ * rows'; inputs rotate past the L2 as theirs do.
  */
 final class Fp8GemmBench {
 
@@ -73,7 +76,8 @@ final class Fp8GemmBench {
   }
 
   /** Every point's rows, in the order printed. */
-  static List<BenchResult> run(DeviceHarness h, double copyPerUs, boolean withSkinny2, boolean withWgmma) {
+  static List<BenchResult> run(DeviceHarness h, double copyPerUs, boolean withSkinny2, boolean withWgmma,
+      boolean withLt) {
     List<BenchResult> rows = new ArrayList<>();
     for (int[] nk : KernelBench.GEMM_NK) {
       for (int m : M) {
@@ -105,6 +109,13 @@ final class Fp8GemmBench {
         if (withWgmma && m >= GemmTuner.WGMMA_MIN_ROWS) {
           rows.add(wgmma(h, m, nk[0], nk[1], copyPerUs));
           h.freeAll();
+        }
+        if (m >= CODES_MIN_M && m <= Skinny2GemmFp8Params.MAX_M) {
+          for (boolean lt : new boolean[] {false, true}) {
+            if (lt ? !withLt : !withSkinny2) continue;
+            rows.add(codes(h, m, nk[0], nk[1], lt, copyPerUs));
+            h.freeAll();
+          }
         }
       }
     }
@@ -224,6 +235,47 @@ final class Fp8GemmBench {
     shape.put("splits", (long) plan.splits());
     shape.put("ctas", (long) plan.ctas());
     return in.result("skinny2_gemm_fp8", kernel.symbol().substring(3), shape, us, copyPerUs);
+  }
+
+  /** The fewest rows of fp8-dynamic's FP8 x FP8 points (one row runs the x-codes GEMV). */
+  static final int CODES_MIN_M = 8;
+
+  /**
+   * fp8-dynamic's FP8 x FP8 GEMM of m rows of codes with a scale per row: ours:skinny2-fp8x8, or with {@code lt}
+   * cuBLASLt's outer-vector-scaled FP8 GEMM on its heuristic's first algorithm. The quantization in front (the same
+   * launch for both) is not in the time.
+   */
+  static BenchResult codes(DeviceHarness h, int m, int n, int k, boolean lt, double copyPerUs) {
+    Inputs in = Inputs.of(h, m, n, k);
+    DeviceBuffer xCodes = BenchPool.randomFp8(h, (long) in.sets() * m * k, 5, 1f);
+    DeviceBuffer xScales = h.track(h.context().allocate(4L * m));
+    float[] s = new float[m];
+    Arrays.fill(s, 1f / 448);
+    xScales.upload(s);
+    long out = in.out().address();
+    long ws = in.scales().address();
+    Map<String, Long> shape = KernelBench.gemmShape(m, n, k);
+    if (lt) {
+      GemmShape g = new GemmShape(m, n, k, n, false);
+      try (CublasLtGemms gemms = CublasLtGemms.open(h.context(), h.stream())) {
+        gemms.launchFp8(g, 0, out, xCodes.address(), xScales.address(), in.w(0), ws); // first use outside the capture
+        double us = BenchPool.graphMedianUs(h, in.launches(), i -> gemms.launchFp8(g, 0, out,
+            xCodes.address((long) (i % in.sets()) * m * k), xScales.address(), in.w(i % in.sets()), ws));
+        return in.result("fp8x8_gemm", "cublaslt#0", shape, us, copyPerUs);
+      }
+    }
+    Kernel kernel = Skinny2GemmFp8Params.kernelForCodes(m);
+    Skinny2GemmPlan plan = Skinny2GemmFp8Params.planCodes(m, n, k, h.kernels().slots(kernel));
+    long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
+    long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
+    gemms.launchCodes(plan, out, xCodes.address(), xScales.address(), in.w(0), ws, workspace, counters, n, false);
+    double us = BenchPool.graphMedianUs(h, in.launches(), i -> gemms.launchCodes(plan, out,
+        xCodes.address((long) (i % in.sets()) * m * k), xScales.address(), in.w(i % in.sets()), ws, workspace,
+        counters, n, false));
+    shape.put("splits", (long) plan.splits());
+    shape.put("ctas", (long) plan.ctas());
+    return in.result("fp8x8_gemm", kernel.symbol().substring(3), shape, us, copyPerUs);
   }
 
   private static <T> T[] params(int sets, IntFunction<T[]> array, IntFunction<T> of) {

@@ -180,7 +180,7 @@ public final class KernelBench {
         }
       }
     }
-    for (BenchResult r : Fp8GemmBench.run(h, copyPerUs, withSkinny2, withWgmma)) {
+    for (BenchResult r : Fp8GemmBench.run(h, copyPerUs, withSkinny2, withWgmma, withLt)) {
       print(out, r);
       results.add(r);
     }

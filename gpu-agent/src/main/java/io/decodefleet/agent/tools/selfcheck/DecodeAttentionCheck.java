@@ -30,6 +30,18 @@ public final class DecodeAttentionCheck {
 
   private DecodeAttentionCheck() {}
 
+  /** The rows of DECODE_ATTENTION ({@code persistent} false) and DECODE_ATTENTION_PERSISTENT. */
+  static KernelFamily.Check[] rows(boolean persistent) {
+    return new KernelFamily.Check[] {
+      h -> run(h, new Shape(32, 8, 128, 16, new int[] {1000}), persistent),
+      h -> run(h, new Shape(8, 8, 64, 32, KernelFamily.randomContexts(h.random(), 17, 1, 3000)), persistent),
+      h -> run(h, new Shape(64, 8, 128, 32, KernelFamily.randomContexts(h.random(), 5, 300, 5000)), persistent),
+      h -> run(h, new Shape(16, 4, 64, 16, new int[] {1, 17, 4097}), persistent),
+      h -> run(h, new Shape(32, 8, 128, 16, KernelFamily.randomContexts(h.random(), 64, 250, 260)), persistent),
+      h -> run(h, new Shape(64, 8, 128, 16, new int[] {16383}), persistent)
+    };
+  }
+
   static CheckResult run(DeviceHarness h, Shape s, boolean persistent) {
     int batch = s.contextLens().length;
     int d = s.headDim();

@@ -172,7 +172,7 @@ final class Fp8Checks {
    * split-K {@code partials}, where given) and compared again: the worse error counts. A tile summed
    * before all its partials were written, or tile counters not left at zero, shows there.
    */
-  private record Checked(double err, double us) {
+  record Checked(double err, double us) {
     static Checked run(DeviceHarness h, Runnable run, DeviceBuffer out, int count, boolean outFloat, float[] expected,
         DeviceBuffer partials) {
       run.run();

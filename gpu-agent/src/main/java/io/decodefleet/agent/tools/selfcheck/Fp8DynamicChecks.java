@@ -3,16 +3,83 @@ package io.decodefleet.agent.tools.selfcheck;
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
 import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
+import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.kernels.cuda.Fp8QuantizeRowsParams;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
+import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.reference.Fp8E4m3;
 import io.decodefleet.kernels.reference.Fp8Matmul;
 import java.util.Arrays;
 
-/** fp8-dynamic's projection of many rows on a GPU: the rows quantized per token, then cuBLASLt's FP8 x FP8 GEMM. */
+/**
+ * fp8-dynamic's projection of many rows on a GPU: the rows quantized per token, then cuBLASLt's FP8 x FP8 GEMM
+ * ({@link #dynamic}) or, up to 64 rows, ours:skinny2-fp8x8 ({@link #codes}).
+ */
 final class Fp8DynamicChecks {
 
   private Fp8DynamicChecks() {}
+
+  /**
+   * SKINNY2_GEMM_FP8X8's rows: each variant (m 1, 2, 8; 13, 16; 17, 32; 40, 64), the four Llama-3-8B projections at
+   * 64 rows, edges (n not a multiple of 64, k of 256; 40 rows split over k), float32 out.
+   */
+  static final KernelFamily.Check[] CODES = {
+    h -> codes(h, 1, 4096, 4096, true),
+    h -> codes(h, 2, 6144, 4096, false),
+    h -> codes(h, 8, 4096, 4096, false),
+    h -> codes(h, 16, 28672, 4096, false),
+    h -> codes(h, 13, 1000, 528, false),
+    h -> codes(h, 32, 4096, 14336, false),
+    h -> codes(h, 17, 130, 80, false),
+    h -> codes(h, 64, 6144, 4096, false),
+    h -> codes(h, 64, 4096, 4096, false),
+    h -> codes(h, 64, 28672, 4096, false),
+    h -> codes(h, 64, 4096, 14336, false),
+    h -> codes(h, 40, 4096, 4096, false),
+    h -> codes(h, 64, 4096, 4096, true)
+  };
+
+  /**
+   * An fp8-dynamic projection of up to 64 rows on ours:skinny2-fp8x8 as the backend runs it (Fp8Activations): x's
+   * rows quantized on the device (row 1 all zeros where m > 2), then the codes-by-codes skinny GEMM with the rows'
+   * scales and the weight rows' scales, against {@link Fp8Matmul} on the CPU-quantized rows; after the timed
+   * launches the output and the split-K partials are poisoned and the product checked again. Both outputs are
+   * held to bf16's bound (Hopper's FP8 MMAs do not keep a float32 sum exactly).
+   */
+  static CheckResult codes(DeviceHarness h, int m, int n, int k, boolean outFloat) {
+    float[] x0 = h.randomBf16(m * k, 1.0);
+    byte[] wCodes = Fp8Checks.Codes.GAUSSIAN.draw(h, n * k);
+    float[] wRowScales = new float[n];
+    for (int j = 0; j < n; j++) wRowScales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
+    if (m > 2) Arrays.fill(x0, k, 2 * k, 0f);
+    float[] xq = x0.clone();
+    Fp8E4m3.quantizeRows(xq, m, k, k);
+    float[] expected = new float[m * n];
+    Fp8Matmul.matmulTransposed(xq, wCodes, wRowScales, m, n, k, expected);
+    long x = h.bf16(x0).address();
+    long codes = h.track(h.context().allocate((long) m * k)).address();
+    long xScales = h.poisonedF32(m).address();
+    long w = h.bytes(wCodes).address();
+    long wScales = h.f32(wRowScales).address();
+    Skinny2GemmPlan plan = Skinny2GemmFp8Params.planCodes(m, n, k,
+        h.kernels().slots(Skinny2GemmFp8Params.kernelForCodes(m)));
+    DeviceBuffer workspace = plan.workspaceFloats() > 0 ? h.poisonedF32(plan.workspaceFloats()) : null;
+    long counters = plan.counterCount() > 0 ? h.zeroedInts(plan.counterCount()).address() : 0;
+    DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
+    Fp8QuantizeRowsParams q = new Fp8QuantizeRowsParams(codes, xScales, x, m, k, k);
+    Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
+    Runnable run = () -> {
+      h.launch(Kernel.FP8_QUANTIZE_ROWS, q.launch(), q);
+      gemms.launchCodes(plan, out.address(), codes, xScales, w, wScales, workspace == null ? 0 : workspace.address(),
+          counters, n, outFloat);
+    };
+    Fp8Checks.Checked checked = Fp8Checks.Checked.run(h, run, out, m * n, outFloat, expected, workspace);
+    double bytes = (double) n * k + 4.0 * n + 3.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
+    return h.result(outFloat ? "skinny2 gemm fp8x8, f32 out" : "skinny2 gemm fp8x8", String.format(
+        "m=%d n=%d k=%d tile=%d splits=%d ctas=%d", m, n, k, plan.mTile(), plan.splits(), plan.ctas()), checked.err(),
+        Compare.BF16, checked.us(), bytes, 2.0 * m * n * k);
+  }
 
   /**
    * An fp8-dynamic projection as the backend runs it (Fp8Activations): x's rows quantized on the device

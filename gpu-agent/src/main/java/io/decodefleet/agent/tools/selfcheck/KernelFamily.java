@@ -49,8 +49,8 @@ public enum KernelFamily {
       // The rotated q into a packed buffer of its own, as a decode step launches it (one token, and 17).
       h -> RopeKvCheck.run(h, 1, 32, 8, 128, 16, 8, false, false, true),
       h -> RopeKvCheck.run(h, 17, 28, 4, 128, 16, 64, true, true, true)),
-  DECODE_ATTENTION(decodeChecks(false)),
-  DECODE_ATTENTION_PERSISTENT(decodeChecks(true)),
+  DECODE_ATTENTION(DecodeAttentionCheck.rows(false)),
+  DECODE_ATTENTION_PERSISTENT(DecodeAttentionCheck.rows(true)),
   PREFILL_ATTENTION(
       h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {1}),
       h -> PrefillAttentionCheck.run(h, 32, 8, 128, new int[] {100, 64, 257}),
@@ -273,6 +273,8 @@ public enum KernelFamily {
       h -> Fp8Checks.skinny2(h, 100, 4096, 14336, true),
       h -> Fp8Checks.skinny2(h, 1, 6144, 4096, false, Fp8Checks.Codes.SUBNORMAL),
       h -> Fp8Checks.skinny2(h, 40, 4096, 4096, false, Fp8Checks.Codes.SUBNORMAL)),
+  /** fp8-dynamic's codes-by-codes second skinny GEMM after the per-token quantization (skinny2_gemm_fp8x8.cu). */
+  SKINNY2_GEMM_FP8X8(Fp8DynamicChecks.CODES),
   /**
    * Our Hopper GEMM over FP8 weights (sm_90 only, as {@link #WGMMA_GEMM}; the FP8 projections past
    * the skinny GEMMs' rows): rows and columns off the 128 x 256 tile, k off the 64-wide stage (528)
@@ -398,7 +400,8 @@ public enum KernelFamily {
       return name() + "'s kernel is sm_90a code only; " + gpu.label() + " is " + gpu.arch();
     }
     if (this == PREFILL_ATTENTION_WGMMA && !TensorMaps.isAvailable()) return TensorMaps.unavailabilityCause();
-    return this == SKINNY2_GEMM || this == SKINNY2_GEMM_FP8 ? Skinny2Gemms.unavailabilityCause() : "";
+    return this == SKINNY2_GEMM || this == SKINNY2_GEMM_FP8 || this == SKINNY2_GEMM_FP8X8
+        ? Skinny2Gemms.unavailabilityCause() : "";
   }
 
   /**
@@ -423,24 +426,7 @@ public enum KernelFamily {
     return out;
   }
 
-  private static Check[] decodeChecks(boolean persistent) {
-    return new Check[] {
-      h -> decode(h, persistent, 32, 8, 128, 16, new int[] {1000}),
-      h -> decode(h, persistent, 8, 8, 64, 32, randomContexts(h.random(), 17, 1, 3000)),
-      h -> decode(h, persistent, 64, 8, 128, 32, randomContexts(h.random(), 5, 300, 5000)),
-      h -> decode(h, persistent, 16, 4, 64, 16, new int[] {1, 17, 4097}),
-      h -> decode(h, persistent, 32, 8, 128, 16, randomContexts(h.random(), 64, 250, 260)),
-      h -> decode(h, persistent, 64, 8, 128, 16, new int[] {16383})
-    };
-  }
-
-  private static CheckResult decode(DeviceHarness h, boolean persistent, int qHeads, int kvHeads,
-      int headDim, int blockSize, int[] contexts) {
-    return DecodeAttentionCheck.run(h,
-        new DecodeAttentionCheck.Shape(qHeads, kvHeads, headDim, blockSize, contexts), persistent);
-  }
-
-  private static int[] randomContexts(Random r, int batch, int min, int max) {
+  static int[] randomContexts(Random r, int batch, int min, int max) {
     int[] c = new int[batch];
     for (int i = 0; i < batch; i++) {
       c[i] = min + r.nextInt(max - min + 1);

@@ -90,6 +90,17 @@ public final class Skinny2Gemms {
     }
   }
 
+  /**
+   * Enqueues y = (xCodes · wᵀ) * xScales[row of x] * scales[row of w] as {@code plan} (from {@link
+   * Skinny2GemmFp8Params#planCodes}) describes it, on the codes-by-codes variant (skinny2_gemm_fp8x8.cu).
+   */
+  public void launchCodes(Skinny2GemmPlan plan, long out, long xCodes, long xScales, long w, long scales,
+      long workspace, long counters, int outStride, boolean outFloat) {
+    Skinny2GemmFp8Params p = Skinny2GemmFp8Params.ofCodes(plan, maps.get(Skinny2GemmFp8Params.wMapSpec(w, plan.n(),
+        plan.k())), out, xCodes, xScales, scales, workspace, counters, outStride, outFloat);
+    kernels.launch(Skinny2GemmFp8Params.kernelForCodes(plan.m()), Skinny2GemmFp8Params.launchCodes(plan), p, stream);
+  }
+
   /** Enqueues y = (x · e4m3(w)ᵀ) * scale[row] as {@code plan} describes it, on the FP8 variant of its kernel. */
   public void launchFp8(Skinny2GemmPlan plan, long out, long x, long w, long scales, long workspace, long counters,
       int outStride, boolean outFloat) {

@@ -1,0 +1,169 @@
+// The FP8 second skinny GEMM on codes by codes (W8A8), for fp8-dynamic's projections of 2..64 rows:
+// out = (e4m3(x) · e4m3(w)ᵀ) * xScale[x row] * scale[w row], x given as its e4m3 codes with one float32
+// scale per row (df_fp8_quantize_rows made them), w as in skinny2_gemm_fp8.cu. Same persistent
+// producer/consumer ring, tensor copy of the weight box, plans, split-K and store as that kernel
+// (skinny2_gemm.cu's produce, run_ring, Item and finish_item; its Skinny2GemmFp8Params with xScale
+// set), but nothing is widened: each consumer lane's 16 codes of a weight row feed two m16n8k32 e4m3
+// MMAs straight from shared memory, against x's codes at the same bytes. cuBLASLt's FP8 GEMM with
+// per-row scales streamed qkv, o and down at 1.1-1.5 TB/s at 64 rows on an H100 (docs/performance.md,
+// 2026-12-07); this kernel is its candidate beside it (Fp8Activations times both per shape at load).
+//
+// A stage: 256 k of the tile's 64 weight rows (one box, 16 KB) and of the x rows as codes (one bulk copy
+// of 256 bytes each, at a 320-byte pitch). The codes halve x's share of a stage against the widening
+// twin, so more stages fit: 8 up to 32 rows, 6 at 64, all one CTA an SM (<= 227 KB).
+//
+// Arithmetic: 4 consumer warps own 16 weight rows each (A, rows g and g+8) and the x rows are the MMA's
+// 8-column tiles (B). Within a 64-k block lane (g, q) takes physical k = 16q..16q+15 of its two weight
+// rows (one 16-byte load each) and of x row (tile, g) (one 16-byte load); MMA 0 takes words 0 and 1 of
+// each (its logical k 4q..4q+3 and 16+4q..16+4q+3 at physical 16q..16q+3 and 16q+4..16q+7), MMA 1 words
+// 2 and 3. A and B use the same map of logical to physical k, so the dot products are the true ones.
+// Bank use per quarter-warp: the weight rows 256 bytes apart are a 2-way conflict (as the twin's), the
+// x rows 320 bytes apart (64 mod 128) are conflict-free.
+//
+// Scales: each float32 accumulator is multiplied by its x row's scale, then by its weight row's (before a
+// split's partial is written: a sum of scaled partials is the scaled sum). Vectors past a slice's k are
+// zeroed in registers (k is a multiple of 16); x rows past m are never copied (stale codes reach only
+// output columns that are never stored: an MMA output column depends on one B column).
+//
+// Layouts: x (m, k) e4m3 codes, 16-byte aligned; xScale (m) float32; the rest as skinny2_gemm_fp8.cu.
+// Grid: (ctas, 1, 1), block 160 threads, dynamic shared memory Fp8x8Shape::kSmemBytes.
+// Variants: df_skinny2_gemm_fp8x8_m{8,16,32,64} (an MMA is 8 x rows wide, so fewer rows take m8).
+
+namespace df {
+namespace skinny2 {
+
+// x row pitch in a stage: 256 codes + 64 bytes, so rows g and g+1 sit half a bank row apart.
+constexpr int kX8PitchBytes = kChunkK + 64;
+template <int MT>
+struct Fp8x8Shape {
+  static_assert(MT % 8 == 0, "x rows come in MMA column tiles of 8");
+  static constexpr int kNT = MT / 8;
+  static constexpr int kStages = MT <= 32 ? 8 : 6;
+  static constexpr int kWeightBytes = kFp8WeightBytes;
+  static constexpr int kXPitchBytes = kX8PitchBytes;
+  static constexpr int kXElemBytes = 1;  // x is e4m3 codes
+  static constexpr int kStageBytes =
+      (kFp8WeightBytes + MT * kX8PitchBytes + kRingAlign - 1) / kRingAlign * kRingAlign;
+  static constexpr int kSmemBytes = kStages * kStageBytes + kRingAlign + 2 * kStages * 8;
+};
+static_assert(Fp8x8Shape<8>::kSmemBytes == 8 * (16384 + 8 * 320) + 128 + 128, "Kernel.java skinny2 fp8x8 m8");
+static_assert(Fp8x8Shape<16>::kSmemBytes == 8 * (16384 + 16 * 320) + 128 + 128, "Kernel.java skinny2 fp8x8 m16");
+static_assert(Fp8x8Shape<32>::kSmemBytes == 8 * (16384 + 32 * 320) + 128 + 128, "Kernel.java skinny2 fp8x8 m32");
+static_assert(Fp8x8Shape<64>::kSmemBytes == 6 * (16384 + 64 * 320) + 128 + 96, "Kernel.java skinny2 fp8x8 m64");
+static_assert(Fp8x8Shape<64>::kSmemBytes <= 227 * 1024, "one CTA per SM fits");
+static_assert(kX8PitchBytes % 128 == 64, "x rows g and g+1 start half a bank row apart");
+
+// acc += A (16 x 32 e4m3: a[0], a[2] row g, a[1], a[3] row g+8) times B (32 x 8 e4m3: b0, b1 of column g).
+__device__ __forceinline__ void mma_e4m3(float (&acc)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+  asm("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+      : "+f"(acc[0]), "+f"(acc[1]), "+f"(acc[2]), "+f"(acc[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#else
+  __trap();  // e4m3 MMAs need sm_89 and later; the fatbin's targets all have them
+#endif
+}
+
+template <int MT>
+__device__ __forceinline__ void consume_fp8x8(const Skinny2GemmFp8Params& p, const char* ringPtr, uint32_t full,
+                                              uint32_t empty, int items, int nTiles) {
+  using S = Fp8x8Shape<MT>;
+  constexpr int NT = S::kNT;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, q = lane & 3;
+  const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
+  const int nPad = nTiles * kRows;
+  // x's scale for each accumulator column this lane holds (columns past m: 0, never stored).
+  float xs[NT][2];
+#pragma unroll
+  for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int col = 8 * nt + 2 * q + h;
+      xs[nt][h] = col < p.m ? p.xScale[col] : 0.f;
+    }
+  int it = 0;
+  for (int i = blockIdx.x; i < items; i += gridDim.x) {
+    const Item item(p, i);
+    float acc[NT][4];
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) acc[nt][e] = 0.f;
+
+    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
+      const int s = it % S::kStages;
+      mbar::wait(full + 8 * s, (it / S::kStages) & 1);
+      const int len = min(kChunkK, item.kLen - c * kChunkK);
+      const char* stage = ringPtr + s * S::kStageBytes;
+      const uint8_t* w0p = reinterpret_cast<const uint8_t*>(stage) + (warp * 16 + g) * kFp8WPitchBytes;
+      const uint8_t* w1p = w0p + 8 * kFp8WPitchBytes;
+      const uint8_t* xp = reinterpret_cast<const uint8_t*>(stage + kFp8WeightBytes) + g * kX8PitchBytes;
+#pragma unroll
+      for (int j = 0; j < kChunkK / 64; j++) {
+        if (64 * j < len) {  // warp-uniform
+          const int e = 64 * j + 16 * q;
+          const bool ok = e < len;
+          const uint4 c0 = ok ? *reinterpret_cast<const uint4*>(w0p + e) : zero;
+          const uint4 c1 = ok ? *reinterpret_cast<const uint4*>(w1p + e) : zero;
+          const uint32_t a0[4] = {c0.x, c1.x, c0.y, c1.y};
+          const uint32_t a1[4] = {c0.z, c1.z, c0.w, c1.w};
+#pragma unroll
+          for (int nt = 0; nt < NT; nt++) {
+            const uint4 b = ok ? *reinterpret_cast<const uint4*>(xp + nt * 8 * kX8PitchBytes + e) : zero;
+            mma_e4m3(acc[nt], a0, b.x, b.y);
+            mma_e4m3(acc[nt], a1, b.z, b.w);
+          }
+        }
+      }
+      __syncwarp();  // every lane's reads of the stage are done before the warp releases it
+      if (lane == 0) mbar::arrive(empty + 8 * s);
+    }
+
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) acc[nt][e] *= xs[nt][e & 1];
+    const int rBase = item.row0 + warp * 16 + g;
+    const RowScales scale{{rBase < p.n ? p.scale[rBase] : 0.f, rBase + 8 < p.n ? p.scale[rBase + 8] : 0.f}};
+    finish_item<MT>(p, item, acc, scale, nPad);
+  }
+}
+
+template <int MT>
+__device__ __forceinline__ void gemm_fp8x8(const Skinny2GemmFp8Params& p) {
+  using S = Fp8x8Shape<MT>;
+  const int nTiles = (p.n + kRows - 1) / kRows;
+  const int items = nTiles * p.splits;
+  run_ring<S>([&](uint32_t ring, uint32_t full, uint32_t empty) { produce<MT, S>(p, ring, full, empty, items); },
+              [&](const char* ringPtr, uint32_t full, uint32_t empty) {
+                consume_fp8x8<MT>(p, ringPtr, full, empty, items, nTiles);
+              });
+}
+
+}  // namespace skinny2
+}  // namespace df
+
+extern "C" __global__ void __launch_bounds__(160, 1)
+    df_skinny2_gemm_fp8x8_m8(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
+  df::skinny2::gemm_fp8x8<8>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(160, 1)
+    df_skinny2_gemm_fp8x8_m16(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
+  df::skinny2::gemm_fp8x8<16>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(160, 1)
+    df_skinny2_gemm_fp8x8_m32(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
+  df::skinny2::gemm_fp8x8<32>(p);
+}
+
+extern "C" __global__ void __launch_bounds__(160, 1)
+    df_skinny2_gemm_fp8x8_m64(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
+  df::skinny2::gemm_fp8x8<64>(p);
+}
