@@ -278,6 +278,22 @@ __device__ __forceinline__ void finish_item(const P& p, const Item& item, const 
   }
 }
 
+// A consumer warp's walk over one item's stages: waits for each stage's copies, hands body(stage, k
+// length of the stage) the stage, and releases it once every lane's reads of it are done. `it` counts
+// stages across the CTA's items, as the producer's does. (Shared by the FP8 twins.)
+template <typename S, typename Body>
+__device__ __forceinline__ void consume_stages(const char* ringPtr, uint32_t full, uint32_t empty, int kLen, int& it,
+                                               Body body) {
+  const int lane = threadIdx.x & 31;
+  for (int c = 0; c * kChunkK < kLen; c++, it++) {
+    const int s = it % S::kStages;
+    mbar::wait(full + 8 * s, (it / S::kStages) & 1);
+    body(ringPtr + s * S::kStageBytes, min(kChunkK, kLen - c * kChunkK));
+    __syncwarp();  // every lane's reads of the stage are done before the warp releases it
+    if (lane == 0) mbar::arrive(empty + 8 * s);
+  }
+}
+
 template <int MT>
 __device__ __forceinline__ void consume(const Skinny2GemmParams& p, const bf16* ringPtr,
                                         uint32_t full, uint32_t empty, int items, int nTiles) {
@@ -298,11 +314,8 @@ __device__ __forceinline__ void consume(const Skinny2GemmParams& p, const bf16* 
 #pragma unroll
       for (int e = 0; e < 4; e++) acc[nt][e] = 0.f;
 
-    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
-      const int s = it % kStages;
-      mbar::wait(full + 8 * s, (it / kStages) & 1);
-      const int len = min(kChunkK, item.kLen - c * kChunkK);
-      const bf16* stage = ringPtr + s * (S::kStageBytes / 2);
+    consume_stages<S>(reinterpret_cast<const char*>(ringPtr), full, empty, item.kLen, it, [&](const char* raw, int len) {
+      const bf16* stage = reinterpret_cast<const bf16*>(raw);
       const bf16* w0p = stage + (warp * 16 + g) * kWPitch;
       const bf16* w1p = w0p + 8 * kWPitch;
       const bf16* xs = stage + kWeightBytes / 2;
@@ -323,9 +336,7 @@ __device__ __forceinline__ void consume(const Skinny2GemmParams& p, const bf16* 
           }
         }
       }
-      __syncwarp();  // every lane's reads of the stage are done before the warp releases it
-      if (lane == 0) mbar::arrive(empty + 8 * s);
-    }
+    });
 
     finish_item<MT>(p, item, acc, NoScale{}, nPad);
   }
@@ -357,15 +368,21 @@ __device__ __forceinline__ void run_ring(Produce produce, Consume consume) {
   }
 }
 
-template <int MT>
-__device__ __forceinline__ void gemm(const Skinny2GemmParams& p) {
-  using S = Shape<MT>;
+// A persistent GEMM on the ring: the producer walks the CTA's items of p (row tiles x splits) and
+// consume(ring as a pointer, full, empty, items, row tiles) runs the consumer warps. (Shared by the FP8 twins.)
+template <int MT, typename S, typename P, typename Consume>
+__device__ __forceinline__ void run_gemm(const P& p, Consume consume) {
   const int nTiles = (p.n + kRows - 1) / kRows;
   const int items = nTiles * p.splits;
   run_ring<S>([&](uint32_t ring, uint32_t full, uint32_t empty) { produce<MT, S>(p, ring, full, empty, items); },
-              [&](const char* ringPtr, uint32_t full, uint32_t empty) {
-                consume<MT>(p, reinterpret_cast<const bf16*>(ringPtr), full, empty, items, nTiles);
-              });
+              [&](const char* ringPtr, uint32_t full, uint32_t empty) { consume(ringPtr, full, empty, items, nTiles); });
+}
+
+template <int MT>
+__device__ __forceinline__ void gemm(const Skinny2GemmParams& p) {
+  run_gemm<MT, Shape<MT>>(p, [&](const char* ring, uint32_t full, uint32_t empty, int items, int nTiles) {
+    consume<MT>(p, reinterpret_cast<const bf16*>(ring), full, empty, items, nTiles);
+  });
 }
 
 }  // namespace skinny2

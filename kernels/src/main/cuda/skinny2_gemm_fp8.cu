@@ -127,11 +127,7 @@ __device__ __forceinline__ void consume_fp8(const Skinny2GemmFp8Params& p, const
 #pragma unroll
       for (int e = 0; e < 4; e++) acc[nt][e] = 0.f;
 
-    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
-      const int s = it % S::kStages;
-      mbar::wait(full + 8 * s, (it / S::kStages) & 1);
-      const int len = min(kChunkK, item.kLen - c * kChunkK);
-      const char* stage = ringPtr + s * S::kStageBytes;
+    consume_stages<S>(ringPtr, full, empty, item.kLen, it, [&](const char* stage, int len) {
       const uint8_t* w0p = reinterpret_cast<const uint8_t*>(stage) + (warp * 16 + g) * kFp8WPitchBytes;
       const uint8_t* w1p = w0p + 8 * kFp8WPitchBytes;
       const bf16* xs = reinterpret_cast<const bf16*>(stage + kFp8WeightBytes);
@@ -166,9 +162,7 @@ __device__ __forceinline__ void consume_fp8(const Skinny2GemmFp8Params& p, const
           }
         }
       }
-      __syncwarp();  // every lane's reads of the stage are done before the warp releases it
-      if (lane == 0) mbar::arrive(empty + 8 * s);
-    }
+    });
 
     // Each accumulator is scaled by its weight row's scale before it leaves the registers.
     const int rBase = item.row0 + warp * 16 + g;
@@ -179,13 +173,9 @@ __device__ __forceinline__ void consume_fp8(const Skinny2GemmFp8Params& p, const
 
 template <int MT>
 __device__ __forceinline__ void gemm_fp8(const Skinny2GemmFp8Params& p) {
-  using S = Fp8Shape<MT>;
-  const int nTiles = (p.n + kRows - 1) / kRows;
-  const int items = nTiles * p.splits;
-  run_ring<S>([&](uint32_t ring, uint32_t full, uint32_t empty) { produce<MT, S>(p, ring, full, empty, items); },
-              [&](const char* ringPtr, uint32_t full, uint32_t empty) {
-                consume_fp8<MT>(p, ringPtr, full, empty, items, nTiles);
-              });
+  run_gemm<MT, Fp8Shape<MT>>(p, [&](const char* ring, uint32_t full, uint32_t empty, int items, int nTiles) {
+    consume_fp8<MT>(p, ring, full, empty, items, nTiles);
+  });
 }
 
 }  // namespace skinny2

@@ -91,11 +91,7 @@ __device__ __forceinline__ void consume_fp8x8(const Skinny2GemmFp8Params& p, con
 #pragma unroll
       for (int e = 0; e < 4; e++) acc[nt][e] = 0.f;
 
-    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
-      const int s = it % S::kStages;
-      mbar::wait(full + 8 * s, (it / S::kStages) & 1);
-      const int len = min(kChunkK, item.kLen - c * kChunkK);
-      const char* stage = ringPtr + s * S::kStageBytes;
+    consume_stages<S>(ringPtr, full, empty, item.kLen, it, [&](const char* stage, int len) {
       const uint8_t* w0p = reinterpret_cast<const uint8_t*>(stage) + (warp * 16 + g) * kFp8WPitchBytes;
       const uint8_t* w1p = w0p + 8 * kFp8WPitchBytes;
       const uint8_t* xp = reinterpret_cast<const uint8_t*>(stage + kFp8WeightBytes) + g * kX8PitchBytes;
@@ -116,9 +112,7 @@ __device__ __forceinline__ void consume_fp8x8(const Skinny2GemmFp8Params& p, con
           }
         }
       }
-      __syncwarp();  // every lane's reads of the stage are done before the warp releases it
-      if (lane == 0) mbar::arrive(empty + 8 * s);
-    }
+    });
 
 #pragma unroll
     for (int nt = 0; nt < NT; nt++)
@@ -132,13 +126,9 @@ __device__ __forceinline__ void consume_fp8x8(const Skinny2GemmFp8Params& p, con
 
 template <int MT>
 __device__ __forceinline__ void gemm_fp8x8(const Skinny2GemmFp8Params& p) {
-  using S = Fp8x8Shape<MT>;
-  const int nTiles = (p.n + kRows - 1) / kRows;
-  const int items = nTiles * p.splits;
-  run_ring<S>([&](uint32_t ring, uint32_t full, uint32_t empty) { produce<MT, S>(p, ring, full, empty, items); },
-              [&](const char* ringPtr, uint32_t full, uint32_t empty) {
-                consume_fp8x8<MT>(p, ringPtr, full, empty, items, nTiles);
-              });
+  run_gemm<MT, Fp8x8Shape<MT>>(p, [&](const char* ring, uint32_t full, uint32_t empty, int items, int nTiles) {
+    consume_fp8x8<MT>(p, ring, full, empty, items, nTiles);
+  });
 }
 
 }  // namespace skinny2

@@ -21,6 +21,26 @@ final class Fp8DynamicChecks {
   private Fp8DynamicChecks() {}
 
   /**
+   * One fp8-dynamic projection's inputs and reference: x (m, k) bf16 (row 1 all zeros where m > 2, whose scale must
+   * be 1), Gaussian weight codes with row scales, and {@link Fp8Matmul} on x's rows as {@link Fp8E4m3#quantizeRows}
+   * quantizes them.
+   */
+  private record Case(float[] x, byte[] w, float[] wScales, float[] expected) {
+    static Case draw(DeviceHarness h, int m, int n, int k) {
+      float[] x = h.randomBf16(m * k, 1.0);
+      byte[] w = Fp8Checks.Codes.GAUSSIAN.draw(h, n * k);
+      float[] wScales = new float[n];
+      for (int j = 0; j < n; j++) wScales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
+      if (m > 2) Arrays.fill(x, k, 2 * k, 0f);
+      float[] xq = x.clone();
+      Fp8E4m3.quantizeRows(xq, m, k, k);
+      float[] expected = new float[m * n];
+      Fp8Matmul.matmulTransposed(xq, w, wScales, m, n, k, expected);
+      return new Case(x, w, wScales, expected);
+    }
+  }
+
+  /**
    * SKINNY2_GEMM_FP8X8's rows: each variant (m 1, 2, 8; 13, 16; 17, 32; 40, 64), the four Llama-3-8B projections at
    * 64 rows, edges (n not a multiple of 64, k of 256; 40 rows split over k), float32 out.
    */
@@ -48,20 +68,12 @@ final class Fp8DynamicChecks {
    * held to bf16's bound (Hopper's FP8 MMAs do not keep a float32 sum exactly).
    */
   static CheckResult codes(DeviceHarness h, int m, int n, int k, boolean outFloat) {
-    float[] x0 = h.randomBf16(m * k, 1.0);
-    byte[] wCodes = Fp8Checks.Codes.GAUSSIAN.draw(h, n * k);
-    float[] wRowScales = new float[n];
-    for (int j = 0; j < n; j++) wRowScales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
-    if (m > 2) Arrays.fill(x0, k, 2 * k, 0f);
-    float[] xq = x0.clone();
-    Fp8E4m3.quantizeRows(xq, m, k, k);
-    float[] expected = new float[m * n];
-    Fp8Matmul.matmulTransposed(xq, wCodes, wRowScales, m, n, k, expected);
-    long x = h.bf16(x0).address();
+    Case c = Case.draw(h, m, n, k);
+    long x = h.bf16(c.x()).address();
     long codes = h.track(h.context().allocate((long) m * k)).address();
     long xScales = h.poisonedF32(m).address();
-    long w = h.bytes(wCodes).address();
-    long wScales = h.f32(wRowScales).address();
+    long w = h.bytes(c.w()).address();
+    long wScales = h.f32(c.wScales()).address();
     Skinny2GemmPlan plan = Skinny2GemmFp8Params.planCodes(m, n, k,
         h.kernels().slots(Skinny2GemmFp8Params.kernelForCodes(m)));
     DeviceBuffer workspace = plan.workspaceFloats() > 0 ? h.poisonedF32(plan.workspaceFloats()) : null;
@@ -74,7 +86,7 @@ final class Fp8DynamicChecks {
       gemms.launchCodes(plan, out.address(), codes, xScales, w, wScales, workspace == null ? 0 : workspace.address(),
           counters, n, outFloat);
     };
-    Fp8Checks.Checked checked = Fp8Checks.Checked.run(h, run, out, m * n, outFloat, expected, workspace);
+    Fp8Checks.Checked checked = Fp8Checks.Checked.run(h, run, out, m * n, outFloat, c.expected(), workspace);
     double bytes = (double) n * k + 4.0 * n + 3.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
     return h.result(outFloat ? "skinny2 gemm fp8x8, f32 out" : "skinny2 gemm fp8x8", String.format(
         "m=%d n=%d k=%d tile=%d splits=%d ctas=%d", m, n, k, plan.mTile(), plan.splits(), plan.ctas()), checked.err(),
@@ -88,23 +100,17 @@ final class Fp8DynamicChecks {
    * {@link Fp8Matmul} on the CPU-quantized rows. A mismatched code or scale fails the row.
    */
   static CheckResult dynamic(DeviceHarness h, int m, int n, int k, boolean outFloat) {
-    float[] x0 = h.randomBf16(m * k, 1.0);
-    byte[] wCodes = Fp8Checks.Codes.GAUSSIAN.draw(h, n * k);
-    float[] wRowScales = new float[n];
-    for (int j = 0; j < n; j++) wRowScales[j] = (float) (0.5 + h.random().nextDouble()) / 100f;
-    if (m > 2) Arrays.fill(x0, k, 2 * k, 0f);
+    Case c = Case.draw(h, m, n, k);
+    float[] x0 = c.x();
+    float[] expected = c.expected();
     DeviceBuffer x = h.bf16(x0);
-    float[] xq = x0.clone();
-    Fp8E4m3.quantizeRows(xq, m, k, k);
-    float[] expected = new float[m * n];
-    Fp8Matmul.matmulTransposed(xq, wCodes, wRowScales, m, n, k, expected);
     DeviceBuffer codes = h.track(h.context().allocate((long) m * k));
     DeviceBuffer xScales = h.poisonedF32(m);
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
     Fp8QuantizeRowsParams q = new Fp8QuantizeRowsParams(codes.address(), xScales.address(), x.address(), m, k, k);
     GemmShape shape = new GemmShape(m, n, k, n, outFloat);
-    long w = h.bytes(wCodes).address();
-    long wScales = h.f32(wRowScales).address();
+    long w = h.bytes(c.w()).address();
+    long wScales = h.f32(c.wScales()).address();
     try (CublasLtGemms lt = CublasLtGemms.open(h.context(), h.stream())) {
       Runnable run = () -> {
         h.launch(Kernel.FP8_QUANTIZE_ROWS, q.launch(), q);
