@@ -11,8 +11,12 @@
 // 16-byte vectors of its row in registers, so the row is read from memory once).
 // The norm of the fused variant is taken over the bf16-rounded sum, as Hugging Face does when it
 // adds in bf16 and normalises the result.
+// fp8-dynamic: with `codes` set the kernel also quantizes each output row as df_fp8_quantize_rows
+// would (the row as written, bf16; s = amax / 448, 1 for zeros; codes e4m3(v / s)), for the FP8 x FP8
+// projection after it, which then needs no quantizing launch of its own (hidden a multiple of 16).
 // Grid: (rows); block: 256 threads; no dynamic shared memory.
 #include "common.cuh"
+#include "fp8.cuh"
 
 struct RmsNormParams {
   bf16* out;             // (rows, hidden) bf16
@@ -23,8 +27,10 @@ struct RmsNormParams {
   int hidden;
   float eps;
   int xFloat;            // 1: x is (rows, hidden) float32
+  uint8_t* codes;        // fp8-dynamic: (rows, hidden) e4m3 codes of out's rows; nullptr: none
+  float* scales;         // (rows) float32: each row's scale, with codes
 };
-DF_PARAMS_SIZE(RmsNormParams, 48);
+DF_PARAMS_SIZE(RmsNormParams, 64);
 
 namespace df {
 
@@ -100,7 +106,31 @@ __device__ __forceinline__ void rmsnorm_row(const RmsNormParams& p) {
       unpack8(weight[idx], w);
 #pragma unroll
       for (int j = 0; j < 8; j++) f[j] = (f[j] * inv) * w[j];
-      out[idx] = pack8(f);
+      v[i] = pack8(f);  // the row as written: what the codes quantize
+      out[idx] = v[i];
+    }
+  }
+  if (p.codes == nullptr) return;
+  float amax = 0.f;
+#pragma unroll
+  for (int i = 0; i < kNormMaxVectors; i++) {
+    if (threadIdx.x + i * kNormThreads < vectors) {
+      float f[8];
+      unpack8(v[i], f);
+#pragma unroll
+      for (int j = 0; j < 8; j++) amax = fmaxf(amax, fabsf(f[j]));
+    }
+  }
+  const float s = fp8_row_scale(block_max(amax, scratch));
+  if (threadIdx.x == 0) p.scales[row] = s;
+  uint2* codes = reinterpret_cast<uint2*>(p.codes + base);
+#pragma unroll
+  for (int i = 0; i < kNormMaxVectors; i++) {
+    const int idx = threadIdx.x + i * kNormThreads;
+    if (idx < vectors) {
+      float f[8];
+      unpack8(v[i], f);
+      codes[idx] = fp8_encode8(f, s);
     }
   }
 }

@@ -92,7 +92,7 @@ class HostFormatsTest {
   void structPackingPutsEachFieldAtItsOffsetLittleEndian() {
     RmsNormParams p = new RmsNormParams(0x1122334455667788L, 0, 3, 4, 17, 4096, 1e-5f);
     byte[] bytes = p.pack();
-    assertEquals(48, bytes.length);
+    assertEquals(64, bytes.length);
     ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals(0x1122334455667788L, buf.getLong(RmsNormParams.LAYOUT.offsetOf("out")));
     assertEquals((byte) 0x88, bytes[0]);
@@ -100,7 +100,21 @@ class HostFormatsTest {
     assertEquals(17, buf.getInt(32));
     assertEquals(4096, buf.getInt(36));
     assertEquals(1e-5f, buf.getFloat(40));
-    assertArrayEquals(new byte[4], java.util.Arrays.copyOfRange(bytes, 44, 48), "tail padding");
+    assertArrayEquals(new byte[20], java.util.Arrays.copyOfRange(bytes, 44, 64), "xFloat 0, no codes or scales");
+    ByteBuffer coded = ByteBuffer.wrap(p.withCodes(0x5000, 0x6000).pack()).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals(0x5000L, coded.getLong(48));
+    assertEquals(0x6000L, coded.getLong(56));
+    assertEquals(4096, coded.getInt(36), "the norm's own fields unchanged");
+  }
+
+  @Test
+  void codesComeWithScalesAndA16MultipleHidden() {
+    RmsNormParams p = new RmsNormParams(1, 0, 3, 4, 2, 4104, 1e-5f);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.withCodes(5, 6));
+    assertEquals("hidden must be a multiple of 16 but is 4104", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> new RmsNormParams(1, 0, 3, 4, 2, 4096, 1e-5f, 0, 5, 0));
+    assertTrue(e.getMessage().startsWith("codes and scales come together"), e.getMessage());
   }
 
   @Test

@@ -151,7 +151,7 @@ final class Fp8Activations implements AutoCloseable {
       int n = site.shape().n();
       int k = site.shape().k();
       for (int m : site.rows()) {
-        if (m < 2 || m > Math.min(rows, Skinny2GemmFp8Params.MAX_M) || !codesRun(m, k, site.x(), site.weights()[0])) {
+        if (m < 2 || m > Math.min(rows, Skinny2GemmFp8Params.MAX_M) || !codesRun(m, k, site.weights()[0])) {
           continue;
         }
         if (!mode.equals("timed")) {
@@ -165,7 +165,8 @@ final class Fp8Activations implements AutoCloseable {
           int[] layer = {0};
           us[candidate] = EventTimer.median(EventTimer.timeUs(stream, GemmTuning.WARMUP, GemmTuning.REPS, () -> {
             int l = layer[0]++ % site.weights().length;
-            run(codes, site.y(), site.shape().stride(), site.x(), site.weights()[l], site.scales()[l], m, n, k,
+            quantize(site.x(), m, k);
+            gemm(codes, site.y(), site.shape().stride(), site.weights()[l], site.scales()[l], m, n, k,
                 site.shape().outFloat());
           }));
         }
@@ -186,14 +187,14 @@ final class Fp8Activations implements AutoCloseable {
         + Skinny2GemmFp8Params.MAX_M + " rows" + (detail.length() == 0 ? "" : " (widest, ours/cuBLASLt:" + detail + ")");
   }
 
-  /** Whether the codes GEMM takes m rows of depth k with x and w where its copies may start. */
-  private boolean codesRun(int m, int k, long x, long w) {
-    return skinny2 != null && Skinny2GemmFp8Params.supports(m, k) && Skinny2Gemms.aligned(x, w);
+  /** Whether the codes GEMM takes m rows of depth k over the codes w (x's codes live in this class's buffer). */
+  private boolean codesRun(int m, int k, long w) {
+    return skinny2 != null && Skinny2GemmFp8Params.supports(m, k) && Skinny2Gemms.aligned(buffer.address(), w);
   }
 
   /** Whether ours runs a projection of m rows: the choice timed at the smallest timed row count >= m. */
-  boolean oursChosen(int m, int n, int k, long x, long w) {
-    if (m < 2 || !codesRun(m, k, x, w)) return false;
+  boolean oursChosen(int m, int n, int k, long w) {
+    if (m < 2 || !codesRun(m, k, w)) return false;
     TreeMap<Integer, Boolean> byRows = ours.get(new Weight(n, k));
     Map.Entry<Integer, Boolean> at = byRows == null ? null : byRows.ceilingEntry(m);
     return at != null && at.getValue();
@@ -217,18 +218,50 @@ final class Fp8Activations implements AutoCloseable {
       gemv.project(out, stride, x, null, false, w, wScales, n, k, GemmChoice.Kernel.GEMV_FP8X8_MMA);
       return;
     }
+    checkFits(m, k);
+    quantize(x, m, k);
+    gemm(oursChosen(m, n, k, w), out, stride, w, wScales, m, n, k, outFloat);
+  }
+
+  /** x's m rows of k (bf16, contiguous) quantized per row into {@link #codes} and {@link #scales}. */
+  private void quantize(long x, int m, int k) {
+    Fp8QuantizeRowsParams q = new Fp8QuantizeRowsParams(buffer.address(), scalesAt, x, m, k, k);
+    kernels.launch(Kernel.FP8_QUANTIZE_ROWS, q.launch(), q, stream);
+  }
+
+  /**
+   * Whether m rows of depth k may come quantized from the kernel in front ({@link #codes}, {@link #scales}: the
+   * norm before qkv and gate_up writes them) for {@link #projectCodes}: several rows, within this model's sizes.
+   */
+  boolean takesCodes(int m, int k) {
+    return m >= 2 && m <= rows && k <= maxK && k % 16 == 0;
+  }
+
+  /** Where the kernel in front writes x's codes for {@link #projectCodes}: (m, k) e4m3, rows k apart. */
+  long codes() {
+    return buffer.address();
+  }
+
+  /** Where the kernel in front writes x's row scales for {@link #projectCodes}: (m) float32. */
+  long scales() {
+    return scalesAt;
+  }
+
+  /** {@link #project} of rows the kernel in front already quantized into {@link #codes} and {@link #scales}. */
+  void projectCodes(long out, int stride, long w, long wScales, int m, int n, int k, boolean outFloat) {
+    checkFits(m, k);
+    gemm(oursChosen(m, n, k, w), out, stride, w, wScales, m, n, k, outFloat);
+  }
+
+  private void checkFits(int m, int k) {
     if (m > rows || k > maxK) {
       throw new IllegalArgumentException("an FP8 projection of " + m + " rows of " + k + " exceeds the " + rows
           + " x " + maxK + " this model's steps were sized for");
     }
-    run(oursChosen(m, n, k, x, w), out, stride, x, w, wScales, m, n, k, outFloat);
   }
 
-  /** The quantization, then the GEMM on ours:skinny2-fp8x8 ({@code codes}) or cuBLASLt. */
-  private void run(boolean codes, long out, int stride, long x, long w, long wScales, int m, int n, int k,
-      boolean outFloat) {
-    Fp8QuantizeRowsParams q = new Fp8QuantizeRowsParams(buffer.address(), scalesAt, x, m, k, k);
-    kernels.launch(Kernel.FP8_QUANTIZE_ROWS, q.launch(), q, stream);
+  /** The GEMM of the quantized rows on ours:skinny2-fp8x8 ({@code codes}) or cuBLASLt. */
+  private void gemm(boolean codes, long out, int stride, long w, long wScales, int m, int n, int k, boolean outFloat) {
     if (codes) {
       Skinny2GemmPlan plan = plans.computeIfAbsent(new Shape(m, n, k), s -> Skinny2GemmFp8Params.planCodes(m, n, k,
           kernels.slots(Skinny2GemmFp8Params.kernelForCodes(m))));

@@ -244,17 +244,29 @@ final class LayerStack {
           scales >= 0 ? weights.address(scales) : 0L, n, k, gemvKernel);
       return swiglu;
     }
-    flushNorm(norm, m);
+    // fp8-dynamic: the norm quantizes its rows for the projection, which then needs no quantizing launch.
+    boolean codes = norm != null && scales >= 0 && fp8Activations != null && fp8Activations.takesCodes(m, k);
+    flushNorm(norm, m, codes);
     mark(family);
-    project(out, stride, ws.at(ws.normed), w, scales, m, n, k, false);
+    if (codes) {
+      fp8Activations.projectCodes(out, stride, weights.address(w), weights.address(scales), m, n, k, false);
+    } else {
+      project(out, stride, ws.at(ws.normed), w, scales, m, n, k, false);
+    }
     return false;
   }
 
   /** Launches {@code norm} (residual add and RMSNorm into ws.normed); nothing where it is null. */
   private void flushNorm(PendingNorm norm, int rows) {
+    flushNorm(norm, rows, false);
+  }
+
+  /** {@link #flushNorm(PendingNorm, int)}, with {@code codes} also quantizing its rows for fp8-dynamic's projection. */
+  private void flushNorm(PendingNorm norm, int rows, boolean codes) {
     if (norm == null) return;
-    launchNorm(new RmsNormParams(ws.at(ws.normed), residualAt, norm.delta(), norm.weight(), rows, c.hiddenSize(),
-        c.rmsNormEps(), norm.deltaFloat() ? 1 : 0));
+    RmsNormParams p = new RmsNormParams(ws.at(ws.normed), residualAt, norm.delta(), norm.weight(), rows,
+        c.hiddenSize(), c.rmsNormEps(), norm.deltaFloat() ? 1 : 0);
+    launchNorm(codes ? p.withCodes(fp8Activations.codes(), fp8Activations.scales()) : p);
   }
 
   /** The MoE kernels, or null for a dense model. */

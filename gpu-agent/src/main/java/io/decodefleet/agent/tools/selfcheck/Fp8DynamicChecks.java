@@ -5,11 +5,14 @@ import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
 import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.kernels.cuda.Fp8QuantizeRowsParams;
+import io.decodefleet.kernels.cuda.Bf16;
 import io.decodefleet.kernels.cuda.Kernel;
+import io.decodefleet.kernels.cuda.RmsNormParams;
 import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.reference.Fp8E4m3;
 import io.decodefleet.kernels.reference.Fp8Matmul;
+import io.decodefleet.kernels.reference.RmsNorm;
 import java.util.Arrays;
 
 /**
@@ -117,18 +120,7 @@ final class Fp8DynamicChecks {
         lt.launchFp8(shape, 0, out.address(), codes.address(), xScales.address(), w, wScales);
       };
       run.run();
-      byte[] gotCodes = Fp8CacheChecks.readBytes(h, codes, m * k);
-      float[] gotScales = h.readF32(xScales, m);
-      int mismatched = 0;
-      for (int r = 0; r < m; r++) {
-        float amax = 0f;
-        for (int i = r * k; i < (r + 1) * k; i++) amax = Math.max(amax, Math.abs(x0[i]));
-        float scale = Fp8E4m3.rowScale(amax);
-        if (scale != gotScales[r]) mismatched++;
-        for (int i = r * k; i < (r + 1) * k; i++) {
-          if (Fp8E4m3.encode(x0[i] / scale) != gotCodes[i]) mismatched++;
-        }
-      }
+      int mismatched = mismatches(x0, Fp8CacheChecks.readBytes(h, codes, m * k), h.readF32(xScales, m), m, k);
       double err = Compare.relError(outFloat ? h.readF32(out, m * n) : h.readBf16(out, m * n), expected);
       double us = h.medianUs(run);
       double bytes = (double) n * k + 4.0 * n + 3.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
@@ -138,5 +130,54 @@ final class Fp8DynamicChecks {
           mismatched == 0 ? err : Math.max(err, 1.0), Compare.BF16, us, bytes,
           2.0 * m * n * k);
     }
+  }
+
+  /**
+   * fp8-dynamic's norm in front of qkv and gate_up: the residual add and RMSNorm writing, beside its bf16 rows, each
+   * row's e4m3 codes and scale (RmsNormParams#withCodes). The bf16 rows against {@link RmsNorm} (bf16's bound), and
+   * every code and scale equal to {@link Fp8E4m3#quantizeRows} of the rows the kernel wrote (a mismatch fails the
+   * row); row 1 is the zero row (residual and x cancel) whose scale must be 1.
+   */
+  static CheckResult normCodes(DeviceHarness h, int rows, int hidden) {
+    float eps = 1e-5f;
+    float[] x = h.randomBf16(rows * hidden, 1.0);
+    float[] residual = h.randomBf16(rows * hidden, 1.0);
+    if (rows > 2) {
+      for (int i = hidden; i < 2 * hidden; i++) residual[i] = -x[i];
+    }
+    float[] weight = h.randomBf16(hidden, 0.5);
+    for (int i = 0; i < hidden; i++) weight[i] = Bf16.round(1f + weight[i]);
+    float[] expected = new float[rows * hidden];
+    RmsNorm.addResidualAndNorm(x, residual.clone(), weight, eps, rows, hidden, expected);
+    DeviceBuffer out = h.poisonedBf16((long) rows * hidden);
+    DeviceBuffer dRes = h.bf16(residual);
+    DeviceBuffer codes = h.track(h.context().allocate((long) rows * hidden));
+    DeviceBuffer scales = h.poisonedF32(rows);
+    RmsNormParams p = new RmsNormParams(out.address(), dRes.address(), h.bf16(x).address(), h.bf16(weight).address(),
+        rows, hidden, eps).withCodes(codes.address(), scales.address());
+    h.launch(Kernel.RMSNORM, p.launch(), p);
+    float[] got = h.readBf16(out, rows * hidden);
+    double err = Compare.relError(got, expected);
+    int mismatched = mismatches(got, Fp8CacheChecks.readBytes(h, codes, rows * hidden), h.readF32(scales, rows),
+        rows, hidden);
+    double us = h.medianUs(() -> h.launch(Kernel.RMSNORM, p.launch(), p));
+    return h.result("rmsnorm+residual, fp8 codes", String.format("rows=%d hidden=%d, %d codes or scales off the"
+        + " CPU's", rows, hidden, mismatched), mismatched == 0 ? err : Math.max(err, 1.0), Compare.BF16, us,
+        2.0 * rows * hidden * 4 + 2.0 * hidden + rows * (hidden + 4.0), 4.0 * rows * hidden);
+  }
+
+  /** How many of the device's codes and scales of x's rows (m, k) differ from {@link Fp8E4m3#quantizeRows}'s. */
+  private static int mismatches(float[] x, byte[] codes, float[] scales, int m, int k) {
+    int mismatched = 0;
+    for (int r = 0; r < m; r++) {
+      float amax = 0f;
+      for (int i = r * k; i < (r + 1) * k; i++) amax = Math.max(amax, Math.abs(x[i]));
+      float scale = Fp8E4m3.rowScale(amax);
+      if (scale != scales[r]) mismatched++;
+      for (int i = r * k; i < (r + 1) * k; i++) {
+        if (Fp8E4m3.encode(x[i] / scale) != codes[i]) mismatched++;
+      }
+    }
+    return mismatched;
   }
 }

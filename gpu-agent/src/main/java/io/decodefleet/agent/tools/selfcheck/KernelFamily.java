@@ -29,7 +29,9 @@ public enum KernelFamily {
       h -> ElementwiseChecks.rmsNorm(h, 128, 8192, true),
       h -> ElementwiseChecks.rmsNorm(h, 17, 16384, false),
       h -> ElementwiseChecks.rmsNorm(h, 3, 520, false),
-      h -> ElementwiseChecks.rmsNorm(h, 17, 4096, true, true)),
+      h -> ElementwiseChecks.rmsNorm(h, 17, 4096, true, true),
+      h -> Fp8DynamicChecks.normCodes(h, 64, 4096),
+      h -> Fp8DynamicChecks.normCodes(h, 3, 528)),
   /**
    * Head dims 128, 64, 32 and 80 (five rotations of eight pairs a head), with and without q/k norms,
    * with Qwen2's q/k/v biases (Qwen2-7B's heads: 28 q, 4 kv, 128 wide; then with q/k norms too).
