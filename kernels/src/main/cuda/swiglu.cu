@@ -5,8 +5,13 @@
 // (gate = base, up = base + cols, inStride = 2 * cols) or two separate tensors.
 // Layouts: gate, up (rows, inStride) bf16; out (rows, outStride) bf16; cols, inStride and
 // outStride are multiples of 8 (16-byte vectors).
-// Grid: (ceil(cols / 8 / 256), rows); block: 256 threads.
+// fp8-dynamic: with `codes` set one CTA takes a row and also quantizes it as df_fp8_quantize_rows
+// would (the row as written, bf16; s = amax / 448, 1 for zeros; codes e4m3(v / s)) for the FP8 x FP8
+// down projection after it, which then needs no quantizing launch (cols a multiple of 16; the codes'
+// rows are cols apart). Each thread reads back only the vectors it wrote itself.
+// Grid: (ceil(cols / 8 / 256), rows), or (1, rows) with codes; block: 256 threads.
 #include "common.cuh"
+#include "fp8.cuh"
 
 struct SwiGluParams {
   bf16* out;             // (rows, outStride) bf16, first cols columns written
@@ -16,8 +21,10 @@ struct SwiGluParams {
   int cols;
   int inStride;
   int outStride;
+  uint8_t* codes;        // fp8-dynamic: (rows, cols) e4m3 codes of out's rows; nullptr: none
+  float* scales;         // (rows) float32: each row's scale, with codes
 };
-DF_PARAMS_SIZE(SwiGluParams, 40);
+DF_PARAMS_SIZE(SwiGluParams, 56);
 
 namespace df {
 
@@ -42,10 +49,44 @@ __device__ __forceinline__ void swiglu_vector(const SwiGluParams& p) {
   *reinterpret_cast<uint4*>(p.out + static_cast<size_t>(r) * p.outStride + v * 8) = pack8(g);
 }
 
+// One CTA a row: the activation written, then its codes and scale (p.codes set).
+__device__ __forceinline__ void swiglu_row_codes(const SwiGluParams& p) {
+  __shared__ float scratch[32];
+  const int r = blockIdx.y;
+  const int vectors = p.cols >> 3;
+  bf16* out = p.out + static_cast<size_t>(r) * p.outStride;
+  float amax = 0.f;
+  for (int v = threadIdx.x; v < vectors; v += blockDim.x) {
+    const size_t in = static_cast<size_t>(r) * p.inStride + v * 8;
+    float g[8], u[8];
+    unpack8(*reinterpret_cast<const uint4*>(p.gate + in), g);
+    unpack8(*reinterpret_cast<const uint4*>(p.up + in), u);
+#pragma unroll
+    for (int i = 0; i < 8; i++) g[i] = swiglu1(g[i], u[i]);
+    const uint4 packed = pack8(g);
+    *reinterpret_cast<uint4*>(out + v * 8) = packed;
+    unpack8(packed, g);  // the row as written: what the codes quantize
+#pragma unroll
+    for (int i = 0; i < 8; i++) amax = fmaxf(amax, fabsf(g[i]));
+  }
+  const float s = fp8_row_scale(block_max(amax, scratch));
+  if (threadIdx.x == 0) p.scales[r] = s;
+  uint2* codes = reinterpret_cast<uint2*>(p.codes + static_cast<size_t>(r) * p.cols);
+  for (int v = threadIdx.x; v < vectors; v += blockDim.x) {
+    float f[8];
+    unpack8(*reinterpret_cast<const uint4*>(out + v * 8), f);
+    codes[v] = fp8_encode8(f, s);
+  }
+}
+
 }  // namespace df
 
 extern "C" __global__ void __launch_bounds__(df::kSwiGluThreads)
     df_swiglu(const __grid_constant__ SwiGluParams p) {
   df::pdl_entry();
-  df::swiglu_vector(p);
+  if (p.codes != nullptr) {
+    df::swiglu_row_codes(p);
+  } else {
+    df::swiglu_vector(p);
+  }
 }

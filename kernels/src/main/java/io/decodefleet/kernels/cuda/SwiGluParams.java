@@ -7,9 +7,12 @@ package io.decodefleet.kernels.cuda;
  * @param gate (rows, inStride) bf16
  * @param up (rows, inStride) bf16; {@code gate + cols} elements for a fused gate_up buffer
  * @param cols, inStride, outStride multiples of 8
+ * @param codes fp8-dynamic: (rows, cols) e4m3 codes of out's rows, each quantized per row as {@code
+ *     df_fp8_quantize_rows} would; 0 for none ({@link #withCodes})
+ * @param scales (rows) float32, each row's scale; set with codes
  */
 public record SwiGluParams(
-    long out, long gate, long up, int rows, int cols, int inStride, int outStride)
+    long out, long gate, long up, int rows, int cols, int inStride, int outStride, long codes, long scales)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(SwiGluParams.class);
@@ -28,12 +31,28 @@ public record SwiGluParams(
           "inStride (" + inStride + ") and outStride (" + outStride + ") must be >= cols (" + cols
               + ")");
     }
+    if ((codes == 0) != (scales == 0)) {
+      throw new IllegalArgumentException("codes and scales come together (codes " + codes + ", scales " + scales + ")");
+    }
+    if (codes != 0) ParamChecks.multipleOf(cols, 16, "cols");
   }
 
-  /** (ceil(cols / 8 / 256), rows) CTAs, one 16-byte vector per thread. */
+  /** No codes. */
+  public SwiGluParams(long out, long gate, long up, int rows, int cols, int inStride, int outStride) {
+    this(out, gate, up, rows, cols, inStride, outStride, 0L, 0L);
+  }
+
+  /** The same activation, also writing each output row's e4m3 codes and scale (fp8-dynamic; cols a multiple of 16). */
+  public SwiGluParams withCodes(long codes, long scales) {
+    ParamChecks.pointer(codes, "codes");
+    ParamChecks.pointer(scales, "scales");
+    return new SwiGluParams(out, gate, up, rows, cols, inStride, outStride, codes, scales);
+  }
+
+  /** (ceil(cols / 8 / 256), rows) CTAs, one 16-byte vector per thread; with codes one CTA a row. */
   public LaunchShape launch() {
     int threads = Kernel.SWIGLU.threads();
-    return new LaunchShape(((cols / 8) + threads - 1) / threads, rows, 1, threads, 0);
+    return new LaunchShape(codes != 0 ? 1 : ((cols / 8) + threads - 1) / threads, rows, 1, threads, 0);
   }
 
   @Override

@@ -195,14 +195,22 @@ final class LayerStack {
     int inter = c.intermediateSize();
     boolean activated = projectNormed(KernelFamily.GATE_UP_PROJ, norm, ws.at(ws.gateUp), 2 * inter, lw.gateUp(),
         lw.gateUpScales(), n, 2 * inter, h, ws.at(ws.act));
+    // fp8-dynamic: SwiGLU quantizes its rows for down, which then needs no quantizing launch.
+    boolean codes = !activated && lw.downScales() >= 0 && fp8Activations != null && fp8Activations.takesCodes(n, inter);
     if (!activated) {
       SwiGluParams act = new SwiGluParams(ws.at(ws.act), ws.at(ws.gateUp), ws.at(ws.gateUp, 2L * inter), n, inter,
           2 * inter, inter);
+      if (codes) act = act.withCodes(fp8Activations.codes(), fp8Activations.scales());
       mark(KernelFamily.ACTIVATION);
       launch(Kernel.SWIGLU, act.launch(), act);
     }
     mark(KernelFamily.DOWN_PROJ);
-    project(ws.at(ws.delta), h, ws.at(ws.act), lw.down(), lw.downScales(), n, h, inter, sharded);
+    if (codes) {
+      fp8Activations.projectCodes(ws.at(ws.delta), h, weights.address(lw.down()), weights.address(lw.downScales()),
+          n, h, inter, sharded);
+    } else {
+      project(ws.at(ws.delta), h, ws.at(ws.act), lw.down(), lw.downScales(), n, h, inter, sharded);
+    }
     completePartialSums(n);
   }
 

@@ -103,7 +103,17 @@ final class ElementwiseChecks {
 
   /** {@code out = silu(gate) * up} on a fused (rows, 2 * cols) gate_up buffer. */
   static CheckResult swiGlu(DeviceHarness h, int rows, int cols) {
+    return swiGlu(h, rows, cols, false);
+  }
+
+  /**
+   * With {@code codes} (fp8-dynamic's SwiGLU in front of down) the kernel also writes each row's e4m3 codes and
+   * scale, one CTA a row: every code and scale must equal {@code Fp8E4m3.quantizeRows}'s of the row it wrote (a
+   * mismatch fails the row); row 1's gate is all zeros where rows > 2, a row whose scale must be 1.
+   */
+  static CheckResult swiGlu(DeviceHarness h, int rows, int cols, boolean codes) {
     float[] gateUp = h.randomBf16(rows * 2 * cols, 2.0);
+    if (codes && rows > 2) Arrays.fill(gateUp, 2 * cols, 3 * cols, 0f);
     float[] expected = new float[rows * cols];
     float[] gate = new float[cols];
     float[] up = new float[cols];
@@ -116,15 +126,27 @@ final class ElementwiseChecks {
     }
     DeviceBuffer in = h.bf16(gateUp);
     DeviceBuffer out = h.poisonedBf16((long) rows * cols);
-    SwiGluParams p = new SwiGluParams(out.address(), in.address(), in.address(2L * cols), rows,
+    DeviceBuffer codeBytes = codes ? h.track(h.context().allocate((long) rows * cols)) : null;
+    DeviceBuffer scales = codes ? h.poisonedF32(rows) : null;
+    SwiGluParams plain = new SwiGluParams(out.address(), in.address(), in.address(2L * cols), rows,
         cols, 2 * cols, cols);
+    SwiGluParams p = codes ? plain.withCodes(codeBytes.address(), scales.address()) : plain;
     Runnable run = () -> h.launch(Kernel.SWIGLU, p.launch(), p);
     run.run();
-    double err = Compare.relError(h.readBf16(out, rows * cols), expected);
+    float[] got = h.readBf16(out, rows * cols);
+    double err = Compare.relError(got, expected);
+    String detail = "rows=" + rows + " cols=" + cols;
+    if (codes) {
+      int mismatched = Fp8DynamicChecks.mismatches(got, Fp8CacheChecks.readBytes(h, codeBytes, rows * cols),
+          h.readF32(scales, rows), rows, cols);
+      detail += ", " + mismatched + " codes or scales off the CPU's";
+      if (mismatched > 0) err = Math.max(err, 1.0);
+    }
     double us = h.medianUs(run);
-    return h.result("swiglu", "rows=" + rows + " cols=" + cols, err, Compare.BF16, us,
-        2.0 * rows * cols * 3, 4.0 * rows * cols);
+    return h.result(codes ? "swiglu, fp8 codes" : "swiglu", detail, err, Compare.BF16, us,
+        2.0 * rows * cols * 3 + (codes ? rows * (cols + 4.0) : 0), 4.0 * rows * cols);
   }
+
 
   /** Greedy token per row, with a planted tie, a planted NaN and an all-NaN row when rows > 2. */
   static CheckResult argmax(DeviceHarness h, int rows, int vocab) {

@@ -167,7 +167,7 @@ final class Fp8DynamicChecks {
   }
 
   /** How many of the device's codes and scales of x's rows (m, k) differ from {@link Fp8E4m3#quantizeRows}'s. */
-  private static int mismatches(float[] x, byte[] codes, float[] scales, int m, int k) {
+  static int mismatches(float[] x, byte[] codes, float[] scales, int m, int k) {
     int mismatched = 0;
     for (int r = 0; r < m; r++) {
       float amax = 0f;

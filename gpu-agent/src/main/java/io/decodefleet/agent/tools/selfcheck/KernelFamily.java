@@ -149,7 +149,9 @@ public enum KernelFamily {
       h -> Fp8DynamicChecks.dynamic(h, 300, 4096, 14336, true)),
   SWIGLU(
       h -> ElementwiseChecks.swiGlu(h, 17, 14336),
-      h -> ElementwiseChecks.swiGlu(h, 1, 1024)),
+      h -> ElementwiseChecks.swiGlu(h, 1, 1024),
+      h -> ElementwiseChecks.swiGlu(h, 64, 14336, true),
+      h -> ElementwiseChecks.swiGlu(h, 3, 528, true)),
   ARGMAX(
       h -> ElementwiseChecks.argmax(h, 17, 128256),
       h -> ElementwiseChecks.argmax(h, 3, 1001)),
