@@ -53,8 +53,9 @@ struct Skinny2GemmFp8Params {
   int splits;
   int outFloat;            // 1: out is (m, outStride) float32
   const float* xScale;     // the x-codes variants (skinny2_gemm_fp8x8.cu): (m) float32, x's row scales; else unused
+  TensorMap xMap;          // the x-codes variants: x (m, k) e4m3 as a (k, m) UINT8 map, box 256 x mTile; else unused
 };
-DF_PARAMS_SIZE(Skinny2GemmFp8Params, 256);
+DF_PARAMS_SIZE(Skinny2GemmFp8Params, 384);
 
 namespace df {
 namespace skinny2 {

@@ -1,57 +1,86 @@
 // The FP8 second skinny GEMM on codes by codes (W8A8), for fp8-dynamic's projections of 2..64 rows:
 // out = (e4m3(x) · e4m3(w)ᵀ) * xScale[x row] * scale[w row], x given as its e4m3 codes with one float32
-// scale per row (df_fp8_quantize_rows made them), w as in skinny2_gemm_fp8.cu. Same persistent
-// producer/consumer ring, tensor copy of the weight box, plans, split-K and store as that kernel
-// (skinny2_gemm.cu's produce, run_ring, Item and finish_item; its Skinny2GemmFp8Params with xScale
-// set), but nothing is widened: each consumer lane's 16 codes of a weight row feed two m16n8k32 e4m3
-// MMAs straight from shared memory, against x's codes at the same bytes. cuBLASLt's FP8 GEMM with
-// per-row scales streamed qkv, o and down at 1.1-1.5 TB/s at 64 rows on an H100 (docs/performance.md,
-// 2026-12-07); this kernel is its candidate beside it (Fp8Activations times both per shape at load).
+// scale per row (df_fp8_quantize_rows, or the norm or SwiGLU in front, made them), w as in
+// skinny2_gemm_fp8.cu. Same persistent producer/consumer ring, tensor copy of the weight box, plans,
+// split-K and store as that kernel (skinny2_gemm.cu's run_ring, Item, consume_stages and finish_item;
+// its Skinny2GemmFp8Params with xScale and xMap set), but nothing is widened: each consumer lane's 16
+// codes of a weight row feed two m16n8k32 e4m3 MMAs straight from shared memory, against x's codes at
+// the same bytes. Fp8Activations times it against cuBLASLt's per-row-scale FP8 GEMM per shape at load.
 //
-// A stage: 256 k of the tile's 64 weight rows (one box, 16 KB) and of the x rows as codes (one bulk copy
-// of 256 bytes each, at a 320-byte pitch). The codes halve x's share of a stage against the widening
-// twin, so more stages fit: 8 up to 32 rows, 6 at 64, all one CTA an SM (<= 227 KB).
+// A stage: 256 k of the tile's 64 weight rows (one box, 16 KB) and of the x rows (ONE more tensor
+// copy: a box of 256 codes x mTile rows through xMap, dense, zeros past m and k). A first version
+// copied x a row at a time (one 256-byte bulk copy each) and ran at 0.5-0.75 TB/s at 64 rows on an
+// H100: 65 copy requests a 16 KB stage, the per-request cost the bf16 skinny2 once measured (~49 ns
+// an SM), set the time (kernels/NOTES.md). 8 stages up to 32 rows, 6 at 64, one CTA an SM.
 //
 // Arithmetic: 4 consumer warps own 16 weight rows each (A, rows g and g+8) and the x rows are the MMA's
 // 8-column tiles (B). Within a 64-k block lane (g, q) takes physical k = 16q..16q+15 of its two weight
 // rows (one 16-byte load each) and of x row (tile, g) (one 16-byte load); MMA 0 takes words 0 and 1 of
 // each (its logical k 4q..4q+3 and 16+4q..16+4q+3 at physical 16q..16q+3 and 16q+4..16q+7), MMA 1 words
 // 2 and 3. A and B use the same map of logical to physical k, so the dot products are the true ones.
-// Bank use per quarter-warp: the weight rows 256 bytes apart are a 2-way conflict (as the twin's), the
-// x rows 320 bytes apart (64 mod 128) are conflict-free.
+// Bank use per quarter-warp: the weight rows and the x rows both sit 256 bytes apart, a 2-way conflict.
 //
 // Scales: each float32 accumulator is multiplied by its x row's scale, then by its weight row's (before a
 // split's partial is written: a sum of scaled partials is the scaled sum). Vectors past a slice's k are
-// zeroed in registers (k is a multiple of 16); x rows past m are never copied (stale codes reach only
-// output columns that are never stored: an MMA output column depends on one B column).
+// zeroed in registers (k is a multiple of 16); x rows past m arrive as zeros and reach only output columns
+// that are never stored.
 //
-// Layouts: x (m, k) e4m3 codes, 16-byte aligned; xScale (m) float32; the rest as skinny2_gemm_fp8.cu.
-// Grid: (ctas, 1, 1), block 160 threads, dynamic shared memory Fp8x8Shape::kSmemBytes.
+// Layouts: x (m, k) e4m3 codes, 16-byte aligned, as xMap; xScale (m) float32; the rest as
+// skinny2_gemm_fp8.cu. Grid: (ctas, 1, 1), block 160 threads, dynamic shared memory Fp8x8Shape::kSmemBytes.
 // Variants: df_skinny2_gemm_fp8x8_m{8,16,32,64} (an MMA is 8 x rows wide, so fewer rows take m8).
 
 namespace df {
 namespace skinny2 {
 
-// x row pitch in a stage: 256 codes + 64 bytes, so rows g and g+1 sit half a bank row apart.
-constexpr int kX8PitchBytes = kChunkK + 64;
+// x rows in a stage: the box lands densely, 256 codes a row.
+constexpr int kX8PitchBytes = kChunkK;
 template <int MT>
 struct Fp8x8Shape {
   static_assert(MT % 8 == 0, "x rows come in MMA column tiles of 8");
   static constexpr int kNT = MT / 8;
   static constexpr int kStages = MT <= 32 ? 8 : 6;
   static constexpr int kWeightBytes = kFp8WeightBytes;
-  static constexpr int kXPitchBytes = kX8PitchBytes;
-  static constexpr int kXElemBytes = 1;  // x is e4m3 codes
-  static constexpr int kStageBytes =
-      (kFp8WeightBytes + MT * kX8PitchBytes + kRingAlign - 1) / kRingAlign * kRingAlign;
+  static constexpr int kXBoxBytes = MT * kX8PitchBytes;  // the x box's expect_tx, zeros included
+  static constexpr int kStageBytes = kFp8WeightBytes + kXBoxBytes;
   static constexpr int kSmemBytes = kStages * kStageBytes + kRingAlign + 2 * kStages * 8;
 };
-static_assert(Fp8x8Shape<8>::kSmemBytes == 8 * (16384 + 8 * 320) + 128 + 128, "Kernel.java skinny2 fp8x8 m8");
-static_assert(Fp8x8Shape<16>::kSmemBytes == 8 * (16384 + 16 * 320) + 128 + 128, "Kernel.java skinny2 fp8x8 m16");
-static_assert(Fp8x8Shape<32>::kSmemBytes == 8 * (16384 + 32 * 320) + 128 + 128, "Kernel.java skinny2 fp8x8 m32");
-static_assert(Fp8x8Shape<64>::kSmemBytes == 6 * (16384 + 64 * 320) + 128 + 96, "Kernel.java skinny2 fp8x8 m64");
+static_assert(Fp8x8Shape<8>::kSmemBytes == 8 * (16384 + 8 * 256) + 128 + 128, "Kernel.java skinny2 fp8x8 m8");
+static_assert(Fp8x8Shape<16>::kSmemBytes == 8 * (16384 + 16 * 256) + 128 + 128, "Kernel.java skinny2 fp8x8 m16");
+static_assert(Fp8x8Shape<32>::kSmemBytes == 8 * (16384 + 32 * 256) + 128 + 128, "Kernel.java skinny2 fp8x8 m32");
+static_assert(Fp8x8Shape<64>::kSmemBytes == 6 * (16384 + 64 * 256) + 128 + 96, "Kernel.java skinny2 fp8x8 m64");
 static_assert(Fp8x8Shape<64>::kSmemBytes <= 227 * 1024, "one CTA per SM fits");
-static_assert(kX8PitchBytes % 128 == 64, "x rows g and g+1 start half a bank row apart");
+static_assert(Fp8x8Shape<8>::kStageBytes % kRingAlign == 0, "every stage's boxes start 128-aligned");
+
+__device__ __forceinline__ uint64_t evict_last_policy() {
+  uint64_t policy;
+  asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(policy));
+  return policy;
+}
+
+// The producer warp's loop: per stage one tensor copy of the weight box (evict_first: read once) and one of
+// the x box (evict_last: every CTA reads it), both on the stage's barrier.
+template <typename S>
+__device__ __forceinline__ void produce_codes(const Skinny2GemmFp8Params& p, uint32_t ring, uint32_t full,
+                                              uint32_t empty, int items) {
+  if ((threadIdx.x & 31) != 0) return;
+  const uint64_t first = evict_first_policy();
+  const uint64_t last = evict_last_policy();
+  asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.wMap)) : "memory");
+  asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.xMap)) : "memory");
+  int it = 0;
+  for (int i = blockIdx.x; i < items; i += gridDim.x) {
+    const Item item(p, i);
+    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
+      const int s = it % S::kStages;
+      mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
+      const int kc = item.k0 + c * kChunkK;
+      const uint32_t stage = ring + s * S::kStageBytes;
+      mbar::arrive_expect_tx(full + 8 * s, S::kWeightBytes + S::kXBoxBytes);
+      tensor_copy_2d(stage, &p.wMap, kc, item.row0, full + 8 * s, first);
+      tensor_copy_2d(stage + S::kWeightBytes, &p.xMap, kc, 0, full + 8 * s, last);
+    }
+  }
+}
 
 // acc += A (16 x 32 e4m3: a[0], a[2] row g, a[1], a[3] row g+8) times B (32 x 8 e4m3: b0, b1 of column g).
 __device__ __forceinline__ void mma_e4m3(float (&acc)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
@@ -126,9 +155,13 @@ __device__ __forceinline__ void consume_fp8x8(const Skinny2GemmFp8Params& p, con
 
 template <int MT>
 __device__ __forceinline__ void gemm_fp8x8(const Skinny2GemmFp8Params& p) {
-  run_gemm<MT, Fp8x8Shape<MT>>(p, [&](const char* ring, uint32_t full, uint32_t empty, int items, int nTiles) {
-    consume_fp8x8<MT>(p, ring, full, empty, items, nTiles);
-  });
+  using S = Fp8x8Shape<MT>;
+  const int nTiles = (p.n + kRows - 1) / kRows;
+  const int items = nTiles * p.splits;
+  run_ring<S>([&](uint32_t ring, uint32_t full, uint32_t empty) { produce_codes<S>(p, ring, full, empty, items); },
+              [&](const char* ringPtr, uint32_t full, uint32_t empty) {
+                consume_fp8x8<MT>(p, ringPtr, full, empty, items, nTiles);
+              });
 }
 
 }  // namespace skinny2

@@ -181,17 +181,17 @@ public enum Kernel {
   SKINNY2_GEMM_FP8_M64("df_skinny2_gemm_fp8_m64", Skinny2GemmFp8Params.class, 160,
       4 * (64 * 256 + 64 * 528) + 128 + 64),
   /**
-   * Its codes-by-codes variants for fp8-dynamic (skinny2_gemm_fp8x8.cu, m <= 64, x as e4m3 codes at a 320-byte
-   * pitch): 8 stages up to m32, 6 at m64.
+   * Its codes-by-codes variants for fp8-dynamic (skinny2_gemm_fp8x8.cu, m <= 64, x as a box of e4m3 codes,
+   * 256 a row): 8 stages up to m32, 6 at m64.
    */
   SKINNY2_GEMM_FP8X8_M8("df_skinny2_gemm_fp8x8_m8", Skinny2GemmFp8Params.class, 160,
-      8 * (64 * 256 + 8 * 320) + 128 + 128),
+      8 * (64 * 256 + 8 * 256) + 128 + 128),
   SKINNY2_GEMM_FP8X8_M16("df_skinny2_gemm_fp8x8_m16", Skinny2GemmFp8Params.class, 160,
-      8 * (64 * 256 + 16 * 320) + 128 + 128),
+      8 * (64 * 256 + 16 * 256) + 128 + 128),
   SKINNY2_GEMM_FP8X8_M32("df_skinny2_gemm_fp8x8_m32", Skinny2GemmFp8Params.class, 160,
-      8 * (64 * 256 + 32 * 320) + 128 + 128),
+      8 * (64 * 256 + 32 * 256) + 128 + 128),
   SKINNY2_GEMM_FP8X8_M64("df_skinny2_gemm_fp8x8_m64", Skinny2GemmFp8Params.class, 160,
-      6 * (64 * 256 + 64 * 320) + 128 + 96),
+      6 * (64 * 256 + 64 * 256) + 128 + 96),
   /** FP8 weights widened to bf16 for the prefill GEMM (fp8_weights.cu). */
   FP8_DEQUANT("df_fp8_dequant", Fp8DequantParams.class, 256, 0),
   /** An FP8 projection's activations quantized a row at a time (dynamic per-token scales; fp8_weights.cu). */

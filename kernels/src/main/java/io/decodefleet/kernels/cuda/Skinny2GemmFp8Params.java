@@ -17,6 +17,8 @@ package io.decodefleet.kernels.cuda;
  * @param scale (n) float32
  * @param kSlice k per split, a multiple of {@value Skinny2GemmPlan#CHUNK_K}
  * @param xScale the codes variants: (m) float32, x's row scales; 0 for the bf16-x variants
+ * @param xMap the codes variants: x (m, k) as a (k, m) UINT8 tensor map, boxes of 256 k × mTile rows ({@link
+ *     #xMapSpec}); all zeros for the bf16-x variants
  */
 public record Skinny2GemmFp8Params(
     TensorMap wMap,
@@ -32,7 +34,8 @@ public record Skinny2GemmFp8Params(
     int kSlice,
     int splits,
     int outFloat,
-    long xScale)
+    long xScale,
+    TensorMap xMap)
     implements KernelParams {
 
   public static final StructLayout LAYOUT = StructLayout.of(Skinny2GemmFp8Params.class);
@@ -41,6 +44,9 @@ public record Skinny2GemmFp8Params(
   public static final int MAX_M = 64;
   /** The codes variants' narrowest tile: an MMA's 8 columns of x rows. */
   static final int MIN_CODES_TILE = 8;
+
+  /** The bf16-x variants' unused x map. */
+  private static final TensorMap NO_MAP = new TensorMap(new byte[TensorMap.BYTES]);
 
   public Skinny2GemmFp8Params {
     Skinny2GemmParams.check(wMap, out, x, workspace, counters, m, MAX_M, n, k, outStride, kSlice, splits, outFloat);
@@ -133,22 +139,33 @@ public record Skinny2GemmFp8Params(
   public static Skinny2GemmFp8Params of(Skinny2GemmPlan plan, TensorMap wMap, long out, long x, long scale,
       long workspace, long counters, int outStride, boolean outFloat) {
     return new Skinny2GemmFp8Params(wMap, out, x, scale, workspace, counters, plan.m(), plan.n(), plan.k(), outStride,
-        plan.kSlice(), plan.splits(), outFloat ? 1 : 0, 0L);
+        plan.kSlice(), plan.splits(), outFloat ? 1 : 0, 0L, NO_MAP);
+  }
+
+  /**
+   * What a codes launch's x map describes: x's codes (m, k) as (k, m) UINT8, row stride k bytes, boxes of {@value
+   * Skinny2GemmPlan#CHUNK_K} codes × the plan's mTile rows (one stage's x, in one copy), no swizzle, zeros past m
+   * and k.
+   */
+  public static TensorMapSpec xMapSpec(long xCodes, Skinny2GemmPlan plan) {
+    ParamChecks.multipleOf(plan.k(), 16, "k");
+    return new TensorMapSpec(xCodes, plan.k(), plan.m(), plan.k(), Skinny2GemmPlan.CHUNK_K, plan.mTile(),
+        TensorMapSpec.SWIZZLE_NONE, TensorMapSpec.DATA_TYPE_UINT8);
   }
 
   /**
    * The codes-by-codes launch {@code plan} (from {@link #planCodes}) describes: x (m, k) e4m3 codes with row scales
-   * {@code xScale}, w's codes with row scales {@code scale}.
+   * {@code xScale}, read through {@code xMap} ({@link #xMapSpec}), w's codes with row scales {@code scale}.
    */
-  public static Skinny2GemmFp8Params ofCodes(Skinny2GemmPlan plan, TensorMap wMap, long out, long xCodes, long xScale,
-      long scale, long workspace, long counters, int outStride, boolean outFloat) {
+  public static Skinny2GemmFp8Params ofCodes(Skinny2GemmPlan plan, TensorMap wMap, TensorMap xMap, long out,
+      long xCodes, long xScale, long scale, long workspace, long counters, int outStride, boolean outFloat) {
     ParamChecks.pointer(xScale, "xScale");
     if (plan.mTile() != Math.max(MIN_CODES_TILE, tileFor(plan.m()))) {
       throw new IllegalArgumentException("mTile " + plan.mTile() + " is not the codes variant's for m = " + plan.m()
           + " (plan it with planCodes)");
     }
     return new Skinny2GemmFp8Params(wMap, out, xCodes, scale, workspace, counters, plan.m(), plan.n(), plan.k(),
-        outStride, plan.kSlice(), plan.splits(), outFloat ? 1 : 0, xScale);
+        outStride, plan.kSlice(), plan.splits(), outFloat ? 1 : 0, xScale, xMap);
   }
 
   @Override

@@ -103,7 +103,8 @@ class Skinny2GemmFp8ParamsTest {
     assertEquals(168, l.offsetOf("m"));
     assertEquals(192, l.offsetOf("outFloat"));
     assertEquals(200, l.offsetOf("xScale"), "the codes variants' field, 8-aligned after outFloat");
-    assertEquals(256, l.size(), "208 bytes of fields, padded to the map's 64-byte alignment");
+    assertEquals(256, l.offsetOf("xMap"), "the codes variants' x map, 64-aligned");
+    assertEquals(384, l.size());
     Skinny2GemmPlan plan = Skinny2GemmPlan.plan(2, 4096, 4096, SLOTS);
     byte[] packed = Skinny2GemmFp8Params.of(plan, MAP, 0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 4096, false).pack();
     ByteBuffer b = ByteBuffer.wrap(packed).order(ByteOrder.LITTLE_ENDIAN);
@@ -122,9 +123,9 @@ class Skinny2GemmFp8ParamsTest {
       assertEquals(e[1], plan.mTile(), "the workspace holds the variant's x rows, m = " + e[0]);
       assertEquals(new LaunchShape(132, 1, 1, 160, k.sharedBytes()), Skinny2GemmFp8Params.launchCodes(plan));
     }
-    assertEquals(151_808, Kernel.SKINNY2_GEMM_FP8X8_M8.sharedBytes(), "8 stages of 16 KB + 8 x rows of 320 bytes");
-    assertEquals(213_248, Kernel.SKINNY2_GEMM_FP8X8_M32.sharedBytes(), "8 stages of 16 KB + 32 x rows");
-    assertEquals(221_408, Kernel.SKINNY2_GEMM_FP8X8_M64.sharedBytes(), "6 stages of 16 KB + 64 x rows");
+    assertEquals(147_712, Kernel.SKINNY2_GEMM_FP8X8_M8.sharedBytes(), "8 stages of 16 KB + 8 x rows of 256 codes");
+    assertEquals(196_864, Kernel.SKINNY2_GEMM_FP8X8_M32.sharedBytes(), "8 stages of 16 KB + 32 x rows");
+    assertEquals(196_832, Kernel.SKINNY2_GEMM_FP8X8_M64.sharedBytes(), "6 stages of 16 KB + 64 x rows");
     for (Kernel k : new Kernel[] {Kernel.SKINNY2_GEMM_FP8X8_M8, Kernel.SKINNY2_GEMM_FP8X8_M16,
         Kernel.SKINNY2_GEMM_FP8X8_M32, Kernel.SKINNY2_GEMM_FP8X8_M64}) {
       assertTrue(k.sharedBytes() <= 227 * 1024, k + ": one CTA per SM fits");
@@ -135,21 +136,28 @@ class Skinny2GemmFp8ParamsTest {
   @Test
   void codesParamsCarryTheRowScalesOfXAndRefuseANarrowPlanOrNoScales() {
     Skinny2GemmPlan plan = Skinny2GemmFp8Params.planCodes(5, 4096, 4096, SLOTS);
-    byte[] packed = Skinny2GemmFp8Params.ofCodes(plan, MAP, 0x1000, 0x2000, 0x6000, 0x3000, 0x4000, 0x5000, 4096, false)
-        .pack();
+    byte[] xMapBytes = new byte[TensorMap.BYTES];
+    xMapBytes[0] = 7;
+    byte[] packed = Skinny2GemmFp8Params.ofCodes(plan, MAP, new TensorMap(xMapBytes), 0x1000, 0x2000, 0x6000, 0x3000,
+        0x4000, 0x5000, 4096, false).pack();
     ByteBuffer b = ByteBuffer.wrap(packed).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals(0x2000, b.getLong(136), "x: the codes");
     assertEquals(0x3000, b.getLong(144), "scale: w's rows");
     assertEquals(0x6000, b.getLong(200), "xScale: x's rows");
     assertEquals(5, b.getInt(168));
+    assertEquals(7, b.get(256), "the x map");
+    TensorMapSpec x = Skinny2GemmFp8Params.xMapSpec(0x7f00_0000L, plan);
+    assertArrayEquals(new long[] {4096, 5}, x.globalDims(), "codes (5, 4096) as (k, m)");
+    assertArrayEquals(new int[] {256, 8}, x.boxDims(), "one stage's x: 256 codes of the variant's 8 rows");
+    assertEquals(TensorMapSpec.DATA_TYPE_UINT8, x.dataType());
     assertEquals(0L, Skinny2GemmFp8Params.of(Skinny2GemmFp8Params.plan(5, 4096, 4096, SLOTS), MAP, 0x1000, 0x2000,
         0x3000, 0x4000, 0x5000, 4096, false).xScale(), "the bf16-x variants leave it unset");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Skinny2GemmFp8Params.ofCodes(
-        plan, MAP, 0x1000, 0x2000, 0, 0x3000, 0x4000, 0x5000, 4096, false));
+        plan, MAP, MAP, 0x1000, 0x2000, 0, 0x3000, 0x4000, 0x5000, 4096, false));
     assertTrue(e.getMessage().contains("xScale"), e.getMessage());
     Skinny2GemmPlan bf16x = Skinny2GemmFp8Params.plan(3, 4096, 4096, SLOTS); // a tile of 4 rows
     e = assertThrows(IllegalArgumentException.class, () -> Skinny2GemmFp8Params.ofCodes(
-        bf16x, MAP, 0x1000, 0x2000, 0x6000, 0x3000, 0x4000, 0x5000, 4096, false));
+        bf16x, MAP, MAP, 0x1000, 0x2000, 0x6000, 0x3000, 0x4000, 0x5000, 4096, false));
     assertTrue(e.getMessage().contains("planCodes"), e.getMessage());
   }
 }

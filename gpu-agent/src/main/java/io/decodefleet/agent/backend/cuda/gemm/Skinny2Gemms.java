@@ -92,12 +92,14 @@ public final class Skinny2Gemms {
 
   /**
    * Enqueues y = (xCodes · wᵀ) * xScales[row of x] * scales[row of w] as {@code plan} (from {@link
-   * Skinny2GemmFp8Params#planCodes}) describes it, on the codes-by-codes variant (skinny2_gemm_fp8x8.cu).
+   * Skinny2GemmFp8Params#planCodes}) describes it, on the codes-by-codes variant (skinny2_gemm_fp8x8.cu); x's map
+   * is cached beside the weights' (one per codes buffer, row count and depth).
    */
   public void launchCodes(Skinny2GemmPlan plan, long out, long xCodes, long xScales, long w, long scales,
       long workspace, long counters, int outStride, boolean outFloat) {
     Skinny2GemmFp8Params p = Skinny2GemmFp8Params.ofCodes(plan, maps.get(Skinny2GemmFp8Params.wMapSpec(w, plan.n(),
-        plan.k())), out, xCodes, xScales, scales, workspace, counters, outStride, outFloat);
+        plan.k())), maps.get(Skinny2GemmFp8Params.xMapSpec(xCodes, plan)), out, xCodes, xScales, scales, workspace,
+        counters, outStride, outFloat);
     kernels.launch(Skinny2GemmFp8Params.kernelForCodes(plan.m()), Skinny2GemmFp8Params.launchCodes(plan), p, stream);
   }
 
