@@ -8,9 +8,9 @@ import org.junit.jupiter.api.Test;
 class Fp8ActivationsSettingTest {
 
   @Test
-  void unsetOrBlankTimesBothAndThePinsAreReadInAnyCase() {
-    assertEquals("timed", Fp8Activations.setting(null));
-    assertEquals("timed", Fp8Activations.setting("  "));
+  void unsetOrBlankKeepsCublasLtAndTheValuesAreReadInAnyCase() {
+    assertEquals("cublaslt", Fp8Activations.setting(null));
+    assertEquals("cublaslt", Fp8Activations.setting("  "));
     assertEquals("ours", Fp8Activations.setting(" OURS "));
     assertEquals("cublaslt", Fp8Activations.setting("cuBLASLt"));
     assertEquals("timed", Fp8Activations.setting("timed"));
@@ -20,5 +20,6 @@ class Fp8ActivationsSettingTest {
   void anythingElseIsRefusedNamingTheVariableAndTheValue() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Fp8Activations.setting("on"));
     assertEquals("DECODEFLEET_GEMM_FP8X8 must be timed, ours or cublaslt (was 'on')", e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Fp8Activations.setting("skinny2"));
   }
 }
