@@ -32,9 +32,9 @@ import java.util.TreeMap;
  * the CPU backend quantizes the same rows the same way ({@code Fp8E4m3.quantizeRows}).
  *
  * <p>From 2 to {@value Skinny2GemmFp8Params#MAX_M} rows our codes-by-codes skinny GEMM ({@code
- * df_skinny2_gemm_fp8x8_m*}, "ours:skinny2-fp8x8") may run instead of cuBLASLt ({@link #SETTING_ENV}): timed,
- * {@link #tune} times both on the model's projections at the decode batch buckets and keeps the faster per shape
- * (a row count between buckets takes the next bucket's choice). Each cuBLASLt launch takes the heuristic's first algorithm for its
+ * df_skinny2_gemm_fp8x8_m*}, "ours:skinny2-fp8x8") is a candidate beside cuBLASLt ({@link #SETTING_ENV}): {@link
+ * #tune} times both on the model's projections at the decode batch buckets and keeps the faster per shape (a row
+ * count between buckets takes the next bucket's choice). Each cuBLASLt launch takes the heuristic's first algorithm for its
  * shape. The codes and scales of one projection's input live in a buffer of this class, reused by the next
  * projection (one stream).
  */
@@ -56,16 +56,14 @@ final class Fp8Activations implements AutoCloseable {
   private final Map<Shape, Skinny2GemmPlan> plans = new HashMap<>();
 
   /**
-   * Environment variable choosing between ours:skinny2-fp8x8 and cuBLASLt from 2 to 64 rows: {@code cublaslt} (unset:
-   * the default), {@code timed} (the faster per shape, timed at load) or {@code ours} (wherever it runs). Ours is
-   * not in the default until the version that copies x as one box a stage has run on a GPU (its first version,
-   * one copy per x row, passed its self-test and parity on an H100 and lost to cuBLASLt at 64 rows).
+   * Environment variable choosing between ours:skinny2-fp8x8 and cuBLASLt from 2 to 64 rows: {@code timed} (unset:
+   * the default, the faster per shape, timed at load), {@code ours} (wherever it runs) or {@code cublaslt}.
    */
   static final String SETTING_ENV = "DECODEFLEET_GEMM_FP8X8";
 
-  /** The setting's value, normalised: cublaslt, timed or ours; anything else is refused in one line. */
+  /** The setting's value, normalised: timed, ours or cublaslt; anything else is refused in one line. */
   static String setting(String value) {
-    String v = value == null || value.isBlank() ? "cublaslt" : value.strip().toLowerCase(Locale.ROOT);
+    String v = value == null || value.isBlank() ? "timed" : value.strip().toLowerCase(Locale.ROOT);
     if (!v.equals("timed") && !v.equals("ours") && !v.equals("cublaslt")) {
       throw new IllegalArgumentException(SETTING_ENV + " must be timed, ours or cublaslt (was '" + value + "')");
     }

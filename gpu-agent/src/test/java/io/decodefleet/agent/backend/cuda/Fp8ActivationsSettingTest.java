@@ -8,9 +8,9 @@ import org.junit.jupiter.api.Test;
 class Fp8ActivationsSettingTest {
 
   @Test
-  void unsetOrBlankKeepsCublasLtAndTheValuesAreReadInAnyCase() {
-    assertEquals("cublaslt", Fp8Activations.setting(null));
-    assertEquals("cublaslt", Fp8Activations.setting("  "));
+  void unsetOrBlankTimesBothAndTheValuesAreReadInAnyCase() {
+    assertEquals("timed", Fp8Activations.setting(null));
+    assertEquals("timed", Fp8Activations.setting("  "));
     assertEquals("ours", Fp8Activations.setting(" OURS "));
     assertEquals("cublaslt", Fp8Activations.setting("cuBLASLt"));
     assertEquals("timed", Fp8Activations.setting("timed"));
