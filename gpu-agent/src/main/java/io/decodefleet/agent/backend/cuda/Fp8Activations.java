@@ -53,7 +53,8 @@ final class Fp8Activations implements AutoCloseable {
   private final long countersAt;
   /** Per (n, k): for each timed row count, whether ours:skinny2-fp8x8 won; absent: cuBLASLt. */
   private final Map<Weight, TreeMap<Integer, Boolean>> ours = new HashMap<>();
-  private final Map<Shape, Skinny2GemmPlan> plans = new HashMap<>();
+  private final Map<Shape, Skinny2GemmPlan> plans; // the codes GEMM's plans, made at open
+  private String mode = "timed"; // the setting tune read: timed (the choice in `ours`), ours or cublaslt
 
   /**
    * Environment variable choosing between ours:skinny2-fp8x8 and cuBLASLt from 2 to 64 rows: {@code timed} (unset:
@@ -75,7 +76,8 @@ final class Fp8Activations implements AutoCloseable {
   private record Shape(int m, int n, int k) {}
 
   private Fp8Activations(KernelModule kernels, CudaStream stream, CublasLtGemms lt, Fp8Gemv gemv, DeviceBuffer buffer,
-      int rows, int maxK, Skinny2Gemms skinny2, DeviceBuffer splitScratch, long countersAt) {
+      int rows, int maxK, Skinny2Gemms skinny2, DeviceBuffer splitScratch, long countersAt,
+      Map<Shape, Skinny2GemmPlan> plans) {
     this.kernels = kernels;
     this.stream = stream;
     this.lt = lt;
@@ -87,6 +89,7 @@ final class Fp8Activations implements AutoCloseable {
     this.skinny2 = skinny2;
     this.splitScratch = splitScratch;
     this.countersAt = countersAt;
+    this.plans = plans;
   }
 
   /**
@@ -110,9 +113,11 @@ final class Fp8Activations implements AutoCloseable {
     }
     DeviceBuffer buffer = ctx.allocate((long) rows * maxK + 4L * rows);
     if (!Skinny2Gemms.unavailabilityCause().isEmpty()) {
-      return new Fp8Activations(kernels, stream, lt, gemv, buffer, rows, maxK, null, null, 0L);
+      return new Fp8Activations(kernels, stream, lt, gemv, buffer, rows, maxK, null, null, 0L, Map.of());
     }
-    // Split-K scratch for every codes plan of the model's projections: float32 partials, then int32 counters.
+    // Every codes plan of the model's projections, and the split-K scratch they need: float32 partials, then int32
+    // counters.
+    Map<Shape, Skinny2GemmPlan> plans = new HashMap<>();
     int h = c.hiddenSize();
     int[][] nk = {{qkvWidth, h}, {h, c.qSize()}, {2 * c.intermediateSize(), h}, {h, c.intermediateSize()}};
     long floats = 0;
@@ -122,6 +127,7 @@ final class Fp8Activations implements AutoCloseable {
         if (!Skinny2GemmFp8Params.supports(m, s[1])) continue;
         Skinny2GemmPlan p = Skinny2GemmFp8Params.planCodes(m, s[0], s[1],
             kernels.slots(Skinny2GemmFp8Params.kernelForCodes(m)));
+        plans.put(new Shape(m, s[0], s[1]), p);
         floats = Math.max(floats, p.workspaceFloats());
         ints = Math.max(ints, p.counterCount());
       }
@@ -129,7 +135,7 @@ final class Fp8Activations implements AutoCloseable {
     DeviceBuffer scratch = ctx.allocate(4L * (floats + Math.max(1, ints)));
     scratch.fill32(0);
     return new Fp8Activations(kernels, stream, lt, gemv, buffer, rows, maxK, new Skinny2Gemms(kernels, stream),
-        scratch, scratch.address(4L * floats));
+        scratch, scratch.address(4L * floats), plans);
   }
 
   /**
@@ -142,7 +148,11 @@ final class Fp8Activations implements AutoCloseable {
    */
   String tune(List<GemmTuning.Site> sites) {
     if (skinny2 == null) return "fp8-dynamic: ours:skinny2-fp8x8 is not a candidate: " + Skinny2Gemms.unavailabilityCause();
-    String mode = setting(System.getenv(SETTING_ENV));
+    mode = setting(System.getenv(SETTING_ENV));
+    if (!mode.equals("timed")) {
+      return "fp8-dynamic: " + (mode.equals("ours") ? "ours:skinny2-fp8x8" : "cuBLASLt") + " runs 2-"
+          + Skinny2GemmFp8Params.MAX_M + " rows (" + SETTING_ENV + "=" + mode + ")";
+    }
     int won = 0;
     int timed = 0;
     StringBuilder detail = new StringBuilder();
@@ -151,13 +161,7 @@ final class Fp8Activations implements AutoCloseable {
       int n = site.shape().n();
       int k = site.shape().k();
       for (int m : site.rows()) {
-        if (m < 2 || m > Math.min(rows, Skinny2GemmFp8Params.MAX_M) || !codesRun(m, k, site.weights()[0])) {
-          continue;
-        }
-        if (!mode.equals("timed")) {
-          ours.computeIfAbsent(new Weight(n, k), w -> new TreeMap<>()).put(m, mode.equals("ours"));
-          continue;
-        }
+        if (m < 2 || !plans.containsKey(new Shape(m, n, k)) || !codesRun(m, k, site.weights()[0])) continue;
         GemmTuning.noise(kernels, stream, site.x(), (long) m * k);
         double[] us = new double[2];
         for (int candidate = 0; candidate < 2; candidate++) {
@@ -179,10 +183,6 @@ final class Fp8Activations implements AutoCloseable {
         }
       }
     }
-    if (!mode.equals("timed")) {
-      return "fp8-dynamic: " + (mode.equals("ours") ? "ours:skinny2-fp8x8" : "cuBLASLt") + " runs 2-"
-          + Skinny2GemmFp8Params.MAX_M + " rows (" + SETTING_ENV + "=" + mode + ")";
-    }
     return "fp8-dynamic: ours:skinny2-fp8x8 chosen over cuBLASLt at " + won + " of " + timed + " shapes of 2-"
         + Skinny2GemmFp8Params.MAX_M + " rows" + (detail.length() == 0 ? "" : " (widest, ours/cuBLASLt:" + detail + ")");
   }
@@ -192,14 +192,19 @@ final class Fp8Activations implements AutoCloseable {
     return skinny2 != null && Skinny2GemmFp8Params.supports(m, k) && Skinny2Gemms.aligned(buffer.address(), w);
   }
 
-  /** Whether ours runs a projection of m rows: the choice timed at the smallest timed row count >= m. */
+  /**
+   * Whether ours runs a projection of m rows of the model: pinned by the setting, else the choice timed at the
+   * smallest timed row count >= m.
+   */
   boolean oursChosen(int m, int n, int k, long w) {
-    if (m < 2 || !codesRun(m, k, w)) return false;
+    if (m < 2 || !codesRun(m, k, w) || !plans.containsKey(new Shape(m, n, k)) || mode.equals("cublaslt")) {
+      return false;
+    }
+    if (mode.equals("ours")) return true;
     TreeMap<Integer, Boolean> byRows = ours.get(new Weight(n, k));
     Map.Entry<Integer, Boolean> at = byRows == null ? null : byRows.ceilingEntry(m);
     return at != null && at.getValue();
   }
-
 
   /**
    * Whether a projection of {@code m} rows, {@code n} output rows and depth {@code k} over x and the codes w runs
@@ -263,8 +268,7 @@ final class Fp8Activations implements AutoCloseable {
   /** The GEMM of the quantized rows on ours:skinny2-fp8x8 ({@code codes}) or cuBLASLt. */
   private void gemm(boolean codes, long out, int stride, long w, long wScales, int m, int n, int k, boolean outFloat) {
     if (codes) {
-      Skinny2GemmPlan plan = plans.computeIfAbsent(new Shape(m, n, k), s -> Skinny2GemmFp8Params.planCodes(m, n, k,
-          kernels.slots(Skinny2GemmFp8Params.kernelForCodes(m))));
+      Skinny2GemmPlan plan = plans.get(new Shape(m, n, k)); // planned at open (oursChosen, tune: shapes it holds)
       skinny2.launchCodes(plan, out, buffer.address(), scalesAt, w, wScales, splitScratch.address(), countersAt,
           stride, outFloat);
     } else {

@@ -196,7 +196,7 @@ final class LayerStack {
     boolean activated = projectNormed(KernelFamily.GATE_UP_PROJ, norm, ws.at(ws.gateUp), 2 * inter, lw.gateUp(),
         lw.gateUpScales(), n, 2 * inter, h, ws.at(ws.act));
     // fp8-dynamic: SwiGLU quantizes its rows for down, which then needs no quantizing launch.
-    boolean codes = !activated && lw.downScales() >= 0 && fp8Activations != null && fp8Activations.takesCodes(n, inter);
+    boolean codes = !activated && fp8Codes(lw.downScales(), n, inter);
     if (!activated) {
       SwiGluParams act = new SwiGluParams(ws.at(ws.act), ws.at(ws.gateUp), ws.at(ws.gateUp, 2L * inter), n, inter,
           2 * inter, inter);
@@ -253,7 +253,7 @@ final class LayerStack {
       return swiglu;
     }
     // fp8-dynamic: the norm quantizes its rows for the projection, which then needs no quantizing launch.
-    boolean codes = norm != null && scales >= 0 && fp8Activations != null && fp8Activations.takesCodes(m, k);
+    boolean codes = norm != null && fp8Codes(scales, m, k);
     flushNorm(norm, m, codes);
     mark(family);
     if (codes) {
@@ -262,6 +262,14 @@ final class LayerStack {
       project(out, stride, ws.at(ws.normed), w, scales, m, n, k, false);
     }
     return false;
+  }
+
+  /**
+   * Whether the kernel in front of an FP8 projection (row scales at {@code scales} >= 0) of m rows of depth k
+   * quantizes its rows for it (fp8-dynamic, {@link Fp8Activations#takesCodes}).
+   */
+  private boolean fp8Codes(long scales, int m, int k) {
+    return scales >= 0 && fp8Activations != null && fp8Activations.takesCodes(m, k);
   }
 
   /** Launches {@code norm} (residual add and RMSNorm into ws.normed); nothing where it is null. */
