@@ -26,6 +26,7 @@
 #include "skinny2_gemm.cu"  // after skinny_gemm.cu: it reuses its parameters and store
 #include "skinny2_gemm_fp8.cu"  // after skinny2_gemm.cu and skinny_gemm_fp8.cu: their copies, sum and fp8.cuh
 #include "skinny2_gemm_fp8x8.cu"  // after skinny2_gemm_fp8.cu: its weight stage, row scales and parameters
+#include "skinny2_gemm_fp8x8_wgmma.cu"  // after skinny2_gemm_fp8x8.cu and wgmma_gemm.cu: its policies, their descriptors and waits
 #include "gemv_fp8.cu"
 #include "gemv_fp8_mma.cu"  // after gemv_fp8.cu: its parameters
 #include "fp8_gemm.cu"

@@ -344,12 +344,12 @@ __device__ __forceinline__ void consume(const Skinny2GemmParams& p, const bf16* 
 
 // The ring's barriers initialised, then the last warp produces and the four consumer warps consume:
 // produce(ring, full, empty) with shared addresses, consume(ring as a pointer, full, empty). (Shared
-// by the FP8 twin.)
-template <typename S, typename Produce, typename Consume>
+// by the FP8 twins; kAlign, the ring's alignment: 1024 where the stages hold 128-byte-swizzled boxes.)
+template <typename S, int kAlign = kRingAlign, typename Produce, typename Consume>
 __device__ __forceinline__ void run_ring(Produce produce, Consume consume) {
   extern __shared__ uint4 dynamic_smem[];
   const uint32_t raw = smem_addr(dynamic_smem);
-  const uint32_t ring = (raw + kRingAlign - 1) & ~static_cast<uint32_t>(kRingAlign - 1);
+  const uint32_t ring = (raw + kAlign - 1) & ~static_cast<uint32_t>(kAlign - 1);
   const uint32_t full = ring + S::kStages * S::kStageBytes;  // kStages x 8 bytes
   const uint32_t empty = full + S::kStages * 8;
   if (threadIdx.x == 0) {

@@ -39,7 +39,7 @@
 #include "fp8.cuh"
 
 struct Skinny2GemmFp8Params {
-  TensorMap wMap;          // w (n, k) e4m3 as a (k, n) UINT8 tensor map, box 256 x 64, no swizzle
+  TensorMap wMap;          // w (n, k) e4m3 as a (k, n) UINT8 tensor map, box 256 x 64, no swizzle (wgmma codes: 128 x 64, 128B)
   bf16* out;               // (m, outStride) bf16, or float32 when outFloat
   const bf16* x;           // (m, k) bf16
   const float* scale;      // (n) float32: the scale of each weight row
@@ -53,7 +53,8 @@ struct Skinny2GemmFp8Params {
   int splits;
   int outFloat;            // 1: out is (m, outStride) float32
   const float* xScale;     // the x-codes variants (skinny2_gemm_fp8x8.cu): (m) float32, x's row scales; else unused
-  TensorMap xMap;          // the x-codes variants: x (m, k) e4m3 as a (k, m) UINT8 map, box 256 x mTile; else unused
+  TensorMap xMap;          // the x-codes variants: x (m, k) e4m3 as a (k, m) UINT8 map, box 256 x mTile (wgmma
+                           // variants: 128 x mTile, 128-byte swizzle); else unused
 };
 DF_PARAMS_SIZE(Skinny2GemmFp8Params, 384);
 

@@ -192,6 +192,18 @@ public enum Kernel {
       8 * (64 * 256 + 32 * 256) + 128 + 128),
   SKINNY2_GEMM_FP8X8_M64("df_skinny2_gemm_fp8x8_m64", Skinny2GemmFp8Params.class, 160,
       6 * (64 * 256 + 64 * 256) + 128 + 96),
+  /**
+   * The same on wgmma (skinny2_gemm_fp8x8_wgmma.cu, sm_90a only): a stage is two pairs of 128-byte-swizzled boxes
+   * (128 codes x 64 weight rows, 128 codes x mTile x rows), the ring 1024-aligned; 8 stages up to m32, 6 at m64.
+   */
+  SKINNY2_GEMM_FP8X8_WGMMA_M8("df_skinny2_gemm_fp8x8_wgmma_m8", Skinny2GemmFp8Params.class, 160,
+      8 * 2 * (64 * 128 + 8 * 128) + 1024 + 128),
+  SKINNY2_GEMM_FP8X8_WGMMA_M16("df_skinny2_gemm_fp8x8_wgmma_m16", Skinny2GemmFp8Params.class, 160,
+      8 * 2 * (64 * 128 + 16 * 128) + 1024 + 128),
+  SKINNY2_GEMM_FP8X8_WGMMA_M32("df_skinny2_gemm_fp8x8_wgmma_m32", Skinny2GemmFp8Params.class, 160,
+      8 * 2 * (64 * 128 + 32 * 128) + 1024 + 128),
+  SKINNY2_GEMM_FP8X8_WGMMA_M64("df_skinny2_gemm_fp8x8_wgmma_m64", Skinny2GemmFp8Params.class, 160,
+      6 * 2 * (64 * 128 + 64 * 128) + 1024 + 96),
   /** FP8 weights widened to bf16 for the prefill GEMM (fp8_weights.cu). */
   FP8_DEQUANT("df_fp8_dequant", Fp8DequantParams.class, 256, 0),
   /** An FP8 projection's activations quantized a row at a time (dynamic per-token scales; fp8_weights.cu). */
@@ -260,13 +272,20 @@ public enum Kernel {
 
   /**
    * Whether this kernel's code runs on a device of this compute capability. Every kernel runs
-   * wherever the fatbin loads but {@link #WGMMA_GEMM} and {@link #WGMMA_GEMM_FP8}, which are sm_90a
-   * machine code only (their other targets trap); their shared-memory opt-in is not even asked for
-   * elsewhere.
+   * wherever the fatbin loads but the wgmma ones ({@link #WGMMA_GEMM}, {@link #WGMMA_GEMM_FP8}, the sm_90 prompt
+   * attentions, the codes-by-codes skinny GEMM's wgmma variants), which are sm_90a machine code only (their other
+   * targets trap); their shared-memory opt-in is not even asked for elsewhere.
    */
   public boolean runsOn(int computeMajor, int computeMinor) {
-    return (this != WGMMA_GEMM && this != WGMMA_GEMM_FP8 && this != PREFILL_ATTENTION_WGMMA_D128
-        && this != PREFILL_ATTENTION_TMA_D128 && this != PREFILL_ATTENTION_TMA_PP_D128)
-        || WgmmaGemmParams.supports(computeMajor, computeMinor);
+    return !sm90aOnly() || WgmmaGemmParams.supports(computeMajor, computeMinor);
+  }
+
+  private boolean sm90aOnly() {
+    return switch (this) {
+      case WGMMA_GEMM, WGMMA_GEMM_FP8, PREFILL_ATTENTION_WGMMA_D128, PREFILL_ATTENTION_TMA_D128,
+          PREFILL_ATTENTION_TMA_PP_D128, SKINNY2_GEMM_FP8X8_WGMMA_M8, SKINNY2_GEMM_FP8X8_WGMMA_M16,
+          SKINNY2_GEMM_FP8X8_WGMMA_M32, SKINNY2_GEMM_FP8X8_WGMMA_M64 -> true;
+      default -> false;
+    };
   }
 }

@@ -9,16 +9,18 @@ package io.decodefleet.kernels.cuda;
  * choice stands; past 16 rows the variants hold 32 or 64 x rows a stage, in fewer stages), the
  * weights read through a UINT8 tensor map ({@link #wMapSpec}).
  *
- * <p>The same parameters launch the codes-by-codes variants ({@code df_skinny2_gemm_fp8x8_m*}, fp8-dynamic's
- * projections: {@link #ofCodes}, {@link #planCodes}, {@link #launchCodes}): x is then (m, k) e4m3 codes with a
+ * <p>The same parameters launch the codes-by-codes variants ({@code df_skinny2_gemm_fp8x8_m*} on mma.sync and {@code
+ * df_skinny2_gemm_fp8x8_wgmma_m*} on wgmma, fp8-dynamic's projections: {@link #ofCodes}, {@link #planCodes},
+ * {@link #launchCodes}): x is then (m, k) e4m3 codes with a
  * float32 scale per row at {@code xScale}, and {@code out = (x · wᵀ) * xScale[row of x] * scale[row of w]}.
  *
- * @param wMap w (n, k) e4m3 as a (k, n) UINT8 tensor map, boxes of 256 k × 64 rows, no swizzle
+ * @param wMap w (n, k) e4m3 as a (k, n) UINT8 tensor map, boxes of 256 k × 64 rows, no swizzle (the codes variants
+ *     on wgmma: 128 k × 64 rows, 128-byte swizzle, {@link #wMapSpecCodes})
  * @param scale (n) float32
  * @param kSlice k per split, a multiple of {@value Skinny2GemmPlan#CHUNK_K}
  * @param xScale the codes variants: (m) float32, x's row scales; 0 for the bf16-x variants
- * @param xMap the codes variants: x (m, k) as a (k, m) UINT8 tensor map, boxes of 256 k × mTile rows ({@link
- *     #xMapSpec}); all zeros for the bf16-x variants
+ * @param xMap the codes variants: x (m, k) as a (k, m) UINT8 tensor map, boxes of mTile rows ({@link #xMapSpec});
+ *     all zeros for the bf16-x variants
  */
 public record Skinny2GemmFp8Params(
     TensorMap wMap,
@@ -44,6 +46,8 @@ public record Skinny2GemmFp8Params(
   public static final int MAX_M = 64;
   /** The codes variants' narrowest tile: an MMA's 8 columns of x rows. */
   static final int MIN_CODES_TILE = 8;
+  /** The wgmma codes variants' box width in codes: the 128-byte swizzle's row. */
+  public static final int WGMMA_BOX_K = 128;
 
   /** The bf16-x variants' unused x map. */
   private static final TensorMap NO_MAP = new TensorMap(new byte[TensorMap.BYTES]);
@@ -107,9 +111,22 @@ public record Skinny2GemmFp8Params(
     return Skinny2GemmPlan.plan(m, n, k, slots, Math.max(MIN_CODES_TILE, tileFor(m)));
   }
 
-  /** The codes-by-codes variant for {@code m} rows of x: the smallest of 8, 16, 32 and 64 rows that holds them. */
-  public static Kernel kernelForCodes(int m) {
-    return switch (Math.max(MIN_CODES_TILE, tileFor(m))) {
+  /**
+   * The codes-by-codes variant for {@code m} rows of x: the smallest of 8, 16, 32 and 64 rows that holds them, on
+   * wgmma (skinny2_gemm_fp8x8_wgmma.cu, sm_90a only: {@link #wgmmaRunsOn}) or mma.sync (skinny2_gemm_fp8x8.cu, every
+   * target). Both take the same plans; their maps differ ({@link #wMapSpecCodes}, {@link #xMapSpec}).
+   */
+  public static Kernel kernelForCodes(int m, boolean wgmma) {
+    int tile = Math.max(MIN_CODES_TILE, tileFor(m));
+    if (wgmma) {
+      return switch (tile) {
+        case 8 -> Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M8;
+        case 16 -> Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M16;
+        case 32 -> Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M32;
+        default -> Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M64;
+      };
+    }
+    return switch (tile) {
       case 8 -> Kernel.SKINNY2_GEMM_FP8X8_M8;
       case 16 -> Kernel.SKINNY2_GEMM_FP8X8_M16;
       case 32 -> Kernel.SKINNY2_GEMM_FP8X8_M32;
@@ -117,9 +134,27 @@ public record Skinny2GemmFp8Params(
     };
   }
 
+  /** Whether the codes GEMM's wgmma variants run on a device of this compute capability (sm_90a code). */
+  public static boolean wgmmaRunsOn(int computeMajor, int computeMinor) {
+    return Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M8.runsOn(computeMajor, computeMinor);
+  }
+
   /** A codes plan's persistent grid, with its variant's threads and shared memory. */
-  public static LaunchShape launchCodes(Skinny2GemmPlan plan) {
-    return LaunchShape.grid1d(plan.ctas(), kernelForCodes(plan.m()));
+  public static LaunchShape launchCodes(Skinny2GemmPlan plan, boolean wgmma) {
+    return LaunchShape.grid1d(plan.ctas(), kernelForCodes(plan.m(), wgmma));
+  }
+
+  /**
+   * The weights' map of a codes launch: {@link #wMapSpec} for the mma.sync variants; for the wgmma ones the same
+   * codes in boxes of {@value #WGMMA_BOX_K} codes × {@value Skinny2GemmPlan#ROWS} rows, 128-byte swizzle (wgmma's
+   * K-major operand layout; two boxes a 256-k stage).
+   */
+  public static TensorMapSpec wMapSpecCodes(long w, int n, int k, boolean wgmma) {
+    if (!wgmma) return wMapSpec(w, n, k);
+    ParamChecks.positive(n, "n");
+    ParamChecks.multipleOf(k, 16, "k");
+    return new TensorMapSpec(w, k, n, k, WGMMA_BOX_K, Skinny2GemmPlan.ROWS, TensorMapSpec.SWIZZLE_128B,
+        TensorMapSpec.DATA_TYPE_UINT8);
   }
 
   /**
@@ -143,14 +178,14 @@ public record Skinny2GemmFp8Params(
   }
 
   /**
-   * What a codes launch's x map describes: x's codes (m, k) as (k, m) UINT8, row stride k bytes, boxes of {@value
-   * Skinny2GemmPlan#CHUNK_K} codes × the plan's mTile rows (one stage's x, in one copy), no swizzle, zeros past m
-   * and k.
+   * What a codes launch's x map describes: x's codes (m, k) as (k, m) UINT8, row stride k bytes, zeros past m and
+   * k, boxes of the plan's mTile rows by {@value Skinny2GemmPlan#CHUNK_K} codes (the mma.sync variants: one stage's
+   * x in one copy, no swizzle) or {@value #WGMMA_BOX_K} codes with the 128-byte swizzle (the wgmma variants).
    */
-  public static TensorMapSpec xMapSpec(long xCodes, Skinny2GemmPlan plan) {
+  public static TensorMapSpec xMapSpec(long xCodes, Skinny2GemmPlan plan, boolean wgmma) {
     ParamChecks.multipleOf(plan.k(), 16, "k");
-    return new TensorMapSpec(xCodes, plan.k(), plan.m(), plan.k(), Skinny2GemmPlan.CHUNK_K, plan.mTile(),
-        TensorMapSpec.SWIZZLE_NONE, TensorMapSpec.DATA_TYPE_UINT8);
+    return new TensorMapSpec(xCodes, plan.k(), plan.m(), plan.k(), wgmma ? WGMMA_BOX_K : Skinny2GemmPlan.CHUNK_K,
+        plan.mTile(), wgmma ? TensorMapSpec.SWIZZLE_128B : TensorMapSpec.SWIZZLE_NONE, TensorMapSpec.DATA_TYPE_UINT8);
   }
 
   /**
@@ -160,7 +195,7 @@ public record Skinny2GemmFp8Params(
   public static Skinny2GemmFp8Params ofCodes(Skinny2GemmPlan plan, TensorMap wMap, TensorMap xMap, long out,
       long xCodes, long xScale, long scale, long workspace, long counters, int outStride, boolean outFloat) {
     ParamChecks.pointer(xScale, "xScale");
-    if (plan.mTile() != Math.max(MIN_CODES_TILE, tileFor(plan.m()))) {
+    if (plan.mTile() != Math.max(MIN_CODES_TILE, tileFor(plan.m()))) { // the same tiles on both variants
       throw new IllegalArgumentException("mTile " + plan.mTile() + " is not the codes variant's for m = " + plan.m()
           + " (plan it with planCodes)");
     }

@@ -118,11 +118,27 @@ class Skinny2GemmFp8ParamsTest {
     int[][] expected = {{1, 8}, {2, 8}, {8, 8}, {9, 16}, {16, 16}, {17, 32}, {32, 32}, {33, 64}, {64, 64}};
     for (int[] e : expected) {
       Skinny2GemmPlan plan = Skinny2GemmFp8Params.planCodes(e[0], 6144, 4096, SLOTS);
-      Kernel k = Skinny2GemmFp8Params.kernelForCodes(e[0]);
+      Kernel k = Skinny2GemmFp8Params.kernelForCodes(e[0], false);
       assertEquals("SKINNY2_GEMM_FP8X8_M" + e[1], k.name(), "m = " + e[0]);
       assertEquals(e[1], plan.mTile(), "the workspace holds the variant's x rows, m = " + e[0]);
-      assertEquals(new LaunchShape(132, 1, 1, 160, k.sharedBytes()), Skinny2GemmFp8Params.launchCodes(plan));
+      assertEquals(new LaunchShape(132, 1, 1, 160, k.sharedBytes()), Skinny2GemmFp8Params.launchCodes(plan, false));
+      Kernel wg = Skinny2GemmFp8Params.kernelForCodes(e[0], true);
+      assertEquals("SKINNY2_GEMM_FP8X8_WGMMA_M" + e[1], wg.name(), "m = " + e[0] + ", the same tiles on wgmma");
+      assertEquals(new LaunchShape(132, 1, 1, 160, wg.sharedBytes()), Skinny2GemmFp8Params.launchCodes(plan, true));
     }
+    assertEquals(148_608, Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M8.sharedBytes(),
+        "8 stages of two 8 KB weight boxes and two x boxes of 8 rows, + 1 KB of swizzle alignment + the barriers");
+    assertEquals(197_760, Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M32.sharedBytes(), "8 stages, x boxes of 32 rows");
+    assertEquals(197_728, Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M64.sharedBytes(), "6 stages, x boxes of 64 rows");
+    for (String m : new String[] {"8", "16", "32", "64"}) {
+      Kernel wg = Kernel.valueOf("SKINNY2_GEMM_FP8X8_WGMMA_M" + m);
+      assertTrue(wg.sharedBytes() <= 227 * 1024, wg + ": one CTA per SM fits");
+      assertTrue(wg.runsOn(9, 0), wg + " runs on sm_90");
+      assertFalse(wg.runsOn(10, 0), wg + " is sm_90a code only");
+      assertTrue(Kernel.valueOf("SKINNY2_GEMM_FP8X8_M" + m).runsOn(10, 0), "the mma.sync variant runs anywhere");
+    }
+    assertTrue(Skinny2GemmFp8Params.wgmmaRunsOn(9, 0));
+    assertFalse(Skinny2GemmFp8Params.wgmmaRunsOn(12, 0));
     assertEquals(147_712, Kernel.SKINNY2_GEMM_FP8X8_M8.sharedBytes(), "8 stages of 16 KB + 8 x rows of 256 codes");
     assertEquals(196_864, Kernel.SKINNY2_GEMM_FP8X8_M32.sharedBytes(), "8 stages of 16 KB + 32 x rows");
     assertEquals(196_832, Kernel.SKINNY2_GEMM_FP8X8_M64.sharedBytes(), "6 stages of 16 KB + 64 x rows");
@@ -146,10 +162,21 @@ class Skinny2GemmFp8ParamsTest {
     assertEquals(0x6000, b.getLong(200), "xScale: x's rows");
     assertEquals(5, b.getInt(168));
     assertEquals(7, b.get(256), "the x map");
-    TensorMapSpec x = Skinny2GemmFp8Params.xMapSpec(0x7f00_0000L, plan);
+    TensorMapSpec x = Skinny2GemmFp8Params.xMapSpec(0x7f00_0000L, plan, false);
     assertArrayEquals(new long[] {4096, 5}, x.globalDims(), "codes (5, 4096) as (k, m)");
     assertArrayEquals(new int[] {256, 8}, x.boxDims(), "one stage's x: 256 codes of the variant's 8 rows");
     assertEquals(TensorMapSpec.DATA_TYPE_UINT8, x.dataType());
+    assertEquals(TensorMapSpec.SWIZZLE_NONE, x.swizzle());
+    TensorMapSpec xw = Skinny2GemmFp8Params.xMapSpec(0x7f00_0000L, plan, true);
+    assertArrayEquals(new long[] {4096, 5}, xw.globalDims());
+    assertArrayEquals(new int[] {128, 8}, xw.boxDims(), "wgmma: half a stage's x, one 128-byte swizzle row a row");
+    assertEquals(TensorMapSpec.SWIZZLE_128B, xw.swizzle());
+    TensorMapSpec ww = Skinny2GemmFp8Params.wMapSpecCodes(0x7f10_0000L, 6144, 4096, true);
+    assertArrayEquals(new long[] {4096, 6144}, ww.globalDims());
+    assertArrayEquals(new int[] {128, 64}, ww.boxDims(), "wgmma: half a stage's 64 weight rows");
+    assertEquals(TensorMapSpec.SWIZZLE_128B, ww.swizzle());
+    assertEquals(Skinny2GemmFp8Params.wMapSpec(0x7f10_0000L, 6144, 4096),
+        Skinny2GemmFp8Params.wMapSpecCodes(0x7f10_0000L, 6144, 4096, false), "mma.sync: the weights' usual map");
     assertEquals(0L, Skinny2GemmFp8Params.of(Skinny2GemmFp8Params.plan(5, 4096, 4096, SLOTS), MAP, 0x1000, 0x2000,
         0x3000, 0x4000, 0x5000, 4096, false).xScale(), "the bf16-x variants leave it unset");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Skinny2GemmFp8Params.ofCodes(

@@ -32,7 +32,8 @@ import java.util.TreeMap;
  * the CPU backend quantizes the same rows the same way ({@code Fp8E4m3.quantizeRows}).
  *
  * <p>From 2 to {@value Skinny2GemmFp8Params#MAX_M} rows our codes-by-codes skinny GEMM ({@code
- * df_skinny2_gemm_fp8x8_m*}, "ours:skinny2-fp8x8") is a candidate beside cuBLASLt ({@link #SETTING_ENV}): {@link
+ * df_skinny2_gemm_fp8x8_wgmma_m*}, "ours:skinny2-fp8x8-wgmma", on sm_90a; {@code df_skinny2_gemm_fp8x8_m*},
+ * "ours:skinny2-fp8x8", elsewhere: {@link Skinny2Gemms#codesOnWgmma}) is a candidate beside cuBLASLt ({@link #SETTING_ENV}): {@link
  * #tune} times both on the model's projections at the decode batch buckets and keeps the faster per shape (a row
  * count between buckets takes the next bucket's choice). Each cuBLASLt launch takes the heuristic's first algorithm for its
  * shape. The codes and scales of one projection's input live in a buffer of this class, reused by the next
@@ -117,6 +118,7 @@ final class Fp8Activations implements AutoCloseable {
     }
     // Every codes plan of the model's projections, and the split-K scratch they need: float32 partials, then int32
     // counters.
+    Skinny2Gemms skinny2 = new Skinny2Gemms(kernels, stream);
     Map<Shape, Skinny2GemmPlan> plans = new HashMap<>();
     int h = c.hiddenSize();
     int[][] nk = {{qkvWidth, h}, {h, c.qSize()}, {2 * c.intermediateSize(), h}, {h, c.intermediateSize()}};
@@ -125,8 +127,7 @@ final class Fp8Activations implements AutoCloseable {
     for (int m = 1; m <= Math.min(rows, Skinny2GemmFp8Params.MAX_M); m++) {
       for (int[] s : nk) {
         if (!Skinny2GemmFp8Params.supports(m, s[1])) continue;
-        Skinny2GemmPlan p = Skinny2GemmFp8Params.planCodes(m, s[0], s[1],
-            kernels.slots(Skinny2GemmFp8Params.kernelForCodes(m)));
+        Skinny2GemmPlan p = Skinny2GemmFp8Params.planCodes(m, s[0], s[1], kernels.slots(skinny2.codesKernel(m)));
         plans.put(new Shape(m, s[0], s[1]), p);
         floats = Math.max(floats, p.workspaceFloats());
         ints = Math.max(ints, p.counterCount());
@@ -134,8 +135,8 @@ final class Fp8Activations implements AutoCloseable {
     }
     DeviceBuffer scratch = ctx.allocate(4L * (floats + Math.max(1, ints)));
     scratch.fill32(0);
-    return new Fp8Activations(kernels, stream, lt, gemv, buffer, rows, maxK, new Skinny2Gemms(kernels, stream),
-        scratch, scratch.address(4L * floats), plans);
+    return new Fp8Activations(kernels, stream, lt, gemv, buffer, rows, maxK, skinny2, scratch,
+        scratch.address(4L * floats), plans);
   }
 
   /**
@@ -150,7 +151,7 @@ final class Fp8Activations implements AutoCloseable {
     if (skinny2 == null) return "fp8-dynamic: ours:skinny2-fp8x8 is not a candidate: " + Skinny2Gemms.unavailabilityCause();
     mode = setting(System.getenv(SETTING_ENV));
     if (!mode.equals("timed")) {
-      return "fp8-dynamic: " + (mode.equals("ours") ? "ours:skinny2-fp8x8" : "cuBLASLt") + " runs 2-"
+      return "fp8-dynamic: " + (mode.equals("ours") ? skinny2.codesName() : "cuBLASLt") + " runs 2-"
           + Skinny2GemmFp8Params.MAX_M + " rows (" + SETTING_ENV + "=" + mode + ")";
     }
     int won = 0;
@@ -183,7 +184,7 @@ final class Fp8Activations implements AutoCloseable {
         }
       }
     }
-    return "fp8-dynamic: ours:skinny2-fp8x8 chosen over cuBLASLt at " + won + " of " + timed + " shapes of 2-"
+    return "fp8-dynamic: " + skinny2.codesName() + " chosen over cuBLASLt at " + won + " of " + timed + " shapes of 2-"
         + Skinny2GemmFp8Params.MAX_M + " rows" + (detail.length() == 0 ? "" : " (widest, ours/cuBLASLt:" + detail + ")");
   }
 

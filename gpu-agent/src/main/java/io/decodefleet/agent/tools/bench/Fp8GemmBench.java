@@ -111,9 +111,9 @@ final class Fp8GemmBench {
           h.freeAll();
         }
         if (m >= CODES_MIN_M && m <= Skinny2GemmFp8Params.MAX_M) {
-          for (boolean lt : new boolean[] {false, true}) {
-            if (lt ? !withLt : !withSkinny2) continue;
-            rows.add(codes(h, m, nk[0], nk[1], lt, copyPerUs));
+          for (CodesGemm g : CodesGemm.values()) {
+            if (!g.runs(h, withSkinny2, withLt)) continue;
+            rows.add(codes(h, m, nk[0], nk[1], g, copyPerUs));
             h.freeAll();
           }
         }
@@ -240,12 +240,27 @@ final class Fp8GemmBench {
   /** The fewest rows of fp8-dynamic's FP8 x FP8 points (one row runs the x-codes GEMV). */
   static final int CODES_MIN_M = 8;
 
+  /** fp8-dynamic's FP8 x FP8 GEMMs of several rows: ours on mma.sync, ours on wgmma (sm_90a), cuBLASLt. */
+  enum CodesGemm {
+    MMA,
+    WGMMA,
+    CUBLASLT;
+
+    boolean runs(DeviceHarness h, boolean withSkinny2, boolean withLt) {
+      return switch (this) {
+        case MMA -> withSkinny2;
+        case WGMMA -> withSkinny2 && h.kernels().runsHere(Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M8);
+        case CUBLASLT -> withLt;
+      };
+    }
+  }
+
   /**
-   * fp8-dynamic's FP8 x FP8 GEMM of m rows of codes with a scale per row: ours:skinny2-fp8x8, or with {@code lt}
-   * cuBLASLt's outer-vector-scaled FP8 GEMM on its heuristic's first algorithm. The quantization in front (the same
-   * launch for both) is not in the time.
+   * fp8-dynamic's FP8 x FP8 GEMM of m rows of codes with a scale per row: ours:skinny2-fp8x8 on mma.sync or wgmma,
+   * or cuBLASLt's outer-vector-scaled FP8 GEMM on its heuristic's first algorithm. The quantization in front (the
+   * same launch for all) is not in the time.
    */
-  static BenchResult codes(DeviceHarness h, int m, int n, int k, boolean lt, double copyPerUs) {
+  static BenchResult codes(DeviceHarness h, int m, int n, int k, CodesGemm gemm, double copyPerUs) {
     Inputs in = Inputs.of(h, m, n, k);
     DeviceBuffer xCodes = BenchPool.randomFp8(h, (long) in.sets() * m * k, 5, 1f);
     DeviceBuffer xScales = h.track(h.context().allocate(4L * m));
@@ -255,7 +270,7 @@ final class Fp8GemmBench {
     long out = in.out().address();
     long ws = in.scales().address();
     Map<String, Long> shape = KernelBench.gemmShape(m, n, k);
-    if (lt) {
+    if (gemm == CodesGemm.CUBLASLT) {
       GemmShape g = new GemmShape(m, n, k, n, false);
       try (CublasLtGemms gemms = CublasLtGemms.open(h.context(), h.stream())) {
         gemms.launchFp8(g, 0, out, xCodes.address(), xScales.address(), in.w(0), ws); // first use outside the capture
@@ -264,13 +279,15 @@ final class Fp8GemmBench {
         return in.result("fp8x8_gemm", "cublaslt#0", shape, us, copyPerUs);
       }
     }
-    Kernel kernel = Skinny2GemmFp8Params.kernelForCodes(m);
+    boolean wgmma = gemm == CodesGemm.WGMMA;
+    Kernel kernel = Skinny2GemmFp8Params.kernelForCodes(m, wgmma);
     Skinny2GemmPlan plan = Skinny2GemmFp8Params.planCodes(m, n, k, h.kernels().slots(kernel));
     long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
     Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
-    gemms.launchCodes(plan, out, xCodes.address(), xScales.address(), in.w(0), ws, workspace, counters, n, false);
-    double us = BenchPool.graphMedianUs(h, in.launches(), i -> gemms.launchCodes(plan, out,
+    gemms.launchCodes(wgmma, plan, out, xCodes.address(), xScales.address(), in.w(0), ws, workspace, counters, n,
+        false);
+    double us = BenchPool.graphMedianUs(h, in.launches(), i -> gemms.launchCodes(wgmma, plan, out,
         xCodes.address((long) (i % in.sets()) * m * k), xScales.address(), in.w(i % in.sets()), ws, workspace,
         counters, n, false));
     shape.put("splits", (long) plan.splits());

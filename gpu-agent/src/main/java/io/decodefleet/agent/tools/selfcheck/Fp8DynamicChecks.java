@@ -44,23 +44,29 @@ final class Fp8DynamicChecks {
   }
 
   /**
-   * SKINNY2_GEMM_FP8X8's rows: each variant (m 1, 2, 8; 13, 16; 17, 32; 40, 64), the four Llama-3-8B projections at
-   * 64 rows, edges (n not a multiple of 64, k of 256; 40 rows split over k), float32 out.
+   * SKINNY2_GEMM_FP8X8's rows, on the variant the backend runs here (wgmma on sm_90a, else mma.sync): each tile (m
+   * 1, 2, 8; 13, 16; 17, 32; 40, 64), the four Llama-3-8B projections at 64 rows, edges (n not a multiple of 64, k
+   * of 256 or of 128, k below one box: 528 and 80; 40 rows split over k), float32 out; then four rows pinned to the
+   * mma.sync variant (where wgmma is the backend's, they keep the other one checked).
    */
   static final KernelFamily.Check[] CODES = {
-    h -> codes(h, 1, 4096, 4096, true),
-    h -> codes(h, 2, 6144, 4096, false),
-    h -> codes(h, 8, 4096, 4096, false),
-    h -> codes(h, 16, 28672, 4096, false),
-    h -> codes(h, 13, 1000, 528, false),
-    h -> codes(h, 32, 4096, 14336, false),
-    h -> codes(h, 17, 130, 80, false),
-    h -> codes(h, 64, 6144, 4096, false),
-    h -> codes(h, 64, 4096, 4096, false),
-    h -> codes(h, 64, 28672, 4096, false),
-    h -> codes(h, 64, 4096, 14336, false),
-    h -> codes(h, 40, 4096, 4096, false),
-    h -> codes(h, 64, 4096, 4096, true)
+    h -> codes(h, 1, 4096, 4096, true, false),
+    h -> codes(h, 2, 6144, 4096, false, false),
+    h -> codes(h, 8, 4096, 4096, false, false),
+    h -> codes(h, 16, 28672, 4096, false, false),
+    h -> codes(h, 13, 1000, 528, false, false),
+    h -> codes(h, 32, 4096, 14336, false, false),
+    h -> codes(h, 17, 130, 80, false, false),
+    h -> codes(h, 64, 6144, 4096, false, false),
+    h -> codes(h, 64, 4096, 4096, false, false),
+    h -> codes(h, 64, 28672, 4096, false, false),
+    h -> codes(h, 64, 4096, 14336, false, false),
+    h -> codes(h, 40, 4096, 4096, false, false),
+    h -> codes(h, 64, 4096, 4096, true, false),
+    h -> codes(h, 8, 4096, 4096, false, true),
+    h -> codes(h, 13, 1000, 528, false, true),
+    h -> codes(h, 40, 4096, 4096, false, true),
+    h -> codes(h, 64, 28672, 4096, false, true)
   };
 
   /**
@@ -68,30 +74,33 @@ final class Fp8DynamicChecks {
    * rows quantized on the device (row 1 all zeros where m > 2), then the codes-by-codes skinny GEMM with the rows'
    * scales and the weight rows' scales, against {@link Fp8Matmul} on the CPU-quantized rows; after the timed
    * launches the output and the split-K partials are poisoned and the product checked again. Both outputs are
-   * held to bf16's bound (Hopper's FP8 MMAs do not keep a float32 sum exactly).
+   * held to bf16's bound (Hopper's FP8 MMAs do not keep a float32 sum exactly). {@code mma}: the mma.sync variant,
+   * whatever the backend runs here.
    */
-  static CheckResult codes(DeviceHarness h, int m, int n, int k, boolean outFloat) {
+  static CheckResult codes(DeviceHarness h, int m, int n, int k, boolean outFloat, boolean mma) {
     Case c = Case.draw(h, m, n, k);
     long x = h.bf16(c.x()).address();
     long codes = h.track(h.context().allocate((long) m * k)).address();
     long xScales = h.poisonedF32(m).address();
     long w = h.bytes(c.w()).address();
     long wScales = h.f32(c.wScales()).address();
+    Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
+    boolean wgmma = gemms.codesOnWgmma() && !mma;
     Skinny2GemmPlan plan = Skinny2GemmFp8Params.planCodes(m, n, k,
-        h.kernels().slots(Skinny2GemmFp8Params.kernelForCodes(m)));
+        h.kernels().slots(Skinny2GemmFp8Params.kernelForCodes(m, wgmma)));
     DeviceBuffer workspace = plan.workspaceFloats() > 0 ? h.poisonedF32(plan.workspaceFloats()) : null;
     long counters = plan.counterCount() > 0 ? h.zeroedInts(plan.counterCount()).address() : 0;
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
     Fp8QuantizeRowsParams q = new Fp8QuantizeRowsParams(codes, xScales, x, m, k, k);
-    Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
     Runnable run = () -> {
       h.launch(Kernel.FP8_QUANTIZE_ROWS, q.launch(), q);
-      gemms.launchCodes(plan, out.address(), codes, xScales, w, wScales, workspace == null ? 0 : workspace.address(),
-          counters, n, outFloat);
+      gemms.launchCodes(wgmma, plan, out.address(), codes, xScales, w, wScales,
+          workspace == null ? 0 : workspace.address(), counters, n, outFloat);
     };
     Fp8Checks.Checked checked = Fp8Checks.Checked.run(h, run, out, m * n, outFloat, c.expected(), workspace);
     double bytes = (double) n * k + 4.0 * n + 3.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;
-    return h.result(outFloat ? "skinny2 gemm fp8x8, f32 out" : "skinny2 gemm fp8x8", String.format(
+    String name = "skinny2 gemm fp8x8" + (wgmma ? " wgmma" : mma ? " mma.sync" : "");
+    return h.result(outFloat ? name + ", f32 out" : name, String.format(
         "m=%d n=%d k=%d tile=%d splits=%d ctas=%d", m, n, k, plan.mTile(), plan.splits(), plan.ctas()), checked.err(),
         Compare.BF16, checked.us(), bytes, 2.0 * m * n * k);
   }

@@ -3,6 +3,7 @@ package io.decodefleet.agent.backend.cuda.gemm;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
+import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmParams;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
@@ -32,6 +33,7 @@ public final class Skinny2Gemms {
   private final KernelModule kernels;
   private final CudaStream stream;
   private final TensorMapCache maps;
+  private final boolean codesOnWgmma;
 
   public Skinny2Gemms(KernelModule kernels, CudaStream stream) {
     String cause = unavailabilityCause();
@@ -41,6 +43,22 @@ public final class Skinny2Gemms {
     this.kernels = kernels;
     this.stream = stream;
     this.maps = new TensorMapCache(kernels.context().gpu(), KEPT_MAPS);
+    this.codesOnWgmma = kernels.runsHere(Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M8);
+  }
+
+  /** Whether {@link #launchCodes} runs the codes GEMM's wgmma variants here (sm_90a), else its mma.sync ones. */
+  public boolean codesOnWgmma() {
+    return codesOnWgmma;
+  }
+
+  /** The codes GEMM's variant {@link #launchCodes} runs for {@code m} rows here. */
+  public Kernel codesKernel(int m) {
+    return Skinny2GemmFp8Params.kernelForCodes(m, codesOnWgmma);
+  }
+
+  /** The codes GEMM's name as the load line and reports give it: ours:skinny2-fp8x8, -wgmma where that runs. */
+  public String codesName() {
+    return codesOnWgmma ? "ours:skinny2-fp8x8-wgmma" : "ours:skinny2-fp8x8";
   }
 
   /** Empty when the kernel can run here; else why not, in one line. */
@@ -92,15 +110,30 @@ public final class Skinny2Gemms {
 
   /**
    * Enqueues y = (xCodes · wᵀ) * xScales[row of x] * scales[row of w] as {@code plan} (from {@link
-   * Skinny2GemmFp8Params#planCodes}) describes it, on the codes-by-codes variant (skinny2_gemm_fp8x8.cu); x's map
-   * is cached beside the weights' (one per codes buffer, row count and depth).
+   * Skinny2GemmFp8Params#planCodes}) describes it, on the codes-by-codes variant this device runs ({@link
+   * #codesOnWgmma}); x's map is cached beside the weights' (one per codes buffer, row count and depth).
    */
   public void launchCodes(Skinny2GemmPlan plan, long out, long xCodes, long xScales, long w, long scales,
       long workspace, long counters, int outStride, boolean outFloat) {
-    Skinny2GemmFp8Params p = Skinny2GemmFp8Params.ofCodes(plan, maps.get(Skinny2GemmFp8Params.wMapSpec(w, plan.n(),
-        plan.k())), maps.get(Skinny2GemmFp8Params.xMapSpec(xCodes, plan)), out, xCodes, xScales, scales, workspace,
+    launchCodes(codesOnWgmma, plan, out, xCodes, xScales, w, scales, workspace, counters, outStride, outFloat);
+  }
+
+  /**
+   * {@link #launchCodes} on the variant named: wgmma (skinny2_gemm_fp8x8_wgmma.cu, sm_90a only) or mma.sync
+   * (skinny2_gemm_fp8x8.cu); the self-test and {@code bench kernels} run both where both run.
+   */
+  public void launchCodes(boolean wgmma, Skinny2GemmPlan plan, long out, long xCodes, long xScales, long w,
+      long scales, long workspace, long counters, int outStride, boolean outFloat) {
+    Kernel kernel = Skinny2GemmFp8Params.kernelForCodes(plan.m(), wgmma);
+    if (!kernels.runsHere(kernel)) {
+      throw new IllegalStateException(kernel.symbol() + " is sm_90a code; " + kernels.context().gpu().label()
+          + " is " + kernels.context().gpu().arch());
+    }
+    Skinny2GemmFp8Params p = Skinny2GemmFp8Params.ofCodes(plan,
+        maps.get(Skinny2GemmFp8Params.wMapSpecCodes(w, plan.n(), plan.k(), wgmma)),
+        maps.get(Skinny2GemmFp8Params.xMapSpec(xCodes, plan, wgmma)), out, xCodes, xScales, scales, workspace,
         counters, outStride, outFloat);
-    kernels.launch(Skinny2GemmFp8Params.kernelForCodes(plan.m()), Skinny2GemmFp8Params.launchCodes(plan), p, stream);
+    kernels.launch(kernel, Skinny2GemmFp8Params.launchCodes(plan, wgmma), p, stream);
   }
 
   /** Enqueues y = (x · e4m3(w)ᵀ) * scale[row] as {@code plan} describes it, on the FP8 variant of its kernel. */
