@@ -33,11 +33,12 @@ import java.util.TreeMap;
  *
  * <p>From 2 to {@value Skinny2GemmFp8Params#MAX_M} rows our codes-by-codes skinny GEMM ({@code
  * df_skinny2_gemm_fp8x8_wgmma_m*}, "ours:skinny2-fp8x8-wgmma", on sm_90a; {@code df_skinny2_gemm_fp8x8_m*},
- * "ours:skinny2-fp8x8", elsewhere: {@link Skinny2Gemms#codesOnWgmma}) is a candidate beside cuBLASLt ({@link #SETTING_ENV}): {@link
- * #tune} times both on the model's projections at the decode batch buckets and keeps the faster per shape (a row
- * count between buckets takes the next bucket's choice). Each cuBLASLt launch takes the heuristic's first algorithm for its
- * shape. The codes and scales of one projection's input live in a buffer of this class, reused by the next
- * projection (one stream).
+ * "ours:skinny2-fp8x8", elsewhere: {@link Skinny2Gemms#codesOnWgmma}) is a candidate beside cuBLASLt ({@link
+ * #SETTING_ENV}), and at one row beside the GEMV: {@link #tune} times both on the model's projections at the decode
+ * batch buckets and keeps the faster per shape (a row count between buckets takes the next bucket's choice; where
+ * ours wins one row, the norm or SwiGLU in front writes that row's codes, as at several rows). Each cuBLASLt launch
+ * takes the heuristic's first algorithm for its shape. The codes and scales of one projection's input live in a
+ * buffer of this class, reused by the next projection (one stream).
  */
 final class Fp8Activations implements AutoCloseable {
 
@@ -58,8 +59,9 @@ final class Fp8Activations implements AutoCloseable {
   private String mode = "timed"; // the setting tune read: timed (the choice in `ours`), ours or cublaslt
 
   /**
-   * Environment variable choosing between ours:skinny2-fp8x8 and cuBLASLt from 2 to 64 rows: {@code timed} (unset:
-   * the default, the faster per shape, timed at load), {@code ours} (wherever it runs) or {@code cublaslt}.
+   * Environment variable choosing between ours:skinny2-fp8x8 and cuBLASLt from 2 to 64 rows (and the GEMV at one):
+   * {@code timed} (unset: the default, the faster per shape, timed at load), {@code ours} (wherever it runs, one
+   * row included) or {@code cublaslt} (the GEMV at one row).
    */
   static final String SETTING_ENV = "DECODEFLEET_GEMM_FP8X8";
 
@@ -151,18 +153,22 @@ final class Fp8Activations implements AutoCloseable {
     if (skinny2 == null) return "fp8-dynamic: ours:skinny2-fp8x8 is not a candidate: " + Skinny2Gemms.unavailabilityCause();
     mode = setting(System.getenv(SETTING_ENV));
     if (!mode.equals("timed")) {
-      return "fp8-dynamic: " + (mode.equals("ours") ? skinny2.codesName() : "cuBLASLt") + " runs 2-"
+      return "fp8-dynamic: " + (mode.equals("ours") ? skinny2.codesName() + " runs 1-" : "cuBLASLt runs 2-")
           + Skinny2GemmFp8Params.MAX_M + " rows (" + SETTING_ENV + "=" + mode + ")";
     }
     int won = 0;
     int timed = 0;
     StringBuilder detail = new StringBuilder();
+    StringBuilder oneRow = new StringBuilder();
     for (GemmTuning.Site site : sites) {
       if (!site.fp8()) continue;
       int n = site.shape().n();
       int k = site.shape().k();
       for (int m : site.rows()) {
-        if (m < 2 || !plans.containsKey(new Shape(m, n, k)) || !codesRun(m, k, site.weights()[0])) continue;
+        if (!plans.containsKey(new Shape(m, n, k)) || !codesRun(m, k, site.weights()[0])) continue;
+        // One row: against the GEMV that quantizes its row itself, where it runs; else against cuBLASLt.
+        boolean gemvRow = !site.shape().outFloat() && gemvRuns(m, n, k, site.x(), site.weights()[0]);
+        if (m == 1 && !gemvRow) continue;
         GemmTuning.noise(kernels, stream, site.x(), (long) m * k);
         double[] us = new double[2];
         for (int candidate = 0; candidate < 2; candidate++) {
@@ -170,6 +176,11 @@ final class Fp8Activations implements AutoCloseable {
           int[] layer = {0};
           us[candidate] = EventTimer.median(EventTimer.timeUs(stream, GemmTuning.WARMUP, GemmTuning.REPS, () -> {
             int l = layer[0]++ % site.weights().length;
+            if (!codes && m == 1) {
+              gemv.project(site.y(), site.shape().stride(), site.x(), null, false, site.weights()[l],
+                  site.scales()[l], n, k, GemmChoice.Kernel.GEMV_FP8X8_MMA);
+              return;
+            }
             quantize(site.x(), m, k);
             gemm(codes, site.y(), site.shape().stride(), site.weights()[l], site.scales()[l], m, n, k,
                 site.shape().outFloat());
@@ -179,13 +190,17 @@ final class Fp8Activations implements AutoCloseable {
         ours.computeIfAbsent(new Weight(n, k), w -> new TreeMap<>()).put(m, oursWins);
         timed++;
         if (oursWins) won++;
-        if (m == Math.min(rows, Skinny2GemmFp8Params.MAX_M)) {
+        if (m == 1) {
+          oneRow.append(String.format(" %s %.1f/%.1f µs", site.name(), us[0], us[1]));
+        } else if (m == Math.min(rows, Skinny2GemmFp8Params.MAX_M)) {
           detail.append(String.format(" %s %.1f/%.1f µs", site.name(), us[0], us[1]));
         }
       }
     }
-    return "fp8-dynamic: " + skinny2.codesName() + " chosen over cuBLASLt at " + won + " of " + timed + " shapes of 2-"
-        + Skinny2GemmFp8Params.MAX_M + " rows" + (detail.length() == 0 ? "" : " (widest, ours/cuBLASLt:" + detail + ")");
+    return "fp8-dynamic: " + skinny2.codesName() + " chosen over cuBLASLt (one row: the GEMV) at " + won + " of "
+        + timed + " shapes of 1-" + Skinny2GemmFp8Params.MAX_M + " rows"
+        + (detail.length() == 0 ? "" : " (widest, ours/cuBLASLt:" + detail + ")")
+        + (oneRow.length() == 0 ? "" : " (one row, ours/GEMV:" + oneRow + ")");
   }
 
   /** Whether the codes GEMM takes m rows of depth k over the codes w (x's codes live in this class's buffer). */
@@ -195,16 +210,16 @@ final class Fp8Activations implements AutoCloseable {
 
   /**
    * Whether ours runs a projection of m rows of the model: pinned by the setting, else the choice timed at the
-   * smallest timed row count >= m.
+   * smallest timed row count >= m (one row: only where one row was timed, against the GEMV).
    */
   boolean oursChosen(int m, int n, int k, long w) {
-    if (m < 2 || !codesRun(m, k, w) || !plans.containsKey(new Shape(m, n, k)) || mode.equals("cublaslt")) {
+    if (!codesRun(m, k, w) || !plans.containsKey(new Shape(m, n, k)) || mode.equals("cublaslt")) {
       return false;
     }
     if (mode.equals("ours")) return true;
     TreeMap<Integer, Boolean> byRows = ours.get(new Weight(n, k));
-    Map.Entry<Integer, Boolean> at = byRows == null ? null : byRows.ceilingEntry(m);
-    return at != null && at.getValue();
+    Map.Entry<Integer, Boolean> at = byRows == null ? null : m == 1 ? byRows.firstEntry() : byRows.ceilingEntry(m);
+    return at != null && (m > 1 || at.getKey() == 1) && at.getValue();
   }
 
   /**
@@ -220,7 +235,7 @@ final class Fp8Activations implements AutoCloseable {
    * e4m3 codes with (n) float32 row scales at {@code wScales}.
    */
   void project(long out, int stride, long x, long w, long wScales, int m, int n, int k, boolean outFloat) {
-    if (!outFloat && gemvRuns(m, n, k, x, w)) { // the GEMV writes bf16 only
+    if (!outFloat && gemvChosen(m, n, k, x, w)) { // the GEMV writes bf16 only
       gemv.project(out, stride, x, null, false, w, wScales, n, k, GemmChoice.Kernel.GEMV_FP8X8_MMA);
       return;
     }
@@ -236,11 +251,17 @@ final class Fp8Activations implements AutoCloseable {
   }
 
   /**
-   * Whether m rows of depth k may come quantized from the kernel in front ({@link #codes}, {@link #scales}: the
-   * norm before qkv and gate_up writes them) for {@link #projectCodes}: several rows, within this model's sizes.
+   * Whether m rows of depth k for the projection to n over the codes w may come quantized from the kernel in front
+   * ({@link #codes}, {@link #scales}: the norm before qkv and gate_up, SwiGLU before down write them) for {@link
+   * #projectCodes}: several rows within this model's sizes, or one row where ours runs it (not the GEMV).
    */
-  boolean takesCodes(int m, int k) {
-    return m >= 2 && m <= rows && k <= maxK && k % 16 == 0;
+  boolean takesCodes(int m, int n, int k, long w) {
+    return m >= 1 && m <= rows && k <= maxK && k % 16 == 0 && (m >= 2 || oursChosen(m, n, k, w));
+  }
+
+  /** Whether one row of this projection runs the GEMV that quantizes its row itself (not ours on the codes). */
+  boolean gemvChosen(int m, int n, int k, long x, long w) {
+    return gemvRuns(m, n, k, x, w) && !oursChosen(m, n, k, w);
   }
 
   /** Where the kernel in front writes x's codes for {@link #projectCodes}: (m, k) e4m3, rows k apart. */

@@ -196,7 +196,7 @@ final class LayerStack {
     boolean activated = projectNormed(KernelFamily.GATE_UP_PROJ, norm, ws.at(ws.gateUp), 2 * inter, lw.gateUp(),
         lw.gateUpScales(), n, 2 * inter, h, ws.at(ws.act));
     // fp8-dynamic: SwiGLU quantizes its rows for down, which then needs no quantizing launch.
-    boolean codes = !activated && fp8Codes(lw.downScales(), n, inter);
+    boolean codes = !activated && fp8Codes(lw.downScales(), n, h, inter, lw.down());
     if (!activated) {
       SwiGluParams act = new SwiGluParams(ws.at(ws.act), ws.at(ws.gateUp), ws.at(ws.gateUp, 2L * inter), n, inter,
           2 * inter, inter);
@@ -230,7 +230,7 @@ final class LayerStack {
     long x = norm == null || norm.deltaFloat() || !gemv.norm() ? ws.at(ws.normed) : norm.delta();
     GemmChoice.Kernel gemvKernel = null;
     if (m == 1 && scales >= 0 && fp8Activations != null) {
-      boolean fits = Fp8Activations.gemvRuns(m, n, k, x, weights.address(w));
+      boolean fits = fp8Activations.gemvChosen(m, n, k, x, weights.address(w));
       gemvKernel = fits ? GemmChoice.Kernel.GEMV_FP8X8_MMA : null; // fp8-dynamic's one row: codes by codes
     } else if (m == 1 && scales >= 0) {
       gemvKernel = projections.gemvFp8Chosen(n, k, stride, x, weights.address(w));
@@ -253,7 +253,7 @@ final class LayerStack {
       return swiglu;
     }
     // fp8-dynamic: the norm quantizes its rows for the projection, which then needs no quantizing launch.
-    boolean codes = norm != null && fp8Codes(scales, m, k);
+    boolean codes = norm != null && fp8Codes(scales, m, n, k, w);
     flushNorm(norm, m, codes);
     mark(family);
     if (codes) {
@@ -266,10 +266,10 @@ final class LayerStack {
 
   /**
    * Whether the kernel in front of an FP8 projection (row scales at {@code scales} >= 0) of m rows of depth k
-   * quantizes its rows for it (fp8-dynamic, {@link Fp8Activations#takesCodes}).
+   * to n over the weight at offset w quantizes its rows for it (fp8-dynamic, {@link Fp8Activations#takesCodes}).
    */
-  private boolean fp8Codes(long scales, int m, int k) {
-    return scales >= 0 && fp8Activations != null && fp8Activations.takesCodes(m, k);
+  private boolean fp8Codes(long scales, int m, int n, int k, long w) {
+    return scales >= 0 && fp8Activations != null && fp8Activations.takesCodes(m, n, k, weights.address(w));
   }
 
   /** Launches {@code norm} (residual add and RMSNorm into ws.normed); nothing where it is null. */
