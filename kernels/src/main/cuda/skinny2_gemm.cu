@@ -84,7 +84,7 @@ constexpr int kWeightBytes = kRows * kWPitchBytes;   // one box: 32 KB, the expe
 constexpr int kXPitchBytes = kChunkK * 2 + 64;   // x row pitch: 576 bytes, rows g and g+1 conflict-free
 constexpr int kXPitch = kXPitchBytes / 2;
 constexpr int kStages = 4;
-constexpr int kReduceBatch = 8;                  // partial float4s a summing thread loads at once
+constexpr int kReduceBatch = 8;                  // splits of one position a summing thread loads at once (m <= 16)
 constexpr int kRingAlign = 128;                  // a tensor copy's shared destination alignment
 
 template <int MT>
@@ -198,35 +198,57 @@ __device__ __forceinline__ void produce(const P& p, uint32_t ring, uint32_t full
   }
 }
 
-// The last item of a split row tile: out = sum over splits of the partial tiles, in split order.
+// The last item of a split row tile: out = sum over splits of the partial tiles, in split order. A thread sums kR
+// float4 positions at once, loading kB splits of each a round (at most 16 loads in flight): the positions a
+// thread holds at m = MT, so that a 64-row tile's sum is one or two rounds of L2 latency, not eight in a row.
 template <int MT, typename P>
 __device__ __forceinline__ void reduce(const P& p, int row0, int nPad) {
-  for (int f = threadIdx.x; f < p.m * (kRows / 4); f += kConsumers) {
-    const int mc = f / (kRows / 4), row = row0 + 4 * (f % (kRows / 4));
-    const size_t at = static_cast<size_t>(mc) * nPad + row;
-    const size_t splitStride = static_cast<size_t>(MT) * nPad;
-    float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
-    for (int s0 = 0; s0 < p.splits; s0 += kReduceBatch) {
-      float4 v[kReduceBatch];
+  constexpr int kPerTile = MT * (kRows / 4) / kConsumers;
+  constexpr int kR = kPerTile > 1 ? kPerTile : 1;
+  constexpr int kB = kR >= 8 ? 2 : kR >= 4 ? 4 : kReduceBatch;
+  static_assert(kR * kB <= 16, "16 float4 loads in flight at most");
+  const int total = p.m * (kRows / 4);
+  const size_t splitStride = static_cast<size_t>(MT) * nPad;
+  for (int f0 = threadIdx.x; f0 < total; f0 += kR * kConsumers) {
+    size_t at[kR];
+    float4 sum[kR];
 #pragma unroll
-      for (int b = 0; b < kReduceBatch; b++) {
-        v[b] = s0 + b < p.splits
-                   ? __ldcg(reinterpret_cast<const float4*>(p.workspace + (s0 + b) * splitStride + at))
-                   : make_float4(0.f, 0.f, 0.f, 0.f);
-      }
-#pragma unroll
-      for (int b = 0; b < kReduceBatch; b++) {
-        sum.x += v[b].x;
-        sum.y += v[b].y;
-        sum.z += v[b].z;
-        sum.w += v[b].w;
-      }
+    for (int r = 0; r < kR; r++) {
+      const int f = f0 + r * kConsumers;
+      at[r] = static_cast<size_t>(f / (kRows / 4)) * nPad + row0 + 4 * (f % (kRows / 4));
+      sum[r] = make_float4(0.f, 0.f, 0.f, 0.f);
     }
-    const size_t o = static_cast<size_t>(mc) * p.outStride + row;
-    if (row < p.n) skinny_store(p, o, sum.x);
-    if (row + 1 < p.n) skinny_store(p, o + 1, sum.y);
-    if (row + 2 < p.n) skinny_store(p, o + 2, sum.z);
-    if (row + 3 < p.n) skinny_store(p, o + 3, sum.w);
+    for (int s0 = 0; s0 < p.splits; s0 += kB) {
+      float4 v[kR][kB];
+#pragma unroll
+      for (int r = 0; r < kR; r++)
+#pragma unroll
+        for (int b = 0; b < kB; b++) {
+          v[r][b] = f0 + r * kConsumers < total && s0 + b < p.splits
+                        ? __ldcg(reinterpret_cast<const float4*>(p.workspace + (s0 + b) * splitStride + at[r]))
+                        : make_float4(0.f, 0.f, 0.f, 0.f);
+        }
+#pragma unroll
+      for (int r = 0; r < kR; r++)
+#pragma unroll
+        for (int b = 0; b < kB; b++) {
+          sum[r].x += v[r][b].x;
+          sum[r].y += v[r][b].y;
+          sum[r].z += v[r][b].z;
+          sum[r].w += v[r][b].w;
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < kR; r++) {
+      const int f = f0 + r * kConsumers;
+      if (f >= total) break;
+      const int mc = f / (kRows / 4), row = row0 + 4 * (f % (kRows / 4));
+      const size_t o = static_cast<size_t>(mc) * p.outStride + row;
+      if (row < p.n) skinny_store(p, o, sum[r].x);
+      if (row + 1 < p.n) skinny_store(p, o + 1, sum[r].y);
+      if (row + 2 < p.n) skinny_store(p, o + 2, sum[r].z);
+      if (row + 3 < p.n) skinny_store(p, o + 3, sum[r].w);
+    }
   }
 }
 

@@ -173,6 +173,9 @@ __device__ __forceinline__ void consume_fp8x8_wgmma(const Skinny2GemmFp8Params& 
   int it = 0;
   for (int i = blockIdx.x; i < items; i += gridDim.x) {
     const Item item(p, i);
+    // The weight rows' scales, loaded now so that their latency hides behind the item's stages.
+    const int rBase = item.row0 + warp * 16 + g;
+    const RowScales scale{{rBase < p.n ? p.scale[rBase] : 0.f, rBase + 8 < p.n ? p.scale[rBase + 8] : 0.f}};
     float acc[NT][4];
 #pragma unroll
     for (int nt = 0; nt < NT; nt++)
@@ -205,8 +208,6 @@ __device__ __forceinline__ void consume_fp8x8_wgmma(const Skinny2GemmFp8Params& 
     for (int nt = 0; nt < NT; nt++)
 #pragma unroll
       for (int e = 0; e < 4; e++) acc[nt][e] *= xs[nt][e & 1];
-    const int rBase = item.row0 + warp * 16 + g;
-    const RowScales scale{{rBase < p.n ? p.scale[rBase] : 0.f, rBase + 8 < p.n ? p.scale[rBase + 8] : 0.f}};
     finish_item<MT>(p, item, acc, scale, nPad);
   }
 }
