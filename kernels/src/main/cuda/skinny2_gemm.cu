@@ -137,9 +137,10 @@ __device__ __forceinline__ void bulk_copy(uint32_t dst, const void* src, uint32_
       : "memory");
 }
 
-// Barrier 1 over the four consumer warps only: the producer warp may be waiting on a stage.
-__device__ __forceinline__ void consumers_sync() {
-  asm volatile("bar.sync 1, %0;" ::"n"(kConsumers) : "memory");
+// Barrier 1 (or 1 + group, where two groups of four consumer warps take turns) over one group's consumer warps
+// only: the producer warp may be waiting on a stage.
+__device__ __forceinline__ void consumers_sync(int group = 0) {
+  asm volatile("bar.sync %0, %1;" ::"r"(1 + group), "n"(kConsumers) : "memory");
 }
 
 // One item's k range: [k0, k0 + kLen) of rows [row0, row0 + 64).
@@ -202,14 +203,14 @@ __device__ __forceinline__ void produce(const P& p, uint32_t ring, uint32_t full
 // float4 positions at once, loading kB splits of each a round (at most 16 loads in flight): the positions a
 // thread holds at m = MT, so that a 64-row tile's sum is one or two rounds of L2 latency, not eight in a row.
 template <int MT, typename P>
-__device__ __forceinline__ void reduce(const P& p, int row0, int nPad) {
+__device__ __forceinline__ void reduce(const P& p, int row0, int nPad, int tid) {
   constexpr int kPerTile = MT * (kRows / 4) / kConsumers;
   constexpr int kR = kPerTile > 1 ? kPerTile : 1;
   constexpr int kB = kR >= 8 ? 2 : kR >= 4 ? 4 : kReduceBatch;
   static_assert(kR * kB <= 16, "16 float4 loads in flight at most");
   const int total = p.m * (kRows / 4);
   const size_t splitStride = static_cast<size_t>(MT) * nPad;
-  for (int f0 = threadIdx.x; f0 < total; f0 += kR * kConsumers) {
+  for (int f0 = tid; f0 < total; f0 += kR * kConsumers) {
     size_t at[kR];
     float4 sum[kR];
 #pragma unroll
@@ -256,15 +257,16 @@ struct NoScale {
   __device__ __forceinline__ float operator()(int, float v) const { return v; }
 };
 
-// A consumer warp's end of an item: its accumulators (acc[nt] = {(r, col 2q), (r, col 2q+1), (r+8,
+// A consumer warp's end of an item (tid: the thread's index in its group of four consumer warps, group: which
+// group, where two take turns; the group's barrier and flag): its accumulators (acc[nt] = {(r, col 2q), (r, col 2q+1), (r+8,
 // col 2q), (r+8, col 2q+1)}, r = row g of the warp's 16, col = x row nt * 8 + ...), each through
 // scale(0 for row r, 1 for r+8, value), stored when the tile has one split; else written as the
 // split's partial tile, and the last split of the row tile to finish sums them (reduce).
 template <int MT, int NT, typename P, typename Scale>
 __device__ __forceinline__ void finish_item(const P& p, const Item& item, const float (&acc)[NT][4], Scale scale,
-                                            int nPad) {
-  __shared__ int sLast;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+                                            int nPad, int tid, int group) {
+  __shared__ int sLast[2];
+  const int lane = tid & 31, warp = tid >> 5;
   const int g = lane >> 2, q = lane & 3;
   const int rBase = item.row0 + warp * 16 + g;
   if (p.splits == 1) {
@@ -289,15 +291,22 @@ __device__ __forceinline__ void finish_item(const P& p, const Item& item, const 
       if (mc < p.m) ws[static_cast<size_t>(mc) * nPad + rBase + 8 * (e >> 1)] = scale(e >> 1, acc[nt][e]);
     }
   __threadfence();
-  consumers_sync();
+  consumers_sync(group);
   int* counter = &p.counters[item.tile];
-  if (threadIdx.x == 0) sLast = atomicAdd(counter, 1) == p.splits - 1;
-  consumers_sync();
-  if (sLast) {
+  if (tid == 0) sLast[group] = atomicAdd(counter, 1) == p.splits - 1;
+  consumers_sync(group);
+  if (sLast[group]) {
     __threadfence();
-    reduce<MT>(p, item.row0, nPad);
-    if (threadIdx.x == 0) atomicExch(counter, 0);
+    reduce<MT>(p, item.row0, nPad, tid);
+    if (tid == 0) atomicExch(counter, 0);
   }
+}
+
+// One group of four consumer warps (the only one): finish_item for thread threadIdx.x.
+template <int MT, int NT, typename P, typename Scale>
+__device__ __forceinline__ void finish_item(const P& p, const Item& item, const float (&acc)[NT][4], Scale scale,
+                                            int nPad) {
+  finish_item<MT>(p, item, acc, scale, nPad, static_cast<int>(threadIdx.x), 0);
 }
 
 // A consumer warp's walk over one item's stages: waits for each stage's copies, hands body(stage, k
@@ -366,8 +375,10 @@ __device__ __forceinline__ void consume(const Skinny2GemmParams& p, const bf16* 
 
 // The ring's barriers initialised, then the last warp produces and the four consumer warps consume:
 // produce(ring, full, empty) with shared addresses, consume(ring as a pointer, full, empty). (Shared
-// by the FP8 twins; kAlign, the ring's alignment: 1024 where the stages hold 128-byte-swizzled boxes.)
-template <typename S, int kAlign = kRingAlign, typename Produce, typename Consume>
+// by the FP8 twins; kAlign, the ring's alignment: 1024 where the stages hold 128-byte-swizzled boxes; kGroups,
+// groups of four consumer warps: two take items in turns, each turn's start on one of two more barriers after
+// the empty ones, arrived at by the other group's warps.)
+template <typename S, int kAlign = kRingAlign, int kGroups = 1, typename Produce, typename Consume>
 __device__ __forceinline__ void run_ring(Produce produce, Consume consume) {
   extern __shared__ uint4 dynamic_smem[];
   const uint32_t raw = smem_addr(dynamic_smem);
@@ -379,11 +390,15 @@ __device__ __forceinline__ void run_ring(Produce produce, Consume consume) {
       mbar::init(full + 8 * s, 1);                 // the producer's arrive, plus the copies' bytes
       mbar::init(empty + 8 * s, kConsumerWarps);   // one arrive per consumer warp
     }
+    if constexpr (kGroups == 2) {
+      mbar::init(empty + 8 * S::kStages, kConsumerWarps);
+      mbar::init(empty + 8 * S::kStages + 8, kConsumerWarps);
+    }
     asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
   }
   __syncthreads();
-  if (threadIdx.x >= kConsumers) {
+  if (threadIdx.x >= kGroups * kConsumers) {
     produce(ring, full, empty);
   } else {
     consume(reinterpret_cast<const char*>(dynamic_smem) + (ring - raw), full, empty);

@@ -45,12 +45,13 @@ struct Fp8x8WgShape {
   static constexpr int kWBoxBytes = kRows * kWgBoxK;  // 8 KB
   static constexpr int kXBoxBytes = MT * kWgBoxK;     // 1-8 KB
   static constexpr int kStageBytes = 2 * (kWBoxBytes + kXBoxBytes);
-  static constexpr int kSmemBytes = kStages * kStageBytes + kSwizzleAlign + 2 * kStages * 8;
+  // + the full and empty barriers of each stage and the two groups' turn barriers
+  static constexpr int kSmemBytes = kStages * kStageBytes + kSwizzleAlign + 2 * kStages * 8 + 16;
 };
-static_assert(Fp8x8WgShape<8>::kSmemBytes == 8 * 2 * (8192 + 8 * 128) + 1024 + 128, "Kernel.java fp8x8 wgmma m8");
-static_assert(Fp8x8WgShape<16>::kSmemBytes == 8 * 2 * (8192 + 16 * 128) + 1024 + 128, "Kernel.java fp8x8 wgmma m16");
-static_assert(Fp8x8WgShape<32>::kSmemBytes == 8 * 2 * (8192 + 32 * 128) + 1024 + 128, "Kernel.java fp8x8 wgmma m32");
-static_assert(Fp8x8WgShape<64>::kSmemBytes == 6 * 2 * (8192 + 64 * 128) + 1024 + 96, "Kernel.java fp8x8 wgmma m64");
+static_assert(Fp8x8WgShape<8>::kSmemBytes == 8 * 2 * (8192 + 8 * 128) + 1024 + 144, "Kernel.java fp8x8 wgmma m8");
+static_assert(Fp8x8WgShape<16>::kSmemBytes == 8 * 2 * (8192 + 16 * 128) + 1024 + 144, "Kernel.java fp8x8 wgmma m16");
+static_assert(Fp8x8WgShape<32>::kSmemBytes == 8 * 2 * (8192 + 32 * 128) + 1024 + 144, "Kernel.java fp8x8 wgmma m32");
+static_assert(Fp8x8WgShape<64>::kSmemBytes == 6 * 2 * (8192 + 64 * 128) + 1024 + 112, "Kernel.java fp8x8 wgmma m64");
 static_assert(Fp8x8WgShape<32>::kSmemBytes <= 227 * 1024 && Fp8x8WgShape<64>::kSmemBytes <= 227 * 1024,
               "one CTA per SM fits");
 static_assert(Fp8x8WgShape<8>::kXBoxBytes % kSwizzleAlign == 0, "every box starts on a swizzle atom");
@@ -153,12 +154,19 @@ __device__ __forceinline__ void fence_accumulators(float (&d)[NT][4]) {
     for (int e = 0; e < 4; e++) asm volatile("" : "+f"(d[nt][e])::"memory");
 }
 
+// Two warpgroups take the CTA's items in turns (group = local item index & 1), so that one's epilogue (scales,
+// stores, or the split's partial, fence, counter and sum) runs while the other streams the next item's stages.
+// Their stage walks stay in item order: a group starts an item's stages once the other group has waited for all
+// of the previous item's (`turn`, a barrier per group that the other group's four warps arrive at), so no group
+// waits on a stage's barrier a full ring ahead of the fill it means (a parity wait cannot tell the two apart).
 template <int MT>
 __device__ __forceinline__ void consume_fp8x8_wgmma(const Skinny2GemmFp8Params& p, const char* ringPtr,
                                                     uint32_t full, uint32_t empty, int items, int nTiles) {
   using S = Fp8x8WgShape<MT>;
   constexpr int NT = S::kNT;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int group = threadIdx.x >> 7, tid = threadIdx.x & 127;
+  const uint32_t turn = empty + 8 * S::kStages;  // turn + 8 group: the other group finished a walk
+  const int lane = tid & 31, warp = tid >> 5;
   const int g = lane >> 2, q = lane & 3;
   const uint32_t ring = smem_addr(ringPtr);
   const int nPad = nTiles * kRows;
@@ -171,8 +179,14 @@ __device__ __forceinline__ void consume_fp8x8_wgmma(const Skinny2GemmFp8Params& 
       xs[nt][h] = col < p.m ? p.xScale[col] : 0.f;
     }
   int it = 0;
-  for (int i = blockIdx.x; i < items; i += gridDim.x) {
+  for (int i = blockIdx.x, local = 0; i < items; i += gridDim.x, local++) {
     const Item item(p, i);
+    if ((local & 1) != group) {  // the other group's item: skip its stages
+      it += (item.kLen + kChunkK - 1) / kChunkK;
+      continue;
+    }
+    // The other group's walk of item local - 1 (its ((local - 1) >> 1)-th) is done.
+    if (local > 0) mbar::wait(turn + 8 * group, ((local - 1) >> 1) & 1);
     // The weight rows' scales, loaded now so that their latency hides behind the item's stages.
     const int rBase = item.row0 + warp * 16 + g;
     const RowScales scale{{rBase < p.n ? p.scale[rBase] : 0.f, rBase + 8 < p.n ? p.scale[rBase + 8] : 0.f}};
@@ -200,6 +214,7 @@ __device__ __forceinline__ void consume_fp8x8_wgmma(const Skinny2GemmFp8Params& 
         if (lane == 0) mbar::arrive(empty + 8 * ((it - 1) % S::kStages));
       }
     }
+    if (lane == 0) mbar::arrive(turn + 8 * (group ^ 1));  // every stage of this item waited for: the other's turn
     wgmma_wait<0>();
     fence_accumulators(acc);
     if (lane == 0) mbar::arrive(empty + 8 * ((it - 1) % S::kStages));
@@ -208,7 +223,7 @@ __device__ __forceinline__ void consume_fp8x8_wgmma(const Skinny2GemmFp8Params& 
     for (int nt = 0; nt < NT; nt++)
 #pragma unroll
       for (int e = 0; e < 4; e++) acc[nt][e] *= xs[nt][e & 1];
-    finish_item<MT>(p, item, acc, scale, nPad);
+    finish_item<MT>(p, item, acc, scale, nPad, tid, group);
   }
 }
 
@@ -217,7 +232,7 @@ __device__ __forceinline__ void gemm_fp8x8_wgmma(const Skinny2GemmFp8Params& p) 
   using S = Fp8x8WgShape<MT>;
   const int nTiles = (p.n + kRows - 1) / kRows;
   const int items = nTiles * p.splits;
-  run_ring<S, kSwizzleAlign>(
+  run_ring<S, kSwizzleAlign, 2>(
       [&](uint32_t ring, uint32_t full, uint32_t empty) { produce_codes_wgmma<S>(p, ring, full, empty, items); },
       [&](const char* ringPtr, uint32_t full, uint32_t empty) {
         consume_fp8x8_wgmma<MT>(p, ringPtr, full, empty, items, nTiles);
@@ -237,25 +252,25 @@ __device__ __forceinline__ void gemm_fp8x8_wgmma(const Skinny2GemmFp8Params& p) 
 #define DF_SKINNY2_FP8X8_WGMMA(MT)
 #endif
 
-extern "C" __global__ void __launch_bounds__(160, 1)
+extern "C" __global__ void __launch_bounds__(288, 1)
     df_skinny2_gemm_fp8x8_wgmma_m8(const __grid_constant__ Skinny2GemmFp8Params p) {
   df::pdl_entry();
   DF_SKINNY2_FP8X8_WGMMA(8);
 }
 
-extern "C" __global__ void __launch_bounds__(160, 1)
+extern "C" __global__ void __launch_bounds__(288, 1)
     df_skinny2_gemm_fp8x8_wgmma_m16(const __grid_constant__ Skinny2GemmFp8Params p) {
   df::pdl_entry();
   DF_SKINNY2_FP8X8_WGMMA(16);
 }
 
-extern "C" __global__ void __launch_bounds__(160, 1)
+extern "C" __global__ void __launch_bounds__(288, 1)
     df_skinny2_gemm_fp8x8_wgmma_m32(const __grid_constant__ Skinny2GemmFp8Params p) {
   df::pdl_entry();
   DF_SKINNY2_FP8X8_WGMMA(32);
 }
 
-extern "C" __global__ void __launch_bounds__(160, 1)
+extern "C" __global__ void __launch_bounds__(288, 1)
     df_skinny2_gemm_fp8x8_wgmma_m64(const __grid_constant__ Skinny2GemmFp8Params p) {
   df::pdl_entry();
   DF_SKINNY2_FP8X8_WGMMA(64);

@@ -194,16 +194,17 @@ public enum Kernel {
       6 * (64 * 256 + 64 * 256) + 128 + 96),
   /**
    * The same on wgmma (skinny2_gemm_fp8x8_wgmma.cu, sm_90a only): a stage is two pairs of 128-byte-swizzled boxes
-   * (128 codes x 64 weight rows, 128 codes x mTile x rows), the ring 1024-aligned; 8 stages up to m32, 6 at m64.
+   * (128 codes x 64 weight rows, 128 codes x mTile x rows), the ring 1024-aligned; 8 stages up to m32, 6 at m64;
+   * two consumer warpgroups taking items in turns (two more barriers) and the producer warp.
    */
-  SKINNY2_GEMM_FP8X8_WGMMA_M8("df_skinny2_gemm_fp8x8_wgmma_m8", Skinny2GemmFp8Params.class, 160,
-      8 * 2 * (64 * 128 + 8 * 128) + 1024 + 128),
-  SKINNY2_GEMM_FP8X8_WGMMA_M16("df_skinny2_gemm_fp8x8_wgmma_m16", Skinny2GemmFp8Params.class, 160,
-      8 * 2 * (64 * 128 + 16 * 128) + 1024 + 128),
-  SKINNY2_GEMM_FP8X8_WGMMA_M32("df_skinny2_gemm_fp8x8_wgmma_m32", Skinny2GemmFp8Params.class, 160,
-      8 * 2 * (64 * 128 + 32 * 128) + 1024 + 128),
-  SKINNY2_GEMM_FP8X8_WGMMA_M64("df_skinny2_gemm_fp8x8_wgmma_m64", Skinny2GemmFp8Params.class, 160,
-      6 * 2 * (64 * 128 + 64 * 128) + 1024 + 96),
+  SKINNY2_GEMM_FP8X8_WGMMA_M8("df_skinny2_gemm_fp8x8_wgmma_m8", Skinny2GemmFp8Params.class, 288,
+      8 * 2 * (64 * 128 + 8 * 128) + 1024 + 144),
+  SKINNY2_GEMM_FP8X8_WGMMA_M16("df_skinny2_gemm_fp8x8_wgmma_m16", Skinny2GemmFp8Params.class, 288,
+      8 * 2 * (64 * 128 + 16 * 128) + 1024 + 144),
+  SKINNY2_GEMM_FP8X8_WGMMA_M32("df_skinny2_gemm_fp8x8_wgmma_m32", Skinny2GemmFp8Params.class, 288,
+      8 * 2 * (64 * 128 + 32 * 128) + 1024 + 144),
+  SKINNY2_GEMM_FP8X8_WGMMA_M64("df_skinny2_gemm_fp8x8_wgmma_m64", Skinny2GemmFp8Params.class, 288,
+      6 * 2 * (64 * 128 + 64 * 128) + 1024 + 112),
   /** FP8 weights widened to bf16 for the prefill GEMM (fp8_weights.cu). */
   FP8_DEQUANT("df_fp8_dequant", Fp8DequantParams.class, 256, 0),
   /** An FP8 projection's activations quantized a row at a time (dynamic per-token scales; fp8_weights.cu). */
