@@ -57,11 +57,12 @@ __device__ __forceinline__ uint64_t evict_last_policy() {
   return policy;
 }
 
-// The producer warp's loop: per stage one tensor copy of the weight box (evict_first: read once) and one of
-// the x box (evict_last: every CTA reads it), both on the stage's barrier.
-template <typename S>
-__device__ __forceinline__ void produce_codes(const Skinny2GemmFp8Params& p, uint32_t ring, uint32_t full,
-                                              uint32_t empty, int items) {
+// The producer warp's walk over the CTA's items' stages for the codes variants (x as a tensor map too): waits for
+// each stage to be free, then copy(stage, k of the stage, the item's first weight row, the stage's barrier,
+// evict_first, evict_last) issues its copies. (Shared with skinny2_gemm_fp8x8_wgmma.cu.)
+template <typename S, typename Copy>
+__device__ __forceinline__ void produce_code_stages(const Skinny2GemmFp8Params& p, uint32_t ring, uint32_t full,
+                                                    uint32_t empty, int items, Copy copy) {
   if ((threadIdx.x & 31) != 0) return;
   const uint64_t first = evict_first_policy();
   const uint64_t last = evict_last_policy();
@@ -73,13 +74,22 @@ __device__ __forceinline__ void produce_codes(const Skinny2GemmFp8Params& p, uin
     for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
       const int s = it % S::kStages;
       mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
-      const int kc = item.k0 + c * kChunkK;
-      const uint32_t stage = ring + s * S::kStageBytes;
-      mbar::arrive_expect_tx(full + 8 * s, S::kWeightBytes + S::kXBoxBytes);
-      tensor_copy_2d(stage, &p.wMap, kc, item.row0, full + 8 * s, first);
-      tensor_copy_2d(stage + S::kWeightBytes, &p.xMap, kc, 0, full + 8 * s, last);
+      copy(ring + s * S::kStageBytes, item.k0 + c * kChunkK, item.row0, full + 8 * s, first, last);
     }
   }
+}
+
+// This kernel's stage: one tensor copy of the weight box (evict_first: read once) and one of the x box
+// (evict_last: every CTA reads it), both on the stage's barrier.
+template <typename S>
+__device__ __forceinline__ void produce_codes(const Skinny2GemmFp8Params& p, uint32_t ring, uint32_t full,
+                                              uint32_t empty, int items) {
+  produce_code_stages<S>(p, ring, full, empty, items,
+                         [&](uint32_t stage, int kc, int row0, uint32_t bar, uint64_t first, uint64_t last) {
+                           mbar::arrive_expect_tx(bar, S::kWeightBytes + S::kXBoxBytes);
+                           tensor_copy_2d(stage, &p.wMap, kc, row0, bar, first);
+                           tensor_copy_2d(stage + S::kWeightBytes, &p.xMap, kc, 0, bar, last);
+                         });
 }
 
 // acc += A (16 x 32 e4m3: a[0], a[2] row g, a[1], a[3] row g+8) times B (32 x 8 e4m3: b0, b1 of column g).

@@ -56,32 +56,20 @@ static_assert(Fp8x8WgShape<32>::kSmemBytes <= 227 * 1024 && Fp8x8WgShape<64>::kS
               "one CTA per SM fits");
 static_assert(Fp8x8WgShape<8>::kXBoxBytes % kSwizzleAlign == 0, "every box starts on a swizzle atom");
 
-// The producer warp's loop: per stage two pairs of tensor copies (a weight box, evict_first: read once; an x box,
-// evict_last: every CTA reads it), all on the stage's barrier, which counts every box's bytes (zeros included).
+// This kernel's stage: two pairs of tensor copies (a weight box, evict_first: read once; an x box, evict_last:
+// every CTA reads it), all on the stage's barrier, which counts every box's bytes (zeros included).
 template <typename S>
 __device__ __forceinline__ void produce_codes_wgmma(const Skinny2GemmFp8Params& p, uint32_t ring, uint32_t full,
                                                     uint32_t empty, int items) {
-  if ((threadIdx.x & 31) != 0) return;
-  const uint64_t first = evict_first_policy();
-  const uint64_t last = evict_last_policy();
-  asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.wMap)) : "memory");
-  asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.xMap)) : "memory");
-  int it = 0;
-  for (int i = blockIdx.x; i < items; i += gridDim.x) {
-    const Item item(p, i);
-    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
-      const int s = it % S::kStages;
-      mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
-      const int kc = item.k0 + c * kChunkK;
-      const uint32_t stage = ring + s * S::kStageBytes;
-      mbar::arrive_expect_tx(full + 8 * s, S::kStageBytes);
-      for (int b = 0; b < 2; b++) {
-        tensor_copy_2d(stage + b * S::kWBoxBytes, &p.wMap, kc + b * kWgBoxK, item.row0, full + 8 * s, first);
-        tensor_copy_2d(stage + 2 * S::kWBoxBytes + b * S::kXBoxBytes, &p.xMap, kc + b * kWgBoxK, 0, full + 8 * s,
-                       last);
-      }
-    }
-  }
+  produce_code_stages<S>(p, ring, full, empty, items,
+                         [&](uint32_t stage, int kc, int row0, uint32_t bar, uint64_t first, uint64_t last) {
+                           mbar::arrive_expect_tx(bar, S::kStageBytes);
+                           for (int b = 0; b < 2; b++) {
+                             tensor_copy_2d(stage + b * S::kWBoxBytes, &p.wMap, kc + b * kWgBoxK, row0, bar, first);
+                             tensor_copy_2d(stage + 2 * S::kWBoxBytes + b * S::kXBoxBytes, &p.xMap, kc + b * kWgBoxK,
+                                            0, bar, last);
+                           }
+                         });
 }
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
