@@ -157,6 +157,22 @@ struct Item {
   }
 };
 
+// The producer's walk over the CTA's items' stages: waits for each stage to be free, then fill(stage, its full
+// barrier, the item, the chunk c of the item) issues the stage's copies. (Shared by every skinny2 producer.)
+template <typename S, typename P, typename Fill>
+__device__ __forceinline__ void walk_stages(const P& p, uint32_t ring, uint32_t full, uint32_t empty, int items,
+                                            Fill fill) {
+  int it = 0;
+  for (int i = blockIdx.x; i < items; i += gridDim.x) {
+    const Item item(p, i);
+    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
+      const int s = it % S::kStages;
+      mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
+      fill(ring + s * S::kStageBytes, full + 8 * s, item, c);
+    }
+  }
+}
+
 // The producer warp's loop over its items' stages: one tensor copy of the stage's weight box and one
 // bulk copy per x row (up to 32 rows a copy per lane, past that two), all on the stage's barrier.
 // (Shared by the FP8 twins: S is their shape, with x's element bytes, P their params.)
@@ -168,35 +184,28 @@ __device__ __forceinline__ void produce(const P& p, uint32_t ring, uint32_t full
   if (lane == 0) {
     asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.wMap)) : "memory");
   }
-  int it = 0;
-  for (int i = blockIdx.x; i < items; i += gridDim.x) {
-    const Item item(p, i);
-    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
-      const int s = it % S::kStages;
-      mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
-      const int kc = item.k0 + c * kChunkK;
-      const uint32_t xBytes = min(kChunkK, item.kLen - c * kChunkK) * S::kXElemBytes;
-      const uint32_t stage = ring + s * S::kStageBytes;
-      if (lane == 0) {
-        // The box's bytes count in full on every stage, edges included (zero-filled past n and k).
-        mbar::arrive_expect_tx(full + 8 * s, S::kWeightBytes + xBytes * xRows);
-        tensor_copy_2d(stage, &p.wMap, kc, item.row0, full + 8 * s, policy);
+  walk_stages<S>(p, ring, full, empty, items, [&](uint32_t stage, uint32_t bar, const Item& item, int c) {
+    const int kc = item.k0 + c * kChunkK;
+    const uint32_t xBytes = min(kChunkK, item.kLen - c * kChunkK) * S::kXElemBytes;
+    if (lane == 0) {
+      // The box's bytes count in full on every stage, edges included (zero-filled past n and k).
+      mbar::arrive_expect_tx(bar, S::kWeightBytes + xBytes * xRows);
+      tensor_copy_2d(stage, &p.wMap, kc, item.row0, bar, policy);
+    }
+    __syncwarp();
+    const char* x = reinterpret_cast<const char*>(p.x);
+    if constexpr (MT <= 32) {
+      if (lane < xRows) {
+        bulk_copy(stage + S::kWeightBytes + lane * S::kXPitchBytes,
+                  x + (static_cast<size_t>(lane) * p.k + kc) * S::kXElemBytes, xBytes, bar);
       }
-      __syncwarp();
-      const char* x = reinterpret_cast<const char*>(p.x);
-      if constexpr (MT <= 32) {
-        if (lane < xRows) {
-          bulk_copy(stage + S::kWeightBytes + lane * S::kXPitchBytes,
-                    x + (static_cast<size_t>(lane) * p.k + kc) * S::kXElemBytes, xBytes, full + 8 * s);
-        }
-      } else {
-        for (int r = lane; r < xRows; r += 32) {
-          bulk_copy(stage + S::kWeightBytes + r * S::kXPitchBytes,
-                    x + (static_cast<size_t>(r) * p.k + kc) * S::kXElemBytes, xBytes, full + 8 * s);
-        }
+    } else {
+      for (int r = lane; r < xRows; r += 32) {
+        bulk_copy(stage + S::kWeightBytes + r * S::kXPitchBytes,
+                  x + (static_cast<size_t>(r) * p.k + kc) * S::kXElemBytes, xBytes, bar);
       }
     }
-  }
+  });
 }
 
 // The last item of a split row tile: out = sum over splits of the partial tiles, in split order. A thread sums kR
@@ -258,10 +267,10 @@ struct NoScale {
 };
 
 // A consumer warp's end of an item (tid: the thread's index in its group of four consumer warps, group: which
-// group, where two take turns; the group's barrier and flag): its accumulators (acc[nt] = {(r, col 2q), (r, col 2q+1), (r+8,
-// col 2q), (r+8, col 2q+1)}, r = row g of the warp's 16, col = x row nt * 8 + ...), each through
-// scale(0 for row r, 1 for r+8, value), stored when the tile has one split; else written as the
-// split's partial tile, and the last split of the row tile to finish sums them (reduce).
+// group, where two take turns; the group's barrier and flag): its accumulators (acc[nt] = {(r, col 2q), (r, col
+// 2q+1), (r+8, col 2q), (r+8, col 2q+1)}, r = row g of the warp's 16, col = x row nt * 8 + ...), each through
+// scale(0 for row r, 1 for r+8, value), stored when the tile has one split; else written as the split's partial
+// tile, and the last split of the row tile to finish sums them (reduce).
 template <int MT, int NT, typename P, typename Scale>
 __device__ __forceinline__ void finish_item(const P& p, const Item& item, const float (&acc)[NT][4], Scale scale,
                                             int nPad, int tid, int group) {

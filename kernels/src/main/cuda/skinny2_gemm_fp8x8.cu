@@ -57,9 +57,9 @@ __device__ __forceinline__ uint64_t evict_last_policy() {
   return policy;
 }
 
-// The producer warp's walk over the CTA's items' stages for the codes variants (x as a tensor map too): waits for
-// each stage to be free, then copy(stage, k of the stage, the item's first weight row, the stage's barrier,
-// evict_first, evict_last) issues its copies. (Shared with skinny2_gemm_fp8x8_wgmma.cu.)
+// The producer warp of the codes variants (x as a tensor map too): skinny2_gemm.cu's walk_stages, with copy(stage,
+// k of the stage, the item's first weight row, the stage's barrier, evict_first, evict_last) issuing a stage's
+// copies. (Shared with skinny2_gemm_fp8x8_wgmma.cu.)
 template <typename S, typename Copy>
 __device__ __forceinline__ void produce_code_stages(const Skinny2GemmFp8Params& p, uint32_t ring, uint32_t full,
                                                     uint32_t empty, int items, Copy copy) {
@@ -68,15 +68,9 @@ __device__ __forceinline__ void produce_code_stages(const Skinny2GemmFp8Params& 
   const uint64_t last = evict_last_policy();
   asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.wMap)) : "memory");
   asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.xMap)) : "memory");
-  int it = 0;
-  for (int i = blockIdx.x; i < items; i += gridDim.x) {
-    const Item item(p, i);
-    for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
-      const int s = it % S::kStages;
-      mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
-      copy(ring + s * S::kStageBytes, item.k0 + c * kChunkK, item.row0, full + 8 * s, first, last);
-    }
-  }
+  walk_stages<S>(p, ring, full, empty, items, [&](uint32_t stage, uint32_t bar, const Item& item, int c) {
+    copy(stage, item.k0 + c * kChunkK, item.row0, bar, first, last);
+  });
 }
 
 // This kernel's stage: one tensor copy of the weight box (evict_first: read once) and one of the x box
@@ -103,6 +97,19 @@ __device__ __forceinline__ void mma_e4m3(float (&acc)[4], const uint32_t (&a)[4]
 #endif
 }
 
+// x's scale for each accumulator column lane quad q holds, xs[nt][h] for x row 8 nt + 2q + h (past m: 0, never
+// stored). (Shared with skinny2_gemm_fp8x8_wgmma.cu: wgmma's D fragment has the same columns.)
+template <int NT>
+__device__ __forceinline__ void x_row_scales(const Skinny2GemmFp8Params& p, int q, float (&xs)[NT][2]) {
+#pragma unroll
+  for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int col = 8 * nt + 2 * q + h;
+      xs[nt][h] = col < p.m ? p.xScale[col] : 0.f;
+    }
+}
+
 template <int MT>
 __device__ __forceinline__ void consume_fp8x8(const Skinny2GemmFp8Params& p, const char* ringPtr, uint32_t full,
                                               uint32_t empty, int items, int nTiles) {
@@ -112,15 +119,8 @@ __device__ __forceinline__ void consume_fp8x8(const Skinny2GemmFp8Params& p, con
   const int g = lane >> 2, q = lane & 3;
   const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
   const int nPad = nTiles * kRows;
-  // x's scale for each accumulator column this lane holds (columns past m: 0, never stored).
   float xs[NT][2];
-#pragma unroll
-  for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-    for (int h = 0; h < 2; h++) {
-      const int col = 8 * nt + 2 * q + h;
-      xs[nt][h] = col < p.m ? p.xScale[col] : 0.f;
-    }
+  x_row_scales(p, q, xs);
   int it = 0;
   for (int i = blockIdx.x; i < items; i += gridDim.x) {
     const Item item(p, i);

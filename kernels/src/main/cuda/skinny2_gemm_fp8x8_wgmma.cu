@@ -158,14 +158,8 @@ __device__ __forceinline__ void consume_fp8x8_wgmma(const Skinny2GemmFp8Params& 
   const int g = lane >> 2, q = lane & 3;
   const uint32_t ring = smem_addr(ringPtr);
   const int nPad = nTiles * kRows;
-  float xs[NT][2];  // x's scale for each accumulator column this lane holds (past m: 0, never stored)
-#pragma unroll
-  for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-    for (int h = 0; h < 2; h++) {
-      const int col = 8 * nt + 2 * q + h;
-      xs[nt][h] = col < p.m ? p.xScale[col] : 0.f;
-    }
+  float xs[NT][2];
+  x_row_scales(p, q, xs);
   int it = 0;
   for (int i = blockIdx.x, local = 0; i < items; i += gridDim.x, local++) {
     const Item item(p, i);
