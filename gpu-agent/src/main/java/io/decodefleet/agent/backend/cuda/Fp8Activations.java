@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntConsumer;
 
 /**
  * The projections of an fp8-dynamic model ({@code --quantization fp8-dynamic}, {@link
@@ -212,7 +213,7 @@ final class Fp8Activations implements AutoCloseable {
    * for it, which for our launches (parameters packed, maps looked up) was several times the kernel on the small
    * shapes; a graph replay has no host part, as in the decode step's graphs.
    */
-  private double graphUs(int layers, java.util.function.IntConsumer project) {
+  private double graphUs(int layers, IntConsumer project) {
     Runnable all = () -> {
       for (int l = 0; l < layers; l++) project.accept(l);
     };
@@ -239,7 +240,7 @@ final class Fp8Activations implements AutoCloseable {
     }
     if (mode.equals("ours")) return true;
     TreeMap<Integer, Boolean> byRows = ours.get(new Weight(n, k));
-    Map.Entry<Integer, Boolean> at = byRows == null ? null : m == 1 ? byRows.firstEntry() : byRows.ceilingEntry(m);
+    Map.Entry<Integer, Boolean> at = byRows == null ? null : byRows.ceilingEntry(m);
     return at != null && (m > 1 || at.getKey() == 1) && at.getValue();
   }
 

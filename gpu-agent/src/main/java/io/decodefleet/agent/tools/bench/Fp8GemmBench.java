@@ -249,7 +249,8 @@ final class Fp8GemmBench {
     boolean runs(DeviceHarness h, boolean withSkinny2, boolean withLt) {
       return switch (this) {
         case MMA -> withSkinny2;
-        case WGMMA -> withSkinny2 && h.kernels().runsHere(Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M8);
+        case WGMMA -> withSkinny2
+            && Skinny2GemmFp8Params.wgmmaRunsOn(h.context().gpu().computeMajor(), h.context().gpu().computeMinor());
         case CUBLASLT -> withLt;
       };
     }

@@ -1,6 +1,7 @@
 package io.decodefleet.agent.backend.cuda.gemm;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
 import io.decodefleet.kernels.cuda.Kernel;
@@ -43,7 +44,8 @@ public final class Skinny2Gemms {
     this.kernels = kernels;
     this.stream = stream;
     this.maps = new TensorMapCache(kernels.context().gpu(), KEPT_MAPS);
-    this.codesOnWgmma = kernels.runsHere(Kernel.SKINNY2_GEMM_FP8X8_WGMMA_M8);
+    GpuInfo gpu = kernels.context().gpu();
+    this.codesOnWgmma = Skinny2GemmFp8Params.wgmmaRunsOn(gpu.computeMajor(), gpu.computeMinor());
   }
 
   /** Whether {@link #launchCodes} runs the codes GEMM's wgmma variants here (sm_90a), else its mma.sync ones. */
