@@ -175,7 +175,7 @@ final class Fp8Activations implements AutoCloseable {
         double[] us = new double[2];
         for (int candidate = 0; candidate < 2; candidate++) {
           boolean codes = candidate == 0;
-          us[candidate] = graphUs(Math.min(site.weights().length, TIMED_LAYERS), l -> {
+          us[candidate] = graphUs(Math.min(site.weights().length, TIMED_LAYERS), m, l -> {
             if (!codes && m == 1) {
               gemv.project(site.y(), site.shape().stride(), site.x(), null, false, site.weights()[l],
                   site.scales()[l], n, k, GemmChoice.Kernel.GEMV_FP8X8_MMA);
@@ -211,17 +211,24 @@ final class Fp8Activations implements AutoCloseable {
    * all, divided by {@code layers}. They run once outside the graph first (tensor maps encoded, libraries' first
    * calls made). A launch timed alone between two events also times its host's enqueueing where the device waits
    * for it, which for our launches (parameters packed, maps looked up) was several times the kernel on the small
-   * shapes; a graph replay has no host part, as in the decode step's graphs.
+   * shapes; a graph replay has no host part, as in the decode step's graphs. The launches are made in the mode of
+   * a step of {@code rows} decode rows (programmatic dependent launch at few rows), so a kernel that fetches its
+   * weights before it waits for the launch in front is timed as the step runs it.
    */
-  private double graphUs(int layers, IntConsumer project) {
+  private double graphUs(int layers, int rows, IntConsumer project) {
     Runnable all = () -> {
       for (int l = 0; l < layers; l++) project.accept(l);
     };
-    all.run();
-    stream.synchronize("fp8-dynamic timing, first run");
-    try (CudaGraph graph = CudaGraph.captureOnThisThread(stream, all)) {
-      return EventTimer.median(EventTimer.timeUs(stream, GemmTuning.WARMUP, GemmTuning.REPS,
-          () -> graph.launch(stream))) / layers;
+    kernels.forStep(rows);
+    try {
+      all.run();
+      stream.synchronize("fp8-dynamic timing, first run");
+      try (CudaGraph graph = CudaGraph.captureOnThisThread(stream, all)) {
+        return EventTimer.median(EventTimer.timeUs(stream, GemmTuning.WARMUP, GemmTuning.REPS,
+            () -> graph.launch(stream))) / layers;
+      }
+    } finally {
+      kernels.outsideSteps();
     }
   }
 

@@ -48,6 +48,11 @@ public final class KernelModule implements AutoCloseable {
     programmatic = programmaticMode.forStep(decodeRows);
   }
 
+  /** The launches from now on are outside steps again (loading, tuning): as the mode says of those. */
+  public void outsideSteps() {
+    programmatic = programmaticMode.outsideSteps();
+  }
+
   /** What a load line says of {@link #programmaticLaunch()}: "" when off. */
   public String launchLabel() {
     return programmaticMode.label();
