@@ -1,6 +1,7 @@
 package io.decodefleet.agent.backend.cuda.gemm;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
+import io.decodefleet.agent.backend.cuda.driver.EnvSetting;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
@@ -27,6 +28,14 @@ import java.util.function.IntFunction;
  * in element type, so a weight never gets the other's map).
  */
 public final class Skinny2Gemms {
+
+  /**
+   * {@code off}: no launch asks for its weights before the wait for the previous launch, whatever its caller says of
+   * them ({@link Skinny2GemmFp8Params#earlyWeights}); on by default. For measuring what the early fetches give.
+   */
+  public static final String EARLY_WEIGHTS_ENV = "DECODEFLEET_SKINNY2_EARLY_WEIGHTS";
+
+  private static final boolean EARLY_WEIGHTS = EnvSetting.notOff(System.getenv(EARLY_WEIGHTS_ENV));
 
   /** Weight maps kept: every projection of an 80-layer model and its LM head, with room to spare. */
   static final int KEPT_MAPS = 1024;
@@ -95,7 +104,7 @@ public final class Skinny2Gemms {
   public Skinny2GemmFp8Params paramsFp8(Skinny2GemmPlan plan, long out, long x, long w, long scales, long workspace,
       long counters, int outStride, boolean outFloat, boolean residentWeights) {
     return Skinny2GemmFp8Params.of(plan, maps.get(Skinny2GemmFp8Params.wMapSpec(w, plan.n(), plan.k())), out, x,
-        scales, workspace, counters, outStride, outFloat).withEarlyWeights(residentWeights);
+        scales, workspace, counters, outStride, outFloat).withEarlyWeights(residentWeights && EARLY_WEIGHTS);
   }
 
   /**
@@ -140,7 +149,7 @@ public final class Skinny2Gemms {
     Skinny2GemmFp8Params p = Skinny2GemmFp8Params.ofCodes(plan,
         maps.get(Skinny2GemmFp8Params.wMapSpecCodes(w, plan.n(), plan.k(), wgmma)),
         maps.get(Skinny2GemmFp8Params.xMapSpec(xCodes, plan, wgmma)), out, xCodes, xScales, scales, workspace,
-        counters, outStride, outFloat).withEarlyWeights(residentWeights);
+        counters, outStride, outFloat).withEarlyWeights(residentWeights && EARLY_WEIGHTS);
     kernels.launch(kernel, Skinny2GemmFp8Params.launchCodes(plan, wgmma), p, stream);
   }
 
