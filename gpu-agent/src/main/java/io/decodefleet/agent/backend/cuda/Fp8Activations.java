@@ -1,10 +1,8 @@
 package io.decodefleet.agent.backend.cuda;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaContext;
-import io.decodefleet.agent.backend.cuda.driver.CudaGraph;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.DeviceBuffer;
-import io.decodefleet.agent.backend.cuda.driver.EventTimer;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
@@ -146,8 +144,8 @@ final class Fp8Activations implements AutoCloseable {
   /**
    * Times ours:skinny2-fp8x8 against cuBLASLt's FP8 GEMM (both after the same quantization) on each FP8 site at
    * its row counts from 2 to {@value Skinny2GemmFp8Params#MAX_M}, and against the GEMV at one row, on up to {@value
-   * #TIMED_LAYERS} layers' weights in turn in a CUDA graph ({@link #graphUs}), and keeps the faster per shape. The
-   * sites' inputs are filled with noise first; the caller poisons them afterwards.
+   * GemmTuning#TIMED_LAYERS} layers' weights in turn in a CUDA graph ({@link GemmTuning#graphUs}), and keeps the
+   * faster per shape. The sites' inputs are filled with noise first; the caller poisons them afterwards.
    *
    * @return one line: how many shapes each took, or why ours was not a candidate
    */
@@ -175,7 +173,8 @@ final class Fp8Activations implements AutoCloseable {
         double[] us = new double[2];
         for (int candidate = 0; candidate < 2; candidate++) {
           boolean codes = candidate == 0;
-          us[candidate] = graphUs(Math.min(site.weights().length, TIMED_LAYERS), m, l -> {
+          int layers = Math.min(site.weights().length, GemmTuning.TIMED_LAYERS);
+          us[candidate] = GemmTuning.graphUs(kernels, stream, layers, m, l -> {
             if (!codes && m == 1) {
               gemv.project(site.y(), site.shape().stride(), site.x(), null, false, site.weights()[l],
                   site.scales()[l], n, k, GemmChoice.Kernel.GEMV_FP8X8_MMA);
@@ -201,35 +200,6 @@ final class Fp8Activations implements AutoCloseable {
         + timed + " shapes of 1-" + Skinny2GemmFp8Params.MAX_M + " rows"
         + (detail.length() == 0 ? "" : " (widest, ours/cuBLASLt:" + detail + ")")
         + (oneRow.length() == 0 ? "" : " (one row, ours/GEMV:" + oneRow + ")");
-  }
-
-  /** Layers a timed candidate runs in turn: 8 projections' weights are far more than L2 holds. */
-  static final int TIMED_LAYERS = 8;
-
-  /**
-   * Device µs of {@code project(l)} for layers 0 .. layers - 1, a median over replays of one CUDA graph holding them
-   * all, divided by {@code layers}. They run once outside the graph first (tensor maps encoded, libraries' first
-   * calls made). A launch timed alone between two events also times its host's enqueueing where the device waits
-   * for it, which for our launches (parameters packed, maps looked up) was several times the kernel on the small
-   * shapes; a graph replay has no host part, as in the decode step's graphs. The launches are made in the mode of
-   * a step of {@code rows} decode rows (programmatic dependent launch at few rows), so a kernel that fetches its
-   * weights before it waits for the launch in front is timed as the step runs it.
-   */
-  private double graphUs(int layers, int rows, IntConsumer project) {
-    Runnable all = () -> {
-      for (int l = 0; l < layers; l++) project.accept(l);
-    };
-    kernels.forStep(rows);
-    try {
-      all.run();
-      stream.synchronize("fp8-dynamic timing, first run");
-      try (CudaGraph graph = CudaGraph.captureOnThisThread(stream, all)) {
-        return EventTimer.median(EventTimer.timeUs(stream, GemmTuning.WARMUP, GemmTuning.REPS,
-            () -> graph.launch(stream))) / layers;
-      }
-    } finally {
-      kernels.outsideSteps();
-    }
   }
 
   /** Whether the codes GEMM takes m rows of depth k over the codes w (x's codes live in this class's buffer). */

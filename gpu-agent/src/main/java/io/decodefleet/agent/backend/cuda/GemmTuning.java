@@ -2,6 +2,7 @@ package io.decodefleet.agent.backend.cuda;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaContext;
 import io.decodefleet.agent.backend.cuda.driver.CudaDriver;
+import io.decodefleet.agent.backend.cuda.driver.CudaGraph;
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
 import io.decodefleet.agent.backend.cuda.driver.EventTimer;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -272,16 +274,14 @@ final class GemmTuning {
                 projections.gemvBf16() == GemmTuner.GemvBf16.TIMED && Fp8Gemv.bf16Runs(rows, shape.n(), shape.k(),
                     aligned));
         if (site.fp8() && GemmTuner.gemvFp8Only()) candidates = GemmTuner.onlyGemvs(candidates);
-        int[] layer = {0};
-        choices.put(shape, GemmTuner.fastest(shape, candidates, (s, c) -> EventTimer.median(EventTimer.timeUs(stream,
-            WARMUP, REPS, () -> {
-              int l = layer[0]++ % site.weights().length;
-              if (site.fp8()) {
-                projections.runFp8(c, s, site.y(), site.x(), site.weights()[l], site.scales()[l]);
-              } else {
-                projections.run(c, s, site.y(), site.x(), site.weights()[l]);
-              }
-            }))));
+        int layers = Math.min(site.weights().length, TIMED_LAYERS);
+        choices.put(shape, GemmTuner.fastest(shape, candidates, (s, c) -> graphUs(kernels, stream, layers, rows, l -> {
+          if (site.fp8()) {
+            projections.runFp8(c, s, site.y(), site.x(), site.weights()[l], site.scales()[l]);
+          } else {
+            projections.run(c, s, site.y(), site.x(), site.weights()[l]);
+          }
+        })));
         timed++;
       }
     }
@@ -299,10 +299,41 @@ final class GemmTuning {
     return new Outcome(choices, shapes, timed, millis, cacheFile == null ? "" : cacheFile.toString(), gemv);
   }
 
-  /** What the cached decisions hold for: the device, the driver, cuBLASLt, our kernels' build and the policy. */
+  /** Layers a timed candidate runs in turn: 8 projections' weights are far more than L2 holds. */
+  static final int TIMED_LAYERS = 8;
+
+  /**
+   * Device µs of {@code project(l)} for layers 0 .. layers - 1, a median over replays of one CUDA graph holding them
+   * all, divided by {@code layers}. They run once outside the graph first (tensor maps encoded, libraries' first
+   * calls made). A launch timed alone between two events also times its host's enqueueing where the device waits
+   * for it, which for our launches (parameters packed, maps looked up) was several times the kernel on the small
+   * FP8 shapes; a graph replay has no host part, as in the decode step's graphs. The launches are made in the mode
+   * of a step of {@code rows} decode rows (programmatic dependent launch at few rows), so a kernel that fetches its
+   * weights before it waits for the launch in front is timed as the step runs it.
+   */
+  static double graphUs(KernelModule kernels, CudaStream stream, int layers, int rows, IntConsumer project) {
+    Runnable all = () -> {
+      for (int l = 0; l < layers; l++) project.accept(l);
+    };
+    kernels.forStep(rows);
+    try {
+      all.run();
+      stream.synchronize("GEMM timing, first run");
+      try (CudaGraph graph = CudaGraph.captureOnThisThread(stream, all)) {
+        return EventTimer.median(EventTimer.timeUs(stream, WARMUP, REPS, () -> graph.launch(stream))) / layers;
+      }
+    } finally {
+      kernels.outsideSteps();
+    }
+  }
+
+  /**
+   * What the cached decisions hold for: the device, the driver, cuBLASLt, our kernels' build, the policy and how they
+   * were timed (choices timed as single launches are not reused).
+   */
   static String key(String device, GemmTuner.Policy policy) {
     return device + ", driver " + CudaDriver.version() + ", " + CublasLtGemms.describe() + ", kernels "
-        + sha256(Fatbin.bytes()).substring(0, 16) + ", gemm " + policy.label();
+        + sha256(Fatbin.bytes()).substring(0, 16) + ", gemm " + policy.label() + ", timed as graphs";
   }
 
   /** {@code $DECODEFLEET_CACHE_DIR/gemm-<hash of key>.tsv}, else under {@code ~/.cache/decodefleet}; null when "off". */
