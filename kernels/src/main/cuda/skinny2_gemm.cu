@@ -157,46 +157,18 @@ struct Item {
   }
 };
 
-// Whether a launch's weights may be read before the wait for the previous launch (programmatic dependent launch):
-// the bf16 kernel's are never said to be resident; the FP8 twins' are where the host sets earlyWeights.
-__device__ __forceinline__ bool early_weights(const Skinny2GemmParams&) { return false; }
-template <typename P>
-__device__ __forceinline__ bool early_weights(const P& p) {
-  return p.earlyWeights != 0;
-}
-
-// The producer's walk over the CTA's items' stages: waits for each stage to be free, then fillW(stage, its full
-// barrier, the item, the chunk c of the item) arms the barrier with all the stage's bytes and issues the weights'
-// copies, and fillX(the same) the x rows'. (Shared by every skinny2 producer; every thread of the producer warp
-// runs it, and it makes the warp's pdl_entry.)
-// Early weights (early_weights(p): no launch of the step writes w): the weights of the ring's first stages (a
-// whole ring, 64-128 KB an SM) are asked for before pdl_entry, so they stream while the launch before this one
-// still runs (a decode step's attention in front of o, the tail of the projection in front of the next); their x
-// rows, which the launch before may write, are copied after it.
-template <typename S, typename P, typename FillW, typename FillX>
+// The producer's walk over the CTA's items' stages: waits for each stage to be free, then fill(stage, its full
+// barrier, the item, the chunk c of the item) issues the stage's copies. (Shared by every skinny2 producer.)
+template <typename S, typename P, typename Fill>
 __device__ __forceinline__ void walk_stages(const P& p, uint32_t ring, uint32_t full, uint32_t empty, int items,
-                                            FillW fillW, FillX fillX) {
-  int early = 0;
-  if (early_weights(p)) {
-    for (int i = blockIdx.x; i < items && early < S::kStages; i += gridDim.x) {
-      const Item item(p, i);
-      for (int c = 0; c * kChunkK < item.kLen && early < S::kStages; c++, early++) {
-        fillW(ring + early * S::kStageBytes, full + 8 * early, item, c);  // a fresh ring: every stage is free
-      }
-    }
-  }
-  pdl_entry();
+                                            Fill fill) {
   int it = 0;
   for (int i = blockIdx.x; i < items; i += gridDim.x) {
     const Item item(p, i);
     for (int c = 0; c * kChunkK < item.kLen; c++, it++) {
       const int s = it % S::kStages;
-      const uint32_t stage = ring + s * S::kStageBytes, bar = full + 8 * s;
-      if (it >= early) {
-        mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
-        fillW(stage, bar, item, c);
-      }
-      fillX(stage, bar, item, c);
+      mbar::wait(empty + 8 * s, ((it / S::kStages) & 1) ^ 1);
+      fill(ring + s * S::kStageBytes, full + 8 * s, item, c);
     }
   }
 }
@@ -212,34 +184,28 @@ __device__ __forceinline__ void produce(const P& p, uint32_t ring, uint32_t full
   if (lane == 0) {
     asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.wMap)) : "memory");
   }
-  const auto xBytes = [&](const Item& item, int c) {
-    return static_cast<uint32_t>(min(kChunkK, item.kLen - c * kChunkK) * S::kXElemBytes);
-  };
-  walk_stages<S>(
-      p, ring, full, empty, items,
-      [&](uint32_t stage, uint32_t bar, const Item& item, int c) {
-        if (lane == 0) {
-          // The box's bytes count in full on every stage, edges included (zero-filled past n and k).
-          mbar::arrive_expect_tx(bar, S::kWeightBytes + xBytes(item, c) * xRows);
-          tensor_copy_2d(stage, &p.wMap, item.k0 + c * kChunkK, item.row0, bar, policy);
-        }
-      },
-      [&](uint32_t stage, uint32_t bar, const Item& item, int c) {
-        __syncwarp();  // the barrier is armed before any x copy completes on it
-        const int kc = item.k0 + c * kChunkK;
-        const char* x = reinterpret_cast<const char*>(p.x);
-        if constexpr (MT <= 32) {
-          if (lane < xRows) {
-            bulk_copy(stage + S::kWeightBytes + lane * S::kXPitchBytes,
-                      x + (static_cast<size_t>(lane) * p.k + kc) * S::kXElemBytes, xBytes(item, c), bar);
-          }
-        } else {
-          for (int r = lane; r < xRows; r += 32) {
-            bulk_copy(stage + S::kWeightBytes + r * S::kXPitchBytes,
-                      x + (static_cast<size_t>(r) * p.k + kc) * S::kXElemBytes, xBytes(item, c), bar);
-          }
-        }
-      });
+  walk_stages<S>(p, ring, full, empty, items, [&](uint32_t stage, uint32_t bar, const Item& item, int c) {
+    const int kc = item.k0 + c * kChunkK;
+    const uint32_t xBytes = min(kChunkK, item.kLen - c * kChunkK) * S::kXElemBytes;
+    if (lane == 0) {
+      // The box's bytes count in full on every stage, edges included (zero-filled past n and k).
+      mbar::arrive_expect_tx(bar, S::kWeightBytes + xBytes * xRows);
+      tensor_copy_2d(stage, &p.wMap, kc, item.row0, bar, policy);
+    }
+    __syncwarp();
+    const char* x = reinterpret_cast<const char*>(p.x);
+    if constexpr (MT <= 32) {
+      if (lane < xRows) {
+        bulk_copy(stage + S::kWeightBytes + lane * S::kXPitchBytes,
+                  x + (static_cast<size_t>(lane) * p.k + kc) * S::kXElemBytes, xBytes, bar);
+      }
+    } else {
+      for (int r = lane; r < xRows; r += 32) {
+        bulk_copy(stage + S::kWeightBytes + r * S::kXPitchBytes,
+                  x + (static_cast<size_t>(r) * p.k + kc) * S::kXElemBytes, xBytes, bar);
+      }
+    }
+  });
 }
 
 // The last item of a split row tile: out = sum over splits of the partial tiles, in split order. A thread sums kR
@@ -442,9 +408,8 @@ __device__ __forceinline__ void run_ring(Produce produce, Consume consume) {
   }
   __syncthreads();
   if (threadIdx.x >= kGroups * kConsumers) {
-    produce(ring, full, empty);  // its pdl_entry in walk_stages, after any early weights
+    produce(ring, full, empty);
   } else {
-    pdl_entry();
     consume(reinterpret_cast<const char*>(dynamic_smem) + (ring - raw), full, empty);
   }
 }
@@ -471,25 +436,30 @@ __device__ __forceinline__ void gemm(const Skinny2GemmParams& p) {
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_m1(const __grid_constant__ Skinny2GemmParams p) {
+  df::pdl_entry();
   df::skinny2::gemm<1>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_m2(const __grid_constant__ Skinny2GemmParams p) {
+  df::pdl_entry();
   df::skinny2::gemm<2>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_m4(const __grid_constant__ Skinny2GemmParams p) {
+  df::pdl_entry();
   df::skinny2::gemm<4>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_m8(const __grid_constant__ Skinny2GemmParams p) {
+  df::pdl_entry();
   df::skinny2::gemm<8>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_m16(const __grid_constant__ Skinny2GemmParams p) {
+  df::pdl_entry();
   df::skinny2::gemm<16>(p);
 }

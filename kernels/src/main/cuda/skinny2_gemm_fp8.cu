@@ -53,8 +53,6 @@ struct Skinny2GemmFp8Params {
   int splits;
   int outFloat;            // 1: out is (m, outStride) float32
   const float* xScale;     // the x-codes variants (skinny2_gemm_fp8x8.cu): (m) float32, x's row scales; else unused
-  int earlyWeights;        // 1: w is resident (no launch of the step writes it): the ring's first stages' weights
-                           // are asked for before the wait for the previous launch (skinny2_gemm.cu walk_stages)
   TensorMap xMap;          // the x-codes variants: x (m, k) e4m3 as a (k, m) UINT8 map, box 256 x mTile (wgmma
                            // variants: 128 x mTile, 128-byte swizzle); else unused
 };
@@ -187,35 +185,42 @@ __device__ __forceinline__ void gemm_fp8(const Skinny2GemmFp8Params& p) {
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m1(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<1>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m2(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<2>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m4(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<4>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m8(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<8>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m16(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<16>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m32(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<32>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8_m64(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8<64>(p);
 }

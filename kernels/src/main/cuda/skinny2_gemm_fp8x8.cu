@@ -57,27 +57,20 @@ __device__ __forceinline__ uint64_t evict_last_policy() {
   return policy;
 }
 
-// The producer warp of the codes variants (x as a tensor map too), lane 0 issuing: skinny2_gemm.cu's walk_stages,
-// with copyW(stage, k of the stage, the item's first weight row, the stage's barrier, evict_first) arming the
-// stage's barrier and copying its weights, copyX(stage, k, barrier, evict_last) its x. (Shared with
-// skinny2_gemm_fp8x8_wgmma.cu.)
-template <typename S, typename CopyW, typename CopyX>
+// The producer warp of the codes variants (x as a tensor map too): skinny2_gemm.cu's walk_stages, with copy(stage,
+// k of the stage, the item's first weight row, the stage's barrier, evict_first, evict_last) issuing a stage's
+// copies. (Shared with skinny2_gemm_fp8x8_wgmma.cu.)
+template <typename S, typename Copy>
 __device__ __forceinline__ void produce_code_stages(const Skinny2GemmFp8Params& p, uint32_t ring, uint32_t full,
-                                                    uint32_t empty, int items, CopyW copyW, CopyX copyX) {
-  if ((threadIdx.x & 31) != 0) {
-    pdl_entry();
-    return;
-  }
+                                                    uint32_t empty, int items, Copy copy) {
+  if ((threadIdx.x & 31) != 0) return;
   const uint64_t first = evict_first_policy();
   const uint64_t last = evict_last_policy();
   asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.wMap)) : "memory");
   asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(&p.xMap)) : "memory");
-  walk_stages<S>(
-      p, ring, full, empty, items,
-      [&](uint32_t stage, uint32_t bar, const Item& item, int c) {
-        copyW(stage, item.k0 + c * kChunkK, item.row0, bar, first);
-      },
-      [&](uint32_t stage, uint32_t bar, const Item& item, int c) { copyX(stage, item.k0 + c * kChunkK, bar, last); });
+  walk_stages<S>(p, ring, full, empty, items, [&](uint32_t stage, uint32_t bar, const Item& item, int c) {
+    copy(stage, item.k0 + c * kChunkK, item.row0, bar, first, last);
+  });
 }
 
 // This kernel's stage: one tensor copy of the weight box (evict_first: read once) and one of the x box
@@ -85,15 +78,12 @@ __device__ __forceinline__ void produce_code_stages(const Skinny2GemmFp8Params& 
 template <typename S>
 __device__ __forceinline__ void produce_codes(const Skinny2GemmFp8Params& p, uint32_t ring, uint32_t full,
                                               uint32_t empty, int items) {
-  produce_code_stages<S>(
-      p, ring, full, empty, items,
-      [&](uint32_t stage, int kc, int row0, uint32_t bar, uint64_t first) {
-        mbar::arrive_expect_tx(bar, S::kWeightBytes + S::kXBoxBytes);
-        tensor_copy_2d(stage, &p.wMap, kc, row0, bar, first);
-      },
-      [&](uint32_t stage, int kc, uint32_t bar, uint64_t last) {
-        tensor_copy_2d(stage + S::kWeightBytes, &p.xMap, kc, 0, bar, last);
-      });
+  produce_code_stages<S>(p, ring, full, empty, items,
+                         [&](uint32_t stage, int kc, int row0, uint32_t bar, uint64_t first, uint64_t last) {
+                           mbar::arrive_expect_tx(bar, S::kWeightBytes + S::kXBoxBytes);
+                           tensor_copy_2d(stage, &p.wMap, kc, row0, bar, first);
+                           tensor_copy_2d(stage + S::kWeightBytes, &p.xMap, kc, 0, bar, last);
+                         });
 }
 
 // acc += A (16 x 32 e4m3: a[0], a[2] row g, a[1], a[3] row g+8) times B (32 x 8 e4m3: b0, b1 of column g).
@@ -189,20 +179,24 @@ __device__ __forceinline__ void gemm_fp8x8(const Skinny2GemmFp8Params& p) {
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8x8_m8(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8x8<8>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8x8_m16(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8x8<16>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8x8_m32(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8x8<32>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(160, 1)
     df_skinny2_gemm_fp8x8_m64(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   df::skinny2::gemm_fp8x8<64>(p);
 }

@@ -61,19 +61,15 @@ static_assert(Fp8x8WgShape<8>::kXBoxBytes % kSwizzleAlign == 0, "every box start
 template <typename S>
 __device__ __forceinline__ void produce_codes_wgmma(const Skinny2GemmFp8Params& p, uint32_t ring, uint32_t full,
                                                     uint32_t empty, int items) {
-  produce_code_stages<S>(
-      p, ring, full, empty, items,
-      [&](uint32_t stage, int kc, int row0, uint32_t bar, uint64_t first) {
-        mbar::arrive_expect_tx(bar, S::kStageBytes);
-        for (int b = 0; b < 2; b++) {
-          tensor_copy_2d(stage + b * S::kWBoxBytes, &p.wMap, kc + b * kWgBoxK, row0, bar, first);
-        }
-      },
-      [&](uint32_t stage, int kc, uint32_t bar, uint64_t last) {
-        for (int b = 0; b < 2; b++) {
-          tensor_copy_2d(stage + 2 * S::kWBoxBytes + b * S::kXBoxBytes, &p.xMap, kc + b * kWgBoxK, 0, bar, last);
-        }
-      });
+  produce_code_stages<S>(p, ring, full, empty, items,
+                         [&](uint32_t stage, int kc, int row0, uint32_t bar, uint64_t first, uint64_t last) {
+                           mbar::arrive_expect_tx(bar, S::kStageBytes);
+                           for (int b = 0; b < 2; b++) {
+                             tensor_copy_2d(stage + b * S::kWBoxBytes, &p.wMap, kc + b * kWgBoxK, row0, bar, first);
+                             tensor_copy_2d(stage + 2 * S::kWBoxBytes + b * S::kXBoxBytes, &p.xMap, kc + b * kWgBoxK,
+                                            0, bar, last);
+                           }
+                         });
 }
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -240,21 +236,25 @@ __device__ __forceinline__ void gemm_fp8x8_wgmma(const Skinny2GemmFp8Params& p) 
 
 extern "C" __global__ void __launch_bounds__(288, 1)
     df_skinny2_gemm_fp8x8_wgmma_m8(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   DF_SKINNY2_FP8X8_WGMMA(8);
 }
 
 extern "C" __global__ void __launch_bounds__(288, 1)
     df_skinny2_gemm_fp8x8_wgmma_m16(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   DF_SKINNY2_FP8X8_WGMMA(16);
 }
 
 extern "C" __global__ void __launch_bounds__(288, 1)
     df_skinny2_gemm_fp8x8_wgmma_m32(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   DF_SKINNY2_FP8X8_WGMMA(32);
 }
 
 extern "C" __global__ void __launch_bounds__(288, 1)
     df_skinny2_gemm_fp8x8_wgmma_m64(const __grid_constant__ Skinny2GemmFp8Params p) {
+  df::pdl_entry();
   DF_SKINNY2_FP8X8_WGMMA(64);
 }
 

@@ -19,10 +19,6 @@ package io.decodefleet.kernels.cuda;
  * @param scale (n) float32
  * @param kSlice k per split, a multiple of {@value Skinny2GemmPlan#CHUNK_K}
  * @param xScale the codes variants: (m) float32, x's row scales; 0 for the bf16-x variants
- * @param earlyWeights 1: {@code w} and its scales are resident (no launch of the step writes them), so each CTA asks
- *     for its ring's first stages of weights before it waits for the previous launch (programmatic dependent
- *     launch, common.cuh {@code pdl_entry}) and copies their x after it; 0 where {@code w} may be an earlier
- *     launch's output ({@link #withEarlyWeights})
  * @param xMap the codes variants: x (m, k) as a (k, m) UINT8 tensor map, boxes of mTile rows ({@link #xMapSpec});
  *     all zeros for the bf16-x variants
  */
@@ -41,7 +37,6 @@ public record Skinny2GemmFp8Params(
     int splits,
     int outFloat,
     long xScale,
-    int earlyWeights,
     TensorMap xMap)
     implements KernelParams {
 
@@ -61,13 +56,6 @@ public record Skinny2GemmFp8Params(
     Skinny2GemmParams.check(wMap, out, x, workspace, counters, m, MAX_M, n, k, outStride, kSlice, splits, outFloat);
     ParamChecks.pointer(scale, "scale");
     ParamChecks.multipleOf(k, 16, "k");
-    if (earlyWeights != 0 && earlyWeights != 1) throw new IllegalArgumentException("earlyWeights must be 0 or 1");
-  }
-
-  /** These parameters with {@code earlyWeights} set where {@code resident} (the caller's word that nothing writes w). */
-  public Skinny2GemmFp8Params withEarlyWeights(boolean resident) {
-    return new Skinny2GemmFp8Params(wMap, out, x, scale, workspace, counters, m, n, k, outStride, kSlice, splits,
-        outFloat, xScale, resident ? 1 : 0, xMap);
   }
 
   /**
@@ -186,7 +174,7 @@ public record Skinny2GemmFp8Params(
   public static Skinny2GemmFp8Params of(Skinny2GemmPlan plan, TensorMap wMap, long out, long x, long scale,
       long workspace, long counters, int outStride, boolean outFloat) {
     return new Skinny2GemmFp8Params(wMap, out, x, scale, workspace, counters, plan.m(), plan.n(), plan.k(), outStride,
-        plan.kSlice(), plan.splits(), outFloat ? 1 : 0, 0L, 0, NO_MAP);
+        plan.kSlice(), plan.splits(), outFloat ? 1 : 0, 0L, NO_MAP);
   }
 
   /**
@@ -212,7 +200,7 @@ public record Skinny2GemmFp8Params(
           + " (plan it with planCodes)");
     }
     return new Skinny2GemmFp8Params(wMap, out, xCodes, scale, workspace, counters, plan.m(), plan.n(), plan.k(),
-        outStride, plan.kSlice(), plan.splits(), outFloat ? 1 : 0, xScale, 0, xMap);
+        outStride, plan.kSlice(), plan.splits(), outFloat ? 1 : 0, xScale, xMap);
   }
 
   @Override

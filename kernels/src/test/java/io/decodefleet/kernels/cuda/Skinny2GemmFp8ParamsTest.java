@@ -103,7 +103,6 @@ class Skinny2GemmFp8ParamsTest {
     assertEquals(168, l.offsetOf("m"));
     assertEquals(192, l.offsetOf("outFloat"));
     assertEquals(200, l.offsetOf("xScale"), "the codes variants' field, 8-aligned after outFloat");
-    assertEquals(208, l.offsetOf("earlyWeights"), "in the padding in front of the 64-aligned x map");
     assertEquals(256, l.offsetOf("xMap"), "the codes variants' x map, 64-aligned");
     assertEquals(384, l.size());
     Skinny2GemmPlan plan = Skinny2GemmPlan.plan(2, 4096, 4096, SLOTS);
@@ -112,12 +111,6 @@ class Skinny2GemmFp8ParamsTest {
     assertEquals(0x3000, b.getLong(144));
     assertEquals(2, b.getInt(168));
     assertEquals(plan.kSlice(), b.getInt(184));
-    assertEquals(0, b.getInt(208), "weights are not said to be resident unless the caller says so");
-    Skinny2GemmFp8Params p = Skinny2GemmFp8Params.of(plan, MAP, 0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 4096, false);
-    ByteBuffer early = ByteBuffer.wrap(p.withEarlyWeights(true).pack()).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(1, early.getInt(208));
-    assertEquals(0x3000, early.getLong(144), "the rest unchanged");
-    assertEquals(0, p.withEarlyWeights(true).withEarlyWeights(false).earlyWeights());
   }
 
   @Test

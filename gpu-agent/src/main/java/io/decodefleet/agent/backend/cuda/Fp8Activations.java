@@ -291,7 +291,7 @@ final class Fp8Activations implements AutoCloseable {
     if (codes) {
       Skinny2GemmPlan plan = plans.get(new Shape(m, n, k)); // planned at open (oursChosen, tune: shapes it holds)
       skinny2.launchCodes(plan, out, buffer.address(), scalesAt, w, wScales, splitScratch.address(), countersAt,
-          stride, outFloat, true); // a model's resident codes: the first stages stream before the wait
+          stride, outFloat);
     } else {
       lt.launchFp8(new GemmShape(m, n, k, stride, outFloat), 0, out, buffer.address(), scalesAt, w, wScales);
     }

@@ -289,7 +289,7 @@ final class Projections {
       // Past 64 rows, one launch per 64 rows of x (each streams the codes again: at 128 and 256 rows
       // that is the bf16 weight's bytes once or twice, where the tensor pipe, not the stream, is the limit).
       skinny2.launchFp8Rows(rows -> plan2Fp8(rows, s.n(), s.k()), out, x, w, scales, partials, counters, s.m(),
-          s.k(), s.stride(), s.outFloat(), true); // a model's resident codes
+          s.k(), s.stride(), s.outFloat());
       return;
     }
     SkinnyGemmPlan plan = plan(s.m(), s.n(), s.k());

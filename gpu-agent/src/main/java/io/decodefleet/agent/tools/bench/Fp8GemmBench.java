@@ -228,7 +228,7 @@ final class Fp8GemmBench {
     Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
     Skinny2GemmFp8Params[] params = params(in.sets(), Skinny2GemmFp8Params[]::new,
         s -> gemms.paramsFp8(plan, in.out().address(), in.x(s), in.w(s), in.scales().address(), workspace, counters,
-            n, false, true));
+            n, false));
     double us = BenchPool.graphMedianUs(h, in.launches(),
         i -> h.launch(kernel, Skinny2GemmFp8Params.launch(plan), params[i % in.sets()]));
     Map<String, Long> shape = KernelBench.gemmShape(m, n, k);
@@ -287,10 +287,10 @@ final class Fp8GemmBench {
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
     Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
     gemms.launchCodes(wgmma, plan, out, xCodes.address(), xScales.address(), in.w(0), ws, workspace, counters, n,
-        false, true);
+        false);
     double us = BenchPool.graphMedianUs(h, in.launches(), i -> gemms.launchCodes(wgmma, plan, out,
         xCodes.address((long) (i % in.sets()) * m * k), xScales.address(), in.w(i % in.sets()), ws, workspace,
-        counters, n, false, true));
+        counters, n, false));
     shape.put("splits", (long) plan.splits());
     shape.put("ctas", (long) plan.ctas());
     return in.result("fp8x8_gemm", kernel.symbol().substring(3), shape, us, copyPerUs);

@@ -367,8 +367,7 @@ final class Fp8Checks {
     long wa = h.bytes(w).address();
     long sa = h.f32(scales).address();
     long wsa = workspace == null ? 0 : workspace.address();
-    Runnable run = () -> gemms.launchFp8Rows(planFor, out.address(), xa, wa, sa, wsa, counters, m, k, n, outFloat,
-        true);
+    Runnable run = () -> gemms.launchFp8Rows(planFor, out.address(), xa, wa, sa, wsa, counters, m, k, n, outFloat);
     Checked checked = Checked.run(h, run, out, m * n, outFloat, expected, workspace);
     double err = checked.err();
     double us = checked.us();

@@ -95,7 +95,7 @@ final class Fp8DynamicChecks {
     Runnable run = () -> {
       h.launch(Kernel.FP8_QUANTIZE_ROWS, q.launch(), q);
       gemms.launchCodes(wgmma, plan, out.address(), codes, xScales, w, wScales,
-          workspace == null ? 0 : workspace.address(), counters, n, outFloat, true);
+          workspace == null ? 0 : workspace.address(), counters, n, outFloat);
     };
     Fp8Checks.Checked checked = Fp8Checks.Checked.run(h, run, out, m * n, outFloat, c.expected(), workspace);
     double bytes = (double) n * k + 4.0 * n + 3.0 * m * k + (outFloat ? 4.0 : 2.0) * m * n;

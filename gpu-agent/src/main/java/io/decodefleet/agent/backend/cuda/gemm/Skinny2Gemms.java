@@ -1,7 +1,6 @@
 package io.decodefleet.agent.backend.cuda.gemm;
 
 import io.decodefleet.agent.backend.cuda.driver.CudaStream;
-import io.decodefleet.agent.backend.cuda.driver.EnvSetting;
 import io.decodefleet.agent.backend.cuda.driver.GpuInfo;
 import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.driver.TensorMaps;
@@ -28,14 +27,6 @@ import java.util.function.IntFunction;
  * in element type, so a weight never gets the other's map).
  */
 public final class Skinny2Gemms {
-
-  /**
-   * {@code off}: no launch asks for its weights before the wait for the previous launch, whatever its caller says of
-   * them ({@link Skinny2GemmFp8Params#earlyWeights}); on by default. For measuring what the early fetches give.
-   */
-  public static final String EARLY_WEIGHTS_ENV = "DECODEFLEET_SKINNY2_EARLY_WEIGHTS";
-
-  private static final boolean EARLY_WEIGHTS = EnvSetting.notOff(System.getenv(EARLY_WEIGHTS_ENV));
 
   /** Weight maps kept: every projection of an 80-layer model and its LM head, with room to spare. */
   static final int KEPT_MAPS = 1024;
@@ -96,30 +87,26 @@ public final class Skinny2Gemms {
         stream);
   }
 
-  /**
-   * The launch parameters of {@code plan} over FP8 codes {@code w} with row scales {@code scales}, the map encoded or
-   * reused; {@code residentWeights}: nothing the stream runs writes w or its scales (a model's weights), so the kernel
-   * may fetch its first stages of them before the previous launch ends ({@link Skinny2GemmFp8Params#earlyWeights}).
-   */
+  /** The launch parameters of {@code plan} over FP8 codes {@code w} with row scales {@code scales}, the map encoded or reused. */
   public Skinny2GemmFp8Params paramsFp8(Skinny2GemmPlan plan, long out, long x, long w, long scales, long workspace,
-      long counters, int outStride, boolean outFloat, boolean residentWeights) {
+      long counters, int outStride, boolean outFloat) {
     return Skinny2GemmFp8Params.of(plan, maps.get(Skinny2GemmFp8Params.wMapSpec(w, plan.n(), plan.k())), out, x,
-        scales, workspace, counters, outStride, outFloat).withEarlyWeights(residentWeights && EARLY_WEIGHTS);
+        scales, workspace, counters, outStride, outFloat);
   }
 
   /**
    * Enqueues y = (x · e4m3(w)ᵀ) * scale[row] for {@code m} rows of x (m, k) into out (m, outStride), one
    * launch per {@value Skinny2GemmFp8Params#MAX_M} rows (each past the first streams the codes again),
    * each on the plan {@code planFor} gives for its row count. The launches share the split-K scratch:
-   * one stream, and each leaves its counters zero. {@code residentWeights}: as {@link #paramsFp8}'s.
+   * one stream, and each leaves its counters zero.
    */
   public void launchFp8Rows(IntFunction<Skinny2GemmPlan> planFor, long out, long x, long w, long scales,
-      long workspace, long counters, int m, int k, int outStride, boolean outFloat, boolean residentWeights) {
+      long workspace, long counters, int m, int k, int outStride, boolean outFloat) {
     long outRowBytes = (long) outStride * (outFloat ? 4 : 2);
     for (int r0 = 0; r0 < m; r0 += Skinny2GemmFp8Params.MAX_M) {
       int rows = Math.min(Skinny2GemmFp8Params.MAX_M, m - r0);
       launchFp8(planFor.apply(rows), out + r0 * outRowBytes, x + 2L * r0 * k, w, scales, workspace, counters,
-          outStride, outFloat, residentWeights);
+          outStride, outFloat);
     }
   }
 
@@ -127,12 +114,10 @@ public final class Skinny2Gemms {
    * Enqueues y = (xCodes · wᵀ) * xScales[row of x] * scales[row of w] as {@code plan} (from {@link
    * Skinny2GemmFp8Params#planCodes}) describes it, on the codes-by-codes variant this device runs ({@link
    * #codesOnWgmma}); x's map is cached beside the weights' (one per codes buffer, row count and depth).
-   * {@code residentWeights}: as {@link #paramsFp8}'s.
    */
   public void launchCodes(Skinny2GemmPlan plan, long out, long xCodes, long xScales, long w, long scales,
-      long workspace, long counters, int outStride, boolean outFloat, boolean residentWeights) {
-    launchCodes(codesOnWgmma, plan, out, xCodes, xScales, w, scales, workspace, counters, outStride, outFloat,
-        residentWeights);
+      long workspace, long counters, int outStride, boolean outFloat) {
+    launchCodes(codesOnWgmma, plan, out, xCodes, xScales, w, scales, workspace, counters, outStride, outFloat);
   }
 
   /**
@@ -140,7 +125,7 @@ public final class Skinny2Gemms {
    * (skinny2_gemm_fp8x8.cu); the self-test and {@code bench kernels} run both where both run.
    */
   public void launchCodes(boolean wgmma, Skinny2GemmPlan plan, long out, long xCodes, long xScales, long w,
-      long scales, long workspace, long counters, int outStride, boolean outFloat, boolean residentWeights) {
+      long scales, long workspace, long counters, int outStride, boolean outFloat) {
     Kernel kernel = Skinny2GemmFp8Params.kernelForCodes(plan.m(), wgmma);
     if (!kernels.runsHere(kernel)) {
       throw new IllegalStateException(kernel.symbol() + " is sm_90a code; " + kernels.context().gpu().label()
@@ -149,17 +134,14 @@ public final class Skinny2Gemms {
     Skinny2GemmFp8Params p = Skinny2GemmFp8Params.ofCodes(plan,
         maps.get(Skinny2GemmFp8Params.wMapSpecCodes(w, plan.n(), plan.k(), wgmma)),
         maps.get(Skinny2GemmFp8Params.xMapSpec(xCodes, plan, wgmma)), out, xCodes, xScales, scales, workspace,
-        counters, outStride, outFloat).withEarlyWeights(residentWeights && EARLY_WEIGHTS);
+        counters, outStride, outFloat);
     kernels.launch(kernel, Skinny2GemmFp8Params.launchCodes(plan, wgmma), p, stream);
   }
 
-  /**
-   * Enqueues y = (x · e4m3(w)ᵀ) * scale[row] as {@code plan} describes it, on the FP8 variant of its kernel ({@code
-   * residentWeights}: as {@link #paramsFp8}'s).
-   */
+  /** Enqueues y = (x · e4m3(w)ᵀ) * scale[row] as {@code plan} describes it, on the FP8 variant of its kernel. */
   public void launchFp8(Skinny2GemmPlan plan, long out, long x, long w, long scales, long workspace, long counters,
-      int outStride, boolean outFloat, boolean residentWeights) {
+      int outStride, boolean outFloat) {
     kernels.launch(Skinny2GemmFp8Params.kernelFor(plan), Skinny2GemmFp8Params.launch(plan),
-        paramsFp8(plan, out, x, w, scales, workspace, counters, outStride, outFloat, residentWeights), stream);
+        paramsFp8(plan, out, x, w, scales, workspace, counters, outStride, outFloat), stream);
   }
 }

@@ -59,8 +59,7 @@ class ProgrammaticLaunchTest {
    * The launch is safe only because every kernel of the fatbin waits for its predecessor before it
    * touches memory a predecessor may write: each extern "C" kernel's first statement is df::pdl_entry(),
    * except the GEMMs that read resident weights before it (skinny and FP8 skinny GEMMs through
-   * skinny_prologue, the FP8 GEMVs, the skinny2 GEMMs through walk_stages, whose consumers wait first), whose
-   * bodies call it themselves after those loads only, RoPE + KV
+   * skinny_prologue, the FP8 GEMVs), whose bodies call it themselves after those loads only, RoPE + KV
    * append, which reads its step inputs (positions, slots) and the angle table first, and the decode attention's
    * split and persistent kernels, which read the work item, context length, block table and the KV rows of
    * earlier steps first.
@@ -90,18 +89,6 @@ class ProgrammaticLaunchTest {
     assertTrue(body(Files.readString(dir.resolve("skinny_gemm.cu")), "void skinny_tile(").contains("skinny_prologue<"));
     assertTrue(body(Files.readString(dir.resolve("skinny_gemm_fp8.cu")), "void skinny_fp8_tile(")
         .contains("skinny_prologue<"));
-    // The skinny2 GEMMs: the consumers wait first; the producer asks for weights only before its wait, and only
-    // where the host says they are resident.
-    String skinny2 = Files.readString(dir.resolve("skinny2_gemm.cu"));
-    String ring = body(skinny2, "void run_ring(");
-    assertTrue(ring.indexOf("pdl_entry();") < ring.indexOf("consume("), ring);
-    String walk = body(skinny2, "void walk_stages(");
-    String walkEarly = walk.substring(0, walk.indexOf("pdl_entry();"));
-    assertTrue(walkEarly.contains("if (early_weights(p))") && walkEarly.contains("fillW(")
-        && !walkEarly.contains("fillX("), walk);
-    assertTrue(body(Files.readString(dir.resolve("skinny2_gemm_fp8x8.cu")), "void produce_code_stages(")
-        .matches("(?s)\\{\\s*if \\(\\(threadIdx.x & 31\\) != 0\\) \\{\\s*pdl_entry\\(\\);\\s*return;.*"),
-        "the codes producer's idle lanes wait too");
     String gemv = body(Files.readString(dir.resolve("gemv_fp8.cu")), "void gemv_fp8(");
     assertTrue(gemv.indexOf("gemv_fp8_load(") < gemv.indexOf("pdl_entry();")
         && gemv.indexOf("pdl_entry();") < gemv.indexOf("p.x"), gemv);
@@ -130,7 +117,6 @@ class ProgrammaticLaunchTest {
   private static final Pattern EARLY_WEIGHTS =
       Pattern.compile("df::(skinny_tile|skinny_fp8_tile)<\\d+>\\(p\\);|df::gemv_fp8(_mma<(false|true)(, true)?>)?\\(p\\);"
           + "|df::rope_and_append<(false|true)>\\(p\\);"
-          + "|df::skinny2::gemm(_fp8|_fp8x8)?<\\d+>\\(p\\);|DF_SKINNY2_FP8X8_WGMMA\\(\\d+\\);"
           + "|df::decode_(split|persistent|graph_split)<\\d+(, true)?>\\((p|g|df::step_params\\(g\\))\\);");
 
   /** The body of the device function whose signature contains {@code signature}, braces balanced. */
