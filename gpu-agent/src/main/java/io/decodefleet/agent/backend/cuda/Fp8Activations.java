@@ -7,6 +7,7 @@ import io.decodefleet.agent.backend.cuda.driver.KernelModule;
 import io.decodefleet.agent.backend.cuda.gemm.CublasLtGemms;
 import io.decodefleet.agent.backend.cuda.gemm.GemmChoice;
 import io.decodefleet.agent.backend.cuda.gemm.GemmShape;
+import io.decodefleet.agent.backend.cuda.gemm.GemmTuner;
 import io.decodefleet.agent.backend.cuda.gemm.Skinny2Gemms;
 import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.Fp8QuantizeRowsParams;
@@ -36,8 +37,9 @@ import java.util.function.IntConsumer;
  * "ours:skinny2-fp8x8", elsewhere: {@link Skinny2Gemms#codesOnWgmma}) is a candidate beside cuBLASLt ({@link
  * #SETTING_ENV}), and at one row beside the GEMV: {@link #tune} times both on the model's projections at the decode
  * batch buckets and keeps the faster per shape (a row count between buckets takes the next bucket's choice; where
- * ours wins one row, the norm or SwiGLU in front writes that row's codes, as at several rows). Each cuBLASLt launch
- * takes the heuristic's first algorithm for its shape. The codes and scales of one projection's input live in a
+ * ours wins one row, the norm or SwiGLU in front writes that row's codes, as at several rows). A cuBLASLt launch
+ * takes the algorithm the load timed fastest among its heuristic's first few for that row count, else the first.
+ * The codes and scales of one projection's input live in a
  * buffer of this class, reused by the next projection (one stream).
  */
 final class Fp8Activations implements AutoCloseable {
@@ -55,6 +57,8 @@ final class Fp8Activations implements AutoCloseable {
   private final long countersAt;
   /** Per (n, k): for each timed row count, whether ours:skinny2-fp8x8 won; absent: cuBLASLt. */
   private final Map<Weight, TreeMap<Integer, Boolean>> ours = new HashMap<>();
+  /** Per (n, k): for each timed row count, the index of cuBLASLt's fastest algorithm (absent: its first). */
+  private final Map<Weight, TreeMap<Integer, Integer>> algorithms = new HashMap<>();
   private final Map<Shape, Skinny2GemmPlan> plans; // the codes GEMM's plans, made at open
   private String mode = "timed"; // the setting tune read: timed (the choice in `ours`), ours or cublaslt
 
@@ -145,7 +149,9 @@ final class Fp8Activations implements AutoCloseable {
    * Times ours:skinny2-fp8x8 against cuBLASLt's FP8 GEMM (both after the same quantization) on each FP8 site at
    * its row counts from 2 to {@value Skinny2GemmFp8Params#MAX_M}, and against the GEMV at one row, on up to {@value
    * GemmTuning#TIMED_LAYERS} layers' weights in turn in a CUDA graph ({@link GemmTuning#graphUs}), and keeps the
-   * faster per shape. The sites' inputs are filled with noise first; the caller poisons them afterwards.
+   * faster per shape. cuBLASLt's side is the fastest of the first {@value GemmTuner#CUBLASLT_CANDIDATES} algorithms
+   * of its heuristic for the shape, at every row count from 2 (past 64 rows too, where it runs alone). The sites'
+   * inputs are filled with noise first; the caller poisons them afterwards.
    *
    * @return one line: how many shapes each took, or why ours was not a candidate
    */
@@ -158,48 +164,77 @@ final class Fp8Activations implements AutoCloseable {
     }
     int won = 0;
     int timed = 0;
+    int ltTimed = 0;
+    int ltOther = 0;
     StringBuilder detail = new StringBuilder();
     StringBuilder oneRow = new StringBuilder();
     for (GemmTuning.Site site : sites) {
       if (!site.fp8()) continue;
       int n = site.shape().n();
       int k = site.shape().k();
+      int layers = Math.min(site.weights().length, GemmTuning.TIMED_LAYERS);
       for (int m : site.rows()) {
-        if (!plans.containsKey(new Shape(m, n, k)) || !codesRun(m, k, site.weights()[0])) continue;
-        // One row: against the GEMV that quantizes its row itself, where it runs; else against cuBLASLt.
+        boolean oursRuns = plans.containsKey(new Shape(m, n, k)) && codesRun(m, k, site.weights()[0]);
+        // One row: ours against the GEMV that quantizes its row itself, where both run; else ours against cuBLASLt.
         boolean gemvRow = !site.shape().outFloat() && gemvRuns(m, n, k, site.x(), site.weights()[0]);
-        if (m == 1 && !gemvRow) continue;
+        if (m == 1 && !(oursRuns && gemvRow)) continue;
         GemmTuning.noise(kernels, stream, site.x(), (long) m * k);
-        double[] us = new double[2];
-        for (int candidate = 0; candidate < 2; candidate++) {
-          boolean codes = candidate == 0;
-          int layers = Math.min(site.weights().length, GemmTuning.TIMED_LAYERS);
-          us[candidate] = GemmTuning.graphUs(kernels, stream, layers, m, l -> {
-            if (!codes && m == 1) {
-              gemv.project(site.y(), site.shape().stride(), site.x(), null, false, site.weights()[l],
-                  site.scales()[l], n, k, GemmChoice.Kernel.GEMV_FP8X8_MMA);
-              return;
+        double other = Double.POSITIVE_INFINITY;
+        if (m == 1) {
+          other = GemmTuning.graphUs(kernels, stream, layers, m, l -> gemv.project(site.y(), site.shape().stride(),
+              site.x(), null, false, site.weights()[l], site.scales()[l], n, k, GemmChoice.Kernel.GEMV_FP8X8_MMA));
+        } else {
+          GemmShape shape = new GemmShape(m, n, k, site.shape().stride(), site.shape().outFloat());
+          int best = 0;
+          for (int a = 0; a < Math.min(lt.fp8Algorithms(shape), GemmTuner.CUBLASLT_CANDIDATES); a++) {
+            int algorithm = a;
+            double us = GemmTuning.graphUs(kernels, stream, layers, m, l -> {
+              quantize(site.x(), m, k);
+              lt.launchFp8(shape, algorithm, site.y(), buffer.address(), scalesAt, site.weights()[l],
+                  site.scales()[l]);
+            });
+            if (us < other) {
+              other = us;
+              best = a;
             }
-            quantize(site.x(), m, k);
-            gemm(codes, site.y(), site.shape().stride(), site.weights()[l], site.scales()[l], m, n, k,
-                site.shape().outFloat());
-          });
+          }
+          algorithms.computeIfAbsent(new Weight(n, k), w -> new TreeMap<>()).put(m, best);
+          ltTimed++;
+          if (best != 0) ltOther++;
         }
-        boolean oursWins = us[0] < us[1];
+        if (!oursRuns) continue;
+        double oursUs = GemmTuning.graphUs(kernels, stream, layers, m, l -> {
+          quantize(site.x(), m, k);
+          gemm(true, site.y(), site.shape().stride(), site.weights()[l], site.scales()[l], m, n, k,
+              site.shape().outFloat());
+        });
+        boolean oursWins = oursUs < other;
         ours.computeIfAbsent(new Weight(n, k), w -> new TreeMap<>()).put(m, oursWins);
         timed++;
         if (oursWins) won++;
         if (m == 1) {
-          oneRow.append(String.format(" %s %.1f/%.1f µs", site.name(), us[0], us[1]));
+          oneRow.append(String.format(" %s %.1f/%.1f µs", site.name(), oursUs, other));
         } else if (m == Math.min(rows, Skinny2GemmFp8Params.MAX_M)) {
-          detail.append(String.format(" %s %.1f/%.1f µs", site.name(), us[0], us[1]));
+          detail.append(String.format(" %s %.1f/%.1f µs", site.name(), oursUs, other));
         }
       }
     }
     return "fp8-dynamic: " + skinny2.codesName() + " chosen over cuBLASLt (one row: the GEMV) at " + won + " of "
         + timed + " shapes of 1-" + Skinny2GemmFp8Params.MAX_M + " rows"
         + (detail.length() == 0 ? "" : " (widest, ours/cuBLASLt:" + detail + ")")
-        + (oneRow.length() == 0 ? "" : " (one row, ours/GEMV:" + oneRow + ")");
+        + (oneRow.length() == 0 ? "" : " (one row, ours/GEMV:" + oneRow + ")")
+        + "; cuBLASLt's fastest of its first " + GemmTuner.CUBLASLT_CANDIDATES + " algorithms was not its first at "
+        + ltOther + " of " + ltTimed + " shapes";
+  }
+
+  /**
+   * The cuBLASLt algorithm (index in its heuristic's list for the shape) the load timed fastest for exactly m rows of
+   * this projection; 0, the heuristic's first, for a row count it did not time.
+   */
+  private int algorithm(int m, int n, int k) {
+    TreeMap<Integer, Integer> byRows = algorithms.get(new Weight(n, k));
+    Integer a = byRows == null ? null : byRows.get(m);
+    return a == null ? 0 : a;
   }
 
   /** Whether the codes GEMM takes m rows of depth k over the codes w (x's codes live in this class's buffer). */
@@ -293,7 +328,8 @@ final class Fp8Activations implements AutoCloseable {
       skinny2.launchCodes(plan, out, buffer.address(), scalesAt, w, wScales, splitScratch.address(), countersAt,
           stride, outFloat);
     } else {
-      lt.launchFp8(new GemmShape(m, n, k, stride, outFloat), 0, out, buffer.address(), scalesAt, w, wScales);
+      lt.launchFp8(new GemmShape(m, n, k, stride, outFloat), algorithm(m, n, k), out, buffer.address(), scalesAt, w,
+          wScales);
     }
   }
 
