@@ -111,6 +111,28 @@ public record Skinny2GemmPlan(int m, int n, int k, int mTile, int nTiles, int sp
     return kernelFor(m);
   }
 
+  /**
+   * This launch with k cut into {@code splits} slices of whole chunks instead (the same tiles and variant), on at most
+   * {@code slots} persistent CTAs: for timing a split count against the planner's, whose balance rule assumes that
+   * every CTA streams at the same rate. A count whose slices come out as fewer ones (9 chunks in 4 slices of 3 are
+   * 3 slices) is refused.
+   */
+  public Skinny2GemmPlan withSplits(int splits, int slots) {
+    ParamChecks.positive(slots, "slots");
+    int chunks = (k + CHUNK_K - 1) / CHUNK_K;
+    if (splits < 1 || splits > Math.min(MAX_SPLITS, chunks)) {
+      throw new IllegalArgumentException("splits must be 1.." + Math.min(MAX_SPLITS, chunks) + " for k = " + k
+          + " but is " + splits);
+    }
+    int perSlice = (chunks + splits - 1) / splits;
+    if ((chunks + perSlice - 1) / perSlice != splits) {
+      throw new IllegalArgumentException(splits + " slices of whole chunks of k = " + k + " come out as "
+          + (chunks + perSlice - 1) / perSlice);
+    }
+    long items = (long) nTiles * splits;
+    return new Skinny2GemmPlan(m, n, k, mTile, nTiles, splits, perSlice * CHUNK_K, (int) Math.min(items, slots));
+  }
+
   /** Items (row tile, k slice) the persistent CTAs share. */
   public int items() {
     return nTiles * splits;

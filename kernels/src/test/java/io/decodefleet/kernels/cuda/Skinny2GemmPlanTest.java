@@ -15,6 +15,29 @@ class Skinny2GemmPlanTest {
   private static final int H200_SLOTS = 132;
 
   @Test
+  void aPlanTakesAnotherSplitCountOfWholeChunksForTiming() {
+    Skinny2GemmPlan qkv = Skinny2GemmFp8Params.planCodes(64, 6144, 4096, H200_SLOTS);
+    assertEquals(4, qkv.splits());
+    Skinny2GemmPlan unsplit = qkv.withSplits(1, H200_SLOTS);
+    assertEquals(1, unsplit.splits());
+    assertEquals(4096, unsplit.kSlice());
+    assertEquals(96, unsplit.ctas(), "one item a CTA: 36 SMs idle");
+    assertEquals(0, unsplit.workspaceFloats());
+    assertEquals(0, unsplit.counterCount());
+    assertEquals(64, unsplit.mTile(), "the same variant");
+    Skinny2GemmPlan two = qkv.withSplits(2, H200_SLOTS);
+    assertEquals(2048, two.kSlice());
+    assertEquals(132, two.ctas());
+    assertTrue(two.workspaceFloats() < qkv.workspaceFloats(), "fewer splits fit the planner's scratch");
+    assertEquals(qkv, qkv.withSplits(4, H200_SLOTS));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Skinny2GemmPlan.plan(8, 4096, 9 * 256, H200_SLOTS).withSplits(4, H200_SLOTS));
+    assertTrue(e.getMessage().contains("come out as 3"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> qkv.withSplits(0, H200_SLOTS));
+    assertThrows(IllegalArgumentException.class, () -> qkv.withSplits(17, H200_SLOTS));
+  }
+
+  @Test
   void llamaProjectionsSplitOnlyAsFarAsBalancingTheSmsAsks() {
     Skinny2GemmPlan qkv = Skinny2GemmPlan.plan(1, 6144, 4096, H200_SLOTS);
     assertEquals(96, qkv.nTiles());

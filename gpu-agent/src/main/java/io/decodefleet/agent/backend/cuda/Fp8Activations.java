@@ -14,6 +14,7 @@ import io.decodefleet.kernels.cuda.Fp8QuantizeRowsParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -150,8 +151,9 @@ final class Fp8Activations implements AutoCloseable {
    * its row counts from 2 to {@value Skinny2GemmFp8Params#MAX_M}, and against the GEMV at one row, on up to {@value
    * GemmTuning#TIMED_LAYERS} layers' weights in turn in a CUDA graph ({@link GemmTuning#graphUs}), and keeps the
    * faster per shape. cuBLASLt's side is the fastest of the first {@value GemmTuner#CUBLASLT_CANDIDATES} algorithms
-   * of its heuristic for the shape, at every row count from 2 (past 64 rows too, where it runs alone). The sites'
-   * inputs are filled with noise first; the caller poisons them afterwards.
+   * of its heuristic for the shape, at every row count from 2 (past 64 rows too, where it runs alone); ours' is the
+   * fastest of its planner's split count and fewer ({@link #splitCandidates}), and runs with it. The sites' inputs
+   * are filled with noise first; the caller poisons them afterwards.
    *
    * @return one line: how many shapes each took, or why ours was not a candidate
    */
@@ -166,6 +168,8 @@ final class Fp8Activations implements AutoCloseable {
     int timed = 0;
     int ltTimed = 0;
     int ltOther = 0;
+    int splitsTimed = 0;
+    int splitsOther = 0;
     StringBuilder detail = new StringBuilder();
     StringBuilder oneRow = new StringBuilder();
     for (GemmTuning.Site site : sites) {
@@ -203,11 +207,25 @@ final class Fp8Activations implements AutoCloseable {
           if (best != 0) ltOther++;
         }
         if (!oursRuns) continue;
-        double oursUs = GemmTuning.graphUs(kernels, stream, layers, m, l -> {
-          quantize(site.x(), m, k);
-          gemm(true, site.y(), site.shape().stride(), site.weights()[l], site.scales()[l], m, n, k,
-              site.shape().outFloat());
-        });
+        // Ours at the planner's split count and at fewer (down to unsplit), the fastest kept: the planner balances
+        // chunks a CTA as if every CTA streamed at the same rate, and each split adds a partial tile and its sum.
+        Skinny2GemmPlan planned = plans.get(new Shape(m, n, k));
+        Skinny2GemmPlan fastest = planned;
+        double oursUs = Double.POSITIVE_INFINITY;
+        for (Skinny2GemmPlan plan : splitCandidates(planned, kernels.slots(skinny2.codesKernel(m)))) {
+          double us = GemmTuning.graphUs(kernels, stream, layers, m, l -> {
+            quantize(site.x(), m, k);
+            launchOurs(plan, site.y(), site.shape().stride(), site.weights()[l], site.scales()[l],
+                site.shape().outFloat());
+          });
+          if (us < oursUs) {
+            oursUs = us;
+            fastest = plan;
+          }
+        }
+        plans.put(new Shape(m, n, k), fastest);
+        splitsTimed++;
+        if (fastest.splits() != planned.splits()) splitsOther++;
         boolean oursWins = oursUs < other;
         ours.computeIfAbsent(new Weight(n, k), w -> new TreeMap<>()).put(m, oursWins);
         timed++;
@@ -224,7 +242,25 @@ final class Fp8Activations implements AutoCloseable {
         + (detail.length() == 0 ? "" : " (widest, ours/cuBLASLt:" + detail + ")")
         + (oneRow.length() == 0 ? "" : " (one row, ours/GEMV:" + oneRow + ")")
         + "; cuBLASLt's fastest of its first " + GemmTuner.CUBLASLT_CANDIDATES + " algorithms was not its first at "
-        + ltOther + " of " + ltTimed + " shapes";
+        + ltOther + " of " + ltTimed + " shapes, ours' fastest split count not the planner's at " + splitsOther
+        + " of " + splitsTimed;
+  }
+
+  /**
+   * The planner's launch and the same with 1 and 2 slices of k where those are fewer than its own (fewer splits
+   * need less of the split-K scratch, which {@link #open} sized for the planner's plans).
+   */
+  static List<Skinny2GemmPlan> splitCandidates(Skinny2GemmPlan planned, int slots) {
+    List<Skinny2GemmPlan> candidates = new ArrayList<>(List.of(planned));
+    for (int splits : new int[] {1, 2}) {
+      if (splits >= planned.splits()) break;
+      try {
+        candidates.add(planned.withSplits(splits, slots));
+      } catch (IllegalArgumentException e) {
+        // k's chunks do not cut into that many slices: no such candidate
+      }
+    }
+    return candidates;
   }
 
   /**
@@ -324,13 +360,18 @@ final class Fp8Activations implements AutoCloseable {
   /** The GEMM of the quantized rows on ours:skinny2-fp8x8 ({@code codes}) or cuBLASLt. */
   private void gemm(boolean codes, long out, int stride, long w, long wScales, int m, int n, int k, boolean outFloat) {
     if (codes) {
-      Skinny2GemmPlan plan = plans.get(new Shape(m, n, k)); // planned at open (oursChosen, tune: shapes it holds)
-      skinny2.launchCodes(plan, out, buffer.address(), scalesAt, w, wScales, splitScratch.address(), countersAt,
-          stride, outFloat);
+      // planned at open, its split count timed by tune (oursChosen, tune: shapes it holds)
+      launchOurs(plans.get(new Shape(m, n, k)), out, stride, w, wScales, outFloat);
     } else {
       lt.launchFp8(new GemmShape(m, n, k, stride, outFloat), algorithm(m, n, k), out, buffer.address(), scalesAt, w,
           wScales);
     }
+  }
+
+  /** Ours on the quantized rows in this class's buffer, as {@code plan} cuts the work. */
+  private void launchOurs(Skinny2GemmPlan plan, long out, int stride, long w, long wScales, boolean outFloat) {
+    skinny2.launchCodes(plan, out, buffer.address(), scalesAt, w, wScales, splitScratch.address(), countersAt, stride,
+        outFloat);
   }
 
   @Override
