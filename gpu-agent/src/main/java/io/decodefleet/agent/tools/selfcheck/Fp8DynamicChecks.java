@@ -46,8 +46,9 @@ final class Fp8DynamicChecks {
   /**
    * SKINNY2_GEMM_FP8X8's rows, on the variant the backend runs here (wgmma on sm_90a, else mma.sync): each tile (m
    * 1, 2, 8; 13, 16; 17, 32; 40, 64), the four Llama-3-8B projections at 64 rows, edges (n not a multiple of 64, k
-   * of 256 or of 128, k below one box: 528 and 80; 40 rows split over k), float32 out; then four rows pinned to the
-   * mma.sync variant (where wgmma is the backend's, they keep the other one checked).
+   * of 256 or of 128, k below one box: 528 and 80; 40 rows split over k), float32 out, qkv's 64 rows unsplit and in
+   * two slices (as fp8-dynamic's load may time and choose them); then four rows pinned to the mma.sync variant (where
+   * wgmma is the backend's, they keep the other one checked).
    */
   static final KernelFamily.Check[] CODES = {
     h -> codes(h, 1, 4096, 4096, true, false),
@@ -63,6 +64,8 @@ final class Fp8DynamicChecks {
     h -> codes(h, 64, 4096, 14336, false, false),
     h -> codes(h, 40, 4096, 4096, false, false),
     h -> codes(h, 64, 4096, 4096, true, false),
+    h -> codes(h, 64, 6144, 4096, false, false, 1),
+    h -> codes(h, 64, 6144, 4096, false, false, 2),
     h -> codes(h, 8, 4096, 4096, false, true),
     h -> codes(h, 13, 1000, 528, false, true),
     h -> codes(h, 40, 4096, 4096, false, true),
@@ -78,6 +81,11 @@ final class Fp8DynamicChecks {
    * whatever the backend runs here.
    */
   static CheckResult codes(DeviceHarness h, int m, int n, int k, boolean outFloat, boolean mma) {
+    return codes(h, m, n, k, outFloat, mma, 0);
+  }
+
+  /** As {@link #codes(DeviceHarness, int, int, int, boolean, boolean)}, k cut into {@code splits} slices (0: planned). */
+  static CheckResult codes(DeviceHarness h, int m, int n, int k, boolean outFloat, boolean mma, int splits) {
     Case c = Case.draw(h, m, n, k);
     long x = h.bf16(c.x()).address();
     long codes = h.track(h.context().allocate((long) m * k)).address();
@@ -86,8 +94,9 @@ final class Fp8DynamicChecks {
     long wScales = h.f32(c.wScales()).address();
     Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
     boolean wgmma = gemms.codesOnWgmma() && !mma;
-    Skinny2GemmPlan plan = Skinny2GemmFp8Params.planCodes(m, n, k,
-        h.kernels().slots(Skinny2GemmFp8Params.kernelForCodes(m, wgmma)));
+    int slots = h.kernels().slots(Skinny2GemmFp8Params.kernelForCodes(m, wgmma));
+    Skinny2GemmPlan planned = Skinny2GemmFp8Params.planCodes(m, n, k, slots);
+    Skinny2GemmPlan plan = splits == 0 ? planned : planned.withSplits(splits, slots);
     DeviceBuffer workspace = plan.workspaceFloats() > 0 ? h.poisonedF32(plan.workspaceFloats()) : null;
     long counters = plan.counterCount() > 0 ? h.zeroedInts(plan.counterCount()).address() : 0;
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
