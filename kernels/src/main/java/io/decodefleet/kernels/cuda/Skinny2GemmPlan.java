@@ -1,5 +1,8 @@
 package io.decodefleet.kernels.cuda;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Host-side plan of one launch of the second skinny GEMM (skinny2_gemm.cu, "ours:skinny2"):
  * {@code out = x · wᵀ} for at most {@value #MAX_M} rows of x.
@@ -87,6 +90,12 @@ public record Skinny2GemmPlan(int m, int n, int k, int mTile, int nTiles, int sp
         break;
       }
     }
+    return of(m, n, k, mTile, nTiles, splits, slots);
+  }
+
+  /** The launch of {@code splits} slices of whole chunks on at most {@code slots} CTAs (a count the caller checked). */
+  private static Skinny2GemmPlan of(int m, int n, int k, int mTile, int nTiles, int splits, int slots) {
+    int chunks = (k + CHUNK_K - 1) / CHUNK_K;
     int kSlice = (chunks + splits - 1) / splits * CHUNK_K;
     long items = (long) nTiles * splits;
     if (items > Integer.MAX_VALUE) {
@@ -129,8 +138,23 @@ public record Skinny2GemmPlan(int m, int n, int k, int mTile, int nTiles, int sp
       throw new IllegalArgumentException(splits + " slices of whole chunks of k = " + k + " come out as "
           + (chunks + perSlice - 1) / perSlice);
     }
-    long items = (long) nTiles * splits;
-    return new Skinny2GemmPlan(m, n, k, mTile, nTiles, splits, perSlice * CHUNK_K, (int) Math.min(items, slots));
+    return of(m, n, k, mTile, nTiles, splits, slots);
+  }
+
+  /**
+   * This launch with 1 and with 2 slices of k, where those are fewer than its own and cut k's chunks evenly enough
+   * ({@link #withSplits}): what fp8-dynamic's load times beside it. Fewer splits need no more split-K scratch.
+   */
+  public List<Skinny2GemmPlan> withFewerSplits(int slots) {
+    List<Skinny2GemmPlan> fewer = new ArrayList<>();
+    for (int s = 1; s <= 2 && s < splits; s++) {
+      try {
+        fewer.add(withSplits(s, slots));
+      } catch (IllegalArgumentException e) {
+        // k's chunks do not cut into that many slices: no such launch
+      }
+    }
+    return fewer;
   }
 
   /** Items (row tile, k slice) the persistent CTAs share. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +36,20 @@ class Skinny2GemmPlanTest {
     assertTrue(e.getMessage().contains("come out as 3"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> qkv.withSplits(0, H200_SLOTS));
     assertThrows(IllegalArgumentException.class, () -> qkv.withSplits(17, H200_SLOTS));
+  }
+
+  @Test
+  void fewerSplitsAreOneAndTwoSlicesWhereFewerThanThePlannersOnly() {
+    Skinny2GemmPlan qkv = Skinny2GemmFp8Params.planCodes(64, 6144, 4096, H200_SLOTS);
+    List<Skinny2GemmPlan> fewer = qkv.withFewerSplits(H200_SLOTS);
+    assertEquals(List.of(1, 2), fewer.stream().map(Skinny2GemmPlan::splits).toList());
+    assertEquals(96, fewer.get(0).ctas(), "unsplit: one 64-row tile a CTA");
+    for (Skinny2GemmPlan p : fewer) {
+      assertTrue(p.workspaceFloats() <= qkv.workspaceFloats(), "the scratch sized for the planner's fits");
+    }
+    Skinny2GemmPlan o = Skinny2GemmFp8Params.planCodes(8, 4096, 4096, H200_SLOTS);
+    assertEquals(List.of(1), o.withFewerSplits(H200_SLOTS).stream().map(Skinny2GemmPlan::splits).toList());
+    assertEquals(List.of(), o.withSplits(1, H200_SLOTS).withFewerSplits(H200_SLOTS));
   }
 
   @Test

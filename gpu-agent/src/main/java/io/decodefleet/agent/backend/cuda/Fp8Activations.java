@@ -20,7 +20,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.IntConsumer;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.IntStream;
 
 /**
  * The projections of an fp8-dynamic model ({@code --quantization fp8-dynamic}, {@link
@@ -40,8 +41,8 @@ import java.util.function.IntConsumer;
  * batch buckets and keeps the faster per shape (a row count between buckets takes the next bucket's choice; where
  * ours wins one row, the norm or SwiGLU in front writes that row's codes, as at several rows). A cuBLASLt launch
  * takes the algorithm the load timed fastest among its heuristic's first few for that row count, else the first.
- * The codes and scales of one projection's input live in a
- * buffer of this class, reused by the next projection (one stream).
+ * The codes and scales of one projection's input live in a buffer of this class, reused by the next projection
+ * (one stream).
  */
 final class Fp8Activations implements AutoCloseable {
 
@@ -152,8 +153,8 @@ final class Fp8Activations implements AutoCloseable {
    * GemmTuning#TIMED_LAYERS} layers' weights in turn in a CUDA graph ({@link GemmTuning#graphUs}), and keeps the
    * faster per shape. cuBLASLt's side is the fastest of the first {@value GemmTuner#CUBLASLT_CANDIDATES} algorithms
    * of its heuristic for the shape, at every row count from 2 (past 64 rows too, where it runs alone); ours' is the
-   * fastest of its planner's split count and fewer ({@link #splitCandidates}), and runs with it. The sites' inputs
-   * are filled with noise first; the caller poisons them afterwards.
+   * fastest of its planner's split count and fewer ({@link Skinny2GemmPlan#withFewerSplits}), and runs with it. The
+   * sites' inputs are filled with noise first; the caller poisons them afterwards.
    *
    * @return one line: how many shapes each took, or why ours was not a candidate
    */
@@ -178,54 +179,46 @@ final class Fp8Activations implements AutoCloseable {
       int k = site.shape().k();
       int layers = Math.min(site.weights().length, GemmTuning.TIMED_LAYERS);
       for (int m : site.rows()) {
-        boolean oursRuns = plans.containsKey(new Shape(m, n, k)) && codesRun(m, k, site.weights()[0]);
+        Shape key = new Shape(m, n, k);
+        boolean oursRuns = plans.containsKey(key) && codesRun(m, k, site.weights()[0]);
         // One row: ours against the GEMV that quantizes its row itself, where both run; else ours against cuBLASLt.
         boolean gemvRow = !site.shape().outFloat() && gemvRuns(m, n, k, site.x(), site.weights()[0]);
         if (m == 1 && !(oursRuns && gemvRow)) continue;
         GemmTuning.noise(kernels, stream, site.x(), (long) m * k);
-        double other = Double.POSITIVE_INFINITY;
+        double other;
         if (m == 1) {
           other = GemmTuning.graphUs(kernels, stream, layers, m, l -> gemv.project(site.y(), site.shape().stride(),
               site.x(), null, false, site.weights()[l], site.scales()[l], n, k, GemmChoice.Kernel.GEMV_FP8X8_MMA));
         } else {
           GemmShape shape = new GemmShape(m, n, k, site.shape().stride(), site.shape().outFloat());
-          int best = 0;
-          for (int a = 0; a < Math.min(lt.fp8Algorithms(shape), GemmTuner.CUBLASLT_CANDIDATES); a++) {
-            int algorithm = a;
-            double us = GemmTuning.graphUs(kernels, stream, layers, m, l -> {
-              quantize(site.x(), m, k);
-              lt.launchFp8(shape, algorithm, site.y(), buffer.address(), scalesAt, site.weights()[l],
-                  site.scales()[l]);
-            });
-            if (us < other) {
-              other = us;
-              best = a;
-            }
-          }
-          algorithms.computeIfAbsent(new Weight(n, k), w -> new TreeMap<>()).put(m, best);
+          int count = Math.min(lt.fp8Algorithms(shape), GemmTuner.CUBLASLT_CANDIDATES);
+          Fastest<Integer> best = fastest(IntStream.range(0, count).boxed().toList(), a -> GemmTuning.graphUs(
+              kernels, stream, layers, m, l -> {
+                quantize(site.x(), m, k);
+                lt.launchFp8(shape, a, site.y(), buffer.address(), scalesAt, site.weights()[l], site.scales()[l]);
+              }));
+          other = best.us();
+          int algorithm = best.candidate() == null ? 0 : best.candidate();
+          algorithms.computeIfAbsent(new Weight(n, k), w -> new TreeMap<>()).put(m, algorithm);
           ltTimed++;
-          if (best != 0) ltOther++;
+          if (algorithm != 0) ltOther++;
         }
         if (!oursRuns) continue;
         // Ours at the planner's split count and at fewer (down to unsplit), the fastest kept: the planner balances
         // chunks a CTA as if every CTA streamed at the same rate, and each split adds a partial tile and its sum.
-        Skinny2GemmPlan planned = plans.get(new Shape(m, n, k));
-        Skinny2GemmPlan fastest = planned;
-        double oursUs = Double.POSITIVE_INFINITY;
-        for (Skinny2GemmPlan plan : splitCandidates(planned, kernels.slots(skinny2.codesKernel(m)))) {
-          double us = GemmTuning.graphUs(kernels, stream, layers, m, l -> {
-            quantize(site.x(), m, k);
-            launchOurs(plan, site.y(), site.shape().stride(), site.weights()[l], site.scales()[l],
-                site.shape().outFloat());
-          });
-          if (us < oursUs) {
-            oursUs = us;
-            fastest = plan;
-          }
-        }
-        plans.put(new Shape(m, n, k), fastest);
+        Skinny2GemmPlan planned = plans.get(key);
+        List<Skinny2GemmPlan> candidates = new ArrayList<>(List.of(planned));
+        candidates.addAll(planned.withFewerSplits(kernels.slots(skinny2.codesKernel(m))));
+        Fastest<Skinny2GemmPlan> fastest = fastest(candidates, plan -> GemmTuning.graphUs(kernels, stream, layers, m,
+            l -> {
+              quantize(site.x(), m, k);
+              launchOurs(plan, site.y(), site.shape().stride(), site.weights()[l], site.scales()[l],
+                  site.shape().outFloat());
+            }));
+        plans.put(key, fastest.candidate());
         splitsTimed++;
-        if (fastest.splits() != planned.splits()) splitsOther++;
+        if (fastest.candidate().splits() != planned.splits()) splitsOther++;
+        double oursUs = fastest.us();
         boolean oursWins = oursUs < other;
         ours.computeIfAbsent(new Weight(n, k), w -> new TreeMap<>()).put(m, oursWins);
         timed++;
@@ -246,21 +239,16 @@ final class Fp8Activations implements AutoCloseable {
         + " of " + splitsTimed;
   }
 
-  /**
-   * The planner's launch and the same with 1 and 2 slices of k where those are fewer than its own (fewer splits
-   * need less of the split-K scratch, which {@link #open} sized for the planner's plans).
-   */
-  static List<Skinny2GemmPlan> splitCandidates(Skinny2GemmPlan planned, int slots) {
-    List<Skinny2GemmPlan> candidates = new ArrayList<>(List.of(planned));
-    for (int splits : new int[] {1, 2}) {
-      if (splits >= planned.splits()) break;
-      try {
-        candidates.add(planned.withSplits(splits, slots));
-      } catch (IllegalArgumentException e) {
-        // k's chunks do not cut into that many slices: no such candidate
-      }
+  /** The candidate that timed fastest (null where there was none) and its µs (infinite then). */
+  private record Fastest<T>(T candidate, double us) {}
+
+  private static <T> Fastest<T> fastest(List<T> candidates, ToDoubleFunction<T> micros) {
+    Fastest<T> best = new Fastest<>(null, Double.POSITIVE_INFINITY);
+    for (T c : candidates) {
+      double us = micros.applyAsDouble(c);
+      if (us < best.us()) best = new Fastest<>(c, us);
     }
-    return candidates;
+    return best;
   }
 
   /**

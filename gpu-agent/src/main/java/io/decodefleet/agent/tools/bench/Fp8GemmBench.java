@@ -115,10 +115,12 @@ final class Fp8GemmBench {
             if (!g.runs(h, withSkinny2, withLt)) continue;
             rows.add(codes(h, m, nk[0], nk[1], g, 0, copyPerUs));
             h.freeAll();
+            if (g != CodesGemm.WGMMA) continue;
             // The wgmma variant at fewer slices of k than its planner's, as fp8-dynamic's load times it.
-            for (int splits = 1; g == CodesGemm.WGMMA && splits <= 2; splits++) {
-              if (fewerSplits(h, m, nk[0], nk[1], splits) == null) continue;
-              rows.add(codes(h, m, nk[0], nk[1], g, splits, copyPerUs));
+            int slots = h.kernels().slots(Skinny2GemmFp8Params.kernelForCodes(m, true));
+            Skinny2GemmPlan planned = Skinny2GemmFp8Params.planCodes(m, nk[0], nk[1], slots);
+            for (Skinny2GemmPlan fewer : planned.withFewerSplits(slots)) {
+              rows.add(codes(h, m, nk[0], nk[1], g, fewer.splits(), copyPerUs));
               h.freeAll();
             }
           }
@@ -288,8 +290,9 @@ final class Fp8GemmBench {
     }
     boolean wgmma = gemm == CodesGemm.WGMMA;
     Kernel kernel = Skinny2GemmFp8Params.kernelForCodes(m, wgmma);
-    Skinny2GemmPlan plan = splits == 0 ? Skinny2GemmFp8Params.planCodes(m, n, k, h.kernels().slots(kernel))
-        : fewerSplits(h, m, n, k, splits);
+    int slots = h.kernels().slots(kernel);
+    Skinny2GemmPlan planned = Skinny2GemmFp8Params.planCodes(m, n, k, slots);
+    Skinny2GemmPlan plan = splits == 0 ? planned : planned.withSplits(splits, slots);
     long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
     Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
@@ -301,18 +304,6 @@ final class Fp8GemmBench {
     shape.put("splits", (long) plan.splits());
     shape.put("ctas", (long) plan.ctas());
     return in.result("fp8x8_gemm", kernel.symbol().substring(3), shape, us, copyPerUs);
-  }
-
-  /** The wgmma codes plan of this shape with {@code splits} slices of k, where that is fewer than its planner's. */
-  private static Skinny2GemmPlan fewerSplits(DeviceHarness h, int m, int n, int k, int splits) {
-    int slots = h.kernels().slots(Skinny2GemmFp8Params.kernelForCodes(m, true));
-    Skinny2GemmPlan planned = Skinny2GemmFp8Params.planCodes(m, n, k, slots);
-    if (splits >= planned.splits()) return null;
-    try {
-      return planned.withSplits(splits, slots);
-    } catch (IllegalArgumentException e) {
-      return null; // k's chunks do not cut into that many slices
-    }
   }
 
   private static <T> T[] params(int sets, IntFunction<T[]> array, IntFunction<T> of) {
