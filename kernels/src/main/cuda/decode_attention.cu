@@ -15,8 +15,7 @@
 //   df_decode_attention_d{D}             grid = (numItems): CTA i computes item i.
 //   df_decode_attention_combine_d{D}     grid = (kvHeads, batch): merges partials; CTAs of
 //                                        single-chunk sequences exit at once.
-//   df_decode_attention_persistent_d{D}  grid = items (the default), or min(items, SM count x
-//                                        resident CTAs per SM) (PersistentGrid.java): CTA
+//   df_decode_attention_persistent_d{D}  grid = min(items, SM count x resident CTAs per SM): CTA
 //                                        b takes items b, 2G - 1 - b, 2G + b, ... (G = grid;
 //                                        "snake" order over the longest-first list keeps CTAs
 //                                        balanced without an atomic on the item path); the CTA

@@ -121,14 +121,10 @@ public record DecodeAttentionGraphParams(
     return new LaunchShape(kvHeads, batch, 1, k.threads(), k.sharedBytes());
   }
 
-  /**
-   * Persistent kernel, whatever the step's item count: {@code maxItems} CTAs (those past the step's items exit at
-   * once) or one per slot of the GPU ({@code grid}).
-   */
-  public LaunchShape persistentLaunch(int slots, int maxItems, PersistentGrid grid) {
+  /** Persistent kernel: one CTA per slot of the GPU, whatever the step's item count. */
+  public LaunchShape persistentLaunch(int slots) {
     ParamChecks.positive(slots, "slots");
-    ParamChecks.positive(maxItems, "maxItems");
-    return LaunchShape.grid1d(grid == PersistentGrid.ITEMS ? maxItems : slots, persistentKernel());
+    return LaunchShape.grid1d(slots, persistentKernel());
   }
 
   @Override

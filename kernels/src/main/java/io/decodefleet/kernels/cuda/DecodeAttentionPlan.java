@@ -300,8 +300,9 @@ public final class DecodeAttentionPlan {
     return Arrays.copyOf(out, count);
   }
 
-  /** Persistent kernel on {@code slots} slots: one CTA an item, or as many as fit at once ({@code grid}). */
-  public LaunchShape persistentLaunch(Kernel kernel, int slots, PersistentGrid grid) {
-    return LaunchShape.grid1d(grid.ctas(numItems(), slots), kernel);
+  /** Persistent kernel: as many CTAs as fit at once, never more than there are items. */
+  public LaunchShape persistentLaunch(Kernel kernel, int slots) {
+    ParamChecks.positive(slots, "slots");
+    return LaunchShape.grid1d(Math.min(slots, numItems()), kernel);
   }
 }

@@ -168,9 +168,7 @@ class DecodeAttentionPlanTest {
     assertEquals(4, combine.gridX());
     assertEquals(3, combine.gridY());
     assertEquals(Math.min(50, plan.numItems()),
-        plan.persistentLaunch(Kernel.DECODE_ATTENTION_PERSISTENT_D128, 50, PersistentGrid.SLOTS).gridX());
-    assertEquals(plan.numItems(),
-        plan.persistentLaunch(Kernel.DECODE_ATTENTION_PERSISTENT_D128, 50, PersistentGrid.ITEMS).gridX());
+        plan.persistentLaunch(Kernel.DECODE_ATTENTION_PERSISTENT_D128, 50).gridX());
     assertEquals(2 + 3 * 4, plan.counterCount());
   }
 

@@ -14,7 +14,6 @@ import io.decodefleet.kernels.cuda.LaunchShape;
 import io.decodefleet.kernels.cuda.PagedAttentionFp8Params;
 import io.decodefleet.kernels.cuda.PagedAttentionParams;
 import io.decodefleet.kernels.cuda.PagedPrefillAttentionParams;
-import io.decodefleet.kernels.cuda.PersistentGrid;
 import io.decodefleet.kernels.cuda.PrefillAttentionParams;
 import io.decodefleet.kernels.cuda.PrefillAttentionTmaParams;
 import io.decodefleet.kernels.cuda.RopeKvFp8Params;
@@ -40,8 +39,6 @@ final class AttentionBlock {
   private final float scaleLog2;
   /** The TMA prompt attention's maps of q, k and v by step rows (three a prompt length seen lately). */
   private final TensorMapCache tmaMaps;
-  /** The persistent decode kernel's grid ({@link AttentionSlots#persistentGrid}). */
-  private final PersistentGrid persistentGrid = AttentionSlots.persistentGrid();
   private KvPool kv;
   private long cosSin;
   private int tablePositions;
@@ -151,7 +148,7 @@ final class AttentionBlock {
           bs, s.tableStride(), scale).withKvScales(kv.kScale(layer), kv.vScale(layer));
       Kernel k = p.kernel(e.persistent(), kv.fp8());
       if (e.persistent()) {
-        launch(k, e.plan().persistentLaunch(k, e.slots(), persistentGrid), p);
+        launch(k, e.plan().persistentLaunch(k, e.slots()), p);
       } else {
         launch(k, e.plan().splitLaunch(k), p);
         if (e.plan().needsCombine()) {
@@ -166,7 +163,7 @@ final class AttentionBlock {
           kv.vScale(layer));
       Kernel k = p.kernel(g.persistent(), kv.fp8());
       if (g.persistent()) {
-        launch(k, LaunchShape.grid1d(persistentGrid == PersistentGrid.ITEMS ? g.maxItems() : g.slots(), k), p);
+        launch(k, LaunchShape.grid1d(g.slots(), k), p);
       } else {
         // Whether the step splits is known only on the device: the combine always runs, and its
         // CTAs for single-chunk sequences exit at once.

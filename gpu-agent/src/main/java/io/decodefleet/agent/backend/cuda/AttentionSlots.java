@@ -5,7 +5,6 @@ import io.decodefleet.agent.engine.ModelConfig;
 import io.decodefleet.kernels.cuda.DecodeAttentionParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import io.decodefleet.kernels.cuda.Kernel;
-import io.decodefleet.kernels.cuda.PersistentGrid;
 
 /**
  * Which decode-attention kernels a model can use and how many CTAs of them the GPU holds at once
@@ -13,28 +12,7 @@ import io.decodefleet.kernels.cuda.PersistentGrid;
  */
 final class AttentionSlots {
 
-  /**
-   * The persistent decode kernel's grid: {@code items} (the default: one CTA an item, the hardware starting
-   * those past the resident slots as others exit; measured as fast as the split kernel where the items
-   * outnumber the slots, where the looping CTAs of {@code slots} were 5-8 % slower on an H100) or {@code slots}.
-   */
-  static final String PERSISTENT_GRID_ENV = "DECODEFLEET_PERSISTENT_ATTENTION_GRID";
-
   private AttentionSlots() {}
-
-  /** What {@value #PERSISTENT_GRID_ENV} asks for (unset or blank: items); a value it does not know is refused. */
-  static PersistentGrid persistentGrid() {
-    return persistentGrid(System.getenv(PERSISTENT_GRID_ENV));
-  }
-
-  static PersistentGrid persistentGrid(String value) {
-    if (value == null || value.isBlank()) return PersistentGrid.ITEMS;
-    try {
-      return PersistentGrid.parse(value);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(PERSISTENT_GRID_ENV + ": " + e.getMessage(), e);
-    }
-  }
 
   /**
    * Whether the tensor-core attention kernels cover this model and block size: head dim 64 or

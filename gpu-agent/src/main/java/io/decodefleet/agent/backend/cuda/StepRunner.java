@@ -101,8 +101,7 @@ final class StepRunner implements AutoCloseable {
 
   String attentionDescription() {
     return tensorCore ? "tensor-core (prefill, paged prefill and paged decode kernels; prompts on "
-        + AttentionBlock.promptKernels(kernels) + (settings.decodePath().persistentAttention() ? "; persistent decode"
-        + " grid: " + AttentionSlots.persistentGrid().label() : "") + ")" : "plain paged kernel";
+        + AttentionBlock.promptKernels(kernels) + ")" : "plain paged kernel";
   }
 
   /** Replays go to these graphs from now on. */

@@ -5,7 +5,6 @@ import io.decodefleet.agent.tools.selfcheck.DeviceHarness;
 import io.decodefleet.kernels.cuda.DecodeAttentionParams;
 import io.decodefleet.kernels.cuda.DecodeAttentionPlan;
 import io.decodefleet.kernels.cuda.Kernel;
-import io.decodefleet.kernels.cuda.PersistentGrid;
 
 /**
  * One decode-attention plan as the benches time it: the plan's device scratch (work items, partial
@@ -31,15 +30,10 @@ record DecodeAttentionRun(Kernel main, int slots, DecodeAttentionPlan plan, Devi
         bases.address(), partOut.address(), partLse.address(), counters.address());
   }
 
-  /** The launches of one step's attention with {@code p}: persistent (a CTA an item), or split then combine. */
+  /** The launches of one step's attention with {@code p}: persistent, or split then (where needed) combine. */
   void launch(DeviceHarness h, DecodeAttentionParams p, boolean persistent) {
-    launch(h, p, persistent ? PersistentGrid.ITEMS : null);
-  }
-
-  /** The same with the persistent kernel on {@code grid} (null: split, then combine where needed). */
-  void launch(DeviceHarness h, DecodeAttentionParams p, PersistentGrid grid) {
-    if (grid != null) {
-      h.launch(main, plan.persistentLaunch(main, slots, grid), p);
+    if (persistent) {
+      h.launch(main, plan.persistentLaunch(main, slots), p);
     } else {
       h.launch(main, plan.splitLaunch(main), p);
       if (plan.needsCombine()) h.launch(p.combineKernel(), plan.combineLaunch(p.combineKernel()), p);

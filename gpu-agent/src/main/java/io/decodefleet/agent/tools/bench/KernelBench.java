@@ -14,7 +14,6 @@ import io.decodefleet.kernels.cuda.GemmParams;
 import io.decodefleet.kernels.cuda.GemvFp8Params;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.LaunchShape;
-import io.decodefleet.kernels.cuda.PersistentGrid;
 import io.decodefleet.kernels.cuda.Skinny2GemmParams;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
 import io.decodefleet.kernels.cuda.SkinnyGemmParams;
@@ -225,13 +224,10 @@ public final class KernelBench {
     shape.put("batch", (long) batch);
     shape.put("context", (long) ctx);
     shape.put("kv_cache_mb", (long) (kvBytes / 1e6));
-    // split + combine, then the persistent kernel a CTA an item and, where the items outnumber the slots, looping
-    for (PersistentGrid grid : new PersistentGrid[] {null, PersistentGrid.ITEMS, PersistentGrid.SLOTS}) {
-      boolean persistent = grid != null;
+    for (boolean persistent : new boolean[] {false, true}) {
       Kernel main = new DecodeAttentionParams(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, DECODE_Q_HEADS, hkv, d, DECODE_BLOCK,
           Integer.numberOfTrailingZeros(DECODE_BLOCK), 1, 64, 0, 1f).kernel(persistent, fp8);
       DecodeAttentionRun run = DecodeAttentionRun.of(h, main, contexts, DECODE_Q_HEADS, hkv, d);
-      if (grid == PersistentGrid.SLOTS && run.plan().numItems() <= run.slots()) continue; // the same launch as ITEMS
       DecodeAttentionParams[] params = new DecodeAttentionParams[sets];
       for (int s = 0; s < sets; s++) {
         params[s] = DecodeAttentionParams.of(run.plan(), run.buffers(out.address(), queries.get(s).address(),
@@ -240,12 +236,11 @@ public final class KernelBench {
         if (fp8) params[s] = params[s].withKvScales(1f / 448, 1f / 448);
       }
       int launches = Math.max(BenchPool.MIN_LAUNCHES, sets);
-      double us = BenchPool.graphMedianUs(h, launches, i -> run.launch(h, params[i % sets], grid));
+      double us = BenchPool.graphMedianUs(h, launches, i -> run.launch(h, params[i % sets], persistent));
       Map<String, Long> s2 = new LinkedHashMap<>(shape);
       s2.put("chunk", (long) run.plan().chunkTokens());
       rows.add(new BenchResult(fp8 ? "decode_attention_fp8" : "decode_attention",
-          grid == null ? "split+combine" : grid == PersistentGrid.ITEMS ? "persistent" : "persistent looping", s2, us,
-          kvBytes, kvBytes / copyPerUs, sets, launches));
+          persistent ? "persistent" : "split+combine", s2, us, kvBytes, kvBytes / copyPerUs, sets, launches));
     }
     return rows;
   }

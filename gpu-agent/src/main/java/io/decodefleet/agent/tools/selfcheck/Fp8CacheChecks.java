@@ -10,7 +10,6 @@ import io.decodefleet.kernels.cuda.DummyWeightsParams;
 import io.decodefleet.kernels.cuda.Fp8DequantParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.LaunchShape;
-import io.decodefleet.kernels.cuda.PersistentGrid;
 import io.decodefleet.kernels.cuda.RopeKvFp8Params;
 import io.decodefleet.kernels.cuda.RopeKvParams;
 import io.decodefleet.kernels.cuda.RopeTable;
@@ -83,13 +82,12 @@ final class Fp8CacheChecks {
         .withKvScales(f.kScale(), f.vScale());
     Kernel k = p.kernel(persistent, true);
     Runnable run = persistent
-        ? () -> h.launch(k, plan.persistentLaunch(k, slots, PersistentGrid.ITEMS), p)
+        ? () -> h.launch(k, plan.persistentLaunch(k, slots), p)
         : () -> {
           h.launch(k, plan.splitLaunch(k), p);
           if (plan.needsCombine()) h.launch(p.combineKernel(), plan.combineLaunch(p.combineKernel()), p);
         };
-    Runnable again = persistent ? () -> h.launch(k, plan.persistentLaunch(k, slots, PersistentGrid.SLOTS), p) : run;
-    return twice(h, run, again, out, f, persistent ? "decode attn fp8 persistent" : "decode attn fp8 split+combine",
+    return twice(h, run, out, f, persistent ? "decode attn fp8 persistent" : "decode attn fp8 split+combine",
         shape(in, qHeads, kvHeads, d, bs) + " chunk=" + plan.chunkTokens()
         + (kScale == SUBNORMAL_SCALE ? " subnormal codes" : ""), qHeads, d);
   }
@@ -117,27 +115,22 @@ final class Fp8CacheChecks {
         .withKvScales(K_SCALE, V_SCALE);
     Kernel k = p.kernel(persistent, true);
     Runnable run = persistent
-        ? () -> h.launch(k, LaunchShape.grid1d(maxItems, k), p)
+        ? () -> h.launch(k, LaunchShape.grid1d(slots, k), p)
         : () -> {
           h.launch(k, LaunchShape.grid1d(maxItems, k), p);
           h.launch(p.combineKernel(), p.combineLaunch(), p);
         };
-    Runnable again = persistent ? () -> h.launch(k, LaunchShape.grid1d(slots, k), p) : run;
-    return twice(h, run, again, out, f, persistent ? "decode attn graph fp8 persistent" : "decode attn graph fp8 split",
+    return twice(h, run, out, f, persistent ? "decode attn graph fp8 persistent" : "decode attn graph fp8 split",
         shape(in, qHeads, kvHeads, d, bs) + " chunk=" + plan.chunkTokens(), qHeads, d);
   }
 
-  /**
-   * {@code run} checked, timed, then {@code again} (the persistent kernel's other grid, else {@code run}) checked on
-   * the same inputs after the timed launches: counters not left at zero and races show there.
-   */
-  private static CheckResult twice(DeviceHarness h, Runnable run, Runnable again, DeviceBuffer out, Fp8Paged f,
-      String name, String shape, int qHeads, int d) {
+  private static CheckResult twice(DeviceHarness h, Runnable run, DeviceBuffer out, Fp8Paged f, String name,
+      String shape, int qHeads, int d) {
     run.run();
     double err = Compare.relError(h.readBf16(out, f.expected().length), f.expected());
     double us = h.medianUs(run);
     out.fill16(DeviceHarness.BF16_NAN);
-    again.run();
+    run.run();
     err = Compare.worst(err, Compare.relError(h.readBf16(out, f.expected().length), f.expected()));
     return h.result(name, shape, err, Compare.BF16, us, f.in().kvBytes() / 2.0 + 4.0 * f.in().q().length,
         4.0 * d * qHeads * Arrays.stream(f.in().contexts()).asLongStream().sum());
