@@ -14,6 +14,7 @@ import io.decodefleet.kernels.cuda.Fp8QuantizeRowsParams;
 import io.decodefleet.kernels.cuda.Kernel;
 import io.decodefleet.kernels.cuda.Skinny2GemmFp8Params;
 import io.decodefleet.kernels.cuda.Skinny2GemmPlan;
+import io.decodefleet.kernels.cuda.SwiGluParams;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -70,6 +71,9 @@ final class Fp8Activations implements AutoCloseable {
    * row included) or {@code cublaslt} (the GEMV at one row).
    */
   static final String SETTING_ENV = "DECODEFLEET_GEMM_FP8X8";
+  /** The FP8 decode sites whose one row the GEMV may fuse SwiGLU into, and whose x that SwiGLU writes. */
+  private static final String GATE_UP_SITE = "gate_up" + GemmTuning.FP8;
+  private static final String DOWN_SITE = "down" + GemmTuning.FP8;
 
   /** The setting's value, normalised: timed, ours or cublaslt; anything else is refused in one line. */
   static String setting(String value) {
@@ -153,8 +157,9 @@ final class Fp8Activations implements AutoCloseable {
    * GemmTuning#TIMED_LAYERS} layers' weights in turn in a CUDA graph ({@link GemmTuning#graphUs}), and keeps the
    * faster per shape. cuBLASLt's side is the fastest of the first {@value GemmTuner#CUBLASLT_CANDIDATES} algorithms
    * of its heuristic for the shape, at every row count from 2 (past 64 rows too, where it runs alone); ours' is the
-   * fastest of its planner's split count and fewer ({@link Skinny2GemmPlan#withFewerSplits}), and runs with it. The
-   * sites' inputs are filled with noise first; the caller poisons them afterwards.
+   * fastest of its planner's split count and fewer ({@link Skinny2GemmPlan#withFewerSplits}), and runs with it. One
+   * row of gate_up is timed as the step runs it: the GEMV with SwiGLU behind where it makes it, ours followed by the
+   * SwiGLU launch it then needs. The sites' inputs are filled with noise first; the caller poisons them afterwards.
    *
    * @return one line: how many shapes each took, or why ours was not a candidate
    */
@@ -173,6 +178,10 @@ final class Fp8Activations implements AutoCloseable {
     int splitsOther = 0;
     StringBuilder detail = new StringBuilder();
     StringBuilder oneRow = new StringBuilder();
+    // gate_up's one row as the step runs it: the GEMV makes SwiGLU behind into the activation (down's x), while
+    // after ours a SwiGLU launch makes it (and down's codes); down's x is where both write it.
+    long act = sites.stream().filter(s -> s.name().equals(DOWN_SITE)).mapToLong(GemmTuning.Site::x).findFirst()
+        .orElse(0L);
     for (GemmTuning.Site site : sites) {
       if (!site.fp8()) continue;
       int n = site.shape().n();
@@ -186,9 +195,12 @@ final class Fp8Activations implements AutoCloseable {
         if (m == 1 && !(oursRuns && gemvRow)) continue;
         GemmTuning.noise(kernels, stream, site.x(), (long) m * k);
         double other;
+        boolean swiglu = m == 1 && act != 0 && site.name().equals(GATE_UP_SITE)
+            && gemv.swigluBehind(GemmChoice.Kernel.GEMV_FP8X8_MMA, n, k);
         if (m == 1) {
-          other = GemmTuning.graphUs(kernels, stream, layers, m, l -> gemv.project(site.y(), site.shape().stride(),
-              site.x(), null, false, site.weights()[l], site.scales()[l], n, k, GemmChoice.Kernel.GEMV_FP8X8_MMA));
+          other = GemmTuning.graphUs(kernels, stream, layers, m, l -> gemv.project(swiglu ? act : site.y(),
+              swiglu ? n / 2 : site.shape().stride(), site.x(), null, swiglu, site.weights()[l], site.scales()[l], n,
+              k, GemmChoice.Kernel.GEMV_FP8X8_MMA));
         } else {
           GemmShape shape = new GemmShape(m, n, k, site.shape().stride(), site.shape().outFloat());
           int count = Math.min(lt.fp8Algorithms(shape), GemmTuner.CUBLASLT_CANDIDATES);
@@ -214,6 +226,7 @@ final class Fp8Activations implements AutoCloseable {
               quantize(site.x(), m, k);
               launchOurs(plan, site.y(), site.shape().stride(), site.weights()[l], site.scales()[l],
                   site.shape().outFloat());
+              if (swiglu) swiglu(act, site.y(), n / 2);
             }));
         plans.put(key, fastest.candidate());
         splitsTimed++;
@@ -303,6 +316,13 @@ final class Fp8Activations implements AutoCloseable {
   }
 
   /** x's m rows of k (bf16, contiguous) quantized per row into {@link #codes} and {@link #scales}. */
+  /** One row's SwiGLU of gate_up's output {@code y} (gate then up, {@code inter} each) into act and its codes. */
+  private void swiglu(long act, long y, int inter) {
+    SwiGluParams p = new SwiGluParams(act, y, y + 2L * inter, 1, inter, 2 * inter, inter).withCodes(buffer.address(),
+        scalesAt);
+    kernels.launch(Kernel.SWIGLU, p.launch(), p, stream);
+  }
+
   private void quantize(long x, int m, int k) {
     Fp8QuantizeRowsParams q = new Fp8QuantizeRowsParams(buffer.address(), scalesAt, x, m, k, k);
     kernels.launch(Kernel.FP8_QUANTIZE_ROWS, q.launch(), q, stream);

@@ -88,6 +88,8 @@ final class GemmTuning {
 
   /** The name suffix of an FP8 projection's prefill site, timed on the bf16 scratch its weight widens into. */
   static final String WIDENED = " widened";
+  /** The name suffix of an FP8 projection's decode site, timed on its e4m3 weights. */
+  static final String FP8 = " fp8";
 
   /**
    * Opens cuBLASLt where the policy may use it (AUTO goes on without it, saying so in one line;
@@ -211,7 +213,7 @@ final class GemmTuning {
         ToLongFunction<WeightLayout.LayerWeights> scaleOffset = scalesOf.get(p.name());
         long[] scales = new long[layers];
         for (int l = 0; l < layers; l++) scales[l] = weights.address(scaleOffset.applyAsLong(layout.layer(l)));
-        split.add(new Site(p.name() + " fp8", p.shape(), p.x(), p.y(), p.weights(), decode, scales));
+        split.add(new Site(p.name() + FP8, p.shape(), p.x(), p.y(), p.weights(), decode, scales));
         split.add(new Site(p.name() + WIDENED, p.shape(), p.x(), p.y(), new long[] {weights.widenedScratch()}, rows));
       }
       sites = split;
