@@ -677,6 +677,13 @@ __device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p,
   __syncthreads();
 }
 
+// The persistent variant's merge out of line: the item loop compiles as the split kernel's.
+template <int D>
+__device__ __noinline__ void merge_pair_call(const DecodeAttentionParams& p, int seq, int kvHead, int nChunks,
+                                             int group, int slotBase) {
+  merge_pair<D>(p, seq, kvHead, nChunks, group, slotBase);
+}
+
 // The item loop of both variants: CTA b of a grid of G takes items b, 2G - 1 - b, 2G + b, ...
 // (a split launch has G = numItems, so one item each). kMerge: the CTA that completes the last
 // chunk of a (sequence, kv head) merges its partials in this launch (persistent variant);
@@ -710,7 +717,7 @@ __device__ __forceinline__ void decode_items(const DecodeAttentionParams& p) {
       __syncthreads();
       if (sLast) {
         __threadfence();
-        merge_pair<D>(p, it.seq, it.kvHead, it.nChunks, group, it.slotBase);
+        merge_pair_call<D>(p, it.seq, it.kvHead, it.nChunks, group, it.slotBase);
         if (threadIdx.x == 0) atomicExch(done, 0);
       }
       __syncthreads();  // sLast is rewritten next round
