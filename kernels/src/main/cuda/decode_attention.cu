@@ -677,15 +677,6 @@ __device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p,
   __syncthreads();
 }
 
-// The persistent variant's merge out of line: the item loop compiles as the split kernel's.
-// Its arguments are values, not the parameter block: the graph kernels' block is a local copy (step_params), and
-// a reference to it would put that copy in local memory.
-template <int D>
-__device__ __noinline__ void merge_pair_call(const float* partialLse, const float* partialOut, bf16* out, int qHeads,
-                                             int seq, int kvHead, int nChunks, int group, int slotBase) {
-  merge_pair<D>(partialLse, partialOut, out, qHeads, seq, kvHead, nChunks, group, slotBase);
-}
-
 // The item loop of both variants: CTA b of a grid of G takes items b, 2G - 1 - b, 2G + b, ...
 // (a split launch has G = numItems, so one item each). kMerge: the CTA that completes the last
 // chunk of a (sequence, kv head) merges its partials in this launch (persistent variant);
@@ -719,8 +710,7 @@ __device__ __forceinline__ void decode_items(const DecodeAttentionParams& p) {
       __syncthreads();
       if (sLast) {
         __threadfence();
-        merge_pair_call<D>(p.partialLse, p.partialOut, p.out, p.qHeads, it.seq, it.kvHead, it.nChunks, group,
-                           it.slotBase);
+        merge_pair<D>(p, it.seq, it.kvHead, it.nChunks, group, it.slotBase);
         if (threadIdx.x == 0) atomicExch(done, 0);
       }
       __syncthreads();  // sLast is rewritten next round

@@ -19,11 +19,9 @@ namespace df {
 // takes rows w, w + 4, ... (D = 128: one row per warp; D = 64: one per half-warp). Reads
 // partials through L2 only (ld.cg): in the persistent kernel other SMs wrote them during this
 // launch.
-// The launch's fields it reads are passed apart (partialLse, partialOut, out, qHeads), so the persistent
-// kernel's out-of-line call takes them in registers.
 template <int D>
-__device__ __forceinline__ void merge_pair(const float* partialLse, const float* partialOut, bf16* outPtr,
-                                           int qHeads, int seq, int kvHead, int nChunks, int group, int slotBase) {
+__device__ __forceinline__ void merge_pair(const DecodeAttentionParams& p, int seq, int kvHead,
+                                           int nChunks, int group, int slotBase) {
   constexpr int kLanesPerRow = D / 4;
   constexpr int kRowsPerWarp = 32 / kLanesPerRow;
   constexpr int kRowStep = DecodeShape<D>::kWarps * kRowsPerWarp;
@@ -32,8 +30,8 @@ __device__ __forceinline__ void merge_pair(const float* partialLse, const float*
   const int d = (lane % kLanesPerRow) * 4;
   for (int row = warp * kRowsPerWarp + lane / kLanesPerRow; row < group; row += kRowStep) {
     // Chunk c of this row: lse at lse[c * group], output at part[c * group * D].
-    const float* lse = partialLse + static_cast<size_t>(slotBase) * group + row;
-    const float* part = partialOut + (static_cast<size_t>(slotBase) * group + row) * D + d;
+    const float* lse = p.partialLse + static_cast<size_t>(slotBase) * group + row;
+    const float* part = p.partialOut + (static_cast<size_t>(slotBase) * group + row) * D + d;
     float m = DF_NEG_INF, l = 0.f;
     float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
     for (int c0 = 0; c0 < nChunks; c0 += kBatch) {
@@ -73,15 +71,9 @@ __device__ __forceinline__ void merge_pair(const float* partialLse, const float*
     uint2 packed;
     packed.x = pack_bf16x2(acc.x * inv, acc.y * inv);
     packed.y = pack_bf16x2(acc.z * inv, acc.w * inv);
-    const size_t o = (static_cast<size_t>(seq) * qHeads + kvHead * group + row) * D + d;
-    *reinterpret_cast<uint2*>(outPtr + o) = packed;
+    const size_t o = (static_cast<size_t>(seq) * p.qHeads + kvHead * group + row) * D + d;
+    *reinterpret_cast<uint2*>(p.out + o) = packed;
   }
-}
-
-template <int D>
-__device__ __forceinline__ void merge_pair(const DecodeAttentionParams& p, int seq, int kvHead, int nChunks, int group,
-                                           int slotBase) {
-  merge_pair<D>(p.partialLse, p.partialOut, p.out, p.qHeads, seq, kvHead, nChunks, group, slotBase);
 }
 
 }  // namespace df
