@@ -5,11 +5,15 @@
 // (gate = base, up = base + cols, inStride = 2 * cols) or two separate tensors.
 // Layouts: gate, up (rows, inStride) bf16; out (rows, outStride) bf16; cols, inStride and
 // outStride are multiples of 8 (16-byte vectors).
-// fp8-dynamic: with `codes` set one CTA takes a row and also quantizes it as df_fp8_quantize_rows
-// would (the row as written, bf16; s = amax / 448, 1 for zeros; codes e4m3(v / s)) for the FP8 x FP8
-// down projection after it, which then needs no quantizing launch (cols a multiple of 16; the codes'
-// rows are cols apart). Each thread reads back only the vectors it wrote itself.
-// Grid: (ceil(cols / 8 / 256), rows), or (1, rows) with codes; block: 256 threads.
+// fp8-dynamic: with `codes` set one CTA of 1024 threads takes a row and also quantizes it as
+// df_fp8_quantize_rows would (the row as written, bf16; s = amax / 448, 1 for zeros; codes e4m3(v / s))
+// for the FP8 x FP8 down projection after it, which then needs no quantizing launch (cols a multiple of
+// 16; the codes' rows are cols apart). Up to kCodesVectors 16-byte vectors a thread (rows of up to 32768
+// columns) every load of the row is issued before the first is used and the written vectors stay in
+// registers for the codes; a longer row loops and reads back only the vectors the thread wrote itself.
+// (256 threads, one 14336-column row: 7 dependent load round trips a thread then the read-back, about
+// 7.8 us at one row on an H100, longer than the row's bytes take at any rate.)
+// Grid: (ceil(cols / 8 / 256), rows) of 256 threads, or (1, rows) of 1024 with codes.
 #include "common.cuh"
 #include "fp8.cuh"
 
@@ -29,6 +33,8 @@ DF_PARAMS_SIZE(SwiGluParams, 56);
 namespace df {
 
 constexpr int kSwiGluThreads = 256;
+constexpr int kSwiGluCodesThreads = 1024;
+constexpr int kCodesVectors = 4;
 
 // silu(g) * u in float32 (also the FP8 GEMV's SwiGLU behind its gate_up rows).
 __device__ __forceinline__ float swiglu1(float g, float u) {
@@ -49,11 +55,61 @@ __device__ __forceinline__ void swiglu_vector(const SwiGluParams& p) {
   *reinterpret_cast<uint4*>(p.out + static_cast<size_t>(r) * p.outStride + v * 8) = pack8(g);
 }
 
+// The row's vectors a thread holds in registers (threadIdx.x + i * blockDim.x, i < kCodesVectors): all
+// loads first, then the activation written and kept for the codes.
+__device__ __forceinline__ void swiglu_row_codes_held(const SwiGluParams& p, float* scratch) {
+  const int r = blockIdx.y;
+  const int vectors = p.cols >> 3;
+  bf16* out = p.out + static_cast<size_t>(r) * p.outStride;
+  const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
+  uint4 gv[kCodesVectors], uv[kCodesVectors];
+#pragma unroll
+  for (int i = 0; i < kCodesVectors; i++) {
+    const int v = threadIdx.x + i * blockDim.x;
+    const size_t in = static_cast<size_t>(r) * p.inStride + v * 8;
+    gv[i] = v < vectors ? *reinterpret_cast<const uint4*>(p.gate + in) : zero;
+    uv[i] = v < vectors ? *reinterpret_cast<const uint4*>(p.up + in) : zero;
+  }
+  float amax = 0.f;
+#pragma unroll
+  for (int i = 0; i < kCodesVectors; i++) {
+    const int v = threadIdx.x + i * blockDim.x;
+    float g[8], u[8];
+    unpack8(gv[i], g);
+    unpack8(uv[i], u);
+#pragma unroll
+    for (int e = 0; e < 8; e++) g[e] = swiglu1(g[e], u[e]);
+    gv[i] = pack8(g);  // the row as written: what the codes quantize
+    if (v < vectors) {
+      *reinterpret_cast<uint4*>(out + v * 8) = gv[i];
+      unpack8(gv[i], g);
+#pragma unroll
+      for (int e = 0; e < 8; e++) amax = fmaxf(amax, fabsf(g[e]));
+    }
+  }
+  const float s = fp8_row_scale(block_max(amax, scratch));
+  if (threadIdx.x == 0) p.scales[r] = s;
+  uint2* codes = reinterpret_cast<uint2*>(p.codes + static_cast<size_t>(r) * p.cols);
+#pragma unroll
+  for (int i = 0; i < kCodesVectors; i++) {
+    const int v = threadIdx.x + i * blockDim.x;
+    if (v < vectors) {
+      float f[8];
+      unpack8(gv[i], f);
+      codes[v] = fp8_encode8(f, s);
+    }
+  }
+}
+
 // One CTA a row: the activation written, then its codes and scale (p.codes set).
 __device__ __forceinline__ void swiglu_row_codes(const SwiGluParams& p) {
   __shared__ float scratch[32];
-  const int r = blockIdx.y;
   const int vectors = p.cols >> 3;
+  if (vectors <= kCodesVectors * static_cast<int>(blockDim.x)) {
+    swiglu_row_codes_held(p, scratch);
+    return;
+  }
+  const int r = blockIdx.y;
   bf16* out = p.out + static_cast<size_t>(r) * p.outStride;
   float amax = 0.f;
   for (int v = threadIdx.x; v < vectors; v += blockDim.x) {
@@ -81,7 +137,7 @@ __device__ __forceinline__ void swiglu_row_codes(const SwiGluParams& p) {
 
 }  // namespace df
 
-extern "C" __global__ void __launch_bounds__(df::kSwiGluThreads)
+extern "C" __global__ void __launch_bounds__(df::kSwiGluCodesThreads)
     df_swiglu(const __grid_constant__ SwiGluParams p) {
   df::pdl_entry();
   if (p.codes != nullptr) {

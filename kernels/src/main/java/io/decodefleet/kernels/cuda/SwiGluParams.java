@@ -49,10 +49,17 @@ public record SwiGluParams(
     return new SwiGluParams(out, gate, up, rows, cols, inStride, outStride, codes, scales);
   }
 
-  /** (ceil(cols / 8 / 256), rows) CTAs, one 16-byte vector per thread; with codes one CTA a row. */
+  /** Threads of a CTA that makes a row's codes (swiglu.cu's kSwiGluCodesThreads; the kernel's launch bound). */
+  public static final int CODES_THREADS = 1024;
+
+  /**
+   * (ceil(cols / 8 / 256), rows) CTAs of 256 threads, one 16-byte vector per thread; with codes one CTA of {@value
+   * #CODES_THREADS} a row.
+   */
   public LaunchShape launch() {
+    if (codes != 0) return new LaunchShape(1, rows, 1, CODES_THREADS, 0);
     int threads = Kernel.SWIGLU.threads();
-    return new LaunchShape(codes != 0 ? 1 : ((cols / 8) + threads - 1) / threads, rows, 1, threads, 0);
+    return new LaunchShape((cols / 8 + threads - 1) / threads, rows, 1, threads, 0);
   }
 
   @Override

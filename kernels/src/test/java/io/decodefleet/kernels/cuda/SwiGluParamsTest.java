@@ -18,7 +18,7 @@ class SwiGluParamsTest {
     assertEquals(48, SwiGluParams.LAYOUT.offsetOf("scales"));
     assertEquals(new LaunchShape(7, 64, 1, 256, 0), p.launch(), "a vector a thread: 1792 vectors over 7 CTAs a row");
     SwiGluParams coded = p.withCodes(0x5000, 0x6000);
-    assertEquals(new LaunchShape(1, 64, 1, 256, 0), coded.launch(), "with codes one CTA takes a whole row");
+    assertEquals(new LaunchShape(1, 64, 1, 1024, 0), coded.launch(), "with codes one CTA of 1024 takes a whole row");
     ByteBuffer b = ByteBuffer.wrap(coded.pack()).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals(0x5000L, b.getLong(40));
     assertEquals(0x6000L, b.getLong(48));

@@ -151,6 +151,8 @@ public enum KernelFamily {
       h -> ElementwiseChecks.swiGlu(h, 17, 14336),
       h -> ElementwiseChecks.swiGlu(h, 1, 1024),
       h -> ElementwiseChecks.swiGlu(h, 64, 14336, true),
+      h -> ElementwiseChecks.swiGlu(h, 1, 14336, true),
+      h -> ElementwiseChecks.swiGlu(h, 2, 40960, true), // past the vectors a thread holds: the looping path
       h -> ElementwiseChecks.swiGlu(h, 3, 528, true)),
   ARGMAX(
       h -> ElementwiseChecks.argmax(h, 17, 128256),
