@@ -315,7 +315,6 @@ final class Fp8Activations implements AutoCloseable {
     gemm(oursChosen(m, n, k, w), out, stride, w, wScales, m, n, k, outFloat);
   }
 
-  /** x's m rows of k (bf16, contiguous) quantized per row into {@link #codes} and {@link #scales}. */
   /** One row's SwiGLU of gate_up's output {@code y} (gate then up, {@code inter} each) into act and its codes. */
   private void swiglu(long act, long y, int inter) {
     SwiGluParams p = new SwiGluParams(act, y, y + 2L * inter, 1, inter, 2 * inter, inter).withCodes(buffer.address(),
@@ -323,6 +322,7 @@ final class Fp8Activations implements AutoCloseable {
     kernels.launch(Kernel.SWIGLU, p.launch(), p, stream);
   }
 
+  /** x's m rows of k (bf16, contiguous) quantized per row into {@link #codes} and {@link #scales}. */
   private void quantize(long x, int m, int k) {
     Fp8QuantizeRowsParams q = new Fp8QuantizeRowsParams(buffer.address(), scalesAt, x, m, k, k);
     kernels.launch(Kernel.FP8_QUANTIZE_ROWS, q.launch(), q, stream);
