@@ -70,6 +70,15 @@ __device__ __forceinline__ float fp8_row_scale(float amax) {
   return amax == 0.f ? 1.f : __fdiv_rn(amax, 448.f);
 }
 
+// The larger of m and the largest magnitude of a packed vector of eight bf16.
+__device__ __forceinline__ float amax8(uint4 packed, float m) {
+  float f[8];
+  unpack8(packed, f);
+#pragma unroll
+  for (int e = 0; e < 8; e++) m = fmaxf(m, fabsf(f[e]));
+  return m;
+}
+
 // Eight floats to eight codes of x / scale, element 0 in the lowest byte.
 __device__ __forceinline__ uint2 fp8_encode8(const float (&f)[8], float scale) {
   uint32_t w[2] = {0u, 0u};
@@ -89,6 +98,30 @@ __device__ __forceinline__ uint2 fp8_encode8(const float (&f)[8], float scale, f
     w[i >> 2] |= static_cast<uint32_t>(c) << (8 * (i & 3));
   }
   return make_uint2(w[0], w[1]);
+}
+
+// fp8-dynamic's codes of a row its CTA holds in registers as bf16 vectors (a kernel that wrote the row quantizes it
+// for the projection after it): a thread's v[i] is the row's vector threadIdx.x + i * stride, the row's only below
+// `vectors`. The row's largest magnitude over the CTA, its scale s into *scale (thread 0), codes e4m3(v / s).
+template <int N>
+__device__ __forceinline__ void fp8_codes_of_held_row(const uint4 (&v)[N], int vectors, int stride, float* scratch,
+                                                      float* scale, uint2* codes) {
+  float amax = 0.f;
+#pragma unroll
+  for (int i = 0; i < N; i++) {
+    if (threadIdx.x + i * stride < vectors) amax = amax8(v[i], amax);
+  }
+  const float s = fp8_row_scale(block_max(amax, scratch));
+  if (threadIdx.x == 0) *scale = s;
+#pragma unroll
+  for (int i = 0; i < N; i++) {
+    const int idx = threadIdx.x + i * stride;
+    if (idx < vectors) {
+      float f[8];
+      unpack8(v[i], f);
+      codes[idx] = fp8_encode8(f, s);
+    }
+  }
 }
 
 }  // namespace df

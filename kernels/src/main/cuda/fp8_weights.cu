@@ -137,12 +137,7 @@ __device__ __forceinline__ void fp8_quantize_rows(const Fp8QuantizeRowsParams& p
   for (int row = blockIdx.x; row < p.rows; row += gridDim.x) {
     const uint4* x = reinterpret_cast<const uint4*>(p.x + static_cast<size_t>(row) * p.xStride);
     float m = 0.f;
-    for (int v = threadIdx.x; v < vecs; v += blockDim.x) {
-      float f[8];
-      unpack8(x[v], f);
-#pragma unroll
-      for (int e = 0; e < 8; e++) m = fmaxf(m, fabsf(f[e]));
-    }
+    for (int v = threadIdx.x; v < vecs; v += blockDim.x) m = amax8(x[v], m);
     const float s = fp8_row_scale(block_max(m, scratch));
     if (threadIdx.x == 0) p.scales[row] = s;
     uint2* out = reinterpret_cast<uint2*>(p.codes + static_cast<size_t>(row) * p.cols);

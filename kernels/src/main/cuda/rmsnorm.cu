@@ -111,28 +111,7 @@ __device__ __forceinline__ void rmsnorm_row(const RmsNormParams& p) {
     }
   }
   if (p.codes == nullptr) return;
-  float amax = 0.f;
-#pragma unroll
-  for (int i = 0; i < kNormMaxVectors; i++) {
-    if (threadIdx.x + i * kNormThreads < vectors) {
-      float f[8];
-      unpack8(v[i], f);
-#pragma unroll
-      for (int j = 0; j < 8; j++) amax = fmaxf(amax, fabsf(f[j]));
-    }
-  }
-  const float s = fp8_row_scale(block_max(amax, scratch));
-  if (threadIdx.x == 0) p.scales[row] = s;
-  uint2* codes = reinterpret_cast<uint2*>(p.codes + base);
-#pragma unroll
-  for (int i = 0; i < kNormMaxVectors; i++) {
-    const int idx = threadIdx.x + i * kNormThreads;
-    if (idx < vectors) {
-      float f[8];
-      unpack8(v[i], f);
-      codes[idx] = fp8_encode8(f, s);
-    }
-  }
+  fp8_codes_of_held_row(v, vectors, kNormThreads, scratch, p.scales + row, reinterpret_cast<uint2*>(p.codes + base));
 }
 
 }  // namespace df

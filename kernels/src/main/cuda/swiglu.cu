@@ -42,17 +42,23 @@ __device__ __forceinline__ float swiglu1(float g, float u) {
   return g / (1.f + __expf(-g)) * u;
 }
 
+// The activation of eight packed gate and up values, packed: what the row holds as written.
+__device__ __forceinline__ uint4 swiglu8(uint4 gate, uint4 up) {
+  float g[8], u[8];
+  unpack8(gate, g);
+  unpack8(up, u);
+#pragma unroll
+  for (int i = 0; i < 8; i++) g[i] = swiglu1(g[i], u[i]);
+  return pack8(g);
+}
+
 __device__ __forceinline__ void swiglu_vector(const SwiGluParams& p) {
   const int r = blockIdx.y;
   const int v = blockIdx.x * blockDim.x + threadIdx.x;
   if (v >= (p.cols >> 3)) return;
   const size_t in = static_cast<size_t>(r) * p.inStride + v * 8;
-  float g[8], u[8];
-  unpack8(*reinterpret_cast<const uint4*>(p.gate + in), g);
-  unpack8(*reinterpret_cast<const uint4*>(p.up + in), u);
-#pragma unroll
-  for (int i = 0; i < 8; i++) g[i] = swiglu1(g[i], u[i]);
-  *reinterpret_cast<uint4*>(p.out + static_cast<size_t>(r) * p.outStride + v * 8) = pack8(g);
+  *reinterpret_cast<uint4*>(p.out + static_cast<size_t>(r) * p.outStride + v * 8) =
+      swiglu8(*reinterpret_cast<const uint4*>(p.gate + in), *reinterpret_cast<const uint4*>(p.up + in));
 }
 
 // The row's vectors a thread holds in registers (threadIdx.x + i * blockDim.x, i < kCodesVectors): all
@@ -70,35 +76,14 @@ __device__ __forceinline__ void swiglu_row_codes_held(const SwiGluParams& p, flo
     gv[i] = v < vectors ? *reinterpret_cast<const uint4*>(p.gate + in) : zero;
     uv[i] = v < vectors ? *reinterpret_cast<const uint4*>(p.up + in) : zero;
   }
-  float amax = 0.f;
 #pragma unroll
   for (int i = 0; i < kCodesVectors; i++) {
     const int v = threadIdx.x + i * blockDim.x;
-    float g[8], u[8];
-    unpack8(gv[i], g);
-    unpack8(uv[i], u);
-#pragma unroll
-    for (int e = 0; e < 8; e++) g[e] = swiglu1(g[e], u[e]);
-    gv[i] = pack8(g);  // the row as written: what the codes quantize
-    if (v < vectors) {
-      *reinterpret_cast<uint4*>(out + v * 8) = gv[i];
-      unpack8(gv[i], g);
-#pragma unroll
-      for (int e = 0; e < 8; e++) amax = fmaxf(amax, fabsf(g[e]));
-    }
+    gv[i] = swiglu8(gv[i], uv[i]);  // the row as written: what the codes quantize
+    if (v < vectors) *reinterpret_cast<uint4*>(out + v * 8) = gv[i];
   }
-  const float s = fp8_row_scale(block_max(amax, scratch));
-  if (threadIdx.x == 0) p.scales[r] = s;
-  uint2* codes = reinterpret_cast<uint2*>(p.codes + static_cast<size_t>(r) * p.cols);
-#pragma unroll
-  for (int i = 0; i < kCodesVectors; i++) {
-    const int v = threadIdx.x + i * blockDim.x;
-    if (v < vectors) {
-      float f[8];
-      unpack8(gv[i], f);
-      codes[v] = fp8_encode8(f, s);
-    }
-  }
+  fp8_codes_of_held_row(gv, vectors, blockDim.x, scratch, p.scales + r,
+                        reinterpret_cast<uint2*>(p.codes + static_cast<size_t>(r) * p.cols));
 }
 
 // One CTA a row: the activation written, then its codes and scale (p.codes set).
@@ -114,16 +99,10 @@ __device__ __forceinline__ void swiglu_row_codes(const SwiGluParams& p) {
   float amax = 0.f;
   for (int v = threadIdx.x; v < vectors; v += blockDim.x) {
     const size_t in = static_cast<size_t>(r) * p.inStride + v * 8;
-    float g[8], u[8];
-    unpack8(*reinterpret_cast<const uint4*>(p.gate + in), g);
-    unpack8(*reinterpret_cast<const uint4*>(p.up + in), u);
-#pragma unroll
-    for (int i = 0; i < 8; i++) g[i] = swiglu1(g[i], u[i]);
-    const uint4 packed = pack8(g);
+    const uint4 packed =
+        swiglu8(*reinterpret_cast<const uint4*>(p.gate + in), *reinterpret_cast<const uint4*>(p.up + in));
     *reinterpret_cast<uint4*>(out + v * 8) = packed;
-    unpack8(packed, g);  // the row as written: what the codes quantize
-#pragma unroll
-    for (int i = 0; i < 8; i++) amax = fmaxf(amax, fabsf(g[i]));
+    amax = amax8(packed, amax);  // the row as written: what the codes quantize
   }
   const float s = fp8_row_scale(block_max(amax, scratch));
   if (threadIdx.x == 0) p.scales[r] = s;
