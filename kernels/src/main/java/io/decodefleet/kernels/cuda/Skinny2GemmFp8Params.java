@@ -111,6 +111,12 @@ public record Skinny2GemmFp8Params(
     return Skinny2GemmPlan.plan(m, n, k, slots, Math.max(MIN_CODES_TILE, tileFor(m)));
   }
 
+  /** {@link #planCodes}, k cut into {@code splits} slices instead ({@link Skinny2GemmPlan#withSplits}); 0: as planned. */
+  public static Skinny2GemmPlan planCodes(int m, int n, int k, int slots, int splits) {
+    Skinny2GemmPlan planned = planCodes(m, n, k, slots);
+    return splits == 0 ? planned : planned.withSplits(splits, slots);
+  }
+
   /**
    * The codes-by-codes variant for {@code m} rows of x: the smallest of 8, 16, 32 and 64 rows that holds them, on
    * wgmma (skinny2_gemm_fp8x8_wgmma.cu, sm_90a only: {@link #wgmmaRunsOn}) or mma.sync (skinny2_gemm_fp8x8.cu, every

@@ -31,6 +31,8 @@ class Skinny2GemmPlanTest {
     assertEquals(132, two.ctas());
     assertTrue(two.workspaceFloats() < qkv.workspaceFloats(), "fewer splits fit the planner's scratch");
     assertEquals(qkv, qkv.withSplits(4, H200_SLOTS));
+    assertEquals(qkv, Skinny2GemmFp8Params.planCodes(64, 6144, 4096, H200_SLOTS, 0), "0: as planned");
+    assertEquals(two, Skinny2GemmFp8Params.planCodes(64, 6144, 4096, H200_SLOTS, 2));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Skinny2GemmPlan.plan(8, 4096, 9 * 256, H200_SLOTS).withSplits(4, H200_SLOTS));
     assertTrue(e.getMessage().contains("come out as 3"), e.getMessage());

@@ -290,9 +290,7 @@ final class Fp8GemmBench {
     }
     boolean wgmma = gemm == CodesGemm.WGMMA;
     Kernel kernel = Skinny2GemmFp8Params.kernelForCodes(m, wgmma);
-    int slots = h.kernels().slots(kernel);
-    Skinny2GemmPlan planned = Skinny2GemmFp8Params.planCodes(m, n, k, slots);
-    Skinny2GemmPlan plan = splits == 0 ? planned : planned.withSplits(splits, slots);
+    Skinny2GemmPlan plan = Skinny2GemmFp8Params.planCodes(m, n, k, h.kernels().slots(kernel), splits);
     long workspace = plan.splits() > 1 ? h.poisonedF32(plan.workspaceFloats()).address() : 0;
     long counters = plan.splits() > 1 ? h.zeroedInts(plan.counterCount()).address() : 0;
     Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());

@@ -94,9 +94,8 @@ final class Fp8DynamicChecks {
     long wScales = h.f32(c.wScales()).address();
     Skinny2Gemms gemms = new Skinny2Gemms(h.kernels(), h.stream());
     boolean wgmma = gemms.codesOnWgmma() && !mma;
-    int slots = h.kernels().slots(Skinny2GemmFp8Params.kernelForCodes(m, wgmma));
-    Skinny2GemmPlan planned = Skinny2GemmFp8Params.planCodes(m, n, k, slots);
-    Skinny2GemmPlan plan = splits == 0 ? planned : planned.withSplits(splits, slots);
+    Skinny2GemmPlan plan = Skinny2GemmFp8Params.planCodes(m, n, k,
+        h.kernels().slots(Skinny2GemmFp8Params.kernelForCodes(m, wgmma)), splits);
     DeviceBuffer workspace = plan.workspaceFloats() > 0 ? h.poisonedF32(plan.workspaceFloats()) : null;
     long counters = plan.counterCount() > 0 ? h.zeroedInts(plan.counterCount()).address() : 0;
     DeviceBuffer out = outFloat ? h.poisonedF32((long) m * n) : h.poisonedBf16((long) m * n);
