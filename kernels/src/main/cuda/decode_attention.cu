@@ -687,7 +687,6 @@ __device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p,
 template <int D, bool kMerge, bool kFp8 = false>
 __device__ __forceinline__ void decode_items(const DecodeAttentionParams& p) {
   extern __shared__ uint4 dynamic_smem[];
-  __shared__ int sLast;
   bf16* smem = reinterpret_cast<bf16*>(dynamic_smem);
   const int group = p.qHeads / p.kvHeads;
   const int grid = static_cast<int>(gridDim.x);
@@ -703,17 +702,19 @@ __device__ __forceinline__ void decode_items(const DecodeAttentionParams& p) {
     }
     if (kMerge && it.nChunks > 1) {
       // Publish this chunk's partial, then count it; whoever counts the last chunk merges.
+      // The count's verdict travels by __syncthreads_or, not a static __shared__ flag: static shared memory
+      // moves the dynamic stages 16 bytes off their alignment, and that made this kernel 6-8 % slower than
+      // the split one on identical work (short-scoreboard stalls x3 on an H100; kernels/NOTES.md).
       __threadfence();
       __syncthreads();
       int* done = &p.counters[2 + it.seq * p.kvHeads + it.kvHead];
-      if (threadIdx.x == 0) sLast = atomicAdd(done, 1) == it.nChunks - 1;
-      __syncthreads();
-      if (sLast) {
+      int last = 0;
+      if (threadIdx.x == 0) last = atomicAdd(done, 1) == it.nChunks - 1;
+      if (__syncthreads_or(last)) {
         __threadfence();
         merge_pair<D>(p, it.seq, it.kvHead, it.nChunks, group, it.slotBase);
         if (threadIdx.x == 0) atomicExch(done, 0);
       }
-      __syncthreads();  // sLast is rewritten next round
     }
   }
 }

@@ -228,13 +228,14 @@ __device__ __forceinline__ void skinny_store(const P& p, size_t at, float v) {
 
 // After this CTA wrote its split's partials: counts the split in the tile's counter and returns true in
 // the CTA that counted last, to which every split's partials are then visible (it sums them and puts
-// the counter back to zero). sLast: a __shared__ int of the caller's.
-__device__ __forceinline__ bool skinny_last_split(int* counter, int splits, int& sLast) {
+// the counter back to zero). The verdict travels by __syncthreads_or: a static __shared__ flag would move
+// the caller's dynamic shared memory off its alignment (decode_attention.cu's decode_items).
+__device__ __forceinline__ bool skinny_last_split(int* counter, int splits) {
   __threadfence();
   __syncthreads();
-  if (threadIdx.x == 0) sLast = atomicAdd(counter, 1) == splits - 1;
-  __syncthreads();
-  if (!sLast) return false;
+  int last = 0;
+  if (threadIdx.x == 0) last = atomicAdd(counter, 1) == splits - 1;
+  if (!__syncthreads_or(last)) return false;
   __threadfence();
   return true;
 }
@@ -299,7 +300,6 @@ __device__ __forceinline__ void skinny_tile(const SkinnyGemmParams& p) {
   constexpr int NT = MT / 8;
   constexpr int RT = S::kRowTiles;
   extern __shared__ uint4 dynamic_smem[];
-  __shared__ int sLast;
   bf16* smem = reinterpret_cast<bf16*>(dynamic_smem);
   const int nTile = blockIdx.x, split = blockIdx.y, mTile = blockIdx.z;
   const int k0 = split * p.kSlice;
@@ -374,7 +374,7 @@ __device__ __forceinline__ void skinny_tile(const SkinnyGemmParams& p) {
         ws[static_cast<size_t>(nt * 8 + 2 * q4 + (e & 1)) * nPad + row] = acc[t][nt][e];
       }
   int* counter = &p.counters[mTile * gridDim.x + nTile];
-  if (!skinny_last_split(counter, p.splits, sLast)) return;
+  if (!skinny_last_split(counter, p.splits)) return;
   skinny_reduce<MT>(p, row0, m0, nPad);
   if (threadIdx.x == 0) atomicExch(counter, 0);
 }

@@ -130,8 +130,7 @@ __device__ __forceinline__ void skinny_fp8_mma_stage(
 // rBase + 16t + 8 (e >> 1) and x row m0 + 8 nt + 2 q4 + (e & 1), with m0 = blockIdx.z * MT; a tile is
 // kRows weight rows (row0 the first) and MT x rows; grid (nTiles, splits, mTiles).
 template <int MT, int RT, int NT, int kRows, int kThreads, int kReduceBatch, typename Acc>
-__device__ __forceinline__ void skinny_fp8_finish(const SkinnyGemmFp8Params& p, Acc acc, int rBase, int row0,
-                                                  int& sLast) {
+__device__ __forceinline__ void skinny_fp8_finish(const SkinnyGemmFp8Params& p, Acc acc, int rBase, int row0) {
   const int nTile = blockIdx.x, split = blockIdx.y, mTile = blockIdx.z;
   const int m0 = mTile * MT;
   const int q4 = threadIdx.x & 3;
@@ -172,7 +171,7 @@ __device__ __forceinline__ void skinny_fp8_finish(const SkinnyGemmFp8Params& p, 
         ws[static_cast<size_t>(nt * 8 + 2 * q4 + (e & 1)) * nPad + row] = acc(t, nt, e) * rowScale[t][e >> 1];
       }
   int* counter = &p.counters[mTile * gridDim.x + nTile];
-  if (!skinny_last_split(counter, p.splits, sLast)) return;
+  if (!skinny_last_split(counter, p.splits)) return;
   skinny_reduce_tile<MT, kRows, kThreads, kReduceBatch>(p, row0, m0, nPad);
   if (threadIdx.x == 0) atomicExch(counter, 0);
 }
@@ -184,7 +183,6 @@ __device__ __forceinline__ void skinny_fp8_tile(const SkinnyGemmFp8Params& p) {
   constexpr int NT = MT / 8;
   constexpr int RT = S::kRowTiles;
   extern __shared__ uint4 dynamic_smem[];
-  __shared__ int sLast;
   bf16* smem = reinterpret_cast<bf16*>(dynamic_smem);
   const int nTile = blockIdx.x, split = blockIdx.y, mTile = blockIdx.z;
   const int k0 = split * p.kSlice;
@@ -228,7 +226,7 @@ __device__ __forceinline__ void skinny_fp8_tile(const SkinnyGemmFp8Params& p) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int rBase = row0 + warp * S::kWarpRows + (lane >> 2);
   skinny_fp8_finish<MT, RT, NT, S::kRows, S::kThreads, S::kReduceBatch>(
-      p, [&](int t, int nt, int e) { return acc[t][nt][e]; }, rBase, row0, sLast);
+      p, [&](int t, int nt, int e) { return acc[t][nt][e]; }, rBase, row0);
 }
 
 }  // namespace df

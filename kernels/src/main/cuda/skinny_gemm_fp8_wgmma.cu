@@ -105,7 +105,6 @@ __device__ __forceinline__ uint2 skinny_fp8_wgmma_frag(uint32_t codes, int r, in
 __device__ __forceinline__ void skinny_fp8_wgmma_tile(const SkinnyGemmFp8Params& p) {
   using S = SkinnyFp8WgmmaShape;
   extern __shared__ uint4 dynamic_smem[];
-  __shared__ int sLast;
   const uint32_t ring = (smem_addr(dynamic_smem) + 1023) & ~1023u;
   const int nTile = blockIdx.x, split = blockIdx.y, mTile = blockIdx.z;
   const int k0 = split * p.kSlice;
@@ -160,7 +159,7 @@ __device__ __forceinline__ void skinny_fp8_wgmma_tile(const SkinnyGemmFp8Params&
   // acc[4j + e]: code row rA + 8 (e >> 1), x row 8j + 2q4 + (e & 1) of the tile (wgmma's D layout); the
   // skinny kernels' reduce over the same workspace, by all 256 threads, one split's loads a round.
   skinny_fp8_finish<S::kMTile, 1, 8, S::kRows, S::kThreads, 1>(
-      p, [&](int, int j, int e) { return acc[4 * j + e]; }, row0 + rA, row0, sLast);
+      p, [&](int, int j, int e) { return acc[4 * j + e]; }, row0 + rA, row0);
 }
 
 #endif
