@@ -9,12 +9,11 @@
 //
 // Variants: df_decode_attention_d128 (split; with the combine launch where a pair has several chunks),
 // df_decode_attention_persistent_d128 (grid = the CTA slots) and persistent@items (the same kernel, a CTA an
-// item), xv_noflag (the persistent loop with the last-chunk verdict by __syncthreads_or where the kernel had a
-// static __shared__ flag until 69eef6d; the same code as the persistent kernel since), xv_one_item_merge (a CTA
-// an item, no loop, the merge in the launch), xv_cluster2..16 (a pair's chunks as one thread-block cluster,
-// merged through distributed shared memory). Results of 2026-12-08 on an H100: kernels/NOTES.md.
+// item), xv_one_item_merge (a CTA an item, no loop, the merge in the launch). Two more were timed on
+// 2026-12-08 and are in this file as of 552d5ba: the persistent loop without the static flag (decode_items'
+// code since 69eef6d) and a pair's chunks as one thread-block cluster merging through distributed shared
+// memory (not adopted). Results on an H100: kernels/NOTES.md.
 #include "decode_attention.cu"
-#include <cooperative_groups.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -25,33 +24,6 @@
 #define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { fprintf(stderr, "%s: %s\n", #x, cudaGetErrorString(e_)); exit(1); } } while (0)
 
 namespace xv {
-// Persistent, the merge flag through __syncthreads_or instead of static shared memory.
-template <int D>
-__device__ __forceinline__ void items_noflag(const DecodeAttentionParams& p) {
-  extern __shared__ uint4 dynamic_smem[];
-  bf16* smem = reinterpret_cast<bf16*>(dynamic_smem);
-  const int group = p.qHeads / p.kvHeads;
-  const int grid = static_cast<int>(gridDim.x);
-  const int b = static_cast<int>(blockIdx.x);
-  for (int round = 0; round * grid < p.numItems; round++) {
-    const int i = round * grid + ((round & 1) ? grid - 1 - b : b);
-    if (i >= p.numItems) continue;
-    const df::DecodeItem it = df::decode_item(p, i);
-    df::process_item<D>(p, it, group, smem, round == 0);
-    if (it.nChunks > 1) {
-      __threadfence();
-      int* done = &p.counters[2 + it.seq * p.kvHeads + it.kvHead];
-      int last = 0;
-      if (threadIdx.x == 0) last = atomicAdd(done, 1) == it.nChunks - 1;
-      if (__syncthreads_or(last)) {
-        __threadfence();
-        df::merge_pair<D>(p, it.seq, it.kvHead, it.nChunks, group, it.slotBase);
-        if (threadIdx.x == 0) atomicExch(done, 0);
-      }
-      __syncthreads();
-    }
-  }
-}
 // One item a CTA, no loop, the merge kept (grid = items).
 template <int D>
 __device__ __forceinline__ void one_item_merge(const DecodeAttentionParams& p) {
@@ -62,156 +34,10 @@ __device__ __forceinline__ void one_item_merge(const DecodeAttentionParams& p) {
   if (i >= p.numItems) return;
   const df::DecodeItem it = df::decode_item(p, i);
   df::process_item<D>(p, it, group, smem, true);
-  if (it.nChunks > 1) {
-    __threadfence();
-    int* done = &p.counters[2 + it.seq * p.kvHeads + it.kvHead];
-    int last = 0;
-    if (threadIdx.x == 0) last = atomicAdd(done, 1) == it.nChunks - 1;
-    if (__syncthreads_or(last)) {
-      __threadfence();
-      df::merge_pair<D>(p, it.seq, it.kvHead, it.nChunks, group, it.slotBase);
-      if (threadIdx.x == 0) atomicExch(done, 0);
-    }
-  }
-}
-
-// One pair's chunks as one thread-block cluster of n CTAs (chunk = rank): no work list, no partials in global
-// memory, no atomics; the chunks' states meet in distributed shared memory and the cluster's CTAs merge them.
-template <int D>
-__device__ __forceinline__ void cluster_pair(const DecodeAttentionParams& p) {
-  namespace cg = cooperative_groups;
-  using S = df::DecodeShape<D>;
-  cg::cluster_group cl = cg::this_cluster();
-  extern __shared__ uint4 dynamic_smem[];
-  bf16* smem = reinterpret_cast<bf16*>(dynamic_smem);
-  const int group = p.qHeads / p.kvHeads;
-  const int n = static_cast<int>(cl.num_blocks());
-  const int rank = static_cast<int>(cl.block_rank());
-  const int pair = blockIdx.x / n;
-  df::DecodeItem it;
-  it.seq = pair / p.kvHeads;
-  it.kvHead = pair % p.kvHeads;
-  it.chunk = rank;
-  const int ctx = p.contextLens[it.seq];
-  it.tokStart = rank * p.chunkTokens;
-  it.tokEnd = min(ctx, it.tokStart + p.chunkTokens);
-  it.nChunks = n;
-  it.slotBase = 0;
-  it.last = ctx - 1;
-  const int warp = threadIdx.x >> 5;
-  const int* table = p.blockTables + static_cast<size_t>(it.seq) * p.blockTableStride;
-  const int nStages = it.tokEnd > it.tokStart ? (it.tokEnd - it.tokStart + S::kStageTokens - 1) / S::kStageTokens : 0;
-#pragma unroll
-  for (int s = 0; s < S::kStages - 1; s++) {
-    df::load_kv_stage<D>(p, table, it.kvHead, it.tokStart + s * S::kStageTokens, it.tokEnd,
-                         df::stage_k<D>(smem, s), df::stage_v<D>(smem, s), it.last);
-    df::cp_async_commit();
-  }
-  df::pdl_entry();
-  {
-    const int s = (it.last - it.tokStart) / S::kStageTokens;
-    if (it.last >= it.tokStart && it.last < it.tokEnd && s < S::kStages - 1) {
-      df::load_kv_row<D>(p, table, it.kvHead, it.tokStart + s * S::kStageTokens, it.last, df::stage_k<D>(smem, s),
-                         df::stage_v<D>(smem, s));
-    }
-    df::cp_async_commit();
-  }
-  uint32_t qa[D / 16][4];
-  df::load_q<D>(p, it.seq, it.kvHead, group, qa);
-  df::WarpSoftmax<D> st;
-#pragma unroll
-  for (int nt = 0; nt < D / 8; nt++)
-#pragma unroll
-    for (int e = 0; e < 4; e++) st.o[nt][e] = 0.f;
-  st.m[0] = st.m[1] = DF_NEG_INF;
-  st.l[0] = st.l[1] = 0.f;
-  for (int i = 0; i < nStages; i++) {
-    if (i == 0) {
-      df::cp_async_wait<0>();
-    } else {
-      df::cp_async_wait<S::kStages - 2>();
-    }
-    __syncthreads();
-    const int next = i + S::kStages - 1;
-    if (next < nStages) {
-      const int b = next % S::kStages;
-      df::load_kv_stage<D>(p, table, it.kvHead, it.tokStart + next * S::kStageTokens, it.tokEnd,
-                           df::stage_k<D>(smem, b), df::stage_v<D>(smem, b));
-    }
-    df::cp_async_commit();
-    const int warpStart = it.tokStart + i * S::kStageTokens + warp * 16;
-    if (warpStart < it.tokEnd) {
-      const int b = i % S::kStages;
-      df::attend_stage<D>(qa, df::stage_k<D>(smem, b), df::stage_v<D>(smem, b), warpStart, it.tokEnd, p.scaleLog2, st);
-    }
-  }
-  df::cp_async_wait<0>();
-  __syncthreads();
-  float* mw = reinterpret_cast<float*>(smem);
-  float* lw = mw + S::kWarps * 16;
-  float* ow = mw + 2 * S::kWarps * 16;
-  float* res = ow + S::kWarps * 16 * D;  // (group, D) this chunk's normalised output, then (group) its lse
-  const int lane = threadIdx.x & 31;
-  const int g = lane >> 2, q4 = lane & 3;
-#pragma unroll
-  for (int h = 0; h < 2; h++) {
-    st.l[h] += __shfl_xor_sync(0xffffffffu, st.l[h], 1);
-    st.l[h] += __shfl_xor_sync(0xffffffffu, st.l[h], 2);
-    const int row = g + 8 * h;
-    if (q4 == 0 && row < group) {
-      mw[warp * 16 + row] = st.m[h];
-      lw[warp * 16 + row] = st.l[h];
-    }
-  }
-#pragma unroll
-  for (int nt = 0; nt < D / 8; nt++)
-#pragma unroll
-    for (int e = 0; e < 4; e++) {
-      const int row = g + 8 * (e >> 1);
-      if (row < group) ow[(warp * 16 + row) * D + nt * 8 + 2 * q4 + (e & 1)] = st.o[nt][e];
-    }
-  __syncthreads();
-  for (int e = threadIdx.x; e < group * D; e += S::kThreads) {
-    const int row = e / D, d = e % D;
-    float M = DF_NEG_INF;
-#pragma unroll
-    for (int w = 0; w < S::kWarps; w++) M = fmaxf(M, mw[w * 16 + row]);
-    float L = 0.f, O = 0.f;
-#pragma unroll
-    for (int w = 0; w < S::kWarps; w++) {
-      const float mv = mw[w * 16 + row];
-      const float f = mv == DF_NEG_INF ? 0.f : df::fast_exp2(mv - M);
-      L += f * lw[w * 16 + row];
-      O += f * ow[(w * 16 + row) * D + d];
-    }
-    res[e] = L > 0.f ? O / L : 0.f;
-    if (d == 0) res[group * D + row] = L > 0.f ? M + __log2f(L) : DF_NEG_INF;
-  }
-  cl.sync();
-  for (int e = rank * S::kThreads + threadIdx.x; e < group * D; e += n * S::kThreads) {
-    const int row = e / D, d = e % D;
-    float m = DF_NEG_INF;
-    for (int r = 0; r < n; r++) m = fmaxf(m, cl.map_shared_rank(res, r)[group * D + row]);
-    float l = 0.f, o = 0.f;
-    for (int r = 0; r < n; r++) {
-      const float* rr = cl.map_shared_rank(res, r);
-      const float w = df::fast_exp2(rr[group * D + row] - m);
-      l += w;
-      o += w * rr[e];
-    }
-    const size_t out = (static_cast<size_t>(it.seq) * p.qHeads + it.kvHead * group + row) * D + d;
-    p.out[out] = __float2bfloat16_rn(o / l);
-  }
-  cl.sync();  // no CTA leaves while another may still read its shared memory
+  if (it.nChunks > 1) df::merge_if_last<D>(p, it, group);
 }
 }  // namespace xv
 
-extern "C" __global__ void __launch_bounds__(128, 2) xv_noflag(const __grid_constant__ DecodeAttentionParams p) {
-  xv::items_noflag<128>(p);
-}
-extern "C" __global__ void __launch_bounds__(128, 2) xv_cluster(const __grid_constant__ DecodeAttentionParams p) {
-  xv::cluster_pair<128>(p);
-}
 extern "C" __global__ void __launch_bounds__(128, 2) xv_one_item_merge(const __grid_constant__ DecodeAttentionParams p) {
   xv::one_item_merge<128>(p);
 }
@@ -224,7 +50,6 @@ __global__ void fill_bf16(bf16* x, size_t n, uint32_t seed) {
   }
 }
 
-typedef void (*Kfn)(DecodeAttentionParams);
 struct Var { const char* name; const void* fn; bool persistentGrid; bool combine; };
 
 int main(int argc, char** argv) {
@@ -236,7 +61,6 @@ int main(int argc, char** argv) {
   Var vars[] = {{"df_decode_attention_d128", (const void*)df_decode_attention_d128, false, true},
                 {"df_decode_attention_persistent_d128", (const void*)df_decode_attention_persistent_d128, true, false},
                 {"persistent@items", (const void*)df_decode_attention_persistent_d128, false, false},
-                {"xv_noflag", (const void*)xv_noflag, true, false},
                 {"xv_one_item_merge", (const void*)xv_one_item_merge, false, false}};
   int slots = 0;
   for (auto& v : vars) {
@@ -337,31 +161,6 @@ int main(int argc, char** argv) {
     if (only && launchesArg > 0) { for (int i = 0; i < launchesArg; i++) launch(i); CK(cudaStreamSynchronize(st)); continue; }
     std::vector<float> t = timeit(launch);
     report(var.name, grid, t);
-  }
-  CK(cudaFuncSetAttribute((const void*)xv_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize, smemBytes));
-  CK(cudaFuncSetAttribute((const void*)xv_cluster, cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
-  for (int n : {2, 4, 8, 16}) {
-    char name[64]; snprintf(name, sizeof name, "xv_cluster%d", n);
-    if (only && strcmp(only, name) != 0) continue;
-    if (pairs * n > 4 * slots) continue;
-    const int cchunk = ((ctx + n - 1) / n + 63) / 64 * 64;
-    std::vector<DecodeAttentionParams> cps = ps;
-    for (auto& p : cps) p.chunkTokens = cchunk;
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(pairs * n); cfg.blockDim = dim3(128); cfg.dynamicSmemBytes = smemBytes; cfg.stream = st;
-    cudaLaunchAttribute at[1]; at[0].id = cudaLaunchAttributeClusterDimension; at[0].val.clusterDim.x = n; at[0].val.clusterDim.y = 1; at[0].val.clusterDim.z = 1;
-    cfg.attrs = at; cfg.numAttrs = 1;
-    int clusters = 0; cudaError_t oe = cudaOccupancyMaxActiveClusters(&clusters, (const void*)xv_cluster, &cfg);
-    if (oe != cudaSuccess || clusters == 0) { printf("%-36s cannot run (%s, %d clusters)\n", name, cudaGetErrorString(oe), clusters); cudaGetLastError(); continue; }
-    auto launch = [&](int i) {
-      void* args[] = {(void*)&cps[i % sets]};
-      CK(cudaLaunchKernelExC(&cfg, (const void*)xv_cluster, args));
-    };
-    if (only && launchesArg > 0) { for (int i = 0; i < launchesArg; i++) launch(i); CK(cudaStreamSynchronize(st)); continue; }
-    CK(cudaMemset(out, 0xff, (size_t)B * H * D * 2));
-    std::vector<float> t = timeit(launch);
-    printf("# %s: chunk %d, %d active clusters at most\n", name, cchunk, clusters);
-    report(name, pairs * n, t);
   }
   CK(cudaDeviceSynchronize());
   return 0;
