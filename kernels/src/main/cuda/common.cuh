@@ -202,4 +202,20 @@ __device__ __forceinline__ int swizzle(int r, int c) {
   return r * kChunksPerRow + (c ^ (r & 7));
 }
 
+// After every thread of the CTA wrote its share of a piece of work that `total` CTAs share (a split's partials, a
+// chunk's): counts the share in *counter and returns true, in all its threads, in the CTA that counted last, to
+// which every share is then visible. The verdict travels by __syncthreads_or, not a static __shared__ flag: static
+// shared memory moves a kernel's dynamic shared memory 16 bytes off its alignment, and that made the persistent
+// decode attention 6-8 % slower than the split one on identical work (short-scoreboard stalls x3 on an H100;
+// kernels/NOTES.md). The caller puts the counter back to zero.
+__device__ __forceinline__ bool counted_last(int* counter, int total) {
+  __threadfence();
+  __syncthreads();
+  int last = 0;
+  if (threadIdx.x == 0) last = atomicAdd(counter, 1) == total - 1;
+  if (!__syncthreads_or(last)) return false;
+  __threadfence();
+  return true;
+}
+
 }  // namespace df

@@ -677,20 +677,12 @@ __device__ __forceinline__ void process_item_fp8(const DecodeAttentionParams& p,
   __syncthreads();
 }
 
-// After a chunk of a multi-chunk pair wrote its partial: publishes it and counts it in the pair's counter; the
-// CTA that counts the last chunk merges the pair's partials into out and puts the counter back to zero. The
-// count's verdict travels by __syncthreads_or, not a static __shared__ flag: static shared memory moves the
-// dynamic stages 16 bytes off their alignment, and that made the persistent kernel 6-8 % slower than the split
-// one on identical work (short-scoreboard stalls x3 on an H100; kernels/NOTES.md).
+// After a chunk of a multi-chunk pair wrote its partial: counts it in the pair's counter; the CTA that counts the
+// last chunk merges the pair's partials into out and puts the counter back to zero.
 template <int D>
 __device__ __forceinline__ void merge_if_last(const DecodeAttentionParams& p, const DecodeItem& it, int group) {
-  __threadfence();
-  __syncthreads();
   int* done = &p.counters[2 + it.seq * p.kvHeads + it.kvHead];
-  int last = 0;
-  if (threadIdx.x == 0) last = atomicAdd(done, 1) == it.nChunks - 1;
-  if (__syncthreads_or(last)) {
-    __threadfence();
+  if (counted_last(done, it.nChunks)) {
     merge_pair<D>(p, it.seq, it.kvHead, it.nChunks, group, it.slotBase);
     if (threadIdx.x == 0) atomicExch(done, 0);
   }

@@ -14,8 +14,8 @@
 //                                              never exceeds max(slots, batch * kvHeads)); CTAs
 //                                              past stepDims[0] exit at once.
 //   df_decode_attention_graph_combine_d{D}     grid = (kvHeads, batch), as the plain combine.
-//   df_decode_attention_graph_persistent_d{D}  grid = the CTA slots of the GPU; CTAs pull items
-//                                              until stepDims[0].
+//   df_decode_attention_graph_persistent_d{D}  grid = the CTA slots of the GPU; CTAs take the
+//                                              items below stepDims[0] in the plain kernel's snake order.
 //   df_decode_attention_graph_fp8_d{D}, df_decode_attention_graph_persistent_fp8_d{D}: the same
 //                                              over an FP8 e4m3 cache (kScale, vScale); the combine
 //                                              is the bf16 one.

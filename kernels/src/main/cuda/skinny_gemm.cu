@@ -226,20 +226,6 @@ __device__ __forceinline__ void skinny_store(const P& p, size_t at, float v) {
   }
 }
 
-// After this CTA wrote its split's partials: counts the split in the tile's counter and returns true in
-// the CTA that counted last, to which every split's partials are then visible (it sums them and puts
-// the counter back to zero). The verdict travels by __syncthreads_or: a static __shared__ flag would move
-// the caller's dynamic shared memory off its alignment (decode_attention.cu's decode_items).
-__device__ __forceinline__ bool skinny_last_split(int* counter, int splits) {
-  __threadfence();
-  __syncthreads();
-  int last = 0;
-  if (threadIdx.x == 0) last = atomicAdd(counter, 1) == splits - 1;
-  if (!__syncthreads_or(last)) return false;
-  __threadfence();
-  return true;
-}
-
 // The last CTA of a split row tile: out = sum over splits of the partial tiles, in split order.
 // kRows weight rows and MT x rows a tile, summed by kThreads threads, kBatch splits' loads a round.
 template <int MT, int kRows, int kThreads, int kBatch, typename P>
@@ -374,7 +360,7 @@ __device__ __forceinline__ void skinny_tile(const SkinnyGemmParams& p) {
         ws[static_cast<size_t>(nt * 8 + 2 * q4 + (e & 1)) * nPad + row] = acc[t][nt][e];
       }
   int* counter = &p.counters[mTile * gridDim.x + nTile];
-  if (!skinny_last_split(counter, p.splits)) return;
+  if (!counted_last(counter, p.splits)) return;  // the last split sums
   skinny_reduce<MT>(p, row0, m0, nPad);
   if (threadIdx.x == 0) atomicExch(counter, 0);
 }

@@ -171,7 +171,7 @@ __device__ __forceinline__ void skinny_fp8_finish(const SkinnyGemmFp8Params& p, 
         ws[static_cast<size_t>(nt * 8 + 2 * q4 + (e & 1)) * nPad + row] = acc(t, nt, e) * rowScale[t][e >> 1];
       }
   int* counter = &p.counters[mTile * gridDim.x + nTile];
-  if (!skinny_last_split(counter, p.splits)) return;
+  if (!counted_last(counter, p.splits)) return;  // the last split sums
   skinny_reduce_tile<MT, kRows, kThreads, kReduceBatch>(p, row0, m0, nPad);
   if (threadIdx.x == 0) atomicExch(counter, 0);
 }
